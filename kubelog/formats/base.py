@@ -1,0 +1,207 @@
+"""What every input format implements, and the per-input context it is given.
+
+A format is a module in ``kubelog/formats/`` that defines a :class:`Format`
+instance named ``FORMAT``.  The registry (:mod:`kubelog.formats`) imports them
+all and asks their sniffers, in ``priority`` order (lower first), whether they
+claim an input.  A format then parses the whole input stream and hands rows to
+the run writer through ``ctx.emit(table, data)``.
+
+Line accounting (the invariant every parser keeps, checked by the framework)::
+
+    lines_read == record_lines + continuation_lines + sum(counted lines)
+
+* ``record_lines``: physical lines that start a record.  Each record produces
+  exactly one *primary* row (``requests``, ``messages``, ``traces``,
+  ``test_log``, ``events``, ...); derived rows (``trace_steps``,
+  ``pod_transitions`` from a pod object, ...) are not counted.
+* ``continuation_lines``: the other physical lines of a multi-line record
+  (stack traces, Trace step lines, the lines of a pretty-printed JSON object).
+* counted lines: lines that are not part of any record, each with a reason
+  (``ctx.count(reason, line_no, text)``), e.g. a shell prompt or a kubectl error.
+
+For documents that are one JSON/YAML object spread over many lines (a pod
+list, an event list) the parser counts one record line per emitted primary
+object and the rest as continuation lines.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Protocol
+
+import pyarrow as pa
+
+from .. import tables
+
+MAX_EXAMPLES = 5
+EXAMPLE_CHARS = 300
+
+
+@dataclass
+class Head:
+    """What sniffers see: the first bytes of an input (decompressed) and its name."""
+
+    name: str  # display path, e.g. "artifacts.tgz!master/kube-apiserver.log"
+    data: bytes  # up to HEAD_BYTES of the decompressed content
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
+
+    def lines(self, n: int = 200) -> list[str]:
+        ls = self.text.splitlines()
+        if len(self.data) >= HEAD_BYTES and ls:
+            ls = ls[:-1]  # the last one may be cut
+        return ls[:n]
+
+
+HEAD_BYTES = 64 * 1024
+
+
+@dataclass
+class Stat:
+    reason: str
+    severity: str = "warning"
+    count: int = 0
+    examples: list = field(default_factory=list)
+
+
+class Context:
+    """Per-input state handed to a format's ``parse``.
+
+    Attributes
+    ----------
+    source_id : int
+        Index of the input in the manifest.
+    name : str
+        Display name of the input (used in messages: "name:line: ...").
+    clock : str
+        Clock domain of the times this input carries (``apiserver``, ``test``,
+        ``node/<host>``).  A format may refine it (``ctx.clock = ...``) when it
+        learns the host, before emitting rows.
+    year : int or None
+        Year anchor for year-less timestamps (klog, syslog, e2e), resolved
+        before parsing from in-band evidence; ``year_source`` says where from.
+    tz : str
+        Zone of year-less local timestamps (``UTC`` by default; ``--tz``).
+    """
+
+    def __init__(self, source_id: int, name: str, emit: Callable[[str, Any], None], *,
+                 clock: str = "", year: int | None = None, year_source: str = "",
+                 tz: str = "UTC", options: dict | None = None):
+        self.source_id = source_id
+        self.name = name
+        self._emit = emit
+        self.clock = clock
+        self.year = year
+        self.year_source = year_source
+        self.tz = tz
+        self.options = options or {}
+        self.lines_read = 0
+        self.record_lines = 0
+        self.continuation_lines = 0
+        self.stats: dict[str, Stat] = {}
+        self.rows: dict[str, int] = {}
+        self.info: dict[str, Any] = {}  # free-form facts for the manifest (wrapper, component, version ...)
+        self.errors: list[str] = []
+
+    # -- rows -------------------------------------------------------------
+    def emit(self, table: str, data: pa.Table | dict) -> None:
+        """Hand rows of ``table`` to the writer; ``source_id`` is filled in."""
+        t = tables.conform(table, data) if not isinstance(data, pa.Table) or data.schema != tables.schema(table) else data
+        if t.num_rows == 0:
+            return
+        if table != "parse_stats":
+            sid = t.schema.get_field_index("source_id")
+            t = t.set_column(sid, "source_id", pa.array([self.source_id] * t.num_rows, pa.int32()))
+        self.rows[table] = self.rows.get(table, 0) + t.num_rows
+        self._emit(table, t)
+
+    # -- accounting -------------------------------------------------------
+    def count(self, reason: str, line_no: int | None = None, text: str | bytes | None = None,
+              n: int = 1, severity: str = "warning") -> None:
+        """Count ``n`` physical lines that are not part of a record, with a reason."""
+        st = self.stats.get(reason)
+        if st is None:
+            st = self.stats[reason] = Stat(reason, severity)
+        st.count += n
+        if text is not None and len(st.examples) < MAX_EXAMPLES:
+            if isinstance(text, bytes):
+                text = text.decode("utf-8", errors="replace")
+            st.examples.append({"line_no": line_no, "text": text[:EXAMPLE_CHARS]})
+
+    def count_many(self, reason: str, line_nos: Iterable[int], texts: Iterable[str], n: int,
+                   severity: str = "warning") -> None:
+        """Count ``n`` lines at once; examples taken from the first of ``line_nos``/``texts``."""
+        st = self.stats.get(reason)
+        if st is None:
+            st = self.stats[reason] = Stat(reason, severity)
+        st.count += n
+        for ln, tx in zip(line_nos, texts):
+            if len(st.examples) >= MAX_EXAMPLES:
+                break
+            st.examples.append({"line_no": int(ln), "text": (tx or "")[:EXAMPLE_CHARS]})
+
+    def error(self, msg: str, line_no: int | None = None) -> None:
+        """Record a problem the user must see: "<name>:<line>: msg"."""
+        where = f"{self.name}:{line_no}" if line_no else self.name
+        self.errors.append(f"{where}: {msg}")
+
+    @property
+    def counted_lines(self) -> int:
+        return sum(s.count for s in self.stats.values())
+
+    def check_accounting(self) -> None:
+        """Count any lines the parser left unaccounted (a parser bug, reported loudly)."""
+        missing = self.lines_read - self.record_lines - self.continuation_lines - self.counted_lines
+        if missing > 0:
+            self.count("unaccounted (parser bug)", None, None, n=missing, severity="error")
+        elif missing < 0:
+            self.error(f"accounting overshoot by {-missing} lines (parser bug)")
+
+    def stats_table(self) -> pa.Table:
+        rows = [{"source_id": self.source_id, "reason": s.reason, "severity": s.severity,
+                 "count": s.count, "examples": json.dumps(s.examples, ensure_ascii=False)}
+                for s in self.stats.values() if s.count]
+        return tables.conform("parse_stats", pa.Table.from_pylist(rows) if rows else {})
+
+
+class Source(Protocol):
+    """The opened input a format parses (see :mod:`kubelog.sources`)."""
+
+    name: str
+
+    def read(self, n: int = -1) -> bytes: ...
+
+
+@dataclass
+class Format:
+    """A registered input format.
+
+    Parameters
+    ----------
+    name : str
+        Short unique name (``klog``, ``audit-json``, ``e2e-log`` ...), used by ``--format``.
+    description : str
+        One line for ``kubelog formats``.
+    priority : int
+        Sniffers run in increasing priority; the first that claims an input wins.
+        Specific formats (JSON with a ``kind``) come before generic ones (klog text).
+    sniff : callable(Head) -> bool
+        Must be cheap and must not claim other formats' samples (negative tests).
+    parse : callable(stream, Context) -> None
+        Reads the whole binary stream, emits rows and keeps the line accounting.
+    clock : callable(Head) -> str, optional
+        Default clock domain for inputs of this format.
+    tables : tuple of str
+        Tables the format writes (for docs).
+    """
+
+    name: str
+    description: str
+    priority: int
+    sniff: Callable[[Head], bool]
+    parse: Callable[[Any, Context], None]
+    tables: tuple[str, ...] = ()
+    clock: Callable[[Head], str] | None = None
+    year_evidence: Callable[[Head], Any] | None = None

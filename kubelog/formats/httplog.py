@@ -1,0 +1,200 @@
+"""The kube-apiserver HTTP access log ("httplog"), every variant (formats-server.md §3).
+
+Applied to klog records (after the header) by :mod:`kubelog.formats.klog`.
+
+Variants (caller file:line is only a hint; the message shape decides):
+
+A/B/C  ``GET /api/v1/pods: (2.16ms) 200 [[ua] 1.2.3.4:5]`` (≤ 1.17; ``[[ua] ip]`` ≤ 1.11,
+       ``[ua ip]`` 1.12–1.17; for error records the ``[ua ip]`` tail is on the record's
+       last continuation line; A has no tail at all)
+D      ``verb="GET" URI="/healthz" latency=2.05ms resp=200 UserAgent="..." srcIP="...": `` (1.18)
+E–H    ``"HTTP" verb="GET" URI="..." latency="1.5ms" userAgent="..." [audit-ID=".." ]srcIP=".." [apf_*=..] resp=200``
+       (1.19+; verb normalised from 1.22; ``hijacked=true`` instead of resp)
+
+The record time is the request end: ``start_ts = ts - latency`` with the latency
+parsed exactly from the Go duration string.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import timeutil
+from . import requestinfo
+
+Q = r'(?:[^"\\]|\\.)*'
+RE_E = (r'^"HTTP" verb="(?P<method>[^"]*)" URI="(?P<uri>' + Q + r')" latency="(?P<lat>[^"]*)" '
+        r'userAgent="(?P<ua>' + Q + r')"(?: contentType="' + Q + r'")?(?: audit-ID="(?P<aid>[^"]*)")? '
+        r'srcIP="(?P<src>[^"]*)"(?P<mid>.*?)(?: resp=(?P<resp>[0-9]+)| (?P<hij>hijacked)=true)(?P<tail>.*)$')
+RE_D = (r'^verb="(?P<method>[^"]*)" URI="(?P<uri>[^"]*)" latency=(?P<lat>\S+) (?:resp=(?P<resp>[0-9]+) )?'
+        r'UserAgent="(?P<ua>' + Q + r')" srcIP="(?P<src>[^"]*)": ?(?P<tail>.*)$')
+RE_BC = r"^(?P<method>[A-Z]+) (?P<uri>\S+): \((?P<lat>[^)]+)\) (?P<status>[0-9]+|hijacked)(?P<rest>.*)$"
+RE_TAIL = r"(?:^|\s)\[(?:\[(?P<ua_b>.*)\]|(?P<ua_c>.*)) (?P<addr>[^ \]]+)\]$"
+RE_APF = r'apf_pl="(?P<pl>[^"]*)" apf_fs="(?P<fs>[^"]*)"'
+
+COLUMNS = ("method", "uri", "lat", "ua", "src", "resp", "aid", "hijacked", "apf_pl", "apf_fs")
+
+
+def _null_empty(a: pa.Array) -> pa.Array:
+    """RE2 gives '' for an optional group that did not take part: make it null."""
+    return pc.if_else(pc.equal(pc.fill_null(a, ""), ""), None, a)
+
+
+def _unescape(a: pa.Array) -> pa.Array:
+    """Undo Go %q quoting for the common escapes in user agents and URIs."""
+    if not pc.any(pc.match_substring(a, "\\")).as_py():
+        return a
+    a = pc.replace_substring(a, '\\"', '"')
+    return pc.replace_substring(a, "\\\\", "\\")
+
+
+def extract(msg: pa.Array, last_cont: pa.Array | None = None) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """Find access-log records among klog messages.
+
+    Parameters
+    ----------
+    msg : StringArray
+        First-line message of each klog record (text after ``] ``).
+    last_cont : StringArray or None
+        Last continuation line of each record (null when it has none); carries the
+        ``[ua ip]`` tail of B/C error records.
+
+    Returns
+    -------
+    mask : bool ndarray, True where the record is an access-log request
+    cols : dict of Arrow arrays over the masked rows: method, uri, lat (Go duration
+        text), ua, src, resp (int or null), aid, hijacked, apf_pl, apf_fs, variant
+    """
+    n = len(msg)
+    mask = np.zeros(n, dtype=bool)
+    pieces = []  # (row indices, dict)
+    S = pa.string()
+
+    e_rows = np.flatnonzero(pc.fill_null(pc.starts_with(msg, '"HTTP" '), False).to_numpy(zero_copy_only=False))
+    if len(e_rows):
+        sub = msg.take(pa.array(e_rows))
+        m = pc.extract_regex(sub, RE_E)
+        ok = pc.is_valid(m).to_numpy(zero_copy_only=False)
+        if ok.any():
+            rows = e_rows[ok]
+            m = m.filter(pa.array(ok))
+            mid = m.field("mid")
+            apf = pc.extract_regex(mid, RE_APF)
+            d = dict(method=m.field("method"), uri=_unescape(m.field("uri")), lat=m.field("lat"),
+                     ua=_unescape(m.field("ua")), src=m.field("src"),
+                     resp=pc.cast(pc.if_else(pc.equal(m.field("resp"), ""), None, m.field("resp")), pa.int32()),
+                     aid=pc.if_else(pc.equal(m.field("aid"), ""), None, m.field("aid")),
+                     hijacked=pc.equal(m.field("hij"), "hijacked"),
+                     apf_pl=_null_empty(apf.field("pl")), apf_fs=_null_empty(apf.field("fs")),
+                     variant=pa.array(["E"] * len(rows), S))
+            pieces.append((rows, d))
+            mask[rows] = True
+
+    d_rows = np.flatnonzero(pc.fill_null(pc.starts_with(msg, 'verb="'), False).to_numpy(zero_copy_only=False))
+    if len(d_rows):
+        sub = msg.take(pa.array(d_rows))
+        m = pc.extract_regex(sub, RE_D)
+        ok = pc.is_valid(m).to_numpy(zero_copy_only=False)
+        if ok.any():
+            rows = d_rows[ok]
+            m = m.filter(pa.array(ok))
+            tail = m.field("tail")
+            hij = pc.starts_with(tail, "hijacked")
+            resp = m.field("resp")
+            d = dict(method=m.field("method"), uri=m.field("uri"), lat=m.field("lat"), ua=_unescape(m.field("ua")),
+                     src=m.field("src"), resp=pc.cast(pc.if_else(pc.equal(resp, ""), None, resp), pa.int32()),
+                     aid=pa.nulls(len(rows), S), hijacked=hij, apf_pl=pa.nulls(len(rows), S),
+                     apf_fs=pa.nulls(len(rows), S), variant=pa.array(["D"] * len(rows), S))
+            pieces.append((rows, d))
+            mask[rows] = True
+
+    cand = pc.fill_null(pc.match_substring_regex(msg, r"^[A-Z]+ /\S*: \("), False).to_numpy(zero_copy_only=False)
+    cand &= ~mask
+    bc_rows = np.flatnonzero(cand)
+    if len(bc_rows):
+        sub = msg.take(pa.array(bc_rows))
+        m = pc.extract_regex(sub, RE_BC)
+        ok = pc.is_valid(m).to_numpy(zero_copy_only=False)
+        if ok.any():
+            rows = bc_rows[ok]
+            m = m.filter(pa.array(ok))
+            rest = m.field("rest")
+            t1 = pc.extract_regex(rest, RE_TAIL)
+            if last_cont is not None:
+                lc = last_cont.take(pa.array(rows))
+                t2 = pc.extract_regex(pc.fill_null(lc, ""), RE_TAIL)
+                use2 = pc.and_(pc.invert(pc.is_valid(t1)), pc.is_valid(t2))
+                ua_b = pc.if_else(use2, t2.field("ua_b"), t1.field("ua_b"))
+                ua_c = pc.if_else(use2, t2.field("ua_c"), t1.field("ua_c"))
+                addr = pc.if_else(use2, t2.field("addr"), t1.field("addr"))
+                tail_ok = pc.or_(pc.is_valid(t1), use2)
+            else:
+                ua_b, ua_c, addr, tail_ok = t1.field("ua_b"), t1.field("ua_c"), t1.field("addr"), pc.is_valid(t1)
+            has_b = pc.fill_null(pc.invert(pc.equal(ua_b, "")), False)
+            # `[[] ip]` (no header) shows as ua_b == "" with ua_c null
+            ua = pc.if_else(pc.is_valid(ua_b), ua_b, ua_c)
+            ua = pc.if_else(tail_ok, ua, None)
+            status = m.field("status")
+            hij = pc.equal(status, "hijacked")
+            resp = pc.cast(pc.if_else(hij, None, status), pa.int32())
+            variant = pc.if_else(pc.is_valid(ua_b), "B", pc.if_else(tail_ok, "C", "A"))
+            del has_b
+            d = dict(method=m.field("method"), uri=m.field("uri"), lat=m.field("lat"), ua=ua, src=addr,
+                     resp=resp, aid=pa.nulls(len(rows), S), hijacked=hij, apf_pl=pa.nulls(len(rows), S),
+                     apf_fs=pa.nulls(len(rows), S), variant=variant)
+            pieces.append((rows, d))
+            mask[rows] = True
+
+    if not pieces:
+        return mask, {}
+    if len(pieces) == 1:
+        rows, d = pieces[0]
+        order = None
+    else:
+        rows = np.concatenate([p[0] for p in pieces])
+        order = np.argsort(rows, kind="stable")
+        rows = rows[order]
+    cols = {}
+    for k in pieces[0][1]:
+        arrs = [p[1][k] for p in pieces]
+        arrs = [a.cast(arrs[0].type) if a.type != arrs[0].type else a for a in arrs]
+        a = pa.concat_arrays([x.combine_chunks() if isinstance(x, pa.ChunkedArray) else x for x in arrs])
+        cols[k] = a.take(pa.array(order)) if order is not None else a
+    return mask, cols
+
+
+def to_requests(cols: dict[str, pa.Array], end_ns: np.ndarray, clock: str, origin: str = "httplog") -> dict:
+    """Build ``requests`` columns from :func:`extract` output and the record end times (ns)."""
+    lat_ns = timeutil.durations_ns(cols["lat"])
+    bad = lat_ns < 0
+    start_ns = end_ns - np.where(bad, 0, lat_ns)
+    info = requestinfo.classify(cols["method"], cols["uri"])
+    n = len(end_ns)
+    S = pa.string()
+    code = cols["resp"]
+    return {
+        "ts": timeutil.to_ts_array(end_ns),
+        "start_ts": timeutil.to_ts_array(start_ns, ~bad),
+        "clock": pa.array([clock] * n, S),
+        "method": pc.if_else(pc.is_in(cols["method"], pa.array(list(requestinfo.LOGGED_VERB_METHOD))),
+                             pa.array(_methods(cols["method"]), S), cols["method"]),
+        "logged_verb": cols["method"],
+        **{k: info[k] for k in ("verb", "api_group", "api_version", "resource", "subresource", "namespace",
+                                "name", "scope", "long_running")},
+        "uri": cols["uri"],
+        "latency_s": pa.array(np.where(bad, np.nan, lat_ns / 1e9), pa.float64(), mask=bad),
+        "code": code,
+        "hijacked": cols["hijacked"],
+        "user_agent": cols["ua"],
+        "client": requestinfo.client_of(cols["ua"]),
+        "src_ip": cols["src"],
+        "audit_id": cols["aid"],
+        "apf_pl": cols["apf_pl"],
+        "apf_fs": cols["apf_fs"],
+        "origin": pa.array([origin] * n, S),
+    }
+
+
+def _methods(logged: pa.Array) -> list:
+    return [requestinfo.LOGGED_VERB_METHOD.get(v, v) for v in logged.to_pylist()]

@@ -1,0 +1,433 @@
+"""klog / glog text logs of every Kubernetes component (formats-server.md §1).
+
+The parser is vectorized: blocks of lines become Arrow arrays, the header is
+matched with one anchored RE2 pattern, header-less lines are attached to the
+record before them (continuation lines: stack traces, Trace steps, ``key=<``
+blocks, ``logging error output``), and records are handed to *extractors*:
+
+* :mod:`kubelog.formats.httplog` — access-log records → ``requests``
+* extractors registered by other modules (Trace blocks → ``traces``/``trace_steps``,
+  kubelet/scheduler pod records → ``pod_transitions``, ...) through
+  :func:`register_extractor`
+
+Records no extractor consumes go to ``messages``.  Blocks are parsed in worker
+threads (Arrow compute releases the GIL) and written in order.
+
+Lines that are not klog records and not continuations (a shell prompt, ``set -x``
+lines, a trailing kubectl error, ``Flag --x has been deprecated`` notices, the
+klog file header) are counted in ``parse_stats`` with their reason.
+"""
+from __future__ import annotations
+
+import re
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import timeutil
+from ..sources import lines as L
+from . import httplog
+from .base import Context, Format, Head
+
+HEADER_RE = (r"^(?P<sev>[IWEF])(?P<mm>[0-9]{2})(?P<dd>[0-9]{2}) (?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}) +"
+             r"(?P<pid>[0-9]+) (?P<file>[^ :\]]+):(?P<line>[0-9]+)\] ?(?P<msg>.*)$")
+HEADER_START = r"^[IWEF][0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} +[0-9]+ [^ :\]]+:[0-9]+\]"
+_HEADER_START_RX = re.compile(HEADER_START)
+
+# Non-record lines: (reason, severity, RE2 pattern).  Checked on header-less lines.
+NOT_RECORDS = [
+    ("klog file header", "info", r"^(?:Log file created at: |Running on machine: |Binary: Built with |Log line format: )"),
+    ("shell prompt", "info", r"^(?:\S+@\S+[:~]\S*\s*[$#]|[$#]) "),
+    ("shell trace (set -x)", "info", r"^\++ "),
+    ("kubectl/client error", "warning", r"^(?:error: |Error from server|Unable to connect to the server)"),
+    ("not klog: deprecation notice", "info", r"^Flag --\S+ has been deprecated"),
+]
+
+Extractor = Callable[["Records", Context], tuple]
+_EXTRACTORS: list[tuple[int, str, Extractor, bool]] = []
+
+
+def register_extractor(name: str, fn: Extractor, *, order: int = 50, consumes: bool = True) -> None:
+    """Register ``fn(records, ctx) -> (mask, {table: columns})``.
+
+    ``mask`` (bool ndarray over records, or None) marks the records that become
+    the extractor's primary rows; with ``consumes=True`` they are not written to
+    ``messages``.  Non-consuming extractors (``consumes=False``) derive extra rows
+    (e.g. ``pod_transitions`` from kubelet records) and the record stays a message.
+    Extractors run in ``order`` (the access log is 10).
+    """
+    if any(n == name for _, n, _, _ in _EXTRACTORS):
+        raise ValueError(f"extractor {name!r} registered twice")
+    _EXTRACTORS.append((order, name, fn, consumes))
+    _EXTRACTORS.sort(key=lambda x: x[0])
+
+
+@dataclass
+class Records:
+    """The klog records of one block, as arrays (all of equal length).
+
+    ``msg`` is the first-line message; ``cont`` the continuation lines of each
+    record joined with ``\\n`` (null when none); ``last_cont`` the last of them.
+    ``ts_ns`` is UTC nanoseconds on the writer's clock (year anchored).
+    """
+
+    line_no: np.ndarray
+    ts_ns: np.ndarray
+    level: pa.Array
+    pid: pa.Array
+    file: pa.Array
+    line: pa.Array
+    msg: pa.Array
+    cont: pa.Array
+    last_cont: pa.Array
+    n_cont: np.ndarray
+    clock: pa.Array
+    wrapper_ts: pa.Array | None = None
+
+    def __len__(self) -> int:
+        return len(self.line_no)
+
+    def take(self, idx: np.ndarray) -> "Records":
+        ia = pa.array(idx, pa.int64())
+        return Records(self.line_no[idx], self.ts_ns[idx], self.level.take(ia), self.pid.take(ia),
+                       self.file.take(ia), self.line.take(ia), self.msg.take(ia), self.cont.take(ia),
+                       self.last_cont.take(ia), self.n_cont[idx], self.clock.take(ia),
+                       None if self.wrapper_ts is None else self.wrapper_ts.take(ia))
+
+    def full_text(self, i: int) -> str:
+        """The whole record (message + continuation lines) of row ``i``."""
+        m = self.msg[i].as_py() or ""
+        c = self.cont[i].as_py()
+        return m if c is None else m + "\n" + c
+
+
+@dataclass
+class ChunkResult:
+    tables: dict = field(default_factory=dict)        # table -> list of column dicts
+    record_lines: int = 0
+    continuation_lines: int = 0
+    counted: dict = field(default_factory=dict)       # reason -> [n, severity, [(line_no, text)]]
+    first_ord: int | None = None
+    last_ord: int | None = None
+    rollovers: int = 0
+    orphans: int = 0                                  # continuation lines before the block's first record
+    orphan_examples: list = field(default_factory=list)
+
+    def count(self, reason, severity, n, examples):
+        c = self.counted.setdefault(reason, [0, severity, []])
+        c[0] += n
+        c[2].extend(examples[: 5 - len(c[2])])
+
+
+class KlogParser:
+    """Parses one klog input; see the module docstring."""
+
+    def __init__(self, ctx: Context, component: str = ""):
+        self.ctx = ctx
+        self.component = component or ctx.info.get("component", "")
+        self.year = ctx.year if ctx.year is not None else 1970
+        self.tz = ctx.tz or "UTC"
+
+    # -- one block ---------------------------------------------------------------
+    def parse_chunk(self, ch: L.LineChunk, first_block: bool) -> ChunkResult:
+        res = ChunkResult()
+        text = ch.text
+        n = len(text)
+        if n == 0:
+            return res
+        hdr = pc.extract_regex(text, HEADER_RE)
+        is_hdr = pc.is_valid(hdr).to_numpy(zero_copy_only=False)
+        nonhdr = np.flatnonzero(~is_hdr)
+        junk = np.zeros(n, dtype=bool)
+        if len(nonhdr):
+            sub = text.take(pa.array(nonhdr))
+            for reason, sev, rx in NOT_RECORDS:
+                hit = pc.fill_null(pc.match_substring_regex(sub, rx), False).to_numpy(zero_copy_only=False)
+                hit &= ~junk[nonhdr]
+                if hit.any():
+                    rows = nonhdr[hit]
+                    junk[rows] = True
+                    ex = text.take(pa.array(rows[:5])).to_pylist()
+                    res.count(reason, sev, len(rows), list(zip(ch.line_no[rows[:5]].tolist(), ex)))
+        rec_id = np.cumsum(is_hdr) - 1
+        cont = ~is_hdr & ~junk
+        orphan = cont & (rec_id < 0)
+        if orphan.any():
+            rows = np.flatnonzero(orphan)
+            ex = text.take(pa.array(rows[:5])).to_pylist()
+            empty = np.array([not (t or "").strip() for t in text.take(pa.array(rows)).to_pylist()]) \
+                if len(rows) < 10000 else np.zeros(len(rows), bool)
+            if empty.any():
+                res.count("blank line outside a record", "info", int(empty.sum()), [])
+            if (~empty).any():
+                r2 = rows[~empty]
+                ex = text.take(pa.array(r2[:5])).to_pylist()
+                reason = "not a klog record (before the first record)" if first_block else \
+                    "header-less line at a block boundary"
+                res.count(reason, "warning", len(r2), list(zip(ch.line_no[r2[:5]].tolist(), ex)))
+            cont &= ~orphan
+        res.continuation_lines += int(cont.sum()) + ch.joined
+        hrows = np.flatnonzero(is_hdr)
+        nrec = len(hrows)
+        res.record_lines += nrec
+        if nrec == 0:
+            return res
+        h = hdr.filter(pa.array(is_hdr))
+        # -- continuation text per record (rare: only multi-line records) -------------
+        crow = np.flatnonzero(cont)
+        n_cont = np.zeros(nrec, dtype=np.int32)
+        cont_text = [None] * nrec
+        last_cont = [None] * nrec
+        if len(crow):
+            rid = rec_id[crow]
+            np.add.at(n_cont, rid, 1)
+            ctexts = text.take(pa.array(crow)).to_pylist()
+            groups: dict[int, list[str]] = {}
+            for r, t in zip(rid.tolist(), ctexts):
+                groups.setdefault(r, []).append(t)
+            for r, ts in groups.items():
+                cont_text[r] = "\n".join(ts)
+                # the last non-blank continuation line (B/C access log tail)
+                for t in reversed(ts):
+                    if t.strip():
+                        last_cont[r] = t
+                        break
+        # -- time --------------------------------------------------------------------
+        mm = pc.cast(h.field("mm"), pa.int64()).to_numpy()
+        dd = pc.cast(h.field("dd"), pa.int64()).to_numpy()
+        tm = h.field("time")
+        hh = pc.cast(pc.utf8_slice_codeunits(tm, 0, 2), pa.int64()).to_numpy()
+        mi = pc.cast(pc.utf8_slice_codeunits(tm, 3, 5), pa.int64()).to_numpy()
+        ss = pc.cast(pc.utf8_slice_codeunits(tm, 6, 8), pa.int64()).to_numpy()
+        us = pc.cast(pc.utf8_slice_codeunits(tm, 9, 15), pa.int64()).to_numpy()
+        roll, last_ord = timeutil.rollover_years(mm, dd, None)
+        res.first_ord = int(mm[0] * 32 + dd[0])
+        res.last_ord = last_ord
+        res.rollovers = int(roll[-1]) if len(roll) else 0
+        years = self.year + roll
+        valid = timeutil.valid_dates(years, mm, dd) & (hh < 24) & (mi < 60) & (ss < 61)
+        days = timeutil.days_from_civil(years, np.where(valid, mm, 1), np.where(valid, dd, 1))
+        local = ((days * 86400 + hh * 3600 + mi * 60 + ss) * 1_000_000 + us) * 1000
+        ts_ns = timeutil.local_to_utc_ns(local, self.tz)
+        if not valid.all():
+            bad = np.flatnonzero(~valid)
+            ex = text.take(pa.array(hrows[bad[:5]])).to_pylist()
+            res.count("invalid date in klog header (kept, time null)", "warning", 0,
+                      list(zip(ch.line_no[hrows[bad[:5]]].tolist(), ex)))
+        line_no = ch.line_no[hrows]
+        clock = self._clock(ch, hrows, nrec)
+        rec = Records(
+            line_no=line_no, ts_ns=ts_ns, level=h.field("sev"), pid=pc.cast(h.field("pid"), pa.int64()),
+            file=h.field("file"), line=pc.cast(h.field("line"), pa.int32()), msg=h.field("msg"),
+            cont=pa.array(cont_text, pa.string()), last_cont=pa.array(last_cont, pa.string()), n_cont=n_cont,
+            clock=clock, wrapper_ts=None if ch.wrapper_ts is None else ch.wrapper_ts.take(pa.array(hrows)))
+        self._valid = valid
+        consumed = np.zeros(nrec, dtype=bool)
+        # access log first
+        mask, cols = httplog.extract(rec.msg, rec.last_cont)
+        if mask.any():
+            idx = np.flatnonzero(mask)
+            req = httplog.to_requests(cols, ts_ns[idx], "", "httplog")
+            req["clock"] = clock.take(pa.array(idx))
+            req["ts"] = timeutil.to_ts_array(ts_ns[idx], valid[idx])
+            req["line_no"] = pa.array(line_no[idx], pa.int64())
+            res.tables.setdefault("requests", []).append(req)
+            consumed |= mask
+        for _, name, fn, consumes in _EXTRACTORS:
+            todo = np.flatnonzero(~consumed) if consumes else np.arange(nrec)
+            if len(todo) == 0:
+                continue
+            sub = rec if len(todo) == nrec else rec.take(todo)
+            m, tabs = fn(sub, self.ctx)
+            for t, cols in (tabs or {}).items():
+                if cols:
+                    res.tables.setdefault(t, []).append(cols)
+            if consumes and m is not None and np.any(m):
+                consumed[todo[np.asarray(m, dtype=bool)]] = True
+        keep = np.flatnonzero(~consumed)
+        if len(keep):
+            res.tables.setdefault("messages", []).append(self._messages(rec, keep, valid))
+        return res
+
+    def _clock(self, ch: L.LineChunk, hrows: np.ndarray, nrec: int) -> pa.Array:
+        base = self.ctx.clock or self.component or "unknown"
+        if ch.host is not None and base.startswith("node"):
+            hosts = ch.host.take(pa.array(hrows))
+            return pc.binary_join_element_wise("node/", pc.fill_null(hosts, "unknown"), "")
+        return pa.array(np.full(nrec, base, dtype=object), pa.string())
+
+    def _messages(self, rec: Records, keep: np.ndarray, valid: np.ndarray) -> dict:
+        ia = pa.array(keep, pa.int64())
+        msg = rec.msg.take(ia)
+        st = pc.extract_regex(msg, r'^"(?P<m>(?:[^"\\]|\\.)*)"(?: (?P<kv>.*))?$')
+        is_s = pc.is_valid(st)
+        m_un = pc.replace_substring(pc.replace_substring(st.field("m"), '\\"', '"'), "\\\\", "\\")
+        text = pc.if_else(is_s, m_un, msg)
+        kv = pc.if_else(is_s, st.field("kv"), None)
+        cont = rec.cont.take(ia)
+        text = pc.if_else(pc.is_valid(cont), pc.binary_join_element_wise(text, cont, "\n"), text)
+        n = len(keep)
+        return {
+            "ts": timeutil.to_ts_array(rec.ts_ns[keep], valid[keep]),
+            "clock": rec.clock.take(ia),
+            "component": pa.array([self.component or ""] * n, pa.string()),
+            "level": rec.level.take(ia), "pid": rec.pid.take(ia), "file": rec.file.take(ia),
+            "line": rec.line.take(ia), "msg": text, "kv": kv,
+            "continuation_lines": pa.array(rec.n_cont[keep], pa.int32()),
+            "line_no": pa.array(rec.line_no[keep], pa.int64()),
+        }
+
+    # -- whole stream ------------------------------------------------------------
+    def run(self, stream, wrappers: list[str], ansi: bool, threads: int = 2, block: int = L.BLOCK) -> None:
+        ctx = self.ctx
+        rstats = L.ReaderStats()
+        boundary = L.make_boundary(wrappers, HEADER_START)
+        chunks = L.iter_chunks(stream, wrappers, ansi, rstats, block=block, boundary=boundary)
+        year_shift = 0
+        prev_last = None
+        first = True
+
+        def emit_result(res: ChunkResult):
+            nonlocal year_shift, prev_last
+            ctx.record_lines += res.record_lines
+            ctx.continuation_lines += res.continuation_lines
+            for reason, (cnt, sev, ex) in res.counted.items():
+                ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity=sev)
+            if res.first_ord is not None:
+                if prev_last is not None and prev_last - res.first_ord > 6 * 32:
+                    year_shift += 1
+                shift = year_shift
+                prev_last = res.last_ord
+                year_shift += res.rollovers
+            else:
+                shift = year_shift
+            for table, parts in res.tables.items():
+                for cols in parts:
+                    if shift:
+                        cols = _shift_years(cols, shift)
+                    ctx.emit(table, cols)
+
+        if threads <= 1:
+            for ch in chunks:
+                ctx.lines_read += ch.n_physical
+                emit_result(self.parse_chunk(ch, first))
+                first = False
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                pending: deque = deque()
+                for ch in chunks:
+                    ctx.lines_read += ch.n_physical
+                    pending.append(pool.submit(self.parse_chunk, ch, first))
+                    first = False
+                    while len(pending) > threads:
+                        emit_result(pending.popleft().result())
+                while pending:
+                    emit_result(pending.popleft().result())
+        for reason, (cnt, ex) in rstats.counted.items():
+            ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity="info")
+        if rstats.invalid_utf8_lines:
+            ctx.error(f"{rstats.invalid_utf8_lines} lines were not valid UTF-8 (bytes replaced with U+FFFD)",
+                      rstats.first_invalid_utf8)
+
+
+def _shift_years(cols: dict, k: int) -> dict:
+    """Move the time columns of a block ``k`` years forward (Dec→Jan across blocks)."""
+    import pandas as pd
+    out = dict(cols)
+    for c in ("ts", "start_ts", "started_ts"):
+        if c in out and out[c] is not None:
+            s = pd.Series(out[c].to_pandas() if hasattr(out[c], "to_pandas") else out[c])
+            out[c] = pa.array(s + pd.DateOffset(years=k), pa.timestamp("ns", tz="UTC"))
+    return out
+
+
+# -- format registration ----------------------------------------------------------
+
+def _head_records(head: Head) -> tuple[list[str], list[str]]:
+    lines = head.lines(5000)
+    wr = L.detect_wrappers(lines)
+    payload = lines
+    for w in wr:
+        payload = [L._strip_one(L.WRAPPER_BY_NAME[w], l) for l in payload]
+    return wr, payload
+
+
+def sniff(head: Head) -> bool:
+    wr, payload = _head_records(head)
+    nonblank = [p for p in payload if p.strip()]
+    if not nonblank:
+        return False
+    hits = sum(1 for p in nonblank if _HEADER_START_RX.match(p))
+    return hits >= 1 and hits >= 0.2 * len(nonblank)
+
+
+COMPONENT_HINTS = [  # (regex on name or content, component)
+    (r"kube-apiserver|apiserver", "kube-apiserver"),
+    (r"kube-scheduler|scheduler", "kube-scheduler"),
+    (r"kube-controller-manager|controller-manager", "kube-controller-manager"),
+    (r"hollow-node|kubemark|kubelet|hyperkube", "kubelet"),
+    (r"kube-proxy", "kube-proxy"),
+    (r"etcd", "etcd"),
+    (r"clusterloader|cl2", "clusterloader2"),
+]
+
+
+def guess_component(name: str, payload: list[str]) -> str:
+    low = name.lower().rsplit("/", 1)[-1]
+    for rx, comp in COMPONENT_HINTS:
+        if re.search(rx, low):
+            return comp
+    text = "\n".join(payload)
+    if re.search(r'httplog\.go:\d+\] |\] "HTTP" verb=|(?:wrap|panics|handlers)\.go:\d+\] [A-Z]+ /', text):
+        return "kube-apiserver"
+    if re.search(r"kubelet\.go:\d+\]|kubelet_node_status|pod_startup_latency_tracker", text):
+        return "kubelet"
+    if re.search(r"schedule_one\.go|scheduler\.go:\d+\]", text):
+        return "kube-scheduler"
+    return ""
+
+
+def clock_for(component: str, name: str, payload: list[str]) -> str:
+    if component in ("kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"):
+        return "apiserver"  # master components share the master's clock
+    if component == "kubelet":
+        m = re.search(r"(?:hollow-node|kubelet)[-_]([\w.-]+?)(?:\.log)?$", name.rsplit("/", 1)[-1])
+        if m:
+            return f"node/{m.group(1)}"
+        for p in payload[:50]:
+            m = re.match(r"^Running on machine: (\S+)", p)
+            if m:
+                return f"node/{m.group(1)}"
+        return "node"
+    if component == "clusterloader2":
+        return "test"
+    return component or "unknown"
+
+
+def parse(stream, ctx: Context) -> None:
+    head = Head(ctx.name, stream.peek(64 * 1024))
+    wr, payload = _head_records(head)
+    ansi = L.has_ansi(head.data)
+    comp = ctx.info.get("component") or guess_component(ctx.name, payload)
+    ctx.info["component"] = comp
+    ctx.info["wrapper"] = "+".join(wr)
+    if not ctx.clock:
+        ctx.clock = clock_for(comp, ctx.name, payload)
+    threads = int(ctx.options.get("threads", 2))
+    KlogParser(ctx, comp).run(stream, wr, ansi, threads=threads)
+
+
+FORMAT = Format(
+    name="klog",
+    description="klog/glog text logs of any component (apiserver access log, Trace blocks, kubelet, scheduler ...), "
+                "plain or wrapped (CRI, Docker json-file, journald/syslog, RFC3339, Prow, minikube)",
+    priority=80,
+    sniff=sniff,
+    parse=parse,
+    tables=("requests", "messages", "traces", "trace_steps", "pod_transitions", "events"),
+)

@@ -1,0 +1,351 @@
+"""``kubelog ingest``: inputs → run directory (Parquet tables + manifest).
+
+Steps: discover inputs (files, directories, archives) → pre-scan each input's
+head and tail for format and year evidence → resolve the year anchor of every
+input (its own evidence first, then the run's, DESIGN §4) → parse each input
+(in parallel processes with ``jobs > 1``) → write ``manifest.json`` and rename
+the temporary directory into place.
+
+One bad input never loses the run: its problem is recorded (named, with the
+line where known) in the manifest and printed, and the other inputs go on.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from . import __version__, formats, run as runmod, timeutil
+from .formats.base import HEAD_BYTES, Context, Head
+from .sources import InputError, InputRef, discover, iter_opened
+from .sources import lines as L
+
+TAIL_BYTES = 64 * 1024
+
+
+@dataclass
+class Options:
+    """Options of one ingest (all optional)."""
+
+    year: int | None = None                 # --year: overrides in-band evidence
+    tz: list[str] = field(default_factory=list)        # ["ZONE"] or ["GLOB=ZONE"]
+    format: list[str] = field(default_factory=list)    # ["NAME"] or ["GLOB=NAME"]
+    clock: list[str] = field(default_factory=list)     # ["GLOB=DOMAIN"]
+    jobs: int = 1
+    threads: int = 2
+    max_ratio: int = 200
+
+    def pick(self, rules: list[str], name: str) -> str | None:
+        """Last matching ``GLOB=VALUE`` rule (a bare VALUE matches everything)."""
+        found = None
+        base = name.rsplit("!", 1)[-1]
+        for r in rules:
+            if "=" in r and not r.startswith("="):
+                g, v = r.split("=", 1)
+                if fnmatch.fnmatch(name, g) or fnmatch.fnmatch(base, g) or fnmatch.fnmatch(base.rsplit("/", 1)[-1], g):
+                    found = v
+            else:
+                found = r
+        return found
+
+
+@dataclass
+class Scan:
+    """What the pre-scan learned about one logical input."""
+
+    source_id: int
+    ref: InputRef
+    member_index: int
+    display: str
+    format: str
+    evidence: list
+    mtime: float | None
+    year: int | None = None
+    year_source: str = ""
+    year_detail: str = ""
+
+
+def _first_klog_md(payload_head: str) -> tuple[int | None, int | None]:
+    import re
+    m = re.search(r"^[IWEF](\d\d)(\d\d) \d\d:\d\d:\d\d\.\d{6} ", payload_head, re.M)
+    if m:
+        return int(m.group(1)), int(m.group(2))
+    m = re.search(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d+) \d\d:\d\d:\d\d", payload_head, re.M)
+    if m:
+        return timeutil.MONTHS[m.group(1)], int(m.group(2))
+    return None, None
+
+
+def _wrapper_first_ts(head: Head) -> pd.Timestamp | None:
+    import re
+    m = re.search(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ", head.text, re.M)
+    if not m:
+        m = re.search(r'"time":"(\d{4}-\d\d-\d\dT[^"]+)"', head.text)
+    if m:
+        try:
+            return pd.Timestamp(m.group(1)).tz_convert("UTC")
+        except ValueError:
+            return None
+    return None
+
+
+def prescan(refs: list[InputRef], opts: Options) -> list[Scan]:
+    scans: list[Scan] = []
+    for ref in refs:
+        try:
+            for k, op in enumerate(iter_opened(ref, opts.max_ratio)):
+                head = Head(op.display, op.head(HEAD_BYTES))
+                fmt_name = opts.pick(opts.format, op.display)
+                if fmt_name is None:
+                    fmt_name = sniff_name(head)
+                text = head.text
+                tail = ""
+                if not op.container and not op.compression:
+                    try:
+                        sz = os.path.getsize(ref.path)
+                        if sz > HEAD_BYTES:
+                            with open(ref.path, "rb") as f:
+                                f.seek(max(HEAD_BYTES, sz - TAIL_BYTES))
+                                tail = f.read().decode("utf-8", "replace")
+                    except OSError:
+                        pass
+                ev = timeutil.year_evidence(text, op.display, _wrapper_first_ts(head))
+                if tail:
+                    ev += [e for e in timeutil.year_evidence(tail) if e.source != "artifact-name"]
+                try:
+                    mtime = os.path.getmtime(ref.path)
+                except OSError:
+                    mtime = None
+                scans.append(Scan(len(scans), ref, k, op.display, fmt_name, ev, mtime))
+        except InputError as e:
+            scans.append(Scan(len(scans), ref, -1, ref.display, "error", [], None, year_detail=str(e)))
+    return scans
+
+
+def sniff_name(head: Head) -> str:
+    if b"\x00" in head.data[:8192]:
+        return "binary"
+    if not head.data.strip():
+        return "empty"
+    f = formats.detect(head)
+    return f.name if f else "unknown"
+
+
+def resolve_years(scans: list[Scan], opts: Options) -> None:
+    """Give every input its year anchor and say where it came from (DESIGN §4)."""
+    all_ev = [e for s in scans for e in s.evidence if e.source != "artifact-name" or True]
+    run_best = timeutil.best(all_ev)
+    for s in scans:
+        if opts.year is not None:
+            s.year, s.year_source, s.year_detail = opts.year, "user", "--year"
+            continue
+        own = timeutil.best(s.evidence)
+        if own is not None:
+            s.year, s.year_source, s.year_detail = own.year, own.source, own.detail
+        elif run_best is not None:
+            s.year, s.year_source = run_best.year, "run"
+            s.year_detail = f"from another input of the run: {run_best.detail}"
+        elif s.mtime is not None:
+            y = pd.Timestamp(s.mtime, unit="s", tz="UTC").year
+            s.year, s.year_source, s.year_detail = y, "mtime", "file modification time (last resort; pass --year)"
+        else:
+            s.year, s.year_source, s.year_detail = 1970, "none", "no evidence at all (pass --year)"
+
+
+def _count_lines(stream) -> int:
+    n = 0
+    last = b""
+    while True:
+        b = stream.read(8 << 20)
+        if not b:
+            break
+        n += b.count(b"\n")
+        last = b
+    if last and not last.endswith(b"\n"):
+        n += 1
+    return n
+
+
+def _drain(stream) -> None:
+    while stream.read(8 << 20):
+        pass
+
+
+def parse_ref(ref: InputRef, scans: list[Scan], opts: Options, tmp: str) -> list[dict]:
+    """Parse every input of one ref (a file or an archive); returns manifest entries."""
+    by_member = {s.member_index: s for s in scans}
+    entries = []
+    try:
+        for k, op in enumerate(iter_opened(ref, opts.max_ratio)):
+            s = by_member.get(k)
+            if s is None:
+                continue
+            entries.append(parse_one(op, s, opts, Path(tmp)))
+    except InputError as e:
+        # the archive broke between members: say so on the last entry, keep the rest
+        if entries:
+            entries[-1].setdefault("errors", []).append(str(e))
+        else:
+            entries.append(_error_entry(scans[0], str(e)))
+    return entries
+
+
+def _error_entry(s: Scan, msg: str) -> dict:
+    return {"source_id": s.source_id, "path": s.display, "format": "error", "lines_read": 0,
+            "record_lines": 0, "continuation_lines": 0, "counted": {}, "rows": {}, "errors": [msg]}
+
+
+def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
+    writer = runmod.PartWriter(tmp, s.source_id)
+    tz = opts.pick(opts.tz, s.display) or "UTC"
+    ctx = Context(s.source_id, s.display, writer, clock=opts.pick(opts.clock, s.display) or "",
+                  year=s.year, year_source=s.year_source, tz=tz, options={"threads": opts.threads})
+    t0 = time.perf_counter()
+    fmt_name = s.format
+    try:
+        if fmt_name in ("unknown", "binary", "empty"):
+            n = _count_lines(op.stream)
+            ctx.lines_read = n
+            reason = {"unknown": "unknown format (no sniffer claimed the input)",
+                      "binary": "binary content (NUL bytes), not a log", "empty": "empty input"}[fmt_name]
+            if n:
+                ctx.count(reason, 1, op.head(200).decode("utf-8", "replace").splitlines()[0][:200] if fmt_name != "binary" else None,
+                          n=n, severity="warning" if fmt_name != "empty" else "info")
+            if fmt_name == "binary":
+                ctx.error("binary content (NUL bytes in the first 8 KiB): not parsed")
+        else:
+            fmt = formats.get(fmt_name)
+            fmt.parse(op.stream, ctx)
+            if fmt.clock and not ctx.clock:
+                pass
+        _drain(op.stream)
+    except InputError as e:
+        ctx.error(str(e).replace(f"{s.display}: ", "", 1) if str(e).startswith(s.display) else str(e),
+                  ctx.lines_read or None)
+    except Exception as e:  # a parser bug must not lose the run
+        tb = traceback.format_exc(limit=4)
+        ctx.error(f"parser {fmt_name} failed: {type(e).__name__}: {e}\n{tb}", ctx.lines_read or None)
+    ctx.check_accounting()
+    st = ctx.stats_table()
+    if st.num_rows:
+        writer("parse_stats", st)
+    writer.close()
+    h = op.hasher
+    entry = {
+        "source_id": s.source_id,
+        "path": s.display,
+        "sha256": h.sha.hexdigest(),
+        "bytes": h.nbytes,
+        "compression": op.compression,
+        "container": op.container,
+        "format": fmt_name,
+        "wrapper": ctx.info.get("wrapper", ""),
+        "component": ctx.info.get("component", ""),
+        "clock": ctx.clock,
+        "tz": tz,
+        "year": s.year,
+        "year_source": s.year_source,
+        "year_detail": s.year_detail,
+        "lines_read": ctx.lines_read,
+        "record_lines": ctx.record_lines,
+        "continuation_lines": ctx.continuation_lines,
+        "counted": {k: v.count for k, v in ctx.stats.items() if v.count},
+        "rows": dict(sorted(ctx.rows.items())),
+        "info": {k: v for k, v in ctx.info.items() if k not in ("wrapper", "component")},
+        "errors": ctx.errors,
+        "parse_seconds": round(time.perf_counter() - t0, 3),
+    }
+    return entry
+
+
+def _parse_ref_job(args):
+    ref, scans, opts, tmp = args
+    return parse_ref(ref, scans, opts, tmp)
+
+
+def ingest(paths, out, *, force: bool = False, options: Options | None = None,
+           progress: Callable[[str], None] | None = None, **kw) -> runmod.Run:
+    """Ingest ``paths`` (files, directories, archives) into the run directory ``out``.
+
+    Parameters
+    ----------
+    paths : list of path-like
+    out : path-like
+        Run directory to create.  Refused if it exists, unless ``force``.
+    options : Options, optional
+        year / tz / format / clock overrides, ``jobs`` (processes), ``threads`` per input.
+    progress : callable(str), optional
+        Receives one line per finished input (the CLI prints them to stderr).
+
+    Returns
+    -------
+    Run
+        The opened run.  Problems with single inputs are in
+        ``run.manifest["inputs"][i]["errors"]``; nothing is raised for them.
+    """
+    opts = options or Options(**kw)
+    out = Path(out)
+    refs = discover(list(paths))
+    if not refs:
+        raise InputError("no input files found in " + ", ".join(map(str, paths)))
+    tmp = runmod.prepare(out, force)
+    try:
+        t0 = time.perf_counter()
+        scans = prescan(refs, opts)
+        resolve_years(scans, opts)
+        groups: dict[InputRef, list[Scan]] = {}
+        for s in scans:
+            groups.setdefault(s.ref, []).append(s)
+        entries: list[dict] = []
+        jobs = [(ref, ss, opts, str(tmp)) for ref, ss in groups.items()]
+        error_scans = [s for s in scans if s.format == "error"]
+        jobs = [j for j in jobs if not all(s.format == "error" for s in j[1])]
+        for s in error_scans:
+            entries.append(_error_entry(s, s.year_detail))
+        if opts.jobs > 1 and len(jobs) > 1:
+            import multiprocessing as mp
+            ctxm = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
+            with ProcessPoolExecutor(max_workers=opts.jobs, mp_context=ctxm) as pool:
+                for res in pool.map(_parse_ref_job, jobs):
+                    for e in res:
+                        entries.append(e)
+                        if progress:
+                            progress(_progress_line(e))
+        else:
+            for j in jobs:
+                for e in _parse_ref_job(j):
+                    entries.append(e)
+                    if progress:
+                        progress(_progress_line(e))
+        entries.sort(key=lambda e: e["source_id"])
+        manifest = {
+            "kubelog_version": __version__,
+            "run_format": 1,
+            "inputs": entries,
+            "options": {"year": opts.year, "tz": opts.tz, "format": opts.format, "clock": opts.clock},
+            "tables": {},
+            "ingest_seconds": round(time.perf_counter() - t0, 3),
+        }
+        runmod.finish(tmp, out, manifest)
+    except BaseException:
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    run = runmod.open_run(out)
+    return run
+
+
+def _progress_line(e: dict) -> str:
+    rows = ", ".join(f"{k} {v:,}" for k, v in e.get("rows", {}).items() if k != "parse_stats")
+    s = f"{e['path']}: {e['format']}, {e['lines_read']:,} lines" + (f" → {rows}" if rows else "")
+    for err in e.get("errors", []):
+        s += f"\n  problem: {err.splitlines()[0]}"
+    return s

@@ -1,0 +1,90 @@
+"""Rendering DataFrames for the terminal: table, csv, json, markdown.
+
+Every command that prints data takes ``--format table|csv|json|markdown`` and
+calls :func:`render`.  JSON is a list of row objects (NaN → null).
+"""
+from __future__ import annotations
+
+import json
+import math
+from enum import Enum
+
+import pandas as pd
+
+
+class Fmt(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+def _jsonable(v):
+    if v is None:
+        return None
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return None if pd.isna(v) else v.isoformat()
+    if hasattr(v, "item"):
+        try:
+            return _jsonable(v.item())
+        except (ValueError, AttributeError):
+            pass
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    return [{k: _jsonable(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def _fmt_cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        return f"{v:.6g}"
+    try:
+        if pd.isna(v):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(v)
+
+
+def text_table(df: pd.DataFrame) -> str:
+    cols = [str(c) for c in df.columns]
+    rows = [[_fmt_cell(v) for v in r] for r in df.itertuples(index=False)]
+    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(cols)]
+    num = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+    def line(vals):
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(vals, widths, num)).rstrip()
+    out = [line(cols), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    cols = [str(c) for c in df.columns]
+    esc = lambda s: s.replace("|", "\\|")
+    out = ["| " + " | ".join(esc(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for r in df.itertuples(index=False):
+        out.append("| " + " | ".join(esc(_fmt_cell(v)) for v in r) + " |")
+    return "\n".join(out)
+
+
+def render(df: pd.DataFrame, fmt: Fmt | str) -> str:
+    fmt = Fmt(fmt)
+    if fmt is Fmt.json:
+        return json.dumps(records(df), indent=1, ensure_ascii=False)
+    if fmt is Fmt.csv:
+        return df.to_csv(index=False).rstrip("\n")
+    if fmt is Fmt.markdown:
+        return markdown_table(df)
+    return text_table(df)

@@ -1,0 +1,168 @@
+"""Writing and opening a run directory.
+
+Layout::
+
+    RUN/manifest.json
+    RUN/<table>/part-<source_id>-<seq>.parquet
+
+A run is written into ``RUN.tmp-<pid>`` next to its final place and renamed at
+the end, so an interrupted ingest never leaves a directory that looks complete
+(a complete run always has ``manifest.json`` with ``"complete": true``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from . import tables
+
+MANIFEST = "manifest.json"
+PART_ROWS = 1_000_000  # rows buffered per table before a part file is written
+
+
+class RunExists(Exception):
+    pass
+
+
+class NotARun(Exception):
+    pass
+
+
+class PartWriter:
+    """Buffers rows of each table for one input and writes Parquet parts.
+
+    Thread-safe: parsers may emit from worker threads.
+    """
+
+    def __init__(self, root: Path, source_id: int):
+        self.root = root
+        self.source_id = source_id
+        self._buf: dict[str, list[pa.Table]] = {}
+        self._n: dict[str, int] = {}
+        self._seq: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, table: str, t: pa.Table) -> None:
+        with self._lock:
+            self._buf.setdefault(table, []).append(t)
+            self._n[table] = self._n.get(table, 0) + t.num_rows
+            if self._n[table] >= PART_ROWS:
+                self._flush(table)
+
+    def _flush(self, table: str) -> None:
+        parts = self._buf.pop(table, [])
+        self._n.pop(table, None)
+        if not parts:
+            return
+        t = pa.concat_tables(parts)
+        if t.num_rows == 0:
+            return
+        seq = self._seq.get(table, 0)
+        self._seq[table] = seq + 1
+        d = self.root / table
+        d.mkdir(parents=True, exist_ok=True)
+        pq.write_table(t, d / f"part-{self.source_id:05d}-{seq:04d}.parquet", compression="zstd")
+
+    def close(self) -> None:
+        with self._lock:
+            for table in list(self._buf):
+                self._flush(table)
+
+
+def tmp_dir_for(out: Path) -> Path:
+    return out.parent / f".{out.name}.tmp-{os.getpid()}"
+
+
+def prepare(out: Path, force: bool = False) -> Path:
+    """Check ``out`` may be written and return a fresh temporary directory beside it."""
+    out = Path(out)
+    if out.exists():
+        if not force:
+            raise RunExists(f"{out} exists; use --force to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir_for(out)
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    return tmp
+
+
+def finish(tmp: Path, out: Path, manifest: dict) -> None:
+    """Write the manifest and move the finished run into place."""
+    manifest = dict(manifest, complete=True)
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n")
+    out = Path(out)
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
+
+
+@dataclass
+class Run:
+    """An opened run directory: the manifest and lazy access to the tables.
+
+    >>> run = open_run("out/run1")          # doctest: +SKIP
+    >>> run.table("requests").groupby("verb").size()   # doctest: +SKIP
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def inputs(self) -> list[dict]:
+        return self.manifest.get("inputs", [])
+
+    def has(self, table: str) -> bool:
+        d = self.path / table
+        return d.is_dir() and any(d.glob("*.parquet"))
+
+    def arrow(self, table: str, columns: list[str] | None = None, filter=None) -> pa.Table:
+        """The table as Arrow, with its declared schema (empty if no input produced it)."""
+        sch = tables.schema(table)
+        if not self.has(table):
+            t = sch.empty_table()
+            return t.select(columns) if columns else t
+        dset = ds.dataset(self.path / table, format="parquet", schema=sch)
+        return dset.to_table(columns=columns, filter=filter)
+
+    def table(self, table: str, columns: list[str] | None = None, filter=None) -> pd.DataFrame:
+        """The table as a pandas DataFrame (timestamps tz-aware UTC)."""
+        return self.arrow(table, columns, filter).to_pandas()
+
+    def rows(self, table: str) -> int:
+        if not self.has(table):
+            return 0
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in sorted((self.path / table).glob("*.parquet")))
+
+    def source_name(self, source_id: int) -> str:
+        return self.inputs[source_id]["path"]
+
+    def where(self, source_id: int, line_no: int) -> str:
+        """``file:line`` of a row, for evidence."""
+        return f"{self.source_name(int(source_id))}:{int(line_no)}"
+
+
+def open_run(path: str | os.PathLike) -> Run:
+    """Open a run directory written by ``kubelog ingest``."""
+    p = Path(path)
+    m = p / MANIFEST
+    if not m.is_file():
+        raise NotARun(f"{p} is not a kubelog run directory (no {MANIFEST}); create one with `kubelog ingest`")
+    manifest = json.loads(m.read_text())
+    if not manifest.get("complete"):
+        raise NotARun(f"{p}: the run is incomplete (its ingest did not finish)")
+    return Run(p, manifest)
