@@ -67,6 +67,22 @@ def register_extractor(name: str, fn: Extractor, *, order: int = 50, consumes: b
     _EXTRACTORS.sort(key=lambda x: x[0])
 
 
+# Modules that register extractors (imported on first use, so that registration
+# order does not depend on import order elsewhere).
+EXTRACTOR_MODULES: list[str] = []
+_loaded = False
+
+
+def _load_extractors() -> None:
+    global _loaded
+    if _loaded:
+        return
+    import importlib
+    for m in EXTRACTOR_MODULES:
+        importlib.import_module(f"kubelog.formats.{m}")
+    _loaded = True
+
+
 @dataclass
 class Records:
     """The klog records of one block, as arrays (all of equal length).
@@ -128,6 +144,7 @@ class KlogParser:
     """Parses one klog input; see the module docstring."""
 
     def __init__(self, ctx: Context, component: str = ""):
+        _load_extractors()
         self.ctx = ctx
         self.component = component or ctx.info.get("component", "")
         self.year = ctx.year if ctx.year is not None else 1970
