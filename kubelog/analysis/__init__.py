@@ -1,0 +1,1 @@
+"""Analyses over the normalized tables: latency, load levels, pod startup, clock skew."""
