@@ -106,6 +106,10 @@ def prescan(refs: list[InputRef], opts: Options) -> list[Scan]:
                 fmt_name = opts.pick(opts.format, op.display)
                 if fmt_name is None:
                     fmt_name = sniff_name(head)
+                    if fmt_name == "unknown":  # a long preamble (set -x output, flag dumps): look further
+                        big = op.head(16 * HEAD_BYTES)
+                        if len(big) > len(head.data):
+                            fmt_name = sniff_name(Head(op.display, big))
                 text = head.text
                 tail = ""
                 if not op.container and not op.compression:
@@ -212,13 +216,14 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
     fmt_name = s.format
     try:
         if fmt_name in ("unknown", "binary", "empty"):
+            first = op.head(400).decode("utf-8", "replace").splitlines()
+            first = first[0][:200] if first and fmt_name != "binary" else None
             n = _count_lines(op.stream)
             ctx.lines_read = n
             reason = {"unknown": "unknown format (no sniffer claimed the input)",
                       "binary": "binary content (NUL bytes), not a log", "empty": "empty input"}[fmt_name]
             if n:
-                ctx.count(reason, 1, op.head(200).decode("utf-8", "replace").splitlines()[0][:200] if fmt_name != "binary" else None,
-                          n=n, severity="warning" if fmt_name != "empty" else "info")
+                ctx.count(reason, 1, first, n=n, severity="warning" if fmt_name != "empty" else "info")
             if fmt_name == "binary":
                 ctx.error("binary content (NUL bytes in the first 8 KiB): not parsed")
         else:

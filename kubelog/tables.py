@@ -62,6 +62,7 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType, str]]] = {
         ("apf_pl", STR, "APF priority level"),
         ("apf_fs", STR, "APF flow schema"),
         ("origin", STR, "httplog / audit / jsonlog"),
+        ("server", STR, "component that served and logged the request (kube-apiserver; kubelet for its own HTTP server)"),
         *_PROV,
     ],
     "messages": [
@@ -193,6 +194,17 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType, str]]] = {
         ("value", F64, "value for non-latency metrics (throughput, cpu ...)"),
         ("unit", STR, "unit of value"),
         ("origin", STR, "e2e-log / cl2-log / cl2-json / kube-burner ..."),
+        *_PROV,
+    ],
+    "test_pod_latencies": [
+        ("ts", TS, "time the test printed the list or wrote the document"),
+        ("metric", STR, "pod_startup create_to_schedule schedule_to_run run_to_watch schedule_to_watch (e2e/cl2); kube-burner condition latencies"),
+        ("phase", STR, "test phase (saturation, latency ...) or measurement identifier"),
+        ("namespace", STR, "pod namespace when reported"),
+        ("pod", STR, "pod name"),
+        ("node", STR, "node name when reported"),
+        ("latency_s", F64, "latency as the test reported it, seconds"),
+        ("origin", STR, "e2e-log / cl2-log / kube-burner"),
         *_PROV,
     ],
     "parse_stats": [

@@ -30,7 +30,7 @@ RE_E = (r'^"HTTP" verb="(?P<method>[^"]*)" URI="(?P<uri>' + Q + r')" latency="(?
 RE_D = (r'^verb="(?P<method>[^"]*)" URI="(?P<uri>[^"]*)" latency=(?P<lat>\S+) (?:resp=(?P<resp>[0-9]+) )?'
         r'UserAgent="(?P<ua>' + Q + r')" srcIP="(?P<src>[^"]*)": ?(?P<tail>.*)$')
 RE_BC = r"^(?P<method>[A-Z]+) (?P<uri>\S+): \((?P<lat>[^)]+)\) (?P<status>[0-9]+|hijacked)(?P<rest>.*)$"
-RE_TAIL = r"(?:^|\s)\[(?:\[(?P<ua_b>.*)\]|(?P<ua_c>.*)) (?P<addr>[^ \]]+)\]$"
+RE_TAIL = r"(?:^|\s)\[(?:\[(?P<ua_b>.*)\]|(?P<ua_c>.*)) (?P<addr>\[[0-9a-fA-F:.%]+\]:[0-9]+|[^ \]]+)\]$"
 RE_APF = r'apf_pl="(?P<pl>[^"]*)" apf_fs="(?P<fs>[^"]*)"'
 
 COLUMNS = ("method", "uri", "lat", "ua", "src", "resp", "aid", "hijacked", "apf_pl", "apf_fs")
@@ -122,24 +122,26 @@ def extract(msg: pa.Array, last_cont: pa.Array | None = None) -> tuple[np.ndarra
             rest = m.field("rest")
             t1 = pc.extract_regex(rest, RE_TAIL)
             if last_cont is not None:
-                lc = last_cont.take(pa.array(rows))
-                t2 = pc.extract_regex(pc.fill_null(lc, ""), RE_TAIL)
+                lc = pc.fill_null(last_cont.take(pa.array(rows)), "")
+                t2 = pc.extract_regex(lc, RE_TAIL)
                 use2 = pc.and_(pc.invert(pc.is_valid(t1)), pc.is_valid(t2))
+                tail_text = pc.if_else(use2, lc, rest)
                 ua_b = pc.if_else(use2, t2.field("ua_b"), t1.field("ua_b"))
                 ua_c = pc.if_else(use2, t2.field("ua_c"), t1.field("ua_c"))
                 addr = pc.if_else(use2, t2.field("addr"), t1.field("addr"))
                 tail_ok = pc.or_(pc.is_valid(t1), use2)
             else:
                 ua_b, ua_c, addr, tail_ok = t1.field("ua_b"), t1.field("ua_c"), t1.field("addr"), pc.is_valid(t1)
-            has_b = pc.fill_null(pc.invert(pc.equal(ua_b, "")), False)
-            # `[[] ip]` (no header) shows as ua_b == "" with ua_c null
-            ua = pc.if_else(pc.is_valid(ua_b), ua_b, ua_c)
+                tail_text = rest
+            # B (≤ 1.11) prints the UA slice: `[[ua] ip]`; C a plain string: `[ua ip]`
+            is_b = pc.fill_null(pc.match_substring_regex(tail_text, r"(?:^|\s)\[\["), False)
+            ua = pc.if_else(is_b, ua_b, ua_c)
             ua = pc.if_else(tail_ok, ua, None)
+            addr = pc.if_else(tail_ok, addr, None)
             status = m.field("status")
             hij = pc.equal(status, "hijacked")
             resp = pc.cast(pc.if_else(hij, None, status), pa.int32())
-            variant = pc.if_else(pc.is_valid(ua_b), "B", pc.if_else(tail_ok, "C", "A"))
-            del has_b
+            variant = pc.if_else(pc.and_(tail_ok, is_b), "B", pc.if_else(tail_ok, "C", "A"))
             d = dict(method=m.field("method"), uri=m.field("uri"), lat=m.field("lat"), ua=ua, src=addr,
                      resp=resp, aid=pa.nulls(len(rows), S), hijacked=hij, apf_pl=pa.nulls(len(rows), S),
                      apf_fs=pa.nulls(len(rows), S), variant=variant)

@@ -253,6 +253,7 @@ class KlogParser:
             req["clock"] = clock.take(pa.array(idx))
             req["ts"] = timeutil.to_ts_array(ts_ns[idx], valid[idx])
             req["line_no"] = pa.array(line_no[idx], pa.int64())
+            req["server"] = pa.array([self.component or ""] * len(idx), pa.string())
             res.tables.setdefault("requests", []).append(req)
             consumed |= mask
         for _, name, fn, consumes in _EXTRACTORS:
@@ -376,11 +377,16 @@ def _head_records(head: Head) -> tuple[list[str], list[str]]:
 
 def sniff(head: Head) -> bool:
     wr, payload = _head_records(head)
-    nonblank = [p for p in payload if p.strip()]
+    junk = [re.compile(rx.replace("(?:", "(?:")) for _, _, rx in NOT_RECORDS]
+    nonblank = [p for p in payload if p.strip() and not any(j.match(p) for j in junk)]
     if not nonblank:
         return False
     hits = sum(1 for p in nonblank if _HEADER_START_RX.match(p))
-    return hits >= 1 and hits >= 0.2 * len(nonblank)
+    # klog files carry much header-less text (stack traces, grpc dumps): a few headers suffice,
+    # or a first record that is a klog header
+    if hits and _HEADER_START_RX.match(nonblank[0]):
+        return True
+    return hits >= 1 and (hits >= 5 or hits >= 0.2 * len(nonblank)) and hits >= 0.02 * len(nonblank)
 
 
 COMPONENT_HINTS = [  # (regex on name or content, component)
@@ -413,7 +419,7 @@ def clock_for(component: str, name: str, payload: list[str]) -> str:
     if component in ("kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"):
         return "apiserver"  # master components share the master's clock
     if component == "kubelet":
-        m = re.search(r"(?:hollow-node|kubelet)[-_]([\w.-]+?)(?:\.log)?$", name.rsplit("/", 1)[-1])
+        m = re.search(r"^(?:hollow-node|kubelet)-([\w.-]+?)(?:\.log)?$", name.rsplit("/", 1)[-1])
         if m:
             return f"node/{m.group(1)}"
         for p in payload[:50]:

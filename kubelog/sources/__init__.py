@@ -73,14 +73,14 @@ class HashingReader(io.RawIOBase):
     """Wraps a binary stream: counts bytes, hashes them, enforces a bomb limit."""
 
     def __init__(self, raw: BinaryIO, name: str, limit_source=None, max_ratio: int = MAX_RATIO,
-                 min_bomb: int = MIN_BOMB_BYTES):
+                 min_bomb: int | None = None):
         self.raw = raw
         self.name = name
         self.sha = hashlib.sha256()
         self.nbytes = 0
         self._limit_source = limit_source  # callable -> compressed bytes consumed so far
         self._max_ratio = max_ratio
-        self._min_bomb = min_bomb
+        self._min_bomb = MIN_BOMB_BYTES if min_bomb is None else min_bomb
 
     def readable(self) -> bool:
         return True

@@ -1,0 +1,43 @@
+# kubelog: `make demo` (set up + ingest and analyse sample_logs/), `make test` (set up + all tests).
+# Needs only python3 (3.11+) and make; everything else is installed into .venv.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+KUBELOG := $(VENV)/bin/kubelog
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo_out
+
+.PHONY: setup demo test bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,pdf]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	@set -e; for d in sample_logs/*/; do \
+	  name=$$(basename $$d); \
+	  echo "== $$name: $$(head -n 1 $$d/README.md 2>/dev/null || true)"; \
+	  $(KUBELOG) ingest $$d --out $(DEMO_OUT)/$$name --force -q >/dev/null; \
+	  $(KUBELOG) info $(DEMO_OUT)/$$name | tail -n 12; \
+	  $(KUBELOG) latency $(DEMO_OUT)/$$name | head -n 12; \
+	  echo; \
+	done
+	@echo "run directories are in $(DEMO_OUT)/"
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(PY) bench/bench_ingest.py
+
+docs: $(STAMP)
+	$(KUBELOG) tables --markdown > docs/tables.md
+	$(KUBELOG) formats --markdown > docs/formats.md
+	$(PY) -m kubelog.docgen > docs/cli.md
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

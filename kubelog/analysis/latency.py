@@ -1,0 +1,69 @@
+"""API-call latency percentiles per group (verb/resource/subresource/scope by default).
+
+Long-running requests (watch, exec/attach/portforward/proxy, log follow,
+hijacked connections) are excluded and counted; requests without a latency
+are counted too.  See :mod:`kubelog.analysis.stats` for the percentile definition.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..run import Run
+from . import stats
+
+DEFAULT_BY = ("verb", "resource", "subresource", "scope")
+
+
+@dataclass
+class Exclusions:
+    long_running: int = 0
+    no_latency: int = 0
+    duplicates: int = 0
+    notes: list = field(default_factory=list)
+
+
+def api_requests(run: Run, columns: list[str] | None = None) -> tuple[pd.DataFrame, Exclusions]:
+    """Requests that count for latency SLIs, and what was excluded.
+
+    When the same request is in the access log and the audit log (same audit
+    ID), the access-log row is kept: its latency is what the apiserver itself
+    measured for the request, and audit stages may be written late in batch mode.
+    """
+    cols = None if columns is None else sorted(set(columns) | {"long_running", "latency_s", "hijacked",
+                                                               "audit_id", "origin"})
+    df = run.table("requests", columns=cols)
+    ex = Exclusions()
+    if df.empty:
+        return df, ex
+    if (df["origin"] == "audit").any() and (df["origin"] != "audit").any():
+        aid = df["audit_id"]
+        logged = set(aid[(df["origin"] != "audit") & aid.notna()])
+        dup = (df["origin"] == "audit") & aid.isin(logged)
+        ex.duplicates = int(dup.sum())
+        if ex.duplicates:
+            ex.notes.append(f"{ex.duplicates} audit rows duplicate access-log rows (same audit ID); the access-log row is used")
+        df = df[~dup]
+    lr = df["long_running"].fillna(False).astype(bool) | df["hijacked"].fillna(False).astype(bool)
+    ex.long_running = int(lr.sum())
+    df = df[~lr]
+    nolat = df["latency_s"].isna()
+    ex.no_latency = int(nolat.sum())
+    return df[~nolat], ex
+
+
+def latency_table(run: Run, by=DEFAULT_BY, percentiles=stats.DEFAULT_PERCENTILES,
+                  method: str = "nearest-rank") -> pd.DataFrame:
+    """Count and percentiles (seconds) of non-long-running request latencies per group.
+
+    >>> latency_table(open_run("out/run"))  # doctest: +SKIP
+       verb resource subresource     scope  count    p50_s    p90_s    p99_s
+    """
+    by = list(by)
+    df, _ = api_requests(run, columns=by + ["latency_s"])
+    for c in by:
+        if c in df:
+            df[c] = df[c].fillna("")
+    out = stats.grouped_percentiles(df, by, "latency_s", percentiles, method)
+    return out.sort_values(["count"] + by, ascending=[False] + [True] * len(by), kind="stable").reset_index(drop=True)

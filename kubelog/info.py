@@ -1,0 +1,45 @@
+"""The content of a run: inputs with their accounting, tables with rows and time range."""
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+
+from . import tables
+from .run import Run
+
+TIME_COLUMN = {"requests": "ts", "messages": "ts", "traces": "ts", "events": "ts", "pod_transitions": "ts",
+               "node_transitions": "ts", "test_log": "ts", "test_specs": "start_ts", "progress": "ts",
+               "perf_summaries": "ts"}
+
+
+def _time_range(run: Run, table: str):
+    col = TIME_COLUMN.get(table)
+    if not col:
+        return None, None
+    lo = hi = None
+    for p in sorted((run.path / table).glob("*.parquet")):
+        md = pq.ParquetFile(p).metadata
+        idx = md.schema.to_arrow_schema().get_field_index(col)
+        for rg in range(md.num_row_groups):
+            st = md.row_group(rg).column(idx).statistics
+            if st is None or not st.has_min_max:
+                continue
+            lo = st.min if lo is None or st.min < lo else lo
+            hi = st.max if hi is None or st.max > hi else hi
+    iso = lambda t: None if t is None else t.isoformat().replace("+00:00", "Z")
+    return iso(lo), iso(hi)
+
+
+def run_info(run: Run) -> dict:
+    """``{"inputs": [...], "tables": {name: {"rows", "ts_min", "ts_max"}}}`` (see `kubelog info --help`)."""
+    inputs = []
+    for e in run.inputs:
+        d = dict(e)
+        d["accounting_ok"] = d["lines_read"] == d["record_lines"] + d["continuation_lines"] + sum(d["counted"].values())
+        inputs.append(d)
+    tabs = {}
+    for t in tables.TABLES:
+        n = run.rows(t)
+        if n:
+            lo, hi = _time_range(run, t)
+            tabs[t] = {"rows": n, "ts_min": lo, "ts_max": hi}
+    return {"inputs": inputs, "tables": tabs}
