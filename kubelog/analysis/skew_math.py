@@ -68,6 +68,9 @@ MIN_DRIFT_SPAN_S = 600.0
 #: (generous enough for the 2017 Kubemark case, 10 h − 1 m 44.8 s).
 TZ_TOLERANCE_S = 120.0
 
+#: Slack for float64 rounding of epoch-second timestamps (ulp ≈ 0.24 µs in 2024).
+FLOAT_TOL_S = 1e-6
+
 KINDS = ("two-sided", "lower-only", "upper-only", "none")
 
 
@@ -417,7 +420,8 @@ class OffsetEstimate:
                               list(reversed(self.evidence)), self.conflicts_ba, self.conflicts_ab, fb)
 
 
-def offset_bounds(pairs_ab: Pairs | None, pairs_ba: Pairs | None = None) -> OffsetEstimate:
+def offset_bounds(pairs_ab: Pairs | None, pairs_ba: Pairs | None = None, *,
+                  tol: float = FLOAT_TOL_S) -> OffsetEstimate:
     """Interval bounds on the offset θ = C_B − C_A (skew.md §1).
 
     Parameters
@@ -426,6 +430,9 @@ def offset_bounds(pairs_ab: Pairs | None, pairs_ba: Pairs | None = None) -> Offs
         Forward pairs, sent on A and received on B; each gives ``θ ≤ t_b + q_b − t_a − δ``.
     pairs_ba : Pairs or None
         Backward pairs, sent on B and received on A; each gives ``θ ≥ t_b − t_a − q_a + δ``.
+    tol : float
+        ``L`` may exceed ``U`` by this much (seconds) and still count as feasible
+        (uncertainty 0): float64 epoch seconds round by ~0.1 µs.
 
     Returns
     -------
@@ -457,14 +464,14 @@ def offset_bounds(pairs_ab: Pairs | None, pairs_ba: Pairs | None = None) -> Offs
         evidence.append(str(pairs_ab.evidence[t_ab[0]]))
     if t_ba.size:
         evidence.append(str(pairs_ba.evidence[t_ba[0]]))
-    feasible = L <= U
+    feasible = L <= U + tol
     est = unc = None
     if feasible and kind == "two-sided":
-        est, unc = (L + U) / 2, (U - L) / 2
+        est, unc = (L + U) / 2, max((U - L) / 2, 0.0)
     out = OffsetEstimate(a, b, L, U, kind, feasible, est, unc, int(u.size), int(l.size), t_ab, t_ba, evidence)
     if not feasible:
-        out.conflicts_ab = np.flatnonzero(u < L)
-        out.conflicts_ba = np.flatnonzero(l > U)
+        out.conflicts_ab = np.flatnonzero(u < L - tol)
+        out.conflicts_ba = np.flatnonzero(l > U + tol)
         out.fallback = _maxsat(u, l)
     return out
 
@@ -612,7 +619,8 @@ def _drift_points(pairs_ab: Pairs, pairs_ba: Pairs):
 
 
 def fit_offset_drift(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, t_ref: float | None = None,
-                     max_drift: float = MAX_DRIFT, min_span_s: float = MIN_DRIFT_SPAN_S) -> DriftFit:
+                     max_drift: float = MAX_DRIFT, min_span_s: float = MIN_DRIFT_SPAN_S,
+                     tol: float = FLOAT_TOL_S) -> DriftFit:
     """Fit θ(t) = θ0 + ω·(t − t_ref) between forward and backward constraints (skew.md §3).
 
     Forward pairs give points ``(t_a, u)`` the line must stay below, backward
@@ -634,6 +642,8 @@ def fit_offset_drift(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, t_ref: f
         Prior bound on |ω| (s/s).
     min_span_s : float
         Minimum time span of all pairs (seconds) before drift is fitted.
+    tol : float
+        A margin down to ``−tol`` seconds still counts as feasible (float rounding).
 
     Returns
     -------
@@ -663,12 +673,12 @@ def fit_offset_drift(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, t_ref: f
     z, fun = _linprog([0.0, 0.0, -1.0], A, bvec, [(None, None), (-max_drift * X, max_drift * X), (None, None)])
     margin = -float(fun)
     base.update(_x_u=xu, _u=u, _x_l=xl, _l=l, margin_s=margin)
-    if margin < -1e-9:
+    if margin < -tol:
         return DriftFit(status="infeasible",
                         reason=f"no line θ0 + ω·t separates the two directions (worst violation "
                                f"{-margin:.6g} s): a clock step or mismatched pairs; the least-bad line is reported",
                         theta0=float(z[0] + c0), drift=float(z[1] / X), **base)
-    A2, b2 = A[:, :2], bvec
+    A2, b2 = A[:, :2], bvec + max(0.0, -margin)  # within tol of feasible: relax to exactly feasible
     bnd2 = [(None, None), (-max_drift * X, max_drift * X)]
     w_lo, _ = _linprog([0.0, 1.0], A2, b2, bnd2)
     w_hi, _ = _linprog([0.0, -1.0], A2, b2, bnd2)
@@ -790,7 +800,8 @@ def _seg_point(est: OffsetEstimate) -> float | None:
     return None
 
 
-def detect_step(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, max_candidates: int = 128) -> StepResult:
+def detect_step(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, max_candidates: int = 128,
+                tol: float = FLOAT_TOL_S) -> StepResult:
     """Find the time where a single offset stops fitting, assuming one step.
 
     Events are sorted by A-clock time.  First an O(n) prefix/suffix test looks
@@ -811,7 +822,7 @@ def detect_step(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, max_candidate
     t, is_u, idx, val = t[order], is_u[order], idx[order], val[order]
     n = t.size
     v_single = n - _maxsat_count(u, l)
-    if v_single == 0:
+    if v_single == 0 or offset_bounds(pairs_ab, pairs_ba, tol=tol).feasible:
         return StepResult(False, "a single offset fits all pairs", violations_single=0)
     if n < 4:
         return StepResult(False, "too few pairs to locate a step", violations_single=v_single)
@@ -825,7 +836,7 @@ def detect_step(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, max_candidate
     ks = np.arange(1, n)
     # a split must fall between distinct times
     ks = ks[t[ks] > t[ks - 1]]
-    ok = (L_pre[ks] <= U_pre[ks]) & (L_suf[ks] <= U_suf[ks])
+    ok = (L_pre[ks] <= U_pre[ks] + tol) & (L_suf[ks] <= U_suf[ks] + tol)
     if ok.any():
         good = ks[ok]
         best_cost = 0
@@ -966,7 +977,7 @@ def _path(pred, target):
 
 
 def solve_system(bounds: Mapping[tuple[str, str], object], reference: str = "apiserver", *,
-                 tol: float = 1e-9) -> SystemSolution:
+                 tol: float = FLOAT_TOL_S) -> SystemSolution:
     """Transitive offset bounds for every domain relative to ``reference`` (Bellman–Ford).
 
     Parameters
@@ -1049,7 +1060,7 @@ def _apply(off: OffsetLike, t: np.ndarray) -> np.ndarray:
 
 
 def count_violations(pairs: Pairs, offset_send: OffsetLike = None, offset_recv: OffsetLike = None, *,
-                     tol: float = 0.0) -> Violations:
+                     tol: float = FLOAT_TOL_S) -> Violations:
     """Count pairs whose corrected times break the clock condition ``C'(f) ≥ C'(e) + δ``.
 
     Each timestamp is corrected to the reference clock as ``t − θ_domain``
@@ -1149,10 +1160,10 @@ def format_duration(seconds: float, decimals: int = 1) -> str:
         parts.append(f"{int(h)} h")
     if m or h or days:
         parts.append(f"{int(m)} m")
-    s_txt = f"{s:.{decimals}f}".rstrip("0").rstrip(".") if parts else f"{s:.{decimals}f}"
-    if parts and s_txt in ("0", ""):
-        pass
-    else:
+    s_txt = f"{s:.{decimals}f}"
+    if parts and "." in s_txt:  # "9 h 58 m 15 s", not "15.0 s", inside a compound duration
+        s_txt = s_txt.rstrip("0").rstrip(".")
+    if not (parts and s_txt == "0"):
         parts.append(f"{s_txt} s")
     return sign + " ".join(parts)
 
@@ -1203,9 +1214,14 @@ def describe(offset: float, uncertainty: float | None, domain: str, reference: s
     dec = _decimals_for(uncertainty)
     pm = ""
     if uncertainty is not None and math.isfinite(uncertainty):
-        # same unit as the offset: "15.2 s ± 0.4 s", not "± 400 ms"
-        pm = (f" ± {uncertainty:.{dec}f} s" if abs(offset) >= 1 and uncertainty < 60
-              else f" ± {format_duration(uncertainty, dec)}")
+        # same unit as the offset: "15.2 s ± 0.4 s", "12.3 ms ± 0.5 ms", not "± 400 ms"
+        if uncertainty >= 60:
+            pm = f" ± {format_duration(uncertainty, dec)}"
+        else:
+            scale, unit = ((1, "s") if max(abs(offset), uncertainty) >= 1 else
+                           (1e3, "ms") if max(abs(offset), uncertainty) >= 1e-3 else (1e6, "µs"))
+            dd = max(dec - {1: 0, 1e3: 3, 1e6: 6}[scale], 0)
+            pm = f" ± {uncertainty * scale:.{dd}f} {unit}"
     if round(offset, dec) == 0:
         txt = f"{dn}'s clock agrees with {rn}'s ({format_duration(0.0)}{pm})"
     else:
