@@ -338,14 +338,16 @@ class KlogParser:
         else:
             with ThreadPoolExecutor(max_workers=threads) as pool:
                 pending: deque = deque()
-                for ch in chunks:
-                    ctx.lines_read += ch.n_physical
-                    pending.append(pool.submit(self.parse_chunk, ch, first))
-                    first = False
-                    while len(pending) > threads:
+                try:
+                    for ch in chunks:
+                        ctx.lines_read += ch.n_physical
+                        pending.append(pool.submit(self.parse_chunk, ch, first))
+                        first = False
+                        while len(pending) > threads:
+                            emit_result(pending.popleft().result())
+                finally:  # a stream that breaks still gets what was read before written
+                    while pending:
                         emit_result(pending.popleft().result())
-                while pending:
-                    emit_result(pending.popleft().result())
         for reason, (cnt, ex) in rstats.counted.items():
             ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity="info")
         if rstats.invalid_utf8_lines:

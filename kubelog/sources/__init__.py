@@ -85,6 +85,22 @@ class HashingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def _read1(self, n: int) -> bytes:
+        r1 = getattr(self.raw, "read1", None)
+        if r1 is None:
+            return self.raw.read(n)
+        out = []
+        got = 0
+        while got < n:
+            b = r1(n - got)
+            if not b:
+                break
+            out.append(b)
+            got += len(b)
+            if got >= n // 2:
+                break
+        return b"".join(out)
+
     def readinto(self, b) -> int:
         data = self.read(len(b))
         n = len(data)
@@ -93,7 +109,9 @@ class HashingReader(io.RawIOBase):
 
     def read(self, n: int = -1) -> bytes:
         try:
-            data = self.raw.read(n)
+            # read1: one decompressor step per call, so a stream that breaks later
+            # does not take already-decompressed bytes with it
+            data = self._read1(n) if n and n > 0 else self.raw.read(n)
         except EOFError as e:
             raise InputError(f"{self.name}: truncated compressed stream after {self.nbytes} bytes ({e})") from None
         except (OSError, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError) as e:
@@ -135,17 +153,28 @@ class PeekReader(io.RawIOBase):
     def __init__(self, raw: BinaryIO):
         self.raw = raw
         self._buf = b""
+        self._error: Exception | None = None  # raised by raw during a peek: re-raised after the buffer
 
     def readable(self) -> bool:
         return True
 
     def peek(self, n: int) -> bytes:
-        while len(self._buf) < n:
-            more = self.raw.read(n - len(self._buf))
+        while len(self._buf) < n and self._error is None:
+            try:
+                more = self.raw.read(n - len(self._buf))
+            except Exception as e:  # noqa: BLE001 - kept and raised when the buffer is used up
+                self._error = e
+                break
             if not more:
                 break
             self._buf += more
         return self._buf[:n]
+
+    def _raw_read(self, n: int) -> bytes:
+        if self._error is not None:
+            e, self._error = self._error, None
+            raise e
+        return self.raw.read(n)
 
     def readinto(self, b) -> int:
         data = self.read(len(b))
@@ -154,15 +183,12 @@ class PeekReader(io.RawIOBase):
 
     def read(self, n: int = -1) -> bytes:
         if self._buf:
-            if n < 0:
-                data = self._buf + self.raw.read()
-                self._buf = b""
+            if n < 0 or len(self._buf) >= n:
+                data, self._buf = (self._buf, b"") if n < 0 else (self._buf[:n], self._buf[n:])
                 return data
-            data, self._buf = self._buf[:n], self._buf[n:]
-            if len(data) < n:
-                data += self.raw.read(n - len(data))
-            return data
-        return self.raw.read(n)
+            data, self._buf = self._buf, b""
+            return data  # a short read; the caller reads again
+        return self._raw_read(n)
 
 
 @dataclass

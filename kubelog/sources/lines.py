@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 BLOCK = 16 << 20          # bytes read per block
+READ_PIECE = 1 << 20
 MAX_LINE = 32 << 20       # a longer physical line is counted ("overlong line") and skipped
 
 RFC3339 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"
@@ -55,7 +56,7 @@ class Wrapper:
 
 
 WRAPPERS: list[Wrapper] = [
-    Wrapper("docker-json", r'\{"log":"', r"^(?P<payload>.*)$", 0.8),
+    Wrapper("docker-json", r'\{"log": ?"', r"^(?P<payload>.*)$", 0.8),
     Wrapper("cri", rf"{RFC3339} (?:stdout|stderr) (?:[PF](?::\S+)? )?",
             rf"^(?P<ts>{RFC3339}) (?P<stream>stdout|stderr) (?:(?P<tag>[PF])(?::\S*)? )?(?P<payload>.*)$", 0.6),
     Wrapper("rfc3339", rf"{RFC3339} ", rf"^(?P<ts>{RFC3339}) (?P<payload>.*)$", 0.6),
@@ -180,13 +181,25 @@ def iter_blocks(stream: BinaryIO, block: int = BLOCK, stats: ReaderStats | None 
     buf = b""
     eof = False
     skipping_long = False
+    failure: Exception | None = None
     while not eof or buf:
         if not eof:
-            more = stream.read(block)
-            if not more:
-                eof = True
-            else:
-                buf += more
+            # read in 1 MiB pieces so that a stream that breaks (truncated gzip)
+            # loses at most the last piece: what was readable is still parsed
+            parts = []
+            got = 0
+            while got < block:
+                try:
+                    more = stream.read(min(READ_PIECE, block - got))
+                except Exception as e:  # noqa: BLE001 - re-raised after the readable part
+                    failure = e
+                    more = b""
+                if not more:
+                    eof = True
+                    break
+                parts.append(more)
+                got += len(more)
+            buf += b"".join(parts)
         if skipping_long:
             nl = buf.find(b"\n")
             if nl < 0:
@@ -226,6 +239,8 @@ def iter_blocks(stream: BinaryIO, block: int = BLOCK, stats: ReaderStats | None 
         n = data.count(b"\n")
         yield data, line_no, n
         line_no += n
+    if failure is not None:
+        raise failure
 
 
 def _cut_at_boundary(data: bytes, rest: bytes, boundary) -> tuple[bytes, bytes]:

@@ -1,0 +1,171 @@
+"""Bad input gives a clear message naming the file (and line), and the rest of the run is kept."""
+import gzip
+import io
+import json
+import os
+import tarfile
+import zipfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kubelog import sources
+from kubelog.ingest import Options, ingest
+from kubelog.run import RunExists, open_run
+
+GOOD = ('I0620 12:33:17.389016      11 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/nodes/n1" latency="1.5ms" '
+        'userAgent="kubelet/v1.30.2" audit-ID="a" srcIP="10.0.0.1:1" resp=200\n')
+
+
+def acc(e):
+    return e["lines_read"] == e["record_lines"] + e["continuation_lines"] + sum(e["counted"].values())
+
+
+def by_name(run, suffix):
+    return next(e for e in run.inputs if e["path"].endswith(suffix))
+
+
+def test_hostile_directory_keeps_good_input(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "kube-apiserver.log").write_text(GOOD * 3)
+    (d / "binary.bin").write_bytes(b"\x00\x01\x02" * 1000)
+    (d / "empty.log").write_bytes(b"")
+    (d / "bad-utf8.log").write_bytes(GOOD.encode() + b"I0620 12:33:18.000000      11 x.go:1] caf\xe9 \xff\n")
+    (d / "longline.log").write_bytes(b"x" * (50 << 20) + b"\n" + GOOD.encode())
+    data = GOOD.encode() * 2000
+    gz = gzip.compress(data)
+    (d / "truncated.log.gz").write_bytes(gz[: len(gz) // 2])
+    run = ingest([d], tmp_path / "run")
+    good = by_name(run, "kube-apiserver.log")
+    assert good["rows"]["requests"] == 3 and not good["errors"]
+    b = by_name(run, "binary.bin")
+    assert b["format"] == "binary" and b["errors"] and "binary" in b["errors"][0]
+    assert by_name(run, "empty.log")["format"] == "empty"
+    u = by_name(run, "bad-utf8.log")
+    assert u["rows"]["requests"] == 1 and u["rows"]["messages"] == 1
+    assert any("UTF-8" in e and ":2:" in e for e in u["errors"]), u["errors"]
+    ll = by_name(run, "longline.log")
+    assert ll["lines_read"] == 2 and acc(ll)
+    t = by_name(run, "truncated.log.gz")
+    assert t["errors"] and "truncated" in t["errors"][0] and "truncated.log.gz" in t["errors"][0]
+    assert t["rows"].get("requests", 0) > 0  # what was readable is kept
+    for e in run.inputs:
+        assert acc(e), e
+
+
+def test_archive_member_names_are_data_not_paths(tmp_path):
+    arc = tmp_path / "art.tar.gz"
+    with tarfile.open(arc, "w:gz") as tf:
+        for name in ("../x.log", "/etc/x.log", "ok/kube-apiserver.log"):
+            b = GOOD.encode()
+            ti = tarfile.TarInfo(name)
+            ti.size = len(b)
+            tf.addfile(ti, io.BytesIO(b))
+    before = set(os.listdir(tmp_path))
+    run = ingest([arc], tmp_path / "run")
+    assert sorted(e["path"].split("!")[1] for e in run.inputs) == ["../x.log", "/etc/x.log", "ok/kube-apiserver.log"]
+    assert all(e["rows"].get("requests") == 1 for e in run.inputs)
+    assert set(os.listdir(tmp_path)) - before == {"run"}
+    assert not os.path.exists("/etc/x.log") and not (tmp_path.parent / "x.log").exists()
+
+
+def test_zip_and_compressions(tmp_path):
+    import bz2, lzma
+    import zstandard
+    z = tmp_path / "a.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("logs/kube-apiserver.log", GOOD)
+    (tmp_path / "b.log.bz2").write_bytes(bz2.compress(GOOD.encode()))
+    (tmp_path / "c.log.xz").write_bytes(lzma.compress(GOOD.encode()))
+    (tmp_path / "d.log.zst").write_bytes(zstandard.ZstdCompressor().compress(GOOD.encode()))
+    run = ingest([z, tmp_path / "b.log.bz2", tmp_path / "c.log.xz", tmp_path / "d.log.zst"], tmp_path / "run")
+    assert [e["rows"].get("requests") for e in run.inputs] == [1, 1, 1, 1]
+    assert [e["compression"] for e in run.inputs] == ["zip", "bz2", "xz", "zstd"]
+
+
+def test_gzip_bomb_is_stopped(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "MIN_BOMB_BYTES", 1 << 20)
+    p = tmp_path / "bomb.log.gz"
+    with gzip.open(p, "wb", compresslevel=9) as f:
+        chunk = b"\n" * (1 << 20)
+        for _ in range(64):
+            f.write(chunk)
+    (tmp_path / "ok.log").write_text(GOOD)
+    run = ingest([p, tmp_path / "ok.log"], tmp_path / "run")
+    b = by_name(run, "bomb.log.gz")
+    assert b["errors"] and "decompression bomb" in b["errors"][0] and "bomb.log.gz" in b["errors"][0]
+    assert by_name(run, "ok.log")["rows"]["requests"] == 1
+
+
+def test_existing_run_refused_and_failed_ingest_leaves_nothing(tmp_path, monkeypatch):
+    (tmp_path / "a.log").write_text(GOOD)
+    out = tmp_path / "run"
+    ingest([tmp_path / "a.log"], out)
+    with pytest.raises(RunExists):
+        ingest([tmp_path / "a.log"], out)
+    ingest([tmp_path / "a.log"], out, force=True)
+    # an ingest interrupted half-way leaves no directory that looks complete
+    import kubelog.ingest as ki
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(ki, "parse_ref", boom)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([tmp_path / "a.log"], tmp_path / "run2")
+    assert not (tmp_path / "run2").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run2")]
+
+
+def test_cri_partial_lines_and_docker_chunks_are_joined(tmp_path):
+    body = GOOD.rstrip("\n")
+    a, b = body[:50], body[50:]
+    cri = (f"2023-08-23T08:55:54.1Z stderr P {a}\n2023-08-23T08:55:54.2Z stderr F {b}\n"
+           f"2023-08-23T08:55:54.3Z stderr F {body}\n")
+    (tmp_path / "cri.log").write_text(cri)
+    dj = (json.dumps({"log": a, "stream": "stderr", "time": "2023-08-23T08:55:54.1Z"}, separators=(",", ":")) + "\n"
+          + json.dumps({"log": b + "\n", "stream": "stderr", "time": "2023-08-23T08:55:54.2Z"}, separators=(",", ":")) + "\n")
+    (tmp_path / "docker.log").write_text(dj)
+    run = ingest([tmp_path / "cri.log", tmp_path / "docker.log"], tmp_path / "run")
+    c, d = run.inputs
+    assert c["wrapper"] == "cri" and c["rows"]["requests"] == 2 and c["continuation_lines"] == 1 and acc(c)
+    assert d["wrapper"] == "docker-json" and d["rows"]["requests"] == 1 and acc(d)
+    assert c["year"] == 2023 and c["year_source"] == "wrapper"
+
+
+def test_dec_to_jan_rollover(tmp_path):
+    lines = ["I1231 23:59:59.000000       1 x.go:1] last of the year", "I0101 00:00:01.000000       1 x.go:1] first"]
+    (tmp_path / "a.log").write_text("\n".join(lines) + "\n")
+    run = ingest([tmp_path / "a.log"], tmp_path / "run", year=2019)
+    ts = list(run.table("messages").ts.astype(str))
+    assert ts[0].startswith("2019-12-31") and ts[1].startswith("2020-01-01")
+
+
+def test_timezone_option(tmp_path):
+    (tmp_path / "kubelet.log").write_text("I0303 22:05:07.349917 1003926 kubelet.go:1] x\n")
+    run = ingest([tmp_path / "kubelet.log"], tmp_path / "run", year=2025, tz=["kubelet*=+08:00"])
+    assert str(run.table("messages").ts.iloc[0]) == "2025-03-03 14:05:07.349917+00:00"
+
+
+LINE = st.sampled_from([
+    GOOD.rstrip("\n"),
+    'I0101 00:00:01.000000       1 wrap.go:42] GET /api/v1/pods: (1.2ms) 200 [[kubectl/v1.8.0 (linux/amd64) kubernetes/x] 10.0.0.1:1]',
+    "goroutine 1 [running]:", "\tmain.go:1 +0x1", "Trace[1]: [1s] [1s] END", " >", "", "+ set -x line",
+    "error: http2: server sent GOAWAY", "E0101 00:00:01.000000       1 x.go:9] boom",
+])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.one_of(LINE, st.text(max_size=80)), max_size=40), cut=st.integers(0, 400))
+def test_random_truncated_shuffled_lines_never_crash(tmp_path_factory, lines, cut):
+    d = tmp_path_factory.mktemp("h")
+    text = "\n".join(lines)
+    text = text[: len(text) - cut] if cut < len(text) else text
+    (d / "kube-apiserver.log").write_text(text, encoding="utf-8", errors="surrogatepass") if False else \
+        (d / "kube-apiserver.log").write_bytes(text.encode("utf-8", "replace"))
+    run = ingest([d / "kube-apiserver.log"], d / "run")
+    e = run.inputs[0]
+    assert acc(e)
+    assert "unaccounted (parser bug)" not in e["counted"]
+    assert not any("failed" in x for x in e["errors"]), e["errors"]
