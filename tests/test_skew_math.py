@@ -420,3 +420,10 @@ def test_truth_always_inside_interval(theta, delays, back, q):
     assert est.lower - FP <= theta <= est.upper + FP
     if est.estimate is not None:
         assert abs(est.estimate - theta) <= est.uncertainty + FP
+
+
+def test_docstring_examples():
+    import doctest
+
+    import kubelog.analysis.skew_math as m
+    assert doctest.testmod(m).failed == 0

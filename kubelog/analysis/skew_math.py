@@ -613,6 +613,28 @@ def _lp_line_extreme(x_u, u, x_l, l, x, max_drift, sign):
     return float(z[0] + z[1] * x / X + c0)
 
 
+def _lower_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Indices of the lower convex hull of points (x, y), left to right (Andrew's monotone chain).
+
+    A line lies below every point iff it lies below every lower-hull vertex, so the
+    drift LPs only need these constraints.
+    """
+    order = np.lexsort((y, x))
+    hull: list[int] = []
+    xs, ys = x.tolist(), y.tolist()
+    for i in order.tolist():
+        while len(hull) >= 2:
+            o, a = hull[-2], hull[-1]
+            if (xs[a] - xs[o]) * (ys[i] - ys[o]) - (ys[a] - ys[o]) * (xs[i] - xs[o]) <= 0:
+                hull.pop()
+            else:
+                break
+        if hull and xs[hull[-1]] == xs[i]:  # same x: the lower y (sorted first) is kept
+            continue
+        hull.append(i)
+    return np.array(hull, dtype=int)
+
+
 def _drift_points(pairs_ab: Pairs, pairs_ba: Pairs):
     """Forward points (a_i, u_i) and backward points (a_j, l_j), both timed on A's clock."""
     return pairs_ab.send_ts, _forward_upper(pairs_ab), pairs_ba.recv_ts, _backward_lower(pairs_ba)
@@ -664,8 +686,12 @@ def fit_offset_drift(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, t_ref: f
         return DriftFit(status="insufficient",
                         reason=f"pairs span {span:.0f} s < {min_span_s:.0f} s: too short to see drift", **base)
     xu, xl = x_u - t_ref, x_l - t_ref
-    X = _scale(xu, xl)
     c0 = (np.median(u) + np.median(l)) / 2
+    # only the lower hull of the forward points and the upper hull of the backward points constrain a line
+    hu = _lower_hull(xu, u - c0)
+    hl = _lower_hull(xl, -(l - c0))
+    xu, u, xl, l = xu[hu], u[hu], xl[hl], l[hl]
+    X = _scale(xu, xl)
     # Max-margin LP in variables (θ0 − c0, ω·X, s): maximise s.
     A = np.vstack([np.column_stack([np.ones_like(xu), xu / X, np.ones_like(xu)]),
                    np.column_stack([-np.ones_like(xl), -xl / X, np.ones_like(xl)])])
@@ -807,8 +833,8 @@ def detect_step(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, max_candidate
     Events are sorted by A-clock time.  First an O(n) prefix/suffix test looks
     for splits where both segments are feasible (``L ≤ U``); if none exists the
     split minimising the total number of violated pairs (max-satisfied count of
-    each segment) is searched on a grid of ``max_candidates`` splits and refined
-    between the grid neighbours of the best one.  A step is reported only if the
+    each segment) is searched on a grid of ``max_candidates`` splits, refined
+    between the grid neighbours of the best one until all splits there are tried.  A step is reported only if the
     split has fewer violations than a single offset.  Note that drift also makes a
     long single-offset fit infeasible: compare with :func:`fit_offset_drift`.
     """
@@ -850,14 +876,18 @@ def detect_step(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, max_candidate
 
         if ks.size == 0:
             return StepResult(False, "all pairs share one time", violations_single=v_single)
-        grid = ks if ks.size <= max_candidates else ks[np.unique(np.linspace(0, ks.size - 1, max_candidates)
-                                                                  .round().astype(int))]
-        costs = np.array([cost(k) for k in grid])
-        gi = int(np.argmin(costs))
-        lo_k = grid[max(gi - 1, 0)]
-        hi_k = grid[min(gi + 1, grid.size - 1)]
-        fine = ks[(ks >= lo_k) & (ks <= hi_k)]
-        fcosts = np.array([cost(k) for k in fine])
+        # coarse-to-fine: a grid of max_candidates splits, then the same between the best one's
+        # neighbours, until every split in the range is evaluated (a heuristic: cost is not unimodal)
+        lo_i, hi_i = 0, ks.size - 1
+        while True:
+            if hi_i - lo_i + 1 <= max_candidates:
+                fine = ks[lo_i:hi_i + 1]
+                fcosts = np.array([cost(k) for k in fine])
+                break
+            gpos = np.unique(np.linspace(lo_i, hi_i, max_candidates).round().astype(int))
+            costs = np.array([cost(k) for k in ks[gpos]])
+            gi = int(np.argmin(costs))
+            lo_i, hi_i = int(gpos[max(gi - 1, 0)]), int(gpos[min(gi + 1, gpos.size - 1)])
         best_cost = int(fcosts.min())
         good = fine[fcosts == best_cost]
         k_lo, k_hi = int(good.min()), int(good.max())
