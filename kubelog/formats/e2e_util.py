@@ -1,0 +1,181 @@
+"""Helpers shared by the test-side formats (e2e log, clusterloader2, kube-burner).
+
+Not a format itself (no ``FORMAT``): parsing of the pieces that several test
+outputs print the same way (formats-test.md §4–§7, §9):
+
+* Go durations (``1m0.144616567s``, ``-750ms``, ``0``) → seconds;
+* "worst latency" lists, in every shape: ``{pod node 1.2s}`` (in-tree, ``%v`` of
+  PodLatencyData), ``{Name:pod Node:node Latency:1.2s}`` (``%+v``), and
+  ``{namespace/pod 1.2s}`` (clusterloader2);
+* ``perc50: X, perc90: Y, perc99: Z[; threshold T]`` lines;
+* ``Top latency metric: {...}`` lines of every version;
+* PerfData documents ``{"version", "dataItems": [...]}`` → ``perf_summaries`` rows.
+
+Everything here is pure (text in, dicts out) so the formats can keep their own
+line accounting.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+
+from .. import timeutil
+
+# in-tree list headers (≤1.10 and 1.11+) and CL2 names → perf metric label
+LATENCY_NAMES = {
+    "schedule": "create_to_schedule", "create-to-schedule": "create_to_schedule",
+    "run-after-schedule": "schedule_to_run", "schedule-to-run": "schedule_to_run",
+    "watch": "run_to_watch", "run-to-watch": "run_to_watch",
+    "scheduled-to-end total": "schedule_to_watch", "schedule-to-watch": "schedule_to_watch",
+    "e2e total": "pod_startup", "e2e": "pod_startup",
+    "pod_startup": "pod_startup", "create_to_schedule": "create_to_schedule",
+    "schedule_to_run": "schedule_to_run", "run_to_watch": "run_to_watch",
+    "schedule_to_watch": "schedule_to_watch", "create_to_run": "create_to_run",
+}
+
+WORST_RE = re.compile(r"(?:(?P<pct>\d+)% worst|(?P<n>\d+) worst) (?P<name>[\w -]+?) latencies: \[(?P<body>.*)\]?\s*$")
+PERC_RE = re.compile(r"perc50: (?P<p50>[^,]+), perc90: (?P<p90>[^,;]+), perc99: (?P<p99>[^,;\s]+)"
+                     r"(?:, perc100: (?P<p100>[^,;\s]+))?(?:; threshold:? (?P<thr>\S+))?")
+_ELEM_RE = re.compile(r"\{([^{}]*)\}")
+_DUR_TOKEN = r"-?(?:[0-9.]+(?:ns|us|µs|μs|Âµs|ms|s|m|h))+|0"
+
+
+def dur_s(text: str | None) -> float | None:
+    """Seconds of a Go duration (``2m40.055334722s`` → 160.055334722); None if not one."""
+    if text is None:
+        return None
+    ns = timeutil.parse_duration_ns(text.strip())
+    return None if ns is None else ns / 1e9
+
+
+def worst_list(body: str) -> list[tuple[str | None, str, str | None, float | None]]:
+    """Elements of a worst-latency list body → [(namespace, pod, node, latency_s)]."""
+    out = []
+    for m in _ELEM_RE.finditer(body):
+        e = m.group(1).strip()
+        if e.startswith("Name:"):
+            kv = dict(re.findall(r"(\w+):(\S*)", e))
+            pod, node, lat = kv.get("Name", ""), kv.get("Node") or None, dur_s(kv.get("Latency"))
+            ns = None
+        else:
+            parts = e.split()
+            if not parts:
+                continue
+            lat = dur_s(parts[-1])
+            if len(parts) >= 3:
+                pod, node = parts[0], parts[-2]
+            else:
+                pod, node = parts[0], None
+            ns = None
+        if "/" in pod:
+            ns, pod = pod.split("/", 1)
+        out.append((ns, pod, node, lat))
+    return out
+
+
+def perc_line(text: str) -> dict | None:
+    """``perc50: .., perc90: .., perc99: ..[; threshold T]`` → {p50_s, p90_s, p99_s, p100_s, threshold_s}."""
+    m = PERC_RE.search(text)
+    if not m:
+        return None
+    return {"p50_s": dur_s(m.group("p50")), "p90_s": dur_s(m.group("p90")), "p99_s": dur_s(m.group("p99")),
+            "p100_s": dur_s(m.group("p100")), "threshold_s": dur_s(m.group("thr"))}
+
+
+_TOP_RE = re.compile(r"Top latency metric: \{(?P<body>.*)\}(?:; threshold: (?P<thr>\S+))?\s*$")
+
+
+def top_latency(text: str) -> dict | None:
+    """A ``Top latency metric: {...}`` line (in-tree 1.2–1.12 or CL2) → labels and percentiles."""
+    m = _TOP_RE.search(text)
+    if not m:
+        return None
+    body = m.group("body")
+    lat = re.search(r"Latency:(\{[^}]*\}|perc50: [^ ,]+, perc90: [^ ,]+, perc99: \S+)", body)
+    labels = {}
+    for k in ("Resource", "Subresource", "Verb", "Scope", "Count", "SlowCount"):
+        km = re.search(rf"(?:^|\s){k}:(\S*)", body)
+        if km:
+            labels[k] = km.group(1)
+    res = {"labels": {k: v for k, v in labels.items()}, "p50_s": None, "p90_s": None, "p99_s": None, "p100_s": None}
+    if lat:
+        t = lat.group(1)
+        for k, col in (("50", "p50_s"), ("90", "p90_s"), ("99", "p99_s"), ("100", "p100_s")):
+            pm = re.search(rf"(?:Perc{k}:|perc{k}: )({_DUR_TOKEN})", t)
+            if pm:
+                res[col] = dur_s(pm.group(1))
+    if m.group("thr"):
+        res["labels"]["threshold_s"] = dur_s(m.group("thr"))
+    if "Count" in labels and labels["Count"].isdigit():
+        res["count"] = int(labels["Count"])
+    if "WARNING" in text[: m.start()]:
+        res["labels"]["warning"] = True
+    return res
+
+
+def _num(v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+_UNIT_S = {"ms": 1e-3, "s": 1.0, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "min": 60.0, "m": 60.0, "h": 3600.0}
+
+
+def perfdata_rows(doc: dict, phase: str | None, origin: str, scale_s: float | None = None) -> list[dict]:
+    """PerfData ``{"version","dataItems":[{"data","unit","labels"}]}`` → perf_summaries rows.
+
+    Latency items (unit ms/s/...) become p50_s/p90_s/p99_s/p100_s in seconds; the metric
+    is ``labels.Metric`` (pod startup) or ``api_call`` (Verb/Resource labels) or
+    ``perfdata``. Items with other units (MB, mCPU, ...) keep ``value`` per bucket.
+    """
+    rows = []
+    top = doc.get("labels") or {}
+    for it in doc.get("dataItems") or []:
+        if not isinstance(it, dict):
+            continue
+        data = it.get("data") or {}
+        unit = it.get("unit") or ""
+        labels = dict(it.get("labels") or {})
+        metric = labels.pop("Metric", None)
+        if metric is None:
+            metric = "api_call" if ("Verb" in labels or "Resource" in labels) else "perfdata"
+        count = labels.get("Count")
+        lab = {**top, **labels, "version": doc.get("version"), "unit": unit}
+        sc = scale_s if scale_s is not None else _UNIT_S.get(unit)
+        pk = {k: data.get(k) for k in ("Perc50", "Perc90", "Perc99", "Perc100")}
+        if sc is not None and any(v is not None for v in pk.values()) and \
+                set(data) <= {"Perc50", "Perc90", "Perc99", "Perc100"}:
+            row = {"metric": metric, "phase": phase, "labels": json.dumps(lab, sort_keys=True),
+                   "count": int(count) if isinstance(count, str) and count.isdigit() else None,
+                   "origin": origin}
+            for k, col in (("Perc50", "p50_s"), ("Perc90", "p90_s"), ("Perc99", "p99_s"), ("Perc100", "p100_s")):
+                v = _num(pk[k])
+                row[col] = None if v is None else v * sc
+            rows.append(row)
+        else:
+            for k, v in data.items():
+                rows.append({"metric": metric, "phase": phase, "origin": origin,
+                             "labels": json.dumps({**lab, "bucket": k}, sort_keys=True),
+                             "value": _num(v), "unit": unit})
+    return rows
+
+
+def json_after(first: str, cont: list[str]):
+    """The JSON value that starts at the first ``{``/``[`` of ``first`` and runs over ``cont``.
+
+    Lines after the value closes are ignored (``[Finish:Performance]``, blank lines).
+    Returns None when it does not decode.
+    """
+    i = min([p for p in (first.find("{"), first.find("[")) if p >= 0], default=-1)
+    if i < 0:
+        return None
+    text = first[i:] + "\n" + "\n".join(cont)
+    try:
+        return json.JSONDecoder().raw_decode(text)[0]
+    except ValueError:
+        # perfdash contract: stop at the first line that is no longer JSON-ish
+        return None
