@@ -1,0 +1,100 @@
+"""Ingest throughput and memory on a large structured apiserver log, as ratios in one run.
+
+Generates (once, cached in --dir) N-line logs with kubelog's deterministic generator
+(kubelog.synth.bench), then measures in this run:
+
+1. floor: reading the same lines into an Arrow string array (mmap + newline split);
+2. kubelog ingest (every request field to Parquet), in a subprocess, with its peak RSS;
+3. a straightforward per-line Python `re` parser of the same request fields into pandas.
+
+Prints a Markdown table for bench/README.md. Usage:
+    python bench/bench_ingest.py [--lines 2000000 6000000] [--dir /tmp/kubelog-bench]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import mmap
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+
+def floor_read(path: Path) -> float:
+    t = time.perf_counter()
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        a = np.frombuffer(m, dtype=np.uint8)
+        nl = np.flatnonzero(a == 10)
+        offs = np.concatenate([[0], nl + 1]).astype(np.int64)
+        arr = pa.LargeStringArray.from_buffers(len(nl), pa.py_buffer(offs), pa.py_buffer(bytes(m)))
+        assert len(arr) == len(nl)
+        del a
+    return time.perf_counter() - t
+
+
+RX = re.compile(r'^[IWEF](\d{4} \d\d:\d\d:\d\d\.\d{6}) +\d+ \S+\] "HTTP" verb="([^"]*)" URI="([^"]*)" latency="([^"]*)" '
+                r'userAgent="((?:[^"\\]|\\.)*)" (?:audit-ID="([^"]*)" )?srcIP="([^"]*)".*? resp=(\d+)')
+UNITS = {"ns": 1e-9, "µs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def naive(path: Path) -> float:
+    import pandas as pd
+    t = time.perf_counter()
+    rows = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = RX.match(line)
+            if m:
+                lat = m.group(4)
+                u = re.search(r"[a-zµ]+$", lat).group(0)
+                try:
+                    v = float(lat[: -len(u)]) * UNITS[u]
+                except (KeyError, ValueError):
+                    v = float("nan")
+                rows.append((m.group(1), m.group(2), m.group(3), v, m.group(5), m.group(6), m.group(7), int(m.group(8))))
+    df = pd.DataFrame(rows, columns=["ts", "verb", "uri", "latency_s", "ua", "audit_id", "src", "code"])
+    df.to_parquet(path.with_suffix(".naive.parquet"))
+    return time.perf_counter() - t
+
+
+def kubelog_ingest(path: Path, out: Path) -> tuple[float, float, dict]:
+    code = ("import resource,sys,time,json;from kubelog.ingest import ingest;t=time.perf_counter();"
+            f"r=ingest([{str(path)!r}], {str(out)!r}, force=True);dt=time.perf_counter()-t;"
+            "print(json.dumps({'s':dt,'rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024,"
+            "'rows':r.inputs[0]['rows'],'lines':r.inputs[0]['lines_read']}))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    d = json.loads(p.stdout.strip().splitlines()[-1])
+    return d["s"], d["rss_mb"], d
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lines", type=int, nargs="+", default=[2_000_000, 6_000_000])
+    ap.add_argument("--dir", default="/tmp/kubelog-bench")
+    ap.add_argument("--skip-naive-above", type=int, default=2_000_000)
+    a = ap.parse_args()
+    d = Path(a.dir)
+    d.mkdir(parents=True, exist_ok=True)
+    from kubelog.synth.bench import write_apiserver_log
+    print("| lines | MB | floor: lines→Arrow (s) | kubelog ingest (s) | lines/s | peak RSS (MB) | naive Python re→pandas (s) | speed-up vs naive |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in a.lines:
+        p = d / f"apiserver-{n}.log"
+        if not p.exists():
+            write_apiserver_log(p, n, seed=1)
+        mb = p.stat().st_size / 1e6
+        fl = floor_read(p)
+        s, rss, info = kubelog_ingest(p, d / f"run-{n}")
+        nv = naive(p) if n <= a.skip_naive_above else float("nan")
+        print(f"| {n:,} | {mb:,.0f} | {fl:.2f} | {s:.2f} | {n / s:,.0f} | {rss:,.0f} | {nv:.2f} | {nv / s:.1f}x |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
