@@ -1,0 +1,348 @@
+"""clusterloader2 outputs (formats-test.md §9): the run log (``cl2-log``) and ``--report-dir`` JSON (``cl2-json``).
+
+cl2-log
+-------
+klog text on stderr (plain, or Prow ``W1112 13:18:48.029] `` wrapped).  Parsed by the klog machinery
+(:class:`kubelog.formats.klog.KlogParser`: every record → ``messages``, same accounting as klog), and
+in addition, per block, the clusterloader2 lines are read into derived rows:
+
+* ``<Id>: labelSelector(group = X): gathering ...`` sets the phase (``X``: saturation, latency ...);
+* ``<Id>: 100 worst <metric> latencies: [{ns/pod 1.2s} ...]`` → ``test_pod_latencies`` and names the
+  metric of the following ``<Id>: perc50: .., perc90: .., perc99: ..[; threshold T]`` line →
+  ``perf_summaries`` (seconds; labels: measurement, selector, threshold_s);
+* ``Top latency metric: {...}; threshold: 1s`` → ``perf_summaries`` metric ``api_call``;
+* ``WaitForControlledPodsRunning: namespace(..), labelSelector(..): Pods: ...`` → ``progress``;
+* ``<SummaryName>: {json}`` (no report dir) PerfData → ``perf_summaries``;
+* ``Test Finished`` / ``Status:`` / ``Errors:``, ``measurement call ... error:``, E-lines, skipped
+  measurements → the manifest (``info.cl2``).
+Clock domain ``test`` (the host running clusterloader2).  Derived rows do not change the accounting.
+Sniffed before klog (priority 75 < 80) on klog text that names clusterloader2 sources.
+
+cl2-json
+--------
+PerfData ``{"version","dataItems":[{"data","unit","labels"}]}`` (APIResponsiveness*,
+PodStartupLatency* incl. Stateless/Stateful/MatchAll, TestPhaseTimer, any in-tree PerfData summary):
+ms → seconds; metric = ``labels.Metric`` or ``api_call``; phase = the measurement identifier from
+the file name (``PodStartupLatency_<Identifier>_<config>_<RFC3339>.json``), else the summary name.
+SchedulingThroughput ``{perc50,perc90,perc99,max|average}`` → one row per statistic (pods/s);
+ResourceUsageSummary ``{"<perc>":[{"Name","CPU"|"Cpu","Mem"}]}`` → cpu (cores) / memory (bytes) rows;
+SystemPodMetrics ``{"pods":[{"name","containers":[{"name","restartCount"}]}]}`` → restart_count rows.
+``ts`` is the RFC3339 time in the file name when present.
+
+Accounting rule (cl2-json): the document is parsed whole; one record line per emitted row up to the
+number of physical lines (at least one), every other line is a continuation line.  Undecodable JSON
+is counted ("invalid JSON", error).
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import timeutil
+from ..sources import lines as L
+from . import e2e_util as U
+from . import klog as K
+from .base import Context, Format, Head
+
+CL2_HINT = re.compile(r"(?:clusterloader\.go:\d+\]|simple_test_executor\.go:\d+\]|ClusterConfig\.Nodes|--testconfig|"
+                      r"wait_for_controlled_pods\.go:\d+\]|phase_latency\.go:\d+\]|pod_startup_latency\.go:\d+\])")
+_FILTER = r"(?:worst |perc50: |Top latency metric|Pods: |gathering|Test Finished|Status: |Errors: |error|skipping the measurement|: \{|Running |  Test: )"
+_HDR = re.compile(K.HEADER_RE)
+_SEL = re.compile(r"^(?P<id>\w+): labelSelector\((?P<sel>[^)]*)\): gathering")
+
+
+def sniff_log(head: Head) -> bool:
+    return bool(CL2_HINT.search(head.text)) and K.sniff(head)
+
+
+class _Cl2Parser(K.KlogParser):
+    def __init__(self, ctx: Context):
+        super().__init__(ctx, component="clusterloader2")
+        self.state = {"phase": None, "id": None, "selector": None, "metric": None}
+        self.info = ctx.info.setdefault("cl2", {})
+
+    def parse_chunk(self, ch: L.LineChunk, first_block: bool):
+        res = super().parse_chunk(ch, first_block)
+        try:
+            self._cl2(ch, res)
+        except Exception as e:  # derived rows must never lose the messages
+            self.ctx.error(f"clusterloader2 extraction failed: {type(e).__name__}: {e}")
+        return res
+
+    def _ts(self, m) -> int | None:
+        mo, dd = int(m["mm"]), int(m["dd"])
+        t = m["time"]
+        try:
+            d = int(timeutil.days_from_civil(np.array([self.year]), np.array([mo]), np.array([dd]))[0])
+        except Exception:
+            return None
+        local = ((d * 86400 + int(t[0:2]) * 3600 + int(t[3:5]) * 60 + int(t[6:8])) * 1_000_000 + int(t[9:15])) * 1000
+        return int(timeutil.local_to_utc_ns(np.array([local], dtype=np.int64), self.tz)[0])
+
+    def _cl2(self, ch: L.LineChunk, res):
+        text = ch.text
+        if len(text) == 0:
+            return
+        hit = pc.fill_null(pc.match_substring_regex(text, _FILTER), False).to_numpy(zero_copy_only=False)
+        idx = np.flatnonzero(hit)
+        if not len(idx):
+            return
+        lines = text.take(pa.array(idx)).to_pylist()
+        tabs: dict[str, list[dict]] = {}
+        st = self.state
+        info = self.info
+        for i, line in zip(idx.tolist(), lines):
+            m = _HDR.match(line or "")
+            if not m:
+                continue
+            msg = m["msg"]
+            ln = int(ch.line_no[i])
+            ts = None
+
+            def T():
+                return self._ts(m)
+            s = _SEL.match(msg)
+            if s:
+                st.update(id=s["id"], selector=s["sel"], metric=None)
+                g = re.search(r"group\s*=\s*([\w-]+)", s["sel"])
+                st["phase"] = g.group(1) if g else s["id"]
+                continue
+            if " worst " in msg and "latencies: [" in msg:
+                w = U.WORST_RE.search(msg)
+                if w:
+                    metric = U.LATENCY_NAMES.get(w["name"].strip(), w["name"].strip())
+                    st["metric"] = metric
+                    ts = T()
+                    for ns, pod, node, lat in U.worst_list(w["body"]):
+                        tabs.setdefault("test_pod_latencies", []).append(
+                            {"ts": ts, "metric": metric, "phase": st["phase"] or st["id"], "namespace": ns, "pod": pod,
+                             "node": node, "latency_s": lat, "origin": "cl2-log", "line_no": ln})
+                continue
+            if "perc50: " in msg and "Top latency metric" not in msg:
+                p = U.perc_line(msg)
+                if p:
+                    mid = msg.split(":", 1)[0]
+                    mm = re.match(r"^\w+: (\w+): perc50", msg)
+                    metric = mm.group(1) if mm else (st["metric"] or "pod_startup")
+                    thr = p.pop("threshold_s")
+                    lab = {"measurement": mid}
+                    if st["selector"]:
+                        lab["selector"] = st["selector"]
+                    if thr is not None:
+                        lab["threshold_s"] = thr
+                    tabs.setdefault("perf_summaries", []).append(
+                        {"ts": T(), "metric": metric, "phase": st["phase"] or mid, "labels": json.dumps(lab, sort_keys=True),
+                         "origin": "cl2-log", "line_no": ln, **p})
+                    st["metric"] = None
+                continue
+            if "Top latency metric: " in msg:
+                t = U.top_latency(msg)
+                if t:
+                    mid = msg.split(":", 1)[0]
+                    tabs.setdefault("perf_summaries", []).append(
+                        {"ts": T(), "metric": "api_call", "phase": mid, "count": t.get("count"),
+                         "labels": json.dumps({"measurement": mid, **t["labels"]}, sort_keys=True),
+                         "p50_s": t["p50_s"], "p90_s": t["p90_s"], "p99_s": t["p99_s"], "p100_s": t["p100_s"],
+                         "origin": "cl2-log", "line_no": ln})
+                continue
+            if " Pods: " in msg:
+                from .e2e import PROGRESS_RE
+                p = PROGRESS_RE.search(msg)
+                if p:
+                    g = p.groupdict()
+                    label = g["label"].split(": ", 1)[1] if g["label"].startswith("WaitForControlledPodsRunning: ") else g["label"]
+                    tabs.setdefault("progress", []).append(
+                        {"ts": T(), "label": label, "line_no": ln, "runningButNotReady": int(g["rnr"]),
+                         **{k: int(g[k]) if g[k] is not None else None for k in
+                            ("expected", "created", "running", "pending", "waiting", "inactive", "terminating", "unknown")}})
+                continue
+            if "skipping the measurement" in msg:
+                sk = info.setdefault("skipped_measurements", [])
+                if msg not in sk:
+                    sk.append(msg)
+                continue
+            if msg.strip() == "Test Finished":
+                info["finished"] = True
+                continue
+            fm = re.match(r"^\s+(Test|Status|Errors): (.*)$", msg)
+            if fm:
+                info[fm.group(1).lower()] = fm.group(2).strip()
+                continue
+            rm = re.match(r"^Running (\S+)$", msg)
+            if rm:
+                info.setdefault("tests", []).append(rm.group(1))
+                continue
+            if m["sev"] in "EF" or "measurement call" in msg:
+                info.setdefault("errors", []).append(f"{ln}: {msg[:500]}")
+                continue
+            jm = re.match(r"^(\w+): (\{.*)$", msg)
+            if jm:
+                # a summary printed inline (no --report-dir): continuation lines follow the header
+                j = i + 1
+                cont = []
+                all_text = None
+                while j < len(text):
+                    nxt = text[j].as_py()
+                    if nxt is not None and _HDR.match(nxt):
+                        break
+                    cont.append(nxt or "")
+                    j += 1
+                doc = U.json_after(jm.group(2), cont)
+                if isinstance(doc, dict) and "dataItems" in doc:
+                    ts = T()
+                    for row in U.perfdata_rows(doc, jm.group(1), "cl2-log"):
+                        tabs.setdefault("perf_summaries", []).append({**row, "ts": ts, "line_no": ln})
+        for t, rows in tabs.items():
+            cols = _columns(rows)
+            if t in ("progress",):
+                cols["clock"] = [self.ctx.clock or "test"] * len(rows)
+            res.tables.setdefault(t, []).append(cols)
+
+
+def _columns(rows: list[dict]) -> dict:
+    keys = set()
+    for r in rows:
+        keys.update(r)
+    cols = {}
+    for k in keys:
+        vals = [r.get(k) for r in rows]
+        if k in ("ts", "start_ts"):
+            cols[k] = pa.array(vals, pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
+        else:
+            cols[k] = vals
+    return cols
+
+
+def parse_log(stream, ctx: Context) -> None:
+    head = stream.peek(256 * 1024)[:256 * 1024]
+    lines = head.decode("utf-8", "replace").splitlines()[:3000]
+    wrappers = L.detect_wrappers(lines)
+    if wrappers:
+        ctx.info["wrapper"] = "+".join(wrappers)
+    ctx.info["component"] = "clusterloader2"
+    if not ctx.clock:
+        ctx.clock = "test"
+    _Cl2Parser(ctx).run(stream, wrappers, L.has_ansi(head), threads=1)
+    ctx.info["cl2"] = {k: v for k, v in ctx.info.get("cl2", {}).items()}
+
+
+# -- report-dir JSON ------------------------------------------------------------------
+
+_NAME_TS = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))")
+_PSL = re.compile(r"(?:^|_)(?P<kind>[A-Za-z]*PodStartupLatency)_(?P<id>[A-Za-z0-9]+?)(?=_|\.json$|$)")
+_KINDS = ("APIResponsivenessPrometheusSimple", "APIResponsivenessPrometheus", "APIResponsiveness", "SchedulingThroughput",
+          "ResourceUsageSummary", "SystemPodMetrics", "TestPhaseTimer", "SchedulingMetrics", "EtcdMetrics",
+          "MetricsForE2E", "NetworkProgrammingLatency", "InClusterNetworkLatency", "DnsLookupLatency")
+
+
+def _json_kind(head: Head) -> str | None:
+    d = head.data.lstrip()
+    if not d.startswith(b"{"):
+        return None
+    top = d[:4096]
+    if re.search(rb'^\{\s*"version":\s*"[^"]*",\s*"dataItems"', top) or re.search(rb'^\{\s*"dataItems":', top):
+        return "perfdata"
+    if re.match(rb'^\{\s*"(?:perc50|average)":\s*[-0-9.]+,\s*"perc', top):
+        return "throughput"
+    if re.match(rb'^\{\s*"\d+":\s*\[\s*\{\s*"Name":\s*"[^"]*",\s*"(?:CPU|Cpu)"', top):
+        return "resource"
+    if re.match(rb'^\{\s*"pods":\s*\[\s*\{\s*"name":\s*"[^"]*",\s*"containers"', top) and b"restartCount" in top:
+        return "sysmetrics"
+    return None
+
+
+def sniff_json(head: Head) -> bool:
+    return _json_kind(head) is not None
+
+
+def _name_info(name: str) -> tuple[str | None, dict, int | None]:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].rsplit("!", 1)[-1]
+    lab: dict = {"file": base}
+    phase = None
+    m = _PSL.search(base)
+    if m:
+        phase = m["id"]
+        lab["summary"] = m["kind"]
+    else:
+        for k in _KINDS:
+            if k in base:
+                lab["summary"] = k
+                phase = k
+                break
+    ts = None
+    t = _NAME_TS.search(base)
+    if t:
+        try:
+            ts = pd.Timestamp(t.group(1)).tz_convert("UTC").value
+        except ValueError:
+            ts = None
+    return phase, lab, ts
+
+
+def parse_json(stream, ctx: Context) -> None:
+    data = b""
+    while True:
+        b = stream.read(8 << 20)
+        if not b:
+            break
+        data += b
+    n = data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+    ctx.lines_read += n
+    try:
+        doc = json.loads(data)
+    except ValueError as e:
+        ctx.count("invalid JSON (not parsed)", 1, data[:200], n=n, severity="error")
+        ctx.error(f"invalid JSON: {e}")
+        return
+    if not ctx.clock:
+        ctx.clock = "test"
+    phase, lab, ts = _name_info(ctx.name)
+    rows = []
+    if isinstance(doc, dict) and "dataItems" in doc:
+        for r in U.perfdata_rows(doc, phase, "cl2-json"):
+            l2 = {**json.loads(r["labels"]), **lab}
+            r["labels"] = json.dumps(l2, sort_keys=True)
+            rows.append(r)
+        ctx.info["perfdata_version"] = doc.get("version")
+    elif isinstance(doc, dict) and ("perc50" in doc or "average" in doc):
+        for k, v in doc.items():
+            rows.append({"metric": "scheduling_throughput", "phase": phase or "SchedulingThroughput",
+                         "labels": json.dumps({**lab, "stat": k}, sort_keys=True), "value": U._num(v), "unit": "pods/s",
+                         "origin": "cl2-json"})
+    elif isinstance(doc, dict) and "pods" in doc:
+        for p in doc.get("pods") or []:
+            for c in p.get("containers") or []:
+                rows.append({"metric": "restart_count", "phase": phase or "SystemPodMetrics",
+                             "labels": json.dumps({**lab, "pod": p.get("name"), "container": c.get("name"),
+                                                   "lastRestartReason": c.get("lastRestartReason")}, sort_keys=True),
+                             "value": U._num(c.get("restartCount")), "unit": "count", "origin": "cl2-json"})
+    elif isinstance(doc, dict):
+        for perc, items in doc.items():
+            for it in items or []:
+                cpu = it.get("CPU", it.get("Cpu"))
+                for metric, v, unit in (("cpu", cpu, "cores"), ("memory", it.get("Mem"), "bytes")):
+                    rows.append({"metric": metric, "phase": phase or "ResourceUsageSummary",
+                                 "labels": json.dumps({**lab, "container": it.get("Name"), "percentile": perc}, sort_keys=True),
+                                 "value": U._num(v), "unit": unit, "origin": "cl2-json"})
+    rec = max(1, min(len(rows), n)) if n else 0
+    ctx.record_lines += rec
+    ctx.continuation_lines += n - rec
+    if rows:
+        cols = _columns([{**r, "ts": ts, "line_no": 1} for r in rows])
+        ctx.emit("perf_summaries", cols)
+
+
+FORMATS = [
+    Format(name="cl2-log", description="clusterloader2 run log (klog text): messages plus measurement summaries, "
+                                       "pod-startup lists, progress and the test verdict",
+           priority=75, sniff=sniff_log, parse=parse_log,
+           tables=("messages", "perf_summaries", "test_pod_latencies", "progress")),
+    Format(name="cl2-json", description="clusterloader2 / in-tree --report-dir JSON: PerfData (APIResponsiveness*, "
+                                        "PodStartupLatency*, ...), SchedulingThroughput, ResourceUsageSummary, SystemPodMetrics",
+           priority=35, sniff=sniff_json, parse=parse_json, tables=("perf_summaries",)),
+]
