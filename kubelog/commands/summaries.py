@@ -1,0 +1,49 @@
+"""kubelog summaries: what the tests themselves reported (perf_summaries)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from ._common import FORMAT_OPTION, open_run_or_die, split_list
+
+COLUMNS = ["ts", "origin", "metric", "phase", "labels", "count", "p50_s", "p90_s", "p99_s", "p100_s", "value",
+           "unit", "where"]
+
+
+def summaries_frame(run, metrics: list[str] | None = None, origins: list[str] | None = None) -> pd.DataFrame:
+    """The ``perf_summaries`` rows of the run, in input/line order, with ``where`` = file:line."""
+    df = run.table("perf_summaries")
+    if df.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    if metrics:
+        df = df[df["metric"].isin(metrics)]
+    if origins:
+        df = df[df["origin"].isin(origins)]
+    df = df.sort_values(["source_id", "line_no"], kind="stable")
+    df["where"] = [run.where(s, l) if pd.notna(l) else run.source_name(int(s))
+                   for s, l in zip(df["source_id"], df["line_no"])]
+    return df[COLUMNS].reset_index(drop=True)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("summaries")
+    def summaries_cmd(
+        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        metric: str = typer.Option(None, "--metric", "-m",
+                                   help="Comma-separated metrics to keep (pod_startup, api_call, ...)."),
+        origin: str = typer.Option(None, "--origin",
+                                   help="Comma-separated origins to keep (e2e-log, cl2-log, cl2-json, kube-burner)."),
+        fmt=FORMAT_OPTION,
+    ):
+        """Print the summaries the tests reported themselves (percentiles in seconds).
+
+        Pod-startup and API-call percentiles, saturation time and throughput, resource usage,
+        from e2e logs, clusterloader2 logs and report-dir JSON, and kube-burner results, each
+        with its origin file:line. JSON rows: {"ts","origin","metric","phase","labels","count",
+        "p50_s","p90_s","p99_s","p100_s","value","unit","where"}.
+        """
+        from ..output import render
+        run = open_run_or_die(run_dir)
+        typer.echo(render(summaries_frame(run, split_list(metric), split_list(origin)), fmt))
