@@ -9,7 +9,7 @@ from kubelog.synth.bench import write_apiserver_log
 
 HDR = re.compile(r"^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d{6} +\d+ [^ :\]]+:\d+\] ")
 ACC = re.compile(r'httplog\.go:132\] "HTTP" verb="([A-Z]+)" URI="[^"]*" latency="([^"]+)" userAgent="[^"]*" '
-                 r'audit-ID="[0-9a-f-]{36}" srcIP="[^"]+" (?:apf_[a-z_]+=\S+ )*resp=(\d+)')
+                 r'audit-ID="[0-9a-f-]{36}" srcIP="[^"]+" (?:apf_[A-Za-z_]+=\S+ )*resp=(\d+)')
 
 
 def test_vectorised_formatters_match_scalar():
