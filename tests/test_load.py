@@ -1,0 +1,227 @@
+"""Load timeline and load buckets (issue #6): known answers on tiny hand-built runs.
+
+Every expected value below is computed by hand from the rows written in the test; the
+definitions are in kubelog/analysis/load.py's docstring.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kubelog import run as runmod, tables
+from kubelog.analysis.load import (LoadTimeline, bucket_labels, bucket_of, load_timeline,
+                                   time_in_buckets)
+
+T0 = pd.Timestamp("2024-01-01T00:00:00Z")
+NS = 1_000_000_000
+
+
+def at(sec: float) -> pd.Timestamp:
+    return T0 + pd.Timedelta(nanoseconds=round(sec * NS))
+
+
+def make_run(path, **tbls):
+    """Write a run directory from {table: list of row dicts} (missing columns are null)."""
+    tmp = runmod.prepare(path, force=True)
+    w = runmod.PartWriter(tmp, 0)
+    for name, rows in tbls.items():
+        cols = {c: [r.get(c) for r in rows] for c in tables.schema(name).names if any(c in r for r in rows)}
+        w(name, tables.conform(name, cols))
+    w.close()
+    runmod.finish(tmp, path, {"inputs": [{"path": "hand-built", "format": "test"}]})
+    return runmod.open_run(path)
+
+
+def req(end: float, lat: float, verb: str, resource: str, code: int, subresource: str = "", name: str = "",
+        scope: str = "namespace", origin: str = "httplog", audit_id=None, long_running=False, start=True):
+    """One requests row ending at T0+end seconds; start_ts = ts − latency exactly (in ns)."""
+    ts = at(end)
+    return dict(ts=ts, start_ts=(ts - pd.Timedelta(nanoseconds=round(lat * NS))) if start else None,
+                clock="apiserver", verb=verb, resource=resource, subresource=subresource, name=name,
+                scope=scope, latency_s=lat, code=code, origin=origin, audit_id=audit_id,
+                long_running=long_running, hijacked=False, server="kube-apiserver")
+
+
+def scenario_rows():
+    """The run shared with test_matrix.py.
+
+    * nodes: PATCH n1/status 200, GET n2 200, GET ghost 404 → 2 nodes (ghost never answered 2xx);
+      with 5 pods per node, capacity 10, so L = pods × 10 %.
+    * pod creates (POST pods 201, httplog) k = 1..11 end at 10k s with latency 0.01k s;
+      one pod delete (200) ends at 125 s → pods: 1..11 at 10..110 s, 10 from 125 s.
+    * not counted as load: a create answered 409 (ends 115 s), a pods/binding create 201 (ends
+      112 s), an audit copy of create k=5 (same audit ID), a DELETE answered 404.
+    * a pods WATCH from 0 to 130 s (long-running: excluded from latency, but it spans the window).
+    * a GET pods without start_ts (ends 50 s): not placed in a bucket.
+    """
+    rows = [
+        req(1, 0.01, "patch", "nodes", 200, "status", "n1", "resource"),
+        req(2, 0.002, "get", "nodes", 200, "", "n2", "resource"),
+        req(3, 0.001, "get", "nodes", 404, "", "ghost", "resource"),
+    ]
+    for k in range(1, 12):
+        rows.append(req(10 * k, 0.01 * k, "create", "pods", 201, audit_id=f"c{k}"))
+    rows += [
+        req(125, 0.05, "delete", "pods", 200, name="p1", scope="resource"),
+        req(126, 0.04, "delete", "pods", 404, name="nope", scope="resource"),
+        req(115, 0.2, "create", "pods", 409),
+        req(112, 0.003, "create", "pods", 201, "binding", "p11", "resource"),
+        req(50.02, 0.05, "create", "pods", 201, origin="audit", audit_id="c5"),
+        req(130, 130.0, "watch", "pods", 200, scope="cluster", long_running=True),
+        req(50, 0.3, "get", "pods", 200, name="p3", scope="resource", start=False),
+    ]
+    return rows
+
+
+@pytest.fixture
+def scenario(tmp_path):
+    return make_run(tmp_path / "run", requests=scenario_rows())
+
+
+def test_timeline_from_requests(scenario):
+    tl = load_timeline(scenario, pods_per_node=5)
+    assert tl.nodes == 2 and tl.capacity == 10
+    assert "2xx" in tl.nodes_source
+    assert tl.source.startswith("requests (httplog): 11 pod creates") and "1 pod deletes" in tl.source
+    assert list(tl.steps.columns) == ["ts", "running", "load_pct"]
+    assert tl.steps["ts"].tolist() == [at(10 * k) for k in range(1, 12)] + [at(125)]
+    assert tl.steps["running"].tolist() == list(range(1, 12)) + [10]
+    assert tl.steps["load_pct"].tolist() == [10.0 * k for k in range(1, 12)] + [100.0]
+    assert str(tl.steps["ts"].dtype) == "datetime64[ns, UTC]"
+    assert tl.start == at(0) and tl.end == at(130)
+    # audit copy noted, not counted
+    assert any("audit" in n for n in tl.notes)
+
+
+def test_nodes_override(scenario):
+    tl = load_timeline(scenario, nodes=4, pods_per_node=30)
+    assert tl.capacity == 120 and tl.nodes == 4 and tl.nodes_source.startswith("given")
+    assert tl.steps["load_pct"].iloc[0] == pytest.approx(100 / 120)
+
+
+def test_running_at_is_inclusive_of_the_step_time(scenario):
+    tl = load_timeline(scenario, pods_per_node=5)
+    got = tl.running_at([at(0), at(9.999999999), at(10), at(10.5), at(110), at(124.999), at(125), at(999)])
+    assert got.tolist() == [0, 0, 1, 1, 11, 11, 10, 10]
+
+
+def test_buckets_at_boundaries(scenario):
+    tl = load_timeline(scenario, pods_per_node=5)
+    # L: 0 %, exactly 10 % (at 10 s), 20 %, exactly 50 %, exactly 90 %, exactly 100 %, 110 %, 100 % again
+    ts = [at(5), at(10), at(20), at(50), at(90), at(100), at(110), at(125)]
+    assert bucket_of(tl, ts).tolist() == ["10", "10", "25", "50", "90", "100", ">100", "100"]
+    assert bucket_of(tl, pd.Series(ts)).tolist() == bucket_of(tl, ts).tolist()
+    assert bucket_of(tl, [pd.NaT, at(30)]).tolist() == [None, "50"]
+    # custom edges
+    assert bucket_of(tl, ts, edges=(50, 100)).tolist() == ["50", "50", "50", "50", "100", "100", ">100", "100"]
+
+
+def test_exact_boundary_25_percent_and_float_edges():
+    steps = pd.DataFrame({"ts": [at(0), at(1), at(2)], "running": [1, 5, 21], "load_pct": np.nan})
+    tl = LoadTimeline(capacity=20, nodes=2, nodes_source="given", source="test", steps=steps)
+    # 1/20 = 5 %, 5/20 = 25 % exactly, 21/20 = 105 %
+    assert bucket_of(tl, [at(0), at(1), at(2)]).tolist() == ["10", "25", ">100"]
+    # 3 of 30 is 10 % exactly even though 3/30*100 is not exactly 10.0 in floating point
+    tl3 = LoadTimeline(capacity=30, nodes=1, nodes_source="given", source="test",
+                       steps=pd.DataFrame({"ts": [at(0)], "running": [3], "load_pct": [10.0]}))
+    assert bucket_of(tl3, [at(0)]).tolist() == ["10"]
+    assert bucket_labels((12.5, 100)) == ["12.5", "100", ">100"]
+    assert bucket_of(tl, [at(0)], edges=(5, 100)).tolist() == ["5"]
+    with pytest.raises(ValueError):
+        bucket_of(tl, [at(0)], edges=(50, 10))
+
+
+def test_time_in_buckets(scenario):
+    tl = load_timeline(scenario, pods_per_node=5)
+    t = time_in_buckets(tl)
+    # window 0..130 s: 0 pods 0-10 and 1 pod 10-20 → "10" 20 s; 2 pods → "25" 10 s; 3-5 → "50" 30 s;
+    # 6-9 → "90" 40 s; 10 pods 100-110 and 125-130 → "100" 15 s; 11 pods 110-125 → ">100" 15 s
+    assert t["bucket"].tolist() == ["10", "25", "50", "90", "100", ">100"]
+    assert t["seconds"].tolist() == pytest.approx([20, 10, 30, 40, 15, 15])
+    assert t["share"].sum() == pytest.approx(1.0)
+    part = time_in_buckets(tl, start=at(15), end=at(35))
+    assert part["seconds"].tolist() == pytest.approx([5, 10, 5, 0, 0, 0])
+
+
+def test_no_capacity_is_an_error_not_a_guess(tmp_path):
+    run = make_run(tmp_path / "r", requests=[req(10, 0.01, "create", "pods", 201)])
+    tl = load_timeline(run)
+    assert tl.capacity is None and "--nodes" in tl.nodes_source
+    assert tl.steps["load_pct"].isna().all()
+    with pytest.raises(ValueError, match="nodes"):
+        bucket_of(tl, [at(10)])
+    assert load_timeline(run, nodes=1).capacity == 30
+
+
+def test_audit_only_origin_is_used_when_no_access_log(tmp_path):
+    rows = [req(10, 0.01, "create", "pods", 201, origin="audit"),
+            req(20, 0.01, "create", "pods", 201, origin="audit"),
+            req(30, 0.01, "delete", "pods", 200, origin="audit")]
+    tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
+    assert tl.source.startswith("requests (audit)")
+    assert tl.steps["running"].tolist() == [1, 2, 1]
+
+
+def test_same_instant_create_and_delete_is_one_step(tmp_path):
+    rows = [req(10, 0.01, "create", "pods", 201), req(10, 0.01, "create", "pods", 201),
+            req(10, 0.02, "delete", "pods", 200), req(11, 0.01, "delete", "pods", 200),
+            req(11, 0.01, "delete", "pods", 200)]
+    tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
+    assert tl.steps["running"].tolist() == [1, -1]
+    assert any("negative" in n for n in tl.notes)
+
+
+def test_fallback_pod_transitions(tmp_path):
+    def pt(pod, m, sec, origin="watch"):
+        return dict(namespace="ns", pod=pod, milestone=m, ts=at(sec), clock="apiserver", origin=origin,
+                    node="n1" if m == "scheduled" else None)
+    rows = [pt("a", "created", 1), pt("b", "created", 2), pt("a", "created", 1.5, "audit"),
+            pt("a", "scheduled", 3), pt("a", "deleted", 4), pt("c", "created", 5)]
+    run = make_run(tmp_path / "r", pod_transitions=rows)
+    tl = load_timeline(run, pods_per_node=2)
+    assert tl.source.startswith("pod_transitions")
+    assert tl.nodes == 1 and "pods were bound" in tl.nodes_source and tl.capacity == 2
+    assert tl.steps["ts"].tolist() == [at(1), at(2), at(4), at(5)]
+    assert tl.steps["running"].tolist() == [1, 2, 1, 2]
+    assert any("repeated" in n for n in tl.notes)
+
+
+def test_fallback_progress_sums_labels(tmp_path):
+    def pr(label, sec, running):
+        return dict(ts=at(sec), clock="test", label=label, running=running)
+    rows = [pr("rc-a", 1, 10), pr("rc-b", 2, 5), pr("rc-a", 3, 20), pr("rc-b", 4, 5), pr("rc-b", 5, 0)]
+    tl = load_timeline(make_run(tmp_path / "r", progress=rows), nodes=1)
+    assert tl.source.startswith("progress")
+    assert tl.clock == "test"
+    assert tl.steps["running"].tolist() == [10, 15, 25, 25, 20]
+
+
+def test_no_source_at_all(tmp_path):
+    run = make_run(tmp_path / "r", requests=[req(3, 0.1, "get", "nodes", 200, name="n1")])
+    tl = load_timeline(run)
+    assert tl.source.startswith("none") and tl.steps.empty and tl.capacity == 30
+    assert bucket_of(tl, [at(3)]).tolist() == ["10"]
+    assert time_in_buckets(tl)["seconds"].tolist() == pytest.approx([0.1, 0, 0, 0, 0, 0])
+
+
+ACCESS_LOG = """\
+I0101 00:00:01.000000       1 httplog.go:132] "HTTP" verb="PATCH" URI="/api/v1/nodes/n1/status?timeout=10s" latency="10ms" userAgent="kubelet/v1.28.0 (linux/amd64) kubernetes/855e7c4" audit-ID="00000000-0000-0000-0000-000000000001" srcIP="10.0.0.1:1000" resp=200
+I0101 00:00:10.000000       1 httplog.go:132] "HTTP" verb="POST" URI="/api/v1/namespaces/d/pods" latency="10ms" userAgent="kube-controller-manager/v1.28.0 (linux/amd64) kubernetes/855e7c4/system:serviceaccount:kube-system:replication-controller" audit-ID="00000000-0000-0000-0000-000000000002" srcIP="10.0.0.2:1000" resp=201
+I0101 00:00:20.000000       1 httplog.go:132] "HTTP" verb="POST" URI="/api/v1/namespaces/d/pods" latency="20ms" userAgent="kube-controller-manager/v1.28.0 (linux/amd64) kubernetes/855e7c4/system:serviceaccount:kube-system:replication-controller" audit-ID="00000000-0000-0000-0000-000000000003" srcIP="10.0.0.2:1000" resp=201
+I0101 00:00:21.000000       1 httplog.go:132] "HTTP" verb="POST" URI="/api/v1/namespaces/d/pods/p1/binding" latency="3ms" userAgent="kube-scheduler/v1.28.0 (linux/amd64) kubernetes/855e7c4/scheduler" audit-ID="00000000-0000-0000-0000-000000000004" srcIP="10.0.0.3:1000" resp=201
+I0101 00:00:30.000000       1 httplog.go:132] "HTTP" verb="DELETE" URI="/api/v1/namespaces/d/pods/p1" latency="5ms" userAgent="kube-controller-manager/v1.28.0 (linux/amd64) kubernetes/855e7c4/system:serviceaccount:kube-system:generic-garbage-collector" audit-ID="00000000-0000-0000-0000-000000000005" srcIP="10.0.0.4:1000" resp=200
+"""
+
+
+def test_ingested_access_log(tmp_path, ingest_to):
+    p = tmp_path / "kube-apiserver.log"
+    p.write_text(ACCESS_LOG)
+    run = ingest_to(p, year=2024)
+    tl = load_timeline(run, pods_per_node=1)
+    assert tl.nodes == 1 and tl.capacity == 1
+    assert tl.source.startswith("requests (httplog): 2 pod creates")
+    assert tl.steps["ts"].tolist() == [at(10), at(20), at(30)]
+    assert tl.steps["running"].tolist() == [1, 2, 1]
+    # POST at 20 s started at 19.98 s with 1 pod (100 %); binding at 20.997 s with 2 (200 %)
+    assert bucket_of(tl, [at(19.98), at(20.997)], edges=(100,)).tolist() == ["100", ">100"]
