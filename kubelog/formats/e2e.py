@@ -67,7 +67,7 @@ BULLET_RE = re.compile(r"^(?:•|â€¢)")
 GLUE_RE = re.compile(r"^(S+)(?=STEP: |(?:\d{1,6} )?[A-Z][a-z]{2} [ \d]\d \d\d:|[IWEF]\d{4} |•|â€¢|\{\"msg\"|-{30}|"
                      r"\[|Ran |SUCCESS!|FAIL!|Running Suite|JUnit report|INFO: |$)")
 LOC_RE = re.compile(r"^\s*\S+:\d+\s*$")
-END_RE = re.compile(r"^(?:•|â€¢)(?P<kind>! Panic|\.\.\. Timeout| Failure| \[SLOW TEST| \[MEASUREMENT\])?"
+END_RE = re.compile(r"^(?:•|â€¢)(?P<kind>! Panic|\.\.\. Timeout| Failure)?"
                     r"(?P<ctx>[^\[]*?)\s*(?:\[(?:SLOW TEST:)?(?P<secs>[0-9.]+) seconds\])?\s*$")
 PROGRESS_RE = re.compile(r"^(?P<label>.+?) Pods: (?P<created>\d+) out of (?P<expected>\d+) created, (?P<running>\d+) running"
                          r"(?: \(\d+ updated\))?, (?P<pending>\d+) pending(?: scheduled)?, (?P<waiting>\d+) (?:waiting|not scheduled), "
@@ -366,6 +366,8 @@ class _Parser:
                 label = g["label"]
                 if label.startswith("WaitForControlledPodsRunning: "):
                     label = label[len("WaitForControlledPodsRunning: "):]
+                if label == "Density":
+                    label = "Density Pods"  # the aggregate watcher (formats-test.md §4.3)
                 self.add("progress", {"ts": ts, "label": label, "line_no": ln,
                                       **{k: int(g[k]) if g[k] is not None else None for k in
                                          ("expected", "created", "running", "pending", "waiting", "inactive",
@@ -387,7 +389,8 @@ class _Parser:
             if pc_:
                 thr = pc_.pop("threshold_s")
                 self._perf(ts, ln, metric=self.pending_metric, phase="latency",
-                           labels={"test": self._test_kind(), **({"threshold_s": thr} if thr else {})}, **pc_)
+                           labels={**({"test": self._test_kind()} if self._test_kind() else {}),
+                                   **({"threshold_s": thr} if thr else {})}, **pc_)
                 self.pending_metric = None
                 return
         if "Top latency metric: " in msg:
@@ -425,6 +428,7 @@ class _Parser:
         kind = self._test_kind()
         if label.startswith("[Result:Performance]") or "dataItems" in doc:
             for row in U.perfdata_rows(doc, kind if not label.endswith(" JSON") else label[:-5], "e2e-log"):
+                row["labels"] = json.loads(row["labels"])
                 self._perf(ts, ln, **{k: v for k, v in row.items() if k not in ("origin",)})
             return
         if label == "API calls latencies":

@@ -170,9 +170,13 @@ def json_after(first: str, cont: list[str]):
     Lines after the value closes are ignored (``[Finish:Performance]``, blank lines).
     Returns None when it does not decode.
     """
-    i = min([p for p in (first.find("{"), first.find("[")) if p >= 0], default=-1)
-    if i < 0:
-        return None
+    rest = "\n" + "\n".join(cont)
+    for i in sorted(p for p in (first.find("{"), first.find("[")) if p >= 0):
+        try:
+            return json.JSONDecoder().raw_decode(first[i:] + rest)[0]
+        except ValueError:
+            continue
+    return None
     text = first[i:] + "\n" + "\n".join(cont)
     try:
         return json.JSONDecoder().raw_decode(text)[0]

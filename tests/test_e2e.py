@@ -1,0 +1,261 @@
+"""Golden tests of the e2e-log format: the real conformance log and formats-test.md example blocks."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from kubelog.formats import detect
+from kubelog.formats.base import Head
+
+
+def _acct(inp):
+    assert inp["lines_read"] == inp["record_lines"] + inp["continuation_lines"] + sum(inp["counted"].values())
+    assert "unaccounted (parser bug)" not in inp["counted"]
+    assert not inp["errors"], inp["errors"]
+
+
+def _ingest_text(ingest_to, tmp_path, text, name="build-log.txt", **kw):
+    p = tmp_path / name
+    p.write_bytes(text.encode() if isinstance(text, str) else text)
+    run = ingest_to(p, **kw)
+    _acct(run.inputs[0])
+    return run
+
+
+def test_conformance_log(real_logs, ingest_to):
+    run = ingest_to(real_logs / "conformance_e2e_provedge_2021.log")
+    inp = run.inputs[0]
+    assert inp["format"] == "e2e-log"
+    assert inp["lines_read"] == 14621
+    _acct(inp)
+    assert inp["year"] == 2021 and inp["year_source"] == "rfc3339-in-band"
+    suite = inp["info"]["suite"]
+    assert suite["will_run"] == 277 and suite["total"] == 4992 and suite["ran"] == 277
+    assert suite["seconds"] == 4487.095 and suite["result"] == "SUCCESS"
+    assert (suite["passed"], suite["failed"], suite["pending"], suite["skipped"]) == (277, 0, 0, 4715)
+    assert suite["ginkgo_ran_s"] == pytest.approx(4489.1079659)
+    assert inp["info"]["skipped_markers"] == 4715
+    log = run.table("test_log")
+    assert (log["level"] == "STEP").sum() == 2710
+    assert set(log["clock"]) == {"test"}
+    assert str(log["ts"].min()) == "2021-03-05 07:47:12.154959+00:00"
+    specs = run.table("test_specs")
+    assert len(specs) == 277 and (specs["state"] == "passed").all()
+    first = specs.sort_values("line_no").iloc[0]
+    assert first["spec"] == ("[sig-storage] Downward API volume should provide podname only "
+                             "[NodeConformance] [Conformance]")
+    slow = specs[specs["spec"].str.startswith("[sig-network] Networking Granular Checks: Pods should function for node-pod communication: http")]
+    assert slow["duration_s"].iloc[0] == pytest.approx(29.777)
+
+
+def test_conformance_log_and_junit_dedup(real_logs, ingest_to):
+    from kubelog.commands.specs import specs_frame
+    run = ingest_to(real_logs / "conformance_e2e_provedge_2021.log", real_logs / "conformance_junit_provedge_2021.xml")
+    for inp in run.inputs:
+        _acct(inp)
+    df = specs_frame(run)
+    assert len(df) == 4992
+    assert (df["state"] == "passed").sum() == 277 and (df["state"] == "skipped").sum() == 4715
+    assert (df["origin"] == "junit+e2e-log").sum() == 277
+    assert df.loc[df["state"] == "passed", "start_ts"].notna().sum() >= 270
+
+
+DENSITY_FAILURE = """\
+------------------------------
+[sig-scalability] Density 
+  [Feature:Performance] should allow starting 30 pods per node using ReplicationController with 0 secrets, 0 configmaps, 0 token projections, and 0 daemons
+  /go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/density.go:606
+[BeforeEach] [sig-scalability] Density
+  /go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/framework/framework.go:125
+STEP: Creating a kubernetes client
+Jun 14 14:11:05.400: INFO: Density Pods: 100 out of 100 created, 0 running, 100 pending, 0 waiting, 0 inactive, 0 terminating, 0 unknown, 0 runningButNotReady 
+Jun 14 14:11:15.400: INFO: E2E startup time for 100 pods: 2m40.055334722s
+• Failure [857.731 seconds]
+[sig-scalability] Density
+/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/framework.go:22
+  [Feature:Performance] should allow starting 30 pods per node using ReplicationController with 0 secrets, 0 configmaps, 0 token projections, and 0 daemons [It]
+  /go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/density.go:606
+
+  Expected error:
+      <*errors.errorString | 0xc0010b0420>: {
+          s: "too high pod startup latency 50th percentile: 33m50.5899835s",
+      }
+      too high pod startup latency 50th percentile: 33m50.5899835s
+  not to have occurred
+
+/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/density.go:970
+------------------------------
+Summarizing 1 Failure:
+
+[Fail] [sig-scalability] Density [It] [Feature:Performance] should allow starting 30 pods per node using ReplicationController with 0 secrets, 0 configmaps, 0 token projections, and 0 daemons 
+/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/density.go:970
+
+Ran 2 of 2162 Specs in 1700.012 seconds
+FAIL! -- 1 Passed | 1 Failed | 0 Pending | 2160 Skipped 
+--- FAIL: TestE2E (1700.03s)
+"""
+
+
+def test_failure_block(ingest_to, tmp_path):
+    run = _ingest_text(ingest_to, tmp_path, DENSITY_FAILURE, year=2019)
+    s = run.table("test_specs")
+    assert len(s) == 1
+    r = s.iloc[0]
+    assert r["state"] == "failed" and r["duration_s"] == 857.731
+    assert r["spec"].startswith("[sig-scalability] Density [Feature:Performance] should allow starting 30 pods")
+    assert r["spec"].endswith("and 0 daemons")
+    assert "too high pod startup latency 50th percentile: 33m50.5899835s" in r["failure_message"]
+    assert r["failure_location"].endswith("scalability/density.go:970")
+    assert r["last_step"] == "Creating a kubernetes client"
+    assert str(r["start_ts"]) == "2019-06-14 14:11:05.400000+00:00"
+    inp = run.inputs[0]
+    assert inp["info"]["suite"]["ran"] == 2 and inp["info"]["suite"]["result"] == "FAIL"
+    assert inp["info"]["failures"][0]["location"].endswith("density.go:970")
+    p = run.table("progress").iloc[0]
+    assert (p["label"], p["created"], p["expected"], p["pending"], p["runningButNotReady"]) == ("Density Pods", 100, 100, 100, 0)
+    perf = run.table("perf_summaries")
+    assert perf.loc[perf["metric"] == "e2e_startup_time", "value"].iloc[0] == pytest.approx(160.055334722)
+
+
+PROW_KUBEMARK = """\
+I0421 06:13:41.920] Apr 21 06:13:41.920: INFO: >>> kubeConfig: /workspace/kubernetes/test/kubemark/resources/kubeconfig.kubemark
+I0421 06:16:47.558] Apr 21 06:16:47.557: INFO: 10% worst e2e total latencies: [{density-latency-pod-21-4q67b hollow-node-8gx07 1.992704652s} {density-latency-pod-22-dk2x4 hollow-node-svhwh 1.99282465s}]
+I0421 06:16:47.558] Apr 21 06:16:47.557: INFO: perc50: 1.164956975s, perc90: 1.990637065s, perc99: 2.105569541s
+I0421 06:16:47.559] Apr 21 06:16:47.557: INFO: Approx throughput: 2845.486622004402 pods/min
+I0421 06:16:47.559] Apr 21 06:16:47.557: INFO: Pod startup latency: {
+I0421 06:16:47.559]   "latency": {
+I0421 06:16:47.559]     "Perc50": 1194643832,
+I0421 06:16:47.559]     "Perc90": 1746599261,
+I0421 06:16:47.559]     "Perc99": 2064082893,
+I0421 06:16:47.559]     "Perc100": 4215510634
+I0421 06:16:47.559]   }
+I0421 06:16:47.559] }
+I0421 06:22:15.083] Apr 21 06:22:15.083: INFO: Cluster saturation time: {
+I0421 06:22:15.083]   "timeToStaturate": 160055334722,
+I0421 06:22:15.083]   "numberOfNodes": 100,
+I0421 06:22:15.083]   "numberOfPods": 3000,
+I0421 06:22:15.083]   "throughput": 18.75
+I0421 06:22:15.083] }
+I0421 06:22:15.083] 
+I0421 06:22:15.147] Apr 21 06:22:15.117: INFO: [Result:Performance] {
+I0421 06:22:15.147]   "version": "v1",
+I0421 06:22:15.147]   "dataItems": [
+I0421 06:22:15.147]     {
+I0421 06:22:15.147]       "data": {
+I0421 06:22:15.147]         "Perc50": 4.252,
+I0421 06:22:15.147]         "Perc90": 7.232,
+I0421 06:22:15.147]         "Perc99": 25.383
+I0421 06:22:15.147]       },
+I0421 06:22:15.147]       "unit": "ms",
+I0421 06:22:15.147]       "labels": {
+I0421 06:22:15.147]         "Resource": "pods",
+I0421 06:22:15.147]         "Verb": "DELETE"
+I0421 06:22:15.147]       }
+I0421 06:22:15.147]     }
+I0421 06:22:15.147]   ]
+I0421 06:22:15.147] }
+I0421 06:22:15.147] 
+I0421 06:22:15.147] [Finish:Performance]
+I0421 06:22:16.000] Apr 21 06:22:16.000: INFO: Top latency metric: {Resource:pods Verb:DELETE Latency:{Perc50:4.252ms Perc90:7.232ms Perc99:25.383ms Perc100:0s}}
+I0421 06:22:16.000] Apr 21 06:22:16.000: INFO: WARNING Top latency metric: {Resource:nodes Verb:PUT Latency:{Perc50:7.518ms Perc90:932.768ms Perc99:1.188055s}}
+W0421 06:22:17.000] I0421 06:22:17.000000   14261 runners.go:184] load-small-12 Pods: 5 out of 5 created, 5 running, 0 pending, 0 waiting, 0 inactive, 0 terminating, 0 unknown, 0 runningButNotReady 
+"""
+
+
+def test_prow_kubemark_blocks(ingest_to, tmp_path):
+    run = _ingest_text(ingest_to, tmp_path, PROW_KUBEMARK, year=2017)
+    inp = run.inputs[0]
+    assert inp["format"] == "e2e-log" and inp["wrapper"] == "prow"
+    perf = run.table("perf_summaries")
+    ps = perf[(perf["metric"] == "pod_startup") & ~perf["labels"].str.contains("Pod startup latency", na=False)].iloc[0]
+    assert (ps["p50_s"], ps["p90_s"], ps["p99_s"]) == pytest.approx((1.164956975, 1.990637065, 2.105569541))
+    js = perf[(perf["metric"] == "pod_startup") & perf["labels"].str.contains("Pod startup latency", na=False)].iloc[0]
+    assert js["p100_s"] == pytest.approx(4.215510634)
+    sat = perf[perf["metric"] == "saturation_time"].iloc[0]
+    assert sat["value"] == pytest.approx(160.055334722)
+    assert perf.loc[perf["metric"] == "saturation_throughput", "value"].iloc[0] == 18.75
+    assert perf.loc[perf["metric"] == "approx_throughput", "value"].iloc[0] == pytest.approx(2845.486622004402)
+    rp = perf[(perf["metric"] == "api_call") & perf["labels"].str.contains('"version"', na=False)].iloc[0]
+    assert rp["p99_s"] == pytest.approx(0.025383) and json.loads(rp["labels"])["Verb"] == "DELETE"
+    top = perf[perf["labels"].str.contains("Top latency metric", na=False)]
+    assert len(top) == 2 and top["p99_s"].tolist() == pytest.approx([0.025383, 1.188055])
+    pods = run.table("test_pod_latencies")
+    assert pods["pod"].tolist() == ["density-latency-pod-21-4q67b", "density-latency-pod-22-dk2x4"]
+    assert pods["node"].tolist() == ["hollow-node-8gx07", "hollow-node-svhwh"]
+    assert pods["latency_s"].tolist() == pytest.approx([1.992704652, 1.99282465])
+    prog = run.table("progress")
+    assert prog["label"].tolist() == ["load-small-12"]
+    log = run.table("test_log")
+    assert log["wrapper_ts"].notna().all()
+    assert str(log["ts"].iloc[0]) == "2017-04-21 06:13:41.920000+00:00"
+
+
+JENKINS = """\
+15:32:43 Dec 10 23:32:17.525: INFO: nginx-controller-h7wk1                                 e2e-gce-builder-2-5-minion-1izt  Running         [{Ready True 0001-01-01 00:00:00 +0000 UTC 2015-12-10 23:30:27 +0000 UTC  }]
+15:32:44 Jan  8 14:47:05.080: INFO: density90-41575bd4-b60e-11e5-b76b-7446a0bae05f Pods: 90 out of 90 created, 31 running, 59 pending, 0 waiting, 0 inactive, 0 terminating, 0 unknown, 0 runningButNotReady 
+15:32:45 Jan  8 14:47:15.081: INFO: Error building encoder: json: unsupported value: NaN
+15:32:45 Jan  8 14:47:15.081: INFO: Cluster saturation time: 
+11:24:43 • Failure [1554.510 seconds]
+"""
+
+
+def test_jenkins_rollover_nan(ingest_to, tmp_path):
+    run = _ingest_text(ingest_to, tmp_path, JENKINS, year=2015)
+    assert run.inputs[0]["wrapper"] == "jenkins"
+    log = run.table("test_log")
+    assert str(log["ts"].iloc[0]).startswith("2015-12-10 23:32:17.525")
+    assert str(log["ts"].iloc[1]).startswith("2016-01-08 14:47:05.08")  # Dec → Jan rollover
+    perf = run.table("perf_summaries")
+    nan = perf[perf["metric"] == "saturation_time"].iloc[0]
+    assert "NaN" in nan["labels"] and nan["value"] != nan["value"]
+    assert run.table("progress")["running"].tolist() == [31]
+
+
+ANSI = ("\x1b[1mSTEP\x1b[0m: Creating a kubernetes client\n"
+        "Mar  3 03:12:59.815: INFO: >>> kubeConfig: /x\n"
+        "\x1b[32mâ€¢ [SLOW TEST:533.505 seconds]\x1b[0m\n"
+        "[k8s.io] Density\n/go/src/x/framework.go:694\n"
+        "  [Feature:Performance] should allow starting 30 pods per node\n  /go/src/x/density.go:736\n"
+        "------------------------------\n"
+        "\x1b[36mS\x1b[0m\x1b[36mS\x1b[0mSSI0603 10:00:13.772272    1 e2e.go:1] glued\n"
+        "Ran 1 of 213 Specs in 79.625 seconds\n"
+        "SUCCESS! -- 1 Passed | 0 Failed | 0 Pending | 212 Skipped PASS\n")
+
+
+def test_ansi_slow_test_glued_skips(ingest_to, tmp_path):
+    run = _ingest_text(ingest_to, tmp_path, ANSI, year=2017)
+    inp = run.inputs[0]
+    assert inp["info"]["skipped_markers"] == 4
+    s = run.table("test_specs").iloc[0]
+    assert s["state"] == "passed" and s["duration_s"] == 533.505
+    assert s["spec"] == "[k8s.io] Density [Feature:Performance] should allow starting 30 pods per node"
+    assert inp["info"]["suite"]["skipped"] == 212
+    assert (run.table("test_log")["level"] == "I").sum() == 1
+
+
+def test_sniff_does_not_claim_klog():
+    klog = b"I0421 06:13:41.920000    1 server.go:1] hello\n" * 20
+    f = detect(Head("x.log", klog))
+    assert f is None or f.name != "e2e-log"
+    assert detect(Head("b.txt", DENSITY_FAILURE.encode())).name == "e2e-log"
+    assert detect(Head("b.txt", PROW_KUBEMARK.encode())).name == "e2e-log"
+
+
+_pieces = st.sampled_from(DENSITY_FAILURE.splitlines() + PROW_KUBEMARK.splitlines() + JENKINS.splitlines()
+                          + ["SSSS", "•", "", "{\"msg\":\"PASSED x\"}", "\x1b[1mSTEP\x1b[0m: y", "Mar 99 99:99:99.999: INFO: bad"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(_pieces, st.text(max_size=40)), max_size=40))
+def test_hypothesis_accounting(tmp_path_factory, lines):
+    from kubelog.ingest import Options, ingest
+    d = tmp_path_factory.mktemp("h")
+    p = d / "e2e.log"
+    p.write_text("\n".join(["Mar  3 03:12:59.815: INFO: start"] + lines) + "\n", encoding="utf-8", errors="replace")
+    run = ingest([str(p)], d / "run", options=Options(format=["e2e-log"], year=2020))
+    inp = run.inputs[0]
+    assert inp["lines_read"] == inp["record_lines"] + inp["continuation_lines"] + sum(inp["counted"].values())
+    assert "unaccounted (parser bug)" not in inp["counted"]
+    assert not any("failed:" in e for e in inp["errors"]), inp["errors"]
