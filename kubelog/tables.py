@@ -63,6 +63,9 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType, str]]] = {
         ("apf_fs", STR, "APF flow schema"),
         ("origin", STR, "httplog / audit / jsonlog"),
         ("server", STR, "component that served and logged the request (kube-apiserver; kubelet for its own HTTP server)"),
+        ("auth_user", STR, "audit: the authenticated user.username when the request impersonated another (user is then the impersonated, effective user)"),
+        ("stage", STR, "audit: stage of the event the row comes from (ResponseComplete, ResponseStarted, Panic ...)"),
+        ("latency_annotations", STR, "audit: apiserver.latency.k8s.io/* annotations as a JSON object text, when present"),
         *_PROV,
     ],
     "messages": [
@@ -100,6 +103,7 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType, str]]] = {
         ("duration_s", F64, "time since the previous step, seconds"),
         ("msg", STR, "step message"),
         ("fields", STR, "step fields as printed"),
+        ("kind", STR, "step / nested (a nested trace header: msg is its name)"),
         *_PROV,
     ],
     "events": [
@@ -135,6 +139,7 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType, str]]] = {
         ("clock", STR, "clock domain of ts"),
         ("resolution_s", F64, "timestamp resolution in seconds (1 for metav1.Time)"),
         ("origin", STR, "pods-json / watch / kubelet / scheduler / audit / e2e ..."),
+        ("detail", STR, "extra facts of the source record as JSON object text (podStartSLOduration, condition status, source ...)"),
         *_PROV,
     ],
     "node_transitions": [

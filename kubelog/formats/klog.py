@@ -69,7 +69,7 @@ def register_extractor(name: str, fn: Extractor, *, order: int = 50, consumes: b
 
 # Modules that register extractors (imported on first use, so that registration
 # order does not depend on import order elsewhere).
-EXTRACTOR_MODULES: list[str] = []
+EXTRACTOR_MODULES: list[str] = ["traces", "podrecords"]
 _loaded = False
 
 

@@ -1,0 +1,228 @@
+"""utiltrace slow-operation Trace blocks (formats-server.md §5) → ``traces`` + ``trace_steps``.
+
+A Trace block is ONE klog record: the header line carries the klog header, the step
+lines are header-less continuation lines (also in journald/syslog-wrapped files, where
+the wrapper is removed first). This module registers a *consuming* klog extractor
+(``traces``, order 20): every record whose message starts a trace becomes one
+``traces`` row (its primary row) and one ``trace_steps`` row per step line.
+
+Variants
+--------
+T1 (≤ 1.7)   ``Trace "<name>" (started <time.Time.String()>):`` then ``[since start] [since prev] msg``
+             lines and ``[total] [last] END`` (1.7: ``"<name>" [total] [last] END``).
+T2 (1.8–1.18) ``Trace[N]: "<name>"[ fields] (started: <time.Time.String()>) (total time: <Duration>):``
+             then ``Trace[N]: [since start] [since prev] msg[ fields]`` and ``Trace[N]: [t] [t] END``.
+T3 (1.19+)   ``Trace[N]: "<name>"[ fields] (dd-Mon-yyyy hh:mm:ss.mmm) (total time: <int>ms):`` then
+             ``Trace[N]: ---"msg"[ fields] <ms>ms (hh:mm:ss.mmm)``, nested traces
+             ``Trace[N]: ["<name>"[ fields] <ms>ms (hh:mm:ss.mmm)`` whose steps carry one extra leading
+             space per level (the closing ``]`` ends the nested trace's last line), and the END line.
+
+Columns
+-------
+``traces.ts`` is the klog record time (the trace end as logged), ``started_ts`` the printed start:
+T1/T2 print a full date with a numeric zone offset (exact, ns); T3 prints local time without zone,
+interpreted in ``ctx.tz`` (ms resolution). ``total_s`` comes from the END line when present (ns
+precision), else from the header ``(total time: ..)`` (T3: truncated integer ms). T1 traces have no
+id: ``trace_id`` is generated as ``T1@<line_no>``.
+
+``trace_steps``: ``kind`` is ``step`` or ``nested`` (a nested trace header; ``msg`` is its name);
+``depth`` is the nesting level; ``offset_s`` is the time since trace start (T1/T2) or null (T3);
+``duration_s`` the time since the previous step (T3: the printed integer ms). END lines are not
+steps (they give ``total_s``). ``line_no`` of a step is the record's line plus the step's index
+among the continuation lines (exact for unwrapped input and line-preserving wrappers).
+Continuation lines that are not trace lines stay part of the record (they are rare) and are
+ignored.
+
+The trace dates also serve as year evidence for the whole run (``kubelog.timeutil.year_evidence``).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import timeutil
+from .klog import Records, register_extractor
+
+MONTHS = {m: i + 1 for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())}
+
+RX_HDR = re.compile(r'^Trace\[(?P<id>\d+)\]: "(?P<name>(?:[^"\\]|\\.)*)"(?: (?P<fields>.*?))? '
+                    r'\((?:started:? )?(?P<started>[^()]*)\) \(total time: (?P<total>[^)]*)\):?\s*$')
+RX_T1 = re.compile(r'^Trace "(?P<name>(?:[^"\\]|\\.)*)" \(started:? (?P<started>[^()]*)\):?\s*$')
+RX_PREFIX = re.compile(r"^Trace\[(?P<id>\d+)\]:(?P<rest>.*)$")
+RX_OLD_STEP = re.compile(r"^(?P<sp> *)\[(?P<off>[^\]]+)\] \[(?P<dur>[^\]]+)\] (?P<msg>.*?)\s*$")
+RX_T17_END = re.compile(r'^"(?:[^"\\]|\\.)*" \[(?P<off>[^\]]+)\] \[(?P<dur>[^\]]+)\] END\s*$')
+RX_NEW_STEP = re.compile(r'^(?P<sp> *)(?P<open>\[)?(?:---)?"(?P<msg>(?:[^"\\]|\\.)*)"(?: (?P<fields>.*?))? '
+                         r'(?P<ms>[0-9]+)ms \((?P<clk>[0-9:.]+)\)(?P<close>\]*)\s*$')
+RX_GO_TIME = re.compile(r"^(?P<d>\d{4}-\d\d-\d\d) (?P<t>\d\d:\d\d:\d\d(?:\.\d+)?) (?P<off>[+-]\d{4})")
+RX_T3_DATE = re.compile(r"^(?P<d>\d\d)-(?P<mon>[A-Z][a-z]{2})-(?P<y>\d{4}) (?P<t>\d\d:\d\d:\d\d(?:\.\d+)?)$")
+
+
+def go_time_ns(s: str) -> int | None:
+    """UTC ns of a Go ``time.Time.String()`` value (``2019-09-27 07:28:26.9 +0000 UTC m=+1``)."""
+    m = RX_GO_TIME.match(s.strip())
+    if not m:
+        return None
+    y, mo, d = (int(x) for x in m.group("d").split("-"))
+    hh, mi, rest = m.group("t").split(":")
+    sec, _, frac = rest.partition(".")
+    off = m.group("off")
+    off_s = (1 if off[0] == "+" else -1) * (int(off[1:3]) * 3600 + int(off[3:5]) * 60)
+    if y < 1900:  # 0001-01-01: Go zero time (not set)
+        return None
+    days = int(timeutil.days_from_civil(np.array([y]), np.array([mo]), np.array([d]))[0])
+    ns = (days * 86400 + int(hh) * 3600 + int(mi) * 60 + int(sec) - off_s) * 10**9
+    return ns + int((frac + "000000000")[:9]) if frac else ns
+
+
+def t3_time_ns(s: str, tz: str) -> int | None:
+    m = RX_T3_DATE.match(s.strip())
+    if not m or m.group("mon") not in MONTHS:
+        return None
+    hh, mi, rest = m.group("t").split(":")
+    sec, _, frac = rest.partition(".")
+    days = int(timeutil.days_from_civil(np.array([int(m.group("y"))]), np.array([MONTHS[m.group("mon")]]),
+                                        np.array([int(m.group("d"))]))[0])
+    local = (days * 86400 + int(hh) * 3600 + int(mi) * 60 + int(sec)) * 10**9 + int((frac + "000000000")[:9])
+    return int(timeutil.local_to_utc_ns(np.array([local], dtype=np.int64), tz or "UTC")[0])
+
+
+def _dur_s(text: str) -> float | None:
+    ns = timeutil.parse_duration_ns(text.strip())
+    return None if ns is None else ns / 1e9
+
+
+def parse_block(msg: str, cont: str | None, tz: str = "UTC") -> tuple[dict, list[dict]] | None:
+    """Parse one trace record (first-line message + continuation text) → (trace, steps) or None."""
+    m = RX_HDR.match(msg)
+    steps: list[dict] = []
+    if m:
+        tid = m.group("id")
+        started = m.group("started")
+        if started[:4].isdigit():
+            variant, start_ns = "T2", go_time_ns(started)
+        else:
+            variant, start_ns = "T3", t3_time_ns(started, tz)
+        total = m.group("total").strip()
+        total_s = _dur_s(total)
+        tr = dict(trace_id=tid, name=m.group("name").replace('\\"', '"'), fields=m.group("fields") or "",
+                  started_ns=start_ns, total_s=total_s, variant=variant)
+    else:
+        m = RX_T1.match(msg)
+        if not m:
+            return None
+        tid = None
+        tr = dict(trace_id=None, name=m.group("name"), fields="", started_ns=go_time_ns(m.group("started")),
+                  total_s=None, variant="T1")
+    end_total = None
+    prev_ms_clock = None
+    for k, line in enumerate((cont or "").split("\n") if cont else []):
+        body = line
+        pm = RX_PREFIX.match(line)
+        if pm:
+            if tid is not None and pm.group("id") != tid:
+                continue
+            body = pm.group("rest")
+            body = body[1:] if body.startswith(" ") else body
+        elif tr["variant"] != "T1":
+            continue
+        om = RX_OLD_STEP.match(body)
+        if om:
+            if om.group("msg") == "END":
+                end_total = _dur_s(om.group("off"))
+                continue
+            steps.append(dict(k=k, depth=len(om.group("sp")), offset_s=_dur_s(om.group("off")),
+                              duration_s=_dur_s(om.group("dur")), msg=om.group("msg"), fields="", kind="step"))
+            continue
+        em = RX_T17_END.match(body)
+        if em:
+            end_total = _dur_s(em.group("off"))
+            continue
+        nm = RX_NEW_STEP.match(body)
+        if nm:
+            steps.append(dict(k=k, depth=len(nm.group("sp")), offset_s=None, duration_s=int(nm.group("ms")) / 1000.0,
+                              msg=nm.group("msg").replace('\\"', '"'), fields=nm.group("fields") or "",
+                              kind="nested" if nm.group("open") else "step"))
+            prev_ms_clock = nm.group("clk")
+    if end_total is not None:
+        tr["total_s"] = end_total
+    del prev_ms_clock
+    # T2/T3 fields: pick out url / audit-id / user-agent
+    f = tr["fields"]
+    tr["url"] = _field(f, "url")
+    tr["audit_id"] = _field(f, "audit-id")
+    tr["user_agent"] = _field(f, "user-agent")
+    return tr, steps
+
+
+_KNOWN_KEYS = ("accept", "audit-id", "client", "api-group", "api-version", "name", "subresource", "namespace",
+               "protocol", "resource", "scope", "url", "user-agent", "verb", "key", "type", "resourceVersion",
+               "resourceVersionMatch", "limit", "continue", "method", "mediaType", "encoder", "len", "err", "count")
+_RX_KEYSTART = re.compile(r"(?:^|,)(" + "|".join(re.escape(k) for k in _KNOWN_KEYS) + r"):")
+
+
+def _field(fields: str, key: str) -> str | None:
+    """Value of ``key`` in unquoted ``k:v,k:v`` trace fields (values may contain ',' and spaces).
+
+    A value ends where the next known key starts (``,key:``), so user agents with commas survive.
+    """
+    if not fields:
+        return None
+    starts = [(m.start(1), m.group(1)) for m in _RX_KEYSTART.finditer(fields)]
+    for i, (pos, k) in enumerate(starts):
+        if k == key:
+            v0 = pos + len(k) + 1
+            end = starts[i + 1][0] - 1 if i + 1 < len(starts) else len(fields)
+            return fields[v0:end]
+    return None
+
+
+def extract(rec: Records, ctx) -> tuple:
+    msg = rec.msg
+    cand = pc.fill_null(pc.or_(pc.starts_with(msg, "Trace["), pc.starts_with(msg, 'Trace "')), False)
+    cand = cand.to_numpy(zero_copy_only=False)
+    if not cand.any():
+        return None, {}
+    mask = np.zeros(len(rec), dtype=bool)
+    tz = getattr(ctx, "tz", "UTC") or "UTC"
+    T = {c: [] for c in ("trace_id", "ts", "started_ts", "clock", "name", "fields", "url", "audit_id",
+                         "user_agent", "total_s", "variant", "line_no")}
+    S = {c: [] for c in ("trace_id", "step_no", "depth", "offset_s", "duration_s", "msg", "fields", "kind",
+                         "line_no")}
+    for i in np.flatnonzero(cand):
+        m = msg[int(i)].as_py()
+        c = rec.cont[int(i)].as_py()
+        got = parse_block(m, c, tz)
+        if got is None:
+            continue
+        tr, steps = got
+        mask[i] = True
+        ln = int(rec.line_no[i])
+        tid = tr["trace_id"] or f"T1@{ln}"
+        T["trace_id"].append(tid)
+        T["ts"].append(int(rec.ts_ns[i]))
+        T["started_ts"].append(tr["started_ns"])
+        T["clock"].append(rec.clock[int(i)].as_py())
+        for k in ("name", "fields", "url", "audit_id", "user_agent", "total_s", "variant"):
+            T[k].append(tr[k])
+        T["line_no"].append(ln)
+        for j, s in enumerate(steps):
+            S["trace_id"].append(tid)
+            S["step_no"].append(j)
+            for k in ("depth", "offset_s", "duration_s", "msg", "fields", "kind"):
+                S[k].append(s[k])
+            S["line_no"].append(ln + 1 + s["k"])
+    if not mask.any():
+        return None, {}
+    tsz = pa.timestamp("ns", tz="UTC")
+    T["ts"] = pa.array(T["ts"], pa.int64()).cast(tsz)
+    T["started_ts"] = pa.array(T["started_ts"], pa.int64()).cast(tsz)
+    out = {"traces": T}
+    if S["trace_id"]:
+        out["trace_steps"] = S
+    return mask, out
+
+
+register_extractor("traces", extract, order=20, consumes=True)

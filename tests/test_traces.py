@@ -1,0 +1,148 @@
+"""Trace blocks (formats-server.md §5) → traces / trace_steps; golden facts from MANIFEST.md."""
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kubelog.formats import traces as T
+
+SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "docs" / "formats-server.md"
+
+
+def accounting_ok(e):
+    return e["lines_read"] == e["record_lines"] + e["continuation_lines"] + sum(e["counted"].values())
+
+
+def test_v1_26_2_golden(real_logs, ingest_to):
+    run = ingest_to(real_logs / "apiserver_v1.26.2_kubeadm_quangdaicaa.log")
+    e = run.inputs[0]
+    assert accounting_ok(e) and "unaccounted (parser bug)" not in e["counted"]
+    t = run.table("traces")
+    assert len(t) == 28
+    assert t.name.value_counts().to_dict() == {"Get": 11, "Update": 8, "List": 5, "Create": 2, "Patch": 2}
+    tops = sorted(t.total_s, reverse=True)
+    assert tops[:4] == pytest.approx([60.00499926, 60.004464271, 60.004304033, 48.146835552], abs=1e-9)
+    assert min(t.total_s) == pytest.approx(1.602884398, abs=1e-9)
+    assert set(t.variant) == {"T3"} and set(t.clock) == {"apiserver"}
+    assert (t.started_ts.dt.year == 2023).all() and (t.ts >= t.started_ts).all()
+    s = run.table("trace_steps")
+    nested = s[s.kind == "nested"]
+    assert "GuaranteedUpdate etcd3" in set(nested.msg)
+    failed = s[(s.msg == "Txn call failed") & (s.depth == 1)]
+    assert len(failed) and failed.fields.str.contains("context deadline exceeded").any()
+    # a trace carries its audit id and url; it left messages
+    x = t[t.trace_id == "721680468"].iloc[0]
+    assert x.audit_id == "d5bf8af0-fe3f-4478-8e28-6b7bc11b85fe"
+    assert x.url == "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler"
+    assert x.user_agent.startswith("kube-scheduler/v1.26.2 (linux/amd64)")
+    assert x.started_ts == pd.Timestamp("2023-03-10 09:30:37.995", tz="UTC")
+    m = run.table("messages")
+    assert not m.msg.str.startswith("Trace[").any()
+    assert run.rows("messages") + 28 == e["record_lines"]
+
+
+@pytest.mark.parametrize("name,n,kinds,maxtot", [
+    ("openshift4.8_kube-apiserver_pod_aws_mustgather.log", 4, {"Reflector ListAndWatch": 4}, 10.220474703),
+    ("openshift4.9_kube-apiserver_pod_metal_ipv6_mustgather.log", 17,
+     {"GuaranteedUpdate etcd3": 6, "Update": 6, "Reflector ListAndWatch": 4, "Create": 1}, 10.442526632),
+])
+def test_openshift_golden(real_logs, ingest_to, name, n, kinds, maxtot):
+    run = ingest_to(real_logs / name)
+    e = run.inputs[0]
+    assert accounting_ok(e) and "unaccounted (parser bug)" not in e["counted"]
+    t = run.table("traces")
+    assert len(t) == n and t.name.value_counts().to_dict() == kinds
+    assert t.total_s.max() == pytest.approx(maxtot, abs=1e-9)
+
+
+def _examples():
+    s = SPEC.read_text()
+    i = s.index("### 5.2 Real examples")
+    b0 = s.index("```text\n", i) + 8
+    body = s[b0: s.index("\n```", b0)]
+    return body.splitlines()
+
+
+@pytest.fixture
+def examples():
+    if not SPEC.exists():
+        pytest.skip("formats-server.md not found")
+    return _examples()
+
+
+def _ingest_lines(ingest_to, tmp_path, lines, name="kube-apiserver.log", **kw):
+    p = tmp_path / name
+    p.write_text("\n".join(lines) + "\n")
+    return ingest_to(p, **kw)
+
+
+def test_spec_t1_syslog(examples, ingest_to, tmp_path):
+    run = _ingest_lines(ingest_to, tmp_path, examples[0:4], tz=["Europe/Berlin"])
+    e = run.inputs[0]
+    assert e["record_lines"] == 1 and e["continuation_lines"] == 3 and accounting_ok(e)
+    t = run.table("traces").iloc[0]
+    assert t.variant == "T1" and t["name"] == "List *api.ServiceList" and t.trace_id == "T1@1"
+    assert t.started_ts == pd.Timestamp("2016-03-31 08:42:16.722518049", tz="UTC")
+    assert t.ts == pd.Timestamp("2016-03-31 08:42:39.146136", tz="UTC")  # CEST local → UTC
+    assert t.total_s == pytest.approx(22.423590718)
+    s = run.table("trace_steps")
+    assert s.msg.tolist() == ["About to list directory", "List extracted"]
+    assert s.offset_s.tolist() == pytest.approx([0.106589354, 22.423588816])
+    assert s.duration_s.tolist() == pytest.approx([0.106589354, 22.316999462])
+
+
+def test_spec_t2(examples, ingest_to, tmp_path):
+    run = _ingest_lines(ingest_to, tmp_path, examples[4:8])
+    t = run.table("traces").sort_values("line_no")
+    assert t.variant.tolist() == ["T2", "T2"]
+    a, b = t.iloc[0], t.iloc[1]
+    assert a["name"] == "List /api/v1/pods" and a.total_s == pytest.approx(1.853263146)
+    assert a.started_ts == pd.Timestamp("2019-09-27 07:28:26.948385138", tz="UTC")
+    assert b["name"] == "Get" and b.url == "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler"
+    assert b.user_agent == "kube-scheduler/v1.17.0 (linux/amd64) kubernetes/70132b0/leader-election"
+    assert b.total_s == pytest.approx(0.822890477)
+    s = run.table("trace_steps")
+    assert s.msg.tolist() == ["Listing from storage done", "About to write a response"]
+
+
+def test_spec_t3(examples, ingest_to, tmp_path):
+    run = _ingest_lines(ingest_to, tmp_path, examples[8:14])
+    t = run.table("traces").sort_values("line_no")
+    assert t.variant.tolist() == ["T3", "T3"]
+    a, b = t.iloc[0], t.iloc[1]
+    assert a.started_ts == pd.Timestamp("2022-03-31 23:00:04.575", tz="UTC") and a.total_s == pytest.approx(2.272115626)
+    assert b.audit_id == "8a686097-a6c2-4869-9ff1-27f5b7a9dce5" and b.total_s == pytest.approx(44.260928281)
+    assert b.user_agent == "watch-list/v0.0.0 (linux/amd64) kubernetes/$Format"
+    s = run.table("trace_steps")
+    assert s.duration_s.tolist() == pytest.approx([2.268, 44.259])
+    assert s.fields.tolist() == ["", "count:400"]
+
+
+def test_t3_local_zone(ingest_to, tmp_path):
+    lines = ['I0331 23:00:06.848003      10 trace.go:205] Trace[1]: "List" url:/x (31-Mar-2022 23:00:04.575) (total time: 2272ms):',
+             'Trace[1]: ---"Listing from storage done" 2268ms (23:00:00.844)']
+    run = _ingest_lines(ingest_to, tmp_path, lines, tz=["America/New_York"])
+    t = run.table("traces").iloc[0]
+    assert t.started_ts == pd.Timestamp("2022-04-01 03:00:04.575", tz="UTC")
+    assert t.total_s == pytest.approx(2.272)  # no END line: header total (ms)
+
+
+def test_nested_parse():
+    msg = 'Trace[9]: "Update" url:/a,user-agent:k/v (l, x) y,audit-id:z (10-Mar-2023 09:30:47.996) (total time: 5004ms):'
+    cont = ('Trace[9]: ["GuaranteedUpdate etcd3" audit-id:z,key:/leases/a 5004ms (09:30:47.996)\n'
+            'Trace[9]:  ---"Txn call failed" err:context deadline exceeded 4999ms (09:30:52.996)]\n'
+            'Trace[9]: [5.004917486s] [5.004917486s] END')
+    tr, steps = T.parse_block(msg, cont)
+    assert tr["user_agent"] == "k/v (l, x) y" and tr["audit_id"] == "z" and tr["url"] == "/a"
+    assert tr["total_s"] == pytest.approx(5.004917486)
+    assert [(s["kind"], s["depth"], s["msg"]) for s in steps] == [
+        ("nested", 0, "GuaranteedUpdate etcd3"), ("step", 1, "Txn call failed")]
+    assert steps[1]["fields"] == "err:context deadline exceeded"
+
+
+def test_go_time():
+    assert T.go_time_ns("2016-03-31 10:42:16.722518049 +0200 CEST") == \
+        pd.Timestamp("2016-03-31 08:42:16.722518049", tz="UTC").value
+    assert T.go_time_ns("0001-01-01 00:00:00 +0000 UTC") is None
+    assert T.go_time_ns("garbage") is None
