@@ -171,7 +171,7 @@ class _Cl2Parser(K.KlogParser):
                 continue
             fm = re.match(r"^\s+(Test|Status|Errors): (.*)$", msg)
             if fm:
-                info[fm.group(1).lower()] = fm.group(2).strip()
+                info[{"Errors": "test_errors"}.get(fm.group(1), fm.group(1).lower())] = fm.group(2).strip()
                 continue
             rm = re.match(r"^Running (\S+)$", msg)
             if rm:

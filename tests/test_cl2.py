@@ -1,0 +1,148 @@
+"""Golden tests of clusterloader2 outputs (MANIFEST.md "clusterloader2") and formats-test.md §9 lines."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def _acct(inp):
+    assert inp["lines_read"] == inp["record_lines"] + inp["continuation_lines"] + sum(inp["counted"].values())
+    assert "unaccounted (parser bug)" not in inp["counted"]
+    assert not inp["errors"], inp["errors"]
+
+
+def _row(perf, metric, phase):
+    r = perf[(perf["metric"] == metric) & (perf["phase"] == phase)]
+    assert len(r) == 1, (metric, phase, r)
+    return r.iloc[0]
+
+
+def test_kubemark_azure_log(real_logs, ingest_to):
+    run = ingest_to(real_logs / "cl2_kubemark_azure_density_100nodes.log", year=2020)
+    inp = run.inputs[0]
+    assert inp["format"] == "cl2-log" and inp["lines_read"] == 1921
+    _acct(inp)
+    perf = run.table("perf_summaries")
+    sat = _row(perf, "pod_startup", "saturation")
+    assert (sat["p50_s"], sat["p90_s"], sat["p99_s"]) == pytest.approx((21.632797, 27.374423, 30.342712))
+    assert json.loads(sat["labels"])["threshold_s"] == 330.0
+    assert str(sat["ts"]) == "2020-02-20 19:21:56.093669+00:00"
+    for metric, vals in {"create_to_schedule": (0, 0, 1), "schedule_to_run": (0, 1, 1),
+                         "run_to_watch": (21.246383, 26.969712, 29.902281),
+                         "schedule_to_watch": (21.621186, 27.304536, 30.234342)}.items():
+        r = _row(perf, metric, "saturation")
+        assert (r["p50_s"], r["p90_s"], r["p99_s"]) == pytest.approx(vals)
+    lat = _row(perf, "pod_startup", "latency")
+    assert (lat["p50_s"], lat["p90_s"], lat["p99_s"]) == pytest.approx((1.571942, 2.259184, 2.649974))
+    assert json.loads(lat["labels"])["threshold_s"] == 5.0 and lat["p99_s"] < 5.0
+    for metric, vals in {"run_to_watch": (1.349947, 1.853611, 2.318862),
+                         "schedule_to_watch": (1.564929, 2.206437, 2.649974)}.items():
+        r = _row(perf, metric, "latency")
+        assert (r["p50_s"], r["p90_s"], r["p99_s"]) == pytest.approx(vals)
+    cl2 = inp["info"]["cl2"]
+    assert cl2["status"] == "Success" and cl2["finished"]
+    assert any("Resource cleanup error: [timed out waiting for the condition]" in e for e in cl2["errors"])
+    assert any(s.startswith("APIResponsivenessPrometheus: Prometheus is disabled") for s in cl2["skipped_measurements"])
+    assert any("Probes cannot work in Kubemark" in s for s in cl2["skipped_measurements"])
+    msgs = run.table("messages")
+    assert (msgs["level"] == "E").sum() == 1
+    sched = msgs[msgs["msg"].str.contains("SchedulingThroughput: labelSelector\\(group = saturation\\): 3000 pods scheduled")]
+    assert str(sched["ts"].iloc[0]).startswith("2020-02-20 19:21:51")
+    pods = run.table("test_pod_latencies")
+    assert len(pods) == 1000  # 10 lists of 100 worst
+    first = pods.sort_values("line_no").iloc[0]
+    assert (first["namespace"], first["pod"], first["latency_s"]) == ("test-flmkhx-1", "saturation-deployment-0-7dd8d95bd7-ntkbz", pytest.approx(29.006674))
+    prog = run.table("progress")
+    assert len(prog) > 0 and prog["label"].str.startswith("namespace(test-flmkhx-1)").all()
+
+
+def test_cern_report_dir(real_logs, ingest_to):
+    files = sorted(real_logs.glob("cl2_cern_density_2022-06-08_*"))
+    assert len(files) == 6
+    run = ingest_to(*files)
+    for inp in run.inputs:
+        _acct(inp)
+    fmts = {i["path"].rsplit("/", 1)[-1]: i["format"] for i in run.inputs}
+    assert fmts["cl2_cern_density_2022-06-08_junit.xml"] == "junit"
+    assert all(f == "cl2-json" for n, f in fmts.items() if n.endswith(".json"))
+    perf = run.table("perf_summaries")
+    ps = perf[(perf["metric"] == "pod_startup") & perf["labels"].str.contains("MatchAllPodStartupLatency")].iloc[0]
+    assert ps["phase"] == "PodStartupLatency"
+    assert (ps["p50_s"], ps["p90_s"], ps["p99_s"]) == pytest.approx((3.991822133, 5.287081785, 5.8048378))
+    sr = perf[(perf["metric"] == "schedule_to_run")].iloc[0]
+    assert (sr["p50_s"], sr["p90_s"], sr["p99_s"]) == pytest.approx((3, 4, 4))
+    rw = perf[(perf["metric"] == "run_to_watch")].iloc[0]
+    assert (rw["p50_s"], rw["p90_s"], rw["p99_s"]) == pytest.approx((1.351239263, 2.208502767, 2.418010906))
+    cs = perf[(perf["metric"] == "create_to_schedule")].iloc[0]
+    assert (cs["p50_s"], cs["p90_s"], cs["p99_s"]) == (0, 0, 0)
+    thr = perf[perf["metric"] == "scheduling_throughput"]
+    got = {json.loads(l)["stat"]: v for l, v in zip(thr["labels"], thr["value"])}
+    assert got == {"perc50": 0, "perc90": 0, "perc99": 6, "max": 6}
+    cpu = perf[perf["metric"] == "cpu"]
+    lab = cpu["labels"].map(json.loads)
+    assert sorted(set(lab.map(lambda d: d["percentile"]))) == ["100", "50", "90", "99"]
+    assert (lab.map(lambda d: d["percentile"]) == "99").sum() == 114
+    p99 = cpu[lab.map(lambda d: d["percentile"]) == "99"]
+    top = p99.loc[p99["value"].idxmax()]
+    assert top["value"] == pytest.approx(0.563, abs=5e-4)
+    assert json.loads(top["labels"])["container"] == "pc-tbed-tpu-08019.cern.ch/pods"
+    assert (perf["metric"] == "restart_count").sum() == 89
+    suite = next(i for i in run.inputs if i["format"] == "junit")["info"]["suite"]
+    assert suite["name"] == "ClusterLoaderV2" and suite["tests"] == "0" and suite["failures"] == "4"
+    specs = run.table("test_specs")
+    assert (specs["state"] == "failed").sum() == 4
+    msg = specs.loc[specs["spec"] == "density: [step: 07] Collecting pod startup latency", "failure_message"].iloc[0]
+    assert "pod startup: too high latency 90th percentile: got 5.287081785s expected: 5s" in msg
+
+
+def test_nexuslrf_report_dir(real_logs, ingest_to):
+    run = ingest_to(*sorted(real_logs.glob("cl2_nexuslrf_density_2020-06-24_*")))
+    for inp in run.inputs:
+        _acct(inp)
+    perf = run.table("perf_summaries")
+    ps = perf[perf["metric"] == "pod_startup"].iloc[0]
+    assert ps["phase"] == "SaturationPodStartupLatency"
+    assert (ps["p50_s"], ps["p90_s"], ps["p99_s"]) == pytest.approx((4.523598301, 5.428047691, 5.923928452))
+    sw = perf[perf["metric"] == "schedule_to_watch"].iloc[0]
+    assert (sw["p50_s"], sw["p90_s"], sw["p99_s"]) == pytest.approx((ps["p50_s"], ps["p90_s"], ps["p99_s"]))
+    sr = perf[perf["metric"] == "schedule_to_run"].iloc[0]
+    assert (sr["p50_s"], sr["p90_s"], sr["p99_s"]) == pytest.approx((3, 4, 4))
+    thr = perf[perf["metric"] == "scheduling_throughput"]
+    assert {json.loads(l)["stat"]: v for l, v in zip(thr["labels"], thr["value"])} == {"perc50": 0, "perc90": 80, "perc99": 80, "max": 80}
+    assert ps["ts"] != ps["ts"]  # renamed file: no RFC3339 time in the name
+    from kubelog.formats.cl2 import _name_info
+    phase, lab, ts = _name_info("reports/PodStartupLatency_SaturationPodStartupLatency_density_2020-06-24T23:09:00+08:00.json")
+    assert (phase, lab["summary"], ts) == ("SaturationPodStartupLatency", "PodStartupLatency", 1593011340000000000)
+    suite = next(i for i in run.inputs if i["format"] == "junit")["info"]["suite"]
+    assert (suite["tests"], suite["failures"], suite["time"]) == ("1", "0", "35.445")
+
+
+DOC_LINES = """\
+I0314 18:02:15.219771   28734 clusterloader.go:140] Running testing/load/config.yaml
+I0314 18:02:15.219771   28734 wait_for_pods.go:140] WaitForControlledPodsRunning: namespace(testr-vkhxde-2), labelSelector(name=small-rc-0): Pods: 3 out of 3 created, 3 running, 0 pending scheduled, 0 not scheduled, 0 inactive, 0 terminating, 0 unknown, 0 runningButNotReady
+I0314 18:02:16.000000   28734 pod_startup_latency.go:305] PodStartupLatency: perc50: 6.479659787s, perc90: 1m14.604992502s, perc99: 1m38.973342003s
+I0314 18:02:17.000000   28734 api_responsiveness.go:1] APIResponsivenessPrometheus: Top latency metric: {Resource:pods Subresource: Verb:LIST Scope:cluster Latency:perc50: 26.916666ms, perc90: 48.45ms, perc99: 1.442499999s Count:325 SlowCount:11}; threshold: 1s
+E0322 14:12:28.971547   43607 clusterloader.go:251]   Status: Fail
+E0322 14:12:28.971574   43607 clusterloader.go:253]   Errors: [namespace test-lesuzj-1 object test-deployment-0 creation error: the server could not find the requested resource]
+"""
+
+
+def test_doc_lines(ingest_to, tmp_path):
+    p = tmp_path / "cl2.log"
+    p.write_text(DOC_LINES)
+    run = ingest_to(p, year=2019)
+    inp = run.inputs[0]
+    assert inp["format"] == "cl2-log"
+    _acct(inp)
+    perf = run.table("perf_summaries")
+    ps = perf[perf["metric"] == "pod_startup"].iloc[0]
+    assert (ps["p50_s"], ps["p90_s"], ps["p99_s"]) == pytest.approx((6.479659787, 74.604992502, 98.973342003))
+    api = perf[perf["metric"] == "api_call"].iloc[0]
+    lab = json.loads(api["labels"])
+    assert (lab["Verb"], lab["Resource"], lab["Scope"], lab["threshold_s"]) == ("LIST", "pods", "cluster", 1.0)
+    assert api["count"] == 325 and api["p99_s"] == pytest.approx(1.442499999)
+    prog = run.table("progress").iloc[0]
+    assert (prog["created"], prog["expected"], prog["running"]) == (3, 3, 3)
+    assert inp["info"]["cl2"]["status"] == "Fail"
+    assert "could not find the requested resource" in inp["info"]["cl2"]["test_errors"]
