@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
+from . import load as load_cmd
 from ._common import FORMAT_OPTION, open_run_or_die, split_list
 
 
@@ -14,11 +16,18 @@ def register(app: typer.Typer) -> None:
         run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
         by: str = typer.Option("verb,resource,subresource,scope", "--by",
                                help="Comma-separated grouping columns of the requests table."),
-        percentiles: str = typer.Option("50,90,99", "--percentiles", "-p",
-                                        help="Comma-separated percentiles (0-100)."),
+        percentiles: Optional[str] = typer.Option(None, "--percentiles", "-p",
+                                                  help="Comma-separated percentiles (0-100); default 50,90,99, "
+                                                       "or 10,50,90,99 with --by-load."),
         method: str = typer.Option("nearest-rank", "--method",
                                    help="Percentile definition: nearest-rank (clusterloader2's, default), "
                                         "linear, lower, higher, nearest, midpoint, hazen, weibull ..."),
+        by_load: bool = typer.Option(False, "--by-load",
+                                     help="One matrix per group: percentiles × load buckets (pods running "
+                                          "/ capacity, each request placed by its start time); see `kubelog load`."),
+        buckets: str = typer.Option("10,25,50,90,100", "--buckets", help=load_cmd.BUCKETS_HELP + " With --by-load."),
+        nodes: Optional[int] = typer.Option(None, "--nodes", min=1, help=load_cmd.NODES_HELP + " With --by-load."),
+        pods_per_node: int = typer.Option(30, "--pods-per-node", min=1, help=load_cmd.PPN_HELP + " With --by-load."),
         fmt=FORMAT_OPTION,
     ):
         """Count and latency percentiles (seconds) of API requests per group.
@@ -26,7 +35,9 @@ def register(app: typer.Typer) -> None:
         Long-running requests (watch, exec/attach/portforward/proxy, log follow,
         hijacked) are excluded; nearest-rank percentiles by default
         (sorted[ceil(n*p)-1]). JSON rows: {"verb","resource","subresource","scope",
-        "count","p50_s","p90_s","p99_s"}.
+        "count","p50_s","p90_s","p99_s"}. With --by-load: rows {"verb","resource","subresource",
+        "scope","bucket","count","p10_s","p50_s","p90_s","p99_s"} (JSON/CSV), or one table per group
+        (rows = percentiles, columns = load buckets, cells "seconds (n=count)").
         """
         from ..analysis import stats
         from ..analysis.latency import latency_table
@@ -35,7 +46,7 @@ def register(app: typer.Typer) -> None:
         if method not in stats.METHODS:
             die(f"unknown --method {method!r}; one of {', '.join(stats.METHODS)}", Exit.USAGE)
         try:
-            ps = [float(x) / 100 for x in split_list(percentiles)]
+            ps = [float(x) / 100 for x in split_list(percentiles or ("10,50,90,99" if by_load else "50,90,99"))]
         except ValueError:
             die(f"--percentiles must be numbers, got {percentiles!r}", Exit.USAGE)
         if not ps or any(not 0 < p <= 1 for p in ps):
@@ -46,4 +57,34 @@ def register(app: typer.Typer) -> None:
         bad = [c for c in cols if c not in tables.schema("requests").names]
         if bad:
             die(f"--by: not columns of the requests table: {', '.join(bad)}", Exit.USAGE)
+        if by_load:
+            edges = load_cmd.parse_edges(buckets)
+            tl = load_cmd.timeline_or_die(run, nodes, pods_per_node)
+            if not tl.capacity:
+                die(f"cannot place requests in load buckets: capacity {tl.nodes_source}", Exit.USAGE)
+            _print_matrix(run, cols, ps, edges, method, tl, fmt)
+            return
         typer.echo(render(latency_table(run, by=cols, percentiles=ps, method=method), fmt))
+
+
+def _print_matrix(run, by, ps, edges, method, tl, fmt) -> None:
+    from ..analysis.matrix import build_matrix, group_title, pivot
+    from ..output import Fmt, render
+    mx = build_matrix(run, by=by, percentiles=ps, buckets=edges, method=method, timeline=tl)
+    if fmt in (Fmt.json, Fmt.csv):
+        typer.echo(render(mx.rows, fmt))
+        return
+    head = load_cmd.summary_lines(tl)
+    ex = mx.exclusions
+    head.append(f"excluded: {ex.long_running} long-running, {ex.no_latency} without latency, "
+                f"{ex.duplicates} audit duplicates, {mx.no_start} without start time; "
+                f"percentiles: {method}, seconds")
+    typer.echo("\n".join(head))
+    for key, g in mx.groups():
+        n = int(g["count"].sum())
+        title = f"{group_title(key)} (n={n})"
+        typer.echo("")
+        typer.echo(f"### {title}" if fmt == Fmt.markdown else title)
+        if fmt == Fmt.markdown:
+            typer.echo("")
+        typer.echo(render(pivot(g, edges), fmt))

@@ -1,0 +1,96 @@
+"""kubelog load."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ._common import FORMAT_OPTION, open_run_or_die, split_list
+
+NODES_HELP = ("Number of nodes (capacity = nodes × pods per node). Default: the distinct node names "
+              "of requests on nodes answered 2xx, else node_transitions, else the nodes pods were bound to.")
+PPN_HELP = "Pods per node at 100 % load (density's 30 by default)."
+BUCKETS_HELP = ("Comma-separated upper edges of the load buckets in % of capacity; a bucket holds "
+                "L ≤ edge (above the last edge: '>last').")
+
+
+def parse_edges(buckets: str) -> tuple:
+    """``"10,25,50"`` → ``(10.0, 25.0, 50.0)``; exits with a usage error when not increasing numbers."""
+    from ..cli import Exit, die
+    try:
+        edges = tuple(float(x) for x in split_list(buckets))
+    except ValueError:
+        die(f"--buckets must be numbers, got {buckets!r}", Exit.USAGE)
+    if not edges or edges[0] <= 0 or any(b <= a for a, b in zip(edges, edges[1:])):
+        die(f"--buckets must be positive and increasing, got {buckets!r}", Exit.USAGE)
+    return edges
+
+
+def timeline_or_die(run, nodes, pods_per_node):
+    from ..analysis.load import load_timeline
+    from ..cli import Exit, die
+    try:
+        return load_timeline(run, nodes=nodes, pods_per_node=pods_per_node)
+    except ValueError as e:
+        die(str(e), Exit.USAGE)
+
+
+def summary_lines(tl) -> list[str]:
+    cap = (f"{tl.capacity} pods ({tl.nodes} nodes × {tl.pods_per_node} pods per node; nodes: {tl.nodes_source})"
+           if tl.capacity else f"unknown ({tl.nodes_source})")
+    out = [f"capacity: {cap}", f"source: {tl.source}" + (f" [clock {tl.clock}]" if tl.clock else "")]
+    if tl.start is not None:
+        out.append(f"window: {tl.start.isoformat()} .. {tl.end.isoformat()}")
+    if len(tl.steps):
+        i = int(tl.steps["running"].idxmax())
+        out.append(f"peak: {int(tl.steps['running'].iloc[i])} pods at {tl.steps['ts'].iloc[i].isoformat()}")
+    out += [f"note: {n}" for n in tl.notes]
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("load")
+    def load_cmd(
+        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        nodes: Optional[int] = typer.Option(None, "--nodes", min=1, help=NODES_HELP),
+        pods_per_node: int = typer.Option(30, "--pods-per-node", min=1, help=PPN_HELP),
+        buckets: str = typer.Option("10,25,50,90,100", "--buckets", help=BUCKETS_HELP),
+        steps: bool = typer.Option(False, "--steps", help="Also print every step of the timeline "
+                                                          "(ts, running, load_pct); with --format csv only the steps."),
+        fmt=FORMAT_OPTION,
+    ):
+        """Pods over time as a share of capacity, and the time spent in each load bucket.
+
+        load(t) = pod creates (POST pods → 201) − pod deletes (DELETE pods → 200) with end time ≤ t,
+        from one origin (access log, else audit); without them pod_transitions, else progress
+        lines. capacity = nodes × pods per node. JSON: {"capacity","nodes","pods_per_node",
+        "nodes_source","source","clock","start","end","notes","buckets":[{"bucket","seconds","share"}],
+        "steps":[...] (with --steps)}.
+        """
+        from ..analysis.load import time_in_buckets
+        from ..output import Fmt, records, render
+        edges = parse_edges(buckets)
+        run = open_run_or_die(run_dir)
+        tl = timeline_or_die(run, nodes, pods_per_node)
+        tib = time_in_buckets(tl, edges)
+        if fmt == Fmt.json:
+            d = {"capacity": tl.capacity, "nodes": tl.nodes, "pods_per_node": tl.pods_per_node,
+                 "nodes_source": tl.nodes_source, "source": tl.source, "clock": tl.clock,
+                 "start": tl.start.isoformat() if tl.start is not None else None,
+                 "end": tl.end.isoformat() if tl.end is not None else None,
+                 "notes": tl.notes, "buckets": records(tib)}
+            if steps:
+                d["steps"] = records(tl.steps)
+            typer.echo(json.dumps(d, indent=2))
+            return
+        if fmt == Fmt.csv:
+            typer.echo(render(tl.steps if steps else tib, fmt))
+            return
+        typer.echo("\n".join(summary_lines(tl)))
+        typer.echo("")
+        typer.echo(render(tib, fmt))
+        if steps:
+            typer.echo("")
+            typer.echo(render(tl.steps, fmt))
