@@ -1,0 +1,146 @@
+"""Audit logs (formats-server.md §6) → requests; golden facts from MANIFEST.md."""
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kubelog.formats import audit as A
+from kubelog.formats.base import Head
+
+SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "docs" / "formats-server.md"
+
+
+def accounting_ok(e):
+    return e["lines_read"] == e["record_lines"] + e["continuation_lines"] + sum(e["counted"].values())
+
+
+def _spec_lines():
+    if not SPEC.exists():
+        pytest.skip("formats-server.md not found")
+    s = SPEC.read_text()
+    i = s.index("### 6.2 Real lines")
+    b0 = s.index("```text\n", i) + 8
+    return s[b0: s.index("\n```", b0)].splitlines()
+
+
+def test_audit2rbac_golden(real_logs, ingest_to):
+    run = ingest_to(real_logs / "audit2rbac_demo_audit.log")
+    e = run.inputs[0]
+    assert e["format"] == "audit-json" and accounting_ok(e) and e["record_lines"] == 37
+    r = run.table("requests")
+    assert len(r) == 37
+    assert r.verb.value_counts().to_dict() == {"get": 23, "list": 14}
+    assert r.code.value_counts().to_dict() == {200: 26, 403: 11}
+    assert r.user.value_counts().to_dict() == {"bob": 29, "system:serviceaccount:ns1:sa1": 5, "alice": 3}
+    assert set(r.clock) == {"apiserver"} and set(r.origin) == {"audit"}
+    assert r.ts.notna().all()  # 1.8-era events: `timestamp` (no stageTimestamp)
+    assert (r.auth_user[r.user == "bob"] == "system:admin").all()
+
+
+def test_falco_golden(real_logs, ingest_to):
+    run = ingest_to(real_logs / "falco_k8s_audit_trace_files.jsonl")
+    e = run.inputs[0]
+    assert e["format"] == "audit-json" and accounting_ok(e) and e["lines_read"] == 52
+    r = run.table("requests")
+    assert len(r) == 52
+    assert r.verb.value_counts(dropna=False).to_dict() == {"create": 40, "delete": 9, "get": 1, "patch": 1, None: 1} \
+        or (r.verb.value_counts().to_dict() == {"create": 40, "delete": 9, "get": 1, "patch": 1} and r.verb.isna().sum() == 1)
+    assert r.stage.value_counts().to_dict() == {"ResponseComplete": 49, "ResponseStarted": 2}
+    assert r.stage.isna().sum() == 1
+    st = r[r.stage == "ResponseStarted"]
+    assert set(st.subresource) == {"attach", "exec"} and st.long_running.all()
+    assert any("wrong field types" in x for x in e["errors"])
+    assert e["info"]["audit_api_versions"] == {"audit.k8s.io/v1beta1": 9, "(none)": 39, "audit.k8s.io/v1": 4}
+
+
+def test_spec_json_lines(ingest_to, tmp_path):
+    lines = _spec_lines()
+    p = tmp_path / "audit.log"
+    p.write_text("\n".join(lines[:3]) + "\n")
+    run = ingest_to(p)
+    r = run.table("requests").sort_values("line_no")
+    a, b, c = (r.iloc[k] for k in range(3))
+    assert (a.verb, a.method, a.resource, a.namespace, a["name"], a.scope, a.code) == \
+        ("create", "POST", "pods", "default", "nginx", "resource", 201)
+    assert a.latency_s == pytest.approx(0.007367) and a.client == "kubectl" and a.user == "minikube-user"
+    assert a.start_ts == pd.Timestamp("2022-05-18T15:48:37.388237Z")
+    assert (b.verb, b.resource, b.subresource, b["name"], b.scope, b.method) == ("patch", "nodes", "status", "minikube",
+                                                                             "resource", "PATCH")
+    assert b.client == "kubelet" and b.src_ip == "127.0.0.1"
+    assert (c.verb, c.scope, c.uri, c.resource) == ("get", "nonresource", "/readyz", "")
+    pt = run.table("pod_transitions")
+    assert pt.milestone.tolist() == ["created"] and pt.pod.tolist() == ["nginx"]
+
+
+def test_spec_legacy(ingest_to, tmp_path):
+    lines = _spec_lines()
+    p = tmp_path / "audit-legacy.log"
+    p.write_text("\n".join(lines[3:]) + "\n")
+    run = ingest_to(p)
+    e = run.inputs[0]
+    assert e["format"] == "audit-legacy" and accounting_ok(e) and e["record_lines"] == 1
+    r = run.table("requests").iloc[0]
+    assert r.code == 404 and r.uri == "/api" and r.audit_id == "916866c5-0ab9-48cf-9b77-84c9d0dc43df"
+    assert r.latency_s == pytest.approx(0.000145715) and r.src_ip == "172.17.0.6"
+
+
+def test_stages_host_prefix_bad_lines_annotations(ingest_to, tmp_path):
+    base = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "requestURI":
+            "/api/v1/namespaces/a/pods?watch=true", "verb": "watch", "user": {"username": "u"},
+            "sourceIPs": ["10.0.0.1", "10.0.0.2"], "objectRef": {"resource": "pods", "namespace": "a"},
+            "requestReceivedTimestamp": "2024-01-01T00:00:00.000000Z"}
+    ev = []
+    for aid, stage, t in (("w1", "RequestReceived", "00.000001"), ("w1", "ResponseStarted", "00.100000"),
+                          ("w2", "ResponseStarted", "00.200000"), ("w1", "ResponseComplete", "30.000000")):
+        d = dict(base, auditID=aid, stage=stage, stageTimestamp=f"2024-01-01T00:00:{t}Z")
+        if stage == "ResponseComplete":
+            d["responseStatus"] = {"code": 200}
+            d["annotations"] = {"apiserver.latency.k8s.io/etcd": "1.5ms", "authorization.k8s.io/decision": "allow"}
+        ev.append("master-1 " + json.dumps(d))
+    lines = ev[:2] + ['{"kind":"Event","auditID":"x", "stage": "Resp', "", "not json at all", "[1,2]"] + ev[2:]
+    p = tmp_path / "audit.log"
+    p.write_text("\n".join(lines) + "\n")
+    run = ingest_to(p)
+    e = run.inputs[0]
+    assert e["format"] == "audit-json" and accounting_ok(e)
+    assert e["counted"]["not JSON (audit line)"] == 2 and e["record_lines"] == 2
+    assert any(":3: not a JSON audit event" in x for x in e["errors"])
+    r = run.table("requests").set_index("audit_id")
+    assert r.loc["w1", "stage"] == "ResponseComplete" and r.loc["w1", "latency_s"] == pytest.approx(30.0)
+    assert r.loc["w2", "stage"] == "ResponseStarted" and r.loc["w1", "long_running"]
+    assert json.loads(r.loc["w1", "latency_annotations"]) == {"apiserver.latency.k8s.io/etcd": "1.5ms"}
+    assert r.loc["w1", "src_ip"] == "10.0.0.1"
+
+
+def test_dedup_rule():
+    df = pd.DataFrame({
+        "origin": ["audit", "audit", "httplog", "httplog", "httplog"],
+        "audit_id": ["a", "b", "a", None, "c"],
+        "stage": ["ResponseComplete", "ResponseStarted", None, None, None],
+        "apf_pl": [None, None, "workload-low", None, None], "apf_fs": [None] * 5, "hijacked": [None] * 5})
+    out = A.dedup_requests(df)
+    assert len(out) == 4 and (out.origin == "audit").sum() == 2
+    assert out[out.audit_id == "a"].apf_pl.tolist() == ["workload-low"]
+    df2 = pd.concat([df, pd.DataFrame({"origin": ["audit"], "audit_id": ["b"], "stage": ["ResponseComplete"]})],
+                    ignore_index=True)
+    out2 = A.dedup_requests(df2)
+    assert out2[out2.audit_id == "b"].stage.tolist() == ["ResponseComplete"]
+
+
+@pytest.mark.parametrize("name", ["apiserver_v1.19.4_arm64_skykying.log", "kubelet_v1.19.4_arm64_skykying.log",
+                                  "pods_dump_kubectl_get_pods_A_json_atshaman.json",
+                                  "openshift4.8_events_kube-apiserver-operator_aws_mustgather.yaml",
+                                  "kubeburner_node-density_jobSummary_ocp4.17.json",
+                                  "cl2_cern_density_2022-06-08_SystemPodMetrics.json"])
+def test_sniffers_negative(real_logs, name):
+    with open(real_logs / name, "rb") as f:
+        h = Head(name, f.read(64 * 1024))
+    assert not A.sniff_json(h) and not A.sniff_legacy(h)
+
+
+def test_long_line_is_skipped(tmp_path):
+    import io
+    data = b'{"a":1}\n' + b"x" * 300 + b"\n" + b'{"b":2}'
+    out = list(A.iter_lines(io.BytesIO(data), max_line=100))
+    assert [o[0] for o in out] == [1, 2, 3] and out[1][1] is None and out[2][1] == b'{"b":2}'
