@@ -225,3 +225,11 @@ def test_ingested_access_log(tmp_path, ingest_to):
     assert tl.steps["running"].tolist() == [1, 2, 1]
     # POST at 20 s started at 19.98 s with 1 pod (100 %); binding at 20.997 s with 2 (200 %)
     assert bucket_of(tl, [at(19.98), at(20.997)], edges=(100,)).tolist() == ["100", ">100"]
+
+
+def test_doctests():
+    import doctest
+
+    import kubelog.analysis.load as m
+    import kubelog.analysis.matrix as mx
+    assert doctest.testmod(m).failed == 0 and doctest.testmod(mx).failed == 0

@@ -77,9 +77,16 @@ class LoadTimeline:
 
 
 def _ns(ts) -> np.ndarray:
-    """Times (Series, Index, array, list, scalar) → int64 UTC nanoseconds (NaT → int64 min)."""
+    """Times (Series, Index, array, list, scalar) → int64 UTC nanoseconds (NaT → int64 min).
+
+    An int64 array is taken as nanoseconds already.
+    """
+    if isinstance(ts, np.ndarray) and ts.dtype == np.int64:
+        return ts
     if isinstance(ts, (pd.Timestamp, str)):
         ts = [ts]
+    if isinstance(ts, pd.Series) and isinstance(ts.dtype, pd.DatetimeTZDtype):
+        return pd.DatetimeIndex(ts).as_unit("ns").asi8
     idx = pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
     return idx.as_unit("ns").asi8
 
@@ -164,8 +171,9 @@ def _steps(ts_ns: np.ndarray, delta: np.ndarray) -> pd.DataFrame:
 def _from_requests(run: Run, notes: list):
     if not run.has("requests"):
         return None
+    import pyarrow.dataset as ds
     r = run.table("requests", columns=["ts", "verb", "resource", "subresource", "code", "origin", "clock"],
-                  filter=None)
+                  filter=ds.field("resource") == "pods")
     r = r[(r["resource"] == "pods") & (r["subresource"].fillna("") == "")]
     create = (r["verb"] == "create") & (r["code"] == 201)
     delete = (r["verb"] == "delete") & (r["code"] == 200)
@@ -229,7 +237,8 @@ def _from_progress(run: Run, notes: list):
 def count_nodes(run: Run) -> tuple[int | None, str]:
     """Number of nodes seen in the run and the rule that found it (see the module docstring)."""
     if run.has("requests"):
-        r = run.table("requests", columns=["resource", "name", "code"])
+        import pyarrow.dataset as ds
+        r = run.table("requests", columns=["resource", "name", "code"], filter=ds.field("resource") == "nodes")
         r = r[(r["resource"] == "nodes") & (r["name"].fillna("") != "") & r["code"].between(200, 299)]
         n = r["name"].nunique()
         if n:
