@@ -1,0 +1,1021 @@
+"""Simulate one Kubemark density run and write every artifact it leaves, with truth.json.
+
+See :func:`kubelog.synth.generate` for the public entry point and docs/README of sample_logs.
+All simulation times are integer ns on the *true* clock, which is the master (apiserver) clock.
+Other domains print ``clock_d(t) = t + offset_d + drift_d·(t − T0)``.
+
+Era choices (documented in truth.json "formats"):
+* 1.5  — glog, access log variant B (``panics.go:76``, ``[[ua] ip]``), Trace T1, no audit,
+         e2e density output of 1.5 (``worst schedule latencies`` …, inline ``Pod startup latency`` JSON,
+         ``timeToStaturate``, ``percentil`` typo), scheduler ``factory.go`` bind attempts.
+* 1.14 — klog, variant C (``wrap.go:47``, ``[ua ip]``), Trace T2 (``trace.go:81``), audit.k8s.io/v1
+         (no audit-ID in the access log), e2e density output of 1.12–1.14, scheduler ``scheduler.go:569``.
+* 1.28 — klog v2, variant G (``httplog.go:132``, audit-ID, apf_*), Trace T3 (``trace.go:236``), audit v1 with
+         the same IDs, kubelet ``"Observed pod startup duration"``, scheduler ``schedule_one.go:304``.
+         The e2e log keeps the in-tree density format of 1.14 (the density test was removed from the
+         tree after that; clusterloader2 replaced it) — a documented simplification.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import math
+import os
+import tarfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from . import gofmt as G
+from .reqinfo import classify, logged_verb_128
+
+S = 1_000_000_000
+MS = 1_000_000
+
+ERAS = {
+    "1.5": dict(t0="2017-03-03T13:40:00", ver="v1.5.5", sha="894ff23", acc_caller="panics.go:76",
+                trace_caller="trace.go:57", audit=False, pid=46046),
+    "1.14": dict(t0="2019-06-20T12:30:00", ver="v1.14.3", sha="5e53fd6", acc_caller="wrap.go:47",
+                 trace_caller="trace.go:81", audit=True, pid=1),
+    "1.28": dict(t0="2023-08-23T08:40:00", ver="v1.28.0", sha="855e7c4", acc_caller="httplog.go:132",
+                 trace_caller="trace.go:236", audit=True, pid=11),
+}
+BUCKETS = [(10, "10"), (25, "25"), (50, "50"), (90, "90"), (100, "100")]
+LOAD_DEFINITION = (
+    "capacity = nodes * pods_per_node. load(t) = #access-log records POST /api/v1/namespaces/<ns>/pods with "
+    "resp 201 whose header ts <= t, minus #records DELETE /api/v1/namespaces/<ns>/pods/<name> with resp 200 "
+    "whose header ts <= t (apiserver clock). A request's bucket uses L = load(start_ts)/capacity*100, "
+    "start_ts = header_ts - printed latency (integer ns): '10' if L<=10, '25' if L<=25, '50' if L<=50, "
+    "'90' if L<=90, '100' if L<=100, else '>100'. Percentiles are nearest rank sorted[ceil(n*p)-1] over the "
+    "printed latencies (seconds = ns/1e9) of non-long-running requests (long-running: kube verb watch/proxy, "
+    "subresource exec/attach/portforward/proxy, log with follow=true; hijacked records have no status).")
+
+
+def _parse_kv(spec, unit_s: bool) -> dict:
+    if spec is None:
+        return {}
+    if isinstance(spec, dict):
+        return {k: float(v) for k, v in spec.items()}
+    out = {}
+    for part in str(spec).split(","):
+        if not part.strip():
+            continue
+        k, _, v = part.partition("=")
+        v = v.strip().lower()
+        if unit_s:
+            if v.endswith("ms"):
+                x = float(v[:-2]) / 1000
+            elif v.endswith("h"):
+                x = float(v[:-1]) * 3600
+            elif v.endswith("m"):
+                x = float(v[:-1]) * 60
+            else:
+                x = float(v.rstrip("s"))
+        else:
+            x = float(v.replace("ppm", ""))
+        out[k.strip()] = x
+    return out
+
+
+def nearest_rank(sorted_vals, p: float):
+    n = len(sorted_vals)
+    if n == 0:
+        return None
+    k = max(1, math.ceil(n * p - 1e-9))
+    return sorted_vals[min(k, n) - 1]
+
+
+class Clock:
+    def __init__(self, offset_s: float, drift_ppm: float, t0: int):
+        self.off = int(round(offset_s * S))
+        self.drift = drift_ppm
+        self.t0 = t0
+
+    def __call__(self, t: int) -> int:
+        return int(t) + self.off + int(round((int(t) - self.t0) * self.drift / 1e6))
+
+
+class Sim:
+    def __init__(self, seed, nodes, ppn, era, skew, drift, timeout_failure, scale):
+        self.rng = np.random.default_rng(seed)
+        self.era = era
+        self.E = ERAS[era]
+        self.nodes_n = nodes
+        self.ppn = ppn
+        self.cap = nodes * ppn
+        self.scale = scale
+        self.timeout_failure = timeout_failure
+        import datetime as dt
+        self.T0 = int(dt.datetime.fromisoformat(self.E["t0"]).replace(tzinfo=dt.timezone.utc).timestamp()) * S
+        sk = _parse_kv(skew, True)
+        dr = _parse_kv(drift, False)
+        self.test_clock = Clock(sk.get("test", 0.0), dr.get("test", 0.0), self.T0)
+        letters = "bcdfghjklmnpqrstvwxz2456789"
+        self.nodes = []
+        for i in range(nodes):
+            suf = "".join(letters[j] for j in self.rng.integers(0, len(letters), 5))
+            self.nodes.append(f"hollow-node-{suf}")
+        self.nodes.sort()
+        self.node_ip = {n: f"10.64.{1 + i // 250}.{2 + i % 250}" for i, n in enumerate(self.nodes)}
+        self.node_clock = {n: Clock(sk.get("nodes", 0.0), dr.get("nodes", 0.0), self.T0) for n in self.nodes}
+        self.reqs = []      # dicts
+        self.msgs = []      # (write_ns, text) apiserver non-access records (text may be multi-line)
+        self.pods = []      # pod dicts
+        self.sched_lines = []
+        self.node_lines = defaultdict(list)
+        self.e2e = []       # (true_ns, text) — Logf lines are stamped on the test clock at write
+        self.failures = []
+        v = self.E["ver"]
+        sha = self.E["sha"]
+        self.ua = {
+            "kubelet": f"kubelet/{v} (linux/amd64) kubernetes/{sha}",
+            "sched": f"kube-scheduler/{v} (linux/amd64) kubernetes/{sha}" + ("/scheduler" if era == "1.28" else ""),
+            "kcm": f"kube-controller-manager/{v} (linux/amd64) kubernetes/{sha}/system:serviceaccount:kube-system:replication-controller",
+            "gc": f"kube-controller-manager/{v} (linux/amd64) kubernetes/{sha}/system:serviceaccount:kube-system:generic-garbage-collector",
+            "e2e": f"e2e.test/{v} (linux/amd64) kubernetes/{sha}",
+            "probe": f"kube-probe/{v[1:5].rstrip('.')}",
+        }
+        self.ua_user = {"sched": "system:kube-scheduler", "kcm": "system:serviceaccount:kube-system:replication-controller",
+                        "gc": "system:serviceaccount:kube-system:generic-garbage-collector", "e2e": "kubecfg",
+                        "probe": "system:anonymous"}
+
+    # --- load model used to shape latencies (the truth uses the printed records, not this) ---
+    def load_frac(self, t):
+        return self._load_approx(t) / self.cap
+
+    def _load_approx(self, t):
+        c = np.searchsorted(self._create_times, t, side="right") if hasattr(self, "_create_times") else 0
+        d = np.searchsorted(self._delete_times, t, side="right") if hasattr(self, "_delete_times") else 0
+        return c - d
+
+    def latency(self, kind: str, t: int) -> int:
+        base = {"get": 1.8, "list": 18.0, "update": 4.0, "patch": 5.0, "create": 7.0, "delete": 6.0,
+                "nonres": 0.9, "bigl": 90.0}[kind]
+        L = min(self.load_frac(t), 1.3)
+        med = base * (1.0 + 2.5 * L * L)
+        sig = 0.35 + 0.45 * L
+        lat_ms = med * math.exp(sig * self.rng.standard_normal())
+        if self.rng.random() < 0.002 + 0.01 * L and kind in ("list", "bigl", "create", "patch"):
+            lat_ms = 520 + self.rng.exponential(700) * (1 + L)  # slow → Trace block
+        return max(60_000, int(lat_ms * MS) + int(self.rng.integers(0, 1000)))
+
+    def add(self, end, method, uri, client, kind=None, code=None, lat=None, node=None, watch_s=None):
+        if lat is None:
+            if watch_s is not None:
+                lat = int(watch_s * S) + int(self.rng.integers(0, S))
+            else:
+                lat = self.latency(kind, end)
+        if code is None:
+            code = 201 if method == "POST" else 200
+        if watch_s is not None and self.era == "1.5":
+            code = 0
+        src_ip = self.node_ip[node] if node else ("127.0.0.1" if client in ("sched", "kcm", "gc") else "10.40.0.9")
+        port = int(self.rng.integers(32768, 61000))
+        src = f"{src_ip}:{port}"
+        if client == "sched" and self.rng.random() < 0.3:
+            src = f"[::1]:{port}"
+        if client == "probe":
+            src = f"127.0.0.1:{port}"
+        self.reqs.append(dict(end=int(end), lat=int(lat), method=method, uri=uri, client=client, code=int(code),
+                              src=src, node=node, aid=G.uuid4_from(self.rng.bytes(16))))
+        return int(end)
+
+    # ------------------------------------------------------------------ the run
+    def simulate(self):
+        rng = self.rng
+        T0 = self.T0
+        era = self.era
+        N = self.nodes_n
+        nsE = f"e2e-tests-density-30-1-{''.join(rng.choice(list('abcdefghijklmnopqrstuvwxyz0123456789'), 5))}"
+        self.ns = nsE
+        tests_ns = nsE
+        t = T0 + 5 * S
+        # BeforeEach
+        self.logf(t, f">>> kubeConfig: /workspace/kubernetes/test/kubemark/resources/kubeconfig.kubemark", step="Creating a kubernetes client")
+        t += 200 * MS
+        self.step(t, "Building a namespace api object")
+        t = self.add(t + 30 * MS, "POST", "/api/v1/namespaces", "e2e", "create")
+        self.logf(t + 5 * MS, "Skipping waiting for service account")
+        t += 1 * S
+        self.logf(t, "Waiting for terminating namespaces to be deleted...")
+        t = self.add(t + 20 * MS, "GET", "/api/v1/namespaces", "e2e", "list")
+        self.logf(t + 3 * MS, "Resetting latency metrics in apiserver...")
+        t = self.add(t + 40 * MS, "DELETE", "/metrics", "e2e", "nonres")
+        t = self.add(t + 30 * MS, "GET", "/api/v1/nodes", "e2e", "list")
+        self.logf(t + 2 * MS, "Listing nodes for easy debugging:\n")
+        for i, n in enumerate(self.nodes):
+            self.logf(t + 3 * MS, f"Name: {n}, clusterIP: {self.node_ip[n]}, externalIP: ")
+        t += 1 * S
+        # saturation
+        if self.ppn == 30:
+            self.logf(t, "Setting resource " + ("constraings" if era == "1.5" else "constraints") + " for provider: kubemark")
+        n_rc = max(1, math.ceil(N / 100))
+        total = self.cap
+        rc_names = []
+        per_rc = math.ceil(total / n_rc)
+        uid = "".join(rng.choice(list("0123456789abcdef"), 8))
+        sat_start = t
+        for i in range(n_rc):
+            rcn = f"density{total}-{i}-{uid}-b60e-11e9-b76b-42010a800002"
+            rc_names.append(rcn)
+            t = self.add(t + 15 * MS, "POST", f"/api/v1/namespaces/{nsE}/replicationcontrollers", "e2e", "create")
+            self.logf(t + 2 * MS, f"Created replication controller with name: {rcn}, namespace: {nsE}, replica count: {per_rc}")
+        rate = 20.0 * self.scale ** 0.0  # pods/s (controller-manager QPS)
+        stall_nodes = set(self.nodes[: max(1, N // 5)]) if self.timeout_failure else set()
+        stall_after = None
+        ct = t + 100 * MS
+        batch = 1
+        k = 0
+        sat_pods = []
+        while k < total:
+            for _ in range(min(batch, total - k)):
+                ct += int(S / rate * (0.6 + 0.8 * rng.random()))
+                rc = rc_names[k // per_rc]
+                p = self.make_pod(rc, nsE, ct, k)
+                sat_pods.append(p)
+                k += 1
+            ct += 200 * MS
+            batch = min(batch * 2, 500)
+        self._create_times = np.array(sorted(p["create"] for p in sat_pods))
+        self._delete_times = np.array([], dtype=np.int64)
+        if self.timeout_failure:
+            stall_after = sat_pods[int(0.6 * len(sat_pods))]["create"]
+        for p in sat_pods:
+            self.run_pod(p, stall=(p["node"] in stall_nodes and p["create"] > (stall_after or 0)))
+        # progress every 10 s
+        all_run = max(p["watch"] for p in sat_pods if p["watch"]) if not self.timeout_failure else None
+        timeout = max(120 * S, total * S // 8)
+        tp = sat_start + 10 * S
+        while True:
+            self.progress(tp, sat_pods, total)
+            self.add(tp - 5 * MS, "GET", f"/api/v1/namespaces/{nsE}/pods?labelSelector=type%3DdensityPod", "e2e", "list")
+            if all_run is not None and tp >= all_run:
+                break
+            if all_run is None and tp - sat_start >= timeout:
+                break
+            tp += 10 * S
+        t = tp + 50 * MS
+        self.pod_dump_time = t
+        lat_pods = []
+        if self.timeout_failure:
+            self.failures.append({"kind": "timeout", "phase": "saturation",
+                                  "message": "timed out waiting for the condition",
+                                  "stalled_nodes": sorted(stall_nodes),
+                                  "stalled_pods": sum(1 for p in sat_pods if p["watch"] is None),
+                                  "at_test_clock_ns": self.test_clock(t)})
+            self.fail_t = t
+        else:
+            startup = self.test_clock(all_run) - self.test_clock(sat_start)
+            self.logf(tp + 1 * MS, f"E2E startup time for {total} pods: {G.go_duration(startup)}")
+            thr = total / max(1, startup // S)
+            self.logf(tp + 2 * MS, f"Throughput (pods/s) during cluster saturation phase: {_f32(thr)}")
+            self.sat_json = (startup, total, thr)
+            self.step(tp + 3 * MS, "Printing Pod to Node allocation data")
+            cnt = Counter(p["node"] for p in sat_pods)
+            for n in self.nodes:
+                self.logf(tp + 4 * MS, f"{n}: {cnt[n]} pause pods, system pods: []")
+            # latency pods
+            t = tp + 1 * S
+            self.step(t, "Scheduling additional Pods to measure startup latencies")
+            for i in range(N):
+                t += 200 * MS
+                name = f"density-latency-pod-{i}"
+                self.add(t, "POST", f"/api/v1/namespaces/{nsE}/replicationcontrollers", "e2e", "create")
+                p = self.make_pod(name, nsE, t + 40 * MS + int(rng.integers(0, 20 * MS)), None, latency=True, node=self.nodes[i])
+                lat_pods.append(p)
+            self._create_times = np.array(sorted([p["create"] for p in sat_pods + lat_pods]))
+            for p in lat_pods:
+                self.run_pod(p, stall=False)
+                self.logf(p["watch"] + 30 * MS, f"Found pod '{p['rc']}' running", test_true=True)
+            t = max(p["watch"] for p in lat_pods) + 200 * MS
+            self.step(t, "Waiting for all Pods begin observed by the watch...")
+            t += 100 * MS
+            self.latency_summary(t, lat_pods)
+            t += 1 * S
+            self.step(t, "Removing additional replication controllers")
+            for p in lat_pods:
+                t += 20 * MS
+                self.step(t, f"deleting {self.gk()} {p['rc']} in namespace {nsE}, will wait for the garbage collector to delete the pods")
+                self.add(t + 10 * MS, "DELETE", f"/api/v1/namespaces/{nsE}/replicationcontrollers/{p['rc']}", "e2e", "delete")
+        # cleanup: GC deletes pods
+        t += 1 * S
+        self.step(t, "Deleting created Collections" if era != "1.5" else "Deleting ReplicationController")
+        if era == "1.5":
+            self.step(t, "Cleaning up only the replication controller, garbage collector will clean up the pods")
+        else:
+            self.step(t, f"Cleaning up only the {self.gk()}, garbage collector will clean up the pods")
+        dt0 = t
+        for rcn in rc_names:
+            t = self.add(t + 10 * MS, "DELETE", f"/api/v1/namespaces/{nsE}/replicationcontrollers/{rcn}", "e2e", "delete")
+            self.logf(t + 1 * MS, (f"Deleting RC {rcn} took: " if era == "1.5" else f"Deleting {self.gk()} {rcn} took: ")
+                      + G.go_duration(int(4 * MS + rng.integers(0, 3 * MS))))
+        dts = []
+        gt = t + 300 * MS
+        for p in sat_pods + lat_pods:
+            gt += int(S / 20 * (0.6 + 0.8 * rng.random()))
+            dts.append(self.add(gt, "DELETE", f"/api/v1/namespaces/{nsE}/pods/{p['name']}", "gc", "delete"))
+        self._delete_times = np.array(sorted(dts))
+        for rcn in rc_names:
+            self.logf(gt + 500 * MS, (f"Terminating RC {rcn} pods took: " if era == "1.5" else f"Terminating {self.gk()} {rcn} pods took: ")
+                      + G.go_duration(gt + 500 * MS - dt0))
+        t = gt + 1 * S
+        self.step(t, "Collecting resource usage data")
+        self.logf(t + 10 * MS, f"Waiting up to 3m0s for all (but 0) nodes to be ready")
+        t = self.add(t + 30 * MS, "GET", "/api/v1/nodes", "e2e", "list")
+        self.step(t + 100 * MS, f'Destroying namespace "{nsE}" for this suite.')
+        t = self.add(t + 150 * MS, "DELETE", f"/api/v1/namespaces/{nsE}", "e2e", "delete")
+        self.T_end = t + 2 * S
+        self.background(T0, self.T_end)
+        self.inject_errors()
+
+    def gk(self):
+        return "{ ReplicationController}" if self.era == "1.5" else "ReplicationController"
+
+    # e2e log helpers: entries keyed by true time; stamp is the test clock
+    def logf(self, t, msg, step=None, test_true=False):
+        if step:
+            self.e2e.append((t - 1, "STEP: " + step))
+        self.e2e.append((t, "INFO: " + msg))
+
+    def step(self, t, text):
+        self.e2e.append((t, "STEP: " + text))
+
+    def make_pod(self, rc, ns, t_create_end, k, latency=False, node=None):
+        rng = self.rng
+        letters = "bcdfghjklmnpqrstvwxz2456789"
+        name = f"{rc}-{''.join(letters[j] for j in rng.integers(0, len(letters), 5))}"
+        self.add(t_create_end, "POST", f"/api/v1/namespaces/{ns}/pods", "kcm", "create")
+        created = t_create_end - int(rng.integers(1 * MS, 3 * MS))  # storage time, inside the request
+        if node is None:
+            node = self.nodes[k % self.nodes_n] if k is not None else self.nodes[0]
+        p = dict(name=name, ns=ns, rc=rc, node=node, create=created, create_end=t_create_end, latency=latency,
+                 uid=G.uuid4_from(rng.bytes(16)))
+        self.pods.append(p)
+        return p
+
+    def run_pod(self, p, stall):
+        rng = self.rng
+        L = self.load_frac(p["create"])
+        sched = p["create_end"] + int((8 + 40 * L + rng.exponential(15 * (1 + L))) * MS)
+        bind_end = self.add(sched, "POST", f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/binding", "sched", "create")
+        p["sched"] = bind_end - int(rng.integers(1 * MS, 2 * MS))
+        self.add(bind_end + int(rng.integers(1 * MS, 5 * MS)), "POST", f"/api/v1/namespaces/{p['ns']}/events", "sched", "create")
+        self.sched_line(p, bind_end + int(rng.integers(100_000, 900_000)))
+        node = p["node"]
+        seen = bind_end + int((20 + rng.exponential(60)) * MS)
+        self.add(seen + int(rng.integers(1, 5) * MS), "GET", f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}", "kubelet", "get", node=node)
+        if stall:
+            p["run"] = p["status_end"] = p["watch"] = None
+            self.add(seen + 30 * MS, "PATCH" if self.era != "1.5" else "PUT",
+                     f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status", "kubelet", "patch", node=node)
+            return
+        run = seen + int((500 + 800 * rng.random() + 600 * L) * MS)
+        p["run"] = run
+        st_end = self.add(run + int(rng.integers(5, 40) * MS), "PATCH" if self.era != "1.5" else "PUT",
+                          f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status", "kubelet", "patch", node=node)
+        p["status_end"] = st_end
+        self.add(run + int(rng.integers(1, 9) * MS), "POST", f"/api/v1/namespaces/{p['ns']}/events", "kubelet", "create", node=node)
+        p["watch"] = st_end + int((3 + rng.exponential(40 * (1 + L))) * MS)
+        self.kubelet_lines(p, seen)
+
+    def sched_line(self, p, t):
+        k = G.KlogClock()
+        if self.era == "1.5":
+            txt = f"{k.header('I', t, 3127, 'factory.go:607')}Attempting to bind {p['name']} to {p['node']}"
+        elif self.era == "1.14":
+            txt = (f"{k.header('I', t, 1, 'scheduler.go:569')}pod {p['ns']}/{p['name']} is bound successfully on node "
+                   f"{p['node']}, {self.nodes_n} nodes evaluated, {self.nodes_n} nodes were found feasible")
+        else:
+            txt = (f'{k.header("I", t, 1, "schedule_one.go:304")}"Successfully bound pod to node" pod="{p["ns"]}/{p["name"]}" '
+                   f'node="{p["node"]}" evaluatedNodes={self.nodes_n} feasibleNodes={self.nodes_n}')
+        self.sched_lines.append((t, txt))
+
+    def kubelet_lines(self, p, seen):
+        n = p["node"]
+        c = self.node_clock[n]
+        k = G.KlogClock()
+        pid = 1 + self.nodes.index(n) * 7 + 3000
+        if self.era == "1.28":
+            t = p["watch"] - int(self.rng.integers(1, 5) * MS)  # kubelet's own watch sees the running pod
+            ct = (p["create"] // S) * S
+            e2e = c(t) - ct  # watchObservedRunningTime (node clock) - creationTimestamp (master, whole s)
+            mono = lambda x: c(x) - c(self.T0)  # noqa: E731
+            txt = (f'{k.header("I", c(t), pid, "pod_startup_latency_tracker.go:104")}"Observed pod startup duration" '
+                   f'pod="{p["ns"]}/{p["name"]}" podStartSLOduration={(c(t) - c(ct) if False else e2e) / S:.9g} '
+                   f'podStartE2EDuration="{G.go_duration(e2e)}" podCreationTimestamp="{G.go_time(ct)}" '
+                   f'firstStartedPulling="0001-01-01 00:00:00 +0000 UTC" lastFinishedPulling="0001-01-01 00:00:00 +0000 UTC" '
+                   f'observedRunningTime="{G.go_time(c(p["run"]), mono(p["run"]))}" '
+                   f'watchObservedRunningTime="{G.go_time(c(t), mono(t))}"')
+            self.node_lines[n].append((c(t), txt))
+        else:
+            caller = "kubelet.go:1908" if self.era == "1.14" else "kubelet.go:1781"
+            self.node_lines[n].append((c(seen), f'{k.header("I", c(seen), pid, caller)}SyncLoop (ADD, "api"): "{p["name"]}_{p["ns"]}({p["uid"]})"'))
+            self.node_lines[n].append((c(p["run"] + 2 * MS), f'{k.header("I", c(p["run"] + 2 * MS), pid, "kubelet.go:1953" if self.era == "1.14" else "kubelet.go:1816")}'
+                                       f'SyncLoop (PLEG): "{p["name"]}_{p["ns"]}({p["uid"]})", event: &pleg.PodLifecycleEvent{{ID:"{p["uid"]}", Type:"ContainerStarted", Data:"{self.rng.bytes(32).hex()}"}}'))
+
+    def progress(self, t_true, pods, total):
+        created = sum(1 for p in pods if p["create"] <= t_true)
+        running = sum(1 for p in pods if p["watch"] is not None and p["watch"] <= t_true)
+        pending = sum(1 for p in pods if p["create"] <= t_true and p.get("sched", 1 << 62) <= t_true
+                      and not (p["watch"] is not None and p["watch"] <= t_true))
+        waiting = created - running - pending
+        self.logf(t_true, f"Density Pods: {created} out of {total} created, {running} running, {pending} pending, "
+                          f"{waiting} waiting, 0 inactive, 0 terminating, 0 unknown, 0 runningButNotReady ")
+
+    def latency_summary(self, t, lat_pods):
+        era = self.era
+        rows = []
+        tc = self.test_clock
+        for p in lat_pods:
+            create = (p["create"] // S) * S                     # creationTimestamp, master, whole s
+            sched = (p["sched"] // S) * S                       # Scheduled event first/eventTime → s
+            run = (self.node_clock[p["node"]](p["run"]) // S) * S  # startedAt, node clock, whole s
+            watch = tc(p["watch"])                              # test clock, ns
+            rows.append((p["rc"] + p["name"][len(p["rc"]):], p["node"], create, sched, run, watch))
+        names_old = ["worst schedule latencies", "worst run-after-schedule latencies", "worst watch latencies",
+                     "worst scheduled-to-end total latencies", "worst e2e total latencies"]
+        names_new = ["worst create-to-schedule latencies", "worst schedule-to-run latencies",
+                     "worst run-to-watch latencies", "worst schedule-to-watch latencies", "worst e2e latencies"]
+        names = names_old if era == "1.5" else names_new
+        keys = ["create_to_schedule", "schedule_to_run", "run_to_watch", "schedule_to_watch", "pod_startup"]
+        fns = [lambda r: r[3] - r[2], lambda r: r[4] - r[3], lambda r: r[5] - r[4], lambda r: r[5] - r[3],
+               lambda r: r[5] - r[2]]
+        printed = {}
+        n = len(rows)
+        for nm, key, fn in zip(names, keys, fns):
+            lst = sorted(((fn(r), r[0], r[1]) for r in rows), key=lambda x: x[0])
+            worst = lst[(n * 9) // 10:]
+            self.logf(t, f"10% {nm}: [" + " ".join(f"{a} {b} {G.go_duration_zero_as_0(v)}".join("{}") for v, a, b in worst) + "]")
+            vals = [v for v, _, _ in lst]
+            p50, p90, p99 = (nearest_rank(vals, q) for q in (0.5, 0.9, 0.99))
+            self.logf(t, f"perc50: {G.go_duration_zero_as_0(p50)}, perc90: {G.go_duration_zero_as_0(p90)}, perc99: {G.go_duration_zero_as_0(p99)}")
+            printed[key] = {"p50_s": p50 / S, "p90_s": p90 / S, "p99_s": p99 / S, "p100_s": vals[-1] / S, "n": n,
+                            "p50": G.go_duration(p50), "p90": G.go_duration(p90), "p99": G.go_duration(p99)}
+        e2e = printed["pod_startup"]
+        if era == "1.5":
+            self.logf(t, "Pod startup latency: " + json.dumps({"latency": {
+                "Perc50": int(e2e["p50_s"] * S), "Perc90": int(round(e2e["p90_s"] * S)),
+                "Perc99": int(round(e2e["p99_s"] * S)), "Perc100": int(round(e2e["p100_s"] * S))}}, indent=2) + "\n")
+        mx = max(fns[4](r) for r in rows)
+        self.logf(t + 1 * MS, f"Approx throughput: {repr(float(n) / (mx / S / 60.0))} pods/min")
+        self.printed = printed
+        # true phases (true clock, ns)
+        true = {}
+        for key, a, b in (("create_to_schedule", "create", "sched"), ("schedule_to_run", "sched", "run"),
+                          ("run_to_watch", "run", "watch"), ("schedule_to_watch", "sched", "watch"),
+                          ("pod_startup", "create", "watch")):
+            v = sorted(p[b] - p[a] for p in lat_pods)
+            true[key] = {q: nearest_rank(v, x) / S for q, x in (("p50_s", .5), ("p90_s", .9), ("p99_s", .99))}
+            true[key]["n"] = len(v)
+        self.true_phases = true
+        thr = 5 * S
+        for q, word in ((50, "50th percentile"), (90, "90th percentile"), (99, "99th percentil" if era == "1.5" else "99th percentile")):
+            v = int(round(e2e[f"p{q}_s"] * S))
+            if v > thr:
+                msg = f"too high pod startup latency {word}: {G.go_duration(v)}"
+                self.failures.append({"kind": "slo", "phase": "latency", "message": msg})
+                self.fail_t = t + 2 * MS
+                break
+
+    def background(self, t0, t1):
+        """Node status/leases, long watches, probes over [t0, t1] (scaled by --scale)."""
+        rng = self.rng
+        era = self.era
+        per = 10 * S / self.scale
+        for n in self.nodes:
+            t = t0 + int(rng.integers(0, int(per)))
+            while t < t1:
+                if era == "1.28":
+                    self.add(t, "PUT", f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{n}?timeout=10s", "kubelet", "update", node=n)
+                    self.add(t + int(rng.integers(1, 4) * MS), "PATCH", f"/api/v1/nodes/{n}/status?timeout=10s", "kubelet", "patch", node=n)
+                elif era == "1.14":
+                    self.add(t, "PUT", f"/apis/coordination.k8s.io/v1beta1/namespaces/kube-node-lease/leases/{n}?timeout=10s", "kubelet", "update", node=n)
+                    self.add(t + int(rng.integers(1, 4) * MS), "PATCH", f"/api/v1/nodes/{n}/status", "kubelet", "patch", node=n)
+                else:
+                    self.add(t, "GET", f"/api/v1/nodes/{n}?resourceVersion=0", "kubelet", "get", node=n)
+                    self.add(t + int(rng.integers(1, 4) * MS), "PUT", f"/api/v1/nodes/{n}/status", "kubelet", "update", node=n)
+                t += int(per * (0.95 + 0.1 * rng.random()))
+            # long watch of own pods, logged at end
+            for wt in range(int(t0 + 300 * S), int(t1), int(400 * S)):
+                self.add(wt, "GET", self._watch_uri(f"fieldSelector=spec.nodeName%3D{n}"), "kubelet", watch_s=300 + 100 * rng.random(), node=n)
+            self.add(t1 - int(rng.integers(0, S)), "GET", self._watch_uri(f"fieldSelector=spec.nodeName%3D{n}"), "kubelet",
+                     watch_s=(t1 - t0) / S * 0.9, node=n)
+        t = t0
+        while t < t1:
+            self.add(t, "GET", "/healthz", "probe", "nonres")
+            t += int(per)
+        for c, res in (("sched", "pods"), ("sched", "nodes"), ("kcm", "replicationcontrollers"), ("kcm", "pods")):
+            self.add(t1 - int(rng.integers(0, 2 * S)), "GET", self._watch_uri("", res), c, watch_s=(t1 - t0) / S * 0.95)
+            self.add(t0 + int(rng.integers(0, S)), "GET", f"/api/v1/{res}" + ("?limit=500&resourceVersion=0" if self.era != "1.5" else "?resourceVersion=0"),
+                     c, "bigl")
+
+    def _watch_uri(self, sel, res="pods"):
+        rv = int(self.rng.integers(1000, 900000))
+        if self.era == "1.5":
+            return f"/api/v1/watch/{res}?" + (sel + "&" if sel else "") + f"resourceVersion={rv}&timeoutSeconds=478"
+        return (f"/api/v1/{res}?" + (sel + "&" if sel else "")
+                + f"resourceVersion={rv}&timeout=7m58s&timeoutSeconds=478&watch=true")
+
+    def inject_errors(self):
+        """A few 429s (e2e/kcm at high load) and 5xx (with stack traces)."""
+        rng = self.rng
+        cand = [r for r in self.reqs if r["client"] in ("kcm", "e2e") and r["code"] in (200, 201)
+                and not r["uri"].endswith("/pods") and r["method"] != "DELETE"]
+        k429 = max(2, len(cand) // 400)
+        for i in rng.choice(len(cand), size=min(k429, len(cand)), replace=False):
+            r = cand[i]
+            r["code"] = 429
+            r["lat"] = int(rng.integers(40_000, 900_000))
+        cand = [r for r in self.reqs if r["code"] == 200 and r["method"] == "GET" and r["client"] != "probe"
+                and "watch" not in r["uri"]]
+        for i in rng.choice(len(cand), size=min(3, len(cand)), replace=False):
+            cand[i]["code"] = 500 if rng.random() < 0.7 else 503
+        self.failures.append({"kind": "injected_http_errors", "count_429": int(k429),
+                              "count_5xx": int(min(3, len(cand)))})
+
+
+def _f32(x: float) -> str:
+    """Go %v of a float32 (shortest repr of the float32 value)."""
+    f = float(np.float32(x))
+    r = repr(float(np.format_float_positional(np.float32(x), unique=True, trim="-")))
+    s = np.format_float_positional(np.float32(f), unique=True, trim="-")
+    return s if "." in s or "e" in s else s
+
+
+STACK_BC = [
+    "goroutine {g} [running]:",
+    "k8s.io/kubernetes/vendor/k8s.io/apiserver/pkg/server/httplog.(*respLogger).recordStatus(0xc4{h}, 0x1f4)",
+    "\t/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/vendor/k8s.io/apiserver/pkg/server/httplog/httplog.go:207 +0xdd",
+    "k8s.io/kubernetes/vendor/k8s.io/apiserver/pkg/server/httplog.(*respLogger).WriteHeader(0xc4{h}, 0x1f4)",
+    "\t/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/vendor/k8s.io/apiserver/pkg/server/httplog/httplog.go:186 +0x35",
+]
+STACK_G = [
+    "goroutine {g} [running]:",
+    "k8s.io/apiserver/pkg/server/httplog.(*respLogger).recordStatus(0xc00{h}, 0x1f4)",
+    "\tk8s.io/apiserver/pkg/server/httplog/httplog.go:321 +0x8b",
+    "k8s.io/apiserver/pkg/server/httplog.(*respLogger).WriteHeader(0xc00{h}, 0x1f4)",
+    "\tk8s.io/apiserver/pkg/server/httplog/httplog.go:301 +0x26",
+]
+
+
+def write_run(sim: Sim, out: Path, wrap=None) -> dict:
+    era = sim.era
+    E = sim.E
+    pid = E["pid"]
+    rng = sim.rng
+    files = {}
+    # ---------------- apiserver access log + traces + messages
+    reqs = sim.reqs
+    for r in reqs:
+        r["hts"] = (r["end"] // 1000) * 1000
+        r["info"] = classify(r["method"], r["uri"])
+        r["w"] = r["end"] + int(rng.integers(0, 40_000))  # write time (order), header = end
+    reqs.sort(key=lambda r: r["w"])
+    recs = []  # (write_ns, text, kind)
+    k = G.KlogClock()
+    counts = Counter()
+    tid_base = int(rng.integers(1, 2**31 - 1))
+    for i, r in enumerate(reqs):
+        ua = sim.ua[r["client"]]
+        lat = G.go_duration(r["lat"])
+        code = r["code"]
+        info = r["info"]
+        hts = r["hts"]
+        if era == "1.28":
+            verb = logged_verb_128(r["method"], info)
+            apf = ""
+            if code != 429 or True:
+                pl, fs = {"kubelet": ("system", "system-nodes"), "sched": ("workload-high", "kube-scheduler"),
+                          "kcm": ("workload-high", "kube-system-service-accounts"), "gc": ("workload-high", "kube-system-service-accounts"),
+                          "e2e": ("global-default", "global-default"), "probe": ("exempt", "probes")}[r["client"]]
+                if code == 429:
+                    apf = f'apf_pl="{pl}" apf_fs="{fs}" '
+                elif pl == "exempt":
+                    apf = f'apf_pl="{pl}" apf_fs="{fs}" apf_execution_time="{G.go_duration(r["lat"] * 7 // 10)}" '
+                else:
+                    init = f'apf_init_latency="{G.go_duration(180_000 + i % 97_000)}" ' if verb == "WATCH" else ""
+                    ex = 190_000 + i % 97_000 if verb == "WATCH" else r["lat"] * 9 // 10
+                    apf = (f'apf_pl="{pl}" apf_fs="{fs}" apf_iseats=1 apf_fseats=0 apf_additionalLatency="0s" '
+                           f'{init}apf_execution_time="{G.go_duration(ex)}" ')
+            first = (f'{k.header("I", hts, pid, E["acc_caller"])}"HTTP" verb="{verb}" URI="{r["uri"]}" latency="{lat}" '
+                     f'userAgent="{ua}" audit-ID="{r["aid"]}" srcIP="{r["src"]}" {apf}resp={code}')
+            if code >= 500:
+                lines = [first + " statusStack=<", "\t"] + ["\t" + s.format(g=1000 + i, h=f"{i:06x}") for s in STACK_G] + [" >"]
+            else:
+                lines = [first]
+        else:
+            tail = f"[[{ua}] {r['src']}]" if era == "1.5" else f"[{ua} {r['src']}]"
+            first = f'{k.header("I", hts, pid, E["acc_caller"])}{r["method"]} {r["uri"]}: ({lat}) {code}'
+            if code >= 500:
+                body = json.dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                   "message": "etcdserver: request timed out", "code": code}, separators=(",", ":"))
+                lines = [first] + [s.format(g=1000 + i, h=f"{i:06x}") for s in STACK_BC] + [
+                    "", "logging error output: " + json.dumps(body + "\n"), " " + tail]
+            else:
+                lines = [first + " " + tail]
+        if r["lat"] > 500 * MS and not info["long_running"] and code < 400:
+            recs.append((r["w"] - 1, _trace(sim, r, k, tid_base + i), "trace"))
+        recs.append((r["w"], "\n".join(lines), "access"))
+    # a few other apiserver messages
+    for j, t in enumerate(range(sim.T0 + 7 * S, sim.T_end, 37 * S)):
+        if era == "1.28":
+            txt = k.header("I", t, pid, "get.go:261") + f'"Starting watch" path="/api/v1/namespaces/{sim.ns}/pods" resourceVersion="{1000 + j * 17}" labels="type=densityPod" fields="" timeout="8m{j % 60}s"'
+        else:
+            txt = k.header("I", t, pid, "controller.go:107" if era == "1.14" else "handlers.go:153") + "OpenAPI AggregationController: Processing item k8s_internal_local_delegation_chain_0000000000"
+        recs.append((t, txt, "message"))
+    recs.append((sim.T0 + 3 * S, k.header("W", sim.T0 + 3 * S, pid, "lease.go:222" if era != "1.5" else "controller.go:386")
+                 + 'Resetting endpoints for master service "kubernetes" to [10.40.0.2]', "message"))
+    recs.sort(key=lambda x: x[0])
+    ap_name = "kube-apiserver.log"
+    nlines = 0
+    cont = 0
+    with open(out / ap_name, "w", encoding="utf-8", newline="\n") as f:
+        for w, txt, kind in recs:
+            phys = txt.split("\n")
+            counts[kind] += 1
+            nlines += len(phys)
+            cont += len(phys) - 1
+            if wrap == "cri":
+                phys = [f"{G.rfc3339_nano(w + 30_000 + j)} stderr F {ln}" for j, ln in enumerate(phys)]
+            elif wrap == "syslog":
+                phys = [G.syslog_prefix(w, "kubemark-master", "kube-apiserver") + ln for ln in phys]
+            f.write("\n".join(phys) + "\n")
+    files[ap_name] = {"lines": nlines, "access_records": counts["access"], "trace_blocks": counts["trace"],
+                      "messages": counts["message"], "continuation_lines": cont, "wrapper": wrap or "none"}
+    # ---------------- audit
+    if E["audit"]:
+        user = {"kubelet": lambda r: (f"system:node:{r['node']}", ["system:nodes", "system:authenticated"]),
+                "sched": lambda r: ("system:kube-scheduler", ["system:authenticated"]),
+                "kcm": lambda r: ("system:serviceaccount:kube-system:replication-controller", ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]),
+                "gc": lambda r: ("system:serviceaccount:kube-system:generic-garbage-collector", ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]),
+                "e2e": lambda r: ("kubecfg", ["system:masters", "system:authenticated"]),
+                "probe": lambda r: ("system:anonymous", ["system:unauthenticated"])}
+        events = []
+        for r in reqs:
+            info = r["info"]
+            un, gr = user[r["client"]](r)
+            ev = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": r["aid"],
+                  "stage": "ResponseComplete", "requestURI": r["uri"], "verb": info["verb"],
+                  "user": {"username": un, "groups": gr}, "sourceIPs": [r["src"].rsplit(":", 1)[0].strip("[]")],
+                  "userAgent": sim.ua[r["client"]]}
+            if info["scope"] != "nonresource":
+                ob = {"resource": info["resource"]}
+                if info["namespace"]:
+                    ob["namespace"] = info["namespace"]
+                if info["name"]:
+                    ob["name"] = info["name"]
+                if "/apis/coordination.k8s.io/" in r["uri"]:
+                    ob["apiGroup"] = "coordination.k8s.io"
+                    ob["apiVersion"] = "v1" if era == "1.28" else "v1beta1"
+                else:
+                    ob["apiVersion"] = "v1"
+                if info["subresource"]:
+                    ob["subresource"] = info["subresource"]
+                ev["objectRef"] = ob
+            ev["responseStatus"] = {"metadata": {}, "code": r["code"]}
+            start = r["end"] - r["lat"]
+            ev["requestReceivedTimestamp"] = G.rfc3339_micro(start)
+            ev["annotations"] = {"authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": ""}
+            if info["long_running"]:
+                e1 = dict(ev, stage="ResponseStarted", stageTimestamp=G.rfc3339_micro(start + 300_000))
+                e1.pop("responseStatus")
+                e1 = {kk: e1[kk] for kk in list(ev.keys()) if kk in e1} | {"stageTimestamp": e1["stageTimestamp"]}
+                events.append((start + 300_000, e1))
+            ev = {kk: v for kk, v in ev.items() if kk != "annotations"} | {"stageTimestamp": G.rfc3339_micro(r["end"]),
+                                                                            "annotations": ev["annotations"]}
+            events.append((r["end"], ev))
+        events.sort(key=lambda x: x[0])
+        with open(out / "audit.log", "w", encoding="utf-8", newline="\n") as f:
+            for _, ev in events:
+                f.write(json.dumps(ev, separators=(",", ":"), ensure_ascii=False).replace("&", "\\u0026") + "\n")
+        files["audit.log"] = {"lines": len(events), "events": len(events),
+                              "response_complete": sum(1 for _, e in events if e["stage"] == "ResponseComplete")}
+    # ---------------- scheduler, hollow nodes
+    sl = sorted(sim.sched_lines)
+    with open(out / "kube-scheduler.log", "w", encoding="utf-8", newline="\n") as f:
+        head = k.header("I", sim.T0 + 1 * S, 1 if era != "1.5" else 3127, "leaderelection.go:217" if era != "1.5" else "leaderelection.go:188")
+        f.write(head + "successfully acquired lease kube-system/kube-scheduler\n")
+        for _, txt in sl:
+            f.write(txt + "\n")
+    files["kube-scheduler.log"] = {"lines": len(sl) + 1, "bind_records": len(sl)}
+    for n in sim.nodes[:3]:
+        ls = sorted(sim.node_lines[n])
+        with open(out / f"{n}.log", "w", encoding="utf-8", newline="\n") as f:
+            for _, txt in ls:
+                f.write(txt + "\n")
+        files[f"{n}.log"] = {"lines": len(ls), "pod_records": len(ls)}
+    # ---------------- pods.json (snapshot before namespace deletion), events.json
+    write_pods(sim, out)
+    files["pods.json"] = {"items": sum(1 for p in sim.pods if p["create"] <= sim.pod_dump_time)}
+    ne = write_events(sim, out)
+    files["events.json"] = {"items": ne}
+    # ---------------- e2e log + junit
+    ne2e = write_e2e(sim, out)
+    files["e2e.log"] = {"lines": ne2e}
+    write_junit(sim, out)
+    files["junit_01.xml"] = {"testcases": 1}
+    return files
+
+
+def _trace(sim, r, k, tid):
+    era = sim.era
+    E = sim.E
+    info = r["info"]
+    start = r["end"] - r["lat"]
+    tot = r["lat"] - int(sim.rng.integers(10_000, 300_000))
+    tend = start + tot
+    name = {"list": "List", "get": "Get", "create": "Create", "patch": "Patch", "update": "Update",
+            "delete": "Delete"}.get(info["verb"], "List")
+    path = r["uri"].split("?")[0]
+    hts = r["end"] - 20_000
+    if era == "1.5":
+        return "\n".join([
+            f'{k.header("I", hts, E["pid"], E["trace_caller"])}Trace "{name} {path}" (started {G.go_time(start)}):',
+            f"[{G.go_duration(40_000)}] [{G.go_duration(40_000)}] About to {name.lower()} directory",
+            f"[{G.go_duration(tot - 50_000)}] [{G.go_duration(tot - 90_000)}] {name} extracted",
+            f"[{G.go_duration(tot)}] [{G.go_duration(50_000)}] END"])
+    if era == "1.14":
+        return "\n".join([
+            f'{k.header("I", hts, E["pid"], E["trace_caller"])}Trace[{tid}]: "{name} {path}" (started: {G.go_time(start, start - sim.T0 + 3600 * S)}) (total time: {G.go_duration(tot)}):',
+            f"Trace[{tid}]: [{G.go_duration(tot - 60_000)}] [{G.go_duration(tot - 120_000)}] Listing from storage done" if name == "List" else
+            f"Trace[{tid}]: [{G.go_duration(tot - 60_000)}] [{G.go_duration(tot - 120_000)}] Object stored in database",
+            f"Trace[{tid}]: [{G.go_duration(tot)}] [{G.go_duration(60_000)}] END"])
+    verb = logged_verb_128(r["method"], info)
+    f = (f"accept:application/vnd.kubernetes.protobuf, */*,audit-id:{r['aid']},client:{r['src'].rsplit(':', 1)[0].strip('[]')},"
+         f"protocol:HTTP/2.0,resource:{info['resource']},scope:{info['scope']},url:{path},user-agent:{sim.ua[r['client']]},verb:{verb}")
+    tot_ms = tot // MS
+    return "\n".join([
+        f'{k.header("I", hts, E["pid"], E["trace_caller"])}Trace[{tid}]: "{name}" {f} ({G.trace_date(start)}) (total time: {tot_ms}ms):',
+        f'Trace[{tid}]: ---"{"Writing http response done" if name == "List" else "Write to database call succeeded"}" {tot_ms - 1}ms ({G.trace_clock(tend - MS)})',
+        f"Trace[{tid}]: [{G.go_duration(tot)}] [{G.go_duration(tot)}] END"])
+
+
+def write_pods(sim, out):
+    items = []
+    T = sim.pod_dump_time
+    for p in sim.pods:
+        if p["create"] > T:
+            continue
+        running = p.get("watch") is not None and p["status_end"] <= T
+        nc = sim.node_clock[p["node"]]
+        conds = []
+        if running:
+            conds = [{"lastProbeTime": None, "lastTransitionTime": G.rfc3339_sec(nc(p["sched"] + 30 * MS)), "status": "True", "type": "Initialized"},
+                     {"lastProbeTime": None, "lastTransitionTime": G.rfc3339_sec(nc(p["run"])), "status": "True", "type": "Ready"},
+                     {"lastProbeTime": None, "lastTransitionTime": G.rfc3339_sec(nc(p["run"])), "status": "True", "type": "ContainersReady"}]
+        if p.get("sched") and p["sched"] <= T:
+            conds.append({"lastProbeTime": None, "lastTransitionTime": G.rfc3339_sec(p["sched"]), "status": "True", "type": "PodScheduled"})
+        status = {"conditions": conds, "phase": "Running" if running else "Pending", "qosClass": "Burstable"}
+        if p.get("sched") and p["sched"] <= T:
+            status["hostIP"] = sim.node_ip[p["node"]]
+            status["startTime"] = G.rfc3339_sec(nc(p["sched"] + 30 * MS))
+            cs = {"image": "k8s.gcr.io/pause:3.1", "imageID": "", "lastState": {}, "name": p["rc"].split("-b60e")[0][:50],
+                  "ready": running, "restartCount": 0}
+            if running:
+                cs["containerID"] = "docker://" + p["uid"].replace("-", "") * 2
+                cs["state"] = {"running": {"startedAt": G.rfc3339_sec(nc(p["run"]))}}
+                status["podIP"] = f"10.{p['uid'][:2].__hash__() % 1 + 100}.{int(p['uid'][2:4], 16)}.{int(p['uid'][4:6], 16)}"
+            else:
+                cs["state"] = {"waiting": {"reason": "ContainerCreating"}}
+            status["containerStatuses"] = [cs]
+        labels = {"name": p["rc"], "type": "density-latency-pod" if p["latency"] else "densityPod"}
+        items.append({"apiVersion": "v1", "kind": "Pod", "metadata": {
+            "creationTimestamp": G.rfc3339_sec(p["create"]), "generateName": p["rc"] + "-", "labels": labels,
+            "name": p["name"], "namespace": p["ns"],
+            "ownerReferences": [{"apiVersion": "v1", "blockOwnerDeletion": True, "controller": True,
+                                 "kind": "ReplicationController", "name": p["rc"], "uid": p["uid"][::-1]}],
+            "resourceVersion": str(10000 + len(items) * 3), "uid": p["uid"]},
+            "spec": {"containers": [{"image": "k8s.gcr.io/pause:3.1", "name": labels["type"][:20],
+                                     "resources": {"requests": {"cpu": "10m", "memory": "3Mi"}}}],
+                     "nodeName": p["node"] if p.get("sched") and p["sched"] <= T else None,
+                     "restartPolicy": "Always", "schedulerName": "default-scheduler"},
+            "status": status})
+        if items[-1]["spec"]["nodeName"] is None:
+            del items[-1]["spec"]["nodeName"]
+    doc = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+    (out / "pods.json").write_text(json.dumps(doc, indent=4, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_events(sim, out):
+    items = []
+    era = sim.era
+    T = sim.pod_dump_time
+    for p in sim.pods:
+        if p["create"] > T or not p.get("sched"):
+            continue
+        ev = {"apiVersion": "v1", "involvedObject": {"apiVersion": "v1", "kind": "Pod", "name": p["name"], "namespace": p["ns"],
+                                                    "resourceVersion": "1", "uid": p["uid"]},
+              "kind": "Event", "message": f"Successfully assigned {p['ns']}/{p['name']} to {p['node']}" if era != "1.5" else f"Successfully assigned {p['name']} to {p['node']}",
+              "metadata": {"creationTimestamp": G.rfc3339_sec(p["sched"] + 3 * MS), "name": f"{p['name']}.{p['uid'][:8]}0001",
+                           "namespace": p["ns"], "resourceVersion": str(20000 + len(items)), "uid": p["uid"][::-1]},
+              "reason": "Scheduled", "type": "Normal"}
+        if era == "1.28":
+            ev.update({"action": "Binding", "eventTime": G.rfc3339_micro(p["sched"]), "firstTimestamp": None, "lastTimestamp": None,
+                       "reportingComponent": "default-scheduler", "reportingInstance": "default-scheduler-kubemark-master",
+                       "source": {}})
+        else:
+            ev.update({"count": 1, "eventTime": None, "firstTimestamp": G.rfc3339_sec(p["sched"]), "lastTimestamp": G.rfc3339_sec(p["sched"]),
+                       "reportingComponent": "", "reportingInstance": "", "source": {"component": "default-scheduler"}})
+        items.append(ev)
+        if p.get("run") and p["run"] <= T:
+            nt = sim.node_clock[p["node"]](p["run"])
+            items.append({"apiVersion": "v1", "count": 1, "eventTime": None, "firstTimestamp": G.rfc3339_sec(nt),
+                          "involvedObject": {"apiVersion": "v1", "fieldPath": "spec.containers{" + ("density-latency-pod" if p["latency"] else "densityPod")[:20] + "}",
+                                             "kind": "Pod", "name": p["name"], "namespace": p["ns"], "resourceVersion": "2", "uid": p["uid"]},
+                          "kind": "Event", "lastTimestamp": G.rfc3339_sec(nt), "message": "Started container",
+                          "metadata": {"creationTimestamp": G.rfc3339_sec(p["run"] + 5 * MS), "name": f"{p['name']}.{p['uid'][:8]}0002",
+                                       "namespace": p["ns"], "resourceVersion": str(20000 + len(items)), "uid": p["uid"][1:] + "0"},
+                          "reason": "Started", "reportingComponent": "", "reportingInstance": "",
+                          "source": {"component": "kubelet", "host": p["node"]}, "type": "Normal"})
+    doc = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+    (out / "events.json").write_text(json.dumps(doc, indent=4, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return len(items)
+
+
+def _spec(era):
+    if era == "1.5":
+        return "[k8s.io] Density", "[Feature:Performance] should allow starting 30 pods per node", "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/density.go", 560, 233
+    return ("[sig-scalability] Density",
+            "[Feature:Performance] should allow starting 30 pods per node using ReplicationController with 0 secrets, 0 configmaps, 0 token projections, and 0 daemons",
+            "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/density.go", 606, 970)
+
+
+def write_e2e(sim, out):
+    era = sim.era
+    tc = sim.test_clock
+    cont, it, path, itline, failline = _spec(era)
+    start = sim.T0 + 4 * S
+    lines = ["Running Suite: Kubernetes e2e suite", "===================================",
+             "Random Seed: 1561033801 - Will randomize all specs", "Will run 1 of 3588 specs", "",
+             f"{G.stamp_milli(tc(start))}: INFO: >>> kubeConfig: /workspace/kubernetes/test/kubemark/resources/kubeconfig.kubemark",
+             f"{G.stamp_milli(tc(start + MS))}: INFO: Waiting up to 10m0s for all (but 0) nodes to be schedulable",
+             "SSSSSSSS", "------------------------------",
+             f"[BeforeEach] {cont}", "  /go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/framework/framework.go:149"]
+    ents = sorted(sim.e2e, key=lambda x: x[0])
+    if sim.failures and sim.failures[0]["kind"] == "timeout":
+        pass
+    it_done = False
+    for t, txt in ents:
+        if not it_done and "Setting resource" in txt or (not it_done and "Created replication controller" in txt):
+            lines += [f"[It] {it}", f"  {path}:{itline}"]
+            it_done = True
+        if txt.startswith("STEP: "):
+            lines.append(txt)
+        else:
+            body = txt[len("INFO: "):]
+            lines += (f"{G.stamp_milli(tc(t))}: INFO: " + body).split("\n")
+    fail = [f for f in sim.failures if f["kind"] in ("timeout", "slo")]
+    dur = (sim.T_end - start) / S
+    if fail:
+        msg = fail[0]["message"]
+        if fail[0]["kind"] == "timeout":
+            msg = msg
+        lines += ["", f"• Failure [{dur:.3f} seconds]", cont, "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/framework.go:22",
+                  f"  {it} [It]", f"  {path}:{itline}", "", "  Expected error:",
+                  "      <*errors.errorString | 0xc0010b0420>: {", f'          s: "{msg}",', "      }",
+                  f"      {msg}", "  not to have occurred", "", f"  {path}:{failline}", "------------------------------",
+                  "", "", "Summarizing 1 Failure:", "", f"[Fail] {cont} [It] {it} ", f"{path}:{failline}", "",
+                  f"Ran 1 of 3588 Specs in {dur + 3.2:.3f} seconds",
+                  "FAIL! -- 0 Passed | 1 Failed | 0 Pending | 3587 Skipped --- FAIL: TestE2E (%.2fs)" % (dur + 3.3), "FAIL"]
+    else:
+        lines += ["", f"• [SLOW TEST:{dur:.3f} seconds]", cont, "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/framework.go:22",
+                  f"  {it}", f"  {path}:{itline}", "------------------------------", "",
+                  f"Ran 1 of 3588 Specs in {dur + 3.2:.3f} seconds",
+                  "SUCCESS! -- 1 Passed | 0 Failed | 0 Pending | 3587 Skipped PASS"]
+    (out / "e2e.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sim.e2e_duration = dur
+    return len(lines)
+
+
+def write_junit(sim, out):
+    from xml.sax.saxutils import escape
+    cont, it, path, itline, failline = _spec(sim.era)
+    fail = [f for f in sim.failures if f["kind"] in ("timeout", "slo")]
+    dur = sim.e2e_duration
+    name = escape(f"{cont} {it}", {'"': "&quot;"})
+    body = ""
+    if fail:
+        msg = escape(f"{path}:{itline}\nExpected error:\n    <*errors.errorString | 0xc0010b0420>: {{\n        s: \"{fail[0]['message']}\",\n    }}\n    {fail[0]['message']}\nnot to have occurred\n{path}:{failline}", {'"': "&quot;"}).replace("\n", "&#xA;")
+        body = f'\n          <failure type="Failure">{msg}</failure>\n      '
+    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+           f'  <testsuite tests="1" failures="{1 if fail else 0}" time="{dur + 3.2:.9f}">\n'
+           f'      <testcase name="{name}" classname="Kubernetes e2e suite" time="{dur:.9f}">{body}</testcase>\n'
+           '  </testsuite>')
+    (out / "junit_01.xml").write_text(xml, encoding="utf-8")
+
+
+# ------------------------------------------------------------------ truth
+def compute_truth(sim) -> dict:
+    reqs = sim.reqs
+    cap = sim.cap
+    creates = np.array(sorted(r["hts"] for r in reqs if r["method"] == "POST" and r["code"] == 201
+                              and r["info"]["resource"] == "pods" and r["info"]["subresource"] == ""
+                              and r["info"]["name"] == "" and r["info"]["namespace"]), dtype=np.int64)
+    deletes = np.array(sorted(r["hts"] for r in reqs if r["method"] == "DELETE" and r["code"] == 200
+                              and r["info"]["resource"] == "pods" and r["info"]["subresource"] == ""
+                              and r["info"]["name"] and r["info"]["namespace"]), dtype=np.int64)
+    groups = defaultdict(list)
+    long_running = 0
+    by_method = Counter()
+    by_code = Counter()
+    for r in reqs:
+        by_method[r["method"] if sim.era != "1.28" else logged_verb_128(r["method"], r["info"])] += 1
+        by_code[str(r["code"])] += 1
+        info = r["info"]
+        if info["long_running"]:
+            long_running += 1
+            continue
+        start = r["hts"] - r["lat"]
+        load = int(np.searchsorted(creates, start, side="right")) - int(np.searchsorted(deletes, start, side="right"))
+        L = load / cap * 100
+        b = ">100"
+        for lim, nm in BUCKETS:
+            if L <= lim:
+                b = nm
+                break
+        key = (info["verb"], info["resource"], info["subresource"], info["scope"])
+        groups[key + (b,)].append(r["lat"])
+        groups[key + ("all",)].append(r["lat"])
+    rows = []
+    order = {"10": 0, "25": 1, "50": 2, "90": 3, "100": 4, ">100": 5, "all": 6}
+    for key in sorted(groups, key=lambda k: (k[:4], order[k[4]])):
+        v = sorted(groups[key])
+        rows.append({"verb": key[0], "resource": key[1], "subresource": key[2], "scope": key[3], "bucket": key[4],
+                     "count": len(v), **{f"p{q}_s": nearest_rank(v, q / 100) / 1e9 for q in (10, 50, 90, 99)}})
+    # running-pod timeline (from the access log definition) and true running pods
+    ev = sorted([(int(t), 1) for t in creates] + [(int(t), -1) for t in deletes])
+    timeline, cur = [], 0
+    for t, d in ev:
+        cur += d
+        timeline.append([t, cur])
+    return {"matrix": rows, "creates": len(creates), "deletes": len(deletes), "long_running": long_running,
+            "by_method": dict(sorted(by_method.items())), "by_code": dict(sorted(by_code.items())),
+            "timeline": timeline}
+
+
+def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="test=36012.5s,nodes=0.8s",
+             drift=None, timeout_failure=False, scale=1.0, tarball=False, wrap=None) -> dict:
+    era = str(era)
+    if era not in ERAS:
+        raise ValueError(f"era must be one of {sorted(ERAS)}")
+    if wrap not in (None, "cri", "syslog"):
+        raise ValueError("wrap must be None, 'cri' or 'syslog'")
+    out = Path(out_dir)
+    target = out
+    if tarball:
+        import tempfile
+        tmp = Path(tempfile.mkdtemp(prefix="kubelog-synth-"))
+        out = tmp / (Path(out_dir).name.removesuffix(".tar.gz") or "run")
+    out.mkdir(parents=True, exist_ok=True)
+    sim = Sim(seed, nodes, pods_per_node, era, skew, drift, timeout_failure, scale)
+    sim.simulate()
+    files = write_run(sim, out, wrap=wrap)
+    tr = compute_truth(sim)
+    sk = _parse_kv(skew, True)
+    dr = _parse_kv(drift, False)
+    clocks = {"apiserver": {"offset_s": 0.0, "drift_ppm": 0.0, "reference": True},
+              "test": {"offset_s": sk.get("test", 0.0), "drift_ppm": dr.get("test", 0.0)}}
+    for n in sim.nodes:
+        clocks[f"node/{n}"] = {"offset_s": sk.get("nodes", 0.0), "drift_ppm": dr.get("nodes", 0.0)}
+    truth = {
+        "generator": "kubelog synth", "params": {"seed": seed, "nodes": nodes, "pods_per_node": pods_per_node, "era": era,
+                                                "skew": skew if isinstance(skew, str) else sk, "drift": drift,
+                                                "timeout_failure": timeout_failure, "scale": scale, "wrap": wrap},
+        "t0_utc": G.rfc3339_sec(sim.T0), "t0_ns": sim.T0, "end_ns": sim.T_end,
+        "clocks": clocks, "drift_reference_t0_ns": sim.T0,
+        "nodes": sim.nodes, "capacity": sim.cap, "pods_per_node": pods_per_node,
+        "load_definition": LOAD_DEFINITION,
+        "running_pods_timeline": tr["timeline"],
+        "latency_matrix": tr["matrix"],
+        "requests": {"total": len(sim.reqs), "by_verb_as_printed": tr["by_method"], "by_code": tr["by_code"],
+                     "long_running": tr["long_running"], "pod_creates": tr["creates"], "pod_deletes": tr["deletes"]},
+        "pod_startup": {"true": getattr(sim, "true_phases", None), "as_printed": getattr(sim, "printed", None),
+                        "latency_pods": sum(1 for p in sim.pods if p["latency"]),
+                        "saturation_pods": sum(1 for p in sim.pods if not p["latency"])},
+        "failures": sim.failures,
+        "files": files,
+    }
+    (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    if tarball:
+        tpath = Path(str(target) if str(target).endswith(".tar.gz") else str(target) + ".tar.gz")
+        tpath.parent.mkdir(parents=True, exist_ok=True)
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tf:
+            for p in sorted(out.iterdir()):
+                ti = tf.gettarinfo(str(p), arcname=f"{out.name}/{p.name}")
+                ti.mtime = sim.T_end // S
+                ti.uid = ti.gid = 0
+                ti.uname = ti.gname = ""
+                with open(p, "rb") as fh:
+                    tf.addfile(ti, fh)
+        with open(tpath, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0, filename="") as gz:
+            gz.write(raw.getvalue())
+        import shutil
+        shutil.copy(out / "truth.json", tpath.parent / (tpath.name.removesuffix(".tar.gz") + ".truth.json"))
+        shutil.rmtree(out.parent)
+        truth["path"] = str(tpath)
+    else:
+        truth["path"] = str(out / "truth.json")
+    return truth

@@ -1,0 +1,132 @@
+"""kubelog synth: determinism, truth consistency against an independent parse, era quirks."""
+import json
+import math
+import re
+from collections import defaultdict
+
+import pytest
+
+from kubelog.synth import generate
+from kubelog.synth.gofmt import go_duration
+from kubelog.synth.reqinfo import classify
+
+ACC_C = re.compile(r"^I(\d{4}) (\d{2}):(\d{2}):(\d{2})\.(\d{6}) +\d+ wrap\.go:47\] ([A-Z]+) (\S+): \(([^)]+)\) (\d+)")
+ACC_G = re.compile(r'^I(\d{4}) (\d{2}):(\d{2}):(\d{2})\.(\d{6}) +\d+ httplog\.go:132\] "HTTP" verb="([A-Z]+)" '
+                   r'URI="([^"]+)" latency="([^"]+)" .*?resp=(\d+)')
+UNITS = {"ns": 1, "µs": 1000, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+
+
+def parse_dur(s):
+    tot = 0
+    for num, unit in re.findall(r"([0-9.]+)(ns|µs|ms|s|m|h)", s):
+        ip, _, fp = num.partition(".")
+        tot += int(ip) * UNITS[unit] + (int(fp.ljust(9, "0")[:9]) * UNITS[unit] // 10**9 if fp else 0)
+    return tot
+
+
+@pytest.mark.parametrize("ns,txt", [(0, "0s"), (929214, "929.214µs"), (1926865, "1.926865ms"),
+                                    (3000145050, "3.00014505s"), (498000602260, "8m18.00060226s"),
+                                    (3723500000000, "1h2m3.5s"), (-750000000, "-750ms")])
+def test_go_duration(ns, txt):
+    assert go_duration(ns) == txt
+
+
+@pytest.fixture(scope="module")
+def run14(tmp_path_factory):
+    d = tmp_path_factory.mktemp("r14")
+    return d, generate(d, seed=7, nodes=4, era="1.14", skew="test=35895.2s,nodes=0.8s")
+
+
+def _recompute(path, era, t0_ns, capacity):
+    rx = ACC_C if era == "1.14" else ACC_G
+    import datetime as dt
+    year = dt.datetime.fromtimestamp(t0_ns // 10**9, dt.timezone.utc).year
+    recs = []
+    for ln in open(path, encoding="utf-8"):
+        m = rx.match(ln)
+        if not m:
+            continue
+        mmdd, hh, mi, ss, us, method, uri, lat, code = m.groups()
+        ts = int(dt.datetime(year, int(mmdd[:2]), int(mmdd[2:]), int(hh), int(mi), int(ss),
+                             tzinfo=dt.timezone.utc).timestamp()) * 10**9 + int(us) * 1000
+        recs.append((ts, method, uri, parse_dur(lat), int(code)))
+    if era == "1.28":  # logged verbs are normalised: recover the HTTP method for classification
+        recs = [(ts, {"LIST": "GET", "WATCH": "GET"}.get(m, m), u, l, c) for ts, m, u, l, c in recs]
+    creates = sorted(ts for ts, m, u, l, c in recs if m == "POST" and c == 201 and re.fullmatch(r"/api/v1/namespaces/[^/]+/pods", u))
+    deletes = sorted(ts for ts, m, u, l, c in recs if m == "DELETE" and c == 200 and re.fullmatch(r"/api/v1/namespaces/[^/]+/pods/[^/?]+", u))
+    import bisect
+    groups = defaultdict(list)
+    for ts, m, u, l, c in recs:
+        info = classify(m, u)
+        if info["long_running"]:
+            continue
+        st = ts - l
+        L = (bisect.bisect_right(creates, st) - bisect.bisect_right(deletes, st)) / capacity * 100
+        b = next((n for lim, n in ((10, "10"), (25, "25"), (50, "50"), (90, "90"), (100, "100")) if L <= lim), ">100")
+        k = (info["verb"], info["resource"], info["subresource"], info["scope"])
+        groups[k + (b,)].append(l)
+        groups[k + ("all",)].append(l)
+    out = {}
+    for k, v in groups.items():
+        v.sort()
+        out[k] = (len(v), *(v[max(1, math.ceil(len(v) * p - 1e-9)) - 1] / 1e9 for p in (0.1, 0.5, 0.9, 0.99)))
+    return out, len(recs)
+
+
+def test_truth_matrix_matches_independent_parse(run14):
+    d, truth = run14
+    got, n = _recompute(d / "kube-apiserver.log", "1.14", truth["t0_ns"], truth["capacity"])
+    want = {(r["verb"], r["resource"], r["subresource"], r["scope"], r["bucket"]):
+            (r["count"], r["p10_s"], r["p50_s"], r["p90_s"], r["p99_s"]) for r in truth["latency_matrix"]}
+    assert n == truth["requests"]["total"]
+    assert got == want
+    assert {r["bucket"] for r in truth["latency_matrix"]} >= {"10", "25", "50", "90", "100", "all"}
+
+
+def test_truth_matrix_128(tmp_path):
+    truth = generate(tmp_path, seed=3, nodes=3, era="1.28", skew="test=0s")
+    got, n = _recompute(tmp_path / "kube-apiserver.log", "1.28", truth["t0_ns"], truth["capacity"])
+    want = {(r["verb"], r["resource"], r["subresource"], r["scope"], r["bucket"]):
+            (r["count"], r["p10_s"], r["p50_s"], r["p90_s"], r["p99_s"]) for r in truth["latency_matrix"]}
+    assert got == want
+    assert not [f for f in truth["failures"] if f["kind"] in ("slo", "timeout")]
+    aids = set(re.findall(r'audit-ID="([0-9a-f-]+)"', (tmp_path / "kube-apiserver.log").read_text()))
+    audit = {json.loads(l)["auditID"] for l in open(tmp_path / "audit.log")}
+    assert aids == audit
+
+
+def test_skew_gives_classic_failure(run14):
+    d, truth = run14
+    e2e = (d / "e2e.log").read_text(encoding="utf-8")
+    assert "too high pod startup latency 50th percentile: 9h58m" in e2e
+    assert truth["pod_startup"]["as_printed"]["pod_startup"]["p50"].startswith("9h58m")
+    assert truth["pod_startup"]["true"]["pod_startup"]["p50_s"] < 5
+    assert truth["clocks"]["test"]["offset_s"] == 35895.2
+
+
+def test_pods_whole_seconds(run14):
+    d, _ = run14
+    txt = (d / "pods.json").read_text()
+    doc = json.loads(txt)
+    assert doc["kind"] == "List" and doc["metadata"] == {"resourceVersion": ""}
+    stamps = re.findall(r'"(?:creationTimestamp|lastTransitionTime|startedAt|startTime)": "([^"]+)"', txt)
+    assert stamps and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", s) for s in stamps)
+    assert txt.startswith('{\n    "apiVersion": "v1",\n    "items": [')
+
+
+def test_timeout_failure_and_determinism(tmp_path):
+    a = generate(tmp_path / "a", seed=5, nodes=3, era="1.5", timeout_failure=True)
+    generate(tmp_path / "b", seed=5, nodes=3, era="1.5", timeout_failure=True)
+    for f in sorted((tmp_path / "a").iterdir()):
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes(), f.name
+    assert "timed out waiting for the condition" in (tmp_path / "a" / "e2e.log").read_text()
+    assert any(f["kind"] == "timeout" for f in a["failures"])
+    assert "panics.go:76] " in (tmp_path / "a" / "kube-apiserver.log").read_text()
+    assert not (tmp_path / "a" / "audit.log").exists()
+
+
+def test_line_counts(run14):
+    d, truth = run14
+    for name, info in truth["files"].items():
+        if "lines" in info:
+            assert sum(1 for _ in open(d / name, encoding="utf-8")) == info["lines"], name
