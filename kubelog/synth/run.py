@@ -502,6 +502,24 @@ class Sim:
                 self.add(wt, "GET", self._watch_uri(f"fieldSelector=spec.nodeName%3D{n}"), "kubelet", watch_s=300 + 100 * rng.random(), node=n)
             self.add(t1 - int(rng.integers(0, S)), "GET", self._watch_uri(f"fieldSelector=spec.nodeName%3D{n}"), "kubelet",
                      watch_s=(t1 - t0) / S * 0.9, node=n)
+        if self.scale > 1:  # --scale K: extra kubelet/e2e read+write traffic, (K-1)*20 req/s per node
+            n_extra = int((self.scale - 1) * 20 * self.nodes_n * (t1 - t0) / S)
+            ends = np.sort(rng.integers(t0, t1, n_extra))
+            which = rng.integers(0, 4, n_extra)
+            nidx = rng.integers(0, self.nodes_n, n_extra)
+            pods = [p for p in self.pods] or [None]
+            pidx = rng.integers(0, len(pods), n_extra)
+            for e, w, ni, pi in zip(ends.tolist(), which.tolist(), nidx.tolist(), pidx.tolist()):
+                n = self.nodes[ni]
+                p = pods[pi]
+                if w == 0 and p:
+                    self.add(e, "GET", f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}", "kubelet", "get", node=n)
+                elif w == 1:
+                    self.add(e, "GET", f"/api/v1/nodes/{n}", "kubelet", "get", node=n)
+                elif w == 2 and p:
+                    self.add(e, "GET", f"/api/v1/namespaces/{p['ns']}/pods?labelSelector=name%3D{p['rc']}", "e2e", "list")
+                else:
+                    self.add(e, "GET", f"/api/v1/namespaces/{self.ns}/configmaps/kube-root-ca.crt", "kubelet", "get", node=n)
         t = t0
         while t < t1:
             self.add(t, "GET", "/healthz", "probe", "nonres")
