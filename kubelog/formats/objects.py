@@ -1,0 +1,453 @@
+"""Exported API objects (formats-server.md §8): events, pods and nodes as JSON, YAML and watch streams.
+
+Inputs (one format, ``objects``, priority 30; it never claims audit logs, which sniff first):
+
+* ``kubectl get events|pods|nodes -o json`` lists (``{"apiVersion":"v1","items":[...],"kind":"List"}``, also
+  ``EventList``/``PodList``/``NodeList`` as the API returns them) and single objects;
+* ``-o yaml`` lists and multi-document YAML (``---``);
+* ``kubectl get -w -o json`` (concatenated pretty-printed objects, decoded with ``JSONDecoder.raw_decode`` in a
+  loop), ``--output-watch-events`` and raw API watch streams (``{"type":…,"object":…}`` one per line);
+* core/v1 ``Event``, ``events.k8s.io/v1`` and ``v1beta1`` ``Event``, ``Pod``, ``Node``.
+
+Rows
+----
+``events``: ``event_time`` (MicroTime), ``first_ts``/``last_ts`` (metav1.Time, whole seconds; ``deprecated*`` in
+events.k8s.io), ``series_last_ts``, and the apiserver's ``creation_ts`` kept apart; ``ts`` is the best reporter time
+(eventTime, else lastTimestamp, else firstTimestamp, else creation) with its ``resolution_s`` (1e-6 / 1);
+``count`` = ``count`` / ``deprecatedCount`` / ``series.count``, else 1 (a singleton new-style event); ``component``/``host`` = ``source`` or
+``reportingComponent|reportingController``/``reportingInstance``; ``clock`` = ``node/<host>`` for kubelet
+events, else ``apiserver`` (master components).
+
+``pod_transitions`` (origin ``pods-json``/``pods-yaml``/``watch``): ``created`` (creationTimestamp, apiserver
+clock, 1 s), ``scheduled`` (PodScheduled condition, set by the scheduler: apiserver clock), ``initialized``,
+``containers_ready``, ``ready``, ``ready_to_start_containers`` and any other condition as
+``condition:<Type>`` (set by the kubelet: ``node/<nodeName>`` clock), ``accepted`` (``status.startTime``),
+``container_started`` per container (``state.running|terminated.startedAt``) and ``started`` (the latest of
+them, when every container has started), ``deleted`` (``deletionTimestamp``). All metav1.Time: resolution 1 s,
+truncated. ``detail`` (JSON) carries condition status/reason, the container name, and on ``created`` the pod's
+phase, reason and total restarts. A pod seen again in a watch stream only adds rows whose time changed.
+
+``node_transitions``: ``registered`` (creationTimestamp, apiserver clock), ``ready`` / ``notready`` from the
+Ready condition's lastTransitionTime (status True/False: the kubelet's clock ``node/<name>``; Unknown: set by the
+node lifecycle controller, apiserver clock), ``deleted``. Kubemark hollow nodes are ordinary nodes here.
+
+Accounting
+----------
+One record line per primary object emitted (each event / pod / node; for a watch event the line of the event),
+all other lines of a parsed document are continuation lines (the ``items`` wrapper, the object's own lines, other
+kinds' objects such as BOOKMARK events). Malformed input (truncated object, invalid JSON/YAML) is reported with
+the file, line and column; its lines are counted (``malformed JSON`` / ``malformed YAML``) and, for concatenated
+JSON, parsing resumes at the next line starting with ``{``. Wrong field types are treated as absent.
+
+Memory: a document is loaded whole (a 1.5 MB pods dump is ~15 MB in Python objects); inputs larger than
+``MAX_DOC`` (512 MiB) are refused with an error and their lines counted.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+import json
+import re
+
+import pandas as pd
+import pyarrow as pa
+import yaml
+
+from .base import Context, Format, Head
+
+MAX_DOC = 512 << 20
+PRIMARY = ("Event", "Pod", "Node")
+RX_KIND_JSON = re.compile(r'"kind"\s*:\s*"(?:Event|EventList|Pod|PodList|Node|NodeList|List)"')
+RX_API_JSON = re.compile(r'"apiVersion"\s*:\s*"(?:v1|events\.k8s\.io/v1(?:beta1)?)"')
+RX_WATCH = re.compile(r'^\{\s*"type"\s*:\s*"(?:ADDED|MODIFIED|DELETED|BOOKMARK|ERROR)"\s*,\s*"object"\s*:', re.M)
+RX_KIND_YAML = re.compile(r"^(?:  |- )?kind: (?:Event|EventList|Pod|PodList|Node|NodeList|List)\s*$", re.M)
+RX_API_YAML = re.compile(r"^(?:  |- )?apiVersion: (?:v1|events\.k8s\.io/v1(?:beta1)?)\s*$", re.M)
+RX_ITEMS = re.compile(r'"items"\s*:\s*\[')
+_WS = re.compile(r"[\s,]*")
+
+
+def _s(v):
+    if isinstance(v, str):
+        return v
+    if isinstance(v, _dt.datetime):  # unquoted YAML timestamps
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=_dt.timezone.utc)
+        return v.isoformat()
+    return None
+
+
+def _d(v) -> dict:
+    return v if isinstance(v, dict) else {}
+
+
+def _i(v):
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+class _Sink:
+    """Collects rows (times as text) and converts them per table at flush."""
+
+    TIME_COLS = {"events": ("ts", "event_time", "first_ts", "last_ts", "series_last_ts", "creation_ts"),
+                 "pod_transitions": ("ts",), "node_transitions": ("ts",)}
+
+    def __init__(self, ctx: Context, origin: str):
+        self.ctx = ctx
+        self.origin = origin
+        self.rows = {t: [] for t in self.TIME_COLS}
+        self.seen: set = set()
+        self.kinds: dict[str, int] = {}
+
+    def add(self, table: str, **kw):
+        self.rows[table].append(kw)
+        if len(self.rows[table]) >= 100_000:
+            self.flush()
+
+    def flush(self):
+        for t, rows in self.rows.items():
+            if not rows:
+                continue
+            df = pd.DataFrame(rows)
+            for c in self.TIME_COLS[t]:
+                if c in df:
+                    df[c] = pd.to_datetime(df[c].astype(object), utc=True, format="ISO8601", errors="coerce")
+            self.ctx.emit(t, pa.Table.from_pandas(df, preserve_index=False))
+            self.rows[t] = []
+
+    # -- objects -----------------------------------------------------------------
+    def obj(self, o: dict, line_no: int, origin: str) -> bool:
+        """Rows of one API object; True when it is a primary object (events / pods / nodes)."""
+        kind = _s(o.get("kind"))
+        if kind is None:  # watch streams of -o json without kind are rare; guess from shape
+            if "involvedObject" in o or "regarding" in o:
+                kind = "Event"
+            elif isinstance(o.get("spec"), dict) and "containers" in o["spec"]:
+                kind = "Pod"
+        self.kinds[kind or "?"] = self.kinds.get(kind or "?", 0) + 1
+        if kind == "Event":
+            self.event(o, line_no, origin)
+        elif kind == "Pod":
+            self.pod(o, line_no, origin)
+        elif kind == "Node":
+            self.node(o, line_no, origin)
+        else:
+            return False
+        return True
+
+    def event(self, o: dict, ln: int, origin: str):
+        md = _d(o.get("metadata"))
+        new_api = "regarding" in o or "note" in o or "reportingController" in o or \
+            str(o.get("apiVersion", "")).startswith("events.k8s.io")
+        ref = _d(o.get("regarding") if new_api else o.get("involvedObject"))
+        src = _d(o.get("deprecatedSource") if new_api else o.get("source"))
+        series = _d(o.get("series"))
+        et = _s(o.get("eventTime"))
+        first = _s(o.get("deprecatedFirstTimestamp") if new_api else o.get("firstTimestamp"))
+        last = _s(o.get("deprecatedLastTimestamp") if new_api else o.get("lastTimestamp"))
+        created = _s(md.get("creationTimestamp"))
+        count = _i(o.get("deprecatedCount") if new_api else o.get("count"))
+        if count is None:
+            count = _i(series.get("count"))
+        if count is None:
+            count = 1  # a singleton event (new recorder: no count, no series) occurred once
+        comp = _s(src.get("component")) or _s(o.get("reportingController")) or _s(o.get("reportingComponent")) or None
+        host = _s(src.get("host")) or _s(o.get("reportingInstance")) or None
+        best = et or last or first or created
+        clock = f"node/{host}" if comp == "kubelet" and host else "apiserver"
+        self.add("events", ts=best, event_time=et, first_ts=first, last_ts=last,
+                 series_last_ts=_s(series.get("lastObservedTime")), creation_ts=created, clock=clock,
+                 resolution_s=1e-6 if et else 1.0, namespace=_s(md.get("namespace")), name=_s(md.get("name")),
+                 reason=_s(o.get("reason")), type=_s(o.get("type")),
+                 message=_s(o.get("note") if new_api else o.get("message")),
+                 object_kind=_s(ref.get("kind")), object_namespace=_s(ref.get("namespace")),
+                 object_name=_s(ref.get("name")), count=count, component=comp, host=host, origin=origin, line_no=ln)
+
+    def _pt(self, ns, pod, uid, node, ms, ts, clock, origin, ln, detail=None):
+        if ts is None:
+            return
+        key = (uid or (ns, pod), ms, ts, detail if ms == "container_started" else None)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.add("pod_transitions", namespace=ns, pod=pod, uid=uid, node=node, milestone=ms, ts=ts, clock=clock,
+                 resolution_s=1.0, origin=origin, detail=detail, line_no=ln)
+
+    COND = {"PodScheduled": "scheduled", "Initialized": "initialized", "ContainersReady": "containers_ready",
+            "Ready": "ready", "PodReadyToStartContainers": "ready_to_start_containers", "PodHasNetwork": "has_network"}
+
+    def pod(self, o: dict, ln: int, origin: str):
+        md, spec, st = _d(o.get("metadata")), _d(o.get("spec")), _d(o.get("status"))
+        ns, name, uid = _s(md.get("namespace")), _s(md.get("name")), _s(md.get("uid"))
+        node = _s(spec.get("nodeName"))
+        nclock = f"node/{node}" if node else "node"
+        cs = [c for c in (st.get("containerStatuses") or []) if isinstance(c, dict)] \
+            if isinstance(st.get("containerStatuses"), list) else []
+        restarts = sum(_i(c.get("restartCount")) or 0 for c in cs)
+        det = json.dumps({"phase": _s(st.get("phase")), "reason": _s(st.get("reason")), "restarts": restarts},
+                         sort_keys=True)
+        self._pt(ns, name, uid, node, "created", _s(md.get("creationTimestamp")), "apiserver", origin, ln, det)
+        conds = st.get("conditions") if isinstance(st.get("conditions"), list) else []
+        for c in conds:
+            if not isinstance(c, dict):
+                continue
+            t = _s(c.get("type")) or "?"
+            ms = self.COND.get(t, f"condition:{t}")
+            clock = "apiserver" if t == "PodScheduled" else nclock
+            d = json.dumps({"status": _s(c.get("status")), "reason": _s(c.get("reason"))}, sort_keys=True)
+            self._pt(ns, name, uid, node, ms, _s(c.get("lastTransitionTime")), clock, origin, ln, d)
+        self._pt(ns, name, uid, node, "accepted", _s(st.get("startTime")), nclock, origin, ln)
+        starts = []
+        for c in cs:
+            state = _d(c.get("state"))
+            sa = _s(_d(state.get("running")).get("startedAt")) or _s(_d(state.get("terminated")).get("startedAt"))
+            if sa:
+                starts.append(sa)
+                self._pt(ns, name, uid, node, "container_started", sa, nclock, origin, ln,
+                         json.dumps({"container": _s(c.get("name"))}))
+        if cs and len(starts) == len(cs):
+            self._pt(ns, name, uid, node, "started", max(starts, key=lambda x: pd.Timestamp(x)), nclock, origin, ln)
+        self._pt(ns, name, uid, node, "deleted", _s(md.get("deletionTimestamp")), "apiserver", origin, ln)
+
+    def _nt(self, node, ms, ts, clock, origin, ln):
+        if ts is None:
+            return
+        key = ("node", node, ms, ts)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.add("node_transitions", node=node, milestone=ms, ts=ts, clock=clock, resolution_s=1.0, origin=origin,
+                 line_no=ln)
+
+    def node(self, o: dict, ln: int, origin: str):
+        md, st = _d(o.get("metadata")), _d(o.get("status"))
+        name = _s(md.get("name"))
+        org = origin.replace("pods", "nodes")
+        self._nt(name, "registered", _s(md.get("creationTimestamp")), "apiserver", org, ln)
+        for c in st.get("conditions") if isinstance(st.get("conditions"), list) else []:
+            if isinstance(c, dict) and c.get("type") == "Ready":
+                status = c.get("status")
+                ms = "ready" if status == "True" else "notready"
+                clock = f"node/{name}" if status in ("True", "False") else "apiserver"
+                self._nt(name, ms, _s(c.get("lastTransitionTime")), clock, org, ln)
+        self._nt(name, "deleted", _s(md.get("deletionTimestamp")), "apiserver", org, ln)
+
+
+def _origin(kind_hint: str, fmt: str) -> str:
+    return f"{kind_hint}-{fmt}"
+
+
+class _Lines:
+    def __init__(self, text: str):
+        self.nl = [i for i, ch in enumerate(text) if ch == "\n"] if len(text) < 1 << 16 else \
+            [m.start() for m in re.finditer("\n", text)]
+
+    def line(self, pos: int) -> int:
+        return bisect.bisect_left(self.nl, pos) + 1
+
+    def col(self, pos: int) -> int:
+        k = bisect.bisect_left(self.nl, pos)
+        return pos - (self.nl[k - 1] + 1 if k else 0) + 1
+
+
+def _read_all(stream, ctx: Context) -> str | None:
+    chunks, n = [], 0
+    while True:
+        b = stream.read(8 << 20)
+        if not b:
+            break
+        n += len(b)
+        if n > MAX_DOC:
+            lines = sum(c.count(b"\n") for c in chunks) + b.count(b"\n")
+            last = b
+            while True:
+                b = stream.read(8 << 20)
+                if not b:
+                    break
+                lines += b.count(b"\n")
+                last = b
+            if not last.endswith(b"\n"):
+                lines += 1
+            ctx.lines_read += lines
+            ctx.count("document too large (not parsed)", 1, None, n=lines, severity="error")
+            ctx.error(f"API object document larger than {MAX_DOC >> 20} MiB: refused (split it, e.g. one namespace "
+                      f"per file)")
+            return None
+        chunks.append(b)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _n_lines(text: str) -> int:
+    return text.count("\n") + (0 if not text or text.endswith("\n") else 1)
+
+
+def parse(stream, ctx: Context) -> None:
+    text = _read_all(stream, ctx)
+    if text is None:
+        return
+    ctx.clock = ctx.clock or "apiserver"
+    total = _n_lines(text)
+    ctx.lines_read += total
+    stripped = text.lstrip()
+    if stripped.startswith("{") or stripped.startswith("["):
+        primary = _parse_json(text, ctx)
+    else:
+        primary = _parse_yaml(text, ctx)
+    ctx.record_lines += primary
+    ctx.continuation_lines += max(0, total - primary - ctx.counted_lines)
+
+
+def _kind_hint(o) -> str:
+    k = _s(_d(o).get("kind")) or ""
+    if k.startswith("Pod"):
+        return "pods"
+    if k.startswith("Node"):
+        return "nodes"
+    return "events"
+
+
+def _emit_value(sink: _Sink, v, ln: int, fmt: str, item_lines=None) -> int:
+    """Rows of one top-level value (object, list, watch event); returns the number of primary objects."""
+    n = 0
+    if isinstance(v, dict) and "object" in v and isinstance(v.get("type"), str) and "kind" not in v:
+        o = v.get("object")
+        if isinstance(o, dict) and v["type"] in ("ADDED", "MODIFIED", "DELETED"):
+            return int(sink.obj(o, ln, "watch"))
+        return 0
+    if isinstance(v, dict) and isinstance(v.get("items"), list):
+        items = v["items"]
+        for k, it in enumerate(items):
+            if isinstance(it, dict):
+                il = item_lines[k] if item_lines and k < len(item_lines) else ln
+                if "kind" not in it and isinstance(v.get("kind"), str) and v["kind"].endswith("List") and v["kind"] != "List":
+                    it = dict(it, kind=v["kind"][:-4])
+                n += sink.obj(it, il, _origin(_kind_hint(it), fmt))
+        return n
+    if isinstance(v, list):
+        for it in v:
+            if isinstance(it, dict):
+                n += _emit_value(sink, it, ln, fmt)
+        return n
+    if isinstance(v, dict):
+        return int(sink.obj(v, ln, _origin(_kind_hint(v), fmt)))
+    return 0
+
+
+def _item_positions(text: str, start: int, end: int, dec: json.JSONDecoder) -> list[int] | None:
+    m = RX_ITEMS.search(text, start, end)
+    if not m:
+        return None
+    pos, out = m.end(), []
+    while True:
+        pos = _WS.match(text, pos).end()
+        if pos >= end or text[pos] == "]":
+            return out
+        out.append(pos)
+        try:
+            _, pos = dec.raw_decode(text, pos)
+        except ValueError:
+            return None
+
+
+def _parse_json(text: str, ctx: Context) -> int:
+    dec = json.JSONDecoder()
+    lines = _Lines(text)
+    sink = _Sink(ctx, "json")
+    primary = 0
+    pos, n = 0, len(text)
+    while True:
+        pos = _WS.match(text, pos).end()
+        if pos >= n:
+            break
+        try:
+            v, end = dec.raw_decode(text, pos)
+        except (ValueError, RecursionError) as e:
+            epos = getattr(e, "pos", pos)
+            ln0, eln = lines.line(pos), lines.line(epos)
+            what = e.msg if isinstance(e, json.JSONDecodeError) else "nesting too deep"
+            truncated = isinstance(e, json.JSONDecodeError) and epos >= n - 1
+            rs = text.rfind("\n", 0, epos) + 1
+            nxt = re.compile(r"^\{", re.M).search(text, rs if rs > pos else pos + 1) if not truncated else None
+            stop = nxt.start() if nxt else n
+            nbad = lines.line(stop - 1) - ln0 + 1 if stop > pos else 1
+            if not nxt:
+                nbad = _n_lines(text) - ln0 + 1
+            reason = "malformed JSON (truncated object)" if truncated else "malformed JSON"
+            ctx.count(reason, ln0, text[pos:pos + 200], n=nbad, severity="error")
+            ctx.error(f"{'truncated JSON object' if truncated else 'invalid JSON'} starting at line {ln0}: {what} at "
+                      f"line {eln} column {lines.col(epos)}; {nbad} lines skipped", eln)
+            if not nxt:
+                break
+            pos = nxt.start()
+            continue
+        ln = lines.line(pos)
+        il = None
+        if isinstance(v, dict) and isinstance(v.get("items"), list) and v["items"]:
+            ps = _item_positions(text, pos, end, dec)
+            if ps is not None and len(ps) == len(v["items"]):
+                il = [lines.line(p) for p in ps]
+        primary += _emit_value(sink, v, ln, "json", il)
+        pos = end
+    sink.flush()
+    ctx.info["object_kinds"] = sink.kinds
+    return primary
+
+
+def _parse_yaml(text: str, ctx: Context) -> int:
+    Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    sink = _Sink(ctx, "yaml")
+    primary = 0
+    loader = Loader(text)
+    done_lines = 0  # lines of the documents parsed so far
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            ln = node.start_mark.line + 1
+            il = None
+            if isinstance(node, yaml.MappingNode):
+                for kn, vn in node.value:
+                    if getattr(kn, "value", None) == "items" and isinstance(vn, yaml.SequenceNode):
+                        il = [x.start_mark.line + 1 for x in vn.value]
+            v = loader.construct_document(node)
+            primary += _emit_value(sink, v, ln, "yaml", il)
+            done_lines = node.end_mark.line
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        eln = mark.line + 1 if mark else None
+        rest = _n_lines(text) - done_lines
+        ctx.count("malformed YAML", done_lines + 1, None, n=max(0, rest), severity="error")
+        ctx.error(f"invalid YAML: {getattr(e, 'problem', e)} at line {eln} column {mark.column + 1 if mark else '?'};"
+                  f" this document (from line {done_lines + 1}) and the rest of the input are skipped", eln)
+    except RecursionError:
+        ctx.count("malformed YAML", None, None, n=_n_lines(text), severity="error")
+        ctx.error("YAML nested too deeply: document skipped")
+    finally:
+        loader.dispose()
+    sink.flush()
+    ctx.info["object_kinds"] = sink.kinds
+    return primary
+
+
+def sniff(head: Head) -> bool:
+    t = head.text
+    s = t.lstrip()
+    if '"auditID"' in t[:20000] or "audit.k8s.io/" in t[:20000]:
+        return False
+    if s.startswith("{") or s.startswith("["):
+        if RX_WATCH.search(t):
+            return True
+        return bool(RX_KIND_JSON.search(t) and RX_API_JSON.search(t))
+    if s.startswith(("---", "apiVersion:", "items:", "kind:", "metadata:")):
+        return bool(RX_KIND_YAML.search(t) and RX_API_YAML.search(t))
+    return False
+
+
+FORMAT = Format(
+    name="objects",
+    description="Kubernetes API objects: events (core/v1, events.k8s.io), pods, nodes as kubectl -o json|yaml "
+                "lists, single objects, -w streams and raw watch streams",
+    priority=30,
+    sniff=sniff,
+    parse=parse,
+    tables=("events", "pod_transitions", "node_transitions"),
+)
