@@ -33,6 +33,9 @@ RE_BC = r"^(?P<method>[A-Z]+) (?P<uri>\S+): \((?P<lat>[^)]+)\) (?P<status>[0-9]+
 RE_TAIL = r"(?:^|\s)\[(?:\[(?P<ua_b>.*)\]|(?P<ua_c>.*)) (?P<addr>\[[0-9a-fA-F:.%]+\]:[0-9]+|[^ \]]+)\]$"
 RE_APF = r'apf_pl="(?P<pl>[^"]*)" apf_fs="(?P<fs>[^"]*)"'
 
+RE_E_REST = (r'^userAgent="(?P<ua>' + Q + r')"(?: contentType="' + Q + r'")?(?: audit-ID="(?P<aid>[^"]*)")? '
+             r'srcIP="(?P<src>[^"]*)"')
+
 COLUMNS = ("method", "uri", "lat", "ua", "src", "resp", "aid", "hijacked", "apf_pl", "apf_fs")
 
 
@@ -166,6 +169,70 @@ def extract(msg: pa.Array, last_cont: pa.Array | None = None) -> tuple[np.ndarra
     return mask, cols
 
 
+def kv_quoted(lines: pa.Array, keys: list[str], bare: list[str] = ()) -> dict[str, pa.Array]:
+    """Values of ``key="value"`` pairs in klog structured lines, vectorized, no regex.
+
+    Splits every line on ``" `` (the end of a quoted value), flattens, and takes for
+    each key the first piece that starts with ``key="``.  Values must not contain an
+    escaped quote followed by a space (callers route such lines elsewhere).
+    Missing keys give null.  ``bare`` keys are unquoted values that follow a quoted
+    one (``... srcIP="x" resp=200``): their piece is returned whole after ``key=``.
+    """
+    n = len(lines)
+    sp = pc.split_pattern(lines, '" ')
+    flat = pc.list_flatten(sp)
+    parent = pc.list_parent_indices(sp).to_numpy()
+    out = {}
+    for k in list(keys) + list(bare):
+        pref = k + ('="' if k in keys else "=")
+        hit = pc.starts_with(flat, pref).to_numpy(zero_copy_only=False)
+        # a key may also be the very first piece of the message part: `] "HTTP" verb="GET`
+        rows = parent[hit]
+        vals = pc.utf8_slice_codeunits(flat.filter(pa.array(hit)), len(pref))
+        if len(rows) and (np.diff(rows) <= 0).any():
+            rows, first = np.unique(rows, return_index=True)
+            vals = vals.take(pa.array(first))
+        full = np.full(n, -1, dtype=np.int64)
+        full[rows] = np.arange(len(rows))
+        mask = full < 0
+        out[k] = vals.take(pa.array(np.where(mask, 0, full), mask=mask)) if len(rows) else pa.nulls(n, pa.string())
+    return out
+
+
+def extract_e_fast(lines: pa.Array) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """Fast path for variant E+ on whole klog lines that contain ``] "HTTP" verb="``.
+
+    RE2 submatch extraction over a whole 400-byte line is the most expensive step of
+    an ingest, so the ``key="value"`` fields are cut out by splitting (:func:`kv_quoted`)
+    and only ``resp=`` uses a short regex.  Lines with an escaped quote (``\\"``), or
+    missing fields, are returned as not ok and the caller parses them with the full
+    pattern (:data:`RE_E`).
+    """
+    n = len(lines)
+    # pieces: `I0620 ... httplog.go:132] "HTTP`, `verb="GET`, `URI="/api/...`, ..., `resp=200`
+    kv = kv_quoted(lines, ["verb", "URI", "latency", "userAgent", "audit-ID", "srcIP", "apf_pl", "apf_fs"],
+                   bare=["resp"])
+    resp = pc.extract_regex(pc.fill_null(kv["resp"], ""), r"^(?P<resp>[0-9]+)(?: |$)")
+    hij = pc.fill_null(pc.match_substring(lines, " hijacked=true"), False)
+    ok = np.ones(n, dtype=bool)
+    for k in ("verb", "URI", "latency", "userAgent", "srcIP"):
+        v = kv[k]
+        # an escaped quote followed by a space splits a value: it then ends in a backslash
+        ok &= pc.fill_null(pc.invert(pc.ends_with(v, "\\")), False).to_numpy(zero_copy_only=False)
+    ok &= pc.or_(pc.is_valid(resp), hij).to_numpy(zero_copy_only=False)
+    if not ok.any():
+        return ok, {}
+    ga = pa.array(ok)
+    f = (lambda a: a.filter(ga)) if not ok.all() else (lambda a: a)
+    method = f(kv["verb"])
+    r = f(resp.field("resp"))
+    cols = dict(method=method, uri=f(kv["URI"]), lat=f(kv["latency"]), ua=f(kv["userAgent"]), src=f(kv["srcIP"]),
+                resp=pc.cast(_null_empty(r), pa.int32()), aid=_null_empty(f(kv["audit-ID"])),
+                hijacked=f(hij), apf_pl=_null_empty(f(kv["apf_pl"])), apf_fs=_null_empty(f(kv["apf_fs"])),
+                variant=pa.array(["E"] * int(ok.sum()), pa.string()))
+    return ok, cols
+
+
 def to_requests(cols: dict[str, pa.Array], end_ns: np.ndarray, clock: str, origin: str = "httplog") -> dict:
     """Build ``requests`` columns from :func:`extract` output and the record end times (ns)."""
     lat_ns = timeutil.durations_ns(cols["lat"])
@@ -179,8 +246,7 @@ def to_requests(cols: dict[str, pa.Array], end_ns: np.ndarray, clock: str, origi
         "ts": timeutil.to_ts_array(end_ns),
         "start_ts": timeutil.to_ts_array(start_ns, ~bad),
         "clock": pa.array([clock] * n, S),
-        "method": pc.if_else(pc.is_in(cols["method"], pa.array(list(requestinfo.LOGGED_VERB_METHOD))),
-                             pa.array(_methods(cols["method"]), S), cols["method"]),
+        "method": requestinfo.logged_to_method(cols["method"]),
         "logged_verb": cols["method"],
         **{k: info[k] for k in ("verb", "api_group", "api_version", "resource", "subresource", "namespace",
                                 "name", "scope", "long_running")},
@@ -196,7 +262,3 @@ def to_requests(cols: dict[str, pa.Array], end_ns: np.ndarray, clock: str, origi
         "apf_fs": cols["apf_fs"],
         "origin": pa.array([origin] * n, S),
     }
-
-
-def _methods(logged: pa.Array) -> list:
-    return [requestinfo.LOGGED_VERB_METHOD.get(v, v) for v in logged.to_pylist()]

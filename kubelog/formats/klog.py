@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import timeutil
+from .. import tables, timeutil
 from ..sources import lines as L
 from . import httplog
 from .base import Context, Format, Head
@@ -157,8 +157,10 @@ class KlogParser:
         n = len(text)
         if n == 0:
             return res
-        hdr = pc.extract_regex(text, HEADER_RE)
-        is_hdr = pc.is_valid(hdr).to_numpy(zero_copy_only=False)
+        # Cheap steps first: a match (no captures) finds the headers; fixed columns give
+        # the time; the message is only cut out for records that are not fast-path
+        # access-log lines (RE2 submatch extraction over whole lines is what costs).
+        is_hdr = pc.fill_null(pc.match_substring_regex(text, HEADER_START), False).to_numpy(zero_copy_only=False)
         nonhdr = np.flatnonzero(~is_hdr)
         junk = np.zeros(n, dtype=bool)
         if len(nonhdr):
@@ -176,9 +178,8 @@ class KlogParser:
         orphan = cont & (rec_id < 0)
         if orphan.any():
             rows = np.flatnonzero(orphan)
-            ex = text.take(pa.array(rows[:5])).to_pylist()
-            empty = np.array([not (t or "").strip() for t in text.take(pa.array(rows)).to_pylist()]) \
-                if len(rows) < 10000 else np.zeros(len(rows), bool)
+            otext = text.take(pa.array(rows))
+            empty = pc.equal(pc.utf8_trim_whitespace(otext), "").to_numpy(zero_copy_only=False)
             if empty.any():
                 res.count("blank line outside a record", "info", int(empty.sum()), [])
             if (~empty).any():
@@ -194,13 +195,14 @@ class KlogParser:
         res.record_lines += nrec
         if nrec == 0:
             return res
-        h = hdr.filter(pa.array(is_hdr))
+        htext = text.filter(pa.array(is_hdr)) if nrec < n else text
         # -- continuation text per record (rare: only multi-line records) -------------
         crow = np.flatnonzero(cont)
         n_cont = np.zeros(nrec, dtype=np.int32)
-        cont_text = [None] * nrec
-        last_cont = [None] * nrec
+        cont_text = last_cont = None
         if len(crow):
+            cont_text = [None] * nrec
+            last_cont = [None] * nrec
             rid = rec_id[crow]
             np.add.at(n_cont, rid, 1)
             ctexts = text.take(pa.array(crow)).to_pylist()
@@ -209,15 +211,14 @@ class KlogParser:
                 groups.setdefault(r, []).append(t)
             for r, ts in groups.items():
                 cont_text[r] = "\n".join(ts)
-                # the last non-blank continuation line (B/C access log tail)
-                for t in reversed(ts):
+                for t in reversed(ts):  # the last non-blank line (B/C access-log tail)
                     if t.strip():
                         last_cont[r] = t
                         break
-        # -- time --------------------------------------------------------------------
-        mm = pc.cast(h.field("mm"), pa.int64()).to_numpy()
-        dd = pc.cast(h.field("dd"), pa.int64()).to_numpy()
-        tm = h.field("time")
+        # -- time from fixed columns ------------------------------------------------------
+        mm = pc.cast(pc.utf8_slice_codeunits(htext, 1, 3), pa.int64()).to_numpy()
+        dd = pc.cast(pc.utf8_slice_codeunits(htext, 3, 5), pa.int64()).to_numpy()
+        tm = pc.utf8_slice_codeunits(htext, 6, 21)
         hh = pc.cast(pc.utf8_slice_codeunits(tm, 0, 2), pa.int64()).to_numpy()
         mi = pc.cast(pc.utf8_slice_codeunits(tm, 3, 5), pa.int64()).to_numpy()
         ss = pc.cast(pc.utf8_slice_codeunits(tm, 6, 8), pa.int64()).to_numpy()
@@ -238,39 +239,70 @@ class KlogParser:
                       list(zip(ch.line_no[hrows[bad[:5]]].tolist(), ex)))
         line_no = ch.line_no[hrows]
         clock = self._clock(ch, hrows, nrec)
-        rec = Records(
-            line_no=line_no, ts_ns=ts_ns, level=h.field("sev"), pid=pc.cast(h.field("pid"), pa.int64()),
-            file=h.field("file"), line=pc.cast(h.field("line"), pa.int32()), msg=h.field("msg"),
-            cont=pa.array(cont_text, pa.string()), last_cont=pa.array(last_cont, pa.string()), n_cont=n_cont,
-            clock=clock, wrapper_ts=None if ch.wrapper_ts is None else ch.wrapper_ts.take(pa.array(hrows)))
-        self._valid = valid
+        wts = None if ch.wrapper_ts is None else ch.wrapper_ts.take(pa.array(hrows))
         consumed = np.zeros(nrec, dtype=bool)
-        # access log first
-        mask, cols = httplog.extract(rec.msg, rec.last_cont)
-        if mask.any():
-            idx = np.flatnonzero(mask)
-            req = httplog.to_requests(cols, ts_ns[idx], "", "httplog")
-            req["clock"] = clock.take(pa.array(idx))
-            req["ts"] = timeutil.to_ts_array(ts_ns[idx], valid[idx])
-            req["line_no"] = pa.array(line_no[idx], pa.int64())
-            req["server"] = pa.array([self.component or ""] * len(idx), pa.string())
-            res.tables.setdefault("requests", []).append(req)
-            consumed |= mask
-        for _, name, fn, consumes in _EXTRACTORS:
-            todo = np.flatnonzero(~consumed) if consumes else np.arange(nrec)
-            if len(todo) == 0:
-                continue
-            sub = rec if len(todo) == nrec else rec.take(todo)
-            m, tabs = fn(sub, self.ctx)
-            for t, cols in (tabs or {}).items():
-                if cols:
-                    res.tables.setdefault(t, []).append(cols)
-            if consumes and m is not None and np.any(m):
-                consumed[todo[np.asarray(m, dtype=bool)]] = True
-        keep = np.flatnonzero(~consumed)
-        if len(keep):
-            res.tables.setdefault("messages", []).append(self._messages(rec, keep, valid))
+        # -- fast path: structured access-log lines (1.19+) ------------------------------
+        is_e = pc.match_substring(htext, '] "HTTP" verb="').to_numpy(zero_copy_only=False)
+        if is_e.any():
+            erows = np.flatnonzero(is_e)
+            ok, cols = httplog.extract_e_fast(htext.take(pa.array(erows)) if len(erows) < nrec else htext)
+            if ok.any():
+                idx = erows[ok]
+                self._add_requests(res, cols, idx, ts_ns, valid, line_no, clock)
+                consumed[idx] = True
+        rest = np.flatnonzero(~consumed)
+        if len(rest):
+            rec = self._records(htext, rest, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts)
+            sub_consumed = np.zeros(len(rest), dtype=bool)
+            mask, cols = httplog.extract(rec.msg, rec.last_cont)
+            if mask.any():
+                self._add_requests(res, cols, rest[mask], ts_ns, valid, line_no, clock)
+                sub_consumed |= mask
+            for _, name, fn, consumes in _EXTRACTORS:
+                todo = np.flatnonzero(~sub_consumed) if consumes else np.arange(len(rest))
+                if len(todo) == 0:
+                    continue
+                sub = rec if len(todo) == len(rest) else rec.take(todo)
+                m, tabs = fn(sub, self.ctx)
+                for t, tcols in (tabs or {}).items():
+                    if tcols:
+                        res.tables.setdefault(t, []).append(tcols)
+                if consumes and m is not None and np.any(m):
+                    sub_consumed[todo[np.asarray(m, dtype=bool)]] = True
+            keep = np.flatnonzero(~sub_consumed)
+            if len(keep):
+                res.tables.setdefault("messages", []).append(self._messages(rec, keep, valid[rest]))
+        reqs = res.tables.get("requests")
+        if reqs and len(reqs) > 1:  # fast-path and other access-log rows: back in file order
+            t = pa.concat_tables([tables.conform("requests", r) for r in reqs])
+            res.tables["requests"] = [t.take(pc.sort_indices(t, [("line_no", "ascending")]))]
         return res
+
+    def _add_requests(self, res, cols, idx, ts_ns, valid, line_no, clock) -> None:
+        req = httplog.to_requests(cols, ts_ns[idx], "", "httplog")
+        req["clock"] = clock.take(pa.array(idx))
+        req["ts"] = timeutil.to_ts_array(ts_ns[idx], valid[idx])
+        req["line_no"] = pa.array(line_no[idx], pa.int64())
+        req["server"] = pa.array([self.component or ""] * len(idx), pa.string())
+        res.tables.setdefault("requests", []).append(req)
+
+    def _records(self, htext, rows, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts) -> "Records":
+        """Records for header rows ``rows``: cut the message and the pid/file/line prefix."""
+        ia = pa.array(rows, pa.int64())
+        sub = htext.take(ia) if len(rows) < len(htext) else htext
+        pos = pc.find_substring(sub, "]").to_numpy()  # the header ends at the first `]`
+        msg = slice_from(sub, np.where(pos < 0, 0, pos + 1))
+        msg = pc.if_else(pc.starts_with(msg, " "), pc.utf8_slice_codeunits(msg, 1), msg)
+        width = int(pos.max()) - 21 + 1 if len(pos) else 1
+        pre = pc.extract_regex(pc.utf8_slice_codeunits(sub, 21, 21 + max(width, 1)),
+                               r"^ *(?P<pid>[0-9]+) (?P<file>[^ :\]]+):(?P<line>[0-9]+)\]")
+        ct = pa.nulls(len(rows), pa.string()) if cont_text is None else pa.array(cont_text, pa.string()).take(ia)
+        lc = pa.nulls(len(rows), pa.string()) if last_cont is None else pa.array(last_cont, pa.string()).take(ia)
+        return Records(
+            line_no=line_no[rows], ts_ns=ts_ns[rows], level=pc.utf8_slice_codeunits(sub, 0, 1),
+            pid=pa.array(timeutil.int_or(pre.field("pid"), 0), pa.int64()), file=pre.field("file"),
+            line=pa.array(timeutil.int_or(pre.field("line"), 0), pa.int32()), msg=msg, cont=ct, last_cont=lc, n_cont=n_cont[rows],
+            clock=clock.take(ia), wrapper_ts=None if wts is None else wts.take(ia))
 
     def _clock(self, ch: L.LineChunk, hrows: np.ndarray, nrec: int) -> pa.Array:
         base = self.ctx.clock or self.component or "unknown"
@@ -353,6 +385,28 @@ class KlogParser:
         if rstats.invalid_utf8_lines:
             ctx.error(f"{rstats.invalid_utf8_lines} lines were not valid UTF-8 (bytes replaced with U+FFFD)",
                       rstats.first_invalid_utf8)
+
+
+def slice_from(a: pa.Array, starts: np.ndarray) -> pa.Array:
+    """``a[i][starts[i]:]`` for every row (per-row start; Arrow slicing takes one start).
+
+    Rows are grouped by start (klog headers have few distinct widths), sliced per
+    group and put back in order.
+    """
+    if len(a) == 0:
+        return a
+    u, inv = np.unique(starts, return_inverse=True)
+    if len(u) == 1:
+        return pc.utf8_slice_codeunits(a, int(u[0]))
+    parts, order = [], []
+    for k, s in enumerate(u):
+        idx = np.flatnonzero(inv == k)
+        order.append(idx)
+        parts.append(pc.utf8_slice_codeunits(a.take(pa.array(idx)), int(s)))
+    cat = pa.concat_arrays(parts)
+    perm = np.empty(len(a), np.int64)
+    perm[np.concatenate(order)] = np.arange(len(a))
+    return cat.take(pa.array(perm))
 
 
 def _shift_years(cols: dict, k: int) -> dict:

@@ -94,94 +94,130 @@ def classify_one(method: str, uri: str) -> dict:
     return out
 
 
-def _s(a) -> np.ndarray:
-    return np.asarray(a.to_numpy(zero_copy_only=False), dtype=object)
+def _map_dict(arr: pa.Array, fn) -> pa.Array:
+    """Apply a Python function to the distinct values of a string array only."""
+    enc = pc.dictionary_encode(arr)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    d = pa.array([fn(v) for v in enc.dictionary.to_pylist()], pa.string())
+    return d.take(enc.indices)
+
+
+def _np(b) -> np.ndarray:
+    return np.asarray(b.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+NPAD = 9  # path parts looked at (prefix, group, version, watch/proxy, namespaces, ns, resource, name, sub)
 
 
 def classify(method: pa.Array, uri: pa.Array) -> dict[str, pa.Array]:
-    """Vectorized :func:`classify_one`; returns Arrow arrays keyed like its result."""
+    """Vectorized :func:`classify_one`; returns Arrow arrays keyed like its result.
+
+    Distinct (method, URI) pairs are classified once.  All steps are Arrow kernels
+    over at most nine path parts; only ``fieldSelector=metadata.name=`` queries,
+    which are rare, go through :func:`classify_one`.
+    """
     n = len(uri)
     if n == 0:
         return {k: pa.array([], pa.bool_() if k == "long_running" else pa.string()) for k in _FIELDS}
-    method = pc.utf8_upper(pc.fill_null(method, ""))
-    # map normalised logged verbs (1.22+) back to HTTP methods
-    for lv, m in LOGGED_VERB_METHOD.items():
-        method = pc.if_else(pc.equal(method, lv), m, method)
+    method = _map_dict(pc.fill_null(method, ""), lambda m: LOGGED_VERB_METHOD.get((m or "").upper(), (m or "").upper()))
     uri = pc.fill_null(uri, "")
-    pq = pc.extract_regex(uri, r"^(?P<path>[^?]*)(?:\?(?P<query>.*))?$")
-    path = pc.utf8_trim(pq.field("path"), "/")
-    query = pc.fill_null(pq.field("query"), "")
-    parts = pc.split_pattern(path, "/")
-    plen = pc.list_value_length(parts).to_numpy().astype(np.int64)
-    flat = pc.list_flatten(parts)
-    offs = parts.offsets.to_numpy().astype(np.int64)[:-1]
-    flat_np = None
+    key = pc.binary_join_element_wise(method, uri, " ")
+    enc = pc.dictionary_encode(key)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    if len(enc.dictionary) < 0.8 * n:
+        uk = enc.dictionary
+        sp = pc.split_pattern(uk, " ", max_splits=1)
+        res = _classify_unique(pc.list_element(sp, 0), pc.list_element(sp, 1))
+        return {k: v.take(enc.indices) for k, v in res.items()}
+    return _classify_unique(method, uri)
 
-    def part(idx: np.ndarray) -> np.ndarray:
-        """parts[row][idx[row]] or '' when out of range (object ndarray)."""
-        nonlocal flat_np
-        if flat_np is None:
-            flat_np = _s(flat)
-        ok = (idx >= 0) & (idx < plen)
-        out = np.full(n, "", dtype=object)
-        out[ok] = flat_np[offs[ok] + idx[ok]]
-        return out
 
-    p0 = part(np.zeros(n, np.int64))
-    is_api = (p0 == "api") & (plen >= 3)
-    is_apis = (p0 == "apis") & (plen >= 4)
+def _classify_unique(method: pa.Array, uri: pa.Array) -> dict[str, pa.Array]:
+    n = len(uri)
+    S = pa.string()
+    q = pc.split_pattern(pc.binary_join_element_wise(uri, "?", ""), "?", max_splits=1)
+    path = pc.utf8_trim(pc.list_element(q, 0), "/")
+    query = pc.list_element(q, 1)
+    query = pc.if_else(pc.ends_with(query, "?"), pc.utf8_slice_codeunits(query, 0, -1), query)  # the pad
+    nparts = np.where(_np(pc.equal(path, "")), 0,
+                      pc.count_substring(path, "/").to_numpy(zero_copy_only=False).astype(np.int64) + 1)
+    parts = pc.split_pattern(pc.binary_join_element_wise(path, "/" * NPAD, ""), "/")
+    P = [pc.list_element(parts, k) for k in range(NPAD)]
+    eq = lambda k, v: _np(pc.equal(P[k], v))
+    is_api = eq(0, "api") & (nparts >= 3)
+    is_apis = eq(0, "apis") & (nparts >= 4)
     res_req = is_api | is_apis
-    i = np.where(is_apis, 2, 1).astype(np.int64)
-    group = np.where(is_apis, part(np.ones(n, np.int64)), "")
-    version = np.where(res_req, part(i), "")
+    i = np.where(is_apis, 2, 1).astype(np.int64)  # index of the version
+
+    def part(idx: np.ndarray) -> pa.Array:
+        """P[idx[row]][row], '' past the end of the path."""
+        out = pc.if_else(pa.array(np.zeros(n, bool)), P[0], "")
+        for k in np.unique(idx):
+            if 0 <= k < NPAD:
+                out = pc.if_else(pa.array(idx == k), P[k], out)
+        return pc.if_else(pa.array(idx < nparts), out, "")
+
+    def peq(idx, v) -> np.ndarray:
+        return _np(pc.equal(part(idx), v))
+
+    group = pc.if_else(pa.array(is_apis), P[1], "")
+    version = pc.if_else(pa.array(res_req), part(i), "")
     i = i + 1
-    cur = part(i)
-    special = res_req & ((cur == "watch") | (cur == "proxy"))
-    m_np = _s(method)
-    verb = np.array([METHOD_VERB.get(m, "") for m in m_np], dtype=object) if n < 2048 else \
-        _map(m_np, METHOD_VERB, "")
-    verb = np.where(special, cur, verb)
+    is_watch_path = res_req & peq(i, "watch")
+    is_proxy_path = res_req & peq(i, "proxy")
+    special = is_watch_path | is_proxy_path
+    base_verb = _map_dict(method, lambda m: METHOD_VERB.get(m, ""))
     i = i + special
-    cur = part(i)
-    nxt = part(i + 1)
-    has_ns = res_req & (cur == "namespaces") & (plen - i >= 2)
-    ns = np.where(has_ns, nxt, "")
+    has_ns = res_req & peq(i, "namespaces") & (nparts - i >= 2)
+    ns = pc.if_else(pa.array(has_ns), part(i + 1), "")
     third = part(i + 2)
-    consume = has_ns & (plen - i > 2) & ~np.isin(third, list(NAMESPACE_SUBRESOURCES))
+    consume = has_ns & (nparts - i > 2) & ~_np(pc.is_in(third, pa.array(sorted(NAMESPACE_SUBRESOURCES))))
     i = i + 2 * consume
-    resource = np.where(res_req, part(i), "")
-    name = np.where(res_req, part(i + 1), "")
-    sub = np.where(res_req & (verb != "proxy"), part(i + 2), "")
-    q_np = _s(query)
+    resource = pc.if_else(pa.array(res_req), part(i), "")
+    name = pc.if_else(pa.array(res_req), part(i + 1), "")
+    sub = pc.if_else(pa.array(res_req & ~is_proxy_path), part(i + 2), "")
     watch_q = _flag(query, "watch")
     follow_q = _flag(query, "follow")
-    noname = name == ""
-    verb = np.where(res_req & noname & (verb == "get"), np.where(watch_q, "watch", "list"), verb)
-    # fieldSelector=metadata.name=x on list/watch names the object
-    lw = res_req & noname & ((verb == "list") | (verb == "watch"))
+    noname = _np(pc.equal(name, ""))
+    bv = base_verb
+    verb = pc.if_else(pa.array(is_watch_path), "watch", pc.if_else(pa.array(is_proxy_path), "proxy", bv))
+    is_get = _np(pc.equal(verb, "get"))
+    verb = pc.if_else(pa.array(res_req & noname & is_get & watch_q), "watch",
+                      pc.if_else(pa.array(res_req & noname & is_get & ~watch_q), "list", verb))
+    # fieldSelector=metadata.name=x on list/watch names the object (rare: per row)
+    lw = res_req & noname & (_np(pc.equal(verb, "list")) | _np(pc.equal(verb, "watch")))
     if lw.any():
-        has_fs = np.array(["fieldSelector=" in q for q in q_np], dtype=bool) & lw
-        for k in np.flatnonzero(has_fs):
-            qs = parse_qs(q_np[k], keep_blank_values=True).get("fieldSelector")
-            if qs:
-                for term in unquote(qs[-1]).split(","):
-                    kk, sep, v = term.partition("=")
-                    if sep and kk == "metadata.name" and not v.startswith("="):
-                        name[k] = v
-    noname = name == ""
-    verb = np.where(res_req & noname & (verb == "delete"), "deletecollection", verb)
-    verb = np.where(res_req, verb, np.char.lower(m_np.astype(str)).astype(object) if n else verb)
+        fs = lw & _np(pc.match_substring(query, "fieldSelector=")) & _np(pc.match_substring(query, "metadata.name"))
+        if fs.any():
+            names = name.to_pylist()
+            ms, us = method.to_pylist(), uri.to_pylist()
+            for k in np.flatnonzero(fs):
+                names[k] = classify_one(ms[k], us[k])["name"]
+            name = pa.array(names, S)
+            noname = _np(pc.equal(name, ""))
+    verb = pc.if_else(pa.array(res_req & noname & _np(pc.equal(verb, "delete"))), "deletecollection", verb)
+    verb = pc.if_else(pa.array(res_req), verb, pc.utf8_lower(method))
+    vv = lambda v: _np(pc.equal(verb, v))
     scope = np.where(~res_req, "nonresource",
-                     np.where((name != "") | (verb == "create"), "resource",
-                              np.where(ns != "", "namespace", "cluster")))
-    long_running = res_req & ((verb == "watch") | (verb == "proxy") | np.isin(sub, list(CONNECT_SUBRESOURCES))
-                              | ((sub == "log") & follow_q))
-    S = pa.string()
+                     np.where(~noname | vv("create"), "resource", np.where(has_ns, "namespace", "cluster")))
+    subs = _np(pc.is_in(sub, pa.array(sorted(CONNECT_SUBRESOURCES))))
+    long_running = res_req & (vv("watch") | vv("proxy") | subs | (_np(pc.equal(sub, "log")) & follow_q))
     return {
-        "verb": pa.array(verb, S), "api_group": pa.array(group, S), "api_version": pa.array(version, S),
-        "resource": pa.array(resource, S), "subresource": pa.array(sub, S), "namespace": pa.array(ns, S),
-        "name": pa.array(name, S), "scope": pa.array(scope, S), "long_running": pa.array(long_running, pa.bool_()),
+        "verb": verb, "api_group": group, "api_version": version, "resource": resource, "subresource": sub,
+        "namespace": ns, "name": name, "scope": pa.array(scope, S), "long_running": pa.array(long_running, pa.bool_()),
     }
+
+
+def logged_to_method(logged: pa.Array) -> pa.Array:
+    """The HTTP method behind a logged verb (1.22+ logs LIST/WATCH/APPLY/CONNECT)."""
+    enc = pc.dictionary_encode(logged)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    d = enc.dictionary.to_pylist()
+    mapped = pa.array([LOGGED_VERB_METHOD.get(v, v) for v in d], pa.string())
+    return mapped.take(enc.indices)
 
 
 def _map(values: np.ndarray, mapping: dict, default) -> np.ndarray:
