@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from . import tables
 
 MANIFEST = "manifest.json"
-PART_ROWS = 1_000_000  # rows buffered per table before a part file is written
+PART_ROWS = 131_072  # rows buffered per table before a row group is written
 
 
 class RunExists(Exception):
@@ -39,9 +39,11 @@ class NotARun(Exception):
 
 
 class PartWriter:
-    """Buffers rows of each table for one input and writes Parquet parts.
+    """Streams rows of each table for one input into Parquet files.
 
-    Thread-safe: parsers may emit from worker threads.
+    Rows are buffered per table until :data:`PART_ROWS` and then written as a row
+    group of ``<table>/part-<source_id>-0000.parquet`` (one open writer per table),
+    so memory stays bounded whatever the size of the input.  Thread-safe.
     """
 
     def __init__(self, root: Path, source_id: int):
@@ -49,7 +51,7 @@ class PartWriter:
         self.source_id = source_id
         self._buf: dict[str, list[pa.Table]] = {}
         self._n: dict[str, int] = {}
-        self._seq: dict[str, int] = {}
+        self._writers: dict[str, pq.ParquetWriter] = {}
         self._lock = threading.Lock()
 
     def __call__(self, table: str, t: pa.Table) -> None:
@@ -67,16 +69,21 @@ class PartWriter:
         t = pa.concat_tables(parts)
         if t.num_rows == 0:
             return
-        seq = self._seq.get(table, 0)
-        self._seq[table] = seq + 1
-        d = self.root / table
-        d.mkdir(parents=True, exist_ok=True)
-        pq.write_table(t, d / f"part-{self.source_id:05d}-{seq:04d}.parquet", compression="zstd")
+        w = self._writers.get(table)
+        if w is None:
+            d = self.root / table
+            d.mkdir(parents=True, exist_ok=True)
+            w = self._writers[table] = pq.ParquetWriter(
+                d / f"part-{self.source_id:05d}-0000.parquet", t.schema, compression="zstd")
+        w.write_table(t)
 
     def close(self) -> None:
         with self._lock:
             for table in list(self._buf):
                 self._flush(table)
+            for w in self._writers.values():
+                w.close()
+            self._writers.clear()
 
 
 def tmp_dir_for(out: Path) -> Path:

@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-BLOCK = 16 << 20          # bytes read per block
+BLOCK = 4 << 20           # bytes read per block (bounds memory: ~10x this per block in flight)
 READ_PIECE = 1 << 20
 MAX_LINE = 32 << 20       # a longer physical line is counted ("overlong line") and skipped
 
