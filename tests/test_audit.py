@@ -114,17 +114,21 @@ def test_stages_host_prefix_bad_lines_annotations(ingest_to, tmp_path):
 
 
 def test_dedup_rule():
+    """The access-log row of a request wins; its audit twin is dropped and counted; audit rows
+    without a twin stay; ResponseComplete supersedes ResponseStarted of the same audit ID."""
     df = pd.DataFrame({
         "origin": ["audit", "audit", "httplog", "httplog", "httplog"],
         "audit_id": ["a", "b", "a", None, "c"],
         "stage": ["ResponseComplete", "ResponseStarted", None, None, None],
+        "user": ["bob", "alice", None, None, None],
         "apf_pl": [None, None, "workload-low", None, None], "apf_fs": [None] * 5, "hijacked": [None] * 5})
-    out = A.dedup_requests(df)
-    assert len(out) == 4 and (out.origin == "audit").sum() == 2
-    assert out[out.audit_id == "a"].apf_pl.tolist() == ["workload-low"]
+    out, dropped = A.dedup_requests(df)
+    assert dropped == 1 and len(out) == 4 and (out.origin == "audit").sum() == 1
+    a = out[out.audit_id == "a"]
+    assert a.origin.tolist() == ["httplog"] and a.apf_pl.tolist() == ["workload-low"] and a.user.tolist() == ["bob"]
     df2 = pd.concat([df, pd.DataFrame({"origin": ["audit"], "audit_id": ["b"], "stage": ["ResponseComplete"]})],
                     ignore_index=True)
-    out2 = A.dedup_requests(df2)
+    out2, _ = A.dedup_requests(df2)
     assert out2[out2.audit_id == "b"].stage.tolist() == ["ResponseComplete"]
 
 

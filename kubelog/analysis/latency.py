@@ -28,23 +28,19 @@ def api_requests(run: Run, columns: list[str] | None = None) -> tuple[pd.DataFra
     """Requests that count for latency SLIs, and what was excluded.
 
     When the same request is in the access log and the audit log (same audit
-    ID), the access-log row is kept: its latency is what the apiserver itself
-    measured for the request, and audit stages may be written late in batch mode.
+    ID), the access-log row is kept (:func:`kubelog.formats.audit.dedup_requests`).
     """
     cols = None if columns is None else sorted(set(columns) | {"long_running", "latency_s", "hijacked",
-                                                               "audit_id", "origin"})
+                                                               "audit_id", "origin", "stage", "user"})
     df = run.table("requests", columns=cols)
     ex = Exclusions()
     if df.empty:
         return df, ex
-    if (df["origin"] == "audit").any() and (df["origin"] != "audit").any():
-        aid = df["audit_id"]
-        logged = set(aid[(df["origin"] != "audit") & aid.notna()])
-        dup = (df["origin"] == "audit") & aid.isin(logged)
-        ex.duplicates = int(dup.sum())
-        if ex.duplicates:
-            ex.notes.append(f"{ex.duplicates} audit rows duplicate access-log rows (same audit ID); the access-log row is used")
-        df = df[~dup]
+    from ..formats.audit import dedup_requests
+    df, ex.duplicates = dedup_requests(df)
+    if ex.duplicates:
+        ex.notes.append(f"{ex.duplicates} audit rows duplicate access-log rows (same audit ID); "
+                        "the access-log row is used")
     lr = df["long_running"].fillna(False).astype(bool) | df["hijacked"].fillna(False).astype(bool)
     ex.long_running = int(lr.sum())
     df = df[~lr]

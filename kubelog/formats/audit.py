@@ -37,11 +37,13 @@ Rows and accounting
 Audit vs. access log (dedup rule)
 ---------------------------------
 The same request can appear in the access log (``origin=httplog``, with ``audit-ID`` from 1.22) and in the audit
-log. :func:`dedup_requests` links them by audit ID and keeps **the audit row** (it has µs start *and* end times on
-the apiserver clock, the user, objectRef and the response code as the apiserver recorded it), filling the access
-log-only columns (``apf_pl``, ``apf_fs``, ``hijacked``) from the linked access-log row; access-log rows without an
-audit ID or whose ID is not in the audit log stay. Among audit rows of one audit ID, a ``ResponseComplete``/``Panic``
-row wins over ``ResponseStarted`` (rotated files).
+log. :func:`dedup_requests` links them by audit ID and keeps **the access-log row**: its latency is the
+apiserver's own measurement of the request as its handler chain saw it (what ``apiserver_request_duration_seconds``
+and the SIG-Scalability SLIs measure), while an audit ``ResponseComplete`` stage may be written after the response
+and, with ``--audit-log-mode=batch``, late. The audit user (``user``, ``auth_user``) and stage are copied onto the
+kept row. Audit rows without an access-log twin (no access log, ``-v < 3``, or eras whose access log has no audit
+ID) stay. Among audit rows of one audit ID, a ``ResponseComplete``/``Panic`` row wins over ``ResponseStarted``
+(rotated files). Latency analyses (:func:`kubelog.analysis.latency.api_requests`) use this rule.
 """
 from __future__ import annotations
 
@@ -387,33 +389,34 @@ def _legacy_row(kv: dict, ts: str | None, start: str | None, ln: int) -> dict:
                                         "scope")})
 
 
-def dedup_requests(df: pd.DataFrame) -> pd.DataFrame:
+def dedup_requests(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Count each request once across audit and access-log rows (rule in the module docstring).
 
-    Returns ``df`` without the access-log rows whose audit ID appears in an audit row and without
-    superseded ``ResponseStarted`` audit rows; audit rows get ``apf_pl``/``apf_fs``/``hijacked`` from the
-    linked access-log row where they had none.
+    Returns the rows to use and the number of audit rows dropped as duplicates of
+    access-log rows (superseded ``ResponseStarted`` rows are dropped too, not counted).
     """
     if "origin" not in df or "audit_id" not in df:
-        return df
-    aud = df[df.origin == "audit"]
-    if aud.empty:
-        return df
-    rank = aud.stage.map({"ResponseComplete": 0, "Panic": 0}).fillna(1)
-    has_id = aud.audit_id.notna()
-    complete_ids = set(aud.audit_id[has_id & (rank == 0)])
-    drop_started = has_id & (aud.stage == "ResponseStarted") & aud.audit_id.isin(complete_ids)
-    aud = aud[~drop_started]
-    ids = set(aud.audit_id.dropna())
-    http = df[(df.origin != "audit")]
-    linked = http.audit_id.notna() & http.audit_id.isin(ids)
-    if linked.any() and {"apf_pl", "apf_fs", "hijacked"} <= set(df.columns):
-        src = http[linked].drop_duplicates("audit_id").set_index("audit_id")
-        aud = aud.copy()
-        for c in ("apf_pl", "apf_fs", "hijacked"):
-            fill = aud.audit_id.map(src[c])
-            aud[c] = aud[c].where(aud[c].notna(), fill)
-    return pd.concat([aud, http[~linked]]).sort_index()
+        return df, 0
+    is_aud = df.origin == "audit"
+    if not is_aud.any():
+        return df, 0
+    aud = df[is_aud]
+    if "stage" in aud:
+        has_id = aud.audit_id.notna()
+        complete = set(aud.audit_id[has_id & aud.stage.isin(["ResponseComplete", "Panic"])])
+        aud = aud[~(has_id & (aud.stage == "ResponseStarted") & aud.audit_id.isin(complete))]
+    http = df[~is_aud]
+    logged = http.audit_id.notna()
+    ids = set(http.audit_id[logged])
+    dup = aud.audit_id.notna() & aud.audit_id.isin(ids)
+    if dup.any():
+        src = aud[dup].drop_duplicates("audit_id").set_index("audit_id")
+        http = http.copy()
+        for c in ("user", "auth_user", "stage"):
+            if c in http and c in src:
+                fill = http.audit_id.map(src[c])
+                http[c] = http[c].where(http[c].notna(), fill)
+    return pd.concat([http, aud[~dup]]).sort_index(), int(dup.sum())
 
 
 # -- sniffing ------------------------------------------------------------------------------
