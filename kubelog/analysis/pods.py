@@ -1,0 +1,593 @@
+"""Pod start-up phases and node start-up, from whatever inputs a run has.
+
+Pod start-up (DESIGN §5, issue #6)
+----------------------------------
+Each pod has four *ends*, each taken from the best source present for that pod:
+
+========== ===================================================================================
+end        sources, best first (finest ``resolution_s`` wins; ties by this order)
+========== ===================================================================================
+created    audit pod create (request end, µs, apiserver) · ``metadata.creationTimestamp`` of a pod
+           dump/watch (1 s, apiserver) · kubelet ``podCreationTimestamp`` (1 s, apiserver)
+scheduled  audit ``pods/binding`` create (request end, µs, apiserver) · scheduler "bound" record
+           (µs, its clock) · scheduler ``Scheduled`` event record · ``PodScheduled`` condition
+           (1 s, apiserver) · ``Scheduled`` Event (``eventTime`` µs, else 1 s)
+running    kubelet ``observedRunningTime`` (ns, node clock) · kubelet PLEG ``ContainerStarted``
+           (µs, node clock) · pod dump: every container ``startedAt`` (1 s, node clock) · one
+           container ``startedAt`` · ``Started`` Event (1 s, node clock)
+watched    kubelet ``watchObservedRunningTime`` (ns, node clock: the kubelet's own watch; the
+           test's watch sees the same update within milliseconds) · a ``watched`` milestone ·
+           e2e log ``Found pod 'NAME' running`` (ms, test clock; written just after the test's
+           watch saw the pod running, so an upper bound)
+========== ===================================================================================
+
+Phases (seconds, end − start, ``offsets`` applied first): ``create_to_schedule`` (created →
+scheduled), ``schedule_to_run``, ``run_to_watch``, ``schedule_to_watch`` and ``pod_startup``
+(created → watched, what the e2e test calls the e2e startup latency).  A phase's resolution is the
+sum of its two ends' resolutions: with whole-second fields the value is only known to ±1 s.
+Negative and zero values are kept, counted in ``anomalies`` and included in percentiles — never
+clamped.
+
+*Measured* pods are the ones the e2e test itself measured: named in ``test_pod_latencies``, matched
+by a ``Found pod 'RC' running`` line (RC = the name without its 5-character suffix), or named
+``density-latency-pod-*`` (density's latency pods).  ``cross_check`` compares what the test
+reported (``perf_summaries`` percentiles, ``test_pod_latencies`` per pod) with the same phases
+derived from the objects: the ``latency`` phase against measured pods, ``saturation`` against the
+others, anything else against all pods.
+
+Clock correction: ``offsets={domain: seconds}`` (how far that domain's clock is *ahead* of the
+reference) subtracts the offset from every time on that domain before phases are computed.  A node
+domain given as ``node/<name>`` also matches the other spelling of the same node
+(``node/hollow-node-ab12c`` ↔ ``node/ab12c``).
+
+Node start-up: ``registered`` → first ``ready`` at or after it, per node (``node_transitions``).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..run import Run
+from . import stats
+
+ENDS = ("created", "scheduled", "running", "watched")
+PHASES = (
+    ("create_to_schedule", "created", "scheduled"),
+    ("schedule_to_run", "scheduled", "running"),
+    ("run_to_watch", "running", "watched"),
+    ("schedule_to_watch", "scheduled", "watched"),
+    ("pod_startup", "created", "watched"),
+)
+PHASE_NAMES = tuple(p for p, _, _ in PHASES)
+PERCENTILES = (0.5, 0.9, 0.99, 1.0)
+PCT_COLUMNS = [stats.label(p) for p in PERCENTILES]  # p50_s p90_s p99_s p100_s
+NODE_STARTUP_TARGET_S = 4.0
+
+# (end, milestone, origin or None for any) → rank (lower is preferred among equal resolutions)
+_MILESTONES: list[tuple[str, str, str | None, str]] = [
+    ("created", "created", "audit", "audit pod create (request end)"),
+    ("created", "created", "kubelet", "kubelet podCreationTimestamp"),
+    ("created", "created", None, "metadata.creationTimestamp"),
+    ("scheduled", "bound", "audit", "audit pods/binding (request end)"),
+    ("scheduled", "bound", "scheduler", "scheduler bound record"),
+    ("scheduled", "bound", None, "bound record"),
+    ("scheduled", "scheduled", None, "PodScheduled condition"),
+    ("running", "running_observed", None, "kubelet observedRunningTime"),
+    ("running", "pleg_container_started", None, "kubelet PLEG ContainerStarted"),
+    ("running", "started", None, "containerStatuses startedAt (all containers)"),
+    ("running", "container_started", None, "containerStatuses startedAt"),
+    ("watched", "watch_observed", None, "kubelet watchObservedRunningTime"),
+    ("watched", "watched", None, "watch observed"),
+]
+_EVENT_RANK = 50
+_FOUND_RANK = 60
+RX_FOUND = re.compile(r"^Found pod '(?P<rc>[^']+)' running")
+RX_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5}$")
+
+
+@dataclass
+class PodStartup:
+    """Pod start-up phases of a run.
+
+    Attributes
+    ----------
+    per_pod : DataFrame
+        One row per pod: ``namespace``, ``pod``, ``node``, ``measured`` (the e2e test measured it),
+        ``not_running`` (seen by a pod dump or a kubelet but never running), ``bucket`` (load
+        bucket at creation, see :mod:`kubelog.analysis.load`), and per end (``created``,
+        ``scheduled``, ``running``, ``watched``): ``<end>_ts`` (raw UTC time), ``<end>_clock``,
+        ``<end>_resolution_s`` (seconds), ``<end>_source`` (what gave it), ``<end>_source_id`` and
+        ``<end>_line_no`` (provenance); with offsets also ``<end>_ts_corrected``; per phase
+        ``<phase>_s`` (seconds, NaN when an end is missing).
+    percentiles : DataFrame
+        Rows ``phase, bucket ("all" then load buckets), count, p50_s, p90_s, p99_s, p100_s,
+        resolution_s, clocks`` over all pods (nearest rank).
+    measured_percentiles : DataFrame
+        The same over measured pods only, ``bucket == "all"``.
+    anomalies : DataFrame
+        Per phase: ``count`` (values), ``negative``, ``zero``, ``missing`` (an end unknown),
+        ``below_resolution`` (0 < |value| < resolution ≥ 1 s: whole-second fields dominate),
+        ``cross_clock`` (ends on different clock domains, no offset for either).
+    cross_check : DataFrame
+        ``phase, population, statistic, reported_s, derived_s, difference_s, tolerance_s, agree,
+        reported_by`` — e2e-reported versus object-derived.
+    sources : str
+        Human-readable summary of where each end came from.
+    notes : list of str
+    """
+
+    per_pod: pd.DataFrame
+    percentiles: pd.DataFrame
+    measured_percentiles: pd.DataFrame
+    anomalies: pd.DataFrame
+    cross_check: pd.DataFrame
+    sources: str
+    notes: list = field(default_factory=list)
+
+    def phase_values(self, phase: str, measured: bool | None = None) -> pd.Series:
+        """Values (seconds) of one phase over pods (all, or only measured / only unmeasured)."""
+        d = self.per_pod
+        if measured is not None:
+            d = d[d["measured"] == measured]
+        return d[f"{phase}_s"].dropna()
+
+
+# ---------------------------------------------------------------------------------------------
+# candidates
+
+def _candidates(run: Run) -> pd.DataFrame:
+    """Every observed end of every pod: namespace, pod, node, end, ts, clock, resolution_s, rank,
+    source, source_id, line_no."""
+    frames = []
+    if run.has("pod_transitions"):
+        p = run.table("pod_transitions", columns=["namespace", "pod", "node", "milestone", "ts", "clock",
+                                                  "resolution_s", "origin", "source_id", "line_no"])
+        p = p[p["ts"].notna() & p["pod"].notna()]
+        for rank, (end, ms, origin, label) in enumerate(_MILESTONES):
+            sel = p["milestone"] == ms
+            if origin is not None:
+                sel &= p["origin"] == origin
+            d = p[sel]
+            if d.empty:
+                continue
+            p = p[~sel]
+            frames.append(d.assign(end=end, rank=rank, source=d["origin"].fillna("?") + ": " + label))
+    if run.has("events"):
+        e = run.table("events", columns=["event_time", "first_ts", "ts", "clock", "reason", "object_kind",
+                                         "object_namespace", "object_name", "host", "source_id", "line_no"])
+        e = e[(e["object_kind"] == "Pod") & e["reason"].isin(["Scheduled", "Started"]) & e["object_name"].notna()]
+        if not e.empty:
+            t = e["event_time"].where(e["event_time"].notna(), e["first_ts"]).fillna(e["ts"])
+            res = np.where(e["event_time"].notna(), 1e-6, 1.0)
+            frames.append(pd.DataFrame({
+                "namespace": e["object_namespace"], "pod": e["object_name"],
+                "node": np.where(e["reason"] == "Started", e["host"], None), "ts": t,
+                "clock": e["clock"], "resolution_s": res,
+                "end": np.where(e["reason"] == "Scheduled", "scheduled", "running"),
+                "rank": _EVENT_RANK, "source": "events: " + e["reason"] + " Event",
+                "source_id": e["source_id"], "line_no": e["line_no"]}))
+    found = _found_lines(run)
+    if found is not None:
+        frames.append(found)
+    if not frames:
+        return pd.DataFrame(columns=["namespace", "pod", "node", "end", "ts", "clock", "resolution_s", "rank",
+                                     "source", "source_id", "line_no"])
+    c = pd.concat([f[["namespace", "pod", "node", "end", "ts", "clock", "resolution_s", "rank", "source",
+                      "source_id", "line_no"]] for f in frames], ignore_index=True)
+    c["namespace"] = c["namespace"].fillna("")
+    c["resolution_s"] = c["resolution_s"].fillna(1.0)
+    return c
+
+
+def _found_lines(run: Run):
+    """e2e ``Found pod 'RC' running`` lines → watched candidates keyed by RC (resolved to pods later)."""
+    if not run.has("test_log"):
+        return None
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+    t = run.table("test_log", columns=["ts", "clock", "msg", "source_id", "line_no"],
+                  filter=pc.starts_with(ds.field("msg"), "Found pod '"))
+    if t.empty:
+        return None
+    m = t["msg"].str.extract(RX_FOUND)
+    t = t[m["rc"].notna()].assign(rc=m["rc"].dropna())
+    if t.empty:
+        return None
+    return pd.DataFrame({"namespace": "", "pod": "\x00rc:" + t["rc"], "node": None, "ts": t["ts"],
+                         "clock": t["clock"].fillna("test"), "resolution_s": 1e-3, "end": "watched",
+                         "rank": _FOUND_RANK, "source": "e2e-log: 'Found pod … running' line (upper bound)",
+                         "source_id": t["source_id"], "line_no": t["line_no"]})
+
+
+def _resolve_names(c: pd.DataFrame) -> pd.DataFrame:
+    """Give namespace-less rows the namespace of the only pod of that name, and map RC-keyed rows
+    (``\\x00rc:NAME``) to the pod named NAME-xxxxx (or NAME)."""
+    named = c[(c["namespace"] != "") & ~c["pod"].str.startswith("\x00rc:")][["namespace", "pod"]].drop_duplicates()
+    rc_rows = c["pod"].str.startswith("\x00rc:")
+    if rc_rows.any():
+        base = named["pod"].str.extract(RX_SUFFIX)["base"].fillna(named["pod"])
+        by_rc = named.assign(rc=base)
+        uniq = by_rc.groupby("rc").filter(lambda g: len(g) == 1) if len(by_rc) < 200000 else by_rc.drop_duplicates("rc")
+        m = dict(zip(uniq["rc"], zip(uniq["namespace"], uniq["pod"])))
+        direct = dict(zip(named["pod"], named["namespace"]))
+        ns_out, pod_out = [], []
+        for rc in c.loc[rc_rows, "pod"].str[4:]:
+            if rc in m:
+                ns_out.append(m[rc][0]); pod_out.append(m[rc][1])
+            elif rc in direct:
+                ns_out.append(direct[rc]); pod_out.append(rc)
+            else:
+                ns_out.append(""); pod_out.append(rc)
+        c.loc[rc_rows, "namespace"] = ns_out
+        c.loc[rc_rows, "pod"] = pod_out
+    blank = c["namespace"] == ""
+    if blank.any():
+        counts = named.groupby("pod")["namespace"].agg(["first", "size"])
+        one = counts[counts["size"] == 1]["first"]
+        c.loc[blank, "namespace"] = c.loc[blank, "pod"].map(one).fillna("")
+    return c
+
+
+def _offset_lookup(offsets: dict | None):
+    """domain → offset seconds (0 when not given), with node name aliasing."""
+    offsets = dict(offsets or {})
+
+    def get(domain) -> float | None:
+        if not isinstance(domain, str):
+            return None
+        if domain in offsets:
+            return float(offsets[domain])
+        if domain.startswith("node/"):
+            n = domain[5:]
+            for k, v in offsets.items():
+                if k.startswith("node/"):
+                    o = k[5:]
+                    if o.endswith("-" + n) or n.endswith("-" + o):
+                        return float(v)
+        return None
+    return get
+
+
+def _ns(s: pd.Series) -> np.ndarray:
+    return pd.DatetimeIndex(s).as_unit("ns").asi8.astype("float64")
+
+
+# ---------------------------------------------------------------------------------------------
+
+def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=None) -> PodStartup:
+    """Pod start-up phases per pod, as percentiles (overall and per load bucket), with anomalies
+    and a cross-check against what the test reported.
+
+    Parameters
+    ----------
+    run : Run
+    offsets : dict, optional
+        ``{clock domain: seconds}`` — how far each domain's clock is ahead of the reference; the
+        offset is subtracted from that domain's times before phases are computed.
+    timeline : LoadTimeline, optional
+        Load timeline to bucket pods by their creation time (default: ``load_timeline(run)``).
+    edges : sequence of float, optional
+        Load-bucket edges in percent (default 10/25/50/90/100).
+
+    Returns
+    -------
+    PodStartup
+        Phases in seconds; see :class:`PodStartup`.
+    """
+    from . import load as loadmod
+    notes: list = []
+    edges = tuple(edges) if edges is not None else loadmod.DEFAULT_EDGES
+    c = _candidates(run)
+    c = _resolve_names(c) if len(c) else c
+    get_off = _offset_lookup(offsets)
+    # best candidate per (namespace, pod, end)
+    c = c.sort_values(["namespace", "pod", "end", "resolution_s", "rank", "ts"], kind="stable")
+    best = c.drop_duplicates(["namespace", "pod", "end"], keep="first")
+    pods = c[["namespace", "pod"]].drop_duplicates().reset_index(drop=True)
+    # node: the longest name any source gave (hollow-node-ab12c over ab12c)
+    nd = c[c["node"].notna() & (c["node"] != "")]
+    if len(nd):
+        nd = nd.assign(_l=nd["node"].str.len()).sort_values("_l", ascending=False, kind="stable")
+        node = nd.drop_duplicates(["namespace", "pod"])[["namespace", "pod", "node"]]
+        pods = pods.merge(node, on=["namespace", "pod"], how="left")
+    else:
+        pods["node"] = None
+    per = pods
+    for end in ENDS:
+        b = best[best["end"] == end][["namespace", "pod", "ts", "clock", "resolution_s", "source", "source_id",
+                                       "line_no"]]
+        b = b.rename(columns={k: f"{end}_{k}" for k in ("ts", "clock", "resolution_s", "source", "source_id",
+                                                        "line_no")})
+        per = per.merge(b, on=["namespace", "pod"], how="left")
+        if not isinstance(per[f"{end}_ts"].dtype, pd.DatetimeTZDtype):
+            per[f"{end}_ts"] = pd.to_datetime(per[f"{end}_ts"], utc=True)
+    # corrected times (float ns)
+    corr = {}
+    applied = set()
+    for end in ENDS:
+        t = _ns(per[f"{end}_ts"])
+        t[per[f"{end}_ts"].isna().to_numpy()] = np.nan
+        if offsets:
+            off = per[f"{end}_clock"].map(lambda d: get_off(d))
+            applied |= set(per.loc[off.notna(), f"{end}_clock"])
+            t = t - off.fillna(0.0).to_numpy(dtype=float) * 1e9
+            per[f"{end}_ts_corrected"] = pd.to_datetime(pd.Series(t).round(), utc=True, unit="ns")
+        corr[end] = t
+    for ph, a, b in PHASES:
+        per[f"{ph}_s"] = (corr[b] - corr[a]) / 1e9
+    # measured population and never-running pods
+    per["measured"] = _measured(run, per, c)
+    seen_by_state = c[c["source"].str.contains("pods-json|pods-yaml|watch|kubelet|pleg", regex=True)
+                      & (c["end"] != "created")][["namespace", "pod"]].drop_duplicates()
+    snap = set(zip(seen_by_state["namespace"], seen_by_state["pod"]))
+    snap |= _observed_pods(run)
+    per["not_running"] = per["running_ts"].isna() & per["watched_ts"].isna() & \
+        pd.Series([k in snap for k in zip(per["namespace"], per["pod"])], index=per.index, dtype=bool)
+    # load bucket at creation
+    per["bucket"] = None
+    try:
+        tl = timeline if timeline is not None else loadmod.load_timeline(run)
+        if tl.capacity:
+            t_cr = per["created_ts"]
+            if per["created_ts"].notna().any():
+                per["bucket"] = loadmod.bucket_of(tl, t_cr, edges)
+        else:
+            notes.append(f"no load buckets: capacity {tl.nodes_source}")
+    except ValueError as e:  # no capacity
+        notes.append(f"no load buckets: {e}")
+    pct = _percentiles(per, edges)
+    mpct = _percentiles(per[per["measured"]], None)
+    anomalies = _anomalies(per, offsets, get_off)
+    cross = _cross_check(run, per)
+    cols = ["namespace", "pod", "node", "measured", "not_running", "bucket"]
+    for end in ENDS:
+        cols += [f"{end}_ts"] + ([f"{end}_ts_corrected"] if offsets else []) + \
+                [f"{end}_{k}" for k in ("clock", "resolution_s", "source", "source_id", "line_no")]
+    cols += [f"{p}_s" for p in PHASE_NAMES]
+    per = per[cols].sort_values(["namespace", "pod"], kind="stable").reset_index(drop=True)
+    src = _sources_text(per, offsets, applied)
+    if offsets:
+        unused = [d for d in offsets if d not in applied and not any(_same_node(d, a) for a in applied)]
+        if unused:
+            notes.append(f"offsets given for domains with no pod times: {', '.join(sorted(unused))}")
+    return PodStartup(per_pod=per, percentiles=pct, measured_percentiles=mpct, anomalies=anomalies,
+                      cross_check=cross, sources=src, notes=notes)
+
+
+def _same_node(a: str, b: str) -> bool:
+    if not (a.startswith("node/") and b.startswith("node/")):
+        return False
+    x, y = a[5:], b[5:]
+    return x.endswith("-" + y) or y.endswith("-" + x)
+
+
+def _observed_pods(run: Run) -> set:
+    """Pods a pod dump/watch or a kubelet saw (so 'no running time' means 'did not run')."""
+    if not run.has("pod_transitions"):
+        return set()
+    p = run.table("pod_transitions", columns=["namespace", "pod", "origin", "milestone"])
+    p = p[p["origin"].isin(["pods-json", "pods-yaml", "watch", "kubelet"]) & (p["milestone"] != "deleted")]
+    return set(zip(p["namespace"].fillna(""), p["pod"]))
+
+
+def _measured(run: Run, per: pd.DataFrame, c: pd.DataFrame) -> pd.Series:
+    names = set()
+    if run.has("test_pod_latencies"):
+        t = run.table("test_pod_latencies", columns=["pod", "origin"])
+        names |= set(t["pod"].dropna())
+    found = c[c["rank"] == _FOUND_RANK]
+    names |= set(found["pod"])
+    return per["pod"].isin(names) | per["pod"].str.startswith("density-latency-pod-")
+
+
+def _percentiles(per: pd.DataFrame, edges) -> pd.DataFrame:
+    from . import load as loadmod
+    rows = []
+    for ph, a, b in PHASES:
+        v = per[[f"{ph}_s", "bucket", f"{a}_resolution_s", f"{b}_resolution_s", f"{a}_clock", f"{b}_clock"]]
+        v = v[v[f"{ph}_s"].notna()]
+        res = float((v[f"{a}_resolution_s"] + v[f"{b}_resolution_s"]).max()) if len(v) else np.nan
+        clocks = ", ".join(sorted({f"{x}→{y}" for x, y in zip(v[f"{a}_clock"], v[f"{b}_clock"])}))
+        if len(clocks) > 80:
+            kinds = sorted({f"{_dom_kind(x)}→{_dom_kind(y)}" for x, y in zip(v[f"{a}_clock"], v[f"{b}_clock"])})
+            clocks = ", ".join(kinds)
+        groups = [("all", v)]
+        if edges is not None and v["bucket"].notna().any():
+            labels = loadmod.bucket_labels(edges)
+            for lab in labels:
+                g = v[v["bucket"] == lab]
+                if len(g):
+                    groups.append((lab, g))
+        for lab, g in groups:
+            vals = g[f"{ph}_s"].to_numpy(dtype=float)
+            row = {"phase": ph, "bucket": lab, "count": int(vals.size)}
+            for p, col in zip(PERCENTILES, PCT_COLUMNS):
+                row[col] = stats.percentile(vals, p) if vals.size else np.nan
+            row["resolution_s"] = res
+            row["clocks"] = clocks
+            rows.append(row)
+    cols = ["phase", "bucket", "count"] + PCT_COLUMNS + ["resolution_s", "clocks"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _dom_kind(d) -> str:
+    if not isinstance(d, str):
+        return "?"
+    return "node/*" if d.startswith("node/") else d
+
+
+def _anomalies(per: pd.DataFrame, offsets, get_off) -> pd.DataFrame:
+    rows = []
+    for ph, a, b in PHASES:
+        v = per[f"{ph}_s"]
+        res = per[f"{a}_resolution_s"] + per[f"{b}_resolution_s"]
+        ca, cb = per[f"{a}_clock"], per[f"{b}_clock"]
+        has = v.notna()
+        diff_clock = has & (ca != cb)
+        if offsets:
+            corrected = ca.map(lambda d: get_off(d) is not None) | cb.map(lambda d: get_off(d) is not None)
+            diff_clock &= ~corrected
+        rows.append({
+            "phase": ph, "count": int(has.sum()),
+            "negative": int((v < 0).sum()), "zero": int((v == 0).sum()),
+            "missing": int(v.isna().sum()),
+            "below_resolution": int((has & (res >= 1.0) & (v.abs() < res) & (v != 0)).sum()),
+            "cross_clock": int(diff_clock.sum()),
+        })
+    return pd.DataFrame(rows, columns=["phase", "count", "negative", "zero", "missing", "below_resolution",
+                                       "cross_clock"])
+
+
+def _population(phase_label) -> str:
+    p = str(phase_label or "").lower()
+    if p == "latency":
+        return "measured"
+    if p == "saturation":
+        return "unmeasured"
+    return "all"
+
+
+def _cross_check(run: Run, per: pd.DataFrame) -> pd.DataFrame:
+    cols = ["phase", "population", "statistic", "reported_s", "derived_s", "difference_s", "tolerance_s",
+            "agree", "reported_by"]
+    rows = []
+    pops = {"measured": per[per["measured"]], "unmeasured": per[~per["measured"]], "all": per}
+    if run.has("perf_summaries"):
+        s = run.table("perf_summaries", columns=["metric", "phase", "labels", "p50_s", "p90_s", "p99_s", "p100_s",
+                                                 "source_id", "line_no"])
+        s = s[s["metric"].isin(PHASE_NAMES)]
+        for r in s.itertuples(index=False):
+            pop = _population(r.phase)
+            d = pops[pop]
+            a, b = next((x, y) for p, x, y in PHASES if p == r.metric)
+            vals = d[f"{r.metric}_s"].dropna().to_numpy(dtype=float)
+            res = float((d[f"{a}_resolution_s"] + d[f"{b}_resolution_s"]).max()) if len(vals) else np.nan
+            for q, col in zip(PERCENTILES, PCT_COLUMNS):
+                rep = getattr(r, col)
+                if rep is None or pd.isna(rep):
+                    continue
+                der = stats.percentile(vals, q) if vals.size else np.nan
+                rows.append(_xrow(r.metric, f"{pop} ({r.phase})", col, rep, der, res,
+                                  run.where(r.source_id, r.line_no)))
+    if run.has("test_pod_latencies"):
+        t = run.table("test_pod_latencies", columns=["metric", "phase", "namespace", "pod", "latency_s",
+                                                     "source_id", "line_no"])
+        t = t[t["metric"].isin(PHASE_NAMES) & t["pod"].notna()]
+        if len(t):
+            key = per.drop_duplicates("pod").set_index("pod")
+            for r in t.itertuples(index=False):
+                if r.pod not in key.index:
+                    der, res = np.nan, np.nan
+                else:
+                    k = key.loc[r.pod]
+                    a, b = next((x, y) for p, x, y in PHASES if p == r.metric)
+                    der = k[f"{r.metric}_s"]
+                    res = k[f"{a}_resolution_s"] + k[f"{b}_resolution_s"]
+                rows.append(_xrow(r.metric, "pod", f"pod {r.pod}", r.latency_s, der, res,
+                                  run.where(r.source_id, r.line_no)))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _xrow(phase, pop, statistic, rep, der, res, where) -> dict:
+    diff = der - rep if not (pd.isna(der) or pd.isna(rep)) else np.nan
+    # the test's own ends: whole-second object fields on at least one side (±1 s), plus ours
+    tol = 1.0 + (res if not pd.isna(res) else 0.0)
+    return {"phase": phase, "population": pop, "statistic": statistic, "reported_s": float(rep),
+            "derived_s": float(der) if not pd.isna(der) else np.nan, "difference_s": diff,
+            "tolerance_s": tol, "agree": (bool(abs(diff) <= tol) if not pd.isna(diff) else None),
+            "reported_by": where}
+
+
+def _sources_text(per: pd.DataFrame, offsets, applied) -> str:
+    lines = [f"{len(per)} pods ({int(per['measured'].sum())} measured by the test, "
+             f"{int(per['not_running'].sum())} seen but never running)"]
+    for end in ENDS:
+        s = per[f"{end}_source"].value_counts()
+        if s.empty:
+            lines.append(f"{end}: no source")
+            continue
+        parts = []
+        for name, n in s.items():
+            sub = per[per[f"{end}_source"] == name]
+            clocks = sorted(set(sub[f"{end}_clock"].dropna().map(_dom_kind)))
+            res = sub[f"{end}_resolution_s"].max()
+            parts.append(f"{name} ×{n} [{', '.join(clocks)}; resolution {res:g} s]")
+        lines.append(f"{end}: " + "; ".join(parts))
+    if offsets:
+        lines.append("clock offsets applied: " + ", ".join(f"{d} {offsets[d]:+g} s" for d in sorted(offsets))
+                     + (f" (matched {', '.join(sorted(applied))})" if applied else " (no pod time on these clocks)"))
+    else:
+        lines.append("no clock correction: phases whose ends are on different clocks include the clocks' offset")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# node start-up
+
+def node_startup(run: Run) -> pd.DataFrame:
+    """Per node: registration → first Ready at or after it (seconds), against the 4 s target.
+
+    Uses ``node_transitions``: the earliest ``registered`` of each node (preferring the finest
+    resolution) and the earliest ``ready`` not before it.
+
+    Returns
+    -------
+    DataFrame
+        ``node, registered_ts, ready_ts, startup_s, resolution_s, clocks, registered_source,
+        ready_source, within_target`` (``startup_s`` ≤ 4 s), sorted by node.  ``startup_s`` is NaN
+        when either end is missing.  ``clocks`` is ``"<registered clock>→<ready clock>"``.
+    """
+    cols = ["node", "registered_ts", "ready_ts", "startup_s", "resolution_s", "clocks", "registered_source",
+            "ready_source", "within_target", "registered_source_id", "registered_line_no", "ready_source_id",
+            "ready_line_no"]
+    if not run.has("node_transitions"):
+        return pd.DataFrame(columns=cols)
+    n = run.table("node_transitions")
+    n = n[n["ts"].notna() & n["node"].notna()]
+    reg = n[n["milestone"] == "registered"].sort_values(["node", "ts", "resolution_s"], kind="stable")
+    reg = reg.drop_duplicates("node")
+    rdy = n[n["milestone"] == "ready"]
+    nodes = sorted(set(n["node"]))
+    rows = []
+    for node in nodes:
+        r = reg[reg["node"] == node]
+        row = {"node": node, "registered_ts": pd.NaT, "ready_ts": pd.NaT, "startup_s": np.nan,
+               "resolution_s": np.nan, "clocks": "", "registered_source": None, "ready_source": None,
+               "registered_source_id": None, "registered_line_no": None, "ready_source_id": None,
+               "ready_line_no": None}
+        rr = rdy[rdy["node"] == node]
+        if len(r):
+            r0 = r.iloc[0]
+            row.update(registered_ts=r0["ts"], registered_source=f"{r0['origin']}",
+                       registered_source_id=r0["source_id"], registered_line_no=r0["line_no"])
+            # a Ready time truncated to the second can print before the registration: allow one resolution
+            slack = pd.Timedelta(seconds=float(max(r0["resolution_s"] or 0, 0)))
+            rr = rr[rr["ts"] >= r0["ts"] - slack]
+        if len(rr):
+            q = rr.sort_values(["ts"], kind="stable").iloc[0]
+            row.update(ready_ts=q["ts"], ready_source=f"{q['origin']}", ready_source_id=q["source_id"],
+                       ready_line_no=q["line_no"])
+            if len(r):
+                row["startup_s"] = (q["ts"] - r0["ts"]).total_seconds()
+                row["resolution_s"] = float((r0["resolution_s"] or 0) + (q["resolution_s"] or 0))
+                row["clocks"] = f"{r0['clock']}→{q['clock']}"
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=[c for c in cols if c != "within_target"])
+    out["within_target"] = out["startup_s"].le(NODE_STARTUP_TARGET_S).where(out["startup_s"].notna(), None)
+    for c in ("registered_ts", "ready_ts"):
+        out[c] = pd.to_datetime(out[c], utc=True)
+    return out[cols]
+
+
+def node_startup_percentiles(df: pd.DataFrame) -> pd.DataFrame:
+    """Count and nearest-rank p50/p90/p99/p100 (seconds) of ``node_startup(run)['startup_s']``."""
+    v = df["startup_s"].dropna().to_numpy(dtype=float) if len(df) else np.array([])
+    row = {"phase": "node_startup", "count": int(v.size)}
+    for p, col in zip(PERCENTILES, PCT_COLUMNS):
+        row[col] = stats.percentile(v, p) if v.size else np.nan
+    row["target_s"] = NODE_STARTUP_TARGET_S
+    row["over_target"] = int((v > NODE_STARTUP_TARGET_S).sum())
+    return pd.DataFrame([row])
