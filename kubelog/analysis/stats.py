@@ -69,25 +69,46 @@ def grouped_percentiles(df: pd.DataFrame, by: list[str], value: str = "latency_s
         return out.reset_index()[cols]
     codes, uniques = _group_codes(d, by)
     vals = d[value].to_numpy(dtype=float)
-    order = np.lexsort((vals, codes))
-    codes_s = codes[order]
-    vals_s = vals[order]
     ng = len(uniques)
-    counts = np.bincount(codes_s, minlength=ng)
+    # counting sort by group (radix, O(n)), then per group select only the needed ranks
+    order = np.argsort(codes.astype(np.int32 if ng < 2**31 else np.int64), kind="stable")
+    vals_g = vals[order]
+    counts = np.bincount(codes, minlength=ng)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     out = uniques.copy()
     out["count"] = counts
-    for p in ps:
-        k = np.ceil(np.round(counts * p, 9)).astype(np.int64)
-        k = np.clip(k, 1, np.maximum(counts, 1)) - 1
-        out[label(p)] = np.where(counts > 0, vals_s[starts + k], np.nan)
+    res = np.full((ng, len(ps)), np.nan)
+    for g in np.flatnonzero(counts):
+        c = int(counts[g])
+        seg = vals_g[starts[g]:starts[g] + c]
+        ks = [nearest_rank_index(c, p) for p in ps]
+        part = np.partition(seg, sorted(set(ks)))
+        res[g] = part[ks]
+    for j, p in enumerate(ps):
+        out[label(p)] = res[:, j]
     return out[cols].reset_index(drop=True)
 
 
 def _group_codes(d: pd.DataFrame, by: list[str]):
+    """Group code per row (groups in sorted order of the ``by`` columns) and the group keys."""
     if not by:
         return np.zeros(len(d), dtype=np.int64), pd.DataFrame(index=[0])
-    g = d.groupby(by, sort=True, observed=True, dropna=False)
-    codes = g.ngroup().to_numpy()
-    uniques = g.size().reset_index()[by]
-    return codes, uniques
+    key = np.zeros(len(d), dtype=np.int64)
+    levels = []
+    for c in by:
+        codes, uniq = pd.factorize(d[c], sort=True, use_na_sentinel=False)
+        levels.append(uniq)
+        n = max(len(uniq), 1)
+        if key.max(initial=0) > (np.iinfo(np.int64).max // n):
+            raise OverflowError("too many distinct groups")
+        key = key * n + codes
+    gcodes, gkeys = pd.factorize(key, sort=True)
+    # decode each group's key back into its column values
+    cols = {}
+    rem = np.asarray(gkeys, dtype=np.int64)
+    for c, uniq in zip(reversed(by), reversed(levels)):
+        n = max(len(uniq), 1)
+        cols[c] = np.asarray(uniq, dtype=object)[rem % n] if len(uniq) else np.array([], dtype=object)
+        rem = rem // n
+    uniques = pd.DataFrame({c: cols[c] for c in by})
+    return gcodes.astype(np.int64), uniques
