@@ -74,7 +74,7 @@ class PartWriter:
             d = self.root / table
             d.mkdir(parents=True, exist_ok=True)
             w = self._writers[table] = pq.ParquetWriter(
-                d / f"part-{self.source_id:05d}-0000.parquet", t.schema, compression="zstd")
+                d / f"part-{self.source_id:05d}-0000.parquet", t.schema, compression="snappy")
         w.write_table(t)
 
     def close(self) -> None:
