@@ -174,6 +174,51 @@ class Source(Protocol):
     def read(self, n: int = -1) -> bytes: ...
 
 
+MAX_DOCUMENT = 512 << 20
+
+
+def line_count(data: bytes) -> int:
+    """Physical lines in ``data`` (a last line without a newline counts)."""
+    return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+
+
+def read_document(stream, ctx: Context, what: str = "document", max_bytes: int = MAX_DOCUMENT) -> bytes | None:
+    """Read a whole one-document input (JSON, XML, YAML) for formats that cannot stream it.
+
+    Does not touch the line accounting (the caller counts the lines it parses).  An
+    input larger than ``max_bytes`` is refused: its lines are read, added to
+    ``ctx.lines_read`` and counted as ``"<what> too large (not parsed)"`` with an
+    error naming the limit, and None is returned.
+    """
+    chunks, n = [], 0
+    while True:
+        b = stream.read(8 << 20)
+        if not b:
+            return b"".join(chunks)
+        n += len(b)
+        chunks.append(b)
+        if n > max_bytes:
+            lines = sum(c.count(b"\n") for c in chunks)
+            last = b
+            while True:
+                b = stream.read(8 << 20)
+                if not b:
+                    break
+                lines += b.count(b"\n")
+                last = b
+            lines += 0 if last.endswith(b"\n") else 1
+            ctx.lines_read += lines
+            ctx.count(f"{what} too large (not parsed)", 1, None, n=lines, severity="error")
+            ctx.error(f"{what} larger than {max_bytes >> 20} MiB: refused (split it into smaller files)")
+            return None
+
+
+def refuse_document(ctx: Context, data: bytes, n_lines: int, what: str, err: Exception) -> None:
+    """Count every line of a document that does not parse, with the parser's message."""
+    ctx.count(f"invalid {what} (not parsed)", 1, data[:200], n=n_lines, severity="error")
+    ctx.error(f"invalid {what}: {err}")
+
+
 @dataclass
 class Format:
     """A registered input format.

@@ -47,7 +47,7 @@ from .. import timeutil
 from ..sources import lines as L
 from . import e2e_util as U
 from . import klog as K
-from .base import Context, Format, Head
+from .base import Context, Format, Head, line_count, read_document, refuse_document
 
 CL2_HINT = re.compile(r"(?:clusterloader\.go:\d+\]|simple_test_executor\.go:\d+\]|ClusterConfig\.Nodes|--testconfig|"
                       r"wait_for_controlled_pods\.go:\d+\]|phase_latency\.go:\d+\]|pod_startup_latency\.go:\d+\])")
@@ -285,19 +285,15 @@ def _name_info(name: str) -> tuple[str | None, dict, int | None]:
 
 
 def parse_json(stream, ctx: Context) -> None:
-    data = b""
-    while True:
-        b = stream.read(8 << 20)
-        if not b:
-            break
-        data += b
-    n = data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+    data = read_document(stream, ctx, "JSON document")
+    if data is None:
+        return
+    n = line_count(data)
     ctx.lines_read += n
     try:
         doc = json.loads(data)
     except ValueError as e:
-        ctx.count("invalid JSON (not parsed)", 1, data[:200], n=n, severity="error")
-        ctx.error(f"invalid JSON: {e}")
+        refuse_document(ctx, data, n, "JSON", e)
         return
     if not ctx.clock:
         ctx.clock = "test"

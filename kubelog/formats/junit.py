@@ -29,7 +29,7 @@ import xml.etree.ElementTree as ET
 import pandas as pd
 import pyarrow as pa
 
-from .base import Context, Format, Head
+from .base import Context, Format, Head, line_count, read_document, refuse_document
 
 _TC_RE = re.compile(rb"<testcase[\s>/]")
 
@@ -69,20 +69,15 @@ def _ts(v: str | None):
 
 
 def parse(stream, ctx: Context) -> None:
-    chunks = []
-    while True:
-        b = stream.read(8 << 20)
-        if not b:
-            break
-        chunks.append(b)
-    data = b"".join(chunks)
-    n_lines = data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+    data = read_document(stream, ctx, "JUnit XML")
+    if data is None:
+        return
+    n_lines = line_count(data)
     ctx.lines_read += n_lines
     try:
         root = ET.fromstring(data)
     except ET.ParseError as e:
-        ctx.count("invalid XML (not parsed)", 1, data[:200], n=n_lines, severity="error")
-        ctx.error(f"invalid JUnit XML: {e}")
+        refuse_document(ctx, data, n_lines, "XML", e)
         return
     # line of each <testcase start, in document order
     nl_pos = [m.start() for m in re.finditer(rb"\n", data)]

@@ -30,7 +30,7 @@ import re
 import pandas as pd
 import pyarrow as pa
 
-from .base import Context, Format, Head
+from .base import Context, Format, Head, line_count, read_document, refuse_document
 
 _SNIFF = re.compile(rb'"metricName"\s*:\s*"(?:podLatencyMeasurement|podLatencyQuantilesMeasurement|jobSummary)"')
 _LAT_KEYS = ("schedulingLatency", "initializedLatency", "containersReadyLatency", "podReadyLatency",
@@ -57,19 +57,15 @@ def _f(v):
 
 
 def parse(stream, ctx: Context) -> None:
-    data = b""
-    while True:
-        b = stream.read(8 << 20)
-        if not b:
-            break
-        data += b
-    n = data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+    data = read_document(stream, ctx, "JSON document")
+    if data is None:
+        return
+    n = line_count(data)
     ctx.lines_read += n
     try:
         doc = json.loads(data)
     except ValueError as e:
-        ctx.count("invalid JSON (not parsed)", 1, data[:200], n=n, severity="error")
-        ctx.error(f"invalid JSON: {e}")
+        refuse_document(ctx, data, n, "JSON", e)
         return
     docs = doc if isinstance(doc, list) else [doc]
     if not ctx.clock:

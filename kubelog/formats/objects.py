@@ -53,7 +53,7 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from .base import Context, Format, Head
+from .base import Context, Format, Head, read_document
 
 MAX_DOC = 512 << 20
 PRIMARY = ("Event", "Pod", "Node")
@@ -248,41 +248,15 @@ class _Lines:
         return pos - (self.nl[k - 1] + 1 if k else 0) + 1
 
 
-def _read_all(stream, ctx: Context) -> str | None:
-    chunks, n = [], 0
-    while True:
-        b = stream.read(8 << 20)
-        if not b:
-            break
-        n += len(b)
-        if n > MAX_DOC:
-            lines = sum(c.count(b"\n") for c in chunks) + b.count(b"\n")
-            last = b
-            while True:
-                b = stream.read(8 << 20)
-                if not b:
-                    break
-                lines += b.count(b"\n")
-                last = b
-            if not last.endswith(b"\n"):
-                lines += 1
-            ctx.lines_read += lines
-            ctx.count("document too large (not parsed)", 1, None, n=lines, severity="error")
-            ctx.error(f"API object document larger than {MAX_DOC >> 20} MiB: refused (split it, e.g. one namespace "
-                      f"per file)")
-            return None
-        chunks.append(b)
-    return b"".join(chunks).decode("utf-8", "replace")
-
-
 def _n_lines(text: str) -> int:
     return text.count("\n") + (0 if not text or text.endswith("\n") else 1)
 
 
 def parse(stream, ctx: Context) -> None:
-    text = _read_all(stream, ctx)
-    if text is None:
+    data = read_document(stream, ctx, "API object document", MAX_DOC)
+    if data is None:
         return
+    text = data.decode("utf-8", "replace")
     ctx.clock = ctx.clock or "apiserver"
     total = _n_lines(text)
     ctx.lines_read += total
