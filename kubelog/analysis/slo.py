@@ -1,0 +1,525 @@
+"""SLO verdicts: typed configuration with cited defaults, evaluated on a run.
+
+Configuration
+-------------
+``slo_defaults.toml`` (beside this module; every default carries a comment and a ``source``
+citing where it comes from) is read first, then the user's TOML file with the same keys.  Unknown
+keys, wrong types and out-of-range values are rejected with a :class:`ConfigError` that names the
+key and the file.
+
+SLIs
+----
+``kubemark_2017.api_calls``
+    p99 of API-call latency ≤ 1 s per group (verb/resource/subresource/scope by default).
+``kubemark_2017.pod_startup``
+    p99 of pod start-up (created → watched) ≤ 5 s.  Evaluated on the object-derived phases of
+    :func:`kubelog.analysis.pods.pod_startup` (the pods the test measured when there are any, else
+    all pods; without a watch time the created → running phase is used and labelled a lower bound)
+    and, separately, on every start-up summary the test itself reported (``perf_summaries``
+    ``pod_startup`` rows; kube-burner ``podReady`` per-pod latencies).  A pod that was seen but
+    never ran counts as slower than any threshold.
+``kubemark_2017.node_startup``
+    p99 of node registration → first Ready ≤ 4 s (:func:`kubelog.analysis.pods.node_startup`).
+``sig_scalability.mutating_api_calls``
+    p99 ≤ 1 s per (verb, resource, subresource) of create/update/patch/delete on single objects.
+``sig_scalability.read_only_api_calls``
+    p99 per (resource, subresource, scope) of get/list: ≤ 1 s (resource), ≤ 30 s (namespace; 5 s
+    for runs before 2022), ≤ 30 s (cluster).
+
+API calls are the non-long-running requests of :func:`kubelog.analysis.latency.api_requests`
+(access log preferred over audit for the same request); non-resource URLs are excluded from the
+SIG-Scalability SLIs.  Percentiles are nearest rank.  ``margin_s = threshold_s − observed_s``
+(negative when violated).  Verdicts: ``PASS``, ``FAIL``, ``NO DATA``.  A group over its threshold
+within the SLI's ``allowed_slow_calls`` is ``PASS`` with a note.
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..run import Run
+from . import stats
+
+DEFAULTS_PATH = Path(__file__).with_name("slo_defaults.toml")
+VERDICT_COLUMNS = ["sli", "group", "threshold_s", "percentile", "observed_s", "n", "margin_s", "verdict",
+                   "evidence", "note", "source"]
+MUTATING = ("create", "update", "patch", "delete")
+READ_ONLY = ("get", "list")
+
+
+class ConfigError(ValueError):
+    """An SLO configuration file has an unknown key or a bad value."""
+
+
+@dataclass
+class SLI:
+    """One SLI's settings (thresholds in seconds, percentile as a fraction)."""
+
+    enabled: bool = True
+    percentile: float = 0.99
+    threshold_s: float = 1.0
+    allowed_slow_calls: int = 0
+    source: str = ""
+
+
+@dataclass
+class GroupedSLI(SLI):
+    """An API-call SLI evaluated per group of request columns (``group_by``; empty = all calls)."""
+
+    group_by: list = field(default_factory=lambda: ["verb", "resource", "subresource", "scope"])
+
+
+@dataclass
+class ReadOnlySLI(SLI):
+    """Read-only API calls: a threshold per scope; namespace scope changed in 2022."""
+
+    resource_threshold_s: float = 1.0
+    namespace_threshold_s: float = 30.0
+    namespace_threshold_before_s: float = 5.0
+    namespace_threshold_change: str = "2022-01-01"
+    cluster_threshold_s: float = 30.0
+
+
+@dataclass
+class Override:
+    """A per-group override: matches an SLI and group fields; replaces threshold and/or percentile."""
+
+    sli: str
+    verb: str | None = None
+    resource: str | None = None
+    subresource: str | None = None
+    scope: str | None = None
+    group: str | None = None
+    threshold_s: float | None = None
+    percentile: float | None = None
+
+    def matches(self, sli: str, key: dict, group_text: str) -> bool:
+        if self.sli != sli:
+            return False
+        for k in ("verb", "resource", "subresource", "scope"):
+            want = getattr(self, k)
+            if want is not None and str(key.get(k, "")) != want:
+                return False
+        return self.group is None or self.group in group_text
+
+
+SLI_TYPES = {
+    "kubemark_2017.api_calls": GroupedSLI,
+    "kubemark_2017.pod_startup": SLI,
+    "kubemark_2017.node_startup": SLI,
+    "sig_scalability.mutating_api_calls": SLI,
+    "sig_scalability.read_only_api_calls": ReadOnlySLI,
+}
+
+
+@dataclass
+class SLOConfig:
+    """The SLO configuration: one settings object per SLI, overrides, and the files it came from.
+
+    >>> cfg = SLOConfig.load()
+    >>> cfg.sli("kubemark_2017.pod_startup").threshold_s
+    5.0
+    """
+
+    slis: dict
+    overrides: list = field(default_factory=list)
+    files: list = field(default_factory=list)
+
+    def sli(self, name: str) -> SLI:
+        return self.slis[name]
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "SLOConfig":
+        """Read ``slo_defaults.toml``, then ``path`` (if given) on top of it.
+
+        Raises
+        ------
+        ConfigError
+            Unknown key, wrong type or bad value; the message names the key and the file.
+        FileNotFoundError
+            ``path`` does not exist.
+        """
+        cfg = cls(slis={}, overrides=[], files=[])
+        cfg._apply(DEFAULTS_PATH, initial=True)
+        if path is not None:
+            cfg._apply(Path(path), initial=False)
+        return cfg
+
+    def _apply(self, path: Path, initial: bool) -> None:
+        try:
+            with open(path, "rb") as f:
+                data = tomllib.load(f)
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        self.files.append(str(path))
+        for top, v in data.items():
+            if top == "overrides":
+                if not isinstance(v, list):
+                    raise ConfigError(f"{path}: 'overrides' must be an array of tables ([[overrides]])")
+                for i, o in enumerate(v):
+                    self.overrides.append(_override(o, f"{path}: overrides[{i}]"))
+                continue
+            if top not in {k.split(".")[0] for k in SLI_TYPES}:
+                raise ConfigError(f"{path}: unknown key {top!r} (known: {', '.join(sorted({k.split('.')[0] for k in SLI_TYPES} | {'overrides'}))})")
+            if not isinstance(v, dict):
+                raise ConfigError(f"{path}: {top!r} must be a table")
+            for name, body in v.items():
+                full = f"{top}.{name}"
+                if full not in SLI_TYPES:
+                    known = ", ".join(k for k in SLI_TYPES if k.startswith(top + "."))
+                    raise ConfigError(f"{path}: unknown key {full!r} (known: {known})")
+                if not isinstance(body, dict):
+                    raise ConfigError(f"{path}: {full!r} must be a table")
+                base = self.slis.get(full) or SLI_TYPES[full]()
+                self.slis[full] = _settings(base, body, f"{path}: {full}")
+        if initial:
+            missing = [k for k in SLI_TYPES if k not in self.slis]
+            if missing:
+                raise ConfigError(f"{path}: defaults lack {', '.join(missing)}")
+
+
+def _check_value(name: str, value, typ, where: str):
+    if typ is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}.{name}: expected true/false, got {value!r}")
+        return value
+    if typ is int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{where}.{name}: expected a non-negative integer, got {value!r}")
+        return value
+    if typ is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConfigError(f"{where}.{name}: expected a number, got {value!r}")
+        value = float(value)
+        if name == "percentile" and not 0 < value <= 1:
+            raise ConfigError(f"{where}.{name}: a fraction in (0, 1] (0.99 = 99th), got {value!r}")
+        if name.endswith("_s") and value <= 0:
+            raise ConfigError(f"{where}.{name}: seconds must be positive, got {value!r}")
+        return value
+    if typ is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}.{name}: expected a string, got {value!r}")
+        return value
+    if typ is list:
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise ConfigError(f"{where}.{name}: expected a list of strings, got {value!r}")
+        return list(value)
+    raise AssertionError(typ)
+
+
+_TYPES = {"enabled": bool, "percentile": float, "threshold_s": float, "allowed_slow_calls": int, "source": str,
+          "group_by": list, "resource_threshold_s": float, "namespace_threshold_s": float,
+          "namespace_threshold_before_s": float, "namespace_threshold_change": str, "cluster_threshold_s": float}
+
+
+def _settings(base: SLI, body: dict, where: str) -> SLI:
+    allowed = {f.name for f in fields(base)}
+    upd = {}
+    for k, v in body.items():
+        if k not in allowed:
+            raise ConfigError(f"{where}: unknown key {k!r} (known: {', '.join(sorted(allowed))})")
+        upd[k] = _check_value(k, v, _TYPES[k], where)
+    if "group_by" in upd:
+        from .. import tables
+        bad = [c for c in upd["group_by"] if c not in tables.schema("requests").names]
+        if bad:
+            raise ConfigError(f"{where}.group_by: not columns of the requests table: {', '.join(bad)}")
+    if "namespace_threshold_change" in upd:
+        try:
+            pd.Timestamp(upd["namespace_threshold_change"])
+        except ValueError:
+            raise ConfigError(f"{where}.namespace_threshold_change: not a date: "
+                              f"{upd['namespace_threshold_change']!r}") from None
+    return replace(base, **upd)
+
+
+def _override(o, where: str) -> Override:
+    if not isinstance(o, dict):
+        raise ConfigError(f"{where}: must be a table")
+    allowed = {f.name for f in fields(Override)}
+    for k in o:
+        if k not in allowed:
+            raise ConfigError(f"{where}: unknown key {k!r} (known: {', '.join(sorted(allowed))})")
+    if "sli" not in o:
+        raise ConfigError(f"{where}: 'sli' is required (one of {', '.join(SLI_TYPES)})")
+    if o["sli"] not in SLI_TYPES:
+        raise ConfigError(f"{where}.sli: unknown SLI {o['sli']!r} (one of {', '.join(SLI_TYPES)})")
+    kw = {"sli": o["sli"]}
+    for k in ("verb", "resource", "subresource", "scope", "group"):
+        if k in o:
+            kw[k] = _check_value(k, o[k], str, where)
+    for k in ("threshold_s", "percentile"):
+        if k in o:
+            kw[k] = _check_value(k, o[k], float, where)
+    if "threshold_s" not in kw and "percentile" not in kw:
+        raise ConfigError(f"{where}: sets neither threshold_s nor percentile")
+    return Override(**kw)
+
+
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class SLOReport:
+    """Verdicts of every enabled SLI, the validity audit, and the configuration used.
+
+    Attributes
+    ----------
+    verdicts : DataFrame
+        ``sli, group, threshold_s, percentile, observed_s, n, margin_s, verdict, evidence, note,
+        source`` — seconds; ``verdict`` is PASS / FAIL / NO DATA; ``evidence`` lists ``file:line``
+        of the worst cases.
+    validity : DataFrame
+        :func:`kubelog.analysis.validity.audit` (``check, count, detail``).
+    config : SLOConfig
+    """
+
+    verdicts: pd.DataFrame
+    validity: pd.DataFrame
+    config: SLOConfig
+    notes: list = field(default_factory=list)
+
+    @property
+    def violations(self) -> pd.DataFrame:
+        """The FAIL rows of ``verdicts``."""
+        return self.verdicts[self.verdicts["verdict"] == "FAIL"].reset_index(drop=True)
+
+
+def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None = None) -> SLOReport:
+    """Evaluate every enabled SLI of ``config`` (default: ``SLOConfig.load()``) on ``run``.
+
+    Parameters
+    ----------
+    run : Run
+    config : SLOConfig, optional
+    offsets : dict, optional
+        ``{clock domain: seconds ahead}`` passed to :func:`kubelog.analysis.pods.pod_startup`.
+
+    Returns
+    -------
+    SLOReport
+    """
+    from . import pods as podsmod
+    from . import validity as valmod
+    from .latency import api_requests
+    cfg = config or SLOConfig.load()
+    rows: list[dict] = []
+    need_api = any(cfg.sli(k).enabled for k in ("kubemark_2017.api_calls", "sig_scalability.mutating_api_calls",
+                                                  "sig_scalability.read_only_api_calls"))
+    req, ex = (api_requests(run, columns=["verb", "resource", "subresource", "scope", "latency_s", "ts", "source_id",
+                                         "line_no", "uri", "code"]) if need_api else (None, None))
+    if req is not None and len(req):
+        for c in ("verb", "resource", "subresource", "scope"):
+            req[c] = req[c].fillna("")
+    ps = podsmod.pod_startup(run, offsets=offsets)
+    nodes = podsmod.node_startup(run)
+
+    s = cfg.sli("kubemark_2017.api_calls")
+    if s.enabled:
+        rows += _api_sli(run, cfg, "kubemark_2017.api_calls", s, req, list(s.group_by), lambda key: s.threshold_s)
+    s = cfg.sli("sig_scalability.mutating_api_calls")
+    if s.enabled:
+        d = None if req is None else req[req["verb"].isin(MUTATING) & (req["scope"] == "resource")]
+        rows += _api_sli(run, cfg, "sig_scalability.mutating_api_calls", s, d, ["verb", "resource", "subresource"],
+                         lambda key: s.threshold_s)
+    s = cfg.sli("sig_scalability.read_only_api_calls")
+    if s.enabled:
+        d = None if req is None else req[req["verb"].isin(READ_ONLY) & req["scope"].isin(["resource", "namespace",
+                                                                                          "cluster"])]
+        ns_thr, ns_note = _namespace_threshold(s, d)
+        thr = {"resource": s.resource_threshold_s, "namespace": ns_thr, "cluster": s.cluster_threshold_s}
+        got = _api_sli(run, cfg, "sig_scalability.read_only_api_calls", s, d, ["resource", "subresource", "scope"],
+                       lambda key: thr.get(key.get("scope"), s.threshold_s))
+        for r in got:
+            if "scope=namespace" in r["group"] and ns_note:
+                r["note"] = "; ".join(x for x in (r["note"], ns_note) if x)
+        rows += got
+    s = cfg.sli("kubemark_2017.pod_startup")
+    if s.enabled:
+        rows += _pod_sli(run, cfg, s, ps)
+    s = cfg.sli("kubemark_2017.node_startup")
+    if s.enabled:
+        rows += _node_sli(run, cfg, s, nodes)
+    verdicts = pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+    validity = valmod.audit(run, pods=ps, exclusions=ex)
+    notes = list(ps.notes)
+    return SLOReport(verdicts=verdicts, validity=validity, config=cfg, notes=notes)
+
+
+def _namespace_threshold(s: ReadOnlySLI, d):
+    change = pd.Timestamp(s.namespace_threshold_change, tz="UTC")
+    if d is None or d.empty or d["ts"].isna().all():
+        return s.namespace_threshold_s, ""
+    t = d["ts"].dropna().median()
+    if t < change:
+        return s.namespace_threshold_before_s, (f"run dated {t:%Y-%m-%d}, before {change:%Y-%m-%d}: namespace-scope "
+                                                f"threshold {s.namespace_threshold_before_s:g} s")
+    return s.namespace_threshold_s, ""
+
+
+def _apply_overrides(cfg: SLOConfig, sli: str, key: dict, group_text: str, thr: float, p: float):
+    note = ""
+    for o in cfg.overrides:
+        if o.matches(sli, key, group_text):
+            if o.threshold_s is not None:
+                thr = o.threshold_s
+            if o.percentile is not None:
+                p = o.percentile
+            note = "override"
+    return thr, p, note
+
+
+def _row(sli, group, thr, p, obs, n, evidence, note, source, verdict=None) -> dict:
+    if verdict is None:
+        verdict = "NO DATA" if (n == 0 or obs is None or pd.isna(obs)) else ("PASS" if obs <= thr else "FAIL")
+    margin = (thr - obs) if verdict != "NO DATA" and obs is not None and not pd.isna(obs) else np.nan
+    return {"sli": sli, "group": group, "threshold_s": float(thr), "percentile": float(p),
+            "observed_s": (float(obs) if obs is not None and not pd.isna(obs) else np.nan), "n": int(n),
+            "margin_s": margin, "verdict": verdict, "evidence": evidence, "note": note, "source": source}
+
+
+def _api_sli(run: Run, cfg: SLOConfig, name: str, s: SLI, d, by: list, threshold_of) -> list[dict]:
+    if d is None or d.empty:
+        return [_row(name, "(all)", s.threshold_s, s.percentile, None, 0, "",
+                     "no API requests with a latency in the run", s.source)]
+    d = d.copy()
+    for c in by:
+        if c not in d.columns:
+            d[c] = run.table("requests", columns=[c]).loc[d.index, c]
+        d[c] = d[c].fillna("")
+    out = []
+    if by:
+        groups = d.groupby(by, sort=True, observed=True, dropna=False)
+    else:
+        groups = [((), d)]
+    for key, g in groups:
+        key = dict(zip(by, key if isinstance(key, tuple) else (key,)))
+        text = " ".join(f"{k}={v}" for k, v in key.items() if v != "") or "(all)"
+        thr, p, note = _apply_overrides(cfg, name, key, text, threshold_of(key), s.percentile)
+        vals = g["latency_s"].to_numpy(dtype=float)
+        obs = stats.percentile(vals, p)
+        ev = ""
+        if obs > thr:
+            worst = g.nlargest(3, "latency_s")
+            ev = "; ".join(f"{run.where(r.source_id, r.line_no)} ({r.latency_s:.3g} s)" for r in worst.itertuples())
+        if obs > thr and p < 1 and stats.nearest_rank_index(len(vals), p) == len(vals) - 1 and len(vals) > 1:
+            note = "; ".join(x for x in (note, f"n={len(vals)}: the {stats.label(p)[:-2]} is the slowest call") if x)
+        out.append(_row(name, text, thr, p, obs, len(vals), ev, note, s.source))
+    fails = [r for r in out if r["verdict"] == "FAIL"]
+    if fails and len(fails) <= s.allowed_slow_calls:
+        for r in fails:
+            r["verdict"] = "PASS"
+            r["note"] = "; ".join(x for x in (r["note"], f"over threshold, within allowed_slow_calls="
+                                                          f"{s.allowed_slow_calls} ({len(fails)} slow groups)") if x)
+    order = {"FAIL": 0, "PASS": 1, "NO DATA": 2}
+    out.sort(key=lambda r: (order[r["verdict"]], -(r["observed_s"] / r["threshold_s"])
+                            if not pd.isna(r["observed_s"]) else 0))
+    return out
+
+
+def _pod_evidence(run: Run, per: pd.DataFrame, col: str, end: str, k: int = 3) -> str:
+    """The ``k`` slowest pods by ``col`` with the input line of their ``end`` time."""
+    w = per[per[col].notna()].nlargest(k, col)
+    parts = []
+    for r in w.to_dict("records"):
+        src, ln = r.get(f"{end}_source_id"), r.get(f"{end}_line_no")
+        loc = run.where(src, ln) if not (src is None or ln is None or pd.isna(src) or pd.isna(ln)) else "?"
+        parts.append(f"{r['pod']} {r[col]:.3g} s ({loc})")
+    return "; ".join(parts)
+
+
+def _pod_sli(run: Run, cfg: SLOConfig, s: SLI, ps) -> list[dict]:
+    name = "kubemark_2017.pod_startup"
+    out = []
+    per = ps.per_pod
+    measured = per[per["measured"]]
+    use = measured if (measured["pod_startup_s"].notna().any() or measured["not_running"].any()) else per
+    pop = "measured pods" if use is measured and len(measured) else "all pods"
+    col, lower = "pod_startup_s", False
+    if not use[col].notna().any():
+        t_c = use["created_ts_corrected"] if "created_ts_corrected" in use else use["created_ts"]
+        t_r = use["running_ts_corrected"] if "running_ts_corrected" in use else use["running_ts"]
+        c2r = (t_r - t_c).dt.total_seconds()
+        if c2r.notna().any() or use["not_running"].any():
+            use = use.assign(_c2r=c2r)
+            col, lower = "_c2r", True
+    vals = use[col].dropna().to_numpy(dtype=float)
+    n_nr = int(use["not_running"].sum())
+    allv = np.concatenate([vals, np.full(n_nr, np.inf)])
+    group = f"derived: {pop}" + (" (created→running, a lower bound: no watch time)" if lower else "")
+    thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile)
+    if allv.size:
+        obs = stats.percentile(allv, p)
+        ev = _pod_evidence(run, use, col, "running" if lower else "watched") if obs > thr else ""
+        notes = [note] if note else []
+        if n_nr:
+            notes.append(f"{n_nr} pods seen but never running count as slower than any threshold")
+            nr = use[use["not_running"]].head(3)
+            ev = "; ".join(x for x in (ev, "never running: " + ", ".join(nr["pod"])) if x)
+        if not ps.per_pod.empty and ps.anomalies["cross_clock"].sum() and not lower:
+            notes.append("ends on different clocks without correction (see validity)")
+        out.append(_row(name, group, thr, p, obs, allv.size, ev, "; ".join(notes), s.source))
+    else:
+        out.append(_row(name, "derived: pods", thr, p, None, 0, "", "no pod with both a created and a "
+                        "watched/running time", s.source))
+    out += _reported_pod_rows(run, cfg, s, name)
+    return out
+
+
+def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str) -> list[dict]:
+    out = []
+    col = stats.label(s.percentile)
+    if run.has("perf_summaries"):
+        ps = run.table("perf_summaries", columns=["metric", "phase", "labels", "count", "p50_s", "p90_s", "p99_s",
+                                                  "p100_s", "origin", "source_id", "line_no"])
+        ps = ps[ps["metric"] == "pod_startup"]
+        ps = ps.drop_duplicates(["phase", "source_id", "p50_s", "p90_s", "p99_s"])
+        for r in ps.itertuples(index=False):
+            where = run.where(r.source_id, r.line_no)
+            group = f"e2e-reported: {r.phase or '?'} ({r.origin})"
+            thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile)
+            pc = stats.label(p)
+            obs = getattr(r, pc.replace(".", "_"), None) if pc in ("p50_s", "p90_s", "p99_s", "p100_s") else None
+            n = int(r.count) if r.count is not None and not pd.isna(r.count) else 0
+            if obs is None or pd.isna(obs):
+                out.append(_row(name, group, thr, p, None, 0, where, f"the test did not report {pc}", s.source))
+                continue
+            out.append(_row(name, group, thr, p, obs, max(n, 1), where,
+                            "; ".join(x for x in (note, "n not reported" if not n else "") if x), s.source,
+                            verdict="PASS" if obs <= thr else "FAIL"))
+    if run.has("test_pod_latencies"):
+        t = run.table("test_pod_latencies", columns=["metric", "phase", "pod", "latency_s", "origin", "source_id",
+                                                     "line_no"])
+        t = t[(t["metric"] == "podReady") & t["latency_s"].notna()]
+        for (phase, origin), g in t.groupby(["phase", "origin"], dropna=False):
+            group = f"e2e-reported: {phase} podReady per pod ({origin})"
+            thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile)
+            obs = stats.percentile(g["latency_s"].to_numpy(dtype=float), p)
+            ev = ""
+            if obs > thr:
+                w = g.nlargest(3, "latency_s")
+                ev = "; ".join(f"{r.pod} {r.latency_s:.3g} s ({run.where(r.source_id, r.line_no)})"
+                               for r in w.itertuples())
+            out.append(_row(name, group, thr, p, obs, len(g), ev, note, s.source))
+    return out
+
+
+def _node_sli(run: Run, cfg: SLOConfig, s: SLI, nodes: pd.DataFrame) -> list[dict]:
+    name = "kubemark_2017.node_startup"
+    group = "nodes: registered→first Ready"
+    thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile)
+    v = nodes["startup_s"].dropna() if len(nodes) else pd.Series(dtype=float)
+    if v.empty:
+        return [_row(name, group, thr, p, None, 0, "", "no node with both a registration and a Ready time",
+                     s.source)]
+    obs = stats.percentile(v.to_numpy(dtype=float), p)
+    ev = ""
+    if obs > thr:
+        w = nodes[nodes["startup_s"].notna()].nlargest(3, "startup_s")
+        ev = "; ".join(f"{r.node} {r.startup_s:.3g} s ({run.where(r.ready_source_id, r.ready_line_no)})"
+                       for r in w.itertuples())
+    return [_row(name, group, thr, p, obs, len(v), ev, note, s.source)]

@@ -1,0 +1,137 @@
+"""The validity audit shown with every result: what was excluded, missing or doubtful.
+
+Each check is one row ``check, count, detail``:
+
+``long_running_excluded``
+    requests left out of latency SLIs as long-running (watch, exec/attach/portforward/proxy, log
+    follow, hijacked).
+``no_latency``
+    requests with no latency (cannot enter a percentile).
+``audit_duplicates``
+    audit rows of requests also in the access log (the access-log row is used).
+``requests_outside_window``
+    requests that started before or ended after the test's window (first to last ``test_log``
+    line, widened by ``test_specs`` start + duration).  The window is on the test clock and
+    requests on the apiserver clock: a large count usually means clock skew, not stray traffic.
+``negative_phases`` / ``zero_phases``
+    pod start-up phase values < 0 / == 0 (kept, never clamped).
+``whole_second_dominated``
+    phase values smaller than their resolution, where an end is a whole-second field: the value
+    is mostly truncation.
+``missing_phases``
+    pod phases not computable because an end is unknown.
+``pods_never_running``
+    pods a pod dump or a kubelet saw that never ran (no running/watched time).
+``cross_clock_phases``
+    phase values whose ends are on different clock domains with no offset applied.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow.compute as pc
+
+from ..run import Run
+
+CHECKS = ("long_running_excluded", "no_latency", "audit_duplicates", "requests_outside_window", "negative_phases",
+          "zero_phases", "whole_second_dominated", "missing_phases", "pods_never_running", "cross_clock_phases")
+
+
+def audit(run: Run, *, pods=None, exclusions=None, offsets: dict | None = None) -> pd.DataFrame:
+    """Validity checks of a run's requests and pod start-up phases.
+
+    Parameters
+    ----------
+    run : Run
+    pods : PodStartup, optional
+        Already computed :func:`kubelog.analysis.pods.pod_startup` result (else computed here with
+        ``offsets``).
+    exclusions : Exclusions, optional
+        From :func:`kubelog.analysis.latency.api_requests` (else computed here).
+    offsets : dict, optional
+        Clock offsets (seconds) for the pod phases when ``pods`` is not given.
+
+    Returns
+    -------
+    DataFrame
+        ``check, count, detail``, one row per check in :data:`CHECKS` order.
+    """
+    from .latency import api_requests
+    from .pods import pod_startup
+    rows = []
+    if exclusions is None:
+        _, exclusions = api_requests(run, columns=["latency_s"])
+    rows.append(("long_running_excluded", exclusions.long_running,
+                 "watch, exec/attach/portforward/proxy, log follow and hijacked requests are not in latency SLIs"))
+    rows.append(("no_latency", exclusions.no_latency, "requests without a latency (left out of percentiles)"))
+    rows.append(("audit_duplicates", exclusions.duplicates,
+                 "; ".join(exclusions.notes) or "no request is in both the access log and the audit log"))
+    rows.append(_outside_window(run))
+    ps = pods if pods is not None else pod_startup(run, offsets=offsets)
+    a = ps.anomalies.set_index("phase")
+
+    def per_phase(col: str) -> tuple[int, str]:
+        s = a[col] if len(a) else pd.Series(dtype=int)
+        s = s[s > 0]
+        return int(s.sum()), ", ".join(f"{k} {v}" for k, v in s.items())
+
+    n, d = per_phase("negative")
+    rows.append(("negative_phases", n, d or "none"))
+    n, d = per_phase("zero")
+    rows.append(("zero_phases", n, d or "none"))
+    n, d = per_phase("below_resolution")
+    rows.append(("whole_second_dominated", n,
+                 (d + ": |value| < resolution (whole-second fields); ±1 s per such end") if n else "none"))
+    n, d = per_phase("missing")
+    npods = len(ps.per_pod)
+    rows.append(("missing_phases", n, (f"of {npods} pods: " + d) if n else (f"none ({npods} pods)" if npods
+                                                                             else "no pods in the run")))
+    nr = ps.per_pod[ps.per_pod["not_running"]] if npods else ps.per_pod
+    rows.append(("pods_never_running", len(nr), ", ".join(nr["pod"].head(5)) + (" …" if len(nr) > 5 else "")
+                 if len(nr) else "none"))
+    n, d = per_phase("cross_clock")
+    rows.append(("cross_clock_phases", n, (d + ": ends on different clocks, no offset applied (see `kubelog skew`)")
+                 if n else "none"))
+    return pd.DataFrame(rows, columns=["check", "count", "detail"]).astype({"count": "int64"})
+
+
+def test_window(run: Run):
+    """(start, end, clock) of the test's own window from ``test_log`` and ``test_specs``; Nones if unknown."""
+    lo, hi, clocks = [], [], set()
+    if run.has("test_log"):
+        t = run.arrow("test_log", columns=["ts", "clock"])
+        mn, mx = pc.min(t["ts"]).as_py(), pc.max(t["ts"]).as_py()
+        if mn is not None:
+            lo.append(pd.Timestamp(mn))
+            hi.append(pd.Timestamp(mx))
+            clocks |= set(x for x in pc.unique(t["clock"]).to_pylist() if x)
+    if run.has("test_specs"):
+        s = run.table("test_specs", columns=["start_ts", "duration_s"])
+        s = s[s["start_ts"].notna()]
+        if len(s):
+            lo.append(s["start_ts"].min())
+            hi.append((s["start_ts"] + pd.to_timedelta(s["duration_s"].fillna(0), unit="s")).max())
+    if not lo:
+        return None, None, ""
+    return min(lo), max(hi), ",".join(sorted(clocks)) or "test"
+
+
+def _outside_window(run: Run):
+    start, end, clock = test_window(run)
+    if start is None:
+        return ("requests_outside_window", 0, "not checked: no test log gives the run window")
+    if not run.has("requests"):
+        return ("requests_outside_window", 0, f"no requests; window {start} → {end} ({clock} clock)")
+    r = run.arrow("requests", columns=["start_ts", "ts"])
+    st = r["start_ts"]
+    en = r["ts"]
+    s_ns, e_ns = pd.Timestamp(start).value, pd.Timestamp(end).value
+    import pyarrow as pa
+    before = pc.less(pc.fill_null(pc.cast(st, pa.int64()), pc.cast(en, pa.int64())), s_ns)
+    after = pc.greater(pc.cast(en, pa.int64()), e_ns)
+    n_b = int(pc.sum(pc.fill_null(before, False)).as_py() or 0)
+    n_a = int(pc.sum(pc.fill_null(after, False)).as_py() or 0)
+    n = int(pc.sum(pc.fill_null(pc.or_(pc.fill_null(before, False), pc.fill_null(after, False)), False)).as_py() or 0)
+    detail = (f"{n_b} start before, {n_a} end after the test window {start:%Y-%m-%d %H:%M:%S} → "
+              f"{end:%Y-%m-%d %H:%M:%S} ({clock} clock; requests are on the apiserver clock — a large count "
+              f"usually means clock skew)")
+    return ("requests_outside_window", n, detail)

@@ -1,0 +1,114 @@
+"""kubelog pods."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import load as load_cmd
+from ._common import FORMAT_OPTION, open_run_or_die
+
+OFFSET_HELP = ("Clock correction DOMAIN=SECONDS (how far DOMAIN's clock is ahead of the apiserver's, e.g. "
+               "'test=35895.2', 'node/hollow-node-ab12c=0.8'); subtracted before phases are computed. "
+               "Repeatable.")
+
+
+def parse_offsets(items) -> dict | None:
+    """``["test=1.5", "node/x=-0.2"]`` → ``{"test": 1.5, "node/x": -0.2}``; usage error otherwise."""
+    from ..cli import Exit, die
+    if not items:
+        return None
+    out = {}
+    for it in items:
+        dom, sep, val = it.rpartition("=")
+        try:
+            if not sep or not dom:
+                raise ValueError
+            out[dom] = float(val)
+        except ValueError:
+            die(f"--offset must be DOMAIN=SECONDS, got {it!r}", Exit.USAGE)
+    return out
+
+
+PER_POD_COLUMNS = ["namespace", "pod", "node", "measured", "not_running", "bucket",
+                   "create_to_schedule_s", "schedule_to_run_s", "run_to_watch_s", "schedule_to_watch_s",
+                   "pod_startup_s", "created_clock", "created_resolution_s", "scheduled_clock",
+                   "scheduled_resolution_s", "running_clock", "running_resolution_s", "watched_clock",
+                   "watched_resolution_s"]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("pods")
+    def pods_cmd(
+        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        by_load: bool = typer.Option(False, "--by-load",
+                                     help="Percentiles per load bucket too (each pod placed by its creation "
+                                          "time; see `kubelog load`)."),
+        per_pod: bool = typer.Option(False, "--per-pod",
+                                     help="Print one row per pod (phases in seconds, clock and resolution of "
+                                          "each end) instead of percentiles."),
+        offset: Optional[List[str]] = typer.Option(None, "--offset", help=OFFSET_HELP),
+        buckets: str = typer.Option("10,25,50,90,100", "--buckets", help=load_cmd.BUCKETS_HELP + " With --by-load."),
+        nodes: Optional[int] = typer.Option(None, "--nodes", min=1, help=load_cmd.NODES_HELP + " With --by-load."),
+        pods_per_node: int = typer.Option(30, "--pods-per-node", min=1, help=load_cmd.PPN_HELP + " With --by-load."),
+        fmt=FORMAT_OPTION,
+    ):
+        """Pod start-up phases: create→schedule, schedule→run, run→watch, schedule→watch and
+        create→watch (pod_startup), in seconds.
+
+        Each end comes from the best source in the run (audit/scheduler/kubelet records, pod dumps,
+        events, e2e lines) with its clock domain and resolution; negative and zero values are
+        counted, never clamped. Table/markdown output: sources, percentiles over all pods and over
+        the pods the test measured (p50/p90/p99/p100, nearest rank, with n), anomalies, the
+        cross-check against what the test reported, node start-up (registration → Ready, 4 s
+        target) and the validity audit. JSON/CSV: the percentile rows {"phase","bucket","count",
+        "p50_s","p90_s","p99_s","p100_s","resolution_s","clocks"} (or the per-pod rows).
+        """
+        from ..analysis import pods as podsmod
+        from ..analysis import validity
+        from ..output import Fmt, render
+        offsets = parse_offsets(offset)
+        run = open_run_or_die(run_dir)
+        edges = load_cmd.parse_edges(buckets)
+        tl = load_cmd.timeline_or_die(run, nodes, pods_per_node)
+        ps = podsmod.pod_startup(run, offsets=offsets, timeline=tl, edges=edges)
+        if per_pod:
+            cols = [c for c in PER_POD_COLUMNS if c in ps.per_pod.columns]
+            typer.echo(render(ps.per_pod[cols], fmt))
+            return
+        pct = ps.percentiles if by_load else ps.percentiles[ps.percentiles["bucket"] == "all"]
+        if fmt in (Fmt.json, Fmt.csv):
+            typer.echo(render(pct.reset_index(drop=True), fmt))
+            return
+        md = fmt == Fmt.markdown
+
+        def section(title, df=None, text=None):
+            typer.echo("")
+            typer.echo(f"### {title}" if md else f"{title}:")
+            if md:
+                typer.echo("")
+            if text is not None:
+                typer.echo(text)
+            if df is not None:
+                typer.echo(render(df.reset_index(drop=True), fmt) if len(df) else "(none)")
+
+        typer.echo(("### sources\n\n" if md else "sources:\n") + ps.sources)
+        for n in ps.notes:
+            typer.echo(f"note: {n}")
+        if by_load:
+            section("load", text="\n".join(load_cmd.summary_lines(tl)))
+        section("pod start-up, all pods (seconds, nearest rank)", pct)
+        if len(ps.per_pod) and ps.per_pod["measured"].any():
+            section(f"pod start-up, the {int(ps.per_pod['measured'].sum())} pods the test measured",
+                    ps.measured_percentiles)
+        section("anomalies (values are kept, never clamped)", ps.anomalies)
+        if len(ps.cross_check):
+            section("cross-check: test-reported vs derived from objects", ps.cross_check)
+        ns = podsmod.node_startup(run)
+        if len(ns):
+            section(f"node start-up (registration → first Ready; target {podsmod.NODE_STARTUP_TARGET_S:g} s)",
+                    ns[["node", "registered_ts", "ready_ts", "startup_s", "resolution_s", "clocks",
+                        "within_target"]])
+            section("node start-up percentiles", podsmod.node_startup_percentiles(ns))
+        section("validity", validity.audit(run, pods=ps))

@@ -1,0 +1,71 @@
+"""kubelog slo."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ._common import FORMAT_OPTION, open_run_or_die
+from .pods import OFFSET_HELP, parse_offsets
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("slo")
+    def slo_cmd(
+        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        config: Optional[Path] = typer.Option(None, "--config", "-c",
+                                              help="TOML file of SLO settings read on top of the cited defaults "
+                                                   "(kubelog/analysis/slo_defaults.toml); unknown keys are an "
+                                                   "error."),
+        fail_on_violation: bool = typer.Option(False, "--fail-on-violation",
+                                               help="Exit 1 when any verdict is FAIL (default: exit 0; a "
+                                                    "violation is a result, not an error)."),
+        offset: Optional[List[str]] = typer.Option(None, "--offset", help=OFFSET_HELP),
+        fmt=FORMAT_OPTION,
+    ):
+        """SLO verdicts: SLI, group, threshold, observed percentile with n, margin, PASS/FAIL/NO DATA
+        and evidence (file:line of the worst cases).
+
+        SLIs: the 2017 Kubemark targets (99 % of API calls ≤ 1 s, 99 % of pod startups ≤ 5 s, node
+        start-up ≤ 4 s) and the SIG-Scalability API-call SLOs (mutating single-object calls 1 s;
+        read-only calls 1 s per object, 30 s for namespace lists — 5 s before 2022 — and cluster
+        lists), each with its cited source. Table/markdown output ends with the validity audit.
+        JSON/CSV: the verdict rows {"sli","group","threshold_s","percentile","observed_s","n",
+        "margin_s","verdict","evidence","note","source"}. Exit 1 only with --fail-on-violation and
+        a FAIL; 2 for a bad --config.
+        """
+        from ..analysis.slo import ConfigError, SLOConfig, evaluate
+        from ..cli import Exit, die
+        from ..output import Fmt, render
+        offsets = parse_offsets(offset)
+        if config is not None and not config.is_file():
+            die(f"--config: no such file: {config}", Exit.USAGE)
+        try:
+            cfg = SLOConfig.load(config)
+        except ConfigError as e:
+            die(str(e), Exit.USAGE)
+        run = open_run_or_die(run_dir)
+        rep = evaluate(run, cfg, offsets=offsets)
+        v = rep.verdicts
+        if fmt in (Fmt.json, Fmt.csv):
+            typer.echo(render(v, fmt))
+        else:
+            md = fmt == Fmt.markdown
+            cols = ["sli", "group", "threshold_s", "percentile", "observed_s", "n", "margin_s", "verdict",
+                    "evidence", "note"]
+            typer.echo(render(v[cols], fmt))
+            counts = v["verdict"].value_counts()
+            typer.echo("")
+            typer.echo(f"{counts.get('FAIL', 0)} FAIL, {counts.get('PASS', 0)} PASS, {counts.get('NO DATA', 0)} "
+                       f"NO DATA; config: {', '.join(cfg.files)}")
+            for s in sorted(set(v["sli"])):
+                typer.echo(f"source of {s}: {cfg.sli(s).source}")
+            for n in rep.notes:
+                typer.echo(f"note: {n}")
+            typer.echo("")
+            typer.echo("### validity\n" if md else "validity:")
+            typer.echo(render(rep.validity, fmt))
+        if fail_on_violation and len(rep.violations):
+            typer.echo(f"kubelog: {len(rep.violations)} SLO violation(s)", err=True)
+            raise typer.Exit(int(Exit.VIOLATION))
