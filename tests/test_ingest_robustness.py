@@ -169,3 +169,18 @@ def test_random_truncated_shuffled_lines_never_crash(tmp_path_factory, lines, cu
     assert acc(e)
     assert "unaccounted (parser bug)" not in e["counted"]
     assert not any("failed" in x for x in e["errors"]), e["errors"]
+
+
+def test_jobs_parallel_processes_give_the_same_run(tmp_path, real_logs):
+    import shutil
+    d = tmp_path / "in"
+    d.mkdir()
+    for n in ("apiserver_v1.26.2_kubeadm_quangdaicaa.log", "audit2rbac_demo_audit.log",
+              "cl2_nexuslrf_density_2020-06-24_junit.xml"):
+        shutil.copy(real_logs / n, d / n)
+    a = ingest([d], tmp_path / "a", jobs=1)
+    b = ingest([d], tmp_path / "b", jobs=2)
+    strip = lambda e: {k: v for k, v in e.items() if k != "parse_seconds"}
+    assert [strip(e) for e in a.inputs] == [strip(e) for e in b.inputs]
+    for t in ("requests", "messages", "traces", "test_specs"):
+        assert a.table(t).equals(b.table(t)), t
