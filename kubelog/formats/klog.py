@@ -475,7 +475,11 @@ def clock_for(component: str, name: str, payload: list[str]) -> str:
     if component in ("kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"):
         return "apiserver"  # master components share the master's clock
     if component == "kubelet":
-        m = re.search(r"^(?:hollow-node|kubelet)-([\w.-]+?)(?:\.log)?$", name.rsplit("/", 1)[-1])
+        base = name.rsplit("/", 1)[-1]
+        # Kubemark hollow nodes are named hollow-node-<x> (their pods' nodeName);
+        # /var/log/kubelet-<NODE_NAME>.log carries the node name after "kubelet-"
+        m = re.search(r"^(hollow-node-[\w.-]+?)(?:\.log)?$", base) or \
+            re.search(r"^kubelet-([\w.-]+?)(?:\.log)?$", base)
         if m:
             return f"node/{m.group(1)}"
         for p in payload[:50]:
