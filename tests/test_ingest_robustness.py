@@ -184,3 +184,14 @@ def test_jobs_parallel_processes_give_the_same_run(tmp_path, real_logs):
     assert [strip(e) for e in a.inputs] == [strip(e) for e in b.inputs]
     for t in ("requests", "messages", "traces", "test_specs"):
         assert a.table(t).equals(b.table(t)), t
+
+
+def test_synth_truth_json_is_recognised_not_unknown(tmp_path):
+    from kubelog.formats import truth
+    from kubelog.formats.base import Head
+    (tmp_path / "truth.json").write_text('{\n "generator": "kubelog synth",\n "nodes": 3\n}\n')
+    (tmp_path / "other.json").write_text('{"generator": "something else"}\n')
+    assert not truth.sniff(Head("other.json", b'{"generator": "something else"}'))
+    run = ingest([tmp_path / "truth.json"], tmp_path / "run")
+    e = run.inputs[0]
+    assert e["format"] == "kubelog-truth" and e["counted"] == {truth.REASON: 4} and acc(e)
