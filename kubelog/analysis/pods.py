@@ -320,10 +320,7 @@ def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=N
         per[f"{ph}_s"] = (corr[b] - corr[a]) / 1e9
     # measured population and never-running pods
     per["measured"] = _measured(run, per, c)
-    seen_by_state = c[c["source"].str.contains("pods-json|pods-yaml|watch|kubelet|pleg", regex=True)
-                      & (c["end"] != "created")][["namespace", "pod"]].drop_duplicates()
-    snap = set(zip(seen_by_state["namespace"], seen_by_state["pod"]))
-    snap |= _observed_pods(run)
+    snap = _observed_pods(run)
     per["not_running"] = per["running_ts"].isna() & per["watched_ts"].isna() & \
         pd.Series([k in snap for k in zip(per["namespace"], per["pod"])], index=per.index, dtype=bool)
     # load bucket at creation
@@ -365,12 +362,22 @@ def _same_node(a: str, b: str) -> bool:
 
 
 def _observed_pods(run: Run) -> set:
-    """Pods a pod dump/watch or a kubelet saw (so 'no running time' means 'did not run')."""
+    """Pods seen not running: a kubelet record of the pod, or a pod dump/watch object in phase
+    Pending (or without a phase) that never restarted.  A pod that ran and crashed or was evicted
+    (phase Running/Failed/Succeeded, or restarts > 0) is not 'never running'."""
     if not run.has("pod_transitions"):
         return set()
-    p = run.table("pod_transitions", columns=["namespace", "pod", "origin", "milestone"])
-    p = p[p["origin"].isin(["pods-json", "pods-yaml", "watch", "kubelet"]) & (p["milestone"] != "deleted")]
-    return set(zip(p["namespace"].fillna(""), p["pod"]))
+    p = run.table("pod_transitions", columns=["namespace", "pod", "origin", "milestone", "detail"])
+    p = p[p["milestone"] != "deleted"]
+    kub = p[p["origin"] == "kubelet"]
+    snap = p[p["origin"].isin(["pods-json", "pods-yaml", "watch"]) & (p["milestone"] == "created")]
+    phase = snap["detail"].str.extract(r'"phase": "(\w*)"')[0].fillna("")
+    restarts = pd.to_numeric(snap["detail"].str.extract(r'"restarts": (\d+)')[0], errors="coerce").fillna(0)
+    ran = snap[~phase.isin(["", "Pending", "Unknown"]) | (restarts > 0)]
+    pend = snap[phase.isin(["", "Pending", "Unknown"]) & (restarts == 0)]
+    ran_keys = set(zip(ran["namespace"].fillna(""), ran["pod"]))
+    keys = set(zip(kub["namespace"].fillna(""), kub["pod"])) | set(zip(pend["namespace"].fillna(""), pend["pod"]))
+    return keys - ran_keys
 
 
 def _measured(run: Run, per: pd.DataFrame, c: pd.DataFrame) -> pd.Series:
