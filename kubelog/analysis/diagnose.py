@@ -1,0 +1,1189 @@
+"""Diagnose failed runs: which wait timed out, what stalled, what the cluster and the apiserver did.
+
+:func:`diagnose` reads a run directory's tables and returns a :class:`Diagnosis`: ranked
+:class:`Finding` objects, each with its evidence as ``file:line`` references and the
+lines themselves (rebuilt from the table rows, never re-read from the raw logs).
+
+What is looked at
+-----------------
+* **Failures**: failed specs (``test_specs``, the e2e log and junit deduplicated),
+  clusterloader2 measurement errors (junit / ``Errors:``), the cl2 final status and its
+  logged errors (``manifest inputs[*].info["cl2"]``), classified with the texts of
+  formats-test.md §4.7.
+* **The wait**: the nearest ``STEP`` and timestamped line before the failure block,
+  ``Waiting up to <d>`` lines, and the progress series (``progress``) that was still
+  incomplete: its last counters and which of them stalled since when.
+* **The window** ``[stall start, failure]`` on the test clock is moved to the apiserver
+  clock with the test-clock offset (skew analysis when available, else the e2e
+  ``Created replication controller`` ↔ ``POST replicationcontrollers`` anchors).
+  The apiserver inside the window is compared with the rest of the run: error codes
+  by verb/resource, latency percentiles, Trace blocks, clients that went silent,
+  watch restarts; then events, NotReady nodes, pods stuck in a phase, known
+  signatures, clock problems and Drain templates new in the window
+  (:mod:`kubelog.analysis.templates`).
+* A run without a failure says so; the window is then the last error burst (error
+  messages and 5xx/429 responses) and the same anomalies are listed.
+
+Times in findings are printed ``HH:MM:SS`` in UTC on the named clock.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..run import Run
+from . import stats
+
+SEVERITIES = ("critical", "error", "warning", "info")
+
+#: formats-test.md §4.7 and the clusterloader2 error texts: (kind, regex, meaning)
+FAILURE_KINDS = [
+    ("watch_timeout", r"Timeout reached waiting for all Pods being observed by the watch",
+     "the latency pods were not all observed by the watch (inverted-check bug, §4.4)"),
+    ("pod_startup_slo", r"too high (?:pod startup |(?P<metric>[\w ]+?) )?latency (?P<pct>\d+)th percentil\w*:? (?:got )?"
+                        r"(?P<value>[\dhmsµun.]+)(?: expected: (?P<threshold>[\dhmsµun.]+))?",
+     "pod startup latency SLO missed (or a clock offset, when hours)"),
+    ("api_slo", r"There should be no high-latency requests|too high latency.*(?:api|request)",
+     "API call latency SLO missed"),
+    ("pods_lost", r"Number of reported pods(?: for (?P<rc>\S+))? changed: (?P<got>\d+) vs (?P<want>\d+)",
+     "pods were lost (node died, eviction)"),
+    ("only_n_started", r"Only (?P<got>\d+) pods started out of (?P<want>\d+)", "the RC runner timed out"),
+    ("containers_failed", r"(?P<got>\d+) containers failed which is more than allowed (?P<want>\d+)",
+     "containers restarted"),
+    ("pod_not_running", r"gave up waiting for pod '(?P<pod>[^']+)' to be 'running' after (?P<timeout>\S+)",
+     "a latency pod did not start"),
+    ("memory", r"is using (?P<got>[\d.]+)/(?P<want>\d+) MB of memory", "resource-constraint check failed"),
+    ("scaling", r"error while scaling RC (?P<rc>\S+) to (?P<want>\d+) replicas", "load scaling failed"),
+    ("start_pods", r"Error waiting for (?P<want>\d+) pods to be running - probably a timeout", "StartPods timed out"),
+    ("ssh", r"ssh: handshake failed|error getting SSH client|in ssh connection to",
+     "a measurement could not reach the master over SSH (test-infrastructure problem, not the cluster)"),
+    ("timeout", r"timed out waiting for the condition|context deadline exceeded|Timeout reached",
+     "a wait.Poll deadline passed: look at what it was waiting for"),
+    ("measurement", r"measurement call (?P<method>\S+) - (?P<id>\S+) error", "a clusterloader2 measurement failed"),
+]
+
+#: known signatures: (kind, severity, regex over message texts, title)
+SIGNATURES = [
+    ("nan_encoder", "critical", r"json: unsupported value: NaN",
+     "JSON encoder hit NaN: the saturation summary was never computed (saturation never ran)"),
+    ("lsar_405", "critical", r"(?i)MethodNotAllowed.*localsubjectaccessreviews|localsubjectaccessreviews.*(?:405|MethodNotAllowed|not allowed)",
+     "MethodNotAllowed on localsubjectaccessreviews: apiserver/controller-manager run without certificates "
+     "(namespace creation crawls)"),
+    ("kubeconfig", "critical",
+     r"(?i)kubeconfig[^\n]*(?:no such file|not found|does not exist|invalid configuration)|kubectl: (?:command )?not found|"
+     r"error loading config file|stat [^\n]*kubeconfig[^\n]*: no such file",
+     "kubeconfig or kubectl missing"),
+    ("only_n_started", "error", r"Only \d+ pods started out of \d+", "RC runner: only part of the pods started"),
+    ("image_pull", "error", r"ErrImagePull|ImagePullBackOff|Failed to pull image|pull access denied|manifest unknown",
+     "image pull failures"),
+    ("etcd", "error", r"etcdserver: request timed out|etcdserver: leader changed|etcdserver: too many requests|"
+                      r"context deadline exceeded|Txn call failed|connection refused[^\n]*:2379|createTransport failed to connect",
+     "etcd unavailable or too slow (context deadline exceeded / request timed out)"),
+    ("handler_timeout", "warning", r"timeout or abort while handling|http: Handler timeout",
+     "apiserver request handlers timed out"),
+    ("node_not_found", "error", r"node \"[^\"]+\" not found|Unable to register node",
+     "a node never registered (kubelet cannot find its Node object)"),
+    ("crashloop", "warning", r"CrashLoopBackOff|Back-off restarting failed container", "containers crash-looping"),
+    ("evicted", "warning", r"\bEvicted\b|The node was low on resource", "pods evicted"),
+    ("oom", "warning", r"OOMKilled|Out of memory|oom-kill", "out of memory"),
+    ("watch_errors", "info", r"watch chan error|very short watch|Unexpected watch close|too old resource version|"
+                             r"required revision has been compacted",
+     "watch errors (clients relist)"),
+]
+
+_CLEANUP_STEP = re.compile(r"^(?:Deleting created Collections|Cleaning up|Collecting resource usage|Destroying namespace|"
+                           r"Removing additional|deleting \{|Deleting |Dumping )")
+_COUNTERS = ["created", "running", "pending", "waiting", "inactive", "terminating", "unknown", "runningButNotReady"]
+_ERROR_CODES = {405, 409, 429}
+#: pod milestones that prove a pod started
+_STARTED = {"started", "container_started", "ready", "running", "pleg_container_started", "containers_ready",
+            "running_observed", "watch_observed", "startup_logged", "watched"}
+
+
+@dataclass
+class Evidence:
+    """One piece of evidence: ``where`` is ``file:line``, ``text`` the (rebuilt) line."""
+    where: str
+    text: str
+
+
+@dataclass
+class Finding:
+    """A ranked finding.
+
+    Attributes
+    ----------
+    rank : int
+        1 = most likely explanation of the failure.
+    severity : str
+        critical / error / warning / info.
+    title, detail : str
+        One line and a paragraph.
+    evidence : list of Evidence
+        File:line references with the lines.
+    kind : str
+        Machine-readable kind (failure:timeout, stall, clock, apiserver_errors, signature:etcd ...).
+    score : float
+        Ranking score (higher first).
+    """
+    rank: int
+    severity: str
+    title: str
+    detail: str
+    evidence: list = field(default_factory=list)
+    kind: str = ""
+    score: float = 0.0
+
+
+@dataclass
+class Diagnosis:
+    """Result of :func:`diagnose`.
+
+    Attributes
+    ----------
+    failed : bool
+        True when a spec, a measurement or the cl2 status failed.
+    summary : str
+        One paragraph.
+    findings : list of Finding
+        Ranked, most important first.
+    window : dict
+        The window examined: ``start``/``end`` (ISO, apiserver clock), ``clock``, ``reason``,
+        ``test_offset_s`` (test minus apiserver clock, seconds, when estimated).
+    failures : list of dict
+        Every failure found: ``what``, ``kind``, ``message``, ``where``.
+    """
+    failed: bool
+    summary: str
+    findings: list = field(default_factory=list)
+    window: dict = field(default_factory=dict)
+    failures: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-serialisable dict."""
+        return {"failed": self.failed, "summary": self.summary, "window": self.window,
+                "failures": self.failures, "findings": [asdict(f) for f in self.findings]}
+
+    def to_markdown(self) -> str:
+        """Markdown: summary, then each finding with its evidence in a code block."""
+        out = [f"# Diagnosis: {'FAILED' if self.failed else 'no failure'}", "", self.summary, ""]
+        if self.window.get("start"):
+            out += [f"Window examined: {self.window['start']} → {self.window['end']} ({self.window.get('clock', '')} clock; "
+                    f"{self.window.get('reason', '')})", ""]
+        for f in self.findings:
+            out += [f"## {f.rank}. [{f.severity}] {_md_escape(f.title)}", "", _md_escape(f.detail), ""]
+            if f.evidence:
+                out.append("```")
+                for e in f.evidence:
+                    out.append(f"{e.where}: {e.text}".replace("```", "'''"))
+                out += ["```", ""]
+        return "\n".join(out)
+
+    def to_text(self, width: int = 120) -> str:
+        """Terminal view: numbered findings, indented detail and evidence."""
+        import textwrap
+        out = [("FAILED: " if self.failed else "No failure: ") + self.summary, ""]
+        if self.window.get("start"):
+            out += [f"window: {self.window['start']} → {self.window['end']} [{self.window.get('clock', '')}] "
+                    f"({self.window.get('reason', '')})", ""]
+        for f in self.findings:
+            out.append(f"{f.rank:>2}. [{f.severity.upper()}] {f.title}")
+            out += textwrap.wrap(f.detail, width=width, initial_indent="     ", subsequent_indent="     ")
+            for e in f.evidence:
+                t = e.text if len(e.text) <= width else e.text[: width - 1] + "…"
+                out.append(f"       {e.where}")
+                out.append(f"         {t}")
+            out.append("")
+        return "\n".join(out)
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("<", "&lt;").replace(">", "&gt;")
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+def _hms(ts) -> str:
+    if ts is None or pd.isna(ts):
+        return "?"
+    return pd.Timestamp(ts).strftime("%H:%M:%S")
+
+
+def _dur(seconds: float) -> str:
+    """``9h58m17.9s`` style duration of ``seconds``."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "?"
+    s = abs(float(seconds))
+    sign = "-" if seconds < 0 else ""
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    if h >= 1:
+        return f"{sign}{int(h)}h{int(m)}m{sec:.0f}s"
+    if m >= 1:
+        return f"{sign}{int(m)}m{sec:.1f}s"
+    return f"{sign}{sec:.3g}s"
+
+
+def _go_dur(text: str) -> float | None:
+    from ..timeutil import parse_duration_ns
+    try:
+        return parse_duration_ns(text) / 1e9
+    except Exception:  # noqa: BLE001 - not a Go duration
+        return None
+
+
+def _first_line(s, n: int = 240) -> str:
+    s = "" if s is None or (isinstance(s, float) and math.isnan(s)) else str(s)
+    line = s.strip().split("\n", 1)[0]
+    return line if len(line) <= n else line[: n - 1] + "…"
+
+
+def _table(run: Run, name: str, columns=None) -> pd.DataFrame:
+    if not run.has(name):
+        return pd.DataFrame(columns=columns or [])
+    try:
+        return run.table(name, columns=columns)
+    except Exception:  # noqa: BLE001 - a missing column in an older run: read all
+        return run.table(name)
+
+
+class _Ctx:
+    """Shared state of one diagnosis."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        self.findings: list[Finding] = []
+        self._where_cache = {}
+
+    def where(self, source_id, line_no) -> str:
+        key = (int(source_id), int(line_no)) if not pd.isna(source_id) and not pd.isna(line_no) else None
+        if key is None:
+            return "?"
+        if key not in self._where_cache:
+            try:
+                self._where_cache[key] = self.run.where(*key)
+            except Exception:  # noqa: BLE001
+                self._where_cache[key] = f"input{key[0]}:{key[1]}"
+        return self._where_cache[key]
+
+    def add(self, severity, title, detail, evidence, kind, score):
+        self.findings.append(Finding(0, severity, title, detail, list(evidence), kind, float(score)))
+
+
+def _msg_text(r) -> str:
+    lvl = r.get("level", "") or ""
+    f = r.get("file", "")
+    loc = f"{f}:{int(r['line'])}" if isinstance(f, str) and f and not pd.isna(r.get("line")) else ""
+    ts = _hms(r.get("ts"))
+    return f"{lvl}{ts} {loc}] {_first_line(r.get('msg'))}".strip()
+
+
+def _req_text(r) -> str:
+    lat = r.get("latency_s")
+    lat = f"({lat * 1000:.1f}ms)" if lat is not None and not pd.isna(lat) else ""
+    uri = r.get("uri") if isinstance(r.get("uri"), str) else f"{r.get('verb', '')} {r.get('resource', '')}"
+    return f"{_hms(r.get('ts'))} {r.get('method', '') or ''} {uri} {lat} {r.get('code')} [{r.get('user_agent', '') or r.get('client', '')}]"
+
+
+def _test_text(r) -> str:
+    lvl = r.get("level")
+    ts = r.get("ts")
+    head = f"{pd.Timestamp(ts).strftime('%b %d %H:%M:%S.%f')[:-3]}: " if ts is not None and not pd.isna(ts) else ""
+    if lvl == "STEP":
+        return f"STEP: {_first_line(r.get('msg'))}"
+    return f"{head}{lvl}: {_first_line(r.get('msg'))}" if lvl == "INFO" else _first_line(r.get("msg"))
+
+
+# ---------------------------------------------------------------------------------------------- failures
+
+@dataclass
+class _Failure:
+    what: str
+    kind: str
+    message: str
+    meaning: str
+    where: str
+    source_id: int | None
+    line_no: int | None
+    origin: str
+    groups: dict
+    fatal: bool = True
+    evidence: list = field(default_factory=list)
+
+
+def classify(message: str) -> tuple[str, str, dict]:
+    """Kind, meaning and captured fields of a failure text (formats-test.md §4.7).
+
+    >>> classify('s: "timed out waiting for the condition"')[0]
+    'timeout'
+    >>> k, _, g = classify("too high pod startup latency 50th percentile: 9h58m17.888055586s")
+    >>> k, g["value"]
+    ('pod_startup_slo', '9h58m17.888055586s')
+    """
+    for kind, pat, meaning in FAILURE_KINDS:
+        m = re.search(pat, message or "")
+        if m:
+            return kind, meaning, {k: v for k, v in m.groupdict().items() if v is not None}
+    return "other", "", {}
+
+
+def _core_message(msg: str) -> str:
+    """The line of a gomega/ginkgo failure message that says what failed."""
+    if not isinstance(msg, str):
+        return ""
+    m = re.search(r'\bs: "((?:[^"\\]|\\.)*)"', msg)
+    if m:
+        return m.group(1)
+    lines = [ln.strip() for ln in msg.split("\n") if ln.strip()]
+    for ln in lines:
+        if classify(ln)[0] != "other":
+            return ln
+    return lines[0] if lines else ""
+
+
+def _collect_failures(ctx: _Ctx) -> list[_Failure]:
+    run = ctx.run
+    out: list[_Failure] = []
+    seen: set = set()
+    specs = _table(run, "test_specs")
+    if len(specs):
+        failed = specs[specs["state"].isin(["failed", "panicked", "timedout", "timeout"])].copy()
+        failed["_pref"] = (failed["origin"] != "e2e-log").astype(int)
+        # clusterloader2 junit: the step testcases name the step; the "overall" one repeats their errors
+        failed["_overall"] = failed["spec"].fillna("").str.contains(r" overall(?: \(|$)", regex=True).astype(int)
+        failed = failed.sort_values(["_pref", "_overall", "source_id", "line_no"])
+        for _, r in failed.iterrows():
+            msg = r.get("failure_message")
+            spec = re.sub(r"\s*\((?:/|\./)[^)]*\)\s*$", "", str(r["spec"]))
+            items = []
+            if isinstance(msg, str) and "measurement call" in msg:
+                items = [ln.strip().strip("[]") for ln in re.split(r"\n(?=measurement call)|\[(?=measurement call)", msg)
+                         if "measurement call" in ln]
+            if not items:
+                items = [_core_message(msg) or "(no failure message)"]
+            for item in items:
+                key = re.sub(r"\s+", " ", item)[:200]
+                if key in seen:
+                    continue
+                seen.add(key)
+                kind, meaning, groups = classify(item)
+                out.append(_Failure(spec, kind, item, meaning, ctx.where(r["source_id"], r["line_no"]),
+                                    int(r["source_id"]), int(r["line_no"]), str(r.get("origin")), groups,
+                                    evidence=[Evidence(ctx.where(r["source_id"], r["line_no"]), _first_line(item, 400))]))
+    # clusterloader2 status and logged errors
+    for inp in run.manifest.get("inputs", []):
+        info = (inp.get("info") or {}).get("cl2")
+        if not info:
+            continue
+        sid = inp.get("source_id")
+        status = info.get("status")
+        for err in info.get("errors") or []:
+            m = re.match(r"(\d+): (.*)", err, re.S)
+            line_no, text = (int(m.group(1)), m.group(2)) if m else (None, err)
+            for item in ([text] if "measurement call" not in text else
+                         [x.strip(" []") for x in re.split(r"(?=measurement call)", text) if x.strip(" []")]):
+                key = re.sub(r"\s+", " ", item)[:200]
+                if key in seen:
+                    continue
+                seen.add(key)
+                kind, meaning, groups = classify(item)
+                w = ctx.where(sid, line_no) if line_no else inp.get("path", "?")
+                out.append(_Failure(f"clusterloader2 {info.get('test', '')}".strip(), kind, item,
+                                    meaning + (f"; the test's final status is nevertheless {status}" if status else ""),
+                                    w, sid, line_no, "cl2-log", groups, fatal=(status != "Success"),
+                                    evidence=[Evidence(w, _first_line(item, 400))]))
+        if status and status != "Success" and not any(f.origin == "cl2-log" and f.fatal for f in out):
+            out.append(_Failure(f"clusterloader2 {info.get('test', '')}".strip(), "cl2_status", f"Status: {status}", "",
+                                inp.get("path", "?"), sid, None, "cl2-log", {}))
+    # e2e suite result without spec rows
+    if not any(f.fatal for f in out):
+        for inp in run.manifest.get("inputs", []):
+            suite = (inp.get("info") or {}).get("suite") or {}
+            if str(suite.get("result", "")).upper() == "FAIL" or (str(suite.get("failures", "0")).isdigit()
+                                                                   and int(suite.get("failures", "0")) > 0
+                                                                   and not len(specs)):
+                out.append(_Failure(f"suite {suite.get('name', '')}".strip(), "suite", f"suite result {suite.get('result')}",
+                                    "", inp.get("path", "?"), inp.get("source_id"), None, "suite", {}))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- test-log context
+
+def _cl2_context(ctx: _Ctx, f: _Failure) -> dict:
+    """For an error logged by clusterloader2: the last step started before it and the record before it."""
+    if f.origin != "cl2-log" or f.source_id is None or f.line_no is None:
+        return {}
+    m = _table(ctx.run, "messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
+    if not len(m):
+        return {}
+    m = m[(m["source_id"] == f.source_id) & (m["line_no"] <= f.line_no)].sort_values("line_no")
+    if not len(m):
+        return {}
+    res = {"at": m.iloc[-1]}
+    before = m.iloc[:-1]
+    steps = before[before["msg"].fillna("").str.match(r'Step "[^"]*" (?:started|ended)')]
+    if len(steps):
+        res["step"] = steps.iloc[-1]
+    if len(before):
+        res["previous"] = before.iloc[-1]
+    return res
+
+
+def _spec_context(ctx: _Ctx, f: _Failure) -> dict:
+    """Nearest STEP, last timestamped line, 'Waiting up to' lines and section before a failure block."""
+    tl = _table(ctx.run, "test_log")
+    if not len(tl) or f.source_id is None or f.line_no is None or f.origin not in ("e2e-log",):
+        return {}
+    t = tl[(tl["source_id"] == f.source_id) & (tl["line_no"] < f.line_no)].sort_values("line_no")
+    if not len(t):
+        return {}
+    res = {"rows": t}
+    # the section (It/BeforeEach/AfterEach header) the failure belongs to
+    hdr = t[(t["level"] == "GINKGO") & t["msg"].fillna("").str.match(r"\[(It|BeforeEach|AfterEach|JustBeforeEach|Measure)\]")]
+    # failing node tag ([It] / [BeforeEach] ...) from the END block
+    end = tl[(tl["source_id"] == f.source_id) & (tl["line_no"] == f.line_no)]
+    tag = None
+    if len(end):
+        m = re.search(r"\[(It|BeforeEach|AfterEach|JustBeforeEach)\]\s*\n", str(end["msg"].iloc[0]))
+        tag = m.group(1) if m else None
+    res["tag"] = tag
+    if tag and len(hdr):
+        hs = hdr[hdr["msg"].str.startswith(f"[{tag}]")]
+        if len(hs):
+            h = hs.iloc[-1] if tag != "AfterEach" else hs.iloc[-1]
+            res["section"] = h
+            nxt = hdr[hdr["line_no"] > h["line_no"]]
+            stop = int(nxt["line_no"].iloc[0]) if len(nxt) else f.line_no
+            sec = t[(t["line_no"] >= h["line_no"]) & (t["line_no"] < stop)]
+            # within It, the test's own cleanup steps come after the failure: cut there
+            if tag == "It":
+                cl = sec[(sec["level"] == "STEP") & sec["msg"].fillna("").str.match(_CLEANUP_STEP)]
+                if len(cl):
+                    sec = sec[sec["line_no"] < int(cl["line_no"].iloc[0])]
+            res["section_rows"] = sec
+    sec = res.get("section_rows", t)
+    steps = sec[sec["level"] == "STEP"]
+    if not len(steps):
+        first = int(sec["line_no"].min()) if len(sec) else f.line_no
+        steps = t[(t["level"] == "STEP") & (t["line_no"] < first)]
+        res["step_outside"] = True
+    if len(steps):
+        res["step"] = steps.iloc[-1]
+    stamped = sec.dropna(subset=["ts"])
+    if len(stamped):
+        res["last_line"] = stamped.iloc[-1]
+    waits = sec[sec["msg"].fillna("").str.contains(r"Waiting up to \S+ for", regex=True)]
+    if len(waits):
+        res["wait_line"] = waits.iloc[-1]
+    return res
+
+
+def _progress_stall(ctx: _Ctx, f: _Failure | None, before_line: int | None) -> dict | None:
+    """The incomplete progress series before a failure and which counters stalled since when."""
+    pr = _table(ctx.run, "progress")
+    if not len(pr):
+        return None
+    if f is not None and f.source_id is not None and f.origin == "e2e-log":
+        pr = pr[pr["source_id"] == f.source_id]
+        if before_line is not None:
+            pr = pr[pr["line_no"] < before_line]
+    if not len(pr):
+        return None
+    pr = pr.sort_values(["ts", "line_no"])
+    best = None
+    for (sid, label), g in pr.groupby(["source_id", "label"], sort=False):
+        last = g.iloc[-1]
+        exp = last.get("expected")
+        incomplete = (not pd.isna(exp) and exp > 0 and (last["running"] < exp)) or \
+            any((not pd.isna(last.get(c))) and last.get(c, 0) > 0 for c in ("pending", "waiting", "unknown", "terminating"))
+        if not incomplete:
+            continue
+        if best is None or last["ts"] > best[1].iloc[-1]["ts"]:
+            best = ((sid, label), g)
+    if best is None:
+        return None
+    (sid, label), g = best
+    g = g.reset_index(drop=True)
+    last = g.iloc[-1]
+    vals = g[_COUNTERS].fillna(-1).to_numpy()
+    same = (vals == vals[-1]).all(axis=1)
+    k = len(g) - 1
+    while k > 0 and same[k - 1]:
+        k -= 1
+    since = g.iloc[k]
+    changed_since = {}
+    for c in _COUNTERS:
+        col = g[c].fillna(-1).to_numpy()
+        j = len(col) - 1
+        while j > 0 and col[j - 1] == col[-1]:
+            j -= 1
+        changed_since[c] = g["ts"].iloc[j]
+    stalled = [c for c in ("created", "running", "pending", "waiting", "runningButNotReady", "unknown", "terminating")
+               if not pd.isna(last.get(c)) and (c in ("created", "running") or last.get(c, 0) > 0)
+               and changed_since[c] <= since["ts"]]
+    return {"source_id": sid, "label": label, "rows": g, "first": g.iloc[0], "last": last, "since": since,
+            "since_ts": since["ts"], "last_ts": last["ts"], "stalled": stalled,
+            "stalled_s": (last["ts"] - since["ts"]).total_seconds(), "clock": last.get("clock") or "test"}
+
+
+def _counters_text(r) -> str:
+    exp = r.get("expected")
+    parts = [f"created {int(r['created'])}/{int(exp)}" if not pd.isna(exp) and exp else f"created {int(r['created'])}"]
+    for c in ("running", "pending", "waiting", "inactive", "terminating", "unknown", "runningButNotReady"):
+        v = r.get(c)
+        if not pd.isna(v) and (v or c in ("running", "pending")):
+            parts.append(f"{c} {int(v)}")
+    return ", ".join(parts)
+
+
+def _slo_summary_evidence(ctx: _Ctx, f: _Failure) -> list:
+    """The perf_summaries row whose percentile equals the value in the failure text (cl2 JSON, e2e summary)."""
+    ps = _table(ctx.run, "perf_summaries")
+    pct, val = f.groups.get("pct"), _go_dur(f.groups.get("value", "")) if f.groups.get("value") else None
+    if not len(ps) or val is None or pct not in ("50", "90", "99"):
+        return []
+    col = f"p{pct}_s"
+    hit = ps[(ps["metric"] == "pod_startup") & ((ps[col] - val).abs() < 5e-4)]
+    return [Evidence(ctx.where(r["source_id"], r["line_no"]),
+                     f"{r['origin']} pod_startup ({r['phase'] or ''}) p50 {r['p50_s']:.6g}s p90 {r['p90_s']:.6g}s "
+                     f"p99 {r['p99_s']:.6g}s — the {pct}th percentile matches the failure")
+            for _, r in hit.head(2).iterrows()]
+
+
+# ---------------------------------------------------------------------------------------------- clocks
+
+def _test_offset(ctx: _Ctx) -> dict:
+    """Test clock minus apiserver clock, seconds: from the skew analysis, else from e2e anchors."""
+    try:
+        from . import skew  # type: ignore[attr-defined]
+        rep = skew.analyze(ctx.run)
+        d = rep.domains
+        row = d[d["domain"] == "test"]
+        if len(row) and not pd.isna(row["offset_s"].iloc[0]):
+            return {"offset_s": float(row["offset_s"].iloc[0]), "source": "skew analysis",
+                    "text": str(row["text"].iloc[0]) if "text" in row else "", "evidence": [],
+                    "findings": list(getattr(rep, "findings", []) or []), "significant": bool(getattr(rep, "significant", False))}
+    except (ImportError, AttributeError):
+        pass
+    except Exception:  # noqa: BLE001 - the skew analysis failing must not stop the diagnosis
+        pass
+    tl = _table(ctx.run, "test_log")
+    rq = _table(ctx.run, "requests", columns=["ts", "method", "verb", "resource", "namespace", "client", "code", "uri",
+                                               "latency_s", "user_agent", "source_id", "line_no", "origin"])
+    if not len(tl) or not len(rq):
+        return {}
+    created = tl[tl["msg"].fillna("").str.contains("Created replication controller with name:", regex=False)].dropna(subset=["ts"])
+    posts = rq[(rq["verb"] == "create") & (rq["resource"] == "replicationcontrollers") & (rq["client"] == "e2e")]
+    posts = posts.sort_values("ts").drop_duplicates(subset=["ts", "namespace"])
+    diffs, ev = [], []
+    for _, c in created.iterrows():
+        m = re.search(r"namespace: (\S+?),", c["msg"])
+        if not m:
+            continue
+        cand = posts[posts["namespace"] == m.group(1)]
+        if not len(cand):
+            continue
+        # the n-th "Created" line pairs with the n-th POST in that namespace
+        n = int((created["msg"].str.contains(f"namespace: {m.group(1)},", regex=False) &
+                 (created["line_no"] < c["line_no"])).sum())
+        if n >= len(cand):
+            continue
+        p = cand.iloc[n]
+        diffs.append((c["ts"] - p["ts"]).total_seconds())
+        if len(ev) < 2:
+            ev += [Evidence(ctx.where(c["source_id"], c["line_no"]), _test_text(c)),
+                   Evidence(ctx.where(p["source_id"], p["line_no"]), _req_text(p))]
+    if not diffs:
+        return {}
+    return {"offset_s": float(np.median(diffs)), "source": f"{len(diffs)} e2e anchor pair(s) (Created replication "
+            "controller ↔ POST replicationcontrollers; the test logs after the response)", "evidence": ev[:4],
+            "n": len(diffs)}
+
+
+def _object_startup(ctx: _Ctx) -> pd.Series:
+    """Pod startup (created → started/ready) per pod from object sources (pods-json, watch, audit), seconds."""
+    pt = _table(ctx.run, "pod_transitions", columns=["namespace", "pod", "milestone", "ts", "origin"])
+    if not len(pt):
+        return pd.Series(dtype=float)
+    pt = pt[pt["origin"].isin(["pods-json", "watch", "pods-yaml"])]
+    a = pt[pt["milestone"] == "created"].groupby(["namespace", "pod"])["ts"].min()
+    b = pt[pt["milestone"].isin(["ready", "started", "container_started"])].groupby(["namespace", "pod"])["ts"].min()
+    d = (b - a).dropna().dt.total_seconds()
+    return d[d >= 0]
+
+
+def _clock_findings(ctx: _Ctx, failures: list[_Failure], off: dict) -> None:
+    ps = _table(ctx.run, "perf_summaries")
+    e2e_ps = ps[(ps["metric"] == "pod_startup") & ps["origin"].isin(["e2e-log"])] if len(ps) else ps
+    e2e_p50 = float(e2e_ps["p50_s"].dropna().iloc[0]) if len(e2e_ps) and e2e_ps["p50_s"].notna().any() else None
+    obj = _object_startup(ctx)
+    obj_p50 = stats.percentile(obj.to_numpy(), 0.5) if len(obj) else None
+    theta = off.get("offset_s")
+    slo = [f for f in failures if f.kind == "pod_startup_slo"]
+    slo_val = None
+    for f in slo:
+        v = _go_dur(f.groups.get("value", "")) if f.groups.get("value") else None
+        if v is not None:
+            slo_val = v
+            break
+    est = theta
+    how = off.get("source", "")
+    if e2e_p50 is not None and e2e_p50 > 600 and obj_p50 is not None and obj_p50 < 60:
+        if est is None or abs(est) < 60:
+            est, how = e2e_p50 - obj_p50, "e2e-reported pod startup minus object-derived startup"
+    big_val = slo_val is not None and slo_val >= 600
+    if est is None or abs(est) < 60:
+        if big_val:
+            ev = [f.evidence[0] for f in slo[:1] if f.evidence]
+            ctx.add("critical", f"pod startup latency {_dur(slo_val)} is almost certainly a clock offset, not a slow cluster",
+                    f"The reported latency is {_dur(slo_val)}; a density run with that startup time would not have finished. "
+                    "No test-clock anchor could be paired to measure the offset.", ev, "clock", 108)
+        return
+    ev = list(off.get("evidence", []))[:4]
+    for f in slo[:1]:
+        ev = f.evidence[:1] + ev
+    if len(e2e_ps):
+        r = e2e_ps.iloc[0]
+        ev.append(Evidence(ctx.where(r["source_id"], r["line_no"]),
+                           f"e2e pod_startup p50 {_dur(r['p50_s'])}, p90 {_dur(r['p90_s'])}, p99 {_dur(r['p99_s'])}"))
+    detail = (f"The test machine's clock is {_dur(abs(est))} {'ahead of' if est > 0 else 'behind'} the apiserver's "
+              f"(estimate from {how}).")
+    if obj_p50 is not None:
+        detail += (f" Pod startup measured on object timestamps (pods created → started, {len(obj)} pods) has "
+                   f"p50 {_dur(obj_p50)}.")
+    explains = slo_val is not None and abs(slo_val - abs(est)) < max(0.1 * abs(est), 120)
+    if explains or (big_val and abs(est) > 600):
+        title = f"pod startup latency {_dur(slo_val)} is a clock offset, not a slow cluster"
+        detail += (" The e2e test computes watch − create across the two clocks, so the offset lands in the latency; "
+                   "the cluster itself started pods in seconds.")
+        ctx.add("critical", title, detail, ev, "clock", 110)
+    else:
+        sev = "warning" if abs(est) >= 60 else "info"
+        ctx.add(sev, f"test clock is {_dur(abs(est))} {'ahead of' if est > 0 else 'behind'} the apiserver clock",
+                detail + " Latencies the test computes across clocks (e2e pod startup, run→watch) include it.",
+                ev, "clock", 62 if abs(est) >= 3600 else 48)
+
+
+# ---------------------------------------------------------------------------------------------- window analyses
+
+def _requests(ctx: _Ctx) -> pd.DataFrame:
+    if not ctx.run.has("requests"):
+        return pd.DataFrame()
+    from .latency import api_requests
+    cols = ["ts", "start_ts", "method", "verb", "resource", "subresource", "code", "client", "user_agent", "user",
+            "uri", "latency_s", "source_id", "line_no", "long_running"]
+    rq = _table(ctx.run, "requests", columns=cols + ["hijacked", "audit_id", "origin", "stage"])
+    if not len(rq):
+        return rq
+    from ..formats.audit import dedup_requests
+    rq, _ = dedup_requests(rq)
+    origins = rq["origin"].value_counts()
+    if "httplog" in origins and "audit" in origins and origins["audit"] >= 0.5 * origins["httplog"]:
+        # the same requests in both logs without shared audit IDs (access log before 1.22): keep the access log
+        rq = rq[rq["origin"] != "audit"]
+    return rq
+
+
+def _apiserver_window(ctx: _Ctx, rq: pd.DataFrame, w0, w1, span, stall: dict | None = None) -> dict:
+    """Errors, latency, clients, watches in [w0, w1] (apiserver clock) vs the rest."""
+    res = {}
+    if not len(rq) or w0 is None:
+        return res
+    t = rq["start_ts"].fillna(rq["ts"])
+    inw = ((t >= w0) & (t <= w1)).to_numpy()
+    win_s = max((w1 - w0).total_seconds(), 1.0)
+    rest_s = max(span - win_s, 1.0)
+    comparable = rest_s >= 60 or rest_s >= 0.5 * win_s
+    res["comparable"] = comparable
+    lr = rq["long_running"].fillna(False).astype(bool).to_numpy()
+    codes = rq["code"].fillna(-1).astype(int)
+    err = (codes.isin(list(_ERROR_CODES)) | (codes >= 500)).to_numpy()
+    # error codes by verb/resource/code
+    e = rq[err].assign(_in=inw[err])
+    if len(e):
+        g = e.groupby(["verb", "resource", "code"], dropna=False)["_in"].agg(["sum", "count"]).reset_index()
+        g["n_in"] = g["sum"].astype(int)
+        g["n_out"] = (g["count"] - g["sum"]).astype(int)
+        g["rate_in"] = g["n_in"] / win_s * 60
+        g["rate_out"] = g["n_out"] / rest_s * 60
+        hot = g[(g["n_in"] > 0) & ((g["rate_in"] >= 2 * g["rate_out"]) | (not comparable))].sort_values("n_in", ascending=False)
+        if len(hot):
+            rows = e[e["_in"]]
+            ev = [Evidence(ctx.where(r["source_id"], r["line_no"]), _req_text(r)) for _, r in rows.head(4).iterrows()]
+            parts = [f"{int(r.n_in)}× {r.code} on {r.verb} {r.resource or '(non-resource)'}"
+                     + (f" (rest of run: {int(r.n_out)})" if comparable else "") for r in hot.head(6).itertuples()]
+            n_in = int(hot["n_in"].sum())
+            ctx.add("error" if n_in >= 5 else "warning", f"{n_in} error responses (405/409/429/5xx) in the window",
+                    "In the window: " + "; ".join(parts) + f". Window {_dur(win_s)}, rest {_dur(rest_s)}"
+                    + ("." if comparable else " (too little of the run outside the window to compare)."),
+                    ev, "apiserver_errors", 64 if n_in >= 5 else 52)
+            res["errors_in_window"] = n_in
+    # latency percentiles in vs out
+    nl = ~lr & rq["latency_s"].notna().to_numpy()
+    a, b = rq["latency_s"].to_numpy()[nl & inw], rq["latency_s"].to_numpy()[nl & ~inw]
+    if len(a) >= 20 and len(b) >= 20 and comparable:
+        pa = [stats.percentile(a, p) for p in (0.5, 0.99)]
+        pb = [stats.percentile(b, p) for p in (0.5, 0.99)]
+        res["latency"] = {"window": {"n": len(a), "p50_s": pa[0], "p99_s": pa[1]},
+                          "rest": {"n": len(b), "p50_s": pb[0], "p99_s": pb[1]}}
+        if pa[1] > 2 * pb[1] and pa[1] > 0.5:
+            slow = rq[nl & inw].nlargest(3, "latency_s")
+            ctx.add("warning", f"API latency p99 {_dur(pa[1])} in the window vs {_dur(pb[1])} in the rest of the run",
+                    f"Non-long-running requests: window n={len(a)} p50 {_dur(pa[0])} p99 {_dur(pa[1])}; "
+                    f"rest n={len(b)} p50 {_dur(pb[0])} p99 {_dur(pb[1])} (nearest rank).",
+                    [Evidence(ctx.where(r["source_id"], r["line_no"]), _req_text(r)) for _, r in slow.iterrows()],
+                    "apiserver_latency", 55)
+    # clients that went silent
+    silent = []
+    for comp in ("kube-controller-manager", "kube-scheduler"):
+        c = rq[rq["client"] == comp]
+        if len(c) < 10:
+            continue
+        tc = c["start_ts"].fillna(c["ts"])
+        before = int((tc < w0).sum())
+        inside = int(((tc >= w0) & (tc <= w1)).sum())
+        if before >= 10 and inside == 0 and win_s >= 30:
+            last = c.loc[tc[tc < w0].idxmax()]
+            silent.append((comp, before, last))
+    if silent:
+        lastp = stall["last"] if stall is not None else None
+        work_left = lastp is None or (not pd.isna(lastp.get("expected")) and lastp["created"] < lastp["expected"]) or \
+            (not pd.isna(lastp.get("waiting")) and lastp["waiting"] > 0)
+        ctx.add("error" if work_left else "info", "silent clients: " + ", ".join(s[0] for s in silent) + " sent no requests in the window",
+                "; ".join(f"{s[0]}: {s[1]} requests before the window, last at {_hms(s[2]['ts'])}" for s in silent)
+                + (". A controller that stops talking to the apiserver stops creating or binding pods." if work_left else
+                   ". Expected here: every pod was already created and scheduled, so they had nothing left to do."),
+                [Evidence(ctx.where(s[2]["source_id"], s[2]["line_no"]), "last request: " + _req_text(s[2])) for s in silent],
+                "silent_clients", 66 if work_left else 20)
+    # watch restarts
+    w = rq[rq["verb"] == "watch"]
+    if len(w):
+        tw = w["start_ts"].fillna(w["ts"])
+        wi = int(((tw >= w0) & (tw <= w1)).sum())
+        rate_in, rate_out = wi / win_s * 60, (len(w) - wi) / rest_s * 60
+        res["watches"] = {"window": wi, "rest": len(w) - wi}
+        if wi >= 5 and comparable and rate_in >= 3 * max(rate_out, 1e-9):
+            ev = [Evidence(ctx.where(r["source_id"], r["line_no"]), _req_text(r))
+                  for _, r in w[((tw >= w0) & (tw <= w1)).to_numpy()].head(3).iterrows()]
+            ctx.add("warning", f"{wi} watch (re)starts in the window ({rate_in:.1f}/min vs {rate_out:.1f}/min)",
+                    "Clients re-established watches much more often than in the rest of the run (relists, broken "
+                    "watch streams).", ev, "watch_restarts", 42)
+    return res
+
+
+def _traces(ctx: _Ctx, w0, w1) -> None:
+    tr = _table(ctx.run, "traces", columns=["ts", "started_ts", "name", "total_s", "url", "user_agent", "source_id", "line_no"])
+    if not len(tr):
+        return
+    tr = tr.dropna(subset=["total_s"])
+    if w0 is not None:
+        inw = (tr["ts"] >= w0) & (tr["ts"] <= w1 + pd.Timedelta(minutes=1))
+    else:
+        inw = pd.Series(True, index=tr.index)
+    slow = tr[tr["total_s"] >= 1.0]
+    if not len(slow):
+        return
+    top = slow.sort_values("total_s", ascending=False)
+    n_in = int(inw[slow.index].sum())
+    mx = float(top["total_s"].iloc[0])
+    ev = [Evidence(ctx.where(r["source_id"], r["line_no"]),
+                   f'Trace "{_first_line(r["name"], 120)}" total {_dur(r["total_s"])} (ended {_hms(r["ts"])})')
+          for _, r in top.head(4).iterrows()]
+    kinds = top["name"].fillna("").str.split(" ").str[0].value_counts().head(5)
+    sev = "error" if mx >= 30 else "warning"
+    where = f", {n_in} of them in the window" if w0 is not None else ""
+    ctx.add(sev, f"{len(slow)} slow-request Trace blocks, longest {_dur(mx)}",
+            f"Trace blocks ≥ 1 s{where}: " + ", ".join(f"{k or '?'} {v}" for k, v in kinds.items())
+            + (". Traces at the 1-minute request timeout mean storage (etcd) calls were not answering." if mx >= 55 else "."),
+            ev, "traces", 60 if mx >= 30 else 44)
+
+
+def _events(ctx: _Ctx, w0, w1) -> None:
+    ev = _table(ctx.run, "events", columns=["ts", "type", "reason", "message", "count", "object_kind", "object_name",
+                                             "host", "source_id", "line_no"])
+    if not len(ev):
+        return
+    warn = ev[(ev["type"] == "Warning") | ev["reason"].isin(["NodeNotReady", "Evicted", "FailedScheduling", "Killing",
+                                                             "OOMKilling", "FailedMount", "BackOff", "Failed"])]
+    if not len(warn):
+        return
+    cnt = warn.assign(n=warn["count"].fillna(1)).groupby("reason")["n"].sum().sort_values(ascending=False)
+    evi = [Evidence(ctx.where(r["source_id"], r["line_no"]),
+                    f'{_hms(r["ts"])} {r["type"]} {r["reason"]} {r["object_kind"]}/{r["object_name"]}: {_first_line(r["message"], 160)}')
+           for _, g in warn.groupby("reason", sort=False) for _, r in g.head(1).iterrows()][:4]
+    sev = "error" if any(r in cnt.index for r in ("NodeNotReady", "Evicted", "FailedScheduling", "OOMKilling")) else "warning"
+    ctx.add(sev, f"{int(cnt.sum())} Warning events: " + ", ".join(f"{k} ×{int(v)}" for k, v in cnt.head(5).items()),
+            "Warning events recorded by the cluster (count summed).", evi, "events", 50 if sev == "error" else 40)
+
+
+def _nodes(ctx: _Ctx) -> None:
+    nt = _table(ctx.run, "node_transitions")
+    if not len(nt):
+        return
+    nr = nt[nt["milestone"] == "notready"]
+    if not len(nr):
+        return
+    nodes = nr["node"].unique()
+    ctx.add("error", f"{len(nodes)} node(s) became NotReady: " + ", ".join(map(str, nodes[:5])),
+            "Nodes whose Ready condition went false during the run.",
+            [Evidence(ctx.where(r["source_id"], r["line_no"]), f"{_hms(r['ts'])} {r['node']} NotReady ({r['origin']})")
+             for _, r in nr.head(4).iterrows()], "nodes_notready", 63)
+
+
+def _stuck_pods(ctx: _Ctx) -> dict | None:
+    """Pods that were scheduled but never started, or never scheduled, grouped by node."""
+    pt = _table(ctx.run, "pod_transitions", columns=["namespace", "pod", "node", "milestone", "ts", "origin", "detail",
+                                                      "source_id", "line_no"])
+    if not len(pt):
+        return None
+    ms = pt.groupby(["namespace", "pod"])["milestone"].agg(set)
+    started = ms.map(lambda s: bool(s & _STARTED))
+    scheduled = ms.map(lambda s: bool(s & {"scheduled", "bound"}))
+    pending = ms[scheduled & ~started].index
+    unsched = ms[~scheduled & ~started & ms.map(lambda s: "created" in s)].index
+    if not len(pending) and not len(unsched):
+        return None
+    pt_i = pt.set_index(["namespace", "pod"])
+    res = {"pending": len(pending), "unscheduled": len(unsched), "by_node": {}, "evidence": []}
+    if len(pending):
+        rows = pt_i.loc[pending].reset_index()
+        node_of = rows.dropna(subset=["node"]).groupby(["namespace", "pod"])["node"].first()
+        by_node = node_of.value_counts()
+        res["by_node"] = {str(k): int(v) for k, v in by_node.items()}
+        sched = rows[rows["milestone"].isin(["scheduled", "bound"])].sort_values("ts")
+        res["evidence"] = [Evidence(ctx.where(r["source_id"], r["line_no"]),
+                                    f"{_hms(r['ts'])} pod {r['pod']} {r['milestone']} on {r['node']} ({r['origin']}); never started")
+                           for _, r in sched.drop_duplicates(["namespace", "pod"]).head(3).iterrows()]
+        all_nodes = pt.loc[pt["milestone"].isin(["scheduled", "bound"]), "node"].dropna().nunique()
+        res["all_nodes"] = int(all_nodes)
+        # kubelet log of the node(s): last record
+        m = _table(ctx.run, "messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
+        if len(m):
+            for node in list(by_node.index)[:2]:
+                km = m[(m["component"] == "kubelet") & m["msg"].fillna("").str.contains(str(node), regex=False)]
+                if not len(km):
+                    srcs = [i["source_id"] for i in ctx.run.manifest.get("inputs", []) if str(node) in str(i.get("path", ""))]
+                    km = m[m["source_id"].isin(srcs)]
+                if len(km):
+                    last = km.sort_values("ts").iloc[-1]
+                    res["evidence"].append(Evidence(ctx.where(last["source_id"], last["line_no"]),
+                                                    f"last kubelet record of {node}: " + _msg_text(last)))
+    return res
+
+
+def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
+    found = []
+    m = _table(ctx.run, "messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
+    tl = _table(ctx.run, "test_log", columns=["ts", "level", "msg", "source_id", "line_no"])
+    sp = _table(ctx.run, "test_specs", columns=["failure_message", "source_id", "line_no"])
+    ev = _table(ctx.run, "events", columns=["ts", "reason", "message", "type", "source_id", "line_no"])
+    texts = []
+    if len(m):
+        texts.append((m, m["msg"].fillna(""), _msg_text))
+    if len(tl):
+        texts.append((tl, tl["msg"].fillna(""), _test_text))
+    if len(sp):
+        texts.append((sp, sp["failure_message"].fillna(""), lambda r: _first_line(_core_message(r["failure_message"]))))
+    if len(ev):
+        texts.append((ev, (ev["reason"].fillna("") + " " + ev["message"].fillna("")),
+                      lambda r: f"{_hms(r['ts'])} {r['type']} {r['reason']}: {_first_line(r['message'], 160)}"))
+    for kind, sev, pat, title in SIGNATURES:
+        total, evid, first_ts, last_ts = 0, [], None, None
+        rx = re.compile(pat)
+        for df, s, fmt in texts:
+            hit = s.str.contains(rx, regex=True)
+            n = int(hit.sum())
+            if not n:
+                continue
+            total += n
+            rows = df[hit.to_numpy()]
+            if "ts" in rows and rows["ts"].notna().any():
+                a, b = rows["ts"].min(), rows["ts"].max()
+                first_ts = a if first_ts is None else min(first_ts, a)
+                last_ts = b if last_ts is None else max(last_ts, b)
+            for _, r in rows.head(max(0, 3 - len(evid))).iterrows():
+                evid.append(Evidence(ctx.where(r["source_id"], r["line_no"]), fmt(r)))
+        if kind == "lsar_405" and len(rq):
+            h = rq[(rq["resource"] == "localsubjectaccessreviews") & (rq["code"] == 405)]
+            total += len(h)
+            evid += [Evidence(ctx.where(r["source_id"], r["line_no"]), _req_text(r)) for _, r in h.head(2).iterrows()]
+        if not total:
+            continue
+        found.append(kind)
+        span = f", {_hms(first_ts)} → {_hms(last_ts)}" if first_ts is not None else ""
+        score = {"critical": 86, "error": 68, "warning": 46, "info": 30}[sev] + min(6, math.log10(total + 1) * 2)
+        ctx.add(sev, f"{title} ({total} lines)", f"Known signature '{kind}' matched {total} records{span}.", evid,
+                f"signature:{kind}", score)
+    # 403 floods by resource (node authorizer before registration)
+    if len(rq):
+        f4 = rq[rq["code"] == 403]
+        if len(f4) >= 20:
+            g = f4.groupby(["resource", "client"], dropna=False).size().sort_values(ascending=False)
+            (res, cl), n = g.index[0], int(g.iloc[0])
+            extra = (" A kubelet refused by the node authorizer on its own csinodes/node objects has not registered "
+                     "its Node." if res in ("csinodes", "nodes", "leases") and cl == "kubelet" else "")
+            ctx.add("error" if "node_not_found" in found else "warning",
+                    f"{len(f4)} × 403 Forbidden, mostly {res} by {cl} ({n})",
+                    "403 by resource/client: " + ", ".join(f"{r or '-'}/{c} {int(v)}" for (r, c), v in g.head(5).items())
+                    + "." + extra,
+                    [Evidence(ctx.where(r["source_id"], r["line_no"]), _req_text(r))
+                     for _, r in f4[f4["resource"] == res].head(2).iterrows()], "apiserver_403", 60 if extra else 45)
+    return found
+
+
+def _templates(ctx: _Ctx, w0, w1, span_s) -> None:
+    m = _table(ctx.run, "messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
+    if not len(m) or w0 is None:
+        return
+    from .templates import compare_windows
+    m = m.dropna(subset=["ts"]).reset_index(drop=True)
+    if len(m) > 500_000:
+        m = m[m["level"].isin(["E", "W", "F"]) | ((m["ts"] >= w0 - pd.Timedelta(minutes=10)) & (m["ts"] <= w1))]
+        m = m.reset_index(drop=True)
+    inw = ((m["ts"] >= w0) & (m["ts"] <= w1)).to_numpy()
+    if inw.all() or not inw.any():
+        return
+    win_s = max((w1 - w0).total_seconds(), 1.0)
+    c = compare_windows(m["msg"], inw, window_s=win_s, rest_s=max(span_s - win_s, 1.0))
+    if not len(c):
+        return
+    top = c.head(5)
+    ev = []
+    for r in top.itertuples():
+        if r.first_row >= 0:
+            row = m.iloc[int(r.first_row)]
+            ev.append(Evidence(ctx.where(row["source_id"], row["line_no"]), _msg_text(row)))
+    lines = [f"'{_first_line(r.template, 120)}' {r.n_window}× in window"
+             + (" (new)" if r.new else f" vs {r.n_rest}× before ({r.ratio:.0f}× the rate)") for r in top.itertuples()]
+    ctx.add("info", f"{len(c)} log templates new or much more frequent in the window",
+            "Drain templates of messages: " + "; ".join(lines) + ".", ev[:4], "templates", 36)
+
+
+def _run_span(ctx: _Ctx, rq: pd.DataFrame):
+    ts = []
+    for name in ("messages", "traces"):
+        d = _table(ctx.run, name, columns=["ts", "clock"])
+        if len(d):
+            d = d[d["clock"].fillna("") .isin(["apiserver", ""]) | d["clock"].fillna("").str.startswith("node/")] \
+                if name == "messages" else d
+            ts += [d["ts"].min(), d["ts"].max()]
+    if len(rq):
+        ts += [rq["ts"].min(), rq["ts"].max()]
+    ts = [t for t in ts if t is not None and not pd.isna(t)]
+    return (min(ts), max(ts)) if ts else (None, None)
+
+
+def _error_burst(ctx: _Ctx, rq: pd.DataFrame):
+    """Last burst of E/F messages and 5xx/429/0 responses: (start, end) or None."""
+    t = []
+    m = _table(ctx.run, "messages", columns=["ts", "level"])
+    if len(m):
+        t.append(m.loc[m["level"].isin(["E", "F"]), "ts"])
+    if len(rq):
+        c = rq["code"].fillna(-1)
+        t.append(rq.loc[(c >= 500) | (c == 429), "ts"])
+    if not t:
+        return None
+    s = pd.concat(t).dropna().sort_values()
+    if len(s) < 3:
+        return None
+    gaps = s.diff().dt.total_seconds().fillna(0).to_numpy()
+    cut = np.nonzero(gaps > 120)[0]
+    start = s.iloc[cut[-1]] if len(cut) else s.iloc[0]
+    if (s >= start).sum() < 3:
+        return None
+    return start, s.iloc[-1]
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+def diagnose(run: Run) -> Diagnosis:
+    """Explain a failed (or healthy) run from its tables.
+
+    Parameters
+    ----------
+    run : kubelog.run.Run
+        An ingested run.
+
+    Returns
+    -------
+    Diagnosis
+        ``failed``, ``summary``, ranked ``findings`` (each with file:line evidence),
+        ``window`` examined (apiserver clock) and the ``failures`` found.
+
+    Examples
+    --------
+    >>> d = diagnose(open_run("out/run"))   # doctest: +SKIP
+    >>> d.findings[0].title                  # doctest: +SKIP
+    'timed out waiting for Density Pods: running 79/90, pending 11 unchanged since 22:28:32 (test clock)'
+    """
+    ctx = _Ctx(run)
+    failures = _collect_failures(ctx)
+    fatal = [f for f in failures if f.fatal]
+    failed = bool(fatal)
+    off = _test_offset(ctx)
+    theta = off.get("offset_s") or 0.0
+    rq = _requests(ctx)
+    span0, span1 = _run_span(ctx, rq)
+    span_s = (span1 - span0).total_seconds() if span0 is not None else 0.0
+
+    # --- the failure findings, with their wait, stall and window
+    window = {}
+    primary_stall = None
+    for i, f in enumerate(failures):
+        sc = _spec_context(ctx, f)
+        cut_line = None
+        if sc.get("section_rows") is not None and len(sc["section_rows"]):
+            cut_line = int(sc["section_rows"]["line_no"].max()) + 1
+        stall = _progress_stall(ctx, f, cut_line or f.line_no) if f.kind in ("timeout", "only_n_started", "start_pods",
+                                                                             "measurement", "other") else None
+        ev = list(f.evidence)
+        detail = [f"{f.what}: {f.message}" + (f" — {f.meaning}." if f.meaning else "")]
+        title = f"{f.what}: {_first_line(f.message, 160)}"
+        fail_ts = None
+        if sc.get("step") is not None:
+            st = sc["step"]
+            detail.append(f"Nearest STEP: '{_first_line(st['msg'])}'" + (
+                f" (no STEP inside [{sc.get('tag')}] before the failure)." if sc.get("step_outside") else "."))
+            ev.append(Evidence(ctx.where(st["source_id"], st["line_no"]), _test_text(st)))
+        if sc.get("section") is not None:
+            detail.append(f"Failed in [{sc.get('tag')}] ({_first_line(sc['section']['msg'], 80)}).")
+        if sc.get("wait_line") is not None:
+            wl = sc["wait_line"]
+            detail.append(f"Last explicit wait: '{_first_line(wl['msg'])}'.")
+            ev.append(Evidence(ctx.where(wl["source_id"], wl["line_no"]), _test_text(wl)))
+        if sc.get("last_line") is not None:
+            fail_ts = sc["last_line"]["ts"]
+        cc = _cl2_context(ctx, f)
+        if "Resource cleanup" in f.message:
+            detail.append("It was waiting for the test's namespaces and objects to be deleted after the last step "
+                          "(clusterloader2 cleanup), so the measurements were already taken.")
+        if cc:
+            at = cc["at"]
+            if cc.get("step") is not None:
+                st = cc["step"]
+                detail.append(f"Nearest clusterloader2 step: {_first_line(st['msg'])} at {_hms(st['ts'])}.")
+                ev.append(Evidence(ctx.where(st["source_id"], st["line_no"]), _msg_text(st)))
+            if cc.get("previous") is not None:
+                pv = cc["previous"]
+                gap = (at["ts"] - pv["ts"]).total_seconds()
+                detail.append(f"The error came {_dur(gap)} after the previous record ({_hms(pv['ts'])} → {_hms(at['ts'])}), "
+                              "i.e. that is how long the wait ran." if gap >= 1 else "")
+                if cc.get("step") is None or pv["line_no"] != cc["step"]["line_no"]:
+                    ev.append(Evidence(ctx.where(pv["source_id"], pv["line_no"]), _msg_text(pv)))
+            ev[0] = Evidence(ev[0].where, _msg_text(at))
+        if stall is not None:
+            last, since = stall["last"], stall["since"]
+            fail_ts = max(fail_ts, last["ts"]) if fail_ts is not None else last["ts"]
+            ran = (last["ts"] - stall["first"]["ts"]).total_seconds()
+            what = str(stall["label"]).rstrip(": ")
+            exp = last.get("expected")
+            goal = f"all {int(exp)} pods of {what} running" if not pd.isna(exp) and exp else f"{what} to finish"
+            title = (f"timed out waiting for {goal}: {_counters_text(last)} unchanged since {_hms(stall['since_ts'])} "
+                     f"({stall['clock']} clock)")
+            detail.append(f"It was waiting for {goal}. The progress series '{what}' ran {_dur(ran)} "
+                          f"({_hms(stall['first']['ts'])} → {_hms(last['ts'])}); its last counters were "
+                          f"{_counters_text(last)}, and {', '.join(stall['stalled'])} had not changed for "
+                          f"{_dur(stall['stalled_s'])} (since {_hms(stall['since_ts'])}).")
+            if sc.get("wait_line") is None:
+                detail.append("The test did not print its timeout; the wait lasted at least "
+                              f"{_dur(ran)}.")
+            ev += [Evidence(ctx.where(since["source_id"], since["line_no"]), "first stalled: " + _test_text(
+                {"ts": since["ts"], "level": "INFO", "msg": f"{stall['label']}: {_counters_text(since)}"})),
+                   Evidence(ctx.where(last["source_id"], last["line_no"]), "last: " + _test_text(
+                       {"ts": last["ts"], "level": "INFO", "msg": f"{stall['label']}: {_counters_text(last)}"}))]
+            if primary_stall is None and f.fatal:
+                primary_stall = (f, stall)
+        if f.fatal and not window and fail_ts is not None and f.origin == "e2e-log":
+            start = stall["since_ts"] if stall is not None else fail_ts - pd.Timedelta(minutes=5)
+            window = {"start_test": start, "end_test": fail_ts, "reason": f"stall of '{stall['label']}'" if stall is not None
+                      else "5 minutes before the failure", "finding": len(ctx.findings)}
+        sev = "critical" if f.fatal else "error"
+        score = (100 - i) if f.fatal else 74 - i
+        if f.kind in ("pod_startup_slo", "api_slo", "pods_lost", "only_n_started", "timeout", "watch_timeout"):
+            score += 5
+        infra = f.kind == "ssh" or (f.kind == "measurement" and re.search(r"action (?:start|gather) failed", f.message))
+        if infra:
+            score -= 20
+            sev = "error" if f.fatal else "warning"
+            detail.append("This is a failure of the measurement machinery (metrics/SSH access), not of the cluster.")
+        if f.kind == "pod_startup_slo":
+            ev += _slo_summary_evidence(ctx, f)
+        ctx.add(sev, title, " ".join(detail), ev[:8], f"failure:{f.kind}", score)
+
+    # --- window on the apiserver clock
+    w0 = w1 = None
+    if window:
+        w0 = window["start_test"] - pd.Timedelta(seconds=theta)
+        w1 = window["end_test"] - pd.Timedelta(seconds=theta)
+        wd = {"start": w0.isoformat(), "end": w1.isoformat(), "clock": "apiserver", "reason": window["reason"],
+              "test_start": window["start_test"].isoformat(), "test_end": window["end_test"].isoformat(),
+              "test_offset_s": theta if off else None, "offset_source": off.get("source")}
+    else:
+        burst = None if failed and fatal and any(f.origin == "e2e-log" for f in fatal) else _error_burst(ctx, rq)
+        if burst is not None:
+            w0, w1 = burst
+            wd = {"start": w0.isoformat(), "end": w1.isoformat(), "clock": "apiserver",
+                  "reason": "last burst of error messages / 5xx / 429 responses",
+                  "test_offset_s": theta if off else None, "offset_source": off.get("source")}
+        else:
+            wd = {"test_offset_s": theta if off else None, "offset_source": off.get("source")}
+
+    # --- cause: pods stuck on nodes
+    stuck = _stuck_pods(ctx)
+    if stuck is not None:
+        by_node = stuck["by_node"]
+        nodes_txt = ", ".join(f"{n} ({c})" for n, c in list(by_node.items())[:4])
+        concentrated = bool(by_node) and len(by_node) <= max(1, stuck.get("all_nodes", 0) // 2)
+        matches = primary_stall is not None and not pd.isna(primary_stall[1]["last"].get("pending")) and \
+            int(primary_stall[1]["last"].get("pending") or 0) + int(primary_stall[1]["last"].get("waiting") or 0) \
+            == stuck["pending"] + stuck["unscheduled"]
+        title = f"{stuck['pending']} pods scheduled but never started" + (f", all on {nodes_txt}" if concentrated else
+                                                                          (f" ({nodes_txt})" if nodes_txt else ""))
+        if stuck["unscheduled"]:
+            title += f"; {stuck['unscheduled']} never scheduled"
+        det = (f"Pod milestones (pod_transitions): {stuck['pending']} pods were bound to a node but never reported a "
+               f"started/ready milestone; {stuck['unscheduled']} were created but never scheduled.")
+        if concentrated:
+            det += (f" They are concentrated on {len(by_node)} of {stuck.get('all_nodes')} nodes: the kubelet of "
+                    f"{', '.join(by_node)} stopped starting pods.")
+        if matches:
+            det += " This is exactly the number the stalled progress counter is missing."
+        ctx.add("critical" if matches else "error", title, det, stuck["evidence"][:5], "stuck_pods",
+                99 if matches else (70 if concentrated else 55))
+        if matches:  # fold the cause into the top finding
+            top = next(x for x in ctx.findings if x.kind.startswith("failure:") and x.score >= 99)
+            top.title += f" — {stuck['pending']} pods stuck Pending" + (f" on {nodes_txt}" if concentrated else "")
+            top.detail += (f" Cause: {stuck['pending']} pods were scheduled but never started"
+                           + (f", all on {nodes_txt}" if concentrated else "") + ".")
+            top.evidence += stuck["evidence"][:3]
+
+    _clock_findings(ctx, failures, off)
+    _apiserver_window(ctx, rq, w0, w1, span_s, primary_stall[1] if primary_stall else None)
+    _traces(ctx, w0, w1)
+    _events(ctx, w0, w1)
+    _nodes(ctx)
+    _signatures(ctx, w0, w1, rq)
+    _templates(ctx, w0, w1, span_s)
+
+    fs = sorted(ctx.findings, key=lambda x: (-x.score, SEVERITIES.index(x.severity)))
+    for k, x in enumerate(fs, 1):
+        x.rank = k
+    if failed:
+        ranked = [x for x in fs if x.kind.startswith("failure:") and x.severity == "critical"]
+        summary = (f"{len(fatal)} failure(s): " + "; ".join(_first_line(x.title, 120) for x in ranked[:3])
+                   + (f". Most likely: {fs[0].title}." if fs else "."))
+    else:
+        nonfatal = [f for f in failures if not f.fatal]
+        summary = "No failed spec, measurement or test status in this run."
+        if nonfatal:
+            summary += " Errors logged anyway: " + "; ".join(_first_line(f.message, 100) for f in nonfatal[:3]) + "."
+        summary += f" {len(fs)} anomalies listed." if fs else " No anomalies found."
+    return Diagnosis(failed, summary, fs, wd,
+                     [{"what": f.what, "kind": f.kind, "message": f.message, "where": f.where, "fatal": f.fatal}
+                      for f in failures])
