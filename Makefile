@@ -33,6 +33,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_matrix.py
 
 docs: $(STAMP)
 	$(KUBELOG) tables --markdown > docs/tables.md
