@@ -26,7 +26,7 @@ SLIs
     p99 per (resource, subresource, scope) of get/list: ≤ 1 s (resource), ≤ 30 s (namespace; 5 s
     for runs before 2022), ≤ 30 s (cluster).
 
-API calls are the non-long-running requests of :func:`kubelog.analysis.latency.api_requests`
+API calls are the non-long-running requests of :func:`kubelog.analysis.validity.sli_requests`
 (access log preferred over audit for the same request); non-resource URLs are excluded from the
 SIG-Scalability SLIs.  Percentiles are nearest rank.  ``margin_s = threshold_s − observed_s``
 (negative when violated).  Verdicts: ``PASS``, ``FAIL``, ``NO DATA``.  A group over its threshold
@@ -305,12 +305,11 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
     """
     from . import pods as podsmod
     from . import validity as valmod
-    from .latency import api_requests
     cfg = config or SLOConfig.load()
     rows: list[dict] = []
     need_api = any(cfg.sli(k).enabled for k in ("kubemark_2017.api_calls", "sig_scalability.mutating_api_calls",
                                                   "sig_scalability.read_only_api_calls"))
-    req, ex = (api_requests(run, columns=["verb", "resource", "subresource", "scope", "latency_s", "ts", "source_id",
+    req, ex = (valmod.sli_requests(run, columns=["verb", "resource", "subresource", "scope", "latency_s", "ts", "source_id",
                                          "line_no", "uri", "code"]) if need_api else (None, None))
     if req is not None and len(req):
         for c in ("verb", "resource", "subresource", "scope"):

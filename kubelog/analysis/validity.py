@@ -36,6 +36,34 @@ CHECKS = ("long_running_excluded", "no_latency", "audit_duplicates", "requests_o
           "zero_phases", "whole_second_dominated", "missing_phases", "pods_never_running", "cross_clock_phases")
 
 
+def sli_requests(run: Run, columns: list[str] | None = None):
+    """:func:`kubelog.analysis.latency.api_requests`, plus one more de-duplication rule.
+
+    When the run has both apiserver access-log rows and audit rows but the access log carries no
+    audit IDs (before 1.22), the two cannot be matched request by request and every request would
+    count twice: the audit rows are then dropped (counted as duplicates, with a note) and the
+    access log, the apiserver's own latency measurement, is used.
+
+    Returns
+    -------
+    (DataFrame, Exclusions)
+    """
+    from .latency import api_requests
+    cols = None if columns is None else sorted(set(columns) | {"origin", "audit_id", "server"})
+    req, ex = api_requests(run, columns=cols)
+    if len(req):
+        o = req["origin"]
+        http = (o == "httplog") & (req["server"].fillna("kube-apiserver") != "kubelet")
+        aud = o == "audit"
+        if http.any() and aud.any() and req.loc[http, "audit_id"].isna().all():
+            n = int(aud.sum())
+            req = req[~aud]
+            ex.duplicates += n
+            ex.notes.append(f"{n} audit rows not used: the access log has no audit IDs to match them "
+                            f"(before 1.22), so each request would count twice; the access log is used")
+    return req, ex
+
+
 def audit(run: Run, *, pods=None, exclusions=None, offsets: dict | None = None) -> pd.DataFrame:
     """Validity checks of a run's requests and pod start-up phases.
 
@@ -55,11 +83,10 @@ def audit(run: Run, *, pods=None, exclusions=None, offsets: dict | None = None) 
     DataFrame
         ``check, count, detail``, one row per check in :data:`CHECKS` order.
     """
-    from .latency import api_requests
     from .pods import pod_startup
     rows = []
     if exclusions is None:
-        _, exclusions = api_requests(run, columns=["latency_s"])
+        _, exclusions = sli_requests(run, columns=["latency_s"])
     rows.append(("long_running_excluded", exclusions.long_running,
                  "watch, exec/attach/portforward/proxy, log follow and hijacked requests are not in latency SLIs"))
     rows.append(("no_latency", exclusions.no_latency, "requests without a latency (left out of percentiles)"))
@@ -121,16 +148,18 @@ def _outside_window(run: Run):
         return ("requests_outside_window", 0, "not checked: no test log gives the run window")
     if not run.has("requests"):
         return ("requests_outside_window", 0, f"no requests; window {start} → {end} ({clock} clock)")
-    r = run.arrow("requests", columns=["start_ts", "ts"])
-    st = r["start_ts"]
-    en = r["ts"]
-    s_ns, e_ns = pd.Timestamp(start).value, pd.Timestamp(end).value
-    import pyarrow as pa
-    before = pc.less(pc.fill_null(pc.cast(st, pa.int64()), pc.cast(en, pa.int64())), s_ns)
-    after = pc.greater(pc.cast(en, pa.int64()), e_ns)
-    n_b = int(pc.sum(pc.fill_null(before, False)).as_py() or 0)
-    n_a = int(pc.sum(pc.fill_null(after, False)).as_py() or 0)
-    n = int(pc.sum(pc.fill_null(pc.or_(pc.fill_null(before, False), pc.fill_null(after, False)), False)).as_py() or 0)
+    r = run.table("requests", columns=["start_ts", "ts", "origin", "audit_id", "server"])
+    http = (r["origin"] == "httplog") & (r["server"].fillna("kube-apiserver") != "kubelet")
+    aud = r["origin"] == "audit"
+    if http.any() and aud.any():
+        ids = set(r.loc[http, "audit_id"].dropna())
+        dup = aud & (r["audit_id"].isin(ids) if ids else True)
+        r = r[~dup]  # the same request in both logs counts once (see sli_requests)
+    st = r["start_ts"].fillna(r["ts"])
+    before = st < pd.Timestamp(start)
+    after = r["ts"] > pd.Timestamp(end)
+    n_b, n_a = int(before.sum()), int(after.sum())
+    n = int((before | after).sum())
     detail = (f"{n_b} start before, {n_a} end after the test window {start:%Y-%m-%d %H:%M:%S} → "
               f"{end:%Y-%m-%d %H:%M:%S} ({clock} clock; requests are on the apiserver clock — a large count "
               f"usually means clock skew)")
