@@ -3,11 +3,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from kubelog.analysis import pods as podsmod
 from kubelog.analysis.pods import PHASE_NAMES, node_startup, node_startup_percentiles, pod_startup
 from kubelog.cli import app
 from kubelog.ingest import Options, ingest
@@ -105,6 +103,13 @@ def test_skew_shows_then_offsets_correct_it(runs):
         # PLEG (+2 ms) to the e2e 'Found pod' line (written ~30 ms after the watch), 40 ppm drift
         assert true[col] <= got <= true[col] + 0.035, (col, got, true[col])
     assert ps.anomalies.set_index("phase").loc["run_to_watch", "cross_clock"] == 0
+    # scheduled from the 1.5 scheduler's 'Attempting to bind' record (µs), running from PLEG (µs)
+    t = truth["pod_startup"]["true"]
+    for col in ("p50_s", "p90_s", "p99_s"):
+        assert _measured_pct(ps, "schedule_to_run", col) == pytest.approx(t["schedule_to_run"][col], abs=0.005)
+        got = _measured_pct(ps, "schedule_to_watch", col)
+        assert t["schedule_to_watch"][col] <= got <= t["schedule_to_watch"][col] + 0.035
+    assert "Attempting to bind" in ps.sources
     assert "watched_ts_corrected" in ps.per_pod
     # the test's own numbers include the 9h58m skew: the cross-check flags them
     cc = ps.cross_check

@@ -10,8 +10,9 @@ end        sources, best first (finest ``resolution_s`` wins; ties by this order
 created    audit pod create (request end, µs, apiserver) · ``metadata.creationTimestamp`` of a pod
            dump/watch (1 s, apiserver) · kubelet ``podCreationTimestamp`` (1 s, apiserver)
 scheduled  audit ``pods/binding`` create (request end, µs, apiserver) · scheduler "bound" record
-           (µs, its clock) · scheduler ``Scheduled`` event record · ``PodScheduled`` condition
-           (1 s, apiserver) · ``Scheduled`` Event (``eventTime`` µs, else 1 s)
+           (µs, its clock) · scheduler ``Scheduled`` event record · old schedulers' ``Attempting
+           to bind`` record (µs) · ``Scheduled`` Event (``eventTime`` µs, else 1 s) ·
+           ``PodScheduled`` condition (1 s, apiserver)
 running    kubelet ``observedRunningTime`` (ns, node clock) · kubelet PLEG ``ContainerStarted``
            (µs, node clock) · pod dump: every container ``startedAt`` (1 s, node clock) · one
            container ``startedAt`` · ``Started`` Event (1 s, node clock)
@@ -82,9 +83,11 @@ _MILESTONES: list[tuple[str, str, str | None, str]] = [
     ("watched", "watch_observed", None, "kubelet watchObservedRunningTime"),
     ("watched", "watched", None, "watch observed"),
 ]
+_ATTEMPT_RANK = 40
 _EVENT_RANK = 50
 _FOUND_RANK = 60
 RX_FOUND = re.compile(r"^Found pod '(?P<rc>[^']+)' running")
+RX_ATTEMPT = re.compile(r"^Attempting to bind (?P<pod>\S+) to (?P<node>\S+)")
 RX_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5}$")
 
 
@@ -172,6 +175,9 @@ def _candidates(run: Run) -> pd.DataFrame:
     found = _found_lines(run)
     if found is not None:
         frames.append(found)
+    att = _attempting_to_bind(run)
+    if att is not None:
+        frames.append(att)
     if not frames:
         return pd.DataFrame(columns=["namespace", "pod", "node", "end", "ts", "clock", "resolution_s", "rank",
                                      "source", "source_id", "line_no"])
@@ -202,6 +208,30 @@ def _found_lines(run: Run):
                          "source_id": t["source_id"], "line_no": t["line_no"]})
 
 
+def _attempting_to_bind(run: Run):
+    """Old schedulers' ``Attempting to bind NAME to NODE`` records (``messages``; no namespace) →
+    scheduled candidates, ranked after every ``bound`` source (the record precedes the binding)."""
+    if not run.has("messages"):
+        return None
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+    m = run.table("messages", columns=["ts", "clock", "msg", "source_id", "line_no"],
+                  filter=pc.starts_with(ds.field("msg"), "Attempting to bind "))
+    if m.empty:
+        return None
+    x = m["msg"].str.extract(RX_ATTEMPT)
+    ok = x["pod"].notna() & m["ts"].notna()
+    m, x = m[ok], x[ok]
+    if m.empty:
+        return None
+    ns = x["pod"].str.rpartition("/")[0]
+    pod = x["pod"].str.rpartition("/")[2]
+    return pd.DataFrame({"namespace": ns, "pod": pod, "node": x["node"], "ts": m["ts"],
+                         "clock": m["clock"].fillna("apiserver"), "resolution_s": 1e-6, "end": "scheduled",
+                         "rank": _ATTEMPT_RANK, "source": "scheduler: 'Attempting to bind' record",
+                         "source_id": m["source_id"], "line_no": m["line_no"]})
+
+
 def _resolve_names(c: pd.DataFrame) -> pd.DataFrame:
     """Give namespace-less rows the namespace of the only pod of that name, and map RC-keyed rows
     (``\\x00rc:NAME``) to the pod named NAME-xxxxx (or NAME)."""
@@ -210,7 +240,7 @@ def _resolve_names(c: pd.DataFrame) -> pd.DataFrame:
     if rc_rows.any():
         base = named["pod"].str.extract(RX_SUFFIX)["base"].fillna(named["pod"])
         by_rc = named.assign(rc=base)
-        uniq = by_rc.groupby("rc").filter(lambda g: len(g) == 1) if len(by_rc) < 200000 else by_rc.drop_duplicates("rc")
+        uniq = by_rc[by_rc["rc"].map(by_rc["rc"].value_counts()) == 1]
         m = dict(zip(uniq["rc"], zip(uniq["namespace"], uniq["pod"])))
         direct = dict(zip(named["pod"], named["namespace"]))
         ns_out, pod_out = [], []
@@ -233,8 +263,10 @@ def _resolve_names(c: pd.DataFrame) -> pd.DataFrame:
 
 def _offset_lookup(offsets: dict | None):
     """domain → offset seconds (0 when not given), with node name aliasing."""
+    import functools
     offsets = dict(offsets or {})
 
+    @functools.lru_cache(maxsize=None)
     def get(domain) -> float | None:
         if not isinstance(domain, str):
             return None
@@ -555,38 +587,28 @@ def node_startup(run: Run) -> pd.DataFrame:
     n = run.table("node_transitions")
     n = n[n["ts"].notna() & n["node"].notna()]
     reg = n[n["milestone"] == "registered"].sort_values(["node", "ts", "resolution_s"], kind="stable")
-    reg = reg.drop_duplicates("node")
-    rdy = n[n["milestone"] == "ready"]
-    nodes = sorted(set(n["node"]))
-    rows = []
-    for node in nodes:
-        r = reg[reg["node"] == node]
-        row = {"node": node, "registered_ts": pd.NaT, "ready_ts": pd.NaT, "startup_s": np.nan,
-               "resolution_s": np.nan, "clocks": "", "registered_source": None, "ready_source": None,
-               "registered_source_id": None, "registered_line_no": None, "ready_source_id": None,
-               "ready_line_no": None}
-        rr = rdy[rdy["node"] == node]
-        if len(r):
-            r0 = r.iloc[0]
-            row.update(registered_ts=r0["ts"], registered_source=f"{r0['origin']}",
-                       registered_source_id=r0["source_id"], registered_line_no=r0["line_no"])
-            # a Ready time truncated to the second can print before the registration: allow one resolution
-            slack = pd.Timedelta(seconds=float(max(r0["resolution_s"] or 0, 0)))
-            rr = rr[rr["ts"] >= r0["ts"] - slack]
-        if len(rr):
-            q = rr.sort_values(["ts"], kind="stable").iloc[0]
-            row.update(ready_ts=q["ts"], ready_source=f"{q['origin']}", ready_source_id=q["source_id"],
-                       ready_line_no=q["line_no"])
-            if len(r):
-                row["startup_s"] = (q["ts"] - r0["ts"]).total_seconds()
-                row["resolution_s"] = float((r0["resolution_s"] or 0) + (q["resolution_s"] or 0))
-                row["clocks"] = f"{r0['clock']}→{q['clock']}"
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=[c for c in cols if c != "within_target"])
-    out["within_target"] = out["startup_s"].le(NODE_STARTUP_TARGET_S).where(out["startup_s"].notna(), None)
+    reg = reg.drop_duplicates("node")[["node", "ts", "clock", "resolution_s", "origin", "source_id", "line_no"]]
+    reg.columns = ["node", "registered_ts", "r_clock", "r_res", "registered_source", "registered_source_id",
+                   "registered_line_no"]
+    rdy = n[n["milestone"] == "ready"][["node", "ts", "clock", "resolution_s", "origin", "source_id", "line_no"]]
+    rdy.columns = ["node", "ready_ts", "q_clock", "q_res", "ready_source", "ready_source_id", "ready_line_no"]
+    out = pd.DataFrame({"node": sorted(set(n["node"]))}).merge(reg, on="node", how="left")
+    # first Ready not before the registration; a Ready time truncated to the second may print
+    # before a finer registration time, so allow the registration's resolution as slack
+    m = out[["node", "registered_ts", "r_res"]].merge(rdy, on="node", how="inner")
+    slack = pd.to_timedelta(m["r_res"].fillna(0).clip(lower=0), unit="s")
+    m = m[m["registered_ts"].isna() | (m["ready_ts"] >= m["registered_ts"] - slack)]
+    m = m.sort_values(["node", "ready_ts"], kind="stable").drop_duplicates("node")
+    out = out.merge(m.drop(columns=["registered_ts", "r_res"]), on="node", how="left")
+    out["startup_s"] = (out["ready_ts"] - out["registered_ts"]).dt.total_seconds()
+    out["resolution_s"] = (out["r_res"] + out["q_res"]).where(out["startup_s"].notna())
+    out["clocks"] = np.where(out["startup_s"].notna(), out["r_clock"].astype(str) + "→" + out["q_clock"].astype(str),
+                             "")
+    out["within_target"] = out["startup_s"].le(NODE_STARTUP_TARGET_S).astype(object).where(
+        out["startup_s"].notna(), None)
     for c in ("registered_ts", "ready_ts"):
         out[c] = pd.to_datetime(out[c], utc=True)
-    return out[cols]
+    return out[cols].reset_index(drop=True)
 
 
 def node_startup_percentiles(df: pd.DataFrame) -> pd.DataFrame:
