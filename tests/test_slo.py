@@ -251,3 +251,17 @@ def test_cli_exit_codes(runs, tmp_path):
     bad.write_text("[kubemark_2017.pod_startup]\nthreshhold_s = 1\n")
     r = CliRunner().invoke(app, ["slo", str(run.path), "--config", str(bad)])
     assert r.exit_code == int(Exit.USAGE) and "threshhold_s" in r.output
+
+
+def test_real_cl2_log_phases_and_the_tests_own_threshold(real_logs, tmp_path):
+    run = ingest([str(real_logs / "cl2_kubemark_azure_density_100nodes.log")], tmp_path / "r", options=Options())
+    v = evaluate(run).verdicts
+    ps = v[v["sli"] == "kubemark_2017.pod_startup"].set_index("group")
+    lat = ps.loc["e2e-reported: latency (cl2-log)"]
+    # MANIFEST: latency phase pod_startup perc99 2.649974 s, threshold 5 s (passes)
+    assert lat["observed_s"] == pytest.approx(2.649974) and lat["verdict"] == "PASS"
+    assert "own threshold 5 s: within" in lat["note"] and "cl2_kubemark_azure" in lat["evidence"]
+    sat = ps.loc["e2e-reported: saturation (cl2-log)"]
+    # saturation perc99 30.342712 s: over the 5 s SLO, within the test's own 5m30s
+    assert sat["observed_s"] == pytest.approx(30.342712) and sat["verdict"] == "FAIL"
+    assert "own threshold 330 s: within" in sat["note"]

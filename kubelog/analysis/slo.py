@@ -479,17 +479,24 @@ def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str) -> list[dict
         ps = ps.drop_duplicates(["phase", "source_id", "p50_s", "p90_s", "p99_s"])
         for r in ps.itertuples(index=False):
             where = run.where(r.source_id, r.line_no)
-            group = f"e2e-reported: {r.phase or '?'} ({r.origin})"
+            lab = _labels(r.labels)
+            extra = lab.get("summary") or lab.get("source") or ""
+            group = f"e2e-reported: {r.phase or '?'} ({r.origin}{', ' + str(extra) if extra else ''})"
             thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile)
+            own = lab.get("threshold_s")
             pc = stats.label(p)
             obs = getattr(r, pc.replace(".", "_"), None) if pc in ("p50_s", "p90_s", "p99_s", "p100_s") else None
             n = int(r.count) if r.count is not None and not pd.isna(r.count) else 0
             if obs is None or pd.isna(obs):
                 out.append(_row(name, group, thr, p, None, 0, where, f"the test did not report {pc}", s.source))
                 continue
-            out.append(_row(name, group, thr, p, obs, max(n, 1), where,
-                            "; ".join(x for x in (note, "n not reported" if not n else "") if x), s.source,
-                            verdict="PASS" if obs <= thr else "FAIL"))
+            own_note = ""
+            if isinstance(own, (int, float)) and not isinstance(own, bool):
+                own_note = (f"the test's own threshold {own:g} s: "
+                            f"{'within' if obs <= own else 'exceeded'}")
+            out.append(_row(name, group, thr, p, obs, n, where,
+                            "; ".join(x for x in (note, "n not reported by the test" if not n else "", own_note)
+                                      if x), s.source, verdict="PASS" if obs <= thr else "FAIL"))
     if run.has("test_pod_latencies"):
         t = run.table("test_pod_latencies", columns=["metric", "phase", "pod", "latency_s", "origin", "source_id",
                                                      "line_no"])
@@ -505,6 +512,17 @@ def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str) -> list[dict
                                for r in w.itertuples())
             out.append(_row(name, group, thr, p, obs, len(g), ev, note, s.source))
     return out
+
+
+def _labels(text) -> dict:
+    import json
+    if not isinstance(text, str) or not text:
+        return {}
+    try:
+        d = json.loads(text)
+    except ValueError:
+        return {}
+    return d if isinstance(d, dict) else {}
 
 
 def _node_sli(run: Run, cfg: SLOConfig, s: SLI, nodes: pd.DataFrame) -> list[dict]:
