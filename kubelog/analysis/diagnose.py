@@ -889,6 +889,10 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
         texts.append((tl, tl["msg"].fillna(""), _test_text))
     if len(sp):
         texts.append((sp, sp["failure_message"].fillna(""), lambda r: _first_line(_core_message(r["failure_message"]))))
+    ts_ = _table(ctx.run, "trace_steps", columns=["trace_id", "msg", "fields", "source_id", "line_no"])
+    if len(ts_):
+        texts.append((ts_, ts_["msg"].fillna("") + " " + ts_["fields"].fillna(""),
+                      lambda r: f"Trace[{r['trace_id']}] step: {_first_line(r['msg'], 120)} {_first_line(r['fields'], 120)}"))
     if len(ev):
         texts.append((ev, (ev["reason"].fillna("") + " " + ev["message"].fillna("")),
                       lambda r: f"{_hms(r['ts'])} {r['type']} {r['reason']}: {_first_line(r['message'], 160)}"))
@@ -906,8 +910,11 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
                 a, b = rows["ts"].min(), rows["ts"].max()
                 first_ts = a if first_ts is None else min(first_ts, a)
                 last_ts = b if last_ts is None else max(last_ts, b)
-            for _, r in rows.head(max(0, 3 - len(evid))).iterrows():
-                evid.append(Evidence(ctx.where(r["source_id"], r["line_no"]), fmt(r)))
+            # one example per distinct matched text first (e.g. both "context deadline exceeded" and a grpc error)
+            what = s[hit].head(500).map(lambda x: (rx.search(x) or [""])[0])
+            order = list(what.drop_duplicates().index) + [i for i in what.index if i not in set(what.drop_duplicates().index)]
+            for i in order[: min(2, max(0, 5 - len(evid)))]:
+                evid.append(Evidence(ctx.where(df.at[i, "source_id"], df.at[i, "line_no"]), fmt(df.loc[i])))
         if kind == "lsar_405" and len(rq):
             h = rq[(rq["resource"] == "localsubjectaccessreviews") & (rq["code"] == 405)]
             total += len(h)
@@ -986,7 +993,7 @@ def _error_burst(ctx: _Ctx, rq: pd.DataFrame):
         t.append(m.loc[m["level"].isin(["E", "F"]), "ts"])
     if len(rq):
         c = rq["code"].fillna(-1)
-        t.append(rq.loc[(c >= 500) | (c == 429), "ts"])
+        t.append(rq.loc[(c >= 500) | (c == 429), "start_ts"].fillna(rq["ts"]))
     if not t:
         return None
     s = pd.concat(t).dropna().sort_values()

@@ -1,0 +1,302 @@
+"""kubelog diagnose: synthetic runs with ground truth (truth.json), real failed runs (MANIFEST facts),
+known signatures, Drain templates and the command."""
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from kubelog.analysis.diagnose import Diagnosis, Evidence, Finding, classify, diagnose
+from kubelog.analysis.templates import compare_windows, mask, mine_templates
+from kubelog.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_logs"
+
+STAMP = re.compile(r"^([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\.\d{3}): INFO: Density Pods: (\d+) out of (\d+) created, "
+                   r"(\d+) running, (\d+) pending")
+
+
+def _sample_run(ingest_to, name):
+    src = SAMPLES / name
+    files = [p for p in sorted(src.iterdir()) if p.name != "truth.json"]
+    return ingest_to(*files), json.loads((src / "truth.json").read_text())
+
+
+def _stall_from_text(e2e_log: Path):
+    """Independent reading of the e2e log: (first line no. of the final unchanged counters, its stamp, counters)."""
+    rows = []
+    for i, line in enumerate(e2e_log.read_text().splitlines(), 1):
+        m = STAMP.match(line)
+        if m:
+            rows.append((i, m.group(1), tuple(int(x) for x in m.groups()[1:])))
+    last = rows[-1][2]
+    k = len(rows) - 1
+    while k > 0 and rows[k - 1][2] == last:
+        k -= 1
+    return rows[k], rows[-1]
+
+
+# ------------------------------------------------------------------------------------------ synthetic truth
+
+@pytest.fixture(scope="module")
+def synth_timeout(tmp_path_factory):
+    from kubelog.ingest import Options, ingest
+    from kubelog.synth import generate
+    d = tmp_path_factory.mktemp("synth")
+    truth = generate(d / "art", seed=5, nodes=5, era="1.28", skew="test=0s,nodes=0s", timeout_failure=True)
+    files = [p for p in sorted((d / "art").iterdir()) if p.name != "truth.json"]
+    run = ingest([str(p) for p in files], d / "run", options=Options())
+    return run, truth, d / "art"
+
+
+def test_synth_timeout_top_finding_is_stall_window_and_cause(synth_timeout):
+    run, truth, art = synth_timeout
+    fail = next(f for f in truth["failures"] if f["kind"] == "timeout")
+    d = diagnose(run)
+    assert d.failed
+    top = d.findings[0]
+    assert top.rank == 1 and top.severity == "critical" and top.kind == "failure:timeout"
+    # the stalled counter, as the log shows it
+    (since_line, since_stamp, c0), (last_line, last_stamp, c1) = _stall_from_text(art / "e2e.log")
+    created, expected, running, pending = c1
+    assert f"created {created}/{expected}, running {running}, pending {pending}" in top.title
+    assert pending == fail["stalled_pods"]
+    assert f"unchanged since {since_stamp[-12:-4]}" in top.title
+    # the injected cause: every stalled node named, with the stalled pod count
+    for node in fail["stalled_nodes"]:
+        assert node in top.title
+    assert f"{fail['stalled_pods']} pods stuck Pending" in top.title
+    # evidence: the failure line, the first and last stalled progress lines, the stuck pods
+    wh = [e.where for e in top.evidence]
+    assert f"e2e.log:{since_line}" in " ".join(wh) and f"e2e.log:{last_line}" in " ".join(wh)
+    assert any(e.where.startswith(str(art)) or "pods.json" in e.where for e in top.evidence)
+    # the window: from the stall to the end of the wait (truth: failure time on the test clock)
+    end = pd.Timestamp(d.window["test_end"]).value
+    assert abs(end - fail["at_test_clock_ns"]) < 1e9
+    assert pd.Timestamp(d.window["test_start"]).strftime("%H:%M:%S.%f")[:12] == since_stamp[-12:]
+    # pods-stuck finding agrees with truth and names the node
+    stuck = next(f for f in d.findings if f.kind == "stuck_pods")
+    assert stuck.title.startswith(f"{fail['stalled_pods']} pods scheduled but never started, all on {fail['stalled_nodes'][0]}")
+
+
+def test_synth_timeout_markdown_json_and_text(synth_timeout):
+    run, truth, _ = synth_timeout
+    d = diagnose(run)
+    js = json.loads(json.dumps(d.to_dict()))
+    assert js["failed"] is True and js["findings"][0]["rank"] == 1
+    assert js["findings"][0]["evidence"][0]["where"].endswith(":" + js["failures"][0]["where"].rsplit(":", 1)[1])
+    md = d.to_markdown()
+    assert md.startswith("# Diagnosis: FAILED") and "## 1. [critical]" in md and "```" in md
+    assert "1. [CRITICAL]" in d.to_text()
+
+
+def test_skew_timeout_sample_keeps_the_timeout_on_top_and_reports_the_clock(ingest_to):
+    run, truth = _sample_run(ingest_to, "skew-timeout-1.14")
+    d = diagnose(run)
+    assert d.findings[0].kind == "failure:timeout"
+    clock = next(f for f in d.findings if f.kind == "clock")
+    off = truth["clocks"]["test"]["offset_s"] - truth["clocks"]["apiserver"]["offset_s"]
+    assert abs(d.window["test_offset_s"] - off) < 2.0
+    # the window was moved onto the apiserver clock by that offset
+    shift = (pd.Timestamp(d.window["test_end"]) - pd.Timestamp(d.window["end"])).total_seconds()
+    assert abs(shift - off) < 2.0
+    assert "9h58m" in clock.title and "ahead" in clock.title
+
+
+def test_ten_hour_test_clock_offset_is_the_top_finding(ingest_to):
+    run, truth = _sample_run(ingest_to, "legacy-skew-1.5")
+    d = diagnose(run)
+    assert d.failed
+    top = d.findings[0]
+    assert top.kind == "clock" and top.severity == "critical"
+    assert "is a clock offset, not a slow cluster" in top.title and "9h58m" in top.title
+    off = truth["clocks"]["test"]["offset_s"]
+    m = re.search(r"clock is (\d+)h(\d+)m(\d+)s ahead", top.detail)
+    assert m and abs(int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3]) - off) <= 3
+    # object timestamps say the cluster was fast: truth's startup as the apiserver/kubelets saw it
+    assert re.search(r"p50 \d(\.\d+)?s", top.detail)
+    assert any("e2e.log" in e.where and "9h58m17.888055586s" in e.text for e in top.evidence)
+
+
+def test_healthy_run_says_so_and_lists_the_injected_errors(ingest_to):
+    run, truth = _sample_run(ingest_to, "healthy-1.28")
+    d = diagnose(run)
+    assert not d.failed and d.summary.startswith("No failed spec")
+    assert not any(f.severity == "critical" for f in d.findings)
+    inj = next(f for f in truth["failures"] if f["kind"] == "injected_http_errors")
+    err = next(f for f in d.findings if f.kind == "apiserver_errors")
+    assert err.title.startswith(f"{inj['count_429'] + inj['count_5xx']} error responses")
+    n429 = sum(int(x) for x in re.findall(r"(\d+)× 429", err.detail))
+    assert n429 == inj["count_429"]
+
+
+# ------------------------------------------------------------------------------------------ real logs
+
+def test_cern_cl2_junit_names_the_pod_startup_measurement(real_logs, ingest_to):
+    run = ingest_to(*sorted(real_logs.glob("cl2_cern_density_2022-06-08_*")))
+    d = diagnose(run)
+    assert d.failed
+    top = d.findings[0]
+    assert "PodStartupLatency" in top.title and "[step: 07]" in top.title
+    assert "too high latency 90th percentile: got 5.287081785s expected: 5s" in top.title
+    assert top.evidence[0].where.endswith("cl2_cern_density_2022-06-08_junit.xml:14")
+    # the JSON artifact agrees (MANIFEST: Perc90 5287.081785 ms)
+    assert any("PodStartupLatency.json:" in e.where and "p90 5.28708s" in e.text for e in top.evidence)
+    # the SSH / scheduler-metrics failures are ranked below and called infrastructure
+    ssh = [f for f in d.findings if f.kind in ("failure:ssh", "failure:measurement")]
+    assert ssh and all(f.rank > 1 and "measurement machinery" in f.detail for f in ssh)
+
+
+def test_azure_cl2_cleanup_timeout_with_status_success(real_logs, ingest_to):
+    run = ingest_to(real_logs / "cl2_kubemark_azure_density_100nodes.log")
+    d = diagnose(run)
+    assert not d.failed and d.summary.startswith("No failed spec")
+    f = d.findings[0]
+    assert "Resource cleanup error: [timed out waiting for the condition]" in f.title
+    assert f.evidence[0].where.endswith("cl2_kubemark_azure_density_100nodes.log:1916")
+    assert "Success" in f.detail and "10m2.0s" in f.detail  # 19:31:38 → 19:41:40
+
+
+def test_etcd_unavailable_apiserver_log(real_logs, ingest_to):
+    run = ingest_to(real_logs / "apiserver_v1.26.2_kubeadm_quangdaicaa.log")
+    d = diagnose(run)
+    kinds = [f.kind for f in d.findings]
+    assert kinds[0] == "signature:etcd"
+    etcd = d.findings[0]
+    assert any("context deadline exceeded" in e.text or "deadlineExceeded" in e.text for e in etcd.evidence)
+    tr = next(f for f in d.findings if f.kind == "traces")
+    assert tr.title == "28 slow-request Trace blocks, longest 1m0.0s"  # MANIFEST: 28 blocks, longest 1m0.00499926s
+    assert "etcd" in tr.detail
+
+
+def test_skykying_node_never_registered(real_logs, ingest_to):
+    run = ingest_to(real_logs / "apiserver_v1.19.4_arm64_skykying.log", real_logs / "kubelet_v1.19.4_arm64_skykying.log")
+    d = diagnose(run)
+    nf = next(f for f in d.findings if f.kind == "signature:node_not_found")
+    assert nf.rank <= 2 and 'node "localhost" not found' in " ".join(e.text for e in nf.evidence)
+    f403 = next(f for f in d.findings if f.kind == "apiserver_403")
+    # MANIFEST: resp 403 = 1283, dominated by csinodes/localhost (857)
+    assert f403.title == "1283 × 403 Forbidden, mostly csinodes by kubelet (857)"
+    assert any("csinodes/localhost" in e.text and " 403 " in e.text for e in f403.evidence)
+
+
+# ------------------------------------------------------------------------------------------ signatures
+
+SIG_LOG = """\
+I0303 10:00:00.000000       1 density.go:100] starting
+E0303 10:00:01.000000       1 util.go:55] json: unsupported value: NaN
+E0303 10:00:02.000000       1 namespace_controller.go:148] MethodNotAllowed: the server does not allow this method on the requested resource (post localsubjectaccessreviews.authorization.k8s.io)
+W0303 10:00:03.000000       1 kuberuntime_manager.go:758] Failed to pull image "gcr.io/x/pause:3.1": rpc error: ImagePullBackOff
+E0303 10:00:04.000000       1 runners.go:300] Only 5 pods started out of 10
+E0303 10:00:05.000000       1 loader.go:223] error loading config file "/workspace/kubeconfig": open /workspace/kubeconfig: no such file or directory
+"""
+
+
+def test_known_signatures(tmp_path, ingest_to):
+    p = tmp_path / "sig.log"
+    p.write_text(SIG_LOG)
+    d = diagnose(ingest_to(p))
+    kinds = {f.kind: f for f in d.findings}
+    for k, line in [("nan_encoder", 2), ("lsar_405", 3), ("image_pull", 4), ("only_n_started", 5), ("kubeconfig", 6)]:
+        f = kinds[f"signature:{k}"]
+        assert f.evidence[0].where == f"{p}:{line}", (k, f.evidence)
+    assert kinds["signature:nan_encoder"].severity == "critical"
+    # critical signatures rank above the error ones
+    assert kinds["signature:nan_encoder"].rank < kinds["signature:image_pull"].rank
+
+
+@pytest.mark.parametrize("text,kind", [
+    ('s: "timed out waiting for the condition",', "timeout"),
+    ("Timeout reached waiting for all Pods being observed by the watch.", "watch_timeout"),
+    ("too high pod startup latency 99th percentil: 5.420308856s", "pod_startup_slo"),
+    ("too high pod startup latency 50th percentile: 33m50.5899835s", "pod_startup_slo"),
+    ("There should be no high-latency requests", "api_slo"),
+    ("Number of reported pods for load-test-small-rc-197 changed: 4 vs 5", "pods_lost"),
+    ("Only 2982 pods started out of 3000", "only_n_started"),
+    ("3 containers failed which is more than allowed 0", "containers_failed"),
+    ("gave up waiting for pod 'density-latency-pod-3' to be 'running' after 5m0s", "pod_not_running"),
+    ("Container kube-apiserver-x/kube-apiserver is using 1506.86328125/1500 MB of memory", "memory"),
+    ("error while scaling RC load-small-1 to 5 replicas: boom", "scaling"),
+    ("Error waiting for 30 pods to be running - probably a timeout: x", "start_pods"),
+    ("measurement call PodStartupLatency - PodStartupLatency error: pod startup: too high latency 99th percentile: "
+     "got 5.0675939s expected: 5s", "pod_startup_slo"),
+])
+def test_classify_formats_test_4_7(text, kind):
+    assert classify(text)[0] == kind
+
+
+def test_classify_captures_value_and_threshold():
+    k, _, g = classify("pod startup: too high latency 90th percentile: got 5.287081785s expected: 5s")
+    assert (k, g["pct"], g["value"], g["threshold"]) == ("pod_startup_slo", "90", "5.287081785s", "5s")
+
+
+# ------------------------------------------------------------------------------------------ templates
+
+def test_mask_and_mine():
+    s = pd.Series(['Unable to register node "n1" with API server: connection refused',
+                   'Unable to register node "n22" with API server: connection refused',
+                   "Trace[1234]: took 1.5ms\nstep line",
+                   "Trace[99]: took 20s",
+                   "Started kubelet"])
+    assert mask(s).iloc[2] == "Trace[<*>]: took <*>"
+    ids, t = mine_templates(s)
+    assert ids.tolist() == [0, 0, 1, 1, 2]
+    assert t["count"].tolist() == [2, 2, 1]
+
+
+def test_drain_generalizes_differing_words():
+    s = pd.Series(["Failed to sync pod alpha", "Failed to sync pod beta", "Failed to sync pod gamma"])
+    ids, t = mine_templates(s)
+    assert set(ids.tolist()) == {0} and t["template"].iloc[0] == "Failed to sync pod <*>"
+
+
+def test_compare_windows_new_and_frequent():
+    msgs = ["heartbeat ok"] * 60 + ["lease renewed for node-1"] * 2 + \
+           ["heartbeat ok"] * 10 + ["etcd request timed out after 5s"] * 4 + ["lease renewed for node-2"] * 20
+    inw = np.array([False] * 62 + [True] * 34)
+    c = compare_windows(pd.Series(msgs), inw, window_s=60, rest_s=600)
+    assert c["template"].tolist()[0] == "etcd request timed out after <*>"
+    assert bool(c["new"].iloc[0]) and c["n_window"].iloc[0] == 4 and c["first_row"].iloc[0] == 72
+    row = c[c["template"] == "lease renewed for <*>"].iloc[0]
+    assert row["n_window"] == 20 and row["n_rest"] == 2 and row["ratio"] == pytest.approx(100.0)
+    assert "heartbeat ok" not in c["template"].tolist()  # 10/min in both
+
+
+# ------------------------------------------------------------------------------------------ model + command
+
+def test_markdown_escapes_log_text():
+    d = Diagnosis(True, "s", [Finding(1, "error", "bad <script>", "d <b>", [Evidence("f:1", "x ``` y")], "k", 1.0)])
+    md = d.to_markdown()
+    assert "&lt;script&gt;" in md and "x ''' y" in md and "<script>" not in md
+
+
+def test_command_formats(synth_timeout):
+    run, _, _ = synth_timeout
+    r = CliRunner().invoke(app, ["diagnose", str(run.path), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    js = json.loads(r.output)
+    assert js["failed"] and js["findings"][0]["kind"] == "failure:timeout"
+    r = CliRunner().invoke(app, ["diagnose", str(run.path), "--format", "markdown"])
+    assert r.exit_code == 0 and r.output.startswith("# Diagnosis: FAILED")
+    r = CliRunner().invoke(app, ["diagnose", str(run.path)])
+    assert r.exit_code == 0 and r.output.startswith("FAILED: ") and " 1. [CRITICAL]" in r.output
+    r = CliRunner().invoke(app, ["diagnose", str(run.path), "-F", "csv"])
+    assert r.exit_code == 0 and r.output.splitlines()[0] == "rank,severity,kind,title,where,evidence"
+
+
+def test_command_not_a_run(tmp_path):
+    r = CliRunner().invoke(app, ["diagnose", str(tmp_path)])
+    assert r.exit_code == 3
+
+
+def test_doctests():
+    import doctest
+
+    import kubelog.analysis.diagnose as d
+    import kubelog.analysis.templates as t
+    assert doctest.testmod(d).failed == 0 and doctest.testmod(t).failed == 0
