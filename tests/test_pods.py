@@ -233,3 +233,14 @@ def test_cli_pods(runs):
     assert r.exit_code == 0 and "validity" in r.output and "cross-check" in r.output
     r = CliRunner().invoke(app, ["pods", str(run.path), "--offset", "test"])
     assert r.exit_code == 2
+
+
+def test_real_kube_burner_reported_per_pod(real_logs, tmp_path):
+    run = ingest([str(real_logs / "kubeburner_node-density_podLatencyMeasurement_ocp4.17.json")], tmp_path / "r",
+                 options=Options())
+    rep = pod_startup(run).reported.set_index("metric")
+    # MANIFEST: 679 pods; podReady nearest-rank P50 2000 ms, P99 6000 ms, max 6000; scheduling max 1000 ms
+    assert (rep.loc["podReady", "count"], rep.loc["podReady", "p50_s"], rep.loc["podReady", "p99_s"],
+            rep.loc["podReady", "p100_s"]) == (679, 2.0, 6.0, 6.0)
+    assert rep.loc["scheduling", "p100_s"] == 1.0 and rep.loc["initialized", "p100_s"] == 3.0
+    assert (rep["coverage"] == "all pods").all()

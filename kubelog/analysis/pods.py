@@ -66,6 +66,8 @@ PHASE_NAMES = tuple(p for p, _, _ in PHASES)
 PERCENTILES = (0.5, 0.9, 0.99, 1.0)
 PCT_COLUMNS = [stats.label(p) for p in PERCENTILES]  # p50_s p90_s p99_s p100_s
 NODE_STARTUP_TARGET_S = 4.0
+REPORTED_COLUMNS = ["kind", "origin", "phase", "metric", "count"] + [stats.label(p) for p in (0.5, 0.9, 0.99, 1.0)] + \
+    ["coverage", "where"]
 
 # (end, milestone, origin or None for any) → rank (lower is preferred among equal resolutions)
 _MILESTONES: list[tuple[str, str, str | None, str]] = [
@@ -120,6 +122,12 @@ class PodStartup:
     sources : str
         Human-readable summary of where each end came from.
     notes : list of str
+    reported : DataFrame
+        What the test itself reported, as it reported it: ``kind`` (``summary`` = a
+        ``perf_summaries`` row; ``per-pod`` = percentiles computed over a ``test_pod_latencies``
+        list), ``origin, phase, metric, count, p50_s, p90_s, p99_s, p100_s, coverage`` (``all
+        pods`` for kube-burner's per-pod documents, ``listed pods only`` for the e2e/clusterloader2
+        "worst 10 %" / "100 worst" lists), ``where`` (file:line).
     """
 
     per_pod: pd.DataFrame
@@ -129,6 +137,7 @@ class PodStartup:
     cross_check: pd.DataFrame
     sources: str
     notes: list = field(default_factory=list)
+    reported: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REPORTED_COLUMNS))
 
     def phase_values(self, phase: str, measured: bool | None = None) -> pd.Series:
         """Values (seconds) of one phase over pods (all, or only measured / only unmeasured)."""
@@ -383,7 +392,7 @@ def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=N
         if unused:
             notes.append(f"offsets given for domains with no pod times: {', '.join(sorted(unused))}")
     return PodStartup(per_pod=per, percentiles=pct, measured_percentiles=mpct, anomalies=anomalies,
-                      cross_check=cross, sources=src, notes=notes)
+                      cross_check=cross, sources=src, notes=notes, reported=reported(run))
 
 
 def _same_node(a: str, b: str) -> bool:
@@ -528,6 +537,31 @@ def _cross_check(run: Run, per: pd.DataFrame) -> pd.DataFrame:
                 rows.append(_xrow(r.metric, "pod", f"pod {r.pod}", r.latency_s, der, res,
                                   run.where(r.source_id, r.line_no)))
     return pd.DataFrame(rows, columns=cols)
+
+
+def reported(run: Run) -> pd.DataFrame:
+    """Pod start-up numbers as the test reported them (see :attr:`PodStartup.reported`)."""
+    rows = []
+    if run.has("perf_summaries"):
+        s = run.table("perf_summaries", columns=["metric", "phase", "count", "p50_s", "p90_s", "p99_s", "p100_s",
+                                                 "origin", "source_id", "line_no"])
+        s = s[s["metric"].isin(PHASE_NAMES) & s[PCT_COLUMNS].notna().any(axis=1)]
+        for r in s.itertuples(index=False):
+            rows.append({"kind": "summary", "origin": r.origin, "phase": r.phase, "metric": r.metric,
+                         "count": r.count, **{c: getattr(r, c) for c in PCT_COLUMNS}, "coverage": "as reported",
+                         "where": run.where(r.source_id, r.line_no)})
+    if run.has("test_pod_latencies"):
+        t = run.table("test_pod_latencies", columns=["metric", "phase", "latency_s", "origin", "source_id",
+                                                     "line_no"])
+        t = t[t["latency_s"].notna()]
+        for (origin, phase, metric), g in t.groupby(["origin", "phase", "metric"], dropna=False, sort=True):
+            v = g["latency_s"].to_numpy(dtype=float)
+            first = g.sort_values("line_no").iloc[0]
+            rows.append({"kind": "per-pod", "origin": origin, "phase": phase, "metric": metric, "count": len(v),
+                         **{c: stats.percentile(v, p) for p, c in zip(PERCENTILES, PCT_COLUMNS)},
+                         "coverage": "all pods" if origin == "kube-burner" else "listed pods only",
+                         "where": run.where(first["source_id"], first["line_no"])})
+    return pd.DataFrame(rows, columns=REPORTED_COLUMNS)
 
 
 def _xrow(phase, pop, statistic, rep, der, res, where) -> dict:

@@ -103,8 +103,15 @@ def register(app: typer.Typer) -> None:
             section(f"pod start-up, the {int(ps.per_pod['measured'].sum())} pods the test measured",
                     ps.measured_percentiles)
         section("anomalies (values are kept, never clamped)", ps.anomalies)
+        if len(ps.reported):
+            section("reported by the test (seconds)", ps.reported)
         if len(ps.cross_check):
-            section("cross-check: test-reported vs derived from objects", ps.cross_check)
+            cc = ps.cross_check
+            shown = cc[cc["derived_s"].notna()]
+            section("cross-check: test-reported vs derived from objects", shown)
+            if len(shown) < len(cc):
+                typer.echo(f"({len(cc) - len(shown)} reported values have no object-derived counterpart in "
+                           f"this run; all rows: PodStartup.cross_check in Python)")
         ns = podsmod.node_startup(run)
         if len(ns):
             section(f"node start-up (registration → first Ready; target {podsmod.NODE_STARTUP_TARGET_S:g} s)",
