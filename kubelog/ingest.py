@@ -41,6 +41,7 @@ class Options:
     clock: list[str] = field(default_factory=list)     # ["GLOB=DOMAIN"]
     jobs: int = 1
     threads: int = 2
+    processes: bool = True                  # allow worker processes for one large input
     max_ratio: int = 200
 
     def pick(self, rules: list[str], name: str) -> str | None:
@@ -210,8 +211,18 @@ def _error_entry(s: Scan, msg: str) -> dict:
 def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
     writer = runmod.PartWriter(tmp, s.source_id)
     tz = opts.pick(opts.tz, s.display) or "UTC"
+    size_hint = 0
+    if not op.container:
+        try:
+            # compressed inputs are larger than their file: count them 5x
+            size_hint = os.path.getsize(s.ref.path) * (5 if op.compression else 1)
+        except OSError:
+            pass
     ctx = Context(s.source_id, s.display, writer, clock=opts.pick(opts.clock, s.display) or "",
-                  year=s.year, year_source=s.year_source, tz=tz, options={"threads": opts.threads})
+                  year=s.year, year_source=s.year_source, tz=tz,
+                  options={"threads": opts.threads, "size_hint": size_hint,
+                           # no worker processes inside --jobs worker processes
+                           "allow_processes": opts.jobs <= 1 and opts.processes})
     t0 = time.perf_counter()
     fmt_name = s.format
     try:

@@ -195,3 +195,24 @@ def test_synth_truth_json_is_recognised_not_unknown(tmp_path):
     run = ingest([tmp_path / "truth.json"], tmp_path / "run")
     e = run.inputs[0]
     assert e["format"] == "kubelog-truth" and e["counted"] == {truth.REASON: 4} and acc(e)
+
+
+def test_block_worker_processes_give_the_same_tables(tmp_path, real_logs, monkeypatch):
+    """Large plain inputs are parsed in worker processes; the tables must not change."""
+    import shutil
+    from kubelog.formats import klog
+    from kubelog.sources import lines as L
+    p = tmp_path / "kube-apiserver.log"
+    shutil.copy(real_logs / "apiserver_v1.19.4_arm64_skykying.log", p)
+    with open(p, "ab") as f:  # an invalid UTF-8 line and a Trace block, in a later block
+        f.write(b"I1119 12:13:08.000000    4178 x.go:1] caf\xe9\n")
+        f.write((real_logs / "apiserver_v1.26.2_kubeadm_quangdaicaa.log").read_bytes().split(b"\n", 1)[1])
+    monkeypatch.setattr(L, "BLOCK", 256 << 10)   # many blocks
+    monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 0)
+    a = ingest([p], tmp_path / "threads", processes=False, year=2020)
+    b = ingest([p], tmp_path / "procs", processes=True, year=2020)
+    strip = lambda e: {k: v for k, v in e.items() if k != "parse_seconds"}
+    assert strip(a.inputs[0]) == strip(b.inputs[0])
+    assert any("UTF-8" in x for x in b.inputs[0]["errors"])
+    for t in ("requests", "messages", "traces", "trace_steps"):
+        assert a.table(t).equals(b.table(t)), t

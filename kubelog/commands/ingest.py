@@ -15,7 +15,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Run directory to create."),
         force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
         jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Parse inputs in N parallel processes."),
-        threads: int = typer.Option(2, "--threads", min=1, help="Worker threads per input (large logs)."),
+        threads: int = typer.Option(2, "--threads", min=1, help="Parallel workers for one large input: processes "
+                                    "for plain klog files of 64 MiB or more, threads otherwise (1 = serial)."),
         year: Optional[int] = typer.Option(None, "--year", help="Year of year-less timestamps (klog, syslog, e2e); "
                                            "overrides in-band evidence."),
         tz: List[str] = typer.Option([], "--tz", help="Zone of year-less local timestamps: ZONE or GLOB=ZONE "

@@ -115,7 +115,8 @@ class Context:
             sid = t.schema.get_field_index("source_id")
             t = t.set_column(sid, "source_id", pa.array([self.source_id] * t.num_rows, pa.int32()))
         self.rows[table] = self.rows.get(table, 0) + t.num_rows
-        self._emit(table, t)
+        if self._emit is not None:
+            self._emit(table, t)
 
     # -- accounting -------------------------------------------------------
     def count(self, reason: str, line_no: int | None = None, text: str | bytes | None = None,

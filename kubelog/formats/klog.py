@@ -133,6 +133,8 @@ class ChunkResult:
     rollovers: int = 0
     orphans: int = 0                                  # continuation lines before the block's first record
     orphan_examples: list = field(default_factory=list)
+    invalid_utf8: tuple = (0, None)                   # (lines, first line) seen by a worker process
+    errors: list = field(default_factory=list)        # ctx.error() calls made in a worker process
 
     def count(self, reason, severity, n, examples):
         c = self.counted.setdefault(reason, [0, severity, []])
@@ -333,14 +335,18 @@ class KlogParser:
         }
 
     # -- whole stream ------------------------------------------------------------
-    def run(self, stream, wrappers: list[str], ansi: bool, threads: int = 2, block: int = L.BLOCK) -> None:
+    def run(self, stream, wrappers: list[str], ansi: bool, threads: int = 2, block: int | None = None,
+            processes: int = 0) -> None:
+        """Parse the whole stream: blocks in ``threads`` worker threads, or in ``processes``
+        worker processes (large plain inputs; see :func:`parse`), written in order."""
         ctx = self.ctx
+        block = block or L.BLOCK
         rstats = L.ReaderStats()
         boundary = L.make_boundary(wrappers, HEADER_START)
-        chunks = L.iter_chunks(stream, wrappers, ansi, rstats, block=block, boundary=boundary)
         year_shift = 0
         prev_last = None
         first = True
+        invalid = [0, None]
 
         def emit_result(res: ChunkResult):
             nonlocal year_shift, prev_last
@@ -348,6 +354,10 @@ class KlogParser:
             ctx.continuation_lines += res.continuation_lines
             for reason, (cnt, sev, ex) in res.counted.items():
                 ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity=sev)
+            if res.invalid_utf8[0]:
+                invalid[0] += res.invalid_utf8[0]
+                invalid[1] = invalid[1] if invalid[1] is not None else res.invalid_utf8[1]
+            ctx.errors.extend(res.errors)
             if res.first_ord is not None:
                 if prev_last is not None and prev_last - res.first_ord > 6 * 32:
                     year_shift += 1
@@ -362,29 +372,71 @@ class KlogParser:
                         cols = _shift_years(cols, shift)
                     ctx.emit(table, cols)
 
-        if threads <= 1:
-            for ch in chunks:
+        def ordered(pool, jobs):
+            """Submit jobs keeping at most `width + 1` in flight; emit results in order."""
+            nonlocal first
+            pending: deque = deque()
+            width = getattr(pool, "_max_workers", 2)
+            try:
+                for fn, args, nlines in jobs:
+                    ctx.lines_read += nlines
+                    pending.append(pool.submit(fn, *args, first))
+                    first = False
+                    while len(pending) > width:
+                        emit_result(pending.popleft().result())
+            finally:  # a stream that breaks still gets what was read before written
+                while pending:
+                    emit_result(pending.popleft().result())
+
+        if processes > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+            state = dict(source_id=ctx.source_id, name=ctx.name, clock=ctx.clock, year=self.year, tz=self.tz,
+                         info={"component": self.component}, component=self.component, wrappers=wrappers, ansi=ansi)
+            blocks = L.iter_blocks(stream, block, rstats, boundary)
+            with ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("forkserver")) as pool:
+                ordered(pool, ((_parse_block_in_process, (data, first_line, n, state), n)
+                               for data, first_line, n in blocks))
+        elif threads <= 1:
+            for ch in L.iter_chunks(stream, wrappers, ansi, rstats, block=block, boundary=boundary):
                 ctx.lines_read += ch.n_physical
                 emit_result(self.parse_chunk(ch, first))
                 first = False
         else:
+            chunks = L.iter_chunks(stream, wrappers, ansi, rstats, block=block, boundary=boundary)
             with ThreadPoolExecutor(max_workers=threads) as pool:
-                pending: deque = deque()
-                try:
-                    for ch in chunks:
-                        ctx.lines_read += ch.n_physical
-                        pending.append(pool.submit(self.parse_chunk, ch, first))
-                        first = False
-                        while len(pending) > threads:
-                            emit_result(pending.popleft().result())
-                finally:  # a stream that breaks still gets what was read before written
-                    while pending:
-                        emit_result(pending.popleft().result())
+                ordered(pool, ((self.parse_chunk, (ch,), ch.n_physical) for ch in chunks))
         for reason, (cnt, ex) in rstats.counted.items():
             ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity="info")
-        if rstats.invalid_utf8_lines:
-            ctx.error(f"{rstats.invalid_utf8_lines} lines were not valid UTF-8 (bytes replaced with U+FFFD)",
-                      rstats.first_invalid_utf8)
+        n_bad = rstats.invalid_utf8_lines + invalid[0]
+        if n_bad:
+            first_bad = min(x for x in (rstats.first_invalid_utf8, invalid[1]) if x is not None)
+            ctx.error(f"{n_bad} lines were not valid UTF-8 (bytes replaced with U+FFFD)", first_bad)
+
+
+# Wrappers that need no state across blocks (CRI partial lines and Docker chunks do).
+STATELESS_WRAPPERS = {"rfc3339", "journald", "prow", "jenkins", "minikube", "grep-n"}
+PROCESS_MIN_BYTES = 64 << 20
+
+
+def _parse_block_in_process(data: bytes, first_line: int, n: int, state: dict, first_block: bool) -> ChunkResult:
+    """One block of a large input, parsed in a worker process (see :meth:`KlogParser.run`)."""
+    ctx = Context(state["source_id"], state["name"], None, clock=state["clock"], year=state["year"],
+                  tz=state["tz"])
+    ctx.info.update(state["info"])
+    rstats = L.ReaderStats()
+    ch = L.LineChunk(L.block_to_array(data, first_line, rstats), np.arange(first_line, first_line + n,
+                                                                           dtype=np.int64), n)
+    if state["wrappers"] or state["ansi"]:
+        ch = L.unwrap(ch, state["wrappers"], state["ansi"], rstats, {})
+    res = KlogParser(ctx, state["component"]).parse_chunk(ch, first_block)
+    for reason, st in ctx.stats.items():  # counts made by extractors in this process
+        res.count(reason, st.severity, st.count, [(e["line_no"], e["text"]) for e in st.examples])
+    for reason, (cnt, ex) in rstats.counted.items():
+        res.count(reason, "info", cnt, ex)
+    res.invalid_utf8 = (rstats.invalid_utf8_lines, rstats.first_invalid_utf8)
+    res.errors = list(ctx.errors)
+    return res
 
 
 def slice_from(a: pa.Array, starts: np.ndarray) -> pa.Array:
@@ -502,7 +554,13 @@ def parse(stream, ctx: Context) -> None:
     if not ctx.clock:
         ctx.clock = clock_for(comp, ctx.name, payload)
     threads = int(ctx.options.get("threads", 2))
-    KlogParser(ctx, comp).run(stream, wr, ansi, threads=threads)
+    # a large plain input is parsed in worker processes (the GIL between Arrow kernels
+    # limits threads); small inputs and stateful wrappers (CRI P lines, Docker chunks) use threads
+    procs = 0
+    if (threads > 1 and ctx.options.get("allow_processes", True)
+            and int(ctx.options.get("size_hint", 0)) >= PROCESS_MIN_BYTES and set(wr) <= STATELESS_WRAPPERS):
+        procs = threads
+    KlogParser(ctx, comp).run(stream, wr, ansi, threads=threads, processes=procs)
 
 
 FORMAT = Format(
