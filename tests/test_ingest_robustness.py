@@ -216,3 +216,21 @@ def test_block_worker_processes_give_the_same_tables(tmp_path, real_logs, monkey
     assert any("UTF-8" in x for x in b.inputs[0]["errors"])
     for t in ("requests", "messages", "traces", "trace_steps"):
         assert a.table(t).equals(b.table(t)), t
+
+
+@pytest.mark.parametrize("name,text,wrapper,counted", [
+    ("minikube.log", "==> kube-apiserver [3b1c] <==\n* " + GOOD + "* " + GOOD, "minikube", {"minikube section header": 1}),
+    ("grep.txt", "1736:" + GOOD + "1737:" + GOOD, "grep-n", {}),
+    ("color.log", "\x1b[0;32m" + GOOD.rstrip("\n") + "\x1b[0m\n" + GOOD, "", {}),
+    ("kubectl-ts.log", "2017-09-22T12:31:05.27498918Z " + GOOD + "2017-09-22T12:31:05.3Z " + GOOD, "rfc3339", {}),
+    ("journal.log", "-- Logs begin at Tue 2021-08-03 09:10:29 UTC, end at Tue 2021-08-03 10:14:01 UTC. --\n"
+     "Jun 20 12:33:17.389016 master-1 kube-apiserver[11]: " + GOOD + "Jun 20 12:33:18 master-1 kube-apiserver[11]: " + GOOD,
+     "journald", {"journald marker line": 1}),
+])
+def test_wrappers(tmp_path, name, text, wrapper, counted):
+    (tmp_path / name).write_text(text)
+    run = ingest([tmp_path / name], tmp_path / "run", year=2021)
+    e = run.inputs[0]
+    assert e["wrapper"] == wrapper and e["rows"]["requests"] == 2 and e["counted"] == counted and acc(e)
+    r = run.table("requests")
+    assert list(r.user_agent) == ["kubelet/v1.30.2"] * 2 and list(r.line_no) == sorted(r.line_no)
