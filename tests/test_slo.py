@@ -265,3 +265,15 @@ def test_real_cl2_log_phases_and_the_tests_own_threshold(real_logs, tmp_path):
     # saturation perc99 30.342712 s: over the 5 s SLO, within the test's own 5m30s
     assert sat["observed_s"] == pytest.approx(30.342712) and sat["verdict"] == "FAIL"
     assert "own threshold 330 s: within" in sat["note"]
+
+
+def test_all_calls_together_when_group_by_is_empty(runs, tmp_path):
+    run, truth = runs["healthy-1.28"]
+    f = tmp_path / "g.toml"
+    f.write_text("[kubemark_2017.api_calls]\ngroup_by = []\n")
+    v = evaluate(run, SLOConfig.load(f)).verdicts
+    k = v[v["sli"] == "kubemark_2017.api_calls"]
+    assert list(k["group"]) == ["(all)"]
+    # every request of the run but the long-running ones (truth.json requests)
+    assert k["n"].iloc[0] == truth["requests"]["total"] - truth["requests"]["long_running"]
+    assert k["verdict"].iloc[0] == "PASS"  # 99 % of all calls are well under 1 s

@@ -29,7 +29,8 @@ sum of its two ends' resolutions: with whole-second fields the value is only kno
 Negative and zero values are kept, counted in ``anomalies`` and included in percentiles — never
 clamped.
 
-*Measured* pods are the ones the e2e test itself measured: named in ``test_pod_latencies``, matched
+*Measured* pods are the ones the e2e test itself measured: named in ``test_pod_latencies`` (any
+phase but ``saturation``), matched
 by a ``Found pod 'RC' running`` line (RC = the name without its 5-character suffix), or named
 ``density-latency-pod-*`` (density's latency pods).  ``cross_check`` compares what the test
 reported (``perf_summaries`` percentiles, ``test_pod_latencies`` per pod) with the same phases
@@ -424,7 +425,8 @@ def _observed_pods(run: Run) -> set:
 def _measured(run: Run, per: pd.DataFrame, c: pd.DataFrame) -> pd.Series:
     names = set()
     if run.has("test_pod_latencies"):
-        t = run.table("test_pod_latencies", columns=["pod", "origin"])
+        t = run.table("test_pod_latencies", columns=["pod", "phase", "origin"])
+        t = t[t["phase"].fillna("").str.lower() != "saturation"]  # saturation lists are not the measured set
         names |= set(t["pod"].dropna())
     found = c[c["rank"] == _FOUND_RANK]
     names |= set(found["pod"])
