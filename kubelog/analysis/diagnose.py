@@ -220,13 +220,17 @@ def _dur(seconds: float) -> str:
         return "?"
     s = abs(float(seconds))
     sign = "-" if seconds < 0 else ""
+    if s >= 3600:
+        s = round(s)
+    elif s >= 60:
+        s = round(s, 1)
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     if h >= 1:
         return f"{sign}{int(h)}h{int(m)}m{sec:.0f}s"
     if m >= 1:
         return f"{sign}{int(m)}m{sec:.1f}s"
-    return f"{sign}{sec:.3g}s"
+    return f"{sign}{sec:.3g}s" if sec < 10 else f"{sign}{sec:.1f}s"
 
 
 def _go_dur(text: str) -> float | None:
@@ -259,6 +263,14 @@ class _Ctx:
         self.run = run
         self.findings: list[Finding] = []
         self._where_cache = {}
+        self._tables = {}
+
+    def table(self, name: str, columns=None) -> pd.DataFrame:
+        """A table (or some of its columns), read once per diagnosis."""
+        key = (name, tuple(columns) if columns else None)
+        if key not in self._tables:
+            self._tables[key] = _table(self.run, name, columns)
+        return self._tables[key].copy(deep=False)
 
     def where(self, source_id, line_no) -> str:
         key = (int(source_id), int(line_no)) if not pd.isna(source_id) and not pd.isna(line_no) else None
@@ -418,7 +430,7 @@ def _cl2_context(ctx: _Ctx, f: _Failure) -> dict:
     """For an error logged by clusterloader2: the last step started before it and the record before it."""
     if f.origin != "cl2-log" or f.source_id is None or f.line_no is None:
         return {}
-    m = _table(ctx.run, "messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
+    m = ctx.table("messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
     if not len(m):
         return {}
     m = m[(m["source_id"] == f.source_id) & (m["line_no"] <= f.line_no)].sort_values("line_no")
@@ -436,7 +448,7 @@ def _cl2_context(ctx: _Ctx, f: _Failure) -> dict:
 
 def _spec_context(ctx: _Ctx, f: _Failure) -> dict:
     """Nearest STEP, last timestamped line, 'Waiting up to' lines and section before a failure block."""
-    tl = _table(ctx.run, "test_log")
+    tl = ctx.table("test_log")
     if not len(tl) or f.source_id is None or f.line_no is None or f.origin not in ("e2e-log",):
         return {}
     t = tl[(tl["source_id"] == f.source_id) & (tl["line_no"] < f.line_no)].sort_values("line_no")
@@ -485,7 +497,7 @@ def _spec_context(ctx: _Ctx, f: _Failure) -> dict:
 
 def _progress_stall(ctx: _Ctx, f: _Failure | None, before_line: int | None) -> dict | None:
     """The incomplete progress series before a failure and which counters stalled since when."""
-    pr = _table(ctx.run, "progress")
+    pr = ctx.table("progress")
     if not len(pr):
         return None
     if f is not None and f.source_id is not None and f.origin == "e2e-log":
@@ -543,7 +555,7 @@ def _counters_text(r) -> str:
 
 def _slo_summary_evidence(ctx: _Ctx, f: _Failure) -> list:
     """The perf_summaries row whose percentile equals the value in the failure text (cl2 JSON, e2e summary)."""
-    ps = _table(ctx.run, "perf_summaries")
+    ps = ctx.table("perf_summaries")
     pct, val = f.groups.get("pct"), _go_dur(f.groups.get("value", "")) if f.groups.get("value") else None
     if not len(ps) or val is None or pct not in ("50", "90", "99"):
         return []
@@ -572,8 +584,8 @@ def _test_offset(ctx: _Ctx) -> dict:
         pass
     except Exception:  # noqa: BLE001 - the skew analysis failing must not stop the diagnosis
         pass
-    tl = _table(ctx.run, "test_log")
-    rq = _table(ctx.run, "requests", columns=["ts", "method", "verb", "resource", "namespace", "client", "code", "uri",
+    tl = ctx.table("test_log")
+    rq = ctx.table("requests", columns=["ts", "method", "verb", "resource", "namespace", "client", "code", "uri",
                                                "latency_s", "user_agent", "source_id", "line_no", "origin"])
     if not len(tl) or not len(rq):
         return {}
@@ -607,7 +619,7 @@ def _test_offset(ctx: _Ctx) -> dict:
 
 def _object_startup(ctx: _Ctx) -> pd.Series:
     """Pod startup (created → started/ready) per pod from object sources (pods-json, watch, audit), seconds."""
-    pt = _table(ctx.run, "pod_transitions", columns=["namespace", "pod", "milestone", "ts", "origin"])
+    pt = ctx.table("pod_transitions", columns=["namespace", "pod", "milestone", "ts", "origin"])
     if not len(pt):
         return pd.Series(dtype=float)
     pt = pt[pt["origin"].isin(["pods-json", "watch", "pods-yaml"])]
@@ -618,7 +630,7 @@ def _object_startup(ctx: _Ctx) -> pd.Series:
 
 
 def _clock_findings(ctx: _Ctx, failures: list[_Failure], off: dict) -> None:
-    ps = _table(ctx.run, "perf_summaries")
+    ps = ctx.table("perf_summaries")
     e2e_ps = ps[(ps["metric"] == "pod_startup") & ps["origin"].isin(["e2e-log"])] if len(ps) else ps
     e2e_p50 = float(e2e_ps["p50_s"].dropna().iloc[0]) if len(e2e_ps) and e2e_ps["p50_s"].notna().any() else None
     obj = _object_startup(ctx)
@@ -677,7 +689,7 @@ def _requests(ctx: _Ctx) -> pd.DataFrame:
     from .latency import api_requests
     cols = ["ts", "start_ts", "method", "verb", "resource", "subresource", "code", "client", "user_agent", "user",
             "uri", "latency_s", "source_id", "line_no", "long_running"]
-    rq = _table(ctx.run, "requests", columns=cols + ["hijacked", "audit_id", "origin", "stage"])
+    rq = ctx.table("requests", columns=cols + ["hijacked", "audit_id", "origin", "stage"])
     if not len(rq):
         return rq
     from ..formats.audit import dedup_requests
@@ -777,7 +789,7 @@ def _apiserver_window(ctx: _Ctx, rq: pd.DataFrame, w0, w1, span, stall: dict | N
 
 
 def _traces(ctx: _Ctx, w0, w1) -> None:
-    tr = _table(ctx.run, "traces", columns=["ts", "started_ts", "name", "total_s", "url", "user_agent", "source_id", "line_no"])
+    tr = ctx.table("traces", columns=["ts", "started_ts", "name", "total_s", "url", "user_agent", "source_id", "line_no"])
     if not len(tr):
         return
     tr = tr.dropna(subset=["total_s"])
@@ -804,7 +816,7 @@ def _traces(ctx: _Ctx, w0, w1) -> None:
 
 
 def _events(ctx: _Ctx, w0, w1) -> None:
-    ev = _table(ctx.run, "events", columns=["ts", "type", "reason", "message", "count", "object_kind", "object_name",
+    ev = ctx.table("events", columns=["ts", "type", "reason", "message", "count", "object_kind", "object_name",
                                              "host", "source_id", "line_no"])
     if not len(ev):
         return
@@ -822,7 +834,7 @@ def _events(ctx: _Ctx, w0, w1) -> None:
 
 
 def _nodes(ctx: _Ctx) -> None:
-    nt = _table(ctx.run, "node_transitions")
+    nt = ctx.table("node_transitions")
     if not len(nt):
         return
     nr = nt[nt["milestone"] == "notready"]
@@ -837,7 +849,7 @@ def _nodes(ctx: _Ctx) -> None:
 
 def _stuck_pods(ctx: _Ctx) -> dict | None:
     """Pods that were scheduled but never started, or never scheduled, grouped by node."""
-    pt = _table(ctx.run, "pod_transitions", columns=["namespace", "pod", "node", "milestone", "ts", "origin", "detail",
+    pt = ctx.table("pod_transitions", columns=["namespace", "pod", "node", "milestone", "ts", "origin", "detail",
                                                       "source_id", "line_no"])
     if not len(pt):
         return None
@@ -862,7 +874,7 @@ def _stuck_pods(ctx: _Ctx) -> dict | None:
         all_nodes = pt.loc[pt["milestone"].isin(["scheduled", "bound"]), "node"].dropna().nunique()
         res["all_nodes"] = int(all_nodes)
         # kubelet log of the node(s): last record
-        m = _table(ctx.run, "messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
+        m = ctx.table("messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
         if len(m):
             for node in list(by_node.index)[:2]:
                 km = m[(m["component"] == "kubelet") & m["msg"].fillna("").str.contains(str(node), regex=False)]
@@ -878,10 +890,10 @@ def _stuck_pods(ctx: _Ctx) -> dict | None:
 
 def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
     found = []
-    m = _table(ctx.run, "messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
-    tl = _table(ctx.run, "test_log", columns=["ts", "level", "msg", "source_id", "line_no"])
-    sp = _table(ctx.run, "test_specs", columns=["failure_message", "source_id", "line_no"])
-    ev = _table(ctx.run, "events", columns=["ts", "reason", "message", "type", "source_id", "line_no"])
+    m = ctx.table("messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
+    tl = ctx.table("test_log", columns=["ts", "level", "msg", "source_id", "line_no"])
+    sp = ctx.table("test_specs", columns=["failure_message", "source_id", "line_no"])
+    ev = ctx.table("events", columns=["ts", "reason", "message", "type", "source_id", "line_no"])
     texts = []
     if len(m):
         texts.append((m, m["msg"].fillna(""), _msg_text))
@@ -889,7 +901,7 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
         texts.append((tl, tl["msg"].fillna(""), _test_text))
     if len(sp):
         texts.append((sp, sp["failure_message"].fillna(""), lambda r: _first_line(_core_message(r["failure_message"]))))
-    ts_ = _table(ctx.run, "trace_steps", columns=["trace_id", "msg", "fields", "source_id", "line_no"])
+    ts_ = ctx.table("trace_steps", columns=["trace_id", "msg", "fields", "source_id", "line_no"])
     if len(ts_):
         texts.append((ts_, ts_["msg"].fillna("") + " " + ts_["fields"].fillna(""),
                       lambda r: f"Trace[{r['trace_id']}] step: {_first_line(r['msg'], 120)} {_first_line(r['fields'], 120)}"))
@@ -944,7 +956,7 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
 
 
 def _templates(ctx: _Ctx, w0, w1, span_s) -> None:
-    m = _table(ctx.run, "messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
+    m = ctx.table("messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
     if not len(m) or w0 is None:
         return
     from .templates import compare_windows
@@ -974,7 +986,7 @@ def _templates(ctx: _Ctx, w0, w1, span_s) -> None:
 def _run_span(ctx: _Ctx, rq: pd.DataFrame):
     ts = []
     for name in ("messages", "traces"):
-        d = _table(ctx.run, name, columns=["ts", "clock"])
+        d = ctx.table(name, columns=["ts", "clock"])
         if len(d):
             d = d[d["clock"].fillna("") .isin(["apiserver", ""]) | d["clock"].fillna("").str.startswith("node/")] \
                 if name == "messages" else d
@@ -988,7 +1000,7 @@ def _run_span(ctx: _Ctx, rq: pd.DataFrame):
 def _error_burst(ctx: _Ctx, rq: pd.DataFrame):
     """Last burst of E/F messages and 5xx/429/0 responses: (start, end) or None."""
     t = []
-    m = _table(ctx.run, "messages", columns=["ts", "level"])
+    m = ctx.table("messages", columns=["ts", "level"])
     if len(m):
         t.append(m.loc[m["level"].isin(["E", "F"]), "ts"])
     if len(rq):
@@ -1146,6 +1158,8 @@ def diagnose(run: Run) -> Diagnosis:
     if stuck is not None:
         by_node = stuck["by_node"]
         nodes_txt = ", ".join(f"{n} ({c})" for n, c in list(by_node.items())[:4])
+        if len(by_node) > 4:
+            nodes_txt = f"{len(by_node)} nodes: {nodes_txt}, …"
         concentrated = bool(by_node) and len(by_node) <= max(1, stuck.get("all_nodes", 0) // 2)
         matches = primary_stall is not None and not pd.isna(primary_stall[1]["last"].get("pending")) and \
             int(primary_stall[1]["last"].get("pending") or 0) + int(primary_stall[1]["last"].get("waiting") or 0) \
