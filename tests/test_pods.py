@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -205,6 +206,10 @@ def test_real_pod_dump(real_logs, tmp_path):
     assert not per["not_running"].any()
     assert (per["created_resolution_s"] == 1.0).all()
     assert per["pod_startup_s"].isna().all()  # a dump has no watch time
+    # a restarted pod's startedAt is its latest restart, not its start-up: not used
+    crash = per.set_index("pod").loc["samples-5bf89b8ddc-ft77l"]  # MANIFEST: 1900 restarts
+    assert pd.isna(crash["running_ts"]) and pd.isna(crash["schedule_to_run_s"])
+    assert per["running_ts"].notna().sum() == 115 and ps.per_pod["schedule_to_run_s"].min() >= 0
     assert ps.anomalies.set_index("phase").loc["pod_startup", "missing"] == 158
 
 
@@ -244,3 +249,15 @@ def test_real_kube_burner_reported_per_pod(real_logs, tmp_path):
             rep.loc["podReady", "p100_s"]) == (679, 2.0, 6.0, 6.0)
     assert rep.loc["scheduling", "p100_s"] == 1.0 and rep.loc["initialized", "p100_s"] == 3.0
     assert (rep["coverage"] == "all pods").all()
+
+
+def test_real_kubelet_restart_node_startup(real_logs, tmp_path):
+    # MANIFEST: the kubelet restarted (PID 3312 → 3880); it registered again and went Ready right after
+    run = ingest([str(real_logs / "kubelet_windows_e2e_node_2019_pjh.log")], tmp_path / "r", options=Options())
+    ns = node_startup(run)
+    assert len(ns) == 1
+    r = ns.iloc[0]
+    assert r["node"] == "e2e-test-ramosalex-windows-node-group-tz6r" and r["registrations"] == 2
+    assert r["registered_ts"] == pd.Timestamp("2019-08-20 23:40:05.515057", tz="UTC")
+    assert r["startup_s"] == pytest.approx(0.052367, abs=1e-6) and r["within_target"] == True  # noqa: E712
+    assert r["registered_line_no"] == 22926 and r["ready_line_no"] == 22934

@@ -15,7 +15,8 @@ scheduled  audit ``pods/binding`` create (request end, µs, apiserver) · schedu
            ``PodScheduled`` condition (1 s, apiserver)
 running    kubelet ``observedRunningTime`` (ns, node clock) · kubelet PLEG ``ContainerStarted``
            (µs, node clock) · pod dump: every container ``startedAt`` (1 s, node clock) · one
-           container ``startedAt`` · ``Started`` Event (1 s, node clock)
+           container ``startedAt`` (not for a pod that restarted: its ``startedAt`` is the latest
+           restart) · ``Started`` Event (1 s, node clock)
 watched    kubelet ``watchObservedRunningTime`` (ns, node clock: the kubelet's own watch; the
            test's watch sees the same update within milliseconds) · a ``watched`` milestone ·
            e2e log ``Found pod 'NAME' running`` (ms, test clock; written just after the test's
@@ -87,6 +88,7 @@ _MILESTONES: list[tuple[str, str, str | None, str]] = [
     ("watched", "watched", None, "watch observed"),
 ]
 _ATTEMPT_RANK = 40
+SNAPSHOT_ORIGINS = ("pods-json", "pods-yaml", "watch")
 _EVENT_RANK = 50
 _FOUND_RANK = 60
 RX_FOUND = re.compile(r"^Found pod '(?P<rc>[^']+)' running")
@@ -157,8 +159,17 @@ def _candidates(run: Run) -> pd.DataFrame:
     frames = []
     if run.has("pod_transitions"):
         p = run.table("pod_transitions", columns=["namespace", "pod", "node", "milestone", "ts", "clock",
-                                                  "resolution_s", "origin", "source_id", "line_no"])
+                                                  "resolution_s", "origin", "source_id", "line_no", "detail"])
         p = p[p["ts"].notna() & p["pod"].notna()]
+        # a dumped pod that restarted shows its current container's startedAt, not its first start
+        snap = p["origin"].isin(SNAPSHOT_ORIGINS)
+        cr = p[snap & (p["milestone"] == "created")]
+        restarts = pd.to_numeric(cr["detail"].str.extract(r'"restarts": (\d+)')[0], errors="coerce").fillna(0)
+        restarted = set(zip(cr.loc[restarts > 0, "namespace"].fillna(""), cr.loc[restarts > 0, "pod"]))
+        if restarted:
+            key = pd.Series(list(zip(p["namespace"].fillna(""), p["pod"])), index=p.index)
+            drop = snap & p["milestone"].isin(["started", "container_started"]) & key.isin(restarted)
+            p = p[~drop]
         for rank, (end, ms, origin, label) in enumerate(_MILESTONES):
             sel = p["milestone"] == ms
             if origin is not None:
@@ -605,18 +616,20 @@ def _sources_text(per: pd.DataFrame, offsets, applied) -> str:
 def node_startup(run: Run) -> pd.DataFrame:
     """Per node: registration → first Ready at or after it (seconds), against the 4 s target.
 
-    Uses ``node_transitions``: the earliest ``registered`` of each node (preferring the finest
-    resolution) and the earliest ``ready`` not before it.
+    Uses ``node_transitions``: the earliest ``ready`` not before the node's first ``registered``,
+    counted from the latest registration at or before that Ready (a kubelet that restarted and
+    registered again starts over).
 
     Returns
     -------
     DataFrame
         ``node, registered_ts, ready_ts, startup_s, resolution_s, clocks, registered_source,
-        ready_source, within_target`` (``startup_s`` ≤ 4 s), sorted by node.  ``startup_s`` is NaN
+        ready_source, within_target`` (``startup_s`` ≤ 4 s), ``registrations`` (how many times the
+        node registered), provenance columns, sorted by node.  ``startup_s`` is NaN
         when either end is missing.  ``clocks`` is ``"<registered clock>→<ready clock>"``.
     """
     cols = ["node", "registered_ts", "ready_ts", "startup_s", "resolution_s", "clocks", "registered_source",
-            "ready_source", "within_target", "registered_source_id", "registered_line_no", "ready_source_id",
+            "ready_source", "within_target", "registrations", "registered_source_id", "registered_line_no", "ready_source_id",
             "ready_line_no"]
     if not run.has("node_transitions"):
         return pd.DataFrame(columns=cols)
@@ -636,6 +649,24 @@ def node_startup(run: Run) -> pd.DataFrame:
     m = m[m["registered_ts"].isna() | (m["ready_ts"] >= m["registered_ts"] - slack)]
     m = m.sort_values(["node", "ready_ts"], kind="stable").drop_duplicates("node")
     out = out.merge(m.drop(columns=["registered_ts", "r_res"]), on="node", how="left")
+    # a node that registered again (kubelet restart) before its first Ready: start-up counts from the
+    # latest registration not after that Ready
+    regs = n[n["milestone"] == "registered"][["node", "ts", "clock", "resolution_s", "origin", "source_id",
+                                                "line_no"]]
+    later = regs.merge(out[["node", "ready_ts", "q_res"]], on="node")
+    later = later[later["ready_ts"].notna() &
+                  (later["ts"] <= later["ready_ts"] + pd.to_timedelta(later["q_res"].fillna(0), unit="s"))]
+    later = later.sort_values(["node", "ts"], kind="stable").drop_duplicates("node", keep="last").set_index("node")
+    if len(later):
+        idx = out["node"].isin(later.index)
+        k = out.loc[idx, "node"]
+        out.loc[idx, "registered_ts"] = later.loc[k, "ts"].to_numpy()
+        out.loc[idx, "r_clock"] = later.loc[k, "clock"].to_numpy()
+        out.loc[idx, "r_res"] = later.loc[k, "resolution_s"].to_numpy()
+        out.loc[idx, "registered_source"] = later.loc[k, "origin"].to_numpy()
+        out.loc[idx, "registered_source_id"] = later.loc[k, "source_id"].to_numpy()
+        out.loc[idx, "registered_line_no"] = later.loc[k, "line_no"].to_numpy()
+    out["registrations"] = out["node"].map(regs.groupby("node").size()).fillna(0).astype("int64")
     out["startup_s"] = (out["ready_ts"] - out["registered_ts"]).dt.total_seconds()
     out["resolution_s"] = (out["r_res"] + out["q_res"]).where(out["startup_s"].notna())
     out["clocks"] = np.where(out["startup_s"].notna(), out["r_clock"].astype(str) + "→" + out["q_clock"].astype(str),
