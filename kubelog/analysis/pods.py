@@ -304,10 +304,6 @@ def _offset_lookup(offsets: dict | None):
     return get
 
 
-def _ns(s: pd.Series) -> np.ndarray:
-    return pd.DatetimeIndex(s).as_unit("ns").asi8.astype("float64")
-
-
 # ---------------------------------------------------------------------------------------------
 
 def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=None) -> PodStartup:
@@ -357,20 +353,22 @@ def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=N
         per = per.merge(b, on=["namespace", "pod"], how="left")
         if not isinstance(per[f"{end}_ts"].dtype, pd.DatetimeTZDtype):
             per[f"{end}_ts"] = pd.to_datetime(per[f"{end}_ts"], utc=True)
-    # corrected times (float ns)
-    corr = {}
+    # corrected times: int64 ns (exact; float64 would lose ~0.1 µs at today's epoch) and a NaT mask
+    corr, missing = {}, {}
     applied = set()
     for end in ENDS:
-        t = _ns(per[f"{end}_ts"])
-        t[per[f"{end}_ts"].isna().to_numpy()] = np.nan
+        na = per[f"{end}_ts"].isna().to_numpy()
+        t = pd.DatetimeIndex(per[f"{end}_ts"]).as_unit("ns").asi8.copy()
+        t[na] = 0
         if offsets:
-            off = per[f"{end}_clock"].map(lambda d: get_off(d))
+            off = per[f"{end}_clock"].map(get_off)
             applied |= set(per.loc[off.notna(), f"{end}_clock"])
-            t = t - off.fillna(0.0).to_numpy(dtype=float) * 1e9
-            per[f"{end}_ts_corrected"] = pd.to_datetime(pd.Series(t).round(), utc=True, unit="ns")
-        corr[end] = t
+            t = t - np.round(off.fillna(0.0).to_numpy(dtype=float) * 1e9).astype(np.int64)
+            per[f"{end}_ts_corrected"] = pd.to_datetime(np.where(na, np.iinfo(np.int64).min, t), utc=True,
+                                                        unit="ns")
+        corr[end], missing[end] = t, na
     for ph, a, b in PHASES:
-        per[f"{ph}_s"] = (corr[b] - corr[a]) / 1e9
+        per[f"{ph}_s"] = np.where(missing[a] | missing[b], np.nan, (corr[b] - corr[a]) / 1e9)
     # measured population and never-running pods
     per["measured"] = _measured(run, per, c)
     snap = _observed_pods(run)

@@ -33,7 +33,7 @@ def parse_offsets(items) -> dict | None:
 
 PER_POD_COLUMNS = ["namespace", "pod", "node", "measured", "not_running", "bucket",
                    "create_to_schedule_s", "schedule_to_run_s", "run_to_watch_s", "schedule_to_watch_s",
-                   "pod_startup_s", "created_clock", "created_resolution_s", "scheduled_clock",
+                   "pod_startup_s", "created_ts", "scheduled_ts", "running_ts", "watched_ts", "created_clock", "created_resolution_s", "scheduled_clock",
                    "scheduled_resolution_s", "running_clock", "running_resolution_s", "watched_clock",
                    "watched_resolution_s"]
 
