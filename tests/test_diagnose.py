@@ -300,3 +300,38 @@ def test_doctests():
     import kubelog.analysis.diagnose as d
     import kubelog.analysis.templates as t
     assert doctest.testmod(d).failed == 0 and doctest.testmod(t).failed == 0
+
+
+CL2_FAIL = """\
+I0322 14:00:00.000000   43607 clusterloader.go:150] ClusterConfig.Nodes set to 5
+I0322 14:00:00.100001   43607 clusterloader.go:201] Running testing/load/config.yaml
+I0322 14:00:01.000000   43607 simple_test_executor.go:112] Step "[step: 01] Starting measurements" started
+I0322 14:00:01.500000   43607 simple_test_executor.go:141] Step "[step: 01] Starting measurements" ended
+I0322 14:00:02.000000   43607 simple_test_executor.go:112] Step "[step: 02] Creating objects" started
+{progress}
+W0322 14:12:28.900000   43607 simple_test_executor.go:171] Got errors during step execution: [namespace test-lesuzj-1 object test-deployment-0 creation error: the server could not find the requested resource]
+I0322 14:12:28.971500   43607 clusterloader.go:250] Test Finished
+I0322 14:12:28.971520   43607 clusterloader.go:250]   Test: testing/load/config.yaml
+E0322 14:12:28.971547   43607 clusterloader.go:251]   Status: Fail
+E0322 14:12:28.971574   43607 clusterloader.go:253]   Errors: [namespace test-lesuzj-1 object test-deployment-0 creation error: the server could not find the requested resource]
+F0322 14:12:28.980000   43607 clusterloader.go:300] 1 tests have failed!
+"""
+
+
+def test_cl2_status_fail_with_step_error_and_stalled_wait(tmp_path, ingest_to):
+    prog = "\n".join(
+        f"I0322 14:00:{s:02d}.000000   43607 wait_for_pods.go:140] WaitForControlledPodsRunning: namespace(test-lesuzj-1), "
+        f"labelSelector(name=test-deployment-0): Pods: {c} out of 5 created, {c} running, 0 pending scheduled, "
+        "0 not scheduled, 0 inactive, 0 terminating, 0 unknown, 0 runningButNotReady"
+        for s, c in [(7, 2), (12, 3), (17, 3), (22, 3)])
+    p = tmp_path / "cl2.log"
+    p.write_text(CL2_FAIL.format(progress=prog))
+    d = diagnose(ingest_to(p))
+    assert d.failed and len(d.failures) == 1  # the W step error and the E "Errors:" line are the same error
+    top = d.findings[0]
+    assert top.kind == "failure:api_not_found"
+    assert "the server could not find the requested resource" in top.title
+    assert "created 3/5, running 3, pending 0 unchanged since 14:00:12 (test clock)" in top.title
+    assert [e.where for e in top.evidence[:2]] == [f"{p}:10", f"{p}:13"]  # the error, then Status: Fail
+    assert 'Step "[step: 02] Creating objects" started' in top.detail
+    assert "No progress line was printed after 14:00:22, 12m6.9s before the failure." in top.detail

@@ -65,6 +65,8 @@ FAILURE_KINDS = [
     ("timeout", r"timed out waiting for the condition|context deadline exceeded|Timeout reached",
      "a wait.Poll deadline passed: look at what it was waiting for"),
     ("measurement", r"measurement call (?P<method>\S+) - (?P<id>\S+) error", "a clusterloader2 measurement failed"),
+    ("api_not_found", r"the server could not find the requested resource",
+     "the API the test uses does not exist on this cluster (test config newer or older than the cluster)"),
 ]
 
 #: known signatures: (kind, severity, regex over message texts, title)
@@ -388,30 +390,52 @@ def _collect_failures(ctx: _Ctx) -> list[_Failure]:
                                     int(r["source_id"]), int(r["line_no"]), str(r.get("origin")), groups,
                                     evidence=[Evidence(ctx.where(r["source_id"], r["line_no"]), _first_line(item, 400))]))
     # clusterloader2 status and logged errors
+    msgs = ctx.table("messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
     for inp in run.manifest.get("inputs", []):
         info = (inp.get("info") or {}).get("cl2")
         if not info:
             continue
         sid = inp.get("source_id")
         status = info.get("status")
+        what = f"clusterloader2 {info.get('test', '')}".strip()
+        errs = []  # (line_no | None, text)
+        if len(msgs):
+            mm = msgs[(msgs["source_id"] == sid) & msgs["msg"].fillna("").str.contains(
+                r"Got errors during step execution:|Resource cleanup error:|^\s*Errors: \[", regex=True)]
+            for _, r in mm.sort_values("line_no").iterrows():
+                errs.append((int(r["line_no"]), re.sub(r"^\s*(?:Got errors during step execution|Errors):\s*", "", r["msg"])))
         for err in info.get("errors") or []:
             m = re.match(r"(\d+): (.*)", err, re.S)
-            line_no, text = (int(m.group(1)), m.group(2)) if m else (None, err)
-            for item in ([text] if "measurement call" not in text else
-                         [x.strip(" []") for x in re.split(r"(?=measurement call)", text) if x.strip(" []")]):
-                key = re.sub(r"\s+", " ", item)[:200]
+            errs.append((int(m.group(1)), m.group(2)) if m else (None, err))
+        if info.get("test_errors"):
+            errs.append((None, str(info["test_errors"])))
+        for line_no, text in errs:
+            text = text.strip()
+            inner = text[1:-1] if text.startswith("[") and text.endswith("]") and not text.startswith("[measurement") \
+                else text
+            items = ([inner] if "measurement call" not in inner else
+                     [x.strip(" []\n") for x in re.split(r"(?=measurement call)", inner) if x.strip(" []\n")])
+            for item in items:
+                key = re.sub(r"\s+", " ", item.strip(" []"))[:200]
                 if key in seen:
                     continue
                 seen.add(key)
                 kind, meaning, groups = classify(item)
                 w = ctx.where(sid, line_no) if line_no else inp.get("path", "?")
-                out.append(_Failure(f"clusterloader2 {info.get('test', '')}".strip(), kind, item,
-                                    meaning + (f"; the test's final status is nevertheless {status}" if status else ""),
-                                    w, sid, line_no, "cl2-log", groups, fatal=(status != "Success"),
-                                    evidence=[Evidence(w, _first_line(item, 400))]))
-        if status and status != "Success" and not any(f.origin == "cl2-log" and f.fatal for f in out):
-            out.append(_Failure(f"clusterloader2 {info.get('test', '')}".strip(), "cl2_status", f"Status: {status}", "",
-                                inp.get("path", "?"), sid, None, "cl2-log", {}))
+                if status == "Success":
+                    meaning += f"; the test's final status is nevertheless {status}"
+                out.append(_Failure(what, kind, item, meaning, w, sid, line_no, "cl2-log", groups,
+                                    fatal=(status != "Success"), evidence=[Evidence(w, _first_line(item, 400))]))
+        if status and status != "Success":
+            st = msgs[(msgs["source_id"] == sid) & msgs["msg"].fillna("").str.match(r"\s*Status: ")] if len(msgs) else msgs
+            ev = [Evidence(ctx.where(r["source_id"], r["line_no"]), _msg_text(r)) for _, r in st.head(1).iterrows()]
+            mine = [f for f in out if f.origin == "cl2-log" and f.source_id == sid and f.fatal]
+            if mine:
+                mine[0].evidence += ev
+            else:
+                ln = int(st["line_no"].iloc[0]) if len(st) else None
+                out.append(_Failure(what, "cl2_status", f"Status: {status}", "", ev[0].where if ev else inp.get("path", "?"),
+                                    sid, ln, "cl2-log", {}, evidence=ev))
     # e2e suite result without spec rows
     if not any(f.fatal for f in out):
         for inp in run.manifest.get("inputs", []):
@@ -500,7 +524,7 @@ def _progress_stall(ctx: _Ctx, f: _Failure | None, before_line: int | None) -> d
     pr = ctx.table("progress")
     if not len(pr):
         return None
-    if f is not None and f.source_id is not None and f.origin == "e2e-log":
+    if f is not None and f.source_id is not None and f.origin in ("e2e-log", "cl2-log"):
         pr = pr[pr["source_id"] == f.source_id]
         if before_line is not None:
             pr = pr[pr["line_no"] < before_line]
@@ -1059,8 +1083,8 @@ def diagnose(run: Run) -> Diagnosis:
         cut_line = None
         if sc.get("section_rows") is not None and len(sc["section_rows"]):
             cut_line = int(sc["section_rows"]["line_no"].max()) + 1
-        stall = _progress_stall(ctx, f, cut_line or f.line_no) if f.kind in ("timeout", "only_n_started", "start_pods",
-                                                                             "measurement", "other") else None
+        stall = _progress_stall(ctx, f, cut_line or f.line_no) if f.kind in (
+            "timeout", "only_n_started", "start_pods", "measurement", "other", "cl2_status", "api_not_found") else None
         ev = list(f.evidence)
         detail = [f"{f.what}: {f.message}" + (f" — {f.meaning}." if f.meaning else "")]
         title = f"{f.what}: {_first_line(f.message, 160)}"
@@ -1096,29 +1120,36 @@ def diagnose(run: Run) -> Diagnosis:
                 if cc.get("step") is None or pv["line_no"] != cc["step"]["line_no"]:
                     ev.append(Evidence(ctx.where(pv["source_id"], pv["line_no"]), _msg_text(pv)))
             ev[0] = Evidence(ev[0].where, _msg_text(at))
+            fail_ts = at["ts"]
         if stall is not None:
             last, since = stall["last"], stall["since"]
-            fail_ts = max(fail_ts, last["ts"]) if fail_ts is not None else last["ts"]
+            fail_ts = max(fail_ts, last["ts"]) if fail_ts is not None and not pd.isna(fail_ts) else last["ts"]
             ran = (last["ts"] - stall["first"]["ts"]).total_seconds()
             what = str(stall["label"]).rstrip(": ")
             exp = last.get("expected")
             goal = f"all {int(exp)} pods of {what} running" if not pd.isna(exp) and exp else f"{what} to finish"
-            title = (f"timed out waiting for {goal}: {_counters_text(last)} unchanged since {_hms(stall['since_ts'])} "
-                     f"({stall['clock']} clock)")
+            stall_txt = f"{_counters_text(last)} unchanged since {_hms(stall['since_ts'])} ({stall['clock']} clock)"
+            if f.kind in ("timeout", "only_n_started", "start_pods", "watch_timeout"):
+                title = f"timed out waiting for {goal}: {stall_txt}"
+            else:
+                title = f"{title} — {what}: {stall_txt}"
             detail.append(f"It was waiting for {goal}. The progress series '{what}' ran {_dur(ran)} "
                           f"({_hms(stall['first']['ts'])} → {_hms(last['ts'])}); its last counters were "
                           f"{_counters_text(last)}, and {', '.join(stall['stalled'])} had not changed for "
                           f"{_dur(stall['stalled_s'])} (since {_hms(stall['since_ts'])}).")
+            quiet = (fail_ts - last["ts"]).total_seconds() if fail_ts is not None and not pd.isna(fail_ts) else 0
+            if quiet >= 60:
+                detail.append(f"No progress line was printed after {_hms(last['ts'])}, {_dur(quiet)} before the failure.")
             if sc.get("wait_line") is None:
                 detail.append("The test did not print its timeout; the wait lasted at least "
                               f"{_dur(ran)}.")
-            ev += [Evidence(ctx.where(since["source_id"], since["line_no"]), "first stalled: " + _test_text(
-                {"ts": since["ts"], "level": "INFO", "msg": f"{stall['label']}: {_counters_text(since)}"})),
-                   Evidence(ctx.where(last["source_id"], last["line_no"]), "last: " + _test_text(
-                       {"ts": last["ts"], "level": "INFO", "msg": f"{stall['label']}: {_counters_text(last)}"}))]
+            ev += [Evidence(ctx.where(since["source_id"], since["line_no"]),
+                            f"first stalled: {_hms(since['ts'])} {what}: {_counters_text(since)}"),
+                   Evidence(ctx.where(last["source_id"], last["line_no"]),
+                            f"last: {_hms(last['ts'])} {what}: {_counters_text(last)}")]
             if primary_stall is None and f.fatal:
                 primary_stall = (f, stall)
-        if f.fatal and not window and fail_ts is not None and f.origin == "e2e-log":
+        if f.fatal and not window and fail_ts is not None and f.origin in ("e2e-log", "cl2-log"):
             start = stall["since_ts"] if stall is not None else fail_ts - pd.Timedelta(minutes=5)
             window = {"start_test": start, "end_test": fail_ts, "reason": f"stall of '{stall['label']}'" if stall is not None
                       else "5 minutes before the failure", "finding": len(ctx.findings)}
@@ -1140,7 +1171,9 @@ def diagnose(run: Run) -> Diagnosis:
     if window:
         w0 = window["start_test"] - pd.Timedelta(seconds=theta)
         w1 = window["end_test"] - pd.Timedelta(seconds=theta)
-        wd = {"start": w0.isoformat(), "end": w1.isoformat(), "clock": "apiserver", "reason": window["reason"],
+        wd = {"start": w0.isoformat(), "end": w1.isoformat(),
+              "clock": "apiserver" if off else "test (no offset to the apiserver clock could be measured; assumed 0)",
+              "reason": window["reason"],
               "test_start": window["start_test"].isoformat(), "test_end": window["end_test"].isoformat(),
               "test_offset_s": theta if off else None, "offset_source": off.get("source")}
     else:
