@@ -54,10 +54,10 @@ def register(app: typer.Typer) -> None:
         pods_per_node: int = typer.Option(30, "--pods-per-node", min=1, help=load_cmd.PPN_HELP + " With --by-load."),
         fmt=FORMAT_OPTION,
     ):
-        """Pod start-up phases: create→schedule, schedule→run, run→watch, schedule→watch and
-        create→watch (pod_startup), in seconds.
+        """Pod start-up phases (seconds) as percentiles or per pod, node start-up, validity audit.
 
-        Each end comes from the best source in the run (audit/scheduler/kubelet records, pod dumps,
+        Phases: create→schedule, schedule→run, run→watch, schedule→watch and create→watch
+        (pod_startup). Each end comes from the best source in the run (audit/scheduler/kubelet records, pod dumps,
         events, e2e lines) with its clock domain and resolution; negative and zero values are
         counted, never clamped. Table/markdown output: sources, percentiles over all pods and over
         the pods the test measured (p50/p90/p99/p100, nearest rank, with n), anomalies, the

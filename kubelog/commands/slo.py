@@ -24,8 +24,9 @@ def register(app: typer.Typer) -> None:
         offset: Optional[List[str]] = typer.Option(None, "--offset", help=OFFSET_HELP),
         fmt=FORMAT_OPTION,
     ):
-        """SLO verdicts: SLI, group, threshold, observed percentile with n, margin, PASS/FAIL/NO DATA
-        and evidence (file:line of the worst cases).
+        """SLO verdicts (PASS/FAIL/NO DATA) with threshold, observed percentile, n, margin, evidence.
+
+        One row per SLI and group; evidence is file:line of the worst cases.
 
         SLIs: the 2017 Kubemark targets (99 % of API calls ≤ 1 s, 99 % of pod startups ≤ 5 s, node
         start-up ≤ 4 s) and the SIG-Scalability API-call SLOs (mutating single-object calls 1 s;
