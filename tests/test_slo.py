@@ -277,3 +277,13 @@ def test_all_calls_together_when_group_by_is_empty(runs, tmp_path):
     # every request of the run but the long-running ones (truth.json requests)
     assert k["n"].iloc[0] == truth["requests"]["total"] - truth["requests"]["long_running"]
     assert k["verdict"].iloc[0] == "PASS"  # 99 % of all calls are well under 1 s
+
+
+def test_group_by_any_requests_column(runs, tmp_path):
+    run, truth = runs["healthy-1.28"]
+    f = tmp_path / "c.toml"
+    f.write_text("[kubemark_2017.api_calls]\ngroup_by = ['client']\n")
+    v = evaluate(run, SLOConfig.load(f)).verdicts
+    k = v[v["sli"] == "kubemark_2017.api_calls"]
+    assert k["group"].str.startswith("client=").all() and len(k) > 1
+    assert k["n"].sum() == truth["requests"]["total"] - truth["requests"]["long_running"]

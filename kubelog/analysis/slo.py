@@ -309,10 +309,12 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
     rows: list[dict] = []
     need_api = any(cfg.sli(k).enabled for k in ("kubemark_2017.api_calls", "sig_scalability.mutating_api_calls",
                                                   "sig_scalability.read_only_api_calls"))
-    req, ex = (valmod.sli_requests(run, columns=["verb", "resource", "subresource", "scope", "latency_s", "ts", "source_id",
-                                         "line_no", "uri", "code"]) if need_api else (None, None))
+    group_cols = ["verb", "resource", "subresource", "scope"]
+    extra = [c for c in cfg.sli("kubemark_2017.api_calls").group_by if c not in group_cols]
+    req, ex = (valmod.sli_requests(run, columns=group_cols + extra + ["latency_s", "ts", "source_id", "line_no"])
+               if need_api else (None, None))
     if req is not None and len(req):
-        for c in ("verb", "resource", "subresource", "scope"):
+        for c in group_cols + extra:
             req[c] = req[c].fillna("")
     ps = podsmod.pod_startup(run, offsets=offsets)
     nodes = podsmod.node_startup(run)
@@ -385,11 +387,6 @@ def _api_sli(run: Run, cfg: SLOConfig, name: str, s: SLI, d, by: list, threshold
     if d is None or d.empty:
         return [_row(name, "(all)", s.threshold_s, s.percentile, None, 0, "",
                      "no API requests with a latency in the run", s.source)]
-    d = d.copy()
-    for c in by:
-        if c not in d.columns:
-            d[c] = run.table("requests", columns=[c]).loc[d.index, c]
-        d[c] = d[c].fillna("")
     out = []
     if by:
         groups = d.groupby(by, sort=True, observed=True, dropna=False)
@@ -397,7 +394,8 @@ def _api_sli(run: Run, cfg: SLOConfig, name: str, s: SLI, d, by: list, threshold
         groups = [((), d)]
     for key, g in groups:
         key = dict(zip(by, key if isinstance(key, tuple) else (key,)))
-        text = " ".join(f"{k}={v}" for k, v in key.items() if v != "") or "(all)"
+        text = " ".join(f"{k}={v}" for k, v in key.items() if v != "") or \
+            (" ".join(f"{k}=''" for k in key) if key else "(all)")
         thr, p, note = _apply_overrides(cfg, name, key, text, threshold_of(key), s.percentile)
         vals = g["latency_s"].to_numpy(dtype=float)
         obs = stats.percentile(vals, p)
