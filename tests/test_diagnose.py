@@ -335,3 +335,36 @@ def test_cl2_status_fail_with_step_error_and_stalled_wait(tmp_path, ingest_to):
     assert [e.where for e in top.evidence[:2]] == [f"{p}:10", f"{p}:13"]  # the error, then Status: Fail
     assert 'Step "[step: 02] Creating objects" started' in top.detail
     assert "No progress line was printed after 14:00:22, 12m6.9s before the failure." in top.detail
+
+
+def _synth_run(tmp_path, **kw):
+    from kubelog.ingest import Options, ingest
+    from kubelog.synth import generate
+    truth = generate(tmp_path / "art", **kw)
+    files = [p for p in sorted((tmp_path / "art").iterdir()) if p.name != "truth.json"]
+    return ingest([str(p) for p in files], tmp_path / "run", options=Options()), truth
+
+
+@pytest.mark.parametrize("era,seed,nodes", [("1.5", 21, 4), ("1.14", 22, 10)])
+def test_synth_timeout_other_eras_name_every_stalled_node(tmp_path, era, seed, nodes):
+    run, truth = _synth_run(tmp_path, seed=seed, nodes=nodes, era=era, skew="test=36012.5s,nodes=0.8s",
+                            timeout_failure=True)
+    fail = next(f for f in truth["failures"] if f["kind"] == "timeout")
+    d = diagnose(run)
+    assert d.findings[0].kind == "failure:timeout"
+    assert f"pending {fail['stalled_pods']} unchanged since" in d.findings[0].title
+    stuck = next(f for f in d.findings if f.kind == "stuck_pods")
+    named = dict(re.findall(r"(hollow-node-\w+) \((\d+)\)", stuck.title))
+    assert sorted(named) == sorted(fail["stalled_nodes"])
+    assert sum(int(v) for v in named.values()) == fail["stalled_pods"]
+    assert abs(d.window["test_offset_s"] - truth["clocks"]["test"]["offset_s"]) < 2.0
+
+
+def test_synth_ten_hour_offset_without_timeout_is_the_clock(tmp_path):
+    run, truth = _synth_run(tmp_path, seed=31, nodes=4, era="1.28", skew="test=36012.5s,nodes=0.8s")
+    d = diagnose(run)
+    slo = next(f for f in truth["failures"] if f["kind"] == "slo")
+    assert d.findings[0].kind == "clock" and "10h0m" in d.findings[0].title
+    assert slo["message"] in " ".join(e.text for e in d.findings[0].evidence)
+    # a node without a kubelet log and pods missing from the dump are not "stuck"
+    assert not any(f.kind == "stuck_pods" for f in d.findings)
