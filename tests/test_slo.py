@@ -287,3 +287,12 @@ def test_group_by_any_requests_column(runs, tmp_path):
     k = v[v["sli"] == "kubemark_2017.api_calls"]
     assert k["group"].str.startswith("client=").all() and len(k) > 1
     assert k["n"].sum() == truth["requests"]["total"] - truth["requests"]["long_running"]
+
+
+def test_an_override_that_matches_nothing_is_reported(runs, tmp_path):
+    run, _ = runs["healthy-1.28"]
+    f = tmp_path / "o.toml"
+    f.write_text("[[overrides]]\nsli = 'sig_scalability.read_only_api_calls'\nverb = 'list'\nthreshold_s = 9\n")
+    rep = evaluate(run, SLOConfig.load(f))
+    assert any("override 0" in n and "matched no group" in n for n in rep.notes)
+    assert (rep.verdicts["note"].fillna("") != "override").all()

@@ -129,6 +129,7 @@ class SLOConfig:
     slis: dict
     overrides: list = field(default_factory=list)
     files: list = field(default_factory=list)
+    _used: set = field(default_factory=set, repr=False, compare=False)
 
     def sli(self, name: str) -> SLI:
         return self.slis[name]
@@ -307,6 +308,7 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
     from . import validity as valmod
     cfg = config or SLOConfig.load()
     rows: list[dict] = []
+    cfg._used = set()  # indices of overrides that matched a group in this evaluation
     need_api = any(cfg.sli(k).enabled for k in ("kubemark_2017.api_calls", "sig_scalability.mutating_api_calls",
                                                   "sig_scalability.read_only_api_calls"))
     group_cols = ["verb", "resource", "subresource", "scope"]
@@ -348,6 +350,11 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
     verdicts = pd.DataFrame(rows, columns=VERDICT_COLUMNS)
     validity = valmod.audit(run, pods=ps, exclusions=ex)
     notes = list(ps.notes)
+    for i, o in enumerate(cfg.overrides):
+        if i not in cfg._used:
+            notes.append(f"override {i} ({o.sli}: " + ", ".join(
+                f"{k}={getattr(o, k)}" for k in ("verb", "resource", "subresource", "scope", "group")
+                if getattr(o, k) is not None) + ") matched no group")
     return SLOReport(verdicts=verdicts, validity=validity, config=cfg, notes=notes)
 
 
@@ -362,10 +369,12 @@ def _namespace_threshold(s: ReadOnlySLI, d):
     return s.namespace_threshold_s, ""
 
 
-def _apply_overrides(cfg: SLOConfig, sli: str, key: dict, group_text: str, thr: float, p: float):
+def _apply_overrides(cfg: SLOConfig, sli: str, key: dict, group_text: str, thr: float, p: float, used=None):
     note = ""
-    for o in cfg.overrides:
+    for i, o in enumerate(cfg.overrides):
         if o.matches(sli, key, group_text):
+            if used is not None:
+                used.add(i)
             if o.threshold_s is not None:
                 thr = o.threshold_s
             if o.percentile is not None:
@@ -396,7 +405,7 @@ def _api_sli(run: Run, cfg: SLOConfig, name: str, s: SLI, d, by: list, threshold
         key = dict(zip(by, key if isinstance(key, tuple) else (key,)))
         text = " ".join(f"{k}={v}" for k, v in key.items() if v != "") or \
             (" ".join(f"{k}=''" for k in key) if key else "(all)")
-        thr, p, note = _apply_overrides(cfg, name, key, text, threshold_of(key), s.percentile)
+        thr, p, note = _apply_overrides(cfg, name, key, text, threshold_of(key), s.percentile, cfg._used)
         vals = g["latency_s"].to_numpy(dtype=float)
         obs = stats.percentile(vals, p)
         ev = ""
@@ -448,7 +457,7 @@ def _pod_sli(run: Run, cfg: SLOConfig, s: SLI, ps) -> list[dict]:
     n_nr = int(use["not_running"].sum())
     allv = np.concatenate([vals, np.full(n_nr, np.inf)])
     group = f"derived: {pop}" + (" (created→running, a lower bound: no watch time)" if lower else "")
-    thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile)
+    thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile, cfg._used)
     if allv.size:
         obs = stats.percentile(allv, p)
         ev = _pod_evidence(run, use, col, "running" if lower else "watched") if obs > thr else ""
@@ -480,7 +489,7 @@ def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str) -> list[dict
             lab = _labels(r.labels)
             extra = lab.get("summary") or lab.get("source") or ""
             group = f"e2e-reported: {r.phase or '?'} ({r.origin}{', ' + str(extra) if extra else ''})"
-            thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile)
+            thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile, cfg._used)
             own = lab.get("threshold_s")
             pc = stats.label(p)
             obs = getattr(r, pc.replace(".", "_"), None) if pc in ("p50_s", "p90_s", "p99_s", "p100_s") else None
@@ -501,7 +510,7 @@ def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str) -> list[dict
         t = t[(t["metric"] == "podReady") & t["latency_s"].notna()]
         for (phase, origin), g in t.groupby(["phase", "origin"], dropna=False):
             group = f"e2e-reported: {phase} podReady per pod ({origin})"
-            thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile)
+            thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile, cfg._used)
             obs = stats.percentile(g["latency_s"].to_numpy(dtype=float), p)
             ev = ""
             if obs > thr:
@@ -526,7 +535,7 @@ def _labels(text) -> dict:
 def _node_sli(run: Run, cfg: SLOConfig, s: SLI, nodes: pd.DataFrame) -> list[dict]:
     name = "kubemark_2017.node_startup"
     group = "nodes: registered→first Ready"
-    thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile)
+    thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile, cfg._used)
     v = nodes["startup_s"].dropna() if len(nodes) else pd.Series(dtype=float)
     if v.empty:
         return [_row(name, group, thr, p, None, 0, "", "no node with both a registration and a Ready time",
