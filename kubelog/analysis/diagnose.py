@@ -77,8 +77,9 @@ SIGNATURES = [
      "MethodNotAllowed on localsubjectaccessreviews: apiserver/controller-manager run without certificates "
      "(namespace creation crawls)"),
     ("kubeconfig", "critical",
-     r"(?i)kubeconfig[^\n]*(?:no such file|not found|does not exist|invalid configuration)|kubectl: (?:command )?not found|"
-     r"error loading config file|stat [^\n]*kubeconfig[^\n]*: no such file",
+     r"(?i)kubeconfig[\w./-]*\"?:? (?:no such file or directory|not found|does not exist)|kubectl: (?:command )?not found|"
+     r"error loading config file|(?:stat|open) \S*kubeconfig\S*: no such file|"
+     r"invalid configuration: no configuration has been provided",
      "kubeconfig or kubectl missing"),
     ("only_n_started", "error", r"Only \d+ pods started out of \d+", "RC runner: only part of the pods started"),
     ("image_pull", "error", r"ErrImagePull|ImagePullBackOff|Failed to pull image|pull access denied|manifest unknown",
@@ -900,12 +901,24 @@ def _stuck_pods(ctx: _Ctx) -> dict | None:
         return n is not None and (n in kub_nodes or any(str(n).endswith("-" + k) for k in kub_nodes))
 
     cov = pd.Series([covered(k) for k in ms.index], index=ms.index, dtype=bool)
+    det = pt.loc[pt["origin"].isin(_OBJECT_ORIGINS) & pt["detail"].notna(), ["namespace", "pod", "detail", "source_id",
+                                                                              "line_no"]]
+    term = det[det["detail"].str.contains(r'"phase": ?"(?:Failed|Succeeded)"', regex=True)]
+    terminal = set(map(tuple, term[["namespace", "pod"]].to_numpy()))
+    cov &= ~pd.Series([k in terminal for k in ms.index], index=ms.index, dtype=bool)
+    failed_pods = term[term["detail"].str.contains(r'"phase": ?"Failed"', regex=True)].drop_duplicates(["namespace", "pod"])
     pending = ms[scheduled & ~started & cov].index
     unsched = ms[~scheduled & ~started & cov & ms.map(lambda s: "created" in s)].index
-    if not len(pending) and not len(unsched):
-        return None
-    pt_i = pt.set_index(["namespace", "pod"])
     res = {"pending": len(pending), "unscheduled": len(unsched), "by_node": {}, "evidence": []}
+    if len(failed_pods):
+        reasons = failed_pods["detail"].str.extract(r'"reason": ?"([^"]+)"', expand=False).fillna("no reason")
+        res["failed"] = {"count": len(failed_pods), "reasons": reasons.value_counts().to_dict(),
+                         "evidence": [Evidence(ctx.where(r["source_id"], r["line_no"]),
+                                               f"pod {r['namespace']}/{r['pod']} {r['detail']}")
+                                      for _, r in failed_pods.head(3).iterrows()]}
+    if not len(pending) and not len(unsched):
+        return res if "failed" in res else None
+    pt_i = pt.set_index(["namespace", "pod"])
     if len(pending):
         rows = pt_i.loc[pending].reset_index()
         node_of = rows.dropna(subset=["node"]).groupby(["namespace", "pod"])["node"].first()
@@ -970,7 +983,12 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
             what = s[hit].head(500).map(lambda x: (rx.search(x) or [""])[0])
             order = list(what.drop_duplicates().index) + [i for i in what.index if i not in set(what.drop_duplicates().index)]
             for i in order[: min(2, max(0, 5 - len(evid)))]:
-                evid.append(Evidence(ctx.where(df.at[i, "source_id"], df.at[i, "line_no"]), fmt(df.loc[i])))
+                text = fmt(df.loc[i])
+                mt = rx.search(s.at[i])
+                if mt and mt.group(0)[:60] not in text:  # the match is further into the record: show it
+                    a, b = max(0, mt.start() - 80), min(len(s.at[i]), mt.end() + 80)
+                    text += " … " + s.at[i][a:b].replace("\n", " ") + (" …" if b < len(s.at[i]) else "")
+                evid.append(Evidence(ctx.where(df.at[i, "source_id"], df.at[i, "line_no"]), text))
         if kind == "lsar_405" and len(rq):
             h = rq[(rq["resource"] == "localsubjectaccessreviews") & (rq["code"] == 405)]
             total += len(h)
@@ -979,6 +997,8 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
             continue
         found.append(kind)
         span = f", {_hms(first_ts)} → {_hms(last_ts)}" if first_ts is not None else ""
+        if sev == "error" and total < 3:
+            sev = "warning"  # one or two lines of an error signature: worth a look, not an explanation
         score = {"critical": 86, "error": 68, "warning": 46, "info": 30}[sev] + min(6, math.log10(total + 1) * 2)
         ctx.add(sev, f"{title} ({total} lines)", f"Known signature '{kind}' matched {total} records{span}.", evid,
                 f"signature:{kind}", score)
@@ -1208,7 +1228,11 @@ def diagnose(run: Run) -> Diagnosis:
 
     # --- cause: pods stuck on nodes
     stuck = _stuck_pods(ctx)
-    if stuck is not None:
+    if stuck is not None and stuck.get("failed"):
+        fp = stuck["failed"]
+        ctx.add("warning", f"{fp['count']} pod(s) in phase Failed: " + ", ".join(f"{k} ×{v}" for k, v in fp["reasons"].items()),
+                "Pods the object dump shows as Failed (evictions, errors).", fp["evidence"], "failed_pods", 47)
+    if stuck is not None and (stuck["pending"] or stuck["unscheduled"]):
         by_node = stuck["by_node"]
         nodes_txt = ", ".join(f"{n} ({c})" for n, c in list(by_node.items())[:4])
         if len(by_node) > 4:
