@@ -122,14 +122,18 @@ def test_dedup_rule():
         "stage": ["ResponseComplete", "ResponseStarted", None, None, None],
         "user": ["bob", "alice", None, None, None],
         "apf_pl": [None, None, "workload-low", None, None], "apf_fs": [None] * 5, "hijacked": [None] * 5})
-    out, dropped = A.dedup_requests(df)
-    assert dropped == 1 and len(out) == 4 and (out.origin == "audit").sum() == 1
+    out, dropped, note = A.dedup_requests(df)
+    assert dropped == 1 and "same audit ID" in note and len(out) == 4 and (out.origin == "audit").sum() == 1
     a = out[out.audit_id == "a"]
     assert a.origin.tolist() == ["httplog"] and a.apf_pl.tolist() == ["workload-low"] and a.user.tolist() == ["bob"]
     df2 = pd.concat([df, pd.DataFrame({"origin": ["audit"], "audit_id": ["b"], "stage": ["ResponseComplete"]})],
                     ignore_index=True)
-    out2, _ = A.dedup_requests(df2)
+    out2, _, _ = A.dedup_requests(df2)
     assert out2[out2.audit_id == "b"].stage.tolist() == ["ResponseComplete"]
+    # before 1.22 the access log has no audit IDs: audit rows are not used at all
+    df3 = df.assign(audit_id=[ "a", "b", None, None, None])
+    out3, dropped3, note3 = A.dedup_requests(df3)
+    assert (out3.origin == "audit").sum() == 0 and dropped3 == 2 and "before 1.22" in note3
 
 
 @pytest.mark.parametrize("name", ["apiserver_v1.19.4_arm64_skykying.log", "kubelet_v1.19.4_arm64_skykying.log",

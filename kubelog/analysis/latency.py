@@ -21,6 +21,7 @@ class Exclusions:
     long_running: int = 0
     no_latency: int = 0
     duplicates: int = 0
+    not_apiserver: int = 0
     notes: list = field(default_factory=list)
 
 
@@ -31,16 +32,21 @@ def api_requests(run: Run, columns: list[str] | None = None) -> tuple[pd.DataFra
     ID), the access-log row is kept (:func:`kubelog.formats.audit.dedup_requests`).
     """
     cols = None if columns is None else sorted(set(columns) | {"long_running", "latency_s", "hijacked",
-                                                               "audit_id", "origin", "stage", "user"})
+                                                               "audit_id", "origin", "stage", "user", "server"})
     df = run.table("requests", columns=cols)
     ex = Exclusions()
     if df.empty:
         return df, ex
+    # requests served by other components' HTTP servers (the kubelet logs its own) are not API calls
+    other = df["server"].notna() & ~df["server"].isin(["kube-apiserver", ""])
+    ex.not_apiserver = int(other.sum())
+    if ex.not_apiserver:
+        ex.notes.append(f"{ex.not_apiserver} requests served by other components (kubelet HTTP server) excluded")
+        df = df[~other]
     from ..formats.audit import dedup_requests
-    df, ex.duplicates = dedup_requests(df)
-    if ex.duplicates:
-        ex.notes.append(f"{ex.duplicates} audit rows duplicate access-log rows (same audit ID); "
-                        "the access-log row is used")
+    df, ex.duplicates, note = dedup_requests(df)
+    if note:
+        ex.notes.append(note)
     lr = df["long_running"].fillna(False).astype(bool) | df["hijacked"].fillna(False).astype(bool)
     ex.long_running = int(lr.sum())
     df = df[~lr]

@@ -37,31 +37,18 @@ CHECKS = ("long_running_excluded", "no_latency", "audit_duplicates", "requests_o
 
 
 def sli_requests(run: Run, columns: list[str] | None = None):
-    """:func:`kubelog.analysis.latency.api_requests`, plus one more de-duplication rule.
+    """The API calls of the SLIs: :func:`kubelog.analysis.latency.api_requests`.
 
-    When the run has both apiserver access-log rows and audit rows but the access log carries no
-    audit IDs (before 1.22), the two cannot be matched request by request and every request would
-    count twice: the audit rows are then dropped (counted as duplicates, with a note) and the
-    access log, the apiserver's own latency measurement, is used.
+    (Kept as a name: the de-duplication between access log and audit log, including
+    pre-1.22 access logs without audit IDs, lives in
+    :func:`kubelog.formats.audit.dedup_requests`.)
 
     Returns
     -------
     (DataFrame, Exclusions)
     """
     from .latency import api_requests
-    cols = None if columns is None else sorted(set(columns) | {"origin", "audit_id", "server"})
-    req, ex = api_requests(run, columns=cols)
-    if len(req):
-        o = req["origin"]
-        http = (o == "httplog") & (req["server"].fillna("kube-apiserver") != "kubelet")
-        aud = o == "audit"
-        if http.any() and aud.any() and req.loc[http, "audit_id"].isna().all():
-            n = int(aud.sum())
-            req = req[~aud]
-            ex.duplicates += n
-            ex.notes.append(f"{n} audit rows not used: the access log has no audit IDs to match them "
-                            f"(before 1.22), so each request would count twice; the access log is used")
-    return req, ex
+    return api_requests(run, columns=columns)
 
 
 def audit(run: Run, *, pods=None, exclusions=None, offsets: dict | None = None) -> pd.DataFrame:

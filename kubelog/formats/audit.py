@@ -41,8 +41,9 @@ log. :func:`dedup_requests` links them by audit ID and keeps **the access-log ro
 apiserver's own measurement of the request as its handler chain saw it (what ``apiserver_request_duration_seconds``
 and the SIG-Scalability SLIs measure), while an audit ``ResponseComplete`` stage may be written after the response
 and, with ``--audit-log-mode=batch``, late. The audit user (``user``, ``auth_user``) and stage are copied onto the
-kept row. Audit rows without an access-log twin (no access log, ``-v < 3``, or eras whose access log has no audit
-ID) stay. Among audit rows of one audit ID, a ``ResponseComplete``/``Panic`` row wins over ``ResponseStarted``
+kept row. Audit rows without an access-log twin stay (no access log at ``-v < 3``), except when the access log
+has no audit IDs at all (before 1.22): then the two cannot be matched request by request, every request would
+count twice, and the audit rows are not used (the access log covers every request the apiserver logged). Among audit rows of one audit ID, a ``ResponseComplete``/``Panic`` row wins over ``ResponseStarted``
 (rotated files). Latency analyses (:func:`kubelog.analysis.latency.api_requests`) use this rule.
 """
 from __future__ import annotations
@@ -389,23 +390,30 @@ def _legacy_row(kv: dict, ts: str | None, start: str | None, ln: int) -> dict:
                                         "scope")})
 
 
-def dedup_requests(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def dedup_requests(df: pd.DataFrame) -> tuple[pd.DataFrame, int, str]:
     """Count each request once across audit and access-log rows (rule in the module docstring).
 
-    Returns the rows to use and the number of audit rows dropped as duplicates of
-    access-log rows (superseded ``ResponseStarted`` rows are dropped too, not counted).
+    Returns the rows to use, the number of audit rows dropped as duplicates of
+    access-log rows (superseded ``ResponseStarted`` rows are dropped too, not
+    counted) and a note saying what was done ('' when nothing).
     """
     if "origin" not in df or "audit_id" not in df:
-        return df, 0
+        return df, 0, ""
     is_aud = df.origin == "audit"
     if not is_aud.any():
-        return df, 0
+        return df, 0, ""
     aud = df[is_aud]
     if "stage" in aud:
         has_id = aud.audit_id.notna()
         complete = set(aud.audit_id[has_id & aud.stage.isin(["ResponseComplete", "Panic"])])
         aud = aud[~(has_id & (aud.stage == "ResponseStarted") & aud.audit_id.isin(complete))]
     http = df[~is_aud]
+    apiserver_http = http
+    if "server" in http:
+        apiserver_http = http[http.server.fillna("kube-apiserver").isin(["kube-apiserver", ""])]
+    if len(apiserver_http) and apiserver_http.audit_id.isna().all():
+        return http, len(aud), (f"{len(aud)} audit rows not used: the access log has no audit IDs to match them "
+                                "(before 1.22), so each request would count twice; the access log is used")
     logged = http.audit_id.notna()
     ids = set(http.audit_id[logged])
     dup = aud.audit_id.notna() & aud.audit_id.isin(ids)
@@ -416,7 +424,9 @@ def dedup_requests(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
             if c in http and c in src:
                 fill = http.audit_id.map(src[c])
                 http[c] = http[c].where(http[c].notna(), fill)
-    return pd.concat([http, aud[~dup]]).sort_index(), int(dup.sum())
+    n = int(dup.sum())
+    note = f"{n} audit rows duplicate access-log rows (same audit ID); the access-log row is used" if n else ""
+    return pd.concat([http, aud[~dup]]).sort_index(), n, note
 
 
 # -- sniffing ------------------------------------------------------------------------------
