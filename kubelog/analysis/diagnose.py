@@ -721,11 +721,13 @@ def _requests(ctx: _Ctx) -> pd.DataFrame:
     from .latency import api_requests
     cols = ["ts", "start_ts", "method", "verb", "resource", "subresource", "code", "client", "user_agent", "user",
             "uri", "latency_s", "source_id", "line_no", "long_running"]
-    rq = ctx.table("requests", columns=cols + ["hijacked", "audit_id", "origin", "stage"])
+    rq = ctx.table("requests", columns=cols + ["hijacked", "audit_id", "origin", "stage", "server"])
     if not len(rq):
         return rq
     from ..formats.audit import dedup_requests
-    rq, _ = dedup_requests(rq)
+    rq = dedup_requests(rq)[0]  # (rows, n dropped[, note]) depending on the version
+    if "server" in rq:  # requests served by a kubelet's own HTTP server are not API calls
+        rq = rq[rq["server"].fillna("kube-apiserver").isin(["kube-apiserver", ""])]
     origins = rq["origin"].value_counts()
     if "httplog" in origins and "audit" in origins and origins["audit"] >= 0.5 * origins["httplog"]:
         # the same requests in both logs without shared audit IDs (access log before 1.22): keep the access log
