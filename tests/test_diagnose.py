@@ -189,7 +189,7 @@ def test_skykying_node_never_registered(real_logs, ingest_to):
 
 SIG_LOG = """\
 I0303 10:00:00.000000       1 density.go:100] starting
-E0303 10:00:01.000000       1 util.go:55] json: unsupported value: NaN
+I0303 10:00:01.000000       1 util.go:55] Error building encoder: json: unsupported value: NaN
 E0303 10:00:02.000000       1 namespace_controller.go:148] MethodNotAllowed: the server does not allow this method on the requested resource (post localsubjectaccessreviews.authorization.k8s.io)
 W0303 10:00:03.000000       1 kuberuntime_manager.go:758] Failed to pull image "gcr.io/x/pause:3.1": rpc error: ImagePullBackOff
 E0303 10:00:04.000000       1 runners.go:300] Only 5 pods started out of 10
@@ -368,3 +368,22 @@ def test_synth_ten_hour_offset_without_timeout_is_the_clock(tmp_path):
     assert slo["message"] in " ".join(e.text for e in d.findings[0].evidence)
     # a node without a kubelet log and pods missing from the dump are not "stuck"
     assert not any(f.kind == "stuck_pods" for f in d.findings)
+
+
+LSAR_LOG = """\
+I0303 13:57:14.409756   46046 panics.go:76] POST /apis/authorization.k8s.io/v1beta1/namespaces/e2e-tests-density-1/localsubjectaccessreviews: (139.12µs) 405 [[kube-controller-manager/v1.6.0 (linux/amd64) kubernetes/abc] 10.0.0.1:1234]
+I0303 13:57:15.409756   46046 panics.go:76] POST /api/v1/namespaces: (2.5s) 201 [[e2e.test/v1.6.0 (linux/amd64) kubernetes/abc] 10.0.0.2:1234]
+I0303 13:57:16.409756   46046 panics.go:76] POST /apis/authorization.k8s.io/v1beta1/namespaces/e2e-tests-density-2/localsubjectaccessreviews: (139.12µs) 405 [[kube-controller-manager/v1.6.0 (linux/amd64) kubernetes/abc] 10.0.0.1:1234]
+I0303 13:57:25.409756   46046 panics.go:76] POST /api/v1/namespaces: (3.5s) 201 [[e2e.test/v1.6.0 (linux/amd64) kubernetes/abc] 10.0.0.2:1234]
+"""
+
+
+def test_localsubjectaccessreviews_405_from_the_access_log(tmp_path, ingest_to):
+    p = tmp_path / "kube-apiserver.log"
+    p.write_text(LSAR_LOG)
+    d = diagnose(ingest_to(p))
+    f = d.findings[0]
+    assert f.kind == "signature:lsar_405" and f.severity == "critical" and "(2 lines)" in f.title
+    assert [e.where for e in f.evidence] == [f"{p}:1", f"{p}:3"]
+    # namespace creation: 2 creates 10 s apart, slowest 3.5 s
+    assert "2 POST namespaces over 10.0s (12.0/min), latency p99 3.5s" in f.detail

@@ -71,8 +71,9 @@ FAILURE_KINDS = [
 
 #: known signatures: (kind, severity, regex over message texts, title)
 SIGNATURES = [
-    ("nan_encoder", "critical", r"json: unsupported value: NaN",
-     "JSON encoder hit NaN: the saturation summary was never computed (saturation never ran)"),
+    ("nan_encoder", "critical", r"json: unsupported value: (?:NaN|\+Inf)",
+     "saturation never ran: the saturation summary held NaN/+Inf (Error building encoder; the It failed before "
+     "saturation started)"),
     ("lsar_405", "critical", r"(?i)MethodNotAllowed.*localsubjectaccessreviews|localsubjectaccessreviews.*(?:405|MethodNotAllowed|not allowed)",
      "MethodNotAllowed on localsubjectaccessreviews: apiserver/controller-manager run without certificates "
      "(namespace creation crawls)"),
@@ -991,10 +992,17 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
                     a, b = max(0, mt.start() - 80), min(len(s.at[i]), mt.end() + 80)
                     text += " … " + s.at[i][a:b].replace("\n", " ") + (" …" if b < len(s.at[i]) else "")
                 evid.append(Evidence(ctx.where(df.at[i, "source_id"], df.at[i, "line_no"]), text))
+        extra = ""
         if kind == "lsar_405" and len(rq):
             h = rq[(rq["resource"] == "localsubjectaccessreviews") & (rq["code"] == 405)]
             total += len(h)
             evid += [Evidence(ctx.where(r["source_id"], r["line_no"]), _req_text(r)) for _, r in h.head(2).iterrows()]
+            ns = rq[(rq["resource"] == "namespaces") & (rq["verb"] == "create") & (rq["subresource"].fillna("") == "")]
+            if total and len(ns):
+                sp = (ns["ts"].max() - ns["ts"].min()).total_seconds()
+                extra = (f" Namespace creation: {len(ns)} POST namespaces over {_dur(sp)}"
+                         + (f" ({len(ns) / sp * 60:.1f}/min)" if sp > 0 else "")
+                         + f", latency p99 {_dur(stats.percentile(ns['latency_s'].to_numpy(), 0.99))}.")
         if not total:
             continue
         found.append(kind)
@@ -1002,7 +1010,7 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
         if sev == "error" and total < 3:
             sev = "warning"  # one or two lines of an error signature: worth a look, not an explanation
         score = {"critical": 86, "error": 68, "warning": 46, "info": 30}[sev] + min(6, math.log10(total + 1) * 2)
-        ctx.add(sev, f"{title} ({total} lines)", f"Known signature '{kind}' matched {total} records{span}.", evid,
+        ctx.add(sev, f"{title} ({total} lines)", f"Known signature '{kind}' matched {total} records{span}.{extra}", evid,
                 f"signature:{kind}", score)
     # 403 floods by resource (node authorizer before registration)
     if len(rq):
