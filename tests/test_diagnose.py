@@ -387,3 +387,18 @@ def test_localsubjectaccessreviews_405_from_the_access_log(tmp_path, ingest_to):
     assert [e.where for e in f.evidence] == [f"{p}:1", f"{p}:3"]
     # namespace creation: 2 creates 10 s apart, slowest 3.5 s
     assert "2 POST namespaces over 10.0s (12.0/min), latency p99 3.5s" in f.detail
+
+
+def test_e2e_log_cut_inside_the_wait(tmp_path, ingest_to):
+    """A job killed by its CI timeout: the log stops during the saturation wait, with no failure block."""
+    src = (SAMPLES / "skew-timeout-1.14" / "e2e.log").read_text().splitlines()
+    cut = next(i for i, ln in enumerate(src) if ln.startswith("STEP: Deleting created Collections"))
+    p = tmp_path / "e2e.log"
+    p.write_text("\n".join(src[:cut]) + "\n")
+    d = diagnose(ingest_to(p))
+    assert d.failed and d.failures[0]["kind"] == "unfinished"
+    top = d.findings[0]
+    assert top.title.startswith("the e2e log ends before the suite summary, waiting for all 90 pods of Density Pods "
+                                "running: created 90/90, running 79, pending 11 unchanged since 22:28:32")
+    assert "it stops inside [It] [Feature:Performance] should allow starting 30 pods per node" in top.detail
+    assert top.evidence[-1].where == f"{p}:{cut}"  # the last progress line is the last line of the cut log

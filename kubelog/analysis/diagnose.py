@@ -449,6 +449,36 @@ def _collect_failures(ctx: _Ctx) -> list[_Failure]:
                                                                    and not len(specs)):
                 out.append(_Failure(f"suite {suite.get('name', '')}".strip(), "suite", f"suite result {suite.get('result')}",
                                     "", inp.get("path", "?"), inp.get("source_id"), None, "suite", {}))
+    # logs that stop before the end: a killed job (CI timeout) or a cut log
+    tl = ctx.table("test_log", columns=["ts", "level", "msg", "spec", "source_id", "line_no"])
+    for inp in run.manifest.get("inputs", []):
+        info = inp.get("info") or {}
+        sid = inp.get("source_id")
+        suite = info.get("suite") or {}
+        cl2 = info.get("cl2") or {}
+        unfinished_e2e = inp.get("format") == "e2e-log" and suite.get("will_run") and "ran" not in suite \
+            and "result" not in suite and not any(f.source_id == sid for f in out)
+        unfinished_cl2 = bool(cl2) and not cl2.get("finished") and not cl2.get("status")
+        if not (unfinished_e2e or unfinished_cl2):
+            continue
+        last_line = int(inp.get("lines_read") or 0)
+        ev, running = [], ""
+        if unfinished_e2e and len(tl):
+            t = tl[tl["source_id"] == sid].sort_values("line_no")
+            hdr = t[(t["level"] == "GINKGO") & t["msg"].fillna("").str.match(r"\[(It|BeforeEach|AfterEach)\]")]
+            if len(hdr):
+                h = hdr.iloc[-1]
+                running = " inside " + _first_line(h["msg"], 160)
+                ev.append(Evidence(ctx.where(sid, h["line_no"]), _first_line(h["msg"], 200)))
+            if len(t):
+                ev.append(Evidence(ctx.where(sid, t["line_no"].iloc[-1]), "last record: " + _test_text(t.iloc[-1])))
+        msg = (f"the {'e2e' if unfinished_e2e else 'clusterloader2'} log ends before the "
+               f"{'suite summary' if unfinished_e2e else 'Test Finished block'}")
+        out.append(_Failure(inp.get("path", "?"), "unfinished", msg,
+                            f"it stops{running}: the job was killed (CI timeout, OOM) or the log was cut, and the "
+                            "last wait never ended",
+                            ctx.where(sid, last_line) if last_line else inp.get("path", "?"), sid, last_line + 1,
+                            "e2e-log" if unfinished_e2e else "cl2-log", {}, evidence=ev))
     return out
 
 
@@ -491,6 +521,8 @@ def _spec_context(ctx: _Ctx, f: _Failure) -> dict:
     if len(end):
         m = re.search(r"\[(It|BeforeEach|AfterEach|JustBeforeEach)\]\s*\n", str(end["msg"].iloc[0]))
         tag = m.group(1) if m else None
+    if tag is None and len(hdr):  # no failure block (log cut): the section that was running
+        tag = re.match(r"\[(\w+)\]", hdr["msg"].iloc[-1]).group(1)
     res["tag"] = tag
     if tag and len(hdr):
         hs = hdr[hdr["msg"].str.startswith(f"[{tag}]")]
@@ -1134,7 +1166,8 @@ def diagnose(run: Run) -> Diagnosis:
         if sc.get("section_rows") is not None and len(sc["section_rows"]):
             cut_line = int(sc["section_rows"]["line_no"].max()) + 1
         stall = _progress_stall(ctx, f, cut_line or f.line_no) if f.kind in (
-            "timeout", "only_n_started", "start_pods", "measurement", "other", "cl2_status", "api_not_found") else None
+            "timeout", "only_n_started", "start_pods", "measurement", "other", "cl2_status", "api_not_found",
+            "unfinished") else None
         ev = list(f.evidence)
         detail = [f"{f.what}: {f.message}" + (f" — {f.meaning}." if f.meaning else "")]
         title = f"{f.what}: {_first_line(f.message, 160)}"
@@ -1179,7 +1212,9 @@ def diagnose(run: Run) -> Diagnosis:
             exp = last.get("expected")
             goal = f"all {int(exp)} pods of {what} running" if not pd.isna(exp) and exp else f"{what} to finish"
             stall_txt = f"{_counters_text(last)} unchanged since {_hms(stall['since_ts'])} ({stall['clock']} clock)"
-            if f.kind in ("timeout", "only_n_started", "start_pods", "watch_timeout"):
+            if f.kind == "unfinished":
+                title = f"{_first_line(f.message, 200)}, waiting for {goal}: {stall_txt}"
+            elif f.kind in ("timeout", "only_n_started", "start_pods", "watch_timeout"):
                 title = f"timed out waiting for {goal}: {stall_txt}"
             else:
                 title = f"{title} — {what}: {stall_txt}"
