@@ -402,3 +402,16 @@ def test_e2e_log_cut_inside_the_wait(tmp_path, ingest_to):
                                 "running: created 90/90, running 79, pending 11 unchanged since 22:28:32")
     assert "it stops inside [It] [Feature:Performance] should allow starting 30 pods per node" in top.detail
     assert top.evidence[-1].where == f"{p}:{cut}"  # the last progress line is the last line of the cut log
+
+
+def test_one_failing_analysis_does_not_lose_the_diagnosis(synth_timeout, monkeypatch):
+    import kubelog.analysis.diagnose as dg
+
+    def boom(*a, **k):
+        raise RuntimeError("bad trace table")
+    monkeypatch.setattr(dg, "_traces", boom)
+    d = dg.diagnose(synth_timeout[0])
+    assert d.findings[0].kind == "failure:timeout"
+    bad = [f for f in d.findings if f.kind == "internal_error"]
+    assert len(bad) == 1 and "traces analysis could not run: RuntimeError: bad trace table" in bad[0].title
+    assert bad[0].rank == len(d.findings)

@@ -1127,6 +1127,16 @@ def _error_burst(ctx: _Ctx, rq: pd.DataFrame):
 
 # ---------------------------------------------------------------------------------------------- main
 
+def _safe(ctx: _Ctx, name: str, fn, *args):
+    """Run one analysis; a failure of it becomes an info finding instead of losing the diagnosis."""
+    try:
+        return fn(*args)
+    except Exception as e:  # noqa: BLE001 - one analysis must not take the others down
+        ctx.add("info", f"the {name} analysis could not run: {type(e).__name__}: {e}",
+                "This part of the diagnosis is missing; the other findings are unaffected.", [], "internal_error", 0)
+        return None
+
+
 def diagnose(run: Run) -> Diagnosis:
     """Explain a failed (or healthy) run from its tables.
 
@@ -1160,6 +1170,7 @@ def diagnose(run: Run) -> Diagnosis:
     # --- the failure findings, with their wait, stall and window
     window = {}
     primary_stall = None
+    primary_finding = None
     for i, f in enumerate(failures):
         sc = _spec_context(ctx, f)
         cut_line = None
@@ -1240,7 +1251,8 @@ def diagnose(run: Run) -> Diagnosis:
                       else "5 minutes before the failure", "finding": len(ctx.findings)}
         sev = "critical" if f.fatal else "error"
         score = (100 - i) if f.fatal else 74 - i
-        if f.kind in ("pod_startup_slo", "api_slo", "pods_lost", "only_n_started", "timeout", "watch_timeout"):
+        if f.kind in ("pod_startup_slo", "api_slo", "pods_lost", "only_n_started", "timeout", "watch_timeout",
+                      "unfinished"):
             score += 5
         infra = f.kind == "ssh" or (f.kind == "measurement" and re.search(r"action (?:start|gather) failed", f.message))
         if infra:
@@ -1249,7 +1261,9 @@ def diagnose(run: Run) -> Diagnosis:
             detail.append("This is a failure of the measurement machinery (metrics/SSH access), not of the cluster.")
         if f.kind == "pod_startup_slo":
             ev += _slo_summary_evidence(ctx, f)
-        ctx.add(sev, title, " ".join(detail), ev[:8], f"failure:{f.kind}", score)
+        ctx.add(sev, title, " ".join(d for d in detail if d), ev[:8], f"failure:{f.kind}", score)
+        if primary_stall is not None and primary_stall[0] is f and primary_finding is None:
+            primary_finding = ctx.findings[-1]
 
     # --- window on the apiserver clock
     w0 = w1 = None
@@ -1299,20 +1313,25 @@ def diagnose(run: Run) -> Diagnosis:
             det += " This is exactly the number the stalled progress counter is missing."
         ctx.add("critical" if matches else "error", title, det, stuck["evidence"][:5], "stuck_pods",
                 99 if matches else (70 if concentrated else 55))
-        if matches:  # fold the cause into the top finding
-            top = next(x for x in ctx.findings if x.kind.startswith("failure:") and x.score >= 99)
+        if matches and primary_finding is not None:  # fold the cause into the failure's finding
+            top = primary_finding
+            top.score = max(top.score, 101.0)
             top.title += f" — {stuck['pending']} pods stuck Pending" + (f" on {nodes_txt}" if concentrated else "")
             top.detail += (f" Cause: {stuck['pending']} pods were scheduled but never started"
                            + (f", all on {nodes_txt}" if concentrated else "") + ".")
             top.evidence += stuck["evidence"][:3]
 
-    _clock_findings(ctx, failures, off)
-    _apiserver_window(ctx, rq, w0, w1, span_s, primary_stall[1] if primary_stall else None)
-    _traces(ctx, w0, w1)
-    _events(ctx, w0, w1)
-    _nodes(ctx)
-    _signatures(ctx, w0, w1, rq)
-    _templates(ctx, w0, w1, span_s)
+    _safe(ctx, "clock", _clock_findings, ctx, failures, off)
+    _safe(ctx, "apiserver window", _apiserver_window, ctx, rq, w0, w1, span_s, primary_stall[1] if primary_stall else None)
+    _safe(ctx, "traces", _traces, ctx, w0, w1)
+    _safe(ctx, "events", _events, ctx, w0, w1)
+    _safe(ctx, "nodes", _nodes, ctx)
+    _safe(ctx, "signatures", _signatures, ctx, w0, w1, rq)
+    _safe(ctx, "templates", _templates, ctx, w0, w1, span_s)
+    if failed and primary_finding is not None:
+        crit = [x for x in ctx.findings if x.kind.startswith("signature:") and x.severity == "critical"]
+        if crit:
+            primary_finding.detail += " Known signature(s) in this run: " + "; ".join(x.title for x in crit) + "."
 
     fs = sorted(ctx.findings, key=lambda x: (-x.score, SEVERITIES.index(x.severity)))
     for k, x in enumerate(fs, 1):
