@@ -415,3 +415,32 @@ def test_one_failing_analysis_does_not_lose_the_diagnosis(synth_timeout, monkeyp
     bad = [f for f in d.findings if f.kind == "internal_error"]
     assert len(bad) == 1 and "traces analysis could not run: RuntimeError: bad trace table" in bad[0].title
     assert bad[0].rank == len(d.findings)
+
+
+def _audit_line(i, t, node, code=200, uri=None):
+    ts = pd.Timestamp("2024-05-01T10:00:00Z") + pd.Timedelta(seconds=t)
+    return json.dumps({
+        "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": f"id-{i}",
+        "stage": "ResponseComplete", "requestURI": uri or f"/api/v1/nodes/{node}/status", "verb": "patch",
+        "user": {"username": f"system:node:{node}"}, "userAgent": "kubelet/v1.28.0 (linux/amd64) kubernetes/abc",
+        "objectRef": {"resource": "nodes", "name": node, "subresource": "status", "apiVersion": "v1"},
+        "responseStatus": {"code": code},
+        "requestReceivedTimestamp": (ts - pd.Timedelta(milliseconds=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "stageTimestamp": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+
+
+def test_kubelet_that_went_silent_in_the_error_window(tmp_path, ingest_to):
+    lines, i = [], 0
+    for t in range(0, 600, 10):          # node-a reports every 10 s for 10 minutes
+        lines.append(_audit_line(i, t, "node-a")); i += 1
+        if t < 300:                      # node-b stops at 5 minutes
+            lines.append(_audit_line(i, t + 1, "node-b")); i += 1
+    for t in (400, 450, 500):            # a burst of 500s from node-a's requests at the end
+        lines.append(_audit_line(i, t + 2, "node-a", code=500)); i += 1
+    p = tmp_path / "audit.log"
+    p.write_text("\n".join(lines) + "\n")
+    d = diagnose(ingest_to(p))
+    f = next(x for x in d.findings if x.kind == "silent_kubelets")
+    assert f.title == "1 kubelet(s) went silent in the window: node-b"
+    assert "node-b: 30 requests before the window, last at 10:04:51" in f.detail
+    assert f.evidence[0].where == f"{p}:{2 * 30}"  # node-b's last request is the 60th line

@@ -810,17 +810,25 @@ def _apiserver_window(ctx: _Ctx, rq: pd.DataFrame, w0, w1, span, stall: dict | N
         pb = [stats.percentile(b, p) for p in (0.5, 0.99)]
         res["latency"] = {"window": {"n": len(a), "p50_s": pa[0], "p99_s": pa[1]},
                           "rest": {"n": len(b), "p50_s": pb[0], "p99_s": pb[1]}}
-        if pa[1] > 2 * pb[1] and pa[1] > 0.5:
+        if not (pa[1] > 2 * pb[1] and pa[1] > 0.5):
+            ctx.add("info", f"API latency in the window is like the rest of the run (p99 {_dur(pa[1])} vs {_dur(pb[1])})",
+                    f"Non-long-running requests: window n={len(a)} p50 {_dur(pa[0])} p99 {_dur(pa[1])}; "
+                    f"rest n={len(b)} p50 {_dur(pb[0])} p99 {_dur(pb[1])} (nearest rank). The apiserver was not slow.",
+                    [], "apiserver_latency", 22)
+        else:
             slow = rq[nl & inw].nlargest(3, "latency_s")
             ctx.add("warning", f"API latency p99 {_dur(pa[1])} in the window vs {_dur(pb[1])} in the rest of the run",
                     f"Non-long-running requests: window n={len(a)} p50 {_dur(pa[0])} p99 {_dur(pa[1])}; "
                     f"rest n={len(b)} p50 {_dur(pb[0])} p99 {_dur(pb[1])} (nearest rank).",
                     [Evidence(ctx.where(r["source_id"], r["line_no"]), _req_text(r)) for _, r in slow.iterrows()],
                     "apiserver_latency", 55)
-    # clients that went silent
+    # clients that went silent: the controllers, and each node's kubelet (audit user system:node:<name>)
     silent = []
-    for comp in ("kube-controller-manager", "kube-scheduler"):
-        c = rq[rq["client"] == comp]
+    groups = [(comp, rq[rq["client"] == comp]) for comp in ("kube-controller-manager", "kube-scheduler")]
+    if "user" in rq:
+        nodes_u = rq[rq["user"].fillna("").str.startswith("system:node:")]
+        groups += [(f"kubelet of {u[len('system:node:'):]}", g) for u, g in nodes_u.groupby("user")]
+    for comp, c in groups:
         if len(c) < 10:
             continue
         tc = c["start_ts"].fillna(c["ts"])
@@ -829,6 +837,15 @@ def _apiserver_window(ctx: _Ctx, rq: pd.DataFrame, w0, w1, span, stall: dict | N
         if before >= 10 and inside == 0 and win_s >= 30:
             last = c.loc[tc[tc < w0].idxmax()]
             silent.append((comp, before, last))
+    node_silent = [x for x in silent if x[0].startswith("kubelet of ")]
+    silent = [x for x in silent if not x[0].startswith("kubelet of ")]
+    if node_silent:
+        ctx.add("error", f"{len(node_silent)} kubelet(s) went silent in the window: "
+                + ", ".join(x[0][len("kubelet of "):] for x in node_silent[:5]),
+                "; ".join(f"{x[0]}: {x[1]} requests before the window, last at {_hms(x[2]['ts'])}" for x in node_silent[:5])
+                + ". A kubelet that stops talking to the apiserver stops starting pods and reporting status.",
+                [Evidence(ctx.where(x[2]["source_id"], x[2]["line_no"]), "last request: " + _req_text(x[2]))
+                 for x in node_silent[:4]], "silent_kubelets", 67)
     if silent:
         lastp = stall["last"] if stall is not None else None
         work_left = lastp is None or (not pd.isna(lastp.get("expected")) and lastp["created"] < lastp["expected"]) or \
