@@ -444,3 +444,29 @@ def test_kubelet_that_went_silent_in_the_error_window(tmp_path, ingest_to):
     assert f.title == "1 kubelet(s) went silent in the window: node-b"
     assert "node-b: 30 requests before the window, last at 10:04:51" in f.detail
     assert f.evidence[0].where == f"{p}:{2 * 30}"  # node-b's last request is the 60th line
+
+
+@pytest.mark.parametrize("skew_offset,used", [(35895.0, "skew"), (-35895.0, "anchors")])
+def test_uses_the_skew_analysis_when_it_agrees_with_the_anchors(ingest_to, monkeypatch, skew_offset, used):
+    import sys
+    import types
+
+    import kubelog.analysis as pkg
+    fake = types.ModuleType("kubelog.analysis.skew")
+    fake.analyze = lambda run: types.SimpleNamespace(
+        domains=pd.DataFrame({"domain": ["apiserver", "test"], "offset_s": [0.0, skew_offset],
+                              "lower_s": [0.0, skew_offset - 1], "upper_s": [0.0, skew_offset + 1],
+                              "text": ["reference", "test clock ahead"]}),
+        findings=["the test clock is 9h58m ahead of the apiserver"], significant=True)
+    monkeypatch.setitem(sys.modules, "kubelog.analysis.skew", fake)
+    monkeypatch.setattr(pkg, "skew", fake, raising=False)
+    run, truth = _sample_run(ingest_to, "legacy-skew-1.5")
+    d = diagnose(run)
+    top = d.findings[0]
+    assert top.kind == "clock"
+    if used == "skew":
+        assert d.window["offset_source"] == "skew analysis" and d.window["test_offset_s"] == skew_offset
+        assert "Skew analysis: the test clock is 9h58m ahead of the apiserver" in top.detail
+    else:
+        assert "which these anchors contradict" in d.window["offset_source"]
+        assert abs(d.window["test_offset_s"] - truth["clocks"]["test"]["offset_s"]) < 2.0

@@ -629,8 +629,8 @@ def _slo_summary_evidence(ctx: _Ctx, f: _Failure) -> list:
 
 # ---------------------------------------------------------------------------------------------- clocks
 
-def _test_offset(ctx: _Ctx) -> dict:
-    """Test clock minus apiserver clock, seconds: from the skew analysis, else from e2e anchors."""
+def _skew_report(ctx: _Ctx) -> dict:
+    """The test domain's offset from :func:`kubelog.analysis.skew.analyze`, when that module exists."""
     try:
         from . import skew  # type: ignore[attr-defined]
         rep = skew.analyze(ctx.run)
@@ -639,11 +639,34 @@ def _test_offset(ctx: _Ctx) -> dict:
         if len(row) and not pd.isna(row["offset_s"].iloc[0]):
             return {"offset_s": float(row["offset_s"].iloc[0]), "source": "skew analysis",
                     "text": str(row["text"].iloc[0]) if "text" in row else "", "evidence": [],
-                    "findings": list(getattr(rep, "findings", []) or []), "significant": bool(getattr(rep, "significant", False))}
+                    "findings": list(getattr(rep, "findings", []) or []),
+                    "significant": bool(getattr(rep, "significant", False))}
     except (ImportError, AttributeError):
         pass
     except Exception:  # noqa: BLE001 - the skew analysis failing must not stop the diagnosis
         pass
+    return {}
+
+
+def _test_offset(ctx: _Ctx) -> dict:
+    """Test clock minus apiserver clock, seconds.
+
+    The skew analysis (when present) is used when it agrees with the e2e anchor pairs within
+    60 s, or when there are no anchors; otherwise the anchors win (the two disagreeing by more
+    than that means one of them paired the wrong events, and the anchors are shown as evidence).
+    """
+    own = _anchor_offset(ctx)
+    sk = _skew_report(ctx)
+    if sk and (not own or abs(sk["offset_s"] - own["offset_s"]) <= 60):
+        sk["evidence"] = own.get("evidence", [])
+        return sk
+    if sk and own:
+        own["source"] += f"; the skew analysis said {sk['offset_s']:.1f} s, which these anchors contradict"
+    return own
+
+
+def _anchor_offset(ctx: _Ctx) -> dict:
+    """Test clock minus apiserver clock from e2e ``Created replication controller`` ↔ ``POST replicationcontrollers``."""
     tl = ctx.table("test_log")
     rq = ctx.table("requests", columns=["ts", "method", "verb", "resource", "namespace", "client", "code", "uri",
                                                "latency_s", "user_agent", "source_id", "line_no", "origin"])
