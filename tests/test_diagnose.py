@@ -470,3 +470,15 @@ def test_uses_the_skew_analysis_when_it_agrees_with_the_anchors(ingest_to, monke
     else:
         assert "which these anchors contradict" in d.window["offset_source"]
         assert abs(d.window["test_offset_s"] - truth["clocks"]["test"]["offset_s"]) < 2.0
+
+
+def test_kube_burner_job_passed_false(real_logs, tmp_path, ingest_to):
+    src = (real_logs / "kubeburner_node-density_jobSummary_ocp4.17.json").read_text()
+    assert '"passed":true' in src
+    p = tmp_path / "jobSummary.json"
+    p.write_text(src.replace('"passed":true', '"passed":false'))
+    d = diagnose(ingest_to(p))
+    assert d.failed and d.findings[0].kind == "failure:kube_burner"
+    # MANIFEST: node-density job, 679 iterations, elapsedTime 159
+    assert "kube-burner job node-density passed=false (679 iterations, elapsed 159 s)" in d.findings[0].title
+    assert not diagnose(ingest_to(real_logs / "kubeburner_node-density_jobSummary_ocp4.17.json")).failed

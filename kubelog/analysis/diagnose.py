@@ -449,6 +449,21 @@ def _collect_failures(ctx: _Ctx) -> list[_Failure]:
                                                                    and not len(specs)):
                 out.append(_Failure(f"suite {suite.get('name', '')}".strip(), "suite", f"suite result {suite.get('result')}",
                                     "", inp.get("path", "?"), inp.get("source_id"), None, "suite", {}))
+    # kube-burner jobSummary: passed false
+    for inp in run.manifest.get("inputs", []):
+        for k, job in enumerate((inp.get("info") or {}).get("job_summary") or []):
+            if isinstance(job, dict) and job.get("passed") is False:
+                sid = inp.get("source_id")
+                ps = ctx.table("perf_summaries", columns=["metric", "source_id", "line_no"])
+                rows = ps[(ps["source_id"] == sid) & (ps["metric"] == "job_elapsed")] if len(ps) else ps
+                ln = int(rows["line_no"].iloc[min(k, len(rows) - 1)]) if len(rows) else None
+                w = ctx.where(sid, ln) if ln else inp.get("path", "?")
+                msg = (f"kube-burner job {job.get('jobName', '?')} passed=false "
+                       f"({job.get('jobIterations', '?')} iterations, elapsed {job.get('elapsedTime', '?')} s)")
+                out.append(_Failure(f"kube-burner {job.get('jobName', '')}".strip(), "kube_burner", msg,
+                                    "kube-burner marks a job failed when an alert or a measurement threshold failed "
+                                    "or objects did not become ready in time", w, sid, ln, "kube-burner", {},
+                                    evidence=[Evidence(w, msg)]))
     # logs that stop before the end: a killed job (CI timeout) or a cut log
     tl = ctx.table("test_log", columns=["ts", "level", "msg", "spec", "source_id", "line_no"])
     for inp in run.manifest.get("inputs", []):
