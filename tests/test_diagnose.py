@@ -482,3 +482,22 @@ def test_kube_burner_job_passed_false(real_logs, tmp_path, ingest_to):
     # MANIFEST: node-density job, 679 iterations, elapsedTime 159
     assert "kube-burner job node-density passed=false (679 iterations, elapsed 159 s)" in d.findings[0].title
     assert not diagnose(ingest_to(real_logs / "kubeburner_node-density_jobSummary_ocp4.17.json")).failed
+
+
+def test_api_slo_failure_names_the_slow_calls_the_test_reported(tmp_path, ingest_to):
+    src = (SAMPLES / "skew-timeout-1.14" / "e2e.log").read_text()
+    old = ('  Expected error:\n      <*errors.errorString | 0xc0010b0420>: {\n          s: "timed out waiting for the '
+           'condition",\n      }\n      timed out waiting for the condition\n  not to have occurred\n')
+    new = "  There should be no high-latency requests\n  Expected\n      <int>: 1\n  not to be >\n      <int>: 0\n"
+    top_line = ("Jun 20 22:30:22.600: INFO: WARNING Top latency metric: {Resource:nodes Verb:PUT "
+                "Latency:{Perc50:7.518ms Perc90:932.768ms Perc99:1.188055s}}\n")
+    assert old in src
+    src = src.replace(old, new).replace("STEP: Deleting created Collections\n", top_line + "STEP: Deleting created Collections\n")
+    p = tmp_path / "e2e.log"
+    p.write_text(src)
+    d = diagnose(ingest_to(p))
+    top = d.findings[0]
+    assert top.kind == "failure:api_slo"
+    assert top.title.startswith("There should be no high-latency requests — [sig-scalability] Density")
+    line = src.splitlines().index(top_line.rstrip("\n")) + 1
+    assert Evidence(f"{p}:{line}", "PUT nodes: p50 0.00752s p90 0.933s p99 1.19s") in top.evidence

@@ -642,6 +642,28 @@ def _slo_summary_evidence(ctx: _Ctx, f: _Failure) -> list:
             for _, r in hit.head(2).iterrows()]
 
 
+def _api_summary_evidence(ctx: _Ctx) -> tuple[list, str]:
+    """The slowest API call groups the test itself reported (perf_summaries metric api_call), p99 ≥ 1 s."""
+    ps = ctx.table("perf_summaries")
+    if not len(ps):
+        return [], ""
+    api = ps[(ps["metric"] == "api_call") & (ps["p99_s"] >= 1.0)].sort_values("p99_s", ascending=False)
+    if not len(api):
+        return [], ""
+
+    def lab(r):
+        try:
+            d = json.loads(r["labels"]) if isinstance(r["labels"], str) else {}
+        except ValueError:
+            d = {}
+        return " ".join(str(d.get(k, "")) for k in ("verb", "Verb", "resource", "Resource", "subresource", "Subresource",
+                                                     "scope", "Scope") if d.get(k)) or str(r["labels"])
+    ev = [Evidence(ctx.where(r["source_id"], r["line_no"]), f"{lab(r)}: p50 {_dur(r['p50_s'])} p90 {_dur(r['p90_s'])} "
+                   f"p99 {_dur(r['p99_s'])}" + (f" (n={int(r['count'])})" if not pd.isna(r["count"]) else ""))
+          for _, r in api.head(3).iterrows()]
+    return ev, (f"The test reported {len(api)} API call group(s) with p99 ≥ 1 s; slowest: {ev[0].text}.")
+
+
 # ---------------------------------------------------------------------------------------------- clocks
 
 def _skew_report(ctx: _Ctx) -> dict:
@@ -1236,7 +1258,7 @@ def diagnose(run: Run) -> Diagnosis:
             "unfinished") else None
         ev = list(f.evidence)
         detail = [f"{f.what}: {f.message}" + (f" — {f.meaning}." if f.meaning else "")]
-        title = f"{f.what}: {_first_line(f.message, 160)}"
+        title = f"{_first_line(f.message, 160)} — {_first_line(f.what, 72)}"
         fail_ts = None
         if sc.get("step") is not None:
             st = sc["step"]
@@ -1316,6 +1338,11 @@ def diagnose(run: Run) -> Diagnosis:
             detail.append("This is a failure of the measurement machinery (metrics/SSH access), not of the cluster.")
         if f.kind == "pod_startup_slo":
             ev += _slo_summary_evidence(ctx, f)
+        if f.kind == "api_slo":
+            api_ev, api_txt = _api_summary_evidence(ctx)
+            ev += api_ev
+            if api_txt:
+                detail.append(api_txt)
         ctx.add(sev, title, " ".join(d for d in detail if d), ev[:8], f"failure:{f.kind}", score)
         if primary_stall is not None and primary_stall[0] is f and primary_finding is None:
             primary_finding = ctx.findings[-1]
