@@ -973,8 +973,15 @@ def _events(ctx: _Ctx, w0, w1) -> None:
                     f'{_hms(r["ts"])} {r["type"]} {r["reason"]} {r["object_kind"]}/{r["object_name"]}: {_first_line(r["message"], 160)}')
            for _, g in warn.groupby("reason", sort=False) for _, r in g.head(1).iterrows()][:4]
     sev = "error" if any(r in cnt.index for r in ("NodeNotReady", "Evicted", "FailedScheduling", "OOMKilling")) else "warning"
+    det = "Warning events recorded by the cluster (count summed)."
+    if w0 is not None:
+        inw = warn[(warn["ts"] >= w0) & (warn["ts"] <= w1)]
+        det += (f" {int(inw['count'].fillna(1).sum())} of them in the window"
+                + (": " + ", ".join(f"{k} ×{int(v)}" for k, v in inw.assign(n=inw["count"].fillna(1))
+                                   .groupby("reason")["n"].sum().sort_values(ascending=False).head(5).items())
+                   if len(inw) else "") + ".")
     ctx.add(sev, f"{int(cnt.sum())} Warning events: " + ", ".join(f"{k} ×{int(v)}" for k, v in cnt.head(5).items()),
-            "Warning events recorded by the cluster (count summed).", evi, "events", 50 if sev == "error" else 40)
+            det, evi, "events", 50 if sev == "error" else 40)
 
 
 def _nodes(ctx: _Ctx) -> None:
@@ -1078,7 +1085,7 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
         texts.append((ev, (ev["reason"].fillna("") + " " + ev["message"].fillna("")),
                       lambda r: f"{_hms(r['ts'])} {r['type']} {r['reason']}: {_first_line(r['message'], 160)}"))
     for kind, sev, pat, title in SIGNATURES:
-        total, evid, first_ts, last_ts = 0, [], None, None
+        total, evid, first_ts, last_ts, n_win = 0, [], None, None, 0
         rx = re.compile(pat)
         for df, s, fmt in texts:
             hit = s.str.contains(rx, regex=True)
@@ -1088,6 +1095,8 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
             total += n
             rows = df[hit.to_numpy()]
             if "ts" in rows and rows["ts"].notna().any():
+                if w0 is not None:
+                    n_win += int(((rows["ts"] >= w0) & (rows["ts"] <= w1)).sum())
                 a, b = rows["ts"].min(), rows["ts"].max()
                 first_ts = a if first_ts is None else min(first_ts, a)
                 last_ts = b if last_ts is None else max(last_ts, b)
@@ -1116,6 +1125,8 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
             continue
         found.append(kind)
         span = f", {_hms(first_ts)} → {_hms(last_ts)}" if first_ts is not None else ""
+        if w0 is not None:
+            span += f"; {n_win} in the window"
         if sev == "error" and total < 3:
             sev = "warning"  # one or two lines of an error signature: worth a look, not an explanation
         score = {"critical": 86, "error": 68, "warning": 46, "info": 30}[sev] + min(6, math.log10(total + 1) * 2)
