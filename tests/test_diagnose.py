@@ -398,7 +398,7 @@ def test_e2e_log_cut_inside_the_wait(tmp_path, ingest_to):
     d = diagnose(ingest_to(p))
     assert d.failed and d.failures[0]["kind"] == "unfinished"
     top = d.findings[0]
-    assert top.title.startswith("the e2e log ends before the suite summary, waiting for all 90 pods of Density Pods "
+    assert top.title.startswith("the e2e log ends before the suite summary, waiting for all 90 Density Pods "
                                 "running: created 90/90, running 79, pending 11 unchanged since 22:28:32")
     assert "it stops inside [It] [Feature:Performance] should allow starting 30 pods per node" in top.detail
     assert top.evidence[-1].where == f"{p}:{cut}"  # the last progress line is the last line of the cut log

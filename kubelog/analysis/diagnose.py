@@ -177,10 +177,18 @@ class Diagnosis:
 
     def to_markdown(self) -> str:
         """Markdown: summary, then each finding with its evidence in a code block."""
-        out = [f"# Diagnosis: {'FAILED' if self.failed else 'no failure'}", "", self.summary, ""]
+        out = [f"# Diagnosis: {'FAILED' if self.failed else 'no failure'}", "", _md_escape(self.summary), ""]
         if self.window.get("start"):
             out += [f"Window examined: {self.window['start']} → {self.window['end']} ({self.window.get('clock', '')} clock; "
-                    f"{self.window.get('reason', '')})", ""]
+                    f"{_md_escape(self.window.get('reason', ''))})", ""]
+        if self.findings:
+            out += ["| # | severity | finding | first evidence |", "|---|---|---|---|"]
+            for f in self.findings:
+                where = f.evidence[0].where if f.evidence else ""
+                title = _md_escape(f.title).replace("|", "\\|")
+                where = where.replace("`", "")
+                out.append(f"| {f.rank} | {f.severity} | {title} | `{where}` |")
+            out.append("")
         for f in self.findings:
             out += [f"## {f.rank}. [{f.severity}] {_md_escape(f.title)}", "", _md_escape(f.detail), ""]
             if f.evidence:
@@ -1309,7 +1317,10 @@ def diagnose(run: Run) -> Diagnosis:
             ran = (last["ts"] - stall["first"]["ts"]).total_seconds()
             what = str(stall["label"]).rstrip(": ")
             exp = last.get("expected")
-            goal = f"all {int(exp)} pods of {what} running" if not pd.isna(exp) and exp else f"{what} to finish"
+            if not pd.isna(exp) and exp:
+                goal = f"all {int(exp)} {what} running" if what.endswith("Pods") else f"all {int(exp)} pods of {what} running"
+            else:
+                goal = f"{what} to finish"
             stall_txt = f"{_counters_text(last)} unchanged since {_hms(stall['since_ts'])} ({stall['clock']} clock)"
             if f.kind == "unfinished":
                 title = f"{_first_line(f.message, 200)}, waiting for {goal}: {stall_txt}"
@@ -1431,8 +1442,8 @@ def diagnose(run: Run) -> Diagnosis:
         x.rank = k
     if failed:
         ranked = [x for x in fs if x.kind.startswith("failure:") and x.severity == "critical"]
-        summary = (f"{len(fatal)} failure(s): " + "; ".join(_first_line(x.title, 120) for x in ranked[:3])
-                   + (f". Most likely: {fs[0].title}." if fs else "."))
+        summary = (f"{len(fatal)} failure(s): " + "; ".join(_first_line(x.title, 160) for x in ranked[:3])
+                   + (f". Most likely: {fs[0].title}." if fs and fs[0] not in ranked[:3] else "."))
     else:
         nonfatal = [f for f in failures if not f.fatal]
         summary = "No failed spec, measurement or test status in this run."
