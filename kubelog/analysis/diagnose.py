@@ -6,25 +6,38 @@ lines themselves (rebuilt from the table rows, never re-read from the raw logs).
 
 What is looked at
 -----------------
-* **Failures**: failed specs (``test_specs``, the e2e log and junit deduplicated),
-  clusterloader2 measurement errors (junit / ``Errors:``), the cl2 final status and its
-  logged errors (``manifest inputs[*].info["cl2"]``), classified with the texts of
-  formats-test.md §4.7.
-* **The wait**: the nearest ``STEP`` and timestamped line before the failure block,
-  ``Waiting up to <d>`` lines, and the progress series (``progress``) that was still
-  incomplete: its last counters and which of them stalled since when.
-* **The window** ``[stall start, failure]`` on the test clock is moved to the apiserver
-  clock with the test-clock offset (skew analysis when available, else the e2e
-  ``Created replication controller`` ↔ ``POST replicationcontrollers`` anchors).
-  The apiserver inside the window is compared with the rest of the run: error codes
-  by verb/resource, latency percentiles, Trace blocks, clients that went silent,
-  watch restarts; then events, NotReady nodes, pods stuck in a phase, known
-  signatures, clock problems and Drain templates new in the window
+* **Failures**: failed specs (``test_specs``; e2e log preferred over junit, the same message
+  once), clusterloader2 measurement errors (junit step testcases, ``Got errors during step
+  execution``, ``Errors:``), the cl2 final ``Status`` and logged errors (``manifest
+  inputs[*].info["cl2"]``), kube-burner ``jobSummary`` ``passed: false``, and logs that end
+  before the suite summary / Test Finished block (a killed job). Texts are classified with
+  formats-test.md §4.7 (:data:`FAILURE_KINDS`, :func:`classify`).
+* **The wait**: the section (``[It]``/``[BeforeEach]``/…) and nearest ``STEP`` before the
+  failure block (the test's cleanup steps after an ``[It]`` failure are skipped), ``Waiting up
+  to <d>`` lines, the nearest cl2 ``Step`` and how long the error came after the previous
+  record, and the progress series (``progress``) that was still incomplete: its last
+  counters and which of them stalled since when.
+* **The window** ``[stall start, failure]`` on the test clock is moved to the apiserver clock
+  by the test-clock offset: the skew analysis (:mod:`kubelog.analysis.skew`, when present and
+  consistent) or the e2e ``Created replication controller`` ↔ ``POST replicationcontrollers``
+  anchor pairs. A run without failure uses its last burst of error messages and 5xx/429
+  responses as the window.
+* **In the window vs the rest of the run**: error responses (405/409/429/5xx) by
+  verb/resource, latency percentiles (nearest rank, with n), Trace blocks, controllers and
+  kubelets that went silent, watch (re)starts, Warning events, NotReady nodes, pods stuck
+  between scheduled and started (only where an object dump or the node's kubelet log would
+  have shown the start) or Failed, clock offsets (an e2e pod-startup latency of hours is an
+  offset when object timestamps say seconds), known signatures (:data:`SIGNATURES`: the
+  NaN encoder error, MethodNotAllowed on ``localsubjectaccessreviews``, image pulls, missing
+  kubeconfig/kubectl, ``Only N pods started``, etcd timeouts, unregistered nodes, 403 floods
+  …) and Drain log templates new or much more frequent in the window
   (:mod:`kubelog.analysis.templates`).
-* A run without a failure says so; the window is then the last error burst (error
-  messages and 5xx/429 responses) and the same anomalies are listed.
 
-Times in findings are printed ``HH:MM:SS`` in UTC on the named clock.
+Ranking: the failure (with its stall and, when the stuck pods account for exactly the
+missing count, the cause folded in) first; a clock offset that explains a latency failure
+above it; then causes and anomalies by severity. Each analysis runs isolated: one that
+fails becomes an ``internal_error`` info finding. Times in findings are ``HH:MM:SS`` UTC on
+the named clock; durations are Go-style (``9h58m15s``, ``1m50.0s``).
 """
 from __future__ import annotations
 
@@ -1251,7 +1264,8 @@ def diagnose(run: Run) -> Diagnosis:
     --------
     >>> d = diagnose(open_run("out/run"))   # doctest: +SKIP
     >>> d.findings[0].title                  # doctest: +SKIP
-    'timed out waiting for Density Pods: running 79/90, pending 11 unchanged since 22:28:32 (test clock)'
+    'timed out waiting for all 90 Density Pods running: created 90/90, running 79, pending 11 unchanged since
+    22:28:32 (test clock) — 11 pods stuck Pending on hollow-node-hhgtm (11)'
     """
     ctx = _Ctx(run)
     failures = _collect_failures(ctx)
