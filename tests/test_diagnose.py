@@ -66,6 +66,9 @@ def test_synth_timeout_top_finding_is_stall_window_and_cause(synth_timeout):
     created, expected, running, pending = c1
     assert f"created {created}/{expected}, running {running}, pending {pending}" in top.title
     assert pending == fail["stalled_pods"]
+    # density.go's saturation timeout, max(pods/8 s, 2 min), the one the simulator applies too
+    from kubelog.analysis.diagnose import _dur
+    assert f"max(pods / 8 per s, 2m) = {_dur(max(expected / 8, 120))} for {expected} pods" in top.detail
     assert f"unchanged since {since_stamp[-12:-4]}" in top.title
     # the injected cause: every stalled node named, with the stalled pod count
     for node in fail["stalled_nodes"]:

@@ -639,6 +639,14 @@ def _progress_stall(ctx: _Ctx, f: _Failure | None, before_line: int | None) -> d
             "stalled_s": (last["ts"] - since["ts"]).total_seconds(), "clock": last.get("clock") or "test"}
 
 
+def _density_timeout(f: _Failure, stall: dict) -> float | None:
+    """Saturation timeout of the density test, seconds: max(totalPods / 8, 120) (density.go), or None."""
+    exp = stall["last"].get("expected")
+    if "Density" not in str(f.what) or pd.isna(exp) or not exp or not str(stall["label"]).lower().startswith("density"):
+        return None
+    return max(float(exp) / 8.0, 120.0)
+
+
 def _counters_text(r) -> str:
     exp = r.get("expected")
     parts = [f"created {int(r['created'])}/{int(exp)}" if not pd.isna(exp) and exp else f"created {int(r['created'])}"]
@@ -1349,7 +1357,13 @@ def diagnose(run: Run) -> Diagnosis:
             quiet = (fail_ts - last["ts"]).total_seconds() if fail_ts is not None and not pd.isna(fail_ts) else 0
             if quiet >= 60:
                 detail.append(f"No progress line was printed after {_hms(last['ts'])}, {_dur(quiet)} before the failure.")
-            if sc.get("wait_line") is None:
+            dens = _density_timeout(f, stall)
+            if dens is not None:
+                detail.append(f"The density saturation wait has no printed timeout; density.go sets it to "
+                              f"max(pods / 8 per s, 2m) = {_dur(dens)} for {int(exp)} pods "
+                              f"(MinPodsPerSecondThroughput = 8, MinSaturationThreshold = 2m); the progress lines "
+                              f"cover {_dur(ran)} of it (they start 10 s after the RCs are created).")
+            elif sc.get("wait_line") is None:
                 detail.append("The test did not print its timeout; the wait lasted at least "
                               f"{_dur(ran)}.")
             ev += [Evidence(ctx.where(since["source_id"], since["line_no"]),
