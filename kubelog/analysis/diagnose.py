@@ -611,11 +611,13 @@ def _progress_stall(ctx: _Ctx, f: _Failure | None, before_line: int | None) -> d
             any((not pd.isna(last.get(c))) and last.get(c, 0) > 0 for c in ("pending", "waiting", "unknown", "terminating"))
         if not incomplete:
             continue
-        if best is None or last["ts"] > best[1].iloc[-1]["ts"]:
-            best = ((sid, label), g)
+        named = bool(f is not None and f.groups.get("rc") and f.groups["rc"] in str(label))
+        key = (named, last["ts"])
+        if best is None or key > best[2]:
+            best = ((sid, label), g, key)
     if best is None:
         return None
-    (sid, label), g = best
+    (sid, label), g, _ = best
     g = g.reset_index(drop=True)
     last = g.iloc[-1]
     vals = g[_COUNTERS].fillna(-1).to_numpy()
@@ -1429,9 +1431,17 @@ def diagnose(run: Run) -> Diagnosis:
         if len(by_node) > 4:
             nodes_txt = f"{len(by_node)} nodes: {nodes_txt}, …"
         concentrated = bool(by_node) and len(by_node) <= max(1, stuck.get("all_nodes", 0) // 2)
-        matches = primary_stall is not None and not pd.isna(primary_stall[1]["last"].get("pending")) and \
-            int(primary_stall[1]["last"].get("pending") or 0) + int(primary_stall[1]["last"].get("waiting") or 0) \
-            == stuck["pending"] + stuck["unscheduled"]
+        missing = set()
+        if primary_stall is not None:
+            lp = primary_stall[1]["last"]
+            missing.add(int(0 if pd.isna(lp.get("pending")) else lp.get("pending"))
+                        + int(0 if pd.isna(lp.get("waiting")) else lp.get("waiting")))
+        for f in fatal:
+            if f.kind == "only_n_started" and f.groups.get("got") and f.groups.get("want"):
+                missing.add(int(f.groups["want"]) - int(f.groups["got"]))
+        matches = (stuck["pending"] + stuck["unscheduled"]) in missing
+        if matches and primary_finding is None:
+            primary_finding = next((x for x in ctx.findings if x.kind == "failure:only_n_started"), None)
         title = f"{stuck['pending']} pods scheduled but never started" + (f", all on {nodes_txt}" if concentrated else
                                                                           (f" ({nodes_txt})" if nodes_txt else ""))
         if stuck["unscheduled"]:
