@@ -667,10 +667,16 @@ def _slo_summary_evidence(ctx: _Ctx, f: _Failure) -> list:
         return []
     col = f"p{pct}_s"
     hit = ps[(ps["metric"] == "pod_startup") & ((ps[col] - val).abs() < 5e-4)]
-    return [Evidence(ctx.where(r["source_id"], r["line_no"]),
-                     f"{r['origin']} pod_startup ({r['phase'] or ''}) p50 {r['p50_s']:.6g}s p90 {r['p90_s']:.6g}s "
-                     f"p99 {r['p99_s']:.6g}s — the {pct}th percentile matches the failure")
-            for _, r in hit.head(2).iterrows()]
+    def fmt(v):
+        return _dur(v) if v >= 60 else f"{v:.6g}s"
+    out = []
+    for _, r in hit.iterrows():
+        e = Evidence(ctx.where(r["source_id"], r["line_no"]),
+                     f"{r['origin']} pod_startup ({r['phase'] or ''}) p50 {fmt(r['p50_s'])} p90 {fmt(r['p90_s'])} "
+                     f"p99 {fmt(r['p99_s'])} — the {pct}th percentile matches the failure")
+        if all(e.text != o.text or e.where.rsplit(":", 1)[0] != o.where.rsplit(":", 1)[0] for o in out):
+            out.append(e)
+    return out[:2]
 
 
 def _api_summary_evidence(ctx: _Ctx) -> tuple[list, str]:
@@ -1193,6 +1199,9 @@ def _templates(ctx: _Ctx, w0, w1, span_s) -> None:
     if inw.all() or not inw.any():
         return
     win_s = max((w1 - w0).total_seconds(), 1.0)
+    rest_s = span_s - win_s
+    if not (rest_s >= 60 or rest_s >= 0.5 * win_s):
+        return  # the window is nearly the whole run: nothing to compare with
     c = compare_windows(m["msg"], inw, window_s=win_s, rest_s=max(span_s - win_s, 1.0))
     if not len(c):
         return
