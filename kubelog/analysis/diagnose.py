@@ -87,7 +87,8 @@ SIGNATURES = [
     ("nan_encoder", "critical", r"json: unsupported value: (?:NaN|\+Inf)",
      "saturation never ran: the saturation summary held NaN/+Inf (Error building encoder; the It failed before "
      "saturation started)"),
-    ("lsar_405", "critical", r"(?i)MethodNotAllowed.*localsubjectaccessreviews|localsubjectaccessreviews.*(?:405|MethodNotAllowed|not allowed)",
+    ("lsar_405", "critical", r"(?i)MethodNotAllowed.*localsubjectaccessreviews|"
+     r"localsubjectaccessreviews.*(?:405|MethodNotAllowed|not allowed)",
      "MethodNotAllowed on localsubjectaccessreviews: apiserver/controller-manager run without certificates "
      "(namespace creation crawls)"),
     ("kubeconfig", "critical",
@@ -99,7 +100,8 @@ SIGNATURES = [
     ("image_pull", "error", r"ErrImagePull|ImagePullBackOff|Failed to pull image|pull access denied|manifest unknown",
      "image pull failures"),
     ("etcd", "error", r"etcdserver: request timed out|etcdserver: leader changed|etcdserver: too many requests|"
-                      r"context deadline exceeded|Txn call failed|connection refused[^\n]*:2379|createTransport failed to connect",
+                      r"context deadline exceeded|Txn call failed|connection refused[^\n]*:2379|"
+                      r"createTransport failed to connect",
      "etcd unavailable or too slow (context deadline exceeded / request timed out)"),
     ("handler_timeout", "warning", r"timeout or abort while handling|http: Handler timeout",
      "apiserver request handlers timed out"),
@@ -192,7 +194,8 @@ class Diagnosis:
         """Markdown: summary, then each finding with its evidence in a code block."""
         out = [f"# Diagnosis: {'FAILED' if self.failed else 'no failure'}", "", _md_escape(self.summary), ""]
         if self.window.get("start"):
-            out += [f"Window examined: {self.window['start']} → {self.window['end']} ({self.window.get('clock', '')} clock; "
+            out += [f"Window examined: {self.window['start']} → {self.window['end']} "
+                    f"({self.window.get('clock', '')} clock; "
                     f"{_md_escape(self.window.get('reason', ''))})", ""]
         if self.findings:
             out += ["| # | severity | finding | first evidence |", "|---|---|---|---|"]
@@ -326,7 +329,8 @@ def _req_text(r) -> str:
     lat = r.get("latency_s")
     lat = f"({lat * 1000:.1f}ms)" if lat is not None and not pd.isna(lat) else ""
     uri = r.get("uri") if isinstance(r.get("uri"), str) else f"{r.get('verb', '')} {r.get('resource', '')}"
-    return f"{_hms(r.get('ts'))} {r.get('method', '') or ''} {uri} {lat} {r.get('code')} [{r.get('user_agent', '') or r.get('client', '')}]"
+    ua = r.get('user_agent', '') or r.get('client', '')
+    return f"{_hms(r.get('ts'))} {r.get('method', '') or ''} {uri} {lat} {r.get('code')} [{ua}]"
 
 
 def _test_text(r) -> str:
@@ -428,7 +432,8 @@ def _collect_failures(ctx: _Ctx) -> list[_Failure]:
             mm = msgs[(msgs["source_id"] == sid) & msgs["msg"].fillna("").str.contains(
                 r"Got errors during step execution:|Resource cleanup error:|^\s*Errors: \[", regex=True)]
             for _, r in mm.sort_values("line_no").iterrows():
-                errs.append((int(r["line_no"]), re.sub(r"^\s*(?:Got errors during step execution|Errors):\s*", "", r["msg"])))
+                text = re.sub(r"^\s*(?:Got errors during step execution|Errors):\s*", "", r["msg"])
+                errs.append((int(r["line_no"]), text))
         for err in info.get("errors") or []:
             m = re.match(r"(\d+): (.*)", err, re.S)
             errs.append((int(m.group(1)), m.group(2)) if m else (None, err))
@@ -550,7 +555,8 @@ def _spec_context(ctx: _Ctx, f: _Failure) -> dict:
         return {}
     res = {"rows": t}
     # the section (It/BeforeEach/AfterEach header) the failure belongs to
-    hdr = t[(t["level"] == "GINKGO") & t["msg"].fillna("").str.match(r"\[(It|BeforeEach|AfterEach|JustBeforeEach|Measure)\]")]
+    hdr = t[(t["level"] == "GINKGO")
+            & t["msg"].fillna("").str.match(r"\[(It|BeforeEach|AfterEach|JustBeforeEach|Measure)\]")]
     # failing node tag ([It] / [BeforeEach] ...) from the END block
     end = tl[(tl["source_id"] == f.source_id) & (tl["line_no"] == f.line_no)]
     tag = None
@@ -746,7 +752,8 @@ def _anchor_offset(ctx: _Ctx) -> dict:
                                                "latency_s", "user_agent", "source_id", "line_no", "origin"])
     if not len(tl) or not len(rq):
         return {}
-    created = tl[tl["msg"].fillna("").str.contains("Created replication controller with name:", regex=False)].dropna(subset=["ts"])
+    created = tl[tl["msg"].fillna("").str.contains("Created replication controller with name:", regex=False)]
+    created = created.dropna(subset=["ts"])
     posts = rq[(rq["verb"] == "create") & (rq["resource"] == "replicationcontrollers") & (rq["client"] == "e2e")]
     posts = posts.sort_values("ts").drop_duplicates(subset=["ts", "namespace"])
     diffs, ev = [], []
@@ -887,7 +894,8 @@ def _apiserver_window(ctx: _Ctx, rq: pd.DataFrame, w0, w1, span, stall: dict | N
         g["n_out"] = (g["count"] - g["sum"]).astype(int)
         g["rate_in"] = g["n_in"] / win_s * 60
         g["rate_out"] = g["n_out"] / rest_s * 60
-        hot = g[(g["n_in"] > 0) & ((g["rate_in"] >= 2 * g["rate_out"]) | (not comparable))].sort_values("n_in", ascending=False)
+        hot = g[(g["n_in"] > 0) & ((g["rate_in"] >= 2 * g["rate_out"]) | (not comparable))]
+        hot = hot.sort_values("n_in", ascending=False)
         if len(hot):
             rows = e[e["_in"]]
             ev = [Evidence(ctx.where(r["source_id"], r["line_no"]), _req_text(r)) for _, r in rows.head(4).iterrows()]
@@ -1009,7 +1017,8 @@ def _events(ctx: _Ctx, w0, w1) -> None:
     evi = [Evidence(ctx.where(r["source_id"], r["line_no"]),
                     f'{_hms(r["ts"])} {r["type"]} {r["reason"]} {r["object_kind"]}/{r["object_name"]}: {_first_line(r["message"], 160)}')
            for _, g in warn.groupby("reason", sort=False) for _, r in g.head(1).iterrows()][:4]
-    sev = "error" if any(r in cnt.index for r in ("NodeNotReady", "Evicted", "FailedScheduling", "OOMKilling")) else "warning"
+    serious = ("NodeNotReady", "Evicted", "FailedScheduling", "OOMKilling")
+    sev = "error" if any(r in cnt.index for r in serious) else "warning"
     det = "Warning events recorded by the cluster (count summed)."
     if w0 is not None:
         inw = warn[(warn["ts"] >= w0) & (warn["ts"] <= w1)]
@@ -1139,7 +1148,8 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
                 last_ts = b if last_ts is None else max(last_ts, b)
             # one example per distinct matched text first (e.g. both "context deadline exceeded" and a grpc error)
             what = s[hit].head(500).map(lambda x: (rx.search(x) or [""])[0])
-            order = list(what.drop_duplicates().index) + [i for i in what.index if i not in set(what.drop_duplicates().index)]
+            firsts = list(what.drop_duplicates().index)
+            order = firsts + [i for i in what.index if i not in set(firsts)]
             for i in order[: min(2, max(0, 5 - len(evid)))]:
                 text = fmt(df.loc[i])
                 mt = rx.search(s.at[i])
