@@ -504,3 +504,17 @@ def test_api_slo_failure_names_the_slow_calls_the_test_reported(tmp_path, ingest
     assert top.title.startswith("There should be no high-latency requests — [sig-scalability] Density")
     line = src.splitlines().index(top_line.rstrip("\n")) + 1
     assert Evidence(f"{p}:{line}", "PUT nodes: p50 0.00752s p90 0.933s p99 1.19s") in top.evidence
+
+
+def test_signature_patterns_mean_the_same_in_re2_and_python():
+    from kubelog.analysis.diagnose import SIGNATURES, _arrow_text, _contains
+    s = pd.Series(SIG_LOG.splitlines() + LSAR_LOG.splitlines() + [
+        'E1 kubelet.go:2183] node "localhost" not found', "Back-off restarting failed container",
+        "Txn call failed err:context deadline exceeded", "pod was OOMKilled", "The node was low on resource: memory",
+        "watch chan error: etcdserver: mvcc: required revision has been compacted", "http: Handler timeout",
+        'configmaps: check-endpoints-kubeconfig,control-plane-node-kubeconfig, secrets: x not found'])
+    arr = _arrow_text(s)
+    for kind, _, pat, _ in SIGNATURES:
+        assert _contains(s, pat, arr).tolist() == s.str.contains(pat, regex=True).tolist(), kind
+    kube = [k for k, _, p, _ in SIGNATURES if k == "kubeconfig"]
+    assert kube and not _contains(s.iloc[-1:], [p for k, _, p, _ in SIGNATURES if k == "kubeconfig"][0]).any()

@@ -1110,6 +1110,27 @@ def _stuck_pods(ctx: _Ctx) -> dict | None:
     return res
 
 
+def _arrow_text(s: pd.Series):
+    """``s`` as an Arrow string array (converted once, matched many times), or None."""
+    try:
+        import pyarrow as pa
+        return pa.array(s.to_numpy(dtype=object), type=pa.large_string())
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _contains(s: pd.Series, pat: str, arr=None) -> pd.Series:
+    """Boolean mask of ``s`` matching ``pat``: RE2 through pyarrow on ``arr`` when given, else Python ``re``."""
+    if arr is not None:
+        try:
+            import pyarrow.compute as pc
+            m = pc.match_substring_regex(arr, pat)
+            return pd.Series(m.fill_null(False).to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
+        except Exception:  # noqa: BLE001 - a pattern RE2 rejects: use Python's re
+            pass
+    return s.str.contains(pat, regex=True)
+
+
 def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
     found = []
     m = ctx.table("messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
@@ -1130,11 +1151,13 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
     if len(ev):
         texts.append((ev, (ev["reason"].fillna("") + " " + ev["message"].fillna("")),
                       lambda r: f"{_hms(r['ts'])} {r['type']} {r['reason']}: {_first_line(r['message'], 160)}"))
+    # one Arrow copy per text column, only worth it for large tables
+    texts = [(df, s, fmt, _arrow_text(s) if len(s) > 50_000 else None) for df, s, fmt in texts]
     for kind, sev, pat, title in SIGNATURES:
         total, evid, first_ts, last_ts, n_win = 0, [], None, None, 0
         rx = re.compile(pat)
-        for df, s, fmt in texts:
-            hit = s.str.contains(rx, regex=True)
+        for df, s, fmt, arr in texts:
+            hit = _contains(s, pat, arr)
             n = int(hit.sum())
             if not n:
                 continue
