@@ -996,12 +996,12 @@ def _traces(ctx: _Ctx, w0, w1) -> None:
                    f'Trace "{_first_line(r["name"], 120)}" total {_dur(r["total_s"])} (ended {_hms(r["ts"])})')
           for _, r in top.head(4).iterrows()]
     kinds = top["name"].fillna("").str.split(" ").str[0].value_counts().head(5)
-    sev = "error" if mx >= 30 else "warning"
+    sev = "error" if mx >= 30 else ("warning" if mx >= 5 else "info")
     where = f", {n_in} of them in the window" if w0 is not None else ""
     ctx.add(sev, f"{len(slow)} slow-request Trace blocks, longest {_dur(mx)}",
             f"Trace blocks ≥ 1 s{where}: " + ", ".join(f"{k or '?'} {v}" for k, v in kinds.items())
             + (". Traces at the 1-minute request timeout mean storage (etcd) calls were not answering." if mx >= 55 else "."),
-            ev, "traces", 60 if mx >= 30 else 44)
+            ev, "traces", 60 if mx >= 30 else (44 if mx >= 5 else 32))
 
 
 def _events(ctx: _Ctx, w0, w1) -> None:
@@ -1522,7 +1522,7 @@ def diagnose(run: Run) -> Diagnosis:
         x.rank = k
     if failed:
         ranked = [x for x in fs if x.kind.startswith("failure:") and x.severity == "critical"]
-        summary = (f"{len(fatal)} failure(s): " + "; ".join(_first_line(x.title, 160) for x in ranked[:3])
+        summary = (f"{len(fatal)} failure(s): " + "; ".join(_first_line(x.title, 240) for x in ranked[:3])
                    + (f". Most likely: {fs[0].title}." if fs and fs[0] not in ranked[:3] else "."))
     else:
         nonfatal = [f for f in failures if not f.fatal]
@@ -1530,6 +1530,12 @@ def diagnose(run: Run) -> Diagnosis:
         if nonfatal:
             summary += " Errors logged anyway: " + "; ".join(_first_line(f.message, 100) for f in nonfatal[:3]) + "."
         summary += f" {len(fs)} anomalies listed." if fs else " No anomalies found."
+    suites = [(inp.get("info") or {}).get("suite") or {} for inp in run.manifest.get("inputs", [])]
+    for su in suites:
+        if su.get("ran") is not None and su.get("passed") is not None:
+            summary += (f" Suite: ran {su.get('ran')} of {su.get('total', '?')} specs, {su.get('passed')} passed, "
+                        f"{su.get('failed', 0)} failed" + (f", {su['seconds']:.0f} s" if su.get("seconds") else "") + ".")
+            break
     return Diagnosis(failed, summary, fs, wd,
                      [{"what": f.what, "kind": f.kind, "message": f.message, "where": f.where, "fatal": f.fatal}
                       for f in failures])
