@@ -77,7 +77,9 @@ def test_synth_timeout_top_finding_is_stall_window_and_cause(synth_timeout):
     # evidence: the failure line, the first and last stalled progress lines, the stuck pods
     wh = [e.where for e in top.evidence]
     assert f"e2e.log:{since_line}" in " ".join(wh) and f"e2e.log:{last_line}" in " ".join(wh)
-    assert any(e.where.startswith(str(art)) or "pods.json" in e.where for e in top.evidence)
+    stuck_ev = [e for e in top.evidence if "never started" in e.text]
+    assert stuck_ev and all(e.where.startswith(str(art / "pods.json") + ":") for e in stuck_ev)
+    assert all(any(n in e.text for n in fail["stalled_nodes"]) for e in stuck_ev)
     # the window: from the stall to the end of the wait (truth: failure time on the test clock)
     end = pd.Timestamp(d.window["test_end"]).value
     assert abs(end - fail["at_test_clock_ns"]) < 1e9
