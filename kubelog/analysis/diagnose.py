@@ -657,7 +657,9 @@ def _density_timeout(f: _Failure, stall: dict) -> float | None:
 
 def _counters_text(r) -> str:
     exp = r.get("expected")
-    parts = [f"created {int(r['created'])}/{int(exp)}" if not pd.isna(exp) and exp else f"created {int(r['created'])}"]
+    cr = r.get("created")
+    cr = "?" if cr is None or pd.isna(cr) else int(cr)
+    parts = [f"created {cr}/{int(exp)}" if not pd.isna(exp) and exp else f"created {cr}"]
     for c in ("running", "pending", "waiting", "inactive", "terminating", "unknown", "runningButNotReady"):
         v = r.get(c)
         if not pd.isna(v) and (v or c in ("running", "pending")):
@@ -1320,13 +1322,14 @@ def diagnose(run: Run) -> Diagnosis:
     22:28:32 (test clock) — 11 pods stuck Pending on hollow-node-hhgtm (11)'
     """
     ctx = _Ctx(run)
-    failures = _collect_failures(ctx)
+    failures = _safe(ctx, "failures", _collect_failures, ctx) or []
     fatal = [f for f in failures if f.fatal]
     failed = bool(fatal)
-    off = _test_offset(ctx)
+    off = _safe(ctx, "test clock offset", _test_offset, ctx) or {}
     theta = off.get("offset_s") or 0.0
-    rq = _requests(ctx)
-    span0, span1 = _run_span(ctx, rq)
+    rq = _safe(ctx, "requests", _requests, ctx)
+    rq = rq if rq is not None else pd.DataFrame()
+    span0, span1 = _safe(ctx, "run span", _run_span, ctx, rq) or (None, None)
     span_s = (span1 - span0).total_seconds() if span0 is not None else 0.0
 
     # --- the failure findings, with their wait, stall and window
@@ -1334,11 +1337,11 @@ def diagnose(run: Run) -> Diagnosis:
     primary_stall = None
     primary_finding = None
     for i, f in enumerate(failures):
-        sc = _spec_context(ctx, f)
+        sc = _safe(ctx, "test-log context", _spec_context, ctx, f) or {}
         cut_line = None
         if sc.get("section_rows") is not None and len(sc["section_rows"]):
             cut_line = int(sc["section_rows"]["line_no"].max()) + 1
-        stall = _progress_stall(ctx, f, cut_line or f.line_no) if f.kind in (
+        stall = _safe(ctx, "progress", _progress_stall, ctx, f, cut_line or f.line_no) if f.kind in (
             "timeout", "only_n_started", "start_pods", "measurement", "other", "cl2_status", "api_not_found",
             "unfinished") else None
         ev = list(f.evidence)
@@ -1358,7 +1361,7 @@ def diagnose(run: Run) -> Diagnosis:
             ev.append(Evidence(ctx.where(wl["source_id"], wl["line_no"]), _test_text(wl)))
         if sc.get("last_line") is not None:
             fail_ts = sc["last_line"]["ts"]
-        cc = _cl2_context(ctx, f)
+        cc = _safe(ctx, "clusterloader2 context", _cl2_context, ctx, f) or {}
         if "Resource cleanup" in f.message:
             detail.append("It was waiting for the test's namespaces and objects to be deleted after the last step "
                           "(clusterloader2 cleanup), so the measurements were already taken.")
@@ -1452,7 +1455,7 @@ def diagnose(run: Run) -> Diagnosis:
               "test_start": window["start_test"].isoformat(), "test_end": window["end_test"].isoformat(),
               "test_offset_s": theta if off else None, "offset_source": off.get("source")}
     else:
-        burst = None if failed and fatal and any(f.origin == "e2e-log" for f in fatal) else _error_burst(ctx, rq)
+        burst = None if failed and fatal and any(f.origin == "e2e-log" for f in fatal) else _safe(ctx, "error burst", _error_burst, ctx, rq)
         if burst is not None:
             w0, w1 = burst
             wd = {"start": w0.isoformat(), "end": w1.isoformat(), "clock": "apiserver",
@@ -1462,7 +1465,7 @@ def diagnose(run: Run) -> Diagnosis:
             wd = {"test_offset_s": theta if off else None, "offset_source": off.get("source")}
 
     # --- cause: pods stuck on nodes
-    stuck = _stuck_pods(ctx)
+    stuck = _safe(ctx, "stuck pods", _stuck_pods, ctx)
     if stuck is not None and stuck.get("failed"):
         fp = stuck["failed"]
         ctx.add("warning", f"{fp['count']} pod(s) in phase Failed: " + ", ".join(f"{k} ×{v}" for k, v in fp["reasons"].items()),
