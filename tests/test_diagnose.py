@@ -520,3 +520,36 @@ def test_signature_patterns_mean_the_same_in_re2_and_python():
         assert _contains(s, pat, arr).tolist() == s.str.contains(pat, regex=True).tolist(), kind
     kube = [k for k, _, p, _ in SIGNATURES if k == "kubeconfig"]
     assert kube and not _contains(s.iloc[-1:], [p for k, _, p, _ in SIGNATURES if k == "kubeconfig"][0]).any()
+
+
+JUNIT_TWO = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="Kubernetes e2e suite" tests="2" failures="2" errors="0" time="900.5">
+  <testcase name="[sig-scalability] Density [Feature:Performance] should allow starting 30 pods per node" classname="Kubernetes e2e suite" time="400.1">
+    <failure type="Failure">/go/src/k8s.io/kubernetes/test/e2e/scalability/density.go:970
+Expected error:
+    &lt;*errors.errorString | 0xc0010b0420&gt;: {
+        s: "timed out waiting for the condition",
+    }
+    timed out waiting for the condition
+not to have occurred</failure>
+  </testcase>
+  <testcase name="[sig-scalability] Load capacity [Feature:Performance] should be able to handle 30 pods per node" classname="Kubernetes e2e suite" time="500.4">
+    <failure type="Failure">/go/src/k8s.io/kubernetes/test/e2e/scalability/load.go:300
+Expected error:
+    &lt;*errors.errorString | 0xc0010b0420&gt;: {
+        s: "timed out waiting for the condition",
+    }
+    timed out waiting for the condition
+not to have occurred</failure>
+  </testcase>
+</testsuite>
+"""
+
+
+def test_same_message_from_two_specs_is_two_failures(tmp_path, ingest_to):
+    p = tmp_path / "junit_01.xml"
+    p.write_text(JUNIT_TWO)
+    d = diagnose(ingest_to(p))
+    assert d.failed and [f["kind"] for f in d.failures] == ["timeout", "timeout"]
+    assert {f["what"].split(" [Feature")[0] for f in d.failures} == {"[sig-scalability] Density",
+                                                                     "[sig-scalability] Load capacity"}

@@ -411,6 +411,8 @@ def _collect_failures(ctx: _Ctx) -> list[_Failure]:
                 items = [_core_message(msg) or "(no failure message)"]
             for item in items:
                 key = re.sub(r"\s+", " ", item)[:200]
+                if "measurement call" not in item:  # the same message from two specs is two failures
+                    key = (re.sub(r"\s+|\[(?:It|BeforeEach|AfterEach)\]", "", spec), key)
                 if key in seen:
                     continue
                 seen.add(key)
