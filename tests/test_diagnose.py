@@ -228,6 +228,8 @@ def test_known_signatures(tmp_path, ingest_to):
     ("Container kube-apiserver-x/kube-apiserver is using 1506.86328125/1500 MB of memory", "memory"),
     ("error while scaling RC load-small-1 to 5 replicas: boom", "scaling"),
     ("Error waiting for 30 pods to be running - probably a timeout: x", "start_pods"),
+    ("measurement call WaitForControlledPodsRunning - WaitForRunningSaturation error: 1 objects timed out: "
+     "Deployments: test-x/saturation-deployment-0", "timeout"),
     ("measurement call PodStartupLatency - PodStartupLatency error: pod startup: too high latency 99th percentile: "
      "got 5.0675939s expected: 5s", "pod_startup_slo"),
 ])

@@ -75,7 +75,8 @@ FAILURE_KINDS = [
     ("start_pods", r"Error waiting for (?P<want>\d+) pods to be running - probably a timeout", "StartPods timed out"),
     ("ssh", r"ssh: handshake failed|error getting SSH client|in ssh connection to",
      "a measurement could not reach the master over SSH (test-infrastructure problem, not the cluster)"),
-    ("timeout", r"timed out waiting for the condition|context deadline exceeded|Timeout reached",
+    ("timeout", r"timed out waiting for the condition|context deadline exceeded|Timeout reached|objects timed out|"
+                r"\btimed out\b",
      "a wait.Poll deadline passed: look at what it was waiting for"),
     ("measurement", r"measurement call (?P<method>\S+) - (?P<id>\S+) error", "a clusterloader2 measurement failed"),
     ("api_not_found", r"the server could not find the requested resource",
