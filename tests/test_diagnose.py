@@ -150,6 +150,7 @@ def test_cern_cl2_junit_names_the_pod_startup_measurement(real_logs, ingest_to):
     assert "PodStartupLatency" in top.title and "[step: 07]" in top.title
     assert "too high latency 90th percentile: got 5.287081785s expected: 5s" in top.title
     assert top.evidence[0].where.endswith("cl2_cern_density_2022-06-08_junit.xml:14")
+    assert "The 90th percentile 5.29s is 0.287s (5.7 %) over the 5s threshold; seconds, not hours" in top.detail
     # the JSON artifact agrees (MANIFEST: Perc90 5287.081785 ms)
     assert any("PodStartupLatency.json:" in e.where and "p90 5.28708s" in e.text for e in top.evidence)
     # the SSH / scheduler-metrics failures are ranked below and called infrastructure

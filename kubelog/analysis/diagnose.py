@@ -116,6 +116,22 @@ SIGNATURES = [
      "watch errors (clients relist)"),
 ]
 
+#: what a clusterloader2 measurement waits for or checks (perf-tests clusterloader2/pkg/measurement)
+CL2_MEASUREMENTS = {
+    "WaitForControlledPodsRunning": "every pod of the test's Deployments/RCs/… running (or deleted) within its timeout",
+    "WaitForRunningPods": "the selected pods running",
+    "WaitForGenericK8sObjects": "objects reaching the expected condition",
+    "PodStartupLatency": "pod startup percentiles under the threshold (5 s by default)",
+    "APIResponsiveness": "API call latency percentiles under the SLO (1 s / 5 s / 30 s)",
+    "APIResponsivenessPrometheus": "API call latency percentiles from Prometheus under the SLO",
+    "APIResponsivenessPrometheusSimple": "API call latency percentiles from Prometheus under the SLO",
+    "SchedulingThroughput": "scheduler throughput above its threshold",
+    "SchedulingMetrics": "scheduler metrics gathered from the scheduler's /metrics",
+    "EtcdMetrics": "etcd metrics gathered over SSH from the master",
+    "TestMetrics": "the bundle of resource/metrics measurements (SchedulingMetrics, EtcdMetrics, …)",
+    "WaitForNodes": "the expected number of nodes Ready",
+}
+
 _CLEANUP_STEP = re.compile(r"^(?:Deleting created Collections|Cleaning up|Collecting resource usage|Destroying namespace|"
                            r"Removing additional|deleting \{|Deleting |Dumping )")
 _COUNTERS = ["created", "running", "pending", "waiting", "inactive", "terminating", "unknown", "runningButNotReady"]
@@ -1438,6 +1454,17 @@ def diagnose(run: Run) -> Diagnosis:
             detail.append("This is a failure of the measurement machinery (metrics/SSH access), not of the cluster.")
         if f.kind == "pod_startup_slo":
             ev += _slo_summary_evidence(ctx, f)
+            val = _go_dur(f.groups.get("value", "")) if f.groups.get("value") else None
+            thr = _go_dur(f.groups.get("threshold", "")) if f.groups.get("threshold") else (5.0 if val else None)
+            if val is not None and thr:
+                detail.append(f"The {f.groups.get('pct', '?')}th percentile {_dur(val)} is "
+                              f"{_dur(val - thr)} ({(val - thr) / thr * 100:.1f} %) over the {_dur(thr)} threshold"
+                              + ("" if f.groups.get("threshold") else " (density's default)")
+                              + ("; seconds, not hours: a real miss, not a clock offset." if val < 600 else "."))
+        mcall = re.search(r"measurement call (\w+) - (\S+) error", f.message)
+        if mcall and mcall.group(1) in CL2_MEASUREMENTS:
+            detail.append(f"Measurement {mcall.group(1)} (identifier {mcall.group(2)}) waits for / checks "
+                          f"{CL2_MEASUREMENTS[mcall.group(1)]}.")
         if f.kind == "api_slo":
             api_ev, api_txt = _api_summary_evidence(ctx)
             ev += api_ev
