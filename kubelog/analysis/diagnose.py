@@ -1093,7 +1093,11 @@ def _stuck_pods(ctx: _Ctx) -> dict | None:
     terminal = set(map(tuple, term[["namespace", "pod"]].to_numpy()))
     cov &= ~pd.Series([k in terminal for k in ms.index], index=ms.index, dtype=bool)
     failed_pods = term[term["detail"].str.contains(r'"phase": ?"Failed"', regex=True)].drop_duplicates(["namespace", "pod"])
-    pending = ms[scheduled & ~started & cov].index
+    # a pod deleted within a minute of being scheduled (scale-down, cleanup) had no time to start
+    sched_ts = pt[pt["milestone"].isin(["scheduled", "bound"])].groupby(["namespace", "pod"])["ts"].min()
+    del_ts = pt[pt["milestone"] == "deleted"].groupby(["namespace", "pod"])["ts"].min()
+    quick = ((del_ts - sched_ts).dt.total_seconds() < 60).reindex(ms.index).fillna(False).astype(bool)
+    pending = ms[scheduled & ~started & cov & ~quick].index
     unsched = ms[~scheduled & ~started & cov & ms.map(lambda s: "created" in s)].index
     res = {"pending": len(pending), "unscheduled": len(unsched), "by_node": {}, "evidence": []}
     if len(failed_pods):
