@@ -556,3 +556,26 @@ def test_same_message_from_two_specs_is_two_failures(tmp_path, ingest_to):
     assert d.failed and [f["kind"] for f in d.failures] == ["timeout", "timeout"]
     assert {f["what"].split(" [Feature")[0] for f in d.failures} == {"[sig-scalability] Density",
                                                                      "[sig-scalability] Load capacity"}
+
+
+def test_pod_deleted_right_after_scheduling_is_not_stuck(tmp_path, ingest_to):
+    def pod(name):
+        return {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": "ns1", "uid": name + "-uid",
+                             "creationTimestamp": "2024-05-01T10:00:00Z"},
+                "spec": {"nodeName": "n1"},
+                "status": {"phase": "Pending", "conditions": [
+                    {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2024-05-01T10:00:01Z"}]}}
+    (tmp_path / "pods.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List",
+                                                    "items": [pod("p-slow"), pod("p-quick")]}, indent=2))
+    ev = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": "a1",
+          "stage": "ResponseComplete", "requestURI": "/api/v1/namespaces/ns1/pods/p-quick", "verb": "delete",
+          "user": {"username": "e2e"}, "userAgent": "e2e.test/v1.28.0",
+          "objectRef": {"resource": "pods", "namespace": "ns1", "name": "p-quick", "apiVersion": "v1"},
+          "responseStatus": {"code": 200}, "requestReceivedTimestamp": "2024-05-01T10:00:10.000000Z",
+          "stageTimestamp": "2024-05-01T10:00:10.010000Z"}
+    (tmp_path / "audit.log").write_text(json.dumps(ev) + "\n")
+    d = diagnose(ingest_to(tmp_path / "pods.json", tmp_path / "audit.log"))
+    f = next(x for x in d.findings if x.kind == "stuck_pods")
+    assert f.title == "1 pods scheduled but never started (n1 (1))"  # p-quick was deleted 9 s after scheduling
+    assert [e.text.split()[2] for e in f.evidence] == ["p-slow"]

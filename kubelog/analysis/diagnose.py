@@ -1509,7 +1509,7 @@ def diagnose(run: Run) -> Diagnosis:
         nodes_txt = ", ".join(f"{n} ({c})" for n, c in list(by_node.items())[:4])
         if len(by_node) > 4:
             nodes_txt = f"{len(by_node)} nodes: {nodes_txt}, …"
-        concentrated = bool(by_node) and len(by_node) <= max(1, stuck.get("all_nodes", 0) // 2)
+        concentrated = bool(by_node) and stuck.get("all_nodes", 0) >= 2 and len(by_node) <= stuck["all_nodes"] // 2
         missing = set()
         if primary_stall is not None:
             lp = primary_stall[1]["last"]
