@@ -69,7 +69,7 @@ def test_synth_timeout_top_finding_is_stall_window_and_cause(synth_timeout):
     # density.go's saturation timeout, max(pods/8 s, 2 min), the one the simulator applies too
     from kubelog.analysis.diagnose import _dur
     assert f"max(pods / 8 per s, 2m) = {_dur(max(expected / 8, 120))} for {expected} pods" in top.detail
-    assert f"unchanged since {since_stamp[-12:-4]}" in top.title
+    assert f"unchanged since {since_stamp[-12:-4]} (test clock, until {last_stamp[-12:-4]})" in top.title
     # the injected cause: every stalled node named, with the stalled pod count
     for node in fail["stalled_nodes"]:
         assert node in top.title
@@ -339,7 +339,7 @@ def test_cl2_status_fail_with_step_error_and_stalled_wait(tmp_path, ingest_to):
     top = d.findings[0]
     assert top.kind == "failure:api_not_found"
     assert "the server could not find the requested resource" in top.title
-    assert "created 3/5, running 3, pending 0 unchanged since 14:00:12 (test clock)" in top.title
+    assert "created 3/5, running 3, pending 0 unchanged since 14:00:12 (test clock, until 14:12:28)" in top.title
     assert [e.where for e in top.evidence[:2]] == [f"{p}:10", f"{p}:13"]  # the error, then Status: Fail
     assert 'Step "[step: 02] Creating objects" started' in top.detail
     assert "No progress line was printed after 14:00:22, 12m6.9s before the failure." in top.detail

@@ -1413,7 +1413,8 @@ def diagnose(run: Run) -> Diagnosis:
                 goal = f"all {int(exp)} {what} running" if what.endswith("Pods") else f"all {int(exp)} pods of {what} running"
             else:
                 goal = f"{what} to finish"
-            stall_txt = f"{_counters_text(last)} unchanged since {_hms(stall['since_ts'])} ({stall['clock']} clock)"
+            stall_txt = (f"{_counters_text(last)} unchanged since {_hms(stall['since_ts'])} "
+                         f"({stall['clock']} clock, until {_hms(fail_ts)})")
             if f.kind == "unfinished":
                 title = f"{_first_line(f.message, 200)}, waiting for {goal}: {stall_txt}"
             elif f.kind in ("timeout", "only_n_started", "start_pods", "watch_timeout"):
