@@ -906,6 +906,20 @@ def _apiserver_window(ctx: _Ctx, rq: pd.DataFrame, w0, w1, span, stall: dict | N
     res["comparable"] = comparable
     lr = rq["long_running"].fillna(False).astype(bool).to_numpy()
     codes = rq["code"].fillna(-1).astype(int)
+    # overview: requests per client in the window vs the rest of the run (per minute)
+    n_in = int(inw.sum())
+    by_client = pd.DataFrame({"client": rq["client"].fillna("?").to_numpy(), "in": inw})
+    g = by_client.groupby("client")["in"].agg(["sum", "count"])
+    g["rate_in"] = g["sum"] / win_s * 60
+    g["rate_out"] = (g["count"] - g["sum"]) / rest_s * 60
+    g = g.sort_values("sum", ascending=False)
+    n_err_in = int(((codes.isin(list(_ERROR_CODES)) | (codes >= 500)).to_numpy() & inw).sum())
+    parts = [f"{c} {int(r['sum'])} ({r['rate_in']:.0f}/min" + (f" vs {r['rate_out']:.0f}/min" if comparable else "") + ")"
+             for c, r in g.head(6).iterrows()]
+    ctx.add("info", f"apiserver in the window: {n_in} requests, {n_err_in} error responses",
+            f"Requests started in the window ({_dur(win_s)}) by client"
+            + (" (rate in the window vs in the rest of the run)" if comparable else "") + ": " + "; ".join(parts) + ".",
+            [], "apiserver_overview", 24)
     err = (codes.isin(list(_ERROR_CODES)) | (codes >= 500)).to_numpy()
     # error codes by verb/resource/code
     e = rq[err].assign(_in=inw[err])
