@@ -98,7 +98,8 @@ SIGNATURES = [
      r"invalid configuration: no configuration has been provided",
      "kubeconfig or kubectl missing"),
     ("only_n_started", "error", r"Only \d+ pods started out of \d+", "RC runner: only part of the pods started"),
-    ("image_pull", "error", r"ErrImagePull|ImagePullBackOff|Failed to pull image|pull access denied|manifest unknown",
+    ("image_pull", "error", r"ErrImagePull|ImagePullBackOff|Failed to pull image|Back-off pulling image|pull access denied|"
+                           r"manifest unknown|ErrImageNeverPull",
      "image pull failures"),
     ("etcd", "error", r"etcdserver: request timed out|etcdserver: leader changed|etcdserver: too many requests|"
                       r"context deadline exceeded|Txn call failed|connection refused[^\n]*:2379|"
