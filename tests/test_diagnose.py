@@ -579,3 +579,16 @@ def test_pod_deleted_right_after_scheduling_is_not_stuck(tmp_path, ingest_to):
     f = next(x for x in d.findings if x.kind == "stuck_pods")
     assert f.title == "1 pods scheduled but never started (n1 (1))"  # p-quick was deleted 9 s after scheduling
     assert [e.text.split()[2] for e in f.evidence] == ["p-slow"]
+
+
+def test_drain_leaf_cap_bounds_the_groups():
+    from kubelog.analysis.templates import Drain
+    d = Drain(max_groups=2)
+    words = ("aa bb cc dd ee", "ff gg hh ii jj", "kk ll mm nn oo")
+    ids = [d.add(f"Failed to sync {w}".split()) for w in words]
+    # same 3-token prefix and length, 3 of 8 tokens alike (< 50 %): the third message finds the
+    # leaf full and joins the first, most similar group instead of starting a third
+    assert ids == [0, 1, 0] and len(d.groups) == 2
+    assert " ".join(d.groups[0].tokens) == "Failed to sync <*> <*> <*> <*> <*>"
+    free = Drain()
+    assert [free.add(f"Failed to sync {w}".split()) for w in words] == [0, 1, 2]

@@ -96,10 +96,14 @@ class Drain:
         Number of leading tokens used to route a message to its leaf.
     max_children : int
         Distinct tokens per tree level before further tokens route as ``<*>``.
+    max_groups : int
+        Groups per leaf; once a leaf is full a message joins its most similar group even
+        below ``sim`` (bounds the work per message on logs with very many shapes).
     """
     sim: float = 0.5
-    depth: int = 2
+    depth: int = 3
     max_children: int = 100
+    max_groups: int = 50
     groups: list = field(default_factory=list)
     _tree: dict = field(default_factory=dict)
 
@@ -123,7 +127,7 @@ class Drain:
             s = same / n
             if s > best_sim:
                 best, best_sim = gid, s
-        if best >= 0 and best_sim >= self.sim:
+        if best >= 0 and (best_sim >= self.sim or len(leaf) >= self.max_groups):
             g = self.groups[best]
             g.tokens = [a if a == b else WILDCARD for a, b in zip(g.tokens, tokens)]
             g.count += count
@@ -133,7 +137,7 @@ class Drain:
         return len(self.groups) - 1
 
 
-def mine_templates(texts: pd.Series, *, sim: float = 0.5, depth: int = 2,
+def mine_templates(texts: pd.Series, *, sim: float = 0.5, depth: int = 3,
                    max_chars: int = 300) -> tuple[np.ndarray, pd.DataFrame]:
     """Template id of every message and the table of templates.
 
