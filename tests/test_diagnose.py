@@ -189,6 +189,10 @@ def test_skykying_node_never_registered(real_logs, ingest_to):
     # MANIFEST: resp 403 = 1283, dominated by csinodes/localhost (857)
     assert f403.title == "1283 × 403 Forbidden, mostly csinodes by kubelet (857)"
     assert any("csinodes/localhost" in e.text and " 403 " in e.text for e in f403.evidence)
+    # errors throughout the run: no window; the error templates instead (MANIFEST: ×7268)
+    assert "start" not in d.window and "errors throughout the run" in d.window["reason"]
+    tpl = next(f for f in d.findings if f.kind == "templates")
+    assert "'node \"localhost\" not found' ×7268" in tpl.detail
 
 
 # ------------------------------------------------------------------------------------------ signatures

@@ -897,7 +897,18 @@ def _requests(ctx: _Ctx) -> pd.DataFrame:
 def _apiserver_window(ctx: _Ctx, rq: pd.DataFrame, w0, w1, span, stall: dict | None = None) -> dict:
     """Errors, latency, clients, watches in [w0, w1] (apiserver clock) vs the rest."""
     res = {}
-    if not len(rq) or w0 is None:
+    if not len(rq):
+        return res
+    if w0 is None:  # no window: the error responses of the whole run
+        codes = rq["code"].fillna(-1).astype(int)
+        e = rq[(codes.isin(list(_ERROR_CODES)) | (codes >= 500)).to_numpy()]
+        if len(e):
+            g = e.groupby(["verb", "resource", "code"], dropna=False).size().sort_values(ascending=False)
+            parts = [f"{int(n)}× {c} on {v} {r or '(non-resource)'}" for (v, r, c), n in g.head(6).items()]
+            ctx.add("warning", f"{len(e)} error responses (405/409/429/5xx) in the run",
+                    "By verb/resource/code: " + "; ".join(parts) + ".",
+                    [Evidence(ctx.where(r["source_id"], r["line_no"]), _req_text(r)) for _, r in e.head(4).iterrows()],
+                    "apiserver_errors", 50)
         return res
     t = rq["start_ts"].fillna(rq["ts"])
     inw = ((t >= w0) & (t <= w1)).to_numpy()
@@ -1261,7 +1272,10 @@ def _signatures(ctx: _Ctx, w0, w1, rq: pd.DataFrame) -> list[str]:
 
 def _templates(ctx: _Ctx, w0, w1, span_s) -> None:
     m = ctx.table("messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
-    if not len(m) or w0 is None:
+    if not len(m):
+        return
+    if w0 is None:
+        _error_templates(ctx, m)
         return
     from .templates import compare_windows
     m = m.dropna(subset=["ts"]).reset_index(drop=True)
@@ -1290,13 +1304,31 @@ def _templates(ctx: _Ctx, w0, w1, span_s) -> None:
             "Drain templates of messages: " + "; ".join(lines) + ".", ev[:4], "templates", 36)
 
 
+def _error_templates(ctx: _Ctx, m: pd.DataFrame) -> None:
+    """Without a window: the most frequent templates of E/F-level messages of the run."""
+    from .templates import mine_templates
+    e = m[m["level"].isin(["E", "F"])].reset_index(drop=True)
+    if len(e) < 3:
+        return
+    ids, t = mine_templates(e["msg"])
+    t = t.sort_values("count", ascending=False).head(5)
+    ev = []
+    for tid in t["template_id"]:
+        row = e.iloc[int(np.argmax(ids == tid))]
+        ev.append(Evidence(ctx.where(row["source_id"], row["line_no"]), _msg_text(row)))
+    ctx.add("info", f"{len(e)} error-level log records in {len(set(ids.tolist()))} templates",
+            "Most frequent Drain templates of E/F messages: "
+            + "; ".join(f"'{_first_line(r.template, 120)}' ×{r.count}" for r in t.itertuples()) + ".",
+            ev[:4], "templates", 34)
+
+
 def _run_span(ctx: _Ctx, rq: pd.DataFrame):
     ts = []
     for name in ("messages", "traces"):
         d = ctx.table(name, columns=["ts", "clock"])
+        if len(d) and name == "messages" and (d["clock"].fillna("") != "test").any():
+            d = d[d["clock"].fillna("") != "test"]  # the test machine's clock is another domain
         if len(d):
-            d = d[d["clock"].fillna("") .isin(["apiserver", ""]) | d["clock"].fillna("").str.startswith("node/")] \
-                if name == "messages" else d
             ts += [d["ts"].min(), d["ts"].max()]
     if len(rq):
         ts += [rq["ts"].min(), rq["ts"].max()]
@@ -1506,7 +1538,11 @@ def diagnose(run: Run) -> Diagnosis:
               "test_offset_s": theta if off else None, "offset_source": off.get("source")}
     else:
         burst = None if failed and fatal and any(f.origin == "e2e-log" for f in fatal) else _safe(ctx, "error burst", _error_burst, ctx, rq)
-        if burst is not None:
+        if burst is not None and span_s and (burst[1] - burst[0]).total_seconds() > 0.5 * span_s:
+            wd = {"test_offset_s": theta if off else None, "offset_source": off.get("source"),
+                  "reason": "errors throughout the run: no window to compare with the rest"}
+            burst = None
+        elif burst is not None:
             w0, w1 = burst
             wd = {"start": w0.isoformat(), "end": w1.isoformat(), "clock": "apiserver",
                   "reason": "last burst of error messages / 5xx / 429 responses",
