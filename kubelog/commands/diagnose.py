@@ -24,20 +24,23 @@ def register(app: typer.Typer) -> None:
         run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
         fmt=FORMAT_OPTION,
     ):
-        """Explain failed specs, clusterloader2 measurement failures and errors of a run.
+        """Explain failed specs, clusterloader2 measurement failures and errors.
 
-        For each failure: which wait timed out (spec, nearest STEP or cl2 step, how long it
-        ran), the last progress counters and which stalled since when, pods stuck on nodes,
-        what the apiserver did in that window compared with the rest of the run (error codes,
-        latency, Trace blocks, silent clients, watch restarts), Warning events, NotReady nodes,
-        clock offsets, known signatures (formats-test.md 4.7, 2017 Kubemark notes) and log
-        templates new in the window. Findings are ranked, each with file:line evidence.
-        A run without failure says so and still lists anomalies.
+        For each failure: which wait timed out (spec, nearest STEP or cl2
+        step, how long it ran), the last progress counters and which stalled
+        since when, pods stuck on nodes, and what the apiserver did in that
+        window compared with the rest of the run (error codes, latency, Trace
+        blocks, silent clients, watch restarts); Warning events, NotReady
+        nodes, clock offsets, known signatures (formats-test.md 4.7, 2017
+        Kubemark notes) and log templates new in the window. Findings are
+        ranked, each with file:line evidence. A run without failure says so
+        and still lists anomalies.
 
-        --format table prints the terminal view, markdown a report section, json the full
-        Diagnosis ({"failed","summary","window","failures","findings":[{"rank","severity",
-        "title","detail","evidence":[{"where","text"}],"kind","score"}]}), csv one row per
-        finding. Exit 0 whether or not the run failed; 3 when RUN_DIR is not a run.
+        --format table: terminal view; markdown: a report section; json: the
+        whole Diagnosis {"failed", "summary", "window", "failures",
+        "findings": [{"rank", "severity", "title", "detail", "evidence":
+        [{"where", "text"}], "kind", "score"}]}; csv: one row per finding.
+        Exit 0 whether or not the run failed, 3 when RUN_DIR is not a run.
         """
         from ..analysis.diagnose import diagnose
         from ..output import Fmt, render
