@@ -235,7 +235,7 @@ class Diagnosis:
     def to_text(self, width: int = 120) -> str:
         """Terminal view: numbered findings, indented detail and evidence."""
         import textwrap
-        out = [("FAILED: " if self.failed else "No failure: ") + self.summary, ""]
+        out = [("FAILED: " if self.failed else "") + self.summary, ""]
         if self.window.get("start"):
             out += [f"window: {self.window['start']} → {self.window['end']} [{self.window.get('clock', '')}] "
                     f"({self.window.get('reason', '')})", ""]
