@@ -596,3 +596,28 @@ def test_drain_leaf_cap_bounds_the_groups():
     assert " ".join(d.groups[0].tokens) == "Failed to sync <*> <*> <*> <*> <*>"
     free = Drain()
     assert [free.add(f"Failed to sync {w}".split()) for w in words] == [0, 1, 2]
+
+
+def test_timeout_in_aftereach_names_the_explicit_wait(tmp_path, ingest_to):
+    """The framework's AfterEach node-ready wait times out after an earlier saturation stall."""
+    src = (SAMPLES / "skew-timeout-1.14" / "e2e.log").read_text()
+    wait = "Jun 20 22:30:29.550: INFO: Waiting up to 3m0s for all (but 0) nodes to be ready\n"
+    assert "STEP: Collecting resource usage data\n" + wait in src
+    src = src.replace("STEP: Collecting resource usage data\n" + wait,
+                      "[AfterEach] [sig-scalability] Density\n  /go/src/k8s.io/kubernetes/test/e2e/framework/framework.go:150\n"
+                      "STEP: Collecting resource usage data\n" + wait +
+                      "Jun 20 22:33:29.600: INFO: Condition Ready of node hollow-node-hhgtm is false instead of true\n")
+    src = src.replace("• Failure [132.521 seconds]\n[sig-scalability] Density\n",
+                      "• Failure in Spec Teardown (AfterEach) [312.5 seconds]\n[sig-scalability] Density [AfterEach]\n")
+    src = src.replace("0 token projections, and 0 daemons [It]\n", "0 token projections, and 0 daemons\n")
+    p = tmp_path / "e2e.log"
+    p.write_text(src)
+    d = diagnose(ingest_to(p))
+    top = d.findings[0]
+    assert top.title.startswith("timed out in [AfterEach]: Waiting up to 3m0s for all (but 0) nodes to be ready "
+                                "(failed 3m0.1s later)")  # 22:30:29.550 → 22:33:29.600
+    assert "earlier Density Pods: created 90/90, running 79, pending 11 unchanged since 22:28:32" in top.title
+    assert "That wait started at 22:30:29 with a 3m0.0s timeout; the failure came 3m0.1s later (the timeout expired)." \
+        in top.detail
+    line = src.splitlines().index(wait.rstrip("\n")) + 1
+    assert f"{p}:{line}" in [e.where for e in top.evidence]

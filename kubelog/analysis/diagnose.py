@@ -1416,6 +1416,7 @@ def diagnose(run: Run) -> Diagnosis:
             "unfinished") else None
         ev = list(f.evidence)
         detail = [f"{f.what}: {f.message}" + (f" — {f.meaning}." if f.meaning else "")]
+        wait_title = None
         title = f"{_first_line(f.message, 160)} — {_first_line(f.what, 72)}"
         fail_ts = None
         if sc.get("step") is not None:
@@ -1431,6 +1432,25 @@ def diagnose(run: Run) -> Diagnosis:
             ev.append(Evidence(ctx.where(wl["source_id"], wl["line_no"]), _test_text(wl)))
         if sc.get("last_line") is not None:
             fail_ts = sc["last_line"]["ts"]
+        m_stamp = re.match(r"([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\.\d{3}): ", f.message or "")
+        if m_stamp and fail_ts is not None and not pd.isna(fail_ts):
+            # a Failf message carries its own stamp (test clock, year from the log's other lines)
+            try:
+                stamped = pd.Timestamp(f"{fail_ts.year} {m_stamp.group(1)}", tz="UTC")
+                fail_ts = max(fail_ts, stamped)
+            except ValueError:
+                pass
+        if sc.get("wait_line") is not None and fail_ts is not None and not pd.isna(fail_ts):
+            wl = sc["wait_line"]
+            mw = re.search(r"Waiting up to (\S+) for", str(wl["msg"]))
+            limit = _go_dur(mw.group(1)) if mw else None
+            if limit and not pd.isna(wl["ts"]):
+                waited = (fail_ts - wl["ts"]).total_seconds()
+                if f.kind == "timeout":
+                    wait_title = (f"timed out in [{sc.get('tag')}]: {_first_line(wl['msg'], 120)} "
+                                  f"(failed {_dur(waited)} later) — {_first_line(f.what, 72)}")
+                detail.append(f"That wait started at {_hms(wl['ts'])} with a {_dur(limit)} timeout; the failure came "
+                              f"{_dur(waited)} later" + (" (the timeout expired)." if waited >= 0.95 * limit else "."))
         cc = _safe(ctx, "clusterloader2 context", _cl2_context, ctx, f) or {}
         if "Resource cleanup" in f.message:
             detail.append("It was waiting for the test's namespaces and objects to be deleted after the last step "
@@ -1462,13 +1482,23 @@ def diagnose(run: Run) -> Diagnosis:
                 goal = f"{what} to finish"
             stall_txt = (f"{_counters_text(last)} unchanged since {_hms(stall['since_ts'])} "
                          f"({stall['clock']} clock, until {_hms(fail_ts)})")
-            if f.kind == "unfinished":
+            # the series belongs to this failure unless the failing section (e.g. AfterEach) started after it
+            sec_rows = sc.get("section_rows")
+            own = not (sec_rows is not None and len(sec_rows) and f.origin == "e2e-log"
+                       and int(last["line_no"]) < int(sec_rows["line_no"].min()))
+            if not own:
+                stall_txt = (f"{_counters_text(last)} unchanged since {_hms(stall['since_ts'])} "
+                             f"({stall['clock']} clock, until {_hms(last['ts'])})")
+                title = f"{wait_title or title}; earlier {what}: {stall_txt}"
+            elif f.kind == "unfinished":
                 title = f"{_first_line(f.message, 200)}, waiting for {goal}: {stall_txt}"
             elif f.kind in ("timeout", "only_n_started", "start_pods", "watch_timeout"):
                 title = f"timed out waiting for {goal}: {stall_txt}"
             else:
                 title = f"{title} — {what}: {stall_txt}"
-            detail.append(f"It was waiting for {goal}. The progress series '{what}' ran {_dur(ran)} "
+            detail.append((f"It was waiting for {goal}." if own else
+                           f"Before the failing [{sc.get('tag')}] section, the test was waiting for {goal}.")
+                          + f" The progress series '{what}' ran {_dur(ran)} "
                           f"({_hms(stall['first']['ts'])} → {_hms(last['ts'])}); its last counters were "
                           f"{_counters_text(last)}, and {', '.join(stall['stalled'])} had not changed for "
                           f"{_dur(stall['stalled_s'])} (since {_hms(stall['since_ts'])}).")
@@ -1490,6 +1520,8 @@ def diagnose(run: Run) -> Diagnosis:
                             f"last: {_hms(last['ts'])} {what}: {_counters_text(last)}")]
             if primary_stall is None and f.fatal:
                 primary_stall = (f, stall)
+        if stall is None and wait_title:
+            title = wait_title
         if f.fatal and not window and fail_ts is not None and f.origin in ("e2e-log", "cl2-log"):
             start = stall["since_ts"] if stall is not None else fail_ts - pd.Timedelta(minutes=5)
             window = {"start_test": start, "end_test": fail_ts, "reason": f"stall of '{stall['label']}'" if stall is not None
