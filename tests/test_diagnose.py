@@ -621,3 +621,18 @@ def test_timeout_in_aftereach_names_the_explicit_wait(tmp_path, ingest_to):
         in top.detail
     line = src.splitlines().index(wait.rstrip("\n")) + 1
     assert f"{p}:{line}" in [e.where for e in top.evidence]
+
+
+def test_notready_node_from_a_node_list(tmp_path, ingest_to):
+    def node(name, ready):
+        return {"apiVersion": "v1", "kind": "Node",
+                "metadata": {"name": name, "creationTimestamp": "2024-05-01T09:00:00Z"},
+                "status": {"conditions": [{"type": "Ready", "status": ready,
+                                           "lastTransitionTime": "2024-05-01T10:00:05Z"}]}}
+    p = tmp_path / "nodes.json"
+    p.write_text(json.dumps({"apiVersion": "v1", "kind": "List",
+                             "items": [node("hollow-node-a", "True"), node("hollow-node-b", "Unknown")]}, indent=2))
+    d = diagnose(ingest_to(p))
+    f = next(x for x in d.findings if x.kind == "nodes_notready")
+    assert f.title == "1 node(s) became NotReady: hollow-node-b" and f.severity == "error"
+    assert f.evidence[0].text == "10:00:05 hollow-node-b NotReady (nodes-json)"
