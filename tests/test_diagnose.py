@@ -636,3 +636,13 @@ def test_notready_node_from_a_node_list(tmp_path, ingest_to):
     f = next(x for x in d.findings if x.kind == "nodes_notready")
     assert f.title == "1 node(s) became NotReady: hollow-node-b" and f.severity == "error"
     assert f.evidence[0].text == "10:00:05 hollow-node-b NotReady (nodes-json)"
+
+
+def test_openshift_warning_events(real_logs, ingest_to):
+    d = diagnose(ingest_to(real_logs / "openshift4.8_events_kube-apiserver-operator_aws_mustgather.yaml"))
+    f = next(x for x in d.findings if x.kind == "events")
+    # MANIFEST: 405 events, Warning 50; with FailedScheduling "no nodes available to schedule pods"
+    assert f.title.startswith("50 Warning events (") and f.severity == "error"
+    assert any("Warning FailedScheduling" in e.text and "no nodes available to schedule pods" in e.text
+               for e in f.evidence)
+    assert not d.failed and not any(x.kind == "signature:kubeconfig" for x in d.findings)

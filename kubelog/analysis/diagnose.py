@@ -1056,8 +1056,8 @@ def _events(ctx: _Ctx, w0, w1) -> None:
                                              "host", "source_id", "line_no"])
     if not len(ev):
         return
-    warn = ev[(ev["type"] == "Warning") | ev["reason"].isin(["NodeNotReady", "Evicted", "FailedScheduling", "Killing",
-                                                             "OOMKilling", "FailedMount", "BackOff", "Failed"])]
+    # Warning events, plus the node controller's NodeNotReady and evictions, which are type Normal
+    warn = ev[(ev["type"] == "Warning") | ev["reason"].isin(["NodeNotReady", "Evicted", "OOMKilling"])]
     if not len(warn):
         return
     cnt = warn.assign(n=warn["count"].fillna(1)).groupby("reason")["n"].sum().sort_values(ascending=False)
@@ -1073,7 +1073,8 @@ def _events(ctx: _Ctx, w0, w1) -> None:
                 + (": " + ", ".join(f"{k} ×{int(v)}" for k, v in inw.assign(n=inw["count"].fillna(1))
                                    .groupby("reason")["n"].sum().sort_values(ascending=False).head(5).items())
                    if len(inw) else "") + ".")
-    ctx.add(sev, f"{int(cnt.sum())} Warning events: " + ", ".join(f"{k} ×{int(v)}" for k, v in cnt.head(5).items()),
+    ctx.add(sev, f"{len(warn)} Warning events ({int(cnt.sum())} with repeats): "
+            + ", ".join(f"{k} ×{int(v)}" for k, v in cnt.head(5).items()),
             det, evi, "events", 50 if sev == "error" else 40)
 
 
