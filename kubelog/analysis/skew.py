@@ -1,0 +1,794 @@
+"""Clock skew from the causal pairs of a run (project issue #7).
+
+The math (interval bounds, drift LP, steps, difference constraints, wording)
+is in :mod:`kubelog.analysis.skew_math`; this module extracts the causal pairs
+from a run's tables and assembles a :class:`SkewReport`.
+
+Sign convention (as in ``skew_math``): the offset of a domain ``D`` against the
+reference ``R`` is ``θ_D = C_D − C_R`` in seconds; ``θ_D > 0`` means D's clock
+is ahead, and a time read ``t`` on D is ``t − θ_D`` on R's clock.
+
+Causal pairs extracted (one row each; ``kind`` names the relation):
+
+``api_round_trip``
+    The test's log lines around its own API calls, as order statistics, so extra
+    requests of the same shape never make a bound wrong:
+    *after* the call — "Created replication controller with name: X, namespace: NS"
+    (the k-th line follows the k-th POST of replicationcontrollers in NS to
+    complete), "Deleting <kind> X took: D" (after the DELETE of X completed),
+    "Listing nodes for easy debugging" (after a GET /api/v1/nodes); *before*
+    the call — "Resetting latency metrics in apiserver..." (the k-th of n lines
+    precedes the (n−k+1)-th latest-starting DELETE /metrics).  Request start
+    is ``ts − latency`` (or the audit ``requestReceivedTimestamp``).
+``pod_watch``
+    The pod's last status update logged by the apiserver (response end) →
+    the test's watch observation: the watch time is ``creationTimestamp +
+    printed e2e latency`` for the pods listed in the "10% worst e2e latencies",
+    and the "Found pod 'RC' running" line for the latency pods.
+``bind_to_kubelet``
+    Binding (apiserver / scheduler on the master) → the kubelet's first log of
+    the pod (SyncLoop ADD, or the observed running time).
+``kubelet_status``
+    The kubelet's container-started log (PLEG, or ``observedRunningTime``) →
+    the pod's last status PATCH/PUT completed at the apiserver.
+``event``
+    An Event's reporter time (``eventTime`` µs, else ``firstTimestamp`` s) →
+    its ``metadata.creationTimestamp`` (apiserver, whole seconds).
+
+Resolutions: whole-second fields 1 s, klog headers 1 µs, e2e lines 1 ms,
+access-log ends 1 µs.  Minimum delays are 0 (unknown) throughout.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..run import Run
+from . import skew_math as sm
+
+__all__ = ["PAIR_COLUMNS", "KIND_LABELS", "causal_pairs", "SkewReport", "analyze", "analyze_pairs",
+           "corrected_times", "correct", "violations_before_after", "pod_startup_verdicts"]
+
+PAIR_COLUMNS = ["kind", "send_domain", "send_ts", "recv_domain", "recv_ts", "min_delay_s",
+                "res_send_s", "res_recv_s", "evidence"]
+
+#: Human plural names of pair kinds, for the diagnosis text.
+KIND_LABELS = {
+    "api_round_trip": "API round trips", "pod_watch": "pod watch observations",
+    "bind_to_kubelet": "binding → kubelet observations", "kubelet_status": "kubelet status updates",
+    "event": "Event creations",
+}
+
+RES_E2E = 1e-3   # e2e.log "Jan  2 15:04:05.000" stamps
+RES_US = 1e-6    # klog headers, audit, access-log
+RES_S = 1.0      # metav1.Time fields
+
+
+# ---------------------------------------------------------------------------
+# Extraction
+# ---------------------------------------------------------------------------
+
+def _sec(s: pd.Series) -> np.ndarray:
+    """Datetime series → float epoch seconds (NaN for NaT)."""
+    s = pd.to_datetime(s, utc=True)
+    out = s.astype("int64").to_numpy(dtype=float) / 1e9
+    out[s.isna().to_numpy()] = np.nan
+    return out
+
+
+class _Where:
+    """Vectorised ``file:line`` evidence strings."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        self.names: dict[int, str] = {}
+
+    def __call__(self, source_id, line_no) -> np.ndarray:
+        out = []
+        for s, l in zip(np.asarray(source_id), np.asarray(line_no)):
+            s = int(s)
+            if s not in self.names:
+                self.names[s] = self.run.source_name(s)
+            out.append(f"{self.names[s]}:{int(l)}")
+        return np.array(out, dtype=object)
+
+
+def _frame(kind, send_domain, send_ts, recv_domain, recv_ts, res_send, res_recv, evidence) -> pd.DataFrame:
+    n = len(send_ts)
+    df = pd.DataFrame({
+        "kind": kind, "send_domain": np.broadcast_to(np.asarray(send_domain, dtype=object), (n,)),
+        "send_ts": np.asarray(send_ts, dtype=float),
+        "recv_domain": np.broadcast_to(np.asarray(recv_domain, dtype=object), (n,)),
+        "recv_ts": np.asarray(recv_ts, dtype=float), "min_delay_s": 0.0,
+        "res_send_s": np.broadcast_to(np.asarray(res_send, dtype=float), (n,)),
+        "res_recv_s": np.broadcast_to(np.asarray(res_recv, dtype=float), (n,)),
+        "evidence": np.asarray(evidence, dtype=object)}, columns=PAIR_COLUMNS)
+    ok = np.isfinite(df["send_ts"]) & np.isfinite(df["recv_ts"]) & df["send_domain"].notna() \
+        & df["recv_domain"].notna() & (df["send_domain"] != df["recv_domain"])
+    return df[ok]
+
+
+def _requests(run: Run) -> pd.DataFrame:
+    """Deduplicated API requests with float ``end``/``start`` seconds (apiserver clock)."""
+    if not run.has("requests"):
+        return pd.DataFrame(columns=["end", "start", "clock", "method", "uri", "client", "user_agent",
+                                     "namespace", "resource", "subresource", "name", "source_id", "line_no"])
+    from .latency import api_requests
+    df, _ = api_requests(run)
+    df = df.copy()
+    df["end"] = _sec(df["ts"])
+    start = _sec(df["start_ts"]) if "start_ts" in df else np.full(len(df), np.nan)
+    lat = df["latency_s"].to_numpy(dtype=float) if "latency_s" in df else np.full(len(df), np.nan)
+    df["start"] = np.where(np.isfinite(start), start, df["end"].to_numpy() - lat)
+    return df
+
+
+def _is_test_client(req: pd.DataFrame) -> pd.Series:
+    ua = req["user_agent"].fillna("").astype(str)
+    cl = req["client"].fillna("").astype(str)
+    return ua.str.startswith("e2e.test") | cl.str.contains("e2e") | cl.str.contains("clusterloader")
+
+
+def _order_after(lines: pd.DataFrame, req_end: np.ndarray, req_ev: np.ndarray, where) -> tuple:
+    """k-th line (sorted) ← k-th smallest request end: the k-th line follows ≥ k completed requests."""
+    lines = lines.sort_values("ts_s", kind="stable")
+    o = np.argsort(req_end, kind="stable")
+    k = min(len(lines), o.size)
+    lines = lines.iloc[:k]
+    return (req_end[o[:k]], lines["ts_s"].to_numpy(), lines["clock"].to_numpy(),
+            [f"{a} → {b}" for a, b in zip(req_ev[o[:k]], where(lines["source_id"], lines["line_no"]))])
+
+
+def _api_round_trips(run: Run, req: pd.DataFrame, tl: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
+    out = []
+    if tl.empty or req.empty:
+        return out
+    treq = req[_is_test_client(req)]
+    if treq.empty:
+        return out
+    rev = where(treq["source_id"], treq["line_no"])
+    treq = treq.assign(_ev=rev)
+    msg = tl["msg"].astype(str)
+    # after: Created replication controller with name: X, namespace: NS
+    m = msg.str.extract(r"^Created replication controller with name: (?P<name>[^,\s]+), namespace: (?P<ns>[^,\s]+)")
+    for ns, g in tl[m["ns"].notna()].groupby(m["ns"][m["ns"].notna()]):
+        r = treq[(treq["method"] == "POST") & (treq["namespace"] == ns) & (treq["resource"] == "replicationcontrollers")
+                 & (treq["subresource"].fillna("") == "")]
+        if r.empty:
+            continue
+        s, t, clk, ev = _order_after(g, r["end"].to_numpy(), r["_ev"].to_numpy(), where)
+        out.append(_frame("api_round_trip", r["clock"].iloc[0], s, clk, t, RES_US, RES_E2E, ev))
+    # after: Deleting <kind> NAME took: D  (matched by name)
+    m = msg.str.extract(r"^Deleting (?:RC|ReplicationController|\{ ReplicationController\}|\S+) (?P<name>\S+) took: ")
+    d = tl[m["name"].notna()].assign(_name=m["name"][m["name"].notna()])
+    if not d.empty:
+        r = treq[(treq["method"] == "DELETE") & treq["name"].notna()]
+        j = d.merge(r[["name", "end", "clock", "_ev"]].rename(columns={"clock": "_rclock"}),
+                    left_on="_name", right_on="name", how="inner")
+        # several deletes of one name: the line follows the earliest one at least
+        j = j.sort_values("end").drop_duplicates(["source_id", "line_no"], keep="first")
+        out.append(_frame("api_round_trip", j["_rclock"].to_numpy(), j["end"].to_numpy(), j["clock"].to_numpy(),
+                          j["ts_s"].to_numpy(), RES_US, RES_E2E,
+                          [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))]))
+    # after: Listing nodes for easy debugging  ← GET /api/v1/nodes
+    g = tl[msg.str.startswith("Listing nodes for easy debugging")]
+    r = treq[(treq["method"] == "GET") & (treq["resource"] == "nodes") & (treq["namespace"].fillna("") == "")
+             & (treq["name"].fillna("") == "")]
+    if not g.empty and not r.empty:
+        s, t, clk, ev = _order_after(g, r["end"].to_numpy(), r["_ev"].to_numpy(), where)
+        out.append(_frame("api_round_trip", r["clock"].iloc[0], s, clk, t, RES_US, RES_E2E, ev))
+    # before: Resetting latency metrics in apiserver...  → DELETE /metrics
+    g = tl[msg.str.startswith("Resetting latency metrics in apiserver")].sort_values("ts_s", kind="stable")
+    r = treq[(treq["method"] == "DELETE") & (treq["uri"].astype(str).str.startswith("/metrics"))]
+    if not g.empty and not r.empty:
+        n = len(g)
+        st = np.sort(r["start"].to_numpy())[::-1]           # latest first
+        order = np.argsort(r["start"].to_numpy())[::-1]
+        revs = r["_ev"].to_numpy()[order]
+        k = np.arange(n)                                     # line k (0-based) → (n−k)-th latest start
+        j = n - 1 - k
+        keep = j < st.size
+        g2 = g.iloc[np.flatnonzero(keep)]
+        jj = j[keep]
+        out.append(_frame("api_round_trip", g2["clock"].to_numpy(), g2["ts_s"].to_numpy(), r["clock"].iloc[0],
+                          st[jj], RES_E2E, RES_US,
+                          [f"{a} → {b}" for a, b in zip(where(g2["source_id"], g2["line_no"]), revs[jj])]))
+    return out
+
+
+def _status_updates(req: pd.DataFrame) -> pd.DataFrame:
+    """Pod status writes (PATCH/PUT …/pods/NAME/status) with their end time, one row per request."""
+    if req.empty:
+        return req.assign(pod=pd.Series(dtype=str))
+    r = req[(req["resource"] == "pods") & (req["subresource"] == "status") & req["method"].isin(["PATCH", "PUT"])
+            & (req["code"] < 300)]
+    return r.rename(columns={"name": "pod"})
+
+
+def _pod_watch(run: Run, req: pd.DataFrame, tl: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
+    out = []
+    st = _status_updates(req)
+    if st.empty:
+        return out
+    st = st.assign(_ev=where(st["source_id"], st["line_no"]))
+    last = st.sort_values("end").drop_duplicates(["namespace", "pod"], keep="last")
+    # 10% worst e2e latencies: watch (test clock) = creationTimestamp (whole s, as printed) + latency
+    if run.has("test_pod_latencies") and not pt.empty:
+        lat = run.table("test_pod_latencies")
+        lat = lat[(lat["metric"] == "pod_startup") & lat["pod"].notna()]
+        cr = pt[(pt["milestone"] == "created") & (pt["origin"] == "pods-json")]
+        if not lat.empty and not cr.empty:
+            cr = cr.drop_duplicates("pod")[["pod", "ts"]].rename(columns={"ts": "_created"})
+            j = lat.merge(cr, on="pod").merge(last[["pod", "end", "clock", "_ev"]].rename(columns={"clock": "_aclock"}),
+                                              on="pod")
+            if not j.empty:
+                watch = _sec(j["_created"]) + j["latency_s"].to_numpy(dtype=float)
+                clk = run.table("test_log", columns=["clock"])["clock"].dropna()
+                tclock = clk.iloc[0] if len(clk) else "test"
+                out.append(_frame("pod_watch", j["_aclock"].to_numpy(), j["end"].to_numpy(), tclock, watch,
+                                  RES_US, 1e-9,
+                                  [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))]))
+    # Found pod 'RC' running  (the pod of RC whose status update completed last before it)
+    if not tl.empty:
+        m = tl["msg"].astype(str).str.extract(r"^Found pod '(?P<rc>[^']+)' running")
+        g = tl[m["rc"].notna()].assign(_rc=m["rc"][m["rc"].notna()])
+        if not g.empty:
+            st2 = last.assign(_rc=last["pod"].astype(str).str.replace(r"-[a-z0-9]{5}$", "", regex=True))
+            # the earliest-ending last-status of the RC's pods: all of them are running at the line
+            st2 = st2.sort_values("end").drop_duplicates("_rc", keep="first")
+            j = g.merge(st2[["_rc", "end", "clock", "_ev"]].rename(columns={"clock": "_aclock"}), on="_rc")
+            if not j.empty:
+                out.append(_frame("pod_watch", j["_aclock"].to_numpy(), j["end"].to_numpy(), j["clock"].to_numpy(),
+                                  j["ts_s"].to_numpy(), RES_US, RES_E2E,
+                                  [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))]))
+    return out
+
+
+def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
+    out = []
+    if pt.empty:
+        return out
+    kub = pt[pt["origin"] == "kubelet"]
+    # binding (master) → the kubelet's first record of the pod (node clock)
+    bound = pt[pt["milestone"] == "bound"][["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"]]
+    if not req.empty:  # POST …/pods/NAME/binding completed (access log without audit)
+        b = req[(req["resource"] == "pods") & (req["subresource"] == "binding") & (req["method"] == "POST")
+                & (req["code"] < 300)]
+        b = pd.DataFrame({"namespace": b["namespace"], "pod": b["name"], "ts": b["ts"], "clock": b["clock"],
+                          "resolution_s": RES_US, "source_id": b["source_id"], "line_no": b["line_no"]})
+        bound = pd.concat([bound, b], ignore_index=True) if len(bound) else b
+    bound = bound.sort_values("ts").drop_duplicates(["namespace", "pod"], keep="first")
+    first = kub[kub["milestone"].isin(["kubelet_add", "running_observed", "pleg_container_started",
+                                       "watch_observed", "startup_logged"])]
+    first = first.sort_values("ts").drop_duplicates(["namespace", "pod", "clock"], keep="first")
+    if not bound.empty and not first.empty:
+        j = bound.merge(first, on=["namespace", "pod"], suffixes=("_b", "_k"))
+        if not j.empty:
+            out.append(_frame("bind_to_kubelet", j["clock_b"].to_numpy(), _sec(j["ts_b"]), j["clock_k"].to_numpy(),
+                              _sec(j["ts_k"]), j["resolution_s_b"].fillna(RES_US).to_numpy(),
+                              j["resolution_s_k"].fillna(RES_US).to_numpy(),
+                              [f"{a} → {b}" for a, b in zip(where(j["source_id_b"], j["line_no_b"]),
+                                                            where(j["source_id_k"], j["line_no_k"]))]))
+    # kubelet's container start (node clock) → the pod's last status write completed (apiserver)
+    st = _status_updates(req)
+    started = kub[kub["milestone"].isin(["pleg_container_started", "running_observed"])]
+    started = started.sort_values("ts").drop_duplicates(["namespace", "pod"], keep="first")
+    if not st.empty and not started.empty:
+        last = st.sort_values("end").drop_duplicates(["namespace", "pod"], keep="last")
+        j = started.merge(last[["namespace", "pod", "end", "clock", "source_id", "line_no"]],
+                          on=["namespace", "pod"], suffixes=("_k", "_a"))
+        if not j.empty:
+            out.append(_frame("kubelet_status", j["clock_k"].to_numpy(), _sec(j["ts"]), j["clock_a"].to_numpy(),
+                              j["end"].to_numpy(), j["resolution_s"].fillna(RES_US).to_numpy(), RES_US,
+                              [f"{a} → {b}" for a, b in zip(where(j["source_id_k"], j["line_no_k"]),
+                                                            where(j["source_id_a"], j["line_no_a"]))]))
+    return out
+
+
+def _event_pairs(run: Run, where: _Where) -> list[pd.DataFrame]:
+    if not run.has("events"):
+        return []
+    ev = run.table("events")
+    if ev.empty:
+        return []
+    et, ft = _sec(ev["event_time"]), _sec(ev["first_ts"])
+    send = np.where(np.isfinite(et), et, ft)
+    res = np.where(np.isfinite(et), RES_US, RES_S)
+    # the apiserver's clock: the domain of the objects files (creation_ts is written by the apiserver)
+    api = "apiserver"
+    ok = ev["clock"].notna() & (ev["clock"] != api)
+    e = ev[ok.to_numpy()]
+    return [_frame("event", e["clock"].to_numpy(), send[ok.to_numpy()], api, _sec(e["creation_ts"]),
+                   res[ok.to_numpy()], RES_S, where(e["source_id"], e["line_no"]))]
+
+
+def causal_pairs(run: Run) -> pd.DataFrame:
+    """Every causal pair the run's tables offer, one row per pair.
+
+    Parameters
+    ----------
+    run : Run
+        An ingested run.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``kind`` (see the module docstring), ``send_domain``, ``send_ts``
+        (epoch seconds on the send domain's clock), ``recv_domain``, ``recv_ts``
+        (epoch seconds on the receive domain's clock), ``min_delay_s`` (s, 0 =
+        unknown), ``res_send_s``/``res_recv_s`` (timestamp resolutions, s) and
+        ``evidence`` ("file:line → file:line", send side first).  The send
+        event happened before the receive event in real time.
+    """
+    where = _Where(run)
+    req = _requests(run)
+    tl = run.table("test_log") if run.has("test_log") else pd.DataFrame()
+    if not tl.empty:
+        tl = tl[tl["ts"].notna()].copy()
+        tl["ts_s"] = _sec(tl["ts"])
+    pt = run.table("pod_transitions") if run.has("pod_transitions") else pd.DataFrame()
+    parts = []
+    parts += _api_round_trips(run, req, tl, where)
+    parts += _pod_watch(run, req, tl, pt, where)
+    parts += _node_pairs(req, pt, where)
+    parts += _event_pairs(run, where)
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=float if c.endswith(("_ts", "_s")) else object)
+                             for c in PAIR_COLUMNS})
+    return pd.concat(parts, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------
+# Analysis
+# ---------------------------------------------------------------------------
+
+@dataclass
+class SkewReport:
+    """Clock offsets of every domain of a run against a reference domain.
+
+    Attributes
+    ----------
+    reference : str
+        The reference domain R (offsets are ``C_D − C_R``, seconds).
+    domains : DataFrame
+        One row per domain: ``domain``, ``offset_s`` (point estimate, NaN when
+        one-sided), ``lower_s``/``upper_s`` (bounds, ±inf when missing, transitive
+        through other domains), ``uncertainty_s`` (half width), ``kind``
+        ("reference", "two-sided", "lower-only", "upper-only", "none"), ``drift_ppm``
+        (NaN unless fitted), ``n_pairs`` and ``text`` (a sentence).
+    pairs_summary : DataFrame
+        One row per pair of domains with direct pairs: counts each way and per kind,
+        the direct interval ``[lower_s, upper_s]`` of ``θ = C_b − C_a``, estimate,
+        feasibility, violated pairs of the max-satisfied fallback, drift and step
+        results, and the evidence of the tightest pairs.
+    steps : list of dict
+        Detected clock steps (domain pair, time, window, size in seconds).
+    inconsistent : list of str
+        Domains on a negative cycle of the difference-constraint system.
+    findings : list of str
+        Human sentences, most important first.
+    offsets : dict
+        ``{domain: offset seconds}`` for the reference (0) and every domain with a
+        two-sided estimate; usable for correction.
+    intervals : dict
+        ``{domain: (lower_s, upper_s)}`` for every domain.
+    significant : bool
+        Some domain's interval excludes 0 by more than its uncertainty (one-sided
+        bounds: by more than 1 ms).
+    evidence : DataFrame
+        The tightest pairs per domain pair and direction (kind, bound, file:line).
+    pairs : DataFrame
+        The causal pairs analysed (see :func:`causal_pairs`).
+    """
+
+    reference: str
+    domains: pd.DataFrame
+    pairs_summary: pd.DataFrame
+    steps: list = field(default_factory=list)
+    inconsistent: list = field(default_factory=list)
+    findings: list = field(default_factory=list)
+    offsets: dict = field(default_factory=dict)
+    intervals: dict = field(default_factory=dict)
+    significant: bool = False
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary (infinities as None)."""
+        def clean(df):
+            return [{k: _jsonable(v) for k, v in r.items()} for r in df.to_dict("records")]
+        return {"reference": self.reference, "significant": self.significant, "findings": self.findings,
+                "domains": clean(self.domains), "pairs": clean(self.pairs_summary),
+                "steps": [{k: _jsonable(v) for k, v in s.items()} for s in self.steps],
+                "inconsistent": self.inconsistent, "offsets": self.offsets,
+                "evidence": clean(self.evidence)}
+
+
+def _jsonable(v):
+    if isinstance(v, (np.floating, float)):
+        v = float(v)
+        return None if not math.isfinite(v) else v
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, tuple):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def _batch(df: pd.DataFrame, a: str, b: str) -> sm.Pairs:
+    g = df[(df["send_domain"] == a) & (df["recv_domain"] == b)]
+    return sm.Pairs.from_arrays(a, b, g["send_ts"].to_numpy(), g["recv_ts"].to_numpy(), g["min_delay_s"].to_numpy(),
+                                g["res_send_s"].to_numpy(), g["res_recv_s"].to_numpy(), g["evidence"].to_numpy())
+
+
+def _kinds(df: pd.DataFrame) -> dict:
+    c = df["kind"].value_counts()
+    return {KIND_LABELS.get(k, k): int(n) for k, n in c.items()}
+
+
+def _iso(t: float | None) -> str | None:
+    if t is None or not math.isfinite(t):
+        return None
+    return pd.Timestamp(t, unit="s", tz="UTC").isoformat()
+
+
+def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewReport:
+    """Offsets, drift, steps and the all-domain system from a causal-pairs frame.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        As returned by :func:`causal_pairs` (columns :data:`PAIR_COLUMNS`).
+    reference : str
+        Reference clock domain; offsets are ``C_domain − C_reference`` in seconds.
+
+    Returns
+    -------
+    SkewReport
+    """
+    pairs = pairs.reset_index(drop=True)
+    doms = sorted(set(pairs["send_domain"]).union(pairs["recv_domain"]).union({reference}))
+    key = pairs.apply(lambda r: tuple(sorted((r["send_domain"], r["recv_domain"]))), axis=1) if len(pairs) else []
+    rows, evid, steps, bounds = [], [], [], {}
+    direct: dict[tuple[str, str], sm.OffsetEstimate] = {}
+    drift_of: dict[str, float] = {}
+    for k in sorted(set(key)):
+        a, b = k
+        if b == reference:  # orient as (reference, other)
+            a, b = b, a
+        sub = pairs[[kk == k for kk in key]]
+        fwd, bwd = _batch(sub, a, b), _batch(sub, b, a)
+        est = sm.offset_bounds(fwd, bwd)
+        direct[(a, b)] = est
+        row = {"domain_a": a, "domain_b": b, "n_forward": est.n_ab, "n_backward": est.n_ba,
+               "kinds": ", ".join(f"{n} {t}" for t, n in _kinds(sub).items()),
+               "lower_s": est.lower, "upper_s": est.upper, "kind": est.kind, "feasible": est.feasible,
+               "estimate_s": est.estimate, "uncertainty_s": est.uncertainty, "n_violated": 0,
+               "drift_ppm": None, "drift_status": None, "step_time": None, "step_size_s": None}
+        lo, hi = est.lower, est.upper
+        if not est.feasible:
+            fb = est.fallback
+            row["n_violated"] = fb.n_violated
+            lo, hi = fb.lower, fb.upper
+            st = sm.detect_step(fwd, bwd)
+            if st.found:
+                steps.append({"domain_a": a, "domain_b": b, "time": _iso(st.step_time), "time_s": st.step_time,
+                              "window": (_iso(st.step_window[0]), _iso(st.step_window[1])),
+                              "size_s": st.step_size, "size_bounds_s": st.step_size_bounds,
+                              "violations_single": st.violations_single, "violations_split": st.violations_split,
+                              "before_s": sm._seg_point(st.before), "after_s": sm._seg_point(st.after)})
+                row["step_time"], row["step_size_s"] = _iso(st.step_time), st.step_size
+        if est.n_ab and est.n_ba:
+            span = max(np.ptp(np.concatenate([fwd.send_ts, bwd.recv_ts])), 0.0)
+            if span >= sm.MIN_DRIFT_SPAN_S:
+                df = sm.fit_offset_drift(fwd, bwd)
+                row["drift_status"] = df.status
+                if df.status == "ok":
+                    row["drift_ppm"] = df.drift_ppm
+                    if a == reference:
+                        drift_of[b] = df.drift_ppm
+            else:
+                row["drift_status"] = f"insufficient (pairs span {span:.0f} s < {sm.MIN_DRIFT_SPAN_S:.0f} s)"
+        row["text"] = sm.describe_estimate(est, _kinds(sub))
+        bounds[(a, b)] = (lo, hi)
+        rows.append(row)
+        for direction, p, idx, vals in (("upper", fwd, est.tightest_ab, p_u := fwd.upper_values()),
+                                        ("lower", bwd, est.tightest_ba, bwd.lower_values())):
+            kinds_dir = sub[(sub["send_domain"] == p.send_domain) & (sub["recv_domain"] == p.recv_domain)]["kind"].to_numpy()
+            for i in idx:
+                evid.append({"domain_a": a, "domain_b": b, "bound": direction,
+                             "value_s": float(vals[i] if direction == "upper" else -vals[i]),
+                             "kind": kinds_dir[i], "evidence": p.evidence[i]})
+    summary = pd.DataFrame(rows)
+    sol = sm.solve_system(bounds, reference) if bounds else sm.SystemSolution(reference, True, {reference: (0.0, 0.0)},
+                                                                             {reference: 0.0})
+    inconsistent = [] if sol.feasible else list(dict.fromkeys(sol.negative_cycle))
+    drows, offsets, intervals = [], {reference: 0.0}, {reference: (0.0, 0.0)}
+    for d in doms:
+        sub = pairs[(pairs["send_domain"] == d) | (pairs["recv_domain"] == d)]
+        if d == reference:
+            drows.append({"domain": d, "offset_s": 0.0, "lower_s": 0.0, "upper_s": 0.0, "uncertainty_s": 0.0,
+                          "kind": "reference", "drift_ppm": None, "n_pairs": len(sub), "text": "reference clock"})
+            continue
+        if sol.feasible and d in sol.bounds:
+            lo, hi = sol.bounds[d]
+        else:  # infeasible system: fall back on the direct pair with the reference
+            e = direct.get((reference, d))
+            lo, hi = (bounds[(reference, d)] if e is not None else (-math.inf, math.inf))
+        kind = ("two-sided" if math.isfinite(lo) and math.isfinite(hi) else "lower-only" if math.isfinite(lo)
+                else "upper-only" if math.isfinite(hi) else "none")
+        off = unc = None
+        if kind == "two-sided" and lo <= hi + sm.FLOAT_TOL_S:
+            off, unc = (lo + hi) / 2, max((hi - lo) / 2, 0.0)
+            offsets[d] = off
+        intervals[d] = (lo, hi)
+        if off is not None:
+            text = sm.describe(off, unc, d, reference, _kinds(sub))
+        else:
+            fake = sm.OffsetEstimate(reference, d, lo, hi, kind, lo <= hi, None, None, 0, 0,
+                                     np.array([], int), np.array([], int))
+            if not fake.feasible:
+                text = f"{sm.domain_name(d)}: the bounds contradict each other ({sm.format_duration(lo)} > " \
+                       f"{sm.format_duration(hi)})"
+            else:
+                text = sm.describe_estimate(fake, _kinds(sub))
+        drows.append({"domain": d, "offset_s": off, "lower_s": lo, "upper_s": hi, "uncertainty_s": unc,
+                      "kind": kind, "drift_ppm": drift_of.get(d), "n_pairs": len(sub), "text": text})
+    domains = pd.DataFrame(drows)
+    significant = False
+    for r in drows:
+        if r["kind"] == "reference":
+            continue
+        lo, hi = r["lower_s"], r["upper_s"]
+        dist = lo if lo > 0 else (-hi if hi < 0 else 0.0)
+        thr = r["uncertainty_s"] if r["uncertainty_s"] is not None else 1e-3
+        if dist > max(thr, 1e-3):
+            significant = True
+    findings = _findings(domains, steps, inconsistent, sol, summary, reference, significant)
+    return SkewReport(reference, domains, summary, steps, inconsistent, findings, offsets, intervals, significant,
+                      pd.DataFrame(evid), pairs)
+
+
+def _findings(domains, steps, inconsistent, sol, summary, reference, significant) -> list[str]:
+    out = []
+    if inconsistent:
+        out.append("the offset bounds are inconsistent (negative cycle " + " → ".join(sol.negative_cycle)
+                   + f", contradiction {sm.format_duration(-sol.cycle_slack, 3)}): "
+                   + ", ".join(sm.domain_name(d) for d in inconsistent) + " cannot all have a single offset")
+    for s in steps:
+        size = "unknown size" if s["size_s"] is None else f"{sm.format_duration(s['size_s'], 3)}"
+        out.append(f"{sm.domain_name(s['domain_b'])}'s clock stepped by {size} against "
+                   f"{sm.domain_name(s['domain_a'])} at about {s['time']} ({s['domain_a']} clock; "
+                   f"{s['violations_single']} pairs violated with one offset, {s['violations_split']} with two)")
+    if not summary.empty:
+        for r in summary[summary["n_violated"] > 0].itertuples():
+            out.append(f"{r.n_violated} of {r.n_forward + r.n_backward} causal pairs between {r.domain_a} and "
+                       f"{r.domain_b} contradict the best single offset")
+    d = domains[domains["kind"] != "reference"]
+    nodes = d[d["domain"].str.startswith("node/")]
+    other = d[~d["domain"].str.startswith("node/")]
+    for r in other.itertuples():
+        out.append(r.text)
+    if len(nodes) > 3:
+        est = nodes["offset_s"].dropna()
+        if len(est):
+            out.append(f"{len(nodes)} node hosts: offsets {sm.format_duration(est.min(), 3)} to "
+                       f"{sm.format_duration(est.max(), 3)} against {sm.domain_name(reference)} "
+                       f"({len(est)} two-sided; typical half width "
+                       f"{sm.format_duration(float(nodes['uncertainty_s'].dropna().median()), 3)})")
+        else:
+            out.append(f"{len(nodes)} node hosts: no two-sided bounds; e.g. {nodes['text'].iloc[0]}")
+    else:
+        out += list(nodes["text"])
+    if not significant:
+        out.insert(0, "no clock skew beyond the uncertainty of the causal pairs")
+    return out
+
+
+def analyze(run: Run, reference: str = "apiserver") -> SkewReport:
+    """Clock offsets of every domain of ``run`` against ``reference`` from its causal pairs.
+
+    Parameters
+    ----------
+    run : Run
+        An ingested run.
+    reference : str
+        Reference domain (default the master, ``apiserver``).
+
+    Returns
+    -------
+    SkewReport
+        See :class:`SkewReport`; offsets in seconds, ``C_domain − C_reference``.
+    """
+    return analyze_pairs(causal_pairs(run), reference)
+
+
+# ---------------------------------------------------------------------------
+# Correction (only on request)
+# ---------------------------------------------------------------------------
+
+def corrected_times(df: pd.DataFrame, ts_col: str, clock_col: str, offsets: dict) -> pd.Series:
+    """Times of ``df[ts_col]`` moved to the reference clock: ``t − θ[clock]``.
+
+    Parameters
+    ----------
+    df : DataFrame
+    ts_col : str
+        A datetime column (UTC) read on the clock named per row by ``clock_col``.
+    clock_col : str or None
+        Column of clock domains; or a domain name given directly when it is not a
+        column of ``df``.
+    offsets : dict
+        ``{domain: θ seconds}`` (``C_domain − C_reference``).
+
+    Returns
+    -------
+    Series of datetime64[ns, UTC]
+        NaT where the row's domain has no offset (never silently uncorrected).
+    """
+    clk = df[clock_col] if clock_col in df.columns else pd.Series(clock_col, index=df.index)
+    off = clk.map(lambda c: offsets.get(c, np.nan)).astype(float)
+    return pd.to_datetime(df[ts_col], utc=True) - pd.to_timedelta(np.round(off.to_numpy() * 1e9), unit="ns")
+
+
+#: pod_startup phases of the e2e density test: (start domain, end domain); "node" = the pod's node.
+PHASE_DOMAINS = {"create_to_schedule": ("apiserver", "apiserver"), "schedule_to_run": ("apiserver", "node"),
+                 "run_to_watch": ("node", "test"), "schedule_to_watch": ("apiserver", "test"),
+                 "pod_startup": ("apiserver", "test")}
+
+
+def _node_offset(offsets: dict) -> float:
+    v = [o for d, o in offsets.items() if d.startswith("node/")]
+    return float(np.median(v)) if v else math.nan
+
+
+def _phase_shift(metric: str, node: str | None, offsets: dict, test_domain: str = "test") -> float:
+    """θ_end − θ_start in seconds for a printed cross-clock phase (NaN if unknown)."""
+    if metric not in PHASE_DOMAINS:
+        return math.nan
+    def th(d):
+        if d == "node":
+            return offsets.get(f"node/{node}", math.nan) if node else _node_offset(offsets)
+        if d == "test":
+            return offsets.get(test_domain, math.nan)
+        return offsets.get(d, math.nan)
+    a, b = PHASE_DOMAINS[metric]
+    return 0.0 if a == b else th(b) - th(a)
+
+
+def correct(run: Run, report: SkewReport) -> dict[str, pd.DataFrame]:
+    """Corrected copies of the run's time-bearing tables (raw columns kept).
+
+    Every timestamp column ``X`` gets ``X_corr`` (reference clock) next to it,
+    NaT when its domain has no two-sided offset; latencies that cross clocks
+    (e2e density phases in ``test_pod_latencies`` and ``perf_summaries``) get
+    ``latency_s_corr`` / ``p50_s_corr`` … = raw − (θ_end − θ_start).  Node
+    phases in summaries use the median node offset.
+
+    Returns
+    -------
+    dict
+        Table name → DataFrame; plus ``"violations"`` (:func:`violations_before_after`)
+        and ``"verdicts"`` (:func:`pod_startup_verdicts`).
+    """
+    off = report.offsets
+    out: dict[str, pd.DataFrame] = {}
+    for name, cols in (("pod_transitions", ["ts"]), ("test_log", ["ts"]), ("messages", ["ts"]),
+                       ("progress", ["ts"]), ("requests", ["ts", "start_ts"])):
+        if run.has(name):
+            df = run.table(name)
+            for c in cols:
+                df.insert(df.columns.get_loc(c) + 1, f"{c}_corr", corrected_times(df, c, "clock", off))
+            out[name] = df
+    if run.has("events"):
+        ev = run.table("events")
+        for c in ("event_time", "first_ts", "last_ts"):
+            ev.insert(ev.columns.get_loc(c) + 1, f"{c}_corr", corrected_times(ev, c, "clock", off))
+        ev.insert(ev.columns.get_loc("creation_ts") + 1, "creation_ts_corr",
+                  corrected_times(ev, "creation_ts", "apiserver", off))
+        out["events"] = ev
+    test_dom = _test_domain(run)
+    if run.has("test_pod_latencies"):
+        lat = run.table("test_pod_latencies")
+        shift = np.array([_phase_shift(m, n if isinstance(n, str) else None, off, test_dom)
+                          for m, n in zip(lat["metric"], lat["node"])], dtype=float)
+        lat.insert(lat.columns.get_loc("latency_s") + 1, "latency_s_corr", lat["latency_s"] - shift)
+        out["test_pod_latencies"] = lat
+    if run.has("perf_summaries"):
+        ps = run.table("perf_summaries")
+        shift = np.array([_phase_shift(m, None, off, test_dom) if ph == "latency" else 0.0
+                          for m, ph in zip(ps["metric"], ps["phase"])], dtype=float)
+        for c in ("p50_s", "p90_s", "p99_s", "p100_s"):
+            ps.insert(ps.columns.get_loc(c) + 1, f"{c}_corr", ps[c] - shift)
+        out["perf_summaries"] = ps
+    out["violations"] = violations_before_after(run, report)
+    out["verdicts"] = pod_startup_verdicts(run, report)
+    return out
+
+
+def _test_domain(run: Run) -> str:
+    if run.has("test_log"):
+        c = run.table("test_log", columns=["clock"])["clock"].dropna()
+        if len(c):
+            return str(c.iloc[0])
+    return "test"
+
+
+def violations_before_after(run: Run | None, report: SkewReport) -> pd.DataFrame:
+    """Causal-order violations per pair kind, raw and after applying ``report.offsets``.
+
+    A pair is violated when even the latest true receive reading precedes the
+    send (``skew_math.count_violations``).  Pairs touching a domain without an
+    offset are counted in ``n_uncorrectable`` and left out of ``after``.
+
+    Returns
+    -------
+    DataFrame
+        ``kind, n, before, after, n_uncorrectable`` plus a ``total`` row.
+    """
+    p = report.pairs
+    rows = []
+    for kind, g in p.groupby("kind", sort=True):
+        before = after = unc = 0
+        for (a, b), h in g.groupby(["send_domain", "recv_domain"]):
+            batch = _batch(h, a, b)
+            before += sm.count_violations(batch).n_violated
+            if a in report.offsets and b in report.offsets:
+                after += sm.count_violations(batch, report.offsets[a], report.offsets[b]).n_violated
+            else:
+                unc += len(h)
+        rows.append({"kind": kind, "n": len(g), "before": before, "after": after, "n_uncorrectable": unc})
+    df = pd.DataFrame(rows, columns=["kind", "n", "before", "after", "n_uncorrectable"])
+    tot = df[["n", "before", "after", "n_uncorrectable"]].sum()
+    return pd.concat([df, pd.DataFrame([{"kind": "total", **{k: int(v) for k, v in tot.items()}}])],
+                     ignore_index=True)
+
+
+def pod_startup_verdicts(run: Run, report: SkewReport, threshold_s: float = 5.0) -> pd.DataFrame:
+    """The e2e pod-startup percentiles raw, corrected, and at both ends of the offset interval.
+
+    Corrected = raw − (θ_test − θ_apiserver); the ends use the test domain's
+    interval ``[lower_s, upper_s]`` (a larger offset gives a smaller latency).
+
+    Returns
+    -------
+    DataFrame
+        ``percentile, raw_s, corrected_s, corrected_min_s, corrected_max_s`` (seconds)
+        and verdicts ``raw, corrected, at_min, at_max`` ("pass"/"fail"/"unknown")
+        against ``threshold_s``; empty without printed percentiles.
+    """
+    cols = ["percentile", "raw_s", "corrected_s", "corrected_min_s", "corrected_max_s",
+            "raw", "corrected", "at_min", "at_max", "verdict_depends_on_offset"]
+    if not run.has("perf_summaries"):
+        return pd.DataFrame(columns=cols)
+    ps = run.table("perf_summaries")
+    ps = ps[(ps["metric"] == "pod_startup") & (ps["phase"] == "latency")]
+    if ps.empty:
+        return pd.DataFrame(columns=cols)
+    td = _test_domain(run)
+    lo, hi = report.intervals.get(td, (-math.inf, math.inf))
+    base = report.offsets.get(report.reference, 0.0)
+    est = report.offsets.get(td)
+
+    def verdict(x):
+        return "unknown" if x is None or not math.isfinite(x) else ("pass" if x <= threshold_s else "fail")
+    rows = []
+    r0 = ps.iloc[-1]
+    for q in ("p50_s", "p90_s", "p99_s"):
+        raw = float(r0[q])
+        if not math.isfinite(raw):
+            continue
+        corr = raw - (est - base) if est is not None else math.nan
+        cmin, cmax = raw - (hi - base), raw - (lo - base)
+        v = [verdict(raw), verdict(corr), verdict(cmin), verdict(cmax)]
+        rows.append({"percentile": q[:-2], "raw_s": raw, "corrected_s": corr, "corrected_min_s": cmin,
+                     "corrected_max_s": cmax, "raw": v[0], "corrected": v[1], "at_min": v[2], "at_max": v[3],
+                     "verdict_depends_on_offset": v[2] != v[3]})
+    return pd.DataFrame(rows, columns=cols)
