@@ -31,6 +31,10 @@ Causal pairs extracted (one row each; ``kind`` names the relation):
 ``kubelet_status``
     The kubelet's container-started log (PLEG, or ``observedRunningTime``) →
     the pod's last status PATCH/PUT completed at the apiserver.
+``kubelet_watch``
+    The pod's first status write received by the apiserver → the kubelet's
+    ``watchObservedRunningTime`` (its own watch saw the running status, written
+    at or after the first write).
 ``event``
     An Event's reporter time (``eventTime`` µs, else ``firstTimestamp`` s) →
     its ``metadata.creationTimestamp`` (apiserver, whole seconds).
@@ -60,7 +64,7 @@ PAIR_COLUMNS = ["kind", "send_domain", "send_ts", "recv_domain", "recv_ts", "min
 KIND_LABELS = {
     "api_round_trip": "API round trips", "pod_watch": "pod watch observations",
     "bind_to_kubelet": "binding → kubelet observations", "kubelet_status": "kubelet status updates",
-    "event": "Event creations",
+    "event": "Event creations", "kubelet_watch": "kubelet watch observations",
 }
 
 RES_E2E = 1e-3   # e2e.log "Jan  2 15:04:05.000" stamps
@@ -286,6 +290,19 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
                               j["end"].to_numpy(), j["resolution_s"].fillna(RES_US).to_numpy(), RES_US,
                               [f"{a} → {b}" for a, b in zip(where(j["source_id_k"], j["line_no_k"]),
                                                             where(j["source_id_a"], j["line_no_a"]))]))
+    # the pod's first status write received (apiserver) → the kubelet's own watch seeing it running
+    # (watchObservedRunningTime): the running status was written at or after the first write
+    wo = kub[kub["milestone"] == "watch_observed"].sort_values("ts").drop_duplicates(["namespace", "pod"])
+    if not st.empty and not wo.empty:
+        first_w = st.sort_values("start").drop_duplicates(["namespace", "pod"], keep="first")
+        j = first_w[["namespace", "pod", "start", "clock", "source_id", "line_no"]].merge(
+            wo, on=["namespace", "pod"], suffixes=("_a", "_k"))
+        j = j[np.isfinite(j["start"].to_numpy(dtype=float))]
+        if not j.empty:
+            out.append(_frame("kubelet_watch", j["clock_a"].to_numpy(), j["start"].to_numpy(), j["clock_k"].to_numpy(),
+                              _sec(j["ts"]), RES_US, j["resolution_s"].fillna(RES_US).to_numpy(),
+                              [f"{a} → {b}" for a, b in zip(where(j["source_id_a"], j["line_no_a"]),
+                                                            where(j["source_id_k"], j["line_no_k"]))]))
     return out
 
 
@@ -499,12 +516,12 @@ def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRepo
         row["text"] = sm.describe_estimate(est, _kinds(sub))
         bounds[(a, b)] = (lo, hi)
         rows.append(row)
-        for direction, p, idx, vals in (("upper", fwd, est.tightest_ab, p_u := fwd.upper_values()),
+        for direction, p, idx, vals in (("upper", fwd, est.tightest_ab, fwd.upper_values()),
                                         ("lower", bwd, est.tightest_ba, bwd.lower_values())):
             kinds_dir = sub[(sub["send_domain"] == p.send_domain) & (sub["recv_domain"] == p.recv_domain)]["kind"].to_numpy()
             for i in idx:
                 evid.append({"domain_a": a, "domain_b": b, "bound": direction,
-                             "value_s": float(vals[i] if direction == "upper" else -vals[i]),
+                             "value_s": float(vals[i]),
                              "kind": kinds_dir[i], "evidence": p.evidence[i]})
     summary = pd.DataFrame(rows)
     sol = sm.solve_system(bounds, reference) if bounds else sm.SystemSolution(reference, True, {reference: (0.0, 0.0)},

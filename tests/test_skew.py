@@ -1,0 +1,286 @@
+"""Clock skew from causal pairs (kubelog.analysis.skew, `kubelog skew`), checked against synth truth.json."""
+from __future__ import annotations
+
+import json
+import re
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from kubelog.analysis import skew_math as sm
+from kubelog.analysis.pods import pod_startup
+from kubelog.analysis.skew import (PAIR_COLUMNS, analyze, analyze_pairs, causal_pairs, correct,
+                                   corrected_times, violations_before_after)
+from kubelog.cli import app
+from kubelog.ingest import Options, ingest
+from kubelog.synth import generate
+
+SKEWED = "test=36012.5s,nodes=0.8s"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Synthetic runs (3 nodes) keyed by name: (Run, truth)."""
+    base = tmp_path_factory.mktemp("skew")
+    specs = {
+        "1.14": dict(era="1.14", skew=SKEWED),
+        "1.28": dict(era="1.28", skew=SKEWED),
+        "1.5": dict(era="1.5", skew=SKEWED),
+        "neg-1.28": dict(era="1.28", skew="test=-3600.25s,nodes=-0.35s", seed=7),
+        "none-1.14": dict(era="1.14", skew="test=0s,nodes=0s", seed=3),
+        "drift-1.28": dict(era="1.28", skew="test=20s,nodes=0.8s", drift="test=50,nodes=-50", seed=5),
+    }
+    out = {}
+    for name, kw in specs.items():
+        truth = generate(base / f"in-{name}", nodes=3, **kw)
+        out[name] = (ingest([str(base / f"in-{name}")], base / f"run-{name}", options=Options()), truth)
+    return out
+
+
+def _true_offsets(truth):
+    return {d: v["offset_s"] for d, v in truth["clocks"].items()}
+
+
+def _drift_slack(truth):
+    """Largest change of any domain's offset over the run (drift), seconds."""
+    span = (truth["end_ns"] - truth["t0_ns"]) / 1e9
+    return max(abs(v["drift_ppm"]) for v in truth["clocks"].values()) * 1e-6 * span
+
+
+@pytest.mark.parametrize("name", ["1.14", "1.28", "1.5", "neg-1.28", "none-1.14"])
+def test_every_extracted_pair_is_causal_under_the_true_offsets(runs, name):
+    run, truth = runs[name]
+    p = causal_pairs(run)
+    assert list(p.columns) == PAIR_COLUMNS
+    kinds = set(p["kind"])
+    assert {"api_round_trip", "pod_watch", "kubelet_status", "event"} <= kinds, kinds
+    if name != "1.5":  # 1.5: bindings only in the access log, still paired
+        assert "bind_to_kubelet" in kinds
+    off = _true_offsets(truth)
+    for (a, b), g in p.groupby(["send_domain", "recv_domain"]):
+        batch = sm.Pairs.from_arrays(a, b, g["send_ts"], g["recv_ts"], g["min_delay_s"], g["res_send_s"],
+                                     g["res_recv_s"])
+        v = sm.count_violations(batch, off[a], off[b])
+        assert v.n_violated == 0, (a, b, v, g.iloc[v.indices[:3]].to_dict("records"))
+    # evidence points at file:line on both sides
+    assert p["evidence"].str.contains(r"\S+:\d+").all()
+    rt = p[p["kind"] == "api_round_trip"]
+    assert set(rt["send_domain"]) | set(rt["recv_domain"]) == {"test", "apiserver"}
+    # both directions between test and master (a true round trip, so a two-sided interval)
+    assert ((rt["send_domain"] == "test").any() and (rt["recv_domain"] == "test").any())
+
+
+@pytest.mark.parametrize("name", ["1.14", "1.28", "1.5", "neg-1.28", "drift-1.28"])
+def test_true_offset_inside_every_interval_and_estimate_close(runs, name):
+    run, truth = runs[name]
+    rep = analyze(run)
+    off = _true_offsets(truth)
+    slack = _drift_slack(truth) + 1e-6
+    doms = rep.domains.set_index("domain")
+    assert set(doms.index) == set(off)  # every clock of the run is found
+    for d, theta in off.items():
+        r = doms.loc[d]
+        assert r["lower_s"] - slack <= theta <= r["upper_s"] + slack, (d, theta, r.to_dict())
+        if d == "apiserver":
+            continue
+        assert r["kind"] == "two-sided", (d, r.to_dict())
+        half = (r["upper_s"] - r["lower_s"]) / 2
+        assert abs(r["offset_s"] - theta) <= max(0.020, half) + slack, (d, r["offset_s"], theta)
+        assert rep.offsets[d] == pytest.approx(r["offset_s"])
+    # direct per-pair intervals hold the truth as well
+    for r in rep.pairs_summary.itertuples():
+        theta = off[r.domain_b] - off[r.domain_a]
+        assert r.feasible and r.lower_s - slack <= theta <= r.upper_s + slack
+    assert rep.significant and not rep.steps and not rep.inconsistent
+    # the test clock: two-sided within 0.1 s, from both pair kinds
+    t = doms.loc["test"]
+    assert t["upper_s"] - t["lower_s"] < 0.1
+    assert "API round trip" in t["text"] and "pod watch observation" in t["text"]
+
+
+def test_diagnosis_text_names_direction_and_time_zone(runs):
+    rep = analyze(runs["1.14"][0])
+    t = rep.domains.set_index("domain").loc["test", "text"]
+    assert t.startswith("the test machine's clock is 10 h 0 m 12.")
+    assert "ahead of the master" in t and "time-zone mismatch" in t and "+ 12.5 s" in t
+    assert any("node host" in f and "ahead of the master" in f for f in rep.findings)
+    neg = analyze(runs["neg-1.28"][0])
+    t = neg.domains.set_index("domain").loc["test", "text"]
+    assert "behind the master" in t and "≈ 1 h time-zone difference" in t
+    n = neg.domains[neg.domains["domain"].str.startswith("node/")]["text"].iloc[0]
+    assert " ms " in n and "behind the master" in n
+
+
+def test_no_skew_injected_reports_none(runs):
+    run, truth = runs["none-1.14"]
+    rep = analyze(run)
+    assert not rep.significant
+    assert rep.findings[0] == "no clock skew beyond the uncertainty of the causal pairs"
+    for r in rep.domains.itertuples():
+        assert r.lower_s <= 0 <= r.upper_s, r
+        if r.domain != "apiserver":
+            assert abs(r.offset_s) <= r.uncertainty_s
+    v = violations_before_after(run, rep).set_index("kind")
+    assert v.loc["total", "before"] == 0 and v.loc["total", "after"] == 0
+
+
+@pytest.mark.parametrize("name", ["1.14", "1.28", "neg-1.28"])
+def test_correction_recovers_skew_free_pod_startup(runs, name):
+    run, truth = runs[name]
+    rep = analyze(run)
+    out = correct(run, rep)
+    true = truth["pod_startup"]["true"]
+    # the e2e test's printed percentiles, shifted by the estimated test-vs-master offset
+    ver = out["verdicts"].set_index("percentile")
+    for q in ("p50", "p90", "p99"):
+        want = true["pod_startup"][f"{q}_s"]
+        got = ver.loc[q, "corrected_s"]
+        # creationTimestamp is whole seconds (truncated): printed − θ ∈ [true, true + 1 s) ± the estimate's error
+        assert want - 0.02 <= got < want + 1.0 + 0.02, (q, got, want)
+        assert abs(ver.loc[q, "raw_s"]) > 3000  # raw: the skew (an hour or ten) is in the number
+        assert ver.loc[q, "corrected_min_s"] <= got <= ver.loc[q, "corrected_max_s"]
+        assert ver.loc[q, "corrected"] == "pass" and not ver.loc[q, "verdict_depends_on_offset"]
+        if ver.loc[q, "raw_s"] > 0:
+            assert ver.loc[q, "raw"] == "fail"
+    # the pods analysis with the estimated offsets agrees with the same analysis given the true
+    # offsets, within the estimates' half widths (the analysis' own milestone error is not ours)
+    m = pod_startup(run, offsets=rep.offsets).measured_percentiles.set_index("phase")
+    m0 = pod_startup(run, offsets=_true_offsets(truth)).measured_percentiles.set_index("phase")
+    unc = rep.domains.set_index("domain")["uncertainty_s"]
+    node_unc = float(unc[[d for d in unc.index if d.startswith("node/")]].max())
+    tol = {"schedule_to_run": node_unc, "run_to_watch": node_unc + unc["test"],
+           "schedule_to_watch": unc["test"]}
+    for phase, t in tol.items():
+        for col in ("p50_s", "p99_s"):
+            got, want = m.loc[phase, col], m0.loc[phase, col]
+            assert abs(got - want) <= t + 1e-6, (phase, col, got, want, t)
+            assert abs(got - true[phase][col]) < 0.1  # and the truth itself, to the analysis' precision
+    # corrected columns sit next to the raw ones; raw kept
+    tl = out["test_log"]
+    cols = list(tl.columns)
+    assert cols[cols.index("ts") + 1] == "ts_corr"
+    ok = tl["ts"].notna()
+    shift = (tl.loc[ok, "ts"] - tl.loc[ok, "ts_corr"]).dt.total_seconds()
+    assert np.allclose(shift, rep.offsets["test"], atol=1e-6)
+    lat = out["test_pod_latencies"].set_index("metric")
+    assert lat.loc["pod_startup", "latency_s_corr"] == pytest.approx(
+        lat.loc["pod_startup", "latency_s"] - rep.offsets["test"])
+    # causal-order violations: many raw, none corrected
+    v = out["violations"].set_index("kind")
+    assert v.loc["total", "before"] > 0 and v.loc["total", "after"] == 0
+    assert v.loc["kubelet_status", "before"] == v.loc["kubelet_status", "n"] * (name != "neg-1.28")
+
+
+def test_corrected_times_unknown_domain_is_nat():
+    df = pd.DataFrame({"ts": pd.to_datetime(["2024-01-01T00:00:10Z", "2024-01-01T00:00:10Z"]),
+                       "clock": ["test", "node/x"]})
+    c = corrected_times(df, "ts", "clock", {"test": 2.5})
+    assert c.iloc[0] == pd.Timestamp("2024-01-01T00:00:07.5Z") and pd.isna(c.iloc[1])
+
+
+def _shift_domain(p: pd.DataFrame, domain: str, after_s: float, by: float) -> pd.DataFrame:
+    """Step ``domain``'s clock by ``by`` seconds for readings after ``after_s`` (its own clock)."""
+    p = p.copy()
+    s = (p["send_domain"] == domain) & (p["send_ts"] > after_s)
+    r = (p["recv_domain"] == domain) & (p["recv_ts"] > after_s)
+    p.loc[s, "send_ts"] += by
+    p.loc[r, "recv_ts"] += by
+    return p
+
+
+def test_step_of_two_seconds_is_found_and_timed(runs):
+    run, truth = runs["1.14"]
+    p = causal_pairs(run)
+    node = f"node/{truth['nodes'][0]}"
+    mine = p[(p["send_domain"] == node) | (p["recv_domain"] == node)]
+    t_node = np.concatenate([mine.loc[mine["send_domain"] == node, "send_ts"],
+                             mine.loc[mine["recv_domain"] == node, "recv_ts"]])
+    mid = float(np.median(t_node))
+    rep = analyze_pairs(_shift_domain(p, node, mid, 2.0))
+    assert len(rep.steps) == 1
+    st = rep.steps[0]
+    assert (st["domain_a"], st["domain_b"]) == ("apiserver", node)
+    assert st["size_s"] == pytest.approx(2.0, abs=0.05)
+    # the step time is on the master clock: the node's mid reading minus its 0.8 s offset
+    lo, hi = (pd.Timestamp(x).timestamp() for x in st["window"])
+    true_t = mid - truth["clocks"][node]["offset_s"]
+    assert lo - 0.5 <= true_t <= hi + 0.5 and hi - lo < 5
+    assert st["violations_split"] < st["violations_single"]
+    row = rep.pairs_summary.set_index("domain_b").loc[node]
+    assert not row["feasible"] and row["n_violated"] > 0 and row["step_time"] == st["time"]
+    assert any(re.search(r"stepped by (1\.99\d|2\.0\d\d) s against the master at about 2019-06-20T", f)
+               for f in rep.findings), rep.findings
+    assert any(f"contradict the best single offset" in f for f in rep.findings)
+
+
+def _pairs(a, b, send, recv, kind="t"):
+    n = len(send)
+    return pd.DataFrame({"kind": kind, "send_domain": a, "send_ts": send, "recv_domain": b, "recv_ts": recv,
+                         "min_delay_s": 0.0, "res_send_s": 0.0, "res_recv_s": 0.0,
+                         "evidence": [f"f:{i}" for i in range(n)]})
+
+
+def test_drift_is_estimated_when_pairs_span_long_enough():
+    rng = np.random.default_rng(0)
+    t0, span, theta0, ppm = 1.7e9, 7200.0, 3.0, 50.0
+    ta = np.sort(t0 + rng.uniform(0, span, 400))  # A = reference clock reading (true time)
+    theta = theta0 + ppm * 1e-6 * (ta - t0)
+    d1, d2 = rng.exponential(0.02, 400) + 0.001, rng.exponential(0.02, 400) + 0.001
+    fwd = _pairs("apiserver", "h", ta, ta + d1 + theta)                 # A → B
+    bwd = _pairs("h", "apiserver", ta + theta, ta + d2)                  # B → A (send on B at true ta)
+    rep = analyze_pairs(pd.concat([fwd, bwd], ignore_index=True))
+    row = rep.pairs_summary.iloc[0]
+    assert row["drift_status"] == "ok"
+    assert abs(row["drift_ppm"] - ppm) <= 10
+    assert rep.domains.set_index("domain").loc["h", "drift_ppm"] == pytest.approx(row["drift_ppm"])
+    # a constant offset cannot fit 0.36 s of drift: the fallback reports the violated pairs
+    assert not row["feasible"] and row["n_violated"] > 0
+
+
+def test_one_sided_bound_is_stated_as_such():
+    rep = analyze_pairs(_pairs("apiserver", "test", [100.0, 200.0], [36100.4, 36210.0], "pod_watch"))
+    r = rep.domains.set_index("domain").loc["test"]
+    assert r["kind"] == "upper-only" and math.isnan(r["offset_s"]) and "test" not in rep.offsets
+    assert "at most" in r["text"] and "no bound the other way" in r["text"]
+    assert rep.significant is False or r["upper_s"] < 0  # an upper bound alone never excludes 0 from above
+
+
+def test_inconsistent_domains_named_by_the_negative_cycle():
+    # test−apiserver ∈ [10, 11], node−test ∈ [0, 1], but node−apiserver ∈ [20, 21]: no offsets satisfy all
+    p = pd.concat([
+        _pairs("apiserver", "test", [0.0], [11.0]), _pairs("test", "apiserver", [10.0], [0.0]),
+        _pairs("test", "node/a", [0.0], [1.0]), _pairs("node/a", "test", [0.0], [0.0]),
+        _pairs("apiserver", "node/a", [0.0], [21.0]), _pairs("node/a", "apiserver", [20.0], [0.0]),
+    ], ignore_index=True)
+    rep = analyze_pairs(p)
+    assert set(rep.inconsistent) == {"apiserver", "test", "node/a"}
+    assert rep.findings[0].startswith("the offset bounds are inconsistent (negative cycle")
+
+
+def test_cli_table_json_and_correct_skew(runs):
+    run, truth = runs["1.14"]
+    r = CliRunner().invoke(app, ["skew", str(run.path), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    doms = {x["domain"]: x for x in d["domains"]}
+    assert doms["test"]["lower_s"] <= 36012.5 <= doms["test"]["upper_s"]
+    assert d["significant"] is True and d["reference"] == "apiserver"
+    assert {x["domain_b"] for x in d["pairs"]} == set(doms) - {"apiserver"}
+    assert all(":" in e["evidence"] for e in d["evidence"])
+    r = CliRunner().invoke(app, ["skew", str(run.path), "--correct-skew"])
+    assert r.exit_code == 0, r.output
+    assert "ahead of the master" in r.output and "before/after correction" in r.output
+    assert "e2e.log:" in r.output and "kube-apiserver.log:" in r.output
+    r = CliRunner().invoke(app, ["skew", str(run.path), "--reference", "test", "--format", "json"])
+    d = json.loads(r.output)
+    assert {x["domain"]: x for x in d["domains"]}["apiserver"]["upper_s"] < -36012
+
+
+def test_cli_no_pairs_is_an_input_error(tmp_path):
+    (tmp_path / "a.log").write_text("I0620 12:30:00.000000       1 main.go:1] hello\n")
+    run = ingest([str(tmp_path / "a.log")], tmp_path / "run", options=Options())
+    r = CliRunner().invoke(app, ["skew", str(run.path)])
+    assert r.exit_code != 0 and "no causal pairs" in r.output
