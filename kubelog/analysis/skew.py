@@ -472,15 +472,17 @@ def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRepo
     """
     pairs = pairs.reset_index(drop=True)
     doms = sorted(set(pairs["send_domain"]).union(pairs["recv_domain"]).union({reference}))
-    key = pairs.apply(lambda r: tuple(sorted((r["send_domain"], r["recv_domain"]))), axis=1) if len(pairs) else []
+    sd, rd = pairs["send_domain"].astype(str).to_numpy(), pairs["recv_domain"].astype(str).to_numpy()
+    lo_d, hi_d = np.where(sd < rd, sd, rd), np.where(sd < rd, rd, sd)
+    groups = pd.Series(np.arange(len(pairs))).groupby([lo_d, hi_d], sort=True).indices if len(pairs) else {}
     rows, evid, steps, bounds = [], [], [], {}
     direct: dict[tuple[str, str], sm.OffsetEstimate] = {}
     drift_of: dict[str, float] = {}
-    for k in sorted(set(key)):
+    for k, idx in groups.items():
         a, b = k
         if b == reference:  # orient as (reference, other)
             a, b = b, a
-        sub = pairs[[kk == k for kk in key]]
+        sub = pairs.iloc[idx]
         fwd, bwd = _batch(sub, a, b), _batch(sub, b, a)
         est = sm.offset_bounds(fwd, bwd)
         direct[(a, b)] = est
@@ -528,8 +530,13 @@ def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRepo
                                                                              {reference: 0.0})
     inconsistent = [] if sol.feasible else list(dict.fromkeys(sol.negative_cycle))
     drows, offsets, intervals = [], {reference: 0.0}, {reference: (0.0, 0.0)}
+    kinds_of = {}
+    if len(pairs):
+        both = pd.concat([pairs[["send_domain", "kind"]].set_axis(["domain", "kind"], axis=1),
+                          pairs[["recv_domain", "kind"]].set_axis(["domain", "kind"], axis=1)])
+        kinds_of = {d: g for d, g in both.groupby("domain")}
     for d in doms:
-        sub = pairs[(pairs["send_domain"] == d) | (pairs["recv_domain"] == d)]
+        sub = kinds_of.get(d, pd.DataFrame({"kind": pd.Series(dtype=str)}))
         if d == reference:
             drows.append({"domain": d, "offset_s": 0.0, "lower_s": 0.0, "upper_s": 0.0, "uncertainty_s": 0.0,
                           "kind": "reference", "drift_ppm": None, "n_pairs": len(sub), "text": "reference clock"})

@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
         def section(title, df):
             typer.echo("")
             typer.echo(f"### {title}\n" if md else title)
-            typer.echo(render(df, fmt))
+            typer.echo(render(_fixed(df) if Fmt(fmt) is not Fmt.csv else df, fmt))
 
         typer.echo(("## " if md else "") + f"Clock skew against {reference}")
         for f in rep.findings:
@@ -74,3 +74,21 @@ def register(app: typer.Typer) -> None:
             section("Causal-order violations before/after correction", corr["violations"])
             if len(corr["verdicts"]):
                 section("e2e pod-startup percentiles (s), raw and corrected", corr["verdicts"])
+
+
+def _fixed(df):
+    """Seconds columns as fixed-point text (µs), so a 10 h offset still shows its milliseconds."""
+    import math
+    out = df.copy()
+    for c in out.columns:
+        if c.endswith("_s") or c == "drift_ppm":
+            dec = 3 if c == "drift_ppm" else 6
+
+            def f(v, dec=dec):
+                if v is None or (isinstance(v, float) and math.isnan(v)):
+                    return ""
+                if isinstance(v, (int, float)):
+                    return ("∞" if v > 0 else "−∞") if math.isinf(v) else f"{v:.{dec}f}"
+                return str(v)
+            out[c] = out[c].astype(object).map(f)
+    return out
