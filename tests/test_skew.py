@@ -284,3 +284,33 @@ def test_cli_no_pairs_is_an_input_error(tmp_path):
     run = ingest([str(tmp_path / "a.log")], tmp_path / "run", options=Options())
     r = CliRunner().invoke(app, ["skew", str(run.path)])
     assert r.exit_code != 0 and "no causal pairs" in r.output
+
+
+def test_real_openshift_events_bound_the_kubelet_host_one_way(real_logs, ingest_to):
+    """MANIFEST: 405 events; all but the kubelet's are reported by master components (the apiserver's
+    domain at ingest), so only the kubelet-reported ones pair two clocks: firstTimestamp (host) →
+    creationTimestamp (master), both whole seconds, giving a lower bound only."""
+    run = ingest_to(real_logs / "openshift4.8_events_kube-apiserver-operator_aws_mustgather.yaml")
+    ev = run.table("events")
+    assert len(ev) == 405
+    p = causal_pairs(run)
+    host = ev.loc[ev["component"] == "kubelet", "clock"]
+    assert len(p) == len(host) > 0 and set(p["kind"]) == {"event"}
+    assert set(p["send_domain"]) == set(host) and set(p["recv_domain"]) == {"apiserver"}
+    rep = analyze(run)
+    (dom,) = set(host)
+    r = rep.domains.set_index("domain").loc[dom]
+    assert r["kind"] == "lower-only" and math.isinf(r["upper_s"])
+    # the bound is the tightest pair: max(firstTimestamp − creationTimestamp) − 1 s (receiver resolution)
+    k = ev[ev["component"] == "kubelet"]
+    want = float((k["first_ts"] - k["creation_ts"]).dt.total_seconds().max()) - 1.0
+    assert r["lower_s"] == pytest.approx(want)
+    assert "no bound the other way" in r["text"] and not rep.steps and not rep.inconsistent
+    assert dom not in rep.offsets  # nothing to correct with from one side
+
+
+def test_real_logs_without_cross_clock_pairs_say_so(real_logs, ingest_to):
+    run = ingest_to(real_logs / "apiserver_v1.19.4_arm64_skykying.log", real_logs / "kubelet_v1.19.4_arm64_skykying.log")
+    rep = analyze(run)  # the node never registered (MANIFEST): no pods, no pairs
+    assert rep.pairs.empty and not rep.significant
+    assert rep.findings == ["no causal pairs between clock domains: offsets unknown (nothing to say about skew)"]

@@ -611,7 +611,9 @@ def _findings(domains, steps, inconsistent, sol, summary, reference, significant
             out.append(f"{len(nodes)} node hosts: no two-sided bounds; e.g. {nodes['text'].iloc[0]}")
     else:
         out += list(nodes["text"])
-    if not significant:
+    if len(domains) <= 1:
+        out.insert(0, "no causal pairs between clock domains: offsets unknown (nothing to say about skew)")
+    elif not significant:
         out.insert(0, "no clock skew beyond the uncertainty of the causal pairs")
     return out
 
