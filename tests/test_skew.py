@@ -236,8 +236,14 @@ def test_drift_is_estimated_when_pairs_span_long_enough():
     assert row["drift_status"] == "ok"
     assert abs(row["drift_ppm"] - ppm) <= 10
     assert rep.domains.set_index("domain").loc["h", "drift_ppm"] == pytest.approx(row["drift_ppm"])
-    # a constant offset cannot fit 0.36 s of drift: the fallback reports the violated pairs
-    assert not row["feasible"] and row["n_violated"] > 0
+    # a constant offset cannot fit 0.36 s of drift; the drift line does, so no step is claimed and the
+    # offset is stated at the middle of the pairs, where it must hold the true one
+    assert not row["feasible"] and row["drift_explains"] and row["n_violated"] == 0 and not rep.steps
+    t_ref = pd.Timestamp(row["drift_t_ref"]).timestamp()
+    h = rep.domains.set_index("domain").loc["h"]
+    theta_ref = theta0 + ppm * 1e-6 * (t_ref - t0)
+    assert h["lower_s"] <= theta_ref <= h["upper_s"] and h["upper_s"] - h["lower_s"] < 0.1
+    assert any("drifts +5" in f and "ppm" in f and "no constant offset fits" in f for f in rep.findings), rep.findings
 
 
 def test_one_sided_bound_is_stated_as_such():
@@ -314,3 +320,16 @@ def test_real_logs_without_cross_clock_pairs_say_so(real_logs, ingest_to):
     rep = analyze(run)  # the node never registered (MANIFEST): no pods, no pairs
     assert rep.pairs.empty and not rep.significant
     assert rep.findings == ["no causal pairs between clock domains: offsets unknown (nothing to say about skew)"]
+
+
+def test_verdict_at_both_ends_of_the_interval_when_they_differ(runs):
+    from kubelog.analysis.skew import pod_startup_verdicts
+    run, _ = runs["1.28"]
+    rep = analyze(run)
+    v = pod_startup_verdicts(run, rep).set_index("percentile")
+    lo, hi = v.loc["p50", "corrected_min_s"], v.loc["p50", "corrected_max_s"]
+    t_lo, t_hi = rep.intervals["test"]
+    assert hi - lo == pytest.approx(t_hi - t_lo)  # the width of the test clock's interval
+    w = pod_startup_verdicts(run, rep, threshold_s=(lo + hi) / 2).set_index("percentile")
+    assert (w.loc["p50", "at_min"], w.loc["p50", "at_max"]) == ("pass", "fail")
+    assert bool(w.loc["p50", "verdict_depends_on_offset"]) is True

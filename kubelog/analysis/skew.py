@@ -490,31 +490,42 @@ def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRepo
                "kinds": ", ".join(f"{n} {t}" for t, n in _kinds(sub).items()),
                "lower_s": est.lower, "upper_s": est.upper, "kind": est.kind, "feasible": est.feasible,
                "estimate_s": est.estimate, "uncertainty_s": est.uncertainty, "n_violated": 0,
-               "drift_ppm": None, "drift_status": None, "step_time": None, "step_size_s": None}
+               "drift_ppm": None, "drift_range_ppm": None, "drift_status": None, "drift_explains": False,
+               "drift_t_ref": None, "step_time": None, "step_size_s": None}
         lo, hi = est.lower, est.upper
+        drift = None
+        if est.n_ab and est.n_ba:
+            span = max(np.ptp(np.concatenate([fwd.send_ts, bwd.recv_ts])), 0.0)
+            if span >= sm.MIN_DRIFT_SPAN_S:
+                drift = sm.fit_offset_drift(fwd, bwd)
+                row["drift_status"] = drift.status
+                if drift.status == "ok":
+                    row["drift_ppm"] = drift.drift_ppm
+                    row["drift_range_ppm"] = drift.drift_range_ppm
+                    if a == reference:
+                        drift_of[b] = drift.drift_ppm
+            else:
+                row["drift_status"] = f"insufficient (pairs span {span:.0f} s < {sm.MIN_DRIFT_SPAN_S:.0f} s)"
         if not est.feasible:
             fb = est.fallback
             row["n_violated"] = fb.n_violated
             lo, hi = fb.lower, fb.upper
-            st = sm.detect_step(fwd, bwd)
-            if st.found:
-                steps.append({"domain_a": a, "domain_b": b, "time": _iso(st.step_time), "time_s": st.step_time,
-                              "window": (_iso(st.step_window[0]), _iso(st.step_window[1])),
-                              "size_s": st.step_size, "size_bounds_s": st.step_size_bounds,
-                              "violations_single": st.violations_single, "violations_split": st.violations_split,
-                              "before_s": sm._seg_point(st.before), "after_s": sm._seg_point(st.after)})
-                row["step_time"], row["step_size_s"] = _iso(st.step_time), st.step_size
-        if est.n_ab and est.n_ba:
-            span = max(np.ptp(np.concatenate([fwd.send_ts, bwd.recv_ts])), 0.0)
-            if span >= sm.MIN_DRIFT_SPAN_S:
-                df = sm.fit_offset_drift(fwd, bwd)
-                row["drift_status"] = df.status
-                if df.status == "ok":
-                    row["drift_ppm"] = df.drift_ppm
-                    if a == reference:
-                        drift_of[b] = df.drift_ppm
+            if drift is not None and drift.status == "ok":
+                # a drifting clock explains the pairs: the offset at the middle of the pairs (t_ref)
+                lo, hi = drift.theta0_range
+                row["n_violated"] = 0
+                row["drift_explains"] = True
+                row["drift_t_ref"] = _iso(drift.t_ref)
             else:
-                row["drift_status"] = f"insufficient (pairs span {span:.0f} s < {sm.MIN_DRIFT_SPAN_S:.0f} s)"
+                st = sm.detect_step(fwd, bwd)
+                if st.found:
+                    steps.append({"domain_a": a, "domain_b": b, "time": _iso(st.step_time), "time_s": st.step_time,
+                                  "window": (_iso(st.step_window[0]), _iso(st.step_window[1])),
+                                  "size_s": st.step_size, "size_bounds_s": st.step_size_bounds,
+                                  "violations_single": st.violations_single,
+                                  "violations_split": st.violations_split,
+                                  "before_s": sm._seg_point(st.before), "after_s": sm._seg_point(st.after)})
+                    row["step_time"], row["step_size_s"] = _iso(st.step_time), st.step_size
         row["text"] = sm.describe_estimate(est, _kinds(sub))
         bounds[(a, b)] = (lo, hi)
         rows.append(row)
@@ -595,6 +606,14 @@ def _findings(domains, steps, inconsistent, sol, summary, reference, significant
         for r in summary[summary["n_violated"] > 0].itertuples():
             out.append(f"{r.n_violated} of {r.n_forward + r.n_backward} causal pairs between {r.domain_a} and "
                        f"{r.domain_b} contradict the best single offset")
+    if not summary.empty:
+        for r in summary[summary["drift_ppm"].notna()].itertuples():
+            lo, hi = r.drift_range_ppm
+            txt = (f"{sm.domain_name(r.domain_b)}'s clock drifts {r.drift_ppm:+.1f} ppm (feasible {lo:+.1f} to "
+                   f"{hi:+.1f} ppm) against {sm.domain_name(r.domain_a)}")
+            if r.drift_explains:
+                txt += f"; no constant offset fits, the offset is stated at {r.drift_t_ref}"
+            out.append(txt)
     d = domains[domains["kind"] != "reference"]
     nodes = d[d["domain"].str.startswith("node/")]
     other = d[~d["domain"].str.startswith("node/")]
