@@ -45,7 +45,6 @@ access-log ends 1 µs.  Minimum delays are 0 (unknown) throughout.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -148,6 +147,7 @@ def _order_after(lines: pd.DataFrame, req_end: np.ndarray, req_ev: np.ndarray, w
 
 
 def _api_round_trips(run: Run, req: pd.DataFrame, tl: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
+    """``api_round_trip`` pairs between the test's log lines and its own requests (test client only)."""
     out = []
     if tl.empty or req.empty:
         return out
@@ -214,6 +214,7 @@ def _status_updates(req: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pod_watch(run: Run, req: pd.DataFrame, tl: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
+    """``pod_watch`` pairs: a pod's last status write (apiserver) → the test's observation of it running."""
     out = []
     st = _status_updates(req)
     if st.empty:
@@ -253,6 +254,7 @@ def _pod_watch(run: Run, req: pd.DataFrame, tl: pd.DataFrame, pt: pd.DataFrame, 
 
 
 def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
+    """``bind_to_kubelet``, ``kubelet_status`` and ``kubelet_watch`` pairs between the master and node hosts."""
     out = []
     if pt.empty:
         return out
@@ -307,6 +309,7 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
 
 
 def _event_pairs(run: Run, where: _Where) -> list[pd.DataFrame]:
+    """``event`` pairs: reporter time (µs ``eventTime`` or 1 s ``firstTimestamp``) → creationTimestamp (1 s)."""
     if not run.has("events"):
         return []
     ev = run.table("events")
