@@ -333,3 +333,22 @@ def test_verdict_at_both_ends_of_the_interval_when_they_differ(runs):
     w = pod_startup_verdicts(run, rep, threshold_s=(lo + hi) / 2).set_index("percentile")
     assert (w.loc["p50", "at_min"], w.loc["p50", "at_max"]) == ("pass", "fail")
     assert bool(w.loc["p50", "verdict_depends_on_offset"]) is True
+
+
+@pytest.mark.parametrize("name", ["healthy-1.28", "skew-timeout-1.14", "legacy-skew-1.5"])
+def test_sample_logs_offsets_hold_their_truth(name, ingest_to):
+    """The three published sample runs (sample_logs/README.md), incl. a timeout run without latency pods."""
+    from conftest import SAMPLES
+    truth = json.loads((SAMPLES / name / "truth.json").read_text())
+    rep = analyze(ingest_to(SAMPLES / name))
+    doms = rep.domains.set_index("domain")
+    slack = _drift_slack(truth) + 1e-6
+    for d, v in truth["clocks"].items():
+        r = doms.loc[d]
+        assert r["lower_s"] - slack <= v["offset_s"] <= r["upper_s"] + slack, (d, v, r.to_dict())
+        if d != "apiserver":
+            assert r["kind"] == "two-sided" and abs(r["offset_s"] - v["offset_s"]) <= max(0.02, r["uncertainty_s"]) + slack
+    assert rep.significant == (name != "healthy-1.28")
+    if name != "healthy-1.28":
+        t = doms.loc["test", "text"]
+        assert t.startswith("the test machine's clock is 9 h 58 m 15.") and "− 1 m 44.8 s" in t

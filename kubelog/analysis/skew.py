@@ -66,6 +66,9 @@ KIND_LABELS = {
     "event": "Event creations", "kubelet_watch": "kubelet watch observations",
 }
 
+#: Pairs needed each way before a drift line is fitted (fewer give a drift range but no useful slope).
+MIN_DRIFT_PAIRS = 3
+
 RES_E2E = 1e-3   # e2e.log "Jan  2 15:04:05.000" stamps
 RES_US = 1e-6    # klog headers, audit, access-log
 RES_S = 1.0      # metav1.Time fields
@@ -499,7 +502,9 @@ def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRepo
         drift = None
         if est.n_ab and est.n_ba:
             span = max(np.ptp(np.concatenate([fwd.send_ts, bwd.recv_ts])), 0.0)
-            if span >= sm.MIN_DRIFT_SPAN_S:
+            if min(est.n_ab, est.n_ba) < MIN_DRIFT_PAIRS:
+                row["drift_status"] = f"insufficient (fewer than {MIN_DRIFT_PAIRS} pairs one way)"
+            elif span >= sm.MIN_DRIFT_SPAN_S:
                 drift = sm.fit_offset_drift(fwd, bwd)
                 row["drift_status"] = drift.status
                 if drift.status == "ok":
