@@ -352,3 +352,18 @@ def test_sample_logs_offsets_hold_their_truth(name, ingest_to):
     if name != "healthy-1.28":
         t = doms.loc["test", "text"]
         assert t.startswith("the test machine's clock is 9 h 58 m 15.") and "− 1 m 44.8 s" in t
+
+
+def test_two_test_logs_on_two_clocks_are_bounded_separately(runs, tmp_path):
+    import shutil
+    _, truth = runs["1.14"]
+    src = tmp_path / "in"
+    shutil.copytree(__import__("pathlib").Path(truth["path"]).parent, src)
+    shutil.copy(src / "e2e.log", src / "e2e-b.log")
+    run = ingest([str(src)], tmp_path / "run", options=Options(clock=["e2e-b.log=test-b"]))
+    rep = analyze(run)
+    d = rep.domains.set_index("domain")
+    assert {"test", "test-b"} <= set(d.index)
+    for dom in ("test", "test-b"):  # the copy reads the same clock: same truth, same interval
+        assert d.loc[dom, "lower_s"] <= 36012.5 <= d.loc[dom, "upper_s"]
+    assert d.loc["test", "lower_s"] == pytest.approx(d.loc["test-b", "lower_s"])

@@ -150,10 +150,16 @@ def _order_after(lines: pd.DataFrame, req_end: np.ndarray, req_ev: np.ndarray, w
 
 
 def _api_round_trips(run: Run, req: pd.DataFrame, tl: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
-    """``api_round_trip`` pairs between the test's log lines and its own requests (test client only)."""
-    out = []
+    """``api_round_trip`` pairs between the test's log lines and its own requests (test client only).
+
+    Order statistics are taken per test clock (two test logs on two machines are never mixed);
+    extra requests of the same shape (another test process, retries) keep every bound valid.
+    """
     if tl.empty or req.empty:
-        return out
+        return []
+    if tl["clock"].nunique(dropna=True) > 1:
+        return [f for _, g in tl.groupby("clock") for f in _api_round_trips(run, req, g, where)]
+    out = []
     treq = req[_is_test_client(req)]
     if treq.empty:
         return out
