@@ -21,13 +21,13 @@ Causal pairs extracted (one row each; ``kind`` names the relation):
     precedes the (n−k+1)-th latest-starting DELETE /metrics).  Request start
     is ``ts − latency`` (or the audit ``requestReceivedTimestamp``).
 ``pod_watch``
-    The pod's last status update logged by the apiserver (response end) →
+    The pod's first status write received by the apiserver (request start) →
     the test's watch observation: the watch time is ``creationTimestamp +
     printed e2e latency`` for the pods listed in the "10% worst e2e latencies",
     and the "Found pod 'RC' running" line for the latency pods.
 ``bind_to_kubelet``
-    Binding (apiserver / scheduler on the master) → the kubelet's first log of
-    the pod (SyncLoop ADD, or the observed running time).
+    The binding POST received by the apiserver (request start) → the
+    kubelet's first log of the pod (SyncLoop ADD, or the observed running time).
 ``kubelet_status``
     The kubelet's container-started log (PLEG, or ``observedRunningTime``) →
     the pod's last status PATCH/PUT completed at the apiserver.
@@ -223,13 +223,19 @@ def _status_updates(req: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pod_watch(run: Run, req: pd.DataFrame, tl: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
-    """``pod_watch`` pairs: a pod's last status write (apiserver) → the test's observation of it running."""
+    """``pod_watch`` pairs: a pod's first status write received (apiserver) → the test seeing it running.
+
+    The write that made the pod Running is at or after the pod's first status write, and the
+    test's watch delivers it after its commit (which may precede the write's response end), so
+    the request *start* of the first write is the send event.
+    """
     out = []
     st = _status_updates(req)
     if st.empty:
         return out
+    st = st[np.isfinite(st["start"].to_numpy(dtype=float))]
     st = st.assign(_ev=where(st["source_id"], st["line_no"]))
-    last = st.sort_values("end").drop_duplicates(["namespace", "pod"], keep="last")
+    first = st.sort_values("start").drop_duplicates(["namespace", "pod"], keep="first")
     # 10% worst e2e latencies: watch (test clock) = creationTimestamp (whole s, as printed) + latency
     if run.has("test_pod_latencies") and not pt.empty:
         lat = run.table("test_pod_latencies")
@@ -237,26 +243,26 @@ def _pod_watch(run: Run, req: pd.DataFrame, tl: pd.DataFrame, pt: pd.DataFrame, 
         cr = pt[(pt["milestone"] == "created") & (pt["origin"] == "pods-json")]
         if not lat.empty and not cr.empty:
             cr = cr.drop_duplicates("pod")[["pod", "ts"]].rename(columns={"ts": "_created"})
-            j = lat.merge(cr, on="pod").merge(last[["pod", "end", "clock", "_ev"]].rename(columns={"clock": "_aclock"}),
-                                              on="pod")
+            j = lat.merge(cr, on="pod").merge(
+                first[["pod", "start", "clock", "_ev"]].rename(columns={"clock": "_aclock"}), on="pod")
             if not j.empty:
                 watch = _sec(j["_created"]) + j["latency_s"].to_numpy(dtype=float)
                 clk = run.table("test_log", columns=["clock"])["clock"].dropna()
                 tclock = clk.iloc[0] if len(clk) else "test"
-                out.append(_frame("pod_watch", j["_aclock"].to_numpy(), j["end"].to_numpy(), tclock, watch,
+                out.append(_frame("pod_watch", j["_aclock"].to_numpy(), j["start"].to_numpy(), tclock, watch,
                                   RES_US, 1e-9,
                                   [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))]))
-    # Found pod 'RC' running  (the pod of RC whose status update completed last before it)
+    # Found pod 'RC' running: some pod of RC is running, so at least the earliest first status write
+    # among the RC's pods was received before the line
     if not tl.empty:
         m = tl["msg"].astype(str).str.extract(r"^Found pod '(?P<rc>[^']+)' running")
         g = tl[m["rc"].notna()].assign(_rc=m["rc"][m["rc"].notna()])
         if not g.empty:
-            st2 = last.assign(_rc=last["pod"].astype(str).str.replace(r"-[a-z0-9]{5}$", "", regex=True))
-            # the earliest-ending last-status of the RC's pods: all of them are running at the line
-            st2 = st2.sort_values("end").drop_duplicates("_rc", keep="first")
-            j = g.merge(st2[["_rc", "end", "clock", "_ev"]].rename(columns={"clock": "_aclock"}), on="_rc")
+            st2 = first.assign(_rc=first["pod"].astype(str).str.replace(r"-[a-z0-9]{5}$", "", regex=True))
+            st2 = st2.sort_values("start").drop_duplicates("_rc", keep="first")
+            j = g.merge(st2[["_rc", "start", "clock", "_ev"]].rename(columns={"clock": "_aclock"}), on="_rc")
             if not j.empty:
-                out.append(_frame("pod_watch", j["_aclock"].to_numpy(), j["end"].to_numpy(), j["clock"].to_numpy(),
+                out.append(_frame("pod_watch", j["_aclock"].to_numpy(), j["start"].to_numpy(), j["clock"].to_numpy(),
                                   j["ts_s"].to_numpy(), RES_US, RES_E2E,
                                   [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))]))
     return out
@@ -268,14 +274,16 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
     if pt.empty:
         return out
     kub = pt[pt["origin"] == "kubelet"]
-    # binding (master) → the kubelet's first record of the pod (node clock)
-    bound = pt[pt["milestone"] == "bound"][["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"]]
-    if not req.empty:  # POST …/pods/NAME/binding completed (access log without audit)
+    # binding received by the apiserver (request start) → the kubelet's first record of the pod (node
+    # clock).  Not the binding's response end nor the scheduler's "bound" line: the kubelet's watch may
+    # deliver the pod between the commit and the response.
+    bound = pd.DataFrame(columns=["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"])
+    if not req.empty:
         b = req[(req["resource"] == "pods") & (req["subresource"] == "binding") & (req["method"] == "POST")
-                & (req["code"] < 300)]
-        b = pd.DataFrame({"namespace": b["namespace"], "pod": b["name"], "ts": b["ts"], "clock": b["clock"],
-                          "resolution_s": RES_US, "source_id": b["source_id"], "line_no": b["line_no"]})
-        bound = pd.concat([bound, b], ignore_index=True) if len(bound) else b
+                & (req["code"] < 300) & np.isfinite(req["start"].to_numpy(dtype=float))]
+        bound = pd.DataFrame({"namespace": b["namespace"], "pod": b["name"],
+                              "ts": pd.to_datetime(b["start"], unit="s", utc=True), "clock": b["clock"],
+                              "resolution_s": RES_US, "source_id": b["source_id"], "line_no": b["line_no"]})
     bound = bound.sort_values("ts").drop_duplicates(["namespace", "pod"], keep="first")
     first = kub[kub["milestone"].isin(["kubelet_add", "running_observed", "pleg_container_started",
                                        "watch_observed", "startup_logged"])]
@@ -288,7 +296,8 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
                               j["resolution_s_k"].fillna(RES_US).to_numpy(),
                               [f"{a} → {b}" for a, b in zip(where(j["source_id_b"], j["line_no_b"]),
                                                             where(j["source_id_k"], j["line_no_k"]))]))
-    # kubelet's container start (node clock) → the pod's last status write completed (apiserver)
+    # kubelet's container start (node clock) → the pod's last status write completed (apiserver); the
+    # response end, not the start, of the last write: conservative (the write may already be in flight)
     st = _status_updates(req)
     started = kub[kub["milestone"].isin(["pleg_container_started", "running_observed"])]
     started = started.sort_values("ts").drop_duplicates(["namespace", "pod"], keep="first")
