@@ -367,3 +367,9 @@ def test_two_test_logs_on_two_clocks_are_bounded_separately(runs, tmp_path):
     for dom in ("test", "test-b"):  # the copy reads the same clock: same truth, same interval
         assert d.loc[dom, "lower_s"] <= 36012.5 <= d.loc[dom, "upper_s"]
     assert d.loc["test", "lower_s"] == pytest.approx(d.loc["test-b", "lower_s"])
+
+
+def test_cli_unknown_reference_is_a_usage_error(runs):
+    run, _ = runs["1.14"]
+    r = CliRunner().invoke(app, ["skew", str(run.path), "--reference", "nosuch"])
+    assert r.exit_code != 0 and "not a clock domain" in r.output and "test" in r.output

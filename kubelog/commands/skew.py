@@ -39,6 +39,10 @@ def register(app: typer.Typer) -> None:
         if rep.pairs.empty:
             die(f"{run_dir}: no causal pairs between clock domains (need e.g. an e2e log with apiserver "
                 "logs, or kubelet logs with apiserver logs)", Exit.INPUT)
+        known = set(rep.pairs["send_domain"]) | set(rep.pairs["recv_domain"])
+        if reference not in known:
+            die(f"--reference {reference!r} is not a clock domain of the causal pairs; one of: "
+                + ", ".join(sorted(known)), Exit.USAGE)
         corr = correct(run, rep) if correct_skew else None
         ev = rep.evidence.groupby(["domain_a", "domain_b", "bound"], sort=False).head(evidence) \
             if len(rep.evidence) else rep.evidence
