@@ -78,3 +78,10 @@ def test_kernel_is_this_interpreter():
         nbformat.write(nb, str(p))
         out = execute(p, timeout=60)
     assert out.cells[0].outputs[0]["text"].strip() == sys.executable
+
+
+if __name__ == "__main__":  # re-execute the notebooks and save them with their outputs
+    for _name in NAMES:
+        _path = NOTEBOOKS / _name
+        nbformat.write(execute(_path), str(_path))
+        print("executed and saved", _path)
