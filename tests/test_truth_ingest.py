@@ -270,3 +270,40 @@ def test_legacy_bind_lines_kept_as_messages(runs):
     msgs = obs.rows("messages", sid)
     n = int(msgs["msg"].str.startswith("Attempting to bind ").sum())
     assert n == truth["files"]["kube-scheduler.log"]["bind_records"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_truth_timeline_and_failures(runs, name):
+    """The other counts of truth.json: the running-pods timeline (every step, ns-exact, and the capacity)
+    from the load timeline, the injected HTTP errors from the access log, and the failures the e2e test
+    reported (a timeout's stalled pods are the pods.json pods that never became Ready, on the stalled nodes)."""
+    from kubelog.analysis.load import load_timeline
+
+    truth, run = runs(name)
+    lt = load_timeline(run)
+    assert lt.capacity == truth["capacity"]
+    steps = lt.steps
+    mine = list(zip(steps["ts"].dt.as_unit("ns").astype("int64").tolist(), steps["running"].astype(int).tolist()))
+    assert mine == [tuple(x) for x in truth["running_pods_timeline"]]
+
+    obs = Observed(run)
+    access = obs.table("requests")
+    access = access[access["origin"] == "httplog"]
+    specs = obs.table("test_specs")
+    for f in truth["failures"]:
+        if f["kind"] == "injected_http_errors":
+            assert int((access["code"] == 429).sum()) == f["count_429"]
+            assert int((access["code"] >= 500).sum()) == f["count_5xx"]
+        elif f["kind"] == "timeout":
+            pods = obs.table("pod_transitions")
+            pods = pods[pods["origin"] == "pods-json"]
+            ready = set(pods.loc[pods["milestone"] == "ready", "pod"])
+            stalled = pods[~pods["pod"].isin(ready)]
+            assert stalled["pod"].nunique() == f["stalled_pods"]
+            assert set(stalled["node"].dropna()) <= set(f["stalled_nodes"])
+            assert (specs["state"] == "failed").all() and specs["failure_message"].str.contains(f["message"]).all()
+        elif f["kind"] == "slo":
+            assert (specs["state"] == "failed").all()
+            assert specs["failure_message"].str.contains(f["message"], regex=False).any()
+        else:
+            pytest.fail(f"no check for truth.json failure kind {f['kind']!r}")
