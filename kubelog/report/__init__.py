@@ -1,0 +1,48 @@
+"""The run report (HTML + PDF) and the comparison of two runs (issue #9).
+
+>>> build(open_run("out/run"), "out/report")      # doctest: +SKIP
+{'html': PosixPath('out/report/report.html'), 'pdf': PosixPath('out/report/report.pdf')}
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..run import Run
+from .model import build_model
+from .render import PDFUnavailable, render_html, write_pdf
+
+__all__ = ["build", "build_model", "render_html", "PDFUnavailable"]
+
+
+def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False) -> dict:
+    """Write ``report.html`` (self-contained) and, with ``pdf``, ``report.pdf`` into ``out_dir``.
+
+    Parameters
+    ----------
+    run : Run
+        An ingested run (:func:`kubelog.run.open_run` or :func:`kubelog.ingest.ingest`).
+    out_dir : path
+        Created if missing; existing report files are overwritten.
+    pdf : bool
+        Also render the PDF (raises :class:`PDFUnavailable` when WeasyPrint cannot be imported,
+        after the HTML is written).
+    correct_skew : bool
+        Apply the clock offsets found by :func:`kubelog.analysis.skew.analyze`.
+
+    Returns
+    -------
+    dict
+        ``{"html": Path, "pdf": Path}`` (``pdf`` only when written) and ``"sections"``:
+        ``{key: status}`` with status ``ok``/``unavailable``/``error``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model = build_model(run, correct_skew=correct_skew)
+    html = render_html(model)
+    paths = {"html": out / "report.html"}
+    paths["html"].write_text(html, encoding="utf-8")
+    if pdf:
+        paths["pdf"] = out / "report.pdf"
+        write_pdf(html, paths["pdf"])
+    paths["sections"] = {s.key: s.status for s in model["sections"]}
+    return paths

@@ -1,0 +1,458 @@
+"""The report model: every section of the run report as plain data (tables of strings, texts, plots).
+
+Each section is computed by :func:`build_model` inside a guard: when an analysis module is missing
+(``ImportError``/``AttributeError``) the section says "not available in this version"; any other
+error is shown as the section's error text, so one failing analysis never hides the others.
+
+Numbers are formatted here (seconds with 4 significant digits, counts with thousands separators) so
+the template only lays them out.  Every worst case carries its ``file:line``
+(:meth:`kubelog.run.Run.where`).
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..run import Run
+
+NOT_AVAILABLE = "not available in this version"
+UNAVAILABLE = (ImportError, AttributeError)
+WORST_PODS = 10
+
+
+@dataclass
+class Table:
+    """A table ready for the template: ``columns`` and ``rows`` of strings.
+
+    ``numeric`` marks right-aligned columns; ``classes`` optional per-row CSS class (e.g. ``fail``).
+    """
+
+    title: str
+    columns: list
+    rows: list
+    numeric: list = field(default_factory=list)
+    classes: list = field(default_factory=list)
+    note: str = ""
+
+    def __post_init__(self):
+        if len(self.numeric) != len(self.columns):
+            self.numeric = [False] * len(self.columns)
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
+
+
+@dataclass
+class Section:
+    """One report section: ``status`` is ``ok``, ``unavailable`` or ``error`` (``message`` says why)."""
+
+    key: str
+    title: str
+    status: str = "ok"
+    message: str = ""
+    paragraphs: list = field(default_factory=list)
+    tables: list = field(default_factory=list)
+    lists: list = field(default_factory=list)     # [(title, [str, ...])]
+    plots: list = field(default_factory=list)     # [(title, data-URI)]
+    data: dict = field(default_factory=dict)
+
+
+def fmt(v, kind: str = "s") -> str:
+    """Format one cell: ``s`` seconds (4 significant digits), ``n`` integer count, ``p`` percent, ``x`` text."""
+    if v is None:
+        return ""
+    if isinstance(v, (float, np.floating)):
+        if math.isnan(v):
+            return ""
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
+    try:
+        if pd.isna(v):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if kind == "s":
+        return f"{float(v):.4g}"
+    if kind == "n":
+        return f"{int(v):,}"
+    if kind == "p":
+        return f"{float(v):.1f} %"
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat().replace("+00:00", "Z")
+    return str(v)
+
+
+def frame_table(title: str, df: pd.DataFrame, kinds: dict | None = None, note: str = "",
+                row_class=None) -> Table:
+    """A :class:`Table` from a DataFrame; ``kinds`` maps column → format kind of :func:`fmt`.
+
+    Columns not in ``kinds`` are ``s`` when float, ``n`` when integer, else text.
+    """
+    kinds = dict(kinds or {})
+    cols = list(df.columns)
+    for c in cols:
+        if c not in kinds:
+            dt = df[c].dtype
+            kinds[c] = "n" if pd.api.types.is_integer_dtype(dt) else "s" if pd.api.types.is_float_dtype(dt) else "x"
+    rows = [[fmt(v, kinds[c]) for c, v in zip(cols, r)] for r in df.itertuples(index=False, name=None)]
+    classes = [row_class(r) if row_class else "" for _, r in df.iterrows()] if row_class else []
+    return Table(title, [str(c) for c in cols], rows, numeric=[kinds[c] in ("s", "n", "p") for c in cols],
+                 classes=classes, note=note)
+
+
+def guarded(key: str, title: str, fn, *args) -> Section:
+    """Run ``fn(section, *args)``; a missing module/attribute makes the section "not available"."""
+    sec = Section(key, title)
+    try:
+        fn(sec, *args)
+    except UNAVAILABLE as e:
+        sec.status, sec.message = "unavailable", f"{NOT_AVAILABLE} ({type(e).__name__}: {e})"
+    except Exception as e:  # one analysis failing must not hide the rest of the report
+        sec.status, sec.message = "error", f"{type(e).__name__}: {e}"
+    return sec
+
+
+# ---------------------------------------------------------------------------------------------
+# Context shared by sections (computed once, each piece guarded by its user)
+# ---------------------------------------------------------------------------------------------
+
+class Context:
+    """Lazily computed analyses of one run, shared by the sections."""
+
+    def __init__(self, run: Run, correct_skew: bool = False):
+        self.run = run
+        self.correct_skew = correct_skew
+        self._cache = {}
+
+    def _get(self, key, fn):
+        if key not in self._cache:
+            try:
+                self._cache[key] = (True, fn())
+            except Exception as e:
+                self._cache[key] = (False, e)
+        ok, v = self._cache[key]
+        if not ok:
+            raise v
+        return v
+
+    def skew(self):
+        from ..analysis.skew import analyze
+        return self._get("skew", lambda: analyze(self.run))
+
+    def offsets(self):
+        """Offsets applied (``{domain: seconds}``) when correcting skew, else None."""
+        if not self.correct_skew:
+            return None
+        off = self.skew().offsets
+        return off or None
+
+    def slo(self):
+        from ..analysis.slo import evaluate
+        return self._get("slo", lambda: evaluate(self.run, offsets=self.offsets()))
+
+    def pods(self):
+        from ..analysis.pods import pod_startup
+        return self._get("pods", lambda: pod_startup(self.run, offsets=self.offsets()))
+
+    def pods_raw(self):
+        from ..analysis.pods import pod_startup
+        return self._get("pods_raw", lambda: pod_startup(self.run))
+
+    def matrix(self):
+        from ..analysis.matrix import build_matrix
+        return self._get("matrix", lambda: build_matrix(self.run))
+
+    def timeline(self):
+        from ..analysis.load import load_timeline
+        return self._get("timeline", lambda: load_timeline(self.run))
+
+    def diagnosis(self):
+        from ..analysis.diagnose import diagnose
+        return self._get("diagnosis", lambda: diagnose(self.run))
+
+    def requests(self):
+        """API requests with their load bucket (``bucket`` str, NaN outside a bucket)."""
+        def f():
+            from ..analysis import load as loadmod
+            from ..analysis.latency import api_requests
+            df, _ = api_requests(self.run, columns=["verb", "resource", "subresource", "scope", "latency_s",
+                                                    "start_ts", "source_id", "line_no", "uri"])
+            tl = self.timeline()
+            for c in ("verb", "resource", "subresource", "scope"):
+                df[c] = df[c].fillna("")
+            if tl.capacity and len(df):
+                codes = loadmod.bucket_codes(tl, df["start_ts"])
+                labels = np.array(loadmod.bucket_labels(), dtype=object)
+                df["bucket"] = np.where(codes >= 0, labels[np.maximum(codes, 0)], None)
+            else:
+                df["bucket"] = None
+            return df.reset_index(drop=True)
+        return self._get("requests", f)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------------
+
+def _verdict(sec: Section, ctx: Context):
+    rep = ctx.slo()
+    v = rep.verdicts
+    cols = ["sli", "group", "threshold_s", "percentile", "observed_s", "n", "margin_s", "verdict", "evidence"]
+    t = frame_table("SLO verdicts", v[cols], {"n": "n", "percentile": "x"},
+                    row_class=lambda r: {"FAIL": "fail", "PASS": "pass"}.get(r["verdict"], "nodata"))
+    counts = v["verdict"].value_counts()
+    sec.data["counts"] = {k: int(counts.get(k, 0)) for k in ("FAIL", "PASS", "NO DATA")}
+    overall = "FAIL" if counts.get("FAIL", 0) else ("PASS" if counts.get("PASS", 0) else "NO DATA")
+    sec.data["overall"] = overall
+    sec.paragraphs.append(f"Overall: {overall} — {sec.data['counts']['FAIL']} FAIL, "
+                          f"{sec.data['counts']['PASS']} PASS, {sec.data['counts']['NO DATA']} NO DATA.")
+    sec.tables.append(t)
+    flags = []
+    try:
+        sk = ctx.skew()
+        if sk.significant:
+            flags.append("clock skew found: " + ("; ".join(sk.findings[:2]) if sk.findings else "see §6")
+                         + (" — corrected in this report" if ctx.offsets() else " — not corrected (use --correct-skew)"))
+        else:
+            flags.append("no significant clock skew found")
+    except UNAVAILABLE:
+        flags.append(f"clock-skew analysis {NOT_AVAILABLE}")
+    sec.lists.append(("Validity flags", flags))
+    val = rep.validity
+    sec.tables.append(frame_table("Validity audit", val, {"count": "n"},
+                                  row_class=lambda r: "warn" if (r.get("count") or 0) else ""))
+    for n in rep.notes:
+        sec.paragraphs.append(f"note: {n}")
+
+
+_VERSION_RX = re.compile(r"v(1\.\d+)\.(\d+)")
+
+
+def kubernetes_version(run: Run) -> tuple[str, str]:
+    """(version, where it came from): the most common ``v1.X.Y`` in user agents, else in the test log."""
+    if run.has("requests"):
+        ua = run.table("requests", columns=["user_agent"])["user_agent"].dropna()
+        c = Counter()
+        for s, n in ua.value_counts().items():
+            m = _VERSION_RX.search(str(s))
+            if m:
+                c[f"v{m.group(1)}.{m.group(2)}"] += int(n)
+        if c:
+            v, n = c.most_common(1)[0]
+            return v, f"user agents of {n:,} requests"
+    if run.has("test_log"):
+        for s in run.table("test_log", columns=["msg"])["msg"].dropna():
+            m = _VERSION_RX.search(str(s))
+            if m and "ersion" in str(s):
+                return f"v{m.group(1)}.{m.group(2)}", "test log"
+    return "", "not found in the inputs"
+
+
+def _run(sec: Section, ctx: Context):
+    run = ctx.run
+    kv, kv_src = kubernetes_version(run)
+    era = ".".join(kv.lstrip("v").split(".")[:2]) if kv else ""
+    rows = [("Kubernetes version", kv or "unknown", kv_src), ("era", era or "unknown", "from the version")]
+    try:
+        tl = ctx.timeline()
+        dur = (tl.end - tl.start).total_seconds() if tl.start is not None and tl.end is not None else float("nan")
+        rows += [("nodes", fmt(tl.nodes, "n"), tl.nodes_source), ("pods per node", fmt(tl.pods_per_node, "n"), "default of density"),
+                 ("capacity (pods)", fmt(tl.capacity, "n"), "nodes × pods per node"),
+                 ("peak pods", fmt(int(tl.steps["running"].max()) if len(tl.steps) else 0, "n"), tl.source),
+                 ("start", fmt(tl.start, "x"), tl.clock or "apiserver clock"), ("end", fmt(tl.end, "x"), ""),
+                 ("duration (s)", fmt(dur), "end − start")]
+    except UNAVAILABLE:
+        rows.append(("load timeline", NOT_AVAILABLE, ""))
+    rows.append(("kubelog version", run.manifest.get("kubelog_version", __version__), "manifest.json"))
+    rows.append(("report by kubelog", __version__, ""))
+    sec.tables.append(Table("Run", ["item", "value", "source"], [list(map(str, r)) for r in rows]))
+    try:
+        from ..commands.specs import specs_frame
+        sp = specs_frame(run)
+        if len(sp):
+            cols = [c for c in ("spec", "state", "start_ts", "duration_s", "last_step", "where") if c in sp]
+            sec.tables.append(frame_table("Phases (test specs)", sp[cols], {"start_ts": "x", "last_step": "x"}))
+    except UNAVAILABLE:
+        sec.paragraphs.append(f"Test phases: {NOT_AVAILABLE}.")
+    inp = pd.DataFrame([{"source": i, "path": e.get("path", ""), "format": e.get("format", ""),
+                         "clock": e.get("clock", ""), "bytes": int(e.get("bytes") or 0),
+                         "sha256": e.get("sha256", "")} for i, e in enumerate(run.inputs)])
+    if len(inp):
+        sec.tables.append(frame_table("Inputs", inp, {"source": "n", "bytes": "n"}))
+    meth = ["Percentiles: nearest rank — for n sorted values x[0..n−1] the p-th percentile is x[⌈n·p⌉ − 1]; "
+            "every percentile is shown with its n; an empty cell has no value (never zero).",
+            "API latency: non-long-running requests (watch, exec/attach/portforward/proxy, log follow and "
+            "hijacked connections excluded); a request logged both by the access log and the audit log counts once.",
+            "Load level: running pods / (nodes × pods per node) × 100 at the request start; buckets "
+            "10, 25, 50, 90, 100 %-full (upper edges, inclusive) and >100.",
+            "Clock model: each input belongs to a clock domain (apiserver, test, node/<host>); offsets are bounded "
+            "from causal pairs (send before receive) relative to the apiserver clock."]
+    try:
+        m = ctx.matrix()
+        ex = m.exclusions
+        meth.append(f"Exclusions in this run: {ex.long_running:,} long-running, {ex.no_latency:,} without latency, "
+                    f"{ex.duplicates:,} duplicates, {ex.not_apiserver:,} not served by the apiserver.")
+        meth += [f"note: {n}" for n in ex.notes + m.notes]
+    except UNAVAILABLE:
+        pass
+    off = None
+    try:
+        off = ctx.offsets()
+    except UNAVAILABLE:
+        pass
+    meth.append("Corrections applied: " + (", ".join(f"{d} {o:+.6g} s" for d, o in sorted(off.items()))
+                                           if off else "none (raw clocks)"))
+    sec.lists.append(("Methodology", meth))
+
+
+def _matrix(sec: Section, ctx: Context):
+    from ..analysis.matrix import HEADLINE_RESOURCES, HEADLINE_VERBS, group_title, pivot
+    m = ctx.matrix()
+    rows = m.rows
+    if rows.empty:
+        sec.paragraphs.append("No API request with a latency in this run.")
+        return
+    n_head = 0
+    for key, g in m.groups():
+        if key.get("resource") in HEADLINE_RESOURCES and key.get("verb") in HEADLINE_VERBS:
+            p = pivot(g, m.edges)
+            sec.tables.append(frame_table(group_title(key), p))
+            n_head += 1
+    if not n_head:
+        sec.paragraphs.append("No headline group (update/create/list/get of nodes, pods, replicationcontrollers).")
+    pcols = [c for c in rows.columns if c.startswith("p") and c.endswith("_s")]
+    allg = rows[m.by + ["bucket", "count"] + pcols]
+    sec.tables.append(frame_table(f"Every group × load bucket ({len(rows):,} cells, seconds)", allg,
+                                  {"count": "n", "bucket": "x"}))
+
+
+def _pods(sec: Section, ctx: Context):
+    ps = ctx.pods()
+    pc = ps.percentiles
+    cols = [c for c in ("phase", "bucket", "count", "p50_s", "p90_s", "p99_s", "p100_s", "resolution_s", "clocks") if c in pc]
+    sec.tables.append(frame_table("Pod start-up phases by load level (seconds)", pc[cols], {"count": "n", "bucket": "x"}))
+    per = ps.per_pod
+    phase = next((p for p in ("pod_startup_s", "schedule_to_watch_s", "create_to_schedule_s", "schedule_to_run_s")
+                  if p in per and per[p].notna().any()), None)
+    if phase:
+        w = per[per[phase].notna()].sort_values(phase, ascending=False, kind="stable").head(WORST_PODS)
+        rows = []
+        for _, r in w.iterrows():
+            where = []
+            for end in ("created", "scheduled", "running", "watched"):
+                sid, ln = r.get(f"{end}_source_id"), r.get(f"{end}_line_no")
+                if sid is not None and not pd.isna(sid) and ln is not None and not pd.isna(ln):
+                    where.append(f"{end}: {ctx.run.where(int(sid), int(ln))}")
+            rows.append([str(r["namespace"]), str(r["pod"]), str(r.get("node") or ""), fmt(r[phase]),
+                         "; ".join(where)])
+        sec.tables.append(Table(f"Worst {len(rows)} pods by {phase[:-2]} (seconds)",
+                                ["namespace", "pod", "node", phase, "evidence"], rows,
+                                numeric=[False, False, False, True, False]))
+    sec.tables.append(frame_table("Anomalies per phase", ps.anomalies))
+    if len(ps.cross_check):
+        sec.tables.append(frame_table("Reported by the test vs derived from objects", ps.cross_check))
+    sec.paragraphs.append(ps.sources)
+    sec.paragraphs += [f"note: {n}" for n in ps.notes]
+
+
+def _skew(sec: Section, ctx: Context):
+    sk = ctx.skew()
+    d = sk.domains
+    cols = [c for c in ("domain", "kind", "offset_s", "lower_s", "upper_s", "drift_ppm", "n_pairs", "text") if c in d]
+    sec.tables.append(frame_table(f"Clock domains (offsets vs {sk.reference}, seconds)", d[cols], {"n_pairs": "n"}))
+    sec.lists.append(("Findings", list(sk.findings) or ["none"]))
+    if len(sk.evidence):
+        sec.tables.append(frame_table("Tightest causal pairs (evidence)", sk.evidence.head(30)))
+    off = ctx.offsets()
+    if ctx.correct_skew:
+        if off:
+            raw = ctx.pods_raw().percentiles
+            cor = ctx.pods().percentiles
+            key = ["phase", "bucket"]
+            mm = raw[key + ["count", "p50_s", "p99_s"]].merge(cor[key + ["count", "p50_s", "p99_s"]], on=key,
+                                                              how="outer", suffixes=("_raw", "_corrected"))
+            mm = mm[mm["bucket"] == "all"]
+            sec.tables.append(frame_table("Pod start-up: raw vs corrected clocks (seconds)", mm,
+                                          {"count_raw": "n", "count_corrected": "n", "bucket": "x"}))
+        else:
+            sec.paragraphs.append("Correction requested, but no domain has a two-sided offset estimate: nothing corrected.")
+    else:
+        sec.paragraphs.append("Raw clocks used throughout (no correction applied)." +
+                              (" Offsets available for correction: " +
+                               ", ".join(f"{k} {v:+.6g} s" for k, v in sorted(sk.offsets.items())) if sk.offsets else ""))
+
+
+def _diagnosis(sec: Section, ctx: Context):
+    dg = ctx.diagnosis()
+    sec.paragraphs.append(("FAILED — " if dg.failed else "not failed — ") + dg.summary)
+    for f in dg.findings:
+        ev = [f"{e.where}: {e.text}" for e in f.evidence]
+        sec.lists.append((f"{f.rank}. [{f.severity}] {f.title}", [f.detail] + ev))
+
+
+def _quality(sec: Section, ctx: Context):
+    rows, reasons, years = [], [], []
+    for i, e in enumerate(ctx.run.inputs):
+        counted = e.get("counted") or {}
+        nc = sum(counted.values())
+        ok = e.get("lines_read", 0) == e.get("record_lines", 0) + e.get("continuation_lines", 0) + nc
+        rows.append({"input": e.get("path", ""), "format": e.get("format", ""), "lines_read": int(e.get("lines_read", 0)),
+                     "record_lines": int(e.get("record_lines", 0)), "continuation": int(e.get("continuation_lines", 0)),
+                     "counted": int(nc), "errors": int(len(e.get("errors") or [])), "balanced": "yes" if ok else "NO"})
+        for r, n in sorted(counted.items()):
+            reasons.append({"input": e.get("path", ""), "reason": r, "lines": int(n)})
+        years.append({"input": e.get("path", ""), "year": str(e.get("year") or ""), "year_source": e.get("year_source", ""),
+                      "detail": e.get("year_detail", ""), "tz": e.get("tz", "")})
+        for err in (e.get("errors") or [])[:20]:
+            reasons.append({"input": e.get("path", ""), "reason": f"error: {err}", "lines": 1})
+    q = pd.DataFrame(rows)
+    sec.tables.append(frame_table("Line accounting per input (lines_read = record + continuation + counted)", q,
+                                  row_class=lambda r: "" if r["balanced"] == "yes" else "fail"))
+    if reasons:
+        sec.tables.append(frame_table("Counted lines by reason", pd.DataFrame(reasons)))
+    sec.tables.append(frame_table("Year anchors", pd.DataFrame(years)))
+
+
+def _plots(sec: Section, ctx: Context):
+    from . import plots
+    sec.plots += plots.run_plots(ctx)
+
+
+SECTIONS = [("verdict", "1. Verdict", _verdict), ("run", "2. The run", _run),
+            ("matrix", "3. API-call latency by load level", _matrix), ("pods", "4. Pod start-up", _pods),
+            ("plots", "5. Plots", _plots), ("skew", "6. Clock skew", _skew),
+            ("diagnosis", "6b. Diagnosis of failures", _diagnosis), ("quality", "7. Data quality", _quality)]
+
+
+def generated_at() -> str:
+    """``SOURCE_DATE_EPOCH`` as ISO UTC when set, else empty (reports carry no generation time)."""
+    sde = os.environ.get("SOURCE_DATE_EPOCH")
+    if not sde:
+        return ""
+    return datetime.fromtimestamp(int(sde), tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def build_model(run: Run, *, correct_skew: bool = False, plots: bool = True) -> dict:
+    """The whole report as data: ``{"title", "generated", "version", "sections": [Section]}``.
+
+    Parameters
+    ----------
+    run : Run
+    correct_skew : bool
+        Apply the clock offsets of :func:`kubelog.analysis.skew.analyze` to pod start-up and SLOs.
+    plots : bool
+        Include the matplotlib plots (section 5).
+    """
+    ctx = Context(run, correct_skew)
+    secs = [guarded(k, t, f, ctx) for k, t, f in SECTIONS if plots or k != "plots"]
+    return {"title": f"kubelog report — {run.path.name}", "generated": generated_at(), "version": __version__,
+            "sections": secs, "context": ctx}

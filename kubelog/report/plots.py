@@ -1,0 +1,203 @@
+"""Matplotlib plots of the report, as reproducible SVG data URIs.
+
+SVG is written with a fixed ``svg.hashsalt`` and without the ``Date`` metadata, text as paths, so
+the same run gives the same bytes.  Large runs are drawn from bounded summaries (quantile grids,
+time bins), never from every request: a 2,000,000-request run plots in about the time of one sort.
+"""
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.stats import nearest_rank_index
+
+MAX_GROUPS = 8
+CDF_POINTS = 400
+TIME_BINS = 120
+
+
+def _mpl():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plt.rcParams.update({"svg.hashsalt": "kubelog", "svg.fonttype": "path", "font.size": 8,
+                         "axes.titlesize": 9, "figure.dpi": 100})
+    return plt
+
+
+def to_data_uri(fig) -> str:
+    """Serialize a figure as ``data:image/svg+xml;base64,…`` (no date, fixed ids) and close it."""
+    plt = _mpl()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "kubelog"}, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _group_name(r) -> str:
+    s = f"{r['verb']} {r['resource']}"
+    if r.get("subresource"):
+        s += f"/{r['subresource']}"
+    return s
+
+
+def cdf_plot(req: pd.DataFrame):
+    """Latency CDF per verb/resource (largest groups), log x axis (seconds)."""
+    plt = _mpl()
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    sizes = req.groupby(["verb", "resource", "subresource"], sort=True).size().sort_values(ascending=False, kind="stable")
+    for (v, r, s), _ in sizes.head(MAX_GROUPS).items():
+        x = np.sort(req.loc[(req["verb"] == v) & (req["resource"] == r) & (req["subresource"] == s), "latency_s"].to_numpy(float))
+        x = np.maximum(x, 1e-6)
+        q = np.linspace(0, 1, min(CDF_POINTS, len(x)) + 1)[1:]
+        idx = [nearest_rank_index(len(x), p) for p in q]
+        ax.step(x[idx], q, where="post", label=_group_name({"verb": v, "resource": r, "subresource": s}) + f" (n={len(x):,})")
+    ax.set_xscale("log")
+    ax.set_xlabel("latency (s, log)")
+    ax.set_ylabel("fraction ≤ x")
+    ax.set_title("Latency CDF per verb/resource")
+    ax.legend(fontsize=6, loc="lower right")
+    ax.grid(True, alpha=.3)
+    return fig
+
+
+def time_plot(req: pd.DataFrame, timeline):
+    """p50/p99 latency per time bin with the load level (% of capacity) overlaid."""
+    plt = _mpl()
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    t = pd.to_datetime(req["start_ts"], utc=True)
+    ok = t.notna().to_numpy()
+    tn = t[ok].astype("int64").to_numpy() if hasattr(t, "astype") else np.array([])
+    lat = req["latency_s"].to_numpy(float)[ok]
+    if len(tn):
+        lo, hi = tn.min(), tn.max()
+        edges = np.linspace(lo, hi + 1, TIME_BINS + 1)
+        b = np.clip(np.searchsorted(edges, tn, side="right") - 1, 0, TIME_BINS - 1)
+        order = np.lexsort((lat, b))
+        bs, ls = b[order], lat[order]
+        counts = np.bincount(bs, minlength=TIME_BINS)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        mids = (edges[:-1] + edges[1:]) / 2
+        xs, p50, p99 = [], [], []
+        for i in np.flatnonzero(counts):
+            seg = ls[starts[i]:starts[i] + counts[i]]
+            xs.append(mids[i]); p50.append(seg[nearest_rank_index(len(seg), .5)]); p99.append(seg[nearest_rank_index(len(seg), .99)])
+        xs = pd.to_datetime(np.array(xs, dtype=np.int64), utc=True)
+        ax.plot(xs, p50, label="p50", lw=1)
+        ax.plot(xs, p99, label="p99", lw=1)
+        ax.set_yscale("log")
+    ax.set_ylabel("latency (s, log)")
+    ax.set_xlabel("time (UTC, apiserver clock)")
+    ax.set_title("API latency over time with load level")
+    ax2 = ax.twinx()
+    st = timeline.steps if timeline is not None else pd.DataFrame()
+    if len(st) and timeline.capacity:
+        ax2.step(pd.to_datetime(st["ts"], utc=True), st["load_pct"], where="post", color="grey", lw=.8, label="load %")
+    ax2.set_ylabel("load (% of capacity)")
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=6, loc="upper left")
+    fig.autofmt_xdate()
+    return fig
+
+
+def percentile_vs_load_plot(rows: pd.DataFrame, by: list, labels: list):
+    """p99 (solid) and p50 (dashed) per load bucket for the largest groups."""
+    plt = _mpl()
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    key = rows[by].astype(str).agg(" ".join, axis=1)
+    tot = rows.groupby(key, sort=False)["count"].sum().sort_values(ascending=False, kind="stable")
+    pos = {b: i for i, b in enumerate(labels)}
+    for k in tot.index[:MAX_GROUPS]:
+        g = rows[key == k]
+        x = [pos[b] for b in g["bucket"]]
+        line, = ax.plot(x, g["p99_s"], marker="o", ms=3, label=k.strip())
+        if "p50_s" in g:
+            ax.plot(x, g["p50_s"], ls="--", color=line.get_color(), lw=.8)
+    ax.set_xticks(range(len(labels)), [f"{b}%" for b in labels])
+    ax.set_yscale("log")
+    ax.set_xlabel("load bucket (% full)")
+    ax.set_ylabel("latency (s, log); p99 solid, p50 dashed")
+    ax.set_title("Percentile vs load level per group")
+    ax.legend(fontsize=5.5, loc="upper left")
+    ax.grid(True, alpha=.3)
+    return fig
+
+
+def heatmap_plot(rows: pd.DataFrame, by: list, labels: list, max_groups: int = 30):
+    """p99 (s, log colour) by group × load bucket, the largest groups."""
+    plt = _mpl()
+    from matplotlib.colors import LogNorm
+    key = rows[by].astype(str).agg(" ".join, axis=1).str.strip()
+    tot = rows.groupby(key, sort=False)["count"].sum().sort_values(ascending=False, kind="stable")
+    groups = list(tot.index[:max_groups])
+    mat = np.full((len(groups), len(labels)), np.nan)
+    gi = {g: i for i, g in enumerate(groups)}
+    bi = {b: i for i, b in enumerate(labels)}
+    for k, b, v in zip(key, rows["bucket"], rows["p99_s"]):
+        if k in gi and b in bi:
+            mat[gi[k], bi[b]] = v
+    fig, ax = plt.subplots(figsize=(7, 0.9 + 0.2 * len(groups)))
+    pos = mat[np.isfinite(mat) & (mat > 0)]
+    norm = LogNorm(vmin=pos.min(), vmax=max(pos.max(), pos.min() * 1.0001)) if pos.size else None
+    im = ax.imshow(np.where(mat > 0, mat, np.nan), aspect="auto", norm=norm, cmap="viridis", interpolation="nearest")
+    ax.set_yticks(range(len(groups)), [g[:60] for g in groups], fontsize=6)
+    ax.set_xticks(range(len(labels)), [f"{b}%" for b in labels])
+    ax.set_title("p99 latency (s) by group × load bucket")
+    fig.colorbar(im, ax=ax, label="p99 (s)")
+    return fig
+
+
+def waterfall_plot(per: pd.DataFrame, n: int = 40):
+    """Pod start-up waterfall: per pod, created→scheduled→running→watched (seconds from the first create)."""
+    plt = _mpl()
+    ends = [e for e in ("created", "scheduled", "running", "watched") if f"{e}_ts" in per]
+    cols = {e: pd.to_datetime(per[f"{e}_ts_corrected"] if f"{e}_ts_corrected" in per else per[f"{e}_ts"], utc=True)
+            for e in ends}
+    df = pd.DataFrame(cols)
+    df = df[df["created"].notna()].sort_values("created", kind="stable") if "created" in df else df.iloc[0:0]
+    if len(df) > n:  # evenly spaced pods over the run, always including the first and the last
+        df = df.iloc[np.unique(np.linspace(0, len(df) - 1, n).round().astype(int))]
+    fig, ax = plt.subplots(figsize=(7, 0.8 + 0.09 * max(len(df), 1)))
+    colors = {"scheduled": "tab:blue", "running": "tab:orange", "watched": "tab:green"}
+    if len(df):
+        t0 = df["created"].min()
+        for y, (_, r) in enumerate(df.iterrows()):
+            prev = r["created"]
+            for e in ends[1:]:
+                if pd.notna(r[e]) and pd.notna(prev):
+                    a, b = (prev - t0).total_seconds(), (r[e] - t0).total_seconds()
+                    ax.barh(y, b - a, left=a, height=.8, color=colors[e], label=f"→{e}" if y == 0 else None)
+                    prev = r[e]
+    ax.invert_yaxis()
+    ax.set_yticks([])
+    ax.set_xlabel("seconds since the first pod create")
+    ax.set_title(f"Pod start-up waterfall ({len(df)} pods)")
+    if len(df):
+        ax.legend(fontsize=6, loc="lower right")
+    return fig
+
+
+def run_plots(ctx) -> list:
+    """[(title, data URI)] of every plot the run has data for."""
+    from ..analysis import load as loadmod
+    out = []
+    req = ctx.requests()
+    if len(req):
+        out.append(("Latency CDF per verb/resource", to_data_uri(cdf_plot(req))))
+        out.append(("Latency over time with the load level", to_data_uri(time_plot(req, ctx.timeline()))))
+    m = ctx.matrix()
+    if len(m.rows):
+        labels = loadmod.bucket_labels(m.edges)
+        out.append(("Percentile vs load level per group", to_data_uri(percentile_vs_load_plot(m.rows, m.by, labels))))
+        out.append(("Heatmap of p99 by group × bucket", to_data_uri(heatmap_plot(m.rows, m.by, labels))))
+    try:
+        per = ctx.pods().per_pod
+        if len(per):
+            out.append(("Pod start-up waterfall", to_data_uri(waterfall_plot(per))))
+    except (ImportError, AttributeError):
+        pass
+    return out

@@ -1,0 +1,57 @@
+"""HTML from the report model (Jinja2, autoescaped, strict undefined) and PDF from that HTML (WeasyPrint)."""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+
+class PDFUnavailable(RuntimeError):
+    """WeasyPrint (or the pango library it needs) cannot be imported."""
+
+
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment: package templates, autoescaping on, undefined names an error."""
+    return jinja2.Environment(loader=jinja2.PackageLoader("kubelog.report", "templates"),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              keep_trailing_newline=True, trim_blocks=False)
+
+
+def css() -> str:
+    """The stylesheet inlined into every report."""
+    return resources.files("kubelog.report").joinpath("templates/style.css").read_text(encoding="utf-8")
+
+
+def render_html(model: dict) -> str:
+    """The self-contained HTML document of ``model`` (see :func:`kubelog.report.model.build_model`)."""
+    t = environment().get_template("report.html.j2")
+    return t.render(title=model["title"], generated=model["generated"], version=model["version"],
+                    sections=model["sections"], css=css())
+
+
+def _weasyprint():
+    try:
+        import weasyprint
+    except (ImportError, OSError) as e:  # OSError: pango/cairo shared libraries missing
+        raise PDFUnavailable(f"PDF rendering needs WeasyPrint and the pango library: {e}") from e
+    return weasyprint
+
+
+def _fetcher(wp):
+    """A URL fetcher allowing only inline ``data:`` URIs (the report is self-contained)."""
+    from weasyprint.urls import URLFetcher
+    return URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+
+
+def document(html: str):
+    """The laid-out WeasyPrint document of ``html`` (pages, bookmarks)."""
+    wp = _weasyprint()
+    return wp.HTML(string=html, url_fetcher=_fetcher(wp), base_url=".").render()
+
+
+def write_pdf(html: str, path: str | Path):
+    """Render ``html`` to the PDF file ``path``; returns the WeasyPrint document (for its pages)."""
+    doc = document(html)
+    doc.write_pdf(str(path))
+    return doc
