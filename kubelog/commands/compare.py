@@ -1,0 +1,67 @@
+"""kubelog compare."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ._common import FORMAT_OPTION, open_run_or_die
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("compare")
+    def compare_cmd(
+        base: Path = typer.Argument(..., help="Run directory of the baseline run."),
+        new: Path = typer.Argument(..., help="Run directory of the run to judge against the baseline."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write compare.json, compare.html and "
+                                           "compare.pdf into this directory."),
+        tolerance: float = typer.Option(0.1, "--tolerance", min=0.0,
+                                        help="Relative change a significant change must exceed to be flagged "
+                                             "(0.1 = 10 %)."),
+        n_boot: int = typer.Option(2000, "--n-boot", min=100, help="Bootstrap resamples per cell and percentile."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (same seed → same output)."),
+        all_rows: bool = typer.Option(False, "--all", help="Print every group × bucket × percentile, not only "
+                                      "flagged regressions and improvements (JSON/CSV always have all rows)."),
+        no_pdf: bool = typer.Option(False, "--no-pdf", help="With --out: skip compare.pdf."),
+        fmt=FORMAT_OPTION,
+    ):
+        """Change of each latency percentile per request group × load bucket, with a bootstrap CI.
+
+        Columns: verb, resource, subresource, scope, bucket, percentile, n_base, n_new, base_s, new_s,
+        delta_s, rel_change, ci_low_s, ci_high_s (95 % bootstrap of new − base), mw_p (Mann–Whitney U),
+        flag (regression / improvement beyond --tolerance with the CI excluding 0, unchanged,
+        too few, only in base/new). Table output then lists SLO verdict changes.
+        """
+        from ..cli import Exit, die
+        from ..output import Fmt, render
+        from ..report import PDFUnavailable
+        from ..report.compare import build_compare
+        b, n = open_run_or_die(base), open_run_or_die(new)
+        try:
+            res = build_compare(b, n, out, tolerance=tolerance, n_boot=n_boot, seed=seed, pdf=not no_pdf)
+        except ValueError as e:
+            die(str(e), Exit.INPUT)
+        except PDFUnavailable as e:
+            die(f"{e}; use --no-pdf", Exit.USAGE)
+        t = res["table"]
+        if fmt in (Fmt.json, Fmt.csv):
+            typer.echo(render(t, fmt))
+        else:
+            shown = t if all_rows else t[t["flag"].isin(["regression", "improvement"])]
+            typer.echo(render(shown, fmt))
+            c = t["flag"].value_counts()
+            typer.echo(f"\n{int(c.get('regression', 0))} regressions, {int(c.get('improvement', 0))} improvements, "
+                       f"{int(c.get('unchanged', 0))} unchanged (tolerance {tolerance:.0%}); "
+                       f"{int(c.get('too few', 0))} too few, {int(c.get('only in base', 0))} only in base, "
+                       f"{int(c.get('only in new', 0))} only in new")
+            slo = res["slo"]
+            if slo is None:
+                typer.echo(f"SLO verdict changes: {res['slo_message']}")
+            else:
+                ch = slo[slo["changed"] != ""]
+                typer.echo("\nSLO verdict changes:" + ("" if len(ch) else " none"))
+                if len(ch):
+                    typer.echo(render(ch, fmt))
+        for k, p in res["paths"].items():
+            typer.echo(f"kubelog: wrote {p}", err=True)
