@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from kubelog.analysis.load import load_timeline
 from kubelog.analysis.matrix import build_matrix, latency_matrix, pivot
 from kubelog.cli import app
 
@@ -138,42 +139,56 @@ def test_cli_load_and_latency_by_load(scenario):
     assert r.exit_code == 0 and "bucket" not in r.output
 
 
-def _truth_bucket_rows(truth):
-    """The per-bucket latency rows of truth.json: the first list of objects carrying a "bucket"."""
-    stack = [truth]
-    while stack:
-        x = stack.pop(0)
-        if isinstance(x, list) and x and all(isinstance(r, dict) for r in x) and "bucket" in x[0]:
-            return x
-        if isinstance(x, dict):
-            stack.extend(x.values())
-        elif isinstance(x, list):
-            stack.extend(x)
-    return None
-
-
-def test_matrix_matches_synthetic_truth(tmp_path):
-    import kubelog.synth as synth
-    generate = getattr(synth, "generate", None)
-    if generate is None:
-        pytest.xfail("kubelog.synth.generate(out_dir, ...) with truth.json is not there yet (issue 3, "
-                     "being built); this test compares every matrix cell with its per-bucket rows")
+@pytest.fixture(scope="module", params=["1.5", "1.14", "1.28"])
+def synthetic(request, tmp_path_factory):
+    """A small generated Kubemark density run (5 nodes × 30 pods, scale 0.2), ingested, with its truth."""
     from kubelog.ingest import ingest
-    gen = tmp_path / "gen"
-    generate(gen)
-    truth = json.loads((gen / "truth.json").read_text())
-    rows = _truth_bucket_rows(truth)
-    assert rows, "truth.json has no per-bucket latency rows"
-    logs = [p for p in gen.rglob("*") if p.is_file() and p.name != "truth.json"]
-    run = ingest([str(p) for p in logs], tmp_path / "run")
+    from kubelog.synth import generate
+    d = tmp_path_factory.mktemp(f"synth-{request.param}")
+    truth = generate(d / "gen", era=request.param, nodes=5, scale=0.2, seed=3)
+    run = ingest([str(d / "gen")], d / "run")
+    return run, truth
+
+
+def test_matrix_matches_synthetic_truth(synthetic):
+    """Every cell (count and p10/p50/p90/p99, exactly) against truth.json "latency_matrix",
+    whose load definition (truth "load_definition") is the one in kubelog/analysis/load.py."""
+    run, truth = synthetic
+    tl = load_timeline(run)  # capacity found from the run itself, not given
+    assert tl.capacity == truth["capacity"] and tl.nodes == len(truth["nodes"])
+    want_tl = pd.DataFrame(truth["running_pods_timeline"], columns=["ts", "running"]).groupby("ts").last()
+    assert tl.steps["ts"].astype("int64").tolist() == want_tl.index.tolist()
+    assert tl.steps["running"].tolist() == want_tl["running"].tolist()
+
     m = latency_matrix(run)
     key = ["verb", "resource", "subresource", "scope", "bucket"]
+    rows = [r for r in truth["latency_matrix"] if r["bucket"] != "all"]
     got = {tuple(r[k] for k in key): r for r in m.to_dict(orient="records")}
     want = {tuple(r[k] for k in key): r for r in rows}
     assert set(got) == set(want)
     for k, w in want.items():
-        g = got[k]
-        assert g["count"] == w["count"], k
-        for c in P:
-            if c in w:
-                assert g[c] == w[c], (k, c)
+        assert [got[k][c] for c in ["count"] + P] == [w[c] for c in ["count"] + P], k
+
+    # the "all" rows: the same groups without buckets
+    from kubelog.analysis.latency import latency_table
+    lt = latency_table(run, percentiles=(0.1, 0.5, 0.9, 0.99))
+    g4 = key[:4]
+    got_all = {tuple(r[k] for k in g4): [r[c] for c in ["count"] + P] for r in lt.to_dict(orient="records")}
+    want_all = {tuple(r[k] for k in g4): [r[c] for c in ["count"] + P]
+                for r in truth["latency_matrix"] if r["bucket"] == "all"}
+    assert got_all == want_all
+
+
+def test_cli_on_synthetic_run(synthetic):
+    run, truth = synthetic
+    r = CliRunner().invoke(app, ["latency", str(run.path), "--by-load", "-F", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert len(rows) == sum(1 for x in truth["latency_matrix"] if x["bucket"] != "all")
+    first = [(x["verb"], x["resource"]) for x in rows[:3]]
+    assert all(v in ("update", "create", "list", "get") and res in ("nodes", "pods", "replicationcontrollers")
+               for v, res in first)
+    r = CliRunner().invoke(app, ["load", str(run.path), "-F", "json"])
+    d = json.loads(r.output)
+    assert d["capacity"] == truth["capacity"]
+    assert sum(b["seconds"] for b in d["buckets"]) > 0

@@ -18,11 +18,13 @@ Definitions (DESIGN §5, issue #6)
   (the latest ``running`` of each label, summed over labels).  ``LoadTimeline.source`` says which,
   with its clock domain.
 * **capacity** = nodes × pods per node (30 by default, as in density).  Nodes: the ``nodes``
-  argument (``--nodes``) when given; else the number of distinct non-empty ``name`` values of
-  ``requests`` rows with ``resource == "nodes"`` answered with a 2xx code (node creates, status
-  updates, gets; a node that was only ever asked for and not found does not count); else the
-  distinct nodes of ``node_transitions``; else the distinct non-empty ``node`` of
-  ``pod_transitions``.  ``LoadTimeline.nodes_source`` states the rule that gave the number.
+  argument (``--nodes``) when given; else the number of distinct node names in the union of:
+  the non-empty ``name`` of ``requests`` on ``nodes`` answered 2xx (status updates, gets; a node
+  only asked for and not found does not count; node creates carry no name in the URL), the names
+  of ``leases`` in ``kube-node-lease`` answered 2xx, the nodes of ``node_transitions`` and the
+  non-empty ``node`` of ``pod_transitions`` (where pods were bound).  A union, because in a short
+  log a node may not have updated its status yet.  ``LoadTimeline.nodes_source`` gives the count
+  per source.
 * **L(t)** = load(t) / capacity × 100.  **Bucket** of a time with edges ``(10, 25, 50, 90, 100)``:
   ``"10"`` if L ≤ 10, ``"25"`` if 10 < L ≤ 25, ``"50"``, ``"90"``, ``"100"`` likewise, ``">100"``
   above the last edge.  Comparisons are exact (``load·100 ≤ edge·capacity``), so a load of exactly
@@ -236,23 +238,26 @@ def _from_progress(run: Run, notes: list):
 
 def count_nodes(run: Run) -> tuple[int | None, str]:
     """Number of nodes seen in the run and the rule that found it (see the module docstring)."""
+    import pyarrow.dataset as ds
+    found: dict[str, set] = {}
     if run.has("requests"):
-        import pyarrow.dataset as ds
-        r = run.table("requests", columns=["resource", "name", "code"], filter=ds.field("resource") == "nodes")
-        r = r[(r["resource"] == "nodes") & (r["name"].fillna("") != "") & r["code"].between(200, 299)]
-        n = r["name"].nunique()
-        if n:
-            return int(n), f"{n} distinct node names in requests on nodes answered 2xx"
+        r = run.table("requests", columns=["resource", "namespace", "name", "code"],
+                      filter=ds.field("resource").isin(["nodes", "leases"]))
+        ok = (r["name"].fillna("") != "") & r["code"].between(200, 299)
+        found["requests on nodes answered 2xx"] = set(r.loc[ok & (r["resource"] == "nodes"), "name"])
+        found["node leases (kube-node-lease) answered 2xx"] = set(
+            r.loc[ok & (r["resource"] == "leases") & (r["namespace"] == "kube-node-lease"), "name"])
     if run.has("node_transitions"):
-        n = run.table("node_transitions", columns=["node"])["node"].dropna().nunique()
-        if n:
-            return int(n), f"{n} distinct nodes in node_transitions"
+        found["node_transitions"] = set(run.table("node_transitions", columns=["node"])["node"].dropna())
     if run.has("pod_transitions"):
-        s = run.table("pod_transitions", columns=["node"])["node"].dropna()
-        n = s[s != ""].nunique()
-        if n:
-            return int(n), f"{n} distinct nodes pods were bound to (pod_transitions)"
-    return None, "unknown: no node names in the run (give --nodes N)"
+        found["nodes pods were bound to (pod_transitions)"] = set(
+            run.table("pod_transitions", columns=["node"])["node"].dropna())
+    found = {k: {x for x in v if x} for k, v in found.items()}
+    names = set().union(*found.values()) if found else set()
+    if not names:
+        return None, "unknown: no node names in the run (give --nodes N)"
+    parts = ", ".join(f"{len(v)} in {k}" for k, v in found.items() if v)
+    return len(names), f"{len(names)} distinct node names ({parts})"
 
 
 def _window(run: Run, steps: pd.DataFrame):
