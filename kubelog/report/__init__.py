@@ -33,7 +33,8 @@ def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False) ->
     -------
     dict
         ``{"html": Path, "pdf": Path}`` (``pdf`` only when written) and ``"sections"``:
-        ``{key: status}`` with status ``ok``/``unavailable``/``error``.
+        ``{key: status}`` with status ``ok``/``unavailable``/``error``; with the PDF also
+        ``"pdf_pages"`` (int) and ``"bookmarks"`` (the PDF outline: heading texts in order).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -43,6 +44,17 @@ def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False) ->
     paths["html"].write_text(html, encoding="utf-8")
     if pdf:
         paths["pdf"] = out / "report.pdf"
-        write_pdf(html, paths["pdf"])
+        doc = write_pdf(html, paths["pdf"])
+        paths["pdf_pages"] = len(doc.pages)
+        paths["bookmarks"] = _labels(doc.make_bookmark_tree())
     paths["sections"] = {s.key: s.status for s in model["sections"]}
     return paths
+
+
+def _labels(tree) -> list:
+    """Flatten WeasyPrint's bookmark tree ``[(label, target, children, state)]`` to labels in order."""
+    out = []
+    for label, _target, children, *_ in tree:
+        out.append(label)
+        out += _labels(children)
+    return out

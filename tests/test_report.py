@@ -1,0 +1,206 @@
+"""kubelog report: sections, truth.json cross-checks, self-containment, escaping, PDF layout, reproducibility."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kubelog.report import build
+from kubelog.report.model import NOT_AVAILABLE, Section, Table, build_model, frame_table
+from kubelog.report.render import document, render_html
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
+SAMPLE = SAMPLES / "skew-timeout-1.14"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    from kubelog.ingest import ingest
+    return ingest([str(SAMPLE)], tmp_path_factory.mktemp("r") / "run")
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return json.loads((SAMPLE / "truth.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def model(run):
+    return build_model(run, plots=False)
+
+
+@pytest.fixture(scope="module")
+def built(run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep")
+    return build(run, out, pdf=True)
+
+
+def _section(model, key) -> Section:
+    return next(s for s in model["sections"] if s.key == key)
+
+
+def _table(sec: Section, title_start: str) -> pd.DataFrame:
+    t = next(t for t in sec.tables if t.title.startswith(title_start))
+    return pd.DataFrame(t.rows, columns=t.columns)
+
+
+def test_build_writes_html_and_pdf_with_every_section(built):
+    assert set(built["sections"]) == {"verdict", "run", "matrix", "pods", "plots", "skew", "diagnosis", "quality"}
+    assert all(st == "ok" for st in built["sections"].values()), built["sections"]
+    pdf = built["pdf"].read_bytes()
+    assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:]
+    html = built["html"].read_text()
+    for title in ("1. Verdict", "2. The run", "3. API-call latency by load level", "4. Pod start-up", "5. Plots",
+                  "6. Clock skew", "Diagnosis of failures", "7. Data quality"):
+        assert re.search(rf"<h2>[^<]*{re.escape(title)}", html), title
+    assert html.count('<img src="data:image/svg+xml;base64,') == 5   # CDF, time, pct-vs-load, heatmap, waterfall
+
+
+def test_pdf_has_the_sections_as_bookmarks(built):
+    assert built["pdf_pages"] > 3
+    titles = built["bookmarks"]
+    assert "1. Verdict" in titles and "7. Data quality" in titles and "3. API-call latency by load level" in titles
+
+
+def test_no_external_references(built):
+    html = built["html"].read_text()
+    refs = re.findall(r'(?:src|href)\s*=\s*["\']([^"\']*)', html, flags=re.I)
+    assert refs and all(r.startswith("data:") or r.startswith("#") for r in refs), refs
+    assert not re.search(r"<(?:script|link)\b", html, flags=re.I)
+    assert "@import" not in html and "url(http" not in html
+
+
+def test_matrix_matches_truth(run, model, truth):
+    sec = _section(model, "matrix")
+    allg = _table(sec, "Every group")
+    t = pd.DataFrame(truth["latency_matrix"])
+    t = t[t["bucket"] != "all"]
+    t["key"] = t[["verb", "resource", "subresource", "scope", "bucket"]].astype(str).agg("|".join, axis=1)
+    allg["key"] = allg[["verb", "resource", "subresource", "scope", "bucket"]].agg("|".join, axis=1)
+    m = allg.merge(t, on="key", suffixes=("", "_t"))
+    assert len(m) == len(t) == len(allg)
+    assert (m["count"].str.replace(",", "").astype(int) == m["count_t"]).all()
+    for c in ("p10_s", "p50_s", "p90_s", "p99_s"):   # 4 significant digits in the report
+        assert ((m[c].astype(float) - m[f"{c}_t"]).abs() <= 5e-4 * m[f"{c}_t"].abs() + 1e-12).all(), c
+    # the headline pivot tables come first, in the seed's layout
+    assert sec.tables[0].columns[:2] == ["percentile", "10%-full"]
+
+
+def test_run_section_against_truth(run, model, truth):
+    r = _table(_section(model, "run"), "Run").set_index("item")["value"]
+    assert int(r["nodes"].replace(",", "")) == len(truth["nodes"])
+    assert int(r["capacity (pods)"].replace(",", "")) == truth["capacity"]
+    assert r["era"] == truth["params"]["era"]
+    inputs = _table(_section(model, "run"), "Inputs")
+    assert sorted(inputs["sha256"]) == sorted(e["sha256"] for e in run.inputs)
+
+
+def test_data_quality_accounts_for_every_line(run, model):
+    q = _table(_section(model, "quality"), "Line accounting")
+    n = lambda s: s.str.replace(",", "").astype(int)
+    assert (n(q["lines_read"]) == n(q["record_lines"]) + n(q["continuation"]) + n(q["counted"])).all()
+    assert n(q["lines_read"]).sum() == sum(e["lines_read"] for e in run.inputs)
+    assert (q["balanced"] == "yes").all()
+
+
+def test_verdict_and_diagnosis_of_the_timeout_run(run, model, truth):
+    v = _section(model, "verdict")
+    assert v.data["overall"] == "FAIL"
+    flags = dict(v.lists)["Validity flags"]
+    assert any(f.startswith("clock skew found") and "not corrected" in f for f in flags)
+    d = _section(model, "diagnosis")
+    assert d.paragraphs[0].startswith("FAILED")
+    assert any("timed out" in t for t, _ in d.lists)
+    worst = _table(_section(model, "pods"), "Worst")
+    assert worst["evidence"].str.contains(r"\.(?:log|json):\d+", regex=True).all()   # file:line
+
+
+def test_correct_skew_applies_the_test_offset(run, truth):
+    model = build_model(run, correct_skew=True, plots=False)
+    meth = dict(_section(model, "run").lists)["Methodology"]
+    corr = next(m for m in meth if m.startswith("Corrections applied"))
+    m = re.search(r"\btest ([+-][\d.e+]+) s", corr)
+    assert m, corr
+    assert abs(float(m.group(1)) - truth["clocks"]["test"]["offset_s"]) < 1.0
+    sk = _section(model, "skew")
+    assert any(t.title.startswith("Pod start-up: raw vs corrected") for t in sk.tables)
+
+
+def test_html_is_reproducible_and_dated_only_by_source_date_epoch(run, built, tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    a = built["html"].read_bytes()   # built in another directory, with the PDF
+    b = build(run, tmp_path / "b", pdf=False)["html"].read_bytes()
+    assert a == b
+    assert b"generated" not in a
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    c = render_html(build_model(run, plots=False))
+    assert "generated 2023-11-14T22:13:20Z" in c
+
+
+def test_log_text_is_escaped():
+    evil = '<script>alert("x")</script> ua="curl/7 & co" uri=/api/v1/pods?a=1&b=\'2\''
+    s = Section("diagnosis", "6b. " + evil, paragraphs=[evil], lists=[(evil, [evil])])
+    s.tables.append(Table(evil, [evil], [[evil]]))
+    html = render_html({"title": evil, "generated": "", "version": "0", "sections": [s]})
+    assert "<script>" not in html and "</script>" not in html
+    assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") >= 6
+    assert "curl/7 &amp; co" in html and "a=1&amp;b=&#39;2&#39;" in html
+
+
+def test_strict_undefined():
+    import jinja2
+    with pytest.raises(jinja2.UndefinedError):
+        render_html({"title": "t", "generated": "", "version": "0", "sections": [object()]})
+
+
+def _max_table_right(doc):
+    out = []
+    for pg in doc.pages:
+        pb = pg._page_box
+        right = pb.content_box_x() + pb.width
+
+        def walk(b):
+            yield b
+            for c in getattr(b, "children", None) or []:
+                yield from walk(c)
+        boxes = [b for b in walk(pb) if type(b).__name__ in ("TableBox", "TableCellBox")]
+        if boxes:
+            out.append((max(b.position_x + b.margin_width() for b in boxes), right))
+    return out
+
+
+def test_pdf_tables_fit_the_page_with_long_names():
+    from kubelog.analysis.matrix import pivot
+    long = "customresourcedefinitionswithaverylongname.apiextensions.k8s.io" * 3
+    df = pd.DataFrame([{"verb": "list", "resource": long, "subresource": "status", "scope": "cluster", "bucket": b,
+                        "count": 123456, "p10_s": 0.0012345, "p50_s": 0.123456, "p90_s": 12.3456, "p99_s": 123.456}
+                       for b in ("10", "25", "50", "90", "100")])
+    s = Section("matrix", "3. matrix", tables=[frame_table("pivot " + long, pivot(df)), frame_table("all", df)])
+    doc = document(render_html({"title": "t", "generated": "", "version": "0", "sections": [s]}))
+    widths = _max_table_right(doc)
+    assert widths and all(r <= right + 0.5 for r, right in widths), widths
+
+
+def test_section_unavailable_when_module_missing(run, monkeypatch):
+    import kubelog.analysis.diagnose as dg
+    monkeypatch.delattr(dg, "diagnose")
+    model = build_model(run, plots=False)
+    d = _section(model, "diagnosis")
+    assert d.status == "unavailable" and NOT_AVAILABLE in d.message
+    assert _section(model, "matrix").status == "ok"
+    assert f"Diagnosis of failures: {NOT_AVAILABLE}" in render_html(model)
+
+
+def test_cli_report_ingests_raw_paths(tmp_path):
+    from typer.testing import CliRunner
+    from kubelog.cli import app
+    res = CliRunner().invoke(app, ["report", str(SAMPLES / "healthy-1.28"), "--out", str(tmp_path / "o"), "--no-pdf"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "o" / "run" / "manifest.json").is_file()
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert "Overall: " in html and not (tmp_path / "o" / "report.pdf").exists()
+    res = CliRunner().invoke(app, ["report", str(tmp_path / "nope"), "--out", str(tmp_path / "p")])
+    assert res.exit_code == 3
