@@ -87,6 +87,14 @@ def test_matrix_matches_truth(run, model, truth):
         assert ((m[c].astype(float) - m[f"{c}_t"]).abs() <= 5e-4 * m[f"{c}_t"].abs() + 1e-12).all(), c
     # the headline pivot tables come first, in the seed's layout
     assert sec.tables[0].columns[:2] == ["percentile", "10%-full"]
+    # the slowest requests, each with its file:line, are the largest latencies of the run
+    slow = _table(sec, "Slowest")
+    assert slow["where"].str.match(r".+\.log:\d+$").all()
+    assert float(slow["latency_s"].iloc[0]) >= t["p99_s"].max() * (1 - 5e-4)
+    for where, uri in zip(slow["where"], slow["uri"]):
+        path, line = where.rsplit(":", 1)
+        text = Path(path).read_text().split("\n")[int(line) - 1]
+        assert uri.split("?")[0] in text, (where, uri)
 
 
 def test_run_section_against_truth(run, model, truth):

@@ -26,6 +26,7 @@ from ..run import Run
 NOT_AVAILABLE = "not available in this version"
 UNAVAILABLE = (ImportError, AttributeError)
 WORST_PODS = 10
+WORST_REQUESTS = 10
 
 
 @dataclass
@@ -330,6 +331,15 @@ def _matrix(sec: Section, ctx: Context):
     if not n_head:
         sec.paragraphs.append("No headline group (update/create/list/get of nodes, pods, replicationcontrollers).")
     pcols = [c for c in rows.columns if c.startswith("p") and c.endswith("_s")]
+    req = ctx.requests()
+    if len(req):
+        w = req.nlargest(WORST_REQUESTS, "latency_s", keep="first")
+        wr = [[fmt(r.latency_s), str(r.verb), str(r.resource) + (f"/{r.subresource}" if r.subresource else ""),
+               str(r.bucket or ""), str(r.uri or ""), ctx.run.where(int(r.source_id), int(r.line_no))]
+              for r in w.itertuples(index=False)]
+        sec.tables.append(Table(f"Slowest {len(wr)} API requests", ["latency_s", "verb", "resource", "bucket", "uri",
+                                                                    "where"], wr,
+                                numeric=[True, False, False, False, False, False]))
     allg = rows[m.by + ["bucket", "count"] + pcols]
     sec.tables.append(frame_table(f"Every group × load bucket ({len(rows):,} cells, seconds)", allg,
                                   {"count": "n", "bucket": "x"}))
