@@ -212,3 +212,21 @@ def test_cli_report_ingests_raw_paths(tmp_path):
     assert "Overall: " in html and not (tmp_path / "o" / "report.pdf").exists()
     res = CliRunner().invoke(app, ["report", str(tmp_path / "nope"), "--out", str(tmp_path / "p")])
     assert res.exit_code == 3
+
+
+def test_real_apiserver_log(real_logs, tmp_path):
+    """MANIFEST.md facts of the skykying v1.19.4 apiserver log: version, one node, the two slowest requests."""
+    from kubelog.ingest import ingest
+    run = ingest([str(real_logs / "apiserver_v1.19.4_arm64_skykying.log"),
+                  str(real_logs / "kubelet_v1.19.4_arm64_skykying.log")], tmp_path / "run")
+    model = build_model(run, plots=False)
+    assert all(s.status in ("ok", "unavailable") for s in model["sections"]), \
+        [(s.key, s.message) for s in model["sections"] if s.status == "error"]
+    r = _table(_section(model, "run"), "Run").set_index("item")["value"]
+    assert r["Kubernetes version"] == "v1.19.4" and r["nodes"] == "1"
+    slow = _table(_section(model, "matrix"), "Slowest")
+    assert list(slow["latency_s"][:2]) == ["0.1387", "0.1297"]          # POST flowschemas 138.7ms, GET secrets 129.7ms
+    assert "flowschemas" in slow["uri"][0] and slow["uri"][1] == "/api/v1/secrets?limit=500&resourceVersion=0"
+    assert slow["where"][0].endswith("apiserver_v1.19.4_arm64_skykying.log:1040")
+    html = render_html(model)
+    assert "/api/v1/secrets?limit=500&amp;resourceVersion=0" in html and "limit=500&resourceVersion" not in html
