@@ -27,6 +27,7 @@ NOT_AVAILABLE = "not available in this version"
 UNAVAILABLE = (ImportError, AttributeError)
 WORST_PODS = 10
 WORST_REQUESTS = 10
+SHORT = 10   # characters: text columns no longer than this do not wrap
 
 
 @dataclass
@@ -42,10 +43,14 @@ class Table:
     numeric: list = field(default_factory=list)
     classes: list = field(default_factory=list)
     note: str = ""
+    nowrap: list = field(default_factory=list)
 
     def __post_init__(self):
         if len(self.numeric) != len(self.columns):
             self.numeric = [False] * len(self.columns)
+        # short text columns (verdicts, buckets, verbs) are kept on one line; long ones wrap anywhere
+        self.nowrap = [bool(self.numeric[i]) or (bool(self.rows) and max(len(r[i]) for r in self.rows) <= SHORT)
+                       for i in range(len(self.columns))]
 
     @property
     def empty(self) -> bool:
