@@ -137,6 +137,19 @@ def test_correct_skew_applies_the_test_offset(run, truth):
     assert any(t.title.startswith("Pod start-up: raw vs corrected") for t in sk.tables)
 
 
+def test_skew_section_raw_vs_corrected_against_truth(model, truth):
+    """schedule_to_run ends on a hollow node's clock: correcting removes the true node offset (0.8 s)."""
+    sk = _section(model, "skew")
+    t = _table(sk, "Pod start-up: raw vs corrected").set_index("phase")
+    node_off = [c["offset_s"] for d, c in truth["clocks"].items() if d.startswith("node/")]
+    assert node_off and max(node_off) - min(node_off) < 1e-9
+    diff = float(t.loc["schedule_to_run", "p50_s_raw"]) - float(t.loc["schedule_to_run", "p50_s_corrected"])
+    assert abs(diff - node_off[0]) < 0.05, diff
+    assert t.loc["create_to_schedule", "p50_s_raw"] == t.loc["create_to_schedule", "p50_s_corrected"]  # one clock
+    flags = dict(_section(model, "verdict").lists)["Validity flags"]
+    assert any(f.startswith("missing phases") for f in flags) and any(f.startswith("cross clock phases") for f in flags)
+
+
 def test_html_is_reproducible_and_dated_only_by_source_date_epoch(run, built, tmp_path, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     a = built["html"].read_bytes()   # built in another directory, with the PDF

@@ -232,8 +232,17 @@ def _verdict(sec: Section, ctx: Context):
             flags.append("no significant clock skew found")
     except UNAVAILABLE:
         flags.append(f"clock-skew analysis {NOT_AVAILABLE}")
-    sec.lists.append(("Validity flags", flags))
+    bad = [e.get("path", "") for e in ctx.run.inputs
+           if e.get("errors") or e.get("lines_read", 0) != e.get("record_lines", 0) + e.get("continuation_lines", 0)
+           + sum((e.get("counted") or {}).values())]
+    flags.append(f"data-quality problems (errors or unbalanced line accounting) in {len(bad)} inputs: "
+                 + ", ".join(bad) + " — see §7" if bad else "no input with parse errors or unbalanced line accounting")
     val = rep.validity
+    for check in ("negative_phases", "missing_phases", "cross_clock_phases"):
+        r = val[val["check"] == check]
+        if len(r) and (r["count"].iloc[0] or 0):
+            flags.append(f"{check.replace('_', ' ')}: {r['detail'].iloc[0]}")
+    sec.lists.append(("Validity flags", flags))
     sec.tables.append(frame_table("Validity audit", val, {"count": "n"},
                                   row_class=lambda r: "warn" if (r.get("count") or 0) else ""))
     for n in rep.notes:
@@ -388,22 +397,22 @@ def _skew(sec: Section, ctx: Context):
     if len(sk.evidence):
         sec.tables.append(frame_table("Tightest causal pairs (evidence)", sk.evidence.head(30)))
     off = ctx.offsets()
-    if ctx.correct_skew:
-        if off:
-            raw = ctx.pods_raw().percentiles
-            cor = ctx.pods().percentiles
-            key = ["phase", "bucket"]
-            mm = raw[key + ["count", "p50_s", "p99_s"]].merge(cor[key + ["count", "p50_s", "p99_s"]], on=key,
-                                                              how="outer", suffixes=("_raw", "_corrected"))
-            mm = mm[mm["bucket"] == "all"]
-            sec.tables.append(frame_table("Pod start-up: raw vs corrected clocks (seconds)", mm,
-                                          {"count_raw": "n", "count_corrected": "n", "bucket": "x"}))
-        else:
-            sec.paragraphs.append("Correction requested, but no domain has a two-sided offset estimate: nothing corrected.")
-    else:
-        sec.paragraphs.append("Raw clocks used throughout (no correction applied)." +
-                              (" Offsets available for correction: " +
-                               ", ".join(f"{k} {v:+.6g} s" for k, v in sorted(sk.offsets.items())) if sk.offsets else ""))
+    if ctx.correct_skew and not off:
+        sec.paragraphs.append("Correction requested, but no domain has a two-sided offset estimate: nothing corrected.")
+    elif not ctx.correct_skew:
+        sec.paragraphs.append("Raw clocks used in the other sections (no correction applied; --correct-skew applies "
+                              "the offsets below).")
+    if sk.offsets and any(abs(v) > 0 for v in sk.offsets.values()):
+        from ..analysis.pods import pod_startup
+        raw = ctx.pods_raw().percentiles
+        cor = ctx.pods().percentiles if off else pod_startup(ctx.run, offsets=sk.offsets).percentiles
+        key = ["phase", "bucket"]
+        mm = raw[key + ["count", "p50_s", "p99_s"]].merge(cor[key + ["count", "p50_s", "p99_s"]], on=key,
+                                                          how="outer", suffixes=("_raw", "_corrected"))
+        mm = mm[mm["bucket"] == "all"].drop(columns="bucket")
+        sec.tables.append(frame_table("Pod start-up: raw vs corrected clocks (seconds; offsets "
+                                      + ", ".join(f"{k} {v:+.6g} s" for k, v in sorted(sk.offsets.items())) + ")",
+                                      mm, {"count_raw": "n", "count_corrected": "n"}))
 
 
 def _diagnosis(sec: Section, ctx: Context):
