@@ -116,3 +116,5 @@ def test_cli_compare_json_and_report(runs, tmp_path):
     assert all(r.startswith("data:") for r in refs)
     assert "SLO verdict changes" in html and "Flagged changes" in html
     assert (out / "compare.pdf").read_bytes().startswith(b"%PDF-")
+    from kubelog.report.render import document, table_overflow
+    assert table_overflow(document(html)) <= 0.5        # 16 columns fit the page

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..run import Run
 from .model import build_model
-from .render import PDFUnavailable, render_html, write_pdf
+from .render import PDFUnavailable, render_html, table_overflow, write_pdf
 
 __all__ = ["build", "build_model", "render_html", "PDFUnavailable"]
 
@@ -34,7 +34,8 @@ def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False) ->
     dict
         ``{"html": Path, "pdf": Path}`` (``pdf`` only when written) and ``"sections"``:
         ``{key: status}`` with status ``ok``/``unavailable``/``error``; with the PDF also
-        ``"pdf_pages"`` (int) and ``"bookmarks"`` (the PDF outline: heading texts in order).
+        ``"pdf_pages"`` (int), ``"bookmarks"`` (the PDF outline: heading texts in order) and
+        ``"overflow_px"`` (how far the widest table reaches past the page's content box; 0 = fits).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -47,6 +48,7 @@ def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False) ->
         doc = write_pdf(html, paths["pdf"])
         paths["pdf_pages"] = len(doc.pages)
         paths["bookmarks"] = _labels(doc.make_bookmark_tree())
+        paths["overflow_px"] = table_overflow(doc)
     paths["sections"] = {s.key: s.status for s in model["sections"]}
     return paths
 

@@ -55,3 +55,21 @@ def write_pdf(html: str, path: str | Path):
     doc = document(html)
     doc.write_pdf(str(path))
     return doc
+
+
+def table_overflow(doc) -> float:
+    """How far (CSS px, 1/96 in) the widest table or cell of ``doc`` reaches past its page's content box.
+
+    0 when every table fits the page width.
+    """
+    worst = 0.0
+    for pg in doc.pages:
+        pb = pg._page_box
+        right = pb.content_box_x() + pb.width
+        stack = [pb]
+        while stack:
+            b = stack.pop()
+            if type(b).__name__ in ("TableBox", "TableCellBox"):
+                worst = max(worst, b.position_x + b.margin_width() - right)
+            stack.extend(getattr(b, "children", None) or [])
+    return max(worst, 0.0)
