@@ -230,3 +230,20 @@ def test_real_apiserver_log(real_logs, tmp_path):
     assert slow["where"][0].endswith("apiserver_v1.19.4_arm64_skykying.log:1040")
     html = render_html(model)
     assert "/api/v1/secrets?limit=500&amp;resourceVersion=0" in html and "limit=500&resourceVersion" not in html
+
+
+def test_real_cl2_json_run_without_nodes(real_logs, tmp_path):
+    """CERN clusterloader2 JSON + junit (no node names, no requests): every section renders; MANIFEST facts."""
+    from kubelog.ingest import ingest
+    paths = sorted(real_logs.glob("cl2_cern_density_2022-06-08_*"))
+    run = ingest([str(p) for p in paths], tmp_path / "run")
+    model = build_model(run, plots=False)
+    assert all(s.status == "ok" for s in model["sections"]), [(s.key, s.message) for s in model["sections"]]
+    assert "No load levels" in _section(model, "matrix").paragraphs[0]
+    rep = _table(_section(model, "pods"), "Reported by the test")
+    ps = rep[rep["metric"] == "pod_startup"]
+    assert set(ps["p90_s"]) == {"5.287"} and set(ps["p50_s"]) == {"3.992"} and set(ps["p99_s"]) == {"5.805"}
+    assert ps["where"].str.contains(r"PodStartupLatency\.json:\d+$").all()
+    d = _section(model, "diagnosis")
+    assert "too high latency 90th percentile: got 5.287081785s expected: 5s" in d.paragraphs[0]
+    assert _section(model, "verdict").data["overall"] == "FAIL"

@@ -313,12 +313,14 @@ def _run(sec: Section, ctx: Context):
             "from causal pairs (send before receive) relative to the apiserver clock."]
     try:
         m = ctx.matrix()
+    except ValueError as e:  # no capacity: no load levels, the rest of the run section stands
+        meth.append(f"Load levels: none ({e}).")
+        m = None
+    if m is not None:
         ex = m.exclusions
         meth.append(f"Exclusions in this run: {ex.long_running:,} long-running, {ex.no_latency:,} without latency, "
                     f"{ex.duplicates:,} duplicates, {ex.not_apiserver:,} not served by the apiserver.")
         meth += [f"note: {n}" for n in ex.notes + m.notes]
-    except UNAVAILABLE:
-        pass
     off = None
     try:
         off = ctx.offsets()
@@ -331,7 +333,17 @@ def _run(sec: Section, ctx: Context):
 
 def _matrix(sec: Section, ctx: Context):
     from ..analysis.matrix import HEADLINE_RESOURCES, HEADLINE_VERBS, group_title, pivot
-    m = ctx.matrix()
+    try:
+        m = ctx.matrix()
+    except ValueError as e:  # no capacity: percentiles per group without load levels
+        from ..analysis.latency import latency_table
+        sec.paragraphs.append(f"No load levels: {e}. Percentiles per group over the whole run instead.")
+        lt = latency_table(ctx.run, percentiles=(0.1, 0.5, 0.9, 0.99))
+        if lt.empty:
+            sec.paragraphs.append("No API request with a latency in this run.")
+        else:
+            sec.tables.append(frame_table("Every group (seconds)", lt, {"count": "n"}))
+        return
     rows = m.rows
     if rows.empty:
         sec.paragraphs.append("No API request with a latency in this run.")
@@ -382,6 +394,8 @@ def _pods(sec: Section, ctx: Context):
                                 ["namespace", "pod", "node", phase, "evidence"], rows,
                                 numeric=[False, False, False, True, False]))
     sec.tables.append(frame_table("Anomalies per phase", ps.anomalies))
+    if len(ps.reported):
+        sec.tables.append(frame_table("Reported by the test itself (seconds)", ps.reported, {"count": "n"}))
     if len(ps.cross_check):
         sec.tables.append(frame_table("Reported by the test vs derived from objects", ps.cross_check))
     sec.paragraphs.append(ps.sources)

@@ -189,8 +189,11 @@ def run_plots(ctx) -> list:
     if len(req):
         out.append(("Latency CDF per verb/resource", to_data_uri(cdf_plot(req))))
         out.append(("Latency over time with the load level", to_data_uri(time_plot(req, ctx.timeline()))))
-    m = ctx.matrix()
-    if len(m.rows):
+    try:
+        m = ctx.matrix()
+    except ValueError:  # no capacity: no load levels to plot
+        m = None
+    if m is not None and len(m.rows):
         labels = loadmod.bucket_labels(m.edges)
         out.append(("Percentile vs load level per group", to_data_uri(percentile_vs_load_plot(m.rows, m.by, labels))))
         out.append(("Heatmap of p99 by group × bucket", to_data_uri(heatmap_plot(m.rows, m.by, labels))))
