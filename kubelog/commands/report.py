@@ -10,7 +10,7 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("report")
     def report_cmd(
-        inputs: List[Path] = typer.Argument(..., metavar="RUN_DIR|PATHS...", help="A run directory made by `kubelog ingest`, or raw log "
+        inputs: List[Path] = typer.Argument(..., metavar="RUN_DIR|PATH", help="A run directory made by `kubelog ingest`, or raw log "
                                             "files/directories/archives (ingested first into OUT/run)."),
         out: Path = typer.Option(..., "--out", "-o", help="Directory for report.html and report.pdf (created)."),
         no_pdf: bool = typer.Option(False, "--no-pdf", help="Write only report.html."),
