@@ -24,9 +24,14 @@ demo: $(STAMP)
 	  $(KUBELOG) ingest $$d --out $(DEMO_OUT)/$$name --force -q >/dev/null; \
 	  $(KUBELOG) info $(DEMO_OUT)/$$name | tail -n 12; \
 	  $(KUBELOG) latency $(DEMO_OUT)/$$name | head -n 12; \
+	  $(KUBELOG) slo $(DEMO_OUT)/$$name | head -n 12; \
+	  $(KUBELOG) diagnose $(DEMO_OUT)/$$name | head -n 8; \
+	  $(KUBELOG) report $(DEMO_OUT)/$$name --out $(DEMO_OUT)/$$name-report >/dev/null; \
+	  echo "report: $(DEMO_OUT)/$$name-report/report.html (and report.pdf)"; \
 	  echo; \
 	done
-	@echo "run directories are in $(DEMO_OUT)/"
+	$(KUBELOG) compare $(DEMO_OUT)/skew-timeout-1.14 $(DEMO_OUT)/healthy-1.28 --out $(DEMO_OUT)/compare | head -n 20
+	@echo "run directories and reports are in $(DEMO_OUT)/"
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
