@@ -220,6 +220,25 @@ def refuse_document(ctx: Context, data: bytes, n_lines: int, what: str, err: Exc
     ctx.error(f"invalid {what}: {err}")
 
 
+def load_json_document(stream, ctx: Context):
+    """Read and decode a one-document JSON input, adding its lines to ``ctx.lines_read``.
+
+    Returns ``(doc, n_lines)``; ``doc`` is None when the input was refused (too large)
+    or is not valid JSON (its lines are then counted, with the decoder's message).
+    """
+    import json as _json
+    data = read_document(stream, ctx, "JSON document")
+    if data is None:
+        return None, 0
+    n = line_count(data)
+    ctx.lines_read += n
+    try:
+        return _json.loads(data), n
+    except ValueError as e:
+        refuse_document(ctx, data, n, "JSON", e)
+        return None, n
+
+
 @dataclass
 class Format:
     """A registered input format.

@@ -47,7 +47,7 @@ from .. import timeutil
 from ..sources import lines as L
 from . import e2e_util as U
 from . import klog as K
-from .base import Context, Format, Head, line_count, read_document, refuse_document
+from .base import Context, Format, Head, load_json_document
 
 CL2_HINT = re.compile(r"(?:clusterloader\.go:\d+\]|simple_test_executor\.go:\d+\]|ClusterConfig\.Nodes|--testconfig|"
                       r"wait_for_controlled_pods\.go:\d+\]|phase_latency\.go:\d+\]|pod_startup_latency\.go:\d+\])")
@@ -285,15 +285,8 @@ def _name_info(name: str) -> tuple[str | None, dict, int | None]:
 
 
 def parse_json(stream, ctx: Context) -> None:
-    data = read_document(stream, ctx, "JSON document")
-    if data is None:
-        return
-    n = line_count(data)
-    ctx.lines_read += n
-    try:
-        doc = json.loads(data)
-    except ValueError as e:
-        refuse_document(ctx, data, n, "JSON", e)
+    doc, n = load_json_document(stream, ctx)
+    if doc is None:
         return
     if not ctx.clock:
         ctx.clock = "test"

@@ -30,7 +30,7 @@ import re
 import pandas as pd
 import pyarrow as pa
 
-from .base import Context, Format, Head, line_count, read_document, refuse_document
+from .base import Context, Format, Head, load_json_document
 
 _SNIFF = re.compile(rb'"metricName"\s*:\s*"(?:podLatencyMeasurement|podLatencyQuantilesMeasurement|jobSummary)"')
 _LAT_KEYS = ("schedulingLatency", "initializedLatency", "containersReadyLatency", "podReadyLatency",
@@ -57,15 +57,8 @@ def _f(v):
 
 
 def parse(stream, ctx: Context) -> None:
-    data = read_document(stream, ctx, "JSON document")
-    if data is None:
-        return
-    n = line_count(data)
-    ctx.lines_read += n
-    try:
-        doc = json.loads(data)
-    except ValueError as e:
-        refuse_document(ctx, data, n, "JSON", e)
+    doc, n = load_json_document(stream, ctx)
+    if doc is None:
         return
     docs = doc if isinstance(doc, list) else [doc]
     if not ctx.clock:
