@@ -222,7 +222,9 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
                   year=s.year, year_source=s.year_source, tz=tz,
                   options={"threads": opts.threads, "size_hint": size_hint,
                            # no worker processes inside --jobs worker processes
-                           "allow_processes": opts.jobs <= 1 and opts.processes})
+                           "allow_processes": opts.jobs <= 1 and opts.processes,
+                           # a plain file (no compression, not in an archive) may be read by range
+                           "plain_path": s.ref.path if not op.compression and not op.container else None})
     t0 = time.perf_counter()
     fmt_name = s.format
     try:
@@ -242,7 +244,8 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
             fmt.parse(op.stream, ctx)
             if fmt.clock and not ctx.clock:
                 pass
-        _drain(op.stream)
+        if ctx.read_externally is None:
+            _drain(op.stream)
     except InputError as e:
         ctx.error(str(e).replace(f"{s.display}: ", "", 1) if str(e).startswith(s.display) else str(e),
                   ctx.lines_read or None)
@@ -255,11 +258,12 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
         writer("parse_stats", st)
     writer.close()
     h = op.hasher
+    sha, nbytes = ctx.read_externally or (h.sha.hexdigest(), h.nbytes)
     entry = {
         "source_id": s.source_id,
         "path": s.display,
-        "sha256": h.sha.hexdigest(),
-        "bytes": h.nbytes,
+        "sha256": sha,
+        "bytes": nbytes,
         "compression": op.compression,
         "container": op.container,
         "format": fmt_name,

@@ -9,7 +9,10 @@ import json
 import math
 from enum import Enum
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: `kubelog ingest` never loads pandas in its main process
+    import pandas as pd
 
 
 class Fmt(str, Enum):
@@ -20,6 +23,7 @@ class Fmt(str, Enum):
 
 
 def _jsonable(v):
+    import pandas as pd
     if v is None:
         return None
     if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
@@ -44,6 +48,7 @@ def records(df: pd.DataFrame) -> list[dict]:
 
 
 def _fmt_cell(v) -> str:
+    import pandas as pd
     if v is None:
         return ""
     if isinstance(v, float):
@@ -59,6 +64,7 @@ def _fmt_cell(v) -> str:
 
 
 def text_table(df: pd.DataFrame) -> str:
+    import pandas as pd
     cols = [str(c) for c in df.columns]
     rows = [[_fmt_cell(v) for v in r] for r in df.itertuples(index=False)]
     widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(cols)]

@@ -17,11 +17,12 @@ import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from . import tables
@@ -36,6 +37,13 @@ class RunExists(Exception):
 
 class NotARun(Exception):
     pass
+
+
+def open_part(path: Path, table: str, schema: pa.Schema) -> pq.ParquetWriter:
+    """A Parquet writer for one part file of ``table``: snappy, dictionary encoding only on the
+    low-cardinality string columns (:func:`kubelog.tables.dictionary_columns`)."""
+    return pq.ParquetWriter(path, schema, compression="snappy", use_dictionary=tables.dictionary_columns(table),
+                            write_statistics=["ts"] if "ts" in schema.names else False)
 
 
 class PartWriter:
@@ -73,8 +81,7 @@ class PartWriter:
         if w is None:
             d = self.root / table
             d.mkdir(parents=True, exist_ok=True)
-            w = self._writers[table] = pq.ParquetWriter(
-                d / f"part-{self.source_id:05d}-0000.parquet", t.schema, compression="snappy")
+            w = self._writers[table] = open_part(d / f"part-{self.source_id:05d}-0000.parquet", table, t.schema)
         w.write_table(t)
 
     def close(self) -> None:
@@ -143,6 +150,7 @@ class Run:
         if not self.has(table):
             t = sch.empty_table()
             return t.select(columns) if columns else t
+        import pyarrow.dataset as ds  # imported here: worker processes that only write need none of it
         dset = ds.dataset(self.path / table, format="parquet", schema=sch)
         return dset.to_table(columns=columns, filter=filter)
 

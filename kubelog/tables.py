@@ -228,6 +228,17 @@ SCHEMAS: dict[str, pa.Schema] = {
 TABLES = tuple(SCHEMAS)
 
 
+# String columns whose values are mostly distinct (or long free text): Parquet dictionary
+# encoding only costs time on them.  Every other string column is dictionary-encoded.
+HIGH_CARDINALITY = {"uri", "src_ip", "audit_id", "msg", "kv", "fields", "message", "url", "trace_id", "uid",
+                    "examples", "failure_message", "labels"}
+
+
+def dictionary_columns(table: str) -> list[str]:
+    """Columns of ``table`` written with Parquet dictionary encoding (low-cardinality strings)."""
+    return [f.name for f in schema(table) if f.type == STR and f.name not in HIGH_CARDINALITY]
+
+
 def schema(table: str) -> pa.Schema:
     """Return the declared Arrow schema of ``table`` (KeyError names the known tables)."""
     try:

@@ -10,13 +10,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where used: ingest worker processes do without it
+    import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 NS = 1_000_000_000
+
+
+def _pd():
+    import pandas
+    return pandas
+
 MONTHS = {m: i + 1 for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())}
 
 # -- Go time.Duration strings -------------------------------------------------
@@ -84,7 +92,7 @@ def durations_ns(arr: pa.Array) -> np.ndarray:
         fv = pc.cast(fr9, pa.int64()).to_numpy()
         units = sub.field("u").to_numpy(zero_copy_only=False)
         mult = np.array([_UNIT_NS[u] for u in units], dtype=np.int64) if len(units) < 64 else \
-            pd.Series(units).map(_UNIT_NS).to_numpy(dtype=np.int64)
+            _pd().Series(units).map(_UNIT_NS).to_numpy(dtype=np.int64)
         # frac * mult / 1e9 exactly: mult divides 1e9 for ns..s; for m/h multiply first (fits int64)
         small = mult <= NS
         val = ip * mult
@@ -191,6 +199,7 @@ def local_to_utc_ns(local_ns: np.ndarray, tz: str) -> np.ndarray:
     if m:
         off = (int(m.group(2)) * 3600 + int(m.group(3)) * 60) * NS
         return local_ns - off if m.group(1) == "+" else local_ns + off
+    pd = _pd()
     s = pd.to_datetime(pd.Series(local_ns), unit="ns")
     loc = s.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
     return loc.astype("int64").to_numpy()
@@ -227,7 +236,7 @@ _RX_NAME = re.compile(r"((?:19|20)\d\d)-?(\d\d)-?(\d\d)(?:[T_ ]\d\d[:_-]?\d\d|\b
 def year_evidence(text: str, name: str = "", wrapper_first_ts: pd.Timestamp | None = None) -> list[YearEvidence]:
     """Year evidence found in a piece of an input (head or tail) and its name."""
     ev: list[YearEvidence] = []
-    if wrapper_first_ts is not None and not pd.isna(wrapper_first_ts):
+    if wrapper_first_ts is not None and not _pd().isna(wrapper_first_ts):
         t = wrapper_first_ts
         ev.append(YearEvidence(t.year, t.month, t.day, "wrapper", f"wrapper timestamp {t.isoformat()}"))
     m = _RX_KLOG_FILE.search(text)
@@ -282,6 +291,7 @@ def to_ts_array(ns: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
 
 
 def utc(ts: str) -> pd.Timestamp:
+    pd = _pd()
     return pd.Timestamp(ts).tz_convert("UTC") if pd.Timestamp(ts).tzinfo else pd.Timestamp(ts, tz="UTC")
 
 

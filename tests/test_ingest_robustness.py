@@ -1,5 +1,6 @@
 """Bad input gives a clear message naming the file (and line), and the rest of the run is kept."""
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -208,12 +209,20 @@ def test_block_worker_processes_give_the_same_tables(tmp_path, real_logs, monkey
         f.write(b"I1119 12:13:08.000000    4178 x.go:1] caf\xe9\n")
         f.write((real_logs / "apiserver_v1.26.2_kubeadm_quangdaicaa.log").read_bytes().split(b"\n", 1)[1])
     monkeypatch.setattr(L, "BLOCK", 256 << 10)   # many blocks
+    monkeypatch.setattr(klog, "PROCESS_BLOCK", 256 << 10)
     monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 0)
-    a = ingest([p], tmp_path / "threads", processes=False, year=2020)
-    b = ingest([p], tmp_path / "procs", processes=True, year=2020)
+    monkeypatch.setattr(klog, "DIRECT_WRITE_ROWS", 100)  # workers write the requests of most blocks
+    gz = tmp_path / "kube-apiserver-2.log.gz"            # not a plain file: blocks are sent as bytes
+    gz.write_bytes(gzip.compress(p.read_bytes()))
+    a = ingest([p, gz], tmp_path / "threads", processes=False, year=2020)
+    b = ingest([p, gz], tmp_path / "procs", processes=True, year=2020)
     strip = lambda e: {k: v for k, v in e.items() if k != "parse_seconds"}
-    assert strip(a.inputs[0]) == strip(b.inputs[0])
+    assert [strip(e) for e in a.inputs] == [strip(e) for e in b.inputs]
+    assert a.inputs[0]["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest()  # read by range, hashed whole
+    assert a.inputs[0]["bytes"] == p.stat().st_size
     assert any("UTF-8" in x for x in b.inputs[0]["errors"])
+    parts = sorted(x.name for x in (tmp_path / "procs" / "requests").glob("*.parquet"))
+    assert len(parts) > 10 and any("-L" in x for x in parts)
     for t in ("requests", "messages", "traces", "trace_steps"):
         assert a.table(t).equals(b.table(t)), t
 

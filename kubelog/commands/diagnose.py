@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from ._common import FORMAT_OPTION, open_run_or_die
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def findings_frame(d) -> pd.DataFrame:
     """One row per finding: rank, severity, kind, title, first evidence ``where``, evidence count."""
+    import pandas as pd
     return pd.DataFrame([{"rank": f.rank, "severity": f.severity, "kind": f.kind, "title": f.title,
                           "where": f.evidence[0].where if f.evidence else "", "evidence": len(f.evidence)}
                          for f in d.findings],

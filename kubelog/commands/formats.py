@@ -7,7 +7,7 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("formats")
     def formats_cmd(markdown: bool = typer.Option(False, "--markdown", help="Print docs/formats.md.")):
-        """List the input formats kubelog detects, in sniffing order."""
+        """List the input formats kubelog detects, in sniffing order, and whether the C scanner is in use."""
         from ..formats import registry
         rows = [(f.priority, f.name, ", ".join(f.tables), f.description) for f in registry().values()]
         if markdown:
@@ -22,6 +22,8 @@ def register(app: typer.Typer) -> None:
         w = max(len(r[1]) for r in rows)
         for p, n, t, d in rows:
             typer.echo(f"{p:4d}  {n.ljust(w)}  {d}")
+        from .. import native
+        typer.echo(f"\n{native.status()}")
 
     @app.command("tables")
     def tables_cmd(markdown: bool = typer.Option(False, "--markdown", help="Print docs/tables.md.")):

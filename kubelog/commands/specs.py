@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from ._common import FORMAT_OPTION, open_run_or_die
@@ -11,6 +11,9 @@ from ._common import FORMAT_OPTION, open_run_or_die
 STATES = ("passed", "failed", "skipped", "pending")
 COLUMNS = ["spec", "state", "start_ts", "duration_s", "failure_message", "failure_location", "last_step",
            "origin", "where"]
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def specs_frame(run, state: str | None = None) -> pd.DataFrame:
@@ -21,6 +24,7 @@ def specs_frame(run, state: str | None = None) -> pd.DataFrame:
     from the log (``origin`` = ``junit+e2e-log``). Specs of one origin are kept as they are.
     ``where`` is ``file:line`` of the row's source.
     """
+    import pandas as pd
     df = run.table("test_specs")
     if df.empty:
         return pd.DataFrame(columns=COLUMNS)

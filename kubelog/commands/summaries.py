@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from ._common import FORMAT_OPTION, open_run_or_die, split_list
@@ -11,9 +11,13 @@ from ._common import FORMAT_OPTION, open_run_or_die, split_list
 COLUMNS = ["ts", "origin", "metric", "phase", "labels", "count", "p50_s", "p90_s", "p99_s", "p100_s", "value",
            "unit", "where"]
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def summaries_frame(run, metrics: list[str] | None = None, origins: list[str] | None = None) -> pd.DataFrame:
     """The ``perf_summaries`` rows of the run, in input/line order, with ``where`` = file:line."""
+    import pandas as pd
     df = run.table("perf_summaries")
     if df.empty:
         return pd.DataFrame(columns=COLUMNS)

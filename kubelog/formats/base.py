@@ -104,6 +104,9 @@ class Context:
         self.rows: dict[str, int] = {}
         self.info: dict[str, Any] = {}  # free-form facts for the manifest (wrapper, component, version ...)
         self.errors: list[str] = []
+        # (sha256 hex, bytes) when the parser read the input file itself (large plain files
+        # parsed by worker processes) instead of through the stream
+        self.read_externally: tuple[str, int] | None = None
 
     # -- rows -------------------------------------------------------------
     def emit(self, table: str, data: pa.Table | dict) -> None:

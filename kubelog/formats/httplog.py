@@ -44,6 +44,13 @@ def _null_empty(a: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(pc.fill_null(a, ""), ""), None, a)
 
 
+def _status(a: pa.Array) -> pa.Array:
+    """Digits of an HTTP status as int32; empty, null or out of int32 range → null."""
+    a = pc.if_else(pc.and_(pc.greater(pc.utf8_length(a), 0), pc.less_equal(pc.utf8_length(a), 10)), a, None)
+    v = pc.cast(a, pa.int64())
+    return pc.cast(pc.if_else(pc.less_equal(v, 2**31 - 1), v, None), pa.int32())
+
+
 def _unescape(a: pa.Array) -> pa.Array:
     """Undo Go %q quoting for the common escapes in user agents and URIs."""
     if not pc.any(pc.match_substring(a, "\\")).as_py():
@@ -86,7 +93,7 @@ def extract(msg: pa.Array, last_cont: pa.Array | None = None) -> tuple[np.ndarra
             apf = pc.extract_regex(mid, RE_APF)
             d = dict(method=m.field("method"), uri=_unescape(m.field("uri")), lat=m.field("lat"),
                      ua=_unescape(m.field("ua")), src=m.field("src"),
-                     resp=pc.cast(pc.if_else(pc.equal(m.field("resp"), ""), None, m.field("resp")), pa.int32()),
+                     resp=_status(m.field("resp")),
                      aid=pc.if_else(pc.equal(m.field("aid"), ""), None, m.field("aid")),
                      hijacked=pc.equal(m.field("hij"), "hijacked"),
                      apf_pl=_null_empty(apf.field("pl")), apf_fs=_null_empty(apf.field("fs")),
@@ -106,7 +113,7 @@ def extract(msg: pa.Array, last_cont: pa.Array | None = None) -> tuple[np.ndarra
             hij = pc.starts_with(tail, "hijacked")
             resp = m.field("resp")
             d = dict(method=m.field("method"), uri=m.field("uri"), lat=m.field("lat"), ua=_unescape(m.field("ua")),
-                     src=m.field("src"), resp=pc.cast(pc.if_else(pc.equal(resp, ""), None, resp), pa.int32()),
+                     src=m.field("src"), resp=_status(resp),
                      aid=pa.nulls(len(rows), S), hijacked=hij, apf_pl=pa.nulls(len(rows), S),
                      apf_fs=pa.nulls(len(rows), S), variant=pa.array(["D"] * len(rows), S))
             pieces.append((rows, d))
@@ -143,7 +150,7 @@ def extract(msg: pa.Array, last_cont: pa.Array | None = None) -> tuple[np.ndarra
             addr = pc.if_else(tail_ok, addr, None)
             status = m.field("status")
             hij = pc.equal(status, "hijacked")
-            resp = pc.cast(pc.if_else(hij, None, status), pa.int32())
+            resp = _status(pc.if_else(hij, None, status))
             variant = pc.if_else(pc.and_(tail_ok, is_b), "B", pc.if_else(tail_ok, "C", "A"))
             d = dict(method=m.field("method"), uri=m.field("uri"), lat=m.field("lat"), ua=ua, src=addr,
                      resp=resp, aid=pa.nulls(len(rows), S), hijacked=hij, apf_pl=pa.nulls(len(rows), S),
@@ -227,7 +234,7 @@ def extract_e_fast(lines: pa.Array) -> tuple[np.ndarray, dict[str, pa.Array]]:
     method = f(kv["verb"])
     r = f(resp.field("resp"))
     cols = dict(method=method, uri=f(kv["URI"]), lat=f(kv["latency"]), ua=f(kv["userAgent"]), src=f(kv["srcIP"]),
-                resp=pc.cast(_null_empty(r), pa.int32()), aid=_null_empty(f(kv["audit-ID"])),
+                resp=_status(r), aid=_null_empty(f(kv["audit-ID"])),
                 hijacked=f(hij), apf_pl=_null_empty(f(kv["apf_pl"])), apf_fs=_null_empty(f(kv["apf_fs"])),
                 variant=pa.array(["E"] * int(ok.sum()), pa.string()))
     return ok, cols
@@ -261,4 +268,36 @@ def to_requests(cols: dict[str, pa.Array], end_ns: np.ndarray, clock: str, origi
         "apf_pl": cols["apf_pl"],
         "apf_fs": cols["apf_fs"],
         "origin": pa.array([origin] * n, S),
+    }
+
+
+def native_requests(cols: dict, end_ns: np.ndarray, origin: str = "httplog") -> dict:
+    """``requests`` columns from the C scanner's access-log fields (:mod:`kubelog.formats.fastscan`).
+
+    The same columns as :func:`to_requests`; the scanner has already parsed the
+    latency and classified the request.
+    """
+    lat_ns = cols["lat_ns"]
+    bad = lat_ns < 0
+    start_ns = end_ns - np.where(bad, 0, lat_ns)
+    n = len(end_ns)
+    return {
+        "ts": timeutil.to_ts_array(end_ns),
+        "start_ts": timeutil.to_ts_array(start_ns, ~bad),
+        "clock": pa.nulls(n, pa.string()),
+        "method": requestinfo.logged_to_method(cols["method"]),
+        "logged_verb": cols["method"],
+        **{k: cols[k] for k in ("verb", "api_group", "api_version", "resource", "subresource", "namespace",
+                                "name", "scope", "long_running")},
+        "uri": cols["uri"],
+        "latency_s": pa.array(np.where(bad, np.nan, lat_ns / 1e9), pa.float64(), mask=bad),
+        "code": cols["resp"],
+        "hijacked": cols["hijacked"],
+        "user_agent": cols["ua"],
+        "client": requestinfo.client_of(cols["ua"]),
+        "src_ip": cols["src"],
+        "audit_id": cols["aid"],
+        "apf_pl": cols["apf_pl"],
+        "apf_fs": cols["apf_fs"],
+        "origin": pa.array([origin] * n, pa.string()),
     }

@@ -23,15 +23,17 @@ import re
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import run as runmod
 from .. import tables, timeutil
 from ..sources import lines as L
-from . import httplog
+from . import fastscan, httplog
 from .base import Context, Format, Head
 
 HEADER_RE = (r"^(?P<sev>[IWEF])(?P<mm>[0-9]{2})(?P<dd>[0-9]{2}) (?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}) +"
@@ -135,6 +137,7 @@ class ChunkResult:
     orphan_examples: list = field(default_factory=list)
     invalid_utf8: tuple = (0, None)                   # (lines, first line) seen by a worker process
     errors: list = field(default_factory=list)        # ctx.error() calls made in a worker process
+    written: dict = field(default_factory=dict)       # table -> (part file, rows) written by a worker process
 
     def count(self, reason, severity, n, examples):
         c = self.counted.setdefault(reason, [0, severity, []])
@@ -162,7 +165,11 @@ class KlogParser:
         # Cheap steps first: a match (no captures) finds the headers; fixed columns give
         # the time; the message is only cut out for records that are not fast-path
         # access-log lines (RE2 submatch extraction over whole lines is what costs).
-        is_hdr = pc.fill_null(pc.match_substring_regex(text, HEADER_START), False).to_numpy(zero_copy_only=False)
+        sc = fastscan.scan(text) if fastscan.available() else None
+        if sc is not None:
+            is_hdr = sc.is_hdr
+        else:
+            is_hdr = pc.fill_null(pc.match_substring_regex(text, HEADER_START), False).to_numpy(zero_copy_only=False)
         nonhdr = np.flatnonzero(~is_hdr)
         junk = np.zeros(n, dtype=bool)
         if len(nonhdr):
@@ -197,7 +204,8 @@ class KlogParser:
         res.record_lines += nrec
         if nrec == 0:
             return res
-        htext = text.filter(pa.array(is_hdr)) if nrec < n else text
+        # the header lines; with the C scanner only the records it did not take are cut out
+        htext = None if sc is not None else (text.filter(pa.array(is_hdr)) if nrec < n else text)
         # -- continuation text per record (rare: only multi-line records) -------------
         crow = np.flatnonzero(cont)
         n_cont = np.zeros(nrec, dtype=np.int32)
@@ -218,13 +226,16 @@ class KlogParser:
                         last_cont[r] = t
                         break
         # -- time from fixed columns ------------------------------------------------------
-        mm = pc.cast(pc.utf8_slice_codeunits(htext, 1, 3), pa.int64()).to_numpy()
-        dd = pc.cast(pc.utf8_slice_codeunits(htext, 3, 5), pa.int64()).to_numpy()
-        tm = pc.utf8_slice_codeunits(htext, 6, 21)
-        hh = pc.cast(pc.utf8_slice_codeunits(tm, 0, 2), pa.int64()).to_numpy()
-        mi = pc.cast(pc.utf8_slice_codeunits(tm, 3, 5), pa.int64()).to_numpy()
-        ss = pc.cast(pc.utf8_slice_codeunits(tm, 6, 8), pa.int64()).to_numpy()
-        us = pc.cast(pc.utf8_slice_codeunits(tm, 9, 15), pa.int64()).to_numpy()
+        if sc is not None:
+            mm, dd, hh, mi, ss, us = (a[hrows] for a in (sc.mm, sc.dd, sc.hh, sc.mi, sc.ss, sc.us))
+        else:
+            mm = pc.cast(pc.utf8_slice_codeunits(htext, 1, 3), pa.int64()).to_numpy()
+            dd = pc.cast(pc.utf8_slice_codeunits(htext, 3, 5), pa.int64()).to_numpy()
+            tm = pc.utf8_slice_codeunits(htext, 6, 21)
+            hh = pc.cast(pc.utf8_slice_codeunits(tm, 0, 2), pa.int64()).to_numpy()
+            mi = pc.cast(pc.utf8_slice_codeunits(tm, 3, 5), pa.int64()).to_numpy()
+            ss = pc.cast(pc.utf8_slice_codeunits(tm, 6, 8), pa.int64()).to_numpy()
+            us = pc.cast(pc.utf8_slice_codeunits(tm, 9, 15), pa.int64()).to_numpy()
         roll, last_ord = timeutil.rollover_years(mm, dd, None)
         res.first_ord = int(mm[0] * 32 + dd[0])
         res.last_ord = last_ord
@@ -244,8 +255,16 @@ class KlogParser:
         wts = None if ch.wrapper_ts is None else ch.wrapper_ts.take(pa.array(hrows))
         consumed = np.zeros(nrec, dtype=bool)
         # -- fast path: structured access-log lines (1.19+) ------------------------------
-        is_e = pc.match_substring(htext, '] "HTTP" verb="').to_numpy(zero_copy_only=False)
-        if is_e.any():
+        if sc is not None:
+            if len(sc.e_rows):
+                idx = rec_id[sc.e_rows]
+                req = httplog.native_requests(sc.cols, ts_ns[idx])
+                self._add_request_cols(res, req, idx, ts_ns, valid, line_no, clock)
+                consumed[idx] = True
+            is_e = None
+        else:
+            is_e = pc.match_substring(htext, '] "HTTP" verb="').to_numpy(zero_copy_only=False)
+        if is_e is not None and is_e.any():
             erows = np.flatnonzero(is_e)
             ok, cols = httplog.extract_e_fast(htext.take(pa.array(erows)) if len(erows) < nrec else htext)
             if ok.any():
@@ -254,7 +273,11 @@ class KlogParser:
                 consumed[idx] = True
         rest = np.flatnonzero(~consumed)
         if len(rest):
-            rec = self._records(htext, rest, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts)
+            if htext is not None:
+                rtext = htext.take(pa.array(rest, pa.int64())) if len(rest) < nrec else htext
+            else:
+                rtext = text.take(pa.array(hrows[rest], pa.int64()))
+            rec = self._records(rtext, rest, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts)
             sub_consumed = np.zeros(len(rest), dtype=bool)
             mask, cols = httplog.extract(rec.msg, rec.last_cont)
             if mask.any():
@@ -281,17 +304,20 @@ class KlogParser:
         return res
 
     def _add_requests(self, res, cols, idx, ts_ns, valid, line_no, clock) -> None:
-        req = httplog.to_requests(cols, ts_ns[idx], "", "httplog")
+        self._add_request_cols(res, httplog.to_requests(cols, ts_ns[idx], "", "httplog"), idx, ts_ns, valid,
+                               line_no, clock)
+
+    def _add_request_cols(self, res, req, idx, ts_ns, valid, line_no, clock) -> None:
         req["clock"] = clock.take(pa.array(idx))
         req["ts"] = timeutil.to_ts_array(ts_ns[idx], valid[idx])
         req["line_no"] = pa.array(line_no[idx], pa.int64())
         req["server"] = pa.array([self.component or ""] * len(idx), pa.string())
         res.tables.setdefault("requests", []).append(req)
 
-    def _records(self, htext, rows, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts) -> "Records":
-        """Records for header rows ``rows``: cut the message and the pid/file/line prefix."""
+    def _records(self, sub, rows, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts) -> "Records":
+        """Records for header rows ``rows`` (``sub``: their lines): cut the message and the
+        pid/file/line prefix."""
         ia = pa.array(rows, pa.int64())
-        sub = htext.take(ia) if len(rows) < len(htext) else htext
         pos = pc.find_substring(sub, "]").to_numpy()  # the header ends at the first `]`
         msg = slice_from(sub, np.where(pos < 0, 0, pos + 1))
         msg = pc.if_else(pc.starts_with(msg, " "), pc.utf8_slice_codeunits(msg, 1), msg)
@@ -305,6 +331,14 @@ class KlogParser:
             pid=pa.array(timeutil.int_or(pre.field("pid"), 0), pa.int64()), file=pre.field("file"),
             line=pa.array(timeutil.int_or(pre.field("line"), 0), pa.int32()), msg=msg, cont=ct, last_cont=lc, n_cont=n_cont[rows],
             clock=clock.take(ia), wrapper_ts=None if wts is None else wts.take(ia))
+
+    def _process_state(self, wrappers: list[str], ansi: bool) -> dict:
+        """What a worker process needs to parse a block of this input."""
+        ctx, writer = self.ctx, self.ctx._emit
+        return dict(source_id=ctx.source_id, name=ctx.name, clock=ctx.clock, year=self.year, tz=self.tz,
+                    info={"component": self.component}, component=self.component, wrappers=wrappers, ansi=ansi,
+                    part_root=str(writer.root) if isinstance(writer, runmod.PartWriter) else None,
+                    direct_write_rows=DIRECT_WRITE_ROWS)
 
     def _clock(self, ch: L.LineChunk, hrows: np.ndarray, nrec: int) -> pa.Array:
         base = self.ctx.clock or self.component or "unknown"
@@ -371,6 +405,14 @@ class KlogParser:
                     if shift:
                         cols = _shift_years(cols, shift)
                     ctx.emit(table, cols)
+            for table, (path, nrows) in res.written.items():
+                ctx.rows[table] = ctx.rows.get(table, 0) + nrows
+                if shift:  # a Dec→Jan rollover in an earlier block: move this part's times too
+                    import pyarrow.parquet as pq
+                    t = pq.read_table(path)
+                    shifted = _shift_years({c: t[c] for c in t.column_names}, shift)
+                    with runmod.open_part(path, table, t.schema) as w:
+                        w.write_table(pa.table(shifted, schema=t.schema))
 
         def ordered(pool, jobs):
             """Submit jobs keeping at most `width + 1` in flight; emit results in order."""
@@ -388,13 +430,39 @@ class KlogParser:
                 while pending:
                     emit_result(pending.popleft().result())
 
-        if processes > 1:
+        plain = ctx.options.get("plain_path")
+        if processes > 1 and plain:
+            # a large plain file: the workers read their byte ranges themselves; this process
+            # only cuts the file into blocks of whole records, counts lines and hashes it
+            import hashlib
+            import mmap
+            import multiprocessing as mp
+            import os
+            from concurrent.futures import ProcessPoolExecutor
+            _worker_env()
+            state = self._process_state(wrappers, ansi)
+            sha = hashlib.sha256()
+            with open(plain, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+                try:
+                    ranges = L.iter_file_ranges(mm, max(block, PROCESS_BLOCK), rstats, boundary, sha)
+                    with ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("forkserver"),
+                                     initializer=_init_worker) as pool:
+                        ordered(pool, ((_parse_range_in_process, (plain, a, b, first_line, n, state), n)
+                                       for a, b, first_line, n in ranges))
+                finally:
+                    if size:
+                        mm.close()
+            ctx.read_externally = (sha.hexdigest(), size)
+        elif processes > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
-            state = dict(source_id=ctx.source_id, name=ctx.name, clock=ctx.clock, year=self.year, tz=self.tz,
-                         info={"component": self.component}, component=self.component, wrappers=wrappers, ansi=ansi)
-            blocks = L.iter_blocks(stream, block, rstats, boundary)
-            with ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("forkserver")) as pool:
+            _worker_env()
+            state = self._process_state(wrappers, ansi)
+            blocks = L.iter_blocks(stream, max(block, PROCESS_BLOCK), rstats, boundary)
+            with ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("forkserver"),
+                                     initializer=_init_worker) as pool:
                 ordered(pool, ((_parse_block_in_process, (data, first_line, n, state), n)
                                for data, first_line, n in blocks))
         elif threads <= 1:
@@ -417,16 +485,50 @@ class KlogParser:
 # Wrappers that need no state across blocks (CRI partial lines and Docker chunks do).
 STATELESS_WRAPPERS = {"rfc3339", "journald", "prow", "jenkins", "minikube", "grep-n"}
 PROCESS_MIN_BYTES = 64 << 20
+PROCESS_BLOCK = 16 << 20     # block of a large input handed to a worker process
+DIRECT_WRITE_ROWS = 10_000   # a worker writes a block's requests itself from this many rows
+
+
+def _init_worker() -> None:
+    """Set up a worker process (the Arrow allocator is chosen by :func:`_worker_env`)."""
+
+
+def _worker_env() -> None:
+    """Worker processes allocate Arrow memory with the system allocator: the default pool
+    (mimalloc) keeps ~40 MB more per process cached between blocks, for no speed gain here.
+    Read by pyarrow when a worker imports it; an explicit user setting wins."""
+    import os
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+
+def _parse_range_in_process(path: str, start: int, end: int, first_line: int, n: int, state: dict,
+                            first_block: bool) -> ChunkResult:
+    """Bytes ``[start, end)`` of a plain file (whole lines), parsed in a worker process."""
+    import os
+    with open(path, "rb") as f:
+        data = os.pread(f.fileno(), end - start, start)
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    rstats = L.ReaderStats()
+    ch = L.LineChunk(L.block_to_array(data, first_line, rstats), np.arange(first_line, first_line + n,
+                                                                           dtype=np.int64), n)
+    del data  # the lines are in ch.text now
+    return _parse_chunk_in_process(ch, rstats, first_line, state, first_block)
 
 
 def _parse_block_in_process(data: bytes, first_line: int, n: int, state: dict, first_block: bool) -> ChunkResult:
     """One block of a large input, parsed in a worker process (see :meth:`KlogParser.run`)."""
-    ctx = Context(state["source_id"], state["name"], None, clock=state["clock"], year=state["year"],
-                  tz=state["tz"])
-    ctx.info.update(state["info"])
     rstats = L.ReaderStats()
     ch = L.LineChunk(L.block_to_array(data, first_line, rstats), np.arange(first_line, first_line + n,
                                                                            dtype=np.int64), n)
+    return _parse_chunk_in_process(ch, rstats, first_line, state, first_block)
+
+
+def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: int, state: dict,
+                            first_block: bool) -> ChunkResult:
+    ctx = Context(state["source_id"], state["name"], None, clock=state["clock"], year=state["year"],
+                  tz=state["tz"])
+    ctx.info.update(state["info"])
     if state["wrappers"] or state["ansi"]:
         ch = L.unwrap(ch, state["wrappers"], state["ansi"], rstats, {})
     res = KlogParser(ctx, state["component"]).parse_chunk(ch, first_block)
@@ -436,6 +538,22 @@ def _parse_block_in_process(data: bytes, first_line: int, n: int, state: dict, f
         res.count(reason, "info", cnt, ex)
     res.invalid_utf8 = (rstats.invalid_utf8_lines, rstats.first_invalid_utf8)
     res.errors = list(ctx.errors)
+    root = state.get("part_root")
+    reqs = res.tables.get("requests")
+    if root and reqs and sum(len(next(iter(c.values()))) if isinstance(c, dict) else c.num_rows
+                             for c in reqs) >= state.get("direct_write_rows", DIRECT_WRITE_ROWS):
+        # the bulk table is written here, in the worker, to a part file of its own named by the
+        # block's first line (so the parts of an input sort in file order); the rest goes back
+        t = pa.concat_tables([tables.conform("requests", c) for c in reqs])
+        t = t.set_column(t.schema.get_field_index("source_id"), "source_id",
+                         pa.array(np.full(t.num_rows, state["source_id"], np.int32)))
+        d = Path(root) / "requests"
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / f"part-{state['source_id']:05d}-L{first_line:012d}.parquet"
+        with runmod.open_part(path, "requests", t.schema) as w:
+            w.write_table(t, row_group_size=runmod.PART_ROWS)
+        del res.tables["requests"]
+        res.written["requests"] = (str(path), t.num_rows)
     return res
 
 
@@ -462,10 +580,12 @@ def slice_from(a: pa.Array, starts: np.ndarray) -> pa.Array:
 
 
 def _shift_years(cols: dict, k: int) -> dict:
-    """Move the time columns of a block ``k`` years forward (Dec→Jan across blocks)."""
+    """Move the klog-derived time columns of a block ``k`` years forward (Dec→Jan across blocks).
+
+    ``started_ts`` of traces is not moved: it is printed with its year (as within a block)."""
     import pandas as pd
     out = dict(cols)
-    for c in ("ts", "start_ts", "started_ts"):
+    for c in ("ts", "start_ts"):
         if c in out and out[c] is not None:
             s = pd.Series(out[c].to_pandas() if hasattr(out[c], "to_pandas") else out[c])
             out[c] = pa.array(s + pd.DateOffset(years=k), pa.timestamp("ns", tz="UTC"))

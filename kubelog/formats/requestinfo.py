@@ -9,8 +9,6 @@ namespace is in the path, else ``cluster``; ``nonresource`` for non-resource URL
 """
 from __future__ import annotations
 
-from urllib.parse import parse_qs, unquote
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,9 +25,88 @@ _FIELDS = ("verb", "api_group", "api_version", "resource", "subresource", "names
            "long_running")
 
 
+def go_query(query: str) -> dict[str, list[str]]:
+    """Go's ``url.ParseQuery``: pairs split on ``&``; a pair with ``;`` or a bad ``%`` escape is skipped;
+    ``+`` is a space."""
+    out: dict[str, list[str]] = {}
+    for pair in query.split("&"):
+        if not pair or ";" in pair:
+            continue
+        k, _, v = pair.partition("=")
+        try:
+            k, v = _go_unescape(k), _go_unescape(v)
+        except ValueError:
+            continue
+        out.setdefault(k, []).append(v)
+    return out
+
+
+def _go_unescape(s: str) -> str:
+    if "%" not in s and "+" not in s:
+        return s
+    b = s.encode("utf-8")
+    out = bytearray()
+    i = 0
+    while i < len(b):
+        c = b[i]
+        if c == 0x25:  # %
+            h = b[i + 1:i + 3]
+            if len(h) < 2 or not all(x in b"0123456789abcdefABCDEF" for x in h):
+                raise ValueError("bad escape")
+            out.append(int(h, 16))
+            i += 3
+            continue
+        out.append(0x20 if c == 0x2B else c)
+        i += 1
+    return out.decode("utf-8", errors="replace")
+
+
 def _query_flag(q: dict, key: str) -> bool:
+    """A bool list option as the apiserver decodes it: the first value; "0"/"false" (any case) is false."""
     v = q.get(key)
-    return bool(v) and v[-1].lower() not in ("false", "0")
+    return bool(v) and not (v[0] == "0" or v[0].lower() == "false")
+
+
+def selector_exact_name(selector: str) -> str | None:
+    """``fields.ParseSelector(s).RequiresExactMatch("metadata.name")`` with the path-segment check:
+    the name, ``""`` for an unusable one, or None when the selector does not fix the name."""
+    terms, cur, i = [], "", 0
+    while i < len(selector):  # split on unescaped commas
+        ch = selector[i]
+        if ch == "\\" and i + 1 < len(selector):
+            cur += selector[i:i + 2]
+            i += 2
+            continue
+        if ch == ",":
+            terms.append(cur)
+            cur = ""
+        else:
+            cur += ch
+        i += 1
+    terms.append(cur)
+    for t in terms:
+        k = 0
+        while k < len(t):
+            if t[k] == "\\" and k + 1 < len(t):
+                k += 2
+                continue
+            if t.startswith("!=", k):
+                break  # not an equality term
+            if t.startswith("==", k) or t[k] == "=":
+                lhs, rhs = t[:k], t[k + (2 if t.startswith("==", k) else 1):]
+                if lhs.strip(" ") == "metadata.name":
+                    val, j = "", 0
+                    while j < len(rhs):
+                        if rhs[j] == "\\" and j + 1 < len(rhs) and rhs[j + 1] in "\\,=":
+                            j += 1
+                        val += rhs[j]
+                        j += 1
+                    if val in (".", "..") or "/" in val or "%" in val:
+                        return ""
+                    return val
+                break
+            k += 1
+    return None
 
 
 def classify_one(method: str, uri: str) -> dict:
@@ -41,7 +118,7 @@ def classify_one(method: str, uri: str) -> dict:
     method = (method or "").upper()
     method = LOGGED_VERB_METHOD.get(method, method)
     path, _, query = (uri or "").partition("?")
-    q = parse_qs(query, keep_blank_values=True)
+    q = go_query(query)
     parts = [p for p in path.strip("/").split("/")] if path.strip("/") else []
     out = dict(verb=method.lower(), api_group="", api_version="", resource="", subresource="", namespace="",
                name="", scope="nonresource", long_running=False)
@@ -76,10 +153,7 @@ def classify_one(method: str, uri: str) -> dict:
     if verb in ("list", "watch") and not out["name"]:
         fs = q.get("fieldSelector")
         if fs:
-            for term in unquote(fs[-1]).split(","):
-                k, sep, v = term.partition("=")
-                if sep and k == "metadata.name" and not v.startswith("="):
-                    out["name"] = v
+            out["name"] = selector_exact_name(fs[0]) or ""
     if not out["name"] and verb == "delete":
         verb = "deletecollection"
     out["verb"] = verb

@@ -72,7 +72,7 @@ def go_time_ns(s: str) -> int | None:
     off_s = (1 if off[0] == "+" else -1) * (int(off[1:3]) * 3600 + int(off[3:5]) * 60)
     if y < 1900:  # 0001-01-01: Go zero time (not set)
         return None
-    days = int(timeutil.days_from_civil(np.array([y]), np.array([mo]), np.array([d]))[0])
+    days = _days(y, mo, d)
     ns = (days * 86400 + int(hh) * 3600 + int(mi) * 60 + int(sec) - off_s) * 10**9
     return ns + int((frac + "000000000")[:9]) if frac else ns
 
@@ -83,10 +83,20 @@ def t3_time_ns(s: str, tz: str) -> int | None:
         return None
     hh, mi, rest = m.group("t").split(":")
     sec, _, frac = rest.partition(".")
-    days = int(timeutil.days_from_civil(np.array([int(m.group("y"))]), np.array([MONTHS[m.group("mon")]]),
-                                        np.array([int(m.group("d"))]))[0])
+    days = _days(int(m.group("y")), MONTHS[m.group("mon")], int(m.group("d")))
     local = (days * 86400 + int(hh) * 3600 + int(mi) * 60 + int(sec)) * 10**9 + int((frac + "000000000")[:9])
-    return int(timeutil.local_to_utc_ns(np.array([local], dtype=np.int64), tz or "UTC")[0])
+    if tz in ("UTC", "Z", "", None):
+        return local
+    return int(timeutil.local_to_utc_ns(np.array([local], dtype=np.int64), tz)[0])
+
+
+def _days(y: int, m: int, d: int) -> int:
+    """:func:`kubelog.timeutil.days_from_civil` for one date, in plain integers."""
+    y -= m <= 2
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
 
 
 def _dur_s(text: str) -> float | None:
@@ -150,10 +160,10 @@ def parse_block(msg: str, cont: str | None, tz: str = "UTC") -> tuple[dict, list
         tr["total_s"] = end_total
     del prev_ms_clock
     # T2/T3 fields: pick out url / audit-id / user-agent
-    f = tr["fields"]
-    tr["url"] = _field(f, "url")
-    tr["audit_id"] = _field(f, "audit-id")
-    tr["user_agent"] = _field(f, "user-agent")
+    got = _fields(tr["fields"])
+    tr["url"] = got.get("url")
+    tr["audit_id"] = got.get("audit-id")
+    tr["user_agent"] = got.get("user-agent")
     return tr, steps
 
 
@@ -163,20 +173,26 @@ _KNOWN_KEYS = ("accept", "audit-id", "client", "api-group", "api-version", "name
 _RX_KEYSTART = re.compile(r"(?:^|,)(" + "|".join(re.escape(k) for k in _KNOWN_KEYS) + r"):")
 
 
-def _field(fields: str, key: str) -> str | None:
-    """Value of ``key`` in unquoted ``k:v,k:v`` trace fields (values may contain ',' and spaces).
+def _fields(fields: str) -> dict[str, str]:
+    """The known keys of unquoted ``k:v,k:v`` trace fields (values may contain ',' and spaces),
+    the first value of each.
 
     A value ends where the next known key starts (``,key:``), so user agents with commas survive.
     """
     if not fields:
-        return None
+        return {}
     starts = [(m.start(1), m.group(1)) for m in _RX_KEYSTART.finditer(fields)]
+    out: dict[str, str] = {}
     for i, (pos, k) in enumerate(starts):
-        if k == key:
-            v0 = pos + len(k) + 1
+        if k not in out:
             end = starts[i + 1][0] - 1 if i + 1 < len(starts) else len(fields)
-            return fields[v0:end]
-    return None
+            out[k] = fields[pos + len(k) + 1:end]
+    return out
+
+
+def _field(fields: str, key: str) -> str | None:
+    """Value of ``key`` in trace fields (see :func:`_fields`)."""
+    return _fields(fields).get(key)
 
 
 def extract(rec: Records, ctx) -> tuple:
@@ -191,10 +207,11 @@ def extract(rec: Records, ctx) -> tuple:
                          "user_agent", "total_s", "variant", "line_no")}
     S = {c: [] for c in ("trace_id", "step_no", "depth", "offset_s", "duration_s", "msg", "fields", "kind",
                          "line_no")}
-    for i in np.flatnonzero(cand):
-        m = msg[int(i)].as_py()
-        c = rec.cont[int(i)].as_py()
-        got = parse_block(m, c, tz)
+    cidx = np.flatnonzero(cand)
+    ia = pa.array(cidx)
+    msgs, conts, clocks = msg.take(ia).to_pylist(), rec.cont.take(ia).to_pylist(), rec.clock.take(ia).to_pylist()
+    for j, i in enumerate(cidx):
+        got = parse_block(msgs[j], conts[j], tz)
         if got is None:
             continue
         tr, steps = got
@@ -204,13 +221,13 @@ def extract(rec: Records, ctx) -> tuple:
         T["trace_id"].append(tid)
         T["ts"].append(int(rec.ts_ns[i]))
         T["started_ts"].append(tr["started_ns"])
-        T["clock"].append(rec.clock[int(i)].as_py())
+        T["clock"].append(clocks[j])
         for k in ("name", "fields", "url", "audit_id", "user_agent", "total_s", "variant"):
             T[k].append(tr[k])
         T["line_no"].append(ln)
-        for j, s in enumerate(steps):
+        for k, s in enumerate(steps):
             S["trace_id"].append(tid)
-            S["step_no"].append(j)
+            S["step_no"].append(k)
             for k in ("depth", "offset_s", "duration_s", "msg", "fields", "kind"):
                 S[k].append(s[k])
             S["line_no"].append(ln + 1 + s["k"])

@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from .. import native
 
 BLOCK = 4 << 20           # bytes read per block (bounds memory: ~10x this per block in flight)
 READ_PIECE = 1 << 20
@@ -236,11 +237,96 @@ def iter_blocks(stream: BinaryIO, block: int = BLOCK, stats: ReaderStats | None 
         elif boundary is not None and not eof and not rest and len(buf) < block:
             continue
         buf = rest
-        n = data.count(b"\n")
+        n = count_newlines(data)
         yield data, line_no, n
         line_no += n
     if failure is not None:
         raise failure
+
+
+def iter_file_ranges(buf, block: int = BLOCK, stats: ReaderStats | None = None,
+                     boundary: Callable[[bytes], bool] | None = None, hasher=None
+                     ) -> Iterator[tuple[int, int, int, int]]:
+    """:func:`iter_blocks` over a whole plain file mapped in memory (``buf``: mmap or bytes).
+
+    Yields ``(start, end, first_line_no, n_lines)`` byte ranges of whole lines instead of
+    copies, so that worker processes read their block themselves; ``hasher`` (a hashlib
+    object) is fed every byte of the file in order.  A final line without a newline counts
+    as a line (the reader of the range adds the newline); a physical line longer than
+    :data:`MAX_LINE` is counted in ``stats`` and skipped, like :func:`iter_blocks` does.
+    """
+    stats = stats or ReaderStats()
+    mv = memoryview(buf)
+    size = len(buf)
+    pos, line_no = 0, 1
+    while pos < size:
+        end = min(pos + block, size)
+        if end < size:
+            cut = buf.rfind(b"\n", pos, end)
+            if cut < 0:  # one line longer than the block
+                nl = buf.find(b"\n", pos)
+                nl = size - 1 if nl < 0 else nl
+                if nl + 1 - pos > MAX_LINE:
+                    stats.add("overlong line (> 32 MiB, skipped)", line_no,
+                              bytes(mv[pos:pos + 200]).decode("utf-8", "replace"))
+                    if hasher is not None:
+                        hasher.update(mv[pos:nl + 1])
+                    pos, line_no = nl + 1, line_no + 1
+                    continue
+                end = nl + 1
+            else:
+                end = cut + 1
+                if boundary is not None:
+                    end = _range_cut_at_boundary(buf, pos, end, boundary)
+        elif size - pos > MAX_LINE and buf.find(b"\n", pos) < 0:
+            stats.add("overlong line (> 32 MiB, skipped)", line_no, bytes(mv[pos:pos + 200]).decode("utf-8", "replace"))
+            if hasher is not None:
+                hasher.update(mv[pos:size])
+            break
+        if hasher is not None:
+            hasher.update(mv[pos:end])
+        n = count_newlines(mv[pos:end])
+        if end == size and buf[size - 1:size] != b"\n":
+            n += 1
+        yield pos, end, line_no, n
+        _forget(buf, pos, end)
+        pos, line_no = end, line_no + n
+
+
+def _forget(buf, start: int, end: int) -> None:
+    """Drop the pages of ``[start, end)`` of a file mapping from this process (they were
+    read once): the page cache keeps them, but they no longer count as our memory."""
+    madvise = getattr(buf, "madvise", None)
+    if madvise is None:
+        return
+    import mmap
+    a = start - start % mmap.PAGESIZE
+    b = end - end % mmap.PAGESIZE
+    if b > a:
+        try:
+            madvise(mmap.MADV_DONTNEED, a, b - a)
+        except (OSError, ValueError):
+            pass
+
+
+def _range_cut_at_boundary(buf, start: int, end: int, boundary) -> int:
+    """Move ``end`` (just after a newline) back to the start of the last line in
+    ``[start, end)`` for which ``boundary(line)`` holds (at most 10,000 lines back)."""
+    e = end
+    for _ in range(10000):
+        s = buf.rfind(b"\n", start, e - 1) + 1
+        if s <= start:
+            return end
+        if boundary(bytes(buf[s:e - 1])):
+            return s
+        e = s
+    return end
+
+
+def count_newlines(data) -> int:
+    """Number of ``\n`` in a bytes-like object (memchr in C when built)."""
+    nat = native.module()
+    return nat.count_lines(data) if nat is not None else bytes(data).count(b"\n")
 
 
 def _cut_at_boundary(data: bytes, rest: bytes, boundary) -> tuple[bytes, bytes]:
@@ -258,6 +344,11 @@ def _cut_at_boundary(data: bytes, rest: bytes, boundary) -> tuple[bytes, bytes]:
 
 def block_to_array(data: bytes, first_line: int, stats: ReaderStats) -> pa.Array:
     """Split ``data`` (ending in newline) into a StringArray of lines without line endings."""
+    nat = native.module()
+    if nat is not None and len(data) < (1 << 31) - 1:
+        offsets, text, n, ok = nat.split_lines(data)
+        if ok:
+            return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
     arr = np.frombuffer(data, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)
     offsets = np.empty(len(nl) + 1, dtype=np.int64)
@@ -355,6 +446,7 @@ def _flush_carry(wrappers, carries) -> LineChunk | None:
 
 
 def _parse_rfc3339(arr) -> pa.Array:
+    import pandas as pd
     s = pd.Series(arr.to_pandas() if isinstance(arr, (pa.Array, pa.ChunkedArray)) else arr, dtype="object")
     ts = pd.to_datetime(s, format="ISO8601", utc=True, errors="coerce")
     return pa.array(ts, type=pa.timestamp("ns", tz="UTC"))

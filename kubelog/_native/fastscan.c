@@ -1,0 +1,813 @@
+/*
+ * kubelog._fastscan: one pass over a block of klog lines.
+ *
+ * For every line: is it a klog header (the HEADER_START pattern of
+ * kubelog/formats/klog.py) and its month/day/time fields.  For every header
+ * line whose message is a structured access-log record (variant E-H of
+ * formats-server.md section 3, the RE_E pattern of kubelog/formats/httplog.py):
+ * the request fields, the Go duration in exact nanoseconds, and the
+ * RequestInfoFactory classification of kubelog/formats/requestinfo.py
+ * (classify_one is the readable reference; tests check both agree).
+ *
+ * Strings come back as Arrow string-array buffers (int32 offsets, data,
+ * validity bitmap), so Python wraps them without copying a value.  A line the
+ * scanner does not accept is left to the Python parser (e_ok = 0): the scanner
+ * never guesses.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- buffers */
+
+typedef struct {
+    char *data;
+    int64_t len, cap;
+    int32_t *off;
+    uint8_t *valid;       /* bitmap */
+    int64_t n, ncap;
+    int64_t nulls;
+    int overflow;
+} SCol;
+
+static int scol_init(SCol *c, int64_t nrows, int64_t bytes) {
+    memset(c, 0, sizeof(*c));
+    c->ncap = nrows + 1;
+    c->cap = bytes > 64 ? bytes : 64;
+    c->off = (int32_t *)malloc(sizeof(int32_t) * (c->ncap + 1));
+    c->valid = (uint8_t *)calloc((c->ncap + 8) / 8 + 1, 1);
+    c->data = (char *)malloc(c->cap);
+    if (!c->off || !c->valid || !c->data) return -1;
+    c->off[0] = 0;
+    return 0;
+}
+
+static void scol_free(SCol *c) {
+    free(c->data); free(c->off); free(c->valid);
+    memset(c, 0, sizeof(*c));
+}
+
+static inline int scol_reserve(SCol *c, int64_t extra) {
+    if (c->len + extra <= c->cap) return 0;
+    int64_t nc = c->cap * 2;
+    while (nc < c->len + extra) nc *= 2;
+    char *d = (char *)realloc(c->data, nc);
+    if (!d) return -1;
+    c->data = d; c->cap = nc;
+    return 0;
+}
+
+static inline void scol_end(SCol *c, int valid) {
+    if (c->len > INT32_MAX) c->overflow = 1;
+    if (valid) c->valid[c->n >> 3] |= (uint8_t)(1u << (c->n & 7));
+    else c->nulls++;
+    c->n++;
+    c->off[c->n] = (int32_t)c->len;
+}
+
+static inline int scol_put(SCol *c, const char *s, int64_t k) {
+    if (scol_reserve(c, k)) return -1;
+    memcpy(c->data + c->len, s, k);
+    c->len += k;
+    scol_end(c, 1);
+    return 0;
+}
+
+static inline void scol_null(SCol *c) { scol_end(c, 0); }
+
+/* Go %q unquoting as httplog._unescape does it: \" -> ", \\ -> \ ; others kept. */
+static inline int scol_put_unescaped(SCol *c, const char *s, int64_t k) {
+    if (!memchr(s, '\\', k)) return scol_put(c, s, k);
+    if (scol_reserve(c, k)) return -1;
+    char *o = c->data + c->len;
+    int64_t j = 0;
+    for (int64_t i = 0; i < k; i++) {
+        if (s[i] == '\\' && i + 1 < k && (s[i + 1] == '"' || s[i + 1] == '\\')) {
+            o[j++] = s[i + 1];
+            i++;
+        } else {
+            o[j++] = s[i];
+        }
+    }
+    c->len += j;
+    scol_end(c, 1);
+    return 0;
+}
+
+/* (data, offsets, validity or None, null_count) */
+static PyObject *scol_to_py(SCol *c) {
+    if (c->overflow) {
+        PyErr_SetString(PyExc_OverflowError, "string column over 2 GiB in one block");
+        return NULL;
+    }
+    PyObject *d = PyBytes_FromStringAndSize(c->data, c->len);
+    PyObject *o = PyBytes_FromStringAndSize((const char *)c->off, sizeof(int32_t) * (c->n + 1));
+    PyObject *v;
+    if (c->nulls) v = PyBytes_FromStringAndSize((const char *)c->valid, (c->n + 7) / 8);
+    else { v = Py_None; Py_INCREF(v); }
+    if (!d || !o || !v) { Py_XDECREF(d); Py_XDECREF(o); Py_XDECREF(v); return NULL; }
+    PyObject *t = Py_BuildValue("(NNNL)", d, o, v, (long long)c->nulls);
+    return t;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static inline int isdig(unsigned char ch) { return ch >= '0' && ch <= '9'; }
+
+static inline int starts(const char *p, const char *e, const char *lit, int64_t n) {
+    return e - p >= n && memcmp(p, lit, n) == 0;
+}
+#define STARTS(p, e, lit) starts((p), (e), (lit), (int64_t)(sizeof(lit) - 1))
+
+static inline int two(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
+
+/* [^"]* then the closing quote; returns pointer to the quote or NULL */
+static inline const char *to_quote(const char *p, const char *e) {
+    const char *q = (const char *)memchr(p, '"', e - p);
+    return q;
+}
+
+/* Go-quoted body (?:[^"\\]|\\.)* ; returns pointer to the closing quote or NULL */
+static inline const char *to_quote_esc(const char *p, const char *e) {
+    while (p < e) {
+        const char *q = (const char *)memchr(p, '"', e - p);
+        if (!q) return NULL;
+        /* count backslashes before q (from p) */
+        const char *b = q;
+        while (b > p && b[-1] == '\\') b--;
+        if (((q - b) & 1) == 0) {
+            /* even: the quote is not escaped, unless an escape pair straddles p */
+            return q;
+        }
+        p = q + 1;
+    }
+    return NULL;
+}
+
+/* Exact ns of a Go duration (kubelog.timeutil.parse_duration_ns); -1 if invalid or negative. */
+static int64_t go_duration_ns(const char *p, int64_t n) {
+    const char *e = p + n;
+    if (n == 1 && p[0] == '0') return 0;
+    if (n == 0) return -1;
+    if (p[0] == '-') {
+        /* negative: -0 is 0, anything else is invalid as a latency */
+        const char *q = p + 1;
+        if (e - q == 1 && q[0] == '0') return 0;
+        int64_t v = go_duration_ns(q, e - q);
+        return v == 0 ? 0 : -1;
+    }
+    int64_t total = 0;
+    while (p < e) {
+        if (!isdig((unsigned char)*p)) return -1;
+        int64_t ip = 0;
+        int nd = 0;
+        while (p < e && isdig((unsigned char)*p)) {
+            if (ip > (INT64_MAX - 9) / 10) return -1;
+            ip = ip * 10 + (*p - '0');
+            p++; nd++;
+        }
+        int64_t fp9 = 0;
+        int has_frac = 0;
+        if (p < e && *p == '.') {
+            p++;
+            if (p >= e || !isdig((unsigned char)*p)) return -1;
+            has_frac = 1;
+            int k = 0;
+            while (p < e && isdig((unsigned char)*p)) {
+                if (k < 9) { fp9 = fp9 * 10 + (*p - '0'); k++; }
+                p++;
+            }
+            for (; k < 9; k++) fp9 *= 10;
+        }
+        int64_t mult;
+        if (STARTS(p, e, "ns")) { mult = 1; p += 2; }
+        else if (STARTS(p, e, "us")) { mult = 1000; p += 2; }
+        else if (STARTS(p, e, "\xc2\xb5s")) { mult = 1000; p += 3; }           /* µ U+00B5 */
+        else if (STARTS(p, e, "\xce\xbcs")) { mult = 1000; p += 3; }           /* μ U+03BC */
+        else if (STARTS(p, e, "\xc3\x82\xc2\xb5s")) { mult = 1000; p += 5; }   /* Âµ mojibake */
+        else if (STARTS(p, e, "ms")) { mult = 1000000; p += 2; }
+        else if (p < e && *p == 's') { mult = 1000000000LL; p += 1; }
+        else if (p < e && *p == 'm') { mult = 60LL * 1000000000LL; p += 1; }
+        else if (p < e && *p == 'h') { mult = 3600LL * 1000000000LL; p += 1; }
+        else return -1;
+        (void)nd;
+        if (ip > INT64_MAX / mult) return -1;
+        int64_t v = ip * mult;
+        if (has_frac) {
+            if (mult <= 1000000000LL) v += fp9 / (1000000000LL / mult);
+            else v += fp9 * (mult / 1000000000LL);
+        }
+        if (v < 0 || total > INT64_MAX - v) return -1;
+        total += v;
+    }
+    return total;
+}
+
+/* ------------------------------------------------------- query parameters */
+
+static inline int hexv(unsigned char ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+/* Go url.QueryUnescape into out (cap bytes); returns length, -1 on a bad escape, -2 if too long */
+static int64_t query_unescape(const char *s, int64_t n, char *out, int64_t cap) {
+    int64_t j = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (j >= cap) return -2;
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '%') {
+            if (i + 2 >= n) return -1;
+            int a = hexv((unsigned char)s[i + 1]), b = hexv((unsigned char)s[i + 2]);
+            if (a < 0 || b < 0) return -1;
+            out[j++] = (char)(a * 16 + b);
+            i += 2;
+        } else if (ch == '+') {
+            out[j++] = ' ';
+        } else {
+            out[j++] = (char)ch;
+        }
+    }
+    return j;
+}
+
+#define QBUF 4096
+
+/* First value of query key (Go url.Values.Get after ParseQuery): 1 found (value in out/outlen), 0 not. */
+static int query_get(const char *q, int64_t qn, const char *key, char *out, int64_t *outlen) {
+    const char *p = q, *e = q + qn;
+    int64_t klen = (int64_t)strlen(key);
+    char kbuf[256];
+    while (p <= e) {
+        const char *amp = (const char *)memchr(p, '&', e - p);
+        const char *pe = amp ? amp : e;
+        if (pe > p && !memchr(p, ';', pe - p)) {
+            const char *eq = (const char *)memchr(p, '=', pe - p);
+            const char *ke = eq ? eq : pe;
+            int64_t kl = query_unescape(p, ke - p, kbuf, sizeof(kbuf));
+            if (kl == klen && memcmp(kbuf, key, klen) == 0) {
+                int64_t vl = 0;
+                if (eq) {
+                    vl = query_unescape(eq + 1, pe - eq - 1, out, QBUF);
+                    if (vl == -1) goto next;        /* Go skips a pair with a bad escape */
+                    if (vl < 0) vl = 0;
+                }
+                *outlen = vl;
+                return 1;
+            }
+        }
+    next:
+        if (!amp) break;
+        p = amp + 1;
+    }
+    return 0;
+}
+
+/* Go strconv-free bool of ListOptions: absent -> 0; "0" or "false" (any case) -> 0; else 1 */
+static int query_flag(const char *q, int64_t qn, const char *key) {
+    char v[QBUF];
+    int64_t vl;
+    if (!query_get(q, qn, key, v, &vl)) return 0;
+    if (vl == 1 && v[0] == '0') return 0;
+    if (vl == 5) {
+        const char *f = "false";
+        int same = 1;
+        for (int i = 0; i < 5; i++) {
+            char ch = v[i];
+            if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
+            if (ch != f[i]) { same = 0; break; }
+        }
+        if (same) return 0;
+    }
+    return 1;
+}
+
+/* fields.ParseSelector(...).RequiresExactMatch("metadata.name") and IsValidPathSegmentName:
+   writes the name into out and returns its length, or -1. */
+static int64_t selector_name(const char *s, int64_t n, char *out) {
+    int64_t i = 0;
+    while (i <= n) {
+        /* one term up to an unescaped ',' */
+        int64_t st = i;
+        while (i < n && s[i] != ',') {
+            if (s[i] == '\\' && i + 1 < n) i++;
+            i++;
+        }
+        int64_t en = i;  /* term is s[st:en] */
+        /* splitTerm: first position with != , == or = (in that order at each position) */
+        int64_t lhs_end = -1, rhs_st = -1;
+        int op_eq = 0;
+        for (int64_t k = st; k < en; k++) {
+            if (s[k] == '\\' && k + 1 < en) { k++; continue; }
+            if (s[k] == '!' && k + 1 < en && s[k + 1] == '=') { lhs_end = k; rhs_st = k + 2; op_eq = 0; break; }
+            if (s[k] == '=' && k + 1 < en && s[k + 1] == '=') { lhs_end = k; rhs_st = k + 2; op_eq = 1; break; }
+            if (s[k] == '=') { lhs_end = k; rhs_st = k + 1; op_eq = 1; break; }
+        }
+        if (lhs_end >= 0 && op_eq) {
+            /* lhs is trimmed of spaces in Go (strings.TrimSpace on the field) */
+            int64_t a = st, b = lhs_end;
+            while (a < b && s[a] == ' ') a++;
+            while (b > a && s[b - 1] == ' ') b--;
+            if (b - a == 13 && memcmp(s + a, "metadata.name", 13) == 0) {
+                /* UnescapeValue: \\ \, \= */
+                int64_t j = 0;
+                for (int64_t k = rhs_st; k < en; k++) {
+                    if (s[k] == '\\' && k + 1 < en && (s[k + 1] == '\\' || s[k + 1] == ',' || s[k + 1] == '=')) k++;
+                    out[j++] = s[k];
+                }
+                /* IsValidPathSegmentName */
+                if ((j == 1 && out[0] == '.') || (j == 2 && out[0] == '.' && out[1] == '.')) return 0;
+                for (int64_t k = 0; k < j; k++)
+                    if (out[k] == '/' || out[k] == '%') return 0;
+                return j;
+            }
+        }
+        i = en + 1;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------- RequestInfoFactory */
+
+typedef struct { const char *p; int64_t n; } Str;
+
+static inline int str_is(Str s, const char *lit) {
+    int64_t n = (int64_t)strlen(lit);
+    return s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+enum { C_VERB, C_GROUP, C_VERSION, C_RESOURCE, C_SUB, C_NS, C_NAME, C_SCOPE, NCLS };
+
+typedef struct {
+    Str f[NCLS];
+    char verb_buf[64];     /* lower-cased method for non-resource requests */
+    char name_buf[QBUF];   /* a name from fieldSelector */
+    int long_running;
+} Cls;
+
+#define NPARTS 12
+
+static void classify(const char *m, int64_t mn, const char *u, int64_t un, Cls *out) {
+    /* method: upper-case, then logged verb -> HTTP method (LOGGED_VERB_METHOD) */
+    char mb[64];
+    int64_t ml = mn < 63 ? mn : 63;
+    for (int64_t i = 0; i < ml; i++) {
+        char ch = m[i];
+        mb[i] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
+    }
+    mb[ml] = 0;
+    const char *meth = mb;
+    if (mn < 63) {
+        if (!strcmp(mb, "LIST") || !strcmp(mb, "WATCH") || !strcmp(mb, "WATCHLIST") || !strcmp(mb, "CONNECT")) meth = "GET";
+        else if (!strcmp(mb, "APPLY")) meth = "PATCH";
+        else if (!strcmp(mb, "CREATE")) meth = "POST";
+        else if (!strcmp(mb, "UPDATE")) meth = "PUT";
+        else if (!strcmp(mb, "DELETECOLLECTION")) meth = "DELETE";
+    }
+    int64_t vl = 0;
+    for (const char *c = meth; *c && vl < 63; c++) {
+        char ch = *c;
+        out->verb_buf[vl++] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+    }
+    out->verb_buf[vl] = 0;
+    for (int k = 0; k < NCLS; k++) { out->f[k].p = ""; out->f[k].n = 0; }
+    out->f[C_VERB].p = out->verb_buf; out->f[C_VERB].n = vl;
+    out->f[C_SCOPE].p = "nonresource"; out->f[C_SCOPE].n = 11;
+    out->long_running = 0;
+
+    const char *qm = (const char *)memchr(u, '?', un);
+    const char *pe = qm ? qm : u + un;
+    const char *q = qm ? qm + 1 : u + un;
+    int64_t qn = (u + un) - q;
+    const char *ps = u;
+    while (ps < pe && *ps == '/') ps++;
+    while (pe > ps && pe[-1] == '/') pe--;
+    Str parts[NPARTS];
+    int np = 0;
+    int more = 0;     /* parts beyond NPARTS exist */
+    if (pe > ps) {
+        const char *p = ps;
+        while (1) {
+            const char *sl = (const char *)memchr(p, '/', pe - p);
+            const char *e = sl ? sl : pe;
+            if (np < NPARTS) { parts[np].p = p; parts[np].n = e - p; np++; }
+            else more = 1;
+            if (!sl) break;
+            p = sl + 1;
+        }
+    }
+    (void)more;
+    if (np < 3 || !(str_is(parts[0], "api") || str_is(parts[0], "apis"))) return;
+    int i = 1;
+    if (str_is(parts[0], "apis")) {
+        if (np < 4) return;
+        out->f[C_GROUP] = parts[1];
+        i = 2;
+    }
+    out->f[C_VERSION] = parts[i];
+    i++;
+    Str *rest = parts + i;
+    int nr = np - i;
+    const char *verb;
+    if (nr > 0 && (str_is(rest[0], "watch") || str_is(rest[0], "proxy"))) {
+        verb = str_is(rest[0], "watch") ? "watch" : "proxy";
+        rest++; nr--;
+    } else {
+        if (!strcmp(meth, "POST")) verb = "create";
+        else if (!strcmp(meth, "GET") || !strcmp(meth, "HEAD")) verb = "get";
+        else if (!strcmp(meth, "PUT")) verb = "update";
+        else if (!strcmp(meth, "PATCH")) verb = "patch";
+        else if (!strcmp(meth, "DELETE")) verb = "delete";
+        else verb = "";
+    }
+    Str ns = {"", 0};
+    if (nr >= 2 && str_is(rest[0], "namespaces")) {
+        ns = rest[1];
+        if (nr > 2 && !str_is(rest[2], "status") && !str_is(rest[2], "finalize")) { rest += 2; nr -= 2; }
+    }
+    out->f[C_NS] = ns;
+    if (nr >= 1) out->f[C_RESOURCE] = rest[0];
+    if (nr >= 2) out->f[C_NAME] = rest[1];
+    if (nr >= 3 && strcmp(verb, "proxy") != 0) out->f[C_SUB] = rest[2];
+    if (out->f[C_NAME].n == 0 && !strcmp(verb, "get")) verb = query_flag(q, qn, "watch") ? "watch" : "list";
+    if ((!strcmp(verb, "list") || !strcmp(verb, "watch")) && out->f[C_NAME].n == 0) {
+        char fs[QBUF];
+        int64_t fl;
+        if (query_get(q, qn, "fieldSelector", fs, &fl)) {
+            int64_t k = selector_name(fs, fl, out->name_buf);
+            if (k > 0) { out->f[C_NAME].p = out->name_buf; out->f[C_NAME].n = k; }
+        }
+    }
+    if (out->f[C_NAME].n == 0 && !strcmp(verb, "delete")) verb = "deletecollection";
+    out->f[C_VERB].p = verb;
+    out->f[C_VERB].n = (int64_t)strlen(verb);
+    if (out->f[C_NAME].n || !strcmp(verb, "create")) { out->f[C_SCOPE].p = "resource"; out->f[C_SCOPE].n = 8; }
+    else if (ns.n) { out->f[C_SCOPE].p = "namespace"; out->f[C_SCOPE].n = 9; }
+    else { out->f[C_SCOPE].p = "cluster"; out->f[C_SCOPE].n = 7; }
+    Str sub = out->f[C_SUB];
+    out->long_running = !strcmp(verb, "watch") || !strcmp(verb, "proxy") || str_is(sub, "exec") ||
+                        str_is(sub, "attach") || str_is(sub, "portforward") || str_is(sub, "proxy") ||
+                        (str_is(sub, "log") && query_flag(q, qn, "follow"));
+}
+
+/* ---------------------------------------------------------------- the E form */
+
+typedef struct {
+    Str method, uri, lat, ua, aid, src, apf_pl, apf_fs;
+    int has_aid, has_resp, hijacked;
+    int64_t resp;
+} EFields;
+
+/* RE_E of httplog.py on msg [p, e); 1 if it matches */
+static int parse_e(const char *p, const char *e, EFields *f) {
+    const char *q;
+    if (!STARTS(p, e, "\"HTTP\" verb=\"")) return 0;
+    p += 13;
+    if (!(q = to_quote(p, e)) || q - p > 32) return 0;
+    f->method.p = p; f->method.n = q - p; p = q;
+    if (!STARTS(p, e, "\" URI=\"")) return 0;
+    p += 7;
+    if (!(q = to_quote_esc(p, e))) return 0;
+    f->uri.p = p; f->uri.n = q - p; p = q;
+    if (!STARTS(p, e, "\" latency=\"")) return 0;
+    p += 11;
+    if (!(q = to_quote(p, e))) return 0;
+    f->lat.p = p; f->lat.n = q - p; p = q;
+    if (!STARTS(p, e, "\" userAgent=\"")) return 0;
+    p += 13;
+    if (!(q = to_quote_esc(p, e))) return 0;
+    f->ua.p = p; f->ua.n = q - p; p = q + 1;
+    if (STARTS(p, e, " contentType=\"")) {
+        p += 14;
+        if (!(q = to_quote_esc(p, e))) return 0;
+        p = q + 1;
+    }
+    f->has_aid = 0;
+    if (STARTS(p, e, " audit-ID=\"")) {
+        p += 11;
+        if (!(q = to_quote(p, e))) return 0;
+        f->aid.p = p; f->aid.n = q - p; f->has_aid = 1; p = q + 1;
+    }
+    if (!STARTS(p, e, " srcIP=\"")) return 0;
+    p += 8;
+    if (!(q = to_quote(p, e))) return 0;
+    f->src.p = p; f->src.n = q - p; p = q + 1;
+    /* mid: lazily up to the first " resp=<digits>" or " hijacked=true" */
+    const char *mid = p, *r = p;
+    f->has_resp = 0; f->hijacked = 0;
+    for (;;) {
+        r = (const char *)memchr(r, ' ', e - r);
+        if (!r) return 0;
+        if (e - r >= 7 && memcmp(r, " resp=", 6) == 0 && isdig((unsigned char)r[6])) {
+            const char *d = r + 6;
+            int64_t v = 0;
+            int big = 0;
+            while (d < e && isdig((unsigned char)*d)) {
+                if (v > 100000000000LL) big = 1; else v = v * 10 + (*d - '0');
+                d++;
+            }
+            f->has_resp = !big && v <= INT32_MAX;
+            f->resp = v;
+            break;
+        }
+        if (STARTS(r, e, " hijacked=true")) { f->hijacked = 1; break; }
+        r++;
+    }
+    /* apf_pl="..." apf_fs="..." searched in mid [mid, r) */
+    f->apf_pl.n = f->apf_fs.n = 0;
+    f->apf_pl.p = f->apf_fs.p = "";
+    const char *s = mid;
+    while (s < r) {
+        const char *a = NULL;
+        for (const char *t = s; t + 8 <= r; t++) {
+            if (t[0] == 'a' && memcmp(t, "apf_pl=\"", 8) == 0) { a = t; break; }
+        }
+        if (!a) break;
+        const char *v1 = a + 8;
+        const char *q1 = (const char *)memchr(v1, '"', r - v1);
+        if (q1 && STARTS(q1, r, "\" apf_fs=\"")) {
+            const char *v2 = q1 + 10;
+            const char *q2 = (const char *)memchr(v2, '"', r - v2);
+            if (q2) {
+                f->apf_pl.p = v1; f->apf_pl.n = q1 - v1;
+                f->apf_fs.p = v2; f->apf_fs.n = q2 - v2;
+                break;
+            }
+        }
+        s = a + 1;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- scan() */
+
+enum { S_METHOD, S_URI, S_UA, S_AID, S_SRC, S_APF_PL, S_APF_FS,
+       S_VERB, S_GROUP, S_VERSION, S_RESOURCE, S_SUB, S_NS, S_NAME, S_SCOPE, NSCOL };
+static const char *SCOL_NAMES[NSCOL] = {"method", "uri", "ua", "aid", "src", "apf_pl", "apf_fs",
+    "verb", "api_group", "api_version", "resource", "subresource", "namespace", "name", "scope"};
+
+/* header: ^[IWEF]MMDD hh:mm:ss.uuuuuu +pid file:line]  -> msg start (after "] ?") or NULL */
+static const char *parse_header(const char *p, const char *e, int32_t *tf) {
+    if (e - p < 28) return NULL;
+    char sv = p[0];
+    if (sv != 'I' && sv != 'W' && sv != 'E' && sv != 'F') return NULL;
+    static const char shape[] = "DDDD DD:DD:DD.DDDDDD";
+    for (int k = 0; k < 20; k++) {
+        char want = shape[k], ch = p[1 + k];
+        if (want == 'D') { if (!isdig((unsigned char)ch)) return NULL; }
+        else if (ch != want) return NULL;
+    }
+    const char *c = p + 21;
+    if (*c != ' ') return NULL;
+    while (c < e && *c == ' ') c++;
+    if (c >= e || !isdig((unsigned char)*c)) return NULL;
+    while (c < e && isdig((unsigned char)*c)) c++;
+    if (c >= e || *c != ' ') return NULL;
+    c++;
+    const char *fs = c;
+    while (c < e && *c != ' ' && *c != ':' && *c != ']') c++;
+    if (c == fs || c >= e || *c != ':') return NULL;
+    c++;
+    if (c >= e || !isdig((unsigned char)*c)) return NULL;
+    while (c < e && isdig((unsigned char)*c)) c++;
+    if (c >= e || *c != ']') return NULL;
+    c++;
+    if (c < e && *c == ' ') c++;
+    tf[0] = two(p + 1); tf[1] = two(p + 3);
+    tf[2] = two(p + 6); tf[3] = two(p + 9); tf[4] = two(p + 12);
+    tf[5] = two(p + 15) * 10000 + two(p + 17) * 100 + two(p + 19);
+    return c;
+}
+
+static PyObject *bytes_of(const void *p, Py_ssize_t n) {
+    return PyBytes_FromStringAndSize((const char *)p, n);
+}
+
+static PyObject *fs_scan(PyObject *self, PyObject *args) {
+    Py_buffer ob, db;
+    Py_ssize_t arr_off, n;
+    int large, want_e;
+    if (!PyArg_ParseTuple(args, "y*y*nnpp", &ob, &db, &arr_off, &n, &large, &want_e)) return NULL;
+    PyObject *res = NULL;
+    const char *data = (const char *)db.buf;
+    uint8_t *is_hdr = (uint8_t *)calloc(n + 1, 1);
+    int32_t *tf = (int32_t *)calloc((size_t)(n + 1) * 6, sizeof(int32_t));
+    int64_t *erows = (int64_t *)malloc(sizeof(int64_t) * (n + 1));
+    int64_t *lat = (int64_t *)malloc(sizeof(int64_t) * (n + 1));
+    int32_t *resp = (int32_t *)malloc(sizeof(int32_t) * (n + 1));
+    uint8_t *resp_valid = (uint8_t *)calloc((n + 8) / 8 + 1, 1);
+    uint8_t *hij = (uint8_t *)calloc(n + 1, 1);
+    uint8_t *lrun = (uint8_t *)calloc(n + 1, 1);
+    SCol cols[NSCOL];
+    int inited = 0;
+    Cls *cls = (Cls *)malloc(sizeof(Cls));
+    if (!is_hdr || !tf || !erows || !lat || !resp || !resp_valid || !hij || !lrun || !cls) { PyErr_NoMemory(); goto done; }
+    for (int k = 0; k < NSCOL; k++) {
+        int64_t guess = (k == S_URI) ? n * 64 : (k == S_UA ? n * 48 : n * 12);
+        if (scol_init(&cols[k], n, guess)) { PyErr_NoMemory(); inited = k; goto done; }
+        inited = k + 1;
+    }
+    int64_t ne = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t s, t;
+        if (large) { const int64_t *o = (const int64_t *)ob.buf; s = o[arr_off + i]; t = o[arr_off + i + 1]; }
+        else { const int32_t *o = (const int32_t *)ob.buf; s = o[arr_off + i]; t = o[arr_off + i + 1]; }
+        const char *p = data + s, *e = data + t;
+        const char *msg = parse_header(p, e, tf + 6 * i);
+        if (!msg) continue;
+        is_hdr[i] = 1;
+        if (!want_e) continue;
+        EFields f;
+        memset(&f, 0, sizeof(f));
+        if (!parse_e(msg, e, &f)) continue;
+        int oom = 0;
+        oom |= scol_put(&cols[S_METHOD], f.method.p, f.method.n);
+        oom |= scol_put_unescaped(&cols[S_URI], f.uri.p, f.uri.n);
+        oom |= scol_put_unescaped(&cols[S_UA], f.ua.p, f.ua.n);
+        if (f.has_aid && f.aid.n) oom |= scol_put(&cols[S_AID], f.aid.p, f.aid.n); else scol_null(&cols[S_AID]);
+        oom |= scol_put(&cols[S_SRC], f.src.p, f.src.n);
+        if (f.apf_pl.n) oom |= scol_put(&cols[S_APF_PL], f.apf_pl.p, f.apf_pl.n); else scol_null(&cols[S_APF_PL]);
+        if (f.apf_fs.n) oom |= scol_put(&cols[S_APF_FS], f.apf_fs.p, f.apf_fs.n); else scol_null(&cols[S_APF_FS]);
+        /* classify on the unescaped URI just written */
+        SCol *uc = &cols[S_URI];
+        const char *up = uc->data + uc->off[uc->n - 1];
+        int64_t un = uc->off[uc->n] - uc->off[uc->n - 1];
+        classify(f.method.p, f.method.n, up, un, cls);
+        static const int map[NCLS] = {S_VERB, S_GROUP, S_VERSION, S_RESOURCE, S_SUB, S_NS, S_NAME, S_SCOPE};
+        for (int k = 0; k < NCLS; k++) {
+            /* fields point into the URI column, which these puts do not grow */
+            oom |= scol_put(&cols[map[k]], cls->f[k].p, cls->f[k].n);
+        }
+        if (oom) break;
+        lrun[ne] = (uint8_t)cls->long_running;
+        lat[ne] = go_duration_ns(f.lat.p, f.lat.n);
+        if (f.has_resp) { resp[ne] = (int32_t)f.resp; resp_valid[ne >> 3] |= (uint8_t)(1u << (ne & 7)); }
+        else resp[ne] = 0;
+        hij[ne] = (uint8_t)f.hijacked;
+        erows[ne++] = i;
+    }
+    Py_END_ALLOW_THREADS
+    for (int k = 0; k < NSCOL; k++) {
+        if (cols[k].n != ne) { PyErr_NoMemory(); goto done; }
+    }
+    res = PyDict_New();
+    if (!res) goto done;
+#define SETB(key, ptr, size) do { PyObject *_o = bytes_of((ptr), (size)); \
+        if (!_o || PyDict_SetItemString(res, key, _o)) { Py_XDECREF(_o); Py_CLEAR(res); goto done; } Py_DECREF(_o); } while (0)
+    SETB("is_hdr", is_hdr, n);
+    SETB("time", tf, (Py_ssize_t)n * 6 * sizeof(int32_t));
+    SETB("e_rows", erows, ne * sizeof(int64_t));
+    SETB("lat_ns", lat, ne * sizeof(int64_t));
+    SETB("resp", resp, ne * sizeof(int32_t));
+    SETB("resp_valid", resp_valid, (ne + 7) / 8);
+    SETB("hijacked", hij, ne);
+    SETB("long_running", lrun, ne);
+    for (int k = 0; k < NSCOL; k++) {
+        PyObject *t = scol_to_py(&cols[k]);
+        if (!t || PyDict_SetItemString(res, SCOL_NAMES[k], t)) { Py_XDECREF(t); Py_CLEAR(res); goto done; }
+        Py_DECREF(t);
+    }
+done:
+    for (int k = 0; k < inited; k++) scol_free(&cols[k]);
+    free(is_hdr); free(tf); free(erows); free(lat); free(resp); free(resp_valid); free(hij); free(lrun); free(cls);
+    PyBuffer_Release(&ob);
+    PyBuffer_Release(&db);
+    return res;
+}
+
+/* classify(method, uri) -> tuple of 8 str + bool, for tests against requestinfo.classify_one */
+static PyObject *fs_classify(PyObject *self, PyObject *args) {
+    const char *m, *u;
+    Py_ssize_t mn, un;
+    if (!PyArg_ParseTuple(args, "s#s#", &m, &mn, &u, &un)) return NULL;
+    Cls c;
+    classify(m, mn, u, un, &c);
+    PyObject *d = PyDict_New();
+    static const char *names[NCLS] = {"verb", "api_group", "api_version", "resource", "subresource", "namespace", "name", "scope"};
+    for (int k = 0; k < NCLS; k++) {
+        PyObject *s = PyUnicode_DecodeUTF8(c.f[k].p, c.f[k].n, "replace");
+        PyDict_SetItemString(d, names[k], s);
+        Py_DECREF(s);
+    }
+    PyDict_SetItemString(d, "long_running", c.long_running ? Py_True : Py_False);
+    return d;
+}
+
+static PyObject *fs_duration(PyObject *self, PyObject *args) {
+    const char *s;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "s#", &s, &n)) return NULL;
+    return PyLong_FromLongLong(go_duration_ns(s, n));
+}
+
+/* count_lines(buffer) -> number of b"\n" */
+static PyObject *fs_count_lines(PyObject *self, PyObject *args) {
+    Py_buffer b;
+    if (!PyArg_ParseTuple(args, "y*", &b)) return NULL;
+    const char *p = (const char *)b.buf, *e = p + b.len;
+    long long n = 0;
+    Py_BEGIN_ALLOW_THREADS
+    while (p < e) {
+        const char *q = (const char *)memchr(p, '\n', e - p);
+        if (!q) break;
+        n++;
+        p = q + 1;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&b);
+    return PyLong_FromLongLong(n);
+}
+
+/* UTF-8 validity of s[0:n] (RFC 3629: no overlongs, no surrogates, <= U+10FFFF) */
+static int utf8_valid(const unsigned char *s, int64_t n) {
+    int64_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!(w & 0x8080808080808080ULL)) { i += 8; continue; }
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) { i++; continue; }
+        int k;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) { k = 1; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { k = 2; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { k = 3; cp = c & 0x07; }
+        else return 0;
+        if (i + k >= n) return 0;
+        for (int j = 1; j <= k; j++) {
+            unsigned char d = s[i + j];
+            if ((d & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (d & 0x3F);
+        }
+        if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* split_lines(buffer ending in \n) -> (offsets int32, text, n, utf8_ok): lines without \n and
+   trailing \r, as Arrow string-array buffers */
+static PyObject *fs_split_lines(PyObject *self, PyObject *args) {
+    Py_buffer b;
+    if (!PyArg_ParseTuple(args, "y*", &b)) return NULL;
+    if (b.len >= INT32_MAX) {
+        PyBuffer_Release(&b);
+        PyErr_SetString(PyExc_OverflowError, "block over 2 GiB");
+        return NULL;
+    }
+    const char *p = (const char *)b.buf, *e = p + b.len;
+    int64_t n = 0;
+    for (const char *q = p; q < e; ) {
+        const char *r = (const char *)memchr(q, '\n', e - q);
+        if (!r) break;
+        n++;
+        q = r + 1;
+    }
+    PyObject *offs = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(sizeof(int32_t) * (n + 1)));
+    PyObject *text = PyBytes_FromStringAndSize(NULL, b.len);
+    if (!offs || !text) { Py_XDECREF(offs); Py_XDECREF(text); PyBuffer_Release(&b); return NULL; }
+    int32_t *o = (int32_t *)PyBytes_AS_STRING(offs);
+    char *t = PyBytes_AS_STRING(text);
+    int ok = 1;
+    int64_t len = 0;
+    Py_BEGIN_ALLOW_THREADS
+    int64_t k = 0;
+    o[0] = 0;
+    const char *q = p;
+    while (k < n) {
+        const char *r = (const char *)memchr(q, '\n', e - q);
+        const char *le = r;
+        while (le > q && le[-1] == '\r') le--;
+        memcpy(t + len, q, le - q);
+        len += le - q;
+        o[++k] = (int32_t)len;
+        q = r + 1;
+    }
+    ok = utf8_valid((const unsigned char *)t, len);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&b);
+    if (_PyBytes_Resize(&text, len) < 0) { Py_DECREF(offs); return NULL; }
+    return Py_BuildValue("(NNLO)", offs, text, (long long)n, ok ? Py_True : Py_False);
+}
+
+static PyMethodDef Methods[] = {
+    {"count_lines", fs_count_lines, METH_VARARGS, "count_lines(buffer) -> number of newlines"},
+    {"split_lines", fs_split_lines, METH_VARARGS,
+     "split_lines(buffer) -> (int32 offsets, text, n, utf8_ok): Arrow buffers of the lines"},
+    {"scan", fs_scan, METH_VARARGS,
+     "scan(offsets, data, offset, length, large_offsets, access_log) -> dict of buffers"},
+    {"classify", fs_classify, METH_VARARGS, "classify(method, uri) -> dict (RequestInfoFactory)"},
+    {"duration_ns", fs_duration, METH_VARARGS, "duration_ns(text) -> exact ns of a Go duration, -1 if invalid"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef Module = {PyModuleDef_HEAD_INIT, "_fastscan", NULL, -1, Methods};
+
+PyMODINIT_FUNC PyInit__fastscan(void) { return PyModule_Create(&Module); }

@@ -1,0 +1,83 @@
+"""The optional C scanner (``kubelog._fastscan``, source ``kubelog/_native/fastscan.c``).
+
+One pass over a block of lines gives, per line, whether it is a klog header and
+its time fields, and for every structured access-log record (variants E–H,
+:data:`kubelog.formats.httplog.RE_E`) the request fields, the exact latency in
+nanoseconds and the RequestInfo classification
+(:func:`kubelog.formats.requestinfo.classify_one` is the reference; the tests
+check both agree).  The result is Arrow arrays built on the C buffers without
+copying a value.  Lines the scanner does not accept are parsed by the Arrow
+path, so results are the same with or without it; without a C compiler at
+install time kubelog runs on that path alone (``KUBELOG_NO_NATIVE=1`` forces it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from .. import native
+
+STRING_FIELDS = ("method", "uri", "ua", "aid", "src", "apf_pl", "apf_fs", "verb", "api_group", "api_version",
+                 "resource", "subresource", "namespace", "name", "scope")
+
+
+def available() -> bool:
+    """True when the C scanner is built and not disabled by ``KUBELOG_NO_NATIVE``."""
+    return native.module() is not None
+
+
+@dataclass
+class Scan:
+    """What :func:`scan` found in ``n`` lines."""
+
+    is_hdr: np.ndarray          # bool[n]
+    mm: np.ndarray              # int64[n] (0 on non-header lines), likewise dd hh mi ss us
+    dd: np.ndarray
+    hh: np.ndarray
+    mi: np.ndarray
+    ss: np.ndarray
+    us: np.ndarray
+    e_rows: np.ndarray          # int64[k]: lines that are access-log records
+    cols: dict                  # over the k records: STRING_FIELDS as StringArrays, lat_ns (int64, -1 invalid),
+    #                             resp (Int32Array with nulls), hijacked, long_running (BooleanArray)
+
+
+def _string(t: tuple) -> pa.Array:
+    data, offsets, valid, nulls = t
+    n = len(offsets) // 4 - 1
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data),
+                                       None if valid is None else pa.py_buffer(valid), nulls)
+
+
+def scan(text: pa.Array, access_log: bool = True) -> Scan:
+    """Scan a String/LargeString array of lines (see the module docstring)."""
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    large = text.type == pa.large_string()
+    bufs = text.buffers()
+    n = len(text)
+    empty = b""
+    r = native.module().scan(bufs[1] if bufs[1] is not None else empty, bufs[2] if bufs[2] is not None else empty,
+                     text.offset, n, large, access_log)
+    tf = np.frombuffer(r["time"], dtype=np.int32).reshape(n, 6).astype(np.int64)
+    e_rows = np.frombuffer(r["e_rows"], dtype=np.int64)
+    k = len(e_rows)
+    cols = {f: _string(r[f]) for f in STRING_FIELDS}
+    cols["lat_ns"] = np.frombuffer(r["lat_ns"], dtype=np.int64)
+    cols["resp"] = pa.Array.from_buffers(pa.int32(), k, [pa.py_buffer(r["resp_valid"]), pa.py_buffer(r["resp"])])
+    cols["hijacked"] = pa.array(np.frombuffer(r["hijacked"], dtype=np.uint8).astype(bool), pa.bool_())
+    cols["long_running"] = pa.array(np.frombuffer(r["long_running"], dtype=np.uint8).astype(bool), pa.bool_())
+    return Scan(np.frombuffer(r["is_hdr"], dtype=np.uint8).astype(bool), tf[:, 0], tf[:, 1], tf[:, 2], tf[:, 3],
+                tf[:, 4], tf[:, 5], e_rows, cols)
+
+
+def classify(method: str, uri: str) -> dict:
+    """The C RequestInfo classification of one request (for tests)."""
+    return native.module().classify(method, uri)
+
+
+def duration_ns(text: str) -> int:
+    """The C Go-duration parser (for tests); -1 if invalid."""
+    return native.module().duration_ns(text)
