@@ -28,7 +28,8 @@ import pyarrow.parquet as pq
 from . import tables
 
 MANIFEST = "manifest.json"
-PART_ROWS = 131_072  # rows buffered per table before a row group is written
+PART_ROWS = 131_072  # rows buffered per table before a row group is written ...
+PART_BYTES = 4 << 20  # ... or this many bytes of them, whichever comes first
 
 
 class RunExists(Exception):
@@ -40,17 +41,18 @@ class NotARun(Exception):
 
 
 def open_part(path: Path, table: str, schema: pa.Schema) -> pq.ParquetWriter:
-    """A Parquet writer for one part file of ``table``: snappy, dictionary encoding only on the
-    low-cardinality string columns (:func:`kubelog.tables.dictionary_columns`)."""
-    return pq.ParquetWriter(path, schema, compression="snappy", use_dictionary=tables.dictionary_columns(table),
+    """A Parquet writer for one part file of ``table``: snappy (none for random identifiers),
+    dictionary encoding only on the low-cardinality string columns, statistics only on ``ts``."""
+    return pq.ParquetWriter(path, schema, compression=tables.compression(table),
+                            use_dictionary=tables.dictionary_columns(table),
                             write_statistics=["ts"] if "ts" in schema.names else False)
 
 
 class PartWriter:
     """Streams rows of each table for one input into Parquet files.
 
-    Rows are buffered per table until :data:`PART_ROWS` and then written as a row
-    group of ``<table>/part-<source_id>-0000.parquet`` (one open writer per table),
+    Rows are buffered per table until :data:`PART_ROWS` rows or :data:`PART_BYTES`
+    bytes and then written as a row group of ``<table>/part-<source_id>-0000.parquet`` (one open writer per table),
     so memory stays bounded whatever the size of the input.  Thread-safe.
     """
 
@@ -59,6 +61,7 @@ class PartWriter:
         self.source_id = source_id
         self._buf: dict[str, list[pa.Table]] = {}
         self._n: dict[str, int] = {}
+        self._bytes: dict[str, int] = {}
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._lock = threading.Lock()
 
@@ -66,12 +69,14 @@ class PartWriter:
         with self._lock:
             self._buf.setdefault(table, []).append(t)
             self._n[table] = self._n.get(table, 0) + t.num_rows
-            if self._n[table] >= PART_ROWS:
+            self._bytes[table] = self._bytes.get(table, 0) + t.nbytes
+            if self._n[table] >= PART_ROWS or self._bytes[table] >= PART_BYTES:
                 self._flush(table)
 
     def _flush(self, table: str) -> None:
         parts = self._buf.pop(table, [])
         self._n.pop(table, None)
+        self._bytes.pop(table, None)
         if not parts:
             return
         t = pa.concat_tables(parts)

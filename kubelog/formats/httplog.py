@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import timeutil
+from .. import tables, timeutil
 from . import requestinfo
 
 Q = r'(?:[^"\\]|\\.)*'
@@ -252,7 +252,7 @@ def to_requests(cols: dict[str, pa.Array], end_ns: np.ndarray, clock: str, origi
     return {
         "ts": timeutil.to_ts_array(end_ns),
         "start_ts": timeutil.to_ts_array(start_ns, ~bad),
-        "clock": pa.array([clock] * n, S),
+        "clock": tables.repeat(clock, n),
         "method": requestinfo.logged_to_method(cols["method"]),
         "logged_verb": cols["method"],
         **{k: info[k] for k in ("verb", "api_group", "api_version", "resource", "subresource", "namespace",
@@ -267,7 +267,7 @@ def to_requests(cols: dict[str, pa.Array], end_ns: np.ndarray, clock: str, origi
         "audit_id": cols["aid"],
         "apf_pl": cols["apf_pl"],
         "apf_fs": cols["apf_fs"],
-        "origin": pa.array([origin] * n, S),
+        "origin": tables.repeat(origin, n),
     }
 
 
@@ -299,5 +299,5 @@ def native_requests(cols: dict, end_ns: np.ndarray, origin: str = "httplog") -> 
         "audit_id": cols["aid"],
         "apf_pl": cols["apf_pl"],
         "apf_fs": cols["apf_fs"],
-        "origin": pa.array([origin] * n, pa.string()),
+        "origin": tables.repeat(origin, n),
     }

@@ -170,7 +170,7 @@ def parse_block(msg: str, cont: str | None, tz: str = "UTC") -> tuple[dict, list
 _KNOWN_KEYS = ("accept", "audit-id", "client", "api-group", "api-version", "name", "subresource", "namespace",
                "protocol", "resource", "scope", "url", "user-agent", "verb", "key", "type", "resourceVersion",
                "resourceVersionMatch", "limit", "continue", "method", "mediaType", "encoder", "len", "err", "count")
-_RX_KEYSTART = re.compile(r"(?:^|,)(" + "|".join(re.escape(k) for k in _KNOWN_KEYS) + r"):")
+_KNOWN = frozenset(_KNOWN_KEYS)
 
 
 def _fields(fields: str) -> dict[str, str]:
@@ -181,12 +181,19 @@ def _fields(fields: str) -> dict[str, str]:
     """
     if not fields:
         return {}
-    starts = [(m.start(1), m.group(1)) for m in _RX_KEYSTART.finditer(fields)]
     out: dict[str, str] = {}
-    for i, (pos, k) in enumerate(starts):
-        if k not in out:
-            end = starts[i + 1][0] - 1 if i + 1 < len(starts) else len(fields)
-            out[k] = fields[pos + len(k) + 1:end]
+    key = None
+    val: list[str] = []
+    for piece in fields.split(","):  # a piece that does not start with "<known key>:" continues a value
+        k, colon, rest = piece.partition(":")
+        if colon and k in _KNOWN:
+            if key is not None and key not in out:
+                out[key] = ",".join(val)
+            key, val = k, [rest]
+        elif key is not None:
+            val.append(piece)
+    if key is not None and key not in out:
+        out[key] = ",".join(val)
     return out
 
 

@@ -244,69 +244,79 @@ def iter_blocks(stream: BinaryIO, block: int = BLOCK, stats: ReaderStats | None 
         raise failure
 
 
-def iter_file_ranges(buf, block: int = BLOCK, stats: ReaderStats | None = None,
+def iter_file_ranges(fd: int, size: int, block: int = BLOCK, stats: ReaderStats | None = None,
                      boundary: Callable[[bytes], bool] | None = None, hasher=None
                      ) -> Iterator[tuple[int, int, int, int]]:
-    """:func:`iter_blocks` over a whole plain file mapped in memory (``buf``: mmap or bytes).
+    """:func:`iter_blocks` over a plain file (descriptor ``fd`` of ``size`` bytes) as byte ranges.
 
-    Yields ``(start, end, first_line_no, n_lines)`` byte ranges of whole lines instead of
-    copies, so that worker processes read their block themselves; ``hasher`` (a hashlib
-    object) is fed every byte of the file in order.  A final line without a newline counts
-    as a line (the reader of the range adds the newline); a physical line longer than
-    :data:`MAX_LINE` is counted in ``stats`` and skipped, like :func:`iter_blocks` does.
+    Yields ``(start, end, first_line_no, n_lines)`` ranges of whole lines instead of their
+    bytes, so that worker processes read their block themselves; this side reads each byte
+    once into one reused buffer, to feed ``hasher`` (a hashlib object, in file order) and
+    count lines.  A final line without a newline counts as a line (the reader of the range
+    adds the newline); a physical line longer than :data:`MAX_LINE` is counted in ``stats``
+    and skipped, like :func:`iter_blocks` does.
     """
+    import os
     stats = stats or ReaderStats()
-    mv = memoryview(buf)
-    size = len(buf)
+    buf = bytearray(block)
+    view = memoryview(buf)
     pos, line_no = 0, 1
     while pos < size:
-        end = min(pos + block, size)
-        if end < size:
-            cut = buf.rfind(b"\n", pos, end)
+        got = os.preadv(fd, [view[:min(block, size - pos)]], pos)
+        if got <= 0:
+            break
+        if pos + got < size:
+            cut = buf.rfind(b"\n", 0, got)
             if cut < 0:  # one line longer than the block
-                nl = buf.find(b"\n", pos)
-                nl = size - 1 if nl < 0 else nl
+                nl = _hash_to_newline(fd, pos, size, None)
                 if nl + 1 - pos > MAX_LINE:
                     stats.add("overlong line (> 32 MiB, skipped)", line_no,
-                              bytes(mv[pos:pos + 200]).decode("utf-8", "replace"))
-                    if hasher is not None:
-                        hasher.update(mv[pos:nl + 1])
+                              bytes(view[:200]).decode("utf-8", "replace"))
+                    _hash_to_newline(fd, pos, size, hasher)
                     pos, line_no = nl + 1, line_no + 1
                     continue
-                end = nl + 1
-            else:
-                end = cut + 1
-                if boundary is not None:
-                    end = _range_cut_at_boundary(buf, pos, end, boundary)
-        elif size - pos > MAX_LINE and buf.find(b"\n", pos) < 0:
-            stats.add("overlong line (> 32 MiB, skipped)", line_no, bytes(mv[pos:pos + 200]).decode("utf-8", "replace"))
-            if hasher is not None:
-                hasher.update(mv[pos:size])
-            break
+                _hash_to_newline(fd, pos, size, hasher)
+                yield pos, nl + 1, line_no, 1
+                pos, line_no = nl + 1, line_no + 1
+                continue
+            end = cut + 1
+            if boundary is not None:
+                end = _range_cut_at_boundary(buf, 0, end, boundary)
+        else:
+            end = got
+            if got > MAX_LINE and buf.rfind(b"\n", 0, got) < 0:
+                stats.add("overlong line (> 32 MiB, skipped)", line_no, bytes(view[:200]).decode("utf-8", "replace"))
+                if hasher is not None:
+                    hasher.update(view[:got])
+                break
+        chunk = view[:end]
         if hasher is not None:
-            hasher.update(mv[pos:end])
-        n = count_newlines(mv[pos:end])
-        if end == size and buf[size - 1:size] != b"\n":
+            hasher.update(chunk)
+        n = count_newlines(chunk)
+        if pos + end == size and buf[end - 1] != 10:
             n += 1
-        yield pos, end, line_no, n
-        _forget(buf, pos, end)
-        pos, line_no = end, line_no + n
+        yield pos, pos + end, line_no, n
+        pos, line_no = pos + end, line_no + n
 
 
-def _forget(buf, start: int, end: int) -> None:
-    """Drop the pages of ``[start, end)`` of a file mapping from this process (they were
-    read once): the page cache keeps them, but they no longer count as our memory."""
-    madvise = getattr(buf, "madvise", None)
-    if madvise is None:
-        return
-    import mmap
-    a = start - start % mmap.PAGESIZE
-    b = end - end % mmap.PAGESIZE
-    if b > a:
-        try:
-            madvise(mmap.MADV_DONTNEED, a, b - a)
-        except (OSError, ValueError):
-            pass
+def _hash_to_newline(fd: int, start: int, size: int, hasher) -> int:
+    """Position of the first newline at or after ``start`` (``size - 1`` if none), feeding
+    ``hasher`` (when given) the bytes up to and including it."""
+    import os
+    pos = start
+    while pos < size:
+        piece = os.pread(fd, min(READ_PIECE, size - pos), pos)
+        if not piece:
+            break
+        k = piece.find(b"\n")
+        if k >= 0:
+            if hasher is not None:
+                hasher.update(piece[:k + 1])
+            return pos + k
+        if hasher is not None:
+            hasher.update(piece)
+        pos += len(piece)
+    return size - 1
 
 
 def _range_cut_at_boundary(buf, start: int, end: int, boundary) -> int:
