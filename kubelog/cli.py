@@ -18,9 +18,13 @@ import pkgutil
 import sys
 from enum import IntEnum
 
-import typer
+from . import workers
 
-from . import __version__, commands
+workers.cli_hook(sys.argv)  # `kubelog ingest BIG.log`: start the worker processes' server first
+
+import typer  # noqa: E402
+
+from . import __version__, commands  # noqa: E402
 
 
 class Exit(IntEnum):

@@ -317,6 +317,8 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
     if not refs:
         raise InputError("no input files found in " + ", ".join(map(str, paths)))
     tmp = runmod.prepare(out, force)
+    if opts.processes and opts.jobs <= 1 and opts.threads > 1:
+        _start_workers_early(refs)
     try:
         t0 = time.perf_counter()
         scans = prescan(refs, opts)
@@ -361,6 +363,13 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
         raise
     run = runmod.open_run(out)
     return run
+
+
+def _start_workers_early(refs: list[InputRef]) -> None:
+    """Start the fork server of the block worker processes (it imports the parsers, ~1 s) while
+    this process sniffs the inputs, when a large file will need it."""
+    from . import workers
+    workers.start_early([r.path for r in refs])
 
 
 def _progress_line(e: dict) -> str:

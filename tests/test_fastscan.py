@@ -160,3 +160,25 @@ def test_same_run_on_generated_log_with_odd_lines(tmp_path, monkeypatch):
     r = a.table("requests")
     assert '/api/v1/namespaces/a/pods/b\\c' in set(r.uri) and 'ua "quoted" x' in set(r.user_agent)
     assert r[r.logged_verb == "CONNECT"].hijacked.all()
+
+
+def test_same_run_in_worker_processes(tmp_path, monkeypatch):
+    """Large plain files: workers scan raw blocks (no line split) and write requests parts."""
+    from kubelog.formats import klog
+    from kubelog.synth.bench import write_apiserver_log
+    p = tmp_path / "kube-apiserver.log"
+    write_apiserver_log(p, 30_000, seed=5)
+    with open(p, "ab") as f:  # CRLF lines, and a last line without a newline
+        f.write(b'I0620 12:33:17.389016      11 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/pods" latency="1ms" '
+                b'userAgent="a" srcIP="1.2.3.4:5" resp=200\r\n')
+        f.write(b'I0620 12:33:17.389016      11 x.go:1] last line\r')
+    monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(klog, "PROCESS_BLOCK", 1 << 20)
+    monkeypatch.setattr(L, "BLOCK", 1 << 20)
+    monkeypatch.setattr(klog, "DIRECT_WRITE_ROWS", 100)
+    a = ingest([p], tmp_path / "procs", processes=True, year=2023)
+    assert len(list((tmp_path / "procs" / "requests").glob("*-L*.parquet"))) > 5
+    monkeypatch.setenv("KUBELOG_NO_NATIVE", "1")
+    b = ingest([p], tmp_path / "arrow", processes=False, year=2023)
+    _assert_same_runs(a, b)
+    assert a.inputs[0]["lines_read"] == 30_002

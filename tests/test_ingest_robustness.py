@@ -243,3 +243,30 @@ def test_wrappers(tmp_path, name, text, wrapper, counted):
     assert e["wrapper"] == wrapper and e["rows"]["requests"] == 2 and e["counted"] == counted and acc(e)
     r = run.table("requests")
     assert list(r.user_agent) == ["kubelet/v1.30.2"] * 2 and list(r.line_no) == sorted(r.line_no)
+
+
+def test_worker_server_started_early_only_for_large_inputs(tmp_path, monkeypatch):
+    """`kubelog ingest BIG.log` starts the workers' fork server before the CLI loads; not for
+    small inputs, --threads 1, or -j N (processes per input instead)."""
+    from kubelog import workers
+    big, small = tmp_path / "big.log", tmp_path / "small.log"
+    big.write_bytes(b"x\n" * 5000)
+    small.write_bytes(b"x\n")
+    monkeypatch.setattr(workers, "PROCESS_MIN_BYTES", 10_000)
+    started = []
+    monkeypatch.setattr(workers, "start_server", lambda: started.append(1))
+    monkeypatch.delenv(workers.IN_WORKER_ENV, raising=False)
+    assert workers.start_early([small]) is False and not started
+    assert workers.start_early([small, tmp_path]) is True and started  # a directory holding big.log
+    started.clear()
+    for argv, want in [(["kubelog", "ingest", str(big), "--out", "x"], 1),
+                       (["kubelog", "ingest", str(small), "--out", "x"], 0),
+                       (["kubelog", "ingest", str(big), "--threads", "1"], 0),
+                       (["kubelog", "ingest", str(big), "-j", "2"], 0),
+                       (["kubelog", "info", str(big)], 0)]:
+        workers.cli_hook(argv)
+        assert len(started) == want, argv
+        started.clear()
+    monkeypatch.setenv(workers.IN_WORKER_ENV, "1")  # inside the fork server: never again
+    workers.cli_hook(["kubelog", "ingest", str(big)])
+    assert not started

@@ -587,13 +587,52 @@ static PyObject *bytes_of(const void *p, Py_ssize_t n) {
     return PyBytes_FromStringAndSize((const char *)p, n);
 }
 
+static int utf8_valid(const unsigned char *s, int64_t n);
+
+/* scan(offsets, data, offset, length, large_offsets, access_log[, raw]):
+   raw=False: lines are the Arrow string array (offsets, data);
+   raw=True: data is a block of whole lines, each ending in \n (offsets is ignored, length is
+   the number of lines); the result then also has the lines' byte ranges (starts, ends: int32,
+   without \n and trailing \r) and whether the block is valid UTF-8 (utf8_ok). */
 static PyObject *fs_scan(PyObject *self, PyObject *args) {
     Py_buffer ob, db;
     Py_ssize_t arr_off, n;
-    int large, want_e;
-    if (!PyArg_ParseTuple(args, "y*y*nnpp", &ob, &db, &arr_off, &n, &large, &want_e)) return NULL;
+    int large, want_e, raw = 0;
+    if (!PyArg_ParseTuple(args, "y*y*nnpp|p", &ob, &db, &arr_off, &n, &large, &want_e, &raw)) return NULL;
     PyObject *res = NULL;
     const char *data = (const char *)db.buf;
+    int32_t *ls = NULL, *le = NULL;
+    int utf8_ok = 1;
+    if (raw) {
+        if (db.len >= INT32_MAX) {
+            PyBuffer_Release(&ob); PyBuffer_Release(&db);
+            PyErr_SetString(PyExc_OverflowError, "block over 2 GiB");
+            return NULL;
+        }
+        ls = (int32_t *)malloc(sizeof(int32_t) * (n + 1));
+        le = (int32_t *)malloc(sizeof(int32_t) * (n + 1));
+        if (!ls || !le) { free(ls); free(le); PyBuffer_Release(&ob); PyBuffer_Release(&db); return PyErr_NoMemory(); }
+        Py_ssize_t k = 0;
+        const char *q = data, *end = data + db.len;
+        Py_BEGIN_ALLOW_THREADS
+        while (k < n && q < end) {
+            const char *r = (const char *)memchr(q, '\n', end - q);
+            if (!r) break;
+            const char *t = r;
+            while (t > q && t[-1] == '\r') t--;
+            ls[k] = (int32_t)(q - data);
+            le[k] = (int32_t)(t - data);
+            k++;
+            q = r + 1;
+        }
+        utf8_ok = utf8_valid((const unsigned char *)data, db.len);
+        Py_END_ALLOW_THREADS
+        if (k != n) {
+            free(ls); free(le); PyBuffer_Release(&ob); PyBuffer_Release(&db);
+            PyErr_SetString(PyExc_ValueError, "block has fewer lines than given");
+            return NULL;
+        }
+    }
     uint8_t *is_hdr = (uint8_t *)calloc(n + 1, 1);
     int32_t *tf = (int32_t *)calloc((size_t)(n + 1) * 6, sizeof(int32_t));
     int64_t *erows = (int64_t *)malloc(sizeof(int64_t) * (n + 1));
@@ -615,7 +654,8 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
         int64_t s, t;
-        if (large) { const int64_t *o = (const int64_t *)ob.buf; s = o[arr_off + i]; t = o[arr_off + i + 1]; }
+        if (raw) { s = ls[i]; t = le[i]; }
+        else if (large) { const int64_t *o = (const int64_t *)ob.buf; s = o[arr_off + i]; t = o[arr_off + i + 1]; }
         else { const int32_t *o = (const int32_t *)ob.buf; s = o[arr_off + i]; t = o[arr_off + i + 1]; }
         const char *p = data + s, *e = data + t;
         const char *msg = parse_header(p, e, tf + 6 * i);
@@ -667,6 +707,11 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
     SETB("resp_valid", resp_valid, (ne + 7) / 8);
     SETB("hijacked", hij, ne);
     SETB("long_running", lrun, ne);
+    if (raw) {
+        SETB("starts", ls, n * sizeof(int32_t));
+        SETB("ends", le, n * sizeof(int32_t));
+        if (PyDict_SetItemString(res, "utf8_ok", utf8_ok ? Py_True : Py_False)) { Py_CLEAR(res); goto done; }
+    }
     for (int k = 0; k < NSCOL; k++) {
         PyObject *t = scol_to_py(&cols[k]);
         if (!t || PyDict_SetItemString(res, SCOL_NAMES[k], t)) { Py_XDECREF(t); Py_CLEAR(res); goto done; }
@@ -675,6 +720,7 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
 done:
     for (int k = 0; k < inited; k++) scol_free(&cols[k]);
     free(is_hdr); free(tf); free(erows); free(lat); free(resp); free(resp_valid); free(hij); free(lrun); free(cls);
+    free(ls); free(le);
     PyBuffer_Release(&ob);
     PyBuffer_Release(&db);
     return res;
@@ -798,12 +844,49 @@ static PyObject *fs_split_lines(PyObject *self, PyObject *args) {
     return Py_BuildValue("(NNLO)", offs, text, (long long)n, ok ? Py_True : Py_False);
 }
 
+/* gather(data, starts, ends, rows) -> (int32 offsets, text): the lines data[starts[r]:ends[r]]
+   for r in rows (int64), as Arrow string-array buffers */
+static PyObject *fs_gather(PyObject *self, PyObject *args) {
+    Py_buffer db, sb, eb, rb;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*", &db, &sb, &eb, &rb)) return NULL;
+    const int32_t *st = (const int32_t *)sb.buf, *en = (const int32_t *)eb.buf;
+    const int64_t *rows = (const int64_t *)rb.buf;
+    Py_ssize_t nl = sb.len / 4, k = rb.len / 8;
+    int64_t total = 0;
+    PyObject *offs = NULL, *text = NULL;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        if (rows[j] < 0 || rows[j] >= nl) { PyErr_SetString(PyExc_IndexError, "row out of range"); goto out; }
+        total += en[rows[j]] - st[rows[j]];
+    }
+    if (total >= INT32_MAX) { PyErr_SetString(PyExc_OverflowError, "lines over 2 GiB"); goto out; }
+    offs = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(sizeof(int32_t) * (k + 1)));
+    text = PyBytes_FromStringAndSize(NULL, total);
+    if (!offs || !text) { Py_CLEAR(offs); Py_CLEAR(text); goto out; }
+    {
+        int32_t *o = (int32_t *)PyBytes_AS_STRING(offs);
+        char *t = PyBytes_AS_STRING(text);
+        int64_t len = 0;
+        o[0] = 0;
+        for (Py_ssize_t j = 0; j < k; j++) {
+            int64_t a = st[rows[j]], b = en[rows[j]];
+            memcpy(t + len, (const char *)db.buf + a, b - a);
+            len += b - a;
+            o[j + 1] = (int32_t)len;
+        }
+    }
+out:
+    PyBuffer_Release(&db); PyBuffer_Release(&sb); PyBuffer_Release(&eb); PyBuffer_Release(&rb);
+    if (!offs) return NULL;
+    return Py_BuildValue("(NN)", offs, text);
+}
+
 static PyMethodDef Methods[] = {
+    {"gather", fs_gather, METH_VARARGS, "gather(data, starts, ends, rows) -> (int32 offsets, text)"},
     {"count_lines", fs_count_lines, METH_VARARGS, "count_lines(buffer) -> number of newlines"},
     {"split_lines", fs_split_lines, METH_VARARGS,
      "split_lines(buffer) -> (int32 offsets, text, n, utf8_ok): Arrow buffers of the lines"},
     {"scan", fs_scan, METH_VARARGS,
-     "scan(offsets, data, offset, length, large_offsets, access_log) -> dict of buffers"},
+     "scan(offsets, data, offset, length, large_offsets, access_log[, raw]) -> dict of buffers"},
     {"classify", fs_classify, METH_VARARGS, "classify(method, uri) -> dict (RequestInfoFactory)"},
     {"duration_ns", fs_duration, METH_VARARGS, "duration_ns(text) -> exact ns of a Go duration, -1 if invalid"},
     {NULL, NULL, 0, NULL}};

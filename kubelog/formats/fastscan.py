@@ -51,8 +51,41 @@ def _string(t: tuple) -> pa.Array:
                                        None if valid is None else pa.py_buffer(valid), nulls)
 
 
-def scan(text: pa.Array, access_log: bool = True) -> Scan:
-    """Scan a String/LargeString array of lines (see the module docstring)."""
+class RawLines:
+    """The lines of a block of raw bytes, cut out only when asked for (:meth:`take`).
+
+    Stands in for the Arrow array of all lines of a block (``LineChunk.text``) in the klog
+    parser: the C scanner has read every line already, and the parser needs the text of only
+    the few lines that are not access-log records.
+    """
+
+    def __init__(self, data, starts: np.ndarray, ends: np.ndarray, scan: "Scan"):
+        self.data, self.starts, self.ends, self.scan = data, starts, ends, scan
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def take(self, rows) -> pa.Array:
+        rows = np.asarray(rows.to_numpy(zero_copy_only=False) if isinstance(rows, pa.Array) else rows, dtype=np.int64)
+        offsets, text = native.module().gather(self.data, self.starts, self.ends, rows)
+        return pa.StringArray.from_buffers(len(rows), pa.py_buffer(offsets), pa.py_buffer(text))
+
+
+def scan_raw(data, n: int, access_log: bool = True) -> RawLines | None:
+    """Scan a block of ``n`` whole lines of raw bytes (each ending in a newline); None when
+    the block is not valid UTF-8 (the caller then splits it the careful way)."""
+    r = native.module().scan(b"", data, 0, n, False, access_log, True)
+    if not r["utf8_ok"]:
+        return None
+    sc = _scan_result(r, n)
+    return RawLines(data, np.frombuffer(r["starts"], dtype=np.int32), np.frombuffer(r["ends"], dtype=np.int32), sc)
+
+
+def scan(text, access_log: bool = True) -> Scan:
+    """Scan a String/LargeString array of lines (see the module docstring); for
+    :class:`RawLines` the scan already made."""
+    if isinstance(text, RawLines):
+        return text.scan
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     large = text.type == pa.large_string()
@@ -60,7 +93,11 @@ def scan(text: pa.Array, access_log: bool = True) -> Scan:
     n = len(text)
     empty = b""
     r = native.module().scan(bufs[1] if bufs[1] is not None else empty, bufs[2] if bufs[2] is not None else empty,
-                     text.offset, n, large, access_log)
+                             text.offset, n, large, access_log)
+    return _scan_result(r, n)
+
+
+def _scan_result(r: dict, n: int) -> Scan:
     tf = np.frombuffer(r["time"], dtype=np.int32).reshape(n, 6).astype(np.int64)
     e_rows = np.frombuffer(r["e_rows"], dtype=np.int64)
     k = len(e_rows)

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import run as runmod
+from .. import workers
 from .. import tables, timeutil
 from ..sources import lines as L
 from . import fastscan, httplog
@@ -435,28 +436,22 @@ class KlogParser:
             # a large plain file: the workers read their byte ranges themselves; this process
             # only cuts the file into blocks of whole records, counts lines and hashes it
             import hashlib
-            import multiprocessing as mp
             import os
             from concurrent.futures import ProcessPoolExecutor
-            _worker_env()
             state = self._process_state(wrappers, ansi)
             sha = hashlib.sha256()
             with open(plain, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
                 ranges = L.iter_file_ranges(f.fileno(), size, max(block, PROCESS_BLOCK), rstats, boundary, sha)
-                with ProcessPoolExecutor(max_workers=processes, mp_context=_worker_context(),
-                                         initializer=_init_worker) as pool:
+                with ProcessPoolExecutor(max_workers=processes, mp_context=workers.context()) as pool:
                     ordered(pool, ((_parse_range_in_process, (plain, a, b, first_line, n, state), n)
                                    for a, b, first_line, n in ranges))
             ctx.read_externally = (sha.hexdigest(), size)
         elif processes > 1:
-            import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
-            _worker_env()
             state = self._process_state(wrappers, ansi)
             blocks = L.iter_blocks(stream, max(block, PROCESS_BLOCK), rstats, boundary)
-            with ProcessPoolExecutor(max_workers=processes, mp_context=_worker_context(),
-                                     initializer=_init_worker) as pool:
+            with ProcessPoolExecutor(max_workers=processes, mp_context=workers.context()) as pool:
                 ordered(pool, ((_parse_block_in_process, (data, first_line, n, state), n)
                                for data, first_line, n in blocks))
         elif threads <= 1:
@@ -478,28 +473,9 @@ class KlogParser:
 
 # Wrappers that need no state across blocks (CRI partial lines and Docker chunks do).
 STATELESS_WRAPPERS = {"rfc3339", "journald", "prow", "jenkins", "minikube", "grep-n"}
-PROCESS_MIN_BYTES = 64 << 20
+PROCESS_MIN_BYTES = workers.PROCESS_MIN_BYTES
 PROCESS_BLOCK = 16 << 20     # block of a large input handed to a worker process
 DIRECT_WRITE_ROWS = 10_000   # a worker writes a block's requests itself from this many rows
-
-
-def _init_worker() -> None:
-    """Set up a worker process (the Arrow allocator is chosen by :func:`_worker_env`)."""
-
-
-def _worker_context():
-    """The multiprocessing context of the worker processes.  (Preloading the parsers in the fork
-    server saved ~0.25 s of CPU per worker but counted ~100 MB more resident memory in all.)"""
-    import multiprocessing as mp
-    return mp.get_context("forkserver")
-
-
-def _worker_env() -> None:
-    """Worker processes allocate Arrow memory with the system allocator: the default pool
-    (mimalloc) keeps ~40 MB more per process cached between blocks, for no speed gain here.
-    Read by pyarrow when a worker imports it; an explicit user setting wins."""
-    import os
-    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 
 def _parse_range_in_process(path: str, start: int, end: int, first_line: int, n: int, state: dict,
@@ -511,9 +487,14 @@ def _parse_range_in_process(path: str, start: int, end: int, first_line: int, n:
     if not data.endswith(b"\n"):
         data += b"\n"
     rstats = L.ReaderStats()
-    ch = L.LineChunk(L.block_to_array(data, first_line, rstats), np.arange(first_line, first_line + n,
-                                                                           dtype=np.int64), n)
-    del data  # the lines are in ch.text now
+    text = None
+    if fastscan.available() and not state["wrappers"] and not state["ansi"]:
+        # the C scanner reads the raw block; the parser cuts out only the lines it needs
+        text = fastscan.scan_raw(data, n)
+    if text is None:
+        text = L.block_to_array(data, first_line, rstats)
+        del data  # the lines are in text now
+    ch = L.LineChunk(text, np.arange(first_line, first_line + n, dtype=np.int64), n)
     return _parse_chunk_in_process(ch, rstats, first_line, state, first_block)
 
 
