@@ -499,7 +499,7 @@ static int parse_e(const char *p, const char *e, EFields *f) {
     /* mid: lazily up to the first " resp=<digits>" or " hijacked=true" */
     const char *mid = p, *r = p;
     f->has_resp = 0; f->hijacked = 0;
-    for (;;) {
+    for (;;) {  /* lazily: the first " resp=<digits>" or " hijacked=true" */
         r = (const char *)memchr(r, ' ', e - r);
         if (!r) return 0;
         if (e - r >= 7 && memcmp(r, " resp=", 6) == 0 && isdig((unsigned char)r[6])) {
@@ -773,6 +773,11 @@ static PyObject *fs_count_lines(PyObject *self, PyObject *args) {
 static int utf8_valid(const unsigned char *s, int64_t n) {
     int64_t i = 0;
     while (i < n) {
+        if (i + 32 <= n) {  /* ASCII fast path, 32 bytes at a time */
+            uint64_t w[4];
+            memcpy(w, s + i, 32);
+            if (!((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)) { i += 32; continue; }
+        }
         if (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, s + i, 8);
