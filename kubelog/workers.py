@@ -7,15 +7,16 @@ of heavy imports on purpose: the CLI calls :func:`start_early` before loading it
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 
 PROCESS_MIN_BYTES = 64 << 20  # a plain input this large is parsed by worker processes
 
 # Imported once by the fork server, so that each worker process starts with them loaded
 # (importing pyarrow, pandas and the parsers costs ~0.7 s of CPU per worker otherwise).
-# kubelog.cli is there because a worker re-imports the main module, the `kubelog` script.
 PRELOAD = ["pandas", "pyarrow.parquet", "pyarrow.compute", "kubelog.formats.klog", "kubelog.formats.traces",
-           "kubelog.formats.podrecords", "kubelog.cli"]
+           "kubelog.formats.podrecords"]
 IN_WORKER_ENV = "KUBELOG_WORKER_SERVER"  # set for the fork server and its workers
 
 
@@ -33,6 +34,21 @@ def context():
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
+
+
+@contextlib.contextmanager
+def no_main_reimport():
+    """While worker processes start: a worker re-runs the main module (the `kubelog` script, a
+    notebook kernel, pytest ...) unless it has no file; the parsers need nothing from it."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is not None:
+        del main.__file__
+    try:
+        yield
+    finally:
+        if path is not None:
+            main.__file__ = path
 
 
 def start_server() -> None:
