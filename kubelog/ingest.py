@@ -378,3 +378,14 @@ def _progress_line(e: dict) -> str:
     for err in e.get("errors", []):
         s += f"\n  problem: {err.splitlines()[0]}"
     return s
+
+
+class _CallableModule(type(sys)):
+    """``kubelog.ingest`` is both this module and the function :func:`ingest` (the package
+    exports the function under the same name; importing the module would otherwise shadow it)."""
+
+    def __call__(self, *args, **kw):
+        return ingest(*args, **kw)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -270,3 +270,13 @@ def test_worker_server_started_early_only_for_large_inputs(tmp_path, monkeypatch
     monkeypatch.setenv(workers.IN_WORKER_ENV, "1")  # inside the fork server: never again
     workers.cli_hook(["kubelog", "ingest", str(big)])
     assert not started
+
+
+def test_package_ingest_callable_after_the_module_is_imported(tmp_path):
+    """README: `kubelog.ingest(paths, out)` works even after `kubelog.ingest` the module was imported."""
+    import kubelog
+    import kubelog.ingest  # noqa: F401 - the module import that used to shadow the function
+    p = tmp_path / "a.log"
+    p.write_text(GOOD)
+    run = kubelog.ingest([p], tmp_path / "run")
+    assert run.rows("requests") == 1
