@@ -242,13 +242,26 @@ def extract_e_fast(lines: pa.Array) -> tuple[np.ndarray, dict[str, pa.Array]]:
 
 def to_requests(cols: dict[str, pa.Array], end_ns: np.ndarray, clock: str, origin: str = "httplog") -> dict:
     """Build ``requests`` columns from :func:`extract` output and the record end times (ns)."""
-    lat_ns = timeutil.durations_ns(cols["lat"])
+    info = requestinfo.classify(cols["method"], cols["uri"])
+    return _requests(cols, info, timeutil.durations_ns(cols["lat"]), end_ns, clock, origin)
+
+
+def native_requests(cols: dict, end_ns: np.ndarray, origin: str = "httplog") -> dict:
+    """``requests`` columns from the C scanner's access-log fields (:mod:`kubelog.formats.fastscan`).
+
+    The same columns as :func:`to_requests`; the scanner has already parsed the
+    latency (``lat_ns``) and classified the request.
+    """
+    return _requests(cols, cols, cols["lat_ns"], end_ns, None, origin)
+
+
+def _requests(cols: dict, info: dict, lat_ns: np.ndarray, end_ns: np.ndarray, clock: str | None,
+              origin: str) -> dict:
+    """The ``requests`` columns of access-log records: fields, classification ``info``, latency in ns
+    (-1 where invalid: start and latency then null) and end times."""
     bad = lat_ns < 0
     start_ns = end_ns - np.where(bad, 0, lat_ns)
-    info = requestinfo.classify(cols["method"], cols["uri"])
     n = len(end_ns)
-    S = pa.string()
-    code = cols["resp"]
     return {
         "ts": timeutil.to_ts_array(end_ns),
         "start_ts": timeutil.to_ts_array(start_ns, ~bad),
@@ -256,38 +269,6 @@ def to_requests(cols: dict[str, pa.Array], end_ns: np.ndarray, clock: str, origi
         "method": requestinfo.logged_to_method(cols["method"]),
         "logged_verb": cols["method"],
         **{k: info[k] for k in ("verb", "api_group", "api_version", "resource", "subresource", "namespace",
-                                "name", "scope", "long_running")},
-        "uri": cols["uri"],
-        "latency_s": pa.array(np.where(bad, np.nan, lat_ns / 1e9), pa.float64(), mask=bad),
-        "code": code,
-        "hijacked": cols["hijacked"],
-        "user_agent": cols["ua"],
-        "client": requestinfo.client_of(cols["ua"]),
-        "src_ip": cols["src"],
-        "audit_id": cols["aid"],
-        "apf_pl": cols["apf_pl"],
-        "apf_fs": cols["apf_fs"],
-        "origin": tables.repeat(origin, n),
-    }
-
-
-def native_requests(cols: dict, end_ns: np.ndarray, origin: str = "httplog") -> dict:
-    """``requests`` columns from the C scanner's access-log fields (:mod:`kubelog.formats.fastscan`).
-
-    The same columns as :func:`to_requests`; the scanner has already parsed the
-    latency and classified the request.
-    """
-    lat_ns = cols["lat_ns"]
-    bad = lat_ns < 0
-    start_ns = end_ns - np.where(bad, 0, lat_ns)
-    n = len(end_ns)
-    return {
-        "ts": timeutil.to_ts_array(end_ns),
-        "start_ts": timeutil.to_ts_array(start_ns, ~bad),
-        "clock": pa.nulls(n, pa.string()),
-        "method": requestinfo.logged_to_method(cols["method"]),
-        "logged_verb": cols["method"],
-        **{k: cols[k] for k in ("verb", "api_group", "api_version", "resource", "subresource", "namespace",
                                 "name", "scope", "long_running")},
         "uri": cols["uri"],
         "latency_s": pa.array(np.where(bad, np.nan, lat_ns / 1e9), pa.float64(), mask=bad),
