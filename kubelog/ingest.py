@@ -287,6 +287,8 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
 
 
 def _parse_ref_job(args):
+    import gc
+    gc.freeze()  # in a --jobs worker process: see kubelog.formats.klog._freeze_imports
     ref, scans, opts, tmp = args
     return parse_ref(ref, scans, opts, tmp)
 
@@ -319,6 +321,8 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
     tmp = runmod.prepare(out, force)
     if opts.processes and opts.jobs <= 1 and opts.threads > 1:
         _start_workers_early(refs)
+    import gc
+    gc.freeze()  # parsing here: the collector need not walk what was imported (undone below)
     try:
         t0 = time.perf_counter()
         scans = prescan(refs, opts)
@@ -361,6 +365,8 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
         import shutil
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        gc.unfreeze()
     run = runmod.open_run(out)
     return run
 
