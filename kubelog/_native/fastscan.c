@@ -96,17 +96,60 @@ static inline int scol_put_unescaped(SCol *c, const char *s, int64_t k) {
     return 0;
 }
 
-/* (data, offsets, validity or None, null_count) */
+/* A malloc'd buffer handed to Python without a copy: read-only buffer protocol, free() on
+   dealloc (pyarrow.py_buffer keeps the object alive as long as an array uses it). */
+typedef struct {
+    PyObject_HEAD
+    void *ptr;
+    Py_ssize_t len;
+} OwnedBuf;
+
+static void ownedbuf_dealloc(OwnedBuf *self) {
+    free(self->ptr);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int ownedbuf_getbuffer(OwnedBuf *self, Py_buffer *view, int flags) {
+    return PyBuffer_FillInfo(view, (PyObject *)self, self->ptr, self->len, 1, flags);
+}
+
+static PyBufferProcs ownedbuf_as_buffer = {(getbufferproc)ownedbuf_getbuffer, NULL};
+
+static PyTypeObject OwnedBufType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "kubelog._fastscan.OwnedBuffer",
+    .tp_basicsize = sizeof(OwnedBuf),
+    .tp_dealloc = (destructor)ownedbuf_dealloc,
+    .tp_as_buffer = &ownedbuf_as_buffer,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A buffer of kubelog's C scanner (read-only).",
+};
+
+/* Takes ownership of ptr (freed on failure too). */
+static PyObject *owned(void *ptr, Py_ssize_t len) {
+    OwnedBuf *b = PyObject_New(OwnedBuf, &OwnedBufType);
+    if (!b) { free(ptr); return NULL; }
+    b->ptr = ptr;
+    b->len = len;
+    return (PyObject *)b;
+}
+
+/* (data, offsets, validity or None, null_count); the column's buffers are handed over (no copy) */
 static PyObject *scol_to_py(SCol *c) {
     if (c->overflow) {
         PyErr_SetString(PyExc_OverflowError, "string column over 2 GiB in one block");
         return NULL;
     }
-    PyObject *d = PyBytes_FromStringAndSize(c->data, c->len);
-    PyObject *o = PyBytes_FromStringAndSize((const char *)c->off, sizeof(int32_t) * (c->n + 1));
+    if (c->cap > c->len + 4096) {  /* give back the unused end (shrinking stays in place) */
+        char *shrunk = (char *)realloc(c->data, c->len ? c->len : 1);
+        if (shrunk) c->data = shrunk;
+    }
+    PyObject *d = owned(c->data, c->len);
+    PyObject *o = owned(c->off, sizeof(int32_t) * (c->n + 1));
     PyObject *v;
-    if (c->nulls) v = PyBytes_FromStringAndSize((const char *)c->valid, (c->n + 7) / 8);
-    else { v = Py_None; Py_INCREF(v); }
+    if (c->nulls) v = owned(c->valid, (c->n + 7) / 8);
+    else { free(c->valid); v = Py_None; Py_INCREF(v); }
+    c->data = NULL; c->off = NULL; c->valid = NULL;  /* owned by the Python objects now */
     if (!d || !o || !v) { Py_XDECREF(d); Py_XDECREF(o); Py_XDECREF(v); return NULL; }
     PyObject *t = Py_BuildValue("(NNNL)", d, o, v, (long long)c->nulls);
     return t;
@@ -898,4 +941,7 @@ static PyMethodDef Methods[] = {
 
 static struct PyModuleDef Module = {PyModuleDef_HEAD_INIT, "_fastscan", NULL, -1, Methods};
 
-PyMODINIT_FUNC PyInit__fastscan(void) { return PyModule_Create(&Module); }
+PyMODINIT_FUNC PyInit__fastscan(void) {
+    if (PyType_Ready(&OwnedBufType) < 0) return NULL;
+    return PyModule_Create(&Module);
+}

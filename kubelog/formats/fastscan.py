@@ -46,7 +46,7 @@ class Scan:
 
 def _string(t: tuple) -> pa.Array:
     data, offsets, valid, nulls = t
-    n = len(offsets) // 4 - 1
+    n = memoryview(offsets).nbytes // 4 - 1
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data),
                                        None if valid is None else pa.py_buffer(valid), nulls)
 
