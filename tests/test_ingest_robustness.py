@@ -280,3 +280,36 @@ def test_package_ingest_callable_after_the_module_is_imported(tmp_path):
     p.write_text(GOOD)
     run = kubelog.ingest([p], tmp_path / "run")
     assert run.rows("requests") == 1
+
+
+@pytest.mark.parametrize("tail", [b"", b"last line without newline"])
+def test_file_ranges_cover_the_file_like_blocks(tmp_path, monkeypatch, tail):
+    """lines.iter_file_ranges (large plain files, worker processes) cuts, counts, skips overlong
+    lines and hashes exactly as iter_blocks reads a stream; every byte hashed once."""
+    import hashlib
+    import random
+    from kubelog.sources import lines as L
+    monkeypatch.setattr(L, "MAX_LINE", 3000)
+    rnd = random.Random(4)
+    parts = []
+    for i in range(400):
+        k = rnd.random()
+        n = 5000 if k < 0.02 else (1500 if k < 0.05 else rnd.randint(0, 120))  # overlong, longer than a block
+        parts.append(b"I0101 00:00:00.000000 1 a.go:1] " + b"x" * n + (b"\r" if k > 0.97 else b"") + b"\n")
+    data = b"".join(parts) + tail
+    p = tmp_path / "f.log"
+    p.write_bytes(data)
+    block = 1024
+    s1, s2 = L.ReaderStats(), L.ReaderStats()
+    want = [(first, n, d) for d, first, n in L.iter_blocks(io.BytesIO(data), block, s1)]
+    sha = hashlib.sha256()
+    with open(p, "rb") as f:
+        got = [(first, n, data[a:b] + (b"" if data[a:b].endswith(b"\n") else b"\n"))
+               for a, b, first, n in L.iter_file_ranges(f.fileno(), len(data), block, s2, None, sha)]
+    assert sha.hexdigest() == hashlib.sha256(data).hexdigest()
+    lines_w = [(first + i, ln) for first, n, d in want for i, ln in enumerate(d.split(b"\n")[:-1])]
+    lines_g = [(first + i, ln) for first, n, d in got for i, ln in enumerate(d.split(b"\n")[:-1])]
+    assert lines_g == lines_w
+    assert all(n == d.count(b"\n") for _, n, d in got)
+    assert s1.counted.keys() == s2.counted.keys() and s1.counted and \
+        [c[0] for c in s1.counted.values()] == [c[0] for c in s2.counted.values()]
