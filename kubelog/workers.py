@@ -20,32 +20,49 @@ PRELOAD = ["pandas", "pyarrow.parquet", "pyarrow.compute", "kubelog.formats.klog
 IN_WORKER_ENV = "KUBELOG_WORKER_SERVER"  # set for the fork server and its workers
 
 
-def set_env() -> None:
-    """Worker processes allocate Arrow memory with the system allocator: the default pool
-    (mimalloc) keeps ~40 MB more per process cached between blocks, for no speed gain here.
-    Read by pyarrow when a worker imports it; an explicit user setting wins."""
-    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+# The environment the fork server starts with; it and its workers inherit it, this process keeps
+# its own.  Worker processes allocate Arrow memory with the system allocator: the default pool
+# (mimalloc) kept ~40 MB more per process cached between blocks, for no speed gain here (an explicit
+# ARROW_DEFAULT_MEMORY_POOL wins).  IN_WORKER_ENV keeps their imports from starting a server.
+WORKER_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", IN_WORKER_ENV: "1"}
+
+
+@contextlib.contextmanager
+def _worker_env():
+    saved = {k: os.environ.get(k) for k in WORKER_ENV}
+    for k, v in WORKER_ENV.items():
+        if k == IN_WORKER_ENV or saved[k] is None:
+            os.environ[k] = v
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def context():
     """The multiprocessing context of the worker processes: a fork server with the parsers preloaded."""
     import multiprocessing as mp
-    set_env()
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
 
 
 @contextlib.contextmanager
-def no_main_reimport():
-    """While worker processes start: a worker re-runs the main module (the `kubelog` script, a
-    notebook kernel, pytest ...) unless it has no file; the parsers need nothing from it."""
+def starting():
+    """Around a pool of worker processes: the fork server (if this starts it) gets
+    :data:`WORKER_ENV`, and the workers do not re-run the main module (the `kubelog` script, a
+    notebook kernel, pytest ...), which they would unless it has no file."""
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     if path is not None:
         del main.__file__
     try:
-        yield
+        with _worker_env():
+            yield
     finally:
         if path is not None:
             main.__file__ = path
@@ -55,11 +72,8 @@ def start_server() -> None:
     """Start the fork server now; it imports :data:`PRELOAD` in the background."""
     context()
     from multiprocessing import forkserver
-    os.environ[IN_WORKER_ENV] = "1"  # inherited by the server and its workers: no server of their own
-    try:
+    with _worker_env():
         forkserver.ensure_running()
-    finally:
-        os.environ.pop(IN_WORKER_ENV, None)
 
 
 def start_early(paths) -> bool:

@@ -443,7 +443,7 @@ class KlogParser:
             with open(plain, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
                 ranges = L.iter_file_ranges(f.fileno(), size, max(block, PROCESS_BLOCK), rstats, boundary, sha)
-                with workers.no_main_reimport(), \
+                with workers.starting(), \
                         ProcessPoolExecutor(max_workers=processes, mp_context=workers.context()) as pool:
                     ordered(pool, ((_parse_range_in_process, (plain, a, b, first_line, n, state), n)
                                    for a, b, first_line, n in ranges))
@@ -452,7 +452,7 @@ class KlogParser:
             from concurrent.futures import ProcessPoolExecutor
             state = self._process_state(wrappers, ansi)
             blocks = L.iter_blocks(stream, max(block, PROCESS_BLOCK), rstats, boundary)
-            with workers.no_main_reimport(), \
+            with workers.starting(), \
                     ProcessPoolExecutor(max_workers=processes, mp_context=workers.context()) as pool:
                 ordered(pool, ((_parse_block_in_process, (data, first_line, n, state), n)
                                for data, first_line, n in blocks))
