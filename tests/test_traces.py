@@ -171,3 +171,89 @@ def test_header_by_string_ops_same_as_regex(msg):
     assert got is None or got == want, (got, want)
     if want is not None and "(total time: 1s (total" not in msg:
         assert got == want
+
+
+def _odd_traces(tmp_path):
+    """T3 blocks the C parser must agree on with parse_block: nested steps, escaped quotes, two END
+    lines (the last wins), an END with a bad duration, a foreign Trace id, no steps, a bad month,
+    fields with commas and no url, odd step tails; plus T2, T1 and non-ASCII blocks (reference path)."""
+    h = "I0331 23:00:06.848003      10 trace.go:205] "
+    lines = [
+        h + 'Trace[1]: "Up\\"date" url:/a,user-agent:k/v (l, x) y,audit-id:z (10-Mar-2023 09:30:47.996) (total time: 5004ms):',
+        'Trace[1]: ["GuaranteedUpdate etcd3" audit-id:z,key:/leases/a 5004ms (09:30:47.996)',
+        'Trace[1]:  ---"Txn \\"call\\" failed" err:context deadline exceeded 4999ms (09:30:52.996)]',
+        'Trace[2]: ---"not mine" 1ms (09:30:52.996)',
+        'Trace[1]: ---"no fields"  7ms (09:30:52.996)] ',
+        'Trace[1]: ---"space before the bracket" 7ms (09:30:52.996) ]',
+        'Trace[1]: ---"bad tail" x12ms (09:30:52.996)',
+        'Trace[1]: [5.004917486s] [5.004917486s] END',
+        'Trace[1]: [5.1s] [5.1s] END  ',
+        h + 'Trace[3]: "List" accept:a, */*,resource:pods (31-Mar-2022 23:00:04.575) (total time: 2272ms):',
+        'Trace[3]: [1.5s] [1.5s] END',
+        'Trace[3]: [xx] [yy] END',
+        h + 'Trace[4]: "Get" (31-Foo-2022 23:00:04.575) (total time: 12ms):',
+        h + 'Trace[5]: "Get" url:/b (31-Mar-2022 23:00:04) (total time: 7ms):',
+        'Trace[5]: [1.5ms] [1.5ms] Listed  ',
+        'Trace[5]: [bad] [0.5ms] Half',
+        'Trace[5]: "Get" [2ms] [0.5ms] END',
+        h + 'Trace[7]: "Get" url:/c (31-Mar-2022 23:00:04.5) (total time: 99999999999999999ms):',
+        'Trace[7]: ---"huge" 99999999999999999ms (23:00:04.5)',
+        h + 'Trace[8]: "Get é" (31-Mar-2022 23:00:04.5) (total time: 1ms):',
+        h + 'Trace[6]: "GuaranteedUpdate etcd3" type:*core.Pod (started: 2019-09-27 07:28:26.918367473 +0000 UTC '
+            'm=+1.1) (total time: 506.9ms):',
+        'Trace[6]: [506.8ms] [506.8ms] Transaction committed',
+        h + 'Trace "List /api/v1/pods" (started: 2017-03-01 10:00:00.5 +0100 CET):',
+        '[1.1s] [1.1s] END',
+    ]
+    p = tmp_path / "kube-apiserver.log"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def test_native_t3_same_as_reference(real_logs, tmp_path, monkeypatch):
+    """The C T3 parser gives the same tables as parse_block record by record."""
+    from kubelog import native
+    from kubelog.ingest import ingest
+    from kubelog.synth.bench import write_apiserver_log
+    if native.module() is None:
+        pytest.skip("C scanner not built")
+    gen = tmp_path / "gen" / "kube-apiserver.log"
+    gen.parent.mkdir()
+    write_apiserver_log(gen, 20_000, seed=9)
+    paths = [_odd_traces(tmp_path), gen, real_logs / "apiserver_v1.26.2_kubeadm_quangdaicaa.log",
+             real_logs / "openshift4.9_kube-apiserver_pod_metal_ipv6_mustgather.log",
+             real_logs / "openshift4.8_kube-apiserver_pod_aws_mustgather.log"]
+    a = ingest(paths, tmp_path / "c", year=2023, tz=["Europe/Paris"])
+    monkeypatch.setattr(T, "NATIVE_T3", False)
+    b = ingest(paths, tmp_path / "ref", year=2023, tz=["Europe/Paris"])
+    assert a.rows("traces") > 100
+    for t in ("traces", "trace_steps", "messages"):
+        x, y = a.table(t), b.table(t)
+        assert x.equals(y), (t, x.compare(y) if x.shape == y.shape else (x.shape, y.shape))
+    t = a.table("traces").set_index("trace_id")
+    assert t.loc["1", "name"] == 'Up"date' and t.loc["1", "total_s"] == pytest.approx(5.1)
+    assert t.loc["3", "total_s"] == pytest.approx(2.272)  # the last END is unreadable: the header total
+    assert pd.isna(t.loc["4", "started_ts"])
+    s = a.table("trace_steps")
+    assert set(s[s.trace_id == "1"].msg) == {"GuaranteedUpdate etcd3", 'Txn "call" failed', "no fields"}
+
+
+def test_native_t3_takes_t3_and_leaves_the_rest():
+    """The C parser handles plain T3 records and hands back T1, T2, non-ASCII and overflowing ones."""
+    from kubelog import native
+    nat = native.module()
+    if nat is None:
+        pytest.skip("C scanner not built")
+    msgs = ['Trace[1]: "Get" url:/a (10-Mar-2023 09:30:47.996) (total time: 5ms):',
+            'Trace[2]: "Get" (31-Foo-2022 23:00:04.575) (total time: 12ms):',
+            'Trace[3]: "Get é" (31-Mar-2022 23:00:04.5) (total time: 1ms):',
+            'Trace[4]: "G" x (started: 2019-09-27 07:28:26.9 +0000 UTC m=+1.1) (total time: 1.5s):',
+            'Trace "List /api/v1/pods" (started: 2017-03-01 10:00:00.5 +0100 CET):',
+            'Trace[5]: "Get" (10-Mar-2023 09:30:47.996) (total time: 5ms):',
+            'Trace[6]: "Get" (10-Mar-2023 09:30:47.996) (total time: -5ms):']
+    conts = ['Trace[1]: ---"a" 3ms (09:30:47.999)\nTrace[1]: [5.1ms] [2ms] END', None, None, None, None,
+             'Trace[5]: ---"huge" 99999999999999999ms (09:30:47.999)', None]
+    handled, traces, steps = nat.traces_t3(msgs, conts)
+    assert list(handled) == [1, 1, 0, 0, 0, 0, 0]
+    assert [t[0] for t in traces] == [0, 1] and traces[0][8] == 5_100_000 and traces[1][7] is None
+    assert steps == [(0, 0, 0, None, None, 3, "a", "", False)]

@@ -928,7 +928,351 @@ out:
     return Py_BuildValue("(NN)", offs, text);
 }
 
+/* ------------------------------------------------------- utiltrace T3 blocks */
+/* traces_t3(msgs, conts) mirrors kubelog.formats.traces.parse_block for T3 records (1.19+);
+   a record it does not fully accept (T1, T2, non-ASCII or control bytes, negative durations,
+   overflow) is reported as not handled and parsed by the Python reference. */
+
+static const char *KNOWN_KEYS[] = {"accept", "audit-id", "client", "api-group", "api-version", "name",
+    "subresource", "namespace", "protocol", "resource", "scope", "url", "user-agent", "verb", "key", "type",
+    "resourceVersion", "resourceVersionMatch", "limit", "continue", "method", "mediaType", "encoder", "len",
+    "err", "count", NULL};
+
+static int known_key(const char *p, int64_t n) {
+    for (int i = 0; KNOWN_KEYS[i]; i++)
+        if ((int64_t)strlen(KNOWN_KEYS[i]) == n && memcmp(KNOWN_KEYS[i], p, n) == 0) return 1;
+    return 0;
+}
+
+/* _fields(): first value of `key` in k:v,k:v fields (a value runs to the next ",<known>:") */
+static int field_value(const char *f, int64_t n, const char *key, Str *out) {
+    int64_t klen = (int64_t)strlen(key);
+    const char *e = f + n, *p = f;
+    const char *cur_key = NULL; int64_t cur_klen = 0;
+    const char *vstart = NULL;
+    while (1) {
+        const char *c = (const char *)memchr(p, ',', e - p);
+        const char *pe = c ? c : e;
+        const char *colon = (const char *)memchr(p, ':', pe - p);
+        if (colon && known_key(p, colon - p)) {
+            if (cur_key && cur_klen == klen && memcmp(cur_key, key, klen) == 0) {
+                out->p = vstart; out->n = (p - 1) - vstart;
+                return 1;
+            }
+            cur_key = p; cur_klen = colon - p; vstart = colon + 1;
+        }
+        if (!c) break;
+        p = c + 1;
+    }
+    if (cur_key && cur_klen == klen && memcmp(cur_key, key, klen) == 0) {
+        out->p = vstart; out->n = e - vstart;
+        return 1;
+    }
+    return 0;
+}
+
+/* a Go-quoted "..." at p: returns the position after the closing quote, or NULL */
+static const char *quoted_end(const char *p, const char *e) {
+    if (p >= e || *p != '"') return NULL;
+    const char *q = to_quote_esc(p + 1, e);
+    return q ? q + 1 : NULL;
+}
+
+static PyObject *unescaped_quote_str(const char *p, int64_t n) {
+    /* str.replace('\\"', '"') */
+    char *buf = (char *)malloc(n + 1);
+    if (!buf) return PyErr_NoMemory();
+    int64_t j = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (p[i] == '\\' && i + 1 < n && p[i + 1] == '"') { buf[j++] = '"'; i++; }
+        else buf[j++] = p[i];
+    }
+    PyObject *s = PyUnicode_DecodeUTF8(buf, j, "strict");
+    free(buf);
+    return s;
+}
+
+static PyObject *str_of(const char *p, int64_t n) { return PyUnicode_DecodeUTF8(p, n, "strict"); }
+
+static inline const char *rstrip_sp(const char *p, const char *e) {
+    while (e > p && e[-1] == ' ') e--;
+    return e;
+}
+
+/* a duration text (stripped of spaces) -> ns; -1 invalid; -2 refuse (negative: the reference decides) */
+static int64_t dur_field(const char *p, const char *e) {
+    while (p < e && *p == ' ') p++;
+    e = rstrip_sp(p, e);
+    if (p < e && *p == '-') return -2;
+    return go_duration_ns(p, e - p);
+}
+
+static PyObject *ns_or_none(int64_t v) {
+    if (v < 0) Py_RETURN_NONE;
+    return PyLong_FromLongLong(v);
+}
+
+/* T3 date dd-Mon-yyyy hh:mm:ss(.f+) -> local ns; 0 if no match */
+static int t3_local_ns(const char *p, const char *e, int64_t *out) {
+    while (p < e && *p == ' ') p++;
+    e = rstrip_sp(p, e);
+    static const char *MON[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    if (e - p < 20) return 0;
+    if (!isdig(p[0]) || !isdig(p[1]) || p[2] != '-' || p[6] != '-' || p[11] != ' ') return 0;
+    if (!(p[3] >= 'A' && p[3] <= 'Z' && p[4] >= 'a' && p[4] <= 'z' && p[5] >= 'a' && p[5] <= 'z')) return 0;
+    for (int k = 7; k < 11; k++) if (!isdig(p[k])) return 0;
+    const char *t = p + 12;
+    if (!(isdig(t[0]) && isdig(t[1]) && t[2] == ':' && isdig(t[3]) && isdig(t[4]) && t[5] == ':' && isdig(t[6]) && isdig(t[7])))
+        return 0;
+    const char *f = t + 8;
+    int64_t frac = 0;
+    if (f < e) {
+        if (*f != '.' || f + 1 >= e) return 0;
+        int k = 0;
+        for (const char *q = f + 1; q < e; q++) {
+            if (!isdig(*q)) return 0;
+            if (k < 9) { frac = frac * 10 + (*q - '0'); k++; }
+        }
+        for (; k < 9; k++) frac *= 10;
+    }
+    int mon = 0;
+    for (int m = 0; m < 12; m++) if (memcmp(p + 3, MON[m], 3) == 0) mon = m + 1;
+    if (!mon) return -1;  /* matches the pattern, unknown month: started is None */
+    int64_t y = (p[7] - '0') * 1000 + (p[8] - '0') * 100 + (p[9] - '0') * 10 + (p[10] - '0');
+    int64_t d = two(p);
+    /* days_from_civil */
+    int64_t yy = y - (mon <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    *out = ((days * 86400 + two(t) * 3600 + two(t + 3) * 60 + two(t + 6)) * 1000000000LL) + frac;
+    return 1;
+}
+
+/* one record: 1 handled (tuples appended), 0 not handled */
+static int trace_t3_one(Py_ssize_t pos, const char *m, int64_t mn, const char *c, int64_t cn, int has_cont,
+                        PyObject *traces, PyObject *steps) {
+    /* ASCII printable only (the reference's \s and strip() see more whitespace than this does) */
+    for (int64_t i = 0; i < mn; i++) if ((unsigned char)m[i] < 0x20 || (unsigned char)m[i] >= 0x80) return 0;
+    for (int64_t i = 0; i < cn; i++)
+        if (((unsigned char)c[i] < 0x20 && c[i] != '\n') || (unsigned char)c[i] >= 0x80) return 0;
+    /* header: _header() */
+    const char *e = rstrip_sp(m, m + mn);
+    if (e > m && e[-1] == ':') e--;
+    if (e <= m || e[-1] != ')') return 0;
+    const char *tt = NULL;
+    for (const char *q = e - 14; q >= m; q--) if (memcmp(q, " (total time: ", 14) == 0) { tt = q; break; }
+    if (!tt) return 0;
+    const char *total = tt + 14, *total_e = e - 1;
+    if (memchr(total, ')', total_e - total)) return 0;
+    const char *head_e = tt;
+    if (head_e <= m || head_e[-1] != ')') return 0;
+    const char *j = NULL;
+    for (const char *q = head_e - 2; q >= m; q--) if (q[0] == ' ' && q[1] == '(') { j = q; break; }
+    if (!j) return 0;
+    const char *st = j + 2, *st_e = head_e - 1;
+    for (const char *q = st; q < st_e; q++) if (*q == '(' || *q == ')') return 0;
+    if (st_e - st >= 9 && memcmp(st, "started: ", 9) == 0) st += 9;
+    else if (st_e - st >= 8 && memcmp(st, "started ", 8) == 0) st += 8;
+    if (st_e - st >= 4 && isdig(st[0]) && isdig(st[1]) && isdig(st[2]) && isdig(st[3])) return 0;  /* T2 */
+    /* ^Trace\[(\d+)\]: "(name)"(rest) */
+    const char *p = m;
+    if (!STARTS(p, j, "Trace[")) return 0;
+    p += 6;
+    const char *id = p;
+    while (p < j && isdig(*p)) p++;
+    if (p == id || !STARTS(p, j, "]: ")) return 0;
+    const char *id_e = p;
+    p += 3;
+    const char *name_end = quoted_end(p, j);
+    if (!name_end) return 0;
+    const char *name = p + 1, *name_e = name_end - 1;
+    const char *fields = NULL, *fields_e = NULL;
+    if (name_end < j) {
+        if (*name_end != ' ') return 0;
+        fields = name_end + 1; fields_e = j;
+    }
+    int64_t total_ns = dur_field(total, total_e);
+    if (total_ns == -2) return 0;
+    int64_t start_local = 0;
+    int sres = t3_local_ns(st, st_e, &start_local);
+    /* steps */
+    PyObject *my_steps = PyList_New(0);
+    if (!my_steps) return -1;
+    int64_t end_ns = -3;  /* -3: no END line */
+    if (has_cont) {
+        const char *lp = c, *ce = c + cn;
+        Py_ssize_t k = 0;
+        while (lp <= ce) {
+            const char *nl = (const char *)memchr(lp, '\n', ce - lp);
+            const char *le = nl ? nl : ce;
+            /* ^Trace\[(\d+)\]:(.*)$ with the record's id */
+            const char *b = lp;
+            if (STARTS(b, le, "Trace[")) {
+                b += 6;
+                const char *d0 = b;
+                while (b < le && isdig(*b)) b++;
+                if (b > d0 && b + 1 < le && b[0] == ']' && b[1] == ':'
+                    && (b - d0) == (id_e - id) && memcmp(d0, id, b - d0) == 0) {
+                    b += 2;
+                    if (b < le && *b == ' ') b++;
+                    const char *body = b, *be = le;
+                    const char *sp = body;
+                    while (sp < be && *sp == ' ') sp++;
+                    int depth = (int)(sp - body);
+                    int done = 0;
+                    /* RX_OLD_STEP: sp \[off\] \[dur\] msg\s*$ */
+                    if (sp < be && *sp == '[') {
+                        const char *o = sp + 1;
+                        const char *oc = (const char *)memchr(o, ']', be - o);
+                        if (oc && oc > o && STARTS(oc, be, "] [")) {
+                            const char *dd = oc + 3;
+                            const char *dc = (const char *)memchr(dd, ']', be - dd);
+                            if (dc && dc > dd && STARTS(dc, be, "] ")) {
+                                const char *msg = dc + 2, *msg_e = rstrip_sp(msg, be);
+                                int64_t off = dur_field(o, oc), du = dur_field(dd, dc);
+                                if (off == -2 || du == -2) { Py_DECREF(my_steps); return 0; }
+                                if (msg_e - msg == 3 && memcmp(msg, "END", 3) == 0) {
+                                    end_ns = off;  /* -1 when invalid: the last END decides */
+                                } else {
+                                    PyObject *t = Py_BuildValue("(nniNNONsO)", pos, k, depth, ns_or_none(off), ns_or_none(du),
+                                                                Py_None, str_of(msg, msg_e - msg), "", Py_False);
+                                    if (!t || PyList_Append(my_steps, t)) { Py_XDECREF(t); Py_DECREF(my_steps); return -1; }
+                                    Py_DECREF(t);
+                                }
+                                done = 1;
+                            }
+                        }
+                    }
+                    /* RX_T17_END: "..." \[off\] \[dur\] END\s*$ (body starts with the quote: no spaces) */
+                    if (!done && body < be && *body == '"') {
+                        const char *qe = quoted_end(body, be);
+                        if (qe && STARTS(qe, be, " [")) {
+                            const char *o = qe + 2;
+                            const char *oc = (const char *)memchr(o, ']', be - o);
+                            if (oc && oc > o && STARTS(oc, be, "] [")) {
+                                const char *dd = oc + 3;
+                                const char *dc = (const char *)memchr(dd, ']', be - dd);
+                                const char *r = dc ? rstrip_sp(dc, be) : NULL;
+                                if (dc && dc > dd && r - dc == 5 && memcmp(dc, "] END", 5) == 0) {
+                                    int64_t off = dur_field(o, oc);
+                                    if (off == -2) { Py_DECREF(my_steps); return 0; }
+                                    end_ns = off;
+                                    done = 1;
+                                }
+                            }
+                        }
+                    }
+                    /* RX_NEW_STEP: sp \[? (---)? "msg"( fields)? D+ms \(clk\) \]* \s*$ */
+                    if (!done) {
+                        const char *q = sp;
+                        int open = 0;
+                        if (q < be && *q == '[') { open = 1; q++; }
+                        if (STARTS(q, be, "---")) q += 3;
+                        const char *qe = quoted_end(q, be);
+                        if (qe) {
+                            const char *r = rstrip_sp(qe, be);
+                            while (r > qe && r[-1] == ']') r--;
+                            if (r > qe && r[-1] == ')') {
+                                const char *cl = r - 1, *cs = cl;
+                                while (cs > qe && (isdig(cs[-1]) || cs[-1] == ':' || cs[-1] == '.')) cs--;
+                                if (cs < cl && cs - qe >= 1 && cs[-1] == '(' && cs - 1 > qe && cs[-2] == ' ') {
+                                    const char *msx = cs - 2;  /* the space before '(' */
+                                    if (msx - qe >= 3 && msx[-1] == 's' && msx[-2] == 'm') {
+                                        const char *de = msx - 2, *ds = de;
+                                        while (ds > qe && isdig(ds[-1])) ds--;
+                                        if (de - ds > 15) { Py_DECREF(my_steps); return 0; }  /* the reference's int() */
+                                        if (ds < de && ds > qe && ds[-1] == ' ') {
+                                            const char *sp2 = ds - 1;  /* the space before the digits */
+                                            const char *fs = NULL, *fe = NULL;
+                                            int ok = 1;
+                                            if (sp2 > qe) {
+                                                if (*qe != ' ') ok = 0;
+                                                else { fs = qe + 1; fe = sp2; }
+                                            }
+                                            if (ok) {
+                                                int64_t msv = 0;
+                                                for (const char *z = ds; z < de; z++) msv = msv * 10 + (*z - '0');
+                                                PyObject *mstr = unescaped_quote_str(q + 1, qe - 1 - (q + 1));
+                                                PyObject *fstr = fs ? str_of(fs, fe - fs) : str_of("", 0);
+                                                PyObject *t = Py_BuildValue("(nniOOLNNO)", pos, k, depth, Py_None, Py_None,
+                                                                            (long long)msv, mstr, fstr, open ? Py_True : Py_False);
+                                                if (!t || PyList_Append(my_steps, t)) { Py_XDECREF(t); Py_DECREF(my_steps); return -1; }
+                                                Py_DECREF(t);
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if (!nl) break;
+            lp = nl + 1;
+            k++;
+        }
+    }
+    if (end_ns >= 0) total_ns = end_ns;
+    Str url, aid, ua;
+    int hu = 0, ha = 0, hua = 0;
+    if (fields) {
+        hu = field_value(fields, fields_e - fields, "url", &url);
+        ha = field_value(fields, fields_e - fields, "audit-id", &aid);
+        hua = field_value(fields, fields_e - fields, "user-agent", &ua);
+    }
+    PyObject *start_obj;
+    if (sres == 1) start_obj = PyLong_FromLongLong(start_local);
+    else { start_obj = Py_None; Py_INCREF(Py_None); }
+    PyObject *t = Py_BuildValue("(nNNNNNNNN)", pos, str_of(id, id_e - id), unescaped_quote_str(name, name_e - name),
+                                fields ? str_of(fields, fields_e - fields) : str_of("", 0),
+                                hu ? str_of(url.p, url.n) : (Py_INCREF(Py_None), Py_None),
+                                ha ? str_of(aid.p, aid.n) : (Py_INCREF(Py_None), Py_None),
+                                hua ? str_of(ua.p, ua.n) : (Py_INCREF(Py_None), Py_None),
+                                start_obj, ns_or_none(total_ns));
+    if (!t || PyList_Append(traces, t)) { Py_XDECREF(t); Py_DECREF(my_steps); return -1; }
+    Py_DECREF(t);
+    Py_ssize_t ns = PyList_GET_SIZE(my_steps);
+    for (Py_ssize_t i = 0; i < ns; i++)
+        if (PyList_Append(steps, PyList_GET_ITEM(my_steps, i))) { Py_DECREF(my_steps); return -1; }
+    Py_DECREF(my_steps);
+    return 1;
+}
+
+/* traces_t3(msgs: list[str], conts: list[str|None]) -> (handled: bytes, traces: list[tuple], steps: list[tuple])
+   traces: (pos, id, name, fields, url, audit_id, user_agent, started_local_ns|None, total_ns|None)
+   steps:  (pos, k, depth, offset_ns|None, duration_ns|None (old form), ms|None (new form), msg, fields,
+            nested) */
+static PyObject *fs_traces_t3(PyObject *self, PyObject *args) {
+    PyObject *msgs, *conts;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &msgs, &PyList_Type, &conts)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(msgs);
+    if (PyList_GET_SIZE(conts) != n) { PyErr_SetString(PyExc_ValueError, "msgs and conts differ in length"); return NULL; }
+    PyObject *handled = PyBytes_FromStringAndSize(NULL, n);
+    PyObject *traces = PyList_New(0), *steps = PyList_New(0);
+    if (!handled || !traces || !steps) goto fail;
+    char *h = PyBytes_AS_STRING(handled);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h[i] = 0;
+        PyObject *mo = PyList_GET_ITEM(msgs, i), *co = PyList_GET_ITEM(conts, i);
+        if (!PyUnicode_Check(mo) || (co != Py_None && !PyUnicode_Check(co))) continue;
+        Py_ssize_t mn, cn = 0;
+        const char *m = PyUnicode_AsUTF8AndSize(mo, &mn);
+        const char *c = co != Py_None ? PyUnicode_AsUTF8AndSize(co, &cn) : "";
+        if (!m || !c) goto fail;
+        int r = trace_t3_one(i, m, mn, c, cn, co != Py_None && cn > 0, traces, steps);
+        if (r < 0) goto fail;
+        h[i] = (char)r;
+    }
+    return Py_BuildValue("(NNN)", handled, traces, steps);
+fail:
+    Py_XDECREF(handled); Py_XDECREF(traces); Py_XDECREF(steps);
+    return NULL;
+}
+
 static PyMethodDef Methods[] = {
+    {"traces_t3", fs_traces_t3, METH_VARARGS, "traces_t3(msgs, conts) -> (handled, traces, steps): T3 Trace blocks"},
     {"gather", fs_gather, METH_VARARGS, "gather(data, starts, ends, rows) -> (int32 offsets, text)"},
     {"count_lines", fs_count_lines, METH_VARARGS, "count_lines(buffer) -> number of newlines"},
     {"split_lines", fs_split_lines, METH_VARARGS,

@@ -251,6 +251,30 @@ def _field(fields: str, key: str) -> str | None:
     return _fields(fields).get(key)
 
 
+NATIVE_T3 = True  # T3 blocks through the C parser when built (tests switch it off to compare)
+
+
+def _native_t3(msgs: list, conts: list, tz: str) -> dict:
+    """``{index: parse_block(...) result}`` for the T3 records the C parser takes (the rest: not in
+    the dict, parsed by :func:`parse_block`, the reference)."""
+    handled, traces, steps = _NATIVE.traces_t3(msgs, conts)
+    if not traces:
+        return {}
+    local = np.array([t[7] if t[7] is not None else 0 for t in traces], np.int64)
+    utc = timeutil.local_to_utc_ns(local, tz) if tz not in ("UTC", "Z", "", None) else local
+    out: dict[int, tuple] = {}
+    for t, u in zip(traces, utc.tolist()):
+        pos, tid, name, fields, url, aid, ua, started, total = t
+        out[pos] = (dict(trace_id=tid, name=name, fields=fields, started_ns=None if started is None else u,
+                         total_s=None if total is None else total / 1e9, variant="T3", url=url, audit_id=aid,
+                         user_agent=ua), [])
+    for pos, k, depth, off, dur, ms, msg, fields, nested in steps:
+        out[pos][1].append(dict(k=k, depth=depth, offset_s=None if off is None else off / 1e9,
+                                duration_s=(ms / 1000.0) if ms is not None else (None if dur is None else dur / 1e9),
+                                msg=msg, fields=fields, kind="nested" if nested else "step"))
+    return out
+
+
 def extract(rec: Records, ctx) -> tuple:
     global _NATIVE
     _NATIVE = native.module()
@@ -268,8 +292,9 @@ def extract(rec: Records, ctx) -> tuple:
     cidx = np.flatnonzero(cand)
     ia = pa.array(cidx)
     msgs, conts, clocks = msg.take(ia).to_pylist(), rec.cont.take(ia).to_pylist(), rec.clock.take(ia).to_pylist()
+    fast = _native_t3(msgs, conts, tz) if _NATIVE is not None and NATIVE_T3 else {}
     for j, i in enumerate(cidx):
-        got = parse_block(msgs[j], conts[j], tz)
+        got = fast.get(j) or parse_block(msgs[j], conts[j], tz)
         if got is None:
             continue
         tr, steps = got
