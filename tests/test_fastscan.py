@@ -182,3 +182,137 @@ def test_same_run_in_worker_processes(tmp_path, monkeypatch):
     b = ingest([p], tmp_path / "arrow", processes=False, year=2023)
     _assert_same_runs(a, b)
     assert a.inputs[0]["lines_read"] == 30_002
+
+
+FRAG = st.sampled_from([
+    "I0620 12:33:17.389016      11 httplog.go:132] ", '"HTTP" verb="', 'GET', 'LIST', '" URI="', "/api/v1/pods",
+    "?watch=true", '" latency="', "1.5ms", "x", '" userAgent="', "kubectl", '\\"', "\\\\", '"', " contentType=\"a\"",
+    ' audit-ID="', "abc", '" srcIP="', "1.2.3.4:5", '"', " apf_pl=\"p\" apf_fs=\"f\"", " resp=", "200", " resp=x",
+    " hijacked=true", " ", "]", "[", "é", "\t", "\r", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(FRAG, max_size=24).map("".join), min_size=1, max_size=20))
+def test_scan_random_lines_same_as_arrow(lines):
+    """Random access-log-like lines: the scanner never crashes, and every record it takes gives the
+    same request columns as the Arrow path's full pattern (httplog.RE_E) on that line."""
+    import pyarrow.compute as pc
+    from kubelog.formats import fastscan, httplog
+    lines = [ln.replace("\n", "") for ln in lines]
+    data = ("\n".join(lines) + "\n").encode()
+    raw = fastscan.scan_raw(data, len(lines))
+    arr = pa.array(lines, pa.string())
+    sc = fastscan.scan(arr)
+    if raw is not None:
+        assert list(raw.scan.e_rows) == list(sc.e_rows) and list(raw.scan.is_hdr) == list(sc.is_hdr)
+        assert raw.take(list(range(len(lines)))).to_pylist() == [ln.rstrip("\r") for ln in lines]
+    want_hdr = pc.fill_null(pc.match_substring_regex(arr, klog_header()), False).to_numpy(zero_copy_only=False)
+    assert list(sc.is_hdr) == list(want_hdr)
+    for j, i in enumerate(sc.e_rows):
+        msg = lines[i].split("] ", 1)[1] if "] " in lines[i] else lines[i][lines[i].index("]") + 1:]
+        mask, cols = httplog.extract(pa.array([msg]), None)
+        assert mask[0], lines[i]
+        for k, ck in (("method", "method"), ("uri", "uri"), ("ua", "ua"), ("src", "src"), ("aid", "aid"),
+                      ("apf_pl", "apf_pl"), ("apf_fs", "apf_fs"), ("resp", "resp"), ("hijacked", "hijacked")):
+            assert sc.cols[k][j].as_py() == cols[ck][0].as_py(), (k, lines[i])
+
+
+def klog_header():
+    from kubelog.formats.klog import HEADER_START
+    return HEADER_START
+
+
+TFRAG = st.sampled_from(['Trace[1]: ', 'Trace[2]: ', '"List"', '"a\\"b"', ' url:/x', ',user-agent:k (l, m)', ',audit-id:z',
+                         ' (10-Mar-2023 09:30:47.996)', ' (started: 2019-09-27 07:28:26.9 +0000 UTC)', ' (total time: ',
+                         '5004ms', '1.5s', '-1s', 'xx', '):', ')', ' ', '---"step" ', 'count:1 ', '12ms (09:30:47.999)',
+                         '[1.5s] [0.5s] ', 'END', '"n" [1s] [1s] END', ']', '[', '"', '(', 'é', '\t'])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.lists(TFRAG, max_size=12).map("".join),
+                          st.one_of(st.none(), st.lists(st.lists(TFRAG, max_size=8).map("".join), max_size=5)
+                                    .map("\n".join))), min_size=1, max_size=10))
+def test_traces_t3_random_same_as_parse_block(records):
+    """Random Trace-like records: the C parser never crashes, and what it takes equals parse_block."""
+    from kubelog.formats import traces as T
+    msgs = [m for m, _ in records]
+    conts = [c for _, c in records]
+    T._NATIVE = nat
+    got = T._native_t3(msgs, conts, "UTC")
+    for pos, (tr, steps) in got.items():
+        want = T.parse_block(msgs[pos], conts[pos], "UTC")
+        assert want is not None, msgs[pos]
+        assert tr == {**want[0]} and steps == want[1], (msgs[pos], conts[pos])
+
+
+ALPHA = st.text(alphabet=st.sampled_from(list('ab/?=&%:. "\\-_,()[]é0123456789')), max_size=12)
+QUOTED = st.lists(st.sampled_from(list('ab/?=&%:. -_,()[]é09') + ['\\"', '\\\\']), max_size=12).map("".join)
+
+
+@st.composite
+def e_lines(draw):
+    parts = ['I0620 12:33:17.389016      11 httplog.go:132] "HTTP" verb="', draw(st.sampled_from(["GET", "LIST", "WATCH", "POST", "get", ""])),
+             '" URI="', draw(st.sampled_from(["/api/v1/pods", "/apis/apps/v1/namespaces/n/deployments/d", "/healthz"])),
+             draw(QUOTED), '" latency="', draw(st.sampled_from(["1.5ms", "2s", "1m2.5s", "x", "", "-1s", "470.891µs"])),
+             '" userAgent="', draw(QUOTED), '"']
+    if draw(st.booleans()):
+        parts += [' contentType="', draw(QUOTED), '"']
+    if draw(st.booleans()):
+        parts += [' audit-ID="', draw(ALPHA.filter(lambda s: '"' not in s)), '"']
+    parts += [' srcIP="', draw(ALPHA.filter(lambda s: '"' not in s)), '"']
+    parts += [draw(st.sampled_from(["", ' apf_pl="p" apf_fs="f"', ' apf_pl="" apf_fs="x"', " x resp=y"]))]
+    parts += [draw(st.sampled_from([" resp=200", " resp=0", " hijacked=true", " resp=99999999999", "", " resp=200 x"]))]
+    return "".join(parts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(e_lines(), min_size=1, max_size=8))
+def test_scan_generated_access_lines_same_as_arrow(lines):
+    """Generated structured access-log lines with quotes, escapes and optional fields: the scanner
+    takes a line exactly when the reference pattern does, with the same fields."""
+    from kubelog.formats import fastscan, httplog
+    arr = pa.array(lines, pa.string())
+    sc = fastscan.scan(arr)
+    msgs = pa.array([ln.split("] ", 1)[1] for ln in lines])
+    mask, cols = httplog.extract(msgs, None)
+    assert list(sc.e_rows) == [i for i in range(len(lines)) if mask[i]]
+    for j, i in enumerate(sc.e_rows):
+        k = int(mask[: i + 1].sum()) - 1
+        for f in ("method", "uri", "ua", "src", "aid", "apf_pl", "apf_fs", "resp", "hijacked"):
+            assert sc.cols[f][j].as_py() == cols[f][k].as_py(), (f, lines[i])
+        assert sc.cols["lat_ns"][j] == (lambda v: -1 if v is None or v < 0 else v)(
+            timeutil.parse_duration_ns(cols["lat"][k].as_py())), lines[i]
+
+
+@st.composite
+def t3_records(draw):
+    tid = draw(st.sampled_from(["1", "23"]))
+    name = draw(QUOTED)
+    fields = draw(st.sampled_from(["", " url:/a", " url:/a,user-agent:k (l, m),audit-id:z", " accept:a, b,resource:p",
+                                   " x"]))
+    started = draw(st.sampled_from(["10-Mar-2023 09:30:47.996", "31-Foo-2022 23:00:04", "started: 10-Mar-2023 09:30:47",
+                                    "1-Mar-2023 09:30:47", "10-Mar-2023 09:30:47.9999999999"]))
+    total = draw(st.sampled_from(["5004ms", "1.5s", "", "xx", "0"]))
+    msg = f'Trace[{tid}]: "{name}"{fields} ({started}) (total time: {total}):' + draw(st.sampled_from(["", " ", "  "]))
+    steps = []
+    for _ in range(draw(st.integers(0, 4))):
+        pre = draw(st.sampled_from([f"Trace[{tid}]: ", f"Trace[{tid}]:", "Trace[9]: ", ""]))
+        body = draw(st.sampled_from([
+            '---"{m}" {f}12ms (09:30:47.999)', ' ---"{m}" 3ms (09:30:47.999)]', '["{m}" {f}5004ms (09:30:47.996)',
+            '[1.5s] [0.5s] {m}', '[{m}] [1s] END', '[1s] [1s] END ', '"{m}" [2s] [1s] END', '---"{m}" x12ms (1:2)']))
+        steps.append(pre + body.format(m=draw(QUOTED).replace("]", ""), f=draw(st.sampled_from(["", "count:1 ", "a b "]))))
+    return msg, ("\n".join(steps) if steps else None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(t3_records(), min_size=1, max_size=6))
+def test_traces_t3_generated_same_as_parse_block(records):
+    """Generated T3 records: every record the C parser takes equals parse_block's result."""
+    from kubelog.formats import traces as T
+    msgs = [m for m, _ in records]
+    conts = [c for _, c in records]
+    T._NATIVE = nat
+    got = T._native_t3(msgs, conts, "UTC")
+    for pos, (tr, steps) in got.items():
+        want = T.parse_block(msgs[pos], conts[pos], "UTC")
+        assert want is not None and tr == want[0] and steps == want[1], (msgs[pos], conts[pos])
