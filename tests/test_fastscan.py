@@ -316,3 +316,23 @@ def test_traces_t3_generated_same_as_parse_block(records):
     for pos, (tr, steps) in got.items():
         want = T.parse_block(msgs[pos], conts[pos], "UTC")
         assert want is not None and tr == want[0] and steps == want[1], (msgs[pos], conts[pos])
+
+
+def test_same_klog_times_with_rollovers_and_bad_dates(tmp_path, monkeypatch):
+    """Header times from the C scanner (year, Dec→Jan rollovers, Feb 29, invalid dates and clocks)
+    equal the numpy computation, in UTC and in a zone with DST."""
+    import random
+    rnd = random.Random(7)
+    stamps = ["1231 23:59:59.999999", "0101 00:00:00.000001", "0229 12:00:00.000000", "0230 12:00:00.000000",
+              "1301 00:00:00.000000", "0615 24:00:00.000000", "0615 23:60:00.000000", "0615 23:59:60.500000",
+              "1130 10:00:00.000000", "0100 10:00:00.000000", "0331 02:30:00.000000"]
+    lines = []
+    for i in range(3000):
+        s = stamps[i % len(stamps)] if rnd.random() < 0.2 else f"{rnd.randint(1, 12):02d}{rnd.randint(1, 28):02d} 1{rnd.randint(0, 9)}:00:00.{i:06d}"
+        lines.append(f"I{s}       1 x.go:1] record {i}")
+    p = tmp_path / "kube-scheduler.log"
+    p.write_text("\n".join(lines) + "\n")
+    for tz in ([], ["Europe/Paris"]):
+        a, b = _both([p], tmp_path / f"run{len(tz)}", monkeypatch, year=2024, tz=tz)
+        _assert_same_runs(a, b)
+        assert a.table("messages")["ts"].dt.year.max() >= 2025  # rollovers happened

@@ -637,11 +637,58 @@ static int utf8_valid(const unsigned char *s, int64_t n);
    raw=True: data is a block of whole lines, each ending in \n (offsets is ignored, length is
    the number of lines); the result then also has the lines' byte ranges (starts, ends: int32,
    without \n and trailing \r) and whether the block is valid UTF-8 (utf8_ok). */
+static inline int64_t floordiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    y -= m <= 2;
+    int64_t era = floordiv(y, 400);
+    int64_t yoe = y - era * 400;
+    int64_t doy = floordiv(153 * (m + (m > 2 ? -3 : 9)) + 2, 5) + d - 1;
+    return era * 146097 + yoe * 365 + floordiv(yoe, 4) - floordiv(yoe, 100) + doy - 719468;
+}
+
+/* klog times of the header lines, as KlogParser.parse_chunk computes them with numpy
+   (timeutil.rollover_years / valid_dates / days_from_civil): (rows int64, local_ns int64,
+   valid uint8, rollovers, first_ord, last_ord) over the header lines in order. */
+static PyObject *klog_times(const uint8_t *is_hdr, const int32_t *tf, Py_ssize_t n, long long year) {
+    Py_ssize_t nh = 0;
+    for (Py_ssize_t i = 0; i < n; i++) nh += is_hdr[i];
+    int64_t *rows = (int64_t *)malloc(sizeof(int64_t) * (nh + 1));
+    int64_t *local = (int64_t *)malloc(sizeof(int64_t) * (nh + 1));
+    uint8_t *valid = (uint8_t *)malloc(nh + 1);
+    if (!rows || !local || !valid) { free(rows); free(local); free(valid); return PyErr_NoMemory(); }
+    static const int mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int64_t roll = 0, prev = -1, first = -1, last = -1;
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!is_hdr[i]) continue;
+        const int32_t *t = tf + 6 * i;
+        int64_t mm = t[0], dd = t[1], hh = t[2], mi = t[3], ss = t[4], us = t[5];
+        int64_t ord = mm * 32 + dd;
+        if (prev < 0) first = ord;
+        else if (prev - ord > 6 * 32) roll++;
+        prev = last = ord;
+        int64_t y = year + roll;
+        int leap = ((y % 4 == 0) && (y % 100 != 0)) || (y % 400 == 0);
+        int64_t md = (mm >= 0 && mm <= 12) ? mdays[mm] + (mm == 2 && leap) : 0;
+        int ok = mm >= 1 && mm <= 12 && dd >= 1 && dd <= md && hh < 24 && mi < 60 && ss < 61;
+        int64_t days = days_from_civil(y, ok ? mm : 1, ok ? dd : 1);
+        rows[k] = i;
+        local[k] = ((days * 86400 + hh * 3600 + mi * 60 + ss) * 1000000 + us) * 1000;
+        valid[k] = (uint8_t)ok;
+        k++;
+    }
+    PyObject *r = Py_BuildValue("(NNNLLL)", owned(rows, nh * sizeof(int64_t)), owned(local, nh * sizeof(int64_t)),
+                                owned(valid, nh), (long long)roll, (long long)first, (long long)last);
+    return r;
+}
+
 static PyObject *fs_scan(PyObject *self, PyObject *args) {
     Py_buffer ob, db;
     Py_ssize_t arr_off, n;
     int large, want_e, raw = 0;
-    if (!PyArg_ParseTuple(args, "y*y*nnpp|p", &ob, &db, &arr_off, &n, &large, &want_e, &raw)) return NULL;
+    long long year = -1;
+    if (!PyArg_ParseTuple(args, "y*y*nnpp|pL", &ob, &db, &arr_off, &n, &large, &want_e, &raw, &year)) return NULL;
     PyObject *res = NULL;
     const char *data = (const char *)db.buf;
     int32_t *ls = NULL, *le = NULL;
@@ -750,6 +797,11 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
     SETB("resp_valid", resp_valid, (ne + 7) / 8);
     SETB("hijacked", hij, ne);
     SETB("long_running", lrun, ne);
+    if (year >= 0) {  /* the klog time of every header line (see klog_times) */
+        PyObject *tt = klog_times(is_hdr, tf, n, year);
+        if (!tt || PyDict_SetItemString(res, "times", tt)) { Py_XDECREF(tt); Py_CLEAR(res); goto done; }
+        Py_DECREF(tt);
+    }
     if (raw) {
         SETB("starts", ls, n * sizeof(int32_t));
         SETB("ends", le, n * sizeof(int32_t));
@@ -1278,7 +1330,7 @@ static PyMethodDef Methods[] = {
     {"split_lines", fs_split_lines, METH_VARARGS,
      "split_lines(buffer) -> (int32 offsets, text, n, utf8_ok): Arrow buffers of the lines"},
     {"scan", fs_scan, METH_VARARGS,
-     "scan(offsets, data, offset, length, large_offsets, access_log[, raw]) -> dict of buffers"},
+     "scan(offsets, data, offset, length, large_offsets, access_log[, raw[, year]]) -> dict of buffers"},
     {"classify", fs_classify, METH_VARARGS, "classify(method, uri) -> dict (RequestInfoFactory)"},
     {"duration_ns", fs_duration, METH_VARARGS, "duration_ns(text) -> exact ns of a Go duration, -1 if invalid"},
     {NULL, NULL, 0, NULL}};

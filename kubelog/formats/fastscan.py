@@ -42,6 +42,7 @@ class Scan:
     e_rows: np.ndarray          # int64[k]: lines that are access-log records
     cols: dict                  # over the k records: STRING_FIELDS as StringArrays, lat_ns (int64, -1 invalid),
     #                             resp (Int32Array with nulls), hijacked, long_running (BooleanArray)
+    times: tuple | None = None  # with a year: (header rows, local ns, valid, rollovers, first ord, last ord)
 
 
 def _string(t: tuple) -> pa.Array:
@@ -71,19 +72,21 @@ class RawLines:
         return pa.StringArray.from_buffers(len(rows), pa.py_buffer(offsets), pa.py_buffer(text))
 
 
-def scan_raw(data, n: int, access_log: bool = True) -> RawLines | None:
+def scan_raw(data, n: int, access_log: bool = True, year: int | None = None) -> RawLines | None:
     """Scan a block of ``n`` whole lines of raw bytes (each ending in a newline); None when
     the block is not valid UTF-8 (the caller then splits it the careful way)."""
-    r = native.module().scan(b"", data, 0, n, False, access_log, True)
+    r = native.module().scan(b"", data, 0, n, False, access_log, True, -1 if year is None else year)
     if not r["utf8_ok"]:
         return None
     sc = _scan_result(r, n)
     return RawLines(data, np.frombuffer(r["starts"], dtype=np.int32), np.frombuffer(r["ends"], dtype=np.int32), sc)
 
 
-def scan(text, access_log: bool = True) -> Scan:
+def scan(text, access_log: bool = True, year: int | None = None) -> Scan:
     """Scan a String/LargeString array of lines (see the module docstring); for
-    :class:`RawLines` the scan already made."""
+    :class:`RawLines` the scan already made.  With ``year`` the result also has the klog
+    time of every header line (``times``: rows, local ns, valid, rollovers, first and last
+    month/day ordinal), computed as :meth:`kubelog.formats.klog.KlogParser.parse_chunk` does."""
     if isinstance(text, RawLines):
         return text.scan
     if isinstance(text, pa.ChunkedArray):
@@ -93,7 +96,7 @@ def scan(text, access_log: bool = True) -> Scan:
     n = len(text)
     empty = b""
     r = native.module().scan(bufs[1] if bufs[1] is not None else empty, bufs[2] if bufs[2] is not None else empty,
-                             text.offset, n, large, access_log)
+                             text.offset, n, large, access_log, False, -1 if year is None else year)
     return _scan_result(r, n)
 
 
@@ -106,8 +109,13 @@ def _scan_result(r: dict, n: int) -> Scan:
     cols["resp"] = pa.Array.from_buffers(pa.int32(), k, [pa.py_buffer(r["resp_valid"]), pa.py_buffer(r["resp"])])
     cols["hijacked"] = pa.array(np.frombuffer(r["hijacked"], dtype=np.uint8).astype(bool), pa.bool_())
     cols["long_running"] = pa.array(np.frombuffer(r["long_running"], dtype=np.uint8).astype(bool), pa.bool_())
+    times = None
+    if "times" in r:
+        rows, local, valid, roll, first, last = r["times"]
+        times = (np.frombuffer(rows, dtype=np.int64), np.frombuffer(local, dtype=np.int64),
+                 np.frombuffer(valid, dtype=np.uint8).astype(bool), roll, first, last)
     return Scan(np.frombuffer(r["is_hdr"], dtype=np.uint8).astype(bool), tf[:, 0], tf[:, 1], tf[:, 2], tf[:, 3],
-                tf[:, 4], tf[:, 5], e_rows, cols)
+                tf[:, 4], tf[:, 5], e_rows, cols, times)
 
 
 def classify(method: str, uri: str) -> dict:

@@ -166,7 +166,7 @@ class KlogParser:
         # Cheap steps first: a match (no captures) finds the headers; fixed columns give
         # the time; the message is only cut out for records that are not fast-path
         # access-log lines (RE2 submatch extraction over whole lines is what costs).
-        sc = fastscan.scan(text) if fastscan.available() else None
+        sc = fastscan.scan(text, year=self.year) if fastscan.available() else None
         if sc is not None:
             is_hdr = sc.is_hdr
         else:
@@ -227,8 +227,8 @@ class KlogParser:
                         last_cont[r] = t
                         break
         # -- time from fixed columns ------------------------------------------------------
-        if sc is not None:
-            mm, dd, hh, mi, ss, us = (a[hrows] for a in (sc.mm, sc.dd, sc.hh, sc.mi, sc.ss, sc.us))
+        if sc is not None and sc.times is not None:  # computed by the C scanner, as below
+            _, local, valid, res.rollovers, res.first_ord, res.last_ord = sc.times
         else:
             mm = pc.cast(pc.utf8_slice_codeunits(htext, 1, 3), pa.int64()).to_numpy()
             dd = pc.cast(pc.utf8_slice_codeunits(htext, 3, 5), pa.int64()).to_numpy()
@@ -237,14 +237,14 @@ class KlogParser:
             mi = pc.cast(pc.utf8_slice_codeunits(tm, 3, 5), pa.int64()).to_numpy()
             ss = pc.cast(pc.utf8_slice_codeunits(tm, 6, 8), pa.int64()).to_numpy()
             us = pc.cast(pc.utf8_slice_codeunits(tm, 9, 15), pa.int64()).to_numpy()
-        roll, last_ord = timeutil.rollover_years(mm, dd, None)
-        res.first_ord = int(mm[0] * 32 + dd[0])
-        res.last_ord = last_ord
-        res.rollovers = int(roll[-1]) if len(roll) else 0
-        years = self.year + roll
-        valid = timeutil.valid_dates(years, mm, dd) & (hh < 24) & (mi < 60) & (ss < 61)
-        days = timeutil.days_from_civil(years, np.where(valid, mm, 1), np.where(valid, dd, 1))
-        local = ((days * 86400 + hh * 3600 + mi * 60 + ss) * 1_000_000 + us) * 1000
+            roll, last_ord = timeutil.rollover_years(mm, dd, None)
+            res.first_ord = int(mm[0] * 32 + dd[0])
+            res.last_ord = last_ord
+            res.rollovers = int(roll[-1]) if len(roll) else 0
+            years = self.year + roll
+            valid = timeutil.valid_dates(years, mm, dd) & (hh < 24) & (mi < 60) & (ss < 61)
+            days = timeutil.days_from_civil(years, np.where(valid, mm, 1), np.where(valid, dd, 1))
+            local = ((days * 86400 + hh * 3600 + mi * 60 + ss) * 1_000_000 + us) * 1000
         ts_ns = timeutil.local_to_utc_ns(local, self.tz)
         if not valid.all():
             bad = np.flatnonzero(~valid)
@@ -492,7 +492,7 @@ def _parse_range_in_process(path: str, start: int, end: int, first_line: int, n:
     text = None
     if fastscan.available() and not state["wrappers"] and not state["ansi"]:
         # the C scanner reads the raw block; the parser cuts out only the lines it needs
-        text = fastscan.scan_raw(data, n)
+        text = fastscan.scan_raw(data, n, year=state["year"])
     if text is None:
         text = L.block_to_array(data, first_line, rstats)
         del data  # the lines are in text now
