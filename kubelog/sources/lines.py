@@ -267,16 +267,13 @@ def iter_file_ranges(fd: int, size: int, block: int = BLOCK, stats: ReaderStats 
             break
         if pos + got < size:
             cut = buf.rfind(b"\n", 0, got)
-            if cut < 0:  # one line longer than the block
-                nl = _hash_to_newline(fd, pos, size, None)
+            if cut < 0:  # one line longer than the block: hashed here, then skipped or yielded whole
+                nl = _hash_to_newline(fd, pos, size, hasher)
                 if nl + 1 - pos > MAX_LINE:
                     stats.add("overlong line (> 32 MiB, skipped)", line_no,
                               bytes(view[:200]).decode("utf-8", "replace"))
-                    _hash_to_newline(fd, pos, size, hasher)
-                    pos, line_no = nl + 1, line_no + 1
-                    continue
-                _hash_to_newline(fd, pos, size, hasher)
-                yield pos, nl + 1, line_no, 1
+                else:
+                    yield pos, nl + 1, line_no, 1
                 pos, line_no = nl + 1, line_no + 1
                 continue
             end = cut + 1
