@@ -23,10 +23,9 @@ from typing import Callable
 
 import pandas as pd
 
-from . import __version__, formats, run as runmod, timeutil
+from . import __version__, formats, run as runmod, timeutil, workers
 from .formats.base import HEAD_BYTES, Context, Head
 from .sources import InputError, InputRef, discover, iter_opened
-from .sources import lines as L
 
 TAIL_BYTES = 64 * 1024
 
@@ -287,8 +286,7 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
 
 
 def _parse_ref_job(args):
-    import gc
-    gc.freeze()  # in a --jobs worker process: see kubelog.formats.klog._freeze_imports
+    workers.freeze_imports()  # in a --jobs worker process
     ref, scans, opts, tmp = args
     return parse_ref(ref, scans, opts, tmp)
 
@@ -320,7 +318,8 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
         raise InputError("no input files found in " + ", ".join(map(str, paths)))
     tmp = runmod.prepare(out, force)
     if opts.processes and opts.jobs <= 1 and opts.threads > 1:
-        _start_workers_early(refs)
+        # the workers' fork server imports the parsers (~1 s) while this process sniffs the inputs
+        workers.start_early([r.path for r in refs])
     import gc
     gc.freeze()  # parsing here: the collector need not walk what was imported (undone below)
     try:
@@ -369,13 +368,6 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
         gc.unfreeze()
     run = runmod.open_run(out)
     return run
-
-
-def _start_workers_early(refs: list[InputRef]) -> None:
-    """Start the fork server of the block worker processes (it imports the parsers, ~1 s) while
-    this process sniffs the inputs, when a large file will need it."""
-    from . import workers
-    workers.start_early([r.path for r in refs])
 
 
 def _progress_line(e: dict) -> str:

@@ -240,7 +240,7 @@ def repeat(value: str | None, n: int) -> pa.Array:
         return pa.nulls(n, STR)
     b = value.encode("utf-8")
     import numpy as np
-    offsets = np.arange(0, (n + 1) * len(b), len(b) or 1, dtype=np.int64)[: n + 1] if b else np.zeros(n + 1, np.int64)
+    offsets = np.arange(n + 1, dtype=np.int64) * len(b)
     if len(b) * n < 2**31 - 1:
         return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b * n))
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(b * n)).cast(STR)

@@ -262,16 +262,14 @@ class KlogParser:
                 req = httplog.native_requests(sc.cols, ts_ns[idx])
                 self._add_request_cols(res, req, idx, ts_ns, valid, line_no, clock)
                 consumed[idx] = True
-            is_e = None
         else:
-            is_e = pc.match_substring(htext, '] "HTTP" verb="').to_numpy(zero_copy_only=False)
-        if is_e is not None and is_e.any():
-            erows = np.flatnonzero(is_e)
-            ok, cols = httplog.extract_e_fast(htext.take(pa.array(erows)) if len(erows) < nrec else htext)
-            if ok.any():
-                idx = erows[ok]
-                self._add_requests(res, cols, idx, ts_ns, valid, line_no, clock)
-                consumed[idx] = True
+            erows = np.flatnonzero(pc.match_substring(htext, '] "HTTP" verb="').to_numpy(zero_copy_only=False))
+            if len(erows):
+                ok, cols = httplog.extract_e_fast(htext.take(pa.array(erows)) if len(erows) < nrec else htext)
+                if ok.any():
+                    idx = erows[ok]
+                    self._add_requests(res, cols, idx, ts_ns, valid, line_no, clock)
+                    consumed[idx] = True
         rest = np.flatnonzero(~consumed)
         if len(rest):
             if htext is not None:
@@ -508,23 +506,9 @@ def _parse_block_in_process(data: bytes, first_line: int, n: int, state: dict, f
     return _parse_chunk_in_process(ch, rstats, first_line, state, first_block)
 
 
-def _freeze_imports() -> None:
-    """In a worker process, once: move everything imported so far (pandas, pyarrow, the parsers:
-    hundreds of thousands of objects) out of the cyclic garbage collector's sight.  Its full
-    collections walked them all and took ~30 % of a worker's time."""
-    global _FROZEN
-    if not _FROZEN:
-        import gc
-        gc.freeze()
-        _FROZEN = True
-
-
-_FROZEN = False
-
-
 def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: int, state: dict,
                             first_block: bool) -> ChunkResult:
-    _freeze_imports()
+    workers.freeze_imports()
     ctx = Context(state["source_id"], state["name"], None, clock=state["clock"], year=state["year"],
                   tz=state["tz"])
     ctx.info.update(state["info"])
