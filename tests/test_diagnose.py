@@ -529,28 +529,24 @@ def test_signature_patterns_mean_the_same_in_re2_and_python():
     assert kube and not _contains(s.iloc[-1:], [p for k, _, p, _ in SIGNATURES if k == "kubeconfig"][0]).any()
 
 
-JUNIT_TWO = """<?xml version="1.0" encoding="UTF-8"?>
-<testsuite name="Kubernetes e2e suite" tests="2" failures="2" errors="0" time="900.5">
-  <testcase name="[sig-scalability] Density [Feature:Performance] should allow starting 30 pods per node" classname="Kubernetes e2e suite" time="400.1">
-    <failure type="Failure">/go/src/k8s.io/kubernetes/test/e2e/scalability/density.go:970
+_JUNIT_TIMEOUT_CASE = """  <testcase name="{name}" classname="Kubernetes e2e suite" time="{time}">
+    <failure type="Failure">/go/src/k8s.io/kubernetes/test/e2e/scalability/{where}
 Expected error:
-    &lt;*errors.errorString | 0xc0010b0420&gt;: {
+    &lt;*errors.errorString | 0xc0010b0420&gt;: {{
         s: "timed out waiting for the condition",
-    }
+    }}
     timed out waiting for the condition
 not to have occurred</failure>
   </testcase>
-  <testcase name="[sig-scalability] Load capacity [Feature:Performance] should be able to handle 30 pods per node" classname="Kubernetes e2e suite" time="500.4">
-    <failure type="Failure">/go/src/k8s.io/kubernetes/test/e2e/scalability/load.go:300
-Expected error:
-    &lt;*errors.errorString | 0xc0010b0420&gt;: {
-        s: "timed out waiting for the condition",
-    }
-    timed out waiting for the condition
-not to have occurred</failure>
-  </testcase>
-</testsuite>
 """
+JUNIT_TWO = ("""<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="Kubernetes e2e suite" tests="2" failures="2" errors="0" time="900.5">
+"""
+             + _JUNIT_TIMEOUT_CASE.format(name="[sig-scalability] Density [Feature:Performance] should allow starting "
+                                          "30 pods per node", time="400.1", where="density.go:970")
+             + _JUNIT_TIMEOUT_CASE.format(name="[sig-scalability] Load capacity [Feature:Performance] should be able "
+                                          "to handle 30 pods per node", time="500.4", where="load.go:300")
+             + "</testsuite>\n")
 
 
 def test_same_message_from_two_specs_is_two_failures(tmp_path, ingest_to):
