@@ -9,7 +9,13 @@ Library first: the CLI, the notebooks and the tests call the same functions.
 """
 __version__ = "0.1.0"
 
-from .run import Run, open_run  # noqa: E402
+
+
+def __getattr__(name):  # Run and open_run load on first use (numpy and pyarrow with them)
+    if name in ("Run", "open_run"):
+        from . import run
+        return getattr(run, name)
+    raise AttributeError(f"module 'kubelog' has no attribute {name!r}")
 
 
 def ingest(paths, out, **kw):

@@ -14,11 +14,16 @@ Exit codes (see docs/cli.md):
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 from enum import IntEnum
 
-from . import workers
+# kubelog does no linear algebra; OpenBLAS's threads (started when numpy loads) would only spin
+# on the other core.  Set before anything imports numpy; a value of the user's is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from . import workers  # noqa: E402
 
 workers.cli_hook(sys.argv)  # `kubelog ingest BIG.log`: start the worker processes' server first
 

@@ -42,10 +42,17 @@ class NotARun(Exception):
 
 def open_part(path: Path, table: str, schema: pa.Schema) -> pq.ParquetWriter:
     """A Parquet writer for one part file of ``table``: snappy (none for random identifiers),
-    dictionary encoding only on the low-cardinality string columns, statistics only on ``ts``."""
+    dictionary encoding only on the low-cardinality string columns, statistics only on ``ts``.
+
+    ``schema`` may have dictionary-encoded string columns (:func:`kubelog.tables.conform`
+    with ``dictionary``): their dictionaries are written as they are, and the file then
+    does not store the Arrow schema, so that it reads back with the declared string type.
+    """
+    has_dict = any(pa.types.is_dictionary(f.type) for f in schema)
     return pq.ParquetWriter(path, schema, compression=tables.compression(table),
                             use_dictionary=tables.dictionary_columns(table),
-                            write_statistics=["ts"] if "ts" in schema.names else False)
+                            write_statistics=["ts"] if "ts" in schema.names else False,
+                            store_schema=not has_dict)
 
 
 class PartWriter:

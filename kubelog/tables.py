@@ -23,6 +23,7 @@ import pyarrow as pa
 
 TS = pa.timestamp("ns", tz="UTC")
 STR = pa.string()
+DICT_STR = pa.dictionary(pa.int32(), pa.string())  # a string column as the C scanner may give it
 F64 = pa.float64()
 I64 = pa.int64()
 I32 = pa.int32()
@@ -268,11 +269,13 @@ def schema(table: str) -> pa.Schema:
         raise KeyError(f"unknown table {table!r}; known: {', '.join(TABLES)}") from None
 
 
-def conform(table: str, data: pa.Table | dict) -> pa.Table:
+def conform(table: str, data: pa.Table | dict, dictionary: bool = False) -> pa.Table:
     """Cast ``data`` to the declared schema of ``table``.
 
     Missing columns become nulls; extra columns are an error (the contract is
-    declared here, not improvised by a parser).
+    declared here, not improvised by a parser).  With ``dictionary``, string columns that
+    are dictionary-encoded stay so (for a Parquet part written by :func:`kubelog.run.open_part`,
+    which reads back as plain strings); otherwise they are decoded.
     """
     sch = schema(table)
     if isinstance(data, dict):
@@ -295,16 +298,20 @@ def conform(table: str, data: pa.Table | dict) -> pa.Table:
         if extra:
             raise ValueError(f"table {table}: undeclared columns {sorted(extra)}")
         nrows = data.num_rows
-    arrays = []
+    arrays, fields = [], []
     for f in sch:
         if f.name in data.column_names:
             col = data.column(f.name)
             if col.type != f.type:
-                col = col.cast(f.type)
+                if dictionary and f.type == STR and col.type == DICT_STR:
+                    f = f.with_type(DICT_STR)
+                else:
+                    col = col.cast(f.type)
             arrays.append(col)
         else:
             arrays.append(pa.nulls(nrows, type=f.type))
-    return pa.Table.from_arrays(arrays, schema=sch)
+        fields.append(f)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields, sch.metadata) if dictionary else sch)
 
 
 def markdown() -> str:

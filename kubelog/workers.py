@@ -24,7 +24,9 @@ IN_WORKER_ENV = "KUBELOG_WORKER_SERVER"  # set for the fork server and its worke
 # its own.  Worker processes allocate Arrow memory with the system allocator: the default pool
 # (mimalloc) kept ~40 MB more per process cached between blocks, for no speed gain here (an explicit
 # ARROW_DEFAULT_MEMORY_POOL wins).  IN_WORKER_ENV keeps their imports from starting a server.
-WORKER_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", IN_WORKER_ENV: "1"}
+# OPENBLAS_NUM_THREADS: kubelog does no linear algebra, and OpenBLAS's idle threads spin on the other
+# core after numpy loads (~0.1 s of CPU per process, and more while workers run).
+WORKER_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "OPENBLAS_NUM_THREADS": "1", IN_WORKER_ENV: "1"}
 
 
 @contextlib.contextmanager

@@ -240,4 +240,14 @@ def test_client_of_user_agent():
     import pyarrow as pa
     ua = pa.array(["kubelet/v1.28.0 (linux/amd64) kubernetes/855e7c4", "hyperkube/v1.10.0 (linux/amd64) kubernetes/bb72237/kube-scheduler",
                    None, "e2e.test/v1.8.0", "kube-controller-manager/v1.31.0 (linux/amd64) kubernetes/9edcffc/system:serviceaccount"])
-    assert requestinfo.client_of(ua).to_pylist() == ["kubelet", "kube-scheduler", "", "e2e", "kube-controller-manager"]
+    want = ["kubelet", "kube-scheduler", "", "e2e", "kube-controller-manager"]
+    assert requestinfo.client_of(ua).to_pylist() == want
+    # dictionary-encoded (the C scanner's columns): the same values, as a dictionary without duplicates
+    enc = ua.dictionary_encode()
+    assert requestinfo.client_of(enc).to_pylist() == want
+    ua2 = pa.array(["kubelet/1", "kubelet/2", "kubectl/3", "kubelet/1"]).dictionary_encode()
+    out = requestinfo.client_of(ua2)
+    assert pa.types.is_dictionary(out.type) and out.dictionary.to_pylist() == ["kubelet", "kubectl"]
+    assert out.to_pylist() == ["kubelet", "kubelet", "kubectl", "kubelet"]
+    logged = pa.array(["LIST", "GET", "WATCH", "APPLY", "POST"]).dictionary_encode()
+    assert requestinfo.logged_to_method(logged).to_pylist() == ["GET", "GET", "GET", "PATCH", "POST"]

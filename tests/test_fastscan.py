@@ -332,3 +332,50 @@ def test_same_klog_times_with_rollovers_and_bad_dates(tmp_path, monkeypatch):
         a, b = _both([p], tmp_path / f"run{len(tz)}", monkeypatch, year=2024, tz=tz)
         _assert_same_runs(a, b)
         assert a.table("messages")["ts"].dt.year.max() >= 2025  # rollovers happened
+
+
+def test_dictionary_columns_many_values_nulls_and_escapes():
+    """The low-cardinality fields come back dictionary-encoded: each row decodes to its own
+    value, whatever the number of distinct values (the C hash table grows), with nulls
+    (no apf_* fields) and Go-escaped user agents; the dictionary has no duplicates."""
+    from kubelog.formats import fastscan
+    lines, want = [], []
+    for i in range(3000):
+        ua = f"agent-{i % 700}/v1" + ('\\"q\\"' if i % 11 == 0 else "") + "x" * (i % 23)
+        ns = f"ns-{i % 517}" + "y" * (i % 19)
+        apf = f' apf_pl="pl-{i % 3}" apf_fs="fs-{i % 300}"' if i % 4 else ""
+        lines.append(f'I0620 12:33:17.389016      11 httplog.go:132] "HTTP" verb="{"GET" if i % 2 else "LIST"}" '
+                     f'URI="/api/v1/namespaces/{ns}/pods/p{i}" latency="1ms" userAgent="{ua}" '
+                     f'srcIP="1.2.3.4:5"{apf} resp=200')
+        want.append((ua.replace('\\"', '"'), ns, f"pl-{i % 3}" if i % 4 else None, f"fs-{i % 300}" if i % 4 else None))
+    data = ("\n".join(lines) + "\n").encode()
+    for sc in (fastscan.scan_raw(data, len(lines)).scan, fastscan.scan(pa.array(lines))):
+        assert len(sc.e_rows) == 3000
+        for f in fastscan.DICT_FIELDS:
+            col = sc.cols[f]
+            assert pa.types.is_dictionary(col.type), f
+            col.validate(full=True)
+            d = col.dictionary.to_pylist()
+            assert len(d) == len(set(d)), f
+        got = list(zip(*(sc.cols[f].to_pylist() for f in ("ua", "namespace", "apf_pl", "apf_fs"))))
+        assert got == want
+        assert sc.cols["method"].to_pylist() == ["GET" if i % 2 else "LIST" for i in range(3000)]
+        assert len(sc.cols["namespace"].dictionary) == len({w[1] for w in want})
+
+
+def test_dictionary_part_reads_back_with_the_declared_schema(tmp_path):
+    """A requests part written from dictionary columns (as workers write them) reads back as the
+    declared string columns, values unchanged."""
+    import pyarrow.parquet as pq
+    from kubelog import run as runmod, tables
+    n = 1000
+    ua = pa.DictionaryArray.from_arrays(pa.array([i % 3 for i in range(n)], pa.int32()), pa.array(["a", "b", "c"]))
+    cols = {"user_agent": ua, "verb": ua, "line_no": pa.array(range(n), pa.int64()), "uri": pa.array(["/x"] * n)}
+    t = tables.conform("requests", cols, dictionary=True)
+    assert pa.types.is_dictionary(t.schema.field("user_agent").type)
+    with runmod.open_part(tmp_path / "p.parquet", "requests", t.schema) as w:
+        w.write_table(t)
+    back = pq.read_table(tmp_path / "p.parquet")
+    assert back.schema.equals(tables.schema("requests"))
+    assert back.column("user_agent").to_pylist() == ua.to_pylist()
+    assert tables.conform("requests", cols).equals(back)

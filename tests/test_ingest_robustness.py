@@ -313,3 +313,18 @@ def test_file_ranges_cover_the_file_like_blocks(tmp_path, monkeypatch, tail):
     assert all(n == d.count(b"\n") for _, n, d in got)
     assert s1.counted.keys() == s2.counted.keys() and s1.counted and \
         [c[0] for c in s1.counted.values()] == [c[0] for c in s2.counted.values()]
+
+
+@pytest.mark.parametrize("no_native", [False, True])
+def test_message_after_header_bytes_not_characters(no_native, monkeypatch):
+    """The message is cut after the header's `]` by byte offset (find_substring gives bytes),
+    one leading space dropped, whatever non-ASCII text comes before it."""
+    import numpy as np
+    import pyarrow as pa
+    from kubelog.formats import klog
+    if no_native:
+        monkeypatch.setenv("KUBELOG_NO_NATIVE", "1")
+    a = pa.array(["é]xyz", "ab] c", "x", "", "abc]", "q]  two", "ü€] ok"])
+    starts = np.array([3, 3, 0, 0, 4, 2, 6])
+    assert klog._after(a, starts).to_pylist() == ["xyz", "c", "x", "", "", " two", "ok"]
+    assert klog._after(a.slice(1), starts[1:]).to_pylist() == ["c", "x", "", "", " two", "ok"]

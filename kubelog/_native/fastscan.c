@@ -155,6 +155,169 @@ static PyObject *scol_to_py(SCol *c) {
     return t;
 }
 
+/* A dictionary-encoded string column: the distinct values (an SCol, in order of first
+   appearance), an int32 index and a validity bit per row.  Low-cardinality fields (verb,
+   resource, user agent, ...) come out as Arrow DictionaryArrays: the Parquet writer then
+   writes their dictionary pages directly instead of hashing every value again. */
+typedef struct {
+    SCol dict;
+    int32_t *idx;
+    uint8_t *valid;
+    int64_t n, ncap, nulls;
+    int32_t *slots;       /* open addressing over dict entries, -1 empty */
+    uint64_t *hash;       /* hash of each dict entry */
+    int64_t mask;         /* slots - 1 */
+} DCol;
+
+static int dcol_init(DCol *c, int64_t nrows) {
+    memset(c, 0, sizeof(*c));
+    if (scol_init(&c->dict, 64, 1024)) return -1;
+    c->ncap = nrows + 1;
+    c->idx = (int32_t *)malloc(sizeof(int32_t) * c->ncap);
+    c->valid = (uint8_t *)calloc((c->ncap + 8) / 8 + 1, 1);
+    c->mask = 255;
+    c->slots = (int32_t *)malloc(sizeof(int32_t) * (c->mask + 1));
+    c->hash = (uint64_t *)malloc(sizeof(uint64_t) * 65);
+    if (!c->idx || !c->valid || !c->slots || !c->hash) return -1;
+    memset(c->slots, 0xff, sizeof(int32_t) * (c->mask + 1));
+    return 0;
+}
+
+static void dcol_free(DCol *c) {
+    scol_free(&c->dict);
+    free(c->idx); free(c->valid); free(c->slots); free(c->hash);
+    memset(c, 0, sizeof(*c));
+}
+
+static inline uint64_t load8(const char *s) { uint64_t w; memcpy(&w, s, 8); return w; }
+
+/* the bytes s[0:k] as up to two words (k <= 16; overlapping loads, no read outside s) */
+static inline void small_words(const char *s, int64_t k, uint64_t *a, uint64_t *b) {
+    if (k >= 8) { *a = load8(s); *b = load8(s + k - 8); return; }
+    uint64_t w = 0;
+    for (int64_t i = 0; i < k; i++) w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    *a = w; *b = 0;
+}
+
+static inline uint64_t mix(uint64_t h) {
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return h ^ (h >> 32);
+}
+
+static inline uint64_t str_hash(const char *s, int64_t k) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL * (uint64_t)(k + 1);
+    if (k <= 16) {
+        uint64_t a, b;
+        small_words(s, k, &a, &b);
+        return mix(h ^ a ^ mix(b + h));
+    }
+    while (k > 8) {
+        h = mix(h ^ load8(s));
+        s += 8; k -= 8;
+    }
+    return mix(h ^ load8(s + k - 8));  /* the last 8 bytes (overlapping) */
+}
+
+static inline int same_bytes(const char *x, const char *y, int64_t k) {
+    if (k <= 16) {
+        uint64_t a1, b1, a2, b2;
+        small_words(x, k, &a1, &b1);
+        small_words(y, k, &a2, &b2);
+        return a1 == a2 && b1 == b2;
+    }
+    return memcmp(x, y, (size_t)k) == 0;
+}
+
+static int dcol_grow(DCol *c) {
+    int64_t nm = c->mask * 2 + 1;
+    int32_t *ns = (int32_t *)malloc(sizeof(int32_t) * (nm + 1));
+    if (!ns) return -1;
+    memset(ns, 0xff, sizeof(int32_t) * (nm + 1));
+    for (int64_t j = 0; j < c->dict.n; j++) {
+        int64_t pos = (int64_t)(c->hash[j] & (uint64_t)nm);
+        while (ns[pos] >= 0) pos = (pos + 1) & nm;
+        ns[pos] = (int32_t)j;
+    }
+    free(c->slots);
+    c->slots = ns;
+    c->mask = nm;
+    return 0;
+}
+
+static inline int dcol_put(DCol *c, const char *s, int64_t k) {
+    uint64_t h = str_hash(s, k);
+    int64_t pos = (int64_t)(h & (uint64_t)c->mask);
+    int32_t j;
+    for (;;) {
+        j = c->slots[pos];
+        if (j < 0) break;
+        if (c->hash[j] == h) {
+            const int32_t *o = c->dict.off;
+            if (o[j + 1] - o[j] == k && same_bytes(c->dict.data + o[j], s, k)) goto found;
+        }
+        pos = (pos + 1) & c->mask;
+    }
+    /* a new value */
+    j = (int32_t)c->dict.n;
+    if (c->dict.n + 1 >= c->dict.ncap) {  /* room for more entries (offsets, validity, hashes) */
+        int64_t nc = c->dict.ncap * 2;
+        int32_t *no = (int32_t *)realloc(c->dict.off, sizeof(int32_t) * (nc + 1));
+        if (!no) return -1;
+        c->dict.off = no;
+        uint8_t *nv = (uint8_t *)realloc(c->dict.valid, (nc + 8) / 8 + 1);
+        if (!nv) return -1;
+        memset(nv + (c->dict.ncap + 8) / 8 + 1, 0, (nc + 8) / 8 - (c->dict.ncap + 8) / 8);
+        c->dict.valid = nv;
+        uint64_t *nh = (uint64_t *)realloc(c->hash, sizeof(uint64_t) * (nc + 1));
+        if (!nh) return -1;
+        c->hash = nh;
+        c->dict.ncap = nc;
+    }
+    if (scol_put(&c->dict, s, k)) return -1;
+    c->hash[j] = h;
+    c->slots[pos] = j;
+    if (c->dict.n * 2 > c->mask && dcol_grow(c)) return -1;
+found:
+    c->idx[c->n] = j;
+    c->valid[c->n >> 3] |= (uint8_t)(1u << (c->n & 7));
+    c->n++;
+    return 0;
+}
+
+static inline void dcol_null(DCol *c) {
+    c->idx[c->n++] = 0;
+    c->nulls++;
+}
+
+/* Go %q unquoting (see scol_put_unescaped) of a value put into a dictionary column */
+static int dcol_put_unescaped(DCol *c, const char *s, int64_t k) {
+    if (!memchr(s, '\\', k)) return dcol_put(c, s, k);
+    char *o = (char *)malloc(k ? k : 1);
+    if (!o) return -1;
+    int64_t j = 0;
+    for (int64_t i = 0; i < k; i++) {
+        if (s[i] == '\\' && i + 1 < k && (s[i + 1] == '"' || s[i + 1] == '\\')) { o[j++] = s[i + 1]; i++; }
+        else o[j++] = s[i];
+    }
+    int r = dcol_put(c, o, j);
+    free(o);
+    return r;
+}
+
+/* (dictionary as scol_to_py, indices, validity or None, null_count) */
+static PyObject *dcol_to_py(DCol *c) {
+    PyObject *d = scol_to_py(&c->dict);
+    if (!d) return NULL;
+    PyObject *ix = owned(c->idx, sizeof(int32_t) * (c->n ? c->n : 1));
+    PyObject *v;
+    if (c->nulls) v = owned(c->valid, (c->n + 7) / 8 + 1);
+    else { free(c->valid); v = Py_None; Py_INCREF(v); }
+    c->idx = NULL; c->valid = NULL;
+    if (!ix || !v) { Py_DECREF(d); Py_XDECREF(ix); Py_XDECREF(v); return NULL; }
+    return Py_BuildValue("(NNNL)", d, ix, v, (long long)c->nulls);
+}
+
 /* ---------------------------------------------------------------- helpers */
 
 static inline int isdig(unsigned char ch) { return ch >= '0' && ch <= '9'; }
@@ -592,6 +755,8 @@ enum { S_METHOD, S_URI, S_UA, S_AID, S_SRC, S_APF_PL, S_APF_FS,
        S_VERB, S_GROUP, S_VERSION, S_RESOURCE, S_SUB, S_NS, S_NAME, S_SCOPE, NSCOL };
 static const char *SCOL_NAMES[NSCOL] = {"method", "uri", "ua", "aid", "src", "apf_pl", "apf_fs",
     "verb", "api_group", "api_version", "resource", "subresource", "namespace", "name", "scope"};
+/* the low-cardinality fields, returned dictionary-encoded (DCol) */
+static const int SCOL_DICT[NSCOL] = {1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1};
 
 /* header: ^[IWEF]MMDD hh:mm:ss.uuuuuu +pid file:line]  -> msg start (after "] ?") or NULL */
 static const char *parse_header(const char *p, const char *e, int32_t *tf) {
@@ -732,13 +897,16 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
     uint8_t *hij = (uint8_t *)calloc(n + 1, 1);
     uint8_t *lrun = (uint8_t *)calloc(n + 1, 1);
     SCol cols[NSCOL];
+    DCol dcols[NSCOL];
     int inited = 0;
     Cls *cls = (Cls *)malloc(sizeof(Cls));
     if (!is_hdr || !tf || !erows || !lat || !resp || !resp_valid || !hij || !lrun || !cls) { PyErr_NoMemory(); goto done; }
     for (int k = 0; k < NSCOL; k++) {
         int64_t guess = (k == S_URI) ? n * 64 : (k == S_UA ? n * 48 : n * 12);
-        if (scol_init(&cols[k], n, guess)) { PyErr_NoMemory(); inited = k; goto done; }
+        memset(&cols[k], 0, sizeof(SCol));
+        memset(&dcols[k], 0, sizeof(DCol));
         inited = k + 1;
+        if (SCOL_DICT[k] ? dcol_init(&dcols[k], n) : scol_init(&cols[k], n, guess)) { PyErr_NoMemory(); goto done; }
     }
     int64_t ne = 0;
     Py_BEGIN_ALLOW_THREADS
@@ -756,13 +924,13 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
         memset(&f, 0, sizeof(f));
         if (!parse_e(msg, e, &f)) continue;
         int oom = 0;
-        oom |= scol_put(&cols[S_METHOD], f.method.p, f.method.n);
+        oom |= dcol_put(&dcols[S_METHOD], f.method.p, f.method.n);
         oom |= scol_put_unescaped(&cols[S_URI], f.uri.p, f.uri.n);
-        oom |= scol_put_unescaped(&cols[S_UA], f.ua.p, f.ua.n);
+        oom |= dcol_put_unescaped(&dcols[S_UA], f.ua.p, f.ua.n);
         if (f.has_aid && f.aid.n) oom |= scol_put(&cols[S_AID], f.aid.p, f.aid.n); else scol_null(&cols[S_AID]);
         oom |= scol_put(&cols[S_SRC], f.src.p, f.src.n);
-        if (f.apf_pl.n) oom |= scol_put(&cols[S_APF_PL], f.apf_pl.p, f.apf_pl.n); else scol_null(&cols[S_APF_PL]);
-        if (f.apf_fs.n) oom |= scol_put(&cols[S_APF_FS], f.apf_fs.p, f.apf_fs.n); else scol_null(&cols[S_APF_FS]);
+        if (f.apf_pl.n) oom |= dcol_put(&dcols[S_APF_PL], f.apf_pl.p, f.apf_pl.n); else dcol_null(&dcols[S_APF_PL]);
+        if (f.apf_fs.n) oom |= dcol_put(&dcols[S_APF_FS], f.apf_fs.p, f.apf_fs.n); else dcol_null(&dcols[S_APF_FS]);
         /* classify on the unescaped URI just written */
         SCol *uc = &cols[S_URI];
         const char *up = uc->data + uc->off[uc->n - 1];
@@ -771,7 +939,9 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
         static const int map[NCLS] = {S_VERB, S_GROUP, S_VERSION, S_RESOURCE, S_SUB, S_NS, S_NAME, S_SCOPE};
         for (int k = 0; k < NCLS; k++) {
             /* fields point into the URI column, which these puts do not grow */
-            oom |= scol_put(&cols[map[k]], cls->f[k].p, cls->f[k].n);
+            int c = map[k];
+            oom |= SCOL_DICT[c] ? dcol_put(&dcols[c], cls->f[k].p, cls->f[k].n)
+                                : scol_put(&cols[c], cls->f[k].p, cls->f[k].n);
         }
         if (oom) break;
         lrun[ne] = (uint8_t)cls->long_running;
@@ -783,7 +953,7 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     for (int k = 0; k < NSCOL; k++) {
-        if (cols[k].n != ne) { PyErr_NoMemory(); goto done; }
+        if ((SCOL_DICT[k] ? dcols[k].n : cols[k].n) != ne) { PyErr_NoMemory(); goto done; }
     }
     res = PyDict_New();
     if (!res) goto done;
@@ -808,12 +978,12 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
         if (PyDict_SetItemString(res, "utf8_ok", utf8_ok ? Py_True : Py_False)) { Py_CLEAR(res); goto done; }
     }
     for (int k = 0; k < NSCOL; k++) {
-        PyObject *t = scol_to_py(&cols[k]);
+        PyObject *t = SCOL_DICT[k] ? dcol_to_py(&dcols[k]) : scol_to_py(&cols[k]);
         if (!t || PyDict_SetItemString(res, SCOL_NAMES[k], t)) { Py_XDECREF(t); Py_CLEAR(res); goto done; }
         Py_DECREF(t);
     }
 done:
-    for (int k = 0; k < inited; k++) scol_free(&cols[k]);
+    for (int k = 0; k < inited; k++) { scol_free(&cols[k]); dcol_free(&dcols[k]); }
     free(is_hdr); free(tf); free(erows); free(lat); free(resp); free(resp_valid); free(hij); free(lrun); free(cls);
     free(ls); free(le);
     PyBuffer_Release(&ob);
@@ -954,9 +1124,12 @@ static PyObject *fs_gather(PyObject *self, PyObject *args) {
     Py_ssize_t nl = sb.len / 4, k = rb.len / 8;
     int64_t total = 0;
     PyObject *offs = NULL, *text = NULL;
+    if (eb.len < sb.len) { PyErr_SetString(PyExc_ValueError, "fewer ends than starts"); goto out; }
     for (Py_ssize_t j = 0; j < k; j++) {
         if (rows[j] < 0 || rows[j] >= nl) { PyErr_SetString(PyExc_IndexError, "row out of range"); goto out; }
-        total += en[rows[j]] - st[rows[j]];
+        int64_t a = st[rows[j]], b = en[rows[j]];
+        if (a < 0 || b < a || b > db.len) { PyErr_SetString(PyExc_IndexError, "line span out of range"); goto out; }
+        total += b - a;
     }
     if (total >= INT32_MAX) { PyErr_SetString(PyExc_OverflowError, "lines over 2 GiB"); goto out; }
     offs = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(sizeof(int32_t) * (k + 1)));

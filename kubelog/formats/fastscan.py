@@ -40,9 +40,15 @@ class Scan:
     ss: np.ndarray
     us: np.ndarray
     e_rows: np.ndarray          # int64[k]: lines that are access-log records
-    cols: dict                  # over the k records: STRING_FIELDS as StringArrays, lat_ns (int64, -1 invalid),
+    cols: dict                  # over the k records: STRING_FIELDS as StringArrays (DICT_FIELDS as
+    #                             DictionaryArrays of strings), lat_ns (int64, -1 invalid),
     #                             resp (Int32Array with nulls), hijacked, long_running (BooleanArray)
     times: tuple | None = None  # with a year: (header rows, local ns, valid, rollovers, first ord, last ord)
+
+
+# the low-cardinality fields, which the scanner returns dictionary-encoded (SCOL_DICT in the C code)
+DICT_FIELDS = frozenset(("method", "ua", "apf_pl", "apf_fs", "verb", "api_group", "api_version", "resource",
+                         "subresource", "namespace", "scope"))
 
 
 def _string(t: tuple) -> pa.Array:
@@ -50,6 +56,14 @@ def _string(t: tuple) -> pa.Array:
     n = memoryview(offsets).nbytes // 4 - 1
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data),
                                        None if valid is None else pa.py_buffer(valid), nulls)
+
+
+def _dictionary(t: tuple, n: int) -> pa.DictionaryArray:
+    """A dictionary column of the scanner: distinct values and an int32 index per row."""
+    values, idx, valid, nulls = t
+    indices = pa.Array.from_buffers(pa.int32(), n, [None if valid is None else pa.py_buffer(valid),
+                                                    pa.py_buffer(idx)], nulls)
+    return pa.DictionaryArray.from_arrays(indices, _string(values))
 
 
 class RawLines:
@@ -104,7 +118,7 @@ def _scan_result(r: dict, n: int) -> Scan:
     tf = np.frombuffer(r["time"], dtype=np.int32).reshape(n, 6).astype(np.int64)
     e_rows = np.frombuffer(r["e_rows"], dtype=np.int64)
     k = len(e_rows)
-    cols = {f: _string(r[f]) for f in STRING_FIELDS}
+    cols = {f: _dictionary(r[f], k) if f in DICT_FIELDS else _string(r[f]) for f in STRING_FIELDS}
     cols["lat_ns"] = np.frombuffer(r["lat_ns"], dtype=np.int64)
     cols["resp"] = pa.Array.from_buffers(pa.int32(), k, [pa.py_buffer(r["resp_valid"]), pa.py_buffer(r["resp"])])
     cols["hijacked"] = pa.array(np.frombuffer(r["hijacked"], dtype=np.uint8).astype(bool), pa.bool_())

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from .. import run as runmod
 from .. import workers
-from .. import tables, timeutil
+from .. import native, tables, timeutil
 from ..sources import lines as L
 from . import fastscan, httplog
 from .base import Context, Format, Head
@@ -210,10 +210,9 @@ class KlogParser:
         # -- continuation text per record (rare: only multi-line records) -------------
         crow = np.flatnonzero(cont)
         n_cont = np.zeros(nrec, dtype=np.int32)
-        cont_text = last_cont = None
+        cont_text: dict[int, str] = {}  # by record, for the few records that have continuation lines
+        last_cont: dict[int, str] = {}
         if len(crow):
-            cont_text = [None] * nrec
-            last_cont = [None] * nrec
             rid = rec_id[crow]
             np.add.at(n_cont, rid, 1)
             ctexts = text.take(pa.array(crow)).to_pylist()
@@ -318,13 +317,13 @@ class KlogParser:
         pid/file/line prefix."""
         ia = pa.array(rows, pa.int64())
         pos = pc.find_substring(sub, "]").to_numpy()  # the header ends at the first `]`
-        msg = slice_from(sub, np.where(pos < 0, 0, pos + 1))
-        msg = pc.if_else(pc.starts_with(msg, " "), pc.utf8_slice_codeunits(msg, 1), msg)
+        msg = _after(sub, np.where(pos < 0, 0, pos + 1))
         width = int(pos.max()) - 21 + 1 if len(pos) else 1
         pre = pc.extract_regex(pc.utf8_slice_codeunits(sub, 21, 21 + max(width, 1)),
                                r"^ *(?P<pid>[0-9]+) (?P<file>[^ :\]]+):(?P<line>[0-9]+)\]")
-        ct = pa.nulls(len(rows), pa.string()) if cont_text is None else pa.array(cont_text, pa.string()).take(ia)
-        lc = pa.nulls(len(rows), pa.string()) if last_cont is None else pa.array(last_cont, pa.string()).take(ia)
+        rl = rows.tolist()
+        ct = pa.array([cont_text.get(r) for r in rl], pa.string()) if cont_text else pa.nulls(len(rows), pa.string())
+        lc = pa.array([last_cont.get(r) for r in rl], pa.string()) if last_cont else pa.nulls(len(rows), pa.string())
         return Records(
             line_no=line_no[rows], ts_ns=ts_ns[rows], level=pc.utf8_slice_codeunits(sub, 0, 1),
             pid=pa.array(timeutil.int_or(pre.field("pid"), 0), pa.int64()), file=pre.field("file"),
@@ -527,7 +526,7 @@ def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: 
                              for c in reqs) >= state.get("direct_write_rows", DIRECT_WRITE_ROWS):
         # the bulk table is written here, in the worker, to a part file of its own named by the
         # block's first line (so the parts of an input sort in file order); the rest goes back
-        t = pa.concat_tables([tables.conform("requests", c) for c in reqs])
+        t = pa.concat_tables([tables.conform("requests", c, dictionary=len(reqs) == 1) for c in reqs])
         t = t.set_column(t.schema.get_field_index("source_id"), "source_id",
                          pa.array(np.full(t.num_rows, state["source_id"], np.int32)))
         d = Path(root) / "requests"
@@ -540,26 +539,32 @@ def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: 
     return res
 
 
-def slice_from(a: pa.Array, starts: np.ndarray) -> pa.Array:
-    """``a[i][starts[i]:]`` for every row (per-row start; Arrow slicing takes one start).
+def _after(a: pa.Array, starts: np.ndarray) -> pa.Array:
+    """``a[i][starts[i]:]`` without one leading space: the message after a klog header.
 
-    Rows are grouped by start (klog headers have few distinct widths), sliced per
-    group and put back in order.
-    """
+    ``starts`` are byte offsets just past the header's ``]`` (so at character boundaries);
+    the bytes are gathered in C when built, else with numpy."""
     if len(a) == 0:
         return a
-    u, inv = np.unique(starts, return_inverse=True)
-    if len(u) == 1:
-        return pc.utf8_slice_codeunits(a, int(u[0]))
-    parts, order = [], []
-    for k, s in enumerate(u):
-        idx = np.flatnonzero(inv == k)
-        order.append(idx)
-        parts.append(pc.utf8_slice_codeunits(a.take(pa.array(idx)), int(s)))
-    cat = pa.concat_arrays(parts)
-    perm = np.empty(len(a), np.int64)
-    perm[np.concatenate(order)] = np.arange(len(a))
-    return cat.take(pa.array(perm))
+    if a.null_count or a.type != pa.string():
+        a = pc.fill_null(a.cast(pa.string()), "")
+    _, ob, db = a.buffers()
+    offs = np.frombuffer(ob, dtype=np.int32, count=len(a) + 1, offset=a.offset * 4)
+    data = np.frombuffer(db, dtype=np.uint8) if db is not None else np.zeros(1, np.uint8)
+    ends = offs[1:]
+    st = np.minimum(offs[:-1] + starts, ends)
+    inside = st < ends
+    st = st + (inside & (data[np.where(inside, st, 0)] == 32))
+    nat = native.module()
+    if nat is not None:
+        o, text = nat.gather(db if db is not None else b"", st.astype(np.int32), ends.astype(np.int32),
+                             np.arange(len(a), dtype=np.int64))
+        return pa.StringArray.from_buffers(len(a), pa.py_buffer(o), pa.py_buffer(text))
+    lens = (ends - st).astype(np.int64)
+    o = np.zeros(len(a) + 1, np.int32)
+    np.cumsum(lens, out=o[1:])
+    idx = np.repeat(st.astype(np.int64) - o[:-1], lens) + np.arange(int(o[-1]), dtype=np.int64)
+    return pa.StringArray.from_buffers(len(a), pa.py_buffer(o), pa.py_buffer(data[idx].tobytes()))
 
 
 def _shift_years(cols: dict, k: int) -> dict:

@@ -284,14 +284,27 @@ def _classify_unique(method: pa.Array, uri: pa.Array) -> dict[str, pa.Array]:
     }
 
 
-def logged_to_method(logged: pa.Array) -> pa.Array:
-    """The HTTP method behind a logged verb (1.22+ logs LIST/WATCH/APPLY/CONNECT)."""
-    enc = pc.dictionary_encode(logged)
+def per_distinct(values: pa.Array, fn) -> pa.Array:
+    """``fn`` (a function of a string array) applied once per distinct value of ``values``.
+
+    A DictionaryArray (the C scanner's low-cardinality columns) gives a DictionaryArray with
+    the mapped, de-duplicated dictionary; anything else a plain array of ``fn``'s type.
+    """
+    if isinstance(values, pa.DictionaryArray) and values.null_count == 0:
+        mapped = pc.dictionary_encode(fn(values.dictionary))
+        return pa.DictionaryArray.from_arrays(mapped.indices.take(values.indices), mapped.dictionary)
+    if isinstance(values, pa.DictionaryArray):
+        values = values.cast(values.type.value_type)
+    enc = pc.dictionary_encode(values)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()
-    d = enc.dictionary.to_pylist()
-    mapped = pa.array([LOGGED_VERB_METHOD.get(v, v) for v in d], pa.string())
-    return mapped.take(enc.indices)
+    return fn(enc.dictionary).take(enc.indices)
+
+
+def logged_to_method(logged: pa.Array) -> pa.Array:
+    """The HTTP method behind a logged verb (1.22+ logs LIST/WATCH/APPLY/CONNECT)."""
+    return per_distinct(logged, lambda d: pa.array([LOGGED_VERB_METHOD.get(v, v) for v in d.to_pylist()],
+                                                    pa.string()))
 
 
 def _map(values: np.ndarray, mapping: dict, default) -> np.ndarray:
@@ -326,12 +339,13 @@ def client_of(user_agent: pa.Array) -> pa.Array:
 
     Computed once per distinct user agent (there are few), then spread back.
     """
-    enc = pc.dictionary_encode(pc.fill_null(user_agent, ""))
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks()
-    ua = enc.dictionary
-    low = pc.utf8_lower(ua)
-    out = pc.extract_regex(ua, r"^(?P<c>[^/ ]*)").field("c")
-    for pat, name in reversed(CLIENT_PATTERNS):
-        out = pc.if_else(pc.match_substring(low, pat), name, out)
-    return out.take(enc.indices)
+    def of(ua: pa.Array) -> pa.Array:
+        low = pc.utf8_lower(ua)
+        out = pc.extract_regex(ua, r"^(?P<c>[^/ ]*)").field("c")
+        for pat, name in reversed(CLIENT_PATTERNS):
+            out = pc.if_else(pc.match_substring(low, pat), name, out)
+        return out
+    if not isinstance(user_agent, pa.DictionaryArray) or user_agent.null_count:
+        user_agent = pc.fill_null(user_agent.cast(pa.string()) if isinstance(user_agent, pa.DictionaryArray)
+                                  else user_agent, "")
+    return per_distinct(user_agent, of)
