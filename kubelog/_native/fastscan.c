@@ -191,12 +191,17 @@ static void dcol_free(DCol *c) {
 
 static inline uint64_t load8(const char *s) { uint64_t w; memcpy(&w, s, 8); return w; }
 
-/* the bytes s[0:k] as up to two words (k <= 16; overlapping loads, no read outside s) */
+static inline uint32_t load4(const char *s) { uint32_t w; memcpy(&w, s, 4); return w; }
+
+/* The bytes s[0:k] (k <= 16) as two words, with overlapping loads and no read outside s; for a
+   given k the words determine the bytes, so equal k and words mean equal strings. */
 static inline void small_words(const char *s, int64_t k, uint64_t *a, uint64_t *b) {
     if (k >= 8) { *a = load8(s); *b = load8(s + k - 8); return; }
-    uint64_t w = 0;
-    for (int64_t i = 0; i < k; i++) w |= (uint64_t)(unsigned char)s[i] << (8 * i);
-    *a = w; *b = 0;
+    if (k >= 4) { *a = (uint64_t)load4(s) | ((uint64_t)load4(s + k - 4) << 32); *b = 0; return; }
+    *b = 0;
+    if (k == 0) { *a = 0; return; }
+    *a = (uint64_t)(unsigned char)s[0] | ((uint64_t)(unsigned char)s[k >> 1] << 8) |
+         ((uint64_t)(unsigned char)s[k - 1] << 16);
 }
 
 static inline uint64_t mix(uint64_t h) {
@@ -323,7 +328,7 @@ static PyObject *dcol_to_py(DCol *c) {
 static inline int isdig(unsigned char ch) { return ch >= '0' && ch <= '9'; }
 
 static inline int starts(const char *p, const char *e, const char *lit, int64_t n) {
-    return e - p >= n && memcmp(p, lit, n) == 0;
+    return e - p >= n && same_bytes(p, lit, n);
 }
 #define STARTS(p, e, lit) starts((p), (e), (lit), (int64_t)(sizeof(lit) - 1))
 
@@ -541,10 +546,10 @@ static int64_t selector_name(const char *s, int64_t n, char *out) {
 
 typedef struct { const char *p; int64_t n; } Str;
 
-static inline int str_is(Str s, const char *lit) {
-    int64_t n = (int64_t)strlen(lit);
-    return s.n == n && memcmp(s.p, lit, n) == 0;
+static inline int str_is_n(Str s, const char *lit, int64_t n) {
+    return s.n == n && same_bytes(s.p, lit, n);
 }
+#define str_is(s, lit) str_is_n((s), (lit), (int64_t)(sizeof(lit) - 1))
 
 enum { C_VERB, C_GROUP, C_VERSION, C_RESOURCE, C_SUB, C_NS, C_NAME, C_SCOPE, NCLS };
 
@@ -567,13 +572,15 @@ static void classify(const char *m, int64_t mn, const char *u, int64_t un, Cls *
     }
     mb[ml] = 0;
     const char *meth = mb;
+    Str ms = {mb, ml};
     if (mn < 63) {
-        if (!strcmp(mb, "LIST") || !strcmp(mb, "WATCH") || !strcmp(mb, "WATCHLIST") || !strcmp(mb, "CONNECT")) meth = "GET";
-        else if (!strcmp(mb, "APPLY")) meth = "PATCH";
-        else if (!strcmp(mb, "CREATE")) meth = "POST";
-        else if (!strcmp(mb, "UPDATE")) meth = "PUT";
-        else if (!strcmp(mb, "DELETECOLLECTION")) meth = "DELETE";
+        if (str_is(ms, "LIST") || str_is(ms, "WATCH") || str_is(ms, "WATCHLIST") || str_is(ms, "CONNECT")) meth = "GET";
+        else if (str_is(ms, "APPLY")) meth = "PATCH";
+        else if (str_is(ms, "CREATE")) meth = "POST";
+        else if (str_is(ms, "UPDATE")) meth = "PUT";
+        else if (str_is(ms, "DELETECOLLECTION")) meth = "DELETE";
     }
+    Str mt = {meth, (int64_t)strlen(meth)};
     int64_t vl = 0;
     for (const char *c = meth; *c && vl < 63; c++) {
         char ch = *c;
@@ -618,17 +625,21 @@ static void classify(const char *m, int64_t mn, const char *u, int64_t un, Cls *
     i++;
     Str *rest = parts + i;
     int nr = np - i;
+    /* verb is always one of these literals: compared by address below */
+    static const char V_WATCH[] = "watch", V_PROXY[] = "proxy", V_CREATE[] = "create", V_GET[] = "get",
+        V_UPDATE[] = "update", V_PATCH[] = "patch", V_DELETE[] = "delete", V_NONE[] = "", V_LIST[] = "list",
+        V_DELCOL[] = "deletecollection";
     const char *verb;
     if (nr > 0 && (str_is(rest[0], "watch") || str_is(rest[0], "proxy"))) {
-        verb = str_is(rest[0], "watch") ? "watch" : "proxy";
+        verb = str_is(rest[0], "watch") ? V_WATCH : V_PROXY;
         rest++; nr--;
     } else {
-        if (!strcmp(meth, "POST")) verb = "create";
-        else if (!strcmp(meth, "GET") || !strcmp(meth, "HEAD")) verb = "get";
-        else if (!strcmp(meth, "PUT")) verb = "update";
-        else if (!strcmp(meth, "PATCH")) verb = "patch";
-        else if (!strcmp(meth, "DELETE")) verb = "delete";
-        else verb = "";
+        if (str_is(mt, "POST")) verb = V_CREATE;
+        else if (str_is(mt, "GET") || str_is(mt, "HEAD")) verb = V_GET;
+        else if (str_is(mt, "PUT")) verb = V_UPDATE;
+        else if (str_is(mt, "PATCH")) verb = V_PATCH;
+        else if (str_is(mt, "DELETE")) verb = V_DELETE;
+        else verb = V_NONE;
     }
     Str ns = {"", 0};
     if (nr >= 2 && str_is(rest[0], "namespaces")) {
@@ -638,9 +649,9 @@ static void classify(const char *m, int64_t mn, const char *u, int64_t un, Cls *
     out->f[C_NS] = ns;
     if (nr >= 1) out->f[C_RESOURCE] = rest[0];
     if (nr >= 2) out->f[C_NAME] = rest[1];
-    if (nr >= 3 && strcmp(verb, "proxy") != 0) out->f[C_SUB] = rest[2];
-    if (out->f[C_NAME].n == 0 && !strcmp(verb, "get")) verb = query_flag(q, qn, "watch") ? "watch" : "list";
-    if ((!strcmp(verb, "list") || !strcmp(verb, "watch")) && out->f[C_NAME].n == 0) {
+    if (nr >= 3 && verb != V_PROXY) out->f[C_SUB] = rest[2];
+    if (out->f[C_NAME].n == 0 && verb == V_GET) verb = query_flag(q, qn, "watch") ? V_WATCH : V_LIST;
+    if ((verb == V_LIST || verb == V_WATCH) && out->f[C_NAME].n == 0) {
         char fs[QBUF];
         int64_t fl;
         if (query_get(q, qn, "fieldSelector", fs, &fl)) {
@@ -648,14 +659,14 @@ static void classify(const char *m, int64_t mn, const char *u, int64_t un, Cls *
             if (k > 0) { out->f[C_NAME].p = out->name_buf; out->f[C_NAME].n = k; }
         }
     }
-    if (out->f[C_NAME].n == 0 && !strcmp(verb, "delete")) verb = "deletecollection";
+    if (out->f[C_NAME].n == 0 && verb == V_DELETE) verb = V_DELCOL;
     out->f[C_VERB].p = verb;
     out->f[C_VERB].n = (int64_t)strlen(verb);
-    if (out->f[C_NAME].n || !strcmp(verb, "create")) { out->f[C_SCOPE].p = "resource"; out->f[C_SCOPE].n = 8; }
+    if (out->f[C_NAME].n || verb == V_CREATE) { out->f[C_SCOPE].p = "resource"; out->f[C_SCOPE].n = 8; }
     else if (ns.n) { out->f[C_SCOPE].p = "namespace"; out->f[C_SCOPE].n = 9; }
     else { out->f[C_SCOPE].p = "cluster"; out->f[C_SCOPE].n = 7; }
     Str sub = out->f[C_SUB];
-    out->long_running = !strcmp(verb, "watch") || !strcmp(verb, "proxy") || str_is(sub, "exec") ||
+    out->long_running = verb == V_WATCH || verb == V_PROXY || str_is(sub, "exec") ||
                         str_is(sub, "attach") || str_is(sub, "portforward") || str_is(sub, "proxy") ||
                         (str_is(sub, "log") && query_flag(q, qn, "follow"));
 }
@@ -708,7 +719,7 @@ static int parse_e(const char *p, const char *e, EFields *f) {
     for (;;) {  /* lazily: the first " resp=<digits>" or " hijacked=true" */
         r = (const char *)memchr(r, ' ', e - r);
         if (!r) return 0;
-        if (e - r >= 7 && memcmp(r, " resp=", 6) == 0 && isdig((unsigned char)r[6])) {
+        if (e - r >= 7 && r[1] == 'r' && same_bytes(r, " resp=", 6) && isdig((unsigned char)r[6])) {
             const char *d = r + 6;
             int64_t v = 0;
             int big = 0;
@@ -720,7 +731,7 @@ static int parse_e(const char *p, const char *e, EFields *f) {
             f->resp = v;
             break;
         }
-        if (STARTS(r, e, " hijacked=true")) { f->hijacked = 1; break; }
+        if (e - r > 1 && r[1] == 'h' && STARTS(r, e, " hijacked=true")) { f->hijacked = 1; break; }
         r++;
     }
     /* apf_pl="..." apf_fs="..." searched in mid [mid, r) */
