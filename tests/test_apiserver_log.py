@@ -5,7 +5,10 @@ formats-server.md §3.5 (each must parse to the values written next to it).
 """
 import json
 
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubelog.formats import requestinfo
 
@@ -251,3 +254,21 @@ def test_client_of_user_agent():
     assert out.to_pylist() == ["kubelet", "kubelet", "kubectl", "kubelet"]
     logged = pa.array(["LIST", "GET", "WATCH", "APPLY", "POST"]).dictionary_encode()
     assert requestinfo.logged_to_method(logged).to_pylist() == ["GET", "GET", "GET", "PATCH", "POST"]
+
+
+QUERY_ODD = st.lists(st.sampled_from(["watch=true", "watch=0", "watch=false", "watch", "wat%63h=1", "watch=fals%65",
+                                      "watch=%ZZ", "a;watch=1", "watch=1;", "+watch=1", "watch=+", "follow",
+                                      "follow=1", "fo%6Clow=true", "follow=0", "x=1", ""]), max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sub=st.sampled_from(["", "/log"]), query=QUERY_ODD)
+def test_vectorized_classify_reads_query_flags_as_go(sub, query):
+    """The Arrow path's classification (``requestinfo.classify``) reads watch/follow as Go's
+    ParseQuery does (escaped keys and values, ``+``, ``;`` pairs, a key without ``=``)."""
+    uris = [f"/api/v1/namespaces/n/pods{'/p' if sub else ''}{sub}?" + "&".join(query), "/api/v1/pods?" + "&".join(query)]
+    vec = requestinfo.classify(pa.array(["GET", "GET"]), pa.array(uris))
+    for j, uri in enumerate(uris):
+        one = requestinfo.classify_one("GET", uri)
+        assert vec["verb"][j].as_py() == one["verb"], uri
+        assert vec["long_running"][j].as_py() == one["long_running"], uri

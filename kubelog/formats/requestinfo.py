@@ -314,14 +314,20 @@ def _map(values: np.ndarray, mapping: dict, default) -> np.ndarray:
 
 
 def _flag(query: pa.Array, key: str) -> np.ndarray:
-    """True where the query has ``key`` with a value other than false/0."""
+    """True where the query has ``key`` with a value other than false/0, as :func:`_query_flag`
+    reads it.  A pattern serves the plain queries; the few it could read differently from Go's
+    ``ParseQuery`` (escapes, ``+``, ``;``, the key without ``=``) go through :func:`go_query`."""
+    query = pc.fill_null(query, "")
     v = pc.extract_regex(query, rf"(?:^|&){key}=(?P<v>[^&]*)")
     ok = pc.is_valid(v).to_numpy(zero_copy_only=False)
-    if not ok.any():
-        return ok
-    vals = pc.utf8_lower(pc.fill_null(v.field("v"), "false"))
-    bad = pc.is_in(vals, pa.array(["false", "0"])).to_numpy(zero_copy_only=False)
-    return ok & ~bad
+    if ok.any():
+        vals = pc.utf8_lower(pc.fill_null(v.field("v"), "false"))
+        ok &= ~pc.is_in(vals, pa.array(["false", "0"])).to_numpy(zero_copy_only=False)
+    odd = np.flatnonzero(pc.match_substring_regex(query, rf"[%+;]|(?:^|&){key}(?:&|$)").to_numpy(zero_copy_only=False))
+    if len(odd):
+        for i, q in zip(odd.tolist(), query.take(pa.array(odd)).to_pylist()):
+            ok[i] = _query_flag(go_query(q), key)
+    return ok
 
 
 CLIENT_PATTERNS = [  # (substring of the user agent, client name): first match wins
