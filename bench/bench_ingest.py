@@ -3,9 +3,12 @@
 Generates (once, cached in --dir) N-line logs with kubelog's deterministic generator
 (kubelog.synth.bench), then measures in this run:
 
+0. calibration: `cat` and `wc -l` of the file (this VM's speed varies over the day; DESIGN.md §9
+   has 0.07 s and 0.11 s for them);
 1. floor: reading the same lines into Arrow string arrays (16 MiB pieces, newline split);
 2. kubelog ingest (every request field to Parquet), in a subprocess, with the peak RSS and PSS
-   summed over its process tree (worker processes included);
+   summed over its process tree (worker processes included); and the `kubelog ingest` command
+   itself, start-up and imports included;
 3. the same ingest with the C scanner disabled (KUBELOG_NO_NATIVE=1: the Arrow path);
 4. a straightforward per-line Python `re` parser of the same request fields into pandas.
 
@@ -115,8 +118,9 @@ def kubelog_ingest(path: Path, out: Path, env: dict | None = None) -> tuple[floa
     code = ("import sys,time,json;from kubelog.ingest import ingest;t=time.perf_counter();"
             f"r=ingest([{str(path)!r}], {str(out)!r}, force=True);dt=time.perf_counter()-t;"
             "print(json.dumps({'s':dt,'rows':r.inputs[0]['rows'],'lines':r.inputs[0]['lines_read']}))")
+    # OPENBLAS_NUM_THREADS as the kubelog command sets it (idle OpenBLAS threads spin otherwise)
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                         env=dict(os.environ, **(env or {})))
+                         env=dict(os.environ, OPENBLAS_NUM_THREADS="1", **(env or {})))
     peak = peak_pss = 0
     while p.poll() is None:
         rss, pss = _tree_mem_kb(p.pid)
@@ -130,6 +134,29 @@ def kubelog_ingest(path: Path, out: Path, env: dict | None = None) -> tuple[floa
     return d["s"], peak / 1024, d
 
 
+def calibration(path: Path) -> tuple[float, float]:
+    """Wall seconds of ``cat FILE >/dev/null`` and ``wc -l FILE`` (best of three): the speed of
+    this machine at the time of the run, to compare with the figures in DESIGN.md §9 (0.07 s and
+    0.11 s on the 2M-line file) — this VM runs at different speeds at different times."""
+    def best(cmd: list[str]) -> float:
+        ts = []
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+            ts.append(time.perf_counter() - t)
+        return min(ts)
+    return best(["cat", str(path)]), best(["wc", "-l", str(path)])
+
+
+def cli_ingest(path: Path, out: Path) -> float:
+    """Wall seconds of the `kubelog ingest` command itself (Python start-up and imports included)."""
+    exe = Path(sys.executable).with_name("kubelog")
+    t = time.perf_counter()
+    subprocess.run([str(exe), "ingest", str(path), "--out", str(out), "--force", "-q"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, nargs="+", default=[2_000_000, 6_000_000])
@@ -141,21 +168,24 @@ def main() -> None:
     from kubelog.synth.bench import write_apiserver_log
     from kubelog import native
     print(f"<!-- {native.status()} -->")
-    print("| lines | MB | floor: lines→Arrow (s) | kubelog ingest (s) | lines/s | peak RSS, all processes (MB) "
-          "| peak PSS, all processes (MB) | same, Arrow path only (s) | naive Python re→pandas (s) | speed-up vs naive |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| lines | MB | cat / wc -l (s) | floor: lines→Arrow (s) | kubelog ingest (s) | lines/s "
+          "| `kubelog ingest` command (s) | peak RSS, all processes (MB) | peak PSS, all processes (MB) "
+          "| same, Arrow path only (s) | naive Python re→pandas (s) | speed-up vs naive |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in a.lines:
         p = d / f"apiserver-{n}.log"
         if not p.exists():
             write_apiserver_log(p, n, seed=1)
         mb = p.stat().st_size / 1e6
+        cat_s, wc_s = calibration(p)
         fl = floor_read(p)
         s, rss, info = kubelog_ingest(p, d / f"run-{n}")
+        cli_s = cli_ingest(p, d / f"run-{n}-cli")
         arrow_s = kubelog_ingest(p, d / f"run-{n}-arrow", {"KUBELOG_NO_NATIVE": "1"})[0] \
             if n <= a.skip_naive_above else float("nan")
         nv = naive(p) if n <= a.skip_naive_above else float("nan")
-        print(f"| {n:,} | {mb:,.0f} | {fl:.2f} | {s:.2f} | {n / s:,.0f} | {rss:,.0f} | {info['pss_mb']:,.0f} "
-              f"| {arrow_s:.2f} | {nv:.2f} "
+        print(f"| {n:,} | {mb:,.0f} | {cat_s:.2f} / {wc_s:.2f} | {fl:.2f} | {s:.2f} | {n / s:,.0f} | {cli_s:.2f} "
+              f"| {rss:,.0f} | {info['pss_mb']:,.0f} | {arrow_s:.2f} | {nv:.2f} "
               f"| {nv / s:.1f}x |", flush=True)
 
 
