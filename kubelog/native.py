@@ -21,6 +21,11 @@ def module():
     return _fastscan
 
 
+def built():
+    """The C extension if it was built, whether or not ``KUBELOG_NO_NATIVE`` disables it."""
+    return _fastscan
+
+
 def status() -> str:
     """One line for ``kubelog formats`` and ``--version``-like reports."""
     if _fastscan is None:

@@ -78,10 +78,7 @@ static inline int scol_put(SCol *c, const char *s, int64_t k) {
 static inline void scol_null(SCol *c) { scol_end(c, 0); }
 
 /* Go %q unquoting as httplog._unescape does it: \" -> ", \\ -> \ ; others kept. */
-static inline int scol_put_unescaped(SCol *c, const char *s, int64_t k) {
-    if (!memchr(s, '\\', k)) return scol_put(c, s, k);
-    if (scol_reserve(c, k)) return -1;
-    char *o = c->data + c->len;
+static int64_t unquote_into(const char *s, int64_t k, char *o) {  /* o has room for k bytes */
     int64_t j = 0;
     for (int64_t i = 0; i < k; i++) {
         if (s[i] == '\\' && i + 1 < k && (s[i + 1] == '"' || s[i + 1] == '\\')) {
@@ -91,7 +88,13 @@ static inline int scol_put_unescaped(SCol *c, const char *s, int64_t k) {
             o[j++] = s[i];
         }
     }
-    c->len += j;
+    return j;
+}
+
+static inline int scol_put_unescaped(SCol *c, const char *s, int64_t k) {
+    if (!memchr(s, '\\', k)) return scol_put(c, s, k);
+    if (scol_reserve(c, k)) return -1;
+    c->len += unquote_into(s, k, c->data + c->len);
     scol_end(c, 1);
     return 0;
 }
@@ -300,12 +303,7 @@ static int dcol_put_unescaped(DCol *c, const char *s, int64_t k) {
     if (!memchr(s, '\\', k)) return dcol_put(c, s, k);
     char *o = (char *)malloc(k ? k : 1);
     if (!o) return -1;
-    int64_t j = 0;
-    for (int64_t i = 0; i < k; i++) {
-        if (s[i] == '\\' && i + 1 < k && (s[i + 1] == '"' || s[i + 1] == '\\')) { o[j++] = s[i + 1]; i++; }
-        else o[j++] = s[i];
-    }
-    int r = dcol_put(c, o, j);
+    int r = dcol_put(c, o, unquote_into(s, k, o));
     free(o);
     return r;
 }
@@ -971,7 +969,6 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
 #define SETB(key, ptr, size) do { PyObject *_o = bytes_of((ptr), (size)); \
         if (!_o || PyDict_SetItemString(res, key, _o)) { Py_XDECREF(_o); Py_CLEAR(res); goto done; } Py_DECREF(_o); } while (0)
     SETB("is_hdr", is_hdr, n);
-    SETB("time", tf, (Py_ssize_t)n * 6 * sizeof(int32_t));
     SETB("e_rows", erows, ne * sizeof(int64_t));
     SETB("lat_ns", lat, ne * sizeof(int64_t));
     SETB("resp", resp, ne * sizeof(int32_t));
@@ -1523,5 +1520,15 @@ static struct PyModuleDef Module = {PyModuleDef_HEAD_INIT, "_fastscan", NULL, -1
 
 PyMODINIT_FUNC PyInit__fastscan(void) {
     if (PyType_Ready(&OwnedBufType) < 0) return NULL;
-    return PyModule_Create(&Module);
+    PyObject *m = PyModule_Create(&Module);
+    if (!m) return NULL;
+    PyObject *d = PyList_New(0);  /* DICT_FIELDS: the fields scan() returns dictionary-encoded */
+    for (int k = 0; d && k < NSCOL; k++) {
+        if (!SCOL_DICT[k]) continue;
+        PyObject *name = PyUnicode_FromString(SCOL_NAMES[k]);
+        if (!name || PyList_Append(d, name)) Py_CLEAR(d);
+        Py_XDECREF(name);
+    }
+    if (!d || PyModule_AddObject(m, "DICT_FIELDS", d)) { Py_XDECREF(d); Py_DECREF(m); return NULL; }
+    return m;
 }

@@ -33,12 +33,6 @@ class Scan:
     """What :func:`scan` found in ``n`` lines."""
 
     is_hdr: np.ndarray          # bool[n]
-    mm: np.ndarray              # int64[n] (0 on non-header lines), likewise dd hh mi ss us
-    dd: np.ndarray
-    hh: np.ndarray
-    mi: np.ndarray
-    ss: np.ndarray
-    us: np.ndarray
     e_rows: np.ndarray          # int64[k]: lines that are access-log records
     cols: dict                  # over the k records: STRING_FIELDS as StringArrays (DICT_FIELDS as
     #                             DictionaryArrays of strings), lat_ns (int64, -1 invalid),
@@ -46,9 +40,8 @@ class Scan:
     times: tuple | None = None  # with a year: (header rows, local ns, valid, rollovers, first ord, last ord)
 
 
-# the low-cardinality fields, which the scanner returns dictionary-encoded (SCOL_DICT in the C code)
-DICT_FIELDS = frozenset(("method", "ua", "apf_pl", "apf_fs", "verb", "api_group", "api_version", "resource",
-                         "subresource", "namespace", "scope"))
+# the low-cardinality fields, which the scanner returns dictionary-encoded (declared in the C code)
+DICT_FIELDS = frozenset(native.built().DICT_FIELDS) if native.built() is not None else frozenset()
 
 
 def _string(t: tuple) -> pa.Array:
@@ -92,7 +85,7 @@ def scan_raw(data, n: int, access_log: bool = True, year: int | None = None) -> 
     r = native.module().scan(b"", data, 0, n, False, access_log, True, -1 if year is None else year)
     if not r["utf8_ok"]:
         return None
-    sc = _scan_result(r, n)
+    sc = _scan_result(r)
     return RawLines(data, np.frombuffer(r["starts"], dtype=np.int32), np.frombuffer(r["ends"], dtype=np.int32), sc)
 
 
@@ -111,11 +104,10 @@ def scan(text, access_log: bool = True, year: int | None = None) -> Scan:
     empty = b""
     r = native.module().scan(bufs[1] if bufs[1] is not None else empty, bufs[2] if bufs[2] is not None else empty,
                              text.offset, n, large, access_log, False, -1 if year is None else year)
-    return _scan_result(r, n)
+    return _scan_result(r)
 
 
-def _scan_result(r: dict, n: int) -> Scan:
-    tf = np.frombuffer(r["time"], dtype=np.int32).reshape(n, 6).astype(np.int64)
+def _scan_result(r: dict) -> Scan:
     e_rows = np.frombuffer(r["e_rows"], dtype=np.int64)
     k = len(e_rows)
     cols = {f: _dictionary(r[f], k) if f in DICT_FIELDS else _string(r[f]) for f in STRING_FIELDS}
@@ -128,8 +120,7 @@ def _scan_result(r: dict, n: int) -> Scan:
         rows, local, valid, roll, first, last = r["times"]
         times = (np.frombuffer(rows, dtype=np.int64), np.frombuffer(local, dtype=np.int64),
                  np.frombuffer(valid, dtype=np.uint8).astype(bool), roll, first, last)
-    return Scan(np.frombuffer(r["is_hdr"], dtype=np.uint8).astype(bool), tf[:, 0], tf[:, 1], tf[:, 2], tf[:, 3],
-                tf[:, 4], tf[:, 5], e_rows, cols, times)
+    return Scan(np.frombuffer(r["is_hdr"], dtype=np.uint8).astype(bool), e_rows, cols, times)
 
 
 def classify(method: str, uri: str) -> dict:

@@ -226,7 +226,7 @@ class KlogParser:
                         last_cont[r] = t
                         break
         # -- time from fixed columns ------------------------------------------------------
-        if sc is not None and sc.times is not None:  # computed by the C scanner, as below
+        if sc is not None:  # computed by the C scanner (it was given the year), as below
             _, local, valid, res.rollovers, res.first_ord, res.last_ord = sc.times
         else:
             mm = pc.cast(pc.utf8_slice_codeunits(htext, 1, 3), pa.int64()).to_numpy()
