@@ -10,7 +10,6 @@ Library first: the CLI, the notebooks and the tests call the same functions.
 __version__ = "0.1.0"
 
 
-
 def __getattr__(name):  # Run and open_run load on first use (numpy and pyarrow with them)
     if name in ("Run", "open_run"):
         from . import run

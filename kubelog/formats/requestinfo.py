@@ -288,13 +288,12 @@ def per_distinct(values: pa.Array, fn) -> pa.Array:
     """``fn`` (a function of a string array) applied once per distinct value of ``values``.
 
     A DictionaryArray (the C scanner's low-cardinality columns) gives a DictionaryArray with
-    the mapped, de-duplicated dictionary; anything else a plain array of ``fn``'s type.
+    the mapped, de-duplicated dictionary; anything else a plain array of ``fn``'s type.  Nulls
+    stay null.
     """
-    if isinstance(values, pa.DictionaryArray) and values.null_count == 0:
+    if isinstance(values, pa.DictionaryArray):
         mapped = pc.dictionary_encode(fn(values.dictionary))
         return pa.DictionaryArray.from_arrays(mapped.indices.take(values.indices), mapped.dictionary)
-    if isinstance(values, pa.DictionaryArray):
-        values = values.cast(values.type.value_type)
     enc = pc.dictionary_encode(values)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()
@@ -351,7 +350,6 @@ def client_of(user_agent: pa.Array) -> pa.Array:
         for pat, name in reversed(CLIENT_PATTERNS):
             out = pc.if_else(pc.match_substring(low, pat), name, out)
         return out
-    if not isinstance(user_agent, pa.DictionaryArray) or user_agent.null_count:
-        user_agent = pc.fill_null(user_agent.cast(pa.string()) if isinstance(user_agent, pa.DictionaryArray)
-                                  else user_agent, "")
+    if user_agent.null_count:  # no user agent: client ""
+        user_agent = pc.fill_null(user_agent.cast(pa.string()), "")
     return per_distinct(user_agent, of)
