@@ -11,7 +11,7 @@ from enum import Enum
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported where used: `kubelog ingest` never loads pandas in its main process
+if TYPE_CHECKING:  # imported where used: `kubelog --help` and the CLI start without it
     import pandas as pd
 
 

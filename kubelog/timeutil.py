@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import numpy as np
-if TYPE_CHECKING:  # pandas is imported where used: ingest worker processes do without it
+if TYPE_CHECKING:  # pandas is imported where used: importing this module (the CLI, workers) stays light
     import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
