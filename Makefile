@@ -9,7 +9,7 @@ DEMO_OUT ?= demo_out
 
 .PHONY: setup demo test bench docs clean
 
-$(STAMP): pyproject.toml setup.py kubelog/_native/fastscan.c
+$(STAMP): pyproject.toml setup.py kubelog/_native/fastscan.c kubelog/_native/pqpage.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test,pdf]'

@@ -409,8 +409,7 @@ class KlogParser:
                     import pyarrow.parquet as pq
                     t = pq.read_table(path)
                     shifted = _shift_years({c: t[c] for c in t.column_names}, shift)
-                    with runmod.open_part(path, table, t.schema) as w:
-                        w.write_table(pa.table(shifted, schema=t.schema))
+                    runmod.write_part(path, table, pa.table(shifted, schema=t.schema))
 
         def ordered(pool, jobs):
             """Submit jobs keeping at most `width + 1` in flight; emit results in order."""
@@ -532,8 +531,7 @@ def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: 
         d = Path(root) / "requests"
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"part-{state['source_id']:05d}-L{first_line:012d}.parquet"
-        with runmod.open_part(path, "requests", t.schema) as w:
-            w.write_table(t, row_group_size=runmod.PART_ROWS)
+        runmod.write_part(path, "requests", t)
         del res.tables["requests"]
         res.written["requests"] = (str(path), t.num_rows)
     return res
