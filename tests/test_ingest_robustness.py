@@ -282,37 +282,57 @@ def test_package_ingest_callable_after_the_module_is_imported(tmp_path):
     assert run.rows("requests") == 1
 
 
+@pytest.mark.parametrize("piece", [100, 256 << 10])
+@pytest.mark.parametrize("with_boundary", [False, True])
 @pytest.mark.parametrize("tail", [b"", b"last line without newline"])
-def test_file_ranges_cover_the_file_like_blocks(tmp_path, monkeypatch, tail):
+def test_file_ranges_cover_the_file_like_blocks(tmp_path, monkeypatch, tail, with_boundary, piece):
     """lines.iter_file_ranges (large plain files, worker processes) cuts, counts, skips overlong
-    lines and hashes exactly as iter_blocks reads a stream; every byte hashed once."""
+    lines and hashes exactly as iter_blocks reads a stream; every byte hashed once; with a
+    record boundary every range starts at a record (the cut searched back past read pieces)."""
     import hashlib
     import random
+    from kubelog.formats import klog
     from kubelog.sources import lines as L
     monkeypatch.setattr(L, "MAX_LINE", 3000)
+    monkeypatch.setattr(L, "RANGE_PIECE", piece)
     rnd = random.Random(4)
     parts = []
     for i in range(400):
         k = rnd.random()
         n = 5000 if k < 0.02 else (1500 if k < 0.05 else rnd.randint(0, 120))  # overlong, longer than a block
         parts.append(b"I0101 00:00:00.000000 1 a.go:1] " + b"x" * n + (b"\r" if k > 0.97 else b"") + b"\n")
+        if with_boundary and rnd.random() < 0.3:  # continuation lines: never the start of a range
+            parts.append(b"\tcontinued\n" * rnd.randint(1, 12))
     data = b"".join(parts) + tail
     p = tmp_path / "f.log"
     p.write_bytes(data)
     block = 1024
+    boundary = L.make_boundary([], klog.HEADER_START) if with_boundary else None
     s1, s2 = L.ReaderStats(), L.ReaderStats()
-    want = [(first, n, d) for d, first, n in L.iter_blocks(io.BytesIO(data), block, s1)]
+    want = [(first, n, d) for d, first, n in L.iter_blocks(io.BytesIO(data), block, s1, boundary)]
     sha = hashlib.sha256()
     with open(p, "rb") as f:
         got = [(first, n, data[a:b] + (b"" if data[a:b].endswith(b"\n") else b"\n"))
-               for a, b, first, n in L.iter_file_ranges(f.fileno(), len(data), block, s2, None, sha)]
+               for a, b, first, n in L.iter_file_ranges(f.fileno(), len(data), block, s2, boundary, sha)]
     assert sha.hexdigest() == hashlib.sha256(data).hexdigest()
     lines_w = [(first + i, ln) for first, n, d in want for i, ln in enumerate(d.split(b"\n")[:-1])]
     lines_g = [(first + i, ln) for first, n, d in got for i, ln in enumerate(d.split(b"\n")[:-1])]
-    assert lines_g == lines_w
+    # every line with its number, but those longer than MAX_LINE (iter_blocks keeps them when it
+    # cuts at record boundaries)
+    lines_t = [(i + 1, ln) for i, ln in enumerate((data + b"\n").split(b"\n")[:-1]) if len(ln) + 1 <= 3000]
+    if not tail:
+        lines_t = [x for x in lines_t if x[0] <= data.count(b"\n")]
+    assert lines_g == lines_t
+    if not with_boundary:
+        assert lines_g == lines_w
     assert all(n == d.count(b"\n") for _, n, d in got)
-    assert s1.counted.keys() == s2.counted.keys() and s1.counted and \
-        [c[0] for c in s1.counted.values()] == [c[0] for c in s2.counted.values()]
+    if with_boundary:  # ranges start at records, or after a line longer than the block (its own range)
+        phys = data.split(b"\n")
+        assert all(d.startswith(b"I0101") or len(phys[first - 2]) >= block for first, _, d in got)
+    assert s2.counted["overlong line (> 32 MiB, skipped)"][0] == sum(len(ln) + 1 > 3000 for ln in data.split(b"\n"))
+    if not with_boundary:
+        assert s1.counted.keys() == s2.counted.keys() and \
+            [c[0] for c in s1.counted.values()] == [c[0] for c in s2.counted.values()]
 
 
 @pytest.mark.parametrize("no_native", [False, True])

@@ -37,6 +37,7 @@ from .. import native
 
 BLOCK = 4 << 20           # bytes read per block (bounds memory: ~10x this per block in flight)
 READ_PIECE = 1 << 20
+RANGE_PIECE = 256 << 10  # iter_file_ranges reads in pieces this large (they stay in the CPU cache)
 MAX_LINE = 32 << 20       # a longer physical line is counted ("overlong line") and skipped
 
 RFC3339 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"
@@ -250,70 +251,84 @@ def iter_file_ranges(fd: int, size: int, block: int = BLOCK, stats: ReaderStats 
     """:func:`iter_blocks` over a plain file (descriptor ``fd`` of ``size`` bytes) as byte ranges.
 
     Yields ``(start, end, first_line_no, n_lines)`` ranges of whole lines instead of their
-    bytes, so that worker processes read their block themselves; this side reads each byte
-    once into one reused buffer, to feed ``hasher`` (a hashlib object, in file order) and
-    count lines.  A final line without a newline counts as a line (the reader of the range
-    adds the newline); a physical line longer than :data:`MAX_LINE` is counted in ``stats``
-    and skipped, like :func:`iter_blocks` does.
+    bytes, so that worker processes read their block themselves; this side reads the file once,
+    in order, in pieces of :data:`RANGE_PIECE` bytes that stay in the CPU cache while they feed
+    ``hasher`` (a hashlib object) and are counted (with a block-sized buffer the copy, the hash
+    and the count each went through memory, twice the time).  A block ends after its last
+    newline once it has ``block`` bytes (before the last record start, when ``boundary`` is
+    given, as in :func:`iter_blocks`).  A final line without a newline counts as a line (the
+    reader of the range adds the newline); a line longer than the block is a range of its own,
+    one longer than :data:`MAX_LINE` is counted in ``stats`` and skipped, as :func:`iter_blocks`
+    does.
     """
     import os
     stats = stats or ReaderStats()
-    buf = bytearray(block)
+    piece = max(1, min(RANGE_PIECE, block))
+    buf = bytearray(piece)
     view = memoryview(buf)
-    pos, line_no = 0, 1
-    while pos < size:
-        got = os.preadv(fd, [view[:min(block, size - pos)]], pos)
-        if got <= 0:
+    start, line_no = 0, 1   # the current block: its first byte and line number
+    nl = 0                  # newlines in [start, rpos)
+    last_nl = -1            # position of the last newline read
+    rpos, last_byte = 0, 10
+    long_line = False       # [start, rpos) is one line longer than the block, its end not read yet
+    while rpos < size:
+        k = os.preadv(fd, [view[:min(piece, size - rpos)]], rpos)
+        if k <= 0:
             break
-        if pos + got < size:
-            cut = buf.rfind(b"\n", 0, got)
-            if cut < 0:  # one line longer than the block: hashed here, then skipped or yielded whole
-                nl = _hash_to_newline(fd, pos, size, hasher)
-                if nl + 1 - pos > MAX_LINE:
-                    stats.add("overlong line (> 32 MiB, skipped)", line_no,
-                              bytes(view[:200]).decode("utf-8", "replace"))
-                else:
-                    yield pos, nl + 1, line_no, 1
-                pos, line_no = nl + 1, line_no + 1
-                continue
-            end = cut + 1
-            if boundary is not None:
-                end = _range_cut_at_boundary(buf, 0, end, boundary)
-        else:
-            end = got
-            if got > MAX_LINE and buf.rfind(b"\n", 0, got) < 0:
-                stats.add("overlong line (> 32 MiB, skipped)", line_no, bytes(view[:200]).decode("utf-8", "replace"))
-                if hasher is not None:
-                    hasher.update(view[:got])
-                break
-        chunk = view[:end]
+        chunk = view[:k]
         if hasher is not None:
             hasher.update(chunk)
-        n = count_newlines(chunk)
-        if pos + end == size and buf[end - 1] != 10:
-            n += 1
-        yield pos, pos + end, line_no, n
-        pos, line_no = pos + end, line_no + n
+        c = count_newlines(chunk)
+        at, rpos, last_byte = rpos, rpos + k, buf[k - 1]
+        if c:
+            last_nl = at + buf.rfind(b"\n", 0, k)
+        if long_line:
+            if not c:
+                continue
+            end = at + buf.find(b"\n", 0, k) + 1
+            yield from _long_line(fd, start, end, line_no, stats)
+            start, line_no, nl, long_line = end, line_no + 1, c - 1, False
+        else:
+            nl += c
+        if rpos - start < block or rpos >= size:
+            continue
+        if last_nl < start:  # no newline since the block began: one line longer than the block
+            long_line = True
+            continue
+        end = last_nl + 1
+        if boundary is not None:
+            end = _file_cut_at_boundary(fd, start, end, boundary, piece)
+        after = count_newlines(view[end - at:k]) if end >= at else count_newlines(os.pread(fd, rpos - end, end))
+        if end > start:
+            yield start, end, line_no, nl - after
+        start, line_no, nl = end, line_no + nl - after, after
+    if start < rpos:
+        if long_line or (nl == 0 and rpos - start > block):
+            yield from _long_line(fd, start, rpos, line_no, stats)
+        else:
+            yield start, rpos, line_no, nl + (last_byte != 10)
 
 
-def _hash_to_newline(fd: int, start: int, size: int, hasher) -> int:
-    """Position of the first newline at or after ``start`` (``size - 1`` if none), feeding
-    ``hasher`` (when given) the bytes up to and including it."""
+def _long_line(fd: int, start: int, end: int, line_no: int, stats: ReaderStats):
+    """The line ``[start, end)``, longer than a block: a range of its own, or counted and skipped."""
     import os
-    pos = start
-    while pos < size:
-        piece = os.pread(fd, min(READ_PIECE, size - pos), pos)
-        if not piece:
-            break
-        k = piece.find(b"\n")
-        if k >= 0:
-            if hasher is not None:
-                hasher.update(piece[:k + 1])
-            return pos + k
-        if hasher is not None:
-            hasher.update(piece)
-        pos += len(piece)
-    return size - 1
+    if end - start > MAX_LINE:
+        stats.add("overlong line (> 32 MiB, skipped)", line_no, os.pread(fd, 200, start).decode("utf-8", "replace"))
+    else:
+        yield start, end, line_no, 1
+
+
+def _file_cut_at_boundary(fd: int, start: int, end: int, boundary, window: int) -> int:
+    """:func:`_range_cut_at_boundary` on the file's bytes ``[start, end)``: first on the last
+    ``window`` bytes (the cut is almost always a few lines back), else on the whole block."""
+    import os
+    w0 = max(start, end - window)
+    data = os.pread(fd, end - w0, w0)
+    cut = _range_cut_at_boundary(data, 0, len(data), boundary)
+    if cut < len(data) or w0 == start:
+        return w0 + cut
+    data = os.pread(fd, end - start, start)
+    return start + _range_cut_at_boundary(data, 0, len(data), boundary)
 
 
 def _range_cut_at_boundary(buf, start: int, end: int, boundary) -> int:
