@@ -92,6 +92,20 @@ def freeze_imports() -> None:
 _FROZEN = False
 
 
+def spawn_in_background(pool, n: int):
+    """Start ``n`` worker processes of ``pool`` (a ProcessPoolExecutor) from a thread, and return
+    it: starting one waits for the fork server to have imported :data:`PRELOAD` (~0.2 s after
+    this process is ready), time in which the caller can read its input ahead."""
+    import threading
+
+    def spawn():
+        for _ in range(n):  # a process per submit while none is idle
+            pool.submit(freeze_imports)
+    t = threading.Thread(target=spawn, name="kubelog-spawn", daemon=True)
+    t.start()
+    return t
+
+
 def start_early(paths) -> bool:
     """Start the fork server if one of ``paths`` (files, or files directly in a directory) is
     large enough to be parsed by worker processes.  Returns whether it did."""

@@ -19,6 +19,7 @@ klog file header) are counted in ``parse_stats`` with their reason.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -411,11 +412,21 @@ class KlogParser:
                     shifted = _shift_years({c: t[c] for c in t.column_names}, shift)
                     runmod.write_part(path, table, pa.table(shifted, schema=t.schema))
 
-        def ordered(pool, jobs):
-            """Submit jobs keeping at most `width + 1` in flight; emit results in order."""
+        def ordered(pool, jobs, warm=None):
+            """Submit jobs keeping at most `width + 1` in flight; emit results in order.  While
+            ``warm`` (a thread starting the worker processes) runs, take jobs ahead (a plain
+            file's ranges: this process reads and hashes meanwhile instead of waiting)."""
             nonlocal first
             pending: deque = deque()
             width = getattr(pool, "_max_workers", 2)
+            if warm is not None:
+                ahead = []
+                for job in jobs:
+                    ahead.append(job)
+                    if not warm.is_alive() or len(ahead) >= 256:
+                        break
+                warm.join()
+                jobs = itertools.chain(ahead, jobs)
             try:
                 for fn, args, nlines in jobs:
                     ctx.lines_read += nlines
@@ -441,8 +452,9 @@ class KlogParser:
                 ranges = L.iter_file_ranges(f.fileno(), size, max(block, PROCESS_BLOCK), rstats, boundary, sha)
                 with workers.starting(), \
                         ProcessPoolExecutor(max_workers=processes, mp_context=workers.context()) as pool:
+                    warm = workers.spawn_in_background(pool, processes)
                     ordered(pool, ((_parse_range_in_process, (plain, a, b, first_line, n, state), n)
-                                   for a, b, first_line, n in ranges))
+                                   for a, b, first_line, n in ranges), warm)
             ctx.read_externally = (sha.hexdigest(), size)
         elif processes > 1:
             from concurrent.futures import ProcessPoolExecutor
