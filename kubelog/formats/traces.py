@@ -275,6 +275,44 @@ def _native_t3(msgs: list, conts: list, tz: str) -> dict:
     return out
 
 
+def _native_t3_columns(msgs: list, conts: list, clocks: list, cidx: np.ndarray, rec: Records, tz: str):
+    """The ``traces`` and ``trace_steps`` columns of :func:`extract` built column-wise from the C
+    parser's rows, when it took every candidate record (else None: the per-record path, which
+    gives the same rows, handles the mix)."""
+    _, traces, steps = _NATIVE.traces_t3(msgs, conts)
+    if len(traces) != len(cidx):
+        return None
+    pos, tid, name, fields, url, aid, ua, started, total = zip(*traces)
+    if None in tid or list(pos) != list(range(len(cidx))):
+        return None
+    rows = cidx[np.asarray(pos, np.int64)]
+    line_no = rec.line_no[rows]
+    local = np.array([0 if v is None else v for v in started], np.int64)
+    utc = timeutil.local_to_utc_ns(local, tz) if tz not in ("UTC", "Z", "", None) else local
+    tsz = pa.timestamp("ns", tz="UTC")
+    T = {"trace_id": list(tid), "ts": pa.array(rec.ts_ns[rows], pa.int64()).cast(tsz),
+         "started_ts": pa.array(utc, pa.int64(), mask=np.array([v is None for v in started])).cast(tsz),
+         "clock": clocks, "name": list(name), "fields": list(fields), "url": list(url), "audit_id": list(aid),
+         "user_agent": list(ua), "total_s": [None if v is None else v / 1e9 for v in total],
+         "variant": ["T3"] * len(tid), "line_no": line_no}
+    out = {"traces": T}
+    if steps:
+        spos, k, depth, off, dur, ms, smsg, sfields, nested = zip(*steps)
+        spos = np.asarray(spos, np.int64)
+        if (np.diff(spos) < 0).any():
+            return None
+        starts = np.flatnonzero(np.r_[True, spos[1:] != spos[:-1]])  # steps come grouped by trace
+        step_no = np.arange(len(spos)) - np.repeat(starts, np.diff(np.r_[starts, len(spos)]))
+        out["trace_steps"] = {
+            "trace_id": [tid[j] for j in spos.tolist()], "step_no": step_no, "depth": list(depth),
+            "offset_s": [None if v is None else v / 1e9 for v in off],
+            "duration_s": [(m / 1000.0) if m is not None else (None if d is None else d / 1e9)
+                           for m, d in zip(ms, dur)],
+            "msg": list(smsg), "fields": list(sfields), "kind": ["nested" if v else "step" for v in nested],
+            "line_no": line_no[spos] + 1 + np.asarray(k, np.int64)}
+    return out
+
+
 def extract(rec: Records, ctx) -> tuple:
     global _NATIVE
     _NATIVE = native.module()
@@ -292,6 +330,11 @@ def extract(rec: Records, ctx) -> tuple:
     cidx = np.flatnonzero(cand)
     ia = pa.array(cidx)
     msgs, conts, clocks = msg.take(ia).to_pylist(), rec.cont.take(ia).to_pylist(), rec.clock.take(ia).to_pylist()
+    if _NATIVE is not None and NATIVE_T3:
+        cols = _native_t3_columns(msgs, conts, clocks, cidx, rec, tz)
+        if cols is not None:  # the C parser took every candidate: no per-trace Python
+            mask[cidx] = True
+            return mask, cols
     fast = _native_t3(msgs, conts, tz) if _NATIVE is not None and NATIVE_T3 else {}
     for j, i in enumerate(cidx):
         got = fast.get(j) or parse_block(msgs[j], conts[j], tz)
