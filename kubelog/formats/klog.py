@@ -322,9 +322,7 @@ class KlogParser:
         width = int(pos.max()) - 21 + 1 if len(pos) else 1
         pre = pc.extract_regex(pc.utf8_slice_codeunits(sub, 21, 21 + max(width, 1)),
                                r"^ *(?P<pid>[0-9]+) (?P<file>[^ :\]]+):(?P<line>[0-9]+)\]")
-        rl = rows.tolist()
-        ct = pa.array([cont_text.get(r) for r in rl], pa.string()) if cont_text else pa.nulls(len(rows), pa.string())
-        lc = pa.array([last_cont.get(r) for r in rl], pa.string()) if last_cont else pa.nulls(len(rows), pa.string())
+        ct, lc = _sparse_strings(cont_text, rows), _sparse_strings(last_cont, rows)
         return Records(
             line_no=line_no[rows], ts_ns=ts_ns[rows], level=pc.utf8_slice_codeunits(sub, 0, 1),
             pid=pa.array(timeutil.int_or(pre.field("pid"), 0), pa.int64()), file=pre.field("file"),
@@ -547,6 +545,21 @@ def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: 
         del res.tables["requests"]
         res.written["requests"] = (str(path), t.num_rows)
     return res
+
+
+def _sparse_strings(by_row: dict[int, str], rows: np.ndarray) -> pa.Array:
+    """A string array over ``rows`` (increasing) with ``by_row[r]`` where there is one, else null."""
+    if not by_row:
+        return pa.nulls(len(rows), pa.string())
+    if len(rows) > 1 and not (rows[1:] > rows[:-1]).all():
+        return pa.array([by_row.get(r) for r in rows.tolist()], pa.string())
+    keys = np.fromiter(by_row.keys(), np.int64, len(by_row))
+    at = np.searchsorted(rows, keys)
+    ok = at < len(rows)
+    ok[ok] = rows[at[ok]] == keys[ok]
+    take = np.full(len(rows), -1, np.int64)
+    take[at[ok]] = np.flatnonzero(ok)
+    return pa.array(list(by_row.values()), pa.string()).take(pa.array(take, mask=take < 0))
 
 
 def _after(a: pa.Array, starts: np.ndarray) -> pa.Array:
