@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml setup.py kubelog/_native/fastscan.c kubelog/_native/pqp
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test,pdf]'
+	$(PY) -m compileall -q kubelog  # bytecode, as a regular install has (also under PYTHONDONTWRITEBYTECODE)
 	touch $(STAMP)
 
 setup: $(STAMP)
