@@ -140,3 +140,24 @@ def test_bad_buffers_are_refused_not_read():
         nat.pq_encode(4, 2, None, b"ab", np.array([0, 1, 5], np.int32), 1, 0)  # offset past the data
     with pytest.raises(ValueError):
         nat.pq_dict_encode(2, None, b"ab", np.array([0, 2, 1], np.int32), 10)  # offsets out of order
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-2**63, 2**63 - 1)), min_size=1, max_size=300),
+       st.sampled_from(["int64", "int32", "ts"]))
+def test_delta_binary_packed_any_integers(values, kind):
+    """DELTA_BINARY_PACKED: wrapping deltas at the extremes, partial blocks and miniblocks, nulls."""
+    import tempfile
+    from pathlib import Path
+    if kind == "int32":
+        values = [None if v is None else (v % 2**32) - 2**31 for v in values]
+        arr = pa.array(values, pa.int32())
+    else:
+        arr = pa.array(values, pa.int64())
+        if kind == "ts":
+            arr = arr.cast(TS)
+    t = pa.table({"ts": arr})
+    with tempfile.TemporaryDirectory() as d:
+        fast, _ = _roundtrip(Path(d), t)
+        col = fast.row_group(0).column(0)
+        assert "DELTA_BINARY_PACKED" in col.encodings or arr.null_count == len(arr)

@@ -7,14 +7,16 @@
  * Body = [definition levels, if the column is OPTIONAL: 4-byte length + RLE/bit-packed hybrid,
  * bit width 1] + [values of the non-null rows]: PLAIN for booleans (bit-packed), INT32, INT64,
  * DOUBLE and BYTE_ARRAY (4-byte length + bytes), or RLE_DICTIONARY for dictionary indices (one
- * byte of bit width + the hybrid encoding).  See the Parquet format's Encodings.md.
+ * byte of bit width + the hybrid encoding), or DELTA_BINARY_PACKED for INT32/INT64.  See the Parquet
+ * format's Encodings.md.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
 
-enum { PQ_BOOL = 0, PQ_INT32 = 1, PQ_INT64 = 2, PQ_DOUBLE = 3, PQ_BYTES = 4, PQ_DICT = 5 };
+enum { PQ_BOOL = 0, PQ_INT32 = 1, PQ_INT64 = 2, PQ_DOUBLE = 3, PQ_BYTES = 4, PQ_DICT = 5, PQ_DELTA32 = 6,
+       PQ_DELTA64 = 7 };
 
 typedef struct {
     uint8_t *p;
@@ -90,6 +92,64 @@ static void levels(Out *o, const uint8_t *valid, int64_t n, int64_t nulls) {
     memcpy(o->p + at, &ll, 4);
 }
 
+/* w-bit values x[0..32) bit-packed, least significant bit first: 4 * w bytes */
+static void pack32(Out *o, const uint64_t *x, int w) {
+    if (w == 0) return;
+    uint64_t acc = 0;
+    int nacc = 0;
+    for (int k = 0; k < 32; k++) {
+        uint64_t v = x[k];
+        acc |= v << nacc;
+        if (nacc + w >= 64) {
+            memcpy(o->p + o->len, &acc, 8);
+            o->len += 8;
+            acc = nacc ? v >> (64 - nacc) : 0;
+            nacc = nacc + w - 64;
+        } else {
+            nacc += w;
+        }
+    }
+    memcpy(o->p + o->len, &acc, nacc / 8);  /* 32 * w bits: whole bytes */
+    o->len += nacc / 8;
+}
+
+static inline uint64_t zigzag64(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+
+/* DELTA_BINARY_PACKED of v[0..m): blocks of 128 values, 4 miniblocks of 32; deltas wrap in the
+ * column's width (bits = 32 or 64), as the format asks */
+static void delta_encode(Out *o, const uint64_t *v, int64_t m, int bits) {
+    uint64_t mask = bits == 64 ? ~(uint64_t)0 : (((uint64_t)1 << bits) - 1);
+    put_varint(o, 128);
+    put_varint(o, 4);
+    put_varint(o, (uint64_t)m);
+    int64_t first = m ? (bits == 64 ? (int64_t)v[0] : (int64_t)(int32_t)(uint32_t)v[0]) : 0;
+    put_varint(o, zigzag64(first));
+    uint64_t d[128];
+    for (int64_t i = 1; i < m; i += 128) {
+        int64_t cnt = m - i < 128 ? m - i : 128;
+        int64_t mn = INT64_MAX;
+        for (int64_t k = 0; k < cnt; k++) {
+            uint64_t dk = (v[i + k] - v[i + k - 1]) & mask;
+            int64_t sd = bits == 64 ? (int64_t)dk : (int64_t)(int32_t)(uint32_t)dk;
+            d[k] = dk;
+            if (sd < mn) mn = sd;
+        }
+        for (int64_t k = 0; k < 128; k++) d[k] = k < cnt ? (d[k] - (uint64_t)mn) & mask : 0;
+        put_varint(o, zigzag64(mn));
+        int widths[4];
+        for (int b = 0; b < 4; b++) {
+            uint64_t any = 0;
+            if (b * 32 < cnt)
+                for (int k = b * 32; k < b * 32 + 32; k++) any |= d[k];
+            int w = 0;
+            while (w < 64 && (any >> w)) w++;
+            widths[b] = w;
+            o->p[o->len++] = (uint8_t)w;
+        }
+        for (int b = 0; b < 4 && b * 32 < cnt; b++) pack32(o, d + b * 32, widths[b]);
+    }
+}
+
 static int get_buf(PyObject *obj, Py_buffer *b) {
     if (obj == Py_None) { memset(b, 0, sizeof(*b)); return 0; }
     return PyObject_GetBuffer(obj, b, PyBUF_SIMPLE);
@@ -103,7 +163,7 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
         return NULL;
     int width = 1;  /* bit width of dictionary indices: at least 1 */
     while (width < 32 && ((int64_t)1 << width) < dict_size) width++;
-    if (kind < PQ_BOOL || kind > PQ_DICT || n < 0 || (kind == PQ_DICT && (dict_size < 1 || dict_size > INT32_MAX))) {
+    if (kind < PQ_BOOL || kind > PQ_DELTA64 || n < 0 || (kind == PQ_DICT && (dict_size < 1 || dict_size > INT32_MAX))) {
         PyErr_SetString(PyExc_ValueError, "pq_encode: bad kind, length or dictionary size");
         return NULL;
     }
@@ -115,7 +175,7 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
     uint32_t *idx = NULL;
     const uint8_t *valid = bv.buf ? (const uint8_t *)bv.buf : NULL;
     const int32_t *offs = (const int32_t *)bo.buf;
-    static const int fixed[] = {0, 4, 8, 8, 0, 4};
+    static const int fixed[] = {0, 4, 8, 8, 0, 4, 4, 8};
     if (valid && bv.len < (n + 7) / 8) {
         PyErr_SetString(PyExc_ValueError, "pq_encode: validity bitmap shorter than the array");
         goto done;
@@ -137,6 +197,7 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
     case PQ_BYTES: cap += nn ? 4 * nn + (offs[n] - offs[0]) : 0; break;
     case PQ_DICT: cap += 1 + (nn / 8 + 2) * (14 + width); break;  /* per 8 values: a run header + 4 value
                                                                   bytes, or a literal header + w bytes */
+    case PQ_DELTA32: case PQ_DELTA64: cap += 64 + (nn / 128 + 1) * (10 + 4 + 4 * 32 * 8); break;
     default: cap += nn * fixed[kind];
     }
     body = PyBytes_FromStringAndSize(NULL, cap);
@@ -204,6 +265,25 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
             memcpy(o.p + o.len, x + a, b - a);
             o.len += b - a;
         }
+        break;
+    }
+    case PQ_DELTA32: case PQ_DELTA64: {
+        uint64_t *u = (uint64_t *)PyMem_Malloc(sizeof(uint64_t) * nn);
+        if (!u) { Py_DECREF(mn); Py_DECREF(mx); PyErr_NoMemory(); goto done; }
+        int64_t k = 0, lo = INT64_MAX, hi = INT64_MIN;
+        for (int64_t i = 0; i < n; i++) {
+            if (valid && !bit(valid, i)) continue;
+            int64_t y = kind == PQ_DELTA64 ? ((const int64_t *)bx.buf)[i] : ((const int32_t *)bx.buf)[i];
+            if (y < lo) lo = y;
+            if (y > hi) hi = y;
+            u[k++] = (uint64_t)y;
+        }
+        delta_encode(&o, u, nn, kind == PQ_DELTA64 ? 64 : 32);
+        PyMem_Free(u);
+        Py_DECREF(mn); Py_DECREF(mx);
+        mn = PyLong_FromLongLong(lo);
+        mx = PyLong_FromLongLong(hi);
+        if (!mn || !mx) { Py_XDECREF(mn); Py_XDECREF(mx); goto done; }
         break;
     }
     case PQ_DICT: {
