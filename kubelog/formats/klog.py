@@ -211,21 +211,11 @@ class KlogParser:
         # -- continuation text per record (rare: only multi-line records) -------------
         crow = np.flatnonzero(cont)
         n_cont = np.zeros(nrec, dtype=np.int32)
-        cont_text: dict[int, str] = {}  # by record, for the few records that have continuation lines
-        last_cont: dict[int, str] = {}
+        cont_text = last_cont = None  # (records, texts) for the few records with continuation lines
         if len(crow):
             rid = rec_id[crow]
             np.add.at(n_cont, rid, 1)
-            ctexts = text.take(pa.array(crow)).to_pylist()
-            groups: dict[int, list[str]] = {}
-            for r, t in zip(rid.tolist(), ctexts):
-                groups.setdefault(r, []).append(t)
-            for r, ts in groups.items():
-                cont_text[r] = "\n".join(ts)
-                for t in reversed(ts):  # the last non-blank line (B/C access-log tail)
-                    if t.strip():
-                        last_cont[r] = t
-                        break
+            cont_text, last_cont = _continuations(text, crow, rid)
         # -- time from fixed columns ------------------------------------------------------
         if sc is not None:  # computed by the C scanner (it was given the year), as below
             _, local, valid, res.rollovers, res.first_ord, res.last_ord = sc.times
@@ -547,19 +537,52 @@ def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: 
     return res
 
 
-def _sparse_strings(by_row: dict[int, str], rows: np.ndarray) -> pa.Array:
-    """A string array over ``rows`` (increasing) with ``by_row[r]`` where there is one, else null."""
-    if not by_row:
+def _continuations(text, crow: np.ndarray, rid: np.ndarray) -> tuple:
+    """The continuation lines ``crow`` (increasing) of records ``rid``: per record with any, their
+    text joined with newlines and the last of them that is not blank (the B/C access-log tail),
+    each as ``(records, string array)``.  From a raw block (C scanner) a record whose continuation
+    lines follow each other, each ended by a bare newline, is one byte range of the block."""
+    gstart = np.flatnonzero(np.r_[True, rid[1:] != rid[:-1]])
+    gend = np.r_[gstart[1:], len(crow)] - 1
+    keys = rid[gstart]
+    lines = text.take(pa.array(crow))
+    blank = pc.equal(pc.utf8_trim_whitespace(lines), "").to_numpy(zero_copy_only=False)
+    grp = np.repeat(np.arange(len(gstart)), gend - gstart + 1)
+    last = np.full(len(gstart), -1, np.int64)
+    np.maximum.at(last, grp[~blank], np.flatnonzero(~blank))
+    has = last >= 0
+    last_cont = (keys[has], lines.take(pa.array(last[has])))
+    if isinstance(text, fastscan.RawLines):
+        st, en = text.starts, text.ends
+        nxt = np.r_[crow[1:], -1]
+        joined = (nxt == crow + 1) & (en[crow] + 1 == st[np.minimum(crow + 1, len(st) - 1)])
+        joined[gend] = True  # the last line of a record needs no successor
+        bad = np.zeros(len(gstart), bool)
+        np.logical_or.at(bad, grp, ~joined)
+        if not bad.any():
+            offs, data = native.module().gather(text.data, st[crow[gstart]], en[crow[gend]],
+                                                np.arange(len(gstart), dtype=np.int64))
+            return (keys, pa.StringArray.from_buffers(len(gstart), pa.py_buffer(offs), pa.py_buffer(data))), last_cont
+    texts = lines.to_pylist()
+    return (keys, pa.array(["\n".join(texts[a:b + 1]) for a, b in zip(gstart.tolist(), gend.tolist())],
+                           pa.string())), last_cont
+
+
+def _sparse_strings(by_row: tuple | None, rows: np.ndarray) -> pa.Array:
+    """A string array over ``rows`` (increasing) with the value of ``by_row = (keys (increasing),
+    values)`` where a key is a row, else null."""
+    if by_row is None or len(by_row[0]) == 0:
         return pa.nulls(len(rows), pa.string())
+    keys, values = by_row
     if len(rows) > 1 and not (rows[1:] > rows[:-1]).all():
-        return pa.array([by_row.get(r) for r in rows.tolist()], pa.string())
-    keys = np.fromiter(by_row.keys(), np.int64, len(by_row))
+        d = dict(zip(keys.tolist(), values.to_pylist()))
+        return pa.array([d.get(r) for r in rows.tolist()], pa.string())
     at = np.searchsorted(rows, keys)
     ok = at < len(rows)
     ok[ok] = rows[at[ok]] == keys[ok]
     take = np.full(len(rows), -1, np.int64)
     take[at[ok]] = np.flatnonzero(ok)
-    return pa.array(list(by_row.values()), pa.string()).take(pa.array(take, mask=take < 0))
+    return values.take(pa.array(take, mask=take < 0))
 
 
 def _after(a: pa.Array, starts: np.ndarray) -> pa.Array:
