@@ -171,6 +171,12 @@ def test_same_run_in_worker_processes(tmp_path, monkeypatch):
     with open(p, "ab") as f:  # CRLF lines, and a last line without a newline
         f.write(b'I0620 12:33:17.389016      11 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/pods" latency="1ms" '
                 b'userAgent="a" srcIP="1.2.3.4:5" resp=200\r\n')
+        # header prefixes the scanner hands to the records: odd spacing, non-ASCII file, no space
+        # after `]`, and a pid / line too large for their columns (null; they once failed the input)
+        f.write('I0620 12:33:17.389017 7 ü.go:12]no space\n'.encode())
+        f.write(b'W0620 12:33:17.389018         123 a_b-c.go:1] "msg" k="v"\n')
+        f.write(b'E0620 12:33:17.389019 99999999999999999999999 big.go:1] pid too large\n')
+        f.write(b'F0620 12:33:17.389020 1 big.go:99999999999] line too large\n')
         f.write(b'I0620 12:33:17.389016      11 x.go:1] last line\r')
     monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 0)
     monkeypatch.setattr(klog, "PROCESS_BLOCK", 1 << 20)
@@ -181,7 +187,10 @@ def test_same_run_in_worker_processes(tmp_path, monkeypatch):
     monkeypatch.setenv("KUBELOG_NO_NATIVE", "1")
     b = ingest([p], tmp_path / "arrow", processes=False, year=2023)
     _assert_same_runs(a, b)
-    assert a.inputs[0]["lines_read"] == 30_002
+    assert a.inputs[0]["lines_read"] == 30_006
+    m = a.table("messages")
+    assert m[m.msg == "pid too large"].pid.isna().all() and m[m.msg == "line too large"].line.isna().all()
+    assert m[m.msg == "no space"].file.tolist() == ["ü.go"] and m[m.msg == "no space"].line.tolist() == [12]
 
 
 FRAG = st.sampled_from([
@@ -379,3 +388,39 @@ def test_dictionary_part_reads_back_with_the_declared_schema(tmp_path):
     assert back.schema.equals(tables.schema("requests"))
     assert back.column("user_agent").to_pylist() == ua.to_pylist()
     assert tables.conform("requests", cols).equals(back)
+
+
+def test_record_prefixes_from_the_scanner_same_as_regex(tmp_path, monkeypatch):
+    """A raw block's non-access-log records take level, pid, file, line and message from the C
+    scanner: the same as the regex path on the lines (odd spacing, non-ASCII, no space after `]`,
+    continuation lines, CRLF)."""
+    import dataclasses
+    import os
+    from kubelog.formats import fastscan, klog
+    lines = ['I0620 12:33:17.389017 7 ü.go:12]no space', 'W0620 12:33:17.389018         123 a_b-c.go:1] "msg" k="v"',
+             'E0620 12:33:17.389019 1 x.go:3] with continuation', '\tgoroutine 1 [running]:', '',
+             'I0620 12:33:17.389020 42 y.go:44]  two spaces\r', 'I0620 12:33:17.389021 5 z.go:0] ']
+    p = tmp_path / "a.log"
+    p.write_bytes(("\n".join(lines * 50) + "\n").encode())
+    state = dict(source_id=0, name="a.log", clock="apiserver", year=2023, tz="UTC", info={}, wrappers=[],
+                 component="kube-apiserver", ansi=False, part_root=None)
+    used = []
+    orig = klog.KlogParser._records
+
+    def spy(self, *a, **k):
+        used.append(a[-1] is not None)
+        return orig(self, *a, **k)
+    monkeypatch.setattr(klog.KlogParser, "_records", spy)
+    n = len(lines) * 50
+    with_c = klog._parse_range_in_process(str(p), 0, os.path.getsize(p), 1, n, state, True)
+    orig_result = fastscan._scan_result
+    monkeypatch.setattr(fastscan, "_scan_result", lambda r: dataclasses.replace(orig_result(r), other=None))
+    without = klog._parse_range_in_process(str(p), 0, os.path.getsize(p), 1, n, state, True)
+    assert used == [True, False]
+    a, b = with_c.tables["messages"][0], without.tables["messages"][0]
+    assert a.keys() == b.keys()
+    for k in a:
+        x, y = a[k], b[k]
+        x = x.to_pylist() if hasattr(x, "to_pylist") else list(x)
+        y = y.to_pylist() if hasattr(y, "to_pylist") else list(y)
+        assert x == y, k

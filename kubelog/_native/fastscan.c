@@ -788,8 +788,25 @@ static const char *SCOL_NAMES[NSCOL] = {"method", "uri", "ua", "aid", "src", "ap
 /* the low-cardinality fields, returned dictionary-encoded (DCol) */
 static const int SCOL_DICT[NSCOL] = {1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1};
 
+/* the prefix fields of a header: pid, file span, line; big when pid or line do not fit an
+   int64 / int32 (the Python reference then takes the block) */
+typedef struct {
+    const char *fs, *fe;
+    int64_t pid, line;
+    int big;
+} Hdr;
+
+static inline int64_t digits_value(const char *a, const char *b, int *big) {
+    int64_t v = 0;
+    for (; a < b; a++) {
+        if (v > (INT64_MAX - 9) / 10) { *big = 1; return 0; }
+        v = v * 10 + (*a - '0');
+    }
+    return v;
+}
+
 /* header: ^[IWEF]MMDD hh:mm:ss.uuuuuu +pid file:line]  -> msg start (after "] ?") or NULL */
-static const char *parse_header(const char *p, const char *e, int32_t *tf) {
+static const char *parse_header(const char *p, const char *e, int32_t *tf, Hdr *h) {
     if (e - p < 28) return NULL;
     char sv = p[0];
     if (sv != 'I' && sv != 'W' && sv != 'E' && sv != 'F') return NULL;
@@ -803,16 +820,27 @@ static const char *parse_header(const char *p, const char *e, int32_t *tf) {
     if (*c != ' ') return NULL;
     while (c < e && *c == ' ') c++;
     if (c >= e || !isdig((unsigned char)*c)) return NULL;
+    const char *ps = c;
     while (c < e && isdig((unsigned char)*c)) c++;
+    const char *pe = c;
     if (c >= e || *c != ' ') return NULL;
     c++;
     const char *fs = c;
     while (c < e && *c != ' ' && *c != ':' && *c != ']') c++;
     if (c == fs || c >= e || *c != ':') return NULL;
+    const char *fe = c;
     c++;
     if (c >= e || !isdig((unsigned char)*c)) return NULL;
+    const char *ls = c;
     while (c < e && isdig((unsigned char)*c)) c++;
     if (c >= e || *c != ']') return NULL;
+    if (h) {
+        h->big = 0;
+        h->pid = digits_value(ps, pe, &h->big);
+        h->line = digits_value(ls, c, &h->big);
+        if (h->line > INT32_MAX) h->big = 1;
+        h->fs = fs; h->fe = fe;
+    }
     c++;
     if (c < e && *c == ' ') c++;
     tf[0] = two(p + 1); tf[1] = two(p + 3);
@@ -918,6 +946,12 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
             return NULL;
         }
     }
+    /* raw blocks: the other header lines (not access-log records), for the klog parser's records */
+    int64_t *o_rows = NULL, *o_pid = NULL;
+    int32_t *o_msg = NULL, *o_fs = NULL, *o_fe = NULL, *o_line = NULL;
+    char *o_lvl = NULL;
+    int64_t no = 0;
+    int o_big = 0;
     uint8_t *is_hdr = (uint8_t *)calloc(n + 1, 1);
     int32_t *tf = (int32_t *)calloc((size_t)(n + 1) * 6, sizeof(int32_t));
     int64_t *erows = (int64_t *)malloc(sizeof(int64_t) * (n + 1));
@@ -938,6 +972,16 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
         inited = k + 1;
         if (SCOL_DICT[k] ? dcol_init(&dcols[k], n) : scol_init(&cols[k], n, guess)) { PyErr_NoMemory(); goto done; }
     }
+    if (raw) {
+        o_rows = (int64_t *)malloc(sizeof(int64_t) * (n + 1));
+        o_pid = (int64_t *)malloc(sizeof(int64_t) * (n + 1));
+        o_msg = (int32_t *)malloc(sizeof(int32_t) * (n + 1));
+        o_fs = (int32_t *)malloc(sizeof(int32_t) * (n + 1));
+        o_fe = (int32_t *)malloc(sizeof(int32_t) * (n + 1));
+        o_line = (int32_t *)malloc(sizeof(int32_t) * (n + 1));
+        o_lvl = (char *)malloc(n + 1);
+        if (!o_rows || !o_pid || !o_msg || !o_fs || !o_fe || !o_line || !o_lvl) { PyErr_NoMemory(); goto done; }
+    }
     int64_t ne = 0;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -946,13 +990,21 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
         else if (large) { const int64_t *o = (const int64_t *)ob.buf; s = o[arr_off + i]; t = o[arr_off + i + 1]; }
         else { const int32_t *o = (const int32_t *)ob.buf; s = o[arr_off + i]; t = o[arr_off + i + 1]; }
         const char *p = data + s, *e = data + t;
-        const char *msg = parse_header(p, e, tf + 6 * i);
+        Hdr h;
+        const char *msg = parse_header(p, e, tf + 6 * i, &h);
         if (!msg) continue;
         is_hdr[i] = 1;
-        if (!want_e) continue;
         EFields f;
         memset(&f, 0, sizeof(f));
-        if (!parse_e(msg, e, &f)) continue;
+        if (!want_e || !parse_e(msg, e, &f)) {
+            if (raw) {
+                o_rows[no] = i; o_pid[no] = h.pid; o_line[no] = (int32_t)h.line; o_lvl[no] = *p;
+                o_msg[no] = (int32_t)(msg - data); o_fs[no] = (int32_t)(h.fs - data); o_fe[no] = (int32_t)(h.fe - data);
+                o_big |= h.big;
+                no++;
+            }
+            continue;
+        }
         int oom = 0;
         oom |= dcol_put(&dcols[S_METHOD], f.method.p, f.method.n);
         oom |= scol_put_unescaped(&cols[S_URI], f.uri.p, f.uri.n);
@@ -1002,6 +1054,14 @@ static PyObject *fs_scan(PyObject *self, PyObject *args) {
         Py_DECREF(tt);
     }
     if (raw) {
+        SETB("o_rows", o_rows, no * sizeof(int64_t));
+        SETB("o_pid", o_pid, no * sizeof(int64_t));
+        SETB("o_msg", o_msg, no * sizeof(int32_t));
+        SETB("o_fs", o_fs, no * sizeof(int32_t));
+        SETB("o_fe", o_fe, no * sizeof(int32_t));
+        SETB("o_line", o_line, no * sizeof(int32_t));
+        SETB("o_level", o_lvl, no);
+        if (PyDict_SetItemString(res, "o_big", o_big ? Py_True : Py_False)) { Py_CLEAR(res); goto done; }
         SETB("starts", ls, n * sizeof(int32_t));
         SETB("ends", le, n * sizeof(int32_t));
         if (PyDict_SetItemString(res, "utf8_ok", utf8_ok ? Py_True : Py_False)) { Py_CLEAR(res); goto done; }
@@ -1015,6 +1075,7 @@ done:
     for (int k = 0; k < inited; k++) { scol_free(&cols[k]); dcol_free(&dcols[k]); }
     free(is_hdr); free(tf); free(erows); free(lat); free(resp); free(resp_valid); free(hij); free(lrun); free(cls);
     free(ls); free(le);
+    free(o_rows); free(o_pid); free(o_msg); free(o_fs); free(o_fe); free(o_line); free(o_lvl);
     PyBuffer_Release(&ob);
     PyBuffer_Release(&db);
     return res;

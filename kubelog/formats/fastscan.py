@@ -38,6 +38,8 @@ class Scan:
     #                             DictionaryArrays of strings), lat_ns (int64, -1 invalid),
     #                             resp (Int32Array with nulls), hijacked, long_running (BooleanArray)
     times: tuple | None = None  # with a year: (header rows, local ns, valid, rollovers, first ord, last ord)
+    other: dict | None = None   # raw blocks: the header lines that are not access-log records (rows,
+    #                             level, pid, file start/end, line, message start: see scan_raw)
 
 
 # the low-cardinality fields, which the scanner returns dictionary-encoded (declared in the C code)
@@ -75,7 +77,14 @@ class RawLines:
 
     def take(self, rows) -> pa.Array:
         rows = np.asarray(rows.to_numpy(zero_copy_only=False) if isinstance(rows, pa.Array) else rows, dtype=np.int64)
-        offsets, text = native.module().gather(self.data, self.starts, self.ends, rows)
+        return self.spans(self.starts, self.ends, rows)
+
+    def spans(self, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray | None = None) -> pa.Array:
+        """The text of byte spans ``[starts[r], ends[r])`` of the block (int32), for each ``r`` in
+        ``rows`` (all spans when None), as a string array."""
+        if rows is None:
+            rows = np.arange(len(starts), dtype=np.int64)
+        offsets, text = native.module().gather(self.data, starts, ends, rows)
         return pa.StringArray.from_buffers(len(rows), pa.py_buffer(offsets), pa.py_buffer(text))
 
 
@@ -120,7 +129,13 @@ def _scan_result(r: dict) -> Scan:
         rows, local, valid, roll, first, last = r["times"]
         times = (np.frombuffer(rows, dtype=np.int64), np.frombuffer(local, dtype=np.int64),
                  np.frombuffer(valid, dtype=np.uint8).astype(bool), roll, first, last)
-    return Scan(np.frombuffer(r["is_hdr"], dtype=np.uint8).astype(bool), e_rows, cols, times)
+    other = None
+    if "o_rows" in r and not r["o_big"]:
+        other = {k: np.frombuffer(r["o_" + k], dtype=t) for k, t in
+                 (("rows", np.int64), ("pid", np.int64), ("msg", np.int32), ("fs", np.int32), ("fe", np.int32),
+                  ("line", np.int32))}
+        other["level"] = r["o_level"]
+    return Scan(np.frombuffer(r["is_hdr"], dtype=np.uint8).astype(bool), e_rows, cols, times, other)
 
 
 def classify(method: str, uri: str) -> dict:

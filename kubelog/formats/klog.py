@@ -262,11 +262,15 @@ class KlogParser:
                     consumed[idx] = True
         rest = np.flatnonzero(~consumed)
         if len(rest):
-            if htext is not None:
-                rtext = htext.take(pa.array(rest, pa.int64())) if len(rest) < nrec else htext
+            other = sc.other if sc is not None and isinstance(text, fastscan.RawLines) else None
+            if other is not None and np.array_equal(other["rows"], hrows[rest]):
+                rtext = None  # the scanner has their prefix fields and message starts
+            elif htext is not None:
+                rtext, other = (htext.take(pa.array(rest, pa.int64())) if len(rest) < nrec else htext), None
             else:
-                rtext = text.take(pa.array(hrows[rest], pa.int64()))
-            rec = self._records(rtext, rest, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts)
+                rtext, other = text.take(pa.array(hrows[rest], pa.int64())), None
+            rec = self._records(rtext, rest, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts,
+                                text if other is not None else None, other)
             sub_consumed = np.zeros(len(rest), dtype=bool)
             mask, cols = httplog.extract(rec.msg, rec.last_cont)
             if mask.any():
@@ -303,21 +307,30 @@ class KlogParser:
         req["server"] = tables.repeat(self.component or "", len(idx))
         res.tables.setdefault("requests", []).append(req)
 
-    def _records(self, sub, rows, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts) -> "Records":
+    def _records(self, sub, rows, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts, raw=None,
+                 other=None) -> "Records":
         """Records for header rows ``rows`` (``sub``: their lines): cut the message and the
-        pid/file/line prefix."""
+        pid/file/line prefix; or, from a raw block, take those the C scanner found (``other``)."""
         ia = pa.array(rows, pa.int64())
-        pos = pc.find_substring(sub, "]").to_numpy()  # the header ends at the first `]`
-        msg = _after(sub, np.where(pos < 0, 0, pos + 1))
-        width = int(pos.max()) - 21 + 1 if len(pos) else 1
-        pre = pc.extract_regex(pc.utf8_slice_codeunits(sub, 21, 21 + max(width, 1)),
-                               r"^ *(?P<pid>[0-9]+) (?P<file>[^ :\]]+):(?P<line>[0-9]+)\]")
         ct, lc = _sparse_strings(cont_text, rows), _sparse_strings(last_cont, rows)
+        if other is not None:
+            k = len(rows)
+            level = pa.StringArray.from_buffers(k, pa.py_buffer(np.arange(k + 1, dtype=np.int32)),
+                                                pa.py_buffer(other["level"]))
+            pid, line = pa.array(other["pid"]), pa.array(other["line"])
+            file, msg = raw.spans(other["fs"], other["fe"]), raw.spans(other["msg"], raw.ends[other["rows"]])
+        else:
+            pos = pc.find_substring(sub, "]").to_numpy()  # the header ends at the first `]`
+            msg = _after(sub, np.where(pos < 0, 0, pos + 1))
+            width = int(pos.max()) - 21 + 1 if len(pos) else 1
+            pre = pc.extract_regex(pc.utf8_slice_codeunits(sub, 21, 21 + max(width, 1)),
+                                   r"^ *(?P<pid>[0-9]+) (?P<file>[^ :\]]+):(?P<line>[0-9]+)\]")
+            level, file = pc.utf8_slice_codeunits(sub, 0, 1), pre.field("file")
+            pid, line = _header_int(pre.field("pid"), pa.int64()), _header_int(pre.field("line"), pa.int32())
         return Records(
-            line_no=line_no[rows], ts_ns=ts_ns[rows], level=pc.utf8_slice_codeunits(sub, 0, 1),
-            pid=pa.array(timeutil.int_or(pre.field("pid"), 0), pa.int64()), file=pre.field("file"),
-            line=pa.array(timeutil.int_or(pre.field("line"), 0), pa.int32()), msg=msg, cont=ct, last_cont=lc, n_cont=n_cont[rows],
-            clock=clock.take(ia), wrapper_ts=None if wts is None else wts.take(ia))
+            line_no=line_no[rows], ts_ns=ts_ns[rows], level=level, pid=pid, file=file, line=line, msg=msg,
+            cont=ct, last_cont=lc, n_cont=n_cont[rows], clock=clock.take(ia),
+            wrapper_ts=None if wts is None else wts.take(ia))
 
     def _process_state(self, wrappers: list[str], ansi: bool) -> dict:
         """What a worker process needs to parse a block of this input."""
@@ -535,6 +548,17 @@ def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: 
         del res.tables["requests"]
         res.written["requests"] = (str(path), t.num_rows)
     return res
+
+
+def _header_int(digits: pa.Array, typ: pa.DataType) -> pa.Array:
+    """The pid or line digits of klog headers as ``typ``: 0 where there are none, null where the
+    number does not fit (it once failed the whole input)."""
+    a = pc.fill_null(digits, "")
+    big = pc.greater(pc.utf8_length(a), 18)
+    v = pc.cast(pc.if_else(pc.or_(big, pc.equal(a, "")), "0", a), pa.int64())
+    if typ == pa.int32():
+        big = pc.or_(big, pc.greater(v, 2**31 - 1))
+    return pc.if_else(big, pa.scalar(None, pa.int64()), v).cast(typ)
 
 
 def _continuations(text, crow: np.ndarray, rid: np.ndarray) -> tuple:
