@@ -181,7 +181,6 @@ def test_same_run_in_worker_processes(tmp_path, monkeypatch):
     monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 0)
     monkeypatch.setattr(klog, "PROCESS_BLOCK", 1 << 20)
     monkeypatch.setattr(L, "BLOCK", 1 << 20)
-    monkeypatch.setattr(klog, "DIRECT_WRITE_ROWS", 100)
     a = ingest([p], tmp_path / "procs", processes=True, year=2023)
     assert len(list((tmp_path / "procs" / "requests").glob("*-L*.parquet"))) > 5
     monkeypatch.setenv("KUBELOG_NO_NATIVE", "1")
@@ -252,6 +251,11 @@ def _check_t3_against_reference(records) -> None:
     conts = [c for _, c in records]
     T._NATIVE = nat
     got = T._native_t3(msgs, conts, "UTC")
+    # the same from Arrow string arrays read in place (the path of traces.extract)
+    import pyarrow as pa
+    m, c = pa.array(msgs, pa.string()), pa.array(conts, pa.string())
+    assert nat.traces_t3(T._buffers(m), T._buffers(c)) == nat.traces_t3(msgs, conts)
+    assert nat.traces_t3(T._buffers(m.slice(1)), T._buffers(c.slice(1))) == nat.traces_t3(msgs[1:], conts[1:])
     for pos, (tr, steps) in got.items():
         want = T.parse_block(msgs[pos], conts[pos], "UTC")
         assert want is not None and tr == want[0] and steps == want[1], (msgs[pos], conts[pos])

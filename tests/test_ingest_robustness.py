@@ -211,7 +211,6 @@ def test_block_worker_processes_give_the_same_tables(tmp_path, real_logs, monkey
     monkeypatch.setattr(L, "BLOCK", 256 << 10)   # many blocks
     monkeypatch.setattr(klog, "PROCESS_BLOCK", 256 << 10)
     monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 0)
-    monkeypatch.setattr(klog, "DIRECT_WRITE_ROWS", 100)  # workers write the requests of most blocks
     gz = tmp_path / "kube-apiserver-2.log.gz"            # not a plain file: blocks are sent as bytes
     gz.write_bytes(gzip.compress(p.read_bytes()))
     a = ingest([p, gz], tmp_path / "threads", processes=False, year=2020)

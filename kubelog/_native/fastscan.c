@@ -1559,29 +1559,98 @@ static int trace_t3_one(Py_ssize_t pos, const char *m, int64_t mn, const char *c
    traces: (pos, id, name, fields, url, audit_id, user_agent, started_local_ns|None, total_ns|None)
    steps:  (pos, k, depth, offset_ns|None, duration_ns|None (old form), ms|None (new form), msg, fields,
             nested) */
+/* strings for traces_t3: a list of str/None, or an Arrow string array as (int32 offsets, data,
+   validity or None, length) with offset 0 */
+typedef struct {
+    PyObject *list;
+    Py_buffer off, data, valid;
+    int has_valid;
+    Py_ssize_t n;
+} StrSrc;
+
+static int strsrc_open(PyObject *o, StrSrc *s) {
+    memset(s, 0, sizeof(*s));
+    if (PyList_Check(o)) { s->list = o; s->n = PyList_GET_SIZE(o); return 0; }
+    PyObject *a, *b, *c;
+    Py_ssize_t len;
+    if (!PyTuple_Check(o) || !PyArg_ParseTuple(o, "OOOn", &a, &b, &c, &len)) {
+        PyErr_SetString(PyExc_TypeError, "traces_t3: a list of str or (offsets, data, validity, length)");
+        return -1;
+    }
+    if (PyObject_GetBuffer(a, &s->off, PyBUF_SIMPLE)) return -1;
+    if (PyObject_GetBuffer(b, &s->data, PyBUF_SIMPLE)) { PyBuffer_Release(&s->off); return -1; }
+    if (c != Py_None) {
+        if (PyObject_GetBuffer(c, &s->valid, PyBUF_SIMPLE)) { PyBuffer_Release(&s->off); PyBuffer_Release(&s->data); return -1; }
+        s->has_valid = 1;
+    }
+    s->n = len;
+    const int32_t *o32 = (const int32_t *)s->off.buf;
+    if (len < 0 || s->off.len < (len + 1) * 4 || (s->has_valid && s->valid.len < (len + 7) / 8) ||
+        o32[0] < 0 || o32[len] > s->data.len) {
+        PyErr_SetString(PyExc_ValueError, "traces_t3: buffers do not match");
+        return -1;  /* released by strsrc_close */
+    }
+    return 0;
+}
+
+static void strsrc_close(StrSrc *s) {
+    if (s->list) return;
+    if (s->off.obj) PyBuffer_Release(&s->off);
+    if (s->data.obj) PyBuffer_Release(&s->data);
+    if (s->has_valid) PyBuffer_Release(&s->valid);
+}
+
+/* the i-th string: 1 and (p, n); 0 when null (or not a str); -1 on error */
+static int strsrc_get(StrSrc *s, Py_ssize_t i, const char **p, Py_ssize_t *n) {
+    if (s->list) {
+        PyObject *o = PyList_GET_ITEM(s->list, i);
+        if (!PyUnicode_Check(o)) return 0;
+        *p = PyUnicode_AsUTF8AndSize(o, n);
+        return *p ? 1 : -1;
+    }
+    if (s->has_valid && !((((const uint8_t *)s->valid.buf)[i >> 3] >> (i & 7)) & 1)) return 0;
+    const int32_t *o = (const int32_t *)s->off.buf;
+    if (o[i + 1] < o[i]) { PyErr_SetString(PyExc_ValueError, "traces_t3: offsets out of order"); return -1; }
+    *p = (const char *)s->data.buf + o[i];
+    *n = o[i + 1] - o[i];
+    return 1;
+}
+
 static PyObject *fs_traces_t3(PyObject *self, PyObject *args) {
-    PyObject *msgs, *conts;
-    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &msgs, &PyList_Type, &conts)) return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(msgs);
-    if (PyList_GET_SIZE(conts) != n) { PyErr_SetString(PyExc_ValueError, "msgs and conts differ in length"); return NULL; }
-    PyObject *handled = PyBytes_FromStringAndSize(NULL, n);
-    PyObject *traces = PyList_New(0), *steps = PyList_New(0);
+    PyObject *om, *oc;
+    if (!PyArg_ParseTuple(args, "OO", &om, &oc)) return NULL;
+    StrSrc ms, cs;
+    if (strsrc_open(om, &ms)) { strsrc_close(&ms); return NULL; }
+    if (strsrc_open(oc, &cs)) { strsrc_close(&ms); strsrc_close(&cs); return NULL; }
+    PyObject *handled = NULL, *traces = NULL, *steps = NULL;
+    Py_ssize_t n = ms.n;
+    if (cs.n != n) { PyErr_SetString(PyExc_ValueError, "msgs and conts differ in length"); goto fail; }
+    handled = PyBytes_FromStringAndSize(NULL, n);
+    traces = PyList_New(0);
+    steps = PyList_New(0);
     if (!handled || !traces || !steps) goto fail;
     char *h = PyBytes_AS_STRING(handled);
     for (Py_ssize_t i = 0; i < n; i++) {
         h[i] = 0;
-        PyObject *mo = PyList_GET_ITEM(msgs, i), *co = PyList_GET_ITEM(conts, i);
-        if (!PyUnicode_Check(mo) || (co != Py_None && !PyUnicode_Check(co))) continue;
+        const char *m, *c = "";
         Py_ssize_t mn, cn = 0;
-        const char *m = PyUnicode_AsUTF8AndSize(mo, &mn);
-        const char *c = co != Py_None ? PyUnicode_AsUTF8AndSize(co, &cn) : "";
-        if (!m || !c) goto fail;
-        int r = trace_t3_one(i, m, mn, c, cn, co != Py_None && cn > 0, traces, steps);
+        int gm = strsrc_get(&ms, i, &m, &mn);
+        if (gm < 0) goto fail;
+        if (gm == 0) continue;
+        int gc = strsrc_get(&cs, i, &c, &cn);
+        if (gc < 0) goto fail;
+        if (gc == 0) {
+            if (cs.list && PyList_GET_ITEM(cs.list, i) != Py_None) continue;  /* not a str: not taken */
+            c = ""; cn = 0;
+        }
+        int r = trace_t3_one(i, m, mn, c, cn, gc == 1 && cn > 0, traces, steps);
         if (r < 0) goto fail;
         h[i] = (char)r;
     }
+    strsrc_close(&ms); strsrc_close(&cs);
     return Py_BuildValue("(NNN)", handled, traces, steps);
 fail:
+    strsrc_close(&ms); strsrc_close(&cs);
     Py_XDECREF(handled); Py_XDECREF(traces); Py_XDECREF(steps);
     return NULL;
 }
@@ -1594,7 +1663,8 @@ static PyMethodDef Methods[] = {
      "pq_encode(kind, n, validity, values, offsets, optional, dict_size) -> (page body, nulls, min, max)"},
     {"pq_dict_encode", pq_dict_encode, METH_VARARGS,
      "pq_dict_encode(n, validity, data, offsets, max_entries) -> (dict body, entries, page body, nulls) or None"},
-    {"traces_t3", fs_traces_t3, METH_VARARGS, "traces_t3(msgs, conts) -> (handled, traces, steps): T3 Trace blocks"},
+    {"traces_t3", fs_traces_t3, METH_VARARGS, "traces_t3(msgs, conts) -> (handled, traces, steps): T3 Trace blocks; msgs and conts are lists of str "
+     "or Arrow string arrays as (offsets, data, validity, length)"},
     {"gather", fs_gather, METH_VARARGS, "gather(data, starts, ends, rows) -> (int32 offsets, text)"},
     {"count_lines", fs_count_lines, METH_VARARGS, "count_lines(buffer) -> number of newlines"},
     {"split_lines", fs_split_lines, METH_VARARGS,

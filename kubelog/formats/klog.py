@@ -52,6 +52,8 @@ NOT_RECORDS = [
     ("not klog: deprecation notice", "info", r"^Flag --\S+ has been deprecated"),
 ]
 
+NOT_RECORDS_ANY = "|".join(f"(?:{rx})" for _, _, rx in NOT_RECORDS)  # some pattern of NOT_RECORDS matches
+
 Extractor = Callable[["Records", Context], tuple]
 _EXTRACTORS: list[tuple[int, str, Extractor, bool]] = []
 
@@ -176,14 +178,18 @@ class KlogParser:
         junk = np.zeros(n, dtype=bool)
         if len(nonhdr):
             sub = text.take(pa.array(nonhdr))
-            for reason, sev, rx in NOT_RECORDS:
-                hit = pc.fill_null(pc.match_substring_regex(sub, rx), False).to_numpy(zero_copy_only=False)
-                hit &= ~junk[nonhdr]
-                if hit.any():
-                    rows = nonhdr[hit]
-                    junk[rows] = True
-                    ex = text.take(pa.array(rows[:5])).to_pylist()
-                    res.count(reason, sev, len(rows), list(zip(ch.line_no[rows[:5]].tolist(), ex)))
+            any_hit = pc.fill_null(pc.match_substring_regex(sub, NOT_RECORDS_ANY), False).to_numpy(zero_copy_only=False)
+            if any_hit.any():  # one pass over all lines; each pattern then over the few that matched
+                cand = np.flatnonzero(any_hit)
+                csub = sub.take(pa.array(cand))
+                for reason, sev, rx in NOT_RECORDS:
+                    hit = pc.fill_null(pc.match_substring_regex(csub, rx), False).to_numpy(zero_copy_only=False)
+                    hit &= ~junk[nonhdr[cand]]
+                    if hit.any():
+                        rows = nonhdr[cand[hit]]
+                        junk[rows] = True
+                        ex = text.take(pa.array(rows[:5])).to_pylist()
+                        res.count(reason, sev, len(rows), list(zip(ch.line_no[rows[:5]].tolist(), ex)))
         rec_id = np.cumsum(is_hdr) - 1
         cont = ~is_hdr & ~junk
         orphan = cont & (rec_id < 0)
@@ -337,8 +343,7 @@ class KlogParser:
         ctx, writer = self.ctx, self.ctx._emit
         return dict(source_id=ctx.source_id, name=ctx.name, clock=ctx.clock, year=self.year, tz=self.tz,
                     info={"component": self.component}, component=self.component, wrappers=wrappers, ansi=ansi,
-                    part_root=str(writer.root) if isinstance(writer, runmod.PartWriter) else None,
-                    direct_write_rows=DIRECT_WRITE_ROWS)
+                    part_root=str(writer.root) if isinstance(writer, runmod.PartWriter) else None)
 
     def _clock(self, ch: L.LineChunk, hrows: np.ndarray, nrec: int) -> pa.Array:
         base = self.ctx.clock or self.component or "unknown"
@@ -486,7 +491,7 @@ class KlogParser:
 STATELESS_WRAPPERS = {"rfc3339", "journald", "prow", "jenkins", "minikube", "grep-n"}
 PROCESS_MIN_BYTES = workers.PROCESS_MIN_BYTES
 PROCESS_BLOCK = 16 << 20     # block of a large input handed to a worker process
-DIRECT_WRITE_ROWS = 10_000   # a worker writes a block's requests itself from this many rows
+WORKER_TABLES = ("requests", "messages")  # a worker process writes a block's rows of these itself
 
 
 def _parse_range_in_process(path: str, start: int, end: int, first_line: int, n: int, state: dict,
@@ -533,20 +538,22 @@ def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: 
     res.invalid_utf8 = (rstats.invalid_utf8_lines, rstats.first_invalid_utf8)
     res.errors = list(ctx.errors)
     root = state.get("part_root")
-    reqs = res.tables.get("requests")
-    if root and reqs and sum(len(next(iter(c.values()))) if isinstance(c, dict) else c.num_rows
-                             for c in reqs) >= state.get("direct_write_rows", DIRECT_WRITE_ROWS):
-        # the bulk table is written here, in the worker, to a part file of its own named by the
-        # block's first line (so the parts of an input sort in file order); the rest goes back
-        t = pa.concat_tables([tables.conform("requests", c, dictionary=len(reqs) == 1) for c in reqs])
+    for table in WORKER_TABLES if root else ():
+        parts = res.tables.pop(table, None)
+        if not parts:
+            continue
+        # the bulk tables are written here, in the worker, to a part file of their own named by
+        # the block's first line (so the parts of an input sort in file order); the rest goes back
+        t = pa.concat_tables([tables.conform(table, c, dictionary=len(parts) == 1) for c in parts])
+        if t.num_rows == 0:
+            continue
         t = t.set_column(t.schema.get_field_index("source_id"), "source_id",
                          pa.array(np.full(t.num_rows, state["source_id"], np.int32)))
-        d = Path(root) / "requests"
+        d = Path(root) / table
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"part-{state['source_id']:05d}-L{first_line:012d}.parquet"
-        runmod.write_part(path, "requests", t)
-        del res.tables["requests"]
-        res.written["requests"] = (str(path), t.num_rows)
+        runmod.write_part(path, table, t)
+        res.written[table] = (str(path), t.num_rows)
     return res
 
 

@@ -275,7 +275,15 @@ def _native_t3(msgs: list, conts: list, tz: str) -> dict:
     return out
 
 
-def _native_t3_columns(msgs: list, conts: list, clocks: list, cidx: np.ndarray, rec: Records, tz: str):
+def _buffers(a: pa.Array) -> tuple:
+    """(int32 offsets, data, validity or None, length) of a string array, for the C parser."""
+    if a.offset:
+        a = pa.concat_arrays([a])  # a copy that starts at offset 0
+    v, o, d = a.buffers()
+    return o, d if d is not None else b"", v if a.null_count else None, len(a)
+
+
+def _native_t3_columns(msgs, conts, clocks, cidx: np.ndarray, rec: Records, tz: str):
     """The ``traces`` and ``trace_steps`` columns of :func:`extract` built column-wise from the C
     parser's rows, when it took every candidate record (else None: the per-record path, which
     gives the same rows, handles the mix)."""
@@ -329,12 +337,14 @@ def extract(rec: Records, ctx) -> tuple:
                          "line_no")}
     cidx = np.flatnonzero(cand)
     ia = pa.array(cidx)
-    msgs, conts, clocks = msg.take(ia).to_pylist(), rec.cont.take(ia).to_pylist(), rec.clock.take(ia).to_pylist()
-    if _NATIVE is not None and NATIVE_T3:
-        cols = _native_t3_columns(msgs, conts, clocks, cidx, rec, tz)
+    marr, carr, clocks = msg.take(ia), rec.cont.take(ia), rec.clock.take(ia)
+    if _NATIVE is not None and NATIVE_T3 and marr.type == carr.type == pa.string():
+        # the C parser reads the Arrow strings in place
+        cols = _native_t3_columns(_buffers(marr), _buffers(carr), clocks, cidx, rec, tz)
         if cols is not None:  # the C parser took every candidate: no per-trace Python
             mask[cidx] = True
             return mask, cols
+    msgs, conts, clocks = marr.to_pylist(), carr.to_pylist(), clocks.to_pylist()
     fast = _native_t3(msgs, conts, tz) if _NATIVE is not None and NATIVE_T3 else {}
     for j, i in enumerate(cidx):
         got = fast.get(j) or parse_block(msgs[j], conts[j], tz)
