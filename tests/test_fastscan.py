@@ -428,3 +428,41 @@ def test_record_prefixes_from_the_scanner_same_as_regex(tmp_path, monkeypatch):
         x = x.to_pylist() if hasattr(x, "to_pylist") else list(x)
         y = y.to_pylist() if hasattr(y, "to_pylist") else list(y)
         assert x == y, k
+
+
+@pytest.mark.parametrize("bad_at", [None, 0, (256 << 10) - 1, 256 << 10, 400_000])
+@pytest.mark.parametrize("tail", [b"", b"I0620 12:33:17.389016 1 x.go:1] no newline\r"])
+def test_scan_file_same_as_scan_raw(tmp_path, bad_at, tail):
+    """The scanner reading a file range itself, in 256 KiB pieces split and checked on the way
+    (multi-byte characters across piece ends, CRLF, a last line without newline, invalid UTF-8
+    anywhere) gives what scan_raw gives on the same bytes."""
+    import os
+    import random
+    from kubelog.formats import fastscan
+    rnd = random.Random(7)
+    words = ["x", "é", "€", "𝄞", "ab", " ", '"HTTP" verb="GET" URI="/api/v1/pods" latency="1ms" userAgent="a" '
+             'srcIP="1.2.3.4:5" resp=200']
+    lines = []
+    while sum(map(len, lines)) < 700_000:
+        body = "".join(rnd.choice(words) for _ in range(rnd.randint(0, 60)))
+        lines.append((f"I0620 12:33:17.389016 1 a.go:1] {body}" if rnd.random() < 0.8 else f"\t{body}").encode()
+                     + (b"\r\n" if rnd.random() < 0.1 else b"\n"))
+    data = bytearray(b"".join(lines) + tail)
+    if bad_at is not None:
+        data[bad_at] = 0xFF
+    data = bytes(data)
+    p = tmp_path / "f.log"
+    p.write_bytes(b"PREFIX\n" + data)
+    n = data.count(b"\n") + (not data.endswith(b"\n"))
+    want = fastscan.scan_raw(data if data.endswith(b"\n") else data + b"\n", n, year=2023)
+    with open(p, "rb") as f:
+        got = fastscan.scan_file(f.fileno(), 7, len(data), n, year=2023)
+        if bad_at is not None:
+            assert want is None and got is None
+            return
+        assert bytes(memoryview(got.data)) == (data if data.endswith(b"\n") else data + b"\n")
+        assert (got.starts == want.starts).all() and (got.ends == want.ends).all()
+        assert (got.scan.is_hdr == want.scan.is_hdr).all() and (got.scan.e_rows == want.scan.e_rows).all()
+        assert all((a == b).all() for a, b in zip(got.scan.times[:3], want.scan.times[:3]))
+        with pytest.raises(ValueError):  # the file is shorter than the range given
+            fastscan.scan_file(f.fileno(), 7 + 1000, len(data), n, year=2023)

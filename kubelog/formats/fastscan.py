@@ -98,6 +98,20 @@ def scan_raw(data, n: int, access_log: bool = True, year: int | None = None) -> 
     return RawLines(data, np.frombuffer(r["starts"], dtype=np.int32), np.frombuffer(r["ends"], dtype=np.int32), sc)
 
 
+def scan_file(fd: int, start: int, length: int, n: int, access_log: bool = True,
+              year: int | None = None) -> RawLines | None:
+    """:func:`scan_raw` of the ``n`` lines in bytes ``[start, start + length)`` of the open file
+    ``fd``, read by the scanner itself in pieces that it splits and checks while they are in the
+    CPU cache (a final newline is added if the range lacks one)."""
+    r = native.module().scan(b"", b"", 0, n, False, access_log, True, -1 if year is None else year, fd, start,
+                             length)
+    if not r["utf8_ok"]:
+        return None
+    sc = _scan_result(r)
+    return RawLines(r["data"], np.frombuffer(r["starts"], dtype=np.int32), np.frombuffer(r["ends"], dtype=np.int32),
+                    sc)
+
+
 def scan(text, access_log: bool = True, year: int | None = None) -> Scan:
     """Scan a String/LargeString array of lines (see the module docstring); for
     :class:`RawLines` the scan already made.  With ``year`` the result also has the klog

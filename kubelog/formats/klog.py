@@ -498,18 +498,18 @@ def _parse_range_in_process(path: str, start: int, end: int, first_line: int, n:
                             first_block: bool) -> ChunkResult:
     """Bytes ``[start, end)`` of a plain file (whole lines), parsed in a worker process."""
     import os
-    with open(path, "rb") as f:
-        data = os.pread(f.fileno(), end - start, start)
-    if not data.endswith(b"\n"):
-        data += b"\n"
     rstats = L.ReaderStats()
     text = None
-    if fastscan.available() and not state["wrappers"] and not state["ansi"]:
-        # the C scanner reads the raw block; the parser cuts out only the lines it needs
-        text = fastscan.scan_raw(data, n, year=state["year"])
-    if text is None:
-        text = L.block_to_array(data, first_line, rstats)
-        del data  # the lines are in text now
+    with open(path, "rb") as f:
+        if fastscan.available() and not state["wrappers"] and not state["ansi"]:
+            # the C scanner reads the raw block; the parser cuts out only the lines it needs
+            text = fastscan.scan_file(f.fileno(), start, end - start, n, year=state["year"])
+        if text is None:  # not valid UTF-8, or no C scanner: the careful split
+            data = os.pread(f.fileno(), end - start, start)
+            if not data.endswith(b"\n"):
+                data += b"\n"
+            text = L.block_to_array(data, first_line, rstats)
+            del data  # the lines are in text now
     ch = L.LineChunk(text, np.arange(first_line, first_line + n, dtype=np.int64), n)
     return _parse_chunk_in_process(ch, rstats, first_line, state, first_block)
 
