@@ -299,8 +299,9 @@ def conform(table: str, data: pa.Table | dict, dictionary: bool = False) -> pa.T
             raise ValueError(f"table {table}: undeclared columns {sorted(extra)}")
         nrows = data.num_rows
     arrays, fields = [], []
+    present = set(data.column_names)
     for f in sch:
-        if f.name in data.column_names:
+        if f.name in present:
             col = data.column(f.name)
             if col.type != f.type:
                 if dictionary and f.type == STR and col.type == DICT_STR:

@@ -284,15 +284,25 @@ def _classify_unique(method: pa.Array, uri: pa.Array) -> dict[str, pa.Array]:
     }
 
 
-def per_distinct(values: pa.Array, fn) -> pa.Array:
+def per_distinct(values: pa.Array, fn, memo: dict | None = None) -> pa.Array:
     """``fn`` (a function of a string array) applied once per distinct value of ``values``.
 
     A DictionaryArray (the C scanner's low-cardinality columns) gives a DictionaryArray with
     the mapped, de-duplicated dictionary; anything else a plain array of ``fn``'s type.  Nulls
-    stay null.
+    stay null.  With ``memo`` (a dict kept by the caller, for string results), a dictionary's
+    values already mapped in an earlier block are not mapped again.
     """
     if isinstance(values, pa.DictionaryArray):
-        mapped = pc.dictionary_encode(fn(values.dictionary))
+        if memo is not None and len(values.dictionary) <= 1000:
+            keys = values.dictionary.to_pylist()
+            todo = [k for k in keys if k not in memo]
+            if todo:
+                if len(memo) > 100_000:
+                    memo.clear()
+                memo.update(zip(todo, fn(pa.array(todo, values.dictionary.type)).to_pylist()))
+            mapped = pc.dictionary_encode(pa.array([memo[k] for k in keys], pa.string()))
+        else:
+            mapped = pc.dictionary_encode(fn(values.dictionary))
         return pa.DictionaryArray.from_arrays(mapped.indices.take(values.indices), mapped.dictionary)
     enc = pc.dictionary_encode(values)
     if isinstance(enc, pa.ChunkedArray):
@@ -303,7 +313,11 @@ def per_distinct(values: pa.Array, fn) -> pa.Array:
 def logged_to_method(logged: pa.Array) -> pa.Array:
     """The HTTP method behind a logged verb (1.22+ logs LIST/WATCH/APPLY/CONNECT)."""
     return per_distinct(logged, lambda d: pa.array([LOGGED_VERB_METHOD.get(v, v) for v in d.to_pylist()],
-                                                    pa.string()))
+                                                    pa.string()), _METHOD_MEMO)
+
+
+_METHOD_MEMO: dict = {}  # logged verb -> method, across blocks
+_CLIENT_MEMO: dict = {}  # user agent -> client, across blocks
 
 
 def _map(values: np.ndarray, mapping: dict, default) -> np.ndarray:
@@ -352,4 +366,4 @@ def client_of(user_agent: pa.Array) -> pa.Array:
         return out
     if user_agent.null_count:  # no user agent: client ""
         user_agent = pc.fill_null(user_agent.cast(pa.string()), "")
-    return per_distinct(user_agent, of)
+    return per_distinct(user_agent, of, _CLIENT_MEMO)
