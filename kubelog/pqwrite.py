@@ -153,11 +153,11 @@ def _compress(body: bytes, codec: str) -> bytes:
     c = _CODEC_OBJ.get(codec)
     if c is None:
         c = _CODEC_OBJ[codec] = pa.Codec(codec)
-    return c.compress(body, asbytes=True)
+    return c.compress(body)  # a pyarrow Buffer: written as it is, no copy to bytes
 
 
-def _page(ptype: int, body: bytes, codec: str, num_values: int, encoding: int) -> tuple[bytes, int]:
-    """A page (header + compressed body) and its uncompressed size (header + body)."""
+def _page(ptype: int, body: bytes, codec: str, num_values: int, encoding: int) -> tuple[list, int, int]:
+    """A page as its pieces (header, compressed body), its size and its uncompressed size."""
     data = _compress(body, codec)
     h = _Struct().i32(1, ptype).i32(2, len(body)).i32(3, len(data))
     if ptype == _DATA_PAGE:  # DataPageHeader: values, encoding, definition / repetition level encodings
@@ -165,7 +165,7 @@ def _page(ptype: int, body: bytes, codec: str, num_values: int, encoding: int) -
     else:  # DictionaryPageHeader: values, encoding
         h.struct(7, _Struct().i32(1, num_values).i32(2, _PLAIN).end())
     head = h.end()
-    return head + data, len(head) + len(body)
+    return [head, data], len(head) + len(data), len(head) + len(body)
 
 
 def _int64_stats(lo, hi, nulls: int) -> bytes:
@@ -232,10 +232,10 @@ def write(path, table: pa.Table, compression: dict[str, str], dictionary, statis
                 lo = hi = None
                 dpage = True
         if dpage:
-            page, u = _page(_DICTIONARY_PAGE, dbody, codec, entries, _PLAIN)
+            page, size, u = _page(_DICTIONARY_PAGE, dbody, codec, entries, _PLAIN)
             dict_off = pos
-            chunks.append(page)
-            pos += len(page)
+            chunks += page
+            pos += size
             unc += u
             encodings = [_PLAIN, _RLE, _RLE_DICTIONARY]
         else:
@@ -250,10 +250,10 @@ def write(path, table: pa.Table, compression: dict[str, str], dictionary, statis
             encodings = [_RLE, _DELTA_BINARY_PACKED] if kind in (_K_DELTA32, _K_DELTA64) else [_PLAIN, _RLE]
         encoding = (_RLE_DICTIONARY if dict_off is not None else
                     _DELTA_BINARY_PACKED if kind in (_K_DELTA32, _K_DELTA64) else _PLAIN)
-        page, u = _page(_DATA_PAGE, body, codec, n, encoding)
+        page, size, u = _page(_DATA_PAGE, body, codec, n, encoding)
         data_off = pos
-        chunks.append(page)
-        pos += len(page)
+        chunks += page
+        pos += size
         unc += u
         nb = name.encode()
         md = (_Struct().i32(1, ptype).list(2, _T_I32, _i32s(encodings)).list(3, _T_BINARY, [_varint(len(nb)) + nb])
