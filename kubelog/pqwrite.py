@@ -5,7 +5,8 @@ worker's time: it re-hashes, re-levels and re-buffers every column through gener
 columns kubelog writes are simple (flat, OPTIONAL, one page each), so this module writes them
 directly: the page bodies come from the C extension (``kubelog._fastscan.pq_encode``: definition
 levels, PLAIN values, RLE_DICTIONARY indices, DELTA_BINARY_PACKED integers and times: a third of
-the bytes of PLAIN + snappy for ``ts``, a fourteenth for ``line_no``), compression from pyarrow's codecs, and the page
+the bytes of PLAIN + snappy for ``ts``, a fourteenth for ``line_no``; DELTA_LENGTH_BYTE_ARRAY
+strings: the Arrow bytes in one piece), compression from pyarrow's codecs, and the page
 headers and file footer (Thrift compact protocol) from the few lines below.  The files follow the
 Parquet format (parquet.thrift, Encodings.md) and read back with pyarrow as the declared schema;
 pyarrow's writer stays the reference and the fallback: :func:`write` returns False for anything it
@@ -23,13 +24,13 @@ from . import __version__, native
 # parquet.thrift enums
 _BOOLEAN, _INT32, _INT64, _DOUBLE, _BYTE_ARRAY = 0, 1, 2, 5, 6
 _OPTIONAL = 1
-_PLAIN, _RLE, _DELTA_BINARY_PACKED, _RLE_DICTIONARY = 0, 3, 5, 8
+_PLAIN, _RLE, _DELTA_BINARY_PACKED, _DELTA_LENGTH_BYTE_ARRAY, _RLE_DICTIONARY = 0, 3, 5, 6, 8
 _DATA_PAGE, _DICTIONARY_PAGE = 0, 2
 _UTF8 = 0
 _CODECS = {"none": 0, "uncompressed": 0, "snappy": 1}
 
 # pq_encode kinds (kubelog/_native/pqpage.c)
-_K_BOOL, _K_INT32, _K_INT64, _K_DOUBLE, _K_BYTES, _K_DICT, _K_DELTA32, _K_DELTA64 = range(8)
+_K_BOOL, _K_INT32, _K_INT64, _K_DOUBLE, _K_BYTES, _K_DICT, _K_DELTA32, _K_DELTA64, _K_DLBA = range(9)
 
 CREATED_BY = f"kubelog version {__version__} (kubelog.pqwrite)"
 
@@ -243,13 +244,17 @@ def write(path, table: pa.Table, compression: dict[str, str], dictionary, statis
             valid = b[0] if arr.null_count else None
             if arr.null_count == n:  # validity bitmap of zeros (some all-null arrays have none)
                 valid, b = bytes((n + 7) // 8), [None, None, None]
-            if kind == _K_BYTES:
+            if kind == _K_BYTES and arr.null_count < n:
+                kind = _K_DLBA  # lengths delta-packed, the bytes in one piece (no copy per value)
+            if kind in (_K_BYTES, _K_DLBA):
                 body, nulls, lo, hi = nat.pq_encode(kind, n, valid, b[2], b[1], 1, 0)
             else:
                 body, nulls, lo, hi = nat.pq_encode(kind, n, valid, b[1], None, 1, 0)
-            encodings = [_RLE, _DELTA_BINARY_PACKED] if kind in (_K_DELTA32, _K_DELTA64) else [_PLAIN, _RLE]
+            encodings = [_RLE, _DELTA_BINARY_PACKED] if kind in (_K_DELTA32, _K_DELTA64) else \
+                [_RLE, _DELTA_LENGTH_BYTE_ARRAY] if kind == _K_DLBA else [_PLAIN, _RLE]
         encoding = (_RLE_DICTIONARY if dict_off is not None else
-                    _DELTA_BINARY_PACKED if kind in (_K_DELTA32, _K_DELTA64) else _PLAIN)
+                    _DELTA_BINARY_PACKED if kind in (_K_DELTA32, _K_DELTA64) else
+                    _DELTA_LENGTH_BYTE_ARRAY if kind == _K_DLBA else _PLAIN)
         page, size, u = _page(_DATA_PAGE, body, codec, n, encoding)
         data_off = pos
         chunks += page

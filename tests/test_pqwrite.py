@@ -161,3 +161,14 @@ def test_delta_binary_packed_any_integers(values, kind):
         fast, _ = _roundtrip(Path(d), t)
         col = fast.row_group(0).column(0)
         assert "DELTA_BINARY_PACKED" in col.encodings or arr.null_count == len(arr)
+
+
+def test_strings_with_bytes_under_null_slots(tmp_path):
+    """Arrow lets a null slot span bytes; DELTA_LENGTH_BYTE_ARRAY then leaves them out."""
+    offsets = np.array([0, 2, 5, 5, 9], np.int32)
+    valid = np.packbits(np.array([1, 0, 1, 1, 0, 0, 0, 0], np.uint8), bitorder="little")
+    arr = pa.StringArray.from_buffers(4, pa.py_buffer(offsets), pa.py_buffer(b"abXYZcdef"), pa.py_buffer(valid), 1)
+    assert arr.to_pylist() == ["ab", None, "", "cdef"]
+    _, _ = _roundtrip(tmp_path, pa.table({"s": arr}))
+    col = pq.ParquetFile(tmp_path / "fast.parquet").metadata.row_group(0).column(0)
+    assert "DELTA_LENGTH_BYTE_ARRAY" in col.encodings

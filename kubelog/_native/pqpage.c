@@ -7,8 +7,9 @@
  * Body = [definition levels, if the column is OPTIONAL: 4-byte length + RLE/bit-packed hybrid,
  * bit width 1] + [values of the non-null rows]: PLAIN for booleans (bit-packed), INT32, INT64,
  * DOUBLE and BYTE_ARRAY (4-byte length + bytes), or RLE_DICTIONARY for dictionary indices (one
- * byte of bit width + the hybrid encoding), or DELTA_BINARY_PACKED for INT32/INT64.  See the Parquet
- * format's Encodings.md.
+ * byte of bit width + the hybrid encoding), DELTA_BINARY_PACKED for INT32/INT64, or
+ * DELTA_LENGTH_BYTE_ARRAY for strings (the lengths delta-packed, then the bytes in one piece).  See
+ * the Parquet format's Encodings.md.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -16,7 +17,7 @@
 #include <string.h>
 
 enum { PQ_BOOL = 0, PQ_INT32 = 1, PQ_INT64 = 2, PQ_DOUBLE = 3, PQ_BYTES = 4, PQ_DICT = 5, PQ_DELTA32 = 6,
-       PQ_DELTA64 = 7 };
+       PQ_DELTA64 = 7, PQ_DLBA = 8 };
 
 typedef struct {
     uint8_t *p;
@@ -163,7 +164,7 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
         return NULL;
     int width = 1;  /* bit width of dictionary indices: at least 1 */
     while (width < 32 && ((int64_t)1 << width) < dict_size) width++;
-    if (kind < PQ_BOOL || kind > PQ_DELTA64 || n < 0 || (kind == PQ_DICT && (dict_size < 1 || dict_size > INT32_MAX))) {
+    if (kind < PQ_BOOL || kind > PQ_DLBA || n < 0 || (kind == PQ_DICT && (dict_size < 1 || dict_size > INT32_MAX))) {
         PyErr_SetString(PyExc_ValueError, "pq_encode: bad kind, length or dictionary size");
         return NULL;
     }
@@ -175,7 +176,7 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
     uint32_t *idx = NULL;
     const uint8_t *valid = bv.buf ? (const uint8_t *)bv.buf : NULL;
     const int32_t *offs = (const int32_t *)bo.buf;
-    static const int fixed[] = {0, 4, 8, 8, 0, 4, 4, 8};
+    static const int fixed[] = {0, 4, 8, 8, 0, 4, 4, 8, 0};
     if (valid && bv.len < (n + 7) / 8) {
         PyErr_SetString(PyExc_ValueError, "pq_encode: validity bitmap shorter than the array");
         goto done;
@@ -186,7 +187,7 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
     }
     int64_t nn = n - nulls;  /* with no value at all, the values' buffers are not read */
     if (nn && ((kind == PQ_BOOL && bx.len < (n + 7) / 8) || (fixed[kind] && bx.len < n * fixed[kind]) ||
-               (kind == PQ_BYTES && (!offs || bo.len < (n + 1) * 4 || offs[0] < 0 || offs[n] > bx.len ||
+               ((kind == PQ_BYTES || kind == PQ_DLBA) && (!offs || bo.len < (n + 1) * 4 || offs[0] < 0 || offs[n] > bx.len ||
                                      offs[n] < offs[0])))) {
         PyErr_SetString(PyExc_ValueError, "pq_encode: buffers shorter than the array");
         goto done;
@@ -198,6 +199,7 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
     case PQ_DICT: cap += 1 + (nn / 8 + 2) * (14 + width); break;  /* per 8 values: a run header + 4 value
                                                                   bytes, or a literal header + w bytes */
     case PQ_DELTA32: case PQ_DELTA64: cap += 64 + (nn / 128 + 1) * (10 + 4 + 4 * 32 * 8); break;
+    case PQ_DLBA: cap += 64 + (nn / 128 + 1) * (10 + 4 + 4 * 32 * 8) + (nn ? offs[n] - offs[0] : 0); break;
     default: cap += nn * fixed[kind];
     }
     body = PyBytes_FromStringAndSize(NULL, cap);
@@ -264,6 +266,35 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
             put_u32(&o, (uint32_t)(b - a));
             memcpy(o.p + o.len, x + a, b - a);
             o.len += b - a;
+        }
+        break;
+    }
+    case PQ_DLBA: {
+        const char *x = (const char *)bx.buf;
+        uint64_t *u = (uint64_t *)PyMem_Malloc(sizeof(uint64_t) * nn);
+        if (!u) { Py_DECREF(mn); Py_DECREF(mx); PyErr_NoMemory(); goto done; }
+        int64_t k = 0, gaps = 0;  /* gaps: bytes under null slots (Arrow allows them) */
+        for (int64_t i = 0; i < n; i++) {
+            int32_t a = offs[i], b = offs[i + 1];
+            if (a < offs[0] || b < a || b > offs[n]) {
+                PyMem_Free(u); Py_DECREF(mn); Py_DECREF(mx);
+                PyErr_SetString(PyExc_ValueError, "pq_encode: offsets out of order");
+                goto done;
+            }
+            if (valid && !bit(valid, i)) { gaps += b - a; continue; }
+            u[k++] = (uint64_t)(b - a);
+        }
+        delta_encode(&o, u, nn, 32);
+        PyMem_Free(u);
+        if (!gaps) {  /* the values' bytes are one piece already */
+            memcpy(o.p + o.len, x + offs[0], offs[n] - offs[0]);
+            o.len += offs[n] - offs[0];
+        } else {
+            for (int64_t i = 0; i < n; i++) {
+                if (valid && !bit(valid, i)) continue;
+                memcpy(o.p + o.len, x + offs[i], offs[i + 1] - offs[i]);
+                o.len += offs[i + 1] - offs[i];
+            }
         }
         break;
     }
