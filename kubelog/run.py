@@ -41,7 +41,7 @@ class NotARun(Exception):
 
 
 def open_part(path: Path, table: str, schema: pa.Schema) -> pq.ParquetWriter:
-    """A Parquet writer for one part file of ``table``: snappy (none for random identifiers),
+    """A Parquet writer for one part file of ``table``: snappy (none for ``tables.UNCOMPRESSED``),
     dictionary encoding only on the low-cardinality string columns, statistics only on ``ts``.
 
     ``schema`` may have dictionary-encoded string columns (:func:`kubelog.tables.conform`

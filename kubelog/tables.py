@@ -252,13 +252,15 @@ def dictionary_columns(table: str) -> list[str]:
     return [f.name for f in schema(table) if f.type == STR and f.name not in HIGH_CARDINALITY]
 
 
-# Random identifiers: Parquet compression costs time and saves ~10 % on them.
-INCOMPRESSIBLE = {"audit_id", "uid", "trace_id"}
+# Written without compression: random identifiers (snappy saves ~10 % on them), and the source
+# address of a request ("ip:port", one per request): snappy halves it, but it was ~4 % of the whole
+# ingest time of a large apiserver log (bench/README.md), for ~12 % of the requests files.
+UNCOMPRESSED = {"audit_id", "uid", "trace_id", "src_ip"}
 
 
 def compression(table: str) -> dict[str, str]:
-    """Parquet codec per column of ``table``: snappy, none for random identifiers."""
-    return {f.name: "none" if f.name in INCOMPRESSIBLE else "snappy" for f in schema(table)}
+    """Parquet codec per column of ``table``: snappy, none for :data:`UNCOMPRESSED`."""
+    return {f.name: "none" if f.name in UNCOMPRESSED else "snappy" for f in schema(table)}
 
 
 def schema(table: str) -> pa.Schema:
