@@ -254,7 +254,7 @@ def dictionary_columns(table: str) -> list[str]:
 
 # Written without compression: random identifiers (snappy saves ~10 % on them), and the source
 # address of a request ("ip:port", one per request): snappy halves it, but it was ~4 % of the whole
-# ingest time of a large apiserver log (bench/README.md), for ~12 % of the requests files.
+# ingest time of a large apiserver log (bench/README.md), for ~7 % of the requests files.
 UNCOMPRESSED = {"audit_id", "uid", "trace_id", "src_ip"}
 
 
