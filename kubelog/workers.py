@@ -14,9 +14,11 @@ import sys
 PROCESS_MIN_BYTES = 64 << 20  # a plain input this large is parsed by worker processes
 
 # Imported once by the fork server, so that each worker process starts with them loaded
-# (importing pyarrow, pandas and the parsers costs ~0.7 s of CPU per worker otherwise).
-PRELOAD = ["pandas", "pyarrow.parquet", "pyarrow.compute", "kubelog.formats.klog", "kubelog.formats.traces",
-           "kubelog.formats.podrecords"]
+# (importing pyarrow and the parsers costs ~0.2 s of CPU per worker otherwise).  Not pandas:
+# kubelog._arrow_alone keeps pyarrow from importing it for nothing (it was 0.3-0.4 s of the server's
+# ~0.45 s start, on the critical path of every large ingest).
+PRELOAD = ["kubelog._worker_preload", "pyarrow.parquet", "pyarrow.compute", "kubelog.formats.klog",
+           "kubelog.formats.traces", "kubelog.formats.podrecords"]
 IN_WORKER_ENV = "KUBELOG_WORKER_SERVER"  # set for the fork server and its workers
 
 
@@ -104,6 +106,11 @@ def spawn_in_background(pool, n: int):
     t = threading.Thread(target=spawn, name="kubelog-spawn", daemon=True)
     t.start()
     return t
+
+
+def loaded(module: str) -> bool:
+    """Whether ``module`` is imported in this process (asked of worker processes by the tests)."""
+    return module in sys.modules
 
 
 def start_early(paths) -> bool:
