@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import pandas as pd
-
 from . import __version__, formats, run as runmod, timeutil, workers
 from .formats.base import HEAD_BYTES, Context, Head
 from .sources import InputError, InputRef, discover, iter_opened
@@ -84,13 +82,14 @@ def _first_klog_md(payload_head: str) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _wrapper_first_ts(head: Head) -> pd.Timestamp | None:
+def _wrapper_first_ts(head: Head) -> "pd.Timestamp | None":
     import re
     m = re.search(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ", head.text, re.M)
     if not m:
         m = re.search(r'"time":"(\d{4}-\d\d-\d\dT[^"]+)"', head.text)
     if m:
         try:
+            import pandas as pd
             return pd.Timestamp(m.group(1)).tz_convert("UTC")
         except ValueError:
             return None
@@ -158,7 +157,7 @@ def resolve_years(scans: list[Scan], opts: Options) -> None:
             s.year, s.year_source = run_best.year, "run"
             s.year_detail = f"from another input of the run: {run_best.detail}"
         elif s.mtime is not None:
-            y = pd.Timestamp(s.mtime, unit="s", tz="UTC").year
+            y = time.gmtime(s.mtime).tm_year
             s.year, s.year_source, s.year_detail = y, "mtime", "file modification time (last resort; pass --year)"
         else:
             s.year, s.year_source, s.year_detail = 1970, "none", "no evidence at all (pass --year)"

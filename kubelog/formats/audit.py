@@ -48,11 +48,15 @@ count twice, and the audit rows are not used (the access log covers every reques
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 import json
 import re
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from . import requestinfo
@@ -132,6 +136,7 @@ class _Rows:
         n = len(self)
         if n:
             c = self.c
+            import pandas as pd  # not at module level: `kubelog ingest` loads every format
             ts = pd.to_datetime(pd.Series(c["ts"], dtype=object), utc=True, format="ISO8601", errors="coerce")
             st = pd.to_datetime(pd.Series(c["start_ts"], dtype=object), utc=True, format="ISO8601", errors="coerce")
             lat = (ts - st).dt.total_seconds()
@@ -151,6 +156,7 @@ class _Rows:
         self.c = {k: [] for k in self.COLS}
 
     def _derive(self, ctx: Context, ts: pd.Series) -> None:
+        import pandas as pd
         c = self.c
         pods = {k: [] for k in ("namespace", "pod", "node", "milestone", "ts", "clock", "resolution_s", "origin",
                                 "line_no")}
@@ -426,6 +432,7 @@ def dedup_requests(df: pd.DataFrame) -> tuple[pd.DataFrame, int, str]:
                 http[c] = http[c].where(http[c].notna(), fill)
     n = int(dup.sum())
     note = f"{n} audit rows duplicate access-log rows (same audit ID); the access-log row is used" if n else ""
+    import pandas as pd  # not at module level: `kubelog ingest` loads every format
     return pd.concat([http, aud[~dup]]).sort_index(), n, note
 
 

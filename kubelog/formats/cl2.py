@@ -35,11 +35,15 @@ is counted ("invalid JSON", error).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 import json
 import re
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -278,6 +282,7 @@ def _name_info(name: str) -> tuple[str | None, dict, int | None]:
     t = _NAME_TS.search(base)
     if t:
         try:
+            import pandas as pd  # not at module level: `kubelog ingest` loads every format
             ts = pd.Timestamp(t.group(1)).tz_convert("UTC").value
         except ValueError:
             ts = None

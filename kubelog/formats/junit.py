@@ -23,10 +23,14 @@ declaration, the ``<testsuite(s)>`` open/close lines and anything after are coun
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 import re
 import xml.etree.ElementTree as ET
 
-import pandas as pd
 import pyarrow as pa
 
 from .base import Context, Format, Head, line_count, read_document, refuse_document
@@ -61,6 +65,7 @@ def _ts(v: str | None):
     if not v:
         return None
     try:
+        import pandas as pd  # not at module level: `kubelog ingest` loads every format
         t = pd.Timestamp(v)
         t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
         return t.value

@@ -24,10 +24,14 @@ lines (at least one), the other lines are continuation lines.  Undecodable JSON 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 import json
 import re
 
-import pandas as pd
 import pyarrow as pa
 
 from .base import Context, Format, Head, load_json_document
@@ -46,6 +50,7 @@ def _ts(v):
     if not v:
         return None
     try:
+        import pandas as pd  # not at module level: `kubelog ingest` loads every format
         t = pd.Timestamp(v)
         return (t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")).value
     except (ValueError, TypeError):

@@ -44,12 +44,16 @@ Memory: a document is loaded whole (a 1.5 MB pods dump is ~15 MB in Python objec
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 import bisect
 import datetime as _dt
 import json
 import re
 
-import pandas as pd
 import pyarrow as pa
 import yaml
 
@@ -106,6 +110,7 @@ class _Sink:
         for t, rows in self.rows.items():
             if not rows:
                 continue
+            import pandas as pd  # not at module level: `kubelog ingest` loads every format
             df = pd.DataFrame(rows)
             for c in self.TIME_COLS[t]:
                 if c in df:
@@ -204,6 +209,7 @@ class _Sink:
                 self._pt(ns, name, uid, node, "container_started", sa, nclock, origin, ln,
                          json.dumps({"container": _s(c.get("name"))}))
         if cs and len(starts) == len(cs):
+            import pandas as pd  # not at module level: `kubelog ingest` loads every format
             self._pt(ns, name, uid, node, "started", max(starts, key=lambda x: pd.Timestamp(x)), nclock, origin, ln)
         self._pt(ns, name, uid, node, "deleted", _s(md.get("deletionTimestamp")), "apiserver", origin, ln)
 
