@@ -151,6 +151,16 @@ static void delta_encode(Out *o, const uint64_t *v, int64_t m, int bits) {
     }
 }
 
+/* replace the None statistics *mn, *mx by lo, hi; -1 (both cleared) on error */
+static int set_minmax(PyObject **mn, PyObject **mx, int64_t lo, int64_t hi) {
+    Py_DECREF(*mn); Py_DECREF(*mx);
+    *mn = PyLong_FromLongLong(lo);
+    *mx = PyLong_FromLongLong(hi);
+    if (*mn && *mx) return 0;
+    Py_CLEAR(*mn); Py_CLEAR(*mx);
+    return -1;
+}
+
 static int get_buf(PyObject *obj, Py_buffer *b) {
     if (obj == Py_None) { memset(b, 0, sizeof(*b)); return 0; }
     return PyObject_GetBuffer(obj, b, PyBUF_SIMPLE);
@@ -246,10 +256,7 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
                 if (y[i] < lo) lo = y[i];
                 if (y[i] > hi) hi = y[i];
             }
-            Py_DECREF(mn); Py_DECREF(mx);
-            mn = PyLong_FromLongLong(lo);
-            mx = PyLong_FromLongLong(hi);
-            if (!mn || !mx) { Py_XDECREF(mn); Py_XDECREF(mx); goto done; }
+            if (set_minmax(&mn, &mx, lo, hi)) goto done;
         }
         break;
     }
@@ -311,10 +318,7 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
         }
         delta_encode(&o, u, nn, kind == PQ_DELTA64 ? 64 : 32);
         PyMem_Free(u);
-        Py_DECREF(mn); Py_DECREF(mx);
-        mn = PyLong_FromLongLong(lo);
-        mx = PyLong_FromLongLong(hi);
-        if (!mn || !mx) { Py_XDECREF(mn); Py_XDECREF(mx); goto done; }
+        if (set_minmax(&mn, &mx, lo, hi)) goto done;
         break;
     }
     case PQ_DICT: {
