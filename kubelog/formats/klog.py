@@ -408,6 +408,8 @@ class KlogParser:
             for table, parts in res.tables.items():
                 for cols in parts:
                     if shift:
+                        if isinstance(cols, pa.Table):
+                            cols = {c: cols[c] for c in cols.column_names}
                         cols = _shift_years(cols, shift)
                     ctx.emit(table, cols)
             for table, (path, nrows) in res.written.items():
@@ -554,6 +556,9 @@ def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: 
         path = d / f"part-{state['source_id']:05d}-L{first_line:012d}.parquet"
         runmod.write_part(path, table, t)
         res.written[table] = (str(path), t.num_rows)
+    for table, parts in res.tables.items():  # the small tables go back as Arrow tables: cheaper to
+        if table not in WORKER_TABLES:          # pickle than lists of Python objects
+            res.tables[table] = [tables.conform(table, c) for c in parts]
     return res
 
 
