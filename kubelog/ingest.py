@@ -19,7 +19,10 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from . import __version__, formats, run as runmod, timeutil, workers
 from .formats.base import HEAD_BYTES, Context, Head

@@ -432,7 +432,6 @@ def test_scan_file_same_as_scan_raw(tmp_path, bad_at, tail):
     """The scanner reading a file range itself, in 256 KiB pieces split and checked on the way
     (multi-byte characters across piece ends, CRLF, a last line without newline, invalid UTF-8
     anywhere) gives what scan_raw gives on the same bytes."""
-    import os
     import random
     from kubelog.formats import fastscan
     rnd = random.Random(7)

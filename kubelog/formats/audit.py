@@ -56,7 +56,6 @@ if TYPE_CHECKING:
 import json
 import re
 
-import numpy as np
 import pyarrow as pa
 
 from . import requestinfo

@@ -35,10 +35,6 @@ is counted ("invalid JSON", error).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 import json
 import re
@@ -189,7 +185,6 @@ class _Cl2Parser(K.KlogParser):
                 # a summary printed inline (no --report-dir): continuation lines follow the header
                 j = i + 1
                 cont = []
-                all_text = None
                 while j < len(text):
                     nxt = text[j].as_py()
                     if nxt is not None and _HDR.match(nxt):

@@ -23,10 +23,6 @@ declaration, the ``<testsuite(s)>`` open/close lines and anything after are coun
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 import re
 import xml.etree.ElementTree as ET

@@ -24,10 +24,6 @@ lines (at least one), the other lines are continuation lines.  Undecodable JSON 
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 import json
 import re

@@ -44,10 +44,6 @@ Memory: a document is loaded whole (a 1.5 MB pods dump is ~15 MB in Python objec
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 import bisect
 import datetime as _dt
