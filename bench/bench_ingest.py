@@ -198,8 +198,13 @@ def main() -> None:
         nv = naive(p) if n <= a.skip_naive_above else float("nan")
         print(f"| {n:,} | {mb:,.0f} | {cat_s:.2f} / {wc_s:.2f} | {fl:.2f} | {s:.2f} | {n / s:,.0f} | {best:.2f} "
               f"| {n / best:,.0f} | {cli_s:.2f} "
-              f"| {rss:,.0f} | {info['pss_mb']:,.0f} | {arrow_s:.2f} | {nv:.2f} "
-              f"| {nv / s:.1f}x |", flush=True)
+              f"| {rss:,.0f} | {info['pss_mb']:,.0f} | {_or_dash(arrow_s, '{:.2f}')} | {_or_dash(nv, '{:.2f}')} "
+              f"| {_or_dash(nv / s, '{:.1f}x')} |", flush=True)
+
+
+def _or_dash(x: float, fmt: str) -> str:
+    """``fmt`` of x, or a dash for a measurement skipped (NaN)."""
+    return "–" if x != x else fmt.format(x)
 
 
 if __name__ == "__main__":
