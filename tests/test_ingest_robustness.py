@@ -348,3 +348,26 @@ def test_message_after_header_bytes_not_characters(no_native, monkeypatch):
     starts = np.array([3, 3, 0, 0, 4, 2, 6])
     assert klog._after(a, starts).to_pylist() == ["xyz", "c", "x", "", "", " two", "ok"]
     assert klog._after(a.slice(1), starts[1:]).to_pylist() == ["c", "x", "", "", " two", "ok"]
+
+
+@pytest.mark.parametrize("how", ["plain-threads", "plain-processes", "gzip"])
+def test_overlong_lines_are_read_lines(tmp_path, monkeypatch, how):
+    """A line longer than MAX_LINE is skipped and counted, and it is still a line read: the
+    accounting holds (it once reported 'accounting overshoot ... (parser bug)')."""
+    from kubelog.formats import klog
+    from kubelog.sources import lines as L
+    monkeypatch.setattr(L, "MAX_LINE", 20 << 10)  # more than 4 blocks, as 32 MiB is for 4 MiB blocks
+    monkeypatch.setattr(L, "BLOCK", 4 << 10)
+    monkeypatch.setattr(klog, "PROCESS_BLOCK", 4 << 10)
+    monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 0 if how == "plain-processes" else 1 << 40)
+    lines = [b"I0101 00:00:0%d.000000 1 a.go:1] msg %d\n" % (i % 10, i) for i in range(3000)]
+    long = b"I0101 00:00:00.000000 1 a.go:1] " + b"x" * (30 << 10) + b"\n"
+    data = b"".join(lines[:1000] + [long] + lines[1000:2000] + [long, long] + lines[2000:])
+    p = tmp_path / ("k.log.gz" if how == "gzip" else "k.log")
+    p.write_bytes(gzip.compress(data) if how == "gzip" else data)
+    run = ingest([p], tmp_path / "run", processes=how == "plain-processes", year=2023)
+    e = run.inputs[0]
+    assert e["counted"] == {"overlong line (> 32 MiB, skipped)": 3}, e
+    assert e["lines_read"] == data.count(b"\n") == e["record_lines"] + e["continuation_lines"] + 3
+    assert not any("parser bug" in x for x in e["errors"]), e["errors"]
+    assert run.rows("messages") == 3000

@@ -525,6 +525,7 @@ def parse(stream, ctx: Context) -> None:
     p.finish()
     for reason, (cnt, ex) in stats.counted.items():
         ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity="info")
+    ctx.lines_read += stats.skipped  # overlong lines: read and counted, in no chunk
     if stats.invalid_utf8_lines:
         ctx.error(f"{stats.invalid_utf8_lines} lines were not valid UTF-8 (bytes replaced with U+FFFD)",
                   stats.first_invalid_utf8)

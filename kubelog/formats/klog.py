@@ -483,6 +483,7 @@ class KlogParser:
                 ordered(pool, ((self.parse_chunk, (ch,), ch.n_physical) for ch in chunks))
         for reason, (cnt, ex) in rstats.counted.items():
             ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity="info")
+        ctx.lines_read += rstats.skipped  # overlong lines: read and counted, in no chunk
         n_bad = rstats.invalid_utf8_lines + invalid[0]
         if n_bad:
             first_bad = min(x for x in (rstats.first_invalid_utf8, invalid[1]) if x is not None)

@@ -159,12 +159,18 @@ class ReaderStats:
     counted: dict = field(default_factory=dict)   # reason -> [count, examples]
     invalid_utf8_lines: int = 0
     first_invalid_utf8: int | None = None
+    skipped: int = 0   # lines read but never yielded (overlong): the caller adds them to lines_read
 
     def add(self, reason: str, line_no: int, text: str, n: int = 1):
         c = self.counted.setdefault(reason, [0, []])
         c[0] += n
         if len(c[1]) < 5:
             c[1].append((line_no, text[:300]))
+
+    def skip_overlong(self, line_no: int, text: str) -> None:
+        """A line longer than :data:`MAX_LINE`: counted, and read although no chunk holds it."""
+        self.add("overlong line (> 32 MiB, skipped)", line_no, text)
+        self.skipped += 1
 
 
 def iter_blocks(stream: BinaryIO, block: int = BLOCK, stats: ReaderStats | None = None,
@@ -220,7 +226,7 @@ def iter_blocks(stream: BinaryIO, block: int = BLOCK, stats: ReaderStats | None 
                     line_no += 1
                 break
             if len(buf) > MAX_LINE:
-                stats.add("overlong line (> 32 MiB, skipped)", line_no, buf[:200].decode("utf-8", "replace"))
+                stats.skip_overlong(line_no, buf[:200].decode("utf-8", "replace"))
                 buf = b""
                 skipping_long = True
             continue
@@ -313,7 +319,7 @@ def _long_line(fd: int, start: int, end: int, line_no: int, stats: ReaderStats):
     """The line ``[start, end)``, longer than a block: a range of its own, or counted and skipped."""
     import os
     if end - start > MAX_LINE:
-        stats.add("overlong line (> 32 MiB, skipped)", line_no, os.pread(fd, 200, start).decode("utf-8", "replace"))
+        stats.skip_overlong(line_no, os.pread(fd, 200, start).decode("utf-8", "replace"))
     else:
         yield start, end, line_no, 1
 
