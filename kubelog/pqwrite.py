@@ -1,4 +1,5 @@
-"""A Parquet writer for one flat table in one row group, for the worker processes' ``requests`` parts.
+"""A Parquet writer for one flat table in one row group, for the worker processes' parts
+(``requests``, ``messages``).
 
 pyarrow's writer spends ~20 ms on the ~36,000 request rows of a 16 MiB block, about a third of a
 worker's time: it re-hashes, re-levels and re-buffers every column through generic code.  The
@@ -31,6 +32,9 @@ _CODECS = {"none": 0, "uncompressed": 0, "snappy": 1}
 
 # pq_encode kinds (kubelog/_native/pqpage.c)
 _K_BOOL, _K_INT32, _K_INT64, _K_DOUBLE, _K_BYTES, _K_DICT, _K_DELTA32, _K_DELTA64, _K_DLBA = range(9)
+
+_VALUE_ENCODING = {_K_DELTA32: _DELTA_BINARY_PACKED, _K_DELTA64: _DELTA_BINARY_PACKED,
+                   _K_DLBA: _DELTA_LENGTH_BYTE_ARRAY}  # the data page encoding of a kind (else PLAIN)
 
 CREATED_BY = f"kubelog version {__version__} (kubelog.pqwrite)"
 
@@ -216,7 +220,7 @@ def write(path, table: pa.Table, compression: dict[str, str], dictionary, statis
         if arr.null_count == n:  # no value at all: a PLAIN data page of definition levels only
             kind = {_K_DICT: _K_BYTES, _K_DELTA32: _K_INT32, _K_DELTA64: _K_INT64}.get(kind, kind)
             arr = arr.indices if pa.types.is_dictionary(arr.type) else arr
-        dpage = None
+        dpage = False
         if kind == _K_DICT:
             d = arr.dictionary
             db = d.buffers()
@@ -238,7 +242,7 @@ def write(path, table: pa.Table, compression: dict[str, str], dictionary, statis
             chunks += page
             pos += size
             unc += u
-            encodings = [_PLAIN, _RLE, _RLE_DICTIONARY]
+            encoding, encodings = _RLE_DICTIONARY, [_PLAIN, _RLE, _RLE_DICTIONARY]
         else:
             b = arr.buffers() + [None, None]
             valid = b[0] if arr.null_count else None
@@ -250,11 +254,8 @@ def write(path, table: pa.Table, compression: dict[str, str], dictionary, statis
                 body, nulls, lo, hi = nat.pq_encode(kind, n, valid, b[2], b[1], 1, 0)
             else:
                 body, nulls, lo, hi = nat.pq_encode(kind, n, valid, b[1], None, 1, 0)
-            encodings = [_RLE, _DELTA_BINARY_PACKED] if kind in (_K_DELTA32, _K_DELTA64) else \
-                [_RLE, _DELTA_LENGTH_BYTE_ARRAY] if kind == _K_DLBA else [_PLAIN, _RLE]
-        encoding = (_RLE_DICTIONARY if dict_off is not None else
-                    _DELTA_BINARY_PACKED if kind in (_K_DELTA32, _K_DELTA64) else
-                    _DELTA_LENGTH_BYTE_ARRAY if kind == _K_DLBA else _PLAIN)
+            encoding = _VALUE_ENCODING.get(kind, _PLAIN)
+            encodings = [_PLAIN, _RLE] if encoding == _PLAIN else [_RLE, encoding]  # RLE: the levels
         page, size, u = _page(_DATA_PAGE, body, codec, n, encoding)
         data_off = pos
         chunks += page

@@ -1721,7 +1721,8 @@ PyObject *pq_dict_encode(PyObject *self, PyObject *args);
 
 static PyMethodDef Methods[] = {
     {"pq_encode", pq_encode, METH_VARARGS,
-     "pq_encode(kind, n, validity, values, offsets, optional, dict_size) -> (page body, nulls, min, max)"},
+     "pq_encode(kind, n, validity, values, offsets, optional, dict_size) -> (page body, nulls, min, max); min and "
+     "max of the delta kinds' values, else None"},
     {"pq_dict_encode", pq_dict_encode, METH_VARARGS,
      "pq_dict_encode(n, validity, data, offsets, max_entries) -> (dict body, entries, page body, nulls) or None"},
     {"traces_t3", fs_traces_t3, METH_VARARGS, "traces_t3(msgs, conts) -> (handled, traces, steps): T3 Trace blocks; msgs and conts are lists of str "

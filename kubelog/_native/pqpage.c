@@ -1,6 +1,6 @@
 /*
  * kubelog._fastscan.pq_encode: the body of one Parquet data page (format v1) for one flat
- * column, from the buffers of an Arrow array (offset 0).  kubelog/parquet.py writes the page
+ * column, from the buffers of an Arrow array (offset 0).  kubelog/pqwrite.py writes the page
  * headers and the file metadata around it; pyarrow's writer stays the reference (tests read
  * both back and compare).
  *
@@ -151,16 +151,6 @@ static void delta_encode(Out *o, const uint64_t *v, int64_t m, int bits) {
     }
 }
 
-/* replace the None statistics *mn, *mx by lo, hi; -1 (both cleared) on error */
-static int set_minmax(PyObject **mn, PyObject **mx, int64_t lo, int64_t hi) {
-    Py_DECREF(*mn); Py_DECREF(*mx);
-    *mn = PyLong_FromLongLong(lo);
-    *mx = PyLong_FromLongLong(hi);
-    if (*mn && *mx) return 0;
-    Py_CLEAR(*mn); Py_CLEAR(*mx);
-    return -1;
-}
-
 static int get_buf(PyObject *obj, Py_buffer *b) {
     if (obj == Py_None) { memset(b, 0, sizeof(*b)); return 0; }
     return PyObject_GetBuffer(obj, b, PyBUF_SIMPLE);
@@ -202,6 +192,13 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "pq_encode: buffers shorter than the array");
         goto done;
     }
+    if (nn && (kind == PQ_BYTES || kind == PQ_DLBA)) {
+        for (int64_t i = 0; i < n; i++)
+            if (offs[i + 1] < offs[i]) {
+                PyErr_SetString(PyExc_ValueError, "pq_encode: offsets out of order");
+                goto done;
+            }
+    }
     Py_ssize_t cap = 16 + 2 * ((n + 7) / 8) + 16;  /* levels: header + bitmap, or one run */
     switch (kind) {
     case PQ_BOOL: cap += (nn + 7) / 8; break;
@@ -221,8 +218,8 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "pq_encode: nulls in a REQUIRED column");
         goto done;
     }
-    PyObject *mn = Py_None, *mx = Py_None;
-    Py_INCREF(mn); Py_INCREF(mx);
+    int64_t lo = INT64_MAX, hi = INT64_MIN;  /* statistics of the delta kinds' values */
+    int has_stats = 0;
     switch (nn ? kind : -1) {
     case PQ_BOOL: {
         const uint8_t *x = (const uint8_t *)bx.buf;
@@ -248,16 +245,6 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
             for (int64_t i = 0; i < n; i++)
                 if (bit(valid, i)) { memcpy(o.p + o.len, x + i * sz, sz); o.len += sz; }
         }
-        if (kind == PQ_INT64 && nn) {
-            const int64_t *y = (const int64_t *)bx.buf;
-            int64_t lo = INT64_MAX, hi = INT64_MIN;
-            for (int64_t i = 0; i < n; i++) {
-                if (valid && !bit(valid, i)) continue;
-                if (y[i] < lo) lo = y[i];
-                if (y[i] > hi) hi = y[i];
-            }
-            if (set_minmax(&mn, &mx, lo, hi)) goto done;
-        }
         break;
     }
     case PQ_BYTES: {
@@ -265,11 +252,6 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
         for (int64_t i = 0; i < n; i++) {
             if (valid && !bit(valid, i)) continue;
             int32_t a = offs[i], b = offs[i + 1];
-            if (a < offs[0] || b < a || b > offs[n]) {
-                Py_DECREF(mn); Py_DECREF(mx);
-                PyErr_SetString(PyExc_ValueError, "pq_encode: offsets out of order");
-                goto done;
-            }
             put_u32(&o, (uint32_t)(b - a));
             memcpy(o.p + o.len, x + a, b - a);
             o.len += b - a;
@@ -279,15 +261,10 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
     case PQ_DLBA: {
         const char *x = (const char *)bx.buf;
         uint64_t *u = (uint64_t *)PyMem_Malloc(sizeof(uint64_t) * nn);
-        if (!u) { Py_DECREF(mn); Py_DECREF(mx); PyErr_NoMemory(); goto done; }
+        if (!u) { PyErr_NoMemory(); goto done; }
         int64_t k = 0, gaps = 0;  /* gaps: bytes under null slots (Arrow allows them) */
         for (int64_t i = 0; i < n; i++) {
             int32_t a = offs[i], b = offs[i + 1];
-            if (a < offs[0] || b < a || b > offs[n]) {
-                PyMem_Free(u); Py_DECREF(mn); Py_DECREF(mx);
-                PyErr_SetString(PyExc_ValueError, "pq_encode: offsets out of order");
-                goto done;
-            }
             if (valid && !bit(valid, i)) { gaps += b - a; continue; }
             u[k++] = (uint64_t)(b - a);
         }
@@ -307,8 +284,8 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
     }
     case PQ_DELTA32: case PQ_DELTA64: {
         uint64_t *u = (uint64_t *)PyMem_Malloc(sizeof(uint64_t) * nn);
-        if (!u) { Py_DECREF(mn); Py_DECREF(mx); PyErr_NoMemory(); goto done; }
-        int64_t k = 0, lo = INT64_MAX, hi = INT64_MIN;
+        if (!u) { PyErr_NoMemory(); goto done; }
+        int64_t k = 0;
         for (int64_t i = 0; i < n; i++) {
             if (valid && !bit(valid, i)) continue;
             int64_t y = kind == PQ_DELTA64 ? ((const int64_t *)bx.buf)[i] : ((const int32_t *)bx.buf)[i];
@@ -318,7 +295,7 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
         }
         delta_encode(&o, u, nn, kind == PQ_DELTA64 ? 64 : 32);
         PyMem_Free(u);
-        if (set_minmax(&mn, &mx, lo, hi)) goto done;
+        has_stats = 1;
         break;
     }
     case PQ_DICT: {
@@ -326,14 +303,13 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
         const uint32_t *v = x;
         if (valid && nulls) {
             idx = (uint32_t *)PyMem_Malloc(sizeof(uint32_t) * (nn ? nn : 1));
-            if (!idx) { Py_DECREF(mn); Py_DECREF(mx); PyErr_NoMemory(); goto done; }
+            if (!idx) { PyErr_NoMemory(); goto done; }
             int64_t k = 0;
             for (int64_t i = 0; i < n; i++) if (bit(valid, i)) idx[k++] = x[i];
             v = idx;
         }
         for (int64_t i = 0; i < nn; i++)
             if (v[i] >= (uint64_t)dict_size) {
-                Py_DECREF(mn); Py_DECREF(mx);
                 PyErr_SetString(PyExc_ValueError, "pq_encode: dictionary index beyond the dictionary");
                 goto done;
             }
@@ -343,8 +319,9 @@ PyObject *pq_encode(PyObject *self, PyObject *args) {
     }
     }
     if (o.len > cap) Py_FatalError("pq_encode: page buffer overrun");
-    if (_PyBytes_Resize(&body, o.len)) { Py_DECREF(mn); Py_DECREF(mx); goto done; }
-    result = Py_BuildValue("(NLNN)", body, (long long)nulls, mn, mx);
+    if (_PyBytes_Resize(&body, o.len)) goto done;
+    result = has_stats ? Py_BuildValue("(NLLL)", body, (long long)nulls, (long long)lo, (long long)hi)
+                       : Py_BuildValue("(NLOO)", body, (long long)nulls, Py_None, Py_None);
     body = NULL;
 done:
     Py_XDECREF(body);
