@@ -81,7 +81,7 @@ def start_server() -> None:
 
 
 def freeze_imports() -> None:
-    """In a worker process, once: move everything imported so far (pandas, pyarrow, the parsers:
+    """In a worker process, once: move everything imported so far (pyarrow, numpy, the parsers:
     hundreds of thousands of objects) out of the cyclic garbage collector's sight.  Its full
     collections walked them all and took ~30 % of a worker's time."""
     global _FROZEN

@@ -606,14 +606,11 @@ def _continuations(text, crow: np.ndarray, rid: np.ndarray) -> tuple:
 
 
 def _sparse_strings(by_row: tuple | None, rows: np.ndarray) -> pa.Array:
-    """A string array over ``rows`` (increasing) with the value of ``by_row = (keys (increasing),
-    values)`` where a key is a row, else null."""
+    """A string array over ``rows`` (increasing: the header rows of a block, from flatnonzero) with
+    the value of ``by_row = (keys (increasing), values)`` where a key is a row, else null."""
     if by_row is None or len(by_row[0]) == 0:
         return pa.nulls(len(rows), pa.string())
     keys, values = by_row
-    if len(rows) > 1 and not (rows[1:] > rows[:-1]).all():
-        d = dict(zip(keys.tolist(), values.to_pylist()))
-        return pa.array([d.get(r) for r in rows.tolist()], pa.string())
     at = np.searchsorted(rows, keys)
     ok = at < len(rows)
     ok[ok] = rows[at[ok]] == keys[ok]

@@ -254,23 +254,34 @@ def _field(fields: str, key: str) -> str | None:
 NATIVE_T3 = True  # T3 blocks through the C parser when built (tests switch it off to compare)
 
 
-def _native_t3(msgs: list, conts: list, tz: str) -> dict:
+def _started_utc(started, tz: str) -> np.ndarray:
+    """UTC ns of the C parser's local ``started`` times (None → 0: masked by the callers)."""
+    return timeutil.local_to_utc_ns(np.array([0 if v is None else v for v in started], np.int64), tz)
+
+
+def _seconds(ns) -> float | None:
+    return None if ns is None else ns / 1e9
+
+
+def _step_duration_s(ms, dur) -> float | None:
+    """A step's duration: its printed milliseconds where it has them, else its Go duration (ns)."""
+    return (ms / 1000.0) if ms is not None else _seconds(dur)
+
+
+def _native_t3(msgs: list, conts: list, tz: str, got: tuple | None = None) -> dict:
     """``{index: parse_block(...) result}`` for the T3 records the C parser takes (the rest: not in
-    the dict, parsed by :func:`parse_block`, the reference)."""
-    handled, traces, steps = _NATIVE.traces_t3(msgs, conts)
+    the dict, parsed by :func:`parse_block`, the reference); ``got``: its result if already had."""
+    handled, traces, steps = got if got is not None else _NATIVE.traces_t3(msgs, conts)
     if not traces:
         return {}
-    local = np.array([t[7] if t[7] is not None else 0 for t in traces], np.int64)
-    utc = timeutil.local_to_utc_ns(local, tz) if tz not in ("UTC", "Z", "", None) else local
+    utc = _started_utc([t[7] for t in traces], tz)
     out: dict[int, tuple] = {}
     for t, u in zip(traces, utc.tolist()):
         pos, tid, name, fields, url, aid, ua, started, total = t
         out[pos] = (dict(trace_id=tid, name=name, fields=fields, started_ns=None if started is None else u,
-                         total_s=None if total is None else total / 1e9, variant="T3", url=url, audit_id=aid,
-                         user_agent=ua), [])
+                         total_s=_seconds(total), variant="T3", url=url, audit_id=aid, user_agent=ua), [])
     for pos, k, depth, off, dur, ms, msg, fields, nested in steps:
-        out[pos][1].append(dict(k=k, depth=depth, offset_s=None if off is None else off / 1e9,
-                                duration_s=(ms / 1000.0) if ms is not None else (None if dur is None else dur / 1e9),
+        out[pos][1].append(dict(k=k, depth=depth, offset_s=_seconds(off), duration_s=_step_duration_s(ms, dur),
                                 msg=msg, fields=fields, kind="nested" if nested else "step"))
     return out
 
@@ -283,11 +294,11 @@ def _buffers(a: pa.Array) -> tuple:
     return o, d if d is not None else b"", v if a.null_count else None, len(a)
 
 
-def _native_t3_columns(msgs, conts, clocks, cidx: np.ndarray, rec: Records, tz: str):
+def _native_t3_columns(got: tuple, clocks, cidx: np.ndarray, rec: Records, tz: str):
     """The ``traces`` and ``trace_steps`` columns of :func:`extract` built column-wise from the C
-    parser's rows, when it took every candidate record (else None: the per-record path, which
-    gives the same rows, handles the mix)."""
-    _, traces, steps = _NATIVE.traces_t3(msgs, conts)
+    parser's rows (``got``), when it took every candidate record (else None: the per-record path,
+    which gives the same rows, handles the mix)."""
+    _, traces, steps = got
     if len(traces) != len(cidx):
         return None
     pos, tid, name, fields, url, aid, ua, started, total = zip(*traces)
@@ -295,13 +306,12 @@ def _native_t3_columns(msgs, conts, clocks, cidx: np.ndarray, rec: Records, tz: 
         return None
     rows = cidx[np.asarray(pos, np.int64)]
     line_no = rec.line_no[rows]
-    local = np.array([0 if v is None else v for v in started], np.int64)
-    utc = timeutil.local_to_utc_ns(local, tz) if tz not in ("UTC", "Z", "", None) else local
+    utc = _started_utc(started, tz)
     tsz = pa.timestamp("ns", tz="UTC")
     T = {"trace_id": list(tid), "ts": pa.array(rec.ts_ns[rows], pa.int64()).cast(tsz),
          "started_ts": pa.array(utc, pa.int64(), mask=np.array([v is None for v in started])).cast(tsz),
          "clock": clocks, "name": list(name), "fields": list(fields), "url": list(url), "audit_id": list(aid),
-         "user_agent": list(ua), "total_s": [None if v is None else v / 1e9 for v in total],
+         "user_agent": list(ua), "total_s": [_seconds(v) for v in total],
          "variant": ["T3"] * len(tid), "line_no": line_no}
     out = {"traces": T}
     if steps:
@@ -313,9 +323,8 @@ def _native_t3_columns(msgs, conts, clocks, cidx: np.ndarray, rec: Records, tz: 
         step_no = np.arange(len(spos)) - np.repeat(starts, np.diff(np.r_[starts, len(spos)]))
         out["trace_steps"] = {
             "trace_id": [tid[j] for j in spos.tolist()], "step_no": step_no, "depth": list(depth),
-            "offset_s": [None if v is None else v / 1e9 for v in off],
-            "duration_s": [(m / 1000.0) if m is not None else (None if d is None else d / 1e9)
-                           for m, d in zip(ms, dur)],
+            "offset_s": [_seconds(v) for v in off],
+            "duration_s": [_step_duration_s(m, d) for m, d in zip(ms, dur)],
             "msg": list(smsg), "fields": list(sfields), "kind": ["nested" if v else "step" for v in nested],
             "line_no": line_no[spos] + 1 + np.asarray(k, np.int64)}
     return out
@@ -338,14 +347,15 @@ def extract(rec: Records, ctx) -> tuple:
     cidx = np.flatnonzero(cand)
     ia = pa.array(cidx)
     marr, carr, clocks = msg.take(ia), rec.cont.take(ia), rec.clock.take(ia)
+    got = None
     if _NATIVE is not None and NATIVE_T3 and marr.type == carr.type == pa.string():
-        # the C parser reads the Arrow strings in place
-        cols = _native_t3_columns(_buffers(marr), _buffers(carr), clocks, cidx, rec, tz)
+        got = _NATIVE.traces_t3(_buffers(marr), _buffers(carr))  # the Arrow strings read in place
+        cols = _native_t3_columns(got, clocks, cidx, rec, tz)
         if cols is not None:  # the C parser took every candidate: no per-trace Python
             mask[cidx] = True
             return mask, cols
     msgs, conts, clocks = marr.to_pylist(), carr.to_pylist(), clocks.to_pylist()
-    fast = _native_t3(msgs, conts, tz) if _NATIVE is not None and NATIVE_T3 else {}
+    fast = _native_t3(msgs, conts, tz, got) if _NATIVE is not None and NATIVE_T3 else {}
     for j, i in enumerate(cidx):
         got = fast.get(j) or parse_block(msgs[j], conts[j], tz)
         if got is None:
