@@ -3,7 +3,6 @@
 Golden facts come from ../shared/real_logs/MANIFEST.md; example lines from
 formats-server.md §3.5 (each must parse to the values written next to it).
 """
-import json
 
 import pyarrow as pa
 import pytest

@@ -2,7 +2,6 @@
 known signatures, Drain templates and the command."""
 import json
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np

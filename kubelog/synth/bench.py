@@ -19,7 +19,6 @@ Command line: ``python -m kubelog.synth.bench OUT N [SEED]``.
 """
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections import Counter
@@ -100,10 +99,10 @@ MESSAGES = [
     lambda a, b, aid: ('W', 'dispatcher.go:217', f'Failed calling webhook, failing open pod-policy.example.com: failed calling webhook "pod-policy.example.com": Post "https://webhook.density-{a}.svc:443/validate?timeout=10s": context deadline exceeded'),
     lambda a, b, aid: ('E', 'timeout.go:142', f'post-timeout activity - time-elapsed: {go_duration(1_000_000 + b * 997)}, GET "/api/v1/namespaces/density-{a}/pods" result: <nil>'),
     lambda a, b, aid: ('E', 'wrap.go:54', f'timeout or abort while handling: method=PUT URI="/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/hollow-node-{b % 500}?timeout=10s" audit-ID="{aid}"'),
-    lambda a, b, aid: ('I', 'cacher.go:902', f'cacher (pods): 1 objects queued in incoming channel.'),
-    lambda a, b, aid: ('W', 'watcher.go:338', f'watch chan error: etcdserver: mvcc: required revision has been compacted'),
-    lambda a, b, aid: ('I', 'handler.go:232', f'Adding GroupVersion metrics.k8s.io v1beta1 to ResourceManager'),
-    lambda a, b, aid: ('I', 'lease.go:251', f'Resetting endpoints for master service "kubernetes" to [10.0.0.2]'),
+    lambda a, b, aid: ('I', 'cacher.go:902', 'cacher (pods): 1 objects queued in incoming channel.'),
+    lambda a, b, aid: ('W', 'watcher.go:338', 'watch chan error: etcdserver: mvcc: required revision has been compacted'),
+    lambda a, b, aid: ('I', 'handler.go:232', 'Adding GroupVersion metrics.k8s.io v1beta1 to ResourceManager'),
+    lambda a, b, aid: ('I', 'lease.go:251', 'Resetting endpoints for master service "kubernetes" to [10.0.0.2]'),
 ]
 STACK = [
     "goroutine {g} [running]:",
