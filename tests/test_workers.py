@@ -72,3 +72,28 @@ if __name__ == "__main__":
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "pandas in worker: False" in r.stdout
+
+
+@pytest.mark.skipif(native.module() is None, reason="the Arrow path (no C scanner) parses in the main process")
+def test_main_process_of_a_klog_ingest_by_workers_does_not_load_pandas(tmp_path):
+    """While the worker processes parse a large apiserver log, the main process only reads, hashes,
+    hands out ranges and collects results: importing pandas there (~0.27 CPU-s, which pyarrow does
+    on ``pa.array`` of a list) took a core's share from the workers; the run must still be whole."""
+    code = r'''
+import sys
+from kubelog.formats import klog
+from kubelog.ingest import ingest
+if __name__ == "__main__":
+    klog.PROCESS_MIN_BYTES = 1   # worker processes for this small file too
+    assert "pandas" not in sys.modules
+    r = ingest([sys.argv[1]], sys.argv[2])
+    print("rows:", r.inputs[0]["rows"].get("requests", 0) > 10_000, "pandas:", "pandas" in sys.modules)
+'''
+    from kubelog.synth.bench import write_apiserver_log
+    write_apiserver_log(tmp_path / "a.log", 20_000, seed=3)
+    script = tmp_path / "probe.py"
+    script.write_text(code)
+    r = subprocess.run([sys.executable, str(script), str(tmp_path / "a.log"), str(tmp_path / "run")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "rows: True pandas: False" in r.stdout, r.stdout
