@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from . import tables
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow.parquet as pq
 
 MANIFEST = "manifest.json"
 PART_ROWS = 131_072  # rows buffered per table before a row group is written ...
@@ -48,6 +48,7 @@ def open_part(path: Path, table: str, schema: pa.Schema) -> pq.ParquetWriter:
     with ``dictionary``): their dictionaries are written as they are, and the file then
     does not store the Arrow schema, so that it reads back with the declared string type.
     """
+    import pyarrow.parquet as pq  # here: worker processes write their parts with kubelog.pqwrite
     has_dict = any(pa.types.is_dictionary(f.type) for f in schema)
     return pq.ParquetWriter(path, schema, compression=tables.compression(table),
                             use_dictionary=tables.dictionary_columns(table),
@@ -186,6 +187,7 @@ class Run:
     def rows(self, table: str) -> int:
         if not self.has(table):
             return 0
+        import pyarrow.parquet as pq
         return sum(pq.ParquetFile(p).metadata.num_rows for p in sorted((self.path / table).glob("*.parquet")))
 
     def source_name(self, source_id: int) -> str:

@@ -16,8 +16,9 @@ PROCESS_MIN_BYTES = 64 << 20  # a plain input this large is parsed by worker pro
 # Imported once by the fork server, so that each worker process starts with them loaded
 # (importing pyarrow and the parsers costs ~0.2 s of CPU per worker otherwise).  Not pandas:
 # kubelog._arrow_alone keeps pyarrow from importing it for nothing (it was 0.3-0.4 s of the server's
-# ~0.45 s start, on the critical path of every large ingest).
-PRELOAD = ["kubelog._worker_preload", "pyarrow.parquet", "pyarrow.compute", "kubelog.formats.klog",
+# ~0.45 s start, on the critical path of every large ingest).  Nor pyarrow.parquet (~15 ms): the workers
+# write their parts with kubelog.pqwrite, pyarrow's writer is only its fallback (imported when needed).
+PRELOAD = ["kubelog._worker_preload", "pyarrow.compute", "kubelog.formats.klog",
            "kubelog.formats.traces", "kubelog.formats.podrecords"]
 IN_WORKER_ENV = "KUBELOG_WORKER_SERVER"  # set for the fork server and its workers
 

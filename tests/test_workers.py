@@ -47,7 +47,8 @@ def test_nothing_done_where_pandas_is_loaded():
 
 @pytest.mark.skipif(native.module() is None, reason="the Arrow path (no C scanner) may load pandas")
 def test_klog_blocks_parse_in_a_worker_without_loading_pandas(tmp_path):
-    """A worker process from the fork server parses klog blocks and has not imported pandas."""
+    """A worker process from the fork server parses klog blocks and has not imported pandas
+    (nor pyarrow.parquet)."""
     code = r'''
 import os, sys
 import concurrent.futures as cf
@@ -65,6 +66,7 @@ if __name__ == "__main__":
         res = pool.submit(klog._parse_range_in_process, p, 0, os.path.getsize(p), 1, 20_000, state, True).result()
         assert res.written["requests"][1] > 10_000
         print("pandas in worker:", pool.submit(workers.loaded, "pandas").result())
+        print("pyarrow.parquet in worker:", pool.submit(workers.loaded, "pyarrow.parquet").result())
 '''
     script = tmp_path / "probe.py"
     script.write_text(code)
@@ -72,6 +74,8 @@ if __name__ == "__main__":
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "pandas in worker: False" in r.stdout
+    # the parts are written by kubelog.pqwrite: pyarrow's writer (~15 ms to import) is only a fallback
+    assert "pyarrow.parquet in worker: False" in r.stdout
 
 
 @pytest.mark.skipif(native.module() is None, reason="the Arrow path (no C scanner) parses in the main process")
