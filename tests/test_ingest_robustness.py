@@ -317,22 +317,22 @@ def test_file_ranges_cover_the_file_like_blocks(tmp_path, monkeypatch, tail, wit
     assert sha.hexdigest() == hashlib.sha256(data).hexdigest()
     lines_w = [(first + i, ln) for first, n, d in want for i, ln in enumerate(d.split(b"\n")[:-1])]
     lines_g = [(first + i, ln) for first, n, d in got for i, ln in enumerate(d.split(b"\n")[:-1])]
-    # every line with its number, but those longer than MAX_LINE (iter_blocks keeps them when it
-    # cuts at record boundaries)
+    # every line with its number, but those longer than MAX_LINE; both readers (iter_blocks once kept
+    # them while it held a record to find the next record start)
     lines_t = [(i + 1, ln) for i, ln in enumerate((data + b"\n").split(b"\n")[:-1]) if len(ln) + 1 <= 3000]
     if not tail:
         lines_t = [x for x in lines_t if x[0] <= data.count(b"\n")]
     assert lines_g == lines_t
-    if not with_boundary:
-        assert lines_g == lines_w
+    assert lines_w == lines_t
+    assert all(n == d.count(b"\n") for _, n, d in want)
     assert all(n == d.count(b"\n") for _, n, d in got)
     if with_boundary:  # ranges start at records, or after a line longer than the block (its own range)
         phys = data.split(b"\n")
         assert all(d.startswith(b"I0101") or len(phys[first - 2]) >= block for first, _, d in got)
     assert s2.counted["overlong line (> 32 MiB, skipped)"][0] == sum(len(ln) + 1 > 3000 for ln in data.split(b"\n"))
-    if not with_boundary:
-        assert s1.counted.keys() == s2.counted.keys() and \
-            [c[0] for c in s1.counted.values()] == [c[0] for c in s2.counted.values()]
+    assert s1.counted.keys() == s2.counted.keys() and \
+        [c[0] for c in s1.counted.values()] == [c[0] for c in s2.counted.values()]
+    assert s1.skipped == s2.skipped == s2.counted["overlong line (> 32 MiB, skipped)"][0]
 
 
 @pytest.mark.parametrize("no_native", [False, True])
@@ -351,17 +351,20 @@ def test_message_after_header_bytes_not_characters(no_native, monkeypatch):
 
 
 @pytest.mark.parametrize("how", ["plain-threads", "plain-processes", "gzip"])
-def test_overlong_lines_are_read_lines(tmp_path, monkeypatch, how):
+@pytest.mark.parametrize("max_line,long_len", [(20 << 10, 30 << 10), (10 << 10, 12 << 10)])
+def test_overlong_lines_are_read_lines(tmp_path, monkeypatch, how, max_line, long_len):
     """A line longer than MAX_LINE is skipped and counted, and it is still a line read: the
-    accounting holds (it once reported 'accounting overshoot ... (parser bug)')."""
+    accounting holds (it once reported 'accounting overshoot ... (parser bug)').  MAX_LINE above 4
+    blocks, as 32 MiB is for 4 MiB blocks, and below, as for the 16 MiB blocks of a large compressed
+    input: the stream reader once kept such a line while it looked ahead for the next record start."""
     from kubelog.formats import klog
     from kubelog.sources import lines as L
-    monkeypatch.setattr(L, "MAX_LINE", 20 << 10)  # more than 4 blocks, as 32 MiB is for 4 MiB blocks
+    monkeypatch.setattr(L, "MAX_LINE", max_line)
     monkeypatch.setattr(L, "BLOCK", 4 << 10)
     monkeypatch.setattr(klog, "PROCESS_BLOCK", 4 << 10)
     monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 0 if how == "plain-processes" else 1 << 40)
     lines = [b"I0101 00:00:0%d.000000 1 a.go:1] msg %d\n" % (i % 10, i) for i in range(3000)]
-    long = b"I0101 00:00:00.000000 1 a.go:1] " + b"x" * (30 << 10) + b"\n"
+    long = b"I0101 00:00:00.000000 1 a.go:1] " + b"x" * long_len + b"\n"
     data = b"".join(lines[:1000] + [long] + lines[1000:2000] + [long, long] + lines[2000:])
     p = tmp_path / ("k.log.gz" if how == "gzip" else "k.log")
     p.write_bytes(gzip.compress(data) if how == "gzip" else data)

@@ -245,10 +245,34 @@ def iter_blocks(stream: BinaryIO, block: int = BLOCK, stats: ReaderStats | None 
             continue
         buf = rest
         n = count_newlines(data)
-        yield data, line_no, n
+        if len(data) > MAX_LINE:  # may hold a line longer than MAX_LINE (kept while a record boundary was sought)
+            yield from _without_overlong(data, line_no, stats)
+        else:
+            yield data, line_no, n
         line_no += n
     if failure is not None:
         raise failure
+
+
+def _without_overlong(data: bytes, line_no: int, stats: ReaderStats) -> Iterator[tuple[bytes, int, int]]:
+    """The block ``data`` (whole lines from line ``line_no``) as blocks without its lines longer than
+    :data:`MAX_LINE`: those are counted in ``stats`` and skipped, as everywhere else.  Such a line
+    reaches a block when :func:`iter_blocks` holds on to a record while it looks for the next record
+    start (up to 4 blocks: with 16 MiB blocks, more than MAX_LINE)."""
+    import numpy as np
+    nl = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    starts = np.r_[0, nl[:-1] + 1]
+    long = np.flatnonzero(nl + 1 - starts > MAX_LINE)  # length with its newline, as iter_file_ranges
+    at, first = 0, 0  # the next byte and line (index) to hand out
+    for j in long.tolist():
+        if j > first:
+            yield data[at:int(starts[j])], line_no + first, j - first
+        stats.skip_overlong(line_no + j, data[int(starts[j]):int(starts[j]) + 200].decode("utf-8", "replace"))
+        at, first = int(nl[j]) + 1, j + 1
+    if first == 0:
+        yield data, line_no, len(nl)
+    elif first < len(nl):
+        yield data[at:], line_no + first, len(nl) - first
 
 
 def iter_file_ranges(fd: int, size: int, block: int = BLOCK, stats: ReaderStats | None = None,
