@@ -41,14 +41,8 @@ GENERATED = {
 }
 
 # (era, file, key) -> reason.  Disagreements investigated against formats-server.md and real logs.
-KNOWN = {
-    ("1.5", "kube-scheduler.log", "bind_records"): (
-        "1.5 scheduler writes only the verbose 'factory.go:NNN] Attempting to bind <pod> to <node>' "
-        "(formats-server.md 7.2, <= 1.13); the podrecords extractor handles the 1.14+ 'is bound successfully' "
-        "and 1.20+ 'Successfully bound pod to node' forms only, so no 'bound' pod_transitions rows are "
-        "derived: parser gap (the real logs hold no <= 1.13 scheduler log to say otherwise); the generator's "
-        "line is the documented form"),
-}
+KNOWN: dict[tuple[str, str, str], str] = {}  # none today; entries look like
+# ("1.5", "kube-scheduler.log", "bind_records"): "why the count disagrees (parser or generator gap)"
 
 
 # The generator's name for a wrapper -> kubelog's (lines.py: ``journald`` also covers rsyslog RFC 3164
@@ -107,7 +101,11 @@ class Observed:
         if key == "response_complete":
             return len(self.rows("requests", sid, stage="ResponseComplete"))
         if key == "bind_records":
-            return len(self.rows("pod_transitions", sid, milestone="bound"))
+            # <= 1.13 schedulers log only "Attempting to bind <pod> to <node>" (formats-server.md 7.2, before the
+            # binding POST, no namespace): kept in messages, where the pods analysis reads it (its "scheduled"
+            # end, after the bound records); 1.14+ success lines give pod_transitions "bound" rows
+            attempts = self.rows("messages", sid)["msg"].str.match(r"Attempting to bind \S+ to \S+$").sum()
+            return len(self.rows("pod_transitions", sid, milestone="bound")) + int(attempts)
         if key == "pod_records":
             return int(self.rows("pod_transitions", sid)["line_no"].nunique())
         if key == "items":

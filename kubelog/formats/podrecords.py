@@ -19,7 +19,10 @@ and these derived rows are written besides them.
   ``event={...}``) → ``pleg_<event type in snake case>`` (e.g. ``pleg_container_started``).
 * scheduler ``pod ns/x is bound successfully on node ...`` (1.14–1.19, all three text forms) and
   ``"Successfully bound pod to node"`` (1.20+) → ``bound`` (record time: an upper bound of the
-  binding time) with the node.
+  binding time) with the node.  The ≤ 1.13 scheduler's only line, ``Attempting to bind <pod> to
+  <node>`` (before the binding POST, no namespace), gives no row here: it stays in ``messages``, where
+  :mod:`kubelog.analysis.pods` reads it (a lower bound, ranked after the bound records, the namespace
+  resolved from the pod's other rows).
 
 ``events`` (``origin`` klog): ``Event(v1.ObjectReference{...}): type: 'T' reason: 'R' msg`` (any
 ``*.ObjectReference``) and ``"Event occurred" object=.. kind=.. type=.. reason=.. message=..``; the
