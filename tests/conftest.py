@@ -16,6 +16,22 @@ def real_logs() -> Path:
     return REAL
 
 
+@pytest.fixture(scope="session")
+def sample_runs(tmp_path_factory) -> dict:
+    """{name: (Run, truth.json dict)} of the generated runs in sample_logs/ with a truth.json, each
+    ingested once per test session with the default options (truth.json itself not an input)."""
+    import json
+
+    from kubelog.ingest import Options, ingest
+
+    base = tmp_path_factory.mktemp("sample_runs")
+    out = {}
+    for d in sorted(p for p in SAMPLES.iterdir() if (p / "truth.json").is_file()):
+        inputs = [str(p) for p in sorted(d.iterdir()) if p.name != "truth.json"]
+        out[d.name] = (ingest(inputs, base / d.name, options=Options()), json.loads((d / "truth.json").read_text()))
+    return out
+
+
 @pytest.fixture
 def ingest_to(tmp_path):
     """ingest_to(*paths, **options) -> Run, into a fresh temporary run directory."""

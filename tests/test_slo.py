@@ -18,14 +18,9 @@ NAMES = ("healthy-1.28", "skew-timeout-1.14", "legacy-skew-1.5")
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    base = tmp_path_factory.mktemp("slo_runs")
-    out = {}
-    for name in NAMES:
-        d = SAMPLES / name
-        inputs = [str(p) for p in sorted(d.iterdir()) if p.name != "truth.json"]
-        out[name] = (ingest(inputs, base / name, options=Options()), json.loads((d / "truth.json").read_text()))
-    return out
+def runs(sample_runs):
+    """{name: (Run, truth)} of the sample runs (ingested once per session, conftest.sample_runs)."""
+    return {name: sample_runs[name] for name in NAMES}
 
 
 @pytest.fixture(scope="module")
