@@ -59,6 +59,19 @@ def _unescape(a: pa.Array) -> pa.Array:
     return pc.replace_substring(a, "\\\\", "\\")
 
 
+
+def _matching(msg: pa.Array, prefix: str, rx: str):
+    """(row indices, ``rx`` captures) of the messages that start with ``prefix`` and match ``rx``;
+    None when there are none."""
+    rows = np.flatnonzero(pc.fill_null(pc.starts_with(msg, prefix), False).to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return None
+    m = pc.extract_regex(msg.take(pa.array(rows)), rx)
+    ok = pc.is_valid(m).to_numpy(zero_copy_only=False)
+    if not ok.any():
+        return None
+    return rows[ok], m.filter(pa.array(ok))
+
 def extract(msg: pa.Array, last_cont: pa.Array | None = None) -> tuple[np.ndarray, dict[str, pa.Array]]:
     """Find access-log records among klog messages.
 
@@ -81,43 +94,29 @@ def extract(msg: pa.Array, last_cont: pa.Array | None = None) -> tuple[np.ndarra
     pieces = []  # (row indices, dict)
     S = pa.string()
 
-    e_rows = np.flatnonzero(pc.fill_null(pc.starts_with(msg, '"HTTP" '), False).to_numpy(zero_copy_only=False))
-    if len(e_rows):
-        sub = msg.take(pa.array(e_rows))
-        m = pc.extract_regex(sub, RE_E)
-        ok = pc.is_valid(m).to_numpy(zero_copy_only=False)
-        if ok.any():
-            rows = e_rows[ok]
-            m = m.filter(pa.array(ok))
-            mid = m.field("mid")
-            apf = pc.extract_regex(mid, RE_APF)
-            d = dict(method=m.field("method"), uri=_unescape(m.field("uri")), lat=m.field("lat"),
-                     ua=_unescape(m.field("ua")), src=m.field("src"),
-                     resp=_status(m.field("resp")),
-                     aid=pc.if_else(pc.equal(m.field("aid"), ""), None, m.field("aid")),
-                     hijacked=pc.equal(m.field("hij"), "hijacked"),
-                     apf_pl=_null_empty(apf.field("pl")), apf_fs=_null_empty(apf.field("fs")),
-                     variant=pa.array(["E"] * len(rows), S))
-            pieces.append((rows, d))
-            mask[rows] = True
+    got = _matching(msg, '"HTTP" ', RE_E)
+    if got is not None:
+        rows, m = got
+        apf = pc.extract_regex(m.field("mid"), RE_APF)
+        d = dict(method=m.field("method"), uri=_unescape(m.field("uri")), lat=m.field("lat"),
+                 ua=_unescape(m.field("ua")), src=m.field("src"),
+                 resp=_status(m.field("resp")),
+                 aid=pc.if_else(pc.equal(m.field("aid"), ""), None, m.field("aid")),
+                 hijacked=pc.equal(m.field("hij"), "hijacked"),
+                 apf_pl=_null_empty(apf.field("pl")), apf_fs=_null_empty(apf.field("fs")),
+                 variant=tables.repeat("E", len(rows)))
+        pieces.append((rows, d))
+        mask[rows] = True
 
-    d_rows = np.flatnonzero(pc.fill_null(pc.starts_with(msg, 'verb="'), False).to_numpy(zero_copy_only=False))
-    if len(d_rows):
-        sub = msg.take(pa.array(d_rows))
-        m = pc.extract_regex(sub, RE_D)
-        ok = pc.is_valid(m).to_numpy(zero_copy_only=False)
-        if ok.any():
-            rows = d_rows[ok]
-            m = m.filter(pa.array(ok))
-            tail = m.field("tail")
-            hij = pc.starts_with(tail, "hijacked")
-            resp = m.field("resp")
-            d = dict(method=m.field("method"), uri=m.field("uri"), lat=m.field("lat"), ua=_unescape(m.field("ua")),
-                     src=m.field("src"), resp=_status(resp),
-                     aid=pa.nulls(len(rows), S), hijacked=hij, apf_pl=pa.nulls(len(rows), S),
-                     apf_fs=pa.nulls(len(rows), S), variant=pa.array(["D"] * len(rows), S))
-            pieces.append((rows, d))
-            mask[rows] = True
+    got = _matching(msg, 'verb="', RE_D)
+    if got is not None:
+        rows, m = got
+        d = dict(method=m.field("method"), uri=m.field("uri"), lat=m.field("lat"), ua=_unescape(m.field("ua")),
+                 src=m.field("src"), resp=_status(m.field("resp")),
+                 aid=pa.nulls(len(rows), S), hijacked=pc.starts_with(m.field("tail"), "hijacked"),
+                 apf_pl=pa.nulls(len(rows), S), apf_fs=pa.nulls(len(rows), S), variant=tables.repeat("D", len(rows)))
+        pieces.append((rows, d))
+        mask[rows] = True
 
     cand = pc.fill_null(pc.match_substring_regex(msg, r"^[A-Z]+ /\S*: \("), False).to_numpy(zero_copy_only=False)
     cand &= ~mask
@@ -236,7 +235,7 @@ def extract_e_fast(lines: pa.Array) -> tuple[np.ndarray, dict[str, pa.Array]]:
     cols = dict(method=method, uri=f(kv["URI"]), lat=f(kv["latency"]), ua=f(kv["userAgent"]), src=f(kv["srcIP"]),
                 resp=_status(r), aid=_null_empty(f(kv["audit-ID"])),
                 hijacked=f(hij), apf_pl=_null_empty(f(kv["apf_pl"])), apf_fs=_null_empty(f(kv["apf_fs"])),
-                variant=pa.array(["E"] * int(ok.sum()), pa.string()))
+                variant=tables.repeat("E", int(ok.sum())))
     return ok, cols
 
 
