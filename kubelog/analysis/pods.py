@@ -209,15 +209,22 @@ def _candidates(run: Run) -> pd.DataFrame:
     return c
 
 
-def _found_lines(run: Run):
-    """e2e ``Found pod 'RC' running`` lines → watched candidates keyed by RC (resolved to pods later)."""
-    if not run.has("test_log"):
+def _records_starting(run: Run, table: str, prefix: str) -> pd.DataFrame | None:
+    """``ts, clock, msg, source_id, line_no`` of the rows of ``table`` whose ``msg`` starts with
+    ``prefix`` (filtered while reading), None when there are none."""
+    if not run.has(table):
         return None
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
-    t = run.table("test_log", columns=["ts", "clock", "msg", "source_id", "line_no"],
-                  filter=pc.starts_with(ds.field("msg"), "Found pod '"))
-    if t.empty:
+    t = run.table(table, columns=["ts", "clock", "msg", "source_id", "line_no"],
+                  filter=pc.starts_with(ds.field("msg"), prefix))
+    return None if t.empty else t
+
+
+def _found_lines(run: Run):
+    """e2e ``Found pod 'RC' running`` lines → watched candidates keyed by RC (resolved to pods later)."""
+    t = _records_starting(run, "test_log", "Found pod '")
+    if t is None:
         return None
     m = t["msg"].str.extract(RX_FOUND)
     t = t[m["rc"].notna()].assign(rc=m["rc"].dropna())
@@ -232,13 +239,8 @@ def _found_lines(run: Run):
 def _attempting_to_bind(run: Run):
     """Old schedulers' ``Attempting to bind NAME to NODE`` records (``messages``; no namespace) →
     scheduled candidates, ranked after every ``bound`` source (the record precedes the binding)."""
-    if not run.has("messages"):
-        return None
-    import pyarrow.compute as pc
-    import pyarrow.dataset as ds
-    m = run.table("messages", columns=["ts", "clock", "msg", "source_id", "line_no"],
-                  filter=pc.starts_with(ds.field("msg"), "Attempting to bind "))
-    if m.empty:
+    m = _records_starting(run, "messages", "Attempting to bind ")
+    if m is None:
         return None
     x = m["msg"].str.extract(RX_ATTEMPT)
     ok = x["pod"].notna() & m["ts"].notna()
