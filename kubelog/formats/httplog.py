@@ -59,7 +59,6 @@ def _unescape(a: pa.Array) -> pa.Array:
     return pc.replace_substring(a, "\\\\", "\\")
 
 
-
 def _matching(msg: pa.Array, prefix: str, rx: str):
     """(row indices, ``rx`` captures) of the messages that start with ``prefix`` and match ``rx``;
     None when there are none."""
@@ -71,6 +70,7 @@ def _matching(msg: pa.Array, prefix: str, rx: str):
     if not ok.any():
         return None
     return rows[ok], m.filter(pa.array(ok))
+
 
 def extract(msg: pa.Array, last_cont: pa.Array | None = None) -> tuple[np.ndarray, dict[str, pa.Array]]:
     """Find access-log records among klog messages.
