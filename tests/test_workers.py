@@ -91,7 +91,10 @@ if __name__ == "__main__":
     klog.PROCESS_MIN_BYTES = 1   # worker processes for this small file too
     assert "pandas" not in sys.modules
     r = ingest([sys.argv[1]], sys.argv[2])
-    print("rows:", r.inputs[0]["rows"].get("requests", 0) > 10_000, "pandas:", "pandas" in sys.modules)
+    import pathlib
+    by_workers = any(pathlib.Path(sys.argv[2], "requests").glob("part-*-L*.parquet"))  # parts the workers wrote
+    print("workers:", by_workers, "rows:", r.inputs[0]["rows"].get("requests", 0) > 10_000,
+          "pandas:", "pandas" in sys.modules)
 '''
     from kubelog.synth.bench import write_apiserver_log
     write_apiserver_log(tmp_path / "a.log", 20_000, seed=3)
@@ -100,4 +103,4 @@ if __name__ == "__main__":
     r = subprocess.run([sys.executable, str(script), str(tmp_path / "a.log"), str(tmp_path / "run")],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "rows: True pandas: False" in r.stdout, r.stdout
+    assert "workers: True rows: True pandas: False" in r.stdout, r.stdout
