@@ -247,6 +247,14 @@ def repeat(value: str | None, n: int) -> pa.Array:
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(b * n)).cast(STR)
 
 
+def repeat_int32(value: int, n: int) -> pa.Array:
+    """An int32 array of ``n`` copies of ``value``, built from a buffer: ``pa.array`` of a list or
+    of a numpy array makes pyarrow import pandas (~0.27 CPU-s), which the calling process of a klog
+    ingest by worker processes otherwise never needs (docs/internals.md)."""
+    import numpy as np
+    return pa.Array.from_buffers(pa.int32(), n, [None, pa.py_buffer(np.full(n, value, np.int32))])
+
+
 def dictionary_columns(table: str) -> list[str]:
     """Columns of ``table`` written with Parquet dictionary encoding (low-cardinality strings)."""
     return [f.name for f in schema(table) if f.type == STR and f.name not in HIGH_CARDINALITY]

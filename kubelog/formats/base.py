@@ -29,7 +29,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
-import numpy as np
 import pyarrow as pa
 
 from .. import tables
@@ -65,13 +64,6 @@ class Stat:
     severity: str = "warning"
     count: int = 0
     examples: list = field(default_factory=list)
-
-
-def _filled_int32(value: int, n: int) -> pa.Array:
-    """``n`` copies of ``value`` as an int32 array, built from a buffer: ``pa.array`` of a list
-    (or of a numpy array) makes pyarrow import pandas, ~0.27 CPU-s that the main process of a
-    klog ingest otherwise never needs (it runs while the worker processes want both cores)."""
-    return pa.Array.from_buffers(pa.int32(), n, [None, pa.py_buffer(np.full(n, value, np.int32))])
 
 
 class Context:
@@ -124,7 +116,7 @@ class Context:
             return
         if table != "parse_stats":
             sid = t.schema.get_field_index("source_id")
-            t = t.set_column(sid, "source_id", _filled_int32(self.source_id, t.num_rows))
+            t = t.set_column(sid, "source_id", tables.repeat_int32(self.source_id, t.num_rows))
         self.rows[table] = self.rows.get(table, 0) + t.num_rows
         if self._emit is not None:
             self._emit(table, t)

@@ -551,7 +551,7 @@ def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: 
         if t.num_rows == 0:
             continue
         t = t.set_column(t.schema.get_field_index("source_id"), "source_id",
-                         pa.array(np.full(t.num_rows, state["source_id"], np.int32)))
+                         tables.repeat_int32(state["source_id"], t.num_rows))
         d = Path(root) / table
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"part-{state['source_id']:05d}-L{first_line:012d}.parquet"
