@@ -4,10 +4,11 @@
 pyarrow imports pandas (0.3–0.4 s, more than half of the fork server's start) the first time it
 converts anything (``pa.array``, ``to_numpy``), only to recognise pandas objects, which the klog
 parsers in worker processes never hand it.  This makes that first attempt fail, as if pandas were
-not installed: pyarrow then converts as it does without pandas.  pyarrow's ``to_pandas`` imports
-pandas again when called; pandas objects given to ``pa.array`` are recognised again only after
-:func:`rearm`, which the ``--jobs`` worker processes (whole inputs of any format) call first.
-tests/test_workers.py checks both.
+not installed: pyarrow then converts as it does without pandas.  Whatever imports pandas later in
+such a process (a parser that hands pyarrow pandas objects: wrapper timestamps, any format in a
+``--jobs`` worker) gets pyarrow's pandas integration back with it: the import runs as usual and
+:func:`rearm` right after, so no parser has to know about this module.  tests/test_workers.py
+checks both sides.
 """
 from __future__ import annotations
 
@@ -22,6 +23,30 @@ class _NoPandas:
         if name == "pandas" or name.startswith("pandas."):
             raise ImportError("pandas is not loaded in kubelog worker processes")
         return None
+
+
+class _RearmWithPandas:
+    """A meta-path finder, installed by :func:`arrow_without_pandas`: pandas, once imported, is
+    followed by :func:`rearm` (the finder then removes itself)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "pandas":
+            return None
+        sys.meta_path.remove(_RearmWithPandas)
+        import importlib.util
+        spec = importlib.util.find_spec(name)  # as the other finders give it
+        if spec is not None and hasattr(spec.loader, "exec_module"):
+            exec_module = spec.loader.exec_module
+
+            def exec_then_rearm(module):
+                exec_module(module)
+                try:
+                    rearm()
+                except ImportError:  # a pandas pyarrow cannot use: pyarrow goes on without it
+                    pass
+            spec.loader.exec_module = exec_then_rearm  # this spec's own loader object
+        return spec
 
 
 _ALONE = False  # pyarrow was made to work without pandas in this process
@@ -39,12 +64,14 @@ def arrow_without_pandas() -> bool:
     finally:
         sys.meta_path.remove(_NoPandas)
     _ALONE = "pandas" not in sys.modules
+    if _ALONE:
+        sys.meta_path.insert(0, _RearmWithPandas)
     return _ALONE
 
 
 def rearm() -> None:
-    """Give pyarrow its pandas integration back (imports pandas): before parsers that hand pyarrow
-    pandas objects run in a process where :func:`arrow_without_pandas` was done."""
+    """Give pyarrow its pandas integration back (imports pandas) where :func:`arrow_without_pandas`
+    took it; done by the import of pandas itself."""
     global _ALONE
     if _ALONE:
         import pyarrow as pa

@@ -288,8 +288,6 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
 
 
 def _parse_ref_job(args):
-    from . import _arrow_alone
-    _arrow_alone.rearm()  # whole inputs of any format: their parsers hand pyarrow pandas objects
     workers.freeze_imports()  # in a --jobs worker process
     ref, scans, opts, tmp = args
     return parse_ref(ref, scans, opts, tmp)

@@ -23,7 +23,7 @@ assert np.asarray(pa.array([True, False])).tolist() == [True, False]
 assert pa.array([1.0, float("nan")], from_pandas=True).null_count == 1
 assert pc.sum(pa.array([1, 2])).as_py() == 3
 assert "pandas" not in sys.modules, "pyarrow imported pandas"
-# what other parsers do (wrapper timestamps, audit times): pandas objects, NaT, after rearm()
+# what other parsers do (wrapper timestamps, audit times): pandas objects, NaT, re-armed by the import
 from kubelog.sources.lines import _parse_rfc3339
 assert _parse_rfc3339(["2023-01-02T03:04:05Z", "bad"]).to_pylist()[1] is None
 import pandas as pd
@@ -36,6 +36,33 @@ print("ok")
 
 def test_pyarrow_without_pandas_in_workers_and_back():
     r = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+FIRST_PANDAS = r'''
+import sys
+import kubelog._worker_preload  # what the fork server imports first
+import numpy as np, pyarrow as pa
+from kubelog import _arrow_alone
+assert _arrow_alone._ALONE and "pandas" not in sys.modules
+t = pa.array(np.array([1, 2], np.int64)).cast(pa.timestamp("ns", tz="UTC"))
+if sys.argv[1] == "import":      # a parser imports pandas itself
+    import pandas as pd
+else:                            # pyarrow imports it (to_pandas)
+    assert t.to_pandas().iloc[0].value == 1
+    import pandas as pd
+assert not _arrow_alone._ALONE, "not re-armed"
+s = pd.Series([pd.Timestamp("2023-01-01", tz="UTC"), pd.NaT])
+assert pa.array(s, pa.timestamp("ns", tz="UTC")).null_count == 1
+print("ok")
+'''
+
+
+@pytest.mark.parametrize("first", ["import", "to_pandas"])
+def test_pyarrow_rearmed_by_whatever_imports_pandas(first):
+    """Where pandas is imported after all (by a parser or by pyarrow itself), pyarrow recognises
+    pandas objects again (a NaT once became a number in --jobs runs), without the parser asking."""
+    r = subprocess.run([sys.executable, "-c", FIRST_PANDAS, first], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
 
 

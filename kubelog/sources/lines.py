@@ -499,9 +499,6 @@ def _flush_carry(wrappers, carries) -> LineChunk | None:
 
 def _parse_rfc3339(arr) -> pa.Array:
     import pandas as pd
-
-    from .. import _arrow_alone
-    _arrow_alone.rearm()  # a pandas Series goes to pa.array below (worker processes: kubelog._arrow_alone)
     s = pd.Series(arr.to_pandas() if isinstance(arr, (pa.Array, pa.ChunkedArray)) else arr, dtype="object")
     ts = pd.to_datetime(s, format="ISO8601", utc=True, errors="coerce")
     return pa.array(ts, type=pa.timestamp("ns", tz="UTC"))
