@@ -48,18 +48,17 @@ count twice, and the audit rows are not used (the access log covers every reques
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import pandas as pd
-
 import json
 import re
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from . import requestinfo
 from .base import Context, Format, Head
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_LINE = 64 << 20
 READ = 8 << 20

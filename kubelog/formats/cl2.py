@@ -35,7 +35,6 @@ is counted ("invalid JSON", error).
 """
 from __future__ import annotations
 
-
 import json
 import re
 

@@ -23,7 +23,6 @@ declaration, the ``<testsuite(s)>`` open/close lines and anything after are coun
 """
 from __future__ import annotations
 
-
 import re
 import xml.etree.ElementTree as ET
 

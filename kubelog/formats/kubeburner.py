@@ -24,7 +24,6 @@ lines (at least one), the other lines are continuation lines.  Undecodable JSON 
 """
 from __future__ import annotations
 
-
 import json
 import re
 

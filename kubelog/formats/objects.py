@@ -44,7 +44,6 @@ Memory: a document is loaded whole (a 1.5 MB pods dump is ~15 MB in Python objec
 """
 from __future__ import annotations
 
-
 import bisect
 import datetime as _dt
 import json
