@@ -62,21 +62,45 @@ def _parse_kv(spec, unit_s: bool) -> dict:
     for part in str(spec).split(","):
         if not part.strip():
             continue
-        k, _, v = part.partition("=")
+        k, eq, v = part.partition("=")
         v = v.strip().lower()
-        if unit_s:
-            if v.endswith("ms"):
-                x = float(v[:-2]) / 1000
-            elif v.endswith("h"):
-                x = float(v[:-1]) * 3600
-            elif v.endswith("m"):
-                x = float(v[:-1]) * 60
+        what = "a duration such as test=1.5s (s, ms, m, h)" if unit_s else "a drift such as test=40ppm"
+        if not eq or not k.strip():
+            raise ValueError(f"{part.strip()!r} is not NAME=VALUE: expected {what}")
+        try:
+            if unit_s:
+                if v.endswith("ms"):
+                    x = float(v[:-2]) / 1000
+                elif v.endswith("h"):
+                    x = float(v[:-1]) * 3600
+                elif v.endswith("m"):
+                    x = float(v[:-1]) * 60
+                else:
+                    x = float(v.rstrip("s"))
             else:
-                x = float(v.rstrip("s"))
-        else:
-            x = float(v.replace("ppm", ""))
+                x = float(v.replace("ppm", ""))
+        except ValueError:
+            raise ValueError(f"{part.strip()!r}: {v!r} is not {what}") from None
+        if not math.isfinite(x):
+            raise ValueError(f"{part.strip()!r}: the value must be finite")
         out[k.strip()] = x
     return out
+
+
+def check_params(*, nodes, pods_per_node, era, skew, drift, scale, wrap) -> None:
+    """Refuse parameters the simulation cannot run with (ValueError, one line), before anything is written."""
+    if era not in ERAS:
+        raise ValueError(f"era must be one of {sorted(ERAS)}, got {era!r}")
+    if wrap not in (None, "cri", "syslog"):
+        raise ValueError(f"wrap must be None, 'cri' or 'syslog', got {wrap!r}")
+    if not isinstance(nodes, int) or nodes < 1:
+        raise ValueError(f"nodes must be a whole number >= 1, got {nodes!r}")
+    if not isinstance(pods_per_node, int) or pods_per_node < 1:
+        raise ValueError(f"pods per node must be a whole number >= 1, got {pods_per_node!r}")
+    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    _parse_kv(skew, True)
+    _parse_kv(drift, False)
 
 
 def nearest_rank(sorted_vals, p: float):
@@ -976,10 +1000,7 @@ def compute_truth(sim) -> dict:
 def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="test=36012.5s,nodes=0.8s",
              drift=None, timeout_failure=False, scale=1.0, tarball=False, wrap=None) -> dict:
     era = str(era)
-    if era not in ERAS:
-        raise ValueError(f"era must be one of {sorted(ERAS)}")
-    if wrap not in (None, "cri", "syslog"):
-        raise ValueError("wrap must be None, 'cri' or 'syslog'")
+    check_params(nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew, drift=drift, scale=scale, wrap=wrap)
     out = Path(out_dir)
     target = out
     if tarball:
