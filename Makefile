@@ -42,8 +42,8 @@ bench: $(STAMP)
 	$(PY) bench/bench_matrix.py
 
 docs: $(STAMP)
-	$(KUBELOG) tables --markdown > docs/tables.md
-	$(KUBELOG) formats --markdown > docs/formats.md
+	$(KUBELOG) tables -F markdown > docs/tables.md
+	$(KUBELOG) formats -F markdown > docs/formats.md
 	$(PY) -m kubelog.docgen > docs/cli.md
 
 clean:

@@ -14,7 +14,7 @@ Conventions
 * Every row keeps ``source_id`` (index into ``manifest.json`` ``inputs``) and
   ``line_no`` (1-based physical line of the input where the record starts).
 
-``docs/tables.md`` is generated from this module (``kubelog tables --markdown``)
+``docs/tables.md`` is generated from this module (``kubelog tables -F markdown``)
 and a test checks that it is current.
 """
 from __future__ import annotations
@@ -328,7 +328,7 @@ def conform(table: str, data: pa.Table | dict, dictionary: bool = False) -> pa.T
 def markdown() -> str:
     """The table contract as Markdown (docs/tables.md)."""
     out = ["# kubelog tables", "",
-           "Generated from `kubelog/tables.py` by `kubelog tables --markdown`; a test keeps it current.", ""]
+           "Generated from `kubelog/tables.py` by `kubelog tables -F markdown`; a test keeps it current.", ""]
     for name, cols in COLUMNS.items():
         out += [f"## `{name}`", "", "| column | type | meaning |", "|---|---|---|"]
         for c, t, d in cols:

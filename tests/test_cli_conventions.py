@@ -29,3 +29,38 @@ def test_synth_bad_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, ar
     assert len(lines) == 1 and lines[0].startswith("kubelog: ") and says in lines[0], r.output
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+import typer.main  # noqa: E402
+
+COMMANDS = typer.main.get_command(app).commands
+#: Commands whose output is data (stdout): each takes -F/--format table|csv|json|markdown.
+DATA_COMMANDS = sorted(set(COMMANDS) - {"ingest", "report", "synth"})
+
+
+def _opts(cmd: str) -> dict[str, list[str]]:
+    """{option name: all its flags} of a command."""
+    return {p.name: list(p.opts) + list(p.secondary_opts) for p in COMMANDS[cmd].params
+            if getattr(p, "param_type_name", "") == "option"}
+
+
+@pytest.mark.parametrize("cmd", DATA_COMMANDS)
+def test_data_commands_take_format_F(cmd):
+    flags = [f for fl in _opts(cmd).values() for f in fl]
+    assert "--format" in flags and "-F" in flags, f"{cmd}: no -F/--format"
+    r = CliRunner().invoke(app, [cmd, "--help"], env={"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
+    assert "table|csv|json|markdown" in r.output.replace(" ", ""), f"{cmd}: -F must offer table, csv, json, markdown"
+
+
+@pytest.mark.parametrize("cmd", sorted(COMMANDS))
+def test_no_lower_f_and_one_name_per_concept(cmd):
+    flags = {f: name for name, fl in _opts(cmd).items() for f in fl}
+    assert "-f" not in flags, f"{cmd}: -f is ambiguous (input or output format?)"
+    if "--format" in flags:  # --format is the output format everywhere
+        assert "-F" in flags, cmd
+    if "-o" in flags:
+        assert flags["-o"] == flags.get("--out"), f"{cmd}: -o must be --out"
+    for hidden in ("--json", "--markdown"):  # old spellings stay only as hidden aliases
+        if hidden in flags:
+            p = next(p for p in COMMANDS[cmd].params if hidden in p.opts)
+            assert p.hidden, f"{cmd}: {hidden} should be -F {hidden[2:]}"

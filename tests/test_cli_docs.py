@@ -38,7 +38,7 @@ def _norm(s: str) -> str:
 def test_docs_are_generated_and_current():
     assert _norm((ROOT / "docs/tables.md").read_text()) == _norm(tables.markdown())
     from kubelog.commands import formats as _f  # noqa: F401
-    r = CliRunner().invoke(app, ["formats", "--markdown"])
+    r = CliRunner().invoke(app, ["formats", "-F", "markdown"])
     assert _norm((ROOT / "docs/formats.md").read_text()) == _norm(r.output), "run `make docs`"
     assert _norm((ROOT / "docs/cli.md").read_text()) == _norm(docgen.cli_markdown()), "run `make docs`"
 

@@ -6,44 +6,64 @@ from pathlib import Path
 
 import typer
 
-from ._common import open_run_or_die
+from ._common import FORMAT_OPTION, echo_data, legacy_alias, open_run_or_die
+
+INPUT_COLUMNS = ["path", "format", "wrapper", "compression", "component", "clock", "year", "year_source",
+                 "lines_read", "record_lines", "continuation_lines", "counted", "accounting_ok", "problems"]
 
 
 def register(app: typer.Typer) -> None:
     @app.command("info")
     def info_cmd(
         run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+        fmt=FORMAT_OPTION,
+        as_json: bool = typer.Option(False, "--json", hidden=True, help="Same as --format json."),
     ):
         """What was ingested: per input its format, wrapper, clock, year anchor and line
         accounting; per table its rows and time range.
 
         For every input: lines_read == record_lines + continuation_lines + sum(counted),
         where record_lines are the lines that start a record (one primary row each).
+        `-F json` gives everything (inputs with their counted reasons, tables); `-F csv` and
+        `-F markdown` give one row per input.
         """
+        import pandas as pd
+
         from ..info import run_info
+        from ..output import fit_line
+        fmt = legacy_alias(fmt, json=as_json)
         run = open_run_or_die(run_dir)
         info = run_info(run)
-        if as_json:
+        if fmt == "json":
             typer.echo(json.dumps(info, indent=1, ensure_ascii=False))
             return
-        typer.echo(f"run {run.path}  (kubelog {run.manifest.get('kubelog_version')})")
+        if fmt in ("csv", "markdown"):
+            rows = [{**{k: e.get(k) for k in INPUT_COLUMNS}, "counted": sum(e["counted"].values()),
+                     "problems": len(e.get("errors", []))} for e in info["inputs"]]
+            echo_data(pd.DataFrame(rows, columns=INPUT_COLUMNS), fmt)
+            return
+
+        def say(s: str = "") -> None:
+            typer.echo(fit_line(s))
+        say(f"run {run.path}  (kubelog {run.manifest.get('kubelog_version')})")
         for e in info["inputs"]:
-            typer.echo(f"\n{e['path']}")
-            typer.echo(f"  format {e['format']}" + (f", wrapper {e['wrapper']}" if e.get('wrapper') else "")
-                       + (f", {e['compression']}" if e.get('compression') else "")
-                       + f", component {e.get('component') or '-'}, clock {e.get('clock') or '-'}")
-            typer.echo(f"  year {e.get('year')} from {e.get('year_source')} ({e.get('year_detail')})")
-            typer.echo(f"  lines {e['lines_read']:,} = records {e['record_lines']:,} + continuation "
-                       f"{e['continuation_lines']:,} + counted {sum(e['counted'].values()):,}"
-                       + ("" if e["accounting_ok"] else "   ← DOES NOT ADD UP"))
+            say()
+            say(e["path"])
+            say(f"  format {e['format']}" + (f", wrapper {e['wrapper']}" if e.get('wrapper') else "")
+                + (f", {e['compression']}" if e.get('compression') else "")
+                + f", component {e.get('component') or '-'}, clock {e.get('clock') or '-'}")
+            say(f"  year {e.get('year')} from {e.get('year_source')} ({e.get('year_detail')})")
+            say(f"  lines {e['lines_read']:,} = records {e['record_lines']:,} + continuation "
+                f"{e['continuation_lines']:,} + counted {sum(e['counted'].values()):,}"
+                + ("" if e["accounting_ok"] else "   ← DOES NOT ADD UP"))
             if e["rows"]:
-                typer.echo("  rows " + ", ".join(f"{k} {v:,}" for k, v in e["rows"].items()))
+                say("  rows " + ", ".join(f"{k} {v:,}" for k, v in e["rows"].items()))
             for k, v in e["counted"].items():
-                typer.echo(f"  counted {v:,}: {k}")
+                say(f"  counted {v:,}: {k}")
             for err in e.get("errors", []):
-                typer.echo(f"  problem: {err.splitlines()[0]}")
-        typer.echo("\ntables")
+                say(f"  problem: {err.splitlines()[0]}")
+        say()
+        say("tables")
         for t, d in info["tables"].items():
             rng = f"  {d['ts_min']} → {d['ts_max']}" if d.get("ts_min") else ""
-            typer.echo(f"  {t:17s} {d['rows']:>12,}{rng}")
+            say(f"  {t:17s} {d['rows']:>12,}{rng}")

@@ -21,10 +21,10 @@ def register(app: typer.Typer) -> None:
                                            "overrides in-band evidence."),
         tz: List[str] = typer.Option([], "--tz", help="Zone of year-less local timestamps: ZONE or GLOB=ZONE "
                                      "(e.g. 'kubelet*.log=Asia/Shanghai', '+08:00'). Default UTC. Repeatable."),
-        fmt: List[str] = typer.Option([], "--format", "-f", help="Force a format: NAME or GLOB=NAME "
+        fmt: List[str] = typer.Option([], "--input-format", help="Force an input format: NAME or GLOB=NAME "
                                       "(see `kubelog formats`). Repeatable."),
         clock: List[str] = typer.Option([], "--clock", help="Clock domain: GLOB=DOMAIN (e.g. 'e2e*.log=test'). Repeatable."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-input lines on stderr."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Nothing on stderr but errors."),
     ):
         """Parse inputs into a run directory of Parquet tables with a manifest.
 
@@ -50,8 +50,9 @@ def register(app: typer.Typer) -> None:
             die(str(e).strip('"'), Exit.USAGE)
         ins = run.inputs
         n_err = sum(1 for e in ins if e.get("errors"))
-        typer.echo(f"kubelog: {len(ins)} inputs, {sum(e['lines_read'] for e in ins):,} lines → {run.path}"
-                   + (f" ({n_err} with problems; see `kubelog info {run.path}`)" if n_err else ""), err=True)
+        if not quiet:
+            typer.echo(f"kubelog: {len(ins)} inputs, {sum(e['lines_read'] for e in ins):,} lines → {run.path}"
+                       + (f" ({n_err} with problems; see `kubelog info {run.path}`)" if n_err else ""), err=True)
         typer.echo(str(run.path))
         if ins and all(e["format"] in ("error",) for e in ins):
             raise typer.Exit(int(Exit.INPUT))

@@ -2,7 +2,7 @@
 
 Each module in this package that defines ``FORMAT`` (a :class:`~kubelog.formats.base.Format`)
 is registered.  Detection asks the sniffers in increasing ``priority`` over the head of
-the input; the first that claims it wins.  ``--format NAME`` skips detection.
+the input; the first that claims it wins.  ``kubelog ingest --input-format NAME`` skips detection.
 A file no sniffer claims is recorded as ``unknown`` with its line count.
 """
 from __future__ import annotations

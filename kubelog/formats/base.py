@@ -249,7 +249,7 @@ class Format:
     Parameters
     ----------
     name : str
-        Short unique name (``klog``, ``audit-json``, ``e2e-log`` ...), used by ``--format``.
+        Short unique name (``klog``, ``audit-json``, ``e2e-log`` ...), used by ``kubelog ingest --input-format``.
     description : str
         One line for ``kubelog formats``.
     priority : int
