@@ -1,4 +1,5 @@
-# kubelog: `make demo` (set up + ingest and analyse sample_logs/), `make test` (set up + all tests).
+# kubelog: `make demo` (set up + ingest and analyse sample_logs/), `make test` (set up + all tests),
+# `make test-fast` (the quick subset while editing).
 # Needs only python3 (3.11+) and make; everything else is installed into .venv.
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +8,7 @@ KUBELOG := $(VENV)/bin/kubelog
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_out
 
-.PHONY: setup demo test bench docs clean
+.PHONY: setup demo test test-fast lint bench docs clean
 
 $(STAMP): pyproject.toml setup.py kubelog/_native/fastscan.c kubelog/_native/pqpage.c
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# the edit-test loop: no whole sample runs, no real-log corpus, no test marked slow (< 60 s on 2 cores)
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow and not real"
 
 bench: $(STAMP)
 	$(PY) bench/bench_ingest.py

@@ -44,3 +44,19 @@ def ingest_to(tmp_path):
         return ingest([str(p) for p in paths], tmp_path / f"run{counter['n']}", options=Options(**kw))
 
     return _ingest
+
+
+#: Fixtures whose tests are slow by construction (a whole generated run ingested, a report rendered).
+SLOW_FIXTURES = {"sample_runs"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers from what a test uses, so `make test-fast` (-m "not slow and not real") needs no
+    hand-kept list: ``real`` for tests on ../shared/real_logs, ``slow`` for tests on whole sample runs.
+    Tests slow for other reasons carry ``@pytest.mark.slow`` themselves."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if "real_logs" in names:
+            item.add_marker(pytest.mark.real)
+        if names & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)

@@ -64,3 +64,4 @@ def test_no_lower_f_and_one_name_per_concept(cmd):
         if hidden in flags:
             p = next(p for p in COMMANDS[cmd].params if hidden in p.opts)
             assert p.hidden, f"{cmd}: {hidden} should be -F {hidden[2:]}"
+

@@ -95,6 +95,7 @@ def test_percentiles_match_truth_of_both_runs(runs):
     assert (same["delta_s"] == 0).all() and not same["flag"].isin(["regression", "improvement"]).any()
 
 
+@pytest.mark.slow
 def test_cli_compare_json_and_report(runs, tmp_path):
     from typer.testing import CliRunner
     from kubelog.cli import app

@@ -286,6 +286,7 @@ def test_markdown_escapes_log_text():
     assert "&lt;script&gt;" in md and "x ''' y" in md and "<script>" not in md
 
 
+@pytest.mark.slow
 def test_command_formats(synth_timeout):
     run, _, _ = synth_timeout
     r = CliRunner().invoke(app, ["diagnose", str(run.path), "--format", "json"])

@@ -247,6 +247,7 @@ _pieces = st.sampled_from(DENSITY_FAILURE.splitlines() + PROW_KUBEMARK.splitline
                           + ["SSSS", "•", "", "{\"msg\":\"PASSED x\"}", "\x1b[1mSTEP\x1b[0m: y", "Mar 99 99:99:99.999: INFO: bad"])
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.one_of(_pieces, st.text(max_size=40)), max_size=40))
 def test_hypothesis_accounting(tmp_path_factory, lines):

@@ -90,6 +90,7 @@ def test_classify_every_real_request(real_logs, tmp_path, monkeypatch):
         _same(m, u)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.from_regex(r"-?([0-9]{1,12}(\.[0-9]{0,12})?(ns|us|µs|μs|ms|s|m|h|x)?){1,3}|0|", fullmatch=True))
 def test_duration_random(s):
@@ -138,6 +139,7 @@ def test_same_run_on_real_apiserver_logs(real_logs, tmp_path, monkeypatch):
     _assert_same_runs(a, b)
 
 
+@pytest.mark.slow
 def test_same_run_on_generated_log_with_odd_lines(tmp_path, monkeypatch):
     from kubelog.synth.bench import write_apiserver_log
     p = tmp_path / "kube-apiserver.log"
@@ -162,6 +164,7 @@ def test_same_run_on_generated_log_with_odd_lines(tmp_path, monkeypatch):
     assert r[r.logged_verb == "CONNECT"].hijacked.all()
 
 
+@pytest.mark.slow
 def test_same_run_in_worker_processes(tmp_path, monkeypatch):
     """Large plain files: workers scan raw blocks (no line split) and write requests parts."""
     from kubelog.formats import klog
@@ -240,6 +243,7 @@ TFRAG = st.sampled_from(['Trace[1]: ', 'Trace[2]: ', '"List"', '"a\\"b"', ' url:
 @given(st.lists(st.tuples(st.lists(TFRAG, max_size=12).map("".join),
                           st.one_of(st.none(), st.lists(st.lists(TFRAG, max_size=8).map("".join), max_size=5)
                                     .map("\n".join))), min_size=1, max_size=10))
+@pytest.mark.slow
 def test_traces_t3_random_same_as_parse_block(records):
     """Random Trace-like records: the C parser never crashes, and what it takes equals parse_block."""
     _check_t3_against_reference(records)
@@ -281,6 +285,7 @@ def e_lines(draw):
     return "".join(parts)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.lists(e_lines(), min_size=1, max_size=8))
 def test_scan_generated_access_lines_same_as_arrow(lines):
@@ -320,6 +325,7 @@ def t3_records(draw):
     return msg, ("\n".join(steps) if steps else None)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.lists(t3_records(), min_size=1, max_size=6))
 def test_traces_t3_generated_same_as_parse_block(records):

@@ -47,6 +47,7 @@ def execute(path: Path, timeout: int = 120):
     return nb
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_executes(name):
     nb = execute(NOTEBOOKS / name)

@@ -94,6 +94,7 @@ def test_dictionary_indices_any_runs(runs, extra, null_share):
         _roundtrip(Path(d), t, dictionary=["s"])
 
 
+@pytest.mark.slow
 def test_requests_part_of_a_worker_block_equals_pyarrow(tmp_path):
     """A worker's requests part: the C scanner's dictionary columns, as the worker conforms them."""
     import os

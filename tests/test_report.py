@@ -47,6 +47,7 @@ def _table(sec: Section, title_start: str) -> pd.DataFrame:
     return pd.DataFrame(t.rows, columns=t.columns)
 
 
+@pytest.mark.slow
 def test_build_writes_html_and_pdf_with_every_section(built):
     assert set(built["sections"]) == {"verdict", "run", "matrix", "pods", "plots", "skew", "diagnosis", "quality"}
     assert all(st == "ok" for st in built["sections"].values()), built["sections"]
@@ -74,6 +75,7 @@ def test_no_external_references(built):
     assert "@import" not in html and "url(http" not in html
 
 
+@pytest.mark.slow
 def test_matrix_matches_truth(run, model, truth):
     sec = _section(model, "matrix")
     allg = _table(sec, "Every group")
@@ -127,6 +129,7 @@ def test_verdict_and_diagnosis_of_the_timeout_run(run, model, truth):
     assert worst["evidence"].str.contains(r"\.(?:log|json):\d+", regex=True).all()   # file:line
 
 
+@pytest.mark.slow
 def test_correct_skew_applies_the_test_offset(run, truth):
     model = build_model(run, correct_skew=True, plots=False)
     meth = dict(_section(model, "run").lists)["Methodology"]
@@ -151,6 +154,7 @@ def test_skew_section_raw_vs_corrected_against_truth(model, truth):
     assert any(f.startswith("missing phases") for f in flags) and any(f.startswith("cross clock phases") for f in flags)
 
 
+@pytest.mark.slow
 def test_html_is_reproducible_and_dated_only_by_source_date_epoch(run, built, tmp_path, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     a = built["html"].read_bytes()   # built in another directory, with the PDF
@@ -178,6 +182,7 @@ def test_strict_undefined():
         render_html({"title": "t", "generated": "", "version": "0", "sections": [object()]})
 
 
+@pytest.mark.slow
 def test_pdf_tables_fit_the_page_with_long_names():
     from kubelog.analysis.matrix import pivot
     long = "customresourcedefinitionswithaverylongname.apiextensions.k8s.io" * 3
@@ -192,6 +197,7 @@ def test_pdf_tables_fit_the_page_with_long_names():
     assert table_overflow(document(bad)) > 100
 
 
+@pytest.mark.slow
 def test_section_unavailable_when_module_missing(run, monkeypatch):
     import kubelog.analysis.diagnose as dg
     monkeypatch.delattr(dg, "diagnose")
@@ -202,6 +208,7 @@ def test_section_unavailable_when_module_missing(run, monkeypatch):
     assert f"Diagnosis of failures: {NOT_AVAILABLE}" in render_html(model)
 
 
+@pytest.mark.slow
 def test_cli_report_ingests_raw_paths(tmp_path):
     from typer.testing import CliRunner
     from kubelog.cli import app

@@ -210,6 +210,7 @@ def _odd_traces(tmp_path):
     return p
 
 
+@pytest.mark.slow
 def test_native_t3_same_as_reference(real_logs, tmp_path, monkeypatch):
     """The C T3 parser gives the same tables as parse_block record by record."""
     from kubelog import native

@@ -72,6 +72,7 @@ def test_nothing_done_where_pandas_is_loaded():
     assert r.stdout.strip() == "ok", r.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(native.module() is None, reason="the Arrow path (no C scanner) may load pandas")
 def test_klog_blocks_parse_in_a_worker_without_loading_pandas(tmp_path):
     """A worker process from the fork server parses klog blocks and has not imported pandas
@@ -105,6 +106,7 @@ if __name__ == "__main__":
     assert "pyarrow.parquet in worker: False" in r.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(native.module() is None, reason="the Arrow path (no C scanner) parses in the main process")
 def test_main_process_of_a_klog_ingest_by_workers_does_not_load_pandas(tmp_path):
     """While the worker processes parse a large apiserver log, the main process only reads, hashes,
