@@ -156,7 +156,8 @@ class Run:
     """An opened run directory: the manifest and lazy access to the tables.
 
     >>> run = open_run("out/run1")          # doctest: +SKIP
-    >>> run.table("requests").groupby("verb").size()   # doctest: +SKIP
+    >>> run.requests().groupby("verb").size()   # one row per request   # doctest: +SKIP
+    >>> run.table("messages")                    # any table, one row per record   # doctest: +SKIP
     """
 
     path: Path
@@ -183,6 +184,25 @@ class Run:
     def table(self, table: str, columns: list[str] | None = None, filter=None) -> pd.DataFrame:
         """The table as a pandas DataFrame (timestamps tz-aware UTC)."""
         return self.arrow(table, columns, filter).to_pandas()
+
+    def requests(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """One row per API request, whichever logs recorded it.
+
+        ``table("requests")`` has a row per *record*: a request the access log and the audit log both
+        logged is there twice (``origin`` httplog and audit).  This view keeps the access-log row and
+        fills what only the audit event has (user, stage), with the rule of
+        :func:`kubelog.formats.audit.dedup_requests`; ``origin`` says where each row came from.  Long-
+        running requests are kept (``long_running``); :func:`kubelog.analysis.latency.api_requests`
+        is the view the latency SLIs use.
+
+        >>> run.requests().groupby("origin").size()   # doctest: +SKIP
+        """
+        from .formats.audit import dedup_requests
+        need = None if columns is None else sorted(set(columns) | {"origin", "audit_id", "stage", "server",
+                                                                  "user", "auth_user"})
+        df, _, _ = dedup_requests(self.table("requests", columns=need))
+        df = df.reset_index(drop=True)
+        return df if columns is None else df[list(columns)]
 
     def rows(self, table: str) -> int:
         if not self.has(table):

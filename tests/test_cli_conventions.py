@@ -65,3 +65,15 @@ def test_no_lower_f_and_one_name_per_concept(cmd):
             p = next(p for p in COMMANDS[cmd].params if hidden in p.opts)
             assert p.hidden, f"{cmd}: {hidden} should be -F {hidden[2:]}"
 
+
+
+@pytest.mark.slow
+def test_python_api_requests_is_one_row_per_request(sample_runs):
+    """The README's `run.requests()`: a request logged by both the access log and the audit log is one row."""
+    run, truth = sample_runs["healthy-1.28"]
+    raw = run.table("requests")
+    assert set(raw["origin"]) == {"httplog", "audit"}  # the raw table has a row per record
+    req = run.requests()
+    assert len(req) == truth["requests"]["total"] < len(raw)
+    assert req.columns.tolist() == raw.columns.tolist()
+    assert run.requests(columns=["verb", "origin"]).columns.tolist() == ["verb", "origin"]
