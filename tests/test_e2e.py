@@ -51,7 +51,7 @@ def test_conformance_log(real_logs, ingest_to):
 
 
 def test_conformance_log_and_junit_dedup(real_logs, ingest_to):
-    from kubelog.commands.specs import specs_frame
+    from kubelog.analysis.outcome import specs_frame
     run = ingest_to(real_logs / "conformance_e2e_provedge_2021.log", real_logs / "conformance_junit_provedge_2021.xml")
     for inp in run.inputs:
         _acct(inp)

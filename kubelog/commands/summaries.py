@@ -2,34 +2,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
+from ..analysis.outcome import summaries_frame
 from ._common import FORMAT_OPTION, open_run_or_die, split_list
-
-COLUMNS = ["ts", "origin", "metric", "phase", "labels", "count", "p50_s", "p90_s", "p99_s", "p100_s", "value",
-           "unit", "where"]
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-
-def summaries_frame(run, metrics: list[str] | None = None, origins: list[str] | None = None) -> pd.DataFrame:
-    """The ``perf_summaries`` rows of the run, in input/line order, with ``where`` = file:line."""
-    import pandas as pd
-    df = run.table("perf_summaries")
-    if df.empty:
-        return pd.DataFrame(columns=COLUMNS)
-    if metrics:
-        df = df[df["metric"].isin(metrics)]
-    if origins:
-        df = df[df["origin"].isin(origins)]
-    df = df.sort_values(["source_id", "line_no"], kind="stable")
-    df["where"] = [run.where(s, l) if pd.notna(l) else run.source_name(int(s))
-                   for s, l in zip(df["source_id"], df["line_no"])]
-    return df[COLUMNS].reset_index(drop=True)
-
 
 def register(app: typer.Typer) -> None:
     @app.command("summaries")

@@ -12,7 +12,7 @@ Each testcase → one ``test_specs`` row (origin ``junit``): state passed / fail
 skipped (skipped) / pending (``status="pending"``); duration from ``time``; failure message and
 location split from the failure text; ``start_ts`` from a ``timestamp`` attribute when present.
 Suite attributes go to the manifest (``info.suite``).  ``kubelog specs`` merges these rows with
-the e2e-log ones (same spec name): see :func:`kubelog.commands.specs.specs_frame`.
+the e2e-log ones (same spec name): see :func:`kubelog.analysis.outcome.specs_frame`.
 
 Accounting rule
 ---------------

@@ -291,7 +291,7 @@ def _run(sec: Section, ctx: Context):
     rows.append(("report by kubelog", __version__, ""))
     sec.tables.append(Table("Run", ["item", "value", "source"], [list(map(str, r)) for r in rows]))
     try:
-        from ..commands.specs import specs_frame
+        from ..analysis.outcome import specs_frame
         sp = specs_frame(run)
         if len(sp):
             cols = [c for c in ("spec", "state", "start_ts", "duration_s", "last_step", "where") if c in sp]
