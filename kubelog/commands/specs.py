@@ -8,6 +8,7 @@ import typer
 from ..analysis.outcome import STATES, specs_frame
 from ._common import FORMAT_OPTION, open_run_or_die
 
+
 def register(app: typer.Typer) -> None:
     @app.command("specs")
     def specs_cmd(

@@ -8,6 +8,7 @@ import typer
 from ..analysis.outcome import summaries_frame
 from ._common import FORMAT_OPTION, open_run_or_die, split_list
 
+
 def register(app: typer.Typer) -> None:
     @app.command("summaries")
     def summaries_cmd(
