@@ -22,7 +22,7 @@ setup: $(STAMP)
 demo: $(STAMP)
 	@set -e; for d in sample_logs/*/; do \
 	  name=$$(basename $$d); \
-	  echo "== $$name: $$(head -n 1 $$d/README.md 2>/dev/null || true)"; \
+	  echo "== $$name: $$(sed -n "s/^- \`$$name\/\`: .* — //p" sample_logs/README.md)"; \
 	  $(KUBELOG) ingest $$d --out $(DEMO_OUT)/$$name --force -q >/dev/null; \
 	  $(KUBELOG) info $(DEMO_OUT)/$$name | tail -n 12; \
 	  $(KUBELOG) latency $(DEMO_OUT)/$$name | head -n 12; \
