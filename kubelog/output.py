@@ -123,6 +123,25 @@ def _fit(full: list[int], heads: list[int], numeric: list[bool], width: int) -> 
     return widths
 
 
+def wrap_text(s: str, width: int | None = None) -> str:
+    """Prose for the terminal: each line of ``s`` wrapped at ``width`` (default :func:`terminal_width`),
+    continuation lines indented like the line they continue; unchanged when there is no limit."""
+    import textwrap
+    width = terminal_width() if width is None else width
+    if not width:
+        return s
+    out = []
+    for line in s.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        bullet = indent + ("  " if line.lstrip()[:2] in ("- ", "* ") else "")
+        out.extend(textwrap.wrap(line, width=width, subsequent_indent=bullet, break_on_hyphens=False,
+                                 break_long_words=True) or [""])
+    return "\n".join(out)
+
+
 def fit_line(s: str, width: int | None = None) -> str:
     """``s`` cut to ``width`` (default :func:`terminal_width`) with "…"; whole when there is no limit."""
     width = terminal_width() if width is None else width
