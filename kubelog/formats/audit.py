@@ -13,7 +13,10 @@ Rows and accounting
 * One ``requests`` row (a record line) per event of stage ``ResponseComplete`` or ``Panic`` (or without a stage:
   the oldest events). ``ResponseStarted`` events (long-running requests) give a row only when the same file has
   no completion for their ``auditID`` (the stream was still open when the log ended); otherwise they are counted
-  (``audit stage ResponseStarted (request row from ResponseComplete)``). ``RequestReceived`` events are counted.
+  (``audit stage ResponseStarted (request row from ResponseComplete)``). A ``RequestReceived`` event is counted
+  when a later stage of its ``auditID`` is in the file (or it has no ID); otherwise it is a request with no end:
+  a row with ``start_ts`` = ``requestReceivedTimestamp`` and no ``ts``, ``latency_s`` or ``code``
+  (``info.requests_without_end``).
   Events with duplicate audit IDs and the same stage each give a row (the log says so; analyses dedup).
 * ``ts`` = ``stageTimestamp`` (else ``timestamp``, else ``metadata.creationTimestamp`` of 1.8-era events, whole
   seconds); ``start_ts`` = ``requestReceivedTimestamp``; ``latency_s = ts − start_ts`` (the exact nanosecond
@@ -110,6 +113,8 @@ _TOP_TYPES = {"verb": str, "requestURI": str, "auditID": str, "stage": str, "use
               "responseStatus": dict, "sourceIPs": list, "kind": str, "stageTimestamp": str,
               "requestReceivedTimestamp": str, "annotations": dict}
 LATENCY_ANNOTATION = "apiserver.latency.k8s.io/"
+RECEIVED_REASON = "audit stage RequestReceived (request row from a later stage)"
+STARTED_REASON = "audit stage ResponseStarted (request row from ResponseComplete)"
 #: Bytes of one ``pyarrow.json`` parse block (blocks parse in parallel); a line longer than this is retried
 #: with the whole read block as one.
 JSON_BLOCK = 1 << 20
@@ -363,8 +368,9 @@ class _AuditFile:
     def __init__(self, ctx: Context, columnar: bool = True):
         self.ctx = ctx
         self.columnar = columnar  # False: every block line by line, every URI classified (the tests' reference)
-        self.completed: set[str] = set()
-        self.pending: list[dict] = []  # request columns of ResponseStarted events
+        self.completed: set[str] = set()  # IDs of requests with a ResponseComplete/Panic (or stage-less) event
+        self.later: set[str] = set()  # IDs with a ResponseStarted event
+        self.pending: list[dict] = []  # request columns of the events that wait for the end of the file
         self.versions: dict[str, int] = {}
         self.type_errors = 0
         self.fast_blocks = self.slow_blocks = 0
@@ -465,34 +471,51 @@ class _AuditFile:
         for d in pc.value_counts(pc.fill_null(_column(ev, "apiVersion"), "")).to_pylist():
             self.versions[d["values"]] = self.versions.get(d["values"], 0) + d["counts"]
         stage = pc.fill_null(_column(ev, "stage"), "")
+        aid = _column(ev, "auditID")
         received = pc.equal(stage, "RequestReceived")
         started = pc.equal(stage, "ResponseStarted")
-        if pc.any(received).as_py():
-            ln = line_no[np.asarray(received)]
-            ctx.count("audit stage RequestReceived (request row from a later stage)", int(ln[0]), None,
-                      n=len(ln), severity="info")
         complete = pc.invert(pc.or_(received, started))
-        aid = _column(ev, "auditID")
+        anonymous = pc.and_(received, pc.is_null(aid))  # no ID: nothing can tell whether it ended
+        if pc.any(anonymous).as_py():
+            ln = line_no[np.asarray(anonymous)]
+            ctx.count(RECEIVED_REASON, int(ln[0]), None, n=len(ln), severity="info")
         self.completed.update(x for x in aid.filter(complete).to_pylist() if x is not None)
+        self.later.update(x for x in aid.filter(started).to_pylist() if x is not None)
         cols = request_columns(ev, line_no, lat, classify_all=not self.columnar)
         ctx.record_lines += pc.sum(complete).as_py() or 0
         _emit_requests(ctx, cols, complete)
-        if pc.any(started).as_py():
-            self.pending.append({k: v.filter(started) for k, v in cols.items()})
+        wait = pc.or_(started, pc.and_(received, pc.is_valid(aid)))
+        if pc.any(wait).as_py():
+            self.pending.append({k: v.filter(wait) for k, v in cols.items()})
 
     def finish(self) -> None:
-        """ResponseStarted events whose request completed in this file are counted; the others (streams
-        still open when the log ended) are the request rows."""
+        """The events that wait for the end of the file: a ResponseStarted event whose request completed in
+        this file is counted, the others (streams still open when the log ended) are request rows; a
+        RequestReceived event with a later stage of its auditID in the file is counted, the others are
+        requests with no end (no ``ts``, ``latency_s`` or ``code``: ``info["requests_without_end"]``)."""
         ctx = self.ctx
         if self.pending:
             cols = {k: pa.concat_arrays([p[k] for p in self.pending]) for k in self.pending[0]}
-            done = pc.fill_null(pc.is_in(cols["audit_id"], pa.array(sorted(self.completed), S)), False)
-            k = pc.sum(done).as_py() or 0
-            if k:
-                ctx.count("audit stage ResponseStarted (request row from ResponseComplete)",
-                          int(cols["line_no"].filter(done)[0].as_py()), None, n=k, severity="info")
-            ctx.record_lines += len(done) - k
-            _emit_requests(ctx, cols, pc.invert(done))
+            aid, stage = cols["audit_id"], cols["stage"]
+            completed = pa.array(sorted(self.completed), S)
+            received = pc.fill_null(pc.equal(stage, "RequestReceived"), False)
+            later = pc.is_in(aid, pa.array(sorted(self.completed | self.later), S))
+            done = pc.fill_null(pc.if_else(received, later, pc.is_in(aid, completed)), False)
+            for reason, which in ((STARTED_REASON, pc.and_(done, pc.invert(received))),
+                                  (RECEIVED_REASON, pc.and_(done, received))):
+                k = pc.sum(which).as_py() or 0
+                if k:
+                    ctx.count(reason, int(cols["line_no"].filter(which)[0].as_py()), None, n=k, severity="info")
+            keep = pc.invert(done)
+            no_end = pc.and_(keep, received)
+            n_no_end = pc.sum(no_end).as_py() or 0
+            if n_no_end:  # the apiserver received it and the log holds nothing later (cut, crashed, or the
+                # policy logs that stage only)
+                for c in ("ts", "code", "latency_s"):
+                    cols[c] = pc.if_else(no_end, pa.scalar(None, cols[c].type), cols[c])
+                ctx.info["requests_without_end"] = n_no_end
+            ctx.record_lines += pc.sum(keep).as_py() or 0
+            _emit_requests(ctx, cols, keep)
         ctx.info["audit_api_versions"] = {k or "(none)": v for k, v in self.versions.items()}
         ctx.info["audit_blocks"] = {"columnar": self.fast_blocks, "line by line": self.slow_blocks}
 
