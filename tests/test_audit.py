@@ -152,3 +152,105 @@ def test_long_line_is_skipped(tmp_path):
     data = b'{"a":1}\n' + b"x" * 300 + b"\n" + b'{"b":2}'
     out = list(A.iter_lines(io.BytesIO(data), max_line=100))
     assert [o[0] for o in out] == [1, 2, 3] and out[1][1] is None and out[2][1] == b'{"b":2}'
+
+
+# -- the columnar path (pyarrow.json + classification on columns) against the line-by-line reference --------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import pyarrow as pa  # noqa: E402
+
+from kubelog.formats.base import Context  # noqa: E402
+
+_URIS = ["/api/v1/namespaces/ns1/pods/p1", "/api/v1/namespaces/ns1/pods", "/api/v1/pods?watch=true&fieldSelector=x",
+         "/api/v1/namespaces/ns1/pods?fieldSelector=metadata.name%3Dp2", "/api/v1/namespaces/ns1/pods/p1/log?follow=true",
+         "/api/v1/namespaces/ns1/pods/p1/exec?command=ls", "/apis/apps/v1/namespaces/ns1/deployments/d1/status",
+         "/api/v1/nodes/n1/status", "/healthz", "/version", "/api/v1/namespaces/ns1/pods/p1/binding",
+         "/api/v1/watch/namespaces/ns1/pods", "/api/v1/proxy/nodes/n1/metrics", "/api/v1/namespaces/ns1"]
+
+
+@st.composite
+def _event(draw, i):
+    uri = draw(st.sampled_from(_URIS))
+    verb = draw(st.sampled_from(["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
+                                 "proxy", "connect", "GET", "", None]))
+    ev = {"kind": "Event", "apiVersion": draw(st.sampled_from(["audit.k8s.io/v1", "audit.k8s.io/v1beta1", None])),
+          "auditID": draw(st.sampled_from([f"id{i}", f"id{i % 3}", None])),
+          "stage": draw(st.sampled_from(["ResponseComplete", "ResponseStarted", "RequestReceived", "Panic", None])),
+          "requestURI": uri, "verb": verb,
+          "user": draw(st.sampled_from([{"username": "alice", "groups": ["g"]}, {}, None])),
+          "sourceIPs": draw(st.sampled_from([["10.0.0.1", "::1"], [], None])),
+          "userAgent": draw(st.sampled_from(["kubelet/v1.28.0 (linux/amd64) kubernetes/855e7c4", "e2e.test/v1.5", None])),
+          "requestReceivedTimestamp": "2023-08-23T08:38:21.196808Z",
+          "stageTimestamp": draw(st.sampled_from(["2023-08-23T08:38:22.5Z", "2023-08-23T10:38:22.123456789+02:00",
+                                                  "", None])),
+          "responseStatus": draw(st.sampled_from([{"code": 200, "metadata": {}}, {"code": 201}, {"code": 409},
+                                                  {"code": 2**40}, {}, None]))}
+    if draw(st.booleans()):
+        ev["impersonatedUser"] = draw(st.sampled_from([{"username": "bob"}, {"username": ""}]))
+    if draw(st.booleans()):
+        ev["objectRef"] = draw(st.sampled_from([
+            {"resource": "pods", "namespace": "ns1", "name": "p1", "apiVersion": "v1"},
+            {"resource": "pods", "namespace": "ns1", "apiVersion": "v1"},
+            {"resource": "pods", "namespace": "ns1", "name": "p1", "subresource": "binding"},
+            {"resource": "nodes", "name": "n1", "apiVersion": "v1"},
+            {"resource": "deployments", "apiGroup": "apps", "namespace": "ns1", "name": "d1", "subresource": "status"}]))
+    if draw(st.booleans()):
+        ev["annotations"] = draw(st.sampled_from([{"authorization.k8s.io/decision": "allow"},
+                                                  {"apiserver.latency.k8s.io/etcd": "1.2s",
+                                                   "apiserver.latency.k8s.io/total": "2s"}]))
+    if draw(st.booleans()):
+        ev["timestamp"] = "2023-08-23T08:38:23Z"
+        ev["metadata"] = {"creationTimestamp": "2023-08-23T08:38:24Z"}
+    if draw(st.booleans()):
+        ev["requestObject"] = {"spec": {"containers": [{"name": "c", "ports": [1, 2]}]}, "weird": [1, "x", None]}
+    return {k: v for k, v in ev.items() if v is not None or draw(st.booleans())}
+
+
+def _parse(data: bytes, columnar: bool, monkeypatch, read=1 << 10):
+    import io
+    monkeypatch.setattr(A, "READ", read)  # small blocks: several per input, so one bad line spoils only its own
+    got: dict[str, list] = {}
+    ctx = Context(0, "audit.log", lambda t, d: got.setdefault(t, []).append(d))
+    A.parse_json(io.BytesIO(data), ctx, columnar=columnar)
+    ctx.check_accounting()
+    tabs = {k: pa.concat_tables(v) for k, v in got.items()}
+    return tabs, ctx
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.lists(st.integers(0, 10**6).flatmap(lambda i: _event(i)), min_size=1, max_size=40),
+       bad=st.lists(st.sampled_from([b"", b"   ", b"not json", b'host-1 {"kind":"Event","stage":"ResponseComplete"}',
+                                     b"[1,2]", b'{"verb": 7, "auditID": "x"}', b'{"responseStatus": {"code": "200"}}',
+                                     b'{"objectRef": {"name": 5}}', b'{"sourceIPs": [1]}']), max_size=3),
+       where=st.integers(0, 39))
+def test_columnar_path_gives_what_the_line_by_line_path_gives(events, bad, where, monkeypatch):
+    lines = [json.dumps(e).encode() for e in events]
+    for b in bad:
+        lines.insert(min(where, len(lines)), b)
+    data = b"\n".join(lines) + b"\n"
+    fast, fctx = _parse(data, True, monkeypatch)
+    slow, sctx = _parse(data, False, monkeypatch)
+    assert fast.keys() == slow.keys()
+    for t in fast:
+        assert fast[t].equals(slow[t]), (t, fast[t].to_pylist()[:3], slow[t].to_pylist()[:3])
+    assert {k: v.count for k, v in fctx.stats.items()} == {k: v.count for k, v in sctx.stats.items()}
+    assert (fctx.lines_read, fctx.record_lines) == (sctx.lines_read, sctx.record_lines) == (fctx.lines_read, fctx.record_lines)
+    assert "unaccounted (parser bug)" not in fctx.stats
+    assert fctx.info["audit_api_versions"] == sctx.info["audit_api_versions"]
+    assert fctx.errors == sctx.errors
+
+
+def test_a_bad_line_sends_only_its_own_block_line_by_line(monkeypatch):
+    ev = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "stage": "ResponseComplete", "verb": "get",
+          "requestURI": "/api/v1/namespaces/a/pods/b", "requestReceivedTimestamp": "2023-08-23T08:38:21Z",
+          "stageTimestamp": "2023-08-23T08:38:21.5Z", "responseStatus": {"code": 200}}
+    lines = [json.dumps({**ev, "auditID": f"id{i}"}).encode() for i in range(60)]
+    lines[30] = b"{broken"
+    fast, ctx = _parse(b"\n".join(lines) + b"\n", True, monkeypatch, read=2048)
+    blocks = ctx.info["audit_blocks"]
+    assert blocks["line by line"] == 1 and blocks["columnar"] >= 3
+    assert fast["requests"].num_rows == 59 and ctx.stats["not JSON (audit line)"].count == 1
+    assert ctx.stats["not JSON (audit line)"].examples[0]["line_no"] == 31
+    assert fast["requests"].column("line_no").to_pylist() == [i + 1 for i in range(60) if i != 30]

@@ -13,10 +13,14 @@ Rows and accounting
 * One ``requests`` row (a record line) per event of stage ``ResponseComplete`` or ``Panic`` (or without a stage:
   the oldest events). ``ResponseStarted`` events (long-running requests) give a row only when the same file has
   no completion for their ``auditID`` (the stream was still open when the log ended); otherwise they are counted
-  (``audit stage ResponseStarted (request row from ResponseComplete)``). ``RequestReceived`` events are counted.
+  (``audit stage ResponseStarted (request row from ResponseComplete)``). A ``RequestReceived`` event is counted
+  when a later stage of its ``auditID`` is in the file (or it has no ID); otherwise it is a request with no end:
+  a row with ``start_ts`` = ``requestReceivedTimestamp`` and no ``ts``, ``latency_s`` or ``code``
+  (``info.requests_without_end``).
   Events with duplicate audit IDs and the same stage each give a row (the log says so; analyses dedup).
 * ``ts`` = ``stageTimestamp`` (else ``timestamp``, else ``metadata.creationTimestamp`` of 1.8-era events, whole
-  seconds); ``start_ts`` = ``requestReceivedTimestamp``; ``latency_s = ts − start_ts`` (µs); ``clock`` = apiserver.
+  seconds); ``start_ts`` = ``requestReceivedTimestamp``; ``latency_s = ts − start_ts`` (the exact nanosecond
+  difference / 1e9); ``clock`` = apiserver.
 * ``verb``/``logged_verb`` = the audit verb; ``method`` derived from it (get/list/watch → GET, create → POST, update
   → PUT, patch → PATCH, delete/deletecollection → DELETE, proxy/connect → GET; non-resource verbs are lower-case
   HTTP methods); api_group/api_version/resource/subresource/namespace/name from ``objectRef`` when present, else
@@ -29,6 +33,13 @@ Rows and accounting
 * Derived: POST ``nodes`` (2xx) → ``node_transitions`` ``registered``; create ``pods`` (2xx) → ``pod_transitions``
   ``created``; create ``pods/binding`` (2xx) → ``bound``; delete ``pods`` (2xx) → ``deleted`` (apiserver clock,
   µs resolution, origin ``audit``).
+* Reading: blocks of whole lines (8 MiB) go to ``pyarrow.json`` with an explicit schema of the fields above
+  (:data:`EVENT_SCHEMA`; every other field, at any depth, is ignored) and are classified on columns with the
+  access log's RequestInfo rules (:func:`requestinfo.classify`, only for the rows whose URI can change the
+  result: :func:`_classify_where_needed`). A block with a line that is blank, host-prefixed, not JSON or of
+  unexpected types is read line by line instead, that block only, with the same rows for its good lines;
+  ``info["audit_blocks"]`` says how many blocks went which way. The line-by-line reading with every URI
+  classified is the reference the columnar path is tested against (``parse_json(..., columnar=False)``).
 * Lines that are not JSON objects are counted (``not JSON (audit line)``, with an example; the reason says
   where the JSON broke) and the rest of the file is kept. A line longer than ``MAX_LINE`` bytes (64 MiB) is
   counted (``audit line too long``) without being held in memory. Wrong field types are tolerated (the field is
@@ -48,12 +59,16 @@ count twice, and the audit rows are not used (the access log covers every reques
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from .. import tables
 from . import requestinfo
 from .base import Context, Format, Head
 
@@ -70,40 +85,6 @@ RX_LKV = re.compile(r'([\w-]+)="((?:[^"\\]|\\.)*)"')
 COMPLETE = ("ResponseComplete", "Panic")
 
 
-def iter_lines(stream, max_line: int = MAX_LINE):
-    """Yield ``(line_no, bytes | None)`` per physical line; None for a line over ``max_line`` bytes."""
-    buf = b""
-    ln = 0
-    skipping = False
-    while True:
-        b = stream.read(READ)
-        if not b:
-            break
-        buf += b
-        start = 0
-        while True:
-            j = buf.find(b"\n", start)
-            if j < 0:
-                break
-            ln += 1
-            if skipping or j - start > max_line:
-                skipping = False
-                yield ln, None
-            else:
-                yield ln, buf[start:j]
-            start = j + 1
-        buf = buf[start:]
-        if len(buf) > max_line:
-            skipping = True
-            buf = b""
-    if skipping:
-        ln += 1
-        yield ln, None
-    elif buf:
-        ln += 1
-        yield ln, buf
-
-
 def _s(v) -> str | None:
     if v is None:
         return None
@@ -114,218 +95,453 @@ def _d(v) -> dict:
     return v if isinstance(v, dict) else {}
 
 
-class _Rows:
-    COLS = ("ts", "start_ts", "method", "verb", "logged_verb", "api_group", "api_version", "resource", "subresource",
-            "namespace", "name", "scope", "uri", "code", "user_agent", "user", "auth_user", "src_ip", "audit_id",
-            "long_running", "stage", "latency_annotations", "line_no")
-
-    def __init__(self):
-        self.c = {k: [] for k in self.COLS}
-        self.derived = []  # (table, dict)
-
-    def add(self, **kw):
-        for k in self.COLS:
-            self.c[k].append(kw.get(k))
-
-    def __len__(self):
-        return len(self.c["line_no"])
-
-    def flush(self, ctx: Context) -> None:
-        n = len(self)
-        if n:
-            c = self.c
-            import pandas as pd  # not at module level: `kubelog ingest` loads every format
-            ts = pd.to_datetime(pd.Series(c["ts"], dtype=object), utc=True, format="ISO8601", errors="coerce")
-            st = pd.to_datetime(pd.Series(c["start_ts"], dtype=object), utc=True, format="ISO8601", errors="coerce")
-            lat = (ts - st).dt.total_seconds()
-            ua = pa.array(c["user_agent"], pa.string())
-            cols = {k: c[k] for k in self.COLS if k not in ("ts", "start_ts", "code")}
-            cols["code"] = pa.array(c["code"], pa.int32())
-            cols["ts"] = pa.Array.from_pandas(ts, type=pa.timestamp("ns", tz="UTC"))
-            cols["start_ts"] = pa.Array.from_pandas(st, type=pa.timestamp("ns", tz="UTC"))
-            cols["latency_s"] = pa.Array.from_pandas(lat, type=pa.float64())
-            import pyarrow.compute as pc
-            cols["client"] = pc.if_else(pc.is_valid(ua), requestinfo.client_of(ua), pa.scalar(None, pa.string()))
-            cols["clock"] = ["apiserver"] * n
-            cols["origin"] = ["audit"] * n
-            cols["server"] = ["kube-apiserver"] * n
-            ctx.emit("requests", cols)
-            self._derive(ctx, ts)
-        self.c = {k: [] for k in self.COLS}
-
-    def _derive(self, ctx: Context, ts: pd.Series) -> None:
-        import pandas as pd
-        c = self.c
-        pods = {k: [] for k in ("namespace", "pod", "node", "milestone", "ts", "clock", "resolution_s", "origin",
-                                "line_no")}
-        nodes = {k: [] for k in ("node", "milestone", "ts", "clock", "resolution_s", "origin", "line_no")}
-        for i in range(len(c["line_no"])):
-            code = c["code"][i]
-            if code is None or not (200 <= code < 300) or pd.isna(ts.iloc[i]):
-                continue
-            verb, res, sub = c["verb"][i], c["resource"][i], c["subresource"][i] or ""
-            ms = None
-            if res == "nodes" and verb == "create" and not sub:
-                for k, v in (("node", c["name"][i]), ("milestone", "registered"), ("ts", ts.iloc[i]),
-                             ("clock", "apiserver"), ("resolution_s", 1e-6), ("origin", "audit"),
-                             ("line_no", c["line_no"][i])):
-                    nodes[k].append(v)
-                continue
-            if res == "pods":
-                if verb == "create" and not sub:
-                    ms = "created"
-                elif verb == "create" and sub == "binding":
-                    ms = "bound"
-                elif verb == "delete" and not sub:
-                    ms = "deleted"
-            if ms and c["name"][i]:
-                for k, v in (("namespace", c["namespace"][i]), ("pod", c["name"][i]), ("node", None),
-                             ("milestone", ms), ("ts", ts.iloc[i]), ("clock", "apiserver"), ("resolution_s", 1e-6),
-                             ("origin", "audit"), ("line_no", c["line_no"][i])):
-                    pods[k].append(v)
-        tsz = pa.timestamp("ns", tz="UTC")
-        if pods["line_no"]:
-            pods["ts"] = pa.array(pods["ts"], tsz)
-            ctx.emit("pod_transitions", pods)
-        if nodes["line_no"]:
-            nodes["ts"] = pa.array(nodes["ts"], tsz)
-            ctx.emit("node_transitions", nodes)
+S = pa.string()
+TSZ = pa.timestamp("ns", tz="UTC")
+#: The fields of an audit Event that kubelog reads.  The fast path hands this schema to ``pyarrow.json``
+#: (unexpected fields, at any depth, are ignored); the per-line path conforms each event to it.
+EVENT_SCHEMA = pa.schema([
+    ("apiVersion", S), ("kind", S), ("auditID", S), ("stage", S), ("requestURI", S), ("verb", S),
+    ("user", pa.struct([("username", S)])), ("impersonatedUser", pa.struct([("username", S)])),
+    ("sourceIPs", pa.list_(S)), ("userAgent", S),
+    ("objectRef", pa.struct([("resource", S), ("namespace", S), ("name", S), ("apiGroup", S), ("apiVersion", S),
+                             ("subresource", S)])),
+    ("responseStatus", pa.struct([("code", pa.int64())])),
+    ("requestReceivedTimestamp", S), ("stageTimestamp", S), ("timestamp", S),
+    ("metadata", pa.struct([("creationTimestamp", S)])),
+])
+_TOP_TYPES = {"verb": str, "requestURI": str, "auditID": str, "stage": str, "user": dict, "objectRef": dict,
+              "responseStatus": dict, "sourceIPs": list, "kind": str, "stageTimestamp": str,
+              "requestReceivedTimestamp": str, "annotations": dict}
+LATENCY_ANNOTATION = "apiserver.latency.k8s.io/"
+RECEIVED_REASON = "audit stage RequestReceived (request row from a later stage)"
+STARTED_REASON = "audit stage ResponseStarted (request row from ResponseComplete)"
+#: Bytes of one ``pyarrow.json`` parse block (blocks parse in parallel); a line longer than this is retried
+#: with the whole read block as one.
+JSON_BLOCK = 1 << 20
 
 
-def _scope(name: str, verb: str, ns: str, resource: str, nonres: bool) -> str:
-    if nonres:
-        return "nonresource"
-    if name or verb == "create":
-        return "resource"
-    return "namespace" if ns else "cluster"
-
-
-def event_row(ev: dict, line_no: int) -> dict:
-    """``requests`` columns (times as text) of one JSON audit event."""
-    verb_raw = _s(ev.get("verb"))
-    verb = (verb_raw or "").lower()
-    uri = _s(ev.get("requestURI")) or ""
-    method = VERB_METHOD.get(verb, verb.upper() if verb else "")
-    info = requestinfo.classify_one(method, uri)
-    ref = _d(ev.get("objectRef"))
-    nonres = not ref and info["scope"] == "nonresource"
-    f = {}
-    for col, key in (("api_group", "apiGroup"), ("api_version", "apiVersion"), ("resource", "resource"),
-                     ("subresource", "subresource"), ("namespace", "namespace"), ("name", "name")):
-        v = _s(ref.get(key)) if ref else None
-        f[col] = v if v is not None else ("" if ref else info[col])
-    if ref and not f["name"] and info["name"] and info["resource"] == f["resource"]:
-        f["name"] = info["name"]  # fieldSelector=metadata.name= names the object
-    sub = f["subresource"]
-    long_running = bool(info["long_running"] or verb in ("watch", "proxy") or sub in requestinfo.CONNECT_SUBRESOURCES)
-    user = _d(ev.get("user"))
-    imp = _d(ev.get("impersonatedUser"))
-    uname = _s(user.get("username"))
-    iname = _s(imp.get("username"))
-    ips = ev.get("sourceIPs")
-    src = ips[0] if isinstance(ips, list) and ips and isinstance(ips[0], str) else None
-    rs = _d(ev.get("responseStatus"))
-    code = rs.get("code")
-    code = code if isinstance(code, int) and not isinstance(code, bool) and -2**31 <= code < 2**31 else None
+def _latency_annotations(ev: dict) -> str | None:
     ann = _d(ev.get("annotations"))
-    lat_ann = {k: v for k, v in ann.items() if isinstance(k, str) and k.startswith("apiserver.latency.k8s.io/")}
-    ts = _s(ev.get("stageTimestamp")) or _s(ev.get("timestamp")) or _s(_d(ev.get("metadata")).get("creationTimestamp"))
-    return dict(ts=ts, start_ts=_s(ev.get("requestReceivedTimestamp")), method=method or None,
-                verb=verb or None, logged_verb=verb_raw, uri=uri or None, code=code,
-                scope=_scope(f["name"], verb, f["namespace"], f["resource"], nonres),
-                user_agent=_s(ev.get("userAgent")), user=iname or uname, auth_user=uname if iname else None,
-                src_ip=src, audit_id=_s(ev.get("auditID")), long_running=long_running,
-                stage=_s(ev.get("stage")), latency_annotations=json.dumps(lat_ann, sort_keys=True) if lat_ann else None,
-                line_no=line_no, **f)
+    lat = {k: v for k, v in ann.items() if isinstance(k, str) and k.startswith(LATENCY_ANNOTATION)}
+    return json.dumps(lat, sort_keys=True) if lat else None
 
 
 def _type_problems(ev: dict) -> list[str]:
-    probs = []
-    for k, t in (("verb", str), ("requestURI", str), ("auditID", str), ("stage", str), ("user", dict),
-                 ("objectRef", dict), ("responseStatus", dict), ("sourceIPs", list), ("kind", str),
-                 ("stageTimestamp", str), ("requestReceivedTimestamp", str), ("annotations", dict)):
-        if k in ev and ev[k] is not None and not isinstance(ev[k], t):
-            probs.append(f"{k} is {type(ev[k]).__name__}, not {t.__name__}")
-    return probs
+    return [f"{k} is {type(ev[k]).__name__}, not {t.__name__}" for k, t in _TOP_TYPES.items()
+            if k in ev and ev[k] is not None and not isinstance(ev[k], t)]
 
 
-def parse_json(stream, ctx: Context) -> None:
+def _conform(ev: dict) -> dict:
+    """The event reduced to :data:`EVENT_SCHEMA`, a field of the wrong type treated as absent."""
+    out = {}
+    for f in EVENT_SCHEMA:
+        v = ev.get(f.name)
+        if pa.types.is_struct(f.type):
+            v = _d(v)
+            sub = {}
+            for g in f.type:
+                x = v.get(g.name)
+                if pa.types.is_integer(g.type):
+                    ok = isinstance(x, int) and not isinstance(x, bool) and -2**31 <= x < 2**31
+                else:
+                    ok = isinstance(x, str)
+                sub[g.name] = x if ok else None
+            out[f.name] = sub if v else None
+        elif pa.types.is_list(f.type):  # sourceIPs: only the first address is used
+            out[f.name] = [v[0]] if isinstance(v, list) and v and isinstance(v[0], str) else None
+        else:
+            out[f.name] = v if isinstance(v, str) else None
+    return out
+
+
+def _times(a: pa.Array) -> pa.Array:
+    """RFC 3339 text → timestamp[ns, UTC]; text that is not a time gives null."""
+    try:
+        return pc.cast(a, TSZ)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        import pandas as pd  # rare: a malformed time somewhere in the block
+        v = pd.to_datetime(pd.Series(a.to_pylist(), dtype=object), utc=True, format="ISO8601", errors="coerce")
+        return pa.Array.from_pandas(v, type=TSZ)
+
+
+def _nonempty(a: pa.Array) -> pa.Array:
+    """Empty strings as null (Python's ``x or y`` on text)."""
+    return pc.if_else(pc.equal(a, ""), pa.scalar(None, S), a)
+
+
+def _column(t: pa.Table, name: str) -> pa.Array:
+    c = t.column(name)
+    return c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
+
+
+#: Words of a request URI without which RequestInfo cannot make the request long-running or name its object
+#: by a field selector (watch, proxy, connect subresources, log follow, fieldSelector=metadata.name=).
+_URI_MATTERS = "watch|proxy|exec|attach|portforward|log|fieldSelector"
+
+
+def _classify_where_needed(method: pa.Array, uri: pa.Array, has_ref: pa.Array, ref_name: pa.Array) -> dict:
+    """:func:`requestinfo.classify` of the rows whose URI can change an audit row: those without an
+    objectRef (everything comes from the URI), those whose objectRef names no object (a field selector may),
+    and those whose URI has a word of :data:`_URI_MATTERS`.  The other rows get what classify would give
+    them where it is used: not long-running, no name, no resource (most rows of a large audit log: a
+    named object, no watch).  Same rows as classifying everything, a fraction of the work."""
+    need = pc.or_(pc.or_(pc.invert(has_ref), pc.fill_null(pc.equal(ref_name, ""), True)),
+                  pc.match_substring_regex(uri, _URI_MATTERS))
+    n = len(uri)
+    k = pc.sum(need).as_py() or 0
+    if k == n:
+        return requestinfo.classify(method, uri)
+    idx = pc.indices_nonzero(need)
+    part = requestinfo.classify(method.take(idx), uri.take(idx)) if k else None
+    out = {}
+    for key, default in (("long_running", False), ("name", ""), ("resource", ""), ("scope", ""),
+                         ("api_group", ""), ("api_version", ""), ("subresource", ""), ("namespace", "")):
+        typ = pa.bool_() if key == "long_running" else S
+        base = pa.array(np.full(n, default, dtype=bool), typ) if key == "long_running" else tables.repeat(default, n)
+        if k:
+            pos = np.zeros(n, dtype=np.int64) - 1
+            pos[idx.to_numpy()] = np.arange(k)
+            base = pc.if_else(need, part[key].take(pa.array(np.maximum(pos, 0))), base)
+        out[key] = base
+    return out
+
+
+def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classify_all: bool = False) -> dict:
+    """``requests`` columns of audit events given as :data:`EVENT_SCHEMA` columns (the rules in the module
+    docstring), classification on columns with the access log's :func:`requestinfo.classify` (of every row
+    with ``classify_all``: the reference for :func:`_classify_where_needed`)."""
+    n = ev.num_rows
+    verb_raw = _column(ev, "verb")
+    verb = pc.fill_null(pc.utf8_lower(verb_raw), "")
+    method = requestinfo.per_distinct(verb, lambda v: pa.array(
+        [VERB_METHOD.get(x, x.upper()) for x in v.to_pylist()], S))
+    uri = pc.fill_null(_column(ev, "requestURI"), "")
+    ref = _column(ev, "objectRef")
+    has_ref = pc.is_valid(ref)
+    info = requestinfo.classify(method, uri) if classify_all \
+        else _classify_where_needed(method, uri, has_ref, pc.struct_field(ref, "name"))
+    f = {}
+    for col, key in (("api_group", "apiGroup"), ("api_version", "apiVersion"), ("resource", "resource"),
+                     ("subresource", "subresource"), ("namespace", "namespace"), ("name", "name")):
+        f[col] = pc.if_else(has_ref, pc.fill_null(pc.struct_field(ref, key), ""), info[col])
+    # fieldSelector=metadata.name= names the object of a list/watch whose objectRef has no name
+    by_selector = pc.and_(pc.and_(has_ref, pc.equal(f["name"], "")),
+                          pc.and_(pc.not_equal(info["name"], ""), pc.equal(info["resource"], f["resource"])))
+    f["name"] = pc.if_else(by_selector, info["name"], f["name"])
+    sub = f["subresource"]
+    long_running = pc.or_(pc.or_(info["long_running"], pc.is_in(verb, pa.array(["watch", "proxy"]))),
+                          pc.is_in(sub, pa.array(sorted(requestinfo.CONNECT_SUBRESOURCES))))
+    nonres = pc.and_(pc.invert(has_ref), pc.equal(info["scope"], "nonresource"))
+    scope = pc.if_else(nonres, "nonresource", pc.if_else(
+        pc.or_(pc.not_equal(f["name"], ""), pc.equal(verb, "create")), "resource",
+        pc.if_else(pc.not_equal(f["namespace"], ""), "namespace", "cluster")))
+    uname = pc.struct_field(_column(ev, "user"), "username")
+    iname = _nonempty(pc.struct_field(_column(ev, "impersonatedUser"), "username"))
+    imp = pc.is_valid(iname)
+    ips = _column(ev, "sourceIPs")
+    first_ip = pc.list_element(pc.if_else(pc.greater(pc.fill_null(pc.list_value_length(ips), 0), 0), ips,
+                                          pa.scalar([None], pa.list_(S))), 0)
+    code = pc.struct_field(_column(ev, "responseStatus"), "code")
+    code = pc.if_else(pc.and_(pc.greater_equal(code, -2**31), pc.less(code, 2**31)), code,
+                      pa.scalar(None, pa.int64())).cast(pa.int32())
+    ts = _times(pc.coalesce(_nonempty(_column(ev, "stageTimestamp")), _nonempty(_column(ev, "timestamp")),
+                            _nonempty(pc.struct_field(_column(ev, "metadata"), "creationTimestamp"))))
+    start = _times(_column(ev, "requestReceivedTimestamp"))
+    ua = _column(ev, "userAgent")
+    return dict(
+        ts=ts, start_ts=start, method=_nonempty(method), verb=_nonempty(verb), logged_verb=verb_raw,
+        uri=_nonempty(uri), code=code, scope=scope, user_agent=ua,
+        client=pc.if_else(pc.is_valid(ua), requestinfo.client_of(ua), pa.scalar(None, S)),
+        user=pc.if_else(imp, iname, uname), auth_user=pc.if_else(imp, uname, pa.scalar(None, S)),
+        src_ip=first_ip, audit_id=_column(ev, "auditID"), long_running=long_running,
+        stage=_column(ev, "stage"), latency_annotations=lat_ann, latency_s=_seconds_between(start, ts),
+        line_no=pa.array(line_no, pa.int64()), clock=tables.repeat("apiserver", n),
+        origin=tables.repeat("audit", n), server=tables.repeat("kube-apiserver", n), **f)
+
+
+def _seconds_between(start: pa.Array, end: pa.Array) -> pa.Array:
+    """(end − start) in seconds, from the exact nanosecond difference."""
+    return pc.divide(pc.cast(pc.subtract(end, start), pa.int64()).cast(pa.float64()), 1e9)
+
+
+def _emit_requests(ctx: Context, cols: dict, keep: pa.Array | None = None) -> None:
+    """Emit ``requests`` rows (those of ``keep``) and the milestones they imply (callers count the lines)."""
+    if keep is not None:
+        cols = {k: v.filter(keep) for k, v in cols.items()}
+    if not len(cols["line_no"]):
+        return
+    ctx.emit("requests", cols)
+    ok = pc.fill_null(pc.and_(pc.and_(pc.greater_equal(cols["code"], 200), pc.less(cols["code"], 300)),
+                              pc.is_valid(cols["ts"])), False)
+    verb, res, sub, name = cols["verb"], cols["resource"], pc.fill_null(cols["subresource"], ""), cols["name"]
+    nosub = pc.equal(sub, "")
+    is_v = lambda v: pc.fill_null(pc.equal(verb, v), False)
+    node = pc.fill_null(pc.and_(pc.and_(ok, pc.equal(res, "nodes")), pc.and_(is_v("create"), nosub)), False)
+    if pc.any(node).as_py():
+        k = pc.sum(node).as_py()
+        ctx.emit("node_transitions", {"node": name.filter(node), "milestone": tables.repeat("registered", k),
+                                      "ts": cols["ts"].filter(node), "clock": tables.repeat("apiserver", k),
+                                      "resolution_s": pa.array(np.full(k, 1e-6)), "origin": tables.repeat("audit", k),
+                                      "line_no": cols["line_no"].filter(node)})
+    pod = pc.and_(pc.and_(ok, pc.equal(res, "pods")), pc.fill_null(pc.not_equal(name, ""), False))
+    ms = pc.if_else(pc.and_(is_v("create"), nosub), "created",
+                    pc.if_else(pc.and_(is_v("create"), pc.equal(sub, "binding")), "bound",
+                               pc.if_else(pc.and_(is_v("delete"), nosub), "deleted", pa.scalar(None, S))))
+    pod = pc.fill_null(pc.and_(pod, pc.is_valid(ms)), False)
+    if pc.any(pod).as_py():
+        k = pc.sum(pod).as_py()
+        ctx.emit("pod_transitions", {"namespace": cols["namespace"].filter(pod), "pod": name.filter(pod),
+                                     "node": pa.nulls(k, S), "milestone": ms.filter(pod), "ts": cols["ts"].filter(pod),
+                                     "clock": tables.repeat("apiserver", k), "resolution_s": pa.array(np.full(k, 1e-6)),
+                                     "origin": tables.repeat("audit", k), "line_no": cols["line_no"].filter(pod)})
+
+
+def iter_line_blocks(stream, max_line: int = MAX_LINE, size: int | None = None):
+    """Yield ``(first_line_no, bytes)`` blocks of whole lines (the last may lack its newline), and
+    ``(line_no, None)`` for a line over ``max_line`` bytes (never held whole in memory)."""
+    size = size or READ
+    ln = 1
+    buf = b""
+    skipping = False
+    while True:
+        b = stream.read(size)
+        if not b:
+            break
+        if skipping:
+            j = b.find(b"\n")
+            if j < 0:
+                continue
+            yield ln, None
+            ln += 1
+            skipping = False
+            b = b[j + 1:]
+        buf += b
+        j = buf.rfind(b"\n")
+        if j < 0:
+            if len(buf) > max_line:
+                skipping, buf = True, b""
+            continue
+        block, buf = buf[:j + 1], buf[j + 1:]
+        yield from _split_long(ln, block, max_line)
+        ln += block.count(b"\n")
+    if skipping or len(buf) > max_line:
+        yield ln, None
+    elif buf:
+        yield ln, buf
+
+
+def _split_long(ln: int, block: bytes, max_line: int):
+    """``block`` as it is, or cut around its lines over ``max_line`` bytes (each then ``(line_no, None)``)."""
+    if len(block) <= max_line + 1:
+        yield ln, block
+        return
+    ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    long = np.flatnonzero(ends - starts > max_line)
+    lo = 0  # index of the first line not yet yielded
+    for k in long:
+        if k > lo:
+            yield ln + lo, block[starts[lo]:ends[k - 1] + 1]
+        yield ln + k, None
+        lo = k + 1
+    if lo < len(ends):
+        yield ln + lo, block[starts[lo]:]
+
+
+def iter_lines(stream, max_line: int = MAX_LINE):
+    """Yield ``(line_no, bytes | None)`` per physical line; None for a line over ``max_line`` bytes."""
+    for ln, block in iter_line_blocks(stream, max_line):
+        if block is None:
+            yield ln, None
+            continue
+        lines = block.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()
+        for i, raw in enumerate(lines):
+            yield ln + i, raw
+
+
+class _AuditFile:
+    """State of one audit JSON input across its blocks: which requests completed, the ResponseStarted
+    events still waiting for a completion, the API versions seen."""
+
+    def __init__(self, ctx: Context, columnar: bool = True):
+        self.ctx = ctx
+        self.columnar = columnar  # False: every block line by line, every URI classified (the tests' reference)
+        self.completed: set[str] = set()  # IDs of requests with a ResponseComplete/Panic (or stage-less) event
+        self.later: set[str] = set()  # IDs with a ResponseStarted event
+        self.pending: list[dict] = []  # request columns of the events that wait for the end of the file
+        self.versions: dict[str, int] = {}
+        self.type_errors = 0
+        self.fast_blocks = self.slow_blocks = 0
+
+    def block(self, first: int, data: bytes) -> None:
+        ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+        n = len(ends) + (not data.endswith(b"\n"))
+        self.ctx.lines_read += n
+        ev = self._fast(data, ends, n) if self.columnar else None
+        if ev is not None:
+            self.fast_blocks += 1
+            lat = self._latency_annotations_fast(data, ends, n)
+            self._events(ev, np.arange(first, first + n, dtype=np.int64), lat)
+            return
+        self.slow_blocks += 1
+        self._slow(first, data)
+
+    @staticmethod
+    def _fast(data: bytes, ends: np.ndarray, n: int) -> pa.Table | None:
+        """The block's events by ``pyarrow.json``, or None when a line is blank, prefixed, not JSON or
+        of the wrong types (the block then goes line by line)."""
+        import pyarrow.json as pj
+        b = np.frombuffer(data, np.uint8)
+        nxt = ends[ends + 1 < len(b)] + 1
+        if b[0] != ord("{") or not (b[nxt] == ord("{")).all():
+            return None
+        po = pj.ParseOptions(explicit_schema=EVENT_SCHEMA, unexpected_field_behavior="ignore")
+        for bs in (JSON_BLOCK, len(data) + 1):
+            try:
+                t = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=bs), parse_options=po)
+            except pa.ArrowInvalid:
+                if bs > JSON_BLOCK or len(data) <= JSON_BLOCK:
+                    return None
+                continue
+            return t if t.num_rows == n else None
+        return None
+
+    @staticmethod
+    def _latency_annotations_fast(data: bytes, ends: np.ndarray, n: int) -> pa.Array:
+        """The ``apiserver.latency.k8s.io/*`` annotations of the lines that have them (few: the apiserver
+        adds them to slow requests), as JSON object text; null elsewhere."""
+        key = LATENCY_ANNOTATION.encode()
+        at = data.find(key)
+        if at < 0:
+            return pa.nulls(n, S)
+        out: list = [None] * n
+        while at >= 0:
+            i = int(np.searchsorted(ends, at))
+            lo = int(ends[i - 1]) + 1 if i else 0
+            hi = int(ends[i]) if i < len(ends) else len(data)
+            out[i] = _latency_annotations(json.loads(data[lo:hi]))
+            at = data.find(key, hi)
+        return pa.array(out, S)
+
+    def _slow(self, first: int, data: bytes) -> None:
+        ctx = self.ctx
+        events, line_nos, lat = [], [], []
+        lines = data.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()
+        for k, raw in enumerate(lines):
+            ln = first + k
+            s = raw.strip()
+            if not s:
+                ctx.count("blank line", ln, "", severity="info")
+                continue
+            if not s.startswith(b"{"):
+                m = RX_HOST_PREFIX.match(s)
+                if m:
+                    s = m.group(2)
+            try:
+                ev = json.loads(s)
+            except (ValueError, RecursionError) as e:
+                where = f" ({e.msg} at column {e.colno})" if isinstance(e, json.JSONDecodeError) \
+                    else f" ({type(e).__name__})"
+                ctx.count("not JSON (audit line)", ln, raw[:300], severity="warning")
+                if ctx.stats["not JSON (audit line)"].count <= 3:
+                    ctx.error(f"not a JSON audit event{where}; line skipped", ln)
+                continue
+            if not isinstance(ev, dict):
+                ctx.count("JSON value is not an object (audit line)", ln, raw[:300], severity="warning")
+                continue
+            probs = _type_problems(ev)
+            if probs:
+                self.type_errors += 1
+                if self.type_errors <= 3:
+                    ctx.error("audit event with wrong field types (" + "; ".join(probs) + "): those fields ignored",
+                              ln)
+            events.append(_conform(ev))
+            line_nos.append(ln)
+            lat.append(_latency_annotations(ev))
+        if events:
+            self._events(pa.Table.from_pylist(events, schema=EVENT_SCHEMA), np.array(line_nos, np.int64),
+                         pa.array(lat, S))
+
+    def _events(self, ev: pa.Table, line_no: np.ndarray, lat: pa.Array) -> None:
+        ctx = self.ctx
+        for d in pc.value_counts(pc.fill_null(_column(ev, "apiVersion"), "")).to_pylist():
+            self.versions[d["values"]] = self.versions.get(d["values"], 0) + d["counts"]
+        stage = pc.fill_null(_column(ev, "stage"), "")
+        aid = _column(ev, "auditID")
+        received = pc.equal(stage, "RequestReceived")
+        started = pc.equal(stage, "ResponseStarted")
+        complete = pc.invert(pc.or_(received, started))
+        anonymous = pc.and_(received, pc.is_null(aid))  # no ID: nothing can tell whether it ended
+        if pc.any(anonymous).as_py():
+            ln = line_no[np.asarray(anonymous)]
+            ctx.count(RECEIVED_REASON, int(ln[0]), None, n=len(ln), severity="info")
+        self.completed.update(x for x in aid.filter(complete).to_pylist() if x is not None)
+        self.later.update(x for x in aid.filter(started).to_pylist() if x is not None)
+        cols = request_columns(ev, line_no, lat, classify_all=not self.columnar)
+        ctx.record_lines += pc.sum(complete).as_py() or 0
+        _emit_requests(ctx, cols, complete)
+        wait = pc.or_(started, pc.and_(received, pc.is_valid(aid)))
+        if pc.any(wait).as_py():
+            self.pending.append({k: v.filter(wait) for k, v in cols.items()})
+
+    def finish(self) -> None:
+        """The events that wait for the end of the file: a ResponseStarted event whose request completed in
+        this file is counted, the others (streams still open when the log ended) are request rows; a
+        RequestReceived event with a later stage of its auditID in the file is counted, the others are
+        requests with no end (no ``ts``, ``latency_s`` or ``code``: ``info["requests_without_end"]``)."""
+        ctx = self.ctx
+        if self.pending:
+            cols = {k: pa.concat_arrays([p[k] for p in self.pending]) for k in self.pending[0]}
+            aid, stage = cols["audit_id"], cols["stage"]
+            completed = pa.array(sorted(self.completed), S)
+            received = pc.fill_null(pc.equal(stage, "RequestReceived"), False)
+            later = pc.is_in(aid, pa.array(sorted(self.completed | self.later), S))
+            done = pc.fill_null(pc.if_else(received, later, pc.is_in(aid, completed)), False)
+            for reason, which in ((STARTED_REASON, pc.and_(done, pc.invert(received))),
+                                  (RECEIVED_REASON, pc.and_(done, received))):
+                k = pc.sum(which).as_py() or 0
+                if k:
+                    ctx.count(reason, int(cols["line_no"].filter(which)[0].as_py()), None, n=k, severity="info")
+            keep = pc.invert(done)
+            no_end = pc.and_(keep, received)
+            n_no_end = pc.sum(no_end).as_py() or 0
+            if n_no_end:  # the apiserver received it and the log holds nothing later (cut, crashed, or the
+                # policy logs that stage only)
+                for c in ("ts", "code", "latency_s"):
+                    cols[c] = pc.if_else(no_end, pa.scalar(None, cols[c].type), cols[c])
+                ctx.info["requests_without_end"] = n_no_end
+            ctx.record_lines += pc.sum(keep).as_py() or 0
+            _emit_requests(ctx, cols, keep)
+        ctx.info["audit_api_versions"] = {k or "(none)": v for k, v in self.versions.items()}
+        ctx.info["audit_blocks"] = {"columnar": self.fast_blocks, "line by line": self.slow_blocks}
+
+
+def parse_json(stream, ctx: Context, columnar: bool = True) -> None:
+    """Blocks of whole lines (8 MiB) are read by ``pyarrow.json`` with :data:`EVENT_SCHEMA` and classified on
+    columns; a block with a line that is blank, host-prefixed, not JSON or of unexpected types is read line
+    by line instead (that block only), with the same result for its good lines (``columnar=False`` reads every
+    block so and classifies every URI: the reference the columnar path is tested against).  ``info["audit_blocks"]`` counts both."""
     ctx.clock = ctx.clock or "apiserver"
     ctx.info["component"] = "kube-apiserver"
-    rows = _Rows()
-    started: dict[str, int] = {}   # auditID -> index in pending
-    pending: list[tuple[int, dict]] = []
-    completed: set[str] = set()
-    type_errors = 0
-    versions: dict[str, int] = {}
-    for ln, raw in iter_lines(stream):
-        ctx.lines_read += 1
-        if raw is None:
+    f = _AuditFile(ctx, columnar)
+    for ln, block in iter_line_blocks(stream):
+        if block is None:
+            ctx.lines_read += 1
             ctx.count("audit line too long (over 64 MiB, skipped)", ln, None, severity="error")
             ctx.error(f"audit line longer than {MAX_LINE >> 20} MiB skipped", ln)
             continue
-        s = raw.strip()
-        if not s:
-            ctx.count("blank line", ln, "", severity="info")
-            continue
-        if not s.startswith(b"{"):
-            m = RX_HOST_PREFIX.match(s)
-            if m:
-                s = m.group(2)
-        try:
-            ev = json.loads(s)
-        except (ValueError, RecursionError) as e:
-            where = f" ({e.msg} at column {e.colno})" if isinstance(e, json.JSONDecodeError) else f" ({type(e).__name__})"
-            ctx.count("not JSON (audit line)", ln, raw[:300], severity="warning")
-            if ctx.stats["not JSON (audit line)"].count <= 3:
-                ctx.error(f"not a JSON audit event{where}; line skipped", ln)
-            continue
-        if not isinstance(ev, dict):
-            ctx.count("JSON value is not an object (audit line)", ln, raw[:300], severity="warning")
-            continue
-        probs = _type_problems(ev)
-        if probs:
-            type_errors += 1
-            if type_errors <= 3:
-                ctx.error("audit event with wrong field types (" + "; ".join(probs) + "): those fields ignored", ln)
-        av = ev.get("apiVersion") if isinstance(ev.get("apiVersion"), str) else ""
-        versions[av] = versions.get(av, 0) + 1
-        stage = ev.get("stage") if isinstance(ev.get("stage"), str) else None
-        aid = ev.get("auditID") if isinstance(ev.get("auditID"), str) else None
-        if stage == "RequestReceived":
-            ctx.count("audit stage RequestReceived (request row from a later stage)", ln, None, severity="info")
-            continue
-        if stage == "ResponseStarted":
-            if aid is not None and aid in completed:
-                ctx.count("audit stage ResponseStarted (request row from ResponseComplete)", ln, None, severity="info")
-                continue
-            if aid is not None:
-                started[aid] = len(pending)
-            pending.append((ln, ev))
-            continue
-        if aid is not None:
-            completed.add(aid)
-            if aid in started:
-                k = started.pop(aid)
-                pl, _ = pending[k]
-                pending[k] = (pl, None)
-                ctx.count("audit stage ResponseStarted (request row from ResponseComplete)", pl, None, severity="info")
-        ctx.record_lines += 1
-        rows.add(**event_row(ev, ln))
-        if len(rows) >= 50_000:
-            rows.flush(ctx)
-    for ln, ev in pending:
-        if ev is not None:
-            ctx.record_lines += 1
-            rows.add(**event_row(ev, ln))
-    rows.flush(ctx)
-    ctx.info["audit_api_versions"] = {k or "(none)": v for k, v in versions.items()}
+        f.block(ln, block)
+    f.finish()
 
 
 def parse_legacy(stream, ctx: Context) -> None:
     ctx.clock = ctx.clock or "apiserver"
     ctx.info["component"] = "kube-apiserver"
-    rows = _Rows()
+    rows: list[dict] = []
     open_req: dict[str, tuple[int, str, dict]] = {}  # id -> (line, ts, fields) of a request line / earlier stage
     for ln, raw in iter_lines(stream):
         ctx.lines_read += 1
@@ -357,7 +573,7 @@ def parse_legacy(stream, ctx: Context) -> None:
         start = first[1] if first else None
         if start is None and stage is None:
             start = None
-        rows.add(**_legacy_row(merged, m.group("ts"), start, ln))
+        rows.append(_legacy_row(merged, m.group("ts"), start, ln))
         ctx.record_lines += 1
     # request lines never answered: keep them as requests without a response
     for aid, (ln, ts, kv) in open_req.items():
@@ -365,9 +581,24 @@ def parse_legacy(stream, ctx: Context) -> None:
         if st is not None and st.count > 0:
             st.count -= 1
         ctx.record_lines += 1
-        r = _legacy_row(kv, None, ts, ln)
-        rows.add(**r)
-    rows.flush(ctx)
+        rows.append(_legacy_row(kv, None, ts, ln))
+    if rows:
+        _emit_requests(ctx, _legacy_columns(rows))
+
+
+def _legacy_columns(rows: list[dict]) -> dict:
+    """``requests`` columns of legacy rows (dicts of :func:`_legacy_row`)."""
+    cols = {k: [r[k] for r in rows] for k in rows[0]}
+    n = len(rows)
+    ts, start = _times(pa.array(cols.pop("ts"), S)), _times(pa.array(cols.pop("start_ts"), S))
+    ua = pa.array(cols["user_agent"], S)
+    out = {k: pa.array(v, pa.bool_() if k == "long_running" else pa.int64() if k == "line_no" else S)
+           for k, v in cols.items() if k != "code"}
+    out.update(ts=ts, start_ts=start, code=pa.array(cols["code"], pa.int32()), latency_s=_seconds_between(start, ts),
+               client=pc.if_else(pc.is_valid(ua), requestinfo.client_of(ua), pa.scalar(None, S)),
+               latency_annotations=pa.nulls(n, S), clock=tables.repeat("apiserver", n),
+               origin=tables.repeat("audit", n), server=tables.repeat("kube-apiserver", n))
+    return out
 
 
 def _legacy_row(kv: dict, ts: str | None, start: str | None, ln: int) -> dict:

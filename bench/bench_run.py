@@ -1,0 +1,99 @@
+"""Whole-run ingest: a complete synthetic Kubemark run, per format and in total, as ratios in one run (issue 20).
+
+Makes (once, cached in --dir) a complete run with kubelog's generator (`kubelog synth --era 1.28`):
+kube-apiserver.log, audit.log, events.json, pods.json, e2e.log, kube-scheduler.log, hollow-node logs,
+junit. Then, in this run:
+
+1. `kubelog ingest` of the whole run directory (library call, median of --repeat): total MB/s and
+   lines/s, and per input its parse seconds from the manifest (MB/s and lines/s per format);
+2. `kubelog ingest` of kube-apiserver.log alone: the access-log path's MB/s, the yardstick of the
+   whole-run target (all inputs together ≥ 60 % of it);
+3. library floors: pyarrow.json.read_json of audit.log; json.load of events.json and pods.json;
+4. a naive per-line parser: json.loads per line of audit.log.
+
+Prints Markdown for bench/README.md. Usage:
+    python bench/bench_run.py [--nodes 100] [--scale 3] [--repeat 3] [--dir /tmp/kubelog-bench-run]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def timed(fn, repeat: int):
+    out, res = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        res = fn()
+        out.append(time.perf_counter() - t)
+    return statistics.median(out), res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nodes", type=int, default=100)
+    ap.add_argument("--scale", type=float, default=3.0)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--dir", default="/tmp/kubelog-bench-run")
+    a = ap.parse_args()
+    run_dir = Path(a.dir) / f"synth-1.28-{a.nodes}n-x{a.scale:g}"
+    if not (run_dir / "truth.json").exists():
+        subprocess.run([sys.executable, "-m", "kubelog.cli", "synth", "--out", str(run_dir), "--era", "1.28",
+                        "--nodes", str(a.nodes), "--scale", str(a.scale), "--skew", "test=0s,nodes=0s"],
+                       check=True, stdout=subprocess.DEVNULL)
+    inputs = sorted(p for p in run_dir.iterdir() if p.name != "truth.json")
+    import pyarrow.json as pj
+
+    import kubelog
+
+    def ingest(paths):
+        def go():
+            with tempfile.TemporaryDirectory() as d:
+                return kubelog.ingest([str(p) for p in paths], Path(d) / "r").inputs
+        return go
+
+    total_mb = sum(p.stat().st_size for p in inputs) / 1e6
+    wall, ins = timed(ingest(inputs), a.repeat)
+    lines = sum(e["lines_read"] for e in ins)
+    ap_log = run_dir / "kube-apiserver.log"
+    ap_wall, _ = timed(ingest([ap_log]), a.repeat)
+    ap_mbs = ap_log.stat().st_size / 1e6 / ap_wall
+    audit = run_dir / "audit.log"
+    floor_audit, _ = timed(lambda: pj.read_json(audit), a.repeat)
+
+    def loads():
+        with open(audit, "rb") as f:
+            for line in f:
+                json.loads(line)
+    naive_audit, _ = timed(loads, 1)
+    print(f"Whole run: {len(inputs)} inputs, {total_mb:,.0f} MB, {lines:,} lines; `kubelog ingest` {wall:.2f} s "
+          f"(median of {a.repeat}) = {total_mb / wall:,.1f} MB/s, {lines / wall:,.0f} lines/s; the access-log path "
+          f"alone {ap_mbs:,.1f} MB/s: the whole run at {100 * total_mb / wall / ap_mbs:.0f} % of it (target ≥ 60 %).")
+    print()
+    print("| input | format | MB | lines | parse (s) | MB/s | lines/s | library floor (s) | naive per-line (s) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for e in sorted(ins, key=lambda e: -e["bytes"]):
+        name = Path(e["path"]).name
+        mb = e["bytes"] / 1e6
+        s = e.get("parse_seconds") or float("nan")
+        floor = naive = "–"
+        if name == "audit.log":
+            floor, naive = f"{floor_audit:.2f} (pyarrow.json.read_json)", f"{naive_audit:.2f} (json.loads loop)"
+        elif name in ("events.json", "pods.json"):
+            p = run_dir / name
+            f_s, _ = timed(lambda p=p: json.loads(p.read_bytes()), a.repeat)
+            floor = f"{f_s:.2f} (json.loads of the file)"
+        elif name == "kube-apiserver.log":
+            floor = f"{ap_wall:.2f} (this input alone, whole ingest)"
+        print(f"| {name} | {e['format']} | {mb:,.1f} | {e['lines_read']:,} | {s:.2f} | {mb / s:,.1f} | "
+              f"{e['lines_read'] / s:,.0f} | {floor} | {naive} |")
+
+
+if __name__ == "__main__":
+    main()
