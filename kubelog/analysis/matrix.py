@@ -76,8 +76,19 @@ def build_matrix(run: Run, by=DEFAULT_BY, percentiles=DEFAULT_PERCENTILES, bucke
         if d[c].dtype == object or pd.api.types.is_string_dtype(d[c]):
             d[c] = d[c].fillna("")
     d["bucket"] = pd.Categorical.from_codes(codes[codes >= 0], categories=labels)
-    cols = by + ["bucket", "count"] + [stats.label(p) for p in percentiles]
     out = stats.grouped_percentiles(d, by + ["bucket"], "latency_s", tuple(percentiles), method)
+    return finish(out, tl=tl, ex=ex, by=by, percentiles=tuple(percentiles), edges=edges, method=method,
+                  no_start=no_start, notes=notes)
+
+
+def finish(out: pd.DataFrame, *, tl, ex, by, percentiles, edges, method, no_start, notes=None) -> LatencyMatrix:
+    """The :class:`LatencyMatrix` of per-cell percentiles ``out`` (any row order; ``bucket`` labels or a
+    categorical of them): rows ordered, types fixed.  Shared by the pandas and the Dask paths."""
+    labels = loadmod.bucket_labels(edges)
+    if notes is None:
+        notes = list(tl.notes) + ([f"{no_start} requests without a start time are not placed in a bucket"]
+                                  if no_start else [])
+    cols = by + ["bucket", "count"] + [stats.label(p) for p in percentiles]
     if out.empty:
         out = pd.DataFrame({c: pd.Series(dtype=float if c.endswith("_s") else object) for c in cols})
     else:

@@ -28,6 +28,10 @@ def register(app: typer.Typer) -> None:
         buckets: str = typer.Option("10,25,50,90,100", "--buckets", help=load_cmd.BUCKETS_HELP + " With --by-load."),
         nodes: Optional[int] = typer.Option(None, "--nodes", min=1, help=load_cmd.NODES_HELP + " With --by-load."),
         pods_per_node: int = typer.Option(30, "--pods-per-node", min=1, help=load_cmd.PPN_HELP + " With --by-load."),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                                help="Compute on Dask: local[:N] starts N local worker processes "
+                                                     "(2 by default), tcp://HOST:8786 uses a running cluster whose "
+                                                     "workers see the run directory. Same rows as without it."),
         fmt=FORMAT_OPTION,
     ):
         """Count and latency percentiles (seconds) of API requests per group.
@@ -57,20 +61,43 @@ def register(app: typer.Typer) -> None:
         bad = [c for c in cols if c not in tables.schema("requests").names]
         if bad:
             die(f"--by: not columns of the requests table: {', '.join(bad)}", Exit.USAGE)
+        if scheduler is not None and not (scheduler == "local" or scheduler.startswith(("local:", "tcp://", "tls://"))
+                                          or ":" in scheduler):
+            die(f"--scheduler must be local, local:N or a scheduler address (tcp://HOST:8786), got {scheduler!r}",
+                Exit.USAGE)
         if by_load:
             edges = load_cmd.parse_edges(buckets)
             tl = load_cmd.timeline_or_die(run, nodes, pods_per_node)
             if not tl.capacity:
                 die(f"cannot place requests in load buckets: capacity {tl.nodes_source}", Exit.USAGE)
-            _print_matrix(run, cols, ps, edges, method, tl, fmt)
+            with _client(scheduler) as client:
+                _print_matrix(run, cols, ps, edges, method, tl, fmt, client)
             return
-        typer.echo(render(latency_table(run, by=cols, percentiles=ps, method=method), fmt))
+        if scheduler is None:
+            typer.echo(render(latency_table(run, by=cols, percentiles=ps, method=method), fmt))
+            return
+        from ..analysis import distributed
+        with _client(scheduler) as client:
+            typer.echo(render(distributed.latency_table(run, client, by=cols, percentiles=ps, method=method), fmt))
 
 
-def _print_matrix(run, by, ps, edges, method, tl, fmt) -> None:
+def _client(scheduler):
+    """A Dask client for ``--scheduler`` (None: no client)."""
+    from contextlib import nullcontext
+    if scheduler is None:
+        return nullcontext()
+    from ..analysis import distributed
+    return distributed.client_for(scheduler)
+
+
+def _print_matrix(run, by, ps, edges, method, tl, fmt, client=None) -> None:
     from ..analysis.matrix import build_matrix, group_title, pivot
     from ..output import Fmt, render
-    mx = build_matrix(run, by=by, percentiles=ps, buckets=edges, method=method, timeline=tl)
+    if client is None:
+        mx = build_matrix(run, by=by, percentiles=ps, buckets=edges, method=method, timeline=tl)
+    else:
+        from ..analysis import distributed
+        mx = distributed.build_matrix(run, client, by=by, percentiles=ps, buckets=edges, method=method, timeline=tl)
     if fmt in (Fmt.json, Fmt.csv):
         typer.echo(render(mx.rows, fmt))
         return
