@@ -7,7 +7,7 @@ Log text is hostile data, so the two formats that other programs interpret are
 neutralised here, in one place for every command:
 
 * markdown: ``&``, ``<``, ``>`` become HTML entities (``<img onerror=…>`` in a log line
-  shows as text in a rendered page), ``|`` is escaped (``\|``) so it cannot open a
+  shows as text in a rendered page), ``|`` is escaped (``\\|``) so it cannot open a
   table cell, and line breaks become spaces (a cell is one table row);
 * CSV: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
   return gets a leading ``'`` (the OWASP rule against formula injection), so a
