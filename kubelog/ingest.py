@@ -368,6 +368,8 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
         jobs = [j for j in jobs if not all(s.format in NOT_READ for s in j[1])]
         for s in error_scans:
             entries.append(_error_entry(s, s.problem, s.format))
+            if progress:
+                progress(_progress_line(entries[-1]))
         if opts.jobs > 1 and len(jobs) > 1:
             import multiprocessing as mp
             ctxm = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")

@@ -6,8 +6,8 @@ calls :func:`render`.  JSON is a list of row objects (NaN → null).
 Log text is hostile data, so the two formats that other programs interpret are
 neutralised here, in one place for every command:
 
-* markdown: ``&``, ``<``, ``>`` become HTML entities (``<img onerror=…>`` in a log line
-  shows as text in a rendered page), ``|`` is escaped (``\\|``) so it cannot open a
+* markdown: ``&`` and ``<`` become HTML entities (``<img onerror=…>`` in a log line
+  shows as text in a rendered page; without ``<`` no tag can open, so ``>100%`` stays), ``|`` is escaped (``\\|``) so it cannot open a
   table cell, and line breaks become spaces (a cell is one table row);
 * CSV: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
   return gets a leading ``'`` (the OWASP rule against formula injection), so a
@@ -87,7 +87,7 @@ def text_table(df: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
-MD_ESCAPES = str.maketrans({"\\": "\\\\", "&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "\n": " ", "\r": " "})
+MD_ESCAPES = str.maketrans({"\\": "\\\\", "&": "&amp;", "<": "&lt;", "|": "\\|", "\n": " ", "\r": " "})
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
