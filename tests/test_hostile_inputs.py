@@ -201,11 +201,11 @@ def test_overlong_line_is_said_on_stderr_with_file_and_line(tmp_path, monkeypatc
 
 def _overlapping_zip(n: int, data: bytes) -> bytes:
     """One stored-once deflated member and ``n`` central-directory entries that all point at it."""
-    one = _zip({"m0000.log": data})
+    one = _zip({"m00000.log": data})
     eocd = one.rindex(b"PK\x05\x06")
     cd_size, cd_off = struct.unpack("<II", one[eocd + 12:eocd + 20])
     cd = one[cd_off:cd_off + cd_size]
-    entries = b"".join(cd.replace(b"m0000.log", f"m{i:04d}.log".encode()) for i in range(n))
+    entries = b"".join(cd.replace(b"m00000.log", f"m{i:05d}.log".encode()) for i in range(n))
     tail = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, len(entries), cd_off, 0)
     return one[:cd_off] + entries + tail
 

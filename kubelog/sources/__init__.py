@@ -269,6 +269,7 @@ class NulStripper(io.RawIOBase):
         self.first_line: int | None = None
         self._line = 1         # line number of the next byte handed out
         self._last_line = 0    # last line counted in ``lines``
+        self._pending = b""    # bytes without NULs not handed out yet
 
     def readable(self) -> bool:
         return True
@@ -279,16 +280,24 @@ class NulStripper(io.RawIOBase):
         return len(data)
 
     def read(self, n: int = -1) -> bytes:
-        while True:
-            data = self.raw.read(n)
-            if not data or b"\0" not in data:
-                if data:
+        if not self._pending:
+            while True:  # read in pieces of at least 1 MiB: a NUL hole can be gigabytes
+                data = self.raw.read(max(n, 1 << 20) if n is not None and n >= 0 else -1)
+                if not data:
+                    return b""
+                if b"\0" not in data:
                     self._line += data.count(b"\n")
-                return data
-            self._scan(data)
-            out = data.replace(b"\0", b"")
-            if out:
-                return out  # else all NUL: read on
+                    self._pending = data
+                    break
+                self._scan(data)
+                self._pending = data.translate(None, b"\0")
+                if self._pending:
+                    break  # else all NUL: read on
+        if n is None or n < 0 or n >= len(self._pending):
+            out, self._pending = self._pending, b""
+        else:
+            out, self._pending = self._pending[:n], self._pending[n:]
+        return out
 
     def _scan(self, data: bytes) -> None:
         self.nul_bytes += data.count(b"\0")
