@@ -210,6 +210,7 @@ def parse_ref(ref: InputRef, scans: list[Scan], opts: Options, tmp: str) -> list
         # the pre-scan found after it are not read, each says so
         if entries:
             entries[-1].setdefault("errors", []).append(str(e))
+            entries[-1]["read_complete"] = False
         later = [s for s in scans if s.member_index > done and s.format not in NOT_READ]
         for s in later:
             entries.append(_error_entry(s, f"{s.display}: not read: {e}"))
@@ -220,7 +221,14 @@ def parse_ref(ref: InputRef, scans: list[Scan], opts: Options, tmp: str) -> list
 
 def _error_entry(s: Scan, msg: str, fmt: str = "error") -> dict:
     return {"source_id": s.source_id, "path": s.display, "format": fmt, "lines_read": 0,
-            "record_lines": 0, "continuation_lines": 0, "counted": {}, "rows": {}, "errors": [msg]}
+            "record_lines": 0, "continuation_lines": 0, "counted": {}, "rows": {}, "errors": [msg],
+            "read_complete": fmt == "skipped"}
+
+
+def not_read(entries: list[dict]) -> list[dict]:
+    """The entries of inputs not read, or not read to their end, because of an error (not the ones
+    skipped on purpose): when there are any, ``kubelog ingest`` exits 5."""
+    return [e for e in entries if e["format"] == "error" or e.get("read_complete") is False]
 
 
 def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
@@ -243,6 +251,7 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
                            else None})
     t0 = time.perf_counter()
     fmt_name = s.format
+    read_complete = True
     try:
         if fmt_name in ("unknown", "binary", "empty"):
             first = op.head(400).decode("utf-8", "replace").splitlines()
@@ -263,6 +272,7 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
         if ctx.read_externally is None:
             _drain(op.stream)
     except InputError as e:
+        read_complete = False  # a read error, a truncated or refused stream: the input was not read to its end
         ctx.error(str(e).replace(f"{s.display}: ", "", 1) if str(e).startswith(s.display) else str(e),
                   ctx.lines_read or None)
     except Exception as e:  # a parser bug must not lose the run
@@ -298,6 +308,7 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
         "rows": dict(sorted(ctx.rows.items())),
         "info": {k: v for k, v in ctx.info.items() if k not in ("wrapper", "component")},
         "errors": ctx.errors,
+        "read_complete": read_complete,
         "parse_seconds": round(time.perf_counter() - t0, 3),
     }
     return entry

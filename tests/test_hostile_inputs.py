@@ -317,3 +317,51 @@ def test_truncated_json_list_keeps_complete_items(tmp_path):
     assert a["rows"]["events"] == 2 and acc(a) and a["counted"]["malformed JSON (truncated object)"] >= 1
     w = by_name(run, "whole-one-line.json")  # 90 objects on one line: one record line, no overshoot
     assert w["rows"]["events"] == 90 and w["record_lines"] == 1 and acc(w) and not w["errors"], w
+
+
+# -- 4 (cont.): an input read only in part also exits 5 ------------------------------------------------
+
+def test_read_error_and_truncated_stream_exit_5_with_what_was_read_kept(tmp_path, monkeypatch):
+    g = GOOD.encode()
+    (tmp_path / "ok.log").write_text(GOOD)
+    gz = gzip.compress(g * 2000)
+    (tmp_path / "cut.log.gz").write_bytes(gz[: len(gz) // 2])
+    (tmp_path / "eio.log").write_bytes(g * 2000)
+    real_open = open
+
+    class Failing(io.RawIOBase):  # a disk that fails after 64 KiB
+        def __init__(self, f):
+            self.f, self.n = f, 0
+
+        def readable(self):
+            return True
+
+        def fileno(self):
+            return self.f.fileno()
+
+        def readinto(self, b):
+            if self.n >= 64 << 10:
+                raise OSError(5, "Input/output error")
+            k = self.f.readinto(memoryview(b)[: (64 << 10) - self.n])
+            self.n += k
+            return k
+
+        def close(self):
+            self.f.close()
+            super().close()
+
+    def fake_open(p, *a, **k):
+        f = real_open(p, *a, **k)
+        return io.BufferedReader(Failing(f)) if os.fspath(p).endswith("eio.log") else f
+    monkeypatch.setattr(sources, "open", fake_open, raising=False)
+    code, _, err = cli("ingest", tmp_path, "--out", tmp_path / "run", "-q", "--threads", "1")
+    assert code == 5, err
+    import re
+    assert re.search(r"eio\.log:\d+: read error after 65536 bytes: \[Errno 5\] Input/output error", err), err
+    assert "cut.log.gz" in err and "truncated" in err
+    from kubelog import open_run
+    run = open_run(tmp_path / "run")
+    e = by_name(run, "eio.log")
+    assert e["read_complete"] is False and 0 < e["rows"]["requests"] < 2000 and acc(e)
+    assert by_name(run, "cut.log.gz")["read_complete"] is False
+    assert by_name(run, "ok.log")["read_complete"] is True

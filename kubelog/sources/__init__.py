@@ -218,6 +218,8 @@ class HashingReader(io.RawIOBase):
         except EOFError as e:
             raise InputError(f"{self.name}: truncated compressed stream after {self.nbytes} bytes ({e})") from None
         except (OSError, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError) as e:
+            if self._limit_source is None and type(e) is OSError or isinstance(e, (PermissionError,)):
+                raise InputError(f"{self.name}: read error after {self.nbytes} bytes: {e}") from None
             raise InputError(f"{self.name}: cannot decompress after {self.nbytes} bytes: {e}") from None
         self.nbytes += len(data)
         self.sha.update(data)
