@@ -42,6 +42,7 @@ import struct
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -217,7 +218,7 @@ class HashingReader(io.RawIOBase):
             data = self._read1(n) if n and n > 0 else self.raw.read(n)
         except EOFError as e:
             raise InputError(f"{self.name}: truncated compressed stream after {self.nbytes} bytes ({e})") from None
-        except (OSError, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError) as e:
+        except (OSError, lzma.LZMAError, zlib.error, zipfile.BadZipFile, tarfile.TarError) as e:
             if self._limit_source is None and type(e) is OSError or isinstance(e, (PermissionError,)):
                 raise InputError(f"{self.name}: read error after {self.nbytes} bytes: {e}") from None
             raise InputError(f"{self.name}: cannot decompress after {self.nbytes} bytes: {e}") from None
