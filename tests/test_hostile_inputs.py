@@ -233,6 +233,10 @@ def test_decompression_cap_holds_for_the_whole_archive(tmp_path, monkeypatch):
     assert 0 < total < 200 * 600 / 4  # stopped early: the cap is 200x the archive's size in all
     # the members after the stop are not opened (the pre-scan stops there too): the archive's entry says so
     assert by_name(run, "many.tgz")["format"] == "error" and all(acc(e) for e in run.inputs)
+    # a tgz of a plain log at 155x is no bomb: its bytes count once (the tar stream), not again as a member
+    (tmp_path / "plain.tgz").write_bytes(_tar({"a.log": GOOD.encode() * 600}, gz=True))
+    run = ingest([tmp_path / "plain.tgz"], tmp_path / "run2")
+    assert run.inputs[0]["rows"]["requests"] == 600 and not run.inputs[0]["errors"]
 
 
 # -- 7: symbolic links -------------------------------------------------------------------------------

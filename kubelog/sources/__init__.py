@@ -7,8 +7,8 @@ are read like any other and nothing is written outside the run directory.
 
 Decompression is bounded twice: a stream whose output exceeds ``max_ratio`` times its
 compressed size (and at least :data:`MIN_BOMB_BYTES`) is stopped, and so is a whole input
-file (an archive with all its members and nested archives) whose decompressed bytes in all
-exceed ``max_ratio`` times the file's size (and at least :data:`MIN_BOMB_BYTES`): a zip
+file (an archive with all its members and nested archives) whose decompressors produce in all
+more than ``max_ratio`` times the file's size (and at least :data:`MIN_BOMB_BYTES`): a zip
 whose entries share their compressed data cannot multiply its output past the cap.  Zip
 archives whose entries overlap are refused before any member is read.  Both raise
 :class:`DecompressionBomb`, which names the input.
@@ -471,8 +471,10 @@ def _iter_stream(raw, display: str, comp_pos, max_ratio: int, budget: Budget, de
         return
     if bounded:
         hasher._limit_source = comp_pos
-    if not comp and not container and not outer_comp:
-        hasher.budget = None  # a plain file: its bytes are its size (a log still growing is not a bomb)
+    if not comp and not bounded:
+        # nothing decompressed at this level: its bytes are already counted where they were decompressed
+        # (or are the file's own: a plain log still growing is not a bomb)
+        hasher.budget = None
     head = stream.peek(512)
     comp = _join(outer_comp, comp)
     is_tar, is_zip = _is_tar(head), head.startswith(b"PK\x03\x04")
