@@ -369,3 +369,50 @@ def test_read_error_and_truncated_stream_exit_5_with_what_was_read_kept(tmp_path
     assert e["read_complete"] is False and 0 < e["rows"]["requests"] < 2000 and acc(e)
     assert by_name(run, "cut.log.gz")["read_complete"] is False
     assert by_name(run, "ok.log")["read_complete"] is True
+
+
+# -- properties: any cut of a JSON list, any NUL holes ------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_LIST = json.dumps({"apiVersion": "v1", "items": [_event(i) for i in range(6)], "kind": "List",
+                    "metadata": {"resourceVersion": ""}}, indent=4)
+_ITEM_ENDS = []  # position just after each item's closing brace
+_dec = json.JSONDecoder()
+_p = _LIST.index("[") + 1
+for _ in range(6):
+    _p = _LIST.index("{", _p)
+    _p = _dec.raw_decode(_LIST, _p)[1]
+    _ITEM_ENDS.append(_p)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(1, len(_LIST) - 1))
+def test_any_cut_of_a_json_list_keeps_the_complete_items(tmp_path_factory, cut):
+    d = tmp_path_factory.mktemp("cut")
+    (d / "events.json").write_text(_LIST[:cut])
+    run = ingest([d / "events.json"], d / "run")
+    e = run.inputs[0]
+    complete = sum(1 for x in _ITEM_ENDS if x <= cut)
+    assert acc(e), e
+    if e["format"] == "objects":
+        assert e["rows"].get("events", 0) == complete, (cut, e)
+    else:  # a cut inside the first bytes no longer sniffs as an object dump
+        assert complete == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(holes=st.lists(st.tuples(st.integers(0, 20 * len(GOOD)), st.integers(1, 3000)), min_size=1, max_size=4))
+def test_nul_holes_anywhere_keep_the_accounting(tmp_path_factory, holes):
+    data = bytearray(GOOD.encode() * 20)
+    for at, n in sorted(holes, reverse=True):
+        data[at:at] = b"\0" * n
+    data[0:0] = b"\0"  # NULs at the start: the stripper is on
+    d = tmp_path_factory.mktemp("nul")
+    (d / "a.log").write_bytes(bytes(data))
+    run = ingest([d / "a.log"], d / "run")
+    e = run.inputs[0]
+    assert acc(e) and e["lines_read"] == 20, e
+    assert e["info"]["nul_bytes"] == 1 + sum(n for _, n in holes)
+    assert e["rows"].get("requests", 0) + e["rows"].get("messages", 0) >= 20 - len(holes)
