@@ -10,6 +10,8 @@ Exit codes (see docs/cli.md):
 * 2 — usage error (bad option, missing path)
 * 3 — input problem: nothing could be ingested, or the run directory is missing/incomplete
 * 4 — the output exists (use ``--force``)
+* 5 — ``ingest`` wrote the run, but some input could not be read, or not to its end (unreadable
+  file or directory, read error, truncated or refused stream or archive); each was named on stderr
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ class Exit(IntEnum):
     USAGE = 2
     INPUT = 3
     EXISTS = 4
+    UNREAD = 5
 
 
 app = typer.Typer(

@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 
 from . import __version__, formats, run as runmod, timeutil, workers
 from .formats.base import HEAD_BYTES, Context, Head
-from .sources import InputError, InputRef, discover, iter_opened
+from .sources.lines import MAX_LINE, OVERLONG
+from .sources import InputError, InputRef, NotRead, discover, iter_opened, text_like
 
 TAIL_BYTES = 64 * 1024
+NOT_READ = ("error", "skipped")  # formats of inputs of which nothing was read (manifest "format")
 
 
 @dataclass
@@ -72,6 +74,7 @@ class Scan:
     year: int | None = None
     year_source: str = ""
     year_detail: str = ""
+    problem: str = ""   # why it is not read (format "error" / "skipped"): one line naming it
 
 
 def _first_klog_md(payload_head: str) -> tuple[int | None, int | None]:
@@ -104,8 +107,13 @@ def prescan(refs: list[InputRef], opts: Options) -> list[Scan]:
     for ref in refs:
         try:
             for k, op in enumerate(iter_opened(ref, opts.max_ratio)):
+                if isinstance(op, NotRead):
+                    scans.append(Scan(len(scans), ref, k, op.display, op.kind, [], None, problem=op.message))
+                    continue
                 head = Head(op.display, op.head(HEAD_BYTES))
                 fmt_name = opts.pick(opts.format, op.display)
+                if fmt_name is None and op.nul is not None and head.data.strip() and not text_like(head.data):
+                    fmt_name = "binary"  # NUL bytes, and without them still not text
                 if fmt_name is None:
                     fmt_name = sniff_name(head)
                     if fmt_name == "unknown":  # a long preamble (set -x output, flag dumps): look further
@@ -132,7 +140,7 @@ def prescan(refs: list[InputRef], opts: Options) -> list[Scan]:
                     mtime = None
                 scans.append(Scan(len(scans), ref, k, op.display, fmt_name, ev, mtime))
         except InputError as e:
-            scans.append(Scan(len(scans), ref, -1, ref.display, "error", [], None, year_detail=str(e)))
+            scans.append(Scan(len(scans), ref, -1, ref.display, "error", [], None, problem=str(e)))
     return scans
 
 
@@ -189,24 +197,38 @@ def parse_ref(ref: InputRef, scans: list[Scan], opts: Options, tmp: str) -> list
     """Parse every input of one ref (a file or an archive); returns manifest entries."""
     by_member = {s.member_index: s for s in scans}
     entries = []
+    done = -1
     try:
         for k, op in enumerate(iter_opened(ref, opts.max_ratio)):
+            done = k
             s = by_member.get(k)
-            if s is None:
-                continue
+            if s is None or isinstance(op, NotRead) or s.format in NOT_READ:
+                continue  # not-read members have their entries from the pre-scan
             entries.append(parse_one(op, s, opts, Path(tmp)))
     except InputError as e:
-        # the archive broke between members: say so on the last entry, keep the rest
+        # the archive broke between members: say so on the last entry, keep the rest; the members
+        # the pre-scan found after it are not read, each says so
         if entries:
             entries[-1].setdefault("errors", []).append(str(e))
-        else:
+            entries[-1]["read_complete"] = False
+        later = [s for s in scans if s.member_index > done and s.format not in NOT_READ]
+        for s in later:
+            entries.append(_error_entry(s, f"{s.display}: not read: {e}"))
+        if not entries:
             entries.append(_error_entry(scans[0], str(e)))
     return entries
 
 
-def _error_entry(s: Scan, msg: str) -> dict:
-    return {"source_id": s.source_id, "path": s.display, "format": "error", "lines_read": 0,
-            "record_lines": 0, "continuation_lines": 0, "counted": {}, "rows": {}, "errors": [msg]}
+def _error_entry(s: Scan, msg: str, fmt: str = "error") -> dict:
+    return {"source_id": s.source_id, "path": s.display, "format": fmt, "lines_read": 0,
+            "record_lines": 0, "continuation_lines": 0, "counted": {}, "rows": {}, "errors": [msg],
+            "read_complete": fmt == "skipped"}
+
+
+def not_read(entries: list[dict]) -> list[dict]:
+    """The entries of inputs not read, or not read to their end, because of an error (not the ones
+    skipped on purpose): when there are any, ``kubelog ingest`` exits 5."""
+    return [e for e in entries if e["format"] == "error" or e.get("read_complete") is False]
 
 
 def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
@@ -225,9 +247,11 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
                            # no worker processes inside --jobs worker processes
                            "allow_processes": opts.jobs <= 1 and opts.processes,
                            # a plain file (no compression, not in an archive) may be read by range
-                           "plain_path": s.ref.path if not op.compression and not op.container else None})
+                           "plain_path": s.ref.path if not op.compression and not op.container and op.nul is None
+                           else None})
     t0 = time.perf_counter()
     fmt_name = s.format
+    read_complete = True
     try:
         if fmt_name in ("unknown", "binary", "empty"):
             first = op.head(400).decode("utf-8", "replace").splitlines()
@@ -248,11 +272,13 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
         if ctx.read_externally is None:
             _drain(op.stream)
     except InputError as e:
+        read_complete = False  # a read error, a truncated or refused stream: the input was not read to its end
         ctx.error(str(e).replace(f"{s.display}: ", "", 1) if str(e).startswith(s.display) else str(e),
                   ctx.lines_read or None)
     except Exception as e:  # a parser bug must not lose the run
         tb = traceback.format_exc(limit=4)
         ctx.error(f"parser {fmt_name} failed: {type(e).__name__}: {e}\n{tb}", ctx.lines_read or None)
+    _report_reader_findings(ctx, op, fmt_name)
     ctx.check_accounting()
     st = ctx.stats_table()
     if st.num_rows:
@@ -282,9 +308,25 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
         "rows": dict(sorted(ctx.rows.items())),
         "info": {k: v for k, v in ctx.info.items() if k not in ("wrapper", "component")},
         "errors": ctx.errors,
+        "read_complete": read_complete,
         "parse_seconds": round(time.perf_counter() - t0, 3),
     }
     return entry
+
+
+def _report_reader_findings(ctx: Context, op, fmt_name: str) -> None:
+    """Say, as problems naming the file and line, what the reader removed or skipped."""
+    nul = op.nul
+    if nul is not None and nul.nul_bytes and fmt_name != "binary":
+        ctx.info["nul_bytes"] = nul.nul_bytes
+        ctx.info["nul_lines"] = nul.lines
+        ctx.error(f"{nul.nul_bytes:,} NUL bytes removed from {nul.lines:,} line(s), the first at line {nul.first_line} "
+                  "(a pre-allocated or crash-damaged file?); the text around them was parsed", nul.first_line)
+    st = ctx.stats.get(OVERLONG)
+    if st is not None and st.count:
+        first = st.examples[0]["line_no"] if st.examples else None
+        ctx.error(f"{st.count:,} line(s) longer than {MAX_LINE >> 20} MiB skipped (counted as {OVERLONG!r}), "
+                  f"the first at line {first}", first)
 
 
 def _parse_ref_job(args):
@@ -333,10 +375,12 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
             groups.setdefault(s.ref, []).append(s)
         entries: list[dict] = []
         jobs = [(ref, ss, opts, str(tmp)) for ref, ss in groups.items()]
-        error_scans = [s for s in scans if s.format == "error"]
-        jobs = [j for j in jobs if not all(s.format == "error" for s in j[1])]
+        error_scans = [s for s in scans if s.format in NOT_READ]
+        jobs = [j for j in jobs if not all(s.format in NOT_READ for s in j[1])]
         for s in error_scans:
-            entries.append(_error_entry(s, s.year_detail))
+            entries.append(_error_entry(s, s.problem, s.format))
+            if progress:
+                progress(_progress_line(entries[-1]))
         if opts.jobs > 1 and len(jobs) > 1:
             import multiprocessing as mp
             ctxm = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
@@ -373,6 +417,8 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
 
 
 def _progress_line(e: dict) -> str:
+    if e["format"] in NOT_READ and e.get("errors"):
+        return e["errors"][0].splitlines()[0]  # one line, naming the path
     rows = ", ".join(f"{k} {v:,}" for k, v in e.get("rows", {}).items() if k != "parse_stats")
     s = f"{e['path']}: {e['format']}, {e['lines_read']:,} lines" + (f" → {rows}" if rows else "")
     for err in e.get("errors", []):

@@ -2,6 +2,17 @@
 
 Every command that prints data takes ``--format table|csv|json|markdown`` and
 calls :func:`render`.  JSON is a list of row objects (NaN → null).
+
+Log text is hostile data, so the two formats that other programs interpret are
+neutralised here, in one place for every command:
+
+* markdown: ``&`` and ``<`` become HTML entities (``<img onerror=…>`` in a log line
+  shows as text in a rendered page; without ``<`` no tag can open, so ``>100%`` stays), ``|`` is escaped (``\\|``) so it cannot open a
+  table cell, and line breaks become spaces (a cell is one table row);
+* CSV: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+  return gets a leading ``'`` (the OWASP rule against formula injection), so a
+  spreadsheet shows it as text instead of evaluating it.  Numeric columns are
+  written as they are (``-1.5`` stays a number).
 """
 from __future__ import annotations
 
@@ -187,9 +198,35 @@ def text_table(df: pd.DataFrame, width: int | None = None, limit: int | None = N
     return "\n".join(out)
 
 
+MD_ESCAPES = str.maketrans({"\\": "\\\\", "&": "&amp;", "<": "&lt;", "|": "\\|", "\n": " ", "\r": " "})
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def md_escape(s: str) -> str:
+    """``s`` as the text of a markdown table cell: no HTML, no cell break, one line."""
+    return s.translate(MD_ESCAPES)
+
+
+def csv_neutral(v):
+    """A CSV cell value that a spreadsheet shows as text, never evaluates (OWASP CSV injection)."""
+    if isinstance(v, str) and v.startswith(CSV_FORMULA_START):
+        return "'" + v
+    return v
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    import pandas as pd
+    out = df.copy(deep=False)
+    for c in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[c]) and not pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].map(csv_neutral)
+    out.columns = [csv_neutral(str(c)) for c in out.columns]
+    return out.to_csv(index=False).rstrip("\n")
+
+
 def markdown_table(df: pd.DataFrame) -> str:
     cols = [str(c) for c in df.columns]
-    esc = lambda s: s.replace("|", "\\|")
+    esc = md_escape
     out = ["| " + " | ".join(esc(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for r in df.itertuples(index=False):
         out.append("| " + " | ".join(esc(_fmt_cell(v)) for v in r) + " |")
@@ -201,7 +238,7 @@ def render(df: pd.DataFrame, fmt: Fmt | str) -> str:
     if fmt is Fmt.json:
         return json.dumps(records(df), indent=1, ensure_ascii=False)
     if fmt is Fmt.csv:
-        return df.to_csv(index=False).rstrip("\n")
+        return csv_text(df)
     if fmt is Fmt.markdown:
         return markdown_table(df)
     return text_table(df, width=terminal_width(), limit=terminal_row_limit())

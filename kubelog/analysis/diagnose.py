@@ -219,7 +219,7 @@ class Diagnosis:
             out += ["| # | severity | finding | first evidence |", "|---|---|---|---|"]
             for f in self.findings:
                 where = f.evidence[0].where if f.evidence else ""
-                title = _md_escape(f.title).replace("|", "\\|")
+                title = _md_escape(f.title)
                 where = where.replace("`", "")
                 out.append(f"| {f.rank} | {f.severity} | {title} | `{where}` |")
             out.append("")
@@ -251,7 +251,8 @@ class Diagnosis:
 
 
 def _md_escape(s: str) -> str:
-    return s.replace("<", "&lt;").replace(">", "&gt;")
+    from ..output import md_escape  # the one markdown escape of log text (HTML, table pipes, line breaks)
+    return md_escape(s).replace(">", "&gt;")
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -52,7 +52,8 @@ def register(app: typer.Typer) -> None:
             say(f"  format {e['format']}" + (f", wrapper {e['wrapper']}" if e.get('wrapper') else "")
                 + (f", {e['compression']}" if e.get('compression') else "")
                 + f", component {e.get('component') or '-'}, clock {e.get('clock') or '-'}")
-            say(f"  year {e.get('year')} from {e.get('year_source')} ({e.get('year_detail')})")
+            if e.get("year_source"):  # inputs not read (format error / skipped) have none
+                say(f"  year {e.get('year')} from {e.get('year_source')} ({e.get('year_detail')})")
             say(f"  lines {e['lines_read']:,} = records {e['record_lines']:,} + continuation "
                 f"{e['continuation_lines']:,} + counted {sum(e['counted'].values()):,}"
                 + ("" if e["accounting_ok"] else "   ← DOES NOT ADD UP"))

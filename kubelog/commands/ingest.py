@@ -30,8 +30,12 @@ def register(app: typer.Typer) -> None:
 
         Every line is accounted for: lines read = record lines + continuation lines
         + lines counted with a reason (see `kubelog info`). A bad input is reported
-        (file and line) and the rest of the run is kept. Exit 3 when nothing could be
-        read at all, 4 when the run directory exists (use --force).
+        (file and line) and the rest of the run is kept. Inside input directories no
+        symbolic link is followed (each is listed as skipped). Exit 3 when nothing could be
+        read at all, 4 when the run directory exists (use --force), 5 when the run was
+        written but some input could not be read, or not to its end (an unreadable file or
+        directory, a read error, a truncated or refused compressed stream or archive, an
+        archive nested too deep): each is named on stderr, also with --quiet.
         """
         from ..cli import Exit, die
         from ..ingest import Options, ingest
@@ -48,11 +52,23 @@ def register(app: typer.Typer) -> None:
             die(str(e), Exit.INPUT)
         except KeyError as e:
             die(str(e).strip('"'), Exit.USAGE)
+        from ..ingest import NOT_READ, _progress_line, not_read as not_read_entries
         ins = run.inputs
         n_err = sum(1 for e in ins if e.get("errors"))
-        if not quiet:
+        not_read = not_read_entries(ins)
+        if quiet:  # what was not read is said even so: one line each, naming the path
+            for e in ins:
+                if e["format"] in NOT_READ:
+                    typer.echo(_progress_line(e), err=True)
+                elif e.get("read_complete") is False:
+                    typer.echo(e["errors"][-1].splitlines()[0] if e["errors"] else e["path"], err=True)
+        else:
             typer.echo(f"kubelog: {len(ins)} inputs, {sum(e['lines_read'] for e in ins):,} lines → {run.path}"
-                       + (f" ({n_err} with problems; see `kubelog info {run.path}`)" if n_err else ""), err=True)
+                       + (f" ({n_err} with problems; see `kubelog info {run.path}`)" if n_err else "")
+                       + (f"; {len(not_read)} not read, or not to the end (exit {int(Exit.UNREAD)})"
+                          if not_read else ""), err=True)
         typer.echo(str(run.path))
-        if ins and all(e["format"] in ("error",) for e in ins):
+        if ins and all(e["format"] in NOT_READ for e in ins):
             raise typer.Exit(int(Exit.INPUT))
+        if not_read:
+            raise typer.Exit(int(Exit.UNREAD))

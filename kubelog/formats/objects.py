@@ -33,11 +33,14 @@ node lifecycle controller, apiserver clock), ``deleted``. Kubemark hollow nodes 
 
 Accounting
 ----------
-One record line per primary object emitted (each event / pod / node; for a watch event the line of the event),
+One record line per line on which a primary object emitted starts (each event / pod / node; for a watch event the
+line of the event; several objects on one line, as in a one-line API response, make that line one record line),
 all other lines of a parsed document are continuation lines (the ``items`` wrapper, the object's own lines, other
 kinds' objects such as BOOKMARK events). Malformed input (truncated object, invalid JSON/YAML) is reported with
-the file, line and column; its lines are counted (``malformed JSON`` / ``malformed YAML``) and, for concatenated
-JSON, parsing resumes at the next line starting with ``{``. Wrong field types are treated as absent.
+the file, line and column; its lines are counted (``malformed JSON`` / ``malformed JSON (truncated object)`` /
+``malformed YAML``) and, for concatenated JSON, parsing resumes at the next line starting with ``{``. A list
+(``{"items": [...]}`` or a top-level ``[...]``) cut or broken inside an item keeps every complete item before it;
+the lines from the broken item on are counted. Wrong field types are treated as absent.
 
 Memory: a document is loaded whole (a 1.5 MB pods dump is ~15 MB in Python objects); inputs larger than
 ``MAX_DOC`` (512 MiB) are refused with an error and their lines counted.
@@ -62,6 +65,7 @@ RX_WATCH = re.compile(r'^\{\s*"type"\s*:\s*"(?:ADDED|MODIFIED|DELETED|BOOKMARK|E
 RX_KIND_YAML = re.compile(r"^(?:  |- )?kind: (?:Event|EventList|Pod|PodList|Node|NodeList|List)\s*$", re.M)
 RX_API_YAML = re.compile(r"^(?:  |- )?apiVersion: (?:v1|events\.k8s\.io/v1(?:beta1)?)\s*$", re.M)
 RX_ITEMS = re.compile(r'"items"\s*:\s*\[')
+RX_LIST_KIND = re.compile(r'"kind"\s*:\s*"(Event|Pod|Node)List"')
 _WS = re.compile(r"[\s,]*")
 
 
@@ -95,6 +99,7 @@ class _Sink:
         self.rows = {t: [] for t in self.TIME_COLS}
         self.seen: set = set()
         self.kinds: dict[str, int] = {}
+        self.record_lines: set[int] = set()  # lines on which a primary object starts
 
     def add(self, table: str, **kw):
         self.rows[table].append(kw)
@@ -131,6 +136,7 @@ class _Sink:
             self.node(o, line_no, origin)
         else:
             return False
+        self.record_lines.add(line_no)
         return True
 
     def event(self, o: dict, ln: int, origin: str):
@@ -322,6 +328,38 @@ def _item_positions(text: str, start: int, end: int, dec: json.JSONDecoder) -> l
             return None
 
 
+def _salvage_items(text: str, pos: int, epos: int, dec: json.JSONDecoder, lines: _Lines, sink: _Sink
+                   ) -> tuple[int, int]:
+    """The complete items of a list starting at ``pos`` (``{... "items": [`` or ``[``) whose decoding
+    failed at ``epos``: emits them and returns ``(items emitted, position of the first item not decoded)``
+    (``(0, pos)`` when ``pos`` starts no list)."""
+    kind = None
+    if text.startswith("[", pos):
+        p = pos + 1
+    else:
+        m = RX_ITEMS.search(text, pos, epos)
+        if not m:
+            return 0, pos
+        p = m.end()
+        km = RX_LIST_KIND.search(text, pos, m.start())
+        kind = km.group(1) if km else None
+    n = 0
+    while True:
+        p = _WS.match(text, p).end()
+        if p >= epos or text.startswith("]", p):
+            return n, p
+        try:
+            v, end = dec.raw_decode(text, p)
+        except (ValueError, RecursionError):
+            return n, p
+        if isinstance(v, dict):
+            if kind and "kind" not in v:
+                v = dict(v, kind=kind)
+            sink.obj(v, lines.line(p), _origin(_kind_hint(v), "json"))
+            n += 1
+        p = end
+
+
 def _parse_json(text: str, ctx: Context) -> int:
     dec = json.JSONDecoder()
     lines = _Lines(text)
@@ -338,17 +376,24 @@ def _parse_json(text: str, ctx: Context) -> int:
             epos = getattr(e, "pos", pos)
             ln0, eln = lines.line(pos), lines.line(epos)
             what = e.msg if isinstance(e, json.JSONDecodeError) else "nesting too deep"
-            truncated = isinstance(e, json.JSONDecodeError) and epos >= n - 1
+            truncated = isinstance(e, json.JSONDecodeError) and (
+                epos >= n - 1 or (e.msg.startswith("Unterminated string") and '"' not in text[epos + 1:]))
+            kept, cut = _salvage_items(text, pos, epos, dec, lines, sink) if isinstance(e, json.JSONDecodeError) \
+                else (0, pos)
+            if kept:  # the complete items of a broken list are kept: count from the first item not decoded
+                ln0 = max(lines.line(cut), max(sink.record_lines, default=0) + 1)
             rs = text.rfind("\n", 0, epos) + 1
             nxt = re.compile(r"^\{", re.M).search(text, rs if rs > pos else pos + 1) if not truncated else None
             stop = nxt.start() if nxt else n
             nbad = lines.line(stop - 1) - ln0 + 1 if stop > pos else 1
             if not nxt:
                 nbad = _n_lines(text) - ln0 + 1
+            nbad = max(0, nbad)
             reason = "malformed JSON (truncated object)" if truncated else "malformed JSON"
-            ctx.count(reason, ln0, text[pos:pos + 200], n=nbad, severity="error")
+            ctx.count(reason, ln0, text[cut if kept else pos:][:200], n=nbad, severity="error")
             ctx.error(f"{'truncated JSON object' if truncated else 'invalid JSON'} starting at line {ln0}: {what} at "
-                      f"line {eln} column {lines.col(epos)}; {nbad} lines skipped", eln)
+                      f"line {eln} column {lines.col(epos)}; {nbad} lines skipped"
+                      + (f" ({kept} complete list items before it kept)" if kept else ""), eln)
             if not nxt:
                 break
             pos = nxt.start()
@@ -363,7 +408,7 @@ def _parse_json(text: str, ctx: Context) -> int:
         pos = end
     sink.flush()
     ctx.info["object_kinds"] = sink.kinds
-    return primary
+    return len(sink.record_lines)
 
 
 def _parse_yaml(text: str, ctx: Context) -> int:
@@ -400,7 +445,7 @@ def _parse_yaml(text: str, ctx: Context) -> int:
         loader.dispose()
     sink.flush()
     ctx.info["object_kinds"] = sink.kinds
-    return primary
+    return len(sink.record_lines)
 
 
 def sniff(head: Head) -> bool:

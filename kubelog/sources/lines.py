@@ -39,6 +39,7 @@ BLOCK = 4 << 20           # bytes read per block (bounds memory: ~10x this per b
 READ_PIECE = 1 << 20
 RANGE_PIECE = 256 << 10  # iter_file_ranges reads in pieces this large (they stay in the CPU cache)
 MAX_LINE = 32 << 20       # a longer physical line is counted ("overlong line") and skipped
+OVERLONG = "overlong line (> 32 MiB, skipped)"  # its reason (ingest also names the first on stderr)
 
 RFC3339 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"
 MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
@@ -169,7 +170,7 @@ class ReaderStats:
 
     def skip_overlong(self, line_no: int, text: str) -> None:
         """A line longer than :data:`MAX_LINE`: counted, and read although no chunk holds it."""
-        self.add("overlong line (> 32 MiB, skipped)", line_no, text)
+        self.add(OVERLONG, line_no, text)
         self.skipped += 1
 
 
