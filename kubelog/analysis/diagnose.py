@@ -75,6 +75,9 @@ FAILURE_KINDS = [
     ("start_pods", r"Error waiting for (?P<want>\d+) pods to be running - probably a timeout", "StartPods timed out"),
     ("ssh", r"ssh: handshake failed|error getting SSH client|in ssh connection to",
      "a measurement could not reach the master over SSH (test-infrastructure problem, not the cluster)"),
+    ("pods_not_running", r"Error while waiting for replication controller (?P<rc>\S+) pods to be running|"
+                         r"Timeout while waiting for pods with labels",
+     "the controller's pods were not all Running when WaitForControlledPodsRunning gave up (10 minutes)"),
     ("timeout", r"timed out waiting for the condition|context deadline exceeded|Timeout reached|objects timed out|"
                 r"\btimed out\b",
      "a wait.Poll deadline passed: look at what it was waiting for"),
@@ -115,6 +118,20 @@ SIGNATURES = [
     ("watch_errors", "info", r"watch chan error|very short watch|Unexpected watch close|too old resource version|"
                              r"required revision has been compacted",
      "watch errors (clients relist)"),
+]
+
+#: waits whose limit the failure text implies: (regex, what it waited for, limit in s or None = the ``timeout``
+#: group, where the limit comes from)
+KNOWN_WAITS = [
+    (r"Error while waiting for replication controller (?P<rc>\S+) pods to be running",
+     "the pods of replication controller {rc} Running", 600.0,
+     "WaitForControlledPodsRunning → testutils.WaitForEnoughPodsWithLabelRunning polls every 5 s for 10 minutes "
+     "(test/utils/runners.go)"),
+    (r"Timeout while waiting for pods with labels \"?(?P<labels>[^\"\s]+)",
+     "the pods with labels {labels} Running", 600.0,
+     "testutils.WaitForEnoughPodsWithLabelRunning polls every 5 s for 10 minutes (test/utils/runners.go)"),
+    (r"gave up waiting for pod '(?P<pod>[^']+)' to be 'running' after (?P<timeout>\S+)",
+     "pod {pod} running", None, "the timeout printed in the failure"),
 ]
 
 #: what a clusterloader2 measurement waits for or checks (perf-tests clusterloader2/pkg/measurement)
@@ -398,8 +415,8 @@ def _core_message(msg: str) -> str:
     if not isinstance(msg, str):
         return ""
     m = re.search(r'\bs: "((?:[^"\\]|\\.)*)"', msg)
-    if m:
-        return m.group(1)
+    if m:  # a Go %#v string: unquote \" and \\
+        return re.sub(r'\\(["\\])', r"\1", m.group(1))
     lines = [ln.strip() for ln in msg.split("\n") if ln.strip()]
     for ln in lines:
         if classify(ln)[0] != "other":
@@ -667,6 +684,57 @@ def _progress_stall(ctx: _Ctx, f: _Failure | None, before_line: int | None) -> d
             "stalled_s": (last["ts"] - since["ts"]).total_seconds(), "clock": last.get("clock") or "test"}
 
 
+_STAMP_PREFIX = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\.\d{3}: ")
+
+
+def _failure_moment(f: _Failure, rows: pd.DataFrame | None):
+    """The e2e log line where the failure happened, or None.
+
+    ``framework.ExpectNoError`` logs ``Unexpected error occurred: <err>`` and ``framework.Failf``
+    logs ``<msg>`` (test/e2e/framework/util.go) just before failing the spec, so the last INFO line
+    before the failure block that carries the failure text is the moment of the failure (test clock).
+    """
+    if f.origin != "e2e-log" or rows is None or not len(rows):
+        return None
+    key = _STAMP_PREFIX.sub("", _first_line(f.message, 400)).strip()
+    if len(key) < 12:
+        return None
+    cand = rows[(rows["level"] == "INFO") & rows["msg"].fillna("").str.contains(key[:200], regex=False)]
+    cand = cand.dropna(subset=["ts"])
+    return cand.iloc[-1] if len(cand) else None
+
+
+def _known_wait(f: _Failure) -> dict | None:
+    """The wait a failure text names and its limit (:data:`KNOWN_WAITS`), or None."""
+    for pat, goal, limit, source in KNOWN_WAITS:
+        m = re.search(pat, f.message or "")
+        if not m:
+            continue
+        g = {k: (v if v is not None else "?") for k, v in m.groupdict().items()}
+        lim = limit if limit is not None else _go_dur(g.get("timeout", ""))
+        if lim:
+            return {"goal": goal.format(**g), "limit_s": float(lim), "source": source}
+    return None
+
+
+def _step_at(rows: pd.DataFrame, ts, before_line: int):
+    """The STEP that was running at test-clock time ``ts``: STEP lines carry no stamp, so each takes
+    the stamp of the last stamped line before it (a lower bound of when it started)."""
+    r = rows[rows["line_no"] < before_line].sort_values("line_no")
+    stamp = r["ts"].ffill()
+    st = r[(r["level"] == "STEP") & (stamp <= ts + pd.Timedelta(seconds=1)).fillna(False).to_numpy()]
+    return st.iloc[-1] if len(st) else None
+
+
+def _spec_start(sc: dict):
+    """Test-clock time the failing section started (first stamped line after its header), or None."""
+    sec = sc.get("section_rows")
+    if sec is None or not len(sec):
+        return None
+    s = sec.dropna(subset=["ts"])
+    return s["ts"].iloc[0] if len(s) else None
+
+
 def _density_timeout(f: _Failure, stall: dict) -> float | None:
     """Saturation timeout of the density test, seconds: max(totalPods / 8, 120) (density.go), or None."""
     exp = stall["last"].get("expected")
@@ -894,7 +962,7 @@ def _requests(ctx: _Ctx) -> pd.DataFrame:
     return rq
 
 
-def _apiserver_window(ctx: _Ctx, rq: pd.DataFrame, w0, w1, span, stall: dict | None = None) -> dict:
+def _apiserver_window(ctx: _Ctx, rq: pd.DataFrame, w0, w1, span, stall: dict | None = None, idle_ok: bool = False) -> dict:
     """Errors, latency, clients, watches in [w0, w1] (apiserver clock) vs the rest."""
     res = {}
     if not len(rq):
@@ -1000,8 +1068,9 @@ def _apiserver_window(ctx: _Ctx, rq: pd.DataFrame, w0, w1, span, stall: dict | N
                  for x in node_silent[:4]], "silent_kubelets", 67)
     if silent:
         lastp = stall["last"] if stall is not None else None
-        work_left = lastp is None or (not pd.isna(lastp.get("expected")) and lastp["created"] < lastp["expected"]) or \
-            (not pd.isna(lastp.get("waiting")) and lastp["waiting"] > 0)
+        work_left = not idle_ok and (lastp is None or (not pd.isna(lastp.get("expected"))
+                                                       and lastp["created"] < lastp["expected"])
+                                     or (not pd.isna(lastp.get("waiting")) and lastp["waiting"] > 0))
         ctx.add("error" if work_left else "info", "silent clients: " + ", ".join(s[0] for s in silent) + " sent no requests in the window",
                 "; ".join(f"{s[0]}: {s[1]} requests before the window, last at {_hms(s[2]['ts'])}" for s in silent)
                 + (". A controller that stops talking to the apiserver stops creating or binding pods." if work_left else
@@ -1024,11 +1093,56 @@ def _apiserver_window(ctx: _Ctx, rq: pd.DataFrame, w0, w1, span, stall: dict | N
     return res
 
 
+_TRACE_METHOD = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT", "patch": "PATCH",
+                 "delete": "DELETE", "deletecollection": "DELETE"}
+
+
+def trace_url(name, url) -> str:
+    """The request path of a Trace block: its ``url`` field, else (old formats, ``Trace "Get /api/v1/…"``)
+    the path in its name; "" when neither has one."""
+    if isinstance(url, str) and url:
+        return url
+    m = re.match(r'\s*"?[A-Za-z]+ (/[^\s"]*)', name if isinstance(name, str) else "")
+    return m.group(1) if m else ""
+
+
+def trace_long_running(name, url) -> bool:
+    """True for a Trace of a request that lasts as long as its client wants: a watch, a proxy/exec/attach/
+    port-forward, or a pod log read (``Get …/pods/X/log``: the handler's trace spans the stream, and old
+    formats print the path without ``?follow=true``) — RequestInfo's long-running rule
+    (:func:`kubelog.formats.requestinfo.classify_one`) plus every ``log`` read."""
+    from ..formats.requestinfo import classify_one
+    u = trace_url(name, url)
+    if not u:
+        return False
+    m = re.match(r'\s*"?([A-Za-z]+)', name if isinstance(name, str) else "")
+    verb = m.group(1).lower() if m else "get"
+    method = _TRACE_METHOD.get(verb, verb.upper())
+    info = classify_one(method, u)
+    return bool(info["long_running"] or verb == "watch" or (method == "GET" and info["subresource"] == "log"))
+
+
 def _traces(ctx: _Ctx, w0, w1) -> None:
     tr = ctx.table("traces", columns=["ts", "started_ts", "name", "total_s", "url", "user_agent", "source_id", "line_no"])
     if not len(tr):
         return
     tr = tr.dropna(subset=["total_s"])
+    pairs = tr[["name", "url"]].drop_duplicates()
+    lr_keys = {(n, u) for n, u in pairs.itertuples(index=False) if trace_long_running(n, u)}
+    lr = np.array([(n, u) in lr_keys for n, u in tr[["name", "url"]].itertuples(index=False)], dtype=bool)
+    long_tr = tr[lr & (tr["total_s"] >= 1.0).to_numpy()]
+    if len(long_tr):
+        lt = long_tr.sort_values("total_s", ascending=False)
+        ctx.add("info", f"{len(lt)} Trace block(s) of long-running requests (pod log reads, watches), longest "
+                        f"{_dur(float(lt['total_s'].iloc[0]))}",
+                "A pod log follow or a watch lasts as long as its client reads; its Trace says nothing about "
+                "storage or apiserver slowness, so these are left out of the slow-request traces.",
+                [Evidence(ctx.where(r["source_id"], r["line_no"]),
+                          f'Trace "{_first_line(r["name"], 120)}"'
+                          + (f' {trace_url(None, r["url"])}' if isinstance(r["url"], str) and r["url"] else "")
+                          + f' total {_dur(r["total_s"])} (ended {_hms(r["ts"])})')
+                 for _, r in lt.head(2).iterrows()], "traces_long_running", 14)
+    tr = tr[~lr]
     if w0 is not None:
         inw = (tr["ts"] >= w0) & (tr["ts"] <= w1 + pd.Timedelta(minutes=1))
     else:
@@ -1141,6 +1255,7 @@ def _stuck_pods(ctx: _Ctx) -> dict | None:
         node_of = rows.dropna(subset=["node"]).groupby(["namespace", "pod"])["node"].first()
         by_node = node_of.value_counts()
         res["by_node"] = {str(k): int(v) for k, v in by_node.items()}
+        res["pods"] = [(str(p), str(n)) for (_, p), n in node_of.items()]
         sched = rows[rows["milestone"].isin(["scheduled", "bound"])].sort_values("ts")
         res["evidence"] = [Evidence(ctx.where(r["source_id"], r["line_no"]),
                                     f"{_hms(r['ts'])} pod {r['pod']} {r['milestone']} on {r['node']} ({r['origin']}); never started")
@@ -1407,14 +1522,22 @@ def diagnose(run: Run) -> Diagnosis:
     window = {}
     primary_stall = None
     primary_finding = None
+    failure_finding = {}
     for i, f in enumerate(failures):
         sc = _safe(ctx, "test-log context", _spec_context, ctx, f) or {}
+        moment = _failure_moment(f, sc.get("rows"))
+        if moment is not None:  # the nearest STEP is the last one before the failure, not after it
+            rows = sc.get("section_rows") if sc.get("section_rows") is not None else sc["rows"]
+            st = rows[(rows["level"] == "STEP") & (rows["line_no"] < moment["line_no"])]
+            if len(st):
+                sc["step"] = st.iloc[-1]
+                sc.pop("step_outside", None)
         cut_line = None
         if sc.get("section_rows") is not None and len(sc["section_rows"]):
             cut_line = int(sc["section_rows"]["line_no"].max()) + 1
         stall = _safe(ctx, "progress", _progress_stall, ctx, f, cut_line or f.line_no) if f.kind in (
             "timeout", "only_n_started", "start_pods", "measurement", "other", "cl2_status", "api_not_found",
-            "unfinished") else None
+            "unfinished", "pods_not_running") else None
         ev = list(f.evidence)
         detail = [f"{f.what}: {f.message}" + (f" — {f.meaning}." if f.meaning else "")]
         wait_title = None
@@ -1433,6 +1556,9 @@ def diagnose(run: Run) -> Diagnosis:
             ev.append(Evidence(ctx.where(wl["source_id"], wl["line_no"]), _test_text(wl)))
         if sc.get("last_line") is not None:
             fail_ts = sc["last_line"]["ts"]
+        if moment is not None:
+            fail_ts = moment["ts"]
+            ev.insert(1, Evidence(ctx.where(moment["source_id"], moment["line_no"]), _test_text(moment)))
         m_stamp = re.match(r"([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\.\d{3}): ", f.message or "")
         if m_stamp and fail_ts is not None and not pd.isna(fail_ts):
             # a Failf message carries its own stamp (test clock, year from the log's other lines)
@@ -1441,17 +1567,43 @@ def diagnose(run: Run) -> Diagnosis:
                 fail_ts = max(fail_ts, stamped)
             except ValueError:
                 pass
-        if sc.get("wait_line") is not None and fail_ts is not None and not pd.isna(fail_ts):
+        own = True
+        wait = None  # the wait that failed: {"start", "goal", "limit_s", "reason"}
+        has_ts = fail_ts is not None and not pd.isna(fail_ts)
+        kw = _known_wait(f) if has_ts and f.origin == "e2e-log" else None
+        if kw is not None:
+            start = fail_ts - pd.Timedelta(seconds=kw["limit_s"])
+            st = _step_at(sc["rows"], start, int(moment["line_no"]) if moment is not None else int(f.line_no)) \
+                if sc.get("rows") is not None else None
+            wait = {"start": start, "goal": kw["goal"], "limit_s": kw["limit_s"],
+                    "reason": f"the wait that failed: {kw['goal']} ({_dur(kw['limit_s'])} limit)"}
+            wait_title = (f"timed out after {_dur(kw['limit_s'])} waiting for {kw['goal']} "
+                          f"({_hms(start)} → {_hms(fail_ts)}, test clock)"
+                          + (f" in step '{_first_line(st['msg'], 90)}'" if st is not None else "")
+                          + f" — {_first_line(f.what, 72)}")
+            detail.append(f"The failure text is that of a wait with a fixed limit ({kw['source']}): it waited from "
+                          f"about {_hms(start)} to {_hms(fail_ts)} (test clock)"
+                          + (f", during STEP '{_first_line(st['msg'])}'." if st is not None else "."))
+            if st is not None:
+                ev.append(Evidence(ctx.where(st["source_id"], st["line_no"]), _test_text(st)))
+        if sc.get("wait_line") is not None and has_ts:
             wl = sc["wait_line"]
             mw = re.search(r"Waiting up to (\S+) for", str(wl["msg"]))
             limit = _go_dur(mw.group(1)) if mw else None
             if limit and not pd.isna(wl["ts"]):
                 waited = (fail_ts - wl["ts"]).total_seconds()
-                if f.kind == "timeout":
-                    wait_title = (f"timed out in [{sc.get('tag')}]: {_first_line(wl['msg'], 120)} "
-                                  f"(failed {_dur(waited)} later) — {_first_line(f.what, 72)}")
+                # the failing wait only if it could have run out at the failure: a wait that ended long
+                # before (e.g. a kube-system check right after the spec header) is not it
+                fits = 0.9 * limit <= waited <= limit + max(60.0, 0.1 * limit)
+                if fits and wait is None:
+                    wait = {"start": wl["ts"], "goal": _first_line(wl["msg"], 120), "limit_s": limit,
+                            "reason": f"the wait that failed: {_first_line(wl['msg'], 120)}"}
+                    if f.kind == "timeout":
+                        wait_title = (f"timed out in [{sc.get('tag')}]: {_first_line(wl['msg'], 120)} "
+                                      f"(failed {_dur(waited)} later) — {_first_line(f.what, 72)}")
                 detail.append(f"That wait started at {_hms(wl['ts'])} with a {_dur(limit)} timeout; the failure came "
-                              f"{_dur(waited)} later" + (" (the timeout expired)." if waited >= 0.95 * limit else "."))
+                              f"{_dur(waited)} later" + (": it is not the wait that failed." if not fits else
+                                                         (" (the timeout expired)." if waited >= 0.95 * limit else ".")))
         cc = _safe(ctx, "clusterloader2 context", _cl2_context, ctx, f) or {}
         if "Resource cleanup" in f.message:
             detail.append("It was waiting for the test's namespaces and objects to be deleted after the last step "
@@ -1493,7 +1645,7 @@ def diagnose(run: Run) -> Diagnosis:
                 title = f"{wait_title or title}; earlier {what}: {stall_txt}"
             elif f.kind == "unfinished":
                 title = f"{_first_line(f.message, 200)}, waiting for {goal}: {stall_txt}"
-            elif f.kind in ("timeout", "only_n_started", "start_pods", "watch_timeout"):
+            elif f.kind in ("timeout", "only_n_started", "start_pods", "watch_timeout", "pods_not_running"):
                 title = f"timed out waiting for {goal}: {stall_txt}"
             else:
                 title = f"{title} — {what}: {stall_txt}"
@@ -1524,13 +1676,21 @@ def diagnose(run: Run) -> Diagnosis:
         if stall is None and wait_title:
             title = wait_title
         if f.fatal and not window and fail_ts is not None and f.origin in ("e2e-log", "cl2-log"):
-            start = stall["since_ts"] if stall is not None else fail_ts - pd.Timedelta(minutes=5)
-            window = {"start_test": start, "end_test": fail_ts, "reason": f"stall of '{stall['label']}'" if stall is not None
-                      else "5 minutes before the failure", "finding": len(ctx.findings)}
+            own_stall = stall is not None and own
+            if wait is not None and not own_stall:
+                start, reason = wait["start"], wait["reason"]
+            elif stall is not None:
+                start, reason = stall["since_ts"], f"stall of '{stall['label']}'"
+            else:  # five minutes before the failure, never before the failing section started
+                start, reason = fail_ts - pd.Timedelta(minutes=5), "5 minutes before the failure"
+                begun = _spec_start(sc)
+                if begun is not None and not pd.isna(begun) and begun > start and begun < fail_ts:
+                    start, reason = begun, "from the start of the failing section to the failure"
+            window = {"start_test": start, "end_test": fail_ts, "reason": reason, "finding": len(ctx.findings)}
         sev = "critical" if f.fatal else "error"
         score = (100 - i) if f.fatal else 74 - i
         if f.kind in ("pod_startup_slo", "api_slo", "pods_lost", "only_n_started", "timeout", "watch_timeout",
-                      "unfinished"):
+                      "unfinished", "pods_not_running"):
             score += 5
         infra = f.kind == "ssh" or (f.kind == "measurement" and re.search(r"action (?:start|gather) failed", f.message))
         if infra:
@@ -1555,7 +1715,9 @@ def diagnose(run: Run) -> Diagnosis:
             ev += api_ev
             if api_txt:
                 detail.append(api_txt)
+        ev = [e for k, e in enumerate(ev) if e not in ev[:k]]
         ctx.add(sev, title, " ".join(d for d in detail if d), ev[:8], f"failure:{f.kind}", score)
+        failure_finding[id(f)] = ctx.findings[-1]
         if primary_stall is not None and primary_stall[0] is f and primary_finding is None:
             primary_finding = ctx.findings[-1]
 
@@ -1584,6 +1746,7 @@ def diagnose(run: Run) -> Diagnosis:
             wd = {"test_offset_s": theta if off else None, "offset_source": off.get("source")}
 
     # --- cause: pods stuck on nodes
+    idle_ok = False
     stuck = _safe(ctx, "stuck pods", _stuck_pods, ctx)
     if stuck is not None and stuck.get("failed"):
         fp = stuck["failed"]
@@ -1600,10 +1763,17 @@ def diagnose(run: Run) -> Diagnosis:
             lp = primary_stall[1]["last"]
             missing.add(int(0 if pd.isna(lp.get("pending")) else lp.get("pending"))
                         + int(0 if pd.isna(lp.get("waiting")) else lp.get("waiting")))
+        named = None  # a failure that names the controller whose pods are stuck
         for f in fatal:
             if f.kind == "only_n_started" and f.groups.get("got") and f.groups.get("want"):
                 missing.add(int(f.groups["want"]) - int(f.groups["got"]))
-        matches = (stuck["pending"] + stuck["unscheduled"]) in missing
+            rc = f.groups.get("rc")
+            if named is None and rc and any(p.startswith(rc + "-") for p, _ in stuck.get("pods", [])):
+                named = f
+        matches = (stuck["pending"] + stuck["unscheduled"]) in missing or named is not None
+        if named is not None and primary_stall is None:
+            primary_finding = failure_finding.get(id(named), primary_finding)
+            idle_ok = stuck["unscheduled"] == 0  # every pod was created and bound: the controllers had no work
         if matches and primary_finding is None:
             primary_finding = next((x for x in ctx.findings if x.kind == "failure:only_n_started"), None)
         title = f"{stuck['pending']} pods scheduled but never started" + (f", all on {nodes_txt}" if concentrated else
@@ -1615,7 +1785,9 @@ def diagnose(run: Run) -> Diagnosis:
         if concentrated:
             det += (f" They are concentrated on {len(by_node)} of {stuck.get('all_nodes')} nodes: the kubelet of "
                     f"{', '.join(by_node)} stopped starting pods.")
-        if matches:
+        if named is not None:
+            det += f" They are the pods of {named.groups['rc']}, the controller the failure names."
+        elif matches:
             det += " This is exactly the number the stalled progress counter is missing."
         ctx.add("critical" if matches else "error", title, det, stuck["evidence"][:5], "stuck_pods",
                 99 if matches else (70 if concentrated else 55))
@@ -1628,7 +1800,8 @@ def diagnose(run: Run) -> Diagnosis:
             top.evidence += stuck["evidence"][:3]
 
     _safe(ctx, "clock", _clock_findings, ctx, failures, off)
-    _safe(ctx, "apiserver window", _apiserver_window, ctx, rq, w0, w1, span_s, primary_stall[1] if primary_stall else None)
+    _safe(ctx, "apiserver window", _apiserver_window, ctx, rq, w0, w1, span_s, primary_stall[1] if primary_stall else None,
+          idle_ok)
     _safe(ctx, "traces", _traces, ctx, w0, w1)
     _safe(ctx, "events", _events, ctx, w0, w1)
     _safe(ctx, "nodes", _nodes, ctx)
