@@ -420,11 +420,15 @@ def test_e2e_log_cut_inside_the_wait(tmp_path, ingest_to):
 
 
 def test_one_failing_analysis_does_not_lose_the_diagnosis(synth_timeout, monkeypatch):
+    import dataclasses
+
     import kubelog.analysis.diagnose as dg
+    from kubelog.analysis.findings import REGISTRY, units
 
     def boom(*a, **k):
         raise RuntimeError("bad trace table")
-    monkeypatch.setattr(dg, "_traces", boom)
+    units()  # every finding module loaded
+    monkeypatch.setitem(REGISTRY, "traces", dataclasses.replace(REGISTRY["traces"], run=boom))
     d = dg.diagnose(synth_timeout[0])
     assert d.findings[0].kind == "failure:timeout"
     bad = [f for f in d.findings if f.kind == "internal_error"]

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from kubelog.analysis import slo
+from kubelog.analysis.diagnose import diagnose
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 TOP = ("{stamp}: INFO: Top latency metric: {{Resource:pods Subresource: Verb:LIST Scope:cluster "
@@ -43,3 +44,28 @@ def test_slo_has_e2e_reported_api_rows(e2e_only):
     rep = v95[v95["group"].str.startswith("e2e-reported: PATCH")].iloc[0]
     assert rep["verdict"] == "NO DATA" and "did not report p95" in rep["note"]
 
+
+
+def test_diagnose_names_the_api_call_the_test_flagged(e2e_only):
+    run, p, warn_line = e2e_only
+    d = diagnose(run)
+    f = next(x for x in d.findings if x.kind == "test_reported_api")
+    assert f.title == "the test reported 1 API call group(s) over 1s: PATCH nodes/status resource p99 1.19s"
+    assert f.severity == "error" and f.evidence[0].where == f"{p}:{warn_line}"
+    assert "flagged by the test" in f.evidence[0].text
+
+
+def test_diagnose_pod_startup_the_test_reported(real_logs, ingest_to):
+    # CERN cl2 run (MANIFEST: PodStartupLatency Perc90 5287.081785 ms, threshold 5 s)
+    d = diagnose(ingest_to(*sorted(real_logs.glob("cl2_cern_density_2022-06-08_*"))))
+    f = next(x for x in d.findings if x.kind == "test_reported_pod_startup")
+    assert f.title.startswith("the test reported pod startup p90 5.29s over 5s") and f.severity == "error"
+    assert "p90 5.29s" in f.evidence[0].text
+
+
+def test_a_reported_pod_startup_of_hours_defers_to_the_clock_finding(ingest_to):
+    files = [p for p in sorted((SAMPLES / "legacy-skew-1.5").iterdir()) if p.name != "truth.json"]
+    d = diagnose(ingest_to(*files))
+    assert d.findings[0].kind == "clock" and d.findings[0].severity == "critical"
+    f = next(x for x in d.findings if x.kind == "test_reported_pod_startup")
+    assert f.severity == "info" and "the clock finding explains it" in f.detail and "9h58m" in f.title
