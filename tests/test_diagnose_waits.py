@@ -2,7 +2,9 @@
 (issue 18): density timeouts of the latency phase on 1.14 and 1.28 runs made by kubelog synth, a
 kube-system wait right after the spec header that is not the failing one, and pod-log follows that
 are long-running, not a sign of etcd trouble."""
+import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -133,3 +135,18 @@ def test_synth_latency_timeout_log_agrees_with_its_truth(latency_timeout):
     hung = [p for p in pods if p["metadata"]["name"] in fail["stalled_pod_names"]]
     assert hung and all(p["status"]["phase"] == "Pending" and p["spec"]["nodeName"] in fail["stalled_nodes"]
                         for p in hung)
+
+
+def test_saturation_timeout_sample_names_the_stalled_wait_and_the_hung_node(ingest_to):
+    """The saturation-phase timeout of sample_logs/skew-timeout-1.14: the density saturation wait with
+    the stall as its window, the hung node in the top 3."""
+    src = Path(__file__).resolve().parent.parent / "sample_logs" / "skew-timeout-1.14"
+    truth = json.loads((src / "truth.json").read_text())
+    fail = next(f for f in truth["failures"] if f.get("phase") == "saturation")
+    d = diagnose(ingest_to(*[p for p in sorted(src.iterdir()) if p.name != "truth.json"]))
+    top = d.findings[0]
+    assert top.kind == "failure:timeout" and top.title.startswith("timed out waiting for all 90 Density Pods running")
+    assert d.window["reason"].startswith("stall of 'Density Pods")
+    assert abs(pd.Timestamp(d.window["test_end"]).value - fail["at_test_clock_ns"]) < 1e9
+    for node in fail["stalled_nodes"]:
+        assert any(node in f.title for f in d.findings[:3])

@@ -546,7 +546,8 @@ def reported_api_calls(run: Run) -> pd.DataFrame:
     for d in lab:
         res = get(d, "Resource") + (f"/{get(d, 'Subresource')}" if get(d, "Subresource") else "")
         groups.append(" ".join(x for x in (get(d, "Verb"), res, get(d, "Scope")) if x) or "(unlabelled)")
-    return ps.assign(group=groups, flagged=[bool(d.get("warning")) for d in lab], lab=lab).reset_index(drop=True)
+    flagged = [bool(d.get("warning")) or "too high latency" in str(d.get("source", "")).lower() for d in lab]
+    return ps.assign(group=groups, flagged=flagged, lab=lab).reset_index(drop=True)
 
 
 def _reported_api_rows(run: Run, cfg: SLOConfig, s: SLI, name: str) -> list[dict]:
