@@ -57,16 +57,23 @@ def test_every_weight_a_unit_names_is_in_the_table():
 def test_a_unit_registered_in_one_place_runs_in_every_diagnosis(monkeypatch, tmp_path, ingest_to):
     units()
 
-    def run(ctx):
-        """A finding made up for this test."""
-        ctx.add("warning", "made-up finding", "from one unit", [], kind="made_up", weight="events.warning")
-    unit = findings.Unit("made_up", run, 175, __name__, "A finding made up for this test.")
-    monkeypatch.setitem(REGISTRY, "made_up", unit)
-    p = tmp_path / "a.log"
-    p.write_text("I0303 10:00:00.000000       1 x.go:1] hello\n" * 3)
-    d = diagnose(ingest_to(p))
-    f = next(x for x in d.findings if x.kind == "made_up")
-    assert f.score == WEIGHTS["events.warning"] and f.severity == "warning"
+    monkeypatch.setattr(findings, "REGISTRY", dict(REGISTRY))  # the copy is dropped after the test
+    try:
+        @findings.register("made_up", order=175, weights={"made_up": 41})
+        def made_up(ctx):
+            """A finding made up for this test."""
+            ctx.add("warning", "made-up finding", "from one unit", [], kind="made_up", weight="made_up")
+        assert findings.REGISTRY["made_up"].doc == "A finding made up for this test." and WEIGHTS["made_up"] == 41
+        with pytest.raises(DuplicateFinding, match="weight 'made_up' of finding 'other' is already 41"):
+            findings.register("other", order=176, weights={"made_up": 5})(lambda ctx: None)
+        p = tmp_path / "a.log"
+        p.write_text("I0303 10:00:00.000000       1 x.go:1] hello\n" * 3)
+        d = diagnose(ingest_to(p))
+        f = next(x for x in d.findings if x.kind == "made_up")
+        assert f.score == 41 and f.severity == "warning"
+    finally:
+        WEIGHTS.pop("made_up", None)
+    assert "made_up" not in REGISTRY
 
 
 def test_docs_list_every_finding_and_weight():

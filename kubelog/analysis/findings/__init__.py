@@ -22,7 +22,8 @@ A finding is one small unit in one module of this package::
   is placed on the apiserver clock (the failure findings, which choose that window), at or
   above it after (everything compared with the window).
 * ``weight`` names a row of :data:`kubelog.analysis.findings.weights.WEIGHTS`, the one table of
-  ranking scores; an unknown name raises ``KeyError``.
+  ranking scores; an unknown name raises ``KeyError``. The shipped findings keep their rows in
+  weights.py; a new one may bring its rows with ``register(..., weights={"row": score})``.
 * A unit that raises becomes an ``internal_error`` info finding; the others still run.
 * One renderer, :class:`kubelog.analysis.diagnose.Diagnosis` (text, Markdown, JSON, CSV), shows
   every finding: units only supply severity, title, detail and evidence.
@@ -59,12 +60,23 @@ class Unit:
 REGISTRY: dict[str, Unit] = {}
 
 
-def register(name: str, *, order: int):
-    """Decorator: register ``fn(ctx)`` as the finding ``name``; a second unit with that name is refused."""
+def register(name: str, *, order: int, weights: dict | None = None):
+    """Decorator: register ``fn(ctx)`` as the finding ``name``; a second unit with that name is refused.
+
+    ``weights`` adds rows to :data:`~kubelog.analysis.findings.weights.WEIGHTS` for a finding that
+    brings its own (a row already there with another value is refused), so that a new finding is
+    one new module.
+    """
+    from .weights import WEIGHTS
+
     def deco(fn):
         if name in REGISTRY:
             raise DuplicateFinding(f"finding {name!r} is registered twice: {REGISTRY[name].module}.{REGISTRY[name].run.__name__}"
                                    f" and {fn.__module__}.{fn.__name__}")
+        for k, v in (weights or {}).items():
+            if k in WEIGHTS and WEIGHTS[k] != v:
+                raise DuplicateFinding(f"weight {k!r} of finding {name!r} is already {WEIGHTS[k]:g} in the table")
+            WEIGHTS[k] = float(v)
         doc = (fn.__doc__ or "").strip().split("\n", 1)[0]
         REGISTRY[name] = Unit(name, fn, int(order), fn.__module__, doc)
         return fn
