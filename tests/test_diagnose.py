@@ -175,8 +175,12 @@ def test_etcd_unavailable_apiserver_log(real_logs, ingest_to):
     etcd = d.findings[0]
     assert any("context deadline exceeded" in e.text or "deadlineExceeded" in e.text for e in etcd.evidence)
     tr = next(f for f in d.findings if f.kind == "traces")
-    assert tr.title == "28 slow-request Trace blocks, longest 1m0.0s"  # MANIFEST: 28 blocks, longest 1m0.00499926s
+    # MANIFEST: 28 blocks, longest 1m0.00499926s; one of them is the `kubectl logs -f` that saved this log
+    assert tr.title == "27 slow-request Trace blocks, longest 1m0.0s"
     assert "etcd" in tr.detail
+    lr = next(f for f in d.findings if f.kind == "traces_long_running")
+    assert lr.title.startswith("1 Trace block(s) of long-running requests") and "etcd" not in lr.detail
+    assert 'Trace "Get" /api/v1/namespaces/kube-system/pods/kube-apiserver-kube/log total 5.17s' in lr.evidence[0].text
 
 
 def test_skykying_node_never_registered(real_logs, ingest_to):
@@ -417,11 +421,15 @@ def test_e2e_log_cut_inside_the_wait(tmp_path, ingest_to):
 
 
 def test_one_failing_analysis_does_not_lose_the_diagnosis(synth_timeout, monkeypatch):
+    import dataclasses
+
     import kubelog.analysis.diagnose as dg
+    from kubelog.analysis.findings import REGISTRY, units
 
     def boom(*a, **k):
         raise RuntimeError("bad trace table")
-    monkeypatch.setattr(dg, "_traces", boom)
+    units()  # every finding module loaded
+    monkeypatch.setitem(REGISTRY, "traces", dataclasses.replace(REGISTRY["traces"], run=boom))
     d = dg.diagnose(synth_timeout[0])
     assert d.findings[0].kind == "failure:timeout"
     bad = [f for f in d.findings if f.kind == "internal_error"]

@@ -10,7 +10,11 @@ key and the file.
 SLIs
 ----
 ``kubemark_2017.api_calls``
-    p99 of API-call latency ≤ 1 s per group (verb/resource/subresource/scope by default).
+    p99 of API-call latency ≤ 1 s per group (verb/resource/subresource/scope by default), and,
+    separately, on every API-call group the test itself reported (``perf_summaries`` ``api_call``
+    rows: e2e ``Top latency metric`` lines, the ``WARNING`` ones marked "flagged by the test",
+    clusterloader2 APIResponsiveness), as ``e2e-reported: VERB resource[/subresource] scope`` rows
+    (:func:`reported_api_calls`); a percentile the test did not print is NO DATA.
 ``kubemark_2017.pod_startup``
     p99 of pod start-up (created → watched) ≤ 5 s.  Evaluated on the object-derived phases of
     :func:`kubelog.analysis.pods.pod_startup` (the pods the test measured when there are any, else
@@ -324,6 +328,7 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
     s = cfg.sli("kubemark_2017.api_calls")
     if s.enabled:
         rows += _api_sli(run, cfg, "kubemark_2017.api_calls", s, req, list(s.group_by), lambda key: s.threshold_s)
+        rows += _reported_api_rows(run, cfg, s, "kubemark_2017.api_calls")
     s = cfg.sli("sig_scalability.mutating_api_calls")
     if s.enabled:
         d = None if req is None else req[req["verb"].isin(MUTATING) & (req["scope"] == "resource")]
@@ -518,6 +523,58 @@ def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str) -> list[dict
                 ev = "; ".join(f"{r.pod} {r.latency_s:.3g} s ({run.where(r.source_id, r.line_no)})"
                                for r in w.itertuples())
             out.append(_row(name, group, thr, p, obs, len(g), ev, note, s.source))
+    return out
+
+
+def reported_api_calls(run: Run) -> pd.DataFrame:
+    """The API-call latencies the test itself reported (``perf_summaries`` metric ``api_call``: e2e ``Top
+    latency metric`` lines, ``WARNING`` ones included, clusterloader2 APIResponsiveness …), one row per
+    distinct group and value, with ``group`` (``VERB resource[/subresource] scope``), ``flagged`` (the test
+    printed it as a warning) and the row's ``labels`` as a dict.
+    """
+    cols = ["metric", "labels", "count", "p50_s", "p90_s", "p99_s", "origin", "source_id", "line_no"]
+    if not run.has("perf_summaries"):
+        return pd.DataFrame(columns=cols + ["group", "flagged", "lab"])
+    ps = run.table("perf_summaries", columns=cols)
+    ps = ps[ps["metric"] == "api_call"].drop_duplicates(["labels", "source_id", "p50_s", "p90_s", "p99_s"])
+    lab = [_labels(x) for x in ps["labels"]]
+
+    def get(d, k):
+        v = d.get(k, d.get(k.lower(), ""))
+        return "" if v is None else str(v)
+    groups = []
+    for d in lab:
+        res = get(d, "Resource") + (f"/{get(d, 'Subresource')}" if get(d, "Subresource") else "")
+        groups.append(" ".join(x for x in (get(d, "Verb"), res, get(d, "Scope")) if x) or "(unlabelled)")
+    flagged = [bool(d.get("warning")) or "too high latency" in str(d.get("source", "")).lower() for d in lab]
+    return ps.assign(group=groups, flagged=flagged, lab=lab).reset_index(drop=True)
+
+
+def _reported_api_rows(run: Run, cfg: SLOConfig, s: SLI, name: str) -> list[dict]:
+    """``e2e-reported`` rows: each API-call group the test reported, against the SLI's threshold.
+
+    Tests report p50/p90/p99 only; with another percentile configured the row is NO DATA.
+    """
+    out = []
+    rep = reported_api_calls(run)
+    for r in rep.itertuples(index=False):
+        group = f"e2e-reported: {r.group} ({r.origin}" + (", flagged by the test" if r.flagged else "") + ")"
+        thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile, cfg._used)
+        pc = stats.label(p)
+        obs = getattr(r, pc, None) if pc in ("p50_s", "p90_s", "p99_s") else None
+        where = run.where(r.source_id, r.line_no)
+        if obs is None or pd.isna(obs):
+            out.append(_row(name, group, thr, p, None, 0, where, f"the test did not report {pc}", s.source))
+            continue
+        n = int(r.count) if r.count is not None and not pd.isna(r.count) else 0
+        notes = [note] if note else []
+        if not n:
+            notes.append("n not reported by the test")
+        own = r.lab.get("threshold_s")
+        if isinstance(own, (int, float)) and not isinstance(own, bool):
+            notes.append(f"the test's own threshold {own:g} s: {'within' if obs <= own else 'exceeded'}")
+        out.append(_row(name, group, thr, p, obs, n, where, "; ".join(notes), s.source,
+                        verdict="PASS" if obs <= thr else "FAIL"))
     return out
 
 

@@ -30,15 +30,19 @@ def register(app: typer.Typer) -> None:
     ):
         """Explain failed specs, clusterloader2 measurement failures and errors.
 
-        For each failure: which wait timed out (spec, nearest STEP or cl2
-        step, how long it ran), the last progress counters and which stalled
-        since when, pods stuck on nodes, and what the apiserver did in that
-        window compared with the rest of the run (error codes, latency, Trace
-        blocks, silent clients, watch restarts); Warning events, NotReady
+        For each failure: the wait that failed and its window (the failure's
+        own log line and time, the spec's STEPs, the limit its text implies or
+        a 'Waiting up to' line that ran out, the cl2 step), the last progress
+        counters and which stalled since when, pods stuck on nodes, and what
+        the apiserver did in that window compared with the rest of the run
+        (error codes, latency, Trace blocks, pod log follows and watches set
+        apart, silent clients, watch restarts); Warning events, NotReady
         nodes, clock offsets, known signatures (formats-test.md 4.7, 2017
-        Kubemark notes) and log templates new in the window. Findings are
-        ranked, each with file:line evidence. A run without failure says so
-        and still lists anomalies.
+        Kubemark notes), log templates new in the window, and the API-call
+        and pod-startup latencies the test itself reported over the SLO.
+        Findings are ranked, each with file:line evidence; docs/diagnose.md
+        lists them and their weights. A run without failure says so and
+        still lists anomalies.
 
         --format table: terminal view; markdown: a report section; json: the
         whole Diagnosis {"failed", "summary", "window", "failures",

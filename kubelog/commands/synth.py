@@ -22,6 +22,11 @@ def register(app: typer.Typer) -> None:
         timeout_failure: bool = typer.Option(False, "--timeout-failure",
                                              help="Make hollow nodes stall so saturation fails with "
                                                   "'timed out waiting for the condition'."),
+        timeout_phase: str = typer.Option("saturation", "--timeout-phase",
+                                          help="With --timeout-failure: 'saturation' (the nodes stall during "
+                                               "saturation) or 'latency' (a node hangs after saturation; its "
+                                               "latency pod never runs and WaitForControlledPodsRunning times "
+                                               "out after 10 minutes)."),
         scale: float = typer.Option(1.0, "--scale", help="Multiply background API traffic (benchmarks)."),
         tar: bool = typer.Option(False, "--tar", help="Package the run as a .tar.gz like a CI artifact."),
         wrap: Optional[str] = typer.Option(None, "--wrap", help="Wrap kube-apiserver.log lines: cri or syslog."),
@@ -35,6 +40,11 @@ def register(app: typer.Typer) -> None:
         Prints a summary to stderr and the truth.json path to stdout.
         """
         from ..synth import generate
+        if timeout_phase not in ("saturation", "latency"):
+            typer.echo(f"kubelog: --timeout-phase must be saturation or latency, not {timeout_phase!r}", err=True)
+            raise typer.Exit(2)
+        if timeout_failure and timeout_phase == "latency":
+            timeout_failure = "latency"
         try:
             truth = generate(out, seed=seed, nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew,
                              drift=drift, timeout_failure=timeout_failure, scale=scale, tarball=tar, wrap=wrap)

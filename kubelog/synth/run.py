@@ -87,8 +87,10 @@ def _parse_kv(spec, unit_s: bool) -> dict:
     return out
 
 
-def check_params(*, nodes, pods_per_node, era, skew, drift, scale, wrap) -> None:
+def check_params(*, nodes, pods_per_node, era, skew, drift, scale, wrap, timeout_failure=False) -> None:
     """Refuse parameters the simulation cannot run with (ValueError, one line), before anything is written."""
+    if timeout_failure not in (False, True, "saturation", "latency"):
+        raise ValueError(f"timeout_failure must be False, True/'saturation' or 'latency', got {timeout_failure!r}")
     if era not in ERAS:
         raise ValueError(f"era must be one of {sorted(ERAS)}, got {era!r}")
     if wrap not in (None, "cri", "syslog"):
@@ -248,6 +250,9 @@ class Sim:
             self.logf(t + 2 * MS, f"Created replication controller with name: {rcn}, namespace: {nsE}, replica count: {per_rc}")
         rate = 20.0 * self.scale ** 0.0  # pods/s (controller-manager QPS)
         stall_nodes = set(self.nodes[: max(1, N // 5)]) if self.timeout_failure else set()
+        latency_stall = stall_nodes if self.timeout_failure == "latency" else set()
+        if latency_stall:  # the nodes hang only after saturation: the latency pods are the ones to wait
+            stall_nodes = set()
         stall_after = None
         ct = t + 100 * MS
         batch = 1
@@ -264,12 +269,12 @@ class Sim:
             batch = min(batch * 2, 500)
         self._create_times = np.array(sorted(p["create"] for p in sat_pods))
         self._delete_times = np.array([], dtype=np.int64)
-        if self.timeout_failure:
+        if self.timeout_failure and not latency_stall:
             stall_after = sat_pods[int(0.6 * len(sat_pods))]["create"]
         for p in sat_pods:
             self.run_pod(p, stall=(p["node"] in stall_nodes and p["create"] > (stall_after or 0)))
         # progress every 10 s
-        all_run = max(p["watch"] for p in sat_pods if p["watch"]) if not self.timeout_failure else None
+        all_run = max(p["watch"] for p in sat_pods if p["watch"]) if not stall_nodes else None
         timeout = max(120 * S, total * S // 8)
         tp = sat_start + 10 * S
         while True:
@@ -283,7 +288,7 @@ class Sim:
         t = tp + 50 * MS
         self.pod_dump_time = t
         lat_pods = []
-        if self.timeout_failure:
+        if stall_nodes:
             self.failures.append({"kind": "timeout", "phase": "saturation",
                                   "message": "timed out waiting for the condition",
                                   "stalled_nodes": sorted(stall_nodes),
@@ -303,16 +308,21 @@ class Sim:
             # latency pods
             t = tp + 1 * S
             self.step(t, "Scheduling additional Pods to measure startup latencies")
+            rc_end = {}
             for i in range(N):
                 t += 200 * MS
                 name = f"density-latency-pod-{i}"
-                self.add(t, "POST", f"/api/v1/namespaces/{nsE}/replicationcontrollers", "e2e", "create")
+                rc_end[name] = self.add(t, "POST", f"/api/v1/namespaces/{nsE}/replicationcontrollers", "e2e", "create")
                 p = self.make_pod(name, nsE, t + 40 * MS + int(rng.integers(0, 20 * MS)), None, latency=True, node=self.nodes[i])
                 lat_pods.append(p)
             self._create_times = np.array(sorted([p["create"] for p in sat_pods + lat_pods]))
             for p in lat_pods:
-                self.run_pod(p, stall=False)
-                self.logf(p["watch"] + 30 * MS, f"Found pod '{p['rc']}' running", test_true=True)
+                self.run_pod(p, stall=p["node"] in latency_stall)
+                if p["watch"] is not None:
+                    self.logf(p["watch"] + 30 * MS, f"Found pod '{p['rc']}' running", test_true=True)
+            hung = [p for p in lat_pods if p["watch"] is None]
+            if hung:
+                return self._latency_timeout(lat_pods, hung, rc_end, sat_pods, sorted(latency_stall), rc_names, nsE)
             t = max(p["watch"] for p in lat_pods) + 200 * MS
             self.step(t, "Waiting for all Pods begin observed by the watch...")
             t += 100 * MS
@@ -352,6 +362,54 @@ class Sim:
         t = self.add(t + 150 * MS, "DELETE", f"/api/v1/namespaces/{nsE}", "e2e", "delete")
         self.T_end = t + 2 * S
         self.background(T0, self.T_end)
+        self.inject_errors()
+
+    def _latency_timeout(self, lat_pods, hung, rc_end, sat_pods, stalled_nodes, rc_names, nsE):
+        """A latency pod on a hung node never runs (test/e2e/scalability/density.go, release 1.12-1.14).
+
+        createRunningPodFromRC runs in a goroutine per latency pod: CreateRCWithRetries, then
+        ``framework.ExpectNoError(framework.WaitForControlledPodsRunning(...))``. That wait is
+        testutils.WaitForEnoughPodsWithLabelRunning: ``for start := time.Now(); time.Since(start) <
+        10*time.Minute; time.Sleep(5 * time.Second)``, then ``Timeout while waiting for pods with labels
+        %q to be running``, wrapped by WaitForControlledPodsRunning as ``Error while waiting for
+        replication controller %s pods to be running: %v`` (test/utils/runners.go,
+        test/e2e/framework/util.go). ExpectNoError logs ``Unexpected error occurred: %v`` and fails
+        the spec (ginkgo keeps the first failure; GinkgoRecover ends the goroutine, whose deferred
+        wg.Done lets the It go on); the It then prints STEP ``Waiting for all Pods begin observed by
+        the watch...`` and, the watch not having seen every pod, Failf("Timeout reached waiting for
+        all Pods being observed by the watch.") at once (the inverted check). The It ends there:
+        cleanupDensityTest is not deferred, so the framework's AfterEach deletes the namespace.
+        """
+        p0 = min(hung, key=lambda p: rc_end[p["rc"]])
+        start = rc_end[p0["rc"]] + 5 * MS              # time.Now() after the RC was created
+        fail = start + 600 * S + 30 * MS               # the loop's last check, 5 s poll, after 10 min
+        sel = f'name={p0["rc"]},type=density-latency-pod'  # labels.SelectorFromSet: keys sorted
+        err = (f"Error while waiting for replication controller {p0['rc']} pods to be running: "
+               f'Timeout while waiting for pods with labels "{sel}" to be running')
+        self.logf(fail, "Unexpected error occurred: " + err)
+        self.step(fail + 1 * MS, "Waiting for all Pods begin observed by the watch...")
+        self.logf(fail + 2 * MS, "Timeout reached waiting for all Pods being observed by the watch.")
+        self.failures.append({"kind": "timeout", "phase": "latency", "message": err,
+                              "wait": f"WaitForControlledPodsRunning {p0['rc']} (10m)",
+                              "wait_started_at_test_clock_ns": self.test_clock(start),
+                              "stalled_nodes": stalled_nodes, "stalled_pods": len(hung),
+                              "stalled_pod_names": sorted(p["name"] for p in hung),
+                              "at_test_clock_ns": self.test_clock(fail)})
+        self.fail_t = fail
+        # the failure location: createRunningPodFromRC's WaitForControlledPodsRunning ExpectNoError, 47 lines
+        # below the pod-startup ExpectNoError (density.go:970 in the real 1.14 failure block, formats-test.md
+        # §3.4) in the release-1.12/1.13 density.go whose tail 1.14 kept
+        self.fail_line = 1017
+        t = fail + 1 * S
+        self.pod_dump_time = t
+        # framework AfterEach (framework.go): the same tail as the other runs
+        self.step(t, "Collecting resource usage data")
+        self.logf(t + 10 * MS, "Waiting up to 3m0s for all (but 0) nodes to be ready")
+        t = self.add(t + 30 * MS, "GET", "/api/v1/nodes", "e2e", "list")
+        self.step(t + 100 * MS, f'Destroying namespace "{nsE}" for this suite.')
+        t = self.add(t + 150 * MS, "DELETE", f"/api/v1/namespaces/{nsE}", "e2e", "delete")
+        self.T_end = t + 2 * S
+        self.background(self.T0, self.T_end)
         self.inject_errors()
 
     def gk(self):
@@ -910,13 +968,13 @@ def write_e2e(sim, out):
             lines += (f"{G.stamp_milli(tc(t))}: INFO: " + body).split("\n")
     fail = [f for f in sim.failures if f["kind"] in ("timeout", "slo")]
     dur = (sim.T_end - start) / S
+    failline = getattr(sim, "fail_line", failline)
     if fail:
         msg = fail[0]["message"]
-        if fail[0]["kind"] == "timeout":
-            msg = msg
+        q = msg.replace('"', '\\"')  # gomega prints the error struct with %#v: quotes escaped on the s: line
         lines += ["", f"• Failure [{dur:.3f} seconds]", cont, "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/framework.go:22",
                   f"  {it} [It]", f"  {path}:{itline}", "", "  Expected error:",
-                  "      <*errors.errorString | 0xc0010b0420>: {", f'          s: "{msg}",', "      }",
+                  "      <*errors.errorString | 0xc0010b0420>: {", f'          s: "{q}",', "      }",
                   f"      {msg}", "  not to have occurred", "", f"  {path}:{failline}", "------------------------------",
                   "", "", "Summarizing 1 Failure:", "", f"[Fail] {cont} [It] {it} ", f"{path}:{failline}", "",
                   f"Ran 1 of 3588 Specs in {dur + 3.2:.3f} seconds",
@@ -936,10 +994,12 @@ def write_junit(sim, out):
     cont, it, path, itline, failline = _spec(sim.era)
     fail = [f for f in sim.failures if f["kind"] in ("timeout", "slo")]
     dur = sim.e2e_duration
+    failline = getattr(sim, "fail_line", failline)
     name = escape(f"{cont} {it}", {'"': "&quot;"})
     body = ""
     if fail:
-        msg = escape(f"{path}:{itline}\nExpected error:\n    <*errors.errorString | 0xc0010b0420>: {{\n        s: \"{fail[0]['message']}\",\n    }}\n    {fail[0]['message']}\nnot to have occurred\n{path}:{failline}", {'"': "&quot;"}).replace("\n", "&#xA;")
+        q = fail[0]["message"].replace('"', '\\"')
+        msg = escape(f"{path}:{itline}\nExpected error:\n    <*errors.errorString | 0xc0010b0420>: {{\n        s: \"{q}\",\n    }}\n    {fail[0]['message']}\nnot to have occurred\n{path}:{failline}", {'"': "&quot;"}).replace("\n", "&#xA;")
         body = f'\n          <failure type="Failure">{msg}</failure>\n      '
     xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'
            f'  <testsuite tests="1" failures="{1 if fail else 0}" time="{dur + 3.2:.9f}">\n'
@@ -1000,7 +1060,8 @@ def compute_truth(sim) -> dict:
 def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="test=36012.5s,nodes=0.8s",
              drift=None, timeout_failure=False, scale=1.0, tarball=False, wrap=None) -> dict:
     era = str(era)
-    check_params(nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew, drift=drift, scale=scale, wrap=wrap)
+    check_params(nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew, drift=drift, scale=scale, wrap=wrap,
+                 timeout_failure=timeout_failure)
     out = Path(out_dir)
     target = out
     if tarball:
