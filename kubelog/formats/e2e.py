@@ -54,6 +54,15 @@ MONTHS = {m: i + 1 for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oc
 STAMP_RE = re.compile(r"^(?:\d{1,6} )?(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?P<day>[ \d]\d) "
                       r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<ms>\d{3}): (?P<lvl>[A-Z]+): ?(?P<msg>.*)$")
 BARE_INFO_RE = re.compile(r"^INFO: (?P<msg>.*)$")
+# density/load output pasted without its Logf stamp and "INFO: " (issue reports, old docs): the lines
+# are unambiguous on their own, each starts a record (a test_log row; perf rows as with the stamp)
+BARE_PERF_RE = re.compile(r"^(?:(?:\d+% |\d+ )?worst [\w -]+ latencies: \[|perc50: [^,]+, perc90: |"
+                          r"WARNING - requests with too high latency: \{|(?:WARNING )?Top latency metric: \{)")
+# ginkgo v1 reporter lines that identify an e2e log even with no Logf stamp nearby (a pasted failure
+# block or run summary): stenographer.go's failure headers, summary and suite verdict
+GINKGO_SURE_RE = re.compile(r"^(?:(?:•|â€¢)(?:! Panic|\.\.\. Timeout| Failure)(?: in [A-Z][\w ]+\([A-Za-z]+\))? \[[0-9.]+ seconds\]|"
+                            r"Summarizing \d+ Failures?:\s*$|Ran \d+ of \d+ Specs? in [0-9.]+ seconds|"
+                            r"(?:SUCCESS|FAIL)! -- \d+ Passed \| \d+ Failed)")
 KLOG_RE = re.compile(r"^(?P<sev>[IWEF])(?P<mm>\d\d)(?P<dd>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<us>\d{6}) +"
                      r"(?P<pid>\d+) (?P<file>[^ :\]]+):(?P<line>\d+)\] ?(?P<msg>.*)$")
 DELIM_RE = re.compile(r"^-{30,}\s*$")
@@ -95,7 +104,15 @@ def sniff(head: Head) -> bool:
     steps = sum(1 for l in p if l.startswith("STEP: "))
     suite = any(l.startswith(("Running Suite: ", "Will run ", '{"msg":"Test Suite starting"')) for l in p)
     ginkgo = sum(1 for l in p if DELIM_RE.match(l) or NODE_RE.match(l) or BULLET_RE.match(l))
-    return suite or stamps >= 3 or (stamps >= 1 and (steps + ginkgo) >= 1) or (steps >= 2 and ginkgo >= 1)
+    if suite or stamps >= 3 or (stamps >= 1 and (steps + ginkgo) >= 1) or (steps >= 2 and ginkgo >= 1):
+        return True
+    # short snippets: a ginkgo failure block or summary, or density output without its stamps, is
+    # an e2e log on its own; one or two Logf lines are too when they are most of the text
+    if any(GINKGO_SURE_RE.match(l) for l in p):
+        return True
+    nonblank = [l for l in p if l.strip()]
+    bare = sum(1 for l in nonblank if BARE_PERF_RE.match(l) or (l.startswith("INFO: ") and BARE_PERF_RE.match(l[6:])))
+    return bool(nonblank) and (stamps + bare) >= 1 and (stamps + bare + steps) * 2 >= len(nonblank)
 
 
 class _Parser:
@@ -112,6 +129,7 @@ class _Parser:
         self.fail_summary: list = []
         self.unfinished = 0
         self.last_ts = None
+        self.flushed_specs: set = set()  # names of test_specs rows already handed to the writer
 
     # -- time ----------------------------------------------------------------
     def _local_ns(self, mon: int, day: int, h: int, mi: int, s: int, frac_ns: int) -> int | None:
@@ -175,6 +193,8 @@ class _Parser:
                 kind = "suite"
             elif text.startswith("INFO: "):
                 kind = "bare"
+            elif c0 in "WwTp0123456789" and BARE_PERF_RE.match(text):
+                kind = "bare"
         if kind is None:
             if self.rec is None:
                 if text.strip():
@@ -205,7 +225,7 @@ class _Parser:
                                 int(m["ms"]) * 1_000_000)
             lvl, msg = m["lvl"], m["msg"]
         elif kind == "bare":
-            lvl, msg = "INFO", text[6:]
+            lvl, msg = "INFO", (text[6:] if text.startswith("INFO: ") else text)
         elif kind == "klog":
             ts = self._local_ns(int(m["mm"]), int(m["dd"]), int(m["h"]), int(m["mi"]), int(m["s"]),
                                 int(m["us"]) * 1000)
@@ -296,7 +316,11 @@ class _Parser:
         fmsg = floc = None
         if state == "failed":
             nonblank = [l for l in rest if l.strip()]
-            locs = [i for i, l in enumerate(rest) if LOC_RE.match(l) and not l.startswith(" ")]
+            # stenographer.printFailure: the message, a blank line, then the location, both at the
+            # indentation of the failed component (0 or more levels): the location is the first
+            # `file:line` line after a blank line, or an unindented one
+            locs = [i for i, l in enumerate(rest) if LOC_RE.match(l)
+                    and (not l.startswith(" ") or (i > 0 and not rest[i - 1].strip()))]
             if locs:
                 floc = rest[locs[0]].strip()
                 msg_lines = rest[: locs[0]]
@@ -337,7 +361,23 @@ class _Parser:
             self.suite["name"] = m.group(1).strip()
         if text.startswith(("[Fail] ", "[Panic!] ", "[Timeout...] ")):
             loc = next((l.strip() for l in r["cont"] if LOC_RE.match(l)), None)
-            self.fail_summary.append({"spec": text.split("] ", 1)[1].strip(), "location": loc})
+            self.fail_summary.append({"spec": text.split("] ", 1)[1].strip(), "location": loc, "line_no": r["line_no"]})
+
+    def _summary_specs(self):
+        """A failure listed under ``Summarizing N Failures:`` whose end block is not in the input (a
+        pasted summary, a log cut before it) becomes a ``test_specs`` row (state failed, location)."""
+        def key(name):
+            return re.sub(r"\s+", " ", re.sub(r"\[(?:It|BeforeEach|JustBeforeEach|AfterEach|JustAfterEach|Measurement|"
+                                              r"BeforeSuite|AfterSuite)\] ", "", name or "")).strip()
+        seen = {key(r.get("spec")) for r in self.tables.get("test_specs", [])} | self.flushed_specs
+        for f in self.fail_summary:
+            k = key(f["spec"])
+            if k in seen:
+                continue
+            seen.add(k)
+            self.add("test_specs", {"spec": k, "state": "failed", "start_ts": None, "duration_s": None,
+                                    "failure_message": None, "failure_location": f["location"], "last_step": None,
+                                    "origin": "e2e-log", "line_no": f["line_no"]})
 
     # -- density / load outputs -------------------------------------------------------
     def _perf(self, ts, line_no, **kw):
@@ -392,6 +432,14 @@ class _Parser:
                            labels={**({"test": self._test_kind()} if self._test_kind() else {}),
                                    **({"threshold_s": thr} if thr else {})}, **pc_)
                 self.pending_metric = None
+                return
+        if msg.startswith("WARNING - requests with too high latency: "):
+            t = U.too_high_latency(msg)
+            if t:
+                lab = {"source": "requests with too high latency", "verb": t["verb"], "resource": t["resource"],
+                       "quantile": t["quantile"]}
+                cols = {t["column"]: t["seconds"]} if t["column"] else {"value": t["seconds"], "unit": "s"}
+                self._perf(ts, ln, metric="api_call", phase=self._test_kind(), labels=lab, **cols)
                 return
         if "Top latency metric: " in msg:
             t = U.top_latency(msg)
@@ -472,6 +520,7 @@ class _Parser:
             ctx.info["skipped_markers"] = self.skipped_markers
         if self.fail_summary:
             ctx.info["failures"] = self.fail_summary
+            self._summary_specs()
         if self.unfinished:
             ctx.info["unfinished_specs"] = self.unfinished
         self.flush()
@@ -483,6 +532,8 @@ class _Parser:
         for table, rows in self.tables.items():
             if not rows:
                 continue
+            if table == "test_specs":
+                self.flushed_specs.update(re.sub(r"\s+", " ", r.get("spec") or "").strip() for r in rows)
             cols: dict = {}
             keys = set()
             for r in rows:

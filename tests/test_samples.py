@@ -1,0 +1,121 @@
+"""The per-format samples under tests/samples/<format>/ (docs/formats/<format>.md describes each format).
+
+Every sample is a small file in the real shape of one variant.  Beside it:
+
+* ``<sample>.<table>.csv`` — the rows kubelog must give in ``<table>`` (the CSV's columns only, in
+  ``line_no`` order; an empty cell is a null; numbers compared to 1e-9 relative);
+* ``<sample>.options.json`` (optional) — ingest options (``year``, ``tz``) and expectations:
+  ``counted`` ({reason: lines}, exact), ``info`` ({key: value} that must be in the manifest's ``info``),
+  ``warnings`` (substrings that must be among the input's errors; otherwise there must be none).
+
+The tests: each sample is claimed by its directory's format, parses with exact line accounting and
+gives its expected rows; and no other format's sniffer that is asked before it claims it (a more
+generic format asked later may: klog text is also what cl2-log and e2e-log read).
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kubelog.formats import detect, registry
+from kubelog.formats.base import HEAD_BYTES, Head
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+AUX = (".csv", ".options.json", ".md")
+
+
+def _samples() -> list[tuple[str, Path]]:
+    out = []
+    for d in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
+        for f in sorted(d.iterdir()):
+            if f.is_file() and not f.name.endswith(AUX):
+                out.append((d.name, f))
+    return out
+
+
+ALL = _samples()
+IDS = [f"{fmt}/{f.name}" for fmt, f in ALL]
+
+
+def _options(f: Path) -> dict:
+    o = f.with_name(f.name + ".options.json")
+    return json.loads(o.read_text()) if o.is_file() else {}
+
+
+def _expected(f: Path) -> dict[str, Path]:
+    pre = f.name + "."
+    return {p.name[len(pre):-4]: p for p in f.parent.glob(f.name + ".*.csv")}
+
+
+def _cell(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+        return ""
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if isinstance(v, (bool,)):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _same(a: str, e: str) -> bool:
+    if a == e:
+        return True
+    try:
+        fa, fe = float(a), float(e)
+    except ValueError:
+        return False
+    return math.isclose(fa, fe, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_every_format_dir_is_a_format():
+    names = set(registry())
+    for d in SAMPLES.iterdir():
+        if d.is_dir():
+            assert d.name in names, f"tests/samples/{d.name}: no such format"
+    for fmt, f in ALL:
+        assert _expected(f) or _options(f).get("counted"), f"{fmt}/{f.name}: no expected rows beside it"
+
+
+@pytest.mark.parametrize("fmt,path", ALL, ids=IDS)
+def test_sample(fmt, path, ingest_to):
+    opts = _options(path)
+    run = ingest_to(path, **{k: opts[k] for k in ("year", "tz") if k in opts})
+    inp = run.inputs[0]
+    assert inp["format"] == fmt
+    assert inp["lines_read"] == inp["record_lines"] + inp["continuation_lines"] + sum(inp["counted"].values())
+    assert "unaccounted (parser bug)" not in inp["counted"]
+    if "counted" in opts:
+        assert inp["counted"] == opts["counted"]
+    for k, v in opts.get("info", {}).items():
+        assert inp["info"].get(k) == v, (k, inp["info"].get(k))
+    warns = opts.get("warnings", [])
+    for w in warns:
+        assert any(w in e for e in inp["errors"]), (w, inp["errors"])
+    if not warns:
+        assert not inp["errors"], inp["errors"]
+    for table, csv in _expected(path).items():
+        exp = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        got = run.table(table)
+        if "line_no" in got:
+            got = got.sort_values("line_no", kind="stable")
+        assert len(got) == len(exp), f"{table}: {len(got)} rows, expected {len(exp)}\n{got.to_string()}"
+        for c in exp.columns:
+            assert c in got.columns, f"{table}: no column {c}"
+            for i, (a, e) in enumerate(zip(got[c].tolist(), exp[c].tolist())):
+                assert _same(_cell(a), e), f"{table} row {i} {c}: got {_cell(a)!r}, expected {e!r}"
+
+
+@pytest.mark.parametrize("fmt,path", ALL, ids=IDS)
+def test_no_other_format_claims(fmt, path):
+    data = path.read_bytes()[:HEAD_BYTES]
+    head = Head(str(path), data)
+    assert detect(head).name == fmt
+    own = registry()[fmt]
+    for name, f in registry().items():
+        if name == fmt or f.priority >= own.priority:
+            continue  # asked after this sample's format (generic text formats): never reached
+        assert not f.sniff(head), f"{name} claims {fmt}/{path.name}"
