@@ -13,7 +13,9 @@ Rows and accounting
 * One ``requests`` row (a record line) per event of stage ``ResponseComplete`` or ``Panic`` (or without a stage:
   the oldest events). ``ResponseStarted`` events (long-running requests) give a row only when the same file has
   no completion for their ``auditID`` (the stream was still open when the log ended); otherwise they are counted
-  (``audit stage ResponseStarted (request row from ResponseComplete)``). ``RequestReceived`` events are counted.
+  (``audit stage ResponseStarted (request row from ResponseComplete)``). A ``RequestReceived`` event is counted
+  when a later stage of its ``auditID`` is in the file; otherwise it is a request with no end: a row with
+  ``start_ts`` = ``requestReceivedTimestamp`` and no ``ts``, ``latency_s`` or ``code`` (``info.requests_without_end``).
   Events with duplicate audit IDs and the same stage each give a row (the log says so; analyses dedup).
 * ``ts`` = ``stageTimestamp`` (else ``timestamp``, else ``metadata.creationTimestamp`` of 1.8-era events, whole
   seconds); ``start_ts`` = ``requestReceivedTimestamp``; ``latency_s = ts − start_ts`` (µs); ``clock`` = apiserver.
@@ -200,6 +202,9 @@ def _scope(name: str, verb: str, ns: str, resource: str, nonres: bool) -> str:
     return "namespace" if ns else "cluster"
 
 
+RECEIVED_REASON = "audit stage RequestReceived (request row from a later stage)"
+
+
 def event_row(ev: dict, line_no: int) -> dict:
     """``requests`` columns (times as text) of one JSON audit event."""
     verb_raw = _s(ev.get("verb"))
@@ -254,6 +259,7 @@ def parse_json(stream, ctx: Context) -> None:
     ctx.info["component"] = "kube-apiserver"
     rows = _Rows()
     started: dict[str, int] = {}   # auditID -> index in pending
+    received: dict[str, int] = {}  # auditID -> index in pending of a RequestReceived event
     pending: list[tuple[int, dict]] = []
     completed: set[str] = set()
     type_errors = 0
@@ -292,8 +298,18 @@ def parse_json(stream, ctx: Context) -> None:
         versions[av] = versions.get(av, 0) + 1
         stage = ev.get("stage") if isinstance(ev.get("stage"), str) else None
         aid = ev.get("auditID") if isinstance(ev.get("auditID"), str) else None
+        if aid is not None and aid in received and stage != "RequestReceived":
+            # a later stage of a request whose RequestReceived is pending: that one is superseded
+            k = received.pop(aid)
+            rl, _ = pending[k]
+            pending[k] = (rl, None)
+            ctx.count(RECEIVED_REASON, rl, None, severity="info")
         if stage == "RequestReceived":
-            ctx.count("audit stage RequestReceived (request row from a later stage)", ln, None, severity="info")
+            if aid is None or aid in completed or aid in started:
+                ctx.count(RECEIVED_REASON, ln, None, severity="info")
+                continue
+            received[aid] = len(pending)  # kept (as a request with no end) unless a later stage comes
+            pending.append((ln, ev))
             continue
         if stage == "ResponseStarted":
             if aid is not None and aid in completed:
@@ -314,10 +330,19 @@ def parse_json(stream, ctx: Context) -> None:
         rows.add(**event_row(ev, ln))
         if len(rows) >= 50_000:
             rows.flush(ctx)
+    no_end = 0
     for ln, ev in pending:
         if ev is not None:
             ctx.record_lines += 1
-            rows.add(**event_row(ev, ln))
+            row = event_row(ev, ln)
+            if row["stage"] == "RequestReceived":
+                # the apiserver received it and the log holds nothing later (it was cut, the
+                # apiserver died, or the policy logs that stage only): a request with no end
+                row.update(ts=None, code=None)
+                no_end += 1
+            rows.add(**row)
+    if no_end:
+        ctx.info["requests_without_end"] = no_end
     rows.flush(ctx)
     ctx.info["audit_api_versions"] = {k or "(none)": v for k, v in versions.items()}
 
