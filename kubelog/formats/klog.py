@@ -110,6 +110,7 @@ class Records:
     n_cont: np.ndarray
     clock: pa.Array
     wrapper_ts: pa.Array | None = None
+    unit: pa.Array | None = None  # syslog tag of each record (journald/syslog wrapper), else None
 
     def __len__(self) -> int:
         return len(self.line_no)
@@ -119,7 +120,8 @@ class Records:
         return Records(self.line_no[idx], self.ts_ns[idx], self.level.take(ia), self.pid.take(ia),
                        self.file.take(ia), self.line.take(ia), self.msg.take(ia), self.cont.take(ia),
                        self.last_cont.take(ia), self.n_cont[idx], self.clock.take(ia),
-                       None if self.wrapper_ts is None else self.wrapper_ts.take(ia))
+                       None if self.wrapper_ts is None else self.wrapper_ts.take(ia),
+                       None if self.unit is None else self.unit.take(ia))
 
     def full_text(self, i: int) -> str:
         """The whole record (message + continuation lines) of row ``i``."""
@@ -250,6 +252,7 @@ class KlogParser:
         line_no = ch.line_no[hrows]
         clock = self._clock(ch, hrows, nrec)
         wts = None if ch.wrapper_ts is None else ch.wrapper_ts.take(pa.array(hrows))
+        units = None if ch.unit is None else ch.unit.take(pa.array(hrows))
         consumed = np.zeros(nrec, dtype=bool)
         # -- fast path: structured access-log lines (1.19+) ------------------------------
         if sc is not None:
@@ -276,7 +279,7 @@ class KlogParser:
             else:
                 rtext, other = text.take(pa.array(hrows[rest], pa.int64())), None
             rec = self._records(rtext, rest, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts,
-                                text if other is not None else None, other)
+                                text if other is not None else None, other, units=units)
             sub_consumed = np.zeros(len(rest), dtype=bool)
             mask, cols = httplog.extract(rec.msg, rec.last_cont)
             if mask.any():
@@ -314,7 +317,7 @@ class KlogParser:
         res.tables.setdefault("requests", []).append(req)
 
     def _records(self, sub, rows, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts, raw=None,
-                 other=None) -> "Records":
+                 other=None, units=None) -> "Records":
         """Records for header rows ``rows`` (``sub``: their lines): cut the message and the
         pid/file/line prefix; or, from a raw block, take those the C scanner found (``other``)."""
         ia = pa.array(rows, pa.int64())
@@ -336,7 +339,7 @@ class KlogParser:
         return Records(
             line_no=line_no[rows], ts_ns=ts_ns[rows], level=level, pid=pid, file=file, line=line, msg=msg,
             cont=ct, last_cont=lc, n_cont=n_cont[rows], clock=clock.take(ia),
-            wrapper_ts=None if wts is None else wts.take(ia))
+            wrapper_ts=None if wts is None else wts.take(ia), unit=None if units is None else units.take(ia))
 
     def _process_state(self, wrappers: list[str], ansi: bool) -> dict:
         """What a worker process needs to parse a block of this input."""
@@ -366,7 +369,8 @@ class KlogParser:
         return {
             "ts": timeutil.to_ts_array(rec.ts_ns[keep], valid[keep]),
             "clock": rec.clock.take(ia),
-            "component": tables.repeat(self.component or "", n),
+            "component": record_components(self.component or "", rec.file.take(ia),
+                                           None if rec.unit is None else rec.unit.take(ia)),
             "level": rec.level.take(ia), "pid": rec.pid.take(ia), "file": rec.file.take(ia),
             "line": rec.line.take(ia), "msg": text, "kv": kv,
             "continuation_lines": pa.array(rec.n_cont[keep], pa.int32()),
@@ -694,6 +698,67 @@ COMPONENT_HINTS = [  # (regex on name or content, component)
     (r"etcd", "etcd"),
     (r"clusterloader|cl2", "clusterloader2"),
 ]
+
+
+# klog source files that only one component logs from: in a file holding several daemons (a node's
+# journal, a must-gather's concatenated logs) they name the writer of each record
+FILE_COMPONENT = {
+    **dict.fromkeys(("kubelet.go", "kubelet_pods.go", "kubelet_node_status.go", "kubelet_getters.go",
+                     "kubelet_volumes.go", "kubelet_network_linux.go", "kuberuntime_manager.go",
+                     "kuberuntime_container.go", "kuberuntime_sandbox.go", "kuberuntime_gc.go", "pod_workers.go",
+                     "pod_startup_latency_tracker.go", "prober.go", "prober_manager.go", "eviction_manager.go",
+                     "container_manager_linux.go", "cpu_manager.go", "topology_manager.go", "kubelet_server_journal.go"),
+                    "kubelet"),
+    **dict.fromkeys(("cacher.go", "watch_cache.go", "apf_controller.go", "storage_factory.go"), "kube-apiserver"),
+    **dict.fromkeys(("schedule_one.go", "scheduler.go", "default_binder.go", "generic_scheduler.go"), "kube-scheduler"),
+    **dict.fromkeys(("controllermanager.go", "replica_set.go", "deployment_controller.go",
+                     "node_lifecycle_controller.go", "namespace_controller.go", "garbagecollector.go",
+                     "endpoints_controller.go", "range_allocator.go"), "kube-controller-manager"),
+    **dict.fromkeys(("proxier.go", "server_others.go"), "kube-proxy"),
+}
+# syslog tags that say nothing about the component (OpenShift runs the kubelet as `hyperkube`)
+_FILE_COMPS = list(FILE_COMPONENT.values())
+_FILE_KEYS: list = []  # [pa.array of FILE_COMPONENT's keys], built on first use (pa.array at import
+#                        time would make pyarrow import pandas in every process that loads the formats)
+AMBIGUOUS_UNITS = {"hyperkube", "kube", "k8s", "bash", "sh"}
+
+
+def _unit_component(unit: str) -> str | None:
+    u = unit.lower()
+    if u in AMBIGUOUS_UNITS:
+        return None
+    for rx, comp in COMPONENT_HINTS:
+        if re.search(rx, u):
+            return comp
+    return unit  # another daemon of the journal (crio, containerd, systemd ...): its own name
+
+
+def record_components(base: str, files: pa.Array, units: pa.Array | None) -> pa.Array:
+    """The component of each record: its syslog tag when that names one, else its klog source file
+    when only one component logs from that file, else the input's component ``base``."""
+    n = len(files)
+    names = [base]  # component names; codes index them
+    code = np.zeros(n, dtype=np.int32)
+    if not _FILE_KEYS:
+        _FILE_KEYS.append(pa.array(list(FILE_COMPONENT), pa.string()))
+    fi = pc.index_in(files, value_set=_FILE_KEYS[0]).to_numpy(zero_copy_only=False)
+    hit = ~np.isnan(fi) if fi.dtype.kind == "f" else fi >= 0
+    if hit.any():
+        names += _FILE_COMPS
+        code[hit] = 1 + fi[hit].astype(np.int32)
+    if units is not None:
+        uniq = pc.unique(units).drop_null().to_pylist()
+        comps = {v: _unit_component(v) for v in uniq}
+        comps = {v: c for v, c in comps.items() if c is not None}
+        if comps:
+            ui = pc.index_in(units, value_set=pa.array(list(comps), pa.string())).to_numpy(zero_copy_only=False)
+            uh = ~np.isnan(ui) if ui.dtype.kind == "f" else ui >= 0
+            k0 = len(names)
+            names += list(comps.values())
+            code[uh] = k0 + ui[uh].astype(np.int32)
+    if not code.any():
+        return tables.repeat(base, n)
+    return pa.DictionaryArray.from_arrays(pa.array(code, pa.int32()), pa.array(names, pa.string())).cast(pa.string())
 
 
 def guess_component(name: str, payload: list[str]) -> str:
