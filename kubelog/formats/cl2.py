@@ -233,6 +233,7 @@ def parse_log(stream, ctx: Context) -> None:
     ctx.info["component"] = "clusterloader2"
     if not ctx.clock:
         ctx.clock = "test"
+    K.decide_zone(ctx, lines, wrappers, K._head_records(Head(ctx.name, head[:64 * 1024]))[1])
     _Cl2Parser(ctx).run(stream, wrappers, L.has_ansi(head), threads=1)
     ctx.info["cl2"] = {k: v for k, v in ctx.info.get("cl2", {}).items()}
 

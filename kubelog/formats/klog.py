@@ -797,9 +797,136 @@ def clock_for(component: str, name: str, payload: list[str]) -> str:
     return component or "unknown"
 
 
+# -- the zone of the klog headers ----------------------------------------------------
+#
+# A klog header is the writing process's local wall clock with no zone.  Evidence of that zone in the
+# same input: a wrapper that carries true UTC time for each line (Docker json-file "time":"…Z", CRI
+# and RFC3339 prefixes) — the header minus the wrapper time is the header's UTC offset; and Go
+# time.Time strings the same process printed (Trace "(started: 2019-08-20 20:28:26.1 +0200 CEST)",
+# kubelet fields "… +0800 CST"), whose offset is the process's local zone.  "+0000 UTC" in a message
+# proves nothing (times decoded from the API print in UTC whatever the local zone is).
+
+_RX_GO_TIME = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? ([+-])(\d\d)(\d\d) ([A-Z][A-Za-z]{1,5}|[+-]\d\d)\b")
+_RX_WRAP_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
+_RX_DOCKER_TIME = re.compile(r'"time": ?"(\d{4}-\d\d-\d\dT[^"]+)"')
+_RX_HDR_TIME = re.compile(r"^[IWEF](\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) ")
+
+
+def _fmt_offset(sec: int) -> str:
+    sign = "+" if sec >= 0 else "-"
+    sec = abs(sec)
+    return f"{sign}{sec // 3600:02d}:{sec % 3600 // 60:02d}"
+
+
+def _wrapper_offset(lines: list[str], wrappers: list[str]) -> tuple[int, str] | None:
+    """Median (header wall clock - wrapper UTC time), rounded to 15 min, over the head's lines whose
+    wrapper carries a full UTC time and whose payload is a klog header; None without such lines."""
+    import datetime as dt
+    if not wrappers or wrappers[0] not in ("docker-json", "cri", "rfc3339"):
+        return None
+    diffs = []
+    for raw in lines[:400]:
+        if wrappers[0] == "docker-json":
+            m = _RX_DOCKER_TIME.search(raw)
+            pm = re.search(r'"log": ?"((?:[^"\\]|\\.)*)"', raw)
+            payload = pm.group(1) if pm else ""
+        else:
+            m = _RX_WRAP_TIME.match(raw)
+            payload = raw
+            for w in wrappers:
+                payload = L._strip_one(L.WRAPPER_BY_NAME[w], payload)
+        if not m:
+            continue
+        h = _RX_HDR_TIME.match(payload)
+        if not h:
+            continue
+        r = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", m.group(1))
+        if not r:
+            continue
+        try:
+            w_utc = dt.datetime.fromisoformat(f"{r.group(1)}.{(r.group(2) or '')[:6].ljust(6, '0')}"
+                                              f"{'+00:00' if r.group(3) == 'Z' else r.group(3)}")
+        except ValueError:
+            continue
+        mo, dd, hh, mi, ss, us = map(int, h.groups())
+        try:
+            hdr = dt.datetime(w_utc.year, mo, dd, hh, mi, ss, us, tzinfo=dt.timezone.utc)
+        except ValueError:
+            continue
+        d = (hdr - w_utc.astimezone(dt.timezone.utc)).total_seconds()
+        if d > 6 * 30 * 86400:  # header in December, wrapper already in January
+            d -= 365 * 86400
+        diffs.append(d)
+    if not diffs:
+        return None
+    diffs.sort()
+    med = diffs[len(diffs) // 2]
+    off = int(round(med / 900.0)) * 900
+    if abs(off) > 14 * 3600:
+        return None
+    return off, f"{wrappers[0]} wrapper times (UTC) vs the klog headers of {len(diffs)} head lines"
+
+
+def _text_offsets(payload: list[str]) -> dict[int, list[str]]:
+    """Non-zero UTC offsets of Go time strings in the head: {offset seconds: [examples]}."""
+    out: dict[int, list[str]] = {}
+    for p in payload:
+        for m in _RX_GO_TIME.finditer(p):
+            off = (int(m.group(2)) * 3600 + int(m.group(3)) * 60) * (1 if m.group(1) == "+" else -1)
+            if off:
+                ex = out.setdefault(off, [])
+                if len(ex) < 2:
+                    ex.append(m.group(0))
+    return out
+
+
+def decide_zone(ctx: Context, lines: list[str], wrappers: list[str], payload: list[str]) -> None:
+    """Set ``ctx.tz`` (when the user did not give ``--tz``) from the zone evidence of the input's head;
+    ``ctx.info['tz_evidence']`` says which evidence set it, and disagreeing evidence is reported."""
+    explicit = bool(ctx.options.get("tz_explicit"))
+    wrap = _wrapper_offset(lines, wrappers)
+    texts = _text_offsets(payload)
+    chosen = None
+    if wrap is not None:
+        chosen = (wrap[0], wrap[1])
+        for off, ex in texts.items():
+            if off != wrap[0]:
+                ctx.error(f"zone evidence disagrees: {wrap[1]} give UTC{_fmt_offset(wrap[0])}, but the log prints "
+                          f"{ex[0]!r} (UTC{_fmt_offset(off)}); the headers are read as UTC{_fmt_offset(wrap[0])}")
+    elif texts:
+        best = max(texts, key=lambda o: len(texts[o]))
+        chosen = (best, f"time strings the process printed in its local zone ({texts[best][0]!r})")
+        others = [o for o in texts if o != best]
+        if others:
+            ctx.error("zone evidence disagrees: the log prints times in " +
+                      ", ".join(f"UTC{_fmt_offset(o)} ({texts[o][0]!r})" for o in [best] + others) +
+                      f" (a daylight-saving change?); the headers are read as UTC{_fmt_offset(best)}")
+    if chosen is None:
+        return
+    zone = "UTC" if chosen[0] == 0 else _fmt_offset(chosen[0])
+    if explicit:
+        if not _same_zone(ctx.tz, chosen[0]):
+            ctx.error(f"--tz {ctx.tz} disagrees with the input's own zone evidence: {chosen[1]} say "
+                      f"UTC{_fmt_offset(chosen[0])}; --tz kept")
+        ctx.info["tz_evidence"] = f"--tz (the input's evidence: {chosen[1]} → {zone})"
+        return
+    ctx.tz = zone
+    ctx.info["tz_evidence"] = f"{chosen[1]} → {zone}"
+
+
+def _same_zone(tz: str, off: int) -> bool:
+    if tz in ("UTC", "Z", "", None):
+        return off == 0
+    m = re.fullmatch(r"([+-])(\d\d):?(\d\d)", tz)
+    if m:
+        return (int(m.group(2)) * 3600 + int(m.group(3)) * 60) * (1 if m.group(1) == "+" else -1) == off
+    return True  # a named zone (DST-aware): not compared
+
+
 def parse(stream, ctx: Context) -> None:
     head = Head(ctx.name, stream.peek(64 * 1024))
     wr, payload = _head_records(head)
+    decide_zone(ctx, head.lines(5000), wr, payload)
     ansi = L.has_ansi(head.data)
     comp = ctx.info.get("component") or guess_component(ctx.name, payload)
     ctx.info["component"] = comp
