@@ -1,4 +1,4 @@
-"""clusterloader2 outputs (formats-test.md §9): the run log (``cl2-log``) and ``--report-dir`` JSON (``cl2-json``).
+"""clusterloader2 outputs (docs/formats/cl2-log.md, cl2-json.md): the run log (``cl2-log``) and ``--report-dir`` JSON (``cl2-json``).
 
 cl2-log
 -------

@@ -1,4 +1,4 @@
-"""e2e / ginkgo v1 test logs (formats-test.md §1–§5): ``build-log.txt``, ``e2e.log``, console logs.
+"""e2e / ginkgo v1 test logs (docs/formats/e2e-log.md): ``build-log.txt``, ``e2e.log``, console logs.
 
 Format
 ------
@@ -407,7 +407,7 @@ class _Parser:
                 if label.startswith("WaitForControlledPodsRunning: "):
                     label = label[len("WaitForControlledPodsRunning: "):]
                 if label == "Density":
-                    label = "Density Pods"  # the aggregate watcher (formats-test.md §4.3)
+                    label = "Density Pods"  # the aggregate watcher (docs/formats/e2e-log.md)
                 self.add("progress", {"ts": ts, "label": label, "line_no": ln,
                                       **{k: int(g[k]) if g[k] is not None else None for k in
                                          ("expected", "created", "running", "pending", "waiting", "inactive",

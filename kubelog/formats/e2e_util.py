@@ -1,7 +1,7 @@
 """Helpers shared by the test-side formats (e2e log, clusterloader2, kube-burner).
 
 Not a format itself (no ``FORMAT``): parsing of the pieces that several test
-outputs print the same way (formats-test.md §4–§7, §9):
+outputs print the same way (docs/formats/e2e-log.md, cl2-log.md, cl2-json.md):
 
 * Go durations (``1m0.144616567s``, ``-750ms``, ``0``) → seconds;
 * "worst latency" lists, in every shape: ``{pod node 1.2s}`` (in-tree, ``%v`` of

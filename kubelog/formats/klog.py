@@ -1,4 +1,4 @@
-"""klog / glog text logs of every Kubernetes component (formats-server.md §1).
+"""klog / glog text logs of every Kubernetes component (docs/formats/klog.md).
 
 The parser is vectorized: blocks of lines become Arrow arrays, the header is
 matched with one anchored RE2 pattern, header-less lines are attached to the

@@ -1,4 +1,4 @@
-"""kube-burner results (formats-test.md §12): ``podLatencyMeasurement``, ``podLatencyQuantilesMeasurement``, ``jobSummary``.
+"""kube-burner results (docs/formats/kube-burner-json.md, kube-burner-log.md): ``podLatencyMeasurement``, ``podLatencyQuantilesMeasurement``, ``jobSummary``.
 
 Format
 ------

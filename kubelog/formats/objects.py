@@ -1,4 +1,4 @@
-"""Exported API objects (formats-server.md §8): events, pods and nodes as JSON, YAML and watch streams.
+"""Exported API objects (docs/formats/objects.md): events, pods and nodes as JSON, YAML and watch streams.
 
 Inputs (one format, ``objects``, priority 30; it never claims audit logs, which sniff first):
 
