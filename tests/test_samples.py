@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kubelog.formats import detect, registry
+from kubelog.formats import detect, reasons, registry
 from kubelog.formats.base import HEAD_BYTES, Head
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -97,6 +97,11 @@ def test_sample(fmt, path, ingest_to):
         assert any(w in e for e in inp["errors"]), (w, inp["errors"])
     if not warns:
         assert not inp["errors"], inp["errors"]
+    st = run.table("parse_stats")
+    for reason, sev in zip(st["reason"], st["severity"]):
+        d = reasons.lookup(reason)
+        assert d is not None, f"reason {reason!r} is not declared in kubelog/formats/reasons.py"
+        assert d.severity == sev, (reason, sev, d.severity)
     for table, csv in _expected(path).items():
         exp = pd.read_csv(csv, dtype=str, keep_default_na=False)
         got = run.table(table)
@@ -129,3 +134,28 @@ def test_no_other_format_claims(fmt, path):
             assert order.index(name) > order.index(fmt), f"{fmt} must be asked before {name}"
             continue
         assert not f.sniff(head), f"{name} claims {fmt}/{path.name}"
+
+
+def test_reasons_in_the_code_are_declared():
+    """Every reason written literally in the parsers (and the klog non-record patterns, the wrappers'
+    marker reasons) is declared once in kubelog/formats/reasons.py, with the severity it is written with."""
+    import re
+    from kubelog.formats import klog
+    from kubelog.sources import lines as L
+    root = Path(__file__).resolve().parent.parent / "kubelog"
+    found = []
+    rx = re.compile(r'\bcount(?:_many)?\(\s*(f?)"([^"]+)"(?:[^()]|\([^()]*\))*?severity="(\w+)"')
+    for f in root.rglob("*.py"):
+        for m in rx.finditer(f.read_text()):
+            name = re.sub(r"\{[^}]*\}", "{x}", m.group(2)) if m.group(1) else m.group(2)
+            found.append((f.name, name, m.group(3)))
+    found += [("klog.py", r, sev) for r, sev, _ in klog.NOT_RECORDS]
+    found += [("lines.py", w.marker_reason, None) for w in L.WRAPPERS if w.marker_re]
+    assert len(found) > 30
+    for where, name, sev in found:
+        d = reasons.lookup(name) or next((r for r in reasons.DECLARED if "{" in r.name and
+                                          re.sub(r"\{[^}]*\}", "{x}", r.name) == name), None)
+        assert d is not None, f"{where}: reason {name!r} not declared"
+        assert sev is None or d.severity == sev, f"{where}: {name!r} written as {sev}, declared {d.severity}"
+    names = [r.name for r in reasons.DECLARED]
+    assert len(names) == len(set(names))

@@ -19,6 +19,8 @@ def register(app: typer.Typer) -> None:
                    "rows in `tests/samples/<format>/`.", "",
                    "| priority | format | tables | description |", "|---|---|---|---|"]
             out += [f"| {p} | [`{n}`](formats/{n}.md) | {t} | {d} |" for p, n, t, d in rows]
+            from ..formats import reasons
+            out += [""] + reasons.markdown()
             typer.echo("\n".join(out))
             return
         w = max(len(r[1]) for r in rows)
