@@ -49,6 +49,7 @@ from .. import timeutil
 from ..sources import lines as L
 from . import e2e_util as U
 from .base import Context, Format, Head
+from .klog import HEADER_RE
 
 MONTHS = {m: i + 1 for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())}
 STAMP_RE = re.compile(r"^(?:\d{1,6} )?(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?P<day>[ \d]\d) "
@@ -63,8 +64,7 @@ BARE_PERF_RE = re.compile(r"^(?:(?:\d+% |\d+ )?worst [\w -]+ latencies: \[|perc5
 GINKGO_SURE_RE = re.compile(r"^(?:(?:•|â€¢)(?:! Panic|\.\.\. Timeout| Failure)(?: in [A-Z][\w ]+\([A-Za-z]+\))? \[[0-9.]+ seconds\]|"
                             r"Summarizing \d+ Failures?:\s*$|Ran \d+ of \d+ Specs? in [0-9.]+ seconds|"
                             r"(?:SUCCESS|FAIL)! -- \d+ Passed \| \d+ Failed)")
-KLOG_RE = re.compile(r"^(?P<sev>[IWEF])(?P<mm>\d\d)(?P<dd>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<us>\d{6}) +"
-                     r"(?P<pid>\d+) (?P<file>[^ :\]]+):(?P<line>\d+)\] ?(?P<msg>.*)$")
+KLOG_RE = re.compile(HEADER_RE)  # glog lines of the test binary: the klog header, defined once in klog.py
 DELIM_RE = re.compile(r"^-{30,}\s*$")
 NODE_RE = re.compile(r"^\[(?:BeforeEach|JustBeforeEach|It|Measure|AfterEach|JustAfterEach|BeforeSuite|AfterSuite|"
                      r"SynchronizedBeforeSuite|SynchronizedAfterSuite|ReportAfterSuite)\](?: |$)")
@@ -227,8 +227,9 @@ class _Parser:
         elif kind == "bare":
             lvl, msg = "INFO", (text[6:] if text.startswith("INFO: ") else text)
         elif kind == "klog":
-            ts = self._local_ns(int(m["mm"]), int(m["dd"]), int(m["h"]), int(m["mi"]), int(m["s"]),
-                                int(m["us"]) * 1000)
+            t = m["time"]
+            ts = self._local_ns(int(m["mm"]), int(m["dd"]), int(t[0:2]), int(t[3:5]), int(t[6:8]),
+                                int(t[9:15]) * 1000)
             lvl, msg = m["sev"], f'{m["file"]}:{m["line"]}] {m["msg"]}'
         elif kind == "step":
             lvl, msg = "STEP", text[6:]

@@ -809,7 +809,7 @@ def clock_for(component: str, name: str, payload: list[str]) -> str:
 _RX_GO_TIME = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? ([+-])(\d\d)(\d\d) ([A-Z][A-Za-z]{1,5}|[+-]\d\d)\b")
 _RX_WRAP_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
 _RX_DOCKER_TIME = re.compile(r'"time": ?"(\d{4}-\d\d-\d\dT[^"]+)"')
-_RX_HDR_TIME = re.compile(r"^[IWEF](\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) ")
+_RX_HDR = re.compile(HEADER_RE)
 
 
 def _fmt_offset(sec: int) -> str:
@@ -837,7 +837,7 @@ def _wrapper_offset(lines: list[str], wrappers: list[str]) -> tuple[int, str] | 
                 payload = L._strip_one(L.WRAPPER_BY_NAME[w], payload)
         if not m:
             continue
-        h = _RX_HDR_TIME.match(payload)
+        h = _RX_HDR.match(payload.replace('\\"', '"').replace("\\n", ""))
         if not h:
             continue
         r = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", m.group(1))
@@ -848,7 +848,8 @@ def _wrapper_offset(lines: list[str], wrappers: list[str]) -> tuple[int, str] | 
                                               f"{'+00:00' if r.group(3) == 'Z' else r.group(3)}")
         except ValueError:
             continue
-        mo, dd, hh, mi, ss, us = map(int, h.groups())
+        t = h["time"]
+        mo, dd, hh, mi, ss, us = int(h["mm"]), int(h["dd"]), int(t[0:2]), int(t[3:5]), int(t[6:8]), int(t[9:15])
         try:
             hdr = dt.datetime(w_utc.year, mo, dd, hh, mi, ss, us, tzinfo=dt.timezone.utc)
         except ValueError:
