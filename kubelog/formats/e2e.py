@@ -62,6 +62,7 @@ BARE_PERF_RE = re.compile(r"^(?:(?:\d+% |\d+ )?worst [\w -]+ latencies: \[|perc5
 # ginkgo v1 reporter lines that identify an e2e log even with no Logf stamp nearby (a pasted failure
 # block or run summary): stenographer.go's failure headers, summary and suite verdict
 GINKGO_SURE_RE = re.compile(r"^(?:(?:•|â€¢)(?:! Panic|\.\.\. Timeout| Failure)(?: in [A-Z][\w ]+\([A-Za-z]+\))? \[[0-9.]+ seconds\]|"
+                            r"(?:•|â€¢) \[(?:SLOW TEST:[0-9.]+ seconds|MEASUREMENT)\]\s*$|S \[SKIPPING\]|P \[PENDING\]\s*$|"
                             r"Summarizing \d+ Failures?:\s*$|Ran \d+ of \d+ Specs? in [0-9.]+ seconds|"
                             r"(?:SUCCESS|FAIL)! -- \d+ Passed \| \d+ Failed)")
 KLOG_RE = re.compile(HEADER_RE)  # glog lines of the test binary: the klog header, defined once in klog.py
@@ -111,8 +112,16 @@ def sniff(head: Head) -> bool:
     if any(GINKGO_SURE_RE.match(l) for l in p):
         return True
     nonblank = [l for l in p if l.strip()]
+    if not nonblank:
+        return False
+    if STAMP_RE.match(nonblank[0]):
+        return True  # a Logf line first (then e.g. the pretty JSON it printed)
+    # a ginkgo node header with its code location on the next line (`[BeforeEach] [k8s.io] Density` /
+    # `  /go/src/.../framework.go:125`): an announcement block pasted on its own
+    if any(NODE_RE.match(a) and LOC_RE.match(b) for a, b in zip(nonblank, nonblank[1:])):
+        return True
     bare = sum(1 for l in nonblank if BARE_PERF_RE.match(l) or (l.startswith("INFO: ") and BARE_PERF_RE.match(l[6:])))
-    return bool(nonblank) and (stamps + bare) >= 1 and (stamps + bare + steps) * 2 >= len(nonblank)
+    return (stamps + bare + steps) >= 1 and (stamps + bare + steps) * 2 >= len(nonblank)
 
 
 class _Parser:
