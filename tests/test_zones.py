@@ -29,3 +29,11 @@ def test_no_evidence_stays_utc(ingest_to, tmp_path):
                  '19:42:11 +0000 UTC"\n')
     inp = ingest_to(p, year=2021).inputs[0]
     assert inp["tz"] == "UTC" and "tz_evidence" not in inp["info"] and not inp["errors"]
+
+
+def test_info_says_which_evidence_set_the_zone(ingest_to):
+    from typer.testing import CliRunner
+    from kubelog.cli import app
+    run = ingest_to(SAMPLES / "zone_trace_cest.log", year=2019)
+    out = CliRunner().invoke(app, ["info", str(run.path)]).output
+    assert "zone +02:00 from time strings the process printed in its local zone ('2019-08-20 20:28:26.123412 +0200 CEST')" in out
