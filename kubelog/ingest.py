@@ -244,6 +244,7 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
     ctx = Context(s.source_id, s.display, writer, clock=opts.pick(opts.clock, s.display) or "",
                   year=s.year, year_source=s.year_source, tz=tz,
                   options={"threads": opts.threads, "size_hint": size_hint,
+                           "tz_explicit": opts.pick(opts.tz, s.display) is not None,  # else a format may set it
                            # no worker processes inside --jobs worker processes
                            "allow_processes": opts.jobs <= 1 and opts.processes,
                            # a plain file (no compression, not in an archive) may be read by range
@@ -297,7 +298,7 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
         "wrapper": ctx.info.get("wrapper", ""),
         "component": ctx.info.get("component", ""),
         "clock": ctx.clock,
-        "tz": tz,
+        "tz": ctx.tz,
         "year": s.year,
         "year_source": s.year_source,
         "year_detail": s.year_detail,

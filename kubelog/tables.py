@@ -49,7 +49,7 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType, str]]] = {
         ("subresource", STR, "subresource (status, binding, log ...) or ''"),
         ("namespace", STR, "namespace or ''"),
         ("name", STR, "object name or ''"),
-        ("scope", STR, "resource / namespace / cluster / nonresource (current SIG-Scalability rule, formats-server.md 4.2)"),
+        ("scope", STR, "resource / namespace / cluster / nonresource (current SIG-Scalability rule, docs/formats/klog.md)"),
         ("uri", STR, "request URI as sent (path + raw query)"),
         ("latency_s", F64, "request latency in seconds as logged"),
         ("code", I32, "HTTP status; 0 when the server never wrote a header; null when hijacked"),
@@ -93,7 +93,7 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType, str]]] = {
         ("audit_id", STR, "audit-id field when present"),
         ("user_agent", STR, "user-agent field when present"),
         ("total_s", F64, "total time in seconds"),
-        ("variant", STR, "T1 / T2 / T3 (formats-server.md 5.1)"),
+        ("variant", STR, "T1 / T2 / T3 (docs/formats/klog.md)"),
         *_PROV,
     ],
     "trace_steps": [

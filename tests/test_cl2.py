@@ -1,4 +1,4 @@
-"""Golden tests of clusterloader2 outputs (MANIFEST.md "clusterloader2") and formats-test.md §9 lines."""
+"""Golden tests of clusterloader2 outputs (MANIFEST.md "clusterloader2") and lines of docs/formats/cl2-log.md's eras."""
 from __future__ import annotations
 
 import json

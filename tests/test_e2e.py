@@ -1,4 +1,4 @@
-"""Golden tests of the e2e-log format: the real conformance log and formats-test.md example blocks."""
+"""Golden tests of the e2e-log format: the real conformance log and example blocks of docs/formats/e2e-log.md's eras."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""Golden tests of ginkgo / clusterloader2 junit XML (MANIFEST.md "e2e / ginkgo / junit", formats-test.md §8)."""
+"""Golden tests of ginkgo / clusterloader2 junit XML (MANIFEST.md "e2e / ginkgo / junit", docs/formats/junit.md)."""
 from __future__ import annotations
 
 import pytest

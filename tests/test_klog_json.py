@@ -1,4 +1,4 @@
-"""--logging-format=json logs (formats-server.md §1.6)."""
+"""--logging-format=json logs (docs/formats/klog-json.md)."""
 import json
 
 import pandas as pd

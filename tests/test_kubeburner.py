@@ -1,4 +1,4 @@
-"""Golden tests of kube-burner results (MANIFEST.md "kube-burner", formats-test.md §12)."""
+"""Golden tests of kube-burner results (MANIFEST.md "kube-burner", docs/formats/kube-burner-json.md)."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""API object dumps and watch streams (formats-server.md §8) → events, pod_transitions, node_transitions."""
+"""API object dumps and watch streams (docs/formats/objects.md) → events, pod_transitions, node_transitions."""
 import json
 
 import pandas as pd

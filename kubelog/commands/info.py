@@ -54,6 +54,8 @@ def register(app: typer.Typer) -> None:
                 + f", component {e.get('component') or '-'}, clock {e.get('clock') or '-'}")
             if e.get("year_source"):  # inputs not read (format error / skipped) have none
                 say(f"  year {e.get('year')} from {e.get('year_source')} ({e.get('year_detail')})")
+            if (e.get("info") or {}).get("tz_evidence") or e.get("tz", "UTC") != "UTC":
+                say(f"  zone {e.get('tz')} from {(e.get('info') or {}).get('tz_evidence') or '--tz'}")
             say(f"  lines {e['lines_read']:,} = records {e['record_lines']:,} + continuation "
                 f"{e['continuation_lines']:,} + counted {sum(e['counted'].values()):,}"
                 + ("" if e["accounting_ok"] else "   ← DOES NOT ADD UP"))

@@ -20,7 +20,9 @@ def register(app: typer.Typer) -> None:
         year: Optional[int] = typer.Option(None, "--year", help="Year of year-less timestamps (klog, syslog, e2e); "
                                            "overrides in-band evidence."),
         tz: List[str] = typer.Option([], "--tz", help="Zone of year-less local timestamps: ZONE or GLOB=ZONE "
-                                     "(e.g. 'kubelet*.log=Asia/Shanghai', '+08:00'). Default UTC. Repeatable."),
+                                     "(e.g. 'kubelet*.log=Asia/Shanghai', '+08:00'). Default: for klog text, the zone "
+                                     "the input itself shows (a UTC wrapper time, a printed '+0800 CST'), else UTC. "
+                                     "Repeatable."),
         fmt: List[str] = typer.Option([], "--input-format", help="Force an input format: NAME or GLOB=NAME "
                                       "(see `kubelog formats`). Repeatable."),
         clock: List[str] = typer.Option([], "--clock", help="Clock domain: GLOB=DOMAIN (e.g. 'e2e*.log=test'). Repeatable."),

@@ -21,7 +21,7 @@ def registry() -> dict[str, Format]:
     if _REGISTRY is None:
         found: dict[str, Format] = {}
         for mod in pkgutil.iter_modules(__path__):
-            if mod.name.startswith("_") or mod.name == "base":
+            if mod.name.startswith("_") or mod.name in ("base", "reasons"):
                 continue
             m = importlib.import_module(f"{__name__}.{mod.name}")
             fmts = getattr(m, "FORMATS", None) or ([m.FORMAT] if hasattr(m, "FORMAT") else [])

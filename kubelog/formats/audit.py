@@ -1,4 +1,4 @@
-"""kube-apiserver audit logs (formats-server.md §6) → ``requests`` (+ node/pod milestones).
+"""kube-apiserver audit logs (docs/formats/audit-json.md, audit-legacy.md) → ``requests`` (+ node/pod milestones).
 
 Formats
 -------
@@ -24,7 +24,8 @@ Rows and accounting
 * ``verb``/``logged_verb`` = the audit verb; ``method`` derived from it (get/list/watch → GET, create → POST, update
   → PUT, patch → PATCH, delete/deletecollection → DELETE, proxy/connect → GET; non-resource verbs are lower-case
   HTTP methods); api_group/api_version/resource/subresource/namespace/name from ``objectRef`` when present, else
-  from ``requestURI`` via :func:`requestinfo.classify_one`; ``scope`` by the §4.2 rule on those;
+  from ``requestURI`` via :func:`requestinfo.classify`; ``scope`` by the rule of the apiserver's metrics (resource
+  when a name, namespace when a namespace, else cluster);
   ``long_running`` as RequestInfo decides (watch, proxy, exec/attach/portforward, log follow).
 * ``user`` is the **effective** user: ``impersonatedUser.username`` when present, else ``user.username``;
   ``auth_user`` keeps the authenticated ``user.username`` when it impersonated someone.

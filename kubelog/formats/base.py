@@ -123,8 +123,13 @@ class Context:
 
     # -- accounting -------------------------------------------------------
     def count(self, reason: str, line_no: int | None = None, text: str | bytes | None = None,
-              n: int = 1, severity: str = "warning") -> None:
-        """Count ``n`` physical lines that are not part of a record, with a reason."""
+              n: int = 1, severity: str | None = None) -> None:
+        """Count ``n`` physical lines that are not part of a record, with a reason (declared in
+        :mod:`kubelog.formats.reasons`; its severity there unless ``severity`` is given)."""
+        if severity is None:
+            from .reasons import lookup
+            d = lookup(reason)
+            severity = d.severity if d is not None else "warning"
         st = self.stats.get(reason)
         if st is None:
             st = self.stats[reason] = Stat(reason, severity)

@@ -1,4 +1,4 @@
-"""clusterloader2 outputs (formats-test.md §9): the run log (``cl2-log``) and ``--report-dir`` JSON (``cl2-json``).
+"""clusterloader2 outputs (docs/formats/cl2-log.md, cl2-json.md): the run log (``cl2-log``) and ``--report-dir`` JSON (``cl2-json``).
 
 cl2-log
 -------
@@ -48,8 +48,15 @@ from . import e2e_util as U
 from . import klog as K
 from .base import Context, Format, Head, load_json_document
 
+# clusterloader2 source files (perf-tests clusterloader2/pkg/...) that no Kubernetes component has, and
+# the measurement prefixes of their lines; older logs (2018-2020) print progress from
+# measurement/util/wait_for_pods.go and their summaries from api_responsiveness.go, metrics_for_e2e.go ...
 CL2_HINT = re.compile(r"(?:clusterloader\.go:\d+\]|simple_test_executor\.go:\d+\]|ClusterConfig\.Nodes|--testconfig|"
-                      r"wait_for_controlled_pods\.go:\d+\]|phase_latency\.go:\d+\]|pod_startup_latency\.go:\d+\])")
+                      r"wait_for_controlled_pods\.go:\d+\]|phase_latency\.go:\d+\]|pod_startup_latency\.go:\d+\]|"
+                      r"wait_for_pods\.go:\d+\] \w+: |wait_for_running_pods\.go:\d+\]|api_responsiveness(?:_prometheus)?\.go:\d+\]|"
+                      r"scheduling_throughput\.go:\d+\]|metrics_for_e2e\.go:\d+\]|system_pod_metrics\.go:\d+\]|"
+                      r"\] (?:WaitForControlledPodsRunning|WaitForRunningPods|PodStartupLatency|APIResponsiveness\w*|"
+                      r"SchedulingThroughput): )")
 _FILTER = r"(?:worst |perc50: |Top latency metric|Pods: |gathering|Test Finished|Status: |Errors: |error|skipping the measurement|: \{|Running |  Test: )"
 _HDR = re.compile(K.HEADER_RE)
 _SEL = re.compile(r"^(?P<id>\w+): labelSelector\((?P<sel>[^)]*)\): gathering")
@@ -155,6 +162,7 @@ class _Cl2Parser(K.KlogParser):
                 if p:
                     g = p.groupdict()
                     label = g["label"].split(": ", 1)[1] if g["label"].startswith("WaitForControlledPodsRunning: ") else g["label"]
+                    label = label.rstrip(":")  # "labelSelector(name=x): Pods: ..." (2019 wait_for_pods.go)
                     tabs.setdefault("progress", []).append(
                         {"ts": T(), "label": label, "line_no": ln, "runningButNotReady": int(g["rnr"]),
                          **{k: int(g[k]) if g[k] is not None else None for k in
@@ -225,6 +233,7 @@ def parse_log(stream, ctx: Context) -> None:
     ctx.info["component"] = "clusterloader2"
     if not ctx.clock:
         ctx.clock = "test"
+    K.decide_zone(ctx, lines, wrappers, K._head_records(Head(ctx.name, head[:64 * 1024]))[1])
     _Cl2Parser(ctx).run(stream, wrappers, L.has_ansi(head), threads=1)
     ctx.info["cl2"] = {k: v for k, v in ctx.info.get("cl2", {}).items()}
 

@@ -1,4 +1,4 @@
-"""e2e / ginkgo v1 test logs (formats-test.md §1–§5): ``build-log.txt``, ``e2e.log``, console logs.
+"""e2e / ginkgo v1 test logs (docs/formats/e2e-log.md): ``build-log.txt``, ``e2e.log``, console logs.
 
 Format
 ------
@@ -49,13 +49,23 @@ from .. import timeutil
 from ..sources import lines as L
 from . import e2e_util as U
 from .base import Context, Format, Head
+from .klog import HEADER_RE
 
 MONTHS = {m: i + 1 for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())}
 STAMP_RE = re.compile(r"^(?:\d{1,6} )?(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?P<day>[ \d]\d) "
                       r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<ms>\d{3}): (?P<lvl>[A-Z]+): ?(?P<msg>.*)$")
 BARE_INFO_RE = re.compile(r"^INFO: (?P<msg>.*)$")
-KLOG_RE = re.compile(r"^(?P<sev>[IWEF])(?P<mm>\d\d)(?P<dd>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<us>\d{6}) +"
-                     r"(?P<pid>\d+) (?P<file>[^ :\]]+):(?P<line>\d+)\] ?(?P<msg>.*)$")
+# density/load output pasted without its Logf stamp and "INFO: " (issue reports, old docs): the lines
+# are unambiguous on their own, each starts a record (a test_log row; perf rows as with the stamp)
+BARE_PERF_RE = re.compile(r"^(?:(?:\d+% |\d+ )?worst [\w -]+ latencies: \[|perc50: [^,]+, perc90: |"
+                          r"WARNING - requests with too high latency: \{|(?:WARNING )?Top latency metric: \{)")
+# ginkgo v1 reporter lines that identify an e2e log even with no Logf stamp nearby (a pasted failure
+# block or run summary): stenographer.go's failure headers, summary and suite verdict
+GINKGO_SURE_RE = re.compile(r"^(?:(?:•|â€¢)(?:! Panic|\.\.\. Timeout| Failure)(?: in [A-Z][\w ]+\([A-Za-z]+\))? \[[0-9.]+ seconds\]|"
+                            r"(?:•|â€¢) \[(?:SLOW TEST:[0-9.]+ seconds|MEASUREMENT)\]\s*$|S \[SKIPPING\]|P \[PENDING\]\s*$|"
+                            r"Summarizing \d+ Failures?:\s*$|Ran \d+ of \d+ Specs? in [0-9.]+ seconds|"
+                            r"(?:SUCCESS|FAIL)! -- \d+ Passed \| \d+ Failed)")
+KLOG_RE = re.compile(HEADER_RE)  # glog lines of the test binary: the klog header, defined once in klog.py
 DELIM_RE = re.compile(r"^-{30,}\s*$")
 NODE_RE = re.compile(r"^\[(?:BeforeEach|JustBeforeEach|It|Measure|AfterEach|JustAfterEach|BeforeSuite|AfterSuite|"
                      r"SynchronizedBeforeSuite|SynchronizedAfterSuite|ReportAfterSuite)\](?: |$)")
@@ -95,7 +105,23 @@ def sniff(head: Head) -> bool:
     steps = sum(1 for l in p if l.startswith("STEP: "))
     suite = any(l.startswith(("Running Suite: ", "Will run ", '{"msg":"Test Suite starting"')) for l in p)
     ginkgo = sum(1 for l in p if DELIM_RE.match(l) or NODE_RE.match(l) or BULLET_RE.match(l))
-    return suite or stamps >= 3 or (stamps >= 1 and (steps + ginkgo) >= 1) or (steps >= 2 and ginkgo >= 1)
+    if suite or stamps >= 3 or (stamps >= 1 and (steps + ginkgo) >= 1) or (steps >= 2 and ginkgo >= 1):
+        return True
+    # short snippets: a ginkgo failure block or summary, or density output without its stamps, is
+    # an e2e log on its own; one or two Logf lines are too when they are most of the text
+    if any(GINKGO_SURE_RE.match(l) for l in p):
+        return True
+    nonblank = [l for l in p if l.strip()]
+    if not nonblank:
+        return False
+    if STAMP_RE.match(nonblank[0]):
+        return True  # a Logf line first (then e.g. the pretty JSON it printed)
+    # a ginkgo node header with its code location on the next line (`[BeforeEach] [k8s.io] Density` /
+    # `  /go/src/.../framework.go:125`): an announcement block pasted on its own
+    if any(NODE_RE.match(a) and LOC_RE.match(b) for a, b in zip(nonblank, nonblank[1:])):
+        return True
+    bare = sum(1 for l in nonblank if BARE_PERF_RE.match(l) or (l.startswith("INFO: ") and BARE_PERF_RE.match(l[6:])))
+    return (stamps + bare + steps) >= 1 and (stamps + bare + steps) * 2 >= len(nonblank)
 
 
 class _Parser:
@@ -112,6 +138,7 @@ class _Parser:
         self.fail_summary: list = []
         self.unfinished = 0
         self.last_ts = None
+        self.flushed_specs: set = set()  # names of test_specs rows already handed to the writer
 
     # -- time ----------------------------------------------------------------
     def _local_ns(self, mon: int, day: int, h: int, mi: int, s: int, frac_ns: int) -> int | None:
@@ -175,6 +202,8 @@ class _Parser:
                 kind = "suite"
             elif text.startswith("INFO: "):
                 kind = "bare"
+            elif c0 in "WwTp0123456789" and BARE_PERF_RE.match(text):
+                kind = "bare"
         if kind is None:
             if self.rec is None:
                 if text.strip():
@@ -205,10 +234,11 @@ class _Parser:
                                 int(m["ms"]) * 1_000_000)
             lvl, msg = m["lvl"], m["msg"]
         elif kind == "bare":
-            lvl, msg = "INFO", text[6:]
+            lvl, msg = "INFO", (text[6:] if text.startswith("INFO: ") else text)
         elif kind == "klog":
-            ts = self._local_ns(int(m["mm"]), int(m["dd"]), int(m["h"]), int(m["mi"]), int(m["s"]),
-                                int(m["us"]) * 1000)
+            t = m["time"]
+            ts = self._local_ns(int(m["mm"]), int(m["dd"]), int(t[0:2]), int(t[3:5]), int(t[6:8]),
+                                int(t[9:15]) * 1000)
             lvl, msg = m["sev"], f'{m["file"]}:{m["line"]}] {m["msg"]}'
         elif kind == "step":
             lvl, msg = "STEP", text[6:]
@@ -296,7 +326,11 @@ class _Parser:
         fmsg = floc = None
         if state == "failed":
             nonblank = [l for l in rest if l.strip()]
-            locs = [i for i, l in enumerate(rest) if LOC_RE.match(l) and not l.startswith(" ")]
+            # stenographer.printFailure: the message, a blank line, then the location, both at the
+            # indentation of the failed component (0 or more levels): the location is the first
+            # `file:line` line after a blank line, or an unindented one
+            locs = [i for i, l in enumerate(rest) if LOC_RE.match(l)
+                    and (not l.startswith(" ") or (i > 0 and not rest[i - 1].strip()))]
             if locs:
                 floc = rest[locs[0]].strip()
                 msg_lines = rest[: locs[0]]
@@ -337,7 +371,23 @@ class _Parser:
             self.suite["name"] = m.group(1).strip()
         if text.startswith(("[Fail] ", "[Panic!] ", "[Timeout...] ")):
             loc = next((l.strip() for l in r["cont"] if LOC_RE.match(l)), None)
-            self.fail_summary.append({"spec": text.split("] ", 1)[1].strip(), "location": loc})
+            self.fail_summary.append({"spec": text.split("] ", 1)[1].strip(), "location": loc, "line_no": r["line_no"]})
+
+    def _summary_specs(self):
+        """A failure listed under ``Summarizing N Failures:`` whose end block is not in the input (a
+        pasted summary, a log cut before it) becomes a ``test_specs`` row (state failed, location)."""
+        def key(name):
+            return re.sub(r"\s+", " ", re.sub(r"\[(?:It|BeforeEach|JustBeforeEach|AfterEach|JustAfterEach|Measurement|"
+                                              r"BeforeSuite|AfterSuite)\] ", "", name or "")).strip()
+        seen = {key(r.get("spec")) for r in self.tables.get("test_specs", [])} | self.flushed_specs
+        for f in self.fail_summary:
+            k = key(f["spec"])
+            if k in seen:
+                continue
+            seen.add(k)
+            self.add("test_specs", {"spec": k, "state": "failed", "start_ts": None, "duration_s": None,
+                                    "failure_message": None, "failure_location": f["location"], "last_step": None,
+                                    "origin": "e2e-log", "line_no": f["line_no"]})
 
     # -- density / load outputs -------------------------------------------------------
     def _perf(self, ts, line_no, **kw):
@@ -367,7 +417,7 @@ class _Parser:
                 if label.startswith("WaitForControlledPodsRunning: "):
                     label = label[len("WaitForControlledPodsRunning: "):]
                 if label == "Density":
-                    label = "Density Pods"  # the aggregate watcher (formats-test.md §4.3)
+                    label = "Density Pods"  # the aggregate watcher (docs/formats/e2e-log.md)
                 self.add("progress", {"ts": ts, "label": label, "line_no": ln,
                                       **{k: int(g[k]) if g[k] is not None else None for k in
                                          ("expected", "created", "running", "pending", "waiting", "inactive",
@@ -392,6 +442,14 @@ class _Parser:
                            labels={**({"test": self._test_kind()} if self._test_kind() else {}),
                                    **({"threshold_s": thr} if thr else {})}, **pc_)
                 self.pending_metric = None
+                return
+        if msg.startswith("WARNING - requests with too high latency: "):
+            t = U.too_high_latency(msg)
+            if t:
+                lab = {"source": "requests with too high latency", "verb": t["verb"], "resource": t["resource"],
+                       "quantile": t["quantile"]}
+                cols = {t["column"]: t["seconds"]} if t["column"] else {"value": t["seconds"], "unit": "s"}
+                self._perf(ts, ln, metric="api_call", phase=self._test_kind(), labels=lab, **cols)
                 return
         if "Top latency metric: " in msg:
             t = U.top_latency(msg)
@@ -472,6 +530,7 @@ class _Parser:
             ctx.info["skipped_markers"] = self.skipped_markers
         if self.fail_summary:
             ctx.info["failures"] = self.fail_summary
+            self._summary_specs()
         if self.unfinished:
             ctx.info["unfinished_specs"] = self.unfinished
         self.flush()
@@ -483,6 +542,8 @@ class _Parser:
         for table, rows in self.tables.items():
             if not rows:
                 continue
+            if table == "test_specs":
+                self.flushed_specs.update(re.sub(r"\s+", " ", r.get("spec") or "").strip() for r in rows)
             cols: dict = {}
             keys = set()
             for r in rows:

@@ -1,7 +1,7 @@
 """Helpers shared by the test-side formats (e2e log, clusterloader2, kube-burner).
 
 Not a format itself (no ``FORMAT``): parsing of the pieces that several test
-outputs print the same way (formats-test.md §4–§7, §9):
+outputs print the same way (docs/formats/e2e-log.md, cl2-log.md, cl2-json.md):
 
 * Go durations (``1m0.144616567s``, ``-750ms``, ``0``) → seconds;
 * "worst latency" lists, in every shape: ``{pod node 1.2s}`` (in-tree, ``%v`` of
@@ -34,7 +34,8 @@ LATENCY_NAMES = {
     "schedule_to_watch": "schedule_to_watch", "create_to_run": "create_to_run",
 }
 
-WORST_RE = re.compile(r"(?:(?P<pct>\d+)% worst|(?P<n>\d+) worst) (?P<name>[\w -]+?) latencies: \[(?P<body>.*)\]?\s*$")
+# the "10% " / "100 " count is absent when a list is pasted without its first words
+WORST_RE = re.compile(r"(?:(?:(?P<pct>\d+)% |(?P<n>\d+) )?worst) (?P<name>[\w -]+?) latencies: \[(?P<body>.*)\]?\s*$")
 PERC_RE = re.compile(r"perc50: (?P<p50>[^,]+), perc90: (?P<p90>[^,;]+), perc99: (?P<p99>[^,;\s]+)"
                      r"(?:, perc100: (?P<p100>[^,;\s]+))?(?:; threshold:? (?P<thr>\S+))?")
 _ELEM_RE = re.compile(r"\{([^{}]*)\}")
@@ -84,6 +85,25 @@ def perc_line(text: str) -> dict | None:
 
 
 _TOP_RE = re.compile(r"Top latency metric: \{(?P<body>.*)\}(?:; threshold: (?P<thr>\S+))?\s*$")
+
+
+# 2015-2016 in-tree HighLatencyRequests: ``Logf("WARNING - requests with too high latency: %+v", metric)`` of a
+# struct with unexported fields {verb, resource, quantile, latency time.Duration}: fmt cannot call the
+# Duration's String() there, so the latency prints as integer nanoseconds (test/e2e/util.go, 2015).
+TOO_HIGH_RE = re.compile(r"WARNING - requests with too high latency: \{verb:(?P<verb>\S*) resource:(?P<resource>\S*) "
+                         r"quantile:(?P<q>[0-9.]+) latency:(?P<ns>-?\d+)\}")
+
+
+def too_high_latency(text: str) -> dict | None:
+    """A 2015-2016 ``WARNING - requests with too high latency: {verb:.. resource:.. quantile:0.99 latency:NS}``
+    line → {verb, resource, quantile, column (p50_s/p90_s/p99_s or None), seconds}."""
+    m = TOO_HIGH_RE.search(text)
+    if not m:
+        return None
+    q = float(m.group("q"))
+    col = {0.5: "p50_s", 0.9: "p90_s", 0.99: "p99_s"}.get(q)
+    return {"verb": m.group("verb"), "resource": m.group("resource"), "quantile": q, "column": col,
+            "seconds": int(m.group("ns")) / 1e9}
 
 
 def top_latency(text: str) -> dict | None:

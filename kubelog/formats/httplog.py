@@ -1,4 +1,4 @@
-"""The kube-apiserver HTTP access log ("httplog"), every variant (formats-server.md §3).
+"""The kube-apiserver HTTP access log ("httplog"), every variant (docs/formats/klog.md, access-log.md).
 
 Applied to klog records (after the header) by :mod:`kubelog.formats.klog`.
 

@@ -1,4 +1,4 @@
-"""JUnit XML written by ginkgo (``junit_01.xml``) and by clusterloader2 (``junit.xml``), formats-test.md §8, §9.2.
+"""JUnit XML written by ginkgo (``junit_01.xml``) and by clusterloader2 (``junit.xml``), docs/formats/junit.md.
 
 Format
 ------

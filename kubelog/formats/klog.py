@@ -1,4 +1,4 @@
-"""klog / glog text logs of every Kubernetes component (formats-server.md §1).
+"""klog / glog text logs of every Kubernetes component (docs/formats/klog.md).
 
 The parser is vectorized: blocks of lines become Arrow arrays, the header is
 matched with one anchored RE2 pattern, header-less lines are attached to the
@@ -110,6 +110,7 @@ class Records:
     n_cont: np.ndarray
     clock: pa.Array
     wrapper_ts: pa.Array | None = None
+    unit: pa.Array | None = None  # syslog tag of each record (journald/syslog wrapper), else None
 
     def __len__(self) -> int:
         return len(self.line_no)
@@ -119,7 +120,8 @@ class Records:
         return Records(self.line_no[idx], self.ts_ns[idx], self.level.take(ia), self.pid.take(ia),
                        self.file.take(ia), self.line.take(ia), self.msg.take(ia), self.cont.take(ia),
                        self.last_cont.take(ia), self.n_cont[idx], self.clock.take(ia),
-                       None if self.wrapper_ts is None else self.wrapper_ts.take(ia))
+                       None if self.wrapper_ts is None else self.wrapper_ts.take(ia),
+                       None if self.unit is None else self.unit.take(ia))
 
     def full_text(self, i: int) -> str:
         """The whole record (message + continuation lines) of row ``i``."""
@@ -250,6 +252,7 @@ class KlogParser:
         line_no = ch.line_no[hrows]
         clock = self._clock(ch, hrows, nrec)
         wts = None if ch.wrapper_ts is None else ch.wrapper_ts.take(pa.array(hrows))
+        units = None if ch.unit is None else ch.unit.take(pa.array(hrows))
         consumed = np.zeros(nrec, dtype=bool)
         # -- fast path: structured access-log lines (1.19+) ------------------------------
         if sc is not None:
@@ -276,7 +279,7 @@ class KlogParser:
             else:
                 rtext, other = text.take(pa.array(hrows[rest], pa.int64())), None
             rec = self._records(rtext, rest, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts,
-                                text if other is not None else None, other)
+                                text if other is not None else None, other, units=units)
             sub_consumed = np.zeros(len(rest), dtype=bool)
             mask, cols = httplog.extract(rec.msg, rec.last_cont)
             if mask.any():
@@ -314,7 +317,7 @@ class KlogParser:
         res.tables.setdefault("requests", []).append(req)
 
     def _records(self, sub, rows, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts, raw=None,
-                 other=None) -> "Records":
+                 other=None, units=None) -> "Records":
         """Records for header rows ``rows`` (``sub``: their lines): cut the message and the
         pid/file/line prefix; or, from a raw block, take those the C scanner found (``other``)."""
         ia = pa.array(rows, pa.int64())
@@ -336,7 +339,7 @@ class KlogParser:
         return Records(
             line_no=line_no[rows], ts_ns=ts_ns[rows], level=level, pid=pid, file=file, line=line, msg=msg,
             cont=ct, last_cont=lc, n_cont=n_cont[rows], clock=clock.take(ia),
-            wrapper_ts=None if wts is None else wts.take(ia))
+            wrapper_ts=None if wts is None else wts.take(ia), unit=None if units is None else units.take(ia))
 
     def _process_state(self, wrappers: list[str], ansi: bool) -> dict:
         """What a worker process needs to parse a block of this input."""
@@ -366,7 +369,8 @@ class KlogParser:
         return {
             "ts": timeutil.to_ts_array(rec.ts_ns[keep], valid[keep]),
             "clock": rec.clock.take(ia),
-            "component": tables.repeat(self.component or "", n),
+            "component": record_components(self.component or "", rec.file.take(ia),
+                                           None if rec.unit is None else rec.unit.take(ia)),
             "level": rec.level.take(ia), "pid": rec.pid.take(ia), "file": rec.file.take(ia),
             "line": rec.line.take(ia), "msg": text, "kv": kv,
             "continuation_lines": pa.array(rec.n_cont[keep], pa.int32()),
@@ -696,6 +700,67 @@ COMPONENT_HINTS = [  # (regex on name or content, component)
 ]
 
 
+# klog source files that only one component logs from: in a file holding several daemons (a node's
+# journal, a must-gather's concatenated logs) they name the writer of each record
+FILE_COMPONENT = {
+    **dict.fromkeys(("kubelet.go", "kubelet_pods.go", "kubelet_node_status.go", "kubelet_getters.go",
+                     "kubelet_volumes.go", "kubelet_network_linux.go", "kuberuntime_manager.go",
+                     "kuberuntime_container.go", "kuberuntime_sandbox.go", "kuberuntime_gc.go", "pod_workers.go",
+                     "pod_startup_latency_tracker.go", "prober.go", "prober_manager.go", "eviction_manager.go",
+                     "container_manager_linux.go", "cpu_manager.go", "topology_manager.go", "kubelet_server_journal.go"),
+                    "kubelet"),
+    **dict.fromkeys(("cacher.go", "watch_cache.go", "apf_controller.go", "storage_factory.go"), "kube-apiserver"),
+    **dict.fromkeys(("schedule_one.go", "scheduler.go", "default_binder.go", "generic_scheduler.go"), "kube-scheduler"),
+    **dict.fromkeys(("controllermanager.go", "replica_set.go", "deployment_controller.go",
+                     "node_lifecycle_controller.go", "namespace_controller.go", "garbagecollector.go",
+                     "endpoints_controller.go", "range_allocator.go"), "kube-controller-manager"),
+    **dict.fromkeys(("proxier.go", "server_others.go"), "kube-proxy"),
+}
+# syslog tags that say nothing about the component (OpenShift runs the kubelet as `hyperkube`)
+_FILE_COMPS = list(FILE_COMPONENT.values())
+_FILE_KEYS: list = []  # [pa.array of FILE_COMPONENT's keys], built on first use (pa.array at import
+#                        time would make pyarrow import pandas in every process that loads the formats)
+AMBIGUOUS_UNITS = {"hyperkube", "kube", "k8s", "bash", "sh"}
+
+
+def _unit_component(unit: str) -> str | None:
+    u = unit.lower()
+    if u in AMBIGUOUS_UNITS:
+        return None
+    for rx, comp in COMPONENT_HINTS:
+        if re.search(rx, u):
+            return comp
+    return unit  # another daemon of the journal (crio, containerd, systemd ...): its own name
+
+
+def record_components(base: str, files: pa.Array, units: pa.Array | None) -> pa.Array:
+    """The component of each record: its syslog tag when that names one, else its klog source file
+    when only one component logs from that file, else the input's component ``base``."""
+    n = len(files)
+    names = [base]  # component names; codes index them
+    code = np.zeros(n, dtype=np.int32)
+    if not _FILE_KEYS:
+        _FILE_KEYS.append(pa.array(list(FILE_COMPONENT), pa.string()))
+    fi = pc.index_in(files, value_set=_FILE_KEYS[0]).to_numpy(zero_copy_only=False)
+    hit = ~np.isnan(fi) if fi.dtype.kind == "f" else fi >= 0
+    if hit.any():
+        names += _FILE_COMPS
+        code[hit] = 1 + fi[hit].astype(np.int32)
+    if units is not None:
+        uniq = pc.unique(units).drop_null().to_pylist()
+        comps = {v: _unit_component(v) for v in uniq}
+        comps = {v: c for v, c in comps.items() if c is not None}
+        if comps:
+            ui = pc.index_in(units, value_set=pa.array(list(comps), pa.string())).to_numpy(zero_copy_only=False)
+            uh = ~np.isnan(ui) if ui.dtype.kind == "f" else ui >= 0
+            k0 = len(names)
+            names += list(comps.values())
+            code[uh] = k0 + ui[uh].astype(np.int32)
+    if not code.any():
+        return tables.repeat(base, n)
+    return pa.DictionaryArray.from_arrays(pa.array(code, pa.int32()), pa.array(names, pa.string())).cast(pa.string())
+
+
 def guess_component(name: str, payload: list[str]) -> str:
     low = name.lower().rsplit("/", 1)[-1]
     for rx, comp in COMPONENT_HINTS:
@@ -732,9 +797,137 @@ def clock_for(component: str, name: str, payload: list[str]) -> str:
     return component or "unknown"
 
 
+# -- the zone of the klog headers ----------------------------------------------------
+#
+# A klog header is the writing process's local wall clock with no zone.  Evidence of that zone in the
+# same input: a wrapper that carries true UTC time for each line (Docker json-file "time":"…Z", CRI
+# and RFC3339 prefixes) — the header minus the wrapper time is the header's UTC offset; and Go
+# time.Time strings the same process printed (Trace "(started: 2019-08-20 20:28:26.1 +0200 CEST)",
+# kubelet fields "… +0800 CST"), whose offset is the process's local zone.  "+0000 UTC" in a message
+# proves nothing (times decoded from the API print in UTC whatever the local zone is).
+
+_RX_GO_TIME = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? ([+-])(\d\d)(\d\d) ([A-Z][A-Za-z]{1,5}|[+-]\d\d)\b")
+_RX_WRAP_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
+_RX_DOCKER_TIME = re.compile(r'"time": ?"(\d{4}-\d\d-\d\dT[^"]+)"')
+_RX_HDR = re.compile(HEADER_RE)
+
+
+def _fmt_offset(sec: int) -> str:
+    sign = "+" if sec >= 0 else "-"
+    sec = abs(sec)
+    return f"{sign}{sec // 3600:02d}:{sec % 3600 // 60:02d}"
+
+
+def _wrapper_offset(lines: list[str], wrappers: list[str]) -> tuple[int, str] | None:
+    """Median (header wall clock - wrapper UTC time), rounded to 15 min, over the head's lines whose
+    wrapper carries a full UTC time and whose payload is a klog header; None without such lines."""
+    import datetime as dt
+    if not wrappers or wrappers[0] not in ("docker-json", "cri", "rfc3339"):
+        return None
+    diffs = []
+    for raw in lines[:400]:
+        if wrappers[0] == "docker-json":
+            m = _RX_DOCKER_TIME.search(raw)
+            pm = re.search(r'"log": ?"((?:[^"\\]|\\.)*)"', raw)
+            payload = pm.group(1) if pm else ""
+        else:
+            m = _RX_WRAP_TIME.match(raw)
+            payload = raw
+            for w in wrappers:
+                payload = L._strip_one(L.WRAPPER_BY_NAME[w], payload)
+        if not m:
+            continue
+        h = _RX_HDR.match(payload.replace('\\"', '"').replace("\\n", ""))
+        if not h:
+            continue
+        r = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", m.group(1))
+        if not r:
+            continue
+        try:
+            w_utc = dt.datetime.fromisoformat(f"{r.group(1)}.{(r.group(2) or '')[:6].ljust(6, '0')}"
+                                              f"{'+00:00' if r.group(3) == 'Z' else r.group(3)}")
+        except ValueError:
+            continue
+        t = h["time"]
+        mo, dd, hh, mi, ss, us = int(h["mm"]), int(h["dd"]), int(t[0:2]), int(t[3:5]), int(t[6:8]), int(t[9:15])
+        try:
+            hdr = dt.datetime(w_utc.year, mo, dd, hh, mi, ss, us, tzinfo=dt.timezone.utc)
+        except ValueError:
+            continue
+        d = (hdr - w_utc.astimezone(dt.timezone.utc)).total_seconds()
+        if d > 6 * 30 * 86400:  # header in December, wrapper already in January
+            d -= 365 * 86400
+        diffs.append(d)
+    if not diffs:
+        return None
+    diffs.sort()
+    med = diffs[len(diffs) // 2]
+    off = int(round(med / 900.0)) * 900
+    if abs(off) > 14 * 3600:
+        return None
+    return off, f"{wrappers[0]} wrapper times (UTC) vs the klog headers of {len(diffs)} head lines"
+
+
+def _text_offsets(payload: list[str]) -> dict[int, list[str]]:
+    """Non-zero UTC offsets of Go time strings in the head: {offset seconds: [examples]}."""
+    out: dict[int, list[str]] = {}
+    for p in payload:
+        for m in _RX_GO_TIME.finditer(p):
+            off = (int(m.group(2)) * 3600 + int(m.group(3)) * 60) * (1 if m.group(1) == "+" else -1)
+            if off:
+                ex = out.setdefault(off, [])
+                if len(ex) < 2:
+                    ex.append(m.group(0))
+    return out
+
+
+def decide_zone(ctx: Context, lines: list[str], wrappers: list[str], payload: list[str]) -> None:
+    """Set ``ctx.tz`` (when the user did not give ``--tz``) from the zone evidence of the input's head;
+    ``ctx.info['tz_evidence']`` says which evidence set it, and disagreeing evidence is reported."""
+    explicit = bool(ctx.options.get("tz_explicit"))
+    wrap = _wrapper_offset(lines, wrappers)
+    texts = _text_offsets(payload)
+    chosen = None
+    if wrap is not None:
+        chosen = (wrap[0], wrap[1])
+        for off, ex in texts.items():
+            if off != wrap[0]:
+                ctx.error(f"zone evidence disagrees: {wrap[1]} give UTC{_fmt_offset(wrap[0])}, but the log prints "
+                          f"{ex[0]!r} (UTC{_fmt_offset(off)}); the headers are read as UTC{_fmt_offset(wrap[0])}")
+    elif texts:
+        best = max(texts, key=lambda o: len(texts[o]))
+        chosen = (best, f"time strings the process printed in its local zone ({texts[best][0]!r})")
+        others = [o for o in texts if o != best]
+        if others:
+            ctx.error("zone evidence disagrees: the log prints times in " +
+                      ", ".join(f"UTC{_fmt_offset(o)} ({texts[o][0]!r})" for o in [best] + others) +
+                      f" (a daylight-saving change?); the headers are read as UTC{_fmt_offset(best)}")
+    if chosen is None:
+        return
+    zone = "UTC" if chosen[0] == 0 else _fmt_offset(chosen[0])
+    if explicit:
+        if not _same_zone(ctx.tz, chosen[0]):
+            ctx.error(f"--tz {ctx.tz} disagrees with the input's own zone evidence: {chosen[1]} say "
+                      f"UTC{_fmt_offset(chosen[0])}; --tz kept")
+        ctx.info["tz_evidence"] = f"--tz (the input's evidence: {chosen[1]} → {zone})"
+        return
+    ctx.tz = zone
+    ctx.info["tz_evidence"] = f"{chosen[1]} → {zone}"
+
+
+def _same_zone(tz: str, off: int) -> bool:
+    if tz in ("UTC", "Z", "", None):
+        return off == 0
+    m = re.fullmatch(r"([+-])(\d\d):?(\d\d)", tz)
+    if m:
+        return (int(m.group(2)) * 3600 + int(m.group(3)) * 60) * (1 if m.group(1) == "+" else -1) == off
+    return True  # a named zone (DST-aware): not compared
+
+
 def parse(stream, ctx: Context) -> None:
     head = Head(ctx.name, stream.peek(64 * 1024))
     wr, payload = _head_records(head)
+    decide_zone(ctx, head.lines(5000), wr, payload)
     ansi = L.has_ansi(head.data)
     comp = ctx.info.get("component") or guess_component(ctx.name, payload)
     ctx.info["component"] = comp

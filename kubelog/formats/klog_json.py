@@ -1,4 +1,4 @@
-"""``--logging-format=json`` component logs (formats-server.md §1.6) → ``messages`` (+ ``requests``).
+"""``--logging-format=json`` component logs (docs/formats/klog-json.md) → ``messages`` (+ ``requests``).
 
 One JSON object per line: ``ts`` (epoch **milliseconds**, float), optional ``logger``, ``caller``
 (``dir/file.go:123``), ``msg``, ``v`` (info) or ``err`` (error records), then the key/values.

@@ -1,4 +1,4 @@
-"""Exported API objects (formats-server.md §8): events, pods and nodes as JSON, YAML and watch streams.
+"""Exported API objects (docs/formats/objects.md): events, pods and nodes as JSON, YAML and watch streams.
 
 Inputs (one format, ``objects``, priority 30; it never claims audit logs, which sniff first):
 
@@ -6,7 +6,8 @@ Inputs (one format, ``objects``, priority 30; it never claims audit logs, which 
   ``EventList``/``PodList``/``NodeList`` as the API returns them) and single objects;
 * ``-o yaml`` lists and multi-document YAML (``---``);
 * ``kubectl get -w -o json`` (concatenated pretty-printed objects, decoded with ``JSONDecoder.raw_decode`` in a
-  loop), ``--output-watch-events`` and raw API watch streams (``{"type":…,"object":…}`` one per line);
+  loop), ``--output-watch-events`` and raw API watch streams (``{"type":…,"object":…}`` one per line), also
+  saved with ``curl -i`` (the HTTP status line and headers before the body are counted, ``HTTP response headers``);
 * core/v1 ``Event``, ``events.k8s.io/v1`` and ``v1beta1`` ``Event``, ``Pod``, ``Node``.
 
 Rows
@@ -259,6 +260,22 @@ def _n_lines(text: str) -> int:
     return text.count("\n") + (0 if not text or text.endswith("\n") else 1)
 
 
+_HTTP_STATUS = re.compile(r"^HTTP/\d(?:\.\d)? \d{3}(?: [^\r\n]*)?\r?$", re.M)
+
+
+def _http_headers(text: str) -> tuple[int, int]:
+    """``curl -i`` output: the HTTP status line and headers before the body (several blocks after a
+    ``100 Continue`` or a redirect).  Returns (lines, offset of the body); (0, 0) when there are none."""
+    pos = lines = 0
+    while _HTTP_STATUS.match(text, pos):
+        m = re.compile(r"\r?\n\r?\n").search(text, pos)
+        if not m:
+            return 0, 0  # no end of the header block: not an HTTP response
+        lines += text.count("\n", pos, m.end())
+        pos = m.end()
+    return lines, pos
+
+
 def parse(stream, ctx: Context) -> None:
     data = read_document(stream, ctx, "API object document", MAX_DOC)
     if data is None:
@@ -267,6 +284,10 @@ def parse(stream, ctx: Context) -> None:
     ctx.clock = ctx.clock or "apiserver"
     total = _n_lines(text)
     ctx.lines_read += total
+    hlines, hend = _http_headers(text)
+    if hlines:  # a watch or GET saved with `curl -i`: headers counted, the body parsed on its own lines
+        ctx.count("HTTP response headers (curl -i)", 1, text[:hend].splitlines()[0], n=hlines, severity="info")
+        text = "\n" * hlines + text[hend:]
     stripped = text.lstrip()
     if stripped.startswith("{") or stripped.startswith("["):
         primary = _parse_json(text, ctx)
@@ -450,6 +471,8 @@ def _parse_yaml(text: str, ctx: Context) -> int:
 
 def sniff(head: Head) -> bool:
     t = head.text
+    if t.startswith("HTTP/"):
+        t = t[_http_headers(t)[1]:] or " "
     s = t.lstrip()
     if '"auditID"' in t[:20000] or "audit.k8s.io/" in t[:20000]:
         return False

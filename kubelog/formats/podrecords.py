@@ -1,5 +1,5 @@
 """Pod/node milestones and events from kubelet, hollow-node, scheduler and controller-manager
-klog records (formats-server.md §7; §1.5 for the structured encodings).
+klog records (docs/formats/klog.md).
 
 A *non-consuming* klog extractor (``podrecords``, order 60): the records stay in ``messages``
 and these derived rows are written besides them.

@@ -1,4 +1,4 @@
-"""Classify requests as the apiserver's RequestInfoFactory does (formats-server.md §4).
+"""Classify requests as the apiserver's RequestInfoFactory does (docs/formats/klog.md).
 
 :func:`classify` is vectorized over Arrow arrays of HTTP methods and request
 URIs; :func:`classify_one` is the same logic for one request (used by tests and

@@ -1,4 +1,4 @@
-"""utiltrace slow-operation Trace blocks (formats-server.md §5) → ``traces`` + ``trace_steps``.
+"""utiltrace slow-operation Trace blocks (docs/formats/klog.md) → ``traces`` + ``trace_steps``.
 
 A Trace block is ONE klog record: the header line carries the klog header, the step
 lines are header-less continuation lines (also in journald/syslog-wrapped files, where

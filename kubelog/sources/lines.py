@@ -134,6 +134,8 @@ class LineChunk:
         Raw wrapper time text for year-less wrappers (journald/prow/jenkins), else None.
     host : pa.Array or None
         Host name from a journald/syslog prefix.
+    unit : pa.Array or None
+        Syslog tag (program / unit name) from a journald/syslog prefix.
     n_physical : int
         Physical lines consumed from the stream for this chunk (lines read).
     joined : int
@@ -148,6 +150,7 @@ class LineChunk:
     wrapper_clock: pa.Array | None = None
     host: pa.Array | None = None
     joined: int = 0
+    unit: pa.Array | None = None
 
     def __len__(self) -> int:
         return len(self.text)
@@ -512,6 +515,7 @@ def unwrap(chunk: LineChunk, wrappers: list[str], ansi: bool, stats: ReaderStats
     wts = chunk.wrapper_ts
     wclock = chunk.wrapper_clock
     host = chunk.host
+    unit = chunk.unit
     joined = chunk.joined
     if ansi:
         text = pc.replace_substring_regex(text, ANSI_RE, "")
@@ -536,12 +540,14 @@ def unwrap(chunk: LineChunk, wrappers: list[str], ansi: bool, stats: ReaderStats
                     wclock = wclock.filter(keep)
                 if host is not None:
                     host = host.filter(keep)
+                if unit is not None:
+                    unit = unit.filter(keep)
         if name == "docker-json":
             logs, line_no, tss, j = _docker_rows(text, line_no, stats, carries.setdefault(name, {}))
             joined += j
             text = pa.array(logs, pa.string())
             wts = _parse_rfc3339(pa.array(tss, pa.string()))
-            wclock = host = None
+            wclock = host = unit = None
             continue
         parts = pc.extract_regex(text, w.strip_re)
         ok = pc.is_valid(parts)
@@ -556,7 +562,7 @@ def unwrap(chunk: LineChunk, wrappers: list[str], ansi: bool, stats: ReaderStats
                 payload = pa.array(t, pa.string())
                 wts = _parse_rfc3339(pa.array(tsl, pa.string()))
                 text = payload
-                wclock = host = None
+                wclock = host = unit = None
                 continue
         if "ts" in names:
             raw_ts = parts.field("ts")
@@ -566,8 +572,11 @@ def unwrap(chunk: LineChunk, wrappers: list[str], ansi: bool, stats: ReaderStats
                 wclock = raw_ts if wclock is None else wclock
         if "host" in names and host is None:
             host = parts.field("host")
+        if "unit" in names and unit is None:
+            unit = parts.field("unit")
         text = payload
-    return LineChunk(text, line_no, chunk.n_physical, wrapper_ts=wts, wrapper_clock=wclock, host=host, joined=joined)
+    return LineChunk(text, line_no, chunk.n_physical, wrapper_ts=wts, wrapper_clock=wclock, host=host, joined=joined,
+                     unit=unit)
 
 
 def iter_chunks(stream: BinaryIO, wrappers: list[str], ansi: bool = False, stats: ReaderStats | None = None,
