@@ -54,7 +54,8 @@ from ..run import Run
 from . import skew_math as sm
 
 __all__ = ["PAIR_COLUMNS", "KIND_LABELS", "causal_pairs", "SkewReport", "analyze", "analyze_pairs",
-           "corrected_times", "correct", "violations_before_after", "pod_startup_verdicts"]
+           "corrected_times", "correct", "violations_before_after", "pod_startup_verdicts", "Corrections",
+           "corrections"]
 
 PAIR_COLUMNS = ["kind", "send_domain", "send_ts", "recv_domain", "recv_ts", "min_delay_s",
                 "res_send_s", "res_recv_s", "evidence"]
@@ -860,3 +861,171 @@ def pod_startup_verdicts(run: Run, report: SkewReport, threshold_s: float = 5.0)
                      "corrected_max_s": cmax, "raw": v[0], "corrected": v[1], "at_min": v[2], "at_max": v[3],
                      "verdict_depends_on_offset": v[2] != v[3]})
     return pd.DataFrame(rows, columns=cols)
+
+
+# ---------------------------------------------------------------------------
+# The corrections of a run, for every command (issue 16 item 6)
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Corrections:
+    """The clock corrections applied to a run's verdicts; one object used by every command.
+
+    Attributes
+    ----------
+    offsets : dict
+        ``{domain: θ seconds}`` (``C_domain − C_reference``) applied; empty when nothing is
+        corrected.  ``--offset`` values win over the ones ``kubelog skew`` found.
+    intervals : dict
+        ``{domain: (lower_s, upper_s)}``: the skew analysis' bounds (``--offset`` values are
+        exact: ``(θ, θ)``).  A verdict whose outcome changes inside them says so.
+    source : dict
+        ``{domain: "--offset" | "kubelog skew"}``.
+    reference : str
+        The reference domain (``apiserver``).
+    test_domain : str
+        The clock domain of the test's log (``test``).
+    report : SkewReport or None
+        The skew analysis, when ``correct_skew`` asked for it.
+    notes : list of str
+        What was corrected and what could not be.
+    """
+
+    offsets: dict = field(default_factory=dict)
+    intervals: dict = field(default_factory=dict)
+    source: dict = field(default_factory=dict)
+    reference: str = "apiserver"
+    test_domain: str = "test"
+    report: "SkewReport | None" = None
+    notes: list = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.offsets)
+
+    def pod_offsets(self) -> dict | None:
+        """The ``offsets=`` argument of :func:`kubelog.analysis.pods.pod_startup` (None: raw clocks)."""
+        return dict(self.offsets) if self.offsets else None
+
+    def _theta(self, d: str, node: str | None, bound: int | None = None) -> float:
+        if d == "node":
+            if node:
+                d = f"node/{node}"
+            else:
+                v = [self._theta(k, None, bound) for k in self.offsets if k.startswith("node/")]
+                v = [x for x in v if math.isfinite(x)]
+                return float(np.median(v)) if v else math.nan
+        if d == "test":
+            d = self.test_domain
+        if d == self.reference:
+            return 0.0
+        if bound is None:
+            return float(self.offsets.get(d, math.nan))
+        lo, hi = self.intervals.get(d, (math.nan, math.nan))
+        return float(lo if bound == 0 else hi)
+
+    def phase_shift(self, metric: str, node: str | None = None) -> float:
+        """``θ_end − θ_start`` (s) of a cross-clock pod phase the test reported (NaN when unknown).
+
+        ``metric`` is a key of :data:`PHASE_DOMAINS`; 0 for a phase on one clock.
+        """
+        if metric not in PHASE_DOMAINS:
+            return math.nan
+        a, b = PHASE_DOMAINS[metric]
+        return 0.0 if a == b else self._theta(b, node) - self._theta(a, node)
+
+    def phase_shift_range(self, metric: str, node: str | None = None) -> tuple[float, float]:
+        """The smallest and largest ``θ_end − θ_start`` the offset bounds allow (NaN when unknown)."""
+        if metric not in PHASE_DOMAINS:
+            return math.nan, math.nan
+        a, b = PHASE_DOMAINS[metric]
+        if a == b:
+            return 0.0, 0.0
+        lo = self._theta(b, node, 0) - self._theta(a, node, 1)
+        hi = self._theta(b, node, 1) - self._theta(a, node, 0)
+        return lo, hi
+
+    def describe(self) -> str:
+        """One line: which offsets were applied and where they came from."""
+        if not self.offsets:
+            return "no clock correction applied"
+        parts = []
+        for d in sorted(self.offsets):
+            lo, hi = self.intervals.get(d, (self.offsets[d], self.offsets[d]))
+            unc = f" ± {sm.format_duration((hi - lo) / 2, 3)}" if hi > lo else ""
+            parts.append(f"{d} {self.offsets[d]:+.6g} s{unc} ({self.source.get(d, '?')})")
+        return "clock offsets applied (C_domain − C_" + self.reference + "): " + ", ".join(parts)
+
+    def correct_reported(self, rep: pd.DataFrame) -> pd.DataFrame:
+        """Test-reported pod start-up rows (``PodStartup.reported``) with corrected copies of the percentiles.
+
+        Adds ``shift_s`` (θ_end − θ_start subtracted), ``<pct>_corrected`` and ``correction``
+        (what was done, or why a row could not be corrected).  Raw columns are kept.
+        """
+        out = rep.copy()
+        pct = [c for c in out.columns if c.startswith("p") and c.endswith("_s") and c[1:-2].replace(".", "").isdigit()]
+        shifts, how = [], []
+        for m in out.get("metric", pd.Series(index=out.index, dtype=object)):
+            s = self.phase_shift(m) if self.offsets else math.nan
+            shifts.append(s)
+            if not self.offsets:
+                how.append("not corrected (no offsets)")
+            elif m not in PHASE_DOMAINS:
+                how.append("not corrected (clocks of this metric unknown)")
+            elif not math.isfinite(s):
+                a, b = PHASE_DOMAINS[m]
+                how.append(f"not corrected (no offset for the {a if a != self.reference else b} clock)")
+            else:
+                how.append("same clock" if s == 0 else f"corrected: raw − {s:+.6g} s")
+        out["shift_s"] = shifts
+        for c in pct:
+            out[c.replace("_s", "_corrected_s")] = out[c].astype(float) - out["shift_s"].fillna(0.0)
+            bad = ~np.isfinite(out["shift_s"].to_numpy(dtype=float))
+            out.loc[bad, c.replace("_s", "_corrected_s")] = np.nan
+        out["correction"] = how
+        return out
+
+
+def corrections(run: Run, *, offsets: dict | None = None, correct_skew: bool = False,
+                reference: str = "apiserver", report: "SkewReport | None" = None) -> Corrections:
+    """The clock corrections to apply to ``run``'s verdicts (used by ``pods``, ``slo``, ``report``, ``latency``).
+
+    Parameters
+    ----------
+    run : Run
+    offsets : dict, optional
+        ``{domain: seconds ahead of the reference}`` given by the user (``--offset``); they win.
+    correct_skew : bool
+        Also apply the two-sided offset estimates of :func:`analyze` (``--correct-skew``).
+    reference : str
+        Reference domain; only ``apiserver`` (the clock pod phases are read against) is meaningful
+        for the pod commands.
+    report : SkewReport, optional
+        An analysis already made (saves recomputing it).
+
+    Returns
+    -------
+    Corrections
+        Empty (falsy) when nothing is corrected.
+    """
+    c = Corrections(reference=reference, test_domain=_test_domain(run))
+    if correct_skew:
+        rep = report if report is not None else analyze(run, reference=reference)
+        c.report = rep
+        for d, v in rep.offsets.items():
+            if d == reference:
+                continue
+            c.offsets[d] = float(v)
+            c.intervals[d] = tuple(float(x) for x in rep.intervals.get(d, (v, v)))
+            c.source[d] = "kubelog skew"
+        missing = [r["domain"] for r in rep.domains.to_dict("records")
+                   if r["kind"] not in ("reference", "two-sided") or r["domain"] not in rep.offsets]
+        missing = [d for d in missing if d != reference]
+        if missing:
+            c.notes.append("no two-sided offset, left uncorrected: " + ", ".join(sorted(missing)))
+        if rep.pairs.empty:
+            c.notes.append("no causal pairs between clock domains: nothing to correct")
+    for d, v in (offsets or {}).items():
+        c.offsets[d] = float(v)
+        c.intervals[d] = (float(v), float(v))
+        c.source[d] = "--offset"
+    return c
