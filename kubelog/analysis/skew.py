@@ -45,6 +45,7 @@ access-log ends 1 µs.  Minimum delays are 0 (unknown) throughout.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -297,18 +298,14 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
                               j["resolution_s_k"].fillna(RES_US).to_numpy(),
                               [f"{a} → {b}" for a, b in zip(where(j["source_id_b"], j["line_no_b"]),
                                                             where(j["source_id_k"], j["line_no_k"]))]))
-    # kubelet's container start (node clock) → the pod's last status write completed (apiserver); the
-    # response end, not the start, of the last write: conservative (the write may already be in flight)
+    # kubelet's container start (node clock) → the status write that carries it (apiserver), see
+    # _running_writes: the k-th write of the pod, k = 1 + the syncs the kubelet can have written before
     st = _status_updates(req)
-    started = kub[kub["milestone"].isin(["pleg_container_started", "running_observed"])]
-    started = started.sort_values("ts").drop_duplicates(["namespace", "pod"], keep="first")
-    if not st.empty and not started.empty:
-        last = st.sort_values("end").drop_duplicates(["namespace", "pod"], keep="last")
-        j = started.merge(last[["namespace", "pod", "end", "clock", "source_id", "line_no"]],
-                          on=["namespace", "pod"], suffixes=("_k", "_a"))
+    if not st.empty:
+        j = _running_writes(kub, st)
         if not j.empty:
             out.append(_frame("kubelet_status", j["clock_k"].to_numpy(), _sec(j["ts"]), j["clock_a"].to_numpy(),
-                              j["end"].to_numpy(), j["resolution_s"].fillna(RES_US).to_numpy(), RES_US,
+                              j["start"].to_numpy(), j["resolution_s"].fillna(RES_US).to_numpy(), RES_US,
                               [f"{a} → {b}" for a, b in zip(where(j["source_id_k"], j["line_no_k"]),
                                                             where(j["source_id_a"], j["line_no_a"]))]))
     # the pod's first status write received (apiserver) → the kubelet's own watch seeing it running
@@ -325,6 +322,159 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
                               [f"{a} → {b}" for a, b in zip(where(j["source_id_a"], j["line_no_a"]),
                                                             where(j["source_id_k"], j["line_no_k"]))]))
     return out
+
+
+def _running_writes(kub: pd.DataFrame, st: pd.DataFrame) -> pd.DataFrame:
+    """Per pod: the kubelet's container-start record joined with the status write that follows it.
+
+    Kubelet source (``pkg/kubelet/kubelet.go`` ``SyncPod``, ``pkg/kubelet/status/status_manager.go``):
+    every sync of a pod sets its status before the runtime acts, and the status manager writes each
+    changed status (PATCH ``pods/<name>/status``), in order.  Syncs are triggered by ``SyncLoop ADD``
+    and by PLEG events; the Running status comes from the sync after the PLEG ``ContainerStarted``
+    record (or, 1.26+, ``observedRunningTime``, taken when the status manager got the Running status).
+    So at most ``1 + (PLEG records of the pod before that record)`` writes can carry a status made
+    before the start, and the next write (the k-th by request start) was sent after it: the pair is
+    causal whatever the timing.  A pod needs its ADD record and at least one PLEG record (proof that
+    the log covers its syncs), and at least k writes; otherwise it gives no pair (a pod's *last*
+    write, used before, is minutes later at termination and bounds nothing).
+    """
+    cols = ["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"]
+    if kub.empty:
+        return pd.DataFrame()
+    k = kub[["namespace", "pod", "milestone", "ts", "clock", "resolution_s", "source_id", "line_no"]].copy()
+    k["t"] = _sec(k["ts"])
+    pleg = k[k["milestone"].astype(str).str.startswith("pleg_")]
+    has_add = set(map(tuple, k[k["milestone"] == "kubelet_add"][["namespace", "pod"]].to_numpy()))
+    start = k[k["milestone"].isin(["pleg_container_started", "running_observed"])]
+    start = start.sort_values("t").drop_duplicates(["namespace", "pod"], keep="last")
+    rows = []
+    pg = {key: np.sort(g["t"].to_numpy()) for key, g in pleg.groupby(["namespace", "pod"])}
+    for r in start.itertuples(index=False):
+        key = (r.namespace, r.pod)
+        if key not in has_add or key not in pg:
+            continue
+        n_before = int(np.searchsorted(pg[key], r.t, side="left"))  # PLEG records strictly before
+        rows.append((r.namespace, r.pod, 2 + n_before))
+    if not rows:
+        return pd.DataFrame()
+    need = pd.DataFrame(rows, columns=["namespace", "pod", "_k"])
+    w = st[np.isfinite(st["start"].to_numpy(dtype=float))].sort_values("start", kind="stable")
+    w = w.assign(_i=w.groupby(["namespace", "pod"]).cumcount() + 1)
+    w = w.merge(need, on=["namespace", "pod"])
+    w = w[w["_i"] == w["_k"]]
+    return start[cols].merge(w[["namespace", "pod", "start", "clock", "source_id", "line_no"]],
+                             on=["namespace", "pod"], suffixes=("_k", "_a"))
+
+
+def _cl2_round_trips(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
+    """``api_round_trip`` pairs between the clusterloader2 log and CL2's own calls (issue 16 item 4).
+
+    perf-tests ``clusterloader2/pkg/test/simple_test_executor.go``: ``AutomanagedNamespacePrefix: P``
+    is logged before any call in the automanaged namespaces ``P-<n>``; ``Step "…" started`` before the
+    step's phase calls and ``Step "…" ended`` after all of them completed (``wg.Wait``); ``Resources
+    cleanup time`` after ``DeleteAutomanagedNamespaces`` deleted the namespaces ``P-<n>``.  CL2's calls
+    carry the ``clusterloader`` user agent; a *phase* call is a mutating call (POST/PUT/PATCH/DELETE) of
+    an object in an automanaged namespace.  Steps run one after another, so a phase call lies inside
+    its step's [started, ended] window; which window is decided from the offset bounds already known
+    (first the prefix and cleanup pairs): a call whose possible test-clock span meets exactly one
+    window belongs to it.  Each window then gives ``started → earliest call start`` and
+    ``latest call end → ended``; bounds and assignment are refined until nothing changes.
+    """
+    if req.empty or not run.has("messages"):
+        return []
+    m = run.table("messages", columns=["ts", "clock", "component", "msg", "source_id", "line_no"])
+    m = m[(m["component"] == "clusterloader2") & m["ts"].notna()]
+    if m.empty:
+        return []
+    cl = req[req["client"].fillna("").astype(str).str.contains("clusterloader")
+             | req["user_agent"].fillna("").astype(str).str.startswith("clusterloader")]
+    cl = cl[np.isfinite(cl["start"].to_numpy(dtype=float)) & np.isfinite(cl["end"].to_numpy(dtype=float))]
+    if cl.empty:
+        return []
+    out = []
+    for clock, g in m.groupby("clock"):
+        g = g.assign(t=_sec(g["ts"])).sort_values("t", kind="stable")
+        msg = g["msg"].astype(str)
+        pre = msg.str.extract(r"^AutomanagedNamespacePrefix: (?P<p>\S+)")["p"].dropna()
+        if pre.empty:
+            continue
+        prefix = pre.iloc[0]
+        prefix_line = g.loc[pre.index[0]]
+        rx = rf"^{re.escape(prefix)}-\d+$"
+        ns_ = cl["namespace"].fillna("").astype(str)
+        nm_ = cl["name"].fillna("").astype(str)
+        mine = cl[ns_.str.match(rx)]
+        if mine.empty:
+            continue
+        aclock = mine["clock"].iloc[0]
+        ev = where(mine["source_id"], mine["line_no"])
+        mine = mine.assign(_ev=ev)
+        fixed = []
+        # prefix line → the earliest call in an automanaged namespace
+        i0 = int(np.argmin(mine["start"].to_numpy()))
+        fixed.append(("b", prefix_line["t"], mine["start"].iloc[i0],
+                      f"{where([prefix_line['source_id']], [prefix_line['line_no']])[0]} → {mine['_ev'].iloc[i0]}"))
+        # automanaged namespaces deleted → "Resources cleanup time"
+        nsdel = cl[(cl["method"] == "DELETE") & (cl["resource"] == "namespaces") & (nm_.str.match(rx) | ns_.str.match(rx))]
+        cln = g[msg.str.startswith("Resources cleanup time")]
+        if not nsdel.empty and not cln.empty:
+            i1 = int(np.argmax(nsdel["end"].to_numpy()))
+            lt = cln.iloc[-1]
+            fixed.append(("f", nsdel["end"].iloc[i1], lt["t"],
+                          f"{where([nsdel['source_id'].iloc[i1]], [nsdel['line_no'].iloc[i1]])[0]} → "
+                          f"{where([lt['source_id']], [lt['line_no']])[0]}"))
+        # step windows
+        st = msg.str.extract(r'^Step "(?P<s>.*)" (?P<e>started|ended)$')
+        win = []
+        for name, h in g[st["s"].notna()].groupby(st["s"][st["s"].notna()], sort=False):
+            e = st.loc[h.index, "e"]
+            a, b = h[e == "started"], h[e == "ended"]
+            if len(a) == 1 and len(b) == 1 and a["t"].iloc[0] <= b["t"].iloc[0]:
+                win.append((a.iloc[0], b.iloc[0]))
+        phase = mine[mine["method"].isin(["POST", "PUT", "PATCH", "DELETE"]) & (mine["resource"] != "namespaces")]
+        assigned: dict[int, np.ndarray] = {}
+        for _ in range(6):
+            pairs = _cl2_frame(fixed, win, phase, assigned, clock, aclock, where)
+            fwd = pairs[pairs["send_domain"] == aclock]
+            bwd = pairs[pairs["send_domain"] == clock]
+            est = sm.offset_bounds(_batch(fwd, aclock, clock), _batch(bwd, clock, aclock))
+            lo, hi = est.lower, est.upper        # θ = C_test − C_api
+            if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi + sm.FLOAT_TOL_S:
+                break
+            ps, pe = phase["start"].to_numpy(dtype=float) + lo, phase["end"].to_numpy(dtype=float) + hi
+            hits = np.zeros((len(win), len(phase)), dtype=bool)
+            for i, (a, b) in enumerate(win):
+                hits[i] = (ps <= b["t"]) & (pe >= a["t"])
+            one = hits.sum(axis=0) == 1
+            new = {i: np.flatnonzero(hits[i] & one) for i in range(len(win))}
+            new = {i: v for i, v in new.items() if v.size}
+            if all(i in assigned and np.array_equal(assigned[i], v) for i, v in new.items()) \
+                    and set(new) == set(assigned):
+                break
+            assigned = new
+        out.append(_cl2_frame(fixed, win, phase, assigned, clock, aclock, where))
+    return out
+
+
+def _cl2_frame(fixed, win, phase, assigned, clock, aclock, where) -> pd.DataFrame:
+    rows = []  # (direction, send_ts, recv_ts, evidence): "b" test → api, "f" api → test
+    rows += fixed
+    for i, idx in assigned.items():
+        a, b = win[i]
+        calls = phase.iloc[idx]
+        j0 = int(np.argmin(calls["start"].to_numpy()))
+        j1 = int(np.argmax(calls["end"].to_numpy()))
+        rows.append(("b", a["t"], calls["start"].iloc[j0],
+                     f"{where([a['source_id']], [a['line_no']])[0]} → {calls['_ev'].iloc[j0]}"))
+        rows.append(("f", calls["end"].iloc[j1], b["t"],
+                     f"{calls['_ev'].iloc[j1]} → {where([b['source_id']], [b['line_no']])[0]}"))
+    bw = [r for r in rows if r[0] == "b"]
+    fw = [r for r in rows if r[0] == "f"]
+    parts = [_frame("api_round_trip", clock, [r[1] for r in bw], aclock, [r[2] for r in bw], RES_US, RES_US,
+                    [r[3] for r in bw]),
+             _frame("api_round_trip", aclock, [r[1] for r in fw], clock, [r[2] for r in fw], RES_US, RES_US,
+                    [r[3] for r in fw])]
+    return pd.concat(parts, ignore_index=True)
 
 
 def _event_pairs(run: Run, where: _Where) -> list[pd.DataFrame]:
@@ -372,6 +522,7 @@ def causal_pairs(run: Run) -> pd.DataFrame:
     pt = run.table("pod_transitions") if run.has("pod_transitions") else pd.DataFrame()
     parts = []
     parts += _api_round_trips(run, req, tl, where)
+    parts += _cl2_round_trips(run, req, where)
     parts += _pod_watch(run, req, tl, pt, where)
     parts += _node_pairs(req, pt, where)
     parts += _event_pairs(run, where)
@@ -478,7 +629,47 @@ def _iso(t: float | None) -> str | None:
     return pd.Timestamp(t, unit="s", tz="UTC").isoformat()
 
 
-def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewReport:
+def node_hosts(run: Run) -> dict[str, str]:
+    """``{node/<hollow node>: host}`` for hollow-node kubelet logs laid out per host machine.
+
+    The Kubemark log dump copies each host's ``/var/log/kubelet-hollow-node-*.log`` into
+    ``<report_dir>/<host>/`` (kubernetes ``cluster/log-dump/log-dump.sh``, ``dump_nodes``), and
+    every hollow kubelet on a host reads that host's clock.  The host is the directory holding a
+    node domain's log, used only when the node logs sit in at least two directories (all in one
+    directory says nothing about the hosts).
+    """
+    out = {}
+    for e in run.inputs:
+        clk = str(e.get("clock") or "")
+        if not clk.startswith("node/") or e.get("component") != "kubelet":
+            continue
+        parts = str(e.get("path") or "").replace("\\", "/").split("/")
+        if len(parts) >= 2 and parts[-2]:
+            out.setdefault(clk, set()).add(parts[-2])
+    hosts = {d: next(iter(h)) for d, h in out.items() if len(h) == 1}
+    return hosts if len(set(hosts.values())) >= 2 else {}
+
+
+def _pool_hosts(pairs: pd.DataFrame, hosts: dict, reference: str) -> dict[str, str]:
+    """``{node domain: "host/<h>"}`` for the hosts whose pooled pairs admit one offset."""
+    pool = {}
+    for h, doms in pd.Series(list(hosts)).groupby(pd.Series(list(hosts.values()))):
+        doms = list(doms)
+        if len(doms) < 2:
+            continue
+        sub = pairs[(pairs["send_domain"].isin(doms) & (pairs["recv_domain"] == reference))
+                    | (pairs["recv_domain"].isin(doms) & (pairs["send_domain"] == reference))]
+        if sub.empty:
+            continue
+        hd = f"host/{h}"
+        m = sub.replace({"send_domain": dict.fromkeys(doms, hd), "recv_domain": dict.fromkeys(doms, hd)})
+        est = sm.offset_bounds(_batch(m, reference, hd), _batch(m, hd, reference))
+        if est.feasible:
+            pool.update(dict.fromkeys(doms, hd))
+    return pool
+
+
+def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver", hosts: dict | None = None) -> SkewReport:
     """Offsets, drift, steps and the all-domain system from a causal-pairs frame.
 
     Parameters
@@ -487,11 +678,43 @@ def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRepo
         As returned by :func:`causal_pairs` (columns :data:`PAIR_COLUMNS`).
     reference : str
         Reference clock domain; offsets are ``C_domain − C_reference`` in seconds.
+    hosts : dict, optional
+        ``{node domain: host}`` (:func:`node_hosts`): the hollow nodes of one host share its clock,
+        so their pairs are pooled into one domain ``host/<h>`` (when the pooled pairs admit one
+        offset); every node row then carries its host's bounds and a ``host`` column.
 
     Returns
     -------
     SkewReport
     """
+    pool = _pool_hosts(pairs, hosts, reference) if hosts else {}
+    if not pool:
+        rep = _analyze_pairs(pairs, reference)
+        rep.domains["host"] = None
+        return rep
+    mapped = pairs.replace({"send_domain": pool, "recv_domain": pool})
+    rep = _analyze_pairs(mapped, reference)
+    rep.pairs = pairs.reset_index(drop=True)
+    rows = []
+    for r in rep.domains.to_dict("records"):
+        d = r["domain"]
+        if not str(d).startswith("host/"):
+            rows.append({**r, "host": None})
+            continue
+        members = sorted(n for n, h in pool.items() if h == d)
+        for n in members:
+            rows.append({**r, "domain": n, "host": d[5:],
+                         "text": f"{sm.domain_name(n)} (host {d[5:]}, {len(members)} hollow nodes pooled): "
+                                 + str(r["text"]).replace(sm.domain_name(d) + "'s", "its", 1)})
+        if d in rep.offsets:
+            rep.offsets.update(dict.fromkeys(members, rep.offsets.pop(d)))
+        if d in rep.intervals:
+            rep.intervals.update(dict.fromkeys(members, rep.intervals.pop(d)))
+    rep.domains = pd.DataFrame(rows).sort_values("domain", kind="stable").reset_index(drop=True)
+    return rep
+
+
+def _analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewReport:
     pairs = pairs.reset_index(drop=True)
     doms = sorted(set(pairs["send_domain"]).union(pairs["recv_domain"]).union({reference}))
     sd, rd = pairs["send_domain"].astype(str).to_numpy(), pairs["recv_domain"].astype(str).to_numpy()
@@ -524,10 +747,14 @@ def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRepo
                 drift = sm.fit_offset_drift(fwd, bwd)
                 row["drift_status"] = drift.status
                 if drift.status == "ok":
-                    row["drift_ppm"] = drift.drift_ppm
                     row["drift_range_ppm"] = drift.drift_range_ppm
-                    if a == reference:
-                        drift_of[b] = drift.drift_ppm
+                    why = _drift_unsupported(fwd, bwd, drift, span)
+                    if why:
+                        row["drift_status"] = why
+                    else:
+                        row["drift_ppm"] = drift.drift_ppm
+                        if a == reference:
+                            drift_of[b] = drift.drift_ppm
             else:
                 row["drift_status"] = f"insufficient (pairs span {span:.0f} s < {sm.MIN_DRIFT_SPAN_S:.0f} s)"
         if not est.feasible:
@@ -615,6 +842,26 @@ def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRepo
                       pd.DataFrame(evid), pairs)
 
 
+def _drift_unsupported(fwd: sm.Pairs, bwd: sm.Pairs, drift, span: float) -> str | None:
+    """Why a fitted drift is not reported (None: it is).
+
+    A drift is reported only when (1) each direction's pairs span at least half of the joint span
+    (≥ ``MIN_DRIFT_SPAN_S``), so both ends of the line are pinned from both sides, and (2) the
+    feasible drift range (every line that satisfies every pair) excludes 0: a constant offset is
+    then contradicted by the data, which is the significance test.  A range that holds 0 (or
+    reaches the 500 ppm prior) is stated, not a drift.
+    """
+    for name, t in (("forward", fwd.send_ts), ("backward", bwd.recv_ts)):
+        if len(t) and np.ptp(t) < span / 2:
+            return f"not supported ({name} pairs span {np.ptp(t):.0f} s of {span:.0f} s)"
+    lo, hi = drift.drift_range_ppm
+    if drift.drift_range_capped:
+        return f"not supported (feasible range reaches the ±{sm.MAX_DRIFT * 1e6:g} ppm prior)"
+    if lo <= 0 <= hi:
+        return f"not significant (feasible {lo:+.1f} to {hi:+.1f} ppm holds 0)"
+    return None
+
+
 def _findings(domains, steps, inconsistent, sol, summary, reference, significant) -> list[str]:
     out = []
     if inconsistent:
@@ -676,7 +923,7 @@ def analyze(run: Run, reference: str = "apiserver") -> SkewReport:
     SkewReport
         See :class:`SkewReport`; offsets in seconds, ``C_domain − C_reference``.
     """
-    return analyze_pairs(causal_pairs(run), reference)
+    return analyze_pairs(causal_pairs(run), reference, hosts=node_hosts(run))
 
 
 # ---------------------------------------------------------------------------
