@@ -30,7 +30,17 @@ Causal pairs extracted (one row each; ``kind`` names the relation):
     kubelet's first log of the pod (SyncLoop ADD, or the observed running time).
 ``kubelet_status``
     The kubelet's container-started log (PLEG, or ``observedRunningTime``) →
-    the pod's last status PATCH/PUT completed at the apiserver.
+    the status PATCH/PUT that carries it, received at the apiserver (request
+    start): the k-th write of the pod, k = 2 + the pod's PLEG records before the
+    start record (:func:`_running_writes`; kubelet ``SyncPod`` / status manager).
+``api_round_trip`` (clusterloader2)
+    ``AutomanagedNamespacePrefix``, ``Step "…" started/ended`` and ``Resources
+    cleanup time`` lines of the CL2 log around CL2's own calls
+    (:func:`_cl2_round_trips`).
+
+Hollow nodes whose logs sit in per-host directories (the Kubemark log dump's
+``<host>/kubelet-<node>.log``) are pooled per host (:func:`node_hosts`).  A drift
+is reported only when the data support it (:func:`_drift_unsupported`).
 ``kubelet_watch``
     The pod's first status write received by the apiserver → the kubelet's
     ``watchObservedRunningTime`` (its own watch saw the running status, written
