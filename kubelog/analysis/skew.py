@@ -29,9 +29,9 @@ Causal pairs extracted (one row each; ``kind`` names the relation):
     The binding POST received by the apiserver (request start) → the
     kubelet's first log of the pod (SyncLoop ADD, or the observed running time).
 ``kubelet_status``
-    The kubelet's container-started log (PLEG, or ``observedRunningTime``) →
-    the status PATCH/PUT that carries it, received at the apiserver (request
-    start): the k-th write of the pod, k = 2 + the pod's PLEG records before the
+    The kubelet's PLEG ``ContainerStarted`` record →
+    the status PATCH/PUT that carries it, completed at the apiserver (request
+    end, conservative): the k-th write of the pod, k = 2 + the pod's PLEG records before the
     start record (:func:`_running_writes`; kubelet ``SyncPod`` / status manager).
 ``api_round_trip`` (clusterloader2)
     ``AutomanagedNamespacePrefix``, ``Step "…" started/ended`` and ``Resources
@@ -312,10 +312,10 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
     # _running_writes: the k-th write of the pod, k = 1 + the syncs the kubelet can have written before
     st = _status_updates(req)
     if not st.empty:
-        j = _running_writes(kub, st)
+        j = _running_writes(kub, st, pt, req)
         if not j.empty:
             out.append(_frame("kubelet_status", j["clock_k"].to_numpy(), _sec(j["ts"]), j["clock_a"].to_numpy(),
-                              j["start"].to_numpy(), j["resolution_s"].fillna(RES_US).to_numpy(), RES_US,
+                              j["end"].to_numpy(), j["resolution_s"].fillna(RES_US).to_numpy(), RES_US,
                               [f"{a} → {b}" for a, b in zip(where(j["source_id_k"], j["line_no_k"]),
                                                             where(j["source_id_a"], j["line_no_a"]))]))
     # the pod's first status write received (apiserver) → the kubelet's own watch seeing it running
@@ -334,20 +334,36 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
     return out
 
 
-def _running_writes(kub: pd.DataFrame, st: pd.DataFrame) -> pd.DataFrame:
+def _running_writes(kub: pd.DataFrame, st: pd.DataFrame, pt: pd.DataFrame | None = None,
+                    req: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per pod: the kubelet's container-start record joined with the status write that follows it.
 
     Kubelet source (``pkg/kubelet/kubelet.go`` ``SyncPod``, ``pkg/kubelet/status/status_manager.go``):
     every sync of a pod sets its status before the runtime acts, and the status manager writes each
     changed status (PATCH ``pods/<name>/status``), in order.  Syncs are triggered by ``SyncLoop ADD``
     and by PLEG events; the Running status comes from the sync after the PLEG ``ContainerStarted``
-    record (or, 1.26+, ``observedRunningTime``, taken when the status manager got the Running status).
-    So at most ``1 + (PLEG records of the pod before that record)`` writes can carry a status made
+    record (``observedRunningTime`` of 1.26+ is no send event: the status manager records it after
+    the Running write returned, ``RecordStatusUpdated``).  So at most ``1 + (PLEG records of the pod before that record)`` writes can carry a status made
     before the start, and the next write (the k-th by request start) was sent after it: the pair is
     causal whatever the timing.  A pod needs its ADD record and at least one PLEG record (proof that
     the log covers its syncs), and at least k writes; otherwise it gives no pair (a pod's *last*
-    write, used before, is minutes later at termination and bounds nothing).
+    write, used before, is minutes later at termination and bounds nothing).  Exception: a pod with
+    fewer than k writes before its first DELETE (apiserver clock) that a pod dump shows running had
+    its Pending status merged into the Running write (the status manager sends the latest cached
+    status); its last write before the delete is used.  This assumes the run deletes pods only
+    after their Running status was written, as density/load/CL2 tests do (they wait for running).
     """
+    ran = deleted = None
+    if pt is not None and len(pt):
+        r = pt[(pt["origin"] == "pods-json") & pt["milestone"].isin(["container_started", "started", "ready",
+                                                                     "containers_ready"])]
+        ran = r[["namespace", "pod"]].drop_duplicates()
+        deleted = pd.DataFrame(columns=["namespace", "pod", "_del"])
+        if req is not None and len(req):
+            d = req[(req["method"] == "DELETE") & (req["resource"] == "pods") & (req["subresource"].fillna("") == "")
+                    & req["name"].notna()]
+            deleted = d.groupby(["namespace", "name"])["start"].min().rename("_del").reset_index() \
+                .rename(columns={"name": "pod"})
     cols = ["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"]
     if kub.empty:
         return pd.DataFrame()
@@ -355,7 +371,9 @@ def _running_writes(kub: pd.DataFrame, st: pd.DataFrame) -> pd.DataFrame:
     k["t"] = _sec(k["ts"])
     pleg = k[k["milestone"].astype(str).str.startswith("pleg_")]
     has_add = set(map(tuple, k[k["milestone"] == "kubelet_add"][["namespace", "pod"]].to_numpy()))
-    start = k[k["milestone"].isin(["pleg_container_started", "running_observed"])]
+    # not observedRunningTime: the kubelet takes it *after* the Running write returned
+    # (status_manager.go syncPod → RecordStatusUpdated), so it follows the write, not precedes it
+    start = k[k["milestone"] == "pleg_container_started"]
     start = start.sort_values("t").drop_duplicates(["namespace", "pod"], keep="last")
     rows = []
     pg = {key: np.sort(g["t"].to_numpy()) for key, g in pleg.groupby(["namespace", "pod"])}
@@ -371,8 +389,18 @@ def _running_writes(kub: pd.DataFrame, st: pd.DataFrame) -> pd.DataFrame:
     w = st[np.isfinite(st["start"].to_numpy(dtype=float))].sort_values("start", kind="stable")
     w = w.assign(_i=w.groupby(["namespace", "pod"]).cumcount() + 1)
     w = w.merge(need, on=["namespace", "pod"])
+    if ran is not None and len(ran):
+        # fewer writes than k before the pod's delete: the status manager merged the Pending status
+        # into the Running one (it sends the latest cached status), so for a pod the apiserver stored
+        # as running (a pod dump) the last write before the delete carries Running
+        pre = w[~(w["start"] >= w.merge(deleted, on=["namespace", "pod"], how="left")["_del"].fillna(np.inf)
+                  .to_numpy())]
+        n_pre = pre.groupby(["namespace", "pod"])["_i"].max().rename("_n").reset_index()
+        n_pre = n_pre.merge(ran, on=["namespace", "pod"])
+        w = w.merge(n_pre, on=["namespace", "pod"], how="left")
+        w["_k"] = np.where(w["_n"].notna() & (w["_n"] < w["_k"]), w["_n"], w["_k"])
     w = w[w["_i"] == w["_k"]]
-    return start[cols].merge(w[["namespace", "pod", "start", "clock", "source_id", "line_no"]],
+    return start[cols].merge(w[["namespace", "pod", "end", "clock", "source_id", "line_no"]],
                              on=["namespace", "pod"], suffixes=("_k", "_a"))
 
 
@@ -1252,7 +1280,10 @@ def corrections(run: Run, *, offsets: dict | None = None, correct_skew: bool = F
     offsets : dict, optional
         ``{domain: seconds ahead of the reference}`` given by the user (``--offset``); they win.
     correct_skew : bool
-        Also apply the two-sided offset estimates of :func:`analyze` (``--correct-skew``).
+        Also apply the two-sided offset estimates of :func:`analyze` (``--correct-skew``) of the
+        domains whose bounds exclude 0; a domain consistent with no skew is left uncorrected
+        (synchronised clocks are the norm, and a midpoint of a wide interval around 0 would move
+        its phases by up to half the width).
     reference : str
         Reference domain; only ``apiserver`` (the clock pod phases are read against) is meaningful
         for the pod commands.
@@ -1268,8 +1299,13 @@ def corrections(run: Run, *, offsets: dict | None = None, correct_skew: bool = F
     if correct_skew:
         rep = report if report is not None else analyze(run, reference=reference)
         c.report = rep
+        zero = []
         for d, v in rep.offsets.items():
             if d == reference:
+                continue
+            lo, hi = rep.intervals.get(d, (v, v))
+            if lo <= 0 <= hi:     # consistent with synchronised clocks: 0 is as likely as the midpoint
+                zero.append(d)
                 continue
             c.offsets[d] = float(v)
             c.intervals[d] = tuple(float(x) for x in rep.intervals.get(d, (v, v)))
@@ -1277,6 +1313,8 @@ def corrections(run: Run, *, offsets: dict | None = None, correct_skew: bool = F
         missing = [r["domain"] for r in rep.domains.to_dict("records")
                    if r["kind"] not in ("reference", "two-sided") or r["domain"] not in rep.offsets]
         missing = [d for d in missing if d != reference]
+        if zero:
+            c.notes.append("consistent with no skew (the bounds hold 0), not corrected: " + ", ".join(sorted(zero)))
         if missing:
             c.notes.append("no two-sided offset, left uncorrected: " + ", ".join(sorted(missing)))
         if rep.pairs.empty:

@@ -138,10 +138,28 @@ def _status_writes(sim) -> None:
             r["lat"] = max(60_000, min(r["lat"], r["end"] - (run + 2 * MS) - 100_000))
         if sim.era == "1.28":
             _kubelet_records_128(sim, p, seen, run)
+            _observed_running_after_write(sim, p, r)
         d = deletes.get(p["name"])
         if d is not None:   # containers killed after the graceful delete: terminated status
             sim.add(d + int(rng.integers(50, 400)) * MS, verb, uri, "kubelet", lat=int(rng.integers(2, 9)) * MS,
                     node=node)
+
+
+def _observed_running_after_write(sim, p, w) -> None:
+    """observedRunningTime is taken when the Running write returned (status_manager.go ``syncPod``:
+    ``RecordStatusUpdated`` after ``PatchPodStatus``), not at the container start."""
+    if w is None:
+        return
+    import re
+    n = p["node"]
+    c = sim.node_clock[n]
+    t = w["end"] + int(sim.rng.integers(200_000, 2 * MS))
+    key = f'pod="{p["ns"]}/{p["name"]}"'
+    for i, (ts, txt) in enumerate(sim.node_lines[n]):
+        if key in txt and '"Observed pod startup duration"' in txt:
+            txt = re.sub(r'observedRunningTime="[^"]*"',
+                         f'observedRunningTime="{G.go_time(c(t), c(t) - c(sim.T0))}"', txt)
+            sim.node_lines[n][i] = (ts, txt)
 
 
 def _kubelet_records_128(sim, p, seen, run) -> None:
