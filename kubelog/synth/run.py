@@ -733,7 +733,7 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
     ne = write_events(sim, out)
     files["events.json"] = {"items": ne}
     # ---------------- e2e log + junit (or the clusterloader2 log: skewcases)
-    if sim.cl2:
+    if getattr(sim, "cl2", False):
         files.update(skewcases.write_cl2_log(sim, out))
         return files
     ne2e = write_e2e(sim, out)

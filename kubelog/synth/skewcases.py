@@ -79,7 +79,7 @@ def setup(sim, *, hosts=None, host_skew=None, host_drift=None, status_writes: bo
 def node_log_files(sim) -> list[tuple[str, str]]:
     """``(hollow node, relative path)`` of the hollow-node logs written: every node with hosts (log-dump
     layout ``<host>/kubelet-<node>.log``), else the first three as ``<node>.log``."""
-    if sim.node_host:
+    if getattr(sim, "node_host", None):
         return [(n, f"{sim.node_host[n]}/kubelet-{n}.log") for n in sim.nodes]
     return [(n, f"{n}.log") for n in sim.nodes[:3]]
 
