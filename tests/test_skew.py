@@ -35,7 +35,9 @@ def runs(tmp_path_factory):
     }
     out = {}
     for name, kw in specs.items():
-        truth = generate(base / f"in-{name}", nodes=3, **kw)
+        # status_writes: the kubelet's Pending / Running / terminated writes (issue 16), which the
+        # kubelet_status pairs need to tell the write that follows the container start
+        truth = generate(base / f"in-{name}", nodes=3, status_writes=True, **kw)
         out[name] = (ingest([str(base / f"in-{name}")], base / f"run-{name}", options=Options()), truth)
     return out
 

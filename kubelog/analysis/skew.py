@@ -29,8 +29,18 @@ Causal pairs extracted (one row each; ``kind`` names the relation):
     The binding POST received by the apiserver (request start) → the
     kubelet's first log of the pod (SyncLoop ADD, or the observed running time).
 ``kubelet_status``
-    The kubelet's container-started log (PLEG, or ``observedRunningTime``) →
-    the pod's last status PATCH/PUT completed at the apiserver.
+    The kubelet's PLEG ``ContainerStarted`` record →
+    the status PATCH/PUT that carries it, completed at the apiserver (request
+    end, conservative): the k-th write of the pod, k = 2 + the pod's PLEG records before the
+    start record (:func:`_running_writes`; kubelet ``SyncPod`` / status manager).
+``api_round_trip`` (clusterloader2)
+    ``AutomanagedNamespacePrefix``, ``Step "…" started/ended`` and ``Resources
+    cleanup time`` lines of the CL2 log around CL2's own calls
+    (:func:`_cl2_round_trips`).
+
+Hollow nodes whose logs sit in per-host directories (the Kubemark log dump's
+``<host>/kubelet-<node>.log``) are pooled per host (:func:`node_hosts`).  A drift
+is reported only when the data support it (:func:`_drift_unsupported`).
 ``kubelet_watch``
     The pod's first status write received by the apiserver → the kubelet's
     ``watchObservedRunningTime`` (its own watch saw the running status, written
@@ -45,6 +55,7 @@ access-log ends 1 µs.  Minimum delays are 0 (unknown) throughout.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,7 +65,8 @@ from ..run import Run
 from . import skew_math as sm
 
 __all__ = ["PAIR_COLUMNS", "KIND_LABELS", "causal_pairs", "SkewReport", "analyze", "analyze_pairs",
-           "corrected_times", "correct", "violations_before_after", "pod_startup_verdicts"]
+           "corrected_times", "correct", "violations_before_after", "pod_startup_verdicts", "Corrections",
+           "corrections"]
 
 PAIR_COLUMNS = ["kind", "send_domain", "send_ts", "recv_domain", "recv_ts", "min_delay_s",
                 "res_send_s", "res_recv_s", "evidence"]
@@ -296,15 +308,11 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
                               j["resolution_s_k"].fillna(RES_US).to_numpy(),
                               [f"{a} → {b}" for a, b in zip(where(j["source_id_b"], j["line_no_b"]),
                                                             where(j["source_id_k"], j["line_no_k"]))]))
-    # kubelet's container start (node clock) → the pod's last status write completed (apiserver); the
-    # response end, not the start, of the last write: conservative (the write may already be in flight)
+    # kubelet's container start (node clock) → the status write that carries it (apiserver), see
+    # _running_writes: the k-th write of the pod, k = 1 + the syncs the kubelet can have written before
     st = _status_updates(req)
-    started = kub[kub["milestone"].isin(["pleg_container_started", "running_observed"])]
-    started = started.sort_values("ts").drop_duplicates(["namespace", "pod"], keep="first")
-    if not st.empty and not started.empty:
-        last = st.sort_values("end").drop_duplicates(["namespace", "pod"], keep="last")
-        j = started.merge(last[["namespace", "pod", "end", "clock", "source_id", "line_no"]],
-                          on=["namespace", "pod"], suffixes=("_k", "_a"))
+    if not st.empty:
+        j = _running_writes(kub, st, pt, req)
         if not j.empty:
             out.append(_frame("kubelet_status", j["clock_k"].to_numpy(), _sec(j["ts"]), j["clock_a"].to_numpy(),
                               j["end"].to_numpy(), j["resolution_s"].fillna(RES_US).to_numpy(), RES_US,
@@ -324,6 +332,187 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
                               [f"{a} → {b}" for a, b in zip(where(j["source_id_a"], j["line_no_a"]),
                                                             where(j["source_id_k"], j["line_no_k"]))]))
     return out
+
+
+def _running_writes(kub: pd.DataFrame, st: pd.DataFrame, pt: pd.DataFrame | None = None,
+                    req: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per pod: the kubelet's container-start record joined with the status write that follows it.
+
+    Kubelet source (``pkg/kubelet/kubelet.go`` ``SyncPod``, ``pkg/kubelet/status/status_manager.go``):
+    every sync of a pod sets its status before the runtime acts, and the status manager writes each
+    changed status (PATCH ``pods/<name>/status``), in order.  Syncs are triggered by ``SyncLoop ADD``
+    and by PLEG events; the Running status comes from the sync after the PLEG ``ContainerStarted``
+    record (``observedRunningTime`` of 1.26+ is no send event: the status manager records it after
+    the Running write returned, ``RecordStatusUpdated``).  So at most ``1 + (PLEG records of the pod before that record)`` writes can carry a status made
+    before the start, and the next write (the k-th by request start) was sent after it: the pair is
+    causal whatever the timing.  A pod needs its ADD record and at least one PLEG record (proof that
+    the log covers its syncs), and at least k writes; otherwise it gives no pair (a pod's *last*
+    write, used before, is minutes later at termination and bounds nothing).  Exception: a pod with
+    fewer than k writes before its first DELETE (apiserver clock) that a pod dump shows running had
+    its Pending status merged into the Running write (the status manager sends the latest cached
+    status); its last write before the delete is used.  This assumes the run deletes pods only
+    after their Running status was written, as density/load/CL2 tests do (they wait for running).
+    """
+    ran = deleted = None
+    if pt is not None and len(pt):
+        r = pt[(pt["origin"] == "pods-json") & pt["milestone"].isin(["container_started", "started", "ready",
+                                                                     "containers_ready"])]
+        ran = r[["namespace", "pod"]].drop_duplicates()
+        deleted = pd.DataFrame(columns=["namespace", "pod", "_del"])
+        if req is not None and len(req):
+            d = req[(req["method"] == "DELETE") & (req["resource"] == "pods") & (req["subresource"].fillna("") == "")
+                    & req["name"].notna()]
+            deleted = d.groupby(["namespace", "name"])["start"].min().rename("_del").reset_index() \
+                .rename(columns={"name": "pod"})
+    cols = ["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"]
+    if kub.empty:
+        return pd.DataFrame()
+    k = kub[["namespace", "pod", "milestone", "ts", "clock", "resolution_s", "source_id", "line_no"]].copy()
+    k["t"] = _sec(k["ts"])
+    pleg = k[k["milestone"].astype(str).str.startswith("pleg_")]
+    has_add = set(map(tuple, k[k["milestone"] == "kubelet_add"][["namespace", "pod"]].to_numpy()))
+    # not observedRunningTime: the kubelet takes it *after* the Running write returned
+    # (status_manager.go syncPod → RecordStatusUpdated), so it follows the write, not precedes it
+    start = k[k["milestone"] == "pleg_container_started"]
+    start = start.sort_values("t").drop_duplicates(["namespace", "pod"], keep="last")
+    rows = []
+    pg = {key: np.sort(g["t"].to_numpy()) for key, g in pleg.groupby(["namespace", "pod"])}
+    for r in start.itertuples(index=False):
+        key = (r.namespace, r.pod)
+        if key not in has_add or key not in pg:
+            continue
+        n_before = int(np.searchsorted(pg[key], r.t, side="left"))  # PLEG records strictly before
+        rows.append((r.namespace, r.pod, 2 + n_before))
+    if not rows:
+        return pd.DataFrame()
+    need = pd.DataFrame(rows, columns=["namespace", "pod", "_k"])
+    w = st[np.isfinite(st["start"].to_numpy(dtype=float))].sort_values("start", kind="stable")
+    w = w.assign(_i=w.groupby(["namespace", "pod"]).cumcount() + 1)
+    w = w.merge(need, on=["namespace", "pod"])
+    if ran is not None and len(ran):
+        # fewer writes than k before the pod's delete: the status manager merged the Pending status
+        # into the Running one (it sends the latest cached status), so for a pod the apiserver stored
+        # as running (a pod dump) the last write before the delete carries Running
+        pre = w[~(w["start"] >= w.merge(deleted, on=["namespace", "pod"], how="left")["_del"].fillna(np.inf)
+                  .to_numpy())]
+        n_pre = pre.groupby(["namespace", "pod"])["_i"].max().rename("_n").reset_index()
+        n_pre = n_pre.merge(ran, on=["namespace", "pod"])
+        w = w.merge(n_pre, on=["namespace", "pod"], how="left")
+        w["_k"] = np.where(w["_n"].notna() & (w["_n"] < w["_k"]), w["_n"], w["_k"])
+    w = w[w["_i"] == w["_k"]]
+    return start[cols].merge(w[["namespace", "pod", "end", "clock", "source_id", "line_no"]],
+                             on=["namespace", "pod"], suffixes=("_k", "_a"))
+
+
+def _cl2_round_trips(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
+    """``api_round_trip`` pairs between the clusterloader2 log and CL2's own calls (issue 16 item 4).
+
+    perf-tests ``clusterloader2/pkg/test/simple_test_executor.go``: ``AutomanagedNamespacePrefix: P``
+    is logged before any call in the automanaged namespaces ``P-<n>``; ``Step "…" started`` before the
+    step's phase calls and ``Step "…" ended`` after all of them completed (``wg.Wait``); ``Resources
+    cleanup time`` after ``DeleteAutomanagedNamespaces`` deleted the namespaces ``P-<n>``.  CL2's calls
+    carry the ``clusterloader`` user agent; a *phase* call is a mutating call (POST/PUT/PATCH/DELETE) of
+    an object in an automanaged namespace.  Steps run one after another, so a phase call lies inside
+    its step's [started, ended] window; which window is decided from the offset bounds already known
+    (first the prefix and cleanup pairs): a call whose possible test-clock span meets exactly one
+    window belongs to it.  Each window then gives ``started → earliest call start`` and
+    ``latest call end → ended``; bounds and assignment are refined until nothing changes.
+    """
+    if req.empty or not run.has("messages"):
+        return []
+    m = run.table("messages", columns=["ts", "clock", "component", "msg", "source_id", "line_no"])
+    m = m[(m["component"] == "clusterloader2") & m["ts"].notna()]
+    if m.empty:
+        return []
+    cl = req[req["client"].fillna("").astype(str).str.contains("clusterloader")
+             | req["user_agent"].fillna("").astype(str).str.startswith("clusterloader")]
+    cl = cl[np.isfinite(cl["start"].to_numpy(dtype=float)) & np.isfinite(cl["end"].to_numpy(dtype=float))]
+    if cl.empty:
+        return []
+    out = []
+    for clock, g in m.groupby("clock"):
+        g = g.assign(t=_sec(g["ts"])).sort_values("t", kind="stable")
+        msg = g["msg"].astype(str)
+        pre = msg.str.extract(r"^AutomanagedNamespacePrefix: (?P<p>\S+)")["p"].dropna()
+        if pre.empty:
+            continue
+        prefix = pre.iloc[0]
+        prefix_line = g.loc[pre.index[0]]
+        rx = rf"^{re.escape(prefix)}-\d+$"
+        ns_ = cl["namespace"].fillna("").astype(str)
+        nm_ = cl["name"].fillna("").astype(str)
+        mine = cl[ns_.str.match(rx)]
+        if mine.empty:
+            continue
+        aclock = mine["clock"].iloc[0]
+        ev = where(mine["source_id"], mine["line_no"])
+        mine = mine.assign(_ev=ev)
+        fixed = []
+        # prefix line → the earliest call in an automanaged namespace
+        i0 = int(np.argmin(mine["start"].to_numpy()))
+        fixed.append(("b", prefix_line["t"], mine["start"].iloc[i0],
+                      f"{where([prefix_line['source_id']], [prefix_line['line_no']])[0]} → {mine['_ev'].iloc[i0]}"))
+        # automanaged namespaces deleted → "Resources cleanup time"
+        nsdel = cl[(cl["method"] == "DELETE") & (cl["resource"] == "namespaces") & (nm_.str.match(rx) | ns_.str.match(rx))]
+        cln = g[msg.str.startswith("Resources cleanup time")]
+        if not nsdel.empty and not cln.empty:
+            i1 = int(np.argmax(nsdel["end"].to_numpy()))
+            lt = cln.iloc[-1]
+            fixed.append(("f", nsdel["end"].iloc[i1], lt["t"],
+                          f"{where([nsdel['source_id'].iloc[i1]], [nsdel['line_no'].iloc[i1]])[0]} → "
+                          f"{where([lt['source_id']], [lt['line_no']])[0]}"))
+        # step windows
+        st = msg.str.extract(r'^Step "(?P<s>.*)" (?P<e>started|ended)$')
+        win = []
+        for name, h in g[st["s"].notna()].groupby(st["s"][st["s"].notna()], sort=False):
+            e = st.loc[h.index, "e"]
+            a, b = h[e == "started"], h[e == "ended"]
+            if len(a) == 1 and len(b) == 1 and a["t"].iloc[0] <= b["t"].iloc[0]:
+                win.append((a.iloc[0], b.iloc[0]))
+        phase = mine[mine["method"].isin(["POST", "PUT", "PATCH", "DELETE"]) & (mine["resource"] != "namespaces")]
+        assigned: dict[int, np.ndarray] = {}
+        for _ in range(6):
+            pairs = _cl2_frame(fixed, win, phase, assigned, clock, aclock, where)
+            fwd = pairs[pairs["send_domain"] == aclock]
+            bwd = pairs[pairs["send_domain"] == clock]
+            est = sm.offset_bounds(_batch(fwd, aclock, clock), _batch(bwd, clock, aclock))
+            lo, hi = est.lower, est.upper        # θ = C_test − C_api
+            if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi + sm.FLOAT_TOL_S:
+                break
+            ps, pe = phase["start"].to_numpy(dtype=float) + lo, phase["end"].to_numpy(dtype=float) + hi
+            hits = np.zeros((len(win), len(phase)), dtype=bool)
+            for i, (a, b) in enumerate(win):
+                hits[i] = (ps <= b["t"]) & (pe >= a["t"])
+            one = hits.sum(axis=0) == 1
+            new = {i: np.flatnonzero(hits[i] & one) for i in range(len(win))}
+            new = {i: v for i, v in new.items() if v.size}
+            if all(i in assigned and np.array_equal(assigned[i], v) for i, v in new.items()) \
+                    and set(new) == set(assigned):
+                break
+            assigned = new
+        out.append(_cl2_frame(fixed, win, phase, assigned, clock, aclock, where))
+    return out
+
+
+def _cl2_frame(fixed, win, phase, assigned, clock, aclock, where) -> pd.DataFrame:
+    rows = []  # (direction, send_ts, recv_ts, evidence): "b" test → api, "f" api → test
+    rows += fixed
+    for i, idx in assigned.items():
+        a, b = win[i]
+        calls = phase.iloc[idx]
+        j0 = int(np.argmin(calls["start"].to_numpy()))
+        j1 = int(np.argmax(calls["end"].to_numpy()))
+        rows.append(("b", a["t"], calls["start"].iloc[j0],
+                     f"{where([a['source_id']], [a['line_no']])[0]} → {calls['_ev'].iloc[j0]}"))
+        rows.append(("f", calls["end"].iloc[j1], b["t"],
+                     f"{calls['_ev'].iloc[j1]} → {where([b['source_id']], [b['line_no']])[0]}"))
+    bw = [r for r in rows if r[0] == "b"]
+    fw = [r for r in rows if r[0] == "f"]
+    parts = [_frame("api_round_trip", clock, [r[1] for r in bw], aclock, [r[2] for r in bw], RES_US, RES_US,
+                    [r[3] for r in bw]),
+             _frame("api_round_trip", aclock, [r[1] for r in fw], clock, [r[2] for r in fw], RES_US, RES_US,
+                    [r[3] for r in fw])]
+    return pd.concat(parts, ignore_index=True)
 
 
 def _event_pairs(run: Run, where: _Where) -> list[pd.DataFrame]:
@@ -371,6 +560,7 @@ def causal_pairs(run: Run) -> pd.DataFrame:
     pt = run.table("pod_transitions") if run.has("pod_transitions") else pd.DataFrame()
     parts = []
     parts += _api_round_trips(run, req, tl, where)
+    parts += _cl2_round_trips(run, req, where)
     parts += _pod_watch(run, req, tl, pt, where)
     parts += _node_pairs(req, pt, where)
     parts += _event_pairs(run, where)
@@ -477,7 +667,47 @@ def _iso(t: float | None) -> str | None:
     return pd.Timestamp(t, unit="s", tz="UTC").isoformat()
 
 
-def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewReport:
+def node_hosts(run: Run) -> dict[str, str]:
+    """``{node/<hollow node>: host}`` for hollow-node kubelet logs laid out per host machine.
+
+    The Kubemark log dump copies each host's ``/var/log/kubelet-hollow-node-*.log`` into
+    ``<report_dir>/<host>/`` (kubernetes ``cluster/log-dump/log-dump.sh``, ``dump_nodes``), and
+    every hollow kubelet on a host reads that host's clock.  The host is the directory holding a
+    node domain's log, used only when the node logs sit in at least two directories (all in one
+    directory says nothing about the hosts).
+    """
+    out = {}
+    for e in run.inputs:
+        clk = str(e.get("clock") or "")
+        if not clk.startswith("node/") or e.get("component") != "kubelet":
+            continue
+        parts = str(e.get("path") or "").replace("\\", "/").split("/")
+        if len(parts) >= 2 and parts[-2]:
+            out.setdefault(clk, set()).add(parts[-2])
+    hosts = {d: next(iter(h)) for d, h in out.items() if len(h) == 1}
+    return hosts if len(set(hosts.values())) >= 2 else {}
+
+
+def _pool_hosts(pairs: pd.DataFrame, hosts: dict, reference: str) -> dict[str, str]:
+    """``{node domain: "host/<h>"}`` for the hosts whose pooled pairs admit one offset."""
+    pool = {}
+    for h, doms in pd.Series(list(hosts)).groupby(pd.Series(list(hosts.values()))):
+        doms = list(doms)
+        if len(doms) < 2:
+            continue
+        sub = pairs[(pairs["send_domain"].isin(doms) & (pairs["recv_domain"] == reference))
+                    | (pairs["recv_domain"].isin(doms) & (pairs["send_domain"] == reference))]
+        if sub.empty:
+            continue
+        hd = f"host/{h}"
+        m = sub.replace({"send_domain": dict.fromkeys(doms, hd), "recv_domain": dict.fromkeys(doms, hd)})
+        est = sm.offset_bounds(_batch(m, reference, hd), _batch(m, hd, reference))
+        if est.feasible:
+            pool.update(dict.fromkeys(doms, hd))
+    return pool
+
+
+def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver", hosts: dict | None = None) -> SkewReport:
     """Offsets, drift, steps and the all-domain system from a causal-pairs frame.
 
     Parameters
@@ -486,11 +716,43 @@ def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRepo
         As returned by :func:`causal_pairs` (columns :data:`PAIR_COLUMNS`).
     reference : str
         Reference clock domain; offsets are ``C_domain − C_reference`` in seconds.
+    hosts : dict, optional
+        ``{node domain: host}`` (:func:`node_hosts`): the hollow nodes of one host share its clock,
+        so their pairs are pooled into one domain ``host/<h>`` (when the pooled pairs admit one
+        offset); every node row then carries its host's bounds and a ``host`` column.
 
     Returns
     -------
     SkewReport
     """
+    pool = _pool_hosts(pairs, hosts, reference) if hosts else {}
+    if not pool:
+        rep = _analyze_pairs(pairs, reference)
+        rep.domains["host"] = None
+        return rep
+    mapped = pairs.replace({"send_domain": pool, "recv_domain": pool})
+    rep = _analyze_pairs(mapped, reference)
+    rep.pairs = pairs.reset_index(drop=True)
+    rows = []
+    for r in rep.domains.to_dict("records"):
+        d = r["domain"]
+        if not str(d).startswith("host/"):
+            rows.append({**r, "host": None})
+            continue
+        members = sorted(n for n, h in pool.items() if h == d)
+        for n in members:
+            rows.append({**r, "domain": n, "host": d[5:],
+                         "text": f"{sm.domain_name(n)} (host {d[5:]}, {len(members)} hollow nodes pooled): "
+                                 + str(r["text"]).replace(sm.domain_name(d) + "'s", "its", 1)})
+        if d in rep.offsets:
+            rep.offsets.update(dict.fromkeys(members, rep.offsets.pop(d)))
+        if d in rep.intervals:
+            rep.intervals.update(dict.fromkeys(members, rep.intervals.pop(d)))
+    rep.domains = pd.DataFrame(rows).sort_values("domain", kind="stable").reset_index(drop=True)
+    return rep
+
+
+def _analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewReport:
     pairs = pairs.reset_index(drop=True)
     doms = sorted(set(pairs["send_domain"]).union(pairs["recv_domain"]).union({reference}))
     sd, rd = pairs["send_domain"].astype(str).to_numpy(), pairs["recv_domain"].astype(str).to_numpy()
@@ -523,10 +785,14 @@ def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRepo
                 drift = sm.fit_offset_drift(fwd, bwd)
                 row["drift_status"] = drift.status
                 if drift.status == "ok":
-                    row["drift_ppm"] = drift.drift_ppm
                     row["drift_range_ppm"] = drift.drift_range_ppm
-                    if a == reference:
-                        drift_of[b] = drift.drift_ppm
+                    why = _drift_unsupported(fwd, bwd, drift, span)
+                    if why:
+                        row["drift_status"] = why
+                    else:
+                        row["drift_ppm"] = drift.drift_ppm
+                        if a == reference:
+                            drift_of[b] = drift.drift_ppm
             else:
                 row["drift_status"] = f"insufficient (pairs span {span:.0f} s < {sm.MIN_DRIFT_SPAN_S:.0f} s)"
         if not est.feasible:
@@ -614,6 +880,26 @@ def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRepo
                       pd.DataFrame(evid), pairs)
 
 
+def _drift_unsupported(fwd: sm.Pairs, bwd: sm.Pairs, drift, span: float) -> str | None:
+    """Why a fitted drift is not reported (None: it is).
+
+    A drift is reported only when (1) each direction's pairs span at least half of the joint span
+    (≥ ``MIN_DRIFT_SPAN_S``), so both ends of the line are pinned from both sides, and (2) the
+    feasible drift range (every line that satisfies every pair) excludes 0: a constant offset is
+    then contradicted by the data, which is the significance test.  A range that holds 0 (or
+    reaches the 500 ppm prior) is stated, not a drift.
+    """
+    for name, t in (("forward", fwd.send_ts), ("backward", bwd.recv_ts)):
+        if len(t) and np.ptp(t) < span / 2:
+            return f"not supported ({name} pairs span {np.ptp(t):.0f} s of {span:.0f} s)"
+    lo, hi = drift.drift_range_ppm
+    if drift.drift_range_capped:
+        return f"not supported (feasible range reaches the ±{sm.MAX_DRIFT * 1e6:g} ppm prior)"
+    if lo <= 0 <= hi:
+        return f"not significant (feasible {lo:+.1f} to {hi:+.1f} ppm holds 0)"
+    return None
+
+
 def _findings(domains, steps, inconsistent, sol, summary, reference, significant) -> list[str]:
     out = []
     if inconsistent:
@@ -675,7 +961,7 @@ def analyze(run: Run, reference: str = "apiserver") -> SkewReport:
     SkewReport
         See :class:`SkewReport`; offsets in seconds, ``C_domain − C_reference``.
     """
-    return analyze_pairs(causal_pairs(run), reference)
+    return analyze_pairs(causal_pairs(run), reference, hosts=node_hosts(run))
 
 
 # ---------------------------------------------------------------------------
@@ -860,3 +1146,181 @@ def pod_startup_verdicts(run: Run, report: SkewReport, threshold_s: float = 5.0)
                      "corrected_max_s": cmax, "raw": v[0], "corrected": v[1], "at_min": v[2], "at_max": v[3],
                      "verdict_depends_on_offset": v[2] != v[3]})
     return pd.DataFrame(rows, columns=cols)
+
+
+# ---------------------------------------------------------------------------
+# The corrections of a run, for every command (issue 16 item 6)
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Corrections:
+    """The clock corrections applied to a run's verdicts; one object used by every command.
+
+    Attributes
+    ----------
+    offsets : dict
+        ``{domain: θ seconds}`` (``C_domain − C_reference``) applied; empty when nothing is
+        corrected.  ``--offset`` values win over the ones ``kubelog skew`` found.
+    intervals : dict
+        ``{domain: (lower_s, upper_s)}``: the skew analysis' bounds (``--offset`` values are
+        exact: ``(θ, θ)``).  A verdict whose outcome changes inside them says so.
+    source : dict
+        ``{domain: "--offset" | "kubelog skew"}``.
+    reference : str
+        The reference domain (``apiserver``).
+    test_domain : str
+        The clock domain of the test's log (``test``).
+    report : SkewReport or None
+        The skew analysis, when ``correct_skew`` asked for it.
+    notes : list of str
+        What was corrected and what could not be.
+    """
+
+    offsets: dict = field(default_factory=dict)
+    intervals: dict = field(default_factory=dict)
+    source: dict = field(default_factory=dict)
+    reference: str = "apiserver"
+    test_domain: str = "test"
+    report: "SkewReport | None" = None
+    notes: list = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.offsets)
+
+    def pod_offsets(self) -> dict | None:
+        """The ``offsets=`` argument of :func:`kubelog.analysis.pods.pod_startup` (None: raw clocks)."""
+        return dict(self.offsets) if self.offsets else None
+
+    def _theta(self, d: str, node: str | None, bound: int | None = None) -> float:
+        if d == "node":
+            if node:
+                d = f"node/{node}"
+            else:
+                v = [self._theta(k, None, bound) for k in self.offsets if k.startswith("node/")]
+                v = [x for x in v if math.isfinite(x)]
+                return float(np.median(v)) if v else math.nan
+        if d == "test":
+            d = self.test_domain
+        if d == self.reference:
+            return 0.0
+        if bound is None:
+            return float(self.offsets.get(d, math.nan))
+        lo, hi = self.intervals.get(d, (math.nan, math.nan))
+        return float(lo if bound == 0 else hi)
+
+    def phase_shift(self, metric: str, node: str | None = None) -> float:
+        """``θ_end − θ_start`` (s) of a cross-clock pod phase the test reported (NaN when unknown).
+
+        ``metric`` is a key of :data:`PHASE_DOMAINS`; 0 for a phase on one clock.
+        """
+        if metric not in PHASE_DOMAINS:
+            return math.nan
+        a, b = PHASE_DOMAINS[metric]
+        return 0.0 if a == b else self._theta(b, node) - self._theta(a, node)
+
+    def phase_shift_range(self, metric: str, node: str | None = None) -> tuple[float, float]:
+        """The smallest and largest ``θ_end − θ_start`` the offset bounds allow (NaN when unknown)."""
+        if metric not in PHASE_DOMAINS:
+            return math.nan, math.nan
+        a, b = PHASE_DOMAINS[metric]
+        if a == b:
+            return 0.0, 0.0
+        lo = self._theta(b, node, 0) - self._theta(a, node, 1)
+        hi = self._theta(b, node, 1) - self._theta(a, node, 0)
+        return lo, hi
+
+    def describe(self) -> str:
+        """One line: which offsets were applied and where they came from."""
+        if not self.offsets:
+            return "no clock correction applied"
+        parts = []
+        for d in sorted(self.offsets):
+            lo, hi = self.intervals.get(d, (self.offsets[d], self.offsets[d]))
+            unc = f" ± {sm.format_duration((hi - lo) / 2, 3)}" if hi > lo else ""
+            parts.append(f"{d} {self.offsets[d]:+.6g} s{unc} ({self.source.get(d, '?')})")
+        return "clock offsets applied (C_domain − C_" + self.reference + "): " + ", ".join(parts)
+
+    def correct_reported(self, rep: pd.DataFrame) -> pd.DataFrame:
+        """Test-reported pod start-up rows (``PodStartup.reported``) with corrected copies of the percentiles.
+
+        Adds ``shift_s`` (θ_end − θ_start subtracted), ``<pct>_corrected`` and ``correction``
+        (what was done, or why a row could not be corrected).  Raw columns are kept.
+        """
+        out = rep.copy()
+        pct = [c for c in out.columns if c.startswith("p") and c.endswith("_s") and c[1:-2].replace(".", "").isdigit()]
+        shifts, how = [], []
+        for m in out.get("metric", pd.Series(index=out.index, dtype=object)):
+            s = self.phase_shift(m) if self.offsets else math.nan
+            shifts.append(s)
+            if not self.offsets:
+                how.append("not corrected (no offsets)")
+            elif m not in PHASE_DOMAINS:
+                how.append("not corrected (clocks of this metric unknown)")
+            elif not math.isfinite(s):
+                a, b = PHASE_DOMAINS[m]
+                how.append(f"not corrected (no offset for the {a if a != self.reference else b} clock)")
+            else:
+                how.append("same clock" if s == 0 else f"corrected: raw − {s:+.6g} s")
+        out["shift_s"] = shifts
+        for c in pct:
+            out[c.replace("_s", "_corrected_s")] = out[c].astype(float) - out["shift_s"].fillna(0.0)
+            bad = ~np.isfinite(out["shift_s"].to_numpy(dtype=float))
+            out.loc[bad, c.replace("_s", "_corrected_s")] = np.nan
+        out["correction"] = how
+        return out
+
+
+def corrections(run: Run, *, offsets: dict | None = None, correct_skew: bool = False,
+                reference: str = "apiserver", report: "SkewReport | None" = None) -> Corrections:
+    """The clock corrections to apply to ``run``'s verdicts (used by ``pods``, ``slo``, ``report``, ``latency``).
+
+    Parameters
+    ----------
+    run : Run
+    offsets : dict, optional
+        ``{domain: seconds ahead of the reference}`` given by the user (``--offset``); they win.
+    correct_skew : bool
+        Also apply the two-sided offset estimates of :func:`analyze` (``--correct-skew``) of the
+        domains whose bounds exclude 0; a domain consistent with no skew is left uncorrected
+        (synchronised clocks are the norm, and a midpoint of a wide interval around 0 would move
+        its phases by up to half the width).
+    reference : str
+        Reference domain; only ``apiserver`` (the clock pod phases are read against) is meaningful
+        for the pod commands.
+    report : SkewReport, optional
+        An analysis already made (saves recomputing it).
+
+    Returns
+    -------
+    Corrections
+        Empty (falsy) when nothing is corrected.
+    """
+    c = Corrections(reference=reference, test_domain=_test_domain(run))
+    if correct_skew:
+        rep = report if report is not None else analyze(run, reference=reference)
+        c.report = rep
+        zero = []
+        for d, v in rep.offsets.items():
+            if d == reference:
+                continue
+            lo, hi = rep.intervals.get(d, (v, v))
+            if lo <= 0 <= hi:     # consistent with synchronised clocks: 0 is as likely as the midpoint
+                zero.append(d)
+                continue
+            c.offsets[d] = float(v)
+            c.intervals[d] = tuple(float(x) for x in rep.intervals.get(d, (v, v)))
+            c.source[d] = "kubelog skew"
+        missing = [r["domain"] for r in rep.domains.to_dict("records")
+                   if r["kind"] not in ("reference", "two-sided") or r["domain"] not in rep.offsets]
+        missing = [d for d in missing if d != reference]
+        if zero:
+            c.notes.append("consistent with no skew (the bounds hold 0), not corrected: " + ", ".join(sorted(zero)))
+        if missing:
+            c.notes.append("no two-sided offset, left uncorrected: " + ", ".join(sorted(missing)))
+        if rep.pairs.empty:
+            c.notes.append("no causal pairs between clock domains: nothing to correct")
+    for d, v in (offsets or {}).items():
+        c.offsets[d] = float(v)
+        c.intervals[d] = (float(v), float(v))
+        c.source[d] = "--offset"
+    return c

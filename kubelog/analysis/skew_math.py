@@ -1148,6 +1148,8 @@ def domain_name(domain: str, names: Mapping[str, str] | None = None) -> str:
         return _DOMAIN_NAMES[domain]
     if domain.startswith("node/"):
         return f"node host {domain[5:]}"
+    if domain.startswith("host/"):
+        return f"host {domain[5:]}"
     return f"clock domain {domain!r}"
 
 

@@ -294,7 +294,8 @@ class SLOReport:
         return self.verdicts[self.verdicts["verdict"] == "FAIL"].reset_index(drop=True)
 
 
-def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None = None) -> SLOReport:
+def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None = None,
+             corrections=None) -> SLOReport:
     """Evaluate every enabled SLI of ``config`` (default: ``SLOConfig.load()``) on ``run``.
 
     Parameters
@@ -303,6 +304,10 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
     config : SLOConfig, optional
     offsets : dict, optional
         ``{clock domain: seconds ahead}`` passed to :func:`kubelog.analysis.pods.pod_startup`.
+    corrections : kubelog.analysis.skew.Corrections, optional
+        The run's clock corrections (:func:`kubelog.analysis.skew.corrections`); used instead of
+        ``offsets``.  The test-reported pod start-up rows are corrected with them too
+        (raw − (θ_end − θ_start)), the raw value and the shift in the row's note.
 
     Returns
     -------
@@ -322,6 +327,11 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
     if req is not None and len(req):
         for c in group_cols + extra:
             req[c] = req[c].fillna("")
+    if corrections is None and offsets:
+        from .skew import corrections as _corrections
+        corrections = _corrections(run, offsets=offsets)
+    if corrections is not None:
+        offsets = corrections.pod_offsets()
     ps = podsmod.pod_startup(run, offsets=offsets)
     nodes = podsmod.node_startup(run)
 
@@ -348,13 +358,15 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
         rows += got
     s = cfg.sli("kubemark_2017.pod_startup")
     if s.enabled:
-        rows += _pod_sli(run, cfg, s, ps)
+        rows += _pod_sli(run, cfg, s, ps, corrections)
     s = cfg.sli("kubemark_2017.node_startup")
     if s.enabled:
         rows += _node_sli(run, cfg, s, nodes)
     verdicts = pd.DataFrame(rows, columns=VERDICT_COLUMNS)
     validity = valmod.audit(run, pods=ps, exclusions=ex)
     notes = list(ps.notes)
+    if corrections:
+        notes = [corrections.describe()] + list(corrections.notes) + notes
     for i, o in enumerate(cfg.overrides):
         if i not in cfg._used:
             notes.append(f"override {i} ({o.sli}: " + ", ".join(
@@ -443,7 +455,7 @@ def _pod_evidence(run: Run, per: pd.DataFrame, col: str, end: str, k: int = 3) -
     return "; ".join(parts)
 
 
-def _pod_sli(run: Run, cfg: SLOConfig, s: SLI, ps) -> list[dict]:
+def _pod_sli(run: Run, cfg: SLOConfig, s: SLI, ps, corrections=None) -> list[dict]:
     name = "kubemark_2017.pod_startup"
     out = []
     per = ps.per_pod
@@ -477,11 +489,27 @@ def _pod_sli(run: Run, cfg: SLOConfig, s: SLI, ps) -> list[dict]:
     else:
         out.append(_row(name, "derived: pods", thr, p, None, 0, "", "no pod with both a created and a "
                         "watched/running time", s.source))
-    out += _reported_pod_rows(run, cfg, s, name)
+    out += _reported_pod_rows(run, cfg, s, name, corrections)
     return out
 
 
-def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str) -> list[dict]:
+def _reported_correction(corrections, metric: str, obs: float, thr: float) -> tuple[float, str]:
+    """A test-reported percentile moved to the reference clock, and the note saying so."""
+    if not corrections:
+        return obs, ""
+    shift = corrections.phase_shift(metric)
+    if not np.isfinite(shift):
+        return obs, "not corrected for clock offsets (no offset for one of its clocks)"
+    if shift == 0:
+        return obs, ""
+    lo, hi = corrections.phase_shift_range(metric)
+    note = f"corrected for clock offsets: reported {obs:.6g} s − ({shift:+.6g} s = θ_end − θ_start)"
+    if np.isfinite(lo) and np.isfinite(hi) and ((obs - hi <= thr) != (obs - lo <= thr)):
+        note += f"; the verdict depends on the offset within its bounds ({obs - hi:.4g}–{obs - lo:.4g} s)"
+    return obs - shift, note
+
+
+def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str, corrections=None) -> list[dict]:
     out = []
     col = stats.label(s.percentile)
     if run.has("perf_summaries"):
@@ -502,10 +530,11 @@ def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str) -> list[dict
             if obs is None or pd.isna(obs):
                 out.append(_row(name, group, thr, p, None, 0, where, f"the test did not report {pc}", s.source))
                 continue
-            own_note = ""
+            obs, corr_note = _reported_correction(corrections, r.metric, float(obs), thr)
+            own_note = corr_note
             if isinstance(own, (int, float)) and not isinstance(own, bool):
-                own_note = (f"the test's own threshold {own:g} s: "
-                            f"{'within' if obs <= own else 'exceeded'}")
+                own_note = "; ".join(x for x in (own_note, f"the test's own threshold {own:g} s: "
+                                                 f"{'within' if obs <= own else 'exceeded'}") if x)
             out.append(_row(name, group, thr, p, obs, n, where,
                             "; ".join(x for x in (note, "n not reported by the test" if not n else "", own_note)
                                       if x), s.source, verdict="PASS" if obs <= thr else "FAIL"))

@@ -10,8 +10,17 @@ from . import load as load_cmd
 from ._common import FORMAT_OPTION, open_run_or_die
 
 OFFSET_HELP = ("Clock correction DOMAIN=SECONDS (how far DOMAIN's clock is ahead of the apiserver's, e.g. "
-               "'test=35895.2', 'node/hollow-node-ab12c=0.8'); subtracted before phases are computed. "
-               "Repeatable.")
+               "'test=35895.2', 'node/hollow-node-ab12c=0.8'); subtracted before phases are computed, and "
+               "from the test-reported percentiles. Repeatable; wins over --correct-skew for its domain.")
+CORRECT_SKEW_HELP = ("Apply the clock offsets `kubelog skew` finds (two-sided estimates only) to the pod phases "
+                     "and to the test-reported pod start-up percentiles (raw − (θ_end − θ_start)); prints which "
+                     "offsets were applied and which domains stayed uncorrected.")
+
+
+def corrections_or_die(run, offset_items, correct_skew: bool):
+    """The run's :class:`kubelog.analysis.skew.Corrections` from ``--offset`` and ``--correct-skew``."""
+    from ..analysis.skew import corrections
+    return corrections(run, offsets=parse_offsets(offset_items), correct_skew=correct_skew)
 
 
 def parse_offsets(items) -> dict | None:
@@ -49,6 +58,7 @@ def register(app: typer.Typer) -> None:
                                      help="Print one row per pod (phases in seconds, clock and resolution of "
                                           "each end) instead of percentiles."),
         offset: Optional[List[str]] = typer.Option(None, "--offset", help=OFFSET_HELP),
+        correct_skew: bool = typer.Option(False, "--correct-skew", help=CORRECT_SKEW_HELP),
         buckets: str = typer.Option("10,25,50,90,100", "--buckets", help=load_cmd.BUCKETS_HELP + " With --by-load."),
         nodes: Optional[int] = typer.Option(None, "--nodes", min=1, help=load_cmd.NODES_HELP + " With --by-load."),
         pods_per_node: int = typer.Option(30, "--pods-per-node", min=1, help=load_cmd.PPN_HELP + " With --by-load."),
@@ -62,14 +72,17 @@ def register(app: typer.Typer) -> None:
         counted, never clamped. Table/markdown output: sources, percentiles over all pods and over
         the pods the test measured (p50/p90/p99/p100, nearest rank, with n), anomalies, the
         cross-check against what the test reported, node start-up (registration → Ready, 4 s
-        target) and the validity audit. JSON/CSV: the percentile rows {"phase","bucket","count",
+        target) and the validity audit. With --offset/--correct-skew the test-reported percentiles are
+        shown raw and corrected (columns *_corrected_s, shift_s, correction). JSON/CSV: the percentile rows {"phase","bucket","count",
         "p50_s","p90_s","p99_s","p100_s","resolution_s","clocks"} (or the per-pod rows).
         """
         from ..analysis import pods as podsmod
         from ..analysis import validity
         from ..output import Fmt, render
-        offsets = parse_offsets(offset)
+        parse_offsets(offset)  # a bad --offset is a usage error before the run is read
         run = open_run_or_die(run_dir)
+        corr = corrections_or_die(run, offset, correct_skew)
+        offsets = corr.pod_offsets()
         edges = load_cmd.parse_edges(buckets)
         tl = load_cmd.timeline_or_die(run, nodes, pods_per_node)
         ps = podsmod.pod_startup(run, offsets=offsets, timeline=tl, edges=edges)
@@ -94,6 +107,8 @@ def register(app: typer.Typer) -> None:
                 typer.echo(render(df.reset_index(drop=True), fmt) if len(df) else "(none)")
 
         typer.echo(("### sources\n\n" if md else "sources:\n") + ps.sources)
+        for n in ([corr.describe()] + corr.notes if corr or correct_skew else []):
+            typer.echo(f"note: {n}")
         for n in ps.notes:
             typer.echo(f"note: {n}")
         if by_load:
@@ -104,7 +119,11 @@ def register(app: typer.Typer) -> None:
                     ps.measured_percentiles)
         section("anomalies (values are kept, never clamped)", ps.anomalies)
         if len(ps.reported):
-            section("reported by the test (seconds)", ps.reported)
+            if corr:
+                section("reported by the test (seconds), raw and corrected for clock offsets",
+                        corr.correct_reported(ps.reported))
+            else:
+                section("reported by the test (seconds)", ps.reported)
         if len(ps.cross_check):
             cc = ps.cross_check
             shown = cc[cc["derived_s"].notna()]

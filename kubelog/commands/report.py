@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import typer
 
@@ -16,7 +16,11 @@ def register(app: typer.Typer) -> None:
         no_pdf: bool = typer.Option(False, "--no-pdf", help="Write only report.html."),
         correct_skew: bool = typer.Option(False, "--correct-skew",
                                           help="Apply the clock offsets found by `kubelog skew` to pod start-up "
-                                               "and SLO verdicts (the report says which offsets were applied)."),
+                                               "and SLO verdicts, the test-reported percentiles included (the "
+                                               "report says which offsets were applied)."),
+        offset: Optional[List[str]] = typer.Option(None, "--offset", help="Clock correction DOMAIN=SECONDS (how "
+                                                   "far DOMAIN's clock is ahead of the apiserver's); wins over "
+                                                   "--correct-skew for its domain. Repeatable."),
         force: bool = typer.Option(False, "--force", help="With raw inputs: replace an existing OUT/run."),
     ):
         """Write a self-contained HTML report and its PDF for one run.
@@ -31,6 +35,8 @@ def register(app: typer.Typer) -> None:
         from ..cli import Exit, die
         from ..report import PDFUnavailable, build
         from ._common import open_run_or_die
+        from .pods import parse_offsets
+        offsets = parse_offsets(offset)
         if len(inputs) == 1 and (inputs[0] / "manifest.json").is_file():
             run = open_run_or_die(inputs[0])
         else:
@@ -47,7 +53,7 @@ def register(app: typer.Typer) -> None:
             except InputError as e:
                 die(str(e), Exit.INPUT)
         try:
-            paths = build(run, out, pdf=not no_pdf, correct_skew=correct_skew)
+            paths = build(run, out, pdf=not no_pdf, correct_skew=correct_skew, offsets=offsets)
         except PDFUnavailable as e:
             die(f"{e}; report.html was written, use --no-pdf to skip the PDF", Exit.USAGE)
         for k, st in paths["sections"].items():

@@ -24,12 +24,16 @@ def register(app: typer.Typer) -> None:
     ):
         """Clock offsets between the run's clock domains, from causal pairs.
 
-        Causal pairs (test log lines around its API calls, pod watch observations,
-        binding → kubelet, kubelet → status update, Event reporter → creation) bound
-        each offset θ = C_domain − C_reference from both sides; prints the domains
-        (offset, bounds, ± half width, drift), the pair counts per domain pair, clock
-        steps, inconsistent domains, the evidence (tightest pairs, file:line) and
-        the findings. Nothing is corrected unless --correct-skew is given.
+        Causal pairs (e2e and clusterloader2 log lines around their API calls, pod watch
+        observations, binding → kubelet, kubelet container start → the status write that
+        carries it, Event reporter → creation) bound each offset θ = C_domain − C_reference
+        from both sides; hollow nodes whose logs sit in <host>/ directories (the Kubemark log
+        dump's layout) are pooled per host. Prints the domains (offset, bounds, ± half width,
+        drift — only when the pairs span ≥ 10 min both ways and the feasible drift range
+        excludes 0 — and host), the pair counts per domain pair, clock steps, inconsistent
+        domains, the evidence (tightest pairs, file:line) and the findings. Nothing is
+        corrected unless --correct-skew is given; `pods`, `slo` and `report` take
+        --correct-skew too (docs/skew.md).
         """
         from ..analysis.skew import analyze, correct
         from ..cli import Exit, die

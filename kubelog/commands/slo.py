@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from ._common import FORMAT_OPTION, open_run_or_die
-from .pods import OFFSET_HELP, parse_offsets
+from .pods import CORRECT_SKEW_HELP, OFFSET_HELP, corrections_or_die, parse_offsets
 
 
 def register(app: typer.Typer) -> None:
@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
                                                help="Exit 1 when any verdict is FAIL (default: exit 0; a "
                                                     "violation is a result, not an error)."),
         offset: Optional[List[str]] = typer.Option(None, "--offset", help=OFFSET_HELP),
+        correct_skew: bool = typer.Option(False, "--correct-skew", help=CORRECT_SKEW_HELP),
         fmt=FORMAT_OPTION,
     ):
         """SLO verdicts (PASS/FAIL/NO DATA) with threshold, observed percentile, n, margin, evidence.
@@ -31,7 +32,10 @@ def register(app: typer.Typer) -> None:
         SLIs: the 2017 Kubemark targets (99 % of API calls ≤ 1 s, 99 % of pod startups ≤ 5 s, node
         start-up ≤ 4 s) and the SIG-Scalability API-call SLOs (mutating single-object calls 1 s;
         read-only calls 1 s per object, 30 s for namespace lists — 5 s before 2022 — and cluster
-        lists), each with its cited source. Table/markdown output ends with the validity audit.
+        lists), each with its cited source. With --offset/--correct-skew the pod start-up rows,
+        including the percentiles the test itself reported, use corrected clocks (the note gives the
+        raw value and the shift, and says when the verdict depends on the offset within its bounds).
+        Table/markdown output ends with the validity audit.
         JSON/CSV: the verdict rows {"sli","group","threshold_s","percentile","observed_s","n",
         "margin_s","verdict","evidence","note","source"}. Exit 1 only with --fail-on-violation and
         a FAIL; 2 for a bad --config.
@@ -39,7 +43,7 @@ def register(app: typer.Typer) -> None:
         from ..analysis.slo import ConfigError, SLOConfig, evaluate
         from ..cli import Exit, die
         from ..output import Fmt, render
-        offsets = parse_offsets(offset)
+        parse_offsets(offset)
         if config is not None and not config.is_file():
             die(f"--config: no such file: {config}", Exit.USAGE)
         try:
@@ -47,7 +51,7 @@ def register(app: typer.Typer) -> None:
         except ConfigError as e:
             die(str(e), Exit.USAGE)
         run = open_run_or_die(run_dir)
-        rep = evaluate(run, cfg, offsets=offsets)
+        rep = evaluate(run, cfg, corrections=corrections_or_die(run, offset, correct_skew))
         v = rep.verdicts
         if fmt in (Fmt.json, Fmt.csv):
             typer.echo(render(v, fmt))

@@ -30,24 +30,45 @@ def register(app: typer.Typer) -> None:
         scale: float = typer.Option(1.0, "--scale", help="Multiply background API traffic (benchmarks)."),
         tar: bool = typer.Option(False, "--tar", help="Package the run as a .tar.gz like a CI artifact."),
         wrap: Optional[str] = typer.Option(None, "--wrap", help="Wrap kube-apiserver.log lines: cri or syslog."),
+        hosts: Optional[int] = typer.Option(None, "--hosts", min=1,
+                                            help="Spread the hollow nodes over this many host machines, one clock "
+                                                 "each (logs in <host>/kubelet-<node>.log, as the Kubemark log "
+                                                 "dump lays them out); overrides nodes= of --skew/--drift."),
+        host_skew: Optional[str] = typer.Option(None, "--host-skew",
+                                                help="Offsets of the hosts, comma-separated durations, cycled "
+                                                     "(e.g. 0.8s,-350ms,2h). With --hosts."),
+        host_drift: Optional[str] = typer.Option(None, "--host-drift",
+                                                 help="Drift of the hosts in ppm, comma-separated, cycled. With --hosts."),
+        status_writes: bool = typer.Option(False, "--status-writes",
+                                           help="The kubelet writes each pod's status when it changes: Pending after "
+                                                "SyncLoop ADD, Running after the PLEG ContainerStarted record, "
+                                                "terminated after the delete (status_manager.go)."),
+        cl2: bool = typer.Option(False, "--cl2",
+                                 help="The test side is clusterloader2: clusterloader2.log (steps around its calls, "
+                                      "automanaged namespace) and the clusterloader user agent, instead of e2e.log."),
     ):
         """Simulate one Kubemark density run and write its artifacts with ground truth.
 
-        Writes kube-apiserver.log, e2e.log, audit.log (1.14/1.28), events.json, pods.json,
-        kube-scheduler.log, hollow-node-*.log, junit_01.xml and truth.json (clock offsets,
+        Writes kube-apiserver.log, e2e.log (clusterloader2.log with --cl2), audit.log (1.14/1.28),
+        events.json, pods.json, kube-scheduler.log, hollow-node-*.log (<host>/kubelet-hollow-node-*.log
+        with --hosts), junit_01.xml and truth.json (every clock domain's offset and drift, the hosts,
         running-pod timeline, the latency matrix per verb/resource/subresource/scope and load
         bucket, true and as-printed pod-startup percentiles, injected failures, record counts).
         Prints a summary to stderr and the truth.json path to stdout.
         """
         from ..synth import generate
+        from ..synth.run import _parse_kv
         if timeout_phase not in ("saturation", "latency"):
             typer.echo(f"kubelog: --timeout-phase must be saturation or latency, not {timeout_phase!r}", err=True)
             raise typer.Exit(2)
         if timeout_failure and timeout_phase == "latency":
             timeout_failure = "latency"
         try:
+            hs = [_parse_kv(f"h={x}", True)["h"] for x in host_skew.split(",") if x.strip()] if host_skew else None
+            hd = [float(x.replace("ppm", "")) for x in host_drift.split(",") if x.strip()] if host_drift else None
             truth = generate(out, seed=seed, nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew,
-                             drift=drift, timeout_failure=timeout_failure, scale=scale, tarball=tar, wrap=wrap)
+                             drift=drift, timeout_failure=timeout_failure, scale=scale, tarball=tar, wrap=wrap,
+                             hosts=hosts, host_skew=hs, host_drift=hd, status_writes=status_writes, cl2=cl2)
         except ValueError as e:
             typer.echo(f"kubelog: {e}", err=True)
             raise typer.Exit(2)

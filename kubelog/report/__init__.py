@@ -14,7 +14,7 @@ from .render import PDFUnavailable, render_html, table_overflow, write_pdf
 __all__ = ["build", "build_model", "render_html", "PDFUnavailable"]
 
 
-def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False) -> dict:
+def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False, offsets: dict | None = None) -> dict:
     """Write ``report.html`` (self-contained) and, with ``pdf``, ``report.pdf`` into ``out_dir``.
 
     Parameters
@@ -27,7 +27,10 @@ def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False) ->
         Also render the PDF (raises :class:`PDFUnavailable` when WeasyPrint cannot be imported,
         after the HTML is written).
     correct_skew : bool
-        Apply the clock offsets found by :func:`kubelog.analysis.skew.analyze`.
+        Apply the clock offsets found by :func:`kubelog.analysis.skew.analyze`
+        (:func:`kubelog.analysis.skew.corrections`), to the test-reported percentiles too.
+    offsets : dict, optional
+        ``{domain: seconds ahead of the apiserver}`` given by the user; they win over the estimates.
 
     Returns
     -------
@@ -39,7 +42,7 @@ def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False) ->
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model = build_model(run, correct_skew=correct_skew)
+    model = build_model(run, correct_skew=correct_skew, offsets=offsets)
     html = render_html(model)
     paths = {"html": out / "report.html"}
     paths["html"].write_text(html, encoding="utf-8")

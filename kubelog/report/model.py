@@ -134,9 +134,11 @@ def guarded(key: str, title: str, fn, *args) -> Section:
 class Context:
     """Lazily computed analyses of one run, shared by the sections."""
 
-    def __init__(self, run: Run, correct_skew: bool = False):
+    def __init__(self, run: Run, correct_skew: bool = False, offsets: dict | None = None):
         self.run = run
-        self.correct_skew = correct_skew
+        self.correct_skew = correct_skew or bool(offsets)
+        self._skew_flag = correct_skew
+        self._user_offsets = dict(offsets or {})
         self._cache = {}
 
     def _get(self, key, fn):
@@ -154,16 +156,23 @@ class Context:
         from ..analysis.skew import analyze
         return self._get("skew", lambda: analyze(self.run))
 
+    def corrections(self):
+        """The run's clock corrections (:func:`kubelog.analysis.skew.corrections`)."""
+        from ..analysis.skew import corrections
+        return self._get("corrections", lambda: corrections(
+            self.run, offsets=self._user_offsets, correct_skew=self._skew_flag,
+            report=self.skew() if self._skew_flag else None))
+
     def offsets(self):
         """Offsets applied (``{domain: seconds}``) when correcting skew, else None."""
         if not self.correct_skew:
             return None
-        off = self.skew().offsets
-        return off or None
+        return self.corrections().pod_offsets()
 
     def slo(self):
         from ..analysis.slo import evaluate
-        return self._get("slo", lambda: evaluate(self.run, offsets=self.offsets()))
+        return self._get("slo", lambda: evaluate(
+            self.run, corrections=self.corrections() if self.correct_skew else None))
 
     def pods(self):
         from ..analysis.pods import pod_startup
@@ -326,8 +335,8 @@ def _run(sec: Section, ctx: Context):
         off = ctx.offsets()
     except UNAVAILABLE:
         pass
-    meth.append("Corrections applied: " + (", ".join(f"{d} {o:+.6g} s" for d, o in sorted(off.items()))
-                                           if off else "none (raw clocks)"))
+    meth.append("Corrections applied: " + (ctx.corrections().describe() + " — to the derived pod phases and to "
+                                           "the test-reported pod start-up percentiles" if off else "none (raw clocks)"))
     sec.lists.append(("Methodology", meth))
 
 
@@ -395,7 +404,12 @@ def _pods(sec: Section, ctx: Context):
                                 numeric=[False, False, False, True, False]))
     sec.tables.append(frame_table("Anomalies per phase", ps.anomalies))
     if len(ps.reported):
-        sec.tables.append(frame_table("Reported by the test itself (seconds)", ps.reported, {"count": "n"}))
+        corr = ctx.corrections() if ctx.correct_skew else None
+        if corr:
+            sec.tables.append(frame_table("Reported by the test itself (seconds), raw and corrected for clock "
+                                          "offsets", corr.correct_reported(ps.reported), {"count": "n"}))
+        else:
+            sec.tables.append(frame_table("Reported by the test itself (seconds)", ps.reported, {"count": "n"}))
     if len(ps.cross_check):
         sec.tables.append(frame_table("Reported by the test vs derived from objects", ps.cross_check))
     sec.paragraphs.append(ps.sources)
@@ -479,18 +493,19 @@ def generated_at() -> str:
     return datetime.fromtimestamp(int(sde), tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def build_model(run: Run, *, correct_skew: bool = False, plots: bool = True) -> dict:
+def build_model(run: Run, *, correct_skew: bool = False, plots: bool = True, offsets: dict | None = None) -> dict:
     """The whole report as data: ``{"title", "generated", "version", "sections": [Section]}``.
 
     Parameters
     ----------
     run : Run
     correct_skew : bool
-        Apply the clock offsets of :func:`kubelog.analysis.skew.analyze` to pod start-up and SLOs.
+        Apply the clock offsets of :func:`kubelog.analysis.skew.analyze` to pod start-up and SLOs
+        (also to the test-reported pod start-up percentiles).
     plots : bool
         Include the matplotlib plots (section 5).
     """
-    ctx = Context(run, correct_skew)
+    ctx = Context(run, correct_skew, offsets)
     secs = [guarded(k, t, f, ctx) for k, t, f in SECTIONS if plots or k != "plots"]
     return {"title": f"kubelog report — {run.path.name}", "generated": generated_at(), "version": __version__,
             "sections": secs, "context": ctx}

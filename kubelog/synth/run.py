@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import gofmt as G
+from . import skewcases
 from .reqinfo import classify, logged_verb_128
 
 S = 1_000_000_000
@@ -455,6 +456,7 @@ class Sim:
             return
         run = seen + int((500 + 800 * rng.random() + 600 * L) * MS)
         p["run"] = run
+        p["seen"] = seen  # the kubelet's SyncLoop ADD (skewcases: its first status write follows)
         st_end = self.add(run + int(rng.integers(5, 40) * MS), "PATCH" if self.era != "1.5" else "PUT",
                           f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status", "kubelet", "patch", node=node)
         p["status_end"] = st_end
@@ -800,18 +802,22 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
         for _, txt in sl:
             f.write(txt + "\n")
     files["kube-scheduler.log"] = {"lines": len(sl) + 1, "bind_records": len(sl)}
-    for n in sim.nodes[:3]:
+    for n, rel in skewcases.node_log_files(sim):
         ls = sorted(sim.node_lines[n])
-        with open(out / f"{n}.log", "w", encoding="utf-8", newline="\n") as f:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        with open(out / rel, "w", encoding="utf-8", newline="\n") as f:
             for _, txt in ls:
                 f.write(txt + "\n")
-        files[f"{n}.log"] = {"lines": len(ls), "pod_records": len(ls)}
+        files[rel] = {"lines": len(ls), "pod_records": len(ls)}
     # ---------------- pods.json (snapshot before namespace deletion), events.json
     write_pods(sim, out)
     files["pods.json"] = {"items": sum(1 for p in sim.pods if p["create"] <= sim.pod_dump_time)}
     ne = write_events(sim, out)
     files["events.json"] = {"items": ne}
-    # ---------------- e2e log + junit
+    # ---------------- e2e log + junit (or the clusterloader2 log: skewcases)
+    if getattr(sim, "cl2", False):
+        files.update(skewcases.write_cl2_log(sim, out))
+        return files
     ne2e = write_e2e(sim, out)
     files["e2e.log"] = {"lines": ne2e}
     write_junit(sim, out)
@@ -1058,10 +1064,13 @@ def compute_truth(sim) -> dict:
 
 
 def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="test=36012.5s,nodes=0.8s",
-             drift=None, timeout_failure=False, scale=1.0, tarball=False, wrap=None) -> dict:
+             drift=None, timeout_failure=False, scale=1.0, tarball=False, wrap=None, hosts=None, host_skew=None,
+             host_drift=None, status_writes=False, cl2=False) -> dict:
     era = str(era)
     check_params(nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew, drift=drift, scale=scale, wrap=wrap,
                  timeout_failure=timeout_failure)
+    if cl2 and era == "1.5":
+        raise ValueError("cl2: clusterloader2 exists from 2018 (era 1.14 or 1.28)")
     out = Path(out_dir)
     target = out
     if tarball:
@@ -1070,7 +1079,10 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
         out = tmp / (Path(out_dir).name.removesuffix(".tar.gz") or "run")
     out.mkdir(parents=True, exist_ok=True)
     sim = Sim(seed, nodes, pods_per_node, era, skew, drift, timeout_failure, scale)
+    skewcases.setup(sim, hosts=hosts, host_skew=host_skew, host_drift=host_drift, status_writes=status_writes,
+                    cl2=cl2)
     sim.simulate()
+    skewcases.after_simulate(sim)
     files = write_run(sim, out, wrap=wrap)
     tr = compute_truth(sim)
     sk = _parse_kv(skew, True)
@@ -1079,10 +1091,15 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
               "test": {"offset_s": sk.get("test", 0.0), "drift_ppm": dr.get("test", 0.0)}}
     for n in sim.nodes:
         clocks[f"node/{n}"] = {"offset_s": sk.get("nodes", 0.0), "drift_ppm": dr.get("nodes", 0.0)}
+    skewcases.truth_clocks(sim, clocks)
     truth = {
         "generator": "kubelog synth", "params": {"seed": seed, "nodes": nodes, "pods_per_node": pods_per_node, "era": era,
                                                 "skew": skew if isinstance(skew, str) else sk, "drift": drift,
-                                                "timeout_failure": timeout_failure, "scale": scale, "wrap": wrap},
+                                                "timeout_failure": timeout_failure, "scale": scale, "wrap": wrap,
+                                                **({"hosts": hosts, "host_skew": host_skew, "host_drift": host_drift}
+                                                   if hosts else {}),
+                                                **({"status_writes": True} if status_writes else {}),
+                                                **({"cl2": True} if cl2 else {})},
         "t0_utc": G.rfc3339_sec(sim.T0), "t0_ns": sim.T0, "end_ns": sim.T_end,
         "clocks": clocks, "drift_reference_t0_ns": sim.T0,
         "nodes": sim.nodes, "capacity": sim.cap, "pods_per_node": pods_per_node,
@@ -1096,6 +1113,7 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
                         "saturation_pods": sum(1 for p in sim.pods if not p["latency"])},
         "failures": sim.failures,
         "files": files,
+        **skewcases.truth_extra(sim),
     }
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if tarball:
@@ -1103,8 +1121,8 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
         tpath.parent.mkdir(parents=True, exist_ok=True)
         raw = io.BytesIO()
         with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tf:
-            for p in sorted(out.iterdir()):
-                ti = tf.gettarinfo(str(p), arcname=f"{out.name}/{p.name}")
+            for p in sorted(x for x in out.rglob("*") if x.is_file()):
+                ti = tf.gettarinfo(str(p), arcname=f"{out.name}/{p.relative_to(out).as_posix()}")
                 ti.mtime = sim.T_end // S
                 ti.uid = ti.gid = 0
                 ti.uname = ti.gname = ""
