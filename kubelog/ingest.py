@@ -320,7 +320,18 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
     -------
     Run
         The opened run.  Problems with single inputs are in
-        ``run.manifest["inputs"][i]["errors"]``; nothing is raised for them.
+        ``run.manifest["inputs"][i]["errors"]`` (and lines lost in ``["lost"]``); nothing is
+        raised for them.
+
+    Raises
+    ------
+    kubelog.errors.KubelogError
+        ``RunExists`` (``out`` exists, no ``force``), ``UnsafeOutput`` (``force`` on what is not a
+        kubelog run, or ``out`` and an input overlap), ``OutputBusy`` (another ingest writes
+        ``out``), ``OutputError`` (``out`` cannot be written), ``WorkerFailed`` (a worker process
+        died); for all of these no run directory is left (docs/failures.md).
+    kubelog.sources.InputError
+        No input files at all.
     """
     opts = options or Options(**kw)
     out = Path(out)

@@ -12,6 +12,7 @@ FAULT (environment ``KUBELOG_TEST_FAULT``, read in the worker):
 * ``eio@BYTE``: reading that block fails with EIO;
 * ``pause@BYTE@DIR``: the worker writes ``DIR/<pid>`` before parsing that block and waits until
   ``DIR/go`` exists (at most 60 s): the test does something to the ingest meanwhile;
+* ``startkill``: every worker process dies as it starts (its first job);
 * ``none``: no fault.
 """
 from __future__ import annotations
@@ -42,6 +43,12 @@ def parse_range(path, start, end, first_line, n, state, first_block):
     return klog._parse_range_in_process(path, start, end, first_line, n, state, first_block)  # unpatched here
 
 
+def die_at_start(*args, **kw):
+    """The first job of a worker process (kubelog's is workers.identity): dies there."""
+    if os.environ.get("KUBELOG_WORKER_SERVER"):  # in a worker, not in the ingest itself
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def main(argv: list[str]) -> None:
     import faultinject  # this module under its own name (not __main__), so that workers find it
     from kubelog.formats import klog
@@ -49,6 +56,9 @@ def main(argv: list[str]) -> None:
     klog._parse_range_in_process = faultinject.parse_range
     klog.PROCESS_MIN_BYTES = 1
     klog.PROCESS_BLOCK = lines.BLOCK = BLOCK
+    if argv[0] == "startkill":
+        from kubelog import workers
+        workers.identity = workers.freeze_imports = faultinject.die_at_start
     os.environ["KUBELOG_TEST_FAULT"] = argv[0]
     sys.argv = ["kubelog", *argv[argv.index("--") + 1:]]
     from kubelog.cli import main as cli_main

@@ -150,6 +150,16 @@ def test_worker_killed_mid_run_fails_the_run(tmp_path, small_log):
     assert not out.exists() and not leftovers(tmp_path)
 
 
+def test_worker_that_cannot_start_fails_the_run(tmp_path, small_log):
+    """Workers that die as they start: exit 7 (the blocks then failed one by one as 'parser
+    failed' problems of the input, and the ingest exited 0)."""
+    out = tmp_path / "run"
+    r = run(faulty("startkill", "ingest", small_log, "--out", out, "-q"), tmp_path)
+    assert r.returncode == 7, r.stderr
+    assert "worker process died" in one_line(r.stderr)
+    assert not out.exists() and not leftovers(tmp_path)
+
+
 def test_block_that_fails_is_lost_and_named_never_balanced(tmp_path, small_log):
     """An I/O error reading one block in a worker: the run goes on, the block's lines are
     recorded as lost (line and byte range) and `kubelog info` does not call the input balanced

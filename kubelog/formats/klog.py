@@ -503,9 +503,10 @@ class KlogParser:
             state = self._process_state(wrappers, ansi)
             blocks = L.iter_blocks(stream, max(block, PROCESS_BLOCK), rstats, boundary)
             with workers.pool(processes, ctx.name) as pool:
-                warm = workers.spawn_in_background(pool, processes, ctx.name)
+                # no reading ahead here (these blocks are bytes): start the workers, check them
+                workers.check_started(workers.spawn_in_background(pool, processes, ctx.name))
                 ordered(pool, ((_parse_block_in_process, (data, first_line, n, state), n, (first_line, n, None))
-                               for data, first_line, n in blocks), warm)
+                               for data, first_line, n in blocks))
         elif threads <= 1:
             for ch in L.iter_chunks(stream, wrappers, ansi, rstats, block=block, boundary=boundary):
                 ctx.lines_read += ch.n_physical
