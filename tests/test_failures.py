@@ -181,6 +181,31 @@ def test_block_that_fails_is_lost_and_named_never_balanced(tmp_path, small_log):
     assert f"LOST {lost['lines']:,}" in text and "NOT BALANCED" in text
 
 
+def test_block_that_fails_in_a_thread_is_lost_too(tmp_path, tiny_log, monkeypatch):
+    """The same for blocks parsed by threads (inputs below the worker processes' size): the
+    failing block's lines are lost and named, the other blocks are kept (the rest of the input
+    was dropped as 'parser klog failed' and its lines counted as 'unaccounted (parser bug)')."""
+    from kubelog.formats import klog
+    from kubelog.ingest import Options, ingest
+    from kubelog.sources import lines
+    monkeypatch.setattr(lines, "BLOCK", 64 << 10)
+    real = klog.KlogParser.parse_chunk
+
+    def parse_chunk(self, ch, first_block):
+        if ch.line_no[0] <= 1000 <= ch.line_no[-1]:
+            raise OSError(5, "Input/output error")
+        return real(self, ch, first_block)
+    monkeypatch.setattr(klog.KlogParser, "parse_chunk", parse_chunk)
+    run = ingest([tiny_log], tmp_path / "run", options=Options(threads=2, processes=False))
+    (e,) = run.inputs
+    (lost,) = e["lost"]
+    assert lost["first_line"] <= 1000 < lost["first_line"] + lost["lines"] and lost["bytes"] is None
+    assert e["lines_read"] == 2_000 and e["lost_lines"] == lost["lines"] < 2_000
+    assert "unaccounted (parser bug)" not in e["counted"]
+    assert e["lines_read"] == e["record_lines"] + e["continuation_lines"] + sum(e["counted"].values()) + e["lost_lines"]
+    assert run.rows("requests") > 0 and max(run.table("requests", ["line_no"])["line_no"]) > 1000 + lost["lines"]
+
+
 def test_folder_named_kubelog_in_the_current_directory(tmp_path, big_log):
     """Run from a directory holding a folder named kubelog (as the parent of a clone does): the
     worker processes imported it (ImportError) and the ingest exited 0 with lines missing."""
