@@ -251,7 +251,10 @@ class OutputLock:
     locked a file just removed, and tries again)."""
 
     def __init__(self, out: Path):
-        import fcntl
+        try:
+            import fcntl
+        except ImportError:  # not POSIX (Windows): no lock
+            fcntl = None
         self.path = lock_path(out)
         self.fd = None
         for _ in range(100):
@@ -260,7 +263,8 @@ class OutputLock:
             except OSError as e:
                 raise output_error(out.parent, e, "cannot create the run directory there") from None
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 try:
                     holder = os.pread(fd, 64, 0).decode(errors="replace").strip()

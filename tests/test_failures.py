@@ -206,6 +206,16 @@ def test_block_that_fails_in_a_thread_is_lost_too(tmp_path, tiny_log, monkeypatc
     assert run.rows("requests") > 0 and max(run.table("requests", ["line_no"])["line_no"]) > 1000 + lost["lines"]
 
 
+def test_unaccounted_or_lost_lines_never_balance():
+    """`kubelog info` and the report called an input balanced when its lines were counted as
+    'unaccounted (parser bug)' (the equation holds: they are counted)."""
+    from kubelog.info import balanced
+    e = {"lines_read": 10, "record_lines": 4, "continuation_lines": 1, "counted": {"shell prompt": 5}}
+    assert balanced(e)
+    assert not balanced(dict(e, counted={"unaccounted (parser bug)": 5}))
+    assert not balanced(dict(e, counted={}, lost_lines=5))
+
+
 def test_folder_named_kubelog_in_the_current_directory(tmp_path, big_log):
     """Run from a directory holding a folder named kubelog (as the parent of a clone does): the
     worker processes imported it (ImportError) and the ingest exited 0 with lines missing."""
