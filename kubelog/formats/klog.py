@@ -451,10 +451,13 @@ class KlogParser:
                     ahead.append(job)
                     if not warm.is_alive() or len(ahead) >= 256:
                         break
-                workers.check_started(warm)
+                warm.join()
                 jobs = itertools.chain(ahead, jobs)
+            unchecked = [warm] if warm is not None else []
 
             def emit_next():
+                if unchecked:  # the workers' first jobs said where they imported kubelog from: done
+                    workers.check_started(unchecked.pop())  # by now, no wait
                 res = collect(*pending.popleft())
                 if res is not None:
                     emit_result(res)
