@@ -3,15 +3,7 @@
 Commands live in :mod:`kubelog.commands` (one module each, discovered here).
 Data goes to stdout; progress, warnings and errors go to stderr.
 
-Exit codes (see docs/cli.md):
-
-* 0 — success
-* 1 — the analysis found what was asked to fail on (``--fail-on-violation``)
-* 2 — usage error (bad option, missing path)
-* 3 — input problem: nothing could be ingested, or the run directory is missing/incomplete
-* 4 — the output exists (use ``--force``)
-* 5 — ``ingest`` wrote the run, but some input could not be read, or not to its end (unreadable
-  file or directory, read error, truncated or refused stream or archive); each was named on stderr
+Exit codes: :class:`kubelog.errors.ExitCode` (docs/cli.md, docs/failures.md).
 """
 from __future__ import annotations
 
@@ -19,7 +11,6 @@ import importlib
 import os
 import pkgutil
 import sys
-from enum import IntEnum
 
 # kubelog does no linear algebra; OpenBLAS's threads (started when numpy loads) would only spin
 # on the other core.  Set before anything imports numpy; a value of the user's is kept.
@@ -32,15 +23,7 @@ workers.cli_hook(sys.argv)  # `kubelog ingest BIG.log`: start the worker process
 import typer  # noqa: E402
 
 from . import __version__, commands  # noqa: E402
-
-
-class Exit(IntEnum):
-    OK = 0
-    VIOLATION = 1
-    USAGE = 2
-    INPUT = 3
-    EXISTS = 4
-    UNREAD = 5
+from .errors import ExitCode as Exit  # noqa: E402,F401  (commands import it from here)
 
 
 app = typer.Typer(
@@ -85,7 +68,19 @@ def die(msg: str, code: Exit) -> None:
 
 
 def main() -> None:  # console script entry point
-    app()
+    """Run the CLI: an expected failure (:class:`kubelog.errors.KubelogError`) is one line on
+    stderr and its exit code; anything else is a kubelog bug: its traceback and exit 70."""
+    from .errors import KubelogError
+    try:
+        app()
+    except KubelogError as e:
+        typer.echo(f"kubelog: {e}", err=True)
+        sys.exit(int(e.exit_code))
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        typer.echo("kubelog: internal error (a kubelog bug; please report it with the traceback above)", err=True)
+        sys.exit(int(Exit.INTERNAL))
 
 
 if __name__ == "__main__":

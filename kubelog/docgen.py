@@ -20,13 +20,16 @@ def commands() -> list[str]:
     return sorted(cmd.commands)
 
 
+def exit_codes_line() -> str:
+    from .errors import EXIT_CODE_HELP
+    return "Exit codes: " + "; ".join(f"{int(c)} {h}" for c, h in EXIT_CODE_HELP.items()) + "."
+
+
 def cli_markdown() -> str:
     out = ["# kubelog command line", "",
            "Generated from `kubelog --help` by `python -m kubelog.docgen`; a test keeps it current.", "",
-           "Exit codes: 0 success; 1 a violation was found and `--fail-on-violation` was given; "
-           "2 usage error; 3 input problem (nothing readable, or not a run directory); "
-           "4 the output exists (use `--force`); 5 `ingest` wrote the run but some input could not be read, "
-           "or not to its end (each named on stderr; docs/failures-inputs.md).", "", "```text", _help([]), "```", ""]
+           exit_codes_line() + " What each failure leaves behind: [failures.md](failures.md).", "",
+           "```text", _help([]), "```", ""]
     for c in commands():
         out += [f"## `kubelog {c}`", "", "```text", _help([c]), "```", ""]
     return "\n".join(out)

@@ -7,7 +7,10 @@ input (its own evidence first, then the run's, DESIGN §4) → parse each input
 the temporary directory into place.
 
 One bad input never loses the run: its problem is recorded (named, with the
-line where known) in the manifest and printed, and the other inputs go on.
+line where known) in the manifest and printed, and the other inputs go on.  What
+stops the run instead (:class:`kubelog.errors.RunFailed`: a worker process that
+died, a run directory that cannot be written) leaves no run directory behind
+(docs/failures.md).
 """
 from __future__ import annotations
 
@@ -16,7 +19,6 @@ import os
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from . import __version__, formats, run as runmod, timeutil, workers
+from .errors import RunFailed
 from .formats.base import HEAD_BYTES, Context, Head
 from .sources.lines import MAX_LINE, OVERLONG
 from .sources import InputError, InputRef, NotRead, discover, iter_opened, text_like
@@ -205,6 +208,8 @@ def parse_ref(ref: InputRef, scans: list[Scan], opts: Options, tmp: str) -> list
             if s is None or isinstance(op, NotRead) or s.format in NOT_READ:
                 continue  # not-read members have their entries from the pre-scan
             entries.append(parse_one(op, s, opts, Path(tmp)))
+    except RunFailed:
+        raise
     except InputError as e:
         # the archive broke between members: say so on the last entry, keep the rest; the members
         # the pre-scan found after it are not read, each says so
@@ -272,6 +277,8 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
                 pass
         if ctx.read_externally is None:
             _drain(op.stream)
+    except RunFailed:
+        raise
     except InputError as e:
         read_complete = False  # a read error, a truncated or refused stream: the input was not read to its end
         ctx.error(str(e).replace(f"{s.display}: ", "", 1) if str(e).startswith(s.display) else str(e),
@@ -306,6 +313,8 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
         "record_lines": ctx.record_lines,
         "continuation_lines": ctx.continuation_lines,
         "counted": {k: v.count for k, v in ctx.stats.items() if v.count},
+        "lost_lines": ctx.lost_lines,  # read but not parsed (docs/failures.md); the ranges in "lost"
+        "lost": ctx.lost,
         "rows": dict(sorted(ctx.rows.items())),
         "info": {k: v for k, v in ctx.info.items() if k not in ("wrapper", "component")},
         "errors": ctx.errors,
@@ -354,14 +363,28 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
     -------
     Run
         The opened run.  Problems with single inputs are in
-        ``run.manifest["inputs"][i]["errors"]``; nothing is raised for them.
+        ``run.manifest["inputs"][i]["errors"]`` (and lines lost in ``["lost"]``); nothing is
+        raised for them.
+
+    Raises
+    ------
+    kubelog.errors.KubelogError
+        ``RunExists`` (``out`` exists, no ``force``), ``UnsafeOutput`` (``force`` on what is not a
+        kubelog run, or ``out`` and an input overlap), ``OutputBusy`` (another ingest writes
+        ``out``), ``OutputError`` (``out`` cannot be written), ``WorkerFailed`` (a worker process
+        died); for all of these no run directory is left (docs/failures.md).
+    kubelog.sources.InputError
+        No input files at all.
     """
     opts = options or Options(**kw)
     out = Path(out)
     refs = discover(list(paths))
     if not refs:
         raise InputError("no input files found in " + ", ".join(map(str, paths)))
-    tmp = runmod.prepare(out, force)
+    # the inputs as given, and the files found in them; a symbolic link inside an input directory is not
+    # followed (it is a skipped entry), so where it points is no input either
+    found = [r.path for r in refs if not os.path.islink(r.path)]
+    tmp = runmod.prepare(out, force, inputs=found + list(paths))
     if opts.processes and opts.jobs <= 1 and opts.threads > 1:
         # the workers' fork server imports the parsers (~1 s) while this process sniffs the inputs
         workers.start_early([r.path for r in refs])
@@ -383,10 +406,10 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
             if progress:
                 progress(_progress_line(entries[-1]))
         if opts.jobs > 1 and len(jobs) > 1:
-            import multiprocessing as mp
-            ctxm = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
-            with ProcessPoolExecutor(max_workers=opts.jobs, mp_context=ctxm) as pool:
-                for res in pool.map(_parse_ref_job, jobs):
+            with workers.pool(opts.jobs, str(out)) as pool:
+                futs = [(pool.submit(_parse_ref_job, j), j[0].display) for j in jobs]
+                for fut, name in futs:
+                    res = workers.result(fut, name, "parsing it (--jobs)")
                     for e in res:
                         entries.append(e)
                         if progress:
@@ -408,8 +431,7 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
         }
         runmod.finish(tmp, out, manifest)
     except BaseException:
-        import shutil
-        shutil.rmtree(tmp, ignore_errors=True)
+        runmod.abandon(tmp)  # removes what this ingest wrote, and releases the output's lock
         raise
     finally:
         gc.unfreeze()

@@ -5,14 +5,19 @@ Layout::
     RUN/manifest.json
     RUN/<table>/part-<source_id>-<seq>.parquet
 
-A run is written into ``RUN.tmp-<pid>`` next to its final place and renamed at
+A run is written into ``.RUN.tmp-<pid>`` next to its final place and renamed at
 the end, so an interrupted ingest never leaves a directory that looks complete
-(a complete run always has ``manifest.json`` with ``"complete": true``).
+(a complete run always has ``manifest.json`` with ``"complete": true``).  While it is
+written, ``.RUN.lock`` beside it is locked (``flock``; removed at the end) so that a second
+ingest to the same output fails at once; a temporary directory left by a killed ingest (its process gone) is
+removed by the next ingest into the same parent directory.  ``--force`` replaces only a
+directory that is a kubelog run (docs/failures.md).
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 from dataclasses import dataclass
@@ -22,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from . import tables
+from .errors import NotARun, OutputBusy, RunExists, UnsafeOutput, output_error
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,14 +36,6 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 PART_ROWS = 131_072  # rows buffered per table before a row group is written ...
 PART_BYTES = 4 << 20  # ... or this many bytes of them, whichever comes first
-
-
-class RunExists(Exception):
-    pass
-
-
-class NotARun(Exception):
-    pass
 
 
 def open_part(path: Path, table: str, schema: pa.Schema) -> pq.ParquetWriter:
@@ -92,7 +90,10 @@ class PartWriter:
             self._n[table] = self._n.get(table, 0) + t.num_rows
             self._bytes[table] = self._bytes.get(table, 0) + t.nbytes
             if self._n[table] >= PART_ROWS or self._bytes[table] >= PART_BYTES:
-                self._flush(table)
+                try:
+                    self._flush(table)
+                except OSError as e:  # disk full, read-only: the run fails (not a problem of the input)
+                    raise output_error(self.root / table, e) from None
 
     def _flush(self, table: str) -> None:
         parts = self._buf.pop(table, [])
@@ -112,43 +113,285 @@ class PartWriter:
 
     def close(self) -> None:
         with self._lock:
-            for table in list(self._buf):
-                self._flush(table)
-            for w in self._writers.values():
-                w.close()
-            self._writers.clear()
+            try:
+                for table in list(self._buf):
+                    self._flush(table)
+                for w in self._writers.values():
+                    w.close()
+            except OSError as e:
+                raise output_error(self.root, e) from None
+            finally:
+                self._writers.clear()
+
+
+TMP_MARKER = ".kubelog-tmp"  # in every temporary run directory: "<pid> <process start time>"
+_LEFTOVER_RE = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>[0-9]+)$")
 
 
 def tmp_dir_for(out: Path) -> Path:
     return out.parent / f".{out.name}.tmp-{os.getpid()}"
 
 
-def prepare(out: Path, force: bool = False) -> Path:
-    """Check ``out`` may be written and return a fresh temporary directory beside it."""
-    out = Path(out)
-    if out.exists():
-        if not force:
-            raise RunExists(f"{out} exists; use --force to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_dir_for(out)
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+def lock_path(out: Path) -> Path:
+    return out.parent / f".{out.name}.lock"
+
+
+def _start_time(pid: int) -> str:
+    """The start time of process ``pid`` (clock ticks since boot, /proc/PID/stat field 22), to
+    tell it from a later process with the same pid; "" where /proc is not there; None if no
+    such process."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[19].decode()
+    except FileNotFoundError:
+        return None
+    except (OSError, IndexError):
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return ""
+
+
+def _alive(pid: int, started: str) -> bool:
+    now = _start_time(pid)
+    return now is not None and (not started or not now or now == started)
+
+
+def _marker() -> str:
+    return f"{os.getpid()} {_start_time(os.getpid()) or ''}".strip()
+
+
+def is_run_dir(path: Path) -> bool:
+    """Whether ``path`` is a directory kubelog wrote as a run and nothing else: a manifest of
+    kubelog's and table directories of part files, nothing more (what ``--force`` may delete)."""
+    return _foreign(path) is None
+
+
+def _foreign(path: Path) -> str | None:
+    """Why ``path`` is not (only) a kubelog run directory, or None if it is one."""
+    if path.is_symlink():
+        return "it is a symbolic link"
+    if not path.is_dir():
+        return "it is not a directory"
+    try:
+        m = json.loads((path / MANIFEST).read_text())
+        if not (isinstance(m, dict) and m.get("complete") is True and isinstance(m.get("inputs"), list)):
+            raise ValueError
+    except (OSError, ValueError):
+        return f"it has no {MANIFEST} written by kubelog"
+    for e in os.scandir(path):
+        if e.name in (MANIFEST, TMP_MARKER):
+            continue
+        if e.name not in tables.TABLES or not e.is_dir(follow_symlinks=False):
+            return f"it holds {e.name!r}, which kubelog did not write"
+        for f in os.scandir(e.path):
+            if not (f.name.startswith("part-") and f.name.endswith(".parquet")
+                    and f.is_file(follow_symlinks=False)):
+                return f"it holds {e.name}/{f.name!r}, which kubelog did not write"
+    return None
+
+
+def _inside(a: str, b: str) -> bool:
+    """Whether path ``a`` is ``b`` or below it (both absolute and resolved)."""
+    return a == b or a.startswith(b.rstrip(os.sep) + os.sep)
+
+
+def check_overlap(out: Path, inputs) -> None:
+    """Refuse an output inside an input directory (or the input itself) and an input inside the output."""
+    o = os.path.realpath(out)
+    for p in inputs:
+        i = os.path.realpath(p)
+        if _inside(o, i):
+            raise UnsafeOutput(f"{out}: the output is inside the input {p}; choose an --out outside it")
+        if _inside(i, o):
+            raise UnsafeOutput(f"{out}: the input {p} is inside the output; choose another --out")
+
+
+def remove_leftovers(parent: Path) -> list[Path]:
+    """Remove the temporary directories (``.NAME.tmp-PID``, ``.NAME.old-PID``) that kubelog ingests
+    left in ``parent`` when they were killed: only those with kubelog's marker file (or, for an
+    ``old`` one, a kubelog run) whose process is gone.  Returns what was removed."""
+    gone = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return gone
+    for e in entries:
+        m = _LEFTOVER_RE.match(e.name)
+        if not m or not e.is_dir(follow_symlinks=False) or int(m["pid"]) == os.getpid():
+            continue
+        try:
+            mark = (Path(e.path) / TMP_MARKER).read_text().split()
+        except (OSError, UnicodeDecodeError):
+            mark = None
+        if mark:
+            if not mark[0].isdigit() or int(mark[0]) != int(m["pid"]):
+                continue
+            started = mark[1] if len(mark) > 1 else ""
+        elif m["kind"] == "old" and is_run_dir(Path(e.path)):
+            started = ""
+        else:
+            continue
+        if _alive(int(m["pid"]), started):
+            continue
+        shutil.rmtree(e.path, ignore_errors=True)
+        gone.append(Path(e.path))
+    return gone
+
+
+class OutputLock:
+    """An exclusive ``flock`` on ``.NAME.lock`` beside the output, held while a run is written:
+    a second ingest to the same output fails at once (:class:`OutputBusy`) instead of replacing
+    the first one's run.  The OS releases it on any exit, a kill included.  The file is removed on
+    release; who locks checks that the file it locked is still the one at the path (else it
+    locked a file just removed, and tries again)."""
+
+    def __init__(self, out: Path):
+        try:
+            import fcntl
+        except ImportError:  # not POSIX (Windows): no lock
+            fcntl = None
+        self.path = lock_path(out)
+        self.fd = None
+        for _ in range(100):
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except OSError as e:
+                raise output_error(out.parent, e, "cannot create the run directory there") from None
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                try:
+                    holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+                except OSError:
+                    holder = ""
+                os.close(fd)
+                raise OutputBusy(f"{out}: another kubelog ingest{f' (pid {holder})' if holder else ''} is "
+                                 "writing this output; wait for it to finish or choose another --out") from None
+            except OSError:  # a file system without locks: go on unlocked
+                pass
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self.fd = fd
+                break
+            os.close(fd)  # it was removed by the ingest that held it: lock the new one
+        else:
+            raise OutputBusy(f"{out}: could not lock {self.path}")
+        try:
+            os.ftruncate(self.fd, 0)
+            os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass
+
+    def release(self) -> None:
+        if self.fd is not None:
+            try:
+                os.unlink(self.path)  # while still locked: nobody holds a lock on a removed file for long
+            except OSError:
+                pass
+            os.close(self.fd)  # releases the lock
+            self.fd = None
+
+
+_LOCKS: dict[Path, OutputLock] = {}  # temporary run directory -> the lock of its output
+
+
+def prepare(out: Path, force: bool = False, inputs=()) -> Path:
+    """Check ``out`` may be written, lock it, and return a fresh temporary directory beside it
+    (with its marker file).  :func:`finish` moves it into place, :func:`abandon` removes it; both
+    release the lock.
+
+    Raises :class:`UnsafeOutput` when ``out`` overlaps an input or when ``force`` would delete
+    a directory that is not a kubelog run, :class:`RunExists` when it exists and not ``force``,
+    :class:`OutputBusy` when another ingest writes it, :class:`OutputError` when it cannot be
+    written."""
+    out = Path(os.path.abspath(out))
+    if out.parent == out:
+        raise UnsafeOutput(f"{out}: a file system root cannot be the run directory")
+    check_overlap(out, inputs)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise output_error(out.parent, e, "cannot create the run directory's parent") from None
+    lock = OutputLock(out)
+    try:
+        if out.exists() or out.is_symlink():
+            if not force:
+                raise RunExists(f"{out} exists; use --force to replace it")
+            why = _foreign(out)
+            if why is not None:
+                raise UnsafeOutput(f"{out}: --force replaces only a kubelog run directory, and {why}; "
+                                   "remove it yourself or choose another --out")
+        remove_leftovers(out.parent)
+        tmp = tmp_dir_for(out)
+        try:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            tmp.mkdir()
+            (tmp / TMP_MARKER).write_text(_marker() + "\n")
+        except OSError as e:
+            raise output_error(tmp, e, "cannot create the temporary run directory") from None
+    except BaseException:
+        lock.release()
+        raise
+    _LOCKS[tmp] = lock
     return tmp
 
 
+def _unlock(tmp: Path) -> None:
+    lock = _LOCKS.pop(tmp, None)
+    if lock is not None:
+        lock.release()
+
+
+def abandon(tmp: Path) -> None:
+    """Remove the temporary run directory of a failed or interrupted ingest and release its lock."""
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        _unlock(tmp)
+
+
 def finish(tmp: Path, out: Path, manifest: dict) -> None:
-    """Write the manifest and move the finished run into place."""
+    """Write the manifest and move the finished run into place (and release the output's lock)."""
+    try:
+        _finish(tmp, out, manifest)
+    finally:
+        _unlock(tmp)
+
+
+def _finish(tmp: Path, out: Path, manifest: dict) -> None:
     manifest = dict(manifest, complete=True)
-    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n")
-    out = Path(out)
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)
+    out = Path(os.path.abspath(out))
+    try:
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n")
+    except OSError as e:
+        raise output_error(tmp / MANIFEST, e) from None
+    try:
+        if out.exists() or out.is_symlink():
+            why = _foreign(out)  # checked by prepare(); something may have been put there since
+            if why is not None:
+                raise UnsafeOutput(f"{out}: --force replaces only a kubelog run directory, and {why}")
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except OSError as e:
+        raise output_error(out, e, "cannot move the finished run into place") from None
+    try:
+        (out / TMP_MARKER).unlink()
+    except OSError:
+        pass
 
 
 @dataclass

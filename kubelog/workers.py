@@ -4,6 +4,11 @@ They come from a multiprocessing fork server that imports the parsers once
 (:data:`PRELOAD`); :func:`start_early` starts it while the main process is still
 importing and sniffing, so that both cores work from the first second.  Kept free
 of heavy imports on purpose: the CLI calls :func:`start_early` before loading itself.
+
+Failures (docs/failures.md): the fork server and its workers import kubelog from where this
+process did, never from the current directory (:func:`_worker_env`), and :func:`pool` checks it;
+a worker that dies or cannot start fails the run (:class:`kubelog.errors.WorkerFailed`); a
+worker exits as soon as the process that started it is gone (:func:`_init_worker`).
 """
 from __future__ import annotations
 
@@ -32,12 +37,37 @@ IN_WORKER_ENV = "KUBELOG_WORKER_SERVER"  # set for the fork server and its worke
 WORKER_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "OPENBLAS_NUM_THREADS": "1", IN_WORKER_ENV: "1"}
 
 
+def _kubelog_root() -> str:
+    """The directory this process imported the kubelog package from (the one holding ``kubelog/``)."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _import_env() -> dict:
+    """What makes the fork server import exactly this process's kubelog: multiprocessing starts it
+    with ``python -c``, which puts the current directory first on ``sys.path`` (and Python 3.11's
+    fork server ignores the parent's path), so a folder named ``kubelog`` where the user stands was
+    imported instead (an ImportError in every worker).  PYTHONSAFEPATH drops the current
+    directory; the directory kubelog came from goes first on PYTHONPATH unless it is a site
+    directory (there it is found anyway, and must not move before the standard library)."""
+    import site
+    env = {"PYTHONSAFEPATH": "1"}
+    root = _kubelog_root()
+    sites = set(site.getsitepackages() if hasattr(site, "getsitepackages") else [])
+    sites.add(site.getusersitepackages() if hasattr(site, "getusersitepackages") else "")
+    if root not in {os.path.abspath(x) for x in sites if x}:
+        old = os.environ.get("PYTHONPATH")
+        env["PYTHONPATH"] = root + (os.pathsep + old if old else "")
+    return env
+
+
 @contextlib.contextmanager
 def _worker_env():
-    saved = {k: os.environ.get(k) for k in WORKER_ENV}
+    env = _import_env()
+    saved = {k: os.environ.get(k) for k in (*WORKER_ENV, *env)}
     for k, v in WORKER_ENV.items():
         if k == IN_WORKER_ENV or saved[k] is None:
             os.environ[k] = v
+    os.environ.update(env)
     try:
         yield
     finally:
@@ -95,18 +125,91 @@ def freeze_imports() -> None:
 _FROZEN = False
 
 
-def spawn_in_background(pool, n: int):
+def _init_worker() -> None:
+    """First thing in every worker process: Ctrl-C is the parent's to handle (it stops the pool and
+    cleans up), and the worker exits as soon as the process that started it is gone (SIGKILL,
+    a crash): it would otherwise wait for work forever, an orphan holding its memory.  The
+    parent's end of a pipe multiprocessing keeps open for this (``parent_process().sentinel``)
+    is closed by the kernel when the parent dies, whichever way."""
+    import signal
+    import threading
+    from multiprocessing import parent_process
+    from multiprocessing.connection import wait
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch():
+        wait([parent.sentinel])
+        os._exit(1)
+    threading.Thread(target=watch, name="kubelog-parent-watch", daemon=True).start()
+
+
+def identity() -> tuple[str, str]:
+    """In a worker process: where its kubelog was imported from, and its pid (freezes the imports)."""
+    freeze_imports()
+    return os.path.realpath(__file__), str(os.getpid())
+
+
+@contextlib.contextmanager
+def pool(n: int, what: str):
+    """A ProcessPoolExecutor of ``n`` worker processes from the fork server, for ``what`` (an
+    input's name, for messages).  A worker that cannot start, dies, or imported another kubelog
+    than this process raises :class:`kubelog.errors.WorkerFailed` (see :func:`result`).  On any
+    exception (Ctrl-C and SIGTERM included) work not yet started is cancelled and the blocks being
+    parsed are waited for (a block is parsed in well under a second), so that no worker writes
+    into a temporary directory its caller then removes."""
+    from concurrent.futures import ProcessPoolExecutor
+    with starting():
+        ex = ProcessPoolExecutor(max_workers=n, mp_context=context(), initializer=_init_worker)
+        try:
+            yield ex
+        except BaseException:
+            ex.shutdown(wait=True, cancel_futures=True)
+            raise
+        ex.shutdown(wait=True)
+
+
+def spawn_in_background(pool, n: int, what: str):
     """Start ``n`` worker processes of ``pool`` (a ProcessPoolExecutor) from a thread, and return
     it: starting one waits for the fork server to have imported :data:`PRELOAD` (~0.2 s after
-    this process is ready), time in which the caller can read its input ahead."""
+    this process is ready), time in which the caller can read its input ahead.  Call
+    :func:`check_started` with the thread once it is done."""
     import threading
 
     def spawn():
-        for _ in range(n):  # a process per submit while none is idle
-            pool.submit(freeze_imports)
+        t.futures = [pool.submit(identity) for _ in range(n)]  # a process per submit while none is idle
     t = threading.Thread(target=spawn, name="kubelog-spawn", daemon=True)
+    t.futures = []
+    t.what = what
     t.start()
     return t
+
+
+def check_started(t) -> None:
+    """After :func:`spawn_in_background`'s thread ``t`` ended: raise WorkerFailed if a worker
+    could not start or imported kubelog from elsewhere than this process."""
+    t.join()
+    for f in t.futures:
+        where, _ = result(f, t.what, "starting the worker processes")
+        if where != os.path.realpath(__file__):
+            from .errors import WorkerFailed
+            raise WorkerFailed(f"{t.what}: a worker process imported kubelog from {os.path.dirname(where)}, "
+                               f"not {os.path.dirname(os.path.realpath(__file__))} as this process did")
+
+
+def result(fut, what: str, doing: str):
+    """``fut.result()``, with a worker process that died (killed, out of memory, crashed, could not
+    import kubelog) turned into :class:`kubelog.errors.WorkerFailed` naming ``what`` and ``doing``
+    (e.g. the lines of the block it was waiting for: when one worker dies, every pending block fails)."""
+    from concurrent.futures.process import BrokenProcessPool
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        from .errors import WorkerFailed
+        raise WorkerFailed(f"{what}: a worker process died (killed, out of memory or crashed) before "
+                           f"{doing} was done; the run was not written") from None
 
 
 def loaded(module: str) -> bool:

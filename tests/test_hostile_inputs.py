@@ -20,6 +20,11 @@ GOOD = ('I0620 12:33:17.389016      11 httplog.go:132] "HTTP" verb="GET" URI="/a
         'userAgent="kubelet/v1.30.2" audit-ID="a" srcIP="10.0.0.1:1" resp=200\n')
 
 
+
+def _beside(tmp_path):
+    """A run directory beside the input directory ``tmp_path`` (an output inside an input is refused)."""
+    return tmp_path.with_name(tmp_path.name + "-run")
+
 def acc(e):
     return e["lines_read"] == e["record_lines"] + e["continuation_lines"] + sum(e["counted"].values())
 
@@ -76,7 +81,7 @@ def test_leading_nul_bytes_keep_the_text(tmp_path):
     data = b"\0" * 20000 + GOOD.encode() * 2 + b"\0" * 100 + b"\n" + GOOD.encode()
     (tmp_path / "kube-apiserver.log").write_bytes(data)
     (tmp_path / "real-binary.bin").write_bytes(b"\x00\x01\x02\x03" * 1000)
-    run = ingest([tmp_path], tmp_path / "run")
+    run = ingest([tmp_path], _beside(tmp_path))
     e = by_name(run, "kube-apiserver.log")
     assert e["format"] == "klog" and e["rows"]["requests"] == 3, e
     assert e["lines_read"] == 4 and acc(e)
@@ -119,7 +124,7 @@ def test_nested_archives_are_read_to_the_stated_depth(tmp_path):
         deep = _tar({f"l{lvl}.tar": deep})
     (tmp_path / "deep.tar").write_bytes(deep)
     (tmp_path / "five-gz.log.gz").write_bytes(gzip.compress(gzip.compress(gzip.compress(gzip.compress(g)))))
-    run = ingest([tmp_path], tmp_path / "run")
+    run = ingest([tmp_path], _beside(tmp_path))
     rows = {e["path"].split(str(tmp_path) + "/")[1]: e["rows"].get("requests") for e in run.inputs}
     assert rows["tar-in-tar.tar!inner.tar!a.log"] == 1
     assert rows["tgz-in-tgz.tgz!inner.tgz!b.log"] == 2
@@ -168,7 +173,7 @@ def test_unreadable_file_and_directory_are_named_and_skipped(tmp_path, monkeypat
         os.chmod(d / "locked", 0o755)
         os.chmod(d / "noread.log", 0o644)
     assert code3 == 3 and f"{d}/locked: unreadable directory (Permission denied): skipped" in err3
-    assert code == 5, (code, err)
+    assert code == 8, (code, err)
     lines = err.splitlines()
     assert f"{d}/locked: unreadable directory (Permission denied): skipped" in lines
     assert f"{d}/noread.log: cannot read (Permission denied): skipped" in lines
@@ -215,7 +220,7 @@ def test_overlapping_zip_is_refused(tmp_path):
     assert len(z) < 200_000
     (tmp_path / "bomb.zip").write_bytes(z)
     (tmp_path / "ok.log").write_text(GOOD)
-    run = ingest([tmp_path], tmp_path / "run")
+    run = ingest([tmp_path], _beside(tmp_path))
     b = by_name(run, "bomb.zip")
     assert b["format"] == "error" and "overlap" in b["errors"][0] and "zip bomb" in b["errors"][0]
     assert sum(e["lines_read"] for e in run.inputs) == 1
@@ -302,7 +307,7 @@ def test_truncated_json_list_keeps_complete_items(tmp_path):
     arr = json.dumps([_event(i) for i in range(3)], indent=2)
     (tmp_path / "array-events.json").write_text(arr[:arr.rindex("{") + 10])
     (tmp_path / "whole-one-line.json").write_text(json.dumps(doc))
-    run = ingest([tmp_path], tmp_path / "run")
+    run = ingest([tmp_path], _beside(tmp_path))
     e = by_name(run, "/events.json")
     assert e["format"] == "objects" and e["rows"]["events"] == 87, e
     item_start = pretty[:pretty.index('"name": "e87"')].count("\n") + 1 - 4   # the line of its "{"
@@ -358,13 +363,13 @@ def test_read_error_and_truncated_stream_exit_5_with_what_was_read_kept(tmp_path
         f = real_open(p, *a, **k)
         return io.BufferedReader(Failing(f)) if os.fspath(p).endswith("eio.log") else f
     monkeypatch.setattr(sources, "open", fake_open, raising=False)
-    code, _, err = cli("ingest", tmp_path, "--out", tmp_path / "run", "-q", "--threads", "1")
-    assert code == 5, err
+    code, _, err = cli("ingest", tmp_path, "--out", _beside(tmp_path), "-q", "--threads", "1")
+    assert code == 8, err
     import re
     assert re.search(r"eio\.log:\d+: read error after 65536 bytes: \[Errno 5\] Input/output error", err), err
     assert "cut.log.gz" in err and "truncated" in err
     from kubelog import open_run
-    run = open_run(tmp_path / "run")
+    run = open_run(_beside(tmp_path))
     e = by_name(run, "eio.log")
     assert e["read_complete"] is False and 0 < e["rows"]["requests"] < 2000 and acc(e)
     assert by_name(run, "cut.log.gz")["read_complete"] is False

@@ -22,10 +22,12 @@ def register(app: typer.Typer) -> None:
         """What was ingested: per input its format, wrapper, clock, year anchor and line
         accounting; per table its rows and time range.
 
-        For every input: lines_read == record_lines + continuation_lines + sum(counted),
-        where record_lines are the lines that start a record (one primary row each).
-        `-F json` gives everything (inputs with their counted reasons, tables); `-F csv` and
-        `-F markdown` give one row per input.
+        For every input: lines_read == record_lines + continuation_lines + sum(counted)
+        + lost_lines, where record_lines are the lines that start a record (one primary row
+        each) and lost_lines were read but not parsed (a block whose parser failed; their
+        line and byte ranges are listed). An input is balanced only when nothing is lost and
+        nothing is counted as 'unaccounted (parser bug)'. `-F json` gives everything (inputs
+        with their counted reasons, tables); `-F csv` and `-F markdown` give one row per input.
         """
         import pandas as pd
 
@@ -56,9 +58,17 @@ def register(app: typer.Typer) -> None:
                 say(f"  year {e.get('year')} from {e.get('year_source')} ({e.get('year_detail')})")
             if (e.get("info") or {}).get("tz_evidence") or e.get("tz", "UTC") != "UTC":
                 say(f"  zone {e.get('tz')} from {(e.get('info') or {}).get('tz_evidence') or '--tz'}")
+            lost = e.get("lost_lines", 0)
+            adds_up = e["lines_read"] == (e["record_lines"] + e["continuation_lines"]
+                                          + sum(e["counted"].values()) + lost)
             say(f"  lines {e['lines_read']:,} = records {e['record_lines']:,} + continuation "
                 f"{e['continuation_lines']:,} + counted {sum(e['counted'].values()):,}"
-                + ("" if e["accounting_ok"] else "   ← DOES NOT ADD UP"))
+                + (f" + LOST {lost:,}" if lost else "")
+                + ("" if e["accounting_ok"] else "   ← NOT BALANCED" if adds_up else "   ← DOES NOT ADD UP"))
+            for x in e.get("lost") or []:
+                b = f", bytes {x['bytes'][0]:,}-{x['bytes'][1]:,}" if x.get("bytes") else ""
+                say(f"  lost {x['lines']:,}: lines {x['first_line']:,}-{x['first_line'] + x['lines'] - 1:,}{b}: "
+                    f"{x['reason']}")
             if e["rows"]:
                 say("  rows " + ", ".join(f"{k} {v:,}" for k, v in e["rows"].items()))
             for k, v in e["counted"].items():

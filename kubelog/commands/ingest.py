@@ -31,29 +31,46 @@ def register(app: typer.Typer) -> None:
         """Parse inputs into a run directory of Parquet tables with a manifest.
 
         Every line is accounted for: lines read = record lines + continuation lines
-        + lines counted with a reason (see `kubelog info`). A bad input is reported
-        (file and line) and the rest of the run is kept. Inside input directories no
-        symbolic link is followed (each is listed as skipped). Exit 3 when nothing could be
-        read at all, 4 when the run directory exists (use --force), 5 when the run was
-        written but some input could not be read, or not to its end (an unreadable file or
-        directory, a read error, a truncated or refused compressed stream or archive, an
-        archive nested too deep): each is named on stderr, also with --quiet.
+        + lines counted with a reason + lines lost (see `kubelog info`). A bad input is
+        reported (file and line) and the rest of the run is kept. Inside input directories no
+        symbolic link is followed (each is listed as skipped). The run directory is
+        written beside --out and renamed into place at the end: a failed, interrupted
+        (Ctrl-C, SIGTERM) or killed ingest leaves none (docs/failures.md). Exit 2 when
+        --force would replace a directory that is not a kubelog run or the output overlaps
+        an input, 3 when nothing could be read at all, 4 when the run directory exists
+        (use --force), 5 when it cannot be written (disk full, read-only), 6 when another
+        ingest is writing it (this one fails at once, it does not wait), 7 when a worker
+        process died, 8 when the run was written but some input could not be read, or not
+        to its end (an unreadable file or directory, a read error, a truncated or refused
+        compressed stream or archive, an archive nested too deep): each is named on stderr,
+        also with --quiet.
         """
+        import signal
+
         from ..cli import Exit, die
+        from ..errors import KubelogError, Terminated
         from ..ingest import Options, ingest
-        from ..run import RunExists
         from ..sources import InputError
 
+        def terminated(signum, frame):
+            raise Terminated()
         opts = Options(year=year, tz=tz, format=fmt, clock=clock, jobs=jobs, threads=threads)
         say = None if quiet else (lambda s: typer.echo(s, err=True))
+        old_term = signal.signal(signal.SIGTERM, terminated)  # cleans up as Ctrl-C does
         try:
             run = ingest(paths, out, force=force, options=opts, progress=say)
-        except RunExists as e:
-            die(str(e), Exit.EXISTS)
+        except KubelogError as e:
+            die(str(e), e.exit_code)
         except InputError as e:
             die(str(e), Exit.INPUT)
         except KeyError as e:
             die(str(e).strip('"'), Exit.USAGE)
+        except KeyboardInterrupt:
+            die(f"{out}: interrupted; no run directory written", Exit.INTERRUPTED)
+        except Terminated:
+            die(f"{out}: terminated (SIGTERM); no run directory written", Exit.TERMINATED)
+        finally:
+            signal.signal(signal.SIGTERM, old_term)
         from ..ingest import NOT_READ, _progress_line, not_read as not_read_entries
         ins = run.inputs
         n_err = sum(1 for e in ins if e.get("errors"))

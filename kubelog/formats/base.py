@@ -104,6 +104,10 @@ class Context:
         self.rows: dict[str, int] = {}
         self.info: dict[str, Any] = {}  # free-form facts for the manifest (wrapper, component, version ...)
         self.errors: list[str] = []
+        # blocks read but not parsed (their parser failed on them): {"first_line", "lines", "bytes",
+        # "reason"}; their lines are neither records nor counted (docs/failures.md)
+        self.lost: list[dict] = []
+        self.lost_lines = 0
         # (sha256 hex, bytes) when the parser read the input file itself (large plain files
         # parsed by worker processes) instead of through the stream
         self.read_externally: tuple[str, int] | None = None
@@ -156,13 +160,21 @@ class Context:
         where = f"{self.name}:{line_no}" if line_no else self.name
         self.errors.append(f"{where}: {msg}")
 
+    def lose(self, first_line: int, n: int, reason: str, byte_range: tuple[int, int] | None = None) -> None:
+        """Record lines ``first_line`` … ``first_line + n - 1`` as read but lost (not parsed): they
+        show as lost in the accounting (``kubelog info``), never as balanced."""
+        self.lost.append({"first_line": int(first_line), "lines": int(n),
+                          "bytes": list(byte_range) if byte_range else None, "reason": reason})
+        self.lost_lines += int(n)
+        self.error(f"lines {first_line}-{first_line + n - 1} lost (not parsed): {reason}", first_line)
+
     @property
     def counted_lines(self) -> int:
         return sum(s.count for s in self.stats.values())
 
     def check_accounting(self) -> None:
         """Count any lines the parser left unaccounted (a parser bug, reported loudly)."""
-        missing = self.lines_read - self.record_lines - self.continuation_lines - self.counted_lines
+        missing = self.lines_read - self.record_lines - self.continuation_lines - self.counted_lines - self.lost_lines
         if missing > 0:
             self.count("unaccounted (parser bug)", None, None, n=missing, severity="error")
         elif missing < 0:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 from .. import run as runmod
 from .. import workers
 from .. import native, tables, timeutil
+from ..errors import RunFailed, output_error
 from ..sources import lines as L
 from . import fastscan, httplog
 from .base import Context, Format, Head
@@ -422,7 +423,24 @@ class KlogParser:
                     import pyarrow.parquet as pq
                     t = pq.read_table(path)
                     shifted = _shift_years({c: t[c] for c in t.column_names}, shift)
-                    runmod.write_part(path, table, pa.table(shifted, schema=t.schema))
+                    try:
+                        runmod.write_part(path, table, pa.table(shifted, schema=t.schema))
+                    except OSError as e:
+                        raise output_error(path, e) from None
+
+        def collect(fut, span):
+            """The result of a block's job, or None when its parser raised: then its lines are
+            recorded as lost (named in the accounting) and the input goes on.  A worker process that
+            died, or writing the run that failed, ends the run (RunFailed)."""
+            first_line, n, byte_range = span
+            where = f"parsing lines {first_line}-{first_line + n - 1}"
+            try:
+                return workers.result(fut, ctx.name, where)
+            except RunFailed:
+                raise
+            except Exception as e:  # this block's parser failed (a bug, an I/O error reading it)
+                ctx.lose(first_line, n, f"{type(e).__name__}: {e}".splitlines()[0], byte_range)
+                return None
 
         def ordered(pool, jobs, warm=None):
             """Submit jobs keeping at most `width + 1` in flight; emit results in order.  While
@@ -439,16 +457,37 @@ class KlogParser:
                         break
                 warm.join()
                 jobs = itertools.chain(ahead, jobs)
+            unchecked = [warm] if warm is not None else []
+
+            def emit_next():
+                if unchecked:  # the workers' first jobs said where they imported kubelog from: done
+                    workers.check_started(unchecked.pop())  # by now, no wait
+                res = collect(*pending.popleft())
+                if res is not None:
+                    emit_result(res)
             try:
-                for fn, args, nlines in jobs:
+                for fn, args, nlines, span in jobs:
                     ctx.lines_read += nlines
-                    pending.append(pool.submit(fn, *args, first))
+                    try:
+                        fut = pool.submit(fn, *args, first)
+                    except BrokenExecutor:  # a worker died before: the pool takes no more work
+                        from ..errors import WorkerFailed
+                        raise WorkerFailed(f"{ctx.name}: a worker process died (killed, out of memory or "
+                                           "crashed); the run was not written") from None
+                    pending.append((fut, span))
                     first = False
                     while len(pending) > width:
-                        emit_result(pending.popleft().result())
-            finally:  # a stream that breaks still gets what was read before written
+                        emit_next()
+            except Exception:  # the input broke (a read error): what was read before is still written
                 while pending:
-                    emit_result(pending.popleft().result())
+                    emit_next()
+                raise
+            except BaseException:  # interrupted: the caller's pool cancels the rest
+                for fut, _ in pending:
+                    fut.cancel()
+                raise
+            while pending:
+                emit_next()
 
         plain = ctx.options.get("plain_path")
         if processes > 1 and plain:
@@ -456,25 +495,24 @@ class KlogParser:
             # only cuts the file into blocks of whole records, counts lines and hashes it
             import hashlib
             import os
-            from concurrent.futures import ProcessPoolExecutor
             state = self._process_state(wrappers, ansi)
             sha = hashlib.sha256()
             with open(plain, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
                 ranges = L.iter_file_ranges(f.fileno(), size, max(block, PROCESS_BLOCK), rstats, boundary, sha)
-                with workers.starting(), \
-                        ProcessPoolExecutor(max_workers=processes, mp_context=workers.context()) as pool:
-                    warm = workers.spawn_in_background(pool, processes)
-                    ordered(pool, ((_parse_range_in_process, (plain, a, b, first_line, n, state), n)
+                with workers.pool(processes, ctx.name) as pool:
+                    warm = workers.spawn_in_background(pool, processes, ctx.name)
+                    ordered(pool, ((_parse_range_in_process, (plain, a, b, first_line, n, state), n,
+                                    (first_line, n, (a, b)))
                                    for a, b, first_line, n in ranges), warm)
             ctx.read_externally = (sha.hexdigest(), size)
         elif processes > 1:
-            from concurrent.futures import ProcessPoolExecutor
             state = self._process_state(wrappers, ansi)
             blocks = L.iter_blocks(stream, max(block, PROCESS_BLOCK), rstats, boundary)
-            with workers.starting(), \
-                    ProcessPoolExecutor(max_workers=processes, mp_context=workers.context()) as pool:
-                ordered(pool, ((_parse_block_in_process, (data, first_line, n, state), n)
+            with workers.pool(processes, ctx.name) as pool:
+                # no reading ahead here (these blocks are bytes): start the workers, check them
+                workers.check_started(workers.spawn_in_background(pool, processes, ctx.name))
+                ordered(pool, ((_parse_block_in_process, (data, first_line, n, state), n, (first_line, n, None))
                                for data, first_line, n in blocks))
         elif threads <= 1:
             for ch in L.iter_chunks(stream, wrappers, ansi, rstats, block=block, boundary=boundary):
@@ -484,7 +522,9 @@ class KlogParser:
         else:
             chunks = L.iter_chunks(stream, wrappers, ansi, rstats, block=block, boundary=boundary)
             with ThreadPoolExecutor(max_workers=threads) as pool:
-                ordered(pool, ((self.parse_chunk, (ch,), ch.n_physical) for ch in chunks))
+                ordered(pool, ((self.parse_chunk, (ch,), ch.n_physical,
+                                (int(ch.line_no[0]) if len(ch.line_no) else 0, ch.n_physical, None))
+                               for ch in chunks))
         for reason, (cnt, ex) in rstats.counted.items():
             ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity="info")
         ctx.lines_read += rstats.skipped  # overlong lines: read and counted, in no chunk
@@ -557,9 +597,12 @@ def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: 
         t = t.set_column(t.schema.get_field_index("source_id"), "source_id",
                          tables.repeat_int32(state["source_id"], t.num_rows))
         d = Path(root) / table
-        d.mkdir(parents=True, exist_ok=True)
         path = d / f"part-{state['source_id']:05d}-L{first_line:012d}.parquet"
-        runmod.write_part(path, table, t)
+        try:
+            d.mkdir(exist_ok=True)  # not its parents: a temporary run directory removed meanwhile stays gone
+            runmod.write_part(path, table, t)
+        except OSError as e:  # disk full, read-only: the run fails
+            raise output_error(path, e) from None
         res.written[table] = (str(path), t.num_rows)
     for table, parts in res.tables.items():  # the small tables go back as Arrow tables: cheaper to
         if table not in WORKER_TABLES:          # pickle than lists of Python objects

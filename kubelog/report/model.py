@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..info import balanced
 from ..run import Run
 
 NOT_AVAILABLE = "not available in this version"
@@ -242,8 +243,7 @@ def _verdict(sec: Section, ctx: Context):
     except UNAVAILABLE:
         flags.append(f"clock-skew analysis {NOT_AVAILABLE}")
     bad = [e.get("path", "") for e in ctx.run.inputs
-           if e.get("errors") or e.get("lines_read", 0) != e.get("record_lines", 0) + e.get("continuation_lines", 0)
-           + sum((e.get("counted") or {}).values())]
+           if e.get("errors") or not balanced(e)]
     flags.append(f"data-quality problems (errors or unbalanced line accounting) in {len(bad)} inputs: "
                  + ", ".join(bad) + " — see §7" if bad else "no input with parse errors or unbalanced line accounting")
     val = rep.validity
@@ -456,7 +456,7 @@ def _quality(sec: Section, ctx: Context):
     for i, e in enumerate(ctx.run.inputs):
         counted = e.get("counted") or {}
         nc = sum(counted.values())
-        ok = e.get("lines_read", 0) == e.get("record_lines", 0) + e.get("continuation_lines", 0) + nc
+        ok = balanced(e)  # lost lines and 'unaccounted (parser bug)' never balance
         rows.append({"input": e.get("path", ""), "format": e.get("format", ""), "lines_read": int(e.get("lines_read", 0)),
                      "record_lines": int(e.get("record_lines", 0)), "continuation": int(e.get("continuation_lines", 0)),
                      "counted": int(nc), "errors": int(len(e.get("errors") or [])), "balanced": "yes" if ok else "NO"})
