@@ -126,13 +126,12 @@ def test_history_report_page_one_lists_the_regressions_worst_first(planted, tmp_
 def test_cli_history_prints_the_changes(planted, tmp_path):
     out = tmp_path / "m.csv"
     res = CliRunner().invoke(app, ["history", str(planted["store"]), "-F", "json", "-j", "2",
-                                   "--metrics-out", str(out)])
-    assert res.exit_code == 0, res.output
+                                   "--metrics-out", str(out), "--fail-on-regression"])
+    assert res.exit_code == 1, res.output  # regressions found, as asked to fail on
     rows = json.loads(res.stdout)
     assert {r["build"] for r in rows} <= {"4124", "4125", "4126", "4142", "4143", "4144"}
     assert pd.read_csv(out)["run"].nunique() == 60
-    res = CliRunner().invoke(app, ["history", str(planted["store"]), "--fail-on-regression", "-F", "csv"])
-    assert res.exit_code == 1
+    assert "clock-skewed runs: 4134" in res.stderr
 
 
 # --- fast tests ------------------------------------------------------------------------------
@@ -175,6 +174,7 @@ def test_summary_only_builds_give_a_history_and_its_change(tmp_path):
         _summary_build(job, b, (300.0 if b >= 216 else 100.0) * wiggle, 2500.0 * wiggle, passed=b != 210)
     res = CliRunner().invoke(app, ["history", str(job), "-F", "json", "-j", "1"])
     assert res.exit_code == 0, res.output
+    assert CliRunner().invoke(app, ["history", str(job), "-j", "1", "--fail-on-regression"]).exit_code == 1
     rows = json.loads(res.stdout)
     assert rows and {r["build"] for r in rows} == {"216"}
     assert {r["metric"] for r in rows} == {"list pods namespace @all p50", "list pods namespace @all p90",
@@ -243,3 +243,40 @@ def test_changes_of_a_step_series_with_an_outlier():
     # too few samples: the same series with n=5 is not searched at all
     t2 = t.assign(n=5)
     assert H.detect_changes(t2).empty
+
+
+def test_generated_history_has_prow_records_and_its_plants(tmp_path):
+    from kubelog.synth.history import generate_history
+    tr = generate_history(tmp_path, runs=4, regress_build=4102, startup_build=4103, skewed_build=4104,
+                          startup_shift_s=1.5, nodes=2, pods_per_node=5)
+    assert [b["build"] for b in tr["builds"]] == [4101, 4102, 4103, 4104]
+    assert {p["kind"]: p["build"] for p in tr["planted"]} == {"latency": 4102, "pod_startup": 4103, "clock_skew": 4104}
+    d = tmp_path / JOB / "4102"
+    started, finished = (json.loads((d / n).read_text()) for n in ("started.json", "finished.json"))
+    assert started["timestamp"] < finished["timestamp"] and finished["result"] in ("SUCCESS", "FAILURE")
+    assert finished["passed"] == (finished["result"] == "SUCCESS")
+    assert (d / "artifacts" / "kube-apiserver.log").is_file() and not (d / "artifacts" / "truth.json").exists()
+    # builds start 3 h apart; the skewed build's node clocks are 12 s ahead, the others' tens of ms
+    t1, t4 = (json.loads((tmp_path / JOB / str(b) / "truth.json").read_text()) for b in (4101, 4104))
+    assert t4["t0_ns"] - t1["t0_ns"] == 3 * 3 * 3600 * 10**9
+    nodes4 = [c["offset_s"] for k, c in t4["clocks"].items() if k.startswith("node/")]
+    assert nodes4 and all(o == 12.0 for o in nodes4)
+    assert all(abs(c["offset_s"]) < 0.1 for k, c in t1["clocks"].items() if k != "apiserver")
+
+
+def test_latency_factor_and_startup_delay_move_the_truth(tmp_path):
+    """The same seed with a planted factor: get pods latencies exactly 2x (to the ns), other
+    groups unchanged; a start-up delay moves every pod's schedule->run by that much."""
+    from kubelog.synth import generate
+    kw = dict(seed=5, nodes=2, pods_per_node=5, era="1.28", skew="test=0s,nodes=0s")
+    a = generate(tmp_path / "a", **kw)
+    b = generate(tmp_path / "b", latency_factor={"get pods": 2.0}, **kw)
+    c = generate(tmp_path / "c", startup_delay_s=1.5, **kw)
+    key = lambda r: (r["verb"], r["resource"], r["subresource"], r["scope"], r["bucket"])  # noqa: E731
+    ma = {key(r): r for r in a["latency_matrix"] if r["bucket"] == "all"}
+    mb = {key(r): r for r in b["latency_matrix"] if r["bucket"] == "all"}
+    for k, r in ma.items():
+        want = 2.0 if k[:3] == ("get", "pods", "") else 1.0
+        assert mb[k]["p50_s"] == pytest.approx(r["p50_s"] * want, abs=2e-9), k
+    d = c["pod_startup"]["true"]["schedule_to_run"]["p50_s"] - a["pod_startup"]["true"]["schedule_to_run"]["p50_s"]
+    assert d == pytest.approx(1.5, abs=0.3)
