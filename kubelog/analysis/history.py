@@ -267,7 +267,7 @@ def _metrics_of_run(p: Path, tol: float) -> pd.DataFrame:
                              clocks=clocks, skewed=_crosses(clocks, skewed)))
 
     # SLO verdicts and the validity audit
-    rep = slo.evaluate(run)
+    rep = slo.evaluate(run, pods=ps)
     for r in rep.verdicts.to_dict("records"):
         rows.append(dict(family="slo", metric=f"slo {r['sli']} {r['group']}", group=str(r["group"]), bucket="",
                          stat="verdict", value=r["observed_s"], n=r["n"], unit="s", text=r["verdict"]))
@@ -646,9 +646,37 @@ class History:
     options: ChangeOptions
 
 
+def read_table(path) -> pd.DataFrame:
+    """A table written by ``kubelog history --metrics-out`` (.parquet or .csv), runs re-ordered."""
+    p = Path(path)
+    try:
+        df = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, keep_default_na=False,
+                                                                          na_values={"value": [""], "n": [""],
+                                                                                     "build": [""], "started": [""]})
+    except Exception as e:  # noqa: BLE001 — pyarrow and the CSV reader raise many kinds
+        raise HistoryError(f"{p}: not a history table: {type(e).__name__}: {e}") from e
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise HistoryError(f"{p}: not a history table (no column {', '.join(missing)})")
+    df["skewed"] = df["skewed"].astype(str).str.lower().isin(["true", "1"])
+    return order_runs(_typed(df))
+
+
+def _is_table(p) -> bool:
+    return Path(p).is_file() and Path(p).suffix in (".parquet", ".csv")
+
+
 def history(paths, *, scheduler: str | None = None, workers: int | None = None,
             skew_tolerance_s: float = DEFAULT_SKEW_TOLERANCE_S, options: ChangeOptions | None = None) -> History:
-    """:func:`collect` then :func:`detect_changes`."""
-    t = collect(paths, scheduler=scheduler, workers=workers, skew_tolerance_s=skew_tolerance_s)
+    """:func:`collect` then :func:`detect_changes`.  ``paths`` may instead be tables written by
+    ``--metrics-out`` (:func:`read_table`): change detection again, without re-reading the runs."""
+    paths = list(paths)
+    tables = [p for p in paths if _is_table(p)]
+    if tables and len(tables) < len(paths):
+        raise HistoryError(f"{tables[0]}: give either history tables or runs, not both")
+    if tables:
+        t = order_runs(pd.concat([read_table(p)[COLUMNS] for p in tables], ignore_index=True))
+    else:
+        t = collect(paths, scheduler=scheduler, workers=workers, skew_tolerance_s=skew_tolerance_s)
     o = options or ChangeOptions()
     return History(table=t, changes=detect_changes(t, o), runs=runs_of(t), options=o)

@@ -290,7 +290,7 @@ class SLOReport:
         return self.verdicts[self.verdicts["verdict"] == "FAIL"].reset_index(drop=True)
 
 
-def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None = None) -> SLOReport:
+def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None = None, pods=None) -> SLOReport:
     """Evaluate every enabled SLI of ``config`` (default: ``SLOConfig.load()``) on ``run``.
 
     Parameters
@@ -299,6 +299,9 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
     config : SLOConfig, optional
     offsets : dict, optional
         ``{clock domain: seconds ahead}`` passed to :func:`kubelog.analysis.pods.pod_startup`.
+    pods : PodStartup, optional
+        Already computed :func:`kubelog.analysis.pods.pod_startup` of ``run`` (with ``offsets``);
+        computed here when not given.
 
     Returns
     -------
@@ -318,7 +321,7 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
     if req is not None and len(req):
         for c in group_cols + extra:
             req[c] = req[c].fillna("")
-    ps = podsmod.pod_startup(run, offsets=offsets)
+    ps = pods if pods is not None else podsmod.pod_startup(run, offsets=offsets)
     nodes = podsmod.node_startup(run)
 
     s = cfg.sli("kubemark_2017.api_calls")

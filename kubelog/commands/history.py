@@ -19,7 +19,8 @@ def register(app: typer.Typer) -> None:
                                            help="Run directories made by `kubelog ingest`, build directories with "
                                                 "clusterloader2 summary JSON (APIResponsivenessPrometheus*_*.json, "
                                                 "PodStartupLatency_*.json, Prow started.json/finished.json), or "
-                                                "directories holding them (a store, a perfdash-style job directory)."),
+                                                "directories holding them (a store, a perfdash-style job directory); "
+                                                "or tables written by --metrics-out (detection again, runs not re-read)."),
         scheduler: Optional[str] = typer.Option(None, "--scheduler",
                                                 help="Where the per-run work runs: processes[:N] (a local process "
                                                      "pool, the default), local[:N] (a Dask LocalCluster of N worker "
