@@ -79,7 +79,6 @@ def chart(h: H.History, metric: str, searched: dict | None = None):
     ax.set_xticklabels([runs["label"].iloc[i] for i in ticks], fontsize=6)
     ax.set_ylabel(ylabel, fontsize=7)
     ax.tick_params(axis="y", labelsize=6)
-    ax.set_title(metric, fontsize=7)
     return plots.to_data_uri(fig)
 
 
