@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -427,7 +427,7 @@ def _map_dask(runs: list[str], n: int | None, address: str | None, tol: float) -
     from distributed import Client, LocalCluster
     cluster = None
     if address is None:
-        cluster = LocalCluster(n_workers=n or 2, threads_per_worker=1, processes=True, dashboard_address=None,
+        cluster = LocalCluster(n_workers=n or 2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                silence_logs=40)
         client = Client(cluster)
     else:
@@ -488,7 +488,6 @@ class ChangeOptions:
     bootstrap: int = DEFAULT_BOOTSTRAP  # resamples for the interval of the shift
     confidence: float = 0.95
     seed: int = 0
-    notes: list = field(default_factory=list)
 
 
 CHANGE_COLUMNS = ["metric", "family", "group", "bucket", "stat", "build", "previous", "direction", "before", "after",
