@@ -129,7 +129,7 @@ def build_model(h: H.History) -> dict:
     charts = [(m, chart(h, m, searched)) for m in heads]
     return {"title": "kubelog history — " + (f"builds {first}–{last}" if len(runs) else "no runs"),
             "generated": generated_at(), "version": __version__, "summary": summary,
-            "reg_columns": reg_columns, "reg_numeric": [], "regressions": regressions, "notes": notes,
+            "reg_columns": reg_columns, "reg_numeric": [1, 2, 3, 4, 5, 6], "regressions": regressions, "notes": notes,
             "charts": charts, "chart_note": "Dots: valid values; x: left out; dashed line: a detected change "
                                             "(red regression, green improvement); grey lines: segment medians.",
             "change_columns": change_columns, "changes": changes, "run_columns": run_columns, "runs": run_rows,
