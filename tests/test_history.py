@@ -97,8 +97,12 @@ def test_clock_skewed_run_is_flagged_left_out_and_not_a_regression(planted):
 def test_dask_local_cluster_gives_the_local_result(planted):
     runs = sorted(planted["store"].iterdir())[:4]
     local = H.collect(runs, workers=1)
-    dask = H.collect(runs, scheduler="local:2")
+    dask = H.collect(runs, scheduler="local:2")  # a LocalCluster started and closed by collect
     pd.testing.assert_frame_equal(local, dask)
+    from distributed import LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        remote = H.collect(runs[:2], scheduler=cluster.scheduler_address)  # tcp://…: connect to a running one
+    pd.testing.assert_frame_equal(H.collect(runs[:2], workers=1), remote)
 
 
 @pytest.mark.slow
