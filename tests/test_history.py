@@ -291,3 +291,14 @@ def test_latency_factor_and_startup_delay_move_the_truth(tmp_path):
         assert mb[k]["p50_s"] == pytest.approx(r["p50_s"] * want, abs=2e-9), k
     d = c["pod_startup"]["true"]["schedule_to_run"]["p50_s"] - a["pod_startup"]["true"]["schedule_to_run"]["p50_s"]
     assert d == pytest.approx(1.5, abs=0.3)
+
+
+def test_a_summary_build_without_metrics_is_an_input_error_from_a_worker_too(tmp_path):
+    job = tmp_path / "job"
+    _summary_build(job, 1, 100.0, 2000.0)
+    bad = job / "2" / "artifacts"
+    bad.mkdir(parents=True)
+    (bad / "PodStartupLatency_PodStartupLatency_x.json").write_text('{"version": "v1", "dataItems": []}')
+    res = CliRunner().invoke(app, ["history", str(job), "-j", "2"])  # raised in a pool process
+    assert res.exit_code == 3
+    assert res.stderr.strip() == f"kubelog: {job / '2'}: its clusterloader2 summaries hold no latency percentiles and no outcome"

@@ -355,6 +355,8 @@ def _metrics_of_summary(p: Path) -> pd.DataFrame:
     if outcome is not None:
         rows.append(dict(family="test", metric="test duration", group="test", bucket="", stat="duration", value=dur,
                          n=None, unit="s", text=outcome))
+    if not rows:
+        raise HistoryError(f"{p}: its clusterloader2 summaries hold no latency percentiles and no outcome")
     return _rows_frame(rows, str(p), build, started, "cl2-summary")
 
 

@@ -89,7 +89,8 @@ def register(app: typer.Typer) -> None:
         typer.echo(render(h.changes[CHANGE_VIEW], fmt))
         nreg = int((h.changes["direction"] == "regression").sum())
         skewed = h.runs[h.runs["skew"].str.startswith("skewed")]
-        typer.echo(f"kubelog: {len(h.runs)} runs (ordered by {h.table['order_by'].iloc[0]}), {nreg} regression(s), "
+        order = h.table["order_by"].iloc[0] if len(h.table) else "build"
+        typer.echo(f"kubelog: {len(h.runs)} runs (ordered by {order}), {nreg} regression(s), "
                    f"{len(h.changes) - nreg} improvement(s); clock-skewed runs: "
                    f"{', '.join(skewed['label']) or 'none'}", err=True)
         if report is not None:
