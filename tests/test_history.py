@@ -302,3 +302,27 @@ def test_a_summary_build_without_metrics_is_an_input_error_from_a_worker_too(tmp
     res = CliRunner().invoke(app, ["history", str(job), "-j", "2"])  # raised in a pool process
     assert res.exit_code == 3
     assert res.stderr.strip() == f"kubelog: {job / '2'}: its clusterloader2 summaries hold no latency percentiles and no outcome"
+
+
+def test_a_stretch_of_skewed_runs_is_left_out_not_reported():
+    """Six consecutive runs whose node clocks were 12 s ahead (a broken NTP for a week): their
+    schedule->run values jump by 12 s.  Left out (the default) there is no change; kept
+    (--include-invalid) they read as a regression and its recovery."""
+    rows = []
+    for i in range(40):
+        skewed = 20 <= i < 26
+        v = 1.3 * (1 + 0.02 * ((i * 5) % 7 - 3)) + (12.0 if skewed else 0.0)
+        rows.append(dict(run=f"r{i:02d}", build=2000 + i, started=None, source="run", family="pod_startup",
+                         metric="pod schedule_to_run @all p50", group="schedule_to_run", bucket="all", stat="p50",
+                         value=v, n=44, unit="s", text="", clocks="apiserver→node/*", skewed=skewed))
+        rows.append(dict(run=f"r{i:02d}", build=2000 + i, started=None, source="run", family="skew",
+                         metric="skew verdict", group="run", bucket="", stat="verdict", value=12.0 if skewed else 0.0,
+                         n=None, unit="s", text="skewed: node/* +12 s (4 of 4 nodes)" if skewed else "ok", clocks="",
+                         skewed=False))
+    t = H.order_runs(pd.DataFrame(rows))
+    assert H.detect_changes(t).empty
+    kept = H.detect_changes(t, H.ChangeOptions(exclude_invalid=False))
+    assert list(kept["build"]) == ["2020", "2026"]
+    assert list(kept["direction"]) == ["regression", "improvement"]
+    _, valid, left_out = next(H.series(t))
+    assert len(valid) == 34 and set(left_out["reason"]) == {"clock skew (node/* +12 s (4 of 4 nodes))"}
