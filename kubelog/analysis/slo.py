@@ -295,7 +295,7 @@ class SLOReport:
 
 
 def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None = None,
-             corrections=None) -> SLOReport:
+             corrections=None, pods=None) -> SLOReport:
     """Evaluate every enabled SLI of ``config`` (default: ``SLOConfig.load()``) on ``run``.
 
     Parameters
@@ -308,6 +308,9 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
         The run's clock corrections (:func:`kubelog.analysis.skew.corrections`); used instead of
         ``offsets``.  The test-reported pod start-up rows are corrected with them too
         (raw − (θ_end − θ_start)), the raw value and the shift in the row's note.
+    pods : PodStartup, optional
+        Already computed :func:`kubelog.analysis.pods.pod_startup` of ``run`` with the same offsets;
+        computed here when not given.
 
     Returns
     -------
@@ -332,7 +335,7 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
         corrections = _corrections(run, offsets=offsets)
     if corrections is not None:
         offsets = corrections.pod_offsets()
-    ps = podsmod.pod_startup(run, offsets=offsets)
+    ps = pods if pods is not None else podsmod.pod_startup(run, offsets=offsets)
     nodes = podsmod.node_startup(run)
 
     s = cfg.sli("kubemark_2017.api_calls")

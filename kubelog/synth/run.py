@@ -125,10 +125,14 @@ class Clock:
 
 
 class Sim:
-    def __init__(self, seed, nodes, ppn, era, skew, drift, timeout_failure, scale):
+    def __init__(self, seed, nodes, ppn, era, skew, drift, timeout_failure, scale, startup_delay_s=0.0, t0=None):
         self.rng = np.random.default_rng(seed)
+        # a planted regression of the container start (the kubelet's SyncPod → runtime
+        # StartContainer, pkg/kubelet/kuberuntime/kuberuntime_container.go): every pod starts this
+        # much later; 0 = the unmodified model (used by kubelog.synth.history)
+        self.startup_delay = int(round(float(startup_delay_s) * S))
         self.era = era
-        self.E = ERAS[era]
+        self.E = dict(ERAS[era], **({"t0": t0} if t0 else {}))  # t0: another start (a CI job's builds)
         self.nodes_n = nodes
         self.ppn = ppn
         self.cap = nodes * ppn
@@ -454,7 +458,7 @@ class Sim:
             self.add(seen + 30 * MS, "PATCH" if self.era != "1.5" else "PUT",
                      f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status", "kubelet", "patch", node=node)
             return
-        run = seen + int((500 + 800 * rng.random() + 600 * L) * MS)
+        run = seen + int((500 + 800 * rng.random() + 600 * L) * MS) + self.startup_delay
         p["run"] = run
         p["seen"] = seen  # the kubelet's SyncLoop ADD (skewcases: its first status write follows)
         st_end = self.add(run + int(rng.integers(5, 40) * MS), "PATCH" if self.era != "1.5" else "PUT",
@@ -1063,9 +1067,27 @@ def compute_truth(sim) -> dict:
             "timeline": timeline}
 
 
+def _slow_down(sim, latency_factor: dict) -> None:
+    """Multiply the latency of every request of the groups in ``latency_factor`` (a planted
+    regression: ``{"get pods": 2.0, "patch pods/status": 1.5}``, keys ``"verb resource[/subresource]"``
+    as RequestInfoFactory classifies the request). The end time is kept (the access log is written
+    when a request ends), so the start moves earlier."""
+    want = {}
+    for k, f in latency_factor.items():
+        verb, _, res = k.strip().partition(" ")
+        r, _, sub = res.partition("/")
+        want[(verb, r, sub)] = float(f)
+    for r in sim.reqs:
+        info = classify(r["method"], r["uri"])
+        f = want.get((info["verb"], info["resource"], info["subresource"]))
+        if f is not None and not info["long_running"]:
+            r["lat"] = int(r["lat"] * f)
+
+
 def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="test=36012.5s,nodes=0.8s",
              drift=None, timeout_failure=False, scale=1.0, tarball=False, wrap=None, hosts=None, host_skew=None,
-             host_drift=None, status_writes=False, cl2=False) -> dict:
+             host_drift=None, status_writes=False, cl2=False, latency_factor: dict | None = None,
+             startup_delay_s: float = 0.0, t0: str | None = None) -> dict:
     era = str(era)
     check_params(nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew, drift=drift, scale=scale, wrap=wrap,
                  timeout_failure=timeout_failure)
@@ -1078,11 +1100,13 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
         tmp = Path(tempfile.mkdtemp(prefix="kubelog-synth-"))
         out = tmp / (Path(out_dir).name.removesuffix(".tar.gz") or "run")
     out.mkdir(parents=True, exist_ok=True)
-    sim = Sim(seed, nodes, pods_per_node, era, skew, drift, timeout_failure, scale)
+    sim = Sim(seed, nodes, pods_per_node, era, skew, drift, timeout_failure, scale, startup_delay_s, t0)
     skewcases.setup(sim, hosts=hosts, host_skew=host_skew, host_drift=host_drift, status_writes=status_writes,
                     cl2=cl2)
     sim.simulate()
     skewcases.after_simulate(sim)
+    if latency_factor:
+        _slow_down(sim, latency_factor)
     files = write_run(sim, out, wrap=wrap)
     tr = compute_truth(sim)
     sk = _parse_kv(skew, True)
@@ -1115,6 +1139,8 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
         "files": files,
         **skewcases.truth_extra(sim),
     }
+    if latency_factor or startup_delay_s or t0:  # a history's runs (kubelog.synth.history); absent otherwise
+        truth["params"].update(latency_factor=latency_factor or None, startup_delay_s=startup_delay_s, t0=t0)
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if tarball:
         tpath = Path(str(target) if str(target).endswith(".tar.gz") else str(target) + ".tar.gz")
