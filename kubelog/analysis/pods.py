@@ -13,15 +13,24 @@ scheduled  audit ``pods/binding`` create (request end, µs, apiserver) · schedu
            (µs, its clock) · scheduler ``Scheduled`` event record · old schedulers' ``Attempting
            to bind`` record (µs) · ``Scheduled`` Event (``eventTime`` µs, else 1 s) ·
            ``PodScheduled`` condition (1 s, apiserver)
-running    kubelet ``observedRunningTime`` (ns, node clock) · kubelet PLEG ``ContainerStarted``
-           (µs, node clock) · pod dump: every container ``startedAt`` (1 s, node clock) · one
-           container ``startedAt`` (not for a pod that restarted: its ``startedAt`` is the latest
-           restart) · ``Started`` Event (1 s, node clock)
+running    kubelet PLEG ``ContainerStarted`` (µs, node clock) · pod dump: every container
+           ``startedAt`` (1 s, node clock) · one container ``startedAt`` (not for a pod that
+           restarted: its ``startedAt`` is the latest restart) · ``Started`` Event (1 s, node
+           clock) · only without any of these: kubelet ``observedRunningTime`` (ns, node clock) —
+           the instant the kubelet's status manager finished the status update that showed the pod
+           running (pkg/kubelet/util/pod_startup_latency_tracker.go ``RecordStatusUpdated``), which
+           follows the container start by the status write
 watched    kubelet ``watchObservedRunningTime`` (ns, node clock: the kubelet's own watch; the
            test's watch sees the same update within milliseconds) · a ``watched`` milestone ·
-           e2e log ``Found pod 'NAME' running`` (ms, test clock; written just after the test's
-           watch saw the pod running, so an upper bound)
+           e2e log ``Found pod 'NAME' running`` (test clock, **2 s resolution**: density's
+           ``createRunningPodFromRC`` logs it when ``WaitForControlledPodsRunning`` returns, a
+           ``wait.Poll`` every 2 s (test/e2e/framework ``Poll``), so the line comes up to 2 s + one
+           list after the pod ran: an upper bound)
 ========== ===================================================================================
+
+An end's ``resolution_s`` is its true resolution: a timestamp's unit (1 s for ``metav1.Time``
+fields, which are truncated) or the period of the poll that observed it (2 s for the e2e ``Found
+pod`` line); ties between sources of equal resolution are broken by the order above.
 
 Phases (seconds, end − start, ``offsets`` applied first): ``create_to_schedule`` (created →
 scheduled), ``schedule_to_run``, ``run_to_watch``, ``schedule_to_watch`` and ``pod_startup``
@@ -80,8 +89,8 @@ _MILESTONES: list[tuple[str, str, str | None, str]] = [
     ("scheduled", "bound", "scheduler", "scheduler bound record"),
     ("scheduled", "bound", None, "bound record"),
     ("scheduled", "scheduled", None, "PodScheduled condition"),
-    ("running", "running_observed", None, "kubelet observedRunningTime"),
     ("running", "pleg_container_started", None, "kubelet PLEG ContainerStarted"),
+    ("running", "running_observed", None, "kubelet observedRunningTime (status update, after the start)"),
     ("running", "started", None, "containerStatuses startedAt (all containers)"),
     ("running", "container_started", None, "containerStatuses startedAt"),
     ("watched", "watch_observed", None, "kubelet watchObservedRunningTime"),
@@ -91,6 +100,13 @@ _ATTEMPT_RANK = 40
 SNAPSHOT_ORIGINS = ("pods-json", "pods-yaml", "watch")
 _EVENT_RANK = 50
 _FOUND_RANK = 60
+# e2e ``Found pod … running``: test/e2e density.go createRunningPodFromRC logs it when
+# WaitForControlledPodsRunning returns, a wait.Poll with the framework's Poll = 2 s (test/e2e/framework)
+FOUND_POLL_S = 2.0
+# sources that mark a later instant than their end and are used only without another source:
+# observedRunningTime is set when the kubelet's status manager finished the status update that showed the
+# pod running (pkg/kubelet/util/pod_startup_latency_tracker.go RecordStatusUpdated), not the container start
+_LATE_SOURCES = ("running_observed",)
 RX_FOUND = re.compile(r"^Found pod '(?P<rc>[^']+)' running")
 RX_ATTEMPT = re.compile(r"^Attempting to bind (?P<pod>\S+) to (?P<node>\S+)")
 RX_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5}$")
@@ -178,7 +194,8 @@ def _candidates(run: Run) -> pd.DataFrame:
             if d.empty:
                 continue
             p = p[~sel]
-            frames.append(d.assign(end=end, rank=rank, source=d["origin"].fillna("?") + ": " + label))
+            frames.append(d.assign(end=end, rank=rank, tier=int(ms in _LATE_SOURCES),
+                                   source=d["origin"].fillna("?") + ": " + label))
     if run.has("events"):
         e = run.table("events", columns=["event_time", "first_ts", "ts", "clock", "reason", "object_kind",
                                          "object_namespace", "object_name", "host", "source_id", "line_no"])
@@ -201,9 +218,10 @@ def _candidates(run: Run) -> pd.DataFrame:
         frames.append(att)
     if not frames:
         return pd.DataFrame(columns=["namespace", "pod", "node", "end", "ts", "clock", "resolution_s", "rank",
-                                     "source", "source_id", "line_no"])
-    c = pd.concat([f[["namespace", "pod", "node", "end", "ts", "clock", "resolution_s", "rank", "source",
-                      "source_id", "line_no"]] for f in frames], ignore_index=True)
+                                     "tier", "source", "source_id", "line_no"])
+    c = pd.concat([f.assign(tier=f["tier"] if "tier" in f else 0)[
+        ["namespace", "pod", "node", "end", "ts", "clock", "resolution_s", "rank", "tier", "source", "source_id",
+         "line_no"]] for f in frames], ignore_index=True)
     c["namespace"] = c["namespace"].fillna("")
     c["resolution_s"] = c["resolution_s"].fillna(1.0)
     return c
@@ -231,8 +249,9 @@ def _found_lines(run: Run):
     if t.empty:
         return None
     return pd.DataFrame({"namespace": "", "pod": "\x00rc:" + t["rc"], "node": None, "ts": t["ts"],
-                         "clock": t["clock"].fillna("test"), "resolution_s": 1e-3, "end": "watched",
-                         "rank": _FOUND_RANK, "source": "e2e-log: 'Found pod … running' line (upper bound)",
+                         "clock": t["clock"].fillna("test"), "resolution_s": FOUND_POLL_S, "end": "watched",
+                         "rank": _FOUND_RANK,
+                         "source": "e2e-log: 'Found pod … running' line (2 s poll: up to 2 s after the pod ran)",
                          "source_id": t["source_id"], "line_no": t["line_no"]})
 
 
@@ -335,7 +354,7 @@ def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=N
     c = _resolve_names(c) if len(c) else c
     get_off = _offset_lookup(offsets)
     # best candidate per (namespace, pod, end)
-    c = c.sort_values(["namespace", "pod", "end", "resolution_s", "rank", "ts"], kind="stable")
+    c = c.sort_values(["namespace", "pod", "end", "tier", "resolution_s", "rank", "ts"], kind="stable")
     best = c.drop_duplicates(["namespace", "pod", "end"], keep="first")
     pods = c[["namespace", "pod"]].drop_duplicates().reset_index(drop=True)
     # node: the longest name any source gave (hollow-node-ab12c over ab12c)

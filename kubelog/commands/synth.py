@@ -29,9 +29,11 @@ def register(app: typer.Typer) -> None:
         """Simulate one Kubemark density run and write its artifacts with ground truth.
 
         Writes kube-apiserver.log, e2e.log, audit.log (1.14/1.28), events.json, pods.json,
-        kube-scheduler.log, hollow-node-*.log, junit_01.xml and truth.json (clock offsets,
-        running-pod timeline, the latency matrix per verb/resource/subresource/scope and load
-        bucket, true and as-printed pod-startup percentiles, injected failures, record counts).
+        kube-scheduler.log, hollow-node-*.log, junit_01.xml and truth.json (clock offsets, every
+        pod's real instants, the true running-pod timeline and every request's running-pod count,
+        the latency matrix per verb/resource/subresource/scope and load bucket, true and as-printed
+        pod-startup percentiles, injected failures, record counts). Every pod is deleted twice
+        (graceful, then the kubelet's grace-0 delete); --timeout-failure tears the namespace down.
         Prints a summary to stderr and the truth.json path to stdout.
         """
         from ..synth import generate
