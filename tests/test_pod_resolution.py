@@ -120,3 +120,24 @@ def test_running_end_is_the_container_start_not_observed_running_time(r128):
     true = truth["pod_startup"]["true"]["run_to_watch"]
     got = ps.measured_percentiles.set_index("phase").loc["run_to_watch", "p50_s"]
     assert got == pytest.approx(true["p50_s"], abs=0.006)
+
+
+def test_generated_cl2_log_empty_measurement_is_no_data(tmp_path):
+    """synth --cl2-log: clusterloader2's measurement of the latency pods and one that saw no pod
+    (perf-tests pod_startup_latency.go / phase_latency.go); the empty one is NO DATA, never zeros."""
+    truth = generate(tmp_path / "art", seed=6, nodes=3, era="1.28", skew="test=0s,nodes=0s", cl2_log=True)
+    txt = (tmp_path / "art" / "clusterloader2.log").read_text()
+    assert "StatefulPodStartupLatency: 0 worst pod_startup latencies: []" in txt
+    files = [str(p) for p in sorted((tmp_path / "art").iterdir()) if p.name != "truth.json"]
+    run = ingest(files, tmp_path / "run", options=Options())
+    s = run.table("perf_summaries")
+    s = s[(s["origin"] == "cl2-log") & (s["metric"] == "pod_startup")].set_index("phase")
+    want = truth["cl2_measurements"]["PodStartupLatency"]["pod_startup"]
+    for col in ("p50_s", "p90_s", "p99_s"):
+        assert s.loc["PodStartupLatency", col] == pytest.approx(want[col], abs=1e-6)
+    assert s.loc["StatefulPodStartupLatency", "count"] == 0 and pd.isna(s.loc["StatefulPodStartupLatency", "p50_s"])
+    v = evaluate(run).verdicts
+    v = v[v["sli"] == "kubemark_2017.pod_startup"].set_index("group")
+    empty = v.loc[[g for g in v.index if "StatefulPodStartupLatency" in g]]
+    assert (empty["verdict"] == "NO DATA").all() and empty["observed_s"].isna().all()
+    assert not pod_startup(run).reported["phase"].eq("StatefulPodStartupLatency").any()

@@ -25,6 +25,8 @@ def register(app: typer.Typer) -> None:
         scale: float = typer.Option(1.0, "--scale", help="Multiply background API traffic (benchmarks)."),
         tar: bool = typer.Option(False, "--tar", help="Package the run as a .tar.gz like a CI artifact."),
         wrap: Optional[str] = typer.Option(None, "--wrap", help="Wrap kube-apiserver.log lines: cri or syslog."),
+        cl2_log: bool = typer.Option(False, "--cl2-log", help="Also write clusterloader2.log: its pod start-up "
+                                                             "measurement of the latency pods and one that saw no pod."),
     ):
         """Simulate one Kubemark density run and write its artifacts with ground truth.
 
@@ -39,7 +41,8 @@ def register(app: typer.Typer) -> None:
         from ..synth import generate
         try:
             truth = generate(out, seed=seed, nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew,
-                             drift=drift, timeout_failure=timeout_failure, scale=scale, tarball=tar, wrap=wrap)
+                             drift=drift, timeout_failure=timeout_failure, scale=scale, tarball=tar, wrap=wrap,
+                             cl2_log=cl2_log)
         except ValueError as e:
             typer.echo(f"kubelog: {e}", err=True)
             raise typer.Exit(2)

@@ -903,6 +903,51 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
     return files
 
 
+def write_cl2_log(sim, out) -> dict:
+    """clusterloader2's log of its pod start-up measurements over the latency pods (issue 16), written by
+    the test host (test clock), and one measurement that saw no pod.
+
+    perf-tests clusterloader2 pkg/measurement/common/slos/pod_startup_latency.go: each phase's instant is
+    the time its watch *received* the pod in that state (``recvTime``): create when first seen, schedule
+    when it has a node, run when it is running — and ``watchPhase`` is "now equivalent to runPhase", so
+    run_to_watch is 0.  phase_latency.go prints, per transition, ``<Id>: <n> worst <metric> latencies:
+    [{ns/pod d} …]`` (the 100 slowest) and ``<Id>: perc50: .., perc90: .., perc99: ..; threshold T``; a
+    measurement whose selector matched no pod prints ``0 worst … latencies: []`` and 0 s percentiles."""
+    rng = sim.rng16
+    tc = sim.test_clock
+    lat = [p for p in sim.pods if p["latency"] and p.get("watch") is not None]
+    k = G.KlogClock()
+    pid = 10234
+    seen = {}
+    for p in lat:  # the watch delivers each update a few ms after it was stored
+        d = lambda: int(rng.integers(1, 15) * MS)  # noqa: E731
+        seen[p["name"]] = {"create": p["create"] + d(), "schedule": p["sched"] + d(), "run": p["watch"],
+                           "watch": p["watch"]}
+    t = (max(p["watch"] for p in lat) if lat else sim.T_end) + 2 * S
+    lines = [f'{k.header("I", tc(sim.T0 + S), pid, "clusterloader.go:105")}ClusterConfig.Nodes set to {sim.nodes_n}']
+    truth = {}
+    for ident, pods in (("PodStartupLatency", lat), ("StatefulPodStartupLatency", [])):
+        for metric, a, b in (("create_to_schedule", "create", "schedule"), ("schedule_to_run", "schedule", "run"),
+                             ("run_to_watch", "run", "watch"), ("schedule_to_watch", "schedule", "watch"),
+                             ("pod_startup", "create", "watch")):
+            vals = sorted(((seen[p["name"]][b] - seen[p["name"]][a], p) for p in pods), key=lambda x: (x[0], x[1]["name"]))
+            worst = vals[-100:]
+            body = " ".join(f"{{{p['ns']}/{p['name']} {G.go_duration_zero_as_0(v)}}}" for v, p in worst)
+            t += 100_000
+            lines.append(f'{k.header("I", tc(t), pid, "phase_latency.go:122")}{ident}: {len(worst)} worst {metric} '
+                         f'latencies: [{body}]')
+            v = [x for x, _ in vals]
+            q = [nearest_rank(v, x) if v else 0 for x in (0.5, 0.9, 0.99)]
+            t += 100_000
+            lines.append(f'{k.header("I", tc(t), pid, "phase_latency.go:127")}{ident}: perc50: {G.go_duration_zero_as_0(q[0])}, '
+                         f'perc90: {G.go_duration_zero_as_0(q[1])}, perc99: {G.go_duration_zero_as_0(q[2])}; threshold 5s')
+            truth.setdefault(ident, {})[metric] = ({"n": len(v), **{f"p{c}_s": x / S for c, x in zip((50, 90, 99), q)}}
+                                                   if v else {"n": 0})
+    (out / "clusterloader2.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sim.cl2_truth = truth
+    return {"lines": len(lines), "measurements": truth}
+
+
 def _trace(sim, r, k, tid):
     era = sim.era
     E = sim.E
@@ -1162,7 +1207,7 @@ def compute_truth(sim) -> dict:
 
 
 def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="test=36012.5s,nodes=0.8s",
-             drift=None, timeout_failure=False, scale=1.0, tarball=False, wrap=None) -> dict:
+             drift=None, timeout_failure=False, scale=1.0, tarball=False, wrap=None, cl2_log=False) -> dict:
     era = str(era)
     if era not in ERAS:
         raise ValueError(f"era must be one of {sorted(ERAS)}")
@@ -1178,6 +1223,8 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
     sim = Sim(seed, nodes, pods_per_node, era, skew, drift, timeout_failure, scale)
     sim.simulate()
     files = write_run(sim, out, wrap=wrap)
+    if cl2_log:
+        files["clusterloader2.log"] = write_cl2_log(sim, out)
     tr = compute_truth(sim)
     sk = _parse_kv(skew, True)
     dr = _parse_kv(drift, False)
@@ -1188,7 +1235,8 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
     truth = {
         "generator": "kubelog synth", "params": {"seed": seed, "nodes": nodes, "pods_per_node": pods_per_node, "era": era,
                                                 "skew": skew if isinstance(skew, str) else sk, "drift": drift,
-                                                "timeout_failure": timeout_failure, "scale": scale, "wrap": wrap},
+                                                "timeout_failure": timeout_failure, "scale": scale, "wrap": wrap,
+                                                **({"cl2_log": True} if cl2_log else {})},
         "t0_utc": G.rfc3339_sec(sim.T0), "t0_ns": sim.T0, "end_ns": sim.T_end,
         "clocks": clocks, "drift_reference_t0_ns": sim.T0,
         "nodes": sim.nodes, "capacity": sim.cap, "pods_per_node": pods_per_node,
@@ -1205,6 +1253,7 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
                         "latency_pods": sum(1 for p in sim.pods if p["latency"]),
                         "saturation_pods": sum(1 for p in sim.pods if not p["latency"])},
         "failures": sim.failures,
+        **({"cl2_measurements": sim.cl2_truth} if cl2_log else {}),
         "files": files,
     }
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
