@@ -141,3 +141,32 @@ def test_generated_cl2_log_empty_measurement_is_no_data(tmp_path):
     empty = v.loc[[g for g in v.index if "StatefulPodStartupLatency" in g]]
     assert (empty["verdict"] == "NO DATA").all() and empty["observed_s"].isna().all()
     assert not pod_startup(run).reported["phase"].eq("StatefulPodStartupLatency").any()
+
+
+def test_created_from_the_only_create_post_in_its_second(tmp_path):
+    """creationTimestamp is whole seconds, truncated; the POST …/pods that created the pod (no name:
+    generateName) gives the µs instant when it is the only one in the pod's second and that second
+    holds no other pod."""
+    from test_load import at, make_run, req
+
+    def post(end):
+        r = req(end, 0.004, "create", "pods", 201)
+        r["namespace"] = "d"
+        return r
+
+    def created(pod, sec):
+        return dict(namespace="d", pod=pod, milestone="created", ts=at(sec), clock="apiserver", resolution_s=1.0,
+                    origin="pods-json")
+
+    def bound(pod, sec):
+        return dict(namespace="d", pod=pod, milestone="bound", ts=at(sec), clock="apiserver", resolution_s=1e-6,
+                    origin="scheduler")
+    run = make_run(tmp_path / "r", requests=[post(10.4), post(12.05), post(12.5), post(20.3)],
+                   pod_transitions=[created("a", 10), created("b", 12), created("c", 20), created("e", 20),
+                                    bound("a", 10.5), bound("b", 12.6), bound("c", 20.4), bound("e", 20.5)])
+    per = pod_startup(run).per_pod.set_index("pod")
+    assert per.loc["a", "created_ts"] == at(10.4) and per.loc["a", "created_resolution_s"] == pytest.approx(1e-6)
+    assert "create POST" in per.loc["a", "created_source"]
+    assert per.loc["a", "create_to_schedule_s"] == pytest.approx(0.1)
+    for p in ("b", "c", "e"):   # two POSTs in b's second; c and e share theirs
+        assert per.loc[p, "created_resolution_s"] == 1.0 and per.loc[p, "created_ts"] in (at(12), at(20))

@@ -7,8 +7,11 @@ Each pod has four *ends*, each taken from the best source present for that pod:
 ========== ===================================================================================
 end        sources, best first (finest ``resolution_s`` wins; ties by this order)
 ========== ===================================================================================
-created    audit pod create (request end, µs, apiserver) · ``metadata.creationTimestamp`` of a pod
-           dump/watch (1 s, apiserver) · kubelet ``podCreationTimestamp`` (1 s, apiserver)
+created    audit pod create (request end, µs, apiserver) · the pod's create ``POST …/pods`` → 201
+           (request end, µs) when it is the only one of the namespace within the pod's
+           ``creationTimestamp`` second (+0.1 s) and that second holds no other pod (a
+           ``generateName`` POST names no pod) · ``metadata.creationTimestamp`` of a pod
+           dump/watch (1 s, apiserver, truncated) · kubelet ``podCreationTimestamp`` (1 s, apiserver)
 scheduled  audit ``pods/binding`` create (request end, µs, apiserver) · scheduler "bound" record
            (µs, its clock) · scheduler ``Scheduled`` event record · old schedulers' ``Attempting
            to bind`` record (µs) · ``Scheduled`` Event (``eventTime`` µs, else 1 s) ·
@@ -216,6 +219,11 @@ def _candidates(run: Run) -> pd.DataFrame:
     att = _attempting_to_bind(run)
     if att is not None:
         frames.append(att)
+    if frames:
+        post = _create_posts(run, pd.concat([f[["namespace", "pod", "end", "ts", "clock", "resolution_s"]]
+                                             for f in frames], ignore_index=True))
+        if post is not None:
+            frames.append(post)
     if not frames:
         return pd.DataFrame(columns=["namespace", "pod", "node", "end", "ts", "clock", "resolution_s", "rank",
                                      "tier", "source", "source_id", "line_no"])
@@ -225,6 +233,68 @@ def _candidates(run: Run) -> pd.DataFrame:
     c["namespace"] = c["namespace"].fillna("")
     c["resolution_s"] = c["resolution_s"].fillna(1.0)
     return c
+
+
+_POST_RANK = -1      # before every other created source of the same resolution
+_POST_SLACK_S = 0.1  # a create request ends a little after the object was stored (creationTimestamp)
+
+
+def _create_posts(run: Run, c: pd.DataFrame) -> pd.DataFrame | None:
+    """µs create instants for pods whose only evidence of creation is ``creationTimestamp`` (whole
+    seconds, truncated): a pod created with ``generateName`` has no name in its ``POST`` (nor in a
+    Metadata-level audit ``objectRef``), so a ``POST …/pods`` → 201 of the pod's namespace is tied to
+    the pod only when it is the one such POST ending within [creationTimestamp, +1 s + 0.1 s) and
+    that window is the only one (of the namespace's pods) that holds it.  The POST's end (µs,
+    apiserver) is then the created end."""
+    if not run.has("requests"):
+        return None
+    import pyarrow.dataset as ds
+    r = run.table("requests", columns=["ts", "verb", "resource", "subresource", "namespace", "name", "code",
+                                       "origin", "clock", "source_id", "line_no"],
+                  filter=(ds.field("resource") == "pods") & (ds.field("verb") == "create"))
+    r = r[(r["code"] == 201) & (r["subresource"].fillna("") == "") & r["ts"].notna()]
+    if r.empty:
+        return None
+    origin = next((o for o in ("httplog", "audit", "jsonlog") if (r["origin"] == o).any()), None)
+    r = r[r["origin"] == origin].assign(namespace=lambda d: d["namespace"].fillna(""))
+    cr = c[(c["end"] == "created") & (c["clock"] == "apiserver")]
+    fine = set(zip(cr.loc[cr["resolution_s"] < 1.0, "namespace"], cr.loc[cr["resolution_s"] < 1.0, "pod"]))
+    cr = cr[(cr["resolution_s"] >= 1.0) & (cr["namespace"] != "")]
+    cr = cr[[k not in fine for k in zip(cr["namespace"], cr["pod"])]]
+    if cr.empty:
+        return None
+    cr = cr.sort_values("ts").drop_duplicates(["namespace", "pod"])
+    lo = _ns_int(cr["ts"])
+    hi = lo + int((1.0 + _POST_SLACK_S) * 1e9)
+    out = []
+    for ns, g in r.groupby("namespace", sort=False):
+        sel = (cr["namespace"] == ns).to_numpy()
+        if not sel.any():
+            continue
+        t = np.sort(_ns_int(g["ts"]))
+        order = np.argsort(_ns_int(g["ts"]), kind="stable")
+        gl, gh = lo[sel], hi[sel]
+        a, b = np.searchsorted(t, gl, side="left"), np.searchsorted(t, gh, side="left")
+        one = (b - a) == 1
+        # the POST must lie in no other pod's window of the namespace
+        hits = np.zeros(t.size, dtype=np.int64)
+        for x, y in zip(a, b):
+            hits[x:y] += 1
+        ok = one & (hits[np.minimum(a, t.size - 1)] == 1)
+        pods = cr[sel][ok]
+        rows = g.iloc[order[a[ok]]]
+        if len(pods):
+            out.append(pd.DataFrame({
+                "namespace": ns, "pod": pods["pod"].to_numpy(), "node": None, "ts": rows["ts"].to_numpy(),
+                "clock": rows["clock"].fillna("apiserver").to_numpy(), "resolution_s": 1e-6, "end": "created",
+                "rank": _POST_RANK,
+                "source": f"{origin}: pod create POST (request end; the only one within its creationTimestamp second)",
+                "source_id": rows["source_id"].to_numpy(), "line_no": rows["line_no"].to_numpy()}))
+    return pd.concat(out, ignore_index=True) if out else None
+
+
+def _ns_int(ts) -> np.ndarray:
+    return pd.DatetimeIndex(pd.to_datetime(ts, utc=True)).as_unit("ns").asi8
 
 
 def _records_starting(run: Run, table: str, prefix: str) -> pd.DataFrame | None:
