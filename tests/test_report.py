@@ -77,10 +77,16 @@ def test_no_external_references(built):
 
 @pytest.mark.slow
 def test_matrix_matches_truth(run, model, truth):
+    """The report's matrix is kubelog's by-load matrix (against the truth: tests/test_load_truth.py),
+    with every request of the truth's groups."""
+    from kubelog.analysis.matrix import latency_matrix
     sec = _section(model, "matrix")
     allg = _table(sec, "Every group")
-    t = pd.DataFrame(truth["latency_matrix"])
-    t = t[t["bucket"] != "all"]
+    t = latency_matrix(run)
+    tt = pd.DataFrame(truth["latency_matrix"])
+    key4 = ["verb", "resource", "subresource", "scope"]
+    assert t.groupby(key4)["count"].sum().sort_index().tolist() == \
+        tt[tt["bucket"] == "all"].set_index(key4)["count"].sort_index().tolist()
     t["key"] = t[["verb", "resource", "subresource", "scope", "bucket"]].astype(str).agg("|".join, axis=1)
     allg["key"] = allg[["verb", "resource", "subresource", "scope", "bucket"]].agg("|".join, axis=1)
     m = allg.merge(t, on="key", suffixes=("", "_t"))

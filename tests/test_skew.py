@@ -159,7 +159,10 @@ def test_correction_recovers_skew_free_pod_startup(runs, name):
         for col in ("p50_s", "p99_s"):
             got, want = m.loc[phase, col], m0.loc[phase, col]
             assert abs(got - want) <= t + 1e-6, (phase, col, got, want, t)
-            assert abs(got - true[phase][col]) < 0.1  # and the truth itself, to the analysis' precision
+            # and the truth itself, to the analysis' precision: its ends' resolution (the e2e's
+            # 'Found pod … running' poll is 2 s) + 0.1 s
+            res = float(m.loc[phase, "resolution_s"]) if "resolution_s" in m else 0.0
+            assert abs(got - true[phase][col]) < res + 0.1, (phase, col, got, true[phase][col], res)
     # corrected columns sit next to the raw ones; raw kept
     tl = out["test_log"]
     cols = list(tl.columns)

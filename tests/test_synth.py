@@ -37,7 +37,8 @@ def run14(tmp_path_factory):
     return d, generate(d, seed=7, nodes=4, era="1.14", skew="test=35895.2s,nodes=0.8s")
 
 
-def _recompute(path, era, t0_ns, capacity):
+def _recompute(path, era, t0_ns, capacity, pods):
+    """The matrix from the access log alone, with the load of the truth's pods (container start → stop)."""
     rx = ACC_C if era == "1.14" else ACC_G
     import datetime as dt
     year = dt.datetime.fromtimestamp(t0_ns // 10**9, dt.timezone.utc).year
@@ -52,8 +53,8 @@ def _recompute(path, era, t0_ns, capacity):
         recs.append((ts, method, uri, parse_dur(lat), int(code)))
     if era == "1.28":  # logged verbs are normalised: recover the HTTP method for classification
         recs = [(ts, {"LIST": "GET", "WATCH": "GET"}.get(m, m), u, l, c) for ts, m, u, l, c in recs]
-    creates = sorted(ts for ts, m, u, l, c in recs if m == "POST" and c == 201 and re.fullmatch(r"/api/v1/namespaces/[^/]+/pods", u))
-    deletes = sorted(ts for ts, m, u, l, c in recs if m == "DELETE" and c == 200 and re.fullmatch(r"/api/v1/namespaces/[^/]+/pods/[^/?]+", u))
+    creates = sorted(p["run"] for p in pods if p["run"] is not None)
+    deletes = sorted(p["stop"] for p in pods if p["run"] is not None and p["stop"] is not None)
     import bisect
     groups = defaultdict(list)
     for ts, m, u, l, c in recs:
@@ -75,7 +76,7 @@ def _recompute(path, era, t0_ns, capacity):
 
 def test_truth_matrix_matches_independent_parse(run14):
     d, truth = run14
-    got, n = _recompute(d / "kube-apiserver.log", "1.14", truth["t0_ns"], truth["capacity"])
+    got, n = _recompute(d / "kube-apiserver.log", "1.14", truth["t0_ns"], truth["capacity"], truth["pods"])
     want = {(r["verb"], r["resource"], r["subresource"], r["scope"], r["bucket"]):
             (r["count"], r["p10_s"], r["p50_s"], r["p90_s"], r["p99_s"]) for r in truth["latency_matrix"]}
     assert n == truth["requests"]["total"]
@@ -85,7 +86,7 @@ def test_truth_matrix_matches_independent_parse(run14):
 
 def test_truth_matrix_128(tmp_path):
     truth = generate(tmp_path, seed=3, nodes=3, era="1.28", skew="test=0s")
-    got, n = _recompute(tmp_path / "kube-apiserver.log", "1.28", truth["t0_ns"], truth["capacity"])
+    got, n = _recompute(tmp_path / "kube-apiserver.log", "1.28", truth["t0_ns"], truth["capacity"], truth["pods"])
     want = {(r["verb"], r["resource"], r["subresource"], r["scope"], r["bucket"]):
             (r["count"], r["p10_s"], r["p50_s"], r["p90_s"], r["p99_s"]) for r in truth["latency_matrix"]}
     assert got == want
@@ -130,3 +131,64 @@ def test_line_counts(run14):
     for name, info in truth["files"].items():
         if "lines" in info:
             assert sum(1 for _ in open(d / name, encoding="utf-8")) == info["lines"], name
+
+
+# --- issue 16: lifecycle cases taken from the Kubernetes source ------------------------------------
+
+ACC_ANY = re.compile(r'(?:verb="|\] )(?P<m>[A-Z]+)"? (?:URI=")?(?P<u>/[^\s":]+)')
+
+
+def _access(path):
+    out = []
+    for ln in open(path, encoding="utf-8"):
+        m = ACC_ANY.search(ln)
+        if m and ("httplog.go" in ln or "wrap.go" in ln or "panics.go" in ln):
+            out.append((m["m"], m["u"], ln))
+    return out
+
+
+def test_every_started_pod_is_deleted_twice(run14):
+    """GC's graceful DELETE, then the kubelet's grace-0 DELETE from the node (status_manager.go syncPod)."""
+    d, truth = run14
+    dels = defaultdict(list)
+    for m, u, ln in _access(d / "kube-apiserver.log"):
+        if m == "DELETE" and re.fullmatch(r"/api/v1/namespaces/[^/]+/pods/[^/?]+", u):
+            dels[u.rsplit("/", 1)[1]].append("kubelet/" in ln)
+    started = [p for p in truth["pods"] if p["run"] is not None]
+    assert started and len(started) == len(truth["pods"])
+    for p in started:
+        assert dels[p["name"]] == [False, True], p["name"]   # first by the GC, second by the kubelet
+        assert p["graceful_delete"] < p["stop"] < p["final_delete"]
+
+
+def test_namespace_teardown_in_a_failed_run(tmp_path):
+    truth = generate(tmp_path, seed=8, nodes=5, era="1.28", skew="test=0s", timeout_failure=True)
+    acc = _access(tmp_path / "kube-apiserver.log")
+    ns_del = [ln for m, u, ln in acc if m == "DELETE" and re.fullmatch(r"/api/v1/namespaces/[^/]+", u)]
+    coll = [ln for m, u, ln in acc if m in ("DELETE", "DELETECOLLECTION") and u.endswith("/pods")]
+    assert len(ns_del) == 1 and len(coll) == 1 and "namespace-controller" in coll[0]
+    pods = truth["pods"]
+    stalled = set(next(f for f in truth["failures"] if f["kind"] == "timeout")["stalled_nodes"])
+    for p in pods:
+        if p["run"] is None:
+            assert p["stop"] is None
+        elif p["node"] in stalled:      # a hung kubelet stops nothing: the containers run on
+            assert p["stop"] is None and p["final_delete"] is None
+        else:
+            assert p["graceful_delete"] == truth["namespace_teardown"]["deletecollection"] < p["stop"]
+    assert any(p["run"] is None for p in pods) and any(p["stop"] is None and p["run"] for p in pods)
+    tl = truth["running_pods_timeline"]
+    assert min(r for _, r in tl) >= 0 and tl[-1][1] == sum(1 for p in pods if p["run"] and p["stop"] is None)
+
+
+def test_found_pod_lines_come_from_a_2s_poll(run14):
+    """density.go createRunningPodFromRC → WaitForControlledPodsRunning: wait.Poll(2 s) of a pod list."""
+    d, truth = run14
+    lat = [p for p in truth["pods"] if p["latency"]]
+    assert lat
+    for p in lat:
+        assert p["status_end"] <= p["found"]
+        lag = p["found"] - p["status_end"]
+        assert 0 < lag <= 2 * 10**9 + 10**9  # the next 2 s tick, plus the list's latency
+    lists = [u for m, u, _ in _access(d / "kube-apiserver.log") if m == "GET" and "labelSelector=name%3Ddensity-latency-pod" in u]
+    assert len(lists) >= len(lat)

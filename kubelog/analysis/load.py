@@ -2,21 +2,40 @@
 
 Definitions (DESIGN §5, issue #6)
 ---------------------------------
-* **load(t)** — number of pods at time ``t``:
+* **load(t)** — the number of *test pods running* at ``t`` (docs/load.md has the evidence from the
+  Kubernetes source).  Each pod — namespace + name, outside ``kube-system``, ``kube-public`` and
+  ``kube-node-lease`` — counts once, from its container **start** to its **stop**
+  (``start ≤ t < stop``); a pod that never started is not load.
 
-  (pod creates with ``ts ≤ t``) − (pod deletes with ``ts ≤ t``), where a pod create is a
-  ``requests`` row with ``verb == "create"``, ``resource == "pods"``, ``subresource == ""`` and
-  ``code == 201``, and a pod delete has ``verb == "delete"``, ``resource == "pods"``,
-  ``subresource == ""`` and ``code == 200``.  ``ts`` is the request end on the apiserver clock
-  (the object exists once the response is written).  Rows of a single origin are used, the first
-  of ``httplog``, ``audit``, ``jsonlog`` that has a pod create, so that a request logged both by
-  the access log and by the audit log is not counted twice.  The value is not clipped at zero
-  (deletes of pods created before the log began make it negative; a note says so).
+  Kubernetes deletes a pod twice: the graceful ``DELETE`` (garbage collector, namespace controller,
+  user; pkg/registry/core/pod/strategy.go ``CheckGracefulDelete``: it only sets
+  ``deletionTimestamp``), then, once the containers stopped and the terminal status was written, the
+  kubelet's own ``DELETE`` with grace period 0 (pkg/kubelet/status/status_manager.go ``syncPod`` →
+  ``canBeDeleted``).  A namespace teardown (``DELETE namespaces/<ns>``, then the namespace controller's
+  ``DELETECOLLECTION`` of its pods) is a graceful delete of every pod in it.
 
-  Without pod creates in ``requests``, the timeline comes from ``pod_transitions`` (``created``
-  +1, ``deleted`` −1, one of each per namespace/pod, the earliest), else from ``progress`` lines
-  (the latest ``running`` of each label, summed over labels).  ``LoadTimeline.source`` says which,
-  with its clock domain.
+  Evidence, best first (apiserver-clock instants first: the requests are placed on that clock; one
+  origin of ``requests``, the first of ``httplog``, ``audit``, ``jsonlog`` with pod requests, so a
+  request logged twice counts once; only 2xx answers):
+
+  - *start*: the pod's first ``pods/<name>/status`` write (update/patch) before its graceful delete
+    (µs, apiserver; the kubelet writes the status right after the container started) · a kubelet
+    container-start record (PLEG ``ContainerStarted``, ``observedRunningTime``; node clock) · a
+    ``Started`` Event · a pod dump's ``startedAt`` (1 s) · else its bind (``pods/binding``).
+  - whether it *started* at all: a kubelet container-start record, a ``Started`` event, a pod dump's
+    ``startedAt``, or a kubelet final delete (a second DELETE after the graceful one).  A run with none
+    of these anywhere takes a pod with a status write as started (a note says so).
+  - *stop*: the kubelet's terminal status write (the first status write after the graceful delete)
+    or its final grace-0 DELETE (the pod's own DELETE after the graceful one), whichever is first ·
+    a kubelet kill / REMOVE record (``Killing container with a grace period``, ``SyncLoop REMOVE``;
+    node clock) · only in a run with no such kubelet confirmation at all: the graceful DELETE or the
+    namespace teardown · else the pod runs to the end of the log (a hung kubelet: a graceful delete
+    stops nothing by itself; a note counts them).
+
+  ``LoadTimeline.lives`` has each pod's start/stop and the evidence used, ``LoadTimeline.evidence`` the
+  counts and shares (``kubelog load`` prints them).  Without any pod evidence the timeline comes from
+  ``progress`` lines (the latest ``running`` of each label, summed over labels).
+  ``LoadTimeline.source`` says which, with its clock domain.
 * **capacity** = nodes × pods per node (30 by default, as in density).  Nodes: the ``nodes``
   argument (``--nodes``) when given; else the number of distinct node names in the union of:
   the non-empty ``name`` of ``requests`` on ``nodes`` answered 2xx (status updates, gets; a node
@@ -66,6 +85,8 @@ class LoadTimeline:
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
     notes: list = field(default_factory=list)
+    evidence: pd.DataFrame | None = None
+    lives: pd.DataFrame | None = None
 
     def running_at(self, ts) -> np.ndarray:
         """Pods at each time of ``ts`` (int64 array; 0 before the first step)."""
@@ -170,52 +191,192 @@ def _steps(ts_ns: np.ndarray, delta: np.ndarray) -> pd.DataFrame:
                          "running": np.cumsum(per).astype(np.int64)})
 
 
-def _from_requests(run: Run, notes: list):
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+# start evidence, best first: apiserver-clock instants place apiserver-clock requests exactly
+START_KINDS = ("status update (first pods/status write)", "kubelet container-start record", "Started event",
+               "pod dump startedAt", "bind (pods/binding)")
+STOP_KINDS = ("kubelet final delete / terminal status write", "kubelet kill/REMOVE record",
+              "graceful delete or namespace teardown (no kubelet delete in the run)", "not stopped (counted to the end)")
+_NEVER = np.iinfo(np.int64).max
+
+
+def _pod_requests(run: Run, notes: list):
+    """Pod requests of one origin (the first of ORIGINS with any): ``ts`` (request end), verb, namespace,
+    name, subresource, code, for pods (and namespace deletions); None without any."""
     if not run.has("requests"):
         return None
     import pyarrow.dataset as ds
-    r = run.table("requests", columns=["ts", "verb", "resource", "subresource", "code", "origin", "clock"],
-                  filter=ds.field("resource") == "pods")
-    r = r[(r["resource"] == "pods") & (r["subresource"].fillna("") == "")]
-    create = (r["verb"] == "create") & (r["code"] == 201)
-    delete = (r["verb"] == "delete") & (r["code"] == 200)
+    r = run.table("requests", columns=["ts", "verb", "resource", "subresource", "namespace", "name", "code",
+                                       "origin", "clock"],
+                  filter=ds.field("resource").isin(["pods", "namespaces"]))
+    r = r[r["ts"].notna() & r["code"].between(200, 299)]
+    for c in ("subresource", "namespace", "name"):
+        r[c] = r[c].fillna("")
     for origin in ORIGINS:
         o = r["origin"] == origin
-        if (create & o).any():
+        if (o & (r["resource"] == "pods")).any():
             break
     else:
         return None
-    sel = r[(create | delete) & o & r["ts"].notna()]
-    others = sorted(set(r.loc[create & ~o, "origin"].dropna()))
+    others = sorted(set(r.loc[~o & (r["resource"] == "pods"), "origin"].dropna()))
     if others:
-        notes.append(f"pod creates also logged by {', '.join(others)}: not counted again (origin {origin} used)")
-    delta = np.where(sel["verb"].to_numpy() == "create", 1, -1).astype(np.int64)
-    steps = _steps(_ns(sel["ts"]), delta)
-    clocks = sorted(set(sel["clock"].dropna()))
-    n_c, n_d = int((delta > 0).sum()), int((delta < 0).sum())
-    src = (f"requests ({origin}): {n_c} pod creates (POST pods, 201) − {n_d} pod deletes "
-           f"(DELETE pods, 200), at request end")
-    return steps, src, ",".join(clocks) or "apiserver"
+        notes.append(f"pod requests also logged by {', '.join(others)}: not counted again (origin {origin} used)")
+    return r[o], origin
 
 
-def _from_transitions(run: Run, notes: list):
-    if not run.has("pod_transitions"):
+def _first(df: pd.DataFrame, key=("namespace", "pod")) -> pd.Series:
+    """Earliest ``t`` (int64 ns) per pod key."""
+    if df.empty:
+        return pd.Series(dtype="int64")
+    return df.groupby(list(key), sort=False)["t"].min()
+
+
+def pod_lives(run: Run, notes: list | None = None) -> tuple[pd.DataFrame, str, str] | None:
+    """Each test pod's life on the load timeline (definitions in the module docstring).
+
+    Returns ``(lives, origin, clock)`` or None when the run has no pod evidence.  ``lives`` has one
+    row per pod (``namespace``, ``pod``): ``start`` / ``stop`` (UTC; ``stop`` NaT when the pod was
+    never seen to stop), ``start_evidence`` / ``stop_evidence`` (one of :data:`START_KINDS` /
+    :data:`STOP_KINDS`, None for a pod that never started), ``deletes`` (DELETE pods/<name> → 2xx).
+    """
+    notes = [] if notes is None else notes
+    got = _pod_requests(run, notes)
+    frames = {}
+    origin, clock = "", ""
+    if got is not None:
+        r, origin = got
+        clock = ",".join(sorted(set(r["clock"].dropna()))) or "apiserver"
+        r = r.assign(t=_ns(r["ts"]), pod=r["name"])
+        pods = r[r["resource"] == "pods"]
+        named = pods[pods["name"] != ""]
+        frames["bind"] = named[(named["subresource"] == "binding") & (named["verb"] == "create")]
+        frames["status"] = named[(named["subresource"] == "status") & named["verb"].isin(["update", "patch"])]
+        frames["delete"] = named[(named["subresource"] == "") & (named["verb"] == "delete")]
+        ns_del = r[(r["resource"] == "namespaces") & (r["verb"] == "delete") & (r["subresource"] == "")]
+        coll = pods[(pods["verb"] == "deletecollection") & (pods["subresource"] == "")]
+        teardown = pd.concat([ns_del.assign(ns=ns_del["name"])[["ns", "t"]],
+                              coll.assign(ns=coll["namespace"])[["ns", "t"]]])
+        teardown = teardown[teardown["ns"] != ""].groupby("ns")["t"].min()
+    else:
+        for k in ("bind", "status", "delete"):
+            frames[k] = pd.DataFrame(columns=["namespace", "pod", "t"])
+        teardown = pd.Series(dtype="int64")
+    # kubelet records, dumps, events
+    kub_start = kub_stop = dump_start = pd.DataFrame(columns=["namespace", "pod", "t"])
+    if run.has("pod_transitions"):
+        pt = run.table("pod_transitions", columns=["namespace", "pod", "milestone", "ts", "origin"])
+        pt = pt[pt["ts"].notna() & pt["pod"].notna()].assign(namespace=lambda d: d["namespace"].fillna(""))
+        pt = pt.assign(t=_ns(pt["ts"]))
+        kub_start = pt[pt["milestone"].isin(["pleg_container_started", "running_observed"])]
+        kub_stop = pt[pt["milestone"].isin(["kubelet_kill", "kubelet_remove"])]
+        dump_start = pt[pt["milestone"].isin(["started", "container_started"]) & pt["origin"].isin(
+            ["pods-json", "pods-yaml", "watch"])]
+    ev_start = pd.DataFrame(columns=["namespace", "pod", "t"])
+    if run.has("events"):
+        e = run.table("events", columns=["first_ts", "event_time", "ts", "reason", "object_kind", "object_namespace",
+                                         "object_name"])
+        e = e[(e["object_kind"] == "Pod") & (e["reason"] == "Started") & e["object_name"].notna()]
+        t = e["event_time"].where(e["event_time"].notna(), e["first_ts"]).fillna(e["ts"])
+        e = e.assign(t=t)[t.notna()]
+        ev_start = pd.DataFrame({"namespace": e["object_namespace"].fillna(""), "pod": e["object_name"],
+                                 "t": _ns(e["t"]) if len(e) else np.array([], dtype=np.int64)})
+    keys = set()
+    for f in (frames["bind"], frames["status"], frames["delete"], kub_start, kub_stop, dump_start, ev_start):
+        keys |= set(zip(f["namespace"], f["pod"]))
+    keys = sorted(k for k in keys if k[0] not in SYSTEM_NAMESPACES)
+    if not keys:
         return None
-    p = run.table("pod_transitions", columns=["namespace", "pod", "milestone", "ts", "clock", "origin"])
-    p = p[p["milestone"].isin(["created", "deleted"]) & p["ts"].notna()]
-    if not (p["milestone"] == "created").any():
+    lives = pd.DataFrame(keys, columns=["namespace", "pod"]).set_index(["namespace", "pod"])
+    dels = frames["delete"].sort_values("t", kind="stable")
+    lives["deletes"] = dels.groupby(["namespace", "pod"]).size().reindex(lives.index).fillna(0).astype("int64")
+    # the graceful delete: the pod's first DELETE, or its namespace's teardown when earlier
+    ns_td = pd.Series(lives.index.get_level_values(0), index=lives.index).map(teardown).astype("float64")
+    first_del = pd.concat([_first(dels).reindex(lives.index).astype("float64"), ns_td], axis=1).min(axis=1)
+
+    def _with_grace(df):
+        g = first_del.reindex(pd.MultiIndex.from_frame(df[["namespace", "pod"]])).to_numpy()
+        return df.assign(fd=g)
+    # the kubelet's final delete: the pod's own DELETE after the graceful one
+    d2 = _with_grace(dels)
+    second_del = _first(d2[d2["fd"].notna() & (d2["t"] > d2["fd"])]).reindex(lives.index)
+    # a status write before the graceful delete is a start-side write; after it, the terminal one
+    st = _with_grace(frames["status"])
+    before = st[st["fd"].isna() | (st["t"] < st["fd"])]
+    after = st[st["fd"].notna() & (st["t"] > st["fd"])]
+    kstart, evs, dumps = _first(kub_start).reindex(lives.index), _first(ev_start).reindex(lives.index), \
+        _first(dump_start).reindex(lives.index)
+    ran = kstart.notna() | evs.notna() | dumps.notna() | second_del.notna()
+    if not ran.any():  # no evidence of running in the whole run: a pod written to by a kubelet ran
+        ran = _first(before).reindex(lives.index).notna()
+        if ran.any():
+            notes.append("no container-start evidence in the run (kubelet records, Started events, dumps, final "
+                         "deletes): a pod with a status write is taken as started")
+    cands = [_first(before).reindex(lives.index), kstart, evs, dumps, _first(frames["bind"]).reindex(lives.index)]
+    start = pd.Series(np.nan, index=lives.index)
+    sev = pd.Series(None, index=lives.index, dtype=object)
+    for kind, c in zip(START_KINDS, cands):
+        take = ran & start.isna() & c.notna()
+        start[take] = c[take]
+        sev[take] = kind
+    # stops
+    final = pd.concat([_first(after).reindex(lives.index), second_del], axis=1).min(axis=1)
+    kstop = _first(kub_stop).reindex(lives.index)
+    graceful = first_del.where(first_del > start)
+    has_final = bool(second_del.notna().any() or after.shape[0] or kub_stop.shape[0])
+    stop = pd.Series(np.nan, index=lives.index)
+    tev = pd.Series(None, index=lives.index, dtype=object)
+    for kind, c in zip(STOP_KINDS[:3], (final, kstop, None if has_final else graceful)):
+        if c is None:
+            continue
+        take = start.notna() & stop.isna() & c.notna()
+        stop[take] = c[take]
+        tev[take] = kind
+    tev[start.notna() & stop.isna()] = STOP_KINDS[3]
+    out = lives.reset_index()
+    out["start"] = pd.to_datetime(start.to_numpy(), utc=True)
+    out["stop"] = pd.to_datetime(stop.to_numpy(), utc=True)
+    out["start_evidence"] = sev.to_numpy()
+    out["stop_evidence"] = tev.to_numpy()
+    if has_final and (graceful.notna() & tev.eq(STOP_KINDS[3]).to_numpy()).any():
+        n = int((graceful.notna() & tev.eq(STOP_KINDS[3])).sum())
+        notes.append(f"{n} pods were deleted gracefully (or their namespace was) but no kubelet confirmed the stop "
+                     "(no final delete, terminal status write or kill record): counted as running to the end")
+    return out, origin, clock
+
+
+def evidence_table(lives: pd.DataFrame) -> pd.DataFrame:
+    """Counts and shares of the evidence behind the timeline: ``side`` (start/stop), ``evidence``,
+    ``pods``, ``share`` (of the pods that started)."""
+    started = lives["start"].notna()
+    n = int(started.sum())
+    rows = [{"side": "pods", "evidence": "seen (test namespaces)", "pods": len(lives), "share": np.nan},
+            {"side": "pods", "evidence": "started (load)", "pods": n, "share": n / len(lives) if len(lives) else np.nan}]
+    for side, col, kinds in (("start", "start_evidence", START_KINDS), ("stop", "stop_evidence", STOP_KINDS)):
+        for k in kinds:
+            c = int((lives.loc[started, col] == k).sum())
+            rows.append({"side": side, "evidence": k, "pods": c, "share": c / n if n else np.nan})
+    return pd.DataFrame(rows, columns=["side", "evidence", "pods", "share"])
+
+
+def _from_pods(run: Run, notes: list):
+    got = pod_lives(run, notes)
+    if got is None:
         return None
-    p = p.assign(namespace=p["namespace"].fillna(""))
-    n_all = len(p)
-    p = p.sort_values("ts", kind="stable").drop_duplicates(["namespace", "pod", "milestone"], keep="first")
-    if len(p) < n_all:
-        notes.append(f"{n_all - len(p)} repeated pod created/deleted milestones (other sources) ignored; earliest kept")
-    delta = np.where(p["milestone"].to_numpy() == "created", 1, -1).astype(np.int64)
-    steps = _steps(_ns(p["ts"]), delta)
-    origins = ",".join(sorted(set(p["origin"].dropna())))
-    src = (f"pod_transitions ({origins}): {int((delta > 0).sum())} created − "
-           f"{int((delta < 0).sum())} deleted")
-    return steps, src, ",".join(sorted(set(p["clock"].dropna())))
+    lives, origin, clock = got
+    ok = lives[lives["start"].notna()]
+    if ok.empty:
+        return None
+    st = _ns(ok["start"])
+    sp = ok["stop"].dropna()
+    steps = _steps(np.concatenate([st, _ns(sp)]),
+                   np.concatenate([np.ones(st.size, np.int64), -np.ones(len(sp), np.int64)]))
+    ev = evidence_table(lives)
+    found_start = ev.loc[(ev["side"] == "start") & (ev["evidence"] != START_KINDS[-1]), "pods"].sum()
+    found_stop = ev.loc[(ev["side"] == "stop") & (ev["evidence"] != STOP_KINDS[-1]), "pods"].sum()
+    n = len(ok)
+    src = (f"pod lives ({origin or 'no requests'}): {n} of {len(lives)} test pods started; start found for "
+           f"{found_start / n:.1%} (else the bind), stop found for {found_stop / n:.1%} (else running to the end)")
+    return steps, src, clock or "apiserver", lives
 
 
 def _from_progress(run: Run, notes: list):
@@ -292,16 +453,20 @@ def load_timeline(run: Run, nodes: int | None = None, pods_per_node: int = DEFAU
     else:
         nodes, nodes_source = count_nodes(run)
     capacity = nodes * pods_per_node if nodes else None
-    got = _from_requests(run, notes) or _from_transitions(run, notes) or _from_progress(run, notes)
-    if got is None:
-        steps, source, clock = _steps(np.array([], dtype=np.int64), np.array([], dtype=np.int64)), \
-            "none: no pod creates in requests, pod_transitions or progress (load 0 throughout)", ""
+    lives = evidence = None
+    got = _from_pods(run, notes)
+    if got is not None:
+        steps, source, clock, lives = got
+        evidence = evidence_table(lives)
     else:
-        steps, source, clock = got
+        got = _from_progress(run, notes)
+        if got is None:
+            steps, source, clock = _steps(np.array([], dtype=np.int64), np.array([], dtype=np.int64)), \
+                "none: no pod evidence in requests, pod_transitions, events or progress (load 0 throughout)", ""
+        else:
+            steps, source, clock = got
     steps["load_pct"] = steps["running"] * 100.0 / capacity if capacity else np.nan
-    if len(steps) and steps["running"].min() < 0:
-        notes.append("the pod count goes negative (deletes of pods created before the log began); not clipped")
     start, end = _window(run, steps)
     return LoadTimeline(capacity=capacity, nodes=nodes, nodes_source=nodes_source, source=source,
                         steps=steps[_STEP_COLUMNS].reset_index(drop=True), pods_per_node=pods_per_node,
-                        clock=clock, start=start, end=end, notes=notes)
+                        clock=clock, start=start, end=end, notes=notes, evidence=evidence, lives=lives)

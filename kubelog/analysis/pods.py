@@ -7,21 +7,33 @@ Each pod has four *ends*, each taken from the best source present for that pod:
 ========== ===================================================================================
 end        sources, best first (finest ``resolution_s`` wins; ties by this order)
 ========== ===================================================================================
-created    audit pod create (request end, µs, apiserver) · ``metadata.creationTimestamp`` of a pod
-           dump/watch (1 s, apiserver) · kubelet ``podCreationTimestamp`` (1 s, apiserver)
+created    audit pod create (request end, µs, apiserver) · the pod's create ``POST …/pods`` → 201
+           (request end, µs) when it is the only one of the namespace within the pod's
+           ``creationTimestamp`` second (+0.1 s) and that second holds no other pod (a
+           ``generateName`` POST names no pod) · ``metadata.creationTimestamp`` of a pod
+           dump/watch (1 s, apiserver, truncated) · kubelet ``podCreationTimestamp`` (1 s, apiserver)
 scheduled  audit ``pods/binding`` create (request end, µs, apiserver) · scheduler "bound" record
            (µs, its clock) · scheduler ``Scheduled`` event record · old schedulers' ``Attempting
            to bind`` record (µs) · ``Scheduled`` Event (``eventTime`` µs, else 1 s) ·
            ``PodScheduled`` condition (1 s, apiserver)
-running    kubelet ``observedRunningTime`` (ns, node clock) · kubelet PLEG ``ContainerStarted``
-           (µs, node clock) · pod dump: every container ``startedAt`` (1 s, node clock) · one
-           container ``startedAt`` (not for a pod that restarted: its ``startedAt`` is the latest
-           restart) · ``Started`` Event (1 s, node clock)
+running    kubelet PLEG ``ContainerStarted`` (µs, node clock) · pod dump: every container
+           ``startedAt`` (1 s, node clock) · one container ``startedAt`` (not for a pod that
+           restarted: its ``startedAt`` is the latest restart) · ``Started`` Event (1 s, node
+           clock) · only without any of these: kubelet ``observedRunningTime`` (ns, node clock) —
+           the instant the kubelet's status manager finished the status update that showed the pod
+           running (pkg/kubelet/util/pod_startup_latency_tracker.go ``RecordStatusUpdated``), which
+           follows the container start by the status write
 watched    kubelet ``watchObservedRunningTime`` (ns, node clock: the kubelet's own watch; the
            test's watch sees the same update within milliseconds) · a ``watched`` milestone ·
-           e2e log ``Found pod 'NAME' running`` (ms, test clock; written just after the test's
-           watch saw the pod running, so an upper bound)
+           e2e log ``Found pod 'NAME' running`` (test clock, **2 s resolution**: density's
+           ``createRunningPodFromRC`` logs it when ``WaitForControlledPodsRunning`` returns, a
+           ``wait.Poll`` every 2 s (test/e2e/framework ``Poll``), so the line comes up to 2 s + one
+           list after the pod ran: an upper bound)
 ========== ===================================================================================
+
+An end's ``resolution_s`` is its true resolution: a timestamp's unit (1 s for ``metav1.Time``
+fields, which are truncated) or the period of the poll that observed it (2 s for the e2e ``Found
+pod`` line); ties between sources of equal resolution are broken by the order above.
 
 Phases (seconds, end − start, ``offsets`` applied first): ``create_to_schedule`` (created →
 scheduled), ``schedule_to_run``, ``run_to_watch``, ``schedule_to_watch`` and ``pod_startup``
@@ -80,8 +92,8 @@ _MILESTONES: list[tuple[str, str, str | None, str]] = [
     ("scheduled", "bound", "scheduler", "scheduler bound record"),
     ("scheduled", "bound", None, "bound record"),
     ("scheduled", "scheduled", None, "PodScheduled condition"),
-    ("running", "running_observed", None, "kubelet observedRunningTime"),
     ("running", "pleg_container_started", None, "kubelet PLEG ContainerStarted"),
+    ("running", "running_observed", None, "kubelet observedRunningTime (status update, after the start)"),
     ("running", "started", None, "containerStatuses startedAt (all containers)"),
     ("running", "container_started", None, "containerStatuses startedAt"),
     ("watched", "watch_observed", None, "kubelet watchObservedRunningTime"),
@@ -91,6 +103,13 @@ _ATTEMPT_RANK = 40
 SNAPSHOT_ORIGINS = ("pods-json", "pods-yaml", "watch")
 _EVENT_RANK = 50
 _FOUND_RANK = 60
+# e2e ``Found pod … running``: test/e2e density.go createRunningPodFromRC logs it when
+# WaitForControlledPodsRunning returns, a wait.Poll with the framework's Poll = 2 s (test/e2e/framework)
+FOUND_POLL_S = 2.0
+# sources that mark a later instant than their end and are used only without another source:
+# observedRunningTime is set when the kubelet's status manager finished the status update that showed the
+# pod running (pkg/kubelet/util/pod_startup_latency_tracker.go RecordStatusUpdated), not the container start
+_LATE_SOURCES = ("running_observed",)
 RX_FOUND = re.compile(r"^Found pod '(?P<rc>[^']+)' running")
 RX_ATTEMPT = re.compile(r"^Attempting to bind (?P<pod>\S+) to (?P<node>\S+)")
 RX_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5}$")
@@ -178,7 +197,8 @@ def _candidates(run: Run) -> pd.DataFrame:
             if d.empty:
                 continue
             p = p[~sel]
-            frames.append(d.assign(end=end, rank=rank, source=d["origin"].fillna("?") + ": " + label))
+            frames.append(d.assign(end=end, rank=rank, tier=int(ms in _LATE_SOURCES),
+                                   source=d["origin"].fillna("?") + ": " + label))
     if run.has("events"):
         e = run.table("events", columns=["event_time", "first_ts", "ts", "clock", "reason", "object_kind",
                                          "object_namespace", "object_name", "host", "source_id", "line_no"])
@@ -199,14 +219,82 @@ def _candidates(run: Run) -> pd.DataFrame:
     att = _attempting_to_bind(run)
     if att is not None:
         frames.append(att)
+    if frames:
+        post = _create_posts(run, pd.concat([f[["namespace", "pod", "end", "ts", "clock", "resolution_s"]]
+                                             for f in frames], ignore_index=True))
+        if post is not None:
+            frames.append(post)
     if not frames:
         return pd.DataFrame(columns=["namespace", "pod", "node", "end", "ts", "clock", "resolution_s", "rank",
-                                     "source", "source_id", "line_no"])
-    c = pd.concat([f[["namespace", "pod", "node", "end", "ts", "clock", "resolution_s", "rank", "source",
-                      "source_id", "line_no"]] for f in frames], ignore_index=True)
+                                     "tier", "source", "source_id", "line_no"])
+    c = pd.concat([f.assign(tier=f["tier"] if "tier" in f else 0)[
+        ["namespace", "pod", "node", "end", "ts", "clock", "resolution_s", "rank", "tier", "source", "source_id",
+         "line_no"]] for f in frames], ignore_index=True)
     c["namespace"] = c["namespace"].fillna("")
     c["resolution_s"] = c["resolution_s"].fillna(1.0)
     return c
+
+
+_POST_RANK = -1      # before every other created source of the same resolution
+_POST_SLACK_S = 0.1  # a create request ends a little after the object was stored (creationTimestamp)
+
+
+def _create_posts(run: Run, c: pd.DataFrame) -> pd.DataFrame | None:
+    """µs create instants for pods whose only evidence of creation is ``creationTimestamp`` (whole
+    seconds, truncated): a pod created with ``generateName`` has no name in its ``POST`` (nor in a
+    Metadata-level audit ``objectRef``), so a ``POST …/pods`` → 201 of the pod's namespace is tied to
+    the pod only when it is the one such POST ending within [creationTimestamp, +1 s + 0.1 s) and
+    that window is the only one (of the namespace's pods) that holds it.  The POST's end (µs,
+    apiserver) is then the created end."""
+    if not run.has("requests"):
+        return None
+    import pyarrow.dataset as ds
+    r = run.table("requests", columns=["ts", "verb", "resource", "subresource", "namespace", "name", "code",
+                                       "origin", "clock", "source_id", "line_no"],
+                  filter=(ds.field("resource") == "pods") & (ds.field("verb") == "create"))
+    r = r[(r["code"] == 201) & (r["subresource"].fillna("") == "") & r["ts"].notna()]
+    if r.empty:
+        return None
+    origin = next((o for o in ("httplog", "audit", "jsonlog") if (r["origin"] == o).any()), None)
+    r = r[r["origin"] == origin].assign(namespace=lambda d: d["namespace"].fillna(""))
+    cr = c[(c["end"] == "created") & (c["clock"] == "apiserver")]
+    fine = set(zip(cr.loc[cr["resolution_s"] < 1.0, "namespace"], cr.loc[cr["resolution_s"] < 1.0, "pod"]))
+    cr = cr[(cr["resolution_s"] >= 1.0) & (cr["namespace"] != "")]
+    cr = cr[[k not in fine for k in zip(cr["namespace"], cr["pod"])]]
+    if cr.empty:
+        return None
+    cr = cr.sort_values("ts").drop_duplicates(["namespace", "pod"])
+    lo = _ns_int(cr["ts"])
+    hi = lo + int((1.0 + _POST_SLACK_S) * 1e9)
+    out = []
+    for ns, g in r.groupby("namespace", sort=False):
+        sel = (cr["namespace"] == ns).to_numpy()
+        if not sel.any():
+            continue
+        t = np.sort(_ns_int(g["ts"]))
+        order = np.argsort(_ns_int(g["ts"]), kind="stable")
+        gl, gh = lo[sel], hi[sel]
+        a, b = np.searchsorted(t, gl, side="left"), np.searchsorted(t, gh, side="left")
+        one = (b - a) == 1
+        # the POST must lie in no other pod's window of the namespace
+        hits = np.zeros(t.size, dtype=np.int64)
+        for x, y in zip(a, b):
+            hits[x:y] += 1
+        ok = one & (hits[np.minimum(a, t.size - 1)] == 1)
+        pods = cr[sel][ok]
+        rows = g.iloc[order[a[ok]]]
+        if len(pods):
+            out.append(pd.DataFrame({
+                "namespace": ns, "pod": pods["pod"].to_numpy(), "node": None, "ts": rows["ts"].to_numpy(),
+                "clock": rows["clock"].fillna("apiserver").to_numpy(), "resolution_s": 1e-6, "end": "created",
+                "rank": _POST_RANK,
+                "source": f"{origin}: pod create POST (request end; the only one within its creationTimestamp second)",
+                "source_id": rows["source_id"].to_numpy(), "line_no": rows["line_no"].to_numpy()}))
+    return pd.concat(out, ignore_index=True) if out else None
+
+
+def _ns_int(ts) -> np.ndarray:
+    return pd.DatetimeIndex(pd.to_datetime(ts, utc=True)).as_unit("ns").asi8
 
 
 def _records_starting(run: Run, table: str, prefix: str) -> pd.DataFrame | None:
@@ -231,8 +319,9 @@ def _found_lines(run: Run):
     if t.empty:
         return None
     return pd.DataFrame({"namespace": "", "pod": "\x00rc:" + t["rc"], "node": None, "ts": t["ts"],
-                         "clock": t["clock"].fillna("test"), "resolution_s": 1e-3, "end": "watched",
-                         "rank": _FOUND_RANK, "source": "e2e-log: 'Found pod … running' line (upper bound)",
+                         "clock": t["clock"].fillna("test"), "resolution_s": FOUND_POLL_S, "end": "watched",
+                         "rank": _FOUND_RANK,
+                         "source": "e2e-log: 'Found pod … running' line (2 s poll: up to 2 s after the pod ran)",
                          "source_id": t["source_id"], "line_no": t["line_no"]})
 
 
@@ -335,7 +424,7 @@ def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=N
     c = _resolve_names(c) if len(c) else c
     get_off = _offset_lookup(offsets)
     # best candidate per (namespace, pod, end)
-    c = c.sort_values(["namespace", "pod", "end", "resolution_s", "rank", "ts"], kind="stable")
+    c = c.sort_values(["namespace", "pod", "end", "tier", "resolution_s", "rank", "ts"], kind="stable")
     best = c.drop_duplicates(["namespace", "pod", "end"], keep="first")
     pods = c[["namespace", "pod"]].drop_duplicates().reset_index(drop=True)
     # node: the longest name any source gave (hollow-node-ab12c over ab12c)

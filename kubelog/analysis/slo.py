@@ -33,8 +33,20 @@ SLIs
 API calls are the non-long-running requests of :func:`kubelog.analysis.validity.sli_requests`
 (access log preferred over audit for the same request); non-resource URLs are excluded from the
 SIG-Scalability SLIs.  Percentiles are nearest rank.  ``margin_s = threshold_s − observed_s``
-(negative when violated).  Verdicts: ``PASS``, ``FAIL``, ``NO DATA``.  A group over its threshold
-within the SLI's ``allowed_slow_calls`` is ``PASS`` with a note.
+(negative when violated).  Verdicts: ``PASS``, ``FAIL``, ``NO DATA``, ``INCONCLUSIVE (resolution)``.
+A group over its threshold within the SLI's ``allowed_slow_calls`` is ``PASS`` with a note.
+
+Resolution (pod start-up): a derived percentile carries its phase's resolution (the sum of its two ends'
+resolutions, :mod:`kubelog.analysis.pods`: 1 s for a truncated ``creationTimestamp``, 2 s for the
+e2e ``Found pod`` poll …).  The coarse sources of ``pod_startup`` are late-side ones — a start
+truncated to the second, an end seen by a poll — so the true value lies in ``[observed − resolution,
+observed]``: ``PASS`` when ``observed ≤ threshold``, ``FAIL`` only when ``observed − resolution >
+threshold``, else ``INCONCLUSIVE (resolution)`` (the note gives the interval).  For the created →
+running lower bound (a truncated ``startedAt`` may err either way) the interval is ``observed ±
+resolution``.  The e2e density test's own printed percentiles use ``creationTimestamp`` (1 s,
+truncated; test/e2e density.go ``createTimes[p.Name] = p.CreationTimestamp``): they get the same rule
+with a 1 s resolution.  An empty clusterloader2 measurement (``0 worst … latencies: []``) is
+``NO DATA``, never a row of zeros.
 """
 from __future__ import annotations
 
@@ -403,6 +415,17 @@ def _apply_overrides(cfg: SLOConfig, sli: str, key: dict, group_text: str, thr: 
     return thr, p, note
 
 
+def _resolved(obs, thr, res, two_sided=False) -> tuple[str, str]:
+    """Verdict of a value known only to ``res`` seconds (module docstring) and its note."""
+    lo, hi = obs - res, (obs + res if two_sided else obs)
+    if hi <= thr:
+        return "PASS", ""
+    if lo > thr:
+        return "FAIL", ""
+    return ("INCONCLUSIVE (resolution)",
+            f"the true value is in [{lo:.3g}, {hi:.3g}] s (resolution {res:g} s): the {thr:g} s threshold is inside")
+
+
 def _row(sli, group, thr, p, obs, n, evidence, note, source, verdict=None) -> dict:
     if verdict is None:
         verdict = "NO DATA" if (n == 0 or obs is None or pd.isna(obs)) else ("PASS" if obs <= thr else "FAIL")
@@ -441,7 +464,7 @@ def _api_sli(run: Run, cfg: SLOConfig, name: str, s: SLI, d, by: list, threshold
             r["verdict"] = "PASS"
             r["note"] = "; ".join(x for x in (r["note"], f"over threshold, within allowed_slow_calls="
                                                           f"{s.allowed_slow_calls} ({len(fails)} slow groups)") if x)
-    order = {"FAIL": 0, "PASS": 1, "NO DATA": 2}
+    order = {"FAIL": 0, "INCONCLUSIVE (resolution)": 1, "PASS": 2, "NO DATA": 3}
     out.sort(key=lambda r: (order[r["verdict"]], -(r["observed_s"] / r["threshold_s"])
                             if not pd.isna(r["observed_s"]) else 0))
     return out
@@ -488,7 +511,15 @@ def _pod_sli(run: Run, cfg: SLOConfig, s: SLI, ps, corrections=None) -> list[dic
             ev = "; ".join(x for x in (ev, "never running: " + ", ".join(nr["pod"])) if x)
         if not ps.per_pod.empty and ps.anomalies["cross_clock"].sum() and not lower:
             notes.append("ends on different clocks without correction (see validity)")
-        out.append(_row(name, group, thr, p, obs, allv.size, ev, "; ".join(notes), s.source))
+        end = "running" if lower else "watched"
+        r = (use["created_resolution_s"] + use[f"{end}_resolution_s"])[use[col].notna()]
+        res = float(r.max()) if len(r) and r.notna().any() else 0.0
+        verdict = None
+        if np.isfinite(obs) and res > 0:
+            verdict, rnote = _resolved(obs, thr, res, two_sided=lower)
+            if rnote:
+                notes.append(rnote)
+        out.append(_row(name, group, thr, p, obs, allv.size, ev, "; ".join(notes), s.source, verdict=verdict))
     else:
         out.append(_row(name, "derived: pods", thr, p, None, 0, "", "no pod with both a created and a "
                         "watched/running time", s.source))
@@ -530,6 +561,10 @@ def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str, corrections=
             pc = stats.label(p)
             obs = getattr(r, pc.replace(".", "_"), None) if pc in ("p50_s", "p90_s", "p99_s", "p100_s") else None
             n = int(r.count) if r.count is not None and not pd.isna(r.count) else 0
+            if r.count is not None and not pd.isna(r.count) and n == 0:
+                out.append(_row(name, group, thr, p, None, 0, where, "empty measurement: the test measured no pod",
+                                s.source))
+                continue
             if obs is None or pd.isna(obs):
                 out.append(_row(name, group, thr, p, None, 0, where, f"the test did not report {pc}", s.source))
                 continue
@@ -538,9 +573,12 @@ def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str, corrections=
             if isinstance(own, (int, float)) and not isinstance(own, bool):
                 own_note = "; ".join(x for x in (own_note, f"the test's own threshold {own:g} s: "
                                                  f"{'within' if obs <= own else 'exceeded'}") if x)
+            verdict, rnote = ("PASS" if obs <= thr else "FAIL"), ""
+            if r.origin == "e2e-log":  # density: created = creationTimestamp, whole seconds, truncated
+                verdict, rnote = _resolved(obs, thr, 1.0)
             out.append(_row(name, group, thr, p, obs, n, where,
-                            "; ".join(x for x in (note, "n not reported by the test" if not n else "", own_note)
-                                      if x), s.source, verdict="PASS" if obs <= thr else "FAIL"))
+                            "; ".join(x for x in (note, "n not reported by the test" if not n else "", own_note,
+                                                  rnote) if x), s.source, verdict=verdict))
     if run.has("test_pod_latencies"):
         t = run.table("test_pod_latencies", columns=["metric", "phase", "pod", "latency_s", "origin", "source_id",
                                                      "line_no"])

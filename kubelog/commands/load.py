@@ -63,10 +63,16 @@ def register(app: typer.Typer) -> None:
     ):
         """Pods over time as a share of capacity, and the time spent in each load bucket.
 
-        load(t) = pod creates (POST pods → 201) − pod deletes (DELETE pods → 200) with end time ≤ t,
-        from one origin (access log, else audit); without them pod_transitions, else progress
-        lines. capacity = nodes × pods per node. JSON: {"capacity","nodes","pods_per_node",
-        "nodes_source","source","clock","start","end","notes","buckets":[{"bucket","seconds","share"}],
+        load(t) = test pods running at t: each pod (namespace + name) counts once, from its container
+        start (its first pods/status write, else a kubelet container-start record, a Started event,
+        a pod dump's startedAt, else its bind) to its stop (the kubelet's terminal status write or
+        final grace-0 DELETE, else a kubelet kill/REMOVE record; the graceful DELETE or namespace
+        teardown only in a run without any kubelet confirmation); pods that never started are not
+        load. Without pod evidence, progress lines. capacity = nodes × pods per node. Prints the
+        evidence behind the timeline per run: pods seen and started, and the share of started pods
+        whose start / stop was found by each kind of evidence (docs/load.md). JSON:
+        {"capacity","nodes","pods_per_node","nodes_source","source","clock","start","end","notes",
+        "evidence":[{"side","evidence","pods","share"}],"buckets":[{"bucket","seconds","share"}],
         "steps":[...] (with --steps)}.
         """
         from ..analysis.load import time_in_buckets
@@ -80,7 +86,9 @@ def register(app: typer.Typer) -> None:
                  "nodes_source": tl.nodes_source, "source": tl.source, "clock": tl.clock,
                  "start": tl.start.isoformat() if tl.start is not None else None,
                  "end": tl.end.isoformat() if tl.end is not None else None,
-                 "notes": tl.notes, "buckets": records(tib)}
+                 "notes": tl.notes,
+                 "evidence": records(tl.evidence) if tl.evidence is not None else [],
+                 "buckets": records(tib)}
             if steps:
                 d["steps"] = records(tl.steps)
             typer.echo(json.dumps(d, indent=2))
@@ -90,6 +98,10 @@ def register(app: typer.Typer) -> None:
             return
         typer.echo("\n".join(summary_lines(tl)))
         typer.echo("")
+        if tl.evidence is not None:
+            typer.echo("evidence behind the timeline (share: of the pods that started):")
+            typer.echo(render(tl.evidence, fmt))
+            typer.echo("")
         typer.echo(render(tib, fmt))
         if steps:
             typer.echo("")

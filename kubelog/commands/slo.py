@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         correct_skew: bool = typer.Option(False, "--correct-skew", help=CORRECT_SKEW_HELP),
         fmt=FORMAT_OPTION,
     ):
-        """SLO verdicts (PASS/FAIL/NO DATA) with threshold, observed percentile, n, margin, evidence.
+        """SLO verdicts (PASS/FAIL/NO DATA/INCONCLUSIVE (resolution)) with threshold, observed percentile, n, margin, evidence.
 
         One row per SLI and group; evidence is file:line of the worst cases.
 
@@ -37,8 +37,10 @@ def register(app: typer.Typer) -> None:
         raw value and the shift, and says when the verdict depends on the offset within its bounds).
         Table/markdown output ends with the validity audit.
         JSON/CSV: the verdict rows {"sli","group","threshold_s","percentile","observed_s","n",
-        "margin_s","verdict","evidence","note","source"}. Exit 1 only with --fail-on-violation and
-        a FAIL; 2 for a bad --config.
+        "margin_s","verdict","evidence","note","source"}. A pod start-up percentile whose ends are
+        too coarse to decide (a truncated creationTimestamp, the e2e's 2 s 'Found pod' poll: the
+        true value lies within the phase's resolution of it) is INCONCLUSIVE (resolution), with the
+        interval in the note. Exit 1 only with --fail-on-violation and a FAIL; 2 for a bad --config.
         """
         from ..analysis.slo import ConfigError, SLOConfig, evaluate
         from ..cli import Exit, die

@@ -46,14 +46,18 @@ def register(app: typer.Typer) -> None:
         cl2: bool = typer.Option(False, "--cl2",
                                  help="The test side is clusterloader2: clusterloader2.log (steps around its calls, "
                                       "automanaged namespace) and the clusterloader user agent, instead of e2e.log."),
+        cl2_log: bool = typer.Option(False, "--cl2-log", help="Also write clusterloader2.log: its pod start-up "
+                                                             "measurement of the latency pods and one that saw no pod."),
     ):
         """Simulate one Kubemark density run and write its artifacts with ground truth.
 
         Writes kube-apiserver.log, e2e.log (clusterloader2.log with --cl2), audit.log (1.14/1.28),
         events.json, pods.json, kube-scheduler.log, hollow-node-*.log (<host>/kubelet-hollow-node-*.log
         with --hosts), junit_01.xml and truth.json (every clock domain's offset and drift, the hosts,
-        running-pod timeline, the latency matrix per verb/resource/subresource/scope and load
-        bucket, true and as-printed pod-startup percentiles, injected failures, record counts).
+        every pod's real instants, the true running-pod timeline and every request's running-pod
+        count, the latency matrix per verb/resource/subresource/scope and load bucket, true and
+        as-printed pod-startup percentiles, injected failures, record counts). Every pod is deleted
+        twice (graceful, then the kubelet's grace-0 delete); --timeout-failure tears the namespace down.
         Prints a summary to stderr and the truth.json path to stdout.
         """
         from ..synth import generate
@@ -68,7 +72,8 @@ def register(app: typer.Typer) -> None:
             hd = [float(x.replace("ppm", "")) for x in host_drift.split(",") if x.strip()] if host_drift else None
             truth = generate(out, seed=seed, nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew,
                              drift=drift, timeout_failure=timeout_failure, scale=scale, tarball=tar, wrap=wrap,
-                             hosts=hosts, host_skew=hs, host_drift=hd, status_writes=status_writes, cl2=cl2)
+                             hosts=hosts, host_skew=hs, host_drift=hd, status_writes=status_writes, cl2=cl2,
+                             cl2_log=cl2_log)
         except ValueError as e:
             typer.echo(f"kubelog: {e}", err=True)
             raise typer.Exit(2)

@@ -9,7 +9,9 @@ in addition, per block, the clusterloader2 lines are read into derived rows:
 * ``<Id>: labelSelector(group = X): gathering ...`` sets the phase (``X``: saturation, latency ...);
 * ``<Id>: 100 worst <metric> latencies: [{ns/pod 1.2s} ...]`` → ``test_pod_latencies`` and names the
   metric of the following ``<Id>: perc50: .., perc90: .., perc99: ..[; threshold T]`` line →
-  ``perf_summaries`` (seconds; labels: measurement, selector, threshold_s);
+  ``perf_summaries`` (seconds; labels: measurement, selector, threshold_s); after ``0 worst <metric>
+  latencies: []`` (a measurement that saw no pod; its perc line prints ``0s``) the row has
+  ``count`` 0, no percentiles and the label ``empty`` — no data, never a row of zeros;
 * ``Top latency metric: {...}; threshold: 1s`` → ``perf_summaries`` metric ``api_call``;
 * ``WaitForControlledPodsRunning: namespace(..), labelSelector(..): Pods: ...`` → ``progress``;
 * ``<SummaryName>: {json}`` (no report dir) PerfData → ``perf_summaries``;
@@ -123,6 +125,9 @@ class _Cl2Parser(K.KlogParser):
                 if w:
                     metric = U.LATENCY_NAMES.get(w["name"].strip(), w["name"].strip())
                     st["metric"] = metric
+                    # "<Id>: 0 worst <metric> latencies: []": the measurement saw no pod (its perc line
+                    # then prints 0s everywhere): no data, not zeros
+                    st["empty"] = w["n"] == "0" and not U.worst_list(w["body"])
                     ts = T()
                     for ns, pod, node, lat in U.worst_list(w["body"]):
                         tabs.setdefault("test_pod_latencies", []).append(
@@ -137,6 +142,10 @@ class _Cl2Parser(K.KlogParser):
                     metric = mm.group(1) if mm else (st["metric"] or "pod_startup")
                     thr = p.pop("threshold_s")
                     lab = {"measurement": mid}
+                    if st.get("empty"):
+                        p = {k: None for k in p}
+                        p["count"] = 0
+                        lab["empty"] = True
                     if st["selector"]:
                         lab["selector"] = st["selector"]
                     if thr is not None:
@@ -145,6 +154,7 @@ class _Cl2Parser(K.KlogParser):
                         {"ts": T(), "metric": metric, "phase": st["phase"] or mid, "labels": json.dumps(lab, sort_keys=True),
                          "origin": "cl2-log", "line_no": ln, **p})
                     st["metric"] = None
+                    st["empty"] = False
                 continue
             if "Top latency metric: " in msg:
                 t = U.top_latency(msg)

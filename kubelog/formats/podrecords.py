@@ -14,7 +14,11 @@ and these derived rows are written besides them.
   ``startup_logged`` at the record time; every other field of the record (``podStartSLOduration``,
   ``podStartE2EDuration``, ``totalImagesPullingTime`` ...) is kept as JSON in ``detail``.
 * ``SyncLoop (ADD, "api"): "name_ns(uid), ..."`` (≤ 1.20) and ``"SyncLoop ADD" source="api" pods=[...]``
-  (1.21+, all three KObjSlice encodings) → ``kubelet_add`` (one row per pod; ``detail`` has the source).
+  (1.21+, all three KObjSlice encodings) → ``kubelet_add`` (one row per pod; ``detail`` has the source);
+  the same for ``DELETE`` (the kubelet saw the graceful delete) → ``kubelet_delete`` and ``REMOVE``
+  (the object is gone from the apiserver) → ``kubelet_remove``.
+* ``"Killing container with a grace period" pod="ns/name" podUID=.. containerName=..`` (1.21+,
+  kuberuntime_container.go ``killContainer``) → ``kubelet_kill`` (the stop of a pod's container).
 * ``SyncLoop (PLEG)`` records (old ``&pleg.PodLifecycleEvent{...}`` and structured ``event=&{...}`` /
   ``event={...}``) → ``pleg_<event type in snake case>`` (e.g. ``pleg_container_started``).
 * scheduler ``pod ns/x is bound successfully on node ...`` (1.14–1.19, all three text forms) and
@@ -46,13 +50,15 @@ import pyarrow.compute as pc
 from .klog import Records, register_extractor
 from .traces import go_time_ns
 
-FILTER = (r"Observed pod startup duration|SyncLoop \(ADD|SyncLoop ADD|SyncLoop \(PLEG\)|bound successfully on node|"
+FILTER = (r"Observed pod startup duration|SyncLoop \((?:ADD|DELETE|REMOVE)|SyncLoop (?:ADD|DELETE|REMOVE)|"
+          r"Killing container with a grace period|SyncLoop \(PLEG\)|bound successfully on node|"
           r"Successfully bound pod to node|^Event\(\w*\.?ObjectReference\{|^\"Event occurred\"|"
           r"Successfully registered node")
 
 RX_KV = re.compile(r'([A-Za-z_][\w.\-]*)=("(?:[^"\\]|\\.)*"|\[[^\]]*\]|\{[^}]*\}|&\{[^}]*\}|\S+)')
 RX_OLD_POD = re.compile(r"^(?P<name>.+)_(?P<ns>[^_()]+)\((?P<uid>[^)]*)\)$")
-RX_SYNC_OLD = re.compile(r'^SyncLoop \(ADD, "(?P<src>[^"]*)"\): "(?P<pods>.*)"\s*$')
+RX_SYNC_OLD = re.compile(r'^SyncLoop \((?P<op>ADD|DELETE|REMOVE), "(?P<src>[^"]*)"\): "(?P<pods>.*)"\s*$')
+SYNC_MILESTONE = {"ADD": "kubelet_add", "DELETE": "kubelet_delete", "REMOVE": "kubelet_remove"}
 RX_PLEG_OLD = re.compile(r'^SyncLoop \(PLEG\): "(?P<pod>[^"]*)", event: &pleg\.PodLifecycleEvent\{ID:"(?P<uid>[^"]*)", '
                          r'Type:"(?P<type>[^"]*)"')
 RX_PLEG_TYPE = re.compile(r'"?Type"?:"?(?P<type>\w+)')
@@ -185,15 +191,23 @@ def _one(o: _Out, msg: str, rec: Records, i: int, ts: int, clock: str, ln: int, 
         for p in [x.strip() for x in m.group("pods").split(",") if x.strip()]:
             pm = RX_OLD_POD.match(p)
             if pm:
-                o.p(pm.group("ns"), pm.group("name"), "kubelet_add", ts, clock, 1e-6, "kubelet", ln,
+                o.p(pm.group("ns"), pm.group("name"), SYNC_MILESTONE[m.group("op")], ts, clock, 1e-6, "kubelet", ln,
                     uid=pm.group("uid"), node=node, detail=json.dumps({"source": m.group("src")}))
         return
-    if msg.startswith('"SyncLoop ADD"'):
-        kv = parse_kv(msg[len('"SyncLoop ADD"'):])
-        for p in _pods_list(kv.get("pods", "")):
-            ns, pod = _split_pod(p)
-            o.p(ns, pod, "kubelet_add", ts, clock, 1e-6, "kubelet", ln, node=node,
-                detail=json.dumps({"source": kv.get("source", "")}))
+    for op, ms in SYNC_MILESTONE.items():
+        if msg.startswith(f'"SyncLoop {op}"'):
+            kv = parse_kv(msg[len(f'"SyncLoop {op}"'):])
+            for p in _pods_list(kv.get("pods", "")):
+                ns, pod = _split_pod(p)
+                o.p(ns, pod, ms, ts, clock, 1e-6, "kubelet", ln, node=node,
+                    detail=json.dumps({"source": kv.get("source", "")}))
+            return
+    if msg.startswith('"Killing container with a grace period"'):
+        kv = parse_kv(msg[len('"Killing container with a grace period"'):])
+        ns, pod = _split_pod(kv.get("pod", ""))
+        if pod:
+            o.p(ns, pod, "kubelet_kill", ts, clock, 1e-6, "kubelet", ln, uid=kv.get("podUID"), node=node,
+                detail=json.dumps({"container": kv.get("containerName", ""), "gracePeriod": kv.get("gracePeriod", "")}))
         return
     m = RX_PLEG_OLD.match(msg)
     if m:

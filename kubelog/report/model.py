@@ -226,11 +226,14 @@ def _verdict(sec: Section, ctx: Context):
     t = frame_table("SLO verdicts", v[cols], {"n": "n", "percentile": "x"},
                     row_class=lambda r: {"FAIL": "fail", "PASS": "pass"}.get(r["verdict"], "nodata"))
     counts = v["verdict"].value_counts()
-    sec.data["counts"] = {k: int(counts.get(k, 0)) for k in ("FAIL", "PASS", "NO DATA")}
-    overall = "FAIL" if counts.get("FAIL", 0) else ("PASS" if counts.get("PASS", 0) else "NO DATA")
+    inc = "INCONCLUSIVE (resolution)"
+    sec.data["counts"] = {k: int(counts.get(k, 0)) for k in ("FAIL", inc, "PASS", "NO DATA")}
+    overall = "FAIL" if counts.get("FAIL", 0) else (inc if counts.get(inc, 0) else
+                                                    ("PASS" if counts.get("PASS", 0) else "NO DATA"))
     sec.data["overall"] = overall
     sec.paragraphs.append(f"Overall: {overall} — {sec.data['counts']['FAIL']} FAIL, "
-                          f"{sec.data['counts']['PASS']} PASS, {sec.data['counts']['NO DATA']} NO DATA.")
+                          + (f"{sec.data['counts'][inc]} {inc}, " if sec.data["counts"][inc] else "")
+                          + f"{sec.data['counts']['PASS']} PASS, {sec.data['counts']['NO DATA']} NO DATA.")
     sec.tables.append(t)
     flags = []
     try:

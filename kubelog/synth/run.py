@@ -45,9 +45,10 @@ ERAS = {
 }
 BUCKETS = [(10, "10"), (25, "25"), (50, "50"), (90, "90"), (100, "100")]
 LOAD_DEFINITION = (
-    "capacity = nodes * pods_per_node. load(t) = #access-log records POST /api/v1/namespaces/<ns>/pods with "
-    "resp 201 whose header ts <= t, minus #records DELETE /api/v1/namespaces/<ns>/pods/<name> with resp 200 "
-    "whose header ts <= t (apiserver clock). A request's bucket uses L = load(start_ts)/capacity*100, "
+    "capacity = nodes * pods_per_node. load(t) = number of test pods whose container is running at t (true "
+    "clock = apiserver clock): each pod counts from its container start (pod 'run' instant) to its container "
+    "stop (pod 'stop' instant; a pod never stopped counts to the end), run <= t < stop; pods that never started "
+    "are not load. A request's bucket uses L = load(start_ts)/capacity*100, "
     "start_ts = header_ts - printed latency (integer ns): '10' if L<=10, '25' if L<=25, '50' if L<=50, "
     "'90' if L<=90, '100' if L<=100, else '>100'. Percentiles are nearest rank sorted[ceil(n*p)-1] over the "
     "printed latencies (seconds = ns/1e9) of non-long-running requests (long-running: kube verb watch/proxy, "
@@ -131,6 +132,9 @@ class Sim:
         # StartContainer, pkg/kubelet/kuberuntime/kuberuntime_container.go): every pod starts this
         # much later; 0 = the unmodified model (used by kubelog.synth.history)
         self.startup_delay = int(round(float(startup_delay_s) * S))
+        # issue 16's lifecycle cases draw from their own stream (see _side_rng)
+        self.rng16 = np.random.default_rng([int(seed), 16])
+        self.unnamed_kubelet_lines = Counter()
         self.era = era
         self.E = dict(ERAS[era], **({"t0": t0} if t0 else {}))  # t0: another start (a CI job's builds)
         self.nodes_n = nodes
@@ -167,10 +171,11 @@ class Sim:
             "gc": f"kube-controller-manager/{v} (linux/amd64) kubernetes/{sha}/system:serviceaccount:kube-system:generic-garbage-collector",
             "e2e": f"e2e.test/{v} (linux/amd64) kubernetes/{sha}",
             "probe": f"kube-probe/{v[1:5].rstrip('.')}",
+            "nsc": f"kube-controller-manager/{v} (linux/amd64) kubernetes/{sha}/system:serviceaccount:kube-system:namespace-controller",
         }
         self.ua_user = {"sched": "system:kube-scheduler", "kcm": "system:serviceaccount:kube-system:replication-controller",
                         "gc": "system:serviceaccount:kube-system:generic-garbage-collector", "e2e": "kubecfg",
-                        "probe": "system:anonymous"}
+                        "probe": "system:anonymous", "nsc": "system:serviceaccount:kube-system:namespace-controller"}
 
     # --- load model used to shape latencies (the truth uses the printed records, not this) ---
     def load_frac(self, t):
@@ -319,12 +324,13 @@ class Sim:
                 name = f"density-latency-pod-{i}"
                 rc_end[name] = self.add(t, "POST", f"/api/v1/namespaces/{nsE}/replicationcontrollers", "e2e", "create")
                 p = self.make_pod(name, nsE, t + 40 * MS + int(rng.integers(0, 20 * MS)), None, latency=True, node=self.nodes[i])
+                p["rc_t"] = t
                 lat_pods.append(p)
             self._create_times = np.array(sorted([p["create"] for p in sat_pods + lat_pods]))
             for p in lat_pods:
                 self.run_pod(p, stall=p["node"] in latency_stall)
                 if p["watch"] is not None:
-                    self.logf(p["watch"] + 30 * MS, f"Found pod '{p['rc']}' running", test_true=True)
+                    self.found_pod_poll(p)
             hung = [p for p in lat_pods if p["watch"] is None]
             if hung:
                 return self._latency_timeout(lat_pods, hung, rc_end, sat_pods, sorted(latency_stall), rc_names, nsE)
@@ -338,6 +344,11 @@ class Sim:
                 t += 20 * MS
                 self.step(t, f"deleting {self.gk()} {p['rc']} in namespace {nsE}, will wait for the garbage collector to delete the pods")
                 self.add(t + 10 * MS, "DELETE", f"/api/v1/namespaces/{nsE}/replicationcontrollers/{p['rc']}", "e2e", "delete")
+        if self.timeout_failure:
+            self.namespace_teardown(t + 1 * S, nsE, sat_pods)
+            self.background(T0, self.T_end)
+            self.inject_errors()
+            return
         # cleanup: GC deletes pods
         t += 1 * S
         self.step(t, "Deleting created Collections" if era != "1.5" else "Deleting ReplicationController")
@@ -355,6 +366,7 @@ class Sim:
         for p in sat_pods + lat_pods:
             gt += int(S / 20 * (0.6 + 0.8 * rng.random()))
             dts.append(self.add(gt, "DELETE", f"/api/v1/namespaces/{nsE}/pods/{p['name']}", "gc", "delete"))
+            self.pod_stop(p, gt)
         self._delete_times = np.array(sorted(dts))
         for rcn in rc_names:
             self.logf(gt + 500 * MS, (f"Terminating RC {rcn} pods took: " if era == "1.5" else f"Terminating {self.gk()} {rcn} pods took: ")
@@ -494,9 +506,10 @@ class Sim:
                    f'pod="{p["ns"]}/{p["name"]}" podStartSLOduration={(c(t) - c(ct) if False else e2e) / S:.9g} '
                    f'podStartE2EDuration="{G.go_duration(e2e)}" podCreationTimestamp="{G.go_time(ct)}" '
                    f'firstStartedPulling="0001-01-01 00:00:00 +0000 UTC" lastFinishedPulling="0001-01-01 00:00:00 +0000 UTC" '
-                   f'observedRunningTime="{G.go_time(c(p["run"]), mono(p["run"]))}" '
+                   f'observedRunningTime="{G.go_time(c(p["status_end"]), mono(p["status_end"]))}" '
                    f'watchObservedRunningTime="{G.go_time(c(t), mono(t))}"')
             self.node_lines[n].append((c(t), txt))
+            self.pleg_started_128(p, pid)
         else:
             caller = "kubelet.go:1908" if self.era == "1.14" else "kubelet.go:1781"
             self.node_lines[n].append((c(seen), f'{k.header("I", c(seen), pid, caller)}SyncLoop (ADD, "api"): "{p["name"]}_{p["ns"]}({p["uid"]})"'))
@@ -566,6 +579,157 @@ class Sim:
                 self.failures.append({"kind": "slo", "phase": "latency", "message": msg})
                 self.fail_t = t + 2 * MS
                 break
+
+    # ---------------------------------------------------------- issue 16: pod stop, teardown, polls
+    # Kept apart from the rest of the simulation (clock-skew cases are added elsewhere).  Their random
+    # draws come from a stream of their own, so the rest of a run is drawn as before.
+
+    def _side_rng(self):
+        import contextlib
+
+        @contextlib.contextmanager
+        def swap():
+            main, self.rng = self.rng, self.rng16
+            try:
+                yield
+            finally:
+                self.rng16, self.rng = self.rng, main
+        return swap()
+
+    def pod_stop(self, p, t_del):
+        with self._side_rng():
+            return self._pod_stop(p, t_del)
+
+    def _pod_stop(self, p, t_del):
+        """The pod's graceful DELETE ended at ``t_del`` (apiserver clock); what follows, from the source.
+
+        * pkg/registry/core/pod/strategy.go ``CheckGracefulDelete``: a DELETE of a scheduled pod is
+          graceful (``terminationGracePeriodSeconds``, 30 s by default): it only sets
+          ``deletionTimestamp``, the object stays and the response is 200.  A pod not bound to a node
+          is deleted at once (grace period 0): nothing else follows.
+        * the kubelet sees the update on its watch (``SyncLoop (DELETE, "api")``), kills the
+          containers (pkg/kubelet/kuberuntime/kuberuntime_container.go ``killContainer``: "Killing
+          container with a grace period"), then the status manager writes the terminal status and,
+          once ``canBeDeleted`` (phase terminal, pod termination finished), deletes the pod itself with
+          ``GracePeriodSeconds: 0`` and a UID precondition (pkg/kubelet/status/status_manager.go
+          ``syncPod``): the second ``DELETE pods/<name>`` → 200, by the kubelet (``SyncLoop (REMOVE,
+          "api")`` when its watch sees the object gone).
+        * a hung kubelet does none of this: the pod stays (terminating) and its containers, if any, run on.
+
+        Sets ``p["graceful_delete"]`` and, when the containers stop, ``p["stop"]`` (truth: the end of
+        the pod's load) and ``p["final_delete"]``.
+        """
+        rng = self.rng
+        p["graceful_delete"] = t_del
+        p["stop"] = p["final_delete"] = None
+        if p.get("run") is None or p["node"] in getattr(self, "hung_nodes", ()):
+            return
+        node = p["node"]
+        seen = t_del + int((5 + rng.exponential(30)) * MS)
+        p["stop"] = seen + int((20 + rng.exponential(40)) * MS)
+        st = self.add(p["stop"] + int(rng.integers(3, 20) * MS), "PATCH" if self.era != "1.5" else "PUT",
+                      f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status", "kubelet", "patch", node=node)
+        p["final_delete"] = self.add(st + int(rng.integers(1, 6) * MS), "DELETE",
+                                     f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}", "kubelet", "delete", node=node)
+        self.kubelet_stop_lines(p, seen)
+
+    def kubelet_stop_lines(self, p, seen):
+        """The kubelet's records of a pod's stop (pkg/kubelet/kubelet.go ``syncLoopIteration`` DELETE /
+        REMOVE, kuberuntime_container.go ``killContainer``), on the node's clock."""
+        n = p["node"]
+        c = self.node_clock[n]
+        k = G.KlogClock()
+        pid = 1 + self.nodes.index(n) * 7 + 3000
+        kill_t = p["stop"] - int(self.rng.integers(1, 10) * MS)
+        rm_t = p["final_delete"] + int(self.rng.integers(2, 20) * MS)
+        cname = ("density-latency-pod" if p["latency"] else "densityPod")[:20]
+        cid = p["uid"].replace("-", "") * 2
+        if self.era == "1.28":
+            lines = [(seen, "kubelet.go:2450", f'"SyncLoop DELETE" source="api" pods=["{p["ns"]}/{p["name"]}"]'),
+                     (kill_t, "kuberuntime_container.go:742",
+                      f'"Killing container with a grace period" pod="{p["ns"]}/{p["name"]}" podUID="{p["uid"]}" '
+                      f'containerName="{cname}" containerID="containerd://{cid}" gracePeriod=30'),
+                     (rm_t, "kubelet.go:2444", f'"SyncLoop REMOVE" source="api" pods=["{p["ns"]}/{p["name"]}"]')]
+        else:
+            ref = f'"{p["name"]}_{p["ns"]}({p["uid"]})"'
+            lines = [(seen, "kubelet.go:1924" if self.era == "1.14" else "kubelet.go:1790", f'SyncLoop (DELETE, "api"): {ref}'),
+                     (kill_t, "kuberuntime_container.go:581" if self.era == "1.14" else "docker_manager.go:1457",
+                      f'Killing container "docker://{cid}" with 30 second grace period'),
+                     (rm_t, "kubelet.go:1918" if self.era == "1.14" else "kubelet.go:1784", f'SyncLoop (REMOVE, "api"): {ref}')]
+        if self.era != "1.28":  # the old "Killing container" record names the container, not the pod
+            self.unnamed_kubelet_lines[n] += 1
+        for t, caller, msg in lines:
+            self.node_lines[n].append((c(t), f'{k.header("I", c(t), pid, caller)}{msg}'))
+
+    def pleg_started_128(self, p, pid):
+        with self._side_rng():
+            return self._pleg_started_128(p, pid)
+
+    def _pleg_started_128(self, p, pid):
+        """1.28 kubelet: the PLEG ``ContainerStarted`` event record (pkg/kubelet/kubelet.go
+        ``syncLoopIteration``: ``klog.V(2).InfoS("SyncLoop (PLEG): event for pod", "pod", klog.KObj(pod),
+        "event", e)``), just after the container started, on the node's clock."""
+        n = p["node"]
+        c = self.node_clock[n]
+        k = G.KlogClock()
+        t = p["run"] + 2 * MS
+        self.node_lines[n].append((c(t), f'{k.header("I", c(t), pid, "kubelet.go:2263")}"SyncLoop (PLEG): event for pod" '
+                                         f'pod="{p["ns"]}/{p["name"]}" event={{"ID":"{p["uid"]}","Type":"ContainerStarted",'
+                                         f'"Data":"{self.rng.bytes(32).hex()}"}}'))
+
+    def found_pod_poll(self, p):
+        with self._side_rng():
+            return self._found_pod_poll(p)
+
+    def _found_pod_poll(self, p):
+        """``Found pod 'RC' running`` (test/e2e density.go ``createRunningPodFromRC``) is logged when
+        ``WaitForControlledPodsRunning`` returns: a ``wait.Poll`` with the framework's ``Poll = 2 *
+        time.Second`` (test/e2e/framework/util.go) listing the RC's pods each tick, first tick 2 s after
+        the RC create.  The line is up to 2 s (+ the list) after the pod ran: a 2 s resolution."""
+        rng = self.rng
+        tick = p["rc_t"]
+        while True:
+            tick += 2 * S
+            lat = self.latency("list", tick)
+            end = self.add(tick + lat, "GET", f"/api/v1/namespaces/{p['ns']}/pods?labelSelector=name%3D{p['rc']}", "e2e",
+                           lat=lat)
+            if p["status_end"] <= tick:
+                break
+        p["found"] = end + int(rng.integers(100_000, 2 * MS))
+        self.logf(p["found"], f"Found pod '{p['rc']}' running", test_true=True)
+
+    def namespace_teardown(self, t, ns, pods):
+        with self._side_rng():
+            return self._namespace_teardown(t, ns, pods)
+
+    def _namespace_teardown(self, t, ns, pods):
+        """A failed spec: the framework's AfterEach destroys the namespace (test/e2e/framework/framework.go
+        ``deleteNamespace`` → ``DELETE /api/v1/namespaces/<ns>``); the namespace controller then deletes
+        every pod of it with one DELETECOLLECTION (pkg/controller/namespace/deletion/
+        namespaced_resources_deleter.go ``deleteCollection``: ``DELETE /api/v1/namespaces/<ns>/pods``),
+        which the registry turns into a graceful delete of each pod (staging/src/k8s.io/apiserver/pkg/
+        registry/generic/registry/store.go ``DeleteCollection`` calls ``Delete`` per item); the kubelets
+        then stop the pods and delete them finally (:meth:`pod_stop`).  The framework polls the namespace
+        every 2 s until it is gone."""
+        self.hung_nodes = set(self.failures[0].get("stalled_nodes", ())) if self.failures else set()
+        # density's cleanupDensityTest (RC deletes, GC) is the It's last statement (test/e2e/scalability/
+        # density.go): after a saturation failure only the AfterEach blocks run, then the namespace goes
+        self.step(t, "Collecting resource usage data")
+        self.logf(t + 10 * MS, "Waiting up to 3m0s for all (but 0) nodes to be ready")
+        t = self.add(t + 30 * MS, "GET", "/api/v1/nodes", "e2e", "list") + 100 * MS
+        self.step(t, f'Destroying namespace "{ns}" for this suite.')
+        t = self.add(t + 50 * MS, "DELETE", f"/api/v1/namespaces/{ns}", "e2e", "delete")
+        dc = self.add(t + int(self.rng.integers(20, 80) * MS), "DELETE", f"/api/v1/namespaces/{ns}/pods", "nsc", "list")
+        self.teardown = {"namespace_delete": t, "deletecollection": dc}
+        for p in pods:
+            self.pod_stop(p, dc)
+        self._delete_times = np.array(sorted(p["stop"] for p in pods if p.get("stop")), dtype=np.int64)
+        end = max([p["final_delete"] or 0 for p in pods] + [dc]) + 1 * S
+        tt = t + 2 * S
+        while tt < end:
+            self.add(tt, "GET", f"/api/v1/namespaces/{ns}", "e2e", "get")
+            tt += 2 * S
+        self.T_end = tt + 1 * S
 
     def background(self, t0, t1):
         """Node status/leases, long watches, probes over [t0, t1] (scaled by --scale)."""
@@ -695,7 +859,8 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
             if code != 429 or True:
                 pl, fs = {"kubelet": ("system", "system-nodes"), "sched": ("workload-high", "kube-scheduler"),
                           "kcm": ("workload-high", "kube-system-service-accounts"), "gc": ("workload-high", "kube-system-service-accounts"),
-                          "e2e": ("global-default", "global-default"), "probe": ("exempt", "probes")}[r["client"]]
+                          "e2e": ("global-default", "global-default"), "probe": ("exempt", "probes"),
+                          "nsc": ("workload-high", "kube-system-service-accounts")}[r["client"]]
                 if code == 429:
                     apf = f'apf_pl="{pl}" apf_fs="{fs}" '
                 elif pl == "exempt":
@@ -756,6 +921,7 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
                 "sched": lambda r: ("system:kube-scheduler", ["system:authenticated"]),
                 "kcm": lambda r: ("system:serviceaccount:kube-system:replication-controller", ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]),
                 "gc": lambda r: ("system:serviceaccount:kube-system:generic-garbage-collector", ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]),
+                "nsc": lambda r: ("system:serviceaccount:kube-system:namespace-controller", ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]),
                 "e2e": lambda r: ("kubecfg", ["system:masters", "system:authenticated"]),
                 "probe": lambda r: ("system:anonymous", ["system:unauthenticated"])}
         events = []
@@ -812,7 +978,7 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
         with open(out / rel, "w", encoding="utf-8", newline="\n") as f:
             for _, txt in ls:
                 f.write(txt + "\n")
-        files[rel] = {"lines": len(ls), "pod_records": len(ls)}
+        files[rel] = {"lines": len(ls), "pod_records": len(ls) - sim.unnamed_kubelet_lines.get(n, 0)}
     # ---------------- pods.json (snapshot before namespace deletion), events.json
     write_pods(sim, out)
     files["pods.json"] = {"items": sum(1 for p in sim.pods if p["create"] <= sim.pod_dump_time)}
@@ -827,6 +993,51 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
     write_junit(sim, out)
     files["junit_01.xml"] = {"testcases": 1}
     return files
+
+
+def write_cl2_log(sim, out) -> dict:
+    """clusterloader2's log of its pod start-up measurements over the latency pods (issue 16), written by
+    the test host (test clock), and one measurement that saw no pod.
+
+    perf-tests clusterloader2 pkg/measurement/common/slos/pod_startup_latency.go: each phase's instant is
+    the time its watch *received* the pod in that state (``recvTime``): create when first seen, schedule
+    when it has a node, run when it is running — and ``watchPhase`` is "now equivalent to runPhase", so
+    run_to_watch is 0.  phase_latency.go prints, per transition, ``<Id>: <n> worst <metric> latencies:
+    [{ns/pod d} …]`` (the 100 slowest) and ``<Id>: perc50: .., perc90: .., perc99: ..; threshold T``; a
+    measurement whose selector matched no pod prints ``0 worst … latencies: []`` and 0 s percentiles."""
+    rng = sim.rng16
+    tc = sim.test_clock
+    lat = [p for p in sim.pods if p["latency"] and p.get("watch") is not None]
+    k = G.KlogClock()
+    pid = 10234
+    seen = {}
+    for p in lat:  # the watch delivers each update a few ms after it was stored
+        d = lambda: int(rng.integers(1, 15) * MS)  # noqa: E731
+        seen[p["name"]] = {"create": p["create"] + d(), "schedule": p["sched"] + d(), "run": p["watch"],
+                           "watch": p["watch"]}
+    t = (max(p["watch"] for p in lat) if lat else sim.T_end) + 2 * S
+    lines = [f'{k.header("I", tc(sim.T0 + S), pid, "clusterloader.go:105")}ClusterConfig.Nodes set to {sim.nodes_n}']
+    truth = {}
+    for ident, pods in (("PodStartupLatency", lat), ("StatefulPodStartupLatency", [])):
+        for metric, a, b in (("create_to_schedule", "create", "schedule"), ("schedule_to_run", "schedule", "run"),
+                             ("run_to_watch", "run", "watch"), ("schedule_to_watch", "schedule", "watch"),
+                             ("pod_startup", "create", "watch")):
+            vals = sorted(((seen[p["name"]][b] - seen[p["name"]][a], p) for p in pods), key=lambda x: (x[0], x[1]["name"]))
+            worst = vals[-100:]
+            body = " ".join(f"{{{p['ns']}/{p['name']} {G.go_duration_zero_as_0(v)}}}" for v, p in worst)
+            t += 100_000
+            lines.append(f'{k.header("I", tc(t), pid, "phase_latency.go:122")}{ident}: {len(worst)} worst {metric} '
+                         f'latencies: [{body}]')
+            v = [x for x, _ in vals]
+            q = [nearest_rank(v, x) if v else 0 for x in (0.5, 0.9, 0.99)]
+            t += 100_000
+            lines.append(f'{k.header("I", tc(t), pid, "phase_latency.go:127")}{ident}: perc50: {G.go_duration_zero_as_0(q[0])}, '
+                         f'perc90: {G.go_duration_zero_as_0(q[1])}, perc99: {G.go_duration_zero_as_0(q[2])}; threshold 5s')
+            truth.setdefault(ident, {})[metric] = ({"n": len(v), **{f"p{c}_s": x / S for c, x in zip((50, 90, 99), q)}}
+                                                   if v else {"n": 0})
+    (out / "clusterloader2.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sim.cl2_truth = truth
+    return {"lines": len(lines), "measurements": truth}
 
 
 def _trace(sim, r, k, tid):
@@ -1019,9 +1230,30 @@ def write_junit(sim, out):
 
 
 # ------------------------------------------------------------------ truth
+def true_running(sim):
+    """Container start and stop instants of every pod that started (true clock, ns), sorted."""
+    runs = np.array(sorted(p["run"] for p in sim.pods if p.get("run") is not None), dtype=np.int64)
+    stops = np.array(sorted(p["stop"] for p in sim.pods if p.get("run") is not None and p.get("stop") is not None),
+                     dtype=np.int64)
+    return runs, stops
+
+
+def pod_truth(sim) -> list:
+    """Every pod's real instants (true clock, ns; None when it never happened): create (stored),
+    create_end (POST answered), sched (bound), run (container started), status_end (status update to
+    Running answered), watch (the test's watch saw it running), found (e2e ``Found pod`` line written),
+    graceful_delete, stop (containers killed), final_delete (the kubelet's grace-0 DELETE answered)."""
+    keys = ("create", "create_end", "sched", "run", "status_end", "watch", "found", "graceful_delete", "stop",
+            "final_delete")
+    return [{"namespace": p["ns"], "name": p["name"], "uid": p["uid"], "node": p["node"], "latency": p["latency"],
+             **{k: (int(p[k]) if p.get(k) is not None else None) for k in keys}} for p in sim.pods]
+
+
 def compute_truth(sim) -> dict:
     reqs = sim.reqs
     cap = sim.cap
+    runs, stops = true_running(sim)
+    req_load = []
     creates = np.array(sorted(r["hts"] for r in reqs if r["method"] == "POST" and r["code"] == 201
                               and r["info"]["resource"] == "pods" and r["info"]["subresource"] == ""
                               and r["info"]["name"] == "" and r["info"]["namespace"]), dtype=np.int64)
@@ -1040,7 +1272,8 @@ def compute_truth(sim) -> dict:
             long_running += 1
             continue
         start = r["hts"] - r["lat"]
-        load = int(np.searchsorted(creates, start, side="right")) - int(np.searchsorted(deletes, start, side="right"))
+        load = int(np.searchsorted(runs, start, side="right")) - int(np.searchsorted(stops, start, side="right"))
+        req_load.append([int(r["hts"]), int(r["lat"]), load])
         L = load / cap * 100
         b = ">100"
         for lim, nm in BUCKETS:
@@ -1056,15 +1289,15 @@ def compute_truth(sim) -> dict:
         v = sorted(groups[key])
         rows.append({"verb": key[0], "resource": key[1], "subresource": key[2], "scope": key[3], "bucket": key[4],
                      "count": len(v), **{f"p{q}_s": nearest_rank(v, q / 100) / 1e9 for q in (10, 50, 90, 99)}})
-    # running-pod timeline (from the access log definition) and true running pods
-    ev = sorted([(int(t), 1) for t in creates] + [(int(t), -1) for t in deletes])
+    # true running-pod timeline (container start +1, container stop -1)
+    ev = sorted([(int(t), 1) for t in runs] + [(int(t), -1) for t in stops])
     timeline, cur = [], 0
     for t, d in ev:
         cur += d
         timeline.append([t, cur])
     return {"matrix": rows, "creates": len(creates), "deletes": len(deletes), "long_running": long_running,
             "by_method": dict(sorted(by_method.items())), "by_code": dict(sorted(by_code.items())),
-            "timeline": timeline}
+            "timeline": timeline, "request_loads": req_load}
 
 
 def _slow_down(sim, latency_factor: dict) -> None:
@@ -1087,12 +1320,14 @@ def _slow_down(sim, latency_factor: dict) -> None:
 def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="test=36012.5s,nodes=0.8s",
              drift=None, timeout_failure=False, scale=1.0, tarball=False, wrap=None, hosts=None, host_skew=None,
              host_drift=None, status_writes=False, cl2=False, latency_factor: dict | None = None,
-             startup_delay_s: float = 0.0, t0: str | None = None) -> dict:
+             startup_delay_s: float = 0.0, t0: str | None = None, cl2_log=False) -> dict:
     era = str(era)
     check_params(nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew, drift=drift, scale=scale, wrap=wrap,
                  timeout_failure=timeout_failure)
     if cl2 and era == "1.5":
         raise ValueError("cl2: clusterloader2 exists from 2018 (era 1.14 or 1.28)")
+    if cl2 and cl2_log:
+        raise ValueError("cl2 and cl2_log both write clusterloader2.log: choose one")
     out = Path(out_dir)
     target = out
     if tarball:
@@ -1108,6 +1343,8 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
     if latency_factor:
         _slow_down(sim, latency_factor)
     files = write_run(sim, out, wrap=wrap)
+    if cl2_log:
+        files["clusterloader2.log"] = write_cl2_log(sim, out)
     tr = compute_truth(sim)
     sk = _parse_kv(skew, True)
     dr = _parse_kv(drift, False)
@@ -1123,12 +1360,17 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
                                                 **({"hosts": hosts, "host_skew": host_skew, "host_drift": host_drift}
                                                    if hosts else {}),
                                                 **({"status_writes": True} if status_writes else {}),
-                                                **({"cl2": True} if cl2 else {})},
+                                                **({"cl2": True} if cl2 else {}),
+                                                **({"cl2_log": True} if cl2_log else {})},
         "t0_utc": G.rfc3339_sec(sim.T0), "t0_ns": sim.T0, "end_ns": sim.T_end,
         "clocks": clocks, "drift_reference_t0_ns": sim.T0,
         "nodes": sim.nodes, "capacity": sim.cap, "pods_per_node": pods_per_node,
         "load_definition": LOAD_DEFINITION,
         "running_pods_timeline": tr["timeline"],
+        "request_loads": {"columns": ["header_ts_ns", "latency_ns", "running_pods_at_start"],
+                          "rows": tr["request_loads"], "note": "non-long-running requests, in access-log order"},
+        "pods": pod_truth(sim),
+        "namespace_teardown": getattr(sim, "teardown", None),
         "latency_matrix": tr["matrix"],
         "requests": {"total": len(sim.reqs), "by_verb_as_printed": tr["by_method"], "by_code": tr["by_code"],
                      "long_running": tr["long_running"], "pod_creates": tr["creates"], "pod_deletes": tr["deletes"]},
@@ -1136,6 +1378,7 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
                         "latency_pods": sum(1 for p in sim.pods if p["latency"]),
                         "saturation_pods": sum(1 for p in sim.pods if not p["latency"])},
         "failures": sim.failures,
+        **({"cl2_measurements": sim.cl2_truth} if cl2_log else {}),
         "files": files,
         **skewcases.truth_extra(sim),
     }

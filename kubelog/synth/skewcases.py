@@ -117,10 +117,6 @@ def after_simulate(sim) -> None:
 def _status_writes(sim) -> None:
     rng = sim.rng
     verb = "PATCH" if sim.era != "1.5" else "PUT"
-    deletes = {}
-    for r in sim.reqs:
-        if r["method"] == "DELETE" and r["client"] == "gc" and "/pods/" in r["uri"]:
-            deletes[r["uri"].rsplit("/", 1)[-1]] = r["end"]
     writes = {(r["uri"], r["end"]): r for r in sim.reqs if r["method"] == verb and r["uri"].endswith("/status")}
     for p in sim.pods:
         seen, run = p.get("seen"), p.get("run")
@@ -139,10 +135,7 @@ def _status_writes(sim) -> None:
         if sim.era == "1.28":
             _kubelet_records_128(sim, p, seen, run)
             _observed_running_after_write(sim, p, r)
-        d = deletes.get(p["name"])
-        if d is not None:   # containers killed after the graceful delete: terminated status
-            sim.add(d + int(rng.integers(50, 400)) * MS, verb, uri, "kubelet", lat=int(rng.integers(2, 9)) * MS,
-                    node=node)
+        # the terminated write after the graceful delete is the lifecycle model's (Sim.pod_stop: every run)
 
 
 def _observed_running_after_write(sim, p, w) -> None:
