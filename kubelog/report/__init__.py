@@ -8,13 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..run import Run
-from .model import build_model
+from .model import SECTIONS, build_model
 from .render import PDFUnavailable, render_html, table_overflow, write_pdf
 
 __all__ = ["build", "build_model", "render_html", "PDFUnavailable"]
 
 
-def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False) -> dict:
+def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False, nodes: int | None = None,
+          pods_per_node: int | None = None, buckets=None, progress=None) -> dict:
     """Write ``report.html`` (self-contained) and, with ``pdf``, ``report.pdf`` into ``out_dir``.
 
     Parameters
@@ -28,6 +29,10 @@ def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False) ->
         after the HTML is written).
     correct_skew : bool
         Apply the clock offsets found by :func:`kubelog.analysis.skew.analyze`.
+    nodes, pods_per_node, buckets
+        The load options of ``kubelog latency --by-load`` (None = their defaults).
+    progress : callable, optional
+        Called with ``(done, total, what)`` as the report advances (sections, then the HTML and the PDF).
 
     Returns
     -------
@@ -39,17 +44,23 @@ def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False) ->
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model = build_model(run, correct_skew=correct_skew)
+    steps = 2 + len(SECTIONS) + (1 if pdf else 0)
+    say = progress or (lambda *a: None)
+    model = build_model(run, correct_skew=correct_skew, nodes=nodes, pods_per_node=pods_per_node, buckets=buckets,
+                        progress=lambda i, n, t: say(i, steps, t))
+    say(len(SECTIONS), steps, "HTML")
     html = render_html(model)
     paths = {"html": out / "report.html"}
     paths["html"].write_text(html, encoding="utf-8")
     if pdf:
+        say(len(SECTIONS) + 1, steps, "PDF")
         paths["pdf"] = out / "report.pdf"
-        doc = write_pdf(html, paths["pdf"])
+        doc = write_pdf(render_html(model, pdf=True), paths["pdf"])
         paths["pdf_pages"] = len(doc.pages)
         paths["bookmarks"] = _labels(doc.make_bookmark_tree())
         paths["overflow_px"] = table_overflow(doc)
     paths["sections"] = {s.key: s.status for s in model["sections"]}
+    say(steps, steps, "done")
     return paths
 
 
