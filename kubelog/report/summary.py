@@ -177,7 +177,7 @@ def matrix_table(title: str, m, groups: list, *, pdf_rows: int | None = None, no
         rows.append(row)
     hg = [("", 1)] + [((f"{b}% load" if not b.startswith(">") else f"{b}% load"), len(pcols) + 1) for b in cols_b]
     return Table(title, columns, rows, numeric=[False] + [True] * (len(columns) - 1), header_groups=hg,
-                 pdf_rows=pdf_rows, note=note, css="wide")
+                 pdf_rows=pdf_rows, note=note, css="wide" if len(cols_b) <= 5 else "wide xwide")
 
 
 def failing_groups(verdicts: pd.DataFrame) -> list[dict]:
