@@ -253,3 +253,52 @@ def test_real_cl2_json_run_without_nodes(real_logs, tmp_path):
     d = _section(model, "diagnosis")
     assert "too high latency 90th percentile: got 5.287081785s expected: 5s" in d.paragraphs[0]
     assert _section(model, "verdict").data["overall"] == "FAIL"
+
+
+def _legend_outside_axes(fig) -> bool:
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is None:
+            continue
+        lb = leg.get_window_extent(r)
+        for a in fig.axes:
+            if a.get_label() == "<colorbar>":
+                continue
+            if lb.overlaps(a.get_window_extent(r)):
+                return False
+    return True
+
+
+def test_plots_legends_outside_heatmap_values_stuck_pods_and_phases(run, model):
+    """Issue #21 plots: legends beside the data, the heatmap annotated with p99 and n (no empty >100 %
+    column), stuck pods marked in the waterfall, the load-over-time plot with the test's phases."""
+    from kubelog.analysis import load as loadmod
+    from kubelog.report import plots
+    ctx = model["context"]
+    m = ctx.matrix()
+    labels = loadmod.bucket_labels(m.edges)
+    figs = {"cdf": plots.cdf_plot(ctx.requests()), "time": plots.time_plot(ctx.requests(), ctx.timeline()),
+            "pct": plots.percentile_vs_load_plot(m.rows, m.by, labels),
+            "waterfall": plots.waterfall_plot(ctx.pods().per_pod)}
+    phases, how = plots.spec_phases(ctx)
+    figs["load"] = plots.load_plot(ctx.timeline(), phases)
+    for name, fig in figs.items():
+        assert _legend_outside_axes(fig), name
+    # the density spec's STEPs, moved onto the apiserver clock by the test clock's ~10 h offset, lie in the run
+    assert len(phases) >= 2 and "moved onto the apiserver clock" in how
+    assert phases[0][0] == "Building a namespace api object"
+    tl = ctx.timeline()
+    assert all(tl.start <= a <= b <= tl.end for _, a, b, _ in phases)
+    ax = figs["waterfall"].axes[0]
+    assert "11 never running" in ax.get_title()
+    assert "never running (stuck)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(t.get_text() == "hollow-node-hhgtm" for t in ax.texts)
+    hm = plots.heatmap_plot(m.rows, m.by, labels)
+    ax = hm.axes[0]
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ">100% load" not in ticks and ticks[0] == "10% load"
+    cells = [t.get_text() for t in ax.texts]
+    assert cells and all(re.fullmatch(r"[\d.,]+ s\nn=[\d,]+", c) for c in cells)
+    assert "PATCH nodes/status (resource)" in [t.get_text() for t in ax.get_yticklabels()]

@@ -239,8 +239,9 @@ def load_plot(timeline, phases: list):
         ax.step(pd.to_datetime(st["ts"], utc=True), y, where="post", color="tab:blue", lw=1, label="running pods")
     cmap = {"passed": "tab:green", "failed": "tab:red"}
     for i, (name, a, b, state) in enumerate(phases[:8]):
-        ax.axvspan(a, b, color=cmap.get(state, "tab:grey"), alpha=.12, label=f"{name[:40]} ({state})")
-        ax.axvline(a, color=cmap.get(state, "tab:grey"), lw=.6, ls="--")
+        c = cmap.get(state, f"C{(i + 1) % 10}")
+        ax.axvspan(a, b, color=c, alpha=.15, label=name[:40] if state == "step" else f"{name[:40]} ({state})")
+        ax.axvline(a, color=c, lw=.6, ls="--")
     ax.set_ylabel("load (% of capacity)" if timeline is not None and timeline.capacity else "running pods")
     ax.set_xlabel(f"time (UTC, {getattr(timeline, 'clock', '') or 'apiserver'} clock)")
     ax.set_title("Load over time with the test's phases")
@@ -250,15 +251,41 @@ def load_plot(timeline, phases: list):
     return fig
 
 
-def spec_phases(ctx) -> tuple[list, str]:
-    """The test's specs as ``(name, start, end, state)`` on the apiserver clock, and how they were placed.
+def spec_phases(ctx, max_phases: int = 8) -> tuple[list, str]:
+    """The test's phases as ``(name, start, end, state)`` on the apiserver clock, and how they were placed.
 
-    Spec times are on the test's clock: they are moved by the test clock's offset when the skew
+    A phase is a ginkgo ``STEP`` of the test log, from its time to the next STEP's (a STEP line of an
+    old e2e log has no time of its own: it takes the time of the next timed line); without STEPs, each
+    spec from its first to its last timed line, with its state.
+    Test-log times are on the test's clock: they are moved by the test clock's offset when the skew
     analysis has one (whether or not the report corrects other numbers), else drawn as logged.
     """
+    run = ctx.run
+    if not run.has("test_log"):
+        return [], "no test log in the inputs"
+    tl = run.table("test_log", columns=["ts", "level", "msg", "spec", "source_id", "line_no"])
+    tl = tl.sort_values(["source_id", "line_no"], kind="stable")
+    tl["t"] = tl["ts"].bfill().ffill()
+    if tl["t"].isna().all():
+        return [], "the test log has no times"
     sp = ctx.specs()
-    if not len(sp):
-        return [], "no test specs in the inputs"
+    steps = tl[tl["level"] == "STEP"]
+    out = []
+    if len(steps):
+        end = tl["t"].max()
+        ts = list(steps["t"]) + [end]
+        for i, (msg, a) in enumerate(zip(steps["msg"], ts)):
+            state = "step"
+            out.append((" ".join(str(msg).split())[:40], a, ts[i + 1], state))
+        # merge phases shorter than 1 % of the run into the next one: a legend of what matters
+        span = (end - ts[0]).total_seconds() or 1.0
+        keep = [p for p in out if (p[2] - p[1]).total_seconds() >= 0.01 * span]
+        out = keep[-max_phases:]
+    else:
+        for name, g in tl.dropna(subset=["spec"]).groupby("spec", sort=False):
+            st = sp.loc[sp["spec"] == name, "state"]
+            out.append((str(name).split("] ")[-1][:40], g["t"].min(), g["t"].max(),
+                        str(st.iloc[0]) if len(st) else "?"))
     off, how = 0.0, "test clock as logged (no offset known)"
     try:
         o = ctx.skew().offsets.get("test")
@@ -266,15 +293,8 @@ def spec_phases(ctx) -> tuple[list, str]:
             off, how = float(o), "moved onto the apiserver clock by the test clock's offset"
     except (ImportError, AttributeError, ValueError):
         pass
-    out = []
-    for r in sp.itertuples(index=False):
-        if pd.isna(r.start_ts):
-            continue
-        a = pd.Timestamp(r.start_ts) - pd.Timedelta(seconds=off)
-        d = float(r.duration_s) if r.duration_s is not None and not pd.isna(r.duration_s) else 0.0
-        name = str(r.spec).split("] ")[-1] if "] " in str(r.spec) else str(r.spec)
-        out.append((name, a, a + pd.Timedelta(seconds=d), str(r.state)))
-    return out, how
+    d = pd.Timedelta(seconds=off)
+    return [(n, a - d, b - d, st) for n, a, b, st in out if pd.notna(a) and pd.notna(b)], how
 
 
 def run_plots(ctx) -> list:
