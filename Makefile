@@ -40,6 +40,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_matrix.py
+	$(PY) bench/bench_report.py --nodes 100 --scale 2
 
 docs: $(STAMP)
 	$(KUBELOG) tables --markdown > docs/tables.md

@@ -102,3 +102,33 @@ def test_report_takes_the_load_options(sample_runs, tmp_path):
     assert dict((r[0], r[1]) for r in run_t.rows)["capacity (pods)"] == "60"
     res = CliRunner().invoke(app, ["report", str(run.path), "--out", str(tmp_path / "p"), "--buckets", "50,10"])
     assert res.exit_code == 2 and "--buckets" in res.stderr
+
+
+def test_build_reports_progress(sample_runs, tmp_path):
+    from kubelog.commands.report import progress_printer
+    calls = []
+    build(sample_runs["healthy-1.28"][0], tmp_path / "r", pdf=False, progress=lambda *a: calls.append(a))
+    done = [c[0] for c in calls]
+    assert done == sorted(done) and calls[-1][0] == calls[-1][1] and calls[-1][2] == "done"
+    whats = [c[2] for c in calls]
+    assert "reading the API requests" in whats and "1. Summary" in whats and "HTML" in whats
+    assert progress_printer(quiet=True) == (None, None)
+    assert progress_printer(quiet=False) == (None, None)      # pytest's stderr is not a terminal
+
+
+def test_every_slo_row_with_samples_has_an_interval(sample_runs):
+    """The API and derived rows find the samples their verdict used (same percentile), so each carries an
+    order-statistic interval around its value; test-reported summaries say they have no samples."""
+    import numpy as np
+    from kubelog.report.model import Context
+    from kubelog.report.summary import slo_statistics
+    for name, (run, _) in sample_runs.items():
+        ctx = Context(run)
+        st = slo_statistics(ctx, ctx.slo().verdicts)
+        api = st[st["sli"].str.endswith("api_calls") & (st["verdict"] != "NO DATA")]
+        assert len(api) > 20 and api["ci_low_s"].notna().all(), name
+        fin = api[np.isfinite(api["ci_high_s"])]
+        assert ((fin["ci_low_s"] <= fin["observed_s"]) & (fin["observed_s"] <= fin["ci_high_s"])).all()
+        assert (api.loc[api["is_max"], "n"] < 100).all() and api["is_max"].any()
+        rep = st[st["group"].str.startswith("e2e-reported")]
+        assert (rep["honesty"] == "no samples: a summary reported by the test").all()

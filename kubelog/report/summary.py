@@ -49,20 +49,19 @@ def slo_samples(ctx: Context, sli: str, group: str) -> np.ndarray | None:
     from ..analysis import pods as podsmod
     from ..analysis.slo import MUTATING, READ_ONLY
     if sli.endswith("api_calls"):
-        d = ctx.sli_requests()
+        groups = _api_groups(ctx)      # (verb, resource, subresource, scope) → latencies, one pass
+        cols = ("verb", "resource", "subresource", "scope")
+        # the grouping of each SLI (kubelog.analysis.slo.evaluate); a column missing from the text is ''
         if sli.endswith("mutating_api_calls"):
-            d = d[d["verb"].isin(MUTATING) & (d["scope"] == "resource")]
+            ok, by = (lambda k: k[0] in MUTATING and k[3] == "resource"), ["verb", "resource", "subresource"]
         elif sli.endswith("read_only_api_calls"):
-            d = d[d["verb"].isin(READ_ONLY) & d["scope"].isin(["resource", "namespace", "cluster"])]
+            ok = lambda k: k[0] in READ_ONLY and k[3] in ("resource", "namespace", "cluster")
+            by = ["resource", "subresource", "scope"]
+        else:
+            ok, by = (lambda k: True), list(cols)
         key = group_key(group)
-        if not key:
-            return d["latency_s"].to_numpy(float)
-        m = np.ones(len(d), dtype=bool)
-        cols = ["verb", "resource", "subresource", "scope"]
-        by = [c for c in cols if c in key] if not sli.startswith("kubemark_2017") else cols
-        for c in by:
-            m &= (d[c] == key.get(c, "")).to_numpy()
-        return d.loc[m, "latency_s"].dropna().to_numpy(float)
+        parts = [v for k, v in groups.items() if ok(k) and all(k[cols.index(c)] == key.get(c, "") for c in by)]
+        return np.concatenate(parts) if parts else np.array([])
     if sli.endswith("pod_startup") and str(group).startswith("derived"):
         per = ctx.pods().per_pod
         use = per[per["measured"]] if "measured pods" in group else per
@@ -77,6 +76,15 @@ def slo_samples(ctx: Context, sli: str, group: str) -> np.ndarray | None:
         v = podsmod.node_startup(ctx.run)
         return v["startup_s"].dropna().to_numpy(float) if len(v) else np.array([])
     return None
+
+
+def _api_groups(ctx: Context) -> dict:
+    def f():
+        d = ctx.sli_requests()
+        d = d[d["latency_s"].notna()]
+        return {tuple(k): g["latency_s"].to_numpy(float)
+                for k, g in d.groupby(["verb", "resource", "subresource", "scope"], sort=False, observed=True)}
+    return ctx._get("sli_groups", f)
 
 
 def slo_statistics(ctx: Context, verdicts: pd.DataFrame, conf: float = CONF) -> pd.DataFrame:
