@@ -45,6 +45,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_matrix.py
+	$(PY) bench/bench_report.py --nodes 100 --scale 2
 
 docs: $(STAMP)
 	$(KUBELOG) tables -F markdown > docs/tables.md

@@ -67,10 +67,11 @@ def test_every_cell_by_hand(scenario):
 def test_order_headline_first_then_size(scenario):
     m = latency_matrix(scenario, pods_per_node=5)
     groups = list(dict.fromkeys(zip(m.verb, m.resource, m.subresource)))
-    # headline (any subresource): get nodes (nodes before pods), create pods (12 requests),
-    # create pods/binding (1); then the others by size: delete pods (2), patch nodes/status (1)
-    assert groups == [("get", "nodes", ""), ("create", "pods", ""), ("create", "pods", "binding"),
-                      ("delete", "pods", ""), ("patch", "nodes", "status")]
+    # headline (any subresource), PUT/POST/LIST/GET/PATCH/DELETE per resource: get nodes, patch
+    # nodes/status (status updates are PATCH since 1.14), then pods: create pods (12 requests),
+    # create pods/binding (1), delete pods (2)
+    assert groups == [("get", "nodes", ""), ("patch", "nodes", "status"), ("create", "pods", ""),
+                      ("create", "pods", "binding"), ("delete", "pods", "")]
     cp = m[(m.verb == "create") & (m.resource == "pods") & (m.subresource == "")]
     assert cp.bucket.tolist() == ["10", "25", "50", "90", "100", ">100"]
     dp = m[(m.verb == "delete")]
@@ -99,6 +100,15 @@ def test_group_by_other_columns_and_no_capacity(scenario, tmp_path):
     with pytest.raises(ValueError, match="--nodes"):
         latency_matrix(bare)
     assert latency_matrix(bare, nodes=1)["bucket"].tolist() == ["10"]
+
+
+def test_headline_and_display_name():
+    from kubelog.analysis.matrix import display_name, headline
+    k = {"verb": "patch", "resource": "nodes", "subresource": "status", "scope": "resource"}
+    assert headline(k) and display_name(k) == "PATCH nodes/status (resource)"
+    assert headline({"verb": "delete", "resource": "replicasets"}) and headline({"verb": "update", "resource": "deployments"})
+    assert not headline({"verb": "create", "resource": "events"}) and not headline({"verb": "watch", "resource": "pods"})
+    assert display_name({"verb": "list", "resource": "pods", "subresource": "", "scope": "cluster"}) == "LIST pods (cluster)"
 
 
 def test_pivot_layout(scenario):
@@ -185,8 +195,8 @@ def test_cli_on_synthetic_run(synthetic):
     rows = json.loads(r.output)
     assert len(rows) == sum(1 for x in truth["latency_matrix"] if x["bucket"] != "all")
     first = [(x["verb"], x["resource"]) for x in rows[:3]]
-    assert all(v in ("update", "create", "list", "get") and res in ("nodes", "pods", "replicationcontrollers")
-               for v, res in first)
+    from kubelog.analysis.matrix import HEADLINE_RESOURCES, HEADLINE_VERBS
+    assert all(v in HEADLINE_VERBS and res in HEADLINE_RESOURCES for v, res in first)
     r = CliRunner().invoke(app, ["load", str(run.path), "-F", "json"])
     d = json.loads(r.output)
     assert d["capacity"] == truth["capacity"]

@@ -6,6 +6,7 @@ are counted too.  See :mod:`kubelog.analysis.stats` for the percentile definitio
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -25,14 +26,38 @@ class Exclusions:
     notes: list = field(default_factory=list)
 
 
+_INTERNAL = {"long_running", "latency_s", "hijacked", "audit_id", "origin", "stage", "user", "server"}
+_KEPT: dict = {}   # id(run) → (weakref to the run, columns, rows, exclusions)
+
+
+def keep_api_requests(run: Run, columns: list[str]) -> None:
+    """Compute :func:`api_requests` of ``run`` once with ``columns`` and keep it for the life of ``run``:
+    later calls asking for a subset of these columns get a copy of the kept rows instead of reading
+    and de-duplicating the requests table again (the report asks for them from five analyses; on a
+    3M-row run each pass costs tens of seconds)."""
+    cols = sorted(set(columns) | _INTERNAL)
+    _KEPT.pop(id(run), None)
+    df, ex = api_requests(run, columns=cols)
+    _KEPT[id(run)] = (weakref.ref(run), set(df.columns), df, ex)
+
+
+def forget_api_requests(run: Run) -> None:
+    """Drop what :func:`keep_api_requests` kept."""
+    _KEPT.pop(id(run), None)
+
+
 def api_requests(run: Run, columns: list[str] | None = None) -> tuple[pd.DataFrame, Exclusions]:
     """Requests that count for latency SLIs, and what was excluded.
 
     When the same request is in the access log and the audit log (same audit
     ID), the access-log row is kept (:func:`kubelog.formats.audit.dedup_requests`).
     """
-    cols = None if columns is None else sorted(set(columns) | {"long_running", "latency_s", "hijacked",
-                                                               "audit_id", "origin", "stage", "user", "server"})
+    cols = None if columns is None else sorted(set(columns) | _INTERNAL)
+    kept = _KEPT.get(id(run)) if cols is not None else None
+    if kept is not None and kept[0]() is run and set(cols) <= kept[1]:
+        ex = kept[3]
+        return kept[2][cols].copy(), Exclusions(ex.long_running, ex.no_latency, ex.duplicates, ex.not_apiserver,
+                                                list(ex.notes))
     df = run.table("requests", columns=cols)
     ex = Exclusions()
     if df.empty:

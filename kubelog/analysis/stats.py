@@ -112,3 +112,89 @@ def _group_codes(d: pd.DataFrame, by: list[str]):
         rem = rem // n
     uniques = pd.DataFrame({c: cols[c] for c in by})
     return gcodes.astype(np.int64), uniques
+
+
+# ---------------------------------------------------------------------------------------------
+# How far a nearest-rank percentile can be trusted (docs/statistics.md)
+# ---------------------------------------------------------------------------------------------
+
+def is_maximum(n: int, p: float) -> bool:
+    """True when the nearest-rank p-th percentile of ``n`` values is their maximum (p < 1).
+
+    For p = 0.99 that is every n < 100 (``ceil(0.99 n) = n`` up to n = 100): the "p99" of a small
+    sample is simply its slowest value.
+    """
+    return n > 0 and p < 1 and nearest_rank_index(n, p) == n - 1
+
+
+def ci_ranks(n: int, p: float, conf: float = 0.95) -> tuple[int | None, int | None, float]:
+    """Distribution-free confidence interval of the population p-quantile from order statistics.
+
+    For ``n`` independent draws of a continuous distribution the number of values below the true
+    p-quantile ξ is Binomial(n, p), so for 1-based ranks l < u
+    ``P(x_(l) ≤ ξ ≤ x_(u)) = F(u − 1) − F(l − 1)`` with F the Binomial(n, p) CDF.  The ranks are
+    chosen symmetric in probability: l the largest rank with ``F(l − 1) ≤ (1 − conf)/2`` and u the
+    smallest with ``F(u − 1) ≥ 1 − (1 − conf)/2``.
+
+    Returns ``(lo, hi, coverage)``: 0-based indices into the sorted values, ``None`` when that side
+    is unbounded (no order statistic of this sample is far enough out: e.g. the upper side of a p99
+    when n < ~300), and the exact coverage of the interval (with an unbounded side, of the
+    one-sided bound).
+    """
+    from scipy.stats import binom
+    if n <= 0:
+        return None, None, 0.0
+    a = (1 - conf) / 2
+    ks = np.arange(0, n + 1)
+    cdf = binom.cdf(ks, n, p)          # cdf[j] = P(B ≤ j)
+    # lower: largest l (1-based) with P(B ≤ l − 1) ≤ a
+    ok = np.flatnonzero(cdf[:n] <= a)
+    lo = int(ok[-1]) + 1 if ok.size else None
+    # upper: smallest u with P(B ≤ u − 1) ≥ 1 − a
+    ok = np.flatnonzero(cdf[:n] >= 1 - a)
+    hi = int(ok[0]) + 1 if ok.size else None
+    f_hi = float(cdf[hi - 1]) if hi is not None else 1.0
+    f_lo = float(cdf[lo - 1]) if lo is not None else 0.0
+    return (lo - 1 if lo is not None else None), (hi - 1 if hi is not None else None), f_hi - f_lo
+
+
+def percentile_ci(values, p: float, conf: float = 0.95) -> dict:
+    """The nearest-rank p-th percentile of ``values`` with its order-statistic confidence interval.
+
+    Returns ``{"n", "value", "lo", "hi", "coverage", "is_max"}``: ``lo``/``hi`` are sample values
+    (``-inf``/``inf`` when that side is unbounded, see :func:`ci_ranks`); NaN ``value`` for no values.
+
+    >>> r = percentile_ci(range(1, 1001), 0.5)
+    >>> (r["value"], r["lo"], r["hi"])
+    (500.0, 469.0, 532.0)
+    """
+    a = np.sort(np.asarray(values, dtype=float))
+    a = a[~np.isnan(a)]
+    n = int(a.size)
+    if n == 0:
+        return {"n": 0, "value": float("nan"), "lo": float("nan"), "hi": float("nan"), "coverage": 0.0,
+                "is_max": False}
+    lo, hi, cov = ci_ranks(n, p, conf)
+    return {"n": n, "value": float(a[nearest_rank_index(n, p)]),
+            "lo": float(a[lo]) if lo is not None else float("-inf"),
+            "hi": float(a[hi]) if hi is not None else float("inf"),
+            "coverage": cov, "is_max": is_maximum(n, p)}
+
+
+def samples_to_flip(values, p: float, threshold: float) -> int:
+    """How many values would have to change side of ``threshold`` to flip the verdict
+    "nearest-rank p-th percentile ≤ threshold" (PASS) / "> threshold" (FAIL).
+
+    With ``c`` values above the threshold and ``k = ceil(n·p)`` the percentile's rank, the
+    percentile is above the threshold exactly when ``c > n − k``.  A FAIL flips when
+    ``c − (n − k)`` slow values were faster; a PASS when ``n − k + 1 − c`` more were slower.
+    1 means the verdict depends on a single sample.  0 for no values.
+    """
+    a = np.asarray(values, dtype=float)
+    a = a[~np.isnan(a)]
+    n = int(a.size)
+    if n == 0:
+        return 0
+    k = nearest_rank_index(n, p) + 1
+    c = int((a > threshold).sum())
+    return c - (n - k) if c > n - k else (n - k + 1) - c

@@ -28,10 +28,14 @@ def register(app: typer.Typer) -> None:
     ):
         """Change of each latency percentile per request group × load bucket, with a bootstrap CI.
 
-        Columns: verb, resource, subresource, scope, bucket, percentile, n_base, n_new, base_s, new_s,
-        delta_s, rel_change, ci_low_s, ci_high_s (95 % bootstrap of new − base), mw_p (Mann–Whitney U),
-        flag (regression / improvement beyond --tolerance with the CI excluding 0, unchanged,
-        too few, only in base/new). Table output then lists SLO verdict changes.
+        Columns: verb, resource, subresource, scope, bucket ("all" = the whole run, then each load
+        bucket), percentile, n_base, n_new, base_s, new_s, delta_s, rel_change, ci_low_s, ci_high_s
+        (95 % bootstrap of new − base), mw_p (Mann–Whitney U), flag (regression / improvement: beyond
+        --tolerance, the CI excluding 0 and more than one request carrying it; inconclusive: beyond
+        the tolerance but not established — never "unchanged"; unchanged; too few; only in
+        base/new). Table output then sums up each group (worse, better, mixed, inconclusive,
+        unchanged, not comparable) and lists SLO verdict changes. compare.pdf's page 1 lists what
+        got worse, better and could not be compared; the raw rows are in compare.html only.
         """
         from ..cli import Exit, die
         from ..output import Fmt, render
@@ -52,9 +56,16 @@ def register(app: typer.Typer) -> None:
             typer.echo(render(shown, fmt))
             c = t["flag"].value_counts()
             typer.echo(f"\n{int(c.get('regression', 0))} regressions, {int(c.get('improvement', 0))} improvements, "
+                       f"{int(c.get('inconclusive', 0))} inconclusive, "
                        f"{int(c.get('unchanged', 0))} unchanged (tolerance {tolerance:.0%}); "
                        f"{int(c.get('too few', 0))} too few, {int(c.get('only in base', 0))} only in base, "
                        f"{int(c.get('only in new', 0))} only in new")
+            gv = res["groups"]
+            typer.echo("\nPer group over the whole run:")
+            for v in ("worse", "mixed", "better", "inconclusive", "not comparable"):
+                for r in gv[gv["verdict"] == v].itertuples(index=False):
+                    typer.echo(f"  {v}: {r.group} (n {r.n_base:,} → {r.n_new:,}){': ' + r.detail if r.detail else ''}")
+            typer.echo(f"  unchanged: {int((gv['verdict'] == 'unchanged').sum())} groups")
             slo = res["slo"]
             if slo is None:
                 typer.echo(f"SLO verdict changes: {res['slo_message']}")

@@ -6,6 +6,31 @@ from typing import List, Optional
 
 import typer
 
+from . import load as load_cmd
+
+
+def _is_run(p: Path) -> bool:
+    return (p / "manifest.json").is_file()
+
+
+def progress_printer(quiet: bool):
+    """A ``progress(done, total, what)`` callback drawing a rich progress bar on stderr, or None when
+    ``quiet`` or stderr is not a terminal (CI logs get no control characters)."""
+    if quiet:
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        return None, None
+    bar = Progress(TextColumn("report: {task.description:<36}"), BarColumn(), TimeElapsedColumn(),
+                   console=console, transient=True)
+    task = bar.add_task("starting", total=1)
+
+    def say(done: int, total: int, what: str) -> None:
+        bar.update(task, completed=done, total=total, description=what)
+    return say, bar
+
 
 def register(app: typer.Typer) -> None:
     @app.command("report")
@@ -21,23 +46,40 @@ def register(app: typer.Typer) -> None:
         offset: Optional[List[str]] = typer.Option(None, "--offset", help="Clock correction DOMAIN=SECONDS (how "
                                                    "far DOMAIN's clock is ahead of the apiserver's); wins over "
                                                    "--correct-skew for its domain. Repeatable."),
+        buckets: str = typer.Option("10,25,50,90,100", "--buckets", help=load_cmd.BUCKETS_HELP),
+        nodes: Optional[int] = typer.Option(None, "--nodes", min=1, help=load_cmd.NODES_HELP),
+        pods_per_node: int = typer.Option(30, "--pods-per-node", min=1, help=load_cmd.PPN_HELP),
         force: bool = typer.Option(False, "--force", help="With raw inputs: replace an existing OUT/run."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr (it is shown only when "
+                                   "stderr is a terminal)."),
     ):
         """Write a self-contained HTML report and its PDF for one run.
 
-        Sections: verdict (SLOs, validity flags), the run (version, nodes, capacity, phases, inputs with
-        hashes, methodology), API latency percentiles by load level, pod start-up, plots, clock skew
-        and diagnosis, data quality. No network references; the same run gives the same HTML
-        (a generation time only when SOURCE_DATE_EPOCH is set). Prints the written paths.
-        Exit 3 when the inputs cannot be read; 2 with a hint when PDF rendering is unavailable
-        (use --no-pdf).
+        Page 1 tells the story: the run (version, nodes, capacity, duration), the test's own outcome,
+        the SLO verdict with its counts, the failing SLOs with n and a confidence interval, the
+        headline latency matrix (PUT/POST/LIST/GET/PATCH/DELETE of nodes, pods and controllers, and
+        every group failing an SLO), the top three diagnosis findings and the clock verdict. Then:
+        every SLO, the run (phases, inputs with hashes, methodology), every group's latency by load
+        level, pod start-up, plots, clock skew, diagnosis, data quality. The PDF keeps long tables
+        short (at most 20 pages); report.html has every row. --nodes, --pods-per-node and --buckets
+        are those of `kubelog latency --by-load`. No network references; the same run gives the same
+        HTML (a generation time only when SOURCE_DATE_EPOCH is set). Prints the written paths.
+        Exit 3 when the inputs cannot be read; 2 for two run directories (use `kubelog compare`) and,
+        with a hint, when PDF rendering is unavailable (use --no-pdf).
         """
         from ..cli import Exit, die
         from ..report import PDFUnavailable, build
         from ._common import open_run_or_die
         from .pods import parse_offsets
         offsets = parse_offsets(offset)
-        if len(inputs) == 1 and (inputs[0] / "manifest.json").is_file():
+        runs = [p for p in inputs if _is_run(p)]
+        if len(runs) > 1:
+            die(f"{len(runs)} run directories given ({', '.join(map(str, runs))}); a report covers one run — "
+                f"to judge one against another use `kubelog compare {runs[0]} {runs[1]}`", Exit.USAGE)
+        if runs and len(inputs) > 1:
+            die(f"{runs[0]} is a run directory: give it alone, not with raw inputs", Exit.USAGE)
+        edges = load_cmd.parse_edges(buckets)
+        if len(inputs) == 1 and _is_run(inputs[0]):
             run = open_run_or_die(inputs[0])
         else:
             from ..ingest import ingest
@@ -47,15 +89,23 @@ def register(app: typer.Typer) -> None:
                 if not p.exists():
                     die(f"no such file or directory: {p}", Exit.INPUT)
             try:
-                run = ingest(inputs, out / "run", force=force, progress=lambda s: typer.echo(s, err=True))
+                run = ingest(inputs, out / "run", force=force,
+                             progress=None if quiet else (lambda s: typer.echo(s, err=True)))
             except RunExists as e:
                 die(f"{e} (use --force)", Exit.EXISTS)
             except InputError as e:
                 die(str(e), Exit.INPUT)
+        say, bar = progress_printer(quiet)
         try:
-            paths = build(run, out, pdf=not no_pdf, correct_skew=correct_skew, offsets=offsets)
+            if bar is not None:
+                bar.start()
+            paths = build(run, out, pdf=not no_pdf, correct_skew=correct_skew, offsets=offsets, nodes=nodes,
+                          pods_per_node=pods_per_node, buckets=edges, progress=say)
         except PDFUnavailable as e:
             die(f"{e}; report.html was written, use --no-pdf to skip the PDF", Exit.USAGE)
+        finally:
+            if bar is not None:
+                bar.stop()
         for k, st in paths["sections"].items():
             if st != "ok":
                 typer.echo(f"kubelog: section {k}: {st}", err=True)

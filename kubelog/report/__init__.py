@@ -8,13 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..run import Run
-from .model import build_model
+from .model import SECTIONS, build_model
 from .render import PDFUnavailable, render_html, table_overflow, write_pdf
 
 __all__ = ["build", "build_model", "render_html", "PDFUnavailable"]
 
 
-def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False, offsets: dict | None = None) -> dict:
+def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False, offsets: dict | None = None,
+          nodes: int | None = None, pods_per_node: int | None = None, buckets=None, progress=None) -> dict:
     """Write ``report.html`` (self-contained) and, with ``pdf``, ``report.pdf`` into ``out_dir``.
 
     Parameters
@@ -31,6 +32,10 @@ def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False, of
         (:func:`kubelog.analysis.skew.corrections`), to the test-reported percentiles too.
     offsets : dict, optional
         ``{domain: seconds ahead of the apiserver}`` given by the user; they win over the estimates.
+    nodes, pods_per_node, buckets
+        The load options of ``kubelog latency --by-load`` (None = their defaults).
+    progress : callable, optional
+        Called with ``(done, total, what)`` as the report advances (sections, then the HTML and the PDF).
 
     Returns
     -------
@@ -42,17 +47,23 @@ def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False, of
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model = build_model(run, correct_skew=correct_skew, offsets=offsets)
+    steps = 2 + len(SECTIONS) + (1 if pdf else 0)
+    say = progress or (lambda *a: None)
+    model = build_model(run, correct_skew=correct_skew, offsets=offsets, nodes=nodes, pods_per_node=pods_per_node,
+                        buckets=buckets, progress=lambda i, n, t: say(i, steps, t))
+    say(len(SECTIONS), steps, "HTML")
     html = render_html(model)
     paths = {"html": out / "report.html"}
     paths["html"].write_text(html, encoding="utf-8")
     if pdf:
+        say(len(SECTIONS) + 1, steps, "PDF")
         paths["pdf"] = out / "report.pdf"
-        doc = write_pdf(html, paths["pdf"])
+        doc = write_pdf(render_html(model, pdf=True), paths["pdf"])
         paths["pdf_pages"] = len(doc.pages)
         paths["bookmarks"] = _labels(doc.make_bookmark_tree())
         paths["overflow_px"] = table_overflow(doc)
     paths["sections"] = {s.key: s.status for s in model["sections"]}
+    say(steps, steps, "done")
     return paths
 
 

@@ -12,10 +12,18 @@ percentile p (nearest rank, as everywhere in kubelog):
   bootstrap costs O(n) per cell, not O(n · n_boot);
 * ``mw_p`` — two-sided Mann–Whitney U (rank-sum) test p-value of the two latency samples (one per
   cell, repeated on each percentile row);
-* ``flag`` — ``regression`` when the CI lies above 0 **and** ``new_s > base_s · (1 + tolerance)``,
-  ``improvement`` when the CI lies below 0 and ``new_s < base_s · (1 − tolerance)``, ``unchanged``
-  otherwise; ``only in base`` / ``only in new`` for a cell missing in one run; ``too few`` when a
-  side has fewer than ``min_n`` requests (no CI).
+* ``flag`` — ``regression`` when the CI lies above 0 **and** ``new_s > base_s · (1 + tolerance)``
+  **and** the change rests on more than one request (the next lower order statistic of the new run
+  is still beyond the tolerance); ``improvement`` the same way down; ``inconclusive`` when the
+  change is larger than the tolerance but the CI contains 0 or one request carries it (a p99 of
+  fewer than 100 requests is their maximum: a 90× jump of it may be one slow call) — never
+  ``unchanged``; ``unchanged`` when the change is within the tolerance or the CI contains 0 with the
+  change within the tolerance; ``only in base`` / ``only in new`` for a cell missing in one run;
+  ``too few`` when a side has fewer than ``min_n`` requests (no CI).
+
+Each group is also compared over the whole run (``bucket == "all"``); :func:`group_verdicts`
+sums a group up as ``worse``, ``better``, ``mixed``, ``inconclusive``, ``unchanged`` or
+``not comparable`` from those rows.
 """
 from __future__ import annotations
 
@@ -51,6 +59,13 @@ def cell_samples(run: Run, nodes: int | None = None) -> dict:
     out = {}
     for key, g in d.groupby(list(DEFAULT_BY) + ["bucket"], sort=False):
         out[tuple(key)] = g["latency_s"].to_numpy(float)
+    # the whole run per group (every request with a start time, whatever its bucket)
+    a = df[list(DEFAULT_BY) + ["latency_s"]].copy()
+    for c in DEFAULT_BY:
+        a[c] = a[c].fillna("").astype(str)
+    a = a[codes >= 0].sort_values(list(DEFAULT_BY) + ["latency_s"], kind="stable")
+    for key, g in a.groupby(list(DEFAULT_BY), sort=False):
+        out[tuple(key) + ("all",)] = g["latency_s"].to_numpy(float)
     return out
 
 
@@ -72,7 +87,7 @@ def compare_samples(base: dict, new: dict, *, percentiles=DEFAULT_PERCENTILES, t
                     n_boot: int = 2000, alpha: float = 0.05, min_n: int = 5, seed: int = 0) -> pd.DataFrame:
     """:func:`compare_runs` on cell samples (see :func:`cell_samples`); rows in sorted cell order."""
     rng = np.random.default_rng(seed)
-    labels = loadmod.bucket_labels()
+    labels = ["all"] + loadmod.bucket_labels()
     border = {b: i for i, b in enumerate(labels)}
     keys = sorted(set(base) | set(new), key=lambda k: (k[:-1], border.get(k[-1], 99)))
     rows = []
@@ -95,12 +110,7 @@ def compare_samples(base: dict, new: dict, *, percentiles=DEFAULT_PERCENTILES, t
             else:
                 d = bootstrap_order_stat(b, p, n_boot, rng) - bootstrap_order_stat(a, p, n_boot, rng)
                 lo, hi = (float(v) for v in np.quantile(d, [alpha / 2, 1 - alpha / 2]))
-                if lo > 0 and vb > va * (1 + tolerance):
-                    flag = "regression"
-                elif hi < 0 and vb < va * (1 - tolerance):
-                    flag = "improvement"
-                else:
-                    flag = "unchanged"
+                flag = change_flag(a, b, p, lo, hi, tolerance)
             delta = vb - va
             rows.append(list(key) + [label(p)[:-2], na, nb, va, vb, delta,
                                      delta / va if na and nb and va > 0 else np.nan, lo, hi, mw, flag])
@@ -108,6 +118,71 @@ def compare_samples(base: dict, new: dict, *, percentiles=DEFAULT_PERCENTILES, t
     for c in ("n_base", "n_new"):
         out[c] = out[c].astype(np.int64)
     return out
+
+
+def change_flag(a: np.ndarray, b: np.ndarray, p: float, lo: float, hi: float, tolerance: float) -> str:
+    """``regression`` / ``improvement`` / ``inconclusive`` / ``unchanged`` for sorted samples ``a``
+    (base) and ``b`` (new), percentile ``p`` and the CI ``[lo, hi]`` of new − base (module docstring)."""
+    ka, kb = nearest_rank_index(len(a), p), nearest_rank_index(len(b), p)
+    va, vb = a[ka], b[kb]
+    up, down = vb > va * (1 + tolerance), vb < va * (1 - tolerance)
+    if not (up or down):
+        return "unchanged"
+    if up:
+        # one request fewer above: the next lower order statistic of the new run
+        robust = kb > 0 and b[kb - 1] > va * (1 + tolerance)
+        return "regression" if lo > 0 and robust else "inconclusive"
+    robust = ka > 0 and a[ka - 1] * (1 - tolerance) > vb
+    return "improvement" if hi < 0 and robust else "inconclusive"
+
+
+ORDER = ("worse", "mixed", "better", "inconclusive", "unchanged", "not comparable")
+
+
+def group_verdicts(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per group from the whole-run rows (``bucket == "all"``) of :func:`compare_runs`.
+
+    ``verdict``: ``worse`` (some percentile a regression, none an improvement), ``better``,
+    ``mixed`` (both), ``inconclusive`` (a change beyond the tolerance that is not established),
+    ``unchanged``, ``not comparable`` (too few requests or only in one run); ``detail`` names the
+    percentiles with base → new, the relative change and the CI; ordered worse first.
+    """
+    from . import numbers
+    from ..analysis.matrix import display_name
+    t = table[table["bucket"] == "all"]
+    rows = []
+    for key, g in t.groupby(list(DEFAULT_BY), sort=False):
+        f = set(g["flag"])
+        if "regression" in f and "improvement" in f:
+            v = "mixed"
+        elif "regression" in f:
+            v = "worse"
+        elif "improvement" in f:
+            v = "better"
+        elif "inconclusive" in f:
+            v = "inconclusive"
+        elif f <= {"unchanged"}:
+            v = "unchanged"
+        else:
+            v = "not comparable"
+        parts = []
+        for r in g.itertuples(index=False):
+            if r.flag in ("regression", "improvement", "inconclusive"):
+                rel = f"{r.rel_change:+.0%}" if np.isfinite(r.rel_change) else ""
+                parts.append(f"{r.percentile} {numbers.seconds(r.base_s, 3)} → {numbers.seconds(r.new_s, 3)} s "
+                             f"({rel}, CI of the difference {numbers.ci(r.ci_low_s, r.ci_high_s)} s"
+                             + (", one request carries it" if r.flag == "inconclusive" and r.ci_low_s > 0 else "")
+                             + ")")
+            elif r.flag in ("too few", "only in base", "only in new") and not parts:
+                parts.append(r.flag)
+        n = g.iloc[0]
+        rows.append({**dict(zip(DEFAULT_BY, key)), "group": display_name(dict(zip(DEFAULT_BY, key))),
+                     "n_base": int(n["n_base"]), "n_new": int(n["n_new"]), "verdict": v,
+                     "detail": "; ".join(dict.fromkeys(parts))})
+    out = pd.DataFrame(rows, columns=list(DEFAULT_BY) + ["group", "n_base", "n_new", "verdict", "detail"])
+    out["_o"] = out["verdict"].map({k: i for i, k in enumerate(ORDER)})
+    return out.sort_values(["_o", "n_new"], ascending=[True, False], kind="stable").drop(columns="_o") \
+        .reset_index(drop=True)
 
 
 def compare_runs(base: Run, new: Run, *, tolerance: float = 0.1, n_boot: int = 2000, seed: int = 0,
@@ -162,37 +237,82 @@ def slo_changes(base: Run, new: Run) -> pd.DataFrame:
 
 def compare_model(base: Run, new: Run, table: pd.DataFrame, slo: pd.DataFrame | None, tolerance: float,
                   slo_message: str = "") -> dict:
-    """Report model (see :func:`kubelog.report.model.build_model`) of a comparison."""
-    from .model import Section, frame_table, generated_at
+    """Report model (see :func:`kubelog.report.model.build_model`) of a comparison.
+
+    Page 1 lists the groups that got worse, better, that changed without it being established
+    (inconclusive) and that could not be compared; then the SLO verdicts that changed and the
+    flagged cells per load bucket. Every row (group × bucket × percentile) is in the HTML only,
+    collapsed.
+    """
+    from .model import Section, Table, frame_table, generated_at
     from .. import __version__
-    s = Section("compare", f"Comparison: {base.path.name} → {new.path.name}")
-    counts = table["flag"].value_counts()
-    s.paragraphs.append(f"Tolerance {tolerance:.0%}; {int(counts.get('regression', 0))} regressions, "
-                        f"{int(counts.get('improvement', 0))} improvements, {int(counts.get('unchanged', 0))} unchanged "
-                        f"percentile cells (base {base.path}, new {new.path}).")
-    s.paragraphs.append("Confidence intervals: percentile bootstrap of new − base (95 %); p-value: two-sided "
-                        "Mann–Whitney U per group × bucket; percentiles by nearest rank.")
-    kinds = {"n_base": "n", "n_new": "n", "bucket": "x", "percentile": "x", "rel_change": "s", "mw_p": "s"}
-    rc = lambda r: r["flag"] if r["flag"] in ("regression", "improvement") else ""
-    flagged = table[table["flag"].isin(["regression", "improvement"])]
-    s.tables.append(frame_table("Flagged changes", flagged, kinds, row_class=rc))
-    s2 = Section("slo", "SLO verdict changes")
+    gv = group_verdicts(table)
+    s = Section("compare", f"1. Comparison: {base.path.name} → {new.path.name}")
+    c = gv["verdict"].value_counts()
+    s.data["groups"] = {k: int(c.get(k, 0)) for k in ORDER}
+    s.paragraphs.append(f"Base {base.path} → new {new.path}. Per request group over the whole run: "
+                        + ", ".join(f"{int(c.get(k, 0))} {k}" for k in ORDER) + ".")
+    s.paragraphs.append(f"A group is worse (better) when a percentile p10/p50/p90/p99 moved up (down) by more than "
+                        f"{tolerance:.0%}, the 95 % bootstrap interval of the difference excludes 0, and more than one "
+                        "request carries the change; inconclusive when a change beyond the tolerance is not "
+                        "established (a p99 of fewer than 100 requests is their maximum). docs/statistics.md.")
+    for verdict, title in (("worse", "Worse"), ("better", "Better"), ("mixed", "Worse and better"),
+                           ("inconclusive", "Changed beyond the tolerance, not established"),
+                           ("not comparable", "Could not be compared")):
+        g = gv[gv["verdict"] == verdict]
+        items = [f"{r.group} (n {r.n_base:,} → {r.n_new:,}): {r.detail}" for r in g.itertuples(index=False)]
+        s.lists.append((f"{title} ({len(g)})", items[:25] + ([f"… {len(items) - 25} more in the HTML table below"]
+                                                             if len(items) > 25 else []) or ["none"]))
+    s2 = Section("slo", "2. SLO verdict changes")
     if slo is None:
         s2.status, s2.message = "unavailable", slo_message
     else:
-        s2.tables.append(frame_table("SLO verdicts, base vs new", slo, {"n_base": "n", "n_new": "n"},
-                                     row_class=lambda r: "fail" if r["changed"] else ""))
-    s3 = Section("all", "Every group × bucket × percentile")
-    s3.tables.append(frame_table(f"{len(table):,} rows", table, kinds, row_class=rc))
+        from .summary import group_name
+        ch = slo[slo["changed"] != ""]
+        s2.paragraphs.append(f"{len(ch)} of {len(slo)} SLO checks changed verdict.")
+        rows = [[str(r.sli), group_name(r.sli, r.group), numbers_s(r.threshold_s), numbers_s(r.observed_s_base),
+                 _n(r.n_base), str(r.verdict_base), numbers_s(r.observed_s_new), _n(r.n_new), str(r.verdict_new)]
+                for r in ch.itertuples(index=False)]
+        t = Table("Changed SLO verdicts", ["SLI", "group", "threshold (s)", "base (s)", "n base", "base verdict",
+                                           "new (s)", "n new", "new verdict"], rows,
+                  numeric=[False, False, True, True, True, False, True, True, False], pdf_rows=30)
+        t.nowrap[0] = True
+        s2.tables.append(t)
+    s3 = Section("cells", "3. Flagged cells by load bucket")
+    kinds = {"n_base": "n", "n_new": "n", "bucket": "x", "percentile": "x", "rel_change": "p", "mw_p": "s"}
+    rc = lambda r: r["flag"] if r["flag"] in ("regression", "improvement") else ""
+    cells = table[(table["bucket"] != "all") & table["flag"].isin(["regression", "improvement"])].copy()
+    cells["rel_change"] = cells["rel_change"] * 100
+    cells = cells.rename(columns={"base_s": "base (s)", "new_s": "new (s)", "delta_s": "Δ (s)",
+                                  "ci_low_s": "CI low (s)", "ci_high_s": "CI high (s)", "rel_change": "change"})
+    kinds2 = {**kinds, "change": "p"}
+    t = frame_table(f"Flagged changes ({len(cells):,} cells)", cells.drop(columns=["mw_p"]), kinds2, row_class=rc)
+    t.pdf_rows = 40
+    t.css = "wide"  # 15 columns: the narrow print of the other wide tables, so the page holds them
+    s3.tables.append(t)
+    raw = frame_table(f"Every group × bucket × percentile ({len(table):,} rows, raw)", table, kinds, row_class=rc)
+    raw.html_only = True
+    raw.css = "wide"
+    s3.tables.append(raw)
     return {"title": f"kubelog comparison — {base.path.name} → {new.path.name}", "generated": generated_at(),
-            "version": __version__, "sections": [s, s2, s3]}
+            "version": __version__, "sections": [s, s2, s3], "groups": gv}
+
+
+def numbers_s(v) -> str:
+    from . import numbers
+    return numbers.seconds(v)
+
+
+def _n(v) -> str:
+    return "" if v is None or pd.isna(v) else f"{int(v):,}"
 
 
 def build_compare(base: Run, new: Run, out_dir=None, *, tolerance: float = 0.1, n_boot: int = 2000, seed: int = 0,
                   pdf: bool = True) -> dict:
     """Compare two runs; with ``out_dir`` write ``compare.json``, ``compare.html`` and ``compare.pdf``.
 
-    Returns ``{"table": DataFrame, "slo": DataFrame | None, "slo_message": str, "paths": {...}}``.
+    Returns ``{"table": DataFrame, "groups": DataFrame (:func:`group_verdicts`), "slo": DataFrame | None,
+    "slo_message": str, "paths": {...}}``.
     """
     import json
     from pathlib import Path
@@ -212,10 +332,11 @@ def build_compare(base: Run, new: Run, out_dir=None, *, tolerance: float = 0.1, 
                "changes": records(table), "slo": None if slo is None else records(slo), "slo_message": msg}
         paths["json"] = out / "compare.json"
         paths["json"].write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        html = render_html(compare_model(base, new, table, slo, tolerance, msg))
+        model = compare_model(base, new, table, slo, tolerance, msg)
+        html = render_html(model)
         paths["html"] = out / "compare.html"
         paths["html"].write_text(html, encoding="utf-8")
         if pdf:
             paths["pdf"] = out / "compare.pdf"
-            write_pdf(html, paths["pdf"])
-    return {"table": table, "slo": slo, "slo_message": msg, "paths": paths}
+            write_pdf(render_html(model, pdf=True), paths["pdf"])
+    return {"table": table, "groups": group_verdicts(table), "slo": slo, "slo_message": msg, "paths": paths}

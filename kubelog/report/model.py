@@ -23,12 +23,16 @@ import pandas as pd
 from .. import __version__
 from ..info import balanced
 from ..run import Run
+from . import numbers
 
 NOT_AVAILABLE = "not available in this version"
 UNAVAILABLE = (ImportError, AttributeError)
 WORST_PODS = 10
 WORST_REQUESTS = 10
 SHORT = 10   # characters: text columns no longer than this do not wrap
+REQUEST_COLUMNS = ["verb", "resource", "subresource", "scope", "latency_s", "start_ts", "ts", "source_id", "line_no",
+                   "uri"]
+MATRIX_PDF_GROUPS = 60   # the PDF's every-group matrix stops here (the HTML has every group)
 
 
 @dataclass
@@ -45,6 +49,14 @@ class Table:
     classes: list = field(default_factory=list)
     note: str = ""
     nowrap: list = field(default_factory=list)
+    #: a first header row of ``(label, colspan)`` above ``columns`` (e.g. load buckets over percentiles)
+    header_groups: list = field(default_factory=list)
+    #: at most this many rows in the PDF (the HTML has all, the PDF says how many more); None = all
+    pdf_rows: int | None = None
+    #: only in the HTML (collapsed), never in the PDF
+    html_only: bool = False
+    #: CSS class of the table (``wide``: small type for many numeric columns)
+    css: str = ""
 
     def __post_init__(self):
         if len(self.numeric) != len(self.columns):
@@ -71,10 +83,14 @@ class Section:
     lists: list = field(default_factory=list)     # [(title, [str, ...])]
     plots: list = field(default_factory=list)     # [(title, data-URI)]
     data: dict = field(default_factory=dict)
+    links: list = field(default_factory=list)     # [(title, [(text, "#anchor")])]: items pointing to sections
+    anchors: list = field(default_factory=list)   # per entry of ``lists``: an id ("" = none) for links
+    html_only: bool = False                       # the appendix: in the HTML only
 
 
 def fmt(v, kind: str = "s") -> str:
-    """Format one cell: ``s`` seconds (4 significant digits), ``n`` integer count, ``p`` percent, ``x`` text."""
+    """Format one cell: ``s`` seconds (4 significant digits, never scientific), ``n`` integer count, ``p``
+    percent, ``x`` text."""
     if v is None:
         return ""
     if isinstance(v, (float, np.floating)):
@@ -88,7 +104,7 @@ def fmt(v, kind: str = "s") -> str:
     except (TypeError, ValueError):
         pass
     if kind == "s":
-        return f"{float(v):.4g}"
+        return numbers.seconds(v)
     if kind == "n":
         return f"{int(v):,}"
     if kind == "p":
@@ -135,11 +151,16 @@ def guarded(key: str, title: str, fn, *args) -> Section:
 class Context:
     """Lazily computed analyses of one run, shared by the sections."""
 
-    def __init__(self, run: Run, correct_skew: bool = False, offsets: dict | None = None):
+    def __init__(self, run: Run, correct_skew: bool = False, offsets: dict | None = None, *, nodes: int | None = None,
+                 pods_per_node: int | None = None, buckets=None):
+        from ..analysis import load as loadmod
         self.run = run
         self.correct_skew = correct_skew or bool(offsets)
         self._skew_flag = correct_skew
         self._user_offsets = dict(offsets or {})
+        self.nodes = nodes
+        self.pods_per_node = pods_per_node or loadmod.DEFAULT_PODS_PER_NODE
+        self.buckets = tuple(buckets) if buckets else tuple(loadmod.DEFAULT_EDGES)
         self._cache = {}
 
     def _get(self, key, fn):
@@ -185,11 +206,27 @@ class Context:
 
     def matrix(self):
         from ..analysis.matrix import build_matrix
-        return self._get("matrix", lambda: build_matrix(self.run))
+        return self._get("matrix", lambda: build_matrix(self.run, buckets=self.buckets, timeline=self.timeline()))
 
     def timeline(self):
         from ..analysis.load import load_timeline
-        return self._get("timeline", lambda: load_timeline(self.run))
+        return self._get("timeline", lambda: load_timeline(self.run, nodes=self.nodes,
+                                                           pods_per_node=self.pods_per_node))
+
+    def specs(self):
+        from ..commands.specs import specs_frame
+        return self._get("specs", lambda: specs_frame(self.run))
+
+    def sli_requests(self):
+        """The SLIs' API requests (:func:`kubelog.analysis.validity.sli_requests`), group columns filled."""
+        def f():
+            from ..analysis.validity import sli_requests
+            cols = ["verb", "resource", "subresource", "scope"]
+            df, _ = sli_requests(self.run, columns=cols + ["latency_s"])
+            for c in cols:
+                df[c] = df[c].fillna("").astype(str)
+            return df
+        return self._get("sli_requests", f)
 
     def diagnosis(self):
         from ..analysis.diagnose import diagnose
@@ -206,8 +243,8 @@ class Context:
             for c in ("verb", "resource", "subresource", "scope"):
                 df[c] = df[c].fillna("")
             if tl.capacity and len(df):
-                codes = loadmod.bucket_codes(tl, df["start_ts"])
-                labels = np.array(loadmod.bucket_labels(), dtype=object)
+                codes = loadmod.bucket_codes(tl, df["start_ts"], self.buckets)
+                labels = np.array(loadmod.bucket_labels(self.buckets), dtype=object)
                 df["bucket"] = np.where(codes >= 0, labels[np.maximum(codes, 0)], None)
             else:
                 df["bucket"] = None
@@ -220,11 +257,12 @@ class Context:
 # ---------------------------------------------------------------------------------------------
 
 def _verdict(sec: Section, ctx: Context):
+    from .summary import slo_statistics, slo_table
     rep = ctx.slo()
     v = rep.verdicts
-    cols = ["sli", "group", "threshold_s", "percentile", "observed_s", "n", "margin_s", "verdict", "evidence"]
-    t = frame_table("SLO verdicts", v[cols], {"n": "n", "percentile": "x"},
-                    row_class=lambda r: {"FAIL": "fail", "PASS": "pass"}.get(r["verdict"], "nodata"))
+    st = slo_statistics(ctx, v)
+    t = slo_table("SLO verdicts (nearest-rank percentiles; the interval is distribution-free, docs/statistics.md)",
+                  st, pdf_rows=40)
     counts = v["verdict"].value_counts()
     inc = "INCONCLUSIVE (resolution)"
     sec.data["counts"] = {k: int(counts.get(k, 0)) for k in ("FAIL", inc, "PASS", "NO DATA")}
@@ -235,11 +273,16 @@ def _verdict(sec: Section, ctx: Context):
                           + (f"{sec.data['counts'][inc]} {inc}, " if sec.data["counts"][inc] else "")
                           + f"{sec.data['counts']['PASS']} PASS, {sec.data['counts']['NO DATA']} NO DATA.")
     sec.tables.append(t)
+    ev = v[v["evidence"].fillna("") != ""][["sli", "group", "verdict", "evidence"]]
+    if len(ev):
+        tev = frame_table("Evidence of the SLO verdicts (the slowest cases, file:line)", ev)
+        tev.html_only = True
+        sec.tables.append(tev)
     flags = []
     try:
         sk = ctx.skew()
         if sk.significant:
-            flags.append("clock skew found: " + ("; ".join(sk.findings[:2]) if sk.findings else "see §6")
+            flags.append("clock skew found: " + ("; ".join(sk.findings[:2]) if sk.findings else "see §7")
                          + (" — corrected in this report" if ctx.offsets() else " — not corrected (use --correct-skew)"))
         else:
             flags.append("no significant clock skew found")
@@ -248,7 +291,7 @@ def _verdict(sec: Section, ctx: Context):
     bad = [e.get("path", "") for e in ctx.run.inputs
            if e.get("errors") or not balanced(e)]
     flags.append(f"data-quality problems (errors or unbalanced line accounting) in {len(bad)} inputs: "
-                 + ", ".join(bad) + " — see §7" if bad else "no input with parse errors or unbalanced line accounting")
+                 + ", ".join(bad) + " — see §9" if bad else "no input with parse errors or unbalanced line accounting")
     val = rep.validity
     for check in ("negative_phases", "missing_phases", "cross_clock_phases"):
         r = val[val["check"] == check]
@@ -292,11 +335,12 @@ def _run(sec: Section, ctx: Context):
     try:
         tl = ctx.timeline()
         dur = (tl.end - tl.start).total_seconds() if tl.start is not None and tl.end is not None else float("nan")
-        rows += [("nodes", fmt(tl.nodes, "n"), tl.nodes_source), ("pods per node", fmt(tl.pods_per_node, "n"), "default of density"),
+        rows += [("nodes", fmt(tl.nodes, "n"), tl.nodes_source), ("pods per node", fmt(tl.pods_per_node, "n"),
+                                                                       "--pods-per-node" if ctx.pods_per_node != 30 else "default of density"),
                  ("capacity (pods)", fmt(tl.capacity, "n"), "nodes × pods per node"),
                  ("peak pods", fmt(int(tl.steps["running"].max()) if len(tl.steps) else 0, "n"), tl.source),
                  ("start", fmt(tl.start, "x"), tl.clock or "apiserver clock"), ("end", fmt(tl.end, "x"), ""),
-                 ("duration (s)", fmt(dur), "end − start")]
+                 ("duration", f"{numbers.duration(dur)} ({numbers.seconds(dur)} s)", "end − start")]
     except UNAVAILABLE:
         rows.append(("load timeline", NOT_AVAILABLE, ""))
     rows.append(("kubelog version", run.manifest.get("kubelog_version", __version__), "manifest.json"))
@@ -314,13 +358,18 @@ def _run(sec: Section, ctx: Context):
                          "clock": e.get("clock", ""), "bytes": int(e.get("bytes") or 0),
                          "sha256": e.get("sha256", "")} for i, e in enumerate(run.inputs)])
     if len(inp):
-        sec.tables.append(frame_table("Inputs", inp, {"source": "n", "bytes": "n"}))
+        t = frame_table("Inputs", inp, {"source": "n", "bytes": "n"})
+        t.pdf_rows = 15
+        sec.tables.append(t)
     meth = ["Percentiles: nearest rank — for n sorted values x[0..n−1] the p-th percentile is x[⌈n·p⌉ − 1]; "
             "every percentile is shown with its n; an empty cell has no value (never zero).",
             "API latency: non-long-running requests (watch, exec/attach/portforward/proxy, log follow and "
             "hijacked connections excluded); a request logged both by the access log and the audit log counts once.",
             "Load level: running pods / (nodes × pods per node) × 100 at the request start; buckets "
-            "10, 25, 50, 90, 100 %-full (upper edges, inclusive) and >100.",
+            + ", ".join(f"{b:g}" for b in ctx.buckets) + " %-full (upper edges, inclusive) and >"
+            + f"{ctx.buckets[-1]:g}.",
+            "Confidence intervals: distribution-free, from order statistics (binomial); a nearest-rank p99 of "
+            "fewer than 100 values is the maximum; see docs/statistics.md.",
             "Clock model: each input belongs to a clock domain (apiserver, test, node/<host>); offsets are bounded "
             "from causal pairs (send before receive) relative to the apiserver clock."]
     try:
@@ -339,17 +388,19 @@ def _run(sec: Section, ctx: Context):
     except UNAVAILABLE:
         pass
     meth.append("Corrections applied: " + (ctx.corrections().describe() + " — to the derived pod phases and to "
-                                           "the test-reported pod start-up percentiles" if off else "none (raw clocks)"))
+                                           "the test-reported pod start-up percentiles; offsets: "
+                                           + ", ".join(f"{d} {numbers.offset(o)}" for d, o in sorted(off.items()))
+                                           if off else "none (raw clocks)"))
     sec.lists.append(("Methodology", meth))
 
 
 def _matrix(sec: Section, ctx: Context):
-    from ..analysis.matrix import HEADLINE_RESOURCES, HEADLINE_VERBS, group_title, pivot
+    from .summary import matrix_table
     try:
         m = ctx.matrix()
     except ValueError as e:  # no capacity: percentiles per group without load levels
         from ..analysis.latency import latency_table
-        sec.paragraphs.append(f"No load levels: {e}. Percentiles per group over the whole run instead.")
+        sec.paragraphs.append(f"No load levels: {e} (give --nodes). Percentiles per group over the whole run instead.")
         lt = latency_table(ctx.run, percentiles=(0.1, 0.5, 0.9, 0.99))
         if lt.empty:
             sec.paragraphs.append("No API request with a latency in this run.")
@@ -360,27 +411,26 @@ def _matrix(sec: Section, ctx: Context):
     if rows.empty:
         sec.paragraphs.append("No API request with a latency in this run.")
         return
-    n_head = 0
-    for key, g in m.groups():
-        if key.get("resource") in HEADLINE_RESOURCES and key.get("verb") in HEADLINE_VERBS:
-            p = pivot(g, m.edges)
-            sec.tables.append(frame_table(group_title(key), p))
-            n_head += 1
-    if not n_head:
-        sec.paragraphs.append("No headline group (update/create/list/get of nodes, pods, replicationcontrollers).")
+    keys = [k for k, _ in m.groups()]
+    sec.tables.append(matrix_table(f"Every group ({len(keys):,}): p10/p50/p90/p99 (s) and n per load bucket — "
+                                   "headline groups (PUT/POST/LIST/GET/PATCH/DELETE of nodes, pods, controllers) "
+                                   "first, then by request count", m, keys, pdf_rows=MATRIX_PDF_GROUPS))
     pcols = [c for c in rows.columns if c.startswith("p") and c.endswith("_s")]
     req = ctx.requests()
     if len(req):
+        from ..analysis.matrix import display_name
         w = req.nlargest(WORST_REQUESTS, "latency_s", keep="first")
-        wr = [[fmt(r.latency_s), str(r.verb), str(r.resource) + (f"/{r.subresource}" if r.subresource else ""),
+        wr = [[fmt(r.latency_s), display_name({"verb": r.verb, "resource": r.resource, "subresource": r.subresource,
+                                                "scope": r.scope}),
                str(r.bucket or ""), str(r.uri or ""), ctx.run.where(int(r.source_id), int(r.line_no))]
               for r in w.itertuples(index=False)]
-        sec.tables.append(Table(f"Slowest {len(wr)} API requests", ["latency_s", "verb", "resource", "bucket", "uri",
+        sec.tables.append(Table(f"Slowest {len(wr)} API requests", ["latency (s)", "group", "load bucket (%)", "uri",
                                                                     "where"], wr,
-                                numeric=[True, False, False, False, False, False]))
+                                numeric=[True, False, False, False, False]))
     allg = rows[m.by + ["bucket", "count"] + pcols]
-    sec.tables.append(frame_table(f"Every group × load bucket ({len(rows):,} cells, seconds)", allg,
-                                  {"count": "n", "bucket": "x"}))
+    t = frame_table(f"Every group × load bucket ({len(rows):,} cells, seconds)", allg, {"count": "n", "bucket": "x"})
+    t.html_only = True
+    sec.tables.append(t)
 
 
 def _pods(sec: Section, ctx: Context):
@@ -422,11 +472,22 @@ def _pods(sec: Section, ctx: Context):
 def _skew(sec: Section, ctx: Context):
     sk = ctx.skew()
     d = sk.domains
-    cols = [c for c in ("domain", "kind", "offset_s", "lower_s", "upper_s", "drift_ppm", "n_pairs", "text") if c in d]
-    sec.tables.append(frame_table(f"Clock domains (offsets vs {sk.reference}, seconds)", d[cols], {"n_pairs": "n"}))
+    rows = []
+    for r in d.to_dict("records"):
+        drift = r.get("drift_ppm")
+        rows.append([str(r["domain"]), str(r.get("kind", "")), numbers.offset(r.get("offset_s"), r.get("lower_s"),
+                                                                           r.get("upper_s")),
+                     numbers.ci(r.get("lower_s"), r.get("upper_s")).replace("< min", "−∞").replace("> max", "+∞"),
+                     "" if drift is None or pd.isna(drift) else f"{drift:.1f}", f"{int(r.get('n_pairs') or 0):,}"])
+    sec.tables.append(Table(f"Clock domains: offset against the {sk.reference} clock (point estimate ± half the "
+                            "width of its bounds)", ["domain", "kind", "offset", "bounds (s)", "drift (ppm)",
+                                                     "causal pairs"], rows,
+                            numeric=[False, False, True, True, True, True]))
     sec.lists.append(("Findings", list(sk.findings) or ["none"]))
     if len(sk.evidence):
-        sec.tables.append(frame_table("Tightest causal pairs (evidence)", sk.evidence.head(30)))
+        t = frame_table("Tightest causal pairs (evidence)", sk.evidence.head(30))
+        t.html_only = True
+        sec.tables.append(t)
     off = ctx.offsets()
     if ctx.correct_skew and not off:
         sec.paragraphs.append("Correction requested, but no domain has a two-sided offset estimate: nothing corrected.")
@@ -442,7 +503,8 @@ def _skew(sec: Section, ctx: Context):
                                                           how="outer", suffixes=("_raw", "_corrected"))
         mm = mm[mm["bucket"] == "all"].drop(columns="bucket")
         sec.tables.append(frame_table("Pod start-up: raw vs corrected clocks (seconds; offsets "
-                                      + ", ".join(f"{k} {v:+.6g} s" for k, v in sorted(sk.offsets.items())) + ")",
+                                      + ", ".join(f"{k} {numbers.offset(v)}" for k, v in sorted(sk.offsets.items())
+                                                  if v) + ")",
                                       mm, {"count_raw": "n", "count_corrected": "n"}))
 
 
@@ -452,6 +514,7 @@ def _diagnosis(sec: Section, ctx: Context):
     for f in dg.findings:
         ev = [f"{e.where}: {e.text}" for e in f.evidence]
         sec.lists.append((f"{f.rank}. [{f.severity}] {f.title}", [f.detail] + ev))
+        sec.anchors.append(f"finding-{f.rank}")
 
 
 def _quality(sec: Section, ctx: Context):
@@ -482,10 +545,15 @@ def _plots(sec: Section, ctx: Context):
     sec.plots += plots.run_plots(ctx)
 
 
-SECTIONS = [("verdict", "1. Verdict", _verdict), ("run", "2. The run", _run),
-            ("matrix", "3. API-call latency by load level", _matrix), ("pods", "4. Pod start-up", _pods),
-            ("plots", "5. Plots", _plots), ("skew", "6. Clock skew", _skew),
-            ("diagnosis", "6b. Diagnosis of failures", _diagnosis), ("quality", "7. Data quality", _quality)]
+def _summary(sec: Section, ctx: Context):
+    from .summary import summary
+    summary(sec, ctx)
+
+
+SECTIONS = [("summary", "1. Summary", _summary), ("verdict", "2. SLO verdicts", _verdict), ("run", "3. The run", _run),
+            ("matrix", "4. API-call latency by load level", _matrix), ("pods", "5. Pod start-up", _pods),
+            ("plots", "6. Plots", _plots), ("skew", "7. Clock skew", _skew),
+            ("diagnosis", "8. Diagnosis of failures", _diagnosis), ("quality", "9. Data quality", _quality)]
 
 
 def generated_at() -> str:
@@ -496,7 +564,8 @@ def generated_at() -> str:
     return datetime.fromtimestamp(int(sde), tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def build_model(run: Run, *, correct_skew: bool = False, plots: bool = True, offsets: dict | None = None) -> dict:
+def build_model(run: Run, *, correct_skew: bool = False, plots: bool = True, offsets: dict | None = None,
+                nodes: int | None = None, pods_per_node: int | None = None, buckets=None, progress=None) -> dict:
     """The whole report as data: ``{"title", "generated", "version", "sections": [Section]}``.
 
     Parameters
@@ -506,9 +575,29 @@ def build_model(run: Run, *, correct_skew: bool = False, plots: bool = True, off
         Apply the clock offsets of :func:`kubelog.analysis.skew.analyze` to pod start-up and SLOs
         (also to the test-reported pod start-up percentiles).
     plots : bool
-        Include the matplotlib plots (section 5).
+        Include the matplotlib plots (section 6).
+    nodes, pods_per_node, buckets
+        The load options of ``kubelog latency --by-load`` (:func:`kubelog.analysis.load.load_timeline`,
+        :func:`kubelog.analysis.matrix.build_matrix`); None = their defaults.
+    progress : callable, optional
+        Called with ``(done, total, title)`` before each section is computed.
     """
-    ctx = Context(run, correct_skew, offsets)
-    secs = [guarded(k, t, f, ctx) for k, t, f in SECTIONS if plots or k != "plots"]
+    from ..analysis import latency
+    ctx = Context(run, correct_skew, offsets, nodes=nodes, pods_per_node=pods_per_node, buckets=buckets)
+    todo = [(k, t, f) for k, t, f in SECTIONS if plots or k != "plots"]
+    secs = []
+    if progress:
+        progress(0, len(todo), "reading the API requests")
+    try:   # one read and de-duplication of the requests for every analysis below (matrix, SLOs, plots)
+        latency.keep_api_requests(run, REQUEST_COLUMNS)
+    except Exception:  # noqa: BLE001 - each section reports its own error
+        pass
+    try:
+        for i, (k, t, f) in enumerate(todo):
+            if progress:
+                progress(i, len(todo), t)
+            secs.append(guarded(k, t, f, ctx))
+    finally:
+        latency.forget_api_requests(run)
     return {"title": f"kubelog report — {run.path.name}", "generated": generated_at(), "version": __version__,
             "sections": secs, "context": ctx}

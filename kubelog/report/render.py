@@ -1,6 +1,7 @@
 """HTML from the report model (Jinja2, autoescaped, strict undefined) and PDF from that HTML (WeasyPrint)."""
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -13,9 +14,23 @@ class PDFUnavailable(RuntimeError):
 
 def environment() -> jinja2.Environment:
     """The Jinja2 environment: package templates, autoescaping on, undefined names an error."""
-    return jinja2.Environment(loader=jinja2.PackageLoader("kubelog.report", "templates"),
-                              autoescape=True, undefined=jinja2.StrictUndefined,
-                              keep_trailing_newline=True, trim_blocks=False)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("kubelog.report", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True, trim_blocks=False)
+    env.filters["soft"] = soft_breaks
+    return env
+
+
+_SOFT = re.compile(r"([/_,:=&?;]|\.(?=[A-Za-z]))(?=\S)")
+
+
+def soft_breaks(text) -> str:
+    """``text`` with a zero-width space after ``/ _ , : = & ? ;`` (and ``.`` before a letter) inside long tokens, so that a narrow
+    column wraps a path or a key=value list there and never inside a word."""
+    s = str(text)
+    if len(s) < 16:
+        return s
+    return " ".join(_SOFT.sub("\\1\u200b", w) if len(w) > 16 else w for w in s.split(" "))
 
 
 def css() -> str:
@@ -23,11 +38,15 @@ def css() -> str:
     return resources.files("kubelog.report").joinpath("templates/style.css").read_text(encoding="utf-8")
 
 
-def render_html(model: dict) -> str:
-    """The self-contained HTML document of ``model`` (see :func:`kubelog.report.model.build_model`)."""
+def render_html(model: dict, *, pdf: bool = False) -> str:
+    """The self-contained HTML document of ``model`` (see :func:`kubelog.report.model.build_model`).
+
+    With ``pdf`` the document meant for the PDF: no HTML-only tables or sections, long tables cut to
+    their ``pdf_rows`` with a line saying how many rows the HTML has more.
+    """
     t = environment().get_template("report.html.j2")
     return t.render(title=model["title"], generated=model["generated"], version=model["version"],
-                    sections=model["sections"], css=css())
+                    sections=model["sections"], css=css(), pdf=pdf)
 
 
 def _weasyprint():
