@@ -26,9 +26,17 @@ def cli_markdown() -> str:
            "Exit codes: 0 success; 1 a violation was found and `--fail-on-violation` was given; "
            "2 usage error; 3 input problem (nothing readable, or not a run directory); "
            "4 the output exists (use `--force`); 5 `ingest` wrote the run but some input could not be read, "
-           "or not to its end (each named on stderr; docs/failures-inputs.md).", "", "```text", _help([]), "```", ""]
+           "or not to its end (each named on stderr; docs/failures-inputs.md).", "",
+           "Stdout carries data only; progress, notes and warnings go to stderr (`-q/--quiet` leaves only "
+           "errors). `-F json` prints the keys listed under each command below, no more and no fewer "
+           "(tests/test_cli_conventions.py checks them on the sample runs); `-F csv` is one RFC 4180 table.",
+           "", "```text", _help([]), "```", ""]
+    from .commands._common import JSON_SCHEMAS
     for c in commands():
         out += [f"## `kubelog {c}`", "", "```text", _help([c]), "```", ""]
+        for (cmd, args), schema in sorted(JSON_SCHEMAS.items()):
+            if cmd == c:
+                out += [f"JSON schema of `kubelog {' '.join([c, *args])} -F json`: {schema.markdown()}.", ""]
     return "\n".join(out)
 
 

@@ -6,7 +6,10 @@ from typing import Optional
 
 import typer
 
-from ._common import FORMAT_OPTION, open_run_or_die
+from ._common import FORMAT_OPTION, json_schema, open_run_or_die
+
+json_schema("compare", ["verb", "resource", "subresource", "scope", "bucket", "percentile", "n_base", "n_new",
+                        "base_s", "new_s", "delta_s", "rel_change", "ci_low_s", "ci_high_s", "mw_p", "flag"])
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,12 @@ from typing import Optional
 import typer
 
 from . import load as load_cmd
-from ._common import FORMAT_OPTION, open_run_or_die, split_list
+from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say, split_list
+
+json_schema("latency", ["verb", "resource", "subresource", "scope", "count", "p50_s", "p90_s", "p99_s"],
+            note="the grouping columns follow --by, one p<N>_s per --percentiles")
+json_schema("latency", ["verb", "resource", "subresource", "scope", "bucket", "count", "p10_s", "p50_s", "p90_s",
+                        "p99_s"], args=("--by-load",), note="the grouping columns follow --by, one p<N>_s per --percentiles")
 
 
 def register(app: typer.Typer) -> None:
@@ -33,6 +38,7 @@ def register(app: typer.Typer) -> None:
                                                      "(2 by default), tcp://HOST:8786 uses a running cluster whose "
                                                      "workers see the run directory. Same rows as without it."),
         fmt=FORMAT_OPTION,
+        all_rows: bool = ALL_OPTION,
     ):
         """Count and latency percentiles (seconds) of API requests per group.
 
@@ -46,7 +52,6 @@ def register(app: typer.Typer) -> None:
         from ..analysis import stats
         from ..analysis.latency import latency_table
         from ..cli import Exit, die
-        from ..output import render
         if method not in stats.METHODS:
             die(f"unknown --method {method!r}; one of {', '.join(stats.METHODS)}", Exit.USAGE)
         try:
@@ -74,11 +79,11 @@ def register(app: typer.Typer) -> None:
                 _print_matrix(run, cols, ps, edges, method, tl, fmt, client)
             return
         if scheduler is None:
-            typer.echo(render(latency_table(run, by=cols, percentiles=ps, method=method), fmt))
+            echo_data(latency_table(run, by=cols, percentiles=ps, method=method), fmt)
             return
         from ..analysis import distributed
         with _client(scheduler) as client:
-            typer.echo(render(distributed.latency_table(run, client, by=cols, percentiles=ps, method=method), fmt))
+            echo_data(distributed.latency_table(run, client, by=cols, percentiles=ps, method=method), fmt)
 
 
 def _client(scheduler):
@@ -92,26 +97,26 @@ def _client(scheduler):
 
 def _print_matrix(run, by, ps, edges, method, tl, fmt, client=None) -> None:
     from ..analysis.matrix import build_matrix, group_title, pivot
-    from ..output import Fmt, render
+    from ..output import Fmt
     if client is None:
         mx = build_matrix(run, by=by, percentiles=ps, buckets=edges, method=method, timeline=tl)
     else:
         from ..analysis import distributed
         mx = distributed.build_matrix(run, client, by=by, percentiles=ps, buckets=edges, method=method, timeline=tl)
     if fmt in (Fmt.json, Fmt.csv):
-        typer.echo(render(mx.rows, fmt))
+        echo_data(mx.rows, fmt)
         return
     head = load_cmd.summary_lines(tl)
     ex = mx.exclusions
     head.append(f"excluded: {ex.long_running} long-running, {ex.no_latency} without latency, "
                 f"{ex.duplicates} audit duplicates, {mx.no_start} without start time; "
                 f"percentiles: {method}, seconds")
-    typer.echo("\n".join(head))
+    say("\n".join(head))
     for key, g in mx.groups():
         n = int(g["count"].sum())
         title = f"{group_title(key)} (n={n})"
-        typer.echo("")
-        typer.echo(f"### {title}" if fmt == Fmt.markdown else title)
+        say("")
+        say(f"### {title}" if fmt == Fmt.markdown else title)
         if fmt == Fmt.markdown:
-            typer.echo("")
-        typer.echo(render(pivot(g, edges), fmt))
+            say("")
+        echo_data(pivot(g, edges), fmt)

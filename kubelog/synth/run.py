@@ -1063,10 +1063,20 @@ def compute_truth(sim) -> dict:
             "timeline": timeline}
 
 
+#: The stages of :func:`generate`, in order (the last only with ``tarball``).
+GENERATE_STAGES = ("simulating", "writing logs", "computing truth", "packing the tarball")
+
+
 def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="test=36012.5s,nodes=0.8s",
              drift=None, timeout_failure=False, scale=1.0, tarball=False, wrap=None, hosts=None, host_skew=None,
-             host_drift=None, status_writes=False, cl2=False) -> dict:
+             host_drift=None, status_writes=False, cl2=False, progress=None) -> dict:
+    """Simulate one run and write it into ``out_dir``; returns truth.json as a dict.
+
+    ``progress``: optional callable(stage) called as each of :data:`GENERATE_STAGES` starts (the CLI
+    draws a progress bar from it).
+    """
     era = str(era)
+    stage = progress or (lambda _s: None)
     check_params(nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew, drift=drift, scale=scale, wrap=wrap,
                  timeout_failure=timeout_failure)
     if cl2 and era == "1.5":
@@ -1078,12 +1088,15 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
         tmp = Path(tempfile.mkdtemp(prefix="kubelog-synth-"))
         out = tmp / (Path(out_dir).name.removesuffix(".tar.gz") or "run")
     out.mkdir(parents=True, exist_ok=True)
+    stage(GENERATE_STAGES[0])
     sim = Sim(seed, nodes, pods_per_node, era, skew, drift, timeout_failure, scale)
     skewcases.setup(sim, hosts=hosts, host_skew=host_skew, host_drift=host_drift, status_writes=status_writes,
                     cl2=cl2)
     sim.simulate()
     skewcases.after_simulate(sim)
+    stage(GENERATE_STAGES[1])
     files = write_run(sim, out, wrap=wrap)
+    stage(GENERATE_STAGES[2])
     tr = compute_truth(sim)
     sk = _parse_kv(skew, True)
     dr = _parse_kv(drift, False)
@@ -1117,6 +1130,7 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
     }
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if tarball:
+        stage(GENERATE_STAGES[3])
         tpath = Path(str(target) if str(target).endswith(".tar.gz") else str(target) + ".tar.gz")
         tpath.parent.mkdir(parents=True, exist_ok=True)
         raw = io.BytesIO()
