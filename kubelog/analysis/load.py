@@ -16,7 +16,12 @@ Definitions (DESIGN §5, issue #6)
   Without pod creates in ``requests``, the timeline comes from ``pod_transitions`` (``created``
   +1, ``deleted`` −1, one of each per namespace/pod, the earliest), else from ``progress`` lines
   (the latest ``running`` of each label, summed over labels).  ``LoadTimeline.source`` says which,
-  with its clock domain.
+  with its clock domain.  Pod creates/deletes in ``requests`` and the ``created``/``deleted``
+  milestones (``creationTimestamp``, audit) are read on the apiserver clock; ``progress`` lines
+  on the test machine's.  With ``offsets`` (``{domain: θ}``, θ = C_domain − C_apiserver, as
+  ``kubelog skew`` finds them), times on another clock are moved to the apiserver's (t − θ)
+  before the steps are built, so that requests (apiserver clock) fall into the right bucket;
+  a note says what was moved and what had no offset.
 * **capacity** = nodes × pods per node (30 by default, as in density).  Nodes: the ``nodes``
   argument (``--nodes``) when given; else the number of distinct node names in the union of:
   the non-empty ``name`` of ``requests`` on ``nodes`` answered 2xx (status updates, gets; a node
@@ -170,6 +175,27 @@ def _steps(ts_ns: np.ndarray, delta: np.ndarray) -> pd.DataFrame:
                          "running": np.cumsum(per).astype(np.int64)})
 
 
+def _to_apiserver_clock(df: pd.DataFrame, offsets: dict | None, notes: list, what: str) -> tuple:
+    """``df`` with ``ts`` moved to the apiserver clock by ``offsets`` (t − θ[clock]); and the clock label."""
+    label = ",".join(sorted(set(df["clock"].dropna())))
+    clk = df["clock"].fillna("apiserver").replace("", "apiserver")
+    if not offsets:
+        return df, label
+    theta = clk.map(lambda c: 0.0 if c == "apiserver" else offsets.get(c, np.nan)).astype(float)
+    missing = sorted(set(clk[theta.isna()]))
+    if missing:
+        notes.append(f"{what}: no clock offset for {', '.join(missing)}; those times stay on their own clock")
+    theta = theta.fillna(0.0)
+    moved = sorted(set(clk[theta != 0.0]))
+    if not moved:
+        return df, label
+    notes.append(f"{what}: times on {', '.join(moved)} moved to the apiserver clock (t − θ; "
+                 + ", ".join(f"θ[{c}] = {offsets[c]:+.6g} s" for c in moved) + ")")
+    ts = pd.to_datetime(df["ts"], utc=True) - pd.to_timedelta(np.round(theta.to_numpy() * 1e9), unit="ns")
+    left = sorted(set(clk) - set(moved))
+    return df.assign(ts=ts), ",".join(left + [f"{c}→apiserver" for c in moved])
+
+
 def _from_requests(run: Run, notes: list):
     if not run.has("requests"):
         return None
@@ -198,7 +224,7 @@ def _from_requests(run: Run, notes: list):
     return steps, src, ",".join(clocks) or "apiserver"
 
 
-def _from_transitions(run: Run, notes: list):
+def _from_transitions(run: Run, notes: list, offsets: dict | None = None):
     if not run.has("pod_transitions"):
         return None
     p = run.table("pod_transitions", columns=["namespace", "pod", "milestone", "ts", "clock", "origin"])
@@ -206,6 +232,7 @@ def _from_transitions(run: Run, notes: list):
     if not (p["milestone"] == "created").any():
         return None
     p = p.assign(namespace=p["namespace"].fillna(""))
+    p, clock = _to_apiserver_clock(p, offsets, notes, "pod_transitions")
     n_all = len(p)
     p = p.sort_values("ts", kind="stable").drop_duplicates(["namespace", "pod", "milestone"], keep="first")
     if len(p) < n_all:
@@ -215,16 +242,17 @@ def _from_transitions(run: Run, notes: list):
     origins = ",".join(sorted(set(p["origin"].dropna())))
     src = (f"pod_transitions ({origins}): {int((delta > 0).sum())} created − "
            f"{int((delta < 0).sum())} deleted")
-    return steps, src, ",".join(sorted(set(p["clock"].dropna())))
+    return steps, src, clock
 
 
-def _from_progress(run: Run, notes: list):
+def _from_progress(run: Run, notes: list, offsets: dict | None = None):
     if not run.has("progress"):
         return None
     p = run.table("progress", columns=["ts", "clock", "label", "running"])
     p = p[p["ts"].notna() & p["running"].notna()]
     if p.empty:
         return None
+    p, clock = _to_apiserver_clock(p, offsets, notes, "progress lines")
     p = p.assign(label=p["label"].fillna("")).sort_values("ts", kind="stable")
     # change of each label's count since its previous line; the sum over labels is the total
     run_v = p["running"].to_numpy(dtype=np.int64)
@@ -233,7 +261,7 @@ def _from_progress(run: Run, notes: list):
     nl = p["label"].nunique()
     if nl > 1:
         notes.append(f"progress: running summed over {nl} labels (latest line of each)")
-    return steps, f"progress lines: running pods ({len(p)} lines)", ",".join(sorted(set(p["clock"].dropna())))
+    return steps, f"progress lines: running pods ({len(p)} lines)", clock
 
 
 def count_nodes(run: Run) -> tuple[int | None, str]:
@@ -275,8 +303,12 @@ def _window(run: Run, steps: pd.DataFrame):
     return None, None
 
 
-def load_timeline(run: Run, nodes: int | None = None, pods_per_node: int = DEFAULT_PODS_PER_NODE) -> LoadTimeline:
+def load_timeline(run: Run, nodes: int | None = None, pods_per_node: int = DEFAULT_PODS_PER_NODE,
+                  offsets: dict | None = None) -> LoadTimeline:
     """The pod-count timeline of a run and its capacity (definitions in the module docstring).
+
+    ``offsets``: ``{domain: θ seconds}`` (:attr:`kubelog.analysis.skew.Corrections.offsets`): times
+    read on another clock than the apiserver's (progress lines) are moved to it first.
 
     >>> tl = load_timeline(open_run("out/run"), nodes=100)   # doctest: +SKIP
     >>> tl.capacity, tl.source                                 # doctest: +SKIP
@@ -292,7 +324,8 @@ def load_timeline(run: Run, nodes: int | None = None, pods_per_node: int = DEFAU
     else:
         nodes, nodes_source = count_nodes(run)
     capacity = nodes * pods_per_node if nodes else None
-    got = _from_requests(run, notes) or _from_transitions(run, notes) or _from_progress(run, notes)
+    got = (_from_requests(run, notes) or _from_transitions(run, notes, offsets)
+           or _from_progress(run, notes, offsets))
     if got is None:
         steps, source, clock = _steps(np.array([], dtype=np.int64), np.array([], dtype=np.int64)), \
             "none: no pod creates in requests, pod_transitions or progress (load 0 throughout)", ""

@@ -35,11 +35,11 @@ def parse_edges(buckets: str) -> tuple:
     return edges
 
 
-def timeline_or_die(run, nodes, pods_per_node):
+def timeline_or_die(run, nodes, pods_per_node, offsets=None):
     from ..analysis.load import load_timeline
     from ..cli import Exit, die
     try:
-        return load_timeline(run, nodes=nodes, pods_per_node=pods_per_node)
+        return load_timeline(run, nodes=nodes, pods_per_node=pods_per_node, offsets=offsets)
     except ValueError as e:
         die(str(e), Exit.USAGE)
 

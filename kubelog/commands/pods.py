@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
         corr = corrections_or_die(run, offset, correct_skew)
         offsets = corr.pod_offsets()
         edges = load_cmd.parse_edges(buckets)
-        tl = load_cmd.timeline_or_die(run, nodes, pods_per_node)
+        tl = load_cmd.timeline_or_die(run, nodes, pods_per_node, offsets)
         ps = podsmod.pod_startup(run, offsets=offsets, timeline=tl, edges=edges)
         if per_pod:
             cols = [c for c in PER_POD_COLUMNS if c in ps.per_pod.columns]
