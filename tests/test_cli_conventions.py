@@ -109,7 +109,10 @@ def test_every_data_command_documents_its_json_schema():
 
 @pytest.mark.parametrize("cmd", [c for c in DATA_COMMANDS if c != "compare"])
 def test_json_output_has_exactly_the_documented_keys(sample_runs, cmd):
-    """Every documented variant of every command, on every sample run: the keys in docs/cli.md, in order."""
+    """Every documented variant of every command, on every sample run: the keys in docs/cli.md, in order;
+    and its -F csv is one rectangular table."""
+    import csv
+    import io
     import json
 
     from kubelog.commands._common import JSON_SCHEMAS
@@ -124,6 +127,14 @@ def test_json_output_has_exactly_the_documented_keys(sample_runs, cmd):
             out = json.loads(r.stdout)
             checked += bool(out)
             _json_keys_ok(out, schema, f"{cmd} {' '.join(args)} on {name}")
+            # -F csv of the same invocation: one RFC 4180 table, rectangular, the JSON row keys as header
+            r = CliRunner().invoke(app, [cmd, *([] if cmd in ("formats", "tables") else [str(run.path)]), *args,
+                                         "-F", "csv"])
+            assert r.exit_code == 0, (cmd, args, r.output[-1000:])
+            rows = list(csv.reader(io.StringIO(r.stdout, newline=""), strict=True))
+            assert rows and all(len(row) == len(rows[0]) for row in rows), (cmd, args, name, r.stdout[:300])
+            if schema.rows and out:
+                assert rows[0] == list(schema.keys), (cmd, args, rows[0])
         assert checked, (cmd, args)  # a schema checked on nothing proves nothing
 
 

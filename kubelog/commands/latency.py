@@ -97,11 +97,16 @@ def register(app: typer.Typer) -> None:
                 _print_matrix(run, cols, ps, edges, method, tl, fmt, client, corr)
             return
         if scheduler is None:
-            echo_data(latency_table(run, by=cols, percentiles=ps, method=method), fmt)
-            return
-        from ..analysis import distributed
-        with _client(scheduler) as client:
-            echo_data(distributed.latency_table(run, client, by=cols, percentiles=ps, method=method), fmt)
+            df = latency_table(run, by=cols, percentiles=ps, method=method)
+        else:
+            from ..analysis import distributed
+            with _client(scheduler) as client:
+                df = distributed.latency_table(run, client, by=cols, percentiles=ps, method=method)
+        if fmt == "table":
+            say(f"{int(df['count'].sum()) if len(df) else 0:,} requests in {len(df):,} groups "
+                f"(long-running excluded); {method} percentiles, seconds")
+            say("")
+        echo_data(df, fmt)
 
 
 def _client(scheduler):

@@ -30,4 +30,9 @@ def register(app: typer.Typer) -> None:
         "p50_s","p90_s","p99_s","p100_s","value","unit","where"}.
         """
         run = open_run_or_die(run_dir)
-        echo_data(summaries_frame(run, split_list(metric), split_list(origin)), fmt)
+        df = summaries_frame(run, split_list(metric), split_list(origin))
+        if fmt == "table":
+            from ._common import say
+            say(f"{len(df):,} reported summaries" + (f" from {', '.join(sorted(set(df['origin'])))}" if len(df) else ""))
+            say("")
+        echo_data(df, fmt)
