@@ -262,3 +262,18 @@ def test_specs_lists_failures_first_after_a_summary(ingest_to, tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0] == "61 specs: 1 failed, 0 pending, 0 passed, 60 skipped"
     assert lines[4].startswith("failed")
+
+
+def test_report_and_compare_quiet(sample_runs, tmp_path):
+    """report and compare print progress and notes on stderr (the ingest lines, the files written);
+    -q leaves stdout as it was and stderr empty."""
+    from pathlib import Path
+    (a, _), (b, _) = sample_runs["healthy-1.28"], sample_runs["skew-timeout-1.14"]
+    args = ["compare", str(a.path), str(b.path), "--n-boot", "100", "--out", str(tmp_path / "c"), "--no-pdf"]
+    loud, quiet = CliRunner().invoke(app, args), CliRunner().invoke(app, [*args, "-q"])
+    assert loud.exit_code == quiet.exit_code == 0, quiet.output[-1000:]
+    assert "kubelog: wrote" in loud.stderr and quiet.stderr == "" and quiet.stdout == loud.stdout
+    raw = Path(__file__).parent.parent / "sample_logs" / "healthy-1.28"
+    r = CliRunner().invoke(app, ["report", str(raw), "--out", str(tmp_path / "r"), "--no-pdf", "-q"])
+    assert r.exit_code == 0, r.output[-1000:]
+    assert r.stderr == "" and r.stdout.strip().endswith("report.html")

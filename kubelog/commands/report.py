@@ -6,6 +6,8 @@ from typing import List, Optional
 
 import typer
 
+from ._common import QUIET_OPTION, StageProgress, note
+
 
 def register(app: typer.Typer) -> None:
     @app.command("report")
@@ -22,13 +24,16 @@ def register(app: typer.Typer) -> None:
                                                    "far DOMAIN's clock is ahead of the apiserver's); wins over "
                                                    "--correct-skew for its domain. Repeatable."),
         force: bool = typer.Option(False, "--force", help="With raw inputs: replace an existing OUT/run."),
+        quiet: bool = QUIET_OPTION,
     ):
         """Write a self-contained HTML report and its PDF for one run.
 
         Sections: verdict (SLOs, validity flags), the run (version, nodes, capacity, phases, inputs with
         hashes, methodology), API latency percentiles by load level, pod start-up, plots, clock skew
         and diagnosis, data quality. No network references; the same run gives the same HTML
-        (a generation time only when SOURCE_DATE_EPOCH is set). Prints the written paths.
+        (a generation time only when SOURCE_DATE_EPOCH is set). Prints the written paths; on stderr
+        the ingest progress, a progress bar of the stages (on a terminal) and sections that failed,
+        none of them with -q.
         Exit 3 when the inputs cannot be read; 2 with a hint when PDF rendering is unavailable
         (use --no-pdf).
         """
@@ -47,18 +52,27 @@ def register(app: typer.Typer) -> None:
                 if not p.exists():
                     die(f"no such file or directory: {p}", Exit.INPUT)
             try:
-                run = ingest(inputs, out / "run", force=force, progress=lambda s: typer.echo(s, err=True))
+                run = ingest(inputs, out / "run", force=force, progress=note)
             except RunExists as e:
                 die(f"{e} (use --force)", Exit.EXISTS)
             except InputError as e:
                 die(str(e), Exit.INPUT)
+            if quiet:  # what was not read is said even so, one line each (as `kubelog ingest -q` does)
+                from ..ingest import NOT_READ, _progress_line
+                for e in run.inputs:
+                    if e["format"] in NOT_READ:
+                        typer.echo(_progress_line(e), err=True)
+                    elif e.get("read_complete") is False:
+                        typer.echo(e["errors"][-1].splitlines()[0] if e["errors"] else e["path"], err=True)
         try:
-            paths = build(run, out, pdf=not no_pdf, correct_skew=correct_skew, offsets=offsets)
+            with StageProgress("report", 1) as bar:  # progress hook (issue 22): one stage, elapsed time
+                bar.advance("building report.html" + ("" if no_pdf else " and report.pdf"))
+                paths = build(run, out, pdf=not no_pdf, correct_skew=correct_skew, offsets=offsets)
         except PDFUnavailable as e:
             die(f"{e}; report.html was written, use --no-pdf to skip the PDF", Exit.USAGE)
         for k, st in paths["sections"].items():
             if st != "ok":
-                typer.echo(f"kubelog: section {k}: {st}", err=True)
+                note(f"kubelog: section {k}: {st}")
         typer.echo(str(paths["html"]))
         if "pdf" in paths:
             typer.echo(str(paths["pdf"]))
