@@ -29,9 +29,16 @@ def cli_markdown() -> str:
     out = ["# kubelog command line", "",
            "Generated from `kubelog --help` by `python -m kubelog.docgen`; a test keeps it current.", "",
            exit_codes_line() + " What each failure leaves behind: [failures.md](failures.md).", "",
-           "```text", _help([]), "```", ""]
+           "Stdout carries data only; progress, notes and warnings go to stderr (`-q/--quiet` leaves only "
+           "errors). `-F json` prints the keys listed under each command below, no more and no fewer "
+           "(tests/test_cli_conventions.py checks them on the sample runs); `-F csv` is one RFC 4180 table.",
+           "", "```text", _help([]), "```", ""]
+    from .commands._common import JSON_SCHEMAS
     for c in commands():
         out += [f"## `kubelog {c}`", "", "```text", _help([c]), "```", ""]
+        for (cmd, args), schema in sorted(JSON_SCHEMAS.items()):
+            if cmd == c:
+                out += [f"JSON schema of `kubelog {' '.join([c, *args])} -F json`: {schema.markdown()}.", ""]
     return "\n".join(out)
 
 

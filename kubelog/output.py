@@ -163,9 +163,11 @@ def _cut(s: str, w: int) -> str:
     return s if len(s) <= w else s[: max(w - 1, 0)] + ELLIPSIS
 
 
-def text_table(df: pd.DataFrame, width: int | None = None, limit: int | None = None) -> str:
+def text_table(df: pd.DataFrame, width: int | None = None, limit: int | None = None,
+               numeric: tuple = ()) -> str:
     """Aligned plain-text table: numbers right, text left, a dashed rule under the header.
 
+    ``numeric``: text columns shown like numbers (right-aligned, never cut), e.g. fixed-point text.
     ``width``: no line is longer (long text cells end in "…", columns that cannot fit are left out
     and named in a last line); ``limit``: at most that many rows, then "… N more rows (--all)".
     """
@@ -178,7 +180,7 @@ def text_table(df: pd.DataFrame, width: int | None = None, limit: int | None = N
     # one line per cell: a newline inside log text would break the table's rows
     rows = [[_fmt_cell(v).replace("\n", " ") for v in r] for r in df.itertuples(index=False)]
     full = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(cols)]
-    num = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+    num = [pd.api.types.is_numeric_dtype(df[c]) or str(c) in numeric for c in df.columns]
     widths = _fit(full, [len(c) for c in cols], num, width) if width else full
     keep = [i for i, w in enumerate(widths) if w]
 
@@ -233,7 +235,8 @@ def markdown_table(df: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
-def render(df: pd.DataFrame, fmt: Fmt | str) -> str:
+def render(df: pd.DataFrame, fmt: Fmt | str, numeric: tuple = ()) -> str:
+    """``df`` in ``fmt``; ``numeric``: see :func:`text_table` (table format only)."""
     fmt = Fmt(fmt)
     if fmt is Fmt.json:
         return json.dumps(records(df), indent=1, ensure_ascii=False)
@@ -241,4 +244,4 @@ def render(df: pd.DataFrame, fmt: Fmt | str) -> str:
         return csv_text(df)
     if fmt is Fmt.markdown:
         return markdown_table(df)
-    return text_table(df, width=terminal_width(), limit=terminal_row_limit())
+    return text_table(df, width=terminal_width(), limit=terminal_row_limit(), numeric=numeric)

@@ -77,3 +77,203 @@ def test_python_api_requests_is_one_row_per_request(sample_runs):
     assert len(req) == truth["requests"]["total"] < len(raw)
     assert req.columns.tolist() == raw.columns.tolist()
     assert run.requests(columns=["verb", "origin"]).columns.tolist() == ["verb", "origin"]
+
+
+@pytest.mark.parametrize("cmd", ["info", "latency", "pods", "slo", "skew", "specs", "summaries", "load", "diagnose"])
+def test_terminal_output_fits_100_columns(sample_runs, cmd):
+    runs = [r for r, _ in sample_runs.values()]
+    for run in runs:
+        r = CliRunner().invoke(app, [cmd, str(run.path)], env={"COLUMNS": "100"})
+        assert r.exit_code in (0, 1), (cmd, run.path, r.output[-2000:])
+        long = [ln for ln in r.stdout.splitlines() if len(ln) > 100]
+        assert not long, f"{cmd} {run.path.name}: {len(long)} lines over 100 characters, e.g. {long[0]!r}"
+
+
+def _json_keys_ok(out, schema, where: str) -> None:
+    if schema.rows:
+        assert isinstance(out, list), where
+        for row in out:
+            assert list(row) == list(schema.keys), f"{where}: keys {list(row)} != documented {list(schema.keys)}"
+        return
+    assert isinstance(out, dict) and list(out) == list(schema.keys), f"{where}: {list(out)} != {list(schema.keys)}"
+    for member, keys in schema.nested.items():
+        for row in out[member]:
+            assert list(row) == list(keys), f"{where} {member}: {list(row)} != documented {list(keys)}"
+
+
+def test_every_data_command_documents_its_json_schema():
+    """docs/cli.md lists the -F json keys of every data command (from JSON_SCHEMAS)."""
+    from kubelog.commands._common import JSON_SCHEMAS
+    assert {c for c, _ in JSON_SCHEMAS} == set(DATA_COMMANDS)
+
+
+@pytest.mark.parametrize("cmd", [c for c in DATA_COMMANDS if c != "compare"])
+def test_json_output_has_exactly_the_documented_keys(sample_runs, cmd):
+    """Every documented variant of every command, on every sample run: the keys in docs/cli.md, in order;
+    and its -F csv is one rectangular table."""
+    import csv
+    import io
+    import json
+
+    from kubelog.commands._common import JSON_SCHEMAS
+    for (c, args), schema in JSON_SCHEMAS.items():
+        if c != cmd:
+            continue
+        checked = 0
+        for name, (run, _) in sample_runs.items():
+            r = CliRunner().invoke(app, [cmd, *([] if cmd in ("formats", "tables") else [str(run.path)]), *args,
+                                         "-F", "json"])
+            assert r.exit_code == 0, (cmd, args, r.output[-1000:])
+            out = json.loads(r.stdout)
+            checked += bool(out)
+            _json_keys_ok(out, schema, f"{cmd} {' '.join(args)} on {name}")
+            # -F csv of the same invocation: one RFC 4180 table, rectangular, the JSON row keys as header
+            r = CliRunner().invoke(app, [cmd, *([] if cmd in ("formats", "tables") else [str(run.path)]), *args,
+                                         "-F", "csv"])
+            assert r.exit_code == 0, (cmd, args, r.output[-1000:])
+            rows = list(csv.reader(io.StringIO(r.stdout, newline=""), strict=True))
+            assert rows and all(len(row) == len(rows[0]) for row in rows), (cmd, args, name, r.stdout[:300])
+            if schema.rows and out:
+                assert rows[0] == list(schema.keys), (cmd, args, rows[0])
+        assert checked, (cmd, args)  # a schema checked on nothing proves nothing
+
+
+def test_compare_json_has_exactly_the_documented_keys(sample_runs):
+    import json
+
+    from kubelog.commands._common import JSON_SCHEMAS
+    (a, _), (b, _) = sample_runs["healthy-1.28"], sample_runs["skew-timeout-1.14"]
+    r = CliRunner().invoke(app, ["compare", str(a.path), str(b.path), "-F", "json", "--n-boot", "100"])
+    assert r.exit_code == 0, r.output[-1000:]
+    out = json.loads(r.stdout)
+    assert out
+    _json_keys_ok(out, JSON_SCHEMAS[("compare", ())], "compare")
+
+
+#: One name for one concept: (flag, its short form or None), on every command that has the flag.
+SAME_NAMES = {"--correct-skew": None, "--offset": None, "--nodes": None, "--pods-per-node": None,
+              "--buckets": None, "--out": "-o", "--quiet": "-q", "--all": None, "--format": "-F"}
+#: Other spellings people would try for the same concepts: none may exist.
+NOT_NAMES = ["--skew-correct", "--correct", "--offsets", "--node", "--n-nodes", "--ppn", "--pods-per-nodes",
+             "--bucket", "--output", "--output-dir", "--silent", "--verbose", "--all-rows", "--show-all", "--fmt"]
+
+
+def _help_text(cmd: str) -> str:
+    import re
+    r = CliRunner().invoke(app, [cmd, "--help"], env={"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"})
+    assert r.exit_code == 0, r.output
+    return re.sub(r"\x1b\[[0-9;]*m", "", r.output)
+
+
+@pytest.mark.parametrize("cmd", sorted(COMMANDS))
+def test_same_option_names_for_the_same_concepts(cmd):
+    flags = {f: name for name, fl in _opts(cmd).items() for f in fl}
+    text = _help_text(cmd)
+    for long, short in SAME_NAMES.items():
+        if long in flags:
+            assert long in text, f"{cmd}: {long} is not in --help"
+            if short:
+                assert flags.get(short) == flags[long], f"{cmd}: {long} must have the short form {short}"
+        if short and short in flags:
+            assert flags[short] == flags.get(long), f"{cmd}: {short} must mean {long}"
+    for bad in NOT_NAMES:
+        assert bad not in flags, f"{cmd}: {bad} — the convention is one of {sorted(SAME_NAMES)}"
+    if cmd != "skew" and ("--offset" in flags or "--correct-skew" in flags):  # they come together (skew finds
+        # the offsets: its --correct-skew shows what correcting with them changes)
+        assert "--offset" in flags and "--correct-skew" in flags, f"{cmd}: --offset and --correct-skew go together"
+    if "--buckets" in flags:  # load buckets need the capacity they are shares of
+        assert "--nodes" in flags and "--pods-per-node" in flags, cmd
+
+
+#: Commands that print a table in the terminal view; each takes --all (no row limit on a terminal).
+TABLE_COMMANDS = sorted(set(DATA_COMMANDS) - {"info"})
+
+
+@pytest.mark.parametrize("cmd", TABLE_COMMANDS)
+def test_table_commands_take_all(cmd):
+    assert "--all" in {f for fl in _opts(cmd).values() for f in fl}, f"{cmd}: no --all"
+
+
+def test_quiet_silences_everything_but_errors(tmp_path):
+    """synth -q: only the truth.json path on stdout, nothing on stderr (it printed a summary there)."""
+    r = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "run"), "--nodes", "2", "--pods-per-node", "3",
+                                 "-q"])
+    assert r.exit_code == 0, r.output
+    assert r.stderr == "" and r.stdout.strip().endswith("truth.json")
+    r = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "run2"), "--nodes", "2", "--pods-per-node", "3"])
+    assert r.stderr.startswith("synth: ")  # the summary, without -q
+    r = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "run3"), "--nodes", "0", "-q"])
+    assert r.exit_code == 2 and r.stderr.startswith("kubelog: ")  # errors are never silenced
+    r = CliRunner().invoke(app, ["formats", "-q"])
+    assert r.exit_code == 0 and r.stderr == ""
+
+
+def test_synth_progress_bar_only_on_a_terminal(tmp_path, monkeypatch):
+    """The stages of kubelog.synth.generate reach the progress hook; the bar is drawn on stderr only when
+    it is a terminal (CliRunner's is not) and never with -q."""
+    from kubelog.commands import _common
+    from kubelog.synth.run import GENERATE_STAGES
+    r = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "a"), "--nodes", "2", "--pods-per-node", "3"])
+    assert "simulating" not in r.stderr  # not a terminal: no bar
+    seen = []
+    monkeypatch.setattr(_common.StageProgress, "advance", lambda self, s: seen.append(s))
+    r = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "b"), "--nodes", "2", "--pods-per-node", "3",
+                                 "--tar"])
+    assert r.exit_code == 0, r.output
+    assert seen == list(GENERATE_STAGES)
+
+
+def test_stage_progress_draws_on_a_terminal_and_not_with_quiet(monkeypatch, capsys):
+    from kubelog.commands import _common
+    monkeypatch.setattr(_common, "progress_enabled", lambda: True)
+    with _common.StageProgress("synth", 2) as bar:
+        bar.advance("simulating")
+        bar.advance("writing logs")
+    err = capsys.readouterr().err
+    assert "synth: writing logs" in err and "1/2" in err
+    monkeypatch.undo()
+    monkeypatch.setattr(_common, "quiet", True)
+    assert not _common.progress_enabled()
+
+
+JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
+  <testsuite tests="61" failures="1" time="10">
+{skipped}
+      <testcase name="Density should fail" classname="Kubernetes e2e Suite" time="857.7">
+          <failure type="Failure">/go/src/x/density.go:606&#xA;Expected error&#xA;/go/src/x/density.go:970</failure>
+      </testcase>
+  </testsuite>
+"""
+
+
+def test_specs_lists_failures_first_after_a_summary(ingest_to, tmp_path):
+    """Issue 22: `specs` printed thousands of skipped specs before the failed one."""
+    import csv
+    import io
+    p = tmp_path / "junit_01.xml"
+    p.write_text(JUNIT.format(skipped="\n".join(
+        f'      <testcase name="Skipped {i}" classname="Kubernetes e2e Suite" time="0"><skipped></skipped>'
+        "</testcase>" for i in range(60))))
+    run = ingest_to(p)
+    r = CliRunner().invoke(app, ["specs", str(run.path), "-F", "csv"])
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert len(rows) == 61 and rows[0]["state"] == "failed" and rows[0]["spec"] == "Density should fail"
+    r = CliRunner().invoke(app, ["specs", str(run.path)], env={"COLUMNS": "100"})
+    lines = r.stdout.splitlines()
+    assert lines[0] == "61 specs: 1 failed, 0 pending, 0 passed, 60 skipped"
+    assert lines[4].startswith("failed")
+
+
+def test_report_and_compare_quiet(sample_runs, tmp_path):
+    """report and compare print progress and notes on stderr (the ingest lines, the files written);
+    -q leaves stdout as it was and stderr empty."""
+    from pathlib import Path
+    (a, _), (b, _) = sample_runs["healthy-1.28"], sample_runs["skew-timeout-1.14"]
+    args = ["compare", str(a.path), str(b.path), "--n-boot", "100", "--out", str(tmp_path / "c"), "--no-pdf"]
+    loud, quiet = CliRunner().invoke(app, args), CliRunner().invoke(app, [*args, "-q"])
+    assert loud.exit_code == quiet.exit_code == 0, quiet.output[-1000:]
+    assert "kubelog: wrote" in loud.stderr and quiet.stderr == "" and quiet.stdout == loud.stdout
+    raw = Path(__file__).parent.parent / "sample_logs" / "healthy-1.28"
+    r = CliRunner().invoke(app, ["report", str(raw), "--out", str(tmp_path / "r"), "--no-pdf", "-q"])
+    assert r.exit_code == 0, r.output[-1000:]
+    assert r.stderr == "" and r.stdout.strip().endswith("report.html")

@@ -5,6 +5,8 @@ definitions are in kubelog/analysis/load.py's docstring.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -290,3 +292,31 @@ def test_doctests():
     import kubelog.analysis.load as m
     import kubelog.analysis.matrix as mx
     assert doctest.testmod(m).failed == 0 and doctest.testmod(mx).failed == 0
+
+
+def test_offsets_move_a_progress_timeline_to_the_apiserver_clock(ingest_to):
+    """Issue 22 (--correct-skew on latency --by-load): progress lines are read on the test machine's clock;
+    with its offset θ the timeline's steps move by −θ, and a note says so. Requests (apiserver clock)
+    are then bucketed by the corrected load."""
+    import pandas as pd
+
+    from kubelog.analysis.load import load_timeline
+    run = ingest_to(Path(__file__).parent.parent / "sample_logs" / "skew-timeout-1.14" / "e2e.log")
+    raw = load_timeline(run, nodes=3)
+    assert raw.source.startswith("progress lines") and raw.clock == "test" and len(raw.steps)
+    theta = 36012.5
+    tl = load_timeline(run, nodes=3, offsets={"test": theta})
+    assert (raw.steps["ts"] - tl.steps["ts"] == pd.Timedelta(seconds=theta)).all()
+    assert tl.steps["running"].tolist() == raw.steps["running"].tolist()
+    assert tl.clock == "test→apiserver" and any("moved to the apiserver clock" in n for n in tl.notes)
+    same = load_timeline(run, nodes=3, offsets={"node/x": 1.0})  # no offset for the test clock: kept, and said
+    assert same.steps["ts"].tolist() == raw.steps["ts"].tolist()
+    assert any("no clock offset for test" in n for n in same.notes)
+
+
+def test_latency_correct_skew_needs_by_load(tmp_path):
+    from typer.testing import CliRunner
+
+    from kubelog.cli import app
+    r = CliRunner().invoke(app, ["latency", str(tmp_path), "--correct-skew"])
+    assert r.exit_code == 2 and "nothing to correct" in r.output

@@ -211,13 +211,27 @@ def test_pdf_tables_fit_the_page_with_long_names():
 
 @pytest.mark.slow
 def test_section_unavailable_when_module_missing(run, monkeypatch):
-    import kubelog.analysis.diagnose as dg
-    monkeypatch.delattr(dg, "diagnose")
+    import sys
+    monkeypatch.setitem(sys.modules, "kubelog.analysis.diagnose", None)  # import raises ModuleNotFoundError
     model = build_model(run, plots=False)
     d = _section(model, "diagnosis")
     assert d.status == "unavailable" and NOT_AVAILABLE in d.message
     assert _section(model, "matrix").status == "ok"
     assert f"Diagnosis of failures: {NOT_AVAILABLE}" in render_html(model)
+
+
+@pytest.mark.slow
+def test_a_bug_is_an_error_not_unavailable(run, monkeypatch):
+    """Issue 22: an AttributeError (a bug) was reported as "not available in this version"."""
+    import kubelog.analysis.diagnose as dg
+    monkeypatch.setattr(dg, "diagnose", lambda run: None)  # the section then reads attributes of None
+    model = build_model(run, plots=False)
+    d = _section(model, "diagnosis")
+    assert d.status == "error" and d.message.startswith("AttributeError") and NOT_AVAILABLE not in d.message
+    assert _section(model, "matrix").status == "ok"
+    monkeypatch.delattr(dg, "diagnose")  # a name the module lacks: ImportError from `from … import`, a bug too
+    d = _section(build_model(run, plots=False), "diagnosis")
+    assert d.status == "error" and "diagnose" in d.message and NOT_AVAILABLE not in d.message
 
 
 @pytest.mark.slow

@@ -275,19 +275,42 @@ def test_cli_table_json_and_correct_skew(runs):
     run, truth = runs["1.14"]
     r = CliRunner().invoke(app, ["skew", str(run.path), "--format", "json"])
     assert r.exit_code == 0, r.output
-    d = json.loads(r.output)
-    doms = {x["domain"]: x for x in d["domains"]}
+    doms = {x["domain"]: x for x in json.loads(r.output)}  # -F json: one table, domains by default
     assert doms["test"]["lower_s"] <= 36012.5 <= doms["test"]["upper_s"]
-    assert d["significant"] is True and d["reference"] == "apiserver"
-    assert {x["domain_b"] for x in d["pairs"]} == set(doms) - {"apiserver"}
-    assert all(":" in e["evidence"] for e in d["evidence"])
+    r = CliRunner().invoke(app, ["skew", str(run.path), "-F", "json", "--table", "pairs"])
+    assert {x["domain_b"] for x in json.loads(r.output)} == set(doms) - {"apiserver"}
+    r = CliRunner().invoke(app, ["skew", str(run.path), "-F", "json", "--table", "evidence"])
+    assert all(":" in e["evidence"] for e in json.loads(r.output))
     r = CliRunner().invoke(app, ["skew", str(run.path), "--correct-skew"])
     assert r.exit_code == 0, r.output
     assert "ahead of the master" in r.output and "before/after correction" in r.output
     assert "e2e.log:" in r.output and "kube-apiserver.log:" in r.output
     r = CliRunner().invoke(app, ["skew", str(run.path), "--reference", "test", "--format", "json"])
-    d = json.loads(r.output)
-    assert {x["domain"]: x for x in d["domains"]}["apiserver"]["upper_s"] < -36012
+    assert {x["domain"]: x for x in json.loads(r.output)}["apiserver"]["upper_s"] < -36012
+
+
+@pytest.mark.parametrize("table", [None, "domains", "pairs", "evidence", "violations"])
+def test_cli_csv_is_one_rfc4180_table(runs, table):
+    """Issue 22: `skew -F csv` is one table per invocation (it was prose plus four tables of different
+    widths): Python's csv module reads one rectangular table with the documented header."""
+    import csv
+    import io
+
+    from kubelog.commands import skew as skew_cmd
+    run, _ = runs["1.14"]
+    r = CliRunner().invoke(app, ["skew", str(run.path), "-F", "csv"] + (["--table", table] if table else []))
+    assert r.exit_code == 0, r.output
+    rows = list(csv.reader(io.StringIO(r.stdout, newline=""), strict=True))
+    header = {None: skew_cmd.DOMAIN_COLUMNS, "domains": skew_cmd.DOMAIN_COLUMNS, "pairs": skew_cmd.PAIR_COLUMNS,
+              "evidence": skew_cmd.EVIDENCE_COLUMNS, "violations": skew_cmd.VIOLATION_COLUMNS}[table]
+    assert rows[0] == header
+    assert len(rows) > 1 and all(len(row) == len(header) for row in rows), r.stdout[:500]
+
+
+def test_cli_bad_table_is_a_usage_error(runs):
+    run, _ = runs["1.14"]
+    r = CliRunner().invoke(app, ["skew", str(run.path), "--table", "bogus"])
+    assert r.exit_code == 2 and "--table must be one of" in r.output
 
 
 def test_cli_no_pairs_is_an_input_error(tmp_path):

@@ -200,6 +200,27 @@ STOP_KINDS = ("kubelet final delete / terminal status write", "kubelet kill/REMO
 _NEVER = np.iinfo(np.int64).max
 
 
+def _to_apiserver_clock(df: pd.DataFrame, offsets: dict | None, notes: list, what: str) -> tuple:
+    """``df`` with ``ts`` moved to the apiserver clock by ``offsets`` (t − θ[clock]); and the clock label."""
+    label = ",".join(sorted(set(df["clock"].dropna())))
+    clk = df["clock"].fillna("apiserver").replace("", "apiserver")
+    if not offsets:
+        return df, label
+    theta = clk.map(lambda c: 0.0 if c == "apiserver" else offsets.get(c, np.nan)).astype(float)
+    missing = sorted(set(clk[theta.isna()]))
+    if missing:
+        notes.append(f"{what}: no clock offset for {', '.join(missing)}; those times stay on their own clock")
+    theta = theta.fillna(0.0)
+    moved = sorted(set(clk[theta != 0.0]))
+    if not moved:
+        return df, label
+    notes.append(f"{what}: times on {', '.join(moved)} moved to the apiserver clock (t − θ; "
+                 + ", ".join(f"θ[{c}] = {offsets[c]:+.6g} s" for c in moved) + ")")
+    ts = pd.to_datetime(df["ts"], utc=True) - pd.to_timedelta(np.round(theta.to_numpy() * 1e9), unit="ns")
+    left = sorted(set(clk) - set(moved))
+    return df.assign(ts=ts), ",".join(left + [f"{c}→apiserver" for c in moved])
+
+
 def _pod_requests(run: Run, notes: list):
     """Pod requests of one origin (the first of ORIGINS with any): ``ts`` (request end), verb, namespace,
     name, subresource, code, for pods (and namespace deletions); None without any."""
@@ -231,7 +252,7 @@ def _first(df: pd.DataFrame, key=("namespace", "pod")) -> pd.Series:
     return df.groupby(list(key), sort=False)["t"].min()
 
 
-def pod_lives(run: Run, notes: list | None = None) -> tuple[pd.DataFrame, str, str] | None:
+def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) -> tuple[pd.DataFrame, str, str] | None:
     """Each test pod's life on the load timeline (definitions in the module docstring).
 
     Returns ``(lives, origin, clock)`` or None when the run has no pod evidence.  ``lives`` has one
@@ -264,8 +285,9 @@ def pod_lives(run: Run, notes: list | None = None) -> tuple[pd.DataFrame, str, s
     # kubelet records, dumps, events
     kub_start = kub_stop = dump_start = pd.DataFrame(columns=["namespace", "pod", "t"])
     if run.has("pod_transitions"):
-        pt = run.table("pod_transitions", columns=["namespace", "pod", "milestone", "ts", "origin"])
+        pt = run.table("pod_transitions", columns=["namespace", "pod", "milestone", "ts", "origin", "clock"])
         pt = pt[pt["ts"].notna() & pt["pod"].notna()].assign(namespace=lambda d: d["namespace"].fillna(""))
+        pt, _ = _to_apiserver_clock(pt, offsets, notes, "kubelet records and pod dumps")  # node clocks
         pt = pt.assign(t=_ns(pt["ts"]))
         kub_start = pt[pt["milestone"].isin(["pleg_container_started", "running_observed"])]
         kub_stop = pt[pt["milestone"].isin(["kubelet_kill", "kubelet_remove"])]
@@ -358,8 +380,8 @@ def evidence_table(lives: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["side", "evidence", "pods", "share"])
 
 
-def _from_pods(run: Run, notes: list):
-    got = pod_lives(run, notes)
+def _from_pods(run: Run, notes: list, offsets: dict | None = None):
+    got = pod_lives(run, notes, offsets)
     if got is None:
         return None
     lives, origin, clock = got
@@ -379,13 +401,14 @@ def _from_pods(run: Run, notes: list):
     return steps, src, clock or "apiserver", lives
 
 
-def _from_progress(run: Run, notes: list):
+def _from_progress(run: Run, notes: list, offsets: dict | None = None):
     if not run.has("progress"):
         return None
     p = run.table("progress", columns=["ts", "clock", "label", "running"])
     p = p[p["ts"].notna() & p["running"].notna()]
     if p.empty:
         return None
+    p, clock = _to_apiserver_clock(p, offsets, notes, "progress lines")  # the test machine's clock
     p = p.assign(label=p["label"].fillna("")).sort_values("ts", kind="stable")
     # change of each label's count since its previous line; the sum over labels is the total
     run_v = p["running"].to_numpy(dtype=np.int64)
@@ -394,7 +417,7 @@ def _from_progress(run: Run, notes: list):
     nl = p["label"].nunique()
     if nl > 1:
         notes.append(f"progress: running summed over {nl} labels (latest line of each)")
-    return steps, f"progress lines: running pods ({len(p)} lines)", ",".join(sorted(set(p["clock"].dropna())))
+    return steps, f"progress lines: running pods ({len(p)} lines)", clock
 
 
 def count_nodes(run: Run) -> tuple[int | None, str]:
@@ -436,8 +459,14 @@ def _window(run: Run, steps: pd.DataFrame):
     return None, None
 
 
-def load_timeline(run: Run, nodes: int | None = None, pods_per_node: int = DEFAULT_PODS_PER_NODE) -> LoadTimeline:
+def load_timeline(run: Run, nodes: int | None = None, pods_per_node: int = DEFAULT_PODS_PER_NODE,
+                  offsets: dict | None = None) -> LoadTimeline:
     """The pod-count timeline of a run and its capacity (definitions in the module docstring).
+
+    ``offsets``: ``{domain: θ seconds}`` (:attr:`kubelog.analysis.skew.Corrections.offsets`): times read
+    on another clock than the apiserver's (kubelet records and pod dumps on a node's clock, progress lines
+    on the test machine's) are moved to the apiserver clock (t − θ) before the steps are built; a note
+    says what moved.  The apiserver-clock evidence (requests) needs no correction.
 
     >>> tl = load_timeline(open_run("out/run"), nodes=100)   # doctest: +SKIP
     >>> tl.capacity, tl.source                                 # doctest: +SKIP
@@ -454,12 +483,12 @@ def load_timeline(run: Run, nodes: int | None = None, pods_per_node: int = DEFAU
         nodes, nodes_source = count_nodes(run)
     capacity = nodes * pods_per_node if nodes else None
     lives = evidence = None
-    got = _from_pods(run, notes)
+    got = _from_pods(run, notes, offsets)
     if got is not None:
         steps, source, clock, lives = got
         evidence = evidence_table(lives)
     else:
-        got = _from_progress(run, notes)
+        got = _from_progress(run, notes, offsets)
         if got is None:
             steps, source, clock = _steps(np.array([], dtype=np.int64), np.array([], dtype=np.int64)), \
                 "none: no pod evidence in requests, pod_transitions, events or progress (load 0 throughout)", ""

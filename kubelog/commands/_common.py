@@ -1,6 +1,12 @@
-"""Helpers shared by commands: the options every data command takes, and printing."""
+"""Helpers shared by commands: the options every data command takes, and printing.
+
+Stdout carries data only (:func:`echo_data`; in the ``table`` view also :func:`say`, the prose of the
+view, wrapped to the terminal); stderr carries progress, notes and warnings (:func:`note`, silenced by
+``-q/--quiet``) and errors (``die``, never silenced).
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
@@ -20,6 +26,104 @@ ALL_OPTION = typer.Option(False, "--all", callback=_set_all,
                           help=f"Show every row on a terminal (tables stop after {output.TERMINAL_ROW_LIMIT} rows there).")
 
 
+#: Set by a command's ``-q/--quiet``: :func:`note` and progress bars print nothing.
+quiet = False
+
+
+def _set_quiet(value: bool) -> bool:
+    global quiet
+    quiet = bool(value)
+    return value
+
+
+QUIET_OPTION = typer.Option(False, "--quiet", "-q", callback=_set_quiet,
+                            help="Nothing on stderr but errors (no progress, no notes).")
+
+
+def say(s: str = "") -> None:
+    """A line of prose of a terminal view on stdout, wrapped to the terminal width (output.wrap_text)."""
+    typer.echo(output.wrap_text(s))
+
+
+def note(s: str) -> None:
+    """A progress line, note or warning on stderr, unless ``-q/--quiet``."""
+    if not quiet:
+        typer.echo(s, err=True)
+
+
+def progress_enabled() -> bool:
+    """Progress bars are drawn only on an interactive stderr, and never with ``-q``."""
+    import sys
+    return not quiet and sys.stderr.isatty()
+
+
+class StageProgress:
+    """A rich progress bar on stderr over named stages (``advance(name)`` starts the next one).
+
+    Drawn only when :func:`progress_enabled` (stderr is a terminal, no ``-q``); otherwise every
+    call does nothing. Use as a context manager; the bar is removed when the command ends.
+    """
+
+    def __init__(self, title: str, total: int):
+        self.title, self.total = title, total
+        self._progress = self._task = None
+        self.started = 0
+
+    def __enter__(self):
+        if progress_enabled():
+            import sys
+
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                      TimeElapsedColumn(), console=Console(file=sys.stderr, force_terminal=True),
+                                      transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task(self.title, total=self.total)
+        return self
+
+    def advance(self, stage: str) -> None:
+        """Stage ``stage`` starts: the bar shows the stages done so far and its name."""
+        self.started += 1
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self.started - 1, description=f"{self.title}: {stage}")
+
+    def __exit__(self, *exc):
+        if self._progress is not None:
+            self._progress.stop()
+        return False
+
+
+@dataclass(frozen=True)
+class JsonSchema:
+    """The keys of one command's ``-F json`` output, listed in docs/cli.md and checked by
+    tests/test_cli_conventions.py on a sample run.
+
+    ``rows``: the output is a list of objects with exactly ``keys``; else one object with exactly
+    ``keys``, whose members named in ``nested`` are lists of objects with exactly those keys.
+    """
+    keys: tuple[str, ...]
+    rows: bool = True
+    nested: dict = field(default_factory=dict)
+    note: str = ""
+
+    def markdown(self) -> str:
+        ks = ", ".join(f"`{k}`" for k in self.keys)
+        out = (f"a list of objects with the keys {ks}" if self.rows else f"one object with the keys {ks}")
+        for k, sub in self.nested.items():
+            out += f"; `{k}` is a list of objects with the keys " + ", ".join(f"`{x}`" for x in sub)
+        return out + (f" ({self.note})" if self.note else "")
+
+
+#: (command, extra arguments) → the schema of its ``-F json`` output; filled by the command modules.
+JSON_SCHEMAS: dict[tuple[str, tuple[str, ...]], JsonSchema] = {}
+
+
+def json_schema(command: str, keys, *, args: tuple[str, ...] = (), rows: bool = True, nested=None,
+                note: str = "") -> None:
+    JSON_SCHEMAS[(command, tuple(args))] = JsonSchema(tuple(keys), rows, dict(nested or {}), note)
+
+
 def legacy_alias(fmt, *, markdown: bool = False, json: bool = False) -> str:
     """The output format as a plain string, with the hidden pre-0.2 flags (`--markdown`, `--json`) honoured."""
     if markdown:
@@ -29,9 +133,9 @@ def legacy_alias(fmt, *, markdown: bool = False, json: bool = False) -> str:
     return Fmt(fmt).value
 
 
-def echo_data(df, fmt) -> None:
+def echo_data(df, fmt, **kw) -> None:
     """Print a DataFrame to stdout in ``fmt`` (the table fits the terminal; see :mod:`kubelog.output`)."""
-    typer.echo(output.render(df, fmt))
+    typer.echo(output.render(df, fmt, **kw))
 
 
 def open_run_or_die(path: Path):

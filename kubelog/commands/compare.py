@@ -6,7 +6,10 @@ from typing import Optional
 
 import typer
 
-from ._common import FORMAT_OPTION, open_run_or_die
+from ._common import FORMAT_OPTION, QUIET_OPTION, StageProgress, json_schema, note, open_run_or_die
+
+json_schema("compare", ["verb", "resource", "subresource", "scope", "bucket", "percentile", "n_base", "n_new",
+                        "base_s", "new_s", "delta_s", "rel_change", "ci_low_s", "ci_high_s", "mw_p", "flag"])
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +28,7 @@ def register(app: typer.Typer) -> None:
                                       "flagged regressions and improvements (JSON/CSV always have all rows)."),
         no_pdf: bool = typer.Option(False, "--no-pdf", help="With --out: skip compare.pdf."),
         fmt=FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ):
         """Change of each latency percentile per request group × load bucket, with a bootstrap CI.
 
@@ -36,6 +40,7 @@ def register(app: typer.Typer) -> None:
         base/new). Table output then sums up each group (worse, better, mixed, inconclusive,
         unchanged, not comparable) and lists SLO verdict changes. compare.pdf's page 1 lists what
         got worse, better and could not be compared; the raw rows are in compare.html only.
+        Stderr: a progress bar (on a terminal) and the files written with --out, neither with -q.
         """
         from ..cli import Exit, die
         from ..output import Fmt, render
@@ -43,7 +48,9 @@ def register(app: typer.Typer) -> None:
         from ..report.compare import build_compare
         b, n = open_run_or_die(base), open_run_or_die(new)
         try:
-            res = build_compare(b, n, out, tolerance=tolerance, n_boot=n_boot, seed=seed, pdf=not no_pdf)
+            with StageProgress("compare", 1) as bar:  # progress hook (issue 22): one stage, elapsed time
+                bar.advance(f"bootstrap ({n_boot} resamples per cell)")
+                res = build_compare(b, n, out, tolerance=tolerance, n_boot=n_boot, seed=seed, pdf=not no_pdf)
         except ValueError as e:
             die(str(e), Exit.INPUT)
         except PDFUnavailable as e:
@@ -75,4 +82,4 @@ def register(app: typer.Typer) -> None:
                 if len(ch):
                     typer.echo(render(ch, fmt))
         for k, p in res["paths"].items():
-            typer.echo(f"kubelog: wrote {p}", err=True)
+            note(f"kubelog: wrote {p}")

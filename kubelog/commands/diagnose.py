@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ._common import FORMAT_OPTION, open_run_or_die
+from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,11 +22,19 @@ def findings_frame(d) -> pd.DataFrame:
                         columns=["rank", "severity", "kind", "title", "where", "evidence"])
 
 
+json_schema("diagnose", ["failed", "summary", "window", "failures", "findings"], rows=False,
+            nested={"failures": ["what", "kind", "message", "where", "fatal"],
+                    "findings": ["rank", "severity", "title", "detail", "evidence", "kind", "score"]},
+            note="`window` is an object, empty keys aside when nothing failed; `evidence` is a list of "
+                 "{`where`, `text`}")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("diagnose")
     def diagnose_cmd(
         run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
         fmt=FORMAT_OPTION,
+        all_rows: bool = ALL_OPTION,
     ):
         """Explain failed specs, clusterloader2 measurement failures and errors.
 
@@ -51,7 +59,7 @@ def register(app: typer.Typer) -> None:
         Exit 0 whether or not the run failed, 3 when RUN_DIR is not a run.
         """
         from ..analysis.diagnose import diagnose
-        from ..output import Fmt, render
+        from ..output import Fmt
         run = open_run_or_die(run_dir)
         d = diagnose(run)
         if fmt == Fmt.json:
@@ -59,6 +67,8 @@ def register(app: typer.Typer) -> None:
         elif fmt == Fmt.markdown:
             typer.echo(d.to_markdown())
         elif fmt == Fmt.csv:
-            typer.echo(render(findings_frame(d), fmt))
+            echo_data(findings_frame(d), fmt)
         else:
-            typer.echo(d.to_text())
+            from ..output import terminal_width
+            w = terminal_width()  # evidence lines are indented 9 characters
+            say(d.to_text(width=max(w - 9, 20)) if w else d.to_text())

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import typer
 
-from ._common import FORMAT_OPTION, echo_data, legacy_alias
+from ._common import ALL_OPTION, FORMAT_OPTION, QUIET_OPTION, echo_data, json_schema, legacy_alias, note
+
+json_schema("formats", ["priority", "format", "tables", "description"])
+json_schema("tables", ["table", "column", "type", "description"])
 
 
 def register(app: typer.Typer) -> None:
@@ -11,10 +14,13 @@ def register(app: typer.Typer) -> None:
     def formats_cmd(
         fmt=FORMAT_OPTION,
         markdown: bool = typer.Option(False, "--markdown", hidden=True, help="Same as --format markdown."),
+        all_rows: bool = ALL_OPTION,
+        quiet: bool = QUIET_OPTION,
     ):
         """List the input formats kubelog detects, in sniffing order, and whether the C scanner is in use.
 
-        `-F markdown` prints docs/formats.md.
+        `-F markdown` prints docs/formats.md. The table view says on stderr whether the C scanner is in
+        use (not with -q).
         """
         import pandas as pd
 
@@ -38,12 +44,13 @@ def register(app: typer.Typer) -> None:
         echo_data(df, fmt)
         if fmt == "table":
             from .. import native
-            typer.echo(f"\n{native.status()}", err=True)
+            note(f"\n{native.status()}")
 
     @app.command("tables")
     def tables_cmd(
         fmt=FORMAT_OPTION,
         markdown: bool = typer.Option(False, "--markdown", hidden=True, help="Same as --format markdown."),
+        all_rows: bool = ALL_OPTION,
     ):
         """List the tables of a run directory and their columns (the contract).
 

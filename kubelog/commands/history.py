@@ -6,10 +6,11 @@ from typing import List, Optional
 
 import typer
 
-from ._common import FORMAT_OPTION
+from ._common import ALL_OPTION, FORMAT_OPTION, json_schema
 
 CHANGE_VIEW = ["metric", "build", "previous", "direction", "before", "after", "ratio", "ratio_low", "ratio_high",
                "unit", "p_value", "n_before", "n_after", "excluded"]
+json_schema("history", CHANGE_VIEW, note="one row per detected change, worst first")
 
 
 def register(app: typer.Typer) -> None:
@@ -51,6 +52,7 @@ def register(app: typer.Typer) -> None:
         fail_on_regression: bool = typer.Option(False, "--fail-on-regression",
                                                 help="Exit 1 when a regression is found."),
         fmt=FORMAT_OPTION,
+        all_rows: bool = ALL_OPTION,
     ):
         """Performance history of a CI job: regressions found by change-point detection.
 

@@ -6,10 +6,17 @@ from pathlib import Path
 
 import typer
 
-from ._common import FORMAT_OPTION, echo_data, legacy_alias, open_run_or_die
+from ._common import FORMAT_OPTION, echo_data, json_schema, legacy_alias, open_run_or_die
 
 INPUT_COLUMNS = ["path", "format", "wrapper", "compression", "component", "clock", "year", "year_source",
                  "lines_read", "record_lines", "continuation_lines", "counted", "accounting_ok", "problems"]
+
+INPUT_KEYS = ["source_id", "path", "sha256", "bytes", "compression", "container", "format", "wrapper", "component",
+              "clock", "tz", "year", "year_source", "year_detail", "lines_read", "record_lines",
+              "continuation_lines", "counted", "rows", "info", "errors", "read_complete", "parse_seconds",
+              "accounting_ok"]
+json_schema("info", ["inputs", "tables"], rows=False, nested={"inputs": INPUT_KEYS},
+            note="`tables` maps each table name to {`rows`, `ts_min`, `ts_max`}; `counted` maps reasons to lines")
 
 
 def register(app: typer.Typer) -> None:

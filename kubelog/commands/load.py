@@ -7,13 +7,20 @@ from typing import Optional
 
 import typer
 
-from ._common import FORMAT_OPTION, open_run_or_die, split_list
+from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say, split_list
 
 NODES_HELP = ("Number of nodes (capacity = nodes × pods per node). Default: the distinct node names "
               "of requests on nodes answered 2xx, else node_transitions, else the nodes pods were bound to.")
 PPN_HELP = "Pods per node at 100 % load (density's 30 by default)."
 BUCKETS_HELP = ("Comma-separated upper edges of the load buckets in % of capacity; a bucket holds "
                 "L ≤ edge (above the last edge: '>last').")
+
+
+LOAD_KEYS = ["capacity", "nodes", "pods_per_node", "nodes_source", "source", "clock", "start", "end", "notes",
+             "buckets"]
+json_schema("load", LOAD_KEYS, rows=False, nested={"buckets": ["bucket", "seconds", "share"]})
+json_schema("load", LOAD_KEYS + ["steps"], args=("--steps",), rows=False,
+            nested={"buckets": ["bucket", "seconds", "share"], "steps": ["ts", "running", "load_pct"]})
 
 
 def parse_edges(buckets: str) -> tuple:
@@ -28,11 +35,11 @@ def parse_edges(buckets: str) -> tuple:
     return edges
 
 
-def timeline_or_die(run, nodes, pods_per_node):
+def timeline_or_die(run, nodes, pods_per_node, offsets=None):
     from ..analysis.load import load_timeline
     from ..cli import Exit, die
     try:
-        return load_timeline(run, nodes=nodes, pods_per_node=pods_per_node)
+        return load_timeline(run, nodes=nodes, pods_per_node=pods_per_node, offsets=offsets)
     except ValueError as e:
         die(str(e), Exit.USAGE)
 
@@ -60,6 +67,7 @@ def register(app: typer.Typer) -> None:
         steps: bool = typer.Option(False, "--steps", help="Also print every step of the timeline "
                                                           "(ts, running, load_pct); with --format csv only the steps."),
         fmt=FORMAT_OPTION,
+        all_rows: bool = ALL_OPTION,
     ):
         """Pods over time as a share of capacity, and the time spent in each load bucket.
 
@@ -76,7 +84,7 @@ def register(app: typer.Typer) -> None:
         "steps":[...] (with --steps)}.
         """
         from ..analysis.load import time_in_buckets
-        from ..output import Fmt, records, render
+        from ..output import Fmt, records
         edges = parse_edges(buckets)
         run = open_run_or_die(run_dir)
         tl = timeline_or_die(run, nodes, pods_per_node)
@@ -94,15 +102,15 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(d, indent=2))
             return
         if fmt == Fmt.csv:
-            typer.echo(render(tl.steps if steps else tib, fmt))
+            echo_data(tl.steps if steps else tib, fmt)
             return
-        typer.echo("\n".join(summary_lines(tl)))
-        typer.echo("")
+        say("\n".join(summary_lines(tl)))
+        say("")
         if tl.evidence is not None:
-            typer.echo("evidence behind the timeline (share: of the pods that started):")
-            typer.echo(render(tl.evidence, fmt))
-            typer.echo("")
-        typer.echo(render(tib, fmt))
+            say("evidence behind the timeline (share: of the pods that started):")
+            echo_data(tl.evidence, fmt)
+            say("")
+        echo_data(tib, fmt)
         if steps:
-            typer.echo("")
-            typer.echo(render(tl.steps, fmt))
+            say("")
+            echo_data(tl.steps, fmt)

@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from . import load as load_cmd
-from ._common import FORMAT_OPTION, open_run_or_die
+from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
 
 OFFSET_HELP = ("Clock correction DOMAIN=SECONDS (how far DOMAIN's clock is ahead of the apiserver's, e.g. "
                "'test=35895.2', 'node/hollow-node-ab12c=0.8'); subtracted before phases are computed, and "
@@ -47,6 +47,11 @@ PER_POD_COLUMNS = ["namespace", "pod", "node", "measured", "not_running", "bucke
                    "watched_resolution_s"]
 
 
+PERCENTILE_COLUMNS = ["phase", "bucket", "count", "p50_s", "p90_s", "p99_s", "p100_s", "resolution_s", "clocks"]
+json_schema("pods", PERCENTILE_COLUMNS, note="with --by-load one row per phase and load bucket too")
+json_schema("pods", PER_POD_COLUMNS, args=("--per-pod",))
+
+
 def register(app: typer.Typer) -> None:
     @app.command("pods")
     def pods_cmd(
@@ -63,6 +68,7 @@ def register(app: typer.Typer) -> None:
         nodes: Optional[int] = typer.Option(None, "--nodes", min=1, help=load_cmd.NODES_HELP + " With --by-load."),
         pods_per_node: int = typer.Option(30, "--pods-per-node", min=1, help=load_cmd.PPN_HELP + " With --by-load."),
         fmt=FORMAT_OPTION,
+        all_rows: bool = ALL_OPTION,
     ):
         """Pod start-up phases (seconds) as percentiles or per pod, node start-up, validity audit.
 
@@ -78,39 +84,42 @@ def register(app: typer.Typer) -> None:
         """
         from ..analysis import pods as podsmod
         from ..analysis import validity
-        from ..output import Fmt, render
+        from ..output import Fmt
         parse_offsets(offset)  # a bad --offset is a usage error before the run is read
         run = open_run_or_die(run_dir)
         corr = corrections_or_die(run, offset, correct_skew)
         offsets = corr.pod_offsets()
         edges = load_cmd.parse_edges(buckets)
-        tl = load_cmd.timeline_or_die(run, nodes, pods_per_node)
+        tl = load_cmd.timeline_or_die(run, nodes, pods_per_node, offsets)
         ps = podsmod.pod_startup(run, offsets=offsets, timeline=tl, edges=edges)
         if per_pod:
             cols = [c for c in PER_POD_COLUMNS if c in ps.per_pod.columns]
-            typer.echo(render(ps.per_pod[cols], fmt))
+            echo_data(ps.per_pod[cols], fmt)
             return
         pct = ps.percentiles if by_load else ps.percentiles[ps.percentiles["bucket"] == "all"]
         if fmt in (Fmt.json, Fmt.csv):
-            typer.echo(render(pct.reset_index(drop=True), fmt))
+            echo_data(pct.reset_index(drop=True), fmt)
             return
         md = fmt == Fmt.markdown
 
         def section(title, df=None, text=None):
-            typer.echo("")
-            typer.echo(f"### {title}" if md else f"{title}:")
+            say("")
+            say(f"### {title}" if md else f"{title}:")
             if md:
-                typer.echo("")
+                say("")
             if text is not None:
-                typer.echo(text)
+                say(text)
             if df is not None:
-                typer.echo(render(df.reset_index(drop=True), fmt) if len(df) else "(none)")
+                if len(df):
+                    echo_data(df.reset_index(drop=True), fmt)
+                else:
+                    say("(none)")
 
-        typer.echo(("### sources\n\n" if md else "sources:\n") + ps.sources)
+        say(("### sources\n\n" if md else "sources:\n") + ps.sources)
         for n in ([corr.describe()] + corr.notes if corr or correct_skew else []):
-            typer.echo(f"note: {n}")
+            say(f"note: {n}")
         for n in ps.notes:
-            typer.echo(f"note: {n}")
+            say(f"note: {n}")
         if by_load:
             section("load", text="\n".join(load_cmd.summary_lines(tl)))
         section("pod start-up, all pods (seconds, nearest rank)", pct)
@@ -129,7 +138,7 @@ def register(app: typer.Typer) -> None:
             shown = cc[cc["derived_s"].notna()]
             section("cross-check: test-reported vs derived from objects", shown)
             if len(shown) < len(cc):
-                typer.echo(f"({len(cc) - len(shown)} reported values have no object-derived counterpart in "
+                say(f"({len(cc) - len(shown)} reported values have no object-derived counterpart in "
                            f"this run; all rows: PodStartup.cross_check in Python)")
         ns = podsmod.node_startup(run)
         if len(ns):

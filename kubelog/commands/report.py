@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from . import load as load_cmd
+from ._common import QUIET_OPTION, note
 
 
 def _is_run(p: Path) -> bool:
@@ -50,8 +51,7 @@ def register(app: typer.Typer) -> None:
         nodes: Optional[int] = typer.Option(None, "--nodes", min=1, help=load_cmd.NODES_HELP),
         pods_per_node: int = typer.Option(30, "--pods-per-node", min=1, help=load_cmd.PPN_HELP),
         force: bool = typer.Option(False, "--force", help="With raw inputs: replace an existing OUT/run."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr (it is shown only when "
-                                   "stderr is a terminal)."),
+        quiet: bool = QUIET_OPTION,
     ):
         """Write a self-contained HTML report and its PDF for one run.
 
@@ -63,7 +63,9 @@ def register(app: typer.Typer) -> None:
         level, pod start-up, plots, clock skew, diagnosis, data quality. The PDF keeps long tables
         short (at most 20 pages); report.html has every row. --nodes, --pods-per-node and --buckets
         are those of `kubelog latency --by-load`. No network references; the same run gives the same
-        HTML (a generation time only when SOURCE_DATE_EPOCH is set). Prints the written paths.
+        HTML (a generation time only when SOURCE_DATE_EPOCH is set). Prints the written paths; on
+        stderr the ingest progress, a progress bar of the sections (on a terminal) and sections that
+        failed, none of them with -q.
         Exit 3 when the inputs cannot be read; 2 for two run directories (use `kubelog compare`) and,
         with a hint, when PDF rendering is unavailable (use --no-pdf).
         """
@@ -89,12 +91,18 @@ def register(app: typer.Typer) -> None:
                 if not p.exists():
                     die(f"no such file or directory: {p}", Exit.INPUT)
             try:
-                run = ingest(inputs, out / "run", force=force,
-                             progress=None if quiet else (lambda s: typer.echo(s, err=True)))
+                run = ingest(inputs, out / "run", force=force, progress=note)
             except RunExists as e:
                 die(f"{e} (use --force)", Exit.EXISTS)
             except InputError as e:
                 die(str(e), Exit.INPUT)
+            if quiet:  # what was not read is said even so, one line each (as `kubelog ingest -q` does)
+                from ..ingest import NOT_READ, _progress_line
+                for e in run.inputs:
+                    if e["format"] in NOT_READ:
+                        typer.echo(_progress_line(e), err=True)
+                    elif e.get("read_complete") is False:
+                        typer.echo(e["errors"][-1].splitlines()[0] if e["errors"] else e["path"], err=True)
         say, bar = progress_printer(quiet)
         try:
             if bar is not None:
@@ -108,7 +116,7 @@ def register(app: typer.Typer) -> None:
                 bar.stop()
         for k, st in paths["sections"].items():
             if st != "ok":
-                typer.echo(f"kubelog: section {k}: {st}", err=True)
+                note(f"kubelog: section {k}: {st}")
         typer.echo(str(paths["html"]))
         if "pdf" in paths:
             typer.echo(str(paths["pdf"]))

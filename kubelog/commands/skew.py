@@ -1,12 +1,29 @@
 """kubelog skew."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from ._common import FORMAT_OPTION, open_run_or_die
+from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
+
+
+TABLES = ("domains", "pairs", "evidence", "violations")
+DOMAIN_COLUMNS = ["domain", "offset_s", "lower_s", "upper_s", "uncertainty_s", "kind", "drift_ppm", "n_pairs",
+                  "text", "host"]
+PAIR_COLUMNS = ["domain_a", "domain_b", "n_forward", "n_backward", "kinds", "lower_s", "upper_s", "kind",
+                "feasible", "estimate_s", "uncertainty_s", "n_violated", "drift_ppm", "drift_range_ppm",
+                "drift_status", "drift_explains", "drift_t_ref", "step_time", "step_size_s", "text"]
+EVIDENCE_COLUMNS = ["domain_a", "domain_b", "bound", "value_s", "kind", "evidence"]
+VIOLATION_COLUMNS = ["kind", "n", "before", "after", "n_uncorrectable"]
+TERMINAL_DOMAIN_COLUMNS = ["domain", "offset_s", "uncertainty_s", "kind", "n_pairs", "drift_ppm", "host"]
+TERMINAL_PAIR_COLUMNS = ["domain_a", "domain_b", "n_forward", "n_backward", "estimate_s", "uncertainty_s",
+                         "n_violated", "kind", "kinds"]
+json_schema("skew", DOMAIN_COLUMNS, note="the default, --table domains")
+json_schema("skew", PAIR_COLUMNS, args=("--table", "pairs"))
+json_schema("skew", EVIDENCE_COLUMNS, args=("--table", "evidence"))
+json_schema("skew", VIOLATION_COLUMNS, args=("--table", "violations"), note="a last row of kind `total`")
 
 
 def register(app: typer.Typer) -> None:
@@ -15,12 +32,19 @@ def register(app: typer.Typer) -> None:
         run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
         reference: str = typer.Option("apiserver", "--reference", "-r",
                                       help="Reference clock domain; offsets are C_domain − C_reference, seconds."),
+        table: Optional[str] = typer.Option(None, "--table", "-t",
+                                            help="One table: domains (offsets and bounds per clock domain), pairs "
+                                                 "(per domain pair), evidence (the tightest pairs, file:line) or "
+                                                 "violations (causal-order violations before/after correction). "
+                                                 "-F csv/json/markdown print one table, domains by default; "
+                                                 "the terminal view shows all unless this is given."),
         correct_skew: bool = typer.Option(False, "--correct-skew",
-                                          help="Also show causal-order violations before/after correction and "
-                                               "the e2e pod-startup percentiles raw and corrected."),
+                                          help="Terminal view: also show causal-order violations before/after "
+                                               "correction and the e2e pod-startup percentiles raw and corrected."),
         evidence: int = typer.Option(3, "--evidence", min=0,
                                      help="Tightest pairs shown per domain pair and direction (file:line)."),
         fmt=FORMAT_OPTION,
+        all_rows: bool = ALL_OPTION,
     ):
         """Clock offsets between the run's clock domains, from causal pairs.
 
@@ -28,16 +52,19 @@ def register(app: typer.Typer) -> None:
         observations, binding → kubelet, kubelet container start → the status write that
         carries it, Event reporter → creation) bound each offset θ = C_domain − C_reference
         from both sides; hollow nodes whose logs sit in <host>/ directories (the Kubemark log
-        dump's layout) are pooled per host. Prints the domains (offset, bounds, ± half width,
-        drift — only when the pairs span ≥ 10 min both ways and the feasible drift range
-        excludes 0 — and host), the pair counts per domain pair, clock steps, inconsistent
-        domains, the evidence (tightest pairs, file:line) and the findings. Nothing is
-        corrected unless --correct-skew is given; `pods`, `slo` and `report` take
-        --correct-skew too (docs/skew.md).
+        dump's layout) are pooled per host. The terminal view leads with the findings, then
+        the domains (offset, bounds, ± half width, drift — only when the pairs span ≥ 10 min
+        both ways and the feasible drift range excludes 0 — and host), the pair counts per
+        domain pair, clock steps, inconsistent domains and the evidence (tightest pairs,
+        file:line). -F csv, json and markdown print one table (--table), so a CSV is one
+        RFC 4180 table. Nothing is corrected unless --correct-skew is given; `pods`, `slo`,
+        `latency` and `report` take --correct-skew too (docs/skew.md).
         """
-        from ..analysis.skew import analyze, correct
+        from ..analysis.skew import analyze, correct, violations_before_after
         from ..cli import Exit, die
         from ..output import Fmt, render
+        if table is not None and table not in TABLES:
+            die(f"--table must be one of {', '.join(TABLES)}, got {table!r}", Exit.USAGE)
         run = open_run_or_die(run_dir)
         rep = analyze(run, reference=reference)
         if rep.pairs.empty:
@@ -47,41 +74,54 @@ def register(app: typer.Typer) -> None:
         if reference not in known:
             die(f"--reference {reference!r} is not a clock domain of the causal pairs; one of: "
                 + ", ".join(sorted(known)), Exit.USAGE)
-        corr = correct(run, rep) if correct_skew else None
         ev = rep.evidence.groupby(["domain_a", "domain_b", "bound"], sort=False).head(evidence) \
             if len(rep.evidence) else rep.evidence
-        if Fmt(fmt) is Fmt.json:
-            d = rep.to_dict()
-            d["evidence"] = json.loads(render(ev, Fmt.json)) if len(ev) else []
-            if corr is not None:
-                d["violations"] = json.loads(render(corr["violations"], Fmt.json))
-                d["pod_startup_verdicts"] = json.loads(render(corr["verdicts"], Fmt.json))
-            typer.echo(json.dumps(d, indent=1, ensure_ascii=False))
+
+        def one(name):
+            if name == "domains":
+                return rep.domains.reindex(columns=DOMAIN_COLUMNS)
+            if name == "pairs":
+                return rep.pairs_summary.reindex(columns=PAIR_COLUMNS)
+            if name == "evidence":
+                return ev.reindex(columns=EVIDENCE_COLUMNS)
+            return violations_before_after(run, rep)
+
+        if Fmt(fmt) is not Fmt.table or table is not None:
+            df = one(table or "domains")
+            if Fmt(fmt) is Fmt.table:
+                df = _fixed(df.drop(columns=["text"], errors="ignore"))
+            echo_data(df.reset_index(drop=True), fmt, numeric=_fixed_columns(df))
             return
-        md = Fmt(fmt) is Fmt.markdown
+        corr = correct(run, rep) if correct_skew else None
 
         def section(title, df):
-            typer.echo("")
-            typer.echo(f"### {title}\n" if md else title)
-            typer.echo(render(_fixed(df) if Fmt(fmt) is not Fmt.csv else df, fmt))
+            say("")
+            say(title)
+            echo_data(_fixed(df), fmt, numeric=_fixed_columns(df))
 
-        typer.echo(("## " if md else "") + f"Clock skew against {reference}")
+        say(f"Clock skew against {reference}")
         for f in rep.findings:
-            typer.echo(f"- {f}")
-        section("Domains", rep.domains)
-        section("Domain pairs", rep.pairs_summary.drop(columns=["text"], errors="ignore"))
+            say(f"- {f}")
+        # the terminal shows the columns that fit 100 characters; lower_s/upper_s = offset_s ∓ uncertainty_s
+        section("Domains (bounds: offset_s ± uncertainty_s; all columns: -t domains -F csv)",
+                rep.domains.reindex(columns=TERMINAL_DOMAIN_COLUMNS))
+        section("Domain pairs (all columns: -t pairs -F csv)", rep.pairs_summary.reindex(columns=TERMINAL_PAIR_COLUMNS))
         if rep.steps:
             import pandas as pd
             section("Clock steps", pd.DataFrame(rep.steps))
         if rep.inconsistent:
-            typer.echo("")
-            typer.echo("inconsistent domains: " + ", ".join(rep.inconsistent))
+            say("")
+            say("inconsistent domains: " + ", ".join(rep.inconsistent))
         if len(ev):
             section("Evidence (tightest pairs)", ev)
         if corr is not None:
             section("Causal-order violations before/after correction", corr["violations"])
             if len(corr["verdicts"]):
                 section("e2e pod-startup percentiles (s), raw and corrected", corr["verdicts"])
+
+
+def _fixed_columns(df) -> tuple:
+    return tuple(str(c) for c in df.columns if str(c).endswith("_s") or c == "drift_ppm")
 
 
 def _fixed(df):

@@ -6,8 +6,15 @@ from typing import List, Optional
 
 import typer
 
-from ._common import FORMAT_OPTION, open_run_or_die
+from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
 from .pods import CORRECT_SKEW_HELP, OFFSET_HELP, corrections_or_die, parse_offsets
+
+
+VERDICT_COLUMNS = ["sli", "group", "threshold_s", "percentile", "observed_s", "n", "margin_s", "verdict",
+                   "evidence", "note", "source"]
+json_schema("slo", VERDICT_COLUMNS)
+#: Terminal view order: failures first.
+VERDICT_ORDER = {"FAIL": 0, "NO DATA": 1, "PASS": 2}
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +31,7 @@ def register(app: typer.Typer) -> None:
         offset: Optional[List[str]] = typer.Option(None, "--offset", help=OFFSET_HELP),
         correct_skew: bool = typer.Option(False, "--correct-skew", help=CORRECT_SKEW_HELP),
         fmt=FORMAT_OPTION,
+        all_rows: bool = ALL_OPTION,
     ):
         """SLO verdicts (PASS/FAIL/NO DATA/INCONCLUSIVE (resolution)) with threshold, observed percentile, n, margin, evidence.
 
@@ -35,7 +43,8 @@ def register(app: typer.Typer) -> None:
         lists), each with its cited source. With --offset/--correct-skew the pod start-up rows,
         including the percentiles the test itself reported, use corrected clocks (the note gives the
         raw value and the shift, and says when the verdict depends on the offset within its bounds).
-        Table/markdown output ends with the validity audit.
+        Table/markdown output leads with the verdict counts, lists the FAIL rows first and ends
+        with the validity audit.
         JSON/CSV: the verdict rows {"sli","group","threshold_s","percentile","observed_s","n",
         "margin_s","verdict","evidence","note","source"}. A pod start-up percentile whose ends are
         too coarse to decide (a truncated creationTimestamp, the e2e's 2 s 'Found pod' poll: the
@@ -44,7 +53,7 @@ def register(app: typer.Typer) -> None:
         """
         from ..analysis.slo import ConfigError, SLOConfig, evaluate
         from ..cli import Exit, die
-        from ..output import Fmt, render
+        from ..output import Fmt
         parse_offsets(offset)
         if config is not None and not config.is_file():
             die(f"--config: no such file: {config}", Exit.USAGE)
@@ -56,23 +65,25 @@ def register(app: typer.Typer) -> None:
         rep = evaluate(run, cfg, corrections=corrections_or_die(run, offset, correct_skew))
         v = rep.verdicts
         if fmt in (Fmt.json, Fmt.csv):
-            typer.echo(render(v, fmt))
+            echo_data(v, fmt)
         else:
             md = fmt == Fmt.markdown
             cols = ["sli", "group", "threshold_s", "percentile", "observed_s", "n", "margin_s", "verdict",
                     "evidence", "note"]
-            typer.echo(render(v[cols], fmt))
             counts = v["verdict"].value_counts()
-            typer.echo("")
-            typer.echo(f"{counts.get('FAIL', 0)} FAIL, {counts.get('PASS', 0)} PASS, {counts.get('NO DATA', 0)} "
-                       f"NO DATA; config: {', '.join(cfg.files)}")
+            say(f"{counts.get('FAIL', 0)} FAIL, {counts.get('PASS', 0)} PASS, {counts.get('NO DATA', 0)} "
+                f"NO DATA; config: {', '.join(cfg.files)}")
+            say("")
+            order = v["verdict"].map(VERDICT_ORDER).fillna(len(VERDICT_ORDER))
+            echo_data(v.assign(_o=order).sort_values("_o", kind="stable")[cols], fmt)
+            say("")
             for s in sorted(set(v["sli"])):
-                typer.echo(f"source of {s}: {cfg.sli(s).source}")
+                say(f"source of {s}: {cfg.sli(s).source}")
             for n in rep.notes:
-                typer.echo(f"note: {n}")
-            typer.echo("")
-            typer.echo("### validity\n" if md else "validity:")
-            typer.echo(render(rep.validity, fmt))
+                say(f"note: {n}")
+            say("")
+            say("### validity\n" if md else "validity:")
+            echo_data(rep.validity, fmt)
         if fail_on_violation and len(rep.violations):
             typer.echo(f"kubelog: {len(rep.violations)} SLO violation(s)", err=True)
             raise typer.Exit(int(Exit.VIOLATION))

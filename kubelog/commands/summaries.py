@@ -5,8 +5,10 @@ from pathlib import Path
 
 import typer
 
-from ..analysis.outcome import summaries_frame
-from ._common import FORMAT_OPTION, open_run_or_die, split_list
+from ..analysis.outcome import SUMMARY_COLUMNS, summaries_frame
+from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, split_list
+
+json_schema("summaries", SUMMARY_COLUMNS)
 
 
 def register(app: typer.Typer) -> None:
@@ -18,6 +20,7 @@ def register(app: typer.Typer) -> None:
         origin: str = typer.Option(None, "--origin",
                                    help="Comma-separated origins to keep (e2e-log, cl2-log, cl2-json, kube-burner)."),
         fmt=FORMAT_OPTION,
+        all_rows: bool = ALL_OPTION,
     ):
         """Print the summaries the tests reported themselves (percentiles in seconds).
 
@@ -26,6 +29,10 @@ def register(app: typer.Typer) -> None:
         with its origin file:line. JSON rows: {"ts","origin","metric","phase","labels","count",
         "p50_s","p90_s","p99_s","p100_s","value","unit","where"}.
         """
-        from ..output import render
         run = open_run_or_die(run_dir)
-        typer.echo(render(summaries_frame(run, split_list(metric), split_list(origin)), fmt))
+        df = summaries_frame(run, split_list(metric), split_list(origin))
+        if fmt == "table":
+            from ._common import say
+            say(f"{len(df):,} reported summaries" + (f" from {', '.join(sorted(set(df['origin'])))}" if len(df) else ""))
+            say("")
+        echo_data(df, fmt)

@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from ._common import QUIET_OPTION, StageProgress, note
+
 
 def register(app: typer.Typer) -> None:
     @app.command("synth")
@@ -48,6 +50,7 @@ def register(app: typer.Typer) -> None:
                                       "automanaged namespace) and the clusterloader user agent, instead of e2e.log."),
         cl2_log: bool = typer.Option(False, "--cl2-log", help="Also write clusterloader2.log: its pod start-up "
                                                              "measurement of the latency pods and one that saw no pod."),
+        quiet: bool = QUIET_OPTION,
     ):
         """Simulate one Kubemark density run and write its artifacts with ground truth.
 
@@ -58,7 +61,8 @@ def register(app: typer.Typer) -> None:
         count, the latency matrix per verb/resource/subresource/scope and load bucket, true and
         as-printed pod-startup percentiles, injected failures, record counts). Every pod is deleted
         twice (graceful, then the kubelet's grace-0 delete); --timeout-failure tears the namespace down.
-        Prints a summary to stderr and the truth.json path to stdout.
+        Prints the truth.json path to stdout; a progress bar (on a terminal) and a summary on
+        stderr, neither with -q.
         """
         from ..synth import generate
         from ..synth.run import _parse_kv
@@ -70,16 +74,18 @@ def register(app: typer.Typer) -> None:
         try:
             hs = [_parse_kv(f"h={x}", True)["h"] for x in host_skew.split(",") if x.strip()] if host_skew else None
             hd = [float(x.replace("ppm", "")) for x in host_drift.split(",") if x.strip()] if host_drift else None
-            truth = generate(out, seed=seed, nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew,
-                             drift=drift, timeout_failure=timeout_failure, scale=scale, tarball=tar, wrap=wrap,
-                             hosts=hosts, host_skew=hs, host_drift=hd, status_writes=status_writes, cl2=cl2,
-                             cl2_log=cl2_log)
+            from ..synth.run import GENERATE_STAGES
+            with StageProgress("synth", len(GENERATE_STAGES) - (0 if tar else 1)) as bar:
+                truth = generate(out, seed=seed, nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew,
+                                 drift=drift, timeout_failure=timeout_failure, scale=scale, tarball=tar, wrap=wrap,
+                                 hosts=hosts, host_skew=hs, host_drift=hd, status_writes=status_writes, cl2=cl2,
+                                 cl2_log=cl2_log, progress=bar.advance)
         except ValueError as e:
             typer.echo(f"kubelog: {e}", err=True)
             raise typer.Exit(2)
         ap = truth["files"]["kube-apiserver.log"]
         fails = [f["message"] for f in truth["failures"] if "message" in f]
-        typer.echo(f"synth: era {era}, {nodes} nodes x {pods_per_node} pods, {truth['requests']['total']:,} requests, "
-                   f"{ap['lines']:,} apiserver lines, {ap['trace_blocks']} traces; "
-                   f"failures: {'; '.join(fails) or 'none'}", err=True)
+        note(f"synth: era {era}, {nodes} nodes x {pods_per_node} pods, {truth['requests']['total']:,} requests, "
+             f"{ap['lines']:,} apiserver lines, {ap['trace_blocks']} traces; "
+             f"failures: {'; '.join(fails) or 'none'}")
         typer.echo(truth["path"])

@@ -1,8 +1,9 @@
 """The report model: every section of the run report as plain data (tables of strings, texts, plots).
 
-Each section is computed by :func:`build_model` inside a guard: when an analysis module is missing
-(``ImportError``/``AttributeError``) the section says "not available in this version"; any other
-error is shown as the section's error text, so one failing analysis never hides the others.
+Each section is computed by :func:`build_model` inside a guard: when a module it needs cannot be
+imported (``ModuleNotFoundError``: an optional dependency not installed) the section says "not
+available in this version"; any other error, an ``AttributeError`` included (a bug, not a missing
+feature), is shown as the section's error text, so one failing analysis never hides the others.
 
 Numbers are formatted here (seconds with 4 significant digits, counts with thousands separators) so
 the template only lays them out.  Every worst case carries its ``file:line``
@@ -26,7 +27,9 @@ from ..run import Run
 from . import numbers
 
 NOT_AVAILABLE = "not available in this version"
-UNAVAILABLE = (ImportError, AttributeError)
+#: What makes a section "not available": a module that cannot be imported, nothing else (issue 22: an
+#: AttributeError here used to turn real bugs into a polite "not available in this version").
+UNAVAILABLE = (ModuleNotFoundError,)
 WORST_PODS = 10
 WORST_REQUESTS = 10
 SHORT = 10   # characters: text columns no longer than this do not wrap
@@ -133,7 +136,8 @@ def frame_table(title: str, df: pd.DataFrame, kinds: dict | None = None, note: s
 
 
 def guarded(key: str, title: str, fn, *args) -> Section:
-    """Run ``fn(section, *args)``; a missing module/attribute makes the section "not available"."""
+    """Run ``fn(section, *args)``; a module that cannot be imported makes the section "not available",
+    any other exception an "error" with its type and message."""
     sec = Section(key, title)
     try:
         fn(sec, *args)

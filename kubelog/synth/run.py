@@ -1317,11 +1317,21 @@ def _slow_down(sim, latency_factor: dict) -> None:
             r["lat"] = int(r["lat"] * f)
 
 
+#: The stages of :func:`generate`, in order (the last only with ``tarball``).
+GENERATE_STAGES = ("simulating", "writing logs", "computing truth", "packing the tarball")
+
+
 def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="test=36012.5s,nodes=0.8s",
              drift=None, timeout_failure=False, scale=1.0, tarball=False, wrap=None, hosts=None, host_skew=None,
              host_drift=None, status_writes=False, cl2=False, latency_factor: dict | None = None,
-             startup_delay_s: float = 0.0, t0: str | None = None, cl2_log=False) -> dict:
+             startup_delay_s: float = 0.0, t0: str | None = None, cl2_log=False, progress=None) -> dict:
+    """Simulate one run and write it into ``out_dir``; returns truth.json as a dict.
+
+    ``progress``: optional callable(stage) called as each of :data:`GENERATE_STAGES` starts (the CLI
+    draws a progress bar from it).
+    """
     era = str(era)
+    stage = progress or (lambda _s: None)
     check_params(nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew, drift=drift, scale=scale, wrap=wrap,
                  timeout_failure=timeout_failure)
     if cl2 and era == "1.5":
@@ -1335,6 +1345,7 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
         tmp = Path(tempfile.mkdtemp(prefix="kubelog-synth-"))
         out = tmp / (Path(out_dir).name.removesuffix(".tar.gz") or "run")
     out.mkdir(parents=True, exist_ok=True)
+    stage(GENERATE_STAGES[0])
     sim = Sim(seed, nodes, pods_per_node, era, skew, drift, timeout_failure, scale, startup_delay_s, t0)
     skewcases.setup(sim, hosts=hosts, host_skew=host_skew, host_drift=host_drift, status_writes=status_writes,
                     cl2=cl2)
@@ -1342,9 +1353,11 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
     skewcases.after_simulate(sim)
     if latency_factor:
         _slow_down(sim, latency_factor)
+    stage(GENERATE_STAGES[1])
     files = write_run(sim, out, wrap=wrap)
     if cl2_log:
         files["clusterloader2.log"] = write_cl2_log(sim, out)
+    stage(GENERATE_STAGES[2])
     tr = compute_truth(sim)
     sk = _parse_kv(skew, True)
     dr = _parse_kv(drift, False)
@@ -1386,6 +1399,7 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
         truth["params"].update(latency_factor=latency_factor or None, startup_delay_s=startup_delay_s, t0=t0)
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if tarball:
+        stage(GENERATE_STAGES[3])
         tpath = Path(str(target) if str(target).endswith(".tar.gz") else str(target) + ".tar.gz")
         tpath.parent.mkdir(parents=True, exist_ok=True)
         raw = io.BytesIO()
