@@ -143,6 +143,8 @@ def test_cli_history_from_the_saved_table_gives_the_same_changes(planted, tmp_pa
                                    "--metrics-out", str(out), "--fail-on-regression"])
     assert res.exit_code == 1, res.output  # regressions found, as asked to fail on
     rows = json.loads(res.stdout)
+    from kubelog.commands._common import JSON_SCHEMAS
+    assert all(list(r) == list(JSON_SCHEMAS[("history", ())].keys) for r in rows)  # the keys docs/cli.md lists
     ch = planted["history"].changes
     assert [(r["metric"], r["build"]) for r in rows] == list(zip(ch["metric"], ch["build"]))
     # within one build of the plants, or (load-bucket cells) two of the start-up plant: see the test above

@@ -13,7 +13,8 @@ INPUT_COLUMNS = ["path", "format", "wrapper", "compression", "component", "clock
 
 INPUT_KEYS = ["source_id", "path", "sha256", "bytes", "compression", "container", "format", "wrapper", "component",
               "clock", "tz", "year", "year_source", "year_detail", "lines_read", "record_lines",
-              "continuation_lines", "counted", "rows", "info", "errors", "read_complete", "parse_seconds",
+              "continuation_lines", "counted", "lost_lines", "lost", "rows", "info", "errors", "read_complete",
+              "parse_seconds",
               "accounting_ok"]
 json_schema("info", ["inputs", "tables"], rows=False, nested={"inputs": INPUT_KEYS},
             note="`tables` maps each table name to {`rows`, `ts_min`, `ts_max`}; `counted` maps reasons to lines")

@@ -17,10 +17,12 @@ BUCKETS_HELP = ("Comma-separated upper edges of the load buckets in % of capacit
 
 
 LOAD_KEYS = ["capacity", "nodes", "pods_per_node", "nodes_source", "source", "clock", "start", "end", "notes",
-             "buckets"]
-json_schema("load", LOAD_KEYS, rows=False, nested={"buckets": ["bucket", "seconds", "share"]})
+             "evidence", "buckets"]
+_EVIDENCE = ["side", "evidence", "pods", "share"]
+json_schema("load", LOAD_KEYS, rows=False, nested={"evidence": _EVIDENCE, "buckets": ["bucket", "seconds", "share"]})
 json_schema("load", LOAD_KEYS + ["steps"], args=("--steps",), rows=False,
-            nested={"buckets": ["bucket", "seconds", "share"], "steps": ["ts", "running", "load_pct"]})
+            nested={"evidence": _EVIDENCE, "buckets": ["bucket", "seconds", "share"],
+                    "steps": ["ts", "running", "load_pct"]})
 
 
 def parse_edges(buckets: str) -> tuple:
