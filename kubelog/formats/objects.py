@@ -420,7 +420,8 @@ class _ColSink(_Sink):
                 cand = (len(all_starts), len(starts), nclock)
                 all_starts += starts
             t = _s(md.get("deletionTimestamp"))
-            per_pod.append((uid or (ns, name), rows, cand, ("deleted", t, "apiserver", None) if t is not None else None))
+            deleted = ("deleted", t, "apiserver", None) if t is not None else None
+            per_pod.append((uid or (ns, name), rows, cand, deleted))
         start_ns = _ns(all_starts) if all_starts else []  # the "started" rows: the latest start, times parsed once
         for k, (pk, rows, cand, deleted) in enumerate(per_pod):
             if cand is not None:
