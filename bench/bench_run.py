@@ -8,8 +8,12 @@ junit. Then, in this run:
    lines/s, and per input its parse seconds from the manifest (MB/s and lines/s per format);
 2. `kubelog ingest` of kube-apiserver.log alone: the access-log path's MB/s, the yardstick of the
    whole-run target (all inputs together ≥ 60 % of it);
-3. library floors: pyarrow.json.read_json of audit.log; json.load of events.json and pods.json;
-4. a naive per-line parser: json.loads per line of audit.log.
+3. library floors: pyarrow.json.read_json of audit.log; json.loads of events.json and pods.json;
+4. a naive per-line parser: json.loads per line of audit.log; for events.json and pods.json the per-object
+   reference parser (`objects.parse(..., columnar=False)`, the code before issue 20);
+5. the peak memory of the whole-run ingest summed over all its processes (this one and the worker
+   processes; Rss and Pss from /proc/<pid>/smaps_rollup every 100 ms, as bench_ingest.py does), and the
+   load average before and after (the machine is shared: ratios in one run are what count).
 
 Prints Markdown for bench/README.md. Usage:
     python bench/bench_run.py [--nodes 100] [--scale 3] [--repeat 3] [--dir /tmp/kubelog-bench-run]
@@ -24,6 +28,37 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+
+class _PeakMem:
+    """Peak of the summed Rss/Pss (MB) of this process and its descendants while active."""
+
+    def __enter__(self):
+        import os
+        import threading
+        sys.path.insert(0, str(Path(__file__).parent))
+        from bench_ingest import _tree_mem_kb
+        self.rss = self.pss = 0
+        self.stop = threading.Event()
+
+        def run():
+            while not self.stop.is_set():
+                r, p = _tree_mem_kb(os.getpid())
+                self.rss, self.pss = max(self.rss, r), max(self.pss, p)
+                self.stop.wait(0.1)
+        self.t = threading.Thread(target=run, daemon=True)
+        self.t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.t.join()
+        self.rss, self.pss = self.rss / 1024, self.pss / 1024
+
+
+def load() -> str:
+    import os
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def timed(fn, repeat: int):
@@ -59,7 +94,9 @@ def main() -> None:
         return go
 
     total_mb = sum(p.stat().st_size for p in inputs) / 1e6
-    wall, ins = timed(ingest(inputs), a.repeat)
+    load0 = load()
+    with _PeakMem() as mem:
+        wall, ins = timed(ingest(inputs), a.repeat)
     lines = sum(e["lines_read"] for e in ins)
     ap_log = run_dir / "kube-apiserver.log"
     ap_wall, _ = timed(ingest([ap_log]), a.repeat)
@@ -72,6 +109,18 @@ def main() -> None:
             for line in f:
                 json.loads(line)
     naive_audit, _ = timed(loads, 1)
+    from kubelog.formats import objects as O
+    from kubelog.formats.base import Context
+
+    def objects_parse(p, columnar):
+        def go():
+            import io
+            with open(p, "rb") as f:
+                O.parse(io.BufferedReader(f), Context(0, p.name, lambda t, d: None), columnar=columnar)
+        return go
+    print(f"Load average (1/5/15 min) before: {load0}, after: {load()}. Peak memory of the whole-run ingest, all "
+          f"processes: Rss {mem.rss:,.0f} MB, Pss {mem.pss:,.0f} MB (target ≤ 600 MB).")
+    print()
     print(f"Whole run: {len(inputs)} inputs, {total_mb:,.0f} MB, {lines:,} lines; `kubelog ingest` {wall:.2f} s "
           f"(median of {a.repeat}) = {total_mb / wall:,.1f} MB/s, {lines / wall:,.0f} lines/s; the access-log path "
           f"alone {ap_mbs:,.1f} MB/s: the whole run at {100 * total_mb / wall / ap_mbs:.0f} % of it (target ≥ 60 %).")
@@ -88,7 +137,10 @@ def main() -> None:
         elif name in ("events.json", "pods.json"):
             p = run_dir / name
             f_s, _ = timed(lambda p=p: json.loads(p.read_bytes()), a.repeat)
-            floor = f"{f_s:.2f} (json.loads of the file)"
+            fast, _ = timed(objects_parse(p, True), a.repeat)
+            ref, _ = timed(objects_parse(p, False), a.repeat)
+            floor = f"{f_s:.2f} (json.loads of the file; objects.parse alone {fast:.2f} = {fast / f_s:.1f}x)"
+            naive = f"{ref:.2f} (per-object reference)"
         elif name == "kube-apiserver.log":
             floor = f"{ap_wall:.2f} (this input alone, whole ingest)"
         print(f"| {name} | {e['format']} | {mb:,.1f} | {e['lines_read']:,} | {s:.2f} | {mb / s:,.1f} | "

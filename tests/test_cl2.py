@@ -146,3 +146,27 @@ def test_doc_lines(ingest_to, tmp_path):
     assert (prog["created"], prog["expected"], prog["running"]) == (3, 3, 3)
     assert inp["info"]["cl2"]["status"] == "Fail"
     assert "could not find the requested resource" in inp["info"]["cl2"]["test_errors"]
+
+
+# -- issue 20: derived rows' stamps from caches against the reference (numpy/pandas per row) ---------------
+
+@pytest.mark.parametrize("tz", ["UTC", "+02:00"])
+def test_real_cl2_log_same_on_both_paths(real_logs, tz):
+    import io
+
+    import pyarrow as pa
+
+    from kubelog.formats import cl2 as C
+    from kubelog.formats.base import Context
+
+    data = (real_logs / "cl2_kubemark_azure_density_100nodes.log").read_bytes()
+    out = []
+    for columnar in (True, False):
+        got: dict[str, list] = {}
+        ctx = Context(0, "cl2.log", lambda t, d: got.setdefault(t, []).append(d), year=2021, tz=tz)
+        C.parse_log(io.BufferedReader(io.BytesIO(data)), ctx, columnar=columnar)
+        out.append(({k: pa.concat_tables(v) for k, v in got.items()}, ctx))
+    (fast, fctx), (slow, sctx) = out
+    assert fast.keys() == slow.keys() and all(fast[t].equals(slow[t]) for t in fast)
+    assert fast["progress"].num_rows > 1000 and fast["test_pod_latencies"].num_rows == 1000
+    assert fctx.info == sctx.info and fctx.record_lines == sctx.record_lines

@@ -260,3 +260,56 @@ def test_hypothesis_accounting(tmp_path_factory, lines):
     assert inp["lines_read"] == inp["record_lines"] + inp["continuation_lines"] + sum(inp["counted"].values())
     assert "unaccounted (parser bug)" not in inp["counted"]
     assert not any("failed:" in e for e in inp["errors"]), inp["errors"]
+
+
+# -- issue 20: stamps converted from caches (civil days, the zone's offset per local minute) against the
+# -- reference (numpy and pandas per stamp), across DST transitions in named zones -------------------------
+
+import io  # noqa: E402
+
+import pyarrow as pa  # noqa: E402
+
+from kubelog.formats import e2e as E2E  # noqa: E402
+from kubelog.formats.base import Context  # noqa: E402
+
+
+def _e2e_tables(text: str, tz: str, columnar: bool):
+    got: dict[str, list] = {}
+    ctx = Context(0, "e2e.log", lambda t, d: got.setdefault(t, []).append(d), year=2021, tz=tz)
+    E2E.parse(io.BufferedReader(io.BytesIO(text.encode())), ctx, columnar=columnar)
+    ctx.check_accounting()
+    return {k: pa.concat_tables(v) for k, v in got.items()}, ctx
+
+
+# New York: 2021-03-14 02:00-03:00 does not exist, 2021-11-07 01:00-02:00 happens twice; Lord Howe moves 30 min
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tz=st.sampled_from(["UTC", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "+05:30"]),
+       stamps=st.lists(st.tuples(st.sampled_from([("Mar", 14), ("Nov", 7), ("Apr", 4), ("Oct", 3)]),
+                                 st.integers(0, 3), st.integers(0, 59), st.integers(0, 59), st.integers(0, 999)),
+                       min_size=1, max_size=30))
+def test_cached_stamp_conversion_gives_what_the_reference_gives(tz, stamps):
+    lines = ["Running Suite: Kubernetes e2e suite", "Will run 1 of 3 specs", "------------------------------",
+             "[sig-scalability] Density", "  /go/src/density.go:1"]
+    for (mon, day), h, mi, s, ms in stamps:
+        lines.append(f"{mon} {day:2d} {h:02d}:{mi:02d}:{s:02d}.{ms:03d}: INFO: E2E startup time for 3 pods: 1.5s")
+        lines.append(f"I{['Mar', 'Nov', 'Apr', 'Oct'].index(mon) + 3:02d}{day:02d} {h:02d}:{mi:02d}:{s:02d}.{ms:03d}000"
+                     f"   14261 e2e.go:185] glog line")
+        lines.append("STEP: a step")
+    lines.append("• [SLOW TEST:12.5 seconds]")
+    text = "\n".join(lines) + "\n"
+    fast, fctx = _e2e_tables(text, tz, True)
+    slow, sctx = _e2e_tables(text, tz, False)
+    assert fast.keys() == slow.keys()
+    for t in fast:
+        assert fast[t].equals(slow[t]), (t, tz)
+    assert (fctx.record_lines, fctx.continuation_lines, fctx.info) == (sctx.record_lines, sctx.continuation_lines,
+                                                                        sctx.info)
+
+
+@pytest.mark.parametrize("tz", ["UTC"])  # named zones: the generated test above (the reference is ~1 ms a stamp there)
+def test_real_e2e_log_same_on_both_paths(real_logs, tz):
+    text = (real_logs / "conformance_e2e_provedge_2021.log").read_text()
+    fast, fctx = _e2e_tables(text, tz, True)
+    slow, sctx = _e2e_tables(text, tz, False)
+    assert fast.keys() == slow.keys() and all(fast[t].equals(slow[t]) for t in fast)
+    assert fast["test_log"].num_rows > 10_000 and fctx.record_lines == sctx.record_lines

@@ -197,3 +197,163 @@ def test_wrong_types_and_deep_nesting(ingest_to, tmp_path):
 def test_sniffer_negative(real_logs, name):
     with open(real_logs / name, "rb") as f:
         assert not O.sniff(Head(name, f.read(64 * 1024)))
+
+
+# -- the columnar path (single-pass list decoding, rows built per column) against the per-object reference ------
+
+import io  # noqa: E402
+
+import pyarrow as pa  # noqa: E402
+import yaml  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from kubelog.formats.base import Context  # noqa: E402
+
+_TIMES = ["2024-01-01T00:00:00Z", "2024-01-01T00:00:07Z", "2024-01-01T00:00:00.123456Z", "2024-01-01T02:00:03+02:00",
+          "2024-01-01T00:00:05.123456789Z", "2024-02-30T00:00:00Z", "2024-01-01 00:00:04", "2024-01-01T00:00:00",
+          "2024-01-01", "garbage", "", None, 12]
+_NAMES = ["p1", "p2", "weird \"name\"", "pöd", "tab\tname", None]
+
+
+def _pick(draw, xs):
+    return draw(st.sampled_from(xs))
+
+
+@st.composite
+def _api_object(draw):
+    kind = draw(st.sampled_from(["Event", "EventNew", "Pod", "Pod", "Node", "ConfigMap", None]))
+    t = lambda: _pick(draw, _TIMES)  # noqa: E731
+    if kind in ("Event", "EventNew"):
+        o = {"apiVersion": "events.k8s.io/v1" if kind == "EventNew" else "v1", "kind": "Event",
+             "metadata": {"name": _pick(draw, _NAMES), "namespace": "d", "creationTimestamp": t()},
+             "reason": _pick(draw, ["Scheduled", "Pulled", None, 3]), "type": "Normal", "eventTime": t()}
+        if kind == "EventNew":
+            o.update(regarding={"kind": "Pod", "name": _pick(draw, _NAMES)}, note="n",
+                     reportingController=_pick(draw, ["kubelet", "default-scheduler", ""]),
+                     reportingInstance=_pick(draw, ["n1", "", None]), deprecatedCount=_pick(draw, [2, None, True]),
+                     deprecatedFirstTimestamp=t(), deprecatedLastTimestamp=t(),
+                     series=_pick(draw, [{"count": 4, "lastObservedTime": "2024-01-01T00:00:09.000001Z"}, None, {}]))
+        else:
+            o.update(involvedObject={"kind": "Pod", "namespace": "d", "name": _pick(draw, _NAMES)},
+                     message=_pick(draw, ["ok", None]), firstTimestamp=t(), lastTimestamp=t(),
+                     count=_pick(draw, [1, 7, None, "2", 2**40]),
+                     source=_pick(draw, [{"component": "kubelet", "host": "n1"}, {"component": "kubelet"}, {}, "x"]))
+        if draw(st.booleans()):
+            del o["kind"]  # a -o json watch without kind: guessed from its shape
+        return o
+    if kind == "Pod" or kind is None:
+        conds = [{"type": _pick(draw, ["PodScheduled", "Ready", "Initialized", "ContainersReady", "Custom", None]),
+                  "status": _pick(draw, ["True", "False", None]), "reason": _pick(draw, [None, "Unschedulable", "é"]),
+                  "lastTransitionTime": t()} for _ in range(draw(st.integers(0, 3)))]
+        cs = [{"name": _pick(draw, ["c", "d", "x\"y", None]), "restartCount": _pick(draw, [0, 3, None, True]),
+               "state": _pick(draw, [{"running": {"startedAt": t()}}, {"terminated": {"startedAt": t()}},
+                                     {"waiting": {}}, {}])} for _ in range(draw(st.integers(0, 3)))]
+        o = {"apiVersion": "v1", "metadata": {"name": _pick(draw, _NAMES), "namespace": "d",
+                                              "uid": _pick(draw, ["u1", "u2", "", None]), "creationTimestamp": t()},
+             "spec": {"nodeName": _pick(draw, ["n1", None]), "containers": [{"name": "c"}]},
+             "status": {"phase": _pick(draw, ["Running", "Pending", None]), "reason": _pick(draw, [None, "Evicted"]),
+                        "startTime": t(), "conditions": _pick(draw, [conds, conds, "nope", None]),
+                        "containerStatuses": _pick(draw, [cs, cs, 5])}}
+        if draw(st.booleans()):
+            o["metadata"]["deletionTimestamp"] = t()
+        if kind == "Pod":
+            o["kind"] = "Pod"
+        return o
+    if kind == "Node":
+        return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": _pick(draw, ["n1", "n2"]),
+                                                                 "creationTimestamp": t()},
+                "status": {"conditions": [{"type": "Ready", "status": _pick(draw, ["True", "False", "Unknown"]),
+                                           "lastTransitionTime": t()}]}}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, "items": [1]}
+
+
+def _document(objs, shape, cut, junk):
+    if shape == "kubectl":  # kubectl get -o json: pretty, sorted keys
+        text = json.dumps({"apiVersion": "v1", "items": objs, "kind": "List", "metadata": {"resourceVersion": ""}},
+                          indent=4, sort_keys=True)
+    elif shape == "api":  # the API's own list, one line, items without kind
+        items = [{k: v for k, v in o.items() if k != "kind"} for o in objs]
+        text = json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "9"},
+                           "items": items})
+    elif shape == "array":
+        text = json.dumps(objs, indent=2)
+    elif shape == "watch":
+        evs = [json.dumps({"type": ["ADDED", "MODIFIED", "DELETED", "BOOKMARK"][i % 4], "object": o})
+               for i, o in enumerate(objs + objs[:2])]  # seen again: only changed times add rows
+        text = "\n".join(evs)
+    elif shape == "curl":
+        text = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + \
+            "\n".join(json.dumps({"type": "ADDED", "object": o}) for o in objs)
+    elif shape == "w":  # kubectl get -w -o json: concatenated pretty objects
+        text = "\n".join(json.dumps(o, indent=4) for o in objs)
+    elif shape == "yaml":
+        text = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objs}, sort_keys=False)
+    else:
+        text = "---\n" + "---\n".join(yaml.safe_dump(o) for o in objs)
+    if junk is not None:  # a broken value in the middle of a stream
+        k = text.find("\n", int(len(text) * junk))
+        if k > 0:
+            text = text[:k + 1] + '{"kind": "Pod", "metadata": {nope\n' + text[k + 1:]
+    if cut is not None:
+        text = text[:max(1, int(len(text) * cut))]
+    return text + "\n"
+
+
+def _run_parse(text: str, columnar: bool):
+    got: dict[str, list] = {}
+    ctx = Context(0, "objs.json", lambda t, d: got.setdefault(t, []).append(d))
+    O.parse(io.BufferedReader(io.BytesIO(text.encode())), ctx, columnar=columnar)
+    ctx.check_accounting()
+    return {k: pa.concat_tables(v) for k, v in got.items()}, ctx
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(objs=st.lists(_api_object(), min_size=1, max_size=12),
+       shape=st.sampled_from(["kubectl", "api", "array", "watch", "curl", "w", "yaml", "yaml-multi"]),
+       cut=st.one_of(st.none(), st.floats(0.05, 0.999)), junk=st.one_of(st.none(), st.floats(0.1, 0.9)))
+def test_columnar_path_gives_what_the_per_object_reference_gives(objs, shape, cut, junk):
+    text = _document(objs, shape, cut, junk if shape in ("watch", "w", "curl") else None)
+    fast, fctx = _run_parse(text, True)
+    slow, sctx = _run_parse(text, False)
+    assert fast.keys() == slow.keys()
+    for t in fast:
+        assert fast[t].equals(slow[t]), (t, fast[t].to_pylist()[:3], slow[t].to_pylist()[:3])
+    assert {k: (v.count, v.examples) for k, v in fctx.stats.items()} == \
+        {k: (v.count, v.examples) for k, v in sctx.stats.items()}
+    assert (fctx.lines_read, fctx.record_lines, fctx.continuation_lines) == \
+        (sctx.lines_read, sctx.record_lines, sctx.continuation_lines)
+    assert "unaccounted (parser bug)" not in fctx.stats and fctx.errors == sctx.errors
+    assert fctx.info == sctx.info
+
+
+@pytest.mark.parametrize("name", ["watch_pods_curl_i.json"])
+def test_columnar_path_on_the_samples(name):
+    from pathlib import Path
+    text = (Path(__file__).parent / "samples" / "objects" / name).read_text()
+    fast, fctx = _run_parse(text, True)
+    slow, sctx = _run_parse(text, False)
+    assert fast.keys() == slow.keys() and all(fast[t].equals(slow[t]) for t in fast)
+    assert {k: v.count for k, v in fctx.stats.items()} == {k: v.count for k, v in sctx.stats.items()}
+
+
+def test_a_list_is_decoded_once_with_its_items_lines():
+    """The list's items are decoded one by one where they stand: their lines come without a second parse."""
+    doc = json.dumps({"apiVersion": "v1", "items": [POD, _running(POD)], "kind": "List"}, indent=4)
+    v, end, ps = O._decode_object(doc, 0, json.JSONDecoder())
+    assert end == len(doc) and v == json.loads(doc)
+    assert [doc.count("\n", 0, p) + 1 for p in ps] == [4, 4 + json.dumps(POD, indent=4).count("\n") + 1]
+    assert O._decode_object('{"items": [1, 2,]}', 0, json.JSONDecoder()) is None  # invalid: the reference decides
+
+
+@pytest.mark.parametrize("columnar", [True, False])
+def test_a_start_time_that_is_not_a_time_gives_no_started_row(columnar):
+    """The old code stopped the whole input with pandas' DateParseError on such a pod."""
+    p = _running(POD)
+    p["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] = "garbage"
+    q = _running(POD) | {"metadata": {**POD["metadata"], "uid": "u2"}}
+    tabs, ctx = _run_parse("\n".join(json.dumps({"type": "ADDED", "object": o}) for o in (p, q)), columnar)
+    ms = tabs["pod_transitions"].to_pandas()
+    assert ms[ms.uid == "u1"].milestone.tolist() == ["created", "scheduled", "ready", "container_started"]
+    assert "started" in ms[ms.uid == "u2"].milestone.tolist() and not ctx.errors

@@ -49,6 +49,7 @@ from ..sources import lines as L
 from . import e2e_util as U
 from . import klog as K
 from .base import Context, Format, Head, load_json_document
+from .e2e import PROGRESS_RE
 
 # clusterloader2 source files (perf-tests clusterloader2/pkg/...) that no Kubernetes component has, and
 # the measurement prefixes of their lines; older logs (2018-2020) print progress from
@@ -69,8 +70,10 @@ def sniff_log(head: Head) -> bool:
 
 
 class _Cl2Parser(K.KlogParser):
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context, columnar: bool = True):
         super().__init__(ctx, component="clusterloader2")
+        self.columnar = columnar  # False: the code before issue 20 (numpy per derived row's stamp)
+        self.to_utc = U.LocalToUTC(self.tz)
         self.state = {"phase": None, "id": None, "selector": None, "metric": None}
         self.info = ctx.info.setdefault("cl2", {})
 
@@ -85,6 +88,10 @@ class _Cl2Parser(K.KlogParser):
     def _ts(self, m) -> int | None:
         mo, dd = int(m["mm"]), int(m["dd"])
         t = m["time"]
+        if self.columnar:
+            d = U.civil_days(self.year, mo, dd)
+            return self.to_utc(((d * 86400 + int(t[0:2]) * 3600 + int(t[3:5]) * 60 + int(t[6:8])) * 1_000_000
+                                + int(t[9:15])) * 1000)
         try:
             d = int(timeutil.days_from_civil(np.array([self.year]), np.array([mo]), np.array([dd]))[0])
         except Exception:
@@ -167,7 +174,6 @@ class _Cl2Parser(K.KlogParser):
                          "origin": "cl2-log", "line_no": ln})
                 continue
             if " Pods: " in msg:
-                from .e2e import PROGRESS_RE
                 p = PROGRESS_RE.search(msg)
                 if p:
                     g = p.groupdict()
@@ -234,7 +240,8 @@ def _columns(rows: list[dict]) -> dict:
     return cols
 
 
-def parse_log(stream, ctx: Context) -> None:
+def parse_log(stream, ctx: Context, columnar: bool = True) -> None:
+    """``columnar=False``: the reference (the code before issue 20), compared with the default in tests/test_cl2.py."""
     head = stream.peek(256 * 1024)[:256 * 1024]
     lines = head.decode("utf-8", "replace").splitlines()[:3000]
     wrappers = L.detect_wrappers(lines)
@@ -244,7 +251,7 @@ def parse_log(stream, ctx: Context) -> None:
     if not ctx.clock:
         ctx.clock = "test"
     K.decide_zone(ctx, lines, wrappers, K._head_records(Head(ctx.name, head[:64 * 1024]))[1])
-    _Cl2Parser(ctx).run(stream, wrappers, L.has_ansi(head), threads=1)
+    _Cl2Parser(ctx, columnar).run(stream, wrappers, L.has_ansi(head), threads=1)
     ctx.info["cl2"] = {k: v for k, v in ctx.info.get("cl2", {}).items()}
 
 

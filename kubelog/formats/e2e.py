@@ -85,6 +85,11 @@ PROGRESS_RE = re.compile(r"^(?P<label>.+?) Pods: (?P<created>\d+) out of (?P<exp
                          r"(?P<rnr>\d+) runningButNotReady")
 
 
+_E2E_STARTUP = re.compile(r"^E2E startup time for (\d+) pods: (\S+)")
+_THROUGHPUT = re.compile(r"^Throughput \(pods/s\) during cluster saturation phase: (\S+)")
+_APPROX = re.compile(r"^Approx throughput: (\S+) pods/min")
+
+
 def _head_payload(head: Head) -> tuple[list[str], list[str]]:
     lines = head.lines(3000)
     wr = L.detect_wrappers(lines)
@@ -125,8 +130,10 @@ def sniff(head: Head) -> bool:
 
 
 class _Parser:
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context, columnar: bool = True):
         self.ctx = ctx
+        self.columnar = columnar  # False: the code before issue 20 (numpy per stamp, the line classifier per line)
+        self.to_utc = U.LocalToUTC(ctx.tz)
         self.year = ctx.year if ctx.year is not None else 1970
         self.prev_month = None
         self.tables: dict[str, list[dict]] = {}
@@ -147,6 +154,9 @@ class _Parser:
         self.prev_month = mon
         if not (1 <= day <= 31 and h < 24 and mi < 60 and s < 61):
             return None
+        if self.columnar:
+            d = U.civil_days(self.year, mon, day)
+            return self.to_utc(((d * 86400 + h * 3600 + mi * 60 + s) * 1_000_000_000) + frac_ns)
         d = int(timeutil.days_from_civil(np.array([self.year]), np.array([mon]), np.array([day]))[0])
         local = ((d * 86400 + h * 3600 + mi * 60 + s) * 1_000_000_000) + frac_ns
         return int(timeutil.local_to_utc_ns(np.array([local], dtype=np.int64), self.ctx.tz or "UTC")[0])
@@ -160,7 +170,8 @@ class _Parser:
         mo, dd, h, mi, s, ms = map(int, m.groups())
         if not (1 <= mo <= 12 and 1 <= dd <= 31):
             return None
-        d = int(timeutil.days_from_civil(np.array([self.year]), np.array([mo]), np.array([dd]))[0])
+        d = U.civil_days(self.year, mo, dd) if self.columnar else \
+            int(timeutil.days_from_civil(np.array([self.year]), np.array([mo]), np.array([dd]))[0])
         return (d * 86400 + h * 3600 + mi * 60 + s) * 1_000_000_000 + ms * 1_000_000
 
     def add(self, table: str, row: dict):
@@ -458,16 +469,16 @@ class _Parser:
                            labels={"source": "Top latency metric", **t["labels"]}, count=t.get("count"),
                            p50_s=t["p50_s"], p90_s=t["p90_s"], p99_s=t["p99_s"], p100_s=t["p100_s"])
                 return
-        m = re.match(r"^E2E startup time for (\d+) pods: (\S+)", msg)
+        m = _E2E_STARTUP.match(msg) if msg.startswith("E2E") else None
         if m:
             self._perf(ts, ln, metric="e2e_startup_time", phase="saturation", labels={"pods": int(m.group(1))},
                        value=U.dur_s(m.group(2)), unit="s")
             return
-        m = re.match(r"^Throughput \(pods/s\) during cluster saturation phase: (\S+)", msg)
+        m = _THROUGHPUT.match(msg) if msg.startswith("Throughput") else None
         if m:
             self._perf(ts, ln, metric="saturation_throughput", phase="saturation", value=U._num(m.group(1)), unit="pods/s")
             return
-        m = re.match(r"^Approx throughput: (\S+) pods/min", msg)
+        m = _APPROX.match(msg) if msg.startswith("Approx") else None
         if m:
             self._perf(ts, ln, metric="approx_throughput", phase="latency", value=U._num(m.group(1)), unit="pods/min")
             return
@@ -560,7 +571,8 @@ class _Parser:
         self.tables = {}
 
 
-def parse(stream, ctx: Context) -> None:
+def parse(stream, ctx: Context, columnar: bool = True) -> None:
+    """``columnar=False``: the reference (the code before issue 20), compared with the default in tests/test_e2e.py."""
     head = stream.peek(256 * 1024)[:256 * 1024] if hasattr(stream, "peek") else b""
     lines = head.decode("utf-8", "replace").splitlines()[:3000]
     wrappers = L.detect_wrappers(lines)
@@ -570,7 +582,7 @@ def parse(stream, ctx: Context) -> None:
     ctx.info["component"] = "e2e.test"
     if not ctx.clock:
         ctx.clock = "test"
-    p = _Parser(ctx)
+    p = _Parser(ctx, columnar)
     stats = L.ReaderStats()
     n = 0
     for ch in L.iter_chunks(stream, wrappers, ansi, stats):

@@ -56,6 +56,7 @@ import re
 import pyarrow as pa
 import yaml
 
+from ..tables import TS
 from .base import Context, Format, Head, read_document
 
 MAX_DOC = 512 << 20
@@ -211,8 +212,9 @@ class _Sink:
                 self._pt(ns, name, uid, node, "container_started", sa, nclock, origin, ln,
                          json.dumps({"container": _s(c.get("name"))}))
         if cs and len(starts) == len(cs):
-            import pandas as pd  # not at module level: `kubelog ingest` loads every format
-            self._pt(ns, name, uid, node, "started", max(starts, key=lambda x: pd.Timestamp(x)), nclock, origin, ln)
+            best = _latest(starts)
+            if best is not None:
+                self._pt(ns, name, uid, node, "started", best, nclock, origin, ln)
         self._pt(ns, name, uid, node, "deleted", _s(md.get("deletionTimestamp")), "apiserver", origin, ln)
 
     def _nt(self, node, ms, ts, clock, origin, ln):
@@ -237,6 +239,215 @@ class _Sink:
                 clock = f"node/{name}" if status in ("True", "False") else "apiserver"
                 self._nt(name, ms, _s(c.get("lastTransitionTime")), clock, org, ln)
         self._nt(name, "deleted", _s(md.get("deletionTimestamp")), "apiserver", org, ln)
+
+
+def _ns(values: list) -> list:
+    """Times as text → int ns since the epoch (None where unparseable), parsed as the ``ts`` columns are."""
+    return _ts_array(values).cast(pa.int64()).to_pylist()
+
+
+def _latest(starts: list[str]):
+    """The first of the latest container start times; None when one of them is not a time."""
+    v = _ns(starts)
+    if None in v:
+        return None
+    return starts[v.index(max(v))]
+
+
+def _q(v) -> str:
+    """``json.dumps`` of a str or None (same text), without the encoder's per-call set-up for plain ASCII."""
+    if v is None:
+        return "null"
+    if v.isascii() and v.isprintable() and '"' not in v and "\\" not in v:
+        return '"' + v + '"'
+    return json.dumps(v)
+
+
+_RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)$"
+
+
+def _ts_array(values: list):
+    """Times as text → timestamp[ns, UTC] column, as ``pd.to_datetime(utc=True, format="ISO8601",
+    errors="coerce")`` gives it (:meth:`_Sink.flush`).  When every time is RFC 3339 (as the API writes
+    metav1.Time and MicroTime) Arrow's cast parses them (without importing pandas, ~0.5 s); anything else,
+    or a date Arrow refuses (Feb 30), goes to pandas."""
+    import pyarrow.compute as pc
+    a = pa.array(values, pa.string())
+    if a.null_count == len(a):
+        return pa.nulls(len(a), TS)
+    if pc.all(pc.match_substring_regex(a, _RFC3339)).as_py():
+        try:
+            return a.cast(TS)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    import pandas as pd  # not at module level: `kubelog ingest` loads every format
+    return pa.Array.from_pandas(pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601",
+                                               errors="coerce")).cast(TS)
+
+
+class _ColSink(_Sink):
+    """The columnar sink: objects are collected per kind and their rows built per column at flush.
+
+    Gives what :class:`_Sink` (the per-object reference, ``parse(..., columnar=False)``) gives, row for row
+    (tests/test_objects.py compares both on generated inputs): events one row per object from per-field
+    comprehensions; pod rows appended in the reference's order with the pod's own fields taken per column
+    afterwards, details formatted without ``json.dumps`` where the text is plain, times parsed once per column;
+    nodes (a few per run) go through the reference."""
+
+    BATCH = 20_000
+
+    def __init__(self, ctx: Context, origin: str):
+        super().__init__(ctx, origin)
+        self.batch: dict[str, list] = {"Event": [], "Pod": []}
+        self.pending = 0
+
+    def obj(self, o: dict, line_no: int, origin: str) -> bool:
+        kind = _s(o.get("kind"))
+        if kind is None:
+            if "involvedObject" in o or "regarding" in o:
+                kind = "Event"
+            elif isinstance(o.get("spec"), dict) and "containers" in o["spec"]:
+                kind = "Pod"
+        self.kinds[kind or "?"] = self.kinds.get(kind or "?", 0) + 1
+        if kind == "Node":
+            self.node(o, line_no, origin)
+        elif kind in ("Event", "Pod"):
+            self.batch[kind].append((o, line_no, origin))
+            self.pending += 1
+            if self.pending >= self.BATCH:
+                self.flush()
+        else:
+            return False
+        self.record_lines.add(line_no)
+        return True
+
+    def flush(self):
+        ev, pods = self.batch["Event"], self.batch["Pod"]
+        self.batch = {"Event": [], "Pod": []}
+        self.pending = 0
+        if ev:
+            self._events(ev)
+        if pods:
+            self._pods(pods)
+        for t, rows in self.rows.items():  # node rows (the reference's, as columns, without pandas)
+            if rows:
+                keys = list(dict.fromkeys(k for r in rows for k in r))
+                cols = {k: [r.get(k) for r in rows] for k in keys}
+                for c in self.TIME_COLS[t]:
+                    if c in cols:
+                        cols[c] = _ts_array(cols[c])
+                self.ctx.emit(t, cols)
+                self.rows[t] = []
+
+    def _events(self, batch: list):
+        objs = [b[0] for b in batch]
+        md = [_d(o.get("metadata")) for o in objs]
+        new = [("regarding" in o or "note" in o or "reportingController" in o
+                or str(o.get("apiVersion", "")).startswith("events.k8s.io")) for o in objs]
+        ref = [_d(o.get("regarding") if n else o.get("involvedObject")) for o, n in zip(objs, new)]
+        src = [_d(o.get("deprecatedSource") if n else o.get("source")) for o, n in zip(objs, new)]
+        series = [_d(o.get("series")) for o in objs]
+        et = [_s(o.get("eventTime")) for o in objs]
+        first = [_s(o.get("deprecatedFirstTimestamp") if n else o.get("firstTimestamp")) for o, n in zip(objs, new)]
+        last = [_s(o.get("deprecatedLastTimestamp") if n else o.get("lastTimestamp")) for o, n in zip(objs, new)]
+        created = [_s(m.get("creationTimestamp")) for m in md]
+        count = [_i(o.get("deprecatedCount") if n else o.get("count")) for o, n in zip(objs, new)]
+        count = [c if c is not None else (_i(se.get("count")) if _i(se.get("count")) is not None else 1)
+                 for c, se in zip(count, series)]
+        comp = [_s(sr.get("component")) or _s(o.get("reportingController")) or _s(o.get("reportingComponent")) or None
+                for o, sr in zip(objs, src)]
+        host = [_s(sr.get("host")) or _s(o.get("reportingInstance")) or None for o, sr in zip(objs, src)]
+        best = [a or b or c or d for a, b, c, d in zip(et, last, first, created)]
+        n = len(objs)
+        tcols = ("ts", "event_time", "first_ts", "last_ts", "series_last_ts", "creation_ts")
+        times = _ts_array(best + et + first + last + [_s(se.get("lastObservedTime")) for se in series] + created)
+        cols = {c: times.slice(k * n, n) for k, c in enumerate(tcols)}  # one parse for the six time columns
+        cols.update({
+            "clock": [f"node/{h}" if c == "kubelet" and h else "apiserver" for c, h in zip(comp, host)],
+            "resolution_s": [1e-6 if e else 1.0 for e in et],
+            "namespace": [_s(m.get("namespace")) for m in md], "name": [_s(m.get("name")) for m in md],
+            "reason": [_s(o.get("reason")) for o in objs], "type": [_s(o.get("type")) for o in objs],
+            "message": [_s(o.get("note") if n else o.get("message")) for o, n in zip(objs, new)],
+            "object_kind": [_s(r.get("kind")) for r in ref], "object_namespace": [_s(r.get("namespace")) for r in ref],
+            "object_name": [_s(r.get("name")) for r in ref], "count": count, "component": comp, "host": host,
+            "origin": [b[2] for b in batch], "line_no": [b[1] for b in batch]})
+        self.ctx.emit("events", cols)
+
+    def _pods(self, batch: list):
+        import numpy as np
+        COND, seen = self.COND, self.seen
+        p_ns, p_name, p_uid, p_node, p_origin, p_ln = [], [], [], [], [], []
+        r_pod, r_ms, r_ts, r_clock, r_detail = [], [], [], [], []  # one entry per row, in the reference's order
+        per_pod, all_starts = [], []  # (pod key, rows up to the containers, started candidates, deleted row)
+        for o, ln, origin in batch:
+            md, spec, st = _d(o.get("metadata")), _d(o.get("spec")), _d(o.get("status"))
+            ns, name, uid = _s(md.get("namespace")), _s(md.get("name")), _s(md.get("uid"))
+            node = _s(spec.get("nodeName"))
+            p_ns.append(ns), p_name.append(name), p_uid.append(uid), p_node.append(node)
+            p_origin.append(origin), p_ln.append(ln)
+            nclock = f"node/{node}" if node else "node"
+            csl = st.get("containerStatuses")
+            cs = [c for c in csl if isinstance(c, dict)] if isinstance(csl, list) else []
+            rows = []  # (milestone, ts, clock, detail)
+            t = _s(md.get("creationTimestamp"))
+            if t is not None:
+                restarts = sum(_i(c.get("restartCount")) or 0 for c in cs)
+                rows.append(("created", t, "apiserver", '{"phase": %s, "reason": %s, "restarts": %d}'
+                             % (_q(_s(st.get("phase"))), _q(_s(st.get("reason"))), restarts)))
+            conds = st.get("conditions")
+            if isinstance(conds, list):
+                for c in conds:
+                    if not isinstance(c, dict):
+                        continue
+                    t = _s(c.get("lastTransitionTime"))
+                    if t is None:
+                        continue
+                    ty = _s(c.get("type")) or "?"
+                    rows.append((COND.get(ty) or f"condition:{ty}", t, "apiserver" if ty == "PodScheduled" else nclock,
+                                 '{"reason": %s, "status": %s}' % (_q(_s(c.get("reason"))), _q(_s(c.get("status"))))))
+            t = _s(st.get("startTime"))
+            if t is not None:
+                rows.append(("accepted", t, nclock, None))
+            starts = []
+            for c in cs:
+                state = _d(c.get("state"))
+                sa = _s(_d(state.get("running")).get("startedAt")) or _s(_d(state.get("terminated")).get("startedAt"))
+                if sa:
+                    starts.append(sa)
+                    rows.append(("container_started", sa, nclock, '{"container": %s}' % _q(_s(c.get("name")))))
+            cand = None
+            if cs and len(starts) == len(cs):
+                cand = (len(all_starts), len(starts), nclock)
+                all_starts += starts
+            t = _s(md.get("deletionTimestamp"))
+            deleted = ("deleted", t, "apiserver", None) if t is not None else None
+            per_pod.append((uid or (ns, name), rows, cand, deleted))
+        start_ns = _ns(all_starts) if all_starts else []  # the "started" rows: the latest start, times parsed once
+        for k, (pk, rows, cand, deleted) in enumerate(per_pod):
+            if cand is not None:
+                a, n, nclock = cand
+                v = start_ns[a:a + n]
+                if None not in v:
+                    rows.append(("started", all_starts[a + v.index(max(v))], nclock, None))
+            if deleted is not None:
+                rows.append(deleted)
+            for ms, t, clock, det in rows:
+                key = (pk, ms, t, det if ms == "container_started" else None)
+                if key in seen:
+                    continue
+                seen.add(key)
+                r_pod.append(k), r_ms.append(ms), r_ts.append(t), r_clock.append(clock), r_detail.append(det)
+        if not r_pod:
+            return
+        idx = pa.array(np.array(r_pod, dtype=np.int64))
+        per_pod = pa.table({"namespace": pa.array(p_ns, pa.string()), "pod": pa.array(p_name, pa.string()),
+                            "uid": pa.array(p_uid, pa.string()), "node": pa.array(p_node, pa.string()),
+                            "origin": pa.array(p_origin, pa.string()),
+                            "line_no": pa.array(p_ln, pa.int64())}).take(idx)
+        cols = {c: per_pod.column(c) for c in per_pod.column_names}
+        cols.update(milestone=r_ms, ts=_ts_array(r_ts), clock=r_clock, detail=r_detail,
+                    resolution_s=pa.array(np.ones(len(r_pod))))
+        self.ctx.emit("pod_transitions", cols)
 
 
 def _origin(kind_hint: str, fmt: str) -> str:
@@ -276,7 +487,8 @@ def _http_headers(text: str) -> tuple[int, int]:
     return lines, pos
 
 
-def parse(stream, ctx: Context) -> None:
+def parse(stream, ctx: Context, columnar: bool = True) -> None:
+    """Rows of an object document; ``columnar=False`` runs the per-object reference (see :class:`_ColSink`)."""
     data = read_document(stream, ctx, "API object document", MAX_DOC)
     if data is None:
         return
@@ -289,10 +501,18 @@ def parse(stream, ctx: Context) -> None:
         ctx.count("HTTP response headers (curl -i)", 1, text[:hend].splitlines()[0], n=hlines, severity="info")
         text = "\n" * hlines + text[hend:]
     stripped = text.lstrip()
-    if stripped.startswith("{") or stripped.startswith("["):
-        primary = _parse_json(text, ctx)
-    else:
-        primary = _parse_yaml(text, ctx)
+    import gc
+    gc_was = gc.isenabled()
+    if columnar:  # the decoded document is one large tree of young containers: collections that find
+        gc.disable()  # nothing to free took half of a pods dump's parse time (measured, bench/README.md)
+    try:
+        if stripped.startswith("{") or stripped.startswith("["):
+            primary = _parse_json(text, ctx, columnar)
+        else:
+            primary = _parse_yaml(text, ctx, columnar)
+    finally:
+        if gc_was:
+            gc.enable()
     ctx.record_lines += primary
     ctx.continuation_lines += max(0, total - primary - ctx.counted_lines)
 
@@ -381,19 +601,106 @@ def _salvage_items(text: str, pos: int, epos: int, dec: json.JSONDecoder, lines:
         p = end
 
 
-def _parse_json(text: str, ctx: Context) -> int:
+_JWS = re.compile(r"[ \t\n\r]*")  # JSON's whitespace (json.decoder.WHITESPACE)
+
+
+def _decode_array(text: str, p: int, dec: json.JSONDecoder):
+    """The JSON array at ``p`` decoded element by element: (values, their start positions, end) or None."""
+    ws = _JWS.match
+    items, ps = [], []
+    q = ws(text, p + 1).end()
+    if text.startswith("]", q):
+        return items, ps, q + 1
+    while True:
+        ps.append(q)
+        v, q = dec.raw_decode(text, q)
+        items.append(v)
+        q = ws(text, q).end()
+        if text.startswith(",", q):
+            q = ws(text, q + 1).end()
+        elif text.startswith("]", q):
+            return items, ps, q + 1
+        else:
+            return None
+
+
+def _decode_object(text: str, pos: int, dec: json.JSONDecoder):
+    """The JSON object at ``pos`` decoded key by key, its ``items`` array item by item: ``(value, end, start
+    positions of the items or None)``, one pass over the text; None when it is not valid JSON (the caller
+    then decodes it as the reference does, with its error handling)."""
+    ws = _JWS.match
+    out: dict = {}
+    ps = None
+    try:
+        p = ws(text, pos + 1).end()
+        if text.startswith("}", p):
+            return out, p + 1, None
+        while True:
+            if not text.startswith('"', p):
+                return None
+            key, p = dec.raw_decode(text, p)
+            p = ws(text, p).end()
+            if not text.startswith(":", p):
+                return None
+            p = ws(text, p + 1).end()
+            if key == "items" and text.startswith("[", p):
+                r = _decode_array(text, p, dec)
+                if r is None:
+                    return None
+                out[key], ps, p = r
+            else:
+                out[key], p = dec.raw_decode(text, p)
+                if key == "items":
+                    ps = None
+            p = ws(text, p).end()
+            if text.startswith(",", p):
+                p = ws(text, p + 1).end()
+            elif text.startswith("}", p):
+                return out, p + 1, ps
+            else:
+                return None
+    except (ValueError, RecursionError):
+        return None
+
+
+def _parse_json(text: str, ctx: Context, columnar: bool = True) -> int:
+    """Top-level JSON values one after the other.  The reference (``columnar=False``) decodes each value whole,
+    a list's items a second time for their lines, and numbers lines from a table of every newline; the default
+    decodes a list once, item by item (:func:`_decode_object`), counts lines between the positions it needs,
+    and hands the objects to the columnar sink.  Malformed input takes the same (reference) path in both."""
     dec = json.JSONDecoder()
-    lines = _Lines(text)
-    sink = _Sink(ctx, "json")
+    lines = None if columnar else _Lines(text)
+    sink = _ColSink(ctx, "json") if columnar else _Sink(ctx, "json")
+    at = [0, 1]  # (position, its line): lines counted between the positions asked for
+
+    def line_of(p: int) -> int:
+        if lines is not None:
+            return lines.line(p)
+        a, ln = at
+        ln = ln + text.count("\n", a, p) if p >= a else ln - text.count("\n", p, a)
+        at[0], at[1] = p, ln
+        return ln
+
     primary = 0
     pos, n = 0, len(text)
     while True:
         pos = _WS.match(text, pos).end()
         if pos >= n:
             break
+        if columnar and text.startswith("{", pos):
+            r = _decode_object(text, pos, dec)
+            if r is not None:
+                v, end, ps = r
+                ln = line_of(pos)
+                il = [line_of(p) for p in ps] if ps else None
+                primary += _emit_value(sink, v, ln, "json", il)
+                pos = end
+                continue
         try:
             v, end = dec.raw_decode(text, pos)
         except (ValueError, RecursionError) as e:
+            if lines is None:
+                lines = _Lines(text)
             epos = getattr(e, "pos", pos)
             ln0, eln = lines.line(pos), lines.line(epos)
             what = e.msg if isinstance(e, json.JSONDecodeError) else "nesting too deep"
@@ -419,12 +726,12 @@ def _parse_json(text: str, ctx: Context) -> int:
                 break
             pos = nxt.start()
             continue
-        ln = lines.line(pos)
+        ln = line_of(pos)
         il = None
         if isinstance(v, dict) and isinstance(v.get("items"), list) and v["items"]:
             ps = _item_positions(text, pos, end, dec)
             if ps is not None and len(ps) == len(v["items"]):
-                il = [lines.line(p) for p in ps]
+                il = [line_of(p) for p in ps]
         primary += _emit_value(sink, v, ln, "json", il)
         pos = end
     sink.flush()
@@ -432,9 +739,9 @@ def _parse_json(text: str, ctx: Context) -> int:
     return len(sink.record_lines)
 
 
-def _parse_yaml(text: str, ctx: Context) -> int:
+def _parse_yaml(text: str, ctx: Context, columnar: bool = True) -> int:
     Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    sink = _Sink(ctx, "yaml")
+    sink = _ColSink(ctx, "yaml") if columnar else _Sink(ctx, "yaml")
     primary = 0
     loader = Loader(text)
     done_lines = 0  # lines of the documents parsed so far
