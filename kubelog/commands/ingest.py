@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
 
         from ..cli import Exit, die
         from ..errors import KubelogError, Terminated
-        from ..ingest import Options, ingest
+        from ..engine import Options, ingest
         from ..sources import InputError
 
         def terminated(signum, frame):
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
             die(f"{out}: terminated (SIGTERM); no run directory written", Exit.TERMINATED)
         finally:
             signal.signal(signal.SIGTERM, old_term)
-        from ..ingest import NOT_READ, _progress_line, not_read as not_read_entries
+        from ..engine import NOT_READ, _progress_line, not_read as not_read_entries
         ins = run.inputs
         n_err = sum(1 for e in ins if e.get("errors"))
         not_read = not_read_entries(ins)

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         if len(inputs) == 1 and (inputs[0] / "manifest.json").is_file():
             run = open_run_or_die(inputs[0])
         else:
-            from ..ingest import ingest
+            from ..engine import ingest
             from ..run import RunExists
             from ..sources import InputError
             for p in inputs:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -26,11 +25,11 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     import pandas as pd
 
-from . import __version__, formats, run as runmod, timeutil, workers
-from .errors import RunFailed
-from .formats.base import HEAD_BYTES, Context, Head
-from .sources.lines import MAX_LINE, OVERLONG
-from .sources import InputError, InputRef, NotRead, discover, iter_opened, text_like
+from .. import __version__, formats, run as runmod, timeutil, workers
+from ..errors import RunFailed
+from ..formats.base import HEAD_BYTES, Context, Head
+from ..sources.lines import MAX_LINE, OVERLONG
+from ..sources import InputError, InputRef, NotRead, discover, iter_opened, text_like
 
 TAIL_BYTES = 64 * 1024
 NOT_READ = ("error", "skipped")  # formats of inputs of which nothing was read (manifest "format")
@@ -447,14 +446,3 @@ def _progress_line(e: dict) -> str:
     for err in e.get("errors", []):
         s += f"\n  problem: {err.splitlines()[0]}"
     return s
-
-
-class _CallableModule(type(sys)):
-    """``kubelog.ingest`` is both this module and the function :func:`ingest` (the package
-    exports the function under the same name; importing the module would otherwise shadow it)."""
-
-    def __call__(self, *args, **kw):
-        return ingest(*args, **kw)
-
-
-sys.modules[__name__].__class__ = _CallableModule
