@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from .. import __version__, formats, run as runmod, timeutil, workers
+from . import executors
 from ..errors import RunFailed
 from ..formats.base import HEAD_BYTES, Context, Head
 from ..sources.lines import MAX_LINE, OVERLONG
@@ -46,6 +47,7 @@ class Options:
     jobs: int = 1
     threads: int = 2
     processes: bool = True                  # allow worker processes for one large input
+    scheduler: str | None = None            # --scheduler: the inputs as tasks on Dask (engine.executors)
     max_ratio: int = 200
 
     def pick(self, rules: list[str], name: str) -> str | None:
@@ -344,6 +346,14 @@ def _parse_ref_job(args):
     return parse_ref(ref, scans, opts, tmp)
 
 
+def _parse_ref_task(args):
+    """A whole-input task on an executor that may run it again (Dask, after a lost worker): what an
+    earlier attempt wrote of these inputs goes first."""
+    ref, scans, opts, tmp = args
+    executors.remove_parts_of(tmp, {s.source_id for s in scans})
+    return parse_ref(ref, scans, opts, tmp)
+
+
 def ingest(paths, out, *, force: bool = False, options: Options | None = None,
            progress: Callable[[str], None] | None = None, **kw) -> runmod.Run:
     """Ingest ``paths`` (files, directories, archives) into the run directory ``out``.
@@ -384,7 +394,7 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
     # followed (it is a skipped entry), so where it points is no input either
     found = [r.path for r in refs if not os.path.islink(r.path)]
     tmp = runmod.prepare(out, force, inputs=found + list(paths))
-    if opts.processes and opts.jobs <= 1 and opts.threads > 1:
+    if opts.processes and opts.jobs <= 1 and opts.threads > 1 and not opts.scheduler:
         # the workers' fork server imports the parsers (~1 s) while this process sniffs the inputs
         workers.start_early([r.path for r in refs])
     import gc
@@ -404,21 +414,15 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
             entries.append(_error_entry(s, s.problem, s.format))
             if progress:
                 progress(_progress_line(entries[-1]))
-        if opts.jobs > 1 and len(jobs) > 1:
-            with workers.pool(opts.jobs, str(out)) as pool:
-                futs = [(pool.submit(_parse_ref_job, j), j[0].display) for j in jobs]
-                for fut, name in futs:
-                    res = workers.result(fut, name, "parsing it (--jobs)")
-                    for e in res:
-                        entries.append(e)
-                        if progress:
-                            progress(_progress_line(e))
-        else:
-            for j in jobs:
-                for e in _parse_ref_job(j):
-                    entries.append(e)
-                    if progress:
-                        progress(_progress_line(e))
+        executor = executors.for_options(opts, len(jobs), str(out))
+        topts = executors.task_options(opts, executor)
+        tasks = [(ref, ss, topts, t) for ref, ss, _, t in jobs]
+        task = _parse_ref_task if isinstance(executor, executors.DaskExecutor) else _parse_ref_job
+        for res in executor.map(task, tasks, [j[0].display for j in jobs]):
+            for e in res:
+                entries.append(e)
+                if progress:
+                    progress(_progress_line(e))
         entries.sort(key=lambda e: e["source_id"])
         manifest = {
             "kubelog_version": __version__,

@@ -1,0 +1,101 @@
+"""kubelog.engine: the executors of an ingest (in-process, local pool, Dask) give the same run."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from kubelog.engine import Options, executors, ingest
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
+TIMINGS = {"ingest_seconds", "parse_seconds"}
+
+
+def _inputs(name: str) -> list[str]:
+    d = SAMPLES / name
+    return [str(p) for p in sorted(d.iterdir()) if p.name != "truth.json"]
+
+
+def _manifest(run) -> dict:
+    """The manifest without its timings."""
+    m = {k: v for k, v in run.manifest.items() if k not in TIMINGS}
+    m["inputs"] = [{k: v for k, v in e.items() if k not in TIMINGS} for e in m["inputs"]]
+    return m
+
+
+def _parts(root: Path) -> dict:
+    return {str(p.relative_to(root)): pq.read_table(p) for p in sorted(root.glob("*/part-*.parquet"))}
+
+
+def assert_same_run(a, b) -> None:
+    assert _manifest(a) == _manifest(b)
+    pa_, pb = _parts(Path(a.path)), _parts(Path(b.path))
+    assert sorted(pa_) == sorted(pb)
+    for name, t in pa_.items():
+        assert t.equals(pb[name]), name
+
+
+def test_executor_chosen_by_the_options():
+    assert isinstance(executors.for_options(Options(), 5, "x"), executors.InProcess)
+    assert isinstance(executors.for_options(Options(jobs=2), 1, "x"), executors.InProcess)
+    assert isinstance(executors.for_options(Options(jobs=2), 2, "x"), executors.LocalPool)
+    ex = executors.for_options(Options(jobs=2, scheduler="local:2"), 2, "x")
+    assert isinstance(ex, executors.DaskExecutor)
+    assert executors.task_options(Options(), ex).processes is False  # no processes inside Dask's daemons
+
+
+def test_a_retried_task_first_removes_the_parts_of_its_inputs(tmp_path):
+    for rel in ["requests/part-00001-0000.parquet", "requests/part-00001-L000000000001.parquet",
+                "messages/part-00001-0000.parquet", "requests/part-00010-0000.parquet",
+                "requests/part-00002-0000.parquet"]:
+        (tmp_path / rel).parent.mkdir(exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x")
+    executors.remove_parts_of(tmp_path, {1, 10})
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.parquet")) == \
+        ["requests/part-00002-0000.parquet"]
+
+
+def test_local_pool_gives_the_in_process_run(tmp_path):
+    inputs = _inputs("healthy-1.28")
+    a = ingest(inputs, tmp_path / "a", options=Options())
+    b = ingest(inputs, tmp_path / "b", options=Options(jobs=2))
+    assert_same_run(a, b)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_local_run(tmp_path):
+    """A 2-worker LocalCluster (processes) ingests a multi-file sample run into the same tables,
+    accounting and manifest (timings aside) as the local run."""
+    inputs = _inputs("skew-timeout-1.14")
+    assert len(inputs) > 3
+    a = ingest(inputs, tmp_path / "a", options=Options())
+    b = ingest(inputs, tmp_path / "b", options=Options(scheduler="local:2"))
+    assert_same_run(a, b)
+
+
+def _die_once(marker: str) -> str:
+    """A task whose first attempt kills its worker process."""
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)
+    return "done"
+
+
+def _die_always(_: str) -> str:
+    os._exit(1)
+
+
+@pytest.mark.slow
+def test_dask_task_retried_after_its_worker_died_or_the_run_fails(tmp_path):
+    """A Dask worker lost mid-task: Dask runs the task again on another worker; a task that kills
+    every worker it runs on fails the run (WorkerFailed, exit 7), it is not skipped."""
+    import dask
+
+    from kubelog.errors import WorkerFailed
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        ex = executors.DaskExecutor("local:2")
+        assert list(ex.map(_die_once, [str(tmp_path / "marker")], ["a.log"])) == ["done"]
+        with pytest.raises(WorkerFailed, match="a.log: the Dask workers running it died"):
+            list(ex.map(_die_always, ["x"], ["a.log"]))
