@@ -69,9 +69,12 @@ def variants():
     from kubelog import run as runmod, tables
 
     def writer(compression=None, dictionary="current", page_version="1.0", row_group=None, stats=False,
-               delta=False, delta_uncompressed=False, int_dictionary=False):
+               delta=False, delta_uncompressed=False, int_dictionary=False, numbers_uncompressed=False):
         def w(path, table, t):
             comp = tables.compression(table) if compression is None else compression
+            if numbers_uncompressed:  # snappy only on the string columns
+                comp = {f.name: c if str(f.type) in ("string", "large_string") or str(f.type).startswith("dictionary")
+                        else "none" for f, c in zip(t.schema, (comp[f.name] for f in t.schema))}
             dic = tables.dictionary_columns(table) if dictionary == "current" else dictionary
             enc = None
             if delta:  # DELTA_BINARY_PACKED for the 64-bit integers and times (sorted-ish: ts, line_no)
@@ -101,6 +104,7 @@ def variants():
         "delta on int64 and times": writer(delta=True),
         "delta on int64 and times, those uncompressed": writer(delta=True, delta_uncompressed=True),
         "dictionary on int32 columns too": writer(int_dictionary=True),
+        "numbers and times uncompressed": writer(numbers_uncompressed=True),
         "dictionary on int32 + delta, uncompressed": writer(int_dictionary=True, delta=True, delta_uncompressed=True),
     }
 
