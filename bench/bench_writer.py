@@ -9,12 +9,15 @@
 3. ``ingest``: the whole `ingest()` of the log in a subprocess, ``--repeat`` times, for each
    ``--tree`` (a kubelog source tree on PYTHONPATH: e.g. this one and an export of an older commit),
    interleaved; median wall seconds.
+4. ``executors``: `ingest()` of the log, and of the same number of lines in 8 files, with the local
+   executor and with Dask LocalClusters of 1 and 2 workers.
 
 The load average is printed with every result: this machine is shared.
 
 Usage:
     python bench/bench_writer.py write  [--lines 2000000] [--repeat 5]
     python bench/bench_writer.py ingest --tree . /tmp/old [--lines 2000000] [--repeat 5]
+    python bench/bench_writer.py executors [--lines 2000000] [--repeat 3]
 """
 from __future__ import annotations
 
@@ -170,16 +173,56 @@ def bench_ingest(a) -> None:
         print(f"| {tree} | {statistics.median(ts):.2f} | {min(ts):.2f} | {max(ts):.2f} |")
 
 
+def bench_executors(a) -> None:
+    """ingest() with each executor: the local default (one large log: its byte ranges on the local
+    worker processes; many files: --jobs 2) against Dask LocalClusters of 1 and 2 workers (cluster
+    start included), on the one large log and on the same number of lines in 8 files."""
+    from kubelog.engine import Options, ingest
+    from kubelog.synth.bench import write_apiserver_log
+    d = Path(a.dir)
+    single = [log_file(d, a.lines)]
+    many_dir = d / f"apiserver-8x{a.lines // 8}"
+    many_dir.mkdir(parents=True, exist_ok=True)
+    many = []
+    for i in range(8):
+        p = many_dir / f"kube-apiserver-{i}.log"
+        if not p.exists():
+            write_apiserver_log(p, a.lines // 8, seed=10 + i)
+        many.append(p)
+    configs = {"local": None, "dask local:1": "local:1", "dask local:2": "local:2"}
+    res: dict[tuple, list[float]] = {}
+    loads = []
+    with tempfile.TemporaryDirectory(dir=a.dir) as tmp:
+        for i in range(a.repeat):
+            for what, inputs in (("1 file", single), ("8 files", many)):
+                for name, sched in configs.items():
+                    opts = Options(scheduler=sched, jobs=2 if len(inputs) > 1 and not sched else 1)
+                    out = Path(tmp) / f"run-{i}-{what[0]}-{name.replace(' ', '_').replace(':', '')}"
+                    t = time.perf_counter()
+                    ingest(inputs, out, options=opts)
+                    res.setdefault((what, name), []).append(time.perf_counter() - t)
+                    loads.append(float(load().split()[0]))
+                    shutil.rmtree(out)
+    print(f"ingest() of {a.lines:,} lines, wall seconds, median of {a.repeat} interleaved; "
+          f"1-min load average {min(loads):.1f}–{max(loads):.1f}\n")
+    print("| input | executor | median (s) | min | over local (median) |")
+    print("|---|---|---:|---:|---:|")
+    for (what, name), ts in res.items():
+        base = statistics.median(res[(what, "local")])
+        print(f"| {what} | {name} | {statistics.median(ts):.2f} | {min(ts):.2f} | "
+              f"{statistics.median(ts) / base - 1:+.0%} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["write", "ingest"])
+    ap.add_argument("what", choices=["write", "ingest", "executors"])
     ap.add_argument("--lines", type=int, default=2_000_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--dir", default="/tmp/kubelog-bench")
     ap.add_argument("--tree", nargs="+", default=["."])
     ap.add_argument("--only", nargs="*", help="write: only the variants whose name contains one of these")
     a = ap.parse_args()
-    bench_write(a) if a.what == "write" else bench_ingest(a)
+    {"write": bench_write, "ingest": bench_ingest, "executors": bench_executors}[a.what](a)
 
 
 if __name__ == "__main__":

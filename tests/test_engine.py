@@ -99,3 +99,14 @@ def test_dask_task_retried_after_its_worker_died_or_the_run_fails(tmp_path):
         assert list(ex.map(_die_once, [str(tmp_path / "marker")], ["a.log"])) == ["done"]
         with pytest.raises(WorkerFailed, match="a.log: the Dask workers running it died"):
             list(ex.map(_die_always, ["x"], ["a.log"]))
+
+
+@pytest.mark.parametrize("bad", ["bogus", "local:0", "local:x"])
+def test_ingest_scheduler_refused_before_anything_is_written(tmp_path, bad):
+    from typer.testing import CliRunner
+
+    from kubelog.cli import app
+    r = CliRunner().invoke(app, ["ingest", str(SAMPLES / "healthy-1.28"), "--out", str(tmp_path / "r"),
+                                 "--scheduler", bad])
+    assert r.exit_code == 2 and "--scheduler must be" in r.output
+    assert not (tmp_path / "r").exists()

@@ -1,4 +1,4 @@
-"""The worker processes' fork server: what it preloads, and that workers do not re-run the main module."""
+"""The worker processes' fork server: what it preloads, so that the main module each worker re-runs costs nothing."""
 from __future__ import annotations
 
 import subprocess
