@@ -95,10 +95,13 @@ def test_dask_task_retried_after_its_worker_died_or_the_run_fails(tmp_path):
 
     from kubelog.errors import WorkerFailed
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        ex = executors.DaskExecutor("local:2")
-        assert list(ex.map(_die_once, [str(tmp_path / "marker")], ["a.log"])) == ["done"]
-        with pytest.raises(WorkerFailed, match="a.log: the Dask workers running it died"):
-            list(ex.map(_die_always, ["x"], ["a.log"]))
+        with executors.DaskExecutor("local:2").session() as ex:
+            assert list(ex.map(_die_once, [str(tmp_path / "marker")], ["a.log"])) == ["done"]
+            with pytest.raises(WorkerFailed, match="a.log: the Dask workers running it died"):
+                list(ex.map(_die_always, ["x"], ["a.log"]))
+            # a byte range's task too (DaskBlockPool, as klog's ranges use it)
+            with ex.block_pool()("b.log") as pool, pytest.raises(WorkerFailed, match="b.log: the Dask workers"):
+                pool.submit(_die_always, "x").result()
 
 
 @pytest.mark.parametrize("bad", ["bogus", "local:0", "local:x"])
@@ -110,3 +113,30 @@ def test_ingest_scheduler_refused_before_anything_is_written(tmp_path, bad):
                                  "--scheduler", bad])
     assert r.exit_code == 2 and "--scheduler must be" in r.output
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_dask_byte_ranges_of_a_large_log_give_the_local_run(tmp_path, monkeypatch):
+    """A large plain apiserver log on a 2-worker LocalCluster: the client plans its byte ranges
+    (reads, counts, hashes) and each range is a Dask task writing its own parts; the parts,
+    accounting and manifest are those of the local run (its ranges on local worker processes)."""
+    from kubelog import native
+    from kubelog.formats import klog
+    from kubelog.sources import lines as L
+    from kubelog.synth.bench import write_apiserver_log
+    if native.module() is None:
+        pytest.skip("the Arrow path (no C scanner) parses in the main process")
+    monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 1)
+    monkeypatch.setattr(klog, "PROCESS_BLOCK", 1 << 20)
+    monkeypatch.setattr(L, "BLOCK", 1 << 20)
+    log = tmp_path / "kube-apiserver.log"
+    write_apiserver_log(log, 12_000, seed=7)
+    a = ingest([log], tmp_path / "a", options=Options())
+    submitted = []
+    submit = executors.DaskBlockPool.submit
+    monkeypatch.setattr(executors.DaskBlockPool, "submit",
+                        lambda self, fn, *args: submitted.append(fn.__name__) or submit(self, fn, *args))
+    b = ingest([log], tmp_path / "b", options=Options(scheduler="local:2"))
+    ranges = sorted((tmp_path / "b" / "requests").glob("part-*-L*.parquet"))
+    assert len(ranges) >= 3 and submitted == ["_parse_range_in_process"] * len(ranges), (ranges, submitted)
+    assert_same_run(a, b)

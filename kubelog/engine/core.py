@@ -14,7 +14,9 @@ died, a run directory that cannot be written) leaves no run directory behind
 """
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
+import itertools
 import os
 import time
 import traceback
@@ -48,6 +50,9 @@ class Options:
     threads: int = 2
     processes: bool = True                  # allow worker processes for one large input
     scheduler: str | None = None            # --scheduler: the inputs as tasks on Dask (engine.executors)
+    # where the byte ranges of a large plain klog input run, if not on local worker processes
+    # (engine.executors.DaskBlockPool: set by the engine for the inputs it splits on Dask)
+    block_pool: object = field(default=None, repr=False, compare=False)
     max_ratio: int = 200
 
     def pick(self, rules: list[str], name: str) -> str | None:
@@ -253,6 +258,7 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
                            "tz_explicit": opts.pick(opts.tz, s.display) is not None,  # else a format may set it
                            # no worker processes inside --jobs worker processes
                            "allow_processes": opts.jobs <= 1 and opts.processes,
+                           "block_pool": opts.block_pool,
                            # a plain file (no compression, not in an archive) may be read by range
                            "plain_path": s.ref.path if not op.compression and not op.container and op.nul is None
                            else None})
@@ -346,6 +352,12 @@ def _parse_ref_job(args):
     return parse_ref(ref, scans, opts, tmp)
 
 
+def klog_process_min_bytes() -> int:
+    """The size from which a plain klog input is parsed by byte ranges (``klog.PROCESS_MIN_BYTES``)."""
+    from ..formats import klog
+    return klog.PROCESS_MIN_BYTES
+
+
 def _parse_ref_task(args):
     """A whole-input task on an executor that may run it again (Dask, after a lost worker): what an
     earlier attempt wrote of these inputs goes first."""
@@ -415,14 +427,26 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
             if progress:
                 progress(_progress_line(entries[-1]))
         executor = executors.for_options(opts, len(jobs), str(out))
-        topts = executors.task_options(opts, executor)
-        tasks = [(ref, ss, topts, t) for ref, ss, _, t in jobs]
-        task = _parse_ref_task if isinstance(executor, executors.DaskExecutor) else _parse_ref_job
-        for res in executor.map(task, tasks, [j[0].display for j in jobs]):
-            for e in res:
-                entries.append(e)
-                if progress:
-                    progress(_progress_line(e))
+        with executor.session():
+            topts = executors.task_options(opts, executor)
+            split, whole = [], []
+            for ref, ss, _, t in jobs:
+                if (isinstance(executor, executors.DaskExecutor)
+                        and executors.splittable(ref, ss, klog_process_min_bytes())):
+                    split.append((ref, ss, t))
+                else:
+                    whole.append((ref, ss, topts, t))
+            task = _parse_ref_task if isinstance(executor, executors.DaskExecutor) else _parse_ref_job
+            results = executor.map(task, whole, [j[0].display for j in whole])  # on Dask: submitted now
+            if split:  # planned here: their byte ranges are the Dask tasks (kubelog.formats.klog)
+                sopts = dataclasses.replace(opts, block_pool=executor.block_pool(), jobs=1, processes=True)
+                for ref, ss, t in split:
+                    results = itertools.chain(results, [parse_ref(ref, ss, sopts, t)])
+            for res in results:
+                for e in res:
+                    entries.append(e)
+                    if progress:
+                        progress(_progress_line(e))
         entries.sort(key=lambda e: e["source_id"])
         manifest = {
             "kubelog_version": __version__,
