@@ -10,7 +10,7 @@ DEMO_OUT ?= demo_out
 
 .PHONY: setup demo test test-fast lint bench docs clean
 
-$(STAMP): pyproject.toml setup.py kubelog/_native/fastscan.c kubelog/_native/pqpage.c
+$(STAMP): pyproject.toml setup.py kubelog/_native/fastscan.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test,pdf]'

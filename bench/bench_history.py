@@ -32,7 +32,7 @@ from kubelog.analysis import history as H
 
 
 def _ingest(args):
-    from kubelog.ingest import ingest
+    from kubelog.engine import ingest
     b, out = (Path(a) for a in args)
     ingest([b / "started.json", b / "finished.json", b / "artifacts"], out)
 

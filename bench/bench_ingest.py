@@ -119,7 +119,7 @@ def kubelog_ingest(path: Path, out: Path, env: dict | None = None) -> tuple[floa
     removed first, outside the timing: ``--force`` deletes the old run only after the new one is
     complete (~0.05 s for the ~100 part files of a 2M-line run), which is not ingest work."""
     shutil.rmtree(out, ignore_errors=True)
-    code = ("import sys,time,json;from kubelog.ingest import ingest;t=time.perf_counter();"
+    code = ("import sys,time,json;from kubelog.engine import ingest;t=time.perf_counter();"
             f"r=ingest([{str(path)!r}], {str(out)!r}, force=True);dt=time.perf_counter()-t;"
             "print(json.dumps({'s':dt,'rows':r.inputs[0]['rows'],'lines':r.inputs[0]['lines_read']}))")
     # OPENBLAS_NUM_THREADS as the kubelog command sets it (idle OpenBLAS threads spin otherwise)

@@ -18,8 +18,8 @@ def __getattr__(name):  # Run and open_run load on first use (numpy and pyarrow 
 
 
 def ingest(paths, out, **kw):
-    """Ingest ``paths`` into the run directory ``out``; see :func:`kubelog.ingest.ingest`."""
-    from .ingest import ingest as _ingest
+    """Ingest ``paths`` into the run directory ``out``; see :func:`kubelog.engine.ingest`."""
+    from .engine import ingest as _ingest
     return _ingest(paths, out, **kw)
 
 

@@ -16,10 +16,6 @@ import sys
 # on the other core.  Set before anything imports numpy; a value of the user's is kept.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from . import workers  # noqa: E402
-
-workers.cli_hook(sys.argv)  # `kubelog ingest BIG.log`: start the worker processes' server first
-
 import typer  # noqa: E402
 
 from . import __version__, commands  # noqa: E402

@@ -46,7 +46,7 @@ def open_part(path: Path, table: str, schema: pa.Schema) -> pq.ParquetWriter:
     with ``dictionary``): their dictionaries are written as they are, and the file then
     does not store the Arrow schema, so that it reads back with the declared string type.
     """
-    import pyarrow.parquet as pq  # here: worker processes write their parts with kubelog.pqwrite
+    import pyarrow.parquet as pq  # here: `import kubelog.run` stays light for what only reads a manifest
     has_dict = any(pa.types.is_dictionary(f.type) for f in schema)
     return pq.ParquetWriter(path, schema, compression=tables.compression(table),
                             use_dictionary=tables.dictionary_columns(table),
@@ -55,14 +55,7 @@ def open_part(path: Path, table: str, schema: pa.Schema) -> pq.ParquetWriter:
 
 
 def write_part(path: Path, table: str, t: pa.Table) -> None:
-    """Write ``t`` (rows of ``table``, at most :data:`PART_ROWS`) as one Parquet part file, with
-    the layout of :func:`open_part`: by :mod:`kubelog.pqwrite` where it can (a third of pyarrow's
-    time on request rows), else by pyarrow."""
-    from . import pqwrite
-    stats = {"ts"} & set(t.column_names)
-    if pqwrite.write(path, t, tables.compression(table), set(tables.dictionary_columns(table)), stats,
-                     max_rows=PART_ROWS):
-        return
+    """Write ``t`` (rows of ``table``) as one Parquet part file, with the layout of :func:`open_part`."""
     with open_part(path, table, t.schema) as w:
         w.write_table(t, row_group_size=PART_ROWS)
 

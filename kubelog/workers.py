@@ -19,12 +19,12 @@ import sys
 PROCESS_MIN_BYTES = 64 << 20  # a plain input this large is parsed by worker processes
 
 # Imported once by the fork server, so that each worker process starts with them loaded
-# (importing pyarrow and the parsers costs ~0.2 s of CPU per worker otherwise).  Not pandas:
-# kubelog._arrow_alone keeps pyarrow from importing it for nothing (it was 0.3-0.4 s of the server's
-# ~0.45 s start, on the critical path of every large ingest).  Nor pyarrow.parquet (~15 ms): the workers
-# write their parts with kubelog.pqwrite, pyarrow's writer is only its fallback (imported when needed).
-PRELOAD = ["kubelog._worker_preload", "pyarrow.compute", "kubelog.formats.klog",
-           "kubelog.formats.traces", "kubelog.formats.podrecords"]
+# (importing pyarrow, its Parquet writer, pandas and the parsers costs ~0.5 s of CPU per worker
+# otherwise: pyarrow imports pandas on its first conversion).  kubelog.cli (~17 ms more, once):
+# multiprocessing runs the main module again in every worker (as ``__mp_main__``), and the `kubelog`
+# script's top level is ``from kubelog.cli import main``, then found already imported.
+PRELOAD = ["pandas", "pyarrow.compute", "pyarrow.parquet", "kubelog.formats.klog",
+           "kubelog.formats.traces", "kubelog.formats.podrecords", "kubelog.cli"]
 IN_WORKER_ENV = "KUBELOG_WORKER_SERVER"  # set for the fork server and its workers
 
 
@@ -89,18 +89,9 @@ def context():
 @contextlib.contextmanager
 def starting():
     """Around a pool of worker processes: the fork server (if this starts it) gets
-    :data:`WORKER_ENV`, and the workers do not re-run the main module (the `kubelog` script, a
-    notebook kernel, pytest ...), which they would unless it has no file."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if path is not None:
-        del main.__file__
-    try:
-        with _worker_env():
-            yield
-    finally:
-        if path is not None:
-            main.__file__ = path
+    :data:`WORKER_ENV` and imports kubelog from where this process did."""
+    with _worker_env():
+        yield
 
 
 def start_server() -> None:
@@ -233,18 +224,3 @@ def start_early(paths) -> bool:
     except OSError:
         pass
     return False
-
-
-def cli_hook(argv: list[str]) -> None:
-    """``kubelog ingest PATH...``: start the workers' fork server before the CLI loads."""
-    if len(argv) < 2 or argv[1] != "ingest" or os.environ.get(IN_WORKER_ENV):
-        return
-    args = argv[2:]
-    for i, a in enumerate(args):  # one worker process per --threads; none with -j N (processes per input)
-        if a in ("--threads",) and i + 1 < len(args) and args[i + 1] == "1":
-            return
-        if a in ("--jobs", "-j") and i + 1 < len(args) and args[i + 1] != "1":
-            return
-        if a.startswith("--threads=") and a.endswith("=1") or a.startswith("--jobs=") and not a.endswith("=1"):
-            return
-    start_early([a for a in args if not a.startswith("-") and os.path.exists(a)])

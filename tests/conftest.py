@@ -22,7 +22,7 @@ def sample_runs(tmp_path_factory) -> dict:
     ingested once per test session with the default options (truth.json itself not an input)."""
     import json
 
-    from kubelog.ingest import Options, ingest
+    from kubelog.engine import Options, ingest
 
     base = tmp_path_factory.mktemp("sample_runs")
     out = {}
@@ -35,7 +35,7 @@ def sample_runs(tmp_path_factory) -> dict:
 @pytest.fixture
 def ingest_to(tmp_path):
     """ingest_to(*paths, **options) -> Run, into a fresh temporary run directory."""
-    from kubelog.ingest import Options, ingest
+    from kubelog.engine import Options, ingest
 
     counter = {"n": 0}
 

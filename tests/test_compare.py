@@ -17,7 +17,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    from kubelog.ingest import ingest
+    from kubelog.engine import ingest
     d = tmp_path_factory.mktemp("runs")
     return {n: ingest([str(SAMPLES / n)], d / n) for n in ("skew-timeout-1.14", "healthy-1.28")}
 

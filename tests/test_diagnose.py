@@ -44,7 +44,7 @@ def _stall_from_text(e2e_log: Path):
 
 @pytest.fixture(scope="module")
 def synth_timeout(tmp_path_factory):
-    from kubelog.ingest import Options, ingest
+    from kubelog.engine import Options, ingest
     from kubelog.synth import generate
     d = tmp_path_factory.mktemp("synth")
     truth = generate(d / "art", seed=5, nodes=5, era="1.28", skew="test=0s,nodes=0s", timeout_failure=True)
@@ -354,7 +354,7 @@ def test_cl2_status_fail_with_step_error_and_stalled_wait(tmp_path, ingest_to):
 
 
 def _synth_run(tmp_path, **kw):
-    from kubelog.ingest import Options, ingest
+    from kubelog.engine import Options, ingest
     from kubelog.synth import generate
     truth = generate(tmp_path / "art", **kw)
     files = [p for p in sorted((tmp_path / "art").iterdir()) if p.name != "truth.json"]

@@ -17,7 +17,7 @@ SPECS = {"1.14": dict(seed=12, nodes=3, skew="test=35895.2s,nodes=0.8s"),
 
 @pytest.fixture(scope="module", params=sorted(SPECS))
 def latency_timeout(request, tmp_path_factory):
-    from kubelog.ingest import Options, ingest
+    from kubelog.engine import Options, ingest
     from kubelog.synth import generate
     d = tmp_path_factory.mktemp("latency-" + request.param)
     truth = generate(d / "art", era=request.param, timeout_failure="latency", **SPECS[request.param])

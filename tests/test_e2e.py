@@ -251,7 +251,7 @@ _pieces = st.sampled_from(DENSITY_FAILURE.splitlines() + PROW_KUBEMARK.splitline
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.one_of(_pieces, st.text(max_size=40)), max_size=40))
 def test_hypothesis_accounting(tmp_path_factory, lines):
-    from kubelog.ingest import Options, ingest
+    from kubelog.engine import Options, ingest
     d = tmp_path_factory.mktemp("h")
     p = d / "e2e.log"
     p.write_text("\n".join(["Mar  3 03:12:59.815: INFO: start"] + lines) + "\n", encoding="utf-8", errors="replace")

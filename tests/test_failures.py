@@ -186,7 +186,7 @@ def test_block_that_fails_in_a_thread_is_lost_too(tmp_path, tiny_log, monkeypatc
     failing block's lines are lost and named, the other blocks are kept (the rest of the input
     was dropped as 'parser klog failed' and its lines counted as 'unaccounted (parser bug)')."""
     from kubelog.formats import klog
-    from kubelog.ingest import Options, ingest
+    from kubelog.engine import Options, ingest
     from kubelog.sources import lines
     monkeypatch.setattr(lines, "BLOCK", 64 << 10)
     real = klog.KlogParser.parse_chunk

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from kubelog import native, timeutil
 from kubelog.formats import requestinfo
-from kubelog.ingest import ingest
+from kubelog.engine import ingest
 from kubelog.sources import lines as L
 
 from test_apiserver_log import RI

@@ -23,7 +23,7 @@ JOB = "ci-kubernetes-kubemark-synth"
 
 
 def _ingest_build(args):
-    from kubelog.ingest import ingest
+    from kubelog.engine import ingest
     bdir, out = (Path(a) for a in args)
     ingest([bdir / "started.json", bdir / "finished.json", bdir / "artifacts"], out)  # truth.json is not CI's
     return out.name

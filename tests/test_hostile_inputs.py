@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from kubelog import sources
 from kubelog.cli import app
-from kubelog.ingest import ingest
+from kubelog.engine import ingest
 
 GOOD = ('I0620 12:33:17.389016      11 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/nodes/n1" latency="1.5ms" '
         'userAgent="kubelet/v1.30.2" audit-ID="a" srcIP="10.0.0.1:1" resp=200\n')

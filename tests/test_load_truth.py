@@ -16,7 +16,7 @@ import pytest
 
 from kubelog.analysis import matrix
 from kubelog.analysis.load import load_timeline
-from kubelog.ingest import Options, ingest
+from kubelog.engine import Options, ingest
 from kubelog.synth import generate
 
 KEY = ["verb", "resource", "subresource", "scope"]

@@ -152,7 +152,7 @@ def test_cli_load_and_latency_by_load(scenario):
 @pytest.fixture(scope="module", params=["1.5", "1.14", "1.28"])
 def synthetic(request, tmp_path_factory):
     """A small generated Kubemark density run (5 nodes × 30 pods, scale 0.2), ingested, with its truth."""
-    from kubelog.ingest import ingest
+    from kubelog.engine import ingest
     from kubelog.synth import generate
     d = tmp_path_factory.mktemp(f"synth-{request.param}")
     truth = generate(d / "gen", era=request.param, nodes=5, scale=0.2, seed=3)

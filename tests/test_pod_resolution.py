@@ -7,7 +7,7 @@ import pytest
 
 from kubelog.analysis.pods import pod_startup
 from kubelog.analysis.slo import evaluate
-from kubelog.ingest import Options, ingest
+from kubelog.engine import Options, ingest
 from kubelog.synth import generate
 
 CL2_EMPTY = """\

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from kubelog.analysis.pods import PHASE_NAMES, node_startup, node_startup_percentiles, pod_startup
 from kubelog.cli import app
-from kubelog.ingest import Options, ingest
+from kubelog.engine import Options, ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"

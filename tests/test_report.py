@@ -18,7 +18,7 @@ SAMPLE = SAMPLES / "skew-timeout-1.14"
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from kubelog.ingest import ingest
+    from kubelog.engine import ingest
     return ingest([str(SAMPLE)], tmp_path_factory.mktemp("r") / "run")
 
 
@@ -249,7 +249,7 @@ def test_cli_report_ingests_raw_paths(tmp_path):
 
 def test_real_apiserver_log(real_logs, tmp_path):
     """MANIFEST.md facts of the skykying v1.19.4 apiserver log: version, one node, the two slowest requests."""
-    from kubelog.ingest import ingest
+    from kubelog.engine import ingest
     run = ingest([str(real_logs / "apiserver_v1.19.4_arm64_skykying.log"),
                   str(real_logs / "kubelet_v1.19.4_arm64_skykying.log")], tmp_path / "run")
     model = build_model(run, plots=False)
@@ -267,7 +267,7 @@ def test_real_apiserver_log(real_logs, tmp_path):
 
 def test_real_cl2_json_run_without_nodes(real_logs, tmp_path):
     """CERN clusterloader2 JSON + junit (no node names, no requests): every section renders; MANIFEST facts."""
-    from kubelog.ingest import ingest
+    from kubelog.engine import ingest
     paths = sorted(real_logs.glob("cl2_cern_density_2022-06-08_*"))
     run = ingest([str(p) for p in paths], tmp_path / "run")
     model = build_model(run, plots=False)

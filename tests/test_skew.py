@@ -15,7 +15,7 @@ from kubelog.analysis.pods import pod_startup
 from kubelog.analysis.skew import (PAIR_COLUMNS, analyze, analyze_pairs, causal_pairs, correct,
                                    corrected_times, violations_before_after)
 from kubelog.cli import app
-from kubelog.ingest import Options, ingest
+from kubelog.engine import Options, ingest
 from kubelog.synth import generate
 
 SKEWED = "test=36012.5s,nodes=0.8s"

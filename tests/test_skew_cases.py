@@ -11,7 +11,7 @@ import pytest
 from kubelog.analysis import skew_math as sm
 from kubelog.analysis.pods import pod_startup
 from kubelog.analysis.skew import analyze, analyze_pairs, causal_pairs, node_hosts
-from kubelog.ingest import Options, ingest
+from kubelog.engine import Options, ingest
 from kubelog.synth import generate
 
 SPECS = {

@@ -10,7 +10,7 @@ from kubelog.analysis import slo as slomod
 from kubelog.analysis.slo import ConfigError, SLOConfig, evaluate
 from kubelog.analysis.validity import CHECKS, audit
 from kubelog.cli import Exit, app
-from kubelog.ingest import Options, ingest
+from kubelog.engine import Options, ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"

@@ -214,7 +214,7 @@ def _odd_traces(tmp_path):
 def test_native_t3_same_as_reference(real_logs, tmp_path, monkeypatch):
     """The C T3 parser gives the same tables as parse_block record by record."""
     from kubelog import native
-    from kubelog.ingest import ingest
+    from kubelog.engine import ingest
     from kubelog.synth.bench import write_apiserver_log
     if native.module() is None:
         pytest.skip("C scanner not built")

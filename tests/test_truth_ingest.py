@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from kubelog.ingest import Options, ingest
+from kubelog.engine import Options, ingest
 from kubelog.synth import generate
 
 ROOT = Path(__file__).resolve().parent.parent

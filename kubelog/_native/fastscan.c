@@ -1716,15 +1716,7 @@ fail:
     return NULL;
 }
 
-PyObject *pq_encode(PyObject *self, PyObject *args);  /* pqpage.c */
-PyObject *pq_dict_encode(PyObject *self, PyObject *args);
-
 static PyMethodDef Methods[] = {
-    {"pq_encode", pq_encode, METH_VARARGS,
-     "pq_encode(kind, n, validity, values, offsets, optional, dict_size) -> (page body, nulls, min, max); min and "
-     "max of the delta kinds' values, else None"},
-    {"pq_dict_encode", pq_dict_encode, METH_VARARGS,
-     "pq_dict_encode(n, validity, data, offsets, max_entries) -> (dict body, entries, page body, nulls) or None"},
     {"traces_t3", fs_traces_t3, METH_VARARGS, "traces_t3(msgs, conts) -> (handled, traces, steps): T3 Trace blocks; msgs and conts are lists of str "
      "or Arrow string arrays as (offsets, data, validity, length)"},
     {"gather", fs_gather, METH_VARARGS, "gather(data, starts, ends, rows) -> (int32 offsets, text)"},

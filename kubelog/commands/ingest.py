@@ -26,6 +26,11 @@ def register(app: typer.Typer) -> None:
         fmt: List[str] = typer.Option([], "--input-format", help="Force an input format: NAME or GLOB=NAME "
                                       "(see `kubelog formats`). Repeatable."),
         clock: List[str] = typer.Option([], "--clock", help="Clock domain: GLOB=DOMAIN (e.g. 'e2e*.log=test'). Repeatable."),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                                help="Parse the inputs as tasks on Dask: local or local:N (a "
+                                                "LocalCluster of N worker processes for this ingest) or a "
+                                                "scheduler's address (tcp://HOST:8786), whose workers see the "
+                                                "--out directory's parent at the same path (docs/distributed.md)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Nothing on stderr but errors."),
     ):
         """Parse inputs into a run directory of Parquet tables with a manifest.
@@ -49,12 +54,17 @@ def register(app: typer.Typer) -> None:
 
         from ..cli import Exit, die
         from ..errors import KubelogError, Terminated
-        from ..ingest import Options, ingest
+        from ..engine import Options, ingest
         from ..sources import InputError
 
         def terminated(signum, frame):
             raise Terminated()
-        opts = Options(year=year, tz=tz, format=fmt, clock=clock, jobs=jobs, threads=threads)
+        n_local = scheduler.partition(":")[2] if scheduler and scheduler.startswith("local:") else "1"
+        if scheduler is not None and (not (scheduler == "local" or ":" in scheduler)
+                                      or not n_local.isdigit() or int(n_local) < 1):
+            die(f"--scheduler must be local, local:N or a scheduler address (tcp://HOST:8786), got {scheduler!r}",
+                Exit.USAGE)
+        opts = Options(year=year, tz=tz, format=fmt, clock=clock, jobs=jobs, threads=threads, scheduler=scheduler)
         say = None if quiet else (lambda s: typer.echo(s, err=True))
         old_term = signal.signal(signal.SIGTERM, terminated)  # cleans up as Ctrl-C does
         try:
@@ -71,7 +81,7 @@ def register(app: typer.Typer) -> None:
             die(f"{out}: terminated (SIGTERM); no run directory written", Exit.TERMINATED)
         finally:
             signal.signal(signal.SIGTERM, old_term)
-        from ..ingest import NOT_READ, _progress_line, not_read as not_read_entries
+        from ..engine import NOT_READ, _progress_line, not_read as not_read_entries
         ins = run.inputs
         n_err = sum(1 for e in ins if e.get("errors"))
         not_read = not_read_entries(ins)

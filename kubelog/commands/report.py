@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
         if len(inputs) == 1 and _is_run(inputs[0]):
             run = open_run_or_die(inputs[0])
         else:
-            from ..ingest import ingest
+            from ..engine import ingest
             from ..run import RunExists
             from ..sources import InputError
             for p in inputs:
@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
             except InputError as e:
                 die(str(e), Exit.INPUT)
             if quiet:  # what was not read is said even so, one line each (as `kubelog ingest -q` does)
-                from ..ingest import NOT_READ, _progress_line
+                from ..engine import NOT_READ, _progress_line
                 for e in run.inputs:
                     if e["format"] in NOT_READ:
                         typer.echo(_progress_line(e), err=True)

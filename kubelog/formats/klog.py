@@ -490,6 +490,10 @@ class KlogParser:
                 emit_next()
 
         plain = ctx.options.get("plain_path")
+        # the blocks' pool: local worker processes, or the engine's (Dask: kubelog.engine.executors)
+        pool_for = ctx.options.get("block_pool") or (lambda what: workers.pool(processes, what))
+        warm_for = (lambda pool: None) if ctx.options.get("block_pool") else \
+            (lambda pool: workers.spawn_in_background(pool, processes, ctx.name))
         if processes > 1 and plain:
             # a large plain file: the workers read their byte ranges themselves; this process
             # only cuts the file into blocks of whole records, counts lines and hashes it
@@ -500,8 +504,8 @@ class KlogParser:
             with open(plain, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
                 ranges = L.iter_file_ranges(f.fileno(), size, max(block, PROCESS_BLOCK), rstats, boundary, sha)
-                with workers.pool(processes, ctx.name) as pool:
-                    warm = workers.spawn_in_background(pool, processes, ctx.name)
+                with pool_for(ctx.name) as pool:
+                    warm = warm_for(pool)
                     ordered(pool, ((_parse_range_in_process, (plain, a, b, first_line, n, state), n,
                                     (first_line, n, (a, b)))
                                    for a, b, first_line, n in ranges), warm)
@@ -509,9 +513,11 @@ class KlogParser:
         elif processes > 1:
             state = self._process_state(wrappers, ansi)
             blocks = L.iter_blocks(stream, max(block, PROCESS_BLOCK), rstats, boundary)
-            with workers.pool(processes, ctx.name) as pool:
+            with pool_for(ctx.name) as pool:
                 # no reading ahead here (these blocks are bytes): start the workers, check them
-                workers.check_started(workers.spawn_in_background(pool, processes, ctx.name))
+                warm = warm_for(pool)
+                if warm is not None:
+                    workers.check_started(warm)
                 ordered(pool, ((_parse_block_in_process, (data, first_line, n, state), n, (first_line, n, None))
                                for data, first_line, n in blocks))
         elif threads <= 1:
@@ -981,6 +987,8 @@ def parse(stream, ctx: Context) -> None:
     # a large plain input is parsed in worker processes (the GIL between Arrow kernels
     # limits threads); small inputs and stateful wrappers (CRI P lines, Docker chunks) use threads
     procs = 0
+    if ctx.options.get("block_pool") is not None:  # the engine's (Dask): its byte ranges are its tasks
+        threads = max(threads, 2)
     if (threads > 1 and ctx.options.get("allow_processes", True)
             and int(ctx.options.get("size_hint", 0)) >= PROCESS_MIN_BYTES and set(wr) <= STATELESS_WRAPPERS):
         procs = threads

@@ -21,7 +21,7 @@ def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False, of
     Parameters
     ----------
     run : Run
-        An ingested run (:func:`kubelog.run.open_run` or :func:`kubelog.ingest.ingest`).
+        An ingested run (:func:`kubelog.run.open_run` or :func:`kubelog.engine.ingest`).
     out_dir : path
         Created if missing; existing report files are overwritten.
     pdf : bool

@@ -14,9 +14,10 @@ died, a run directory that cannot be written) leaves no run directory behind
 """
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
+import itertools
 import os
-import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -26,11 +27,12 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     import pandas as pd
 
-from . import __version__, formats, run as runmod, timeutil, workers
-from .errors import RunFailed
-from .formats.base import HEAD_BYTES, Context, Head
-from .sources.lines import MAX_LINE, OVERLONG
-from .sources import InputError, InputRef, NotRead, discover, iter_opened, text_like
+from .. import __version__, formats, run as runmod, timeutil, workers
+from . import executors
+from ..errors import RunFailed
+from ..formats.base import HEAD_BYTES, Context, Head
+from ..sources.lines import MAX_LINE, OVERLONG
+from ..sources import InputError, InputRef, NotRead, discover, iter_opened, text_like
 
 TAIL_BYTES = 64 * 1024
 NOT_READ = ("error", "skipped")  # formats of inputs of which nothing was read (manifest "format")
@@ -47,6 +49,10 @@ class Options:
     jobs: int = 1
     threads: int = 2
     processes: bool = True                  # allow worker processes for one large input
+    scheduler: str | None = None            # --scheduler: the inputs as tasks on Dask (engine.executors)
+    # where the byte ranges of a large plain klog input run, if not on local worker processes
+    # (engine.executors.DaskBlockPool: set by the engine for the inputs it splits on Dask)
+    block_pool: object = field(default=None, repr=False, compare=False)
     max_ratio: int = 200
 
     def pick(self, rules: list[str], name: str) -> str | None:
@@ -252,6 +258,7 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
                            "tz_explicit": opts.pick(opts.tz, s.display) is not None,  # else a format may set it
                            # no worker processes inside --jobs worker processes
                            "allow_processes": opts.jobs <= 1 and opts.processes,
+                           "block_pool": opts.block_pool,
                            # a plain file (no compression, not in an archive) may be read by range
                            "plain_path": s.ref.path if not op.compression and not op.container and op.nul is None
                            else None})
@@ -345,6 +352,20 @@ def _parse_ref_job(args):
     return parse_ref(ref, scans, opts, tmp)
 
 
+def klog_process_min_bytes() -> int:
+    """The size from which a plain klog input is parsed by byte ranges (``klog.PROCESS_MIN_BYTES``)."""
+    from ..formats import klog
+    return klog.PROCESS_MIN_BYTES
+
+
+def _parse_ref_task(args):
+    """A whole-input task on an executor that may run it again (Dask, after a lost worker): what an
+    earlier attempt wrote of these inputs goes first."""
+    ref, scans, opts, tmp = args
+    executors.remove_parts_of(tmp, {s.source_id for s in scans})
+    return parse_ref(ref, scans, opts, tmp)
+
+
 def ingest(paths, out, *, force: bool = False, options: Options | None = None,
            progress: Callable[[str], None] | None = None, **kw) -> runmod.Run:
     """Ingest ``paths`` (files, directories, archives) into the run directory ``out``.
@@ -385,7 +406,7 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
     # followed (it is a skipped entry), so where it points is no input either
     found = [r.path for r in refs if not os.path.islink(r.path)]
     tmp = runmod.prepare(out, force, inputs=found + list(paths))
-    if opts.processes and opts.jobs <= 1 and opts.threads > 1:
+    if opts.processes and opts.jobs <= 1 and opts.threads > 1 and not opts.scheduler:
         # the workers' fork server imports the parsers (~1 s) while this process sniffs the inputs
         workers.start_early([r.path for r in refs])
     import gc
@@ -405,18 +426,24 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
             entries.append(_error_entry(s, s.problem, s.format))
             if progress:
                 progress(_progress_line(entries[-1]))
-        if opts.jobs > 1 and len(jobs) > 1:
-            with workers.pool(opts.jobs, str(out)) as pool:
-                futs = [(pool.submit(_parse_ref_job, j), j[0].display) for j in jobs]
-                for fut, name in futs:
-                    res = workers.result(fut, name, "parsing it (--jobs)")
-                    for e in res:
-                        entries.append(e)
-                        if progress:
-                            progress(_progress_line(e))
-        else:
-            for j in jobs:
-                for e in _parse_ref_job(j):
+        executor = executors.for_options(opts, len(jobs), str(out))
+        with executor.session():
+            topts = executors.task_options(opts, executor)
+            split, whole = [], []
+            for ref, ss, _, t in jobs:
+                if (isinstance(executor, executors.DaskExecutor)
+                        and executors.splittable(ref, ss, klog_process_min_bytes())):
+                    split.append((ref, ss, t))
+                else:
+                    whole.append((ref, ss, topts, t))
+            task = _parse_ref_task if isinstance(executor, executors.DaskExecutor) else _parse_ref_job
+            results = executor.map(task, whole, [j[0].display for j in whole])  # on Dask: submitted now
+            if split:  # planned here: their byte ranges are the Dask tasks (kubelog.formats.klog)
+                sopts = dataclasses.replace(opts, block_pool=executor.block_pool(), jobs=1, processes=True)
+                for ref, ss, t in split:
+                    results = itertools.chain(results, [parse_ref(ref, ss, sopts, t)])
+            for res in results:
+                for e in res:
                     entries.append(e)
                     if progress:
                         progress(_progress_line(e))
@@ -447,14 +474,3 @@ def _progress_line(e: dict) -> str:
     for err in e.get("errors", []):
         s += f"\n  problem: {err.splitlines()[0]}"
     return s
-
-
-class _CallableModule(type(sys)):
-    """``kubelog.ingest`` is both this module and the function :func:`ingest` (the package
-    exports the function under the same name; importing the module would otherwise shadow it)."""
-
-    def __call__(self, *args, **kw):
-        return ingest(*args, **kw)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,142 @@
+"""kubelog.engine: the executors of an ingest (in-process, local pool, Dask) give the same run."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from kubelog.engine import Options, executors, ingest
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
+TIMINGS = {"ingest_seconds", "parse_seconds"}
+
+
+def _inputs(name: str) -> list[str]:
+    d = SAMPLES / name
+    return [str(p) for p in sorted(d.iterdir()) if p.name != "truth.json"]
+
+
+def _manifest(run) -> dict:
+    """The manifest without its timings."""
+    m = {k: v for k, v in run.manifest.items() if k not in TIMINGS}
+    m["inputs"] = [{k: v for k, v in e.items() if k not in TIMINGS} for e in m["inputs"]]
+    return m
+
+
+def _parts(root: Path) -> dict:
+    return {str(p.relative_to(root)): pq.read_table(p) for p in sorted(root.glob("*/part-*.parquet"))}
+
+
+def assert_same_run(a, b) -> None:
+    assert _manifest(a) == _manifest(b)
+    pa_, pb = _parts(Path(a.path)), _parts(Path(b.path))
+    assert sorted(pa_) == sorted(pb)
+    for name, t in pa_.items():
+        assert t.equals(pb[name]), name
+
+
+def test_executor_chosen_by_the_options():
+    assert isinstance(executors.for_options(Options(), 5, "x"), executors.InProcess)
+    assert isinstance(executors.for_options(Options(jobs=2), 1, "x"), executors.InProcess)
+    assert isinstance(executors.for_options(Options(jobs=2), 2, "x"), executors.LocalPool)
+    ex = executors.for_options(Options(jobs=2, scheduler="local:2"), 2, "x")
+    assert isinstance(ex, executors.DaskExecutor)
+    assert executors.task_options(Options(), ex).processes is False  # no processes inside Dask's daemons
+
+
+def test_a_retried_task_first_removes_the_parts_of_its_inputs(tmp_path):
+    for rel in ["requests/part-00001-0000.parquet", "requests/part-00001-L000000000001.parquet",
+                "messages/part-00001-0000.parquet", "requests/part-00010-0000.parquet",
+                "requests/part-00002-0000.parquet"]:
+        (tmp_path / rel).parent.mkdir(exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x")
+    executors.remove_parts_of(tmp_path, {1, 10})
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.parquet")) == \
+        ["requests/part-00002-0000.parquet"]
+
+
+def test_local_pool_gives_the_in_process_run(tmp_path):
+    inputs = _inputs("healthy-1.28")
+    a = ingest(inputs, tmp_path / "a", options=Options())
+    b = ingest(inputs, tmp_path / "b", options=Options(jobs=2))
+    assert_same_run(a, b)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_local_run(tmp_path):
+    """A 2-worker LocalCluster (processes) ingests a multi-file sample run into the same tables,
+    accounting and manifest (timings aside) as the local run."""
+    inputs = _inputs("skew-timeout-1.14")
+    assert len(inputs) > 3
+    a = ingest(inputs, tmp_path / "a", options=Options())
+    b = ingest(inputs, tmp_path / "b", options=Options(scheduler="local:2"))
+    assert_same_run(a, b)
+
+
+def _die_once(marker: str) -> str:
+    """A task whose first attempt kills its worker process."""
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)
+    return "done"
+
+
+def _die_always(_: str) -> str:
+    os._exit(1)
+
+
+@pytest.mark.slow
+def test_dask_task_retried_after_its_worker_died_or_the_run_fails(tmp_path):
+    """A Dask worker lost mid-task: Dask runs the task again on another worker; a task that kills
+    every worker it runs on fails the run (WorkerFailed, exit 7), it is not skipped."""
+    import dask
+
+    from kubelog.errors import WorkerFailed
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with executors.DaskExecutor("local:2").session() as ex:
+            assert list(ex.map(_die_once, [str(tmp_path / "marker")], ["a.log"])) == ["done"]
+            with pytest.raises(WorkerFailed, match="a.log: the Dask workers running it died"):
+                list(ex.map(_die_always, ["x"], ["a.log"]))
+            # a byte range's task too (DaskBlockPool, as klog's ranges use it)
+            with ex.block_pool()("b.log") as pool, pytest.raises(WorkerFailed, match="b.log: the Dask workers"):
+                pool.submit(_die_always, "x").result()
+
+
+@pytest.mark.parametrize("bad", ["bogus", "local:0", "local:x"])
+def test_ingest_scheduler_refused_before_anything_is_written(tmp_path, bad):
+    from typer.testing import CliRunner
+
+    from kubelog.cli import app
+    r = CliRunner().invoke(app, ["ingest", str(SAMPLES / "healthy-1.28"), "--out", str(tmp_path / "r"),
+                                 "--scheduler", bad])
+    assert r.exit_code == 2 and "--scheduler must be" in r.output
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_dask_byte_ranges_of_a_large_log_give_the_local_run(tmp_path, monkeypatch):
+    """A large plain apiserver log on a 2-worker LocalCluster: the client plans its byte ranges
+    (reads, counts, hashes) and each range is a Dask task writing its own parts; the parts,
+    accounting and manifest are those of the local run (its ranges on local worker processes)."""
+    from kubelog import native
+    from kubelog.formats import klog
+    from kubelog.sources import lines as L
+    from kubelog.synth.bench import write_apiserver_log
+    if native.module() is None:
+        pytest.skip("the Arrow path (no C scanner) parses in the main process")
+    monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 1)
+    monkeypatch.setattr(klog, "PROCESS_BLOCK", 1 << 20)
+    monkeypatch.setattr(L, "BLOCK", 1 << 20)
+    log = tmp_path / "kube-apiserver.log"
+    write_apiserver_log(log, 12_000, seed=7)
+    a = ingest([log], tmp_path / "a", options=Options())
+    submitted = []
+    submit = executors.DaskBlockPool.submit
+    monkeypatch.setattr(executors.DaskBlockPool, "submit",
+                        lambda self, fn, *args: submitted.append(fn.__name__) or submit(self, fn, *args))
+    b = ingest([log], tmp_path / "b", options=Options(scheduler="local:2"))
+    ranges = sorted((tmp_path / "b" / "requests").glob("part-*-L*.parquet"))
+    assert len(ranges) >= 3 and submitted == ["_parse_range_in_process"] * len(ranges), (ranges, submitted)
+    assert_same_run(a, b)
