@@ -12,6 +12,7 @@ Makes (once, cached in --dir) a complete synthetic Kubemark run with kubelog's g
 Prints a Markdown row for bench/README.md. Usage:
     python bench/bench_audit.py [--nodes 100] [--scale 3] [--dir /tmp/kubelog-bench-audit]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,9 +45,26 @@ def main() -> None:
     run_dir = Path(a.dir) / f"synth-1.28-{a.nodes}n-x{a.scale:g}"
     audit = run_dir / "audit.log"
     if not audit.exists():
-        subprocess.run([sys.executable, "-m", "kubelog.cli", "synth", "--out", str(run_dir), "--era", "1.28",
-                        "--nodes", str(a.nodes), "--scale", str(a.scale), "--skew", "test=0s,nodes=0s"],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kubelog.cli",
+                "synth",
+                "--out",
+                str(run_dir),
+                "--era",
+                "1.28",
+                "--nodes",
+                str(a.nodes),
+                "--scale",
+                str(a.scale),
+                "--skew",
+                "test=0s,nodes=0s",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     import pyarrow.json as pj
 
     import kubelog
@@ -69,12 +87,17 @@ def main() -> None:
         with open(audit, "rb") as f:
             for line in f:
                 json.loads(line)
+
     naive = timed(loads, 1)
-    print("| MB | events | pyarrow.json.read_json (s) | kubelog ingest (s) | ratio to read_json (target ≤ 1.5) "
-          "| MB/s | line-by-line reference (s) | json.loads loop (s) |")
+    print(
+        "| MB | events | pyarrow.json.read_json (s) | kubelog ingest (s) | ratio to read_json (target ≤ 1.5) "
+        "| MB/s | line-by-line reference (s) | json.loads loop (s) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
-    print(f"| {mb:,.0f} | {lines:,} | {floor:.2f} | {kl:.2f} | {kl / floor:.2f}x | {mb / kl:,.0f} | {ref:.2f} | "
-          f"{naive:.2f} |")
+    print(
+        f"| {mb:,.0f} | {lines:,} | {floor:.2f} | {kl:.2f} | {kl / floor:.2f}x | {mb / kl:,.0f} | {ref:.2f} | "
+        f"{naive:.2f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ change-point detectors compared on the planted history.
 
 Prints Markdown tables for bench/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,6 +34,7 @@ from kubelog.analysis import history as H
 
 def _ingest(args):
     from kubelog.engine import ingest
+
     b, out = (Path(a) for a in args)
     ingest([b / "started.json", b / "finished.json", b / "artifacts"], out)
 
@@ -48,6 +50,7 @@ def _ruptures(algo: str, model: str):
         cls = rpt.Pelt if algo == "pelt" else rpt.Binseg
         a = cls(model=model, min_size=o.min_size, jump=1).fit(z)
         return [b for b in a.predict(pen=o.penalty * math.log(n)) if b < n]
+
     return bp
 
 
@@ -60,6 +63,7 @@ def _otava():
     def bp(y, o):
         cps, _ = compute_change_points_orig(list(H._robust_z(y)), max_pvalue=0.01, seed=0)
         return sorted(int(c.index) for c in cps if 0 < int(c.index) < len(y))
+
     return bp
 
 
@@ -72,6 +76,7 @@ def _otava_windowed():
     def bp(y, o):
         cps, _ = compute_change_points(list(H._robust_z(y)), window_len=30, max_pvalue=0.001)
         return sorted(int(c.index) for c in cps if 0 < int(c.index) < len(y))
+
     return bp
 
 
@@ -93,6 +98,7 @@ def main():
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
     from kubelog.synth.history import generate_history
+
     root = a.out or Path(tempfile.mkdtemp(prefix="kubelog-bench-history-"))
     try:
         t0 = time.perf_counter()
@@ -104,40 +110,52 @@ def main():
         t2 = time.perf_counter()
         print(f"generate {a.runs} runs (2 processes): {t1 - t0:.1f} s; ingest (2 processes): {t2 - t1:.1f} s")
         runs = sorted(store.iterdir())
-        sub = runs[:a.time_runs]
+        sub = runs[: a.time_runs]
         H.run_metrics(sub[0])  # imports and caches outside the timing
         c0, w0 = time.process_time(), time.perf_counter()
         for r in sub[1:6]:
             H.run_metrics(r)
-        print(f"run_metrics, in this process: {(time.process_time() - c0) / 5:.2f} CPU-s per run "
-              f"({(time.perf_counter() - w0) / 5:.2f} s wall); load average {os.getloadavg()[0]:.1f} on "
-              f"{os.cpu_count()} CPUs")
+        print(
+            f"run_metrics, in this process: {(time.process_time() - c0) / 5:.2f} CPU-s per run "
+            f"({(time.perf_counter() - w0) / 5:.2f} s wall); load average {os.getloadavg()[0]:.1f} on "
+            f"{os.cpu_count()} CPUs"
+        )
         print(f"\n| executor ({len(sub)} runs) | wall s | s per run | speed-up |\n|---|---|---|---|")
         base = None
-        for label, kw in (("in-process (1 worker)", dict(workers=1)), ("process pool, 2 workers", dict(workers=2)),
-                          ("Dask LocalCluster, 2 workers (start included)", dict(scheduler="local:2"))):
+        for label, kw in (
+            ("in-process (1 worker)", dict(workers=1)),
+            ("process pool, 2 workers", dict(workers=2)),
+            ("Dask LocalCluster, 2 workers (start included)", dict(scheduler="local:2")),
+        ):
             t = time.perf_counter()
             tab = H.collect(sub, **kw)
             w = time.perf_counter() - t
             base = base or w
             print(f"| {label} | {w:.1f} | {w / len(sub):.2f} | {base / w:.2f}x |")
         from distributed import LocalCluster
+
         t = time.perf_counter()
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0").close()
         print(f"\n(a 2-worker LocalCluster alone starts and stops in {time.perf_counter() - t:.1f} s)")
         t = time.perf_counter()
         tab = H.collect(runs, workers=2)
-        print(f"\nwhole history ({len(runs)} runs), process pool 2 workers: {time.perf_counter() - t:.1f} s; "
-              f"table {len(tab):,} rows")
-        print("\n| detector (+ same acceptance) | planted latency found | planted pod start-up found | "
-              "changes elsewhere | detection s |\n|---|---|---|---|---|")
-        detectors = [("ruptures PELT, l2 (default)", _ruptures("pelt", "l2")),
-                     ("ruptures BinSeg, l2", _ruptures("binseg", "l2")),
-                     ("ruptures PELT, l1", _ruptures("pelt", "l1")),
-                     ("ruptures PELT, rank", _ruptures("pelt", "rank")),
-                     ("ruptures PELT, rbf", _ruptures("pelt", "rbf")),
-                     ("Apache Otava E-divisive (compute_change_points_orig, p<0.01)", _otava()),
-                     ("Apache Otava windowed (compute_change_points, window 30)", _otava_windowed())]
+        print(
+            f"\nwhole history ({len(runs)} runs), process pool 2 workers: {time.perf_counter() - t:.1f} s; "
+            f"table {len(tab):,} rows"
+        )
+        print(
+            "\n| detector (+ same acceptance) | planted latency found | planted pod start-up found | "
+            "changes elsewhere | detection s |\n|---|---|---|---|---|"
+        )
+        detectors = [
+            ("ruptures PELT, l2 (default)", _ruptures("pelt", "l2")),
+            ("ruptures BinSeg, l2", _ruptures("binseg", "l2")),
+            ("ruptures PELT, l1", _ruptures("pelt", "l1")),
+            ("ruptures PELT, rank", _ruptures("pelt", "rank")),
+            ("ruptures PELT, rbf", _ruptures("pelt", "rbf")),
+            ("Apache Otava E-divisive (compute_change_points_orig, p<0.01)", _otava()),
+            ("Apache Otava windowed (compute_change_points, window 30)", _otava_windowed()),
+        ]
         orig = H.breakpoints
         try:
             for label, fn in detectors:
@@ -153,8 +171,10 @@ def main():
                     continue
                 w = time.perf_counter() - t
                 fl, fp, nfar, far = score(ch, truth)
-                print(f"| {label} | {'yes' if fl else 'no'} | {'yes' if fp else 'no'} | {nfar}"
-                      f"{' (' + far + ')' if far else ''} | {w:.1f} |")
+                print(
+                    f"| {label} | {'yes' if fl else 'no'} | {'yes' if fp else 'no'} | {nfar}"
+                    f"{' (' + far + ')' if far else ''} | {w:.1f} |"
+                )
         finally:
             H.breakpoints = orig
     finally:

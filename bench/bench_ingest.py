@@ -15,6 +15,7 @@ Generates (once, cached in --dir) N-line logs with kubelog's deterministic gener
 Prints a Markdown table for bench/README.md. Usage:
     python bench/bench_ingest.py [--lines 2000000 6000000] [--dir /tmp/kubelog-bench]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,18 +52,21 @@ def floor_read(path: Path) -> float:
             offs[1:] = nl + 1
             arr = pa.StringArray.from_buffers(len(nl), pa.py_buffer(offs), pa.py_buffer(buf))
             n += len(arr)
-            carry = buf[int(nl[-1]) + 1:]
+            carry = buf[int(nl[-1]) + 1 :]
     assert n > 0
     return time.perf_counter() - t
 
 
-RX = re.compile(r'^[IWEF](\d{4} \d\d:\d\d:\d\d\.\d{6}) +\d+ \S+\] "HTTP" verb="([^"]*)" URI="([^"]*)" latency="([^"]*)" '
-                r'userAgent="((?:[^"\\]|\\.)*)" (?:audit-ID="([^"]*)" )?srcIP="([^"]*)".*? resp=(\d+)')
+RX = re.compile(
+    r'^[IWEF](\d{4} \d\d:\d\d:\d\d\.\d{6}) +\d+ \S+\] "HTTP" verb="([^"]*)" URI="([^"]*)" latency="([^"]*)" '
+    r'userAgent="((?:[^"\\]|\\.)*)" (?:audit-ID="([^"]*)" )?srcIP="([^"]*)".*? resp=(\d+)'
+)
 UNITS = {"ns": 1e-9, "µs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
 def naive(path: Path) -> float:
     import pandas as pd
+
     t = time.perf_counter()
     rows = []
     with open(path, encoding="utf-8", errors="replace") as f:
@@ -75,7 +79,9 @@ def naive(path: Path) -> float:
                     v = float(lat[: -len(u)]) * UNITS[u]
                 except (KeyError, ValueError):
                     v = float("nan")
-                rows.append((m.group(1), m.group(2), m.group(3), v, m.group(5), m.group(6), m.group(7), int(m.group(8))))
+                rows.append(
+                    (m.group(1), m.group(2), m.group(3), v, m.group(5), m.group(6), m.group(7), int(m.group(8)))
+                )
     df = pd.DataFrame(rows, columns=["ts", "verb", "uri", "latency_s", "ua", "audit_id", "src", "code"])
     df.to_parquet(path.with_suffix(".naive.parquet"))
     return time.perf_counter() - t
@@ -91,7 +97,7 @@ def _tree_mem_kb(root: int) -> tuple[int, int]:
         try:
             with open(f"/proc/{e}/stat") as f:
                 st = f.read()
-            ppid = int(st[st.rindex(")") + 2:].split()[1])
+            ppid = int(st[st.rindex(")") + 2 :].split()[1])
         except (OSError, ValueError):
             continue
         kids.setdefault(ppid, []).append(int(e))
@@ -119,12 +125,18 @@ def kubelog_ingest(path: Path, out: Path, env: dict | None = None) -> tuple[floa
     removed first, outside the timing: ``--force`` deletes the old run only after the new one is
     complete (~0.05 s for the ~100 part files of a 2M-line run), which is not ingest work."""
     shutil.rmtree(out, ignore_errors=True)
-    code = ("import sys,time,json;from kubelog.engine import ingest;t=time.perf_counter();"
-            f"r=ingest([{str(path)!r}], {str(out)!r}, force=True);dt=time.perf_counter()-t;"
-            "print(json.dumps({'s':dt,'rows':r.inputs[0]['rows'],'lines':r.inputs[0]['lines_read']}))")
+    code = (
+        "import sys,time,json;from kubelog.engine import ingest;t=time.perf_counter();"
+        f"r=ingest([{str(path)!r}], {str(out)!r}, force=True);dt=time.perf_counter()-t;"
+        "print(json.dumps({'s':dt,'rows':r.inputs[0]['rows'],'lines':r.inputs[0]['lines_read']}))"
+    )
     # OPENBLAS_NUM_THREADS as the kubelog command sets it (idle OpenBLAS threads spin otherwise)
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                         env=dict(os.environ, OPENBLAS_NUM_THREADS="1", **(env or {})))
+    p = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, OPENBLAS_NUM_THREADS="1", **(env or {})),
+    )
     peak = peak_pss = 0
     while p.poll() is None:
         rss, pss = _tree_mem_kb(p.pid)
@@ -142,6 +154,7 @@ def calibration(path: Path) -> tuple[float, float]:
     """Wall seconds of ``cat FILE >/dev/null`` and ``wc -l FILE`` (best of three): the speed of
     this machine at the time of the run, to compare with the figures in DESIGN.md §9 (0.07 s and
     0.11 s on the 2M-line file) — this VM runs at different speeds at different times."""
+
     def best(cmd: list[str]) -> float:
         ts = []
         for _ in range(3):
@@ -149,6 +162,7 @@ def calibration(path: Path) -> tuple[float, float]:
             subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
             ts.append(time.perf_counter() - t)
         return min(ts)
+
     return best(["cat", str(path)]), best(["wc", "-l", str(path)])
 
 
@@ -157,8 +171,12 @@ def cli_ingest(path: Path, out: Path) -> float:
     exe = Path(sys.executable).with_name("kubelog")
     shutil.rmtree(out, ignore_errors=True)  # as in kubelog_ingest
     t = time.perf_counter()
-    subprocess.run([str(exe), "ingest", str(path), "--out", str(out), "--force", "-q"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [str(exe), "ingest", str(path), "--out", str(out), "--force", "-q"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t
 
 
@@ -167,24 +185,32 @@ def main() -> None:
     ap.add_argument("--lines", type=int, nargs="+", default=[2_000_000, 6_000_000])
     ap.add_argument("--dir", default="/tmp/kubelog-bench")
     ap.add_argument("--skip-naive-above", type=int, default=2_000_000)
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="kubelog ingest runs per size: the median and the best are reported (this VM's "
-                         "speed drifts by tens of percent within minutes)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="kubelog ingest runs per size: the median and the best are reported (this VM's "
+        "speed drifts by tens of percent within minutes)",
+    )
     a = ap.parse_args()
     # kubelog's bytecode, as a regular (non-editable) install has it: with PYTHONDONTWRITEBYTECODE
     # (set on some machines) every process would compile the changed modules again (~0.07 s each)
     import compileall
     import kubelog
+
     compileall.compile_dir(Path(kubelog.__file__).parent, quiet=1)
     d = Path(a.dir)
     d.mkdir(parents=True, exist_ok=True)
     from kubelog.synth.bench import write_apiserver_log
     from kubelog import native
+
     print(f"<!-- {native.status()} -->")
-    print(f"| lines | MB | cat / wc -l (s) | floor: lines→Arrow (s) | kubelog ingest, median of {a.repeat} (s) "
-          "| lines/s (median) | best (s) | lines/s (best) "
-          "| `kubelog ingest` command (s) | peak RSS, all processes (MB) | peak PSS, all processes (MB) "
-          "| same, Arrow path only (s) | naive Python re→pandas (s) | speed-up vs naive (median) |")
+    print(
+        f"| lines | MB | cat / wc -l (s) | floor: lines→Arrow (s) | kubelog ingest, median of {a.repeat} (s) "
+        "| lines/s (median) | best (s) | lines/s (best) "
+        "| `kubelog ingest` command (s) | peak RSS, all processes (MB) | peak PSS, all processes (MB) "
+        "| same, Arrow path only (s) | naive Python re→pandas (s) | speed-up vs naive (median) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in a.lines:
         p = d / f"apiserver-{n}.log"
@@ -198,13 +224,19 @@ def main() -> None:
         s, best = times[len(times) // 2], times[0]
         rss, info = max(r[1] for r in runs), {"pss_mb": max(r[2]["pss_mb"] for r in runs)}
         cli_s = cli_ingest(p, d / f"run-{n}-cli")
-        arrow_s = kubelog_ingest(p, d / f"run-{n}-arrow", {"KUBELOG_NO_NATIVE": "1"})[0] \
-            if n <= a.skip_naive_above else float("nan")
+        arrow_s = (
+            kubelog_ingest(p, d / f"run-{n}-arrow", {"KUBELOG_NO_NATIVE": "1"})[0]
+            if n <= a.skip_naive_above
+            else float("nan")
+        )
         nv = naive(p) if n <= a.skip_naive_above else float("nan")
-        print(f"| {n:,} | {mb:,.0f} | {cat_s:.2f} / {wc_s:.2f} | {fl:.2f} | {s:.2f} | {n / s:,.0f} | {best:.2f} "
-              f"| {n / best:,.0f} | {cli_s:.2f} "
-              f"| {rss:,.0f} | {info['pss_mb']:,.0f} | {_or_dash(arrow_s, '{:.2f}')} | {_or_dash(nv, '{:.2f}')} "
-              f"| {_or_dash(nv / s, '{:.1f}x')} |", flush=True)
+        print(
+            f"| {n:,} | {mb:,.0f} | {cat_s:.2f} / {wc_s:.2f} | {fl:.2f} | {s:.2f} | {n / s:,.0f} | {best:.2f} "
+            f"| {n / best:,.0f} | {cli_s:.2f} "
+            f"| {rss:,.0f} | {info['pss_mb']:,.0f} | {_or_dash(arrow_s, '{:.2f}')} | {_or_dash(nv, '{:.2f}')} "
+            f"| {_or_dash(nv / s, '{:.1f}x')} |",
+            flush=True,
+        )
 
 
 def _or_dash(x: float, fmt: str) -> str:

@@ -9,15 +9,14 @@ Usage:
   python bench/bench_report.py --run RUN_DIR            # an ingested run
   python bench/bench_report.py --nodes 100 --scale 2    # generate (kubelog synth), ingest, then report
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 CHILD = r"""
@@ -52,19 +51,43 @@ def main() -> int:
     run = a.run
     if not run:
         raw, run = tmp / "raw", tmp / "run"
-        subprocess.run([sys.executable, "-m", "kubelog.cli", "synth", "--out", str(raw), "--era", "1.28", "--nodes",
-                        str(a.nodes), "--scale", str(a.scale), "--skew", "test=0s,nodes=0s", "--seed", "5"], check=True,
-                       stdout=subprocess.DEVNULL)
-        subprocess.run([sys.executable, "-m", "kubelog.cli", "ingest", str(raw), "--out", str(run), "-q"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kubelog.cli",
+                "synth",
+                "--out",
+                str(raw),
+                "--era",
+                "1.28",
+                "--nodes",
+                str(a.nodes),
+                "--scale",
+                str(a.scale),
+                "--skew",
+                "test=0s,nodes=0s",
+                "--seed",
+                "5",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [sys.executable, "-m", "kubelog.cli", "ingest", str(raw), "--out", str(run), "-q"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     out = a.out or str(tmp / "report")
     p = subprocess.run([sys.executable, "-c", CHILD, str(run), out], check=True, capture_output=True, text=True)
     r = json.loads(p.stdout.strip().splitlines()[-1])
     base = r["baseline_s"]
     print(f"run: {run} ({r['requests']:,} API requests after de-duplication)")
     print(f"baseline (read + de-duplicate the requests once): {base:.1f} s")
-    print(f"report: {r['total_s']:.1f} s = {r['total_s'] / base:.1f}x the baseline; peak RSS {r['maxrss_mb']:.0f} MB; "
-          f"PDF {r['pages']} pages")
+    print(
+        f"report: {r['total_s']:.1f} s = {r['total_s'] / base:.1f}x the baseline; peak RSS {r['maxrss_mb']:.0f} MB; "
+        f"PDF {r['pages']} pages"
+    )
     marks = r["marks"] + [("end", r["total_s"])]
     for (what, t), (_, t2) in zip(marks, marks[1:]):
         print(f"  {what:<36} {t2 - t:7.1f} s  {(t2 - t) / base:5.2f}x")

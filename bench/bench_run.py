@@ -18,6 +18,7 @@ junit. Then, in this run:
 Prints Markdown for bench/README.md. Usage:
     python bench/bench_run.py [--nodes 100] [--scale 3] [--repeat 3] [--dir /tmp/kubelog-bench-run]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,10 @@ class _PeakMem:
     def __enter__(self):
         import os
         import threading
+
         sys.path.insert(0, str(Path(__file__).parent))
         from bench_ingest import _tree_mem_kb
+
         self.rss = self.pss = 0
         self.stop = threading.Event()
 
@@ -46,6 +49,7 @@ class _PeakMem:
                 r, p = _tree_mem_kb(os.getpid())
                 self.rss, self.pss = max(self.rss, r), max(self.pss, p)
                 self.stop.wait(0.1)
+
         self.t = threading.Thread(target=run, daemon=True)
         self.t.start()
         return self
@@ -58,6 +62,7 @@ class _PeakMem:
 
 def load() -> str:
     import os
+
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
@@ -79,9 +84,26 @@ def main() -> None:
     a = ap.parse_args()
     run_dir = Path(a.dir) / f"synth-1.28-{a.nodes}n-x{a.scale:g}"
     if not (run_dir / "truth.json").exists():
-        subprocess.run([sys.executable, "-m", "kubelog.cli", "synth", "--out", str(run_dir), "--era", "1.28",
-                        "--nodes", str(a.nodes), "--scale", str(a.scale), "--skew", "test=0s,nodes=0s"],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kubelog.cli",
+                "synth",
+                "--out",
+                str(run_dir),
+                "--era",
+                "1.28",
+                "--nodes",
+                str(a.nodes),
+                "--scale",
+                str(a.scale),
+                "--skew",
+                "test=0s,nodes=0s",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     inputs = sorted(p for p in run_dir.iterdir() if p.name != "truth.json")
     import pyarrow.json as pj
 
@@ -91,6 +113,7 @@ def main() -> None:
         def go():
             with tempfile.TemporaryDirectory() as d:
                 return kubelog.ingest([str(p) for p in paths], Path(d) / "r").inputs
+
         return go
 
     total_mb = sum(p.stat().st_size for p in inputs) / 1e6
@@ -108,6 +131,7 @@ def main() -> None:
         with open(audit, "rb") as f:
             for line in f:
                 json.loads(line)
+
     naive_audit, _ = timed(loads, 1)
     from kubelog.formats import objects as O
     from kubelog.formats.base import Context
@@ -115,15 +139,22 @@ def main() -> None:
     def objects_parse(p, columnar):
         def go():
             import io
+
             with open(p, "rb") as f:
                 O.parse(io.BufferedReader(f), Context(0, p.name, lambda t, d: None), columnar=columnar)
+
         return go
-    print(f"Load average (1/5/15 min) before: {load0}, after: {load()}. Peak memory of the whole-run ingest, all "
-          f"processes: Rss {mem.rss:,.0f} MB, Pss {mem.pss:,.0f} MB (target ≤ 600 MB).")
+
+    print(
+        f"Load average (1/5/15 min) before: {load0}, after: {load()}. Peak memory of the whole-run ingest, all "
+        f"processes: Rss {mem.rss:,.0f} MB, Pss {mem.pss:,.0f} MB (target ≤ 600 MB)."
+    )
     print()
-    print(f"Whole run: {len(inputs)} inputs, {total_mb:,.0f} MB, {lines:,} lines; `kubelog ingest` {wall:.2f} s "
-          f"(median of {a.repeat}) = {total_mb / wall:,.1f} MB/s, {lines / wall:,.0f} lines/s; the access-log path "
-          f"alone {ap_mbs:,.1f} MB/s: the whole run at {100 * total_mb / wall / ap_mbs:.0f} % of it (target ≥ 60 %).")
+    print(
+        f"Whole run: {len(inputs)} inputs, {total_mb:,.0f} MB, {lines:,} lines; `kubelog ingest` {wall:.2f} s "
+        f"(median of {a.repeat}) = {total_mb / wall:,.1f} MB/s, {lines / wall:,.0f} lines/s; the access-log path "
+        f"alone {ap_mbs:,.1f} MB/s: the whole run at {100 * total_mb / wall / ap_mbs:.0f} % of it (target ≥ 60 %)."
+    )
     print()
     print("| input | format | MB | lines | parse (s) | MB/s | lines/s | library floor (s) | naive per-line (s) |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -143,8 +174,10 @@ def main() -> None:
             naive = f"{ref:.2f} (per-object reference)"
         elif name == "kube-apiserver.log":
             floor = f"{ap_wall:.2f} (this input alone, whole ingest)"
-        print(f"| {name} | {e['format']} | {mb:,.1f} | {e['lines_read']:,} | {s:.2f} | {mb / s:,.1f} | "
-              f"{e['lines_read'] / s:,.0f} | {floor} | {naive} |")
+        print(
+            f"| {name} | {e['format']} | {mb:,.1f} | {e['lines_read']:,} | {s:.2f} | {mb / s:,.1f} | "
+            f"{e['lines_read'] / s:,.0f} | {floor} | {naive} |"
+        )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ one suite are still a valid log of that kind), then times, median of --repeat:
 Prints Markdown for bench/README.md. Usage:
     python bench/bench_testlogs.py [--e2e-copies 10] [--cl2-copies 30] [--repeat 3] [--dir /tmp/kubelog-bench-testlogs]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,12 +48,16 @@ def main() -> None:
     from kubelog.formats.base import Context
     from kubelog.sources import lines as L
 
-    cases = [("e2e-log", "conformance_e2e_provedge_2021.log", a.e2e_copies, e2e.parse, ("UTC", "America/New_York")),
-             ("cl2-log", "cl2_kubemark_azure_density_100nodes.log", a.cl2_copies, cl2.parse_log, ("UTC",))]
+    cases = [
+        ("e2e-log", "conformance_e2e_provedge_2021.log", a.e2e_copies, e2e.parse, ("UTC", "America/New_York")),
+        ("cl2-log", "cl2_kubemark_azure_density_100nodes.log", a.cl2_copies, cl2.parse_log, ("UTC",)),
+    ]
     print(f"Load average (1/5/15 min) at the start: {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
     print()
-    print("| format | input | MB | lines | floor: lines → Arrow (s) | tz | parse (s) | MB/s | x floor "
-          "| reference, before issue 20 (s) | speed-up |")
+    print(
+        "| format | input | MB | lines | floor: lines → Arrow (s) | tz | parse (s) | MB/s | x floor "
+        "| reference, before issue 20 (s) | speed-up |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for fmt, name, copies, parse, zones in cases:
         src = Path(a.real) / name
@@ -64,22 +69,26 @@ def main() -> None:
         mb = len(data) / 1e6
 
         def floor():
-            for _ in L.iter_chunks(io.BufferedReader(io.BytesIO(data)), [], False, L.ReaderStats()):
+            for _ in L.iter_chunks(io.BufferedReader(io.BytesIO(data)), [], False, L.ReaderStats()):  # noqa: B023
                 pass
 
         def run(tz, columnar):
             def go():
-                ctx = Context(0, big.name, lambda t, x: None, year=2021, tz=tz)
-                parse(io.BufferedReader(io.BytesIO(data)), ctx, columnar=columnar)
+                ctx = Context(0, big.name, lambda t, x: None, year=2021, tz=tz)  # noqa: B023
+                parse(io.BufferedReader(io.BytesIO(data)), ctx, columnar=columnar)  # noqa: B023
                 go.lines = ctx.lines_read
+
             return go
+
         f = timed(floor, a.repeat)
         for tz in zones:
             g = run(tz, True)
             new = timed(g, a.repeat)
             ref = timed(run(tz, False), 1)
-            print(f"| {fmt} | {copies} x {name} | {mb:,.1f} | {g.lines:,} | {f:.2f} | {tz} | {new:.2f} | {mb / new:,.1f} "
-                  f"| {new / f:.0f}x | {ref:.2f} | {ref / new:.1f}x |")
+            print(
+                f"| {fmt} | {copies} x {name} | {mb:,.1f} | {g.lines:,} | {f:.2f} | {tz} | {new:.2f} | {mb / new:,.1f} "
+                f"| {new / f:.0f}x | {ref:.2f} | {ref / new:.1f}x |"
+            )
 
 
 if __name__ == "__main__":

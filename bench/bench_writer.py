@@ -19,6 +19,7 @@ Usage:
     python bench/bench_writer.py ingest --tree . /tmp/old [--lines 2000000] [--repeat 5]
     python bench/bench_writer.py executors [--lines 2000000] [--repeat 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,6 +40,7 @@ def load() -> str:
 
 def log_file(d: Path, lines: int) -> Path:
     from kubelog.synth.bench import write_apiserver_log
+
     d.mkdir(parents=True, exist_ok=True)
     p = d / f"apiserver-{lines}.log"
     if not p.exists():
@@ -52,6 +54,7 @@ def block_tables(log: Path, d: Path):
 
     from kubelog import tables
     from kubelog.engine import ingest
+
     run = d / f"{log.stem}-run"
     if not (run / "manifest.json").exists():
         shutil.rmtree(run, ignore_errors=True)
@@ -59,8 +62,9 @@ def block_tables(log: Path, d: Path):
     out = []
     for table in ("requests", "messages"):
         for f in sorted((run / table).glob("part-*-L*.parquet")):
-            t = pq.read_table(f, read_dictionary=[c for c in tables.dictionary_columns(table)
-                                                  if c in pq.read_schema(f).names])
+            t = pq.read_table(
+                f, read_dictionary=[c for c in tables.dictionary_columns(table) if c in pq.read_schema(f).names]
+            )
             out.append((table, t))
     return out
 
@@ -71,28 +75,53 @@ def variants():
 
     from kubelog import run as runmod, tables
 
-    def writer(compression=None, dictionary="current", page_version="1.0", row_group=None, stats=False,
-               delta=False, delta_uncompressed=False, int_dictionary=False, numbers_uncompressed=False):
+    def writer(
+        compression=None,
+        dictionary="current",
+        page_version="1.0",
+        row_group=None,
+        stats=False,
+        delta=False,
+        delta_uncompressed=False,
+        int_dictionary=False,
+        numbers_uncompressed=False,
+    ):
         def w(path, table, t):
             comp = tables.compression(table) if compression is None else compression
             if numbers_uncompressed:  # snappy only on the string columns
-                comp = {f.name: c if str(f.type) in ("string", "large_string") or str(f.type).startswith("dictionary")
-                        else "none" for f, c in zip(t.schema, (comp[f.name] for f in t.schema))}
+                comp = {
+                    f.name: c
+                    if str(f.type) in ("string", "large_string") or str(f.type).startswith("dictionary")
+                    else "none"
+                    for f, c in zip(t.schema, (comp[f.name] for f in t.schema))
+                }
             dic = tables.dictionary_columns(table) if dictionary == "current" else dictionary
             enc = None
             if delta:  # DELTA_BINARY_PACKED for the 64-bit integers and times (sorted-ish: ts, line_no)
-                enc = {f.name: "DELTA_BINARY_PACKED" for f in t.schema
-                       if str(f.type).startswith("timestamp") or str(f.type) == "int64"}
+                enc = {
+                    f.name: "DELTA_BINARY_PACKED"
+                    for f in t.schema
+                    if str(f.type).startswith("timestamp") or str(f.type) == "int64"
+                }
                 if delta_uncompressed:
                     comp = {**comp, **{c: "none" for c in enc}}
             if int_dictionary:  # the small integers too (source_id is one value, code a few)
                 dic = list(dic) + [f.name for f in t.schema if str(f.type) == "int32"]
             has_dict = any(str(f.type).startswith("dictionary") for f in t.schema)
-            pq.write_table(t, path, compression=comp, use_dictionary=dic,
-                           write_statistics=(True if stats else ["ts"] if "ts" in t.column_names else False),
-                           data_page_version=page_version, column_encoding=enc,
-                           row_group_size=row_group or runmod.PART_ROWS, store_schema=not has_dict)
+            pq.write_table(
+                t,
+                path,
+                compression=comp,
+                use_dictionary=dic,
+                write_statistics=(True if stats else ["ts"] if "ts" in t.column_names else False),
+                data_page_version=page_version,
+                column_encoding=enc,
+                row_group_size=row_group or runmod.PART_ROWS,
+                store_schema=not has_dict,
+            )
+
         return w
+
     return {
         "kubelog.run.write_part (current)": runmod.write_part,
         "snappy everywhere": writer(compression="snappy"),
@@ -114,6 +143,7 @@ def variants():
 
 def bench_write(a) -> None:
     import pyarrow.parquet as pq  # noqa: F401
+
     log = log_file(Path(a.dir), a.lines)
     blocks = block_tables(log, Path(a.dir))
     nrows = sum(t.num_rows for _, t in blocks)
@@ -133,8 +163,10 @@ def bench_write(a) -> None:
                     p.unlink()
                 times[name].append(tot)
                 size[name] = nbytes
-    print(f"{len(blocks)} block tables, {nrows:,} rows ({a.lines:,}-line log); CPU seconds, median of "
-          f"{a.repeat}; load average {load()}\n")
+    print(
+        f"{len(blocks)} block tables, {nrows:,} rows ({a.lines:,}-line log); CPU seconds, median of "
+        f"{a.repeat}; load average {load()}\n"
+    )
     print("| writer options | CPU s (median) | min | MB written |")
     print("|---|---:|---:|---:|")
     for name in vs:
@@ -146,10 +178,12 @@ def bench_ingest(a) -> None:
     here = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(here))
     log = log_file(Path(a.dir), a.lines)
-    code = ("import json,sys,time\nfrom pathlib import Path\n"
-            "try:\n from kubelog.engine import ingest\nexcept ImportError:\n from kubelog.ingest import ingest\n"
-            "if __name__ == '__main__':\n t=time.perf_counter(); r=ingest([sys.argv[1]], sys.argv[2]); "
-            "print(json.dumps({'s': time.perf_counter()-t, 'rows': r.inputs[0]['rows'].get('requests')}))\n")
+    code = (
+        "import json,sys,time\nfrom pathlib import Path\n"
+        "try:\n from kubelog.engine import ingest\nexcept ImportError:\n from kubelog.ingest import ingest\n"
+        "if __name__ == '__main__':\n t=time.perf_counter(); r=ingest([sys.argv[1]], sys.argv[2]); "
+        "print(json.dumps({'s': time.perf_counter()-t, 'rows': r.inputs[0]['rows'].get('requests')}))\n"
+    )
     res: dict[str, list[float]] = {t: [] for t in a.tree}
     loads = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -159,14 +193,22 @@ def bench_ingest(a) -> None:
             for tree in a.tree:
                 out = Path(tmp) / f"run-{i}-{len(res[tree])}-{abs(hash(tree))}"
                 env = dict(os.environ, PYTHONPATH=str(Path(tree).resolve()))
-                r = subprocess.run([sys.executable, str(script), str(log), str(out)], env=env,
-                                   capture_output=True, text=True, check=True, cwd=tmp)
+                r = subprocess.run(
+                    [sys.executable, str(script), str(log), str(out)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=tmp,
+                )
                 d = json.loads(r.stdout.strip().splitlines()[-1])
                 res[tree].append(d["s"])
                 loads.append(float(load().split()[0]))
                 shutil.rmtree(out)
-    print(f"ingest() of the {a.lines:,}-line log, wall seconds, median of {a.repeat} interleaved; "
-          f"1-min load average {min(loads):.1f}–{max(loads):.1f}\n")
+    print(
+        f"ingest() of the {a.lines:,}-line log, wall seconds, median of {a.repeat} interleaved; "
+        f"1-min load average {min(loads):.1f}–{max(loads):.1f}\n"
+    )
     print("| tree | median (s) | min | max |")
     print("|---|---:|---:|---:|")
     for tree, ts in res.items():
@@ -179,6 +221,7 @@ def bench_executors(a) -> None:
     start included), on the one large log and on the same number of lines in 8 files."""
     from kubelog.engine import Options, ingest
     from kubelog.synth.bench import write_apiserver_log
+
     d = Path(a.dir)
     single = [log_file(d, a.lines)]
     many_dir = d / f"apiserver-8x{a.lines // 8}"
@@ -203,14 +246,18 @@ def bench_executors(a) -> None:
                     res.setdefault((what, name), []).append(time.perf_counter() - t)
                     loads.append(float(load().split()[0]))
                     shutil.rmtree(out)
-    print(f"ingest() of {a.lines:,} lines, wall seconds, median of {a.repeat} interleaved; "
-          f"1-min load average {min(loads):.1f}–{max(loads):.1f}\n")
+    print(
+        f"ingest() of {a.lines:,} lines, wall seconds, median of {a.repeat} interleaved; "
+        f"1-min load average {min(loads):.1f}–{max(loads):.1f}\n"
+    )
     print("| input | executor | median (s) | min | over local (median) |")
     print("|---|---|---:|---:|---:|")
     for (what, name), ts in res.items():
         base = statistics.median(res[(what, "local")])
-        print(f"| {what} | {name} | {statistics.median(ts):.2f} | {min(ts):.2f} | "
-              f"{statistics.median(ts) / base - 1:+.0%} |")
+        print(
+            f"| {what} | {name} | {statistics.median(ts):.2f} | {min(ts):.2f} | "
+            f"{statistics.median(ts) / base - 1:+.0%} |"
+        )
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ Data goes to stdout; progress, warnings and errors go to stderr.
 
 Exit codes: :class:`kubelog.errors.ExitCode` (docs/cli.md, docs/failures.md).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -25,8 +26,8 @@ from .errors import ExitCode as Exit  # noqa: E402,F401  (commands import it fro
 app = typer.Typer(
     name="kubelog",
     help="Offline analyzer for Kubernetes scalability-test logs: ingest apiserver, audit, e2e, "
-         "clusterloader2, kube-burner, event and pod dumps into Parquet tables, then compute "
-         "API latency percentiles by load level, pod startup, SLO verdicts, clock skew and reports.",
+    "clusterloader2, kube-burner, event and pod dumps into Parquet tables, then compute "
+    "API latency percentiles by load level, pod startup, SLO verdicts, clock skew and reports.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -41,8 +42,11 @@ def _version(value: bool):
 
 
 @app.callback()
-def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print the version and exit.")):
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+):
     """kubelog: offline analyzer for Kubernetes scalability-test logs."""
 
 
@@ -67,6 +71,7 @@ def main() -> None:  # console script entry point
     """Run the CLI: an expected failure (:class:`kubelog.errors.KubelogError`) is one line on
     stderr and its exit code; anything else is a kubelog bug: its traceback and exit 70."""
     from .errors import KubelogError
+
     try:
         app()
     except KubelogError as e:
@@ -74,6 +79,7 @@ def main() -> None:  # console script entry point
         sys.exit(int(e.exit_code))
     except Exception:
         import traceback
+
         traceback.print_exc()
         typer.echo("kubelog: internal error (a kubelog bug; please report it with the traceback above)", err=True)
         sys.exit(int(Exit.INTERNAL))

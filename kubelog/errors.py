@@ -8,6 +8,7 @@ Anything else that escapes is a kubelog bug: a traceback and exit :attr:`ExitCod
 temporary directory is removed); problems with one input or one line never raise: they are
 recorded in the manifest and the run goes on.
 """
+
 from __future__ import annotations
 
 from enum import IntEnum
@@ -15,15 +16,15 @@ from enum import IntEnum
 
 class ExitCode(IntEnum):
     OK = 0
-    VIOLATION = 1     # the analysis found what --fail-on-violation asked to fail on
-    USAGE = 2         # bad option or path; --force on what is not a kubelog run; output/input overlap
-    INPUT = 3         # nothing could be read, or not a (complete) run directory
-    EXISTS = 4        # the output exists (use --force)
-    OUTPUT = 5        # the run directory could not be written (disk full, read-only, permission)
-    BUSY = 6          # another ingest is writing the same output
-    WORKER = 7        # a worker process died or could not start: the run is incomplete, not written
-    UNREAD = 8        # the run was written, but some input could not be read, or not to its end
-    INTERNAL = 70     # a kubelog bug (a traceback is printed); EX_SOFTWARE of sysexits.h
+    VIOLATION = 1  # the analysis found what --fail-on-violation asked to fail on
+    USAGE = 2  # bad option or path; --force on what is not a kubelog run; output/input overlap
+    INPUT = 3  # nothing could be read, or not a (complete) run directory
+    EXISTS = 4  # the output exists (use --force)
+    OUTPUT = 5  # the run directory could not be written (disk full, read-only, permission)
+    BUSY = 6  # another ingest is writing the same output
+    WORKER = 7  # a worker process died or could not start: the run is incomplete, not written
+    UNREAD = 8  # the run was written, but some input could not be read, or not to its end
+    INTERNAL = 70  # a kubelog bug (a traceback is printed); EX_SOFTWARE of sysexits.h
     INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2
     TERMINATED = 143  # SIGTERM: 128 + 15
 
@@ -33,11 +34,11 @@ EXIT_CODE_HELP = {
     ExitCode.OK: "success",
     ExitCode.VIOLATION: "a violation was found and `--fail-on-violation` was given",
     ExitCode.USAGE: "usage error (also `--force` on a directory that is not a kubelog run, "
-                    "an output inside an input or an input inside the output)",
+    "an output inside an input or an input inside the output)",
     ExitCode.INPUT: "input problem (nothing readable, or not a run directory)",
     ExitCode.EXISTS: "the output exists (use `--force`)",
     ExitCode.OUTPUT: "the run directory could not be written (disk full, read-only or unwritable place), "
-                     "no run directory left",
+    "no run directory left",
     ExitCode.BUSY: "another `kubelog ingest` is writing the same output",
     ExitCode.WORKER: "a worker process died or could not start, no run directory left",
     ExitCode.INTERNAL: "a kubelog bug (traceback printed)",

@@ -1,4 +1,5 @@
 """The content of a run: inputs with their accounting, tables with rows and time range."""
+
 from __future__ import annotations
 
 import pyarrow.parquet as pq
@@ -6,9 +7,18 @@ import pyarrow.parquet as pq
 from . import tables
 from .run import Run
 
-TIME_COLUMN = {"requests": "ts", "messages": "ts", "traces": "ts", "events": "ts", "pod_transitions": "ts",
-               "node_transitions": "ts", "test_log": "ts", "test_specs": "start_ts", "progress": "ts",
-               "perf_summaries": "ts"}
+TIME_COLUMN = {
+    "requests": "ts",
+    "messages": "ts",
+    "traces": "ts",
+    "events": "ts",
+    "pod_transitions": "ts",
+    "node_transitions": "ts",
+    "test_log": "ts",
+    "test_specs": "start_ts",
+    "progress": "ts",
+    "perf_summaries": "ts",
+}
 
 
 def _time_range(run: Run, table: str):
@@ -38,9 +48,11 @@ def balanced(e: dict) -> bool:
     or counted as unaccounted (a parser bug) never balance (docs/failures.md)."""
     counted = e.get("counted") or {}
     lost = e.get("lost_lines", 0)
-    return (not lost and not counted.get(UNACCOUNTED)
-            and e.get("lines_read", 0) == e.get("record_lines", 0) + e.get("continuation_lines", 0)
-            + sum(counted.values()))
+    return (
+        not lost
+        and not counted.get(UNACCOUNTED)
+        and e.get("lines_read", 0) == e.get("record_lines", 0) + e.get("continuation_lines", 0) + sum(counted.values())
+    )
 
 
 def run_info(run: Run) -> dict:

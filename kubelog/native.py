@@ -4,6 +4,7 @@
 install time) or ``KUBELOG_NO_NATIVE`` is set; every caller has a pure-Python/Arrow
 path that gives the same result (the tests run both).
 """
+
 from __future__ import annotations
 
 import os

@@ -14,6 +14,7 @@ neutralised here, in one place for every command:
   spreadsheet shows it as text instead of evaluating it.  Numeric columns are
   written as they are (``-1.5`` stays a number).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,6 +39,7 @@ class Fmt(str, Enum):
 
 def _jsonable(v):
     import pandas as pd
+
     if v is None:
         return None
     if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
@@ -63,6 +65,7 @@ def records(df: pd.DataFrame) -> list[dict]:
 
 def _fmt_cell(v) -> str:
     import pandas as pd
+
     if v is None:
         return ""
     if isinstance(v, float):
@@ -138,6 +141,7 @@ def wrap_text(s: str, width: int | None = None) -> str:
     """Prose for the terminal: each line of ``s`` wrapped at ``width`` (default :func:`terminal_width`),
     continuation lines indented like the line they continue; unchanged when there is no limit."""
     import textwrap
+
     width = terminal_width() if width is None else width
     if not width:
         return s
@@ -148,8 +152,10 @@ def wrap_text(s: str, width: int | None = None) -> str:
             continue
         indent = line[: len(line) - len(line.lstrip())]
         bullet = indent + ("  " if line.lstrip()[:2] in ("- ", "* ") else "")
-        out.extend(textwrap.wrap(line, width=width, subsequent_indent=bullet, break_on_hyphens=False,
-                                 break_long_words=True) or [""])
+        out.extend(
+            textwrap.wrap(line, width=width, subsequent_indent=bullet, break_on_hyphens=False, break_long_words=True)
+            or [""]
+        )
     return "\n".join(out)
 
 
@@ -163,8 +169,7 @@ def _cut(s: str, w: int) -> str:
     return s if len(s) <= w else s[: max(w - 1, 0)] + ELLIPSIS
 
 
-def text_table(df: pd.DataFrame, width: int | None = None, limit: int | None = None,
-               numeric: tuple = ()) -> str:
+def text_table(df: pd.DataFrame, width: int | None = None, limit: int | None = None, numeric: tuple = ()) -> str:
     """Aligned plain-text table: numbers right, text left, a dashed rule under the header.
 
     ``numeric``: text columns shown like numbers (right-aligned, never cut), e.g. fixed-point text.
@@ -172,6 +177,7 @@ def text_table(df: pd.DataFrame, width: int | None = None, limit: int | None = N
     and named in a last line); ``limit``: at most that many rows, then "… N more rows (--all)".
     """
     import pandas as pd
+
     cols = [str(c) for c in df.columns]
     more = 0
     if limit is not None and len(df) > limit:
@@ -186,13 +192,18 @@ def text_table(df: pd.DataFrame, width: int | None = None, limit: int | None = N
 
     def line(vals):
         cells = (_cut(vals[i], widths[i]) for i in keep)
-        return SEP.join(v.rjust(widths[i]) if num[i] else v.ljust(widths[i])
-                        for i, v in zip(keep, cells)).rstrip()
+        return SEP.join(v.rjust(widths[i]) if num[i] else v.ljust(widths[i]) for i, v in zip(keep, cells)).rstrip()
+
     out = [line(cols), line(["-" * w for w in widths])]
     out += [line(r) for r in rows]
     if len(keep) < len(cols):
-        out.append(_cut(f"… columns not shown: {', '.join(c for i, c in enumerate(cols) if i not in keep)} "
-                        "(-F csv or -F json gives all)", width))
+        out.append(
+            _cut(
+                f"… columns not shown: {', '.join(c for i, c in enumerate(cols) if i not in keep)} "
+                "(-F csv or -F json gives all)",
+                width,
+            )
+        )
     if more:
         out.append(f"… {more:,} more rows (--all)")
     if width:
@@ -218,6 +229,7 @@ def csv_neutral(v):
 
 def csv_text(df: pd.DataFrame) -> str:
     import pandas as pd
+
     out = df.copy(deep=False)
     for c in out.columns:
         if not pd.api.types.is_numeric_dtype(out[c]) and not pd.api.types.is_datetime64_any_dtype(out[c]):

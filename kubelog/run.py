@@ -13,6 +13,7 @@ ingest to the same output fails at once; a temporary directory left by a killed 
 removed by the next ingest into the same parent directory.  ``--force`` replaces only a
 directory that is a kubelog run (docs/failures.md).
 """
+
 from __future__ import annotations
 
 import json
@@ -47,11 +48,16 @@ def open_part(path: Path, table: str, schema: pa.Schema) -> pq.ParquetWriter:
     does not store the Arrow schema, so that it reads back with the declared string type.
     """
     import pyarrow.parquet as pq  # here: `import kubelog.run` stays light for what only reads a manifest
+
     has_dict = any(pa.types.is_dictionary(f.type) for f in schema)
-    return pq.ParquetWriter(path, schema, compression=tables.compression(table),
-                            use_dictionary=tables.dictionary_columns(table),
-                            write_statistics=["ts"] if "ts" in schema.names else False,
-                            store_schema=not has_dict)
+    return pq.ParquetWriter(
+        path,
+        schema,
+        compression=tables.compression(table),
+        use_dictionary=tables.dictionary_columns(table),
+        write_statistics=["ts"] if "ts" in schema.names else False,
+        store_schema=not has_dict,
+    )
 
 
 def write_part(path: Path, table: str, t: pa.Table) -> None:
@@ -182,8 +188,7 @@ def _foreign(path: Path) -> str | None:
         if e.name not in tables.TABLES or not e.is_dir(follow_symlinks=False):
             return f"it holds {e.name!r}, which kubelog did not write"
         for f in os.scandir(e.path):
-            if not (f.name.startswith("part-") and f.name.endswith(".parquet")
-                    and f.is_file(follow_symlinks=False)):
+            if not (f.name.startswith("part-") and f.name.endswith(".parquet") and f.is_file(follow_symlinks=False)):
                 return f"it holds {e.name}/{f.name!r}, which kubelog did not write"
     return None
 
@@ -264,8 +269,10 @@ class OutputLock:
                 except OSError:
                     holder = ""
                 os.close(fd)
-                raise OutputBusy(f"{out}: another kubelog ingest{f' (pid {holder})' if holder else ''} is "
-                                 "writing this output; wait for it to finish or choose another --out") from None
+                raise OutputBusy(
+                    f"{out}: another kubelog ingest{f' (pid {holder})' if holder else ''} is "
+                    "writing this output; wait for it to finish or choose another --out"
+                ) from None
             except OSError:  # a file system without locks: go on unlocked
                 pass
             try:
@@ -321,8 +328,10 @@ def prepare(out: Path, force: bool = False, inputs=()) -> Path:
                 raise RunExists(f"{out} exists; use --force to replace it")
             why = _foreign(out)
             if why is not None:
-                raise UnsafeOutput(f"{out}: --force replaces only a kubelog run directory, and {why}; "
-                                   "remove it yourself or choose another --out")
+                raise UnsafeOutput(
+                    f"{out}: --force replaces only a kubelog run directory, and {why}; "
+                    "remove it yourself or choose another --out"
+                )
         remove_leftovers(out.parent)
         tmp = tmp_dir_for(out)
         try:
@@ -414,6 +423,7 @@ class Run:
             t = sch.empty_table()
             return t.select(columns) if columns else t
         import pyarrow.dataset as ds  # imported here: worker processes that only write need none of it
+
         dset = ds.dataset(self.path / table, format="parquet", schema=sch)
         return dset.to_table(columns=columns, filter=filter)
 
@@ -434,8 +444,12 @@ class Run:
         >>> run.requests().groupby("origin").size()   # doctest: +SKIP
         """
         from .formats.audit import dedup_requests
-        need = None if columns is None else sorted(set(columns) | {"origin", "audit_id", "stage", "server",
-                                                                  "user", "auth_user"})
+
+        need = (
+            None
+            if columns is None
+            else sorted(set(columns) | {"origin", "audit_id", "stage", "server", "user", "auth_user"})
+        )
         df, _, _ = dedup_requests(self.table("requests", columns=need))
         df = df.reset_index(drop=True)
         return df if columns is None else df[list(columns)]
@@ -444,6 +458,7 @@ class Run:
         if not self.has(table):
             return 0
         import pyarrow.parquet as pq
+
         return sum(pq.ParquetFile(p).metadata.num_rows for p in sorted((self.path / table).glob("*.parquet")))
 
     def source_name(self, source_id: int) -> str:

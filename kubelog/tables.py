@@ -17,6 +17,7 @@ Conventions
 ``docs/tables.md`` is generated from this module (``kubelog tables -F markdown``)
 and a test checks that it is current.
 """
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -41,15 +42,27 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType, str]]] = {
         ("start_ts", TS, "request start: ts - latency_s (access log) or requestReceivedTimestamp (audit)"),
         ("clock", STR, "clock domain of ts/start_ts"),
         ("method", STR, "HTTP method as logged (GET, POST ...), or as derived from the audit verb"),
-        ("verb", STR, "kube verb in lower case as RequestInfoFactory derives it: get list watch create update patch delete deletecollection proxy connect; lower-case HTTP method for non-resource URLs"),
-        ("logged_verb", STR, "the verb field exactly as the access log wrote it (HTTP method before 1.22, normalised verb after)"),
+        (
+            "verb",
+            STR,
+            "kube verb in lower case as RequestInfoFactory derives it: get list watch create update patch delete deletecollection proxy connect; lower-case HTTP method for non-resource URLs",
+        ),
+        (
+            "logged_verb",
+            STR,
+            "the verb field exactly as the access log wrote it (HTTP method before 1.22, normalised verb after)",
+        ),
         ("api_group", STR, "API group ('' for core)"),
         ("api_version", STR, "API version"),
         ("resource", STR, "resource (pods, nodes ...); '' for non-resource URLs"),
         ("subresource", STR, "subresource (status, binding, log ...) or ''"),
         ("namespace", STR, "namespace or ''"),
         ("name", STR, "object name or ''"),
-        ("scope", STR, "resource / namespace / cluster / nonresource (current SIG-Scalability rule, docs/formats/klog.md)"),
+        (
+            "scope",
+            STR,
+            "resource / namespace / cluster / nonresource (current SIG-Scalability rule, docs/formats/klog.md)",
+        ),
         ("uri", STR, "request URI as sent (path + raw query)"),
         ("latency_s", F64, "request latency in seconds as logged"),
         ("code", I32, "HTTP status; 0 when the server never wrote a header; null when hijacked"),
@@ -63,10 +76,22 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType, str]]] = {
         ("apf_pl", STR, "APF priority level"),
         ("apf_fs", STR, "APF flow schema"),
         ("origin", STR, "httplog / audit / jsonlog"),
-        ("server", STR, "component that served and logged the request (kube-apiserver; kubelet for its own HTTP server)"),
-        ("auth_user", STR, "audit: the authenticated user.username when the request impersonated another (user is then the impersonated, effective user)"),
+        (
+            "server",
+            STR,
+            "component that served and logged the request (kube-apiserver; kubelet for its own HTTP server)",
+        ),
+        (
+            "auth_user",
+            STR,
+            "audit: the authenticated user.username when the request impersonated another (user is then the impersonated, effective user)",
+        ),
         ("stage", STR, "audit: stage of the event the row comes from (ResponseComplete, ResponseStarted, Panic ...)"),
-        ("latency_annotations", STR, "audit: apiserver.latency.k8s.io/* annotations as a JSON object text, when present"),
+        (
+            "latency_annotations",
+            STR,
+            "audit: apiserver.latency.k8s.io/* annotations as a JSON object text, when present",
+        ),
         *_PROV,
     ],
     "messages": [
@@ -78,7 +103,11 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType, str]]] = {
         ("file", STR, "source file of the log call"),
         ("line", I32, "source line of the log call"),
         ("msg", STR, "message; for structured records the unquoted message; continuation lines joined with newlines"),
-        ("kv", STR, "structured key/values as written (klog k=v text or JSON); parse with kubelog.formats.klog.parse_kv"),
+        (
+            "kv",
+            STR,
+            "structured key/values as written (klog k=v text or JSON); parse with kubelog.formats.klog.parse_kv",
+        ),
         ("continuation_lines", I32, "number of header-less lines attached to this record"),
         *_PROV,
     ],
@@ -140,7 +169,11 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType, str]]] = {
         ("clock", STR, "clock domain of ts"),
         ("resolution_s", F64, "timestamp resolution in seconds (1 for metav1.Time)"),
         ("origin", STR, "pods-json / watch / kubelet / scheduler / audit / e2e ..."),
-        ("detail", STR, "extra facts of the source record as JSON object text (podStartSLOduration, condition status, source ...)"),
+        (
+            "detail",
+            STR,
+            "extra facts of the source record as JSON object text (podStartSLOduration, condition status, source ...)",
+        ),
         *_PROV,
     ],
     "node_transitions": [
@@ -204,7 +237,11 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType, str]]] = {
     ],
     "test_pod_latencies": [
         ("ts", TS, "time the test printed the list or wrote the document"),
-        ("metric", STR, "pod_startup create_to_schedule schedule_to_run run_to_watch schedule_to_watch (e2e/cl2); kube-burner condition latencies"),
+        (
+            "metric",
+            STR,
+            "pod_startup create_to_schedule schedule_to_run run_to_watch schedule_to_watch (e2e/cl2); kube-burner condition latencies",
+        ),
         ("phase", STR, "test phase (saturation, latency ...) or measurement identifier"),
         ("namespace", STR, "pod namespace when reported"),
         ("pod", STR, "pod name"),
@@ -231,8 +268,21 @@ TABLES = tuple(SCHEMAS)
 
 # String columns whose values are mostly distinct (or long free text): Parquet dictionary
 # encoding only costs time on them.  Every other string column is dictionary-encoded.
-HIGH_CARDINALITY = {"uri", "src_ip", "audit_id", "msg", "kv", "fields", "message", "url", "trace_id", "uid",
-                    "examples", "failure_message", "labels"}
+HIGH_CARDINALITY = {
+    "uri",
+    "src_ip",
+    "audit_id",
+    "msg",
+    "kv",
+    "fields",
+    "message",
+    "url",
+    "trace_id",
+    "uid",
+    "examples",
+    "failure_message",
+    "labels",
+}
 
 
 def repeat(value: str | None, n: int) -> pa.Array:
@@ -241,6 +291,7 @@ def repeat(value: str | None, n: int) -> pa.Array:
         return pa.nulls(n, STR)
     b = value.encode("utf-8")
     import numpy as np
+
     offsets = np.arange(n + 1, dtype=np.int64) * len(b)
     if len(b) * n < 2**31 - 1:
         return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b * n))
@@ -252,6 +303,7 @@ def repeat_int32(value: int, n: int) -> pa.Array:
     of a numpy array makes pyarrow import pandas (~0.27 CPU-s), which the calling process of a klog
     ingest by worker processes otherwise never needs (docs/internals.md)."""
     import numpy as np
+
     return pa.Array.from_buffers(pa.int32(), n, [None, pa.py_buffer(np.full(n, value, np.int32))])
 
 
@@ -297,7 +349,9 @@ def conform(table: str, data: pa.Table | dict, dictionary: bool = False) -> pa.T
         for f in sch:
             if f.name in data:
                 v = data[f.name]
-                cols[f.name] = v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(v, type=f.type, from_pandas=True)
+                cols[f.name] = (
+                    v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(v, type=f.type, from_pandas=True)
+                )
         extra = set(data) - set(sch.names)
         if extra:
             raise ValueError(f"table {table}: undeclared columns {sorted(extra)}")
@@ -327,8 +381,12 @@ def conform(table: str, data: pa.Table | dict, dictionary: bool = False) -> pa.T
 
 def markdown() -> str:
     """The table contract as Markdown (docs/tables.md)."""
-    out = ["# kubelog tables", "",
-           "Generated from `kubelog/tables.py` by `kubelog tables -F markdown`; a test keeps it current.", ""]
+    out = [
+        "# kubelog tables",
+        "",
+        "Generated from `kubelog/tables.py` by `kubelog tables -F markdown`; a test keeps it current.",
+        "",
+    ]
     for name, cols in COLUMNS.items():
         out += [f"## `{name}`", "", "| column | type | meaning |", "|---|---|---|"]
         for c, t, d in cols:

@@ -5,6 +5,7 @@ in-band evidence (:func:`year_evidence`), resolved per input by
 :func:`resolve_year`; the Dec 31 → Jan 1 rollover is handled by
 :func:`rollover_years`.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 if TYPE_CHECKING:  # pandas is imported where used: importing this module (the CLI, workers) stays light
     import pandas as pd
 import pyarrow as pa
@@ -23,14 +25,25 @@ NS = 1_000_000_000
 
 def _pd():
     import pandas
+
     return pandas
+
 
 MONTHS = {m: i + 1 for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())}
 
 # -- Go time.Duration strings -------------------------------------------------
 
-_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "Âµs": 1_000, "ms": 1_000_000, "s": NS,
-            "m": 60 * NS, "h": 3600 * NS}
+_UNIT_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "Âµs": 1_000,
+    "ms": 1_000_000,
+    "s": NS,
+    "m": 60 * NS,
+    "h": 3600 * NS,
+}
 DUR_SIMPLE = r"^(?P<i>[0-9]+)(?:\.(?P<f>[0-9]+))?(?P<u>ns|us|µs|μs|Âµs|ms|s|m|h)$"
 DUR_COMPOUND = r"^(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?(?P<s>[0-9]+)(?:\.(?P<f>[0-9]+))?s$"
 _DUR_ONE = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|μs|Âµs|ms|s|m|h)")
@@ -91,15 +104,18 @@ def durations_ns(arr: pa.Array) -> np.ndarray:
         fr9 = pc.utf8_slice_codeunits(pc.utf8_rpad(pc.fill_null(fr, ""), 9, "0"), 0, 9)
         fv = pc.cast(fr9, pa.int64()).to_numpy()
         units = sub.field("u").to_numpy(zero_copy_only=False)
-        mult = np.array([_UNIT_NS[u] for u in units], dtype=np.int64) if len(units) < 64 else \
-            _pd().Series(units).map(_UNIT_NS).to_numpy(dtype=np.int64)
+        mult = (
+            np.array([_UNIT_NS[u] for u in units], dtype=np.int64)
+            if len(units) < 64
+            else _pd().Series(units).map(_UNIT_NS).to_numpy(dtype=np.int64)
+        )
         # frac * mult / 1e9 exactly: mult divides 1e9 for ns..s; for m/h multiply first (fits int64)
         small = mult <= NS
         val = ip * mult
         val[small] += fv[small] // (NS // mult[small])
         big = ~small
         if big.any():
-            val[big] += (fv[big] * (mult[big] // NS))
+            val[big] += fv[big] * (mult[big] // NS)
         out[idx] = val
     rest = ~ok
     if rest.any():
@@ -151,6 +167,7 @@ def format_duration(ns: int) -> str:
 
 
 # -- civil dates, vectorized ---------------------------------------------------
+
 
 def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 for proleptic Gregorian dates (H. Hinnant's algorithm)."""
@@ -208,8 +225,14 @@ def local_to_utc_ns(local_ns: np.ndarray, tz: str) -> np.ndarray:
 # -- year evidence -------------------------------------------------------------
 
 TRUST = {  # lower is more trusted (DESIGN §4)
-    "user": 0, "wrapper": 1, "klog-file-header": 2, "trace-date": 3, "rfc3339-in-band": 4,
-    "artifact-name": 5, "run": 6, "mtime": 9,
+    "user": 0,
+    "wrapper": 1,
+    "klog-file-header": 2,
+    "trace-date": 3,
+    "rfc3339-in-band": 4,
+    "artifact-name": 5,
+    "run": 6,
+    "mtime": 9,
 }
 
 
@@ -218,8 +241,8 @@ class YearEvidence:
     year: int
     month: int
     day: int
-    source: str        # key of TRUST
-    detail: str        # e.g. 'wrapper timestamp "2021-08-03T09:31:05Z" at line 1'
+    source: str  # key of TRUST
+    detail: str  # e.g. 'wrapper timestamp "2021-08-03T09:31:05Z" at line 1'
 
     @property
     def trust(self) -> int:
@@ -241,28 +264,53 @@ def year_evidence(text: str, name: str = "", wrapper_first_ts: pd.Timestamp | No
         ev.append(YearEvidence(t.year, t.month, t.day, "wrapper", f"wrapper timestamp {t.isoformat()}"))
     m = _RX_KLOG_FILE.search(text)
     if m:
-        ev.append(YearEvidence(int(m.group(1)), int(m.group(2)), int(m.group(3)), "klog-file-header",
-                               f"klog file header 'Log file created at: {m.group(1)}/{m.group(2)}/{m.group(3)}'"))
+        ev.append(
+            YearEvidence(
+                int(m.group(1)),
+                int(m.group(2)),
+                int(m.group(3)),
+                "klog-file-header",
+                f"klog file header 'Log file created at: {m.group(1)}/{m.group(2)}/{m.group(3)}'",
+            )
+        )
     for rx, src in ((_RX_T1, "trace-date"),):
         m = rx.search(text)
         if m:
-            ev.append(YearEvidence(int(m.group(1)), int(m.group(2)), int(m.group(3)), src,
-                                   f"Trace start date {m.group(1)}-{m.group(2)}-{m.group(3)}"))
+            ev.append(
+                YearEvidence(
+                    int(m.group(1)),
+                    int(m.group(2)),
+                    int(m.group(3)),
+                    src,
+                    f"Trace start date {m.group(1)}-{m.group(2)}-{m.group(3)}",
+                )
+            )
     m = _RX_T3.search(text)
     if m:
-        ev.append(YearEvidence(int(m.group(3)), MONTHS[m.group(2)], int(m.group(1)), "trace-date",
-                               f"Trace start date {m.group(1)}-{m.group(2)}-{m.group(3)}"))
+        ev.append(
+            YearEvidence(
+                int(m.group(3)),
+                MONTHS[m.group(2)],
+                int(m.group(1)),
+                "trace-date",
+                f"Trace start date {m.group(1)}-{m.group(2)}-{m.group(3)}",
+            )
+        )
     m = _RX_RFC.search(text)
     if m and 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31:
         y = int(m.group(1))
         if y > 1971:
-            ev.append(YearEvidence(y, int(m.group(2)), int(m.group(3)), "rfc3339-in-band",
-                                   f"date {m.group(0)} in the text"))
+            ev.append(
+                YearEvidence(y, int(m.group(2)), int(m.group(3)), "rfc3339-in-band", f"date {m.group(0)} in the text")
+            )
     if name:
         m = _RX_NAME.search(name.rsplit("/", 1)[-1]) or _RX_NAME.search(name)
         if m and 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31:
-            ev.append(YearEvidence(int(m.group(1)), int(m.group(2)), int(m.group(3)), "artifact-name",
-                                   f"date in the name {name!r}"))
+            ev.append(
+                YearEvidence(
+                    int(m.group(1)), int(m.group(2)), int(m.group(3)), "artifact-name", f"date in the name {name!r}"
+                )
+            )
     return ev
 
 

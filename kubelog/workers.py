@@ -10,6 +10,7 @@ process did, never from the current directory (:func:`_worker_env`), and :func:`
 a worker that dies or cannot start fails the run (:class:`kubelog.errors.WorkerFailed`); a
 worker exits as soon as the process that started it is gone (:func:`_init_worker`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,8 +24,15 @@ PROCESS_MIN_BYTES = 64 << 20  # a plain input this large is parsed by worker pro
 # otherwise: pyarrow imports pandas on its first conversion).  kubelog.cli (~17 ms more, once):
 # multiprocessing runs the main module again in every worker (as ``__mp_main__``), and the `kubelog`
 # script's top level is ``from kubelog.cli import main``, then found already imported.
-PRELOAD = ["pandas", "pyarrow.compute", "pyarrow.parquet", "kubelog.formats.klog",
-           "kubelog.formats.traces", "kubelog.formats.podrecords", "kubelog.cli"]
+PRELOAD = [
+    "pandas",
+    "pyarrow.compute",
+    "pyarrow.parquet",
+    "kubelog.formats.klog",
+    "kubelog.formats.traces",
+    "kubelog.formats.podrecords",
+    "kubelog.cli",
+]
 IN_WORKER_ENV = "KUBELOG_WORKER_SERVER"  # set for the fork server and its workers
 
 
@@ -50,6 +58,7 @@ def _import_env() -> dict:
     directory; the directory kubelog came from goes first on PYTHONPATH unless it is a site
     directory (there it is found anyway, and must not move before the standard library)."""
     import site
+
     env = {"PYTHONSAFEPATH": "1"}
     root = _kubelog_root()
     sites = set(site.getsitepackages() if hasattr(site, "getsitepackages") else [])
@@ -81,6 +90,7 @@ def _worker_env():
 def context():
     """The multiprocessing context of the worker processes: a fork server with the parsers preloaded."""
     import multiprocessing as mp
+
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
@@ -98,6 +108,7 @@ def start_server() -> None:
     """Start the fork server now; it imports :data:`PRELOAD` in the background."""
     context()
     from multiprocessing import forkserver
+
     with _worker_env():
         forkserver.ensure_running()
 
@@ -109,6 +120,7 @@ def freeze_imports() -> None:
     global _FROZEN
     if not _FROZEN:
         import gc
+
         gc.freeze()
         _FROZEN = True
 
@@ -126,6 +138,7 @@ def _init_worker() -> None:
     import threading
     from multiprocessing import parent_process
     from multiprocessing.connection import wait
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = parent_process()
     if parent is None or parent.sentinel is None:
@@ -134,6 +147,7 @@ def _init_worker() -> None:
     def watch():
         wait([parent.sentinel])
         os._exit(1)
+
     threading.Thread(target=watch, name="kubelog-parent-watch", daemon=True).start()
 
 
@@ -152,6 +166,7 @@ def pool(n: int, what: str):
     parsed are waited for (a block is parsed in well under a second), so that no worker writes
     into a temporary directory its caller then removes."""
     from concurrent.futures import ProcessPoolExecutor
+
     with starting():
         ex = ProcessPoolExecutor(max_workers=n, mp_context=context(), initializer=_init_worker)
         try:
@@ -171,6 +186,7 @@ def spawn_in_background(pool, n: int, what: str):
 
     def spawn():
         t.futures = [pool.submit(identity) for _ in range(n)]  # a process per submit while none is idle
+
     t = threading.Thread(target=spawn, name="kubelog-spawn", daemon=True)
     t.futures = []
     t.what = what
@@ -186,8 +202,11 @@ def check_started(t) -> None:
         where, _ = result(f, t.what, "starting the worker processes")
         if where != os.path.realpath(__file__):
             from .errors import WorkerFailed
-            raise WorkerFailed(f"{t.what}: a worker process imported kubelog from {os.path.dirname(where)}, "
-                               f"not {os.path.dirname(os.path.realpath(__file__))} as this process did")
+
+            raise WorkerFailed(
+                f"{t.what}: a worker process imported kubelog from {os.path.dirname(where)}, "
+                f"not {os.path.dirname(os.path.realpath(__file__))} as this process did"
+            )
 
 
 def result(fut, what: str, doing: str):
@@ -195,12 +214,16 @@ def result(fut, what: str, doing: str):
     import kubelog) turned into :class:`kubelog.errors.WorkerFailed` naming ``what`` and ``doing``
     (e.g. the lines of the block it was waiting for: when one worker dies, every pending block fails)."""
     from concurrent.futures.process import BrokenProcessPool
+
     try:
         return fut.result()
     except BrokenProcessPool:
         from .errors import WorkerFailed
-        raise WorkerFailed(f"{what}: a worker process died (killed, out of memory or crashed) before "
-                           f"{doing} was done; the run was not written") from None
+
+        raise WorkerFailed(
+            f"{what}: a worker process died (killed, out of memory or crashed) before "
+            f"{doing} was done; the run was not written"
+        ) from None
 
 
 def loaded(module: str) -> bool:

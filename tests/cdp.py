@@ -5,6 +5,7 @@ websocket (websocket-client). Collects console errors, exceptions and every netw
 ...     page = b.open("file:///tmp/report.html")
 ...     page.errors, page.requests
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,9 @@ class Page:
         m, p = msg.get("method"), msg.get("params", {})
         if m == "Runtime.exceptionThrown":
             d = p.get("exceptionDetails", {})
-            self.errors.append("exception: " + str(d.get("exception", {}).get("description") or d.get("text", ""))[:300])
+            self.errors.append(
+                "exception: " + str(d.get("exception", {}).get("description") or d.get("text", ""))[:300]
+            )
         elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
             self.errors.append("console: " + json.dumps(p.get("args", []))[:300])
         elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
@@ -90,13 +93,27 @@ class Browser:
 
     def __enter__(self):
         import websocket
+
         self.dir = tempfile.mkdtemp(prefix="kubelog-chromium-")
         self.proc = subprocess.Popen(
-            [self.exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-extensions", "--disable-background-networking", "--disable-sync",
-             "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-             f"--user-data-dir={self.dir}", f"--window-size={self.width},{self.height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.exe,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-extensions",
+                "--disable-background-networking",
+                "--disable-sync",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                f"--user-data-dir={self.dir}",
+                f"--window-size={self.width},{self.height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file = Path(self.dir) / "DevToolsActivePort"
         end = time.monotonic() + 60
         while not port_file.is_file() or not port_file.read_text().strip():
@@ -114,12 +131,17 @@ class Browser:
         page = Page(self.ws)
         for d in ("Runtime", "Log", "Network", "Page"):
             page.call(f"{d}.enable")
-        page.call("Emulation.setDeviceMetricsOverride", width=self.width, height=self.height, deviceScaleFactor=1,
-                  mobile=False)
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=self.width,
+            height=self.height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         page.call("Page.navigate", url=url)
         page.wait_event("Page.loadEventFired", timeout=60)
         time.sleep(0.3)
-        page.call("Runtime.evaluate", expression="1")   # drain events sent before now
+        page.call("Runtime.evaluate", expression="1")  # drain events sent before now
         return page
 
     def __exit__(self, *exc):

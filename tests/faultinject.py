@@ -15,6 +15,7 @@ FAULT (environment ``KUBELOG_TEST_FAULT``, read in the worker):
 * ``startkill``: every worker process dies as it starts (its first job);
 * ``none``: no fault.
 """
+
 from __future__ import annotations
 
 import errno
@@ -28,6 +29,7 @@ BLOCK = 1 << 20  # the workers' block in these tests (kubelog's is 16 MiB)
 
 def parse_range(path, start, end, first_line, n, state, first_block):
     from kubelog.formats import klog
+
     kind, *arg = os.environ.get("KUBELOG_TEST_FAULT", "none").split("@")
     if kind != "none" and start <= int(arg[0]) < end:
         if kind == "kill":
@@ -53,15 +55,18 @@ def main(argv: list[str]) -> None:
     import faultinject  # this module under its own name (not __main__), so that workers find it
     from kubelog.formats import klog
     from kubelog.sources import lines
+
     klog._parse_range_in_process = faultinject.parse_range
     klog.PROCESS_MIN_BYTES = 1
     klog.PROCESS_BLOCK = lines.BLOCK = BLOCK
     if argv[0] == "startkill":
         from kubelog import workers
+
         workers.identity = workers.freeze_imports = faultinject.die_at_start
     os.environ["KUBELOG_TEST_FAULT"] = argv[0]
-    sys.argv = ["kubelog", *argv[argv.index("--") + 1:]]
+    sys.argv = ["kubelog", *argv[argv.index("--") + 1 :]]
     from kubelog.cli import main as cli_main
+
     cli_main()
 
 

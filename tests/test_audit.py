@@ -1,4 +1,5 @@
 """Audit logs (docs/formats/audit-json.md, audit-legacy.md) → requests; golden facts from MANIFEST.md."""
+
 import json
 from pathlib import Path
 
@@ -17,8 +18,9 @@ def accounting_ok(e):
 
 def _spec_lines():
     """Three real v1 JSON events (2019-2023) and a 1.7 basic-audit pair, as in the samples."""
-    return ((SAMPLES / "audit-json" / "real_lines_2019-2023.jsonl").read_text().splitlines()
-            + (SAMPLES / "audit-legacy" / "basic_audit_1.7.log").read_text().splitlines())
+    return (SAMPLES / "audit-json" / "real_lines_2019-2023.jsonl").read_text().splitlines() + (
+        SAMPLES / "audit-legacy" / "basic_audit_1.7.log"
+    ).read_text().splitlines()
 
 
 def test_audit2rbac_golden(real_logs, ingest_to):
@@ -41,8 +43,16 @@ def test_falco_golden(real_logs, ingest_to):
     assert e["format"] == "audit-json" and accounting_ok(e) and e["lines_read"] == 52
     r = run.table("requests")
     assert len(r) == 52
-    assert r.verb.value_counts(dropna=False).to_dict() == {"create": 40, "delete": 9, "get": 1, "patch": 1, None: 1} \
-        or (r.verb.value_counts().to_dict() == {"create": 40, "delete": 9, "get": 1, "patch": 1} and r.verb.isna().sum() == 1)
+    assert r.verb.value_counts(dropna=False).to_dict() == {
+        "create": 40,
+        "delete": 9,
+        "get": 1,
+        "patch": 1,
+        None: 1,
+    } or (
+        r.verb.value_counts().to_dict() == {"create": 40, "delete": 9, "get": 1, "patch": 1}
+        and r.verb.isna().sum() == 1
+    )
     assert r.stage.value_counts().to_dict() == {"ResponseComplete": 49, "ResponseStarted": 2}
     assert r.stage.isna().sum() == 1
     st = r[r.stage == "ResponseStarted"]
@@ -58,12 +68,25 @@ def test_spec_json_lines(ingest_to, tmp_path):
     run = ingest_to(p)
     r = run.table("requests").sort_values("line_no")
     a, b, c = (r.iloc[k] for k in range(3))
-    assert (a.verb, a.method, a.resource, a.namespace, a["name"], a.scope, a.code) == \
-        ("create", "POST", "pods", "default", "nginx", "resource", 201)
+    assert (a.verb, a.method, a.resource, a.namespace, a["name"], a.scope, a.code) == (
+        "create",
+        "POST",
+        "pods",
+        "default",
+        "nginx",
+        "resource",
+        201,
+    )
     assert a.latency_s == pytest.approx(0.007367) and a.client == "kubectl" and a.user == "minikube-user"
     assert a.start_ts == pd.Timestamp("2022-05-18T15:48:37.388237Z")
-    assert (b.verb, b.resource, b.subresource, b["name"], b.scope, b.method) == ("patch", "nodes", "status", "minikube",
-                                                                             "resource", "PATCH")
+    assert (b.verb, b.resource, b.subresource, b["name"], b.scope, b.method) == (
+        "patch",
+        "nodes",
+        "status",
+        "minikube",
+        "resource",
+        "PATCH",
+    )
     assert b.client == "kubelet" and b.src_ip == "127.0.0.1"
     assert (c.verb, c.scope, c.uri, c.resource) == ("get", "nonresource", "/readyz", "")
     pt = run.table("pod_transitions")
@@ -83,13 +106,24 @@ def test_spec_legacy(ingest_to, tmp_path):
 
 
 def test_stages_host_prefix_bad_lines_annotations(ingest_to, tmp_path):
-    base = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "requestURI":
-            "/api/v1/namespaces/a/pods?watch=true", "verb": "watch", "user": {"username": "u"},
-            "sourceIPs": ["10.0.0.1", "10.0.0.2"], "objectRef": {"resource": "pods", "namespace": "a"},
-            "requestReceivedTimestamp": "2024-01-01T00:00:00.000000Z"}
+    base = {
+        "kind": "Event",
+        "apiVersion": "audit.k8s.io/v1",
+        "level": "Metadata",
+        "requestURI": "/api/v1/namespaces/a/pods?watch=true",
+        "verb": "watch",
+        "user": {"username": "u"},
+        "sourceIPs": ["10.0.0.1", "10.0.0.2"],
+        "objectRef": {"resource": "pods", "namespace": "a"},
+        "requestReceivedTimestamp": "2024-01-01T00:00:00.000000Z",
+    }
     ev = []
-    for aid, stage, t in (("w1", "RequestReceived", "00.000001"), ("w1", "ResponseStarted", "00.100000"),
-                          ("w2", "ResponseStarted", "00.200000"), ("w1", "ResponseComplete", "30.000000")):
+    for aid, stage, t in (
+        ("w1", "RequestReceived", "00.000001"),
+        ("w1", "ResponseStarted", "00.100000"),
+        ("w2", "ResponseStarted", "00.200000"),
+        ("w1", "ResponseComplete", "30.000000"),
+    ):
         d = dict(base, auditID=aid, stage=stage, stageTimestamp=f"2024-01-01T00:00:{t}Z")
         if stage == "ResponseComplete":
             d["responseStatus"] = {"code": 200}
@@ -113,31 +147,43 @@ def test_stages_host_prefix_bad_lines_annotations(ingest_to, tmp_path):
 def test_dedup_rule():
     """The access-log row of a request wins; its audit twin is dropped and counted; audit rows
     without a twin stay; ResponseComplete supersedes ResponseStarted of the same audit ID."""
-    df = pd.DataFrame({
-        "origin": ["audit", "audit", "httplog", "httplog", "httplog"],
-        "audit_id": ["a", "b", "a", None, "c"],
-        "stage": ["ResponseComplete", "ResponseStarted", None, None, None],
-        "user": ["bob", "alice", None, None, None],
-        "apf_pl": [None, None, "workload-low", None, None], "apf_fs": [None] * 5, "hijacked": [None] * 5})
+    df = pd.DataFrame(
+        {
+            "origin": ["audit", "audit", "httplog", "httplog", "httplog"],
+            "audit_id": ["a", "b", "a", None, "c"],
+            "stage": ["ResponseComplete", "ResponseStarted", None, None, None],
+            "user": ["bob", "alice", None, None, None],
+            "apf_pl": [None, None, "workload-low", None, None],
+            "apf_fs": [None] * 5,
+            "hijacked": [None] * 5,
+        }
+    )
     out, dropped, note = A.dedup_requests(df)
     assert dropped == 1 and "same audit ID" in note and len(out) == 4 and (out.origin == "audit").sum() == 1
     a = out[out.audit_id == "a"]
     assert a.origin.tolist() == ["httplog"] and a.apf_pl.tolist() == ["workload-low"] and a.user.tolist() == ["bob"]
-    df2 = pd.concat([df, pd.DataFrame({"origin": ["audit"], "audit_id": ["b"], "stage": ["ResponseComplete"]})],
-                    ignore_index=True)
+    df2 = pd.concat(
+        [df, pd.DataFrame({"origin": ["audit"], "audit_id": ["b"], "stage": ["ResponseComplete"]})], ignore_index=True
+    )
     out2, _, _ = A.dedup_requests(df2)
     assert out2[out2.audit_id == "b"].stage.tolist() == ["ResponseComplete"]
     # before 1.22 the access log has no audit IDs: audit rows are not used at all
-    df3 = df.assign(audit_id=[ "a", "b", None, None, None])
+    df3 = df.assign(audit_id=["a", "b", None, None, None])
     out3, dropped3, note3 = A.dedup_requests(df3)
     assert (out3.origin == "audit").sum() == 0 and dropped3 == 2 and "before 1.22" in note3
 
 
-@pytest.mark.parametrize("name", ["apiserver_v1.19.4_arm64_skykying.log", "kubelet_v1.19.4_arm64_skykying.log",
-                                  "pods_dump_kubectl_get_pods_A_json_atshaman.json",
-                                  "openshift4.8_events_kube-apiserver-operator_aws_mustgather.yaml",
-                                  "kubeburner_node-density_jobSummary_ocp4.17.json",
-                                  "cl2_cern_density_2022-06-08_SystemPodMetrics.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "apiserver_v1.19.4_arm64_skykying.log",
+        "kubelet_v1.19.4_arm64_skykying.log",
+        "pods_dump_kubectl_get_pods_A_json_atshaman.json",
+        "openshift4.8_events_kube-apiserver-operator_aws_mustgather.yaml",
+        "kubeburner_node-density_jobSummary_ocp4.17.json",
+        "cl2_cern_density_2022-06-08_SystemPodMetrics.json",
+    ],
+)
 def test_sniffers_negative(real_logs, name):
     with open(real_logs / name, "rb") as f:
         h = Head(name, f.read(64 * 1024))
@@ -146,6 +192,7 @@ def test_sniffers_negative(real_logs, name):
 
 def test_long_line_is_skipped(tmp_path):
     import io
+
     data = b'{"a":1}\n' + b"x" * 300 + b"\n" + b'{"b":2}'
     out = list(A.iter_lines(io.BytesIO(data), max_line=100))
     assert [o[0] for o in out] == [1, 2, 3] and out[1][1] is None and out[2][1] == b'{"b":2}'
@@ -160,43 +207,93 @@ import pyarrow as pa  # noqa: E402
 
 from kubelog.formats.base import Context  # noqa: E402
 
-_URIS = ["/api/v1/namespaces/ns1/pods/p1", "/api/v1/namespaces/ns1/pods", "/api/v1/pods?watch=true&fieldSelector=x",
-         "/api/v1/namespaces/ns1/pods?fieldSelector=metadata.name%3Dp2", "/api/v1/namespaces/ns1/pods/p1/log?follow=true",
-         "/api/v1/namespaces/ns1/pods/p1/exec?command=ls", "/apis/apps/v1/namespaces/ns1/deployments/d1/status",
-         "/api/v1/nodes/n1/status", "/healthz", "/version", "/api/v1/namespaces/ns1/pods/p1/binding",
-         "/api/v1/watch/namespaces/ns1/pods", "/api/v1/proxy/nodes/n1/metrics", "/api/v1/namespaces/ns1"]
+_URIS = [
+    "/api/v1/namespaces/ns1/pods/p1",
+    "/api/v1/namespaces/ns1/pods",
+    "/api/v1/pods?watch=true&fieldSelector=x",
+    "/api/v1/namespaces/ns1/pods?fieldSelector=metadata.name%3Dp2",
+    "/api/v1/namespaces/ns1/pods/p1/log?follow=true",
+    "/api/v1/namespaces/ns1/pods/p1/exec?command=ls",
+    "/apis/apps/v1/namespaces/ns1/deployments/d1/status",
+    "/api/v1/nodes/n1/status",
+    "/healthz",
+    "/version",
+    "/api/v1/namespaces/ns1/pods/p1/binding",
+    "/api/v1/watch/namespaces/ns1/pods",
+    "/api/v1/proxy/nodes/n1/metrics",
+    "/api/v1/namespaces/ns1",
+]
 
 
 @st.composite
 def _event(draw, i):
     uri = draw(st.sampled_from(_URIS))
-    verb = draw(st.sampled_from(["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
-                                 "proxy", "connect", "GET", "", None]))
-    ev = {"kind": "Event", "apiVersion": draw(st.sampled_from(["audit.k8s.io/v1", "audit.k8s.io/v1beta1", None])),
-          "auditID": draw(st.sampled_from([f"id{i}", f"id{i % 3}", None])),
-          "stage": draw(st.sampled_from(["ResponseComplete", "ResponseStarted", "RequestReceived", "Panic", None])),
-          "requestURI": uri, "verb": verb,
-          "user": draw(st.sampled_from([{"username": "alice", "groups": ["g"]}, {}, None])),
-          "sourceIPs": draw(st.sampled_from([["10.0.0.1", "::1"], [], None])),
-          "userAgent": draw(st.sampled_from(["kubelet/v1.28.0 (linux/amd64) kubernetes/855e7c4", "e2e.test/v1.5", None])),
-          "requestReceivedTimestamp": "2023-08-23T08:38:21.196808Z",
-          "stageTimestamp": draw(st.sampled_from(["2023-08-23T08:38:22.5Z", "2023-08-23T10:38:22.123456789+02:00",
-                                                  "", None])),
-          "responseStatus": draw(st.sampled_from([{"code": 200, "metadata": {}}, {"code": 201}, {"code": 409},
-                                                  {"code": 2**40}, {}, None]))}
+    verb = draw(
+        st.sampled_from(
+            [
+                "get",
+                "list",
+                "watch",
+                "create",
+                "update",
+                "patch",
+                "delete",
+                "deletecollection",
+                "proxy",
+                "connect",
+                "GET",
+                "",
+                None,
+            ]
+        )
+    )
+    ev = {
+        "kind": "Event",
+        "apiVersion": draw(st.sampled_from(["audit.k8s.io/v1", "audit.k8s.io/v1beta1", None])),
+        "auditID": draw(st.sampled_from([f"id{i}", f"id{i % 3}", None])),
+        "stage": draw(st.sampled_from(["ResponseComplete", "ResponseStarted", "RequestReceived", "Panic", None])),
+        "requestURI": uri,
+        "verb": verb,
+        "user": draw(st.sampled_from([{"username": "alice", "groups": ["g"]}, {}, None])),
+        "sourceIPs": draw(st.sampled_from([["10.0.0.1", "::1"], [], None])),
+        "userAgent": draw(st.sampled_from(["kubelet/v1.28.0 (linux/amd64) kubernetes/855e7c4", "e2e.test/v1.5", None])),
+        "requestReceivedTimestamp": "2023-08-23T08:38:21.196808Z",
+        "stageTimestamp": draw(
+            st.sampled_from(["2023-08-23T08:38:22.5Z", "2023-08-23T10:38:22.123456789+02:00", "", None])
+        ),
+        "responseStatus": draw(
+            st.sampled_from([{"code": 200, "metadata": {}}, {"code": 201}, {"code": 409}, {"code": 2**40}, {}, None])
+        ),
+    }
     if draw(st.booleans()):
         ev["impersonatedUser"] = draw(st.sampled_from([{"username": "bob"}, {"username": ""}]))
     if draw(st.booleans()):
-        ev["objectRef"] = draw(st.sampled_from([
-            {"resource": "pods", "namespace": "ns1", "name": "p1", "apiVersion": "v1"},
-            {"resource": "pods", "namespace": "ns1", "apiVersion": "v1"},
-            {"resource": "pods", "namespace": "ns1", "name": "p1", "subresource": "binding"},
-            {"resource": "nodes", "name": "n1", "apiVersion": "v1"},
-            {"resource": "deployments", "apiGroup": "apps", "namespace": "ns1", "name": "d1", "subresource": "status"}]))
+        ev["objectRef"] = draw(
+            st.sampled_from(
+                [
+                    {"resource": "pods", "namespace": "ns1", "name": "p1", "apiVersion": "v1"},
+                    {"resource": "pods", "namespace": "ns1", "apiVersion": "v1"},
+                    {"resource": "pods", "namespace": "ns1", "name": "p1", "subresource": "binding"},
+                    {"resource": "nodes", "name": "n1", "apiVersion": "v1"},
+                    {
+                        "resource": "deployments",
+                        "apiGroup": "apps",
+                        "namespace": "ns1",
+                        "name": "d1",
+                        "subresource": "status",
+                    },
+                ]
+            )
+        )
     if draw(st.booleans()):
-        ev["annotations"] = draw(st.sampled_from([{"authorization.k8s.io/decision": "allow"},
-                                                  {"apiserver.latency.k8s.io/etcd": "1.2s",
-                                                   "apiserver.latency.k8s.io/total": "2s"}]))
+        ev["annotations"] = draw(
+            st.sampled_from(
+                [
+                    {"authorization.k8s.io/decision": "allow"},
+                    {"apiserver.latency.k8s.io/etcd": "1.2s", "apiserver.latency.k8s.io/total": "2s"},
+                ]
+            )
+        )
     if draw(st.booleans()):
         ev["timestamp"] = "2023-08-23T08:38:23Z"
         ev["metadata"] = {"creationTimestamp": "2023-08-23T08:38:24Z"}
@@ -207,6 +304,7 @@ def _event(draw, i):
 
 def _parse(data: bytes, columnar: bool, monkeypatch, read=1 << 10):
     import io
+
     monkeypatch.setattr(A, "READ", read)  # small blocks: several per input, so one bad line spoils only its own
     got: dict[str, list] = {}
     ctx = Context(0, "audit.log", lambda t, d: got.setdefault(t, []).append(d))
@@ -217,11 +315,26 @@ def _parse(data: bytes, columnar: bool, monkeypatch, read=1 << 10):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(events=st.lists(st.integers(0, 10**6).flatmap(lambda i: _event(i)), min_size=1, max_size=40),
-       bad=st.lists(st.sampled_from([b"", b"   ", b"not json", b'host-1 {"kind":"Event","stage":"ResponseComplete"}',
-                                     b"[1,2]", b'{"verb": 7, "auditID": "x"}', b'{"responseStatus": {"code": "200"}}',
-                                     b'{"objectRef": {"name": 5}}', b'{"sourceIPs": [1]}']), max_size=3),
-       where=st.integers(0, 39))
+@given(
+    events=st.lists(st.integers(0, 10**6).flatmap(lambda i: _event(i)), min_size=1, max_size=40),
+    bad=st.lists(
+        st.sampled_from(
+            [
+                b"",
+                b"   ",
+                b"not json",
+                b'host-1 {"kind":"Event","stage":"ResponseComplete"}',
+                b"[1,2]",
+                b'{"verb": 7, "auditID": "x"}',
+                b'{"responseStatus": {"code": "200"}}',
+                b'{"objectRef": {"name": 5}}',
+                b'{"sourceIPs": [1]}',
+            ]
+        ),
+        max_size=3,
+    ),
+    where=st.integers(0, 39),
+)
 def test_columnar_path_gives_what_the_line_by_line_path_gives(events, bad, where, monkeypatch):
     lines = [json.dumps(e).encode() for e in events]
     for b in bad:
@@ -233,16 +346,27 @@ def test_columnar_path_gives_what_the_line_by_line_path_gives(events, bad, where
     for t in fast:
         assert fast[t].equals(slow[t]), (t, fast[t].to_pylist()[:3], slow[t].to_pylist()[:3])
     assert {k: v.count for k, v in fctx.stats.items()} == {k: v.count for k, v in sctx.stats.items()}
-    assert (fctx.lines_read, fctx.record_lines) == (sctx.lines_read, sctx.record_lines) == (fctx.lines_read, fctx.record_lines)
+    assert (
+        (fctx.lines_read, fctx.record_lines)
+        == (sctx.lines_read, sctx.record_lines)
+        == (fctx.lines_read, fctx.record_lines)
+    )
     assert "unaccounted (parser bug)" not in fctx.stats
     assert fctx.info["audit_api_versions"] == sctx.info["audit_api_versions"]
     assert fctx.errors == sctx.errors
 
 
 def test_a_bad_line_sends_only_its_own_block_line_by_line(monkeypatch):
-    ev = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "stage": "ResponseComplete", "verb": "get",
-          "requestURI": "/api/v1/namespaces/a/pods/b", "requestReceivedTimestamp": "2023-08-23T08:38:21Z",
-          "stageTimestamp": "2023-08-23T08:38:21.5Z", "responseStatus": {"code": 200}}
+    ev = {
+        "kind": "Event",
+        "apiVersion": "audit.k8s.io/v1",
+        "stage": "ResponseComplete",
+        "verb": "get",
+        "requestURI": "/api/v1/namespaces/a/pods/b",
+        "requestReceivedTimestamp": "2023-08-23T08:38:21Z",
+        "stageTimestamp": "2023-08-23T08:38:21.5Z",
+        "responseStatus": {"code": 200},
+    }
     lines = [json.dumps({**ev, "auditID": f"id{i}"}).encode() for i in range(60)]
     lines[30] = b"{broken"
     fast, ctx = _parse(b"\n".join(lines) + b"\n", True, monkeypatch, read=2048)

@@ -1,4 +1,5 @@
 """Golden tests of clusterloader2 outputs (MANIFEST.md "clusterloader2") and lines of docs/formats/cl2-log.md's eras."""
+
 from __future__ import annotations
 
 import json
@@ -28,16 +29,21 @@ def test_kubemark_azure_log(real_logs, ingest_to):
     assert (sat["p50_s"], sat["p90_s"], sat["p99_s"]) == pytest.approx((21.632797, 27.374423, 30.342712))
     assert json.loads(sat["labels"])["threshold_s"] == 330.0
     assert str(sat["ts"]) == "2020-02-20 19:21:56.093669+00:00"
-    for metric, vals in {"create_to_schedule": (0, 0, 1), "schedule_to_run": (0, 1, 1),
-                         "run_to_watch": (21.246383, 26.969712, 29.902281),
-                         "schedule_to_watch": (21.621186, 27.304536, 30.234342)}.items():
+    for metric, vals in {
+        "create_to_schedule": (0, 0, 1),
+        "schedule_to_run": (0, 1, 1),
+        "run_to_watch": (21.246383, 26.969712, 29.902281),
+        "schedule_to_watch": (21.621186, 27.304536, 30.234342),
+    }.items():
         r = _row(perf, metric, "saturation")
         assert (r["p50_s"], r["p90_s"], r["p99_s"]) == pytest.approx(vals)
     lat = _row(perf, "pod_startup", "latency")
     assert (lat["p50_s"], lat["p90_s"], lat["p99_s"]) == pytest.approx((1.571942, 2.259184, 2.649974))
     assert json.loads(lat["labels"])["threshold_s"] == 5.0 and lat["p99_s"] < 5.0
-    for metric, vals in {"run_to_watch": (1.349947, 1.853611, 2.318862),
-                         "schedule_to_watch": (1.564929, 2.206437, 2.649974)}.items():
+    for metric, vals in {
+        "run_to_watch": (1.349947, 1.853611, 2.318862),
+        "schedule_to_watch": (1.564929, 2.206437, 2.649974),
+    }.items():
         r = _row(perf, metric, "latency")
         assert (r["p50_s"], r["p90_s"], r["p99_s"]) == pytest.approx(vals)
     cl2 = inp["info"]["cl2"]
@@ -47,12 +53,18 @@ def test_kubemark_azure_log(real_logs, ingest_to):
     assert any("Probes cannot work in Kubemark" in s for s in cl2["skipped_measurements"])
     msgs = run.table("messages")
     assert (msgs["level"] == "E").sum() == 1
-    sched = msgs[msgs["msg"].str.contains("SchedulingThroughput: labelSelector\\(group = saturation\\): 3000 pods scheduled")]
+    sched = msgs[
+        msgs["msg"].str.contains("SchedulingThroughput: labelSelector\\(group = saturation\\): 3000 pods scheduled")
+    ]
     assert str(sched["ts"].iloc[0]).startswith("2020-02-20 19:21:51")
     pods = run.table("test_pod_latencies")
     assert len(pods) == 1000  # 10 lists of 100 worst
     first = pods.sort_values("line_no").iloc[0]
-    assert (first["namespace"], first["pod"], first["latency_s"]) == ("test-flmkhx-1", "saturation-deployment-0-7dd8d95bd7-ntkbz", pytest.approx(29.006674))
+    assert (first["namespace"], first["pod"], first["latency_s"]) == (
+        "test-flmkhx-1",
+        "saturation-deployment-0-7dd8d95bd7-ntkbz",
+        pytest.approx(29.006674),
+    )
     prog = run.table("progress")
     assert len(prog) > 0 and prog["label"].str.startswith("namespace(test-flmkhx-1)").all()
 
@@ -109,10 +121,18 @@ def test_nexuslrf_report_dir(real_logs, ingest_to):
     sr = perf[perf["metric"] == "schedule_to_run"].iloc[0]
     assert (sr["p50_s"], sr["p90_s"], sr["p99_s"]) == pytest.approx((3, 4, 4))
     thr = perf[perf["metric"] == "scheduling_throughput"]
-    assert {json.loads(l)["stat"]: v for l, v in zip(thr["labels"], thr["value"])} == {"perc50": 0, "perc90": 80, "perc99": 80, "max": 80}
+    assert {json.loads(l)["stat"]: v for l, v in zip(thr["labels"], thr["value"])} == {
+        "perc50": 0,
+        "perc90": 80,
+        "perc99": 80,
+        "max": 80,
+    }
     assert ps["ts"] != ps["ts"]  # renamed file: no RFC3339 time in the name
     from kubelog.formats.cl2 import _name_info
-    phase, lab, ts = _name_info("reports/PodStartupLatency_SaturationPodStartupLatency_density_2020-06-24T23:09:00+08:00.json")
+
+    phase, lab, ts = _name_info(
+        "reports/PodStartupLatency_SaturationPodStartupLatency_density_2020-06-24T23:09:00+08:00.json"
+    )
     assert (phase, lab["summary"], ts) == ("SaturationPodStartupLatency", "PodStartupLatency", 1593011340000000000)
     suite = next(i for i in run.inputs if i["format"] == "junit")["info"]["suite"]
     assert (suite["tests"], suite["failures"], suite["time"]) == ("1", "0", "35.445")
@@ -150,6 +170,7 @@ def test_doc_lines(ingest_to, tmp_path):
 
 # -- issue 20: derived rows' stamps from caches against the reference (numpy/pandas per row) ---------------
 
+
 @pytest.mark.parametrize("tz", ["UTC", "+02:00"])
 def test_real_cl2_log_same_on_both_paths(real_logs, tz):
     import io
@@ -163,7 +184,7 @@ def test_real_cl2_log_same_on_both_paths(real_logs, tz):
     out = []
     for columnar in (True, False):
         got: dict[str, list] = {}
-        ctx = Context(0, "cl2.log", lambda t, d: got.setdefault(t, []).append(d), year=2021, tz=tz)
+        ctx = Context(0, "cl2.log", lambda t, d: got.setdefault(t, []).append(d), year=2021, tz=tz)  # noqa: B023
         C.parse_log(io.BufferedReader(io.BytesIO(data)), ctx, columnar=columnar)
         out.append(({k: pa.concat_tables(v) for k, v in got.items()}, ctx))
     (fast, fctx), (slow, sctx) = out

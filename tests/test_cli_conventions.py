@@ -1,5 +1,6 @@
 """The command line keeps one set of conventions (issue 22): checked on every command's --help and
 on the commands' behaviour at the edge (bad arguments: exit 2, one line, nothing written)."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,18 +9,21 @@ from typer.testing import CliRunner
 from kubelog.cli import app
 
 
-@pytest.mark.parametrize("args, says", [
-    (["--nodes", "0"], "nodes must be a whole number >= 1"),
-    (["--nodes", "-3"], "nodes must be a whole number >= 1"),
-    (["--pods-per-node", "0"], "pods per node"),
-    (["--skew", "bogus"], "'bogus' is not NAME=VALUE"),
-    (["--skew", "test=abc"], "'abc' is not a duration"),
-    (["--skew", "test=nan"], "must be finite"),
-    (["--drift", "test=fast"], "is not a drift"),
-    (["--scale", "0"], "scale must be a positive number"),
-    (["--era", "2.0"], "era must be one of"),
-    (["--wrap", "gzip"], "wrap must be None"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--nodes", "0"], "nodes must be a whole number >= 1"),
+        (["--nodes", "-3"], "nodes must be a whole number >= 1"),
+        (["--pods-per-node", "0"], "pods per node"),
+        (["--skew", "bogus"], "'bogus' is not NAME=VALUE"),
+        (["--skew", "test=abc"], "'abc' is not a duration"),
+        (["--skew", "test=nan"], "must be finite"),
+        (["--drift", "test=fast"], "is not a drift"),
+        (["--scale", "0"], "scale must be a positive number"),
+        (["--era", "2.0"], "era must be one of"),
+        (["--wrap", "gzip"], "wrap must be None"),
+    ],
+)
 def test_synth_bad_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, args, says):
     out = tmp_path / "run"
     r = CliRunner().invoke(app, ["synth", "--out", str(out), *args])
@@ -40,8 +44,11 @@ DATA_COMMANDS = sorted(set(COMMANDS) - {"ingest", "report", "synth"})
 
 def _opts(cmd: str) -> dict[str, list[str]]:
     """{option name: all its flags} of a command."""
-    return {p.name: list(p.opts) + list(p.secondary_opts) for p in COMMANDS[cmd].params
-            if getattr(p, "param_type_name", "") == "option"}
+    return {
+        p.name: list(p.opts) + list(p.secondary_opts)
+        for p in COMMANDS[cmd].params
+        if getattr(p, "param_type_name", "") == "option"
+    }
 
 
 @pytest.mark.parametrize("cmd", DATA_COMMANDS)
@@ -64,7 +71,6 @@ def test_no_lower_f_and_one_name_per_concept(cmd):
         if hidden in flags:
             p = next(p for p in COMMANDS[cmd].params if hidden in p.opts)
             assert p.hidden, f"{cmd}: {hidden} should be -F {hidden[2:]}"
-
 
 
 @pytest.mark.slow
@@ -104,6 +110,7 @@ def _json_keys_ok(out, schema, where: str) -> None:
 def test_every_data_command_documents_its_json_schema():
     """docs/cli.md lists the -F json keys of every data command (from JSON_SCHEMAS)."""
     from kubelog.commands._common import JSON_SCHEMAS
+
     assert {c for c, _ in JSON_SCHEMAS} == set(DATA_COMMANDS)
 
 
@@ -117,20 +124,23 @@ def test_json_output_has_exactly_the_documented_keys(sample_runs, cmd):
     import json
 
     from kubelog.commands._common import JSON_SCHEMAS
+
     for (c, args), schema in JSON_SCHEMAS.items():
         if c != cmd:
             continue
         checked = 0
         for name, (run, _) in sample_runs.items():
-            r = CliRunner().invoke(app, [cmd, *([] if cmd in ("formats", "tables") else [str(run.path)]), *args,
-                                         "-F", "json"])
+            r = CliRunner().invoke(
+                app, [cmd, *([] if cmd in ("formats", "tables") else [str(run.path)]), *args, "-F", "json"]
+            )
             assert r.exit_code == 0, (cmd, args, r.output[-1000:])
             out = json.loads(r.stdout)
             checked += bool(out)
             _json_keys_ok(out, schema, f"{cmd} {' '.join(args)} on {name}")
             # -F csv of the same invocation: one RFC 4180 table, rectangular, the JSON row keys as header
-            r = CliRunner().invoke(app, [cmd, *([] if cmd in ("formats", "tables") else [str(run.path)]), *args,
-                                         "-F", "csv"])
+            r = CliRunner().invoke(
+                app, [cmd, *([] if cmd in ("formats", "tables") else [str(run.path)]), *args, "-F", "csv"]
+            )
             assert r.exit_code == 0, (cmd, args, r.output[-1000:])
             rows = list(csv.reader(io.StringIO(r.stdout, newline=""), strict=True))
             assert rows and all(len(row) == len(rows[0]) for row in rows), (cmd, args, name, r.stdout[:300])
@@ -143,6 +153,7 @@ def test_compare_json_has_exactly_the_documented_keys(sample_runs):
     import json
 
     from kubelog.commands._common import JSON_SCHEMAS
+
     (a, _), (b, _) = sample_runs["healthy-1.28"], sample_runs["skew-timeout-1.14"]
     r = CliRunner().invoke(app, ["compare", str(a.path), str(b.path), "-F", "json", "--n-boot", "100"])
     assert r.exit_code == 0, r.output[-1000:]
@@ -152,15 +163,40 @@ def test_compare_json_has_exactly_the_documented_keys(sample_runs):
 
 
 #: One name for one concept: (flag, its short form or None), on every command that has the flag.
-SAME_NAMES = {"--correct-skew": None, "--offset": None, "--nodes": None, "--pods-per-node": None,
-              "--buckets": None, "--out": "-o", "--quiet": "-q", "--all": None, "--format": "-F"}
+SAME_NAMES = {
+    "--correct-skew": None,
+    "--offset": None,
+    "--nodes": None,
+    "--pods-per-node": None,
+    "--buckets": None,
+    "--out": "-o",
+    "--quiet": "-q",
+    "--all": None,
+    "--format": "-F",
+}
 #: Other spellings people would try for the same concepts: none may exist.
-NOT_NAMES = ["--skew-correct", "--correct", "--offsets", "--node", "--n-nodes", "--ppn", "--pods-per-nodes",
-             "--bucket", "--output", "--output-dir", "--silent", "--verbose", "--all-rows", "--show-all", "--fmt"]
+NOT_NAMES = [
+    "--skew-correct",
+    "--correct",
+    "--offsets",
+    "--node",
+    "--n-nodes",
+    "--ppn",
+    "--pods-per-nodes",
+    "--bucket",
+    "--output",
+    "--output-dir",
+    "--silent",
+    "--verbose",
+    "--all-rows",
+    "--show-all",
+    "--fmt",
+]
 
 
 def _help_text(cmd: str) -> str:
     import re
+
     r = CliRunner().invoke(app, [cmd, "--help"], env={"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"})
     assert r.exit_code == 0, r.output
     return re.sub(r"\x1b\[[0-9;]*m", "", r.output)
@@ -197,8 +233,7 @@ def test_table_commands_take_all(cmd):
 
 def test_quiet_silences_everything_but_errors(tmp_path):
     """synth -q: only the truth.json path on stdout, nothing on stderr (it printed a summary there)."""
-    r = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "run"), "--nodes", "2", "--pods-per-node", "3",
-                                 "-q"])
+    r = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "run"), "--nodes", "2", "--pods-per-node", "3", "-q"])
     assert r.exit_code == 0, r.output
     assert r.stderr == "" and r.stdout.strip().endswith("truth.json")
     r = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "run2"), "--nodes", "2", "--pods-per-node", "3"])
@@ -214,18 +249,21 @@ def test_synth_progress_bar_only_on_a_terminal(tmp_path, monkeypatch):
     it is a terminal (CliRunner's is not) and never with -q."""
     from kubelog.commands import _common
     from kubelog.synth.run import GENERATE_STAGES
+
     r = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "a"), "--nodes", "2", "--pods-per-node", "3"])
     assert "simulating" not in r.stderr  # not a terminal: no bar
     seen = []
     monkeypatch.setattr(_common.StageProgress, "advance", lambda self, s: seen.append(s))
-    r = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "b"), "--nodes", "2", "--pods-per-node", "3",
-                                 "--tar"])
+    r = CliRunner().invoke(
+        app, ["synth", "--out", str(tmp_path / "b"), "--nodes", "2", "--pods-per-node", "3", "--tar"]
+    )
     assert r.exit_code == 0, r.output
     assert seen == list(GENERATE_STAGES)
 
 
 def test_stage_progress_draws_on_a_terminal_and_not_with_quiet(monkeypatch, capsys):
     from kubelog.commands import _common
+
     monkeypatch.setattr(_common, "progress_enabled", lambda: True)
     with _common.StageProgress("synth", 2) as bar:
         bar.advance("simulating")
@@ -251,10 +289,17 @@ def test_specs_lists_failures_first_after_a_summary(ingest_to, tmp_path):
     """Issue 22: `specs` printed thousands of skipped specs before the failed one."""
     import csv
     import io
+
     p = tmp_path / "junit_01.xml"
-    p.write_text(JUNIT.format(skipped="\n".join(
-        f'      <testcase name="Skipped {i}" classname="Kubernetes e2e Suite" time="0"><skipped></skipped>'
-        "</testcase>" for i in range(60))))
+    p.write_text(
+        JUNIT.format(
+            skipped="\n".join(
+                f'      <testcase name="Skipped {i}" classname="Kubernetes e2e Suite" time="0"><skipped></skipped>'
+                "</testcase>"
+                for i in range(60)
+            )
+        )
+    )
     run = ingest_to(p)
     r = CliRunner().invoke(app, ["specs", str(run.path), "-F", "csv"])
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
@@ -269,6 +314,7 @@ def test_report_and_compare_quiet(sample_runs, tmp_path):
     """report and compare print progress and notes on stderr (the ingest lines, the files written);
     -q leaves stdout as it was and stderr empty."""
     from pathlib import Path
+
     (a, _), (b, _) = sample_runs["healthy-1.28"], sample_runs["skew-timeout-1.14"]
     args = ["compare", str(a.path), str(b.path), "--n-boot", "100", "--out", str(tmp_path / "c"), "--no-pdf"]
     loud, quiet = CliRunner().invoke(app, args), CliRunner().invoke(app, [*args, "-q"])

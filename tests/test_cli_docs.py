@@ -1,7 +1,6 @@
 """Every command explains itself, and the generated docs are current."""
+
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -38,6 +37,7 @@ def _norm(s: str) -> str:
 def test_docs_are_generated_and_current():
     assert _norm((ROOT / "docs/tables.md").read_text()) == _norm(tables.markdown())
     from kubelog.commands import formats as _f  # noqa: F401
+
     r = CliRunner().invoke(app, ["formats", "-F", "markdown"])
     assert _norm((ROOT / "docs/formats.md").read_text()) == _norm(r.output), "run `make docs`"
     assert _norm((ROOT / "docs/cli.md").read_text()) == _norm(docgen.cli_markdown()), "run `make docs`"

@@ -1,4 +1,5 @@
 """kubelog compare: exact bootstrap of order statistics, flags, truth.json percentiles, SLO changes, CLI."""
+
 from __future__ import annotations
 
 import json
@@ -18,6 +19,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     from kubelog.engine import ingest
+
     d = tmp_path_factory.mktemp("runs")
     return {n: ingest([str(SAMPLES / n)], d / n) for n in ("skew-timeout-1.14", "healthy-1.28")}
 
@@ -31,7 +33,7 @@ def test_bootstrap_order_statistic_is_exact():
     brute = np.sort(rng.choice(x, size=(40000, len(x)), replace=True), axis=1)[:, k]
     fa = np.array([(fast == v).mean() for v in x])
     br = np.array([(brute == v).mean() for v in x])
-    assert np.abs(fa - br).sum() / 2 < 0.02          # total variation distance
+    assert np.abs(fa - br).sum() / 2 < 0.02  # total variation distance
     assert set(np.unique(fast)) <= set(x)
 
 
@@ -43,8 +45,7 @@ def test_flags_regression_improvement_unchanged():
     rng = np.random.default_rng(0)
     base = rng.lognormal(-3, 0.5, 3000)
     base_cells = _cells(**{"10": base, "25": base, "50": base, "90": base[:3]})
-    new_cells = _cells(**{"10": base * 1.5, "25": rng.lognormal(-3, 0.5, 3000), "50": base * 0.5,
-                          "100": base[:50]})
+    new_cells = _cells(**{"10": base * 1.5, "25": rng.lognormal(-3, 0.5, 3000), "50": base * 0.5, "100": base[:50]})
     t = compare_samples(base_cells, new_cells, n_boot=500, tolerance=0.1)
     f = t.set_index(["bucket", "percentile"])["flag"]
     assert (f.loc["10"] == "regression").all()
@@ -55,7 +56,10 @@ def test_flags_regression_improvement_unchanged():
     assert np.allclose(r["rel_change"], 0.5) and (r["ci_low_s"] > 0).all() and (r["mw_p"] < 1e-6).all()
     # the CI brackets the observed change
     ok = t["ci_low_s"].notna()
-    assert ((t.loc[ok, "ci_low_s"] <= t.loc[ok, "delta_s"] + 1e-12) & (t.loc[ok, "delta_s"] <= t.loc[ok, "ci_high_s"] + 1e-12)).all()
+    assert (
+        (t.loc[ok, "ci_low_s"] <= t.loc[ok, "delta_s"] + 1e-12)
+        & (t.loc[ok, "delta_s"] <= t.loc[ok, "ci_high_s"] + 1e-12)
+    ).all()
 
 
 def test_tolerance_suppresses_small_significant_changes():
@@ -80,13 +84,18 @@ def test_percentiles_match_truth_of_both_runs(runs):
     """compare's cells are kubelog's by-load matrix of each run (same percentiles, same n), and every
     request of the truth is in one of them (the by-load cells against the truth: test_load_truth.py)."""
     from kubelog.analysis.matrix import latency_matrix
+
     base, new = runs["skew-timeout-1.14"], runs["healthy-1.28"]
     t = compare_runs(base, new, n_boot=200)
     key = ["verb", "resource", "subresource", "scope", "bucket"]
     for run, side in ((base, "base"), (new, "new")):
         mx = latency_matrix(run)
-        long = mx.melt(id_vars=key + ["count"], value_vars=["p10_s", "p50_s", "p90_s", "p99_s"],
-                       var_name="percentile", value_name="matrix_s")
+        long = mx.melt(
+            id_vars=key + ["count"],
+            value_vars=["p10_s", "p50_s", "p90_s", "p99_s"],
+            var_name="percentile",
+            value_name="matrix_s",
+        )
         long["percentile"] = long["percentile"].str[:-2]
         cells = t[(t[f"n_{side}"] > 0) & (t["bucket"] != "all")]  # "all": compare's whole-run row per group
         m = cells.merge(long, on=key + ["percentile"], how="outer", indicator=True)
@@ -106,6 +115,7 @@ def test_percentiles_match_truth_of_both_runs(runs):
 def test_cli_compare_json_and_report(runs, tmp_path):
     from typer.testing import CliRunner
     from kubelog.cli import app
+
     a, b = (str(runs[n].path) for n in ("skew-timeout-1.14", "healthy-1.28"))
     res = CliRunner().invoke(app, ["compare", a, b, "--format", "json", "--n-boot", "200"])
     assert res.exit_code == 0, res.output
@@ -126,7 +136,8 @@ def test_cli_compare_json_and_report(runs, tmp_path):
     assert "SLO verdict changes" in html and "Flagged changes" in html
     assert (out / "compare.pdf").read_bytes().startswith(b"%PDF-")
     from kubelog.report.render import document, table_overflow
-    assert table_overflow(document(html)) <= 0.5        # 16 columns fit the page
+
+    assert table_overflow(document(html)) <= 0.5  # 16 columns fit the page
 
 
 def test_a_90x_p99_jump_on_n_30_is_never_unchanged():
@@ -157,6 +168,7 @@ def _inject(run, dest: Path, factors: dict, jitter: float, seed: int = 0):
     import pyarrow as pa
     import pyarrow.parquet as pq
     from kubelog.run import open_run
+
     shutil.copytree(run.path, dest)
     rng = np.random.default_rng(seed)
     for f in sorted((dest / "requests").glob("*.parquet")):

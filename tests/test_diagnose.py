@@ -1,5 +1,6 @@
 """kubelog diagnose: synthetic runs with ground truth (truth.json), real failed runs (MANIFEST facts),
 known signatures, Drain templates and the command."""
+
 import json
 import re
 from pathlib import Path
@@ -16,8 +17,10 @@ from kubelog.cli import app
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
 
-STAMP = re.compile(r"^([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\.\d{3}): INFO: Density Pods: (\d+) out of (\d+) created, "
-                   r"(\d+) running, (\d+) pending")
+STAMP = re.compile(
+    r"^([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\.\d{3}): INFO: Density Pods: (\d+) out of (\d+) created, "
+    r"(\d+) running, (\d+) pending"
+)
 
 
 def _sample_run(ingest_to, name):
@@ -42,10 +45,12 @@ def _stall_from_text(e2e_log: Path):
 
 # ------------------------------------------------------------------------------------------ synthetic truth
 
+
 @pytest.fixture(scope="module")
 def synth_timeout(tmp_path_factory):
     from kubelog.engine import Options, ingest
     from kubelog.synth import generate
+
     d = tmp_path_factory.mktemp("synth")
     truth = generate(d / "art", seed=5, nodes=5, era="1.28", skew="test=0s,nodes=0s", timeout_failure=True)
     files = [p for p in sorted((d / "art").iterdir()) if p.name != "truth.json"]
@@ -66,7 +71,8 @@ def test_synth_timeout_top_finding_is_stall_window_and_cause(synth_timeout):
     assert f"created {created}/{expected}, running {running}, pending {pending}" in top.title
     assert pending == fail["stalled_pods"]
     # density.go's saturation timeout, max(pods/8 s, 2 min), the one the simulator applies too
-    from kubelog.analysis.diagnose import _dur
+    from kubelog.analysis.findings.base import _dur
+
     assert f"max(pods / 8 per s, 2m) = {_dur(max(expected / 8, 120))} for {expected} pods" in top.detail
     assert f"unchanged since {since_stamp[-12:-4]} (test clock, until {last_stamp[-12:-4]})" in top.title
     # the injected cause: every stalled node named, with the stalled pod count
@@ -85,7 +91,9 @@ def test_synth_timeout_top_finding_is_stall_window_and_cause(synth_timeout):
     assert pd.Timestamp(d.window["test_start"]).strftime("%H:%M:%S.%f")[:12] == since_stamp[-12:]
     # pods-stuck finding agrees with truth and names the node
     stuck = next(f for f in d.findings if f.kind == "stuck_pods")
-    assert stuck.title.startswith(f"{fail['stalled_pods']} pods scheduled but never started, all on {fail['stalled_nodes'][0]}")
+    assert stuck.title.startswith(
+        f"{fail['stalled_pods']} pods scheduled but never started, all on {fail['stalled_nodes'][0]}"
+    )
 
 
 def test_synth_timeout_markdown_json_and_text(synth_timeout):
@@ -141,6 +149,7 @@ def test_healthy_run_says_so_and_lists_the_injected_errors(ingest_to):
 
 # ------------------------------------------------------------------------------------------ real logs
 
+
 def test_cern_cl2_junit_names_the_pod_startup_measurement(real_logs, ingest_to):
     run = ingest_to(*sorted(real_logs.glob("cl2_cern_density_2022-06-08_*")))
     d = diagnose(run)
@@ -184,7 +193,9 @@ def test_etcd_unavailable_apiserver_log(real_logs, ingest_to):
 
 
 def test_skykying_node_never_registered(real_logs, ingest_to):
-    run = ingest_to(real_logs / "apiserver_v1.19.4_arm64_skykying.log", real_logs / "kubelet_v1.19.4_arm64_skykying.log")
+    run = ingest_to(
+        real_logs / "apiserver_v1.19.4_arm64_skykying.log", real_logs / "kubelet_v1.19.4_arm64_skykying.log"
+    )
     d = diagnose(run)
     nf = next(f for f in d.findings if f.kind == "signature:node_not_found")
     assert nf.rank <= 2 and 'node "localhost" not found' in " ".join(e.text for e in nf.evidence)
@@ -223,24 +234,33 @@ def test_known_signatures(tmp_path, ingest_to):
     assert kinds["signature:nan_encoder"].rank < kinds["signature:image_pull"].rank
 
 
-@pytest.mark.parametrize("text,kind", [
-    ('s: "timed out waiting for the condition",', "timeout"),
-    ("Timeout reached waiting for all Pods being observed by the watch.", "watch_timeout"),
-    ("too high pod startup latency 99th percentil: 5.420308856s", "pod_startup_slo"),
-    ("too high pod startup latency 50th percentile: 33m50.5899835s", "pod_startup_slo"),
-    ("There should be no high-latency requests", "api_slo"),
-    ("Number of reported pods for load-test-small-rc-197 changed: 4 vs 5", "pods_lost"),
-    ("Only 2982 pods started out of 3000", "only_n_started"),
-    ("3 containers failed which is more than allowed 0", "containers_failed"),
-    ("gave up waiting for pod 'density-latency-pod-3' to be 'running' after 5m0s", "pod_not_running"),
-    ("Container kube-apiserver-x/kube-apiserver is using 1506.86328125/1500 MB of memory", "memory"),
-    ("error while scaling RC load-small-1 to 5 replicas: boom", "scaling"),
-    ("Error waiting for 30 pods to be running - probably a timeout: x", "start_pods"),
-    ("measurement call WaitForControlledPodsRunning - WaitForRunningSaturation error: 1 objects timed out: "
-     "Deployments: test-x/saturation-deployment-0", "timeout"),
-    ("measurement call PodStartupLatency - PodStartupLatency error: pod startup: too high latency 99th percentile: "
-     "got 5.0675939s expected: 5s", "pod_startup_slo"),
-])
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ('s: "timed out waiting for the condition",', "timeout"),
+        ("Timeout reached waiting for all Pods being observed by the watch.", "watch_timeout"),
+        ("too high pod startup latency 99th percentil: 5.420308856s", "pod_startup_slo"),
+        ("too high pod startup latency 50th percentile: 33m50.5899835s", "pod_startup_slo"),
+        ("There should be no high-latency requests", "api_slo"),
+        ("Number of reported pods for load-test-small-rc-197 changed: 4 vs 5", "pods_lost"),
+        ("Only 2982 pods started out of 3000", "only_n_started"),
+        ("3 containers failed which is more than allowed 0", "containers_failed"),
+        ("gave up waiting for pod 'density-latency-pod-3' to be 'running' after 5m0s", "pod_not_running"),
+        ("Container kube-apiserver-x/kube-apiserver is using 1506.86328125/1500 MB of memory", "memory"),
+        ("error while scaling RC load-small-1 to 5 replicas: boom", "scaling"),
+        ("Error waiting for 30 pods to be running - probably a timeout: x", "start_pods"),
+        (
+            "measurement call WaitForControlledPodsRunning - WaitForRunningSaturation error: 1 objects timed out: "
+            "Deployments: test-x/saturation-deployment-0",
+            "timeout",
+        ),
+        (
+            "measurement call PodStartupLatency - PodStartupLatency error: pod startup: too high latency 99th percentile: "
+            "got 5.0675939s expected: 5s",
+            "pod_startup_slo",
+        ),
+    ],
+)
 def test_classify_formats_test_4_7(text, kind):
     assert classify(text)[0] == kind
 
@@ -252,12 +272,17 @@ def test_classify_captures_value_and_threshold():
 
 # ------------------------------------------------------------------------------------------ templates
 
+
 def test_mask_and_mine():
-    s = pd.Series(['Unable to register node "n1" with API server: connection refused',
-                   'Unable to register node "n22" with API server: connection refused',
-                   "Trace[1234]: took 1.5ms\nstep line",
-                   "Trace[99]: took 20s",
-                   "Started kubelet"])
+    s = pd.Series(
+        [
+            'Unable to register node "n1" with API server: connection refused',
+            'Unable to register node "n22" with API server: connection refused',
+            "Trace[1234]: took 1.5ms\nstep line",
+            "Trace[99]: took 20s",
+            "Started kubelet",
+        ]
+    )
     assert mask(s).iloc[2] == "Trace[<*>]: took <*>"
     ids, t = mine_templates(s)
     assert ids.tolist() == [0, 0, 1, 1, 2]
@@ -271,8 +296,13 @@ def test_drain_generalizes_differing_words():
 
 
 def test_compare_windows_new_and_frequent():
-    msgs = ["heartbeat ok"] * 60 + ["lease renewed for node-1"] * 2 + \
-           ["heartbeat ok"] * 10 + ["etcd request timed out after 5s"] * 4 + ["lease renewed for node-2"] * 20
+    msgs = (
+        ["heartbeat ok"] * 60
+        + ["lease renewed for node-1"] * 2
+        + ["heartbeat ok"] * 10
+        + ["etcd request timed out after 5s"] * 4
+        + ["lease renewed for node-2"] * 20
+    )
     inw = np.array([False] * 62 + [True] * 34)
     c = compare_windows(pd.Series(msgs), inw, window_s=60, rest_s=600)
     assert c["template"].tolist()[0] == "etcd request timed out after <*>"
@@ -283,6 +313,7 @@ def test_compare_windows_new_and_frequent():
 
 
 # ------------------------------------------------------------------------------------------ model + command
+
 
 def test_markdown_escapes_log_text():
     d = Diagnosis(True, "s", [Finding(1, "error", "bad <script>", "d <b>", [Evidence("f:1", "x ``` y")], "k", 1.0)])
@@ -315,6 +346,7 @@ def test_doctests():
 
     import kubelog.analysis.diagnose as d
     import kubelog.analysis.templates as t
+
     assert doctest.testmod(d).failed == 0 and doctest.testmod(t).failed == 0
 
 
@@ -339,7 +371,8 @@ def test_cl2_status_fail_with_step_error_and_stalled_wait(tmp_path, ingest_to):
         f"I0322 14:00:{s:02d}.000000   43607 wait_for_pods.go:140] WaitForControlledPodsRunning: namespace(test-lesuzj-1), "
         f"labelSelector(name=test-deployment-0): Pods: {c} out of 5 created, {c} running, 0 pending scheduled, "
         "0 not scheduled, 0 inactive, 0 terminating, 0 unknown, 0 runningButNotReady"
-        for s, c in [(7, 2), (12, 3), (17, 3), (22, 3)])
+        for s, c in [(7, 2), (12, 3), (17, 3), (22, 3)]
+    )
     p = tmp_path / "cl2.log"
     p.write_text(CL2_FAIL.format(progress=prog))
     d = diagnose(ingest_to(p))
@@ -356,6 +389,7 @@ def test_cl2_status_fail_with_step_error_and_stalled_wait(tmp_path, ingest_to):
 def _synth_run(tmp_path, **kw):
     from kubelog.engine import Options, ingest
     from kubelog.synth import generate
+
     truth = generate(tmp_path / "art", **kw)
     files = [p for p in sorted((tmp_path / "art").iterdir()) if p.name != "truth.json"]
     return ingest([str(p) for p in files], tmp_path / "run", options=Options()), truth
@@ -363,8 +397,9 @@ def _synth_run(tmp_path, **kw):
 
 @pytest.mark.parametrize("era,seed,nodes", [("1.5", 21, 4), ("1.14", 22, 10)])
 def test_synth_timeout_other_eras_name_every_stalled_node(tmp_path, era, seed, nodes):
-    run, truth = _synth_run(tmp_path, seed=seed, nodes=nodes, era=era, skew="test=36012.5s,nodes=0.8s",
-                            timeout_failure=True)
+    run, truth = _synth_run(
+        tmp_path, seed=seed, nodes=nodes, era=era, skew="test=36012.5s,nodes=0.8s", timeout_failure=True
+    )
     fail = next(f for f in truth["failures"] if f["kind"] == "timeout")
     d = diagnose(run)
     assert d.findings[0].kind == "failure:timeout"
@@ -414,8 +449,10 @@ def test_e2e_log_cut_inside_the_wait(tmp_path, ingest_to):
     d = diagnose(ingest_to(p))
     assert d.failed and d.failures[0]["kind"] == "unfinished"
     top = d.findings[0]
-    assert top.title.startswith("the e2e log ends before the suite summary, waiting for all 90 Density Pods "
-                                "running: created 90/90, running 79, pending 11 unchanged since 22:28:32")
+    assert top.title.startswith(
+        "the e2e log ends before the suite summary, waiting for all 90 Density Pods "
+        "running: created 90/90, running 79, pending 11 unchanged since 22:28:32"
+    )
     assert "it stops inside [It] [Feature:Performance] should allow starting 30 pods per node" in top.detail
     assert top.evidence[-1].where == f"{p}:{cut}"  # the last progress line is the last line of the cut log
 
@@ -428,6 +465,7 @@ def test_one_failing_analysis_does_not_lose_the_diagnosis(synth_timeout, monkeyp
 
     def boom(*a, **k):
         raise RuntimeError("bad trace table")
+
     units()  # every finding module loaded
     monkeypatch.setitem(REGISTRY, "traces", dataclasses.replace(REGISTRY["traces"], run=boom))
     d = dg.diagnose(synth_timeout[0])
@@ -439,24 +477,36 @@ def test_one_failing_analysis_does_not_lose_the_diagnosis(synth_timeout, monkeyp
 
 def _audit_line(i, t, node, code=200, uri=None):
     ts = pd.Timestamp("2024-05-01T10:00:00Z") + pd.Timedelta(seconds=t)
-    return json.dumps({
-        "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": f"id-{i}",
-        "stage": "ResponseComplete", "requestURI": uri or f"/api/v1/nodes/{node}/status", "verb": "patch",
-        "user": {"username": f"system:node:{node}"}, "userAgent": "kubelet/v1.28.0 (linux/amd64) kubernetes/abc",
-        "objectRef": {"resource": "nodes", "name": node, "subresource": "status", "apiVersion": "v1"},
-        "responseStatus": {"code": code},
-        "requestReceivedTimestamp": (ts - pd.Timedelta(milliseconds=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "stageTimestamp": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+    return json.dumps(
+        {
+            "kind": "Event",
+            "apiVersion": "audit.k8s.io/v1",
+            "level": "Metadata",
+            "auditID": f"id-{i}",
+            "stage": "ResponseComplete",
+            "requestURI": uri or f"/api/v1/nodes/{node}/status",
+            "verb": "patch",
+            "user": {"username": f"system:node:{node}"},
+            "userAgent": "kubelet/v1.28.0 (linux/amd64) kubernetes/abc",
+            "objectRef": {"resource": "nodes", "name": node, "subresource": "status", "apiVersion": "v1"},
+            "responseStatus": {"code": code},
+            "requestReceivedTimestamp": (ts - pd.Timedelta(milliseconds=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "stageTimestamp": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+    )
 
 
 def test_kubelet_that_went_silent_in_the_error_window(tmp_path, ingest_to):
     lines, i = [], 0
-    for t in range(0, 600, 10):          # node-a reports every 10 s for 10 minutes
-        lines.append(_audit_line(i, t, "node-a")); i += 1
-        if t < 300:                      # node-b stops at 5 minutes
-            lines.append(_audit_line(i, t + 1, "node-b")); i += 1
-    for t in (400, 450, 500):            # a burst of 500s from node-a's requests at the end
-        lines.append(_audit_line(i, t + 2, "node-a", code=500)); i += 1
+    for t in range(0, 600, 10):  # node-a reports every 10 s for 10 minutes
+        lines.append(_audit_line(i, t, "node-a"))
+        i += 1
+        if t < 300:  # node-b stops at 5 minutes
+            lines.append(_audit_line(i, t + 1, "node-b"))
+            i += 1
+    for t in (400, 450, 500):  # a burst of 500s from node-a's requests at the end
+        lines.append(_audit_line(i, t + 2, "node-a", code=500))
+        i += 1
     p = tmp_path / "audit.log"
     p.write_text("\n".join(lines) + "\n")
     d = diagnose(ingest_to(p))
@@ -472,12 +522,21 @@ def test_uses_the_skew_analysis_when_it_agrees_with_the_anchors(ingest_to, monke
     import types
 
     import kubelog.analysis as pkg
+
     fake = types.ModuleType("kubelog.analysis.skew")
     fake.analyze = lambda run: types.SimpleNamespace(
-        domains=pd.DataFrame({"domain": ["apiserver", "test"], "offset_s": [0.0, skew_offset],
-                              "lower_s": [0.0, skew_offset - 1], "upper_s": [0.0, skew_offset + 1],
-                              "text": ["reference", "test clock ahead"]}),
-        findings=["the test clock is 9h58m ahead of the apiserver"], significant=True)
+        domains=pd.DataFrame(
+            {
+                "domain": ["apiserver", "test"],
+                "offset_s": [0.0, skew_offset],
+                "lower_s": [0.0, skew_offset - 1],
+                "upper_s": [0.0, skew_offset + 1],
+                "text": ["reference", "test clock ahead"],
+            }
+        ),
+        findings=["the test clock is 9h58m ahead of the apiserver"],
+        significant=True,
+    )
     monkeypatch.setitem(sys.modules, "kubelog.analysis.skew", fake)
     monkeypatch.setattr(pkg, "skew", fake, raising=False)
     run, truth = _sample_run(ingest_to, "legacy-skew-1.5")
@@ -506,13 +565,19 @@ def test_kube_burner_job_passed_false(real_logs, tmp_path, ingest_to):
 
 def test_api_slo_failure_names_the_slow_calls_the_test_reported(tmp_path, ingest_to):
     src = (SAMPLES / "skew-timeout-1.14" / "e2e.log").read_text()
-    old = ('  Expected error:\n      <*errors.errorString | 0xc0010b0420>: {\n          s: "timed out waiting for the '
-           'condition",\n      }\n      timed out waiting for the condition\n  not to have occurred\n')
+    old = (
+        '  Expected error:\n      <*errors.errorString | 0xc0010b0420>: {\n          s: "timed out waiting for the '
+        'condition",\n      }\n      timed out waiting for the condition\n  not to have occurred\n'
+    )
     new = "  There should be no high-latency requests\n  Expected\n      <int>: 1\n  not to be >\n      <int>: 0\n"
-    top_line = ("Jun 20 22:30:22.600: INFO: WARNING Top latency metric: {Resource:nodes Verb:PUT "
-                "Latency:{Perc50:7.518ms Perc90:932.768ms Perc99:1.188055s}}\n")
+    top_line = (
+        "Jun 20 22:30:22.600: INFO: WARNING Top latency metric: {Resource:nodes Verb:PUT "
+        "Latency:{Perc50:7.518ms Perc90:932.768ms Perc99:1.188055s}}\n"
+    )
     assert old in src
-    src = src.replace(old, new).replace("STEP: Collecting resource usage data\n", top_line + "STEP: Collecting resource usage data\n")
+    src = src.replace(old, new).replace(
+        "STEP: Collecting resource usage data\n", top_line + "STEP: Collecting resource usage data\n"
+    )
     p = tmp_path / "e2e.log"
     p.write_text(src)
     d = diagnose(ingest_to(p))
@@ -524,12 +589,23 @@ def test_api_slo_failure_names_the_slow_calls_the_test_reported(tmp_path, ingest
 
 
 def test_signature_patterns_mean_the_same_in_re2_and_python():
-    from kubelog.analysis.diagnose import SIGNATURES, _arrow_text, _contains
-    s = pd.Series(SIG_LOG.splitlines() + LSAR_LOG.splitlines() + [
-        'E1 kubelet.go:2183] node "localhost" not found', "Back-off restarting failed container",
-        "Txn call failed err:context deadline exceeded", "pod was OOMKilled", "The node was low on resource: memory",
-        "watch chan error: etcdserver: mvcc: required revision has been compacted", "http: Handler timeout",
-        'configmaps: check-endpoints-kubeconfig,control-plane-node-kubeconfig, secrets: x not found'])
+    from kubelog.analysis.diagnose import SIGNATURES
+    from kubelog.analysis.findings.base import _arrow_text, _contains
+
+    s = pd.Series(
+        SIG_LOG.splitlines()
+        + LSAR_LOG.splitlines()
+        + [
+            'E1 kubelet.go:2183] node "localhost" not found',
+            "Back-off restarting failed container",
+            "Txn call failed err:context deadline exceeded",
+            "pod was OOMKilled",
+            "The node was low on resource: memory",
+            "watch chan error: etcdserver: mvcc: required revision has been compacted",
+            "http: Handler timeout",
+            "configmaps: check-endpoints-kubeconfig,control-plane-node-kubeconfig, secrets: x not found",
+        ]
+    )
     arr = _arrow_text(s)
     for kind, _, pat, _ in SIGNATURES:
         assert _contains(s, pat, arr).tolist() == s.str.contains(pat, regex=True).tolist(), kind
@@ -547,14 +623,22 @@ Expected error:
 not to have occurred</failure>
   </testcase>
 """
-JUNIT_TWO = ("""<?xml version="1.0" encoding="UTF-8"?>
+JUNIT_TWO = (
+    """<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="Kubernetes e2e suite" tests="2" failures="2" errors="0" time="900.5">
 """
-             + _JUNIT_TIMEOUT_CASE.format(name="[sig-scalability] Density [Feature:Performance] should allow starting "
-                                          "30 pods per node", time="400.1", where="density.go:970")
-             + _JUNIT_TIMEOUT_CASE.format(name="[sig-scalability] Load capacity [Feature:Performance] should be able "
-                                          "to handle 30 pods per node", time="500.4", where="load.go:300")
-             + "</testsuite>\n")
+    + _JUNIT_TIMEOUT_CASE.format(
+        name="[sig-scalability] Density [Feature:Performance] should allow starting 30 pods per node",
+        time="400.1",
+        where="density.go:970",
+    )
+    + _JUNIT_TIMEOUT_CASE.format(
+        name="[sig-scalability] Load capacity [Feature:Performance] should be able to handle 30 pods per node",
+        time="500.4",
+        where="load.go:300",
+    )
+    + "</testsuite>\n"
+)
 
 
 def test_same_message_from_two_specs_is_two_failures(tmp_path, ingest_to):
@@ -562,26 +646,50 @@ def test_same_message_from_two_specs_is_two_failures(tmp_path, ingest_to):
     p.write_text(JUNIT_TWO)
     d = diagnose(ingest_to(p))
     assert d.failed and [f["kind"] for f in d.failures] == ["timeout", "timeout"]
-    assert {f["what"].split(" [Feature")[0] for f in d.failures} == {"[sig-scalability] Density",
-                                                                     "[sig-scalability] Load capacity"}
+    assert {f["what"].split(" [Feature")[0] for f in d.failures} == {
+        "[sig-scalability] Density",
+        "[sig-scalability] Load capacity",
+    }
 
 
 def test_pod_deleted_right_after_scheduling_is_not_stuck(tmp_path, ingest_to):
     def pod(name):
-        return {"apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": name, "namespace": "ns1", "uid": name + "-uid",
-                             "creationTimestamp": "2024-05-01T10:00:00Z"},
-                "spec": {"nodeName": "n1"},
-                "status": {"phase": "Pending", "conditions": [
-                    {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2024-05-01T10:00:01Z"}]}}
-    (tmp_path / "pods.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List",
-                                                    "items": [pod("p-slow"), pod("p-quick")]}, indent=2))
-    ev = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": "a1",
-          "stage": "ResponseComplete", "requestURI": "/api/v1/namespaces/ns1/pods/p-quick", "verb": "delete",
-          "user": {"username": "e2e"}, "userAgent": "e2e.test/v1.28.0",
-          "objectRef": {"resource": "pods", "namespace": "ns1", "name": "p-quick", "apiVersion": "v1"},
-          "responseStatus": {"code": 200}, "requestReceivedTimestamp": "2024-05-01T10:00:10.000000Z",
-          "stageTimestamp": "2024-05-01T10:00:10.010000Z"}
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": "ns1",
+                "uid": name + "-uid",
+                "creationTimestamp": "2024-05-01T10:00:00Z",
+            },
+            "spec": {"nodeName": "n1"},
+            "status": {
+                "phase": "Pending",
+                "conditions": [
+                    {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2024-05-01T10:00:01Z"}
+                ],
+            },
+        }
+
+    (tmp_path / "pods.json").write_text(
+        json.dumps({"apiVersion": "v1", "kind": "List", "items": [pod("p-slow"), pod("p-quick")]}, indent=2)
+    )
+    ev = {
+        "kind": "Event",
+        "apiVersion": "audit.k8s.io/v1",
+        "level": "Metadata",
+        "auditID": "a1",
+        "stage": "ResponseComplete",
+        "requestURI": "/api/v1/namespaces/ns1/pods/p-quick",
+        "verb": "delete",
+        "user": {"username": "e2e"},
+        "userAgent": "e2e.test/v1.28.0",
+        "objectRef": {"resource": "pods", "namespace": "ns1", "name": "p-quick", "apiVersion": "v1"},
+        "responseStatus": {"code": 200},
+        "requestReceivedTimestamp": "2024-05-01T10:00:10.000000Z",
+        "stageTimestamp": "2024-05-01T10:00:10.010000Z",
+    }
     (tmp_path / "audit.log").write_text(json.dumps(ev) + "\n")
     d = diagnose(ingest_to(tmp_path / "pods.json", tmp_path / "audit.log"))
     f = next(x for x in d.findings if x.kind == "stuck_pods")
@@ -591,6 +699,7 @@ def test_pod_deleted_right_after_scheduling_is_not_stuck(tmp_path, ingest_to):
 
 def test_drain_leaf_cap_bounds_the_groups():
     from kubelog.analysis.templates import Drain
+
     d = Drain(max_groups=2)
     words = ("aa bb cc dd ee", "ff gg hh ii jj", "kk ll mm nn oo")
     ids = [d.add(f"Failed to sync {w}".split()) for w in words]
@@ -607,35 +716,56 @@ def test_timeout_in_aftereach_names_the_explicit_wait(tmp_path, ingest_to):
     src = (SAMPLES / "skew-timeout-1.14" / "e2e.log").read_text()
     wait = "Jun 20 22:30:23.580: INFO: Waiting up to 3m0s for all (but 0) nodes to be ready\n"
     assert "STEP: Collecting resource usage data\n" + wait in src
-    src = src.replace("STEP: Collecting resource usage data\n" + wait,
-                      "[AfterEach] [sig-scalability] Density\n  /go/src/k8s.io/kubernetes/test/e2e/framework/framework.go:150\n"
-                      "STEP: Collecting resource usage data\n" + wait +
-                      "Jun 20 22:33:23.630: INFO: Condition Ready of node hollow-node-hhgtm is false instead of true\n")
-    src = src.replace("• Failure [127.550 seconds]\n[sig-scalability] Density\n",
-                      "• Failure in Spec Teardown (AfterEach) [312.5 seconds]\n[sig-scalability] Density [AfterEach]\n")
+    src = src.replace(
+        "STEP: Collecting resource usage data\n" + wait,
+        "[AfterEach] [sig-scalability] Density\n  /go/src/k8s.io/kubernetes/test/e2e/framework/framework.go:150\n"
+        "STEP: Collecting resource usage data\n"
+        + wait
+        + "Jun 20 22:33:23.630: INFO: Condition Ready of node hollow-node-hhgtm is false instead of true\n",
+    )
+    src = src.replace(
+        "• Failure [127.550 seconds]\n[sig-scalability] Density\n",
+        "• Failure in Spec Teardown (AfterEach) [312.5 seconds]\n[sig-scalability] Density [AfterEach]\n",
+    )
     src = src.replace("0 token projections, and 0 daemons [It]\n", "0 token projections, and 0 daemons\n")
     p = tmp_path / "e2e.log"
     p.write_text(src)
     d = diagnose(ingest_to(p))
     top = d.findings[0]
-    assert top.title.startswith("timed out in [AfterEach]: Waiting up to 3m0s for all (but 0) nodes to be ready "
-                                "(failed 3m0.1s later)")  # 22:30:23.580 → 22:33:23.630
+    assert top.title.startswith(
+        "timed out in [AfterEach]: Waiting up to 3m0s for all (but 0) nodes to be ready (failed 3m0.1s later)"
+    )  # 22:30:23.580 → 22:33:23.630
     assert "earlier Density Pods: created 90/90, running 79, pending 11 unchanged since 22:28:32" in top.title
-    assert "That wait started at 22:30:23 with a 3m0.0s timeout; the failure came 3m0.1s later (the timeout expired)." \
+    assert (
+        "That wait started at 22:30:23 with a 3m0.0s timeout; the failure came 3m0.1s later (the timeout expired)."
         in top.detail
+    )
     line = src.splitlines().index(wait.rstrip("\n")) + 1
     assert f"{p}:{line}" in [e.where for e in top.evidence]
 
 
 def test_notready_node_from_a_node_list(tmp_path, ingest_to):
     def node(name, ready):
-        return {"apiVersion": "v1", "kind": "Node",
-                "metadata": {"name": name, "creationTimestamp": "2024-05-01T09:00:00Z"},
-                "status": {"conditions": [{"type": "Ready", "status": ready,
-                                           "lastTransitionTime": "2024-05-01T10:00:05Z"}]}}
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": name, "creationTimestamp": "2024-05-01T09:00:00Z"},
+            "status": {
+                "conditions": [{"type": "Ready", "status": ready, "lastTransitionTime": "2024-05-01T10:00:05Z"}]
+            },
+        }
+
     p = tmp_path / "nodes.json"
-    p.write_text(json.dumps({"apiVersion": "v1", "kind": "List",
-                             "items": [node("hollow-node-a", "True"), node("hollow-node-b", "Unknown")]}, indent=2))
+    p.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [node("hollow-node-a", "True"), node("hollow-node-b", "Unknown")],
+            },
+            indent=2,
+        )
+    )
     d = diagnose(ingest_to(p))
     f = next(x for x in d.findings if x.kind == "nodes_notready")
     assert f.title == "1 node(s) became NotReady: hollow-node-b" and f.severity == "error"
@@ -647,6 +777,7 @@ def test_openshift_warning_events(real_logs, ingest_to):
     f = next(x for x in d.findings if x.kind == "events")
     # MANIFEST: 405 events, Warning 50; with FailedScheduling "no nodes available to schedule pods"
     assert f.title.startswith("50 Warning events (") and f.severity == "error"
-    assert any("Warning FailedScheduling" in e.text and "no nodes available to schedule pods" in e.text
-               for e in f.evidence)
+    assert any(
+        "Warning FailedScheduling" in e.text and "no nodes available to schedule pods" in e.text for e in f.evidence
+    )
     assert not d.failed and not any(x.kind == "signature:kubeconfig" for x in d.findings)

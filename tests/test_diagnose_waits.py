@@ -2,6 +2,7 @@
 (issue 18): density timeouts of the latency phase on 1.14 and 1.28 runs made by kubelog synth, a
 kube-system wait right after the spec header that is not the failing one, and pod-log follows that
 are long-running, not a sign of etcd trouble."""
+
 import json
 import re
 from pathlib import Path
@@ -11,14 +12,17 @@ import pytest
 
 from kubelog.analysis.diagnose import diagnose
 
-SPECS = {"1.14": dict(seed=12, nodes=3, skew="test=35895.2s,nodes=0.8s"),
-         "1.28": dict(seed=5, nodes=5, skew="test=0s,nodes=0s")}
+SPECS = {
+    "1.14": dict(seed=12, nodes=3, skew="test=35895.2s,nodes=0.8s"),
+    "1.28": dict(seed=5, nodes=5, skew="test=0s,nodes=0s"),
+}
 
 
 @pytest.fixture(scope="module", params=sorted(SPECS))
 def latency_timeout(request, tmp_path_factory):
     from kubelog.engine import Options, ingest
     from kubelog.synth import generate
+
     d = tmp_path_factory.mktemp("latency-" + request.param)
     truth = generate(d / "art", era=request.param, timeout_failure="latency", **SPECS[request.param])
     files = [p for p in sorted((d / "art").iterdir()) if p.name != "truth.json"]
@@ -38,8 +42,9 @@ def test_latency_pod_timeout_is_finding_one_with_its_window_and_the_hung_node(la
     top = d.findings[0]
     assert d.failed and top.rank == 1 and top.severity == "critical" and top.kind == "failure:pods_not_running"
     # the wait that timed out, with its limit, its span on the test clock and the step it ran in
-    assert top.title.startswith(f"timed out after 10m0.0s waiting for the pods of replication controller {rc} "
-                                f"Running (")
+    assert top.title.startswith(
+        f"timed out after 10m0.0s waiting for the pods of replication controller {rc} Running ("
+    )
     assert "in step 'Scheduling additional Pods to measure startup latencies'" in top.title
     # the window is that wait (truth: when the wait started and when it gave up, test clock)
     assert abs(pd.Timestamp(d.window["test_start"]).value - fail["wait_started_at_test_clock_ns"]) < 1e9
@@ -57,9 +62,11 @@ def test_latency_pod_timeout_is_finding_one_with_its_window_and_the_hung_node(la
     assert any(p in " ".join(e.text for e in stuck.evidence) for p in fail["stalled_pod_names"])
 
 
-KUBE_SYSTEM = ("{stamp}.490: INFO: Waiting up to 5m0s for all pods (need at least 0) in namespace 'kube-system' to be "
-               "running and ready\n"
-               "{stamp}.520: INFO: 0 / 0 pods in namespace 'kube-system' are running and ready (0 seconds elapsed)\n")
+KUBE_SYSTEM = (
+    "{stamp}.490: INFO: Waiting up to 5m0s for all pods (need at least 0) in namespace 'kube-system' to be "
+    "running and ready\n"
+    "{stamp}.520: INFO: 0 / 0 pods in namespace 'kube-system' are running and ready (0 seconds elapsed)\n"
+)
 
 
 @pytest.mark.parametrize("message", [None, "timed out waiting for the condition"])
@@ -110,11 +117,14 @@ def test_pod_log_follow_trace_is_long_running_not_etcd(tmp_path, ingest_to):
 
 def test_trace_url_from_the_name_of_old_formats():
     from kubelog.analysis.diagnose import trace_long_running, trace_url
-    assert trace_url("Get /api/v1/namespaces/default/pods/web-1/log", None) == "/api/v1/namespaces/default/pods/web-1/log"
+
+    assert (
+        trace_url("Get /api/v1/namespaces/default/pods/web-1/log", None) == "/api/v1/namespaces/default/pods/web-1/log"
+    )
     assert trace_url("Get", "/api/v1/nodes/n1") == "/api/v1/nodes/n1"
     assert trace_url("GuaranteedUpdate etcd3", "") == ""
     assert trace_long_running("Get /api/v1/namespaces/default/pods/web-1/log", None)
-    assert trace_long_running("Get", "/api/v1/namespaces/default/pods/web-1/log")          # T3: url field
+    assert trace_long_running("Get", "/api/v1/namespaces/default/pods/web-1/log")  # T3: url field
     assert trace_long_running("List", "/api/v1/pods?watch=true&resourceVersion=1")
     assert not trace_long_running("Get /api/v1/namespaces/default/pods/web-1", None)
     assert not trace_long_running("Create /api/v1/namespaces/default/pods/web-1/binding", None)
@@ -123,6 +133,7 @@ def test_trace_url_from_the_name_of_old_formats():
 def test_synth_latency_timeout_log_agrees_with_its_truth(latency_timeout):
     """The generator's latency-phase timeout: the failing wait's own lines carry the truth's times."""
     from kubelog.synth.gofmt import stamp_milli
+
     run, truth, art = latency_timeout
     fail = next(f for f in truth["failures"] if f.get("phase") == "latency")
     log = (art / "e2e.log").read_text()
@@ -133,8 +144,9 @@ def test_synth_latency_timeout_log_agrees_with_its_truth(latency_timeout):
     assert log.count("Found pod 'density-latency-pod-") == len(truth["nodes"]) - fail["stalled_pods"]
     pods = __import__("json").loads((art / "pods.json").read_text())["items"]
     hung = [p for p in pods if p["metadata"]["name"] in fail["stalled_pod_names"]]
-    assert hung and all(p["status"]["phase"] == "Pending" and p["spec"]["nodeName"] in fail["stalled_nodes"]
-                        for p in hung)
+    assert hung and all(
+        p["status"]["phase"] == "Pending" and p["spec"]["nodeName"] in fail["stalled_nodes"] for p in hung
+    )
 
 
 def test_saturation_timeout_sample_names_the_stalled_wait_and_the_hung_node(ingest_to):

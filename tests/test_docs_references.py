@@ -1,6 +1,7 @@
 """The README, docs/, notebooks, sample_logs/README.md and the Makefile name only commands and options
 that exist: every `kubelog CMD --opt …` they show is checked against the CLI itself (issue 22: notebook 01
 named a `kubelog matrix` command that never existed)."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,12 @@ GENERATED = {"docs/cli.md", "docs/formats.md", "docs/tables.md"}
 
 def _texts() -> dict[str, str]:
     out = {}
-    for p in [ROOT / "README.md", ROOT / "sample_logs/README.md", ROOT / "bench/README.md",
-              *sorted((ROOT / "docs").rglob("*.md"))]:
+    for p in [
+        ROOT / "README.md",
+        ROOT / "sample_logs/README.md",
+        ROOT / "bench/README.md",
+        *sorted((ROOT / "docs").rglob("*.md")),
+    ]:
         rel = p.relative_to(ROOT).as_posix()
         if p.is_file() and rel not in GENERATED:
             out[rel] = p.read_text(encoding="utf-8")
@@ -29,8 +34,11 @@ def _texts() -> dict[str, str]:
         cells = json.loads(p.read_text(encoding="utf-8"))["cells"]
         out[p.relative_to(ROOT).as_posix()] = "\n".join("".join(c["source"]) for c in cells)
     mk = (ROOT / "Makefile").read_text(encoding="utf-8")
-    out["Makefile"] = "\n".join("`kubelog " + ln.split("$(KUBELOG)", 1)[1].split(";")[0].split("|")[0].strip() + "`"
-                                for ln in mk.splitlines() if "$(KUBELOG)" in ln and "KUBELOG :=" not in ln)
+    out["Makefile"] = "\n".join(
+        "`kubelog " + ln.split("$(KUBELOG)", 1)[1].split(";")[0].split("|")[0].strip() + "`"
+        for ln in mk.splitlines()
+        if "$(KUBELOG)" in ln and "KUBELOG :=" not in ln
+    )
     return out
 
 
@@ -44,6 +52,7 @@ def _invocations(text: str) -> list[str]:
 
 def _cases():
     from kubelog.formats import reasons
+
     for name, text in _texts().items():
         for inv in _invocations(text):
             if reasons.lookup(f"kubelog {inv.strip()}"):  # a parse-stat reason that starts with "kubelog"

@@ -1,4 +1,5 @@
 """Golden tests of the e2e-log format: the real conformance log and example blocks of docs/formats/e2e-log.md's eras."""
+
 from __future__ import annotations
 
 import json
@@ -44,14 +45,20 @@ def test_conformance_log(real_logs, ingest_to):
     specs = run.table("test_specs")
     assert len(specs) == 277 and (specs["state"] == "passed").all()
     first = specs.sort_values("line_no").iloc[0]
-    assert first["spec"] == ("[sig-storage] Downward API volume should provide podname only "
-                             "[NodeConformance] [Conformance]")
-    slow = specs[specs["spec"].str.startswith("[sig-network] Networking Granular Checks: Pods should function for node-pod communication: http")]
+    assert first["spec"] == (
+        "[sig-storage] Downward API volume should provide podname only [NodeConformance] [Conformance]"
+    )
+    slow = specs[
+        specs["spec"].str.startswith(
+            "[sig-network] Networking Granular Checks: Pods should function for node-pod communication: http"
+        )
+    ]
     assert slow["duration_s"].iloc[0] == pytest.approx(29.777)
 
 
 def test_conformance_log_and_junit_dedup(real_logs, ingest_to):
     from kubelog.analysis.outcome import specs_frame
+
     run = ingest_to(real_logs / "conformance_e2e_provedge_2021.log", real_logs / "conformance_junit_provedge_2021.xml")
     for inp in run.inputs:
         _acct(inp)
@@ -114,7 +121,13 @@ def test_failure_block(ingest_to, tmp_path):
     assert inp["info"]["suite"]["ran"] == 2 and inp["info"]["suite"]["result"] == "FAIL"
     assert inp["info"]["failures"][0]["location"].endswith("density.go:970")
     p = run.table("progress").iloc[0]
-    assert (p["label"], p["created"], p["expected"], p["pending"], p["runningButNotReady"]) == ("Density Pods", 100, 100, 100, 0)
+    assert (p["label"], p["created"], p["expected"], p["pending"], p["runningButNotReady"]) == (
+        "Density Pods",
+        100,
+        100,
+        100,
+        0,
+    )
     perf = run.table("perf_summaries")
     assert perf.loc[perf["metric"] == "e2e_startup_time", "value"].iloc[0] == pytest.approx(160.055334722)
 
@@ -213,15 +226,17 @@ def test_jenkins_rollover_nan(ingest_to, tmp_path):
     assert run.table("progress")["running"].tolist() == [31]
 
 
-ANSI = ("\x1b[1mSTEP\x1b[0m: Creating a kubernetes client\n"
-        "Mar  3 03:12:59.815: INFO: >>> kubeConfig: /x\n"
-        "\x1b[32mâ€¢ [SLOW TEST:533.505 seconds]\x1b[0m\n"
-        "[k8s.io] Density\n/go/src/x/framework.go:694\n"
-        "  [Feature:Performance] should allow starting 30 pods per node\n  /go/src/x/density.go:736\n"
-        "------------------------------\n"
-        "\x1b[36mS\x1b[0m\x1b[36mS\x1b[0mSSI0603 10:00:13.772272    1 e2e.go:1] glued\n"
-        "Ran 1 of 213 Specs in 79.625 seconds\n"
-        "SUCCESS! -- 1 Passed | 0 Failed | 0 Pending | 212 Skipped PASS\n")
+ANSI = (
+    "\x1b[1mSTEP\x1b[0m: Creating a kubernetes client\n"
+    "Mar  3 03:12:59.815: INFO: >>> kubeConfig: /x\n"
+    "\x1b[32mâ€¢ [SLOW TEST:533.505 seconds]\x1b[0m\n"
+    "[k8s.io] Density\n/go/src/x/framework.go:694\n"
+    "  [Feature:Performance] should allow starting 30 pods per node\n  /go/src/x/density.go:736\n"
+    "------------------------------\n"
+    "\x1b[36mS\x1b[0m\x1b[36mS\x1b[0mSSI0603 10:00:13.772272    1 e2e.go:1] glued\n"
+    "Ran 1 of 213 Specs in 79.625 seconds\n"
+    "SUCCESS! -- 1 Passed | 0 Failed | 0 Pending | 212 Skipped PASS\n"
+)
 
 
 def test_ansi_slow_test_glued_skips(ingest_to, tmp_path):
@@ -243,8 +258,12 @@ def test_sniff_does_not_claim_klog():
     assert detect(Head("b.txt", PROW_KUBEMARK.encode())).name == "e2e-log"
 
 
-_pieces = st.sampled_from(DENSITY_FAILURE.splitlines() + PROW_KUBEMARK.splitlines() + JENKINS.splitlines()
-                          + ["SSSS", "•", "", "{\"msg\":\"PASSED x\"}", "\x1b[1mSTEP\x1b[0m: y", "Mar 99 99:99:99.999: INFO: bad"])
+_pieces = st.sampled_from(
+    DENSITY_FAILURE.splitlines()
+    + PROW_KUBEMARK.splitlines()
+    + JENKINS.splitlines()
+    + ["SSSS", "•", "", '{"msg":"PASSED x"}', "\x1b[1mSTEP\x1b[0m: y", "Mar 99 99:99:99.999: INFO: bad"]
+)
 
 
 @pytest.mark.slow
@@ -252,6 +271,7 @@ _pieces = st.sampled_from(DENSITY_FAILURE.splitlines() + PROW_KUBEMARK.splitline
 @given(st.lists(st.one_of(_pieces, st.text(max_size=40)), max_size=40))
 def test_hypothesis_accounting(tmp_path_factory, lines):
     from kubelog.engine import Options, ingest
+
     d = tmp_path_factory.mktemp("h")
     p = d / "e2e.log"
     p.write_text("\n".join(["Mar  3 03:12:59.815: INFO: start"] + lines) + "\n", encoding="utf-8", errors="replace")
@@ -283,17 +303,34 @@ def _e2e_tables(text: str, tz: str, columnar: bool):
 
 # New York: 2021-03-14 02:00-03:00 does not exist, 2021-11-07 01:00-02:00 happens twice; Lord Howe moves 30 min
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(tz=st.sampled_from(["UTC", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "+05:30"]),
-       stamps=st.lists(st.tuples(st.sampled_from([("Mar", 14), ("Nov", 7), ("Apr", 4), ("Oct", 3)]),
-                                 st.integers(0, 3), st.integers(0, 59), st.integers(0, 59), st.integers(0, 999)),
-                       min_size=1, max_size=30))
+@given(
+    tz=st.sampled_from(["UTC", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "+05:30"]),
+    stamps=st.lists(
+        st.tuples(
+            st.sampled_from([("Mar", 14), ("Nov", 7), ("Apr", 4), ("Oct", 3)]),
+            st.integers(0, 3),
+            st.integers(0, 59),
+            st.integers(0, 59),
+            st.integers(0, 999),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+)
 def test_cached_stamp_conversion_gives_what_the_reference_gives(tz, stamps):
-    lines = ["Running Suite: Kubernetes e2e suite", "Will run 1 of 3 specs", "------------------------------",
-             "[sig-scalability] Density", "  /go/src/density.go:1"]
+    lines = [
+        "Running Suite: Kubernetes e2e suite",
+        "Will run 1 of 3 specs",
+        "------------------------------",
+        "[sig-scalability] Density",
+        "  /go/src/density.go:1",
+    ]
     for (mon, day), h, mi, s, ms in stamps:
         lines.append(f"{mon} {day:2d} {h:02d}:{mi:02d}:{s:02d}.{ms:03d}: INFO: E2E startup time for 3 pods: 1.5s")
-        lines.append(f"I{['Mar', 'Nov', 'Apr', 'Oct'].index(mon) + 3:02d}{day:02d} {h:02d}:{mi:02d}:{s:02d}.{ms:03d}000"
-                     f"   14261 e2e.go:185] glog line")
+        lines.append(
+            f"I{['Mar', 'Nov', 'Apr', 'Oct'].index(mon) + 3:02d}{day:02d} {h:02d}:{mi:02d}:{s:02d}.{ms:03d}000"
+            f"   14261 e2e.go:185] glog line"
+        )
         lines.append("STEP: a step")
     lines.append("• [SLOW TEST:12.5 seconds]")
     text = "\n".join(lines) + "\n"
@@ -302,8 +339,11 @@ def test_cached_stamp_conversion_gives_what_the_reference_gives(tz, stamps):
     assert fast.keys() == slow.keys()
     for t in fast:
         assert fast[t].equals(slow[t]), (t, tz)
-    assert (fctx.record_lines, fctx.continuation_lines, fctx.info) == (sctx.record_lines, sctx.continuation_lines,
-                                                                        sctx.info)
+    assert (fctx.record_lines, fctx.continuation_lines, fctx.info) == (
+        sctx.record_lines,
+        sctx.continuation_lines,
+        sctx.info,
+    )
 
 
 @pytest.mark.parametrize("tz", ["UTC"])  # named zones: the generated test above (the reference is ~1 ms a stamp there)

@@ -1,4 +1,5 @@
 """kubelog.engine: the executors of an ingest (in-process, local pool, Dask) give the same run."""
+
 from __future__ import annotations
 
 import os
@@ -47,14 +48,19 @@ def test_executor_chosen_by_the_options():
 
 
 def test_a_retried_task_first_removes_the_parts_of_its_inputs(tmp_path):
-    for rel in ["requests/part-00001-0000.parquet", "requests/part-00001-L000000000001.parquet",
-                "messages/part-00001-0000.parquet", "requests/part-00010-0000.parquet",
-                "requests/part-00002-0000.parquet"]:
+    for rel in [
+        "requests/part-00001-0000.parquet",
+        "requests/part-00001-L000000000001.parquet",
+        "messages/part-00001-0000.parquet",
+        "requests/part-00010-0000.parquet",
+        "requests/part-00002-0000.parquet",
+    ]:
         (tmp_path / rel).parent.mkdir(exist_ok=True)
         (tmp_path / rel).write_bytes(b"x")
     executors.remove_parts_of(tmp_path, {1, 10})
-    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.parquet")) == \
-        ["requests/part-00002-0000.parquet"]
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.parquet")) == [
+        "requests/part-00002-0000.parquet"
+    ]
 
 
 def test_local_pool_gives_the_in_process_run(tmp_path):
@@ -94,6 +100,7 @@ def test_dask_task_retried_after_its_worker_died_or_the_run_fails(tmp_path):
     import dask
 
     from kubelog.errors import WorkerFailed
+
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         with executors.DaskExecutor("local:2").session() as ex:
             assert list(ex.map(_die_once, [str(tmp_path / "marker")], ["a.log"])) == ["done"]
@@ -109,8 +116,10 @@ def test_ingest_scheduler_refused_before_anything_is_written(tmp_path, bad):
     from typer.testing import CliRunner
 
     from kubelog.cli import app
-    r = CliRunner().invoke(app, ["ingest", str(SAMPLES / "healthy-1.28"), "--out", str(tmp_path / "r"),
-                                 "--scheduler", bad])
+
+    r = CliRunner().invoke(
+        app, ["ingest", str(SAMPLES / "healthy-1.28"), "--out", str(tmp_path / "r"), "--scheduler", bad]
+    )
     assert r.exit_code == 2 and "--scheduler must be" in r.output
     assert not (tmp_path / "r").exists()
 
@@ -124,6 +133,7 @@ def test_dask_byte_ranges_of_a_large_log_give_the_local_run(tmp_path, monkeypatc
     from kubelog.formats import klog
     from kubelog.sources import lines as L
     from kubelog.synth.bench import write_apiserver_log
+
     if native.module() is None:
         pytest.skip("the Arrow path (no C scanner) parses in the main process")
     monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 1)
@@ -134,8 +144,11 @@ def test_dask_byte_ranges_of_a_large_log_give_the_local_run(tmp_path, monkeypatc
     a = ingest([log], tmp_path / "a", options=Options())
     submitted = []
     submit = executors.DaskBlockPool.submit
-    monkeypatch.setattr(executors.DaskBlockPool, "submit",
-                        lambda self, fn, *args: submitted.append(fn.__name__) or submit(self, fn, *args))
+    monkeypatch.setattr(
+        executors.DaskBlockPool,
+        "submit",
+        lambda self, fn, *args: submitted.append(fn.__name__) or submit(self, fn, *args),
+    )
     b = ingest([log], tmp_path / "b", options=Options(scheduler="local:2"))
     ranges = sorted((tmp_path / "b" / "requests").glob("part-*-L*.parquet"))
     assert len(ranges) >= 3 and submitted == ["_parse_range_in_process"] * len(ranges), (ranges, submitted)

@@ -5,6 +5,7 @@ where a worker process must be killed, fail to read, or pause (so that the test 
 ingest while it parses).  Every case ends either in a non-zero exit with one line on stderr and no
 run directory (nor a temporary one), or in a run whose accounting names every line not parsed.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,6 +28,7 @@ N_SMALL = 12_000  # ~4.8 MB: five 1 MiB blocks for the worker processes of fault
 @pytest.fixture(scope="session")
 def small_log(tmp_path_factory) -> Path:
     from kubelog.synth.bench import write_apiserver_log
+
     p = tmp_path_factory.mktemp("failures") / "kube-apiserver.log"
     write_apiserver_log(str(p), N_SMALL, seed=7)
     return p
@@ -36,6 +38,7 @@ def small_log(tmp_path_factory) -> Path:
 def tiny_log(tmp_path_factory) -> Path:
     """~0.8 MB, parsed in this process: for what happens around the parsing."""
     from kubelog.synth.bench import write_apiserver_log
+
     p = tmp_path_factory.mktemp("failures-tiny") / "kube-apiserver.log"
     write_apiserver_log(str(p), 2_000, seed=5)
     return p
@@ -46,6 +49,7 @@ def big_log(tmp_path_factory) -> Path:
     """Just over 64 MiB: the size from which `kubelog ingest` parses a file in worker processes."""
     from kubelog import workers
     from kubelog.synth.bench import write_apiserver_log
+
     p = tmp_path_factory.mktemp("failures-big") / "kube-apiserver.log"
     write_apiserver_log(str(p), 170_000, seed=3)
     assert p.stat().st_size >= workers.PROCESS_MIN_BYTES
@@ -113,8 +117,9 @@ def start_paused(tmp_path: Path, log: Path, out: Path):
     marks = tmp_path / "marks"
     marks.mkdir()
     cmd = faulty(f"pause@{3 * (1 << 20) + 10}@{marks}", "ingest", log, "--out", out, "-q")
-    p = subprocess.Popen(cmd, cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+    p = subprocess.Popen(
+        cmd, cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     end = time.monotonic() + 60
     while not any(marks.iterdir()):
         assert p.poll() is None, p.communicate()
@@ -138,6 +143,7 @@ def _kill_left(sid: int) -> None:
 
 
 # -- worker processes ----------------------------------------------------------------------------
+
 
 def test_worker_killed_mid_run_fails_the_run(tmp_path, small_log):
     """An out-of-memory kill of a worker: exit 7, one line naming the input, no run directory
@@ -188,6 +194,7 @@ def test_block_that_fails_in_a_thread_is_lost_too(tmp_path, tiny_log, monkeypatc
     from kubelog.formats import klog
     from kubelog.engine import Options, ingest
     from kubelog.sources import lines
+
     monkeypatch.setattr(lines, "BLOCK", 64 << 10)
     real = klog.KlogParser.parse_chunk
 
@@ -195,6 +202,7 @@ def test_block_that_fails_in_a_thread_is_lost_too(tmp_path, tiny_log, monkeypatc
         if ch.line_no[0] <= 1000 <= ch.line_no[-1]:
             raise OSError(5, "Input/output error")
         return real(self, ch, first_block)
+
     monkeypatch.setattr(klog.KlogParser, "parse_chunk", parse_chunk)
     run = ingest([tiny_log], tmp_path / "run", options=Options(threads=2, processes=False))
     (e,) = run.inputs
@@ -210,6 +218,7 @@ def test_unaccounted_or_lost_lines_never_balance():
     """`kubelog info` and the report called an input balanced when its lines were counted as
     'unaccounted (parser bug)' (the equation holds: they are counted)."""
     from kubelog.info import balanced
+
     e = {"lines_read": 10, "record_lines": 4, "continuation_lines": 1, "counted": {"shell prompt": 5}}
     assert balanced(e)
     assert not balanced(dict(e, counted={"unaccounted (parser bug)": 5}))
@@ -234,6 +243,7 @@ def test_worker_imports_kubelog_from_where_the_parent_did(tmp_path, monkeypatch)
     """The fork server's environment drops the current directory from sys.path and names the
     directory this kubelog came from."""
     from kubelog import workers
+
     monkeypatch.chdir(tmp_path)
     env = workers._import_env()
     assert env["PYTHONSAFEPATH"] == "1"
@@ -242,12 +252,14 @@ def test_worker_imports_kubelog_from_where_the_parent_did(tmp_path, monkeypatch)
     code = "import kubelog, os; print(os.path.dirname(os.path.dirname(kubelog.__file__)))"
     (tmp_path / "kubelog").mkdir()
     (tmp_path / "kubelog" / "__init__.py").write_text("")
-    r = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), cwd=tmp_path,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-c", code], env=dict(os.environ, **env), cwd=tmp_path, capture_output=True, text=True
+    )
     assert r.stdout.strip() == root, r.stderr
 
 
 # -- signals -------------------------------------------------------------------------------------
+
 
 def test_sigterm_mid_run_cleans_up_like_ctrl_c(tmp_path, small_log):
     """SIGTERM: exit 143, no run directory, no temporary directory, the workers gone (the
@@ -286,6 +298,7 @@ def test_sigkill_mid_run_leaves_no_worker_and_the_next_run_cleans_up(tmp_path, s
 
 def test_stale_temporary_directories_only_kubelogs_of_dead_processes(tmp_path):
     from kubelog import run as runmod
+
     live = tmp_path / f".a.tmp-{os.getpid()}"
     dead_pid = 2**22 + 12345  # above the default pid_max: no such process
     dead = tmp_path / f".b.tmp-{dead_pid}"
@@ -300,6 +313,7 @@ def test_stale_temporary_directories_only_kubelogs_of_dead_processes(tmp_path):
 
 
 # -- the output directory ------------------------------------------------------------------------
+
 
 def test_force_refuses_a_directory_that_is_not_a_run(tmp_path, tiny_log):
     mine = tmp_path / "mine"
@@ -361,8 +375,10 @@ def test_two_concurrent_ingests_to_the_same_output(tmp_path, small_log):
 def _limited(limit: int):
     def pre():
         import resource
+
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
+
     return pre
 
 
@@ -371,8 +387,11 @@ def test_disk_full(tmp_path, small_log, where):
     """A write that fails (the file size limit stands in for a full disk): exit 5, one line naming
     the file, no run directory and no temporary one (a 43-63 line traceback and exit 1)."""
     out = tmp_path / "run"
-    cmd = ([KUBELOG, "ingest", small_log, "--out", out, "-q"] if where == "main process"
-           else faulty("none", "ingest", small_log, "--out", out, "-q"))
+    cmd = (
+        [KUBELOG, "ingest", small_log, "--out", out, "-q"]
+        if where == "main process"
+        else faulty("none", "ingest", small_log, "--out", out, "-q")
+    )
     r = run(cmd, tmp_path, preexec_fn=_limited(60_000))
     assert r.returncode == 5, r.stderr
     assert "File too large" in one_line(r.stderr) and str(tmp_path) in r.stderr
@@ -380,8 +399,10 @@ def test_disk_full(tmp_path, small_log, where):
 
 
 def _unshare_works() -> bool:
-    return shutil.which("unshare") is not None and subprocess.run(
-        ["unshare", "-rm", "true"], capture_output=True).returncode == 0
+    return (
+        shutil.which("unshare") is not None
+        and subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode == 0
+    )
 
 
 def test_read_only_output_parent(tmp_path, tiny_log):
@@ -409,9 +430,14 @@ def test_read_only_output_parent(tmp_path, tiny_log):
 
 # -- property: never exit 0 with lines missing ---------------------------------------------------
 
+
 @pytest.mark.slow
-@settings(max_examples=5, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=5,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(kind=st.sampled_from(["kill", "eio", "none"]), at=st.floats(0, 1, exclude_max=True))
 def test_any_fault_fails_the_run_or_is_named_in_its_accounting(tmp_path_factory, small_log, kind, at):
     """For a worker killed or an I/O error at a random block: either a non-zero exit and no run

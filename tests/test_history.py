@@ -5,6 +5,7 @@ pods; ``get pods`` requests take 2× as long from build 4125 on; every container
 from build 4143 on; build 4134's node clocks are 12 s ahead (nothing else differs).  Generating,
 ingesting and analysing the 60 runs takes ~1–2 min on 2 busy cores: the module is marked slow.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,6 +25,7 @@ JOB = "ci-kubernetes-kubemark-synth"
 
 def _ingest_build(args):
     from kubelog.engine import ingest
+
     bdir, out = (Path(a) for a in args)
     ingest([bdir / "started.json", bdir / "finished.json", bdir / "artifacts"], out)  # truth.json is not CI's
     return out.name
@@ -32,6 +34,7 @@ def _ingest_build(args):
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     from kubelog.synth.history import generate_history
+
     root = tmp_path_factory.mktemp("history")
     truth = generate_history(root / "hist", runs=60, seed=1, jobs=2)
     store = root / "store"
@@ -83,6 +86,7 @@ def test_clock_skewed_run_is_flagged_left_out_and_not_a_regression(planted):
     sk = _planted(truth, "clock_skew")["build"]
     runs = h.runs.set_index("build")
     import re
+
     offset = float(re.match(r"skewed: node/\* \+([\d.]+) s", runs.loc[sk, "skew"]).group(1))
     assert abs(offset - 12) < 1, runs.loc[sk, "skew"]  # 12 s planted; the estimate from the run's pairs
     assert (runs.drop(index=sk)["skew"] == "ok").all()
@@ -107,6 +111,7 @@ def test_dask_local_cluster_gives_the_local_result(planted):
     dask = H.collect(runs, scheduler="local:2")  # a LocalCluster started and closed by collect
     pd.testing.assert_frame_equal(local, dask)
     from distributed import LocalCluster
+
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         remote = H.collect(runs[:2], scheduler=cluster.scheduler_address)  # tcp://…: connect to a running one
     pd.testing.assert_frame_equal(H.collect(runs[:2], workers=1), remote)
@@ -116,6 +121,7 @@ def test_dask_local_cluster_gives_the_local_result(planted):
 def test_history_report_page_one_lists_the_regressions_worst_first(planted, tmp_path):
     pypdf = pytest.importorskip("pypdf")
     from kubelog.report.history import build_history_report
+
     h = planted["history"]
     paths = build_history_report(h, tmp_path / "rep")
     html = paths["html"].read_text()
@@ -139,11 +145,22 @@ def test_cli_history_from_the_saved_table_gives_the_same_changes(planted, tmp_pa
     """The table of the 60 runs (as --metrics-out writes it) read back by the command: the same
     changes as the library found from the runs (the CLI on run directories: the summary test)."""
     out = tmp_path / "m.csv"
-    res = CliRunner().invoke(app, ["history", str(planted["root"] / "table.parquet"), "-F", "json",
-                                   "--metrics-out", str(out), "--fail-on-regression"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "history",
+            str(planted["root"] / "table.parquet"),
+            "-F",
+            "json",
+            "--metrics-out",
+            str(out),
+            "--fail-on-regression",
+        ],
+    )
     assert res.exit_code == 1, res.output  # regressions found, as asked to fail on
     rows = json.loads(res.stdout)
     from kubelog.commands._common import JSON_SCHEMAS
+
     assert all(list(r) == list(JSON_SCHEMAS[("history", ())].keys) for r in rows)  # the keys docs/cli.md lists
     ch = planted["history"].changes
     assert [(r["metric"], r["build"]) for r in rows] == list(zip(ch["metric"], ch["build"]))
@@ -157,6 +174,7 @@ def test_cli_history_from_the_saved_table_gives_the_same_changes(planted, tmp_pa
 
 # --- fast tests ------------------------------------------------------------------------------
 
+
 def _perfdata(items):
     return {"version": "v1", "dataItems": items}
 
@@ -167,22 +185,47 @@ def _summary_build(d: Path, build: int, list_p99_ms: float, startup_p50_ms: floa
     art = d / str(build) / "artifacts"
     art.mkdir(parents=True)
     ts = f"2024-01-{1 + build % 28:02d}T10:00:00Z"
-    api = _perfdata([
-        {"data": {"Perc50": list_p99_ms / 4, "Perc90": list_p99_ms / 2, "Perc99": list_p99_ms}, "unit": "ms",
-         "labels": {"Count": "250", "Resource": "pods", "Scope": "namespace", "Subresource": "", "Verb": "LIST"}},
-        {"data": {"Perc50": 2.0, "Perc90": 4.0, "Perc99": 9.0}, "unit": "ms",
-         "labels": {"Count": "4000", "Resource": "nodes", "Scope": "resource", "Subresource": "status",
-                    "Verb": "PATCH"}}])
-    psl = _perfdata([
-        {"data": {"Perc50": startup_p50_ms, "Perc90": startup_p50_ms * 1.3, "Perc99": startup_p50_ms * 1.5},
-         "unit": "ms", "labels": {"Metric": "pod_startup"}},
-        {"data": {"Perc50": 0, "Perc90": 0, "Perc99": 1000}, "unit": "ms", "labels": {"Metric": "create_to_schedule"}}])
+    api = _perfdata(
+        [
+            {
+                "data": {"Perc50": list_p99_ms / 4, "Perc90": list_p99_ms / 2, "Perc99": list_p99_ms},
+                "unit": "ms",
+                "labels": {"Count": "250", "Resource": "pods", "Scope": "namespace", "Subresource": "", "Verb": "LIST"},
+            },
+            {
+                "data": {"Perc50": 2.0, "Perc90": 4.0, "Perc99": 9.0},
+                "unit": "ms",
+                "labels": {
+                    "Count": "4000",
+                    "Resource": "nodes",
+                    "Scope": "resource",
+                    "Subresource": "status",
+                    "Verb": "PATCH",
+                },
+            },
+        ]
+    )
+    psl = _perfdata(
+        [
+            {
+                "data": {"Perc50": startup_p50_ms, "Perc90": startup_p50_ms * 1.3, "Perc99": startup_p50_ms * 1.5},
+                "unit": "ms",
+                "labels": {"Metric": "pod_startup"},
+            },
+            {
+                "data": {"Perc50": 0, "Perc90": 0, "Perc99": 1000},
+                "unit": "ms",
+                "labels": {"Metric": "create_to_schedule"},
+            },
+        ]
+    )
     (art / f"APIResponsivenessPrometheus_load_{ts}.json").write_text(json.dumps(api))
     (art / f"PodStartupLatency_PodStartupLatency_load_{ts}.json").write_text(json.dumps(psl))
     start = 1704103200 + build * 3600
     (d / str(build) / "started.json").write_text(json.dumps({"timestamp": start, "repo-version": "v1.30.0"}))
-    (d / str(build) / "finished.json").write_text(json.dumps({"timestamp": start + 1800, "passed": passed,
-                                                               "result": "SUCCESS" if passed else "FAILURE"}))
+    (d / str(build) / "finished.json").write_text(
+        json.dumps({"timestamp": start + 1800, "passed": passed, "result": "SUCCESS" if passed else "FAILURE"})
+    )
 
 
 def test_summary_only_builds_give_a_history_and_its_change(tmp_path):
@@ -198,8 +241,11 @@ def test_summary_only_builds_give_a_history_and_its_change(tmp_path):
     assert CliRunner().invoke(app, ["history", str(job), "-j", "1", "--fail-on-regression"]).exit_code == 1
     rows = json.loads(res.stdout)
     assert rows and {r["build"] for r in rows} == {"216"}
-    assert {r["metric"] for r in rows} == {"list pods namespace @all p50", "list pods namespace @all p90",
-                                           "list pods namespace @all p99"}
+    assert {r["metric"] for r in rows} == {
+        "list pods namespace @all p50",
+        "list pods namespace @all p90",
+        "list pods namespace @all p99",
+    }
     assert all(r["direction"] == "regression" and 2.5 < r["ratio"] < 3.5 for r in rows)
     t = H.collect([job], workers=1)
     per = H.runs_of(t).set_index("build")
@@ -233,9 +279,16 @@ def test_raw_logs_that_are_not_ingested_are_refused_with_one_line(tmp_path):
     assert res.stderr.strip().count("\n") == 0 and str(tmp_path / "job") in res.stderr
 
 
-@pytest.mark.parametrize("spec,want", [(None, ("processes", None, None)), ("processes:3", ("processes", 3, None)),
-                                       ("local", ("dask-local", None, None)), ("local:2", ("dask-local", 2, None)),
-                                       ("tcp://10.0.0.1:8786", ("dask", None, "tcp://10.0.0.1:8786"))])
+@pytest.mark.parametrize(
+    "spec,want",
+    [
+        (None, ("processes", None, None)),
+        ("processes:3", ("processes", 3, None)),
+        ("local", ("dask-local", None, None)),
+        ("local:2", ("dask-local", 2, None)),
+        ("tcp://10.0.0.1:8786", ("dask", None, "tcp://10.0.0.1:8786")),
+    ],
+)
 def test_scheduler_specs(spec, want):
     assert H.parse_scheduler(spec) == want
 
@@ -253,9 +306,25 @@ def test_changes_of_a_step_series_with_an_outlier():
         v = (0.1 if i < 20 else 0.2) * (1 + 0.03 * ((i * 5) % 7 - 3))
         if i == 8:
             v = 3.0
-        rows.append(dict(run=f"r{i:02d}", build=1000 + i, started=None, source="run", family="latency",
-                         metric="get pods resource @all p99", group="get pods resource", bucket="all", stat="p99",
-                         value=v, n=50, unit="s", text="", clocks="", skewed=False))
+        rows.append(
+            dict(
+                run=f"r{i:02d}",
+                build=1000 + i,
+                started=None,
+                source="run",
+                family="latency",
+                metric="get pods resource @all p99",
+                group="get pods resource",
+                bucket="all",
+                stat="p99",
+                value=v,
+                n=50,
+                unit="s",
+                text="",
+                clocks="",
+                skewed=False,
+            )
+        )
     t = H.order_runs(pd.DataFrame(rows))
     ch = H.detect_changes(t)
     assert list(ch["build"]) == ["1020"] and ch["direction"].iloc[0] == "regression"
@@ -268,8 +337,17 @@ def test_changes_of_a_step_series_with_an_outlier():
 
 def test_generated_history_has_prow_records_and_its_plants(tmp_path):
     from kubelog.synth.history import generate_history
-    tr = generate_history(tmp_path, runs=4, regress_build=4102, startup_build=4103, skewed_build=4104,
-                          startup_shift_s=1.5, nodes=2, pods_per_node=5)
+
+    tr = generate_history(
+        tmp_path,
+        runs=4,
+        regress_build=4102,
+        startup_build=4103,
+        skewed_build=4104,
+        startup_shift_s=1.5,
+        nodes=2,
+        pods_per_node=5,
+    )
     assert [b["build"] for b in tr["builds"]] == [4101, 4102, 4103, 4104]
     assert {p["kind"]: p["build"] for p in tr["planted"]} == {"latency": 4102, "pod_startup": 4103, "clock_skew": 4104}
     d = tmp_path / JOB / "4102"
@@ -289,6 +367,7 @@ def test_latency_factor_and_startup_delay_move_the_truth(tmp_path):
     """The same seed with a planted factor: get pods latencies exactly 2x (to the ns), other
     groups unchanged; a start-up delay moves every pod's schedule->run by that much."""
     from kubelog.synth import generate
+
     kw = dict(seed=5, nodes=2, pods_per_node=5, era="1.28", skew="test=0s,nodes=0s")
     a = generate(tmp_path / "a", **kw)
     b = generate(tmp_path / "b", latency_factor={"get pods": 2.0}, **kw)
@@ -311,7 +390,10 @@ def test_a_summary_build_without_metrics_is_an_input_error_from_a_worker_too(tmp
     (bad / "PodStartupLatency_PodStartupLatency_x.json").write_text('{"version": "v1", "dataItems": []}')
     res = CliRunner().invoke(app, ["history", str(job), "-j", "2"])  # raised in a pool process
     assert res.exit_code == 3
-    assert res.stderr.strip() == f"kubelog: {job / '2'}: its clusterloader2 summaries hold no latency percentiles and no outcome"
+    assert (
+        res.stderr.strip()
+        == f"kubelog: {job / '2'}: its clusterloader2 summaries hold no latency percentiles and no outcome"
+    )
 
 
 def test_a_stretch_of_skewed_runs_is_left_out_not_reported():
@@ -322,13 +404,44 @@ def test_a_stretch_of_skewed_runs_is_left_out_not_reported():
     for i in range(40):
         skewed = 20 <= i < 26
         v = 1.3 * (1 + 0.02 * ((i * 5) % 7 - 3)) + (12.0 if skewed else 0.0)
-        rows.append(dict(run=f"r{i:02d}", build=2000 + i, started=None, source="run", family="pod_startup",
-                         metric="pod schedule_to_run @all p50", group="schedule_to_run", bucket="all", stat="p50",
-                         value=v, n=44, unit="s", text="", clocks="apiserver→node/*", skewed=skewed))
-        rows.append(dict(run=f"r{i:02d}", build=2000 + i, started=None, source="run", family="skew",
-                         metric="skew verdict", group="run", bucket="", stat="verdict", value=12.0 if skewed else 0.0,
-                         n=None, unit="s", text="skewed: node/* +12 s (4 of 4 nodes)" if skewed else "ok", clocks="",
-                         skewed=False))
+        rows.append(
+            dict(
+                run=f"r{i:02d}",
+                build=2000 + i,
+                started=None,
+                source="run",
+                family="pod_startup",
+                metric="pod schedule_to_run @all p50",
+                group="schedule_to_run",
+                bucket="all",
+                stat="p50",
+                value=v,
+                n=44,
+                unit="s",
+                text="",
+                clocks="apiserver→node/*",
+                skewed=skewed,
+            )
+        )
+        rows.append(
+            dict(
+                run=f"r{i:02d}",
+                build=2000 + i,
+                started=None,
+                source="run",
+                family="skew",
+                metric="skew verdict",
+                group="run",
+                bucket="",
+                stat="verdict",
+                value=12.0 if skewed else 0.0,
+                n=None,
+                unit="s",
+                text="skewed: node/* +12 s (4 of 4 nodes)" if skewed else "ok",
+                clocks="",
+                skewed=False,
+            )
+        )
     t = H.order_runs(pd.DataFrame(rows))
     assert H.detect_changes(t).empty
     kept = H.detect_changes(t, H.ChangeOptions(exclude_invalid=False))

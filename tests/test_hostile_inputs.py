@@ -1,5 +1,6 @@
 """Issue 17, the input side: what kubelog keeps and what it says when inputs are damaged, nested,
 unreadable, hostile or huge.  Every input is built here (tmp_path), small."""
+
 import gzip
 import io
 import json
@@ -7,23 +8,23 @@ import os
 import struct
 import tarfile
 import zipfile
-import zlib
 
-import pytest
 from typer.testing import CliRunner
 
 from kubelog import sources
 from kubelog.cli import app
 from kubelog.engine import ingest
 
-GOOD = ('I0620 12:33:17.389016      11 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/nodes/n1" latency="1.5ms" '
-        'userAgent="kubelet/v1.30.2" audit-ID="a" srcIP="10.0.0.1:1" resp=200\n')
-
+GOOD = (
+    'I0620 12:33:17.389016      11 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/nodes/n1" latency="1.5ms" '
+    'userAgent="kubelet/v1.30.2" audit-ID="a" srcIP="10.0.0.1:1" resp=200\n'
+)
 
 
 def _beside(tmp_path):
     """A run directory beside the input directory ``tmp_path`` (an output inside an input is refused)."""
     return tmp_path.with_name(tmp_path.name + "-run")
+
 
 def acc(e):
     return e["lines_read"] == e["record_lines"] + e["continuation_lines"] + sum(e["counted"].values())
@@ -64,8 +65,10 @@ def test_markdown_escapes_html_and_csv_neutralises_formulas(tmp_path):
 def test_render_rules_in_one_place():
     import pandas as pd
     from kubelog.output import render
+
     df = pd.DataFrame({"t": ["=1+1", "+1", "-cmd", "@x", "\tx", "ok", "a\nb<b>&"], "n": [-1.5] * 7})
     import csv
+
     rows = list(csv.reader(io.StringIO(render(df, "csv"), newline="")))
     assert [r[0] for r in rows[1:]] == ["'=1+1", "'+1", "'-cmd", "'@x", "'\tx", "ok", "a\nb<b>&"]
     assert "\n'\rx," in render(pd.DataFrame({"t": ["\rx"], "n": [1]}), "csv")
@@ -75,6 +78,7 @@ def test_render_rules_in_one_place():
 
 
 # -- 1: NUL bytes at the start of a text file --------------------------------------------------------
+
 
 def test_leading_nul_bytes_keep_the_text(tmp_path):
     # a pre-allocated / copytruncated file: a hole of NULs, then text; a NUL-only line further on
@@ -93,6 +97,7 @@ def test_leading_nul_bytes_keep_the_text(tmp_path):
 
 
 # -- 3: archives in archives -------------------------------------------------------------------------
+
 
 def _tar(members: dict, gz: bool = False) -> bytes:
     buf = io.BytesIO()
@@ -119,7 +124,7 @@ def test_nested_archives_are_read_to_the_stated_depth(tmp_path):
     (tmp_path / "zip-in-tar.tar").write_bytes(_tar({"inner.zip": _zip({"c.log": g * 3})}))
     (tmp_path / "tar-in-zip.zip").write_bytes(_zip({"inner.tar": _tar({"d.log": g * 4})}))
     (tmp_path / "gz-in-gz.log.gz.gz").write_bytes(gzip.compress(gzip.compress(g * 5)))
-    deep = _tar({"l4.log": g})                       # level 4: not opened
+    deep = _tar({"l4.log": g})  # level 4: not opened
     for lvl in (3, 2, 1):
         deep = _tar({f"l{lvl}.tar": deep})
     (tmp_path / "deep.tar").write_bytes(deep)
@@ -143,6 +148,7 @@ def test_nested_archives_are_read_to_the_stated_depth(tmp_path):
 
 # -- 4: unreadable files and directories --------------------------------------------------------------
 
+
 def test_unreadable_file_and_directory_are_named_and_skipped(tmp_path, monkeypatch):
     d = tmp_path / "in"
     (d / "locked").mkdir(parents=True)
@@ -163,6 +169,7 @@ def test_unreadable_file_and_directory_are_named_and_skipped(tmp_path, monkeypat
             if os.fspath(p).endswith("noread.log"):
                 raise PermissionError(13, "Permission denied", os.fspath(p))
             return real_open(p, *a, **k)
+
         monkeypatch.setattr(os, "scandir", scandir)
         monkeypatch.setattr(sources, "open", fake_open, raising=False)
     try:
@@ -178,6 +185,7 @@ def test_unreadable_file_and_directory_are_named_and_skipped(tmp_path, monkeypat
     assert f"{d}/locked: unreadable directory (Permission denied): skipped" in lines
     assert f"{d}/noread.log: cannot read (Permission denied): skipped" in lines
     from kubelog import open_run
+
     run = open_run(tmp_path / "run")
     assert by_name(run, "ok.log")["rows"]["requests"] == 1
     assert by_name(run, "/locked")["format"] == "error" and by_name(run, "noread.log")["format"] == "error"
@@ -185,15 +193,19 @@ def test_unreadable_file_and_directory_are_named_and_skipped(tmp_path, monkeypat
 
 # -- 5: lines over the line limit are said on stderr --------------------------------------------------
 
+
 def test_overlong_line_is_said_on_stderr_with_file_and_line(tmp_path, monkeypatch):
     from kubelog.sources import lines as L
+
     monkeypatch.setattr(L, "MAX_LINE", 10 << 10)
-    (tmp_path / "a.log").write_bytes(GOOD.encode() + b"I0620 12:33:18.000000 1 x.go:1] " + b"y" * (20 << 10) + b"\n"
-                                     + GOOD.encode())
+    (tmp_path / "a.log").write_bytes(
+        GOOD.encode() + b"I0620 12:33:18.000000 1 x.go:1] " + b"y" * (20 << 10) + b"\n" + GOOD.encode()
+    )
     code, _, err = cli("ingest", tmp_path / "a.log", "--out", tmp_path / "run")
     assert code == 0
     assert f"{tmp_path}/a.log:2: 1 line(s) longer than" in err, err
     from kubelog import open_run
+
     run = open_run(tmp_path / "run")
     e = run.inputs[0]
     assert e["counted"] == {"overlong line (> 32 MiB, skipped)": 1} and acc(e)
@@ -204,12 +216,13 @@ def test_overlong_line_is_said_on_stderr_with_file_and_line(tmp_path, monkeypatc
 
 # -- 6: zip bombs: overlapping entries, and the cap over a whole archive ------------------------------
 
+
 def _overlapping_zip(n: int, data: bytes) -> bytes:
     """One stored-once deflated member and ``n`` central-directory entries that all point at it."""
     one = _zip({"m00000.log": data})
     eocd = one.rindex(b"PK\x05\x06")
-    cd_size, cd_off = struct.unpack("<II", one[eocd + 12:eocd + 20])
-    cd = one[cd_off:cd_off + cd_size]
+    cd_size, cd_off = struct.unpack("<II", one[eocd + 12 : eocd + 20])
+    cd = one[cd_off : cd_off + cd_size]
     entries = b"".join(cd.replace(b"m00000.log", f"m{i:05d}.log".encode()) for i in range(n))
     tail = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, len(entries), cd_off, 0)
     return one[:cd_off] + entries + tail
@@ -228,7 +241,7 @@ def test_overlapping_zip_is_refused(tmp_path):
 
 def test_decompression_cap_holds_for_the_whole_archive(tmp_path, monkeypatch):
     monkeypatch.setattr(sources, "MIN_BOMB_BYTES", 64 << 10)
-    inner = gzip.compress(GOOD.encode() * 600, 9)   # ~130 KB from ~1 KB: under 200x on its own
+    inner = gzip.compress(GOOD.encode() * 600, 9)  # ~130 KB from ~1 KB: under 200x on its own
     assert 100 * len(inner) < len(GOOD) * 600 < 200 * len(inner)
     arc = _tar({f"m{i:03d}.log.gz": inner for i in range(200)}, gz=True)  # 26 MB in all
     (tmp_path / "many.tgz").write_bytes(arc)
@@ -245,6 +258,7 @@ def test_decompression_cap_holds_for_the_whole_archive(tmp_path, monkeypatch):
 
 
 # -- 7: symbolic links -------------------------------------------------------------------------------
+
 
 def test_symlinks_are_not_followed(tmp_path):
     secret = tmp_path / "secret.txt"
@@ -264,7 +278,7 @@ def test_symlinks_are_not_followed(tmp_path):
     zbuf = io.BytesIO()
     with zipfile.ZipFile(zbuf, "w") as zf:
         zi = zipfile.ZipInfo("link")
-        zi.external_attr = (0o120777 << 16)
+        zi.external_attr = 0o120777 << 16
         zf.writestr(zi, "/etc/passwd")
     (d / "links.zip").write_bytes(zbuf.getvalue())
     code, _, err = cli("ingest", d, "--out", tmp_path / "run", "-q")
@@ -272,6 +286,7 @@ def test_symlinks_are_not_followed(tmp_path):
     assert f"{d}/passwd.log: symbolic link to {secret}, outside the input tree: not followed" in err.splitlines()
     assert "links.tar!etc-passwd: symbolic link member to /etc/passwd: not followed" in err
     from kubelog import open_run
+
     run = open_run(tmp_path / "run")
     skipped = sorted(e["path"].removeprefix(str(d) + "/") for e in run.inputs if e["format"] == "skipped")
     assert skipped == ["links.tar!etc-passwd", "links.zip!link", "outdir", "passwd.log", "sub/again.log"]
@@ -285,32 +300,61 @@ def test_symlinks_are_not_followed(tmp_path):
 
 # -- 2: a JSON list cut mid-array keeps its complete items --------------------------------------------
 
+
 def _event(i):
     t = f"2024-01-01T00:00:{i:02d}Z"
-    return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": f"e{i}", "namespace": "default",
-            "creationTimestamp": t}, "involvedObject": {"kind": "Pod", "name": f"p{i}"}, "reason": "Scheduled",
-            "message": "m", "source": {"component": "default-scheduler"}, "firstTimestamp": t, "lastTimestamp": t,
-            "count": 1, "type": "Normal"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"e{i}", "namespace": "default", "creationTimestamp": t},
+        "involvedObject": {"kind": "Pod", "name": f"p{i}"},
+        "reason": "Scheduled",
+        "message": "m",
+        "source": {"component": "default-scheduler"},
+        "firstTimestamp": t,
+        "lastTimestamp": t,
+        "count": 1,
+        "type": "Normal",
+    }
 
 
 def test_truncated_json_list_keeps_complete_items(tmp_path):
-    doc = {"apiVersion": "v1", "items": [_event(i) for i in range(90)], "kind": "List",
-           "metadata": {"resourceVersion": ""}}
-    pretty = json.dumps(doc, indent=4)                     # kubectl get events -o json
+    doc = {
+        "apiVersion": "v1",
+        "items": [_event(i) for i in range(90)],
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
+    }
+    pretty = json.dumps(doc, indent=4)  # kubectl get events -o json
     cut = pretty.index('"name": "e87"') + 6
     (tmp_path / "events.json").write_text(pretty[:cut])
-    pods = {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": [
-        {"metadata": {"name": f"p{i}", "namespace": "d", "uid": f"u{i}", "creationTimestamp": "2024-01-01T00:00:00Z"},
-         "spec": {"containers": [{"name": "c"}], "nodeName": "n1"}, "status": {"phase": "Running"}} for i in range(4)]}
-    compact = json.dumps(pods)                             # one line, as the API answers
-    (tmp_path / "pods.json").write_text(compact[:compact.index('"p3"')] + "\n")
+    pods = {
+        "kind": "PodList",
+        "apiVersion": "v1",
+        "metadata": {},
+        "items": [
+            {
+                "metadata": {
+                    "name": f"p{i}",
+                    "namespace": "d",
+                    "uid": f"u{i}",
+                    "creationTimestamp": "2024-01-01T00:00:00Z",
+                },
+                "spec": {"containers": [{"name": "c"}], "nodeName": "n1"},
+                "status": {"phase": "Running"},
+            }
+            for i in range(4)
+        ],
+    }
+    compact = json.dumps(pods)  # one line, as the API answers
+    (tmp_path / "pods.json").write_text(compact[: compact.index('"p3"')] + "\n")
     arr = json.dumps([_event(i) for i in range(3)], indent=2)
-    (tmp_path / "array-events.json").write_text(arr[:arr.rindex("{") + 10])
+    (tmp_path / "array-events.json").write_text(arr[: arr.rindex("{") + 10])
     (tmp_path / "whole-one-line.json").write_text(json.dumps(doc))
     run = ingest([tmp_path], _beside(tmp_path))
     e = by_name(run, "/events.json")
     assert e["format"] == "objects" and e["rows"]["events"] == 87, e
-    item_start = pretty[:pretty.index('"name": "e87"')].count("\n") + 1 - 4   # the line of its "{"
+    item_start = pretty[: pretty.index('"name": "e87"')].count("\n") + 1 - 4  # the line of its "{"
     total = pretty[:cut].count("\n") + 1
     assert e["lines_read"] == total
     assert e["counted"] == {"malformed JSON (truncated object)": total - item_start + 1}, e["counted"]
@@ -329,6 +373,7 @@ def test_truncated_json_list_keeps_complete_items(tmp_path):
 
 
 # -- 4 (cont.): an input read only in part also exits 5 ------------------------------------------------
+
 
 def test_read_error_and_truncated_stream_exit_5_with_what_was_read_kept(tmp_path, monkeypatch):
     g = GOOD.encode()
@@ -362,13 +407,16 @@ def test_read_error_and_truncated_stream_exit_5_with_what_was_read_kept(tmp_path
     def fake_open(p, *a, **k):
         f = real_open(p, *a, **k)
         return io.BufferedReader(Failing(f)) if os.fspath(p).endswith("eio.log") else f
+
     monkeypatch.setattr(sources, "open", fake_open, raising=False)
     code, _, err = cli("ingest", tmp_path, "--out", _beside(tmp_path), "-q", "--threads", "1")
     assert code == 8, err
     import re
+
     assert re.search(r"eio\.log:\d+: read error after 65536 bytes: \[Errno 5\] Input/output error", err), err
     assert "cut.log.gz" in err and "truncated" in err
     from kubelog import open_run
+
     run = open_run(_beside(tmp_path))
     e = by_name(run, "eio.log")
     assert e["read_complete"] is False and 0 < e["rows"]["requests"] < 2000 and acc(e)
@@ -381,8 +429,10 @@ def test_read_error_and_truncated_stream_exit_5_with_what_was_read_kept(tmp_path
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_LIST = json.dumps({"apiVersion": "v1", "items": [_event(i) for i in range(6)], "kind": "List",
-                    "metadata": {"resourceVersion": ""}}, indent=4)
+_LIST = json.dumps(
+    {"apiVersion": "v1", "items": [_event(i) for i in range(6)], "kind": "List", "metadata": {"resourceVersion": ""}},
+    indent=4,
+)
 _ITEM_ENDS = []  # position just after each item's closing brace
 _dec = json.JSONDecoder()
 _p = _LIST.index("[") + 1

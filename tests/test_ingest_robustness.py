@@ -1,4 +1,5 @@
 """Bad input gives a clear message naming the file (and line), and the rest of the run is kept."""
+
 import gzip
 import hashlib
 import io
@@ -15,8 +16,10 @@ from kubelog import sources
 from kubelog.engine import ingest
 from kubelog.run import RunExists
 
-GOOD = ('I0620 12:33:17.389016      11 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/nodes/n1" latency="1.5ms" '
-        'userAgent="kubelet/v1.30.2" audit-ID="a" srcIP="10.0.0.1:1" resp=200\n')
+GOOD = (
+    'I0620 12:33:17.389016      11 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/nodes/n1" latency="1.5ms" '
+    'userAgent="kubelet/v1.30.2" audit-ID="a" srcIP="10.0.0.1:1" resp=200\n'
+)
 
 
 def acc(e):
@@ -73,8 +76,10 @@ def test_archive_member_names_are_data_not_paths(tmp_path):
 
 
 def test_zip_and_compressions(tmp_path):
-    import bz2, lzma
+    import bz2
+    import lzma
     import zstandard
+
     z = tmp_path / "a.zip"
     with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("logs/kube-apiserver.log", GOOD)
@@ -112,6 +117,7 @@ def test_existing_run_refused_and_failed_ingest_leaves_nothing(tmp_path, monkeyp
 
     def boom(*a, **k):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(ki, "parse_ref", boom)
     with pytest.raises(KeyboardInterrupt):
         ingest([tmp_path / "a.log"], tmp_path / "run2")
@@ -122,11 +128,17 @@ def test_existing_run_refused_and_failed_ingest_leaves_nothing(tmp_path, monkeyp
 def test_cri_partial_lines_and_docker_chunks_are_joined(tmp_path):
     body = GOOD.rstrip("\n")
     a, b = body[:50], body[50:]
-    cri = (f"2023-08-23T08:55:54.1Z stderr P {a}\n2023-08-23T08:55:54.2Z stderr F {b}\n"
-           f"2023-08-23T08:55:54.3Z stderr F {body}\n")
+    cri = (
+        f"2023-08-23T08:55:54.1Z stderr P {a}\n2023-08-23T08:55:54.2Z stderr F {b}\n"
+        f"2023-08-23T08:55:54.3Z stderr F {body}\n"
+    )
     (tmp_path / "cri.log").write_text(cri)
-    dj = (json.dumps({"log": a, "stream": "stderr", "time": "2023-08-23T08:55:54.1Z"}, separators=(",", ":")) + "\n"
-          + json.dumps({"log": b + "\n", "stream": "stderr", "time": "2023-08-23T08:55:54.2Z"}, separators=(",", ":")) + "\n")
+    dj = (
+        json.dumps({"log": a, "stream": "stderr", "time": "2023-08-23T08:55:54.1Z"}, separators=(",", ":"))
+        + "\n"
+        + json.dumps({"log": b + "\n", "stream": "stderr", "time": "2023-08-23T08:55:54.2Z"}, separators=(",", ":"))
+        + "\n"
+    )
     (tmp_path / "docker.log").write_text(dj)
     run = ingest([tmp_path / "cri.log", tmp_path / "docker.log"], tmp_path / "run")
     c, d = run.inputs
@@ -149,12 +161,20 @@ def test_timezone_option(tmp_path):
     assert str(run.table("messages").ts.iloc[0]) == "2025-03-03 14:05:07.349917+00:00"
 
 
-LINE = st.sampled_from([
-    GOOD.rstrip("\n"),
-    'I0101 00:00:01.000000       1 wrap.go:42] GET /api/v1/pods: (1.2ms) 200 [[kubectl/v1.8.0 (linux/amd64) kubernetes/x] 10.0.0.1:1]',
-    "goroutine 1 [running]:", "\tmain.go:1 +0x1", "Trace[1]: [1s] [1s] END", " >", "", "+ set -x line",
-    "error: http2: server sent GOAWAY", "E0101 00:00:01.000000       1 x.go:9] boom",
-])
+LINE = st.sampled_from(
+    [
+        GOOD.rstrip("\n"),
+        "I0101 00:00:01.000000       1 wrap.go:42] GET /api/v1/pods: (1.2ms) 200 [[kubectl/v1.8.0 (linux/amd64) kubernetes/x] 10.0.0.1:1]",
+        "goroutine 1 [running]:",
+        "\tmain.go:1 +0x1",
+        "Trace[1]: [1s] [1s] END",
+        " >",
+        "",
+        "+ set -x line",
+        "error: http2: server sent GOAWAY",
+        "E0101 00:00:01.000000       1 x.go:9] boom",
+    ]
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -163,8 +183,9 @@ def test_random_truncated_shuffled_lines_never_crash(tmp_path_factory, lines, cu
     d = tmp_path_factory.mktemp("h")
     text = "\n".join(lines)
     text = text[: len(text) - cut] if cut < len(text) else text
-    (d / "kube-apiserver.log").write_text(text, encoding="utf-8", errors="surrogatepass") if False else \
-        (d / "kube-apiserver.log").write_bytes(text.encode("utf-8", "replace"))
+    (d / "kube-apiserver.log").write_text(text, encoding="utf-8", errors="surrogatepass") if False else (
+        d / "kube-apiserver.log"
+    ).write_bytes(text.encode("utf-8", "replace"))
     run = ingest([d / "kube-apiserver.log"], d / "run")
     e = run.inputs[0]
     assert acc(e)
@@ -174,10 +195,14 @@ def test_random_truncated_shuffled_lines_never_crash(tmp_path_factory, lines, cu
 
 def test_jobs_parallel_processes_give_the_same_run(tmp_path, real_logs):
     import shutil
+
     d = tmp_path / "in"
     d.mkdir()
-    for n in ("apiserver_v1.26.2_kubeadm_quangdaicaa.log", "audit2rbac_demo_audit.log",
-              "cl2_nexuslrf_density_2020-06-24_junit.xml"):
+    for n in (
+        "apiserver_v1.26.2_kubeadm_quangdaicaa.log",
+        "audit2rbac_demo_audit.log",
+        "cl2_nexuslrf_density_2020-06-24_junit.xml",
+    ):
         shutil.copy(real_logs / n, d / n)
     a = ingest([d], tmp_path / "a", jobs=1)
     b = ingest([d], tmp_path / "b", jobs=2)
@@ -191,6 +216,7 @@ def test_jobs_parallel_processes_give_the_same_run(tmp_path, real_logs):
 def test_synth_truth_json_is_recognised_not_unknown(tmp_path):
     from kubelog.formats import truth
     from kubelog.formats.base import Head
+
     (tmp_path / "truth.json").write_text('{\n "generator": "kubelog synth",\n "nodes": 3\n}\n')
     (tmp_path / "other.json").write_text('{"generator": "something else"}\n')
     assert not truth.sniff(Head("other.json", b'{"generator": "something else"}'))
@@ -204,15 +230,16 @@ def test_block_worker_processes_give_the_same_tables(tmp_path, real_logs, monkey
     import shutil
     from kubelog.formats import klog
     from kubelog.sources import lines as L
+
     p = tmp_path / "kube-apiserver.log"
     shutil.copy(real_logs / "apiserver_v1.19.4_arm64_skykying.log", p)
     with open(p, "ab") as f:  # an invalid UTF-8 line and a Trace block, in a later block
         f.write(b"I1119 12:13:08.000000    4178 x.go:1] caf\xe9\n")
         f.write((real_logs / "apiserver_v1.26.2_kubeadm_quangdaicaa.log").read_bytes().split(b"\n", 1)[1])
-    monkeypatch.setattr(L, "BLOCK", 256 << 10)   # many blocks
+    monkeypatch.setattr(L, "BLOCK", 256 << 10)  # many blocks
     monkeypatch.setattr(klog, "PROCESS_BLOCK", 256 << 10)
     monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 0)
-    gz = tmp_path / "kube-apiserver-2.log.gz"            # not a plain file: blocks are sent as bytes
+    gz = tmp_path / "kube-apiserver-2.log.gz"  # not a plain file: blocks are sent as bytes
     gz.write_bytes(gzip.compress(p.read_bytes()))
     a = ingest([p, gz], tmp_path / "threads", processes=False, year=2020)
     b = ingest([p, gz], tmp_path / "procs", processes=True, year=2020)
@@ -227,15 +254,30 @@ def test_block_worker_processes_give_the_same_tables(tmp_path, real_logs, monkey
         assert a.table(t).equals(b.table(t)), t
 
 
-@pytest.mark.parametrize("name,text,wrapper,counted", [
-    ("minikube.log", "==> kube-apiserver [3b1c] <==\n* " + GOOD + "* " + GOOD, "minikube", {"minikube section header": 1}),
-    ("grep.txt", "1736:" + GOOD + "1737:" + GOOD, "grep-n", {}),
-    ("color.log", "\x1b[0;32m" + GOOD.rstrip("\n") + "\x1b[0m\n" + GOOD, "", {}),
-    ("kubectl-ts.log", "2017-09-22T12:31:05.27498918Z " + GOOD + "2017-09-22T12:31:05.3Z " + GOOD, "rfc3339", {}),
-    ("journal.log", "-- Logs begin at Tue 2021-08-03 09:10:29 UTC, end at Tue 2021-08-03 10:14:01 UTC. --\n"
-     "Jun 20 12:33:17.389016 master-1 kube-apiserver[11]: " + GOOD + "Jun 20 12:33:18 master-1 kube-apiserver[11]: " + GOOD,
-     "journald", {"journald marker line": 1}),
-])
+@pytest.mark.parametrize(
+    "name,text,wrapper,counted",
+    [
+        (
+            "minikube.log",
+            "==> kube-apiserver [3b1c] <==\n* " + GOOD + "* " + GOOD,
+            "minikube",
+            {"minikube section header": 1},
+        ),
+        ("grep.txt", "1736:" + GOOD + "1737:" + GOOD, "grep-n", {}),
+        ("color.log", "\x1b[0;32m" + GOOD.rstrip("\n") + "\x1b[0m\n" + GOOD, "", {}),
+        ("kubectl-ts.log", "2017-09-22T12:31:05.27498918Z " + GOOD + "2017-09-22T12:31:05.3Z " + GOOD, "rfc3339", {}),
+        (
+            "journal.log",
+            "-- Logs begin at Tue 2021-08-03 09:10:29 UTC, end at Tue 2021-08-03 10:14:01 UTC. --\n"
+            "Jun 20 12:33:17.389016 master-1 kube-apiserver[11]: "
+            + GOOD
+            + "Jun 20 12:33:18 master-1 kube-apiserver[11]: "
+            + GOOD,
+            "journald",
+            {"journald marker line": 1},
+        ),
+    ],
+)
 def test_wrappers(tmp_path, name, text, wrapper, counted):
     (tmp_path / name).write_text(text)
     run = ingest([tmp_path / name], tmp_path / "run", year=2021)
@@ -248,6 +290,7 @@ def test_wrappers(tmp_path, name, text, wrapper, counted):
 def test_worker_server_started_early_only_for_large_inputs(tmp_path, monkeypatch):
     """An ingest of a large input starts the workers' fork server while it sniffs; not for small inputs."""
     from kubelog import workers
+
     big, small = tmp_path / "big.log", tmp_path / "small.log"
     big.write_bytes(b"x\n" * 5000)
     small.write_bytes(b"x\n")
@@ -264,6 +307,7 @@ def test_package_ingest_callable_after_the_module_is_imported(tmp_path):
     named ``kubelog.ingest`` once shadowed the function)."""
     import kubelog
     import kubelog.engine  # noqa: F401
+
     p = tmp_path / "a.log"
     p.write_text(GOOD)
     run = kubelog.ingest([p], tmp_path / "run")
@@ -282,11 +326,12 @@ def test_file_ranges_cover_the_file_like_blocks(tmp_path, monkeypatch, tail, wit
     import random
     from kubelog.formats import klog
     from kubelog.sources import lines as L
+
     monkeypatch.setattr(L, "MAX_LINE", 3000)
     monkeypatch.setattr(L, "RANGE_PIECE", piece)
     rnd = random.Random(4)
     parts = []
-    for i in range(400):
+    for _i in range(400):
         k = rnd.random()
         n = 5000 if k < 0.02 else (1500 if k < 0.05 else rnd.randint(0, 120))  # overlong, longer than a block
         parts.append(b"I0101 00:00:00.000000 1 a.go:1] " + b"x" * n + (b"\r" if k > 0.97 else b"") + b"\n")
@@ -301,8 +346,10 @@ def test_file_ranges_cover_the_file_like_blocks(tmp_path, monkeypatch, tail, wit
     want = [(first, n, d) for d, first, n in L.iter_blocks(io.BytesIO(data), block, s1, boundary)]
     sha = hashlib.sha256()
     with open(p, "rb") as f:
-        got = [(first, n, data[a:b] + (b"" if data[a:b].endswith(b"\n") else b"\n"))
-               for a, b, first, n in L.iter_file_ranges(f.fileno(), len(data), block, s2, boundary, sha)]
+        got = [
+            (first, n, data[a:b] + (b"" if data[a:b].endswith(b"\n") else b"\n"))
+            for a, b, first, n in L.iter_file_ranges(f.fileno(), len(data), block, s2, boundary, sha)
+        ]
     assert sha.hexdigest() == hashlib.sha256(data).hexdigest()
     lines_w = [(first + i, ln) for first, n, d in want for i, ln in enumerate(d.split(b"\n")[:-1])]
     lines_g = [(first + i, ln) for first, n, d in got for i, ln in enumerate(d.split(b"\n")[:-1])]
@@ -319,8 +366,9 @@ def test_file_ranges_cover_the_file_like_blocks(tmp_path, monkeypatch, tail, wit
         phys = data.split(b"\n")
         assert all(d.startswith(b"I0101") or len(phys[first - 2]) >= block for first, _, d in got)
     assert s2.counted["overlong line (> 32 MiB, skipped)"][0] == sum(len(ln) + 1 > 3000 for ln in data.split(b"\n"))
-    assert s1.counted.keys() == s2.counted.keys() and \
-        [c[0] for c in s1.counted.values()] == [c[0] for c in s2.counted.values()]
+    assert s1.counted.keys() == s2.counted.keys() and [c[0] for c in s1.counted.values()] == [
+        c[0] for c in s2.counted.values()
+    ]
     assert s1.skipped == s2.skipped == s2.counted["overlong line (> 32 MiB, skipped)"][0]
 
 
@@ -331,6 +379,7 @@ def test_message_after_header_bytes_not_characters(no_native, monkeypatch):
     import numpy as np
     import pyarrow as pa
     from kubelog.formats import klog
+
     if no_native:
         monkeypatch.setenv("KUBELOG_NO_NATIVE", "1")
     a = pa.array(["é]xyz", "ab] c", "x", "", "abc]", "q]  two", "ü€] ok"])
@@ -348,6 +397,7 @@ def test_overlong_lines_are_read_lines(tmp_path, monkeypatch, how, max_line, lon
     input: the stream reader once kept such a line while it looked ahead for the next record start."""
     from kubelog.formats import klog
     from kubelog.sources import lines as L
+
     monkeypatch.setattr(L, "MAX_LINE", max_line)
     monkeypatch.setattr(L, "BLOCK", 4 << 10)
     monkeypatch.setattr(klog, "PROCESS_BLOCK", 4 << 10)

@@ -1,4 +1,5 @@
 """Golden tests of ginkgo / clusterloader2 junit XML (MANIFEST.md "e2e / ginkgo / junit", docs/formats/junit.md)."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,7 +17,13 @@ def test_conformance_junit(real_logs, ingest_to):
     assert inp["format"] == "junit"
     _acct(inp)
     s = inp["info"]["suite"]
-    assert (s["name"], s["tests"], s["failures"], s["errors"], s["time"]) == ("Kubernetes e2e suite", "277", "0", "0", "4487.094")
+    assert (s["name"], s["tests"], s["failures"], s["errors"], s["time"]) == (
+        "Kubernetes e2e suite",
+        "277",
+        "0",
+        "0",
+        "4487.094",
+    )
     assert s["testcases"] == 4992 and s["skipped_testcases"] == 4715
     specs = run.table("test_specs")
     assert len(specs) == 4992

@@ -1,4 +1,5 @@
 """--logging-format=json logs (docs/formats/klog-json.md)."""
+
 import json
 
 import pandas as pd
@@ -20,12 +21,29 @@ def accounting_ok(e):
 
 def test_spec_lines(ingest_to, tmp_path):
     p = tmp_path / "kubelet.log"
-    http = {"ts": 1678881013600.0, "caller": "httplog/httplog.go:129", "msg": "HTTP", "v": 3, "verb": "LIST",
-            "URI": "/api/v1/pods?limit=500", "latency": "12.5ms", "userAgent": "kubectl/v1.26", "audit-ID": "a1",
-            "srcIP": "10.0.0.1:5", "resp": 200}
+    http = {
+        "ts": 1678881013600.0,
+        "caller": "httplog/httplog.go:129",
+        "msg": "HTTP",
+        "v": 3,
+        "verb": "LIST",
+        "URI": "/api/v1/pods?limit=500",
+        "latency": "12.5ms",
+        "userAgent": "kubectl/v1.26",
+        "audit-ID": "a1",
+        "srcIP": "10.0.0.1:5",
+        "resp": 200,
+    }
     err = {"ts": 1678881013700.0, "caller": "x/y.go:7", "msg": "failed", "err": "boom"}
-    p.write_text("I0101 00:00:00.000000 1 flags.go:1] plain text first\n" + "\n".join(SPEC_LINES) + "\n"
-                 + json.dumps(http) + "\n" + json.dumps(err) + "\n")
+    p.write_text(
+        "I0101 00:00:00.000000 1 flags.go:1] plain text first\n"
+        + "\n".join(SPEC_LINES)
+        + "\n"
+        + json.dumps(http)
+        + "\n"
+        + json.dumps(err)
+        + "\n"
+    )
     run = ingest_to(p)
     e = run.inputs[0]
     assert e["format"] == "klog-json" and accounting_ok(e) and e["record_lines"] == 6
@@ -41,7 +59,11 @@ def test_spec_lines(ingest_to, tmp_path):
 
 
 def test_sniff_negative(real_logs):
-    for name in ("apiserver_v1.26.2_kubeadm_quangdaicaa.log", "falco_k8s_audit_trace_files.jsonl",
-                 "kubeburner_node-density_jobSummary_ocp4.17.json", "pods_dump_kubectl_get_pods_A_json_atshaman.json"):
+    for name in (
+        "apiserver_v1.26.2_kubeadm_quangdaicaa.log",
+        "falco_k8s_audit_trace_files.jsonl",
+        "kubeburner_node-density_jobSummary_ocp4.17.json",
+        "pods_dump_kubectl_get_pods_A_json_atshaman.json",
+    ):
         with open(real_logs / name, "rb") as f:
             assert not KJ.sniff(Head(name, f.read(64 * 1024)))

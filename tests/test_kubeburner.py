@@ -1,4 +1,5 @@
 """Golden tests of kube-burner results (MANIFEST.md "kube-burner", docs/formats/kube-burner-json.md)."""
+
 from __future__ import annotations
 
 import json
@@ -15,14 +16,21 @@ def _acct(inp):
 
 
 def test_node_density(real_logs, ingest_to):
-    run = ingest_to(real_logs / "kubeburner_node-density_jobSummary_ocp4.17.json",
-                    real_logs / "kubeburner_node-density_podLatencyMeasurement_ocp4.17.json")
+    run = ingest_to(
+        real_logs / "kubeburner_node-density_jobSummary_ocp4.17.json",
+        real_logs / "kubeburner_node-density_podLatencyMeasurement_ocp4.17.json",
+    )
     for inp in run.inputs:
         assert inp["format"] == "kube-burner-json"
         _acct(inp)
     js = run.inputs[0]["info"]["job_summary"][0]
-    assert (js["jobName"], js["jobIterations"], js["k8sVersion"], js["elapsedTime"], js["passed"]) == \
-        ("node-density", 679, "v1.30.5", 159, True)
+    assert (js["jobName"], js["jobIterations"], js["k8sVersion"], js["elapsedTime"], js["passed"]) == (
+        "node-density",
+        679,
+        "v1.30.5",
+        159,
+        True,
+    )
     assert js["platform"] == "AWS" and js["masterNodesType"] == "m6a.xlarge" and js["workerNodesCount"] == 3
     assert js["uuid"].startswith("2178a534-")
     perf = run.table("perf_summaries")
@@ -42,13 +50,36 @@ def test_node_density(real_logs, ingest_to):
 
 def test_quantiles_doc(ingest_to, tmp_path):
     p = tmp_path / "podLatencyQuantilesMeasurement-kubelet-density.json"
-    p.write_text(json.dumps([{"quantileName": "Ready", "uuid": "u", "P99": 1556, "P95": 1500, "P50": 1472, "min": 1000,
-                              "max": 1556, "avg": 2876.3, "timestamp": "2022-11-15T12:05:49Z",
-                              "metricName": "podLatencyQuantilesMeasurement", "jobName": "kubelet-density"}], indent=2))
+    p.write_text(
+        json.dumps(
+            [
+                {
+                    "quantileName": "Ready",
+                    "uuid": "u",
+                    "P99": 1556,
+                    "P95": 1500,
+                    "P50": 1472,
+                    "min": 1000,
+                    "max": 1556,
+                    "avg": 2876.3,
+                    "timestamp": "2022-11-15T12:05:49Z",
+                    "metricName": "podLatencyQuantilesMeasurement",
+                    "jobName": "kubelet-density",
+                }
+            ],
+            indent=2,
+        )
+    )
     run = ingest_to(p)
     inp = run.inputs[0]
     assert inp["format"] == "kube-burner-json"
     _acct(inp)
     r = run.table("perf_summaries").iloc[0]
-    assert (r["metric"], r["phase"], r["p50_s"], r["p99_s"], r["p100_s"], r["value"]) == \
-        ("Ready", "kubelet-density", 1.472, 1.556, 1.556, pytest.approx(2.8763))
+    assert (r["metric"], r["phase"], r["p50_s"], r["p99_s"], r["p100_s"], r["value"]) == (
+        "Ready",
+        "kubelet-density",
+        1.472,
+        1.556,
+        1.556,
+        pytest.approx(2.8763),
+    )

@@ -3,6 +3,7 @@
 Every expected value below is computed by hand from the rows written in the test; the
 definitions are in kubelog/analysis/load.py's docstring.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,7 @@ import pandas as pd
 import pytest
 
 from kubelog import run as runmod, tables
-from kubelog.analysis.load import (LoadTimeline, bucket_labels, bucket_of, load_timeline,
-                                   time_in_buckets)
+from kubelog.analysis.load import LoadTimeline, bucket_labels, bucket_of, load_timeline, time_in_buckets
 
 T0 = pd.Timestamp("2024-01-01T00:00:00Z")
 NS = 1_000_000_000
@@ -35,14 +35,39 @@ def make_run(path, **tbls):
     return runmod.open_run(path)
 
 
-def req(end: float, lat: float, verb: str, resource: str, code: int, subresource: str = "", name: str = "",
-        scope: str = "namespace", origin: str = "httplog", audit_id=None, long_running=False, start=True):
+def req(
+    end: float,
+    lat: float,
+    verb: str,
+    resource: str,
+    code: int,
+    subresource: str = "",
+    name: str = "",
+    scope: str = "namespace",
+    origin: str = "httplog",
+    audit_id=None,
+    long_running=False,
+    start=True,
+):
     """One requests row ending at T0+end seconds; start_ts = ts − latency exactly (in ns)."""
     ts = at(end)
-    return dict(ts=ts, start_ts=(ts - pd.Timedelta(nanoseconds=round(lat * NS))) if start else None,
-                clock="apiserver", verb=verb, resource=resource, subresource=subresource, name=name,
-                scope=scope, latency_s=lat, code=code, origin=origin, audit_id=audit_id,
-                long_running=long_running, hijacked=False, server="kube-apiserver")
+    return dict(
+        ts=ts,
+        start_ts=(ts - pd.Timedelta(nanoseconds=round(lat * NS))) if start else None,
+        clock="apiserver",
+        verb=verb,
+        resource=resource,
+        subresource=subresource,
+        name=name,
+        scope=scope,
+        latency_s=lat,
+        code=code,
+        origin=origin,
+        audit_id=audit_id,
+        long_running=long_running,
+        hijacked=False,
+        server="kube-apiserver",
+    )
 
 
 def scenario_rows():
@@ -80,10 +105,29 @@ def scenario_rows():
 
 def scenario_pods():
     """pod_transitions of the scenario: p1..p11 start at 10k s, p1 is killed at 125 s."""
-    rows = [dict(namespace="", pod=f"p{k}", milestone="pleg_container_started", ts=at(10 * k), clock="apiserver",
-                 resolution_s=1e-6, origin="kubelet") for k in range(1, 12)]
-    rows.append(dict(namespace="", pod="p1", milestone="kubelet_kill", ts=at(125), clock="apiserver",
-                     resolution_s=1e-6, origin="kubelet"))
+    rows = [
+        dict(
+            namespace="",
+            pod=f"p{k}",
+            milestone="pleg_container_started",
+            ts=at(10 * k),
+            clock="apiserver",
+            resolution_s=1e-6,
+            origin="kubelet",
+        )
+        for k in range(1, 12)
+    ]
+    rows.append(
+        dict(
+            namespace="",
+            pod="p1",
+            milestone="kubelet_kill",
+            ts=at(125),
+            clock="apiserver",
+            resolution_s=1e-6,
+            origin="kubelet",
+        )
+    )
     return rows
 
 
@@ -144,8 +188,13 @@ def test_exact_boundary_25_percent_and_float_edges():
     # 1/20 = 5 %, 5/20 = 25 % exactly, 21/20 = 105 %
     assert bucket_of(tl, [at(0), at(1), at(2)]).tolist() == ["10", "25", ">100"]
     # 3 of 30 is 10 % exactly even though 3/30*100 is not exactly 10.0 in floating point
-    tl3 = LoadTimeline(capacity=30, nodes=1, nodes_source="given", source="test",
-                       steps=pd.DataFrame({"ts": [at(0)], "running": [3], "load_pct": [10.0]}))
+    tl3 = LoadTimeline(
+        capacity=30,
+        nodes=1,
+        nodes_source="given",
+        source="test",
+        steps=pd.DataFrame({"ts": [at(0)], "running": [3], "load_pct": [10.0]}),
+    )
     assert bucket_of(tl3, [at(0)]).tolist() == ["10"]
     assert bucket_labels((12.5, 100)) == ["12.5", "100", ">100"]
     assert bucket_of(tl, [at(0)], edges=(5, 100)).tolist() == ["5"]
@@ -189,10 +238,14 @@ def test_double_delete_counts_each_pod_once(tmp_path):
     rows = []
     for k, name in enumerate(["a", "b", "c"]):
         t0 = 10 * (k + 1)
-        rows += [pod_req(t0, "create", name, 201, "binding"), pod_req(t0 + 1, "patch", name, sub="status"),
-                 pod_req(100 + k, "delete", name), pod_req(100.5 + k, "patch", name, sub="status"),
-                 pod_req(100.6 + k, "delete", name)]
-    rows.append(pod_req(50, "create", "never", 201, "binding"))   # bound, never started (no status, no delete)
+        rows += [
+            pod_req(t0, "create", name, 201, "binding"),
+            pod_req(t0 + 1, "patch", name, sub="status"),
+            pod_req(100 + k, "delete", name),
+            pod_req(100.5 + k, "patch", name, sub="status"),
+            pod_req(100.6 + k, "delete", name),
+        ]
+    rows.append(pod_req(50, "create", "never", 201, "binding"))  # bound, never started (no status, no delete)
     tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
     assert tl.steps["running"].tolist() == [1, 2, 3, 2, 1, 0]
     assert tl.steps["ts"].tolist() == [at(11), at(21), at(31), at(100.5), at(101.5), at(102.5)]
@@ -203,10 +256,15 @@ def test_double_delete_counts_each_pod_once(tmp_path):
 
 
 def test_audit_only_origin_is_used_when_no_access_log(tmp_path):
-    rows = [pod_req(10, "patch", "a", sub="status", origin="audit"), pod_req(20, "patch", "b", sub="status", origin="audit"),
-            pod_req(30, "delete", "a", origin="audit"), pod_req(31, "delete", "a", origin="audit"),
-            pod_req(40, "delete", "b", origin="audit"), pod_req(41, "delete", "b", origin="audit"),
-            pod_req(25, "patch", "c", sub="status", origin="audit")]  # c: a status write only, never ran
+    rows = [
+        pod_req(10, "patch", "a", sub="status", origin="audit"),
+        pod_req(20, "patch", "b", sub="status", origin="audit"),
+        pod_req(30, "delete", "a", origin="audit"),
+        pod_req(31, "delete", "a", origin="audit"),
+        pod_req(40, "delete", "b", origin="audit"),
+        pod_req(41, "delete", "b", origin="audit"),
+        pod_req(25, "patch", "c", sub="status", origin="audit"),
+    ]  # c: a status write only, never ran
     tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
     assert tl.source.startswith("pod lives (audit): 2 of 3 test pods started")
     assert tl.steps["running"].tolist() == [1, 2, 1, 0]
@@ -216,12 +274,17 @@ def test_audit_only_origin_is_used_when_no_access_log(tmp_path):
 def test_namespace_teardown_stops_pods_without_kubelet_deletes(tmp_path):
     """A failed spec: DELETE namespace, then the namespace controller's DELETECOLLECTION.  In a run
     with no kubelet confirmation at all, the teardown is the stop; pods of other namespaces run on."""
-    rows = [pod_req(10, "patch", "a", sub="status"), pod_req(11, "patch", "b", sub="status"),
-            pod_req(12, "patch", "x", sub="status", ns="other"),
-            req(50, 0.01, "delete", "namespaces", 200, name="d", scope="resource"),
-            dict(req(50.1, 0.2, "deletecollection", "pods", 200), namespace="d")]
-    pt = [dict(namespace=ns, pod=p, milestone="started", ts=at(t), clock="node/n1", resolution_s=1.0,
-               origin="pods-json") for ns, p, t in (("d", "a", 9), ("d", "b", 10), ("other", "x", 11))]
+    rows = [
+        pod_req(10, "patch", "a", sub="status"),
+        pod_req(11, "patch", "b", sub="status"),
+        pod_req(12, "patch", "x", sub="status", ns="other"),
+        req(50, 0.01, "delete", "namespaces", 200, name="d", scope="resource"),
+        dict(req(50.1, 0.2, "deletecollection", "pods", 200), namespace="d"),
+    ]
+    pt = [
+        dict(namespace=ns, pod=p, milestone="started", ts=at(t), clock="node/n1", resolution_s=1.0, origin="pods-json")
+        for ns, p, t in (("d", "a", 9), ("d", "b", 10), ("other", "x", 11))
+    ]
     tl = load_timeline(make_run(tmp_path / "r", requests=rows, pod_transitions=pt), nodes=1)
     assert tl.steps["running"].tolist() == [1, 2, 3, 1]
     assert tl.steps["ts"].tolist() == [at(10), at(11), at(12), at(50)]
@@ -232,11 +295,17 @@ def test_namespace_teardown_stops_pods_without_kubelet_deletes(tmp_path):
 def test_hung_kubelet_pod_runs_to_the_end(tmp_path):
     """With kubelet final deletes in the run, a pod whose kubelet never confirmed the stop after the
     teardown is still running (a graceful delete stops nothing by itself)."""
-    rows = [pod_req(10, "patch", "a", sub="status"), pod_req(11, "patch", "b", sub="status"),
-            req(50, 0.01, "delete", "namespaces", 200, name="d", scope="resource"),
-            pod_req(51, "patch", "a", sub="status"), pod_req(51.5, "delete", "a")]
-    pt = [dict(namespace="d", pod=p, milestone="started", ts=at(t), clock="node/n1", resolution_s=1.0,
-               origin="pods-json") for p, t in (("a", 9), ("b", 10))]
+    rows = [
+        pod_req(10, "patch", "a", sub="status"),
+        pod_req(11, "patch", "b", sub="status"),
+        req(50, 0.01, "delete", "namespaces", 200, name="d", scope="resource"),
+        pod_req(51, "patch", "a", sub="status"),
+        pod_req(51.5, "delete", "a"),
+    ]
+    pt = [
+        dict(namespace="d", pod=p, milestone="started", ts=at(t), clock="node/n1", resolution_s=1.0, origin="pods-json")
+        for p, t in (("a", 9), ("b", 10))
+    ]
     tl = load_timeline(make_run(tmp_path / "r", requests=rows, pod_transitions=pt), nodes=1)
     assert tl.steps["running"].tolist() == [1, 2, 1]
     assert tl.steps["ts"].tolist() == [at(10), at(11), at(51)]
@@ -246,6 +315,7 @@ def test_hung_kubelet_pod_runs_to_the_end(tmp_path):
 def test_fallback_progress_sums_labels(tmp_path):
     def pr(label, sec, running):
         return dict(ts=at(sec), clock="test", label=label, running=running)
+
     rows = [pr("rc-a", 1, 10), pr("rc-b", 2, 5), pr("rc-a", 3, 20), pr("rc-b", 4, 5), pr("rc-b", 5, 0)]
     tl = load_timeline(make_run(tmp_path / "r", progress=rows), nodes=1)
     assert tl.source.startswith("progress")
@@ -291,6 +361,7 @@ def test_doctests():
 
     import kubelog.analysis.load as m
     import kubelog.analysis.matrix as mx
+
     assert doctest.testmod(m).failed == 0 and doctest.testmod(mx).failed == 0
 
 
@@ -301,6 +372,7 @@ def test_offsets_move_a_progress_timeline_to_the_apiserver_clock(ingest_to):
     import pandas as pd
 
     from kubelog.analysis.load import load_timeline
+
     run = ingest_to(Path(__file__).parent.parent / "sample_logs" / "skew-timeout-1.14" / "e2e.log")
     raw = load_timeline(run, nodes=3)
     assert raw.source.startswith("progress lines") and raw.clock == "test" and len(raw.steps)
@@ -318,5 +390,6 @@ def test_latency_correct_skew_needs_by_load(tmp_path):
     from typer.testing import CliRunner
 
     from kubelog.cli import app
+
     r = CliRunner().invoke(app, ["latency", str(tmp_path), "--correct-skew"])
     assert r.exit_code == 2 and "nothing to correct" in r.output

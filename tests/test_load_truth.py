@@ -6,9 +6,9 @@ containers stopped) and tears the namespace down in a failed run; its truth carr
 container start/stop and every request's running-pod count (``request_loads``).  The old timeline
 (pod creates − every DELETE) places none of these runs' big cells within tolerance.
 """
+
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -23,13 +23,17 @@ KEY = ["verb", "resource", "subresource", "scope"]
 PCT = ["p10_s", "p50_s", "p90_s", "p99_s"]
 
 
-@pytest.fixture(scope="module", params=[("1.5", False), pytest.param(("1.14", True), marks=pytest.mark.slow),
-                                        ("1.28", False)], ids=["1.5", "1.14-timeout", "1.28"])
+@pytest.fixture(
+    scope="module",
+    params=[("1.5", False), pytest.param(("1.14", True), marks=pytest.mark.slow), ("1.28", False)],
+    ids=["1.5", "1.14-timeout", "1.28"],
+)
 def generated(request, tmp_path_factory):
     era, failed = request.param
     d = tmp_path_factory.mktemp(f"load{era}")
-    truth = generate(d / "art", seed=5, nodes=10, era=era, skew="test=35895.2s,nodes=0.8s", scale=3,
-                     timeout_failure=failed)
+    truth = generate(
+        d / "art", seed=5, nodes=10, era=era, skew="test=35895.2s,nodes=0.8s", scale=3, timeout_failure=failed
+    )
     files = [str(p) for p in sorted((d / "art").iterdir()) if p.name != "truth.json"]
     return ingest(files, d / "run", options=Options()), truth
 

@@ -4,12 +4,12 @@ and (when the generator exists) every cell against the synthetic run's truth.jso
 The run is tests/test_load.py's scenario: capacity 10 (2 nodes × 5 pods), so L = pods × 10 %.
 Create k (k = 1..11) starts at 10k − 0.01k s, when k − 1 pods exist: L = 10(k − 1) %.
 """
+
 from __future__ import annotations
 
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -70,8 +70,13 @@ def test_order_headline_first_then_size(scenario):
     # headline (any subresource), PUT/POST/LIST/GET/PATCH/DELETE per resource: get nodes, patch
     # nodes/status (status updates are PATCH since 1.14), then pods: create pods (12 requests),
     # create pods/binding (1), delete pods (2)
-    assert groups == [("get", "nodes", ""), ("patch", "nodes", "status"), ("create", "pods", ""),
-                      ("create", "pods", "binding"), ("delete", "pods", "")]
+    assert groups == [
+        ("get", "nodes", ""),
+        ("patch", "nodes", "status"),
+        ("create", "pods", ""),
+        ("create", "pods", "binding"),
+        ("delete", "pods", ""),
+    ]
     cp = m[(m.verb == "create") & (m.resource == "pods") & (m.subresource == "")]
     assert cp.bucket.tolist() == ["10", "25", "50", "90", "100", ">100"]
     dp = m[(m.verb == "delete")]
@@ -96,6 +101,7 @@ def test_group_by_other_columns_and_no_capacity(scenario, tmp_path):
     assert list(m.columns[:3]) == ["verb", "bucket", "count"]
     assert m[m.verb == "create"]["count"].sum() == 13  # 11 + 409 + binding
     from test_load import req
+
     bare = make_run(tmp_path / "bare", requests=[req(10, 0.01, "create", "pods", 201)])
     with pytest.raises(ValueError, match="--nodes"):
         latency_matrix(bare)
@@ -104,11 +110,19 @@ def test_group_by_other_columns_and_no_capacity(scenario, tmp_path):
 
 def test_headline_and_display_name():
     from kubelog.analysis.matrix import display_name, headline
+
     k = {"verb": "patch", "resource": "nodes", "subresource": "status", "scope": "resource"}
     assert headline(k) and display_name(k) == "PATCH nodes/status (resource)"
-    assert headline({"verb": "delete", "resource": "replicasets"}) and headline({"verb": "update", "resource": "deployments"})
-    assert not headline({"verb": "create", "resource": "events"}) and not headline({"verb": "watch", "resource": "pods"})
-    assert display_name({"verb": "list", "resource": "pods", "subresource": "", "scope": "cluster"}) == "LIST pods (cluster)"
+    assert headline({"verb": "delete", "resource": "replicasets"}) and headline(
+        {"verb": "update", "resource": "deployments"}
+    )
+    assert not headline({"verb": "create", "resource": "events"}) and not headline(
+        {"verb": "watch", "resource": "pods"}
+    )
+    assert (
+        display_name({"verb": "list", "resource": "pods", "subresource": "", "scope": "cluster"})
+        == "LIST pods (cluster)"
+    )
 
 
 def test_pivot_layout(scenario):
@@ -133,14 +147,37 @@ def test_cli_load_and_latency_by_load(scenario):
     assert [b["seconds"] for b in d["buckets"]] == pytest.approx([20, 10, 30, 40, 15, 15])
     r = CliRunner().invoke(app, ["load", str(scenario.path), "--pods-per-node", "5", "--steps"])
     assert r.exit_code == 0 and "capacity" in r.output and "running" in r.output
-    r = CliRunner().invoke(app, ["latency", str(scenario.path), "--by-load", "--pods-per-node", "5",
-                                 "--format", "json"])
+    r = CliRunner().invoke(
+        app, ["latency", str(scenario.path), "--by-load", "--pods-per-node", "5", "--format", "json"]
+    )
     assert r.exit_code == 0, r.output
     rows = json.loads(r.output)
-    assert rows[0] == {"verb": "get", "resource": "nodes", "subresource": "", "scope": "resource", "bucket": "10",
-                       "count": 2, "p10_s": 0.001, "p50_s": 0.001, "p90_s": 0.002, "p99_s": 0.002}
-    r = CliRunner().invoke(app, ["latency", str(scenario.path), "--by-load", "--pods-per-node", "5",
-                                 "--buckets", "50,100", "--format", "markdown"])
+    assert rows[0] == {
+        "verb": "get",
+        "resource": "nodes",
+        "subresource": "",
+        "scope": "resource",
+        "bucket": "10",
+        "count": 2,
+        "p10_s": 0.001,
+        "p50_s": 0.001,
+        "p90_s": 0.002,
+        "p99_s": 0.002,
+    }
+    r = CliRunner().invoke(
+        app,
+        [
+            "latency",
+            str(scenario.path),
+            "--by-load",
+            "--pods-per-node",
+            "5",
+            "--buckets",
+            "50,100",
+            "--format",
+            "markdown",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "| percentile | 50%-full | 100%-full | >100% |" in r.output
     r = CliRunner().invoke(app, ["latency", str(scenario.path), "--by-load", "--buckets", "50,10"])
@@ -154,6 +191,7 @@ def synthetic(request, tmp_path_factory):
     """A small generated Kubemark density run (5 nodes × 30 pods, scale 0.2), ingested, with its truth."""
     from kubelog.engine import ingest
     from kubelog.synth import generate
+
     d = tmp_path_factory.mktemp(f"synth-{request.param}")
     truth = generate(d / "gen", era=request.param, nodes=5, scale=0.2, seed=3)
     run = ingest([str(d / "gen")], d / "run")
@@ -180,11 +218,13 @@ def test_matrix_matches_synthetic_truth(synthetic):
 
     # the "all" rows: the same groups without buckets
     from kubelog.analysis.latency import latency_table
+
     lt = latency_table(run, percentiles=(0.1, 0.5, 0.9, 0.99))
     g4 = key[:4]
     got_all = {tuple(r[k] for k in g4): [r[c] for c in ["count"] + P] for r in lt.to_dict(orient="records")}
-    want_all = {tuple(r[k] for k in g4): [r[c] for c in ["count"] + P]
-                for r in truth["latency_matrix"] if r["bucket"] == "all"}
+    want_all = {
+        tuple(r[k] for k in g4): [r[c] for c in ["count"] + P] for r in truth["latency_matrix"] if r["bucket"] == "all"
+    }
     assert got_all == want_all
 
 
@@ -196,6 +236,7 @@ def test_cli_on_synthetic_run(synthetic):
     assert len(rows) == sum(1 for x in truth["latency_matrix"] if x["bucket"] != "all")
     first = [(x["verb"], x["resource"]) for x in rows[:3]]
     from kubelog.analysis.matrix import HEADLINE_RESOURCES, HEADLINE_VERBS
+
     assert all(v in HEADLINE_VERBS and res in HEADLINE_RESOURCES for v, res in first)
     r = CliRunner().invoke(app, ["load", str(run.path), "-F", "json"])
     d = json.loads(r.output)

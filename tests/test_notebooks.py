@@ -6,6 +6,7 @@ whatever kernel specs the machine has; nothing is installed globally.  The noteb
 results against ``truth.json`` (matrix cells, request counts, clock offsets inside the bounds), so a
 regression in ingest or the analyses fails here as a cell error.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,13 +37,20 @@ def execute(path: Path, timeout: int = 120):
     with tempfile.TemporaryDirectory(prefix="kubelog-kernels-") as kdir:
         spec = Path(kdir) / "python3"
         spec.mkdir()
-        (spec / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Python 3 (kubelog)", "language": "python"}))
+        (spec / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "Python 3 (kubelog)",
+                    "language": "python",
+                }
+            )
+        )
         ksm = KernelSpecManager(kernel_dirs=[kdir], ensure_native_kernel=False)
         km = KernelManager(kernel_name="python3", kernel_spec_manager=ksm)
-        client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3", km=km,
-                                         resources={"metadata": {"path": str(path.parent)}})
+        client = nbclient.NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", km=km, resources={"metadata": {"path": str(path.parent)}}
+        )
         client.execute()
     return nb
 

@@ -1,4 +1,5 @@
 """API object dumps and watch streams (docs/formats/objects.md) → events, pod_transitions, node_transitions."""
+
 import json
 
 import pandas as pd
@@ -22,8 +23,12 @@ def test_openshift_events_yaml_golden(real_logs, ingest_to):
     assert int(ev["count"].sum()) == 527
     assert int(ev.event_time.notna().sum()) == 4 and int(ev.first_ts.notna().sum()) == 401
     top = ev.reason.value_counts()
-    assert (top["ConfigMapCreated"], top["OperatorStatusChanged"], top["SecretCreated"],
-            top["FastControllerResync"]) == (110, 59, 58, 27)
+    assert (
+        top["ConfigMapCreated"],
+        top["OperatorStatusChanged"],
+        top["SecretCreated"],
+        top["FastControllerResync"],
+    ) == (110, 59, 58, 27)
     assert ev.ts.min() == pd.Timestamp("2021-08-03T09:14:56Z") and ev.ts.max() == pd.Timestamp("2021-08-03T09:46:12Z")
     fs = ev[ev.event_time.notna()]
     assert "FailedScheduling" in set(fs.reason) and (fs.resolution_s == 1e-6).all()
@@ -54,19 +59,25 @@ def test_pods_dump_golden(real_logs, ingest_to):
     assert c.line_no.iloc[0] == 4  # the first item's "{" line
 
 
-POD = {"apiVersion": "v1", "kind": "Pod",
-       "metadata": {"name": "p1", "namespace": "ns", "uid": "u1", "creationTimestamp": "2024-01-01T00:00:00Z"},
-       "spec": {"nodeName": "hollow-node-1", "containers": [{"name": "c"}]},
-       "status": {"phase": "Pending", "conditions": [
-           {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2024-01-01T00:00:01Z"}]}}
+POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "p1", "namespace": "ns", "uid": "u1", "creationTimestamp": "2024-01-01T00:00:00Z"},
+    "spec": {"nodeName": "hollow-node-1", "containers": [{"name": "c"}]},
+    "status": {
+        "phase": "Pending",
+        "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": "2024-01-01T00:00:01Z"}],
+    },
+}
 
 
 def _running(p):
     p = json.loads(json.dumps(p))
     p["status"]["phase"] = "Running"
     p["status"]["conditions"].append({"type": "Ready", "status": "True", "lastTransitionTime": "2024-01-01T00:00:05Z"})
-    p["status"]["containerStatuses"] = [{"name": "c", "restartCount": 0,
-                                         "state": {"running": {"startedAt": "2024-01-01T00:00:04Z"}}}]
+    p["status"]["containerStatuses"] = [
+        {"name": "c", "restartCount": 0, "state": {"running": {"startedAt": "2024-01-01T00:00:04Z"}}}
+    ]
     return p
 
 
@@ -77,8 +88,11 @@ def _write(tmp_path, name, text):
 
 
 def test_pods_watch_stream_and_w_json(ingest_to, tmp_path):
-    lines = [json.dumps({"type": "ADDED", "object": POD}), json.dumps({"type": "MODIFIED", "object": _running(POD)}),
-             json.dumps({"type": "BOOKMARK", "object": {"kind": "Pod", "metadata": {"resourceVersion": "9"}}})]
+    lines = [
+        json.dumps({"type": "ADDED", "object": POD}),
+        json.dumps({"type": "MODIFIED", "object": _running(POD)}),
+        json.dumps({"type": "BOOKMARK", "object": {"kind": "Pod", "metadata": {"resourceVersion": "9"}}}),
+    ]
     run = ingest_to(_write(tmp_path, "watch.json", "\n".join(lines) + "\n"))
     e = run.inputs[0]
     assert e["format"] == "objects" and accounting_ok(e) and e["record_lines"] == 2
@@ -96,17 +110,36 @@ def test_pods_watch_stream_and_w_json(ingest_to, tmp_path):
 
 
 def test_events_k8s_io_and_core_json(ingest_to, tmp_path):
-    new = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e1", "namespace": "d",
-           "creationTimestamp": "2024-01-01T00:00:02Z"}, "eventTime": "2024-01-01T00:00:01.123456Z",
-           "reportingController": "default-scheduler", "reportingInstance": "default-scheduler-m1", "action": "Binding",
-           "reason": "Scheduled", "regarding": {"kind": "Pod", "namespace": "d", "name": "p"},
-           "note": "Successfully assigned d/p to n1", "type": "Normal", "series": {"count": 3,
-           "lastObservedTime": "2024-01-01T00:00:09.000001Z"}}
-    old = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e2", "namespace": "d",
-           "creationTimestamp": "2024-01-01T00:00:03Z"}, "involvedObject": {"kind": "Pod", "namespace": "d", "name": "p"},
-           "reason": "Pulled", "message": "ok", "source": {"component": "kubelet", "host": "n1"},
-           "firstTimestamp": "2024-01-01T00:00:03Z", "lastTimestamp": "2024-01-01T00:00:07Z", "count": 2,
-           "eventTime": None, "type": "Normal", "reportingComponent": "", "reportingInstance": ""}
+    new = {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"name": "e1", "namespace": "d", "creationTimestamp": "2024-01-01T00:00:02Z"},
+        "eventTime": "2024-01-01T00:00:01.123456Z",
+        "reportingController": "default-scheduler",
+        "reportingInstance": "default-scheduler-m1",
+        "action": "Binding",
+        "reason": "Scheduled",
+        "regarding": {"kind": "Pod", "namespace": "d", "name": "p"},
+        "note": "Successfully assigned d/p to n1",
+        "type": "Normal",
+        "series": {"count": 3, "lastObservedTime": "2024-01-01T00:00:09.000001Z"},
+    }
+    old = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "e2", "namespace": "d", "creationTimestamp": "2024-01-01T00:00:03Z"},
+        "involvedObject": {"kind": "Pod", "namespace": "d", "name": "p"},
+        "reason": "Pulled",
+        "message": "ok",
+        "source": {"component": "kubelet", "host": "n1"},
+        "firstTimestamp": "2024-01-01T00:00:03Z",
+        "lastTimestamp": "2024-01-01T00:00:07Z",
+        "count": 2,
+        "eventTime": None,
+        "type": "Normal",
+        "reportingComponent": "",
+        "reportingInstance": "",
+    }
     doc = {"apiVersion": "v1", "items": [new, old], "kind": "List", "metadata": {"resourceVersion": ""}}
     run = ingest_to(_write(tmp_path, "events.json", json.dumps(doc, indent=4, sort_keys=True) + "\n"))
     e = run.inputs[0]
@@ -175,25 +208,42 @@ def test_wrong_types_and_deep_nesting(ingest_to, tmp_path):
     p["metadata"]["creationTimestamp"] = 12
     p["status"]["conditions"] = "nope"
     p["spec"] = []
-    text = json.dumps({"type": "ADDED", "object": p}) + "\n" + "[" * 100000 + "]" * 100000 + "\n" + \
-        json.dumps({"type": "ADDED", "object": POD}) + "\n"
+    text = (
+        json.dumps({"type": "ADDED", "object": p})
+        + "\n"
+        + "[" * 100000
+        + "]" * 100000
+        + "\n"
+        + json.dumps({"type": "ADDED", "object": POD})
+        + "\n"
+    )
     run = ingest_to(_write(tmp_path, "watch2.json", text))
     e = run.inputs[0]
     assert e["format"] == "objects" and accounting_ok(e)
     assert e["record_lines"] == 2 and e["counted"].get("malformed JSON") == 1
     assert any("nesting too deep" in x for x in e["errors"])
     # YAML that breaks in the middle
-    run = ingest_to(_write(tmp_path, "ev.yaml", "apiVersion: v1\nkind: EventList\nitems:\n- kind: Event\n  reason: [a\n"))
+    run = ingest_to(
+        _write(tmp_path, "ev.yaml", "apiVersion: v1\nkind: EventList\nitems:\n- kind: Event\n  reason: [a\n")
+    )
     e = run.inputs[0]
     assert accounting_ok(e) and e["counted"].get("malformed YAML") and any("invalid YAML" in x for x in e["errors"])
 
 
-@pytest.mark.parametrize("name", ["audit2rbac_demo_audit.log", "falco_k8s_audit_trace_files.jsonl",
-                                  "apiserver_v1.19.4_arm64_skykying.log", "kubeburner_node-density_jobSummary_ocp4.17.json",
-                                  "kubeburner_node-density_podLatencyMeasurement_ocp4.17.json",
-                                  "cl2_cern_density_2022-06-08_SystemPodMetrics.json",
-                                  "cl2_cern_density_2022-06-08_ResourceUsageSummary.json",
-                                  "conformance_junit_provedge_2021.xml", "conformance_e2e_provedge_2021.log"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "audit2rbac_demo_audit.log",
+        "falco_k8s_audit_trace_files.jsonl",
+        "apiserver_v1.19.4_arm64_skykying.log",
+        "kubeburner_node-density_jobSummary_ocp4.17.json",
+        "kubeburner_node-density_podLatencyMeasurement_ocp4.17.json",
+        "cl2_cern_density_2022-06-08_SystemPodMetrics.json",
+        "cl2_cern_density_2022-06-08_ResourceUsageSummary.json",
+        "conformance_junit_provedge_2021.xml",
+        "conformance_e2e_provedge_2021.log",
+    ],
+)
 def test_sniffer_negative(real_logs, name):
     with open(real_logs / name, "rb") as f:
         assert not O.sniff(Head(name, f.read(64 * 1024)))
@@ -210,10 +260,22 @@ from hypothesis import strategies as st  # noqa: E402
 
 from kubelog.formats.base import Context  # noqa: E402
 
-_TIMES = ["2024-01-01T00:00:00Z", "2024-01-01T00:00:07Z", "2024-01-01T00:00:00.123456Z", "2024-01-01T02:00:03+02:00",
-          "2024-01-01T00:00:05.123456789Z", "2024-02-30T00:00:00Z", "2024-01-01 00:00:04", "2024-01-01T00:00:00",
-          "2024-01-01", "garbage", "", None, 12]
-_NAMES = ["p1", "p2", "weird \"name\"", "pöd", "tab\tname", None]
+_TIMES = [
+    "2024-01-01T00:00:00Z",
+    "2024-01-01T00:00:07Z",
+    "2024-01-01T00:00:00.123456Z",
+    "2024-01-01T02:00:03+02:00",
+    "2024-01-01T00:00:05.123456789Z",
+    "2024-02-30T00:00:00Z",
+    "2024-01-01 00:00:04",
+    "2024-01-01T00:00:00",
+    "2024-01-01",
+    "garbage",
+    "",
+    None,
+    12,
+]
+_NAMES = ["p1", "p2", 'weird "name"', "pöd", "tab\tname", None]
 
 
 def _pick(draw, xs):
@@ -225,66 +287,115 @@ def _api_object(draw):
     kind = draw(st.sampled_from(["Event", "EventNew", "Pod", "Pod", "Node", "ConfigMap", None]))
     t = lambda: _pick(draw, _TIMES)  # noqa: E731
     if kind in ("Event", "EventNew"):
-        o = {"apiVersion": "events.k8s.io/v1" if kind == "EventNew" else "v1", "kind": "Event",
-             "metadata": {"name": _pick(draw, _NAMES), "namespace": "d", "creationTimestamp": t()},
-             "reason": _pick(draw, ["Scheduled", "Pulled", None, 3]), "type": "Normal", "eventTime": t()}
+        o = {
+            "apiVersion": "events.k8s.io/v1" if kind == "EventNew" else "v1",
+            "kind": "Event",
+            "metadata": {"name": _pick(draw, _NAMES), "namespace": "d", "creationTimestamp": t()},
+            "reason": _pick(draw, ["Scheduled", "Pulled", None, 3]),
+            "type": "Normal",
+            "eventTime": t(),
+        }
         if kind == "EventNew":
-            o.update(regarding={"kind": "Pod", "name": _pick(draw, _NAMES)}, note="n",
-                     reportingController=_pick(draw, ["kubelet", "default-scheduler", ""]),
-                     reportingInstance=_pick(draw, ["n1", "", None]), deprecatedCount=_pick(draw, [2, None, True]),
-                     deprecatedFirstTimestamp=t(), deprecatedLastTimestamp=t(),
-                     series=_pick(draw, [{"count": 4, "lastObservedTime": "2024-01-01T00:00:09.000001Z"}, None, {}]))
+            o.update(
+                regarding={"kind": "Pod", "name": _pick(draw, _NAMES)},
+                note="n",
+                reportingController=_pick(draw, ["kubelet", "default-scheduler", ""]),
+                reportingInstance=_pick(draw, ["n1", "", None]),
+                deprecatedCount=_pick(draw, [2, None, True]),
+                deprecatedFirstTimestamp=t(),
+                deprecatedLastTimestamp=t(),
+                series=_pick(draw, [{"count": 4, "lastObservedTime": "2024-01-01T00:00:09.000001Z"}, None, {}]),
+            )
         else:
-            o.update(involvedObject={"kind": "Pod", "namespace": "d", "name": _pick(draw, _NAMES)},
-                     message=_pick(draw, ["ok", None]), firstTimestamp=t(), lastTimestamp=t(),
-                     count=_pick(draw, [1, 7, None, "2", 2**40]),
-                     source=_pick(draw, [{"component": "kubelet", "host": "n1"}, {"component": "kubelet"}, {}, "x"]))
+            o.update(
+                involvedObject={"kind": "Pod", "namespace": "d", "name": _pick(draw, _NAMES)},
+                message=_pick(draw, ["ok", None]),
+                firstTimestamp=t(),
+                lastTimestamp=t(),
+                count=_pick(draw, [1, 7, None, "2", 2**40]),
+                source=_pick(draw, [{"component": "kubelet", "host": "n1"}, {"component": "kubelet"}, {}, "x"]),
+            )
         if draw(st.booleans()):
             del o["kind"]  # a -o json watch without kind: guessed from its shape
         return o
     if kind == "Pod" or kind is None:
-        conds = [{"type": _pick(draw, ["PodScheduled", "Ready", "Initialized", "ContainersReady", "Custom", None]),
-                  "status": _pick(draw, ["True", "False", None]), "reason": _pick(draw, [None, "Unschedulable", "é"]),
-                  "lastTransitionTime": t()} for _ in range(draw(st.integers(0, 3)))]
-        cs = [{"name": _pick(draw, ["c", "d", "x\"y", None]), "restartCount": _pick(draw, [0, 3, None, True]),
-               "state": _pick(draw, [{"running": {"startedAt": t()}}, {"terminated": {"startedAt": t()}},
-                                     {"waiting": {}}, {}])} for _ in range(draw(st.integers(0, 3)))]
-        o = {"apiVersion": "v1", "metadata": {"name": _pick(draw, _NAMES), "namespace": "d",
-                                              "uid": _pick(draw, ["u1", "u2", "", None]), "creationTimestamp": t()},
-             "spec": {"nodeName": _pick(draw, ["n1", None]), "containers": [{"name": "c"}]},
-             "status": {"phase": _pick(draw, ["Running", "Pending", None]), "reason": _pick(draw, [None, "Evicted"]),
-                        "startTime": t(), "conditions": _pick(draw, [conds, conds, "nope", None]),
-                        "containerStatuses": _pick(draw, [cs, cs, 5])}}
+        conds = [
+            {
+                "type": _pick(draw, ["PodScheduled", "Ready", "Initialized", "ContainersReady", "Custom", None]),
+                "status": _pick(draw, ["True", "False", None]),
+                "reason": _pick(draw, [None, "Unschedulable", "é"]),
+                "lastTransitionTime": t(),
+            }
+            for _ in range(draw(st.integers(0, 3)))
+        ]
+        cs = [
+            {
+                "name": _pick(draw, ["c", "d", 'x"y', None]),
+                "restartCount": _pick(draw, [0, 3, None, True]),
+                "state": _pick(
+                    draw, [{"running": {"startedAt": t()}}, {"terminated": {"startedAt": t()}}, {"waiting": {}}, {}]
+                ),
+            }
+            for _ in range(draw(st.integers(0, 3)))
+        ]
+        o = {
+            "apiVersion": "v1",
+            "metadata": {
+                "name": _pick(draw, _NAMES),
+                "namespace": "d",
+                "uid": _pick(draw, ["u1", "u2", "", None]),
+                "creationTimestamp": t(),
+            },
+            "spec": {"nodeName": _pick(draw, ["n1", None]), "containers": [{"name": "c"}]},
+            "status": {
+                "phase": _pick(draw, ["Running", "Pending", None]),
+                "reason": _pick(draw, [None, "Evicted"]),
+                "startTime": t(),
+                "conditions": _pick(draw, [conds, conds, "nope", None]),
+                "containerStatuses": _pick(draw, [cs, cs, 5]),
+            },
+        }
         if draw(st.booleans()):
             o["metadata"]["deletionTimestamp"] = t()
         if kind == "Pod":
             o["kind"] = "Pod"
         return o
     if kind == "Node":
-        return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": _pick(draw, ["n1", "n2"]),
-                                                                 "creationTimestamp": t()},
-                "status": {"conditions": [{"type": "Ready", "status": _pick(draw, ["True", "False", "Unknown"]),
-                                           "lastTransitionTime": t()}]}}
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": _pick(draw, ["n1", "n2"]), "creationTimestamp": t()},
+            "status": {
+                "conditions": [
+                    {"type": "Ready", "status": _pick(draw, ["True", "False", "Unknown"]), "lastTransitionTime": t()}
+                ]
+            },
+        }
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, "items": [1]}
 
 
 def _document(objs, shape, cut, junk):
     if shape == "kubectl":  # kubectl get -o json: pretty, sorted keys
-        text = json.dumps({"apiVersion": "v1", "items": objs, "kind": "List", "metadata": {"resourceVersion": ""}},
-                          indent=4, sort_keys=True)
+        text = json.dumps(
+            {"apiVersion": "v1", "items": objs, "kind": "List", "metadata": {"resourceVersion": ""}},
+            indent=4,
+            sort_keys=True,
+        )
     elif shape == "api":  # the API's own list, one line, items without kind
         items = [{k: v for k, v in o.items() if k != "kind"} for o in objs]
-        text = json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "9"},
-                           "items": items})
+        text = json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "9"}, "items": items})
     elif shape == "array":
         text = json.dumps(objs, indent=2)
     elif shape == "watch":
-        evs = [json.dumps({"type": ["ADDED", "MODIFIED", "DELETED", "BOOKMARK"][i % 4], "object": o})
-               for i, o in enumerate(objs + objs[:2])]  # seen again: only changed times add rows
+        evs = [
+            json.dumps({"type": ["ADDED", "MODIFIED", "DELETED", "BOOKMARK"][i % 4], "object": o})
+            for i, o in enumerate(objs + objs[:2])
+        ]  # seen again: only changed times add rows
         text = "\n".join(evs)
     elif shape == "curl":
-        text = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + \
-            "\n".join(json.dumps({"type": "ADDED", "object": o}) for o in objs)
+        text = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + "\n".join(
+            json.dumps({"type": "ADDED", "object": o}) for o in objs
+        )
     elif shape == "w":  # kubectl get -w -o json: concatenated pretty objects
         text = "\n".join(json.dumps(o, indent=4) for o in objs)
     elif shape == "yaml":
@@ -294,9 +405,9 @@ def _document(objs, shape, cut, junk):
     if junk is not None:  # a broken value in the middle of a stream
         k = text.find("\n", int(len(text) * junk))
         if k > 0:
-            text = text[:k + 1] + '{"kind": "Pod", "metadata": {nope\n' + text[k + 1:]
+            text = text[: k + 1] + '{"kind": "Pod", "metadata": {nope\n' + text[k + 1 :]
     if cut is not None:
-        text = text[:max(1, int(len(text) * cut))]
+        text = text[: max(1, int(len(text) * cut))]
     return text + "\n"
 
 
@@ -308,11 +419,15 @@ def _run_parse(text: str, columnar: bool):
     return {k: pa.concat_tables(v) for k, v in got.items()}, ctx
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
-@given(objs=st.lists(_api_object(), min_size=1, max_size=12),
-       shape=st.sampled_from(["kubectl", "api", "array", "watch", "curl", "w", "yaml", "yaml-multi"]),
-       cut=st.one_of(st.none(), st.floats(0.05, 0.999)), junk=st.one_of(st.none(), st.floats(0.1, 0.9)))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    objs=st.lists(_api_object(), min_size=1, max_size=12),
+    shape=st.sampled_from(["kubectl", "api", "array", "watch", "curl", "w", "yaml", "yaml-multi"]),
+    cut=st.one_of(st.none(), st.floats(0.05, 0.999)),
+    junk=st.one_of(st.none(), st.floats(0.1, 0.9)),
+)
 def test_columnar_path_gives_what_the_per_object_reference_gives(objs, shape, cut, junk):
     text = _document(objs, shape, cut, junk if shape in ("watch", "w", "curl") else None)
     fast, fctx = _run_parse(text, True)
@@ -320,10 +435,14 @@ def test_columnar_path_gives_what_the_per_object_reference_gives(objs, shape, cu
     assert fast.keys() == slow.keys()
     for t in fast:
         assert fast[t].equals(slow[t]), (t, fast[t].to_pylist()[:3], slow[t].to_pylist()[:3])
-    assert {k: (v.count, v.examples) for k, v in fctx.stats.items()} == \
-        {k: (v.count, v.examples) for k, v in sctx.stats.items()}
-    assert (fctx.lines_read, fctx.record_lines, fctx.continuation_lines) == \
-        (sctx.lines_read, sctx.record_lines, sctx.continuation_lines)
+    assert {k: (v.count, v.examples) for k, v in fctx.stats.items()} == {
+        k: (v.count, v.examples) for k, v in sctx.stats.items()
+    }
+    assert (fctx.lines_read, fctx.record_lines, fctx.continuation_lines) == (
+        sctx.lines_read,
+        sctx.record_lines,
+        sctx.continuation_lines,
+    )
     assert "unaccounted (parser bug)" not in fctx.stats and fctx.errors == sctx.errors
     assert fctx.info == sctx.info
 
@@ -331,6 +450,7 @@ def test_columnar_path_gives_what_the_per_object_reference_gives(objs, shape, cu
 @pytest.mark.parametrize("name", ["watch_pods_curl_i.json"])
 def test_columnar_path_on_the_samples(name):
     from pathlib import Path
+
     text = (Path(__file__).parent / "samples" / "objects" / name).read_text()
     fast, fctx = _run_parse(text, True)
     slow, sctx = _run_parse(text, False)

@@ -1,5 +1,6 @@
 """Issue 16 items 2 and 3: pod start-up ends carry their true resolution, verdicts that depend on it
 say so, an empty clusterloader2 measurement is no data, and the running end is the container start."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -76,6 +77,7 @@ def test_verdict_that_depends_on_the_resolution_says_so(r128):
     creationTimestamp, truncated): a threshold within [observed − 1 s, observed] is INCONCLUSIVE
     (resolution), not FAIL; below it FAIL, at or above it PASS — and never the opposite of the truth."""
     from kubelog.analysis.slo import SLOConfig
+
     run, truth = r128
     base = evaluate(run).verdicts
     row = base[base["group"].str.startswith("derived: measured pods")].iloc[0]
@@ -96,6 +98,7 @@ def test_verdict_that_depends_on_the_resolution_says_so(r128):
 
 def test_e2e_printed_percentiles_get_the_creation_timestamp_resolution(r128):
     from kubelog.analysis.slo import SLOConfig
+
     run, truth = r128
     printed = truth["pod_startup"]["as_printed"]["pod_startup"]["p99_s"]
     cfg = SLOConfig.load()
@@ -155,18 +158,44 @@ def test_created_from_the_only_create_post_in_its_second(tmp_path):
         return r
 
     def created(pod, sec):
-        return dict(namespace="d", pod=pod, milestone="created", ts=at(sec), clock="apiserver", resolution_s=1.0,
-                    origin="pods-json")
+        return dict(
+            namespace="d",
+            pod=pod,
+            milestone="created",
+            ts=at(sec),
+            clock="apiserver",
+            resolution_s=1.0,
+            origin="pods-json",
+        )
 
     def bound(pod, sec):
-        return dict(namespace="d", pod=pod, milestone="bound", ts=at(sec), clock="apiserver", resolution_s=1e-6,
-                    origin="scheduler")
-    run = make_run(tmp_path / "r", requests=[post(10.4), post(12.05), post(12.5), post(20.3)],
-                   pod_transitions=[created("a", 10), created("b", 12), created("c", 20), created("e", 20),
-                                    bound("a", 10.5), bound("b", 12.6), bound("c", 20.4), bound("e", 20.5)])
+        return dict(
+            namespace="d",
+            pod=pod,
+            milestone="bound",
+            ts=at(sec),
+            clock="apiserver",
+            resolution_s=1e-6,
+            origin="scheduler",
+        )
+
+    run = make_run(
+        tmp_path / "r",
+        requests=[post(10.4), post(12.05), post(12.5), post(20.3)],
+        pod_transitions=[
+            created("a", 10),
+            created("b", 12),
+            created("c", 20),
+            created("e", 20),
+            bound("a", 10.5),
+            bound("b", 12.6),
+            bound("c", 20.4),
+            bound("e", 20.5),
+        ],
+    )
     per = pod_startup(run).per_pod.set_index("pod")
     assert per.loc["a", "created_ts"] == at(10.4) and per.loc["a", "created_resolution_s"] == pytest.approx(1e-6)
     assert "create POST" in per.loc["a", "created_source"]
     assert per.loc["a", "create_to_schedule_s"] == pytest.approx(0.1)
-    for p in ("b", "c", "e"):   # two POSTs in b's second; c and e share theirs
+    for p in ("b", "c", "e"):  # two POSTs in b's second; c and e share theirs
         assert per.loc[p, "created_resolution_s"] == 1.0 and per.loc[p, "created_ts"] in (at(12), at(20))

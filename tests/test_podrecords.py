@@ -1,4 +1,5 @@
 """kubelet / scheduler / controller-manager records → pod_transitions, events, node_transitions (§7)."""
+
 import json
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def _spec_block(heading):
     s = SPEC.read_text()
     i = s.index(heading)
     b0 = s.index("```text\n", i) + 8
-    return s[b0: s.index("\n```", b0)].splitlines()
+    return s[b0 : s.index("\n```", b0)].splitlines()
 
 
 def _ingest(ingest_to, tmp_path, lines, name, **kw):
@@ -36,8 +37,14 @@ def test_observed_pod_startup_examples(ingest_to, tmp_path):
     e = run.inputs[0]
     assert accounting_ok(e) and e["rows"]["messages"] == 1
     p = run.table("pod_transitions").set_index("milestone")
-    assert set(p.index) == {"created", "pull_started", "pull_finished", "running_observed", "watch_observed",
-                            "startup_logged"}
+    assert set(p.index) == {
+        "created",
+        "pull_started",
+        "pull_finished",
+        "running_observed",
+        "watch_observed",
+        "startup_logged",
+    }
     assert (p.pod == "resource-consume-6f5d8d9765-wpkvz").all() and (p.namespace == "default").all()
     assert p.loc["created", "ts"] == pd.Timestamp("2025-03-03 14:04:49", tz="UTC")  # +0800 CST
     assert p.loc["created", "clock"] == "apiserver" and p.loc["created", "resolution_s"] == 1.0
@@ -71,16 +78,21 @@ def test_scheduler_bind_examples(ingest_to, tmp_path):
     p = run.table("pod_transitions").sort_values("line_no")
     assert p.milestone.tolist() == ["bound"] * 3
     assert p.pod.tolist() == ["density-latency-pod-2346-2sr5h", "tasdemo", "coredns-6456b64994-l6mdc"]
-    assert p.node.tolist() == ["gce-scale-cluster-minion-group-3-b2pj", "node7.ocp4rony.dfw.ocp.run",
-                               "e2e-a6cf091dfb-bf35d-minion-group-1-75b5"]
+    assert p.node.tolist() == [
+        "gce-scale-cluster-minion-group-3-b2pj",
+        "node7.ocp4rony.dfw.ocp.run",
+        "e2e-a6cf091dfb-bf35d-minion-group-1-75b5",
+    ]
     assert p.namespace.tolist() == ["density-30-47-346", "default", "kube-system"]
     assert set(p.origin) == {"scheduler"}
 
 
 def test_bound_text_variants():
     o = P._Out()
-    for msg in ['pod ns/a is bound successfully on node "n1", 3 nodes evaluated, 1 nodes were found feasible.',
-                'pod ns/b is bound successfully on node "n2", 3 nodes evaluated, 1 nodes were found feasible. Bound node resource: "Capacity: CPU<4>|Pods<110>.']:
+    for msg in [
+        'pod ns/a is bound successfully on node "n1", 3 nodes evaluated, 1 nodes were found feasible.',
+        'pod ns/b is bound successfully on node "n2", 3 nodes evaluated, 1 nodes were found feasible. Bound node resource: "Capacity: CPU<4>|Pods<110>.',
+    ]:
         P._one(o, msg, None, 0, 0, "apiserver", 1, "kube-scheduler")
     assert o.pod["node"] == ["n1", "n2"] and o.pod["pod"] == ["a", "b"]
 
@@ -90,16 +102,22 @@ def test_kubelet_real_logs(real_logs, ingest_to):
     e = run.inputs[0]
     assert accounting_ok(e) and e["rows"]["messages"] == 1640
     p = run.table("pod_transitions")
-    assert p.milestone.value_counts().to_dict() == {"pleg_container_died": 38, "pleg_container_started": 37,
-                                                    "kubelet_add": 13}
+    assert p.milestone.value_counts().to_dict() == {
+        "pleg_container_died": 38,
+        "pleg_container_started": 37,
+        "kubelet_add": 13,
+    }
     assert run.table("node_transitions").node.tolist() == ["acthlkubed25"]
     run = ingest_to(real_logs / "openshift4.8_kubelet_journal_masters_aws_mustgather.log")
     p = run.table("pod_transitions")
     assert int((p.milestone == "pleg_container_started").sum()) == 649
     assert set(p.clock) == {"node/ip-10-0-195-177", "node/ip-10-0-189-142", "node/ip-10-0-187-218"}
     n = run.table("node_transitions")
-    assert sorted(n.node) == ["ip-10-0-187-218.ec2.internal", "ip-10-0-189-142.ec2.internal",
-                              "ip-10-0-195-177.ec2.internal"]
+    assert sorted(n.node) == [
+        "ip-10-0-187-218.ec2.internal",
+        "ip-10-0-189-142.ec2.internal",
+        "ip-10-0-195-177.ec2.internal",
+    ]
 
 
 def test_event_records(real_logs, ingest_to):
@@ -119,20 +137,32 @@ def test_event_old_and_scheduled():
 
     class R:  # minimal Records stand-in
         class _A:
-            def __init__(self, v): self.v = v
-            def __getitem__(self, i): return type("S", (), {"as_py": lambda s: self.v})()
+            def __init__(self, v):
+                self.v = v
+
+            def __getitem__(self, i):
+                return type("S", (), {"as_py": lambda s: self.v})()
+
         cont = _A(None)
         file = _A("event.go")
 
-    P._one(o, "Event(v1.ObjectReference{Kind:\"Pod\", Namespace:\"default\", Name:\"x\", UID:\"u\", APIVersion:\"v1\", "
-              "ResourceVersion:\"1\", FieldPath:\"\"}): type: 'Normal' reason: 'Scheduled' Successfully assigned default/x to node1",
-           R, 0, 5, "apiserver", 7, "kube-scheduler")
+    P._one(
+        o,
+        'Event(v1.ObjectReference{Kind:"Pod", Namespace:"default", Name:"x", UID:"u", APIVersion:"v1", '
+        "ResourceVersion:\"1\", FieldPath:\"\"}): type: 'Normal' reason: 'Scheduled' Successfully assigned default/x to node1",
+        R,
+        0,
+        5,
+        "apiserver",
+        7,
+        "kube-scheduler",
+    )
     assert o.ev["reason"] == ["Scheduled"] and o.ev["object_name"] == ["x"]
     assert o.pod["milestone"] == ["bound"] and o.pod["node"] == ["node1"] and o.pod["origin"] == ["scheduler-event"]
 
 
 def test_kv_and_pods_list():
-    assert P._pods_list('[ns/a ns/b]') == ["ns/a", "ns/b"]
+    assert P._pods_list("[ns/a ns/b]") == ["ns/a", "ns/b"]
     assert P._pods_list('"[ns/a ns/b]"') == ["ns/a", "ns/b"]
     assert P._pods_list('["ns/a","ns/b"]') == ["ns/a", "ns/b"]
     kv = P.parse_kv('pod="a/b" x=1 event={"ID":"u","Type":"ContainerStarted"}')

@@ -1,4 +1,5 @@
 """Pod start-up phases and node start-up against synthetic ground truth (truth.json) and real logs."""
+
 import json
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def _measured_pct(ps, phase, col):
 
 
 # --- truth.json: pod_startup.true (master clock) --------------------------------------------------
+
 
 def test_healthy_measured_percentiles_equal_truth_within_input_precision(runs):
     run, truth = runs["healthy-1.28"]
@@ -122,8 +124,9 @@ def test_node_domain_aliases_and_negative_values_are_kept(runs):
     run, _ = runs["healthy-1.28"]
     base = pod_startup(run)
     # the kubelet's clock is node/ff4rt; an offset given as node/hollow-node-ff4rt must apply to it
-    shifted = pod_startup(run, offsets={"node/hollow-node-ff4rt": 5.0, "node/hollow-node-n8scs": 5.0,
-                                        "node/hollow-node-vzbrf": 5.0})
+    shifted = pod_startup(
+        run, offsets={"node/hollow-node-ff4rt": 5.0, "node/hollow-node-n8scs": 5.0, "node/hollow-node-vzbrf": 5.0}
+    )
     d = (base.per_pod["schedule_to_run_s"] - shifted.per_pod["schedule_to_run_s"]).to_numpy()
     assert np.allclose(d, 5.0, atol=1e-6)
     a = shifted.anomalies.set_index("phase")
@@ -166,9 +169,19 @@ def test_node_startup_from_node_objects(tmp_path):
         ("n2", "2024-01-01T00:00:00Z", "True", "2024-01-01T00:00:07Z"),
         ("n3", "2024-01-01T00:00:01Z", "False", "2024-01-01T00:00:02Z"),
     ]
-    doc = {"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": n, "creationTimestamp": c},
-         "status": {"conditions": [{"type": "Ready", "status": s, "lastTransitionTime": t}]}} for n, c, s, t in items]}
+    doc = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {"name": n, "creationTimestamp": c},
+                "status": {"conditions": [{"type": "Ready", "status": s, "lastTransitionTime": t}]},
+            }
+            for n, c, s, t in items
+        ],
+    }
     f.write_text(json.dumps(doc, indent=1))
     run = ingest([str(f)], tmp_path / "run", options=Options())
     ns = node_startup(run).set_index("node")
@@ -182,9 +195,22 @@ def test_node_startup_from_node_objects(tmp_path):
 
 def test_no_pods_gives_empty_but_well_formed_results(tmp_path):
     f = tmp_path / "nodes.json"
-    f.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "creationTimestamp": "2024-01-01T00:00:00Z"},
-         "status": {}}]}))
+    f.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Node",
+                        "metadata": {"name": "n1", "creationTimestamp": "2024-01-01T00:00:00Z"},
+                        "status": {},
+                    }
+                ],
+            }
+        )
+    )
     run = ingest([str(f)], tmp_path / "run", options=Options())
     ps = pod_startup(run)
     assert ps.per_pod.empty and list(ps.anomalies["phase"]) == list(PHASE_NAMES)
@@ -193,14 +219,15 @@ def test_no_pods_gives_empty_but_well_formed_results(tmp_path):
 
 # --- real logs --------------------------------------------------------------------------------------
 
+
 def test_real_pod_dump(real_logs, tmp_path):
-    run = ingest([str(real_logs / "pods_dump_kubectl_get_pods_A_json_atshaman.json")], tmp_path / "r",
-                 options=Options())
+    run = ingest(
+        [str(real_logs / "pods_dump_kubectl_get_pods_A_json_atshaman.json")], tmp_path / "r", options=Options()
+    )
     ps = pod_startup(run)
     per = ps.per_pod
     assert len(per) == 158  # MANIFEST: 158 pods
-    assert per["node"].value_counts().to_dict() == {"epm-node1": 53, "epm-node2": 51, "epm-node3": 43,
-                                                    "epm-master": 11}
+    assert per["node"].value_counts().to_dict() == {"epm-node1": 53, "epm-node2": 51, "epm-node3": 43, "epm-master": 11}
     # the evicted pod and the 1900-restart crashlooping pod did run: not 'never running'
     assert not per["not_running"].any()
     assert (per["created_resolution_s"] == 1.0).all()
@@ -223,6 +250,7 @@ def test_real_cl2_reported_values_in_cross_check(real_logs, tmp_path):
 
 # --- CLI ----------------------------------------------------------------------------------------------
 
+
 def test_cli_pods(runs):
     run, truth = runs["healthy-1.28"]
     r = CliRunner().invoke(app, ["pods", str(run.path), "--format", "json"])
@@ -240,12 +268,19 @@ def test_cli_pods(runs):
 
 
 def test_real_kube_burner_reported_per_pod(real_logs, tmp_path):
-    run = ingest([str(real_logs / "kubeburner_node-density_podLatencyMeasurement_ocp4.17.json")], tmp_path / "r",
-                 options=Options())
+    run = ingest(
+        [str(real_logs / "kubeburner_node-density_podLatencyMeasurement_ocp4.17.json")],
+        tmp_path / "r",
+        options=Options(),
+    )
     rep = pod_startup(run).reported.set_index("metric")
     # MANIFEST: 679 pods; podReady nearest-rank P50 2000 ms, P99 6000 ms, max 6000; scheduling max 1000 ms
-    assert (rep.loc["podReady", "count"], rep.loc["podReady", "p50_s"], rep.loc["podReady", "p99_s"],
-            rep.loc["podReady", "p100_s"]) == (679, 2.0, 6.0, 6.0)
+    assert (
+        rep.loc["podReady", "count"],
+        rep.loc["podReady", "p50_s"],
+        rep.loc["podReady", "p99_s"],
+        rep.loc["podReady", "p100_s"],
+    ) == (679, 2.0, 6.0, 6.0)
     assert rep.loc["scheduling", "p100_s"] == 1.0 and rep.loc["initialized", "p100_s"] == 3.0
     assert (rep["coverage"] == "all pods").all()
 

@@ -4,6 +4,7 @@ The parts are written by pyarrow's own Parquet writer (kubelog.run.write_part / 
 sample run (every format of a generated run, written in this process) and on an apiserver log parsed
 by worker processes (the parts they write themselves, dictionary columns included).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,6 +44,7 @@ def _norm(t: pa.Table, names: list[str]) -> dict[str, list]:
 def _readers(f: Path) -> dict[str, pa.Table]:
     """One part file read by each library, as an Arrow table (only the reading is theirs)."""
     import pandas as pd
+
     rel = duckdb.sql(f"SELECT * FROM read_parquet('{f}')")
     return {
         "pandas": pa.Table.from_pandas(pd.read_parquet(f), preserve_index=False),
@@ -80,6 +82,7 @@ def test_parts_written_by_worker_processes_read_the_same_everywhere(tmp_path, mo
     from kubelog.engine import ingest
     from kubelog.formats import klog
     from kubelog.synth.bench import write_apiserver_log
+
     if native.module() is None:
         pytest.skip("the Arrow path (no C scanner) parses in the main process")
     monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 1)  # worker processes for this small file too

@@ -1,4 +1,5 @@
 """kubelog report: sections, truth.json cross-checks, self-containment, escaping, PDF layout, reproducibility."""
+
 from __future__ import annotations
 
 import json
@@ -19,6 +20,7 @@ SAMPLE = SAMPLES / "skew-timeout-1.14"
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     from kubelog.engine import ingest
+
     return ingest([str(SAMPLE)], tmp_path_factory.mktemp("r") / "run")
 
 
@@ -49,14 +51,32 @@ def _table(sec: Section, title_start: str) -> pd.DataFrame:
 
 @pytest.mark.slow
 def test_build_writes_html_and_pdf_with_every_section(built):
-    assert set(built["sections"]) == {"summary", "verdict", "run", "matrix", "pods", "plots", "skew", "diagnosis",
-                                      "quality"}
+    assert set(built["sections"]) == {
+        "summary",
+        "verdict",
+        "run",
+        "matrix",
+        "pods",
+        "plots",
+        "skew",
+        "diagnosis",
+        "quality",
+    }
     assert all(st == "ok" for st in built["sections"].values()), built["sections"]
     pdf = built["pdf"].read_bytes()
     assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:]
     html = built["html"].read_text()
-    for title in ("1. Summary", "2. SLO verdicts", "3. The run", "4. API-call latency by load level", "5. Pod start-up",
-                  "6. Plots", "7. Clock skew", "8. Diagnosis of failures", "9. Data quality"):
+    for title in (
+        "1. Summary",
+        "2. SLO verdicts",
+        "3. The run",
+        "4. API-call latency by load level",
+        "5. Pod start-up",
+        "6. Plots",
+        "7. Clock skew",
+        "8. Diagnosis of failures",
+        "9. Data quality",
+    ):
         assert re.search(rf"<h2>[^<]*{re.escape(title)}", html), title
     # load over time, CDF, latency over time, pct-vs-load, heatmap, waterfall
     assert html.count('<img src="data:image/svg+xml;base64,') == 6
@@ -82,19 +102,22 @@ def test_matrix_matches_truth(run, model, truth):
     """The report's matrix is kubelog's by-load matrix (against the truth: tests/test_load_truth.py),
     with every request of the truth's groups."""
     from kubelog.analysis.matrix import latency_matrix
+
     sec = _section(model, "matrix")
     allg = _table(sec, "Every group × load bucket")
     t = latency_matrix(run)
     tt = pd.DataFrame(truth["latency_matrix"])
     key4 = ["verb", "resource", "subresource", "scope"]
-    assert t.groupby(key4)["count"].sum().sort_index().tolist() == \
-        tt[tt["bucket"] == "all"].set_index(key4)["count"].sort_index().tolist()
+    assert (
+        t.groupby(key4)["count"].sum().sort_index().tolist()
+        == tt[tt["bucket"] == "all"].set_index(key4)["count"].sort_index().tolist()
+    )
     t["key"] = t[["verb", "resource", "subresource", "scope", "bucket"]].astype(str).agg("|".join, axis=1)
     allg["key"] = allg[["verb", "resource", "subresource", "scope", "bucket"]].agg("|".join, axis=1)
     m = allg.merge(t, on="key", suffixes=("", "_t"))
     assert len(m) == len(t) == len(allg)
     assert (m["count"].str.replace(",", "").astype(int) == m["count_t"]).all()
-    for c in ("p10_s", "p50_s", "p90_s", "p99_s"):   # 4 significant digits in the report
+    for c in ("p10_s", "p50_s", "p90_s", "p99_s"):  # 4 significant digits in the report
         assert ((m[c].astype(float) - m[f"{c}_t"]).abs() <= 5e-4 * m[f"{c}_t"].abs() + 1e-12).all(), c
     # every group's matrix first: one row per group, p10/p50/p90/p99 and n under each load bucket
     assert sec.tables[0].columns[:6] == ["group", "p10", "p50", "p90", "p99", "n"]
@@ -135,7 +158,7 @@ def test_verdict_and_diagnosis_of_the_timeout_run(run, model, truth):
     assert d.paragraphs[0].startswith("FAILED")
     assert any("timed out" in t for t, _ in d.lists)
     worst = _table(_section(model, "pods"), "Worst")
-    assert worst["evidence"].str.contains(r"\.(?:log|json):\d+", regex=True).all()   # file:line
+    assert worst["evidence"].str.contains(r"\.(?:log|json):\d+", regex=True).all()  # file:line
 
 
 @pytest.mark.slow
@@ -143,7 +166,7 @@ def test_correct_skew_applies_the_test_offset(run, truth):
     model = build_model(run, correct_skew=True, plots=False)
     meth = dict(_section(model, "run").lists)["Methodology"]
     corr = next(m for m in meth if m.startswith("Corrections applied"))
-    m = re.search(r"\btest \+(\d+) h (\d+) m ([\d.]+) s", corr)      # +9 h 58 m 15.183 s, no 3.59e+04
+    m = re.search(r"\btest \+(\d+) h (\d+) m ([\d.]+) s", corr)  # +9 h 58 m 15.183 s, no 3.59e+04
     assert m, corr
     off = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
     assert abs(off - truth["clocks"]["test"]["offset_s"]) < 1.0
@@ -167,7 +190,7 @@ def test_skew_section_raw_vs_corrected_against_truth(model, truth):
 @pytest.mark.slow
 def test_html_is_reproducible_and_dated_only_by_source_date_epoch(run, built, tmp_path, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    a = built["html"].read_bytes()   # built in another directory, with the PDF
+    a = built["html"].read_bytes()  # built in another directory, with the PDF
     b = build(run, tmp_path / "b", pdf=False)["html"].read_bytes()
     assert a == b
     assert b"generated" not in a
@@ -182,13 +205,14 @@ def test_log_text_is_escaped():
     s.tables.append(Table(evil, [evil], [[evil]]))
     html = render_html({"title": evil, "generated": "", "version": "0", "sections": [s]})
     assert "<script>" not in html and "</script>" not in html
-    html = html.replace("\u200b", "")   # the soft break points of long tokens
+    html = html.replace("\u200b", "")  # the soft break points of long tokens
     assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") >= 6
     assert "curl/7 &amp; co" in html and "a=1&amp;b=&#39;2&#39;" in html
 
 
 def test_strict_undefined():
     import jinja2
+
     with pytest.raises(jinja2.UndefinedError):
         render_html({"title": "t", "generated": "", "version": "0", "sections": [object()]})
 
@@ -196,10 +220,25 @@ def test_strict_undefined():
 @pytest.mark.slow
 def test_pdf_tables_fit_the_page_with_long_names():
     from kubelog.analysis.matrix import pivot
+
     long = "customresourcedefinitionswithaverylongname.apiextensions.k8s.io" * 3
-    df = pd.DataFrame([{"verb": "list", "resource": long, "subresource": "status", "scope": "cluster", "bucket": b,
-                        "count": 123456, "p10_s": 0.0012345, "p50_s": 0.123456, "p90_s": 12.3456, "p99_s": 123.456}
-                       for b in ("10", "25", "50", "90", "100")])
+    df = pd.DataFrame(
+        [
+            {
+                "verb": "list",
+                "resource": long,
+                "subresource": "status",
+                "scope": "cluster",
+                "bucket": b,
+                "count": 123456,
+                "p10_s": 0.0012345,
+                "p50_s": 0.123456,
+                "p90_s": 12.3456,
+                "p99_s": 123.456,
+            }
+            for b in ("10", "25", "50", "90", "100")
+        ]
+    )
     s = Section("matrix", "3. matrix", tables=[frame_table("pivot " + long, pivot(df)), frame_table("all", df)])
     html = render_html({"title": "t", "generated": "", "version": "0", "sections": [s]})
     assert table_overflow(document(html)) <= 0.5
@@ -212,6 +251,7 @@ def test_pdf_tables_fit_the_page_with_long_names():
 @pytest.mark.slow
 def test_section_unavailable_when_module_missing(run, monkeypatch):
     import sys
+
     monkeypatch.setitem(sys.modules, "kubelog.analysis.diagnose", None)  # import raises ModuleNotFoundError
     model = build_model(run, plots=False)
     d = _section(model, "diagnosis")
@@ -224,6 +264,7 @@ def test_section_unavailable_when_module_missing(run, monkeypatch):
 def test_a_bug_is_an_error_not_unavailable(run, monkeypatch):
     """Issue 22: an AttributeError (a bug) was reported as "not available in this version"."""
     import kubelog.analysis.diagnose as dg
+
     monkeypatch.setattr(dg, "diagnose", lambda run: None)  # the section then reads attributes of None
     model = build_model(run, plots=False)
     d = _section(model, "diagnosis")
@@ -238,6 +279,7 @@ def test_a_bug_is_an_error_not_unavailable(run, monkeypatch):
 def test_cli_report_ingests_raw_paths(tmp_path):
     from typer.testing import CliRunner
     from kubelog.cli import app
+
     res = CliRunner().invoke(app, ["report", str(SAMPLES / "healthy-1.28"), "--out", str(tmp_path / "o"), "--no-pdf"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "o" / "run" / "manifest.json").is_file()
@@ -250,15 +292,22 @@ def test_cli_report_ingests_raw_paths(tmp_path):
 def test_real_apiserver_log(real_logs, tmp_path):
     """MANIFEST.md facts of the skykying v1.19.4 apiserver log: version, one node, the two slowest requests."""
     from kubelog.engine import ingest
-    run = ingest([str(real_logs / "apiserver_v1.19.4_arm64_skykying.log"),
-                  str(real_logs / "kubelet_v1.19.4_arm64_skykying.log")], tmp_path / "run")
+
+    run = ingest(
+        [
+            str(real_logs / "apiserver_v1.19.4_arm64_skykying.log"),
+            str(real_logs / "kubelet_v1.19.4_arm64_skykying.log"),
+        ],
+        tmp_path / "run",
+    )
     model = build_model(run, plots=False)
-    assert all(s.status in ("ok", "unavailable") for s in model["sections"]), \
-        [(s.key, s.message) for s in model["sections"] if s.status == "error"]
+    assert all(s.status in ("ok", "unavailable") for s in model["sections"]), [
+        (s.key, s.message) for s in model["sections"] if s.status == "error"
+    ]
     r = _table(_section(model, "run"), "Run").set_index("item")["value"]
     assert r["Kubernetes version"] == "v1.19.4" and r["nodes"] == "1"
     slow = _table(_section(model, "matrix"), "Slowest")
-    assert list(slow["latency (s)"][:2]) == ["0.1387", "0.1297"]          # POST flowschemas 138.7ms, GET secrets 129.7ms
+    assert list(slow["latency (s)"][:2]) == ["0.1387", "0.1297"]  # POST flowschemas 138.7ms, GET secrets 129.7ms
     assert "flowschemas" in slow["uri"][0] and slow["uri"][1] == "/api/v1/secrets?limit=500&resourceVersion=0"
     assert slow["where"][0].endswith("apiserver_v1.19.4_arm64_skykying.log:1040")
     html = render_html(model).replace("\u200b", "")
@@ -268,6 +317,7 @@ def test_real_apiserver_log(real_logs, tmp_path):
 def test_real_cl2_json_run_without_nodes(real_logs, tmp_path):
     """CERN clusterloader2 JSON + junit (no node names, no requests): every section renders; MANIFEST facts."""
     from kubelog.engine import ingest
+
     paths = sorted(real_logs.glob("cl2_cern_density_2022-06-08_*"))
     run = ingest([str(p) for p in paths], tmp_path / "run")
     model = build_model(run, plots=False)
@@ -303,12 +353,16 @@ def test_plots_legends_outside_heatmap_values_stuck_pods_and_phases(run, model):
     column), stuck pods marked in the waterfall, the load-over-time plot with the test's phases."""
     from kubelog.analysis import load as loadmod
     from kubelog.report import plots
+
     ctx = model["context"]
     m = ctx.matrix()
     labels = loadmod.bucket_labels(m.edges)
-    figs = {"cdf": plots.cdf_plot(ctx.requests()), "time": plots.time_plot(ctx.requests(), ctx.timeline()),
-            "pct": plots.percentile_vs_load_plot(m.rows, m.by, labels),
-            "waterfall": plots.waterfall_plot(ctx.pods().per_pod)}
+    figs = {
+        "cdf": plots.cdf_plot(ctx.requests()),
+        "time": plots.time_plot(ctx.requests(), ctx.timeline()),
+        "pct": plots.percentile_vs_load_plot(m.rows, m.by, labels),
+        "waterfall": plots.waterfall_plot(ctx.pods().per_pod),
+    }
     phases, how = plots.spec_phases(ctx)
     figs["load"] = plots.load_plot(ctx.timeline(), phases)
     for name, fig in figs.items():

@@ -2,6 +2,7 @@
 error, no network request beyond the file itself and its inline data: URIs, the headline matrix visible
 on the first screen. Saves a screenshot of it as bench/out/report-page1.png (a CI artifact); with
 KUBELOG_UPDATE_SCREENSHOT=1 also as docs/report-page1.png (the README's image)."""
+
 from __future__ import annotations
 
 import base64
@@ -30,13 +31,14 @@ def browser():
 @pytest.mark.slow
 def test_html_report_in_a_headless_browser(browser, sample_runs, tmp_path):
     from kubelog.report import build
+
     run = sample_runs["skew-timeout-1.14"][0]
     res = build(run, tmp_path / "rep", pdf=False)
     page = browser.open(res["html"].resolve().as_uri())
     assert page.errors == []
     outside = [u[:80] for u in page.requests if not u.startswith(("data:", "file:"))]
     assert outside == []
-    assert any(u.startswith("file:") for u in page.requests)          # the check sees requests at all
+    assert any(u.startswith("file:") for u in page.requests)  # the check sees requests at all
     seen = page.evaluate("""(() => {
         const t = document.querySelector('#summary table.wide');
         if (!t) return null;
@@ -46,7 +48,7 @@ def test_html_report_in_a_headless_browser(browser, sample_runs, tmp_path):
     })()""")
     assert seen is not None, "no headline matrix in the summary"
     assert seen["disp"] != "none" and seen["vis"] == "visible" and seen["height"] > 50 and seen["width"] > 300
-    assert 0 <= seen["top"] < seen["vh"] and seen["width"] <= seen["vw"]   # on the first screen, not cut sideways
+    assert 0 <= seen["top"] < seen["vh"] and seen["width"] <= seen["vw"]  # on the first screen, not cut sideways
     assert "PATCH nodes/status (resource)" in seen["text"] and "PATCH pods/status (resource)" in seen["text"]
     # the raw tables are there, collapsed
     closed = page.evaluate("Array.from(document.querySelectorAll('details')).filter(d => !d.open).length")
@@ -63,8 +65,10 @@ def test_html_report_in_a_headless_browser(browser, sample_runs, tmp_path):
 def test_console_errors_and_network_requests_are_seen(browser, tmp_path):
     """The checks above can fail: a page with a script error and a remote image is caught."""
     bad = tmp_path / "bad.html"
-    bad.write_text('<html><body><img src="http://127.0.0.1:9/x.png"><script>console.error("boom");'
-                   'undefinedFunction()</script></body></html>')
+    bad.write_text(
+        '<html><body><img src="http://127.0.0.1:9/x.png"><script>console.error("boom");'
+        "undefinedFunction()</script></body></html>"
+    )
     page = browser.open(bad.as_uri())
     assert any("boom" in e for e in page.errors) and any("undefinedFunction" in e for e in page.errors)
     assert any(u.startswith("http://127.0.0.1:9/") for u in page.requests)

@@ -2,6 +2,7 @@
 verdict with counts, failing SLOs with n and an interval, the headline matrix with the PATCH groups,
 the top finding, the clock verdict; the PDF at most 20 pages; `report`'s load options and its
 refusal of two run directories."""
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,7 @@ def _text(page) -> str:
 @pytest.fixture(scope="module")
 def reports(sample_runs, tmp_path_factory):
     out = {}
-    for name, (run, truth) in sample_runs.items():
+    for name, (run, _truth) in sample_runs.items():
         res = build(run, tmp_path_factory.mktemp(name), pdf=True)
         pages = pypdf.PdfReader(str(res["pdf"])).pages
         out[name] = (res, _text(pages[0]), len(pages), run)
@@ -31,19 +32,25 @@ def reports(sample_runs, tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,outcome,patch_groups", [
-    ("healthy-1.28", "PASSED", ["PATCH nodes/status (resource)", "PATCH pods/status (resource)"]),
-    ("skew-timeout-1.14", "FAILED", ["PATCH nodes/status (resource)", "PATCH pods/status (resource)"]),
-    ("legacy-skew-1.5", "FAILED", ["PUT nodes/status (resource)", "PUT pods/status (resource)"]),
-])
+@pytest.mark.parametrize(
+    "name,outcome,patch_groups",
+    [
+        ("healthy-1.28", "PASSED", ["PATCH nodes/status (resource)", "PATCH pods/status (resource)"]),
+        ("skew-timeout-1.14", "FAILED", ["PATCH nodes/status (resource)", "PATCH pods/status (resource)"]),
+        ("legacy-skew-1.5", "FAILED", ["PUT nodes/status (resource)", "PUT pods/status (resource)"]),
+    ],
+)
 def test_page1_tells_the_story(reports, name, outcome, patch_groups):
     from kubelog.analysis.diagnose import diagnose
+
     res, p1, n_pages, run = reports[name]
     assert n_pages == res["pdf_pages"] and n_pages <= 20
     assert res["overflow_px"] <= 0.5
     assert p1.startswith(f"kubelog report — {run.path.name}")
-    assert re.search(r"Run: Kubernetes v1\.\d+\.\d+ · 3 nodes · capacity 90 pods \(30 per node\) · duration (?:\d+ m \d+ s|[\d.]+ s) \(",
-                     p1), p1[:400]
+    assert re.search(
+        r"Run: Kubernetes v1\.\d+\.\d+ · 3 nodes · capacity 90 pods \(30 per node\) · duration (?:\d+ m \d+ s|[\d.]+ s) \(",
+        p1,
+    ), p1[:400]
     assert f"Test outcome: {outcome}" in p1
     m = re.search(r"SLO verdict: (FAIL|PASS) — (\d+) FAIL, (\d+) PASS, (\d+) NO DATA of (\d+) SLO checks", p1)
     assert m and int(m[2]) + int(m[3]) + int(m[4]) == int(m[5])
@@ -53,7 +60,7 @@ def test_page1_tells_the_story(reports, name, outcome, patch_groups):
     top = diagnose(run).findings[0].title
     assert top[:60] in p1 and "→ §8 finding 1" in p1
     assert "Clocks:" in p1
-    assert not re.search(r"\d[eE][+-]\d", p1)          # no scientific notation
+    assert not re.search(r"\d[eE][+-]\d", p1)  # no scientific notation
 
 
 @pytest.mark.slow
@@ -61,8 +68,11 @@ def test_page1_failing_slos_carry_n_and_interval(reports):
     _, p1, _, _ = reports["healthy-1.28"]
     # the healthy run's FAIL: p99 of 93 binding calls is one 1.67 s outlier — page 1 says so
     assert "Failing SLOs" in p1
-    assert re.search(r"POST pods/binding \(resource\) p99 1\.671 \[[\d.]+, > max\] 93 1 p99 is the maximum "
-                     r"\(n = 93 < 100\); the verdict depends on one sample", p1), p1
+    assert re.search(
+        r"POST pods/binding \(resource\) p99 1\.671 \[[\d.]+, > max\] 93 1 p99 is the maximum "
+        r"\(n = 93 < 100\); the verdict depends on one sample",
+        p1,
+    ), p1
     assert "depend on one sample" in p1
     _, p1, _, _ = reports["skew-timeout-1.14"]
     assert "skew found against the apiserver clock — test +9 h 58 m 15." in p1 and " ± " in p1
@@ -89,11 +99,26 @@ def test_report_refuses_two_run_directories(sample_runs, tmp_path):
 
 def test_report_takes_the_load_options(sample_runs, tmp_path):
     from kubelog.report.model import build_model
+
     run = sample_runs["healthy-1.28"][0]
-    res = CliRunner().invoke(app, ["report", str(run.path), "--out", str(tmp_path / "o"), "--no-pdf", "--nodes", "6",
-                                   "--pods-per-node", "10", "--buckets", "20,60,100"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(run.path),
+            "--out",
+            str(tmp_path / "o"),
+            "--no-pdf",
+            "--nodes",
+            "6",
+            "--pods-per-node",
+            "10",
+            "--buckets",
+            "20,60,100",
+        ],
+    )
     assert res.exit_code == 0, res.output
-    assert "report:" not in res.stderr               # no progress bar when stderr is not a terminal
+    assert "report:" not in res.stderr  # no progress bar when stderr is not a terminal
     html = (tmp_path / "o" / "report.html").read_text()
     assert "capacity 60 pods (10 per node)" in html and "20% load" in html and "60% load" in html
     assert "10% load" not in html
@@ -106,6 +131,7 @@ def test_report_takes_the_load_options(sample_runs, tmp_path):
 
 def test_build_reports_progress(sample_runs, tmp_path):
     from kubelog.commands.report import progress_printer
+
     calls = []
     build(sample_runs["healthy-1.28"][0], tmp_path / "r", pdf=False, progress=lambda *a: calls.append(a))
     done = [c[0] for c in calls]
@@ -113,7 +139,7 @@ def test_build_reports_progress(sample_runs, tmp_path):
     whats = [c[2] for c in calls]
     assert "reading the API requests" in whats and "1. Summary" in whats and "HTML" in whats
     assert progress_printer(quiet=True) == (None, None)
-    assert progress_printer(quiet=False) == (None, None)      # pytest's stderr is not a terminal
+    assert progress_printer(quiet=False) == (None, None)  # pytest's stderr is not a terminal
 
 
 def test_every_slo_row_with_samples_has_an_interval(sample_runs):
@@ -122,6 +148,7 @@ def test_every_slo_row_with_samples_has_an_interval(sample_runs):
     import numpy as np
     from kubelog.report.model import Context
     from kubelog.report.summary import slo_statistics
+
     for name, (run, _) in sample_runs.items():
         ctx = Context(run)
         st = slo_statistics(ctx, ctx.slo().verdicts)

@@ -4,6 +4,7 @@ The presentation (offsets written ``+9 h 58 m 15.183 s ± 18.9 ms``, the summary
 corrected) is the report's. That no SLO verdict then FAILs because of the clock needs the correction of
 test-reported rows (the clock-skew work beside this one): that test is marked xfail until it lands.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,7 +36,7 @@ def test_summary_says_what_was_corrected_and_by_how_much(corrected, sample_runs,
     assert m, clocks
     off = int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
     assert abs(off - truth["clocks"]["test"]["offset_s"]) < 0.1
-    assert not re.search(r"\d[eE][+-]\d", clocks)                     # no scientific notation
+    assert not re.search(r"\d[eE][+-]\d", clocks)  # no scientific notation
     verdict = next(p for p in s.paragraphs if p.startswith("SLO verdict"))
     assert "(corrected clocks)" in verdict
     # the skew section's domain table: the same notation, bounds in plain seconds
@@ -49,11 +50,13 @@ def test_summary_says_what_was_corrected_and_by_how_much(corrected, sample_runs,
 def _clock_sized_fails(model) -> list:
     """FAIL rows whose observed value is of the size of the skew (over an hour): the clock, not the cluster."""
     from kubelog.report.summary import group_name
+
     v = _section(model, "summary").data
     rep = model["context"].slo().verdicts
     bad = rep[(rep["verdict"] == "FAIL") & np.isfinite(rep["observed_s"]) & (rep["observed_s"] > 3600)]
-    return [f"{r.sli} {group_name(r.sli, r.group)} {r.observed_s:.0f} s" for r in bad.itertuples()] + \
-        ([] if v.get("overall") else ["no overall verdict"])
+    return [f"{r.sli} {group_name(r.sli, r.group)} {r.observed_s:.0f} s" for r in bad.itertuples()] + (
+        [] if v.get("overall") else ["no overall verdict"]
+    )
 
 
 def test_uncorrected_report_has_the_clock_caused_fail(sample_runs):

@@ -1,5 +1,6 @@
 """Metrics the test itself reported (perf_summaries: Top latency metric lines, WARNING ones, pod-startup
 summaries) feed `slo` as e2e-reported rows and `diagnose` as findings (issue 18, item 10)."""
+
 from pathlib import Path
 
 import pytest
@@ -8,10 +9,14 @@ from kubelog.analysis import slo
 from kubelog.analysis.diagnose import diagnose
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
-TOP = ("{stamp}: INFO: Top latency metric: {{Resource:pods Subresource: Verb:LIST Scope:cluster "
-       "Latency:{{Perc50:5.567ms Perc90:132.528ms Perc99:404.109ms Perc100:0s}} Count:123}}")
-WARN = ("{stamp}: INFO: WARNING Top latency metric: {{Resource:nodes Subresource:status Verb:PATCH Scope:resource "
-        "Latency:{{Perc50:7.518ms Perc90:932.768ms Perc99:1.188055s Perc100:0s}} Count:4567}}")
+TOP = (
+    "{stamp}: INFO: Top latency metric: {{Resource:pods Subresource: Verb:LIST Scope:cluster "
+    "Latency:{{Perc50:5.567ms Perc90:132.528ms Perc99:404.109ms Perc100:0s}} Count:123}}"
+)
+WARN = (
+    "{stamp}: INFO: WARNING Top latency metric: {{Resource:nodes Subresource:status Verb:PATCH Scope:resource "
+    "Latency:{{Perc50:7.518ms Perc90:932.768ms Perc99:1.188055s Perc100:0s}} Count:4567}}"
+)
 
 
 @pytest.fixture
@@ -20,7 +25,7 @@ def e2e_only(tmp_path, ingest_to):
     lines = (SAMPLES / "healthy-1.28" / "e2e.log").read_text().split("\n")
     i = next(k for k, ln in enumerate(lines) if "Approx throughput" in ln)
     stamp = lines[i][:19]
-    lines[i + 1:i + 1] = [TOP.format(stamp=stamp), WARN.format(stamp=stamp)]
+    lines[i + 1 : i + 1] = [TOP.format(stamp=stamp), WARN.format(stamp=stamp)]
     p = tmp_path / "e2e.log"
     p.write_text("\n".join(lines))
     return ingest_to(p), p, i + 3  # the WARNING line's number
@@ -43,7 +48,6 @@ def test_slo_has_e2e_reported_api_rows(e2e_only):
     v95 = slo.evaluate(run, cfg).verdicts
     rep = v95[v95["group"].str.startswith("e2e-reported: PATCH")].iloc[0]
     assert rep["verdict"] == "NO DATA" and "did not report p95" in rep["note"]
-
 
 
 def test_diagnose_names_the_api_call_the_test_flagged(e2e_only):

@@ -12,6 +12,7 @@ The tests: each sample is claimed by its directory's format, parses with exact l
 gives its expected rows; and no other format's sniffer claims it (except the generic format a
 refinement is asked before: klog for cl2-log).
 """
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,7 @@ def _options(f: Path) -> dict:
 
 def _expected(f: Path) -> dict[str, Path]:
     pre = f.name + "."
-    return {p.name[len(pre):-4]: p for p in f.parent.glob(f.name + ".*.csv")}
+    return {p.name[len(pre) : -4]: p for p in f.parent.glob(f.name + ".*.csv")}
 
 
 def _cell(v) -> str:
@@ -142,6 +143,7 @@ def test_reasons_in_the_code_are_declared():
     import re
     from kubelog.formats import klog
     from kubelog.sources import lines as L
+
     root = Path(__file__).resolve().parent.parent / "kubelog"
     found = []
     rx = re.compile(r'\bcount(?:_many)?\(\s*(f?)"([^"]+)"(?:[^()]|\([^()]*\))*?severity="(\w+)"')
@@ -153,8 +155,9 @@ def test_reasons_in_the_code_are_declared():
     found += [("lines.py", w.marker_reason, None) for w in L.WRAPPERS if w.marker_re]
     assert len(found) > 30
     for where, name, sev in found:
-        d = reasons.lookup(name) or next((r for r in reasons.DECLARED if "{" in r.name and
-                                          re.sub(r"\{[^}]*\}", "{x}", r.name) == name), None)
+        d = reasons.lookup(name) or next(
+            (r for r in reasons.DECLARED if "{" in r.name and re.sub(r"\{[^}]*\}", "{x}", r.name) == name), None
+        )
         assert d is not None, f"{where}: reason {name!r} not declared"
         assert sev is None or d.severity == sev, f"{where}: {name!r} written as {sev}, declared {d.severity}"
     names = [r.name for r in reasons.DECLARED]

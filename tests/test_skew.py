@@ -1,4 +1,5 @@
 """Clock skew from causal pairs (kubelog.analysis.skew, `kubelog skew`), checked against synth truth.json."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,15 @@ from typer.testing import CliRunner
 
 from kubelog.analysis import skew_math as sm
 from kubelog.analysis.pods import pod_startup
-from kubelog.analysis.skew import (PAIR_COLUMNS, analyze, analyze_pairs, causal_pairs, correct,
-                                   corrected_times, violations_before_after)
+from kubelog.analysis.skew import (
+    PAIR_COLUMNS,
+    analyze,
+    analyze_pairs,
+    causal_pairs,
+    correct,
+    corrected_times,
+    violations_before_after,
+)
 from kubelog.cli import app
 from kubelog.engine import Options, ingest
 from kubelog.synth import generate
@@ -63,8 +71,9 @@ def test_every_extracted_pair_is_causal_under_the_true_offsets(runs, name):
         assert "bind_to_kubelet" in kinds
     off = _true_offsets(truth)
     for (a, b), g in p.groupby(["send_domain", "recv_domain"]):
-        batch = sm.Pairs.from_arrays(a, b, g["send_ts"], g["recv_ts"], g["min_delay_s"], g["res_send_s"],
-                                     g["res_recv_s"])
+        batch = sm.Pairs.from_arrays(
+            a, b, g["send_ts"], g["recv_ts"], g["min_delay_s"], g["res_send_s"], g["res_recv_s"]
+        )
         v = sm.count_violations(batch, off[a], off[b])
         assert v.n_violated == 0, (a, b, v, g.iloc[v.indices[:3]].to_dict("records"))
     # evidence points at file:line on both sides
@@ -72,7 +81,7 @@ def test_every_extracted_pair_is_causal_under_the_true_offsets(runs, name):
     rt = p[p["kind"] == "api_round_trip"]
     assert set(rt["send_domain"]) | set(rt["recv_domain"]) == {"test", "apiserver"}
     # both directions between test and master (a true round trip, so a two-sided interval)
-    assert ((rt["send_domain"] == "test").any() and (rt["recv_domain"] == "test").any())
+    assert (rt["send_domain"] == "test").any() and (rt["recv_domain"] == "test").any()
 
 
 @pytest.mark.parametrize("name", ["1.14", "1.28", "1.5", "neg-1.28", "drift-1.28"])
@@ -153,8 +162,7 @@ def test_correction_recovers_skew_free_pod_startup(runs, name):
     m0 = pod_startup(run, offsets=_true_offsets(truth)).measured_percentiles.set_index("phase")
     unc = rep.domains.set_index("domain")["uncertainty_s"]
     node_unc = float(unc[[d for d in unc.index if d.startswith("node/")]].max())
-    tol = {"schedule_to_run": node_unc, "run_to_watch": node_unc + unc["test"],
-           "schedule_to_watch": unc["test"]}
+    tol = {"schedule_to_run": node_unc, "run_to_watch": node_unc + unc["test"], "schedule_to_watch": unc["test"]}
     for phase, t in tol.items():
         for col in ("p50_s", "p99_s"):
             got, want = m.loc[phase, col], m0.loc[phase, col]
@@ -172,7 +180,8 @@ def test_correction_recovers_skew_free_pod_startup(runs, name):
     assert np.allclose(shift, rep.offsets["test"], atol=1e-6)
     lat = out["test_pod_latencies"].set_index("metric")
     assert lat.loc["pod_startup", "latency_s_corr"] == pytest.approx(
-        lat.loc["pod_startup", "latency_s"] - rep.offsets["test"])
+        lat.loc["pod_startup", "latency_s"] - rep.offsets["test"]
+    )
     # causal-order violations: many raw, none corrected
     v = out["violations"].set_index("kind")
     assert v.loc["total", "before"] > 0 and v.loc["total", "after"] == 0
@@ -180,8 +189,9 @@ def test_correction_recovers_skew_free_pod_startup(runs, name):
 
 
 def test_corrected_times_unknown_domain_is_nat():
-    df = pd.DataFrame({"ts": pd.to_datetime(["2024-01-01T00:00:10Z", "2024-01-01T00:00:10Z"]),
-                       "clock": ["test", "node/x"]})
+    df = pd.DataFrame(
+        {"ts": pd.to_datetime(["2024-01-01T00:00:10Z", "2024-01-01T00:00:10Z"]), "clock": ["test", "node/x"]}
+    )
     c = corrected_times(df, "ts", "clock", {"test": 2.5})
     assert c.iloc[0] == pd.Timestamp("2024-01-01T00:00:07.5Z") and pd.isna(c.iloc[1])
 
@@ -201,8 +211,9 @@ def test_step_of_two_seconds_is_found_and_timed(runs):
     p = causal_pairs(run)
     node = f"node/{truth['nodes'][0]}"
     mine = p[(p["send_domain"] == node) | (p["recv_domain"] == node)]
-    t_node = np.concatenate([mine.loc[mine["send_domain"] == node, "send_ts"],
-                             mine.loc[mine["recv_domain"] == node, "recv_ts"]])
+    t_node = np.concatenate(
+        [mine.loc[mine["send_domain"] == node, "send_ts"], mine.loc[mine["recv_domain"] == node, "recv_ts"]]
+    )
     mid = float(np.median(t_node))
     rep = analyze_pairs(_shift_domain(p, node, mid, 2.0))
     assert len(rep.steps) == 1
@@ -216,16 +227,27 @@ def test_step_of_two_seconds_is_found_and_timed(runs):
     assert st["violations_split"] < st["violations_single"]
     row = rep.pairs_summary.set_index("domain_b").loc[node]
     assert not row["feasible"] and row["n_violated"] > 0 and row["step_time"] == st["time"]
-    assert any(re.search(r"stepped by (1\.99\d|2\.0\d\d) s against the master at about 2019-06-20T", f)
-               for f in rep.findings), rep.findings
-    assert any(f"contradict the best single offset" in f for f in rep.findings)
+    assert any(
+        re.search(r"stepped by (1\.99\d|2\.0\d\d) s against the master at about 2019-06-20T", f) for f in rep.findings
+    ), rep.findings
+    assert any("contradict the best single offset" in f for f in rep.findings)
 
 
 def _pairs(a, b, send, recv, kind="t"):
     n = len(send)
-    return pd.DataFrame({"kind": kind, "send_domain": a, "send_ts": send, "recv_domain": b, "recv_ts": recv,
-                         "min_delay_s": 0.0, "res_send_s": 0.0, "res_recv_s": 0.0,
-                         "evidence": [f"f:{i}" for i in range(n)]})
+    return pd.DataFrame(
+        {
+            "kind": kind,
+            "send_domain": a,
+            "send_ts": send,
+            "recv_domain": b,
+            "recv_ts": recv,
+            "min_delay_s": 0.0,
+            "res_send_s": 0.0,
+            "res_recv_s": 0.0,
+            "evidence": [f"f:{i}" for i in range(n)],
+        }
+    )
 
 
 def test_drift_is_estimated_when_pairs_span_long_enough():
@@ -234,8 +256,8 @@ def test_drift_is_estimated_when_pairs_span_long_enough():
     ta = np.sort(t0 + rng.uniform(0, span, 400))  # A = reference clock reading (true time)
     theta = theta0 + ppm * 1e-6 * (ta - t0)
     d1, d2 = rng.exponential(0.02, 400) + 0.001, rng.exponential(0.02, 400) + 0.001
-    fwd = _pairs("apiserver", "h", ta, ta + d1 + theta)                 # A → B
-    bwd = _pairs("h", "apiserver", ta + theta, ta + d2)                  # B → A (send on B at true ta)
+    fwd = _pairs("apiserver", "h", ta, ta + d1 + theta)  # A → B
+    bwd = _pairs("h", "apiserver", ta + theta, ta + d2)  # B → A (send on B at true ta)
     rep = analyze_pairs(pd.concat([fwd, bwd], ignore_index=True))
     row = rep.pairs_summary.iloc[0]
     assert row["drift_status"] == "ok"
@@ -261,11 +283,17 @@ def test_one_sided_bound_is_stated_as_such():
 
 def test_inconsistent_domains_named_by_the_negative_cycle():
     # test−apiserver ∈ [10, 11], node−test ∈ [0, 1], but node−apiserver ∈ [20, 21]: no offsets satisfy all
-    p = pd.concat([
-        _pairs("apiserver", "test", [0.0], [11.0]), _pairs("test", "apiserver", [10.0], [0.0]),
-        _pairs("test", "node/a", [0.0], [1.0]), _pairs("node/a", "test", [0.0], [0.0]),
-        _pairs("apiserver", "node/a", [0.0], [21.0]), _pairs("node/a", "apiserver", [20.0], [0.0]),
-    ], ignore_index=True)
+    p = pd.concat(
+        [
+            _pairs("apiserver", "test", [0.0], [11.0]),
+            _pairs("test", "apiserver", [10.0], [0.0]),
+            _pairs("test", "node/a", [0.0], [1.0]),
+            _pairs("node/a", "test", [0.0], [0.0]),
+            _pairs("apiserver", "node/a", [0.0], [21.0]),
+            _pairs("node/a", "apiserver", [20.0], [0.0]),
+        ],
+        ignore_index=True,
+    )
     rep = analyze_pairs(p)
     assert set(rep.inconsistent) == {"apiserver", "test", "node/a"}
     assert rep.findings[0].startswith("the offset bounds are inconsistent (negative cycle")
@@ -297,12 +325,18 @@ def test_cli_csv_is_one_rfc4180_table(runs, table):
     import io
 
     from kubelog.commands import skew as skew_cmd
+
     run, _ = runs["1.14"]
     r = CliRunner().invoke(app, ["skew", str(run.path), "-F", "csv"] + (["--table", table] if table else []))
     assert r.exit_code == 0, r.output
     rows = list(csv.reader(io.StringIO(r.stdout, newline=""), strict=True))
-    header = {None: skew_cmd.DOMAIN_COLUMNS, "domains": skew_cmd.DOMAIN_COLUMNS, "pairs": skew_cmd.PAIR_COLUMNS,
-              "evidence": skew_cmd.EVIDENCE_COLUMNS, "violations": skew_cmd.VIOLATION_COLUMNS}[table]
+    header = {
+        None: skew_cmd.DOMAIN_COLUMNS,
+        "domains": skew_cmd.DOMAIN_COLUMNS,
+        "pairs": skew_cmd.PAIR_COLUMNS,
+        "evidence": skew_cmd.EVIDENCE_COLUMNS,
+        "violations": skew_cmd.VIOLATION_COLUMNS,
+    }[table]
     assert rows[0] == header
     assert len(rows) > 1 and all(len(row) == len(header) for row in rows), r.stdout[:500]
 
@@ -344,7 +378,9 @@ def test_real_openshift_events_bound_the_kubelet_host_one_way(real_logs, ingest_
 
 
 def test_real_logs_without_cross_clock_pairs_say_so(real_logs, ingest_to):
-    run = ingest_to(real_logs / "apiserver_v1.19.4_arm64_skykying.log", real_logs / "kubelet_v1.19.4_arm64_skykying.log")
+    run = ingest_to(
+        real_logs / "apiserver_v1.19.4_arm64_skykying.log", real_logs / "kubelet_v1.19.4_arm64_skykying.log"
+    )
     rep = analyze(run)  # the node never registered (MANIFEST): no pods, no pairs
     assert rep.pairs.empty and not rep.significant
     assert rep.findings == ["no causal pairs between clock domains: offsets unknown (nothing to say about skew)"]
@@ -352,6 +388,7 @@ def test_real_logs_without_cross_clock_pairs_say_so(real_logs, ingest_to):
 
 def test_verdict_at_both_ends_of_the_interval_when_they_differ(runs):
     from kubelog.analysis.skew import pod_startup_verdicts
+
     run, _ = runs["1.28"]
     rep = analyze(run)
     v = pod_startup_verdicts(run, rep).set_index("percentile")
@@ -367,6 +404,7 @@ def test_verdict_at_both_ends_of_the_interval_when_they_differ(runs):
 def test_sample_logs_offsets_hold_their_truth(name, ingest_to):
     """The three published sample runs (sample_logs/README.md), incl. a timeout run without latency pods."""
     from conftest import SAMPLES
+
     truth = json.loads((SAMPLES / name / "truth.json").read_text())
     rep = analyze(ingest_to(SAMPLES / name))
     doms = rep.domains.set_index("domain")
@@ -375,7 +413,9 @@ def test_sample_logs_offsets_hold_their_truth(name, ingest_to):
         r = doms.loc[d]
         assert r["lower_s"] - slack <= v["offset_s"] <= r["upper_s"] + slack, (d, v, r.to_dict())
         if d != "apiserver":
-            assert r["kind"] == "two-sided" and abs(r["offset_s"] - v["offset_s"]) <= max(0.02, r["uncertainty_s"]) + slack
+            assert (
+                r["kind"] == "two-sided" and abs(r["offset_s"] - v["offset_s"]) <= max(0.02, r["uncertainty_s"]) + slack
+            )
     assert rep.significant == (name != "healthy-1.28")
     if name != "healthy-1.28":
         t = doms.loc["test", "text"]
@@ -384,6 +424,7 @@ def test_sample_logs_offsets_hold_their_truth(name, ingest_to):
 
 def test_two_test_logs_on_two_clocks_are_bounded_separately(runs, tmp_path):
     import shutil
+
     _, truth = runs["1.14"]
     src = tmp_path / "in"
     shutil.copytree(__import__("pathlib").Path(truth["path"]).parent, src)

@@ -1,14 +1,13 @@
 """Issue 16 items 4, 5: clock bounds on runs with CL2 round trips, per-host pools of hollow nodes and the
 kubelet's status writes (kubelog/synth/skewcases.py), checked against the generator's truth."""
+
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from kubelog.analysis import skew_math as sm
 from kubelog.analysis.pods import pod_startup
 from kubelog.analysis.skew import analyze, analyze_pairs, causal_pairs, node_hosts
 from kubelog.engine import Options, ingest
@@ -16,12 +15,21 @@ from kubelog.synth import generate
 
 SPECS = {
     # CL2 era: the test clock is only bounded by the CL2 log's own lines around its calls
-    "cl2-1.28": dict(era="1.28", cl2=True, skew="test=-0.35s", drift="test=40", hosts=2, host_skew=[0.8, -0.35],
-                     host_drift=[20, -30], seed=4),
+    "cl2-1.28": dict(
+        era="1.28",
+        cl2=True,
+        skew="test=-0.35s",
+        drift="test=40",
+        hosts=2,
+        host_skew=[0.8, -0.35],
+        host_drift=[20, -30],
+        seed=4,
+    ),
     "cl2-1.14": dict(era="1.14", cl2=True, skew="test=36012.5s", hosts=2, host_skew=[0.05, 1.2], seed=8),
     "e2e-1.5": dict(era="1.5", skew="test=35895.2s", drift="test=40", hosts=2, host_skew=[0.8, -0.2], seed=13),
-    "e2e-1.28": dict(era="1.28", skew="test=-3600.25s", hosts=3, host_skew=[0.8, -0.35, 0.0],
-                     host_drift=[30, -20, 0], seed=7),
+    "e2e-1.28": dict(
+        era="1.28", skew="test=-3600.25s", hosts=3, host_skew=[0.8, -0.35, 0.0], host_drift=[30, -20, 0], seed=7
+    ),
 }
 
 
@@ -70,7 +78,7 @@ def test_true_offsets_inside_bounds_and_estimates_close(runs, name):
         if d == "apiserver":
             continue
         r, sl = doms.loc[d], _slack(truth, d)
-        assert r["kind"] == "two-sided", (d, r.to_dict())           # both sides, every era, CL2 included
+        assert r["kind"] == "two-sided", (d, r.to_dict())  # both sides, every era, CL2 included
         assert r["lower_s"] - sl <= c["offset_s"] <= r["upper_s"] + sl, (d, c, r.to_dict())
         half = (r["upper_s"] - r["lower_s"]) / 2
         assert abs(r["offset_s"] - c["offset_s"]) <= max(0.020, half) + sl, (d, r["offset_s"], c)
@@ -84,7 +92,7 @@ def test_cl2_log_lines_bound_the_test_clock_both_ways(runs, name):
     assert (rt["send_domain"] == "test").sum() >= 3 and (rt["recv_domain"] == "test").sum() >= 3
     assert rt["evidence"].str.contains("clusterloader2.log").all()
     t = rep.domains.set_index("domain").loc["test"]
-    assert t["upper_s"] - t["lower_s"] < 0.05          # milliseconds: the steps hug their calls
+    assert t["upper_s"] - t["lower_s"] < 0.05  # milliseconds: the steps hug their calls
     assert "API round trip" in t["text"]
 
 
@@ -110,7 +118,7 @@ def test_hollow_nodes_pooled_per_host_within_50ms(runs, name):
 @pytest.mark.parametrize("name", list(SPECS))
 def test_no_spurious_drift(runs, name):
     _, _, rep = runs[name]
-    assert rep.domains["drift_ppm"].isna().all()      # runs of ~1 min: no drift can be supported
+    assert rep.domains["drift_ppm"].isna().all()  # runs of ~1 min: no drift can be supported
     assert not any("drifts" in f for f in rep.findings)
 
 
@@ -120,9 +128,19 @@ def test_drift_not_reported_when_a_constant_offset_fits():
     t0, span, theta = 1.7e9, 7200.0, 0.8
     ta = np.sort(t0 + rng.uniform(0, span, 200))
     d1, d2 = rng.exponential(0.4, 200) + 0.01, rng.exponential(0.4, 200) + 0.01
-    mk = lambda a, b, s, r: pd.DataFrame({"kind": "kubelet_status", "send_domain": a, "send_ts": s, "recv_domain": b,  # noqa: E731
-                                          "recv_ts": r, "min_delay_s": 0.0, "res_send_s": 1e-6, "res_recv_s": 1e-6,
-                                          "evidence": "x:1"})
+    mk = lambda a, b, s, r: pd.DataFrame(
+        {
+            "kind": "kubelet_status",
+            "send_domain": a,
+            "send_ts": s,
+            "recv_domain": b,  # noqa: E731
+            "recv_ts": r,
+            "min_delay_s": 0.0,
+            "res_send_s": 1e-6,
+            "res_recv_s": 1e-6,
+            "evidence": "x:1",
+        }
+    )
     p = pd.concat([mk("apiserver", "node/h", ta, ta + d1 + theta), mk("node/h", "apiserver", ta + theta, ta + d2)])
     rep = analyze_pairs(p)
     row = rep.pairs_summary.iloc[0]
@@ -135,6 +153,7 @@ def test_drift_not_reported_when_a_constant_offset_fits():
 def _latency_pod_percentiles(per, phase):
     v = per[per["pod"].str.startswith("density-latency-pod")][f"{phase}_s"].dropna().to_numpy(dtype=float)
     from kubelog.analysis import stats
+
     return {q: stats.percentile(v, x) for q, x in (("p50_s", 0.5), ("p90_s", 0.9), ("p99_s", 0.99))} if v.size else {}
 
 
@@ -144,10 +163,13 @@ def test_kubelog_offsets_never_move_a_percentile_away_from_the_truth(runs, name)
     raw = pod_startup(run).per_pod
     cor = pod_startup(run, offsets=rep.offsets).per_pod
     true = truth["pod_startup"]["true"]
-    checked = 0
-    ends = {"create_to_schedule": ("created", "scheduled"), "schedule_to_run": ("scheduled", "running"),
-            "run_to_watch": ("running", "watched"), "schedule_to_watch": ("scheduled", "watched"),
-            "pod_startup": ("created", "watched")}
+    ends = {
+        "create_to_schedule": ("created", "scheduled"),
+        "schedule_to_run": ("scheduled", "running"),
+        "run_to_watch": ("running", "watched"),
+        "schedule_to_watch": ("scheduled", "watched"),
+        "pod_startup": ("created", "watched"),
+    }
     strict = 0
     for phase, (a, b) in ends.items():
         r, c = _latency_pod_percentiles(raw, phase), _latency_pod_percentiles(cor, phase)
@@ -161,7 +183,7 @@ def test_kubelog_offsets_never_move_a_percentile_away_from_the_truth(runs, name)
             tv = true[phase][q]
             assert abs(c[q] - tv) <= abs(r[q] - tv) + res + 0.005, (phase, q, r[q], c[q], tv)
             strict += res < 0.01
-    assert strict >= 3       # schedule→run at least: µs ends on the master and the node
+    assert strict >= 3  # schedule→run at least: µs ends on the master and the node
 
 
 def test_generator_cases_follow_the_sources(runs):
@@ -178,4 +200,4 @@ def test_generator_cases_follow_the_sources(runs):
     assert len(cl) and cl["uri"].str.contains(truth["cl2"]["namespace_prefix"] + "-1").any()
     st = req[req["uri"].str.endswith("/status") & req["uri"].str.contains("/pods/")]
     per_pod = st.groupby("uri").size()
-    assert (per_pod == 3).mean() > 0.9          # pods deleted by the GC get the terminated write too
+    assert (per_pod == 3).mean() > 0.9  # pods deleted by the GC get the terminated write too

@@ -1,4 +1,5 @@
 """Issue 16 item 6: clock corrections reach every verdict (pods, slo, report), test-reported rows included."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ def test_corrections_of_a_run_hold_the_truth_and_user_offsets_win(sample_runs):
     assert c and c.test_domain == "test"
     for d, theta in _true_offsets(truth).items():
         lo, hi = c.intervals[d]
-        assert lo - 0.002 <= theta <= hi + 0.002, (d, theta, lo, hi)   # 40 ppm drift over the run
+        assert lo - 0.002 <= theta <= hi + 0.002, (d, theta, lo, hi)  # 40 ppm drift over the run
         assert c.source[d] == "kubelog skew"
     assert c.phase_shift("pod_startup") == pytest.approx(c.offsets["test"])
     assert c.phase_shift("create_to_schedule") == 0.0
@@ -35,19 +36,23 @@ def test_corrections_of_a_run_hold_the_truth_and_user_offsets_win(sample_runs):
     assert lo <= c.phase_shift("pod_startup") <= hi
     c2 = corrections(run, offsets={"test": 1.5}, correct_skew=True)
     assert c2.offsets["test"] == 1.5 and c2.source["test"] == "--offset" and c2.intervals["test"] == (1.5, 1.5)
-    assert not corrections(run)            # nothing asked: nothing corrected
+    assert not corrections(run)  # nothing asked: nothing corrected
     assert "no clock correction" in corrections(run).describe()
 
 
-@pytest.mark.parametrize("args", [["--correct-skew"], ["--offset", "test=35895.2", "--offset",
-                                                       "node/hollow-node-48kgd=0.8"]])
+@pytest.mark.parametrize(
+    "args", [["--correct-skew"], ["--offset", "test=35895.2", "--offset", "node/hollow-node-48kgd=0.8"]]
+)
 def test_slo_corrects_the_test_reported_percentiles(sample_runs, args):
     """legacy-skew-1.5: the e2e printed p99 9h58m (a clock artefact); corrected, the row passes."""
     run, truth = sample_runs["legacy-skew-1.5"]
     r = CliRunner().invoke(app, ["slo", str(run.path), "-F", "json", *args])
     assert r.exit_code == 0, r.output
-    rows = [x for x in json.loads(r.output) if x["sli"] == "kubemark_2017.pod_startup"
-            and x["group"].startswith("e2e-reported")]
+    rows = [
+        x
+        for x in json.loads(r.output)
+        if x["sli"] == "kubemark_2017.pod_startup" and x["group"].startswith("e2e-reported")
+    ]
     assert rows
     true_p99 = truth["pod_startup"]["true"]["pod_startup"]["p99_s"]
     for x in rows:
@@ -62,7 +67,7 @@ def test_report_correct_skew_has_no_clock_caused_fail(sample_runs):
     raw = build_model(run, plots=False)
     cor = build_model(run, correct_skew=True, plots=False)
     verdict = {s.key: s for s in cor["sections"]}["verdict"]
-    assert {s.key: s for s in raw["sections"]}["verdict"].data["overall"] == "FAIL"   # the 9h58m printed p99
+    assert {s.key: s for s in raw["sections"]}["verdict"].data["overall"] == "FAIL"  # the 9h58m printed p99
     assert verdict.data["overall"] == "PASS", verdict.paragraphs
 
 

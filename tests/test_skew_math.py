@@ -3,6 +3,7 @@
 Convention under test: for an ordered pair (A, B), θ = C_B − C_A; forward pairs (A→B) give upper
 bounds, backward pairs (B→A) lower bounds; truncated timestamps with resolution q lie in [t, t+q).
 """
+
 from __future__ import annotations
 
 import math
@@ -13,17 +14,45 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubelog.analysis.skew_math import (
-    CausalPair, Pairs, count_violations, describe, describe_estimate, detect_step, fit_offset_drift,
-    fit_one_way_drift, format_duration, group_pairs, lamport_check, max_satisfied_offset, ntp_offset,
-    offset_bounds, pairs_from_round_trips, solve_system,
+    CausalPair,
+    Pairs,
+    count_violations,
+    describe,
+    describe_estimate,
+    detect_step,
+    fit_offset_drift,
+    fit_one_way_drift,
+    format_duration,
+    group_pairs,
+    lamport_check,
+    max_satisfied_offset,
+    ntp_offset,
+    offset_bounds,
+    pairs_from_round_trips,
+    solve_system,
 )
 
 T0 = 1_713_680_000.0  # 2024-04-21, epoch seconds: float64 resolution ≈ 0.24 µs
-FP = 1e-6             # tolerance for float64 epoch rounding
+FP = 1e-6  # tolerance for float64 epoch rounding
 
 
-def synth(theta, n_ab, n_ba, *, span=3600.0, drift=0.0, step_at=None, step=0.0, min_delay=0.001,
-          mean_extra=0.02, seed=0, a="apiserver", b="test", res_a=0.0, res_b=0.0):
+def synth(
+    theta,
+    n_ab,
+    n_ba,
+    *,
+    span=3600.0,
+    drift=0.0,
+    step_at=None,
+    step=0.0,
+    min_delay=0.001,
+    mean_extra=0.02,
+    seed=0,
+    a="apiserver",
+    b="test",
+    res_a=0.0,
+    res_b=0.0,
+):
     """Pairs between clocks A (true time) and B = A + θ(t) with random delays ≥ min_delay.
 
     θ(t) = theta + drift·(t − mid) (+ step after step_at).  Readings are truncated to the resolutions.
@@ -42,16 +71,19 @@ def synth(theta, n_ab, n_ba, *, span=3600.0, drift=0.0, step_at=None, step=0.0, 
 
     s = np.sort(T0 + rng.uniform(0, span, n_ab))
     r = s + min_delay + rng.exponential(mean_extra, n_ab)
-    fwd = Pairs.from_arrays(a, b, trunc(s, res_a), trunc(r + th(r), res_b), min_delay, res_a, res_b,
-                            [f"fwd#{i}" for i in range(n_ab)])
+    fwd = Pairs.from_arrays(
+        a, b, trunc(s, res_a), trunc(r + th(r), res_b), min_delay, res_a, res_b, [f"fwd#{i}" for i in range(n_ab)]
+    )
     s2 = np.sort(T0 + rng.uniform(0, span, n_ba))
     r2 = s2 + min_delay + rng.exponential(mean_extra, n_ba)
-    bwd = Pairs.from_arrays(b, a, trunc(s2 + th(s2), res_b), trunc(r2, res_a), min_delay, res_b, res_a,
-                            [f"bwd#{i}" for i in range(n_ba)])
+    bwd = Pairs.from_arrays(
+        b, a, trunc(s2 + th(s2), res_b), trunc(r2, res_a), min_delay, res_b, res_a, [f"bwd#{i}" for i in range(n_ba)]
+    )
     return fwd, bwd
 
 
 # --- §2 NTP ------------------------------------------------------------------------------------
+
 
 def test_ntp_textbook_four_timestamps():
     # client sends at 0 (its clock); server (10 s ahead) gets it 0.5 s later, replies 0.25 s after,
@@ -92,11 +124,13 @@ def test_ntp_is_offset_bounds_with_one_pair_each_way_and_vectorises():
 
 # --- §1 interval bounds ------------------------------------------------------------------------
 
+
 def test_one_sided_bounds_have_no_midpoint():
     # pod creationTimestamp (apiserver) → test's watch observation: the test clock is ≥ ... behind? no:
     # forward apiserver→test only bounds θ = C_test − C_apiserver from above.
-    fwd = Pairs.from_arrays("apiserver", "test", [0.0, 10.0, 20.0], [35_900.0, 35_911.0, 35_920.5],
-                            evidence=["pod/a", "pod/b", "pod/c"])
+    fwd = Pairs.from_arrays(
+        "apiserver", "test", [0.0, 10.0, 20.0], [35_900.0, 35_911.0, 35_920.5], evidence=["pod/a", "pod/b", "pod/c"]
+    )
     est = offset_bounds(fwd)
     assert est.kind == "upper-only" and est.feasible
     assert est.upper == 35_900.0 and est.lower == -math.inf
@@ -194,6 +228,7 @@ def test_max_satisfied_sweep_small_cases():
 
 # --- §3 drift ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("ppm", [50.0, -50.0])
 def test_drift_recovered_over_an_hour(ppm):
     theta = 36_012.5
@@ -237,6 +272,7 @@ def test_one_way_drift_moon_lp():
 
 # --- §4 steps ----------------------------------------------------------------------------------
 
+
 def test_two_second_step_in_the_middle_is_found():
     theta, t_step = 36_012.5, T0 + 1800.0
     fwd, bwd = synth(theta, 300, 300, step_at=t_step, step=2.0, seed=9)
@@ -270,11 +306,12 @@ def test_no_step_when_one_offset_fits():
 
 # --- §5 many domains ---------------------------------------------------------------------------
 
+
 def test_bellman_ford_transitive_bounds_three_domains():
     bounds = {
-        ("apiserver", "test"): (36_000.0, 36_001.0),   # θ_test − θ_api
-        ("node/h1", "apiserver"): (-0.5, 0.25),        # θ_api − θ_node
-        ("node/h1", "test"): (35_999.0, 36_000.2),     # direct, tighter on top
+        ("apiserver", "test"): (36_000.0, 36_001.0),  # θ_test − θ_api
+        ("node/h1", "apiserver"): (-0.5, 0.25),  # θ_api − θ_node
+        ("node/h1", "test"): (35_999.0, 36_000.2),  # direct, tighter on top
     }
     sol = solve_system(bounds, reference="apiserver")
     assert sol.feasible
@@ -299,7 +336,7 @@ def test_bellman_ford_negative_cycle_is_named():
     bounds = {
         ("apiserver", "test"): (10.0, 11.0),
         ("test", "node/a"): (1.0, 2.0),
-        ("apiserver", "node/a"): (0.0, 5.0),   # but the chain says ≥ 11
+        ("apiserver", "node/a"): (0.0, 5.0),  # but the chain says ≥ 11
         ("apiserver", "scheduler"): (0.0, 0.1),
     }
     sol = solve_system(bounds)
@@ -318,6 +355,7 @@ def test_solve_system_accepts_offset_estimates():
 
 # --- §7 Lamport post-check ---------------------------------------------------------------------
 
+
 def test_lamport_violations_before_and_after_correction():
     theta = -30.0  # test clock behind: raw watch observations precede pod creation
     fwd, bwd = synth(theta, 100, 100, seed=13)
@@ -333,10 +371,13 @@ def test_lamport_violations_before_and_after_correction():
 
 # --- data model --------------------------------------------------------------------------------
 
+
 def test_causal_pair_records_and_validation():
-    recs = [CausalPair("test", 1.0, "apiserver", 2.0, 0.0, 0.0, 1.0, "audit:abc"),
-            CausalPair("apiserver", 3.0, "test", 3.5, evidence="pod/x"),
-            CausalPair("test", 1.5, "apiserver", 2.0)]
+    recs = [
+        CausalPair("test", 1.0, "apiserver", 2.0, 0.0, 0.0, 1.0, "audit:abc"),
+        CausalPair("apiserver", 3.0, "test", 3.5, evidence="pod/x"),
+        CausalPair("test", 1.5, "apiserver", 2.0),
+    ]
     groups = group_pairs(recs)
     assert set(groups) == {("test", "apiserver"), ("apiserver", "test")}
     p = groups[("test", "apiserver")]
@@ -353,9 +394,9 @@ def test_causal_pair_records_and_validation():
 
 # --- human text --------------------------------------------------------------------------------
 
+
 def test_describe_kubemark_time_zone_case():
-    txt = describe(35_895.2, 0.4, "test", "apiserver",
-                   {"pod watch observations": 3000, "API round trips": 41})
+    txt = describe(35_895.2, 0.4, "test", "apiserver", {"pod watch observations": 3000, "API round trips": 41})
     assert txt.startswith("the test machine's clock is 9 h 58 m 15.2 s ± 0.4 s ahead of the master")
     assert "≈ 10 h time-zone difference − 1 m 44.8 s" in txt
     assert txt.endswith("(from 3,000 pod watch observations and 41 API round trips)")
@@ -365,16 +406,19 @@ def test_describe_behind_small_and_one_sided():
     txt = describe(-0.0123, 0.0005, "node/h7", "apiserver")
     assert txt == "node host h7's clock is 12.3 ms ± 0.5 ms behind the master"
     assert "time-zone" not in describe(-3 * 3600 - 400.0, 1.0, "test")
-    assert "3 h 0 m 20 s ± 1 s behind the master, likely a time-zone mismatch (≈ 3 h time-zone difference + 20.0 s)" \
+    assert (
+        "3 h 0 m 20 s ± 1 s behind the master, likely a time-zone mismatch (≈ 3 h time-zone difference + 20.0 s)"
         in describe(-3 * 3600 - 20.0, 1.0, "test")
+    )
     assert "consistent with no skew" in describe(0.3, 0.5, "test")
     fwd = Pairs.from_arrays("apiserver", "test", [0.0], [35_900.0])
     assert "at most 9 h 58 m 20 s ahead of the master" in describe_estimate(offset_bounds(fwd))
     bwd = Pairs.from_arrays("test", "apiserver", [100.0], [140.0])
     # test sent at 100 (its clock), apiserver received at 140: θ = C_test − C_api ≥ −40
     assert "the test machine's clock is at most 40.0 s behind the master" in describe_estimate(offset_bounds(None, bwd))
-    assert "the master's clock is at most 40.0 s ahead of the test machine" in \
-        describe_estimate(offset_bounds(None, bwd).reversed())
+    assert "the master's clock is at most 40.0 s ahead of the test machine" in describe_estimate(
+        offset_bounds(None, bwd).reversed()
+    )
     # pod created at 100 (apiserver), watched at 60 (test): θ ≤ −40
     fwd = Pairs.from_arrays("apiserver", "test", [100.0], [60.0])
     assert "the test machine's clock is at least 40.0 s behind the master" in describe_estimate(offset_bounds(fwd))
@@ -394,11 +438,14 @@ def test_format_duration():
 
 # --- property ----------------------------------------------------------------------------------
 
+
 @settings(max_examples=60, deadline=None)
-@given(theta=st.floats(-50_000, 50_000, allow_nan=False),
-       delays=st.lists(st.tuples(st.floats(0, 2.0), st.floats(0, 5.0)), min_size=1, max_size=20),
-       back=st.lists(st.tuples(st.floats(0, 2.0), st.floats(0, 5.0)), min_size=0, max_size=20),
-       q=st.sampled_from([0.0, 0.001, 1.0]))
+@given(
+    theta=st.floats(-50_000, 50_000, allow_nan=False),
+    delays=st.lists(st.tuples(st.floats(0, 2.0), st.floats(0, 5.0)), min_size=1, max_size=20),
+    back=st.lists(st.tuples(st.floats(0, 2.0), st.floats(0, 5.0)), min_size=0, max_size=20),
+    q=st.sampled_from([0.0, 0.001, 1.0]),
+)
 def test_truth_always_inside_interval(theta, delays, back, q):
     """For any delays ≥ min_delay and truncated receive stamps, θ is never excluded."""
     t = T0 + np.arange(len(delays)) * 7.0
@@ -426,4 +473,5 @@ def test_docstring_examples():
     import doctest
 
     import kubelog.analysis.skew_math as m
+
     assert doctest.testmod(m).failed == 0

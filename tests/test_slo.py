@@ -1,4 +1,5 @@
 """SLO configuration, verdicts (against truth.json and real-log facts) and the validity audit."""
+
 import json
 import re
 from pathlib import Path
@@ -30,14 +31,19 @@ def reports(runs):
 
 # --- configuration ----------------------------------------------------------------------------------
 
+
 def test_defaults_are_the_cited_targets():
     cfg = SLOConfig.load()
     assert cfg.sli("kubemark_2017.api_calls").threshold_s == 1.0
     assert cfg.sli("kubemark_2017.pod_startup").threshold_s == 5.0
     assert cfg.sli("kubemark_2017.node_startup").threshold_s == 4.0
     ro = cfg.sli("sig_scalability.read_only_api_calls")
-    assert (ro.resource_threshold_s, ro.namespace_threshold_s, ro.namespace_threshold_before_s,
-            ro.cluster_threshold_s) == (1.0, 30.0, 5.0, 30.0)
+    assert (
+        ro.resource_threshold_s,
+        ro.namespace_threshold_s,
+        ro.namespace_threshold_before_s,
+        ro.cluster_threshold_s,
+    ) == (1.0, 30.0, 5.0, 30.0)
     assert cfg.sli("sig_scalability.mutating_api_calls").threshold_s == 1.0
     for name in slomod.SLI_TYPES:
         s = cfg.sli(name)
@@ -51,18 +57,21 @@ def test_defaults_are_the_cited_targets():
         assert re.search(r"kubernetes\.io/blog|kubernetes/community|issue #6", comments), b[:60]
 
 
-@pytest.mark.parametrize("body,needle", [
-    ("[kubemark_2017.pod_startup]\nthreshold = 3\n", "'threshold'"),
-    ("[kubemark_2017.pod_startups]\nthreshold_s = 3\n", "'kubemark_2017.pod_startups'"),
-    ("[kubemark]\n", "'kubemark'"),
-    ("[kubemark_2017.pod_startup]\nthreshold_s = 'five'\n", "threshold_s"),
-    ("[kubemark_2017.pod_startup]\npercentile = 99\n", "percentile"),
-    ("[kubemark_2017.api_calls]\ngroup_by = ['verb', 'nope']\n", "nope"),
-    ("[[overrides]]\nresource = 'pods'\nthreshold_s = 2\n", "'sli' is required"),
-    ("[[overrides]]\nsli = 'kubemark_2017.api_calls'\nrsource = 'pods'\nthreshold_s = 2\n", "'rsource'"),
-    ("[[overrides]]\nsli = 'kubemark_2017.api_calls'\nresource = 'pods'\n", "neither"),
-    ("not toml [", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "body,needle",
+    [
+        ("[kubemark_2017.pod_startup]\nthreshold = 3\n", "'threshold'"),
+        ("[kubemark_2017.pod_startups]\nthreshold_s = 3\n", "'kubemark_2017.pod_startups'"),
+        ("[kubemark]\n", "'kubemark'"),
+        ("[kubemark_2017.pod_startup]\nthreshold_s = 'five'\n", "threshold_s"),
+        ("[kubemark_2017.pod_startup]\npercentile = 99\n", "percentile"),
+        ("[kubemark_2017.api_calls]\ngroup_by = ['verb', 'nope']\n", "nope"),
+        ("[[overrides]]\nresource = 'pods'\nthreshold_s = 2\n", "'sli' is required"),
+        ("[[overrides]]\nsli = 'kubemark_2017.api_calls'\nrsource = 'pods'\nthreshold_s = 2\n", "'rsource'"),
+        ("[[overrides]]\nsli = 'kubemark_2017.api_calls'\nresource = 'pods'\n", "neither"),
+        ("not toml [", "not valid TOML"),
+    ],
+)
 def test_bad_user_config_is_rejected_naming_key_and_file(tmp_path, body, needle):
     f = tmp_path / "my-slo.toml"
     f.write_text(body)
@@ -73,21 +82,30 @@ def test_bad_user_config_is_rejected_naming_key_and_file(tmp_path, body, needle)
 
 def test_user_config_overrides_defaults(tmp_path):
     f = tmp_path / "slo.toml"
-    f.write_text("[kubemark_2017.pod_startup]\nthreshold_s = 3\npercentile = 0.9\n"
-                 "[sig_scalability.mutating_api_calls]\nenabled = false\n")
+    f.write_text(
+        "[kubemark_2017.pod_startup]\nthreshold_s = 3\npercentile = 0.9\n"
+        "[sig_scalability.mutating_api_calls]\nenabled = false\n"
+    )
     cfg = SLOConfig.load(f)
     ps = cfg.sli("kubemark_2017.pod_startup")
-    assert (ps.threshold_s, ps.percentile, ps.source) == (3.0, 0.9, SLOConfig.load().sli(
-        "kubemark_2017.pod_startup").source)
+    assert (ps.threshold_s, ps.percentile, ps.source) == (
+        3.0,
+        0.9,
+        SLOConfig.load().sli("kubemark_2017.pod_startup").source,
+    )
     assert not cfg.sli("sig_scalability.mutating_api_calls").enabled
     assert cfg.files == [str(slomod.DEFAULTS_PATH), str(f)]
 
 
 # --- verdicts on the sample runs --------------------------------------------------------------------
 
+
 def _truth_all_p99(truth):
-    return {(r["verb"], r["resource"], r["subresource"], r["scope"]): (r["p99_s"], r["count"])
-            for r in truth["latency_matrix"] if r["bucket"] == "all"}
+    return {
+        (r["verb"], r["resource"], r["subresource"], r["scope"]): (r["p99_s"], r["count"])
+        for r in truth["latency_matrix"]
+        if r["bucket"] == "all"
+    }
 
 
 def test_api_call_verdicts_follow_the_true_latency_matrix(runs, reports):
@@ -156,9 +174,11 @@ def test_namespace_lists_use_5s_before_2022(runs, reports):
 def test_overrides_and_allowed_slow_calls(runs, tmp_path):
     run, truth = runs["healthy-1.28"]
     f = tmp_path / "o.toml"
-    f.write_text("[kubemark_2017.api_calls]\nallowed_slow_calls = 2\n"
-                 "[[overrides]]\nsli = 'sig_scalability.mutating_api_calls'\nresource = 'pods'\n"
-                 "subresource = 'binding'\nthreshold_s = 2.0\n")
+    f.write_text(
+        "[kubemark_2017.api_calls]\nallowed_slow_calls = 2\n"
+        "[[overrides]]\nsli = 'sig_scalability.mutating_api_calls'\nresource = 'pods'\n"
+        "subresource = 'binding'\nthreshold_s = 2.0\n"
+    )
     v = evaluate(run, SLOConfig.load(f)).verdicts
     k = v[v["sli"] == "kubemark_2017.api_calls"]
     slow = k[k["observed_s"] > 1.0]
@@ -167,17 +187,35 @@ def test_overrides_and_allowed_slow_calls(runs, tmp_path):
     m = v[v["sli"] == "sig_scalability.mutating_api_calls"].set_index("group")
     b = m.loc["verb=create resource=pods subresource=binding"]
     assert b["threshold_s"] == 2.0 and b["verdict"] == "PASS" and "override" in b["note"]
-    st = m.loc["verb=patch resource=pods subresource=status"]   # no override: the 1 s threshold
+    st = m.loc["verb=patch resource=pods subresource=status"]  # no override: the 1 s threshold
     assert st["threshold_s"] == 1.0 and st["verdict"] == ("FAIL" if st["observed_s"] > 1.0 else "PASS")
 
 
 def test_node_startup_verdict(tmp_path):
     f = tmp_path / "nodes.json"
     items = [("n1", "00:00:00", "00:00:03"), ("n2", "00:00:00", "00:00:09")]
-    f.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": n, "creationTimestamp": f"2024-01-01T{c}Z"},
-         "status": {"conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": f"2024-01-01T{r}Z"}]}}
-        for n, c, r in items]}, indent=1))
+    f.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Node",
+                        "metadata": {"name": n, "creationTimestamp": f"2024-01-01T{c}Z"},
+                        "status": {
+                            "conditions": [
+                                {"type": "Ready", "status": "True", "lastTransitionTime": f"2024-01-01T{r}Z"}
+                            ]
+                        },
+                    }
+                    for n, c, r in items
+                ],
+            },
+            indent=1,
+        )
+    )
     run = ingest([str(f)], tmp_path / "run", options=Options())
     v = evaluate(run).verdicts
     row = v[v["sli"] == "kubemark_2017.node_startup"].iloc[0]
@@ -186,6 +224,7 @@ def test_node_startup_verdict(tmp_path):
 
 
 # --- validity -----------------------------------------------------------------------------------------
+
 
 def test_validity_audit(runs, reports):
     run, truth = runs["healthy-1.28"]
@@ -208,9 +247,12 @@ def test_validity_audit(runs, reports):
 
 # --- real logs -----------------------------------------------------------------------------------------
 
+
 def test_real_cl2_pod_startup_fails_as_its_junit_says(real_logs, tmp_path):
-    files = [real_logs / f"cl2_cern_density_2022-06-08_{x}" for x in
-             ("MatchAllPodStartupLatency_PodStartupLatency.json", "junit.xml")]
+    files = [
+        real_logs / f"cl2_cern_density_2022-06-08_{x}"
+        for x in ("MatchAllPodStartupLatency_PodStartupLatency.json", "junit.xml")
+    ]
     run = ingest([str(p) for p in files], tmp_path / "r", options=Options())
     v = evaluate(run).verdicts
     ps = v[(v["sli"] == "kubemark_2017.pod_startup") & v["group"].str.startswith("e2e-reported")]
@@ -219,8 +261,11 @@ def test_real_cl2_pod_startup_fails_as_its_junit_says(real_logs, tmp_path):
 
 
 def test_real_kube_burner_pod_ready(real_logs, tmp_path):
-    run = ingest([str(real_logs / "kubeburner_node-density_podLatencyMeasurement_ocp4.17.json")], tmp_path / "r",
-                 options=Options())
+    run = ingest(
+        [str(real_logs / "kubeburner_node-density_podLatencyMeasurement_ocp4.17.json")],
+        tmp_path / "r",
+        options=Options(),
+    )
     v = evaluate(run).verdicts
     row = v[v["group"].str.contains("podReady")].iloc[0]
     # MANIFEST: podReadyLatency nearest-rank P99 6000 ms over 679 pods
@@ -229,6 +274,7 @@ def test_real_kube_burner_pod_ready(real_logs, tmp_path):
 
 # --- CLI -------------------------------------------------------------------------------------------------
 
+
 def test_cli_exit_codes(runs, tmp_path):
     run, _ = runs["healthy-1.28"]
     r = CliRunner().invoke(app, ["slo", str(run.path)])
@@ -236,11 +282,13 @@ def test_cli_exit_codes(runs, tmp_path):
     r = CliRunner().invoke(app, ["slo", str(run.path), "--fail-on-violation", "--format", "json"])
     assert r.exit_code == int(Exit.VIOLATION)
     rows = json.loads(r.stdout)
-    assert {"sli", "group", "threshold_s", "percentile", "observed_s", "n", "margin_s", "verdict",
-            "evidence"} <= set(rows[0])
+    assert {"sli", "group", "threshold_s", "percentile", "observed_s", "n", "margin_s", "verdict", "evidence"} <= set(
+        rows[0]
+    )
     relaxed = tmp_path / "relaxed.toml"
-    relaxed.write_text("[kubemark_2017.api_calls]\nthreshold_s = 5\n"
-                       "[sig_scalability.mutating_api_calls]\nthreshold_s = 5\n")
+    relaxed.write_text(
+        "[kubemark_2017.api_calls]\nthreshold_s = 5\n[sig_scalability.mutating_api_calls]\nthreshold_s = 5\n"
+    )
     r = CliRunner().invoke(app, ["slo", str(run.path), "--config", str(relaxed), "--fail-on-violation"])
     assert r.exit_code == 0, r.output
     bad = tmp_path / "bad.toml"

@@ -1,5 +1,6 @@
 """Honest percentiles (issue #21, docs/statistics.md): order-statistic confidence intervals, "p99 is the
 maximum", how many samples a verdict rests on, and the human formatting of seconds and clock offsets."""
+
 from __future__ import annotations
 
 import doctest
@@ -31,12 +32,12 @@ def test_ci_ranks_coverage_is_exact_and_at_least_the_level(n, p):
 def test_ci_covers_the_true_quantile_in_simulation():
     rng = np.random.default_rng(4)
     n, p, hits, trials = 200, 0.9, 0, 2000
-    true = -np.log(1 - p)                                  # exponential(1) quantile
+    true = -np.log(1 - p)  # exponential(1) quantile
     for _ in range(trials):
         r = stats.percentile_ci(rng.exponential(size=n), p)
         hits += r["lo"] <= true <= r["hi"]
     lo, hi, cov = stats.ci_ranks(n, p)
-    assert abs(hits / trials - cov) < 0.02                 # the stated coverage is the real one
+    assert abs(hits / trials - cov) < 0.02  # the stated coverage is the real one
 
 
 def test_p99_of_fewer_than_100_is_the_maximum_and_unbounded_above():

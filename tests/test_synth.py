@@ -1,4 +1,5 @@
 """kubelog synth: determinism, truth consistency against an independent parse, era quirks."""
+
 import json
 import math
 import re
@@ -11,8 +12,10 @@ from kubelog.synth.gofmt import go_duration
 from kubelog.synth.reqinfo import classify
 
 ACC_C = re.compile(r"^I(\d{4}) (\d{2}):(\d{2}):(\d{2})\.(\d{6}) +\d+ wrap\.go:47\] ([A-Z]+) (\S+): \(([^)]+)\) (\d+)")
-ACC_G = re.compile(r'^I(\d{4}) (\d{2}):(\d{2}):(\d{2})\.(\d{6}) +\d+ httplog\.go:132\] "HTTP" verb="([A-Z]+)" '
-                   r'URI="([^"]+)" latency="([^"]+)" .*?resp=(\d+)')
+ACC_G = re.compile(
+    r'^I(\d{4}) (\d{2}):(\d{2}):(\d{2})\.(\d{6}) +\d+ httplog\.go:132\] "HTTP" verb="([A-Z]+)" '
+    r'URI="([^"]+)" latency="([^"]+)" .*?resp=(\d+)'
+)
 UNITS = {"ns": 1, "µs": 1000, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 
 
@@ -24,9 +27,18 @@ def parse_dur(s):
     return tot
 
 
-@pytest.mark.parametrize("ns,txt", [(0, "0s"), (929214, "929.214µs"), (1926865, "1.926865ms"),
-                                    (3000145050, "3.00014505s"), (498000602260, "8m18.00060226s"),
-                                    (3723500000000, "1h2m3.5s"), (-750000000, "-750ms")])
+@pytest.mark.parametrize(
+    "ns,txt",
+    [
+        (0, "0s"),
+        (929214, "929.214µs"),
+        (1926865, "1.926865ms"),
+        (3000145050, "3.00014505s"),
+        (498000602260, "8m18.00060226s"),
+        (3723500000000, "1h2m3.5s"),
+        (-750000000, "-750ms"),
+    ],
+)
 def test_go_duration(ns, txt):
     assert go_duration(ns) == txt
 
@@ -41,6 +53,7 @@ def _recompute(path, era, t0_ns, capacity, pods):
     """The matrix from the access log alone, with the load of the truth's pods (container start → stop)."""
     rx = ACC_C if era == "1.14" else ACC_G
     import datetime as dt
+
     year = dt.datetime.fromtimestamp(t0_ns // 10**9, dt.timezone.utc).year
     recs = []
     for ln in open(path, encoding="utf-8"):
@@ -48,16 +61,24 @@ def _recompute(path, era, t0_ns, capacity, pods):
         if not m:
             continue
         mmdd, hh, mi, ss, us, method, uri, lat, code = m.groups()
-        ts = int(dt.datetime(year, int(mmdd[:2]), int(mmdd[2:]), int(hh), int(mi), int(ss),
-                             tzinfo=dt.timezone.utc).timestamp()) * 10**9 + int(us) * 1000
+        ts = (
+            int(
+                dt.datetime(
+                    year, int(mmdd[:2]), int(mmdd[2:]), int(hh), int(mi), int(ss), tzinfo=dt.timezone.utc
+                ).timestamp()
+            )
+            * 10**9
+            + int(us) * 1000
+        )
         recs.append((ts, method, uri, parse_dur(lat), int(code)))
     if era == "1.28":  # logged verbs are normalised: recover the HTTP method for classification
         recs = [(ts, {"LIST": "GET", "WATCH": "GET"}.get(m, m), u, l, c) for ts, m, u, l, c in recs]
     creates = sorted(p["run"] for p in pods if p["run"] is not None)
     deletes = sorted(p["stop"] for p in pods if p["run"] is not None and p["stop"] is not None)
     import bisect
+
     groups = defaultdict(list)
-    for ts, m, u, l, c in recs:
+    for ts, m, u, l, _c in recs:
         info = classify(m, u)
         if info["long_running"]:
             continue
@@ -77,8 +98,16 @@ def _recompute(path, era, t0_ns, capacity, pods):
 def test_truth_matrix_matches_independent_parse(run14):
     d, truth = run14
     got, n = _recompute(d / "kube-apiserver.log", "1.14", truth["t0_ns"], truth["capacity"], truth["pods"])
-    want = {(r["verb"], r["resource"], r["subresource"], r["scope"], r["bucket"]):
-            (r["count"], r["p10_s"], r["p50_s"], r["p90_s"], r["p99_s"]) for r in truth["latency_matrix"]}
+    want = {
+        (r["verb"], r["resource"], r["subresource"], r["scope"], r["bucket"]): (
+            r["count"],
+            r["p10_s"],
+            r["p50_s"],
+            r["p90_s"],
+            r["p99_s"],
+        )
+        for r in truth["latency_matrix"]
+    }
     assert n == truth["requests"]["total"]
     assert got == want
     assert {r["bucket"] for r in truth["latency_matrix"]} >= {"10", "25", "50", "90", "100", "all"}
@@ -87,8 +116,16 @@ def test_truth_matrix_matches_independent_parse(run14):
 def test_truth_matrix_128(tmp_path):
     truth = generate(tmp_path, seed=3, nodes=3, era="1.28", skew="test=0s")
     got, n = _recompute(tmp_path / "kube-apiserver.log", "1.28", truth["t0_ns"], truth["capacity"], truth["pods"])
-    want = {(r["verb"], r["resource"], r["subresource"], r["scope"], r["bucket"]):
-            (r["count"], r["p10_s"], r["p50_s"], r["p90_s"], r["p99_s"]) for r in truth["latency_matrix"]}
+    want = {
+        (r["verb"], r["resource"], r["subresource"], r["scope"], r["bucket"]): (
+            r["count"],
+            r["p10_s"],
+            r["p50_s"],
+            r["p90_s"],
+            r["p99_s"],
+        )
+        for r in truth["latency_matrix"]
+    }
     assert got == want
     assert not [f for f in truth["failures"] if f["kind"] in ("slo", "timeout")]
     aids = set(re.findall(r'audit-ID="([0-9a-f-]+)"', (tmp_path / "kube-apiserver.log").read_text()))
@@ -157,7 +194,7 @@ def test_every_started_pod_is_deleted_twice(run14):
     started = [p for p in truth["pods"] if p["run"] is not None]
     assert started and len(started) == len(truth["pods"])
     for p in started:
-        assert dels[p["name"]] == [False, True], p["name"]   # first by the GC, second by the kubelet
+        assert dels[p["name"]] == [False, True], p["name"]  # first by the GC, second by the kubelet
         assert p["graceful_delete"] < p["stop"] < p["final_delete"]
 
 
@@ -172,7 +209,7 @@ def test_namespace_teardown_in_a_failed_run(tmp_path):
     for p in pods:
         if p["run"] is None:
             assert p["stop"] is None
-        elif p["node"] in stalled:      # a hung kubelet stops nothing: the containers run on
+        elif p["node"] in stalled:  # a hung kubelet stops nothing: the containers run on
             assert p["stop"] is None and p["final_delete"] is None
         else:
             assert p["graceful_delete"] == truth["namespace_teardown"]["deletecollection"] < p["stop"]
@@ -190,5 +227,9 @@ def test_found_pod_lines_come_from_a_2s_poll(run14):
         assert p["status_end"] <= p["found"]
         lag = p["found"] - p["status_end"]
         assert 0 < lag <= 2 * 10**9 + 10**9  # the next 2 s tick, plus the list's latency
-    lists = [u for m, u, _ in _access(d / "kube-apiserver.log") if m == "GET" and "labelSelector=name%3Ddensity-latency-pod" in u]
+    lists = [
+        u
+        for m, u, _ in _access(d / "kube-apiserver.log")
+        if m == "GET" and "labelSelector=name%3Ddensity-latency-pod" in u
+    ]
     assert len(lists) >= len(lat)

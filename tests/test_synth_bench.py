@@ -1,4 +1,5 @@
 """Benchmark log generator: exact line count, determinism, counts agree with a quick parse."""
+
 import re
 from collections import Counter
 
@@ -8,14 +9,20 @@ from kubelog.synth import gofmt, vec
 from kubelog.synth.bench import write_apiserver_log
 
 HDR = re.compile(r"^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d{6} +\d+ [^ :\]]+:\d+\] ")
-ACC = re.compile(r'httplog\.go:132\] "HTTP" verb="([A-Z]+)" URI="[^"]*" latency="([^"]+)" userAgent="[^"]*" '
-                 r'audit-ID="[0-9a-f-]{36}" srcIP="[^"]+" (?:apf_[A-Za-z_]+=\S+ )*resp=(\d+)')
+ACC = re.compile(
+    r'httplog\.go:132\] "HTTP" verb="([A-Z]+)" URI="[^"]*" latency="([^"]+)" userAgent="[^"]*" '
+    r'audit-ID="[0-9a-f-]{36}" srcIP="[^"]+" (?:apf_[A-Za-z_]+=\S+ )*resp=(\d+)'
+)
 
 
 def test_vectorised_formatters_match_scalar():
     rng = np.random.default_rng(5)
-    v = np.concatenate([[0, 1, 999, 1000, 929214, 1926865, 3000145050, 498000602260, 3723500000000],
-                        (10 ** rng.uniform(0, 13, 3000)).astype(np.int64)])
+    v = np.concatenate(
+        [
+            [0, 1, 999, 1000, 929214, 1926865, 3000145050, 498000602260, 3723500000000],
+            (10 ** rng.uniform(0, 13, 3000)).astype(np.int64),
+        ]
+    )
     assert vec.go_duration(v).to_pylist() == [gofmt.go_duration(x) for x in v]
     ns = 1692780000 * 10**9 + np.cumsum(rng.integers(0, 10**9, 3000))
     k = gofmt.KlogClock()

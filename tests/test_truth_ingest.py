@@ -16,6 +16,7 @@ A count known to disagree is listed in ``KNOWN``: the test fails on every other 
 then marks the run ``xfail`` with the reason, and fails if the known disagreement has gone away (so the
 entry is removed once the parser or the generator is fixed).
 """
+
 from __future__ import annotations
 
 import json
@@ -175,8 +176,10 @@ def _accounting(run) -> list[str]:
     for inp in run.manifest["inputs"]:
         counted = sum(inp["counted"].values())
         if inp["lines_read"] != inp["record_lines"] + inp["continuation_lines"] + counted:
-            bad.append(f"{inp['path']}: lines_read {inp['lines_read']} != record {inp['record_lines']} + "
-                       f"continuation {inp['continuation_lines']} + counted {counted}")
+            bad.append(
+                f"{inp['path']}: lines_read {inp['lines_read']} != record {inp['record_lines']} + "
+                f"continuation {inp['continuation_lines']} + counted {counted}"
+            )
         for reason in inp["counted"]:
             if "unaccounted" in reason:
                 bad.append(f"{inp['path']}: {reason}: {inp['counted'][reason]}")
@@ -285,6 +288,7 @@ def test_truth_timeline_and_failures(runs, name):
     # start but in those milliseconds, and the peak and the final count are the truth's
     # (tests/test_load_truth.py has the by-load tolerances)
     import numpy as np
+
     rl = np.array(truth["request_loads"]["rows"], dtype=np.int64)
     diff = np.abs(lt.running_at(rl[:, 0] - rl[:, 1]) - rl[:, 2])
     # a namespace teardown stops every pod within ~100 ms, when the kubelets' own stop requests are most

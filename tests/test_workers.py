@@ -1,4 +1,5 @@
 """The worker processes' fork server: what it preloads, so that the main module each worker re-runs costs nothing."""
+
 from __future__ import annotations
 
 import subprocess
@@ -8,13 +9,14 @@ import pytest
 
 from kubelog import native
 
+
 @pytest.mark.slow
 @pytest.mark.skipif(native.module() is None, reason="the Arrow path (no C scanner) parses in the main process")
 def test_klog_blocks_parse_in_workers_that_do_not_rerun_the_main_module(tmp_path):
     """Worker processes from the fork server parse klog blocks with pyarrow's Parquet writer
     preloaded.  multiprocessing runs the main module's top level again in every worker (the
     `kubelog` script: ``from kubelog.cli import main``): there it finds kubelog.cli imported already."""
-    code = r'''
+    code = r"""
 import os, sys
 print("main module ran, kubelog.cli loaded:", "kubelog.cli" in sys.modules, file=sys.stderr, flush=True)
 import concurrent.futures as cf
@@ -32,15 +34,17 @@ if __name__ == "__main__":
         res = pool.submit(klog._parse_range_in_process, p, 0, os.path.getsize(p), 1, 20_000, state, True).result()
         assert res.written["requests"][1] > 10_000
         print("pyarrow.parquet in worker:", pool.submit(workers.loaded, "pyarrow.parquet").result())
-'''
+"""
     script = tmp_path / "probe.py"
     script.write_text(code)
-    r = subprocess.run([sys.executable, str(script), str(tmp_path / "a.log"), str(tmp_path / "parts")],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "a.log"), str(tmp_path / "parts")], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stderr
     assert "pyarrow.parquet in worker: True" in r.stdout
     assert r.stderr.count("kubelog.cli loaded: True") == 2, r.stderr  # the two workers (not this process)
     import pyarrow.parquet as pq
+
     parts = sorted((tmp_path / "parts").rglob("*.parquet"))
     assert parts and all(pq.ParquetFile(p).metadata.created_by.startswith("parquet-cpp-arrow") for p in parts)
 
@@ -51,7 +55,7 @@ def test_main_process_of_a_klog_ingest_by_workers_does_not_load_pandas(tmp_path)
     """While the worker processes parse a large apiserver log, the main process only reads, hashes,
     hands out ranges and collects results: importing pandas there (~0.27 CPU-s, which pyarrow does
     on ``pa.array`` of a list) took a core's share from the workers; the run must still be whole."""
-    code = r'''
+    code = r"""
 import sys
 from kubelog.formats import klog
 from kubelog.engine import ingest
@@ -63,12 +67,14 @@ if __name__ == "__main__":
     by_workers = any(pathlib.Path(sys.argv[2], "requests").glob("part-*-L*.parquet"))  # parts the workers wrote
     print("workers:", by_workers, "rows:", r.inputs[0]["rows"].get("requests", 0) > 10_000,
           "pandas:", "pandas" in sys.modules)
-'''
+"""
     from kubelog.synth.bench import write_apiserver_log
+
     write_apiserver_log(tmp_path / "a.log", 20_000, seed=3)
     script = tmp_path / "probe.py"
     script.write_text(code)
-    r = subprocess.run([sys.executable, str(script), str(tmp_path / "a.log"), str(tmp_path / "run")],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "a.log"), str(tmp_path / "run")], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stderr
     assert "workers: True rows: True pandas: False" in r.stdout, r.stdout

@@ -1,5 +1,6 @@
 """The zone of klog headers from the input's own evidence (docs/formats/klog.md, "Zone"); the
 samples in tests/samples/klog/zone_* carry the expected rows, these check --tz against the evidence."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,8 +26,10 @@ def test_explicit_tz_disagreeing_is_kept_and_reported(ingest_to):
 
 def test_no_evidence_stays_utc(ingest_to, tmp_path):
     p = tmp_path / "a.log"
-    p.write_text('I0120 19:42:11.418205   24119 kubelet.go:1888] "SyncLoop ADD" lastTransitionTime="2021-01-20 '
-                 '19:42:11 +0000 UTC"\n')
+    p.write_text(
+        'I0120 19:42:11.418205   24119 kubelet.go:1888] "SyncLoop ADD" lastTransitionTime="2021-01-20 '
+        '19:42:11 +0000 UTC"\n'
+    )
     inp = ingest_to(p, year=2021).inputs[0]
     assert inp["tz"] == "UTC" and "tz_evidence" not in inp["info"] and not inp["errors"]
 
@@ -34,6 +37,10 @@ def test_no_evidence_stays_utc(ingest_to, tmp_path):
 def test_info_says_which_evidence_set_the_zone(ingest_to):
     from typer.testing import CliRunner
     from kubelog.cli import app
+
     run = ingest_to(SAMPLES / "zone_trace_cest.log", year=2019)
     out = CliRunner().invoke(app, ["info", str(run.path)]).output
-    assert "zone +02:00 from time strings the process printed in its local zone ('2019-08-20 20:28:26.123412 +0200 CEST')" in out
+    assert (
+        "zone +02:00 from time strings the process printed in its local zone ('2019-08-20 20:28:26.123412 +0200 CEST')"
+        in out
+    )

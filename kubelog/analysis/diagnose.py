@@ -51,6 +51,7 @@ above it; then causes and anomalies by score and severity. Each unit runs isolat
 fails becomes an ``internal_error`` info finding. Times in findings are ``HH:MM:SS`` UTC on
 the named clock; durations are Go-style (``9h58m15s``, ``1m50.0s``).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -60,15 +61,37 @@ import pandas as pd
 from ..run import Run
 from .findings import WINDOW_ORDER, units
 from .findings._context import _error_burst, _requests, _run_span, _test_offset
-from .findings._failures import (CL2_MEASUREMENTS, FAILURE_KINDS, KNOWN_WAITS, _core_message,  # noqa: F401
-                                 classify, collect_failures)
-from .findings.base import (SEVERITIES, Ctx, Evidence, Finding, _arrow_text, _contains, _dur,  # noqa: F401
-                            _first_line, _hms, safe)
-from .findings.signatures import SIGNATURES  # noqa: F401
-from .findings.traces import trace_long_running, trace_url  # noqa: F401
+from .findings._failures import (
+    CL2_MEASUREMENTS,
+    FAILURE_KINDS,
+    KNOWN_WAITS,
+    classify,
+    collect_failures,
+)
+from .findings.base import (
+    SEVERITIES,
+    Ctx,
+    Evidence,
+    Finding,
+    _first_line,
+    safe,
+)
+from .findings.signatures import SIGNATURES
+from .findings.traces import trace_long_running, trace_url
 
-__all__ = ["Diagnosis", "Evidence", "Finding", "classify", "diagnose", "FAILURE_KINDS", "KNOWN_WAITS", "SIGNATURES",
-           "CL2_MEASUREMENTS", "trace_url", "trace_long_running"]
+__all__ = [
+    "Diagnosis",
+    "Evidence",
+    "Finding",
+    "classify",
+    "diagnose",
+    "FAILURE_KINDS",
+    "KNOWN_WAITS",
+    "SIGNATURES",
+    "CL2_MEASUREMENTS",
+    "trace_url",
+    "trace_long_running",
+]
 
 
 @dataclass
@@ -89,6 +112,7 @@ class Diagnosis:
     failures : list of dict
         Every failure found: ``what``, ``kind``, ``message``, ``where``.
     """
+
     failed: bool
     summary: str
     findings: list = field(default_factory=list)
@@ -97,16 +121,24 @@ class Diagnosis:
 
     def to_dict(self) -> dict:
         """Plain JSON-serialisable dict."""
-        return {"failed": self.failed, "summary": self.summary, "window": self.window,
-                "failures": self.failures, "findings": [asdict(f) for f in self.findings]}
+        return {
+            "failed": self.failed,
+            "summary": self.summary,
+            "window": self.window,
+            "failures": self.failures,
+            "findings": [asdict(f) for f in self.findings],
+        }
 
     def to_markdown(self) -> str:
         """Markdown: summary, then each finding with its evidence in a code block."""
         out = [f"# Diagnosis: {'FAILED' if self.failed else 'no failure'}", "", _md_escape(self.summary), ""]
         if self.window.get("start"):
-            out += [f"Window examined: {self.window['start']} → {self.window['end']} "
-                    f"({self.window.get('clock', '')} clock; "
-                    f"{_md_escape(self.window.get('reason', ''))})", ""]
+            out += [
+                f"Window examined: {self.window['start']} → {self.window['end']} "
+                f"({self.window.get('clock', '')} clock; "
+                f"{_md_escape(self.window.get('reason', ''))})",
+                "",
+            ]
         if self.findings:
             out += ["| # | severity | finding | first evidence |", "|---|---|---|---|"]
             for f in self.findings:
@@ -127,10 +159,14 @@ class Diagnosis:
     def to_text(self, width: int = 120) -> str:
         """Terminal view: numbered findings, indented detail and evidence."""
         import textwrap
+
         out = [("FAILED: " if self.failed else "") + self.summary, ""]
         if self.window.get("start"):
-            out += [f"window: {self.window['start']} → {self.window['end']} [{self.window.get('clock', '')}] "
-                    f"({self.window.get('reason', '')})", ""]
+            out += [
+                f"window: {self.window['start']} → {self.window['end']} [{self.window.get('clock', '')}] "
+                f"({self.window.get('reason', '')})",
+                "",
+            ]
         for f in self.findings:
             out.append(f"{f.rank:>2}. [{f.severity.upper()}] {f.title}")
             out += textwrap.wrap(f.detail, width=width, initial_indent="     ", subsequent_indent="     ")
@@ -144,6 +180,7 @@ class Diagnosis:
 
 def _md_escape(s: str) -> str:
     from ..output import md_escape  # the one markdown escape of log text (HTML, table pipes, line breaks)
+
     return md_escape(s).replace(">", "&gt;")
 
 
@@ -156,18 +193,28 @@ def _place_window(ctx: Ctx) -> dict:
         w = ctx.window
         ctx.w0 = w["start_test"] - pd.Timedelta(seconds=theta)
         ctx.w1 = w["end_test"] - pd.Timedelta(seconds=theta)
-        return {"start": ctx.w0.isoformat(), "end": ctx.w1.isoformat(),
-                "clock": "apiserver" if off else "test (no offset to the apiserver clock could be measured; assumed 0)",
-                "reason": w["reason"], "test_start": w["start_test"].isoformat(), "test_end": w["end_test"].isoformat(),
-                **base}
+        return {
+            "start": ctx.w0.isoformat(),
+            "end": ctx.w1.isoformat(),
+            "clock": "apiserver" if off else "test (no offset to the apiserver clock could be measured; assumed 0)",
+            "reason": w["reason"],
+            "test_start": w["start_test"].isoformat(),
+            "test_end": w["end_test"].isoformat(),
+            **base,
+        }
     e2e_failed = ctx.failed and any(f.origin == "e2e-log" for f in ctx.fatal)
     burst = None if e2e_failed else safe(ctx, "error burst", _error_burst, ctx, ctx.rq)
     if burst is not None and ctx.span_s and (burst[1] - burst[0]).total_seconds() > 0.5 * ctx.span_s:
         return {**base, "reason": "errors throughout the run: no window to compare with the rest"}
     if burst is not None:
         ctx.w0, ctx.w1 = burst
-        return {"start": ctx.w0.isoformat(), "end": ctx.w1.isoformat(), "clock": "apiserver",
-                "reason": "last burst of error messages / 5xx / 429 responses", **base}
+        return {
+            "start": ctx.w0.isoformat(),
+            "end": ctx.w1.isoformat(),
+            "clock": "apiserver",
+            "reason": "last burst of error messages / 5xx / 429 responses",
+            **base,
+        }
     return base
 
 
@@ -226,8 +273,11 @@ def _render(ctx: Ctx) -> Diagnosis:
         x.rank = k
     if ctx.failed:
         ranked = [x for x in fs if x.kind.startswith("failure:") and x.severity == "critical"]
-        summary = (f"{len(fatal)} failure(s): " + "; ".join(_first_line(x.title, 240) for x in ranked[:3])
-                   + (f". Most likely: {fs[0].title}." if fs and fs[0] not in ranked[:3] else "."))
+        summary = (
+            f"{len(fatal)} failure(s): "
+            + "; ".join(_first_line(x.title, 240) for x in ranked[:3])
+            + (f". Most likely: {fs[0].title}." if fs and fs[0] not in ranked[:3] else ".")
+        )
     else:
         nonfatal = [f for f in failures if not f.fatal]
         summary = "No failed spec, measurement or test status in this run."
@@ -237,9 +287,15 @@ def _render(ctx: Ctx) -> Diagnosis:
     suites = [(inp.get("info") or {}).get("suite") or {} for inp in run.manifest.get("inputs", [])]
     for su in suites:
         if su.get("ran") is not None and su.get("passed") is not None:
-            summary += (f" Suite: ran {su.get('ran')} of {su.get('total', '?')} specs, {su.get('passed')} passed, "
-                        f"{su.get('failed', 0)} failed" + (f", {su['seconds']:.0f} s" if su.get("seconds") else "") + ".")
+            summary += (
+                f" Suite: ran {su.get('ran')} of {su.get('total', '?')} specs, {su.get('passed')} passed, "
+                f"{su.get('failed', 0)} failed" + (f", {su['seconds']:.0f} s" if su.get("seconds") else "") + "."
+            )
             break
-    return Diagnosis(ctx.failed, summary, fs, ctx.window_info,
-                     [{"what": f.what, "kind": f.kind, "message": f.message, "where": f.where, "fatal": f.fatal}
-                      for f in failures])
+    return Diagnosis(
+        ctx.failed,
+        summary,
+        fs,
+        ctx.window_info,
+        [{"what": f.what, "kind": f.kind, "message": f.message, "where": f.where, "fatal": f.fatal} for f in failures],
+    )

@@ -13,6 +13,7 @@ computed once and sent to the workers).
 thread each, started for the call) or the address of a running scheduler (``tcp://HOST:8786``): the workers
 must see the run directory at the same path (a shared file system).
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -35,15 +36,19 @@ def client_for(scheduler: str):
     import logging
 
     from distributed import Client, LocalCluster
+
     # the P2P shuffle logs every start and end of a shuffle as a WARNING: it is not one
     logging.getLogger("distributed.shuffle._scheduler_plugin").setLevel(logging.ERROR)
     if scheduler == "local" or scheduler.startswith("local:"):
         n = int(scheduler.partition(":")[2] or 2)
         if n < 1:
             raise ValueError(f"--scheduler local:N needs N >= 1, got {scheduler!r}")
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          scheduler_port=0, dashboard_address=":0") as cluster, \
-                Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, scheduler_port=0, dashboard_address=":0"
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
     else:
         with Client(scheduler, timeout="30s") as client:
@@ -53,6 +58,7 @@ def client_for(scheduler: str):
 def _read(run: Run, columns: list[str]):
     import dask
     import dask.dataframe as dd
+
     with dask.config.set({"dataframe.convert-string": False}):  # object strings, as Run.table gives them
         return dd.read_parquet(str(run.path / "requests"), columns=columns, engine="pyarrow")
 
@@ -60,8 +66,10 @@ def _read(run: Run, columns: list[str]):
 def api_requests(run: Run, columns: list[str]):
     """The rows :func:`kubelog.analysis.latency.api_requests` keeps, as a dask DataFrame, and the
     lazy counts of what was excluded ``{not_apiserver, duplicates, long_running, no_latency}``."""
-    need = sorted(set(columns) | {"long_running", "latency_s", "hijacked", "audit_id", "origin", "stage", "user",
-                                  "auth_user", "server"})
+    need = sorted(
+        set(columns)
+        | {"long_running", "latency_s", "hijacked", "audit_id", "origin", "stage", "user", "auth_user", "server"}
+    )
     df = _read(run, need)
     other = df["server"].notnull() & ~df["server"].isin(_APISERVER)
     counts = {"not_apiserver": other.sum()}
@@ -83,6 +91,7 @@ def api_requests(run: Run, columns: list[str]):
 def _requests(run: Run, by: list[str], extra: list[str]):
     """(rows for percentiles, Exclusions) — computed, counts included, in one pass of the graph."""
     import dask
+
     http, aud, dup, n_http, n_http_ids, counts = api_requests(run, by + extra)
     copied = [c for c in ("user", "auth_user", "stage") if c in by]
     n_http_v, n_ids_v, n_aud, n_dup = dask.compute(n_http, n_http_ids, aud.shape[0], dup.sum())
@@ -92,8 +101,10 @@ def _requests(run: Run, by: list[str], extra: list[str]):
     if n_aud and n_http_v and not n_ids_v:  # no audit IDs in the access log (before 1.22): audit rows not used
         rows = http
         ex.duplicates = int(n_aud)
-        ex.notes.append(f"{n_aud} audit rows not used: the access log has no audit IDs to match them "
-                        "(before 1.22), so each request would count twice; the access log is used")
+        ex.notes.append(
+            f"{n_aud} audit rows not used: the access log has no audit IDs to match them "
+            "(before 1.22), so each request would count twice; the access log is used"
+        )
     else:
         if copied and n_dup:
             src = aud[dup][["audit_id", *copied]].drop_duplicates(subset="audit_id")
@@ -114,6 +125,7 @@ def _requests(run: Run, by: list[str], extra: list[str]):
 
 def _concat(a, b):
     import dask.dataframe as dd
+
     cols = list(a.columns)
     return dd.concat([a[cols], b[cols]])
 
@@ -132,15 +144,17 @@ def _percentiles(rows, by: list[str], ps, method: str) -> pd.DataFrame:
     if by:
         rows = rows.shuffle(on=by)
     cols = by + ["count"] + [stats.label(p) for p in ps]
-    meta = pd.DataFrame({c: pd.Series(dtype=object if c in by else np.int64 if c == "count" else float)
-                         for c in cols})
-    parts = rows.map_partitions(lambda d: stats.grouped_percentiles(d, by, "latency_s", tuple(ps), method)
-                                .astype({"count": np.int64}), meta=meta)
+    meta = pd.DataFrame({c: pd.Series(dtype=object if c in by else np.int64 if c == "count" else float) for c in cols})
+    parts = rows.map_partitions(
+        lambda d: stats.grouped_percentiles(d, by, "latency_s", tuple(ps), method).astype({"count": np.int64}),
+        meta=meta,
+    )
     return parts.compute().reset_index(drop=True)
 
 
-def latency_table(run: Run, client, by=DEFAULT_BY, percentiles=stats.DEFAULT_PERCENTILES,
-                  method: str = "nearest-rank") -> pd.DataFrame:
+def latency_table(
+    run: Run, client, by=DEFAULT_BY, percentiles=stats.DEFAULT_PERCENTILES, method: str = "nearest-rank"
+) -> pd.DataFrame:
     """:func:`kubelog.analysis.latency.latency_table` on ``client``'s workers (same rows)."""
     by = list(by)
     rows, _ = _requests(run, by, ["latency_s"])
@@ -150,11 +164,20 @@ def latency_table(run: Run, client, by=DEFAULT_BY, percentiles=stats.DEFAULT_PER
     return out.sort_values(["count"] + by, ascending=[False] + [True] * len(by), kind="stable").reset_index(drop=True)
 
 
-def build_matrix(run: Run, client, by=DEFAULT_BY, percentiles=(0.1, 0.5, 0.9, 0.99), buckets=loadmod.DEFAULT_EDGES,
-                 method: str = "nearest-rank", timeline: loadmod.LoadTimeline | None = None, nodes=None,
-                 pods_per_node: int = loadmod.DEFAULT_PODS_PER_NODE):
+def build_matrix(
+    run: Run,
+    client,
+    by=DEFAULT_BY,
+    percentiles=(0.1, 0.5, 0.9, 0.99),
+    buckets=loadmod.DEFAULT_EDGES,
+    method: str = "nearest-rank",
+    timeline: loadmod.LoadTimeline | None = None,
+    nodes=None,
+    pods_per_node: int = loadmod.DEFAULT_PODS_PER_NODE,
+):
     """:func:`kubelog.analysis.matrix.build_matrix` on ``client``'s workers (same rows and context)."""
     from . import matrix
+
     by = list(by)
     tl = timeline or loadmod.load_timeline(run, nodes=nodes, pods_per_node=pods_per_node)
     if not tl.capacity:
@@ -174,5 +197,6 @@ def build_matrix(run: Run, client, by=DEFAULT_BY, percentiles=(0.1, 0.5, 0.9, 0.
     placed = placed[placed["_code"] >= 0]
     placed = placed.assign(bucket=placed["_code"].map(lambda c: labels[c], meta=("bucket", object)))
     out = _percentiles(placed.drop(columns="_code"), by + ["bucket"], percentiles, method)
-    return matrix.finish(out, tl=tl, ex=ex, by=by, percentiles=tuple(percentiles), edges=edges, method=method,
-                         no_start=no_start)
+    return matrix.finish(
+        out, tl=tl, ex=ex, by=by, percentiles=tuple(percentiles), edges=edges, method=method, no_start=no_start
+    )

@@ -18,6 +18,7 @@ its parameters and why PELT was chosen over Apache Otava's E-divisive on measure
 >>> t = collect(["store/"])                 # doctest: +SKIP
 >>> changes = detect_changes(t)             # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,23 @@ import pandas as pd
 # --- the tidy table ------------------------------------------------------------------------------
 
 #: Columns of :func:`run_metrics` / :func:`collect` (one row per run × metric).
-COLUMNS = ["run", "build", "started", "source", "family", "metric", "group", "bucket", "stat", "value", "n", "unit",
-           "text", "clocks", "skewed"]
+COLUMNS = [
+    "run",
+    "build",
+    "started",
+    "source",
+    "family",
+    "metric",
+    "group",
+    "bucket",
+    "stat",
+    "value",
+    "n",
+    "unit",
+    "text",
+    "clocks",
+    "skewed",
+]
 #: Families whose series are searched for change points (numeric, "higher is worse").
 NUMERIC_FAMILIES = ("latency", "pod_startup", "test")
 STATS = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))
@@ -57,6 +73,7 @@ class HistoryError(ValueError):
 
 
 # --- finding runs --------------------------------------------------------------------------------
+
 
 def _summary_files(d: Path) -> list[Path]:
     """clusterloader2 PerfData files of a build directory (``d`` or ``d/artifacts``)."""
@@ -96,8 +113,10 @@ def find_runs(paths) -> list[Path]:
         kids = sorted((c for c in p.iterdir() if c.is_dir() and not c.name.startswith(".")), key=_name_key)
         found = [c for c in kids if run_kind(c)]
         if not found:
-            raise HistoryError(f"{p}: neither a run directory (kubelog ingest), a build's clusterloader2 summary "
-                               f"JSON, nor a directory of them (raw logs: run `kubelog ingest` first)")
+            raise HistoryError(
+                f"{p}: neither a run directory (kubelog ingest), a build's clusterloader2 summary "
+                f"JSON, nor a directory of them (raw logs: run `kubelog ingest` first)"
+            )
         runs += found
     if not runs:
         raise HistoryError("no runs given")
@@ -109,6 +128,7 @@ def _name_key(p: Path):
 
 
 # --- per run -------------------------------------------------------------------------------------
+
 
 def _build_from_paths(paths) -> int | None:
     for s in paths:
@@ -216,6 +236,7 @@ def run_metrics(run_dir, *, skew_tolerance_s: float = DEFAULT_SKEW_TOLERANCE_S) 
 def _metrics_of_run(p: Path, tol: float) -> pd.DataFrame:
     from ..run import open_run
     from . import latency, matrix, pods, skew, slo
+
     run = open_run(p)
     paths = [i.get("path", "") for i in run.manifest.get("inputs", [])]
     build = _build_from_paths(paths)
@@ -233,15 +254,47 @@ def _metrics_of_run(p: Path, tol: float) -> pd.DataFrame:
             doms.append(w._replace(domain="node/*"))
         for d in doms:
             bad = {k: v for k, v in skewed.items() if k == d.domain or (d.domain == "node/*" and k.startswith("node/"))}
-            rows.append(dict(family="skew", metric=f"skew {d.domain} offset", group=str(d.domain), bucket="",
-                             stat="offset", value=d.offset_s, n=d.n_pairs, unit="s",
-                             text=("skewed" if bad else ("ok" if d.kind == "two-sided" else f"unknown ({d.kind})"))))
+            rows.append(
+                dict(
+                    family="skew",
+                    metric=f"skew {d.domain} offset",
+                    group=str(d.domain),
+                    bucket="",
+                    stat="offset",
+                    value=d.offset_s,
+                    n=d.n_pairs,
+                    unit="s",
+                    text=("skewed" if bad else ("ok" if d.kind == "two-sided" else f"unknown ({d.kind})")),
+                )
+            )
         verdict = "skewed: " + _skew_text(skewed, len(nodes)) if skewed else "ok"
-        rows.append(dict(family="skew", metric="skew verdict", group="run", bucket="", stat="verdict",
-                         value=max((abs(v) for v in skewed.values()), default=0.0), n=None, unit="s", text=verdict))
+        rows.append(
+            dict(
+                family="skew",
+                metric="skew verdict",
+                group="run",
+                bucket="",
+                stat="verdict",
+                value=max((abs(v) for v in skewed.values()), default=0.0),
+                n=None,
+                unit="s",
+                text=verdict,
+            )
+        )
     except Exception as e:  # noqa: BLE001 — a run without causal pairs still has its other metrics
-        rows.append(dict(family="skew", metric="skew verdict", group="run", bucket="", stat="verdict", value=None,
-                         n=None, unit="s", text=f"unavailable: {type(e).__name__}: {e}"))
+        rows.append(
+            dict(
+                family="skew",
+                metric="skew verdict",
+                group="run",
+                bucket="",
+                stat="verdict",
+                value=None,
+                n=None,
+                unit="s",
+                text=f"unavailable: {type(e).__name__}: {e}",
+            )
+        )
 
     # API latency: the load matrix (per bucket) and the whole run (bucket "all")
     lt = latency.latency_table(run, percentiles=tuple(q for _, q in STATS))
@@ -254,26 +307,69 @@ def _metrics_of_run(p: Path, tol: float) -> pd.DataFrame:
     for r, b in cells:
         g = _group_text(r["verb"], r["resource"], r["subresource"], r["scope"])
         for s, _ in STATS:
-            rows.append(dict(family="latency", metric=f"{g} @{b} {s}", group=g, bucket=b, stat=s,
-                             value=r[f"{s}_s"], n=r["count"], unit="s"))
+            rows.append(
+                dict(
+                    family="latency",
+                    metric=f"{g} @{b} {s}",
+                    group=g,
+                    bucket=b,
+                    stat=s,
+                    value=r[f"{s}_s"],
+                    n=r["count"],
+                    unit="s",
+                )
+            )
 
     # pod start-up (all pods, by load bucket)
     ps = pods.pod_startup(run)
     for r in ps.percentiles.to_dict("records"):
         clocks = str(r.get("clocks") or "")
         for s, _ in STATS:
-            rows.append(dict(family="pod_startup", metric=f"pod {r['phase']} @{r['bucket']} {s}", group=str(r["phase"]),
-                             bucket=str(r["bucket"]), stat=s, value=r[f"{s}_s"], n=r["count"], unit="s",
-                             clocks=clocks, skewed=_crosses(clocks, skewed)))
+            rows.append(
+                dict(
+                    family="pod_startup",
+                    metric=f"pod {r['phase']} @{r['bucket']} {s}",
+                    group=str(r["phase"]),
+                    bucket=str(r["bucket"]),
+                    stat=s,
+                    value=r[f"{s}_s"],
+                    n=r["count"],
+                    unit="s",
+                    clocks=clocks,
+                    skewed=_crosses(clocks, skewed),
+                )
+            )
 
     # SLO verdicts and the validity audit
     rep = slo.evaluate(run, pods=ps)
     for r in rep.verdicts.to_dict("records"):
-        rows.append(dict(family="slo", metric=f"slo {r['sli']} {r['group']}", group=str(r["group"]), bucket="",
-                         stat="verdict", value=r["observed_s"], n=r["n"], unit="s", text=r["verdict"]))
+        rows.append(
+            dict(
+                family="slo",
+                metric=f"slo {r['sli']} {r['group']}",
+                group=str(r["group"]),
+                bucket="",
+                stat="verdict",
+                value=r["observed_s"],
+                n=r["n"],
+                unit="s",
+                text=r["verdict"],
+            )
+        )
     for r in rep.validity.to_dict("records"):
-        rows.append(dict(family="validity", metric=f"validity {r['check']}", group=str(r["check"]), bucket="",
-                         stat="count", value=r["count"], n=None, unit="count", text=str(r["detail"])[:200]))
+        rows.append(
+            dict(
+                family="validity",
+                metric=f"validity {r['check']}",
+                group=str(r["check"]),
+                bucket="",
+                stat="count",
+                value=r["count"],
+                n=None,
+                unit="count",
+                text=str(r["detail"])[:200],
+            )
+        )
 
     # the test: outcome and duration (junit when present, else the e2e log)
     started = None
@@ -282,9 +378,19 @@ def _metrics_of_run(p: Path, tol: float) -> pd.DataFrame:
         if len(sp):
             src = sp[sp["origin"] == "junit"] if (sp["origin"] == "junit").any() else sp
             failed = (src["state"] == "failed").any()
-            rows.append(dict(family="test", metric="test duration", group="test", bucket="", stat="duration",
-                             value=float(src["duration_s"].sum()), n=len(src), unit="s",
-                             text="failed" if failed else "passed"))
+            rows.append(
+                dict(
+                    family="test",
+                    metric="test duration",
+                    group="test",
+                    bucket="",
+                    stat="duration",
+                    value=float(src["duration_s"].sum()),
+                    n=len(src),
+                    unit="s",
+                    text="failed" if failed else "passed",
+                )
+            )
     for table in ("test_log", "requests"):
         if run.has(table):
             ts = run.table(table, columns=["ts"])["ts"]
@@ -298,6 +404,7 @@ def _metrics_of_summary(p: Path) -> pd.DataFrame:
     """Metrics of a build kept only as clusterloader2 summaries (no raw logs)."""
     from ..formats import e2e_util as U
     from ..formats.cl2 import _NAME_TS, _PSL
+
     rows: list[dict] = []
     started = None
     build = int(p.name) if p.name.isdigit() and ((p / "started.json").is_file() or (p / "artifacts").is_dir()) else None
@@ -330,16 +437,40 @@ def _metrics_of_summary(p: Path) -> pd.DataFrame:
                 continue
             lab = json.loads(r["labels"])
             if r["metric"] == "api_call":
-                g = _group_text(str(lab.get("Verb", "")).lower(), lab.get("Resource", ""), lab.get("Subresource", ""),
-                                str(lab.get("Scope", "")).lower())
+                g = _group_text(
+                    str(lab.get("Verb", "")).lower(),
+                    lab.get("Resource", ""),
+                    lab.get("Subresource", ""),
+                    str(lab.get("Scope", "")).lower(),
+                )
                 for s, _ in STATS:
-                    rows.append(dict(family="latency", metric=f"{g} @all {s}", group=g, bucket="all", stat=s,
-                                     value=r.get(f"{s}_s"), n=r.get("count"), unit="s"))
+                    rows.append(
+                        dict(
+                            family="latency",
+                            metric=f"{g} @all {s}",
+                            group=g,
+                            bucket="all",
+                            stat=s,
+                            value=r.get(f"{s}_s"),
+                            n=r.get("count"),
+                            unit="s",
+                        )
+                    )
             else:
                 g = f"{r['metric']}" if not m else f"{r['metric']} ({measurement})"
                 for s, _ in STATS:
-                    rows.append(dict(family="pod_startup", metric=f"pod {g} @all {s}", group=g, bucket="all", stat=s,
-                                     value=r.get(f"{s}_s"), n=None, unit="s"))
+                    rows.append(
+                        dict(
+                            family="pod_startup",
+                            metric=f"pod {g} @all {s}",
+                            group=g,
+                            bucket="all",
+                            stat=s,
+                            value=r.get(f"{s}_s"),
+                            n=None,
+                            unit="s",
+                        )
+                    )
     fin = meta.get("finished.json")
     outcome = None
     dur = None
@@ -353,8 +484,19 @@ def _metrics_of_summary(p: Path) -> pd.DataFrame:
         dur = d if dur is None else dur
         break
     if outcome is not None:
-        rows.append(dict(family="test", metric="test duration", group="test", bucket="", stat="duration", value=dur,
-                         n=None, unit="s", text=outcome))
+        rows.append(
+            dict(
+                family="test",
+                metric="test duration",
+                group="test",
+                bucket="",
+                stat="duration",
+                value=dur,
+                n=None,
+                unit="s",
+                text=outcome,
+            )
+        )
     if not rows:
         raise HistoryError(f"{p}: its clusterloader2 summaries hold no latency percentiles and no outcome")
     return _rows_frame(rows, str(p), build, started, "cl2-summary")
@@ -362,6 +504,7 @@ def _metrics_of_summary(p: Path) -> pd.DataFrame:
 
 def _junit_outcome(path: Path) -> tuple[str, float | None]:
     import xml.etree.ElementTree as ET
+
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as e:
@@ -374,6 +517,7 @@ def _junit_outcome(path: Path) -> tuple[str, float | None]:
 
 # --- many runs -----------------------------------------------------------------------------------
 
+
 def parse_scheduler(spec: str | None) -> tuple[str, int | None, str | None]:
     """``None``/``"processes[:N]"`` → local process pool; ``"local[:N]"`` → a Dask LocalCluster of N
     worker processes; ``"tcp://host:port"`` (or ``tls://``) → an existing Dask scheduler.
@@ -383,7 +527,7 @@ def parse_scheduler(spec: str | None) -> tuple[str, int | None, str | None]:
     s = spec.strip()
     for kind in ("processes", "local"):
         if s == kind or s.startswith(kind + ":"):
-            n = s[len(kind) + 1:] if ":" in s else ""
+            n = s[len(kind) + 1 :] if ":" in s else ""
             if n and (not n.isdigit() or int(n) < 1):
                 raise ValueError(f"--scheduler {spec}: the worker count must be a positive integer")
             return ("dask-local" if kind == "local" else "processes"), (int(n) if n else None), None
@@ -392,8 +536,13 @@ def parse_scheduler(spec: str | None) -> tuple[str, int | None, str | None]:
     raise ValueError(f"--scheduler {spec}: expected processes[:N], local[:N] or tcp://HOST:PORT")
 
 
-def collect(paths, *, scheduler: str | None = None, workers: int | None = None,
-            skew_tolerance_s: float = DEFAULT_SKEW_TOLERANCE_S) -> pd.DataFrame:
+def collect(
+    paths,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    skew_tolerance_s: float = DEFAULT_SKEW_TOLERANCE_S,
+) -> pd.DataFrame:
     """:func:`run_metrics` of every run in ``paths`` (see :func:`find_runs`), ordered, as one table.
 
     ``scheduler`` as in :func:`parse_scheduler`: a local process pool by default (``workers``
@@ -417,6 +566,7 @@ def _map_local(runs: list[str], n: int | None, tol: float) -> list[pd.DataFrame]
     import os
     from concurrent.futures import ProcessPoolExecutor
     from functools import partial
+
     n = n or os.cpu_count() or 1
     fn = partial(run_metrics, skew_tolerance_s=tol)
     if n <= 1 or len(runs) == 1:
@@ -427,10 +577,12 @@ def _map_local(runs: list[str], n: int | None, tol: float) -> list[pd.DataFrame]
 
 def _map_dask(runs: list[str], n: int | None, address: str | None, tol: float) -> list[pd.DataFrame]:
     from distributed import Client, LocalCluster
+
     cluster = None
     if address is None:
-        cluster = LocalCluster(n_workers=n or 2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                               silence_logs=40)
+        cluster = LocalCluster(
+            n_workers=n or 2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+        )
         client = Client(cluster)
     else:
         client = Client(address)
@@ -446,7 +598,7 @@ def _map_dask(runs: list[str], n: int | None, address: str | None, tol: float) -
 def order_runs(table: pd.DataFrame) -> pd.DataFrame:
     """Sort the table's runs (build number if every run has one, else start time, then path) and
     add ``position`` (0 … runs−1) and ``order_by`` (``build`` or ``started``)."""
-    t = _typed(table) if list(table.columns[:len(COLUMNS)]) != COLUMNS else table.copy()
+    t = _typed(table) if list(table.columns[: len(COLUMNS)]) != COLUMNS else table.copy()
     per = t.groupby("run", sort=False).agg(build=("build", "first"), started=("started", "first")).reset_index()
     by_build = per["build"].notna().all() and per["build"].is_unique
     keys = ["build", "run"] if by_build else ["started", "run"]
@@ -461,40 +613,65 @@ def runs_of(table: pd.DataFrame) -> pd.DataFrame:
     """One row per run: ``position, run, build, started, source, outcome, duration_s, skew``
     (the skew verdict) and ``label`` (the build number, else the start time)."""
     t = table
-    per = t.groupby("position", sort=True).agg(run=("run", "first"), build=("build", "first"),
-                                                started=("started", "first"), source=("source", "first")).reset_index()
+    per = (
+        t.groupby("position", sort=True)
+        .agg(run=("run", "first"), build=("build", "first"), started=("started", "first"), source=("source", "first"))
+        .reset_index()
+    )
     test = t[t["family"] == "test"].set_index("position")
     sk = t[(t["family"] == "skew") & (t["stat"] == "verdict")].set_index("position")
     per["outcome"] = per["position"].map(test["text"]) if len(test) else ""
     per["duration_s"] = per["position"].map(test["value"]) if len(test) else np.nan
     per["skew"] = per["position"].map(sk["text"]) if len(sk) else ""
-    per["label"] = [str(int(b)) if pd.notna(b) else (s.strftime("%Y-%m-%d %H:%M") if pd.notna(s) else r)
-                    for b, s, r in zip(per["build"], per["started"], per["run"])]
+    per["label"] = [
+        str(int(b)) if pd.notna(b) else (s.strftime("%Y-%m-%d %H:%M") if pd.notna(s) else r)
+        for b, s, r in zip(per["build"], per["started"], per["run"])
+    ]
     return per
 
 
 # --- change points -------------------------------------------------------------------------------
 
+
 @dataclass
 class ChangeOptions:
     """Parameters of :func:`detect_changes` (docs/history.md explains each)."""
 
-    min_n: int = DEFAULT_MIN_N          # a percentile over fewer values is left out ("too few samples")
-    min_runs: int = DEFAULT_MIN_RUNS    # series with fewer valid runs are not searched
-    penalty: float = DEFAULT_PENALTY    # PELT penalty per change = penalty × ln(runs) (robust z units)
-    min_size: int = DEFAULT_MIN_SIZE    # shortest segment (runs)
-    alpha: float = DEFAULT_ALPHA        # family-wise: a change needs p < alpha / (series searched) (Bonferroni)
+    min_n: int = DEFAULT_MIN_N  # a percentile over fewer values is left out ("too few samples")
+    min_runs: int = DEFAULT_MIN_RUNS  # series with fewer valid runs are not searched
+    penalty: float = DEFAULT_PENALTY  # PELT penalty per change = penalty × ln(runs) (robust z units)
+    min_size: int = DEFAULT_MIN_SIZE  # shortest segment (runs)
+    alpha: float = DEFAULT_ALPHA  # family-wise: a change needs p < alpha / (series searched) (Bonferroni)
     min_ratio: float = DEFAULT_MIN_RATIO  # smallest reported shift of the median (after/before or inverse)
-    exclude_invalid: bool = True        # drop skewed runs from series that cross the skewed clock
+    exclude_invalid: bool = True  # drop skewed runs from series that cross the skewed clock
     families: tuple = NUMERIC_FAMILIES
     bootstrap: int = DEFAULT_BOOTSTRAP  # resamples for the interval of the shift
     confidence: float = 0.95
     seed: int = 0
 
 
-CHANGE_COLUMNS = ["metric", "family", "group", "bucket", "stat", "build", "previous", "direction", "before", "after",
-                  "ratio", "ratio_low", "ratio_high", "shift", "unit", "p_value", "n_before", "n_after", "excluded",
-                  "position"]
+CHANGE_COLUMNS = [
+    "metric",
+    "family",
+    "group",
+    "bucket",
+    "stat",
+    "build",
+    "previous",
+    "direction",
+    "before",
+    "after",
+    "ratio",
+    "ratio_low",
+    "ratio_high",
+    "shift",
+    "unit",
+    "p_value",
+    "n_before",
+    "n_after",
+    "excluded",
+    "position",
+]
 
 
 def series(table: pd.DataFrame, opts: ChangeOptions | None = None):
@@ -505,8 +682,11 @@ def series(table: pd.DataFrame, opts: ChangeOptions | None = None):
     skew_text = table[(table["family"] == "skew") & (table["stat"] == "verdict")].set_index("position")["text"]
     n = t["n"].astype("float64").to_numpy()
     few = ~np.isnan(n) & (n < o.min_n)
-    reason = np.where(few, np.char.add(np.char.add("too few samples (n=", np.nan_to_num(n).astype(int).astype(str)),
-                                       f" < {o.min_n})"), "")
+    reason = np.where(
+        few,
+        np.char.add(np.char.add("too few samples (n=", np.nan_to_num(n).astype(int).astype(str)), f" < {o.min_n})"),
+        "",
+    )
     if o.exclude_invalid:
         sk = t["skewed"].to_numpy() & ~few
         if sk.any():
@@ -530,6 +710,7 @@ def breakpoints(y: np.ndarray, opts: ChangeOptions) -> list[int]:
     """Candidate change indexes (first index of each new segment) of one series by ruptures PELT
     (least-squares cost on robustly standardized values)."""
     import ruptures as rpt
+
     n = len(y)
     if n < 2 * opts.min_size:
         return []
@@ -547,6 +728,7 @@ def _transform(v: np.ndarray) -> tuple[np.ndarray, bool]:
 
 def _test(left: np.ndarray, right: np.ndarray, opts: ChangeOptions, rng) -> dict:
     from scipy.stats import mannwhitneyu
+
     p = float(mannwhitneyu(left, right, alternative="two-sided").pvalue)
     ml, mr = float(np.median(left)), float(np.median(right))
     B = opts.bootstrap
@@ -559,8 +741,13 @@ def _test(left: np.ndarray, right: np.ndarray, opts: ChangeOptions, rng) -> dict
         out.update(ratio=mr / ml, ratio_low=float(np.quantile(r, a)), ratio_high=float(np.quantile(r, 1 - a)))
     else:
         d = br - bl
-        out.update(ratio=np.nan, ratio_low=np.nan, ratio_high=np.nan, shift_low=float(np.quantile(d, a)),
-                   shift_high=float(np.quantile(d, 1 - a)))
+        out.update(
+            ratio=np.nan,
+            ratio_low=np.nan,
+            ratio_high=np.nan,
+            shift_low=float(np.quantile(d, a)),
+            shift_high=float(np.quantile(d, 1 - a)),
+        )
     return out
 
 
@@ -608,12 +795,12 @@ def detect_changes(table: pd.DataFrame, opts: ChangeOptions | None = None) -> pd
             edges = [0] + bps + [len(v)]
             stats = []
             for i, b in enumerate(bps):
-                stats.append(_test(v[edges[i]:b], v[b:edges[i + 2]], o, rng))
+                stats.append(_test(v[edges[i] : b], v[b : edges[i + 2]], o, rng))
             keep = [_accepted(s, o, alpha) for s in stats]
             if all(keep):
                 break
             worst = max((i for i in range(len(bps)) if not keep[i]), key=lambda i: stats[i]["p_value"])
-            bps = bps[:worst] + bps[worst + 1:]
+            bps = bps[:worst] + bps[worst + 1 :]
         edges = [0] + bps + [len(v)]
         pos = g["position"].to_numpy()
         first = g.iloc[0]
@@ -621,20 +808,40 @@ def detect_changes(table: pd.DataFrame, opts: ChangeOptions | None = None) -> pd
             lo_pos, hi_pos = pos[edges[i]], pos[edges[i + 2] - 1]
             ex = bad[(bad["position"] >= lo_pos) & (bad["position"] <= hi_pos)]
             exc = "; ".join(f"{labels[r.position]}: {r.reason}" for r in ex.itertuples()) or "none"
-            out.append(dict(metric=metric, family=first["family"], group=first["group"], bucket=first["bucket"],
-                            stat=first["stat"], build=labels[pos[b]], previous=labels[pos[b - 1]],
-                            direction="regression" if st["after"] > st["before"] else "improvement",
-                            before=st["before"], after=st["after"], ratio=st["ratio"], ratio_low=st["ratio_low"],
-                            ratio_high=st["ratio_high"], shift=st["shift"], unit=first["unit"], p_value=st["p_value"],
-                            n_before=int(b - edges[i]), n_after=int(edges[i + 2] - b), excluded=exc,
-                            position=int(pos[b])))
+            out.append(
+                dict(
+                    metric=metric,
+                    family=first["family"],
+                    group=first["group"],
+                    bucket=first["bucket"],
+                    stat=first["stat"],
+                    build=labels[pos[b]],
+                    previous=labels[pos[b - 1]],
+                    direction="regression" if st["after"] > st["before"] else "improvement",
+                    before=st["before"],
+                    after=st["after"],
+                    ratio=st["ratio"],
+                    ratio_low=st["ratio_low"],
+                    ratio_high=st["ratio_high"],
+                    shift=st["shift"],
+                    unit=first["unit"],
+                    p_value=st["p_value"],
+                    n_before=int(b - edges[i]),
+                    n_after=int(edges[i + 2] - b),
+                    excluded=exc,
+                    position=int(pos[b]),
+                )
+            )
     df = pd.DataFrame(out, columns=CHANGE_COLUMNS)
     if df.empty:
         return df
     df["_reg"] = (df["direction"] != "regression").astype(int)
     df["_size"] = -np.where(df["direction"] == "regression", df["ratio"].fillna(1.0), 1 / df["ratio"].fillna(1.0))
-    return (df.sort_values(["_reg", "_size", "p_value", "metric"], kind="stable")
-              .drop(columns=["_reg", "_size"]).reset_index(drop=True))
+    return (
+        df.sort_values(["_reg", "_size", "p_value", "metric"], kind="stable")
+        .drop(columns=["_reg", "_size"])
+        .reset_index(drop=True)
+    )
 
 
 @dataclass
@@ -651,9 +858,13 @@ def read_table(path) -> pd.DataFrame:
     """A table written by ``kubelog history --metrics-out`` (.parquet or .csv), runs re-ordered."""
     p = Path(path)
     try:
-        df = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, keep_default_na=False,
-                                                                          na_values={"value": [""], "n": [""],
-                                                                                     "build": [""], "started": [""]})
+        df = (
+            pd.read_parquet(p)
+            if p.suffix == ".parquet"
+            else pd.read_csv(
+                p, keep_default_na=False, na_values={"value": [""], "n": [""], "build": [""], "started": [""]}
+            )
+        )
     except Exception as e:  # noqa: BLE001 — pyarrow and the CSV reader raise many kinds
         raise HistoryError(f"{p}: not a history table: {type(e).__name__}: {e}") from e
     missing = [c for c in COLUMNS if c not in df.columns]
@@ -667,8 +878,14 @@ def _is_table(p) -> bool:
     return Path(p).is_file() and Path(p).suffix in (".parquet", ".csv")
 
 
-def history(paths, *, scheduler: str | None = None, workers: int | None = None,
-            skew_tolerance_s: float = DEFAULT_SKEW_TOLERANCE_S, options: ChangeOptions | None = None) -> History:
+def history(
+    paths,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    skew_tolerance_s: float = DEFAULT_SKEW_TOLERANCE_S,
+    options: ChangeOptions | None = None,
+) -> History:
     """:func:`collect` then :func:`detect_changes`.  ``paths`` may instead be tables written by
     ``--metrics-out`` (:func:`read_table`): change detection again, without re-reading the runs."""
     paths = list(paths)

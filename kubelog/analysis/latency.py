@@ -4,6 +4,7 @@ Long-running requests (watch, exec/attach/portforward/proxy, log follow,
 hijacked connections) are excluded and counted; requests without a latency
 are counted too.  See :mod:`kubelog.analysis.stats` for the percentile definition.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -27,7 +28,7 @@ class Exclusions:
 
 
 _INTERNAL = {"long_running", "latency_s", "hijacked", "audit_id", "origin", "stage", "user", "server"}
-_KEPT: dict = {}   # id(run) → (weakref to the run, columns, rows, exclusions)
+_KEPT: dict = {}  # id(run) → (weakref to the run, columns, rows, exclusions)
 
 
 def keep_api_requests(run: Run, columns: list[str]) -> None:
@@ -56,8 +57,9 @@ def api_requests(run: Run, columns: list[str] | None = None) -> tuple[pd.DataFra
     kept = _KEPT.get(id(run)) if cols is not None else None
     if kept is not None and kept[0]() is run and set(cols) <= kept[1]:
         ex = kept[3]
-        return kept[2][cols].copy(), Exclusions(ex.long_running, ex.no_latency, ex.duplicates, ex.not_apiserver,
-                                                list(ex.notes))
+        return kept[2][cols].copy(), Exclusions(
+            ex.long_running, ex.no_latency, ex.duplicates, ex.not_apiserver, list(ex.notes)
+        )
     df = run.table("requests", columns=cols)
     ex = Exclusions()
     if df.empty:
@@ -69,6 +71,7 @@ def api_requests(run: Run, columns: list[str] | None = None) -> tuple[pd.DataFra
         ex.notes.append(f"{ex.not_apiserver} requests served by other components (kubelet HTTP server) excluded")
         df = df[~other]
     from ..formats.audit import dedup_requests
+
     df, ex.duplicates, note = dedup_requests(df)
     if note:
         ex.notes.append(note)
@@ -80,8 +83,9 @@ def api_requests(run: Run, columns: list[str] | None = None) -> tuple[pd.DataFra
     return df[~nolat], ex
 
 
-def latency_table(run: Run, by=DEFAULT_BY, percentiles=stats.DEFAULT_PERCENTILES,
-                  method: str = "nearest-rank") -> pd.DataFrame:
+def latency_table(
+    run: Run, by=DEFAULT_BY, percentiles=stats.DEFAULT_PERCENTILES, method: str = "nearest-rank"
+) -> pd.DataFrame:
     """Count and percentiles (seconds) of non-long-running request latencies per group.
 
     >>> latency_table(open_run("out/run"))  # doctest: +SKIP

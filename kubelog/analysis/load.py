@@ -49,6 +49,7 @@ Definitions (DESIGN §5, issue #6)
   above the last edge.  Comparisons are exact (``load·100 ≤ edge·capacity``), so a load of exactly
   10 % is in bucket ``"10"``.  A request is placed by its ``start_ts``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -174,29 +175,41 @@ def time_in_buckets(timeline: LoadTimeline, edges=DEFAULT_EDGES, start=None, end
         codes = bucket_codes(timeline, bounds[:-1], edges)
         secs = np.bincount(codes, weights=np.diff(bounds) / 1e9, minlength=len(labels)).astype(float)
     total = secs.sum()
-    return pd.DataFrame({"bucket": labels, "seconds": secs,
-                         "share": secs / total if total > 0 else np.full(len(labels), np.nan)})
+    return pd.DataFrame(
+        {"bucket": labels, "seconds": secs, "share": secs / total if total > 0 else np.full(len(labels), np.nan)}
+    )
 
 
 def _steps(ts_ns: np.ndarray, delta: np.ndarray) -> pd.DataFrame:
     """Changes at times → one row per distinct time with the running total after it."""
     if ts_ns.size == 0:
-        return pd.DataFrame({"ts": pd.DatetimeIndex([], tz="UTC").as_unit("ns"),
-                             "running": np.array([], dtype=np.int64)})
+        return pd.DataFrame(
+            {"ts": pd.DatetimeIndex([], tz="UTC").as_unit("ns"), "running": np.array([], dtype=np.int64)}
+        )
     order = np.argsort(ts_ns, kind="stable")
     t, d = ts_ns[order], delta[order]
     uniq, first = np.unique(t, return_index=True)
     per = np.add.reduceat(d, first)
-    return pd.DataFrame({"ts": pd.to_datetime(uniq, utc=True).as_unit("ns"),
-                         "running": np.cumsum(per).astype(np.int64)})
+    return pd.DataFrame(
+        {"ts": pd.to_datetime(uniq, utc=True).as_unit("ns"), "running": np.cumsum(per).astype(np.int64)}
+    )
 
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 # start evidence, best first: apiserver-clock instants place apiserver-clock requests exactly
-START_KINDS = ("status update (first pods/status write)", "kubelet container-start record", "Started event",
-               "pod dump startedAt", "bind (pods/binding)")
-STOP_KINDS = ("kubelet final delete / terminal status write", "kubelet kill/REMOVE record",
-              "graceful delete or namespace teardown (no kubelet delete in the run)", "not stopped (counted to the end)")
+START_KINDS = (
+    "status update (first pods/status write)",
+    "kubelet container-start record",
+    "Started event",
+    "pod dump startedAt",
+    "bind (pods/binding)",
+)
+STOP_KINDS = (
+    "kubelet final delete / terminal status write",
+    "kubelet kill/REMOVE record",
+    "graceful delete or namespace teardown (no kubelet delete in the run)",
+    "not stopped (counted to the end)",
+)
 _NEVER = np.iinfo(np.int64).max
 
 
@@ -214,8 +227,11 @@ def _to_apiserver_clock(df: pd.DataFrame, offsets: dict | None, notes: list, wha
     moved = sorted(set(clk[theta != 0.0]))
     if not moved:
         return df, label
-    notes.append(f"{what}: times on {', '.join(moved)} moved to the apiserver clock (t − θ; "
-                 + ", ".join(f"θ[{c}] = {offsets[c]:+.6g} s" for c in moved) + ")")
+    notes.append(
+        f"{what}: times on {', '.join(moved)} moved to the apiserver clock (t − θ; "
+        + ", ".join(f"θ[{c}] = {offsets[c]:+.6g} s" for c in moved)
+        + ")"
+    )
     ts = pd.to_datetime(df["ts"], utc=True) - pd.to_timedelta(np.round(theta.to_numpy() * 1e9), unit="ns")
     left = sorted(set(clk) - set(moved))
     return df.assign(ts=ts), ",".join(left + [f"{c}→apiserver" for c in moved])
@@ -227,9 +243,12 @@ def _pod_requests(run: Run, notes: list):
     if not run.has("requests"):
         return None
     import pyarrow.dataset as ds
-    r = run.table("requests", columns=["ts", "verb", "resource", "subresource", "namespace", "name", "code",
-                                       "origin", "clock"],
-                  filter=ds.field("resource").isin(["pods", "namespaces"]))
+
+    r = run.table(
+        "requests",
+        columns=["ts", "verb", "resource", "subresource", "namespace", "name", "code", "origin", "clock"],
+        filter=ds.field("resource").isin(["pods", "namespaces"]),
+    )
     r = r[r["ts"].notna() & r["code"].between(200, 299)]
     for c in ("subresource", "namespace", "name"):
         r[c] = r[c].fillna("")
@@ -275,8 +294,9 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         frames["delete"] = named[(named["subresource"] == "") & (named["verb"] == "delete")]
         ns_del = r[(r["resource"] == "namespaces") & (r["verb"] == "delete") & (r["subresource"] == "")]
         coll = pods[(pods["verb"] == "deletecollection") & (pods["subresource"] == "")]
-        teardown = pd.concat([ns_del.assign(ns=ns_del["name"])[["ns", "t"]],
-                              coll.assign(ns=coll["namespace"])[["ns", "t"]]])
+        teardown = pd.concat(
+            [ns_del.assign(ns=ns_del["name"])[["ns", "t"]], coll.assign(ns=coll["namespace"])[["ns", "t"]]]
+        )
         teardown = teardown[teardown["ns"] != ""].groupby("ns")["t"].min()
     else:
         for k in ("bind", "status", "delete"):
@@ -291,17 +311,26 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         pt = pt.assign(t=_ns(pt["ts"]))
         kub_start = pt[pt["milestone"].isin(["pleg_container_started", "running_observed"])]
         kub_stop = pt[pt["milestone"].isin(["kubelet_kill", "kubelet_remove"])]
-        dump_start = pt[pt["milestone"].isin(["started", "container_started"]) & pt["origin"].isin(
-            ["pods-json", "pods-yaml", "watch"])]
+        dump_start = pt[
+            pt["milestone"].isin(["started", "container_started"])
+            & pt["origin"].isin(["pods-json", "pods-yaml", "watch"])
+        ]
     ev_start = pd.DataFrame(columns=["namespace", "pod", "t"])
     if run.has("events"):
-        e = run.table("events", columns=["first_ts", "event_time", "ts", "reason", "object_kind", "object_namespace",
-                                         "object_name"])
+        e = run.table(
+            "events",
+            columns=["first_ts", "event_time", "ts", "reason", "object_kind", "object_namespace", "object_name"],
+        )
         e = e[(e["object_kind"] == "Pod") & (e["reason"] == "Started") & e["object_name"].notna()]
         t = e["event_time"].where(e["event_time"].notna(), e["first_ts"]).fillna(e["ts"])
         e = e.assign(t=t)[t.notna()]
-        ev_start = pd.DataFrame({"namespace": e["object_namespace"].fillna(""), "pod": e["object_name"],
-                                 "t": _ns(e["t"]) if len(e) else np.array([], dtype=np.int64)})
+        ev_start = pd.DataFrame(
+            {
+                "namespace": e["object_namespace"].fillna(""),
+                "pod": e["object_name"],
+                "t": _ns(e["t"]) if len(e) else np.array([], dtype=np.int64),
+            }
+        )
     keys = set()
     for f in (frames["bind"], frames["status"], frames["delete"], kub_start, kub_stop, dump_start, ev_start):
         keys |= set(zip(f["namespace"], f["pod"]))
@@ -318,6 +347,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     def _with_grace(df):
         g = first_del.reindex(pd.MultiIndex.from_frame(df[["namespace", "pod"]])).to_numpy()
         return df.assign(fd=g)
+
     # the kubelet's final delete: the pod's own DELETE after the graceful one
     d2 = _with_grace(dels)
     second_del = _first(d2[d2["fd"].notna() & (d2["t"] > d2["fd"])]).reindex(lives.index)
@@ -325,14 +355,19 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     st = _with_grace(frames["status"])
     before = st[st["fd"].isna() | (st["t"] < st["fd"])]
     after = st[st["fd"].notna() & (st["t"] > st["fd"])]
-    kstart, evs, dumps = _first(kub_start).reindex(lives.index), _first(ev_start).reindex(lives.index), \
-        _first(dump_start).reindex(lives.index)
+    kstart, evs, dumps = (
+        _first(kub_start).reindex(lives.index),
+        _first(ev_start).reindex(lives.index),
+        _first(dump_start).reindex(lives.index),
+    )
     ran = kstart.notna() | evs.notna() | dumps.notna() | second_del.notna()
     if not ran.any():  # no evidence of running in the whole run: a pod written to by a kubelet ran
         ran = _first(before).reindex(lives.index).notna()
         if ran.any():
-            notes.append("no container-start evidence in the run (kubelet records, Started events, dumps, final "
-                         "deletes): a pod with a status write is taken as started")
+            notes.append(
+                "no container-start evidence in the run (kubelet records, Started events, dumps, final "
+                "deletes): a pod with a status write is taken as started"
+            )
     cands = [_first(before).reindex(lives.index), kstart, evs, dumps, _first(frames["bind"]).reindex(lives.index)]
     start = pd.Series(np.nan, index=lives.index)
     sev = pd.Series(None, index=lives.index, dtype=object)
@@ -361,8 +396,10 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     out["stop_evidence"] = tev.to_numpy()
     if has_final and (graceful.notna() & tev.eq(STOP_KINDS[3]).to_numpy()).any():
         n = int((graceful.notna() & tev.eq(STOP_KINDS[3])).sum())
-        notes.append(f"{n} pods were deleted gracefully (or their namespace was) but no kubelet confirmed the stop "
-                     "(no final delete, terminal status write or kill record): counted as running to the end")
+        notes.append(
+            f"{n} pods were deleted gracefully (or their namespace was) but no kubelet confirmed the stop "
+            "(no final delete, terminal status write or kill record): counted as running to the end"
+        )
     return out, origin, clock
 
 
@@ -371,8 +408,10 @@ def evidence_table(lives: pd.DataFrame) -> pd.DataFrame:
     ``pods``, ``share`` (of the pods that started)."""
     started = lives["start"].notna()
     n = int(started.sum())
-    rows = [{"side": "pods", "evidence": "seen (test namespaces)", "pods": len(lives), "share": np.nan},
-            {"side": "pods", "evidence": "started (load)", "pods": n, "share": n / len(lives) if len(lives) else np.nan}]
+    rows = [
+        {"side": "pods", "evidence": "seen (test namespaces)", "pods": len(lives), "share": np.nan},
+        {"side": "pods", "evidence": "started (load)", "pods": n, "share": n / len(lives) if len(lives) else np.nan},
+    ]
     for side, col, kinds in (("start", "start_evidence", START_KINDS), ("stop", "stop_evidence", STOP_KINDS)):
         for k in kinds:
             c = int((lives.loc[started, col] == k).sum())
@@ -390,14 +429,17 @@ def _from_pods(run: Run, notes: list, offsets: dict | None = None):
         return None
     st = _ns(ok["start"])
     sp = ok["stop"].dropna()
-    steps = _steps(np.concatenate([st, _ns(sp)]),
-                   np.concatenate([np.ones(st.size, np.int64), -np.ones(len(sp), np.int64)]))
+    steps = _steps(
+        np.concatenate([st, _ns(sp)]), np.concatenate([np.ones(st.size, np.int64), -np.ones(len(sp), np.int64)])
+    )
     ev = evidence_table(lives)
     found_start = ev.loc[(ev["side"] == "start") & (ev["evidence"] != START_KINDS[-1]), "pods"].sum()
     found_stop = ev.loc[(ev["side"] == "stop") & (ev["evidence"] != STOP_KINDS[-1]), "pods"].sum()
     n = len(ok)
-    src = (f"pod lives ({origin or 'no requests'}): {n} of {len(lives)} test pods started; start found for "
-           f"{found_start / n:.1%} (else the bind), stop found for {found_stop / n:.1%} (else running to the end)")
+    src = (
+        f"pod lives ({origin or 'no requests'}): {n} of {len(lives)} test pods started; start found for "
+        f"{found_start / n:.1%} (else the bind), stop found for {found_stop / n:.1%} (else running to the end)"
+    )
     return steps, src, clock or "apiserver", lives
 
 
@@ -423,19 +465,25 @@ def _from_progress(run: Run, notes: list, offsets: dict | None = None):
 def count_nodes(run: Run) -> tuple[int | None, str]:
     """Number of nodes seen in the run and the rule that found it (see the module docstring)."""
     import pyarrow.dataset as ds
+
     found: dict[str, set] = {}
     if run.has("requests"):
-        r = run.table("requests", columns=["resource", "namespace", "name", "code"],
-                      filter=ds.field("resource").isin(["nodes", "leases"]))
+        r = run.table(
+            "requests",
+            columns=["resource", "namespace", "name", "code"],
+            filter=ds.field("resource").isin(["nodes", "leases"]),
+        )
         ok = (r["name"].fillna("") != "") & r["code"].between(200, 299)
         found["requests on nodes answered 2xx"] = set(r.loc[ok & (r["resource"] == "nodes"), "name"])
         found["node leases (kube-node-lease) answered 2xx"] = set(
-            r.loc[ok & (r["resource"] == "leases") & (r["namespace"] == "kube-node-lease"), "name"])
+            r.loc[ok & (r["resource"] == "leases") & (r["namespace"] == "kube-node-lease"), "name"]
+        )
     if run.has("node_transitions"):
         found["node_transitions"] = set(run.table("node_transitions", columns=["node"])["node"].dropna())
     if run.has("pod_transitions"):
         found["nodes pods were bound to (pod_transitions)"] = set(
-            run.table("pod_transitions", columns=["node"])["node"].dropna())
+            run.table("pod_transitions", columns=["node"])["node"].dropna()
+        )
     found = {k: {x for x in v if x} for k, v in found.items()}
     names = set().union(*found.values()) if found else set()
     if not names:
@@ -447,6 +495,7 @@ def count_nodes(run: Run) -> tuple[int | None, str]:
 def _window(run: Run, steps: pd.DataFrame):
     if run.has("requests"):
         import pyarrow.compute as pc
+
         r = run.arrow("requests", columns=["ts", "start_ts"])
         lo = [pc.min(r[c]).value for c in ("start_ts", "ts")]
         hi = [pc.max(r[c]).value for c in ("start_ts", "ts")]
@@ -459,8 +508,9 @@ def _window(run: Run, steps: pd.DataFrame):
     return None, None
 
 
-def load_timeline(run: Run, nodes: int | None = None, pods_per_node: int = DEFAULT_PODS_PER_NODE,
-                  offsets: dict | None = None) -> LoadTimeline:
+def load_timeline(
+    run: Run, nodes: int | None = None, pods_per_node: int = DEFAULT_PODS_PER_NODE, offsets: dict | None = None
+) -> LoadTimeline:
     """The pod-count timeline of a run and its capacity (definitions in the module docstring).
 
     ``offsets``: ``{domain: θ seconds}`` (:attr:`kubelog.analysis.skew.Corrections.offsets`): times read
@@ -490,12 +540,26 @@ def load_timeline(run: Run, nodes: int | None = None, pods_per_node: int = DEFAU
     else:
         got = _from_progress(run, notes, offsets)
         if got is None:
-            steps, source, clock = _steps(np.array([], dtype=np.int64), np.array([], dtype=np.int64)), \
-                "none: no pod evidence in requests, pod_transitions, events or progress (load 0 throughout)", ""
+            steps, source, clock = (
+                _steps(np.array([], dtype=np.int64), np.array([], dtype=np.int64)),
+                "none: no pod evidence in requests, pod_transitions, events or progress (load 0 throughout)",
+                "",
+            )
         else:
             steps, source, clock = got
     steps["load_pct"] = steps["running"] * 100.0 / capacity if capacity else np.nan
     start, end = _window(run, steps)
-    return LoadTimeline(capacity=capacity, nodes=nodes, nodes_source=nodes_source, source=source,
-                        steps=steps[_STEP_COLUMNS].reset_index(drop=True), pods_per_node=pods_per_node,
-                        clock=clock, start=start, end=end, notes=notes, evidence=evidence, lives=lives)
+    return LoadTimeline(
+        capacity=capacity,
+        nodes=nodes,
+        nodes_source=nodes_source,
+        source=source,
+        steps=steps[_STEP_COLUMNS].reset_index(drop=True),
+        pods_per_node=pods_per_node,
+        clock=clock,
+        start=start,
+        end=end,
+        notes=notes,
+        evidence=evidence,
+        lives=lives,
+    )

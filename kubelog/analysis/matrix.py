@@ -14,6 +14,7 @@ resource — then the other groups by request count, and within a group the buck
 :func:`headline` tells whether a group is one of them; :func:`display_name` writes a group as
 ``PATCH nodes/status (resource)``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,8 +32,16 @@ CONTROLLERS = ("replicationcontrollers", "replicasets", "deployments", "stateful
 HEADLINE_RESOURCES = ("nodes", "pods") + CONTROLLERS
 HEADLINE_VERBS = ("update", "create", "list", "get", "patch", "delete")
 #: the HTTP method a reader knows each headline verb by (DESIGN §5: the seed's PUT/POST/LIST/GET)
-VERB_METHOD = {"update": "PUT", "create": "POST", "list": "LIST", "get": "GET", "patch": "PATCH",
-               "delete": "DELETE", "deletecollection": "DELETECOLLECTION", "watch": "WATCH"}
+VERB_METHOD = {
+    "update": "PUT",
+    "create": "POST",
+    "list": "LIST",
+    "get": "GET",
+    "patch": "PATCH",
+    "delete": "DELETE",
+    "deletecollection": "DELETECOLLECTION",
+    "watch": "WATCH",
+}
 
 
 def headline(key: dict) -> bool:
@@ -76,16 +85,24 @@ class LatencyMatrix:
         """(key dict, rows of that group) for each group, in row order."""
         if self.rows.empty:
             return
-        key = self.rows[self.by].astype(str).agg("\x1f".join, axis=1) if self.by else pd.Series("", index=self.rows.index)
+        key = (
+            self.rows[self.by].astype(str).agg("\x1f".join, axis=1) if self.by else pd.Series("", index=self.rows.index)
+        )
         for k in pd.unique(key):
             g = self.rows[key == k]
             yield {c: g.iloc[0][c] for c in self.by}, g
 
 
-def build_matrix(run: Run, by=DEFAULT_BY, percentiles=DEFAULT_PERCENTILES, buckets=loadmod.DEFAULT_EDGES,
-                 method: str = "nearest-rank", nodes: int | None = None,
-                 pods_per_node: int = loadmod.DEFAULT_PODS_PER_NODE,
-                 timeline: loadmod.LoadTimeline | None = None) -> LatencyMatrix:
+def build_matrix(
+    run: Run,
+    by=DEFAULT_BY,
+    percentiles=DEFAULT_PERCENTILES,
+    buckets=loadmod.DEFAULT_EDGES,
+    method: str = "nearest-rank",
+    nodes: int | None = None,
+    pods_per_node: int = loadmod.DEFAULT_PODS_PER_NODE,
+    timeline: loadmod.LoadTimeline | None = None,
+) -> LatencyMatrix:
     """:func:`latency_matrix` with its context (timeline, exclusions, requests without start)."""
     by = list(by)
     if "bucket" in by:
@@ -107,8 +124,17 @@ def build_matrix(run: Run, by=DEFAULT_BY, percentiles=DEFAULT_PERCENTILES, bucke
             d[c] = d[c].fillna("")
     d["bucket"] = pd.Categorical.from_codes(codes[codes >= 0], categories=labels)
     out = stats.grouped_percentiles(d, by + ["bucket"], "latency_s", tuple(percentiles), method)
-    return finish(out, tl=tl, ex=ex, by=by, percentiles=tuple(percentiles), edges=edges, method=method,
-                  no_start=no_start, notes=notes)
+    return finish(
+        out,
+        tl=tl,
+        ex=ex,
+        by=by,
+        percentiles=tuple(percentiles),
+        edges=edges,
+        method=method,
+        no_start=no_start,
+        notes=notes,
+    )
 
 
 def finish(out: pd.DataFrame, *, tl, ex, by, percentiles, edges, method, no_start, notes=None) -> LatencyMatrix:
@@ -116,8 +142,9 @@ def finish(out: pd.DataFrame, *, tl, ex, by, percentiles, edges, method, no_star
     categorical of them): rows ordered, types fixed.  Shared by the pandas and the Dask paths."""
     labels = loadmod.bucket_labels(edges)
     if notes is None:
-        notes = list(tl.notes) + ([f"{no_start} requests without a start time are not placed in a bucket"]
-                                  if no_start else [])
+        notes = list(tl.notes) + (
+            [f"{no_start} requests without a start time are not placed in a bucket"] if no_start else []
+        )
     cols = by + ["bucket", "count"] + [stats.label(p) for p in percentiles]
     if out.empty:
         out = pd.DataFrame({c: pd.Series(dtype=float if c.endswith("_s") else object) for c in cols})
@@ -125,9 +152,17 @@ def finish(out: pd.DataFrame, *, tl, ex, by, percentiles, edges, method, no_star
         out = _order(out, by, labels)
         out["bucket"] = out["bucket"].astype(str)
         out["count"] = out["count"].astype(np.int64)
-    return LatencyMatrix(rows=out[cols].reset_index(drop=True), timeline=tl, exclusions=ex, by=by,
-                         percentiles=tuple(percentiles), edges=edges, method=method,
-                         no_start=no_start, notes=notes)
+    return LatencyMatrix(
+        rows=out[cols].reset_index(drop=True),
+        timeline=tl,
+        exclusions=ex,
+        by=by,
+        percentiles=tuple(percentiles),
+        edges=edges,
+        method=method,
+        no_start=no_start,
+        notes=notes,
+    )
 
 
 def _order(out: pd.DataFrame, by: list, labels: list) -> pd.DataFrame:
@@ -151,9 +186,15 @@ def _order(out: pd.DataFrame, by: list, labels: list) -> pd.DataFrame:
     return out.iloc[order].reset_index(drop=True)
 
 
-def latency_matrix(run: Run, by=DEFAULT_BY, percentiles=DEFAULT_PERCENTILES, buckets=loadmod.DEFAULT_EDGES,
-                   method: str = "nearest-rank", nodes: int | None = None,
-                   pods_per_node: int = loadmod.DEFAULT_PODS_PER_NODE) -> pd.DataFrame:
+def latency_matrix(
+    run: Run,
+    by=DEFAULT_BY,
+    percentiles=DEFAULT_PERCENTILES,
+    buckets=loadmod.DEFAULT_EDGES,
+    method: str = "nearest-rank",
+    nodes: int | None = None,
+    pods_per_node: int = loadmod.DEFAULT_PODS_PER_NODE,
+) -> pd.DataFrame:
     """Count and latency percentiles (seconds) per request group × load bucket.
 
     One row per non-empty cell: the ``by`` columns, ``bucket`` (``"10"`` … ``"100"``,

@@ -1,6 +1,7 @@
 """What the test itself reported: its specs (e2e logs and junit XML merged) and its summaries
 (the percentiles and counts it printed, ``perf_summaries``).  The ``specs`` and ``summaries``
 commands print these; the report and ``slo`` read them."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -9,10 +10,32 @@ if TYPE_CHECKING:
     import pandas as pd
 
 STATES = ("passed", "failed", "skipped", "pending")
-SPEC_COLUMNS = ["spec", "state", "start_ts", "duration_s", "failure_message", "failure_location", "last_step",
-           "origin", "where"]
-SUMMARY_COLUMNS = ["ts", "origin", "metric", "phase", "labels", "count", "p50_s", "p90_s", "p99_s", "p100_s", "value",
-           "unit", "where"]
+SPEC_COLUMNS = [
+    "spec",
+    "state",
+    "start_ts",
+    "duration_s",
+    "failure_message",
+    "failure_location",
+    "last_step",
+    "origin",
+    "where",
+]
+SUMMARY_COLUMNS = [
+    "ts",
+    "origin",
+    "metric",
+    "phase",
+    "labels",
+    "count",
+    "p50_s",
+    "p90_s",
+    "p99_s",
+    "p100_s",
+    "value",
+    "unit",
+    "where",
+]
 
 
 def specs_frame(run, state: str | None = None) -> pd.DataFrame:
@@ -24,16 +47,19 @@ def specs_frame(run, state: str | None = None) -> pd.DataFrame:
     ``where`` is ``file:line`` of the row's source.
     """
     import pandas as pd
+
     df = run.table("test_specs")
     if df.empty:
         return pd.DataFrame(columns=SPEC_COLUMNS)
-    df["where"] = [run.where(s, l) if pd.notna(l) else run.source_name(int(s))
-                   for s, l in zip(df["source_id"], df["line_no"])]
+    df["where"] = [
+        run.where(s, l) if pd.notna(l) else run.source_name(int(s)) for s, l in zip(df["source_id"], df["line_no"])
+    ]
     ju = df[df["origin"] == "junit"].drop_duplicates("spec", keep="last")
     lg = df[df["origin"] != "junit"].drop_duplicates("spec", keep="last")
     if not ju.empty and not lg.empty:
-        m = ju.merge(lg[["spec", "start_ts", "last_step", "duration_s", "where"]], on="spec", how="left",
-                     suffixes=("", "_log"))
+        m = ju.merge(
+            lg[["spec", "start_ts", "last_step", "duration_s", "where"]], on="spec", how="left", suffixes=("", "_log")
+        )
         both = m["where_log"].notna()
         m["start_ts"] = m["start_ts"].where(m["start_ts"].notna(), m["start_ts_log"])
         m["last_step"] = m["last_step"].where(m["last_step"].notna(), m["last_step_log"])
@@ -50,6 +76,7 @@ def specs_frame(run, state: str | None = None) -> pd.DataFrame:
 def summaries_frame(run, metrics: list[str] | None = None, origins: list[str] | None = None) -> pd.DataFrame:
     """The ``perf_summaries`` rows of the run, in input/line order, with ``where`` = file:line."""
     import pandas as pd
+
     df = run.table("perf_summaries")
     if df.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
@@ -58,7 +85,7 @@ def summaries_frame(run, metrics: list[str] | None = None, origins: list[str] | 
     if origins:
         df = df[df["origin"].isin(origins)]
     df = df.sort_values(["source_id", "line_no"], kind="stable")
-    df["where"] = [run.where(s, l) if pd.notna(l) else run.source_name(int(s))
-                   for s, l in zip(df["source_id"], df["line_no"])]
+    df["where"] = [
+        run.where(s, l) if pd.notna(l) else run.source_name(int(s)) for s, l in zip(df["source_id"], df["line_no"])
+    ]
     return df[SUMMARY_COLUMNS].reset_index(drop=True)
-

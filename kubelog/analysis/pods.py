@@ -57,6 +57,7 @@ domain given as ``node/<name>`` also matches the other spelling of the same node
 
 Node start-up: ``registered`` → first ``ready`` at or after it, per node (``node_transitions``).
 """
+
 from __future__ import annotations
 
 import re
@@ -80,8 +81,11 @@ PHASE_NAMES = tuple(p for p, _, _ in PHASES)
 PERCENTILES = (0.5, 0.9, 0.99, 1.0)
 PCT_COLUMNS = [stats.label(p) for p in PERCENTILES]  # p50_s p90_s p99_s p100_s
 NODE_STARTUP_TARGET_S = 4.0
-REPORTED_COLUMNS = ["kind", "origin", "phase", "metric", "count"] + [stats.label(p) for p in (0.5, 0.9, 0.99, 1.0)] + \
-    ["coverage", "where"]
+REPORTED_COLUMNS = (
+    ["kind", "origin", "phase", "metric", "count"]
+    + [stats.label(p) for p in (0.5, 0.9, 0.99, 1.0)]
+    + ["coverage", "where"]
+)
 
 # (end, milestone, origin or None for any) → rank (lower is preferred among equal resolutions)
 _MILESTONES: list[tuple[str, str, str | None, str]] = [
@@ -172,13 +176,28 @@ class PodStartup:
 # ---------------------------------------------------------------------------------------------
 # candidates
 
+
 def _candidates(run: Run) -> pd.DataFrame:
     """Every observed end of every pod: namespace, pod, node, end, ts, clock, resolution_s, rank,
     source, source_id, line_no."""
     frames = []
     if run.has("pod_transitions"):
-        p = run.table("pod_transitions", columns=["namespace", "pod", "node", "milestone", "ts", "clock",
-                                                  "resolution_s", "origin", "source_id", "line_no", "detail"])
+        p = run.table(
+            "pod_transitions",
+            columns=[
+                "namespace",
+                "pod",
+                "node",
+                "milestone",
+                "ts",
+                "clock",
+                "resolution_s",
+                "origin",
+                "source_id",
+                "line_no",
+                "detail",
+            ],
+        )
         p = p[p["ts"].notna() & p["pod"].notna()]
         # a dumped pod that restarted shows its current container's startedAt, not its first start
         snap = p["origin"].isin(SNAPSHOT_ORIGINS)
@@ -197,22 +216,49 @@ def _candidates(run: Run) -> pd.DataFrame:
             if d.empty:
                 continue
             p = p[~sel]
-            frames.append(d.assign(end=end, rank=rank, tier=int(ms in _LATE_SOURCES),
-                                   source=d["origin"].fillna("?") + ": " + label))
+            frames.append(
+                d.assign(
+                    end=end, rank=rank, tier=int(ms in _LATE_SOURCES), source=d["origin"].fillna("?") + ": " + label
+                )
+            )
     if run.has("events"):
-        e = run.table("events", columns=["event_time", "first_ts", "ts", "clock", "reason", "object_kind",
-                                         "object_namespace", "object_name", "host", "source_id", "line_no"])
+        e = run.table(
+            "events",
+            columns=[
+                "event_time",
+                "first_ts",
+                "ts",
+                "clock",
+                "reason",
+                "object_kind",
+                "object_namespace",
+                "object_name",
+                "host",
+                "source_id",
+                "line_no",
+            ],
+        )
         e = e[(e["object_kind"] == "Pod") & e["reason"].isin(["Scheduled", "Started"]) & e["object_name"].notna()]
         if not e.empty:
             t = e["event_time"].where(e["event_time"].notna(), e["first_ts"]).fillna(e["ts"])
             res = np.where(e["event_time"].notna(), 1e-6, 1.0)
-            frames.append(pd.DataFrame({
-                "namespace": e["object_namespace"], "pod": e["object_name"],
-                "node": np.where(e["reason"] == "Started", e["host"], None), "ts": t,
-                "clock": e["clock"], "resolution_s": res,
-                "end": np.where(e["reason"] == "Scheduled", "scheduled", "running"),
-                "rank": _EVENT_RANK, "source": "events: " + e["reason"] + " Event",
-                "source_id": e["source_id"], "line_no": e["line_no"]}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "namespace": e["object_namespace"],
+                        "pod": e["object_name"],
+                        "node": np.where(e["reason"] == "Started", e["host"], None),
+                        "ts": t,
+                        "clock": e["clock"],
+                        "resolution_s": res,
+                        "end": np.where(e["reason"] == "Scheduled", "scheduled", "running"),
+                        "rank": _EVENT_RANK,
+                        "source": "events: " + e["reason"] + " Event",
+                        "source_id": e["source_id"],
+                        "line_no": e["line_no"],
+                    }
+                )
+            )
     found = _found_lines(run)
     if found is not None:
         frames.append(found)
@@ -220,22 +266,59 @@ def _candidates(run: Run) -> pd.DataFrame:
     if att is not None:
         frames.append(att)
     if frames:
-        post = _create_posts(run, pd.concat([f[["namespace", "pod", "end", "ts", "clock", "resolution_s"]]
-                                             for f in frames], ignore_index=True))
+        post = _create_posts(
+            run,
+            pd.concat(
+                [f[["namespace", "pod", "end", "ts", "clock", "resolution_s"]] for f in frames], ignore_index=True
+            ),
+        )
         if post is not None:
             frames.append(post)
     if not frames:
-        return pd.DataFrame(columns=["namespace", "pod", "node", "end", "ts", "clock", "resolution_s", "rank",
-                                     "tier", "source", "source_id", "line_no"])
-    c = pd.concat([f.assign(tier=f["tier"] if "tier" in f else 0)[
-        ["namespace", "pod", "node", "end", "ts", "clock", "resolution_s", "rank", "tier", "source", "source_id",
-         "line_no"]] for f in frames], ignore_index=True)
+        return pd.DataFrame(
+            columns=[
+                "namespace",
+                "pod",
+                "node",
+                "end",
+                "ts",
+                "clock",
+                "resolution_s",
+                "rank",
+                "tier",
+                "source",
+                "source_id",
+                "line_no",
+            ]
+        )
+    c = pd.concat(
+        [
+            f.assign(tier=f["tier"] if "tier" in f else 0)[
+                [
+                    "namespace",
+                    "pod",
+                    "node",
+                    "end",
+                    "ts",
+                    "clock",
+                    "resolution_s",
+                    "rank",
+                    "tier",
+                    "source",
+                    "source_id",
+                    "line_no",
+                ]
+            ]
+            for f in frames
+        ],
+        ignore_index=True,
+    )
     c["namespace"] = c["namespace"].fillna("")
     c["resolution_s"] = c["resolution_s"].fillna(1.0)
     return c
 
 
-_POST_RANK = -1      # before every other created source of the same resolution
+_POST_RANK = -1  # before every other created source of the same resolution
 _POST_SLACK_S = 0.1  # a create request ends a little after the object was stored (creationTimestamp)
 
 
@@ -249,9 +332,24 @@ def _create_posts(run: Run, c: pd.DataFrame) -> pd.DataFrame | None:
     if not run.has("requests"):
         return None
     import pyarrow.dataset as ds
-    r = run.table("requests", columns=["ts", "verb", "resource", "subresource", "namespace", "name", "code",
-                                       "origin", "clock", "source_id", "line_no"],
-                  filter=(ds.field("resource") == "pods") & (ds.field("verb") == "create"))
+
+    r = run.table(
+        "requests",
+        columns=[
+            "ts",
+            "verb",
+            "resource",
+            "subresource",
+            "namespace",
+            "name",
+            "code",
+            "origin",
+            "clock",
+            "source_id",
+            "line_no",
+        ],
+        filter=(ds.field("resource") == "pods") & (ds.field("verb") == "create"),
+    )
     r = r[(r["code"] == 201) & (r["subresource"].fillna("") == "") & r["ts"].notna()]
     if r.empty:
         return None
@@ -284,12 +382,23 @@ def _create_posts(run: Run, c: pd.DataFrame) -> pd.DataFrame | None:
         pods = cr[sel][ok]
         rows = g.iloc[order[a[ok]]]
         if len(pods):
-            out.append(pd.DataFrame({
-                "namespace": ns, "pod": pods["pod"].to_numpy(), "node": None, "ts": rows["ts"].to_numpy(),
-                "clock": rows["clock"].fillna("apiserver").to_numpy(), "resolution_s": 1e-6, "end": "created",
-                "rank": _POST_RANK,
-                "source": f"{origin}: pod create POST (request end; the only one within its creationTimestamp second)",
-                "source_id": rows["source_id"].to_numpy(), "line_no": rows["line_no"].to_numpy()}))
+            out.append(
+                pd.DataFrame(
+                    {
+                        "namespace": ns,
+                        "pod": pods["pod"].to_numpy(),
+                        "node": None,
+                        "ts": rows["ts"].to_numpy(),
+                        "clock": rows["clock"].fillna("apiserver").to_numpy(),
+                        "resolution_s": 1e-6,
+                        "end": "created",
+                        "rank": _POST_RANK,
+                        "source": f"{origin}: pod create POST (request end; the only one within its creationTimestamp second)",
+                        "source_id": rows["source_id"].to_numpy(),
+                        "line_no": rows["line_no"].to_numpy(),
+                    }
+                )
+            )
     return pd.concat(out, ignore_index=True) if out else None
 
 
@@ -304,8 +413,10 @@ def _records_starting(run: Run, table: str, prefix: str) -> pd.DataFrame | None:
         return None
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
-    t = run.table(table, columns=["ts", "clock", "msg", "source_id", "line_no"],
-                  filter=pc.starts_with(ds.field("msg"), prefix))
+
+    t = run.table(
+        table, columns=["ts", "clock", "msg", "source_id", "line_no"], filter=pc.starts_with(ds.field("msg"), prefix)
+    )
     return None if t.empty else t
 
 
@@ -318,11 +429,21 @@ def _found_lines(run: Run):
     t = t[m["rc"].notna()].assign(rc=m["rc"].dropna())
     if t.empty:
         return None
-    return pd.DataFrame({"namespace": "", "pod": "\x00rc:" + t["rc"], "node": None, "ts": t["ts"],
-                         "clock": t["clock"].fillna("test"), "resolution_s": FOUND_POLL_S, "end": "watched",
-                         "rank": _FOUND_RANK,
-                         "source": "e2e-log: 'Found pod … running' line (2 s poll: up to 2 s after the pod ran)",
-                         "source_id": t["source_id"], "line_no": t["line_no"]})
+    return pd.DataFrame(
+        {
+            "namespace": "",
+            "pod": "\x00rc:" + t["rc"],
+            "node": None,
+            "ts": t["ts"],
+            "clock": t["clock"].fillna("test"),
+            "resolution_s": FOUND_POLL_S,
+            "end": "watched",
+            "rank": _FOUND_RANK,
+            "source": "e2e-log: 'Found pod … running' line (2 s poll: up to 2 s after the pod ran)",
+            "source_id": t["source_id"],
+            "line_no": t["line_no"],
+        }
+    )
 
 
 def _attempting_to_bind(run: Run):
@@ -338,10 +459,21 @@ def _attempting_to_bind(run: Run):
         return None
     ns = x["pod"].str.rpartition("/")[0]
     pod = x["pod"].str.rpartition("/")[2]
-    return pd.DataFrame({"namespace": ns, "pod": pod, "node": x["node"], "ts": m["ts"],
-                         "clock": m["clock"].fillna("apiserver"), "resolution_s": 1e-6, "end": "scheduled",
-                         "rank": _ATTEMPT_RANK, "source": "scheduler: 'Attempting to bind' record",
-                         "source_id": m["source_id"], "line_no": m["line_no"]})
+    return pd.DataFrame(
+        {
+            "namespace": ns,
+            "pod": pod,
+            "node": x["node"],
+            "ts": m["ts"],
+            "clock": m["clock"].fillna("apiserver"),
+            "resolution_s": 1e-6,
+            "end": "scheduled",
+            "rank": _ATTEMPT_RANK,
+            "source": "scheduler: 'Attempting to bind' record",
+            "source_id": m["source_id"],
+            "line_no": m["line_no"],
+        }
+    )
 
 
 def _resolve_names(c: pd.DataFrame) -> pd.DataFrame:
@@ -358,11 +490,14 @@ def _resolve_names(c: pd.DataFrame) -> pd.DataFrame:
         ns_out, pod_out = [], []
         for rc in c.loc[rc_rows, "pod"].str[4:]:
             if rc in m:
-                ns_out.append(m[rc][0]); pod_out.append(m[rc][1])
+                ns_out.append(m[rc][0])
+                pod_out.append(m[rc][1])
             elif rc in direct:
-                ns_out.append(direct[rc]); pod_out.append(rc)
+                ns_out.append(direct[rc])
+                pod_out.append(rc)
             else:
-                ns_out.append(""); pod_out.append(rc)
+                ns_out.append("")
+                pod_out.append(rc)
         c.loc[rc_rows, "namespace"] = ns_out
         c.loc[rc_rows, "pod"] = pod_out
     blank = c["namespace"] == ""
@@ -376,6 +511,7 @@ def _resolve_names(c: pd.DataFrame) -> pd.DataFrame:
 def _offset_lookup(offsets: dict | None):
     """domain → offset seconds (0 when not given), with node name aliasing."""
     import functools
+
     offsets = dict(offsets or {})
 
     @functools.lru_cache(maxsize=None)
@@ -392,10 +528,12 @@ def _offset_lookup(offsets: dict | None):
                     if o.endswith("-" + n) or n.endswith("-" + o):
                         return float(v)
         return None
+
     return get
 
 
 # ---------------------------------------------------------------------------------------------
+
 
 def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=None) -> PodStartup:
     """Pod start-up phases per pod, as percentiles (overall and per load bucket), with anomalies
@@ -418,6 +556,7 @@ def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=N
         Phases in seconds; see :class:`PodStartup`.
     """
     from . import load as loadmod
+
     notes: list = []
     edges = tuple(edges) if edges is not None else loadmod.DEFAULT_EDGES
     c = _candidates(run)
@@ -437,10 +576,12 @@ def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=N
         pods["node"] = None
     per = pods
     for end in ENDS:
-        b = best[best["end"] == end][["namespace", "pod", "ts", "clock", "resolution_s", "source", "source_id",
-                                       "line_no"]]
-        b = b.rename(columns={k: f"{end}_{k}" for k in ("ts", "clock", "resolution_s", "source", "source_id",
-                                                        "line_no")})
+        b = best[best["end"] == end][
+            ["namespace", "pod", "ts", "clock", "resolution_s", "source", "source_id", "line_no"]
+        ]
+        b = b.rename(
+            columns={k: f"{end}_{k}" for k in ("ts", "clock", "resolution_s", "source", "source_id", "line_no")}
+        )
         per = per.merge(b, on=["namespace", "pod"], how="left")
         if not isinstance(per[f"{end}_ts"].dtype, pd.DatetimeTZDtype):
             per[f"{end}_ts"] = pd.to_datetime(per[f"{end}_ts"], utc=True)
@@ -455,16 +596,18 @@ def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=N
             off = per[f"{end}_clock"].map(get_off)
             applied |= set(per.loc[off.notna(), f"{end}_clock"])
             t = t - np.round(off.fillna(0.0).to_numpy(dtype=float) * 1e9).astype(np.int64)
-            per[f"{end}_ts_corrected"] = pd.to_datetime(np.where(na, np.iinfo(np.int64).min, t), utc=True,
-                                                        unit="ns")
+            per[f"{end}_ts_corrected"] = pd.to_datetime(np.where(na, np.iinfo(np.int64).min, t), utc=True, unit="ns")
         corr[end], missing[end] = t, na
     for ph, a, b in PHASES:
         per[f"{ph}_s"] = np.where(missing[a] | missing[b], np.nan, (corr[b] - corr[a]) / 1e9)
     # measured population and never-running pods
     per["measured"] = _measured(run, per, c)
     snap = _observed_pods(run)
-    per["not_running"] = per["running_ts"].isna() & per["watched_ts"].isna() & \
-        pd.Series([k in snap for k in zip(per["namespace"], per["pod"])], index=per.index, dtype=bool)
+    per["not_running"] = (
+        per["running_ts"].isna()
+        & per["watched_ts"].isna()
+        & pd.Series([k in snap for k in zip(per["namespace"], per["pod"])], index=per.index, dtype=bool)
+    )
     # load bucket at creation
     per["bucket"] = None
     try:
@@ -483,8 +626,11 @@ def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=N
     cross = _cross_check(run, per)
     cols = ["namespace", "pod", "node", "measured", "not_running", "bucket"]
     for end in ENDS:
-        cols += [f"{end}_ts"] + ([f"{end}_ts_corrected"] if offsets else []) + \
-                [f"{end}_{k}" for k in ("clock", "resolution_s", "source", "source_id", "line_no")]
+        cols += (
+            [f"{end}_ts"]
+            + ([f"{end}_ts_corrected"] if offsets else [])
+            + [f"{end}_{k}" for k in ("clock", "resolution_s", "source", "source_id", "line_no")]
+        )
     cols += [f"{p}_s" for p in PHASE_NAMES]
     per = per[cols].sort_values(["namespace", "pod"], kind="stable").reset_index(drop=True)
     src = _sources_text(per, offsets, applied)
@@ -492,8 +638,16 @@ def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=N
         unused = [d for d in offsets if d not in applied and not any(_same_node(d, a) for a in applied)]
         if unused:
             notes.append(f"offsets given for domains with no pod times: {', '.join(sorted(unused))}")
-    return PodStartup(per_pod=per, percentiles=pct, measured_percentiles=mpct, anomalies=anomalies,
-                      cross_check=cross, sources=src, notes=notes, reported=reported(run))
+    return PodStartup(
+        per_pod=per,
+        percentiles=pct,
+        measured_percentiles=mpct,
+        anomalies=anomalies,
+        cross_check=cross,
+        sources=src,
+        notes=notes,
+        reported=reported(run),
+    )
 
 
 def _same_node(a: str, b: str) -> bool:
@@ -535,6 +689,7 @@ def _measured(run: Run, per: pd.DataFrame, c: pd.DataFrame) -> pd.Series:
 
 def _percentiles(per: pd.DataFrame, edges) -> pd.DataFrame:
     from . import load as loadmod
+
     rows = []
     for ph, a, b in PHASES:
         v = per[[f"{ph}_s", "bucket", f"{a}_resolution_s", f"{b}_resolution_s", f"{a}_clock", f"{b}_clock"]]
@@ -580,15 +735,20 @@ def _anomalies(per: pd.DataFrame, offsets, get_off) -> pd.DataFrame:
         if offsets:
             corrected = ca.map(lambda d: get_off(d) is not None) | cb.map(lambda d: get_off(d) is not None)
             diff_clock &= ~corrected
-        rows.append({
-            "phase": ph, "count": int(has.sum()),
-            "negative": int((v < 0).sum()), "zero": int((v == 0).sum()),
-            "missing": int(v.isna().sum()),
-            "below_resolution": int((has & (res >= 1.0) & (v.abs() < res) & (v != 0)).sum()),
-            "cross_clock": int(diff_clock.sum()),
-        })
-    return pd.DataFrame(rows, columns=["phase", "count", "negative", "zero", "missing", "below_resolution",
-                                       "cross_clock"])
+        rows.append(
+            {
+                "phase": ph,
+                "count": int(has.sum()),
+                "negative": int((v < 0).sum()),
+                "zero": int((v == 0).sum()),
+                "missing": int(v.isna().sum()),
+                "below_resolution": int((has & (res >= 1.0) & (v.abs() < res) & (v != 0)).sum()),
+                "cross_clock": int(diff_clock.sum()),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["phase", "count", "negative", "zero", "missing", "below_resolution", "cross_clock"]
+    )
 
 
 def _population(phase_label) -> str:
@@ -601,13 +761,24 @@ def _population(phase_label) -> str:
 
 
 def _cross_check(run: Run, per: pd.DataFrame) -> pd.DataFrame:
-    cols = ["phase", "population", "statistic", "reported_s", "derived_s", "difference_s", "tolerance_s",
-            "agree", "reported_by"]
+    cols = [
+        "phase",
+        "population",
+        "statistic",
+        "reported_s",
+        "derived_s",
+        "difference_s",
+        "tolerance_s",
+        "agree",
+        "reported_by",
+    ]
     rows = []
     pops = {"measured": per[per["measured"]], "unmeasured": per[~per["measured"]], "all": per}
     if run.has("perf_summaries"):
-        s = run.table("perf_summaries", columns=["metric", "phase", "labels", "p50_s", "p90_s", "p99_s", "p100_s",
-                                                 "source_id", "line_no"])
+        s = run.table(
+            "perf_summaries",
+            columns=["metric", "phase", "labels", "p50_s", "p90_s", "p99_s", "p100_s", "source_id", "line_no"],
+        )
         s = s[s["metric"].isin(PHASE_NAMES)]
         for r in s.itertuples(index=False):
             pop = _population(r.phase)
@@ -620,11 +791,13 @@ def _cross_check(run: Run, per: pd.DataFrame) -> pd.DataFrame:
                 if rep is None or pd.isna(rep):
                     continue
                 der = stats.percentile(vals, q) if vals.size else np.nan
-                rows.append(_xrow(r.metric, f"{pop} ({r.phase})", col, rep, der, res,
-                                  run.where(r.source_id, r.line_no)))
+                rows.append(
+                    _xrow(r.metric, f"{pop} ({r.phase})", col, rep, der, res, run.where(r.source_id, r.line_no))
+                )
     if run.has("test_pod_latencies"):
-        t = run.table("test_pod_latencies", columns=["metric", "phase", "namespace", "pod", "latency_s",
-                                                     "source_id", "line_no"])
+        t = run.table(
+            "test_pod_latencies", columns=["metric", "phase", "namespace", "pod", "latency_s", "source_id", "line_no"]
+        )
         t = t[t["metric"].isin(PHASE_NAMES) & t["pod"].notna()]
         if len(t):
             key = per.drop_duplicates("pod").set_index("pod")
@@ -636,8 +809,9 @@ def _cross_check(run: Run, per: pd.DataFrame) -> pd.DataFrame:
                     a, b = next((x, y) for p, x, y in PHASES if p == r.metric)
                     der = k[f"{r.metric}_s"]
                     res = k[f"{a}_resolution_s"] + k[f"{b}_resolution_s"]
-                rows.append(_xrow(r.metric, "pod", f"pod {r.pod}", r.latency_s, der, res,
-                                  run.where(r.source_id, r.line_no)))
+                rows.append(
+                    _xrow(r.metric, "pod", f"pod {r.pod}", r.latency_s, der, res, run.where(r.source_id, r.line_no))
+                )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -645,24 +819,42 @@ def reported(run: Run) -> pd.DataFrame:
     """Pod start-up numbers as the test reported them (see :attr:`PodStartup.reported`)."""
     rows = []
     if run.has("perf_summaries"):
-        s = run.table("perf_summaries", columns=["metric", "phase", "count", "p50_s", "p90_s", "p99_s", "p100_s",
-                                                 "origin", "source_id", "line_no"])
+        s = run.table(
+            "perf_summaries",
+            columns=["metric", "phase", "count", "p50_s", "p90_s", "p99_s", "p100_s", "origin", "source_id", "line_no"],
+        )
         s = s[s["metric"].isin(PHASE_NAMES) & s[PCT_COLUMNS].notna().any(axis=1)]
         for r in s.itertuples(index=False):
-            rows.append({"kind": "summary", "origin": r.origin, "phase": r.phase, "metric": r.metric,
-                         "count": r.count, **{c: getattr(r, c) for c in PCT_COLUMNS}, "coverage": "as reported",
-                         "where": run.where(r.source_id, r.line_no)})
+            rows.append(
+                {
+                    "kind": "summary",
+                    "origin": r.origin,
+                    "phase": r.phase,
+                    "metric": r.metric,
+                    "count": r.count,
+                    **{c: getattr(r, c) for c in PCT_COLUMNS},
+                    "coverage": "as reported",
+                    "where": run.where(r.source_id, r.line_no),
+                }
+            )
     if run.has("test_pod_latencies"):
-        t = run.table("test_pod_latencies", columns=["metric", "phase", "latency_s", "origin", "source_id",
-                                                     "line_no"])
+        t = run.table("test_pod_latencies", columns=["metric", "phase", "latency_s", "origin", "source_id", "line_no"])
         t = t[t["latency_s"].notna()]
         for (origin, phase, metric), g in t.groupby(["origin", "phase", "metric"], dropna=False, sort=True):
             v = g["latency_s"].to_numpy(dtype=float)
             first = g.sort_values("line_no").iloc[0]
-            rows.append({"kind": "per-pod", "origin": origin, "phase": phase, "metric": metric, "count": len(v),
-                         **{c: stats.percentile(v, p) for p, c in zip(PERCENTILES, PCT_COLUMNS)},
-                         "coverage": "all pods" if origin == "kube-burner" else "listed pods only",
-                         "where": run.where(first["source_id"], first["line_no"])})
+            rows.append(
+                {
+                    "kind": "per-pod",
+                    "origin": origin,
+                    "phase": phase,
+                    "metric": metric,
+                    "count": len(v),
+                    **{c: stats.percentile(v, p) for p, c in zip(PERCENTILES, PCT_COLUMNS)},
+                    "coverage": "all pods" if origin == "kube-burner" else "listed pods only",
+                    "where": run.where(first["source_id"], first["line_no"]),
+                }
+            )
     return pd.DataFrame(rows, columns=REPORTED_COLUMNS)
 
 
@@ -670,15 +862,24 @@ def _xrow(phase, pop, statistic, rep, der, res, where) -> dict:
     diff = der - rep if not (pd.isna(der) or pd.isna(rep)) else np.nan
     # the test's own ends: whole-second object fields on at least one side (±1 s), plus ours
     tol = 1.0 + (res if not pd.isna(res) else 0.0)
-    return {"phase": phase, "population": pop, "statistic": statistic, "reported_s": float(rep),
-            "derived_s": float(der) if not pd.isna(der) else np.nan, "difference_s": diff,
-            "tolerance_s": tol, "agree": (bool(abs(diff) <= tol) if not pd.isna(diff) else None),
-            "reported_by": where}
+    return {
+        "phase": phase,
+        "population": pop,
+        "statistic": statistic,
+        "reported_s": float(rep),
+        "derived_s": float(der) if not pd.isna(der) else np.nan,
+        "difference_s": diff,
+        "tolerance_s": tol,
+        "agree": (bool(abs(diff) <= tol) if not pd.isna(diff) else None),
+        "reported_by": where,
+    }
 
 
 def _sources_text(per: pd.DataFrame, offsets, applied) -> str:
-    lines = [f"{len(per)} pods ({int(per['measured'].sum())} measured by the test, "
-             f"{int(per['not_running'].sum())} seen but never running)"]
+    lines = [
+        f"{len(per)} pods ({int(per['measured'].sum())} measured by the test, "
+        f"{int(per['not_running'].sum())} seen but never running)"
+    ]
     for end in ENDS:
         s = per[f"{end}_source"].value_counts()
         if s.empty:
@@ -692,8 +893,11 @@ def _sources_text(per: pd.DataFrame, offsets, applied) -> str:
             parts.append(f"{name} ×{n} [{', '.join(clocks)}; resolution {res:g} s]")
         lines.append(f"{end}: " + "; ".join(parts))
     if offsets:
-        lines.append("clock offsets applied: " + ", ".join(f"{d} {offsets[d]:+g} s" for d in sorted(offsets))
-                     + (f" (matched {', '.join(sorted(applied))})" if applied else " (no pod time on these clocks)"))
+        lines.append(
+            "clock offsets applied: "
+            + ", ".join(f"{d} {offsets[d]:+g} s" for d in sorted(offsets))
+            + (f" (matched {', '.join(sorted(applied))})" if applied else " (no pod time on these clocks)")
+        )
     else:
         lines.append("no clock correction: phases whose ends are on different clocks include the clocks' offset")
     return "\n".join(lines)
@@ -701,6 +905,7 @@ def _sources_text(per: pd.DataFrame, offsets, applied) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # node start-up
+
 
 def node_startup(run: Run) -> pd.DataFrame:
     """Per node: registration → first Ready at or after it (seconds), against the 4 s target.
@@ -717,17 +922,37 @@ def node_startup(run: Run) -> pd.DataFrame:
         node registered), provenance columns, sorted by node.  ``startup_s`` is NaN
         when either end is missing.  ``clocks`` is ``"<registered clock>→<ready clock>"``.
     """
-    cols = ["node", "registered_ts", "ready_ts", "startup_s", "resolution_s", "clocks", "registered_source",
-            "ready_source", "within_target", "registrations", "registered_source_id", "registered_line_no", "ready_source_id",
-            "ready_line_no"]
+    cols = [
+        "node",
+        "registered_ts",
+        "ready_ts",
+        "startup_s",
+        "resolution_s",
+        "clocks",
+        "registered_source",
+        "ready_source",
+        "within_target",
+        "registrations",
+        "registered_source_id",
+        "registered_line_no",
+        "ready_source_id",
+        "ready_line_no",
+    ]
     if not run.has("node_transitions"):
         return pd.DataFrame(columns=cols)
     n = run.table("node_transitions")
     n = n[n["ts"].notna() & n["node"].notna()]
     reg = n[n["milestone"] == "registered"].sort_values(["node", "ts", "resolution_s"], kind="stable")
     reg = reg.drop_duplicates("node")[["node", "ts", "clock", "resolution_s", "origin", "source_id", "line_no"]]
-    reg.columns = ["node", "registered_ts", "r_clock", "r_res", "registered_source", "registered_source_id",
-                   "registered_line_no"]
+    reg.columns = [
+        "node",
+        "registered_ts",
+        "r_clock",
+        "r_res",
+        "registered_source",
+        "registered_source_id",
+        "registered_line_no",
+    ]
     rdy = n[n["milestone"] == "ready"][["node", "ts", "clock", "resolution_s", "origin", "source_id", "line_no"]]
     rdy.columns = ["node", "ready_ts", "q_clock", "q_res", "ready_source", "ready_source_id", "ready_line_no"]
     out = pd.DataFrame({"node": sorted(set(n["node"]))}).merge(reg, on="node", how="left")
@@ -740,11 +965,12 @@ def node_startup(run: Run) -> pd.DataFrame:
     out = out.merge(m.drop(columns=["registered_ts", "r_res"]), on="node", how="left")
     # a node that registered again (kubelet restart) before its first Ready: start-up counts from the
     # latest registration not after that Ready
-    regs = n[n["milestone"] == "registered"][["node", "ts", "clock", "resolution_s", "origin", "source_id",
-                                                "line_no"]]
+    regs = n[n["milestone"] == "registered"][["node", "ts", "clock", "resolution_s", "origin", "source_id", "line_no"]]
     later = regs.merge(out[["node", "ready_ts", "q_res"]], on="node")
-    later = later[later["ready_ts"].notna() &
-                  (later["ts"] <= later["ready_ts"] + pd.to_timedelta(later["q_res"].fillna(0), unit="s"))]
+    later = later[
+        later["ready_ts"].notna()
+        & (later["ts"] <= later["ready_ts"] + pd.to_timedelta(later["q_res"].fillna(0), unit="s"))
+    ]
     later = later.sort_values(["node", "ts"], kind="stable").drop_duplicates("node", keep="last").set_index("node")
     if len(later):
         idx = out["node"].isin(later.index)
@@ -758,10 +984,12 @@ def node_startup(run: Run) -> pd.DataFrame:
     out["registrations"] = out["node"].map(regs.groupby("node").size()).fillna(0).astype("int64")
     out["startup_s"] = (out["ready_ts"] - out["registered_ts"]).dt.total_seconds()
     out["resolution_s"] = (out["r_res"] + out["q_res"]).where(out["startup_s"].notna())
-    out["clocks"] = np.where(out["startup_s"].notna(), out["r_clock"].astype(str) + "→" + out["q_clock"].astype(str),
-                             "")
-    out["within_target"] = out["startup_s"].le(NODE_STARTUP_TARGET_S).astype(object).where(
-        out["startup_s"].notna(), None)
+    out["clocks"] = np.where(
+        out["startup_s"].notna(), out["r_clock"].astype(str) + "→" + out["q_clock"].astype(str), ""
+    )
+    out["within_target"] = (
+        out["startup_s"].le(NODE_STARTUP_TARGET_S).astype(object).where(out["startup_s"].notna(), None)
+    )
     for c in ("registered_ts", "ready_ts"):
         out[c] = pd.to_datetime(out[c], utc=True)
     return out[cols].reset_index(drop=True)

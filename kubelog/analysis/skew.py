@@ -52,6 +52,7 @@ is reported only when the data support it (:func:`_drift_unsupported`).
 Resolutions: whole-second fields 1 s, klog headers 1 µs, e2e lines 1 ms,
 access-log ends 1 µs.  Minimum delays are 0 (unknown) throughout.
 """
+
 from __future__ import annotations
 
 import math
@@ -64,31 +65,55 @@ import pandas as pd
 from ..run import Run
 from . import skew_math as sm
 
-__all__ = ["PAIR_COLUMNS", "KIND_LABELS", "causal_pairs", "SkewReport", "analyze", "analyze_pairs",
-           "corrected_times", "correct", "violations_before_after", "pod_startup_verdicts", "Corrections",
-           "corrections"]
+__all__ = [
+    "PAIR_COLUMNS",
+    "KIND_LABELS",
+    "causal_pairs",
+    "SkewReport",
+    "analyze",
+    "analyze_pairs",
+    "corrected_times",
+    "correct",
+    "violations_before_after",
+    "pod_startup_verdicts",
+    "Corrections",
+    "corrections",
+]
 
-PAIR_COLUMNS = ["kind", "send_domain", "send_ts", "recv_domain", "recv_ts", "min_delay_s",
-                "res_send_s", "res_recv_s", "evidence"]
+PAIR_COLUMNS = [
+    "kind",
+    "send_domain",
+    "send_ts",
+    "recv_domain",
+    "recv_ts",
+    "min_delay_s",
+    "res_send_s",
+    "res_recv_s",
+    "evidence",
+]
 
 #: Human plural names of pair kinds, for the diagnosis text.
 KIND_LABELS = {
-    "api_round_trip": "API round trips", "pod_watch": "pod watch observations",
-    "bind_to_kubelet": "binding → kubelet observations", "kubelet_status": "kubelet status updates",
-    "event": "Event creations", "kubelet_watch": "kubelet watch observations",
+    "api_round_trip": "API round trips",
+    "pod_watch": "pod watch observations",
+    "bind_to_kubelet": "binding → kubelet observations",
+    "kubelet_status": "kubelet status updates",
+    "event": "Event creations",
+    "kubelet_watch": "kubelet watch observations",
 }
 
 #: Pairs needed each way before a drift line is fitted (fewer give a drift range but no useful slope).
 MIN_DRIFT_PAIRS = 3
 
-RES_E2E = 1e-3   # e2e.log "Jan  2 15:04:05.000" stamps
-RES_US = 1e-6    # klog headers, audit, access-log
-RES_S = 1.0      # metav1.Time fields
+RES_E2E = 1e-3  # e2e.log "Jan  2 15:04:05.000" stamps
+RES_US = 1e-6  # klog headers, audit, access-log
+RES_S = 1.0  # metav1.Time fields
 
 
 # ---------------------------------------------------------------------------
 # Extraction
 # ---------------------------------------------------------------------------
+
 
 def _sec(s: pd.Series) -> np.ndarray:
     """Datetime series → float epoch seconds (NaN for NaT)."""
@@ -117,25 +142,52 @@ class _Where:
 
 def _frame(kind, send_domain, send_ts, recv_domain, recv_ts, res_send, res_recv, evidence) -> pd.DataFrame:
     n = len(send_ts)
-    df = pd.DataFrame({
-        "kind": kind, "send_domain": np.broadcast_to(np.asarray(send_domain, dtype=object), (n,)),
-        "send_ts": np.asarray(send_ts, dtype=float),
-        "recv_domain": np.broadcast_to(np.asarray(recv_domain, dtype=object), (n,)),
-        "recv_ts": np.asarray(recv_ts, dtype=float), "min_delay_s": 0.0,
-        "res_send_s": np.broadcast_to(np.asarray(res_send, dtype=float), (n,)),
-        "res_recv_s": np.broadcast_to(np.asarray(res_recv, dtype=float), (n,)),
-        "evidence": np.asarray(evidence, dtype=object)}, columns=PAIR_COLUMNS)
-    ok = np.isfinite(df["send_ts"]) & np.isfinite(df["recv_ts"]) & df["send_domain"].notna() \
-        & df["recv_domain"].notna() & (df["send_domain"] != df["recv_domain"])
+    df = pd.DataFrame(
+        {
+            "kind": kind,
+            "send_domain": np.broadcast_to(np.asarray(send_domain, dtype=object), (n,)),
+            "send_ts": np.asarray(send_ts, dtype=float),
+            "recv_domain": np.broadcast_to(np.asarray(recv_domain, dtype=object), (n,)),
+            "recv_ts": np.asarray(recv_ts, dtype=float),
+            "min_delay_s": 0.0,
+            "res_send_s": np.broadcast_to(np.asarray(res_send, dtype=float), (n,)),
+            "res_recv_s": np.broadcast_to(np.asarray(res_recv, dtype=float), (n,)),
+            "evidence": np.asarray(evidence, dtype=object),
+        },
+        columns=PAIR_COLUMNS,
+    )
+    ok = (
+        np.isfinite(df["send_ts"])
+        & np.isfinite(df["recv_ts"])
+        & df["send_domain"].notna()
+        & df["recv_domain"].notna()
+        & (df["send_domain"] != df["recv_domain"])
+    )
     return df[ok]
 
 
 def _requests(run: Run) -> pd.DataFrame:
     """Deduplicated API requests with float ``end``/``start`` seconds (apiserver clock)."""
     if not run.has("requests"):
-        return pd.DataFrame(columns=["end", "start", "clock", "method", "uri", "client", "user_agent",
-                                     "namespace", "resource", "subresource", "name", "source_id", "line_no"])
+        return pd.DataFrame(
+            columns=[
+                "end",
+                "start",
+                "clock",
+                "method",
+                "uri",
+                "client",
+                "user_agent",
+                "namespace",
+                "resource",
+                "subresource",
+                "name",
+                "source_id",
+                "line_no",
+            ]
+        )
     from .latency import api_requests
+
     df, _ = api_requests(run)
     df = df.copy()
     df["end"] = _sec(df["ts"])
@@ -157,8 +209,12 @@ def _order_after(lines: pd.DataFrame, req_end: np.ndarray, req_ev: np.ndarray, w
     o = np.argsort(req_end, kind="stable")
     k = min(len(lines), o.size)
     lines = lines.iloc[:k]
-    return (req_end[o[:k]], lines["ts_s"].to_numpy(), lines["clock"].to_numpy(),
-            [f"{a} → {b}" for a, b in zip(req_ev[o[:k]], where(lines["source_id"], lines["line_no"]))])
+    return (
+        req_end[o[:k]],
+        lines["ts_s"].to_numpy(),
+        lines["clock"].to_numpy(),
+        [f"{a} → {b}" for a, b in zip(req_ev[o[:k]], where(lines["source_id"], lines["line_no"]))],
+    )
 
 
 def _api_round_trips(run: Run, req: pd.DataFrame, tl: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
@@ -181,8 +237,12 @@ def _api_round_trips(run: Run, req: pd.DataFrame, tl: pd.DataFrame, where: _Wher
     # after: Created replication controller with name: X, namespace: NS
     m = msg.str.extract(r"^Created replication controller with name: (?P<name>[^,\s]+), namespace: (?P<ns>[^,\s]+)")
     for ns, g in tl[m["ns"].notna()].groupby(m["ns"][m["ns"].notna()]):
-        r = treq[(treq["method"] == "POST") & (treq["namespace"] == ns) & (treq["resource"] == "replicationcontrollers")
-                 & (treq["subresource"].fillna("") == "")]
+        r = treq[
+            (treq["method"] == "POST")
+            & (treq["namespace"] == ns)
+            & (treq["resource"] == "replicationcontrollers")
+            & (treq["subresource"].fillna("") == "")
+        ]
         if r.empty:
             continue
         s, t, clk, ev = _order_after(g, r["end"].to_numpy(), r["_ev"].to_numpy(), where)
@@ -192,17 +252,34 @@ def _api_round_trips(run: Run, req: pd.DataFrame, tl: pd.DataFrame, where: _Wher
     d = tl[m["name"].notna()].assign(_name=m["name"][m["name"].notna()])
     if not d.empty:
         r = treq[(treq["method"] == "DELETE") & treq["name"].notna()]
-        j = d.merge(r[["name", "end", "clock", "_ev"]].rename(columns={"clock": "_rclock"}),
-                    left_on="_name", right_on="name", how="inner")
+        j = d.merge(
+            r[["name", "end", "clock", "_ev"]].rename(columns={"clock": "_rclock"}),
+            left_on="_name",
+            right_on="name",
+            how="inner",
+        )
         # several deletes of one name: the line follows the earliest one at least
         j = j.sort_values("end").drop_duplicates(["source_id", "line_no"], keep="first")
-        out.append(_frame("api_round_trip", j["_rclock"].to_numpy(), j["end"].to_numpy(), j["clock"].to_numpy(),
-                          j["ts_s"].to_numpy(), RES_US, RES_E2E,
-                          [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))]))
+        out.append(
+            _frame(
+                "api_round_trip",
+                j["_rclock"].to_numpy(),
+                j["end"].to_numpy(),
+                j["clock"].to_numpy(),
+                j["ts_s"].to_numpy(),
+                RES_US,
+                RES_E2E,
+                [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))],
+            )
+        )
     # after: Listing nodes for easy debugging  ← GET /api/v1/nodes
     g = tl[msg.str.startswith("Listing nodes for easy debugging")]
-    r = treq[(treq["method"] == "GET") & (treq["resource"] == "nodes") & (treq["namespace"].fillna("") == "")
-             & (treq["name"].fillna("") == "")]
+    r = treq[
+        (treq["method"] == "GET")
+        & (treq["resource"] == "nodes")
+        & (treq["namespace"].fillna("") == "")
+        & (treq["name"].fillna("") == "")
+    ]
     if not g.empty and not r.empty:
         s, t, clk, ev = _order_after(g, r["end"].to_numpy(), r["_ev"].to_numpy(), where)
         out.append(_frame("api_round_trip", r["clock"].iloc[0], s, clk, t, RES_US, RES_E2E, ev))
@@ -211,17 +288,26 @@ def _api_round_trips(run: Run, req: pd.DataFrame, tl: pd.DataFrame, where: _Wher
     r = treq[(treq["method"] == "DELETE") & (treq["uri"].astype(str).str.startswith("/metrics"))]
     if not g.empty and not r.empty:
         n = len(g)
-        st = np.sort(r["start"].to_numpy())[::-1]           # latest first
+        st = np.sort(r["start"].to_numpy())[::-1]  # latest first
         order = np.argsort(r["start"].to_numpy())[::-1]
         revs = r["_ev"].to_numpy()[order]
-        k = np.arange(n)                                     # line k (0-based) → (n−k)-th latest start
+        k = np.arange(n)  # line k (0-based) → (n−k)-th latest start
         j = n - 1 - k
         keep = j < st.size
         g2 = g.iloc[np.flatnonzero(keep)]
         jj = j[keep]
-        out.append(_frame("api_round_trip", g2["clock"].to_numpy(), g2["ts_s"].to_numpy(), r["clock"].iloc[0],
-                          st[jj], RES_E2E, RES_US,
-                          [f"{a} → {b}" for a, b in zip(where(g2["source_id"], g2["line_no"]), revs[jj])]))
+        out.append(
+            _frame(
+                "api_round_trip",
+                g2["clock"].to_numpy(),
+                g2["ts_s"].to_numpy(),
+                r["clock"].iloc[0],
+                st[jj],
+                RES_E2E,
+                RES_US,
+                [f"{a} → {b}" for a, b in zip(where(g2["source_id"], g2["line_no"]), revs[jj])],
+            )
+        )
     return out
 
 
@@ -229,8 +315,12 @@ def _status_updates(req: pd.DataFrame) -> pd.DataFrame:
     """Pod status writes (PATCH/PUT …/pods/NAME/status) with their end time, one row per request."""
     if req.empty:
         return req.assign(pod=pd.Series(dtype=str))
-    r = req[(req["resource"] == "pods") & (req["subresource"] == "status") & req["method"].isin(["PATCH", "PUT"])
-            & (req["code"] < 300)]
+    r = req[
+        (req["resource"] == "pods")
+        & (req["subresource"] == "status")
+        & req["method"].isin(["PATCH", "PUT"])
+        & (req["code"] < 300)
+    ]
     return r.rename(columns={"name": "pod"})
 
 
@@ -256,14 +346,24 @@ def _pod_watch(run: Run, req: pd.DataFrame, tl: pd.DataFrame, pt: pd.DataFrame, 
         if not lat.empty and not cr.empty:
             cr = cr.drop_duplicates("pod")[["pod", "ts"]].rename(columns={"ts": "_created"})
             j = lat.merge(cr, on="pod").merge(
-                first[["pod", "start", "clock", "_ev"]].rename(columns={"clock": "_aclock"}), on="pod")
+                first[["pod", "start", "clock", "_ev"]].rename(columns={"clock": "_aclock"}), on="pod"
+            )
             if not j.empty:
                 watch = _sec(j["_created"]) + j["latency_s"].to_numpy(dtype=float)
                 clk = run.table("test_log", columns=["clock"])["clock"].dropna()
                 tclock = clk.iloc[0] if len(clk) else "test"
-                out.append(_frame("pod_watch", j["_aclock"].to_numpy(), j["start"].to_numpy(), tclock, watch,
-                                  RES_US, 1e-9,
-                                  [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))]))
+                out.append(
+                    _frame(
+                        "pod_watch",
+                        j["_aclock"].to_numpy(),
+                        j["start"].to_numpy(),
+                        tclock,
+                        watch,
+                        RES_US,
+                        1e-9,
+                        [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))],
+                    )
+                )
     # Found pod 'RC' running: some pod of RC is running, so at least the earliest first status write
     # among the RC's pods was received before the line
     if not tl.empty:
@@ -274,9 +374,18 @@ def _pod_watch(run: Run, req: pd.DataFrame, tl: pd.DataFrame, pt: pd.DataFrame, 
             st2 = st2.sort_values("start").drop_duplicates("_rc", keep="first")
             j = g.merge(st2[["_rc", "start", "clock", "_ev"]].rename(columns={"clock": "_aclock"}), on="_rc")
             if not j.empty:
-                out.append(_frame("pod_watch", j["_aclock"].to_numpy(), j["start"].to_numpy(), j["clock"].to_numpy(),
-                                  j["ts_s"].to_numpy(), RES_US, RES_E2E,
-                                  [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))]))
+                out.append(
+                    _frame(
+                        "pod_watch",
+                        j["_aclock"].to_numpy(),
+                        j["start"].to_numpy(),
+                        j["clock"].to_numpy(),
+                        j["ts_s"].to_numpy(),
+                        RES_US,
+                        RES_E2E,
+                        [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))],
+                    )
+                )
     return out
 
 
@@ -291,51 +400,107 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
     # deliver the pod between the commit and the response.
     bound = pd.DataFrame(columns=["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"])
     if not req.empty:
-        b = req[(req["resource"] == "pods") & (req["subresource"] == "binding") & (req["method"] == "POST")
-                & (req["code"] < 300) & np.isfinite(req["start"].to_numpy(dtype=float))]
-        bound = pd.DataFrame({"namespace": b["namespace"], "pod": b["name"],
-                              "ts": pd.to_datetime(b["start"], unit="s", utc=True), "clock": b["clock"],
-                              "resolution_s": RES_US, "source_id": b["source_id"], "line_no": b["line_no"]})
+        b = req[
+            (req["resource"] == "pods")
+            & (req["subresource"] == "binding")
+            & (req["method"] == "POST")
+            & (req["code"] < 300)
+            & np.isfinite(req["start"].to_numpy(dtype=float))
+        ]
+        bound = pd.DataFrame(
+            {
+                "namespace": b["namespace"],
+                "pod": b["name"],
+                "ts": pd.to_datetime(b["start"], unit="s", utc=True),
+                "clock": b["clock"],
+                "resolution_s": RES_US,
+                "source_id": b["source_id"],
+                "line_no": b["line_no"],
+            }
+        )
     bound = bound.sort_values("ts").drop_duplicates(["namespace", "pod"], keep="first")
-    first = kub[kub["milestone"].isin(["kubelet_add", "running_observed", "pleg_container_started",
-                                       "watch_observed", "startup_logged"])]
+    first = kub[
+        kub["milestone"].isin(
+            ["kubelet_add", "running_observed", "pleg_container_started", "watch_observed", "startup_logged"]
+        )
+    ]
     first = first.sort_values("ts").drop_duplicates(["namespace", "pod", "clock"], keep="first")
     if not bound.empty and not first.empty:
         j = bound.merge(first, on=["namespace", "pod"], suffixes=("_b", "_k"))
         if not j.empty:
-            out.append(_frame("bind_to_kubelet", j["clock_b"].to_numpy(), _sec(j["ts_b"]), j["clock_k"].to_numpy(),
-                              _sec(j["ts_k"]), j["resolution_s_b"].fillna(RES_US).to_numpy(),
-                              j["resolution_s_k"].fillna(RES_US).to_numpy(),
-                              [f"{a} → {b}" for a, b in zip(where(j["source_id_b"], j["line_no_b"]),
-                                                            where(j["source_id_k"], j["line_no_k"]))]))
+            out.append(
+                _frame(
+                    "bind_to_kubelet",
+                    j["clock_b"].to_numpy(),
+                    _sec(j["ts_b"]),
+                    j["clock_k"].to_numpy(),
+                    _sec(j["ts_k"]),
+                    j["resolution_s_b"].fillna(RES_US).to_numpy(),
+                    j["resolution_s_k"].fillna(RES_US).to_numpy(),
+                    [
+                        f"{a} → {b}"
+                        for a, b in zip(
+                            where(j["source_id_b"], j["line_no_b"]), where(j["source_id_k"], j["line_no_k"])
+                        )
+                    ],
+                )
+            )
     # kubelet's container start (node clock) → the status write that carries it (apiserver), see
     # _running_writes: the k-th write of the pod, k = 1 + the syncs the kubelet can have written before
     st = _status_updates(req)
     if not st.empty:
         j = _running_writes(kub, st, pt, req)
         if not j.empty:
-            out.append(_frame("kubelet_status", j["clock_k"].to_numpy(), _sec(j["ts"]), j["clock_a"].to_numpy(),
-                              j["end"].to_numpy(), j["resolution_s"].fillna(RES_US).to_numpy(), RES_US,
-                              [f"{a} → {b}" for a, b in zip(where(j["source_id_k"], j["line_no_k"]),
-                                                            where(j["source_id_a"], j["line_no_a"]))]))
+            out.append(
+                _frame(
+                    "kubelet_status",
+                    j["clock_k"].to_numpy(),
+                    _sec(j["ts"]),
+                    j["clock_a"].to_numpy(),
+                    j["end"].to_numpy(),
+                    j["resolution_s"].fillna(RES_US).to_numpy(),
+                    RES_US,
+                    [
+                        f"{a} → {b}"
+                        for a, b in zip(
+                            where(j["source_id_k"], j["line_no_k"]), where(j["source_id_a"], j["line_no_a"])
+                        )
+                    ],
+                )
+            )
     # the pod's first status write received (apiserver) → the kubelet's own watch seeing it running
     # (watchObservedRunningTime): the running status was written at or after the first write
     wo = kub[kub["milestone"] == "watch_observed"].sort_values("ts").drop_duplicates(["namespace", "pod"])
     if not st.empty and not wo.empty:
         first_w = st.sort_values("start").drop_duplicates(["namespace", "pod"], keep="first")
         j = first_w[["namespace", "pod", "start", "clock", "source_id", "line_no"]].merge(
-            wo, on=["namespace", "pod"], suffixes=("_a", "_k"))
+            wo, on=["namespace", "pod"], suffixes=("_a", "_k")
+        )
         j = j[np.isfinite(j["start"].to_numpy(dtype=float))]
         if not j.empty:
-            out.append(_frame("kubelet_watch", j["clock_a"].to_numpy(), j["start"].to_numpy(), j["clock_k"].to_numpy(),
-                              _sec(j["ts"]), RES_US, j["resolution_s"].fillna(RES_US).to_numpy(),
-                              [f"{a} → {b}" for a, b in zip(where(j["source_id_a"], j["line_no_a"]),
-                                                            where(j["source_id_k"], j["line_no_k"]))]))
+            out.append(
+                _frame(
+                    "kubelet_watch",
+                    j["clock_a"].to_numpy(),
+                    j["start"].to_numpy(),
+                    j["clock_k"].to_numpy(),
+                    _sec(j["ts"]),
+                    RES_US,
+                    j["resolution_s"].fillna(RES_US).to_numpy(),
+                    [
+                        f"{a} → {b}"
+                        for a, b in zip(
+                            where(j["source_id_a"], j["line_no_a"]), where(j["source_id_k"], j["line_no_k"])
+                        )
+                    ],
+                )
+            )
     return out
 
 
-def _running_writes(kub: pd.DataFrame, st: pd.DataFrame, pt: pd.DataFrame | None = None,
-                    req: pd.DataFrame | None = None) -> pd.DataFrame:
+def _running_writes(
+    kub: pd.DataFrame, st: pd.DataFrame, pt: pd.DataFrame | None = None, req: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per pod: the kubelet's container-start record joined with the status write that follows it.
 
     Kubelet source (``pkg/kubelet/kubelet.go`` ``SyncPod``, ``pkg/kubelet/status/status_manager.go``):
@@ -355,15 +520,26 @@ def _running_writes(kub: pd.DataFrame, st: pd.DataFrame, pt: pd.DataFrame | None
     """
     ran = deleted = None
     if pt is not None and len(pt):
-        r = pt[(pt["origin"] == "pods-json") & pt["milestone"].isin(["container_started", "started", "ready",
-                                                                     "containers_ready"])]
+        r = pt[
+            (pt["origin"] == "pods-json")
+            & pt["milestone"].isin(["container_started", "started", "ready", "containers_ready"])
+        ]
         ran = r[["namespace", "pod"]].drop_duplicates()
         deleted = pd.DataFrame(columns=["namespace", "pod", "_del"])
         if req is not None and len(req):
-            d = req[(req["method"] == "DELETE") & (req["resource"] == "pods") & (req["subresource"].fillna("") == "")
-                    & req["name"].notna()]
-            deleted = d.groupby(["namespace", "name"])["start"].min().rename("_del").reset_index() \
+            d = req[
+                (req["method"] == "DELETE")
+                & (req["resource"] == "pods")
+                & (req["subresource"].fillna("") == "")
+                & req["name"].notna()
+            ]
+            deleted = (
+                d.groupby(["namespace", "name"])["start"]
+                .min()
+                .rename("_del")
+                .reset_index()
                 .rename(columns={"name": "pod"})
+            )
     cols = ["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"]
     if kub.empty:
         return pd.DataFrame()
@@ -393,15 +569,17 @@ def _running_writes(kub: pd.DataFrame, st: pd.DataFrame, pt: pd.DataFrame | None
         # fewer writes than k before the pod's delete: the status manager merged the Pending status
         # into the Running one (it sends the latest cached status), so for a pod the apiserver stored
         # as running (a pod dump) the last write before the delete carries Running
-        pre = w[~(w["start"] >= w.merge(deleted, on=["namespace", "pod"], how="left")["_del"].fillna(np.inf)
-                  .to_numpy())]
+        pre = w[
+            ~(w["start"] >= w.merge(deleted, on=["namespace", "pod"], how="left")["_del"].fillna(np.inf).to_numpy())
+        ]
         n_pre = pre.groupby(["namespace", "pod"])["_i"].max().rename("_n").reset_index()
         n_pre = n_pre.merge(ran, on=["namespace", "pod"])
         w = w.merge(n_pre, on=["namespace", "pod"], how="left")
         w["_k"] = np.where(w["_n"].notna() & (w["_n"] < w["_k"]), w["_n"], w["_k"])
     w = w[w["_i"] == w["_k"]]
-    return start[cols].merge(w[["namespace", "pod", "end", "clock", "source_id", "line_no"]],
-                             on=["namespace", "pod"], suffixes=("_k", "_a"))
+    return start[cols].merge(
+        w[["namespace", "pod", "end", "clock", "source_id", "line_no"]], on=["namespace", "pod"], suffixes=("_k", "_a")
+    )
 
 
 def _cl2_round_trips(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
@@ -424,8 +602,10 @@ def _cl2_round_trips(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.Data
     m = m[(m["component"] == "clusterloader2") & m["ts"].notna()]
     if m.empty:
         return []
-    cl = req[req["client"].fillna("").astype(str).str.contains("clusterloader")
-             | req["user_agent"].fillna("").astype(str).str.startswith("clusterloader")]
+    cl = req[
+        req["client"].fillna("").astype(str).str.contains("clusterloader")
+        | req["user_agent"].fillna("").astype(str).str.startswith("clusterloader")
+    ]
     cl = cl[np.isfinite(cl["start"].to_numpy(dtype=float)) & np.isfinite(cl["end"].to_numpy(dtype=float))]
     if cl.empty:
         return []
@@ -450,21 +630,35 @@ def _cl2_round_trips(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.Data
         fixed = []
         # prefix line → the earliest call in an automanaged namespace
         i0 = int(np.argmin(mine["start"].to_numpy()))
-        fixed.append(("b", prefix_line["t"], mine["start"].iloc[i0],
-                      f"{where([prefix_line['source_id']], [prefix_line['line_no']])[0]} → {mine['_ev'].iloc[i0]}"))
+        fixed.append(
+            (
+                "b",
+                prefix_line["t"],
+                mine["start"].iloc[i0],
+                f"{where([prefix_line['source_id']], [prefix_line['line_no']])[0]} → {mine['_ev'].iloc[i0]}",
+            )
+        )
         # automanaged namespaces deleted → "Resources cleanup time"
-        nsdel = cl[(cl["method"] == "DELETE") & (cl["resource"] == "namespaces") & (nm_.str.match(rx) | ns_.str.match(rx))]
+        nsdel = cl[
+            (cl["method"] == "DELETE") & (cl["resource"] == "namespaces") & (nm_.str.match(rx) | ns_.str.match(rx))
+        ]
         cln = g[msg.str.startswith("Resources cleanup time")]
         if not nsdel.empty and not cln.empty:
             i1 = int(np.argmax(nsdel["end"].to_numpy()))
             lt = cln.iloc[-1]
-            fixed.append(("f", nsdel["end"].iloc[i1], lt["t"],
-                          f"{where([nsdel['source_id'].iloc[i1]], [nsdel['line_no'].iloc[i1]])[0]} → "
-                          f"{where([lt['source_id']], [lt['line_no']])[0]}"))
+            fixed.append(
+                (
+                    "f",
+                    nsdel["end"].iloc[i1],
+                    lt["t"],
+                    f"{where([nsdel['source_id'].iloc[i1]], [nsdel['line_no'].iloc[i1]])[0]} → "
+                    f"{where([lt['source_id']], [lt['line_no']])[0]}",
+                )
+            )
         # step windows
         st = msg.str.extract(r'^Step "(?P<s>.*)" (?P<e>started|ended)$')
         win = []
-        for name, h in g[st["s"].notna()].groupby(st["s"][st["s"].notna()], sort=False):
+        for _name, h in g[st["s"].notna()].groupby(st["s"][st["s"].notna()], sort=False):
             e = st.loc[h.index, "e"]
             a, b = h[e == "started"], h[e == "ended"]
             if len(a) == 1 and len(b) == 1 and a["t"].iloc[0] <= b["t"].iloc[0]:
@@ -476,7 +670,7 @@ def _cl2_round_trips(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.Data
             fwd = pairs[pairs["send_domain"] == aclock]
             bwd = pairs[pairs["send_domain"] == clock]
             est = sm.offset_bounds(_batch(fwd, aclock, clock), _batch(bwd, clock, aclock))
-            lo, hi = est.lower, est.upper        # θ = C_test − C_api
+            lo, hi = est.lower, est.upper  # θ = C_test − C_api
             if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi + sm.FLOAT_TOL_S:
                 break
             ps, pe = phase["start"].to_numpy(dtype=float) + lo, phase["end"].to_numpy(dtype=float) + hi
@@ -486,8 +680,9 @@ def _cl2_round_trips(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.Data
             one = hits.sum(axis=0) == 1
             new = {i: np.flatnonzero(hits[i] & one) for i in range(len(win))}
             new = {i: v for i, v in new.items() if v.size}
-            if all(i in assigned and np.array_equal(assigned[i], v) for i, v in new.items()) \
-                    and set(new) == set(assigned):
+            if all(i in assigned and np.array_equal(assigned[i], v) for i, v in new.items()) and set(new) == set(
+                assigned
+            ):
                 break
             assigned = new
         out.append(_cl2_frame(fixed, win, phase, assigned, clock, aclock, where))
@@ -502,16 +697,32 @@ def _cl2_frame(fixed, win, phase, assigned, clock, aclock, where) -> pd.DataFram
         calls = phase.iloc[idx]
         j0 = int(np.argmin(calls["start"].to_numpy()))
         j1 = int(np.argmax(calls["end"].to_numpy()))
-        rows.append(("b", a["t"], calls["start"].iloc[j0],
-                     f"{where([a['source_id']], [a['line_no']])[0]} → {calls['_ev'].iloc[j0]}"))
-        rows.append(("f", calls["end"].iloc[j1], b["t"],
-                     f"{calls['_ev'].iloc[j1]} → {where([b['source_id']], [b['line_no']])[0]}"))
+        rows.append(
+            (
+                "b",
+                a["t"],
+                calls["start"].iloc[j0],
+                f"{where([a['source_id']], [a['line_no']])[0]} → {calls['_ev'].iloc[j0]}",
+            )
+        )
+        rows.append(
+            (
+                "f",
+                calls["end"].iloc[j1],
+                b["t"],
+                f"{calls['_ev'].iloc[j1]} → {where([b['source_id']], [b['line_no']])[0]}",
+            )
+        )
     bw = [r for r in rows if r[0] == "b"]
     fw = [r for r in rows if r[0] == "f"]
-    parts = [_frame("api_round_trip", clock, [r[1] for r in bw], aclock, [r[2] for r in bw], RES_US, RES_US,
-                    [r[3] for r in bw]),
-             _frame("api_round_trip", aclock, [r[1] for r in fw], clock, [r[2] for r in fw], RES_US, RES_US,
-                    [r[3] for r in fw])]
+    parts = [
+        _frame(
+            "api_round_trip", clock, [r[1] for r in bw], aclock, [r[2] for r in bw], RES_US, RES_US, [r[3] for r in bw]
+        ),
+        _frame(
+            "api_round_trip", aclock, [r[1] for r in fw], clock, [r[2] for r in fw], RES_US, RES_US, [r[3] for r in fw]
+        ),
+    ]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -529,8 +740,18 @@ def _event_pairs(run: Run, where: _Where) -> list[pd.DataFrame]:
     api = "apiserver"
     ok = ev["clock"].notna() & (ev["clock"] != api)
     e = ev[ok.to_numpy()]
-    return [_frame("event", e["clock"].to_numpy(), send[ok.to_numpy()], api, _sec(e["creation_ts"]),
-                   res[ok.to_numpy()], RES_S, where(e["source_id"], e["line_no"]))]
+    return [
+        _frame(
+            "event",
+            e["clock"].to_numpy(),
+            send[ok.to_numpy()],
+            api,
+            _sec(e["creation_ts"]),
+            res[ok.to_numpy()],
+            RES_S,
+            where(e["source_id"], e["line_no"]),
+        )
+    ]
 
 
 def causal_pairs(run: Run) -> pd.DataFrame:
@@ -566,14 +787,14 @@ def causal_pairs(run: Run) -> pd.DataFrame:
     parts += _event_pairs(run, where)
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=float if c.endswith(("_ts", "_s")) else object)
-                             for c in PAIR_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=float if c.endswith(("_ts", "_s")) else object) for c in PAIR_COLUMNS})
     return pd.concat(parts, ignore_index=True)
 
 
 # ---------------------------------------------------------------------------
 # Analysis
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class SkewReport:
@@ -628,13 +849,21 @@ class SkewReport:
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary (infinities as None)."""
+
         def clean(df):
             return [{k: _jsonable(v) for k, v in r.items()} for r in df.to_dict("records")]
-        return {"reference": self.reference, "significant": self.significant, "findings": self.findings,
-                "domains": clean(self.domains), "pairs": clean(self.pairs_summary),
-                "steps": [{k: _jsonable(v) for k, v in s.items()} for s in self.steps],
-                "inconsistent": self.inconsistent, "offsets": self.offsets,
-                "evidence": clean(self.evidence)}
+
+        return {
+            "reference": self.reference,
+            "significant": self.significant,
+            "findings": self.findings,
+            "domains": clean(self.domains),
+            "pairs": clean(self.pairs_summary),
+            "steps": [{k: _jsonable(v) for k, v in s.items()} for s in self.steps],
+            "inconsistent": self.inconsistent,
+            "offsets": self.offsets,
+            "evidence": clean(self.evidence),
+        }
 
 
 def _jsonable(v):
@@ -652,8 +881,16 @@ def _jsonable(v):
 
 def _batch(df: pd.DataFrame, a: str, b: str) -> sm.Pairs:
     g = df[(df["send_domain"] == a) & (df["recv_domain"] == b)]
-    return sm.Pairs.from_arrays(a, b, g["send_ts"].to_numpy(), g["recv_ts"].to_numpy(), g["min_delay_s"].to_numpy(),
-                                g["res_send_s"].to_numpy(), g["res_recv_s"].to_numpy(), g["evidence"].to_numpy())
+    return sm.Pairs.from_arrays(
+        a,
+        b,
+        g["send_ts"].to_numpy(),
+        g["recv_ts"].to_numpy(),
+        g["min_delay_s"].to_numpy(),
+        g["res_send_s"].to_numpy(),
+        g["res_recv_s"].to_numpy(),
+        g["evidence"].to_numpy(),
+    )
 
 
 def _kinds(df: pd.DataFrame) -> dict:
@@ -695,8 +932,10 @@ def _pool_hosts(pairs: pd.DataFrame, hosts: dict, reference: str) -> dict[str, s
         doms = list(doms)
         if len(doms) < 2:
             continue
-        sub = pairs[(pairs["send_domain"].isin(doms) & (pairs["recv_domain"] == reference))
-                    | (pairs["recv_domain"].isin(doms) & (pairs["send_domain"] == reference))]
+        sub = pairs[
+            (pairs["send_domain"].isin(doms) & (pairs["recv_domain"] == reference))
+            | (pairs["recv_domain"].isin(doms) & (pairs["send_domain"] == reference))
+        ]
         if sub.empty:
             continue
         hd = f"host/{h}"
@@ -741,9 +980,15 @@ def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver", hosts: dict
             continue
         members = sorted(n for n, h in pool.items() if h == d)
         for n in members:
-            rows.append({**r, "domain": n, "host": d[5:],
-                         "text": f"{sm.domain_name(n)} (host {d[5:]}, {len(members)} hollow nodes pooled): "
-                                 + str(r["text"]).replace(sm.domain_name(d) + "'s", "its", 1)})
+            rows.append(
+                {
+                    **r,
+                    "domain": n,
+                    "host": d[5:],
+                    "text": f"{sm.domain_name(n)} (host {d[5:]}, {len(members)} hollow nodes pooled): "
+                    + str(r["text"]).replace(sm.domain_name(d) + "'s", "its", 1),
+                }
+            )
         if d in rep.offsets:
             rep.offsets.update(dict.fromkeys(members, rep.offsets.pop(d)))
         if d in rep.intervals:
@@ -769,12 +1014,27 @@ def _analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRep
         fwd, bwd = _batch(sub, a, b), _batch(sub, b, a)
         est = sm.offset_bounds(fwd, bwd)
         direct[(a, b)] = est
-        row = {"domain_a": a, "domain_b": b, "n_forward": est.n_ab, "n_backward": est.n_ba,
-               "kinds": ", ".join(f"{n} {t}" for t, n in _kinds(sub).items()),
-               "lower_s": est.lower, "upper_s": est.upper, "kind": est.kind, "feasible": est.feasible,
-               "estimate_s": est.estimate, "uncertainty_s": est.uncertainty, "n_violated": 0,
-               "drift_ppm": None, "drift_range_ppm": None, "drift_status": None, "drift_explains": False,
-               "drift_t_ref": None, "step_time": None, "step_size_s": None}
+        row = {
+            "domain_a": a,
+            "domain_b": b,
+            "n_forward": est.n_ab,
+            "n_backward": est.n_ba,
+            "kinds": ", ".join(f"{n} {t}" for t, n in _kinds(sub).items()),
+            "lower_s": est.lower,
+            "upper_s": est.upper,
+            "kind": est.kind,
+            "feasible": est.feasible,
+            "estimate_s": est.estimate,
+            "uncertainty_s": est.uncertainty,
+            "n_violated": 0,
+            "drift_ppm": None,
+            "drift_range_ppm": None,
+            "drift_status": None,
+            "drift_explains": False,
+            "drift_t_ref": None,
+            "step_time": None,
+            "step_size_s": None,
+        }
         lo, hi = est.lower, est.upper
         drift = None
         if est.n_ab and est.n_ba:
@@ -808,46 +1068,91 @@ def _analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRep
             else:
                 st = sm.detect_step(fwd, bwd)
                 if st.found:
-                    steps.append({"domain_a": a, "domain_b": b, "time": _iso(st.step_time), "time_s": st.step_time,
-                                  "window": (_iso(st.step_window[0]), _iso(st.step_window[1])),
-                                  "size_s": st.step_size, "size_bounds_s": st.step_size_bounds,
-                                  "violations_single": st.violations_single,
-                                  "violations_split": st.violations_split,
-                                  "before_s": sm._seg_point(st.before), "after_s": sm._seg_point(st.after)})
+                    steps.append(
+                        {
+                            "domain_a": a,
+                            "domain_b": b,
+                            "time": _iso(st.step_time),
+                            "time_s": st.step_time,
+                            "window": (_iso(st.step_window[0]), _iso(st.step_window[1])),
+                            "size_s": st.step_size,
+                            "size_bounds_s": st.step_size_bounds,
+                            "violations_single": st.violations_single,
+                            "violations_split": st.violations_split,
+                            "before_s": sm._seg_point(st.before),
+                            "after_s": sm._seg_point(st.after),
+                        }
+                    )
                     row["step_time"], row["step_size_s"] = _iso(st.step_time), st.step_size
         row["text"] = sm.describe_estimate(est, _kinds(sub))
         bounds[(a, b)] = (lo, hi)
         rows.append(row)
-        for direction, p, idx, vals in (("upper", fwd, est.tightest_ab, fwd.upper_values()),
-                                        ("lower", bwd, est.tightest_ba, bwd.lower_values())):
-            kinds_dir = sub[(sub["send_domain"] == p.send_domain) & (sub["recv_domain"] == p.recv_domain)]["kind"].to_numpy()
+        for direction, p, idx, vals in (
+            ("upper", fwd, est.tightest_ab, fwd.upper_values()),
+            ("lower", bwd, est.tightest_ba, bwd.lower_values()),
+        ):
+            kinds_dir = sub[(sub["send_domain"] == p.send_domain) & (sub["recv_domain"] == p.recv_domain)][
+                "kind"
+            ].to_numpy()
             for i in idx:
-                evid.append({"domain_a": a, "domain_b": b, "bound": direction,
-                             "value_s": float(vals[i]),
-                             "kind": kinds_dir[i], "evidence": p.evidence[i]})
+                evid.append(
+                    {
+                        "domain_a": a,
+                        "domain_b": b,
+                        "bound": direction,
+                        "value_s": float(vals[i]),
+                        "kind": kinds_dir[i],
+                        "evidence": p.evidence[i],
+                    }
+                )
     summary = pd.DataFrame(rows)
-    sol = sm.solve_system(bounds, reference) if bounds else sm.SystemSolution(reference, True, {reference: (0.0, 0.0)},
-                                                                             {reference: 0.0})
+    sol = (
+        sm.solve_system(bounds, reference)
+        if bounds
+        else sm.SystemSolution(reference, True, {reference: (0.0, 0.0)}, {reference: 0.0})
+    )
     inconsistent = [] if sol.feasible else list(dict.fromkeys(sol.negative_cycle))
     drows, offsets, intervals = [], {reference: 0.0}, {reference: (0.0, 0.0)}
     kinds_of = {}
     if len(pairs):
-        both = pd.concat([pairs[["send_domain", "kind"]].set_axis(["domain", "kind"], axis=1),
-                          pairs[["recv_domain", "kind"]].set_axis(["domain", "kind"], axis=1)])
+        both = pd.concat(
+            [
+                pairs[["send_domain", "kind"]].set_axis(["domain", "kind"], axis=1),
+                pairs[["recv_domain", "kind"]].set_axis(["domain", "kind"], axis=1),
+            ]
+        )
         kinds_of = {d: g for d, g in both.groupby("domain")}
     for d in doms:
         sub = kinds_of.get(d, pd.DataFrame({"kind": pd.Series(dtype=str)}))
         if d == reference:
-            drows.append({"domain": d, "offset_s": 0.0, "lower_s": 0.0, "upper_s": 0.0, "uncertainty_s": 0.0,
-                          "kind": "reference", "drift_ppm": None, "n_pairs": len(sub), "text": "reference clock"})
+            drows.append(
+                {
+                    "domain": d,
+                    "offset_s": 0.0,
+                    "lower_s": 0.0,
+                    "upper_s": 0.0,
+                    "uncertainty_s": 0.0,
+                    "kind": "reference",
+                    "drift_ppm": None,
+                    "n_pairs": len(sub),
+                    "text": "reference clock",
+                }
+            )
             continue
         if sol.feasible and d in sol.bounds:
             lo, hi = sol.bounds[d]
         else:  # infeasible system: fall back on the direct pair with the reference
             e = direct.get((reference, d))
-            lo, hi = (bounds[(reference, d)] if e is not None else (-math.inf, math.inf))
-        kind = ("two-sided" if math.isfinite(lo) and math.isfinite(hi) else "lower-only" if math.isfinite(lo)
-                else "upper-only" if math.isfinite(hi) else "none")
+            lo, hi = bounds[(reference, d)] if e is not None else (-math.inf, math.inf)
+        kind = (
+            "two-sided"
+            if math.isfinite(lo) and math.isfinite(hi)
+            else "lower-only"
+            if math.isfinite(lo)
+            else "upper-only"
+            if math.isfinite(hi)
+            else "none"
+        )
         off = unc = None
         if kind == "two-sided" and lo <= hi + sm.FLOAT_TOL_S:
             off, unc = (lo + hi) / 2, max((hi - lo) / 2, 0.0)
@@ -856,15 +1161,29 @@ def _analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRep
         if off is not None:
             text = sm.describe(off, unc, d, reference, _kinds(sub))
         else:
-            fake = sm.OffsetEstimate(reference, d, lo, hi, kind, lo <= hi, None, None, 0, 0,
-                                     np.array([], int), np.array([], int))
+            fake = sm.OffsetEstimate(
+                reference, d, lo, hi, kind, lo <= hi, None, None, 0, 0, np.array([], int), np.array([], int)
+            )
             if not fake.feasible:
-                text = f"{sm.domain_name(d)}: the bounds contradict each other ({sm.format_duration(lo)} > " \
-                       f"{sm.format_duration(hi)})"
+                text = (
+                    f"{sm.domain_name(d)}: the bounds contradict each other ({sm.format_duration(lo)} > "
+                    f"{sm.format_duration(hi)})"
+                )
             else:
                 text = sm.describe_estimate(fake, _kinds(sub))
-        drows.append({"domain": d, "offset_s": off, "lower_s": lo, "upper_s": hi, "uncertainty_s": unc,
-                      "kind": kind, "drift_ppm": drift_of.get(d), "n_pairs": len(sub), "text": text})
+        drows.append(
+            {
+                "domain": d,
+                "offset_s": off,
+                "lower_s": lo,
+                "upper_s": hi,
+                "uncertainty_s": unc,
+                "kind": kind,
+                "drift_ppm": drift_of.get(d),
+                "n_pairs": len(sub),
+                "text": text,
+            }
+        )
     domains = pd.DataFrame(drows)
     significant = False
     for r in drows:
@@ -876,8 +1195,19 @@ def _analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRep
         if dist > max(thr, 1e-3):
             significant = True
     findings = _findings(domains, steps, inconsistent, sol, summary, reference, significant)
-    return SkewReport(reference, domains, summary, steps, inconsistent, findings, offsets, intervals, significant,
-                      pd.DataFrame(evid), pairs)
+    return SkewReport(
+        reference,
+        domains,
+        summary,
+        steps,
+        inconsistent,
+        findings,
+        offsets,
+        intervals,
+        significant,
+        pd.DataFrame(evid),
+        pairs,
+    )
 
 
 def _drift_unsupported(fwd: sm.Pairs, bwd: sm.Pairs, drift, span: float) -> str | None:
@@ -903,23 +1233,33 @@ def _drift_unsupported(fwd: sm.Pairs, bwd: sm.Pairs, drift, span: float) -> str 
 def _findings(domains, steps, inconsistent, sol, summary, reference, significant) -> list[str]:
     out = []
     if inconsistent:
-        out.append("the offset bounds are inconsistent (negative cycle " + " → ".join(sol.negative_cycle)
-                   + f", contradiction {sm.format_duration(-sol.cycle_slack, 3)}): "
-                   + ", ".join(sm.domain_name(d) for d in inconsistent) + " cannot all have a single offset")
+        out.append(
+            "the offset bounds are inconsistent (negative cycle "
+            + " → ".join(sol.negative_cycle)
+            + f", contradiction {sm.format_duration(-sol.cycle_slack, 3)}): "
+            + ", ".join(sm.domain_name(d) for d in inconsistent)
+            + " cannot all have a single offset"
+        )
     for s in steps:
         size = "unknown size" if s["size_s"] is None else f"{sm.format_duration(s['size_s'], 3)}"
-        out.append(f"{sm.domain_name(s['domain_b'])}'s clock stepped by {size} against "
-                   f"{sm.domain_name(s['domain_a'])} at about {s['time']} ({s['domain_a']} clock; "
-                   f"{s['violations_single']} pairs violated with one offset, {s['violations_split']} with two)")
+        out.append(
+            f"{sm.domain_name(s['domain_b'])}'s clock stepped by {size} against "
+            f"{sm.domain_name(s['domain_a'])} at about {s['time']} ({s['domain_a']} clock; "
+            f"{s['violations_single']} pairs violated with one offset, {s['violations_split']} with two)"
+        )
     if not summary.empty:
         for r in summary[summary["n_violated"] > 0].itertuples():
-            out.append(f"{r.n_violated} of {r.n_forward + r.n_backward} causal pairs between {r.domain_a} and "
-                       f"{r.domain_b} contradict the best single offset")
+            out.append(
+                f"{r.n_violated} of {r.n_forward + r.n_backward} causal pairs between {r.domain_a} and "
+                f"{r.domain_b} contradict the best single offset"
+            )
     if not summary.empty:
         for r in summary[summary["drift_ppm"].notna()].itertuples():
             lo, hi = r.drift_range_ppm
-            txt = (f"{sm.domain_name(r.domain_b)}'s clock drifts {r.drift_ppm:+.1f} ppm (feasible {lo:+.1f} to "
-                   f"{hi:+.1f} ppm) against {sm.domain_name(r.domain_a)}")
+            txt = (
+                f"{sm.domain_name(r.domain_b)}'s clock drifts {r.drift_ppm:+.1f} ppm (feasible {lo:+.1f} to "
+                f"{hi:+.1f} ppm) against {sm.domain_name(r.domain_a)}"
+            )
             if r.drift_explains:
                 txt += f"; no constant offset fits, the offset is stated at {r.drift_t_ref}"
             out.append(txt)
@@ -931,10 +1271,12 @@ def _findings(domains, steps, inconsistent, sol, summary, reference, significant
     if len(nodes) > 3:
         est = nodes["offset_s"].dropna()
         if len(est):
-            out.append(f"{len(nodes)} node hosts: offsets {sm.format_duration(est.min(), 3)} to "
-                       f"{sm.format_duration(est.max(), 3)} against {sm.domain_name(reference)} "
-                       f"({len(est)} two-sided; typical half width "
-                       f"{sm.format_duration(float(nodes['uncertainty_s'].dropna().median()), 3)})")
+            out.append(
+                f"{len(nodes)} node hosts: offsets {sm.format_duration(est.min(), 3)} to "
+                f"{sm.format_duration(est.max(), 3)} against {sm.domain_name(reference)} "
+                f"({len(est)} two-sided; typical half width "
+                f"{sm.format_duration(float(nodes['uncertainty_s'].dropna().median()), 3)})"
+            )
         else:
             out.append(f"{len(nodes)} node hosts: no two-sided bounds; e.g. {nodes['text'].iloc[0]}")
     else:
@@ -968,6 +1310,7 @@ def analyze(run: Run, reference: str = "apiserver") -> SkewReport:
 # Correction (only on request)
 # ---------------------------------------------------------------------------
 
+
 def corrected_times(df: pd.DataFrame, ts_col: str, clock_col: str, offsets: dict) -> pd.Series:
     """Times of ``df[ts_col]`` moved to the reference clock: ``t − θ[clock]``.
 
@@ -993,9 +1336,13 @@ def corrected_times(df: pd.DataFrame, ts_col: str, clock_col: str, offsets: dict
 
 
 #: pod_startup phases of the e2e density test: (start domain, end domain); "node" = the pod's node.
-PHASE_DOMAINS = {"create_to_schedule": ("apiserver", "apiserver"), "schedule_to_run": ("apiserver", "node"),
-                 "run_to_watch": ("node", "test"), "schedule_to_watch": ("apiserver", "test"),
-                 "pod_startup": ("apiserver", "test")}
+PHASE_DOMAINS = {
+    "create_to_schedule": ("apiserver", "apiserver"),
+    "schedule_to_run": ("apiserver", "node"),
+    "run_to_watch": ("node", "test"),
+    "schedule_to_watch": ("apiserver", "test"),
+    "pod_startup": ("apiserver", "test"),
+}
 
 
 def _node_offset(offsets: dict) -> float:
@@ -1007,12 +1354,14 @@ def _phase_shift(metric: str, node: str | None, offsets: dict, test_domain: str 
     """θ_end − θ_start in seconds for a printed cross-clock phase (NaN if unknown)."""
     if metric not in PHASE_DOMAINS:
         return math.nan
+
     def th(d):
         if d == "node":
             return offsets.get(f"node/{node}", math.nan) if node else _node_offset(offsets)
         if d == "test":
             return offsets.get(test_domain, math.nan)
         return offsets.get(d, math.nan)
+
     a, b = PHASE_DOMAINS[metric]
     return 0.0 if a == b else th(b) - th(a)
 
@@ -1034,8 +1383,13 @@ def correct(run: Run, report: SkewReport) -> dict[str, pd.DataFrame]:
     """
     off = report.offsets
     out: dict[str, pd.DataFrame] = {}
-    for name, cols in (("pod_transitions", ["ts"]), ("test_log", ["ts"]), ("messages", ["ts"]),
-                       ("progress", ["ts"]), ("requests", ["ts", "start_ts"])):
+    for name, cols in (
+        ("pod_transitions", ["ts"]),
+        ("test_log", ["ts"]),
+        ("messages", ["ts"]),
+        ("progress", ["ts"]),
+        ("requests", ["ts", "start_ts"]),
+    ):
         if run.has(name):
             df = run.table(name)
             for c in cols:
@@ -1045,20 +1399,33 @@ def correct(run: Run, report: SkewReport) -> dict[str, pd.DataFrame]:
         ev = run.table("events")
         for c in ("event_time", "first_ts", "last_ts"):
             ev.insert(ev.columns.get_loc(c) + 1, f"{c}_corr", corrected_times(ev, c, "clock", off))
-        ev.insert(ev.columns.get_loc("creation_ts") + 1, "creation_ts_corr",
-                  corrected_times(ev, "creation_ts", "apiserver", off))
+        ev.insert(
+            ev.columns.get_loc("creation_ts") + 1,
+            "creation_ts_corr",
+            corrected_times(ev, "creation_ts", "apiserver", off),
+        )
         out["events"] = ev
     test_dom = _test_domain(run)
     if run.has("test_pod_latencies"):
         lat = run.table("test_pod_latencies")
-        shift = np.array([_phase_shift(m, n if isinstance(n, str) else None, off, test_dom)
-                          for m, n in zip(lat["metric"], lat["node"])], dtype=float)
+        shift = np.array(
+            [
+                _phase_shift(m, n if isinstance(n, str) else None, off, test_dom)
+                for m, n in zip(lat["metric"], lat["node"])
+            ],
+            dtype=float,
+        )
         lat.insert(lat.columns.get_loc("latency_s") + 1, "latency_s_corr", lat["latency_s"] - shift)
         out["test_pod_latencies"] = lat
     if run.has("perf_summaries"):
         ps = run.table("perf_summaries")
-        shift = np.array([_phase_shift(m, None, off, test_dom) if ph == "latency" else 0.0
-                          for m, ph in zip(ps["metric"], ps["phase"])], dtype=float)
+        shift = np.array(
+            [
+                _phase_shift(m, None, off, test_dom) if ph == "latency" else 0.0
+                for m, ph in zip(ps["metric"], ps["phase"])
+            ],
+            dtype=float,
+        )
         for c in ("p50_s", "p90_s", "p99_s", "p100_s"):
             ps.insert(ps.columns.get_loc(c) + 1, f"{c}_corr", ps[c] - shift)
         out["perf_summaries"] = ps
@@ -1101,8 +1468,7 @@ def violations_before_after(run: Run | None, report: SkewReport) -> pd.DataFrame
         rows.append({"kind": kind, "n": len(g), "before": before, "after": after, "n_uncorrectable": unc})
     df = pd.DataFrame(rows, columns=["kind", "n", "before", "after", "n_uncorrectable"])
     tot = df[["n", "before", "after", "n_uncorrectable"]].sum()
-    return pd.concat([df, pd.DataFrame([{"kind": "total", **{k: int(v) for k, v in tot.items()}}])],
-                     ignore_index=True)
+    return pd.concat([df, pd.DataFrame([{"kind": "total", **{k: int(v) for k, v in tot.items()}}])], ignore_index=True)
 
 
 def pod_startup_verdicts(run: Run, report: SkewReport, threshold_s: float = 5.0) -> pd.DataFrame:
@@ -1118,8 +1484,18 @@ def pod_startup_verdicts(run: Run, report: SkewReport, threshold_s: float = 5.0)
         and verdicts ``raw, corrected, at_min, at_max`` ("pass"/"fail"/"unknown")
         against ``threshold_s``; empty without printed percentiles.
     """
-    cols = ["percentile", "raw_s", "corrected_s", "corrected_min_s", "corrected_max_s",
-            "raw", "corrected", "at_min", "at_max", "verdict_depends_on_offset"]
+    cols = [
+        "percentile",
+        "raw_s",
+        "corrected_s",
+        "corrected_min_s",
+        "corrected_max_s",
+        "raw",
+        "corrected",
+        "at_min",
+        "at_max",
+        "verdict_depends_on_offset",
+    ]
     if not run.has("perf_summaries"):
         return pd.DataFrame(columns=cols)
     ps = run.table("perf_summaries")
@@ -1133,6 +1509,7 @@ def pod_startup_verdicts(run: Run, report: SkewReport, threshold_s: float = 5.0)
 
     def verdict(x):
         return "unknown" if x is None or not math.isfinite(x) else ("pass" if x <= threshold_s else "fail")
+
     rows = []
     r0 = ps.iloc[-1]
     for q in ("p50_s", "p90_s", "p99_s"):
@@ -1142,15 +1519,27 @@ def pod_startup_verdicts(run: Run, report: SkewReport, threshold_s: float = 5.0)
         corr = raw - (est - base) if est is not None else math.nan
         cmin, cmax = raw - (hi - base), raw - (lo - base)
         v = [verdict(raw), verdict(corr), verdict(cmin), verdict(cmax)]
-        rows.append({"percentile": q[:-2], "raw_s": raw, "corrected_s": corr, "corrected_min_s": cmin,
-                     "corrected_max_s": cmax, "raw": v[0], "corrected": v[1], "at_min": v[2], "at_max": v[3],
-                     "verdict_depends_on_offset": v[2] != v[3]})
+        rows.append(
+            {
+                "percentile": q[:-2],
+                "raw_s": raw,
+                "corrected_s": corr,
+                "corrected_min_s": cmin,
+                "corrected_max_s": cmax,
+                "raw": v[0],
+                "corrected": v[1],
+                "at_min": v[2],
+                "at_max": v[3],
+                "verdict_depends_on_offset": v[2] != v[3],
+            }
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
 # ---------------------------------------------------------------------------
 # The corrections of a run, for every command (issue 16 item 6)
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class Corrections:
@@ -1270,8 +1659,14 @@ class Corrections:
         return out
 
 
-def corrections(run: Run, *, offsets: dict | None = None, correct_skew: bool = False,
-                reference: str = "apiserver", report: "SkewReport | None" = None) -> Corrections:
+def corrections(
+    run: Run,
+    *,
+    offsets: dict | None = None,
+    correct_skew: bool = False,
+    reference: str = "apiserver",
+    report: "SkewReport | None" = None,
+) -> Corrections:
     """The clock corrections to apply to ``run``'s verdicts (used by ``pods``, ``slo``, ``report``, ``latency``).
 
     Parameters
@@ -1304,14 +1699,17 @@ def corrections(run: Run, *, offsets: dict | None = None, correct_skew: bool = F
             if d == reference:
                 continue
             lo, hi = rep.intervals.get(d, (v, v))
-            if lo <= 0 <= hi:     # consistent with synchronised clocks: 0 is as likely as the midpoint
+            if lo <= 0 <= hi:  # consistent with synchronised clocks: 0 is as likely as the midpoint
                 zero.append(d)
                 continue
             c.offsets[d] = float(v)
             c.intervals[d] = tuple(float(x) for x in rep.intervals.get(d, (v, v)))
             c.source[d] = "kubelog skew"
-        missing = [r["domain"] for r in rep.domains.to_dict("records")
-                   if r["kind"] not in ("reference", "two-sided") or r["domain"] not in rep.offsets]
+        missing = [
+            r["domain"]
+            for r in rep.domains.to_dict("records")
+            if r["kind"] not in ("reference", "two-sided") or r["domain"] not in rep.offsets
+        ]
         missing = [d for d in missing if d != reference]
         if zero:
             c.notes.append("consistent with no skew (the bounds hold 0), not corrected: " + ", ".join(sorted(zero)))

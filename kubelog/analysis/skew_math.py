@@ -41,6 +41,7 @@ Examples
 >>> est.kind, round(est.lower, 3), round(est.upper, 3), round(est.estimate, 3)
 ('two-sided', 9.9, 10.3, 10.1)
 """
+
 from __future__ import annotations
 
 import math
@@ -50,14 +51,31 @@ from typing import Callable, Iterable, Mapping, NamedTuple
 import numpy as np
 
 __all__ = [
-    "CausalPair", "Pairs", "group_pairs", "pairs_from_round_trips",
-    "OffsetEstimate", "MaxSatisfied", "offset_bounds", "max_satisfied_offset",
-    "NtpResult", "ntp_offset",
-    "DriftFit", "fit_offset_drift", "OneWayDrift", "fit_one_way_drift",
-    "StepResult", "detect_step",
-    "SystemSolution", "solve_system",
-    "Violations", "count_violations", "lamport_check",
-    "format_duration", "describe", "describe_estimate", "domain_name",
+    "CausalPair",
+    "Pairs",
+    "group_pairs",
+    "pairs_from_round_trips",
+    "OffsetEstimate",
+    "MaxSatisfied",
+    "offset_bounds",
+    "max_satisfied_offset",
+    "NtpResult",
+    "ntp_offset",
+    "DriftFit",
+    "fit_offset_drift",
+    "OneWayDrift",
+    "fit_one_way_drift",
+    "StepResult",
+    "detect_step",
+    "SystemSolution",
+    "solve_system",
+    "Violations",
+    "count_violations",
+    "lamport_check",
+    "format_duration",
+    "describe",
+    "describe_estimate",
+    "domain_name",
 ]
 
 #: Prior bound on relative drift |ω| (NTP frequency tolerance, 500 ppm).
@@ -77,6 +95,7 @@ KINDS = ("two-sided", "lower-only", "upper-only", "none")
 # ---------------------------------------------------------------------------
 # Data model
 # ---------------------------------------------------------------------------
+
 
 class CausalPair(NamedTuple):
     """One happens-before relation between two clock domains.
@@ -126,8 +145,17 @@ class Pairs:
     evidence: np.ndarray
 
     @classmethod
-    def from_arrays(cls, send_domain: str, recv_domain: str, send_ts, recv_ts,
-                    min_delay=0.0, res_send=0.0, res_recv=0.0, evidence=None) -> "Pairs":
+    def from_arrays(
+        cls,
+        send_domain: str,
+        recv_domain: str,
+        send_ts,
+        recv_ts,
+        min_delay=0.0,
+        res_send=0.0,
+        res_recv=0.0,
+        evidence=None,
+    ) -> "Pairs":
         """Build from array-likes; scalars broadcast to the number of pairs.
 
         Raises ``ValueError`` on non-finite timestamps, negative delays or
@@ -138,8 +166,7 @@ class Pairs:
         if s.shape != r.shape or s.ndim != 1:
             raise ValueError(f"send_ts and recv_ts must be 1-D of equal length, got {s.shape} and {r.shape}")
         n = s.size
-        d, qs, qr = (np.broadcast_to(np.asarray(x, dtype=float), (n,)).copy()
-                     for x in (min_delay, res_send, res_recv))
+        d, qs, qr = (np.broadcast_to(np.asarray(x, dtype=float), (n,)).copy() for x in (min_delay, res_send, res_recv))
         if not (np.isfinite(s).all() and np.isfinite(r).all()):
             raise ValueError("timestamps must be finite (drop or count unparsed times before building Pairs)")
         for name, x in (("min_delay", d), ("res_send", qs), ("res_recv", qr)):
@@ -169,7 +196,7 @@ class Pairs:
         keys = {(p.domain_a, p.domain_b) for p in pairs}
         if len(keys) != 1:
             raise ValueError(f"pairs span several ordered domain pairs {sorted(keys)}; use group_pairs()")
-        (a, b), = keys
+        ((a, b),) = keys
         cols = list(zip(*pairs))
         return cls.from_arrays(a, b, cols[1], cols[3], cols[4], cols[5], cols[6], cols[7])
 
@@ -178,8 +205,16 @@ class Pairs:
 
     def subset(self, idx) -> "Pairs":
         """The pairs selected by a boolean mask or an index array."""
-        return Pairs(self.send_domain, self.recv_domain, self.send_ts[idx], self.recv_ts[idx],
-                     self.min_delay[idx], self.res_send[idx], self.res_recv[idx], self.evidence[idx])
+        return Pairs(
+            self.send_domain,
+            self.recv_domain,
+            self.send_ts[idx],
+            self.recv_ts[idx],
+            self.min_delay[idx],
+            self.res_send[idx],
+            self.res_recv[idx],
+            self.evidence[idx],
+        )
 
     def upper_values(self) -> np.ndarray:
         """Per pair, the bound it puts on ``C_recv − C_send``: ``recv + q_recv − send − δ`` (an upper bound)."""
@@ -198,8 +233,9 @@ def group_pairs(pairs: Iterable[CausalPair]) -> dict[tuple[str, str], Pairs]:
     return {k: Pairs.from_pairs(v) for k, v in groups.items()}
 
 
-def pairs_from_round_trips(client: str, server: str, t1, t2, t3, t4, *, res_client=0.0,
-                           res_server=0.0, evidence=None) -> tuple[Pairs, Pairs]:
+def pairs_from_round_trips(
+    client: str, server: str, t1, t2, t3, t4, *, res_client=0.0, res_server=0.0, evidence=None
+) -> tuple[Pairs, Pairs]:
     """Split NTP-style four-timestamp exchanges into a forward and a backward batch.
 
     ``t1`` (client sends) → ``t2`` (server receives), ``t3`` (server replies)
@@ -239,6 +275,7 @@ def _backward_lower(p: Pairs) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # §1 Offset-only interval bounds, with the max-satisfied fallback
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class MaxSatisfied:
@@ -288,8 +325,9 @@ def _maxsat(u: np.ndarray, l: np.ndarray) -> MaxSatisfied:
         return (us.size - np.searchsorted(us, x, "left")) + np.searchsorted(ls, x, "right")
 
     if pts.size == 0:
-        return MaxSatisfied(-math.inf, math.inf, None, 0, 0, np.array([], int), np.array([], int),
-                            [(-math.inf, math.inf)])
+        return MaxSatisfied(
+            -math.inf, math.inf, None, 0, 0, np.array([], int), np.array([], int), [(-math.inf, math.inf)]
+        )
     # Evaluate on: (-inf, p0), p0, (p0, p1), p1, ..., p_last, (p_last, inf).  f is piecewise
     # constant and its maximum is reached at a breakpoint, so runs of the max start and end at
     # breakpoints or at ±inf.
@@ -324,8 +362,7 @@ def _maxsat(u: np.ndarray, l: np.ndarray) -> MaxSatisfied:
         probe = est
     else:
         est, probe = None, 0.0
-    return MaxSatisfied(lo, hi, est, best, n - best, np.flatnonzero(u < probe), np.flatnonzero(l > probe),
-                        intervals)
+    return MaxSatisfied(lo, hi, est, best, n - best, np.flatnonzero(u < probe), np.flatnonzero(l > probe), intervals)
 
 
 def max_satisfied_offset(pairs_ab: Pairs | None, pairs_ba: Pairs | None = None) -> MaxSatisfied:
@@ -410,18 +447,38 @@ class OffsetEstimate:
         """The same estimate for ``(B, A)``: θ' = −θ, bounds and directions swapped."""
         fb = self.fallback
         if fb is not None:
-            fb = MaxSatisfied(-fb.upper, -fb.lower, None if fb.estimate is None else -fb.estimate,
-                              fb.n_satisfied, fb.n_violated, fb.violated_ba, fb.violated_ab,
-                              [(-h, -l) for l, h in fb.intervals])
+            fb = MaxSatisfied(
+                -fb.upper,
+                -fb.lower,
+                None if fb.estimate is None else -fb.estimate,
+                fb.n_satisfied,
+                fb.n_violated,
+                fb.violated_ba,
+                fb.violated_ab,
+                [(-h, -l) for l, h in fb.intervals],
+            )
         kind = {"lower-only": "upper-only", "upper-only": "lower-only"}.get(self.kind, self.kind)
-        return OffsetEstimate(self.domain_b, self.domain_a, -self.upper, -self.lower, kind, self.feasible,
-                              None if self.estimate is None else -self.estimate, self.uncertainty,
-                              self.n_ba, self.n_ab, self.tightest_ba, self.tightest_ab,
-                              list(reversed(self.evidence)), self.conflicts_ba, self.conflicts_ab, fb)
+        return OffsetEstimate(
+            self.domain_b,
+            self.domain_a,
+            -self.upper,
+            -self.lower,
+            kind,
+            self.feasible,
+            None if self.estimate is None else -self.estimate,
+            self.uncertainty,
+            self.n_ba,
+            self.n_ab,
+            self.tightest_ba,
+            self.tightest_ab,
+            list(reversed(self.evidence)),
+            self.conflicts_ba,
+            self.conflicts_ab,
+            fb,
+        )
 
 
-def offset_bounds(pairs_ab: Pairs | None, pairs_ba: Pairs | None = None, *,
-                  tol: float = FLOAT_TOL_S) -> OffsetEstimate:
+def offset_bounds(pairs_ab: Pairs | None, pairs_ba: Pairs | None = None, *, tol: float = FLOAT_TOL_S) -> OffsetEstimate:
     """Interval bounds on the offset θ = C_B − C_A (skew.md §1).
 
     Parameters
@@ -455,8 +512,7 @@ def offset_bounds(pairs_ab: Pairs | None, pairs_ba: Pairs | None = None, *,
     l = _backward_lower(pairs_ba)
     U = float(u.min()) if u.size else math.inf
     L = float(l.max()) if l.size else -math.inf
-    kind = ("two-sided" if u.size and l.size else "upper-only" if u.size
-            else "lower-only" if l.size else "none")
+    kind = "two-sided" if u.size and l.size else "upper-only" if u.size else "lower-only" if l.size else "none"
     t_ab = np.argsort(u, kind="stable")[:3]
     t_ba = np.argsort(-l, kind="stable")[:3]
     evidence = []
@@ -479,6 +535,7 @@ def offset_bounds(pairs_ab: Pairs | None, pairs_ba: Pairs | None = None, *,
 # ---------------------------------------------------------------------------
 # §2 NTP
 # ---------------------------------------------------------------------------
+
 
 class NtpResult(NamedTuple):
     """One NTP exchange: offset θ = C_server − C_client, round-trip delay and bounds (seconds)."""
@@ -516,6 +573,7 @@ def ntp_offset(t1, t2, t3, t4) -> NtpResult:
 # ---------------------------------------------------------------------------
 # §3 Offset plus drift
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class DriftFit:
@@ -591,6 +649,7 @@ class DriftFit:
 
 def _linprog(c, A, b, bounds):
     from scipy.optimize import linprog
+
     res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs")
     if res.status != 0:
         raise RuntimeError(f"linprog failed: {res.message}")
@@ -606,8 +665,7 @@ def _lp_line_extreme(x_u, u, x_l, l, x, max_drift, sign):
     """max (sign=+1) or min (-1) of θ0 + ω·x over lines with θ0 + ω·x_i ≤ u_i and θ0 + ω·x_j ≥ l_j."""
     X = _scale(x_u, x_l)
     c0 = (np.median(u) + np.median(l)) / 2  # centre the values for the LP's absolute tolerances
-    A = np.vstack([np.column_stack([np.ones_like(x_u), x_u / X]),
-                   np.column_stack([-np.ones_like(x_l), -x_l / X])])
+    A = np.vstack([np.column_stack([np.ones_like(x_u), x_u / X]), np.column_stack([-np.ones_like(x_l), -x_l / X])])
     b = np.concatenate([u - c0, c0 - l])
     z, _ = _linprog([-sign, -sign * x / X], A, b, [(None, None), (-max_drift * X, max_drift * X)])
     return float(z[0] + z[1] * x / X + c0)
@@ -640,9 +698,15 @@ def _drift_points(pairs_ab: Pairs, pairs_ba: Pairs):
     return pairs_ab.send_ts, _forward_upper(pairs_ab), pairs_ba.recv_ts, _backward_lower(pairs_ba)
 
 
-def fit_offset_drift(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, t_ref: float | None = None,
-                     max_drift: float = MAX_DRIFT, min_span_s: float = MIN_DRIFT_SPAN_S,
-                     tol: float = FLOAT_TOL_S) -> DriftFit:
+def fit_offset_drift(
+    pairs_ab: Pairs | None,
+    pairs_ba: Pairs | None,
+    *,
+    t_ref: float | None = None,
+    max_drift: float = MAX_DRIFT,
+    min_span_s: float = MIN_DRIFT_SPAN_S,
+    tol: float = FLOAT_TOL_S,
+) -> DriftFit:
     """Fit θ(t) = θ0 + ω·(t − t_ref) between forward and backward constraints (skew.md §3).
 
     Forward pairs give points ``(t_a, u)`` the line must stay below, backward
@@ -677,14 +741,22 @@ def fit_offset_drift(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, t_ref: f
     span = float(ts.max() - ts.min()) if ts.size else 0.0
     if t_ref is None:
         t_ref = float((ts.max() + ts.min()) / 2) if ts.size else math.nan
-    base = dict(domain_a=a, domain_b=b, t_ref=t_ref, n_ab=len(pairs_ab), n_ba=len(pairs_ba), span_s=span,
-                max_drift=max_drift)
+    base = dict(
+        domain_a=a, domain_b=b, t_ref=t_ref, n_ab=len(pairs_ab), n_ba=len(pairs_ba), span_s=span, max_drift=max_drift
+    )
     if not len(pairs_ab) or not len(pairs_ba):
-        return DriftFit(status="insufficient", reason="drift needs pairs in both directions; one-way data "
-                        "cannot give the offset (fit_one_way_drift gives the drift alone)", **base)
+        return DriftFit(
+            status="insufficient",
+            reason="drift needs pairs in both directions; one-way data "
+            "cannot give the offset (fit_one_way_drift gives the drift alone)",
+            **base,
+        )
     if span < min_span_s:
-        return DriftFit(status="insufficient",
-                        reason=f"pairs span {span:.0f} s < {min_span_s:.0f} s: too short to see drift", **base)
+        return DriftFit(
+            status="insufficient",
+            reason=f"pairs span {span:.0f} s < {min_span_s:.0f} s: too short to see drift",
+            **base,
+        )
     xu, xl = x_u - t_ref, x_l - t_ref
     c0 = (np.median(u) + np.median(l)) / 2
     # only the lower hull of the forward points and the upper hull of the backward points constrain a line
@@ -693,17 +765,25 @@ def fit_offset_drift(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, t_ref: f
     xu, u, xl, l = xu[hu], u[hu], xl[hl], l[hl]
     X = _scale(xu, xl)
     # Max-margin LP in variables (θ0 − c0, ω·X, s): maximise s.
-    A = np.vstack([np.column_stack([np.ones_like(xu), xu / X, np.ones_like(xu)]),
-                   np.column_stack([-np.ones_like(xl), -xl / X, np.ones_like(xl)])])
+    A = np.vstack(
+        [
+            np.column_stack([np.ones_like(xu), xu / X, np.ones_like(xu)]),
+            np.column_stack([-np.ones_like(xl), -xl / X, np.ones_like(xl)]),
+        ]
+    )
     bvec = np.concatenate([u - c0, c0 - l])
     z, fun = _linprog([0.0, 0.0, -1.0], A, bvec, [(None, None), (-max_drift * X, max_drift * X), (None, None)])
     margin = -float(fun)
     base.update(_x_u=xu, _u=u, _x_l=xl, _l=l, margin_s=margin)
     if margin < -tol:
-        return DriftFit(status="infeasible",
-                        reason=f"no line θ0 + ω·t separates the two directions (worst violation "
-                               f"{-margin:.6g} s): a clock step or mismatched pairs; the least-bad line is reported",
-                        theta0=float(z[0] + c0), drift=float(z[1] / X), **base)
+        return DriftFit(
+            status="infeasible",
+            reason=f"no line θ0 + ω·t separates the two directions (worst violation "
+            f"{-margin:.6g} s): a clock step or mismatched pairs; the least-bad line is reported",
+            theta0=float(z[0] + c0),
+            drift=float(z[1] / X),
+            **base,
+        )
     A2, b2 = A[:, :2], bvec + max(0.0, -margin)  # within tol of feasible: relax to exactly feasible
     bnd2 = [(None, None), (-max_drift * X, max_drift * X)]
     w_lo, _ = _linprog([0.0, 1.0], A2, b2, bnd2)
@@ -718,11 +798,19 @@ def fit_offset_drift(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, t_ref: f
     th_lo = _lp_line_extreme(xu, u, xl, l, 0.0, max_drift, -1)
     th_hi = _lp_line_extreme(xu, u, xl, l, 0.0, max_drift, +1)
     capped = om_hi >= max_drift * (1 - 1e-6) or om_lo <= -max_drift * (1 - 1e-6)
-    reason = ("drift range reaches the ±%g ppm prior: the data do not bound it there" % (max_drift * 1e6)
-              if capped else "")
-    return DriftFit(status="ok", reason=reason, theta0=th_hat, drift=om_hat,
-                    drift_range_ppm=(om_lo * 1e6, om_hi * 1e6), drift_range_capped=capped,
-                    theta0_range=(th_lo, th_hi), **base)
+    reason = (
+        "drift range reaches the ±%g ppm prior: the data do not bound it there" % (max_drift * 1e6) if capped else ""
+    )
+    return DriftFit(
+        status="ok",
+        reason=reason,
+        theta0=th_hat,
+        drift=om_hat,
+        drift_range_ppm=(om_lo * 1e6, om_hi * 1e6),
+        drift_range_capped=capped,
+        theta0_range=(th_lo, th_hi),
+        **base,
+    )
 
 
 @dataclass
@@ -750,8 +838,9 @@ class OneWayDrift:
         return None if self.drift is None else self.drift * 1e6
 
 
-def fit_one_way_drift(pairs: Pairs, *, max_drift: float = MAX_DRIFT,
-                      min_span_s: float = MIN_DRIFT_SPAN_S) -> OneWayDrift:
+def fit_one_way_drift(
+    pairs: Pairs, *, max_drift: float = MAX_DRIFT, min_span_s: float = MIN_DRIFT_SPAN_S
+) -> OneWayDrift:
     """Drift from one direction only: the LP of Moon, Skelly and Towsley (INFOCOM 1999).
 
     Maximise ``α·t̄ + β`` subject to ``α·t_i + β ≤ d̃_i`` (t on the sender's
@@ -762,8 +851,7 @@ def fit_one_way_drift(pairs: Pairs, *, max_drift: float = MAX_DRIFT,
     d = pairs.recv_ts - pairs.send_ts - pairs.min_delay
     span = float(t.max() - t.min()) if t.size else 0.0
     t_ref = float(t.mean()) if t.size else math.nan
-    base = dict(send_domain=pairs.send_domain, recv_domain=pairs.recv_domain, t_ref=t_ref, n=len(pairs),
-                span_s=span)
+    base = dict(send_domain=pairs.send_domain, recv_domain=pairs.recv_domain, t_ref=t_ref, n=len(pairs), span_s=span)
     if span < min_span_s:
         return OneWayDrift(status="insufficient", reason=f"pairs span {span:.0f} s < {min_span_s:.0f} s", **base)
     x = t - t_ref
@@ -777,6 +865,7 @@ def fit_one_way_drift(pairs: Pairs, *, max_drift: float = MAX_DRIFT,
 # ---------------------------------------------------------------------------
 # §4 Steps
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class StepResult:
@@ -826,8 +915,9 @@ def _seg_point(est: OffsetEstimate) -> float | None:
     return None
 
 
-def detect_step(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, max_candidates: int = 128,
-                tol: float = FLOAT_TOL_S) -> StepResult:
+def detect_step(
+    pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, max_candidates: int = 128, tol: float = FLOAT_TOL_S
+) -> StepResult:
     """Find the time where a single offset stops fitting, assuming one step.
 
     Events are sorted by A-clock time.  First an O(n) prefix/suffix test looks
@@ -869,6 +959,7 @@ def detect_step(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, max_candidate
         k_lo, k_hi = int(good.min()), int(good.max())
         window = (float(t[k_lo - 1]), float(t[k_hi]))
     else:
+
         def cost(k):
             pu, pl = val[:k][is_u[:k]], val[:k][~is_u[:k]]
             su, sl = val[k:][is_u[k:]], val[k:][~is_u[k:]]
@@ -881,7 +972,7 @@ def detect_step(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, max_candidate
         lo_i, hi_i = 0, ks.size - 1
         while True:
             if hi_i - lo_i + 1 <= max_candidates:
-                fine = ks[lo_i:hi_i + 1]
+                fine = ks[lo_i : hi_i + 1]
                 fcosts = np.array([cost(k) for k in fine])
                 break
             gpos = np.unique(np.linspace(lo_i, hi_i, max_candidates).round().astype(int))
@@ -893,9 +984,13 @@ def detect_step(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, max_candidate
         k_lo, k_hi = int(good.min()), int(good.max())
         window = (float(t[k_lo - 1]), float(t[k_hi]))
         if best_cost >= v_single:
-            return StepResult(False, f"no split reduces the {v_single} violated pairs: not a single step "
-                              "(try drift, or inspect the violated pairs)", violations_single=v_single,
-                              violations_split=best_cost)
+            return StepResult(
+                False,
+                f"no split reduces the {v_single} violated pairs: not a single step "
+                "(try drift, or inspect the violated pairs)",
+                violations_single=v_single,
+                violations_split=best_cost,
+            )
     t_step = (window[0] + window[1]) / 2
     ab_before = pairs_ab.send_ts < t_step
     ba_before = pairs_ba.recv_ts < t_step
@@ -906,14 +1001,17 @@ def detect_step(pairs_ab: Pairs | None, pairs_ba: Pairs | None, *, max_candidate
     size_bounds = None
     if before.kind == after.kind == "two-sided" and before.feasible and after.feasible:
         size_bounds = (after.lower - before.upper, after.upper - before.lower)
-    reason = (f"a single offset leaves {v_single} of {n} pairs violated; splitting at A-clock time "
-              f"{t_step:.3f} leaves {best_cost}")
+    reason = (
+        f"a single offset leaves {v_single} of {n} pairs violated; splitting at A-clock time "
+        f"{t_step:.3f} leaves {best_cost}"
+    )
     return StepResult(True, reason, t_step, window, size, size_bounds, before, after, v_single, best_cost)
 
 
 # ---------------------------------------------------------------------------
 # §5 Many domains: difference constraints
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class SystemSolution:
@@ -1006,8 +1104,9 @@ def _path(pred, target):
     return out[::-1]
 
 
-def solve_system(bounds: Mapping[tuple[str, str], object], reference: str = "apiserver", *,
-                 tol: float = FLOAT_TOL_S) -> SystemSolution:
+def solve_system(
+    bounds: Mapping[tuple[str, str], object], reference: str = "apiserver", *, tol: float = FLOAT_TOL_S
+) -> SystemSolution:
     """Transitive offset bounds for every domain relative to ``reference`` (Bellman–Ford).
 
     Parameters
@@ -1069,6 +1168,7 @@ def solve_system(bounds: Mapping[tuple[str, str], object], reference: str = "api
 # §7 Lamport post-check
 # ---------------------------------------------------------------------------
 
+
 class Violations(NamedTuple):
     """Causal-order violations among pairs: count, indices and the worst one (seconds)."""
 
@@ -1089,8 +1189,9 @@ def _apply(off: OffsetLike, t: np.ndarray) -> np.ndarray:
     return np.full_like(t, float(off))
 
 
-def count_violations(pairs: Pairs, offset_send: OffsetLike = None, offset_recv: OffsetLike = None, *,
-                     tol: float = FLOAT_TOL_S) -> Violations:
+def count_violations(
+    pairs: Pairs, offset_send: OffsetLike = None, offset_recv: OffsetLike = None, *, tol: float = FLOAT_TOL_S
+) -> Violations:
     """Count pairs whose corrected times break the clock condition ``C'(f) ≥ C'(e) + δ``.
 
     Each timestamp is corrected to the reference clock as ``t − θ_domain``
@@ -1122,9 +1223,12 @@ def lamport_check(pairs: Iterable[Pairs], offsets: Mapping[str, OffsetLike]) -> 
         for v in vs:
             idx.append(v.indices + n0)
             n0 += v.n
-        return Violations(n0, sum(v.n_violated for v in vs),
-                          np.concatenate(idx) if idx else np.array([], int),
-                          max((v.worst_s for v in vs), default=0.0))
+        return Violations(
+            n0,
+            sum(v.n_violated for v in vs),
+            np.concatenate(idx) if idx else np.array([], int),
+            max((v.worst_s for v in vs), default=0.0),
+        )
 
     return {k: merge(v) for k, v in res.items()}
 
@@ -1134,9 +1238,15 @@ def lamport_check(pairs: Iterable[Pairs], offsets: Mapping[str, OffsetLike]) -> 
 # ---------------------------------------------------------------------------
 
 _DOMAIN_NAMES = {
-    "apiserver": "the master", "master": "the master", "test": "the test machine",
-    "e2e": "the test machine", "test-runner": "the test machine", "clusterloader2": "the test machine",
-    "ci": "the CI log collector", "scheduler": "the master", "controller-manager": "the master",
+    "apiserver": "the master",
+    "master": "the master",
+    "test": "the test machine",
+    "e2e": "the test machine",
+    "test-runner": "the test machine",
+    "clusterloader2": "the test machine",
+    "ci": "the CI log collector",
+    "scheduler": "the master",
+    "controller-manager": "the master",
 }
 
 
@@ -1221,8 +1331,15 @@ def _tz_text(offset: float, tol: float = TZ_TOLERANCE_S) -> str:
     return f"≈ {hours} h time-zone difference {op} {format_duration(abs(resid), 1)}"
 
 
-def describe(offset: float, uncertainty: float | None, domain: str, reference: str = "apiserver",
-             n_by_kind: Mapping[str, int] | None = None, *, names: Mapping[str, str] | None = None) -> str:
+def describe(
+    offset: float,
+    uncertainty: float | None,
+    domain: str,
+    reference: str = "apiserver",
+    n_by_kind: Mapping[str, int] | None = None,
+    *,
+    names: Mapping[str, str] | None = None,
+) -> str:
     """One sentence for a user: how far ``domain``'s clock is from ``reference``'s.
 
     Parameters
@@ -1250,8 +1367,13 @@ def describe(offset: float, uncertainty: float | None, domain: str, reference: s
         if uncertainty >= 60:
             pm = f" ± {format_duration(uncertainty, dec)}"
         else:
-            scale, unit = ((1, "s") if max(abs(offset), uncertainty) >= 1 else
-                           (1e3, "ms") if max(abs(offset), uncertainty) >= 1e-3 else (1e6, "µs"))
+            scale, unit = (
+                (1, "s")
+                if max(abs(offset), uncertainty) >= 1
+                else (1e3, "ms")
+                if max(abs(offset), uncertainty) >= 1e-3
+                else (1e6, "µs")
+            )
             dd = max(dec - {1: 0, 1e3: 3, 1e6: 6}[scale], 0)
             pm = f" ± {uncertainty * scale:.{dd}f} {unit}"
     if round(offset, dec) == 0:
@@ -1267,8 +1389,9 @@ def describe(offset: float, uncertainty: float | None, domain: str, reference: s
     return txt + _counts_text(n_by_kind)
 
 
-def describe_estimate(est: OffsetEstimate, n_by_kind: Mapping[str, int] | None = None, *,
-                      names: Mapping[str, str] | None = None) -> str:
+def describe_estimate(
+    est: OffsetEstimate, n_by_kind: Mapping[str, int] | None = None, *, names: Mapping[str, str] | None = None
+) -> str:
     """Describe ``est.domain_b`` relative to ``est.domain_a``, one-sided and infeasible cases included.
 
     Examples
@@ -1285,8 +1408,10 @@ likely a time-zone mismatch (≈ 10 h time-zone difference − 1 m 45 s) (from 2
     if not est.feasible:
         fb = est.fallback
         n = est.n_ab + est.n_ba
-        txt = (f"the pairs between {dn} and {rn} are inconsistent (no single offset fits: "
-               f"{fb.n_violated} of {n} pairs violated at best)")
+        txt = (
+            f"the pairs between {dn} and {rn} are inconsistent (no single offset fits: "
+            f"{fb.n_violated} of {n} pairs violated at best)"
+        )
         if fb.estimate is not None:
             txt += f"; most pairs agree with {format_duration(fb.estimate)}"
         return txt + ", possibly a clock step or drift" + counts
@@ -1295,12 +1420,18 @@ likely a time-zone mismatch (≈ 10 h time-zone difference − 1 m 45 s) (from 2
     dec = 1
     if est.kind == "lower-only":
         x = est.lower
-        txt = (f"{dn}'s clock is at least {format_duration(x, dec)} ahead of {rn}" if x > 0 else
-               f"{dn}'s clock is at most {format_duration(-x, dec)} behind {rn}")
+        txt = (
+            f"{dn}'s clock is at least {format_duration(x, dec)} ahead of {rn}"
+            if x > 0
+            else f"{dn}'s clock is at most {format_duration(-x, dec)} behind {rn}"
+        )
     else:
         x = est.upper
-        txt = (f"{dn}'s clock is at least {format_duration(-x, dec)} behind {rn}" if x < 0 else
-               f"{dn}'s clock is at most {format_duration(x, dec)} ahead of {rn}")
+        txt = (
+            f"{dn}'s clock is at least {format_duration(-x, dec)} behind {rn}"
+            if x < 0
+            else f"{dn}'s clock is at most {format_duration(x, dec)} ahead of {rn}"
+        )
     txt += " (no bound the other way)"
     tz = _tz_text(x)
     if tz and abs(x) > 0:

@@ -48,6 +48,7 @@ truncated; test/e2e density.go ``createTimes[p.Name] = p.CreationTimestamp``): t
 with a 1 s resolution.  An empty clusterloader2 measurement (``0 worst … latencies: []``) is
 ``NO DATA``, never a row of zeros.
 """
+
 from __future__ import annotations
 
 import math
@@ -62,8 +63,19 @@ from ..run import Run
 from . import stats
 
 DEFAULTS_PATH = Path(__file__).with_name("slo_defaults.toml")
-VERDICT_COLUMNS = ["sli", "group", "threshold_s", "percentile", "observed_s", "n", "margin_s", "verdict",
-                   "evidence", "note", "source"]
+VERDICT_COLUMNS = [
+    "sli",
+    "group",
+    "threshold_s",
+    "percentile",
+    "observed_s",
+    "n",
+    "margin_s",
+    "verdict",
+    "evidence",
+    "note",
+    "source",
+]
 MUTATING = ("create", "update", "patch", "delete")
 READ_ONLY = ("get", "list")
 
@@ -182,7 +194,9 @@ class SLOConfig:
                     self.overrides.append(_override(o, f"{path}: overrides[{i}]"))
                 continue
             if top not in {k.split(".")[0] for k in SLI_TYPES}:
-                raise ConfigError(f"{path}: unknown key {top!r} (known: {', '.join(sorted({k.split('.')[0] for k in SLI_TYPES} | {'overrides'}))})")
+                raise ConfigError(
+                    f"{path}: unknown key {top!r} (known: {', '.join(sorted({k.split('.')[0] for k in SLI_TYPES} | {'overrides'}))})"
+                )
             if not isinstance(v, dict):
                 raise ConfigError(f"{path}: {top!r} must be a table")
             for name, body in v.items():
@@ -229,9 +243,19 @@ def _check_value(name: str, value, typ, where: str):
     raise AssertionError(typ)
 
 
-_TYPES = {"enabled": bool, "percentile": float, "threshold_s": float, "allowed_slow_calls": int, "source": str,
-          "group_by": list, "resource_threshold_s": float, "namespace_threshold_s": float,
-          "namespace_threshold_before_s": float, "namespace_threshold_change": str, "cluster_threshold_s": float}
+_TYPES = {
+    "enabled": bool,
+    "percentile": float,
+    "threshold_s": float,
+    "allowed_slow_calls": int,
+    "source": str,
+    "group_by": list,
+    "resource_threshold_s": float,
+    "namespace_threshold_s": float,
+    "namespace_threshold_before_s": float,
+    "namespace_threshold_change": str,
+    "cluster_threshold_s": float,
+}
 
 
 def _settings(base: SLI, body: dict, where: str) -> SLI:
@@ -243,6 +267,7 @@ def _settings(base: SLI, body: dict, where: str) -> SLI:
         upd[k] = _check_value(k, v, _TYPES[k], where)
     if "group_by" in upd:
         from .. import tables
+
         bad = [c for c in upd["group_by"] if c not in tables.schema("requests").names]
         if bad:
             raise ConfigError(f"{where}.group_by: not columns of the requests table: {', '.join(bad)}")
@@ -250,8 +275,9 @@ def _settings(base: SLI, body: dict, where: str) -> SLI:
         try:
             pd.Timestamp(upd["namespace_threshold_change"])
         except ValueError:
-            raise ConfigError(f"{where}.namespace_threshold_change: not a date: "
-                              f"{upd['namespace_threshold_change']!r}") from None
+            raise ConfigError(
+                f"{where}.namespace_threshold_change: not a date: {upd['namespace_threshold_change']!r}"
+            ) from None
     return replace(base, **upd)
 
 
@@ -280,6 +306,7 @@ def _override(o, where: str) -> Override:
 
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass
 class SLOReport:
     """Verdicts of every enabled SLI, the validity audit, and the configuration used.
@@ -306,8 +333,9 @@ class SLOReport:
         return self.verdicts[self.verdicts["verdict"] == "FAIL"].reset_index(drop=True)
 
 
-def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None = None,
-             corrections=None, pods=None) -> SLOReport:
+def evaluate(
+    run: Run, config: SLOConfig | None = None, *, offsets: dict | None = None, corrections=None, pods=None
+) -> SLOReport:
     """Evaluate every enabled SLI of ``config`` (default: ``SLOConfig.load()``) on ``run``.
 
     Parameters
@@ -330,20 +358,31 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
     """
     from . import pods as podsmod
     from . import validity as valmod
+
     cfg = config or SLOConfig.load()
     rows: list[dict] = []
     cfg._used = set()  # indices of overrides that matched a group in this evaluation
-    need_api = any(cfg.sli(k).enabled for k in ("kubemark_2017.api_calls", "sig_scalability.mutating_api_calls",
-                                                  "sig_scalability.read_only_api_calls"))
+    need_api = any(
+        cfg.sli(k).enabled
+        for k in (
+            "kubemark_2017.api_calls",
+            "sig_scalability.mutating_api_calls",
+            "sig_scalability.read_only_api_calls",
+        )
+    )
     group_cols = ["verb", "resource", "subresource", "scope"]
     extra = [c for c in cfg.sli("kubemark_2017.api_calls").group_by if c not in group_cols]
-    req, ex = (valmod.sli_requests(run, columns=group_cols + extra + ["latency_s", "ts", "source_id", "line_no"])
-               if need_api else (None, None))
+    req, ex = (
+        valmod.sli_requests(run, columns=group_cols + extra + ["latency_s", "ts", "source_id", "line_no"])
+        if need_api
+        else (None, None)
+    )
     if req is not None and len(req):
         for c in group_cols + extra:
             req[c] = req[c].fillna("")
     if corrections is None and offsets:
         from .skew import corrections as _corrections
+
         corrections = _corrections(run, offsets=offsets)
     if corrections is not None:
         offsets = corrections.pod_offsets()
@@ -357,16 +396,33 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
     s = cfg.sli("sig_scalability.mutating_api_calls")
     if s.enabled:
         d = None if req is None else req[req["verb"].isin(MUTATING) & (req["scope"] == "resource")]
-        rows += _api_sli(run, cfg, "sig_scalability.mutating_api_calls", s, d, ["verb", "resource", "subresource"],
-                         lambda key: s.threshold_s)
+        rows += _api_sli(
+            run,
+            cfg,
+            "sig_scalability.mutating_api_calls",
+            s,
+            d,
+            ["verb", "resource", "subresource"],
+            lambda key: s.threshold_s,
+        )
     s = cfg.sli("sig_scalability.read_only_api_calls")
     if s.enabled:
-        d = None if req is None else req[req["verb"].isin(READ_ONLY) & req["scope"].isin(["resource", "namespace",
-                                                                                          "cluster"])]
+        d = (
+            None
+            if req is None
+            else req[req["verb"].isin(READ_ONLY) & req["scope"].isin(["resource", "namespace", "cluster"])]
+        )
         ns_thr, ns_note = _namespace_threshold(s, d)
         thr = {"resource": s.resource_threshold_s, "namespace": ns_thr, "cluster": s.cluster_threshold_s}
-        got = _api_sli(run, cfg, "sig_scalability.read_only_api_calls", s, d, ["resource", "subresource", "scope"],
-                       lambda key: thr.get(key.get("scope"), s.threshold_s))
+        got = _api_sli(
+            run,
+            cfg,
+            "sig_scalability.read_only_api_calls",
+            s,
+            d,
+            ["resource", "subresource", "scope"],
+            lambda key: thr.get(key.get("scope"), s.threshold_s),
+        )
         for r in got:
             if "scope=namespace" in r["group"] and ns_note:
                 r["note"] = "; ".join(x for x in (r["note"], ns_note) if x)
@@ -384,9 +440,15 @@ def evaluate(run: Run, config: SLOConfig | None = None, *, offsets: dict | None 
         notes = [corrections.describe()] + list(corrections.notes) + notes
     for i, o in enumerate(cfg.overrides):
         if i not in cfg._used:
-            notes.append(f"override {i} ({o.sli}: " + ", ".join(
-                f"{k}={getattr(o, k)}" for k in ("verb", "resource", "subresource", "scope", "group")
-                if getattr(o, k) is not None) + ") matched no group")
+            notes.append(
+                f"override {i} ({o.sli}: "
+                + ", ".join(
+                    f"{k}={getattr(o, k)}"
+                    for k in ("verb", "resource", "subresource", "scope", "group")
+                    if getattr(o, k) is not None
+                )
+                + ") matched no group"
+            )
     return SLOReport(verdicts=verdicts, validity=validity, config=cfg, notes=notes)
 
 
@@ -396,8 +458,10 @@ def _namespace_threshold(s: ReadOnlySLI, d):
         return s.namespace_threshold_s, ""
     t = d["ts"].dropna().median()
     if t < change:
-        return s.namespace_threshold_before_s, (f"run dated {t:%Y-%m-%d}, before {change:%Y-%m-%d}: namespace-scope "
-                                                f"threshold {s.namespace_threshold_before_s:g} s")
+        return s.namespace_threshold_before_s, (
+            f"run dated {t:%Y-%m-%d}, before {change:%Y-%m-%d}: namespace-scope "
+            f"threshold {s.namespace_threshold_before_s:g} s"
+        )
     return s.namespace_threshold_s, ""
 
 
@@ -422,23 +486,46 @@ def _resolved(obs, thr, res, two_sided=False) -> tuple[str, str]:
         return "PASS", ""
     if lo > thr:
         return "FAIL", ""
-    return ("INCONCLUSIVE (resolution)",
-            f"the true value is in [{lo:.3g}, {hi:.3g}] s (resolution {res:g} s): the {thr:g} s threshold is inside")
+    return (
+        "INCONCLUSIVE (resolution)",
+        f"the true value is in [{lo:.3g}, {hi:.3g}] s (resolution {res:g} s): the {thr:g} s threshold is inside",
+    )
 
 
 def _row(sli, group, thr, p, obs, n, evidence, note, source, verdict=None) -> dict:
     if verdict is None:
         verdict = "NO DATA" if (n == 0 or obs is None or pd.isna(obs)) else ("PASS" if obs <= thr else "FAIL")
     margin = (thr - obs) if verdict != "NO DATA" and obs is not None and not pd.isna(obs) else np.nan
-    return {"sli": sli, "group": group, "threshold_s": float(thr), "percentile": float(p),
-            "observed_s": (float(obs) if obs is not None and not pd.isna(obs) else np.nan), "n": int(n),
-            "margin_s": margin, "verdict": verdict, "evidence": evidence, "note": note, "source": source}
+    return {
+        "sli": sli,
+        "group": group,
+        "threshold_s": float(thr),
+        "percentile": float(p),
+        "observed_s": (float(obs) if obs is not None and not pd.isna(obs) else np.nan),
+        "n": int(n),
+        "margin_s": margin,
+        "verdict": verdict,
+        "evidence": evidence,
+        "note": note,
+        "source": source,
+    }
 
 
 def _api_sli(run: Run, cfg: SLOConfig, name: str, s: SLI, d, by: list, threshold_of) -> list[dict]:
     if d is None or d.empty:
-        return [_row(name, "(all)", s.threshold_s, s.percentile, None, 0, "",
-                     "no API requests with a latency in the run", s.source)]
+        return [
+            _row(
+                name,
+                "(all)",
+                s.threshold_s,
+                s.percentile,
+                None,
+                0,
+                "",
+                "no API requests with a latency in the run",
+                s.source,
+            )
+        ]
     out = []
     if by:
         groups = d.groupby(by, sort=True, observed=True, dropna=False)
@@ -446,8 +533,9 @@ def _api_sli(run: Run, cfg: SLOConfig, name: str, s: SLI, d, by: list, threshold
         groups = [((), d)]
     for key, g in groups:
         key = dict(zip(by, key if isinstance(key, tuple) else (key,)))
-        text = " ".join(f"{k}={v}" for k, v in key.items() if v != "") or \
-            (" ".join(f"{k}=''" for k in key) if key else "(all)")
+        text = " ".join(f"{k}={v}" for k, v in key.items() if v != "") or (
+            " ".join(f"{k}=''" for k in key) if key else "(all)"
+        )
         thr, p, note = _apply_overrides(cfg, name, key, text, threshold_of(key), s.percentile, cfg._used)
         vals = g["latency_s"].to_numpy(dtype=float)
         obs = stats.percentile(vals, p)
@@ -462,11 +550,21 @@ def _api_sli(run: Run, cfg: SLOConfig, name: str, s: SLI, d, by: list, threshold
     if fails and len(fails) <= s.allowed_slow_calls:
         for r in fails:
             r["verdict"] = "PASS"
-            r["note"] = "; ".join(x for x in (r["note"], f"over threshold, within allowed_slow_calls="
-                                                          f"{s.allowed_slow_calls} ({len(fails)} slow groups)") if x)
+            r["note"] = "; ".join(
+                x
+                for x in (
+                    r["note"],
+                    f"over threshold, within allowed_slow_calls={s.allowed_slow_calls} ({len(fails)} slow groups)",
+                )
+                if x
+            )
     order = {"FAIL": 0, "INCONCLUSIVE (resolution)": 1, "PASS": 2, "NO DATA": 3}
-    out.sort(key=lambda r: (order[r["verdict"]], -(r["observed_s"] / r["threshold_s"])
-                            if not pd.isna(r["observed_s"]) else 0))
+    out.sort(
+        key=lambda r: (
+            order[r["verdict"]],
+            -(r["observed_s"] / r["threshold_s"]) if not pd.isna(r["observed_s"]) else 0,
+        )
+    )
     return out
 
 
@@ -521,8 +619,19 @@ def _pod_sli(run: Run, cfg: SLOConfig, s: SLI, ps, corrections=None) -> list[dic
                 notes.append(rnote)
         out.append(_row(name, group, thr, p, obs, allv.size, ev, "; ".join(notes), s.source, verdict=verdict))
     else:
-        out.append(_row(name, "derived: pods", thr, p, None, 0, "", "no pod with both a created and a "
-                        "watched/running time", s.source))
+        out.append(
+            _row(
+                name,
+                "derived: pods",
+                thr,
+                p,
+                None,
+                0,
+                "",
+                "no pod with both a created and a watched/running time",
+                s.source,
+            )
+        )
     out += _reported_pod_rows(run, cfg, s, name, corrections)
     return out
 
@@ -545,10 +654,24 @@ def _reported_correction(corrections, metric: str, obs: float, thr: float) -> tu
 
 def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str, corrections=None) -> list[dict]:
     out = []
-    col = stats.label(s.percentile)
+    stats.label(s.percentile)
     if run.has("perf_summaries"):
-        ps = run.table("perf_summaries", columns=["metric", "phase", "labels", "count", "p50_s", "p90_s", "p99_s",
-                                                  "p100_s", "origin", "source_id", "line_no"])
+        ps = run.table(
+            "perf_summaries",
+            columns=[
+                "metric",
+                "phase",
+                "labels",
+                "count",
+                "p50_s",
+                "p90_s",
+                "p99_s",
+                "p100_s",
+                "origin",
+                "source_id",
+                "line_no",
+            ],
+        )
         ps = ps[ps["metric"] == "pod_startup"]
         ps = ps.drop_duplicates(["phase", "source_id", "p50_s", "p90_s", "p99_s"])
         for r in ps.itertuples(index=False):
@@ -562,8 +685,9 @@ def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str, corrections=
             obs = getattr(r, pc.replace(".", "_"), None) if pc in ("p50_s", "p90_s", "p99_s", "p100_s") else None
             n = int(r.count) if r.count is not None and not pd.isna(r.count) else 0
             if r.count is not None and not pd.isna(r.count) and n == 0:
-                out.append(_row(name, group, thr, p, None, 0, where, "empty measurement: the test measured no pod",
-                                s.source))
+                out.append(
+                    _row(name, group, thr, p, None, 0, where, "empty measurement: the test measured no pod", s.source)
+                )
                 continue
             if obs is None or pd.isna(obs):
                 out.append(_row(name, group, thr, p, None, 0, where, f"the test did not report {pc}", s.source))
@@ -571,17 +695,32 @@ def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str, corrections=
             obs, corr_note = _reported_correction(corrections, r.metric, float(obs), thr)
             own_note = corr_note
             if isinstance(own, (int, float)) and not isinstance(own, bool):
-                own_note = "; ".join(x for x in (own_note, f"the test's own threshold {own:g} s: "
-                                                 f"{'within' if obs <= own else 'exceeded'}") if x)
+                own_note = "; ".join(
+                    x
+                    for x in (own_note, f"the test's own threshold {own:g} s: {'within' if obs <= own else 'exceeded'}")
+                    if x
+                )
             verdict, rnote = ("PASS" if obs <= thr else "FAIL"), ""
             if r.origin == "e2e-log":  # density: created = creationTimestamp, whole seconds, truncated
                 verdict, rnote = _resolved(obs, thr, 1.0)
-            out.append(_row(name, group, thr, p, obs, n, where,
-                            "; ".join(x for x in (note, "n not reported by the test" if not n else "", own_note,
-                                                  rnote) if x), s.source, verdict=verdict))
+            out.append(
+                _row(
+                    name,
+                    group,
+                    thr,
+                    p,
+                    obs,
+                    n,
+                    where,
+                    "; ".join(x for x in (note, "n not reported by the test" if not n else "", own_note, rnote) if x),
+                    s.source,
+                    verdict=verdict,
+                )
+            )
     if run.has("test_pod_latencies"):
-        t = run.table("test_pod_latencies", columns=["metric", "phase", "pod", "latency_s", "origin", "source_id",
-                                                     "line_no"])
+        t = run.table(
+            "test_pod_latencies", columns=["metric", "phase", "pod", "latency_s", "origin", "source_id", "line_no"]
+        )
         t = t[(t["metric"] == "podReady") & t["latency_s"].notna()]
         for (phase, origin), g in t.groupby(["phase", "origin"], dropna=False):
             group = f"e2e-reported: {phase} podReady per pod ({origin})"
@@ -590,8 +729,9 @@ def _reported_pod_rows(run: Run, cfg: SLOConfig, s: SLI, name: str, corrections=
             ev = ""
             if obs > thr:
                 w = g.nlargest(3, "latency_s")
-                ev = "; ".join(f"{r.pod} {r.latency_s:.3g} s ({run.where(r.source_id, r.line_no)})"
-                               for r in w.itertuples())
+                ev = "; ".join(
+                    f"{r.pod} {r.latency_s:.3g} s ({run.where(r.source_id, r.line_no)})" for r in w.itertuples()
+                )
             out.append(_row(name, group, thr, p, obs, len(g), ev, note, s.source))
     return out
 
@@ -612,6 +752,7 @@ def reported_api_calls(run: Run) -> pd.DataFrame:
     def get(d, k):
         v = d.get(k, d.get(k.lower(), ""))
         return "" if v is None else str(v)
+
     groups = []
     for d in lab:
         res = get(d, "Resource") + (f"/{get(d, 'Subresource')}" if get(d, "Subresource") else "")
@@ -643,13 +784,17 @@ def _reported_api_rows(run: Run, cfg: SLOConfig, s: SLI, name: str) -> list[dict
         own = r.lab.get("threshold_s")
         if isinstance(own, (int, float)) and not isinstance(own, bool):
             notes.append(f"the test's own threshold {own:g} s: {'within' if obs <= own else 'exceeded'}")
-        out.append(_row(name, group, thr, p, obs, n, where, "; ".join(notes), s.source,
-                        verdict="PASS" if obs <= thr else "FAIL"))
+        out.append(
+            _row(
+                name, group, thr, p, obs, n, where, "; ".join(notes), s.source, verdict="PASS" if obs <= thr else "FAIL"
+            )
+        )
     return out
 
 
 def _labels(text) -> dict:
     import json
+
     if not isinstance(text, str) or not text:
         return {}
     try:
@@ -665,12 +810,12 @@ def _node_sli(run: Run, cfg: SLOConfig, s: SLI, nodes: pd.DataFrame) -> list[dic
     thr, p, note = _apply_overrides(cfg, name, {}, group, s.threshold_s, s.percentile, cfg._used)
     v = nodes["startup_s"].dropna() if len(nodes) else pd.Series(dtype=float)
     if v.empty:
-        return [_row(name, group, thr, p, None, 0, "", "no node with both a registration and a Ready time",
-                     s.source)]
+        return [_row(name, group, thr, p, None, 0, "", "no node with both a registration and a Ready time", s.source)]
     obs = stats.percentile(v.to_numpy(dtype=float), p)
     ev = ""
     if obs > thr:
         w = nodes[nodes["startup_s"].notna()].nlargest(3, "startup_s")
-        ev = "; ".join(f"{r.node} {r.startup_s:.3g} s ({run.where(r.ready_source_id, r.ready_line_no)})"
-                       for r in w.itertuples())
+        ev = "; ".join(
+            f"{r.node} {r.startup_s:.3g} s ({run.where(r.ready_source_id, r.ready_line_no)})" for r in w.itertuples()
+        )
     return [_row(name, group, thr, p, obs, len(v), ev, note, s.source)]

@@ -6,6 +6,7 @@ definitions are numpy's (``linear``, ``lower``, ``higher``, ``nearest``,
 ``midpoint``, ``hazen``, ``weibull``, ...).  Every percentile travels with its
 ``n``; an empty group has no percentile (NaN), never zero.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,19 @@ import math
 import numpy as np
 import pandas as pd
 
-METHODS = ("nearest-rank", "linear", "lower", "higher", "nearest", "midpoint", "hazen", "weibull",
-           "median_unbiased", "normal_unbiased", "inverted_cdf")
+METHODS = (
+    "nearest-rank",
+    "linear",
+    "lower",
+    "higher",
+    "nearest",
+    "midpoint",
+    "hazen",
+    "weibull",
+    "median_unbiased",
+    "normal_unbiased",
+    "inverted_cdf",
+)
 DEFAULT_PERCENTILES = (0.5, 0.9, 0.99)
 
 
@@ -48,8 +60,9 @@ def label(p: float) -> str:
     return f"p{s}_s"
 
 
-def grouped_percentiles(df: pd.DataFrame, by: list[str], value: str = "latency_s",
-                        ps=DEFAULT_PERCENTILES, method: str = "nearest-rank") -> pd.DataFrame:
+def grouped_percentiles(
+    df: pd.DataFrame, by: list[str], value: str = "latency_s", ps=DEFAULT_PERCENTILES, method: str = "nearest-rank"
+) -> pd.DataFrame:
     """Count and percentiles of ``value`` per group, vectorized (one sort for all groups).
 
     Returns one row per group: the ``by`` columns, ``count``, and a column per
@@ -63,9 +76,16 @@ def grouped_percentiles(df: pd.DataFrame, by: list[str], value: str = "latency_s
         g = d.groupby(by, sort=True, observed=True, dropna=False)[value]
         out = g.size().rename("count").to_frame()
         for p in ps:
-            out[label(p)] = g.quantile(p, interpolation=method if method in ("linear", "lower", "higher", "nearest", "midpoint") else "linear") \
-                if method in ("linear", "lower", "higher", "nearest", "midpoint") else \
-                g.apply(lambda s, p=p: float(np.quantile(s.to_numpy(), p, method=method)))
+            out[label(p)] = (
+                g.quantile(
+                    p,
+                    interpolation=method
+                    if method in ("linear", "lower", "higher", "nearest", "midpoint")
+                    else "linear",
+                )
+                if method in ("linear", "lower", "higher", "nearest", "midpoint")
+                else g.apply(lambda s, p=p: float(np.quantile(s.to_numpy(), p, method=method)))
+            )
         return out.reset_index()[cols]
     codes, uniques = _group_codes(d, by)
     vals = d[value].to_numpy(dtype=float)
@@ -80,7 +100,7 @@ def grouped_percentiles(df: pd.DataFrame, by: list[str], value: str = "latency_s
     res = np.full((ng, len(ps)), np.nan)
     for g in np.flatnonzero(counts):
         c = int(counts[g])
-        seg = vals_g[starts[g]:starts[g] + c]
+        seg = vals_g[starts[g] : starts[g] + c]
         ks = [nearest_rank_index(c, p) for p in ps]
         part = np.partition(seg, sorted(set(ks)))
         res[g] = part[ks]
@@ -118,6 +138,7 @@ def _group_codes(d: pd.DataFrame, by: list[str]):
 # How far a nearest-rank percentile can be trusted (docs/statistics.md)
 # ---------------------------------------------------------------------------------------------
 
+
 def is_maximum(n: int, p: float) -> bool:
     """True when the nearest-rank p-th percentile of ``n`` values is their maximum (p < 1).
 
@@ -142,11 +163,12 @@ def ci_ranks(n: int, p: float, conf: float = 0.95) -> tuple[int | None, int | No
     one-sided bound).
     """
     from scipy.stats import binom
+
     if n <= 0:
         return None, None, 0.0
     a = (1 - conf) / 2
     ks = np.arange(0, n + 1)
-    cdf = binom.cdf(ks, n, p)          # cdf[j] = P(B ≤ j)
+    cdf = binom.cdf(ks, n, p)  # cdf[j] = P(B ≤ j)
     # lower: largest l (1-based) with P(B ≤ l − 1) ≤ a
     ok = np.flatnonzero(cdf[:n] <= a)
     lo = int(ok[-1]) + 1 if ok.size else None
@@ -172,13 +194,16 @@ def percentile_ci(values, p: float, conf: float = 0.95) -> dict:
     a = a[~np.isnan(a)]
     n = int(a.size)
     if n == 0:
-        return {"n": 0, "value": float("nan"), "lo": float("nan"), "hi": float("nan"), "coverage": 0.0,
-                "is_max": False}
+        return {"n": 0, "value": float("nan"), "lo": float("nan"), "hi": float("nan"), "coverage": 0.0, "is_max": False}
     lo, hi, cov = ci_ranks(n, p, conf)
-    return {"n": n, "value": float(a[nearest_rank_index(n, p)]),
-            "lo": float(a[lo]) if lo is not None else float("-inf"),
-            "hi": float(a[hi]) if hi is not None else float("inf"),
-            "coverage": cov, "is_max": is_maximum(n, p)}
+    return {
+        "n": n,
+        "value": float(a[nearest_rank_index(n, p)]),
+        "lo": float(a[lo]) if lo is not None else float("-inf"),
+        "hi": float(a[hi]) if hi is not None else float("inf"),
+        "coverage": cov,
+        "is_max": is_maximum(n, p),
+    }
 
 
 def samples_to_flip(values, p: float, threshold: float) -> int:

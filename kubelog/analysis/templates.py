@@ -28,6 +28,7 @@ stack traces, JSON bodies, Trace steps) and it is cut at ``max_chars``.
 >>> ids.tolist()
 [0, 0, 1]
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -40,14 +41,14 @@ WILDCARD = "<*>"
 # Order matters: the longest, most specific shapes first.
 _MASKS = [
     (r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b", WILDCARD),  # UUID
-    (r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b", WILDCARD),                                             # IPv4[:port]
-    (r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?", WILDCARD),          # RFC3339
-    (r"\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b", WILDCARD),                                                    # clock time
-    (r"\"[^\"\s]*\d[^\"]*\"", WILDCARD),                                                               # "quoted-with-digit"
+    (r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b", WILDCARD),  # IPv4[:port]
+    (r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?", WILDCARD),  # RFC3339
+    (r"\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b", WILDCARD),  # clock time
+    (r"\"[^\"\s]*\d[^\"]*\"", WILDCARD),  # "quoted-with-digit"
     (r"'[^'\s]*\d[^']*'", WILDCARD),
     (r"\b0x[0-9a-fA-F]+\b", WILDCARD),
-    (r"\b[0-9a-f]{10,}\b", WILDCARD),                                                                  # long hex ids
-    (r"[\w.-]*\d[\w.-]*", WILDCARD),                                                                   # 12, 1.5ms, pod-12, node3
+    (r"\b[0-9a-f]{10,}\b", WILDCARD),  # long hex ids
+    (r"[\w.-]*\d[\w.-]*", WILDCARD),  # 12, 1.5ms, pod-12, node3
     (r"[-+]?\d+%?", WILDCARD),
 ]
 
@@ -100,6 +101,7 @@ class Drain:
         Groups per leaf; once a leaf is full a message joins its most similar group even
         below ``sim`` (bounds the work per message on logs with very many shapes).
     """
+
     sim: float = 0.5
     depth: int = 3
     max_children: int = 100
@@ -137,8 +139,9 @@ class Drain:
         return len(self.groups) - 1
 
 
-def mine_templates(texts: pd.Series, *, sim: float = 0.5, depth: int = 3,
-                   max_chars: int = 300) -> tuple[np.ndarray, pd.DataFrame]:
+def mine_templates(
+    texts: pd.Series, *, sim: float = 0.5, depth: int = 3, max_chars: int = 300
+) -> tuple[np.ndarray, pd.DataFrame]:
     """Template id of every message and the table of templates.
 
     Parameters
@@ -168,14 +171,26 @@ def mine_templates(texts: pd.Series, *, sim: float = 0.5, depth: int = 3,
     for i, u in enumerate(uniques):
         gid[i] = d.add(u.split(), int(counts[i]))
     ids = gid[codes]
-    t = pd.DataFrame({"template_id": np.arange(len(d.groups)),
-                      "template": [" ".join(g.tokens) for g in d.groups],
-                      "count": [g.count for g in d.groups]})
+    t = pd.DataFrame(
+        {
+            "template_id": np.arange(len(d.groups)),
+            "template": [" ".join(g.tokens) for g in d.groups],
+            "count": [g.count for g in d.groups],
+        }
+    )
     return ids, t
 
 
-def compare_windows(texts: pd.Series, in_window: np.ndarray, *, window_s: float, rest_s: float,
-                    min_count: int = 3, min_ratio: float = 5.0, sim: float = 0.5) -> pd.DataFrame:
+def compare_windows(
+    texts: pd.Series,
+    in_window: np.ndarray,
+    *,
+    window_s: float,
+    rest_s: float,
+    min_count: int = 3,
+    min_ratio: float = 5.0,
+    sim: float = 0.5,
+) -> pd.DataFrame:
     """Templates that are new, or much more frequent, inside a time window than in the rest of the run.
 
     Parameters
@@ -200,8 +215,17 @@ def compare_windows(texts: pd.Series, in_window: np.ndarray, *, window_s: float,
         ``first_row`` (position of the first message of the template in the window),
         sorted new first, then by ratio and count.
     """
-    cols = ["template_id", "template", "n_window", "n_rest", "rate_window_per_min", "rate_rest_per_min",
-            "ratio", "new", "first_row"]
+    cols = [
+        "template_id",
+        "template",
+        "n_window",
+        "n_rest",
+        "rate_window_per_min",
+        "rate_rest_per_min",
+        "ratio",
+        "new",
+        "first_row",
+    ]
     if len(texts) == 0 or not np.any(in_window):
         return pd.DataFrame(columns=cols)
     ids, t = mine_templates(texts, sim=sim)
@@ -219,8 +243,18 @@ def compare_windows(texts: pd.Series, in_window: np.ndarray, *, window_s: float,
     rate_out = n_out / r_min
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(n_out == 0, np.inf, rate_in / np.where(rate_out == 0, 1, rate_out))
-    out = pd.DataFrame({"template_id": t["template_id"], "template": t["template"], "n_window": n_in,
-                        "n_rest": n_out, "rate_window_per_min": rate_in, "rate_rest_per_min": rate_out,
-                        "ratio": ratio, "new": n_out == 0, "first_row": first})
+    out = pd.DataFrame(
+        {
+            "template_id": t["template_id"],
+            "template": t["template"],
+            "n_window": n_in,
+            "n_rest": n_out,
+            "rate_window_per_min": rate_in,
+            "rate_rest_per_min": rate_out,
+            "ratio": ratio,
+            "new": n_out == 0,
+            "first_row": first,
+        }
+    )
     out = out[(out["n_window"] >= min_count) & (out["ratio"] >= min_ratio)]
     return out.sort_values(["new", "ratio", "n_window"], ascending=[False, False, False]).reset_index(drop=True)[cols]

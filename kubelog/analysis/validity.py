@@ -25,6 +25,7 @@ Each check is one row ``check, count, detail``:
 ``cross_clock_phases``
     phase values whose ends are on different clock domains with no offset applied.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -32,8 +33,18 @@ import pyarrow.compute as pc
 
 from ..run import Run
 
-CHECKS = ("long_running_excluded", "no_latency", "audit_duplicates", "requests_outside_window", "negative_phases",
-          "zero_phases", "whole_second_dominated", "missing_phases", "pods_never_running", "cross_clock_phases")
+CHECKS = (
+    "long_running_excluded",
+    "no_latency",
+    "audit_duplicates",
+    "requests_outside_window",
+    "negative_phases",
+    "zero_phases",
+    "whole_second_dominated",
+    "missing_phases",
+    "pods_never_running",
+    "cross_clock_phases",
+)
 
 
 def sli_requests(run: Run, columns: list[str] | None = None):
@@ -48,6 +59,7 @@ def sli_requests(run: Run, columns: list[str] | None = None):
     (DataFrame, Exclusions)
     """
     from .latency import api_requests
+
     return api_requests(run, columns=columns)
 
 
@@ -71,14 +83,25 @@ def audit(run: Run, *, pods=None, exclusions=None, offsets: dict | None = None) 
         ``check, count, detail``, one row per check in :data:`CHECKS` order.
     """
     from .pods import pod_startup
+
     rows = []
     if exclusions is None:
         _, exclusions = sli_requests(run, columns=["latency_s"])
-    rows.append(("long_running_excluded", exclusions.long_running,
-                 "watch, exec/attach/portforward/proxy, log follow and hijacked requests are not in latency SLIs"))
+    rows.append(
+        (
+            "long_running_excluded",
+            exclusions.long_running,
+            "watch, exec/attach/portforward/proxy, log follow and hijacked requests are not in latency SLIs",
+        )
+    )
     rows.append(("no_latency", exclusions.no_latency, "requests without a latency (left out of percentiles)"))
-    rows.append(("audit_duplicates", exclusions.duplicates,
-                 "; ".join(exclusions.notes) or "no request is in both the access log and the audit log"))
+    rows.append(
+        (
+            "audit_duplicates",
+            exclusions.duplicates,
+            "; ".join(exclusions.notes) or "no request is in both the access log and the audit log",
+        )
+    )
     rows.append(_outside_window(run))
     ps = pods if pods is not None else pod_startup(run, offsets=offsets)
     a = ps.anomalies.set_index("phase")
@@ -93,18 +116,38 @@ def audit(run: Run, *, pods=None, exclusions=None, offsets: dict | None = None) 
     n, d = per_phase("zero")
     rows.append(("zero_phases", n, d or "none"))
     n, d = per_phase("below_resolution")
-    rows.append(("whole_second_dominated", n,
-                 (d + ": |value| < resolution (whole-second fields); ±1 s per such end") if n else "none"))
+    rows.append(
+        (
+            "whole_second_dominated",
+            n,
+            (d + ": |value| < resolution (whole-second fields); ±1 s per such end") if n else "none",
+        )
+    )
     n, d = per_phase("missing")
     npods = len(ps.per_pod)
-    rows.append(("missing_phases", n, (f"of {npods} pods: " + d) if n else (f"none ({npods} pods)" if npods
-                                                                             else "no pods in the run")))
+    rows.append(
+        (
+            "missing_phases",
+            n,
+            (f"of {npods} pods: " + d) if n else (f"none ({npods} pods)" if npods else "no pods in the run"),
+        )
+    )
     nr = ps.per_pod[ps.per_pod["not_running"]] if npods else ps.per_pod
-    rows.append(("pods_never_running", len(nr), ", ".join(nr["pod"].head(5)) + (" …" if len(nr) > 5 else "")
-                 if len(nr) else "none"))
+    rows.append(
+        (
+            "pods_never_running",
+            len(nr),
+            ", ".join(nr["pod"].head(5)) + (" …" if len(nr) > 5 else "") if len(nr) else "none",
+        )
+    )
     n, d = per_phase("cross_clock")
-    rows.append(("cross_clock_phases", n, (d + ": ends on different clocks, no offset applied (see `kubelog skew`)")
-                 if n else "none"))
+    rows.append(
+        (
+            "cross_clock_phases",
+            n,
+            (d + ": ends on different clocks, no offset applied (see `kubelog skew`)") if n else "none",
+        )
+    )
     return pd.DataFrame(rows, columns=["check", "count", "detail"]).astype({"count": "int64"})
 
 
@@ -147,7 +190,9 @@ def _outside_window(run: Run):
     after = r["ts"] > pd.Timestamp(end)
     n_b, n_a = int(before.sum()), int(after.sum())
     n = int((before | after).sum())
-    detail = (f"{n_b} start before, {n_a} end after the test window {start:%Y-%m-%d %H:%M:%S} → "
-              f"{end:%Y-%m-%d %H:%M:%S} ({clock} clock; requests are on the apiserver clock — a large count "
-              f"usually means clock skew)")
+    detail = (
+        f"{n_b} start before, {n_a} end after the test window {start:%Y-%m-%d %H:%M:%S} → "
+        f"{end:%Y-%m-%d %H:%M:%S} ({clock} clock; requests are on the apiserver clock — a large count "
+        f"usually means clock skew)"
+    )
     return ("requests_outside_window", n, detail)

@@ -4,6 +4,7 @@ Stdout carries data only (:func:`echo_data`; in the ``table`` view also :func:`s
 view, wrapped to the terminal); stderr carries progress, notes and warnings (:func:`note`, silenced by
 ``-q/--quiet``) and errors (``die``, never silenced).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,8 +23,12 @@ def _set_all(value: bool) -> bool:
     return value
 
 
-ALL_OPTION = typer.Option(False, "--all", callback=_set_all,
-                          help=f"Show every row on a terminal (tables stop after {output.TERMINAL_ROW_LIMIT} rows there).")
+ALL_OPTION = typer.Option(
+    False,
+    "--all",
+    callback=_set_all,
+    help=f"Show every row on a terminal (tables stop after {output.TERMINAL_ROW_LIMIT} rows there).",
+)
 
 
 #: Set by a command's ``-q/--quiet``: :func:`note` and progress bars print nothing.
@@ -36,8 +41,9 @@ def _set_quiet(value: bool) -> bool:
     return value
 
 
-QUIET_OPTION = typer.Option(False, "--quiet", "-q", callback=_set_quiet,
-                            help="Nothing on stderr but errors (no progress, no notes).")
+QUIET_OPTION = typer.Option(
+    False, "--quiet", "-q", callback=_set_quiet, help="Nothing on stderr but errors (no progress, no notes)."
+)
 
 
 def say(s: str = "") -> None:
@@ -54,6 +60,7 @@ def note(s: str) -> None:
 def progress_enabled() -> bool:
     """Progress bars are drawn only on an interactive stderr, and never with ``-q``."""
     import sys
+
     return not quiet and sys.stderr.isatty()
 
 
@@ -75,9 +82,15 @@ class StageProgress:
 
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-            self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                      TimeElapsedColumn(), console=Console(file=sys.stderr, force_terminal=True),
-                                      transient=True)
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(file=sys.stderr, force_terminal=True),
+                transient=True,
+            )
             self._progress.start()
             self._task = self._progress.add_task(self.title, total=self.total)
         return self
@@ -102,6 +115,7 @@ class JsonSchema:
     ``rows``: the output is a list of objects with exactly ``keys``; else one object with exactly
     ``keys``, whose members named in ``nested`` are lists of objects with exactly those keys.
     """
+
     keys: tuple[str, ...]
     rows: bool = True
     nested: dict = field(default_factory=dict)
@@ -109,7 +123,7 @@ class JsonSchema:
 
     def markdown(self) -> str:
         ks = ", ".join(f"`{k}`" for k in self.keys)
-        out = (f"a list of objects with the keys {ks}" if self.rows else f"one object with the keys {ks}")
+        out = f"a list of objects with the keys {ks}" if self.rows else f"one object with the keys {ks}"
         for k, sub in self.nested.items():
             out += f"; `{k}` is a list of objects with the keys " + ", ".join(f"`{x}`" for x in sub)
         return out + (f" ({self.note})" if self.note else "")
@@ -119,8 +133,9 @@ class JsonSchema:
 JSON_SCHEMAS: dict[tuple[str, tuple[str, ...]], JsonSchema] = {}
 
 
-def json_schema(command: str, keys, *, args: tuple[str, ...] = (), rows: bool = True, nested=None,
-                note: str = "") -> None:
+def json_schema(
+    command: str, keys, *, args: tuple[str, ...] = (), rows: bool = True, nested=None, note: str = ""
+) -> None:
     JSON_SCHEMAS[(command, tuple(args))] = JsonSchema(tuple(keys), rows, dict(nested or {}), note)
 
 
@@ -141,6 +156,7 @@ def echo_data(df, fmt, **kw) -> None:
 def open_run_or_die(path: Path):
     from ..cli import Exit, die
     from ..run import NotARun, open_run
+
     try:
         return open_run(path)
     except NotARun as e:

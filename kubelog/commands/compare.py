@@ -1,4 +1,5 @@
 """kubelog compare."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,27 @@ import typer
 
 from ._common import FORMAT_OPTION, QUIET_OPTION, StageProgress, json_schema, note, open_run_or_die
 
-json_schema("compare", ["verb", "resource", "subresource", "scope", "bucket", "percentile", "n_base", "n_new",
-                        "base_s", "new_s", "delta_s", "rel_change", "ci_low_s", "ci_high_s", "mw_p", "flag"])
+json_schema(
+    "compare",
+    [
+        "verb",
+        "resource",
+        "subresource",
+        "scope",
+        "bucket",
+        "percentile",
+        "n_base",
+        "n_new",
+        "base_s",
+        "new_s",
+        "delta_s",
+        "rel_change",
+        "ci_low_s",
+        "ci_high_s",
+        "mw_p",
+        "flag",
+    ],
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -17,15 +37,23 @@ def register(app: typer.Typer) -> None:
     def compare_cmd(
         base: Path = typer.Argument(..., help="Run directory of the baseline run."),
         new: Path = typer.Argument(..., help="Run directory of the run to judge against the baseline."),
-        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write compare.json, compare.html and "
-                                           "compare.pdf into this directory."),
-        tolerance: float = typer.Option(0.1, "--tolerance", min=0.0,
-                                        help="Relative change a significant change must exceed to be flagged "
-                                             "(0.1 = 10 %)."),
+        out: Optional[Path] = typer.Option(
+            None, "--out", "-o", help="Also write compare.json, compare.html and compare.pdf into this directory."
+        ),
+        tolerance: float = typer.Option(
+            0.1,
+            "--tolerance",
+            min=0.0,
+            help="Relative change a significant change must exceed to be flagged (0.1 = 10 %).",
+        ),
         n_boot: int = typer.Option(2000, "--n-boot", min=100, help="Bootstrap resamples per cell and percentile."),
         seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (same seed → same output)."),
-        all_rows: bool = typer.Option(False, "--all", help="Print every group × bucket × percentile, not only "
-                                      "flagged regressions and improvements (JSON/CSV always have all rows)."),
+        all_rows: bool = typer.Option(
+            False,
+            "--all",
+            help="Print every group × bucket × percentile, not only "
+            "flagged regressions and improvements (JSON/CSV always have all rows).",
+        ),
         no_pdf: bool = typer.Option(False, "--no-pdf", help="With --out: skip compare.pdf."),
         fmt=FORMAT_OPTION,
         quiet: bool = QUIET_OPTION,
@@ -46,6 +74,7 @@ def register(app: typer.Typer) -> None:
         from ..output import Fmt, render
         from ..report import PDFUnavailable
         from ..report.compare import build_compare
+
         b, n = open_run_or_die(base), open_run_or_die(new)
         try:
             with StageProgress("compare", 1) as bar:  # progress hook (issue 22): one stage, elapsed time
@@ -62,11 +91,13 @@ def register(app: typer.Typer) -> None:
             shown = t if all_rows else t[t["flag"].isin(["regression", "improvement"])]
             typer.echo(render(shown, fmt))
             c = t["flag"].value_counts()
-            typer.echo(f"\n{int(c.get('regression', 0))} regressions, {int(c.get('improvement', 0))} improvements, "
-                       f"{int(c.get('inconclusive', 0))} inconclusive, "
-                       f"{int(c.get('unchanged', 0))} unchanged (tolerance {tolerance:.0%}); "
-                       f"{int(c.get('too few', 0))} too few, {int(c.get('only in base', 0))} only in base, "
-                       f"{int(c.get('only in new', 0))} only in new")
+            typer.echo(
+                f"\n{int(c.get('regression', 0))} regressions, {int(c.get('improvement', 0))} improvements, "
+                f"{int(c.get('inconclusive', 0))} inconclusive, "
+                f"{int(c.get('unchanged', 0))} unchanged (tolerance {tolerance:.0%}); "
+                f"{int(c.get('too few', 0))} too few, {int(c.get('only in base', 0))} only in base, "
+                f"{int(c.get('only in new', 0))} only in new"
+            )
             gv = res["groups"]
             typer.echo("\nPer group over the whole run:")
             for v in ("worse", "mixed", "better", "inconclusive", "not comparable"):
@@ -81,5 +112,5 @@ def register(app: typer.Typer) -> None:
                 typer.echo("\nSLO verdict changes:" + ("" if len(ch) else " none"))
                 if len(ch):
                     typer.echo(render(ch, fmt))
-        for k, p in res["paths"].items():
+        for _k, p in res["paths"].items():
             note(f"kubelog: wrote {p}")

@@ -1,4 +1,5 @@
 """kubelog diagnose: why a run failed (or what was odd in a run that passed)."""
+
 from __future__ import annotations
 
 import json
@@ -16,17 +17,33 @@ if TYPE_CHECKING:
 def findings_frame(d) -> pd.DataFrame:
     """One row per finding: rank, severity, kind, title, first evidence ``where``, evidence count."""
     import pandas as pd
-    return pd.DataFrame([{"rank": f.rank, "severity": f.severity, "kind": f.kind, "title": f.title,
-                          "where": f.evidence[0].where if f.evidence else "", "evidence": len(f.evidence)}
-                         for f in d.findings],
-                        columns=["rank", "severity", "kind", "title", "where", "evidence"])
+
+    return pd.DataFrame(
+        [
+            {
+                "rank": f.rank,
+                "severity": f.severity,
+                "kind": f.kind,
+                "title": f.title,
+                "where": f.evidence[0].where if f.evidence else "",
+                "evidence": len(f.evidence),
+            }
+            for f in d.findings
+        ],
+        columns=["rank", "severity", "kind", "title", "where", "evidence"],
+    )
 
 
-json_schema("diagnose", ["failed", "summary", "window", "failures", "findings"], rows=False,
-            nested={"failures": ["what", "kind", "message", "where", "fatal"],
-                    "findings": ["rank", "severity", "title", "detail", "evidence", "kind", "score"]},
-            note="`window` is an object, empty keys aside when nothing failed; `evidence` is a list of "
-                 "{`where`, `text`}")
+json_schema(
+    "diagnose",
+    ["failed", "summary", "window", "failures", "findings"],
+    rows=False,
+    nested={
+        "failures": ["what", "kind", "message", "where", "fatal"],
+        "findings": ["rank", "severity", "title", "detail", "evidence", "kind", "score"],
+    },
+    note="`window` is an object, empty keys aside when nothing failed; `evidence` is a list of {`where`, `text`}",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -60,6 +77,7 @@ def register(app: typer.Typer) -> None:
         """
         from ..analysis.diagnose import diagnose
         from ..output import Fmt
+
         run = open_run_or_die(run_dir)
         d = diagnose(run)
         if fmt == Fmt.json:
@@ -70,5 +88,6 @@ def register(app: typer.Typer) -> None:
             echo_data(findings_frame(d), fmt)
         else:
             from ..output import terminal_width
+
             w = terminal_width()  # evidence lines are indented 9 characters
             say(d.to_text(width=max(w - 9, 20)) if w else d.to_text())

@@ -1,4 +1,5 @@
 """kubelog history."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,49 +9,84 @@ import typer
 
 from ._common import ALL_OPTION, FORMAT_OPTION, json_schema
 
-CHANGE_VIEW = ["metric", "build", "previous", "direction", "before", "after", "ratio", "ratio_low", "ratio_high",
-               "unit", "p_value", "n_before", "n_after", "excluded"]
+CHANGE_VIEW = [
+    "metric",
+    "build",
+    "previous",
+    "direction",
+    "before",
+    "after",
+    "ratio",
+    "ratio_low",
+    "ratio_high",
+    "unit",
+    "p_value",
+    "n_before",
+    "n_after",
+    "excluded",
+]
 json_schema("history", CHANGE_VIEW, note="one row per detected change, worst first")
 
 
 def register(app: typer.Typer) -> None:
     @app.command("history")
     def history_cmd(
-        paths: List[Path] = typer.Argument(..., metavar="STORE_OR_RUNS...",
-                                           help="Run directories made by `kubelog ingest`, build directories with "
-                                                "clusterloader2 summary JSON (APIResponsivenessPrometheus*_*.json, "
-                                                "PodStartupLatency_*.json, Prow started.json/finished.json), or "
-                                                "directories holding them (a store, a perfdash-style job directory); "
-                                                "or tables written by --metrics-out (detection again, runs not re-read)."),
-        scheduler: Optional[str] = typer.Option(None, "--scheduler",
-                                                help="Where the per-run work runs: processes[:N] (a local process "
-                                                     "pool, the default), local[:N] (a Dask LocalCluster of N worker "
-                                                     "processes) or tcp://HOST:PORT (a running Dask scheduler)."),
-        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
-                                           help="Worker processes (default: the CPU count; 1 = in this process)."),
-        report: Optional[Path] = typer.Option(None, "--report",
-                                              help="Write history.html and history.pdf (self-contained) into this "
-                                                   "directory (created)."),
+        paths: List[Path] = typer.Argument(
+            ...,
+            metavar="STORE_OR_RUNS...",
+            help="Run directories made by `kubelog ingest`, build directories with "
+            "clusterloader2 summary JSON (APIResponsivenessPrometheus*_*.json, "
+            "PodStartupLatency_*.json, Prow started.json/finished.json), or "
+            "directories holding them (a store, a perfdash-style job directory); "
+            "or tables written by --metrics-out (detection again, runs not re-read).",
+        ),
+        scheduler: Optional[str] = typer.Option(
+            None,
+            "--scheduler",
+            help="Where the per-run work runs: processes[:N] (a local process "
+            "pool, the default), local[:N] (a Dask LocalCluster of N worker "
+            "processes) or tcp://HOST:PORT (a running Dask scheduler).",
+        ),
+        jobs: Optional[int] = typer.Option(
+            None, "--jobs", "-j", min=1, help="Worker processes (default: the CPU count; 1 = in this process)."
+        ),
+        report: Optional[Path] = typer.Option(
+            None, "--report", help="Write history.html and history.pdf (self-contained) into this directory (created)."
+        ),
         no_pdf: bool = typer.Option(False, "--no-pdf", help="With --report: write only history.html."),
-        metrics_out: Optional[Path] = typer.Option(None, "--metrics-out",
-                                                   help="Also write the tidy run x metric table: .parquet or .csv."),
-        min_n: int = typer.Option(20, "--min-n", min=1,
-                                  help="A percentile over fewer values is left out of its series (too few samples)."),
+        metrics_out: Optional[Path] = typer.Option(
+            None, "--metrics-out", help="Also write the tidy run x metric table: .parquet or .csv."
+        ),
+        min_n: int = typer.Option(
+            20, "--min-n", min=1, help="A percentile over fewer values is left out of its series (too few samples)."
+        ),
         min_runs: int = typer.Option(12, "--min-runs", min=2, help="Series with fewer valid runs are not searched."),
-        penalty: float = typer.Option(3.0, "--penalty", min=0.0,
-                                      help="PELT penalty per change point, times ln(runs), on robust z-scores."),
-        alpha: float = typer.Option(0.01, "--alpha", min=0.0, max=1.0,
-                                    help="Family-wise significance: a change needs a Mann-Whitney p below "
-                                         "alpha / (number of series searched)."),
-        min_ratio: float = typer.Option(1.25, "--min-ratio", min=1.0,
-                                        help="Smallest reported shift of the median (after/before, or its inverse)."),
-        skew_tolerance: float = typer.Option(1.0, "--skew-tolerance", min=0.0,
-                                             help="Seconds: a clock offset beyond this makes a run invalid for the "
-                                                  "pod start-up phases that cross that clock."),
-        include_invalid: bool = typer.Option(False, "--include-invalid",
-                                             help="Keep clock-skewed runs in the series they would distort."),
-        fail_on_regression: bool = typer.Option(False, "--fail-on-regression",
-                                                help="Exit 1 when a regression is found."),
+        penalty: float = typer.Option(
+            3.0, "--penalty", min=0.0, help="PELT penalty per change point, times ln(runs), on robust z-scores."
+        ),
+        alpha: float = typer.Option(
+            0.01,
+            "--alpha",
+            min=0.0,
+            max=1.0,
+            help="Family-wise significance: a change needs a Mann-Whitney p below alpha / (number of series searched).",
+        ),
+        min_ratio: float = typer.Option(
+            1.25, "--min-ratio", min=1.0, help="Smallest reported shift of the median (after/before, or its inverse)."
+        ),
+        skew_tolerance: float = typer.Option(
+            1.0,
+            "--skew-tolerance",
+            min=0.0,
+            help="Seconds: a clock offset beyond this makes a run invalid for the "
+            "pod start-up phases that cross that clock.",
+        ),
+        include_invalid: bool = typer.Option(
+            False, "--include-invalid", help="Keep clock-skewed runs in the series they would distort."
+        ),
+        fail_on_regression: bool = typer.Option(
+            False, "--fail-on-regression", help="Exit 1 when a regression is found."
+        ),
         fmt=FORMAT_OPTION,
         all_rows: bool = ALL_OPTION,
     ):
@@ -70,14 +106,21 @@ def register(app: typer.Typer) -> None:
         from ..analysis import history as H
         from ..cli import Exit, die
         from ..output import render
+
         try:
             H.parse_scheduler(scheduler)
         except ValueError as e:
             die(str(e), Exit.USAGE)
         if metrics_out is not None and metrics_out.suffix not in (".parquet", ".csv"):
             die(f"--metrics-out {metrics_out}: the name must end in .parquet or .csv", Exit.USAGE)
-        opts = H.ChangeOptions(min_n=min_n, min_runs=min_runs, penalty=penalty, alpha=alpha, min_ratio=min_ratio,
-                               exclude_invalid=not include_invalid)
+        opts = H.ChangeOptions(
+            min_n=min_n,
+            min_runs=min_runs,
+            penalty=penalty,
+            alpha=alpha,
+            min_ratio=min_ratio,
+            exclude_invalid=not include_invalid,
+        )
         try:
             h = H.history(paths, scheduler=scheduler, workers=jobs, skew_tolerance_s=skew_tolerance, options=opts)
         except H.HistoryError as e:
@@ -92,12 +135,16 @@ def register(app: typer.Typer) -> None:
         nreg = int((h.changes["direction"] == "regression").sum())
         skewed = h.runs[h.runs["skew"].str.startswith("skewed")]
         order = h.table["order_by"].iloc[0] if len(h.table) else "build"
-        typer.echo(f"kubelog: {len(h.runs)} runs (ordered by {order}), {nreg} regression(s), "
-                   f"{len(h.changes) - nreg} improvement(s); clock-skewed runs: "
-                   f"{', '.join(skewed['label']) or 'none'}", err=True)
+        typer.echo(
+            f"kubelog: {len(h.runs)} runs (ordered by {order}), {nreg} regression(s), "
+            f"{len(h.changes) - nreg} improvement(s); clock-skewed runs: "
+            f"{', '.join(skewed['label']) or 'none'}",
+            err=True,
+        )
         if report is not None:
             from ..report import PDFUnavailable
             from ..report.history import build_history_report
+
             try:
                 paths_out = build_history_report(h, report, pdf=not no_pdf)
             except PDFUnavailable as e:

@@ -1,4 +1,5 @@
 """kubelog info."""
+
 from __future__ import annotations
 
 import json
@@ -8,16 +9,58 @@ import typer
 
 from ._common import FORMAT_OPTION, echo_data, json_schema, legacy_alias, open_run_or_die
 
-INPUT_COLUMNS = ["path", "format", "wrapper", "compression", "component", "clock", "year", "year_source",
-                 "lines_read", "record_lines", "continuation_lines", "counted", "accounting_ok", "problems"]
+INPUT_COLUMNS = [
+    "path",
+    "format",
+    "wrapper",
+    "compression",
+    "component",
+    "clock",
+    "year",
+    "year_source",
+    "lines_read",
+    "record_lines",
+    "continuation_lines",
+    "counted",
+    "accounting_ok",
+    "problems",
+]
 
-INPUT_KEYS = ["source_id", "path", "sha256", "bytes", "compression", "container", "format", "wrapper", "component",
-              "clock", "tz", "year", "year_source", "year_detail", "lines_read", "record_lines",
-              "continuation_lines", "counted", "lost_lines", "lost", "rows", "info", "errors", "read_complete",
-              "parse_seconds",
-              "accounting_ok"]
-json_schema("info", ["inputs", "tables"], rows=False, nested={"inputs": INPUT_KEYS},
-            note="`tables` maps each table name to {`rows`, `ts_min`, `ts_max`}; `counted` maps reasons to lines")
+INPUT_KEYS = [
+    "source_id",
+    "path",
+    "sha256",
+    "bytes",
+    "compression",
+    "container",
+    "format",
+    "wrapper",
+    "component",
+    "clock",
+    "tz",
+    "year",
+    "year_source",
+    "year_detail",
+    "lines_read",
+    "record_lines",
+    "continuation_lines",
+    "counted",
+    "lost_lines",
+    "lost",
+    "rows",
+    "info",
+    "errors",
+    "read_complete",
+    "parse_seconds",
+    "accounting_ok",
+]
+json_schema(
+    "info",
+    ["inputs", "tables"],
+    rows=False,
+    nested={"inputs": INPUT_KEYS},
+    note="`tables` maps each table name to {`rows`, `ts_min`, `ts_max`}; `counted` maps reasons to lines",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -41,6 +84,7 @@ def register(app: typer.Typer) -> None:
 
         from ..info import run_info
         from ..output import fit_line
+
         fmt = legacy_alias(fmt, json=as_json)
         run = open_run_or_die(run_dir)
         info = run_info(run)
@@ -48,35 +92,50 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(info, indent=1, ensure_ascii=False))
             return
         if fmt in ("csv", "markdown"):
-            rows = [{**{k: e.get(k) for k in INPUT_COLUMNS}, "counted": sum(e["counted"].values()),
-                     "problems": len(e.get("errors", []))} for e in info["inputs"]]
+            rows = [
+                {
+                    **{k: e.get(k) for k in INPUT_COLUMNS},
+                    "counted": sum(e["counted"].values()),
+                    "problems": len(e.get("errors", [])),
+                }
+                for e in info["inputs"]
+            ]
             echo_data(pd.DataFrame(rows, columns=INPUT_COLUMNS), fmt)
             return
 
         def say(s: str = "") -> None:
             typer.echo(fit_line(s))
+
         say(f"run {run.path}  (kubelog {run.manifest.get('kubelog_version')})")
         for e in info["inputs"]:
             say()
             say(e["path"])
-            say(f"  format {e['format']}" + (f", wrapper {e['wrapper']}" if e.get('wrapper') else "")
-                + (f", {e['compression']}" if e.get('compression') else "")
-                + f", component {e.get('component') or '-'}, clock {e.get('clock') or '-'}")
+            say(
+                f"  format {e['format']}"
+                + (f", wrapper {e['wrapper']}" if e.get("wrapper") else "")
+                + (f", {e['compression']}" if e.get("compression") else "")
+                + f", component {e.get('component') or '-'}, clock {e.get('clock') or '-'}"
+            )
             if e.get("year_source"):  # inputs not read (format error / skipped) have none
                 say(f"  year {e.get('year')} from {e.get('year_source')} ({e.get('year_detail')})")
             if (e.get("info") or {}).get("tz_evidence") or e.get("tz", "UTC") != "UTC":
                 say(f"  zone {e.get('tz')} from {(e.get('info') or {}).get('tz_evidence') or '--tz'}")
             lost = e.get("lost_lines", 0)
-            adds_up = e["lines_read"] == (e["record_lines"] + e["continuation_lines"]
-                                          + sum(e["counted"].values()) + lost)
-            say(f"  lines {e['lines_read']:,} = records {e['record_lines']:,} + continuation "
+            adds_up = e["lines_read"] == (
+                e["record_lines"] + e["continuation_lines"] + sum(e["counted"].values()) + lost
+            )
+            say(
+                f"  lines {e['lines_read']:,} = records {e['record_lines']:,} + continuation "
                 f"{e['continuation_lines']:,} + counted {sum(e['counted'].values()):,}"
                 + (f" + LOST {lost:,}" if lost else "")
-                + ("" if e["accounting_ok"] else "   ← NOT BALANCED" if adds_up else "   ← DOES NOT ADD UP"))
+                + ("" if e["accounting_ok"] else "   ← NOT BALANCED" if adds_up else "   ← DOES NOT ADD UP")
+            )
             for x in e.get("lost") or []:
                 b = f", bytes {x['bytes'][0]:,}-{x['bytes'][1]:,}" if x.get("bytes") else ""
-                say(f"  lost {x['lines']:,}: lines {x['first_line']:,}-{x['first_line'] + x['lines'] - 1:,}{b}: "
-                    f"{x['reason']}")
+                say(
+                    f"  lost {x['lines']:,}: lines {x['first_line']:,}-{x['first_line'] + x['lines'] - 1:,}{b}: "
+                    f"{x['reason']}"
+                )
             if e["rows"]:
                 say("  rows " + ", ".join(f"{k} {v:,}" for k, v in e["rows"].items()))
             for k, v in e["counted"].items():

@@ -1,4 +1,5 @@
 """kubelog ingest."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,27 +11,46 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("ingest")
     def ingest_cmd(
-        paths: List[Path] = typer.Argument(..., help="Files, directories (recursive), compressed files "
-                                           "(.gz .bz2 .xz .zst) or archives (.tar .tar.gz .tgz .zip)."),
+        paths: List[Path] = typer.Argument(
+            ...,
+            help="Files, directories (recursive), compressed files "
+            "(.gz .bz2 .xz .zst) or archives (.tar .tar.gz .tgz .zip).",
+        ),
         out: Path = typer.Option(..., "--out", "-o", help="Run directory to create."),
         force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
         jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Parse inputs in N parallel processes."),
-        threads: int = typer.Option(2, "--threads", min=1, help="Parallel workers for one large input: processes "
-                                    "for plain klog files of 64 MiB or more, threads otherwise (1 = serial)."),
-        year: Optional[int] = typer.Option(None, "--year", help="Year of year-less timestamps (klog, syslog, e2e); "
-                                           "overrides in-band evidence."),
-        tz: List[str] = typer.Option([], "--tz", help="Zone of year-less local timestamps: ZONE or GLOB=ZONE "
-                                     "(e.g. 'kubelet*.log=Asia/Shanghai', '+08:00'). Default: for klog text, the zone "
-                                     "the input itself shows (a UTC wrapper time, a printed '+0800 CST'), else UTC. "
-                                     "Repeatable."),
-        fmt: List[str] = typer.Option([], "--input-format", help="Force an input format: NAME or GLOB=NAME "
-                                      "(see `kubelog formats`). Repeatable."),
-        clock: List[str] = typer.Option([], "--clock", help="Clock domain: GLOB=DOMAIN (e.g. 'e2e*.log=test'). Repeatable."),
-        scheduler: Optional[str] = typer.Option(None, "--scheduler",
-                                                help="Parse the inputs as tasks on Dask: local or local:N (a "
-                                                "LocalCluster of N worker processes for this ingest) or a "
-                                                "scheduler's address (tcp://HOST:8786), whose workers see the "
-                                                "--out directory's parent at the same path (docs/distributed.md)."),
+        threads: int = typer.Option(
+            2,
+            "--threads",
+            min=1,
+            help="Parallel workers for one large input: processes "
+            "for plain klog files of 64 MiB or more, threads otherwise (1 = serial).",
+        ),
+        year: Optional[int] = typer.Option(
+            None, "--year", help="Year of year-less timestamps (klog, syslog, e2e); overrides in-band evidence."
+        ),
+        tz: List[str] = typer.Option(
+            [],
+            "--tz",
+            help="Zone of year-less local timestamps: ZONE or GLOB=ZONE "
+            "(e.g. 'kubelet*.log=Asia/Shanghai', '+08:00'). Default: for klog text, the zone "
+            "the input itself shows (a UTC wrapper time, a printed '+0800 CST'), else UTC. "
+            "Repeatable.",
+        ),
+        fmt: List[str] = typer.Option(
+            [], "--input-format", help="Force an input format: NAME or GLOB=NAME (see `kubelog formats`). Repeatable."
+        ),
+        clock: List[str] = typer.Option(
+            [], "--clock", help="Clock domain: GLOB=DOMAIN (e.g. 'e2e*.log=test'). Repeatable."
+        ),
+        scheduler: Optional[str] = typer.Option(
+            None,
+            "--scheduler",
+            help="Parse the inputs as tasks on Dask: local or local:N (a "
+            "LocalCluster of N worker processes for this ingest) or a "
+            "scheduler's address (tcp://HOST:8786), whose workers see the "
+            "--out directory's parent at the same path (docs/distributed.md).",
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Nothing on stderr but errors."),
     ):
         """Parse inputs into a run directory of Parquet tables with a manifest.
@@ -59,11 +79,15 @@ def register(app: typer.Typer) -> None:
 
         def terminated(signum, frame):
             raise Terminated()
+
         n_local = scheduler.partition(":")[2] if scheduler and scheduler.startswith("local:") else "1"
-        if scheduler is not None and (not (scheduler == "local" or ":" in scheduler)
-                                      or not n_local.isdigit() or int(n_local) < 1):
-            die(f"--scheduler must be local, local:N or a scheduler address (tcp://HOST:8786), got {scheduler!r}",
-                Exit.USAGE)
+        if scheduler is not None and (
+            not (scheduler == "local" or ":" in scheduler) or not n_local.isdigit() or int(n_local) < 1
+        ):
+            die(
+                f"--scheduler must be local, local:N or a scheduler address (tcp://HOST:8786), got {scheduler!r}",
+                Exit.USAGE,
+            )
         opts = Options(year=year, tz=tz, format=fmt, clock=clock, jobs=jobs, threads=threads, scheduler=scheduler)
         say = None if quiet else (lambda s: typer.echo(s, err=True))
         old_term = signal.signal(signal.SIGTERM, terminated)  # cleans up as Ctrl-C does
@@ -82,6 +106,7 @@ def register(app: typer.Typer) -> None:
         finally:
             signal.signal(signal.SIGTERM, old_term)
         from ..engine import NOT_READ, _progress_line, not_read as not_read_entries
+
         ins = run.inputs
         n_err = sum(1 for e in ins if e.get("errors"))
         not_read = not_read_entries(ins)
@@ -92,10 +117,12 @@ def register(app: typer.Typer) -> None:
                 elif e.get("read_complete") is False:
                     typer.echo(e["errors"][-1].splitlines()[0] if e["errors"] else e["path"], err=True)
         else:
-            typer.echo(f"kubelog: {len(ins)} inputs, {sum(e['lines_read'] for e in ins):,} lines → {run.path}"
-                       + (f" ({n_err} with problems; see `kubelog info {run.path}`)" if n_err else "")
-                       + (f"; {len(not_read)} not read, or not to the end (exit {int(Exit.UNREAD)})"
-                          if not_read else ""), err=True)
+            typer.echo(
+                f"kubelog: {len(ins)} inputs, {sum(e['lines_read'] for e in ins):,} lines → {run.path}"
+                + (f" ({n_err} with problems; see `kubelog info {run.path}`)" if n_err else "")
+                + (f"; {len(not_read)} not read, or not to the end (exit {int(Exit.UNREAD)})" if not_read else ""),
+                err=True,
+            )
         typer.echo(str(run.path))
         if ins and all(e["format"] in NOT_READ for e in ins):
             raise typer.Exit(int(Exit.INPUT))

@@ -1,4 +1,5 @@
 """kubelog load."""
+
 from __future__ import annotations
 
 import json
@@ -9,25 +10,45 @@ import typer
 
 from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say, split_list
 
-NODES_HELP = ("Number of nodes (capacity = nodes × pods per node). Default: the distinct node names "
-              "of requests on nodes answered 2xx, else node_transitions, else the nodes pods were bound to.")
+NODES_HELP = (
+    "Number of nodes (capacity = nodes × pods per node). Default: the distinct node names "
+    "of requests on nodes answered 2xx, else node_transitions, else the nodes pods were bound to."
+)
 PPN_HELP = "Pods per node at 100 % load (density's 30 by default)."
-BUCKETS_HELP = ("Comma-separated upper edges of the load buckets in % of capacity; a bucket holds "
-                "L ≤ edge (above the last edge: '>last').")
+BUCKETS_HELP = (
+    "Comma-separated upper edges of the load buckets in % of capacity; a bucket holds "
+    "L ≤ edge (above the last edge: '>last')."
+)
 
 
-LOAD_KEYS = ["capacity", "nodes", "pods_per_node", "nodes_source", "source", "clock", "start", "end", "notes",
-             "evidence", "buckets"]
+LOAD_KEYS = [
+    "capacity",
+    "nodes",
+    "pods_per_node",
+    "nodes_source",
+    "source",
+    "clock",
+    "start",
+    "end",
+    "notes",
+    "evidence",
+    "buckets",
+]
 _EVIDENCE = ["side", "evidence", "pods", "share"]
 json_schema("load", LOAD_KEYS, rows=False, nested={"evidence": _EVIDENCE, "buckets": ["bucket", "seconds", "share"]})
-json_schema("load", LOAD_KEYS + ["steps"], args=("--steps",), rows=False,
-            nested={"evidence": _EVIDENCE, "buckets": ["bucket", "seconds", "share"],
-                    "steps": ["ts", "running", "load_pct"]})
+json_schema(
+    "load",
+    LOAD_KEYS + ["steps"],
+    args=("--steps",),
+    rows=False,
+    nested={"evidence": _EVIDENCE, "buckets": ["bucket", "seconds", "share"], "steps": ["ts", "running", "load_pct"]},
+)
 
 
 def parse_edges(buckets: str) -> tuple:
     """``"10,25,50"`` → ``(10.0, 25.0, 50.0)``; exits with a usage error when not increasing numbers."""
     from ..cli import Exit, die
+
     try:
         edges = tuple(float(x) for x in split_list(buckets))
     except ValueError:
@@ -40,6 +61,7 @@ def parse_edges(buckets: str) -> tuple:
 def timeline_or_die(run, nodes, pods_per_node, offsets=None):
     from ..analysis.load import load_timeline
     from ..cli import Exit, die
+
     try:
         return load_timeline(run, nodes=nodes, pods_per_node=pods_per_node, offsets=offsets)
     except ValueError as e:
@@ -47,8 +69,11 @@ def timeline_or_die(run, nodes, pods_per_node, offsets=None):
 
 
 def summary_lines(tl) -> list[str]:
-    cap = (f"{tl.capacity} pods ({tl.nodes} nodes × {tl.pods_per_node} pods per node; nodes: {tl.nodes_source})"
-           if tl.capacity else f"unknown ({tl.nodes_source})")
+    cap = (
+        f"{tl.capacity} pods ({tl.nodes} nodes × {tl.pods_per_node} pods per node; nodes: {tl.nodes_source})"
+        if tl.capacity
+        else f"unknown ({tl.nodes_source})"
+    )
     out = [f"capacity: {cap}", f"source: {tl.source}" + (f" [clock {tl.clock}]" if tl.clock else "")]
     if tl.start is not None:
         out.append(f"window: {tl.start.isoformat()} .. {tl.end.isoformat()}")
@@ -66,8 +91,11 @@ def register(app: typer.Typer) -> None:
         nodes: Optional[int] = typer.Option(None, "--nodes", min=1, help=NODES_HELP),
         pods_per_node: int = typer.Option(30, "--pods-per-node", min=1, help=PPN_HELP),
         buckets: str = typer.Option("10,25,50,90,100", "--buckets", help=BUCKETS_HELP),
-        steps: bool = typer.Option(False, "--steps", help="Also print every step of the timeline "
-                                                          "(ts, running, load_pct); with --format csv only the steps."),
+        steps: bool = typer.Option(
+            False,
+            "--steps",
+            help="Also print every step of the timeline (ts, running, load_pct); with --format csv only the steps.",
+        ),
         fmt=FORMAT_OPTION,
         all_rows: bool = ALL_OPTION,
     ):
@@ -87,18 +115,25 @@ def register(app: typer.Typer) -> None:
         """
         from ..analysis.load import time_in_buckets
         from ..output import Fmt, records
+
         edges = parse_edges(buckets)
         run = open_run_or_die(run_dir)
         tl = timeline_or_die(run, nodes, pods_per_node)
         tib = time_in_buckets(tl, edges)
         if fmt == Fmt.json:
-            d = {"capacity": tl.capacity, "nodes": tl.nodes, "pods_per_node": tl.pods_per_node,
-                 "nodes_source": tl.nodes_source, "source": tl.source, "clock": tl.clock,
-                 "start": tl.start.isoformat() if tl.start is not None else None,
-                 "end": tl.end.isoformat() if tl.end is not None else None,
-                 "notes": tl.notes,
-                 "evidence": records(tl.evidence) if tl.evidence is not None else [],
-                 "buckets": records(tib)}
+            d = {
+                "capacity": tl.capacity,
+                "nodes": tl.nodes,
+                "pods_per_node": tl.pods_per_node,
+                "nodes_source": tl.nodes_source,
+                "source": tl.source,
+                "clock": tl.clock,
+                "start": tl.start.isoformat() if tl.start is not None else None,
+                "end": tl.end.isoformat() if tl.end is not None else None,
+                "notes": tl.notes,
+                "evidence": records(tl.evidence) if tl.evidence is not None else [],
+                "buckets": records(tib),
+            }
             if steps:
                 d["steps"] = records(tl.steps)
             typer.echo(json.dumps(d, indent=2))

@@ -1,4 +1,5 @@
 """kubelog report."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,32 +22,46 @@ def progress_printer(quiet: bool):
         return None, None
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
     if not console.is_terminal:
         return None, None
-    bar = Progress(TextColumn("report: {task.description:<36}"), BarColumn(), TimeElapsedColumn(),
-                   console=console, transient=True)
+    bar = Progress(
+        TextColumn("report: {task.description:<36}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True
+    )
     task = bar.add_task("starting", total=1)
 
     def say(done: int, total: int, what: str) -> None:
         bar.update(task, completed=done, total=total, description=what)
+
     return say, bar
 
 
 def register(app: typer.Typer) -> None:
     @app.command("report")
     def report_cmd(
-        inputs: List[Path] = typer.Argument(..., metavar="RUN_DIR|PATH", help="A run directory made by `kubelog ingest`, or raw log "
-                                            "files/directories/archives (ingested first into OUT/run)."),
+        inputs: List[Path] = typer.Argument(
+            ...,
+            metavar="RUN_DIR|PATH",
+            help="A run directory made by `kubelog ingest`, or raw log "
+            "files/directories/archives (ingested first into OUT/run).",
+        ),
         out: Path = typer.Option(..., "--out", "-o", help="Directory for report.html and report.pdf (created)."),
         no_pdf: bool = typer.Option(False, "--no-pdf", help="Write only report.html."),
-        correct_skew: bool = typer.Option(False, "--correct-skew",
-                                          help="Apply the clock offsets found by `kubelog skew` to pod start-up "
-                                               "and SLO verdicts, the test-reported percentiles included (the "
-                                               "report says which offsets were applied)."),
-        offset: Optional[List[str]] = typer.Option(None, "--offset", help="Clock correction DOMAIN=SECONDS (how "
-                                                   "far DOMAIN's clock is ahead of the apiserver's); wins over "
-                                                   "--correct-skew for its domain. Repeatable."),
+        correct_skew: bool = typer.Option(
+            False,
+            "--correct-skew",
+            help="Apply the clock offsets found by `kubelog skew` to pod start-up "
+            "and SLO verdicts, the test-reported percentiles included (the "
+            "report says which offsets were applied).",
+        ),
+        offset: Optional[List[str]] = typer.Option(
+            None,
+            "--offset",
+            help="Clock correction DOMAIN=SECONDS (how "
+            "far DOMAIN's clock is ahead of the apiserver's); wins over "
+            "--correct-skew for its domain. Repeatable.",
+        ),
         buckets: str = typer.Option("10,25,50,90,100", "--buckets", help=load_cmd.BUCKETS_HELP),
         nodes: Optional[int] = typer.Option(None, "--nodes", min=1, help=load_cmd.NODES_HELP),
         pods_per_node: int = typer.Option(30, "--pods-per-node", min=1, help=load_cmd.PPN_HELP),
@@ -73,11 +88,15 @@ def register(app: typer.Typer) -> None:
         from ..report import PDFUnavailable, build
         from ._common import open_run_or_die
         from .pods import parse_offsets
+
         offsets = parse_offsets(offset)
         runs = [p for p in inputs if _is_run(p)]
         if len(runs) > 1:
-            die(f"{len(runs)} run directories given ({', '.join(map(str, runs))}); a report covers one run — "
-                f"to judge one against another use `kubelog compare {runs[0]} {runs[1]}`", Exit.USAGE)
+            die(
+                f"{len(runs)} run directories given ({', '.join(map(str, runs))}); a report covers one run — "
+                f"to judge one against another use `kubelog compare {runs[0]} {runs[1]}`",
+                Exit.USAGE,
+            )
         if runs and len(inputs) > 1:
             die(f"{runs[0]} is a run directory: give it alone, not with raw inputs", Exit.USAGE)
         edges = load_cmd.parse_edges(buckets)
@@ -87,6 +106,7 @@ def register(app: typer.Typer) -> None:
             from ..engine import ingest
             from ..run import RunExists
             from ..sources import InputError
+
             for p in inputs:
                 if not p.exists():
                     die(f"no such file or directory: {p}", Exit.INPUT)
@@ -98,6 +118,7 @@ def register(app: typer.Typer) -> None:
                 die(str(e), Exit.INPUT)
             if quiet:  # what was not read is said even so, one line each (as `kubelog ingest -q` does)
                 from ..engine import NOT_READ, _progress_line
+
                 for e in run.inputs:
                     if e["format"] in NOT_READ:
                         typer.echo(_progress_line(e), err=True)
@@ -107,8 +128,17 @@ def register(app: typer.Typer) -> None:
         try:
             if bar is not None:
                 bar.start()
-            paths = build(run, out, pdf=not no_pdf, correct_skew=correct_skew, offsets=offsets, nodes=nodes,
-                          pods_per_node=pods_per_node, buckets=edges, progress=say)
+            paths = build(
+                run,
+                out,
+                pdf=not no_pdf,
+                correct_skew=correct_skew,
+                offsets=offsets,
+                nodes=nodes,
+                pods_per_node=pods_per_node,
+                buckets=edges,
+                progress=say,
+            )
         except PDFUnavailable as e:
             die(f"{e}; report.html was written, use --no-pdf to skip the PDF", Exit.USAGE)
         finally:

@@ -1,4 +1,5 @@
 """kubelog slo."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,19 @@ from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run
 from .pods import CORRECT_SKEW_HELP, OFFSET_HELP, corrections_or_die, parse_offsets
 
 
-VERDICT_COLUMNS = ["sli", "group", "threshold_s", "percentile", "observed_s", "n", "margin_s", "verdict",
-                   "evidence", "note", "source"]
+VERDICT_COLUMNS = [
+    "sli",
+    "group",
+    "threshold_s",
+    "percentile",
+    "observed_s",
+    "n",
+    "margin_s",
+    "verdict",
+    "evidence",
+    "note",
+    "source",
+]
 json_schema("slo", VERDICT_COLUMNS)
 #: Terminal view order: failures first.
 VERDICT_ORDER = {"FAIL": 0, "NO DATA": 1, "PASS": 2}
@@ -21,13 +33,19 @@ def register(app: typer.Typer) -> None:
     @app.command("slo")
     def slo_cmd(
         run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
-        config: Optional[Path] = typer.Option(None, "--config", "-c",
-                                              help="TOML file of SLO settings read on top of the cited defaults "
-                                                   "(kubelog/analysis/slo_defaults.toml); unknown keys are an "
-                                                   "error."),
-        fail_on_violation: bool = typer.Option(False, "--fail-on-violation",
-                                               help="Exit 1 when any verdict is FAIL (default: exit 0; a "
-                                                    "violation is a result, not an error)."),
+        config: Optional[Path] = typer.Option(
+            None,
+            "--config",
+            "-c",
+            help="TOML file of SLO settings read on top of the cited defaults "
+            "(kubelog/analysis/slo_defaults.toml); unknown keys are an "
+            "error.",
+        ),
+        fail_on_violation: bool = typer.Option(
+            False,
+            "--fail-on-violation",
+            help="Exit 1 when any verdict is FAIL (default: exit 0; a violation is a result, not an error).",
+        ),
         offset: Optional[List[str]] = typer.Option(None, "--offset", help=OFFSET_HELP),
         correct_skew: bool = typer.Option(False, "--correct-skew", help=CORRECT_SKEW_HELP),
         fmt=FORMAT_OPTION,
@@ -54,6 +72,7 @@ def register(app: typer.Typer) -> None:
         from ..analysis.slo import ConfigError, SLOConfig, evaluate
         from ..cli import Exit, die
         from ..output import Fmt
+
         parse_offsets(offset)
         if config is not None and not config.is_file():
             die(f"--config: no such file: {config}", Exit.USAGE)
@@ -68,11 +87,23 @@ def register(app: typer.Typer) -> None:
             echo_data(v, fmt)
         else:
             md = fmt == Fmt.markdown
-            cols = ["sli", "group", "threshold_s", "percentile", "observed_s", "n", "margin_s", "verdict",
-                    "evidence", "note"]
+            cols = [
+                "sli",
+                "group",
+                "threshold_s",
+                "percentile",
+                "observed_s",
+                "n",
+                "margin_s",
+                "verdict",
+                "evidence",
+                "note",
+            ]
             counts = v["verdict"].value_counts()
-            say(f"{counts.get('FAIL', 0)} FAIL, {counts.get('PASS', 0)} PASS, {counts.get('NO DATA', 0)} "
-                f"NO DATA; config: {', '.join(cfg.files)}")
+            say(
+                f"{counts.get('FAIL', 0)} FAIL, {counts.get('PASS', 0)} PASS, {counts.get('NO DATA', 0)} "
+                f"NO DATA; config: {', '.join(cfg.files)}"
+            )
             say("")
             order = v["verdict"].map(VERDICT_ORDER).fillna(len(VERDICT_ORDER))
             echo_data(v.assign(_o=order).sort_values("_o", kind="stable")[cols], fmt)

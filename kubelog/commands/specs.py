@@ -1,4 +1,5 @@
 """kubelog specs: the test specs of a run (from e2e logs and junit XML, de-duplicated)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,8 +20,9 @@ def register(app: typer.Typer) -> None:
     @app.command("specs")
     def specs_cmd(
         run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
-        state: str = typer.Option(None, "--state", "-s",
-                                  help="Only specs in this state: passed, failed, skipped or pending."),
+        state: str = typer.Option(
+            None, "--state", "-s", help="Only specs in this state: passed, failed, skipped or pending."
+        ),
         fmt=FORMAT_OPTION,
         all_rows: bool = ALL_OPTION,
     ):
@@ -35,6 +37,7 @@ def register(app: typer.Typer) -> None:
         """
         from ..cli import Exit, die
         import pandas as pd
+
         if state is not None and state not in STATES:
             die(f"--state must be one of {', '.join(STATES)}, got {state!r}", Exit.USAGE)
         run = open_run_or_die(run_dir)
@@ -45,7 +48,10 @@ def register(app: typer.Typer) -> None:
             echo_data(df, fmt)
             return
         c = df["state"].value_counts()
-        say(f"{len(df):,} specs: " + ", ".join(f"{int(c.get(s, 0)):,} {s}" for s in STATE_ORDER)
-            + "".join(f", {int(n):,} {s}" for s, n in c.items() if s not in STATE_ORDER))
+        say(
+            f"{len(df):,} specs: "
+            + ", ".join(f"{int(c.get(s, 0)):,} {s}" for s in STATE_ORDER)
+            + "".join(f", {int(n):,} {s}" for s, n in c.items() if s not in STATE_ORDER)
+        )
         say("")
         echo_data(df[TERMINAL_COLUMNS], fmt)

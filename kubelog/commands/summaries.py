@@ -1,4 +1,5 @@
 """kubelog summaries: what the tests themselves reported (perf_summaries)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,10 +16,12 @@ def register(app: typer.Typer) -> None:
     @app.command("summaries")
     def summaries_cmd(
         run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
-        metric: str = typer.Option(None, "--metric", "-m",
-                                   help="Comma-separated metrics to keep (pod_startup, api_call, ...)."),
-        origin: str = typer.Option(None, "--origin",
-                                   help="Comma-separated origins to keep (e2e-log, cl2-log, cl2-json, kube-burner)."),
+        metric: str = typer.Option(
+            None, "--metric", "-m", help="Comma-separated metrics to keep (pod_startup, api_call, ...)."
+        ),
+        origin: str = typer.Option(
+            None, "--origin", help="Comma-separated origins to keep (e2e-log, cl2-log, cl2-json, kube-burner)."
+        ),
         fmt=FORMAT_OPTION,
         all_rows: bool = ALL_OPTION,
     ):
@@ -33,6 +36,9 @@ def register(app: typer.Typer) -> None:
         df = summaries_frame(run, split_list(metric), split_list(origin))
         if fmt == "table":
             from ._common import say
-            say(f"{len(df):,} reported summaries" + (f" from {', '.join(sorted(set(df['origin'])))}" if len(df) else ""))
+
+            say(
+                f"{len(df):,} reported summaries" + (f" from {', '.join(sorted(set(df['origin'])))}" if len(df) else "")
+            )
             say("")
         echo_data(df, fmt)

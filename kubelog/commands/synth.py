@@ -1,4 +1,5 @@
 """kubelog synth."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,41 +16,70 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Output directory (or NAME.tar.gz with --tar)."),
         seed: int = typer.Option(1, "--seed", help="Random seed: same options + seed give identical bytes."),
         nodes: int = typer.Option(10, "--nodes", help="Number of hollow nodes."),
-        pods_per_node: int = typer.Option(30, "--pods-per-node", help="Saturation pods per node (capacity = nodes x this)."),
+        pods_per_node: int = typer.Option(
+            30, "--pods-per-node", help="Saturation pods per node (capacity = nodes x this)."
+        ),
         era: str = typer.Option("1.14", "--era", help="Kubernetes era of every format: 1.5, 1.14 or 1.28."),
-        skew: str = typer.Option("test=36012.5s,nodes=0.8s", "--skew",
-                                 help="Clock offsets vs the master: test=<dur>,nodes=<dur> (s, ms, m, h). "
-                                      "The default reproduces the classic ~10 h test-clock skew."),
-        drift: Optional[str] = typer.Option(None, "--drift", help="Clock drift per domain, e.g. test=40ppm,nodes=-5ppm."),
-        timeout_failure: bool = typer.Option(False, "--timeout-failure",
-                                             help="Make hollow nodes stall so saturation fails with "
-                                                  "'timed out waiting for the condition'."),
-        timeout_phase: str = typer.Option("saturation", "--timeout-phase",
-                                          help="With --timeout-failure: 'saturation' (the nodes stall during "
-                                               "saturation) or 'latency' (a node hangs after saturation; its "
-                                               "latency pod never runs and WaitForControlledPodsRunning times "
-                                               "out after 10 minutes)."),
+        skew: str = typer.Option(
+            "test=36012.5s,nodes=0.8s",
+            "--skew",
+            help="Clock offsets vs the master: test=<dur>,nodes=<dur> (s, ms, m, h). "
+            "The default reproduces the classic ~10 h test-clock skew.",
+        ),
+        drift: Optional[str] = typer.Option(
+            None, "--drift", help="Clock drift per domain, e.g. test=40ppm,nodes=-5ppm."
+        ),
+        timeout_failure: bool = typer.Option(
+            False,
+            "--timeout-failure",
+            help="Make hollow nodes stall so saturation fails with 'timed out waiting for the condition'.",
+        ),
+        timeout_phase: str = typer.Option(
+            "saturation",
+            "--timeout-phase",
+            help="With --timeout-failure: 'saturation' (the nodes stall during "
+            "saturation) or 'latency' (a node hangs after saturation; its "
+            "latency pod never runs and WaitForControlledPodsRunning times "
+            "out after 10 minutes).",
+        ),
         scale: float = typer.Option(1.0, "--scale", help="Multiply background API traffic (benchmarks)."),
         tar: bool = typer.Option(False, "--tar", help="Package the run as a .tar.gz like a CI artifact."),
         wrap: Optional[str] = typer.Option(None, "--wrap", help="Wrap kube-apiserver.log lines: cri or syslog."),
-        hosts: Optional[int] = typer.Option(None, "--hosts", min=1,
-                                            help="Spread the hollow nodes over this many host machines, one clock "
-                                                 "each (logs in <host>/kubelet-<node>.log, as the Kubemark log "
-                                                 "dump lays them out); overrides nodes= of --skew/--drift."),
-        host_skew: Optional[str] = typer.Option(None, "--host-skew",
-                                                help="Offsets of the hosts, comma-separated durations, cycled "
-                                                     "(e.g. 0.8s,-350ms,2h). With --hosts."),
-        host_drift: Optional[str] = typer.Option(None, "--host-drift",
-                                                 help="Drift of the hosts in ppm, comma-separated, cycled. With --hosts."),
-        status_writes: bool = typer.Option(False, "--status-writes",
-                                           help="The kubelet writes each pod's status when it changes: Pending after "
-                                                "SyncLoop ADD, Running after the PLEG ContainerStarted record, "
-                                                "terminated after the delete (status_manager.go)."),
-        cl2: bool = typer.Option(False, "--cl2",
-                                 help="The test side is clusterloader2: clusterloader2.log (steps around its calls, "
-                                      "automanaged namespace) and the clusterloader user agent, instead of e2e.log."),
-        cl2_log: bool = typer.Option(False, "--cl2-log", help="Also write clusterloader2.log: its pod start-up "
-                                                             "measurement of the latency pods and one that saw no pod."),
+        hosts: Optional[int] = typer.Option(
+            None,
+            "--hosts",
+            min=1,
+            help="Spread the hollow nodes over this many host machines, one clock "
+            "each (logs in <host>/kubelet-<node>.log, as the Kubemark log "
+            "dump lays them out); overrides nodes= of --skew/--drift.",
+        ),
+        host_skew: Optional[str] = typer.Option(
+            None,
+            "--host-skew",
+            help="Offsets of the hosts, comma-separated durations, cycled (e.g. 0.8s,-350ms,2h). With --hosts.",
+        ),
+        host_drift: Optional[str] = typer.Option(
+            None, "--host-drift", help="Drift of the hosts in ppm, comma-separated, cycled. With --hosts."
+        ),
+        status_writes: bool = typer.Option(
+            False,
+            "--status-writes",
+            help="The kubelet writes each pod's status when it changes: Pending after "
+            "SyncLoop ADD, Running after the PLEG ContainerStarted record, "
+            "terminated after the delete (status_manager.go).",
+        ),
+        cl2: bool = typer.Option(
+            False,
+            "--cl2",
+            help="The test side is clusterloader2: clusterloader2.log (steps around its calls, "
+            "automanaged namespace) and the clusterloader user agent, instead of e2e.log.",
+        ),
+        cl2_log: bool = typer.Option(
+            False,
+            "--cl2-log",
+            help="Also write clusterloader2.log: its pod start-up "
+            "measurement of the latency pods and one that saw no pod.",
+        ),
         quiet: bool = QUIET_OPTION,
     ):
         """Simulate one Kubemark density run and write its artifacts with ground truth.
@@ -66,6 +96,7 @@ def register(app: typer.Typer) -> None:
         """
         from ..synth import generate
         from ..synth.run import _parse_kv
+
         if timeout_phase not in ("saturation", "latency"):
             typer.echo(f"kubelog: --timeout-phase must be saturation or latency, not {timeout_phase!r}", err=True)
             raise typer.Exit(2)
@@ -75,17 +106,36 @@ def register(app: typer.Typer) -> None:
             hs = [_parse_kv(f"h={x}", True)["h"] for x in host_skew.split(",") if x.strip()] if host_skew else None
             hd = [float(x.replace("ppm", "")) for x in host_drift.split(",") if x.strip()] if host_drift else None
             from ..synth.run import GENERATE_STAGES
+
             with StageProgress("synth", len(GENERATE_STAGES) - (0 if tar else 1)) as bar:
-                truth = generate(out, seed=seed, nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew,
-                                 drift=drift, timeout_failure=timeout_failure, scale=scale, tarball=tar, wrap=wrap,
-                                 hosts=hosts, host_skew=hs, host_drift=hd, status_writes=status_writes, cl2=cl2,
-                                 cl2_log=cl2_log, progress=bar.advance)
+                truth = generate(
+                    out,
+                    seed=seed,
+                    nodes=nodes,
+                    pods_per_node=pods_per_node,
+                    era=era,
+                    skew=skew,
+                    drift=drift,
+                    timeout_failure=timeout_failure,
+                    scale=scale,
+                    tarball=tar,
+                    wrap=wrap,
+                    hosts=hosts,
+                    host_skew=hs,
+                    host_drift=hd,
+                    status_writes=status_writes,
+                    cl2=cl2,
+                    cl2_log=cl2_log,
+                    progress=bar.advance,
+                )
         except ValueError as e:
             typer.echo(f"kubelog: {e}", err=True)
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
         ap = truth["files"]["kube-apiserver.log"]
         fails = [f["message"] for f in truth["failures"] if "message" in f]
-        note(f"synth: era {era}, {nodes} nodes x {pods_per_node} pods, {truth['requests']['total']:,} requests, "
-             f"{ap['lines']:,} apiserver lines, {ap['trace_blocks']} traces; "
-             f"failures: {'; '.join(fails) or 'none'}")
+        note(
+            f"synth: era {era}, {nodes} nodes x {pods_per_node} pods, {truth['requests']['total']:,} requests, "
+            f"{ap['lines']:,} apiserver lines, {ap['trace_blocks']} traces; "
+            f"failures: {'; '.join(fails) or 'none'}"
+        )
         typer.echo(truth["path"])

@@ -7,9 +7,19 @@ on an executor, the Parquet parts, the accounting merge, the manifest and the at
 ``kubelog.ingest(paths, out)`` (the package's shortcut) and ``kubelog.engine.ingest`` are the same
 function.
 """
+
 from __future__ import annotations
 
 from .core import NOT_READ, Options, Scan, _progress_line, ingest, not_read, parse_ref, prescan, resolve_years
 
-__all__ = ["NOT_READ", "Options", "Scan", "ingest", "not_read", "parse_ref", "prescan", "resolve_years",
-           "_progress_line"]
+__all__ = [
+    "NOT_READ",
+    "Options",
+    "Scan",
+    "ingest",
+    "not_read",
+    "parse_ref",
+    "prescan",
+    "resolve_years",
+    "_progress_line",
+]

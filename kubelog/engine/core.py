@@ -12,6 +12,7 @@ stops the run instead (:class:`kubelog.errors.RunFailed`: a worker process that
 died, a run directory that cannot be written) leaves no run directory behind
 (docs/failures.md).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,14 +43,14 @@ NOT_READ = ("error", "skipped")  # formats of inputs of which nothing was read (
 class Options:
     """Options of one ingest (all optional)."""
 
-    year: int | None = None                 # --year: overrides in-band evidence
-    tz: list[str] = field(default_factory=list)        # ["ZONE"] or ["GLOB=ZONE"]
-    format: list[str] = field(default_factory=list)    # ["NAME"] or ["GLOB=NAME"]
-    clock: list[str] = field(default_factory=list)     # ["GLOB=DOMAIN"]
+    year: int | None = None  # --year: overrides in-band evidence
+    tz: list[str] = field(default_factory=list)  # ["ZONE"] or ["GLOB=ZONE"]
+    format: list[str] = field(default_factory=list)  # ["NAME"] or ["GLOB=NAME"]
+    clock: list[str] = field(default_factory=list)  # ["GLOB=DOMAIN"]
     jobs: int = 1
     threads: int = 2
-    processes: bool = True                  # allow worker processes for one large input
-    scheduler: str | None = None            # --scheduler: the inputs as tasks on Dask (engine.executors)
+    processes: bool = True  # allow worker processes for one large input
+    scheduler: str | None = None  # --scheduler: the inputs as tasks on Dask (engine.executors)
     # where the byte ranges of a large plain klog input run, if not on local worker processes
     # (engine.executors.DaskBlockPool: set by the engine for the inputs it splits on Dask)
     block_pool: object = field(default=None, repr=False, compare=False)
@@ -83,11 +84,12 @@ class Scan:
     year: int | None = None
     year_source: str = ""
     year_detail: str = ""
-    problem: str = ""   # why it is not read (format "error" / "skipped"): one line naming it
+    problem: str = ""  # why it is not read (format "error" / "skipped"): one line naming it
 
 
 def _first_klog_md(payload_head: str) -> tuple[int | None, int | None]:
     import re
+
     m = re.search(r"^[IWEF](\d\d)(\d\d) \d\d:\d\d:\d\d\.\d{6} ", payload_head, re.M)
     if m:
         return int(m.group(1)), int(m.group(2))
@@ -99,12 +101,14 @@ def _first_klog_md(payload_head: str) -> tuple[int | None, int | None]:
 
 def _wrapper_first_ts(head: Head) -> "pd.Timestamp | None":
     import re
+
     m = re.search(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ", head.text, re.M)
     if not m:
         m = re.search(r'"time":"(\d{4}-\d\d-\d\dT[^"]+)"', head.text)
     if m:
         try:
             import pandas as pd
+
             return pd.Timestamp(m.group(1)).tz_convert("UTC")
         except ValueError:
             return None
@@ -231,9 +235,18 @@ def parse_ref(ref: InputRef, scans: list[Scan], opts: Options, tmp: str) -> list
 
 
 def _error_entry(s: Scan, msg: str, fmt: str = "error") -> dict:
-    return {"source_id": s.source_id, "path": s.display, "format": fmt, "lines_read": 0,
-            "record_lines": 0, "continuation_lines": 0, "counted": {}, "rows": {}, "errors": [msg],
-            "read_complete": fmt == "skipped"}
+    return {
+        "source_id": s.source_id,
+        "path": s.display,
+        "format": fmt,
+        "lines_read": 0,
+        "record_lines": 0,
+        "continuation_lines": 0,
+        "counted": {},
+        "rows": {},
+        "errors": [msg],
+        "read_complete": fmt == "skipped",
+    }
 
 
 def not_read(entries: list[dict]) -> list[dict]:
@@ -252,16 +265,25 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
             size_hint = os.path.getsize(s.ref.path) * (5 if op.compression else 1)
         except OSError:
             pass
-    ctx = Context(s.source_id, s.display, writer, clock=opts.pick(opts.clock, s.display) or "",
-                  year=s.year, year_source=s.year_source, tz=tz,
-                  options={"threads": opts.threads, "size_hint": size_hint,
-                           "tz_explicit": opts.pick(opts.tz, s.display) is not None,  # else a format may set it
-                           # no worker processes inside --jobs worker processes
-                           "allow_processes": opts.jobs <= 1 and opts.processes,
-                           "block_pool": opts.block_pool,
-                           # a plain file (no compression, not in an archive) may be read by range
-                           "plain_path": s.ref.path if not op.compression and not op.container and op.nul is None
-                           else None})
+    ctx = Context(
+        s.source_id,
+        s.display,
+        writer,
+        clock=opts.pick(opts.clock, s.display) or "",
+        year=s.year,
+        year_source=s.year_source,
+        tz=tz,
+        options={
+            "threads": opts.threads,
+            "size_hint": size_hint,
+            "tz_explicit": opts.pick(opts.tz, s.display) is not None,  # else a format may set it
+            # no worker processes inside --jobs worker processes
+            "allow_processes": opts.jobs <= 1 and opts.processes,
+            "block_pool": opts.block_pool,
+            # a plain file (no compression, not in an archive) may be read by range
+            "plain_path": s.ref.path if not op.compression and not op.container and op.nul is None else None,
+        },
+    )
     t0 = time.perf_counter()
     fmt_name = s.format
     read_complete = True
@@ -271,8 +293,11 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
             first = first[0][:200] if first and fmt_name != "binary" else None
             n = _count_lines(op.stream)
             ctx.lines_read = n
-            reason = {"unknown": "unknown format (no sniffer claimed the input)",
-                      "binary": "binary content (NUL bytes), not a log", "empty": "empty input"}[fmt_name]
+            reason = {
+                "unknown": "unknown format (no sniffer claimed the input)",
+                "binary": "binary content (NUL bytes), not a log",
+                "empty": "empty input",
+            }[fmt_name]
             if n:
                 ctx.count(reason, 1, first, n=n, severity="warning" if fmt_name != "empty" else "info")
             if fmt_name == "binary":
@@ -288,8 +313,9 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
         raise
     except InputError as e:
         read_complete = False  # a read error, a truncated or refused stream: the input was not read to its end
-        ctx.error(str(e).replace(f"{s.display}: ", "", 1) if str(e).startswith(s.display) else str(e),
-                  ctx.lines_read or None)
+        ctx.error(
+            str(e).replace(f"{s.display}: ", "", 1) if str(e).startswith(s.display) else str(e), ctx.lines_read or None
+        )
     except Exception as e:  # a parser bug must not lose the run
         tb = traceback.format_exc(limit=4)
         ctx.error(f"parser {fmt_name} failed: {type(e).__name__}: {e}\n{tb}", ctx.lines_read or None)
@@ -337,13 +363,19 @@ def _report_reader_findings(ctx: Context, op, fmt_name: str) -> None:
     if nul is not None and nul.nul_bytes and fmt_name != "binary":
         ctx.info["nul_bytes"] = nul.nul_bytes
         ctx.info["nul_lines"] = nul.lines
-        ctx.error(f"{nul.nul_bytes:,} NUL bytes removed from {nul.lines:,} line(s), the first at line {nul.first_line} "
-                  "(a pre-allocated or crash-damaged file?); the text around them was parsed", nul.first_line)
+        ctx.error(
+            f"{nul.nul_bytes:,} NUL bytes removed from {nul.lines:,} line(s), the first at line {nul.first_line} "
+            "(a pre-allocated or crash-damaged file?); the text around them was parsed",
+            nul.first_line,
+        )
     st = ctx.stats.get(OVERLONG)
     if st is not None and st.count:
         first = st.examples[0]["line_no"] if st.examples else None
-        ctx.error(f"{st.count:,} line(s) longer than {MAX_LINE >> 20} MiB skipped (counted as {OVERLONG!r}), "
-                  f"the first at line {first}", first)
+        ctx.error(
+            f"{st.count:,} line(s) longer than {MAX_LINE >> 20} MiB skipped (counted as {OVERLONG!r}), "
+            f"the first at line {first}",
+            first,
+        )
 
 
 def _parse_ref_job(args):
@@ -355,6 +387,7 @@ def _parse_ref_job(args):
 def klog_process_min_bytes() -> int:
     """The size from which a plain klog input is parsed by byte ranges (``klog.PROCESS_MIN_BYTES``)."""
     from ..formats import klog
+
     return klog.PROCESS_MIN_BYTES
 
 
@@ -366,8 +399,15 @@ def _parse_ref_task(args):
     return parse_ref(ref, scans, opts, tmp)
 
 
-def ingest(paths, out, *, force: bool = False, options: Options | None = None,
-           progress: Callable[[str], None] | None = None, **kw) -> runmod.Run:
+def ingest(
+    paths,
+    out,
+    *,
+    force: bool = False,
+    options: Options | None = None,
+    progress: Callable[[str], None] | None = None,
+    **kw,
+) -> runmod.Run:
     """Ingest ``paths`` (files, directories, archives) into the run directory ``out``.
 
     Parameters
@@ -410,6 +450,7 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
         # the workers' fork server imports the parsers (~1 s) while this process sniffs the inputs
         workers.start_early([r.path for r in refs])
     import gc
+
     gc.freeze()  # parsing here: the collector need not walk what was imported (undone below)
     try:
         t0 = time.perf_counter()
@@ -431,8 +472,9 @@ def ingest(paths, out, *, force: bool = False, options: Options | None = None,
             topts = executors.task_options(opts, executor)
             split, whole = [], []
             for ref, ss, _, t in jobs:
-                if (isinstance(executor, executors.DaskExecutor)
-                        and executors.splittable(ref, ss, klog_process_min_bytes())):
+                if isinstance(executor, executors.DaskExecutor) and executors.splittable(
+                    ref, ss, klog_process_min_bytes()
+                ):
                     split.append((ref, ss, t))
                 else:
                     whole.append((ref, ss, topts, t))

@@ -17,6 +17,7 @@ its task is run again whole: Dask reschedules a task whose worker was lost (up t
 ``distributed.scheduler.allowed-failures`` times, then ``KilledWorker``, which fails the run); the task
 first removes the parts its earlier attempt may have left, so a retry never adds rows twice.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -72,6 +73,7 @@ class DaskExecutor:
     @contextlib.contextmanager
     def session(self):
         from ..analysis.distributed import client_for
+
         with client_for(self.scheduler) as client:
             self.client = client
             try:
@@ -108,11 +110,14 @@ class _DaskFuture:
         from distributed import KilledWorker
 
         from ..errors import WorkerFailed
+
         try:
             return self.fut.result()
         except KilledWorker:
-            raise WorkerFailed(f"{self.name}: the Dask workers running it died (killed, out of memory or "
-                               f"crashed) more often than Dask retries a task; the run was not written") from None
+            raise WorkerFailed(
+                f"{self.name}: the Dask workers running it died (killed, out of memory or "
+                f"crashed) more often than Dask retries a task; the run was not written"
+            ) from None
 
     def cancel(self):
         return self.fut.cancel()
@@ -159,6 +164,7 @@ def splittable(ref, scans, size_min: int) -> bool:
     here in the client, which reads and hashes the file; the parser may still decide otherwise
     (a stateful wrapper: then it parses here with threads, the same rows)."""
     import os
+
     if len(scans) != 1 or scans[0].format != "klog" or ref.path.endswith((".gz", ".bz2", ".xz", ".zst")):
         return False
     try:

@@ -5,6 +5,7 @@ is registered.  Detection asks the sniffers in increasing ``priority`` over the 
 the input; the first that claims it wins.  ``kubelog ingest --input-format NAME`` skips detection.
 A file no sniffer claims is recorded as ``unknown`` with its line count.
 """
+
 from __future__ import annotations
 
 import importlib

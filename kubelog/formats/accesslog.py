@@ -9,6 +9,7 @@ A request line copied out of an apiserver log into an issue or a doc often loses
 Accounting: each access-log line is a record line (one ``requests`` row, ``ts``/``start_ts``
 null, ``latency_s`` exact); blank lines and other lines are counted.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -72,7 +73,7 @@ def parse(stream, ctx: Context) -> None:
 FORMAT = Format(
     name="access-log",
     description="kube-apiserver access-log lines without their klog header (pasted requests, every variant): "
-                "requests with no time",
+    "requests with no time",
     priority=79,
     sniff=sniff,
     parse=parse,

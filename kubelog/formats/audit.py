@@ -58,6 +58,7 @@ has no audit IDs at all (before 1.22): then the two cannot be matched request by
 count twice, and the audit rows are not used (the access log covers every request the apiserver logged). Among audit rows of one audit ID, a ``ResponseComplete``/``Panic`` row wins over ``ResponseStarted``
 (rotated files). Latency analyses (:func:`kubelog.analysis.latency.api_requests`) use this rule.
 """
+
 from __future__ import annotations
 
 import io
@@ -78,10 +79,22 @@ if TYPE_CHECKING:
 
 MAX_LINE = 64 << 20
 READ = 8 << 20
-VERB_METHOD = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT", "patch": "PATCH",
-               "delete": "DELETE", "deletecollection": "DELETE", "proxy": "GET", "connect": "GET"}
+VERB_METHOD = {
+    "get": "GET",
+    "list": "GET",
+    "watch": "GET",
+    "create": "POST",
+    "update": "PUT",
+    "patch": "PATCH",
+    "delete": "DELETE",
+    "deletecollection": "DELETE",
+    "proxy": "GET",
+    "connect": "GET",
+}
 RX_HOST_PREFIX = re.compile(rb"^([^\s{]+) (\{.*)$", re.S)
-RX_LEGACY = re.compile(r'^(?:\S+ )?(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) AUDIT: (?P<kv>.*)$')
+RX_LEGACY = re.compile(
+    r"^(?:\S+ )?(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) AUDIT: (?P<kv>.*)$"
+)
 RX_LKV = re.compile(r'([\w-]+)="((?:[^"\\]|\\.)*)"')
 COMPLETE = ("ResponseComplete", "Panic")
 
@@ -100,19 +113,45 @@ S = pa.string()
 TSZ = pa.timestamp("ns", tz="UTC")
 #: The fields of an audit Event that kubelog reads.  The fast path hands this schema to ``pyarrow.json``
 #: (unexpected fields, at any depth, are ignored); the per-line path conforms each event to it.
-EVENT_SCHEMA = pa.schema([
-    ("apiVersion", S), ("kind", S), ("auditID", S), ("stage", S), ("requestURI", S), ("verb", S),
-    ("user", pa.struct([("username", S)])), ("impersonatedUser", pa.struct([("username", S)])),
-    ("sourceIPs", pa.list_(S)), ("userAgent", S),
-    ("objectRef", pa.struct([("resource", S), ("namespace", S), ("name", S), ("apiGroup", S), ("apiVersion", S),
-                             ("subresource", S)])),
-    ("responseStatus", pa.struct([("code", pa.int64())])),
-    ("requestReceivedTimestamp", S), ("stageTimestamp", S), ("timestamp", S),
-    ("metadata", pa.struct([("creationTimestamp", S)])),
-])
-_TOP_TYPES = {"verb": str, "requestURI": str, "auditID": str, "stage": str, "user": dict, "objectRef": dict,
-              "responseStatus": dict, "sourceIPs": list, "kind": str, "stageTimestamp": str,
-              "requestReceivedTimestamp": str, "annotations": dict}
+EVENT_SCHEMA = pa.schema(
+    [
+        ("apiVersion", S),
+        ("kind", S),
+        ("auditID", S),
+        ("stage", S),
+        ("requestURI", S),
+        ("verb", S),
+        ("user", pa.struct([("username", S)])),
+        ("impersonatedUser", pa.struct([("username", S)])),
+        ("sourceIPs", pa.list_(S)),
+        ("userAgent", S),
+        (
+            "objectRef",
+            pa.struct(
+                [("resource", S), ("namespace", S), ("name", S), ("apiGroup", S), ("apiVersion", S), ("subresource", S)]
+            ),
+        ),
+        ("responseStatus", pa.struct([("code", pa.int64())])),
+        ("requestReceivedTimestamp", S),
+        ("stageTimestamp", S),
+        ("timestamp", S),
+        ("metadata", pa.struct([("creationTimestamp", S)])),
+    ]
+)
+_TOP_TYPES = {
+    "verb": str,
+    "requestURI": str,
+    "auditID": str,
+    "stage": str,
+    "user": dict,
+    "objectRef": dict,
+    "responseStatus": dict,
+    "sourceIPs": list,
+    "kind": str,
+    "stageTimestamp": str,
+    "requestReceivedTimestamp": str,
+    "annotations": dict,
+}
 LATENCY_ANNOTATION = "apiserver.latency.k8s.io/"
 RECEIVED_REASON = "audit stage RequestReceived (request row from a later stage)"
 STARTED_REASON = "audit stage ResponseStarted (request row from ResponseComplete)"
@@ -128,8 +167,11 @@ def _latency_annotations(ev: dict) -> str | None:
 
 
 def _type_problems(ev: dict) -> list[str]:
-    return [f"{k} is {type(ev[k]).__name__}, not {t.__name__}" for k, t in _TOP_TYPES.items()
-            if k in ev and ev[k] is not None and not isinstance(ev[k], t)]
+    return [
+        f"{k} is {type(ev[k]).__name__}, not {t.__name__}"
+        for k, t in _TOP_TYPES.items()
+        if k in ev and ev[k] is not None and not isinstance(ev[k], t)
+    ]
 
 
 def _conform(ev: dict) -> dict:
@@ -143,7 +185,7 @@ def _conform(ev: dict) -> dict:
             for g in f.type:
                 x = v.get(g.name)
                 if pa.types.is_integer(g.type):
-                    ok = isinstance(x, int) and not isinstance(x, bool) and -2**31 <= x < 2**31
+                    ok = isinstance(x, int) and not isinstance(x, bool) and -(2**31) <= x < 2**31
                 else:
                     ok = isinstance(x, str)
                 sub[g.name] = x if ok else None
@@ -161,6 +203,7 @@ def _times(a: pa.Array) -> pa.Array:
         return pc.cast(a, TSZ)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         import pandas as pd  # rare: a malformed time somewhere in the block
+
         v = pd.to_datetime(pd.Series(a.to_pylist(), dtype=object), utc=True, format="ISO8601", errors="coerce")
         return pa.Array.from_pandas(v, type=TSZ)
 
@@ -186,8 +229,10 @@ def _classify_where_needed(method: pa.Array, uri: pa.Array, has_ref: pa.Array, r
     and those whose URI has a word of :data:`_URI_MATTERS`.  The other rows get what classify would give
     them where it is used: not long-running, no name, no resource (most rows of a large audit log: a
     named object, no watch).  Same rows as classifying everything, a fraction of the work."""
-    need = pc.or_(pc.or_(pc.invert(has_ref), pc.fill_null(pc.equal(ref_name, ""), True)),
-                  pc.match_substring_regex(uri, _URI_MATTERS))
+    need = pc.or_(
+        pc.or_(pc.invert(has_ref), pc.fill_null(pc.equal(ref_name, ""), True)),
+        pc.match_substring_regex(uri, _URI_MATTERS),
+    )
     n = len(uri)
     k = pc.sum(need).as_py() or 0
     if k == n:
@@ -195,8 +240,16 @@ def _classify_where_needed(method: pa.Array, uri: pa.Array, has_ref: pa.Array, r
     idx = pc.indices_nonzero(need)
     part = requestinfo.classify(method.take(idx), uri.take(idx)) if k else None
     out = {}
-    for key, default in (("long_running", False), ("name", ""), ("resource", ""), ("scope", ""),
-                         ("api_group", ""), ("api_version", ""), ("subresource", ""), ("namespace", "")):
+    for key, default in (
+        ("long_running", False),
+        ("name", ""),
+        ("resource", ""),
+        ("scope", ""),
+        ("api_group", ""),
+        ("api_version", ""),
+        ("subresource", ""),
+        ("namespace", ""),
+    ):
         typ = pa.bool_() if key == "long_running" else S
         base = pa.array(np.full(n, default, dtype=bool), typ) if key == "long_running" else tables.repeat(default, n)
         if k:
@@ -214,50 +267,93 @@ def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classi
     n = ev.num_rows
     verb_raw = _column(ev, "verb")
     verb = pc.fill_null(pc.utf8_lower(verb_raw), "")
-    method = requestinfo.per_distinct(verb, lambda v: pa.array(
-        [VERB_METHOD.get(x, x.upper()) for x in v.to_pylist()], S))
+    method = requestinfo.per_distinct(
+        verb, lambda v: pa.array([VERB_METHOD.get(x, x.upper()) for x in v.to_pylist()], S)
+    )
     uri = pc.fill_null(_column(ev, "requestURI"), "")
     ref = _column(ev, "objectRef")
     has_ref = pc.is_valid(ref)
-    info = requestinfo.classify(method, uri) if classify_all \
+    info = (
+        requestinfo.classify(method, uri)
+        if classify_all
         else _classify_where_needed(method, uri, has_ref, pc.struct_field(ref, "name"))
+    )
     f = {}
-    for col, key in (("api_group", "apiGroup"), ("api_version", "apiVersion"), ("resource", "resource"),
-                     ("subresource", "subresource"), ("namespace", "namespace"), ("name", "name")):
+    for col, key in (
+        ("api_group", "apiGroup"),
+        ("api_version", "apiVersion"),
+        ("resource", "resource"),
+        ("subresource", "subresource"),
+        ("namespace", "namespace"),
+        ("name", "name"),
+    ):
         f[col] = pc.if_else(has_ref, pc.fill_null(pc.struct_field(ref, key), ""), info[col])
     # fieldSelector=metadata.name= names the object of a list/watch whose objectRef has no name
-    by_selector = pc.and_(pc.and_(has_ref, pc.equal(f["name"], "")),
-                          pc.and_(pc.not_equal(info["name"], ""), pc.equal(info["resource"], f["resource"])))
+    by_selector = pc.and_(
+        pc.and_(has_ref, pc.equal(f["name"], "")),
+        pc.and_(pc.not_equal(info["name"], ""), pc.equal(info["resource"], f["resource"])),
+    )
     f["name"] = pc.if_else(by_selector, info["name"], f["name"])
     sub = f["subresource"]
-    long_running = pc.or_(pc.or_(info["long_running"], pc.is_in(verb, pa.array(["watch", "proxy"]))),
-                          pc.is_in(sub, pa.array(sorted(requestinfo.CONNECT_SUBRESOURCES))))
+    long_running = pc.or_(
+        pc.or_(info["long_running"], pc.is_in(verb, pa.array(["watch", "proxy"]))),
+        pc.is_in(sub, pa.array(sorted(requestinfo.CONNECT_SUBRESOURCES))),
+    )
     nonres = pc.and_(pc.invert(has_ref), pc.equal(info["scope"], "nonresource"))
-    scope = pc.if_else(nonres, "nonresource", pc.if_else(
-        pc.or_(pc.not_equal(f["name"], ""), pc.equal(verb, "create")), "resource",
-        pc.if_else(pc.not_equal(f["namespace"], ""), "namespace", "cluster")))
+    scope = pc.if_else(
+        nonres,
+        "nonresource",
+        pc.if_else(
+            pc.or_(pc.not_equal(f["name"], ""), pc.equal(verb, "create")),
+            "resource",
+            pc.if_else(pc.not_equal(f["namespace"], ""), "namespace", "cluster"),
+        ),
+    )
     uname = pc.struct_field(_column(ev, "user"), "username")
     iname = _nonempty(pc.struct_field(_column(ev, "impersonatedUser"), "username"))
     imp = pc.is_valid(iname)
     ips = _column(ev, "sourceIPs")
-    first_ip = pc.list_element(pc.if_else(pc.greater(pc.fill_null(pc.list_value_length(ips), 0), 0), ips,
-                                          pa.scalar([None], pa.list_(S))), 0)
+    first_ip = pc.list_element(
+        pc.if_else(pc.greater(pc.fill_null(pc.list_value_length(ips), 0), 0), ips, pa.scalar([None], pa.list_(S))), 0
+    )
     code = pc.struct_field(_column(ev, "responseStatus"), "code")
-    code = pc.if_else(pc.and_(pc.greater_equal(code, -2**31), pc.less(code, 2**31)), code,
-                      pa.scalar(None, pa.int64())).cast(pa.int32())
-    ts = _times(pc.coalesce(_nonempty(_column(ev, "stageTimestamp")), _nonempty(_column(ev, "timestamp")),
-                            _nonempty(pc.struct_field(_column(ev, "metadata"), "creationTimestamp"))))
+    code = pc.if_else(
+        pc.and_(pc.greater_equal(code, -(2**31)), pc.less(code, 2**31)), code, pa.scalar(None, pa.int64())
+    ).cast(pa.int32())
+    ts = _times(
+        pc.coalesce(
+            _nonempty(_column(ev, "stageTimestamp")),
+            _nonempty(_column(ev, "timestamp")),
+            _nonempty(pc.struct_field(_column(ev, "metadata"), "creationTimestamp")),
+        )
+    )
     start = _times(_column(ev, "requestReceivedTimestamp"))
     ua = _column(ev, "userAgent")
     return dict(
-        ts=ts, start_ts=start, method=_nonempty(method), verb=_nonempty(verb), logged_verb=verb_raw,
-        uri=_nonempty(uri), code=code, scope=scope, user_agent=ua,
+        ts=ts,
+        start_ts=start,
+        method=_nonempty(method),
+        verb=_nonempty(verb),
+        logged_verb=verb_raw,
+        uri=_nonempty(uri),
+        code=code,
+        scope=scope,
+        user_agent=ua,
         client=pc.if_else(pc.is_valid(ua), requestinfo.client_of(ua), pa.scalar(None, S)),
-        user=pc.if_else(imp, iname, uname), auth_user=pc.if_else(imp, uname, pa.scalar(None, S)),
-        src_ip=first_ip, audit_id=_column(ev, "auditID"), long_running=long_running,
-        stage=_column(ev, "stage"), latency_annotations=lat_ann, latency_s=_seconds_between(start, ts),
-        line_no=pa.array(line_no, pa.int64()), clock=tables.repeat("apiserver", n),
-        origin=tables.repeat("audit", n), server=tables.repeat("kube-apiserver", n), **f)
+        user=pc.if_else(imp, iname, uname),
+        auth_user=pc.if_else(imp, uname, pa.scalar(None, S)),
+        src_ip=first_ip,
+        audit_id=_column(ev, "auditID"),
+        long_running=long_running,
+        stage=_column(ev, "stage"),
+        latency_annotations=lat_ann,
+        latency_s=_seconds_between(start, ts),
+        line_no=pa.array(line_no, pa.int64()),
+        clock=tables.repeat("apiserver", n),
+        origin=tables.repeat("audit", n),
+        server=tables.repeat("kube-apiserver", n),
+        **f,
+    )
 
 
 def _seconds_between(start: pa.Array, end: pa.Array) -> pa.Array:
@@ -272,29 +368,55 @@ def _emit_requests(ctx: Context, cols: dict, keep: pa.Array | None = None) -> No
     if not len(cols["line_no"]):
         return
     ctx.emit("requests", cols)
-    ok = pc.fill_null(pc.and_(pc.and_(pc.greater_equal(cols["code"], 200), pc.less(cols["code"], 300)),
-                              pc.is_valid(cols["ts"])), False)
+    ok = pc.fill_null(
+        pc.and_(pc.and_(pc.greater_equal(cols["code"], 200), pc.less(cols["code"], 300)), pc.is_valid(cols["ts"])),
+        False,
+    )
     verb, res, sub, name = cols["verb"], cols["resource"], pc.fill_null(cols["subresource"], ""), cols["name"]
     nosub = pc.equal(sub, "")
     is_v = lambda v: pc.fill_null(pc.equal(verb, v), False)
     node = pc.fill_null(pc.and_(pc.and_(ok, pc.equal(res, "nodes")), pc.and_(is_v("create"), nosub)), False)
     if pc.any(node).as_py():
         k = pc.sum(node).as_py()
-        ctx.emit("node_transitions", {"node": name.filter(node), "milestone": tables.repeat("registered", k),
-                                      "ts": cols["ts"].filter(node), "clock": tables.repeat("apiserver", k),
-                                      "resolution_s": pa.array(np.full(k, 1e-6)), "origin": tables.repeat("audit", k),
-                                      "line_no": cols["line_no"].filter(node)})
+        ctx.emit(
+            "node_transitions",
+            {
+                "node": name.filter(node),
+                "milestone": tables.repeat("registered", k),
+                "ts": cols["ts"].filter(node),
+                "clock": tables.repeat("apiserver", k),
+                "resolution_s": pa.array(np.full(k, 1e-6)),
+                "origin": tables.repeat("audit", k),
+                "line_no": cols["line_no"].filter(node),
+            },
+        )
     pod = pc.and_(pc.and_(ok, pc.equal(res, "pods")), pc.fill_null(pc.not_equal(name, ""), False))
-    ms = pc.if_else(pc.and_(is_v("create"), nosub), "created",
-                    pc.if_else(pc.and_(is_v("create"), pc.equal(sub, "binding")), "bound",
-                               pc.if_else(pc.and_(is_v("delete"), nosub), "deleted", pa.scalar(None, S))))
+    ms = pc.if_else(
+        pc.and_(is_v("create"), nosub),
+        "created",
+        pc.if_else(
+            pc.and_(is_v("create"), pc.equal(sub, "binding")),
+            "bound",
+            pc.if_else(pc.and_(is_v("delete"), nosub), "deleted", pa.scalar(None, S)),
+        ),
+    )
     pod = pc.fill_null(pc.and_(pod, pc.is_valid(ms)), False)
     if pc.any(pod).as_py():
         k = pc.sum(pod).as_py()
-        ctx.emit("pod_transitions", {"namespace": cols["namespace"].filter(pod), "pod": name.filter(pod),
-                                     "node": pa.nulls(k, S), "milestone": ms.filter(pod), "ts": cols["ts"].filter(pod),
-                                     "clock": tables.repeat("apiserver", k), "resolution_s": pa.array(np.full(k, 1e-6)),
-                                     "origin": tables.repeat("audit", k), "line_no": cols["line_no"].filter(pod)})
+        ctx.emit(
+            "pod_transitions",
+            {
+                "namespace": cols["namespace"].filter(pod),
+                "pod": name.filter(pod),
+                "node": pa.nulls(k, S),
+                "milestone": ms.filter(pod),
+                "ts": cols["ts"].filter(pod),
+                "clock": tables.repeat("apiserver", k),
+                "resolution_s": pa.array(np.full(k, 1e-6)),
+                "origin": tables.repeat("audit", k),
+                "line_no": cols["line_no"].filter(pod),
+            },
+        )
 
 
 def iter_line_blocks(stream, max_line: int = MAX_LINE, size: int | None = None):
@@ -315,14 +437,14 @@ def iter_line_blocks(stream, max_line: int = MAX_LINE, size: int | None = None):
             yield ln, None
             ln += 1
             skipping = False
-            b = b[j + 1:]
+            b = b[j + 1 :]
         buf += b
         j = buf.rfind(b"\n")
         if j < 0:
             if len(buf) > max_line:
                 skipping, buf = True, b""
             continue
-        block, buf = buf[:j + 1], buf[j + 1:]
+        block, buf = buf[: j + 1], buf[j + 1 :]
         yield from _split_long(ln, block, max_line)
         ln += block.count(b"\n")
     if skipping or len(buf) > max_line:
@@ -342,11 +464,11 @@ def _split_long(ln: int, block: bytes, max_line: int):
     lo = 0  # index of the first line not yet yielded
     for k in long:
         if k > lo:
-            yield ln + lo, block[starts[lo]:ends[k - 1] + 1]
+            yield ln + lo, block[starts[lo] : ends[k - 1] + 1]
         yield ln + k, None
         lo = k + 1
     if lo < len(ends):
-        yield ln + lo, block[starts[lo]:]
+        yield ln + lo, block[starts[lo] :]
 
 
 def iter_lines(stream, max_line: int = MAX_LINE):
@@ -394,6 +516,7 @@ class _AuditFile:
         """The block's events by ``pyarrow.json``, or None when a line is blank, prefixed, not JSON or
         of the wrong types (the block then goes line by line)."""
         import pyarrow.json as pj
+
         b = np.frombuffer(data, np.uint8)
         nxt = ends[ends + 1 < len(b)] + 1
         if b[0] != ord("{") or not (b[nxt] == ord("{")).all():
@@ -445,8 +568,11 @@ class _AuditFile:
             try:
                 ev = json.loads(s)
             except (ValueError, RecursionError) as e:
-                where = f" ({e.msg} at column {e.colno})" if isinstance(e, json.JSONDecodeError) \
+                where = (
+                    f" ({e.msg} at column {e.colno})"
+                    if isinstance(e, json.JSONDecodeError)
                     else f" ({type(e).__name__})"
+                )
                 ctx.count("not JSON (audit line)", ln, raw[:300], severity="warning")
                 if ctx.stats["not JSON (audit line)"].count <= 3:
                     ctx.error(f"not a JSON audit event{where}; line skipped", ln)
@@ -458,14 +584,14 @@ class _AuditFile:
             if probs:
                 self.type_errors += 1
                 if self.type_errors <= 3:
-                    ctx.error("audit event with wrong field types (" + "; ".join(probs) + "): those fields ignored",
-                              ln)
+                    ctx.error("audit event with wrong field types (" + "; ".join(probs) + "): those fields ignored", ln)
             events.append(_conform(ev))
             line_nos.append(ln)
             lat.append(_latency_annotations(ev))
         if events:
-            self._events(pa.Table.from_pylist(events, schema=EVENT_SCHEMA), np.array(line_nos, np.int64),
-                         pa.array(lat, S))
+            self._events(
+                pa.Table.from_pylist(events, schema=EVENT_SCHEMA), np.array(line_nos, np.int64), pa.array(lat, S)
+            )
 
     def _events(self, ev: pa.Table, line_no: np.ndarray, lat: pa.Array) -> None:
         ctx = self.ctx
@@ -502,8 +628,10 @@ class _AuditFile:
             received = pc.fill_null(pc.equal(stage, "RequestReceived"), False)
             later = pc.is_in(aid, pa.array(sorted(self.completed | self.later), S))
             done = pc.fill_null(pc.if_else(received, later, pc.is_in(aid, completed)), False)
-            for reason, which in ((STARTED_REASON, pc.and_(done, pc.invert(received))),
-                                  (RECEIVED_REASON, pc.and_(done, received))):
+            for reason, which in (
+                (STARTED_REASON, pc.and_(done, pc.invert(received))),
+                (RECEIVED_REASON, pc.and_(done, received)),
+            ):
                 k = pc.sum(which).as_py() or 0
                 if k:
                     ctx.count(reason, int(cols["line_no"].filter(which)[0].as_py()), None, n=k, severity="info")
@@ -565,8 +693,9 @@ def parse_legacy(stream, ctx: Context) -> None:
         if not final:
             if aid and aid not in open_req:
                 open_req[aid] = (ln, m.group("ts"), kv)
-            ctx.count("audit legacy request/early-stage line (merged into its response line)", ln, None,
-                      severity="info")
+            ctx.count(
+                "audit legacy request/early-stage line (merged into its response line)", ln, None, severity="info"
+            )
             continue
         first = open_req.pop(aid, None) if aid else None
         merged = dict(first[2]) if first else {}
@@ -577,7 +706,7 @@ def parse_legacy(stream, ctx: Context) -> None:
         rows.append(_legacy_row(merged, m.group("ts"), start, ln))
         ctx.record_lines += 1
     # request lines never answered: keep them as requests without a response
-    for aid, (ln, ts, kv) in open_req.items():
+    for ln, ts, kv in open_req.values():
         st = ctx.stats.get("audit legacy request/early-stage line (merged into its response line)")
         if st is not None and st.count > 0:
             st.count -= 1
@@ -593,18 +722,29 @@ def _legacy_columns(rows: list[dict]) -> dict:
     n = len(rows)
     ts, start = _times(pa.array(cols.pop("ts"), S)), _times(pa.array(cols.pop("start_ts"), S))
     ua = pa.array(cols["user_agent"], S)
-    out = {k: pa.array(v, pa.bool_() if k == "long_running" else pa.int64() if k == "line_no" else S)
-           for k, v in cols.items() if k != "code"}
-    out.update(ts=ts, start_ts=start, code=pa.array(cols["code"], pa.int32()), latency_s=_seconds_between(start, ts),
-               client=pc.if_else(pc.is_valid(ua), requestinfo.client_of(ua), pa.scalar(None, S)),
-               latency_annotations=pa.nulls(n, S), clock=tables.repeat("apiserver", n),
-               origin=tables.repeat("audit", n), server=tables.repeat("kube-apiserver", n))
+    out = {
+        k: pa.array(v, pa.bool_() if k == "long_running" else pa.int64() if k == "line_no" else S)
+        for k, v in cols.items()
+        if k != "code"
+    }
+    out.update(
+        ts=ts,
+        start_ts=start,
+        code=pa.array(cols["code"], pa.int32()),
+        latency_s=_seconds_between(start, ts),
+        client=pc.if_else(pc.is_valid(ua), requestinfo.client_of(ua), pa.scalar(None, S)),
+        latency_annotations=pa.nulls(n, S),
+        clock=tables.repeat("apiserver", n),
+        origin=tables.repeat("audit", n),
+        server=tables.repeat("kube-apiserver", n),
+    )
     return out
 
 
 def _legacy_row(kv: dict, ts: str | None, start: str | None, ln: int) -> dict:
     def nz(v):
         return None if v in (None, "<none>") else v
+
     meth = kv.get("method") or ""
     uri = kv.get("uri") or ""
     if meth.isupper():  # 1.6/1.7 basic audit: HTTP method
@@ -618,12 +758,24 @@ def _legacy_row(kv: dict, ts: str | None, start: str | None, ln: int) -> dict:
     code = int(resp) if resp and resp.isdigit() else None
     user, as_ = nz(kv.get("user")), kv.get("as")
     imp = as_ not in (None, "<self>")
-    return dict(ts=ts, start_ts=start, method=method or None, verb=verb or None, logged_verb=meth or None,
-                uri=uri or None, code=code, user_agent=nz(kv.get("user-agent")), user=as_ if imp else user,
-                auth_user=user if imp else None, src_ip=nz(kv.get("ip")), audit_id=kv.get("id"),
-                long_running=info["long_running"], stage=kv.get("stage"), line_no=ln,
-                **{k: info[k] for k in ("api_group", "api_version", "resource", "subresource", "namespace", "name",
-                                        "scope")})
+    return dict(
+        ts=ts,
+        start_ts=start,
+        method=method or None,
+        verb=verb or None,
+        logged_verb=meth or None,
+        uri=uri or None,
+        code=code,
+        user_agent=nz(kv.get("user-agent")),
+        user=as_ if imp else user,
+        auth_user=user if imp else None,
+        src_ip=nz(kv.get("ip")),
+        audit_id=kv.get("id"),
+        long_running=info["long_running"],
+        stage=kv.get("stage"),
+        line_no=ln,
+        **{k: info[k] for k in ("api_group", "api_version", "resource", "subresource", "namespace", "name", "scope")},
+    )
 
 
 def _isin(s: pd.Series, values: pd.Series) -> pd.Series:
@@ -635,6 +787,7 @@ def _isin(s: pd.Series, values: pd.Series) -> pd.Series:
 
     def arrow(x: pd.Series):
         return pa.array(x, from_pandas=True).cast(pa.large_string())
+
     hit = pc.fill_null(pc.is_in(arrow(s), value_set=pc.unique(arrow(values.dropna()))), False)
     return pd.Series(np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool), index=s.index)
 
@@ -661,8 +814,14 @@ def dedup_requests(df: pd.DataFrame) -> tuple[pd.DataFrame, int, str]:
     if "server" in http:
         apiserver_http = http[http.server.fillna("kube-apiserver").isin(["kube-apiserver", ""])]
     if len(apiserver_http) and apiserver_http.audit_id.isna().all():
-        return http, len(aud), (f"{len(aud)} audit rows not used: the access log has no audit IDs to match them "
-                                "(before 1.22), so each request would count twice; the access log is used")
+        return (
+            http,
+            len(aud),
+            (
+                f"{len(aud)} audit rows not used: the access log has no audit IDs to match them "
+                "(before 1.22), so each request would count twice; the access log is used"
+            ),
+        )
     logged = http.audit_id.notna()
     dup = aud.audit_id.notna() & _isin(aud.audit_id, http.audit_id[logged])
     if dup.any():
@@ -671,15 +830,17 @@ def dedup_requests(df: pd.DataFrame) -> tuple[pd.DataFrame, int, str]:
         for c in ("user", "auth_user", "stage"):
             if c in http and c in src:
                 need = http[c].isna() & logged
-                if need.any():   # only the rows missing a value: a map over every row is slow
+                if need.any():  # only the rows missing a value: a map over every row is slow
                     http.loc[need, c] = http.audit_id[need].map(src[c])
     n = int(dup.sum())
     note = f"{n} audit rows duplicate access-log rows (same audit ID); the access-log row is used" if n else ""
     import pandas as pd  # not at module level: `kubelog ingest` loads every format
+
     return pd.concat([http, aud[~dup]]).sort_index(), n, note
 
 
 # -- sniffing ------------------------------------------------------------------------------
+
 
 def _json_lines(head: Head, n: int = 20) -> list[str]:
     out = []
@@ -704,8 +865,9 @@ def sniff_json(head: Head) -> bool:
         return False
     hits = 0
     for l in ls:
-        if ('"auditID"' in l and ('"stage"' in l or '"requestURI"' in l or '"verb"' in l)) \
-                or '"apiVersion":"audit.k8s.io/' in l.replace(" ", ""):
+        if (
+            '"auditID"' in l and ('"stage"' in l or '"requestURI"' in l or '"verb"' in l)
+        ) or '"apiVersion":"audit.k8s.io/' in l.replace(" ", ""):
             hits += 1
     return hits >= max(1, len(ls) // 2)
 
@@ -719,10 +881,20 @@ def sniff_legacy(head: Head) -> bool:
 
 
 FORMATS = [
-    Format(name="audit-json", description="kube-apiserver audit log, JSON lines (audit.k8s.io v1/v1beta1/v1alpha1, "
-                                          "optional host prefix)",
-           priority=20, sniff=sniff_json, parse=parse_json,
-           tables=("requests", "pod_transitions", "node_transitions")),
-    Format(name="audit-legacy", description="kube-apiserver audit log, legacy text format (and 1.6/1.7 basic audit)",
-           priority=21, sniff=sniff_legacy, parse=parse_legacy, tables=("requests",)),
+    Format(
+        name="audit-json",
+        description="kube-apiserver audit log, JSON lines (audit.k8s.io v1/v1beta1/v1alpha1, optional host prefix)",
+        priority=20,
+        sniff=sniff_json,
+        parse=parse_json,
+        tables=("requests", "pod_transitions", "node_transitions"),
+    ),
+    Format(
+        name="audit-legacy",
+        description="kube-apiserver audit log, legacy text format (and 1.6/1.7 basic audit)",
+        priority=21,
+        sniff=sniff_legacy,
+        parse=parse_legacy,
+        tables=("requests",),
+    ),
 ]

@@ -23,6 +23,7 @@ For documents that are one JSON/YAML object spread over many lines (a pod
 list, an event list) the parser counts one record line per emitted primary
 object and the rest as continuation lines.
 """
+
 from __future__ import annotations
 
 import json
@@ -86,9 +87,18 @@ class Context:
         Zone of year-less local timestamps (``UTC`` by default; ``--tz``).
     """
 
-    def __init__(self, source_id: int, name: str, emit: Callable[[str, Any], None], *,
-                 clock: str = "", year: int | None = None, year_source: str = "",
-                 tz: str = "UTC", options: dict | None = None):
+    def __init__(
+        self,
+        source_id: int,
+        name: str,
+        emit: Callable[[str, Any], None],
+        *,
+        clock: str = "",
+        year: int | None = None,
+        year_source: str = "",
+        tz: str = "UTC",
+        options: dict | None = None,
+    ):
         self.source_id = source_id
         self.name = name
         self._emit = emit
@@ -115,7 +125,11 @@ class Context:
     # -- rows -------------------------------------------------------------
     def emit(self, table: str, data: pa.Table | dict) -> None:
         """Hand rows of ``table`` to the writer; ``source_id`` is filled in."""
-        t = tables.conform(table, data) if not isinstance(data, pa.Table) or data.schema != tables.schema(table) else data
+        t = (
+            tables.conform(table, data)
+            if not isinstance(data, pa.Table) or data.schema != tables.schema(table)
+            else data
+        )
         if t.num_rows == 0:
             return
         if table != "parse_stats":
@@ -126,12 +140,19 @@ class Context:
             self._emit(table, t)
 
     # -- accounting -------------------------------------------------------
-    def count(self, reason: str, line_no: int | None = None, text: str | bytes | None = None,
-              n: int = 1, severity: str | None = None) -> None:
+    def count(
+        self,
+        reason: str,
+        line_no: int | None = None,
+        text: str | bytes | None = None,
+        n: int = 1,
+        severity: str | None = None,
+    ) -> None:
         """Count ``n`` physical lines that are not part of a record, with a reason (declared in
         :mod:`kubelog.formats.reasons`; its severity there unless ``severity`` is given)."""
         if severity is None:
             from .reasons import lookup
+
             d = lookup(reason)
             severity = d.severity if d is not None else "warning"
         st = self.stats.get(reason)
@@ -143,8 +164,9 @@ class Context:
                 text = text.decode("utf-8", errors="replace")
             st.examples.append({"line_no": line_no, "text": text[:EXAMPLE_CHARS]})
 
-    def count_many(self, reason: str, line_nos: Iterable[int], texts: Iterable[str], n: int,
-                   severity: str = "warning") -> None:
+    def count_many(
+        self, reason: str, line_nos: Iterable[int], texts: Iterable[str], n: int, severity: str = "warning"
+    ) -> None:
         """Count ``n`` lines at once; examples taken from the first of ``line_nos``/``texts``."""
         st = self.stats.get(reason)
         if st is None:
@@ -163,8 +185,14 @@ class Context:
     def lose(self, first_line: int, n: int, reason: str, byte_range: tuple[int, int] | None = None) -> None:
         """Record lines ``first_line`` … ``first_line + n - 1`` as read but lost (not parsed): they
         show as lost in the accounting (``kubelog info``), never as balanced."""
-        self.lost.append({"first_line": int(first_line), "lines": int(n),
-                          "bytes": list(byte_range) if byte_range else None, "reason": reason})
+        self.lost.append(
+            {
+                "first_line": int(first_line),
+                "lines": int(n),
+                "bytes": list(byte_range) if byte_range else None,
+                "reason": reason,
+            }
+        )
         self.lost_lines += int(n)
         self.error(f"lines {first_line}-{first_line + n - 1} lost (not parsed): {reason}", first_line)
 
@@ -181,9 +209,17 @@ class Context:
             self.error(f"accounting overshoot by {-missing} lines (parser bug)")
 
     def stats_table(self) -> pa.Table:
-        rows = [{"source_id": self.source_id, "reason": s.reason, "severity": s.severity,
-                 "count": s.count, "examples": json.dumps(s.examples, ensure_ascii=False)}
-                for s in self.stats.values() if s.count]
+        rows = [
+            {
+                "source_id": self.source_id,
+                "reason": s.reason,
+                "severity": s.severity,
+                "count": s.count,
+                "examples": json.dumps(s.examples, ensure_ascii=False),
+            }
+            for s in self.stats.values()
+            if s.count
+        ]
         return tables.conform("parse_stats", pa.Table.from_pylist(rows) if rows else {})
 
 
@@ -247,6 +283,7 @@ def load_json_document(stream, ctx: Context):
     or is not valid JSON (its lines are then counted, with the decoder's message).
     """
     import json as _json
+
     data = read_document(stream, ctx, "JSON document")
     if data is None:
         return None, 0

@@ -35,6 +35,7 @@ Accounting rule (cl2-json): the document is parsed whole; one record line per em
 number of physical lines (at least one), every other line is a continuation line.  Undecodable JSON
 is counted ("invalid JSON", error).
 """
+
 from __future__ import annotations
 
 import json
@@ -54,12 +55,14 @@ from .e2e import PROGRESS_RE
 # clusterloader2 source files (perf-tests clusterloader2/pkg/...) that no Kubernetes component has, and
 # the measurement prefixes of their lines; older logs (2018-2020) print progress from
 # measurement/util/wait_for_pods.go and their summaries from api_responsiveness.go, metrics_for_e2e.go ...
-CL2_HINT = re.compile(r"(?:clusterloader\.go:\d+\]|simple_test_executor\.go:\d+\]|ClusterConfig\.Nodes|--testconfig|"
-                      r"wait_for_controlled_pods\.go:\d+\]|phase_latency\.go:\d+\]|pod_startup_latency\.go:\d+\]|"
-                      r"wait_for_pods\.go:\d+\] \w+: |wait_for_running_pods\.go:\d+\]|api_responsiveness(?:_prometheus)?\.go:\d+\]|"
-                      r"scheduling_throughput\.go:\d+\]|metrics_for_e2e\.go:\d+\]|system_pod_metrics\.go:\d+\]|"
-                      r"\] (?:WaitForControlledPodsRunning|WaitForRunningPods|PodStartupLatency|APIResponsiveness\w*|"
-                      r"SchedulingThroughput): )")
+CL2_HINT = re.compile(
+    r"(?:clusterloader\.go:\d+\]|simple_test_executor\.go:\d+\]|ClusterConfig\.Nodes|--testconfig|"
+    r"wait_for_controlled_pods\.go:\d+\]|phase_latency\.go:\d+\]|pod_startup_latency\.go:\d+\]|"
+    r"wait_for_pods\.go:\d+\] \w+: |wait_for_running_pods\.go:\d+\]|api_responsiveness(?:_prometheus)?\.go:\d+\]|"
+    r"scheduling_throughput\.go:\d+\]|metrics_for_e2e\.go:\d+\]|system_pod_metrics\.go:\d+\]|"
+    r"\] (?:WaitForControlledPodsRunning|WaitForRunningPods|PodStartupLatency|APIResponsiveness\w*|"
+    r"SchedulingThroughput): )"
+)
 _FILTER = r"(?:worst |perc50: |Top latency metric|Pods: |gathering|Test Finished|Status: |Errors: |error|skipping the measurement|: \{|Running |  Test: )"
 _HDR = re.compile(K.HEADER_RE)
 _SEL = re.compile(r"^(?P<id>\w+): labelSelector\((?P<sel>[^)]*)\): gathering")
@@ -90,8 +93,9 @@ class _Cl2Parser(K.KlogParser):
         t = m["time"]
         if self.columnar:
             d = U.civil_days(self.year, mo, dd)
-            return self.to_utc(((d * 86400 + int(t[0:2]) * 3600 + int(t[3:5]) * 60 + int(t[6:8])) * 1_000_000
-                                + int(t[9:15])) * 1000)
+            return self.to_utc(
+                ((d * 86400 + int(t[0:2]) * 3600 + int(t[3:5]) * 60 + int(t[6:8])) * 1_000_000 + int(t[9:15])) * 1000
+            )
         try:
             d = int(timeutil.days_from_civil(np.array([self.year]), np.array([mo]), np.array([dd]))[0])
         except Exception:
@@ -120,7 +124,8 @@ class _Cl2Parser(K.KlogParser):
             ts = None
 
             def T():
-                return self._ts(m)
+                return self._ts(m)  # noqa: B023
+
             s = _SEL.match(msg)
             if s:
                 st.update(id=s["id"], selector=s["sel"], metric=None)
@@ -138,8 +143,18 @@ class _Cl2Parser(K.KlogParser):
                     ts = T()
                     for ns, pod, node, lat in U.worst_list(w["body"]):
                         tabs.setdefault("test_pod_latencies", []).append(
-                            {"ts": ts, "metric": metric, "phase": st["phase"] or st["id"], "namespace": ns, "pod": pod,
-                             "node": node, "latency_s": lat, "origin": "cl2-log", "line_no": ln})
+                            {
+                                "ts": ts,
+                                "metric": metric,
+                                "phase": st["phase"] or st["id"],
+                                "namespace": ns,
+                                "pod": pod,
+                                "node": node,
+                                "latency_s": lat,
+                                "origin": "cl2-log",
+                                "line_no": ln,
+                            }
+                        )
                 continue
             if "perc50: " in msg and "Top latency metric" not in msg:
                 p = U.perc_line(msg)
@@ -158,8 +173,16 @@ class _Cl2Parser(K.KlogParser):
                     if thr is not None:
                         lab["threshold_s"] = thr
                     tabs.setdefault("perf_summaries", []).append(
-                        {"ts": T(), "metric": metric, "phase": st["phase"] or mid, "labels": json.dumps(lab, sort_keys=True),
-                         "origin": "cl2-log", "line_no": ln, **p})
+                        {
+                            "ts": T(),
+                            "metric": metric,
+                            "phase": st["phase"] or mid,
+                            "labels": json.dumps(lab, sort_keys=True),
+                            "origin": "cl2-log",
+                            "line_no": ln,
+                            **p,
+                        }
+                    )
                     st["metric"] = None
                     st["empty"] = False
                 continue
@@ -168,21 +191,52 @@ class _Cl2Parser(K.KlogParser):
                 if t:
                     mid = msg.split(":", 1)[0]
                     tabs.setdefault("perf_summaries", []).append(
-                        {"ts": T(), "metric": "api_call", "phase": mid, "count": t.get("count"),
-                         "labels": json.dumps({"measurement": mid, **t["labels"]}, sort_keys=True),
-                         "p50_s": t["p50_s"], "p90_s": t["p90_s"], "p99_s": t["p99_s"], "p100_s": t["p100_s"],
-                         "origin": "cl2-log", "line_no": ln})
+                        {
+                            "ts": T(),
+                            "metric": "api_call",
+                            "phase": mid,
+                            "count": t.get("count"),
+                            "labels": json.dumps({"measurement": mid, **t["labels"]}, sort_keys=True),
+                            "p50_s": t["p50_s"],
+                            "p90_s": t["p90_s"],
+                            "p99_s": t["p99_s"],
+                            "p100_s": t["p100_s"],
+                            "origin": "cl2-log",
+                            "line_no": ln,
+                        }
+                    )
                 continue
             if " Pods: " in msg:
                 p = PROGRESS_RE.search(msg)
                 if p:
                     g = p.groupdict()
-                    label = g["label"].split(": ", 1)[1] if g["label"].startswith("WaitForControlledPodsRunning: ") else g["label"]
+                    label = (
+                        g["label"].split(": ", 1)[1]
+                        if g["label"].startswith("WaitForControlledPodsRunning: ")
+                        else g["label"]
+                    )
                     label = label.rstrip(":")  # "labelSelector(name=x): Pods: ..." (2019 wait_for_pods.go)
                     tabs.setdefault("progress", []).append(
-                        {"ts": T(), "label": label, "line_no": ln, "runningButNotReady": int(g["rnr"]),
-                         **{k: int(g[k]) if g[k] is not None else None for k in
-                            ("expected", "created", "running", "pending", "waiting", "inactive", "terminating", "unknown")}})
+                        {
+                            "ts": T(),
+                            "label": label,
+                            "line_no": ln,
+                            "runningButNotReady": int(g["rnr"]),
+                            **{
+                                k: int(g[k]) if g[k] is not None else None
+                                for k in (
+                                    "expected",
+                                    "created",
+                                    "running",
+                                    "pending",
+                                    "waiting",
+                                    "inactive",
+                                    "terminating",
+                                    "unknown",
+                                )
+                            },
+                        }
+                    )
                 continue
             if "skipping the measurement" in msg:
                 sk = info.setdefault("skipped_measurements", [])
@@ -242,7 +296,7 @@ def _columns(rows: list[dict]) -> dict:
 
 def parse_log(stream, ctx: Context, columnar: bool = True) -> None:
     """``columnar=False``: the reference (the code before issue 20), compared with the default in tests/test_cl2.py."""
-    head = stream.peek(256 * 1024)[:256 * 1024]
+    head = stream.peek(256 * 1024)[: 256 * 1024]
     lines = head.decode("utf-8", "replace").splitlines()[:3000]
     wrappers = L.detect_wrappers(lines)
     if wrappers:
@@ -250,7 +304,7 @@ def parse_log(stream, ctx: Context, columnar: bool = True) -> None:
     ctx.info["component"] = "clusterloader2"
     if not ctx.clock:
         ctx.clock = "test"
-    K.decide_zone(ctx, lines, wrappers, K._head_records(Head(ctx.name, head[:64 * 1024]))[1])
+    K.decide_zone(ctx, lines, wrappers, K._head_records(Head(ctx.name, head[: 64 * 1024]))[1])
     _Cl2Parser(ctx, columnar).run(stream, wrappers, L.has_ansi(head), threads=1)
     ctx.info["cl2"] = {k: v for k, v in ctx.info.get("cl2", {}).items()}
 
@@ -259,9 +313,21 @@ def parse_log(stream, ctx: Context, columnar: bool = True) -> None:
 
 _NAME_TS = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))")
 _PSL = re.compile(r"(?:^|_)(?P<kind>[A-Za-z]*PodStartupLatency)_(?P<id>[A-Za-z0-9]+?)(?=_|\.json$|$)")
-_KINDS = ("APIResponsivenessPrometheusSimple", "APIResponsivenessPrometheus", "APIResponsiveness", "SchedulingThroughput",
-          "ResourceUsageSummary", "SystemPodMetrics", "TestPhaseTimer", "SchedulingMetrics", "EtcdMetrics",
-          "MetricsForE2E", "NetworkProgrammingLatency", "InClusterNetworkLatency", "DnsLookupLatency")
+_KINDS = (
+    "APIResponsivenessPrometheusSimple",
+    "APIResponsivenessPrometheus",
+    "APIResponsiveness",
+    "SchedulingThroughput",
+    "ResourceUsageSummary",
+    "SystemPodMetrics",
+    "TestPhaseTimer",
+    "SchedulingMetrics",
+    "EtcdMetrics",
+    "MetricsForE2E",
+    "NetworkProgrammingLatency",
+    "InClusterNetworkLatency",
+    "DnsLookupLatency",
+)
 
 
 def _json_kind(head: Head) -> str | None:
@@ -303,6 +369,7 @@ def _name_info(name: str) -> tuple[str | None, dict, int | None]:
     if t:
         try:
             import pandas as pd  # not at module level: `kubelog ingest` loads every format
+
             ts = pd.Timestamp(t.group(1)).tz_convert("UTC").value
         except ValueError:
             ts = None
@@ -325,24 +392,54 @@ def parse_json(stream, ctx: Context) -> None:
         ctx.info["perfdata_version"] = doc.get("version")
     elif isinstance(doc, dict) and ("perc50" in doc or "average" in doc):
         for k, v in doc.items():
-            rows.append({"metric": "scheduling_throughput", "phase": phase or "SchedulingThroughput",
-                         "labels": json.dumps({**lab, "stat": k}, sort_keys=True), "value": U._num(v), "unit": "pods/s",
-                         "origin": "cl2-json"})
+            rows.append(
+                {
+                    "metric": "scheduling_throughput",
+                    "phase": phase or "SchedulingThroughput",
+                    "labels": json.dumps({**lab, "stat": k}, sort_keys=True),
+                    "value": U._num(v),
+                    "unit": "pods/s",
+                    "origin": "cl2-json",
+                }
+            )
     elif isinstance(doc, dict) and "pods" in doc:
         for p in doc.get("pods") or []:
             for c in p.get("containers") or []:
-                rows.append({"metric": "restart_count", "phase": phase or "SystemPodMetrics",
-                             "labels": json.dumps({**lab, "pod": p.get("name"), "container": c.get("name"),
-                                                   "lastRestartReason": c.get("lastRestartReason")}, sort_keys=True),
-                             "value": U._num(c.get("restartCount")), "unit": "count", "origin": "cl2-json"})
+                rows.append(
+                    {
+                        "metric": "restart_count",
+                        "phase": phase or "SystemPodMetrics",
+                        "labels": json.dumps(
+                            {
+                                **lab,
+                                "pod": p.get("name"),
+                                "container": c.get("name"),
+                                "lastRestartReason": c.get("lastRestartReason"),
+                            },
+                            sort_keys=True,
+                        ),
+                        "value": U._num(c.get("restartCount")),
+                        "unit": "count",
+                        "origin": "cl2-json",
+                    }
+                )
     elif isinstance(doc, dict):
         for perc, items in doc.items():
             for it in items or []:
                 cpu = it.get("CPU", it.get("Cpu"))
                 for metric, v, unit in (("cpu", cpu, "cores"), ("memory", it.get("Mem"), "bytes")):
-                    rows.append({"metric": metric, "phase": phase or "ResourceUsageSummary",
-                                 "labels": json.dumps({**lab, "container": it.get("Name"), "percentile": perc}, sort_keys=True),
-                                 "value": U._num(v), "unit": unit, "origin": "cl2-json"})
+                    rows.append(
+                        {
+                            "metric": metric,
+                            "phase": phase or "ResourceUsageSummary",
+                            "labels": json.dumps(
+                                {**lab, "container": it.get("Name"), "percentile": perc}, sort_keys=True
+                            ),
+                            "value": U._num(v),
+                            "unit": unit,
+                            "origin": "cl2-json",
+                        }
+                    )
     rec = max(1, min(len(rows), n)) if n else 0
     ctx.record_lines += rec
     ctx.continuation_lines += n - rec
@@ -352,11 +449,22 @@ def parse_json(stream, ctx: Context) -> None:
 
 
 FORMATS = [
-    Format(name="cl2-log", description="clusterloader2 run log (klog text): messages plus measurement summaries, "
-                                       "pod-startup lists, progress and the test verdict",
-           priority=75, sniff=sniff_log, parse=parse_log,
-           tables=("messages", "perf_summaries", "test_pod_latencies", "progress")),
-    Format(name="cl2-json", description="clusterloader2 / in-tree --report-dir JSON: PerfData (APIResponsiveness*, "
-                                        "PodStartupLatency*, ...), SchedulingThroughput, ResourceUsageSummary, SystemPodMetrics",
-           priority=35, sniff=sniff_json, parse=parse_json, tables=("perf_summaries",)),
+    Format(
+        name="cl2-log",
+        description="clusterloader2 run log (klog text): messages plus measurement summaries, "
+        "pod-startup lists, progress and the test verdict",
+        priority=75,
+        sniff=sniff_log,
+        parse=parse_log,
+        tables=("messages", "perf_summaries", "test_pod_latencies", "progress"),
+    ),
+    Format(
+        name="cl2-json",
+        description="clusterloader2 / in-tree --report-dir JSON: PerfData (APIResponsiveness*, "
+        "PodStartupLatency*, ...), SchedulingThroughput, ResourceUsageSummary, SystemPodMetrics",
+        priority=35,
+        sniff=sniff_json,
+        parse=parse_json,
+        tables=("perf_summaries",),
+    ),
 ]

@@ -37,6 +37,7 @@ is a continuation line of the record before it (pretty JSON, multi-line messages
 end-block bodies, blank lines).  Lines before the first record are counted ("before the first e2e
 record"); lines holding only ``S`` markers are counted ("skipped-spec markers").
 """
+
 from __future__ import annotations
 
 import json
@@ -52,37 +53,53 @@ from .base import Context, Format, Head
 from .klog import HEADER_RE
 
 MONTHS = {m: i + 1 for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())}
-STAMP_RE = re.compile(r"^(?:\d{1,6} )?(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?P<day>[ \d]\d) "
-                      r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<ms>\d{3}): (?P<lvl>[A-Z]+): ?(?P<msg>.*)$")
+STAMP_RE = re.compile(
+    r"^(?:\d{1,6} )?(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?P<day>[ \d]\d) "
+    r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<ms>\d{3}): (?P<lvl>[A-Z]+): ?(?P<msg>.*)$"
+)
 BARE_INFO_RE = re.compile(r"^INFO: (?P<msg>.*)$")
 # density/load output pasted without its Logf stamp and "INFO: " (issue reports, old docs): the lines
 # are unambiguous on their own, each starts a record (a test_log row; perf rows as with the stamp)
-BARE_PERF_RE = re.compile(r"^(?:(?:\d+% |\d+ )?worst [\w -]+ latencies: \[|perc50: [^,]+, perc90: |"
-                          r"WARNING - requests with too high latency: \{|(?:WARNING )?Top latency metric: \{)")
+BARE_PERF_RE = re.compile(
+    r"^(?:(?:\d+% |\d+ )?worst [\w -]+ latencies: \[|perc50: [^,]+, perc90: |"
+    r"WARNING - requests with too high latency: \{|(?:WARNING )?Top latency metric: \{)"
+)
 # ginkgo v1 reporter lines that identify an e2e log even with no Logf stamp nearby (a pasted failure
 # block or run summary): stenographer.go's failure headers, summary and suite verdict
-GINKGO_SURE_RE = re.compile(r"^(?:(?:•|â€¢)(?:! Panic|\.\.\. Timeout| Failure)(?: in [A-Z][\w ]+\([A-Za-z]+\))? \[[0-9.]+ seconds\]|"
-                            r"(?:•|â€¢) \[(?:SLOW TEST:[0-9.]+ seconds|MEASUREMENT)\]\s*$|S \[SKIPPING\]|P \[PENDING\]\s*$|"
-                            r"Summarizing \d+ Failures?:\s*$|Ran \d+ of \d+ Specs? in [0-9.]+ seconds|"
-                            r"(?:SUCCESS|FAIL)! -- \d+ Passed \| \d+ Failed)")
+GINKGO_SURE_RE = re.compile(
+    r"^(?:(?:•|â€¢)(?:! Panic|\.\.\. Timeout| Failure)(?: in [A-Z][\w ]+\([A-Za-z]+\))? \[[0-9.]+ seconds\]|"
+    r"(?:•|â€¢) \[(?:SLOW TEST:[0-9.]+ seconds|MEASUREMENT)\]\s*$|S \[SKIPPING\]|P \[PENDING\]\s*$|"
+    r"Summarizing \d+ Failures?:\s*$|Ran \d+ of \d+ Specs? in [0-9.]+ seconds|"
+    r"(?:SUCCESS|FAIL)! -- \d+ Passed \| \d+ Failed)"
+)
 KLOG_RE = re.compile(HEADER_RE)  # glog lines of the test binary: the klog header, defined once in klog.py
 DELIM_RE = re.compile(r"^-{30,}\s*$")
-NODE_RE = re.compile(r"^\[(?:BeforeEach|JustBeforeEach|It|Measure|AfterEach|JustAfterEach|BeforeSuite|AfterSuite|"
-                     r"SynchronizedBeforeSuite|SynchronizedAfterSuite|ReportAfterSuite)\](?: |$)")
-SUITE_RE = re.compile(r"^(?:Running Suite: |Random Seed: |Will run \d+ of \d+ specs|Ran \d+ of \d+ Specs? in |"
-                      r"SUCCESS!|FAIL!|Summarizing \d+ Failures?:|\[(?:Fail|Panic!|Timeout\.\.\.)\] |Ginkgo ran |"
-                      r"Test Suite (?:Passed|Failed)|JUnit report was created|PASS\s*$|FAIL\s*$|--- FAIL: |"
-                      r"Ginkgo timed out|Aborted by|Interrupted by)")
+NODE_RE = re.compile(
+    r"^\[(?:BeforeEach|JustBeforeEach|It|Measure|AfterEach|JustAfterEach|BeforeSuite|AfterSuite|"
+    r"SynchronizedBeforeSuite|SynchronizedAfterSuite|ReportAfterSuite)\](?: |$)"
+)
+SUITE_RE = re.compile(
+    r"^(?:Running Suite: |Random Seed: |Will run \d+ of \d+ specs|Ran \d+ of \d+ Specs? in |"
+    r"SUCCESS!|FAIL!|Summarizing \d+ Failures?:|\[(?:Fail|Panic!|Timeout\.\.\.)\] |Ginkgo ran |"
+    r"Test Suite (?:Passed|Failed)|JUnit report was created|PASS\s*$|FAIL\s*$|--- FAIL: |"
+    r"Ginkgo timed out|Aborted by|Interrupted by)"
+)
 BULLET_RE = re.compile(r"^(?:•|â€¢)")
-GLUE_RE = re.compile(r"^(S+)(?=STEP: |(?:\d{1,6} )?[A-Z][a-z]{2} [ \d]\d \d\d:|[IWEF]\d{4} |•|â€¢|\{\"msg\"|-{30}|"
-                     r"\[|Ran |SUCCESS!|FAIL!|Running Suite|JUnit report|INFO: |$)")
+GLUE_RE = re.compile(
+    r"^(S+)(?=STEP: |(?:\d{1,6} )?[A-Z][a-z]{2} [ \d]\d \d\d:|[IWEF]\d{4} |•|â€¢|\{\"msg\"|-{30}|"
+    r"\[|Ran |SUCCESS!|FAIL!|Running Suite|JUnit report|INFO: |$)"
+)
 LOC_RE = re.compile(r"^\s*\S+:\d+\s*$")
-END_RE = re.compile(r"^(?:•|â€¢)(?P<kind>! Panic|\.\.\. Timeout| Failure)?"
-                    r"(?P<ctx>[^\[]*?)\s*(?:\[(?:SLOW TEST:)?(?P<secs>[0-9.]+) seconds\])?\s*$")
-PROGRESS_RE = re.compile(r"^(?P<label>.+?) Pods: (?P<created>\d+) out of (?P<expected>\d+) created, (?P<running>\d+) running"
-                         r"(?: \(\d+ updated\))?, (?P<pending>\d+) pending(?: scheduled)?, (?P<waiting>\d+) (?:waiting|not scheduled), "
-                         r"(?P<inactive>\d+) inactive, (?:(?P<terminating>\d+) terminating, )?(?P<unknown>\d+) unknown, "
-                         r"(?P<rnr>\d+) runningButNotReady")
+END_RE = re.compile(
+    r"^(?:•|â€¢)(?P<kind>! Panic|\.\.\. Timeout| Failure)?"
+    r"(?P<ctx>[^\[]*?)\s*(?:\[(?:SLOW TEST:)?(?P<secs>[0-9.]+) seconds\])?\s*$"
+)
+PROGRESS_RE = re.compile(
+    r"^(?P<label>.+?) Pods: (?P<created>\d+) out of (?P<expected>\d+) created, (?P<running>\d+) running"
+    r"(?: \(\d+ updated\))?, (?P<pending>\d+) pending(?: scheduled)?, (?P<waiting>\d+) (?:waiting|not scheduled), "
+    r"(?P<inactive>\d+) inactive, (?:(?P<terminating>\d+) terminating, )?(?P<unknown>\d+) unknown, "
+    r"(?P<rnr>\d+) runningButNotReady"
+)
 
 
 _E2E_STARTUP = re.compile(r"^E2E startup time for (\d+) pods: (\S+)")
@@ -137,8 +154,8 @@ class _Parser:
         self.year = ctx.year if ctx.year is not None else 1970
         self.prev_month = None
         self.tables: dict[str, list[dict]] = {}
-        self.rec = None          # current record: dict(kind, line_no, text, cont, ts, lvl, ...)
-        self.spec = None         # current spec: dict(name, start_ts, last_step, line_no)
+        self.rec = None  # current record: dict(kind, line_no, text, cont, ts, lvl, ...)
+        self.spec = None  # current spec: dict(name, start_ts, last_step, line_no)
         self.pending_metric = None
         self.suite: dict = {}
         self.skipped_markers = 0
@@ -170,8 +187,11 @@ class _Parser:
         mo, dd, h, mi, s, ms = map(int, m.groups())
         if not (1 <= mo <= 12 and 1 <= dd <= 31):
             return None
-        d = U.civil_days(self.year, mo, dd) if self.columnar else \
-            int(timeutil.days_from_civil(np.array([self.year]), np.array([mo]), np.array([dd]))[0])
+        d = (
+            U.civil_days(self.year, mo, dd)
+            if self.columnar
+            else int(timeutil.days_from_civil(np.array([self.year]), np.array([mo]), np.array([dd]))[0])
+        )
         return (d * 86400 + h * 3600 + mi * 60 + s) * 1_000_000_000 + ms * 1_000_000
 
     def add(self, table: str, row: dict):
@@ -183,7 +203,7 @@ class _Parser:
         m = GLUE_RE.match(text)
         if m:
             self.skipped_markers += len(m.group(1))
-            text = text[m.end(1):]
+            text = text[m.end(1) :]
             if not text.strip():
                 ctx.count("skipped-spec markers (one S per skipped spec)", line_no, m.group(1)[:80], severity="info")
                 return
@@ -227,8 +247,14 @@ class _Parser:
             return
         self.close()
         ctx.record_lines += 1
-        self.rec = {"kind": kind, "line_no": line_no, "text": text, "m": mm, "cont": [],
-                    "wts": self._wrapper_ns(wclock)}
+        self.rec = {
+            "kind": kind,
+            "line_no": line_no,
+            "text": text,
+            "m": mm,
+            "cont": [],
+            "wts": self._wrapper_ns(wclock),
+        }
 
     # -- per record ------------------------------------------------------------
     def close(self):
@@ -241,16 +267,16 @@ class _Parser:
         lvl = None
         msg = text
         if kind == "stamp":
-            ts = self._local_ns(MONTHS[m["mon"]], int(m["day"]), int(m["h"]), int(m["mi"]), int(m["s"]),
-                                int(m["ms"]) * 1_000_000)
+            ts = self._local_ns(
+                MONTHS[m["mon"]], int(m["day"]), int(m["h"]), int(m["mi"]), int(m["s"]), int(m["ms"]) * 1_000_000
+            )
             lvl, msg = m["lvl"], m["msg"]
         elif kind == "bare":
             lvl, msg = "INFO", (text[6:] if text.startswith("INFO: ") else text)
         elif kind == "klog":
             t = m["time"]
-            ts = self._local_ns(int(m["mm"]), int(m["dd"]), int(t[0:2]), int(t[3:5]), int(t[6:8]),
-                                int(t[9:15]) * 1000)
-            lvl, msg = m["sev"], f'{m["file"]}:{m["line"]}] {m["msg"]}'
+            ts = self._local_ns(int(m["mm"]), int(m["dd"]), int(t[0:2]), int(t[3:5]), int(t[6:8]), int(t[9:15]) * 1000)
+            lvl, msg = m["sev"], f"{m['file']}:{m['line']}] {m['msg']}"
         elif kind == "step":
             lvl, msg = "STEP", text[6:]
         elif kind == "json":
@@ -266,9 +292,17 @@ class _Parser:
             self.spec["start_ts"] = ts
         if ts is not None:
             self.last_ts = ts
-        self.add("test_log", {"ts": ts, "level": lvl, "msg": full,
-                              "spec": self.spec["name"] if self.spec else None,
-                              "wrapper_ts": r["wts"], "line_no": r["line_no"]})
+        self.add(
+            "test_log",
+            {
+                "ts": ts,
+                "level": lvl,
+                "msg": full,
+                "spec": self.spec["name"] if self.spec else None,
+                "wrapper_ts": r["wts"],
+                "line_no": r["line_no"],
+            },
+        )
         try:
             if kind == "delim":
                 self._announce(r)
@@ -305,7 +339,7 @@ class _Parser:
         glued = None
         g = re.match(r"^(?:•|â€¢)(?=\{\"msg\"|[A-Z][a-z]{2} [ \d]\d |[IWEF]\d{4} |STEP: |S)", text)
         if g:
-            first, glued = text[: g.end()], text[g.end():]
+            first, glued = text[: g.end()], text[g.end() :]
         m = END_RE.match(first)
         kind = (m.group("kind") or "").strip() if m else ""
         secs = float(m.group("secs")) if m and m.group("secs") else None
@@ -324,8 +358,15 @@ class _Parser:
                 seen_blank = True
                 continue
             (rest if seen_blank else name_lines).append(l)
-        names = [re.sub(r" \[(?:It|BeforeEach|JustBeforeEach|AfterEach|JustAfterEach|Measure|BeforeSuite|AfterSuite)\]\s*$", "",
-                        l.strip()) for l in name_lines if l.strip() and not LOC_RE.match(l)]
+        names = [
+            re.sub(
+                r" \[(?:It|BeforeEach|JustBeforeEach|AfterEach|JustAfterEach|Measure|BeforeSuite|AfterSuite)\]\s*$",
+                "",
+                l.strip(),
+            )
+            for l in name_lines
+            if l.strip() and not LOC_RE.match(l)
+        ]
         name = " ".join(names) if names else (self.spec["name"] if self.spec else None)
         if glued and glued.startswith('{"msg":"'):
             try:
@@ -340,8 +381,11 @@ class _Parser:
             # stenographer.printFailure: the message, a blank line, then the location, both at the
             # indentation of the failed component (0 or more levels): the location is the first
             # `file:line` line after a blank line, or an unindented one
-            locs = [i for i, l in enumerate(rest) if LOC_RE.match(l)
-                    and (not l.startswith(" ") or (i > 0 and not rest[i - 1].strip()))]
+            locs = [
+                i
+                for i, l in enumerate(rest)
+                if LOC_RE.match(l) and (not l.startswith(" ") or (i > 0 and not rest[i - 1].strip()))
+            ]
             if locs:
                 floc = rest[locs[0]].strip()
                 msg_lines = rest[: locs[0]]
@@ -357,10 +401,20 @@ class _Parser:
         sp = self.spec if (self.spec is not None) else {}
         if secs is None and sp.get("start_ts") is not None and self.last_ts is not None:
             secs = max(0.0, (self.last_ts - sp["start_ts"]) / 1e9)  # fast spec: first to last stamp
-        self.add("test_specs", {"spec": name, "state": state, "start_ts": sp.get("start_ts"),
-                                "duration_s": secs, "failure_message": fmsg, "failure_location": floc,
-                                "last_step": sp.get("last_step"), "origin": "e2e-log",
-                                "line_no": sp.get("line_no", r["line_no"])})
+        self.add(
+            "test_specs",
+            {
+                "spec": name,
+                "state": state,
+                "start_ts": sp.get("start_ts"),
+                "duration_s": secs,
+                "failure_message": fmsg,
+                "failure_location": floc,
+                "last_step": sp.get("last_step"),
+                "origin": "e2e-log",
+                "line_no": sp.get("line_no", r["line_no"]),
+            },
+        )
         self.spec = None
 
     def _suite(self, text: str, r):
@@ -372,8 +426,13 @@ class _Parser:
             self.suite.update(ran=int(m.group(1)), total=int(m.group(2)), seconds=float(m.group(3)))
         m = re.match(r"^(SUCCESS|FAIL)! -- (\d+) Passed \| (\d+) Failed \| (\d+) Pending \| (\d+) Skipped", text)
         if m:
-            self.suite.update(result=m.group(1), passed=int(m.group(2)), failed=int(m.group(3)),
-                              pending=int(m.group(4)), skipped=int(m.group(5)))
+            self.suite.update(
+                result=m.group(1),
+                passed=int(m.group(2)),
+                failed=int(m.group(3)),
+                pending=int(m.group(4)),
+                skipped=int(m.group(5)),
+            )
         m = re.match(r"^Ginkgo ran \d+ suites? in (\S+)", text)
         if m:
             self.suite["ginkgo_ran_s"] = U.dur_s(m.group(1))
@@ -387,18 +446,39 @@ class _Parser:
     def _summary_specs(self):
         """A failure listed under ``Summarizing N Failures:`` whose end block is not in the input (a
         pasted summary, a log cut before it) becomes a ``test_specs`` row (state failed, location)."""
+
         def key(name):
-            return re.sub(r"\s+", " ", re.sub(r"\[(?:It|BeforeEach|JustBeforeEach|AfterEach|JustAfterEach|Measurement|"
-                                              r"BeforeSuite|AfterSuite)\] ", "", name or "")).strip()
+            return re.sub(
+                r"\s+",
+                " ",
+                re.sub(
+                    r"\[(?:It|BeforeEach|JustBeforeEach|AfterEach|JustAfterEach|Measurement|"
+                    r"BeforeSuite|AfterSuite)\] ",
+                    "",
+                    name or "",
+                ),
+            ).strip()
+
         seen = {key(r.get("spec")) for r in self.tables.get("test_specs", [])} | self.flushed_specs
         for f in self.fail_summary:
             k = key(f["spec"])
             if k in seen:
                 continue
             seen.add(k)
-            self.add("test_specs", {"spec": k, "state": "failed", "start_ts": None, "duration_s": None,
-                                    "failure_message": None, "failure_location": f["location"], "last_step": None,
-                                    "origin": "e2e-log", "line_no": f["line_no"]})
+            self.add(
+                "test_specs",
+                {
+                    "spec": k,
+                    "state": "failed",
+                    "start_ts": None,
+                    "duration_s": None,
+                    "failure_message": None,
+                    "failure_location": f["location"],
+                    "last_step": None,
+                    "origin": "e2e-log",
+                    "line_no": f["line_no"],
+                },
+            )
 
     # -- density / load outputs -------------------------------------------------------
     def _perf(self, ts, line_no, **kw):
@@ -426,14 +506,31 @@ class _Parser:
                 g = p.groupdict()
                 label = g["label"]
                 if label.startswith("WaitForControlledPodsRunning: "):
-                    label = label[len("WaitForControlledPodsRunning: "):]
+                    label = label[len("WaitForControlledPodsRunning: ") :]
                 if label == "Density":
                     label = "Density Pods"  # the aggregate watcher (docs/formats/e2e-log.md)
-                self.add("progress", {"ts": ts, "label": label, "line_no": ln,
-                                      **{k: int(g[k]) if g[k] is not None else None for k in
-                                         ("expected", "created", "running", "pending", "waiting", "inactive",
-                                          "terminating", "unknown")},
-                                      "runningButNotReady": int(g["rnr"])})
+                self.add(
+                    "progress",
+                    {
+                        "ts": ts,
+                        "label": label,
+                        "line_no": ln,
+                        **{
+                            k: int(g[k]) if g[k] is not None else None
+                            for k in (
+                                "expected",
+                                "created",
+                                "running",
+                                "pending",
+                                "waiting",
+                                "inactive",
+                                "terminating",
+                                "unknown",
+                            )
+                        },
+                        "runningButNotReady": int(g["rnr"]),
+                    },
+                )
                 return
         if " worst " in msg and "latencies: [" in msg:
             w = U.WORST_RE.search(msg)
@@ -441,50 +538,97 @@ class _Parser:
                 metric = U.LATENCY_NAMES.get(w.group("name").strip(), w.group("name").strip().replace(" ", "_"))
                 self.pending_metric = metric
                 for ns, pod, node, lat in U.worst_list(w.group("body")):
-                    self.add("test_pod_latencies", {"ts": ts, "metric": metric, "phase": "latency", "namespace": ns,
-                                                    "pod": pod, "node": node, "latency_s": lat, "origin": "e2e-log",
-                                                    "line_no": ln})
+                    self.add(
+                        "test_pod_latencies",
+                        {
+                            "ts": ts,
+                            "metric": metric,
+                            "phase": "latency",
+                            "namespace": ns,
+                            "pod": pod,
+                            "node": node,
+                            "latency_s": lat,
+                            "origin": "e2e-log",
+                            "line_no": ln,
+                        },
+                    )
                 return
         if msg.startswith("perc50: ") and self.pending_metric:
             pc_ = U.perc_line(msg)
             if pc_:
                 thr = pc_.pop("threshold_s")
-                self._perf(ts, ln, metric=self.pending_metric, phase="latency",
-                           labels={**({"test": self._test_kind()} if self._test_kind() else {}),
-                                   **({"threshold_s": thr} if thr else {})}, **pc_)
+                self._perf(
+                    ts,
+                    ln,
+                    metric=self.pending_metric,
+                    phase="latency",
+                    labels={
+                        **({"test": self._test_kind()} if self._test_kind() else {}),
+                        **({"threshold_s": thr} if thr else {}),
+                    },
+                    **pc_,
+                )
                 self.pending_metric = None
                 return
         if msg.startswith("WARNING - requests with too high latency: "):
             t = U.too_high_latency(msg)
             if t:
-                lab = {"source": "requests with too high latency", "verb": t["verb"], "resource": t["resource"],
-                       "quantile": t["quantile"]}
+                lab = {
+                    "source": "requests with too high latency",
+                    "verb": t["verb"],
+                    "resource": t["resource"],
+                    "quantile": t["quantile"],
+                }
                 cols = {t["column"]: t["seconds"]} if t["column"] else {"value": t["seconds"], "unit": "s"}
                 self._perf(ts, ln, metric="api_call", phase=self._test_kind(), labels=lab, **cols)
                 return
         if "Top latency metric: " in msg:
             t = U.top_latency(msg)
             if t:
-                self._perf(ts, ln, metric="api_call", phase=self._test_kind(),
-                           labels={"source": "Top latency metric", **t["labels"]}, count=t.get("count"),
-                           p50_s=t["p50_s"], p90_s=t["p90_s"], p99_s=t["p99_s"], p100_s=t["p100_s"])
+                self._perf(
+                    ts,
+                    ln,
+                    metric="api_call",
+                    phase=self._test_kind(),
+                    labels={"source": "Top latency metric", **t["labels"]},
+                    count=t.get("count"),
+                    p50_s=t["p50_s"],
+                    p90_s=t["p90_s"],
+                    p99_s=t["p99_s"],
+                    p100_s=t["p100_s"],
+                )
                 return
         m = _E2E_STARTUP.match(msg) if msg.startswith("E2E") else None
         if m:
-            self._perf(ts, ln, metric="e2e_startup_time", phase="saturation", labels={"pods": int(m.group(1))},
-                       value=U.dur_s(m.group(2)), unit="s")
+            self._perf(
+                ts,
+                ln,
+                metric="e2e_startup_time",
+                phase="saturation",
+                labels={"pods": int(m.group(1))},
+                value=U.dur_s(m.group(2)),
+                unit="s",
+            )
             return
         m = _THROUGHPUT.match(msg) if msg.startswith("Throughput") else None
         if m:
-            self._perf(ts, ln, metric="saturation_throughput", phase="saturation", value=U._num(m.group(1)), unit="pods/s")
+            self._perf(
+                ts, ln, metric="saturation_throughput", phase="saturation", value=U._num(m.group(1)), unit="pods/s"
+            )
             return
         m = _APPROX.match(msg) if msg.startswith("Approx") else None
         if m:
             self._perf(ts, ln, metric="approx_throughput", phase="latency", value=U._num(m.group(1)), unit="pods/min")
             return
         if msg.startswith("Error building encoder: json: unsupported value: "):
-            self._perf(ts, ln, metric="saturation_time", phase="saturation",
-                       labels={"error": msg.split(": ", 1)[1], "note": "saturation phase did not run"}, value=None)
+            self._perf(
+                ts,
+                ln,
+                metric="saturation_time",
+                phase="saturation",
+                labels={"error": msg.split(": ", 1)[1], "note": "saturation phase did not run"},
+                value=None,
+            )
             return
         if "{" in msg or (cont and cont[0].lstrip().startswith("{")):
             self._json_block(msg, cont, ts, ln)
@@ -505,29 +649,74 @@ class _Parser:
                 lat = c.get("latency") or {}
                 lab = {k: c[k] for k in ("resource", "subresource", "verb", "scope") if k in c}
                 lab["source"] = "API calls latencies"
-                self._perf(ts, ln, metric="api_call", phase=kind, labels=lab, count=c.get("count"),
-                           **{col: (lat.get(k) / 1e9 if isinstance(lat.get(k), (int, float)) else None)
-                              for k, col in (("Perc50", "p50_s"), ("Perc90", "p90_s"), ("Perc99", "p99_s"), ("Perc100", "p100_s"))})
+                self._perf(
+                    ts,
+                    ln,
+                    metric="api_call",
+                    phase=kind,
+                    labels=lab,
+                    count=c.get("count"),
+                    **{
+                        col: (lat.get(k) / 1e9 if isinstance(lat.get(k), (int, float)) else None)
+                        for k, col in (
+                            ("Perc50", "p50_s"),
+                            ("Perc90", "p90_s"),
+                            ("Perc99", "p99_s"),
+                            ("Perc100", "p100_s"),
+                        )
+                    },
+                )
             return
         if label == "Cluster saturation time":
             t = doc.get("timeToSaturate", doc.get("timeToStaturate"))
             lab = {k: doc[k] for k in ("numberOfNodes", "numberOfPods") if k in doc}
-            self._perf(ts, ln, metric="saturation_time", phase="saturation", labels=lab,
-                       value=t / 1e9 if isinstance(t, (int, float)) else None, unit="s")
+            self._perf(
+                ts,
+                ln,
+                metric="saturation_time",
+                phase="saturation",
+                labels=lab,
+                value=t / 1e9 if isinstance(t, (int, float)) else None,
+                unit="s",
+            )
             if "throughput" in doc:
-                self._perf(ts, ln, metric="saturation_throughput", phase="saturation", labels=lab,
-                           value=U._num(doc["throughput"]), unit="pods/s")
+                self._perf(
+                    ts,
+                    ln,
+                    metric="saturation_throughput",
+                    phase="saturation",
+                    labels=lab,
+                    value=U._num(doc["throughput"]),
+                    unit="pods/s",
+                )
             return
         if label in ("Pod startup latency", "Scheduling latency") or label.endswith("JSON"):
-            base = "pod_startup" if label == "Pod startup latency" else ("scheduling" if label == "Scheduling latency" else None)
+            base = (
+                "pod_startup"
+                if label == "Pod startup latency"
+                else ("scheduling" if label == "Scheduling latency" else None)
+            )
             for k, v in doc.items():
                 if isinstance(v, dict) and any(q in v for q in ("Perc50", "Perc99")):
-                    metric = base if (base == "pod_startup" and k == "latency") else (
-                        f"{base}_{k.lower()}" if base else k)
-                    self._perf(ts, ln, metric=metric, phase="latency" if base == "pod_startup" else kind,
-                               labels={"source": label},
-                               **{col: (v.get(q) / 1e9 if isinstance(v.get(q), (int, float)) else None)
-                                  for q, col in (("Perc50", "p50_s"), ("Perc90", "p90_s"), ("Perc99", "p99_s"), ("Perc100", "p100_s"))})
+                    metric = (
+                        base if (base == "pod_startup" and k == "latency") else (f"{base}_{k.lower()}" if base else k)
+                    )
+                    self._perf(
+                        ts,
+                        ln,
+                        metric=metric,
+                        phase="latency" if base == "pod_startup" else kind,
+                        labels={"source": label},
+                        **{
+                            col: (v.get(q) / 1e9 if isinstance(v.get(q), (int, float)) else None)
+                            for q, col in (
+                                ("Perc50", "p50_s"),
+                                ("Perc90", "p90_s"),
+                                ("Perc99", "p99_s"),
+                                ("Perc100", "p100_s"),
+                            )
+                        },
+                    )
 
     # -- end ----------------------------------------------------------------------
     def finish(self):
@@ -573,7 +762,7 @@ class _Parser:
 
 def parse(stream, ctx: Context, columnar: bool = True) -> None:
     """``columnar=False``: the reference (the code before issue 20), compared with the default in tests/test_e2e.py."""
-    head = stream.peek(256 * 1024)[:256 * 1024] if hasattr(stream, "peek") else b""
+    head = stream.peek(256 * 1024)[: 256 * 1024] if hasattr(stream, "peek") else b""
     lines = head.decode("utf-8", "replace").splitlines()[:3000]
     wrappers = L.detect_wrappers(lines)
     ansi = L.has_ansi(head)
@@ -600,14 +789,16 @@ def parse(stream, ctx: Context, columnar: bool = True) -> None:
         ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity="info")
     ctx.lines_read += stats.skipped  # overlong lines: read and counted, in no chunk
     if stats.invalid_utf8_lines:
-        ctx.error(f"{stats.invalid_utf8_lines} lines were not valid UTF-8 (bytes replaced with U+FFFD)",
-                  stats.first_invalid_utf8)
+        ctx.error(
+            f"{stats.invalid_utf8_lines} lines were not valid UTF-8 (bytes replaced with U+FFFD)",
+            stats.first_invalid_utf8,
+        )
 
 
 FORMAT = Format(
     name="e2e-log",
     description="Kubernetes e2e / ginkgo v1 test log (Logf StampMilli lines, STEP, ginkgo spec blocks; "
-                "density/load outputs), plain, Prow- or Jenkins-wrapped",
+    "density/load outputs), plain, Prow- or Jenkins-wrapped",
     priority=55,
     sniff=sniff,
     parse=parse,

@@ -14,6 +14,7 @@ outputs print the same way (docs/formats/e2e-log.md, cl2-log.md, cl2-json.md):
 Everything here is pure (text in, dicts out) so the formats can keep their own
 line accounting.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,20 +28,30 @@ from .. import timeutil
 
 # in-tree list headers (≤1.10 and 1.11+) and CL2 names → perf metric label
 LATENCY_NAMES = {
-    "schedule": "create_to_schedule", "create-to-schedule": "create_to_schedule",
-    "run-after-schedule": "schedule_to_run", "schedule-to-run": "schedule_to_run",
-    "watch": "run_to_watch", "run-to-watch": "run_to_watch",
-    "scheduled-to-end total": "schedule_to_watch", "schedule-to-watch": "schedule_to_watch",
-    "e2e total": "pod_startup", "e2e": "pod_startup",
-    "pod_startup": "pod_startup", "create_to_schedule": "create_to_schedule",
-    "schedule_to_run": "schedule_to_run", "run_to_watch": "run_to_watch",
-    "schedule_to_watch": "schedule_to_watch", "create_to_run": "create_to_run",
+    "schedule": "create_to_schedule",
+    "create-to-schedule": "create_to_schedule",
+    "run-after-schedule": "schedule_to_run",
+    "schedule-to-run": "schedule_to_run",
+    "watch": "run_to_watch",
+    "run-to-watch": "run_to_watch",
+    "scheduled-to-end total": "schedule_to_watch",
+    "schedule-to-watch": "schedule_to_watch",
+    "e2e total": "pod_startup",
+    "e2e": "pod_startup",
+    "pod_startup": "pod_startup",
+    "create_to_schedule": "create_to_schedule",
+    "schedule_to_run": "schedule_to_run",
+    "run_to_watch": "run_to_watch",
+    "schedule_to_watch": "schedule_to_watch",
+    "create_to_run": "create_to_run",
 }
 
 # the "10% " / "100 " count is absent when a list is pasted without its first words
 WORST_RE = re.compile(r"(?:(?:(?P<pct>\d+)% |(?P<n>\d+) )?worst) (?P<name>[\w -]+?) latencies: \[(?P<body>.*)\]?\s*$")
-PERC_RE = re.compile(r"perc50: (?P<p50>[^,]+), perc90: (?P<p90>[^,;]+), perc99: (?P<p99>[^,;\s]+)"
-                     r"(?:, perc100: (?P<p100>[^,;\s]+))?(?:; threshold:? (?P<thr>\S+))?")
+PERC_RE = re.compile(
+    r"perc50: (?P<p50>[^,]+), perc90: (?P<p90>[^,;]+), perc99: (?P<p99>[^,;\s]+)"
+    r"(?:, perc100: (?P<p100>[^,;\s]+))?(?:; threshold:? (?P<thr>\S+))?"
+)
 _ELEM_RE = re.compile(r"\{([^{}]*)\}")
 _DUR_TOKEN = r"-?(?:[0-9.]+(?:ns|us|µs|μs|Âµs|ms|s|m|h))+|0"
 
@@ -83,8 +94,13 @@ def perc_line(text: str) -> dict | None:
     m = PERC_RE.search(text)
     if not m:
         return None
-    return {"p50_s": dur_s(m.group("p50")), "p90_s": dur_s(m.group("p90")), "p99_s": dur_s(m.group("p99")),
-            "p100_s": dur_s(m.group("p100")), "threshold_s": dur_s(m.group("thr"))}
+    return {
+        "p50_s": dur_s(m.group("p50")),
+        "p90_s": dur_s(m.group("p90")),
+        "p99_s": dur_s(m.group("p99")),
+        "p100_s": dur_s(m.group("p100")),
+        "threshold_s": dur_s(m.group("thr")),
+    }
 
 
 _TOP_RE = re.compile(r"Top latency metric: \{(?P<body>.*)\}(?:; threshold: (?P<thr>\S+))?\s*$")
@@ -93,8 +109,10 @@ _TOP_RE = re.compile(r"Top latency metric: \{(?P<body>.*)\}(?:; threshold: (?P<t
 # 2015-2016 in-tree HighLatencyRequests: ``Logf("WARNING - requests with too high latency: %+v", metric)`` of a
 # struct with unexported fields {verb, resource, quantile, latency time.Duration}: fmt cannot call the
 # Duration's String() there, so the latency prints as integer nanoseconds (test/e2e/util.go, 2015).
-TOO_HIGH_RE = re.compile(r"WARNING - requests with too high latency: \{verb:(?P<verb>\S*) resource:(?P<resource>\S*) "
-                         r"quantile:(?P<q>[0-9.]+) latency:(?P<ns>-?\d+)\}")
+TOO_HIGH_RE = re.compile(
+    r"WARNING - requests with too high latency: \{verb:(?P<verb>\S*) resource:(?P<resource>\S*) "
+    r"quantile:(?P<q>[0-9.]+) latency:(?P<ns>-?\d+)\}"
+)
 
 
 def too_high_latency(text: str) -> dict | None:
@@ -105,8 +123,13 @@ def too_high_latency(text: str) -> dict | None:
         return None
     q = float(m.group("q"))
     col = {0.5: "p50_s", 0.9: "p90_s", 0.99: "p99_s"}.get(q)
-    return {"verb": m.group("verb"), "resource": m.group("resource"), "quantile": q, "column": col,
-            "seconds": int(m.group("ns")) / 1e9}
+    return {
+        "verb": m.group("verb"),
+        "resource": m.group("resource"),
+        "quantile": q,
+        "column": col,
+        "seconds": int(m.group("ns")) / 1e9,
+    }
 
 
 def top_latency(text: str) -> dict | None:
@@ -170,20 +193,34 @@ def perfdata_rows(doc: dict, phase: str | None, origin: str, scale_s: float | No
         lab = {**top, **labels, "version": doc.get("version"), "unit": unit}
         sc = scale_s if scale_s is not None else _UNIT_S.get(unit)
         pk = {k: data.get(k) for k in ("Perc50", "Perc90", "Perc99", "Perc100")}
-        if sc is not None and any(v is not None for v in pk.values()) and \
-                set(data) <= {"Perc50", "Perc90", "Perc99", "Perc100"}:
-            row = {"metric": metric, "phase": phase, "labels": json.dumps(lab, sort_keys=True),
-                   "count": int(count) if isinstance(count, str) and count.isdigit() else None,
-                   "origin": origin}
+        if (
+            sc is not None
+            and any(v is not None for v in pk.values())
+            and set(data) <= {"Perc50", "Perc90", "Perc99", "Perc100"}
+        ):
+            row = {
+                "metric": metric,
+                "phase": phase,
+                "labels": json.dumps(lab, sort_keys=True),
+                "count": int(count) if isinstance(count, str) and count.isdigit() else None,
+                "origin": origin,
+            }
             for k, col in (("Perc50", "p50_s"), ("Perc90", "p90_s"), ("Perc99", "p99_s"), ("Perc100", "p100_s")):
                 v = _num(pk[k])
                 row[col] = None if v is None else v * sc
             rows.append(row)
         else:
             for k, v in data.items():
-                rows.append({"metric": metric, "phase": phase, "origin": origin,
-                             "labels": json.dumps({**lab, "bucket": k}, sort_keys=True),
-                             "value": _num(v), "unit": unit})
+                rows.append(
+                    {
+                        "metric": metric,
+                        "phase": phase,
+                        "origin": origin,
+                        "labels": json.dumps({**lab, "bucket": k}, sort_keys=True),
+                        "value": _num(v),
+                        "unit": unit,
+                    }
+                )
     return rows
 
 
@@ -212,6 +249,7 @@ def json_after(first: str, cont: list[str]):
 # The line parsers (e2e, clusterloader2) convert a stamp per record.  Through numpy a scalar conversion
 # cost ~10-40 µs (days_from_civil on 1-element arrays) and, for a named zone, a pandas tz_localize of one
 # value (~1 ms) per record.  These give the same numbers from caches.
+
 
 @lru_cache(maxsize=4096)
 def civil_days(y: int, m: int, d: int) -> int:

@@ -10,6 +10,7 @@ copying a value.  Lines the scanner does not accept are parsed by the Arrow
 path, so results are the same with or without it; without a C compiler at
 install time kubelog runs on that path alone (``KUBELOG_NO_NATIVE=1`` forces it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,8 +20,23 @@ import pyarrow as pa
 
 from .. import native
 
-STRING_FIELDS = ("method", "uri", "ua", "aid", "src", "apf_pl", "apf_fs", "verb", "api_group", "api_version",
-                 "resource", "subresource", "namespace", "name", "scope")
+STRING_FIELDS = (
+    "method",
+    "uri",
+    "ua",
+    "aid",
+    "src",
+    "apf_pl",
+    "apf_fs",
+    "verb",
+    "api_group",
+    "api_version",
+    "resource",
+    "subresource",
+    "namespace",
+    "name",
+    "scope",
+)
 
 
 def available() -> bool:
@@ -32,13 +48,13 @@ def available() -> bool:
 class Scan:
     """What :func:`scan` found in ``n`` lines."""
 
-    is_hdr: np.ndarray          # bool[n]
-    e_rows: np.ndarray          # int64[k]: lines that are access-log records
-    cols: dict                  # over the k records: STRING_FIELDS as StringArrays (DICT_FIELDS as
+    is_hdr: np.ndarray  # bool[n]
+    e_rows: np.ndarray  # int64[k]: lines that are access-log records
+    cols: dict  # over the k records: STRING_FIELDS as StringArrays (DICT_FIELDS as
     #                             DictionaryArrays of strings), lat_ns (int64, -1 invalid),
     #                             resp (Int32Array with nulls), hijacked, long_running (BooleanArray)
     times: tuple | None = None  # with a year: (header rows, local ns, valid, rollovers, first ord, last ord)
-    other: dict | None = None   # raw blocks: the header lines that are not access-log records (rows,
+    other: dict | None = None  # raw blocks: the header lines that are not access-log records (rows,
     #                             level, pid, file start/end, line, message start: see scan_raw)
 
 
@@ -49,15 +65,17 @@ DICT_FIELDS = frozenset(native.built().DICT_FIELDS) if native.built() is not Non
 def _string(t: tuple) -> pa.Array:
     data, offsets, valid, nulls = t
     n = memoryview(offsets).nbytes // 4 - 1
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data),
-                                       None if valid is None else pa.py_buffer(valid), nulls)
+    return pa.StringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(data), None if valid is None else pa.py_buffer(valid), nulls
+    )
 
 
 def _dictionary(t: tuple, n: int) -> pa.DictionaryArray:
     """A dictionary column of the scanner: distinct values and an int32 index per row."""
     values, idx, valid, nulls = t
-    indices = pa.Array.from_buffers(pa.int32(), n, [None if valid is None else pa.py_buffer(valid),
-                                                    pa.py_buffer(idx)], nulls)
+    indices = pa.Array.from_buffers(
+        pa.int32(), n, [None if valid is None else pa.py_buffer(valid), pa.py_buffer(idx)], nulls
+    )
     return pa.DictionaryArray.from_arrays(indices, _string(values))
 
 
@@ -98,18 +116,17 @@ def scan_raw(data, n: int, access_log: bool = True, year: int | None = None) -> 
     return RawLines(data, np.frombuffer(r["starts"], dtype=np.int32), np.frombuffer(r["ends"], dtype=np.int32), sc)
 
 
-def scan_file(fd: int, start: int, length: int, n: int, access_log: bool = True,
-              year: int | None = None) -> RawLines | None:
+def scan_file(
+    fd: int, start: int, length: int, n: int, access_log: bool = True, year: int | None = None
+) -> RawLines | None:
     """:func:`scan_raw` of the ``n`` lines in bytes ``[start, start + length)`` of the open file
     ``fd``, read by the scanner itself in pieces that it splits and checks while they are in the
     CPU cache (a final newline is added if the range lacks one)."""
-    r = native.module().scan(b"", b"", 0, n, False, access_log, True, -1 if year is None else year, fd, start,
-                             length)
+    r = native.module().scan(b"", b"", 0, n, False, access_log, True, -1 if year is None else year, fd, start, length)
     if not r["utf8_ok"]:
         return None
     sc = _scan_result(r)
-    return RawLines(r["data"], np.frombuffer(r["starts"], dtype=np.int32), np.frombuffer(r["ends"], dtype=np.int32),
-                    sc)
+    return RawLines(r["data"], np.frombuffer(r["starts"], dtype=np.int32), np.frombuffer(r["ends"], dtype=np.int32), sc)
 
 
 def scan(text, access_log: bool = True, year: int | None = None) -> Scan:
@@ -125,8 +142,16 @@ def scan(text, access_log: bool = True, year: int | None = None) -> Scan:
     bufs = text.buffers()
     n = len(text)
     empty = b""
-    r = native.module().scan(bufs[1] if bufs[1] is not None else empty, bufs[2] if bufs[2] is not None else empty,
-                             text.offset, n, large, access_log, False, -1 if year is None else year)
+    r = native.module().scan(
+        bufs[1] if bufs[1] is not None else empty,
+        bufs[2] if bufs[2] is not None else empty,
+        text.offset,
+        n,
+        large,
+        access_log,
+        False,
+        -1 if year is None else year,
+    )
     return _scan_result(r)
 
 
@@ -141,13 +166,27 @@ def _scan_result(r: dict) -> Scan:
     times = None
     if "times" in r:
         rows, local, valid, roll, first, last = r["times"]
-        times = (np.frombuffer(rows, dtype=np.int64), np.frombuffer(local, dtype=np.int64),
-                 np.frombuffer(valid, dtype=np.uint8).astype(bool), roll, first, last)
+        times = (
+            np.frombuffer(rows, dtype=np.int64),
+            np.frombuffer(local, dtype=np.int64),
+            np.frombuffer(valid, dtype=np.uint8).astype(bool),
+            roll,
+            first,
+            last,
+        )
     other = None
     if "o_rows" in r and not r["o_big"]:
-        other = {k: np.frombuffer(r["o_" + k], dtype=t) for k, t in
-                 (("rows", np.int64), ("pid", np.int64), ("msg", np.int32), ("fs", np.int32), ("fe", np.int32),
-                  ("line", np.int32))}
+        other = {
+            k: np.frombuffer(r["o_" + k], dtype=t)
+            for k, t in (
+                ("rows", np.int64),
+                ("pid", np.int64),
+                ("msg", np.int32),
+                ("fs", np.int32),
+                ("fe", np.int32),
+                ("line", np.int32),
+            )
+        }
         other["level"] = r["o_level"]
     return Scan(np.frombuffer(r["is_hdr"], dtype=np.uint8).astype(bool), e_rows, cols, times, other)
 

@@ -14,6 +14,7 @@ E–H    ``"HTTP" verb="GET" URI="..." latency="1.5ms" userAgent="..." [audit-ID
 The record time is the request end: ``start_ts = ts - latency`` with the latency
 parsed exactly from the Go duration string.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,17 +25,23 @@ from .. import tables, timeutil
 from . import requestinfo
 
 Q = r'(?:[^"\\]|\\.)*'
-RE_E = (r'^"HTTP" verb="(?P<method>[^"]*)" URI="(?P<uri>' + Q + r')" latency="(?P<lat>[^"]*)" '
-        r'userAgent="(?P<ua>' + Q + r')"(?: contentType="' + Q + r'")?(?: audit-ID="(?P<aid>[^"]*)")? '
-        r'srcIP="(?P<src>[^"]*)"(?P<mid>.*?)(?: resp=(?P<resp>[0-9]+)| (?P<hij>hijacked)=true)(?P<tail>.*)$')
-RE_D = (r'^verb="(?P<method>[^"]*)" URI="(?P<uri>[^"]*)" latency=(?P<lat>\S+) (?:resp=(?P<resp>[0-9]+) )?'
-        r'UserAgent="(?P<ua>' + Q + r')" srcIP="(?P<src>[^"]*)": ?(?P<tail>.*)$')
+RE_E = (
+    r'^"HTTP" verb="(?P<method>[^"]*)" URI="(?P<uri>' + Q + r')" latency="(?P<lat>[^"]*)" '
+    r'userAgent="(?P<ua>' + Q + r')"(?: contentType="' + Q + r'")?(?: audit-ID="(?P<aid>[^"]*)")? '
+    r'srcIP="(?P<src>[^"]*)"(?P<mid>.*?)(?: resp=(?P<resp>[0-9]+)| (?P<hij>hijacked)=true)(?P<tail>.*)$'
+)
+RE_D = (
+    r'^verb="(?P<method>[^"]*)" URI="(?P<uri>[^"]*)" latency=(?P<lat>\S+) (?:resp=(?P<resp>[0-9]+) )?'
+    r'UserAgent="(?P<ua>' + Q + r')" srcIP="(?P<src>[^"]*)": ?(?P<tail>.*)$'
+)
 RE_BC = r"^(?P<method>[A-Z]+) (?P<uri>\S+): \((?P<lat>[^)]+)\) (?P<status>[0-9]+|hijacked)(?P<rest>.*)$"
 RE_TAIL = r"(?:^|\s)\[(?:\[(?P<ua_b>.*)\]|(?P<ua_c>.*)) (?P<addr>\[[0-9a-fA-F:.%]+\]:[0-9]+|[^ \]]+)\]$"
 RE_APF = r'apf_pl="(?P<pl>[^"]*)" apf_fs="(?P<fs>[^"]*)"'
 
-RE_E_REST = (r'^userAgent="(?P<ua>' + Q + r')"(?: contentType="' + Q + r'")?(?: audit-ID="(?P<aid>[^"]*)")? '
-             r'srcIP="(?P<src>[^"]*)"')
+RE_E_REST = (
+    r'^userAgent="(?P<ua>' + Q + r')"(?: contentType="' + Q + r'")?(?: audit-ID="(?P<aid>[^"]*)")? '
+    r'srcIP="(?P<src>[^"]*)"'
+)
 
 COLUMNS = ("method", "uri", "lat", "ua", "src", "resp", "aid", "hijacked", "apf_pl", "apf_fs")
 
@@ -98,23 +105,38 @@ def extract(msg: pa.Array, last_cont: pa.Array | None = None) -> tuple[np.ndarra
     if got is not None:
         rows, m = got
         apf = pc.extract_regex(m.field("mid"), RE_APF)
-        d = dict(method=m.field("method"), uri=_unescape(m.field("uri")), lat=m.field("lat"),
-                 ua=_unescape(m.field("ua")), src=m.field("src"),
-                 resp=_status(m.field("resp")),
-                 aid=pc.if_else(pc.equal(m.field("aid"), ""), None, m.field("aid")),
-                 hijacked=pc.equal(m.field("hij"), "hijacked"),
-                 apf_pl=_null_empty(apf.field("pl")), apf_fs=_null_empty(apf.field("fs")),
-                 variant=tables.repeat("E", len(rows)))
+        d = dict(
+            method=m.field("method"),
+            uri=_unescape(m.field("uri")),
+            lat=m.field("lat"),
+            ua=_unescape(m.field("ua")),
+            src=m.field("src"),
+            resp=_status(m.field("resp")),
+            aid=pc.if_else(pc.equal(m.field("aid"), ""), None, m.field("aid")),
+            hijacked=pc.equal(m.field("hij"), "hijacked"),
+            apf_pl=_null_empty(apf.field("pl")),
+            apf_fs=_null_empty(apf.field("fs")),
+            variant=tables.repeat("E", len(rows)),
+        )
         pieces.append((rows, d))
         mask[rows] = True
 
     got = _matching(msg, 'verb="', RE_D)
     if got is not None:
         rows, m = got
-        d = dict(method=m.field("method"), uri=m.field("uri"), lat=m.field("lat"), ua=_unescape(m.field("ua")),
-                 src=m.field("src"), resp=_status(m.field("resp")),
-                 aid=pa.nulls(len(rows), S), hijacked=pc.starts_with(m.field("tail"), "hijacked"),
-                 apf_pl=pa.nulls(len(rows), S), apf_fs=pa.nulls(len(rows), S), variant=tables.repeat("D", len(rows)))
+        d = dict(
+            method=m.field("method"),
+            uri=m.field("uri"),
+            lat=m.field("lat"),
+            ua=_unescape(m.field("ua")),
+            src=m.field("src"),
+            resp=_status(m.field("resp")),
+            aid=pa.nulls(len(rows), S),
+            hijacked=pc.starts_with(m.field("tail"), "hijacked"),
+            apf_pl=pa.nulls(len(rows), S),
+            apf_fs=pa.nulls(len(rows), S),
+            variant=tables.repeat("D", len(rows)),
+        )
         pieces.append((rows, d))
         mask[rows] = True
 
@@ -151,9 +173,19 @@ def extract(msg: pa.Array, last_cont: pa.Array | None = None) -> tuple[np.ndarra
             hij = pc.equal(status, "hijacked")
             resp = _status(pc.if_else(hij, None, status))
             variant = pc.if_else(pc.and_(tail_ok, is_b), "B", pc.if_else(tail_ok, "C", "A"))
-            d = dict(method=m.field("method"), uri=m.field("uri"), lat=m.field("lat"), ua=ua, src=addr,
-                     resp=resp, aid=pa.nulls(len(rows), S), hijacked=hij, apf_pl=pa.nulls(len(rows), S),
-                     apf_fs=pa.nulls(len(rows), S), variant=variant)
+            d = dict(
+                method=m.field("method"),
+                uri=m.field("uri"),
+                lat=m.field("lat"),
+                ua=ua,
+                src=addr,
+                resp=resp,
+                aid=pa.nulls(len(rows), S),
+                hijacked=hij,
+                apf_pl=pa.nulls(len(rows), S),
+                apf_fs=pa.nulls(len(rows), S),
+                variant=variant,
+            )
             pieces.append((rows, d))
             mask[rows] = True
 
@@ -216,8 +248,9 @@ def extract_e_fast(lines: pa.Array) -> tuple[np.ndarray, dict[str, pa.Array]]:
     """
     n = len(lines)
     # pieces: `I0620 ... httplog.go:132] "HTTP`, `verb="GET`, `URI="/api/...`, ..., `resp=200`
-    kv = kv_quoted(lines, ["verb", "URI", "latency", "userAgent", "audit-ID", "srcIP", "apf_pl", "apf_fs"],
-                   bare=["resp"])
+    kv = kv_quoted(
+        lines, ["verb", "URI", "latency", "userAgent", "audit-ID", "srcIP", "apf_pl", "apf_fs"], bare=["resp"]
+    )
     resp = pc.extract_regex(pc.fill_null(kv["resp"], ""), r"^(?P<resp>[0-9]+)(?: |$)")
     hij = pc.fill_null(pc.match_substring(lines, " hijacked=true"), False)
     ok = np.ones(n, dtype=bool)
@@ -232,10 +265,19 @@ def extract_e_fast(lines: pa.Array) -> tuple[np.ndarray, dict[str, pa.Array]]:
     f = (lambda a: a.filter(ga)) if not ok.all() else (lambda a: a)
     method = f(kv["verb"])
     r = f(resp.field("resp"))
-    cols = dict(method=method, uri=f(kv["URI"]), lat=f(kv["latency"]), ua=f(kv["userAgent"]), src=f(kv["srcIP"]),
-                resp=_status(r), aid=_null_empty(f(kv["audit-ID"])),
-                hijacked=f(hij), apf_pl=_null_empty(f(kv["apf_pl"])), apf_fs=_null_empty(f(kv["apf_fs"])),
-                variant=tables.repeat("E", int(ok.sum())))
+    cols = dict(
+        method=method,
+        uri=f(kv["URI"]),
+        lat=f(kv["latency"]),
+        ua=f(kv["userAgent"]),
+        src=f(kv["srcIP"]),
+        resp=_status(r),
+        aid=_null_empty(f(kv["audit-ID"])),
+        hijacked=f(hij),
+        apf_pl=_null_empty(f(kv["apf_pl"])),
+        apf_fs=_null_empty(f(kv["apf_fs"])),
+        variant=tables.repeat("E", int(ok.sum())),
+    )
     return ok, cols
 
 
@@ -254,8 +296,7 @@ def native_requests(cols: dict, end_ns: np.ndarray, origin: str = "httplog") -> 
     return _requests(cols, cols, cols["lat_ns"], end_ns, None, origin)
 
 
-def _requests(cols: dict, info: dict, lat_ns: np.ndarray, end_ns: np.ndarray, clock: str | None,
-              origin: str) -> dict:
+def _requests(cols: dict, info: dict, lat_ns: np.ndarray, end_ns: np.ndarray, clock: str | None, origin: str) -> dict:
     """The ``requests`` columns of access-log records: fields, classification ``info``, latency in ns
     (-1 where invalid: start and latency then null) and end times."""
     bad = lat_ns < 0
@@ -267,8 +308,20 @@ def _requests(cols: dict, info: dict, lat_ns: np.ndarray, end_ns: np.ndarray, cl
         "clock": tables.repeat(clock, n),
         "method": requestinfo.logged_to_method(cols["method"]),
         "logged_verb": cols["method"],
-        **{k: info[k] for k in ("verb", "api_group", "api_version", "resource", "subresource", "namespace",
-                                "name", "scope", "long_running")},
+        **{
+            k: info[k]
+            for k in (
+                "verb",
+                "api_group",
+                "api_version",
+                "resource",
+                "subresource",
+                "namespace",
+                "name",
+                "scope",
+                "long_running",
+            )
+        },
         "uri": cols["uri"],
         "latency_s": pa.array(np.where(bad, np.nan, lat_ns / 1e9), pa.float64(), mask=bad),
         "code": cols["resp"],

@@ -21,6 +21,7 @@ to the next testcase or the closing ``</testsuite>`` are its continuation lines.
 declaration, the ``<testsuite(s)>`` open/close lines and anything after are counted as
 "junit envelope" (info).  A file that does not parse as XML is counted as "invalid XML" (error).
 """
+
 from __future__ import annotations
 
 import re
@@ -61,6 +62,7 @@ def _ts(v: str | None):
         return None
     try:
         import pandas as pd  # not at module level: `kubelog ingest` loads every format
+
         t = pd.Timestamp(v)
         t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
         return t.value
@@ -82,6 +84,7 @@ def parse(stream, ctx: Context) -> None:
     # line of each <testcase start, in document order
     nl_pos = [m.start() for m in re.finditer(rb"\n", data)]
     import bisect
+
     tc_lines = [bisect.bisect_right(nl_pos, m.start()) + 1 for m in _TC_RE.finditer(data)]
     close = data.rfind(b"</testsuite")
     close_line = bisect.bisect_right(nl_pos, close) + 1 if close >= 0 else n_lines + 1
@@ -91,8 +94,13 @@ def parse(stream, ctx: Context) -> None:
     for su in suites:
         a = dict(su.attrib)
         tcs = su.findall("testcase")
-        info.append({**{k: a[k] for k in a}, "testcases": len(tcs),
-                     "skipped_testcases": sum(1 for t in tcs if t.find("skipped") is not None)})
+        info.append(
+            {
+                **{k: a[k] for k in a},
+                "testcases": len(tcs),
+                "skipped_testcases": sum(1 for t in tcs if t.find("skipped") is not None),
+            }
+        )
         suite_ts = _ts(a.get("timestamp"))
         for tc in tcs:
             fail = tc.find("failure")
@@ -116,8 +124,17 @@ def parse(stream, ctx: Context) -> None:
                 dur = float(tc.get("time")) if tc.get("time") not in (None, "") else None
             except ValueError:
                 dur = None
-            rows.append({"spec": tc.get("name"), "state": state, "start_ts": _ts(tc.get("timestamp")) or suite_ts,
-                         "duration_s": dur, "failure_message": msg, "failure_location": loc, "origin": "junit"})
+            rows.append(
+                {
+                    "spec": tc.get("name"),
+                    "state": state,
+                    "start_ts": _ts(tc.get("timestamp")) or suite_ts,
+                    "duration_s": dur,
+                    "failure_message": msg,
+                    "failure_location": loc,
+                    "origin": "junit",
+                }
+            )
     if len(tc_lines) != len(rows):  # unusual layout: attribute all rows to the first testcase line
         tc_lines = (tc_lines + [tc_lines[-1] if tc_lines else 1] * len(rows))[: len(rows)]
     for r, ln in zip(rows, tc_lines):
@@ -137,12 +154,19 @@ def parse(stream, ctx: Context) -> None:
     if not ctx.clock:
         ctx.clock = "test"
     if rows:
-        ctx.emit("test_specs", {
-            "spec": [r["spec"] for r in rows], "state": [r["state"] for r in rows],
-            "start_ts": pa.array([r["start_ts"] for r in rows], pa.int64()).cast(pa.timestamp("ns", tz="UTC")),
-            "duration_s": [r["duration_s"] for r in rows], "failure_message": [r["failure_message"] for r in rows],
-            "failure_location": [r["failure_location"] for r in rows], "origin": [r["origin"] for r in rows],
-            "line_no": [r["line_no"] for r in rows]})
+        ctx.emit(
+            "test_specs",
+            {
+                "spec": [r["spec"] for r in rows],
+                "state": [r["state"] for r in rows],
+                "start_ts": pa.array([r["start_ts"] for r in rows], pa.int64()).cast(pa.timestamp("ns", tz="UTC")),
+                "duration_s": [r["duration_s"] for r in rows],
+                "failure_message": [r["failure_message"] for r in rows],
+                "failure_location": [r["failure_location"] for r in rows],
+                "origin": [r["origin"] for r in rows],
+                "line_no": [r["line_no"] for r in rows],
+            },
+        )
 
 
 FORMAT = Format(

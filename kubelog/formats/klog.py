@@ -17,6 +17,7 @@ Lines that are not klog records and not continuations (a shell prompt, ``set -x`
 lines, a trailing kubectl error, ``Flag --x has been deprecated`` notices, the
 klog file header) are counted in ``parse_stats`` with their reason.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -39,14 +40,20 @@ from ..sources import lines as L
 from . import fastscan, httplog
 from .base import Context, Format, Head
 
-HEADER_RE = (r"^(?P<sev>[IWEF])(?P<mm>[0-9]{2})(?P<dd>[0-9]{2}) (?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}) +"
-             r"(?P<pid>[0-9]+) (?P<file>[^ :\]]+):(?P<line>[0-9]+)\] ?(?P<msg>.*)$")
+HEADER_RE = (
+    r"^(?P<sev>[IWEF])(?P<mm>[0-9]{2})(?P<dd>[0-9]{2}) (?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}) +"
+    r"(?P<pid>[0-9]+) (?P<file>[^ :\]]+):(?P<line>[0-9]+)\] ?(?P<msg>.*)$"
+)
 HEADER_START = r"^[IWEF][0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} +[0-9]+ [^ :\]]+:[0-9]+\]"
 _HEADER_START_RX = re.compile(HEADER_START)
 
 # Non-record lines: (reason, severity, RE2 pattern).  Checked on header-less lines.
 NOT_RECORDS = [
-    ("klog file header", "info", r"^(?:Log file created at: |Running on machine: |Binary: Built with |Log line format: )"),
+    (
+        "klog file header",
+        "info",
+        r"^(?:Log file created at: |Running on machine: |Binary: Built with |Log line format: )",
+    ),
     ("shell prompt", "info", r"^(?:\S+@\S+[:~]\S*\s*[$#]|[$#]) "),
     ("shell trace (set -x)", "info", r"^\++ "),
     ("kubectl/client error", "warning", r"^(?:error: |Error from server|Unable to connect to the server)"),
@@ -85,6 +92,7 @@ def _load_extractors() -> None:
     if _loaded:
         return
     import importlib
+
     for m in EXTRACTOR_MODULES:
         importlib.import_module(f"kubelog.formats.{m}")
     _loaded = True
@@ -118,11 +126,21 @@ class Records:
 
     def take(self, idx: np.ndarray) -> "Records":
         ia = pa.array(idx, pa.int64())
-        return Records(self.line_no[idx], self.ts_ns[idx], self.level.take(ia), self.pid.take(ia),
-                       self.file.take(ia), self.line.take(ia), self.msg.take(ia), self.cont.take(ia),
-                       self.last_cont.take(ia), self.n_cont[idx], self.clock.take(ia),
-                       None if self.wrapper_ts is None else self.wrapper_ts.take(ia),
-                       None if self.unit is None else self.unit.take(ia))
+        return Records(
+            self.line_no[idx],
+            self.ts_ns[idx],
+            self.level.take(ia),
+            self.pid.take(ia),
+            self.file.take(ia),
+            self.line.take(ia),
+            self.msg.take(ia),
+            self.cont.take(ia),
+            self.last_cont.take(ia),
+            self.n_cont[idx],
+            self.clock.take(ia),
+            None if self.wrapper_ts is None else self.wrapper_ts.take(ia),
+            None if self.unit is None else self.unit.take(ia),
+        )
 
     def full_text(self, i: int) -> str:
         """The whole record (message + continuation lines) of row ``i``."""
@@ -133,18 +151,18 @@ class Records:
 
 @dataclass
 class ChunkResult:
-    tables: dict = field(default_factory=dict)        # table -> list of column dicts
+    tables: dict = field(default_factory=dict)  # table -> list of column dicts
     record_lines: int = 0
     continuation_lines: int = 0
-    counted: dict = field(default_factory=dict)       # reason -> [n, severity, [(line_no, text)]]
+    counted: dict = field(default_factory=dict)  # reason -> [n, severity, [(line_no, text)]]
     first_ord: int | None = None
     last_ord: int | None = None
     rollovers: int = 0
-    orphans: int = 0                                  # continuation lines before the block's first record
+    orphans: int = 0  # continuation lines before the block's first record
     orphan_examples: list = field(default_factory=list)
-    invalid_utf8: tuple = (0, None)                   # (lines, first line) seen by a worker process
-    errors: list = field(default_factory=list)        # ctx.error() calls made in a worker process
-    written: dict = field(default_factory=dict)       # table -> (part file, rows) written by a worker process
+    invalid_utf8: tuple = (0, None)  # (lines, first line) seen by a worker process
+    errors: list = field(default_factory=list)  # ctx.error() calls made in a worker process
+    written: dict = field(default_factory=dict)  # table -> (part file, rows) written by a worker process
 
     def count(self, reason, severity, n, examples):
         c = self.counted.setdefault(reason, [0, severity, []])
@@ -205,8 +223,11 @@ class KlogParser:
             if (~empty).any():
                 r2 = rows[~empty]
                 ex = text.take(pa.array(r2[:5])).to_pylist()
-                reason = "not a klog record (before the first record)" if first_block else \
-                    "header-less line at a block boundary"
+                reason = (
+                    "not a klog record (before the first record)"
+                    if first_block
+                    else "header-less line at a block boundary"
+                )
                 res.count(reason, "warning", len(r2), list(zip(ch.line_no[r2[:5]].tolist(), ex)))
             cont &= ~orphan
         res.continuation_lines += int(cont.sum()) + ch.joined
@@ -248,8 +269,12 @@ class KlogParser:
         if not valid.all():
             bad = np.flatnonzero(~valid)
             ex = text.take(pa.array(hrows[bad[:5]])).to_pylist()
-            res.count("invalid date in klog header (kept, time null)", "warning", 0,
-                      list(zip(ch.line_no[hrows[bad[:5]]].tolist(), ex)))
+            res.count(
+                "invalid date in klog header (kept, time null)",
+                "warning",
+                0,
+                list(zip(ch.line_no[hrows[bad[:5]]].tolist(), ex)),
+            )
         line_no = ch.line_no[hrows]
         clock = self._clock(ch, hrows, nrec)
         wts = None if ch.wrapper_ts is None else ch.wrapper_ts.take(pa.array(hrows))
@@ -279,14 +304,26 @@ class KlogParser:
                 rtext, other = (htext.take(pa.array(rest, pa.int64())) if len(rest) < nrec else htext), None
             else:
                 rtext, other = text.take(pa.array(hrows[rest], pa.int64())), None
-            rec = self._records(rtext, rest, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts,
-                                text if other is not None else None, other, units=units)
+            rec = self._records(
+                rtext,
+                rest,
+                ts_ns,
+                line_no,
+                clock,
+                cont_text,
+                last_cont,
+                n_cont,
+                wts,
+                text if other is not None else None,
+                other,
+                units=units,
+            )
             sub_consumed = np.zeros(len(rest), dtype=bool)
             mask, cols = httplog.extract(rec.msg, rec.last_cont)
             if mask.any():
                 self._add_requests(res, cols, rest[mask], ts_ns, valid, line_no, clock)
                 sub_consumed |= mask
-            for _, name, fn, consumes in _EXTRACTORS:
+            for _, _name, fn, consumes in _EXTRACTORS:
                 todo = np.flatnonzero(~sub_consumed) if consumes else np.arange(len(rest))
                 if len(todo) == 0:
                     continue
@@ -307,8 +344,9 @@ class KlogParser:
         return res
 
     def _add_requests(self, res, cols, idx, ts_ns, valid, line_no, clock) -> None:
-        self._add_request_cols(res, httplog.to_requests(cols, ts_ns[idx], "", "httplog"), idx, ts_ns, valid,
-                               line_no, clock)
+        self._add_request_cols(
+            res, httplog.to_requests(cols, ts_ns[idx], "", "httplog"), idx, ts_ns, valid, line_no, clock
+        )
 
     def _add_request_cols(self, res, req, idx, ts_ns, valid, line_no, clock) -> None:
         req["clock"] = clock.take(pa.array(idx))
@@ -317,37 +355,61 @@ class KlogParser:
         req["server"] = tables.repeat(self.component or "", len(idx))
         res.tables.setdefault("requests", []).append(req)
 
-    def _records(self, sub, rows, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts, raw=None,
-                 other=None, units=None) -> "Records":
+    def _records(
+        self, sub, rows, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts, raw=None, other=None, units=None
+    ) -> "Records":
         """Records for header rows ``rows`` (``sub``: their lines): cut the message and the
         pid/file/line prefix; or, from a raw block, take those the C scanner found (``other``)."""
         ia = pa.array(rows, pa.int64())
         ct, lc = _sparse_strings(cont_text, rows), _sparse_strings(last_cont, rows)
         if other is not None:
             k = len(rows)
-            level = pa.StringArray.from_buffers(k, pa.py_buffer(np.arange(k + 1, dtype=np.int32)),
-                                                pa.py_buffer(other["level"]))
+            level = pa.StringArray.from_buffers(
+                k, pa.py_buffer(np.arange(k + 1, dtype=np.int32)), pa.py_buffer(other["level"])
+            )
             pid, line = pa.array(other["pid"]), pa.array(other["line"])
             file, msg = raw.spans(other["fs"], other["fe"]), raw.spans(other["msg"], raw.ends[other["rows"]])
         else:
             pos = pc.find_substring(sub, "]").to_numpy()  # the header ends at the first `]`
             msg = _after(sub, np.where(pos < 0, 0, pos + 1))
             width = int(pos.max()) - 21 + 1 if len(pos) else 1
-            pre = pc.extract_regex(pc.utf8_slice_codeunits(sub, 21, 21 + max(width, 1)),
-                                   r"^ *(?P<pid>[0-9]+) (?P<file>[^ :\]]+):(?P<line>[0-9]+)\]")
+            pre = pc.extract_regex(
+                pc.utf8_slice_codeunits(sub, 21, 21 + max(width, 1)),
+                r"^ *(?P<pid>[0-9]+) (?P<file>[^ :\]]+):(?P<line>[0-9]+)\]",
+            )
             level, file = pc.utf8_slice_codeunits(sub, 0, 1), pre.field("file")
             pid, line = _header_int(pre.field("pid"), pa.int64()), _header_int(pre.field("line"), pa.int32())
         return Records(
-            line_no=line_no[rows], ts_ns=ts_ns[rows], level=level, pid=pid, file=file, line=line, msg=msg,
-            cont=ct, last_cont=lc, n_cont=n_cont[rows], clock=clock.take(ia),
-            wrapper_ts=None if wts is None else wts.take(ia), unit=None if units is None else units.take(ia))
+            line_no=line_no[rows],
+            ts_ns=ts_ns[rows],
+            level=level,
+            pid=pid,
+            file=file,
+            line=line,
+            msg=msg,
+            cont=ct,
+            last_cont=lc,
+            n_cont=n_cont[rows],
+            clock=clock.take(ia),
+            wrapper_ts=None if wts is None else wts.take(ia),
+            unit=None if units is None else units.take(ia),
+        )
 
     def _process_state(self, wrappers: list[str], ansi: bool) -> dict:
         """What a worker process needs to parse a block of this input."""
         ctx, writer = self.ctx, self.ctx._emit
-        return dict(source_id=ctx.source_id, name=ctx.name, clock=ctx.clock, year=self.year, tz=self.tz,
-                    info={"component": self.component}, component=self.component, wrappers=wrappers, ansi=ansi,
-                    part_root=str(writer.root) if isinstance(writer, runmod.PartWriter) else None)
+        return dict(
+            source_id=ctx.source_id,
+            name=ctx.name,
+            clock=ctx.clock,
+            year=self.year,
+            tz=self.tz,
+            info={"component": self.component},
+            component=self.component,
+            wrappers=wrappers,
+            ansi=ansi,
+            part_root=str(writer.root) if isinstance(writer, runmod.PartWriter) else None,
+        )
 
     def _clock(self, ch: L.LineChunk, hrows: np.ndarray, nrec: int) -> pa.Array:
         base = self.ctx.clock or self.component or "unknown"
@@ -366,21 +428,27 @@ class KlogParser:
         kv = pc.if_else(is_s, st.field("kv"), None)
         cont = rec.cont.take(ia)
         text = pc.if_else(pc.is_valid(cont), pc.binary_join_element_wise(text, cont, "\n"), text)
-        n = len(keep)
+        len(keep)
         return {
             "ts": timeutil.to_ts_array(rec.ts_ns[keep], valid[keep]),
             "clock": rec.clock.take(ia),
-            "component": record_components(self.component or "", rec.file.take(ia),
-                                           None if rec.unit is None else rec.unit.take(ia)),
-            "level": rec.level.take(ia), "pid": rec.pid.take(ia), "file": rec.file.take(ia),
-            "line": rec.line.take(ia), "msg": text, "kv": kv,
+            "component": record_components(
+                self.component or "", rec.file.take(ia), None if rec.unit is None else rec.unit.take(ia)
+            ),
+            "level": rec.level.take(ia),
+            "pid": rec.pid.take(ia),
+            "file": rec.file.take(ia),
+            "line": rec.line.take(ia),
+            "msg": text,
+            "kv": kv,
             "continuation_lines": pa.array(rec.n_cont[keep], pa.int32()),
             "line_no": pa.array(rec.line_no[keep], pa.int64()),
         }
 
     # -- whole stream ------------------------------------------------------------
-    def run(self, stream, wrappers: list[str], ansi: bool, threads: int = 2, block: int | None = None,
-            processes: int = 0) -> None:
+    def run(
+        self, stream, wrappers: list[str], ansi: bool, threads: int = 2, block: int | None = None, processes: int = 0
+    ) -> None:
         """Parse the whole stream: blocks in ``threads`` worker threads, or in ``processes``
         worker processes (large plain inputs; see :func:`parse`), written in order."""
         ctx = self.ctx
@@ -421,6 +489,7 @@ class KlogParser:
                 ctx.rows[table] = ctx.rows.get(table, 0) + nrows
                 if shift:  # a Dec→Jan rollover in an earlier block: move this part's times too
                     import pyarrow.parquet as pq
+
                     t = pq.read_table(path)
                     shifted = _shift_years({c: t[c] for c in t.column_names}, shift)
                     try:
@@ -465,6 +534,7 @@ class KlogParser:
                 res = collect(*pending.popleft())
                 if res is not None:
                     emit_result(res)
+
             try:
                 for fn, args, nlines, span in jobs:
                     ctx.lines_read += nlines
@@ -472,8 +542,11 @@ class KlogParser:
                         fut = pool.submit(fn, *args, first)
                     except BrokenExecutor:  # a worker died before: the pool takes no more work
                         from ..errors import WorkerFailed
-                        raise WorkerFailed(f"{ctx.name}: a worker process died (killed, out of memory or "
-                                           "crashed); the run was not written") from None
+
+                        raise WorkerFailed(
+                            f"{ctx.name}: a worker process died (killed, out of memory or "
+                            "crashed); the run was not written"
+                        ) from None
                     pending.append((fut, span))
                     first = False
                     while len(pending) > width:
@@ -492,13 +565,17 @@ class KlogParser:
         plain = ctx.options.get("plain_path")
         # the blocks' pool: local worker processes, or the engine's (Dask: kubelog.engine.executors)
         pool_for = ctx.options.get("block_pool") or (lambda what: workers.pool(processes, what))
-        warm_for = (lambda pool: None) if ctx.options.get("block_pool") else \
-            (lambda pool: workers.spawn_in_background(pool, processes, ctx.name))
+        warm_for = (
+            (lambda pool: None)
+            if ctx.options.get("block_pool")
+            else (lambda pool: workers.spawn_in_background(pool, processes, ctx.name))
+        )
         if processes > 1 and plain:
             # a large plain file: the workers read their byte ranges themselves; this process
             # only cuts the file into blocks of whole records, counts lines and hashes it
             import hashlib
             import os
+
             state = self._process_state(wrappers, ansi)
             sha = hashlib.sha256()
             with open(plain, "rb") as f:
@@ -506,9 +583,14 @@ class KlogParser:
                 ranges = L.iter_file_ranges(f.fileno(), size, max(block, PROCESS_BLOCK), rstats, boundary, sha)
                 with pool_for(ctx.name) as pool:
                     warm = warm_for(pool)
-                    ordered(pool, ((_parse_range_in_process, (plain, a, b, first_line, n, state), n,
-                                    (first_line, n, (a, b)))
-                                   for a, b, first_line, n in ranges), warm)
+                    ordered(
+                        pool,
+                        (
+                            (_parse_range_in_process, (plain, a, b, first_line, n, state), n, (first_line, n, (a, b)))
+                            for a, b, first_line, n in ranges
+                        ),
+                        warm,
+                    )
             ctx.read_externally = (sha.hexdigest(), size)
         elif processes > 1:
             state = self._process_state(wrappers, ansi)
@@ -518,8 +600,13 @@ class KlogParser:
                 warm = warm_for(pool)
                 if warm is not None:
                     workers.check_started(warm)
-                ordered(pool, ((_parse_block_in_process, (data, first_line, n, state), n, (first_line, n, None))
-                               for data, first_line, n in blocks))
+                ordered(
+                    pool,
+                    (
+                        (_parse_block_in_process, (data, first_line, n, state), n, (first_line, n, None))
+                        for data, first_line, n in blocks
+                    ),
+                )
         elif threads <= 1:
             for ch in L.iter_chunks(stream, wrappers, ansi, rstats, block=block, boundary=boundary):
                 ctx.lines_read += ch.n_physical
@@ -528,9 +615,18 @@ class KlogParser:
         else:
             chunks = L.iter_chunks(stream, wrappers, ansi, rstats, block=block, boundary=boundary)
             with ThreadPoolExecutor(max_workers=threads) as pool:
-                ordered(pool, ((self.parse_chunk, (ch,), ch.n_physical,
-                                (int(ch.line_no[0]) if len(ch.line_no) else 0, ch.n_physical, None))
-                               for ch in chunks))
+                ordered(
+                    pool,
+                    (
+                        (
+                            self.parse_chunk,
+                            (ch,),
+                            ch.n_physical,
+                            (int(ch.line_no[0]) if len(ch.line_no) else 0, ch.n_physical, None),
+                        )
+                        for ch in chunks
+                    ),
+                )
         for reason, (cnt, ex) in rstats.counted.items():
             ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity="info")
         ctx.lines_read += rstats.skipped  # overlong lines: read and counted, in no chunk
@@ -543,14 +639,16 @@ class KlogParser:
 # Wrappers that need no state across blocks (CRI partial lines and Docker chunks do).
 STATELESS_WRAPPERS = {"rfc3339", "journald", "prow", "jenkins", "minikube", "grep-n"}
 PROCESS_MIN_BYTES = workers.PROCESS_MIN_BYTES
-PROCESS_BLOCK = 16 << 20     # block of a large input handed to a worker process
+PROCESS_BLOCK = 16 << 20  # block of a large input handed to a worker process
 WORKER_TABLES = ("requests", "messages")  # a worker process writes a block's rows of these itself
 
 
-def _parse_range_in_process(path: str, start: int, end: int, first_line: int, n: int, state: dict,
-                            first_block: bool) -> ChunkResult:
+def _parse_range_in_process(
+    path: str, start: int, end: int, first_line: int, n: int, state: dict, first_block: bool
+) -> ChunkResult:
     """Bytes ``[start, end)`` of a plain file (whole lines), parsed in a worker process."""
     import os
+
     rstats = L.ReaderStats()
     text = None
     with open(path, "rb") as f:
@@ -570,16 +668,17 @@ def _parse_range_in_process(path: str, start: int, end: int, first_line: int, n:
 def _parse_block_in_process(data: bytes, first_line: int, n: int, state: dict, first_block: bool) -> ChunkResult:
     """One block of a large input, parsed in a worker process (see :meth:`KlogParser.run`)."""
     rstats = L.ReaderStats()
-    ch = L.LineChunk(L.block_to_array(data, first_line, rstats), np.arange(first_line, first_line + n,
-                                                                           dtype=np.int64), n)
+    ch = L.LineChunk(
+        L.block_to_array(data, first_line, rstats), np.arange(first_line, first_line + n, dtype=np.int64), n
+    )
     return _parse_chunk_in_process(ch, rstats, first_line, state, first_block)
 
 
-def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: int, state: dict,
-                            first_block: bool) -> ChunkResult:
+def _parse_chunk_in_process(
+    ch: L.LineChunk, rstats: L.ReaderStats, first_line: int, state: dict, first_block: bool
+) -> ChunkResult:
     workers.freeze_imports()
-    ctx = Context(state["source_id"], state["name"], None, clock=state["clock"], year=state["year"],
-                  tz=state["tz"])
+    ctx = Context(state["source_id"], state["name"], None, clock=state["clock"], year=state["year"], tz=state["tz"])
     ctx.info.update(state["info"])
     if state["wrappers"] or state["ansi"]:
         ch = L.unwrap(ch, state["wrappers"], state["ansi"], rstats, {})
@@ -600,8 +699,9 @@ def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: 
         t = pa.concat_tables([tables.conform(table, c, dictionary=len(parts) == 1) for c in parts])
         if t.num_rows == 0:
             continue
-        t = t.set_column(t.schema.get_field_index("source_id"), "source_id",
-                         tables.repeat_int32(state["source_id"], t.num_rows))
+        t = t.set_column(
+            t.schema.get_field_index("source_id"), "source_id", tables.repeat_int32(state["source_id"], t.num_rows)
+        )
         d = Path(root) / table
         path = d / f"part-{state['source_id']:05d}-L{first_line:012d}.parquet"
         try:
@@ -611,7 +711,7 @@ def _parse_chunk_in_process(ch: L.LineChunk, rstats: L.ReaderStats, first_line: 
             raise output_error(path, e) from None
         res.written[table] = (str(path), t.num_rows)
     for table, parts in res.tables.items():  # the small tables go back as Arrow tables: cheaper to
-        if table not in WORKER_TABLES:          # pickle than lists of Python objects
+        if table not in WORKER_TABLES:  # pickle than lists of Python objects
             res.tables[table] = [tables.conform(table, c) for c in parts]
     return res
 
@@ -650,12 +750,15 @@ def _continuations(text, crow: np.ndarray, rid: np.ndarray) -> tuple:
         bad = np.zeros(len(gstart), bool)
         np.logical_or.at(bad, grp, ~joined)
         if not bad.any():
-            offs, data = native.module().gather(text.data, st[crow[gstart]], en[crow[gend]],
-                                                np.arange(len(gstart), dtype=np.int64))
+            offs, data = native.module().gather(
+                text.data, st[crow[gstart]], en[crow[gend]], np.arange(len(gstart), dtype=np.int64)
+            )
             return (keys, pa.StringArray.from_buffers(len(gstart), pa.py_buffer(offs), pa.py_buffer(data))), last_cont
     texts = lines.to_pylist()
-    return (keys, pa.array(["\n".join(texts[a:b + 1]) for a, b in zip(gstart.tolist(), gend.tolist())],
-                           pa.string())), last_cont
+    return (
+        keys,
+        pa.array(["\n".join(texts[a : b + 1]) for a, b in zip(gstart.tolist(), gend.tolist())], pa.string()),
+    ), last_cont
 
 
 def _sparse_strings(by_row: tuple | None, rows: np.ndarray) -> pa.Array:
@@ -690,8 +793,9 @@ def _after(a: pa.Array, starts: np.ndarray) -> pa.Array:
     st = st + (inside & (data[np.where(inside, st, 0)] == 32))
     nat = native.module()
     if nat is not None:
-        o, text = nat.gather(db if db is not None else b"", st.astype(np.int32), ends.astype(np.int32),
-                             np.arange(len(a), dtype=np.int64))
+        o, text = nat.gather(
+            db if db is not None else b"", st.astype(np.int32), ends.astype(np.int32), np.arange(len(a), dtype=np.int64)
+        )
         return pa.StringArray.from_buffers(len(a), pa.py_buffer(o), pa.py_buffer(text))
     lens = (ends - st).astype(np.int64)
     o = np.zeros(len(a) + 1, np.int32)
@@ -705,6 +809,7 @@ def _shift_years(cols: dict, k: int) -> dict:
 
     ``started_ts`` of traces is not moved: it is printed with its year (as within a block)."""
     import pandas as pd
+
     out = dict(cols)
     for c in ("ts", "start_ts"):
         if c in out and out[c] is not None:
@@ -714,6 +819,7 @@ def _shift_years(cols: dict, k: int) -> dict:
 
 
 # -- format registration ----------------------------------------------------------
+
 
 def _head_records(head: Head) -> tuple[list[str], list[str]]:
     lines = head.lines(5000)
@@ -752,17 +858,45 @@ COMPONENT_HINTS = [  # (regex on name or content, component)
 # klog source files that only one component logs from: in a file holding several daemons (a node's
 # journal, a must-gather's concatenated logs) they name the writer of each record
 FILE_COMPONENT = {
-    **dict.fromkeys(("kubelet.go", "kubelet_pods.go", "kubelet_node_status.go", "kubelet_getters.go",
-                     "kubelet_volumes.go", "kubelet_network_linux.go", "kuberuntime_manager.go",
-                     "kuberuntime_container.go", "kuberuntime_sandbox.go", "kuberuntime_gc.go", "pod_workers.go",
-                     "pod_startup_latency_tracker.go", "prober.go", "prober_manager.go", "eviction_manager.go",
-                     "container_manager_linux.go", "cpu_manager.go", "topology_manager.go", "kubelet_server_journal.go"),
-                    "kubelet"),
+    **dict.fromkeys(
+        (
+            "kubelet.go",
+            "kubelet_pods.go",
+            "kubelet_node_status.go",
+            "kubelet_getters.go",
+            "kubelet_volumes.go",
+            "kubelet_network_linux.go",
+            "kuberuntime_manager.go",
+            "kuberuntime_container.go",
+            "kuberuntime_sandbox.go",
+            "kuberuntime_gc.go",
+            "pod_workers.go",
+            "pod_startup_latency_tracker.go",
+            "prober.go",
+            "prober_manager.go",
+            "eviction_manager.go",
+            "container_manager_linux.go",
+            "cpu_manager.go",
+            "topology_manager.go",
+            "kubelet_server_journal.go",
+        ),
+        "kubelet",
+    ),
     **dict.fromkeys(("cacher.go", "watch_cache.go", "apf_controller.go", "storage_factory.go"), "kube-apiserver"),
     **dict.fromkeys(("schedule_one.go", "scheduler.go", "default_binder.go", "generic_scheduler.go"), "kube-scheduler"),
-    **dict.fromkeys(("controllermanager.go", "replica_set.go", "deployment_controller.go",
-                     "node_lifecycle_controller.go", "namespace_controller.go", "garbagecollector.go",
-                     "endpoints_controller.go", "range_allocator.go"), "kube-controller-manager"),
+    **dict.fromkeys(
+        (
+            "controllermanager.go",
+            "replica_set.go",
+            "deployment_controller.go",
+            "node_lifecycle_controller.go",
+            "namespace_controller.go",
+            "garbagecollector.go",
+            "endpoints_controller.go",
+            "range_allocator.go",
+        ),
+        "kube-controller-manager",
+    ),
     **dict.fromkeys(("proxier.go", "server_others.go"), "kube-proxy"),
 }
 # syslog tags that say nothing about the component (OpenShift runs the kubelet as `hyperkube`)
@@ -832,8 +966,7 @@ def clock_for(component: str, name: str, payload: list[str]) -> str:
         base = name.rsplit("/", 1)[-1]
         # Kubemark hollow nodes are named hollow-node-<x> (their pods' nodeName);
         # /var/log/kubelet-<NODE_NAME>.log carries the node name after "kubelet-"
-        m = re.search(r"^(hollow-node-[\w.-]+?)(?:\.log)?$", base) or \
-            re.search(r"^kubelet-([\w.-]+?)(?:\.log)?$", base)
+        m = re.search(r"^(hollow-node-[\w.-]+?)(?:\.log)?$", base) or re.search(r"^kubelet-([\w.-]+?)(?:\.log)?$", base)
         if m:
             return f"node/{m.group(1)}"
         for p in payload[:50]:
@@ -855,7 +988,9 @@ def clock_for(component: str, name: str, payload: list[str]) -> str:
 # kubelet fields "… +0800 CST"), whose offset is the process's local zone.  "+0000 UTC" in a message
 # proves nothing (times decoded from the API print in UTC whatever the local zone is).
 
-_RX_GO_TIME = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? ([+-])(\d\d)(\d\d) ([A-Z][A-Za-z]{1,5}|[+-]\d\d)\b")
+_RX_GO_TIME = re.compile(
+    r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? ([+-])(\d\d)(\d\d) ([A-Z][A-Za-z]{1,5}|[+-]\d\d)\b"
+)
 _RX_WRAP_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
 _RX_DOCKER_TIME = re.compile(r'"time": ?"(\d{4}-\d\d-\d\dT[^"]+)"')
 _RX_HDR = re.compile(HEADER_RE)
@@ -871,6 +1006,7 @@ def _wrapper_offset(lines: list[str], wrappers: list[str]) -> tuple[int, str] | 
     """Median (header wall clock - wrapper UTC time), rounded to 15 min, over the head's lines whose
     wrapper carries a full UTC time and whose payload is a klog header; None without such lines."""
     import datetime as dt
+
     if not wrappers or wrappers[0] not in ("docker-json", "cri", "rfc3339"):
         return None
     diffs = []
@@ -893,8 +1029,9 @@ def _wrapper_offset(lines: list[str], wrappers: list[str]) -> tuple[int, str] | 
         if not r:
             continue
         try:
-            w_utc = dt.datetime.fromisoformat(f"{r.group(1)}.{(r.group(2) or '')[:6].ljust(6, '0')}"
-                                              f"{'+00:00' if r.group(3) == 'Z' else r.group(3)}")
+            w_utc = dt.datetime.fromisoformat(
+                f"{r.group(1)}.{(r.group(2) or '')[:6].ljust(6, '0')}{'+00:00' if r.group(3) == 'Z' else r.group(3)}"
+            )
         except ValueError:
             continue
         t = h["time"]
@@ -941,23 +1078,29 @@ def decide_zone(ctx: Context, lines: list[str], wrappers: list[str], payload: li
         chosen = (wrap[0], wrap[1])
         for off, ex in texts.items():
             if off != wrap[0]:
-                ctx.error(f"zone evidence disagrees: {wrap[1]} give UTC{_fmt_offset(wrap[0])}, but the log prints "
-                          f"{ex[0]!r} (UTC{_fmt_offset(off)}); the headers are read as UTC{_fmt_offset(wrap[0])}")
+                ctx.error(
+                    f"zone evidence disagrees: {wrap[1]} give UTC{_fmt_offset(wrap[0])}, but the log prints "
+                    f"{ex[0]!r} (UTC{_fmt_offset(off)}); the headers are read as UTC{_fmt_offset(wrap[0])}"
+                )
     elif texts:
         best = max(texts, key=lambda o: len(texts[o]))
         chosen = (best, f"time strings the process printed in its local zone ({texts[best][0]!r})")
         others = [o for o in texts if o != best]
         if others:
-            ctx.error("zone evidence disagrees: the log prints times in " +
-                      ", ".join(f"UTC{_fmt_offset(o)} ({texts[o][0]!r})" for o in [best] + others) +
-                      f" (a daylight-saving change?); the headers are read as UTC{_fmt_offset(best)}")
+            ctx.error(
+                "zone evidence disagrees: the log prints times in "
+                + ", ".join(f"UTC{_fmt_offset(o)} ({texts[o][0]!r})" for o in [best] + others)
+                + f" (a daylight-saving change?); the headers are read as UTC{_fmt_offset(best)}"
+            )
     if chosen is None:
         return
     zone = "UTC" if chosen[0] == 0 else _fmt_offset(chosen[0])
     if explicit:
         if not _same_zone(ctx.tz, chosen[0]):
-            ctx.error(f"--tz {ctx.tz} disagrees with the input's own zone evidence: {chosen[1]} say "
-                      f"UTC{_fmt_offset(chosen[0])}; --tz kept")
+            ctx.error(
+                f"--tz {ctx.tz} disagrees with the input's own zone evidence: {chosen[1]} say "
+                f"UTC{_fmt_offset(chosen[0])}; --tz kept"
+            )
         ctx.info["tz_evidence"] = f"--tz (the input's evidence: {chosen[1]} → {zone})"
         return
     ctx.tz = zone
@@ -989,8 +1132,12 @@ def parse(stream, ctx: Context) -> None:
     procs = 0
     if ctx.options.get("block_pool") is not None:  # the engine's (Dask): its byte ranges are its tasks
         threads = max(threads, 2)
-    if (threads > 1 and ctx.options.get("allow_processes", True)
-            and int(ctx.options.get("size_hint", 0)) >= PROCESS_MIN_BYTES and set(wr) <= STATELESS_WRAPPERS):
+    if (
+        threads > 1
+        and ctx.options.get("allow_processes", True)
+        and int(ctx.options.get("size_hint", 0)) >= PROCESS_MIN_BYTES
+        and set(wr) <= STATELESS_WRAPPERS
+    ):
         procs = threads
     KlogParser(ctx, comp).run(stream, wr, ansi, threads=threads, processes=procs)
 
@@ -998,7 +1145,7 @@ def parse(stream, ctx: Context) -> None:
 FORMAT = Format(
     name="klog",
     description="klog/glog text logs of any component (apiserver access log, Trace blocks, kubelet, scheduler ...), "
-                "plain or wrapped (CRI, Docker json-file, journald/syslog, RFC3339, Prow, minikube)",
+    "plain or wrapped (CRI, Docker json-file, journald/syslog, RFC3339, Prow, minikube)",
     priority=80,
     sniff=sniff,
     parse=parse,

@@ -9,6 +9,7 @@ Access-log records (``msg`` ``"HTTP"`` with ``verb``/``URI``/``latency``/``resp`
 set up) are counted (``not JSON (plain text in a JSON-format log)``); no line is lost.
 Status: minimal — Trace blocks and pod records in JSON mode are not extracted yet.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,25 +39,40 @@ def sniff(head: Head) -> bool:
 def parse(stream, ctx: Context) -> None:
     head = stream.peek(64 * 1024) if hasattr(stream, "peek") else b""
     name = ctx.name.rsplit("/", 1)[-1].lower()
-    comp = ctx.info.get("component") or next((c for c in ("kube-apiserver", "kube-scheduler",
-                                                           "kube-controller-manager", "kubelet", "kube-proxy")
-                                               if c in name), "")
+    comp = ctx.info.get("component") or next(
+        (
+            c
+            for c in ("kube-apiserver", "kube-scheduler", "kube-controller-manager", "kubelet", "kube-proxy")
+            if c in name
+        ),
+        "",
+    )
     del head
     ctx.info["component"] = comp
     if not ctx.clock:
-        ctx.clock = "apiserver" if comp in ("kube-apiserver", "kube-scheduler", "kube-controller-manager") else \
-            ("node" if comp == "kubelet" else comp or "unknown")
+        ctx.clock = (
+            "apiserver"
+            if comp in ("kube-apiserver", "kube-scheduler", "kube-controller-manager")
+            else ("node" if comp == "kubelet" else comp or "unknown")
+        )
     M = {k: [] for k in ("ts", "level", "file", "line", "msg", "kv", "line_no")}
-    R = {k: [] for k in ("method", "uri", "lat", "ua", "src", "resp", "aid", "hijacked", "apf_pl", "apf_fs", "end",
-                         "line_no")}
+    R = {
+        k: []
+        for k in ("method", "uri", "lat", "ua", "src", "resp", "aid", "hijacked", "apf_pl", "apf_fs", "end", "line_no")
+    }
 
     def flush():
         if M["line_no"]:
             n = len(M["line_no"])
             ts = np.array(M["ts"], dtype=np.int64)
             ok = ts != np.iinfo(np.int64).min
-            cols = dict(M, ts=timeutil.to_ts_array(ts, ok), clock=[ctx.clock] * n, component=[comp] * n,
-                        continuation_lines=[0] * n)
+            cols = dict(
+                M,
+                ts=timeutil.to_ts_array(ts, ok),
+                clock=[ctx.clock] * n,
+                component=[comp] * n,
+                continuation_lines=[0] * n,
+            )
             ctx.emit("messages", cols)
             for k in M:
                 M[k] = []

@@ -22,6 +22,7 @@ Accounting rule: the file is parsed whole; one record line per document up to th
 lines (at least one), the other lines are continuation lines.  Undecodable JSON is counted
 ("invalid JSON", error).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,14 @@ import pyarrow as pa
 from .base import Context, Format, Head, load_json_document
 
 _SNIFF = re.compile(rb'"metricName"\s*:\s*"(?:podLatencyMeasurement|podLatencyQuantilesMeasurement|jobSummary)"')
-_LAT_KEYS = ("schedulingLatency", "initializedLatency", "containersReadyLatency", "podReadyLatency",
-             "containersStartedLatency", "readyToStartContainersLatency")
+_LAT_KEYS = (
+    "schedulingLatency",
+    "initializedLatency",
+    "containersReadyLatency",
+    "podReadyLatency",
+    "containersStartedLatency",
+    "readyToStartContainersLatency",
+)
 
 
 def sniff(head: Head) -> bool:
@@ -46,6 +53,7 @@ def _ts(v):
         return None
     try:
         import pandas as pd  # not at module level: `kubelog ingest` loads every format
+
         t = pd.Timestamp(v)
         return (t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")).value
     except (ValueError, TypeError):
@@ -73,34 +81,85 @@ def parse(stream, ctx: Context) -> None:
             for k in _LAT_KEYS:
                 if k in d:
                     v = _f(d[k])
-                    pods.append({"ts": ts, "metric": k[: -len("Latency")], "phase": d.get("jobName"),
-                                 "namespace": d.get("namespace"), "pod": d.get("podName"), "node": d.get("nodeName"),
-                                 "latency_s": None if v is None else v / 1000.0, "origin": "kube-burner", "line_no": 1})
+                    pods.append(
+                        {
+                            "ts": ts,
+                            "metric": k[: -len("Latency")],
+                            "phase": d.get("jobName"),
+                            "namespace": d.get("namespace"),
+                            "pod": d.get("podName"),
+                            "node": d.get("nodeName"),
+                            "latency_s": None if v is None else v / 1000.0,
+                            "origin": "kube-burner",
+                            "line_no": 1,
+                        }
+                    )
         elif mn == "podLatencyQuantilesMeasurement":
             lab = {k: d.get(k) for k in ("uuid", "jobName") if d.get(k) is not None}
             for k in ("P95", "min"):
                 if d.get(k) is not None:
                     lab[k + "_s"] = _f(d[k]) / 1000.0 if _f(d[k]) is not None else None
             g = {k: _f(d.get(k)) for k in ("P50", "P99", "max", "avg")}
-            perf.append({"ts": _ts(d.get("timestamp")), "metric": d.get("quantileName"), "phase": d.get("jobName"),
-                         "labels": json.dumps(lab, sort_keys=True),
-                         "p50_s": None if g["P50"] is None else g["P50"] / 1000.0,
-                         "p99_s": None if g["P99"] is None else g["P99"] / 1000.0,
-                         "p100_s": None if g["max"] is None else g["max"] / 1000.0,
-                         "value": None if g["avg"] is None else g["avg"] / 1000.0, "unit": "s (avg)",
-                         "origin": "kube-burner", "line_no": 1})
+            perf.append(
+                {
+                    "ts": _ts(d.get("timestamp")),
+                    "metric": d.get("quantileName"),
+                    "phase": d.get("jobName"),
+                    "labels": json.dumps(lab, sort_keys=True),
+                    "p50_s": None if g["P50"] is None else g["P50"] / 1000.0,
+                    "p99_s": None if g["P99"] is None else g["P99"] / 1000.0,
+                    "p100_s": None if g["max"] is None else g["max"] / 1000.0,
+                    "value": None if g["avg"] is None else g["avg"] / 1000.0,
+                    "unit": "s (avg)",
+                    "origin": "kube-burner",
+                    "line_no": 1,
+                }
+            )
         elif mn == "jobSummary":
             jc = d.get("jobConfig") or {}
-            lab = {k: d.get(k) for k in ("uuid", "k8sVersion", "ocpVersion", "platform", "passed", "totalNodes",
-                                         "workerNodesCount", "masterNodesType", "workerNodesType") if k in d}
-            lab.update({"jobName": jc.get("name"), "jobIterations": jc.get("jobIterations"), "qps": jc.get("qps"),
-                        "burst": jc.get("burst")})
-            perf.append({"ts": _ts(d.get("timestamp")), "metric": "job_elapsed", "phase": jc.get("name"),
-                         "labels": json.dumps(lab, sort_keys=True, default=str), "value": _f(d.get("elapsedTime")),
-                         "unit": "s", "origin": "kube-burner", "line_no": 1})
-            ctx.info.setdefault("job_summary", []).append({**lab, "elapsedTime": d.get("elapsedTime"),
-                                                           "timestamp": d.get("timestamp"),
-                                                           "endTimestamp": d.get("endTimestamp")})
+            lab = {
+                k: d.get(k)
+                for k in (
+                    "uuid",
+                    "k8sVersion",
+                    "ocpVersion",
+                    "platform",
+                    "passed",
+                    "totalNodes",
+                    "workerNodesCount",
+                    "masterNodesType",
+                    "workerNodesType",
+                )
+                if k in d
+            }
+            lab.update(
+                {
+                    "jobName": jc.get("name"),
+                    "jobIterations": jc.get("jobIterations"),
+                    "qps": jc.get("qps"),
+                    "burst": jc.get("burst"),
+                }
+            )
+            perf.append(
+                {
+                    "ts": _ts(d.get("timestamp")),
+                    "metric": "job_elapsed",
+                    "phase": jc.get("name"),
+                    "labels": json.dumps(lab, sort_keys=True, default=str),
+                    "value": _f(d.get("elapsedTime")),
+                    "unit": "s",
+                    "origin": "kube-burner",
+                    "line_no": 1,
+                }
+            )
+            ctx.info.setdefault("job_summary", []).append(
+                {
+                    **lab,
+                    "elapsedTime": d.get("elapsedTime"),
+                    "timestamp": d.get("timestamp"),
+                    "endTimestamp": d.get("endTimestamp"),
+                }
+            )
     ndocs = len(docs)
     rec = max(1, min(ndocs, n)) if n else 0
     ctx.record_lines += rec
@@ -124,14 +183,33 @@ def parse(stream, ctx: Context) -> None:
 # in integer milliseconds (avg a float in old versions; a " ms" unit in some releases).
 
 _LOGRUS_TXT = re.compile(r'^time="(?P<ts>[^"]*)" level=(?P<lvl>\w+) msg="(?P<msg>(?:[^"\\]|\\.)*)"(?P<rest>.*)$')
-_LOGRUS_TTY = re.compile(r"^(?P<lvl>INFO|WARN|WARNING|ERRO|ERROR|FATA|FATAL|DEBU|DEBUG|TRAC|PANI)"
-                         r"\[(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d[^\]]*|\d+)\] ?(?P<msg>.*)$")
-_QUANT = re.compile(r"^(?P<job>\S+): (?P<q>[A-Za-z]\w*) (?:50th: (?P<p50>[0-9.]+)(?: ?ms)? )?99th: (?P<p99>[0-9.]+)(?: ?ms)? "
-                    r"max: (?P<max>[0-9.]+)(?: ?ms)? avg: (?P<avg>[0-9.]+)(?: ?ms)?\s*$")
-_KB_HINT = re.compile(r"kube-burner|[Jj]ob \S+ took|jobIterations|podLatency|\w+: \w+ (?:50th: [0-9.]+ )?99th: [0-9.]+|"
-                      r'file="(?:base_measurement|pod_latency|job|create|burner|measurements)\.go:\d+"')
-_LEVELS = {"info": "I", "warning": "W", "warn": "W", "error": "E", "erro": "E", "fatal": "F", "fata": "F",
-           "panic": "F", "pani": "F", "debug": "D", "debu": "D", "trace": "D", "trac": "D"}
+_LOGRUS_TTY = re.compile(
+    r"^(?P<lvl>INFO|WARN|WARNING|ERRO|ERROR|FATA|FATAL|DEBU|DEBUG|TRAC|PANI)"
+    r"\[(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d[^\]]*|\d+)\] ?(?P<msg>.*)$"
+)
+_QUANT = re.compile(
+    r"^(?P<job>\S+): (?P<q>[A-Za-z]\w*) (?:50th: (?P<p50>[0-9.]+)(?: ?ms)? )?99th: (?P<p99>[0-9.]+)(?: ?ms)? "
+    r"max: (?P<max>[0-9.]+)(?: ?ms)? avg: (?P<avg>[0-9.]+)(?: ?ms)?\s*$"
+)
+_KB_HINT = re.compile(
+    r"kube-burner|[Jj]ob \S+ took|jobIterations|podLatency|\w+: \w+ (?:50th: [0-9.]+ )?99th: [0-9.]+|"
+    r'file="(?:base_measurement|pod_latency|job|create|burner|measurements)\.go:\d+"'
+)
+_LEVELS = {
+    "info": "I",
+    "warning": "W",
+    "warn": "W",
+    "error": "E",
+    "erro": "E",
+    "fatal": "F",
+    "fata": "F",
+    "panic": "F",
+    "pani": "F",
+    "debug": "D",
+    "debu": "D",
+    "trace": "D",
+    "trac": "D",
+}
 
 
 def _logrus(line: str):
@@ -159,6 +237,7 @@ def _logrus_ns(ts: str, tz: str):
         return None  # INFO[0012]: seconds since the start of the process, no clock time
     try:
         import pandas as pd  # not at module level: `kubelog ingest` loads every format
+
         t = pd.Timestamp(ts.replace(" ", "T", 1))
         return (t.tz_localize(tz or "UTC") if t.tzinfo is None else t).tz_convert("UTC").value
     except (ValueError, TypeError):
@@ -167,6 +246,7 @@ def _logrus_ns(ts: str, tz: str):
 
 def parse_log(stream, ctx: Context) -> None:
     from ..sources import lines as L
+
     if not ctx.clock:
         ctx.clock = "test"  # the host running kube-burner
     ctx.info["component"] = "kube-burner"
@@ -181,8 +261,12 @@ def parse_log(stream, ctx: Context) -> None:
             r = _logrus(text)
             if r is None:
                 if cur is None:
-                    ctx.count("before the first kube-burner record" if text.strip() else "blank line",
-                              ln, text, severity="info")
+                    ctx.count(
+                        "before the first kube-burner record" if text.strip() else "blank line",
+                        ln,
+                        text,
+                        severity="info",
+                    )
                 else:
                     cur["cont"].append(text)
                     ctx.continuation_lines += 1
@@ -190,27 +274,55 @@ def parse_log(stream, ctx: Context) -> None:
             ctx.record_lines += 1
             ts_raw, lvl, msg, (file, line) = r
             ts = _logrus_ns(ts_raw, ctx.tz)
-            cur = {"ts": ts, "level": _LEVELS.get(lvl.lower(), lvl[:1].upper()), "msg": msg, "file": file,
-                   "line": line, "line_no": ln, "cont": []}
+            cur = {
+                "ts": ts,
+                "level": _LEVELS.get(lvl.lower(), lvl[:1].upper()),
+                "msg": msg,
+                "file": file,
+                "line": line,
+                "line_no": ln,
+                "cont": [],
+            }
             msgs.append(cur)
             q = _QUANT.match(msg)
             if q:
+
                 def s(k):
-                    return None if q[k] is None else float(q[k]) / 1000.0
-                perf.append({"ts": ts, "metric": q["q"], "phase": q["job"],
-                             "labels": json.dumps({"jobName": q["job"], "source": "log"}, sort_keys=True),
-                             "p50_s": s("p50"), "p99_s": s("p99"), "p100_s": s("max"), "value": s("avg"),
-                             "unit": "s (avg)", "origin": "kube-burner", "line_no": ln})
+                    return None if q[k] is None else float(q[k]) / 1000.0  # noqa: B023
+
+                perf.append(
+                    {
+                        "ts": ts,
+                        "metric": q["q"],
+                        "phase": q["job"],
+                        "labels": json.dumps({"jobName": q["job"], "source": "log"}, sort_keys=True),
+                        "p50_s": s("p50"),
+                        "p99_s": s("p99"),
+                        "p100_s": s("max"),
+                        "value": s("avg"),
+                        "unit": "s (avg)",
+                        "origin": "kube-burner",
+                        "line_no": ln,
+                    }
+                )
     ctx.lines_read += stats.skipped
     for reason, (cnt, ex) in stats.counted.items():
         ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity="info")
     if msgs:
-        ctx.emit("messages", {
-            "ts": pa.array([m["ts"] for m in msgs], pa.int64()).cast(pa.timestamp("ns", tz="UTC")),
-            "clock": [ctx.clock] * len(msgs), "component": ["kube-burner"] * len(msgs),
-            "level": [m["level"] for m in msgs], "file": [m["file"] for m in msgs], "line": [m["line"] for m in msgs],
-            "msg": [m["msg"] if not m["cont"] else m["msg"] + "\n" + "\n".join(m["cont"]) for m in msgs],
-            "continuation_lines": [len(m["cont"]) for m in msgs], "line_no": [m["line_no"] for m in msgs]})
+        ctx.emit(
+            "messages",
+            {
+                "ts": pa.array([m["ts"] for m in msgs], pa.int64()).cast(pa.timestamp("ns", tz="UTC")),
+                "clock": [ctx.clock] * len(msgs),
+                "component": ["kube-burner"] * len(msgs),
+                "level": [m["level"] for m in msgs],
+                "file": [m["file"] for m in msgs],
+                "line": [m["line"] for m in msgs],
+                "msg": [m["msg"] if not m["cont"] else m["msg"] + "\n" + "\n".join(m["cont"]) for m in msgs],
+                "continuation_lines": [len(m["cont"]) for m in msgs],
+                "line_no": [m["line_no"] for m in msgs],
+            },
+        )
     if perf:
         cols = {k: [r.get(k) for r in perf] for k in perf[0]}
         cols["ts"] = pa.array(cols["ts"], pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
@@ -226,12 +338,15 @@ FORMAT = Format(
     tables=("test_pod_latencies", "perf_summaries"),
 )
 
-FORMATS = [FORMAT, Format(
-    name="kube-burner-log",
-    description="kube-burner text log (logrus time=\"…\" level=… msg=\"…\" or INFO[…]): messages, and each job's "
-                "pod-latency quantile lines as perf_summaries like its JSON",
-    priority=50,
-    sniff=sniff_log,
-    parse=parse_log,
-    tables=("messages", "perf_summaries"),
-)]
+FORMATS = [
+    FORMAT,
+    Format(
+        name="kube-burner-log",
+        description='kube-burner text log (logrus time="…" level=… msg="…" or INFO[…]): messages, and each job\'s '
+        "pod-latency quantile lines as perf_summaries like its JSON",
+        priority=50,
+        sniff=sniff_log,
+        parse=parse_log,
+        tables=("messages", "perf_summaries"),
+    ),
+]

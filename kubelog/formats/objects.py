@@ -46,6 +46,7 @@ the lines from the broken item on are counted. Wrong field types are treated as 
 Memory: a document is loaded whole (a 1.5 MB pods dump is ~15 MB in Python objects); inputs larger than
 ``MAX_DOC`` (512 MiB) are refused with an error and their lines counted.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -92,8 +93,11 @@ def _i(v):
 class _Sink:
     """Collects rows (times as text) and converts them per table at flush."""
 
-    TIME_COLS = {"events": ("ts", "event_time", "first_ts", "last_ts", "series_last_ts", "creation_ts"),
-                 "pod_transitions": ("ts",), "node_transitions": ("ts",)}
+    TIME_COLS = {
+        "events": ("ts", "event_time", "first_ts", "last_ts", "series_last_ts", "creation_ts"),
+        "pod_transitions": ("ts",),
+        "node_transitions": ("ts",),
+    }
 
     def __init__(self, ctx: Context, origin: str):
         self.ctx = ctx
@@ -113,6 +117,7 @@ class _Sink:
             if not rows:
                 continue
             import pandas as pd  # not at module level: `kubelog ingest` loads every format
+
             df = pd.DataFrame(rows)
             for c in self.TIME_COLS[t]:
                 if c in df:
@@ -143,8 +148,12 @@ class _Sink:
 
     def event(self, o: dict, ln: int, origin: str):
         md = _d(o.get("metadata"))
-        new_api = "regarding" in o or "note" in o or "reportingController" in o or \
-            str(o.get("apiVersion", "")).startswith("events.k8s.io")
+        new_api = (
+            "regarding" in o
+            or "note" in o
+            or "reportingController" in o
+            or str(o.get("apiVersion", "")).startswith("events.k8s.io")
+        )
         ref = _d(o.get("regarding") if new_api else o.get("involvedObject"))
         src = _d(o.get("deprecatedSource") if new_api else o.get("source"))
         series = _d(o.get("series"))
@@ -161,13 +170,30 @@ class _Sink:
         host = _s(src.get("host")) or _s(o.get("reportingInstance")) or None
         best = et or last or first or created
         clock = f"node/{host}" if comp == "kubelet" and host else "apiserver"
-        self.add("events", ts=best, event_time=et, first_ts=first, last_ts=last,
-                 series_last_ts=_s(series.get("lastObservedTime")), creation_ts=created, clock=clock,
-                 resolution_s=1e-6 if et else 1.0, namespace=_s(md.get("namespace")), name=_s(md.get("name")),
-                 reason=_s(o.get("reason")), type=_s(o.get("type")),
-                 message=_s(o.get("note") if new_api else o.get("message")),
-                 object_kind=_s(ref.get("kind")), object_namespace=_s(ref.get("namespace")),
-                 object_name=_s(ref.get("name")), count=count, component=comp, host=host, origin=origin, line_no=ln)
+        self.add(
+            "events",
+            ts=best,
+            event_time=et,
+            first_ts=first,
+            last_ts=last,
+            series_last_ts=_s(series.get("lastObservedTime")),
+            creation_ts=created,
+            clock=clock,
+            resolution_s=1e-6 if et else 1.0,
+            namespace=_s(md.get("namespace")),
+            name=_s(md.get("name")),
+            reason=_s(o.get("reason")),
+            type=_s(o.get("type")),
+            message=_s(o.get("note") if new_api else o.get("message")),
+            object_kind=_s(ref.get("kind")),
+            object_namespace=_s(ref.get("namespace")),
+            object_name=_s(ref.get("name")),
+            count=count,
+            component=comp,
+            host=host,
+            origin=origin,
+            line_no=ln,
+        )
 
     def _pt(self, ns, pod, uid, node, ms, ts, clock, origin, ln, detail=None):
         if ts is None:
@@ -176,22 +202,44 @@ class _Sink:
         if key in self.seen:
             return
         self.seen.add(key)
-        self.add("pod_transitions", namespace=ns, pod=pod, uid=uid, node=node, milestone=ms, ts=ts, clock=clock,
-                 resolution_s=1.0, origin=origin, detail=detail, line_no=ln)
+        self.add(
+            "pod_transitions",
+            namespace=ns,
+            pod=pod,
+            uid=uid,
+            node=node,
+            milestone=ms,
+            ts=ts,
+            clock=clock,
+            resolution_s=1.0,
+            origin=origin,
+            detail=detail,
+            line_no=ln,
+        )
 
-    COND = {"PodScheduled": "scheduled", "Initialized": "initialized", "ContainersReady": "containers_ready",
-            "Ready": "ready", "PodReadyToStartContainers": "ready_to_start_containers", "PodHasNetwork": "has_network"}
+    COND = {
+        "PodScheduled": "scheduled",
+        "Initialized": "initialized",
+        "ContainersReady": "containers_ready",
+        "Ready": "ready",
+        "PodReadyToStartContainers": "ready_to_start_containers",
+        "PodHasNetwork": "has_network",
+    }
 
     def pod(self, o: dict, ln: int, origin: str):
         md, spec, st = _d(o.get("metadata")), _d(o.get("spec")), _d(o.get("status"))
         ns, name, uid = _s(md.get("namespace")), _s(md.get("name")), _s(md.get("uid"))
         node = _s(spec.get("nodeName"))
         nclock = f"node/{node}" if node else "node"
-        cs = [c for c in (st.get("containerStatuses") or []) if isinstance(c, dict)] \
-            if isinstance(st.get("containerStatuses"), list) else []
+        cs = (
+            [c for c in (st.get("containerStatuses") or []) if isinstance(c, dict)]
+            if isinstance(st.get("containerStatuses"), list)
+            else []
+        )
         restarts = sum(_i(c.get("restartCount")) or 0 for c in cs)
-        det = json.dumps({"phase": _s(st.get("phase")), "reason": _s(st.get("reason")), "restarts": restarts},
-                         sort_keys=True)
+        det = json.dumps(
+            {"phase": _s(st.get("phase")), "reason": _s(st.get("reason")), "restarts": restarts}, sort_keys=True
+        )
         self._pt(ns, name, uid, node, "created", _s(md.get("creationTimestamp")), "apiserver", origin, ln, det)
         conds = st.get("conditions") if isinstance(st.get("conditions"), list) else []
         for c in conds:
@@ -209,8 +257,18 @@ class _Sink:
             sa = _s(_d(state.get("running")).get("startedAt")) or _s(_d(state.get("terminated")).get("startedAt"))
             if sa:
                 starts.append(sa)
-                self._pt(ns, name, uid, node, "container_started", sa, nclock, origin, ln,
-                         json.dumps({"container": _s(c.get("name"))}))
+                self._pt(
+                    ns,
+                    name,
+                    uid,
+                    node,
+                    "container_started",
+                    sa,
+                    nclock,
+                    origin,
+                    ln,
+                    json.dumps({"container": _s(c.get("name"))}),
+                )
         if cs and len(starts) == len(cs):
             best = _latest(starts)
             if best is not None:
@@ -224,8 +282,9 @@ class _Sink:
         if key in self.seen:
             return
         self.seen.add(key)
-        self.add("node_transitions", node=node, milestone=ms, ts=ts, clock=clock, resolution_s=1.0, origin=origin,
-                 line_no=ln)
+        self.add(
+            "node_transitions", node=node, milestone=ms, ts=ts, clock=clock, resolution_s=1.0, origin=origin, line_no=ln
+        )
 
     def node(self, o: dict, ln: int, origin: str):
         md, st = _d(o.get("metadata")), _d(o.get("status"))
@@ -272,6 +331,7 @@ def _ts_array(values: list):
     metav1.Time and MicroTime) Arrow's cast parses them (without importing pandas, ~0.5 s); anything else,
     or a date Arrow refuses (Feb 30), goes to pandas."""
     import pyarrow.compute as pc
+
     a = pa.array(values, pa.string())
     if a.null_count == len(a):
         return pa.nulls(len(a), TS)
@@ -281,8 +341,10 @@ def _ts_array(values: list):
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
     import pandas as pd  # not at module level: `kubelog ingest` loads every format
-    return pa.Array.from_pandas(pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601",
-                                               errors="coerce")).cast(TS)
+
+    return pa.Array.from_pandas(
+        pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce")
+    ).cast(TS)
 
 
 class _ColSink(_Sink):
@@ -342,8 +404,15 @@ class _ColSink(_Sink):
     def _events(self, batch: list):
         objs = [b[0] for b in batch]
         md = [_d(o.get("metadata")) for o in objs]
-        new = [("regarding" in o or "note" in o or "reportingController" in o
-                or str(o.get("apiVersion", "")).startswith("events.k8s.io")) for o in objs]
+        new = [
+            (
+                "regarding" in o
+                or "note" in o
+                or "reportingController" in o
+                or str(o.get("apiVersion", "")).startswith("events.k8s.io")
+            )
+            for o in objs
+        ]
         ref = [_d(o.get("regarding") if n else o.get("involvedObject")) for o, n in zip(objs, new)]
         src = [_d(o.get("deprecatedSource") if n else o.get("source")) for o, n in zip(objs, new)]
         series = [_d(o.get("series")) for o in objs]
@@ -352,29 +421,44 @@ class _ColSink(_Sink):
         last = [_s(o.get("deprecatedLastTimestamp") if n else o.get("lastTimestamp")) for o, n in zip(objs, new)]
         created = [_s(m.get("creationTimestamp")) for m in md]
         count = [_i(o.get("deprecatedCount") if n else o.get("count")) for o, n in zip(objs, new)]
-        count = [c if c is not None else (_i(se.get("count")) if _i(se.get("count")) is not None else 1)
-                 for c, se in zip(count, series)]
-        comp = [_s(sr.get("component")) or _s(o.get("reportingController")) or _s(o.get("reportingComponent")) or None
-                for o, sr in zip(objs, src)]
+        count = [
+            c if c is not None else (_i(se.get("count")) if _i(se.get("count")) is not None else 1)
+            for c, se in zip(count, series)
+        ]
+        comp = [
+            _s(sr.get("component")) or _s(o.get("reportingController")) or _s(o.get("reportingComponent")) or None
+            for o, sr in zip(objs, src)
+        ]
         host = [_s(sr.get("host")) or _s(o.get("reportingInstance")) or None for o, sr in zip(objs, src)]
         best = [a or b or c or d for a, b, c, d in zip(et, last, first, created)]
         n = len(objs)
         tcols = ("ts", "event_time", "first_ts", "last_ts", "series_last_ts", "creation_ts")
         times = _ts_array(best + et + first + last + [_s(se.get("lastObservedTime")) for se in series] + created)
         cols = {c: times.slice(k * n, n) for k, c in enumerate(tcols)}  # one parse for the six time columns
-        cols.update({
-            "clock": [f"node/{h}" if c == "kubelet" and h else "apiserver" for c, h in zip(comp, host)],
-            "resolution_s": [1e-6 if e else 1.0 for e in et],
-            "namespace": [_s(m.get("namespace")) for m in md], "name": [_s(m.get("name")) for m in md],
-            "reason": [_s(o.get("reason")) for o in objs], "type": [_s(o.get("type")) for o in objs],
-            "message": [_s(o.get("note") if n else o.get("message")) for o, n in zip(objs, new)],
-            "object_kind": [_s(r.get("kind")) for r in ref], "object_namespace": [_s(r.get("namespace")) for r in ref],
-            "object_name": [_s(r.get("name")) for r in ref], "count": count, "component": comp, "host": host,
-            "origin": [b[2] for b in batch], "line_no": [b[1] for b in batch]})
+        cols.update(
+            {
+                "clock": [f"node/{h}" if c == "kubelet" and h else "apiserver" for c, h in zip(comp, host)],
+                "resolution_s": [1e-6 if e else 1.0 for e in et],
+                "namespace": [_s(m.get("namespace")) for m in md],
+                "name": [_s(m.get("name")) for m in md],
+                "reason": [_s(o.get("reason")) for o in objs],
+                "type": [_s(o.get("type")) for o in objs],
+                "message": [_s(o.get("note") if n else o.get("message")) for o, n in zip(objs, new)],
+                "object_kind": [_s(r.get("kind")) for r in ref],
+                "object_namespace": [_s(r.get("namespace")) for r in ref],
+                "object_name": [_s(r.get("name")) for r in ref],
+                "count": count,
+                "component": comp,
+                "host": host,
+                "origin": [b[2] for b in batch],
+                "line_no": [b[1] for b in batch],
+            }
+        )
         self.ctx.emit("events", cols)
 
     def _pods(self, batch: list):
         import numpy as np
+
         COND, seen = self.COND, self.seen
         p_ns, p_name, p_uid, p_node, p_origin, p_ln = [], [], [], [], [], []
         r_pod, r_ms, r_ts, r_clock, r_detail = [], [], [], [], []  # one entry per row, in the reference's order
@@ -392,8 +476,15 @@ class _ColSink(_Sink):
             t = _s(md.get("creationTimestamp"))
             if t is not None:
                 restarts = sum(_i(c.get("restartCount")) or 0 for c in cs)
-                rows.append(("created", t, "apiserver", '{"phase": %s, "reason": %s, "restarts": %d}'
-                             % (_q(_s(st.get("phase"))), _q(_s(st.get("reason"))), restarts)))
+                rows.append(
+                    (
+                        "created",
+                        t,
+                        "apiserver",
+                        '{"phase": %s, "reason": %s, "restarts": %d}'
+                        % (_q(_s(st.get("phase"))), _q(_s(st.get("reason"))), restarts),
+                    )
+                )
             conds = st.get("conditions")
             if isinstance(conds, list):
                 for c in conds:
@@ -403,8 +494,14 @@ class _ColSink(_Sink):
                     if t is None:
                         continue
                     ty = _s(c.get("type")) or "?"
-                    rows.append((COND.get(ty) or f"condition:{ty}", t, "apiserver" if ty == "PodScheduled" else nclock,
-                                 '{"reason": %s, "status": %s}' % (_q(_s(c.get("reason"))), _q(_s(c.get("status"))))))
+                    rows.append(
+                        (
+                            COND.get(ty) or f"condition:{ty}",
+                            t,
+                            "apiserver" if ty == "PodScheduled" else nclock,
+                            '{"reason": %s, "status": %s}' % (_q(_s(c.get("reason"))), _q(_s(c.get("status")))),
+                        )
+                    )
             t = _s(st.get("startTime"))
             if t is not None:
                 rows.append(("accepted", t, nclock, None))
@@ -426,7 +523,7 @@ class _ColSink(_Sink):
         for k, (pk, rows, cand, deleted) in enumerate(per_pod):
             if cand is not None:
                 a, n, nclock = cand
-                v = start_ns[a:a + n]
+                v = start_ns[a : a + n]
                 if None not in v:
                     rows.append(("started", all_starts[a + v.index(max(v))], nclock, None))
             if deleted is not None:
@@ -440,13 +537,24 @@ class _ColSink(_Sink):
         if not r_pod:
             return
         idx = pa.array(np.array(r_pod, dtype=np.int64))
-        per_pod = pa.table({"namespace": pa.array(p_ns, pa.string()), "pod": pa.array(p_name, pa.string()),
-                            "uid": pa.array(p_uid, pa.string()), "node": pa.array(p_node, pa.string()),
-                            "origin": pa.array(p_origin, pa.string()),
-                            "line_no": pa.array(p_ln, pa.int64())}).take(idx)
+        per_pod = pa.table(
+            {
+                "namespace": pa.array(p_ns, pa.string()),
+                "pod": pa.array(p_name, pa.string()),
+                "uid": pa.array(p_uid, pa.string()),
+                "node": pa.array(p_node, pa.string()),
+                "origin": pa.array(p_origin, pa.string()),
+                "line_no": pa.array(p_ln, pa.int64()),
+            }
+        ).take(idx)
         cols = {c: per_pod.column(c) for c in per_pod.column_names}
-        cols.update(milestone=r_ms, ts=_ts_array(r_ts), clock=r_clock, detail=r_detail,
-                    resolution_s=pa.array(np.ones(len(r_pod))))
+        cols.update(
+            milestone=r_ms,
+            ts=_ts_array(r_ts),
+            clock=r_clock,
+            detail=r_detail,
+            resolution_s=pa.array(np.ones(len(r_pod))),
+        )
         self.ctx.emit("pod_transitions", cols)
 
 
@@ -456,8 +564,11 @@ def _origin(kind_hint: str, fmt: str) -> str:
 
 class _Lines:
     def __init__(self, text: str):
-        self.nl = [i for i, ch in enumerate(text) if ch == "\n"] if len(text) < 1 << 16 else \
-            [m.start() for m in re.finditer("\n", text)]
+        self.nl = (
+            [i for i, ch in enumerate(text) if ch == "\n"]
+            if len(text) < 1 << 16
+            else [m.start() for m in re.finditer("\n", text)]
+        )
 
     def line(self, pos: int) -> int:
         return bisect.bisect_left(self.nl, pos) + 1
@@ -502,6 +613,7 @@ def parse(stream, ctx: Context, columnar: bool = True) -> None:
         text = "\n" * hlines + text[hend:]
     stripped = text.lstrip()
     import gc
+
     gc_was = gc.isenabled()
     if columnar:  # the decoded document is one large tree of young containers: collections that find
         gc.disable()  # nothing to free took half of a pods dump's parse time (measured, bench/README.md)
@@ -539,7 +651,12 @@ def _emit_value(sink: _Sink, v, ln: int, fmt: str, item_lines=None) -> int:
         for k, it in enumerate(items):
             if isinstance(it, dict):
                 il = item_lines[k] if item_lines and k < len(item_lines) else ln
-                if "kind" not in it and isinstance(v.get("kind"), str) and v["kind"].endswith("List") and v["kind"] != "List":
+                if (
+                    "kind" not in it
+                    and isinstance(v.get("kind"), str)
+                    and v["kind"].endswith("List")
+                    and v["kind"] != "List"
+                ):
                     it = dict(it, kind=v["kind"][:-4])
                 n += sink.obj(it, il, _origin(_kind_hint(it), fmt))
         return n
@@ -569,8 +686,9 @@ def _item_positions(text: str, start: int, end: int, dec: json.JSONDecoder) -> l
             return None
 
 
-def _salvage_items(text: str, pos: int, epos: int, dec: json.JSONDecoder, lines: _Lines, sink: _Sink
-                   ) -> tuple[int, int]:
+def _salvage_items(
+    text: str, pos: int, epos: int, dec: json.JSONDecoder, lines: _Lines, sink: _Sink
+) -> tuple[int, int]:
     """The complete items of a list starting at ``pos`` (``{... "items": [`` or ``[``) whose decoding
     failed at ``epos``: emits them and returns ``(items emitted, position of the first item not decoded)``
     (``(0, pos)`` when ``pos`` starts no list)."""
@@ -705,9 +823,11 @@ def _parse_json(text: str, ctx: Context, columnar: bool = True) -> int:
             ln0, eln = lines.line(pos), lines.line(epos)
             what = e.msg if isinstance(e, json.JSONDecodeError) else "nesting too deep"
             truncated = isinstance(e, json.JSONDecodeError) and (
-                epos >= n - 1 or (e.msg.startswith("Unterminated string") and '"' not in text[epos + 1:]))
-            kept, cut = _salvage_items(text, pos, epos, dec, lines, sink) if isinstance(e, json.JSONDecodeError) \
-                else (0, pos)
+                epos >= n - 1 or (e.msg.startswith("Unterminated string") and '"' not in text[epos + 1 :])
+            )
+            kept, cut = (
+                _salvage_items(text, pos, epos, dec, lines, sink) if isinstance(e, json.JSONDecodeError) else (0, pos)
+            )
             if kept:  # the complete items of a broken list are kept: count from the first item not decoded
                 ln0 = max(lines.line(cut), max(sink.record_lines, default=0) + 1)
             rs = text.rfind("\n", 0, epos) + 1
@@ -718,10 +838,13 @@ def _parse_json(text: str, ctx: Context, columnar: bool = True) -> int:
                 nbad = _n_lines(text) - ln0 + 1
             nbad = max(0, nbad)
             reason = "malformed JSON (truncated object)" if truncated else "malformed JSON"
-            ctx.count(reason, ln0, text[cut if kept else pos:][:200], n=nbad, severity="error")
-            ctx.error(f"{'truncated JSON object' if truncated else 'invalid JSON'} starting at line {ln0}: {what} at "
-                      f"line {eln} column {lines.col(epos)}; {nbad} lines skipped"
-                      + (f" ({kept} complete list items before it kept)" if kept else ""), eln)
+            ctx.count(reason, ln0, text[cut if kept else pos :][:200], n=nbad, severity="error")
+            ctx.error(
+                f"{'truncated JSON object' if truncated else 'invalid JSON'} starting at line {ln0}: {what} at "
+                f"line {eln} column {lines.col(epos)}; {nbad} lines skipped"
+                + (f" ({kept} complete list items before it kept)" if kept else ""),
+                eln,
+            )
             if not nxt:
                 break
             pos = nxt.start()
@@ -764,8 +887,11 @@ def _parse_yaml(text: str, ctx: Context, columnar: bool = True) -> int:
         eln = mark.line + 1 if mark else None
         rest = _n_lines(text) - done_lines
         ctx.count("malformed YAML", done_lines + 1, None, n=max(0, rest), severity="error")
-        ctx.error(f"invalid YAML: {getattr(e, 'problem', e)} at line {eln} column {mark.column + 1 if mark else '?'};"
-                  f" this document (from line {done_lines + 1}) and the rest of the input are skipped", eln)
+        ctx.error(
+            f"invalid YAML: {getattr(e, 'problem', e)} at line {eln} column {mark.column + 1 if mark else '?'};"
+            f" this document (from line {done_lines + 1}) and the rest of the input are skipped",
+            eln,
+        )
     except RecursionError:
         ctx.count("malformed YAML", None, None, n=_n_lines(text), severity="error")
         ctx.error("YAML nested too deeply: document skipped")
@@ -779,7 +905,7 @@ def _parse_yaml(text: str, ctx: Context, columnar: bool = True) -> int:
 def sniff(head: Head) -> bool:
     t = head.text
     if t.startswith("HTTP/"):
-        t = t[_http_headers(t)[1]:] or " "
+        t = t[_http_headers(t)[1] :] or " "
     s = t.lstrip()
     if '"auditID"' in t[:20000] or "audit.k8s.io/" in t[:20000]:
         return False
@@ -795,7 +921,7 @@ def sniff(head: Head) -> bool:
 FORMAT = Format(
     name="objects",
     description="Kubernetes API objects: events (core/v1, events.k8s.io), pods, nodes as kubectl -o json|yaml "
-                "lists, single objects, -w streams and raw watch streams",
+    "lists, single objects, -w streams and raw watch streams",
     priority=30,
     sniff=sniff,
     parse=parse,

@@ -38,6 +38,7 @@ record time on the component's clock is ``ts`` (µs resolution). A scheduler ``S
 
 Times inside messages are Go ``time.Time.String()`` values with a numeric zone (exact).
 """
+
 from __future__ import annotations
 
 import json
@@ -50,25 +51,32 @@ import pyarrow.compute as pc
 from .klog import Records, register_extractor
 from .traces import go_time_ns
 
-FILTER = (r"Observed pod startup duration|SyncLoop \((?:ADD|DELETE|REMOVE)|SyncLoop (?:ADD|DELETE|REMOVE)|"
-          r"Killing container with a grace period|SyncLoop \(PLEG\)|bound successfully on node|"
-          r"Successfully bound pod to node|^Event\(\w*\.?ObjectReference\{|^\"Event occurred\"|"
-          r"Successfully registered node")
+FILTER = (
+    r"Observed pod startup duration|SyncLoop \((?:ADD|DELETE|REMOVE)|SyncLoop (?:ADD|DELETE|REMOVE)|"
+    r"Killing container with a grace period|SyncLoop \(PLEG\)|bound successfully on node|"
+    r"Successfully bound pod to node|^Event\(\w*\.?ObjectReference\{|^\"Event occurred\"|"
+    r"Successfully registered node"
+)
 
 RX_KV = re.compile(r'([A-Za-z_][\w.\-]*)=("(?:[^"\\]|\\.)*"|\[[^\]]*\]|\{[^}]*\}|&\{[^}]*\}|\S+)')
 RX_OLD_POD = re.compile(r"^(?P<name>.+)_(?P<ns>[^_()]+)\((?P<uid>[^)]*)\)$")
 RX_SYNC_OLD = re.compile(r'^SyncLoop \((?P<op>ADD|DELETE|REMOVE), "(?P<src>[^"]*)"\): "(?P<pods>.*)"\s*$')
 SYNC_MILESTONE = {"ADD": "kubelet_add", "DELETE": "kubelet_delete", "REMOVE": "kubelet_remove"}
-RX_PLEG_OLD = re.compile(r'^SyncLoop \(PLEG\): "(?P<pod>[^"]*)", event: &pleg\.PodLifecycleEvent\{ID:"(?P<uid>[^"]*)", '
-                         r'Type:"(?P<type>[^"]*)"')
+RX_PLEG_OLD = re.compile(
+    r'^SyncLoop \(PLEG\): "(?P<pod>[^"]*)", event: &pleg\.PodLifecycleEvent\{ID:"(?P<uid>[^"]*)", '
+    r'Type:"(?P<type>[^"]*)"'
+)
 RX_PLEG_TYPE = re.compile(r'"?Type"?:"?(?P<type>\w+)')
 RX_PLEG_ID = re.compile(r'"?ID"?:"?(?P<id>[\w-]+)')
 RX_BOUND_OLD = re.compile(r'^pod (?P<pod>\S+) is bound successfully on node "?(?P<node>[^",\s]+)"?,')
-RX_EVENT_OLD = re.compile(r"^Event\((?:\w+\.)?ObjectReference\{(?P<ref>.*?)\}\): type: '(?P<type>[^']*)' "
-                          r"reason: '(?P<reason>[^']*)' ?(?P<msg>.*)$", re.S)
+RX_EVENT_OLD = re.compile(
+    r"^Event\((?:\w+\.)?ObjectReference\{(?P<ref>.*?)\}\): type: '(?P<type>[^']*)' "
+    r"reason: '(?P<reason>[^']*)' ?(?P<msg>.*)$",
+    re.S,
+)
 RX_REF = re.compile(r'(\w+):"((?:[^"\\]|\\.)*)"')
 RX_ASSIGNED = re.compile(r"^Successfully assigned (?P<pod>\S+) to (?P<node>\S+)")
-RX_REGISTERED = re.compile(r'^Successfully registered node (?P<node>\S+)\s*$')
+RX_REGISTERED = re.compile(r"^Successfully registered node (?P<node>\S+)\s*$")
 
 
 def unquote(v: str) -> str:
@@ -111,22 +119,69 @@ def _snake(t: str) -> str:
 
 class _Out:
     def __init__(self):
-        self.pod = {c: [] for c in ("namespace", "pod", "uid", "node", "milestone", "ts", "clock", "resolution_s",
-                                    "origin", "detail", "line_no")}
-        self.ev = {c: [] for c in ("ts", "clock", "resolution_s", "namespace", "reason", "type", "message",
-                                   "object_kind", "object_namespace", "object_name", "component", "host",
-                                   "origin", "line_no")}
+        self.pod = {
+            c: []
+            for c in (
+                "namespace",
+                "pod",
+                "uid",
+                "node",
+                "milestone",
+                "ts",
+                "clock",
+                "resolution_s",
+                "origin",
+                "detail",
+                "line_no",
+            )
+        }
+        self.ev = {
+            c: []
+            for c in (
+                "ts",
+                "clock",
+                "resolution_s",
+                "namespace",
+                "reason",
+                "type",
+                "message",
+                "object_kind",
+                "object_namespace",
+                "object_name",
+                "component",
+                "host",
+                "origin",
+                "line_no",
+            )
+        }
         self.node = {c: [] for c in ("node", "milestone", "ts", "clock", "resolution_s", "origin", "line_no")}
 
     def p(self, ns, pod, milestone, ts, clock, res, origin, ln, uid=None, node=None, detail=None):
-        for k, v in (("namespace", ns), ("pod", pod), ("uid", uid), ("node", node), ("milestone", milestone),
-                     ("ts", ts), ("clock", clock), ("resolution_s", res), ("origin", origin),
-                     ("detail", detail), ("line_no", ln)):
+        for k, v in (
+            ("namespace", ns),
+            ("pod", pod),
+            ("uid", uid),
+            ("node", node),
+            ("milestone", milestone),
+            ("ts", ts),
+            ("clock", clock),
+            ("resolution_s", res),
+            ("origin", origin),
+            ("detail", detail),
+            ("line_no", ln),
+        ):
             self.pod[k].append(v)
 
     def n(self, node, milestone, ts, clock, res, origin, ln):
-        for k, v in (("node", node), ("milestone", milestone), ("ts", ts), ("clock", clock),
-                     ("resolution_s", res), ("origin", origin), ("line_no", ln)):
+        for k, v in (
+            ("node", node),
+            ("milestone", milestone),
+            ("ts", ts),
+            ("clock", clock),
+            ("resolution_s", res),
+            ("origin", origin),
+            ("line_no", ln),
+        ):
             self.node[k].append(v)
 
     def tables(self) -> dict:
@@ -169,7 +224,7 @@ def extract(rec: Records, ctx) -> tuple:
 def _one(o: _Out, msg: str, rec: Records, i: int, ts: int, clock: str, ln: int, comp: str) -> None:
     node = _node_of_clock(clock)
     if msg.startswith('"Observed pod startup duration"'):
-        kv = parse_kv(msg[len('"Observed pod startup duration"'):])
+        kv = parse_kv(msg[len('"Observed pod startup duration"') :])
         ns, pod = _split_pod(kv.get("pod", ""))
         detail = {k: v for k, v in kv.items() if k != "pod"}
         dj = json.dumps(detail, sort_keys=True)
@@ -177,9 +232,12 @@ def _one(o: _Out, msg: str, rec: Records, i: int, ts: int, clock: str, ln: int, 
         t = go_time_ns(created) if created else None
         if t is not None:
             o.p(ns, pod, "created", t, "apiserver", 1.0, "kubelet", ln, node=node, detail=dj)
-        for key, ms in (("firstStartedPulling", "pull_started"), ("lastFinishedPulling", "pull_finished"),
-                        ("observedRunningTime", "running_observed"),
-                        ("watchObservedRunningTime", "watch_observed")):
+        for key, ms in (
+            ("firstStartedPulling", "pull_started"),
+            ("lastFinishedPulling", "pull_finished"),
+            ("observedRunningTime", "running_observed"),
+            ("watchObservedRunningTime", "watch_observed"),
+        ):
             v = kv.get(key)
             t = go_time_ns(v) if v else None
             if t is not None:
@@ -191,40 +249,92 @@ def _one(o: _Out, msg: str, rec: Records, i: int, ts: int, clock: str, ln: int, 
         for p in [x.strip() for x in m.group("pods").split(",") if x.strip()]:
             pm = RX_OLD_POD.match(p)
             if pm:
-                o.p(pm.group("ns"), pm.group("name"), SYNC_MILESTONE[m.group("op")], ts, clock, 1e-6, "kubelet", ln,
-                    uid=pm.group("uid"), node=node, detail=json.dumps({"source": m.group("src")}))
+                o.p(
+                    pm.group("ns"),
+                    pm.group("name"),
+                    SYNC_MILESTONE[m.group("op")],
+                    ts,
+                    clock,
+                    1e-6,
+                    "kubelet",
+                    ln,
+                    uid=pm.group("uid"),
+                    node=node,
+                    detail=json.dumps({"source": m.group("src")}),
+                )
         return
     for op, ms in SYNC_MILESTONE.items():
         if msg.startswith(f'"SyncLoop {op}"'):
-            kv = parse_kv(msg[len(f'"SyncLoop {op}"'):])
+            kv = parse_kv(msg[len(f'"SyncLoop {op}"') :])
             for p in _pods_list(kv.get("pods", "")):
                 ns, pod = _split_pod(p)
-                o.p(ns, pod, ms, ts, clock, 1e-6, "kubelet", ln, node=node,
-                    detail=json.dumps({"source": kv.get("source", "")}))
+                o.p(
+                    ns,
+                    pod,
+                    ms,
+                    ts,
+                    clock,
+                    1e-6,
+                    "kubelet",
+                    ln,
+                    node=node,
+                    detail=json.dumps({"source": kv.get("source", "")}),
+                )
             return
     if msg.startswith('"Killing container with a grace period"'):
-        kv = parse_kv(msg[len('"Killing container with a grace period"'):])
+        kv = parse_kv(msg[len('"Killing container with a grace period"') :])
         ns, pod = _split_pod(kv.get("pod", ""))
         if pod:
-            o.p(ns, pod, "kubelet_kill", ts, clock, 1e-6, "kubelet", ln, uid=kv.get("podUID"), node=node,
-                detail=json.dumps({"container": kv.get("containerName", ""), "gracePeriod": kv.get("gracePeriod", "")}))
+            o.p(
+                ns,
+                pod,
+                "kubelet_kill",
+                ts,
+                clock,
+                1e-6,
+                "kubelet",
+                ln,
+                uid=kv.get("podUID"),
+                node=node,
+                detail=json.dumps({"container": kv.get("containerName", ""), "gracePeriod": kv.get("gracePeriod", "")}),
+            )
         return
     m = RX_PLEG_OLD.match(msg)
     if m:
         pm = RX_OLD_POD.match(m.group("pod"))
         if pm:
-            o.p(pm.group("ns"), pm.group("name"), "pleg_" + _snake(m.group("type")), ts, clock, 1e-6, "kubelet", ln,
-                uid=m.group("uid"), node=node)
+            o.p(
+                pm.group("ns"),
+                pm.group("name"),
+                "pleg_" + _snake(m.group("type")),
+                ts,
+                clock,
+                1e-6,
+                "kubelet",
+                ln,
+                uid=m.group("uid"),
+                node=node,
+            )
         return
     if msg.startswith('"SyncLoop (PLEG): event for pod"'):
-        rest = msg[len('"SyncLoop (PLEG): event for pod"'):]
+        rest = msg[len('"SyncLoop (PLEG): event for pod"') :]
         pm = re.search(r'pod="([^"]*)"', rest)
         tm = RX_PLEG_TYPE.search(rest.split("event=", 1)[-1])
         im = RX_PLEG_ID.search(rest.split("event=", 1)[-1])
         if pm and tm:
             ns, pod = _split_pod(pm.group(1))
-            o.p(ns, pod, "pleg_" + _snake(tm.group("type")), ts, clock, 1e-6, "kubelet", ln,
-                uid=im.group("id") if im else None, node=node)
+            o.p(
+                ns,
+                pod,
+                "pleg_" + _snake(tm.group("type")),
+                ts,
+                clock,
+                1e-6,
+                "kubelet",
+                ln,
+                uid=im.group("id") if im else None,
+                node=node,
+            )
         return
     m = RX_BOUND_OLD.match(msg)
     if m:
@@ -232,13 +342,23 @@ def _one(o: _Out, msg: str, rec: Records, i: int, ts: int, clock: str, ln: int, 
         o.p(ns, pod, "bound", ts, clock, 1e-6, "scheduler", ln, node=m.group("node"))
         return
     if msg.startswith('"Successfully bound pod to node"'):
-        kv = parse_kv(msg[len('"Successfully bound pod to node"'):])
+        kv = parse_kv(msg[len('"Successfully bound pod to node"') :])
         ns, pod = _split_pod(kv.get("pod", ""))
-        o.p(ns, pod, "bound", ts, clock, 1e-6, "scheduler", ln, node=kv.get("node"),
-            detail=json.dumps({k: v for k, v in kv.items() if k not in ("pod", "node")}, sort_keys=True))
+        o.p(
+            ns,
+            pod,
+            "bound",
+            ts,
+            clock,
+            1e-6,
+            "scheduler",
+            ln,
+            node=kv.get("node"),
+            detail=json.dumps({k: v for k, v in kv.items() if k not in ("pod", "node")}, sort_keys=True),
+        )
         return
     if msg.startswith('"Successfully registered node"'):
-        nd = parse_kv(msg[len('"Successfully registered node"'):]).get("node")
+        nd = parse_kv(msg[len('"Successfully registered node"') :]).get("node")
         if nd:
             o.n(nd, "registered", ts, clock, 1e-6, "kubelet", ln)
         return
@@ -253,20 +373,57 @@ def _one(o: _Out, msg: str, rec: Records, i: int, ts: int, clock: str, ln: int, 
     m = RX_EVENT_OLD.match(full)
     if m:
         ref = dict(RX_REF.findall(m.group("ref")))
-        _event(o, ts, clock, ln, comp, node, ref.get("Kind", ""), ref.get("Namespace", ""), ref.get("Name", ""),
-               m.group("type"), m.group("reason"), m.group("msg"))
+        _event(
+            o,
+            ts,
+            clock,
+            ln,
+            comp,
+            node,
+            ref.get("Kind", ""),
+            ref.get("Namespace", ""),
+            ref.get("Name", ""),
+            m.group("type"),
+            m.group("reason"),
+            m.group("msg"),
+        )
         return
     if msg.startswith('"Event occurred"'):
-        kv = parse_kv(msg[len('"Event occurred"'):])
+        kv = parse_kv(msg[len('"Event occurred"') :])
         ns, name = _split_pod(kv.get("object", ""))
-        _event(o, ts, clock, ln, comp, node, kv.get("kind", ""), ns, name, kv.get("type", ""), kv.get("reason", ""),
-               kv.get("message", ""))
+        _event(
+            o,
+            ts,
+            clock,
+            ln,
+            comp,
+            node,
+            kv.get("kind", ""),
+            ns,
+            name,
+            kv.get("type", ""),
+            kv.get("reason", ""),
+            kv.get("message", ""),
+        )
 
 
 def _event(o: _Out, ts, clock, ln, comp, node, kind, ns, name, typ, reason, message) -> None:
-    for k, v in (("ts", ts), ("clock", clock), ("resolution_s", 1e-6), ("namespace", ns or ""), ("reason", reason),
-                 ("type", typ), ("message", message), ("object_kind", kind), ("object_namespace", ns),
-                 ("object_name", name), ("component", comp), ("host", node), ("origin", "klog"), ("line_no", ln)):
+    for k, v in (
+        ("ts", ts),
+        ("clock", clock),
+        ("resolution_s", 1e-6),
+        ("namespace", ns or ""),
+        ("reason", reason),
+        ("type", typ),
+        ("message", message),
+        ("object_kind", kind),
+        ("object_namespace", ns),
+        ("object_name", name),
+        ("component", comp),
+        ("host", node),
+        ("origin", "klog"),
+        ("line_no", ln),
+    ):
         o.ev[k].append(v)
     if kind == "Pod" and reason == "Scheduled":
         m = RX_ASSIGNED.match(message or "")

@@ -7,22 +7,29 @@ as the readable reference).  Scope follows the current SIG-Scalability rule
 ``fieldSelector=metadata.name=`` or any create), else ``namespace`` if a
 namespace is in the path, else ``cluster``; ``nonresource`` for non-resource URLs.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-METHOD_VERB = {"POST": "create", "GET": "get", "HEAD": "get", "PUT": "update", "PATCH": "patch",
-               "DELETE": "delete"}
+METHOD_VERB = {"POST": "create", "GET": "get", "HEAD": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 NAMESPACE_SUBRESOURCES = {"status", "finalize"}
 CONNECT_SUBRESOURCES = {"exec", "attach", "portforward", "proxy"}
 # logged verbs of 1.22+ (normalised) mapped back to an HTTP method
-LOGGED_VERB_METHOD = {"LIST": "GET", "WATCH": "GET", "WATCHLIST": "GET", "APPLY": "PATCH", "CONNECT": "GET",
-                      "CREATE": "POST", "UPDATE": "PUT", "DELETECOLLECTION": "DELETE"}
+LOGGED_VERB_METHOD = {
+    "LIST": "GET",
+    "WATCH": "GET",
+    "WATCHLIST": "GET",
+    "APPLY": "PATCH",
+    "CONNECT": "GET",
+    "CREATE": "POST",
+    "UPDATE": "PUT",
+    "DELETECOLLECTION": "DELETE",
+}
 
-_FIELDS = ("verb", "api_group", "api_version", "resource", "subresource", "namespace", "name", "scope",
-           "long_running")
+_FIELDS = ("verb", "api_group", "api_version", "resource", "subresource", "namespace", "name", "scope", "long_running")
 
 
 def go_query(query: str) -> dict[str, list[str]]:
@@ -50,7 +57,7 @@ def _go_unescape(s: str) -> str:
     while i < len(b):
         c = b[i]
         if c == 0x25:  # %
-            h = b[i + 1:i + 3]
+            h = b[i + 1 : i + 3]
             if len(h) < 2 or not all(x in b"0123456789abcdefABCDEF" for x in h):
                 raise ValueError("bad escape")
             out.append(int(h, 16))
@@ -74,7 +81,7 @@ def selector_exact_name(selector: str) -> str | None:
     while i < len(selector):  # split on unescaped commas
         ch = selector[i]
         if ch == "\\" and i + 1 < len(selector):
-            cur += selector[i:i + 2]
+            cur += selector[i : i + 2]
             i += 2
             continue
         if ch == ",":
@@ -93,7 +100,7 @@ def selector_exact_name(selector: str) -> str | None:
             if t.startswith("!=", k):
                 break  # not an equality term
             if t.startswith("==", k) or t[k] == "=":
-                lhs, rhs = t[:k], t[k + (2 if t.startswith("==", k) else 1):]
+                lhs, rhs = t[:k], t[k + (2 if t.startswith("==", k) else 1) :]
                 if lhs.strip(" ") == "metadata.name":
                     val, j = "", 0
                     while j < len(rhs):
@@ -120,8 +127,17 @@ def classify_one(method: str, uri: str) -> dict:
     path, _, query = (uri or "").partition("?")
     q = go_query(query)
     parts = [p for p in path.strip("/").split("/")] if path.strip("/") else []
-    out = dict(verb=method.lower(), api_group="", api_version="", resource="", subresource="", namespace="",
-               name="", scope="nonresource", long_running=False)
+    out = dict(
+        verb=method.lower(),
+        api_group="",
+        api_version="",
+        resource="",
+        subresource="",
+        namespace="",
+        name="",
+        scope="nonresource",
+        long_running=False,
+    )
     if len(parts) < 3 or parts[0] not in ("api", "apis"):
         return out
     i = 1
@@ -163,8 +179,11 @@ def classify_one(method: str, uri: str) -> dict:
         out["scope"] = "namespace"
     else:
         out["scope"] = "cluster"
-    out["long_running"] = (verb in ("watch", "proxy") or out["subresource"] in CONNECT_SUBRESOURCES
-                           or (out["subresource"] == "log" and _query_flag(q, "follow")))
+    out["long_running"] = (
+        verb in ("watch", "proxy")
+        or out["subresource"] in CONNECT_SUBRESOURCES
+        or (out["subresource"] == "log" and _query_flag(q, "follow"))
+    )
     return out
 
 
@@ -215,8 +234,9 @@ def _classify_unique(method: pa.Array, uri: pa.Array) -> dict[str, pa.Array]:
     path = pc.utf8_trim(pc.list_element(q, 0), "/")
     query = pc.list_element(q, 1)
     query = pc.if_else(pc.ends_with(query, "?"), pc.utf8_slice_codeunits(query, 0, -1), query)  # the pad
-    nparts = np.where(_np(pc.equal(path, "")), 0,
-                      pc.count_substring(path, "/").to_numpy(zero_copy_only=False).astype(np.int64) + 1)
+    nparts = np.where(
+        _np(pc.equal(path, "")), 0, pc.count_substring(path, "/").to_numpy(zero_copy_only=False).astype(np.int64) + 1
+    )
     parts = pc.split_pattern(pc.binary_join_element_wise(path, "/" * NPAD, ""), "/")
     P = [pc.list_element(parts, k) for k in range(NPAD)]
     eq = lambda k, v: _np(pc.equal(P[k], v))
@@ -258,8 +278,11 @@ def _classify_unique(method: pa.Array, uri: pa.Array) -> dict[str, pa.Array]:
     bv = base_verb
     verb = pc.if_else(pa.array(is_watch_path), "watch", pc.if_else(pa.array(is_proxy_path), "proxy", bv))
     is_get = _np(pc.equal(verb, "get"))
-    verb = pc.if_else(pa.array(res_req & noname & is_get & watch_q), "watch",
-                      pc.if_else(pa.array(res_req & noname & is_get & ~watch_q), "list", verb))
+    verb = pc.if_else(
+        pa.array(res_req & noname & is_get & watch_q),
+        "watch",
+        pc.if_else(pa.array(res_req & noname & is_get & ~watch_q), "list", verb),
+    )
     # fieldSelector=metadata.name=x on list/watch names the object (rare: per row)
     lw = res_req & noname & (_np(pc.equal(verb, "list")) | _np(pc.equal(verb, "watch")))
     if lw.any():
@@ -274,13 +297,21 @@ def _classify_unique(method: pa.Array, uri: pa.Array) -> dict[str, pa.Array]:
     verb = pc.if_else(pa.array(res_req & noname & _np(pc.equal(verb, "delete"))), "deletecollection", verb)
     verb = pc.if_else(pa.array(res_req), verb, pc.utf8_lower(method))
     vv = lambda v: _np(pc.equal(verb, v))
-    scope = np.where(~res_req, "nonresource",
-                     np.where(~noname | vv("create"), "resource", np.where(has_ns, "namespace", "cluster")))
+    scope = np.where(
+        ~res_req, "nonresource", np.where(~noname | vv("create"), "resource", np.where(has_ns, "namespace", "cluster"))
+    )
     subs = _np(pc.is_in(sub, pa.array(sorted(CONNECT_SUBRESOURCES))))
     long_running = res_req & (vv("watch") | vv("proxy") | subs | (_np(pc.equal(sub, "log")) & follow_q))
     return {
-        "verb": verb, "api_group": group, "api_version": version, "resource": resource, "subresource": sub,
-        "namespace": ns, "name": name, "scope": pa.array(scope, S), "long_running": pa.array(long_running, pa.bool_()),
+        "verb": verb,
+        "api_group": group,
+        "api_version": version,
+        "resource": resource,
+        "subresource": sub,
+        "namespace": ns,
+        "name": name,
+        "scope": pa.array(scope, S),
+        "long_running": pa.array(long_running, pa.bool_()),
     }
 
 
@@ -312,8 +343,9 @@ def per_distinct(values: pa.Array, fn, memo: dict | None = None) -> pa.Array:
 
 def logged_to_method(logged: pa.Array) -> pa.Array:
     """The HTTP method behind a logged verb (1.22+ logs LIST/WATCH/APPLY/CONNECT)."""
-    return per_distinct(logged, lambda d: pa.array([LOGGED_VERB_METHOD.get(v, v) for v in d.to_pylist()],
-                                                    pa.string()), _METHOD_MEMO)
+    return per_distinct(
+        logged, lambda d: pa.array([LOGGED_VERB_METHOD.get(v, v) for v in d.to_pylist()], pa.string()), _METHOD_MEMO
+    )
 
 
 _METHOD_MEMO: dict = {}  # logged verb -> method, across blocks
@@ -344,12 +376,23 @@ def _flag(query: pa.Array, key: str) -> np.ndarray:
 
 
 CLIENT_PATTERNS = [  # (substring of the user agent, client name): first match wins
-    ("kube-controller-manager", "kube-controller-manager"), ("kube-scheduler", "kube-scheduler"),
-    ("kube-apiserver", "kube-apiserver"), ("kubelet", "kubelet"), ("kube-proxy", "kube-proxy"),
-    ("kubemark", "kubemark"), ("hollow", "kubemark"), ("clusterloader", "clusterloader"),
-    ("e2e.test", "e2e"), ("kubectl", "kubectl"), ("kube-probe", "kube-probe"), ("heapster", "heapster"),
-    ("metrics-server", "metrics-server"), ("coredns", "coredns"), ("kube-dns", "kube-dns"),
-    ("cluster-autoscaler", "cluster-autoscaler"), ("kube-burner", "kube-burner"),
+    ("kube-controller-manager", "kube-controller-manager"),
+    ("kube-scheduler", "kube-scheduler"),
+    ("kube-apiserver", "kube-apiserver"),
+    ("kubelet", "kubelet"),
+    ("kube-proxy", "kube-proxy"),
+    ("kubemark", "kubemark"),
+    ("hollow", "kubemark"),
+    ("clusterloader", "clusterloader"),
+    ("e2e.test", "e2e"),
+    ("kubectl", "kubectl"),
+    ("kube-probe", "kube-probe"),
+    ("heapster", "heapster"),
+    ("metrics-server", "metrics-server"),
+    ("coredns", "coredns"),
+    ("kube-dns", "kube-dns"),
+    ("cluster-autoscaler", "cluster-autoscaler"),
+    ("kube-burner", "kube-burner"),
 ]
 
 
@@ -358,12 +401,14 @@ def client_of(user_agent: pa.Array) -> pa.Array:
 
     Computed once per distinct user agent (there are few), then spread back.
     """
+
     def of(ua: pa.Array) -> pa.Array:
         low = pc.utf8_lower(ua)
         out = pc.extract_regex(ua, r"^(?P<c>[^/ ]*)").field("c")
         for pat, name in reversed(CLIENT_PATTERNS):
             out = pc.if_else(pc.match_substring(low, pat), name, out)
         return out
+
     if user_agent.null_count:  # no user agent: client ""
         user_agent = pc.fill_null(user_agent.cast(pa.string()), "")
     return per_distinct(user_agent, of, _CLIENT_MEMO)

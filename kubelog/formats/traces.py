@@ -35,6 +35,7 @@ ignored.
 
 The trace dates also serve as year evidence for the whole run (``kubelog.timeutil.year_evidence``).
 """
+
 from __future__ import annotations
 
 import re
@@ -48,14 +49,18 @@ from .klog import Records, register_extractor
 
 MONTHS = {m: i + 1 for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())}
 
-RX_HDR = re.compile(r'^Trace\[(?P<id>\d+)\]: "(?P<name>(?:[^"\\]|\\.)*)"(?: (?P<fields>.*?))? '
-                    r'\((?:started:? )?(?P<started>[^()]*)\) \(total time: (?P<total>[^)]*)\):?\s*$')
+RX_HDR = re.compile(
+    r'^Trace\[(?P<id>\d+)\]: "(?P<name>(?:[^"\\]|\\.)*)"(?: (?P<fields>.*?))? '
+    r"\((?:started:? )?(?P<started>[^()]*)\) \(total time: (?P<total>[^)]*)\):?\s*$"
+)
 RX_T1 = re.compile(r'^Trace "(?P<name>(?:[^"\\]|\\.)*)" \(started:? (?P<started>[^()]*)\):?\s*$')
 RX_PREFIX = re.compile(r"^Trace\[(?P<id>\d+)\]:(?P<rest>.*)$")
 RX_OLD_STEP = re.compile(r"^(?P<sp> *)\[(?P<off>[^\]]+)\] \[(?P<dur>[^\]]+)\] (?P<msg>.*?)\s*$")
 RX_T17_END = re.compile(r'^"(?:[^"\\]|\\.)*" \[(?P<off>[^\]]+)\] \[(?P<dur>[^\]]+)\] END\s*$')
-RX_NEW_STEP = re.compile(r'^(?P<sp> *)(?P<open>\[)?(?:---)?"(?P<msg>(?:[^"\\]|\\.)*)"(?: (?P<fields>.*?))? '
-                         r'(?P<ms>[0-9]+)ms \((?P<clk>[0-9:.]+)\)(?P<close>\]*)\s*$')
+RX_NEW_STEP = re.compile(
+    r'^(?P<sp> *)(?P<open>\[)?(?:---)?"(?P<msg>(?:[^"\\]|\\.)*)"(?: (?P<fields>.*?))? '
+    r"(?P<ms>[0-9]+)ms \((?P<clk>[0-9:.]+)\)(?P<close>\]*)\s*$"
+)
 RX_GO_TIME = re.compile(r"^(?P<d>\d{4}-\d\d-\d\d) (?P<t>\d\d:\d\d:\d\d(?:\.\d+)?) (?P<off>[+-]\d{4})")
 RX_T3_DATE = re.compile(r"^(?P<d>\d\d)-(?P<mon>[A-Z][a-z]{2})-(?P<y>\d{4}) (?P<t>\d\d:\d\d:\d\d(?:\.\d+)?)$")
 
@@ -129,13 +134,13 @@ def _header(msg: str) -> tuple[str, str, str | None, str, str] | None:
     if not body.endswith(")"):
         return None
     i = body.rfind(" (total time: ")
-    if i < 0 or ")" in body[i + 14:-1]:
+    if i < 0 or ")" in body[i + 14 : -1]:
         return None
-    total, head = body[i + 14:-1], body[:i]
+    total, head = body[i + 14 : -1], body[:i]
     j = head.rfind(" (")
     if not head.endswith(")") or j < 0:
         return None
-    started = head[j + 2:-1]
+    started = head[j + 2 : -1]
     if "(" in started or ")" in started:
         return None
     if started.startswith("started: "):
@@ -166,15 +171,27 @@ def parse_block(msg: str, cont: str | None, tz: str = "UTC") -> tuple[dict, list
         else:
             variant, start_ns = "T3", t3_time_ns(started, tz)
         total_s = _dur_s(total.strip())
-        tr = dict(trace_id=tid, name=name.replace('\\"', '"'), fields=fields or "",
-                  started_ns=start_ns, total_s=total_s, variant=variant)
+        tr = dict(
+            trace_id=tid,
+            name=name.replace('\\"', '"'),
+            fields=fields or "",
+            started_ns=start_ns,
+            total_s=total_s,
+            variant=variant,
+        )
     else:
         m = RX_T1.match(msg)
         if not m:
             return None
         tid = None
-        tr = dict(trace_id=None, name=m.group("name"), fields="", started_ns=go_time_ns(m.group("started")),
-                  total_s=None, variant="T1")
+        tr = dict(
+            trace_id=None,
+            name=m.group("name"),
+            fields="",
+            started_ns=go_time_ns(m.group("started")),
+            total_s=None,
+            variant="T1",
+        )
     end_total = None
     prev_ms_clock = None
     for k, line in enumerate((cont or "").split("\n") if cont else []):
@@ -192,8 +209,17 @@ def parse_block(msg: str, cont: str | None, tz: str = "UTC") -> tuple[dict, list
             if om.group("msg") == "END":
                 end_total = _dur_s(om.group("off"))
                 continue
-            steps.append(dict(k=k, depth=len(om.group("sp")), offset_s=_dur_s(om.group("off")),
-                              duration_s=_dur_s(om.group("dur")), msg=om.group("msg"), fields="", kind="step"))
+            steps.append(
+                dict(
+                    k=k,
+                    depth=len(om.group("sp")),
+                    offset_s=_dur_s(om.group("off")),
+                    duration_s=_dur_s(om.group("dur")),
+                    msg=om.group("msg"),
+                    fields="",
+                    kind="step",
+                )
+            )
             continue
         em = RX_T17_END.match(body)
         if em:
@@ -201,9 +227,17 @@ def parse_block(msg: str, cont: str | None, tz: str = "UTC") -> tuple[dict, list
             continue
         nm = RX_NEW_STEP.match(body)
         if nm:
-            steps.append(dict(k=k, depth=len(nm.group("sp")), offset_s=None, duration_s=int(nm.group("ms")) / 1000.0,
-                              msg=nm.group("msg").replace('\\"', '"'), fields=nm.group("fields") or "",
-                              kind="nested" if nm.group("open") else "step"))
+            steps.append(
+                dict(
+                    k=k,
+                    depth=len(nm.group("sp")),
+                    offset_s=None,
+                    duration_s=int(nm.group("ms")) / 1000.0,
+                    msg=nm.group("msg").replace('\\"', '"'),
+                    fields=nm.group("fields") or "",
+                    kind="nested" if nm.group("open") else "step",
+                )
+            )
             prev_ms_clock = nm.group("clk")
     if end_total is not None:
         tr["total_s"] = end_total
@@ -216,9 +250,34 @@ def parse_block(msg: str, cont: str | None, tz: str = "UTC") -> tuple[dict, list
     return tr, steps
 
 
-_KNOWN_KEYS = ("accept", "audit-id", "client", "api-group", "api-version", "name", "subresource", "namespace",
-               "protocol", "resource", "scope", "url", "user-agent", "verb", "key", "type", "resourceVersion",
-               "resourceVersionMatch", "limit", "continue", "method", "mediaType", "encoder", "len", "err", "count")
+_KNOWN_KEYS = (
+    "accept",
+    "audit-id",
+    "client",
+    "api-group",
+    "api-version",
+    "name",
+    "subresource",
+    "namespace",
+    "protocol",
+    "resource",
+    "scope",
+    "url",
+    "user-agent",
+    "verb",
+    "key",
+    "type",
+    "resourceVersion",
+    "resourceVersionMatch",
+    "limit",
+    "continue",
+    "method",
+    "mediaType",
+    "encoder",
+    "len",
+    "err",
+    "count",
+)
 _KNOWN = frozenset(_KNOWN_KEYS)
 
 
@@ -278,11 +337,32 @@ def _native_t3(msgs: list, conts: list, tz: str, got: tuple | None = None) -> di
     out: dict[int, tuple] = {}
     for t, u in zip(traces, utc.tolist()):
         pos, tid, name, fields, url, aid, ua, started, total = t
-        out[pos] = (dict(trace_id=tid, name=name, fields=fields, started_ns=None if started is None else u,
-                         total_s=_seconds(total), variant="T3", url=url, audit_id=aid, user_agent=ua), [])
+        out[pos] = (
+            dict(
+                trace_id=tid,
+                name=name,
+                fields=fields,
+                started_ns=None if started is None else u,
+                total_s=_seconds(total),
+                variant="T3",
+                url=url,
+                audit_id=aid,
+                user_agent=ua,
+            ),
+            [],
+        )
     for pos, k, depth, off, dur, ms, msg, fields, nested in steps:
-        out[pos][1].append(dict(k=k, depth=depth, offset_s=_seconds(off), duration_s=_step_duration_s(ms, dur),
-                                msg=msg, fields=fields, kind="nested" if nested else "step"))
+        out[pos][1].append(
+            dict(
+                k=k,
+                depth=depth,
+                offset_s=_seconds(off),
+                duration_s=_step_duration_s(ms, dur),
+                msg=msg,
+                fields=fields,
+                kind="nested" if nested else "step",
+            )
+        )
     return out
 
 
@@ -308,11 +388,20 @@ def _native_t3_columns(got: tuple, clocks, cidx: np.ndarray, rec: Records, tz: s
     line_no = rec.line_no[rows]
     utc = _started_utc(started, tz)
     tsz = pa.timestamp("ns", tz="UTC")
-    T = {"trace_id": list(tid), "ts": pa.array(rec.ts_ns[rows], pa.int64()).cast(tsz),
-         "started_ts": pa.array(utc, pa.int64(), mask=np.array([v is None for v in started])).cast(tsz),
-         "clock": clocks, "name": list(name), "fields": list(fields), "url": list(url), "audit_id": list(aid),
-         "user_agent": list(ua), "total_s": [_seconds(v) for v in total],
-         "variant": ["T3"] * len(tid), "line_no": line_no}
+    T = {
+        "trace_id": list(tid),
+        "ts": pa.array(rec.ts_ns[rows], pa.int64()).cast(tsz),
+        "started_ts": pa.array(utc, pa.int64(), mask=np.array([v is None for v in started])).cast(tsz),
+        "clock": clocks,
+        "name": list(name),
+        "fields": list(fields),
+        "url": list(url),
+        "audit_id": list(aid),
+        "user_agent": list(ua),
+        "total_s": [_seconds(v) for v in total],
+        "variant": ["T3"] * len(tid),
+        "line_no": line_no,
+    }
     out = {"traces": T}
     if steps:
         spos, k, depth, off, dur, ms, smsg, sfields, nested = zip(*steps)
@@ -322,11 +411,16 @@ def _native_t3_columns(got: tuple, clocks, cidx: np.ndarray, rec: Records, tz: s
         starts = np.flatnonzero(np.r_[True, spos[1:] != spos[:-1]])  # steps come grouped by trace
         step_no = np.arange(len(spos)) - np.repeat(starts, np.diff(np.r_[starts, len(spos)]))
         out["trace_steps"] = {
-            "trace_id": [tid[j] for j in spos.tolist()], "step_no": step_no, "depth": list(depth),
+            "trace_id": [tid[j] for j in spos.tolist()],
+            "step_no": step_no,
+            "depth": list(depth),
             "offset_s": [_seconds(v) for v in off],
             "duration_s": [_step_duration_s(m, d) for m, d in zip(ms, dur)],
-            "msg": list(smsg), "fields": list(sfields), "kind": ["nested" if v else "step" for v in nested],
-            "line_no": line_no[spos] + 1 + np.asarray(k, np.int64)}
+            "msg": list(smsg),
+            "fields": list(sfields),
+            "kind": ["nested" if v else "step" for v in nested],
+            "line_no": line_no[spos] + 1 + np.asarray(k, np.int64),
+        }
     return out
 
 
@@ -340,10 +434,24 @@ def extract(rec: Records, ctx) -> tuple:
         return None, {}
     mask = np.zeros(len(rec), dtype=bool)
     tz = getattr(ctx, "tz", "UTC") or "UTC"
-    T = {c: [] for c in ("trace_id", "ts", "started_ts", "clock", "name", "fields", "url", "audit_id",
-                         "user_agent", "total_s", "variant", "line_no")}
-    S = {c: [] for c in ("trace_id", "step_no", "depth", "offset_s", "duration_s", "msg", "fields", "kind",
-                         "line_no")}
+    T = {
+        c: []
+        for c in (
+            "trace_id",
+            "ts",
+            "started_ts",
+            "clock",
+            "name",
+            "fields",
+            "url",
+            "audit_id",
+            "user_agent",
+            "total_s",
+            "variant",
+            "line_no",
+        )
+    }
+    S = {c: [] for c in ("trace_id", "step_no", "depth", "offset_s", "duration_s", "msg", "fields", "kind", "line_no")}
     cidx = np.flatnonzero(cand)
     ia = pa.array(cidx)
     marr, carr, clocks = msg.take(ia), rec.cont.take(ia), rec.clock.take(ia)

@@ -4,6 +4,7 @@ It is the answer key, not a log: recognised so that ingesting a synthetic run's 
 does not report it as an unknown input.  All its lines are counted with the reason
 ``kubelog ground truth (not a log)`` (severity info); tests compare it with the run.
 """
+
 from __future__ import annotations
 
 from .base import Context, Format, Head, line_count, read_document

@@ -3,6 +3,7 @@
 >>> build(open_run("out/run"), "out/report")      # doctest: +SKIP
 {'html': PosixPath('out/report/report.html'), 'pdf': PosixPath('out/report/report.pdf')}
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,8 +15,18 @@ from .render import PDFUnavailable, render_html, table_overflow, write_pdf
 __all__ = ["build", "build_model", "render_html", "PDFUnavailable"]
 
 
-def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False, offsets: dict | None = None,
-          nodes: int | None = None, pods_per_node: int | None = None, buckets=None, progress=None) -> dict:
+def build(
+    run: Run,
+    out_dir,
+    *,
+    pdf: bool = True,
+    correct_skew: bool = False,
+    offsets: dict | None = None,
+    nodes: int | None = None,
+    pods_per_node: int | None = None,
+    buckets=None,
+    progress=None,
+) -> dict:
     """Write ``report.html`` (self-contained) and, with ``pdf``, ``report.pdf`` into ``out_dir``.
 
     Parameters
@@ -49,8 +60,15 @@ def build(run: Run, out_dir, *, pdf: bool = True, correct_skew: bool = False, of
     out.mkdir(parents=True, exist_ok=True)
     steps = 2 + len(SECTIONS) + (1 if pdf else 0)
     say = progress or (lambda *a: None)
-    model = build_model(run, correct_skew=correct_skew, offsets=offsets, nodes=nodes, pods_per_node=pods_per_node,
-                        buckets=buckets, progress=lambda i, n, t: say(i, steps, t))
+    model = build_model(
+        run,
+        correct_skew=correct_skew,
+        offsets=offsets,
+        nodes=nodes,
+        pods_per_node=pods_per_node,
+        buckets=buckets,
+        progress=lambda i, n, t: say(i, steps, t),
+    )
     say(len(SECTIONS), steps, "HTML")
     html = render_html(model)
     paths = {"html": out / "report.html"}

@@ -25,6 +25,7 @@ Each group is also compared over the whole run (``bucket == "all"``); :func:`gro
 sums a group up as ``worse``, ``better``, ``mixed``, ``inconclusive``, ``unchanged`` or
 ``not comparable`` from those rows.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,8 +38,20 @@ from ..analysis.matrix import DEFAULT_PERCENTILES
 from ..analysis.stats import label, nearest_rank_index
 from ..run import Run
 
-COLUMNS = list(DEFAULT_BY) + ["bucket", "percentile", "n_base", "n_new", "base_s", "new_s", "delta_s", "rel_change",
-                              "ci_low_s", "ci_high_s", "mw_p", "flag"]
+COLUMNS = list(DEFAULT_BY) + [
+    "bucket",
+    "percentile",
+    "n_base",
+    "n_new",
+    "base_s",
+    "new_s",
+    "delta_s",
+    "rel_change",
+    "ci_low_s",
+    "ci_high_s",
+    "mw_p",
+    "flag",
+]
 
 
 def cell_samples(run: Run, nodes: int | None = None) -> dict:
@@ -83,8 +96,17 @@ def bootstrap_order_stat(x_sorted: np.ndarray, p: float, n_boot: int, rng: np.ra
     return x_sorted[np.minimum(j, n - 1)]
 
 
-def compare_samples(base: dict, new: dict, *, percentiles=DEFAULT_PERCENTILES, tolerance: float = 0.1,
-                    n_boot: int = 2000, alpha: float = 0.05, min_n: int = 5, seed: int = 0) -> pd.DataFrame:
+def compare_samples(
+    base: dict,
+    new: dict,
+    *,
+    percentiles=DEFAULT_PERCENTILES,
+    tolerance: float = 0.1,
+    n_boot: int = 2000,
+    alpha: float = 0.05,
+    min_n: int = 5,
+    seed: int = 0,
+) -> pd.DataFrame:
     """:func:`compare_runs` on cell samples (see :func:`cell_samples`); rows in sorted cell order."""
     rng = np.random.default_rng(seed)
     labels = ["all"] + loadmod.bucket_labels()
@@ -112,8 +134,22 @@ def compare_samples(base: dict, new: dict, *, percentiles=DEFAULT_PERCENTILES, t
                 lo, hi = (float(v) for v in np.quantile(d, [alpha / 2, 1 - alpha / 2]))
                 flag = change_flag(a, b, p, lo, hi, tolerance)
             delta = vb - va
-            rows.append(list(key) + [label(p)[:-2], na, nb, va, vb, delta,
-                                     delta / va if na and nb and va > 0 else np.nan, lo, hi, mw, flag])
+            rows.append(
+                list(key)
+                + [
+                    label(p)[:-2],
+                    na,
+                    nb,
+                    va,
+                    vb,
+                    delta,
+                    delta / va if na and nb and va > 0 else np.nan,
+                    lo,
+                    hi,
+                    mw,
+                    flag,
+                ]
+            )
     out = pd.DataFrame(rows, columns=COLUMNS)
     for c in ("n_base", "n_new"):
         out[c] = out[c].astype(np.int64)
@@ -149,6 +185,7 @@ def group_verdicts(table: pd.DataFrame) -> pd.DataFrame:
     """
     from . import numbers
     from ..analysis.matrix import display_name
+
     t = table[table["bucket"] == "all"]
     rows = []
     for key, g in t.groupby(list(DEFAULT_BY), sort=False):
@@ -169,24 +206,45 @@ def group_verdicts(table: pd.DataFrame) -> pd.DataFrame:
         for r in g.itertuples(index=False):
             if r.flag in ("regression", "improvement", "inconclusive"):
                 rel = f"{r.rel_change:+.0%}" if np.isfinite(r.rel_change) else ""
-                parts.append(f"{r.percentile} {numbers.seconds(r.base_s, 3)} → {numbers.seconds(r.new_s, 3)} s "
-                             f"({rel}, CI of the difference {numbers.ci(r.ci_low_s, r.ci_high_s)} s"
-                             + (", one request carries it" if r.flag == "inconclusive" and r.ci_low_s > 0 else "")
-                             + ")")
+                parts.append(
+                    f"{r.percentile} {numbers.seconds(r.base_s, 3)} → {numbers.seconds(r.new_s, 3)} s "
+                    f"({rel}, CI of the difference {numbers.ci(r.ci_low_s, r.ci_high_s)} s"
+                    + (", one request carries it" if r.flag == "inconclusive" and r.ci_low_s > 0 else "")
+                    + ")"
+                )
             elif r.flag in ("too few", "only in base", "only in new") and not parts:
                 parts.append(r.flag)
         n = g.iloc[0]
-        rows.append({**dict(zip(DEFAULT_BY, key)), "group": display_name(dict(zip(DEFAULT_BY, key))),
-                     "n_base": int(n["n_base"]), "n_new": int(n["n_new"]), "verdict": v,
-                     "detail": "; ".join(dict.fromkeys(parts))})
+        rows.append(
+            {
+                **dict(zip(DEFAULT_BY, key)),
+                "group": display_name(dict(zip(DEFAULT_BY, key))),
+                "n_base": int(n["n_base"]),
+                "n_new": int(n["n_new"]),
+                "verdict": v,
+                "detail": "; ".join(dict.fromkeys(parts)),
+            }
+        )
     out = pd.DataFrame(rows, columns=list(DEFAULT_BY) + ["group", "n_base", "n_new", "verdict", "detail"])
     out["_o"] = out["verdict"].map({k: i for i, k in enumerate(ORDER)})
-    return out.sort_values(["_o", "n_new"], ascending=[True, False], kind="stable").drop(columns="_o") \
+    return (
+        out.sort_values(["_o", "n_new"], ascending=[True, False], kind="stable")
+        .drop(columns="_o")
         .reset_index(drop=True)
+    )
 
 
-def compare_runs(base: Run, new: Run, *, tolerance: float = 0.1, n_boot: int = 2000, seed: int = 0,
-                 percentiles=DEFAULT_PERCENTILES, alpha: float = 0.05, min_n: int = 5) -> pd.DataFrame:
+def compare_runs(
+    base: Run,
+    new: Run,
+    *,
+    tolerance: float = 0.1,
+    n_boot: int = 2000,
+    seed: int = 0,
+    percentiles=DEFAULT_PERCENTILES,
+    alpha: float = 0.05,
+    min_n: int = 5,
+) -> pd.DataFrame:
     """Change of each latency percentile per group × load bucket from ``base`` to ``new``.
 
     Parameters
@@ -210,8 +268,16 @@ def compare_runs(base: Run, new: Run, *, tolerance: float = 0.1, n_boot: int = 2
         ``verb, resource, subresource, scope, bucket, percentile (p10 …), n_base, n_new, base_s,
         new_s, delta_s, rel_change, ci_low_s, ci_high_s, mw_p, flag`` (seconds).
     """
-    return compare_samples(cell_samples(base), cell_samples(new), percentiles=percentiles, tolerance=tolerance,
-                           n_boot=n_boot, alpha=alpha, min_n=min_n, seed=seed)
+    return compare_samples(
+        cell_samples(base),
+        cell_samples(new),
+        percentiles=percentiles,
+        tolerance=tolerance,
+        n_boot=n_boot,
+        alpha=alpha,
+        min_n=min_n,
+        seed=seed,
+    )
 
 
 def slo_changes(base: Run, new: Run) -> pd.DataFrame:
@@ -221,6 +287,7 @@ def slo_changes(base: Run, new: Run) -> pd.DataFrame:
     Raises ImportError/AttributeError when :mod:`kubelog.analysis.slo` is not available.
     """
     from ..analysis.slo import evaluate
+
     a = evaluate(base).verdicts
     b = evaluate(new).verdicts
     key = ["sli", "group"]
@@ -230,13 +297,25 @@ def slo_changes(base: Run, new: Run) -> pd.DataFrame:
     for c in ("verdict_base", "verdict_new"):
         m[c] = m[c].fillna("absent")
     m["changed"] = np.where(m["verdict_base"] != m["verdict_new"], m["verdict_base"] + " → " + m["verdict_new"], "")
-    out = m[key + ["threshold_s", "observed_s_base", "n_base", "verdict_base", "observed_s_new", "n_new",
-                   "verdict_new", "changed"]]
+    out = m[
+        key
+        + [
+            "threshold_s",
+            "observed_s_base",
+            "n_base",
+            "verdict_base",
+            "observed_s_new",
+            "n_new",
+            "verdict_new",
+            "changed",
+        ]
+    ]
     return out.reset_index(drop=True)
 
 
-def compare_model(base: Run, new: Run, table: pd.DataFrame, slo: pd.DataFrame | None, tolerance: float,
-                  slo_message: str = "") -> dict:
+def compare_model(
+    base: Run, new: Run, table: pd.DataFrame, slo: pd.DataFrame | None, tolerance: float, slo_message: str = ""
+) -> dict:
     """Report model (see :func:`kubelog.report.model.build_model`) of a comparison.
 
     Page 1 lists the groups that got worse, better, that changed without it being established
@@ -246,36 +325,67 @@ def compare_model(base: Run, new: Run, table: pd.DataFrame, slo: pd.DataFrame | 
     """
     from .model import Section, Table, frame_table, generated_at
     from .. import __version__
+
     gv = group_verdicts(table)
     s = Section("compare", f"1. Comparison: {base.path.name} → {new.path.name}")
     c = gv["verdict"].value_counts()
     s.data["groups"] = {k: int(c.get(k, 0)) for k in ORDER}
-    s.paragraphs.append(f"Base {base.path} → new {new.path}. Per request group over the whole run: "
-                        + ", ".join(f"{int(c.get(k, 0))} {k}" for k in ORDER) + ".")
-    s.paragraphs.append(f"A group is worse (better) when a percentile p10/p50/p90/p99 moved up (down) by more than "
-                        f"{tolerance:.0%}, the 95 % bootstrap interval of the difference excludes 0, and more than one "
-                        "request carries the change; inconclusive when a change beyond the tolerance is not "
-                        "established (a p99 of fewer than 100 requests is their maximum). docs/statistics.md.")
-    for verdict, title in (("worse", "Worse"), ("better", "Better"), ("mixed", "Worse and better"),
-                           ("inconclusive", "Changed beyond the tolerance, not established"),
-                           ("not comparable", "Could not be compared")):
+    s.paragraphs.append(
+        f"Base {base.path} → new {new.path}. Per request group over the whole run: "
+        + ", ".join(f"{int(c.get(k, 0))} {k}" for k in ORDER)
+        + "."
+    )
+    s.paragraphs.append(
+        f"A group is worse (better) when a percentile p10/p50/p90/p99 moved up (down) by more than "
+        f"{tolerance:.0%}, the 95 % bootstrap interval of the difference excludes 0, and more than one "
+        "request carries the change; inconclusive when a change beyond the tolerance is not "
+        "established (a p99 of fewer than 100 requests is their maximum). docs/statistics.md."
+    )
+    for verdict, title in (
+        ("worse", "Worse"),
+        ("better", "Better"),
+        ("mixed", "Worse and better"),
+        ("inconclusive", "Changed beyond the tolerance, not established"),
+        ("not comparable", "Could not be compared"),
+    ):
         g = gv[gv["verdict"] == verdict]
         items = [f"{r.group} (n {r.n_base:,} → {r.n_new:,}): {r.detail}" for r in g.itertuples(index=False)]
-        s.lists.append((f"{title} ({len(g)})", items[:25] + ([f"… {len(items) - 25} more in the HTML table below"]
-                                                             if len(items) > 25 else []) or ["none"]))
+        s.lists.append(
+            (
+                f"{title} ({len(g)})",
+                items[:25] + ([f"… {len(items) - 25} more in the HTML table below"] if len(items) > 25 else [])
+                or ["none"],
+            )
+        )
     s2 = Section("slo", "2. SLO verdict changes")
     if slo is None:
         s2.status, s2.message = "unavailable", slo_message
     else:
         from .summary import group_name
+
         ch = slo[slo["changed"] != ""]
         s2.paragraphs.append(f"{len(ch)} of {len(slo)} SLO checks changed verdict.")
-        rows = [[str(r.sli), group_name(r.sli, r.group), numbers_s(r.threshold_s), numbers_s(r.observed_s_base),
-                 _n(r.n_base), str(r.verdict_base), numbers_s(r.observed_s_new), _n(r.n_new), str(r.verdict_new)]
-                for r in ch.itertuples(index=False)]
-        t = Table("Changed SLO verdicts", ["SLI", "group", "threshold (s)", "base (s)", "n base", "base verdict",
-                                           "new (s)", "n new", "new verdict"], rows,
-                  numeric=[False, False, True, True, True, False, True, True, False], pdf_rows=30)
+        rows = [
+            [
+                str(r.sli),
+                group_name(r.sli, r.group),
+                numbers_s(r.threshold_s),
+                numbers_s(r.observed_s_base),
+                _n(r.n_base),
+                str(r.verdict_base),
+                numbers_s(r.observed_s_new),
+                _n(r.n_new),
+                str(r.verdict_new),
+            ]
+            for r in ch.itertuples(index=False)
+        ]
+        t = Table(
+            "Changed SLO verdicts",
+            ["SLI", "group", "threshold (s)", "base (s)", "n base", "base verdict", "new (s)", "n new", "new verdict"],
+            rows,
+            numeric=[False, False, True, True, True, False, True, True, False],
+            pdf_rows=30,
+        )
         t.nowrap[0] = True
         s2.tables.append(t)
     s3 = Section("cells", "3. Flagged cells by load bucket")
@@ -283,8 +393,16 @@ def compare_model(base: Run, new: Run, table: pd.DataFrame, slo: pd.DataFrame | 
     rc = lambda r: r["flag"] if r["flag"] in ("regression", "improvement") else ""
     cells = table[(table["bucket"] != "all") & table["flag"].isin(["regression", "improvement"])].copy()
     cells["rel_change"] = cells["rel_change"] * 100
-    cells = cells.rename(columns={"base_s": "base (s)", "new_s": "new (s)", "delta_s": "Δ (s)",
-                                  "ci_low_s": "CI low (s)", "ci_high_s": "CI high (s)", "rel_change": "change"})
+    cells = cells.rename(
+        columns={
+            "base_s": "base (s)",
+            "new_s": "new (s)",
+            "delta_s": "Δ (s)",
+            "ci_low_s": "CI low (s)",
+            "ci_high_s": "CI high (s)",
+            "rel_change": "change",
+        }
+    )
     kinds2 = {**kinds, "change": "p"}
     t = frame_table(f"Flagged changes ({len(cells):,} cells)", cells.drop(columns=["mw_p"]), kinds2, row_class=rc)
     t.pdf_rows = 40
@@ -294,12 +412,18 @@ def compare_model(base: Run, new: Run, table: pd.DataFrame, slo: pd.DataFrame | 
     raw.html_only = True
     raw.css = "wide"
     s3.tables.append(raw)
-    return {"title": f"kubelog comparison — {base.path.name} → {new.path.name}", "generated": generated_at(),
-            "version": __version__, "sections": [s, s2, s3], "groups": gv}
+    return {
+        "title": f"kubelog comparison — {base.path.name} → {new.path.name}",
+        "generated": generated_at(),
+        "version": __version__,
+        "sections": [s, s2, s3],
+        "groups": gv,
+    }
 
 
 def numbers_s(v) -> str:
     from . import numbers
+
     return numbers.seconds(v)
 
 
@@ -307,8 +431,9 @@ def _n(v) -> str:
     return "" if v is None or pd.isna(v) else f"{int(v):,}"
 
 
-def build_compare(base: Run, new: Run, out_dir=None, *, tolerance: float = 0.1, n_boot: int = 2000, seed: int = 0,
-                  pdf: bool = True) -> dict:
+def build_compare(
+    base: Run, new: Run, out_dir=None, *, tolerance: float = 0.1, n_boot: int = 2000, seed: int = 0, pdf: bool = True
+) -> dict:
     """Compare two runs; with ``out_dir`` write ``compare.json``, ``compare.html`` and ``compare.pdf``.
 
     Returns ``{"table": DataFrame, "groups": DataFrame (:func:`group_verdicts`), "slo": DataFrame | None,
@@ -318,6 +443,7 @@ def build_compare(base: Run, new: Run, out_dir=None, *, tolerance: float = 0.1, 
     from pathlib import Path
     from ..output import records
     from .render import render_html, write_pdf
+
     table = compare_runs(base, new, tolerance=tolerance, n_boot=n_boot, seed=seed)
     slo, msg = None, ""
     try:
@@ -328,8 +454,16 @@ def build_compare(base: Run, new: Run, out_dir=None, *, tolerance: float = 0.1, 
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        doc = {"base": str(base.path), "new": str(new.path), "tolerance": tolerance, "n_boot": n_boot, "seed": seed,
-               "changes": records(table), "slo": None if slo is None else records(slo), "slo_message": msg}
+        doc = {
+            "base": str(base.path),
+            "new": str(new.path),
+            "tolerance": tolerance,
+            "n_boot": n_boot,
+            "seed": seed,
+            "changes": records(table),
+            "slo": None if slo is None else records(slo),
+            "slo_message": msg,
+        }
         paths["json"] = out / "compare.json"
         paths["json"].write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         model = compare_model(base, new, table, slo, tolerance, msg)

@@ -5,6 +5,7 @@ Rendered with the run report's machinery (:mod:`kubelog.report.render`: the auto
 environment, the inlined stylesheet, WeasyPrint for the PDF; charts are SVG data URIs from
 :func:`kubelog.report.plots.to_data_uri`), so the HTML is self-contained.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,10 +41,12 @@ def headline_metrics(h: H.History) -> list[str]:
     lat = t[(t["family"] == "latency") & (t["bucket"] == "all") & (t["stat"] == "p99")]
     for res in HEADLINE_RESOURCES:
         for verb in HEADLINE_VERBS:
-            out += sorted(m for m in lat["metric"].unique() if m.startswith(f"{verb} {res} ") or
-                          m.startswith(f"{verb} {res}/"))
-    out += [m for m in ("pod pod_startup @all p50", "pod pod_startup @all p99", "test duration")
-            if m in set(t["metric"])]
+            out += sorted(
+                m for m in lat["metric"].unique() if m.startswith(f"{verb} {res} ") or m.startswith(f"{verb} {res}/")
+            )
+    out += [
+        m for m in ("pod pod_startup @all p50", "pod pod_startup @all p99", "test duration") if m in set(t["metric"])
+    ]
     return list(dict.fromkeys(out))[:MAX_CHARTS]
 
 
@@ -68,7 +71,9 @@ def chart(h: H.History, metric: str, searched: dict | None = None):
     for r in ch.itertuples():
         ax.axvline(r.position - 0.5, color="#b00" if r.direction == "regression" else "#070", ls="--", lw=1)
     if len(ch):  # segment medians between the changes
-        cuts = [int(valid["position"].min())] + sorted(int(p) for p in ch["position"]) + [int(valid["position"].max()) + 1]
+        cuts = (
+            [int(valid["position"].min())] + sorted(int(p) for p in ch["position"]) + [int(valid["position"].max()) + 1]
+        )
         for a, b in zip(cuts[:-1], cuts[1:]):
             seg = valid[(valid["position"] >= a) & (valid["position"] < b)]["value"]
             if len(seg):
@@ -88,29 +93,81 @@ def build_model(h: H.History) -> dict:
     runs = h.runs
     reg = c[c["direction"] == "regression"]
     reg_columns = ["metric", "from build", "previous", "before", "after", "ratio (95 % CI)", "p", "left out"]
-    regressions = [[r.metric, r.build, r.previous, _fmt(r.before, r.unit), _fmt(r.after, r.unit),
-                    f"{r.ratio:.2f}× ({r.ratio_low:.2f}–{r.ratio_high:.2f})" if pd.notna(r.ratio) else
-                    _fmt(r.shift, r.unit), f"{r.p_value:.1e}", r.excluded] for r in reg.itertuples()]
-    change_columns = ["metric", "build", "direction", "before", "after", "ratio (95 % CI)", "p", "runs before/after",
-                      "left out"]
-    changes = [(r.direction, [r.metric, r.build, r.direction, _fmt(r.before, r.unit), _fmt(r.after, r.unit),
-                              f"{r.ratio:.2f}× ({r.ratio_low:.2f}–{r.ratio_high:.2f})" if pd.notna(r.ratio) else
-                              _fmt(r.shift, r.unit), f"{r.p_value:.1e}", f"{r.n_before}/{r.n_after}", r.excluded])
-               for r in c.itertuples()]
+    regressions = [
+        [
+            r.metric,
+            r.build,
+            r.previous,
+            _fmt(r.before, r.unit),
+            _fmt(r.after, r.unit),
+            f"{r.ratio:.2f}× ({r.ratio_low:.2f}–{r.ratio_high:.2f})" if pd.notna(r.ratio) else _fmt(r.shift, r.unit),
+            f"{r.p_value:.1e}",
+            r.excluded,
+        ]
+        for r in reg.itertuples()
+    ]
+    change_columns = [
+        "metric",
+        "build",
+        "direction",
+        "before",
+        "after",
+        "ratio (95 % CI)",
+        "p",
+        "runs before/after",
+        "left out",
+    ]
+    changes = [
+        (
+            r.direction,
+            [
+                r.metric,
+                r.build,
+                r.direction,
+                _fmt(r.before, r.unit),
+                _fmt(r.after, r.unit),
+                f"{r.ratio:.2f}× ({r.ratio_low:.2f}–{r.ratio_high:.2f})"
+                if pd.notna(r.ratio)
+                else _fmt(r.shift, r.unit),
+                f"{r.p_value:.1e}",
+                f"{r.n_before}/{r.n_after}",
+                r.excluded,
+            ],
+        )
+        for r in c.itertuples()
+    ]
     run_columns = ["#", "build / start", "started (UTC)", "source", "outcome", "duration", "clock skew", "run"]
-    run_rows = [("fail" if str(r.skew).startswith("skewed") else "",
-                 [r.position, r.label, r.started.strftime("%Y-%m-%d %H:%M:%S") if pd.notna(r.started) else "",
-                  r.source, r.outcome or "", _fmt(r.duration_s, "s"), r.skew or "", r.run]) for r in runs.itertuples()]
+    run_rows = [
+        (
+            "fail" if str(r.skew).startswith("skewed") else "",
+            [
+                r.position,
+                r.label,
+                r.started.strftime("%Y-%m-%d %H:%M:%S") if pd.notna(r.started) else "",
+                r.source,
+                r.outcome or "",
+                _fmt(r.duration_s, "s"),
+                r.skew or "",
+                r.run,
+            ],
+        )
+        for r in runs.itertuples()
+    ]
     o = h.options
     order = h.table["order_by"].iloc[0] if len(h.table) else "build"
     skewed = runs[runs["skew"].astype(str).str.startswith("skewed")]
     first, last = (runs["label"].iloc[0], runs["label"].iloc[-1]) if len(runs) else ("", "")
-    summary = (f"{len(runs)} runs from {first} to {last} (ordered by {'build number' if order == 'build' else 'start time'}); "
-               f"{len(reg)} regression(s) and {len(c) - len(reg)} improvement(s) detected; "
-               f"clock-skewed runs: {', '.join(skewed['label']) or 'none'}.")
-    notes = [f"Clock-skewed run {r.label}: {r.skew} — left out of the pod start-up phases that cross the skewed "
-             f"clock{' (kept: --include-invalid)' if not o.exclude_invalid else ''}; its API latencies (one clock) "
-             f"are kept." for r in skewed.itertuples()]
+    summary = (
+        f"{len(runs)} runs from {first} to {last} (ordered by {'build number' if order == 'build' else 'start time'}); "
+        f"{len(reg)} regression(s) and {len(c) - len(reg)} improvement(s) detected; "
+        f"clock-skewed runs: {', '.join(skewed['label']) or 'none'}."
+    )
+    notes = [
+        f"Clock-skewed run {r.label}: {r.skew} — left out of the pod start-up phases that cross the skewed "
+        f"clock{' (kept: --include-invalid)' if not o.exclude_invalid else ''}; its API latencies (one clock) "
+        f"are kept."
+        for r in skewed.itertuples()
+    ]
     method = [
         "Series: per metric, the runs in order; a percentile over fewer than "
         f"{o.min_n} values is left out (too few samples), and with clock skew beyond the tolerance a run is left out "
@@ -127,13 +184,24 @@ def build_model(h: H.History) -> dict:
     t = h.table
     searched = {m: (g, bad) for m, g, bad in H.series(t[t["metric"].isin(heads) | (t["family"] == "skew")], o)}
     charts = [(m, chart(h, m, searched)) for m in heads]
-    return {"title": "kubelog history — " + (f"builds {first}–{last}" if len(runs) else "no runs"),
-            "generated": generated_at(), "version": __version__, "summary": summary,
-            "reg_columns": reg_columns, "reg_numeric": [1, 2, 3, 4, 5, 6], "regressions": regressions, "notes": notes,
-            "charts": charts, "chart_note": "Dots: valid values; x: left out; dashed line: a detected change "
-                                            "(red regression, green improvement); grey lines: segment medians.",
-            "change_columns": change_columns, "changes": changes, "run_columns": run_columns, "runs": run_rows,
-            "method": method}
+    return {
+        "title": "kubelog history — " + (f"builds {first}–{last}" if len(runs) else "no runs"),
+        "generated": generated_at(),
+        "version": __version__,
+        "summary": summary,
+        "reg_columns": reg_columns,
+        "reg_numeric": [1, 2, 3, 4, 5, 6],
+        "regressions": regressions,
+        "notes": notes,
+        "charts": charts,
+        "chart_note": "Dots: valid values; x: left out; dashed line: a detected change "
+        "(red regression, green improvement); grey lines: segment medians.",
+        "change_columns": change_columns,
+        "changes": changes,
+        "run_columns": run_columns,
+        "runs": run_rows,
+        "method": method,
+    }
 
 
 def render_history_html(model: dict) -> str:

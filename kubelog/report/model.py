@@ -9,6 +9,7 @@ Numbers are formatted here (seconds with 4 significant digits, counts with thous
 the template only lays them out.  Every worst case carries its ``file:line``
 (:meth:`kubelog.run.Run.where`).
 """
+
 from __future__ import annotations
 
 import math
@@ -32,10 +33,20 @@ NOT_AVAILABLE = "not available in this version"
 UNAVAILABLE = (ModuleNotFoundError,)
 WORST_PODS = 10
 WORST_REQUESTS = 10
-SHORT = 10   # characters: text columns no longer than this do not wrap
-REQUEST_COLUMNS = ["verb", "resource", "subresource", "scope", "latency_s", "start_ts", "ts", "source_id", "line_no",
-                   "uri"]
-MATRIX_PDF_GROUPS = 60   # the PDF's every-group matrix stops here (the HTML has every group)
+SHORT = 10  # characters: text columns no longer than this do not wrap
+REQUEST_COLUMNS = [
+    "verb",
+    "resource",
+    "subresource",
+    "scope",
+    "latency_s",
+    "start_ts",
+    "ts",
+    "source_id",
+    "line_no",
+    "uri",
+]
+MATRIX_PDF_GROUPS = 60  # the PDF's every-group matrix stops here (the HTML has every group)
 
 
 @dataclass
@@ -65,8 +76,10 @@ class Table:
         if len(self.numeric) != len(self.columns):
             self.numeric = [False] * len(self.columns)
         # short text columns (verdicts, buckets, verbs) are kept on one line; long ones wrap anywhere
-        self.nowrap = [bool(self.numeric[i]) or (bool(self.rows) and max(len(r[i]) for r in self.rows) <= SHORT)
-                       for i in range(len(self.columns))]
+        self.nowrap = [
+            bool(self.numeric[i]) or (bool(self.rows) and max(len(r[i]) for r in self.rows) <= SHORT)
+            for i in range(len(self.columns))
+        ]
 
     @property
     def empty(self) -> bool:
@@ -83,12 +96,12 @@ class Section:
     message: str = ""
     paragraphs: list = field(default_factory=list)
     tables: list = field(default_factory=list)
-    lists: list = field(default_factory=list)     # [(title, [str, ...])]
-    plots: list = field(default_factory=list)     # [(title, data-URI)]
+    lists: list = field(default_factory=list)  # [(title, [str, ...])]
+    plots: list = field(default_factory=list)  # [(title, data-URI)]
     data: dict = field(default_factory=dict)
-    links: list = field(default_factory=list)     # [(title, [(text, "#anchor")])]: items pointing to sections
-    anchors: list = field(default_factory=list)   # per entry of ``lists``: an id ("" = none) for links
-    html_only: bool = False                       # the appendix: in the HTML only
+    links: list = field(default_factory=list)  # [(title, [(text, "#anchor")])]: items pointing to sections
+    anchors: list = field(default_factory=list)  # per entry of ``lists``: an id ("" = none) for links
+    html_only: bool = False  # the appendix: in the HTML only
 
 
 def fmt(v, kind: str = "s") -> str:
@@ -117,8 +130,7 @@ def fmt(v, kind: str = "s") -> str:
     return str(v)
 
 
-def frame_table(title: str, df: pd.DataFrame, kinds: dict | None = None, note: str = "",
-                row_class=None) -> Table:
+def frame_table(title: str, df: pd.DataFrame, kinds: dict | None = None, note: str = "", row_class=None) -> Table:
     """A :class:`Table` from a DataFrame; ``kinds`` maps column → format kind of :func:`fmt`.
 
     Columns not in ``kinds`` are ``s`` when float, ``n`` when integer, else text.
@@ -131,8 +143,14 @@ def frame_table(title: str, df: pd.DataFrame, kinds: dict | None = None, note: s
             kinds[c] = "n" if pd.api.types.is_integer_dtype(dt) else "s" if pd.api.types.is_float_dtype(dt) else "x"
     rows = [[fmt(v, kinds[c]) for c, v in zip(cols, r)] for r in df.itertuples(index=False, name=None)]
     classes = [row_class(r) if row_class else "" for _, r in df.iterrows()] if row_class else []
-    return Table(title, [str(c) for c in cols], rows, numeric=[kinds[c] in ("s", "n", "p") for c in cols],
-                 classes=classes, note=note)
+    return Table(
+        title,
+        [str(c) for c in cols],
+        rows,
+        numeric=[kinds[c] in ("s", "n", "p") for c in cols],
+        classes=classes,
+        note=note,
+    )
 
 
 def guarded(key: str, title: str, fn, *args) -> Section:
@@ -152,12 +170,22 @@ def guarded(key: str, title: str, fn, *args) -> Section:
 # Context shared by sections (computed once, each piece guarded by its user)
 # ---------------------------------------------------------------------------------------------
 
+
 class Context:
     """Lazily computed analyses of one run, shared by the sections."""
 
-    def __init__(self, run: Run, correct_skew: bool = False, offsets: dict | None = None, *, nodes: int | None = None,
-                 pods_per_node: int | None = None, buckets=None):
+    def __init__(
+        self,
+        run: Run,
+        correct_skew: bool = False,
+        offsets: dict | None = None,
+        *,
+        nodes: int | None = None,
+        pods_per_node: int | None = None,
+        buckets=None,
+    ):
         from ..analysis import load as loadmod
+
         self.run = run
         self.correct_skew = correct_skew or bool(offsets)
         self._skew_flag = correct_skew
@@ -180,14 +208,22 @@ class Context:
 
     def skew(self):
         from ..analysis.skew import analyze
+
         return self._get("skew", lambda: analyze(self.run))
 
     def corrections(self):
         """The run's clock corrections (:func:`kubelog.analysis.skew.corrections`)."""
         from ..analysis.skew import corrections
-        return self._get("corrections", lambda: corrections(
-            self.run, offsets=self._user_offsets, correct_skew=self._skew_flag,
-            report=self.skew() if self._skew_flag else None))
+
+        return self._get(
+            "corrections",
+            lambda: corrections(
+                self.run,
+                offsets=self._user_offsets,
+                correct_skew=self._skew_flag,
+                report=self.skew() if self._skew_flag else None,
+            ),
+        )
 
     def offsets(self):
         """Offsets applied (``{domain: seconds}``) when correcting skew, else None."""
@@ -197,52 +233,78 @@ class Context:
 
     def slo(self):
         from ..analysis.slo import evaluate
-        return self._get("slo", lambda: evaluate(
-            self.run, corrections=self.corrections() if self.correct_skew else None))
+
+        return self._get(
+            "slo", lambda: evaluate(self.run, corrections=self.corrections() if self.correct_skew else None)
+        )
 
     def pods(self):
         from ..analysis.pods import pod_startup
+
         return self._get("pods", lambda: pod_startup(self.run, offsets=self.offsets()))
 
     def pods_raw(self):
         from ..analysis.pods import pod_startup
+
         return self._get("pods_raw", lambda: pod_startup(self.run))
 
     def matrix(self):
         from ..analysis.matrix import build_matrix
+
         return self._get("matrix", lambda: build_matrix(self.run, buckets=self.buckets, timeline=self.timeline()))
 
     def timeline(self):
         from ..analysis.load import load_timeline
-        return self._get("timeline", lambda: load_timeline(self.run, nodes=self.nodes,
-                                                           pods_per_node=self.pods_per_node))
+
+        return self._get(
+            "timeline", lambda: load_timeline(self.run, nodes=self.nodes, pods_per_node=self.pods_per_node)
+        )
 
     def specs(self):
         from ..commands.specs import specs_frame
+
         return self._get("specs", lambda: specs_frame(self.run))
 
     def sli_requests(self):
         """The SLIs' API requests (:func:`kubelog.analysis.validity.sli_requests`), group columns filled."""
+
         def f():
             from ..analysis.validity import sli_requests
+
             cols = ["verb", "resource", "subresource", "scope"]
             df, _ = sli_requests(self.run, columns=cols + ["latency_s"])
             for c in cols:
                 df[c] = df[c].fillna("").astype(str)
             return df
+
         return self._get("sli_requests", f)
 
     def diagnosis(self):
         from ..analysis.diagnose import diagnose
+
         return self._get("diagnosis", lambda: diagnose(self.run))
 
     def requests(self):
         """API requests with their load bucket (``bucket`` str, NaN outside a bucket)."""
+
         def f():
             from ..analysis import load as loadmod
             from ..analysis.latency import api_requests
-            df, _ = api_requests(self.run, columns=["verb", "resource", "subresource", "scope", "latency_s",
-                                                    "start_ts", "source_id", "line_no", "uri"])
+
+            df, _ = api_requests(
+                self.run,
+                columns=[
+                    "verb",
+                    "resource",
+                    "subresource",
+                    "scope",
+                    "latency_s",
+                    "start_ts",
+                    "source_id",
+                    "line_no",
+                    "uri",
+                ],
+            )
             tl = self.timeline()
             for c in ("verb", "resource", "subresource", "scope"):
                 df[c] = df[c].fillna("")
@@ -253,6 +315,7 @@ class Context:
             else:
                 df["bucket"] = None
             return df.reset_index(drop=True)
+
         return self._get("requests", f)
 
 
@@ -260,22 +323,32 @@ class Context:
 # Sections
 # ---------------------------------------------------------------------------------------------
 
+
 def _verdict(sec: Section, ctx: Context):
     from .summary import slo_statistics, slo_table
+
     rep = ctx.slo()
     v = rep.verdicts
     st = slo_statistics(ctx, v)
-    t = slo_table("SLO verdicts (nearest-rank percentiles; the interval is distribution-free, docs/statistics.md)",
-                  st, pdf_rows=40)
+    t = slo_table(
+        "SLO verdicts (nearest-rank percentiles; the interval is distribution-free, docs/statistics.md)",
+        st,
+        pdf_rows=40,
+    )
     counts = v["verdict"].value_counts()
     inc = "INCONCLUSIVE (resolution)"
     sec.data["counts"] = {k: int(counts.get(k, 0)) for k in ("FAIL", inc, "PASS", "NO DATA")}
-    overall = "FAIL" if counts.get("FAIL", 0) else (inc if counts.get(inc, 0) else
-                                                    ("PASS" if counts.get("PASS", 0) else "NO DATA"))
+    overall = (
+        "FAIL"
+        if counts.get("FAIL", 0)
+        else (inc if counts.get(inc, 0) else ("PASS" if counts.get("PASS", 0) else "NO DATA"))
+    )
     sec.data["overall"] = overall
-    sec.paragraphs.append(f"Overall: {overall} — {sec.data['counts']['FAIL']} FAIL, "
-                          + (f"{sec.data['counts'][inc]} {inc}, " if sec.data["counts"][inc] else "")
-                          + f"{sec.data['counts']['PASS']} PASS, {sec.data['counts']['NO DATA']} NO DATA.")
+    sec.paragraphs.append(
+        f"Overall: {overall} — {sec.data['counts']['FAIL']} FAIL, "
+        + (f"{sec.data['counts'][inc]} {inc}, " if sec.data["counts"][inc] else "")
+        + f"{sec.data['counts']['PASS']} PASS, {sec.data['counts']['NO DATA']} NO DATA."
+    )
     sec.tables.append(t)
     ev = v[v["evidence"].fillna("") != ""][["sli", "group", "verdict", "evidence"]]
     if len(ev):
@@ -286,24 +359,32 @@ def _verdict(sec: Section, ctx: Context):
     try:
         sk = ctx.skew()
         if sk.significant:
-            flags.append("clock skew found: " + ("; ".join(sk.findings[:2]) if sk.findings else "see §7")
-                         + (" — corrected in this report" if ctx.offsets() else " — not corrected (use --correct-skew)"))
+            flags.append(
+                "clock skew found: "
+                + ("; ".join(sk.findings[:2]) if sk.findings else "see §7")
+                + (" — corrected in this report" if ctx.offsets() else " — not corrected (use --correct-skew)")
+            )
         else:
             flags.append("no significant clock skew found")
     except UNAVAILABLE:
         flags.append(f"clock-skew analysis {NOT_AVAILABLE}")
-    bad = [e.get("path", "") for e in ctx.run.inputs
-           if e.get("errors") or not balanced(e)]
-    flags.append(f"data-quality problems (errors or unbalanced line accounting) in {len(bad)} inputs: "
-                 + ", ".join(bad) + " — see §9" if bad else "no input with parse errors or unbalanced line accounting")
+    bad = [e.get("path", "") for e in ctx.run.inputs if e.get("errors") or not balanced(e)]
+    flags.append(
+        f"data-quality problems (errors or unbalanced line accounting) in {len(bad)} inputs: "
+        + ", ".join(bad)
+        + " — see §9"
+        if bad
+        else "no input with parse errors or unbalanced line accounting"
+    )
     val = rep.validity
     for check in ("negative_phases", "missing_phases", "cross_clock_phases"):
         r = val[val["check"] == check]
         if len(r) and (r["count"].iloc[0] or 0):
             flags.append(f"{check.replace('_', ' ')}: {r['detail'].iloc[0]}")
     sec.lists.append(("Validity flags", flags))
-    sec.tables.append(frame_table("Validity audit", val, {"count": "n"},
-                                  row_class=lambda r: "warn" if (r.get("count") or 0) else ""))
+    sec.tables.append(
+        frame_table("Validity audit", val, {"count": "n"}, row_class=lambda r: "warn" if (r.get("count") or 0) else "")
+    )
     for n in rep.notes:
         sec.paragraphs.append(f"note: {n}")
 
@@ -339,12 +420,19 @@ def _run(sec: Section, ctx: Context):
     try:
         tl = ctx.timeline()
         dur = (tl.end - tl.start).total_seconds() if tl.start is not None and tl.end is not None else float("nan")
-        rows += [("nodes", fmt(tl.nodes, "n"), tl.nodes_source), ("pods per node", fmt(tl.pods_per_node, "n"),
-                                                                       "--pods-per-node" if ctx.pods_per_node != 30 else "default of density"),
-                 ("capacity (pods)", fmt(tl.capacity, "n"), "nodes × pods per node"),
-                 ("peak pods", fmt(int(tl.steps["running"].max()) if len(tl.steps) else 0, "n"), tl.source),
-                 ("start", fmt(tl.start, "x"), tl.clock or "apiserver clock"), ("end", fmt(tl.end, "x"), ""),
-                 ("duration", f"{numbers.duration(dur)} ({numbers.seconds(dur)} s)", "end − start")]
+        rows += [
+            ("nodes", fmt(tl.nodes, "n"), tl.nodes_source),
+            (
+                "pods per node",
+                fmt(tl.pods_per_node, "n"),
+                "--pods-per-node" if ctx.pods_per_node != 30 else "default of density",
+            ),
+            ("capacity (pods)", fmt(tl.capacity, "n"), "nodes × pods per node"),
+            ("peak pods", fmt(int(tl.steps["running"].max()) if len(tl.steps) else 0, "n"), tl.source),
+            ("start", fmt(tl.start, "x"), tl.clock or "apiserver clock"),
+            ("end", fmt(tl.end, "x"), ""),
+            ("duration", f"{numbers.duration(dur)} ({numbers.seconds(dur)} s)", "end − start"),
+        ]
     except UNAVAILABLE:
         rows.append(("load timeline", NOT_AVAILABLE, ""))
     rows.append(("kubelog version", run.manifest.get("kubelog_version", __version__), "manifest.json"))
@@ -352,30 +440,44 @@ def _run(sec: Section, ctx: Context):
     sec.tables.append(Table("Run", ["item", "value", "source"], [list(map(str, r)) for r in rows]))
     try:
         from ..analysis.outcome import specs_frame
+
         sp = specs_frame(run)
         if len(sp):
             cols = [c for c in ("spec", "state", "start_ts", "duration_s", "last_step", "where") if c in sp]
             sec.tables.append(frame_table("Phases (test specs)", sp[cols], {"start_ts": "x", "last_step": "x"}))
     except UNAVAILABLE:
         sec.paragraphs.append(f"Test phases: {NOT_AVAILABLE}.")
-    inp = pd.DataFrame([{"source": i, "path": e.get("path", ""), "format": e.get("format", ""),
-                         "clock": e.get("clock", ""), "bytes": int(e.get("bytes") or 0),
-                         "sha256": e.get("sha256", "")} for i, e in enumerate(run.inputs)])
+    inp = pd.DataFrame(
+        [
+            {
+                "source": i,
+                "path": e.get("path", ""),
+                "format": e.get("format", ""),
+                "clock": e.get("clock", ""),
+                "bytes": int(e.get("bytes") or 0),
+                "sha256": e.get("sha256", ""),
+            }
+            for i, e in enumerate(run.inputs)
+        ]
+    )
     if len(inp):
         t = frame_table("Inputs", inp, {"source": "n", "bytes": "n"})
         t.pdf_rows = 15
         sec.tables.append(t)
-    meth = ["Percentiles: nearest rank — for n sorted values x[0..n−1] the p-th percentile is x[⌈n·p⌉ − 1]; "
-            "every percentile is shown with its n; an empty cell has no value (never zero).",
-            "API latency: non-long-running requests (watch, exec/attach/portforward/proxy, log follow and "
-            "hijacked connections excluded); a request logged both by the access log and the audit log counts once.",
-            "Load level: running pods / (nodes × pods per node) × 100 at the request start; buckets "
-            + ", ".join(f"{b:g}" for b in ctx.buckets) + " %-full (upper edges, inclusive) and >"
-            + f"{ctx.buckets[-1]:g}.",
-            "Confidence intervals: distribution-free, from order statistics (binomial); a nearest-rank p99 of "
-            "fewer than 100 values is the maximum; see docs/statistics.md.",
-            "Clock model: each input belongs to a clock domain (apiserver, test, node/<host>); offsets are bounded "
-            "from causal pairs (send before receive) relative to the apiserver clock."]
+    meth = [
+        "Percentiles: nearest rank — for n sorted values x[0..n−1] the p-th percentile is x[⌈n·p⌉ − 1]; "
+        "every percentile is shown with its n; an empty cell has no value (never zero).",
+        "API latency: non-long-running requests (watch, exec/attach/portforward/proxy, log follow and "
+        "hijacked connections excluded); a request logged both by the access log and the audit log counts once.",
+        "Load level: running pods / (nodes × pods per node) × 100 at the request start; buckets "
+        + ", ".join(f"{b:g}" for b in ctx.buckets)
+        + " %-full (upper edges, inclusive) and >"
+        + f"{ctx.buckets[-1]:g}.",
+        "Confidence intervals: distribution-free, from order statistics (binomial); a nearest-rank p99 of "
+        "fewer than 100 values is the maximum; see docs/statistics.md.",
+        "Clock model: each input belongs to a clock domain (apiserver, test, node/<host>); offsets are bounded "
+        "from causal pairs (send before receive) relative to the apiserver clock.",
+    ]
     try:
         m = ctx.matrix()
     except ValueError as e:  # no capacity: no load levels, the rest of the run section stands
@@ -383,27 +485,37 @@ def _run(sec: Section, ctx: Context):
         m = None
     if m is not None:
         ex = m.exclusions
-        meth.append(f"Exclusions in this run: {ex.long_running:,} long-running, {ex.no_latency:,} without latency, "
-                    f"{ex.duplicates:,} duplicates, {ex.not_apiserver:,} not served by the apiserver.")
+        meth.append(
+            f"Exclusions in this run: {ex.long_running:,} long-running, {ex.no_latency:,} without latency, "
+            f"{ex.duplicates:,} duplicates, {ex.not_apiserver:,} not served by the apiserver."
+        )
         meth += [f"note: {n}" for n in ex.notes + m.notes]
     off = None
     try:
         off = ctx.offsets()
     except UNAVAILABLE:
         pass
-    meth.append("Corrections applied: " + (ctx.corrections().describe() + " — to the derived pod phases and to "
-                                           "the test-reported pod start-up percentiles; offsets: "
-                                           + ", ".join(f"{d} {numbers.offset(o)}" for d, o in sorted(off.items()))
-                                           if off else "none (raw clocks)"))
+    meth.append(
+        "Corrections applied: "
+        + (
+            ctx.corrections().describe() + " — to the derived pod phases and to "
+            "the test-reported pod start-up percentiles; offsets: "
+            + ", ".join(f"{d} {numbers.offset(o)}" for d, o in sorted(off.items()))
+            if off
+            else "none (raw clocks)"
+        )
+    )
     sec.lists.append(("Methodology", meth))
 
 
 def _matrix(sec: Section, ctx: Context):
     from .summary import matrix_table
+
     try:
         m = ctx.matrix()
     except ValueError as e:  # no capacity: percentiles per group without load levels
         from ..analysis.latency import latency_table
+
         sec.paragraphs.append(f"No load levels: {e} (give --nodes). Percentiles per group over the whole run instead.")
         lt = latency_table(ctx.run, percentiles=(0.1, 0.5, 0.9, 0.99))
         if lt.empty:
@@ -416,21 +528,40 @@ def _matrix(sec: Section, ctx: Context):
         sec.paragraphs.append("No API request with a latency in this run.")
         return
     keys = [k for k, _ in m.groups()]
-    sec.tables.append(matrix_table(f"Every group ({len(keys):,}): p10/p50/p90/p99 (s) and n per load bucket — "
-                                   "headline groups (PUT/POST/LIST/GET/PATCH/DELETE of nodes, pods, controllers) "
-                                   "first, then by request count", m, keys, pdf_rows=MATRIX_PDF_GROUPS))
+    sec.tables.append(
+        matrix_table(
+            f"Every group ({len(keys):,}): p10/p50/p90/p99 (s) and n per load bucket — "
+            "headline groups (PUT/POST/LIST/GET/PATCH/DELETE of nodes, pods, controllers) "
+            "first, then by request count",
+            m,
+            keys,
+            pdf_rows=MATRIX_PDF_GROUPS,
+        )
+    )
     pcols = [c for c in rows.columns if c.startswith("p") and c.endswith("_s")]
     req = ctx.requests()
     if len(req):
         from ..analysis.matrix import display_name
+
         w = req.nlargest(WORST_REQUESTS, "latency_s", keep="first")
-        wr = [[fmt(r.latency_s), display_name({"verb": r.verb, "resource": r.resource, "subresource": r.subresource,
-                                                "scope": r.scope}),
-               str(r.bucket or ""), str(r.uri or ""), ctx.run.where(int(r.source_id), int(r.line_no))]
-              for r in w.itertuples(index=False)]
-        sec.tables.append(Table(f"Slowest {len(wr)} API requests", ["latency (s)", "group", "load bucket (%)", "uri",
-                                                                    "where"], wr,
-                                numeric=[True, False, False, False, False]))
+        wr = [
+            [
+                fmt(r.latency_s),
+                display_name({"verb": r.verb, "resource": r.resource, "subresource": r.subresource, "scope": r.scope}),
+                str(r.bucket or ""),
+                str(r.uri or ""),
+                ctx.run.where(int(r.source_id), int(r.line_no)),
+            ]
+            for r in w.itertuples(index=False)
+        ]
+        sec.tables.append(
+            Table(
+                f"Slowest {len(wr)} API requests",
+                ["latency (s)", "group", "load bucket (%)", "uri", "where"],
+                wr,
+                numeric=[True, False, False, False, False],
+            )
+        )
     allg = rows[m.by + ["bucket", "count"] + pcols]
     t = frame_table(f"Every group × load bucket ({len(rows):,} cells, seconds)", allg, {"count": "n", "bucket": "x"})
     t.html_only = True
@@ -440,11 +571,23 @@ def _matrix(sec: Section, ctx: Context):
 def _pods(sec: Section, ctx: Context):
     ps = ctx.pods()
     pc = ps.percentiles
-    cols = [c for c in ("phase", "bucket", "count", "p50_s", "p90_s", "p99_s", "p100_s", "resolution_s", "clocks") if c in pc]
-    sec.tables.append(frame_table("Pod start-up phases by load level (seconds)", pc[cols], {"count": "n", "bucket": "x"}))
+    cols = [
+        c
+        for c in ("phase", "bucket", "count", "p50_s", "p90_s", "p99_s", "p100_s", "resolution_s", "clocks")
+        if c in pc
+    ]
+    sec.tables.append(
+        frame_table("Pod start-up phases by load level (seconds)", pc[cols], {"count": "n", "bucket": "x"})
+    )
     per = ps.per_pod
-    phase = next((p for p in ("pod_startup_s", "schedule_to_watch_s", "create_to_schedule_s", "schedule_to_run_s")
-                  if p in per and per[p].notna().any()), None)
+    phase = next(
+        (
+            p
+            for p in ("pod_startup_s", "schedule_to_watch_s", "create_to_schedule_s", "schedule_to_run_s")
+            if p in per and per[p].notna().any()
+        ),
+        None,
+    )
     if phase:
         w = per[per[phase].notna()].sort_values(phase, ascending=False, kind="stable").head(WORST_PODS)
         rows = []
@@ -454,17 +597,26 @@ def _pods(sec: Section, ctx: Context):
                 sid, ln = r.get(f"{end}_source_id"), r.get(f"{end}_line_no")
                 if sid is not None and not pd.isna(sid) and ln is not None and not pd.isna(ln):
                     where.append(f"{end}: {ctx.run.where(int(sid), int(ln))}")
-            rows.append([str(r["namespace"]), str(r["pod"]), str(r.get("node") or ""), fmt(r[phase]),
-                         "; ".join(where)])
-        sec.tables.append(Table(f"Worst {len(rows)} pods by {phase[:-2]} (seconds)",
-                                ["namespace", "pod", "node", phase, "evidence"], rows,
-                                numeric=[False, False, False, True, False]))
+            rows.append([str(r["namespace"]), str(r["pod"]), str(r.get("node") or ""), fmt(r[phase]), "; ".join(where)])
+        sec.tables.append(
+            Table(
+                f"Worst {len(rows)} pods by {phase[:-2]} (seconds)",
+                ["namespace", "pod", "node", phase, "evidence"],
+                rows,
+                numeric=[False, False, False, True, False],
+            )
+        )
     sec.tables.append(frame_table("Anomalies per phase", ps.anomalies))
     if len(ps.reported):
         corr = ctx.corrections() if ctx.correct_skew else None
         if corr:
-            sec.tables.append(frame_table("Reported by the test itself (seconds), raw and corrected for clock "
-                                          "offsets", corr.correct_reported(ps.reported), {"count": "n"}))
+            sec.tables.append(
+                frame_table(
+                    "Reported by the test itself (seconds), raw and corrected for clock offsets",
+                    corr.correct_reported(ps.reported),
+                    {"count": "n"},
+                )
+            )
         else:
             sec.tables.append(frame_table("Reported by the test itself (seconds)", ps.reported, {"count": "n"}))
     if len(ps.cross_check):
@@ -479,14 +631,24 @@ def _skew(sec: Section, ctx: Context):
     rows = []
     for r in d.to_dict("records"):
         drift = r.get("drift_ppm")
-        rows.append([str(r["domain"]), str(r.get("kind", "")), numbers.offset(r.get("offset_s"), r.get("lower_s"),
-                                                                           r.get("upper_s")),
-                     numbers.ci(r.get("lower_s"), r.get("upper_s")).replace("< min", "−∞").replace("> max", "+∞"),
-                     "" if drift is None or pd.isna(drift) else f"{drift:.1f}", f"{int(r.get('n_pairs') or 0):,}"])
-    sec.tables.append(Table(f"Clock domains: offset against the {sk.reference} clock (point estimate ± half the "
-                            "width of its bounds)", ["domain", "kind", "offset", "bounds (s)", "drift (ppm)",
-                                                     "causal pairs"], rows,
-                            numeric=[False, False, True, True, True, True]))
+        rows.append(
+            [
+                str(r["domain"]),
+                str(r.get("kind", "")),
+                numbers.offset(r.get("offset_s"), r.get("lower_s"), r.get("upper_s")),
+                numbers.ci(r.get("lower_s"), r.get("upper_s")).replace("< min", "−∞").replace("> max", "+∞"),
+                "" if drift is None or pd.isna(drift) else f"{drift:.1f}",
+                f"{int(r.get('n_pairs') or 0):,}",
+            ]
+        )
+    sec.tables.append(
+        Table(
+            f"Clock domains: offset against the {sk.reference} clock (point estimate ± half the width of its bounds)",
+            ["domain", "kind", "offset", "bounds (s)", "drift (ppm)", "causal pairs"],
+            rows,
+            numeric=[False, False, True, True, True, True],
+        )
+    )
     sec.lists.append(("Findings", list(sk.findings) or ["none"]))
     if len(sk.evidence):
         t = frame_table("Tightest causal pairs (evidence)", sk.evidence.head(30))
@@ -496,20 +658,28 @@ def _skew(sec: Section, ctx: Context):
     if ctx.correct_skew and not off:
         sec.paragraphs.append("Correction requested, but no domain has a two-sided offset estimate: nothing corrected.")
     elif not ctx.correct_skew:
-        sec.paragraphs.append("Raw clocks used in the other sections (no correction applied; --correct-skew applies "
-                              "the offsets below).")
+        sec.paragraphs.append(
+            "Raw clocks used in the other sections (no correction applied; --correct-skew applies the offsets below)."
+        )
     if sk.offsets and any(abs(v) > 0 for v in sk.offsets.values()):
         from ..analysis.pods import pod_startup
+
         raw = ctx.pods_raw().percentiles
         cor = ctx.pods().percentiles if off else pod_startup(ctx.run, offsets=sk.offsets).percentiles
         key = ["phase", "bucket"]
-        mm = raw[key + ["count", "p50_s", "p99_s"]].merge(cor[key + ["count", "p50_s", "p99_s"]], on=key,
-                                                          how="outer", suffixes=("_raw", "_corrected"))
+        mm = raw[key + ["count", "p50_s", "p99_s"]].merge(
+            cor[key + ["count", "p50_s", "p99_s"]], on=key, how="outer", suffixes=("_raw", "_corrected")
+        )
         mm = mm[mm["bucket"] == "all"].drop(columns="bucket")
-        sec.tables.append(frame_table("Pod start-up: raw vs corrected clocks (seconds; offsets "
-                                      + ", ".join(f"{k} {numbers.offset(v)}" for k, v in sorted(sk.offsets.items())
-                                                  if v) + ")",
-                                      mm, {"count_raw": "n", "count_corrected": "n"}))
+        sec.tables.append(
+            frame_table(
+                "Pod start-up: raw vs corrected clocks (seconds; offsets "
+                + ", ".join(f"{k} {numbers.offset(v)}" for k, v in sorted(sk.offsets.items()) if v)
+                + ")",
+                mm,
+                {"count_raw": "n", "count_corrected": "n"},
+            )
+        )
 
 
 def _diagnosis(sec: Section, ctx: Context):
@@ -523,22 +693,43 @@ def _diagnosis(sec: Section, ctx: Context):
 
 def _quality(sec: Section, ctx: Context):
     rows, reasons, years = [], [], []
-    for i, e in enumerate(ctx.run.inputs):
+    for _i, e in enumerate(ctx.run.inputs):
         counted = e.get("counted") or {}
         nc = sum(counted.values())
         ok = balanced(e)  # lost lines and 'unaccounted (parser bug)' never balance
-        rows.append({"input": e.get("path", ""), "format": e.get("format", ""), "lines_read": int(e.get("lines_read", 0)),
-                     "record_lines": int(e.get("record_lines", 0)), "continuation": int(e.get("continuation_lines", 0)),
-                     "counted": int(nc), "errors": int(len(e.get("errors") or [])), "balanced": "yes" if ok else "NO"})
+        rows.append(
+            {
+                "input": e.get("path", ""),
+                "format": e.get("format", ""),
+                "lines_read": int(e.get("lines_read", 0)),
+                "record_lines": int(e.get("record_lines", 0)),
+                "continuation": int(e.get("continuation_lines", 0)),
+                "counted": int(nc),
+                "errors": int(len(e.get("errors") or [])),
+                "balanced": "yes" if ok else "NO",
+            }
+        )
         for r, n in sorted(counted.items()):
             reasons.append({"input": e.get("path", ""), "reason": r, "lines": int(n)})
-        years.append({"input": e.get("path", ""), "year": str(e.get("year") or ""), "year_source": e.get("year_source", ""),
-                      "detail": e.get("year_detail", ""), "tz": e.get("tz", "")})
+        years.append(
+            {
+                "input": e.get("path", ""),
+                "year": str(e.get("year") or ""),
+                "year_source": e.get("year_source", ""),
+                "detail": e.get("year_detail", ""),
+                "tz": e.get("tz", ""),
+            }
+        )
         for err in (e.get("errors") or [])[:20]:
             reasons.append({"input": e.get("path", ""), "reason": f"error: {err}", "lines": 1})
     q = pd.DataFrame(rows)
-    sec.tables.append(frame_table("Line accounting per input (lines_read = record + continuation + counted)", q,
-                                  row_class=lambda r: "" if r["balanced"] == "yes" else "fail"))
+    sec.tables.append(
+        frame_table(
+            "Line accounting per input (lines_read = record + continuation + counted)",
+            q,
+            row_class=lambda r: "" if r["balanced"] == "yes" else "fail",
+        )
+    )
     if reasons:
         sec.tables.append(frame_table("Counted lines by reason", pd.DataFrame(reasons)))
     sec.tables.append(frame_table("Year anchors", pd.DataFrame(years)))
@@ -546,18 +737,27 @@ def _quality(sec: Section, ctx: Context):
 
 def _plots(sec: Section, ctx: Context):
     from . import plots
+
     sec.plots += plots.run_plots(ctx)
 
 
 def _summary(sec: Section, ctx: Context):
     from .summary import summary
+
     summary(sec, ctx)
 
 
-SECTIONS = [("summary", "1. Summary", _summary), ("verdict", "2. SLO verdicts", _verdict), ("run", "3. The run", _run),
-            ("matrix", "4. API-call latency by load level", _matrix), ("pods", "5. Pod start-up", _pods),
-            ("plots", "6. Plots", _plots), ("skew", "7. Clock skew", _skew),
-            ("diagnosis", "8. Diagnosis of failures", _diagnosis), ("quality", "9. Data quality", _quality)]
+SECTIONS = [
+    ("summary", "1. Summary", _summary),
+    ("verdict", "2. SLO verdicts", _verdict),
+    ("run", "3. The run", _run),
+    ("matrix", "4. API-call latency by load level", _matrix),
+    ("pods", "5. Pod start-up", _pods),
+    ("plots", "6. Plots", _plots),
+    ("skew", "7. Clock skew", _skew),
+    ("diagnosis", "8. Diagnosis of failures", _diagnosis),
+    ("quality", "9. Data quality", _quality),
+]
 
 
 def generated_at() -> str:
@@ -568,8 +768,17 @@ def generated_at() -> str:
     return datetime.fromtimestamp(int(sde), tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def build_model(run: Run, *, correct_skew: bool = False, plots: bool = True, offsets: dict | None = None,
-                nodes: int | None = None, pods_per_node: int | None = None, buckets=None, progress=None) -> dict:
+def build_model(
+    run: Run,
+    *,
+    correct_skew: bool = False,
+    plots: bool = True,
+    offsets: dict | None = None,
+    nodes: int | None = None,
+    pods_per_node: int | None = None,
+    buckets=None,
+    progress=None,
+) -> dict:
     """The whole report as data: ``{"title", "generated", "version", "sections": [Section]}``.
 
     Parameters
@@ -587,12 +796,13 @@ def build_model(run: Run, *, correct_skew: bool = False, plots: bool = True, off
         Called with ``(done, total, title)`` before each section is computed.
     """
     from ..analysis import latency
+
     ctx = Context(run, correct_skew, offsets, nodes=nodes, pods_per_node=pods_per_node, buckets=buckets)
     todo = [(k, t, f) for k, t, f in SECTIONS if plots or k != "plots"]
     secs = []
     if progress:
         progress(0, len(todo), "reading the API requests")
-    try:   # one read and de-duplication of the requests for every analysis below (matrix, SLOs, plots)
+    try:  # one read and de-duplication of the requests for every analysis below (matrix, SLOs, plots)
         latency.keep_api_requests(run, REQUEST_COLUMNS)
     except Exception:  # noqa: BLE001 - each section reports its own error
         pass
@@ -603,5 +813,10 @@ def build_model(run: Run, *, correct_skew: bool = False, plots: bool = True, off
             secs.append(guarded(k, t, f, ctx))
     finally:
         latency.forget_api_requests(run)
-    return {"title": f"kubelog report — {run.path.name}", "generated": generated_at(), "version": __version__,
-            "sections": secs, "context": ctx}
+    return {
+        "title": f"kubelog report — {run.path.name}",
+        "generated": generated_at(),
+        "version": __version__,
+        "sections": secs,
+        "context": ctx,
+    }

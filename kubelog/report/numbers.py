@@ -4,6 +4,7 @@ percentiles with their n and confidence interval (docs/statistics.md).
 Every human-facing number of the report and of ``compare`` goes through these functions; machine
 outputs (JSON, CSV, Parquet) keep full floats.
 """
+
 from __future__ import annotations
 
 import math
@@ -66,7 +67,7 @@ def small_interval(v) -> str:
     >>> [small_interval(x) for x in (0.001, 0.00025, 1.2, 0.0000004)]
     ['1 ms', '250 µs', '1.2 s', '0.4 µs']
     """
-    v = float(f"{abs(float(v)):.6g}")   # float noise of a difference: 0.000999999 is 1 ms
+    v = float(f"{abs(float(v)):.6g}")  # float noise of a difference: 0.000999999 is 1 ms
     if v >= 1:
         return f"{v:.3g} s"
     if v >= 1e-3:
@@ -87,6 +88,7 @@ def offset(v, lo=None, hi=None) -> str:
     >>> offset(float("nan"), 0.5, float("inf"))
     '≥ +0.500 s'
     """
+
     def hms(x: float) -> str:
         sign = "+" if x >= 0 else "−"
         x = abs(x)

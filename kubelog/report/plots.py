@@ -4,6 +4,7 @@ SVG is written with a fixed ``svg.hashsalt`` and without the ``Date`` metadata, 
 the same run gives the same bytes.  Large runs are drawn from bounded summaries (quantile grids,
 time bins), never from every request: a 2,000,000-request run plots in about the time of one sort.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,10 +22,13 @@ TIME_BINS = 120
 
 def _mpl():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    plt.rcParams.update({"svg.hashsalt": "kubelog", "svg.fonttype": "path", "font.size": 8,
-                         "axes.titlesize": 9, "figure.dpi": 100})
+
+    plt.rcParams.update(
+        {"svg.hashsalt": "kubelog", "svg.fonttype": "path", "font.size": 8, "axes.titlesize": 9, "figure.dpi": 100}
+    )
     return plt
 
 
@@ -48,19 +52,30 @@ def cdf_plot(req: pd.DataFrame):
     """Latency CDF per verb/resource (largest groups), log x axis (seconds)."""
     plt = _mpl()
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    sizes = req.groupby(["verb", "resource", "subresource"], sort=True).size().sort_values(ascending=False, kind="stable")
+    sizes = (
+        req.groupby(["verb", "resource", "subresource"], sort=True).size().sort_values(ascending=False, kind="stable")
+    )
     for (v, r, s), _ in sizes.head(MAX_GROUPS).items():
-        x = np.sort(req.loc[(req["verb"] == v) & (req["resource"] == r) & (req["subresource"] == s), "latency_s"].to_numpy(float))
+        x = np.sort(
+            req.loc[(req["verb"] == v) & (req["resource"] == r) & (req["subresource"] == s), "latency_s"].to_numpy(
+                float
+            )
+        )
         x = np.maximum(x, 1e-6)
         q = np.linspace(0, 1, min(CDF_POINTS, len(x)) + 1)[1:]
         idx = [nearest_rank_index(len(x), p) for p in q]
-        ax.step(x[idx], q, where="post", label=_group_name({"verb": v, "resource": r, "subresource": s}) + f" (n={len(x):,})")
+        ax.step(
+            x[idx],
+            q,
+            where="post",
+            label=_group_name({"verb": v, "resource": r, "subresource": s}) + f" (n={len(x):,})",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("latency (s, log)")
     ax.set_ylabel("fraction ≤ x")
     ax.set_title("Latency CDF per verb/resource")
     _legend_outside(ax)
-    ax.grid(True, alpha=.3)
+    ax.grid(True, alpha=0.3)
     return fig
 
 
@@ -69,8 +84,9 @@ def _legend_outside(ax, handles=None, labels=None):
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(handles, labels, fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0,
-                  frameon=False)
+        ax.legend(
+            handles, labels, fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, frameon=False
+        )
 
 
 def time_plot(req: pd.DataFrame, timeline):
@@ -92,8 +108,10 @@ def time_plot(req: pd.DataFrame, timeline):
         mids = (edges[:-1] + edges[1:]) / 2
         xs, p50, p99 = [], [], []
         for i in np.flatnonzero(counts):
-            seg = ls[starts[i]:starts[i] + counts[i]]
-            xs.append(mids[i]); p50.append(seg[nearest_rank_index(len(seg), .5)]); p99.append(seg[nearest_rank_index(len(seg), .99)])
+            seg = ls[starts[i] : starts[i] + counts[i]]
+            xs.append(mids[i])
+            p50.append(seg[nearest_rank_index(len(seg), 0.5)])
+            p99.append(seg[nearest_rank_index(len(seg), 0.99)])
         xs = pd.to_datetime(np.array(xs, dtype=np.int64), utc=True)
         ax.plot(xs, p50, label="p50", lw=1)
         ax.plot(xs, p99, label="p99", lw=1)
@@ -104,12 +122,11 @@ def time_plot(req: pd.DataFrame, timeline):
     ax2 = ax.twinx()
     st = timeline.steps if timeline is not None else pd.DataFrame()
     if len(st) and timeline.capacity:
-        ax2.step(pd.to_datetime(st["ts"], utc=True), st["load_pct"], where="post", color="grey", lw=.8, label="load %")
+        ax2.step(pd.to_datetime(st["ts"], utc=True), st["load_pct"], where="post", color="grey", lw=0.8, label="load %")
     ax2.set_ylabel("load (% of capacity)")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax2.legend(h1 + h2, l1 + l2, fontsize=6, loc="upper left", bbox_to_anchor=(1.12, 1), borderaxespad=0,
-               frameon=False)
+    ax2.legend(h1 + h2, l1 + l2, fontsize=6, loc="upper left", bbox_to_anchor=(1.12, 1), borderaxespad=0, frameon=False)
     fig.autofmt_xdate()
     return fig
 
@@ -124,16 +141,16 @@ def percentile_vs_load_plot(rows: pd.DataFrame, by: list, labels: list):
     for k in tot.index[:MAX_GROUPS]:
         g = rows[key == k]
         x = [pos[b] for b in g["bucket"]]
-        line, = ax.plot(x, g["p99_s"], marker="o", ms=3, label=k.strip())
+        (line,) = ax.plot(x, g["p99_s"], marker="o", ms=3, label=k.strip())
         if "p50_s" in g:
-            ax.plot(x, g["p50_s"], ls="--", color=line.get_color(), lw=.8)
+            ax.plot(x, g["p50_s"], ls="--", color=line.get_color(), lw=0.8)
     ax.set_xticks(range(len(labels)), [f"{b}%" for b in labels])
     ax.set_yscale("log")
     ax.set_xlabel("load bucket (% full)")
     ax.set_ylabel("latency (s, log); p99 solid, p50 dashed")
     ax.set_title("Percentile vs load level per group")
     _legend_outside(ax)
-    ax.grid(True, alpha=.3)
+    ax.grid(True, alpha=0.3)
     return fig
 
 
@@ -144,6 +161,7 @@ def heatmap_plot(rows: pd.DataFrame, by: list, labels: list, max_groups: int = 3
     from matplotlib.colors import LogNorm
     from ..analysis.matrix import display_name
     from . import numbers
+
     key = rows[by].astype(str).agg(" ".join, axis=1).str.strip()
     tot = rows.groupby(key, sort=False)["count"].sum().sort_values(ascending=False, kind="stable")
     groups = list(tot.index[:max_groups])
@@ -154,8 +172,9 @@ def heatmap_plot(rows: pd.DataFrame, by: list, labels: list, max_groups: int = 3
     gi = {g: i for i, g in enumerate(groups)}
     bi = {b: i for i, b in enumerate(labels)}
     names = {}
-    for k, b, v, n, r in zip(key, rows["bucket"].astype(str), rows["p99_s"], rows["count"],
-                             rows[by].to_dict("records")):
+    for k, b, v, n, r in zip(
+        key, rows["bucket"].astype(str), rows["p99_s"], rows["count"], rows[by].to_dict("records")
+    ):
         if k in gi and b in bi:
             mat[gi[k], bi[b]] = v
             cnt[gi[k], bi[b]] = n
@@ -168,8 +187,15 @@ def heatmap_plot(rows: pd.DataFrame, by: list, labels: list, max_groups: int = 3
         for j in range(len(labels)):
             if np.isfinite(mat[i, j]):
                 light = norm is not None and norm(mat[i, j]) > 0.6
-                ax.text(j, i, f"{numbers.seconds(mat[i, j], 3)} s\nn={cnt[i, j]:,}", ha="center", va="center",
-                        fontsize=5, color="black" if light else "white")
+                ax.text(
+                    j,
+                    i,
+                    f"{numbers.seconds(mat[i, j], 3)} s\nn={cnt[i, j]:,}",
+                    ha="center",
+                    va="center",
+                    fontsize=5,
+                    color="black" if light else "white",
+                )
     ax.set_yticks(range(len(groups)), [names.get(g, g)[:48] for g in groups], fontsize=6)
     ax.set_xticks(range(len(labels)), [f"{b}% load" for b in labels])
     ax.set_title("p99 latency (s) and n by group × load bucket")
@@ -185,8 +211,10 @@ def waterfall_plot(per: pd.DataFrame, n: int = 40, max_stuck: int = 12):
     """
     plt = _mpl()
     ends = [e for e in ("created", "scheduled", "running", "watched") if f"{e}_ts" in per]
-    cols = {e: pd.to_datetime(per[f"{e}_ts_corrected"] if f"{e}_ts_corrected" in per else per[f"{e}_ts"], utc=True)
-            for e in ends}
+    cols = {
+        e: pd.to_datetime(per[f"{e}_ts_corrected"] if f"{e}_ts_corrected" in per else per[f"{e}_ts"], utc=True)
+        for e in ends
+    }
     df = pd.DataFrame(cols)
     df["stuck"] = per["not_running"].fillna(False).astype(bool).to_numpy() if "not_running" in per else False
     df["node"] = per["node"].fillna("").astype(str).to_numpy() if "node" in per else ""
@@ -209,13 +237,22 @@ def waterfall_plot(per: pd.DataFrame, n: int = 40, max_stuck: int = 12):
             for e in ends[1:]:
                 if pd.notna(r[e]) and pd.notna(prev):
                     a, b = (prev - t0).total_seconds(), (r[e] - t0).total_seconds()
-                    ax.barh(y, b - a, left=a, height=.8, color=colors[e], label=None if e in seen else f"→{e}")
+                    ax.barh(y, b - a, left=a, height=0.8, color=colors[e], label=None if e in seen else f"→{e}")
                     seen.add(e)
                     prev = r[e]
             if r["stuck"]:
                 a = (prev - t0).total_seconds()
-                ax.barh(y, max(end_s * 1.02 - a, 0), left=a, height=.8, color="white", edgecolor="tab:red",
-                        hatch="////", lw=.6, label=None if "stuck" in seen else "never running (stuck)")
+                ax.barh(
+                    y,
+                    max(end_s * 1.02 - a, 0),
+                    left=a,
+                    height=0.8,
+                    color="white",
+                    edgecolor="tab:red",
+                    hatch="////",
+                    lw=0.6,
+                    label=None if "stuck" in seen else "never running (stuck)",
+                )
                 ax.text(end_s * 1.03, y, r["node"] or "?", va="center", fontsize=5, color="tab:red")
                 seen.add("stuck")
     ax.invert_yaxis()
@@ -240,12 +277,12 @@ def load_plot(timeline, phases: list):
     cmap = {"passed": "tab:green", "failed": "tab:red"}
     for i, (name, a, b, state) in enumerate(phases[:8]):
         c = cmap.get(state, f"C{(i + 1) % 10}")
-        ax.axvspan(a, b, color=c, alpha=.15, label=name[:40] if state == "step" else f"{name[:40]} ({state})")
-        ax.axvline(a, color=c, lw=.6, ls="--")
+        ax.axvspan(a, b, color=c, alpha=0.15, label=name[:40] if state == "step" else f"{name[:40]} ({state})")
+        ax.axvline(a, color=c, lw=0.6, ls="--")
     ax.set_ylabel("load (% of capacity)" if timeline is not None and timeline.capacity else "running pods")
     ax.set_xlabel(f"time (UTC, {getattr(timeline, 'clock', '') or 'apiserver'} clock)")
     ax.set_title("Load over time with the test's phases")
-    ax.grid(True, alpha=.3)
+    ax.grid(True, alpha=0.3)
     _legend_outside(ax)
     fig.autofmt_xdate()
     return fig
@@ -284,8 +321,9 @@ def spec_phases(ctx, max_phases: int = 8) -> tuple[list, str]:
     else:
         for name, g in tl.dropna(subset=["spec"]).groupby("spec", sort=False):
             st = sp.loc[sp["spec"] == name, "state"]
-            out.append((str(name).split("] ")[-1][:40], g["t"].min(), g["t"].max(),
-                        str(st.iloc[0]) if len(st) else "?"))
+            out.append(
+                (str(name).split("] ")[-1][:40], g["t"].min(), g["t"].max(), str(st.iloc[0]) if len(st) else "?")
+            )
     off, how = 0.0, "test clock as logged (no offset known)"
     try:
         o = ctx.skew().offsets.get("test")
@@ -300,6 +338,7 @@ def spec_phases(ctx, max_phases: int = 8) -> tuple[list, str]:
 def run_plots(ctx) -> list:
     """[(title, data URI)] of every plot the run has data for."""
     from ..analysis import load as loadmod
+
     out = []
     try:
         phases, how = spec_phases(ctx)

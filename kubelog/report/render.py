@@ -1,4 +1,5 @@
 """HTML from the report model (Jinja2, autoescaped, strict undefined) and PDF from that HTML (WeasyPrint)."""
+
 from __future__ import annotations
 
 import re
@@ -14,9 +15,13 @@ class PDFUnavailable(RuntimeError):
 
 def environment() -> jinja2.Environment:
     """The Jinja2 environment: package templates, autoescaping on, undefined names an error."""
-    env = jinja2.Environment(loader=jinja2.PackageLoader("kubelog.report", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, trim_blocks=False)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("kubelog.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
     env.filters["soft"] = soft_breaks
     return env
 
@@ -45,8 +50,14 @@ def render_html(model: dict, *, pdf: bool = False) -> str:
     their ``pdf_rows`` with a line saying how many rows the HTML has more.
     """
     t = environment().get_template("report.html.j2")
-    return t.render(title=model["title"], generated=model["generated"], version=model["version"],
-                    sections=model["sections"], css=css(), pdf=pdf)
+    return t.render(
+        title=model["title"],
+        generated=model["generated"],
+        version=model["version"],
+        sections=model["sections"],
+        css=css(),
+        pdf=pdf,
+    )
 
 
 def _weasyprint():
@@ -60,6 +71,7 @@ def _weasyprint():
 def _fetcher(wp):
     """A URL fetcher allowing only inline ``data:`` URIs (the report is self-contained)."""
     from weasyprint.urls import URLFetcher
+
     return URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
 
 

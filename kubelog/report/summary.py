@@ -5,6 +5,7 @@ counts, the failing SLOs with n and a confidence interval, the headline latency 
 three diagnosis findings and the clock verdict.  Also the honest statistics of every SLO row
 (:func:`slo_statistics`), used by the full SLO table.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,7 @@ from . import numbers
 from .model import UNAVAILABLE, Context, Section, Table
 
 CONF = 0.95
-HEADLINE_PDF_GROUPS = 24      # page 1 keeps at most this many groups (failing groups first)
+HEADLINE_PDF_GROUPS = 24  # page 1 keeps at most this many groups (failing groups first)
 PERCENTILES = (0.1, 0.5, 0.9, 0.99)
 _KV = re.compile(r"(\w+)=(\S*)")
 
@@ -30,6 +31,7 @@ def group_key(text: str) -> dict:
 def group_name(sli: str, text: str) -> str:
     """An SLO row's group as a reader writes it: ``PATCH nodes/status (resource)``; other groups as they are."""
     from ..analysis.matrix import display_name
+
     key = group_key(text)
     if not key or not str(sli).endswith("api_calls"):
         return str(text)
@@ -43,13 +45,15 @@ def group_name(sli: str, text: str) -> str:
 # Samples behind an SLO row, for its confidence interval and fragility
 # ---------------------------------------------------------------------------------------------
 
+
 def slo_samples(ctx: Context, sli: str, group: str) -> np.ndarray | None:
     """The values an SLO row's percentile was computed from, or None when they are not recoverable
     (test-reported summaries carry percentiles, not samples)."""
     from ..analysis import pods as podsmod
     from ..analysis.slo import MUTATING, READ_ONLY
+
     if sli.endswith("api_calls"):
-        groups = _api_groups(ctx)      # (verb, resource, subresource, scope) → latencies, one pass
+        groups = _api_groups(ctx)  # (verb, resource, subresource, scope) → latencies, one pass
         cols = ("verb", "resource", "subresource", "scope")
         # the grouping of each SLI (kubelog.analysis.slo.evaluate); a column missing from the text is ''
         if sli.endswith("mutating_api_calls"):
@@ -82,8 +86,11 @@ def _api_groups(ctx: Context) -> dict:
     def f():
         d = ctx.sli_requests()
         d = d[d["latency_s"].notna()]
-        return {tuple(k): g["latency_s"].to_numpy(float)
-                for k, g in d.groupby(["verb", "resource", "subresource", "scope"], sort=False, observed=True)}
+        return {
+            tuple(k): g["latency_s"].to_numpy(float)
+            for k, g in d.groupby(["verb", "resource", "subresource", "scope"], sort=False, observed=True)
+        }
+
     return ctx._get("sli_groups", f)
 
 
@@ -103,7 +110,7 @@ def slo_statistics(ctx: Context, verdicts: pd.DataFrame, conf: float = CONF) -> 
         if vals is not None and len(vals):
             obs = stats.percentile(vals, r.percentile)
             if not (np.isclose(obs, r.observed_s, rtol=1e-9, atol=1e-12) or (np.isinf(obs) and np.isinf(r.observed_s))):
-                vals = None   # not the samples the verdict used: say nothing rather than something wrong
+                vals = None  # not the samples the verdict used: say nothing rather than something wrong
         if vals is None or not len(vals):
             lo.append(np.nan), hi.append(np.nan), ismax.append(False), flip.append(0)
             text.append("" if r.verdict == "NO DATA" else "no samples: a summary reported by the test")
@@ -132,9 +139,15 @@ def slo_table(title: str, v: pd.DataFrame, *, pdf_rows: int | None = None, verdi
     rows, classes = [], []
     for r in v.itertuples(index=False):
         note = "; ".join(x for x in (r.honesty, r.note) if x)
-        row = [str(r.sli), group_name(r.sli, r.group), stats.label(r.percentile)[:-2], numbers.seconds(r.observed_s),
-               numbers.ci(r.ci_low_s, r.ci_high_s), f"{int(r.n):,}" if r.n else "not reported",
-               numbers.seconds(r.threshold_s)]
+        row = [
+            str(r.sli),
+            group_name(r.sli, r.group),
+            stats.label(r.percentile)[:-2],
+            numbers.seconds(r.observed_s),
+            numbers.ci(r.ci_low_s, r.ci_high_s),
+            f"{int(r.n):,}" if r.n else "not reported",
+            numbers.seconds(r.threshold_s),
+        ]
         if verdict_col:
             row.append(str(r.verdict))
         rows.append(row + [note])
@@ -145,7 +158,7 @@ def slo_table(title: str, v: pd.DataFrame, *, pdf_rows: int | None = None, verdi
         cols.append("verdict"), num.append(False)
     cols.append("what it rests on"), num.append(False)
     t = Table(title, cols, rows, numeric=num, classes=classes, pdf_rows=pdf_rows)
-    t.nowrap[0] = True     # SLI names are never broken
+    t.nowrap[0] = True  # SLI names are never broken
     return t
 
 
@@ -153,11 +166,13 @@ def slo_table(title: str, v: pd.DataFrame, *, pdf_rows: int | None = None, verdi
 # The headline matrix: one row per group, percentiles × load buckets with n
 # ---------------------------------------------------------------------------------------------
 
+
 def matrix_table(title: str, m, groups: list, *, pdf_rows: int | None = None, note: str = "") -> Table:
     """A wide table: one row per group of ``groups`` (keys of ``m.groups()``), for each load bucket
     with requests the percentiles (s, 3 significant digits) and n."""
     from ..analysis import load as loadmod
     from ..analysis.matrix import display_name
+
     labels = loadmod.bucket_labels(m.edges)
     want = {tuple(k.values()): i for i, k in enumerate(groups)}
     pcols = [stats.label(p) for p in m.percentiles]
@@ -180,12 +195,23 @@ def matrix_table(title: str, m, groups: list, *, pdf_rows: int | None = None, no
         row = [display_name(key)]
         for b in cols_b:
             r = got[t].get(b)
-            row += (["" for _ in pcols] + [""]) if r is None else \
-                [numbers.seconds(r[c], 3) for c in pcols] + [f"{int(r['count']):,}"]
+            row += (
+                (["" for _ in pcols] + [""])
+                if r is None
+                else [numbers.seconds(r[c], 3) for c in pcols] + [f"{int(r['count']):,}"]
+            )
         rows.append(row)
     hg = [("", 1)] + [((f"{b}% load" if not b.startswith(">") else f"{b}% load"), len(pcols) + 1) for b in cols_b]
-    return Table(title, columns, rows, numeric=[False] + [True] * (len(columns) - 1), header_groups=hg,
-                 pdf_rows=pdf_rows, note=note, css="wide" if len(cols_b) <= 5 else "wide xwide")
+    return Table(
+        title,
+        columns,
+        rows,
+        numeric=[False] + [True] * (len(columns) - 1),
+        header_groups=hg,
+        pdf_rows=pdf_rows,
+        note=note,
+        css="wide" if len(cols_b) <= 5 else "wide xwide",
+    )
 
 
 def failing_groups(verdicts: pd.DataFrame) -> list[dict]:
@@ -202,6 +228,7 @@ def failing_groups(verdicts: pd.DataFrame) -> list[dict]:
 def headline_groups(m, fails: list[dict]) -> list[dict]:
     """Groups of the headline matrix: failing groups first, then headline groups in matrix order."""
     from ..analysis.matrix import headline
+
     keys = [k for k, _ in m.groups()]
     match = lambda k, f: all(str(k.get(c, "")) == v for c, v in f.items())
     fail = [k for k in keys if any(match(k, f) for f in fails)]
@@ -212,6 +239,7 @@ def headline_groups(m, fails: list[dict]) -> list[dict]:
 # ---------------------------------------------------------------------------------------------
 # Test outcome, clocks
 # ---------------------------------------------------------------------------------------------
+
 
 def test_outcome(ctx: Context) -> tuple[str, str]:
     """(``PASSED`` / ``FAILED`` / ``UNKNOWN``, one sentence) from the e2e/CL2 log and junit."""
@@ -224,16 +252,22 @@ def test_outcome(ctx: Context) -> tuple[str, str]:
     if len(sp):
         c = sp["state"].value_counts()
         nf, npass = int(c.get("failed", 0)), int(c.get("passed", 0))
-        origin = ", ".join(sorted(set(str(o) for o in sp.get("origin", pd.Series(dtype=str)).dropna()))) \
-            if "origin" in sp else ""
+        origin = (
+            ", ".join(sorted(set(str(o) for o in sp.get("origin", pd.Series(dtype=str)).dropna())))
+            if "origin" in sp
+            else ""
+        )
         if nf:
             f = sp[sp["state"] == "failed"].iloc[0]
             msg = str(f.get("failure_message") or "").strip()
             if dg is not None and dg.failures:
                 msg = str(dg.failures[0].get("message") or msg)
             msg = " ".join(msg.split())[:200]
-            return "FAILED", (f"{nf} of {len(sp)} specs failed: {f['spec']}" + (f" — {msg}" if msg else "")
-                              + (f" ({f['where']})" if f.get("where") else ""))
+            return "FAILED", (
+                f"{nf} of {len(sp)} specs failed: {f['spec']}"
+                + (f" — {msg}" if msg else "")
+                + (f" ({f['where']})" if f.get("where") else "")
+            )
         if dg is not None and dg.failed:
             return "FAILED", dg.summary.split(". ")[0]
         return "PASSED", f"{npass} of {len(sp)} specs passed" + (f" ({origin})" if origin else "")
@@ -251,8 +285,9 @@ def clock_verdict(ctx: Context) -> str:
     others = d[d["domain"] != sk.reference]
     if not sk.significant:
         big = others["offset_s"].abs().max() if len(others) else float("nan")
-        return (f"Clocks: no significant skew against the {sk.reference} clock"
-                + (f" (largest offset {numbers.duration(big)}, within its uncertainty)." if np.isfinite(big) else "."))
+        return f"Clocks: no significant skew against the {sk.reference} clock" + (
+            f" (largest offset {numbers.duration(big)}, within its uncertainty)." if np.isfinite(big) else "."
+        )
     parts = []
     # the domains with the largest offsets first; nodes summarised when many
     others = others.assign(_a=others["offset_s"].abs().fillna(0)).sort_values("_a", ascending=False, kind="stable")
@@ -272,6 +307,7 @@ def clock_verdict(ctx: Context) -> str:
 
 def run_line(ctx: Context) -> str:
     from .model import kubernetes_version
+
     kv, _ = kubernetes_version(ctx.run)
     parts = [f"Kubernetes {kv}" if kv else "Kubernetes version unknown"]
     try:
@@ -283,8 +319,10 @@ def run_line(ctx: Context) -> str:
         else:
             parts.append(f"capacity unknown ({tl.nodes_source})")
         if tl.start is not None and tl.end is not None:
-            parts.append(f"duration {numbers.duration((tl.end - tl.start).total_seconds())} "
-                         f"({tl.start:%Y-%m-%d %H:%M:%S} → {tl.end:%H:%M:%S} UTC, {tl.clock or 'apiserver'} clock)")
+            parts.append(
+                f"duration {numbers.duration((tl.end - tl.start).total_seconds())} "
+                f"({tl.start:%Y-%m-%d %H:%M:%S} → {tl.end:%H:%M:%S} UTC, {tl.clock or 'apiserver'} clock)"
+            )
     except UNAVAILABLE + (ValueError,):
         pass
     return "Run: " + " · ".join(parts)
@@ -293,6 +331,7 @@ def run_line(ctx: Context) -> str:
 # ---------------------------------------------------------------------------------------------
 # The section
 # ---------------------------------------------------------------------------------------------
+
 
 def summary(sec: Section, ctx: Context):
     sec.paragraphs.append(run_line(ctx))
@@ -307,9 +346,13 @@ def summary(sec: Section, ctx: Context):
     sec.data["overall"], sec.data["counts"] = overall, c
     st = slo_statistics(ctx, v[v["verdict"] == "FAIL"])
     fragile = int((st["to_flip"] == 1).sum())
-    sec.paragraphs.append(f"SLO verdict: {overall} — {c['FAIL']} FAIL, {c['PASS']} PASS, {c['NO DATA']} NO DATA "
-                          f"of {len(v)} SLO checks" + (f"; {fragile} of the FAILs depend on one sample" if fragile else "")
-                          + (" (corrected clocks)" if ctx.offsets() else "") + ".")
+    sec.paragraphs.append(
+        f"SLO verdict: {overall} — {c['FAIL']} FAIL, {c['PASS']} PASS, {c['NO DATA']} NO DATA "
+        f"of {len(v)} SLO checks"
+        + (f"; {fragile} of the FAILs depend on one sample" if fragile else "")
+        + (" (corrected clocks)" if ctx.offsets() else "")
+        + "."
+    )
     if len(st):
         sec.tables.append(slo_table(f"Failing SLOs ({len(st)}; all SLOs in §2)", st, pdf_rows=12, verdict_col=False))
     try:
@@ -319,13 +362,19 @@ def summary(sec: Section, ctx: Context):
         sec.paragraphs.append(f"No latency matrix: {e} (give --nodes).")
     if m is not None and not m.rows.empty:
         groups = headline_groups(m, failing_groups(v))
-        t = matrix_table("Headline API latency (s) by load level: p10/p50/p90/p99 and n per bucket "
-                         "(failing groups first, every group in §4)", m, groups, pdf_rows=HEADLINE_PDF_GROUPS)
+        t = matrix_table(
+            "Headline API latency (s) by load level: p10/p50/p90/p99 and n per bucket "
+            "(failing groups first, every group in §4)",
+            m,
+            groups,
+            pdf_rows=HEADLINE_PDF_GROUPS,
+        )
         sec.tables.append(t)
     try:
         dg = ctx.diagnosis()
-        items = [(f"{f.rank}. [{f.severity}] {f.title} → §8 finding {f.rank}", f"#finding-{f.rank}")
-                 for f in dg.findings[:3]]
+        items = [
+            (f"{f.rank}. [{f.severity}] {f.title} → §8 finding {f.rank}", f"#finding-{f.rank}") for f in dg.findings[:3]
+        ]
         sec.links.append(("Top findings" if items else "Top findings: none", items))
     except UNAVAILABLE as e:
         sec.paragraphs.append(f"Diagnosis: not available ({e}).")

@@ -28,6 +28,7 @@ A text stream with NUL bytes in its first 8 KiB (a log file pre-allocated, or le
 hole by a crash or by ``copytruncate``) is read through :class:`NulStripper`: the NUL bytes
 are removed and counted, the text around them is kept.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -49,8 +50,8 @@ from typing import BinaryIO, Iterator
 
 MAX_RATIO = 200
 MIN_BOMB_BYTES = 256 << 20
-MAX_NESTING = 3   # archive levels opened: an archive, an archive in it, and one in that
-MAX_LAYERS = 3    # compression layers peeled off one stream (.log.gz.gz.gz)
+MAX_NESTING = 3  # archive levels opened: an archive, an archive in it, and one in that
+MAX_LAYERS = 3  # compression layers peeled off one stream (.log.gz.gz.gz)
 NUL_SNIFF = 8192  # NUL bytes in this many first bytes: a NUL-damaged text, or binary
 
 MAGIC = {
@@ -82,8 +83,8 @@ class InputRef:
     ``"error"`` (it could not be read) or ``"skipped"`` (not read on purpose).
     """
 
-    path: str      # filesystem path
-    display: str   # what users see
+    path: str  # filesystem path
+    display: str  # what users see
     problem: str = ""
     kind: str = ""
 
@@ -108,8 +109,11 @@ def _link_ref(path: str, root: Path) -> InputRef:
         target = f"? ({e.strerror})"
     real = os.path.realpath(path)
     inside = real == str(root) or real.startswith(str(root).rstrip(os.sep) + os.sep)
-    where = "inside the input tree: not followed (the target is read where it is)" if inside else \
-        "outside the input tree: not followed"
+    where = (
+        "inside the input tree: not followed (the target is read where it is)"
+        if inside
+        else "outside the input tree: not followed"
+    )
     return InputRef(path, path, f"{path}: symbolic link to {target}, {where}", "skipped")
 
 
@@ -148,8 +152,14 @@ def _walk(top: Path) -> list[InputRef]:
             elif stat.S_ISREG(st.st_mode):
                 out.append((Path(full), InputRef(full, full)))
             else:
-                out.append((Path(full), InputRef(full, full, f"{full}: not a regular file (a device, socket or "
-                                                              "pipe): skipped", "skipped")))
+                out.append(
+                    (
+                        Path(full),
+                        InputRef(
+                            full, full, f"{full}: not a regular file (a device, socket or pipe): skipped", "skipped"
+                        ),
+                    )
+                )
     return [r for _, r in sorted(out, key=lambda x: x[0])]
 
 
@@ -175,8 +185,15 @@ def discover(paths: list[str | os.PathLike]) -> list[InputRef]:
 class HashingReader(io.RawIOBase):
     """Wraps a binary stream: counts bytes, hashes them, enforces a bomb limit."""
 
-    def __init__(self, raw: BinaryIO, name: str, limit_source=None, max_ratio: int = MAX_RATIO,
-                 min_bomb: int | None = None, budget: "Budget | None" = None):
+    def __init__(
+        self,
+        raw: BinaryIO,
+        name: str,
+        limit_source=None,
+        max_ratio: int = MAX_RATIO,
+        min_bomb: int | None = None,
+        budget: "Budget | None" = None,
+    ):
         self.raw = raw
         self.budget = budget
         self.name = name
@@ -231,7 +248,8 @@ class HashingReader(io.RawIOBase):
             if self.nbytes > self._max_ratio * comp:
                 raise DecompressionBomb(
                     f"{self.name}: stopped decompressing at {self.nbytes >> 20} MiB: more than "
-                    f"{self._max_ratio}x its compressed size (a decompression bomb?)")
+                    f"{self._max_ratio}x its compressed size (a decompression bomb?)"
+                )
         return data
 
 
@@ -256,7 +274,8 @@ class Budget:
         if self.used > self.limit:
             raise DecompressionBomb(
                 f"{self.name}: stopped after {self.used >> 20} MiB decompressed from all its members and layers: "
-                f"more than {self.max_ratio}x the file's {self.file_size:,} bytes (a decompression bomb?)")
+                f"more than {self.max_ratio}x the file's {self.file_size:,} bytes (a decompression bomb?)"
+            )
 
 
 class NulStripper(io.RawIOBase):
@@ -270,9 +289,9 @@ class NulStripper(io.RawIOBase):
         self.nul_bytes = 0
         self.lines = 0
         self.first_line: int | None = None
-        self._line = 1         # line number of the next byte handed out
-        self._last_line = 0    # last line counted in ``lines``
-        self._pending = b""    # bytes without NULs not handed out yet
+        self._line = 1  # line number of the next byte handed out
+        self._last_line = 0  # last line counted in ``lines``
+        self._pending = b""  # bytes without NULs not handed out yet
 
     def readable(self) -> bool:
         return True
@@ -349,6 +368,7 @@ def _decompressor(kind: str, raw: BinaryIO) -> BinaryIO:
         return lzma.LZMAFile(raw, mode="rb")
     if kind == "zstd":
         import zstandard
+
         return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
     raise ValueError(kind)
 
@@ -403,8 +423,8 @@ class Opened:
 
     display: str
     stream: PeekReader
-    compression: str          # "" or "gzip" / "bz2" / ... (joined with "+" when stacked)
-    container: str            # "" or "tar" / "zip" ("tar/zip": a zip member of a tar member)
+    compression: str  # "" or "gzip" / "bz2" / ... (joined with "+" when stacked)
+    container: str  # "" or "tar" / "zip" ("tar/zip": a zip member of a tar member)
     hasher: HashingReader
     nul: NulStripper | None = None  # set when NUL bytes are removed from the stream
 
@@ -416,8 +436,9 @@ def _is_tar(head: bytes) -> bool:
     return len(head) >= 262 and head[257:262] == b"ustar"
 
 
-def open_layers(raw: BinaryIO, name: str, comp_pos=None, max_ratio: int = MAX_RATIO,
-                budget: Budget | None = None) -> tuple[PeekReader, str, HashingReader]:
+def open_layers(
+    raw: BinaryIO, name: str, comp_pos=None, max_ratio: int = MAX_RATIO, budget: Budget | None = None
+) -> tuple[PeekReader, str, HashingReader]:
     """Peel compression layers off ``raw`` (by magic, at most :data:`MAX_LAYERS`) and return
     a peekable stream.  A stream still compressed after them raises :class:`TooManyLayers`."""
     layers = []
@@ -429,12 +450,12 @@ def open_layers(raw: BinaryIO, name: str, comp_pos=None, max_ratio: int = MAX_RA
             stream = pk
             break
         if len(layers) == MAX_LAYERS:
-            raise TooManyLayers(f"{name}: more than {MAX_LAYERS} compression layers ({'+'.join(layers)}+{kind}…): "
-                             "not read")
+            raise TooManyLayers(
+                f"{name}: more than {MAX_LAYERS} compression layers ({'+'.join(layers)}+{kind}…): not read"
+            )
         layers.append(kind)
         stream = _decompressor(kind, pk)
-    hasher = HashingReader(stream, name, limit_source=comp_pos if layers else None, max_ratio=max_ratio,
-                           budget=budget)
+    hasher = HashingReader(stream, name, limit_source=comp_pos if layers else None, max_ratio=max_ratio, budget=budget)
     return PeekReader(hasher), "+".join(layers), hasher
 
 
@@ -450,8 +471,9 @@ def iter_opened(ref: InputRef, max_ratio: int = MAX_RATIO) -> Iterator[Opened | 
         raise InputError(f"{ref.display}: cannot read ({e.strerror}): skipped") from None
     try:
         budget = Budget(ref.display, os.fstat(f.fileno()).st_size, max_ratio)
-        yield from _iter_stream(f, ref.display, f.tell, max_ratio, budget, depth=0, outer_comp="", container="",
-                                seekable=f)
+        yield from _iter_stream(
+            f, ref.display, f.tell, max_ratio, budget, depth=0, outer_comp="", container="", seekable=f
+        )
     finally:
         f.close()
 
@@ -460,8 +482,18 @@ def _join(*parts: str, sep: str = "+") -> str:
     return sep.join(x for x in parts if x)
 
 
-def _iter_stream(raw, display: str, comp_pos, max_ratio: int, budget: Budget, depth: int, outer_comp: str,
-                 container: str, seekable=None, bounded: bool = False) -> Iterator[Opened | NotRead]:
+def _iter_stream(
+    raw,
+    display: str,
+    comp_pos,
+    max_ratio: int,
+    budget: Budget,
+    depth: int,
+    outer_comp: str,
+    container: str,
+    seekable=None,
+    bounded: bool = False,
+) -> Iterator[Opened | NotRead]:
     """The logical inputs of one stream: itself, or the members of the archive it is.
     ``bounded``: the stream itself is a decompressor (a zip member): bound it by ``comp_pos``."""
     try:
@@ -479,14 +511,17 @@ def _iter_stream(raw, display: str, comp_pos, max_ratio: int, budget: Budget, de
     comp = _join(outer_comp, comp)
     is_tar, is_zip = _is_tar(head), head.startswith(b"PK\x03\x04")
     if (is_tar or is_zip) and depth >= MAX_NESTING:
-        yield NotRead(display, f"{display}: {'tar' if is_tar else 'zip'} archive nested more than {MAX_NESTING} "
-                               "levels deep: not read")
+        yield NotRead(
+            display,
+            f"{display}: {'tar' if is_tar else 'zip'} archive nested more than {MAX_NESTING} levels deep: not read",
+        )
         return
     if is_tar:
         yield from _iter_tar(stream, display, comp, max_ratio, budget, depth + 1, container)
     elif is_zip:
-        yield from _iter_zip(stream, display, max_ratio, budget, depth + 1, container,
-                             seekable if not comp and not container else None)
+        yield from _iter_zip(
+            stream, display, max_ratio, budget, depth + 1, container, seekable if not comp and not container else None
+        )
     else:
         if b"\0" in stream.peek(NUL_SNIFF):
             nul = NulStripper(stream)
@@ -495,8 +530,9 @@ def _iter_stream(raw, display: str, comp_pos, max_ratio: int, budget: Budget, de
             yield Opened(display, stream, comp, container, hasher)
 
 
-def _iter_tar(stream, display: str, comp: str, max_ratio: int, budget: Budget, depth: int,
-              container: str) -> Iterator[Opened | NotRead]:
+def _iter_tar(
+    stream, display: str, comp: str, max_ratio: int, budget: Budget, depth: int, container: str
+) -> Iterator[Opened | NotRead]:
     try:
         tf = tarfile.open(fileobj=stream, mode="r|")
     except tarfile.TarError as e:
@@ -516,7 +552,7 @@ def _iter_tar(stream, display: str, comp: str, max_ratio: int, budget: Budget, d
             if member is None:
                 continue
             size = m.size
-            yield from _iter_stream(member, disp, lambda: size, max_ratio, budget, depth, comp, cont)
+            yield from _iter_stream(member, disp, lambda: size, max_ratio, budget, depth, comp, cont)  # noqa: B023
     except tarfile.ReadError as e:
         raise InputError(f"{display}: tar archive ends early or is damaged: {e}") from None
 
@@ -534,14 +570,15 @@ def zip_overlap(zf: zipfile.ZipFile, f) -> str | None:
         n, m = struct.unpack("<HH", h[26:30])
         spans.append((info.header_offset, info.header_offset + 30 + n + m + info.compress_size, info.filename))
     spans.sort()
-    for (s0, e0, n0), (s1, e1, n1) in zip(spans, spans[1:]):
+    for (_s0, e0, n0), (s1, e1, n1) in zip(spans, spans[1:]):
         if s1 < e0:
             return f"entries {n0!r} and {n1!r} overlap (bytes {s1}-{min(e0, e1)} belong to both)"
     return None
 
 
-def _iter_zip(stream, display: str, max_ratio: int, budget: Budget, depth: int, container: str,
-              seekable=None) -> Iterator[Opened | NotRead]:
+def _iter_zip(
+    stream, display: str, max_ratio: int, budget: Budget, depth: int, container: str, seekable=None
+) -> Iterator[Opened | NotRead]:
     spool = None
     if seekable is None:
         # a zip inside another archive or compressed: its central directory is at its end, so it is
@@ -579,8 +616,17 @@ def _iter_zip(stream, display: str, max_ratio: int, budget: Budget, depth: int, 
                     continue
                 comp_size = info.compress_size or 1
                 # zip's own deflate is bounded per member too (the compressed size is the member's)
-                yield from _iter_stream(member, disp, lambda: comp_size, max_ratio, budget, depth, "zip", cont,
-                                        bounded=True)
+                yield from _iter_stream(
+                    member,
+                    disp,
+                    lambda: comp_size,  # noqa: B023 - called within this iteration (yield from)
+                    max_ratio,
+                    budget,
+                    depth,
+                    "zip",
+                    cont,
+                    bounded=True,
+                )
     finally:
         if spool is not None:
             spool.close()

@@ -22,6 +22,7 @@ ANSI colour escapes are removed everywhere when the head contains any.
 The wrapper's own timestamp is kept (``LineChunk.wrapper_ts``): it often
 carries the year the klog header lacks.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,10 +36,10 @@ import pyarrow.compute as pc
 
 from .. import native
 
-BLOCK = 4 << 20           # bytes read per block (bounds memory: ~10x this per block in flight)
+BLOCK = 4 << 20  # bytes read per block (bounds memory: ~10x this per block in flight)
 READ_PIECE = 1 << 20
 RANGE_PIECE = 256 << 10  # iter_file_ranges reads in pieces this large (they stay in the CPU cache)
-MAX_LINE = 32 << 20       # a longer physical line is counted ("overlong line") and skipped
+MAX_LINE = 32 << 20  # a longer physical line is counted ("overlong line") and skipped
 OVERLONG = "overlong line (> 32 MiB, skipped)"  # its reason (ingest also names the first on stderr)
 
 RFC3339 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"
@@ -51,27 +52,45 @@ class Wrapper:
     """One line wrapper: how to recognise it and how to strip it (RE2-compatible regexes)."""
 
     name: str
-    head_re: str                 # matched (re.match) against head lines to detect
-    strip_re: str                # extract_regex pattern with a `payload` group and optional ts/host/tag/stream
-    min_share: float = 0.6       # share of non-empty head lines that must match
+    head_re: str  # matched (re.match) against head lines to detect
+    strip_re: str  # extract_regex pattern with a `payload` group and optional ts/host/tag/stream
+    min_share: float = 0.6  # share of non-empty head lines that must match
     marker_re: str | None = None  # lines that belong to the wrapper itself (counted, removed)
     marker_reason: str = ""
 
 
 WRAPPERS: list[Wrapper] = [
     Wrapper("docker-json", r'\{"log": ?"', r"^(?P<payload>.*)$", 0.8),
-    Wrapper("cri", rf"{RFC3339} (?:stdout|stderr) (?:[PF](?::\S+)? )?",
-            rf"^(?P<ts>{RFC3339}) (?P<stream>stdout|stderr) (?:(?P<tag>[PF])(?::\S*)? )?(?P<payload>.*)$", 0.6),
+    Wrapper(
+        "cri",
+        rf"{RFC3339} (?:stdout|stderr) (?:[PF](?::\S+)? )?",
+        rf"^(?P<ts>{RFC3339}) (?P<stream>stdout|stderr) (?:(?P<tag>[PF])(?::\S*)? )?(?P<payload>.*)$",
+        0.6,
+    ),
     Wrapper("rfc3339", rf"{RFC3339} ", rf"^(?P<ts>{RFC3339}) (?P<payload>.*)$", 0.6),
-    Wrapper("journald", rf"(?:{MONTHS}) [ 0-3]\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ [^\s:\[]+(?:\[\d+\])?: ",
-            rf"^(?P<ts>(?:{MONTHS}) [ 0-3]\d \d\d:\d\d:\d\d(?:\.\d+)?) (?P<host>\S+) (?P<unit>[^\s:\[]+)(?:\[\d+\])?: ?(?P<payload>.*)$",
-            0.5, marker_re=r"^-- (?:Logs begin at|No entries|Journal begins at|Boot [0-9a-f]+|Reboot) ",
-            marker_reason="journald marker line"),
-    Wrapper("prow", r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{3}\] ",
-            r"^(?P<ts>[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{3})\] ?(?P<payload>.*)$", 0.5),
+    Wrapper(
+        "journald",
+        rf"(?:{MONTHS}) [ 0-3]\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ [^\s:\[]+(?:\[\d+\])?: ",
+        rf"^(?P<ts>(?:{MONTHS}) [ 0-3]\d \d\d:\d\d:\d\d(?:\.\d+)?) (?P<host>\S+) (?P<unit>[^\s:\[]+)(?:\[\d+\])?: ?(?P<payload>.*)$",
+        0.5,
+        marker_re=r"^-- (?:Logs begin at|No entries|Journal begins at|Boot [0-9a-f]+|Reboot) ",
+        marker_reason="journald marker line",
+    ),
+    Wrapper(
+        "prow",
+        r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{3}\] ",
+        r"^(?P<ts>[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{3})\] ?(?P<payload>.*)$",
+        0.5,
+    ),
     Wrapper("jenkins", r"\d\d:\d\d:\d\d ", r"^(?P<ts>\d\d:\d\d:\d\d) (?P<payload>.*)$", 0.8),
-    Wrapper("minikube", r"\* ", r"^\* ?(?P<payload>.*)$", 0.5,
-            marker_re=r"^(?:\* )?==> .* <==$", marker_reason="minikube section header"),
+    Wrapper(
+        "minikube",
+        r"\* ",
+        r"^\* ?(?P<payload>.*)$",
+        0.5,
+        marker_re=r"^(?:\* )?==> .* <==$",
+        marker_reason="minikube section header",
+    ),
     Wrapper("grep-n", r"\d+:[IWEF]\d{4} ", r"^\d+:(?P<payload>.*)$", 0.8),
 ]
 WRAPPER_BY_NAME = {w.name: w for w in WRAPPERS}
@@ -160,10 +179,10 @@ class LineChunk:
 class ReaderStats:
     """What the reader itself counted (overlong lines, markers, bad UTF-8)."""
 
-    counted: dict = field(default_factory=dict)   # reason -> [count, examples]
+    counted: dict = field(default_factory=dict)  # reason -> [count, examples]
     invalid_utf8_lines: int = 0
     first_invalid_utf8: int | None = None
-    skipped: int = 0   # lines read but never yielded (overlong): the caller adds them to lines_read
+    skipped: int = 0  # lines read but never yielded (overlong): the caller adds them to lines_read
 
     def add(self, reason: str, line_no: int, text: str, n: int = 1):
         c = self.counted.setdefault(reason, [0, []])
@@ -177,8 +196,12 @@ class ReaderStats:
         self.skipped += 1
 
 
-def iter_blocks(stream: BinaryIO, block: int = BLOCK, stats: ReaderStats | None = None,
-                boundary: Callable[[bytes], bool] | None = None) -> Iterator[tuple[bytes, int, int]]:
+def iter_blocks(
+    stream: BinaryIO,
+    block: int = BLOCK,
+    stats: ReaderStats | None = None,
+    boundary: Callable[[bytes], bool] | None = None,
+) -> Iterator[tuple[bytes, int, int]]:
     """Yield ``(data, first_line_no, n_lines)`` blocks of whole lines.
 
     ``data`` ends with a newline (one is added to a final unterminated line).
@@ -217,7 +240,7 @@ def iter_blocks(stream: BinaryIO, block: int = BLOCK, stats: ReaderStats | None 
             if nl < 0:
                 buf = b""
                 continue
-            buf = buf[nl + 1:]
+            buf = buf[nl + 1 :]
             skipping_long = False
             line_no += 1
             continue
@@ -236,13 +259,13 @@ def iter_blocks(stream: BinaryIO, block: int = BLOCK, stats: ReaderStats | None 
             continue
         if not eof and len(buf) < block and boundary is None:
             continue  # read more to make a full block
-        data, rest = buf[: cut + 1], buf[cut + 1:]
+        data, rest = buf[: cut + 1], buf[cut + 1 :]
         if boundary is not None and not eof and rest:
             # move the cut back to the last record start within the block
             data, rest = _cut_at_boundary(data, rest, boundary)
             if not data:
                 if len(buf) > 4 * block:  # no boundary anywhere: give up on it
-                    data, rest = buf[: cut + 1], buf[cut + 1:]
+                    data, rest = buf[: cut + 1], buf[cut + 1 :]
                 else:
                     continue
         elif boundary is not None and not eof and not rest and len(buf) < block:
@@ -264,14 +287,15 @@ def _without_overlong(data: bytes, line_no: int, stats: ReaderStats) -> Iterator
     reaches a block when :func:`iter_blocks` holds on to a record while it looks for the next record
     start (up to 4 blocks: with 16 MiB blocks, more than MAX_LINE)."""
     import numpy as np
+
     nl = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     starts = np.r_[0, nl[:-1] + 1]
     long = np.flatnonzero(nl + 1 - starts > MAX_LINE)  # length with its newline, as iter_file_ranges
     at, first = 0, 0  # the next byte and line (index) to hand out
     for j in long.tolist():
         if j > first:
-            yield data[at:int(starts[j])], line_no + first, j - first
-        stats.skip_overlong(line_no + j, data[int(starts[j]):int(starts[j]) + 200].decode("utf-8", "replace"))
+            yield data[at : int(starts[j])], line_no + first, j - first
+        stats.skip_overlong(line_no + j, data[int(starts[j]) : int(starts[j]) + 200].decode("utf-8", "replace"))
         at, first = int(nl[j]) + 1, j + 1
     if first == 0:
         yield data, line_no, len(nl)
@@ -279,9 +303,14 @@ def _without_overlong(data: bytes, line_no: int, stats: ReaderStats) -> Iterator
         yield data[at:], line_no + first, len(nl) - first
 
 
-def iter_file_ranges(fd: int, size: int, block: int = BLOCK, stats: ReaderStats | None = None,
-                     boundary: Callable[[bytes], bool] | None = None, hasher=None
-                     ) -> Iterator[tuple[int, int, int, int]]:
+def iter_file_ranges(
+    fd: int,
+    size: int,
+    block: int = BLOCK,
+    stats: ReaderStats | None = None,
+    boundary: Callable[[bytes], bool] | None = None,
+    hasher=None,
+) -> Iterator[tuple[int, int, int, int]]:
     """:func:`iter_blocks` over a plain file (descriptor ``fd`` of ``size`` bytes) as byte ranges.
 
     Yields ``(start, end, first_line_no, n_lines)`` ranges of whole lines instead of their
@@ -296,17 +325,18 @@ def iter_file_ranges(fd: int, size: int, block: int = BLOCK, stats: ReaderStats 
     does.
     """
     import os
+
     stats = stats or ReaderStats()
     piece = max(1, min(RANGE_PIECE, block))
     buf = bytearray(piece)
     view = memoryview(buf)
-    start, line_no = 0, 1   # the current block: its first byte and line number
-    nl = 0                  # newlines in [start, rpos)
-    last_nl = -1            # position of the last newline read
+    start, line_no = 0, 1  # the current block: its first byte and line number
+    nl = 0  # newlines in [start, rpos)
+    last_nl = -1  # position of the last newline read
     rpos, last_byte = 0, 10
-    long_line = False       # [start, rpos) is one line longer than the block, its end not read yet
+    long_line = False  # [start, rpos) is one line longer than the block, its end not read yet
     while rpos < size:
-        k = os.preadv(fd, [view[:min(piece, size - rpos)]], rpos)
+        k = os.preadv(fd, [view[: min(piece, size - rpos)]], rpos)
         if k <= 0:
             break
         chunk = view[:k]
@@ -332,7 +362,7 @@ def iter_file_ranges(fd: int, size: int, block: int = BLOCK, stats: ReaderStats 
         end = last_nl + 1
         if boundary is not None:
             end = _file_cut_at_boundary(fd, start, end, boundary, piece)
-        after = count_newlines(view[end - at:k]) if end >= at else count_newlines(os.pread(fd, rpos - end, end))
+        after = count_newlines(view[end - at : k]) if end >= at else count_newlines(os.pread(fd, rpos - end, end))
         if end > start:
             yield start, end, line_no, nl - after
         start, line_no, nl = end, line_no + nl - after, after
@@ -346,6 +376,7 @@ def iter_file_ranges(fd: int, size: int, block: int = BLOCK, stats: ReaderStats 
 def _long_line(fd: int, start: int, end: int, line_no: int, stats: ReaderStats):
     """The line ``[start, end)``, longer than a block: a range of its own, or counted and skipped."""
     import os
+
     if end - start > MAX_LINE:
         stats.skip_overlong(line_no, os.pread(fd, 200, start).decode("utf-8", "replace"))
     else:
@@ -356,6 +387,7 @@ def _file_cut_at_boundary(fd: int, start: int, end: int, boundary, window: int) 
     """:func:`_range_cut_at_boundary` on the file's bytes ``[start, end)``: first on the last
     ``window`` bytes (the cut is almost always a few lines back), else on the whole block."""
     import os
+
     w0 = max(start, end - window)
     data = os.pread(fd, end - w0, w0)
     cut = _range_cut_at_boundary(data, 0, len(data), boundary)
@@ -373,7 +405,7 @@ def _range_cut_at_boundary(buf, start: int, end: int, boundary) -> int:
         s = buf.rfind(b"\n", start, e - 1) + 1
         if s <= start:
             return end
-        if boundary(bytes(buf[s:e - 1])):
+        if boundary(bytes(buf[s : e - 1])):
             return s
         e = s
     return end
@@ -391,7 +423,7 @@ def _cut_at_boundary(data: bytes, rest: bytes, boundary) -> tuple[bytes, bytes]:
         start = data.rfind(b"\n", 0, end - 1) + 1
         if start <= 0:
             return b"", data + rest
-        line = data[start:end - 1]
+        line = data[start : end - 1]
         if boundary(line):
             return data[:start], data[start:] + rest
         end = start
@@ -410,8 +442,9 @@ def block_to_array(data: bytes, first_line: int, stats: ReaderStats) -> pa.Array
     offsets = np.empty(len(nl) + 1, dtype=np.int64)
     offsets[0] = 0
     offsets[1:] = nl + 1
-    binarr = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(nl),
-                                              [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    binarr = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(nl), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
     try:
         s = binarr.cast(pa.large_string())
     except pa.ArrowInvalid:
@@ -438,6 +471,7 @@ def _repair_utf8(binarr: pa.Array, first_line: int, stats: ReaderStats) -> pa.Ar
 
 # -- wrapper removal -------------------------------------------------------
 
+
 def _cri_join(text: pa.Array, tag: pa.Array, line_no: np.ndarray, ts, carry: dict):
     """Join CRI P chunks; ``carry`` holds a pending partial line across chunks."""
     t = text.to_pylist()
@@ -451,13 +485,17 @@ def _cri_join(text: pa.Array, tag: pa.Array, line_no: np.ndarray, ts, carry: dic
             pend[0] += s
             joined += 1
             if tg != "P":
-                out_t.append(pend[0]); out_n.append(pend[1]); out_ts.append(pend[2])
+                out_t.append(pend[0])
+                out_n.append(pend[1])
+                out_ts.append(pend[2])
                 pend = None
             continue
         if tg == "P":
             pend = [s, ln, w]
         else:
-            out_t.append(s); out_n.append(ln); out_ts.append(w)
+            out_t.append(s)
+            out_n.append(ln)
+            out_ts.append(w)
     carry["pending"] = pend
     return out_t, np.array(out_n, dtype=np.int64), out_ts, joined
 
@@ -473,8 +511,13 @@ def _docker_rows(text: pa.Array, line_no: np.ndarray, stats: ReaderStats, carry:
             t = o.get("time")
         except (ValueError, KeyError, TypeError):
             if pend is not None:
-                logs.append(pend[0]); tss.append(pend[2]); lns.append(pend[1]); pend = None
-            logs.append(s); tss.append(None); lns.append(ln)
+                logs.append(pend[0])
+                tss.append(pend[2])
+                lns.append(pend[1])
+                pend = None
+            logs.append(s)
+            tss.append(None)
+            lns.append(ln)
             continue
         if pend is not None:
             pend[0] += log
@@ -482,7 +525,10 @@ def _docker_rows(text: pa.Array, line_no: np.ndarray, stats: ReaderStats, carry:
         else:
             pend = [log, ln, t]
         if pend[0].endswith("\n"):
-            logs.append(pend[0][:-1]); tss.append(pend[2]); lns.append(pend[1]); pend = None
+            logs.append(pend[0][:-1])
+            tss.append(pend[2])
+            lns.append(pend[1])
+            pend = None
     carry["pending"] = pend
     return logs, np.array(lns, dtype=np.int64), tss, joined
 
@@ -496,13 +542,18 @@ def _flush_carry(wrappers, carries) -> LineChunk | None:
             c["pending"] = None
             if w == "docker-json" and s.endswith("\n"):
                 s = s[:-1]
-            return LineChunk(pa.array([s], pa.string()), np.array([ln], dtype=np.int64), 0,
-                             wrapper_ts=_parse_rfc3339(pa.array([ts], pa.string())))
+            return LineChunk(
+                pa.array([s], pa.string()),
+                np.array([ln], dtype=np.int64),
+                0,
+                wrapper_ts=_parse_rfc3339(pa.array([ts], pa.string())),
+            )
     return None
 
 
 def _parse_rfc3339(arr) -> pa.Array:
     import pandas as pd
+
     s = pd.Series(arr.to_pandas() if isinstance(arr, (pa.Array, pa.ChunkedArray)) else arr, dtype="object")
     ts = pd.to_datetime(s, format="ISO8601", utc=True, errors="coerce")
     return pa.array(ts, type=pa.timestamp("ns", tz="UTC"))
@@ -532,7 +583,7 @@ def unwrap(chunk: LineChunk, wrappers: list[str], ansi: bool, stats: ReaderStats
                 keep = pc.invert(mk)
                 text = text.filter(keep)
                 line_no = line_no[~mk.to_numpy(zero_copy_only=False)]
-                for nm in ("wts", "wclock", "host"):
+                for _nm in ("wts", "wclock", "host"):
                     pass
                 if wts is not None:
                     wts = wts.filter(keep)
@@ -575,12 +626,19 @@ def unwrap(chunk: LineChunk, wrappers: list[str], ansi: bool, stats: ReaderStats
         if "unit" in names and unit is None:
             unit = parts.field("unit")
         text = payload
-    return LineChunk(text, line_no, chunk.n_physical, wrapper_ts=wts, wrapper_clock=wclock, host=host, joined=joined,
-                     unit=unit)
+    return LineChunk(
+        text, line_no, chunk.n_physical, wrapper_ts=wts, wrapper_clock=wclock, host=host, joined=joined, unit=unit
+    )
 
 
-def iter_chunks(stream: BinaryIO, wrappers: list[str], ansi: bool = False, stats: ReaderStats | None = None,
-                block: int = BLOCK, boundary: Callable[[bytes], bool] | None = None) -> Iterator[LineChunk]:
+def iter_chunks(
+    stream: BinaryIO,
+    wrappers: list[str],
+    ansi: bool = False,
+    stats: ReaderStats | None = None,
+    block: int = BLOCK,
+    boundary: Callable[[bytes], bool] | None = None,
+) -> Iterator[LineChunk]:
     """Yield unwrapped :class:`LineChunk` s of ``stream``.
 
     Sum of ``n_physical`` over all chunks = physical lines read.  Wrapper marker
@@ -604,12 +662,14 @@ def make_boundary(wrappers: list[str], record_re: str) -> Callable[[bytes], bool
     rx = re.compile(record_re.encode() if isinstance(record_re, str) else record_re)
     strips = [re.compile(WRAPPER_BY_NAME[w].strip_re.encode()) for w in wrappers if w != "docker-json"]
     if "docker-json" in wrappers:
+
         def _b(line: bytes) -> bool:
             try:
                 o = json.loads(line)
                 return bool(rx.match(o.get("log", "").encode()))
             except ValueError:
                 return False
+
         return _b
 
     def b(line: bytes) -> bool:
@@ -620,4 +680,5 @@ def make_boundary(wrappers: list[str], record_re: str) -> Callable[[bytes], bool
             if m:
                 line = m.group("payload")
         return bool(rx.match(line))
+
     return b

@@ -4,6 +4,7 @@
 * :func:`kubelog.synth.bench.write_apiserver_log` — a big structured apiserver log for benchmarks.
 * :mod:`kubelog.synth.gofmt` — Go duration/time and klog header formatting.
 """
+
 from .run import generate  # noqa: F401
 from .gofmt import go_duration  # noqa: F401
 

@@ -17,6 +17,7 @@ f-string per record) and streams to disk in blocks, so memory stays flat.
 
 Command line: ``python -m kubelog.synth.bench OUT N [SEED]``.
 """
+
 from __future__ import annotations
 
 import sys
@@ -61,7 +62,18 @@ APF = {
 # (weight, printed verb, client, median latency s, sigma, URI pieces p0, a?, p1, b modulus (0: none), p2)
 # URI = p0 + [a] + p1 + [b % mod] + p2, with a a namespace index and b an object index.
 TEMPLATES = [
-    (14, "PUT", "kubelet", 0.004, 0.6, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/hollow-node-", 0, "", 500, "?timeout=10s"),
+    (
+        14,
+        "PUT",
+        "kubelet",
+        0.004,
+        0.6,
+        "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/hollow-node-",
+        0,
+        "",
+        500,
+        "?timeout=10s",
+    ),
     (8, "PATCH", "kubelet", 0.006, 0.6, "/api/v1/nodes/hollow-node-", 0, "", 500, "/status?timeout=10s"),
     (6, "GET", "kubelet", 0.0015, 0.5, "/api/v1/nodes/hollow-node-", 0, "", 500, "?resourceVersion=0&timeout=10s"),
     (10, "PATCH", "kubelet", 0.007, 0.7, "/api/v1/namespaces/density-", 1, "/pods/density-pod-", 30000, "/status"),
@@ -72,37 +84,127 @@ TEMPLATES = [
     (6, "POST", "sched", 0.006, 0.6, "/api/v1/namespaces/density-", 1, "/pods/density-pod-", 30000, "/binding"),
     (6, "POST", "sched", 0.005, 0.6, "/apis/events.k8s.io/v1/namespaces/density-", 1, "/events", 0, ""),
     (4, "POST", "kubelet", 0.005, 0.6, "/api/v1/namespaces/density-", 1, "/events", 0, ""),
-    (2, "PATCH", "kcm_rc", 0.006, 0.6, "/api/v1/namespaces/density-", 1, "/events/density-pod-", 30000, ".17a2b0c41d9e5f3a"),
-    (2, "LIST", "e2e", 0.035, 0.9, "/api/v1/namespaces/density-", 1, "/pods?labelSelector=type%3DdensityPod&resourceVersion=0", 0, ""),
+    (
+        2,
+        "PATCH",
+        "kcm_rc",
+        0.006,
+        0.6,
+        "/api/v1/namespaces/density-",
+        1,
+        "/events/density-pod-",
+        30000,
+        ".17a2b0c41d9e5f3a",
+    ),
+    (
+        2,
+        "LIST",
+        "e2e",
+        0.035,
+        0.9,
+        "/api/v1/namespaces/density-",
+        1,
+        "/pods?labelSelector=type%3DdensityPod&resourceVersion=0",
+        0,
+        "",
+    ),
     (1, "LIST", "kcm_ep", 0.12, 1.0, "/api/v1/pods?limit=500&resourceVersion=0", 0, "", 0, ""),
     (1, "LIST", "sched", 0.25, 1.0, "/api/v1/nodes?limit=500&resourceVersion=0", 0, "", 0, ""),
     (2, "PUT", "kcm_ep", 0.006, 0.6, "/api/v1/namespaces/density-", 1, "/endpoints/svc-", 40, ""),
     (2, "GET", "kcm_rc", 0.002, 0.5, "/api/v1/namespaces/density-", 1, "/replicationcontrollers/density-rc-", 10, ""),
-    (1, "PUT", "kcm_rc", 0.006, 0.6, "/api/v1/namespaces/density-", 1, "/replicationcontrollers/density-rc-", 10, "/status"),
+    (
+        1,
+        "PUT",
+        "kcm_rc",
+        0.006,
+        0.6,
+        "/api/v1/namespaces/density-",
+        1,
+        "/replicationcontrollers/density-rc-",
+        10,
+        "/status",
+    ),
     (1, "POST", "e2e", 0.01, 0.6, "/api/v1/namespaces/density-", 1, "/replicationcontrollers", 0, ""),
     (1, "GET", "e2e", 0.002, 0.5, "/api/v1/namespaces/density-", 1, "", 0, ""),
     (1, "LIST", "kubectl", 0.02, 0.8, "/api/v1/namespaces?limit=500", 0, "", 0, ""),
     (2, "GET", "probe", 0.0009, 0.4, "/healthz", 0, "", 0, ""),
     (1, "GET", "prom", 0.04, 0.5, "/metrics", 0, "", 0, ""),
-    (2, "WATCH", "kubelet", 300.0, 0.3, "/api/v1/pods?allowWatchBookmarks=true&fieldSelector=spec.nodeName%3Dhollow-node-", 1, "&resourceVersion=", 900000, "&timeout=7m26s&timeoutSeconds=446&watch=true"),
-    (1, "WATCH", "sched", 300.0, 0.3, "/api/v1/pods?allowWatchBookmarks=true&fieldSelector=status.phase%21%3DSucceeded%2Cstatus.phase%21%3DFailed&resourceVersion=", 0, "", 900000, "&timeout=9m12s&timeoutSeconds=552&watch=true"),
-    (1, "WATCH", "kcm_rc", 300.0, 0.3, "/api/v1/replicationcontrollers?allowWatchBookmarks=true&resourceVersion=", 0, "", 900000, "&timeout=5m38s&timeoutSeconds=338&watch=true"),
+    (
+        2,
+        "WATCH",
+        "kubelet",
+        300.0,
+        0.3,
+        "/api/v1/pods?allowWatchBookmarks=true&fieldSelector=spec.nodeName%3Dhollow-node-",
+        1,
+        "&resourceVersion=",
+        900000,
+        "&timeout=7m26s&timeoutSeconds=446&watch=true",
+    ),
+    (
+        1,
+        "WATCH",
+        "sched",
+        300.0,
+        0.3,
+        "/api/v1/pods?allowWatchBookmarks=true&fieldSelector=status.phase%21%3DSucceeded%2Cstatus.phase%21%3DFailed&resourceVersion=",
+        0,
+        "",
+        900000,
+        "&timeout=9m12s&timeoutSeconds=552&watch=true",
+    ),
+    (
+        1,
+        "WATCH",
+        "kcm_rc",
+        300.0,
+        0.3,
+        "/api/v1/replicationcontrollers?allowWatchBookmarks=true&resourceVersion=",
+        0,
+        "",
+        900000,
+        "&timeout=5m38s&timeoutSeconds=338&watch=true",
+    ),
 ]
 _W = np.array([t[0] for t in TEMPLATES], dtype=float)
 _W /= _W.sum()
 _CLIENTS = list(UAS)
 
 MESSAGES = [
-    lambda a, b, aid: ('I', 'get.go:261', f'"Starting watch" path="/api/v1/namespaces/density-{a}/pods" resourceVersion="{100000 + b}" labels="name=density-{a}" fields="" timeout="8m{b % 60}s"'),
-    lambda a, b, aid: ('I', 'controller.go:624', 'quota admission added evaluator for: replicationcontrollers'),
-    lambda a, b, aid: ('I', 'alloc.go:330', f'"allocated clusterIPs" service="density-{a}/svc-{b % 40}" clusterIPs={{"IPv4":"10.96.{b % 250}.{a % 250}"}}'),
-    lambda a, b, aid: ('W', 'dispatcher.go:217', f'Failed calling webhook, failing open pod-policy.example.com: failed calling webhook "pod-policy.example.com": Post "https://webhook.density-{a}.svc:443/validate?timeout=10s": context deadline exceeded'),
-    lambda a, b, aid: ('E', 'timeout.go:142', f'post-timeout activity - time-elapsed: {go_duration(1_000_000 + b * 997)}, GET "/api/v1/namespaces/density-{a}/pods" result: <nil>'),
-    lambda a, b, aid: ('E', 'wrap.go:54', f'timeout or abort while handling: method=PUT URI="/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/hollow-node-{b % 500}?timeout=10s" audit-ID="{aid}"'),
-    lambda a, b, aid: ('I', 'cacher.go:902', 'cacher (pods): 1 objects queued in incoming channel.'),
-    lambda a, b, aid: ('W', 'watcher.go:338', 'watch chan error: etcdserver: mvcc: required revision has been compacted'),
-    lambda a, b, aid: ('I', 'handler.go:232', 'Adding GroupVersion metrics.k8s.io v1beta1 to ResourceManager'),
-    lambda a, b, aid: ('I', 'lease.go:251', 'Resetting endpoints for master service "kubernetes" to [10.0.0.2]'),
+    lambda a, b, aid: (
+        "I",
+        "get.go:261",
+        f'"Starting watch" path="/api/v1/namespaces/density-{a}/pods" resourceVersion="{100000 + b}" labels="name=density-{a}" fields="" timeout="8m{b % 60}s"',
+    ),
+    lambda a, b, aid: ("I", "controller.go:624", "quota admission added evaluator for: replicationcontrollers"),
+    lambda a, b, aid: (
+        "I",
+        "alloc.go:330",
+        f'"allocated clusterIPs" service="density-{a}/svc-{b % 40}" clusterIPs={{"IPv4":"10.96.{b % 250}.{a % 250}"}}',
+    ),
+    lambda a, b, aid: (
+        "W",
+        "dispatcher.go:217",
+        f'Failed calling webhook, failing open pod-policy.example.com: failed calling webhook "pod-policy.example.com": Post "https://webhook.density-{a}.svc:443/validate?timeout=10s": context deadline exceeded',
+    ),
+    lambda a, b, aid: (
+        "E",
+        "timeout.go:142",
+        f'post-timeout activity - time-elapsed: {go_duration(1_000_000 + b * 997)}, GET "/api/v1/namespaces/density-{a}/pods" result: <nil>',
+    ),
+    lambda a, b, aid: (
+        "E",
+        "wrap.go:54",
+        f'timeout or abort while handling: method=PUT URI="/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/hollow-node-{b % 500}?timeout=10s" audit-ID="{aid}"',
+    ),
+    lambda a, b, aid: ("I", "cacher.go:902", "cacher (pods): 1 objects queued in incoming channel."),
+    lambda a, b, aid: (
+        "W",
+        "watcher.go:338",
+        "watch chan error: etcdserver: mvcc: required revision has been compacted",
+    ),
+    lambda a, b, aid: ("I", "handler.go:232", "Adding GroupVersion metrics.k8s.io v1beta1 to ResourceManager"),
+    lambda a, b, aid: ("I", "lease.go:251", 'Resetting endpoints for master service "kubernetes" to [10.0.0.2]'),
 ]
 STACK = [
     "goroutine {g} [running]:",
@@ -124,7 +226,9 @@ def _unused_uuid_block(rng: np.random.Generator, n: int) -> list[str]:
     ap = out.append
     for i in range(n):
         o = i * 32
-        ap(f"{h[o:o + 8]}-{h[o + 8:o + 12]}-4{h[o + 13:o + 16]}-{'89ab'[var[i]]}{h[o + 17:o + 20]}-{h[o + 20:o + 32]}")
+        ap(
+            f"{h[o : o + 8]}-{h[o + 8 : o + 12]}-4{h[o + 13 : o + 16]}-{'89ab'[var[i]]}{h[o + 17 : o + 20]}-{h[o + 20 : o + 32]}"
+        )
     return out
 
 
@@ -137,14 +241,20 @@ def _other_record(k, i, hts, a, b, z, u, ip, port, aid, clock) -> tuple[str, int
         nested = u < 0.5
         hdr = clock.header("I", hts, 11, "trace.go:236")
         url = f"/api/v1/namespaces/density-{a}/pods"
-        lines = [f'{hdr}Trace[{tid}]: "List" accept:application/vnd.kubernetes.protobuf, */*,audit-id:{aid},'
-                 f'client:10.0.0.{ip},protocol:HTTP/2.0,resource:pods,scope:namespace,url:{url},'
-                 f'user-agent:{UAS["e2e"]},verb:LIST ({trace_date(st)}) (total time: {tot_ms}ms):']
+        lines = [
+            f'{hdr}Trace[{tid}]: "List" accept:application/vnd.kubernetes.protobuf, */*,audit-id:{aid},'
+            f"client:10.0.0.{ip},protocol:HTTP/2.0,resource:pods,scope:namespace,url:{url},"
+            f"user-agent:{UAS['e2e']},verb:LIST ({trace_date(st)}) (total time: {tot_ms}ms):"
+        ]
         if nested:
-            lines.append(f'Trace[{tid}]: ["List(recursive=true) etcd3" audit-id:{aid},key:/pods/density-{a},resourceVersion:,'
-                         f'resourceVersionMatch:,limit:0,continue: {tot_ms - 3}ms ({trace_clock(st)})]')
-        lines.append(f'Trace[{tid}]: ---"Writing http response done" count:{b % 3000} {tot_ms - 1}ms '
-                     f'({trace_clock(st + (tot_ms - 1) * 1_000_000)})')
+            lines.append(
+                f'Trace[{tid}]: ["List(recursive=true) etcd3" audit-id:{aid},key:/pods/density-{a},resourceVersion:,'
+                f"resourceVersionMatch:,limit:0,continue: {tot_ms - 3}ms ({trace_clock(st)})]"
+            )
+        lines.append(
+            f'Trace[{tid}]: ---"Writing http response done" count:{b % 3000} {tot_ms - 1}ms '
+            f"({trace_clock(st + (tot_ms - 1) * 1_000_000)})"
+        )
         d = go_duration(tot_ms * 1_000_000 + 137_000 + b)
         lines.append(f"Trace[{tid}]: [{d}] [{d}] END")
         return "\n".join(lines), len(lines), "trace"
@@ -152,10 +262,13 @@ def _other_record(k, i, hts, a, b, z, u, ip, port, aid, clock) -> tuple[str, int
         lat = int(1_000_000 * (5 + 40 * u))
         uri = f"/api/v1/namespaces/density-{a}/pods/density-pod-{b}"
         hdr = clock.header("I", hts, 11, "httplog.go:132")
-        lines = [f'{hdr}"HTTP" verb="GET" URI="{uri}" latency="{go_duration(lat)}" userAgent="{UAS["kubelet"]}" '
-                 f'audit-ID="{aid}" srcIP="10.0.0.{ip}:{port}" apf_pl="system" apf_fs="system-nodes" '
-                 f'apf_iseats=1 apf_fseats=0 apf_additionalLatency="0s" apf_execution_time="{go_duration(lat - 41_000)}" '
-                 f'resp=500 statusStack=<', "\t"]
+        lines = [
+            f'{hdr}"HTTP" verb="GET" URI="{uri}" latency="{go_duration(lat)}" userAgent="{UAS["kubelet"]}" '
+            f'audit-ID="{aid}" srcIP="10.0.0.{ip}:{port}" apf_pl="system" apf_fs="system-nodes" '
+            f'apf_iseats=1 apf_fseats=0 apf_additionalLatency="0s" apf_execution_time="{go_duration(lat - 41_000)}" '
+            f"resp=500 statusStack=<",
+            "\t",
+        ]
         hx = f"{b:06x}"
         lines += ["\t" + s.format(g=1000 + b, h=hx) for s in STACK]
         lines.append(" >")
@@ -199,8 +312,13 @@ def _access_lines(rng, nb, hts, a, b, ip, port, aids):  # noqa: PLR0913
     lat = np.where(rej, 20_000 + b * 11, lat)
     mod = _T_MOD[tm]
     bm = b % np.where(mod > 0, mod, 1)
-    uri = cat(take(_T_P0, tm), pc.if_else(pa.array(_T_USEA[tm]), istr(a), ""), take(_T_P1, tm),
-              pc.if_else(pa.array(mod > 0), istr(bm), ""), take(_T_P2, tm))
+    uri = cat(
+        take(_T_P0, tm),
+        pc.if_else(pa.array(_T_USEA[tm]), istr(a), ""),
+        take(_T_P1, tm),
+        pc.if_else(pa.array(mod > 0), istr(bm), ""),
+        take(_T_P2, tm),
+    )
     ua = take([UAS[c] for c in _CLIENTS], cl)
     pl = take([APF[c][0] for c in _CLIENTS], cl)
     fs = take([APF[c][1] for c in _CLIENTS], cl)
@@ -214,9 +332,25 @@ def _access_lines(rng, nb, hts, a, b, ip, port, aids):  # noqa: PLR0913
     init = pc.if_else(pa.array(watch), cat('apf_init_latency="', vdur(ex - 9_000), '" '), "")
     apf = cat(head, pc.if_else(pa.array(exempt), "", seats), init, 'apf_execution_time="', exs, '" ')
     apf = pc.if_else(pa.array(rej), head, apf)
-    line = cat(klog_header("I", hts, 11, "httplog.go:132"), '"HTTP" verb="', take(_T_VERB, tm), '" URI="', uri,
-               '" latency="', vdur(lat), '" userAgent="', ua, '" audit-ID="', aids, '" srcIP="', src, '" ', apf,
-               "resp=", istr(code))
+    line = cat(
+        klog_header("I", hts, 11, "httplog.go:132"),
+        '"HTTP" verb="',
+        take(_T_VERB, tm),
+        '" URI="',
+        uri,
+        '" latency="',
+        vdur(lat),
+        '" userAgent="',
+        ua,
+        '" audit-ID="',
+        aids,
+        '" srcIP="',
+        src,
+        '" ',
+        apf,
+        "resp=",
+        istr(code),
+    )
     return line, tm, code, watch
 
 
@@ -245,8 +379,19 @@ def _make_block(seed: int, k: int, nb: int):
     if len(other):
         aid_l = aids.take(pa.array(other)).to_pylist()
         for j, i in enumerate(other.tolist()):
-            txt, n, kk = _other_record(int(kind[i]), i, int(hts[i]), int(a[i]), int(b[i]), float(z[i]),
-                                       float(u[i]), int(ip[i]), int(port[i]), aid_l[j], clock)
+            txt, n, kk = _other_record(
+                int(kind[i]),
+                i,
+                int(hts[i]),
+                int(a[i]),
+                int(b[i]),
+                float(z[i]),
+                float(u[i]),
+                int(ip[i]),
+                int(port[i]),
+                aid_l[j],
+                clock,
+            )
             texts.append(txt)
             nl[i] = n
             okind[i] = kk
@@ -324,7 +469,7 @@ def write_apiserver_log(path, n_lines: int, seed: int = 0, era: str = "1.28", bl
             data = cat(line, "\n")
             off = np.frombuffer(data.buffers()[1], dtype=np.int32, count=len(data) + 1, offset=data.offset * 4)
             buf = data.buffers()[2]
-            f.write(memoryview(buf)[off[0]:off[-1]])
+            f.write(memoryview(buf)[off[0] : off[-1]])
             counts["bytes"] += int(off[-1] - off[0])
     for fut in pending:
         fut.cancel()
@@ -351,6 +496,7 @@ def write_apiserver_log(path, n_lines: int, seed: int = 0, era: str = "1.28", bl
 
 def main(argv=None) -> int:
     import json
+
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) < 2:
         print("usage: python -m kubelog.synth.bench OUT N_LINES [SEED]", file=sys.stderr)

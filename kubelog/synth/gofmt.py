@@ -9,6 +9,7 @@
 
 All times are integer nanoseconds since the Unix epoch (UTC).
 """
+
 from __future__ import annotations
 
 import datetime as _dt

@@ -28,6 +28,7 @@ Planted (all optional, build numbers are absolute build IDs):
 Everything else is the unmodified generator (its behaviours cite the Kubernetes source in
 :mod:`kubelog.synth.run`); the clocks of a normal build carry a realistic NTP-level skew (tens of ms).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,12 +46,26 @@ def _iso(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def generate_history(out_dir, *, runs: int = 60, seed: int = 1, job: str = DEFAULT_JOB, era: str = "1.28",
-                     nodes: int = 4, pods_per_node: int = 10, first_build: int = FIRST_BUILD,
-                     start: str = "2023-08-01T00:00:00",
-                     regress: str | None = "get pods", regress_factor: float = 2.0, regress_build: int | None = None,
-                     startup_shift_s: float = 1.5, startup_build: int | None = None,
-                     skewed_build: int | None = None, skewed_by_s: float = 12.0, jobs: int = 1) -> dict:
+def generate_history(
+    out_dir,
+    *,
+    runs: int = 60,
+    seed: int = 1,
+    job: str = DEFAULT_JOB,
+    era: str = "1.28",
+    nodes: int = 4,
+    pods_per_node: int = 10,
+    first_build: int = FIRST_BUILD,
+    start: str = "2023-08-01T00:00:00",
+    regress: str | None = "get pods",
+    regress_factor: float = 2.0,
+    regress_build: int | None = None,
+    startup_shift_s: float = 1.5,
+    startup_build: int | None = None,
+    skewed_build: int | None = None,
+    skewed_by_s: float = 12.0,
+    jobs: int = 1,
+) -> dict:
     """Write ``runs`` builds of ``job`` under ``out_dir/job/`` and ``history_truth.json``.
 
     Defaults plant the three changes of issue #23 in a 60-run history: ``regress`` ×2 from build
@@ -80,12 +95,24 @@ def generate_history(out_dir, *, runs: int = 60, seed: int = 1, job: str = DEFAU
         factor = {regress: regress_factor} if regress and b >= regress_build else None
         delay = float(startup_shift_s) if startup_shift_s and b >= startup_build else 0.0
         skew = f"test=0.04s,nodes={skewed_by_s}s" if b == skewed_build else NORMAL_SKEW
-        specs.append(dict(build=b, dir=str(jobdir / str(b)), seed=seed * 100_003 + b,
-                          t0=_iso(t_start + dt.timedelta(seconds=i * BUILD_EVERY_S)),
-                          latency_factor=factor, startup_delay_s=delay, skew=skew,
-                          era=era, nodes=nodes, pods_per_node=pods_per_node, job=job))
+        specs.append(
+            dict(
+                build=b,
+                dir=str(jobdir / str(b)),
+                seed=seed * 100_003 + b,
+                t0=_iso(t_start + dt.timedelta(seconds=i * BUILD_EVERY_S)),
+                latency_factor=factor,
+                startup_delay_s=delay,
+                skew=skew,
+                era=era,
+                nodes=nodes,
+                pods_per_node=pods_per_node,
+                job=job,
+            )
+        )
     if jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=jobs) as ex:
             done = list(ex.map(_one_build, specs))
     else:
@@ -96,14 +123,33 @@ def generate_history(out_dir, *, runs: int = 60, seed: int = 1, job: str = DEFAU
     if regress:
         planted.append({"kind": "latency", "group": regress, "build": regress_build, "factor": regress_factor})
     if startup_shift_s:
-        planted.append({"kind": "pod_startup", "phase": "schedule_to_run", "build": startup_build,
-                        "shift_s": float(startup_shift_s)})
+        planted.append(
+            {
+                "kind": "pod_startup",
+                "phase": "schedule_to_run",
+                "build": startup_build,
+                "shift_s": float(startup_shift_s),
+            }
+        )
     if skewed_build is not None and skewed_by_s:
-        planted.append({"kind": "clock_skew", "build": skewed_build, "domain": "node/*", "offset_s": skewed_by_s,
-                        "note": "one run only; not a regression"})
-    truth = {"generator": "kubelog.synth.history", "job": job, "era": era, "runs": runs,
-             "first_build": first_build, "builds": [{k: v for k, v in s.items() if k not in ("job",)} for s in specs],
-             "planted": planted}
+        planted.append(
+            {
+                "kind": "clock_skew",
+                "build": skewed_build,
+                "domain": "node/*",
+                "offset_s": skewed_by_s,
+                "note": "one run only; not a regression",
+            }
+        )
+    truth = {
+        "generator": "kubelog.synth.history",
+        "job": job,
+        "era": era,
+        "runs": runs,
+        "first_build": first_build,
+        "builds": [{k: v for k, v in s.items() if k not in ("job",)} for s in specs],
+        "planted": planted,
+    }
     (out / "history_truth.json").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
     return truth
 
@@ -111,22 +157,41 @@ def generate_history(out_dir, *, runs: int = 60, seed: int = 1, job: str = DEFAU
 def _one_build(s: dict) -> bool:
     """Write one build directory; returns whether the run passed."""
     from .run import generate
+
     bdir = Path(s["dir"])
     art = bdir / "artifacts"
     if bdir.exists():
         shutil.rmtree(bdir)  # a build directory this generator wrote before (same name under OUT/<job>)
-    truth = generate(art, seed=s["seed"], nodes=s["nodes"], pods_per_node=s["pods_per_node"], era=s["era"],
-                     skew=s["skew"], latency_factor=s["latency_factor"], startup_delay_s=s["startup_delay_s"],
-                     t0=s["t0"])
+    truth = generate(
+        art,
+        seed=s["seed"],
+        nodes=s["nodes"],
+        pods_per_node=s["pods_per_node"],
+        era=s["era"],
+        skew=s["skew"],
+        latency_factor=s["latency_factor"],
+        startup_delay_s=s["startup_delay_s"],
+        t0=s["t0"],
+    )
     (art / "truth.json").rename(bdir / "truth.json")  # not an artifact CI keeps
     failed = [f for f in truth["failures"] if f["kind"] in ("timeout", "slo")]
     start_s = truth["t0_ns"] // 1_000_000_000
     end_s = -(-truth["end_ns"] // 1_000_000_000)
     ver = f"{'v1.28.0' if s['era'] == '1.28' else 'v' + s['era'] + '.0'}-{s['build'] - 4000}+synth"
-    started = {"timestamp": start_s, "node": f"prow-build-{s['build'] % 7}", "repos": {"kubernetes/kubernetes": "master"},
-               "repo-version": ver, "metadata": {"job": s["job"]}}
-    finished = {"timestamp": end_s, "passed": not failed, "result": "FAILURE" if failed else "SUCCESS",
-                "revision": ver, "metadata": {"job-version": ver}}
+    started = {
+        "timestamp": start_s,
+        "node": f"prow-build-{s['build'] % 7}",
+        "repos": {"kubernetes/kubernetes": "master"},
+        "repo-version": ver,
+        "metadata": {"job": s["job"]},
+    }
+    finished = {
+        "timestamp": end_s,
+        "passed": not failed,
+        "result": "FAILURE" if failed else "SUCCESS",
+        "revision": ver,
+        "metadata": {"job-version": ver},
+    }
     (bdir / "started.json").write_text(json.dumps(started, indent=2) + "\n", encoding="utf-8")
     (bdir / "finished.json").write_text(json.dumps(finished, indent=2) + "\n", encoding="utf-8")
     return not failed

@@ -1,6 +1,7 @@
 """Independent RequestInfoFactory re-implementation for the generator's ground truth
 (formats-server.md §4.1/§4.2, current scope rule). Kept separate from kubelog.formats so that
 truth.json does not inherit a parser bug."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, unquote
@@ -13,8 +14,15 @@ def classify(method: str, uri: str) -> dict:
     path, _, query = uri.partition("?")
     q = parse_qs(query, keep_blank_values=True)
     parts = [p for p in path.strip("/").split("/") if p != ""] if path.strip("/") else []
-    nonres = {"verb": method.lower(), "resource": "", "subresource": "", "namespace": "", "name": "",
-              "scope": "nonresource", "long_running": False}
+    nonres = {
+        "verb": method.lower(),
+        "resource": "",
+        "subresource": "",
+        "namespace": "",
+        "name": "",
+        "scope": "nonresource",
+        "long_running": False,
+    }
     if len(parts) < 3 or parts[0] not in ("api", "apis"):
         return nonres
     if parts[0] == "apis":
@@ -28,8 +36,14 @@ def classify(method: str, uri: str) -> dict:
         verb = rest[0]
         rest = rest[1:]
     else:
-        verb = {"POST": "create", "GET": "get", "HEAD": "get", "PUT": "update", "PATCH": "patch",
-                "DELETE": "delete"}.get(method, "")
+        verb = {
+            "POST": "create",
+            "GET": "get",
+            "HEAD": "get",
+            "PUT": "update",
+            "PATCH": "patch",
+            "DELETE": "delete",
+        }.get(method, "")
     ns = ""
     if len(rest) >= 2 and rest[0] == "namespaces":
         ns = rest[1]
@@ -45,7 +59,7 @@ def classify(method: str, uri: str) -> dict:
     if verb in ("list", "watch") and fs:
         for term in unquote(fs).split(","):
             if term.startswith("metadata.name="):
-                name = term[len("metadata.name="):]
+                name = term[len("metadata.name=") :]
     if not name and verb == "delete":
         verb = "deletecollection"
     if name or verb == "create":
@@ -54,10 +68,20 @@ def classify(method: str, uri: str) -> dict:
         scope = "namespace"
     else:
         scope = "cluster"
-    long_running = (verb in ("watch", "proxy") or sub in LONG_SUB
-                    or (sub == "log" and any(v == "true" for v in q.get("follow", []))))
-    return {"verb": verb, "resource": resource, "subresource": sub, "namespace": ns, "name": name,
-            "scope": scope, "long_running": long_running}
+    long_running = (
+        verb in ("watch", "proxy")
+        or sub in LONG_SUB
+        or (sub == "log" and any(v == "true" for v in q.get("follow", [])))
+    )
+    return {
+        "verb": verb,
+        "resource": resource,
+        "subresource": sub,
+        "namespace": ns,
+        "name": name,
+        "scope": scope,
+        "long_running": long_running,
+    }
 
 
 def logged_verb_128(method: str, info: dict) -> str:

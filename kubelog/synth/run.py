@@ -15,13 +15,13 @@ Era choices (documented in truth.json "formats"):
          The e2e log keeps the in-tree density format of 1.14 (the density test was removed from the
          tree after that; clusterloader2 replaced it) — a documented simplification.
 """
+
 from __future__ import annotations
 
 import gzip
 import io
 import json
 import math
-import os
 import tarfile
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -36,12 +36,33 @@ S = 1_000_000_000
 MS = 1_000_000
 
 ERAS = {
-    "1.5": dict(t0="2017-03-03T13:40:00", ver="v1.5.5", sha="894ff23", acc_caller="panics.go:76",
-                trace_caller="trace.go:57", audit=False, pid=46046),
-    "1.14": dict(t0="2019-06-20T12:30:00", ver="v1.14.3", sha="5e53fd6", acc_caller="wrap.go:47",
-                 trace_caller="trace.go:81", audit=True, pid=1),
-    "1.28": dict(t0="2023-08-23T08:40:00", ver="v1.28.0", sha="855e7c4", acc_caller="httplog.go:132",
-                 trace_caller="trace.go:236", audit=True, pid=11),
+    "1.5": dict(
+        t0="2017-03-03T13:40:00",
+        ver="v1.5.5",
+        sha="894ff23",
+        acc_caller="panics.go:76",
+        trace_caller="trace.go:57",
+        audit=False,
+        pid=46046,
+    ),
+    "1.14": dict(
+        t0="2019-06-20T12:30:00",
+        ver="v1.14.3",
+        sha="5e53fd6",
+        acc_caller="wrap.go:47",
+        trace_caller="trace.go:81",
+        audit=True,
+        pid=1,
+    ),
+    "1.28": dict(
+        t0="2023-08-23T08:40:00",
+        ver="v1.28.0",
+        sha="855e7c4",
+        acc_caller="httplog.go:132",
+        trace_caller="trace.go:236",
+        audit=True,
+        pid=11,
+    ),
 }
 BUCKETS = [(10, "10"), (25, "25"), (50, "50"), (90, "90"), (100, "100")]
 LOAD_DEFINITION = (
@@ -52,7 +73,8 @@ LOAD_DEFINITION = (
     "start_ts = header_ts - printed latency (integer ns): '10' if L<=10, '25' if L<=25, '50' if L<=50, "
     "'90' if L<=90, '100' if L<=100, else '>100'. Percentiles are nearest rank sorted[ceil(n*p)-1] over the "
     "printed latencies (seconds = ns/1e9) of non-long-running requests (long-running: kube verb watch/proxy, "
-    "subresource exec/attach/portforward/proxy, log with follow=true; hijacked records have no status).")
+    "subresource exec/attach/portforward/proxy, log with follow=true; hijacked records have no status)."
+)
 
 
 def _parse_kv(spec, unit_s: bool) -> dict:
@@ -143,24 +165,25 @@ class Sim:
         self.scale = scale
         self.timeout_failure = timeout_failure
         import datetime as dt
+
         self.T0 = int(dt.datetime.fromisoformat(self.E["t0"]).replace(tzinfo=dt.timezone.utc).timestamp()) * S
         sk = _parse_kv(skew, True)
         dr = _parse_kv(drift, False)
         self.test_clock = Clock(sk.get("test", 0.0), dr.get("test", 0.0), self.T0)
         letters = "bcdfghjklmnpqrstvwxz2456789"
         self.nodes = []
-        for i in range(nodes):
+        for _i in range(nodes):
             suf = "".join(letters[j] for j in self.rng.integers(0, len(letters), 5))
             self.nodes.append(f"hollow-node-{suf}")
         self.nodes.sort()
         self.node_ip = {n: f"10.64.{1 + i // 250}.{2 + i % 250}" for i, n in enumerate(self.nodes)}
         self.node_clock = {n: Clock(sk.get("nodes", 0.0), dr.get("nodes", 0.0), self.T0) for n in self.nodes}
-        self.reqs = []      # dicts
-        self.msgs = []      # (write_ns, text) apiserver non-access records (text may be multi-line)
-        self.pods = []      # pod dicts
+        self.reqs = []  # dicts
+        self.msgs = []  # (write_ns, text) apiserver non-access records (text may be multi-line)
+        self.pods = []  # pod dicts
         self.sched_lines = []
         self.node_lines = defaultdict(list)
-        self.e2e = []       # (true_ns, text) — Logf lines are stamped on the test clock at write
+        self.e2e = []  # (true_ns, text) — Logf lines are stamped on the test clock at write
         self.failures = []
         v = self.E["ver"]
         sha = self.E["sha"]
@@ -173,9 +196,14 @@ class Sim:
             "probe": f"kube-probe/{v[1:5].rstrip('.')}",
             "nsc": f"kube-controller-manager/{v} (linux/amd64) kubernetes/{sha}/system:serviceaccount:kube-system:namespace-controller",
         }
-        self.ua_user = {"sched": "system:kube-scheduler", "kcm": "system:serviceaccount:kube-system:replication-controller",
-                        "gc": "system:serviceaccount:kube-system:generic-garbage-collector", "e2e": "kubecfg",
-                        "probe": "system:anonymous", "nsc": "system:serviceaccount:kube-system:namespace-controller"}
+        self.ua_user = {
+            "sched": "system:kube-scheduler",
+            "kcm": "system:serviceaccount:kube-system:replication-controller",
+            "gc": "system:serviceaccount:kube-system:generic-garbage-collector",
+            "e2e": "kubecfg",
+            "probe": "system:anonymous",
+            "nsc": "system:serviceaccount:kube-system:namespace-controller",
+        }
 
     # --- load model used to shape latencies (the truth uses the printed records, not this) ---
     def load_frac(self, t):
@@ -187,8 +215,16 @@ class Sim:
         return c - d
 
     def latency(self, kind: str, t: int) -> int:
-        base = {"get": 1.8, "list": 18.0, "update": 4.0, "patch": 5.0, "create": 7.0, "delete": 6.0,
-                "nonres": 0.9, "bigl": 90.0}[kind]
+        base = {
+            "get": 1.8,
+            "list": 18.0,
+            "update": 4.0,
+            "patch": 5.0,
+            "create": 7.0,
+            "delete": 6.0,
+            "nonres": 0.9,
+            "bigl": 90.0,
+        }[kind]
         L = min(self.load_frac(t), 1.3)
         med = base * (1.0 + 2.5 * L * L)
         sig = 0.35 + 0.45 * L
@@ -214,8 +250,19 @@ class Sim:
             src = f"[::1]:{port}"
         if client == "probe":
             src = f"127.0.0.1:{port}"
-        self.reqs.append(dict(end=int(end), lat=int(lat), method=method, uri=uri, client=client, code=int(code),
-                              src=src, node=node, aid=G.uuid4_from(self.rng.bytes(16))))
+        self.reqs.append(
+            dict(
+                end=int(end),
+                lat=int(lat),
+                method=method,
+                uri=uri,
+                client=client,
+                code=int(code),
+                src=src,
+                node=node,
+                aid=G.uuid4_from(self.rng.bytes(16)),
+            )
+        )
         return int(end)
 
     # ------------------------------------------------------------------ the run
@@ -226,10 +273,13 @@ class Sim:
         N = self.nodes_n
         nsE = f"e2e-tests-density-30-1-{''.join(rng.choice(list('abcdefghijklmnopqrstuvwxyz0123456789'), 5))}"
         self.ns = nsE
-        tests_ns = nsE
         t = T0 + 5 * S
         # BeforeEach
-        self.logf(t, f">>> kubeConfig: /workspace/kubernetes/test/kubemark/resources/kubeconfig.kubemark", step="Creating a kubernetes client")
+        self.logf(
+            t,
+            ">>> kubeConfig: /workspace/kubernetes/test/kubemark/resources/kubeconfig.kubemark",
+            step="Creating a kubernetes client",
+        )
         t += 200 * MS
         self.step(t, "Building a namespace api object")
         t = self.add(t + 30 * MS, "POST", "/api/v1/namespaces", "e2e", "create")
@@ -241,12 +291,14 @@ class Sim:
         t = self.add(t + 40 * MS, "DELETE", "/metrics", "e2e", "nonres")
         t = self.add(t + 30 * MS, "GET", "/api/v1/nodes", "e2e", "list")
         self.logf(t + 2 * MS, "Listing nodes for easy debugging:\n")
-        for i, n in enumerate(self.nodes):
+        for n in self.nodes:
             self.logf(t + 3 * MS, f"Name: {n}, clusterIP: {self.node_ip[n]}, externalIP: ")
         t += 1 * S
         # saturation
         if self.ppn == 30:
-            self.logf(t, "Setting resource " + ("constraings" if era == "1.5" else "constraints") + " for provider: kubemark")
+            self.logf(
+                t, "Setting resource " + ("constraings" if era == "1.5" else "constraints") + " for provider: kubemark"
+            )
         n_rc = max(1, math.ceil(N / 100))
         total = self.cap
         rc_names = []
@@ -257,8 +309,11 @@ class Sim:
             rcn = f"density{total}-{i}-{uid}-b60e-11e9-b76b-42010a800002"
             rc_names.append(rcn)
             t = self.add(t + 15 * MS, "POST", f"/api/v1/namespaces/{nsE}/replicationcontrollers", "e2e", "create")
-            self.logf(t + 2 * MS, f"Created replication controller with name: {rcn}, namespace: {nsE}, replica count: {per_rc}")
-        rate = 20.0 * self.scale ** 0.0  # pods/s (controller-manager QPS)
+            self.logf(
+                t + 2 * MS,
+                f"Created replication controller with name: {rcn}, namespace: {nsE}, replica count: {per_rc}",
+            )
+        rate = 20.0 * self.scale**0.0  # pods/s (controller-manager QPS)
         stall_nodes = set(self.nodes[: max(1, N // 5)]) if self.timeout_failure else set()
         latency_stall = stall_nodes if self.timeout_failure == "latency" else set()
         if latency_stall:  # the nodes hang only after saturation: the latency pods are the ones to wait
@@ -289,7 +344,9 @@ class Sim:
         tp = sat_start + 10 * S
         while True:
             self.progress(tp, sat_pods, total)
-            self.add(tp - 5 * MS, "GET", f"/api/v1/namespaces/{nsE}/pods?labelSelector=type%3DdensityPod", "e2e", "list")
+            self.add(
+                tp - 5 * MS, "GET", f"/api/v1/namespaces/{nsE}/pods?labelSelector=type%3DdensityPod", "e2e", "list"
+            )
             if all_run is not None and tp >= all_run:
                 break
             if all_run is None and tp - sat_start >= timeout:
@@ -299,11 +356,16 @@ class Sim:
         self.pod_dump_time = t
         lat_pods = []
         if stall_nodes:
-            self.failures.append({"kind": "timeout", "phase": "saturation",
-                                  "message": "timed out waiting for the condition",
-                                  "stalled_nodes": sorted(stall_nodes),
-                                  "stalled_pods": sum(1 for p in sat_pods if p["watch"] is None),
-                                  "at_test_clock_ns": self.test_clock(t)})
+            self.failures.append(
+                {
+                    "kind": "timeout",
+                    "phase": "saturation",
+                    "message": "timed out waiting for the condition",
+                    "stalled_nodes": sorted(stall_nodes),
+                    "stalled_pods": sum(1 for p in sat_pods if p["watch"] is None),
+                    "at_test_clock_ns": self.test_clock(t),
+                }
+            )
             self.fail_t = t
         else:
             startup = self.test_clock(all_run) - self.test_clock(sat_start)
@@ -323,7 +385,9 @@ class Sim:
                 t += 200 * MS
                 name = f"density-latency-pod-{i}"
                 rc_end[name] = self.add(t, "POST", f"/api/v1/namespaces/{nsE}/replicationcontrollers", "e2e", "create")
-                p = self.make_pod(name, nsE, t + 40 * MS + int(rng.integers(0, 20 * MS)), None, latency=True, node=self.nodes[i])
+                p = self.make_pod(
+                    name, nsE, t + 40 * MS + int(rng.integers(0, 20 * MS)), None, latency=True, node=self.nodes[i]
+                )
                 p["rc_t"] = t
                 lat_pods.append(p)
             self._create_times = np.array(sorted([p["create"] for p in sat_pods + lat_pods]))
@@ -342,8 +406,13 @@ class Sim:
             self.step(t, "Removing additional replication controllers")
             for p in lat_pods:
                 t += 20 * MS
-                self.step(t, f"deleting {self.gk()} {p['rc']} in namespace {nsE}, will wait for the garbage collector to delete the pods")
-                self.add(t + 10 * MS, "DELETE", f"/api/v1/namespaces/{nsE}/replicationcontrollers/{p['rc']}", "e2e", "delete")
+                self.step(
+                    t,
+                    f"deleting {self.gk()} {p['rc']} in namespace {nsE}, will wait for the garbage collector to delete the pods",
+                )
+                self.add(
+                    t + 10 * MS, "DELETE", f"/api/v1/namespaces/{nsE}/replicationcontrollers/{p['rc']}", "e2e", "delete"
+                )
         if self.timeout_failure:
             self.namespace_teardown(t + 1 * S, nsE, sat_pods)
             self.background(T0, self.T_end)
@@ -358,9 +427,14 @@ class Sim:
             self.step(t, f"Cleaning up only the {self.gk()}, garbage collector will clean up the pods")
         dt0 = t
         for rcn in rc_names:
-            t = self.add(t + 10 * MS, "DELETE", f"/api/v1/namespaces/{nsE}/replicationcontrollers/{rcn}", "e2e", "delete")
-            self.logf(t + 1 * MS, (f"Deleting RC {rcn} took: " if era == "1.5" else f"Deleting {self.gk()} {rcn} took: ")
-                      + G.go_duration(int(4 * MS + rng.integers(0, 3 * MS))))
+            t = self.add(
+                t + 10 * MS, "DELETE", f"/api/v1/namespaces/{nsE}/replicationcontrollers/{rcn}", "e2e", "delete"
+            )
+            self.logf(
+                t + 1 * MS,
+                (f"Deleting RC {rcn} took: " if era == "1.5" else f"Deleting {self.gk()} {rcn} took: ")
+                + G.go_duration(int(4 * MS + rng.integers(0, 3 * MS))),
+            )
         dts = []
         gt = t + 300 * MS
         for p in sat_pods + lat_pods:
@@ -369,11 +443,14 @@ class Sim:
             self.pod_stop(p, gt)
         self._delete_times = np.array(sorted(dts))
         for rcn in rc_names:
-            self.logf(gt + 500 * MS, (f"Terminating RC {rcn} pods took: " if era == "1.5" else f"Terminating {self.gk()} {rcn} pods took: ")
-                      + G.go_duration(gt + 500 * MS - dt0))
+            self.logf(
+                gt + 500 * MS,
+                (f"Terminating RC {rcn} pods took: " if era == "1.5" else f"Terminating {self.gk()} {rcn} pods took: ")
+                + G.go_duration(gt + 500 * MS - dt0),
+            )
         t = gt + 1 * S
         self.step(t, "Collecting resource usage data")
-        self.logf(t + 10 * MS, f"Waiting up to 3m0s for all (but 0) nodes to be ready")
+        self.logf(t + 10 * MS, "Waiting up to 3m0s for all (but 0) nodes to be ready")
         t = self.add(t + 30 * MS, "GET", "/api/v1/nodes", "e2e", "list")
         self.step(t + 100 * MS, f'Destroying namespace "{nsE}" for this suite.')
         t = self.add(t + 150 * MS, "DELETE", f"/api/v1/namespaces/{nsE}", "e2e", "delete")
@@ -398,20 +475,29 @@ class Sim:
         cleanupDensityTest is not deferred, so the framework's AfterEach deletes the namespace.
         """
         p0 = min(hung, key=lambda p: rc_end[p["rc"]])
-        start = rc_end[p0["rc"]] + 5 * MS              # time.Now() after the RC was created
-        fail = start + 600 * S + 30 * MS               # the loop's last check, 5 s poll, after 10 min
-        sel = f'name={p0["rc"]},type=density-latency-pod'  # labels.SelectorFromSet: keys sorted
-        err = (f"Error while waiting for replication controller {p0['rc']} pods to be running: "
-               f'Timeout while waiting for pods with labels "{sel}" to be running')
+        start = rc_end[p0["rc"]] + 5 * MS  # time.Now() after the RC was created
+        fail = start + 600 * S + 30 * MS  # the loop's last check, 5 s poll, after 10 min
+        sel = f"name={p0['rc']},type=density-latency-pod"  # labels.SelectorFromSet: keys sorted
+        err = (
+            f"Error while waiting for replication controller {p0['rc']} pods to be running: "
+            f'Timeout while waiting for pods with labels "{sel}" to be running'
+        )
         self.logf(fail, "Unexpected error occurred: " + err)
         self.step(fail + 1 * MS, "Waiting for all Pods begin observed by the watch...")
         self.logf(fail + 2 * MS, "Timeout reached waiting for all Pods being observed by the watch.")
-        self.failures.append({"kind": "timeout", "phase": "latency", "message": err,
-                              "wait": f"WaitForControlledPodsRunning {p0['rc']} (10m)",
-                              "wait_started_at_test_clock_ns": self.test_clock(start),
-                              "stalled_nodes": stalled_nodes, "stalled_pods": len(hung),
-                              "stalled_pod_names": sorted(p["name"] for p in hung),
-                              "at_test_clock_ns": self.test_clock(fail)})
+        self.failures.append(
+            {
+                "kind": "timeout",
+                "phase": "latency",
+                "message": err,
+                "wait": f"WaitForControlledPodsRunning {p0['rc']} (10m)",
+                "wait_started_at_test_clock_ns": self.test_clock(start),
+                "stalled_nodes": stalled_nodes,
+                "stalled_pods": len(hung),
+                "stalled_pod_names": sorted(p["name"] for p in hung),
+                "at_test_clock_ns": self.test_clock(fail),
+            }
+        )
         self.fail_t = fail
         # the failure location: createRunningPodFromRC's WaitForControlledPodsRunning ExpectNoError, 47 lines
         # below the pod-startup ExpectNoError (density.go:970 in the real 1.14 failure block, formats-test.md
@@ -449,8 +535,16 @@ class Sim:
         created = t_create_end - int(rng.integers(1 * MS, 3 * MS))  # storage time, inside the request
         if node is None:
             node = self.nodes[k % self.nodes_n] if k is not None else self.nodes[0]
-        p = dict(name=name, ns=ns, rc=rc, node=node, create=created, create_end=t_create_end, latency=latency,
-                 uid=G.uuid4_from(rng.bytes(16)))
+        p = dict(
+            name=name,
+            ns=ns,
+            rc=rc,
+            node=node,
+            create=created,
+            create_end=t_create_end,
+            latency=latency,
+            uid=G.uuid4_from(rng.bytes(16)),
+        )
         self.pods.append(p)
         return p
 
@@ -460,23 +554,55 @@ class Sim:
         sched = p["create_end"] + int((8 + 40 * L + rng.exponential(15 * (1 + L))) * MS)
         bind_end = self.add(sched, "POST", f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/binding", "sched", "create")
         p["sched"] = bind_end - int(rng.integers(1 * MS, 2 * MS))
-        self.add(bind_end + int(rng.integers(1 * MS, 5 * MS)), "POST", f"/api/v1/namespaces/{p['ns']}/events", "sched", "create")
+        self.add(
+            bind_end + int(rng.integers(1 * MS, 5 * MS)),
+            "POST",
+            f"/api/v1/namespaces/{p['ns']}/events",
+            "sched",
+            "create",
+        )
         self.sched_line(p, bind_end + int(rng.integers(100_000, 900_000)))
         node = p["node"]
         seen = bind_end + int((20 + rng.exponential(60)) * MS)
-        self.add(seen + int(rng.integers(1, 5) * MS), "GET", f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}", "kubelet", "get", node=node)
+        self.add(
+            seen + int(rng.integers(1, 5) * MS),
+            "GET",
+            f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}",
+            "kubelet",
+            "get",
+            node=node,
+        )
         if stall:
             p["run"] = p["status_end"] = p["watch"] = None
-            self.add(seen + 30 * MS, "PATCH" if self.era != "1.5" else "PUT",
-                     f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status", "kubelet", "patch", node=node)
+            self.add(
+                seen + 30 * MS,
+                "PATCH" if self.era != "1.5" else "PUT",
+                f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status",
+                "kubelet",
+                "patch",
+                node=node,
+            )
             return
         run = seen + int((500 + 800 * rng.random() + 600 * L) * MS) + self.startup_delay
         p["run"] = run
         p["seen"] = seen  # the kubelet's SyncLoop ADD (skewcases: its first status write follows)
-        st_end = self.add(run + int(rng.integers(5, 40) * MS), "PATCH" if self.era != "1.5" else "PUT",
-                          f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status", "kubelet", "patch", node=node)
+        st_end = self.add(
+            run + int(rng.integers(5, 40) * MS),
+            "PATCH" if self.era != "1.5" else "PUT",
+            f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status",
+            "kubelet",
+            "patch",
+            node=node,
+        )
         p["status_end"] = st_end
-        self.add(run + int(rng.integers(1, 9) * MS), "POST", f"/api/v1/namespaces/{p['ns']}/events", "kubelet", "create", node=node)
+        self.add(
+            run + int(rng.integers(1, 9) * MS),
+            "POST",
+            f"/api/v1/namespaces/{p['ns']}/events",
+            "kubelet",
+            "create",
+            node=node,
+        )
         p["watch"] = st_end + int((3 + rng.exponential(40 * (1 + L))) * MS)
         self.kubelet_lines(p, seen)
 
@@ -485,11 +611,15 @@ class Sim:
         if self.era == "1.5":
             txt = f"{k.header('I', t, 3127, 'factory.go:607')}Attempting to bind {p['name']} to {p['node']}"
         elif self.era == "1.14":
-            txt = (f"{k.header('I', t, 1, 'scheduler.go:569')}pod {p['ns']}/{p['name']} is bound successfully on node "
-                   f"{p['node']}, {self.nodes_n} nodes evaluated, {self.nodes_n} nodes were found feasible")
+            txt = (
+                f"{k.header('I', t, 1, 'scheduler.go:569')}pod {p['ns']}/{p['name']} is bound successfully on node "
+                f"{p['node']}, {self.nodes_n} nodes evaluated, {self.nodes_n} nodes were found feasible"
+            )
         else:
-            txt = (f'{k.header("I", t, 1, "schedule_one.go:304")}"Successfully bound pod to node" pod="{p["ns"]}/{p["name"]}" '
-                   f'node="{p["node"]}" evaluatedNodes={self.nodes_n} feasibleNodes={self.nodes_n}')
+            txt = (
+                f'{k.header("I", t, 1, "schedule_one.go:304")}"Successfully bound pod to node" pod="{p["ns"]}/{p["name"]}" '
+                f'node="{p["node"]}" evaluatedNodes={self.nodes_n} feasibleNodes={self.nodes_n}'
+            )
         self.sched_lines.append((t, txt))
 
     def kubelet_lines(self, p, seen):
@@ -502,77 +632,149 @@ class Sim:
             ct = (p["create"] // S) * S
             e2e = c(t) - ct  # watchObservedRunningTime (node clock) - creationTimestamp (master, whole s)
             mono = lambda x: c(x) - c(self.T0)  # noqa: E731
-            txt = (f'{k.header("I", c(t), pid, "pod_startup_latency_tracker.go:104")}"Observed pod startup duration" '
-                   f'pod="{p["ns"]}/{p["name"]}" podStartSLOduration={(c(t) - c(ct) if False else e2e) / S:.9g} '
-                   f'podStartE2EDuration="{G.go_duration(e2e)}" podCreationTimestamp="{G.go_time(ct)}" '
-                   f'firstStartedPulling="0001-01-01 00:00:00 +0000 UTC" lastFinishedPulling="0001-01-01 00:00:00 +0000 UTC" '
-                   f'observedRunningTime="{G.go_time(c(p["status_end"]), mono(p["status_end"]))}" '
-                   f'watchObservedRunningTime="{G.go_time(c(t), mono(t))}"')
+            txt = (
+                f'{k.header("I", c(t), pid, "pod_startup_latency_tracker.go:104")}"Observed pod startup duration" '
+                f'pod="{p["ns"]}/{p["name"]}" podStartSLOduration={(c(t) - c(ct) if False else e2e) / S:.9g} '
+                f'podStartE2EDuration="{G.go_duration(e2e)}" podCreationTimestamp="{G.go_time(ct)}" '
+                f'firstStartedPulling="0001-01-01 00:00:00 +0000 UTC" lastFinishedPulling="0001-01-01 00:00:00 +0000 UTC" '
+                f'observedRunningTime="{G.go_time(c(p["status_end"]), mono(p["status_end"]))}" '
+                f'watchObservedRunningTime="{G.go_time(c(t), mono(t))}"'
+            )
             self.node_lines[n].append((c(t), txt))
             self.pleg_started_128(p, pid)
         else:
             caller = "kubelet.go:1908" if self.era == "1.14" else "kubelet.go:1781"
-            self.node_lines[n].append((c(seen), f'{k.header("I", c(seen), pid, caller)}SyncLoop (ADD, "api"): "{p["name"]}_{p["ns"]}({p["uid"]})"'))
-            self.node_lines[n].append((c(p["run"] + 2 * MS), f'{k.header("I", c(p["run"] + 2 * MS), pid, "kubelet.go:1953" if self.era == "1.14" else "kubelet.go:1816")}'
-                                       f'SyncLoop (PLEG): "{p["name"]}_{p["ns"]}({p["uid"]})", event: &pleg.PodLifecycleEvent{{ID:"{p["uid"]}", Type:"ContainerStarted", Data:"{self.rng.bytes(32).hex()}"}}'))
+            self.node_lines[n].append(
+                (
+                    c(seen),
+                    f'{k.header("I", c(seen), pid, caller)}SyncLoop (ADD, "api"): "{p["name"]}_{p["ns"]}({p["uid"]})"',
+                )
+            )
+            self.node_lines[n].append(
+                (
+                    c(p["run"] + 2 * MS),
+                    f"{k.header('I', c(p['run'] + 2 * MS), pid, 'kubelet.go:1953' if self.era == '1.14' else 'kubelet.go:1816')}"
+                    f'SyncLoop (PLEG): "{p["name"]}_{p["ns"]}({p["uid"]})", event: &pleg.PodLifecycleEvent{{ID:"{p["uid"]}", Type:"ContainerStarted", Data:"{self.rng.bytes(32).hex()}"}}',
+                )
+            )
 
     def progress(self, t_true, pods, total):
         created = sum(1 for p in pods if p["create"] <= t_true)
         running = sum(1 for p in pods if p["watch"] is not None and p["watch"] <= t_true)
-        pending = sum(1 for p in pods if p["create"] <= t_true and p.get("sched", 1 << 62) <= t_true
-                      and not (p["watch"] is not None and p["watch"] <= t_true))
+        pending = sum(
+            1
+            for p in pods
+            if p["create"] <= t_true
+            and p.get("sched", 1 << 62) <= t_true
+            and not (p["watch"] is not None and p["watch"] <= t_true)
+        )
         waiting = created - running - pending
-        self.logf(t_true, f"Density Pods: {created} out of {total} created, {running} running, {pending} pending, "
-                          f"{waiting} waiting, 0 inactive, 0 terminating, 0 unknown, 0 runningButNotReady ")
+        self.logf(
+            t_true,
+            f"Density Pods: {created} out of {total} created, {running} running, {pending} pending, "
+            f"{waiting} waiting, 0 inactive, 0 terminating, 0 unknown, 0 runningButNotReady ",
+        )
 
     def latency_summary(self, t, lat_pods):
         era = self.era
         rows = []
         tc = self.test_clock
         for p in lat_pods:
-            create = (p["create"] // S) * S                     # creationTimestamp, master, whole s
-            sched = (p["sched"] // S) * S                       # Scheduled event first/eventTime → s
+            create = (p["create"] // S) * S  # creationTimestamp, master, whole s
+            sched = (p["sched"] // S) * S  # Scheduled event first/eventTime → s
             run = (self.node_clock[p["node"]](p["run"]) // S) * S  # startedAt, node clock, whole s
-            watch = tc(p["watch"])                              # test clock, ns
-            rows.append((p["rc"] + p["name"][len(p["rc"]):], p["node"], create, sched, run, watch))
-        names_old = ["worst schedule latencies", "worst run-after-schedule latencies", "worst watch latencies",
-                     "worst scheduled-to-end total latencies", "worst e2e total latencies"]
-        names_new = ["worst create-to-schedule latencies", "worst schedule-to-run latencies",
-                     "worst run-to-watch latencies", "worst schedule-to-watch latencies", "worst e2e latencies"]
+            watch = tc(p["watch"])  # test clock, ns
+            rows.append((p["rc"] + p["name"][len(p["rc"]) :], p["node"], create, sched, run, watch))
+        names_old = [
+            "worst schedule latencies",
+            "worst run-after-schedule latencies",
+            "worst watch latencies",
+            "worst scheduled-to-end total latencies",
+            "worst e2e total latencies",
+        ]
+        names_new = [
+            "worst create-to-schedule latencies",
+            "worst schedule-to-run latencies",
+            "worst run-to-watch latencies",
+            "worst schedule-to-watch latencies",
+            "worst e2e latencies",
+        ]
         names = names_old if era == "1.5" else names_new
         keys = ["create_to_schedule", "schedule_to_run", "run_to_watch", "schedule_to_watch", "pod_startup"]
-        fns = [lambda r: r[3] - r[2], lambda r: r[4] - r[3], lambda r: r[5] - r[4], lambda r: r[5] - r[3],
-               lambda r: r[5] - r[2]]
+        fns = [
+            lambda r: r[3] - r[2],
+            lambda r: r[4] - r[3],
+            lambda r: r[5] - r[4],
+            lambda r: r[5] - r[3],
+            lambda r: r[5] - r[2],
+        ]
         printed = {}
         n = len(rows)
         for nm, key, fn in zip(names, keys, fns):
             lst = sorted(((fn(r), r[0], r[1]) for r in rows), key=lambda x: x[0])
-            worst = lst[(n * 9) // 10:]
-            self.logf(t, f"10% {nm}: [" + " ".join(f"{a} {b} {G.go_duration_zero_as_0(v)}".join("{}") for v, a, b in worst) + "]")
+            worst = lst[(n * 9) // 10 :]
+            self.logf(
+                t,
+                f"10% {nm}: ["
+                + " ".join(f"{a} {b} {G.go_duration_zero_as_0(v)}".join("{}") for v, a, b in worst)
+                + "]",
+            )
             vals = [v for v, _, _ in lst]
             p50, p90, p99 = (nearest_rank(vals, q) for q in (0.5, 0.9, 0.99))
-            self.logf(t, f"perc50: {G.go_duration_zero_as_0(p50)}, perc90: {G.go_duration_zero_as_0(p90)}, perc99: {G.go_duration_zero_as_0(p99)}")
-            printed[key] = {"p50_s": p50 / S, "p90_s": p90 / S, "p99_s": p99 / S, "p100_s": vals[-1] / S, "n": n,
-                            "p50": G.go_duration(p50), "p90": G.go_duration(p90), "p99": G.go_duration(p99)}
+            self.logf(
+                t,
+                f"perc50: {G.go_duration_zero_as_0(p50)}, perc90: {G.go_duration_zero_as_0(p90)}, perc99: {G.go_duration_zero_as_0(p99)}",
+            )
+            printed[key] = {
+                "p50_s": p50 / S,
+                "p90_s": p90 / S,
+                "p99_s": p99 / S,
+                "p100_s": vals[-1] / S,
+                "n": n,
+                "p50": G.go_duration(p50),
+                "p90": G.go_duration(p90),
+                "p99": G.go_duration(p99),
+            }
         e2e = printed["pod_startup"]
         if era == "1.5":
-            self.logf(t, "Pod startup latency: " + json.dumps({"latency": {
-                "Perc50": int(e2e["p50_s"] * S), "Perc90": int(round(e2e["p90_s"] * S)),
-                "Perc99": int(round(e2e["p99_s"] * S)), "Perc100": int(round(e2e["p100_s"] * S))}}, indent=2) + "\n")
+            self.logf(
+                t,
+                "Pod startup latency: "
+                + json.dumps(
+                    {
+                        "latency": {
+                            "Perc50": int(e2e["p50_s"] * S),
+                            "Perc90": int(round(e2e["p90_s"] * S)),
+                            "Perc99": int(round(e2e["p99_s"] * S)),
+                            "Perc100": int(round(e2e["p100_s"] * S)),
+                        }
+                    },
+                    indent=2,
+                )
+                + "\n",
+            )
         mx = max(fns[4](r) for r in rows)
         self.logf(t + 1 * MS, f"Approx throughput: {repr(float(n) / (mx / S / 60.0))} pods/min")
         self.printed = printed
         # true phases (true clock, ns)
         true = {}
-        for key, a, b in (("create_to_schedule", "create", "sched"), ("schedule_to_run", "sched", "run"),
-                          ("run_to_watch", "run", "watch"), ("schedule_to_watch", "sched", "watch"),
-                          ("pod_startup", "create", "watch")):
+        for key, a, b in (
+            ("create_to_schedule", "create", "sched"),
+            ("schedule_to_run", "sched", "run"),
+            ("run_to_watch", "run", "watch"),
+            ("schedule_to_watch", "sched", "watch"),
+            ("pod_startup", "create", "watch"),
+        ):
             v = sorted(p[b] - p[a] for p in lat_pods)
-            true[key] = {q: nearest_rank(v, x) / S for q, x in (("p50_s", .5), ("p90_s", .9), ("p99_s", .99))}
+            true[key] = {q: nearest_rank(v, x) / S for q, x in (("p50_s", 0.5), ("p90_s", 0.9), ("p99_s", 0.99))}
             true[key]["n"] = len(v)
         self.true_phases = true
         thr = 5 * S
-        for q, word in ((50, "50th percentile"), (90, "90th percentile"), (99, "99th percentil" if era == "1.5" else "99th percentile")):
+        for q, word in (
+            (50, "50th percentile"),
+            (90, "90th percentile"),
+            (99, "99th percentil" if era == "1.5" else "99th percentile"),
+        ):
             v = int(round(e2e[f"p{q}_s"] * S))
             if v > thr:
                 msg = f"too high pod startup latency {word}: {G.go_duration(v)}"
@@ -594,6 +796,7 @@ class Sim:
                 yield
             finally:
                 self.rng16, self.rng = self.rng, main
+
         return swap()
 
     def pod_stop(self, p, t_del):
@@ -627,10 +830,22 @@ class Sim:
         node = p["node"]
         seen = t_del + int((5 + rng.exponential(30)) * MS)
         p["stop"] = seen + int((20 + rng.exponential(40)) * MS)
-        st = self.add(p["stop"] + int(rng.integers(3, 20) * MS), "PATCH" if self.era != "1.5" else "PUT",
-                      f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status", "kubelet", "patch", node=node)
-        p["final_delete"] = self.add(st + int(rng.integers(1, 6) * MS), "DELETE",
-                                     f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}", "kubelet", "delete", node=node)
+        st = self.add(
+            p["stop"] + int(rng.integers(3, 20) * MS),
+            "PATCH" if self.era != "1.5" else "PUT",
+            f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status",
+            "kubelet",
+            "patch",
+            node=node,
+        )
+        p["final_delete"] = self.add(
+            st + int(rng.integers(1, 6) * MS),
+            "DELETE",
+            f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}",
+            "kubelet",
+            "delete",
+            node=node,
+        )
         self.kubelet_stop_lines(p, seen)
 
     def kubelet_stop_lines(self, p, seen):
@@ -645,21 +860,39 @@ class Sim:
         cname = ("density-latency-pod" if p["latency"] else "densityPod")[:20]
         cid = p["uid"].replace("-", "") * 2
         if self.era == "1.28":
-            lines = [(seen, "kubelet.go:2450", f'"SyncLoop DELETE" source="api" pods=["{p["ns"]}/{p["name"]}"]'),
-                     (kill_t, "kuberuntime_container.go:742",
-                      f'"Killing container with a grace period" pod="{p["ns"]}/{p["name"]}" podUID="{p["uid"]}" '
-                      f'containerName="{cname}" containerID="containerd://{cid}" gracePeriod=30'),
-                     (rm_t, "kubelet.go:2444", f'"SyncLoop REMOVE" source="api" pods=["{p["ns"]}/{p["name"]}"]')]
+            lines = [
+                (seen, "kubelet.go:2450", f'"SyncLoop DELETE" source="api" pods=["{p["ns"]}/{p["name"]}"]'),
+                (
+                    kill_t,
+                    "kuberuntime_container.go:742",
+                    f'"Killing container with a grace period" pod="{p["ns"]}/{p["name"]}" podUID="{p["uid"]}" '
+                    f'containerName="{cname}" containerID="containerd://{cid}" gracePeriod=30',
+                ),
+                (rm_t, "kubelet.go:2444", f'"SyncLoop REMOVE" source="api" pods=["{p["ns"]}/{p["name"]}"]'),
+            ]
         else:
             ref = f'"{p["name"]}_{p["ns"]}({p["uid"]})"'
-            lines = [(seen, "kubelet.go:1924" if self.era == "1.14" else "kubelet.go:1790", f'SyncLoop (DELETE, "api"): {ref}'),
-                     (kill_t, "kuberuntime_container.go:581" if self.era == "1.14" else "docker_manager.go:1457",
-                      f'Killing container "docker://{cid}" with 30 second grace period'),
-                     (rm_t, "kubelet.go:1918" if self.era == "1.14" else "kubelet.go:1784", f'SyncLoop (REMOVE, "api"): {ref}')]
+            lines = [
+                (
+                    seen,
+                    "kubelet.go:1924" if self.era == "1.14" else "kubelet.go:1790",
+                    f'SyncLoop (DELETE, "api"): {ref}',
+                ),
+                (
+                    kill_t,
+                    "kuberuntime_container.go:581" if self.era == "1.14" else "docker_manager.go:1457",
+                    f'Killing container "docker://{cid}" with 30 second grace period',
+                ),
+                (
+                    rm_t,
+                    "kubelet.go:1918" if self.era == "1.14" else "kubelet.go:1784",
+                    f'SyncLoop (REMOVE, "api"): {ref}',
+                ),
+            ]
         if self.era != "1.28":  # the old "Killing container" record names the container, not the pod
             self.unnamed_kubelet_lines[n] += 1
         for t, caller, msg in lines:
-            self.node_lines[n].append((c(t), f'{k.header("I", c(t), pid, caller)}{msg}'))
+            self.node_lines[n].append((c(t), f"{k.header('I', c(t), pid, caller)}{msg}"))
 
     def pleg_started_128(self, p, pid):
         with self._side_rng():
@@ -673,9 +906,14 @@ class Sim:
         c = self.node_clock[n]
         k = G.KlogClock()
         t = p["run"] + 2 * MS
-        self.node_lines[n].append((c(t), f'{k.header("I", c(t), pid, "kubelet.go:2263")}"SyncLoop (PLEG): event for pod" '
-                                         f'pod="{p["ns"]}/{p["name"]}" event={{"ID":"{p["uid"]}","Type":"ContainerStarted",'
-                                         f'"Data":"{self.rng.bytes(32).hex()}"}}'))
+        self.node_lines[n].append(
+            (
+                c(t),
+                f'{k.header("I", c(t), pid, "kubelet.go:2263")}"SyncLoop (PLEG): event for pod" '
+                f'pod="{p["ns"]}/{p["name"]}" event={{"ID":"{p["uid"]}","Type":"ContainerStarted",'
+                f'"Data":"{self.rng.bytes(32).hex()}"}}',
+            )
+        )
 
     def found_pod_poll(self, p):
         with self._side_rng():
@@ -691,8 +929,9 @@ class Sim:
         while True:
             tick += 2 * S
             lat = self.latency("list", tick)
-            end = self.add(tick + lat, "GET", f"/api/v1/namespaces/{p['ns']}/pods?labelSelector=name%3D{p['rc']}", "e2e",
-                           lat=lat)
+            end = self.add(
+                tick + lat, "GET", f"/api/v1/namespaces/{p['ns']}/pods?labelSelector=name%3D{p['rc']}", "e2e", lat=lat
+            )
             if p["status_end"] <= tick:
                 break
         p["found"] = end + int(rng.integers(100_000, 2 * MS))
@@ -740,20 +979,68 @@ class Sim:
             t = t0 + int(rng.integers(0, int(per)))
             while t < t1:
                 if era == "1.28":
-                    self.add(t, "PUT", f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{n}?timeout=10s", "kubelet", "update", node=n)
-                    self.add(t + int(rng.integers(1, 4) * MS), "PATCH", f"/api/v1/nodes/{n}/status?timeout=10s", "kubelet", "patch", node=n)
+                    self.add(
+                        t,
+                        "PUT",
+                        f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{n}?timeout=10s",
+                        "kubelet",
+                        "update",
+                        node=n,
+                    )
+                    self.add(
+                        t + int(rng.integers(1, 4) * MS),
+                        "PATCH",
+                        f"/api/v1/nodes/{n}/status?timeout=10s",
+                        "kubelet",
+                        "patch",
+                        node=n,
+                    )
                 elif era == "1.14":
-                    self.add(t, "PUT", f"/apis/coordination.k8s.io/v1beta1/namespaces/kube-node-lease/leases/{n}?timeout=10s", "kubelet", "update", node=n)
-                    self.add(t + int(rng.integers(1, 4) * MS), "PATCH", f"/api/v1/nodes/{n}/status", "kubelet", "patch", node=n)
+                    self.add(
+                        t,
+                        "PUT",
+                        f"/apis/coordination.k8s.io/v1beta1/namespaces/kube-node-lease/leases/{n}?timeout=10s",
+                        "kubelet",
+                        "update",
+                        node=n,
+                    )
+                    self.add(
+                        t + int(rng.integers(1, 4) * MS),
+                        "PATCH",
+                        f"/api/v1/nodes/{n}/status",
+                        "kubelet",
+                        "patch",
+                        node=n,
+                    )
                 else:
                     self.add(t, "GET", f"/api/v1/nodes/{n}?resourceVersion=0", "kubelet", "get", node=n)
-                    self.add(t + int(rng.integers(1, 4) * MS), "PUT", f"/api/v1/nodes/{n}/status", "kubelet", "update", node=n)
+                    self.add(
+                        t + int(rng.integers(1, 4) * MS),
+                        "PUT",
+                        f"/api/v1/nodes/{n}/status",
+                        "kubelet",
+                        "update",
+                        node=n,
+                    )
                 t += int(per * (0.95 + 0.1 * rng.random()))
             # long watch of own pods, logged at end
             for wt in range(int(t0 + 300 * S), int(t1), int(400 * S)):
-                self.add(wt, "GET", self._watch_uri(f"fieldSelector=spec.nodeName%3D{n}"), "kubelet", watch_s=300 + 100 * rng.random(), node=n)
-            self.add(t1 - int(rng.integers(0, S)), "GET", self._watch_uri(f"fieldSelector=spec.nodeName%3D{n}"), "kubelet",
-                     watch_s=(t1 - t0) / S * 0.9, node=n)
+                self.add(
+                    wt,
+                    "GET",
+                    self._watch_uri(f"fieldSelector=spec.nodeName%3D{n}"),
+                    "kubelet",
+                    watch_s=300 + 100 * rng.random(),
+                    node=n,
+                )
+            self.add(
+                t1 - int(rng.integers(0, S)),
+                "GET",
+                self._watch_uri(f"fieldSelector=spec.nodeName%3D{n}"),
+                "kubelet",
+                watch_s=(t1 - t0) / S * 0.9,
+                node=n,
+            )
         if self.scale > 1:  # --scale K: extra kubelet/e2e read+write traffic, (K-1)*20 req/s per node
             n_extra = int((self.scale - 1) * 20 * self.nodes_n * (t1 - t0) / S)
             ends = np.sort(rng.integers(t0, t1, n_extra))
@@ -769,47 +1056,68 @@ class Sim:
                 elif w == 1:
                     self.add(e, "GET", f"/api/v1/nodes/{n}", "kubelet", "get", node=n)
                 elif w == 2 and p:
-                    self.add(e, "GET", f"/api/v1/namespaces/{p['ns']}/pods?labelSelector=name%3D{p['rc']}", "e2e", "list")
+                    self.add(
+                        e, "GET", f"/api/v1/namespaces/{p['ns']}/pods?labelSelector=name%3D{p['rc']}", "e2e", "list"
+                    )
                 else:
-                    self.add(e, "GET", f"/api/v1/namespaces/{self.ns}/configmaps/kube-root-ca.crt", "kubelet", "get", node=n)
+                    self.add(
+                        e, "GET", f"/api/v1/namespaces/{self.ns}/configmaps/kube-root-ca.crt", "kubelet", "get", node=n
+                    )
         t = t0
         while t < t1:
             self.add(t, "GET", "/healthz", "probe", "nonres")
             t += int(per)
         for c, res in (("sched", "pods"), ("sched", "nodes"), ("kcm", "replicationcontrollers"), ("kcm", "pods")):
             self.add(t1 - int(rng.integers(0, 2 * S)), "GET", self._watch_uri("", res), c, watch_s=(t1 - t0) / S * 0.95)
-            self.add(t0 + int(rng.integers(0, S)), "GET", f"/api/v1/{res}" + ("?limit=500&resourceVersion=0" if self.era != "1.5" else "?resourceVersion=0"),
-                     c, "bigl")
+            self.add(
+                t0 + int(rng.integers(0, S)),
+                "GET",
+                f"/api/v1/{res}" + ("?limit=500&resourceVersion=0" if self.era != "1.5" else "?resourceVersion=0"),
+                c,
+                "bigl",
+            )
 
     def _watch_uri(self, sel, res="pods"):
         rv = int(self.rng.integers(1000, 900000))
         if self.era == "1.5":
             return f"/api/v1/watch/{res}?" + (sel + "&" if sel else "") + f"resourceVersion={rv}&timeoutSeconds=478"
-        return (f"/api/v1/{res}?" + (sel + "&" if sel else "")
-                + f"resourceVersion={rv}&timeout=7m58s&timeoutSeconds=478&watch=true")
+        return (
+            f"/api/v1/{res}?"
+            + (sel + "&" if sel else "")
+            + f"resourceVersion={rv}&timeout=7m58s&timeoutSeconds=478&watch=true"
+        )
 
     def inject_errors(self):
         """A few 429s (e2e/kcm at high load) and 5xx (with stack traces)."""
         rng = self.rng
-        cand = [r for r in self.reqs if r["client"] in ("kcm", "e2e") and r["code"] in (200, 201)
-                and not r["uri"].endswith("/pods") and r["method"] != "DELETE"]
+        cand = [
+            r
+            for r in self.reqs
+            if r["client"] in ("kcm", "e2e")
+            and r["code"] in (200, 201)
+            and not r["uri"].endswith("/pods")
+            and r["method"] != "DELETE"
+        ]
         k429 = max(2, len(cand) // 400)
         for i in rng.choice(len(cand), size=min(k429, len(cand)), replace=False):
             r = cand[i]
             r["code"] = 429
             r["lat"] = int(rng.integers(40_000, 900_000))
-        cand = [r for r in self.reqs if r["code"] == 200 and r["method"] == "GET" and r["client"] != "probe"
-                and "watch" not in r["uri"]]
+        cand = [
+            r
+            for r in self.reqs
+            if r["code"] == 200 and r["method"] == "GET" and r["client"] != "probe" and "watch" not in r["uri"]
+        ]
         for i in rng.choice(len(cand), size=min(3, len(cand)), replace=False):
             cand[i]["code"] = 500 if rng.random() < 0.7 else 503
-        self.failures.append({"kind": "injected_http_errors", "count_429": int(k429),
-                              "count_5xx": int(min(3, len(cand)))})
+        self.failures.append(
+            {"kind": "injected_http_errors", "count_429": int(k429), "count_5xx": int(min(3, len(cand)))}
+        )
 
 
 def _f32(x: float) -> str:
     """Go %v of a float32 (shortest repr of the float32 value)."""
     f = float(np.float32(x))
-    r = repr(float(np.format_float_positional(np.float32(x), unique=True, trim="-")))
     s = np.format_float_positional(np.float32(f), unique=True, trim="-")
     return s if "." in s or "e" in s else s
 
@@ -857,10 +1165,15 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
             verb = logged_verb_128(r["method"], info)
             apf = ""
             if code != 429 or True:
-                pl, fs = {"kubelet": ("system", "system-nodes"), "sched": ("workload-high", "kube-scheduler"),
-                          "kcm": ("workload-high", "kube-system-service-accounts"), "gc": ("workload-high", "kube-system-service-accounts"),
-                          "e2e": ("global-default", "global-default"), "probe": ("exempt", "probes"),
-                          "nsc": ("workload-high", "kube-system-service-accounts")}[r["client"]]
+                pl, fs = {
+                    "kubelet": ("system", "system-nodes"),
+                    "sched": ("workload-high", "kube-scheduler"),
+                    "kcm": ("workload-high", "kube-system-service-accounts"),
+                    "gc": ("workload-high", "kube-system-service-accounts"),
+                    "e2e": ("global-default", "global-default"),
+                    "probe": ("exempt", "probes"),
+                    "nsc": ("workload-high", "kube-system-service-accounts"),
+                }[r["client"]]
                 if code == 429:
                     apf = f'apf_pl="{pl}" apf_fs="{fs}" '
                 elif pl == "exempt":
@@ -868,22 +1181,42 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
                 else:
                     init = f'apf_init_latency="{G.go_duration(180_000 + i % 97_000)}" ' if verb == "WATCH" else ""
                     ex = 190_000 + i % 97_000 if verb == "WATCH" else r["lat"] * 9 // 10
-                    apf = (f'apf_pl="{pl}" apf_fs="{fs}" apf_iseats=1 apf_fseats=0 apf_additionalLatency="0s" '
-                           f'{init}apf_execution_time="{G.go_duration(ex)}" ')
-            first = (f'{k.header("I", hts, pid, E["acc_caller"])}"HTTP" verb="{verb}" URI="{r["uri"]}" latency="{lat}" '
-                     f'userAgent="{ua}" audit-ID="{r["aid"]}" srcIP="{r["src"]}" {apf}resp={code}')
+                    apf = (
+                        f'apf_pl="{pl}" apf_fs="{fs}" apf_iseats=1 apf_fseats=0 apf_additionalLatency="0s" '
+                        f'{init}apf_execution_time="{G.go_duration(ex)}" '
+                    )
+            first = (
+                f'{k.header("I", hts, pid, E["acc_caller"])}"HTTP" verb="{verb}" URI="{r["uri"]}" latency="{lat}" '
+                f'userAgent="{ua}" audit-ID="{r["aid"]}" srcIP="{r["src"]}" {apf}resp={code}'
+            )
             if code >= 500:
-                lines = [first + " statusStack=<", "\t"] + ["\t" + s.format(g=1000 + i, h=f"{i:06x}") for s in STACK_G] + [" >"]
+                lines = (
+                    [first + " statusStack=<", "\t"]
+                    + ["\t" + s.format(g=1000 + i, h=f"{i:06x}") for s in STACK_G]
+                    + [" >"]
+                )
             else:
                 lines = [first]
         else:
             tail = f"[[{ua}] {r['src']}]" if era == "1.5" else f"[{ua} {r['src']}]"
-            first = f'{k.header("I", hts, pid, E["acc_caller"])}{r["method"]} {r["uri"]}: ({lat}) {code}'
+            first = f"{k.header('I', hts, pid, E['acc_caller'])}{r['method']} {r['uri']}: ({lat}) {code}"
             if code >= 500:
-                body = json.dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                   "message": "etcdserver: request timed out", "code": code}, separators=(",", ":"))
-                lines = [first] + [s.format(g=1000 + i, h=f"{i:06x}") for s in STACK_BC] + [
-                    "", "logging error output: " + json.dumps(body + "\n"), " " + tail]
+                body = json.dumps(
+                    {
+                        "kind": "Status",
+                        "apiVersion": "v1",
+                        "metadata": {},
+                        "status": "Failure",
+                        "message": "etcdserver: request timed out",
+                        "code": code,
+                    },
+                    separators=(",", ":"),
+                )
+                lines = (
+                    [first]
+                    + [s.format(g=1000 + i, h=f"{i:06x}") for s in STACK_BC]
+                    + ["", "logging error output: " + json.dumps(body + "\n"), " " + tail]
+                )
             else:
                 lines = [first + " " + tail]
         if r["lat"] > 500 * MS and not info["long_running"] and code < 400:
@@ -892,12 +1225,24 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
     # a few other apiserver messages
     for j, t in enumerate(range(sim.T0 + 7 * S, sim.T_end, 37 * S)):
         if era == "1.28":
-            txt = k.header("I", t, pid, "get.go:261") + f'"Starting watch" path="/api/v1/namespaces/{sim.ns}/pods" resourceVersion="{1000 + j * 17}" labels="type=densityPod" fields="" timeout="8m{j % 60}s"'
+            txt = (
+                k.header("I", t, pid, "get.go:261")
+                + f'"Starting watch" path="/api/v1/namespaces/{sim.ns}/pods" resourceVersion="{1000 + j * 17}" labels="type=densityPod" fields="" timeout="8m{j % 60}s"'
+            )
         else:
-            txt = k.header("I", t, pid, "controller.go:107" if era == "1.14" else "handlers.go:153") + "OpenAPI AggregationController: Processing item k8s_internal_local_delegation_chain_0000000000"
+            txt = (
+                k.header("I", t, pid, "controller.go:107" if era == "1.14" else "handlers.go:153")
+                + "OpenAPI AggregationController: Processing item k8s_internal_local_delegation_chain_0000000000"
+            )
         recs.append((t, txt, "message"))
-    recs.append((sim.T0 + 3 * S, k.header("W", sim.T0 + 3 * S, pid, "lease.go:222" if era != "1.5" else "controller.go:386")
-                 + 'Resetting endpoints for master service "kubernetes" to [10.40.0.2]', "message"))
+    recs.append(
+        (
+            sim.T0 + 3 * S,
+            k.header("W", sim.T0 + 3 * S, pid, "lease.go:222" if era != "1.5" else "controller.go:386")
+            + 'Resetting endpoints for master service "kubernetes" to [10.40.0.2]',
+            "message",
+        )
+    )
     recs.sort(key=lambda x: x[0])
     ap_name = "kube-apiserver.log"
     nlines = 0
@@ -913,25 +1258,50 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
             elif wrap == "syslog":
                 phys = [G.syslog_prefix(w, "kubemark-master", "kube-apiserver") + ln for ln in phys]
             f.write("\n".join(phys) + "\n")
-    files[ap_name] = {"lines": nlines, "access_records": counts["access"], "trace_blocks": counts["trace"],
-                      "messages": counts["message"], "continuation_lines": cont, "wrapper": wrap or "none"}
+    files[ap_name] = {
+        "lines": nlines,
+        "access_records": counts["access"],
+        "trace_blocks": counts["trace"],
+        "messages": counts["message"],
+        "continuation_lines": cont,
+        "wrapper": wrap or "none",
+    }
     # ---------------- audit
     if E["audit"]:
-        user = {"kubelet": lambda r: (f"system:node:{r['node']}", ["system:nodes", "system:authenticated"]),
-                "sched": lambda r: ("system:kube-scheduler", ["system:authenticated"]),
-                "kcm": lambda r: ("system:serviceaccount:kube-system:replication-controller", ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]),
-                "gc": lambda r: ("system:serviceaccount:kube-system:generic-garbage-collector", ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]),
-                "nsc": lambda r: ("system:serviceaccount:kube-system:namespace-controller", ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]),
-                "e2e": lambda r: ("kubecfg", ["system:masters", "system:authenticated"]),
-                "probe": lambda r: ("system:anonymous", ["system:unauthenticated"])}
+        user = {
+            "kubelet": lambda r: (f"system:node:{r['node']}", ["system:nodes", "system:authenticated"]),
+            "sched": lambda r: ("system:kube-scheduler", ["system:authenticated"]),
+            "kcm": lambda r: (
+                "system:serviceaccount:kube-system:replication-controller",
+                ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"],
+            ),
+            "gc": lambda r: (
+                "system:serviceaccount:kube-system:generic-garbage-collector",
+                ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"],
+            ),
+            "nsc": lambda r: (
+                "system:serviceaccount:kube-system:namespace-controller",
+                ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"],
+            ),
+            "e2e": lambda r: ("kubecfg", ["system:masters", "system:authenticated"]),
+            "probe": lambda r: ("system:anonymous", ["system:unauthenticated"]),
+        }
         events = []
         for r in reqs:
             info = r["info"]
             un, gr = user[r["client"]](r)
-            ev = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": r["aid"],
-                  "stage": "ResponseComplete", "requestURI": r["uri"], "verb": info["verb"],
-                  "user": {"username": un, "groups": gr}, "sourceIPs": [r["src"].rsplit(":", 1)[0].strip("[]")],
-                  "userAgent": sim.ua[r["client"]]}
+            ev = {
+                "kind": "Event",
+                "apiVersion": "audit.k8s.io/v1",
+                "level": "Metadata",
+                "auditID": r["aid"],
+                "stage": "ResponseComplete",
+                "requestURI": r["uri"],
+                "verb": info["verb"],
+                "user": {"username": un, "groups": gr},
+                "sourceIPs": [r["src"].rsplit(":", 1)[0].strip("[]")],
+                "userAgent": sim.ua[r["client"]],
+            }
             if info["scope"] != "nonresource":
                 ob = {"resource": info["resource"]}
                 if info["namespace"]:
@@ -955,19 +1325,29 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
                 e1.pop("responseStatus")
                 e1 = {kk: e1[kk] for kk in list(ev.keys()) if kk in e1} | {"stageTimestamp": e1["stageTimestamp"]}
                 events.append((start + 300_000, e1))
-            ev = {kk: v for kk, v in ev.items() if kk != "annotations"} | {"stageTimestamp": G.rfc3339_micro(r["end"]),
-                                                                            "annotations": ev["annotations"]}
+            ev = {kk: v for kk, v in ev.items() if kk != "annotations"} | {
+                "stageTimestamp": G.rfc3339_micro(r["end"]),
+                "annotations": ev["annotations"],
+            }
             events.append((r["end"], ev))
         events.sort(key=lambda x: x[0])
         with open(out / "audit.log", "w", encoding="utf-8", newline="\n") as f:
             for _, ev in events:
                 f.write(json.dumps(ev, separators=(",", ":"), ensure_ascii=False).replace("&", "\\u0026") + "\n")
-        files["audit.log"] = {"lines": len(events), "events": len(events),
-                              "response_complete": sum(1 for _, e in events if e["stage"] == "ResponseComplete")}
+        files["audit.log"] = {
+            "lines": len(events),
+            "events": len(events),
+            "response_complete": sum(1 for _, e in events if e["stage"] == "ResponseComplete"),
+        }
     # ---------------- scheduler, hollow nodes
     sl = sorted(sim.sched_lines)
     with open(out / "kube-scheduler.log", "w", encoding="utf-8", newline="\n") as f:
-        head = k.header("I", sim.T0 + 1 * S, 1 if era != "1.5" else 3127, "leaderelection.go:217" if era != "1.5" else "leaderelection.go:188")
+        head = k.header(
+            "I",
+            sim.T0 + 1 * S,
+            1 if era != "1.5" else 3127,
+            "leaderelection.go:217" if era != "1.5" else "leaderelection.go:188",
+        )
         f.write(head + "successfully acquired lease kube-system/kube-scheduler\n")
         for _, txt in sl:
             f.write(txt + "\n")
@@ -1013,28 +1393,43 @@ def write_cl2_log(sim, out) -> dict:
     seen = {}
     for p in lat:  # the watch delivers each update a few ms after it was stored
         d = lambda: int(rng.integers(1, 15) * MS)  # noqa: E731
-        seen[p["name"]] = {"create": p["create"] + d(), "schedule": p["sched"] + d(), "run": p["watch"],
-                           "watch": p["watch"]}
+        seen[p["name"]] = {
+            "create": p["create"] + d(),
+            "schedule": p["sched"] + d(),
+            "run": p["watch"],
+            "watch": p["watch"],
+        }
     t = (max(p["watch"] for p in lat) if lat else sim.T_end) + 2 * S
-    lines = [f'{k.header("I", tc(sim.T0 + S), pid, "clusterloader.go:105")}ClusterConfig.Nodes set to {sim.nodes_n}']
+    lines = [f"{k.header('I', tc(sim.T0 + S), pid, 'clusterloader.go:105')}ClusterConfig.Nodes set to {sim.nodes_n}"]
     truth = {}
     for ident, pods in (("PodStartupLatency", lat), ("StatefulPodStartupLatency", [])):
-        for metric, a, b in (("create_to_schedule", "create", "schedule"), ("schedule_to_run", "schedule", "run"),
-                             ("run_to_watch", "run", "watch"), ("schedule_to_watch", "schedule", "watch"),
-                             ("pod_startup", "create", "watch")):
-            vals = sorted(((seen[p["name"]][b] - seen[p["name"]][a], p) for p in pods), key=lambda x: (x[0], x[1]["name"]))
+        for metric, a, b in (
+            ("create_to_schedule", "create", "schedule"),
+            ("schedule_to_run", "schedule", "run"),
+            ("run_to_watch", "run", "watch"),
+            ("schedule_to_watch", "schedule", "watch"),
+            ("pod_startup", "create", "watch"),
+        ):
+            vals = sorted(
+                ((seen[p["name"]][b] - seen[p["name"]][a], p) for p in pods), key=lambda x: (x[0], x[1]["name"])
+            )
             worst = vals[-100:]
             body = " ".join(f"{{{p['ns']}/{p['name']} {G.go_duration_zero_as_0(v)}}}" for v, p in worst)
             t += 100_000
-            lines.append(f'{k.header("I", tc(t), pid, "phase_latency.go:122")}{ident}: {len(worst)} worst {metric} '
-                         f'latencies: [{body}]')
+            lines.append(
+                f"{k.header('I', tc(t), pid, 'phase_latency.go:122')}{ident}: {len(worst)} worst {metric} "
+                f"latencies: [{body}]"
+            )
             v = [x for x, _ in vals]
             q = [nearest_rank(v, x) if v else 0 for x in (0.5, 0.9, 0.99)]
             t += 100_000
-            lines.append(f'{k.header("I", tc(t), pid, "phase_latency.go:127")}{ident}: perc50: {G.go_duration_zero_as_0(q[0])}, '
-                         f'perc90: {G.go_duration_zero_as_0(q[1])}, perc99: {G.go_duration_zero_as_0(q[2])}; threshold 5s')
-            truth.setdefault(ident, {})[metric] = ({"n": len(v), **{f"p{c}_s": x / S for c, x in zip((50, 90, 99), q)}}
-                                                   if v else {"n": 0})
+            lines.append(
+                f"{k.header('I', tc(t), pid, 'phase_latency.go:127')}{ident}: perc50: {G.go_duration_zero_as_0(q[0])}, "
+                f"perc90: {G.go_duration_zero_as_0(q[1])}, perc99: {G.go_duration_zero_as_0(q[2])}; threshold 5s"
+            )
+            truth.setdefault(ident, {})[metric] = (
+                {"n": len(v), **{f"p{c}_s": x / S for c, x in zip((50, 90, 99), q)}} if v else {"n": 0}
+            )
     (out / "clusterloader2.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
     sim.cl2_truth = truth
     return {"lines": len(lines), "measurements": truth}
@@ -1047,30 +1442,48 @@ def _trace(sim, r, k, tid):
     start = r["end"] - r["lat"]
     tot = r["lat"] - int(sim.rng.integers(10_000, 300_000))
     tend = start + tot
-    name = {"list": "List", "get": "Get", "create": "Create", "patch": "Patch", "update": "Update",
-            "delete": "Delete"}.get(info["verb"], "List")
+    name = {
+        "list": "List",
+        "get": "Get",
+        "create": "Create",
+        "patch": "Patch",
+        "update": "Update",
+        "delete": "Delete",
+    }.get(info["verb"], "List")
     path = r["uri"].split("?")[0]
     hts = r["end"] - 20_000
     if era == "1.5":
-        return "\n".join([
-            f'{k.header("I", hts, E["pid"], E["trace_caller"])}Trace "{name} {path}" (started {G.go_time(start)}):',
-            f"[{G.go_duration(40_000)}] [{G.go_duration(40_000)}] About to {name.lower()} directory",
-            f"[{G.go_duration(tot - 50_000)}] [{G.go_duration(tot - 90_000)}] {name} extracted",
-            f"[{G.go_duration(tot)}] [{G.go_duration(50_000)}] END"])
+        return "\n".join(
+            [
+                f'{k.header("I", hts, E["pid"], E["trace_caller"])}Trace "{name} {path}" (started {G.go_time(start)}):',
+                f"[{G.go_duration(40_000)}] [{G.go_duration(40_000)}] About to {name.lower()} directory",
+                f"[{G.go_duration(tot - 50_000)}] [{G.go_duration(tot - 90_000)}] {name} extracted",
+                f"[{G.go_duration(tot)}] [{G.go_duration(50_000)}] END",
+            ]
+        )
     if era == "1.14":
-        return "\n".join([
-            f'{k.header("I", hts, E["pid"], E["trace_caller"])}Trace[{tid}]: "{name} {path}" (started: {G.go_time(start, start - sim.T0 + 3600 * S)}) (total time: {G.go_duration(tot)}):',
-            f"Trace[{tid}]: [{G.go_duration(tot - 60_000)}] [{G.go_duration(tot - 120_000)}] Listing from storage done" if name == "List" else
-            f"Trace[{tid}]: [{G.go_duration(tot - 60_000)}] [{G.go_duration(tot - 120_000)}] Object stored in database",
-            f"Trace[{tid}]: [{G.go_duration(tot)}] [{G.go_duration(60_000)}] END"])
+        return "\n".join(
+            [
+                f'{k.header("I", hts, E["pid"], E["trace_caller"])}Trace[{tid}]: "{name} {path}" (started: {G.go_time(start, start - sim.T0 + 3600 * S)}) (total time: {G.go_duration(tot)}):',
+                f"Trace[{tid}]: [{G.go_duration(tot - 60_000)}] [{G.go_duration(tot - 120_000)}] Listing from storage done"
+                if name == "List"
+                else f"Trace[{tid}]: [{G.go_duration(tot - 60_000)}] [{G.go_duration(tot - 120_000)}] Object stored in database",
+                f"Trace[{tid}]: [{G.go_duration(tot)}] [{G.go_duration(60_000)}] END",
+            ]
+        )
     verb = logged_verb_128(r["method"], info)
-    f = (f"accept:application/vnd.kubernetes.protobuf, */*,audit-id:{r['aid']},client:{r['src'].rsplit(':', 1)[0].strip('[]')},"
-         f"protocol:HTTP/2.0,resource:{info['resource']},scope:{info['scope']},url:{path},user-agent:{sim.ua[r['client']]},verb:{verb}")
+    f = (
+        f"accept:application/vnd.kubernetes.protobuf, */*,audit-id:{r['aid']},client:{r['src'].rsplit(':', 1)[0].strip('[]')},"
+        f"protocol:HTTP/2.0,resource:{info['resource']},scope:{info['scope']},url:{path},user-agent:{sim.ua[r['client']]},verb:{verb}"
+    )
     tot_ms = tot // MS
-    return "\n".join([
-        f'{k.header("I", hts, E["pid"], E["trace_caller"])}Trace[{tid}]: "{name}" {f} ({G.trace_date(start)}) (total time: {tot_ms}ms):',
-        f'Trace[{tid}]: ---"{"Writing http response done" if name == "List" else "Write to database call succeeded"}" {tot_ms - 1}ms ({G.trace_clock(tend - MS)})',
-        f"Trace[{tid}]: [{G.go_duration(tot)}] [{G.go_duration(tot)}] END"])
+    return "\n".join(
+        [
+            f'{k.header("I", hts, E["pid"], E["trace_caller"])}Trace[{tid}]: "{name}" {f} ({G.trace_date(start)}) (total time: {tot_ms}ms):',
+            f'Trace[{tid}]: ---"{"Writing http response done" if name == "List" else "Write to database call succeeded"}" {tot_ms - 1}ms ({G.trace_clock(tend - MS)})',
+            f"Trace[{tid}]: [{G.go_duration(tot)}] [{G.go_duration(tot)}] END",
+        ]
+    )
 
 
 def write_pods(sim, out):
@@ -1083,40 +1496,101 @@ def write_pods(sim, out):
         nc = sim.node_clock[p["node"]]
         conds = []
         if running:
-            conds = [{"lastProbeTime": None, "lastTransitionTime": G.rfc3339_sec(nc(p["sched"] + 30 * MS)), "status": "True", "type": "Initialized"},
-                     {"lastProbeTime": None, "lastTransitionTime": G.rfc3339_sec(nc(p["run"])), "status": "True", "type": "Ready"},
-                     {"lastProbeTime": None, "lastTransitionTime": G.rfc3339_sec(nc(p["run"])), "status": "True", "type": "ContainersReady"}]
+            conds = [
+                {
+                    "lastProbeTime": None,
+                    "lastTransitionTime": G.rfc3339_sec(nc(p["sched"] + 30 * MS)),
+                    "status": "True",
+                    "type": "Initialized",
+                },
+                {
+                    "lastProbeTime": None,
+                    "lastTransitionTime": G.rfc3339_sec(nc(p["run"])),
+                    "status": "True",
+                    "type": "Ready",
+                },
+                {
+                    "lastProbeTime": None,
+                    "lastTransitionTime": G.rfc3339_sec(nc(p["run"])),
+                    "status": "True",
+                    "type": "ContainersReady",
+                },
+            ]
         if p.get("sched") and p["sched"] <= T:
-            conds.append({"lastProbeTime": None, "lastTransitionTime": G.rfc3339_sec(p["sched"]), "status": "True", "type": "PodScheduled"})
+            conds.append(
+                {
+                    "lastProbeTime": None,
+                    "lastTransitionTime": G.rfc3339_sec(p["sched"]),
+                    "status": "True",
+                    "type": "PodScheduled",
+                }
+            )
         status = {"conditions": conds, "phase": "Running" if running else "Pending", "qosClass": "Burstable"}
         if p.get("sched") and p["sched"] <= T:
             status["hostIP"] = sim.node_ip[p["node"]]
             status["startTime"] = G.rfc3339_sec(nc(p["sched"] + 30 * MS))
-            cs = {"image": "k8s.gcr.io/pause:3.1", "imageID": "", "lastState": {}, "name": p["rc"].split("-b60e")[0][:50],
-                  "ready": running, "restartCount": 0}
+            cs = {
+                "image": "k8s.gcr.io/pause:3.1",
+                "imageID": "",
+                "lastState": {},
+                "name": p["rc"].split("-b60e")[0][:50],
+                "ready": running,
+                "restartCount": 0,
+            }
             if running:
                 cs["containerID"] = "docker://" + p["uid"].replace("-", "") * 2
                 cs["state"] = {"running": {"startedAt": G.rfc3339_sec(nc(p["run"]))}}
-                status["podIP"] = f"10.{p['uid'][:2].__hash__() % 1 + 100}.{int(p['uid'][2:4], 16)}.{int(p['uid'][4:6], 16)}"
+                status["podIP"] = (
+                    f"10.{p['uid'][:2].__hash__() % 1 + 100}.{int(p['uid'][2:4], 16)}.{int(p['uid'][4:6], 16)}"
+                )
             else:
                 cs["state"] = {"waiting": {"reason": "ContainerCreating"}}
             status["containerStatuses"] = [cs]
         labels = {"name": p["rc"], "type": "density-latency-pod" if p["latency"] else "densityPod"}
-        items.append({"apiVersion": "v1", "kind": "Pod", "metadata": {
-            "creationTimestamp": G.rfc3339_sec(p["create"]), "generateName": p["rc"] + "-", "labels": labels,
-            "name": p["name"], "namespace": p["ns"],
-            "ownerReferences": [{"apiVersion": "v1", "blockOwnerDeletion": True, "controller": True,
-                                 "kind": "ReplicationController", "name": p["rc"], "uid": p["uid"][::-1]}],
-            "resourceVersion": str(10000 + len(items) * 3), "uid": p["uid"]},
-            "spec": {"containers": [{"image": "k8s.gcr.io/pause:3.1", "name": labels["type"][:20],
-                                     "resources": {"requests": {"cpu": "10m", "memory": "3Mi"}}}],
-                     "nodeName": p["node"] if p.get("sched") and p["sched"] <= T else None,
-                     "restartPolicy": "Always", "schedulerName": "default-scheduler"},
-            "status": status})
+        items.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "creationTimestamp": G.rfc3339_sec(p["create"]),
+                    "generateName": p["rc"] + "-",
+                    "labels": labels,
+                    "name": p["name"],
+                    "namespace": p["ns"],
+                    "ownerReferences": [
+                        {
+                            "apiVersion": "v1",
+                            "blockOwnerDeletion": True,
+                            "controller": True,
+                            "kind": "ReplicationController",
+                            "name": p["rc"],
+                            "uid": p["uid"][::-1],
+                        }
+                    ],
+                    "resourceVersion": str(10000 + len(items) * 3),
+                    "uid": p["uid"],
+                },
+                "spec": {
+                    "containers": [
+                        {
+                            "image": "k8s.gcr.io/pause:3.1",
+                            "name": labels["type"][:20],
+                            "resources": {"requests": {"cpu": "10m", "memory": "3Mi"}},
+                        }
+                    ],
+                    "nodeName": p["node"] if p.get("sched") and p["sched"] <= T else None,
+                    "restartPolicy": "Always",
+                    "schedulerName": "default-scheduler",
+                },
+                "status": status,
+            }
+        )
         if items[-1]["spec"]["nodeName"] is None:
             del items[-1]["spec"]["nodeName"]
     doc = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
-    (out / "pods.json").write_text(json.dumps(doc, indent=4, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "pods.json").write_text(
+        json.dumps(doc, indent=4, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 def write_events(sim, out):
@@ -1126,41 +1600,114 @@ def write_events(sim, out):
     for p in sim.pods:
         if p["create"] > T or not p.get("sched"):
             continue
-        ev = {"apiVersion": "v1", "involvedObject": {"apiVersion": "v1", "kind": "Pod", "name": p["name"], "namespace": p["ns"],
-                                                    "resourceVersion": "1", "uid": p["uid"]},
-              "kind": "Event", "message": f"Successfully assigned {p['ns']}/{p['name']} to {p['node']}" if era != "1.5" else f"Successfully assigned {p['name']} to {p['node']}",
-              "metadata": {"creationTimestamp": G.rfc3339_sec(p["sched"] + 3 * MS), "name": f"{p['name']}.{p['uid'][:8]}0001",
-                           "namespace": p["ns"], "resourceVersion": str(20000 + len(items)), "uid": p["uid"][::-1]},
-              "reason": "Scheduled", "type": "Normal"}
+        ev = {
+            "apiVersion": "v1",
+            "involvedObject": {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "name": p["name"],
+                "namespace": p["ns"],
+                "resourceVersion": "1",
+                "uid": p["uid"],
+            },
+            "kind": "Event",
+            "message": f"Successfully assigned {p['ns']}/{p['name']} to {p['node']}"
+            if era != "1.5"
+            else f"Successfully assigned {p['name']} to {p['node']}",
+            "metadata": {
+                "creationTimestamp": G.rfc3339_sec(p["sched"] + 3 * MS),
+                "name": f"{p['name']}.{p['uid'][:8]}0001",
+                "namespace": p["ns"],
+                "resourceVersion": str(20000 + len(items)),
+                "uid": p["uid"][::-1],
+            },
+            "reason": "Scheduled",
+            "type": "Normal",
+        }
         if era == "1.28":
-            ev.update({"action": "Binding", "eventTime": G.rfc3339_micro(p["sched"]), "firstTimestamp": None, "lastTimestamp": None,
-                       "reportingComponent": "default-scheduler", "reportingInstance": "default-scheduler-kubemark-master",
-                       "source": {}})
+            ev.update(
+                {
+                    "action": "Binding",
+                    "eventTime": G.rfc3339_micro(p["sched"]),
+                    "firstTimestamp": None,
+                    "lastTimestamp": None,
+                    "reportingComponent": "default-scheduler",
+                    "reportingInstance": "default-scheduler-kubemark-master",
+                    "source": {},
+                }
+            )
         else:
-            ev.update({"count": 1, "eventTime": None, "firstTimestamp": G.rfc3339_sec(p["sched"]), "lastTimestamp": G.rfc3339_sec(p["sched"]),
-                       "reportingComponent": "", "reportingInstance": "", "source": {"component": "default-scheduler"}})
+            ev.update(
+                {
+                    "count": 1,
+                    "eventTime": None,
+                    "firstTimestamp": G.rfc3339_sec(p["sched"]),
+                    "lastTimestamp": G.rfc3339_sec(p["sched"]),
+                    "reportingComponent": "",
+                    "reportingInstance": "",
+                    "source": {"component": "default-scheduler"},
+                }
+            )
         items.append(ev)
         if p.get("run") and p["run"] <= T:
             nt = sim.node_clock[p["node"]](p["run"])
-            items.append({"apiVersion": "v1", "count": 1, "eventTime": None, "firstTimestamp": G.rfc3339_sec(nt),
-                          "involvedObject": {"apiVersion": "v1", "fieldPath": "spec.containers{" + ("density-latency-pod" if p["latency"] else "densityPod")[:20] + "}",
-                                             "kind": "Pod", "name": p["name"], "namespace": p["ns"], "resourceVersion": "2", "uid": p["uid"]},
-                          "kind": "Event", "lastTimestamp": G.rfc3339_sec(nt), "message": "Started container",
-                          "metadata": {"creationTimestamp": G.rfc3339_sec(p["run"] + 5 * MS), "name": f"{p['name']}.{p['uid'][:8]}0002",
-                                       "namespace": p["ns"], "resourceVersion": str(20000 + len(items)), "uid": p["uid"][1:] + "0"},
-                          "reason": "Started", "reportingComponent": "", "reportingInstance": "",
-                          "source": {"component": "kubelet", "host": p["node"]}, "type": "Normal"})
+            items.append(
+                {
+                    "apiVersion": "v1",
+                    "count": 1,
+                    "eventTime": None,
+                    "firstTimestamp": G.rfc3339_sec(nt),
+                    "involvedObject": {
+                        "apiVersion": "v1",
+                        "fieldPath": "spec.containers{"
+                        + ("density-latency-pod" if p["latency"] else "densityPod")[:20]
+                        + "}",
+                        "kind": "Pod",
+                        "name": p["name"],
+                        "namespace": p["ns"],
+                        "resourceVersion": "2",
+                        "uid": p["uid"],
+                    },
+                    "kind": "Event",
+                    "lastTimestamp": G.rfc3339_sec(nt),
+                    "message": "Started container",
+                    "metadata": {
+                        "creationTimestamp": G.rfc3339_sec(p["run"] + 5 * MS),
+                        "name": f"{p['name']}.{p['uid'][:8]}0002",
+                        "namespace": p["ns"],
+                        "resourceVersion": str(20000 + len(items)),
+                        "uid": p["uid"][1:] + "0",
+                    },
+                    "reason": "Started",
+                    "reportingComponent": "",
+                    "reportingInstance": "",
+                    "source": {"component": "kubelet", "host": p["node"]},
+                    "type": "Normal",
+                }
+            )
     doc = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
-    (out / "events.json").write_text(json.dumps(doc, indent=4, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "events.json").write_text(
+        json.dumps(doc, indent=4, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return len(items)
 
 
 def _spec(era):
     if era == "1.5":
-        return "[k8s.io] Density", "[Feature:Performance] should allow starting 30 pods per node", "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/density.go", 560, 233
-    return ("[sig-scalability] Density",
-            "[Feature:Performance] should allow starting 30 pods per node using ReplicationController with 0 secrets, 0 configmaps, 0 token projections, and 0 daemons",
-            "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/density.go", 606, 970)
+        return (
+            "[k8s.io] Density",
+            "[Feature:Performance] should allow starting 30 pods per node",
+            "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/density.go",
+            560,
+            233,
+        )
+    return (
+        "[sig-scalability] Density",
+        "[Feature:Performance] should allow starting 30 pods per node using ReplicationController with 0 secrets, 0 configmaps, 0 token projections, and 0 daemons",
+        "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/density.go",
+        606,
+        970,
+    )
 
 
 def write_e2e(sim, out):
@@ -1168,12 +1715,19 @@ def write_e2e(sim, out):
     tc = sim.test_clock
     cont, it, path, itline, failline = _spec(era)
     start = sim.T0 + 4 * S
-    lines = ["Running Suite: Kubernetes e2e suite", "===================================",
-             "Random Seed: 1561033801 - Will randomize all specs", "Will run 1 of 3588 specs", "",
-             f"{G.stamp_milli(tc(start))}: INFO: >>> kubeConfig: /workspace/kubernetes/test/kubemark/resources/kubeconfig.kubemark",
-             f"{G.stamp_milli(tc(start + MS))}: INFO: Waiting up to 10m0s for all (but 0) nodes to be schedulable",
-             "SSSSSSSS", "------------------------------",
-             f"[BeforeEach] {cont}", "  /go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/framework/framework.go:149"]
+    lines = [
+        "Running Suite: Kubernetes e2e suite",
+        "===================================",
+        "Random Seed: 1561033801 - Will randomize all specs",
+        "Will run 1 of 3588 specs",
+        "",
+        f"{G.stamp_milli(tc(start))}: INFO: >>> kubeConfig: /workspace/kubernetes/test/kubemark/resources/kubeconfig.kubemark",
+        f"{G.stamp_milli(tc(start + MS))}: INFO: Waiting up to 10m0s for all (but 0) nodes to be schedulable",
+        "SSSSSSSS",
+        "------------------------------",
+        f"[BeforeEach] {cont}",
+        "  /go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/framework/framework.go:149",
+    ]
     ents = sorted(sim.e2e, key=lambda x: x[0])
     if sim.failures and sim.failures[0]["kind"] == "timeout":
         pass
@@ -1185,7 +1739,7 @@ def write_e2e(sim, out):
         if txt.startswith("STEP: "):
             lines.append(txt)
         else:
-            body = txt[len("INFO: "):]
+            body = txt[len("INFO: ") :]
             lines += (f"{G.stamp_milli(tc(t))}: INFO: " + body).split("\n")
     fail = [f for f in sim.failures if f["kind"] in ("timeout", "slo")]
     dur = (sim.T_end - start) / S
@@ -1193,18 +1747,47 @@ def write_e2e(sim, out):
     if fail:
         msg = fail[0]["message"]
         q = msg.replace('"', '\\"')  # gomega prints the error struct with %#v: quotes escaped on the s: line
-        lines += ["", f"• Failure [{dur:.3f} seconds]", cont, "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/framework.go:22",
-                  f"  {it} [It]", f"  {path}:{itline}", "", "  Expected error:",
-                  "      <*errors.errorString | 0xc0010b0420>: {", f'          s: "{q}",', "      }",
-                  f"      {msg}", "  not to have occurred", "", f"  {path}:{failline}", "------------------------------",
-                  "", "", "Summarizing 1 Failure:", "", f"[Fail] {cont} [It] {it} ", f"{path}:{failline}", "",
-                  f"Ran 1 of 3588 Specs in {dur + 3.2:.3f} seconds",
-                  "FAIL! -- 0 Passed | 1 Failed | 0 Pending | 3587 Skipped --- FAIL: TestE2E (%.2fs)" % (dur + 3.3), "FAIL"]
+        lines += [
+            "",
+            f"• Failure [{dur:.3f} seconds]",
+            cont,
+            "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/framework.go:22",
+            f"  {it} [It]",
+            f"  {path}:{itline}",
+            "",
+            "  Expected error:",
+            "      <*errors.errorString | 0xc0010b0420>: {",
+            f'          s: "{q}",',
+            "      }",
+            f"      {msg}",
+            "  not to have occurred",
+            "",
+            f"  {path}:{failline}",
+            "------------------------------",
+            "",
+            "",
+            "Summarizing 1 Failure:",
+            "",
+            f"[Fail] {cont} [It] {it} ",
+            f"{path}:{failline}",
+            "",
+            f"Ran 1 of 3588 Specs in {dur + 3.2:.3f} seconds",
+            "FAIL! -- 0 Passed | 1 Failed | 0 Pending | 3587 Skipped --- FAIL: TestE2E (%.2fs)" % (dur + 3.3),
+            "FAIL",
+        ]
     else:
-        lines += ["", f"• [SLOW TEST:{dur:.3f} seconds]", cont, "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/framework.go:22",
-                  f"  {it}", f"  {path}:{itline}", "------------------------------", "",
-                  f"Ran 1 of 3588 Specs in {dur + 3.2:.3f} seconds",
-                  "SUCCESS! -- 1 Passed | 0 Failed | 0 Pending | 3587 Skipped PASS"]
+        lines += [
+            "",
+            f"• [SLOW TEST:{dur:.3f} seconds]",
+            cont,
+            "/go/src/k8s.io/kubernetes/_output/dockerized/go/src/k8s.io/kubernetes/test/e2e/scalability/framework.go:22",
+            f"  {it}",
+            f"  {path}:{itline}",
+            "------------------------------",
+            "",
+            f"Ran 1 of 3588 Specs in {dur + 3.2:.3f} seconds",
+            "SUCCESS! -- 1 Passed | 0 Failed | 0 Pending | 3587 Skipped PASS",
+        ]
     (out / "e2e.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
     sim.e2e_duration = dur
     return len(lines)
@@ -1212,6 +1795,7 @@ def write_e2e(sim, out):
 
 def write_junit(sim, out):
     from xml.sax.saxutils import escape
+
     cont, it, path, itline, failline = _spec(sim.era)
     fail = [f for f in sim.failures if f["kind"] in ("timeout", "slo")]
     dur = sim.e2e_duration
@@ -1220,12 +1804,17 @@ def write_junit(sim, out):
     body = ""
     if fail:
         q = fail[0]["message"].replace('"', '\\"')
-        msg = escape(f"{path}:{itline}\nExpected error:\n    <*errors.errorString | 0xc0010b0420>: {{\n        s: \"{q}\",\n    }}\n    {fail[0]['message']}\nnot to have occurred\n{path}:{failline}", {'"': "&quot;"}).replace("\n", "&#xA;")
+        msg = escape(
+            f'{path}:{itline}\nExpected error:\n    <*errors.errorString | 0xc0010b0420>: {{\n        s: "{q}",\n    }}\n    {fail[0]["message"]}\nnot to have occurred\n{path}:{failline}',
+            {'"': "&quot;"},
+        ).replace("\n", "&#xA;")
         body = f'\n          <failure type="Failure">{msg}</failure>\n      '
-    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-           f'  <testsuite tests="1" failures="{1 if fail else 0}" time="{dur + 3.2:.9f}">\n'
-           f'      <testcase name="{name}" classname="Kubernetes e2e suite" time="{dur:.9f}">{body}</testcase>\n'
-           '  </testsuite>')
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'  <testsuite tests="1" failures="{1 if fail else 0}" time="{dur + 3.2:.9f}">\n'
+        f'      <testcase name="{name}" classname="Kubernetes e2e suite" time="{dur:.9f}">{body}</testcase>\n'
+        "  </testsuite>"
+    )
     (out / "junit_01.xml").write_text(xml, encoding="utf-8")
 
 
@@ -1233,8 +1822,9 @@ def write_junit(sim, out):
 def true_running(sim):
     """Container start and stop instants of every pod that started (true clock, ns), sorted."""
     runs = np.array(sorted(p["run"] for p in sim.pods if p.get("run") is not None), dtype=np.int64)
-    stops = np.array(sorted(p["stop"] for p in sim.pods if p.get("run") is not None and p.get("stop") is not None),
-                     dtype=np.int64)
+    stops = np.array(
+        sorted(p["stop"] for p in sim.pods if p.get("run") is not None and p.get("stop") is not None), dtype=np.int64
+    )
     return runs, stops
 
 
@@ -1243,10 +1833,29 @@ def pod_truth(sim) -> list:
     create_end (POST answered), sched (bound), run (container started), status_end (status update to
     Running answered), watch (the test's watch saw it running), found (e2e ``Found pod`` line written),
     graceful_delete, stop (containers killed), final_delete (the kubelet's grace-0 DELETE answered)."""
-    keys = ("create", "create_end", "sched", "run", "status_end", "watch", "found", "graceful_delete", "stop",
-            "final_delete")
-    return [{"namespace": p["ns"], "name": p["name"], "uid": p["uid"], "node": p["node"], "latency": p["latency"],
-             **{k: (int(p[k]) if p.get(k) is not None else None) for k in keys}} for p in sim.pods]
+    keys = (
+        "create",
+        "create_end",
+        "sched",
+        "run",
+        "status_end",
+        "watch",
+        "found",
+        "graceful_delete",
+        "stop",
+        "final_delete",
+    )
+    return [
+        {
+            "namespace": p["ns"],
+            "name": p["name"],
+            "uid": p["uid"],
+            "node": p["node"],
+            "latency": p["latency"],
+            **{k: (int(p[k]) if p.get(k) is not None else None) for k in keys},
+        }
+        for p in sim.pods
+    ]
 
 
 def compute_truth(sim) -> dict:
@@ -1254,12 +1863,32 @@ def compute_truth(sim) -> dict:
     cap = sim.cap
     runs, stops = true_running(sim)
     req_load = []
-    creates = np.array(sorted(r["hts"] for r in reqs if r["method"] == "POST" and r["code"] == 201
-                              and r["info"]["resource"] == "pods" and r["info"]["subresource"] == ""
-                              and r["info"]["name"] == "" and r["info"]["namespace"]), dtype=np.int64)
-    deletes = np.array(sorted(r["hts"] for r in reqs if r["method"] == "DELETE" and r["code"] == 200
-                              and r["info"]["resource"] == "pods" and r["info"]["subresource"] == ""
-                              and r["info"]["name"] and r["info"]["namespace"]), dtype=np.int64)
+    creates = np.array(
+        sorted(
+            r["hts"]
+            for r in reqs
+            if r["method"] == "POST"
+            and r["code"] == 201
+            and r["info"]["resource"] == "pods"
+            and r["info"]["subresource"] == ""
+            and r["info"]["name"] == ""
+            and r["info"]["namespace"]
+        ),
+        dtype=np.int64,
+    )
+    deletes = np.array(
+        sorted(
+            r["hts"]
+            for r in reqs
+            if r["method"] == "DELETE"
+            and r["code"] == 200
+            and r["info"]["resource"] == "pods"
+            and r["info"]["subresource"] == ""
+            and r["info"]["name"]
+            and r["info"]["namespace"]
+        ),
+        dtype=np.int64,
+    )
     groups = defaultdict(list)
     long_running = 0
     by_method = Counter()
@@ -1287,17 +1916,33 @@ def compute_truth(sim) -> dict:
     order = {"10": 0, "25": 1, "50": 2, "90": 3, "100": 4, ">100": 5, "all": 6}
     for key in sorted(groups, key=lambda k: (k[:4], order[k[4]])):
         v = sorted(groups[key])
-        rows.append({"verb": key[0], "resource": key[1], "subresource": key[2], "scope": key[3], "bucket": key[4],
-                     "count": len(v), **{f"p{q}_s": nearest_rank(v, q / 100) / 1e9 for q in (10, 50, 90, 99)}})
+        rows.append(
+            {
+                "verb": key[0],
+                "resource": key[1],
+                "subresource": key[2],
+                "scope": key[3],
+                "bucket": key[4],
+                "count": len(v),
+                **{f"p{q}_s": nearest_rank(v, q / 100) / 1e9 for q in (10, 50, 90, 99)},
+            }
+        )
     # true running-pod timeline (container start +1, container stop -1)
     ev = sorted([(int(t), 1) for t in runs] + [(int(t), -1) for t in stops])
     timeline, cur = [], 0
     for t, d in ev:
         cur += d
         timeline.append([t, cur])
-    return {"matrix": rows, "creates": len(creates), "deletes": len(deletes), "long_running": long_running,
-            "by_method": dict(sorted(by_method.items())), "by_code": dict(sorted(by_code.items())),
-            "timeline": timeline, "request_loads": req_load}
+    return {
+        "matrix": rows,
+        "creates": len(creates),
+        "deletes": len(deletes),
+        "long_running": long_running,
+        "by_method": dict(sorted(by_method.items())),
+        "by_code": dict(sorted(by_code.items())),
+        "timeline": timeline,
+        "request_loads": req_load,
+    }
 
 
 def _slow_down(sim, latency_factor: dict) -> None:
@@ -1321,10 +1966,30 @@ def _slow_down(sim, latency_factor: dict) -> None:
 GENERATE_STAGES = ("simulating", "writing logs", "computing truth", "packing the tarball")
 
 
-def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="test=36012.5s,nodes=0.8s",
-             drift=None, timeout_failure=False, scale=1.0, tarball=False, wrap=None, hosts=None, host_skew=None,
-             host_drift=None, status_writes=False, cl2=False, latency_factor: dict | None = None,
-             startup_delay_s: float = 0.0, t0: str | None = None, cl2_log=False, progress=None) -> dict:
+def generate(
+    out_dir,
+    *,
+    seed=1,
+    nodes=10,
+    pods_per_node=30,
+    era="1.14",
+    skew="test=36012.5s,nodes=0.8s",
+    drift=None,
+    timeout_failure=False,
+    scale=1.0,
+    tarball=False,
+    wrap=None,
+    hosts=None,
+    host_skew=None,
+    host_drift=None,
+    status_writes=False,
+    cl2=False,
+    latency_factor: dict | None = None,
+    startup_delay_s: float = 0.0,
+    t0: str | None = None,
+    cl2_log=False,
+    progress=None,
+) -> dict:
     """Simulate one run and write it into ``out_dir``; returns truth.json as a dict.
 
     ``progress``: optional callable(stage) called as each of :data:`GENERATE_STAGES` starts (the CLI
@@ -1332,8 +1997,16 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
     """
     era = str(era)
     stage = progress or (lambda _s: None)
-    check_params(nodes=nodes, pods_per_node=pods_per_node, era=era, skew=skew, drift=drift, scale=scale, wrap=wrap,
-                 timeout_failure=timeout_failure)
+    check_params(
+        nodes=nodes,
+        pods_per_node=pods_per_node,
+        era=era,
+        skew=skew,
+        drift=drift,
+        scale=scale,
+        wrap=wrap,
+        timeout_failure=timeout_failure,
+    )
     if cl2 and era == "1.5":
         raise ValueError("cl2: clusterloader2 exists from 2018 (era 1.14 or 1.28)")
     if cl2 and cl2_log:
@@ -1342,13 +2015,13 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
     target = out
     if tarball:
         import tempfile
+
         tmp = Path(tempfile.mkdtemp(prefix="kubelog-synth-"))
         out = tmp / (Path(out_dir).name.removesuffix(".tar.gz") or "run")
     out.mkdir(parents=True, exist_ok=True)
     stage(GENERATE_STAGES[0])
     sim = Sim(seed, nodes, pods_per_node, era, skew, drift, timeout_failure, scale, startup_delay_s, t0)
-    skewcases.setup(sim, hosts=hosts, host_skew=host_skew, host_drift=host_drift, status_writes=status_writes,
-                    cl2=cl2)
+    skewcases.setup(sim, hosts=hosts, host_skew=host_skew, host_drift=host_drift, status_writes=status_writes, cl2=cl2)
     sim.simulate()
     skewcases.after_simulate(sim)
     if latency_factor:
@@ -1361,35 +2034,62 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
     tr = compute_truth(sim)
     sk = _parse_kv(skew, True)
     dr = _parse_kv(drift, False)
-    clocks = {"apiserver": {"offset_s": 0.0, "drift_ppm": 0.0, "reference": True},
-              "test": {"offset_s": sk.get("test", 0.0), "drift_ppm": dr.get("test", 0.0)}}
+    clocks = {
+        "apiserver": {"offset_s": 0.0, "drift_ppm": 0.0, "reference": True},
+        "test": {"offset_s": sk.get("test", 0.0), "drift_ppm": dr.get("test", 0.0)},
+    }
     for n in sim.nodes:
         clocks[f"node/{n}"] = {"offset_s": sk.get("nodes", 0.0), "drift_ppm": dr.get("nodes", 0.0)}
     skewcases.truth_clocks(sim, clocks)
     truth = {
-        "generator": "kubelog synth", "params": {"seed": seed, "nodes": nodes, "pods_per_node": pods_per_node, "era": era,
-                                                "skew": skew if isinstance(skew, str) else sk, "drift": drift,
-                                                "timeout_failure": timeout_failure, "scale": scale, "wrap": wrap,
-                                                **({"hosts": hosts, "host_skew": host_skew, "host_drift": host_drift}
-                                                   if hosts else {}),
-                                                **({"status_writes": True} if status_writes else {}),
-                                                **({"cl2": True} if cl2 else {}),
-                                                **({"cl2_log": True} if cl2_log else {})},
-        "t0_utc": G.rfc3339_sec(sim.T0), "t0_ns": sim.T0, "end_ns": sim.T_end,
-        "clocks": clocks, "drift_reference_t0_ns": sim.T0,
-        "nodes": sim.nodes, "capacity": sim.cap, "pods_per_node": pods_per_node,
+        "generator": "kubelog synth",
+        "params": {
+            "seed": seed,
+            "nodes": nodes,
+            "pods_per_node": pods_per_node,
+            "era": era,
+            "skew": skew if isinstance(skew, str) else sk,
+            "drift": drift,
+            "timeout_failure": timeout_failure,
+            "scale": scale,
+            "wrap": wrap,
+            **({"hosts": hosts, "host_skew": host_skew, "host_drift": host_drift} if hosts else {}),
+            **({"status_writes": True} if status_writes else {}),
+            **({"cl2": True} if cl2 else {}),
+            **({"cl2_log": True} if cl2_log else {}),
+        },
+        "t0_utc": G.rfc3339_sec(sim.T0),
+        "t0_ns": sim.T0,
+        "end_ns": sim.T_end,
+        "clocks": clocks,
+        "drift_reference_t0_ns": sim.T0,
+        "nodes": sim.nodes,
+        "capacity": sim.cap,
+        "pods_per_node": pods_per_node,
         "load_definition": LOAD_DEFINITION,
         "running_pods_timeline": tr["timeline"],
-        "request_loads": {"columns": ["header_ts_ns", "latency_ns", "running_pods_at_start"],
-                          "rows": tr["request_loads"], "note": "non-long-running requests, in access-log order"},
+        "request_loads": {
+            "columns": ["header_ts_ns", "latency_ns", "running_pods_at_start"],
+            "rows": tr["request_loads"],
+            "note": "non-long-running requests, in access-log order",
+        },
         "pods": pod_truth(sim),
         "namespace_teardown": getattr(sim, "teardown", None),
         "latency_matrix": tr["matrix"],
-        "requests": {"total": len(sim.reqs), "by_verb_as_printed": tr["by_method"], "by_code": tr["by_code"],
-                     "long_running": tr["long_running"], "pod_creates": tr["creates"], "pod_deletes": tr["deletes"]},
-        "pod_startup": {"true": getattr(sim, "true_phases", None), "as_printed": getattr(sim, "printed", None),
-                        "latency_pods": sum(1 for p in sim.pods if p["latency"]),
-                        "saturation_pods": sum(1 for p in sim.pods if not p["latency"])},
+        "requests": {
+            "total": len(sim.reqs),
+            "by_verb_as_printed": tr["by_method"],
+            "by_code": tr["by_code"],
+            "long_running": tr["long_running"],
+            "pod_creates": tr["creates"],
+            "pod_deletes": tr["deletes"],
+        },
+        "pod_startup": {
+            "true": getattr(sim, "true_phases", None),
+            "as_printed": getattr(sim, "printed", None),
+            "latency_pods": sum(1 for p in sim.pods if p["latency"]),
+            "saturation_pods": sum(1 for p in sim.pods if not p["latency"]),
+        },
         "failures": sim.failures,
         **({"cl2_measurements": sim.cl2_truth} if cl2_log else {}),
         "files": files,
@@ -1414,6 +2114,7 @@ def generate(out_dir, *, seed=1, nodes=10, pods_per_node=30, era="1.14", skew="t
         with open(tpath, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0, filename="") as gz:
             gz.write(raw.getvalue())
         import shutil
+
         shutil.copy(out / "truth.json", tpath.parent / (tpath.name.removesuffix(".tar.gz") + ".truth.json"))
         shutil.rmtree(out.parent)
         truth["path"] = str(tpath)

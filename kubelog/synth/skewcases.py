@@ -32,6 +32,7 @@ Every behaviour here comes from the Kubernetes / perf-tests source, not from kub
   ``Running <config>``) are from ``clusterloader2/cmd/clusterloader.go``; ``Test Finished`` /
   ``Status:`` the same file's summary.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,6 +58,7 @@ def setup(sim, *, hosts=None, host_skew=None, host_drift=None, status_writes: bo
     their host's clock (``host_skew``: offsets in seconds per host, cycled; ``host_drift``: ppm).
     """
     from .run import Clock
+
     sim.status_writes = bool(status_writes)
     sim.cl2 = bool(cl2)
     sim.node_host = {}
@@ -94,17 +96,22 @@ def truth_clocks(sim, clocks: dict) -> None:
 def truth_extra(sim) -> dict:
     out = {}
     if sim.node_host:
-        out["hosts"] = {h: {"offset_s": o, "drift_ppm": d, "nodes": sorted(n for n, x in sim.node_host.items() if x == h)}
-                        for h, (o, d) in sorted(sim.host_clock.items())}
+        out["hosts"] = {
+            h: {"offset_s": o, "drift_ppm": d, "nodes": sorted(n for n, x in sim.node_host.items() if x == h)}
+            for h, (o, d) in sorted(sim.host_clock.items())
+        }
     if sim.cl2:
         out["cl2"] = {"namespace_prefix": sim.cl2_prefix, "user_agent": CL2_UA, "steps": sim.cl2_steps}
     if sim.status_writes:
-        out["status_writes"] = {"per_running_pod": "Pending (after SyncLoop ADD), Running (after PLEG "
-                                                   "ContainerStarted), terminated (after the graceful delete)"}
+        out["status_writes"] = {
+            "per_running_pod": "Pending (after SyncLoop ADD), Running (after PLEG "
+            "ContainerStarted), terminated (after the graceful delete)"
+        }
     return out
 
 
 # ----------------------------------------------------------------- kubelet status writes
+
 
 def after_simulate(sim) -> None:
     """Apply the cases that act on the simulated run (after :meth:`Sim.simulate`, before writing)."""
@@ -121,7 +128,7 @@ def _status_writes(sim) -> None:
     for p in sim.pods:
         seen, run = p.get("seen"), p.get("run")
         if seen is None or run is None:
-            continue   # a stalled pod already has its one (Pending) write
+            continue  # a stalled pod already has its one (Pending) write
         node = p["node"]
         uri = f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status"
         # first sync after SyncLoop ADD: Pending, written while the runtime starts the containers
@@ -144,14 +151,16 @@ def _observed_running_after_write(sim, p, w) -> None:
     if w is None:
         return
     import re
+
     n = p["node"]
     c = sim.node_clock[n]
     t = w["end"] + int(sim.rng.integers(200_000, 2 * MS))
     key = f'pod="{p["ns"]}/{p["name"]}"'
     for i, (ts, txt) in enumerate(sim.node_lines[n]):
         if key in txt and '"Observed pod startup duration"' in txt:
-            txt = re.sub(r'observedRunningTime="[^"]*"',
-                         f'observedRunningTime="{G.go_time(c(t), c(t) - c(sim.T0))}"', txt)
+            txt = re.sub(
+                r'observedRunningTime="[^"]*"', f'observedRunningTime="{G.go_time(c(t), c(t) - c(sim.T0))}"', txt
+            )
             sim.node_lines[n][i] = (ts, txt)
 
 
@@ -161,15 +170,26 @@ def _kubelet_records_128(sim, p, seen, run) -> None:
     c = sim.node_clock[n]
     k = G.KlogClock()
     pid = 1 + sim.nodes.index(n) * 7 + 3000
-    sim.node_lines[n].append((c(seen), f'{k.header("I", c(seen), pid, "kubelet.go:2415")}"SyncLoop ADD" '
-                                       f'source="api" pods=["{p["ns"]}/{p["name"]}"]'))
+    sim.node_lines[n].append(
+        (
+            c(seen),
+            f'{k.header("I", c(seen), pid, "kubelet.go:2415")}"SyncLoop ADD" '
+            f'source="api" pods=["{p["ns"]}/{p["name"]}"]',
+        )
+    )
     t = run + 2 * MS
-    sim.node_lines[n].append((c(t), f'{k.header("I", c(t), pid, "kubelet.go:2457")}"SyncLoop (PLEG): event for pod" '
-                                    f'pod="{p["ns"]}/{p["name"]}" event=&{{ID:{p["uid"]} Type:ContainerStarted '
-                                    f'Data:{sim.rng.bytes(32).hex()}}}'))
+    sim.node_lines[n].append(
+        (
+            c(t),
+            f'{k.header("I", c(t), pid, "kubelet.go:2457")}"SyncLoop (PLEG): event for pod" '
+            f'pod="{p["ns"]}/{p["name"]}" event=&{{ID:{p["uid"]} Type:ContainerStarted '
+            f"Data:{sim.rng.bytes(32).hex()}}}",
+        )
+    )
 
 
 # ----------------------------------------------------------------- clusterloader2
+
 
 def _cl2(sim) -> None:
     """Rename the test namespace to an automanaged one and lay CL2's step lines around its calls."""
@@ -200,13 +220,16 @@ def _cl2(sim) -> None:
     rc_del = [r for r in mine if r["method"] == "DELETE" and "/replicationcontrollers/" in r["uri"]]
     ns_del = [r for r in mine if r["method"] == "DELETE" and r["uri"] == f"/api/v1/namespaces/{ns}"]
     metrics = [r for r in mine if r["uri"].startswith("/metrics") or r["uri"] == "/api/v1/nodes"]
-    lines = []   # (true ns, caller, text)
+    lines = []  # (true ns, caller, text)
     t_first = min(start(r) for r in mine)
     t = t_first - 300 * MS
-    lines += [(t, "clusterloader.go:180", f"ClusterConfig.Nodes set to {sim.nodes_n}"),
-              (t + MS, "clusterloader.go:266", "Running testing/density/config.yaml")]
-    lines.append((min(start(r) for r in ns_post) - gap(), "simple_test_executor.go:58",
-                  f"AutomanagedNamespacePrefix: {prefix}"))
+    lines += [
+        (t, "clusterloader.go:180", f"ClusterConfig.Nodes set to {sim.nodes_n}"),
+        (t + MS, "clusterloader.go:266", "Running testing/density/config.yaml"),
+    ]
+    lines.append(
+        (min(start(r) for r in ns_post) - gap(), "simple_test_executor.go:58", f"AutomanagedNamespacePrefix: {prefix}")
+    )
     # steps: (name, calls); a call belongs to the step whose window holds it
     # the saturation phase creates ceil(nodes/100) RCs first (run.py), the latency RCs come later
     rc_post = sorted(rc_post, key=start)
@@ -215,7 +238,7 @@ def _cl2(sim) -> None:
     lat_names = {p["rc"] for p in sim.pods if p["latency"]}
     lat_del = [r for r in rc_del if r["uri"].rsplit("/", 1)[-1] in lat_names]
     sat_del = [r for r in rc_del if r not in lat_del]
-    metrics = [r for r in metrics if r["end"] < min(start(x) for x in sat)]   # before the first phase
+    metrics = [r for r in metrics if r["end"] < min(start(x) for x in sat)]  # before the first phase
     steps = [("Starting measurements", metrics), ("Creating saturation pods", sat)]
     if lat_rc:
         steps += [("Creating latency pods", lat_rc), ("Deleting latency pods", lat_del)]
@@ -228,19 +251,28 @@ def _cl2(sim) -> None:
         no += 1
         s0 = min(start(r) for r in calls) - gap()
         s1 = max(r["end"] for r in calls) + gap()
-        label = f'[step: {no:02d}] {name}'
-        lines += [(s0, "simple_test_executor.go:162", f'Step "{label}" started'),
-                  (s1, "simple_test_executor.go:183", f'Step "{label}" ended')]
+        label = f"[step: {no:02d}] {name}"
+        lines += [
+            (s0, "simple_test_executor.go:162", f'Step "{label}" started'),
+            (s1, "simple_test_executor.go:183", f'Step "{label}" ended'),
+        ]
         sim.cl2_steps.append({"step": label, "calls": len(calls), "true_start_ns": s0, "true_end_ns": s1})
     if ns_del:
         te = max(r["end"] for r in ns_del) + int(rng.integers(5, 50)) * MS
-        lines.append((te, "simple_test_executor.go:422",
-                      f"Resources cleanup time: {G.go_duration(te - min(start(r) for r in ns_del))}"))
+        lines.append(
+            (
+                te,
+                "simple_test_executor.go:422",
+                f"Resources cleanup time: {G.go_duration(te - min(start(r) for r in ns_del))}",
+            )
+        )
     failed = any(f["kind"] in ("timeout", "slo") for f in sim.failures)
     te = max(t for t, _, _ in lines) + 20 * MS
-    lines += [(te, "clusterloader.go:138", "Test Finished"),
-              (te + 1000, "clusterloader.go:139", "  Test: testing/density/config.yaml"),
-              (te + 2000, "clusterloader.go:140", "  Status: " + ("Fail" if failed else "Success"))]
+    lines += [
+        (te, "clusterloader.go:138", "Test Finished"),
+        (te + 1000, "clusterloader.go:139", "  Test: testing/density/config.yaml"),
+        (te + 2000, "clusterloader.go:140", "  Status: " + ("Fail" if failed else "Success")),
+    ]
     sim.cl2_lines = sorted(lines)
 
 

@@ -4,6 +4,7 @@ Used by the generators to format hundreds of thousands of lines per second. Each
 returns a ``pyarrow.StringArray`` whose elements equal the scalar function applied per row
 (tested against :func:`kubelog.synth.gofmt.go_duration` and ``KlogClock``).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -71,6 +72,7 @@ def go_duration(ns) -> pa.Array:
 def klog_stamp(ns) -> pa.Array:
     """``MMDD hh:mm:ss.uuuuuu`` (UTC, µs truncated) for integer ns since the epoch."""
     import datetime as _dt
+
     ns = np.asarray(ns, dtype=np.int64)
     us_all = ns // 1000
     sec = us_all // 1_000_000

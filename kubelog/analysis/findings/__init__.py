@@ -31,6 +31,7 @@ A finding is one small unit in one module of this package::
 Adding a finding is adding one module here: :func:`units` imports every module of the package.
 docs/diagnose.md lists the findings and the weights.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -49,6 +50,7 @@ class DuplicateFinding(ValueError):
 @dataclass(frozen=True)
 class Unit:
     """A registered finding: its ``name``, the function that looks for it, when it runs."""
+
     name: str
     run: Callable
     order: int
@@ -71,8 +73,10 @@ def register(name: str, *, order: int, weights: dict | None = None):
 
     def deco(fn):
         if name in REGISTRY:
-            raise DuplicateFinding(f"finding {name!r} is registered twice: {REGISTRY[name].module}.{REGISTRY[name].run.__name__}"
-                                   f" and {fn.__module__}.{fn.__name__}")
+            raise DuplicateFinding(
+                f"finding {name!r} is registered twice: {REGISTRY[name].module}.{REGISTRY[name].run.__name__}"
+                f" and {fn.__module__}.{fn.__name__}"
+            )
         for k, v in (weights or {}).items():
             if k in WEIGHTS and WEIGHTS[k] != v:
                 raise DuplicateFinding(f"weight {k!r} of finding {name!r} is already {WEIGHTS[k]:g} in the table")
@@ -80,6 +84,7 @@ def register(name: str, *, order: int, weights: dict | None = None):
         doc = (fn.__doc__ or "").strip().split("\n", 1)[0]
         REGISTRY[name] = Unit(name, fn, int(order), fn.__module__, doc)
         return fn
+
     return deco
 
 

@@ -1,6 +1,7 @@
 """The context every finding reads, computed once before the units run: the test-clock offset
 (skew analysis or e2e anchor pairs), the requests, the run's span, and the last error burst that
 serves as the window of a run without a failure."""
+
 from __future__ import annotations
 
 import re
@@ -15,14 +16,19 @@ def _skew_report(ctx: Ctx) -> dict:
     """The test domain's offset from :func:`kubelog.analysis.skew.analyze`, when that module exists."""
     try:
         from .. import skew  # type: ignore[attr-defined]
+
         rep = skew.analyze(ctx.run)
         d = rep.domains
         row = d[d["domain"] == "test"]
         if len(row) and not pd.isna(row["offset_s"].iloc[0]):
-            return {"offset_s": float(row["offset_s"].iloc[0]), "source": "skew analysis",
-                    "text": str(row["text"].iloc[0]) if "text" in row else "", "evidence": [],
-                    "findings": list(getattr(rep, "findings", []) or []),
-                    "significant": bool(getattr(rep, "significant", False))}
+            return {
+                "offset_s": float(row["offset_s"].iloc[0]),
+                "source": "skew analysis",
+                "text": str(row["text"].iloc[0]) if "text" in row else "",
+                "evidence": [],
+                "findings": list(getattr(rep, "findings", []) or []),
+                "significant": bool(getattr(rep, "significant", False)),
+            }
     except (ImportError, AttributeError):
         pass
     except Exception:  # noqa: BLE001 - the skew analysis failing must not stop the diagnosis
@@ -50,8 +56,24 @@ def _test_offset(ctx: Ctx) -> dict:
 def _anchor_offset(ctx: Ctx) -> dict:
     """Test clock minus apiserver clock from e2e ``Created replication controller`` ↔ ``POST replicationcontrollers``."""
     tl = ctx.table("test_log")
-    rq = ctx.table("requests", columns=["ts", "method", "verb", "resource", "namespace", "client", "code", "uri",
-                                               "latency_s", "user_agent", "source_id", "line_no", "origin"])
+    rq = ctx.table(
+        "requests",
+        columns=[
+            "ts",
+            "method",
+            "verb",
+            "resource",
+            "namespace",
+            "client",
+            "code",
+            "uri",
+            "latency_s",
+            "user_agent",
+            "source_id",
+            "line_no",
+            "origin",
+        ],
+    )
     if not len(tl) or not len(rq):
         return {}
     created = tl[tl["msg"].fillna("").str.contains("Created replication controller with name:", regex=False)]
@@ -67,31 +89,57 @@ def _anchor_offset(ctx: Ctx) -> dict:
         if not len(cand):
             continue
         # the n-th "Created" line pairs with the n-th POST in that namespace
-        n = int((created["msg"].str.contains(f"namespace: {m.group(1)},", regex=False) &
-                 (created["line_no"] < c["line_no"])).sum())
+        n = int(
+            (
+                created["msg"].str.contains(f"namespace: {m.group(1)},", regex=False)
+                & (created["line_no"] < c["line_no"])
+            ).sum()
+        )
         if n >= len(cand):
             continue
         p = cand.iloc[n]
         diffs.append((c["ts"] - p["ts"]).total_seconds())
         if len(ev) < 2:
-            ev += [Evidence(ctx.where(c["source_id"], c["line_no"]), _test_text(c)),
-                   Evidence(ctx.where(p["source_id"], p["line_no"]), _req_text(p))]
+            ev += [
+                Evidence(ctx.where(c["source_id"], c["line_no"]), _test_text(c)),
+                Evidence(ctx.where(p["source_id"], p["line_no"]), _req_text(p)),
+            ]
     if not diffs:
         return {}
-    return {"offset_s": float(np.median(diffs)), "source": f"{len(diffs)} e2e anchor pair(s) (Created replication "
-            "controller ↔ POST replicationcontrollers; the test logs after the response)", "evidence": ev[:4],
-            "n": len(diffs)}
+    return {
+        "offset_s": float(np.median(diffs)),
+        "source": f"{len(diffs)} e2e anchor pair(s) (Created replication "
+        "controller ↔ POST replicationcontrollers; the test logs after the response)",
+        "evidence": ev[:4],
+        "n": len(diffs),
+    }
 
 
 def _requests(ctx: Ctx) -> pd.DataFrame:
     if not ctx.run.has("requests"):
         return pd.DataFrame()
-    cols = ["ts", "start_ts", "method", "verb", "resource", "subresource", "code", "client", "user_agent", "user",
-            "uri", "latency_s", "source_id", "line_no", "long_running"]
+    cols = [
+        "ts",
+        "start_ts",
+        "method",
+        "verb",
+        "resource",
+        "subresource",
+        "code",
+        "client",
+        "user_agent",
+        "user",
+        "uri",
+        "latency_s",
+        "source_id",
+        "line_no",
+        "long_running",
+    ]
     rq = ctx.table("requests", columns=cols + ["hijacked", "audit_id", "origin", "stage", "server"])
     if not len(rq):
         return rq
     from ...formats.audit import dedup_requests
+
     rq = dedup_requests(rq)[0]  # (rows, n dropped[, note]) depending on the version
     if "server" in rq:  # requests served by a kubelet's own HTTP server are not API calls
         rq = rq[rq["server"].fillna("kube-apiserver").isin(["kube-apiserver", ""])]

@@ -2,6 +2,7 @@
 which specs, measurements, statuses and jobs failed (:func:`collect_failures`), how their texts are
 classified (formats-test.md §4.7, :data:`FAILURE_KINDS`), the section and STEPs of the e2e log
 around a failure, the wait that failed and the progress series that stalled."""
+
 from __future__ import annotations
 
 import json
@@ -15,49 +16,89 @@ from .base import Ctx, Evidence, _dur, _first_line, _go_dur, _msg_text, _table, 
 
 #: formats-test.md §4.7 and the clusterloader2 error texts: (kind, regex, meaning)
 FAILURE_KINDS = [
-    ("watch_timeout", r"Timeout reached waiting for all Pods being observed by the watch",
-     "the latency pods were not all observed by the watch (inverted-check bug, §4.4)"),
-    ("pod_startup_slo", r"too high (?:pod startup |(?P<metric>[\w ]+?) )?latency (?P<pct>\d+)th percentil\w*:? (?:got )?"
-                        r"(?P<value>[\dhmsµun.]+)(?: expected: (?P<threshold>[\dhmsµun.]+))?",
-     "pod startup latency SLO missed (or a clock offset, when hours)"),
-    ("api_slo", r"There should be no high-latency requests|too high latency.*(?:api|request)",
-     "API call latency SLO missed"),
-    ("pods_lost", r"Number of reported pods(?: for (?P<rc>\S+))? changed: (?P<got>\d+) vs (?P<want>\d+)",
-     "pods were lost (node died, eviction)"),
+    (
+        "watch_timeout",
+        r"Timeout reached waiting for all Pods being observed by the watch",
+        "the latency pods were not all observed by the watch (inverted-check bug, §4.4)",
+    ),
+    (
+        "pod_startup_slo",
+        r"too high (?:pod startup |(?P<metric>[\w ]+?) )?latency (?P<pct>\d+)th percentil\w*:? (?:got )?"
+        r"(?P<value>[\dhmsµun.]+)(?: expected: (?P<threshold>[\dhmsµun.]+))?",
+        "pod startup latency SLO missed (or a clock offset, when hours)",
+    ),
+    (
+        "api_slo",
+        r"There should be no high-latency requests|too high latency.*(?:api|request)",
+        "API call latency SLO missed",
+    ),
+    (
+        "pods_lost",
+        r"Number of reported pods(?: for (?P<rc>\S+))? changed: (?P<got>\d+) vs (?P<want>\d+)",
+        "pods were lost (node died, eviction)",
+    ),
     ("only_n_started", r"Only (?P<got>\d+) pods started out of (?P<want>\d+)", "the RC runner timed out"),
-    ("containers_failed", r"(?P<got>\d+) containers failed which is more than allowed (?P<want>\d+)",
-     "containers restarted"),
-    ("pod_not_running", r"gave up waiting for pod '(?P<pod>[^']+)' to be 'running' after (?P<timeout>\S+)",
-     "a latency pod did not start"),
+    (
+        "containers_failed",
+        r"(?P<got>\d+) containers failed which is more than allowed (?P<want>\d+)",
+        "containers restarted",
+    ),
+    (
+        "pod_not_running",
+        r"gave up waiting for pod '(?P<pod>[^']+)' to be 'running' after (?P<timeout>\S+)",
+        "a latency pod did not start",
+    ),
     ("memory", r"is using (?P<got>[\d.]+)/(?P<want>\d+) MB of memory", "resource-constraint check failed"),
     ("scaling", r"error while scaling RC (?P<rc>\S+) to (?P<want>\d+) replicas", "load scaling failed"),
     ("start_pods", r"Error waiting for (?P<want>\d+) pods to be running - probably a timeout", "StartPods timed out"),
-    ("ssh", r"ssh: handshake failed|error getting SSH client|in ssh connection to",
-     "a measurement could not reach the master over SSH (test-infrastructure problem, not the cluster)"),
-    ("pods_not_running", r"Error while waiting for replication controller (?P<rc>\S+) pods to be running|"
-                         r"Timeout while waiting for pods with labels",
-     "the controller's pods were not all Running when WaitForControlledPodsRunning gave up (10 minutes)"),
-    ("timeout", r"timed out waiting for the condition|context deadline exceeded|Timeout reached|objects timed out|"
-                r"\btimed out\b",
-     "a wait.Poll deadline passed: look at what it was waiting for"),
+    (
+        "ssh",
+        r"ssh: handshake failed|error getting SSH client|in ssh connection to",
+        "a measurement could not reach the master over SSH (test-infrastructure problem, not the cluster)",
+    ),
+    (
+        "pods_not_running",
+        r"Error while waiting for replication controller (?P<rc>\S+) pods to be running|"
+        r"Timeout while waiting for pods with labels",
+        "the controller's pods were not all Running when WaitForControlledPodsRunning gave up (10 minutes)",
+    ),
+    (
+        "timeout",
+        r"timed out waiting for the condition|context deadline exceeded|Timeout reached|objects timed out|"
+        r"\btimed out\b",
+        "a wait.Poll deadline passed: look at what it was waiting for",
+    ),
     ("measurement", r"measurement call (?P<method>\S+) - (?P<id>\S+) error", "a clusterloader2 measurement failed"),
-    ("api_not_found", r"the server could not find the requested resource",
-     "the API the test uses does not exist on this cluster (test config newer or older than the cluster)"),
+    (
+        "api_not_found",
+        r"the server could not find the requested resource",
+        "the API the test uses does not exist on this cluster (test config newer or older than the cluster)",
+    ),
 ]
 
 
 #: waits whose limit the failure text implies: (regex, what it waited for, limit in s or None = the ``timeout``
 #: group, where the limit comes from)
 KNOWN_WAITS = [
-    (r"Error while waiting for replication controller (?P<rc>\S+) pods to be running",
-     "the pods of replication controller {rc} Running", 600.0,
-     "WaitForControlledPodsRunning → testutils.WaitForEnoughPodsWithLabelRunning polls every 5 s for 10 minutes "
-     "(test/utils/runners.go)"),
-    (r"Timeout while waiting for pods with labels \"?(?P<labels>[^\"\s]+)",
-     "the pods with labels {labels} Running", 600.0,
-     "testutils.WaitForEnoughPodsWithLabelRunning polls every 5 s for 10 minutes (test/utils/runners.go)"),
-    (r"gave up waiting for pod '(?P<pod>[^']+)' to be 'running' after (?P<timeout>\S+)",
-     "pod {pod} running", None, "the timeout printed in the failure"),
+    (
+        r"Error while waiting for replication controller (?P<rc>\S+) pods to be running",
+        "the pods of replication controller {rc} Running",
+        600.0,
+        "WaitForControlledPodsRunning → testutils.WaitForEnoughPodsWithLabelRunning polls every 5 s for 10 minutes "
+        "(test/utils/runners.go)",
+    ),
+    (
+        r"Timeout while waiting for pods with labels \"?(?P<labels>[^\"\s]+)",
+        "the pods with labels {labels} Running",
+        600.0,
+        "testutils.WaitForEnoughPodsWithLabelRunning polls every 5 s for 10 minutes (test/utils/runners.go)",
+    ),
+    (
+        r"gave up waiting for pod '(?P<pod>[^']+)' to be 'running' after (?P<timeout>\S+)",
+        "pod {pod} running",
+        None,
+        "the timeout printed in the failure",
+    ),
 ]
 
 
@@ -78,8 +119,10 @@ CL2_MEASUREMENTS = {
 }
 
 
-_CLEANUP_STEP = re.compile(r"^(?:Deleting created Collections|Cleaning up|Collecting resource usage|Destroying namespace|"
-                           r"Removing additional|deleting \{|Deleting |Dumping )")
+_CLEANUP_STEP = re.compile(
+    r"^(?:Deleting created Collections|Cleaning up|Collecting resource usage|Destroying namespace|"
+    r"Removing additional|deleting \{|Deleting |Dumping )"
+)
 
 
 _COUNTERS = ["created", "running", "pending", "waiting", "inactive", "terminating", "unknown", "runningButNotReady"]
@@ -146,8 +189,11 @@ def collect_failures(ctx: Ctx) -> list[_Failure]:
             spec = re.sub(r"\s*\((?:/|\./)[^)]*\)\s*$", "", str(r["spec"]))
             items = []
             if isinstance(msg, str) and "measurement call" in msg:
-                items = [ln.strip().strip("[]") for ln in re.split(r"\n(?=measurement call)|\[(?=measurement call)", msg)
-                         if "measurement call" in ln]
+                items = [
+                    ln.strip().strip("[]")
+                    for ln in re.split(r"\n(?=measurement call)|\[(?=measurement call)", msg)
+                    if "measurement call" in ln
+                ]
             if not items:
                 items = [_core_message(msg) or "(no failure message)"]
             for item in items:
@@ -158,9 +204,20 @@ def collect_failures(ctx: Ctx) -> list[_Failure]:
                     continue
                 seen.add(key)
                 kind, meaning, groups = classify(item)
-                out.append(_Failure(spec, kind, item, meaning, ctx.where(r["source_id"], r["line_no"]),
-                                    int(r["source_id"]), int(r["line_no"]), str(r.get("origin")), groups,
-                                    evidence=[Evidence(ctx.where(r["source_id"], r["line_no"]), _first_line(item, 400))]))
+                out.append(
+                    _Failure(
+                        spec,
+                        kind,
+                        item,
+                        meaning,
+                        ctx.where(r["source_id"], r["line_no"]),
+                        int(r["source_id"]),
+                        int(r["line_no"]),
+                        str(r.get("origin")),
+                        groups,
+                        evidence=[Evidence(ctx.where(r["source_id"], r["line_no"]), _first_line(item, 400))],
+                    )
+                )
     # clusterloader2 status and logged errors
     msgs = ctx.table("messages", columns=["ts", "component", "level", "file", "line", "msg", "source_id", "line_no"])
     for inp in run.manifest.get("inputs", []):
@@ -172,8 +229,12 @@ def collect_failures(ctx: Ctx) -> list[_Failure]:
         what = f"clusterloader2 {info.get('test', '')}".strip()
         errs = []  # (line_no | None, text)
         if len(msgs):
-            mm = msgs[(msgs["source_id"] == sid) & msgs["msg"].fillna("").str.contains(
-                r"Got errors during step execution:|Resource cleanup error:|^\s*Errors: \[", regex=True)]
+            mm = msgs[
+                (msgs["source_id"] == sid)
+                & msgs["msg"]
+                .fillna("")
+                .str.contains(r"Got errors during step execution:|Resource cleanup error:|^\s*Errors: \[", regex=True)
+            ]
             for _, r in mm.sort_values("line_no").iterrows():
                 text = re.sub(r"^\s*(?:Got errors during step execution|Errors):\s*", "", r["msg"])
                 errs.append((int(r["line_no"]), text))
@@ -184,10 +245,16 @@ def collect_failures(ctx: Ctx) -> list[_Failure]:
             errs.append((None, str(info["test_errors"])))
         for line_no, text in errs:
             text = text.strip()
-            inner = text[1:-1] if text.startswith("[") and text.endswith("]") and not text.startswith("[measurement") \
+            inner = (
+                text[1:-1]
+                if text.startswith("[") and text.endswith("]") and not text.startswith("[measurement")
                 else text
-            items = ([inner] if "measurement call" not in inner else
-                     [x.strip(" []\n") for x in re.split(r"(?=measurement call)", inner) if x.strip(" []\n")])
+            )
+            items = (
+                [inner]
+                if "measurement call" not in inner
+                else [x.strip(" []\n") for x in re.split(r"(?=measurement call)", inner) if x.strip(" []\n")]
+            )
             for item in items:
                 key = re.sub(r"\s+", " ", item.strip(" []"))[:200]
                 if key in seen:
@@ -197,27 +264,67 @@ def collect_failures(ctx: Ctx) -> list[_Failure]:
                 w = ctx.where(sid, line_no) if line_no else inp.get("path", "?")
                 if status == "Success":
                     meaning += f"; the test's final status is nevertheless {status}"
-                out.append(_Failure(what, kind, item, meaning, w, sid, line_no, "cl2-log", groups,
-                                    fatal=(status != "Success"), evidence=[Evidence(w, _first_line(item, 400))]))
+                out.append(
+                    _Failure(
+                        what,
+                        kind,
+                        item,
+                        meaning,
+                        w,
+                        sid,
+                        line_no,
+                        "cl2-log",
+                        groups,
+                        fatal=(status != "Success"),
+                        evidence=[Evidence(w, _first_line(item, 400))],
+                    )
+                )
         if status and status != "Success":
-            st = msgs[(msgs["source_id"] == sid) & msgs["msg"].fillna("").str.match(r"\s*Status: ")] if len(msgs) else msgs
+            st = (
+                msgs[(msgs["source_id"] == sid) & msgs["msg"].fillna("").str.match(r"\s*Status: ")]
+                if len(msgs)
+                else msgs
+            )
             ev = [Evidence(ctx.where(r["source_id"], r["line_no"]), _msg_text(r)) for _, r in st.head(1).iterrows()]
             mine = [f for f in out if f.origin == "cl2-log" and f.source_id == sid and f.fatal]
             if mine:
                 mine[0].evidence += ev
             else:
                 ln = int(st["line_no"].iloc[0]) if len(st) else None
-                out.append(_Failure(what, "cl2_status", f"Status: {status}", "", ev[0].where if ev else inp.get("path", "?"),
-                                    sid, ln, "cl2-log", {}, evidence=ev))
+                out.append(
+                    _Failure(
+                        what,
+                        "cl2_status",
+                        f"Status: {status}",
+                        "",
+                        ev[0].where if ev else inp.get("path", "?"),
+                        sid,
+                        ln,
+                        "cl2-log",
+                        {},
+                        evidence=ev,
+                    )
+                )
     # e2e suite result without spec rows
     if not any(f.fatal for f in out):
         for inp in run.manifest.get("inputs", []):
             suite = (inp.get("info") or {}).get("suite") or {}
-            if str(suite.get("result", "")).upper() == "FAIL" or (str(suite.get("failures", "0")).isdigit()
-                                                                   and int(suite.get("failures", "0")) > 0
-                                                                   and not len(specs)):
-                out.append(_Failure(f"suite {suite.get('name', '')}".strip(), "suite", f"suite result {suite.get('result')}",
-                                    "", inp.get("path", "?"), inp.get("source_id"), None, "suite", {}))
+            if str(suite.get("result", "")).upper() == "FAIL" or (
+                str(suite.get("failures", "0")).isdigit() and int(suite.get("failures", "0")) > 0 and not len(specs)
+            ):
+                out.append(
+                    _Failure(
+                        f"suite {suite.get('name', '')}".strip(),
+                        "suite",
+                        f"suite result {suite.get('result')}",
+                        "",
+                        inp.get("path", "?"),
+                        inp.get("source_id"),
+                        None,
+                        "suite",
+                        {},
+                    )
+                )
     # kube-burner jobSummary: passed false
     for inp in run.manifest.get("inputs", []):
         for k, job in enumerate((inp.get("info") or {}).get("job_summary") or []):
@@ -227,12 +334,25 @@ def collect_failures(ctx: Ctx) -> list[_Failure]:
                 rows = ps[(ps["source_id"] == sid) & (ps["metric"] == "job_elapsed")] if len(ps) else ps
                 ln = int(rows["line_no"].iloc[min(k, len(rows) - 1)]) if len(rows) else None
                 w = ctx.where(sid, ln) if ln else inp.get("path", "?")
-                msg = (f"kube-burner job {job.get('jobName', '?')} passed=false "
-                       f"({job.get('jobIterations', '?')} iterations, elapsed {job.get('elapsedTime', '?')} s)")
-                out.append(_Failure(f"kube-burner {job.get('jobName', '')}".strip(), "kube_burner", msg,
-                                    "kube-burner marks a job failed when an alert or a measurement threshold failed "
-                                    "or objects did not become ready in time", w, sid, ln, "kube-burner", {},
-                                    evidence=[Evidence(w, msg)]))
+                msg = (
+                    f"kube-burner job {job.get('jobName', '?')} passed=false "
+                    f"({job.get('jobIterations', '?')} iterations, elapsed {job.get('elapsedTime', '?')} s)"
+                )
+                out.append(
+                    _Failure(
+                        f"kube-burner {job.get('jobName', '')}".strip(),
+                        "kube_burner",
+                        msg,
+                        "kube-burner marks a job failed when an alert or a measurement threshold failed "
+                        "or objects did not become ready in time",
+                        w,
+                        sid,
+                        ln,
+                        "kube-burner",
+                        {},
+                        evidence=[Evidence(w, msg)],
+                    )
+                )
     # logs that stop before the end: a killed job (CI timeout) or a cut log
     tl = ctx.table("test_log", columns=["ts", "level", "msg", "spec", "source_id", "line_no"])
     for inp in run.manifest.get("inputs", []):
@@ -240,8 +360,13 @@ def collect_failures(ctx: Ctx) -> list[_Failure]:
         sid = inp.get("source_id")
         suite = info.get("suite") or {}
         cl2 = info.get("cl2") or {}
-        unfinished_e2e = inp.get("format") == "e2e-log" and suite.get("will_run") and "ran" not in suite \
-            and "result" not in suite and not any(f.source_id == sid for f in out)
+        unfinished_e2e = (
+            inp.get("format") == "e2e-log"
+            and suite.get("will_run")
+            and "ran" not in suite
+            and "result" not in suite
+            and not any(f.source_id == sid for f in out)
+        )
         unfinished_cl2 = bool(cl2) and not cl2.get("finished") and not cl2.get("status")
         if not (unfinished_e2e or unfinished_cl2):
             continue
@@ -256,13 +381,25 @@ def collect_failures(ctx: Ctx) -> list[_Failure]:
                 ev.append(Evidence(ctx.where(sid, h["line_no"]), _first_line(h["msg"], 200)))
             if len(t):
                 ev.append(Evidence(ctx.where(sid, t["line_no"].iloc[-1]), "last record: " + _test_text(t.iloc[-1])))
-        msg = (f"the {'e2e' if unfinished_e2e else 'clusterloader2'} log ends before the "
-               f"{'suite summary' if unfinished_e2e else 'Test Finished block'}")
-        out.append(_Failure(inp.get("path", "?"), "unfinished", msg,
-                            f"it stops{running}: the job was killed (CI timeout, OOM) or the log was cut, and the "
-                            "last wait never ended",
-                            ctx.where(sid, last_line) if last_line else inp.get("path", "?"), sid, last_line + 1,
-                            "e2e-log" if unfinished_e2e else "cl2-log", {}, evidence=ev))
+        msg = (
+            f"the {'e2e' if unfinished_e2e else 'clusterloader2'} log ends before the "
+            f"{'suite summary' if unfinished_e2e else 'Test Finished block'}"
+        )
+        out.append(
+            _Failure(
+                inp.get("path", "?"),
+                "unfinished",
+                msg,
+                f"it stops{running}: the job was killed (CI timeout, OOM) or the log was cut, and the "
+                "last wait never ended",
+                ctx.where(sid, last_line) if last_line else inp.get("path", "?"),
+                sid,
+                last_line + 1,
+                "e2e-log" if unfinished_e2e else "cl2-log",
+                {},
+                evidence=ev,
+            )
+        )
     return out
 
 
@@ -296,8 +433,10 @@ def _spec_context(ctx: Ctx, f: _Failure) -> dict:
         return {}
     res = {"rows": t}
     # the section (It/BeforeEach/AfterEach header) the failure belongs to
-    hdr = t[(t["level"] == "GINKGO")
-            & t["msg"].fillna("").str.match(r"\[(It|BeforeEach|AfterEach|JustBeforeEach|Measure)\]")]
+    hdr = t[
+        (t["level"] == "GINKGO")
+        & t["msg"].fillna("").str.match(r"\[(It|BeforeEach|AfterEach|JustBeforeEach|Measure)\]")
+    ]
     # failing node tag ([It] / [BeforeEach] ...) from the END block
     end = tl[(tl["source_id"] == f.source_id) & (tl["line_no"] == f.line_no)]
     tag = None
@@ -354,8 +493,9 @@ def _progress_stall(ctx: Ctx, f: _Failure | None, before_line: int | None) -> di
     for (sid, label), g in pr.groupby(["source_id", "label"], sort=False):
         last = g.iloc[-1]
         exp = last.get("expected")
-        incomplete = (not pd.isna(exp) and exp > 0 and (last["running"] < exp)) or \
-            any((not pd.isna(last.get(c))) and last.get(c, 0) > 0 for c in ("pending", "waiting", "unknown", "terminating"))
+        incomplete = (not pd.isna(exp) and exp > 0 and (last["running"] < exp)) or any(
+            (not pd.isna(last.get(c))) and last.get(c, 0) > 0 for c in ("pending", "waiting", "unknown", "terminating")
+        )
         if not incomplete:
             continue
         named = bool(f is not None and f.groups.get("rc") and f.groups["rc"] in str(label))
@@ -380,12 +520,26 @@ def _progress_stall(ctx: Ctx, f: _Failure | None, before_line: int | None) -> di
         while j > 0 and col[j - 1] == col[-1]:
             j -= 1
         changed_since[c] = g["ts"].iloc[j]
-    stalled = [c for c in ("created", "running", "pending", "waiting", "runningButNotReady", "unknown", "terminating")
-               if not pd.isna(last.get(c)) and (c in ("created", "running") or last.get(c, 0) > 0)
-               and changed_since[c] <= since["ts"]]
-    return {"source_id": sid, "label": label, "rows": g, "first": g.iloc[0], "last": last, "since": since,
-            "since_ts": since["ts"], "last_ts": last["ts"], "stalled": stalled,
-            "stalled_s": (last["ts"] - since["ts"]).total_seconds(), "clock": last.get("clock") or "test"}
+    stalled = [
+        c
+        for c in ("created", "running", "pending", "waiting", "runningButNotReady", "unknown", "terminating")
+        if not pd.isna(last.get(c))
+        and (c in ("created", "running") or last.get(c, 0) > 0)
+        and changed_since[c] <= since["ts"]
+    ]
+    return {
+        "source_id": sid,
+        "label": label,
+        "rows": g,
+        "first": g.iloc[0],
+        "last": last,
+        "since": since,
+        "since_ts": since["ts"],
+        "last_ts": last["ts"],
+        "stalled": stalled,
+        "stalled_s": (last["ts"] - since["ts"]).total_seconds(),
+        "clock": last.get("clock") or "test",
+    }
 
 
 _STAMP_PREFIX = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\.\d{3}: ")
@@ -467,13 +621,17 @@ def _slo_summary_evidence(ctx: Ctx, f: _Failure) -> list:
         return []
     col = f"p{pct}_s"
     hit = ps[(ps["metric"] == "pod_startup") & ((ps[col] - val).abs() < 5e-4)]
+
     def fmt(v):
         return _dur(v) if v >= 60 else f"{v:.6g}s"
+
     out = []
     for _, r in hit.iterrows():
-        e = Evidence(ctx.where(r["source_id"], r["line_no"]),
-                     f"{r['origin']} pod_startup ({r['phase'] or ''}) p50 {fmt(r['p50_s'])} p90 {fmt(r['p90_s'])} "
-                     f"p99 {fmt(r['p99_s'])} — the {pct}th percentile matches the failure")
+        e = Evidence(
+            ctx.where(r["source_id"], r["line_no"]),
+            f"{r['origin']} pod_startup ({r['phase'] or ''}) p50 {fmt(r['p50_s'])} p90 {fmt(r['p90_s'])} "
+            f"p99 {fmt(r['p99_s'])} — the {pct}th percentile matches the failure",
+        )
         if all(e.text != o.text or e.where.rsplit(":", 1)[0] != o.where.rsplit(":", 1)[0] for o in out):
             out.append(e)
     return out[:2]
@@ -493,9 +651,18 @@ def _api_summary_evidence(ctx: Ctx) -> tuple[list, str]:
             d = json.loads(r["labels"]) if isinstance(r["labels"], str) else {}
         except ValueError:
             d = {}
-        return " ".join(str(d.get(k, "")) for k in ("verb", "Verb", "resource", "Resource", "subresource", "Subresource",
-                                                     "scope", "Scope") if d.get(k)) or str(r["labels"])
-    ev = [Evidence(ctx.where(r["source_id"], r["line_no"]), f"{lab(r)}: p50 {_dur(r['p50_s'])} p90 {_dur(r['p90_s'])} "
-                   f"p99 {_dur(r['p99_s'])}" + (f" (n={int(r['count'])})" if not pd.isna(r["count"]) else ""))
-          for _, r in api.head(3).iterrows()]
+        return " ".join(
+            str(d.get(k, ""))
+            for k in ("verb", "Verb", "resource", "Resource", "subresource", "Subresource", "scope", "Scope")
+            if d.get(k)
+        ) or str(r["labels"])
+
+    ev = [
+        Evidence(
+            ctx.where(r["source_id"], r["line_no"]),
+            f"{lab(r)}: p50 {_dur(r['p50_s'])} p90 {_dur(r['p90_s'])} "
+            f"p99 {_dur(r['p99_s'])}" + (f" (n={int(r['count'])})" if not pd.isna(r["count"]) else ""),
+        )
+        for _, r in api.head(3).iterrows()
+    ]
     return ev, (f"The test reported {len(api)} API call group(s) with p99 ≥ 1 s; slowest: {ev[0].text}.")

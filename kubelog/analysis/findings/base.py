@@ -1,6 +1,7 @@
 """What every finding unit shares: the evidence and finding records, the diagnosis context (tables
 read once, the failures, the clock offset, the window) and the text helpers that rebuild a line from
 a table row."""
+
 from __future__ import annotations
 
 import math
@@ -18,6 +19,7 @@ SEVERITIES = ("critical", "error", "warning", "info")
 @dataclass
 class Evidence:
     """One piece of evidence: ``where`` is ``file:line``, ``text`` the (rebuilt) line."""
+
     where: str
     text: str
 
@@ -41,6 +43,7 @@ class Finding:
     score : float
         Ranking score (higher first).
     """
+
     rank: int
     severity: str
     title: str
@@ -77,6 +80,7 @@ def _dur(seconds: float) -> str:
 
 def _go_dur(text: str) -> float | None:
     from ...timeutil import parse_duration_ns
+
     try:
         return parse_duration_ns(text) / 1e9
     except Exception:  # noqa: BLE001 - not a Go duration
@@ -154,8 +158,9 @@ class Ctx:
                 self._where_cache[key] = f"input{key[0]}:{key[1]}"
         return self._where_cache[key]
 
-    def add(self, severity: str, title: str, detail: str, evidence, *, kind: str, weight: str,
-            bonus: float = 0.0) -> Finding:
+    def add(
+        self, severity: str, title: str, detail: str, evidence, *, kind: str, weight: str, bonus: float = 0.0
+    ) -> Finding:
         """Add a finding scored ``WEIGHTS[weight] + bonus``; returns it."""
         f = Finding(0, severity, title, detail, list(evidence), kind, float(WEIGHTS[weight] + bonus))
         self.findings.append(f)
@@ -170,9 +175,14 @@ def safe(ctx: Ctx, name: str, fn, *args):
     try:
         return fn(*args)
     except Exception as e:  # noqa: BLE001 - one analysis must not take the others down
-        ctx.add("info", f"the {name} analysis could not run: {type(e).__name__}: {e}",
-                "This part of the diagnosis is missing; the other findings are unaffected.", [],
-                kind="internal_error", weight="internal_error")
+        ctx.add(
+            "info",
+            f"the {name} analysis could not run: {type(e).__name__}: {e}",
+            "This part of the diagnosis is missing; the other findings are unaffected.",
+            [],
+            kind="internal_error",
+            weight="internal_error",
+        )
         return None
 
 
@@ -191,7 +201,7 @@ def _req_text(r) -> str:
     lat = r.get("latency_s")
     lat = f"({lat * 1000:.1f}ms)" if lat is not None and not pd.isna(lat) else ""
     uri = r.get("uri") if isinstance(r.get("uri"), str) else f"{r.get('verb', '')} {r.get('resource', '')}"
-    ua = r.get('user_agent', '') or r.get('client', '')
+    ua = r.get("user_agent", "") or r.get("client", "")
     return f"{_hms(r.get('ts'))} {r.get('method', '') or ''} {uri} {lat} {r.get('code')} [{ua}]"
 
 
@@ -208,6 +218,7 @@ def _arrow_text(s: pd.Series):
     """``s`` as an Arrow string array (converted once, matched many times), or None."""
     try:
         import pyarrow as pa
+
         return pa.array(s.to_numpy(dtype=object), type=pa.large_string())
     except Exception:  # noqa: BLE001
         return None
@@ -218,6 +229,7 @@ def _contains(s: pd.Series, pat: str, arr=None) -> pd.Series:
     if arr is not None:
         try:
             import pyarrow.compute as pc
+
             m = pc.match_substring_regex(arr, pat)
             return pd.Series(m.fill_null(False).to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
         except Exception:  # noqa: BLE001 - a pattern RE2 rejects: use Python's re

@@ -13,6 +13,7 @@ the window the other findings compare with the rest of the run.
   status is Success; failures of the measurement machinery one step lower. Weights:
   ``failure.*`` in weights.py.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,15 +21,35 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ._failures import (CL2_MEASUREMENTS, _api_summary_evidence, _cl2_context, _counters_text, _density_timeout,
-                        _Failure, _failure_moment, _known_wait, _progress_stall, _slo_summary_evidence, _spec_context,
-                        _spec_start, _step_at)
+from ._failures import (
+    CL2_MEASUREMENTS,
+    _api_summary_evidence,
+    _cl2_context,
+    _counters_text,
+    _density_timeout,
+    _Failure,
+    _failure_moment,
+    _known_wait,
+    _progress_stall,
+    _slo_summary_evidence,
+    _spec_context,
+    _spec_start,
+    _step_at,
+)
 from .base import Ctx, Evidence, _dur, _first_line, _go_dur, _hms, _msg_text, _safe, _test_text, register
 from .weights import WEIGHTS
 
 #: failure kinds that are a wait or an SLO check running out: the likely first cause
-_WAIT_KINDS = ("pod_startup_slo", "api_slo", "pods_lost", "only_n_started", "timeout", "watch_timeout",
-               "unfinished", "pods_not_running")
+_WAIT_KINDS = (
+    "pod_startup_slo",
+    "api_slo",
+    "pods_lost",
+    "only_n_started",
+    "timeout",
+    "watch_timeout",
+    "unfinished",
+    "pods_not_running",
+)
 
 
 @register("failure", order=10)
@@ -41,16 +62,17 @@ def failure(ctx: Ctx) -> None:
 @dataclass
 class _Draft:
     """The finding of one failure while its stages fill it in."""
+
     title: str
     detail: list = field(default_factory=list)
     ev: list = field(default_factory=list)
-    sc: dict = field(default_factory=dict)     # the e2e-log context (_spec_context)
-    moment: object = None                      # the failure's own log line
-    fail_ts: object = None                     # when it failed (test clock)
-    wait: dict | None = None                   # the wait that failed: start, goal, limit_s, reason
+    sc: dict = field(default_factory=dict)  # the e2e-log context (_spec_context)
+    moment: object = None  # the failure's own log line
+    fail_ts: object = None  # when it failed (test clock)
+    wait: dict | None = None  # the wait that failed: start, goal, limit_s, reason
     wait_title: str | None = None
     stall: dict | None = None
-    own: bool = True                           # the stalled series belongs to the failing section
+    own: bool = True  # the stalled series belongs to the failing section
 
     @property
     def has_ts(self) -> bool:
@@ -58,8 +80,11 @@ class _Draft:
 
 
 def _one(ctx: Ctx, i: int, f: _Failure) -> None:
-    d = _Draft(f"{_first_line(f.message, 160)} — {_first_line(f.what, 72)}",
-               [f"{f.what}: {f.message}" + (f" — {f.meaning}." if f.meaning else "")], list(f.evidence))
+    d = _Draft(
+        f"{_first_line(f.message, 160)} — {_first_line(f.what, 72)}",
+        [f"{f.what}: {f.message}" + (f" — {f.meaning}." if f.meaning else "")],
+        list(f.evidence),
+    )
     _locate(ctx, f, d)
     if f.kind in _STALL_KINDS:
         cut = d.sc.get("section_rows")
@@ -76,16 +101,32 @@ def _one(ctx: Ctx, i: int, f: _Failure) -> None:
     sev, bonus = _severity(i, f, d)
     _by_kind(ctx, f, d)
     ev = [e for k, e in enumerate(d.ev) if e not in d.ev[:k]]
-    found = ctx.add(sev, d.title, " ".join(x for x in d.detail if x), ev[:8], kind=f"failure:{f.kind}",
-                    weight="failure.fatal" if f.fatal else "failure.nonfatal", bonus=bonus)
+    found = ctx.add(
+        sev,
+        d.title,
+        " ".join(x for x in d.detail if x),
+        ev[:8],
+        kind=f"failure:{f.kind}",
+        weight="failure.fatal" if f.fatal else "failure.nonfatal",
+        bonus=bonus,
+    )
     ctx.failure_finding[id(f)] = found
     if ctx.primary_stall is not None and ctx.primary_stall[0] is f and ctx.primary_finding is None:
         ctx.primary_finding = found
 
 
 #: failure kinds whose stalled progress series is looked for
-_STALL_KINDS = ("timeout", "only_n_started", "start_pods", "measurement", "other", "cl2_status", "api_not_found",
-                "unfinished", "pods_not_running")
+_STALL_KINDS = (
+    "timeout",
+    "only_n_started",
+    "start_pods",
+    "measurement",
+    "other",
+    "cl2_status",
+    "api_not_found",
+    "unfinished",
+    "pods_not_running",
+)
 
 
 def _locate(ctx: Ctx, f: _Failure, d: _Draft) -> None:
@@ -100,8 +141,10 @@ def _locate(ctx: Ctx, f: _Failure, d: _Draft) -> None:
             sc.pop("step_outside", None)
     if sc.get("step") is not None:
         st = sc["step"]
-        d.detail.append(f"Nearest STEP: '{_first_line(st['msg'])}'" + (
-            f" (no STEP inside [{sc.get('tag')}] before the failure)." if sc.get("step_outside") else "."))
+        d.detail.append(
+            f"Nearest STEP: '{_first_line(st['msg'])}'"
+            + (f" (no STEP inside [{sc.get('tag')}] before the failure)." if sc.get("step_outside") else ".")
+        )
         d.ev.append(Evidence(ctx.where(st["source_id"], st["line_no"]), _test_text(st)))
     if sc.get("section") is not None:
         d.detail.append(f"Failed in [{sc.get('tag')}] ({_first_line(sc['section']['msg'], 80)}).")
@@ -131,17 +174,28 @@ def _implied_wait(ctx: Ctx, f: _Failure, d: _Draft) -> None:
         return
     sc, fail_ts = d.sc, d.fail_ts
     start = fail_ts - pd.Timedelta(seconds=kw["limit_s"])
-    st = _step_at(sc["rows"], start, int(d.moment["line_no"]) if d.moment is not None else int(f.line_no)) \
-        if sc.get("rows") is not None else None
-    d.wait = {"start": start, "goal": kw["goal"], "limit_s": kw["limit_s"],
-              "reason": f"the wait that failed: {kw['goal']} ({_dur(kw['limit_s'])} limit)"}
-    d.wait_title = (f"timed out after {_dur(kw['limit_s'])} waiting for {kw['goal']} "
-                    f"({_hms(start)} → {_hms(fail_ts)}, test clock)"
-                    + (f" in step '{_first_line(st['msg'], 90)}'" if st is not None else "")
-                    + f" — {_first_line(f.what, 72)}")
-    d.detail.append(f"The failure text is that of a wait with a fixed limit ({kw['source']}): it waited from "
-                    f"about {_hms(start)} to {_hms(fail_ts)} (test clock)"
-                    + (f", during STEP '{_first_line(st['msg'])}'." if st is not None else "."))
+    st = (
+        _step_at(sc["rows"], start, int(d.moment["line_no"]) if d.moment is not None else int(f.line_no))
+        if sc.get("rows") is not None
+        else None
+    )
+    d.wait = {
+        "start": start,
+        "goal": kw["goal"],
+        "limit_s": kw["limit_s"],
+        "reason": f"the wait that failed: {kw['goal']} ({_dur(kw['limit_s'])} limit)",
+    }
+    d.wait_title = (
+        f"timed out after {_dur(kw['limit_s'])} waiting for {kw['goal']} "
+        f"({_hms(start)} → {_hms(fail_ts)}, test clock)"
+        + (f" in step '{_first_line(st['msg'], 90)}'" if st is not None else "")
+        + f" — {_first_line(f.what, 72)}"
+    )
+    d.detail.append(
+        f"The failure text is that of a wait with a fixed limit ({kw['source']}): it waited from "
+        f"about {_hms(start)} to {_hms(fail_ts)} (test clock)"
+        + (f", during STEP '{_first_line(st['msg'])}'." if st is not None else ".")
+    )
     if st is not None:
         d.ev.append(Evidence(ctx.where(st["source_id"], st["line_no"]), _test_text(st)))
 
@@ -159,22 +213,36 @@ def _explicit_wait(f: _Failure, d: _Draft) -> None:
     waited = (d.fail_ts - wl["ts"]).total_seconds()
     fits = 0.9 * limit <= waited <= limit + max(60.0, 0.1 * limit)
     if fits and d.wait is None:
-        d.wait = {"start": wl["ts"], "goal": _first_line(wl["msg"], 120), "limit_s": limit,
-                  "reason": f"the wait that failed: {_first_line(wl['msg'], 120)}"}
+        d.wait = {
+            "start": wl["ts"],
+            "goal": _first_line(wl["msg"], 120),
+            "limit_s": limit,
+            "reason": f"the wait that failed: {_first_line(wl['msg'], 120)}",
+        }
         if f.kind == "timeout":
-            d.wait_title = (f"timed out in [{d.sc.get('tag')}]: {_first_line(wl['msg'], 120)} "
-                            f"(failed {_dur(waited)} later) — {_first_line(f.what, 72)}")
-    d.detail.append(f"That wait started at {_hms(wl['ts'])} with a {_dur(limit)} timeout; the failure came "
-                    f"{_dur(waited)} later" + (": it is not the wait that failed." if not fits else
-                                               (" (the timeout expired)." if waited >= 0.95 * limit else ".")))
+            d.wait_title = (
+                f"timed out in [{d.sc.get('tag')}]: {_first_line(wl['msg'], 120)} "
+                f"(failed {_dur(waited)} later) — {_first_line(f.what, 72)}"
+            )
+    d.detail.append(
+        f"That wait started at {_hms(wl['ts'])} with a {_dur(limit)} timeout; the failure came "
+        f"{_dur(waited)} later"
+        + (
+            ": it is not the wait that failed."
+            if not fits
+            else (" (the timeout expired)." if waited >= 0.95 * limit else ".")
+        )
+    )
 
 
 def _cl2(ctx: Ctx, f: _Failure, d: _Draft) -> None:
     """For an error clusterloader2 logged: its step and how long after the previous record it came."""
     cc = _safe(ctx, "clusterloader2 context", _cl2_context, ctx, f) or {}
     if "Resource cleanup" in f.message:
-        d.detail.append("It was waiting for the test's namespaces and objects to be deleted after the last step "
-                        "(clusterloader2 cleanup), so the measurements were already taken.")
+        d.detail.append(
+            "It was waiting for the test's namespaces and objects to be deleted after the last step "
+            "(clusterloader2 cleanup), so the measurements were already taken."
+        )
     if not cc:
         return
     at = cc["at"]
@@ -185,8 +253,12 @@ def _cl2(ctx: Ctx, f: _Failure, d: _Draft) -> None:
     if cc.get("previous") is not None:
         pv = cc["previous"]
         gap = (at["ts"] - pv["ts"]).total_seconds()
-        d.detail.append(f"The error came {_dur(gap)} after the previous record ({_hms(pv['ts'])} → {_hms(at['ts'])}), "
-                        "i.e. that is how long the wait ran." if gap >= 1 else "")
+        d.detail.append(
+            f"The error came {_dur(gap)} after the previous record ({_hms(pv['ts'])} → {_hms(at['ts'])}), "
+            "i.e. that is how long the wait ran."
+            if gap >= 1
+            else ""
+        )
         if cc.get("step") is None or pv["line_no"] != cc["step"]["line_no"]:
             d.ev.append(Evidence(ctx.where(pv["source_id"], pv["line_no"]), _msg_text(pv)))
     d.ev[0] = Evidence(d.ev[0].where, _msg_text(at))
@@ -206,15 +278,23 @@ def _stalled(ctx: Ctx, f: _Failure, d: _Draft) -> None:
         goal = f"all {int(exp)} {what} running" if what.endswith("Pods") else f"all {int(exp)} pods of {what} running"
     else:
         goal = f"{what} to finish"
-    stall_txt = (f"{_counters_text(last)} unchanged since {_hms(stall['since_ts'])} "
-                 f"({stall['clock']} clock, until {_hms(fail_ts)})")
+    stall_txt = (
+        f"{_counters_text(last)} unchanged since {_hms(stall['since_ts'])} "
+        f"({stall['clock']} clock, until {_hms(fail_ts)})"
+    )
     # the series belongs to this failure unless the failing section (e.g. AfterEach) started after it
     sec_rows = sc.get("section_rows")
-    own = d.own = not (sec_rows is not None and len(sec_rows) and f.origin == "e2e-log"
-                       and int(last["line_no"]) < int(sec_rows["line_no"].min()))
+    own = d.own = not (
+        sec_rows is not None
+        and len(sec_rows)
+        and f.origin == "e2e-log"
+        and int(last["line_no"]) < int(sec_rows["line_no"].min())
+    )
     if not own:
-        stall_txt = (f"{_counters_text(last)} unchanged since {_hms(stall['since_ts'])} "
-                     f"({stall['clock']} clock, until {_hms(last['ts'])})")
+        stall_txt = (
+            f"{_counters_text(last)} unchanged since {_hms(stall['since_ts'])} "
+            f"({stall['clock']} clock, until {_hms(last['ts'])})"
+        )
         d.title = f"{d.wait_title or d.title}; earlier {what}: {stall_txt}"
     elif f.kind == "unfinished":
         d.title = f"{_first_line(f.message, 200)}, waiting for {goal}: {stall_txt}"
@@ -222,28 +302,39 @@ def _stalled(ctx: Ctx, f: _Failure, d: _Draft) -> None:
         d.title = f"timed out waiting for {goal}: {stall_txt}"
     else:
         d.title = f"{d.title} — {what}: {stall_txt}"
-    d.detail.append((f"It was waiting for {goal}." if own else
-                     f"Before the failing [{sc.get('tag')}] section, the test was waiting for {goal}.")
-                    + f" The progress series '{what}' ran {_dur(ran)} "
-                    f"({_hms(stall['first']['ts'])} → {_hms(last['ts'])}); its last counters were "
-                    f"{_counters_text(last)}, and {', '.join(stall['stalled'])} had not changed for "
-                    f"{_dur(stall['stalled_s'])} (since {_hms(stall['since_ts'])}).")
+    d.detail.append(
+        (
+            f"It was waiting for {goal}."
+            if own
+            else f"Before the failing [{sc.get('tag')}] section, the test was waiting for {goal}."
+        )
+        + f" The progress series '{what}' ran {_dur(ran)} "
+        f"({_hms(stall['first']['ts'])} → {_hms(last['ts'])}); its last counters were "
+        f"{_counters_text(last)}, and {', '.join(stall['stalled'])} had not changed for "
+        f"{_dur(stall['stalled_s'])} (since {_hms(stall['since_ts'])})."
+    )
     quiet = (fail_ts - last["ts"]).total_seconds() if d.has_ts else 0
     if quiet >= 60:
         d.detail.append(f"No progress line was printed after {_hms(last['ts'])}, {_dur(quiet)} before the failure.")
     dens = _density_timeout(f, stall)
     if dens is not None:
-        d.detail.append(f"The density saturation wait has no printed timeout; density.go sets it to "
-                        f"max(pods / 8 per s, 2m) = {_dur(dens)} for {int(exp)} pods "
-                        f"(MinPodsPerSecondThroughput = 8, MinSaturationThreshold = 2m); the progress lines "
-                        f"cover {_dur(ran)} of it (they start 10 s after the RCs are created).")
+        d.detail.append(
+            f"The density saturation wait has no printed timeout; density.go sets it to "
+            f"max(pods / 8 per s, 2m) = {_dur(dens)} for {int(exp)} pods "
+            f"(MinPodsPerSecondThroughput = 8, MinSaturationThreshold = 2m); the progress lines "
+            f"cover {_dur(ran)} of it (they start 10 s after the RCs are created)."
+        )
     elif sc.get("wait_line") is None:
-        d.detail.append("The test did not print its timeout; the wait lasted at least "
-                        f"{_dur(ran)}.")
-    d.ev += [Evidence(ctx.where(since["source_id"], since["line_no"]),
-                      f"first stalled: {_hms(since['ts'])} {what}: {_counters_text(since)}"),
-             Evidence(ctx.where(last["source_id"], last["line_no"]),
-                      f"last: {_hms(last['ts'])} {what}: {_counters_text(last)}")]
+        d.detail.append(f"The test did not print its timeout; the wait lasted at least {_dur(ran)}.")
+    d.ev += [
+        Evidence(
+            ctx.where(since["source_id"], since["line_no"]),
+            f"first stalled: {_hms(since['ts'])} {what}: {_counters_text(since)}",
+        ),
+        Evidence(
+            ctx.where(last["source_id"], last["line_no"]), f"last: {_hms(last['ts'])} {what}: {_counters_text(last)}"
+        ),
+    ]
     if ctx.primary_stall is None and f.fatal:
         ctx.primary_stall = (f, stall)
 
@@ -286,14 +377,18 @@ def _by_kind(ctx: Ctx, f: _Failure, d: _Draft) -> None:
         val = _go_dur(f.groups.get("value", "")) if f.groups.get("value") else None
         thr = _go_dur(f.groups.get("threshold", "")) if f.groups.get("threshold") else (5.0 if val else None)
         if val is not None and thr:
-            d.detail.append(f"The {f.groups.get('pct', '?')}th percentile {_dur(val)} is "
-                            f"{_dur(val - thr)} ({(val - thr) / thr * 100:.1f} %) over the {_dur(thr)} threshold"
-                            + ("" if f.groups.get("threshold") else " (density's default)")
-                            + ("; seconds, not hours: a real miss, not a clock offset." if val < 600 else "."))
+            d.detail.append(
+                f"The {f.groups.get('pct', '?')}th percentile {_dur(val)} is "
+                f"{_dur(val - thr)} ({(val - thr) / thr * 100:.1f} %) over the {_dur(thr)} threshold"
+                + ("" if f.groups.get("threshold") else " (density's default)")
+                + ("; seconds, not hours: a real miss, not a clock offset." if val < 600 else ".")
+            )
     mcall = re.search(r"measurement call (\w+) - (\S+) error", f.message)
     if mcall and mcall.group(1) in CL2_MEASUREMENTS:
-        d.detail.append(f"Measurement {mcall.group(1)} (identifier {mcall.group(2)}) waits for / checks "
-                        f"{CL2_MEASUREMENTS[mcall.group(1)]}.")
+        d.detail.append(
+            f"Measurement {mcall.group(1)} (identifier {mcall.group(2)}) waits for / checks "
+            f"{CL2_MEASUREMENTS[mcall.group(1)]}."
+        )
     if f.kind == "api_slo":
         api_ev, api_txt = _api_summary_evidence(ctx)
         d.ev += api_ev

@@ -1,5 +1,6 @@
 """Log templates (Drain, :mod:`kubelog.analysis.templates`) new or much more frequent in the window;
 info. Weights: ``templates.*``."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,6 +21,7 @@ def templates(ctx: Ctx) -> None:
         _error_templates(ctx, m)
         return
     from ..templates import compare_windows
+
     m = m.dropna(subset=["ts"]).reset_index(drop=True)
     if len(m) > 500_000:
         m = m[m["level"].isin(["E", "W", "F"]) | ((m["ts"] >= w0 - pd.Timedelta(minutes=10)) & (m["ts"] <= w1))]
@@ -40,15 +42,25 @@ def templates(ctx: Ctx) -> None:
         if r.first_row >= 0:
             row = m.iloc[int(r.first_row)]
             ev.append(Evidence(ctx.where(row["source_id"], row["line_no"]), _msg_text(row)))
-    lines = [f"'{_first_line(r.template, 120)}' {r.n_window}× in window"
-             + (" (new)" if r.new else f" vs {r.n_rest}× before ({r.ratio:.0f}× the rate)") for r in top.itertuples()]
-    ctx.add("info", f"{len(c)} log templates new or much more frequent in the window",
-            "Drain templates of messages: " + "; ".join(lines) + ".", ev[:4], kind="templates", weight="templates.window")
+    lines = [
+        f"'{_first_line(r.template, 120)}' {r.n_window}× in window"
+        + (" (new)" if r.new else f" vs {r.n_rest}× before ({r.ratio:.0f}× the rate)")
+        for r in top.itertuples()
+    ]
+    ctx.add(
+        "info",
+        f"{len(c)} log templates new or much more frequent in the window",
+        "Drain templates of messages: " + "; ".join(lines) + ".",
+        ev[:4],
+        kind="templates",
+        weight="templates.window",
+    )
 
 
 def _error_templates(ctx: Ctx, m: pd.DataFrame) -> None:
     """Without a window: the most frequent templates of E/F-level messages of the run."""
     from ..templates import mine_templates
+
     e = m[m["level"].isin(["E", "F"])].reset_index(drop=True)
     if len(e) < 3:
         return
@@ -58,7 +70,13 @@ def _error_templates(ctx: Ctx, m: pd.DataFrame) -> None:
     for tid in t["template_id"]:
         row = e.iloc[int(np.argmax(ids == tid))]
         ev.append(Evidence(ctx.where(row["source_id"], row["line_no"]), _msg_text(row)))
-    ctx.add("info", f"{len(e)} error-level log records in {len(set(ids.tolist()))} templates",
-            "Most frequent Drain templates of E/F messages: "
-            + "; ".join(f"'{_first_line(r.template, 120)}' ×{r.count}" for r in t.itertuples()) + ".",
-            ev[:4], kind="templates", weight="templates.errors")
+    ctx.add(
+        "info",
+        f"{len(e)} error-level log records in {len(set(ids.tolist()))} templates",
+        "Most frequent Drain templates of E/F messages: "
+        + "; ".join(f"'{_first_line(r.template, 120)}' ×{r.count}" for r in t.itertuples())
+        + ".",
+        ev[:4],
+        kind="templates",
+        weight="templates.errors",
+    )

@@ -5,6 +5,7 @@ formats whose header is ``Trace "Get /api/v1/…"``, the path in its name (:func
 Severity: error when the longest slow trace is ≥ 30 s, warning ≥ 5 s, else info; long-running
 traces are info. Weights: ``traces.*``, ``traces_long_running``.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,16 @@ import pandas as pd
 
 from .base import Ctx, Evidence, _dur, _first_line, _hms, register
 
-_TRACE_METHOD = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT", "patch": "PATCH",
-                 "delete": "DELETE", "deletecollection": "DELETE"}
+_TRACE_METHOD = {
+    "get": "GET",
+    "list": "GET",
+    "watch": "GET",
+    "create": "POST",
+    "update": "PUT",
+    "patch": "PATCH",
+    "delete": "DELETE",
+    "deletecollection": "DELETE",
+}
 
 
 def trace_url(name, url) -> str:
@@ -33,6 +42,7 @@ def trace_long_running(name, url) -> bool:
     formats print the path without ``?follow=true``) — RequestInfo's long-running rule
     (:func:`kubelog.formats.requestinfo.classify_one`) plus every ``log`` read."""
     from ...formats.requestinfo import classify_one
+
     u = trace_url(name, url)
     if not u:
         return False
@@ -45,9 +55,11 @@ def trace_long_running(name, url) -> bool:
 
 def _classified(ctx: Ctx):
     """The Trace blocks with a total time, and which of them are long-running (computed once)."""
+
     def compute():
-        tr = ctx.table("traces", columns=["ts", "started_ts", "name", "total_s", "url", "user_agent", "source_id",
-                                          "line_no"])
+        tr = ctx.table(
+            "traces", columns=["ts", "started_ts", "name", "total_s", "url", "user_agent", "source_id", "line_no"]
+        )
         if not len(tr):
             return tr, np.zeros(0, dtype=bool)
         tr = tr.dropna(subset=["total_s"])
@@ -55,6 +67,7 @@ def _classified(ctx: Ctx):
         lr_keys = {(n, u) for n, u in pairs.itertuples(index=False) if trace_long_running(n, u)}
         lr = np.array([(n, u) in lr_keys for n, u in tr[["name", "url"]].itertuples(index=False)], dtype=bool)
         return tr, lr
+
     return ctx.memo("traces", compute)
 
 
@@ -66,15 +79,24 @@ def traces_long_running(ctx: Ctx) -> None:
     if not len(long_tr):
         return
     lt = long_tr.sort_values("total_s", ascending=False)
-    ctx.add("info", f"{len(lt)} Trace block(s) of long-running requests (pod log reads, watches), longest "
-                    f"{_dur(float(lt['total_s'].iloc[0]))}",
-            "A pod log follow or a watch lasts as long as its client reads; its Trace says nothing about "
-            "storage or apiserver slowness, so these are left out of the slow-request traces.",
-            [Evidence(ctx.where(r["source_id"], r["line_no"]),
-                      f'Trace "{_first_line(r["name"], 120)}"'
-                      + (f' {trace_url(None, r["url"])}' if isinstance(r["url"], str) and r["url"] else "")
-                      + f' total {_dur(r["total_s"])} (ended {_hms(r["ts"])})')
-             for _, r in lt.head(2).iterrows()], kind="traces_long_running", weight="traces_long_running")
+    ctx.add(
+        "info",
+        f"{len(lt)} Trace block(s) of long-running requests (pod log reads, watches), longest "
+        f"{_dur(float(lt['total_s'].iloc[0]))}",
+        "A pod log follow or a watch lasts as long as its client reads; its Trace says nothing about "
+        "storage or apiserver slowness, so these are left out of the slow-request traces.",
+        [
+            Evidence(
+                ctx.where(r["source_id"], r["line_no"]),
+                f'Trace "{_first_line(r["name"], 120)}"'
+                + (f" {trace_url(None, r['url'])}" if isinstance(r["url"], str) and r["url"] else "")
+                + f" total {_dur(r['total_s'])} (ended {_hms(r['ts'])})",
+            )
+            for _, r in lt.head(2).iterrows()
+        ],
+        kind="traces_long_running",
+        weight="traces_long_running",
+    )
 
 
 @register("traces", order=131)
@@ -96,13 +118,27 @@ def traces(ctx: Ctx) -> None:
     top = slow.sort_values("total_s", ascending=False)
     n_in = int(inw[slow.index].sum())
     mx = float(top["total_s"].iloc[0])
-    ev = [Evidence(ctx.where(r["source_id"], r["line_no"]),
-                   f'Trace "{_first_line(r["name"], 120)}" total {_dur(r["total_s"])} (ended {_hms(r["ts"])})')
-          for _, r in top.head(4).iterrows()]
+    ev = [
+        Evidence(
+            ctx.where(r["source_id"], r["line_no"]),
+            f'Trace "{_first_line(r["name"], 120)}" total {_dur(r["total_s"])} (ended {_hms(r["ts"])})',
+        )
+        for _, r in top.head(4).iterrows()
+    ]
     kinds = top["name"].fillna("").str.split(" ").str[0].value_counts().head(5)
     sev = "error" if mx >= 30 else ("warning" if mx >= 5 else "info")
     where = f", {n_in} of them in the window" if w0 is not None else ""
-    ctx.add(sev, f"{len(slow)} slow-request Trace blocks, longest {_dur(mx)}",
-            f"Trace blocks ≥ 1 s{where}: " + ", ".join(f"{k or '?'} {v}" for k, v in kinds.items())
-            + (". Traces at the 1-minute request timeout mean storage (etcd) calls were not answering." if mx >= 55 else "."),
-            ev, kind="traces", weight=f"traces.{sev}")
+    ctx.add(
+        sev,
+        f"{len(slow)} slow-request Trace blocks, longest {_dur(mx)}",
+        f"Trace blocks ≥ 1 s{where}: "
+        + ", ".join(f"{k or '?'} {v}" for k, v in kinds.items())
+        + (
+            ". Traces at the 1-minute request timeout mean storage (etcd) calls were not answering."
+            if mx >= 55
+            else "."
+        ),
+        ev,
+        kind="traces",
+        weight=f"traces.{sev}",
+    )
