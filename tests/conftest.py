@@ -48,15 +48,27 @@ def ingest_to(tmp_path):
 
 #: Fixtures whose tests are slow by construction (a whole generated run ingested, a report rendered).
 SLOW_FIXTURES = {"sample_runs"}
+#: Modules whose tests generate and ingest whole runs, render reports or drive real processes and
+#: signals end to end: `make test` runs them, `make test-fast` does not.
+SLOW_MODULES = {
+    "test_failures.py",
+    "test_skew_cases.py",
+    "test_load_truth.py",
+    "test_report.py",
+    "test_compare.py",
+    "test_skew.py",
+    "test_pod_resolution.py",
+}
 
 
 def pytest_collection_modifyitems(config, items):
     """Markers from what a test uses, so `make test-fast` (-m "not slow and not real") needs no
-    hand-kept list: ``real`` for tests on ../shared/real_logs, ``slow`` for tests on whole sample runs.
+    hand-kept list: ``real`` for tests on ../shared/real_logs, ``slow`` for tests on whole sample runs
+    and the end-to-end modules of :data:`SLOW_MODULES`.
     Tests slow for other reasons carry ``@pytest.mark.slow`` themselves."""
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         if "real_logs" in names:
             item.add_marker(pytest.mark.real)
-        if names & SLOW_FIXTURES:
+        if names & SLOW_FIXTURES or item.path.name in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
