@@ -17,22 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 from unittest import mock
 
-
-def timed(fn, repeat: int) -> float:
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return statistics.median(out)
+from _common import synthetic_run, timed
 
 
 def main() -> None:
@@ -42,29 +31,7 @@ def main() -> None:
     ap.add_argument("--dir", default="/tmp/kubelog-bench-audit")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    run_dir = Path(a.dir) / f"synth-1.28-{a.nodes}n-x{a.scale:g}"
-    audit = run_dir / "audit.log"
-    if not audit.exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "kubelog.cli",
-                "synth",
-                "--out",
-                str(run_dir),
-                "--era",
-                "1.28",
-                "--nodes",
-                str(a.nodes),
-                "--scale",
-                str(a.scale),
-                "--skew",
-                "test=0s,nodes=0s",
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    audit = synthetic_run(Path(a.dir), a.nodes, a.scale) / "audit.log"
     import pyarrow.json as pj
 
     import kubelog

@@ -24,11 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import synthetic_run
 
 
 class _PeakMem:
@@ -82,28 +83,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dir", default="/tmp/kubelog-bench-run")
     a = ap.parse_args()
-    run_dir = Path(a.dir) / f"synth-1.28-{a.nodes}n-x{a.scale:g}"
-    if not (run_dir / "truth.json").exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "kubelog.cli",
-                "synth",
-                "--out",
-                str(run_dir),
-                "--era",
-                "1.28",
-                "--nodes",
-                str(a.nodes),
-                "--scale",
-                str(a.scale),
-                "--skew",
-                "test=0s,nodes=0s",
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    run_dir = synthetic_run(Path(a.dir), a.nodes, a.scale)
     inputs = sorted(p for p in run_dir.iterdir() if p.name != "truth.json")
     import pyarrow.json as pj
 

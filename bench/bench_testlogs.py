@@ -18,20 +18,11 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
-import time
 from pathlib import Path
 
+from _common import timed
+
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real_logs"
-
-
-def timed(fn, repeat: int) -> float:
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return statistics.median(out)
 
 
 def main() -> None:

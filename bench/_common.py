@@ -1,0 +1,28 @@
+"""Helpers the benchmark scripts share (run as ``python bench/NAME.py``: this folder is on sys.path)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+
+def timed(fn, repeat: int) -> float:
+    """Median wall seconds of ``repeat`` calls of ``fn``."""
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return statistics.median(out)
+
+
+def synthetic_run(base: Path, nodes: int, scale: float, seed: int = 1) -> Path:
+    """A complete synthetic 1.28 Kubemark run (``kubelog synth``, clocks in sync), made once and cached
+    in ``base``; returns its directory."""
+    run_dir = Path(base) / (f"synth-1.28-{nodes}n-x{scale:g}" + ("" if seed == 1 else f"-s{seed}"))
+    if not (run_dir / "truth.json").exists():
+        from kubelog.synth import generate
+
+        generate(run_dir, seed=seed, nodes=nodes, era="1.28", skew="test=0s,nodes=0s", scale=scale)
+    return run_dir
