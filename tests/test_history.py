@@ -298,6 +298,24 @@ def test_bad_scheduler_is_a_usage_error(tmp_path):
     assert res.exit_code == 2 and "--scheduler local:x" in res.stderr
 
 
+def _row(i: int, build0: int, **kw) -> dict:
+    """One row of a hand-made history table (the columns of :data:`H.COLUMNS`), run ``i`` of a series."""
+    row = dict(
+        run=f"r{i:02d}",
+        build=build0 + i,
+        started=None,
+        source="run",
+        bucket="",
+        n=None,
+        unit="s",
+        text="",
+        clocks="",
+        skewed=False,
+    )
+    row.update(kw)
+    return row
+
+
 def test_changes_of_a_step_series_with_an_outlier():
     """Detection alone on a hand-made table: one 2x step at position 20 of 40, one wild outlier at
     position 8 (a single run cannot form a segment: min_size 3) — one change, at the step."""
@@ -307,11 +325,9 @@ def test_changes_of_a_step_series_with_an_outlier():
         if i == 8:
             v = 3.0
         rows.append(
-            dict(
-                run=f"r{i:02d}",
-                build=1000 + i,
-                started=None,
-                source="run",
+            _row(
+                i,
+                1000,
                 family="latency",
                 metric="get pods resource @all p99",
                 group="get pods resource",
@@ -319,10 +335,6 @@ def test_changes_of_a_step_series_with_an_outlier():
                 stat="p99",
                 value=v,
                 n=50,
-                unit="s",
-                text="",
-                clocks="",
-                skewed=False,
             )
         )
     t = H.order_runs(pd.DataFrame(rows))
@@ -405,11 +417,9 @@ def test_a_stretch_of_skewed_runs_is_left_out_not_reported():
         skewed = 20 <= i < 26
         v = 1.3 * (1 + 0.02 * ((i * 5) % 7 - 3)) + (12.0 if skewed else 0.0)
         rows.append(
-            dict(
-                run=f"r{i:02d}",
-                build=2000 + i,
-                started=None,
-                source="run",
+            _row(
+                i,
+                2000,
                 family="pod_startup",
                 metric="pod schedule_to_run @all p50",
                 group="schedule_to_run",
@@ -417,29 +427,20 @@ def test_a_stretch_of_skewed_runs_is_left_out_not_reported():
                 stat="p50",
                 value=v,
                 n=44,
-                unit="s",
-                text="",
                 clocks="apiserver→node/*",
                 skewed=skewed,
             )
         )
         rows.append(
-            dict(
-                run=f"r{i:02d}",
-                build=2000 + i,
-                started=None,
-                source="run",
+            _row(
+                i,
+                2000,
                 family="skew",
                 metric="skew verdict",
                 group="run",
-                bucket="",
                 stat="verdict",
                 value=12.0 if skewed else 0.0,
-                n=None,
-                unit="s",
                 text="skewed: node/* +12 s (4 of 4 nodes)" if skewed else "ok",
-                clocks="",
-                skewed=False,
             )
         )
     t = H.order_runs(pd.DataFrame(rows))
