@@ -1,7 +1,7 @@
 """The kube-apiserver access log in every era, and klog records (issue: foundation).
 
 Golden facts come from ../shared/real_logs/MANIFEST.md; example lines from
-formats-server.md §3.5 (each must parse to the values written next to it).
+public issues and logs of 2015–2024 (each must parse to the values written next to it).
 """
 
 import pyarrow as pa
@@ -102,7 +102,7 @@ def test_journald_three_masters(real_logs, ingest_to):
     assert e["counted"]["journald marker line"] == 9  # 6 "-- Logs begin" + 3 "-- No entries --"? see MANIFEST
 
 
-# -- every example line of formats-server.md §3.5 --------------------------------------------------
+# -- real access-log lines of every era -------------------------------------------------------------
 
 EXAMPLES = [
     # (line, method, uri, latency_s, code, user_agent, src, verb, resource, scope, long_running)

@@ -1,4 +1,4 @@
-"""Trace blocks (formats-server.md §5) → traces / trace_steps; golden facts from MANIFEST.md."""
+"""Trace blocks (docs/formats/klog.md) → traces / trace_steps; golden facts from MANIFEST.md."""
 
 from pathlib import Path
 
@@ -7,7 +7,8 @@ import pytest
 
 from kubelog.formats import traces as T
 
-SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "docs" / "formats-server.md"
+# Real trace blocks of 2016-2023 (syslog-wrapped, plain, 1.20+ structured), tests/examples/.
+SPEC = Path(__file__).resolve().parent / "examples" / "traces_real_examples.log"
 
 
 def accounting_ok(e):
@@ -63,19 +64,9 @@ def test_openshift_golden(real_logs, ingest_to, name, n, kinds, maxtot):
     assert t.total_s.max() == pytest.approx(maxtot, abs=1e-9)
 
 
-def _examples():
-    s = SPEC.read_text()
-    i = s.index("### 5.2 Real examples")
-    b0 = s.index("```text\n", i) + 8
-    body = s[b0 : s.index("\n```", b0)]
-    return body.splitlines()
-
-
 @pytest.fixture
 def examples():
-    if not SPEC.exists():
-        pytest.skip("formats-server.md not found")
-    return _examples()
+    return SPEC.read_text().splitlines()
 
 
 def _ingest_lines(ingest_to, tmp_path, lines, name="kube-apiserver.log", **kw):

@@ -11,7 +11,7 @@ What is looked at
   execution``, ``Errors:``), the cl2 final ``Status`` and logged errors (``manifest
   inputs[*].info["cl2"]``), kube-burner ``jobSummary`` ``passed: false``, and logs that end
   before the suite summary / Test Finished block (a killed job). Texts are classified with
-  formats-test.md §4.7 (:data:`FAILURE_KINDS`, :func:`classify`).
+  docs/diagnose.md (:data:`FAILURE_KINDS`, :func:`classify`).
 * **The wait**: the failure's own log line (``Unexpected error occurred: <err>`` / Failf's line)
   and message time, the section (``[It]``/``[BeforeEach]``/…) and the last ``STEP`` before the
   failure (the test's cleanup steps after an ``[It]`` failure are skipped), the wait the failure

@@ -279,7 +279,7 @@ def _backward_lower(p: Pairs) -> np.ndarray:
 
 @dataclass
 class MaxSatisfied:
-    """The offset interval satisfied by the most pairs (robust fallback, skew.md §1).
+    """The offset interval satisfied by the most pairs (robust fallback; docs/skew.md, max_satisfied_offset).
 
     Attributes
     ----------
@@ -388,7 +388,7 @@ def max_satisfied_offset(pairs_ab: Pairs | None, pairs_ba: Pairs | None = None) 
 
 @dataclass
 class OffsetEstimate:
-    """Bounds on θ = C_B − C_A from causal pairs (skew.md §1).
+    """Bounds on θ = C_B − C_A from causal pairs (docs/skew.md, offset_bounds).
 
     Attributes
     ----------
@@ -479,7 +479,7 @@ class OffsetEstimate:
 
 
 def offset_bounds(pairs_ab: Pairs | None, pairs_ba: Pairs | None = None, *, tol: float = FLOAT_TOL_S) -> OffsetEstimate:
-    """Interval bounds on the offset θ = C_B − C_A (skew.md §1).
+    """Interval bounds on the offset θ = C_B − C_A (docs/skew.md, offset_bounds).
 
     Parameters
     ----------
@@ -547,7 +547,7 @@ class NtpResult(NamedTuple):
 
 
 def ntp_offset(t1, t2, t3, t4) -> NtpResult:
-    """Offset and delay of a four-timestamp exchange (skew.md §2).
+    """Offset and delay of a four-timestamp exchange (docs/skew.md, ntp_offset).
 
     Client A sends at ``t1`` (A clock), server B receives at ``t2`` and replies
     at ``t3`` (B clock), A receives at ``t4``.  Array inputs give array outputs.
@@ -577,7 +577,7 @@ def ntp_offset(t1, t2, t3, t4) -> NtpResult:
 
 @dataclass
 class DriftFit:
-    """Offset-plus-drift model θ(t) = θ0 + ω·(t − t_ref), t on A's clock (skew.md §3).
+    """Offset-plus-drift model θ(t) = θ0 + ω·(t − t_ref), t on A's clock (docs/skew.md, fit_offset_drift).
 
     Attributes
     ----------
@@ -707,7 +707,7 @@ def fit_offset_drift(
     min_span_s: float = MIN_DRIFT_SPAN_S,
     tol: float = FLOAT_TOL_S,
 ) -> DriftFit:
-    """Fit θ(t) = θ0 + ω·(t − t_ref) between forward and backward constraints (skew.md §3).
+    """Fit θ(t) = θ0 + ω·(t − t_ref) between forward and backward constraints (docs/skew.md, fit_offset_drift).
 
     Forward pairs give points ``(t_a, u)`` the line must stay below, backward
     pairs points ``(t_a, l)`` it must stay above (t_a = the A-clock reading).
@@ -815,7 +815,7 @@ def fit_offset_drift(
 
 @dataclass
 class OneWayDrift:
-    """Moon–Skelly–Towsley one-way drift (skew.md §3b): d̃ = recv − send ≥ α·(t − t_ref) + β.
+    """Moon–Skelly–Towsley one-way drift (docs/skew.md, fit_one_way_drift): d̃ = recv − send ≥ α·(t − t_ref) + β.
 
     ``drift`` α is the relative drift (s/s) of the receiver's clock against the
     sender's; ``beta`` (seconds) confounds the offset with the minimum delay and is
@@ -869,7 +869,7 @@ def fit_one_way_drift(
 
 @dataclass
 class StepResult:
-    """A single clock step found by splitting the pairs in time (skew.md §4, after Paxson 1998).
+    """A single clock step found by splitting the pairs in time (docs/skew.md, detect_step; after Paxson 1998).
 
     Times are on A's clock (forward pairs timed by their send, backward pairs by
     their receive).
@@ -1015,7 +1015,7 @@ def detect_step(
 
 @dataclass
 class SystemSolution:
-    """Offsets of every domain relative to a reference from pairwise bounds (skew.md §5).
+    """Offsets of every domain relative to a reference from pairwise bounds (docs/skew.md, solve_system).
 
     Attributes
     ----------

@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         the apiserver did in that window compared with the rest of the run
         (error codes, latency, Trace blocks, pod log follows and watches set
         apart, silent clients, watch restarts); Warning events, NotReady
-        nodes, clock offsets, known signatures (formats-test.md 4.7, 2017
+        nodes, clock offsets, known signatures (docs/diagnose.md, 2017
         Kubemark notes), log templates new in the window, and the API-call
         and pod-startup latencies the test itself reported over the SLO.
         Findings are ranked, each with file:line evidence; docs/diagnose.md

@@ -6,7 +6,7 @@ Python object per line), removes the line wrapper(s) the input carries and
 yields :class:`LineChunk` objects.  Text formats (klog, e2e logs, audit with a
 hostname prefix, ...) parse these chunks with vectorized Arrow compute.
 
-Wrappers (formats-server.md §2, formats-test.md §1), detected on the head of
+Wrappers (docs/formats/klog.md, docs/formats/e2e-log.md), detected on the head of
 the input and removed per physical line, stacked up to three deep:
 
 ``cri``         ``<RFC3339Nano> <stdout|stderr> <P|F>[:tags] <payload>`` (P chunks joined)

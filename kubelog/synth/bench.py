@@ -1,7 +1,7 @@
 """Benchmark log generator: a large, realistic structured kube-apiserver log, fast.
 
 ``write_apiserver_log(path, n_lines, seed=0, era="1.28")`` writes exactly ``n_lines`` physical
-lines of a 1.28-style kube-apiserver log (formats-server.md §1, §3 variant G, §5 T3):
+lines of a 1.28-style kube-apiserver log (docs/formats/klog.md: klog header, httplog of 1.28, a 1.20+ trace):
 
 * ~85 % access-log lines (``httplog.go:132] "HTTP" verb=... audit-ID=... apf_...``), verbs
   GET/LIST/WATCH/POST/PUT/PATCH/DELETE over pods, nodes (+status), leases, events, configmaps,

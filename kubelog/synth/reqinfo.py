@@ -1,5 +1,5 @@
 """Independent RequestInfoFactory re-implementation for the generator's ground truth
-(formats-server.md §4.1/§4.2, current scope rule). Kept separate from kubelog.formats so that
+(apiserver RequestInfoFactory and the current scope rule, docs/formats/access-log.md). Kept separate from kubelog.formats so that
 truth.json does not inherit a parser bug."""
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def classify(method: str, uri: str) -> dict:
 
 
 def logged_verb_128(method: str, info: dict) -> str:
-    """httplog ≥ 1.27 normalised verb (formats-server §3.3)."""
+    """httplog ≥ 1.27 normalised verb (docs/formats/klog.md)."""
     if info["scope"] == "nonresource":
         return method
     if info["subresource"] in ("log", "exec", "portforward", "attach", "proxy"):

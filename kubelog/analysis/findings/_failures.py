@@ -1,6 +1,6 @@
 """Failures and their context, for the failure finding (failure.py) and the others that look at it:
 which specs, measurements, statuses and jobs failed (:func:`collect_failures`), how their texts are
-classified (formats-test.md §4.7, :data:`FAILURE_KINDS`), the section and STEPs of the e2e log
+classified (docs/diagnose.md, :data:`FAILURE_KINDS`), the section and STEPs of the e2e log
 around a failure, the wait that failed and the progress series that stalled."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 from .base import Ctx, Evidence, _dur, _first_line, _go_dur, _msg_text, _table, _test_text  # noqa: F401
 
 
-#: formats-test.md §4.7 and the clusterloader2 error texts: (kind, regex, meaning)
+#: the e2e framework's and clusterloader2's failure texts: (kind, regex, meaning)
 FAILURE_KINDS = [
     (
         "watch_timeout",
@@ -144,7 +144,7 @@ class _Failure:
 
 
 def classify(message: str) -> tuple[str, str, dict]:
-    """Kind, meaning and captured fields of a failure text (formats-test.md §4.7).
+    """Kind, meaning and captured fields of a failure text (docs/diagnose.md).
 
     >>> classify('s: "timed out waiting for the condition"')[0]
     'timeout'
