@@ -20,7 +20,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import typer  # noqa: E402
 
 from . import __version__, commands  # noqa: E402
-from .errors import ExitCode as Exit  # noqa: E402,F401  (commands import it from here)
+from .errors import Exit, die  # noqa: E402,F401  (re-exported: tests and scripts import them from here)
 
 
 app = typer.Typer(
@@ -59,12 +59,6 @@ def _register_all() -> None:
 
 
 _register_all()
-
-
-def die(msg: str, code: Exit) -> None:
-    """Print ``kubelog: msg`` to stderr and exit with ``code``."""
-    typer.echo(f"kubelog: {msg}", err=True)
-    raise typer.Exit(int(code))
 
 
 def main() -> None:  # console script entry point

@@ -324,3 +324,58 @@ def test_report_and_compare_quiet(sample_runs, tmp_path):
     r = CliRunner().invoke(app, ["report", str(raw), "--out", str(tmp_path / "r"), "--no-pdf", "-q"])
     assert r.exit_code == 0, r.output[-1000:]
     assert r.stderr == "" and r.stdout.strip().endswith("report.html")
+
+
+def test_commands_take_exit_and_die_from_errors_not_from_cli():
+    """Issue 22 (layout): the commands reached back into kubelog/cli.py for Exit/die, lazily, inside
+    their functions; they come from kubelog/errors.py (with the exception types and exit codes), imported
+    at the top of the module."""
+    import ast
+    import re
+    from pathlib import Path
+
+    import kubelog.commands
+    import kubelog.errors
+
+    assert kubelog.errors.Exit is kubelog.errors.ExitCode and callable(kubelog.errors.die)
+    bad, top = [], {}
+    for f in sorted(Path(kubelog.commands.__path__[0]).glob("*.py")):
+        tree = ast.parse(f.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                mod = "." * node.level + (node.module or "")
+                if mod in ("..cli", "kubelog.cli"):
+                    bad.append(f"{f.name}:{node.lineno}")
+                if mod in ("..errors", "kubelog.errors") and {"Exit", "die"} & {a.name for a in node.names}:
+                    top[f.name] = node in tree.body
+    assert not bad, f"commands import from kubelog.cli: {bad}"
+    users = {
+        f.name for f in Path(kubelog.commands.__path__[0]).glob("*.py") if re.search(r"(?<![\w.])die\(", f.read_text())
+    }
+    assert users <= set(top) and all(top.values()), (users - set(top), top)
+
+
+def test_die_is_one_line_and_its_exit_code():
+    import typer
+
+    from kubelog.errors import Exit, die
+
+    app1 = typer.Typer()
+    app1.command()(lambda: die("x.log:3: bad", Exit.INPUT))
+    r = CliRunner().invoke(app1, [])
+    assert r.exit_code == 3 and r.stderr == "kubelog: x.log:3: bad\n" and r.stdout == ""
+
+
+def test_cli_start_up_loads_no_heavy_module():
+    """`kubelog --help` stays fast: importing the CLI (every command module, kubelog.errors with die)
+    loads none of the analysis libraries; each command imports what it needs when it runs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kubelog.cli; "
+        "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow', 'scipy', 'rich', 'dask', 'matplotlib') "
+        "if m in sys.modules))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]", r.stdout

@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import Exit, die
 from ._common import ALL_OPTION, FORMAT_OPTION, json_schema
 
 CHANGE_VIEW = [
@@ -104,7 +105,6 @@ def register(app: typer.Typer) -> None:
         directory; 2 for a bad --scheduler; 1 only with --fail-on-regression and a regression.
         """
         from ..analysis import history as H
-        from ..cli import Exit, die
         from ..output import render
 
         try:

@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import Exit, die
 from . import load as load_cmd
 from .pods import OFFSET_HELP, corrections_or_die, parse_offsets
 from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say, split_list
@@ -86,7 +87,6 @@ def register(app: typer.Typer) -> None:
         """
         from ..analysis import stats
         from ..analysis.latency import latency_table
-        from ..cli import Exit, die
 
         if (correct_skew or offset) and not by_load:
             die(

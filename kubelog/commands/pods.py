@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import Exit, die
 from . import load as load_cmd
 from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
 
@@ -31,7 +32,6 @@ def corrections_or_die(run, offset_items, correct_skew: bool):
 
 def parse_offsets(items) -> dict | None:
     """``["test=1.5", "node/x=-0.2"]`` → ``{"test": 1.5, "node/x": -0.2}``; usage error otherwise."""
-    from ..cli import Exit, die
 
     if not items:
         return None
