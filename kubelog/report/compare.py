@@ -24,6 +24,15 @@ percentile p (nearest rank, as everywhere in kubelog):
 Each group is also compared over the whole run (``bucket == "all"``); :func:`group_verdicts`
 sums a group up as ``worse``, ``better``, ``mixed``, ``inconclusive``, ``unchanged`` or
 ``not comparable`` from those rows.
+
+Clocks: the latencies are durations on the apiserver's clock and need no correction, but two things
+compared rest on other clocks: the load bucket of a request (the running-pod timeline is read from
+kubelet records and pod dumps on the nodes' clocks, progress lines on the test machine's) and the pod
+start-up SLO verdicts (phases whose ends are on different clocks, percentiles the test reported from
+its own clock).  With ``corrections`` (one :class:`kubelog.analysis.skew.Corrections` per run, as
+``kubelog compare --correct-skew/--offset`` makes them) each run's offsets are applied to its own
+timeline and verdicts before anything is compared, so that a clock that is wrong in one run does not
+show as a regression of the other.
 """
 
 from __future__ import annotations
@@ -54,9 +63,13 @@ COLUMNS = list(DEFAULT_BY) + [
 ]
 
 
-def cell_samples(run: Run, nodes: int | None = None) -> dict:
-    """``{(verb, resource, subresource, scope, bucket): sorted latencies (s)}`` of a run's API requests."""
-    tl = loadmod.load_timeline(run, nodes=nodes)
+def cell_samples(run: Run, nodes: int | None = None, offsets: dict | None = None) -> dict:
+    """``{(verb, resource, subresource, scope, bucket): sorted latencies (s)}`` of a run's API requests.
+
+    ``offsets``: ``{clock domain: θ seconds}`` (:meth:`kubelog.analysis.skew.Corrections.pod_offsets`)
+    applied to the load timeline the buckets come from (:func:`kubelog.analysis.load.load_timeline`).
+    """
+    tl = loadmod.load_timeline(run, nodes=nodes, offsets=offsets)
     if not tl.capacity:
         raise ValueError(f"{run.path}: no capacity: {tl.nodes_source}")
     df, _ = api_requests(run, columns=list(DEFAULT_BY) + ["latency_s", "start_ts"])
@@ -244,6 +257,7 @@ def compare_runs(
     percentiles=DEFAULT_PERCENTILES,
     alpha: float = 0.05,
     min_n: int = 5,
+    corrections=None,
 ) -> pd.DataFrame:
     """Change of each latency percentile per group × load bucket from ``base`` to ``new``.
 
@@ -261,6 +275,9 @@ def compare_runs(
         1 − confidence level of the interval.
     min_n : int
         Fewer requests than this on a side: no interval, no test, flag ``too few``.
+    corrections : (Corrections, Corrections), optional
+        The clock corrections of ``base`` and of ``new`` (:func:`kubelog.analysis.skew.corrections`):
+        each run's requests are placed in load buckets on its corrected timeline.
 
     Returns
     -------
@@ -268,9 +285,10 @@ def compare_runs(
         ``verb, resource, subresource, scope, bucket, percentile (p10 …), n_base, n_new, base_s,
         new_s, delta_s, rel_change, ci_low_s, ci_high_s, mw_p, flag`` (seconds).
     """
+    cb, cn = corrections or (None, None)
     return compare_samples(
-        cell_samples(base),
-        cell_samples(new),
+        cell_samples(base, offsets=cb.pod_offsets() if cb else None),
+        cell_samples(new, offsets=cn.pod_offsets() if cn else None),
         percentiles=percentiles,
         tolerance=tolerance,
         n_boot=n_boot,
@@ -280,16 +298,19 @@ def compare_runs(
     )
 
 
-def slo_changes(base: Run, new: Run) -> pd.DataFrame:
+def slo_changes(base: Run, new: Run, corrections=None) -> pd.DataFrame:
     """SLO verdicts of both runs side by side: ``sli, group, threshold_s, observed_base_s, n_base,
     verdict_base, observed_new_s, n_new, verdict_new, changed``.
 
-    Raises ImportError/AttributeError when :mod:`kubelog.analysis.slo` is not available.
+    ``corrections``: ``(Corrections of base, Corrections of new)``; each run's verdicts are evaluated
+    with its own (:func:`kubelog.analysis.slo.evaluate`): pod start-up phases across clocks and the
+    percentiles the test reported are corrected before the verdicts are compared.
     """
     from ..analysis.slo import evaluate
 
-    a = evaluate(base).verdicts
-    b = evaluate(new).verdicts
+    cb, cn = corrections or (None, None)
+    a = evaluate(base, corrections=cb).verdicts
+    b = evaluate(new, corrections=cn).verdicts
     key = ["sli", "group"]
     cols = key + ["threshold_s", "observed_s", "n", "verdict"]
     m = a[cols].merge(b[cols], on=key, how="outer", suffixes=("_base", "_new"), sort=False)
@@ -314,7 +335,13 @@ def slo_changes(base: Run, new: Run) -> pd.DataFrame:
 
 
 def compare_model(
-    base: Run, new: Run, table: pd.DataFrame, slo: pd.DataFrame | None, tolerance: float, slo_message: str = ""
+    base: Run,
+    new: Run,
+    table: pd.DataFrame,
+    slo: pd.DataFrame | None,
+    tolerance: float,
+    slo_message: str = "",
+    clock: dict | None = None,
 ) -> dict:
     """Report model (see :func:`kubelog.report.model.build_model`) of a comparison.
 
@@ -335,6 +362,10 @@ def compare_model(
         + ", ".join(f"{int(c.get(k, 0))} {k}" for k in ORDER)
         + "."
     )
+    if clock:
+        s.paragraphs.append(
+            "Clocks: " + "; ".join(f"{side} run: " + " ".join(lines) for side, lines in clock.items()) + "."
+        )
     s.paragraphs.append(
         f"A group is worse (better) when a percentile p10/p50/p90/p99 moved up (down) by more than "
         f"{tolerance:.0%}, the 95 % bootstrap interval of the difference excludes 0, and more than one "
@@ -431,24 +462,44 @@ def _n(v) -> str:
     return "" if v is None or pd.isna(v) else f"{int(v):,}"
 
 
+def clock_notes(corrections) -> dict:
+    """``{"base": [lines], "new": [lines]}``: which offsets were applied to each run and what stayed
+    uncorrected (:meth:`kubelog.analysis.skew.Corrections.describe` and its notes); ``{}`` without corrections."""
+    if corrections is None:
+        return {}
+    return {side: [c.describe()] + list(c.notes) for side, c in zip(("base", "new"), corrections)}
+
+
 def build_compare(
-    base: Run, new: Run, out_dir=None, *, tolerance: float = 0.1, n_boot: int = 2000, seed: int = 0, pdf: bool = True
+    base: Run,
+    new: Run,
+    out_dir=None,
+    *,
+    tolerance: float = 0.1,
+    n_boot: int = 2000,
+    seed: int = 0,
+    pdf: bool = True,
+    corrections=None,
 ) -> dict:
     """Compare two runs; with ``out_dir`` write ``compare.json``, ``compare.html`` and ``compare.pdf``.
 
+    ``corrections``: ``(Corrections of base, Corrections of new)`` (:func:`kubelog.analysis.skew.corrections`
+    of each run), applied to each run's load timeline and SLO verdicts before they are compared.
+
     Returns ``{"table": DataFrame, "groups": DataFrame (:func:`group_verdicts`), "slo": DataFrame | None,
-    "slo_message": str, "paths": {...}}``.
+    "slo_message": str, "clock": {"base": [lines], "new": [lines]} (empty without corrections), "paths": {...}}``.
     """
     import json
     from pathlib import Path
     from ..output import records
     from .render import render_html, write_pdf
 
-    table = compare_runs(base, new, tolerance=tolerance, n_boot=n_boot, seed=seed)
+    table = compare_runs(base, new, tolerance=tolerance, n_boot=n_boot, seed=seed, corrections=corrections)
+    clock = clock_notes(corrections)
     slo, msg = None, ""
     try:
-        slo = slo_changes(base, new)
-    except (ImportError, AttributeError) as e:
+        slo = slo_changes(base, new, corrections)
+    except ModuleNotFoundError as e:  # an optional dependency missing; any other error is a bug and surfaces
         msg = f"not available in this version ({type(e).__name__}: {e})"
     paths = {}
     if out_dir is not None:
@@ -460,17 +511,25 @@ def build_compare(
             "tolerance": tolerance,
             "n_boot": n_boot,
             "seed": seed,
+            "clock": clock,
             "changes": records(table),
             "slo": None if slo is None else records(slo),
             "slo_message": msg,
         }
         paths["json"] = out / "compare.json"
         paths["json"].write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        model = compare_model(base, new, table, slo, tolerance, msg)
+        model = compare_model(base, new, table, slo, tolerance, msg, clock)
         html = render_html(model)
         paths["html"] = out / "compare.html"
         paths["html"].write_text(html, encoding="utf-8")
         if pdf:
             paths["pdf"] = out / "compare.pdf"
             write_pdf(render_html(model, pdf=True), paths["pdf"])
-    return {"table": table, "groups": group_verdicts(table), "slo": slo, "slo_message": msg, "paths": paths}
+    return {
+        "table": table,
+        "groups": group_verdicts(table),
+        "slo": slo,
+        "slo_message": msg,
+        "clock": clock,
+        "paths": paths,
+    }
