@@ -37,7 +37,8 @@ Exit = ExitCode
 EXIT_CODE_HELP = {
     ExitCode.OK: "success",
     ExitCode.VIOLATION: "a violation was found and `--fail-on-violation` was given",
-    ExitCode.USAGE: "usage error (also `--force` on a directory that is not a kubelog run, "
+    ExitCode.USAGE: "usage error: a bad option, value or argument, said in one line, before anything is read "
+    "or written (also `--force` on a directory that is not a kubelog run, "
     "an output inside an input or an input inside the output)",
     ExitCode.INPUT: "input problem (nothing readable, or not a run directory)",
     ExitCode.EXISTS: "the output exists (use `--force`)",

@@ -379,3 +379,119 @@ def test_cli_start_up_loads_no_heavy_module():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "[]", r.stdout
+
+
+def test_version():
+    from kubelog import __version__
+
+    r = CliRunner().invoke(app, ["--version"])
+    assert r.exit_code == 0 and r.stdout == f"kubelog {__version__}\n" and r.stderr == ""
+
+
+#: Bad arguments of every command, caught at the edge (issue 22, Build 5). typer printed usage errors
+#: (a value out of range, not a choice, an unknown option, a missing argument) as 5-6 lines in a box;
+#: ingest wrote a run whose every parser failed on an unknown zone, format or a negative year (exit 0);
+#: synth --seed -1 left its output directory behind; synth --host-skew without --hosts was ignored.
+BAD_ARGS = [
+    ("ingest", ["--jobs", "0"], "--jobs"),
+    ("ingest", ["--jobs", "-1"], "--jobs"),
+    ("ingest", ["--threads", "0"], "--threads"),
+    ("ingest", ["--year", "abc"], "--year"),
+    ("ingest", ["--year", "-5"], "--year -5"),
+    ("ingest", ["--tz", "Mars/Olympus"], "'Mars/Olympus' is not a time zone"),
+    ("ingest", ["--tz", "kubelet*=+25:99x"], "is not a time zone"),
+    ("ingest", ["--input-format", "bogus"], "unknown format 'bogus'"),
+    ("ingest", ["--input-format", "e2e*=bogus"], "unknown format 'bogus'"),
+    ("ingest", ["--clock", "e2e*="], "--clock"),
+    ("ingest", ["--scheduler", "bogus"], "--scheduler"),
+    ("ingest", ["--bogus"], "No such option: --bogus"),
+    ("latency", ["-F", "bogus"], "'bogus' is not one of"),
+    ("latency", ["--percentiles", "0"], "--percentiles"),
+    ("latency", ["--percentiles", "abc"], "--percentiles"),
+    ("latency", ["--method", "bogus"], "--method"),
+    ("latency", ["--by", "bogus"], "--by"),
+    ("latency", ["--by-load", "--nodes", "0"], "--nodes"),
+    ("latency", ["--by-load", "--nodes", "-3"], "--nodes"),
+    ("latency", ["--by-load", "--pods-per-node", "0"], "--pods-per-node"),
+    ("latency", ["--by-load", "--buckets", "abc"], "--buckets"),
+    ("latency", ["--by-load", "--buckets", "50,10"], "--buckets"),
+    ("latency", ["--by-load", "--offset", "bogus"], "--offset"),
+    ("report", ["--nodes", "0"], "--nodes"),
+    ("report", ["--pods-per-node", "-1"], "--pods-per-node"),
+    ("report", ["--buckets", "0"], "--buckets"),
+    ("report", ["--offset", "test=abc"], "--offset"),
+    ("compare", ["--tolerance", "-1"], "--tolerance"),
+    ("compare", ["--n-boot", "0"], "--n-boot"),
+    ("compare", ["-F", "bogus"], "'bogus' is not one of"),
+    ("compare", ["--offset", "new:bogus"], "--offset"),
+    ("history", ["--jobs", "0"], "--jobs"),
+    ("history", ["--min-n", "0"], "--min-n"),
+    ("history", ["--min-runs", "1"], "--min-runs"),
+    ("history", ["--alpha", "2"], "--alpha"),
+    ("history", ["--penalty", "-1"], "--penalty"),
+    ("history", ["--min-ratio", "0.5"], "--min-ratio"),
+    ("history", ["--skew-tolerance", "-1"], "--skew-tolerance"),
+    ("history", ["--scheduler", "bogus"], "--scheduler"),
+    ("history", ["--metrics-out", "{tmp}/x.txt"], "--metrics-out"),
+    ("synth", ["--seed", "-1"], "seed must be a whole number >= 0"),
+    ("synth", ["--hosts", "0"], "--hosts"),
+    ("synth", ["--host-skew", "1s"], "need hosts"),
+    ("synth", ["--hosts", "2", "--host-drift", "abc"], "'abc' is not a drift in ppm"),
+    ("synth", ["--timeout-phase", "bogus"], "--timeout-phase"),
+    ("skew", ["--table", "bogus"], "--table"),
+    ("skew", ["-F", "bogus"], "'bogus' is not one of"),
+    ("skew", ["--offset", "bogus"], "No such option"),
+    ("pods", ["--nodes", "0"], "--nodes"),
+    ("pods", ["--pods-per-node", "-1"], "--pods-per-node"),
+    ("pods", ["--by-load", "--buckets", "100,50"], "--buckets"),
+    ("pods", ["--offset", "test=abc"], "--offset"),
+    ("slo", ["--config", "{tmp}/none.toml"], "--config"),
+    ("slo", ["--offset", "bogus"], "--offset"),
+    ("slo", ["-F", "bogus"], "'bogus' is not one of"),
+    ("load", ["--nodes", "0"], "--nodes"),
+    ("load", ["--buckets", "abc"], "--buckets"),
+    ("specs", ["--state", "bogus"], "--state"),
+    ("info", ["-F", "bogus"], "'bogus' is not one of"),
+    ("tables", ["extra"], "unexpected extra argument"),
+    ("formats", ["-F", "bogus"], "'bogus' is not one of"),
+    ("bogus", [], "No such command 'bogus'"),
+]
+
+
+@pytest.mark.parametrize("cmd, args, says", BAD_ARGS, ids=[f"{c} {' '.join(a)}" for c, a, _ in BAD_ARGS])
+def test_bad_arguments_exit_2_one_line_nothing_written(tmp_path, cmd, args, says):
+    """Every bad argument at the edge: exit 2, one line on stderr naming it, nothing on stdout, no
+    traceback, nothing written. The run given is a directory that does not exist: the argument is
+    refused before any input is looked at."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parent.parent / "sample_logs" / "healthy-1.28"
+    nope = tmp_path / "no-run"
+    out = tmp_path / "out"
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    pos = {
+        "ingest": [str(sample), "--out", str(out)],
+        "report": [str(sample), "--out", str(out)],
+        "compare": [str(nope), str(nope), "--out", str(out)],
+        "history": [str(nope), "--report", str(out)],
+        "synth": ["--out", str(out), "--nodes", "2", "--pods-per-node", "2"],
+        "tables": [],
+        "formats": [],
+        "bogus": [],
+    }.get(cmd, [str(nope)])
+    r = CliRunner().invoke(app, [cmd, *pos, *args] if cmd != "bogus" else ["bogus"])
+    assert r.exit_code == 2, (r.exit_code, r.output)
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kubelog: ") and says in lines[0], r.stderr
+    assert r.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], list(tmp_path.iterdir())
+
+
+def test_help_and_no_arguments_unchanged():
+    """The one-line usage errors leave help alone: `kubelog` alone prints the help (exit 2, as typer did),
+    `-h` prints it and exits 0."""
+    r = CliRunner().invoke(app, [])
+    assert r.exit_code == 2 and "Usage: kubelog" in r.output and "Commands" in r.output
+    r = CliRunner().invoke(app, ["latency", "-h"])
+    assert r.exit_code == 0 and "Usage: kubelog latency" in r.stdout

@@ -117,11 +117,11 @@ def register(app: typer.Typer) -> None:
         from ..analysis import validity
         from ..output import Fmt
 
-        parse_offsets(offset)  # a bad --offset is a usage error before the run is read
+        parse_offsets(offset)  # a bad --offset or --buckets is a usage error before the run is read
+        edges = load_cmd.parse_edges(buckets)
         run = open_run_or_die(run_dir)
         corr = corrections_or_die(run, offset, correct_skew)
         offsets = corr.pod_offsets()
-        edges = load_cmd.parse_edges(buckets)
         tl = load_cmd.timeline_or_die(run, nodes, pods_per_node, offsets)
         ps = podsmod.pod_startup(run, offsets=offsets, timeline=tl, edges=edges)
         if per_pod:
