@@ -495,3 +495,37 @@ def test_help_and_no_arguments_unchanged():
     assert r.exit_code == 2 and "Usage: kubelog" in r.output and "Commands" in r.output
     r = CliRunner().invoke(app, ["latency", "-h"])
     assert r.exit_code == 0 and "Usage: kubelog latency" in r.stdout
+
+
+@pytest.mark.parametrize("cmd", ["ingest", "report", "compare", "synth", "history", "formats"])
+def test_long_commands_take_quiet(cmd):
+    """-q/--quiet (nothing on stderr but errors) on every command that writes progress or notes there."""
+    assert _opts(cmd).get("quiet") == ["--quiet", "-q"] or set(_opts(cmd).get("quiet", [])) == {"--quiet", "-q"}, cmd
+
+
+def test_compare_and_history_fit_100_columns_and_lead_with_a_summary(sample_runs):
+    """compare's summary and per-group lines reached 200 characters at COLUMNS=100, after the table;
+    history's summary (126 characters) was on stderr only, after the table."""
+    import re
+
+    runs = {name: str(r.path) for name, (r, _) in sample_runs.items()}
+    base, new = runs["healthy-1.28"], runs["legacy-skew-1.5"]
+    for args in (
+        ["compare", base, new, "--n-boot", "100"],
+        ["compare", base, new, "--n-boot", "100", "--correct-skew", "--all"],
+        ["history", *runs.values()],
+    ):
+        r = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
+        assert r.exit_code == 0, (args, r.output[-2000:])
+        long = [ln for ln in r.output.splitlines() if len(ln) > 100]
+        assert not long, f"{args[0]}: {len(long)} lines over 100 characters, e.g. {long[0]!r}"
+        first = r.stdout.splitlines()[0]
+        assert re.match(r"3 runs \(ordered by |\d+ regressions, \d+ improvements", first), first
+
+
+def test_history_quiet(sample_runs):
+    runs = [str(r.path) for r, _ in sample_runs.values()]
+    loud = CliRunner().invoke(app, ["history", *runs, "-F", "json"])
+    quiet = CliRunner().invoke(app, ["history", *runs, "-F", "json", "-q"])
+    assert loud.exit_code == quiet.exit_code == 0, quiet.output[-1000:]
+    assert loud.stderr.startswith("kubelog: 3 runs") and quiet.stderr == "" and quiet.stdout == loud.stdout

@@ -142,10 +142,15 @@ def register(app: typer.Typer) -> None:
             typer.echo(render(t, fmt))
         else:
             shown = t if all_rows else t[t["flag"].isin(["regression", "improvement"])]
-            typer.echo(render(shown, fmt))
+            # on a terminal the flag and the change come before the columns cut first (n, CI, p-value);
+            # regressions first
+            first = list(t.columns[:6]) + ["flag", "base_s", "new_s", "rel_change"]
+            order = shown["flag"].map({"regression": 0, "improvement": 1}).fillna(2)
+            shown = shown.assign(_o=order).sort_values("_o", kind="stable")
+            shown = shown[first + [x for x in t.columns if x not in first]]
             c = t["flag"].value_counts()
-            say(
-                f"\n{int(c.get('regression', 0))} regressions, {int(c.get('improvement', 0))} improvements, "
+            say(  # the view leads with the summary, then the flagged cells
+                f"{int(c.get('regression', 0))} regressions, {int(c.get('improvement', 0))} improvements, "
                 f"{int(c.get('inconclusive', 0))} inconclusive, "
                 f"{int(c.get('unchanged', 0))} unchanged (tolerance {tolerance:.0%}); "
                 f"{int(c.get('too few', 0))} too few, {int(c.get('only in base', 0))} only in base, "
@@ -154,6 +159,8 @@ def register(app: typer.Typer) -> None:
             for side, lines in res["clock"].items():
                 for ln in lines:
                     say(f"clock, {side} run: {ln}")
+            say("")
+            typer.echo(render(shown, fmt))
             gv = res["groups"]
             say("\nPer group over the whole run:")
             for v in ("worse", "mixed", "better", "inconclusive", "not comparable"):
