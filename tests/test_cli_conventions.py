@@ -529,3 +529,55 @@ def test_history_quiet(sample_runs):
     quiet = CliRunner().invoke(app, ["history", *runs, "-F", "json", "-q"])
     assert loud.exit_code == quiet.exit_code == 0, quiet.output[-1000:]
     assert loud.stderr.startswith("kubelog: 3 runs") and quiet.stderr == "" and quiet.stdout == loud.stdout
+
+
+def test_the_library_imports_nothing_from_commands():
+    """Layout (issue 22): library functions live outside kubelog/commands/ (report/model.py took
+    specs_frame from commands/specs.py); only the CLI shell (cli.py, docgen.py) reaches into commands."""
+    import ast
+    from pathlib import Path
+
+    import kubelog
+
+    root = Path(kubelog.__file__).parent
+    bad = []
+    for f in sorted(root.rglob("*.py")):
+        rel = f.relative_to(root).as_posix()
+        if rel.startswith("commands/") or rel in ("cli.py", "docgen.py"):
+            continue
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                pkg = ".".join(("kubelog/" + rel).split("/")[: -node.level]) if node.level else ""
+                mod = (pkg.replace("/", ".") + "." + (node.module or "")).strip(".") if node.level else node.module
+                if mod and (mod == "kubelog.commands" or mod.startswith("kubelog.commands.")):
+                    bad.append(f"{rel}:{node.lineno}")
+    assert not bad, bad
+
+
+def _fake_ctx(skew):
+    import types
+
+    import pandas as pd
+
+    ts = pd.to_datetime(["2020-01-01T00:00:00Z", "2020-01-01T00:10:00Z"])
+    log = pd.DataFrame(
+        {"ts": ts, "level": ["STEP", "INFO"], "msg": ["Creating pods", "done"], "spec": ["s", "s"]}
+    ).assign(source_id=0, line_no=[1, 2])
+    run = types.SimpleNamespace(has=lambda t: True, table=lambda name, columns=None: log)
+    return types.SimpleNamespace(run=run, specs=lambda: pd.DataFrame({"spec": ["s"], "state": ["passed"]}), skew=skew)
+
+
+def test_plots_do_not_hide_a_bug_as_not_available():
+    """No broad `except AttributeError` (issue 22): an AttributeError in the report's plots is a bug and
+    surfaces (the report shows it as the section's error); an analysis that cannot be made
+    (ValueError) still draws the phases as logged."""
+    from kubelog.report import plots
+
+    with pytest.raises(AttributeError):
+        plots.spec_phases(_fake_ctx(lambda: object()))  # a skew report without .offsets: a bug
+
+    def no_pairs():
+        raise ValueError("no causal pairs")
+
+    phases, how = plots.spec_phases(_fake_ctx(no_pairs))
+    assert [p[0] for p in phases] == ["Creating pods"] and how.startswith("test clock as logged")
