@@ -3,6 +3,8 @@ on the commands' behaviour at the edge (bad arguments: exit 2, one line, nothing
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -506,8 +508,6 @@ def test_long_commands_take_quiet(cmd):
 def test_compare_and_history_fit_100_columns_and_lead_with_a_summary(sample_runs):
     """compare's summary and per-group lines reached 200 characters at COLUMNS=100, after the table;
     history's summary (126 characters) was on stderr only, after the table."""
-    import re
-
     runs = {name: str(r.path) for name, (r, _) in sample_runs.items()}
     base, new = runs["healthy-1.28"], runs["legacy-skew-1.5"]
     for args in (
@@ -581,3 +581,27 @@ def test_plots_do_not_hide_a_bug_as_not_available():
 
     phases, how = plots.spec_phases(_fake_ctx(no_pairs))
     assert [p[0] for p in phases] == ["Creating pods"] and how.startswith("test clock as logged")
+
+
+def test_info_leads_with_a_summary_and_lists_problems_first(ingest_to, tmp_path):
+    """`info` listed every input in path order and no summary: on a run of hundreds of inputs the one
+    that was not read to its end was somewhere in the middle."""
+    import gzip
+
+    good = tmp_path / "a-kube-apiserver.log"
+    good.write_text("".join(f"I0101 00:00:0{i}.000000       1 x.go:1] hello {i}\n" for i in range(5)))
+    whole = gzip.compress(b"".join(b"I0101 00:00:01.000000       1 x.go:1] line %d\n" % i for i in range(2000)))
+    broken = tmp_path / "z-kubelet.log.gz"
+    broken.write_bytes(whole[: len(whole) // 2])  # a truncated stream: read, not to its end
+    run = ingest_to(good, broken, year=2020)
+    r = CliRunner().invoke(app, ["info", str(run.path)], env={"COLUMNS": "100"})
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert re.fullmatch(
+        r"2 inputs, [\d,]+ lines read: 1 with problems \(listed first\); [\d,]+ rows in \d+ tables", lines[1]
+    ), lines[1]
+    paths = [ln for ln in lines if ln.endswith((".log", ".gz"))]
+    assert paths[0].endswith("z-kubelet.log.gz") and paths[1].endswith("a-kube-apiserver.log"), paths
+    run2 = ingest_to(good, year=2020)
+    r = CliRunner().invoke(app, ["info", str(run2.path)])
+    assert r.stdout.splitlines()[1].startswith("1 inputs, 5 lines read: every input read and balanced")
