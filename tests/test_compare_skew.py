@@ -60,7 +60,17 @@ def test_correct_skew_removes_the_regression_a_clock_made(sample_runs, tmp_path)
     assert "clock, new run: clock offsets applied" in cor_r.stdout and "clock," not in raw_r.stdout
     assert "PASS → FAIL" in raw_r.stdout and "PASS → FAIL" not in cor_r.stdout
     html = (tmp_path / "cor" / "compare.html").read_text()
-    assert "Clocks: base run: no clock correction applied" in html
+    assert "Clocks: base run: no clock correction applied" in html and "Pod start-up phases" in html
+    # the pod phases: schedule→run ends on the nodes' clocks, 0.8 s ahead in the new run: a regression
+    # of every percentile raw, none corrected
+    raw_run = [r for r in raw["pods"] if r["phase"] == "schedule_to_run"]
+    cor_run = [r for r in cor["pods"] if r["phase"] == "schedule_to_run"]
+    assert len(raw_run) == 4 and {r["flag"] for r in raw_run} == {"regression"}
+    assert {r["flag"] for r in cor_run} <= {"unchanged", "inconclusive"}
+    for r, c in zip(raw_run, cor_run):
+        assert r["new_s"] - c["new_s"] == pytest.approx(truth["clocks"]["node/hollow-node-48kgd"]["offset_s"], abs=0.05)
+        assert c["ci_low_s"] <= 0 <= c["ci_high_s"]
+    assert "Pod start-up phases" in raw_r.stdout and "0 regression," in cor_r.stdout.split("Pod start-up phases")[1]
 
 
 def test_offset_names_the_run_it_corrects(sample_runs, tmp_path):
@@ -96,3 +106,49 @@ def test_bad_offset_is_a_usage_error_before_anything_is_read(tmp_path, bad, says
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("kubelog: ") and says in lines[0], r.output
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_a_node_clock_2s_ahead_is_not_a_slower_kubelet(tmp_path):
+    """Two generated runs identical but for the hollow nodes' clocks (same seed: the same pods, the same
+    instants; kubelog synth writes node-clock times θ = 2 s ahead in the second). Raw, every percentile of
+    schedule→run is 2.000 s longer: a regression. Corrected, it is not one: the skew analysis bounds
+    the offset, and the difference's interval, widened by those bounds, holds the true 0."""
+    from kubelog.engine import ingest
+    from kubelog.synth import generate
+
+    runs = {}
+    for name, skew in (("base", "test=0s,nodes=0s"), ("new", "test=0s,nodes=2s")):
+        generate(tmp_path / f"art-{name}", seed=11, nodes=3, era="1.28", skew=skew)
+        runs[name] = ingest([str(tmp_path / f"art-{name}")], tmp_path / name)
+    (base, new) = runs["base"], runs["new"]
+
+    def pods(*extra):
+        out = tmp_path / f"c{len(extra)}"
+        r = CliRunner().invoke(
+            app, ["compare", str(base.path), str(new.path), "--n-boot", "300", "-o", str(out), "--no-pdf", *extra]
+        )
+        assert r.exit_code == 0, r.output[-2000:]
+        return {(p["phase"], p["percentile"]): p for p in json.loads((out / "compare.json").read_text())["pods"]}
+
+    raw, cor = pods(), pods("--correct-skew")
+    for (phase, pct), r in raw.items():
+        crosses = phase in ("schedule_to_run", "schedule_to_watch", "pod_startup")  # apiserver → node clock
+        assert r["delta_s"] == pytest.approx(2.0 if crosses else 0.0, abs=1e-6), (phase, pct, r)
+        assert r["flag"] == ("regression" if crosses else "unchanged"), (phase, pct, r)
+        c = cor[(phase, pct)]
+        assert c["flag"] in ("unchanged", "inconclusive"), (phase, pct, c)
+        assert c["ci_low_s"] <= 0 <= c["ci_high_s"], (phase, pct, c)  # the true difference is 0
+
+
+def test_phase_error_range_from_offset_bounds():
+    from kubelog.analysis.skew import Corrections
+    from kubelog.report.compare import phase_error_range
+
+    c = Corrections(offsets={"node/a": 1.5, "test": 10.0}, intervals={"node/a": (1.0, 2.0), "test": (9.9, 10.3)})
+    # corrected − true of a time on node/a: θ − 1.5 for θ in [1.0, 2.0]
+    assert phase_error_range(c, {("apiserver", "node/a")}) == pytest.approx((-0.5, 0.5))
+    assert phase_error_range(c, {("node/a", "test")}) == pytest.approx((-0.1 - 0.5, 0.3 + 0.5))
+    assert phase_error_range(c, {("apiserver", "apiserver")}) == (0.0, 0.0)
+    # a domain with no offset and no bounds adds nothing (it is not corrected either)
+    assert phase_error_range(c, {("apiserver", "node/b")}) == (0.0, 0.0)

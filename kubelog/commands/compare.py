@@ -18,10 +18,10 @@ OFFSET_HELP = (
 )
 CORRECT_SKEW_HELP = (
     "Apply to each run the clock offsets `kubelog skew` finds in it (two-sided estimates only), as "
-    "`kubelog pods/slo/report --correct-skew` do: each run's load timeline (the buckets) and its pod "
-    "start-up SLO verdicts, the test-reported percentiles included, are corrected before the runs "
-    "are compared, so a clock that is off in one run is not called a change. Prints which offsets "
-    "were applied to each run."
+    "`kubelog pods/slo/report --correct-skew` do: each run's load timeline (the buckets), pod "
+    "start-up phases and pod start-up SLO verdicts, the test-reported percentiles included, are "
+    "corrected before the runs are compared, so a clock that is off in one run is not called a "
+    "change. Prints which offsets were applied to each run."
 )
 
 
@@ -100,9 +100,12 @@ def register(app: typer.Typer) -> None:
         base/new). Table output then sums up each group (worse, better, mixed, inconclusive,
         unchanged, not comparable) and lists SLO verdict changes. compare.pdf's page 1 lists what
         got worse, better and could not be compared; the raw rows are in compare.html only.
-        With --correct-skew/--offset each run's clock offsets are applied to its own load timeline
-        and SLO verdicts first (latencies themselves are apiserver durations: never shifted); the
-        table view and compare.json ("clock") say which offsets were applied to which run.
+        The table view then compares the pod start-up phases (create→schedule … create→watch,
+        p10/p50/p90/p99, same flags; compare.json "pods"). With --correct-skew/--offset each run's
+        clock offsets are applied to its own load timeline, pod phases and SLO verdicts first
+        (latencies themselves are apiserver durations: never shifted), and a phase's interval
+        includes what the offset bounds allow; the table view and compare.json ("clock") say which
+        offsets were applied to which run.
         Stderr: a progress bar (on a terminal) and the files written with --out, neither with -q.
         """
         from ..output import Fmt, render
@@ -167,6 +170,23 @@ def register(app: typer.Typer) -> None:
                 for r in gv[gv["verdict"] == v].itertuples(index=False):
                     say(f"  {v}: {r.group} (n {r.n_base:,} → {r.n_new:,}){': ' + r.detail if r.detail else ''}")
             say(f"  unchanged: {int((gv['verdict'] == 'unchanged').sum())} groups")
+            pods = res["pods"]
+            if len(pods):
+                cp = pods["flag"].value_counts()
+                say(
+                    "\nPod start-up phases (pods with both ends known; phase × percentile): "
+                    + ", ".join(
+                        f"{int(cp.get(k, 0))} {k}" for k in ("regression", "improvement", "inconclusive", "unchanged")
+                    )
+                    + (
+                        "; with clock corrections, each interval includes what the offset bounds allow"
+                        if res["clock"]
+                        else ""
+                    )
+                )
+                # the columns that fit 100 characters whole; every column: compare.json ("pods")
+                pcols = ["phase", "percentile", "flag", "base_s", "new_s", "ci_low_s", "ci_high_s", "n_new"]
+                typer.echo(render(pods if fmt == Fmt.markdown else pods[pcols], fmt))
             slo = res["slo"]
             if slo is None:
                 say(f"SLO verdict changes: {res['slo_message']}")

@@ -25,13 +25,17 @@ Each group is also compared over the whole run (``bucket == "all"``); :func:`gro
 sums a group up as ``worse``, ``better``, ``mixed``, ``inconclusive``, ``unchanged`` or
 ``not comparable`` from those rows.
 
-Clocks: the latencies are durations on the apiserver's clock and need no correction, but two things
+Pod start-up (:func:`compare_pod_phases`): the same percentiles, intervals and flags for each phase
+of :func:`kubelog.analysis.pods.pod_startup` (create→schedule … create→watch), over the pods whose
+two ends are known in that run.
+
+Clocks: the latencies are durations on the apiserver's clock and need no correction, but three things
 compared rest on other clocks: the load bucket of a request (the running-pod timeline is read from
-kubelet records and pod dumps on the nodes' clocks, progress lines on the test machine's) and the pod
-start-up SLO verdicts (phases whose ends are on different clocks, percentiles the test reported from
-its own clock).  With ``corrections`` (one :class:`kubelog.analysis.skew.Corrections` per run, as
+kubelet records and pod dumps on the nodes' clocks, progress lines on the test machine's), the pod
+start-up phases whose two ends are on different clocks (schedule→run: apiserver → node) and the pod
+start-up SLO verdicts (those phases, and percentiles the test reported from its own clock).  With ``corrections`` (one :class:`kubelog.analysis.skew.Corrections` per run, as
 ``kubelog compare --correct-skew/--offset`` makes them) each run's offsets are applied to its own
-timeline and verdicts before anything is compared, so that a clock that is wrong in one run does not
+timeline, phases and verdicts before anything is compared, so that a clock that is wrong in one run does not
 show as a regression of the other.
 """
 
@@ -298,6 +302,127 @@ def compare_runs(
     )
 
 
+#: The phases of :class:`kubelog.analysis.pods.PodStartup.per_pod` compared, in order.
+POD_PHASES = ("create_to_schedule", "schedule_to_run", "run_to_watch", "schedule_to_watch", "pod_startup")
+POD_COLUMNS = ["phase", "clocks"] + COLUMNS[len(DEFAULT_BY) + 1 :]
+
+
+def pod_samples(run: Run, corrections=None) -> tuple[dict, dict, dict]:
+    """A run's pod start-up phases: ``({phase: sorted seconds}, {phase: clocks}, {phase: (lo, hi)})``.
+
+    Each phase over the pods whose two ends are known (a pod never running has no schedule→run), on
+    clocks corrected by ``corrections`` (:class:`kubelog.analysis.skew.Corrections`, or None).
+    ``(lo, hi)``: how far a corrected phase may still be from the true one (s), from the offset bounds
+    of the clocks of its two ends (:func:`phase_error_range`); (0, 0) without corrections.
+    """
+    from ..analysis.pods import PHASES, pod_startup
+
+    ps = pod_startup(run, offsets=corrections.pod_offsets() if corrections else None)
+    per, pct = ps.per_pod, ps.percentiles
+    clocks = dict(zip(pct["phase"], pct["clocks"])) if len(pct) else {}
+    out, err = {}, {}
+    for ph, a, b in PHASES:
+        col = f"{ph}_s"
+        if ph not in POD_PHASES or col not in per.columns:
+            continue
+        ok = np.isfinite(per[col].to_numpy(dtype=float))
+        v = np.sort(per[col].to_numpy(dtype=float)[ok])
+        if len(v):
+            out[ph] = v
+            pairs = set(zip(per.loc[ok, f"{a}_clock"], per.loc[ok, f"{b}_clock"]))
+            err[ph] = phase_error_range(corrections, pairs) if corrections else (0.0, 0.0)
+    return out, clocks, err
+
+
+def _domain_error(corrections, d) -> tuple[float, float]:
+    """Range of (corrected − true) time (s) of a time read on clock ``d``: ``θ − m`` for θ within the
+    domain's offset bounds and ``m`` the offset applied (0 when none). A domain without bounds: (0, 0)."""
+    if not isinstance(d, str) or not d or d == corrections.reference:
+        return 0.0, 0.0
+    m = corrections.offsets.get(d, 0.0)
+    lo, hi = (
+        corrections.intervals.get(d)
+        or (corrections.report.intervals.get(d) if corrections.report is not None else None)
+        or (m, m)
+    )
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return 0.0, 0.0
+    return float(lo - m), float(hi - m)
+
+
+def phase_error_range(corrections, pairs) -> tuple[float, float]:
+    """How far a phase corrected with ``corrections`` may be from its true value (corrected − true, s),
+    over the (start clock, end clock) ``pairs`` of its pods: the end's error minus the start's."""
+    lo, hi = 0.0, 0.0
+    for a, b in pairs:
+        sl, sh = _domain_error(corrections, a)
+        el, eh = _domain_error(corrections, b)
+        lo, hi = min(lo, el - sh), max(hi, eh - sl)
+    return lo, hi
+
+
+def compare_pod_phases(
+    base: Run,
+    new: Run,
+    *,
+    tolerance: float = 0.1,
+    n_boot: int = 2000,
+    seed: int = 0,
+    percentiles=DEFAULT_PERCENTILES,
+    alpha: float = 0.05,
+    min_n: int = 5,
+    corrections=None,
+) -> pd.DataFrame:
+    """Change of each pod start-up phase's percentiles from ``base`` to ``new``, flagged as
+    :func:`compare_runs` flags latencies.
+
+    ``corrections``: ``(Corrections of base, Corrections of new)``; each run's phases are computed on
+    its corrected clocks (a node clock 2 s ahead makes schedule→run 2 s longer, not the kubelet
+    slower). An offset is known within bounds, so a corrected phase is too: the interval of the
+    difference is widened by what the bounds of both runs allow (:func:`phase_error_range`), and a
+    change it no longer establishes is ``inconclusive``, not a regression or an improvement.
+
+    Returns
+    -------
+    DataFrame
+        ``phase, clocks (the clock of each end, as in kubelog pods), percentile, n_base, n_new, base_s,
+        new_s, delta_s, rel_change, ci_low_s, ci_high_s, mw_p, flag``; phases in start-up order.
+    """
+    cb, cn = corrections or (None, None)
+    a, ca, ea = pod_samples(base, cb)
+    b, cnew, en = pod_samples(new, cn)
+    key = lambda ph: (ph, "", "", "", "all")  # noqa: E731  the cell key compare_samples takes
+    t = compare_samples(
+        {key(k): v for k, v in a.items()},
+        {key(k): v for k, v in b.items()},
+        percentiles=percentiles,
+        tolerance=tolerance,
+        n_boot=n_boot,
+        alpha=alpha,
+        min_n=min_n,
+        seed=seed,
+    )
+    t = t.rename(columns={DEFAULT_BY[0]: "phase"})
+    t["clocks"] = [
+        ca.get(ph, "")
+        if ca.get(ph, "") == cnew.get(ph, "") or not cnew.get(ph)
+        else (f"{ca[ph]} | {cnew[ph]}" if ca.get(ph) else cnew[ph])
+        for ph in t["phase"]
+    ]
+    if corrections is not None:
+        # true delta = corrected delta − (new's error) + (base's error), each error within its range
+        lo_b = t["phase"].map(lambda ph: ea.get(ph, (0.0, 0.0))[0])
+        hi_b = t["phase"].map(lambda ph: ea.get(ph, (0.0, 0.0))[1])
+        lo_n = t["phase"].map(lambda ph: en.get(ph, (0.0, 0.0))[0])
+        hi_n = t["phase"].map(lambda ph: en.get(ph, (0.0, 0.0))[1])
+        t["ci_low_s"] = t["ci_low_s"] - hi_n + lo_b
+        t["ci_high_s"] = t["ci_high_s"] - lo_n + hi_b
+        t.loc[(t["flag"] == "regression") & ~(t["ci_low_s"] > 0), "flag"] = "inconclusive"
+        t.loc[(t["flag"] == "improvement") & ~(t["ci_high_s"] < 0), "flag"] = "inconclusive"
+    t["_o"] = t["phase"].map({ph: i for i, ph in enumerate(POD_PHASES)})
+    return t.sort_values("_o", kind="stable")[POD_COLUMNS].reset_index(drop=True)
+
+
 def slo_changes(base: Run, new: Run, corrections=None) -> pd.DataFrame:
     """SLO verdicts of both runs side by side: ``sli, group, threshold_s, observed_base_s, n_base,
     verdict_base, observed_new_s, n_new, verdict_new, changed``.
@@ -342,6 +467,7 @@ def compare_model(
     tolerance: float,
     slo_message: str = "",
     clock: dict | None = None,
+    pods: pd.DataFrame | None = None,
 ) -> dict:
     """Report model (see :func:`kubelog.report.model.build_model`) of a comparison.
 
@@ -443,11 +569,37 @@ def compare_model(
     raw.html_only = True
     raw.css = "wide"
     s3.tables.append(raw)
+    s4 = Section("pods", "4. Pod start-up phases")
+    if pods is not None and len(pods):
+        c4 = pods["flag"].value_counts()
+        s4.paragraphs.append(
+            "Each phase over the pods whose two ends are known in that run; flags as for the latencies. "
+            + ", ".join(f"{int(c4.get(k, 0))} {k}" for k in ("regression", "improvement", "inconclusive", "unchanged"))
+            + " (phase × percentile)."
+            + (
+                " Clock corrections applied: the interval of each difference includes what the offset "
+                "bounds of both runs allow."
+                if clock
+                else ""
+            )
+        )
+        t4 = frame_table(
+            "Pod start-up phases (seconds)",
+            pods.drop(columns=["mw_p"])
+            .assign(rel_change=pods["rel_change"] * 100)
+            .rename(columns={"rel_change": "change"}),
+            {**kinds, "change": "p"},
+            row_class=rc,
+        )
+        t4.css = "wide"
+        s4.tables.append(t4)
+    else:
+        s4.status, s4.message = "unavailable", "no pod start-up phases in either run"
     return {
         "title": f"kubelog comparison — {base.path.name} → {new.path.name}",
         "generated": generated_at(),
         "version": __version__,
-        "sections": [s, s2, s3],
+        "sections": [s, s2, s3, s4],
         "groups": gv,
     }
 
@@ -484,10 +636,12 @@ def build_compare(
     """Compare two runs; with ``out_dir`` write ``compare.json``, ``compare.html`` and ``compare.pdf``.
 
     ``corrections``: ``(Corrections of base, Corrections of new)`` (:func:`kubelog.analysis.skew.corrections`
-    of each run), applied to each run's load timeline and SLO verdicts before they are compared.
+    of each run), applied to each run's load timeline, pod start-up phases and SLO verdicts before
+    they are compared.
 
     Returns ``{"table": DataFrame, "groups": DataFrame (:func:`group_verdicts`), "slo": DataFrame | None,
-    "slo_message": str, "clock": {"base": [lines], "new": [lines]} (empty without corrections), "paths": {...}}``.
+    "slo_message": str, "clock": {"base": [lines], "new": [lines]} (empty without corrections),
+    "pods": DataFrame (:func:`compare_pod_phases`), "paths": {...}}``.
     """
     import json
     from pathlib import Path
@@ -496,6 +650,7 @@ def build_compare(
 
     table = compare_runs(base, new, tolerance=tolerance, n_boot=n_boot, seed=seed, corrections=corrections)
     clock = clock_notes(corrections)
+    pods = compare_pod_phases(base, new, tolerance=tolerance, n_boot=n_boot, seed=seed, corrections=corrections)
     slo, msg = None, ""
     try:
         slo = slo_changes(base, new, corrections)
@@ -513,12 +668,13 @@ def build_compare(
             "seed": seed,
             "clock": clock,
             "changes": records(table),
+            "pods": records(pods),
             "slo": None if slo is None else records(slo),
             "slo_message": msg,
         }
         paths["json"] = out / "compare.json"
         paths["json"].write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        model = compare_model(base, new, table, slo, tolerance, msg, clock)
+        model = compare_model(base, new, table, slo, tolerance, msg, clock, pods)
         html = render_html(model)
         paths["html"] = out / "compare.html"
         paths["html"].write_text(html, encoding="utf-8")
@@ -531,5 +687,6 @@ def build_compare(
         "slo": slo,
         "slo_message": msg,
         "clock": clock,
+        "pods": pods,
         "paths": paths,
     }
