@@ -152,3 +152,24 @@ def test_phase_error_range_from_offset_bounds():
     assert phase_error_range(c, {("apiserver", "apiserver")}) == (0.0, 0.0)
     # a domain with no offset and no bounds adds nothing (it is not corrected either)
     assert phase_error_range(c, {("apiserver", "node/b")}) == (0.0, 0.0)
+
+
+def test_skew_timeout_run_schedule_to_run_is_a_clock_not_a_regression(sample_runs):
+    """skew-timeout-1.14 (test clock ~10 h, nodes 0.8 s ahead; truth.json "clocks") against the healthy run:
+    raw, schedule→run (apiserver → node clock) is a regression at every percentile; with each run's
+    offsets applied it is unchanged, and by the nodes' offset."""
+    from kubelog.analysis.skew import corrections
+    from kubelog.report.compare import compare_pod_phases
+
+    (a, _), (b, truth) = sample_runs["healthy-1.28"], sample_runs["skew-timeout-1.14"]
+    raw = compare_pod_phases(a, b, n_boot=300)
+    cor = compare_pod_phases(
+        a, b, n_boot=300, corrections=(corrections(a, correct_skew=True), corrections(b, correct_skew=True))
+    )
+    r, c = raw[raw["phase"] == "schedule_to_run"], cor[cor["phase"] == "schedule_to_run"]
+    assert (r["flag"] == "regression").all() and (c["flag"] == "unchanged").all()
+    node = [v["offset_s"] for d, v in truth["clocks"].items() if d.startswith("node/")]
+    assert (r["new_s"].to_numpy() - c["new_s"].to_numpy()) == pytest.approx(node[0], abs=0.05)
+    # the phases on one clock do not move
+    same = raw["phase"] == "create_to_schedule"
+    assert raw.loc[same, "new_s"].tolist() == cor.loc[same, "new_s"].tolist()
