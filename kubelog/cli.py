@@ -18,12 +18,44 @@ import sys
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import typer  # noqa: E402
+from typer.core import TyperGroup  # noqa: E402
 
 from . import __version__, commands  # noqa: E402
-from .errors import ExitCode as Exit  # noqa: E402,F401  (commands import it from here)
+from .errors import Exit, die  # noqa: E402,F401  (re-exported: tests and scripts import them from here)
+
+
+class _Group(TyperGroup):
+    """The ``kubelog`` group: a usage error (unknown option or command, a value out of range, not one
+    of the choices, a missing argument) is one line on stderr, ``kubelog: <message> (see '<command>
+    -h')``, and exit 2 (:attr:`ExitCode.USAGE`), as every other expected failure is one line; typer
+    would print the usage, a hint and the message in a box (5-6 lines).  Help, ``--version`` and
+    the commands' own exit codes are unchanged."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.Abort:
+            typer.echo("kubelog: aborted", err=True)
+            sys.exit(1)
+        except Exception as e:
+            # click's ClickException (typer vendors click from 0.25 on: matched by what it has, not by class)
+            if not (hasattr(e, "format_message") and isinstance(getattr(e, "exit_code", None), int)):
+                raise
+            if type(e).__name__ == "NoArgsIsHelpError":  # `kubelog` alone: the help was printed
+                sys.exit(e.exit_code)
+            ctx = getattr(e, "ctx", None)
+            msg = " ".join(e.format_message().split())
+            hint = f" (see '{ctx.command_path} -h')" if ctx is not None else ""
+            typer.echo(f"kubelog: {msg}{hint}", err=True)
+            sys.exit(e.exit_code)
+        # a command that ended normally returns None (exit 0); typer.Exit(n) comes back as n
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 app = typer.Typer(
+    cls=_Group,
     name="kubelog",
     help="Offline analyzer for Kubernetes scalability-test logs: ingest apiserver, audit, e2e, "
     "clusterloader2, kube-burner, event and pod dumps into Parquet tables, then compute "
@@ -59,12 +91,6 @@ def _register_all() -> None:
 
 
 _register_all()
-
-
-def die(msg: str, code: Exit) -> None:
-    """Print ``kubelog: msg`` to stderr and exit with ``code``."""
-    typer.echo(f"kubelog: {msg}", err=True)
-    raise typer.Exit(int(code))
 
 
 def main() -> None:  # console script entry point

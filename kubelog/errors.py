@@ -29,11 +29,16 @@ class ExitCode(IntEnum):
     TERMINATED = 143  # SIGTERM: 128 + 15
 
 
+#: The name the commands use (``die(msg, Exit.USAGE)``).
+Exit = ExitCode
+
+
 # One line per code, in the order of the enum: docs/cli.md and docs/failures.md are generated from it.
 EXIT_CODE_HELP = {
     ExitCode.OK: "success",
     ExitCode.VIOLATION: "a violation was found and `--fail-on-violation` was given",
-    ExitCode.USAGE: "usage error (also `--force` on a directory that is not a kubelog run, "
+    ExitCode.USAGE: "usage error: a bad option, value or argument, said in one line, before anything is read "
+    "or written (also `--force` on a directory that is not a kubelog run, "
     "an output inside an input or an input inside the output)",
     ExitCode.INPUT: "input problem (nothing readable, or not a run directory)",
     ExitCode.EXISTS: "the output exists (use `--force`)",
@@ -93,6 +98,19 @@ class WorkerFailed(RunFailed):
 
 class Terminated(BaseException):
     """SIGTERM received (raised by the CLI's handler, so that cleanup runs as for Ctrl-C)."""
+
+
+def die(msg: str, code: ExitCode) -> None:
+    """Print ``kubelog: msg`` (one line) to stderr and end the command with exit ``code``.
+
+    For the commands (kubelog/commands/): raises typer's ``Exit``, so the command's cleanup runs and
+    the console script (or typer's test runner) exits with ``code``.  typer is imported here, when a
+    command fails, so that the library's modules that import this one do not load it.
+    """
+    import typer
+
+    typer.echo(f"kubelog: {msg}", err=True)
+    raise typer.Exit(int(code))
 
 
 def output_error(path, err: OSError, doing: str = "cannot write") -> OutputError:

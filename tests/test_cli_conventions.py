@@ -3,6 +3,8 @@ on the commands' behaviour at the edge (bad arguments: exit 2, one line, nothing
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -324,3 +326,282 @@ def test_report_and_compare_quiet(sample_runs, tmp_path):
     r = CliRunner().invoke(app, ["report", str(raw), "--out", str(tmp_path / "r"), "--no-pdf", "-q"])
     assert r.exit_code == 0, r.output[-1000:]
     assert r.stderr == "" and r.stdout.strip().endswith("report.html")
+
+
+def test_commands_take_exit_and_die_from_errors_not_from_cli():
+    """Issue 22 (layout): the commands reached back into kubelog/cli.py for Exit/die, lazily, inside
+    their functions; they come from kubelog/errors.py (with the exception types and exit codes), imported
+    at the top of the module."""
+    import ast
+    import re
+    from pathlib import Path
+
+    import kubelog.commands
+    import kubelog.errors
+
+    assert kubelog.errors.Exit is kubelog.errors.ExitCode and callable(kubelog.errors.die)
+    bad, top = [], {}
+    for f in sorted(Path(kubelog.commands.__path__[0]).glob("*.py")):
+        tree = ast.parse(f.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                mod = "." * node.level + (node.module or "")
+                if mod in ("..cli", "kubelog.cli"):
+                    bad.append(f"{f.name}:{node.lineno}")
+                if mod in ("..errors", "kubelog.errors") and {"Exit", "die"} & {a.name for a in node.names}:
+                    top[f.name] = node in tree.body
+    assert not bad, f"commands import from kubelog.cli: {bad}"
+    users = {
+        f.name for f in Path(kubelog.commands.__path__[0]).glob("*.py") if re.search(r"(?<![\w.])die\(", f.read_text())
+    }
+    assert users <= set(top) and all(top.values()), (users - set(top), top)
+
+
+def test_die_is_one_line_and_its_exit_code():
+    import typer
+
+    from kubelog.errors import Exit, die
+
+    app1 = typer.Typer()
+    app1.command()(lambda: die("x.log:3: bad", Exit.INPUT))
+    r = CliRunner().invoke(app1, [])
+    assert r.exit_code == 3 and r.stderr == "kubelog: x.log:3: bad\n" and r.stdout == ""
+
+
+def test_cli_start_up_loads_no_heavy_module():
+    """`kubelog --help` stays fast: importing the CLI (every command module, kubelog.errors with die)
+    loads none of the analysis libraries; each command imports what it needs when it runs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kubelog.cli; "
+        "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow', 'scipy', 'rich', 'dask', 'matplotlib') "
+        "if m in sys.modules))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]", r.stdout
+
+
+def test_version():
+    from kubelog import __version__
+
+    r = CliRunner().invoke(app, ["--version"])
+    assert r.exit_code == 0 and r.stdout == f"kubelog {__version__}\n" and r.stderr == ""
+
+
+#: Bad arguments of every command, caught at the edge (issue 22, Build 5). typer printed usage errors
+#: (a value out of range, not a choice, an unknown option, a missing argument) as 5-6 lines in a box;
+#: ingest wrote a run whose every parser failed on an unknown zone, format or a negative year (exit 0);
+#: synth --seed -1 left its output directory behind; synth --host-skew without --hosts was ignored.
+BAD_ARGS = [
+    ("ingest", ["--jobs", "0"], "--jobs"),
+    ("ingest", ["--jobs", "-1"], "--jobs"),
+    ("ingest", ["--threads", "0"], "--threads"),
+    ("ingest", ["--year", "abc"], "--year"),
+    ("ingest", ["--year", "-5"], "--year -5"),
+    ("ingest", ["--tz", "Mars/Olympus"], "'Mars/Olympus' is not a time zone"),
+    ("ingest", ["--tz", "kubelet*=+25:99x"], "is not a time zone"),
+    ("ingest", ["--input-format", "bogus"], "unknown format 'bogus'"),
+    ("ingest", ["--input-format", "e2e*=bogus"], "unknown format 'bogus'"),
+    ("ingest", ["--clock", "e2e*="], "--clock"),
+    ("ingest", ["--scheduler", "bogus"], "--scheduler"),
+    ("ingest", ["--bogus"], "No such option: --bogus"),
+    ("latency", ["-F", "bogus"], "'bogus' is not one of"),
+    ("latency", ["--percentiles", "0"], "--percentiles"),
+    ("latency", ["--percentiles", "abc"], "--percentiles"),
+    ("latency", ["--method", "bogus"], "--method"),
+    ("latency", ["--by", "bogus"], "--by"),
+    ("latency", ["--by-load", "--nodes", "0"], "--nodes"),
+    ("latency", ["--by-load", "--nodes", "-3"], "--nodes"),
+    ("latency", ["--by-load", "--pods-per-node", "0"], "--pods-per-node"),
+    ("latency", ["--by-load", "--buckets", "abc"], "--buckets"),
+    ("latency", ["--by-load", "--buckets", "50,10"], "--buckets"),
+    ("latency", ["--by-load", "--offset", "bogus"], "--offset"),
+    ("report", ["--nodes", "0"], "--nodes"),
+    ("report", ["--pods-per-node", "-1"], "--pods-per-node"),
+    ("report", ["--buckets", "0"], "--buckets"),
+    ("report", ["--offset", "test=abc"], "--offset"),
+    ("compare", ["--tolerance", "-1"], "--tolerance"),
+    ("compare", ["--n-boot", "0"], "--n-boot"),
+    ("compare", ["-F", "bogus"], "'bogus' is not one of"),
+    ("compare", ["--offset", "new:bogus"], "--offset"),
+    ("history", ["--jobs", "0"], "--jobs"),
+    ("history", ["--min-n", "0"], "--min-n"),
+    ("history", ["--min-runs", "1"], "--min-runs"),
+    ("history", ["--alpha", "2"], "--alpha"),
+    ("history", ["--penalty", "-1"], "--penalty"),
+    ("history", ["--min-ratio", "0.5"], "--min-ratio"),
+    ("history", ["--skew-tolerance", "-1"], "--skew-tolerance"),
+    ("history", ["--scheduler", "bogus"], "--scheduler"),
+    ("history", ["--metrics-out", "{tmp}/x.txt"], "--metrics-out"),
+    ("synth", ["--seed", "-1"], "seed must be a whole number >= 0"),
+    ("synth", ["--hosts", "0"], "--hosts"),
+    ("synth", ["--host-skew", "1s"], "need hosts"),
+    ("synth", ["--hosts", "2", "--host-drift", "abc"], "'abc' is not a drift in ppm"),
+    ("synth", ["--timeout-phase", "bogus"], "--timeout-phase"),
+    ("skew", ["--table", "bogus"], "--table"),
+    ("skew", ["-F", "bogus"], "'bogus' is not one of"),
+    ("skew", ["--offset", "bogus"], "No such option"),
+    ("pods", ["--nodes", "0"], "--nodes"),
+    ("pods", ["--pods-per-node", "-1"], "--pods-per-node"),
+    ("pods", ["--by-load", "--buckets", "100,50"], "--buckets"),
+    ("pods", ["--offset", "test=abc"], "--offset"),
+    ("slo", ["--config", "{tmp}/none.toml"], "--config"),
+    ("slo", ["--offset", "bogus"], "--offset"),
+    ("slo", ["-F", "bogus"], "'bogus' is not one of"),
+    ("load", ["--nodes", "0"], "--nodes"),
+    ("load", ["--buckets", "abc"], "--buckets"),
+    ("specs", ["--state", "bogus"], "--state"),
+    ("info", ["-F", "bogus"], "'bogus' is not one of"),
+    ("tables", ["extra"], "unexpected extra argument"),
+    ("formats", ["-F", "bogus"], "'bogus' is not one of"),
+    ("bogus", [], "No such command 'bogus'"),
+]
+
+
+@pytest.mark.parametrize("cmd, args, says", BAD_ARGS, ids=[f"{c} {' '.join(a)}" for c, a, _ in BAD_ARGS])
+def test_bad_arguments_exit_2_one_line_nothing_written(tmp_path, cmd, args, says):
+    """Every bad argument at the edge: exit 2, one line on stderr naming it, nothing on stdout, no
+    traceback, nothing written. The run given is a directory that does not exist: the argument is
+    refused before any input is looked at."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parent.parent / "sample_logs" / "healthy-1.28"
+    nope = tmp_path / "no-run"
+    out = tmp_path / "out"
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    pos = {
+        "ingest": [str(sample), "--out", str(out)],
+        "report": [str(sample), "--out", str(out)],
+        "compare": [str(nope), str(nope), "--out", str(out)],
+        "history": [str(nope), "--report", str(out)],
+        "synth": ["--out", str(out), "--nodes", "2", "--pods-per-node", "2"],
+        "tables": [],
+        "formats": [],
+        "bogus": [],
+    }.get(cmd, [str(nope)])
+    r = CliRunner().invoke(app, [cmd, *pos, *args] if cmd != "bogus" else ["bogus"])
+    assert r.exit_code == 2, (r.exit_code, r.output)
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kubelog: ") and says in lines[0], r.stderr
+    assert r.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], list(tmp_path.iterdir())
+
+
+def test_help_and_no_arguments_unchanged():
+    """The one-line usage errors leave help alone: `kubelog` alone prints the help (exit 2, as typer did),
+    `-h` prints it and exits 0."""
+    r = CliRunner().invoke(app, [])
+    assert r.exit_code == 2 and "Usage: kubelog" in r.output and "Commands" in r.output
+    r = CliRunner().invoke(app, ["latency", "-h"])
+    assert r.exit_code == 0 and "Usage: kubelog latency" in r.stdout
+
+
+@pytest.mark.parametrize("cmd", ["ingest", "report", "compare", "synth", "history", "formats"])
+def test_long_commands_take_quiet(cmd):
+    """-q/--quiet (nothing on stderr but errors) on every command that writes progress or notes there."""
+    assert _opts(cmd).get("quiet") == ["--quiet", "-q"] or set(_opts(cmd).get("quiet", [])) == {"--quiet", "-q"}, cmd
+
+
+def test_compare_and_history_fit_100_columns_and_lead_with_a_summary(sample_runs):
+    """compare's summary and per-group lines reached 200 characters at COLUMNS=100, after the table;
+    history's summary (126 characters) was on stderr only, after the table."""
+    runs = {name: str(r.path) for name, (r, _) in sample_runs.items()}
+    base, new = runs["healthy-1.28"], runs["legacy-skew-1.5"]
+    for args in (
+        ["compare", base, new, "--n-boot", "100"],
+        ["compare", base, new, "--n-boot", "100", "--correct-skew", "--all"],
+        ["history", *runs.values()],
+    ):
+        r = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
+        assert r.exit_code == 0, (args, r.output[-2000:])
+        long = [ln for ln in r.output.splitlines() if len(ln) > 100]
+        assert not long, f"{args[0]}: {len(long)} lines over 100 characters, e.g. {long[0]!r}"
+        first = r.stdout.splitlines()[0]
+        assert re.match(r"3 runs \(ordered by |\d+ regressions, \d+ improvements", first), first
+
+
+def test_history_quiet(sample_runs):
+    runs = [str(r.path) for r, _ in sample_runs.values()]
+    loud = CliRunner().invoke(app, ["history", *runs, "-F", "json"])
+    quiet = CliRunner().invoke(app, ["history", *runs, "-F", "json", "-q"])
+    assert loud.exit_code == quiet.exit_code == 0, quiet.output[-1000:]
+    assert loud.stderr.startswith("kubelog: 3 runs") and quiet.stderr == "" and quiet.stdout == loud.stdout
+
+
+def test_the_library_imports_nothing_from_commands():
+    """Layout (issue 22): library functions live outside kubelog/commands/ (report/model.py took
+    specs_frame from commands/specs.py); only the CLI shell (cli.py, docgen.py) reaches into commands."""
+    import ast
+    from pathlib import Path
+
+    import kubelog
+
+    root = Path(kubelog.__file__).parent
+    bad = []
+    for f in sorted(root.rglob("*.py")):
+        rel = f.relative_to(root).as_posix()
+        if rel.startswith("commands/") or rel in ("cli.py", "docgen.py"):
+            continue
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                pkg = ".".join(("kubelog/" + rel).split("/")[: -node.level]) if node.level else ""
+                mod = (pkg.replace("/", ".") + "." + (node.module or "")).strip(".") if node.level else node.module
+                if mod and (mod == "kubelog.commands" or mod.startswith("kubelog.commands.")):
+                    bad.append(f"{rel}:{node.lineno}")
+    assert not bad, bad
+
+
+def _fake_ctx(skew):
+    import types
+
+    import pandas as pd
+
+    ts = pd.to_datetime(["2020-01-01T00:00:00Z", "2020-01-01T00:10:00Z"])
+    log = pd.DataFrame(
+        {"ts": ts, "level": ["STEP", "INFO"], "msg": ["Creating pods", "done"], "spec": ["s", "s"]}
+    ).assign(source_id=0, line_no=[1, 2])
+    run = types.SimpleNamespace(has=lambda t: True, table=lambda name, columns=None: log)
+    return types.SimpleNamespace(run=run, specs=lambda: pd.DataFrame({"spec": ["s"], "state": ["passed"]}), skew=skew)
+
+
+def test_plots_do_not_hide_a_bug_as_not_available():
+    """No broad `except AttributeError` (issue 22): an AttributeError in the report's plots is a bug and
+    surfaces (the report shows it as the section's error); an analysis that cannot be made
+    (ValueError) still draws the phases as logged."""
+    from kubelog.report import plots
+
+    with pytest.raises(AttributeError):
+        plots.spec_phases(_fake_ctx(lambda: object()))  # a skew report without .offsets: a bug
+
+    def no_pairs():
+        raise ValueError("no causal pairs")
+
+    phases, how = plots.spec_phases(_fake_ctx(no_pairs))
+    assert [p[0] for p in phases] == ["Creating pods"] and how.startswith("test clock as logged")
+
+
+def test_info_leads_with_a_summary_and_lists_problems_first(ingest_to, tmp_path):
+    """`info` listed every input in path order and no summary: on a run of hundreds of inputs the one
+    that was not read to its end was somewhere in the middle."""
+    import gzip
+
+    good = tmp_path / "a-kube-apiserver.log"
+    good.write_text("".join(f"I0101 00:00:0{i}.000000       1 x.go:1] hello {i}\n" for i in range(5)))
+    whole = gzip.compress(b"".join(b"I0101 00:00:01.000000       1 x.go:1] line %d\n" % i for i in range(2000)))
+    broken = tmp_path / "z-kubelet.log.gz"
+    broken.write_bytes(whole[: len(whole) // 2])  # a truncated stream: read, not to its end
+    run = ingest_to(good, broken, year=2020)
+    r = CliRunner().invoke(app, ["info", str(run.path)], env={"COLUMNS": "100"})
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert re.fullmatch(
+        r"2 inputs, [\d,]+ lines read: 1 with problems \(listed first\); [\d,]+ rows in \d+ tables", lines[1]
+    ), lines[1]
+    paths = [ln for ln in lines if ln.endswith((".log", ".gz"))]
+    assert paths[0].endswith("z-kubelet.log.gz") and paths[1].endswith("a-kube-apiserver.log"), paths
+    run2 = ingest_to(good, year=2020)
+    r = CliRunner().invoke(app, ["info", str(run2.path)])
+    assert r.stdout.splitlines()[1].startswith("1 inputs, 5 lines read: every input read and balanced")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 
+from ..errors import Exit, die
 from .. import output
 from ..output import Fmt
 
@@ -154,7 +155,6 @@ def echo_data(df, fmt, **kw) -> None:
 
 
 def open_run_or_die(path: Path):
-    from ..cli import Exit, die
     from ..run import NotARun, open_run
 
     try:

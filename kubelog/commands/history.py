@@ -7,7 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from ._common import ALL_OPTION, FORMAT_OPTION, json_schema
+from ..errors import Exit, die
+from ._common import ALL_OPTION, FORMAT_OPTION, QUIET_OPTION, json_schema, note, say
 
 CHANGE_VIEW = [
     "metric",
@@ -89,6 +90,7 @@ def register(app: typer.Typer) -> None:
         ),
         fmt=FORMAT_OPTION,
         all_rows: bool = ALL_OPTION,
+        quiet: bool = QUIET_OPTION,
     ):
         """Performance history of a CI job: regressions found by change-point detection.
 
@@ -102,9 +104,10 @@ def register(app: typer.Typer) -> None:
         valid build, before/after medians, the ratio with its 95 % interval, the p-value, and the
         runs left out (clock skew, too few samples). Exit 3 when a path is not a run or build
         directory; 2 for a bad --scheduler; 1 only with --fail-on-regression and a regression.
+        The table view leads with a summary (runs, regressions, clock-skewed runs); with -F json/csv
+        it is on stderr. Stderr also lists the files written with --report; -q silences both.
         """
         from ..analysis import history as H
-        from ..cli import Exit, die
         from ..output import render
 
         try:
@@ -131,16 +134,20 @@ def register(app: typer.Typer) -> None:
                 h.table.to_parquet(metrics_out, index=False)
             else:
                 h.table.to_csv(metrics_out, index=False)
-        typer.echo(render(h.changes[CHANGE_VIEW], fmt))
         nreg = int((h.changes["direction"] == "regression").sum())
         skewed = h.runs[h.runs["skew"].str.startswith("skewed")]
         order = h.table["order_by"].iloc[0] if len(h.table) else "build"
-        typer.echo(
-            f"kubelog: {len(h.runs)} runs (ordered by {order}), {nreg} regression(s), "
+        summary = (
+            f"{len(h.runs)} runs (ordered by {order}), {nreg} regression(s), "
             f"{len(h.changes) - nreg} improvement(s); clock-skewed runs: "
-            f"{', '.join(skewed['label']) or 'none'}",
-            err=True,
+            f"{', '.join(skewed['label']) or 'none'}"
         )
+        if fmt in ("json", "csv"):  # stdout is the one table; the summary is a note
+            note(f"kubelog: {summary}")
+        else:  # the terminal view leads with it, wrapped to the terminal
+            say(summary)
+            say("")
+        typer.echo(render(h.changes[CHANGE_VIEW], fmt))
         if report is not None:
             from ..report import PDFUnavailable
             from ..report.history import build_history_report
@@ -151,6 +158,6 @@ def register(app: typer.Typer) -> None:
                 die(f"{e}; history.html was written, use --no-pdf to skip the PDF", Exit.USAGE)
             for k in ("html", "pdf"):
                 if k in paths_out:
-                    typer.echo(f"kubelog: wrote {paths_out[k]}", err=True)
+                    note(f"kubelog: wrote {paths_out[k]}")
         if fail_on_regression and nreg:
             raise typer.Exit(int(Exit.VIOLATION))

@@ -63,6 +63,18 @@ json_schema(
 )
 
 
+def _has_problem(e: dict) -> bool:
+    """An input not read (or not to its end), with errors, or whose accounting does not balance."""
+    from ..engine import NOT_READ
+
+    return bool(
+        not e.get("accounting_ok", True)
+        or e.get("errors")
+        or e.get("format") in NOT_READ
+        or e.get("read_complete") is False
+    )
+
+
 def register(app: typer.Typer) -> None:
     @app.command("info")
     def info_cmd(
@@ -77,7 +89,9 @@ def register(app: typer.Typer) -> None:
         + lost_lines, where record_lines are the lines that start a record (one primary row
         each) and lost_lines were read but not parsed (a block whose parser failed; their
         line and byte ranges are listed). An input is balanced only when nothing is lost and
-        nothing is counted as 'unaccounted (parser bug)'. `-F json` gives everything (inputs
+        nothing is counted as 'unaccounted (parser bug)'. The table view leads with a summary
+        (inputs, lines, how many have problems) and lists the inputs with problems (not read or not
+        to the end, errors, not balanced) first. `-F json` gives everything (inputs
         with their counted reasons, tables); `-F csv` and `-F markdown` give one row per input.
         """
         import pandas as pd
@@ -107,7 +121,15 @@ def register(app: typer.Typer) -> None:
             typer.echo(fit_line(s))
 
         say(f"run {run.path}  (kubelog {run.manifest.get('kubelog_version')})")
-        for e in info["inputs"]:
+        # the view leads with a summary, then the inputs with problems (issue 22: failures first)
+        bad = [e for e in info["inputs"] if _has_problem(e)]
+        nrows = sum(d["rows"] for d in info["tables"].values())
+        say(
+            f"{len(info['inputs']):,} inputs, {sum(e['lines_read'] for e in info['inputs']):,} lines read: "
+            + (f"{len(bad):,} with problems (listed first)" if bad else "every input read and balanced")
+            + f"; {nrows:,} rows in {len(info['tables'])} tables"
+        )
+        for e in bad + [e for e in info["inputs"] if not _has_problem(e)]:
             say()
             say(e["path"])
             say(

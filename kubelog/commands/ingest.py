@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import Exit, die
+
 
 def register(app: typer.Typer) -> None:
     @app.command("ingest")
@@ -72,7 +74,6 @@ def register(app: typer.Typer) -> None:
         """
         import signal
 
-        from ..cli import Exit, die
         from ..errors import KubelogError, Terminated
         from ..engine import Options, ingest
         from ..sources import InputError

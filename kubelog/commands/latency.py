@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import Exit, die
 from . import load as load_cmd
 from .pods import OFFSET_HELP, corrections_or_die, parse_offsets
 from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say, split_list
@@ -86,7 +87,6 @@ def register(app: typer.Typer) -> None:
         """
         from ..analysis import stats
         from ..analysis.latency import latency_table
-        from ..cli import Exit, die
 
         if (correct_skew or offset) and not by_load:
             die(
@@ -103,7 +103,6 @@ def register(app: typer.Typer) -> None:
             die(f"--percentiles must be numbers, got {percentiles!r}", Exit.USAGE)
         if not ps or any(not 0 < p <= 1 for p in ps):
             die("--percentiles must be in (0, 100]", Exit.USAGE)
-        run = open_run_or_die(run_dir)
         cols = split_list(by)
         from .. import tables
 
@@ -117,8 +116,9 @@ def register(app: typer.Typer) -> None:
                 f"--scheduler must be local, local:N or a scheduler address (tcp://HOST:8786), got {scheduler!r}",
                 Exit.USAGE,
             )
+        edges = load_cmd.parse_edges(buckets) if by_load else None  # arguments first, then the run
+        run = open_run_or_die(run_dir)
         if by_load:
-            edges = load_cmd.parse_edges(buckets)
             corr = corrections_or_die(run, offset, correct_skew) if (offset or correct_skew) else None
             tl = load_cmd.timeline_or_die(run, nodes, pods_per_node, corr.pod_offsets() if corr else None)
             if not tl.capacity:

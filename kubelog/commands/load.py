@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from ..errors import Exit, die
 from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say, split_list
 
 NODES_HELP = (
@@ -47,7 +48,6 @@ json_schema(
 
 def parse_edges(buckets: str) -> tuple:
     """``"10,25,50"`` → ``(10.0, 25.0, 50.0)``; exits with a usage error when not increasing numbers."""
-    from ..cli import Exit, die
 
     try:
         edges = tuple(float(x) for x in split_list(buckets))
@@ -60,7 +60,6 @@ def parse_edges(buckets: str) -> tuple:
 
 def timeline_or_die(run, nodes, pods_per_node, offsets=None):
     from ..analysis.load import load_timeline
-    from ..cli import Exit, die
 
     try:
         return load_timeline(run, nodes=nodes, pods_per_node=pods_per_node, offsets=offsets)

@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import Exit, die
 from . import load as load_cmd
 from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
 
@@ -31,7 +32,6 @@ def corrections_or_die(run, offset_items, correct_skew: bool):
 
 def parse_offsets(items) -> dict | None:
     """``["test=1.5", "node/x=-0.2"]`` → ``{"test": 1.5, "node/x": -0.2}``; usage error otherwise."""
-    from ..cli import Exit, die
 
     if not items:
         return None
@@ -117,11 +117,11 @@ def register(app: typer.Typer) -> None:
         from ..analysis import validity
         from ..output import Fmt
 
-        parse_offsets(offset)  # a bad --offset is a usage error before the run is read
+        parse_offsets(offset)  # a bad --offset or --buckets is a usage error before the run is read
+        edges = load_cmd.parse_edges(buckets)
         run = open_run_or_die(run_dir)
         corr = corrections_or_die(run, offset, correct_skew)
         offsets = corr.pod_offsets()
-        edges = load_cmd.parse_edges(buckets)
         tl = load_cmd.timeline_or_die(run, nodes, pods_per_node, offsets)
         ps = podsmod.pod_startup(run, offsets=offsets, timeline=tl, edges=edges)
         if per_pod:

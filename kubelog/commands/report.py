@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import Exit, die
 from . import load as load_cmd
 from ._common import QUIET_OPTION, note
 
@@ -84,7 +85,6 @@ def register(app: typer.Typer) -> None:
         Exit 3 when the inputs cannot be read; 2 for two run directories (use `kubelog compare`) and,
         with a hint, when PDF rendering is unavailable (use --no-pdf).
         """
-        from ..cli import Exit, die
         from ..report import PDFUnavailable, build
         from ._common import open_run_or_die
         from .pods import parse_offsets

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from ..errors import Exit, die
 from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
 
 
@@ -112,7 +113,6 @@ def register(app: typer.Typer) -> None:
         `latency` and `report` take --correct-skew too (docs/skew.md).
         """
         from ..analysis.skew import analyze, correct, violations_before_after
-        from ..cli import Exit, die
         from ..output import Fmt
 
         if table is not None and table not in TABLES:

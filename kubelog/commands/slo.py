@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import Exit, die
 from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
 from .pods import CORRECT_SKEW_HELP, OFFSET_HELP, corrections_or_die, parse_offsets
 
@@ -70,7 +71,6 @@ def register(app: typer.Typer) -> None:
         interval in the note. Exit 1 only with --fail-on-violation and a FAIL; 2 for a bad --config.
         """
         from ..analysis.slo import ConfigError, SLOConfig, evaluate
-        from ..cli import Exit, die
         from ..output import Fmt
 
         parse_offsets(offset)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from ..errors import Exit, die
 from ..analysis.outcome import SPEC_COLUMNS, STATES, specs_frame
 from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
 
@@ -35,7 +36,6 @@ def register(app: typer.Typer) -> None:
         JSON rows: {"spec","state","start_ts","duration_s","failure_message","failure_location",
         "last_step","origin","where"}.
         """
-        from ..cli import Exit, die
         import pandas as pd
 
         if state is not None and state not in STATES:

@@ -10,6 +10,19 @@ import typer
 from ._common import QUIET_OPTION, StageProgress, note
 
 
+def _ppm(x: str) -> float:
+    """One --host-drift value (``40``, ``-5ppm``) in ppm; ValueError naming it otherwise."""
+    import math
+
+    try:
+        v = float(x.strip().removesuffix("ppm"))
+    except ValueError:
+        raise ValueError(f"--host-drift: {x.strip()!r} is not a drift in ppm such as 40ppm or -5") from None
+    if not math.isfinite(v):
+        raise ValueError(f"--host-drift: {x.strip()!r} must be finite")
+    return v
+
+
 def register(app: typer.Typer) -> None:
     @app.command("synth")
     def synth_cmd(
@@ -104,7 +117,7 @@ def register(app: typer.Typer) -> None:
             timeout_failure = "latency"
         try:
             hs = [_parse_kv(f"h={x}", True)["h"] for x in host_skew.split(",") if x.strip()] if host_skew else None
-            hd = [float(x.replace("ppm", "")) for x in host_drift.split(",") if x.strip()] if host_drift else None
+            hd = [_ppm(x) for x in host_drift.split(",") if x.strip()] if host_drift else None
             from ..synth.run import GENERATE_STAGES
 
             with StageProgress("synth", len(GENERATE_STAGES) - (0 if tar else 1)) as bar:

@@ -56,6 +56,36 @@ class Options:
     block_pool: object = field(default=None, repr=False, compare=False)
     max_ratio: int = 200
 
+    def check(self) -> None:
+        """Refuse options no input could be read with, before anything is written: one line
+        (:class:`kubelog.errors.UsageError`, exit 2) naming the option.  A year outside the
+        nanosecond timestamps' range (1678–2261), a zone that is neither UTC, ±HH:MM nor a zone the
+        converter knows (:func:`kubelog.timeutil.local_to_utc_ns`), a format name no parser has, or a
+        rule with an empty value (``GLOB=``) would otherwise fail in every parser of every input."""
+        import numpy as np
+
+        from ..errors import UsageError
+
+        if self.year is not None and not 1678 <= self.year <= 2261:
+            raise UsageError(f"--year {self.year}: outside the range of nanosecond timestamps (1678 to 2261)")
+        for flag, rules in (("--tz", self.tz), ("--input-format", self.format), ("--clock", self.clock)):
+            for r in rules:
+                value = r.split("=", 1)[1] if "=" in r and not r.startswith("=") else r
+                if not value.strip():
+                    raise UsageError(f"{flag} {r!r}: no value (VALUE or GLOB=VALUE)")
+                if flag == "--tz":
+                    try:
+                        timeutil.local_to_utc_ns(np.zeros(1, dtype=np.int64), value)
+                    except Exception:  # pandas/zoneinfo raise several types for an unknown zone
+                        raise UsageError(
+                            f"--tz {r!r}: {value!r} is not a time zone (UTC, +HH:MM or an IANA name "
+                            "such as Asia/Shanghai)"
+                        ) from None
+                if flag == "--input-format" and value not in formats.registry():
+                    raise UsageError(
+                        f"--input-format {r!r}: unknown format {value!r}; known: {', '.join(formats.registry())}"
+                    )
+
     def pick(self, rules: list[str], name: str) -> str | None:
         """Last matching ``GLOB=VALUE`` rule (a bare VALUE matches everything)."""
         found = None
@@ -438,6 +468,7 @@ def ingest(
         No input files at all.
     """
     opts = options or Options(**kw)
+    opts.check()  # a bad year, zone or format name: one line, exit 2, before anything is written
     out = Path(out)
     refs = discover(list(paths))
     if not refs:

@@ -24,6 +24,19 @@ percentile p (nearest rank, as everywhere in kubelog):
 Each group is also compared over the whole run (``bucket == "all"``); :func:`group_verdicts`
 sums a group up as ``worse``, ``better``, ``mixed``, ``inconclusive``, ``unchanged`` or
 ``not comparable`` from those rows.
+
+Pod start-up (:func:`compare_pod_phases`): the same percentiles, intervals and flags for each phase
+of :func:`kubelog.analysis.pods.pod_startup` (create→schedule … create→watch), over the pods whose
+two ends are known in that run.
+
+Clocks: the latencies are durations on the apiserver's clock and need no correction, but three things
+compared rest on other clocks: the load bucket of a request (the running-pod timeline is read from
+kubelet records and pod dumps on the nodes' clocks, progress lines on the test machine's), the pod
+start-up phases whose two ends are on different clocks (schedule→run: apiserver → node) and the pod
+start-up SLO verdicts (those phases, and percentiles the test reported from its own clock).  With ``corrections`` (one :class:`kubelog.analysis.skew.Corrections` per run, as
+``kubelog compare --correct-skew/--offset`` makes them) each run's offsets are applied to its own
+timeline, phases and verdicts before anything is compared, so that a clock that is wrong in one run does not
+show as a regression of the other.
 """
 
 from __future__ import annotations
@@ -54,9 +67,13 @@ COLUMNS = list(DEFAULT_BY) + [
 ]
 
 
-def cell_samples(run: Run, nodes: int | None = None) -> dict:
-    """``{(verb, resource, subresource, scope, bucket): sorted latencies (s)}`` of a run's API requests."""
-    tl = loadmod.load_timeline(run, nodes=nodes)
+def cell_samples(run: Run, nodes: int | None = None, offsets: dict | None = None) -> dict:
+    """``{(verb, resource, subresource, scope, bucket): sorted latencies (s)}`` of a run's API requests.
+
+    ``offsets``: ``{clock domain: θ seconds}`` (:meth:`kubelog.analysis.skew.Corrections.pod_offsets`)
+    applied to the load timeline the buckets come from (:func:`kubelog.analysis.load.load_timeline`).
+    """
+    tl = loadmod.load_timeline(run, nodes=nodes, offsets=offsets)
     if not tl.capacity:
         raise ValueError(f"{run.path}: no capacity: {tl.nodes_source}")
     df, _ = api_requests(run, columns=list(DEFAULT_BY) + ["latency_s", "start_ts"])
@@ -244,6 +261,7 @@ def compare_runs(
     percentiles=DEFAULT_PERCENTILES,
     alpha: float = 0.05,
     min_n: int = 5,
+    corrections=None,
 ) -> pd.DataFrame:
     """Change of each latency percentile per group × load bucket from ``base`` to ``new``.
 
@@ -261,6 +279,9 @@ def compare_runs(
         1 − confidence level of the interval.
     min_n : int
         Fewer requests than this on a side: no interval, no test, flag ``too few``.
+    corrections : (Corrections, Corrections), optional
+        The clock corrections of ``base`` and of ``new`` (:func:`kubelog.analysis.skew.corrections`):
+        each run's requests are placed in load buckets on its corrected timeline.
 
     Returns
     -------
@@ -268,9 +289,10 @@ def compare_runs(
         ``verb, resource, subresource, scope, bucket, percentile (p10 …), n_base, n_new, base_s,
         new_s, delta_s, rel_change, ci_low_s, ci_high_s, mw_p, flag`` (seconds).
     """
+    cb, cn = corrections or (None, None)
     return compare_samples(
-        cell_samples(base),
-        cell_samples(new),
+        cell_samples(base, offsets=cb.pod_offsets() if cb else None),
+        cell_samples(new, offsets=cn.pod_offsets() if cn else None),
         percentiles=percentiles,
         tolerance=tolerance,
         n_boot=n_boot,
@@ -280,16 +302,140 @@ def compare_runs(
     )
 
 
-def slo_changes(base: Run, new: Run) -> pd.DataFrame:
+#: The phases of :class:`kubelog.analysis.pods.PodStartup.per_pod` compared, in order.
+POD_PHASES = ("create_to_schedule", "schedule_to_run", "run_to_watch", "schedule_to_watch", "pod_startup")
+POD_COLUMNS = ["phase", "clocks"] + COLUMNS[len(DEFAULT_BY) + 1 :]
+
+
+def pod_samples(run: Run, corrections=None) -> tuple[dict, dict, dict]:
+    """A run's pod start-up phases: ``({phase: sorted seconds}, {phase: clocks}, {phase: (lo, hi)})``.
+
+    Each phase over the pods whose two ends are known (a pod never running has no schedule→run), on
+    clocks corrected by ``corrections`` (:class:`kubelog.analysis.skew.Corrections`, or None).
+    ``(lo, hi)``: how far a corrected phase may still be from the true one (s), from the offset bounds
+    of the clocks of its two ends (:func:`phase_error_range`); (0, 0) without corrections.
+    """
+    from ..analysis.pods import PHASES, pod_startup
+
+    ps = pod_startup(run, offsets=corrections.pod_offsets() if corrections else None)
+    per, pct = ps.per_pod, ps.percentiles
+    clocks = dict(zip(pct["phase"], pct["clocks"])) if len(pct) else {}
+    out, err = {}, {}
+    for ph, a, b in PHASES:
+        col = f"{ph}_s"
+        if ph not in POD_PHASES or col not in per.columns:
+            continue
+        ok = np.isfinite(per[col].to_numpy(dtype=float))
+        v = np.sort(per[col].to_numpy(dtype=float)[ok])
+        if len(v):
+            out[ph] = v
+            pairs = set(zip(per.loc[ok, f"{a}_clock"], per.loc[ok, f"{b}_clock"]))
+            err[ph] = phase_error_range(corrections, pairs) if corrections else (0.0, 0.0)
+    return out, clocks, err
+
+
+def _domain_error(corrections, d) -> tuple[float, float]:
+    """Range of (corrected − true) time (s) of a time read on clock ``d``: ``θ − m`` for θ within the
+    domain's offset bounds and ``m`` the offset applied (0 when none). A domain without bounds: (0, 0)."""
+    if not isinstance(d, str) or not d or d == corrections.reference:
+        return 0.0, 0.0
+    m = corrections.offsets.get(d, 0.0)
+    lo, hi = (
+        corrections.intervals.get(d)
+        or (corrections.report.intervals.get(d) if corrections.report is not None else None)
+        or (m, m)
+    )
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return 0.0, 0.0
+    return float(lo - m), float(hi - m)
+
+
+def phase_error_range(corrections, pairs) -> tuple[float, float]:
+    """How far a phase corrected with ``corrections`` may be from its true value (corrected − true, s),
+    over the (start clock, end clock) ``pairs`` of its pods: the end's error minus the start's."""
+    lo, hi = 0.0, 0.0
+    for a, b in pairs:
+        sl, sh = _domain_error(corrections, a)
+        el, eh = _domain_error(corrections, b)
+        lo, hi = min(lo, el - sh), max(hi, eh - sl)
+    return lo, hi
+
+
+def compare_pod_phases(
+    base: Run,
+    new: Run,
+    *,
+    tolerance: float = 0.1,
+    n_boot: int = 2000,
+    seed: int = 0,
+    percentiles=DEFAULT_PERCENTILES,
+    alpha: float = 0.05,
+    min_n: int = 5,
+    corrections=None,
+) -> pd.DataFrame:
+    """Change of each pod start-up phase's percentiles from ``base`` to ``new``, flagged as
+    :func:`compare_runs` flags latencies.
+
+    ``corrections``: ``(Corrections of base, Corrections of new)``; each run's phases are computed on
+    its corrected clocks (a node clock 2 s ahead makes schedule→run 2 s longer, not the kubelet
+    slower). An offset is known within bounds, so a corrected phase is too: the interval of the
+    difference is widened by what the bounds of both runs allow (:func:`phase_error_range`), and a
+    change it no longer establishes is ``inconclusive``, not a regression or an improvement.
+
+    Returns
+    -------
+    DataFrame
+        ``phase, clocks (the clock of each end, as in kubelog pods), percentile, n_base, n_new, base_s,
+        new_s, delta_s, rel_change, ci_low_s, ci_high_s, mw_p, flag``; phases in start-up order.
+    """
+    cb, cn = corrections or (None, None)
+    a, ca, ea = pod_samples(base, cb)
+    b, cnew, en = pod_samples(new, cn)
+    key = lambda ph: (ph, "", "", "", "all")  # noqa: E731  the cell key compare_samples takes
+    t = compare_samples(
+        {key(k): v for k, v in a.items()},
+        {key(k): v for k, v in b.items()},
+        percentiles=percentiles,
+        tolerance=tolerance,
+        n_boot=n_boot,
+        alpha=alpha,
+        min_n=min_n,
+        seed=seed,
+    )
+    t = t.rename(columns={DEFAULT_BY[0]: "phase"})
+    t["clocks"] = [
+        ca.get(ph, "")
+        if ca.get(ph, "") == cnew.get(ph, "") or not cnew.get(ph)
+        else (f"{ca[ph]} | {cnew[ph]}" if ca.get(ph) else cnew[ph])
+        for ph in t["phase"]
+    ]
+    if corrections is not None:
+        # true delta = corrected delta − (new's error) + (base's error), each error within its range
+        lo_b = t["phase"].map(lambda ph: ea.get(ph, (0.0, 0.0))[0])
+        hi_b = t["phase"].map(lambda ph: ea.get(ph, (0.0, 0.0))[1])
+        lo_n = t["phase"].map(lambda ph: en.get(ph, (0.0, 0.0))[0])
+        hi_n = t["phase"].map(lambda ph: en.get(ph, (0.0, 0.0))[1])
+        t["ci_low_s"] = t["ci_low_s"] - hi_n + lo_b
+        t["ci_high_s"] = t["ci_high_s"] - lo_n + hi_b
+        t.loc[(t["flag"] == "regression") & ~(t["ci_low_s"] > 0), "flag"] = "inconclusive"
+        t.loc[(t["flag"] == "improvement") & ~(t["ci_high_s"] < 0), "flag"] = "inconclusive"
+    t["_o"] = t["phase"].map({ph: i for i, ph in enumerate(POD_PHASES)})
+    return t.sort_values("_o", kind="stable")[POD_COLUMNS].reset_index(drop=True)
+
+
+def slo_changes(base: Run, new: Run, corrections=None) -> pd.DataFrame:
     """SLO verdicts of both runs side by side: ``sli, group, threshold_s, observed_base_s, n_base,
     verdict_base, observed_new_s, n_new, verdict_new, changed``.
 
-    Raises ImportError/AttributeError when :mod:`kubelog.analysis.slo` is not available.
+    ``corrections``: ``(Corrections of base, Corrections of new)``; each run's verdicts are evaluated
+    with its own (:func:`kubelog.analysis.slo.evaluate`): pod start-up phases across clocks and the
+    percentiles the test reported are corrected before the verdicts are compared.
     """
     from ..analysis.slo import evaluate
 
-    a = evaluate(base).verdicts
-    b = evaluate(new).verdicts
+    cb, cn = corrections or (None, None)
+    a = evaluate(base, corrections=cb).verdicts
+    b = evaluate(new, corrections=cn).verdicts
     key = ["sli", "group"]
     cols = key + ["threshold_s", "observed_s", "n", "verdict"]
     m = a[cols].merge(b[cols], on=key, how="outer", suffixes=("_base", "_new"), sort=False)
@@ -314,7 +460,14 @@ def slo_changes(base: Run, new: Run) -> pd.DataFrame:
 
 
 def compare_model(
-    base: Run, new: Run, table: pd.DataFrame, slo: pd.DataFrame | None, tolerance: float, slo_message: str = ""
+    base: Run,
+    new: Run,
+    table: pd.DataFrame,
+    slo: pd.DataFrame | None,
+    tolerance: float,
+    slo_message: str = "",
+    clock: dict | None = None,
+    pods: pd.DataFrame | None = None,
 ) -> dict:
     """Report model (see :func:`kubelog.report.model.build_model`) of a comparison.
 
@@ -335,6 +488,10 @@ def compare_model(
         + ", ".join(f"{int(c.get(k, 0))} {k}" for k in ORDER)
         + "."
     )
+    if clock:
+        s.paragraphs.append(
+            "Clocks: " + "; ".join(f"{side} run: " + " ".join(lines) for side, lines in clock.items()) + "."
+        )
     s.paragraphs.append(
         f"A group is worse (better) when a percentile p10/p50/p90/p99 moved up (down) by more than "
         f"{tolerance:.0%}, the 95 % bootstrap interval of the difference excludes 0, and more than one "
@@ -412,11 +569,37 @@ def compare_model(
     raw.html_only = True
     raw.css = "wide"
     s3.tables.append(raw)
+    s4 = Section("pods", "4. Pod start-up phases")
+    if pods is not None and len(pods):
+        c4 = pods["flag"].value_counts()
+        s4.paragraphs.append(
+            "Each phase over the pods whose two ends are known in that run; flags as for the latencies. "
+            + ", ".join(f"{int(c4.get(k, 0))} {k}" for k in ("regression", "improvement", "inconclusive", "unchanged"))
+            + " (phase × percentile)."
+            + (
+                " Clock corrections applied: the interval of each difference includes what the offset "
+                "bounds of both runs allow."
+                if clock
+                else ""
+            )
+        )
+        t4 = frame_table(
+            "Pod start-up phases (seconds)",
+            pods.drop(columns=["mw_p"])
+            .assign(rel_change=pods["rel_change"] * 100)
+            .rename(columns={"rel_change": "change"}),
+            {**kinds, "change": "p"},
+            row_class=rc,
+        )
+        t4.css = "wide"
+        s4.tables.append(t4)
+    else:
+        s4.status, s4.message = "unavailable", "no pod start-up phases in either run"
     return {
         "title": f"kubelog comparison — {base.path.name} → {new.path.name}",
         "generated": generated_at(),
         "version": __version__,
-        "sections": [s, s2, s3],
+        "sections": [s, s2, s3, s4],
         "groups": gv,
     }
 
@@ -431,24 +614,47 @@ def _n(v) -> str:
     return "" if v is None or pd.isna(v) else f"{int(v):,}"
 
 
+def clock_notes(corrections) -> dict:
+    """``{"base": [lines], "new": [lines]}``: which offsets were applied to each run and what stayed
+    uncorrected (:meth:`kubelog.analysis.skew.Corrections.describe` and its notes); ``{}`` without corrections."""
+    if corrections is None:
+        return {}
+    return {side: [c.describe()] + list(c.notes) for side, c in zip(("base", "new"), corrections)}
+
+
 def build_compare(
-    base: Run, new: Run, out_dir=None, *, tolerance: float = 0.1, n_boot: int = 2000, seed: int = 0, pdf: bool = True
+    base: Run,
+    new: Run,
+    out_dir=None,
+    *,
+    tolerance: float = 0.1,
+    n_boot: int = 2000,
+    seed: int = 0,
+    pdf: bool = True,
+    corrections=None,
 ) -> dict:
     """Compare two runs; with ``out_dir`` write ``compare.json``, ``compare.html`` and ``compare.pdf``.
 
+    ``corrections``: ``(Corrections of base, Corrections of new)`` (:func:`kubelog.analysis.skew.corrections`
+    of each run), applied to each run's load timeline, pod start-up phases and SLO verdicts before
+    they are compared.
+
     Returns ``{"table": DataFrame, "groups": DataFrame (:func:`group_verdicts`), "slo": DataFrame | None,
-    "slo_message": str, "paths": {...}}``.
+    "slo_message": str, "clock": {"base": [lines], "new": [lines]} (empty without corrections),
+    "pods": DataFrame (:func:`compare_pod_phases`), "paths": {...}}``.
     """
     import json
     from pathlib import Path
     from ..output import records
     from .render import render_html, write_pdf
 
-    table = compare_runs(base, new, tolerance=tolerance, n_boot=n_boot, seed=seed)
+    table = compare_runs(base, new, tolerance=tolerance, n_boot=n_boot, seed=seed, corrections=corrections)
+    clock = clock_notes(corrections)
+    pods = compare_pod_phases(base, new, tolerance=tolerance, n_boot=n_boot, seed=seed, corrections=corrections)
     slo, msg = None, ""
     try:
-        slo = slo_changes(base, new)
-    except (ImportError, AttributeError) as e:
+        slo = slo_changes(base, new, corrections)
+    except ModuleNotFoundError as e:  # an optional dependency missing; any other error is a bug and surfaces
         msg = f"not available in this version ({type(e).__name__}: {e})"
     paths = {}
     if out_dir is not None:
@@ -460,17 +666,27 @@ def build_compare(
             "tolerance": tolerance,
             "n_boot": n_boot,
             "seed": seed,
+            "clock": clock,
             "changes": records(table),
+            "pods": records(pods),
             "slo": None if slo is None else records(slo),
             "slo_message": msg,
         }
         paths["json"] = out / "compare.json"
         paths["json"].write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        model = compare_model(base, new, table, slo, tolerance, msg)
+        model = compare_model(base, new, table, slo, tolerance, msg, clock, pods)
         html = render_html(model)
         paths["html"] = out / "compare.html"
         paths["html"].write_text(html, encoding="utf-8")
         if pdf:
             paths["pdf"] = out / "compare.pdf"
             write_pdf(render_html(model, pdf=True), paths["pdf"])
-    return {"table": table, "groups": group_verdicts(table), "slo": slo, "slo_message": msg, "paths": paths}
+    return {
+        "table": table,
+        "groups": group_verdicts(table),
+        "slo": slo,
+        "slo_message": msg,
+        "clock": clock,
+        "pods": pods,
+        "paths": paths,
+    }

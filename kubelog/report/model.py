@@ -261,7 +261,7 @@ class Context:
         )
 
     def specs(self):
-        from ..commands.specs import specs_frame
+        from ..analysis.outcome import specs_frame
 
         return self._get("specs", lambda: specs_frame(self.run))
 

@@ -111,8 +111,29 @@ def _parse_kv(spec, unit_s: bool) -> dict:
     return out
 
 
-def check_params(*, nodes, pods_per_node, era, skew, drift, scale, wrap, timeout_failure=False) -> None:
+def check_params(
+    *,
+    nodes,
+    pods_per_node,
+    era,
+    skew,
+    drift,
+    scale,
+    wrap,
+    timeout_failure=False,
+    seed=1,
+    hosts=None,
+    host_skew=None,
+    host_drift=None,
+) -> None:
     """Refuse parameters the simulation cannot run with (ValueError, one line), before anything is written."""
+    # numpy's default_rng takes whole numbers >= 0 only (it raised only after the output directory was made)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    if hosts is None and (host_skew or host_drift):
+        raise ValueError("host skew and host drift need hosts (--hosts N): the hosts are their clocks")
+    if hosts is not None and (not isinstance(hosts, int) or hosts < 1):
+        raise ValueError(f"hosts must be a whole number >= 1, got {hosts!r}")
     if timeout_failure not in (False, True, "saturation", "latency"):
         raise ValueError(f"timeout_failure must be False, True/'saturation' or 'latency', got {timeout_failure!r}")
     if era not in ERAS:
@@ -2006,6 +2027,10 @@ def generate(
         scale=scale,
         wrap=wrap,
         timeout_failure=timeout_failure,
+        seed=seed,
+        hosts=hosts,
+        host_skew=host_skew,
+        host_drift=host_drift,
     )
     if cl2 and era == "1.5":
         raise ValueError("cl2: clusterloader2 exists from 2018 (era 1.14 or 1.28)")
