@@ -2,7 +2,7 @@
 
 Run as ``PYTHONPATH=tests python -m faultinject FAULT -- kubelog-args...``: it makes kubelog parse
 the input in worker processes with small blocks (so that a few MB have many), wraps the workers'
-block function with :func:`parse_range`, and runs the CLI.  The wrapper is found by the worker
+block task (``kubelog.engine.blocks.range_task``) with :func:`parse_range`, and runs the CLI.  The wrapper is found by the worker
 processes by module name (``faultinject``, through PYTHONPATH), so the fault happens in the worker
 process itself, as an out-of-memory kill or an I/O error would.
 
@@ -27,8 +27,8 @@ import time
 BLOCK = 1 << 20  # the workers' block in these tests (kubelog's is 16 MiB)
 
 
-def parse_range(path, start, end, first_line, n, state, first_block):
-    from kubelog.formats import klog
+def parse_range(path, start, end, first_line, n, spec, part_root, first_block):
+    from kubelog.engine import blocks
 
     kind, *arg = os.environ.get("KUBELOG_TEST_FAULT", "none").split("@")
     if kind != "none" and start <= int(arg[0]) < end:
@@ -42,27 +42,27 @@ def parse_range(path, start, end, first_line, n, state, first_block):
             end = time.monotonic() + 60
             while not os.path.exists(os.path.join(arg[1], "go")) and time.monotonic() < end:
                 time.sleep(0.02)
-    return klog._parse_range_in_process(path, start, end, first_line, n, state, first_block)  # unpatched here
+    return blocks.range_task(path, start, end, first_line, n, spec, part_root, first_block)  # unpatched here
 
 
 def die_at_start(*args, **kw):
-    """The first job of a worker process (kubelog's is workers.identity): dies there."""
+    """The first job of a worker process (kubelog's is kubelog.engine.pool.identity): dies there."""
     if os.environ.get("KUBELOG_WORKER_SERVER"):  # in a worker, not in the ingest itself
         os.kill(os.getpid(), signal.SIGKILL)
 
 
 def main(argv: list[str]) -> None:
     import faultinject  # this module under its own name (not __main__), so that workers find it
-    from kubelog.formats import klog
+    from kubelog.engine import blocks
     from kubelog.sources import lines
 
-    klog._parse_range_in_process = faultinject.parse_range
-    klog.PROCESS_MIN_BYTES = 1
-    klog.PROCESS_BLOCK = lines.BLOCK = BLOCK
+    blocks.range_task = faultinject.parse_range
+    blocks.PROCESS_MIN_BYTES = 1
+    blocks.PROCESS_BLOCK = lines.BLOCK = BLOCK
     if argv[0] == "startkill":
-        from kubelog import workers
+        from kubelog.engine import pool
 
-        workers.identity = workers.freeze_imports = faultinject.die_at_start
+        pool.identity = pool.freeze_imports = faultinject.die_at_start
     os.environ["KUBELOG_TEST_FAULT"] = argv[0]
     sys.argv = ["kubelog", *argv[argv.index("--") + 1 :]]
     from kubelog.cli import main as cli_main

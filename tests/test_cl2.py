@@ -177,15 +177,18 @@ def test_real_cl2_log_same_on_both_paths(real_logs, tz):
 
     import pyarrow as pa
 
-    from kubelog.formats import cl2 as C
+    from kubelog import formats
+    from kubelog.engine import blocks
     from kubelog.formats.base import Context
 
     data = (real_logs / "cl2_kubemark_azure_density_100nodes.log").read_bytes()
     out = []
     for columnar in (True, False):
         got: dict[str, list] = {}
-        ctx = Context(0, "cl2.log", lambda t, d: got.setdefault(t, []).append(d), year=2021, tz=tz)  # noqa: B023
-        C.parse_log(io.BufferedReader(io.BytesIO(data)), ctx, columnar=columnar)
+        emit = lambda t, d: got.setdefault(t, []).append(d)  # noqa: B023, E731
+        ctx = Context(0, "cl2.log", emit, year=2021, tz=tz, options={"columnar": columnar, "threads": 1})
+        stream = io.BufferedReader(io.BytesIO(data))
+        blocks.parse_input(formats.get("cl2-log").plan(stream, ctx), stream, ctx)
         out.append(({k: pa.concat_tables(v) for k, v in got.items()}, ctx))
     (fast, fctx), (slow, sctx) = out
     assert fast.keys() == slow.keys() and all(fast[t].equals(slow[t]) for t in fast)

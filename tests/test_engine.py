@@ -106,9 +106,10 @@ def test_dask_task_retried_after_its_worker_died_or_the_run_fails(tmp_path):
             assert list(ex.map(_die_once, [str(tmp_path / "marker")], ["a.log"])) == ["done"]
             with pytest.raises(WorkerFailed, match="a.log: the Dask workers running it died"):
                 list(ex.map(_die_always, ["x"], ["a.log"]))
-            # a byte range's task too (DaskBlockPool, as klog's ranges use it)
-            with ex.block_pool()("b.log") as pool, pytest.raises(WorkerFailed, match="b.log: the Dask workers"):
-                pool.submit(_die_always, "x").result()
+            # a byte range's task too (the Dask block runner, as the engine runs a large log's ranges)
+            with executors.block_runner("b.log", 0, ex.block_pool()) as runner:
+                with pytest.raises(WorkerFailed, match="b.log: the Dask workers"):
+                    runner.result(runner.submit(_die_always, "x"), "parsing lines 1-10")
 
 
 @pytest.mark.parametrize("bad", ["bogus", "local:0", "local:x"])
@@ -130,14 +131,14 @@ def test_dask_byte_ranges_of_a_large_log_give_the_local_run(tmp_path, monkeypatc
     (reads, counts, hashes) and each range is a Dask task writing its own parts; the parts,
     accounting and manifest are those of the local run (its ranges on local worker processes)."""
     from kubelog import native
-    from kubelog.formats import klog
+    from kubelog.engine import blocks
     from kubelog.sources import lines as L
     from kubelog.synth.bench import write_apiserver_log
 
     if native.module() is None:
         pytest.skip("the Arrow path (no C scanner) parses in the main process")
-    monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 1)
-    monkeypatch.setattr(klog, "PROCESS_BLOCK", 1 << 20)
+    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 1)
+    monkeypatch.setattr(blocks, "PROCESS_BLOCK", 1 << 20)
     monkeypatch.setattr(L, "BLOCK", 1 << 20)
     log = tmp_path / "kube-apiserver.log"
     write_apiserver_log(log, 12_000, seed=7)
@@ -151,5 +152,5 @@ def test_dask_byte_ranges_of_a_large_log_give_the_local_run(tmp_path, monkeypatc
     )
     b = ingest([log], tmp_path / "b", options=Options(scheduler="local:2"))
     ranges = sorted((tmp_path / "b" / "requests").glob("part-*-L*.parquet"))
-    assert len(ranges) >= 3 and submitted == ["_parse_range_in_process"] * len(ranges), (ranges, submitted)
+    assert len(ranges) >= 3 and submitted == ["range_task"] * len(ranges), (ranges, submitted)
     assert_same_run(a, b)

@@ -47,12 +47,12 @@ def tiny_log(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def big_log(tmp_path_factory) -> Path:
     """Just over 64 MiB: the size from which `kubelog ingest` parses a file in worker processes."""
-    from kubelog import workers
+    from kubelog.engine import blocks
     from kubelog.synth.bench import write_apiserver_log
 
     p = tmp_path_factory.mktemp("failures-big") / "kube-apiserver.log"
     write_apiserver_log(str(p), 170_000, seed=3)
-    assert p.stat().st_size >= workers.PROCESS_MIN_BYTES
+    assert p.stat().st_size >= blocks.PROCESS_MIN_BYTES
     return p
 
 
@@ -196,7 +196,7 @@ def test_block_that_fails_in_a_thread_is_lost_too(tmp_path, tiny_log, monkeypatc
     from kubelog.sources import lines
 
     monkeypatch.setattr(lines, "BLOCK", 64 << 10)
-    real = klog.KlogParser.parse_chunk
+    real = klog.KlogParser.parse_chunk  # the block parser, run on the engine's threads
 
     def parse_chunk(self, ch, first_block):
         if ch.line_no[0] <= 1000 <= ch.line_no[-1]:
@@ -242,13 +242,13 @@ def test_folder_named_kubelog_in_the_current_directory(tmp_path, big_log):
 def test_worker_imports_kubelog_from_where_the_parent_did(tmp_path, monkeypatch):
     """The fork server's environment drops the current directory from sys.path and names the
     directory this kubelog came from."""
-    from kubelog import workers
+    from kubelog.engine import pool as workers
 
     monkeypatch.chdir(tmp_path)
     env = workers._import_env()
     assert env["PYTHONSAFEPATH"] == "1"
     root = workers._kubelog_root()
-    assert (Path(root) / "kubelog" / "workers.py").is_file()
+    assert (Path(root) / "kubelog" / "engine" / "pool.py").is_file()
     code = "import kubelog, os; print(os.path.dirname(os.path.dirname(kubelog.__file__)))"
     (tmp_path / "kubelog").mkdir()
     (tmp_path / "kubelog" / "__init__.py").write_text("")

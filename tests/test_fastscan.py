@@ -257,7 +257,7 @@ def test_same_run_on_generated_log_with_odd_lines(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_same_run_in_worker_processes(tmp_path, monkeypatch):
     """Large plain files: workers scan raw blocks (no line split) and write requests parts."""
-    from kubelog.formats import klog
+    from kubelog.engine import blocks
     from kubelog.synth.bench import write_apiserver_log
 
     p = tmp_path / "kube-apiserver.log"
@@ -274,8 +274,8 @@ def test_same_run_in_worker_processes(tmp_path, monkeypatch):
         f.write(b"E0620 12:33:17.389019 99999999999999999999999 big.go:1] pid too large\n")
         f.write(b"F0620 12:33:17.389020 1 big.go:99999999999] line too large\n")
         f.write(b"I0620 12:33:17.389016      11 x.go:1] last line\r")
-    monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 0)
-    monkeypatch.setattr(klog, "PROCESS_BLOCK", 1 << 20)
+    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(blocks, "PROCESS_BLOCK", 1 << 20)
     monkeypatch.setattr(L, "BLOCK", 1 << 20)
     a = ingest([p], tmp_path / "procs", processes=True, year=2023)
     assert len(list((tmp_path / "procs" / "requests").glob("*-L*.parquet"))) > 5
@@ -645,17 +645,20 @@ def test_record_prefixes_from_the_scanner_same_as_regex(tmp_path, monkeypatch):
     ]
     p = tmp_path / "a.log"
     p.write_bytes(("\n".join(lines * 50) + "\n").encode())
-    state = dict(
+    from kubelog.engine import blocks
+    from kubelog.formats.base import BlockSpec
+
+    spec = BlockSpec(
+        format="klog",
         source_id=0,
         name="a.log",
         clock="apiserver",
         year=2023,
         tz="UTC",
-        info={},
+        info={"component": "kube-apiserver"},
         wrappers=[],
-        component="kube-apiserver",
         ansi=False,
-        part_root=None,
+        record_start=klog.HEADER_START,
     )
     used = []
     orig = klog.KlogParser._records
@@ -666,10 +669,10 @@ def test_record_prefixes_from_the_scanner_same_as_regex(tmp_path, monkeypatch):
 
     monkeypatch.setattr(klog.KlogParser, "_records", spy)
     n = len(lines) * 50
-    with_c = klog._parse_range_in_process(str(p), 0, os.path.getsize(p), 1, n, state, True)
+    with_c = blocks.range_task(str(p), 0, os.path.getsize(p), 1, n, spec, None, True)
     orig_result = fastscan._scan_result
     monkeypatch.setattr(fastscan, "_scan_result", lambda r: dataclasses.replace(orig_result(r), other=None))
-    without = klog._parse_range_in_process(str(p), 0, os.path.getsize(p), 1, n, state, True)
+    without = blocks.range_task(str(p), 0, os.path.getsize(p), 1, n, spec, None, True)
     assert used == [True, False]
     from kubelog import tables
 

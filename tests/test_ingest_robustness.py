@@ -228,7 +228,7 @@ def test_synth_truth_json_is_recognised_not_unknown(tmp_path):
 def test_block_worker_processes_give_the_same_tables(tmp_path, real_logs, monkeypatch):
     """Large plain inputs are parsed in worker processes; the tables must not change."""
     import shutil
-    from kubelog.formats import klog
+    from kubelog.engine import blocks
     from kubelog.sources import lines as L
 
     p = tmp_path / "kube-apiserver.log"
@@ -237,8 +237,8 @@ def test_block_worker_processes_give_the_same_tables(tmp_path, real_logs, monkey
         f.write(b"I1119 12:13:08.000000    4178 x.go:1] caf\xe9\n")
         f.write((real_logs / "apiserver_v1.26.2_kubeadm_quangdaicaa.log").read_bytes().split(b"\n", 1)[1])
     monkeypatch.setattr(L, "BLOCK", 256 << 10)  # many blocks
-    monkeypatch.setattr(klog, "PROCESS_BLOCK", 256 << 10)
-    monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(blocks, "PROCESS_BLOCK", 256 << 10)
+    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 0)
     gz = tmp_path / "kube-apiserver-2.log.gz"  # not a plain file: blocks are sent as bytes
     gz.write_bytes(gzip.compress(p.read_bytes()))
     a = ingest([p, gz], tmp_path / "threads", processes=False, year=2020)
@@ -289,12 +289,12 @@ def test_wrappers(tmp_path, name, text, wrapper, counted):
 
 def test_worker_server_started_early_only_for_large_inputs(tmp_path, monkeypatch):
     """An ingest of a large input starts the workers' fork server while it sniffs; not for small inputs."""
-    from kubelog import workers
+    from kubelog.engine import blocks, pool as workers
 
     big, small = tmp_path / "big.log", tmp_path / "small.log"
     big.write_bytes(b"x\n" * 5000)
     small.write_bytes(b"x\n")
-    monkeypatch.setattr(workers, "PROCESS_MIN_BYTES", 10_000)
+    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 10_000)
     started = []
     monkeypatch.setattr(workers, "start_server", lambda: started.append(1))
     monkeypatch.delenv(workers.IN_WORKER_ENV, raising=False)
@@ -395,13 +395,13 @@ def test_overlong_lines_are_read_lines(tmp_path, monkeypatch, how, max_line, lon
     accounting holds (it once reported 'accounting overshoot ... (parser bug)').  MAX_LINE above 4
     blocks, as 32 MiB is for 4 MiB blocks, and below, as for the 16 MiB blocks of a large compressed
     input: the stream reader once kept such a line while it looked ahead for the next record start."""
-    from kubelog.formats import klog
+    from kubelog.engine import blocks
     from kubelog.sources import lines as L
 
     monkeypatch.setattr(L, "MAX_LINE", max_line)
     monkeypatch.setattr(L, "BLOCK", 4 << 10)
-    monkeypatch.setattr(klog, "PROCESS_BLOCK", 4 << 10)
-    monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 0 if how == "plain-processes" else 1 << 40)
+    monkeypatch.setattr(blocks, "PROCESS_BLOCK", 4 << 10)
+    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 0 if how == "plain-processes" else 1 << 40)
     lines = [b"I0101 00:00:0%d.000000 1 a.go:1] msg %d\n" % (i % 10, i) for i in range(3000)]
     long = b"I0101 00:00:00.000000 1 a.go:1] " + b"x" * long_len + b"\n"
     data = b"".join(lines[:1000] + [long] + lines[1000:2000] + [long, long] + lines[2000:])

@@ -80,12 +80,12 @@ def test_every_table_of_a_sample_run_reads_the_same_everywhere(sample_runs):
 def test_parts_written_by_worker_processes_read_the_same_everywhere(tmp_path, monkeypatch):
     from kubelog import native
     from kubelog.engine import ingest
-    from kubelog.formats import klog
+    from kubelog.engine import blocks
     from kubelog.synth.bench import write_apiserver_log
 
     if native.module() is None:
         pytest.skip("the Arrow path (no C scanner) parses in the main process")
-    monkeypatch.setattr(klog, "PROCESS_MIN_BYTES", 1)  # worker processes for this small file too
+    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 1)  # worker processes for this small file too
     log = tmp_path / "kube-apiserver.log"
     write_apiserver_log(log, 8_000, seed=5)
     run = ingest([log], tmp_path / "run")

@@ -20,18 +20,19 @@ def test_klog_blocks_parse_in_workers_that_do_not_rerun_the_main_module(tmp_path
 import os, sys
 print("main module ran, kubelog.cli loaded:", "kubelog.cli" in sys.modules, file=sys.stderr, flush=True)
 import concurrent.futures as cf
-from kubelog import workers
+from kubelog.engine import blocks, pool as workers
 from kubelog.formats import klog
+from kubelog.formats.base import BlockSpec
 from kubelog.synth.bench import write_apiserver_log
 if __name__ == "__main__":
     p = sys.argv[1]
     write_apiserver_log(p, 20_000, seed=2)
-    state = dict(source_id=0, name="a.log", clock="apiserver", year=2023, tz="UTC", info={}, wrappers=[],
-                 component="kube-apiserver", ansi=False, part_root=sys.argv[2])
+    spec = BlockSpec(format="klog", source_id=0, name="a.log", clock="apiserver", year=2023, tz="UTC",
+                     info={"component": "kube-apiserver"}, wrappers=[], ansi=False, record_start=klog.HEADER_START)
     os.makedirs(sys.argv[2])
     with workers.pool(2, "a.log") as pool:
         workers.check_started(workers.spawn_in_background(pool, 2, "a.log"))
-        res = pool.submit(klog._parse_range_in_process, p, 0, os.path.getsize(p), 1, 20_000, state, True).result()
+        res = pool.submit(blocks.range_task, p, 0, os.path.getsize(p), 1, 20_000, spec, sys.argv[2], True).result()
         assert res.written["requests"][1] > 10_000
         print("pyarrow.parquet in worker:", pool.submit(workers.loaded, "pyarrow.parquet").result())
 """
@@ -57,10 +58,9 @@ def test_main_process_of_a_klog_ingest_by_workers_does_not_load_pandas(tmp_path)
     on ``pa.array`` of a list) took a core's share from the workers; the run must still be whole."""
     code = r"""
 import sys
-from kubelog.formats import klog
-from kubelog.engine import ingest
+from kubelog.engine import blocks, ingest
 if __name__ == "__main__":
-    klog.PROCESS_MIN_BYTES = 1   # worker processes for this small file too
+    blocks.PROCESS_MIN_BYTES = 1   # worker processes for this small file too
     assert "pandas" not in sys.modules
     r = ingest([sys.argv[1]], sys.argv[2])
     import pathlib

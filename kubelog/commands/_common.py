@@ -165,3 +165,70 @@ def open_run_or_die(path: Path):
 
 def split_list(s: str | None) -> list[str]:
     return [x.strip() for x in (s or "").split(",") if x.strip()]
+
+
+PROGRESS_ENV = "KUBELOG_PROGRESS"  # "1": draw progress bars even when stderr is not a terminal (tests, CI logs)
+
+
+class IngestProgress:
+    """The progress bar of ``kubelog ingest`` on stderr: one row per input with the bytes and lines
+    parsed so far, updated as each block of an input parsed in this process is merged and when
+    each input is done (the engine's ``monitor``, :func:`kubelog.engine.ingest`).
+
+    Drawn when stderr is a terminal (or ``KUBELOG_PROGRESS=1``) and not ``quiet``; otherwise
+    :meth:`active` is False and the caller passes no monitor.  The rows stay on the screen when
+    the ingest ends (the final bytes and lines of every input)."""
+
+    def __init__(self, quiet: bool):
+        import os
+        import sys
+
+        self.enabled = not quiet and (sys.stderr.isatty() or os.environ.get(PROGRESS_ENV) == "1")
+        self._progress = None
+        self._tasks: dict[int, object] = {}
+
+    @property
+    def active(self) -> bool:
+        return self._progress is not None
+
+    def __enter__(self):
+        if self.enabled:
+            import sys
+
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=20),
+                DownloadColumn(),
+                TextColumn("{task.fields[lines]:>12,} lines"),
+                console=Console(file=sys.stderr, force_terminal=True),
+            )
+            self._progress.start()
+        return self
+
+    def print(self, s: str) -> None:
+        """A line on stderr above the bar."""
+        self._progress.console.print(s, markup=False, highlight=False, soft_wrap=True)
+
+    # -- the engine's monitor -------------------------------------------------------------------
+    def start(self, inputs: list) -> None:
+        for sid, name, size in inputs:
+            short = name if len(name) <= 40 else "…" + name[-39:]
+            self._tasks[sid] = (self._progress.add_task(short, total=size or None, lines=0), size)
+
+    def advance(self, source_id: int, nbytes: int, lines: int) -> None:
+        if source_id in self._tasks:
+            self._progress.update(self._tasks[source_id][0], completed=nbytes, lines=lines)
+
+    def done(self, entry: dict) -> None:
+        if entry["source_id"] in self._tasks:
+            t, size = self._tasks[entry["source_id"]]
+            nbytes = entry.get("bytes") or size  # an archive member: its bytes once read
+            self._progress.update(t, completed=nbytes, total=size or nbytes or None, lines=entry["lines_read"])
+
+    def __exit__(self, *exc):
+        if self._progress is not None:
+            self._progress.stop()
+        return False

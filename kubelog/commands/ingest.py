@@ -53,7 +53,9 @@ def register(app: typer.Typer) -> None:
             "scheduler's address (tcp://HOST:8786), whose workers see the "
             "--out directory's parent at the same path (docs/distributed.md).",
         ),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="Nothing on stderr but errors."),
+        quiet: bool = typer.Option(
+            False, "--quiet", "-q", help="Nothing on stderr but errors (no progress bar, no summary)."
+        ),
     ):
         """Parse inputs into a run directory of Parquet tables with a manifest.
 
@@ -71,9 +73,14 @@ def register(app: typer.Typer) -> None:
         to its end (an unreadable file or directory, a read error, a truncated or refused
         compressed stream or archive, an archive nested too deep): each is named on stderr,
         also with --quiet.
+
+        On a terminal a progress bar on stderr shows the bytes and lines parsed of every input,
+        updated as each block of a large input is parsed (KUBELOG_PROGRESS=1 draws it on any
+        stderr; -q never).
         """
         import signal
 
+        from ._common import IngestProgress
         from ..errors import KubelogError, Terminated
         from ..engine import Options, ingest
         from ..sources import InputError
@@ -93,7 +100,10 @@ def register(app: typer.Typer) -> None:
         say = None if quiet else (lambda s: typer.echo(s, err=True))
         old_term = signal.signal(signal.SIGTERM, terminated)  # cleans up as Ctrl-C does
         try:
-            run = ingest(paths, out, force=force, options=opts, progress=say)
+            with IngestProgress(quiet) as bar:  # bytes and lines per input, on a terminal (issue 22)
+                if bar.active:
+                    say = bar.print
+                run = ingest(paths, out, force=force, options=opts, progress=say, monitor=bar if bar.active else None)
         except KubelogError as e:
             die(str(e), e.exit_code)
         except InputError as e:

@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     import pandas as pd
 
-from .. import __version__, formats, run as runmod, timeutil, workers
-from . import executors
+from .. import __version__, formats, run as runmod, timeutil
+from . import blocks, executors
+from . import pool as local
 from ..errors import RunFailed
 from ..formats.base import HEAD_BYTES, Context, Head
 from ..sources.lines import MAX_LINE, OVERLONG
@@ -54,6 +55,9 @@ class Options:
     # where the byte ranges of a large plain klog input run, if not on local worker processes
     # (engine.executors.DaskBlockPool: set by the engine for the inputs it splits on Dask)
     block_pool: object = field(default=None, repr=False, compare=False)
+    # on_block(source_id, bytes done, lines done) as each block of an input parsed in this process is
+    # merged (the progress bar; set by ingest(monitor=), never sent to another process)
+    on_block: object = field(default=None, repr=False, compare=False)
     max_ratio: int = 200
 
     def check(self) -> None:
@@ -312,6 +316,7 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
             "block_pool": opts.block_pool,
             # a plain file (no compression, not in an archive) may be read by range
             "plain_path": s.ref.path if not op.compression and not op.container and op.nul is None else None,
+            "part_root": str(tmp),  # where a block's task writes its parts (engine.blocks)
         },
     )
     t0 = time.perf_counter()
@@ -334,9 +339,10 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
                 ctx.error("binary content (NUL bytes in the first 8 KiB): not parsed")
         else:
             fmt = formats.get(fmt_name)
-            fmt.parse(op.stream, ctx)
-            if fmt.clock and not ctx.clock:
-                pass
+            if fmt.plan is not None:  # splittable: its blocks planned, run and merged here (engine.blocks)
+                blocks.parse_input(fmt.plan(op.stream, ctx), op.stream, ctx, _block_progress(opts.on_block, s, op))
+            else:
+                fmt.parse(op.stream, ctx)
         if ctx.read_externally is None:
             _drain(op.stream)
     except RunFailed:
@@ -387,6 +393,20 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
     return entry
 
 
+def _block_progress(on_block, s: Scan, op):
+    """``progress(lines, byte end)`` for :func:`kubelog.engine.blocks.parse_input`: the input's bytes
+    and lines so far to ``on_block`` (bytes: the range's end, else what the stream has read)."""
+    if on_block is None:
+        return None
+    done = [0]
+
+    def progress(lines: int, end: int | None) -> None:
+        done[0] += lines
+        on_block(s.source_id, end if end is not None else op.hasher.nbytes, done[0])
+
+    return progress
+
+
 def _report_reader_findings(ctx: Context, op, fmt_name: str) -> None:
     """Say, as problems naming the file and line, what the reader removed or skipped."""
     nul = op.nul
@@ -409,16 +429,14 @@ def _report_reader_findings(ctx: Context, op, fmt_name: str) -> None:
 
 
 def _parse_ref_job(args):
-    workers.freeze_imports()  # in a --jobs worker process
+    local.freeze_imports()  # in a --jobs worker process
     ref, scans, opts, tmp = args
     return parse_ref(ref, scans, opts, tmp)
 
 
 def klog_process_min_bytes() -> int:
-    """The size from which a plain klog input is parsed by byte ranges (``klog.PROCESS_MIN_BYTES``)."""
-    from ..formats import klog
-
-    return klog.PROCESS_MIN_BYTES
+    """The size from which a plain klog input is parsed by byte ranges (``blocks.PROCESS_MIN_BYTES``)."""
+    return blocks.PROCESS_MIN_BYTES
 
 
 def _parse_ref_task(args):
@@ -436,6 +454,7 @@ def ingest(
     force: bool = False,
     options: Options | None = None,
     progress: Callable[[str], None] | None = None,
+    monitor=None,
     **kw,
 ) -> runmod.Run:
     """Ingest ``paths`` (files, directories, archives) into the run directory ``out``.
@@ -449,6 +468,10 @@ def ingest(
         year / tz / format / clock overrides, ``jobs`` (processes), ``threads`` per input.
     progress : callable(str), optional
         Receives one line per finished input (the CLI prints them to stderr).
+    monitor : optional
+        An object with ``start(inputs)`` (``[(source_id, name, bytes)]`` of the inputs to parse),
+        ``advance(source_id, bytes, lines)`` (as each block of an input parsed in this process is
+        merged) and ``done(entry)`` (each finished input's manifest entry): the CLI's progress bar.
 
     Returns
     -------
@@ -479,7 +502,7 @@ def ingest(
     tmp = runmod.prepare(out, force, inputs=found + list(paths))
     if opts.processes and opts.jobs <= 1 and opts.threads > 1 and not opts.scheduler:
         # the workers' fork server imports the parsers (~1 s) while this process sniffs the inputs
-        workers.start_early([r.path for r in refs])
+        local.start_early([r.path for r in refs])
     import gc
 
     gc.freeze()  # parsing here: the collector need not walk what was imported (undone below)
@@ -498,6 +521,10 @@ def ingest(
             entries.append(_error_entry(s, s.problem, s.format))
             if progress:
                 progress(_progress_line(entries[-1]))
+        if monitor is not None:
+            monitor.start([(s.source_id, s.display, _size(s)) for j in jobs for s in j[1] if s.format not in NOT_READ])
+            opts = dataclasses.replace(opts, on_block=monitor.advance)
+            jobs = [(ref, ss, opts, t) for ref, ss, _, t in jobs]
         executor = executors.for_options(opts, len(jobs), str(out))
         with executor.session():
             topts = executors.task_options(opts, executor)
@@ -518,6 +545,8 @@ def ingest(
             for res in results:
                 for e in res:
                     entries.append(e)
+                    if monitor is not None:
+                        monitor.done(e)
                     if progress:
                         progress(_progress_line(e))
         entries.sort(key=lambda e: e["source_id"])
@@ -537,6 +566,16 @@ def ingest(
         gc.unfreeze()
     run = runmod.open_run(out)
     return run
+
+
+def _size(s: Scan) -> int:
+    """The bytes of an input's file, for the progress bar (its compressed size; 0 in an archive)."""
+    if s.display != s.ref.display:  # a member of an archive
+        return 0
+    try:
+        return os.path.getsize(s.ref.path)
+    except OSError:
+        return 0
 
 
 def _progress_line(e: dict) -> str:

@@ -7,8 +7,8 @@ task and yields the results in task order::
     for result in executor.map(fn, tasks, names): ...
 
 - :class:`InProcess`: here, one after the other (a large plain klog input is still split into byte
-  ranges parsed by local worker processes, :mod:`kubelog.formats.klog`);
-- :class:`LocalPool`: ``--jobs N`` worker processes of this machine (:func:`kubelog.workers.pool`);
+  ranges parsed by local worker processes, :mod:`kubelog.engine.blocks`);
+- :class:`LocalPool`: ``--jobs N`` worker processes of this machine (:func:`kubelog.engine.pool.pool`);
 - :class:`DaskExecutor`: ``--scheduler local[:N] | tcp://HOST:8786``, the tasks on the workers of a
   Dask cluster, which must see the temporary run directory at the same path (a shared file system).
 
@@ -25,7 +25,7 @@ import dataclasses
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .. import workers
+from . import pool as local
 
 
 class InProcess:
@@ -42,7 +42,7 @@ class InProcess:
 
 
 class LocalPool:
-    """The tasks on ``n`` local worker processes (the fork server of :mod:`kubelog.workers`)."""
+    """The tasks on ``n`` local worker processes (the fork server of :mod:`kubelog.engine.pool`)."""
 
     name = "local pool"
 
@@ -53,10 +53,10 @@ class LocalPool:
         self.n, self.what = n, what
 
     def map(self, fn: Callable, tasks: list, names: list[str]) -> Iterator:
-        with workers.pool(self.n, self.what) as pool:
+        with local.pool(self.n, self.what) as pool:
             futs = [pool.submit(fn, t) for t in tasks]
             for fut, name in zip(futs, names):
-                yield workers.result(fut, name, "parsing it (--jobs)")
+                yield local.result(fut, name, "parsing it (--jobs)")
 
 
 class DaskExecutor:
@@ -124,21 +124,127 @@ class _DaskFuture:
 
 
 class DaskBlockPool:
-    """What :meth:`kubelog.formats.klog.KlogParser.run` submits the byte ranges of a large plain
-    input to (``submit(fn, *args)`` -> a future), on the Dask workers instead of local processes:
+    """The byte ranges of a large plain input as Dask tasks (a block runner, :func:`block_runner`):
     each range's task reads its bytes from the shared path and writes its parts itself."""
 
     def __init__(self, client, name: str = ""):
         self.client, self.name = client, name
-        self._max_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        self.width = max(1, len(client.scheduler_info().get("workers", {})))
 
     def submit(self, fn: Callable, *args):
         return _DaskFuture(self.client.submit(fn, *args, pure=False), self.name)
 
-    @contextlib.contextmanager
-    def __call__(self, what: str):
-        """The pool for the input ``what`` (for messages)."""
-        yield DaskBlockPool(self.client, what)
+
+# -- block runners: where the blocks of one input run (kubelog.engine.blocks) ----------------------
+#
+# One interface: ``submit(fn, *args) -> future``, ``result(future, doing)`` (a dead worker raises
+# WorkerFailed naming the input and the lines), ``width`` (blocks in flight beyond the one awaited),
+# ``warm_up()`` (a thread still starting the workers, during which the caller may read ahead, or
+# None) and ``check_started()``.
+
+
+class _Runner:
+    width = 0
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def warm_up(self):
+        return None
+
+    def check_started(self) -> None:
+        pass
+
+    def result(self, fut, doing: str):
+        return fut.result()
+
+
+class SerialRunner(_Runner):
+    """Each block parsed here as it is submitted (``--threads 1``)."""
+
+    def submit(self, fn: Callable, *args):
+        from concurrent.futures import Future
+
+        fut = Future()
+        try:
+            fut.set_result(fn(*args))
+        except Exception as e:
+            fut.set_exception(e)
+        return fut
+
+
+class ThreadRunner(_Runner):
+    """Blocks on threads of this process (Arrow compute releases the GIL)."""
+
+    def __init__(self, what: str, pool, n: int):
+        super().__init__(what)
+        self.pool, self.width = pool, n
+
+    def submit(self, fn: Callable, *args):
+        return self.pool.submit(fn, *args)
+
+
+class ProcessRunner(_Runner):
+    """Blocks on the local process pool (:mod:`kubelog.engine.pool`), its workers started from a
+    thread while the caller reads ahead (``read_ahead``) or before the first block."""
+
+    def __init__(self, what: str, pool, n: int, read_ahead: bool):
+        super().__init__(what)
+        self.pool, self.width, self.read_ahead = pool, n, read_ahead
+        self._warm = local.spawn_in_background(pool, n, what)
+
+    def warm_up(self):
+        if self.read_ahead:
+            return self._warm
+        self.check_started()
+        return None
+
+    def check_started(self) -> None:
+        if self._warm is not None:
+            warm, self._warm = self._warm, None
+            local.check_started(warm)
+
+    def submit(self, fn: Callable, *args):
+        from concurrent.futures import BrokenExecutor
+
+        try:
+            return self.pool.submit(fn, *args)
+        except BrokenExecutor:  # a worker died before: the pool takes no more work
+            from ..errors import WorkerFailed
+
+            raise WorkerFailed(
+                f"{self.what}: a worker process died (killed, out of memory or crashed); the run was not written"
+            ) from None
+
+    def result(self, fut, doing: str):
+        return local.result(fut, self.what, doing)
+
+
+class DaskRunner(_Runner):
+    def __init__(self, what: str, pool: DaskBlockPool):
+        super().__init__(what)
+        self.pool, self.width = DaskBlockPool(pool.client, what), pool.width
+
+    def submit(self, fn: Callable, *args):
+        return self.pool.submit(fn, *args)
+
+
+@contextlib.contextmanager
+def block_runner(what: str, processes: int, dask_pool: DaskBlockPool | None, threads: int = 1, read_ahead=False):
+    """The runner of the blocks of the input ``what``: the Dask cluster's when given, else
+    ``processes`` local worker processes when > 1, else ``threads`` threads (1: here, serially)."""
+    if dask_pool is not None:
+        yield DaskRunner(what, dask_pool)
+    elif processes > 1:
+        with local.pool(processes, what) as pool:
+            yield ProcessRunner(what, pool, processes, read_ahead)
+    elif threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            yield ThreadRunner(what, pool, threads)
+    else:
+        yield SerialRunner(what)
 
 
 def for_options(opts, n_tasks: int, what: str):
@@ -154,15 +260,17 @@ def task_options(opts, executor):
     """The options a task runs with: on Dask no local worker processes inside a task (Dask's worker
     processes are daemons, which cannot start processes; the cluster is the parallelism)."""
     if isinstance(executor, DaskExecutor):
-        return dataclasses.replace(opts, processes=False)
+        return dataclasses.replace(opts, processes=False, on_block=None)
+    if isinstance(executor, LocalPool):
+        return dataclasses.replace(opts, on_block=None)  # the progress bar is this process's
     return opts
 
 
 def splittable(ref, scans, size_min: int) -> bool:
     """Whether an input is parsed by byte ranges on Dask rather than as one task: a plain klog
     file (not compressed, not in an archive) of ``size_min`` bytes or more.  Its ranges are planned
-    here in the client, which reads and hashes the file; the parser may still decide otherwise
-    (a stateful wrapper: then it parses here with threads, the same rows)."""
+    here in the client, which reads and hashes the file (:mod:`kubelog.engine.blocks`; a stateful
+    wrapper: then it parses here with threads, the same rows)."""
     import os
 
     if len(scans) != 1 or scans[0].format != "klog" or ref.path.endswith((".gz", ".bz2", ".xz", ".zst")):

@@ -3,8 +3,15 @@
 A format is a module in ``kubelog/formats/`` that defines a :class:`Format`
 instance named ``FORMAT``.  The registry (:mod:`kubelog.formats`) imports them
 all and asks their sniffers, in ``priority`` order (lower first), whether they
-claim an input.  A format then parses the whole input stream and hands rows to
-the run writer through ``ctx.emit(table, data)``.
+claim an input.  A format is pure parsing; the engine (:mod:`kubelog.engine`) runs it:
+
+* a format that can be split into blocks of lines (klog) gives ``plan(stream, ctx) ->``
+  :class:`BlockSpec` (decisions made on the input's head: zone, component, wrappers) and
+  ``parse_block(block, ctx) -> (tables, counts)`` (one :class:`Block` of whole records to its rows
+  and :class:`Counts`); the engine cuts the input, runs the blocks where it chooses, merges them in
+  order (the accounting, the year rollover across blocks) and writes the parts;
+* any other format gives ``parse(stream, ctx)``, which reads the whole input and hands rows to the
+  run writer through ``ctx.emit(table, data)``.
 
 Line accounting (the invariant every parser keeps, checked by the framework)::
 
@@ -223,6 +230,73 @@ class Context:
         return tables.conform("parse_stats", pa.Table.from_pylist(rows) if rows else {})
 
 
+@dataclass
+class Counts:
+    """The line accounting of one block, which :func:`Format.parse_block` returns beside its rows
+    (the engine adds the blocks' counts up in file order)."""
+
+    record_lines: int = 0
+    continuation_lines: int = 0
+    counted: dict = field(default_factory=dict)  # reason -> [n, severity, [(line_no, text)]]
+    errors: list = field(default_factory=list)  # ctx.error() messages ("name:line: msg")
+    # month * 32 + day of the block's first and last record and the Dec→Jan rollovers inside it
+    # (year-less time stamps): the engine moves later blocks a year on when the year turns between them
+    first_ord: int | None = None
+    last_ord: int | None = None
+    rollovers: int = 0
+    invalid_utf8: tuple = (0, None)  # (lines, first line) the block's reader replaced bytes in
+
+    def count(self, reason: str, severity: str, n: int, examples: list) -> None:
+        c = self.counted.setdefault(reason, [0, severity, []])
+        c[0] += n
+        c[2].extend(examples[: MAX_EXAMPLES - len(c[2])])
+
+    def add_context(self, ctx: "Context") -> None:
+        """What was counted and reported through ``ctx`` while parsing the block (extractors)."""
+        for reason, st in ctx.stats.items():
+            self.count(reason, st.severity, st.count, [(e["line_no"], e["text"]) for e in st.examples])
+        self.errors.extend(ctx.errors)
+        ctx.stats, ctx.errors = {}, []  # taken: a context kept for the next block starts empty
+
+
+@dataclass
+class Block:
+    """A block of whole records of one input (the lines of ``lines``, a
+    :class:`kubelog.sources.lines.LineChunk`, wrappers removed); ``first``: the input's first block."""
+
+    lines: Any
+    first: bool = False
+
+
+@dataclass
+class BlockSpec:
+    """What a splittable format's ``plan`` decided for one input from its head: everything
+    ``parse_block`` needs to parse any block of it, in any process (picklable)."""
+
+    format: str
+    source_id: int
+    name: str
+    clock: str
+    year: int
+    tz: str
+    info: dict
+    wrappers: list  # line wrappers to remove (kubelog.sources.lines), outermost first
+    ansi: bool
+    record_start: str  # regex of a record's first line: blocks are cut before one
+    # True: a block's parse depends on the blocks before it (state kept in the context): the engine
+    # parses them one after the other in one process, with one context
+    in_order: bool = False
+    options: dict = field(default_factory=dict)  # the format's own options, in the block's ctx.options
+
+    def context(self) -> "Context":
+        """A fresh per-block context (no writer: the engine writes the block's rows)."""
+        ctx = Context(
+            self.source_id, self.name, None, clock=self.clock, year=self.year, tz=self.tz, options=dict(self.options)
+        )
+        ctx.info.update(self.info)
+        return ctx
+
+
 class Source(Protocol):
     """The opened input a format parses (see :mod:`kubelog.sources`)."""
 
@@ -311,8 +385,15 @@ class Format:
         Specific formats (JSON with a ``kind``) come before generic ones (klog text).
     sniff : callable(Head) -> bool
         Must be cheap and must not claim other formats' samples (negative tests).
-    parse : callable(stream, Context) -> None
-        Reads the whole binary stream, emits rows and keeps the line accounting.
+    parse : callable(stream, Context) -> None, optional
+        Reads the whole binary stream, emits rows and keeps the line accounting (a format that
+        cannot be split).
+    plan : callable(stream, Context) -> BlockSpec, optional
+        A splittable format: looks at the head (``stream.peek``) and says how to parse its blocks.
+    parse_block : callable(Block, Context) -> (tables, Counts), optional
+        One block's rows (``{table: [columns, ...]}``) and accounting; pure (no writing).
+    read_range : callable(fd, start, length, n_lines, BlockSpec) -> lines or None, optional
+        A faster reader of a plain file's byte range for ``parse_block`` (None: the engine's).
     clock : callable(Head) -> str, optional
         Default clock domain for inputs of this format.
     tables : tuple of str
@@ -323,7 +404,10 @@ class Format:
     description: str
     priority: int
     sniff: Callable[[Head], bool]
-    parse: Callable[[Any, Context], None]
+    parse: Callable[[Any, Context], None] | None = None
     tables: tuple[str, ...] = ()
     clock: Callable[[Head], str] | None = None
     year_evidence: Callable[[Head], Any] | None = None
+    plan: Callable[[Any, Context], BlockSpec] | None = None
+    parse_block: Callable[[Block, Context], tuple] | None = None
+    read_range: Callable[..., Any] | None = None

@@ -3,8 +3,8 @@
 cl2-log
 -------
 klog text on stderr (plain, or Prow ``W1112 13:18:48.029] `` wrapped).  Parsed by the klog machinery
-(:class:`kubelog.formats.klog.KlogParser`: every record → ``messages``, same accounting as klog), and
-in addition, per block, the clusterloader2 lines are read into derived rows:
+(:class:`kubelog.formats.klog.KlogParser`: every record → ``messages``, same accounting as klog), its
+blocks in order (the phase carries over: ``BlockSpec.in_order``), and in addition, per block, the clusterloader2 lines are read into derived rows:
 
 * ``<Id>: labelSelector(group = X): gathering ...`` sets the phase (``X``: saturation, latency ...);
 * ``<Id>: 100 worst <metric> latencies: [{ns/pod 1.2s} ...]`` → ``test_pod_latencies`` and names the
@@ -49,7 +49,7 @@ from .. import timeutil
 from ..sources import lines as L
 from . import e2e_util as U
 from . import klog as K
-from .base import Context, Format, Head, load_json_document
+from .base import Block, BlockSpec, Context, Format, Head, load_json_document
 from .e2e import PROGRESS_RE
 
 # clusterloader2 source files (perf-tests clusterloader2/pkg/...) that no Kubernetes component has, and
@@ -81,12 +81,12 @@ class _Cl2Parser(K.KlogParser):
         self.info = ctx.info.setdefault("cl2", {})
 
     def parse_chunk(self, ch: L.LineChunk, first_block: bool):
-        res = super().parse_chunk(ch, first_block)
+        out, counts = super().parse_chunk(ch, first_block)
         try:
-            self._cl2(ch, res)
+            self._cl2(ch, out)
         except Exception as e:  # derived rows must never lose the messages
             self.ctx.error(f"clusterloader2 extraction failed: {type(e).__name__}: {e}")
-        return res
+        return out, counts
 
     def _ts(self, m) -> int | None:
         mo, dd = int(m["mm"]), int(m["dd"])
@@ -103,7 +103,7 @@ class _Cl2Parser(K.KlogParser):
         local = ((d * 86400 + int(t[0:2]) * 3600 + int(t[3:5]) * 60 + int(t[6:8])) * 1_000_000 + int(t[9:15])) * 1000
         return int(timeutil.local_to_utc_ns(np.array([local], dtype=np.int64), self.tz)[0])
 
-    def _cl2(self, ch: L.LineChunk, res):
+    def _cl2(self, ch: L.LineChunk, out: dict):
         text = ch.text
         if len(text) == 0:
             return
@@ -277,7 +277,7 @@ class _Cl2Parser(K.KlogParser):
             cols = _columns(rows)
             if t in ("progress",):
                 cols["clock"] = [self.ctx.clock or "test"] * len(rows)
-            res.tables.setdefault(t, []).append(cols)
+            out.setdefault(t, []).append(cols)
 
 
 def _columns(rows: list[dict]) -> dict:
@@ -294,8 +294,10 @@ def _columns(rows: list[dict]) -> dict:
     return cols
 
 
-def parse_log(stream, ctx: Context, columnar: bool = True) -> None:
-    """``columnar=False``: the reference (the code before issue 20), compared with the default in tests/test_cl2.py."""
+def plan_log(stream, ctx: Context) -> BlockSpec:
+    """The klog decisions on the head (wrappers, zone); the blocks in order, the parser's state
+    (phase, measurement) carried from one to the next.  ``ctx.options["columnar"] = False``: the
+    reference (the code before issue 20), compared with the default in tests/test_cl2.py."""
     head = stream.peek(256 * 1024)[: 256 * 1024]
     lines = head.decode("utf-8", "replace").splitlines()[:3000]
     wrappers = L.detect_wrappers(lines)
@@ -305,8 +307,30 @@ def parse_log(stream, ctx: Context, columnar: bool = True) -> None:
     if not ctx.clock:
         ctx.clock = "test"
     K.decide_zone(ctx, lines, wrappers, K._head_records(Head(ctx.name, head[: 64 * 1024]))[1])
-    _Cl2Parser(ctx, columnar).run(stream, wrappers, L.has_ansi(head), threads=1)
-    ctx.info["cl2"] = {k: v for k, v in ctx.info.get("cl2", {}).items()}
+    return BlockSpec(
+        format="cl2-log",
+        source_id=ctx.source_id,
+        name=ctx.name,
+        clock=ctx.clock,
+        year=ctx.year if ctx.year is not None else 1970,
+        tz=ctx.tz or "UTC",
+        info={"component": "clusterloader2"},
+        wrappers=wrappers,
+        ansi=L.has_ansi(head),
+        record_start=K.HEADER_START,
+        in_order=True,
+        options={"columnar": ctx.options.get("columnar", True)},
+    )
+
+
+def parse_log_block(block: Block, ctx: Context):
+    """One block (after the ones before it, with the same ``ctx``): klog's rows plus the derived ones."""
+    p = ctx.options.get("cl2_parser")
+    if p is None:
+        p = ctx.options["cl2_parser"] = _Cl2Parser(ctx, ctx.options.get("columnar", True))
+    out, counts = p.parse_chunk(block.lines, block.first)
+    counts.add_context(ctx)
+    return out, counts
 
 
 # -- report-dir JSON ------------------------------------------------------------------
@@ -455,7 +479,8 @@ FORMATS = [
         "pod-startup lists, progress and the test verdict",
         priority=75,
         sniff=sniff_log,
-        parse=parse_log,
+        plan=plan_log,
+        parse_block=parse_log_block,
         tables=("messages", "perf_summaries", "test_pod_latencies", "progress"),
     ),
     Format(

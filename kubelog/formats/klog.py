@@ -10,8 +10,15 @@ blocks, ``logging error output``), and records are handed to *extractors*:
   kubelet/scheduler pod records → ``pod_transitions``, ...) through
   :func:`register_extractor`
 
-Records no extractor consumes go to ``messages``.  Blocks are parsed in worker
-threads (Arrow compute releases the GIL) and written in order.
+Records no extractor consumes go to ``messages``.  This module is pure parsing: :func:`plan`
+decides from the input's head how to read it (wrappers, zone, component, clock) and
+:func:`parse_block` turns one block of whole records into rows and their line accounting; the
+engine (:mod:`kubelog.engine.blocks`) cuts the input into blocks, runs them (threads, worker
+processes, Dask), merges them in order and writes the parts.
+
+The klog header scan has two implementations, chosen in one place (:func:`block_scanner`): the C
+scanner (:mod:`kubelog.formats.fastscan`) and the Arrow reference (:class:`ArrowScan`); both give
+the same intermediate columns, and tests/test_fastscan.py checks whole runs are identical.
 
 Lines that are not klog records and not continuations (a shell prompt, ``set -x``
 lines, a trailing kubectl error, ``Flag --x has been deprecated`` notices, the
@@ -20,25 +27,18 @@ klog file header) are counted in ``parse_stats`` with their reason.
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections import deque
-from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import run as runmod
-from .. import workers
 from .. import native, tables, timeutil
-from ..errors import RunFailed, output_error
 from ..sources import lines as L
 from . import fastscan, httplog
-from .base import Context, Format, Head
+from .base import Block, BlockSpec, Context, Counts, Format, Head
 
 HEADER_RE = (
     r"^(?P<sev>[IWEF])(?P<mm>[0-9]{2})(?P<dd>[0-9]{2}) (?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}) +"
@@ -149,29 +149,102 @@ class Records:
         return m if c is None else m + "\n" + c
 
 
-@dataclass
-class ChunkResult:
-    tables: dict = field(default_factory=dict)  # table -> list of column dicts
-    record_lines: int = 0
-    continuation_lines: int = 0
-    counted: dict = field(default_factory=dict)  # reason -> [n, severity, [(line_no, text)]]
-    first_ord: int | None = None
-    last_ord: int | None = None
-    rollovers: int = 0
-    orphans: int = 0  # continuation lines before the block's first record
-    orphan_examples: list = field(default_factory=list)
-    invalid_utf8: tuple = (0, None)  # (lines, first line) seen by a worker process
-    errors: list = field(default_factory=list)  # ctx.error() calls made in a worker process
-    written: dict = field(default_factory=dict)  # table -> (part file, rows) written by a worker process
+# -- the header scan: two implementations of the same intermediate columns ----------------------
 
-    def count(self, reason, severity, n, examples):
-        c = self.counted.setdefault(reason, [0, severity, []])
-        c[0] += n
-        c[2].extend(examples[: 5 - len(c[2])])
+
+class ArrowScan:
+    """The klog header scan of a block on Arrow compute (the reference).
+
+    Both scans give, for the block's lines ``text``: :meth:`headers` (which lines start a record),
+    :meth:`times` (the local time of every record, from fixed columns, with the year anchored and
+    Dec→Jan rollovers), :meth:`access_log` (the records that are structured access-log lines, as
+    ``requests`` columns) and :meth:`prefixes` (level, pid, file, line and message of the other
+    records)."""
+
+    def __init__(self, text, year: int):
+        self.text, self.year = text, year
+
+    def headers(self) -> np.ndarray:
+        return pc.fill_null(pc.match_substring_regex(self.text, HEADER_START), False).to_numpy(zero_copy_only=False)
+
+    def set_headers(self, is_hdr: np.ndarray, hrows: np.ndarray) -> None:
+        self.hrows = hrows
+        self.htext = self.text.filter(pa.array(is_hdr)) if len(hrows) < len(self.text) else self.text
+
+    def times(self) -> tuple:
+        """``(local ns, valid, rollovers, first ord, last ord)`` of the records."""
+        htext = self.htext
+        mm = pc.cast(pc.utf8_slice_codeunits(htext, 1, 3), pa.int64()).to_numpy()
+        dd = pc.cast(pc.utf8_slice_codeunits(htext, 3, 5), pa.int64()).to_numpy()
+        tm = pc.utf8_slice_codeunits(htext, 6, 21)
+        hh = pc.cast(pc.utf8_slice_codeunits(tm, 0, 2), pa.int64()).to_numpy()
+        mi = pc.cast(pc.utf8_slice_codeunits(tm, 3, 5), pa.int64()).to_numpy()
+        ss = pc.cast(pc.utf8_slice_codeunits(tm, 6, 8), pa.int64()).to_numpy()
+        us = pc.cast(pc.utf8_slice_codeunits(tm, 9, 15), pa.int64()).to_numpy()
+        roll, last_ord = timeutil.rollover_years(mm, dd, None)
+        years = self.year + roll
+        valid = timeutil.valid_dates(years, mm, dd) & (hh < 24) & (mi < 60) & (ss < 61)
+        days = timeutil.days_from_civil(years, np.where(valid, mm, 1), np.where(valid, dd, 1))
+        local = ((days * 86400 + hh * 3600 + mi * 60 + ss) * 1_000_000 + us) * 1000
+        return local, valid, int(roll[-1]) if len(roll) else 0, int(mm[0] * 32 + dd[0]), last_ord
+
+    def access_log(self, rec_id: np.ndarray) -> tuple:
+        """``(records, make)``: the records that are structured access-log lines (indexes among the
+        records) and ``make(ts_ns) -> requests columns`` for them."""
+        erows = np.flatnonzero(pc.match_substring(self.htext, '] "HTTP" verb="').to_numpy(zero_copy_only=False))
+        if not len(erows):
+            return erows, None
+        nrec = len(self.hrows)
+        ok, cols = httplog.extract_e_fast(self.htext.take(pa.array(erows)) if len(erows) < nrec else self.htext)
+        return erows[ok], lambda ts_ns: httplog.to_requests(cols, ts_ns, "", "httplog")
+
+    def prefixes(self, rest: np.ndarray) -> tuple:
+        """``(lines, None)`` of the records ``rest`` (their prefixes are cut by the regex path)."""
+        nrec = len(self.hrows)
+        return (self.htext.take(pa.array(rest, pa.int64())) if len(rest) < nrec else self.htext), None
+
+
+class CScan(ArrowScan):
+    """The same columns from the C scanner (:mod:`kubelog.formats.fastscan`, one pass over the
+    block, given the year); lines it does not accept are left to :class:`ArrowScan`'s methods."""
+
+    def __init__(self, text, year: int):
+        super().__init__(text, year)
+        self.sc = fastscan.scan(text, year=year)
+
+    def headers(self) -> np.ndarray:
+        return self.sc.is_hdr
+
+    def set_headers(self, is_hdr: np.ndarray, hrows: np.ndarray) -> None:
+        self.hrows = hrows  # the header lines are cut out only for the records the scanner did not take
+
+    def times(self) -> tuple:
+        _, local, valid, rollovers, first_ord, last_ord = self.sc.times
+        return local, valid, rollovers, first_ord, last_ord
+
+    def access_log(self, rec_id: np.ndarray) -> tuple:
+        idx = rec_id[self.sc.e_rows]
+        cols = self.sc.cols
+        return idx, lambda ts_ns: httplog.native_requests(cols, ts_ns)
+
+    def prefixes(self, rest: np.ndarray) -> tuple:
+        """From a raw block the scanner has the prefix fields and message starts of the records it did
+        not take (``other``); else their lines."""
+        rows = self.hrows[rest]
+        other = self.sc.other if isinstance(self.text, fastscan.RawLines) else None
+        if other is not None and np.array_equal(other["rows"], rows):
+            return None, other
+        return self.text.take(pa.array(rows, pa.int64())), None
+
+
+def block_scanner(text, year: int) -> ArrowScan:
+    """The one place the implementation is chosen: the C scanner when built and not disabled
+    (``KUBELOG_NO_NATIVE``), else the Arrow reference."""
+    return CScan(text, year) if fastscan.available() else ArrowScan(text, year)
 
 
 class KlogParser:
-    """Parses one klog input; see the module docstring."""
+    """Parses the blocks of one klog input; see the module docstring."""
 
     def __init__(self, ctx: Context, component: str = ""):
         _load_extractors()
@@ -181,20 +254,19 @@ class KlogParser:
         self.tz = ctx.tz or "UTC"
 
     # -- one block ---------------------------------------------------------------
-    def parse_chunk(self, ch: L.LineChunk, first_block: bool) -> ChunkResult:
-        res = ChunkResult()
+    def parse_chunk(self, ch: L.LineChunk, first_block: bool) -> tuple[dict, Counts]:
+        """``({table: [columns, ...]}, Counts)`` of one block of whole records."""
+        out: dict = {}
+        res = Counts()
         text = ch.text
         n = len(text)
         if n == 0:
-            return res
+            return out, res
         # Cheap steps first: a match (no captures) finds the headers; fixed columns give
         # the time; the message is only cut out for records that are not fast-path
         # access-log lines (RE2 submatch extraction over whole lines is what costs).
-        sc = fastscan.scan(text, year=self.year) if fastscan.available() else None
-        if sc is not None:
-            is_hdr = sc.is_hdr
-        else:
-            is_hdr = pc.fill_null(pc.match_substring_regex(text, HEADER_START), False).to_numpy(zero_copy_only=False)
+        scan = block_scanner(text, self.year)
+        is_hdr = scan.headers()
         nonhdr = np.flatnonzero(~is_hdr)
         junk = np.zeros(n, dtype=bool)
         if len(nonhdr):
@@ -235,9 +307,8 @@ class KlogParser:
         nrec = len(hrows)
         res.record_lines += nrec
         if nrec == 0:
-            return res
-        # the header lines; with the C scanner only the records it did not take are cut out
-        htext = None if sc is not None else (text.filter(pa.array(is_hdr)) if nrec < n else text)
+            return out, res
+        scan.set_headers(is_hdr, hrows)
         # -- continuation text per record (rare: only multi-line records) -------------
         crow = np.flatnonzero(cont)
         n_cont = np.zeros(nrec, dtype=np.int32)
@@ -247,24 +318,7 @@ class KlogParser:
             np.add.at(n_cont, rid, 1)
             cont_text, last_cont = _continuations(text, crow, rid)
         # -- time from fixed columns ------------------------------------------------------
-        if sc is not None:  # computed by the C scanner (it was given the year), as below
-            _, local, valid, res.rollovers, res.first_ord, res.last_ord = sc.times
-        else:
-            mm = pc.cast(pc.utf8_slice_codeunits(htext, 1, 3), pa.int64()).to_numpy()
-            dd = pc.cast(pc.utf8_slice_codeunits(htext, 3, 5), pa.int64()).to_numpy()
-            tm = pc.utf8_slice_codeunits(htext, 6, 21)
-            hh = pc.cast(pc.utf8_slice_codeunits(tm, 0, 2), pa.int64()).to_numpy()
-            mi = pc.cast(pc.utf8_slice_codeunits(tm, 3, 5), pa.int64()).to_numpy()
-            ss = pc.cast(pc.utf8_slice_codeunits(tm, 6, 8), pa.int64()).to_numpy()
-            us = pc.cast(pc.utf8_slice_codeunits(tm, 9, 15), pa.int64()).to_numpy()
-            roll, last_ord = timeutil.rollover_years(mm, dd, None)
-            res.first_ord = int(mm[0] * 32 + dd[0])
-            res.last_ord = last_ord
-            res.rollovers = int(roll[-1]) if len(roll) else 0
-            years = self.year + roll
-            valid = timeutil.valid_dates(years, mm, dd) & (hh < 24) & (mi < 60) & (ss < 61)
-            days = timeutil.days_from_civil(years, np.where(valid, mm, 1), np.where(valid, dd, 1))
-            local = ((days * 86400 + hh * 3600 + mi * 60 + ss) * 1_000_000 + us) * 1000
+        local, valid, res.rollovers, res.first_ord, res.last_ord = scan.times()
         ts_ns = timeutil.local_to_utc_ns(local, self.tz)
         if not valid.all():
             bad = np.flatnonzero(~valid)
@@ -281,29 +335,13 @@ class KlogParser:
         units = None if ch.unit is None else ch.unit.take(pa.array(hrows))
         consumed = np.zeros(nrec, dtype=bool)
         # -- fast path: structured access-log lines (1.19+) ------------------------------
-        if sc is not None:
-            if len(sc.e_rows):
-                idx = rec_id[sc.e_rows]
-                req = httplog.native_requests(sc.cols, ts_ns[idx])
-                self._add_request_cols(res, req, idx, ts_ns, valid, line_no, clock)
-                consumed[idx] = True
-        else:
-            erows = np.flatnonzero(pc.match_substring(htext, '] "HTTP" verb="').to_numpy(zero_copy_only=False))
-            if len(erows):
-                ok, cols = httplog.extract_e_fast(htext.take(pa.array(erows)) if len(erows) < nrec else htext)
-                if ok.any():
-                    idx = erows[ok]
-                    self._add_requests(res, cols, idx, ts_ns, valid, line_no, clock)
-                    consumed[idx] = True
+        idx, make = scan.access_log(rec_id)
+        if len(idx):
+            self._add_request_cols(out, make(ts_ns[idx]), idx, ts_ns, valid, line_no, clock)
+            consumed[idx] = True
         rest = np.flatnonzero(~consumed)
         if len(rest):
-            other = sc.other if sc is not None and isinstance(text, fastscan.RawLines) else None
-            if other is not None and np.array_equal(other["rows"], hrows[rest]):
-                rtext = None  # the scanner has their prefix fields and message starts
-            elif htext is not None:
-                rtext, other = (htext.take(pa.array(rest, pa.int64())) if len(rest) < nrec else htext), None
-            else:
-                rtext, other = text.take(pa.array(hrows[rest], pa.int64())), None
+            rtext, other = scan.prefixes(rest)
             rec = self._records(
                 rtext,
                 rest,
@@ -321,7 +359,7 @@ class KlogParser:
             sub_consumed = np.zeros(len(rest), dtype=bool)
             mask, cols = httplog.extract(rec.msg, rec.last_cont)
             if mask.any():
-                self._add_requests(res, cols, rest[mask], ts_ns, valid, line_no, clock)
+                self._add_requests(out, cols, rest[mask], ts_ns, valid, line_no, clock)
                 sub_consumed |= mask
             for _, _name, fn, consumes in _EXTRACTORS:
                 todo = np.flatnonzero(~sub_consumed) if consumes else np.arange(len(rest))
@@ -331,29 +369,29 @@ class KlogParser:
                 m, tabs = fn(sub, self.ctx)
                 for t, tcols in (tabs or {}).items():
                     if tcols:
-                        res.tables.setdefault(t, []).append(tcols)
+                        out.setdefault(t, []).append(tcols)
                 if consumes and m is not None and np.any(m):
                     sub_consumed[todo[np.asarray(m, dtype=bool)]] = True
             keep = np.flatnonzero(~sub_consumed)
             if len(keep):
-                res.tables.setdefault("messages", []).append(self._messages(rec, keep, valid[rest]))
-        reqs = res.tables.get("requests")
+                out.setdefault("messages", []).append(self._messages(rec, keep, valid[rest]))
+        reqs = out.get("requests")
         if reqs and len(reqs) > 1:  # fast-path and other access-log rows: back in file order
             t = pa.concat_tables([tables.conform("requests", r) for r in reqs])
-            res.tables["requests"] = [t.take(pc.sort_indices(t, [("line_no", "ascending")]))]
-        return res
+            out["requests"] = [t.take(pc.sort_indices(t, [("line_no", "ascending")]))]
+        return out, res
 
-    def _add_requests(self, res, cols, idx, ts_ns, valid, line_no, clock) -> None:
+    def _add_requests(self, out, cols, idx, ts_ns, valid, line_no, clock) -> None:
         self._add_request_cols(
-            res, httplog.to_requests(cols, ts_ns[idx], "", "httplog"), idx, ts_ns, valid, line_no, clock
+            out, httplog.to_requests(cols, ts_ns[idx], "", "httplog"), idx, ts_ns, valid, line_no, clock
         )
 
-    def _add_request_cols(self, res, req, idx, ts_ns, valid, line_no, clock) -> None:
+    def _add_request_cols(self, out, req, idx, ts_ns, valid, line_no, clock) -> None:
         req["clock"] = clock.take(pa.array(idx))
         req["ts"] = timeutil.to_ts_array(ts_ns[idx], valid[idx])
         req["line_no"] = pa.array(line_no[idx], pa.int64())
         req["server"] = tables.repeat(self.component or "", len(idx))
-        res.tables.setdefault("requests", []).append(req)
+        out.setdefault("requests", []).append(req)
 
     def _records(
         self, sub, rows, ts_ns, line_no, clock, cont_text, last_cont, n_cont, wts, raw=None, other=None, units=None
@@ -395,22 +433,6 @@ class KlogParser:
             unit=None if units is None else units.take(ia),
         )
 
-    def _process_state(self, wrappers: list[str], ansi: bool) -> dict:
-        """What a worker process needs to parse a block of this input."""
-        ctx, writer = self.ctx, self.ctx._emit
-        return dict(
-            source_id=ctx.source_id,
-            name=ctx.name,
-            clock=ctx.clock,
-            year=self.year,
-            tz=self.tz,
-            info={"component": self.component},
-            component=self.component,
-            wrappers=wrappers,
-            ansi=ansi,
-            part_root=str(writer.root) if isinstance(writer, runmod.PartWriter) else None,
-        )
-
     def _clock(self, ch: L.LineChunk, hrows: np.ndarray, nrec: int) -> pa.Array:
         base = self.ctx.clock or self.component or "unknown"
         if ch.host is not None and base.startswith("node"):
@@ -446,274 +468,6 @@ class KlogParser:
         }
 
     # -- whole stream ------------------------------------------------------------
-    def run(
-        self, stream, wrappers: list[str], ansi: bool, threads: int = 2, block: int | None = None, processes: int = 0
-    ) -> None:
-        """Parse the whole stream: blocks in ``threads`` worker threads, or in ``processes``
-        worker processes (large plain inputs; see :func:`parse`), written in order."""
-        ctx = self.ctx
-        block = block or L.BLOCK
-        rstats = L.ReaderStats()
-        boundary = L.make_boundary(wrappers, HEADER_START)
-        year_shift = 0
-        prev_last = None
-        first = True
-        invalid = [0, None]
-
-        def emit_result(res: ChunkResult):
-            nonlocal year_shift, prev_last
-            ctx.record_lines += res.record_lines
-            ctx.continuation_lines += res.continuation_lines
-            for reason, (cnt, sev, ex) in res.counted.items():
-                ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity=sev)
-            if res.invalid_utf8[0]:
-                invalid[0] += res.invalid_utf8[0]
-                invalid[1] = invalid[1] if invalid[1] is not None else res.invalid_utf8[1]
-            ctx.errors.extend(res.errors)
-            if res.first_ord is not None:
-                if prev_last is not None and prev_last - res.first_ord > 6 * 32:
-                    year_shift += 1
-                shift = year_shift
-                prev_last = res.last_ord
-                year_shift += res.rollovers
-            else:
-                shift = year_shift
-            for table, parts in res.tables.items():
-                for cols in parts:
-                    if shift:
-                        if isinstance(cols, pa.Table):
-                            cols = {c: cols[c] for c in cols.column_names}
-                        cols = _shift_years(cols, shift)
-                    ctx.emit(table, cols)
-            for table, (path, nrows) in res.written.items():
-                ctx.rows[table] = ctx.rows.get(table, 0) + nrows
-                if shift:  # a Dec→Jan rollover in an earlier block: move this part's times too
-                    import pyarrow.parquet as pq
-
-                    t = pq.read_table(path)
-                    shifted = _shift_years({c: t[c] for c in t.column_names}, shift)
-                    try:
-                        runmod.write_part(path, table, pa.table(shifted, schema=t.schema))
-                    except OSError as e:
-                        raise output_error(path, e) from None
-
-        def collect(fut, span):
-            """The result of a block's job, or None when its parser raised: then its lines are
-            recorded as lost (named in the accounting) and the input goes on.  A worker process that
-            died, or writing the run that failed, ends the run (RunFailed)."""
-            first_line, n, byte_range = span
-            where = f"parsing lines {first_line}-{first_line + n - 1}"
-            try:
-                return workers.result(fut, ctx.name, where)
-            except RunFailed:
-                raise
-            except Exception as e:  # this block's parser failed (a bug, an I/O error reading it)
-                ctx.lose(first_line, n, f"{type(e).__name__}: {e}".splitlines()[0], byte_range)
-                return None
-
-        def ordered(pool, jobs, warm=None):
-            """Submit jobs keeping at most `width + 1` in flight; emit results in order.  While
-            ``warm`` (a thread starting the worker processes) runs, take jobs ahead (a plain
-            file's ranges: this process reads and hashes meanwhile instead of waiting)."""
-            nonlocal first
-            pending: deque = deque()
-            width = getattr(pool, "_max_workers", 2)
-            if warm is not None:
-                ahead = []
-                for job in jobs:
-                    ahead.append(job)
-                    if not warm.is_alive() or len(ahead) >= 256:
-                        break
-                warm.join()
-                jobs = itertools.chain(ahead, jobs)
-            unchecked = [warm] if warm is not None else []
-
-            def emit_next():
-                if unchecked:  # the workers' first jobs said where they imported kubelog from: done
-                    workers.check_started(unchecked.pop())  # by now, no wait
-                res = collect(*pending.popleft())
-                if res is not None:
-                    emit_result(res)
-
-            try:
-                for fn, args, nlines, span in jobs:
-                    ctx.lines_read += nlines
-                    try:
-                        fut = pool.submit(fn, *args, first)
-                    except BrokenExecutor:  # a worker died before: the pool takes no more work
-                        from ..errors import WorkerFailed
-
-                        raise WorkerFailed(
-                            f"{ctx.name}: a worker process died (killed, out of memory or "
-                            "crashed); the run was not written"
-                        ) from None
-                    pending.append((fut, span))
-                    first = False
-                    while len(pending) > width:
-                        emit_next()
-            except Exception:  # the input broke (a read error): what was read before is still written
-                while pending:
-                    emit_next()
-                raise
-            except BaseException:  # interrupted: the caller's pool cancels the rest
-                for fut, _ in pending:
-                    fut.cancel()
-                raise
-            while pending:
-                emit_next()
-
-        plain = ctx.options.get("plain_path")
-        # the blocks' pool: local worker processes, or the engine's (Dask: kubelog.engine.executors)
-        pool_for = ctx.options.get("block_pool") or (lambda what: workers.pool(processes, what))
-        warm_for = (
-            (lambda pool: None)
-            if ctx.options.get("block_pool")
-            else (lambda pool: workers.spawn_in_background(pool, processes, ctx.name))
-        )
-        if processes > 1 and plain:
-            # a large plain file: the workers read their byte ranges themselves; this process
-            # only cuts the file into blocks of whole records, counts lines and hashes it
-            import hashlib
-            import os
-
-            state = self._process_state(wrappers, ansi)
-            sha = hashlib.sha256()
-            with open(plain, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                ranges = L.iter_file_ranges(f.fileno(), size, max(block, PROCESS_BLOCK), rstats, boundary, sha)
-                with pool_for(ctx.name) as pool:
-                    warm = warm_for(pool)
-                    ordered(
-                        pool,
-                        (
-                            (_parse_range_in_process, (plain, a, b, first_line, n, state), n, (first_line, n, (a, b)))
-                            for a, b, first_line, n in ranges
-                        ),
-                        warm,
-                    )
-            ctx.read_externally = (sha.hexdigest(), size)
-        elif processes > 1:
-            state = self._process_state(wrappers, ansi)
-            blocks = L.iter_blocks(stream, max(block, PROCESS_BLOCK), rstats, boundary)
-            with pool_for(ctx.name) as pool:
-                # no reading ahead here (these blocks are bytes): start the workers, check them
-                warm = warm_for(pool)
-                if warm is not None:
-                    workers.check_started(warm)
-                ordered(
-                    pool,
-                    (
-                        (_parse_block_in_process, (data, first_line, n, state), n, (first_line, n, None))
-                        for data, first_line, n in blocks
-                    ),
-                )
-        elif threads <= 1:
-            for ch in L.iter_chunks(stream, wrappers, ansi, rstats, block=block, boundary=boundary):
-                ctx.lines_read += ch.n_physical
-                emit_result(self.parse_chunk(ch, first))
-                first = False
-        else:
-            chunks = L.iter_chunks(stream, wrappers, ansi, rstats, block=block, boundary=boundary)
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                ordered(
-                    pool,
-                    (
-                        (
-                            self.parse_chunk,
-                            (ch,),
-                            ch.n_physical,
-                            (int(ch.line_no[0]) if len(ch.line_no) else 0, ch.n_physical, None),
-                        )
-                        for ch in chunks
-                    ),
-                )
-        for reason, (cnt, ex) in rstats.counted.items():
-            ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity="info")
-        ctx.lines_read += rstats.skipped  # overlong lines: read and counted, in no chunk
-        n_bad = rstats.invalid_utf8_lines + invalid[0]
-        if n_bad:
-            first_bad = min(x for x in (rstats.first_invalid_utf8, invalid[1]) if x is not None)
-            ctx.error(f"{n_bad} lines were not valid UTF-8 (bytes replaced with U+FFFD)", first_bad)
-
-
-# Wrappers that need no state across blocks (CRI partial lines and Docker chunks do).
-STATELESS_WRAPPERS = {"rfc3339", "journald", "prow", "jenkins", "minikube", "grep-n"}
-PROCESS_MIN_BYTES = workers.PROCESS_MIN_BYTES
-PROCESS_BLOCK = 16 << 20  # block of a large input handed to a worker process
-WORKER_TABLES = ("requests", "messages")  # a worker process writes a block's rows of these itself
-
-
-def _parse_range_in_process(
-    path: str, start: int, end: int, first_line: int, n: int, state: dict, first_block: bool
-) -> ChunkResult:
-    """Bytes ``[start, end)`` of a plain file (whole lines), parsed in a worker process."""
-    import os
-
-    rstats = L.ReaderStats()
-    text = None
-    with open(path, "rb") as f:
-        if fastscan.available() and not state["wrappers"] and not state["ansi"]:
-            # the C scanner reads the raw block; the parser cuts out only the lines it needs
-            text = fastscan.scan_file(f.fileno(), start, end - start, n, year=state["year"])
-        if text is None:  # not valid UTF-8, or no C scanner: the careful split
-            data = os.pread(f.fileno(), end - start, start)
-            if not data.endswith(b"\n"):
-                data += b"\n"
-            text = L.block_to_array(data, first_line, rstats)
-            del data  # the lines are in text now
-    ch = L.LineChunk(text, np.arange(first_line, first_line + n, dtype=np.int64), n)
-    return _parse_chunk_in_process(ch, rstats, first_line, state, first_block)
-
-
-def _parse_block_in_process(data: bytes, first_line: int, n: int, state: dict, first_block: bool) -> ChunkResult:
-    """One block of a large input, parsed in a worker process (see :meth:`KlogParser.run`)."""
-    rstats = L.ReaderStats()
-    ch = L.LineChunk(
-        L.block_to_array(data, first_line, rstats), np.arange(first_line, first_line + n, dtype=np.int64), n
-    )
-    return _parse_chunk_in_process(ch, rstats, first_line, state, first_block)
-
-
-def _parse_chunk_in_process(
-    ch: L.LineChunk, rstats: L.ReaderStats, first_line: int, state: dict, first_block: bool
-) -> ChunkResult:
-    workers.freeze_imports()
-    ctx = Context(state["source_id"], state["name"], None, clock=state["clock"], year=state["year"], tz=state["tz"])
-    ctx.info.update(state["info"])
-    if state["wrappers"] or state["ansi"]:
-        ch = L.unwrap(ch, state["wrappers"], state["ansi"], rstats, {})
-    res = KlogParser(ctx, state["component"]).parse_chunk(ch, first_block)
-    for reason, st in ctx.stats.items():  # counts made by extractors in this process
-        res.count(reason, st.severity, st.count, [(e["line_no"], e["text"]) for e in st.examples])
-    for reason, (cnt, ex) in rstats.counted.items():
-        res.count(reason, "info", cnt, ex)
-    res.invalid_utf8 = (rstats.invalid_utf8_lines, rstats.first_invalid_utf8)
-    res.errors = list(ctx.errors)
-    root = state.get("part_root")
-    for table in WORKER_TABLES if root else ():
-        parts = res.tables.pop(table, None)
-        if not parts:
-            continue
-        # the bulk tables are written here, in the worker, to a part file of their own named by
-        # the block's first line (so the parts of an input sort in file order); the rest goes back
-        t = pa.concat_tables([tables.conform(table, c, dictionary=len(parts) == 1) for c in parts])
-        if t.num_rows == 0:
-            continue
-        t = t.set_column(
-            t.schema.get_field_index("source_id"), "source_id", tables.repeat_int32(state["source_id"], t.num_rows)
-        )
-        d = Path(root) / table
-        path = d / f"part-{state['source_id']:05d}-L{first_line:012d}.parquet"
-        try:
-            d.mkdir(exist_ok=True)  # not its parents: a temporary run directory removed meanwhile stays gone
-            runmod.write_part(path, table, t)
-        except OSError as e:  # disk full, read-only: the run fails
-            raise output_error(path, e) from None
-        res.written[table] = (str(path), t.num_rows)
-    for table, parts in res.tables.items():  # the small tables go back as Arrow tables: cheaper to
-        if table not in WORKER_TABLES:  # pickle than lists of Python objects
-            res.tables[table] = [tables.conform(table, c) for c in parts]
-    return res
 
 
 def _header_int(digits: pa.Array, typ: pa.DataType) -> pa.Array:
@@ -802,20 +556,6 @@ def _after(a: pa.Array, starts: np.ndarray) -> pa.Array:
     np.cumsum(lens, out=o[1:])
     idx = np.repeat(st.astype(np.int64) - o[:-1], lens) + np.arange(int(o[-1]), dtype=np.int64)
     return pa.StringArray.from_buffers(len(a), pa.py_buffer(o), pa.py_buffer(data[idx].tobytes()))
-
-
-def _shift_years(cols: dict, k: int) -> dict:
-    """Move the klog-derived time columns of a block ``k`` years forward (Dec→Jan across blocks).
-
-    ``started_ts`` of traces is not moved: it is printed with its year (as within a block)."""
-    import pandas as pd
-
-    out = dict(cols)
-    for c in ("ts", "start_ts"):
-        if c in out and out[c] is not None:
-            s = pd.Series(out[c].to_pandas() if hasattr(out[c], "to_pandas") else out[c])
-            out[c] = pa.array(s + pd.DateOffset(years=k), pa.timestamp("ns", tz="UTC"))
-    return out
 
 
 # -- format registration ----------------------------------------------------------
@@ -1116,30 +856,46 @@ def _same_zone(tz: str, off: int) -> bool:
     return True  # a named zone (DST-aware): not compared
 
 
-def parse(stream, ctx: Context) -> None:
+def plan(stream, ctx: Context) -> BlockSpec:
+    """How to parse the blocks of this input, from its head: the wrappers, the zone of the headers,
+    the component and the clock (set on ``ctx`` for the manifest too)."""
     head = Head(ctx.name, stream.peek(64 * 1024))
     wr, payload = _head_records(head)
     decide_zone(ctx, head.lines(5000), wr, payload)
-    ansi = L.has_ansi(head.data)
     comp = ctx.info.get("component") or guess_component(ctx.name, payload)
     ctx.info["component"] = comp
     ctx.info["wrapper"] = "+".join(wr)
     if not ctx.clock:
         ctx.clock = clock_for(comp, ctx.name, payload)
-    threads = int(ctx.options.get("threads", 2))
-    # a large plain input is parsed in worker processes (the GIL between Arrow kernels
-    # limits threads); small inputs and stateful wrappers (CRI P lines, Docker chunks) use threads
-    procs = 0
-    if ctx.options.get("block_pool") is not None:  # the engine's (Dask): its byte ranges are its tasks
-        threads = max(threads, 2)
-    if (
-        threads > 1
-        and ctx.options.get("allow_processes", True)
-        and int(ctx.options.get("size_hint", 0)) >= PROCESS_MIN_BYTES
-        and set(wr) <= STATELESS_WRAPPERS
-    ):
-        procs = threads
-    KlogParser(ctx, comp).run(stream, wr, ansi, threads=threads, processes=procs)
+    return BlockSpec(
+        format="klog",
+        source_id=ctx.source_id,
+        name=ctx.name,
+        clock=ctx.clock,
+        year=ctx.year if ctx.year is not None else 1970,
+        tz=ctx.tz or "UTC",
+        info={"component": comp},
+        wrappers=wr,
+        ansi=L.has_ansi(head.data),
+        record_start=HEADER_START,
+    )
+
+
+def parse_block(block: Block, ctx: Context) -> tuple[dict, Counts]:
+    """One block of whole records: ``({table: [columns, ...]}, Counts)``.  What extractors count
+    or report through ``ctx`` is in the counts."""
+    out, counts = KlogParser(ctx).parse_chunk(block.lines, block.first)
+    counts.add_context(ctx)
+    return out, counts
+
+
+def read_range(fd: int, start: int, length: int, n: int, spec: BlockSpec):
+    """A plain file's byte range read by the C scanner itself (split into lines, checked for
+    UTF-8 and scanned while in cache: :class:`fastscan.RawLines`); None without the scanner, with
+    wrappers, or when the range is not valid UTF-8 (the engine's careful reader then)."""
+    if not fastscan.available() or spec.wrappers or spec.ansi:
+        return None
+    return fastscan.scan_file(fd, start, length, n, year=spec.year)
 
 
 FORMAT = Format(
@@ -1148,6 +904,8 @@ FORMAT = Format(
     "plain or wrapped (CRI, Docker json-file, journald/syslog, RFC3339, Prow, minikube)",
     priority=80,
     sniff=sniff,
-    parse=parse,
+    plan=plan,
+    parse_block=parse_block,
+    read_range=read_range,
     tables=("requests", "messages", "traces", "trace_steps", "pod_transitions", "events"),
 )

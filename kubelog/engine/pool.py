@@ -1,4 +1,6 @@
-"""The worker processes that parse blocks of one large input (see :mod:`kubelog.formats.klog`).
+"""The local process pool of the engine: worker processes of this machine, for the inputs of an
+ingest (``--jobs N``, :class:`kubelog.engine.executors.LocalPool`) and for the blocks of one large
+input (:mod:`kubelog.engine.blocks`).
 
 They come from a multiprocessing fork server that imports the parsers once
 (:data:`PRELOAD`); :func:`start_early` starts it while the main process is still
@@ -17,8 +19,6 @@ import contextlib
 import os
 import sys
 
-PROCESS_MIN_BYTES = 64 << 20  # a plain input this large is parsed by worker processes
-
 # Imported once by the fork server, so that each worker process starts with them loaded
 # (importing pyarrow, its Parquet writer, pandas and the parsers costs ~0.5 s of CPU per worker
 # otherwise: pyarrow imports pandas on its first conversion).  kubelog.cli (~17 ms more, once):
@@ -29,6 +29,7 @@ PRELOAD = [
     "pyarrow.compute",
     "pyarrow.parquet",
     "kubelog.formats.klog",
+    "kubelog.engine.blocks",
     "kubelog.formats.traces",
     "kubelog.formats.podrecords",
     "kubelog.cli",
@@ -47,7 +48,7 @@ WORKER_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "OPENBLAS_NUM_THREADS": "1"
 
 def _kubelog_root() -> str:
     """The directory this process imported the kubelog package from (the one holding ``kubelog/``)."""
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _import_env() -> dict:
@@ -201,7 +202,7 @@ def check_started(t) -> None:
     for f in t.futures:
         where, _ = result(f, t.what, "starting the worker processes")
         if where != os.path.realpath(__file__):
-            from .errors import WorkerFailed
+            from ..errors import WorkerFailed
 
             raise WorkerFailed(
                 f"{t.what}: a worker process imported kubelog from {os.path.dirname(where)}, "
@@ -218,7 +219,7 @@ def result(fut, what: str, doing: str):
     try:
         return fut.result()
     except BrokenProcessPool:
-        from .errors import WorkerFailed
+        from ..errors import WorkerFailed
 
         raise WorkerFailed(
             f"{what}: a worker process died (killed, out of memory or crashed) before "
@@ -234,6 +235,8 @@ def loaded(module: str) -> bool:
 def start_early(paths) -> bool:
     """Start the fork server if one of ``paths`` (files, or files directly in a directory) is
     large enough to be parsed by worker processes.  Returns whether it did."""
+    from .blocks import PROCESS_MIN_BYTES
+
     try:
         for p in paths:
             p = os.fspath(p)
