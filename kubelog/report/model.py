@@ -24,7 +24,7 @@ import pandas as pd
 
 from .. import __version__
 from ..info import balanced
-from ..run import Run
+from ..run import Run, memoized
 from . import numbers
 
 NOT_AVAILABLE = "not available in this version"
@@ -45,6 +45,14 @@ REQUEST_COLUMNS = [
     "source_id",
     "line_no",
     "uri",
+    # the skew analysis's pairs and the diagnosis read these too: one read serves them all
+    "clock",
+    "method",
+    "client",
+    "user_agent",
+    "namespace",
+    "name",
+    "code",
 ]
 MATRIX_PDF_GROUPS = 60  # the PDF's every-group matrix stops here (the HTML has every group)
 
@@ -392,6 +400,7 @@ def _verdict(sec: Section, ctx: Context):
 _VERSION_RX = re.compile(r"v(1\.\d+)\.(\d+)")
 
 
+@memoized
 def kubernetes_version(run: Run) -> tuple[str, str]:
     """(version, where it came from): the most common ``v1.X.Y`` in user agents, else in the test log."""
     if run.has("requests"):
@@ -802,17 +811,19 @@ def build_model(
     secs = []
     if progress:
         progress(0, len(todo), "reading the API requests")
-    try:  # one read and de-duplication of the requests for every analysis below (matrix, SLOs, plots)
-        latency.keep_api_requests(run, REQUEST_COLUMNS)
-    except Exception:  # noqa: BLE001 - each section reports its own error
-        pass
-    try:
-        for i, (k, t, f) in enumerate(todo):
-            if progress:
-                progress(i, len(todo), t)
-            secs.append(guarded(k, t, f, ctx))
-    finally:
-        latency.forget_api_requests(run)
+    # analyses asked for by several sections (skew, load timeline, pod start-up) are computed once
+    with run.shared():
+        try:  # one read and de-duplication of the requests for every analysis below (matrix, SLOs, plots)
+            latency.keep_api_requests(run, REQUEST_COLUMNS)
+        except Exception:  # noqa: BLE001 - each section reports its own error
+            pass
+        try:
+            for i, (k, t, f) in enumerate(todo):
+                if progress:
+                    progress(i, len(todo), t)
+                secs.append(guarded(k, t, f, ctx))
+        finally:
+            latency.forget_api_requests(run)
     return {
         "title": f"kubelog report — {run.path.name}",
         "generated": generated_at(),
