@@ -441,15 +441,26 @@ class Run:
         d = self.path / table
         return d.is_dir() and any(d.glob("*.parquet"))
 
-    def arrow(self, table: str, columns: list[str] | None = None, filter=None) -> pa.Table:
-        """The table as Arrow, with its declared schema (empty if no input produced it)."""
+    def arrow(self, table: str, columns: list[str] | None = None, filter=None, *, dictionary: bool = False) -> pa.Table:
+        """The table as Arrow, with its declared schema (empty if no input produced it).
+
+        With ``dictionary``, the low-cardinality string columns (:func:`kubelog.tables.dictionary_columns`,
+        written dictionary-encoded) stay Arrow dictionaries instead of one string per row: on a 2M-row
+        requests table, 24 columns read in 0.75 CPU-s and 460 MB instead of 4.2 CPU-s and 775 MB.
+        :func:`decoded` turns them back into strings (after a filter or a row selection)."""
         sch = tables.schema(table)
+        if dictionary:
+            dc = set(tables.dictionary_columns(table))
+            sch = pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), f.type)) if f.name in dc else f for f in sch])
         if not self.has(table):
             t = sch.empty_table()
             return t.select(columns) if columns else t
         import pyarrow.dataset as ds  # imported here: worker processes that only write need none of it
 
-        dset = ds.dataset(self.path / table, format="parquet", schema=sch)
+        fmt = "parquet"
+        if dictionary:
+            fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=sorted(dc)))
+        dset = ds.dataset(self.path / table, format=fmt, schema=sch)
         return dset.to_table(columns=columns, filter=filter)
 
     def table(self, table: str, columns: list[str] | None = None, filter=None) -> pd.DataFrame:
@@ -506,9 +517,22 @@ def _contiguous_strings(t: pa.Table) -> pa.Table:
     """``t`` with each multi-chunk string column combined into one chunk (values unchanged)."""
     for i, f in enumerate(t.schema):
         col = t.column(i)
-        if col.num_chunks > 1 and (pa.types.is_string(f.type) or pa.types.is_binary(f.type)):
-            if col.nbytes < _ONE_CHUNK_BYTES:
-                t = t.set_column(i, f, pa.chunked_array([col.combine_chunks()], type=f.type))
+        if col.num_chunks > 1 and (
+            pa.types.is_large_string(f.type)
+            or ((pa.types.is_string(f.type) or pa.types.is_binary(f.type)) and col.nbytes < _ONE_CHUNK_BYTES)
+        ):
+            t = t.set_column(i, f, pa.chunked_array([col.combine_chunks()], type=f.type))
+    return t
+
+
+def decoded(t: pa.Table) -> pa.Table:
+    """``t`` with its dictionary columns (``Run.arrow(..., dictionary=True)``) as plain strings again:
+    ``large_string``, the type pandas keeps its strings in (pandas would convert a ``string`` column to
+    it anyway), so no column meets the 2 GiB limit of ``string``."""
+    for i, f in enumerate(t.schema):
+        if pa.types.is_dictionary(f.type):
+            vt = pa.large_string() if pa.types.is_string(f.type.value_type) else f.type.value_type
+            t = t.set_column(i, pa.field(f.name, vt, f.nullable, f.metadata), t.column(i).cast(vt))
     return t
 
 

@@ -88,9 +88,9 @@ def test_report_reads_and_deduplicates_the_requests_once(sample_runs, monkeypatc
     reads = []
     orig_arrow = Run.arrow
 
-    def arrow(self, table, columns=None, filter=None):
+    def arrow(self, table, columns=None, filter=None, **kw):
         reads.append((table, None if columns is None else tuple(columns), filter is not None))
-        return orig_arrow(self, table, columns, filter)
+        return orig_arrow(self, table, columns, filter, **kw)
 
     monkeypatch.setattr(Run, "arrow", arrow)
     dedups = _count(monkeypatch, audit, "dedup_requests")

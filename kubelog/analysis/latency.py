@@ -35,8 +35,8 @@ _KEPT: dict = {}  # id(run) → _Kept
 class _Kept:
     run: weakref.ref
     columns: set
-    rows: pd.DataFrame  # served by the apiserver, de-duplicated; long-running and latency-less rows included
-    usable: object  # numpy bool mask of ``rows``: what api_requests returns
+    rows: pd.DataFrame  # what api_requests returns: served by the apiserver, de-duplicated, with a latency
+    excluded: pd.DataFrame  # the long-running and latency-less rows that de-duplication kept
     exclusions: Exclusions
     #: no row served by another component has an audit ID, so de-duplicating before or after dropping
     #: those rows gives the same rows (what the diagnosis does: :func:`kept_requests`)
@@ -45,16 +45,15 @@ class _Kept:
 
 def keep_api_requests(run: Run, columns: list[str]) -> None:
     """Compute :func:`api_requests` of ``run`` once with ``columns`` and keep it for the life of ``run``:
-    later calls asking for a subset of these columns get a copy of the kept rows instead of reading
-    and de-duplicating the requests table again (the report asks for them from its analyses, the
-    skew analysis and the diagnosis included; on a 2M-row run each pass costs tens of seconds).
-    :func:`kept_requests` gives the same rows before the long-running and latency-less ones are
-    dropped."""
+    later calls asking for a subset of these columns get the kept rows instead of reading and
+    de-duplicating the requests table again (the report asks for them from its analyses, the skew
+    analysis and the diagnosis included; on a 2M-row run each pass cost tens of seconds).  With
+    pandas' copy-on-write (pandas 3) such a subset shares the kept data until a caller changes it.
+    :func:`kept_requests` gives the same rows with the long-running and latency-less ones."""
     cols = sorted(set(columns) | _INTERNAL)
     _KEPT.pop(id(run), None)
-    df, ex, order_free = _deduplicated(run, cols)
-    usable, ex = _usable(df, ex)
-    _KEPT[id(run)] = _Kept(weakref.ref(run), set(df.columns), df, usable, ex, order_free)
+    (rows, excluded), ex, order_free = _deduplicated(run, cols, split=True)
+    _KEPT[id(run)] = _Kept(weakref.ref(run), set(rows.columns), rows, excluded, ex, order_free)
 
 
 def forget_api_requests(run: Run) -> None:
@@ -75,29 +74,46 @@ def kept_requests(run: Run, columns: list[str]) -> pd.DataFrame | None:
     dropping other servers' rows gives them; None when nothing is kept for ``run`` with ``columns`` or
     when the two orders could differ."""
     k = _kept(run, columns)
-    if k is None or not k.order_free or k.rows.empty:
+    if k is None or not k.order_free or (k.rows.empty and k.excluded.empty):
         return None
-    return k.rows[list(columns)].copy()
+    cols = list(columns)
+    if k.excluded.empty:
+        return k.rows[cols]
+    if k.rows.empty:
+        return k.excluded[cols]
+    out = pd.concat([k.rows[cols], k.excluded[cols]]).sort_index()  # the de-duplicated order
+    rng = pd.RangeIndex(out.index[0], out.index[-1] + 1)
+    if len(rng) == len(out) and out.index.equals(rng):  # as a row selection of the whole table gives it
+        out.index = rng
+    return out
 
 
 #: the columns :func:`kubelog.formats.audit.dedup_requests` reads or fills
 _DEDUP_COLUMNS = ("origin", "audit_id", "stage", "server", "user", "auth_user")
 
 
-def _deduplicated(run: Run, cols) -> tuple[pd.DataFrame, Exclusions, bool]:
-    """The requests served by the apiserver, de-duplicated (``dedup_requests``), with ``cols``.
+def _deduplicated(run: Run, cols, split: bool = False) -> tuple[list, Exclusions, bool]:
+    """The requests served by the apiserver, de-duplicated (``dedup_requests``), with ``cols``:
+    ``([rows], exclusions, order_free)``; with ``split``, ``[usable rows, the others]`` (see
+    :func:`_usable`, whose counts are then filled in).
 
-    The rows are chosen on a frame of the few columns the rule reads (``_DEDUP_COLUMNS``) and the
-    other columns are taken from the Arrow table once, for the chosen rows only: the same rows, index
-    and values as the rule applied to the whole frame, without copying every column of every row
-    three times (a 2M-row table: 12 s and ~1 GB less)."""
-    from ..run import _contiguous_strings
+    The rows are chosen on a frame of the few columns the rule reads (``_DEDUP_COLUMNS``, and those
+    of :func:`_usable`); then the other columns are read (low-cardinality strings as Arrow
+    dictionaries) and taken for the chosen rows only: the same rows, index and values as the rule
+    applied to the whole frame, without converting and copying every column of every row three
+    times (a 2M-row table: ~12 s and ~1 GB less).  Arrow's allocator is asked to give back what
+    each step freed (mimalloc keeps it otherwise)."""
+    import pyarrow as pa
 
-    t = run.arrow("requests", columns=cols)
+    from ..run import _contiguous_strings, decoded
+
+    pool = pa.default_memory_pool()
+    key = [c for c in cols if c in _DEDUP_COLUMNS or (split and c in _USABLE_COLUMNS)]
+    df = _contiguous_strings(decoded(run.arrow("requests", columns=key, dictionary=True))).to_pandas()
     ex = Exclusions()
-    if t.num_rows == 0:
-        return _contiguous_strings(t).to_pandas(), ex, True
-    df = t.select([c for c in cols if c in _DEDUP_COLUMNS]).to_pandas()
+    if df.empty:
+        full = _contiguous_strings(decoded(run.arrow("requests", columns=cols, dictionary=True))).to_pandas()
+        return ([full, full] if split else [full]), ex, True
     # requests served by other components' HTTP servers (the kubelet logs its own) are not API calls
     other = df["server"].notna() & ~df["server"].isin(["kube-apiserver", ""])
     ex.not_apiserver = int(other.sum())
@@ -111,20 +127,38 @@ def _deduplicated(run: Run, cols) -> tuple[pd.DataFrame, Exclusions, bool]:
     df, ex.duplicates, note = dedup_requests(df)
     if note:
         ex.notes.append(note)
-    import pyarrow as pa
+    parts = [df]
+    if split and len(df):
+        usable, ex = _usable(df, ex)
+        parts = [df[usable], df[~usable]]
+    elif split:
+        parts = [df, df]
+    del df
+    pool.release_unused()
+    rest = [c for c in cols if c not in key]
+    t = run.arrow("requests", columns=rest, dictionary=True)
+    nulls = {c: t[c].null_count for c in rest}
+    out = []
+    for part in parts:
+        chosen = _contiguous_strings(decoded(t.take(pa.array(part.index.to_numpy(), type=pa.int64()))))
+        full = chosen.to_pandas()
+        full.index = part.index
+        for c in rest:  # an integer or bool column with nulls converts to float / object, as the whole table did
+            typ = chosen.schema.field(c).type
+            if (pa.types.is_integer(typ) or pa.types.is_boolean(typ)) and nulls[c] and not chosen[c].null_count:
+                with_null = pa.chunked_array(chosen[c].chunks + [pa.nulls(1, typ)], type=typ)
+                full[c] = with_null.to_pandas().to_numpy()[:-1]
+        for c in part.columns:
+            full[c] = part[c]
+        out.append(full[list(cols)])
+        del chosen, full
+    del t, parts
+    pool.release_unused()
+    return out, ex, order_free
 
-    rest = [c for c in cols if c not in df.columns]
-    chosen = _contiguous_strings(t.select(rest).take(pa.array(df.index.to_numpy(), type=pa.int64())))
-    full = chosen.to_pandas()
-    full.index = df.index
-    for c in rest:  # an integer or bool column with nulls converts to float / object: as the whole table did
-        typ = t.schema.field(c).type
-        if (pa.types.is_integer(typ) or pa.types.is_boolean(typ)) and t[c].null_count and not chosen[c].null_count:
-            with_null = pa.chunked_array(chosen[c].chunks + [pa.nulls(1, typ)], type=typ)
-            full[c] = with_null.to_pandas().to_numpy()[:-1]
-    for c in df.columns:
-        full[c] = df[c]
-    return full[list(t.column_names)], ex, order_free
+
+#: the columns :func:`_usable` reads
+_USABLE_COLUMNS = ("long_running", "hijacked", "latency_s")
 
 
 def _usable(df: pd.DataFrame, ex: Exclusions):
@@ -150,13 +184,13 @@ def api_requests(run: Run, columns: list[str] | None = None) -> tuple[pd.DataFra
     k = _kept(run, cols) if cols is not None else None
     if k is not None:
         ex = k.exclusions
-        rows = k.rows[cols] if k.rows.empty else k.rows.loc[k.usable, cols]
-        return rows.copy(), Exclusions(ex.long_running, ex.no_latency, ex.duplicates, ex.not_apiserver, list(ex.notes))
-    df, ex, _ = _deduplicated(run, cols)
-    if df.empty:
-        return df, ex
-    usable, ex = _usable(df, ex)
-    return df[usable], ex
+        return k.rows[cols], Exclusions(ex.long_running, ex.no_latency, ex.duplicates, ex.not_apiserver, list(ex.notes))
+    if cols is None:
+        from ..tables import schema
+
+        cols = list(schema("requests").names)
+    (df, _), ex, _ = _deduplicated(run, cols, split=True)
+    return df, ex
 
 
 def latency_table(

@@ -209,7 +209,6 @@ def _requests(run: Run) -> pd.DataFrame:
     from .latency import api_requests
 
     df, _ = api_requests(run, columns=REQUEST_COLUMNS)  # only what the pairs read (the report keeps these)
-    df = df.copy()
     df["end"] = _sec(df["ts"])
     start = _sec(df["start_ts"]) if "start_ts" in df else np.full(len(df), np.nan)
     lat = df["latency_s"].to_numpy(dtype=float) if "latency_s" in df else np.full(len(df), np.nan)
