@@ -28,23 +28,150 @@ class Exclusions:
 
 
 _INTERNAL = {"long_running", "latency_s", "hijacked", "audit_id", "origin", "stage", "user", "server"}
-_KEPT: dict = {}  # id(run) → (weakref to the run, columns, rows, exclusions)
+_KEPT: dict = {}  # id(run) → _Kept
+
+
+@dataclass
+class _Kept:
+    run: weakref.ref
+    columns: set
+    rows: pd.DataFrame  # what api_requests returns: served by the apiserver, de-duplicated, with a latency
+    excluded: pd.DataFrame  # the long-running and latency-less rows that de-duplication kept
+    exclusions: Exclusions
+    #: no row served by another component has an audit ID, so de-duplicating before or after dropping
+    #: those rows gives the same rows (what the diagnosis does: :func:`kept_requests`)
+    order_free: bool
 
 
 def keep_api_requests(run: Run, columns: list[str]) -> None:
     """Compute :func:`api_requests` of ``run`` once with ``columns`` and keep it for the life of ``run``:
-    later calls asking for a subset of these columns get a copy of the kept rows instead of reading
-    and de-duplicating the requests table again (the report asks for them from five analyses; on a
-    3M-row run each pass costs tens of seconds)."""
+    later calls asking for a subset of these columns get the kept rows instead of reading and
+    de-duplicating the requests table again (the report asks for them from its analyses, the skew
+    analysis and the diagnosis included; on a 2M-row run each pass cost tens of seconds).  With
+    pandas' copy-on-write (pandas 3) such a subset shares the kept data until a caller changes it.
+    :func:`kept_requests` gives the same rows with the long-running and latency-less ones."""
     cols = sorted(set(columns) | _INTERNAL)
     _KEPT.pop(id(run), None)
-    df, ex = api_requests(run, columns=cols)
-    _KEPT[id(run)] = (weakref.ref(run), set(df.columns), df, ex)
+    (rows, excluded), ex, order_free = _deduplicated(run, cols, split=True)
+    _KEPT[id(run)] = _Kept(weakref.ref(run), set(rows.columns), rows, excluded, ex, order_free)
 
 
 def forget_api_requests(run: Run) -> None:
     """Drop what :func:`keep_api_requests` kept."""
     _KEPT.pop(id(run), None)
+
+
+def _kept(run: Run, cols) -> _Kept | None:
+    k = _KEPT.get(id(run))
+    if k is not None and k.run() is run and set(cols) <= k.columns:
+        return k
+    return None
+
+
+def kept_requests(run: Run, columns: list[str]) -> pd.DataFrame | None:
+    """The requests :func:`keep_api_requests` kept, every one served by the apiserver and counted once
+    (long-running and latency-less ones included), as ``dedup_requests`` of the whole table followed by
+    dropping other servers' rows gives them; None when nothing is kept for ``run`` with ``columns`` or
+    when the two orders could differ."""
+    k = _kept(run, columns)
+    if k is None or not k.order_free or (k.rows.empty and k.excluded.empty):
+        return None
+    cols = list(columns)
+    if k.excluded.empty:
+        return k.rows[cols]
+    if k.rows.empty:
+        return k.excluded[cols]
+    out = pd.concat([k.rows[cols], k.excluded[cols]]).sort_index()  # the de-duplicated order
+    rng = pd.RangeIndex(out.index[0], out.index[-1] + 1)
+    if len(rng) == len(out) and out.index.equals(rng):  # as a row selection of the whole table gives it
+        out.index = rng
+    return out
+
+
+#: the columns :func:`kubelog.formats.audit.dedup_requests` reads or fills
+_DEDUP_COLUMNS = ("origin", "audit_id", "stage", "server", "user", "auth_user")
+
+
+def _deduplicated(run: Run, cols, split: bool = False) -> tuple[list, Exclusions, bool]:
+    """The requests served by the apiserver, de-duplicated (``dedup_requests``), with ``cols``:
+    ``([rows], exclusions, order_free)``; with ``split``, ``[usable rows, the others]`` (see
+    :func:`_usable`, whose counts are then filled in).
+
+    The rows are chosen on a frame of the few columns the rule reads (``_DEDUP_COLUMNS``, and those
+    of :func:`_usable`); then the other columns are read (low-cardinality strings as Arrow
+    dictionaries) and taken for the chosen rows only: the same rows, index and values as the rule
+    applied to the whole frame, without converting and copying every column of every row three
+    times (a 2M-row table: ~12 s and ~1 GB less).  Arrow's allocator is asked to give back what
+    each step freed (mimalloc keeps it otherwise)."""
+    import pyarrow as pa
+
+    from ..run import _contiguous_strings, decoded
+
+    pool = pa.default_memory_pool()
+    key = [c for c in cols if c in _DEDUP_COLUMNS or (split and c in _USABLE_COLUMNS)]
+    df = _contiguous_strings(decoded(run.arrow("requests", columns=key, dictionary=True))).to_pandas()
+    ex = Exclusions()
+    if df.empty:
+        full = _contiguous_strings(decoded(run.arrow("requests", columns=cols, dictionary=True))).to_pandas()
+        return ([full, full] if split else [full]), ex, True
+    # requests served by other components' HTTP servers (the kubelet logs its own) are not API calls
+    other = df["server"].notna() & ~df["server"].isin(["kube-apiserver", ""])
+    ex.not_apiserver = int(other.sum())
+    order_free = True
+    if ex.not_apiserver:
+        order_free = not ("audit_id" in df and df.loc[other, "audit_id"].notna().any())
+        ex.notes.append(f"{ex.not_apiserver} requests served by other components (kubelet HTTP server) excluded")
+        df = df[~other]
+    from ..formats.audit import dedup_requests
+
+    df, ex.duplicates, note = dedup_requests(df)
+    if note:
+        ex.notes.append(note)
+    parts = [df]
+    if split and len(df):
+        usable, ex = _usable(df, ex)
+        parts = [df[usable], df[~usable]]
+    elif split:
+        parts = [df, df]
+    del df
+    pool.release_unused()
+    rest = [c for c in cols if c not in key]
+    t = run.arrow("requests", columns=rest, dictionary=True)
+    nulls = {c: t[c].null_count for c in rest}
+    out = []
+    for part in parts:
+        chosen = _contiguous_strings(decoded(t.take(pa.array(part.index.to_numpy(), type=pa.int64()))))
+        full = chosen.to_pandas()
+        full.index = part.index
+        for c in rest:  # an integer or bool column with nulls converts to float / object, as the whole table did
+            typ = chosen.schema.field(c).type
+            if (pa.types.is_integer(typ) or pa.types.is_boolean(typ)) and nulls[c] and not chosen[c].null_count:
+                with_null = pa.chunked_array(chosen[c].chunks + [pa.nulls(1, typ)], type=typ)
+                full[c] = with_null.to_pandas().to_numpy()[:-1]
+        for c in part.columns:
+            full[c] = part[c]
+        out.append(full[list(cols)])
+        del chosen, full
+    del t, parts
+    pool.release_unused()
+    return out, ex, order_free
+
+
+#: the columns :func:`_usable` reads
+_USABLE_COLUMNS = ("long_running", "hijacked", "latency_s")
+
+
+def _usable(df: pd.DataFrame, ex: Exclusions):
+    """The mask of ``df`` rows that count for latency SLIs; fills ``ex``'s long-running and no-latency counts."""
+    import numpy as np
+
+    if df.empty:
+        return np.ones(0, dtype=bool), ex
+    lr = (df["long_running"].fillna(False).astype(bool) | df["hijacked"].fillna(False).astype(bool)).to_numpy()
+    ex.long_running = int(lr.sum())
+    nolat = df["latency_s"].isna().to_numpy() & ~lr
+    ex.no_latency = int(nolat.sum())
+    return ~lr & ~nolat, ex
 
 
 def api_requests(run: Run, columns: list[str] | None = None) -> tuple[pd.DataFrame, Exclusions]:
@@ -54,33 +181,16 @@ def api_requests(run: Run, columns: list[str] | None = None) -> tuple[pd.DataFra
     ID), the access-log row is kept (:func:`kubelog.formats.audit.dedup_requests`).
     """
     cols = None if columns is None else sorted(set(columns) | _INTERNAL)
-    kept = _KEPT.get(id(run)) if cols is not None else None
-    if kept is not None and kept[0]() is run and set(cols) <= kept[1]:
-        ex = kept[3]
-        return kept[2][cols].copy(), Exclusions(
-            ex.long_running, ex.no_latency, ex.duplicates, ex.not_apiserver, list(ex.notes)
-        )
-    df = run.table("requests", columns=cols)
-    ex = Exclusions()
-    if df.empty:
-        return df, ex
-    # requests served by other components' HTTP servers (the kubelet logs its own) are not API calls
-    other = df["server"].notna() & ~df["server"].isin(["kube-apiserver", ""])
-    ex.not_apiserver = int(other.sum())
-    if ex.not_apiserver:
-        ex.notes.append(f"{ex.not_apiserver} requests served by other components (kubelet HTTP server) excluded")
-        df = df[~other]
-    from ..formats.audit import dedup_requests
+    k = _kept(run, cols) if cols is not None else None
+    if k is not None:
+        ex = k.exclusions
+        return k.rows[cols], Exclusions(ex.long_running, ex.no_latency, ex.duplicates, ex.not_apiserver, list(ex.notes))
+    if cols is None:
+        from ..tables import schema
 
-    df, ex.duplicates, note = dedup_requests(df)
-    if note:
-        ex.notes.append(note)
-    lr = df["long_running"].fillna(False).astype(bool) | df["hijacked"].fillna(False).astype(bool)
-    ex.long_running = int(lr.sum())
-    df = df[~lr]
-    nolat = df["latency_s"].isna()
-    ex.no_latency = int(nolat.sum())
-    return df[~nolat], ex
+        cols = list(schema("requests").names)
+    (df, _), ex, _ = _deduplicated(run, cols, split=True)
+    return df, ex
 
 
 def latency_table(

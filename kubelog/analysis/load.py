@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..run import Run
+from ..run import Run, memoized
 
 DEFAULT_EDGES = (10, 25, 50, 90, 100)
 DEFAULT_PODS_PER_NODE = 30
@@ -508,6 +508,7 @@ def _window(run: Run, steps: pd.DataFrame):
     return None, None
 
 
+@memoized
 def load_timeline(
     run: Run, nodes: int | None = None, pods_per_node: int = DEFAULT_PODS_PER_NODE, offsets: dict | None = None
 ) -> LoadTimeline:

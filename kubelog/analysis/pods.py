@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..run import Run
+from ..run import Run, memoized
 from . import stats
 
 ENDS = ("created", "scheduled", "running", "watched")
@@ -535,6 +535,7 @@ def _offset_lookup(offsets: dict | None):
 # ---------------------------------------------------------------------------------------------
 
 
+@memoized
 def pod_startup(run: Run, *, offsets: dict | None = None, timeline=None, edges=None) -> PodStartup:
     """Pod start-up phases per pod, as percentiles (overall and per load bucket), with anomalies
     and a cross-check against what the test reported.

@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..run import Run
+from ..run import Run, memoized
 from . import skew_math as sm
 
 __all__ = [
@@ -166,6 +166,26 @@ def _frame(kind, send_domain, send_ts, recv_domain, recv_ts, res_send, res_recv,
     return df[ok]
 
 
+#: the columns of the requests the pairs read
+REQUEST_COLUMNS = [
+    "ts",
+    "start_ts",
+    "latency_s",
+    "clock",
+    "method",
+    "uri",
+    "client",
+    "user_agent",
+    "namespace",
+    "resource",
+    "subresource",
+    "name",
+    "code",
+    "source_id",
+    "line_no",
+]
+
+
 def _requests(run: Run) -> pd.DataFrame:
     """Deduplicated API requests with float ``end``/``start`` seconds (apiserver clock)."""
     if not run.has("requests"):
@@ -188,8 +208,7 @@ def _requests(run: Run) -> pd.DataFrame:
         )
     from .latency import api_requests
 
-    df, _ = api_requests(run)
-    df = df.copy()
+    df, _ = api_requests(run, columns=REQUEST_COLUMNS)  # only what the pairs read (the report keeps these)
     df["end"] = _sec(df["ts"])
     start = _sec(df["start_ts"]) if "start_ts" in df else np.full(len(df), np.nan)
     lat = df["latency_s"].to_numpy(dtype=float) if "latency_s" in df else np.full(len(df), np.nan)
@@ -1288,6 +1307,7 @@ def _findings(domains, steps, inconsistent, sol, summary, reference, significant
     return out
 
 
+@memoized
 def analyze(run: Run, reference: str = "apiserver") -> SkewReport:
     """Clock offsets of every domain of ``run`` against ``reference`` from its causal pairs.
 

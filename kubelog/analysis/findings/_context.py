@@ -56,8 +56,16 @@ def _test_offset(ctx: Ctx) -> dict:
 def _anchor_offset(ctx: Ctx) -> dict:
     """Test clock minus apiserver clock from e2e ``Created replication controller`` ↔ ``POST replicationcontrollers``."""
     tl = ctx.table("test_log")
-    rq = ctx.table(
+    if not len(tl) or not ctx.run.has("requests"):
+        return {}
+    import pyarrow.dataset as ds
+
+    # only the rows used below (POST replicationcontrollers by the e2e client): not every request again
+    rq = ctx.run.table(
         "requests",
+        filter=(ds.field("verb") == "create")
+        & (ds.field("resource") == "replicationcontrollers")
+        & (ds.field("client") == "e2e"),
         columns=[
             "ts",
             "method",
@@ -135,14 +143,19 @@ def _requests(ctx: Ctx) -> pd.DataFrame:
         "line_no",
         "long_running",
     ]
-    rq = ctx.table("requests", columns=cols + ["hijacked", "audit_id", "origin", "stage", "server"])
-    if not len(rq):
-        return rq
-    from ...formats.audit import dedup_requests
+    cols = cols + ["hijacked", "audit_id", "origin", "stage", "server"]
+    from ..latency import kept_requests
 
-    rq = dedup_requests(rq)[0]  # (rows, n dropped[, note]) depending on the version
-    if "server" in rq:  # requests served by a kubelet's own HTTP server are not API calls
-        rq = rq[rq["server"].fillna("kube-apiserver").isin(["kube-apiserver", ""])]
+    rq = kept_requests(ctx.run, cols)  # the report's one read of the requests, when it kept them
+    if rq is None:
+        rq = ctx.table("requests", columns=cols)
+        if not len(rq):
+            return rq
+        from ...formats.audit import dedup_requests
+
+        rq = dedup_requests(rq)[0]  # (rows, n dropped[, note]) depending on the version
+        if "server" in rq:  # requests served by a kubelet's own HTTP server are not API calls
+            rq = rq[rq["server"].fillna("kube-apiserver").isin(["kube-apiserver", ""])]
     origins = rq["origin"].value_counts()
     if "httplog" in origins and "audit" in origins and origins["audit"] >= 0.5 * origins["httplog"]:
         # the same requests in both logs without shared audit IDs (access log before 1.22): keep the access log

@@ -1,0 +1,158 @@
+"""The report computes each shared analysis once (issue 21, item 7): one read and de-duplication of the
+requests serves the SLOs, the matrix, the plots, the skew analysis and the diagnosis; the skew analysis
+and the load timeline run once per report.  Structural checks (counts of reads and calls), no timings."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from kubelog.run import Run, memoized
+
+
+class _FakeRun:
+    _memo = None
+
+    shared = Run.shared
+
+
+def test_memoized_runs_once_per_arguments_inside_shared():
+    calls = []
+
+    @memoized
+    def analysis(run, x=1, *, offsets=None):
+        calls.append((x, offsets))
+        return object()
+
+    run = _FakeRun()
+    a = analysis(run)
+    b = analysis(run)
+    assert a is not b and len(calls) == 2  # outside shared(): no memory at all
+    with run.shared():
+        a = analysis(run)
+        assert analysis(run, 1) is a and analysis(run, x=1, offsets=None) is a  # same arguments, by value
+        c = analysis(run, 2)
+        assert c is not a and analysis(run, 2) is c
+        d = analysis(run, offsets={"test": 1.5, "node/a": 0.0})
+        assert analysis(run, offsets={"node/a": 0.0, "test": 1.5}) is d
+        assert analysis(run, offsets={"node/a": 0.0, "test": 2.5}) is not d
+        n = len(calls)
+        frame = pd.DataFrame({"a": [1]})  # unhashable argument: computed each time
+        assert analysis(run, frame) is not analysis(run, frame)
+        assert len(calls) == n + 2
+        with run.shared():  # nested: the outer block's memory is kept
+            assert analysis(run) is a
+        assert analysis(run) is a
+    assert run._memo is None
+    assert analysis(run) is not a
+
+
+def test_memoized_does_not_keep_exceptions():
+    calls = []
+
+    @memoized
+    def flaky(run):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("first")
+        return "ok"
+
+    run = _FakeRun()
+    with run.shared():
+        with pytest.raises(ValueError):
+            flaky(run)
+        assert flaky(run) == "ok" and flaky(run) == "ok"
+    assert len(calls) == 2
+
+
+def _count(monkeypatch, module, name):
+    calls = []
+    orig = getattr(module, name)
+
+    def counted(*a, **kw):
+        calls.append(1)
+        return orig(*a, **kw)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_report_reads_and_deduplicates_the_requests_once(sample_runs, monkeypatch):
+    import kubelog.analysis.load as loadmod
+    import kubelog.analysis.skew as skewmod
+    import kubelog.formats.audit as audit
+    from kubelog.report import build_model
+
+    run = Run(sample_runs["healthy-1.28"][0].path, sample_runs["healthy-1.28"][0].manifest)
+    reads = []
+    orig_arrow = Run.arrow
+
+    def arrow(self, table, columns=None, filter=None, **kw):
+        reads.append((table, None if columns is None else tuple(columns), filter is not None))
+        return orig_arrow(self, table, columns, filter, **kw)
+
+    monkeypatch.setattr(Run, "arrow", arrow)
+    dedups = _count(monkeypatch, audit, "dedup_requests")
+    pairs = _count(monkeypatch, skewmod, "causal_pairs")
+    pod_evidence = _count(monkeypatch, loadmod, "_from_pods")
+
+    model = build_model(run, plots=False)
+    assert all(s.status == "ok" for s in model["sections"]), [(s.key, s.message) for s in model["sections"]]
+    # the requests with their text columns (uri, the largest) are read without a filter once: the
+    # SLOs, matrix, skew pairs and diagnosis share that read (before: four reads, one of every column)
+    full = [c for t, c, f in reads if t == "requests" and not f and (c is None or "uri" in c)]
+    assert len(full) == 1, full
+    assert len(dedups) == 1  # before: four de-duplications of the same rows
+    assert len(pairs) == 1  # the skew analysis: the report's section and the diagnosis share it
+    assert len(pod_evidence) == 1  # the load timeline: the report, pod start-up and the SLOs share it
+
+
+def _reference_dedup(run, columns):
+    """The rule applied to the whole frame, as before issue 21's item 7."""
+    from kubelog.formats.audit import dedup_requests
+
+    df = run.arrow("requests", columns=columns).to_pandas()
+    other = df["server"].notna() & ~df["server"].isin(["kube-apiserver", ""])
+    df = df[~other]
+    df, n, note = dedup_requests(df)
+    lr = df["long_running"].fillna(False).astype(bool) | df["hijacked"].fillna(False).astype(bool)
+    df = df[~lr]
+    return df[~df["latency_s"].isna()]
+
+
+@pytest.mark.parametrize("name", ["healthy-1.28", "skew-timeout-1.14"])
+def test_deduplicated_requests_equal_the_rule_on_the_whole_frame(sample_runs, name):
+    from kubelog.analysis import latency
+
+    run = sample_runs[name][0]
+    cols = ["verb", "resource", "code", "hijacked", "latency_s", "uri", "user", "stage", "auth_user", "line_no"]
+    got, _ = latency.api_requests(run, columns=cols)
+    want = _reference_dedup(run, sorted(set(cols) | latency._INTERNAL))
+    assert len(got) > 100
+    pdt.assert_frame_equal(got, want)  # values, dtypes (an int column with nulls is float in both), index
+    latency.keep_api_requests(run, cols + ["ts"])
+    try:
+        kept, _ = latency.api_requests(run, columns=cols)
+        pdt.assert_frame_equal(kept, want)
+    finally:
+        latency.forget_api_requests(run)
+
+
+@pytest.mark.parametrize("name", ["healthy-1.28", "skew-timeout-1.14"])
+def test_outside_window_equals_the_pandas_rule(sample_runs, name):
+    from kubelog.analysis import validity
+
+    run = sample_runs[name][0]
+    start, end, _ = validity.test_window(run)
+    r = run.table("requests", columns=["start_ts", "ts", "origin", "audit_id", "server"])
+    http = (r["origin"] == "httplog") & (r["server"].fillna("kube-apiserver") != "kubelet")
+    aud = r["origin"] == "audit"
+    if http.any() and aud.any():
+        ids = set(r.loc[http, "audit_id"].dropna())
+        r = r[~(aud & (r["audit_id"].isin(ids) if ids else True))]
+    st = r["start_ts"].fillna(r["ts"])
+    before, after = st < pd.Timestamp(start), r["ts"] > pd.Timestamp(end)
+    check, n, detail = validity._outside_window(run)
+    assert n == int((before | after).sum())
+    assert detail.startswith(f"{int(before.sum())} start before, {int(after.sum())} end after")
