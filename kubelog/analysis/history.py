@@ -95,7 +95,8 @@ def run_kind(path) -> str | None:
 
 
 def find_runs(paths) -> list[Path]:
-    """The runs named by ``paths``: runs themselves, or directories whose children are runs.
+    """The runs named by ``paths``: runs themselves, stores (the runs of their ``index.parquet``,
+    :mod:`kubelog.engine.store`), or directories whose children are runs.
 
     Raises :class:`HistoryError` naming the first path that is neither (for example raw logs not
     yet ingested) or when no run is found.
@@ -107,6 +108,9 @@ def find_runs(paths) -> list[Path]:
             raise HistoryError(f"{p}: no such file or directory")
         if run_kind(p):
             runs.append(p)
+            continue
+        if (p / "index.parquet").is_file():  # a store made by `kubelog ingest --each-run`: its index
+            runs += _runs_of_store(p)
             continue
         if not p.is_dir():
             raise HistoryError(f"{p}: not a run directory (kubelog ingest) or a build's summary artifacts")
@@ -121,6 +125,23 @@ def find_runs(paths) -> list[Path]:
     if not runs:
         raise HistoryError("no runs given")
     return runs
+
+
+def _runs_of_store(p: Path) -> list[Path]:
+    from ..engine.store import read_index
+    from ..errors import KubelogError
+
+    try:
+        idx = read_index(p)
+    except KubelogError as e:
+        raise HistoryError(str(e)) from None
+    out = [p / r for r in idx["run"]]
+    for r in out:
+        if run_kind(r) != "run":
+            raise HistoryError(f"{r}: listed in {p / 'index.parquet'} but not a run directory (ingest it again)")
+    if not out:
+        raise HistoryError(f"{p}: a store with no runs (its index is empty)")
+    return out
 
 
 def _name_key(p: Path):
