@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -23,24 +22,18 @@ from kubelog.cli import app
 JOB = "ci-kubernetes-kubemark-synth"
 
 
-def _ingest_build(args):
-    from kubelog.engine import ingest
-
-    bdir, out = (Path(a) for a in args)
-    ingest([bdir / "started.json", bdir / "finished.json", bdir / "artifacts"], out)  # truth.json is not CI's
-    return out.name
-
-
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
+    from kubelog.engine import Options
+    from kubelog.engine.store import ingest_each_run
     from kubelog.synth.history import generate_history
 
     root = tmp_path_factory.mktemp("history")
     truth = generate_history(root / "hist", runs=60, seed=1, jobs=2)
-    store = root / "store"
-    with ProcessPoolExecutor(2) as ex:
-        list(ex.map(_ingest_build, [(b["dir"], store / str(b["build"])) for b in truth["builds"]]))
-    h = H.history([store], workers=2)
+    store = root / "store"  # kubelog ingest --each-run hist/<job> --out store -j 2
+    res = ingest_each_run(root / "hist" / JOB, store, options=Options(jobs=2))
+    assert res.exit_code == 0 and len(res.results) == 60
+    h = H.history([store], workers=2)  # the runs of store/index.parquet
     h.table.to_parquet(root / "table.parquet")
     return {"truth": truth, "store": store, "history": h, "root": root}
 
@@ -115,7 +108,7 @@ def test_clock_skewed_run_is_flagged_left_out_and_not_a_regression(planted):
 
 @pytest.mark.slow
 def test_dask_local_cluster_gives_the_local_result(planted):
-    runs = sorted(planted["store"].iterdir())[:4]
+    runs = H.find_runs([planted["store"]])[:4]
     local = H.collect(runs, workers=1)
     dask = H.collect(runs, scheduler="local:2")  # a LocalCluster started and closed by collect
     pd.testing.assert_frame_equal(local, dask)

@@ -37,7 +37,8 @@ def register(app: typer.Typer) -> None:
             help="Run directories made by `kubelog ingest`, build directories with "
             "clusterloader2 summary JSON (APIResponsivenessPrometheus*_*.json, "
             "PodStartupLatency_*.json, Prow started.json/finished.json), or "
-            "directories holding them (a store, a perfdash-style job directory); "
+            "directories holding them (a perfdash-style job directory); a store made "
+            "by `kubelog ingest --each-run` (the runs of its index.parquet); "
             "or tables written by --metrics-out (detection again, runs not re-read).",
         ),
         scheduler: Optional[str] = typer.Option(
