@@ -83,13 +83,26 @@ def test_a_run_that_fails_is_named_and_the_others_land(runs_dir, tmp_path):
     assert f"{src / 'latest-build.txt'}: not a run (neither a directory nor an archive): not ingested" in err
     assert any(line.startswith("100: no input files found in") and "(exit 3)" in line for line in err), err
     assert list(S.read_index(store)["run"]) == ["101", "102", "103"]
-    # again without --force: every run exists (exit 4 each); none landed: the first run's code
-    res = CliRunner().invoke(app, ["ingest", "--each-run", str(runs_dir), "--out", str(store), "-q"])
-    assert res.exit_code == 4 and res.stderr.count("exists; use --force") == 3
-    assert list(S.read_index(store)["run"]) == ["101", "102", "103"]  # the index keeps them
-    # --force replaces them
-    res = CliRunner().invoke(app, ["ingest", "--each-run", str(runs_dir), "--out", str(store), "--force"])
+    # again, with a new build: the runs already in the store are kept (not read again), the new
+    # one is ingested; a run written by plain `kubelog ingest --out STORE/<run>` joins the index
+    before = S.read_index(store).set_index("run")
+    shutil.copytree(runs_dir / "102", src / "104")
+    shutil.rmtree(src / "100")
+    (src / "latest-build.txt").unlink()
+    from kubelog.engine import ingest
+
+    ingest([runs_dir / "101"], store / "099")
+    shutil.copytree(runs_dir / "101", src / "099")
+    res = CliRunner().invoke(app, ["ingest", "--each-run", str(src), "--out", str(store)])
     assert res.exit_code == 0, res.output
+    assert res.stderr.count("already in the store, kept (--force to ingest it again)") == 4  # 099, 101-103
+    after = S.read_index(store).set_index("run")
+    assert list(after.index) == ["099", "101", "102", "103", "104"]
+    pd.testing.assert_frame_equal(after.loc[before.index], before)  # rows of the kept runs unchanged
+    # --force ingests them all again
+    res = CliRunner().invoke(app, ["ingest", "--each-run", str(src), "--out", str(store), "--force"])
+    assert res.exit_code == 0 and "already in the store" not in res.stderr, res.output
+    assert (S.read_index(store)["ingested_at"] > after["ingested_at"].max()).all()
 
 
 def test_a_run_with_an_input_not_read_to_its_end_lands_and_the_exit_is_8(runs_dir, tmp_path):

@@ -22,8 +22,9 @@ def register(app: typer.Typer) -> None:
             "--each-run",
             metavar="DIR_OF_RUNS",
             help="Many runs at once: each subdirectory or archive of DIR_OF_RUNS is one run, "
-            "ingested into --out/<its name> (in parallel with --jobs or --scheduler), and "
-            "--out/index.parquet lists the store's runs (docs/history.md). Instead of PATHS.",
+            "ingested into --out/<its name> (in parallel with --jobs or --scheduler; a run "
+            "already there is kept, --force ingests it again), and --out/index.parquet lists "
+            "the store's runs (docs/history.md). Instead of PATHS.",
         ),
         force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
         jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Parse inputs in N parallel processes."),

@@ -54,6 +54,7 @@ class RunResult:
     message: str = ""  # one line per problem, naming the run (empty when ok and complete)
     not_read: list[str] = field(default_factory=list)  # one line per input not read to its end
     row: dict | None = None
+    kept: bool = False  # already in the store: not ingested again (no --force)
 
 
 @dataclass
@@ -217,17 +218,40 @@ def ingest_each_run(
     for line in not_runs:
         if progress:
             progress(line)
+    # a run already in the store (a kubelog run directory STORE/<run>) is kept as it is: a store
+    # grows build by build; --force ingests it again
+    from ..run import is_run_dir, open_run
+
+    kept, todo = [], []
+    for rid, p in runs:
+        (kept if not force and is_run_dir(out / rid) else todo).append((rid, p))
+    results: list[RunResult] = []
+    indexed = {}
+    if kept and (out / INDEX).is_file():
+        indexed = {r["run"]: r for r in read_index(out).to_dict("records")}
+    for rid, p in kept:
+        try:
+            row = indexed.get(rid)
+            if row is None:  # a run directory the index does not list yet (kubelog ingest --out STORE/<run>)
+                row = index_row(open_run(out / rid), rid, str(p))
+                mtime = (out / rid / "manifest.json").stat().st_mtime
+                row["ingested_at"] = dt.datetime.fromtimestamp(mtime, dt.timezone.utc)
+        except KubelogError as e:
+            results.append(RunResult(rid, str(p), False, int(e.exit_code), f"{rid}: {e}"))
+        else:
+            results.append(RunResult(rid, str(p), True, row=row, kept=True))
+        if progress:
+            progress(_line(results[-1]))
     # each run alone in its task: one process, no worker processes of its own
     task_opts = replace(opts, jobs=1, threads=1, processes=False, scheduler=None)
-    tasks = [(rid, str(p), str(out / rid), task_opts, force) for rid, p in runs]
-    names = [str(p) for _, p in runs]
+    tasks = [(rid, str(p), str(out / rid), task_opts, force) for rid, p in todo]
+    names = [str(p) for _, p in todo]
     ex = executors.for_options(opts, len(tasks), str(src))
     job = _ingest_run_job if isinstance(ex, executors.LocalPool) else ingest_run
-    results: list[RunResult] = []
     try:
         with ex.session():
             it = ex.map(job, tasks, names)
-            for rid, p in runs:
+            for rid, p in todo:
                 try:
                     r = next(it)
                 except WorkerFailed as e:  # the executor lost the task: this run failed, the others go on
@@ -237,12 +261,16 @@ def ingest_each_run(
                     progress(_line(r))
     finally:  # also when interrupted: the runs that landed are in the index
         write_index(out, [r.row for r in results if r.ok])
+    order = {rid: i for i, (rid, _) in enumerate(runs)}
+    results.sort(key=lambda r: order[r.run])
     return StoreResult(out, results, not_runs)
 
 
 def _line(r: RunResult) -> str:
     if not r.ok:
         return f"{r.message} (exit {r.code}); not in the store"
+    if r.kept:
+        return f"{r.run}: already in the store, kept (--force to ingest it again)"
     row = r.row
     s = f"{r.run}: {row['inputs']} inputs, {row['lines_read']:,} lines, accounting {row['accounting']}"
     return s + "".join(f"\n  not read: {x}" for x in r.not_read)
