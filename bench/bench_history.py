@@ -4,7 +4,9 @@ change-point detectors compared on the planted history.
     .venv/bin/python bench/bench_history.py [--runs 60] [--time-runs 20] [--out DIR] [--seed 1]
 
 1. generates a planted history (kubelog.synth.history: get pods 2x from build k, +1.5 s container
-   start from build k', one run with node clocks 12 s ahead) and ingests every build;
+   start from build k', one run with node clocks 12 s ahead) and ingests every build with
+   ``kubelog ingest --each-run`` (kubelog.engine.store), once on 1 and once on 2 local worker
+   processes (the load average before → after each step is printed: the machine is shared);
 2. times the per-run work (:func:`kubelog.analysis.history.collect`) over ``--time-runs`` runs in
    this process, on a 2-process pool, and on a 2-worker Dask LocalCluster (cluster start included,
    and reported separately);
@@ -25,18 +27,14 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 
 from kubelog.analysis import history as H
 
 
-def _ingest(args):
-    from kubelog.engine import ingest
-
-    b, out = (Path(a) for a in args)
-    ingest([b / "started.json", b / "finished.json", b / "artifacts"], out)
+def _load() -> str:
+    return "{:.1f}".format(os.getloadavg()[0])
 
 
 def _ruptures(algo: str, model: str):
@@ -104,12 +102,28 @@ def main():
         t0 = time.perf_counter()
         truth = generate_history(root / "hist", runs=a.runs, seed=a.seed, jobs=2)
         t1 = time.perf_counter()
-        store = root / "store"
-        with ProcessPoolExecutor(2) as ex:
-            list(ex.map(_ingest, [(b["dir"], store / str(b["build"])) for b in truth["builds"]]))
-        t2 = time.perf_counter()
-        print(f"generate {a.runs} runs (2 processes): {t1 - t0:.1f} s; ingest (2 processes): {t2 - t1:.1f} s")
-        runs = sorted(store.iterdir())
+        print(f"generate {a.runs} runs (2 processes): {t1 - t0:.1f} s (load average {_load()})")
+        # kubelog ingest --each-run: every build of the job, 1 then 2 local worker processes
+        from kubelog.engine import Options
+        from kubelog.engine.store import ingest_each_run
+
+        job = Path(truth["builds"][0]["dir"]).parent
+        print(
+            f"\n| ingest --each-run ({a.runs} runs) | wall s | s per run | speed-up | load average |\n|---|---|---|---|---|"
+        )
+        base = None
+        for n in (1, 2):
+            store = root / f"store{n}"
+            la = _load()
+            t = time.perf_counter()
+            res = ingest_each_run(job, store, options=Options(jobs=n))
+            w = time.perf_counter() - t
+            assert res.exit_code == 0, [r.message for r in res.results if not r.ok]
+            base = base or w
+            print(
+                f"| {n} worker{'s' if n > 1 else ''} (--jobs {n}) | {w:.1f} | {w / a.runs:.2f} | {base / w:.2f}x | {la} → {_load()} |"
+            )
+        runs = H.find_runs([store])  # the store's index
         sub = runs[: a.time_runs]
         H.run_metrics(sub[0])  # imports and caches outside the timing
         c0, w0 = time.process_time(), time.perf_counter()
@@ -120,18 +134,21 @@ def main():
             f"({(time.perf_counter() - w0) / 5:.2f} s wall); load average {os.getloadavg()[0]:.1f} on "
             f"{os.cpu_count()} CPUs"
         )
-        print(f"\n| executor ({len(sub)} runs) | wall s | s per run | speed-up |\n|---|---|---|---|")
+        print(
+            f"\n| history per-run work ({len(sub)} runs) | wall s | s per run | speed-up | load average |\n|---|---|---|---|---|"
+        )
         base = None
         for label, kw in (
             ("in-process (1 worker)", dict(workers=1)),
             ("process pool, 2 workers", dict(workers=2)),
             ("Dask LocalCluster, 2 workers (start included)", dict(scheduler="local:2")),
         ):
+            la = _load()
             t = time.perf_counter()
             tab = H.collect(sub, **kw)
             w = time.perf_counter() - t
             base = base or w
-            print(f"| {label} | {w:.1f} | {w / len(sub):.2f} | {base / w:.2f}x |")
+            print(f"| {label} | {w:.1f} | {w / len(sub):.2f} | {base / w:.2f}x | {la} → {_load()} |")
         from distributed import LocalCluster
 
         t = time.perf_counter()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -23,24 +22,18 @@ from kubelog.cli import app
 JOB = "ci-kubernetes-kubemark-synth"
 
 
-def _ingest_build(args):
-    from kubelog.engine import ingest
-
-    bdir, out = (Path(a) for a in args)
-    ingest([bdir / "started.json", bdir / "finished.json", bdir / "artifacts"], out)  # truth.json is not CI's
-    return out.name
-
-
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
+    from kubelog.engine import Options
+    from kubelog.engine.store import ingest_each_run
     from kubelog.synth.history import generate_history
 
     root = tmp_path_factory.mktemp("history")
     truth = generate_history(root / "hist", runs=60, seed=1, jobs=2)
-    store = root / "store"
-    with ProcessPoolExecutor(2) as ex:
-        list(ex.map(_ingest_build, [(b["dir"], store / str(b["build"])) for b in truth["builds"]]))
-    h = H.history([store], workers=2)
+    store = root / "store"  # kubelog ingest --each-run hist/<job> --out store -j 2
+    res = ingest_each_run(root / "hist" / JOB, store, options=Options(jobs=2))
+    assert res.exit_code == 0 and len(res.results) == 60
+    h = H.history([store], workers=2)  # the runs of store/index.parquet
     h.table.to_parquet(root / "table.parquet")
     return {"truth": truth, "store": store, "history": h, "root": root}
 
@@ -57,27 +50,36 @@ def test_every_planted_change_found_within_one_build_and_none_elsewhere(planted)
     assert list(h.runs["build"]) == list(range(4101, 4161))
     lat, pod = _planted(truth, "latency"), _planted(truth, "pod_startup")
     builds = ch["build"].astype(int)
-    # the 2x latency shift of get pods: its whole-run p99 (and p50/p90) from build 4125 ± 1
+    # the 2x latency shift of get pods: its whole-run p50 and p90 from build 4125 ± 1; its "p99" over
+    # 44 requests a run is their maximum, left out (too few samples: a p99 needs 368)
     got = ch[ch["metric"].str.startswith("get pods resource @all ") & ((builds - lat["build"]).abs() <= 1)]
-    assert {"p50", "p90", "p99"} <= set(got["stat"]), ch
-    p99 = got[got["stat"] == "p99"].iloc[0]
-    assert p99["direction"] == "regression" and p99["ratio_low"] <= 2.0 <= p99["ratio_high"] + 0.25
+    assert {"p50", "p90"} == set(got["stat"]), ch
+    p90 = got[got["stat"] == "p90"].iloc[0]
+    assert p90["direction"] == "regression" and p90["ratio_low"] <= 2.0 <= p90["ratio_high"] + 0.25
+    _, valid, left_out = next(x for x in H.series(h.table) if x[0] == "get pods resource @all p99")
+    assert valid.empty and left_out["reason"].str.fullmatch(r"too few samples \(n=4\d < 368 for p99\)").all()
     # the pod start-up shift: schedule->run (and pod_startup) from build 4143 ± 1
     got = ch[ch["metric"].str.startswith("pod schedule_to_run @all ") & ((builds - pod["build"]).abs() <= 1)]
     assert len(got) >= 1 and (got["direction"] == "regression").all()
     row = got.iloc[0]
     assert abs((row["after"] - row["before"]) - pod["shift_s"]) < 0.4  # +1.5 s, measured on medians
-    # nothing anywhere else: every change is within one build of a planted change — except the load
-    # buckets' own cells near the start-up plant: load counts pods from their container start
-    # (docs/load.md), so when every container starts 1.5 s later the 10 %-full bucket lasts longer
-    # and holds other requests (n 45 -> 53 for create events), a real consequence of that plant
-    planted_builds = [lat["build"], pod["build"]]
-    moved_bucket = ch["metric"].str.contains(r" @\d+ ") & ((builds - pod["build"]).abs() <= 2)
-    far = pd.Series([min(abs(b - k) for k in planted_builds) > 1 for b in builds], index=ch.index)
-    elsewhere = ch[far & ~moved_bucket]
-    assert elsewhere.empty, elsewhere
-    # and the latency shift is not reported in pod start-up series or vice versa
-    assert not ch[(builds - lat["build"]).abs().le(1) & (ch["family"] != "latency")].shape[0]
+    # nothing anywhere else: every change starts within one build of a planted change
+    near = {lat["build"]: [], pod["build"]: []}
+    for r in ch.itertuples():
+        k = min(near, key=lambda k: abs(int(r.build) - k))
+        assert abs(int(r.build) - k) <= 1, (r.metric, r.build)
+        near[k].append(r)
+    # at the latency plant: only get pods; at the start-up plant: pod start-up phases, or a load
+    # bucket's latency cell (more pods exist at each running-pod load level: docs/history.md),
+    # never a whole-run latency
+    assert {r.group for r in near[lat["build"]]} == {"get pods resource"}
+    assert all(r.family == "pod_startup" or r.bucket != "all" for r in near[pod["build"]])
+    # the per-bucket cells whose bucket's n changed with the start-up (create events @10: n 45 -> 53)
+    # are set aside, not reported
+    mv = h.moved
+    assert len(mv) and (mv["bucket"] != "all").all() and (mv["cell_n_before"] != mv["cell_n_after"]).all()
+    assert ((mv["build"].astype(int) - pod["build"]).abs() <= 2).all()
+    assert not set(mv["metric"]) & set(ch["metric"])
 
 
 @pytest.mark.slow
@@ -96,7 +98,7 @@ def test_clock_skewed_run_is_flagged_left_out_and_not_a_regression(planted):
     sched = ch[ch["metric"] == "pod schedule_to_run @all p50"].iloc[0]
     assert f"{sk}: clock skew (node/* +" in sched["excluded"]
     # its API latencies (one clock) stay in
-    lat = ch[ch["metric"] == "get pods resource @all p99"].iloc[0]
+    lat = ch[ch["metric"] == "get pods resource @all p90"].iloc[0]
     assert lat["excluded"] == "none"
     t = h.table
     row = t[(t["build"] == sk) & (t["metric"] == "pod schedule_to_run @all p50")].iloc[0]
@@ -106,7 +108,7 @@ def test_clock_skewed_run_is_flagged_left_out_and_not_a_regression(planted):
 
 @pytest.mark.slow
 def test_dask_local_cluster_gives_the_local_result(planted):
-    runs = sorted(planted["store"].iterdir())[:4]
+    runs = H.find_runs([planted["store"]])[:4]
     local = H.collect(runs, workers=1)
     dask = H.collect(runs, scheduler="local:2")  # a LocalCluster started and closed by collect
     pd.testing.assert_frame_equal(local, dask)
@@ -138,6 +140,8 @@ def test_history_report_page_one_lists_the_regressions_worst_first(planted, tmp_
     assert flat.index(first_metric) < flat.index("Clock-skewed run 4134")
     assert "get pods resource" in flat and "pod schedule_to_run" in flat
     assert paths["pdf_pages"] >= 2  # the charts and tables follow page 1
+    # the load-bucket cells set aside are listed apart, with the bucket's n on each side
+    assert "moved with their bucket (not latency changes)" in html and "create events resource @10 p90" in html
 
 
 @pytest.mark.slow
@@ -164,9 +168,10 @@ def test_cli_history_from_the_saved_table_gives_the_same_changes(planted, tmp_pa
     assert all(list(r) == list(JSON_SCHEMAS[("history", ())].keys) for r in rows)  # the keys docs/cli.md lists
     ch = planted["history"].changes
     assert [(r["metric"], r["build"]) for r in rows] == list(zip(ch["metric"], ch["build"]))
-    # within one build of the plants, or (load-bucket cells) two of the start-up plant: see the test above
-    assert {r["build"] for r in rows} <= {"4124", "4125", "4126", "4141", "4142", "4143", "4144", "4145"}
+    # within one build of the plants: see the test above
+    assert {r["build"] for r in rows} <= {"4124", "4125", "4126", "4142", "4143", "4144"}
     assert "clock-skewed runs: 4134" in res.stderr
+    assert "load-bucket cell(s) set aside: their bucket's n changed with them (create events resource @10" in res.stderr
     again = H.history([out])  # and the CSV it wrote reads back to the same changes
     assert list(again.changes["metric"]) == list(ch["metric"])
     pd.testing.assert_frame_equal(again.changes, ch)
@@ -241,11 +246,8 @@ def test_summary_only_builds_give_a_history_and_its_change(tmp_path):
     assert CliRunner().invoke(app, ["history", str(job), "-j", "1", "--fail-on-regression"]).exit_code == 1
     rows = json.loads(res.stdout)
     assert rows and {r["build"] for r in rows} == {"216"}
-    assert {r["metric"] for r in rows} == {
-        "list pods namespace @all p50",
-        "list pods namespace @all p90",
-        "list pods namespace @all p99",
-    }
+    # the p99 of Count 250 is left out: 368 values are the fewest whose p99 they can bound
+    assert {r["metric"] for r in rows} == {"list pods namespace @all p50", "list pods namespace @all p90"}
     assert all(r["direction"] == "regression" and 2.5 < r["ratio"] < 3.5 for r in rows)
     t = H.collect([job], workers=1)
     per = H.runs_of(t).set_index("build")
@@ -316,14 +318,17 @@ def _row(i: int, build0: int, **kw) -> dict:
     return row
 
 
+def _step(i: int, lo: float, hi: float, at: int) -> float:
+    """A deterministic series: ``lo`` before position ``at``, ``hi`` from it, ±9 % wiggles."""
+    return (lo if i < at else hi) * (1 + 0.03 * ((i * 5) % 7 - 3))
+
+
 def test_changes_of_a_step_series_with_an_outlier():
     """Detection alone on a hand-made table: one 2x step at position 20 of 40, one wild outlier at
     position 8 (a single run cannot form a segment: min_size 3) — one change, at the step."""
     rows = []
     for i in range(40):
-        v = (0.1 if i < 20 else 0.2) * (1 + 0.03 * ((i * 5) % 7 - 3))
-        if i == 8:
-            v = 3.0
+        v = 3.0 if i == 8 else _step(i, 0.1, 0.2, 20)
         rows.append(
             _row(
                 i,
@@ -334,7 +339,7 @@ def test_changes_of_a_step_series_with_an_outlier():
                 bucket="all",
                 stat="p99",
                 value=v,
-                n=50,
+                n=400,
             )
         )
     t = H.order_runs(pd.DataFrame(rows))
@@ -345,6 +350,87 @@ def test_changes_of_a_step_series_with_an_outlier():
     # too few samples: the same series with n=5 is not searched at all
     t2 = t.assign(n=5)
     assert H.detect_changes(t2).empty
+    # nor is a p99 of 50 values (its maximum): the 95 % interval of a p99 has an upper end in the
+    # sample from n = 368 on; the p50 of the same 50 values is searched
+    _, valid, left_out = next(H.series(t.assign(n=50)))
+    assert valid.empty and set(left_out["reason"]) == {"too few samples (n=50 < 368 for p99)"}
+    p50 = t.assign(n=50, stat="p50", metric="get pods resource @all p50")
+    assert list(H.detect_changes(p50)["build"]) == ["1020"]
+
+
+def test_support_n_is_where_the_order_statistic_interval_closes():
+    from kubelog.analysis.stats import ci_ranks
+
+    for p, want in ((0.5, 6), (0.9, 36), (0.99, 368)):
+        assert H.support_n(p) == want
+        assert ci_ranks(want, p)[1] is not None and ci_ranks(want - 1, p)[1] is None
+
+
+# pod schedule_to_run @10 p50 of the planted history, seed 2, builds 4101…4160 without the skewed 4134
+_SEED2_SCHED = (
+    "1.07 1.05 1.1 1.21 1.04 1.22 1.26 1.03 1.08 1.19 1.15 1.2 1.22 1.13 1.13 1.18 1.2 1.0 1.03 1.18 "
+    "1.11 1.19 1.18 1.17 1.08 1.2 1.24 1.11 1.13 1.19 1.08 1.19 1.19 1.22 1.2 1.07 1.16 1.31 1.25 1.28 "
+    "1.26 2.83 2.7 2.69 2.73 2.65 2.76 2.75 2.67 2.69 2.75 2.67 2.5 2.75 2.67 2.7 2.65 2.71 2.73"
+)
+
+
+def test_a_small_bump_next_to_a_step_does_not_move_the_step():
+    """Seed 2's pod schedule_to_run @10 p50: four runs a little higher (~1.09x) just before the
+    2.2x step (position 41).  PELT proposes both (37 and 41); the step's own test has only those
+    four runs on its left and cannot reach the family-wise level (alpha 1e-4: ~80 series searched).
+    The bump, below the practical threshold, is removed first and the step stands at its build
+    (removing the least significant first dropped the step and reported the change at 37)."""
+    rows = [
+        _row(
+            i,
+            3000,
+            family="pod_startup",
+            metric="pod schedule_to_run @10 p50",
+            group="schedule_to_run",
+            bucket="10",
+            stat="p50",
+            value=float(v),
+            n=40,
+        )
+        for i, v in enumerate(_SEED2_SCHED.split())
+    ]
+    t = H.order_runs(pd.DataFrame(rows))
+    assert H.breakpoints(H._transform(t["value"].to_numpy())[0], H.ChangeOptions()) == [37, 41]
+    ch = H.detect_changes(t, H.ChangeOptions(alpha=1e-4))
+    assert list(ch["build"]) == ["3041"], ch
+
+
+def test_a_load_bucket_cell_whose_n_changes_is_set_aside():
+    """A start-up regression fills the 10 % bucket longer (n 45 -> 53 from position 22): its p90
+    rises 1.7x because the bucket holds other requests, while the whole-run cell stays.  Not a
+    latency change: set aside with the bucket's n on each side, not reported."""
+    rows = []
+    for i in range(40):
+        for bucket, v, n in (
+            ("10", _step(i, 0.028, 0.048, 22), 45 if i < 22 else 53),
+            ("all", _step(i, 0.05, 0.05, 0), 88),
+        ):
+            rows.append(
+                _row(
+                    i,
+                    4000,
+                    family="latency",
+                    metric=f"create events resource @{bucket} p90",
+                    group="create events resource",
+                    bucket=bucket,
+                    stat="p90",
+                    value=v,
+                    n=n + (i % 3) - 1,
+                )
+            )
+    t = H.order_runs(pd.DataFrame(rows))
+    changes, moved = H.detect(t)
+    assert changes.empty and H.detect_changes(t).empty
+    assert list(moved["metric"]) == ["create events resource @10 p90"] and list(moved["build"]) == ["4022"]
+    assert (moved["cell_n_before"].iloc[0], moved["cell_n_after"].iloc[0]) == (45, 53)
+    # the same rise with the bucket's n unchanged is a change of the latency at that load
+    same_n = t.assign(n=t["n"].where(t["bucket"] == "all", 45))
+    assert list(H.detect_changes(same_n)["metric"]) == ["create events resource @10 p90"]
 
 
 def test_generated_history_has_prow_records_and_its_plants(tmp_path):

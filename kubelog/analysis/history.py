@@ -95,7 +95,8 @@ def run_kind(path) -> str | None:
 
 
 def find_runs(paths) -> list[Path]:
-    """The runs named by ``paths``: runs themselves, or directories whose children are runs.
+    """The runs named by ``paths``: runs themselves, stores (the runs of their ``index.parquet``,
+    :mod:`kubelog.engine.store`), or directories whose children are runs.
 
     Raises :class:`HistoryError` naming the first path that is neither (for example raw logs not
     yet ingested) or when no run is found.
@@ -107,6 +108,9 @@ def find_runs(paths) -> list[Path]:
             raise HistoryError(f"{p}: no such file or directory")
         if run_kind(p):
             runs.append(p)
+            continue
+        if (p / "index.parquet").is_file():  # a store made by `kubelog ingest --each-run`: its index
+            runs += _runs_of_store(p)
             continue
         if not p.is_dir():
             raise HistoryError(f"{p}: not a run directory (kubelog ingest) or a build's summary artifacts")
@@ -121,6 +125,23 @@ def find_runs(paths) -> list[Path]:
     if not runs:
         raise HistoryError("no runs given")
     return runs
+
+
+def _runs_of_store(p: Path) -> list[Path]:
+    from ..engine.store import read_index
+    from ..errors import KubelogError
+
+    try:
+        idx = read_index(p)
+    except KubelogError as e:
+        raise HistoryError(str(e)) from None
+    out = [p / r for r in idx["run"]]
+    for r in out:
+        if run_kind(r) != "run":
+            raise HistoryError(f"{r}: listed in {p / 'index.parquet'} but not a run directory (ingest it again)")
+    if not out:
+        raise HistoryError(f"{p}: a store with no runs (its index is empty)")
+    return out
 
 
 def _name_key(p: Path):
@@ -140,6 +161,23 @@ def _build_from_paths(paths) -> int | None:
 
 def _group_text(verb, resource, sub, scope) -> str:
     return f"{verb} {resource}{'/' + sub if sub else ''} {scope}".strip()
+
+
+def _row(family, metric, group, stat, value, n=None, *, bucket="", unit="s", text="", clocks="", skewed=False) -> dict:
+    """One tidy row of a run (the columns of :data:`COLUMNS` but the run's own: run, build, started, source)."""
+    return dict(
+        family=family,
+        metric=metric,
+        group=group,
+        bucket=bucket,
+        stat=stat,
+        value=value,
+        n=n,
+        unit=unit,
+        text=text,
+        clocks=clocks,
+        skewed=skewed,
+    )
 
 
 def _rows_frame(rows: list[dict], run: str, build, started, source: str) -> pd.DataFrame:
@@ -255,46 +293,29 @@ def _metrics_of_run(p: Path, tol: float) -> pd.DataFrame:
         for d in doms:
             bad = {k: v for k, v in skewed.items() if k == d.domain or (d.domain == "node/*" and k.startswith("node/"))}
             rows.append(
-                dict(
-                    family="skew",
-                    metric=f"skew {d.domain} offset",
-                    group=str(d.domain),
-                    bucket="",
-                    stat="offset",
-                    value=d.offset_s,
-                    n=d.n_pairs,
-                    unit="s",
-                    text=("skewed" if bad else ("ok" if d.kind == "two-sided" else f"unknown ({d.kind})")),
+                _row(
+                    "skew",
+                    f"skew {d.domain} offset",
+                    str(d.domain),
+                    "offset",
+                    d.offset_s,
+                    d.n_pairs,
+                    text="skewed" if bad else ("ok" if d.kind == "two-sided" else f"unknown ({d.kind})"),
                 )
             )
         verdict = "skewed: " + _skew_text(skewed, len(nodes)) if skewed else "ok"
         rows.append(
-            dict(
-                family="skew",
-                metric="skew verdict",
-                group="run",
-                bucket="",
-                stat="verdict",
-                value=max((abs(v) for v in skewed.values()), default=0.0),
-                n=None,
-                unit="s",
+            _row(
+                "skew",
+                "skew verdict",
+                "run",
+                "verdict",
+                max((abs(v) for v in skewed.values()), default=0.0),
                 text=verdict,
             )
         )
     except Exception as e:  # noqa: BLE001 — a run without causal pairs still has its other metrics
-        rows.append(
-            dict(
-                family="skew",
-                metric="skew verdict",
-                group="run",
-                bucket="",
-                stat="verdict",
-                value=None,
-                n=None,
-                unit="s",
-                text=f"unavailable: {type(e).__name__}: {e}",
-            )
-        )
+        rows.append(_row("skew", "skew verdict", "run", "verdict", None, text=f"unavailable: {type(e).__name__}: {e}"))
 
     # API latency: the load matrix (per bucket) and the whole run (bucket "all")
     lt = latency.latency_table(run, percentiles=tuple(q for _, q in STATS))
@@ -307,18 +328,7 @@ def _metrics_of_run(p: Path, tol: float) -> pd.DataFrame:
     for r, b in cells:
         g = _group_text(r["verb"], r["resource"], r["subresource"], r["scope"])
         for s, _ in STATS:
-            rows.append(
-                dict(
-                    family="latency",
-                    metric=f"{g} @{b} {s}",
-                    group=g,
-                    bucket=b,
-                    stat=s,
-                    value=r[f"{s}_s"],
-                    n=r["count"],
-                    unit="s",
-                )
-            )
+            rows.append(_row("latency", f"{g} @{b} {s}", g, s, r[f"{s}_s"], r["count"], bucket=b))
 
     # pod start-up (all pods, by load bucket)
     ps = pods.pod_startup(run)
@@ -326,15 +336,14 @@ def _metrics_of_run(p: Path, tol: float) -> pd.DataFrame:
         clocks = str(r.get("clocks") or "")
         for s, _ in STATS:
             rows.append(
-                dict(
-                    family="pod_startup",
-                    metric=f"pod {r['phase']} @{r['bucket']} {s}",
-                    group=str(r["phase"]),
+                _row(
+                    "pod_startup",
+                    f"pod {r['phase']} @{r['bucket']} {s}",
+                    str(r["phase"]),
+                    s,
+                    r[f"{s}_s"],
+                    r["count"],
                     bucket=str(r["bucket"]),
-                    stat=s,
-                    value=r[f"{s}_s"],
-                    n=r["count"],
-                    unit="s",
                     clocks=clocks,
                     skewed=_crosses(clocks, skewed),
                 )
@@ -344,28 +353,24 @@ def _metrics_of_run(p: Path, tol: float) -> pd.DataFrame:
     rep = slo.evaluate(run, pods=ps)
     for r in rep.verdicts.to_dict("records"):
         rows.append(
-            dict(
-                family="slo",
-                metric=f"slo {r['sli']} {r['group']}",
-                group=str(r["group"]),
-                bucket="",
-                stat="verdict",
-                value=r["observed_s"],
-                n=r["n"],
-                unit="s",
+            _row(
+                "slo",
+                f"slo {r['sli']} {r['group']}",
+                str(r["group"]),
+                "verdict",
+                r["observed_s"],
+                r["n"],
                 text=r["verdict"],
             )
         )
     for r in rep.validity.to_dict("records"):
         rows.append(
-            dict(
-                family="validity",
-                metric=f"validity {r['check']}",
-                group=str(r["check"]),
-                bucket="",
-                stat="count",
-                value=r["count"],
-                n=None,
+            _row(
+                "validity",
+                f"validity {r['check']}",
+                str(r["check"]),
+                "count",
+                r["count"],
                 unit="count",
                 text=str(r["detail"])[:200],
             )
@@ -379,15 +384,13 @@ def _metrics_of_run(p: Path, tol: float) -> pd.DataFrame:
             src = sp[sp["origin"] == "junit"] if (sp["origin"] == "junit").any() else sp
             failed = (src["state"] == "failed").any()
             rows.append(
-                dict(
-                    family="test",
-                    metric="test duration",
-                    group="test",
-                    bucket="",
-                    stat="duration",
-                    value=float(src["duration_s"].sum()),
-                    n=len(src),
-                    unit="s",
+                _row(
+                    "test",
+                    "test duration",
+                    "test",
+                    "duration",
+                    float(src["duration_s"].sum()),
+                    len(src),
                     text="failed" if failed else "passed",
                 )
             )
@@ -444,33 +447,11 @@ def _metrics_of_summary(p: Path) -> pd.DataFrame:
                     str(lab.get("Scope", "")).lower(),
                 )
                 for s, _ in STATS:
-                    rows.append(
-                        dict(
-                            family="latency",
-                            metric=f"{g} @all {s}",
-                            group=g,
-                            bucket="all",
-                            stat=s,
-                            value=r.get(f"{s}_s"),
-                            n=r.get("count"),
-                            unit="s",
-                        )
-                    )
+                    rows.append(_row("latency", f"{g} @all {s}", g, s, r.get(f"{s}_s"), r.get("count"), bucket="all"))
             else:
                 g = f"{r['metric']}" if not m else f"{r['metric']} ({measurement})"
                 for s, _ in STATS:
-                    rows.append(
-                        dict(
-                            family="pod_startup",
-                            metric=f"pod {g} @all {s}",
-                            group=g,
-                            bucket="all",
-                            stat=s,
-                            value=r.get(f"{s}_s"),
-                            n=None,
-                            unit="s",
-                        )
-                    )
+                    rows.append(_row("pod_startup", f"pod {g} @all {s}", g, s, r.get(f"{s}_s"), bucket="all"))
     fin = meta.get("finished.json")
     outcome = None
     dur = None
@@ -484,19 +465,7 @@ def _metrics_of_summary(p: Path) -> pd.DataFrame:
         dur = d if dur is None else dur
         break
     if outcome is not None:
-        rows.append(
-            dict(
-                family="test",
-                metric="test duration",
-                group="test",
-                bucket="",
-                stat="duration",
-                value=dur,
-                n=None,
-                unit="s",
-                text=outcome,
-            )
-        )
+        rows.append(_row("test", "test duration", "test", "duration", dur, text=outcome))
     if not rows:
         raise HistoryError(f"{p}: its clusterloader2 summaries hold no latency percentiles and no outcome")
     return _rows_frame(rows, str(p), build, started, "cl2-summary")
@@ -674,17 +643,39 @@ CHANGE_COLUMNS = [
 ]
 
 
+def support_n(p: float, confidence: float = 0.95) -> int:
+    """The fewest values whose nearest-rank ``p``-percentile the values can bound: the smallest n
+    for which the distribution-free order-statistic interval of the p-quantile (``stats.ci_ranks``,
+    docs/statistics.md) has an upper end inside the sample, i.e. ``1 − pⁿ ≥ 1 − (1 − confidence)/2``.
+    95 %: 6 for p50, 36 for p90, 368 for p99 (a p99 of fewer values is its maximum or next to it,
+    and nothing in the sample bounds how much slower the true p99 may be)."""
+    a = (1 - confidence) / 2
+    return max(1, math.ceil(math.log(a) / math.log(p) - 1e-9))
+
+
+def _needed_n(stat: pd.Series, o: ChangeOptions) -> np.ndarray:
+    """Per row: the fewest values its percentile needs (``max(min_n, support_n(p))``); 0 for a
+    value that is not a percentile (a duration, a count)."""
+    need = {s: max(o.min_n, support_n(q, o.confidence)) for s, q in STATS}
+    return stat.map(need).fillna(0).astype(int).to_numpy()
+
+
 def series(table: pd.DataFrame, opts: ChangeOptions | None = None):
     """Yield ``(metric, rows, excluded)`` per searched metric: the valid rows in run order and the
-    rows left out, each with its reason (``too few samples (n=…)``, ``clock skew (…)``)."""
+    rows left out, each with its reason (``too few samples (n=44 < 368 for p99)``, ``clock skew
+    (…)``).  A percentile is valid when its n reaches ``max(min_n, support_n(p))``."""
     o = opts or ChangeOptions()
     t = table[table["family"].isin(o.families) & table["value"].notna()]
     skew_text = table[(table["family"] == "skew") & (table["stat"] == "verdict")].set_index("position")["text"]
     n = t["n"].astype("float64").to_numpy()
-    few = ~np.isnan(n) & (n < o.min_n)
+    need = _needed_n(t["stat"], o)
+    few = ~np.isnan(n) & (n < need)
     reason = np.where(
         few,
-        np.char.add(np.char.add("too few samples (n=", np.nan_to_num(n).astype(int).astype(str)), f" < {o.min_n})"),
+        [
+            f"too few samples (n={int(k) if k == k else 0} < {m} for {s})"
+            for k, m, s in zip(n, need, t["stat"].to_numpy(str))
+        ],
         "",
     )
     if o.exclude_invalid:
@@ -751,15 +742,54 @@ def _test(left: np.ndarray, right: np.ndarray, opts: ChangeOptions, rng) -> dict
     return out
 
 
+def _big(st: dict, opts: ChangeOptions) -> bool:
+    """The shift reaches the practical threshold (ratio ≥ min_ratio or ≤ 1/min_ratio; for a series
+    with zeros: any shift)."""
+    r = st["ratio"]
+    return bool(np.isnan(r) or r >= opts.min_ratio or r <= 1 / opts.min_ratio)
+
+
 def _accepted(st: dict, opts: ChangeOptions, alpha: float) -> bool:
     if not st["p_value"] < alpha:
         return False
     if not np.isnan(st["ratio"]):
-        r = st["ratio"]
-        big = r >= opts.min_ratio or r <= 1 / opts.min_ratio
         excludes_one = st["ratio_low"] > 1 or st["ratio_high"] < 1
-        return bool(big and excludes_one)
+        return bool(_big(st, opts) and excludes_one)
     return bool(st.get("shift_low", 0) > 0 or st.get("shift_high", 0) < 0)
+
+
+def _weakest(stats: list[dict], keep: list[bool], opts: ChangeOptions) -> int:
+    """The rejected candidate to remove first: one whose shift is below the practical threshold
+    (the smallest such shift) — it is no change whatever the runs — else the least significant.
+    (Removing the least significant first would drop a real step next to a small spurious
+    candidate: with 4 runs between them the real step's test cannot reach the family-wise level.)"""
+    rejected = [i for i in range(len(stats)) if not keep[i]]
+    small = [i for i in rejected if not _big(stats[i], opts)]
+    if small:
+        return min(small, key=lambda i: abs(math.log(stats[i]["ratio"])))
+    return max(rejected, key=lambda i: stats[i]["p_value"])
+
+
+def _count_changes(n: np.ndarray, opts: ChangeOptions, alpha: float) -> list[int]:
+    """Change points of a load bucket's sample count over the runs: the same candidates
+    (:func:`breakpoints`), each kept when a Mann–Whitney test between its neighbouring segments
+    gives p < ``alpha`` (no practical threshold: any change of the bucket's membership counts)."""
+    from scipy.stats import mannwhitneyu
+
+    if np.isnan(n).any() or np.ptp(n) == 0:
+        return []
+    bps = breakpoints(n.astype(float), opts)
+    while bps:
+        edges = [0] + bps + [len(n)]
+        ps = [
+            float(mannwhitneyu(n[edges[i] : b], n[b : edges[i + 2]], alternative="two-sided").pvalue)
+            for i, b in enumerate(bps)
+        ]
+        worst = int(np.argmax(ps))
+        if ps[worst] < alpha:
+            break
+        bps = bps[:worst] + bps[worst + 1 :]
+    return bps
 
 
 def detect_changes(table: pd.DataFrame, opts: ChangeOptions | None = None) -> pd.DataFrame:
@@ -768,8 +798,12 @@ def detect_changes(table: pd.DataFrame, opts: ChangeOptions | None = None) -> pd
     Per series (runs in order, invalid values left out — :func:`series`): candidate changes from
     :func:`breakpoints`; each is tested between its neighbouring segments (Mann–Whitney U,
     two-sided) and measured (ratio of the segment medians with a percentile-bootstrap interval);
-    a change is kept when ``p < alpha / m`` (m = series searched, Bonferroni), the ratio is at least ``min_ratio`` (or its inverse) and
-    the interval excludes 1.  Rejected candidates are removed and the rest re-tested until stable.
+    a change is kept when ``p < alpha / m`` (m = series searched, Bonferroni), the ratio is at
+    least ``min_ratio`` (or its inverse) and the interval excludes 1.  Rejected candidates are
+    removed (:func:`_weakest` first) and the rest re-tested until stable.  A kept change of a load
+    bucket's cell (``bucket`` not ``all``) at which the bucket's own n changes as well is a change
+    of the bucket's contents, not of the latency at that load: it is set aside
+    (:func:`detect`'s second table), not returned here.
 
     Returns one row per change (:data:`CHANGE_COLUMNS`): ``build`` is the first run of the new
     level (its label: build number or start time), ``previous`` the last valid run before it,
@@ -778,10 +812,17 @@ def detect_changes(table: pd.DataFrame, opts: ChangeOptions | None = None) -> pd
     ``p_value``, ``n_before``/``n_after`` (runs), ``excluded`` (runs left out of the two segments
     and why, or ``none``).  Sorted worst first: regressions by ratio, then improvements.
     """
+    return detect(table, opts)[0]
+
+
+def detect(table: pd.DataFrame, opts: ChangeOptions | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(changes, moved)``: :func:`detect_changes`'s table, and the load-bucket changes set aside
+    because the bucket's n changed with them (:data:`CHANGE_COLUMNS` plus ``cell_n_before`` /
+    ``cell_n_after``, the bucket's median n on each side)."""
     o = opts or ChangeOptions()
     labels = runs_of(table).set_index("position")["label"]
     rng = np.random.default_rng(o.seed)
-    out = []
+    out, moved = [], []
     todo = []
     for metric, g, bad in series(table, o):
         v = g["value"].to_numpy(float)
@@ -799,40 +840,61 @@ def detect_changes(table: pd.DataFrame, opts: ChangeOptions | None = None) -> pd
             keep = [_accepted(s, o, alpha) for s in stats]
             if all(keep):
                 break
-            worst = max((i for i in range(len(bps)) if not keep[i]), key=lambda i: stats[i]["p_value"])
+            worst = _weakest(stats, keep, o)
             bps = bps[:worst] + bps[worst + 1 :]
         edges = [0] + bps + [len(v)]
         pos = g["position"].to_numpy()
         first = g.iloc[0]
+        nbps = []  # a load bucket's cell: where the bucket's own n changes
+        if first["bucket"] not in ("all", "") and bps:
+            ncell = g["n"].astype("float64").to_numpy()
+            nbps = _count_changes(ncell, o, alpha)
         for i, (b, st) in enumerate(zip(bps, stats)):
             lo_pos, hi_pos = pos[edges[i]], pos[edges[i + 2] - 1]
             ex = bad[(bad["position"] >= lo_pos) & (bad["position"] <= hi_pos)]
             exc = "; ".join(f"{labels[r.position]}: {r.reason}" for r in ex.itertuples()) or "none"
-            out.append(
-                dict(
-                    metric=metric,
-                    family=first["family"],
-                    group=first["group"],
-                    bucket=first["bucket"],
-                    stat=first["stat"],
-                    build=labels[pos[b]],
-                    previous=labels[pos[b - 1]],
-                    direction="regression" if st["after"] > st["before"] else "improvement",
-                    before=st["before"],
-                    after=st["after"],
-                    ratio=st["ratio"],
-                    ratio_low=st["ratio_low"],
-                    ratio_high=st["ratio_high"],
-                    shift=st["shift"],
-                    unit=first["unit"],
-                    p_value=st["p_value"],
-                    n_before=int(b - edges[i]),
-                    n_after=int(edges[i + 2] - b),
-                    excluded=exc,
-                    position=int(pos[b]),
-                )
+            row = dict(
+                metric=metric,
+                family=first["family"],
+                group=first["group"],
+                bucket=first["bucket"],
+                stat=first["stat"],
+                build=labels[pos[b]],
+                previous=labels[pos[b - 1]],
+                direction="regression" if st["after"] > st["before"] else "improvement",
+                before=st["before"],
+                after=st["after"],
+                ratio=st["ratio"],
+                ratio_low=st["ratio_low"],
+                ratio_high=st["ratio_high"],
+                shift=st["shift"],
+                unit=first["unit"],
+                p_value=st["p_value"],
+                n_before=int(b - edges[i]),
+                n_after=int(edges[i + 2] - b),
+                excluded=exc,
+                position=int(pos[b]),
             )
-    df = pd.DataFrame(out, columns=CHANGE_COLUMNS)
+            near = [k for k in nbps if abs(k - b) <= o.min_size]  # within the detector's resolution
+            if not near:
+                out.append(row)
+            else:
+                k = near[0]
+                ne = [0] + nbps + [len(ncell)]
+                j = nbps.index(k)
+                moved.append(
+                    dict(
+                        row,
+                        cell_n_before=float(np.median(ncell[ne[j] : k])),
+                        cell_n_after=float(np.median(ncell[k : ne[j + 2]])),
+                    )
+                )
+    return _worst_first(pd.DataFrame(out, columns=CHANGE_COLUMNS)), _worst_first(
+        pd.DataFrame(moved, columns=CHANGE_COLUMNS + ["cell_n_before", "cell_n_after"])
+    )
+
+
+def _worst_first(df: pd.DataFrame) -> pd.DataFrame:
     if df.empty:
         return df
     df["_reg"] = (df["direction"] != "regression").astype(int)
@@ -852,6 +914,7 @@ class History:
     changes: pd.DataFrame
     runs: pd.DataFrame
     options: ChangeOptions
+    moved: pd.DataFrame | None = None  # load-bucket changes set aside: the bucket's n changed with them
 
 
 def read_table(path) -> pd.DataFrame:
@@ -897,4 +960,5 @@ def history(
     else:
         t = collect(paths, scheduler=scheduler, workers=workers, skew_tolerance_s=skew_tolerance_s)
     o = options or ChangeOptions()
-    return History(table=t, changes=detect_changes(t, o), runs=runs_of(t), options=o)
+    changes, moved = detect(t, o)
+    return History(table=t, changes=changes, runs=runs_of(t), options=o, moved=moved)

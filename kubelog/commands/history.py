@@ -38,7 +38,8 @@ def register(app: typer.Typer) -> None:
             help="Run directories made by `kubelog ingest`, build directories with "
             "clusterloader2 summary JSON (APIResponsivenessPrometheus*_*.json, "
             "PodStartupLatency_*.json, Prow started.json/finished.json), or "
-            "directories holding them (a store, a perfdash-style job directory); "
+            "directories holding them (a perfdash-style job directory); a store made "
+            "by `kubelog ingest --each-run` (the runs of its index.parquet); "
             "or tables written by --metrics-out (detection again, runs not re-read).",
         ),
         scheduler: Optional[str] = typer.Option(
@@ -59,7 +60,11 @@ def register(app: typer.Typer) -> None:
             None, "--metrics-out", help="Also write the tidy run x metric table: .parquet or .csv."
         ),
         min_n: int = typer.Option(
-            20, "--min-n", min=1, help="A percentile over fewer values is left out of its series (too few samples)."
+            20,
+            "--min-n",
+            min=1,
+            help="A percentile over fewer values is left out of its series (too few samples); a p90 "
+            "also needs 36 and a p99 368 (where its 95 % order-statistic interval closes).",
         ),
         min_runs: int = typer.Option(12, "--min-runs", min=2, help="Series with fewer valid runs are not searched."),
         penalty: float = typer.Option(
@@ -102,7 +107,9 @@ def register(app: typer.Typer) -> None:
         Mann-Whitney test, a bootstrap interval of the median ratio and a minimum shift; see
         docs/history.md). Prints one row per change: the build where it starts, the previous
         valid build, before/after medians, the ratio with its 95 % interval, the p-value, and the
-        runs left out (clock skew, too few samples). Exit 3 when a path is not a run or build
+        runs left out (clock skew, too few samples). A load bucket's cell that changes together
+        with the bucket's own n (the bucket holds other requests from that build on) is not a
+        latency change: it is named on stderr and in the report, not printed. Exit 3 when a path is not a run or build
         directory; 2 for a bad --scheduler; 1 only with --fail-on-regression and a regression.
         The table view leads with a summary (runs, regressions, clock-skewed runs); with -F json/csv
         it is on stderr. Stderr also lists the files written with --report; -q silences both.
@@ -137,10 +144,17 @@ def register(app: typer.Typer) -> None:
         nreg = int((h.changes["direction"] == "regression").sum())
         skewed = h.runs[h.runs["skew"].str.startswith("skewed")]
         order = h.table["order_by"].iloc[0] if len(h.table) else "build"
+        nmoved = 0 if h.moved is None else len(h.moved)
         summary = (
             f"{len(h.runs)} runs (ordered by {order}), {nreg} regression(s), "
             f"{len(h.changes) - nreg} improvement(s); clock-skewed runs: "
             f"{', '.join(skewed['label']) or 'none'}"
+            + (
+                f"; {nmoved} load-bucket cell(s) set aside: their bucket's n changed with them "
+                f"({', '.join(sorted(set(h.moved['metric'])))})"
+                if nmoved
+                else ""
+            )
         )
         if fmt in ("json", "csv"):  # stdout is the one table; the summary is a note
             note(f"kubelog: {summary}")

@@ -13,12 +13,21 @@ from ..errors import Exit, die
 def register(app: typer.Typer) -> None:
     @app.command("ingest")
     def ingest_cmd(
-        paths: List[Path] = typer.Argument(
-            ...,
+        paths: Optional[List[Path]] = typer.Argument(
+            None,
             help="Files, directories (recursive), compressed files "
             "(.gz .bz2 .xz .zst) or archives (.tar .tar.gz .tgz .zip).",
         ),
-        out: Path = typer.Option(..., "--out", "-o", help="Run directory to create."),
+        out: Path = typer.Option(..., "--out", "-o", help="Run directory to create (with --each-run: the store)."),
+        each_run: Optional[Path] = typer.Option(
+            None,
+            "--each-run",
+            metavar="DIR_OF_RUNS",
+            help="Many runs at once: each subdirectory or archive of DIR_OF_RUNS is one run, "
+            "ingested into --out/<its name> (in parallel with --jobs or --scheduler; a run "
+            "already there is kept, --force ingests it again), and --out/index.parquet lists "
+            "the store's runs (docs/history.md). Instead of PATHS.",
+        ),
         force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
         jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Parse inputs in N parallel processes."),
         threads: int = typer.Option(
@@ -72,7 +81,9 @@ def register(app: typer.Typer) -> None:
         process died, 8 when the run was written but some input could not be read, or not
         to its end (an unreadable file or directory, a read error, a truncated or refused
         compressed stream or archive, an archive nested too deep): each is named on stderr,
-        also with --quiet.
+        also with --quiet. With --each-run a run that fails is named on stderr and the other
+        runs still land: exit 8 when some run failed or was not read to its end (or an entry
+        of DIR_OF_RUNS is no run), 3 when no run landed.
 
         On a terminal a progress bar on stderr shows the bytes and lines parsed of every input,
         updated as each block of a large input is parsed (KUBELOG_PROGRESS=1 draws it on any
@@ -98,8 +109,14 @@ def register(app: typer.Typer) -> None:
             )
         opts = Options(year=year, tz=tz, format=fmt, clock=clock, jobs=jobs, threads=threads, scheduler=scheduler)
         say = None if quiet else (lambda s: typer.echo(s, err=True))
+        if bool(paths) == (each_run is not None):
+            die("give either PATHS or --each-run DIR_OF_RUNS", Exit.USAGE)
         old_term = signal.signal(signal.SIGTERM, terminated)  # cleans up as Ctrl-C does
         try:
+            if each_run is not None:  # many runs: kubelog.engine.store
+                from ..engine.store import each_run_command
+
+                raise typer.Exit(each_run_command(each_run, out, force, opts, quiet, say))
             with IngestProgress(quiet) as bar:  # bytes and lines per input, on a terminal (issue 22)
                 if bar.active:
                     say = bar.print
@@ -111,9 +128,9 @@ def register(app: typer.Typer) -> None:
         except KeyError as e:
             die(str(e).strip('"'), Exit.USAGE)
         except KeyboardInterrupt:
-            die(f"{out}: interrupted; no run directory written", Exit.INTERRUPTED)
+            die(f"{out}: interrupted; {_unwritten(each_run)}", Exit.INTERRUPTED)
         except Terminated:
-            die(f"{out}: terminated (SIGTERM); no run directory written", Exit.TERMINATED)
+            die(f"{out}: terminated (SIGTERM); {_unwritten(each_run)}", Exit.TERMINATED)
         finally:
             signal.signal(signal.SIGTERM, old_term)
         from ..engine import NOT_READ, _progress_line, not_read as not_read_entries
@@ -139,3 +156,9 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(int(Exit.INPUT))
         if not_read:
             raise typer.Exit(int(Exit.UNREAD))
+
+
+def _unwritten(each_run) -> str:
+    if each_run is None:
+        return "no run directory written"
+    return "the runs finished before are in the store and its index, the run being written is not"

@@ -136,6 +136,19 @@ def build_model(h: H.History) -> dict:
         )
         for r in c.itertuples()
     ]
+    mv = h.moved if h.moved is not None else pd.DataFrame(columns=H.CHANGE_COLUMNS + ["cell_n_before", "cell_n_after"])
+    moved_columns = ["metric", "build", "before", "after", "ratio", "bucket n before → after"]
+    moved = [
+        [
+            r.metric,
+            r.build,
+            _fmt(r.before, r.unit),
+            _fmt(r.after, r.unit),
+            f"{r.ratio:.2f}×" if pd.notna(r.ratio) else _fmt(r.shift, r.unit),
+            f"{r.cell_n_before:g} → {r.cell_n_after:g}",
+        ]
+        for r in mv.itertuples()
+    ]
     run_columns = ["#", "build / start", "started (UTC)", "source", "outcome", "duration", "clock skew", "run"]
     run_rows = [
         (
@@ -168,9 +181,11 @@ def build_model(h: H.History) -> dict:
         f"are kept."
         for r in skewed.itertuples()
     ]
+    need = ", ".join(f"{s} {max(o.min_n, H.support_n(q, o.confidence))}" for s, q in H.STATS)
     method = [
-        "Series: per metric, the runs in order; a percentile over fewer than "
-        f"{o.min_n} values is left out (too few samples), and with clock skew beyond the tolerance a run is left out "
+        "Series: per metric, the runs in order; a percentile is left out (too few samples) below "
+        f"{need} values (at least {o.min_n}, and enough for its {o.confidence:.0%} order-statistic interval to "
+        "close inside the sample), and with clock skew beyond the tolerance a run is left out "
         "of the pod start-up phases whose ends are on the skewed clock. Series with fewer than "
         f"{o.min_runs} valid runs are not searched.",
         f"Candidates: ruptures PELT, least-squares cost on robust z-scores of log values, penalty {o.penalty:g}·ln(runs), "
@@ -178,6 +193,9 @@ def build_model(h: H.History) -> dict:
         f"Each candidate: Mann–Whitney U between its two neighbouring segments (two-sided); kept when p < {o.alpha:g} / "
         f"(series searched), the ratio of the segment medians is ≥ {o.min_ratio:g} (or ≤ 1/{o.min_ratio:g}) and its "
         f"{o.confidence:.0%} percentile-bootstrap interval ({o.bootstrap} resamples) excludes 1.",
+        "A change of a load bucket's cell at which the bucket's own n changes as well (its change point within "
+        f"{o.min_size} runs) is a change of the bucket's contents, not of the latency at that load: it is listed "
+        "apart, not as a change.",
         "docs/history.md describes the method, its parameters and the measurements behind them.",
     ]
     heads = headline_metrics(h)
@@ -198,6 +216,11 @@ def build_model(h: H.History) -> dict:
         "(red regression, green improvement); grey lines: segment medians.",
         "change_columns": change_columns,
         "changes": changes,
+        "moved_columns": moved_columns,
+        "moved": moved,
+        "moved_note": "The bucket's sample count changed at the same build: the cell holds other requests or pods "
+        "from there on (for example, containers that start later make the cluster reach each load level later). "
+        "Read them next to the pod start-up changes of the same builds.",
         "run_columns": run_columns,
         "runs": run_rows,
         "method": method,

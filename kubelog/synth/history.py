@@ -19,7 +19,14 @@ Planted (all optional, build numbers are absolute build IDs):
   ``latency_factor``) take ``factor`` times as long from build ``regress_build`` on — every
   percentile of that group moves by ``factor``;
 * ``startup_shift_s``: from build ``startup_build`` on every pod's container starts that much later
-  (schedule→run and every phase that contains it move by about that much);
+  (schedule→run and every phase that contains it move by about that much).  The delay sits where a
+  real start-up regression sits: in the kubelet's ``SyncPod`` between its seeing the pod and the
+  container running — the sandbox, the image pull (``EnsureImageExists``), ``startContainer``
+  (``pkg/kubelet/kuberuntime/kuberuntime_manager.go``, ``kuberuntime_container.go``); pods are
+  still created at the test's pace.  The generator's API latency grows with the test pods that
+  exist (created, not yet deleted: objects in etcd and the watch cache), kubelog's load counts pods
+  running, so from that build on more pods exist at each load level and the load buckets hold
+  other requests: docs/history.md says what the detector reports then;
 * ``skewed_build``: that one build's hollow-node clocks are ``skewed_by_s`` ahead of the master
   (a bad NTP sync on the test cluster).  Nothing about the cluster changed: phases that cross the
   apiserver→node clocks move, API latencies (one clock) do not.  A history tool must not call it a
