@@ -200,9 +200,9 @@ class IngestProgress:
 
             self._progress = Progress(
                 TextColumn("{task.description}"),
-                BarColumn(bar_width=20),
+                BarColumn(bar_width=10),
                 DownloadColumn(),
-                TextColumn("{task.fields[lines]:>12,} lines"),
+                TextColumn("{task.fields[lines]:>11,} lines"),
                 console=Console(file=sys.stderr, force_terminal=True),
             )
             self._progress.start()
@@ -215,7 +215,7 @@ class IngestProgress:
     # -- the engine's monitor -------------------------------------------------------------------
     def start(self, inputs: list) -> None:
         for sid, name, size in inputs:
-            short = name if len(name) <= 40 else "…" + name[-39:]
+            short = name if len(name) <= 30 else "…" + name[-29:]
             self._tasks[sid] = (self._progress.add_task(short, total=size or None, lines=0), size)
 
     def advance(self, source_id: int, nbytes: int, lines: int) -> None:
