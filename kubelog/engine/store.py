@@ -181,9 +181,9 @@ def ingest_run(args) -> RunResult:
 
 
 def _ingest_run_job(args) -> RunResult:
-    from .. import workers
+    from . import pool
 
-    workers.freeze_imports()  # in a --jobs worker process
+    pool.freeze_imports()  # in a --jobs worker process
     return ingest_run(args)
 
 
