@@ -513,7 +513,8 @@ def _running_writes(
     causal whatever the timing.  A pod needs its ADD record and at least one PLEG record (proof that
     the log covers its syncs), and at least k writes; otherwise it gives no pair (a pod's *last*
     write, used before, is minutes later at termination and bounds nothing).  Exception: a pod with
-    fewer than k writes before its first DELETE (apiserver clock) that a pod dump shows running had
+    fewer than k writes before its first DELETE or its namespace's teardown (apiserver clock) that a
+    pod dump shows running had
     its Pending status merged into the Running write (the status manager sends the latest cached
     status); its last write before the delete is used.  This assumes the run deletes pods only
     after their Running status was written, as density/load/CL2 tests do (they wait for running).
@@ -540,6 +541,22 @@ def _running_writes(
                 .reset_index()
                 .rename(columns={"name": "pod"})
             )
+            # a namespace teardown deletes its pods gracefully too (DELETE namespaces/<ns>, then the
+            # namespace controller's DELETECOLLECTION): the kubelet's final DELETE comes only after its
+            # terminal write, so without this the terminal write counted as a write before the delete
+            nm, sub = req["name"].fillna("").astype(str), req["subresource"].fillna("")
+            td = req[
+                (req["method"] == "DELETE")
+                & (sub == "")
+                & (((req["resource"] == "namespaces") & (nm != "")) | ((req["resource"] == "pods") & (nm == "")))
+            ]
+            if len(td):
+                ns_of = np.where(td["resource"] == "namespaces", nm[td.index], td["namespace"].fillna("").astype(str))
+                first_td = td.assign(_ns=ns_of).groupby("_ns")["start"].min()
+                pods_ = ran.assign(_td=ran["namespace"].map(first_td))[["namespace", "pod", "_td"]]
+                deleted = pods_.merge(deleted, on=["namespace", "pod"], how="outer")
+                deleted["_del"] = deleted[["_del", "_td"]].min(axis=1)
+                deleted = deleted[["namespace", "pod", "_del"]]
     cols = ["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"]
     if kub.empty:
         return pd.DataFrame()
