@@ -299,6 +299,19 @@ def _event(draw, i):
         ev["metadata"] = {"creationTimestamp": "2023-08-23T08:38:24Z"}
     if draw(st.booleans()):
         ev["requestObject"] = {"spec": {"containers": [{"name": "c", "ports": [1, 2]}]}, "weird": [1, "x", None]}
+    if draw(st.booleans()):  # RequestResponse level: the created object's name, or junk
+        ev["responseObject"] = draw(
+            st.sampled_from(
+                [
+                    {"kind": "Pod", "metadata": {"name": "rc-x1y2z", "generateName": "rc-", "uid": "u"}},
+                    {"kind": "Pod", "metadata": {}},
+                    {"kind": "Status", "metadata": "x"},
+                    {"metadata": {"name": 5}},
+                    "text",
+                    [1],
+                ]
+            )
+        )
     return {k: v for k, v in ev.items() if v is not None or draw(st.booleans())}
 
 
@@ -375,3 +388,34 @@ def test_a_bad_line_sends_only_its_own_block_line_by_line(monkeypatch):
     assert fast["requests"].num_rows == 59 and ctx.stats["not JSON (audit line)"].count == 1
     assert ctx.stats["not JSON (audit line)"].examples[0]["line_no"] == 31
     assert fast["requests"].column("line_no").to_pylist() == [i + 1 for i in range(60) if i != 30]
+
+
+def test_generate_name_create_named_by_the_response_object(monkeypatch):
+    """The RC manager creates pods with generateName: the URI and (at Metadata level) objectRef name no
+    pod — the apiserver's LogRequestObject fills objectRef.name from the request object, which has none
+    (staging/src/k8s.io/apiserver/pkg/audit/request.go).  At RequestResponse level (the GCE policy's
+    default for core resources) the responseObject carries the name: the pod's µs ``created`` milestone."""
+    base = {
+        "kind": "Event",
+        "apiVersion": "audit.k8s.io/v1",
+        "stage": "ResponseComplete",
+        "verb": "create",
+        "requestURI": "/api/v1/namespaces/ns1/pods",
+        "objectRef": {"resource": "pods", "namespace": "ns1", "apiVersion": "v1"},
+        "requestReceivedTimestamp": "2023-08-23T08:38:21.100000Z",
+        "stageTimestamp": "2023-08-23T08:38:21.107000Z",
+        "responseStatus": {"code": 201},
+    }
+    evs = [
+        {**base, "auditID": "a", "level": "RequestResponse", "responseObject": {"metadata": {"name": "rc-abcde"}}},
+        {**base, "auditID": "b", "level": "Metadata"},  # no response: no name, no milestone
+        {**base, "auditID": "c", "responseObject": {"metadata": {"name": 7}}},  # wrong type: ignored
+    ]
+    data = b"\n".join(json.dumps(e).encode() for e in evs) + b"\n"
+    for columnar in (True, False):
+        tabs, _ = _parse(data, columnar, monkeypatch)
+        pt = tabs["pod_transitions"].to_pylist()
+        assert [(r["namespace"], r["pod"], r["milestone"]) for r in pt] == [("ns1", "rc-abcde", "created")]
+        assert pt[0]["resolution_s"] == 1e-6 and str(pt[0]["ts"]).startswith("2023-08-23 08:38:21.107")
+        # the request row keeps what the objectRef said (a create of the collection)
+        assert tabs["requests"].column("name").to_pylist() == ["", "", ""]

@@ -230,11 +230,17 @@ def pod_req(end, verb, name, code=200, sub="", origin="httplog", lat=0.005, ns="
     return r
 
 
+def rcv(end, lat=0.005):
+    """Receipt (request start) of a request ending at ``end`` s with latency ``lat``: kubelog places a
+    kubelet's evidence there (the kubelet sent it after what it reports)."""
+    return at(end) - pd.Timedelta(nanoseconds=round(lat * NS))
+
+
 def test_double_delete_counts_each_pod_once(tmp_path):
     """Kubernetes deletes a pod twice: the graceful DELETE (GC, namespace controller, user) and the
     kubelet's grace-0 DELETE after the containers stopped (pkg/kubelet/status/status_manager.go
     syncPod).  A pod is load from its first status write to the terminal status write after the
-    graceful delete; the second DELETE subtracts nothing more."""
+    graceful delete; the second DELETE subtracts nothing more.  Each instant is the request's receipt."""
     rows = []
     for k, name in enumerate(["a", "b", "c"]):
         t0 = 10 * (k + 1)
@@ -248,9 +254,9 @@ def test_double_delete_counts_each_pod_once(tmp_path):
     rows.append(pod_req(50, "create", "never", 201, "binding"))  # bound, never started (no status, no delete)
     tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
     assert tl.steps["running"].tolist() == [1, 2, 3, 2, 1, 0]
-    assert tl.steps["ts"].tolist() == [at(11), at(21), at(31), at(100.5), at(101.5), at(102.5)]
+    assert tl.steps["ts"].tolist() == [rcv(11), rcv(21), rcv(31), rcv(100.5), rcv(101.5), rcv(102.5)]
     ev = tl.evidence.set_index("evidence")["pods"]
-    assert ev["status update (first pods/status write)"] == 3
+    assert ev["status update (the pods/status write that carries Running)"] == 3
     assert ev["kubelet final delete / terminal status write"] == 3
     assert ev["seen (test namespaces)"] == 4 and ev["started (load)"] == 3
 
@@ -268,7 +274,7 @@ def test_audit_only_origin_is_used_when_no_access_log(tmp_path):
     tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
     assert tl.source.startswith("pod lives (audit): 2 of 3 test pods started")
     assert tl.steps["running"].tolist() == [1, 2, 1, 0]
-    assert tl.steps["ts"].tolist() == [at(10), at(20), at(31), at(41)]
+    assert tl.steps["ts"].tolist() == [rcv(10), rcv(20), rcv(31), rcv(41)]
 
 
 def test_namespace_teardown_stops_pods_without_kubelet_deletes(tmp_path):
@@ -287,7 +293,7 @@ def test_namespace_teardown_stops_pods_without_kubelet_deletes(tmp_path):
     ]
     tl = load_timeline(make_run(tmp_path / "r", requests=rows, pod_transitions=pt), nodes=1)
     assert tl.steps["running"].tolist() == [1, 2, 3, 1]
-    assert tl.steps["ts"].tolist() == [at(10), at(11), at(12), at(50)]
+    assert tl.steps["ts"].tolist() == [rcv(10), rcv(11), rcv(12), at(50)]  # the teardown's end
     ev = tl.evidence.set_index("evidence")["pods"]
     assert ev["graceful delete or namespace teardown (no kubelet delete in the run)"] == 2
 
@@ -308,8 +314,40 @@ def test_hung_kubelet_pod_runs_to_the_end(tmp_path):
     ]
     tl = load_timeline(make_run(tmp_path / "r", requests=rows, pod_transitions=pt), nodes=1)
     assert tl.steps["running"].tolist() == [1, 2, 1]
-    assert tl.steps["ts"].tolist() == [at(10), at(11), at(51)]
+    assert tl.steps["ts"].tolist() == [rcv(10), rcv(11), rcv(51)]
     assert any("counted as running to the end" in n for n in tl.notes)
+
+
+def test_running_write_is_the_one_after_the_pending_write(tmp_path):
+    """The kubelet writes a pod's status at the start of every sync, before the runtime acts
+    (pkg/kubelet/kubelet.go SyncPod): its first write carries Pending (ContainerCreating), the Running
+    status is the next one (the sync the PLEG ContainerStarted event triggers).  Pod a has both writes
+    (Pending at 10 s, Running at 12 s); b only one (its Pending status merged into the Running write);
+    c's ContainerStarted record follows one other PLEG record, so its Running write is the third."""
+    rows = [
+        pod_req(10, "patch", "a", sub="status"),
+        pod_req(12, "patch", "a", sub="status"),
+        pod_req(20, "patch", "b", sub="status"),
+        pod_req(30, "patch", "c", sub="status"),
+        pod_req(31, "patch", "c", sub="status"),
+        pod_req(33, "patch", "c", sub="status"),
+    ]
+    for name, t in (("a", 40), ("b", 41), ("c", 42)):
+        rows += [
+            pod_req(t, "delete", name),
+            pod_req(t + 0.5, "patch", name, sub="status"),
+            pod_req(t + 0.6, "delete", name),
+        ]
+    pt = [
+        dict(namespace="d", pod=p, milestone=m, ts=at(t), clock="node/n1", resolution_s=1e-6, origin="kubelet")
+        for p, m, t in (("c", "pleg_container_died", 30.5), ("c", "pleg_container_started", 32.5))
+    ]
+    tl = load_timeline(make_run(tmp_path / "r", requests=rows, pod_transitions=pt), nodes=1)
+    lives = tl.lives.set_index("pod")
+    assert lives.loc["a", "start"] == rcv(12) and lives.loc["b", "start"] == rcv(20)
+    assert lives.loc["c", "start"] == rcv(33)
+    assert (lives["start_evidence"] == "status update (the pods/status write that carries Running)").all()
+    assert lives.loc["a", "stop"] == rcv(40.5)  # the terminal write after the graceful delete
 
 
 def test_fallback_progress_sums_labels(tmp_path):
@@ -350,10 +388,10 @@ def test_ingested_access_log(tmp_path, ingest_to):
     # one pod bound at 21 s, written to by its kubelet at 22 s, deleted (gracefully) at 30 s; the run
     # has no container-start evidence: a status write is taken as the start, the delete as the stop
     assert tl.source.startswith("pod lives (httplog): 1 of 1 test pods started")
-    assert tl.steps["ts"].tolist() == [at(22), at(30)]
+    assert tl.steps["ts"].tolist() == [rcv(22, 0.004), at(30)]  # the write's receipt, the delete's end
     assert tl.steps["running"].tolist() == [1, 0]
     assert any("no container-start evidence" in n for n in tl.notes)
-    assert bucket_of(tl, [at(21.99), at(22)], edges=(50, 100)).tolist() == ["50", "100"]
+    assert bucket_of(tl, [rcv(22, 0.0041), rcv(22, 0.004)], edges=(50, 100)).tolist() == ["50", "100"]
 
 
 def test_doctests():

@@ -201,3 +201,55 @@ def test_generator_cases_follow_the_sources(runs):
     st = req[req["uri"].str.endswith("/status") & req["uri"].str.contains("/pods/")]
     per_pod = st.groupby("uri").size()
     assert (per_pod == 3).mean() > 0.9  # pods deleted by the GC get the terminated write too
+
+
+@pytest.fixture(scope="module")
+def long_cl2(tmp_path_factory):
+    """A clusterloader2 run of ~14 min (100 nodes × 80 pods at the controller's 20 pods/s, then their
+    deletion): long enough for the drift rule (pairs spanning ≥ 10 min), test clock 0.35 s behind and
+    drifting +40 ppm, two node hosts offset but not drifting."""
+    base = tmp_path_factory.mktemp("cl2long")
+    truth = generate(
+        base / "in",
+        era="1.28",
+        cl2=True,
+        nodes=100,
+        pods_per_node=80,
+        skew="test=-0.35s",
+        drift="test=40",
+        hosts=2,
+        host_skew=[0.8, -0.35],
+        seed=4,
+    )
+    run = ingest([str(base / "in")], base / "run", options=Options())
+    return run, truth, analyze(run)
+
+
+@pytest.mark.slow
+def test_cl2_drift_estimated_on_a_long_run(long_cl2):
+    """Issue 16 item 4: the CL2 log's step lines around CL2's own calls estimate the test clock's drift
+    too.  The steps sit minutes apart while the clock drifts, so a call is assigned to its step with
+    bounds that allow the drift (a constant offset fitted mid-run excluded the first step's call: no
+    pairs at the start, no drift)."""
+    run, truth, rep = long_cl2
+    assert (truth["end_ns"] - truth["t0_ns"]) / 1e9 >= 600
+    ps = rep.pairs_summary
+    row = ps[(ps["domain_a"] == "apiserver") & (ps["domain_b"] == "test")].iloc[0]
+    assert row["drift_status"] == "ok", row.to_dict()
+    lo, hi = row["drift_range_ppm"]
+    assert lo <= 40.0 <= hi and lo > 0  # the true drift inside its feasible range, which excludes 0
+    assert abs(row["drift_ppm"] - 40.0) <= 20.0
+    # the offset is stated at the middle of the pairs: the true offset then lies inside the bounds
+    t_ref = pd.Timestamp(row["drift_t_ref"]).value / 1e9
+    theta = _theta_at(truth, "test", t_ref)  # t_ref is on the apiserver clock: θ at that instant ± µs
+    r = rep.domains.set_index("domain").loc["test"]
+    assert r["kind"] == "two-sided" and r["lower_s"] - 1e-4 <= theta <= r["upper_s"] + 1e-4, (theta, r.to_dict())
+    assert abs(r["offset_s"] - theta) <= max(0.020, (r["upper_s"] - r["lower_s"]) / 2)
+    for d, c in truth["clocks"].items():  # the hosts' (constant) offsets inside their bounds too
+        if d.startswith("node/"):
+            b = rep.domains.set_index("domain").loc[d]
+            assert b["lower_s"] - 1e-6 <= c["offset_s"] <= b["upper_s"] + 1e-6, (d, c, b.to_dict())
+    # no spurious drift elsewhere: the node hosts do not drift
+    others = rep.domains[rep.domains["domain"] != "test"]
+    assert others["drift_ppm"].isna().all(), others[others["drift_ppm"].notna()]
+    assert [f for f in rep.findings if "drifts" in f and "test machine" not in f] == []

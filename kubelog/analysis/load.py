@@ -16,10 +16,14 @@ Definitions (DESIGN §5, issue #6)
 
   Evidence, best first (apiserver-clock instants first: the requests are placed on that clock; one
   origin of ``requests``, the first of ``httplog``, ``audit``, ``jsonlog`` with pod requests, so a
-  request logged twice counts once; only 2xx answers):
+  request logged twice counts once; only 2xx answers).  A request is taken at its **receipt**
+  (``start_ts``): the kubelet sent it after what it reports, so the pod had started (stopped) when it
+  arrived — its own request is placed with the pod already counted (removed):
 
-  - *start*: the pod's first ``pods/<name>/status`` write (update/patch) before its graceful delete
-    (µs, apiserver; the kubelet writes the status right after the container started) · a kubelet
+  - *start*: the ``pods/<name>/status`` write (update/patch) that carries *Running*, before the
+    graceful delete (µs, apiserver): the kubelet's first write of a pod carries *Pending* (its first
+    sync sets the status before the runtime starts the containers, pkg/kubelet/kubelet.go
+    ``SyncPod``), the Running one is the next (:func:`_running_write`) · a kubelet
     container-start record (PLEG ``ContainerStarted``, ``observedRunningTime``; node clock) · a
     ``Started`` Event · a pod dump's ``startedAt`` (1 s) · else its bind (``pods/binding``).
   - whether it *started* at all: a kubelet container-start record, a ``Started`` event, a pod dump's
@@ -198,7 +202,7 @@ def _steps(ts_ns: np.ndarray, delta: np.ndarray) -> pd.DataFrame:
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 # start evidence, best first: apiserver-clock instants place apiserver-clock requests exactly
 START_KINDS = (
-    "status update (first pods/status write)",
+    "status update (the pods/status write that carries Running)",
     "kubelet container-start record",
     "Started event",
     "pod dump startedAt",
@@ -238,15 +242,16 @@ def _to_apiserver_clock(df: pd.DataFrame, offsets: dict | None, notes: list, wha
 
 
 def _pod_requests(run: Run, notes: list):
-    """Pod requests of one origin (the first of ORIGINS with any): ``ts`` (request end), verb, namespace,
-    name, subresource, code, for pods (and namespace deletions); None without any."""
+    """Pod requests of one origin (the first of ORIGINS with any): ``ts`` (request end), ``start_ts``
+    (received), verb, namespace, name, subresource, code, for pods (and namespace deletions); None
+    without any."""
     if not run.has("requests"):
         return None
     import pyarrow.dataset as ds
 
     r = run.table(
         "requests",
-        columns=["ts", "verb", "resource", "subresource", "namespace", "name", "code", "origin", "clock"],
+        columns=["ts", "start_ts", "verb", "resource", "subresource", "namespace", "name", "code", "origin", "clock"],
         filter=ds.field("resource").isin(["pods", "namespaces"]),
     )
     r = r[r["ts"].notna() & r["code"].between(200, 299)]
@@ -264,11 +269,40 @@ def _pod_requests(run: Run, notes: list):
     return r[o], origin
 
 
-def _first(df: pd.DataFrame, key=("namespace", "pod")) -> pd.Series:
-    """Earliest ``t`` (int64 ns) per pod key."""
+def _first(df: pd.DataFrame, key=("namespace", "pod"), col: str = "t") -> pd.Series:
+    """Earliest ``col`` (int64 ns; ``t`` the instant, ``te`` a request's end) per pod key."""
     if df.empty:
         return pd.Series(dtype="int64")
-    return df.groupby(list(key), sort=False)["t"].min()
+    return df.groupby(list(key), sort=False)[col].min()
+
+
+def _running_write(before: pd.DataFrame, pleg: pd.DataFrame, index) -> pd.Series:
+    """Per pod, the receipt (int64 ns) of the status write that carries *Running*.
+
+    Kubelet source (pkg/kubelet/kubelet.go ``SyncPod``, pkg/kubelet/status/status_manager.go): every sync
+    sets the pod's status *before* the runtime acts, and the status manager writes each changed status in
+    order.  The first sync follows ``SyncLoop ADD`` and writes *Pending* (ContainerCreating) while the
+    containers are being started; the *Running* status comes from the sync that the PLEG
+    ``ContainerStarted`` event triggers.  So the Running write is the k-th write of the pod, k = 2 + the
+    pod's PLEG records before its ``ContainerStarted`` record (k = 2 without kubelet records); a pod with
+    fewer than k writes before its graceful delete had its Pending status merged into the Running write
+    (the status manager sends the latest status) and its last such write is used.  The first write is
+    no evidence of a start: on a generated run with the kubelet's Pending writes it counted every pod
+    0.5–1.9 s early (2 of 28 big cells within tolerance)."""
+    if before.empty:
+        return pd.Series(np.nan, index=index)
+    w = before.sort_values("t", kind="stable")
+    w = w.assign(k=w.groupby(["namespace", "pod"], sort=False).cumcount() + 1)
+    n = w.groupby(["namespace", "pod"], sort=False)["k"].transform("max")
+    want = pd.Series(2, index=pd.MultiIndex.from_frame(w[["namespace", "pod"]]))
+    if len(pleg):
+        pl = pleg.sort_values("t", kind="stable")
+        pl = pl.assign(j=pl.groupby(["namespace", "pod"], sort=False).cumcount())
+        started = pl[pl["milestone"] == "pleg_container_started"].groupby(["namespace", "pod"])["j"].min()
+        want = (2 + started.reindex(want.index)).fillna(2)
+    k = np.minimum(want.to_numpy(), n.to_numpy())
+    got = w[w["k"].to_numpy() == k]
+    return got.groupby(["namespace", "pod"], sort=False)["t"].min().reindex(index)
 
 
 def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) -> tuple[pd.DataFrame, str, str] | None:
@@ -286,7 +320,11 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     if got is not None:
         r, origin = got
         clock = ",".join(sorted(set(r["clock"].dropna()))) or "apiserver"
-        r = r.assign(t=_ns(r["ts"]), pod=r["name"])
+        # each request's instant is its receipt (t): a kubelet write sent after a container started (or
+        # stopped) was received after it, so the pod is counted from the instant its own request arrived.
+        # Which writes precede the graceful delete is decided on the requests' ends (te), as the deletion
+        # takes effect inside the DELETE and the kubelet's terminal write follows the containers' kill
+        r = r.assign(t=_ns(r["start_ts"].where(r["start_ts"].notna(), r["ts"])), te=_ns(r["ts"]), pod=r["name"])
         pods = r[r["resource"] == "pods"]
         named = pods[pods["name"] != ""]
         frames["bind"] = named[(named["subresource"] == "binding") & (named["verb"] == "create")]
@@ -295,21 +333,22 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         ns_del = r[(r["resource"] == "namespaces") & (r["verb"] == "delete") & (r["subresource"] == "")]
         coll = pods[(pods["verb"] == "deletecollection") & (pods["subresource"] == "")]
         teardown = pd.concat(
-            [ns_del.assign(ns=ns_del["name"])[["ns", "t"]], coll.assign(ns=coll["namespace"])[["ns", "t"]]]
+            [ns_del.assign(ns=ns_del["name"])[["ns", "te"]], coll.assign(ns=coll["namespace"])[["ns", "te"]]]
         )
-        teardown = teardown[teardown["ns"] != ""].groupby("ns")["t"].min()
+        teardown = teardown[teardown["ns"] != ""].groupby("ns")["te"].min()
     else:
         for k in ("bind", "status", "delete"):
-            frames[k] = pd.DataFrame(columns=["namespace", "pod", "t"])
+            frames[k] = pd.DataFrame(columns=["namespace", "pod", "t", "te"])
         teardown = pd.Series(dtype="int64")
     # kubelet records, dumps, events
-    kub_start = kub_stop = dump_start = pd.DataFrame(columns=["namespace", "pod", "t"])
+    kub_start = kub_stop = dump_start = pleg = pd.DataFrame(columns=["namespace", "pod", "t"])
     if run.has("pod_transitions"):
         pt = run.table("pod_transitions", columns=["namespace", "pod", "milestone", "ts", "origin", "clock"])
         pt = pt[pt["ts"].notna() & pt["pod"].notna()].assign(namespace=lambda d: d["namespace"].fillna(""))
         pt, _ = _to_apiserver_clock(pt, offsets, notes, "kubelet records and pod dumps")  # node clocks
         pt = pt.assign(t=_ns(pt["ts"]))
         kub_start = pt[pt["milestone"].isin(["pleg_container_started", "running_observed"])]
+        pleg = pt[pt["milestone"].astype(str).str.startswith("pleg_")]
         kub_stop = pt[pt["milestone"].isin(["kubelet_kill", "kubelet_remove"])]
         dump_start = pt[
             pt["milestone"].isin(["started", "container_started"])
@@ -331,6 +370,21 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
                 "t": _ns(e["t"]) if len(e) else np.array([], dtype=np.int64),
             }
         )
+    # instants relative to the earliest one: the per-pod series below hold NaN (float64), which is exact for
+    # integers up to 2**53 ns (104 days) but rounds epoch nanoseconds to 256 ns — enough to put a kubelet's
+    # own request before the pod it shows running
+    every = [frames["bind"], frames["status"], frames["delete"], kub_start, kub_stop, dump_start, ev_start, pleg]
+    base = min(
+        [int(f["t"].min()) for f in every if len(f)] + ([int(teardown.min())] if len(teardown) else []), default=0
+    )
+    frames = {
+        k: f.assign(t=f["t"].to_numpy(dtype=np.int64) - base, te=f["te"].to_numpy(dtype=np.int64) - base)
+        for k, f in frames.items()
+    }
+    kub_start, kub_stop, dump_start, ev_start, pleg = (
+        f.assign(t=f["t"].to_numpy(dtype=np.int64) - base) for f in (kub_start, kub_stop, dump_start, ev_start, pleg)
+    )
+    teardown = teardown - base
     keys = set()
     for f in (frames["bind"], frames["status"], frames["delete"], kub_start, kub_stop, dump_start, ev_start):
         keys |= set(zip(f["namespace"], f["pod"]))
@@ -342,7 +396,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     lives["deletes"] = dels.groupby(["namespace", "pod"]).size().reindex(lives.index).fillna(0).astype("int64")
     # the graceful delete: the pod's first DELETE, or its namespace's teardown when earlier
     ns_td = pd.Series(lives.index.get_level_values(0), index=lives.index).map(teardown).astype("float64")
-    first_del = pd.concat([_first(dels).reindex(lives.index).astype("float64"), ns_td], axis=1).min(axis=1)
+    first_del = pd.concat([_first(dels, col="te").reindex(lives.index).astype("float64"), ns_td], axis=1).min(axis=1)
 
     def _with_grace(df):
         g = first_del.reindex(pd.MultiIndex.from_frame(df[["namespace", "pod"]])).to_numpy()
@@ -350,11 +404,11 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
 
     # the kubelet's final delete: the pod's own DELETE after the graceful one
     d2 = _with_grace(dels)
-    second_del = _first(d2[d2["fd"].notna() & (d2["t"] > d2["fd"])]).reindex(lives.index)
+    second_del = _first(d2[d2["fd"].notna() & (d2["te"] > d2["fd"])]).reindex(lives.index)
     # a status write before the graceful delete is a start-side write; after it, the terminal one
     st = _with_grace(frames["status"])
-    before = st[st["fd"].isna() | (st["t"] < st["fd"])]
-    after = st[st["fd"].notna() & (st["t"] > st["fd"])]
+    before = st[st["fd"].isna() | (st["te"] < st["fd"])]
+    after = st[st["fd"].notna() & (st["te"] > st["fd"])]
     kstart, evs, dumps = (
         _first(kub_start).reindex(lives.index),
         _first(ev_start).reindex(lives.index),
@@ -368,7 +422,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
                 "no container-start evidence in the run (kubelet records, Started events, dumps, final "
                 "deletes): a pod with a status write is taken as started"
             )
-    cands = [_first(before).reindex(lives.index), kstart, evs, dumps, _first(frames["bind"]).reindex(lives.index)]
+    cands = [_running_write(before, pleg, lives.index), kstart, evs, dumps, _first(frames["bind"]).reindex(lives.index)]
     start = pd.Series(np.nan, index=lives.index)
     sev = pd.Series(None, index=lives.index, dtype=object)
     for kind, c in zip(START_KINDS, cands):
@@ -390,8 +444,14 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         tev[take] = kind
     tev[start.notna() & stop.isna()] = STOP_KINDS[3]
     out = lives.reset_index()
-    out["start"] = pd.to_datetime(start.to_numpy(), utc=True)
-    out["stop"] = pd.to_datetime(stop.to_numpy(), utc=True)
+
+    def _abs(x: pd.Series):
+        v = x.to_numpy(dtype=np.float64)
+        ns = np.where(np.isnan(v), 0, v).astype(np.int64) + base
+        return pd.to_datetime(np.where(np.isnan(v), np.iinfo(np.int64).min, ns), utc=True)
+
+    out["start"] = _abs(start)
+    out["stop"] = _abs(stop)
     out["start_evidence"] = sev.to_numpy()
     out["stop_evidence"] = tev.to_numpy()
     if has_final and (graceful.notna() & tev.eq(STOP_KINDS[3]).to_numpy()).any():

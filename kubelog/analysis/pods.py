@@ -7,7 +7,8 @@ Each pod has four *ends*, each taken from the best source present for that pod:
 ========== ===================================================================================
 end        sources, best first (finest ``resolution_s`` wins; ties by this order)
 ========== ===================================================================================
-created    audit pod create (request end, µs, apiserver) · the pod's create ``POST …/pods`` → 201
+created    audit pod create (request end, µs, apiserver; a ``generateName`` create named by its
+           ``responseObject`` at level RequestResponse) · the pod's create ``POST …/pods`` → 201
            (request end, µs) when it is the only one of the namespace within the pod's
            ``creationTimestamp`` second (+0.1 s) and that second holds no other pod (a
            ``generateName`` POST names no pod) · ``metadata.creationTimestamp`` of a pod

@@ -532,7 +532,8 @@ def _running_writes(
     causal whatever the timing.  A pod needs its ADD record and at least one PLEG record (proof that
     the log covers its syncs), and at least k writes; otherwise it gives no pair (a pod's *last*
     write, used before, is minutes later at termination and bounds nothing).  Exception: a pod with
-    fewer than k writes before its first DELETE (apiserver clock) that a pod dump shows running had
+    fewer than k writes before its first DELETE or its namespace's teardown (apiserver clock) that a
+    pod dump shows running had
     its Pending status merged into the Running write (the status manager sends the latest cached
     status); its last write before the delete is used.  This assumes the run deletes pods only
     after their Running status was written, as density/load/CL2 tests do (they wait for running).
@@ -559,6 +560,22 @@ def _running_writes(
                 .reset_index()
                 .rename(columns={"name": "pod"})
             )
+            # a namespace teardown deletes its pods gracefully too (DELETE namespaces/<ns>, then the
+            # namespace controller's DELETECOLLECTION): the kubelet's final DELETE comes only after its
+            # terminal write, so without this the terminal write counted as a write before the delete
+            nm, sub = req["name"].fillna("").astype(str), req["subresource"].fillna("")
+            td = req[
+                (req["method"] == "DELETE")
+                & (sub == "")
+                & (((req["resource"] == "namespaces") & (nm != "")) | ((req["resource"] == "pods") & (nm == "")))
+            ]
+            if len(td):
+                ns_of = np.where(td["resource"] == "namespaces", nm[td.index], td["namespace"].fillna("").astype(str))
+                first_td = td.assign(_ns=ns_of).groupby("_ns")["start"].min()
+                pods_ = ran.assign(_td=ran["namespace"].map(first_td))[["namespace", "pod", "_td"]]
+                deleted = pods_.merge(deleted, on=["namespace", "pod"], how="outer")
+                deleted["_del"] = deleted[["_del", "_td"]].min(axis=1)
+                deleted = deleted[["namespace", "pod", "_del"]]
     cols = ["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"]
     if kub.empty:
         return pd.DataFrame()
@@ -612,7 +629,8 @@ def _cl2_round_trips(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.Data
     an object in an automanaged namespace.  Steps run one after another, so a phase call lies inside
     its step's [started, ended] window; which window is decided from the offset bounds already known
     (first the prefix and cleanup pairs): a call whose possible test-clock span meets exactly one
-    window belongs to it.  Each window then gives ``started → earliest call start`` and
+    window belongs to it (the bounds at each call allow the test clock to drift since the pairs that fixed
+    them: :func:`_drifting_bounds`).  Each window then gives ``started → earliest call start`` and
     ``latest call end → ended``; bounds and assignment are refined until nothing changes.
     """
     if req.empty or not run.has("messages"):
@@ -689,9 +707,12 @@ def _cl2_round_trips(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.Data
             fwd = pairs[pairs["send_domain"] == aclock]
             bwd = pairs[pairs["send_domain"] == clock]
             est = sm.offset_bounds(_batch(fwd, aclock, clock), _batch(bwd, clock, aclock))
-            lo, hi = est.lower, est.upper  # θ = C_test − C_api
-            if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi + sm.FLOAT_TOL_S:
+            if not (math.isfinite(est.lower) and math.isfinite(est.upper)) or est.lower > est.upper + sm.FLOAT_TOL_S:
                 break
+            # θ = C_test − C_api at each call, allowing the clock to drift (|drift| ≤ the prior) since the pairs
+            lo, hi = _drifting_bounds(
+                fwd, bwd, phase["start"].to_numpy(dtype=float), phase["end"].to_numpy(dtype=float)
+            )
             ps, pe = phase["start"].to_numpy(dtype=float) + lo, phase["end"].to_numpy(dtype=float) + hi
             hits = np.zeros((len(win), len(phase)), dtype=bool)
             for i, (a, b) in enumerate(win):
@@ -706,6 +727,22 @@ def _cl2_round_trips(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.Data
             assigned = new
         out.append(_cl2_frame(fixed, win, phase, assigned, clock, aclock, where))
     return out
+
+
+def _drifting_bounds(fwd: pd.DataFrame, bwd: pd.DataFrame, t_lo: np.ndarray, t_hi: np.ndarray):
+    """Bounds of θ = C_test − C_api at the apiserver times ``t_lo`` (lower) and ``t_hi`` (upper) from the CL2
+    pairs, for a clock that may drift by up to the prior (``sm.MAX_DRIFT``): a pair at apiserver time
+    ``t_k`` bounds θ(t) within ``bound_k ± MAX_DRIFT·|t − t_k|``.  A test → apiserver pair (``bwd``: a line
+    before a call) gives ``θ ≥ C_test − C_api``, an apiserver → test pair (``fwd``: a call before a line)
+    ``θ ≤ C_test − C_api``.  Without drift this is the constant-offset interval; with it, a call far from
+    the pairs that fixed the interval is not ruled out of its step by a drift of tens of ppm (a 40 ppm clock
+    moves 23 ms in 10 min, more than a step's calls are apart from the next step's lines)."""
+    d = sm.MAX_DRIFT
+    lt, lv = bwd["recv_ts"].to_numpy(dtype=float), (bwd["send_ts"] - bwd["recv_ts"]).to_numpy(dtype=float)
+    ut, uv = fwd["send_ts"].to_numpy(dtype=float), (fwd["recv_ts"] - fwd["send_ts"]).to_numpy(dtype=float)
+    lo = (lv[None, :] - d * np.abs(t_lo[:, None] - lt[None, :])).max(axis=1) - sm.FLOAT_TOL_S
+    hi = (uv[None, :] + d * np.abs(t_hi[:, None] - ut[None, :])).min(axis=1) + sm.FLOAT_TOL_S
+    return lo, hi
 
 
 def _cl2_frame(fixed, win, phase, assigned, clock, aclock, where) -> pd.DataFrame:

@@ -101,9 +101,10 @@ def register(app: typer.Typer) -> None:
         """Pods over time as a share of capacity, and the time spent in each load bucket.
 
         load(t) = test pods running at t: each pod (namespace + name) counts once, from its container
-        start (its first pods/status write, else a kubelet container-start record, a Started event,
-        a pod dump's startedAt, else its bind) to its stop (the kubelet's terminal status write or
-        final grace-0 DELETE, else a kubelet kill/REMOVE record; the graceful DELETE or namespace
+        start (the receipt of its pods/status write that carries Running — the one after the
+        kubelet's Pending write —, else a kubelet container-start record, a Started event, a pod
+        dump's startedAt, else its bind) to its stop (the receipt of the kubelet's terminal status
+        write or final grace-0 DELETE, else a kubelet kill/REMOVE record; the graceful DELETE or namespace
         teardown only in a run without any kubelet confirmation); pods that never started are not
         load. Without pod evidence, progress lines. capacity = nodes × pods per node. Prints the
         evidence behind the timeline per run: pods seen and started, and the share of started pods

@@ -93,6 +93,12 @@ def register(app: typer.Typer) -> None:
             help="Also write clusterloader2.log: its pod start-up "
             "measurement of the latency pods and one that saw no pod.",
         ),
+        audit_responses: bool = typer.Option(
+            False,
+            "--audit-responses",
+            help="Log the pod creates in audit.log at level RequestResponse (the GCE audit policy's "
+            "default for core resources), with the created pod in responseObject (1.14/1.28).",
+        ),
         quiet: bool = QUIET_OPTION,
     ):
         """Simulate one Kubemark density run and write its artifacts with ground truth.
@@ -139,6 +145,7 @@ def register(app: typer.Typer) -> None:
                     status_writes=status_writes,
                     cl2=cl2,
                     cl2_log=cl2_log,
+                    audit_responses=audit_responses,
                     progress=bar.advance,
                 )
         except ValueError as e:

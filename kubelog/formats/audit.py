@@ -32,7 +32,10 @@ Rows and accounting
 * ``src_ip`` = first of ``sourceIPs``; ``code`` = ``responseStatus.code``; ``latency_annotations`` = the
   ``apiserver.latency.k8s.io/*`` annotations as JSON object text.
 * Derived: POST ``nodes`` (2xx) → ``node_transitions`` ``registered``; create ``pods`` (2xx) → ``pod_transitions``
-  ``created``; create ``pods/binding`` (2xx) → ``bound``; delete ``pods`` (2xx) → ``deleted`` (apiserver clock,
+  ``created`` (the pod named by ``objectRef.name``, else — a ``generateName`` create, whose request object has
+  no name: ``LogRequestObject`` fills ``objectRef.name`` from it, staging/src/k8s.io/apiserver/pkg/audit/
+  request.go — by ``responseObject.metadata.name``, present at level ``RequestResponse``, the GCE audit
+  policy's default for core resources: cluster/gce/gci/configure-helper.sh); create ``pods/binding`` (2xx) → ``bound``; delete ``pods`` (2xx) → ``deleted`` (apiserver clock,
   µs resolution, origin ``audit``).
 * Reading: blocks of whole lines (8 MiB) go to ``pyarrow.json`` with an explicit schema of the fields above
   (:data:`EVENT_SCHEMA`; every other field, at any depth, is ignored) and are classified on columns with the
@@ -136,6 +139,9 @@ EVENT_SCHEMA = pa.schema(
         ("stageTimestamp", S),
         ("timestamp", S),
         ("metadata", pa.struct([("creationTimestamp", S)])),
+        # RequestResponse level only: the created object's name (a generateName create names no object in
+        # its URI or objectRef)
+        ("responseObject", pa.struct([("metadata", pa.struct([("name", S)]))])),
     ]
 )
 _TOP_TYPES = {
@@ -151,6 +157,7 @@ _TOP_TYPES = {
     "stageTimestamp": str,
     "requestReceivedTimestamp": str,
     "annotations": dict,
+    "responseObject": dict,
 }
 LATENCY_ANNOTATION = "apiserver.latency.k8s.io/"
 RECEIVED_REASON = "audit stage RequestReceived (request row from a later stage)"
@@ -177,19 +184,26 @@ def _type_problems(ev: dict) -> list[str]:
 def _conform(ev: dict) -> dict:
     """The event reduced to :data:`EVENT_SCHEMA`, a field of the wrong type treated as absent."""
     out = {}
+
+    def struct(v: dict, typ) -> dict:
+        sub = {}
+        for g in typ:
+            x = v.get(g.name)
+            if pa.types.is_struct(g.type):
+                sub[g.name] = struct(x, g.type) if isinstance(x, dict) and x else None
+                continue
+            if pa.types.is_integer(g.type):
+                ok = isinstance(x, int) and not isinstance(x, bool) and -(2**31) <= x < 2**31
+            else:
+                ok = isinstance(x, str)
+            sub[g.name] = x if ok else None
+        return sub
+
     for f in EVENT_SCHEMA:
         v = ev.get(f.name)
         if pa.types.is_struct(f.type):
             v = _d(v)
-            sub = {}
-            for g in f.type:
-                x = v.get(g.name)
-                if pa.types.is_integer(g.type):
-                    ok = isinstance(x, int) and not isinstance(x, bool) and -(2**31) <= x < 2**31
-                else:
-                    ok = isinstance(x, str)
-                sub[g.name] = x if ok else None
-            out[f.name] = sub if v else None
+            out[f.name] = struct(v, f.type) if v else None
         elif pa.types.is_list(f.type):  # sourceIPs: only the first address is used
             out[f.name] = [v[0]] if isinstance(v, list) and v and isinstance(v[0], str) else None
         else:
@@ -352,6 +366,7 @@ def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classi
         clock=tables.repeat("apiserver", n),
         origin=tables.repeat("audit", n),
         server=tables.repeat("kube-apiserver", n),
+        _created_name=_nonempty(pc.struct_field(pc.struct_field(_column(ev, "responseObject"), "metadata"), "name")),
         **f,
     )
 
@@ -367,6 +382,8 @@ def _emit_requests(ctx: Context, cols: dict, keep: pa.Array | None = None) -> No
         cols = {k: v.filter(keep) for k, v in cols.items()}
     if not len(cols["line_no"]):
         return
+    created = cols.get("_created_name")
+    cols = {k: v for k, v in cols.items() if k != "_created_name"}
     ctx.emit("requests", cols)
     ok = pc.fill_null(
         pc.and_(pc.and_(pc.greater_equal(cols["code"], 200), pc.less(cols["code"], 300)), pc.is_valid(cols["ts"])),
@@ -374,6 +391,8 @@ def _emit_requests(ctx: Context, cols: dict, keep: pa.Array | None = None) -> No
     )
     verb, res, sub, name = cols["verb"], cols["resource"], pc.fill_null(cols["subresource"], ""), cols["name"]
     nosub = pc.equal(sub, "")
+    if created is not None:  # a generateName create: the name the apiserver gave is in the responseObject
+        name = pc.if_else(pc.and_(pc.fill_null(pc.equal(name, ""), True), pc.is_valid(created)), created, name)
     is_v = lambda v: pc.fill_null(pc.equal(verb, v), False)
     node = pc.fill_null(pc.and_(pc.and_(ok, pc.equal(res, "nodes")), pc.and_(is_v("create"), nosub)), False)
     if pc.any(node).as_py():

@@ -553,6 +553,7 @@ class Sim:
         letters = "bcdfghjklmnpqrstvwxz2456789"
         name = f"{rc}-{''.join(letters[j] for j in rng.integers(0, len(letters), 5))}"
         self.add(t_create_end, "POST", f"/api/v1/namespaces/{ns}/pods", "kcm", "create")
+        post = self.reqs[-1]  # the RC manager's generateName create: the name is only in the response
         created = t_create_end - int(rng.integers(1 * MS, 3 * MS))  # storage time, inside the request
         if node is None:
             node = self.nodes[k % self.nodes_n] if k is not None else self.nodes[0]
@@ -566,6 +567,7 @@ class Sim:
             latency=latency,
             uid=G.uuid4_from(rng.bytes(16)),
         )
+        post["pod"] = p
         self.pods.append(p)
         return p
 
@@ -595,24 +597,32 @@ class Sim:
         )
         if stall:
             p["run"] = p["status_end"] = p["watch"] = None
+            lat = self.latency("patch", seen + 30 * MS)  # sent 30 ms after the ADD, answered lat later
             self.add(
-                seen + 30 * MS,
+                seen + 30 * MS + lat,
                 "PATCH" if self.era != "1.5" else "PUT",
                 f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status",
                 "kubelet",
                 "patch",
+                lat=lat,
                 node=node,
             )
             return
         run = seen + int((500 + 800 * rng.random() + 600 * L) * MS) + self.startup_delay
         p["run"] = run
         p["seen"] = seen  # the kubelet's SyncLoop ADD (skewcases: its first status write follows)
+        # the Running status write is *sent* after the container started (the status manager writes the
+        # status the sync after PLEG ContainerStarted generated: pkg/kubelet/status/status_manager.go
+        # syncPod → PatchPodStatus); it is answered one request latency later
+        sent = run + int(rng.integers(5, 40) * MS)
+        lat = self.latency("patch", sent)
         st_end = self.add(
-            run + int(rng.integers(5, 40) * MS),
+            sent + lat,
             "PATCH" if self.era != "1.5" else "PUT",
             f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status",
             "kubelet",
             "patch",
+            lat=lat,
             node=node,
         )
         p["status_end"] = st_end
@@ -851,20 +861,29 @@ class Sim:
         node = p["node"]
         seen = t_del + int((5 + rng.exponential(30)) * MS)
         p["stop"] = seen + int((20 + rng.exponential(40)) * MS)
+        # each request is sent after what it reports (the terminal status after the containers stopped,
+        # the final delete after that status write returned: status_manager.go syncPod) and answered
+        # one request latency later
+        sent = p["stop"] + int(rng.integers(3, 20) * MS)
+        lat = self.latency("patch", sent)
         st = self.add(
-            p["stop"] + int(rng.integers(3, 20) * MS),
+            sent + lat,
             "PATCH" if self.era != "1.5" else "PUT",
             f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}/status",
             "kubelet",
             "patch",
+            lat=lat,
             node=node,
         )
+        sent = st + int(rng.integers(1, 6) * MS)
+        lat = self.latency("delete", sent)
         p["final_delete"] = self.add(
-            st + int(rng.integers(1, 6) * MS),
+            sent + lat,
             "DELETE",
             f"/api/v1/namespaces/{p['ns']}/pods/{p['name']}",
             "kubelet",
             "delete",
+            lat=lat,
             node=node,
         )
         self.kubelet_stop_lines(p, seen)
@@ -1338,6 +1357,26 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
                     ob["subresource"] = info["subresource"]
                 ev["objectRef"] = ob
             ev["responseStatus"] = {"metadata": {}, "code": r["code"]}
+            if getattr(sim, "audit_responses", False) and r.get("pod") is not None and r["code"] == 201:
+                # the GCE audit policy logs core resources at RequestResponse by default (kubernetes
+                # cluster/gce/gci/configure-helper.sh, "Default level for known APIs"); the RC manager
+                # creates pods with generateName (pkg/controller/controller_utils.go
+                # GetPodFromTemplate), so objectRef carries no name (audit/request.go LogRequestObject
+                # fills it from the request object) and the name is in the responseObject only
+                p = r["pod"]
+                ev["level"] = "RequestResponse"
+                meta = {"generateName": p["rc"] + "-", "namespace": p["ns"]}
+                ev["requestObject"] = {"kind": "Pod", "apiVersion": "v1", "metadata": meta}
+                ev["responseObject"] = {
+                    "kind": "Pod",
+                    "apiVersion": "v1",
+                    "metadata": {
+                        "name": p["name"],
+                        **meta,
+                        "uid": p["uid"],
+                        "creationTimestamp": G.rfc3339_sec(p["create"]),
+                    },
+                }
             start = r["end"] - r["lat"]
             ev["requestReceivedTimestamp"] = G.rfc3339_micro(start)
             ev["annotations"] = {"authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": ""}
@@ -2009,6 +2048,7 @@ def generate(
     startup_delay_s: float = 0.0,
     t0: str | None = None,
     cl2_log=False,
+    audit_responses=False,
     progress=None,
 ) -> dict:
     """Simulate one run and write it into ``out_dir``; returns truth.json as a dict.
@@ -2046,6 +2086,7 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     stage(GENERATE_STAGES[0])
     sim = Sim(seed, nodes, pods_per_node, era, skew, drift, timeout_failure, scale, startup_delay_s, t0)
+    sim.audit_responses = bool(audit_responses)
     skewcases.setup(sim, hosts=hosts, host_skew=host_skew, host_drift=host_drift, status_writes=status_writes, cl2=cl2)
     sim.simulate()
     skewcases.after_simulate(sim)
@@ -2082,6 +2123,7 @@ def generate(
             **({"status_writes": True} if status_writes else {}),
             **({"cl2": True} if cl2 else {}),
             **({"cl2_log": True} if cl2_log else {}),
+            **({"audit_responses": True} if audit_responses else {}),
         },
         "t0_utc": G.rfc3339_sec(sim.T0),
         "t0_ns": sim.T0,
