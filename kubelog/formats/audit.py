@@ -41,8 +41,8 @@ Rows and accounting
   unexpected types is read line by line instead, that block only, with the same rows for its good lines;
   ``info["audit_blocks"]`` says how many blocks went which way. The line-by-line reading with every URI
   classified is the reference the columnar path is tested against (``parse_json(..., columnar=False)``).
-  A background thread reads, hashes and parses the next blocks (:data:`READ_AHEAD`) while the current one is
-  classified and written.
+  A background thread reads, hashes, parses and classifies the next blocks (:data:`READ_AHEAD`) while the
+  rows of the current one are written.
 * Memory is flat in the size of the log: nothing is kept per request. An event that waits for a later stage
   (``ResponseStarted``, ``RequestReceived``) is settled by the blocks after it as they come; the audit IDs of
   the later-stage events go to a temporary file (deleted when closed), read once at the end for the events
@@ -489,8 +489,9 @@ def iter_lines(stream, max_line: int = MAX_LINE):
             yield ln + i, raw
 
 
-#: Blocks read and parsed ahead of the one being classified, by a background thread (reading, hashing, finding
-#: the line ends and ``pyarrow.json`` release the GIL: they run while the caller classifies and writes).
+#: Blocks read, parsed and classified ahead of the one being written, by a background thread (reading, hashing,
+#: finding the line ends, ``pyarrow.json`` and the compute kernels release the GIL: they run while the caller
+#: settles the waiting events and writes the rows).
 #: Memory: about (READ_AHEAD + 2) blocks of READ bytes and their parsed events, whatever the size of the file.
 READ_AHEAD = 2
 #: What is kept, on disk, of every event past ``RequestReceived``: its audit ID and whether it completed.
@@ -540,14 +541,16 @@ def _latency_annotations_fast(data: bytes, ends: np.ndarray, n: int) -> pa.Array
     return pa.array(out, S)
 
 
-def _prepare(data: bytes) -> tuple[int, pa.Table | None, pa.Array | None]:
+def _prepare(first: int, data: bytes) -> tuple[int, pa.Table | None, dict | None]:
     """What a block gives without the file's state: its number of lines, its events read by ``pyarrow.json``
-    and their latency annotations (None, None: the block is read line by line)."""
+    and their ``requests`` columns (:func:`request_columns`); (n, None, None): the block is read line by line."""
     ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
     n = len(ends) + (not data.endswith(b"\n"))
     ev = _fast(data, ends, n)
     lat = _latency_annotations_fast(data, ends, n) if ev is not None else None
-    return n, (ev if lat is not None else None), lat
+    if ev is None or lat is None:
+        return n, None, None
+    return n, ev, request_columns(ev, np.arange(first, first + n, dtype=np.int64), lat)
 
 
 def _read_ahead(stream, depth: int = READ_AHEAD):
@@ -573,7 +576,7 @@ def _read_ahead(stream, depth: int = READ_AHEAD):
     def work() -> None:
         try:
             for ln, block in iter_line_blocks(stream):
-                if not put((ln, block, _prepare(block) if block is not None else None)):
+                if not put((ln, block, _prepare(ln, block) if block is not None else None)):
                     return
             put(end)
         except BaseException as e:  # noqa: BLE001 - raised in the reading thread, in order
@@ -616,15 +619,15 @@ class _AuditFile:
     def block(self, first: int, data: bytes, prepared=None) -> None:
         """One block of whole lines; ``prepared`` is :func:`_prepare` of it (done here when not given)."""
         if self.columnar and prepared is None:
-            prepared = _prepare(data)
+            prepared = _prepare(first, data)
         if prepared is not None:
-            n, ev, lat = prepared
+            n, ev, cols = prepared
         else:
-            n, ev, lat = data.count(b"\n") + (not data.endswith(b"\n")), None, None
+            n, ev, cols = data.count(b"\n") + (not data.endswith(b"\n")), None, None
         self.ctx.lines_read += n
         if ev is not None:
             self.fast_blocks += 1
-            self._events(ev, np.arange(first, first + n, dtype=np.int64), lat)
+            self._events(ev, cols["line_no"].to_numpy(), None, cols)
             return
         self.slow_blocks += 1
         self._slow(first, data)
@@ -673,7 +676,8 @@ class _AuditFile:
                 pa.Table.from_pylist(events, schema=EVENT_SCHEMA), np.array(line_nos, np.int64), pa.array(lat, S)
             )
 
-    def _events(self, ev: pa.Table, line_no: np.ndarray, lat: pa.Array) -> None:
+    def _events(self, ev: pa.Table, line_no: np.ndarray, lat: pa.Array | None, cols: dict | None = None) -> None:
+        """Rows and waiting events of a block's events (``cols``: their :func:`request_columns`, if made)."""
         ctx = self.ctx
         for d in pc.value_counts(pc.fill_null(_column(ev, "apiVersion"), "")).to_pylist():
             self.versions[d["values"]] = self.versions.get(d["values"], 0) + d["counts"]
@@ -686,7 +690,8 @@ class _AuditFile:
         if pc.any(anonymous).as_py():
             ln = line_no[np.asarray(anonymous)]
             ctx.count(RECEIVED_REASON, int(ln[0]), None, n=len(ln), severity="info")
-        cols = request_columns(ev, line_no, lat, classify_all=not self.columnar)
+        if cols is None:
+            cols = request_columns(ev, line_no, lat, classify_all=not self.columnar)
         ctx.record_lines += pc.sum(complete).as_py() or 0
         _emit_requests(ctx, cols, complete)
         wait = pc.or_(started, pc.and_(received, pc.is_valid(aid)))
@@ -780,7 +785,7 @@ def parse_json(stream, ctx: Context, columnar: bool = True) -> None:
     columns; a block with a line that is blank, host-prefixed, not JSON or of unexpected types is read line
     by line instead (that block only), with the same result for its good lines (``columnar=False`` reads every
     block so and classifies every URI: the reference the columnar path is tested against).  The blocks are
-    read and parsed by ``pyarrow.json`` one thread ahead of the classification (:func:`_read_ahead`).
+    read, parsed and classified by a thread ahead of the writing (:func:`_read_ahead`).
     ``info["audit_blocks"]`` counts both kinds."""
     ctx.clock = ctx.clock or "apiserver"
     ctx.info["component"] = "kube-apiserver"
