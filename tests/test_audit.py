@@ -417,3 +417,35 @@ def test_the_audit_parser_keeps_no_state_per_request(monkeypatch):
     big, (tabs, ctx) = peak(20_000)
     assert ctx.stats[A.STARTED_REASON].count == 40 and tabs["requests"].num_rows == 20_000
     assert big < 1.5 * small, (small, big)
+
+
+def test_a_read_error_comes_after_the_blocks_read_before_it(monkeypatch):
+    """The read-ahead thread raises the stream's error in the parser, in order: the blocks before it are
+    parsed and written, and the thread stops."""
+    import io
+    import threading
+
+    from kubelog.sources import InputError
+
+    data = _completed_events(300)
+
+    class Breaks(io.RawIOBase):
+        def __init__(self):
+            self.src = io.BytesIO(data[: len(data) // 2])
+
+        def readable(self):
+            return True
+
+        def read(self, n=-1):
+            b = self.src.read(n)
+            if not b:
+                raise InputError("audit.log: read error after some bytes")
+            return b
+
+    monkeypatch.setattr(A, "READ", 4 << 10)
+    got = []
+    ctx = Context(0, "audit.log", lambda t, d: got.append(d) if t == "requests" else None)
+    with pytest.raises(InputError):
+        A.parse_json(Breaks(), ctx)
+    assert sum(t.num_rows for t in got) > 100 and ctx.lines_read >= sum(t.num_rows for t in got)
+    assert not [t for t in threading.enumerate() if t.name == "kubelog-audit-read"]
