@@ -494,6 +494,8 @@ def iter_lines(stream, max_line: int = MAX_LINE):
 #: settles the waiting events and writes the rows).
 #: Memory: about (READ_AHEAD + 2) blocks of READ bytes and their parsed events, whatever the size of the file.
 READ_AHEAD = 2
+#: Threads preparing blocks (parse, classify) side by side; the caller takes them in order.
+PREPARE_THREADS = 2
 #: What is kept, on disk, of every event past ``RequestReceived``: its audit ID and whether it completed.
 SEEN_SCHEMA = pa.schema([("audit_id", S), ("complete", pa.bool_())])
 
@@ -554,15 +556,18 @@ def _prepare(first: int, data: bytes) -> tuple[int, pa.Table | None, dict | None
 
 
 def _read_ahead(stream, depth: int = READ_AHEAD):
-    """``(first_line_no, block, _prepare(block))`` of :func:`iter_line_blocks`, up to ``depth`` blocks read and
-    prepared ahead by a background thread; ``(line_no, None, None)`` for a line too long.  An error of the
-    stream is raised here after the blocks read before it; closing the generator stops the thread."""
+    """``(first_line_no, block, _prepare(block))`` of :func:`iter_line_blocks`: a background thread reads the
+    blocks and :data:`PREPARE_THREADS` threads prepare them, up to ``depth`` blocks ahead of the caller, who
+    gets them in order; ``(line_no, None, None)`` for a line too long.  An error of the stream is raised here
+    after the blocks read before it; closing the generator stops the threads."""
     import queue
     import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     q: queue.Queue = queue.Queue(depth)
     stop = threading.Event()
     end = object()
+    pool = ThreadPoolExecutor(PREPARE_THREADS, thread_name_prefix="kubelog-audit-prepare")
 
     def put(item) -> bool:
         while not stop.is_set():
@@ -576,7 +581,7 @@ def _read_ahead(stream, depth: int = READ_AHEAD):
     def work() -> None:
         try:
             for ln, block in iter_line_blocks(stream):
-                if not put((ln, block, _prepare(ln, block) if block is not None else None)):
+                if not put((ln, block, pool.submit(_prepare, ln, block) if block is not None else None)):
                     return
             put(end)
         except BaseException as e:  # noqa: BLE001 - raised in the reading thread, in order
@@ -591,10 +596,12 @@ def _read_ahead(stream, depth: int = READ_AHEAD):
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            ln, block, fut = item
+            yield ln, block, fut.result() if fut is not None else None
     finally:
         stop.set()
         t.join()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _AuditFile:
