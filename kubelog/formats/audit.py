@@ -41,8 +41,8 @@ Rows and accounting
   unexpected types is read line by line instead, that block only, with the same rows for its good lines;
   ``info["audit_blocks"]`` says how many blocks went which way. The line-by-line reading with every URI
   classified is the reference the columnar path is tested against (``parse_json(..., columnar=False)``).
-  A background thread reads, hashes, parses and classifies the next blocks (:data:`READ_AHEAD`) while the
-  rows of the current one are written.
+  A background thread reads and hashes the next blocks, two more parse and classify them side by side
+  (:data:`READ_AHEAD`, :data:`PREPARE_THREADS`) while the rows of the current one are written.
 * Memory is flat in the size of the log: nothing is kept per request. An event that waits for a later stage
   (``ResponseStarted``, ``RequestReceived``) is settled by the blocks after it as they come; the audit IDs of
   the later-stage events go to a temporary file (deleted when closed), read once at the end for the events
@@ -489,10 +489,10 @@ def iter_lines(stream, max_line: int = MAX_LINE):
             yield ln + i, raw
 
 
-#: Blocks read, parsed and classified ahead of the one being written, by a background thread (reading, hashing,
+#: Blocks read, parsed and classified ahead of the one being written, by background threads (reading, hashing,
 #: finding the line ends, ``pyarrow.json`` and the compute kernels release the GIL: they run while the caller
 #: settles the waiting events and writes the rows).
-#: Memory: about (READ_AHEAD + 2) blocks of READ bytes and their parsed events, whatever the size of the file.
+#: Memory: about (READ_AHEAD + 2) blocks of READ bytes and their columns, whatever the size of the file.
 READ_AHEAD = 2
 #: Threads preparing blocks (parse, classify) side by side; the caller takes them in order.
 PREPARE_THREADS = 2
@@ -792,7 +792,7 @@ def parse_json(stream, ctx: Context, columnar: bool = True) -> None:
     columns; a block with a line that is blank, host-prefixed, not JSON or of unexpected types is read line
     by line instead (that block only), with the same result for its good lines (``columnar=False`` reads every
     block so and classifies every URI: the reference the columnar path is tested against).  The blocks are
-    read, parsed and classified by a thread ahead of the writing (:func:`_read_ahead`).
+    read, parsed and classified by threads ahead of the writing (:func:`_read_ahead`).
     ``info["audit_blocks"]`` counts both kinds."""
     ctx.clock = ctx.clock or "apiserver"
     ctx.info["component"] = "kube-apiserver"
