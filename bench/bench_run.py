@@ -16,7 +16,7 @@ junit. Then, in this run:
    load average before and after (the machine is shared: ratios in one run are what count).
 
 Prints Markdown for bench/README.md. Usage:
-    python bench/bench_run.py [--nodes 100] [--scale 3] [--repeat 3] [--dir /tmp/kubelog-bench-run]
+    python bench/bench_run.py [--nodes 100] [--scale 3] [--repeat 3] [--dir /tmp/kubelog-bench-run] [--run DIR]
 """
 
 from __future__ import annotations
@@ -82,8 +82,11 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=3.0)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dir", default="/tmp/kubelog-bench-run")
+    ap.add_argument(
+        "--run", help="an existing run directory instead (e.g. a cut of the generated one: memory flat in size?)"
+    )
     a = ap.parse_args()
-    run_dir = synthetic_run(Path(a.dir), a.nodes, a.scale)
+    run_dir = Path(a.run) if a.run else synthetic_run(Path(a.dir), a.nodes, a.scale)
     inputs = sorted(p for p in run_dir.iterdir() if p.name != "truth.json")
     import pyarrow.json as pj
 

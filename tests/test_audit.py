@@ -419,3 +419,77 @@ def test_generate_name_create_named_by_the_response_object(monkeypatch):
         assert pt[0]["resolution_s"] == 1e-6 and str(pt[0]["ts"]).startswith("2023-08-23 08:38:21.107")
         # the request row keeps what the objectRef said (a create of the collection)
         assert tabs["requests"].column("name").to_pylist() == ["", "", ""]
+
+
+def _completed_events(n: int, started_every: int = 0) -> bytes:
+    ev = {
+        "kind": "Event",
+        "apiVersion": "audit.k8s.io/v1",
+        "stage": "ResponseComplete",
+        "verb": "get",
+        "requestURI": "/api/v1/namespaces/a/pods/b",
+        "objectRef": {"resource": "pods", "namespace": "a", "name": "b", "apiVersion": "v1"},
+        "requestReceivedTimestamp": "2023-08-23T08:38:21Z",
+        "stageTimestamp": "2023-08-23T08:38:21.5Z",
+        "responseStatus": {"code": 200},
+    }
+    out = []
+    for i in range(n):
+        aid = f"{i:08d}-c511-4872-88f4-2940d5a1ffc5"
+        if started_every and i % started_every == 0:  # a watch: started, completed later (or never: the last)
+            out.append(json.dumps({**ev, "auditID": aid, "stage": "ResponseStarted", "verb": "watch"}))
+        out.append(json.dumps({**ev, "auditID": aid}))
+    return ("\n".join(out) + "\n").encode()
+
+
+def test_the_audit_parser_keeps_no_state_per_request(monkeypatch):
+    """Memory flat in the size of the log: the audit IDs of the completed requests are not kept (the old
+    reader held every one in a Python set, ~150 MB per GB of log); the Python memory at the peak is the same
+    for 4x the events.  Waiting ResponseStarted events are settled by the blocks after them."""
+    import tracemalloc
+
+    def peak(n: int) -> tuple[int, dict]:
+        data = _completed_events(n, started_every=500)
+        tracemalloc.start()
+        try:
+            tabs, ctx = _parse(data, True, monkeypatch, read=64 << 10)
+            return tracemalloc.get_traced_memory()[1], (tabs, ctx)
+        finally:
+            tracemalloc.stop()
+
+    small, _ = peak(5_000)
+    big, (tabs, ctx) = peak(20_000)
+    assert ctx.stats[A.STARTED_REASON].count == 40 and tabs["requests"].num_rows == 20_000
+    assert big < 1.5 * small, (small, big)
+
+
+def test_a_read_error_comes_after_the_blocks_read_before_it(monkeypatch):
+    """The read-ahead thread raises the stream's error in the parser, in order: the blocks before it are
+    parsed and written, and the thread stops."""
+    import io
+    import threading
+
+    from kubelog.sources import InputError
+
+    data = _completed_events(300)
+
+    class Breaks(io.RawIOBase):
+        def __init__(self):
+            self.src = io.BytesIO(data[: len(data) // 2])
+
+        def readable(self):
+            return True
+
+        def read(self, n=-1):
+            b = self.src.read(n)
+            if not b:
+                raise InputError("audit.log: read error after some bytes")
+            return b
+
+    monkeypatch.setattr(A, "READ", 4 << 10)
+    got = []
+    ctx = Context(0, "audit.log", lambda t, d: got.append(d) if t == "requests" else None)
+    with pytest.raises(InputError):
+        A.parse_json(Breaks(), ctx)
+    assert sum(t.num_rows for t in got) > 100 and ctx.lines_read >= sum(t.num_rows for t in got)
+    assert not [t for t in threading.enumerate() if t.name.startswith("kubelog-audit")]

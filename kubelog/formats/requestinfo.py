@@ -10,6 +10,8 @@ namespace is in the path, else ``cluster``; ``nonresource`` for non-resource URL
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,24 +50,18 @@ def go_query(query: str) -> dict[str, list[str]]:
     return out
 
 
+_BAD_ESCAPE = re.compile(r"%(?![0-9a-fA-F]{2})")
+
+
 def _go_unescape(s: str) -> str:
-    if "%" not in s and "+" not in s:
-        return s
-    b = s.encode("utf-8")
-    out = bytearray()
-    i = 0
-    while i < len(b):
-        c = b[i]
-        if c == 0x25:  # %
-            h = b[i + 1 : i + 3]
-            if len(h) < 2 or not all(x in b"0123456789abcdefABCDEF" for x in h):
-                raise ValueError("bad escape")
-            out.append(int(h, 16))
-            i += 3
-            continue
-        out.append(0x20 if c == 0x2B else c)
-        i += 1
-    return out.decode("utf-8", errors="replace")
+    """Go's ``url.QueryUnescape``: ``%XX`` decoded, ``+`` a space; a ``%`` without two hex digits is an error."""
+    if "%" not in s:
+        return s.replace("+", " ")
+    if _BAD_ESCAPE.search(s):
+        raise ValueError("bad escape")
+    from urllib.parse import unquote_to_bytes
+
+    return unquote_to_bytes(s.replace("+", " ")).decode("utf-8", errors="replace")
 
 
 def _query_flag(q: dict, key: str) -> bool:
