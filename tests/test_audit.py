@@ -1,11 +1,13 @@
 """Audit logs (docs/formats/audit-json.md, audit-legacy.md) → requests; golden facts from MANIFEST.md."""
 
 import json
+import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from kubelog.engine import readahead
 from kubelog.formats import audit as A
 from kubelog.formats.base import Head
 
@@ -488,8 +490,57 @@ def test_a_read_error_comes_after_the_blocks_read_before_it(monkeypatch):
 
     monkeypatch.setattr(A, "READ", 4 << 10)
     got = []
-    ctx = Context(0, "audit.log", lambda t, d: got.append(d) if t == "requests" else None)
+    opts = {"map_ordered": readahead.ordered_map}  # as the engine gives it
+    ctx = Context(0, "audit.log", lambda t, d: got.append(d) if t == "requests" else None, options=opts)
     with pytest.raises(InputError):
         A.parse_json(Breaks(), ctx)
     assert sum(t.num_rows for t in got) > 100 and ctx.lines_read >= sum(t.num_rows for t in got)
-    assert not [t for t in threading.enumerate() if t.name.startswith("kubelog-audit")]
+    assert not [t for t in threading.enumerate() if t.name.startswith("kubelog-prepare")]
+
+
+def test_the_engine_read_ahead_gives_the_serial_result(monkeypatch):
+    """The blocks prepared ahead on the engine's threads fold to exactly the rows of the serial mapping
+    (several blocks, waiting events settled across them, one bad line in the middle)."""
+    from kubelog.engine import readahead
+
+    data = _completed_events(400, started_every=7)
+    lines = data.splitlines(keepends=True)
+    data = b"".join(lines[:200]) + b"not json\n" + b"".join(lines[200:])
+    outs = []
+    for opts in ({}, {"map_ordered": readahead.ordered_map}):
+        import io
+
+        monkeypatch.setattr(A, "READ", 2 << 10)
+        got: dict[str, list] = {}
+        ctx = Context(0, "audit.log", lambda t, d, got=got: got.setdefault(t, []).append(d), options=opts)
+        A.parse_json(io.BytesIO(data), ctx)
+        ctx.check_accounting()
+        outs.append(({k: pa.concat_tables(v).to_pylist() for k, v in got.items()}, ctx.lines_read, ctx.info))
+    assert outs[0] == outs[1] and outs[0][0]["requests"]
+
+
+def test_ordered_map_raises_in_order_and_stops():
+    """An error of the item iterator comes after the items before it; an error of ``fn`` at its item's turn."""
+    from kubelog.engine import readahead
+
+    def items():
+        yield from ((i,) for i in range(5))
+        raise OSError("read error")
+
+    got = []
+    with pytest.raises(OSError):
+        for _item, r in readahead.ordered_map(lambda i: i * i, items()):
+            got.append(r)
+    assert got == [0, 1, 4, 9, 16]
+
+    def f(i):
+        if i == 3:
+            raise ValueError(i)
+        return i
+
+    got = []
+    with pytest.raises(ValueError):
+        for _item, r in readahead.ordered_map(f, ((i,) for i in range(10))):
+            got.append(r)
+    assert got == [0, 1, 2]
+    assert not [t for t in threading.enumerate() if t.name.startswith("kubelog-prepare")]

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from .. import __version__, formats, run as runmod, timeutil
-from . import blocks, executors
+from . import blocks, executors, readahead
 from . import pool as local
 from ..errors import RunFailed
 from ..formats.base import HEAD_BYTES, Context, Head
@@ -317,6 +317,8 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
             # a plain file (no compression, not in an archive) may be read by range
             "plain_path": s.ref.path if not op.compression and not op.container and op.nul is None else None,
             "part_root": str(tmp),  # where a block's task writes its parts (engine.blocks)
+            # a format folding prepared blocks in order maps the preparing with it (engine.readahead)
+            "map_ordered": readahead.ordered_map,
         },
     )
     t0 = time.perf_counter()

@@ -44,8 +44,9 @@ Rows and accounting
   unexpected types is read line by line instead, that block only, with the same rows for its good lines;
   ``info["audit_blocks"]`` says how many blocks went which way. The line-by-line reading with every URI
   classified is the reference the columnar path is tested against (``parse_json(..., columnar=False)``).
-  A background thread reads and hashes the next blocks, two more parse and classify them side by side
-  (:data:`READ_AHEAD`, :data:`PREPARE_THREADS`) while the rows of the current one are written.
+  Preparing a block (parse and classify, :func:`_prepare`) is a pure function of the block; the engine maps
+  it ahead on threads (a reader thread reads and hashes the next blocks, two more prepare them side by side:
+  :mod:`kubelog.engine.readahead`) while this module folds the current one in order and writes its rows.
 * Memory is flat in the size of the log: nothing is kept per request. An event that waits for a later stage
   (``ResponseStarted``, ``RequestReceived``) is settled by the blocks after it as they come; the audit IDs of
   the later-stage events go to a temporary file (deleted when closed), read once at the end for the events
@@ -508,13 +509,6 @@ def iter_lines(stream, max_line: int = MAX_LINE):
             yield ln + i, raw
 
 
-#: Blocks read, parsed and classified ahead of the one being written, by background threads (reading, hashing,
-#: finding the line ends, ``pyarrow.json`` and the compute kernels release the GIL: they run while the caller
-#: settles the waiting events and writes the rows).
-#: Memory: about (READ_AHEAD + 2) blocks of READ bytes and their columns, whatever the size of the file.
-READ_AHEAD = 2
-#: Threads preparing blocks (parse, classify) side by side; the caller takes them in order.
-PREPARE_THREADS = 2
 #: What is kept, on disk, of every event past ``RequestReceived``: its audit ID and whether it completed.
 SEEN_SCHEMA = pa.schema([("audit_id", S), ("complete", pa.bool_())])
 
@@ -574,53 +568,14 @@ def _prepare(first: int, data: bytes) -> tuple[int, pa.Table | None, dict | None
     return n, ev, request_columns(ev, np.arange(first, first + n, dtype=np.int64), lat)
 
 
-def _read_ahead(stream, depth: int = READ_AHEAD):
-    """``(first_line_no, block, _prepare(block))`` of :func:`iter_line_blocks`: a background thread reads the
-    blocks and :data:`PREPARE_THREADS` threads prepare them, up to ``depth`` blocks ahead of the caller, who
-    gets them in order; ``(line_no, None, None)`` for a line too long.  An error of the stream is raised here
-    after the blocks read before it; closing the generator stops the threads."""
-    import queue
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
+def _prepare_item(first: int, data: bytes | None):
+    """:func:`_prepare` of one item of :func:`iter_line_blocks` (None for a line too long)."""
+    return _prepare(first, data) if data is not None else None
 
-    q: queue.Queue = queue.Queue(depth)
-    stop = threading.Event()
-    end = object()
-    pool = ThreadPoolExecutor(PREPARE_THREADS, thread_name_prefix="kubelog-audit-prepare")
 
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for ln, block in iter_line_blocks(stream):
-                if not put((ln, block, pool.submit(_prepare, ln, block) if block is not None else None)):
-                    return
-            put(end)
-        except BaseException as e:  # noqa: BLE001 - raised in the reading thread, in order
-            put(e)
-
-    t = threading.Thread(target=work, name="kubelog-audit-read", daemon=True)
-    t.start()
-    try:
-        while True:
-            item = q.get()
-            if item is end:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            ln, block, fut = item
-            yield ln, block, fut.result() if fut is not None else None
-    finally:
-        stop.set()
-        t.join()
-        pool.shutdown(wait=True, cancel_futures=True)
+def _serial_map(fn, items):
+    for item in items:
+        yield item, fn(*item)
 
 
 class _AuditFile:
@@ -810,13 +765,22 @@ def parse_json(stream, ctx: Context, columnar: bool = True) -> None:
     """Blocks of whole lines (8 MiB) are read by ``pyarrow.json`` with :data:`EVENT_SCHEMA` and classified on
     columns; a block with a line that is blank, host-prefixed, not JSON or of unexpected types is read line
     by line instead (that block only), with the same result for its good lines (``columnar=False`` reads every
-    block so and classifies every URI: the reference the columnar path is tested against).  The blocks are
-    read, parsed and classified by threads ahead of the writing (:func:`_read_ahead`).
-    ``info["audit_blocks"]`` counts both kinds."""
+    block so and classifies every URI: the reference the columnar path is tested against).
+    ``info["audit_blocks"]`` counts both kinds.
+
+    The preparing of the blocks (:func:`_prepare`: read by ``pyarrow.json``, classified; a pure function of
+    the block) is mapped by ``ctx.options["map_ordered"]`` when given — the engine gives its read-ahead
+    threads (:func:`kubelog.engine.readahead.ordered_map`) — and here in order otherwise; the file's state
+    across blocks (:class:`_AuditFile`) is folded here, in order."""
     ctx.clock = ctx.clock or "apiserver"
     ctx.info["component"] = "kube-apiserver"
     f = _AuditFile(ctx, columnar)
-    blocks = _read_ahead(stream) if columnar else ((ln, b, None) for ln, b in iter_line_blocks(stream))
+    mapped = None
+    if columnar:
+        mapped = (ctx.options.get("map_ordered") or _serial_map)(_prepare_item, iter_line_blocks(stream))
+        blocks = ((ln, b, prepared) for (ln, b), prepared in mapped)
+    else:
+        blocks = ((ln, b, None) for ln, b in iter_line_blocks(stream))
     try:
         for ln, block, prepared in blocks:
             if block is None:
@@ -829,6 +793,9 @@ def parse_json(stream, ctx: Context, columnar: bool = True) -> None:
         if f._seen_file is not None:  # the spill, a temporary file: gone when closed
             f._seen_file.close()
         raise
+    finally:
+        if mapped is not None:  # stops the engine's read-ahead threads, also after an error here
+            mapped.close()
     f.finish()
     # the blocks' memory, cached by Arrow's allocator (~80 MB with mimalloc), back to the system for the inputs
     # that come next (worker processes of a large klog input)
