@@ -18,7 +18,8 @@ def test_klog_blocks_parse_in_workers_that_do_not_rerun_the_main_module(tmp_path
     `kubelog` script: ``from kubelog.cli import main``): there it finds kubelog.cli imported already."""
     code = r"""
 import os, sys
-print("main module ran, kubelog.cli loaded:", "kubelog.cli" in sys.modules, file=sys.stderr, flush=True)
+# one write(2) per process: the two workers' lines must not interleave (print writes in pieces)
+os.write(2, f"main module ran, kubelog.cli loaded: {'kubelog.cli' in sys.modules}\n".encode())
 import concurrent.futures as cf
 from kubelog.engine import blocks, pool as workers
 from kubelog.formats import klog
