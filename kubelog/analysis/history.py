@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .outcome import run_started, test_specs_of_record
+
 # --- the tidy table ------------------------------------------------------------------------------
 
 #: Columns of :func:`run_metrics` / :func:`collect` (one row per run × metric).
@@ -377,29 +379,21 @@ def _metrics_of_run(p: Path, tol: float) -> pd.DataFrame:
         )
 
     # the test: outcome and duration (junit when present, else the e2e log)
-    started = None
-    if run.has("test_specs"):
-        sp = run.table("test_specs")
-        if len(sp):
-            src = sp[sp["origin"] == "junit"] if (sp["origin"] == "junit").any() else sp
-            failed = (src["state"] == "failed").any()
-            rows.append(
-                _row(
-                    "test",
-                    "test duration",
-                    "test",
-                    "duration",
-                    float(src["duration_s"].sum()),
-                    len(src),
-                    text="failed" if failed else "passed",
-                )
+    src = test_specs_of_record(run)
+    if src is not None:
+        failed = (src["state"] == "failed").any()
+        rows.append(
+            _row(
+                "test",
+                "test duration",
+                "test",
+                "duration",
+                float(src["duration_s"].sum()),
+                len(src),
+                text="failed" if failed else "passed",
             )
-    for table in ("test_log", "requests"):
-        if run.has(table):
-            ts = run.table(table, columns=["ts"])["ts"]
-            if len(ts) and ts.notna().any():
-                started = ts.min()
-                break
+        )
+    started = run_started(run)
     return _rows_frame(rows, str(p), build, started, "run")
 
 

@@ -89,3 +89,25 @@ def summaries_frame(run, metrics: list[str] | None = None, origins: list[str] | 
         run.where(s, l) if pd.notna(l) else run.source_name(int(s)) for s, l in zip(df["source_id"], df["line_no"])
     ]
     return df[SUMMARY_COLUMNS].reset_index(drop=True)
+
+
+def run_started(run):
+    """When the run started: the first time of the test log, else of the API requests (None without
+    either).  The history orders runs by it and the store's index records it."""
+    for table in ("test_log", "requests"):
+        if run.has(table):
+            ts = run.table(table, columns=["ts"])["ts"]
+            if len(ts) and ts.notna().any():
+                return ts.min()
+    return None
+
+
+def test_specs_of_record(run) -> "pd.DataFrame | None":
+    """The specs that say how the test ended: junit's when the run has junit XML (the CI's verdict),
+    else the e2e log's; None without any."""
+    if not run.has("test_specs"):
+        return None
+    sp = run.table("test_specs")
+    if not len(sp):
+        return None
+    return sp[sp["origin"] == "junit"] if (sp["origin"] == "junit").any() else sp

@@ -118,23 +118,14 @@ def index_row(run, rid: str, source: str) -> dict:
     """The index row of an ingested run (:data:`INDEX_COLUMNS`)."""
     from ..analysis.history import _build_from_paths
     from ..analysis.load import count_nodes
+    from ..analysis.outcome import run_started, test_specs_of_record
     from ..info import balanced
 
     ins = run.inputs
     nodes, _ = count_nodes(run)
-    started = None
-    for table in ("test_log", "requests"):
-        if run.has(table):
-            ts = run.table(table, columns=["ts"])["ts"]
-            if len(ts) and ts.notna().any():
-                started = ts.min()
-                break
-    result = "unknown"
-    if run.has("test_specs"):
-        sp = run.table("test_specs", columns=["origin", "state"])
-        if len(sp):
-            src = sp[sp["origin"] == "junit"] if (sp["origin"] == "junit").any() else sp
-            result = "failed" if (src["state"] == "failed").any() else "passed"
+    started = run_started(run)
+    src = test_specs_of_record(run)
+    result = "unknown" if src is None else "failed" if (src["state"] == "failed").any() else "passed"
     from . import not_read
 
     unread = not_read(ins)
