@@ -10,6 +10,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..run import Run
@@ -81,11 +82,33 @@ def kept_requests(run: Run, columns: list[str]) -> pd.DataFrame | None:
         return k.rows[cols]
     if k.rows.empty:
         return k.excluded[cols]
-    out = pd.concat([k.rows[cols], k.excluded[cols]]).sort_index()  # the de-duplicated order
+    out = _merged(k.rows[cols], k.excluded[cols])  # the de-duplicated order
     rng = pd.RangeIndex(out.index[0], out.index[-1] + 1)
     if len(rng) == len(out) and out.index.equals(rng):  # as a row selection of the whole table gives it
         out.index = rng
     return out
+
+
+def _merged(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """``pd.concat([a, b]).sort_index()`` (stable) when both indexes are increasing, without its copy
+    of every row: ``a`` is cut into runs of rows between ``b``'s rows (slices share the data) and the
+    runs and ``b``'s rows are concatenated in order; pandas' Arrow strings are then chunks of the
+    same buffers.  The kept requests are ~1M usable rows and ~200 long-running ones: the sorted
+    concatenation copied 20 columns of a million rows (~450 MB) for the diagnosis."""
+    ia, ib = a.index.to_numpy(), b.index.to_numpy()
+    if not (a.index.is_monotonic_increasing and b.index.is_monotonic_increasing) or len(ib) > 10_000:
+        return pd.concat([a, b]).sort_index()
+    # a row of a whose index equals one of b's goes first (a came first in the stable sort)
+    cut = np.searchsorted(ia, ib, side="right")
+    pieces, lo = [], 0
+    for j, c in enumerate(cut):
+        if c > lo:
+            pieces.append(a.iloc[lo:c])
+        pieces.append(b.iloc[j : j + 1])
+        lo = c
+    if lo < len(a):
+        pieces.append(a.iloc[lo:])
+    return pd.concat(pieces)
 
 
 #: the columns :func:`kubelog.formats.audit.dedup_requests` reads or fills
@@ -124,7 +147,18 @@ def _deduplicated(run: Run, cols, split: bool = False) -> tuple[list, Exclusions
         df = df[~other]
     from ..formats.audit import dedup_requests
 
-    df, ex.duplicates, note = dedup_requests(df)
+    # the rule gets only the columns it reads (it copies its frame four times: the latency and
+    # long-running columns rode along, ~130 MB on 2M rows); the others are taken for its rows after
+    ride = [c for c in df.columns if c not in _DEDUP_COLUMNS]
+    if ride:
+        rest_of_key = df[ride]
+        df, ex.duplicates, note = dedup_requests(df[[c for c in df.columns if c in _DEDUP_COLUMNS]])
+        for c in ride:
+            df[c] = rest_of_key[c].reindex(df.index)
+        df = df[[c for c in key]]
+        del rest_of_key
+    else:
+        df, ex.duplicates, note = dedup_requests(df)
     if note:
         ex.notes.append(note)
     parts = [df]
