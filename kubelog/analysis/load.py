@@ -249,29 +249,38 @@ def _pod_requests(run: Run, notes: list):
         return None
     import pyarrow.dataset as ds
 
-    # the 2xx answers with an end time selected while reading (Arrow), not on a pandas copy of every pod
-    # request: a row whose code or ts is null is left out, as the pandas test left it out (~1M rows of
-    # a 2M-row table: ~200 MB less at the load timeline's peak)
-    r = run.table(
-        "requests",
-        columns=["ts", "start_ts", "verb", "resource", "subresource", "namespace", "name", "code", "origin", "clock"],
-        filter=ds.field("resource").isin(["pods", "namespaces"])
+    import pyarrow.compute as pc
+
+    # the 2xx answers with an end time, of the one origin used, selected while reading (Arrow): a row
+    # whose code or ts is null is left out, as the pandas test left it out.  The origin is chosen on
+    # the two columns it needs first, so that only its rows are read with their text (a 2M-row table
+    # logged by both the access log and the audit log: ~0.5M rows read instead of ~1M, ~250 MB less at
+    # the load timeline's peak)
+    pick = (
+        ds.field("resource").isin(["pods", "namespaces"])
         & ds.field("ts").is_valid()
         & (ds.field("code") >= 200)
-        & (ds.field("code") <= 299),
+        & (ds.field("code") <= 299)
     )
-    for c in ("subresource", "namespace", "name"):
-        r[c] = r[c].fillna("")
+    k = run.arrow("requests", columns=["resource", "origin"], filter=pick, dictionary=True)
+    seen = {v for v in pc.unique(pc.filter(k["origin"], pc.equal(k["resource"], "pods"))).to_pylist() if v is not None}
+    del k
     for origin in ORIGINS:
-        o = r["origin"] == origin
-        if (o & (r["resource"] == "pods")).any():
+        if origin in seen:
             break
     else:
         return None
-    others = sorted(set(r.loc[~o & (r["resource"] == "pods"), "origin"].dropna()))
+    others = sorted(seen - {origin})
     if others:
         notes.append(f"pod requests also logged by {', '.join(others)}: not counted again (origin {origin} used)")
-    return r[o], origin
+    r = run.table(
+        "requests",
+        columns=["ts", "start_ts", "verb", "resource", "subresource", "namespace", "name", "code", "origin", "clock"],
+        filter=pick & (ds.field("origin") == origin),
+    )
+    for c in ("subresource", "namespace", "name"):
+        r[c] = r[c].fillna("")
+    return r, origin
 
 
 def _first(df: pd.DataFrame, key=("namespace", "pod"), col: str = "t") -> pd.Series:
