@@ -50,11 +50,17 @@ def keep_api_requests(run: Run, columns: list[str]) -> None:
     de-duplicating the requests table again (the report asks for them from its analyses, the skew
     analysis and the diagnosis included; on a 2M-row run each pass cost tens of seconds).  With
     pandas' copy-on-write (pandas 3) such a subset shares the kept data until a caller changes it.
-    :func:`kept_requests` gives the same rows with the long-running and latency-less ones."""
+    :func:`kept_requests` gives the same rows with the long-running and latency-less ones.  Only
+    ``columns`` are kept: a kept ``api_requests`` frame has the de-duplication's internal columns
+    (``audit_id``, ``stage``, ...) that are among them, not the others."""
     cols = sorted(set(columns) | _INTERNAL)
     _KEPT.pop(id(run), None)
     (rows, excluded), ex, order_free = _deduplicated(run, cols, split=True)
-    _KEPT[id(run)] = _Kept(weakref.ref(run), set(rows.columns), rows, excluded, ex, order_free)
+    # only ``columns`` are kept: the de-duplication's own columns that no caller asked for (audit IDs,
+    # stages, servers, ...: ~125 MB on a million requests) are dropped once they have served
+    keep = [c for c in cols if c in set(columns)]
+    rows, excluded = rows[keep], excluded[keep]
+    _KEPT[id(run)] = _Kept(weakref.ref(run), set(keep), rows, excluded, ex, order_free)
 
 
 def forget_api_requests(run: Run) -> None:
@@ -228,9 +234,10 @@ def api_requests(run: Run, columns: list[str] | None = None) -> tuple[pd.DataFra
     ID), the access-log row is kept (:func:`kubelog.formats.audit.dedup_requests`).
     """
     cols = None if columns is None else sorted(set(columns) | _INTERNAL)
-    k = _kept(run, cols) if cols is not None else None
-    if k is not None:
+    k = _kept(run, columns) if columns is not None else None
+    if k is not None:  # the kept rows: ``columns`` and those of the internal columns that were kept
         ex = k.exclusions
+        cols = sorted(set(columns) | (_INTERNAL & k.columns))
         return k.rows[cols], Exclusions(ex.long_running, ex.no_latency, ex.duplicates, ex.not_apiserver, list(ex.notes))
     if cols is None:
         from ..tables import schema

@@ -54,6 +54,9 @@ REQUEST_COLUMNS = [
     "namespace",
     "name",
     "code",
+    "user",  # the diagnosis reads these three too (the de-duplication's other columns are not kept)
+    "long_running",
+    "origin",
 ]
 MATRIX_PDF_GROUPS = 60  # the PDF's every-group matrix stops here (the HTML has every group)
 
