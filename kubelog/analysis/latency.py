@@ -10,6 +10,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..run import Run
@@ -49,11 +50,17 @@ def keep_api_requests(run: Run, columns: list[str]) -> None:
     de-duplicating the requests table again (the report asks for them from its analyses, the skew
     analysis and the diagnosis included; on a 2M-row run each pass cost tens of seconds).  With
     pandas' copy-on-write (pandas 3) such a subset shares the kept data until a caller changes it.
-    :func:`kept_requests` gives the same rows with the long-running and latency-less ones."""
+    :func:`kept_requests` gives the same rows with the long-running and latency-less ones.  Only
+    ``columns`` are kept: a kept ``api_requests`` frame has the de-duplication's internal columns
+    (``audit_id``, ``stage``, ...) that are among them, not the others."""
     cols = sorted(set(columns) | _INTERNAL)
     _KEPT.pop(id(run), None)
     (rows, excluded), ex, order_free = _deduplicated(run, cols, split=True)
-    _KEPT[id(run)] = _Kept(weakref.ref(run), set(rows.columns), rows, excluded, ex, order_free)
+    # only ``columns`` are kept: the de-duplication's own columns that no caller asked for (audit IDs,
+    # stages, servers, ...: ~125 MB on a million requests) are dropped once they have served
+    keep = [c for c in cols if c in set(columns)]
+    rows, excluded = rows[keep], excluded[keep]
+    _KEPT[id(run)] = _Kept(weakref.ref(run), set(keep), rows, excluded, ex, order_free)
 
 
 def forget_api_requests(run: Run) -> None:
@@ -81,11 +88,33 @@ def kept_requests(run: Run, columns: list[str]) -> pd.DataFrame | None:
         return k.rows[cols]
     if k.rows.empty:
         return k.excluded[cols]
-    out = pd.concat([k.rows[cols], k.excluded[cols]]).sort_index()  # the de-duplicated order
+    out = _merged(k.rows[cols], k.excluded[cols])  # the de-duplicated order
     rng = pd.RangeIndex(out.index[0], out.index[-1] + 1)
     if len(rng) == len(out) and out.index.equals(rng):  # as a row selection of the whole table gives it
         out.index = rng
     return out
+
+
+def _merged(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """``pd.concat([a, b]).sort_index()`` (stable) when both indexes are increasing, without its copy
+    of every row: ``a`` is cut into runs of rows between ``b``'s rows (slices share the data) and the
+    runs and ``b``'s rows are concatenated in order; pandas' Arrow strings are then chunks of the
+    same buffers.  The kept requests are ~1M usable rows and ~200 long-running ones: the sorted
+    concatenation copied 20 columns of a million rows (~450 MB) for the diagnosis."""
+    ia, ib = a.index.to_numpy(), b.index.to_numpy()
+    if not (a.index.is_monotonic_increasing and b.index.is_monotonic_increasing) or len(ib) > 10_000:
+        return pd.concat([a, b]).sort_index()
+    # a row of a whose index equals one of b's goes first (a came first in the stable sort)
+    cut = np.searchsorted(ia, ib, side="right")
+    pieces, lo = [], 0
+    for j, c in enumerate(cut):
+        if c > lo:
+            pieces.append(a.iloc[lo:c])
+        pieces.append(b.iloc[j : j + 1])
+        lo = c
+    if lo < len(a):
+        pieces.append(a.iloc[lo:])
+    return pd.concat(pieces)
 
 
 #: the columns :func:`kubelog.formats.audit.dedup_requests` reads or fills
@@ -124,7 +153,18 @@ def _deduplicated(run: Run, cols, split: bool = False) -> tuple[list, Exclusions
         df = df[~other]
     from ..formats.audit import dedup_requests
 
-    df, ex.duplicates, note = dedup_requests(df)
+    # the rule gets only the columns it reads (it copies its frame four times: the latency and
+    # long-running columns rode along, ~130 MB on 2M rows); the others are taken for its rows after
+    ride = [c for c in df.columns if c not in _DEDUP_COLUMNS]
+    if ride:
+        rest_of_key = df[ride]
+        df, ex.duplicates, note = dedup_requests(df[[c for c in df.columns if c in _DEDUP_COLUMNS]])
+        for c in ride:
+            df[c] = rest_of_key[c].reindex(df.index)
+        df = df[[c for c in key]]
+        del rest_of_key
+    else:
+        df, ex.duplicates, note = dedup_requests(df)
     if note:
         ex.notes.append(note)
     parts = [df]
@@ -136,23 +176,36 @@ def _deduplicated(run: Run, cols, split: bool = False) -> tuple[list, Exclusions
     del df
     pool.release_unused()
     rest = [c for c in cols if c not in key]
-    t = run.arrow("requests", columns=rest, dictionary=True)
-    nulls = {c: t[c].null_count for c in rest}
-    out = []
-    for part in parts:
-        chosen = _contiguous_strings(decoded(t.take(pa.array(part.index.to_numpy(), type=pa.int64()))))
-        full = chosen.to_pandas()
-        full.index = part.index
-        for c in rest:  # an integer or bool column with nulls converts to float / object, as the whole table did
+    rows = [pa.array(part.index.to_numpy(), type=pa.int64()) for part in parts]
+    got = [{} for _ in parts]
+    # one column at a time (Parquet reads each column on its own anyway): the whole table is never held
+    # for every row, only one column of it and its chosen rows (15 columns of 2M rows: ~400 MB less at
+    # the peak of the report's read)
+    for c in rest:
+        t = run.arrow("requests", columns=[c], dictionary=True)
+        nulls = t[c].null_count
+        for j, part in enumerate(rows):
+            chosen = _contiguous_strings(decoded(t.take(part)))
             typ = chosen.schema.field(c).type
-            if (pa.types.is_integer(typ) or pa.types.is_boolean(typ)) and nulls[c] and not chosen[c].null_count:
+            # an integer or bool column with nulls converts to float / object, as the whole table did
+            if (pa.types.is_integer(typ) or pa.types.is_boolean(typ)) and nulls and not chosen[c].null_count:
                 with_null = pa.chunked_array(chosen[c].chunks + [pa.nulls(1, typ)], type=typ)
-                full[c] = with_null.to_pandas().to_numpy()[:-1]
+                got[j][c] = pd.Series(with_null.to_pandas().to_numpy()[:-1], index=parts[j].index, name=c)
+            else:
+                col = chosen.to_pandas()[c]
+                col.index = parts[j].index
+                got[j][c] = col
+            del chosen
+        del t
+        pool.release_unused()
+    out = []
+    for part, g in zip(parts, got):
+        full = pd.DataFrame(g, index=part.index, copy=False)
         for c in part.columns:
             full[c] = part[c]
         out.append(full[list(cols)])
-        del chosen, full
-    del t, parts
+        del full
+    del parts, got
     pool.release_unused()
     return out, ex, order_free
 
@@ -181,9 +234,10 @@ def api_requests(run: Run, columns: list[str] | None = None) -> tuple[pd.DataFra
     ID), the access-log row is kept (:func:`kubelog.formats.audit.dedup_requests`).
     """
     cols = None if columns is None else sorted(set(columns) | _INTERNAL)
-    k = _kept(run, cols) if cols is not None else None
-    if k is not None:
+    k = _kept(run, columns) if columns is not None else None
+    if k is not None:  # the kept rows: ``columns`` and those of the internal columns that were kept
         ex = k.exclusions
+        cols = sorted(set(columns) | (_INTERNAL & k.columns))
         return k.rows[cols], Exclusions(ex.long_running, ex.no_latency, ex.duplicates, ex.not_apiserver, list(ex.notes))
     if cols is None:
         from ..tables import schema

@@ -181,18 +181,14 @@ def _outside_window(run: Run):
     if not run.has("requests"):
         return ("requests_outside_window", 0, f"no requests; window {start} → {end} ({clock} clock)")
     # in Arrow (masks as numpy): a million audit IDs as Python objects took ~20 s here
-    r = run.arrow("requests", columns=["start_ts", "ts", "origin", "audit_id", "server"])
+    # origin and server as Arrow dictionaries (one code per row, not one string): 2M rows, ~60 MB less
+    r = run.arrow("requests", columns=["start_ts", "ts", "origin", "audit_id", "server"], dictionary=True)
 
     def mask(x, null: bool):
         return pc.fill_null(x, null).to_numpy(zero_copy_only=False).astype(bool)
 
     http = mask(pc.equal(r["origin"], "httplog"), False) & mask(pc.not_equal(r["server"], "kubelet"), True)
     aud = mask(pc.equal(r["origin"], "audit"), False)
-    keep = np.ones(r.num_rows, dtype=bool)
-    if http.any() and aud.any():
-        ids = pc.unique(pc.drop_null(pc.filter(r["audit_id"], pa.array(http))))
-        dup = aud & (mask(pc.is_in(r["audit_id"], value_set=ids), False) if len(ids) else True)
-        keep = ~dup  # the same request in both logs counts once (see sli_requests)
 
     def ns(col):
         return pc.fill_null(pc.cast(col, pa.int64()), 0).to_numpy(zero_copy_only=False)
@@ -201,8 +197,25 @@ def _outside_window(run: Run):
     st = pc.coalesce(r["start_ts"], r["ts"])
     valid_st, valid_end = mask(pc.is_valid(st), False), mask(pc.is_valid(r["ts"]), False)
     st_ns = ns(st)
-    before = keep & valid_st & (st_ns < pd.Timestamp(start).value)
-    after = keep & valid_end & (end_ns > pd.Timestamp(end).value)
+    before = valid_st & (st_ns < pd.Timestamp(start).value)
+    after = valid_end & (end_ns > pd.Timestamp(end).value)
+    keep = np.ones(r.num_rows, dtype=bool)
+    if http.any() and aud.any():
+        # the same request in both logs counts once (see sli_requests): an audit row is dropped when an
+        # access-log row has its audit ID.  Only the audit rows outside the window are looked up (the
+        # others are not counted either way): a hash set of their IDs, not of every access-log ID (on a
+        # 2M-row run a million IDs, ~+300 MB)
+        if not (http & mask(pc.is_valid(r["audit_id"]), False)).any():
+            keep = ~aud  # no access-log row has an ID: every audit row is a duplicate, as before
+        else:
+            cand = aud & (before | after)
+            if cand.any():
+                cand_ids = pc.unique(pc.drop_null(pc.filter(r["audit_id"], pa.array(cand))))
+                seen = http & mask(pc.is_in(r["audit_id"], value_set=cand_ids), False)
+                hits = pc.unique(pc.drop_null(pc.filter(r["audit_id"], pa.array(seen))))
+                keep = ~(cand & mask(pc.is_in(r["audit_id"], value_set=hits), False))
+    before &= keep
+    after &= keep
     n_b, n_a = int(before.sum()), int(after.sum())
     n = int((before | after).sum())
     detail = (
