@@ -505,7 +505,7 @@ def _resolve_names(c: pd.DataFrame) -> pd.DataFrame:
     if blank.any():
         counts = named.groupby("pod")["namespace"].agg(["first", "size"])
         one = counts[counts["size"] == 1]["first"]
-        c.loc[blank, "namespace"] = c.loc[blank, "pod"].map(one).fillna("")
+        c.loc[blank, "namespace"] = c.loc[blank, "pod"].map(one).astype(object).fillna("")  # all-NaN map: float64
     return c
 
 
