@@ -132,6 +132,19 @@ def test_each_run_usage_errors(runs_dir, tmp_path):
     (tmp_path / "none").mkdir()
     r = CliRunner().invoke(app, ["ingest", "--each-run", str(tmp_path / "none"), "--out", str(tmp_path / "s")])
     assert r.exit_code == 3 and "no subdirectory or archive" in r.stderr
+    # an option no input could be read with: one line, exit 2, no store made (it was a KeyError of the
+    # empty index, exit 2 by accident, with the store directory left behind)
+    for opt in (["--tz", "Mars/Olympus"], ["--input-format", "bogus"], ["--year", "-5"]):
+        r = CliRunner().invoke(app, ["ingest", "--each-run", str(runs_dir), "--out", str(tmp_path / "s2"), *opt])
+        assert r.exit_code == 2 and r.stderr.count("\n") == 1 and opt[0] in r.stderr, r.stderr
+        assert not (tmp_path / "s2").exists()
+
+
+def test_an_index_of_no_runs_is_an_empty_table(tmp_path):
+    """Every run failed: the store's index is written, empty, with its columns."""
+    path = S.write_index(tmp_path, [])
+    df = pd.read_parquet(path)
+    assert len(df) == 0 and list(df.columns) == S.INDEX_COLUMNS
 
 
 @pytest.mark.slow

@@ -198,6 +198,7 @@ def ingest_each_run(
     from ..errors import WorkerFailed
 
     opts = options or Options()
+    opts.check()  # a bad year, zone or format name: one line, exit 2, before the store is made
     src, out = Path(dir_of_runs), Path(store)
     runs, not_runs = runs_in(src)
     a, b = os.path.realpath(src), os.path.realpath(out)
@@ -277,7 +278,7 @@ def write_index(store: Path, rows: list[dict]) -> Path:
     old = read_index(store) if path.exists() else pd.DataFrame(columns=INDEX_COLUMNS)
     new = pd.DataFrame(rows, columns=INDEX_COLUMNS)
     df = pd.concat([old[~old["run"].isin(new["run"])], new], ignore_index=True) if len(old) else new
-    df = df[[(store / str(r) / "manifest.json").is_file() for r in df["run"]]]
+    df = df.loc[[(store / str(r) / "manifest.json").is_file() for r in df["run"]]] if len(df) else df
     df = _typed(df)
     df = df.iloc[sorted(range(len(df)), key=lambda i: _name_key(df["run"].iloc[i]))].reset_index(drop=True)
     tmp = store / f".{INDEX}.tmp-{os.getpid()}"
