@@ -178,6 +178,23 @@ class PodStartup:
 # candidates
 
 
+#: The columns of a candidate phase end (:func:`_candidates`).
+_END_COLUMNS = [
+    "namespace",
+    "pod",
+    "node",
+    "end",
+    "ts",
+    "clock",
+    "resolution_s",
+    "rank",
+    "tier",
+    "source",
+    "source_id",
+    "line_no",
+]
+
+
 def _candidates(run: Run) -> pd.DataFrame:
     """Every observed end of every pod: namespace, pod, node, end, ts, clock, resolution_s, rank,
     source, source_id, line_no."""
@@ -276,42 +293,9 @@ def _candidates(run: Run) -> pd.DataFrame:
         if post is not None:
             frames.append(post)
     if not frames:
-        return pd.DataFrame(
-            columns=[
-                "namespace",
-                "pod",
-                "node",
-                "end",
-                "ts",
-                "clock",
-                "resolution_s",
-                "rank",
-                "tier",
-                "source",
-                "source_id",
-                "line_no",
-            ]
-        )
+        return pd.DataFrame(columns=_END_COLUMNS)
     c = pd.concat(
-        [
-            f.assign(tier=f["tier"] if "tier" in f else 0)[
-                [
-                    "namespace",
-                    "pod",
-                    "node",
-                    "end",
-                    "ts",
-                    "clock",
-                    "resolution_s",
-                    "rank",
-                    "tier",
-                    "source",
-                    "source_id",
-                    "line_no",
-                ]
-            ]
-            for f in frames
-        ],
+        [f.assign(tier=f["tier"] if "tier" in f else 0)[_END_COLUMNS] for f in frames],
         ignore_index=True,
     )
     c["namespace"] = c["namespace"].fillna("")

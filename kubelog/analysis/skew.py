@@ -236,6 +236,21 @@ def _order_after(lines: pd.DataFrame, req_end: np.ndarray, req_ev: np.ndarray, w
     )
 
 
+def _event_then_line(kind: str, j: pd.DataFrame, send_clock: str, send_ts: str, where) -> pd.DataFrame:
+    """Pairs of an apiserver event (``j[send_clock]``, ``j[send_ts]``, µs) and the test log line that
+    follows it (``clock``, ``ts_s``, the e2e log's resolution); evidence ``event → file:line``."""
+    return _frame(
+        kind,
+        j[send_clock].to_numpy(),
+        j[send_ts].to_numpy(),
+        j["clock"].to_numpy(),
+        j["ts_s"].to_numpy(),
+        RES_US,
+        RES_E2E,
+        [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))],
+    )
+
+
 def _api_round_trips(run: Run, req: pd.DataFrame, tl: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
     """``api_round_trip`` pairs between the test's log lines and its own requests (test client only).
 
@@ -279,18 +294,7 @@ def _api_round_trips(run: Run, req: pd.DataFrame, tl: pd.DataFrame, where: _Wher
         )
         # several deletes of one name: the line follows the earliest one at least
         j = j.sort_values("end").drop_duplicates(["source_id", "line_no"], keep="first")
-        out.append(
-            _frame(
-                "api_round_trip",
-                j["_rclock"].to_numpy(),
-                j["end"].to_numpy(),
-                j["clock"].to_numpy(),
-                j["ts_s"].to_numpy(),
-                RES_US,
-                RES_E2E,
-                [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))],
-            )
-        )
+        out.append(_event_then_line("api_round_trip", j, "_rclock", "end", where))
     # after: Listing nodes for easy debugging  ← GET /api/v1/nodes
     g = tl[msg.str.startswith("Listing nodes for easy debugging")]
     r = treq[
@@ -393,18 +397,7 @@ def _pod_watch(run: Run, req: pd.DataFrame, tl: pd.DataFrame, pt: pd.DataFrame, 
             st2 = st2.sort_values("start").drop_duplicates("_rc", keep="first")
             j = g.merge(st2[["_rc", "start", "clock", "_ev"]].rename(columns={"clock": "_aclock"}), on="_rc")
             if not j.empty:
-                out.append(
-                    _frame(
-                        "pod_watch",
-                        j["_aclock"].to_numpy(),
-                        j["start"].to_numpy(),
-                        j["clock"].to_numpy(),
-                        j["ts_s"].to_numpy(),
-                        RES_US,
-                        RES_E2E,
-                        [f"{a} → {b}" for a, b in zip(j["_ev"], where(j["source_id"], j["line_no"]))],
-                    )
-                )
+                out.append(_event_then_line("pod_watch", j, "_aclock", "start", where))
     return out
 
 
