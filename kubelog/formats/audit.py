@@ -88,18 +88,7 @@ if TYPE_CHECKING:
 
 MAX_LINE = 64 << 20
 READ = 8 << 20
-VERB_METHOD = {
-    "get": "GET",
-    "list": "GET",
-    "watch": "GET",
-    "create": "POST",
-    "update": "PUT",
-    "patch": "PATCH",
-    "delete": "DELETE",
-    "deletecollection": "DELETE",
-    "proxy": "GET",
-    "connect": "GET",
-}
+VERB_METHOD = requestinfo.VERB_METHOD
 RX_HOST_PREFIX = re.compile(rb"^([^\s{]+) (\{.*)$", re.S)
 RX_LEGACY = re.compile(
     r"^(?:\S+ )?(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) AUDIT: (?P<kv>.*)$"

@@ -30,6 +30,19 @@ LOGGED_VERB_METHOD = {
     "UPDATE": "PUT",
     "DELETECOLLECTION": "DELETE",
 }
+# a RequestInfo verb (audit events, Trace names) back to the HTTP method of its request
+VERB_METHOD = {
+    "get": "GET",
+    "list": "GET",
+    "watch": "GET",
+    "create": "POST",
+    "update": "PUT",
+    "patch": "PATCH",
+    "delete": "DELETE",
+    "deletecollection": "DELETE",
+    "proxy": "GET",
+    "connect": "GET",
+}
 
 _FIELDS = ("verb", "api_group", "api_version", "resource", "subresource", "namespace", "name", "scope", "long_running")
 

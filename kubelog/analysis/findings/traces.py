@@ -15,17 +15,6 @@ import pandas as pd
 
 from .base import Ctx, Evidence, _dur, _first_line, _hms, register
 
-_TRACE_METHOD = {
-    "get": "GET",
-    "list": "GET",
-    "watch": "GET",
-    "create": "POST",
-    "update": "PUT",
-    "patch": "PATCH",
-    "delete": "DELETE",
-    "deletecollection": "DELETE",
-}
-
 
 def trace_url(name, url) -> str:
     """The request path of a Trace block: its ``url`` field, else (old formats, ``Trace "Get /api/v1/…"``)
@@ -41,14 +30,14 @@ def trace_long_running(name, url) -> bool:
     port-forward, or a pod log read (``Get …/pods/X/log``: the handler's trace spans the stream, and old
     formats print the path without ``?follow=true``) — RequestInfo's long-running rule
     (:func:`kubelog.formats.requestinfo.classify_one`) plus every ``log`` read."""
-    from ...formats.requestinfo import classify_one
+    from ...formats.requestinfo import VERB_METHOD, classify_one
 
     u = trace_url(name, url)
     if not u:
         return False
     m = re.match(r'\s*"?([A-Za-z]+)', name if isinstance(name, str) else "")
     verb = m.group(1).lower() if m else "get"
-    method = _TRACE_METHOD.get(verb, verb.upper())
+    method = VERB_METHOD.get(verb, verb.upper())
     info = classify_one(method, u)
     return bool(info["long_running"] or verb == "watch" or (method == "GET" and info["subresource"] == "log"))
 
