@@ -167,7 +167,9 @@ def test_skew_timeout_run_schedule_to_run_is_a_clock_not_a_regression(sample_run
         a, b, n_boot=300, corrections=(corrections(a, correct_skew=True), corrections(b, correct_skew=True))
     )
     r, c = raw[raw["phase"] == "schedule_to_run"], cor[cor["phase"] == "schedule_to_run"]
-    assert (r["flag"] == "regression").all() and (c["flag"] == "unchanged").all()
+    # corrected: no change (the p99 of 79 vs 93 pods — each the 1st/2nd largest — may be only inconclusive)
+    assert (r["flag"] == "regression").all() and c["flag"].isin(["unchanged", "inconclusive"]).all()
+    assert (c.loc[c["percentile"] != "p99", "flag"] == "unchanged").all()
     node = [v["offset_s"] for d, v in truth["clocks"].items() if d.startswith("node/")]
     assert (r["new_s"].to_numpy() - c["new_s"].to_numpy()) == pytest.approx(node[0], abs=0.05)
     # the phases on one clock do not move

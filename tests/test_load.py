@@ -77,8 +77,9 @@ def scenario_rows():
       with 5 pods per node, capacity 10, so L = pods × 10 %.
     * pod creates (POST pods 201, httplog) k = 1..11 end at 10k s with latency 0.01k s;
       one pod delete (200) ends at 125 s.
-    * pods p1..p11 start at 10k s (kubelet PLEG ContainerStarted records); p1's kubelet kill
-      record is at 125 s → pods: 1..11 at 10..110 s, 10 from 125 s.
+    * pods p1..p11 start at 10k s (kubelet PLEG ContainerStarted records at 10k + 0.5 s: a record
+      follows the start by up to one 1 s relist, the start is taken half a relist before it); p1's
+      kubelet kill record is at 125 s → pods: 1..11 at 10..110 s, 10 from 125 s.
     * not load evidence: a create answered 409 (ends 115 s), a pods/binding create 201 of p11
       (112 s, after its start), an audit copy of create k=5 (same audit ID), a DELETE answered 404.
     * a pods WATCH from 0 to 130 s (long-running: excluded from latency, but it spans the window).
@@ -104,13 +105,14 @@ def scenario_rows():
 
 
 def scenario_pods():
-    """pod_transitions of the scenario: p1..p11 start at 10k s, p1 is killed at 125 s."""
+    """pod_transitions of the scenario: p1..p11 start at 10k s (their PLEG records half a relist
+    later), p1 is killed at 125 s."""
     rows = [
         dict(
             namespace="",
             pod=f"p{k}",
             milestone="pleg_container_started",
-            ts=at(10 * k),
+            ts=at(10 * k + 0.5),
             clock="apiserver",
             resolution_s=1e-6,
             origin="kubelet",
@@ -231,16 +233,25 @@ def pod_req(end, verb, name, code=200, sub="", origin="httplog", lat=0.005, ns="
 
 
 def rcv(end, lat=0.005):
-    """Receipt (request start) of a request ending at ``end`` s with latency ``lat``: kubelog places a
-    kubelet's evidence there (the kubelet sent it after what it reports)."""
+    """Receipt (request start) of a request ending at ``end`` s with latency ``lat``: the kubelet sent it
+    after what it reports."""
     return at(end) - pd.Timedelta(nanoseconds=round(lat * NS))
+
+
+def relisted(end, lat=0.005):
+    """The start kubelog takes from a kubelet's Running write received at ``rcv(end, lat)``: half a PLEG
+    relist (1 s, pkg/kubelet/kubelet.go plegRelistPeriod) before it, the write's lag being uniform over
+    the relist period."""
+    return rcv(end, lat) - pd.Timedelta(seconds=0.5)
 
 
 def test_double_delete_counts_each_pod_once(tmp_path):
     """Kubernetes deletes a pod twice: the graceful DELETE (GC, namespace controller, user) and the
     kubelet's grace-0 DELETE after the containers stopped (pkg/kubelet/status/status_manager.go
-    syncPod).  A pod is load from its first status write to the terminal status write after the
-    graceful delete; the second DELETE subtracts nothing more.  Each instant is the request's receipt."""
+    syncPod).  A pod is load from its Running write (less half a relist) to its stop, bounded by the
+    graceful delete and the terminal status write after it (taken at the graceful delete: the kubelet
+    kills the containers when its watch delivers the deletion, and the write came within a relist); the
+    second DELETE subtracts nothing more."""
     rows = []
     for k, name in enumerate(["a", "b", "c"]):
         t0 = 10 * (k + 1)
@@ -254,7 +265,11 @@ def test_double_delete_counts_each_pod_once(tmp_path):
     rows.append(pod_req(50, "create", "never", 201, "binding"))  # bound, never started (no status, no delete)
     tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
     assert tl.steps["running"].tolist() == [1, 2, 3, 2, 1, 0]
-    assert tl.steps["ts"].tolist() == [rcv(11), rcv(21), rcv(31), rcv(100.5), rcv(101.5), rcv(102.5)]
+    assert tl.steps["ts"].tolist() == [relisted(11), relisted(21), relisted(31), at(100), at(101), at(102)]
+    lv = tl.lives.set_index("pod")
+    # the start lies between the bind (10 s; a relist + allowance before the write would be earlier) and the write
+    assert lv.loc["a", "start_lo"] == rcv(10) and lv.loc["a", "start_hi"] == rcv(11)
+    assert lv.loc["a", "stop_lo"] == at(100) and lv.loc["a", "stop_hi"] == rcv(100.5)
     ev = tl.evidence.set_index("evidence")["pods"]
     assert ev["status update (the pods/status write that carries Running)"] == 3
     assert ev["kubelet final delete / terminal status write"] == 3
@@ -274,7 +289,9 @@ def test_audit_only_origin_is_used_when_no_access_log(tmp_path):
     tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
     assert tl.source.startswith("pod lives (audit): 2 of 3 test pods started")
     assert tl.steps["running"].tolist() == [1, 2, 1, 0]
-    assert tl.steps["ts"].tolist() == [rcv(10), rcv(20), rcv(31), rcv(41)]
+    # stops: the graceful delete + the run's kubelet reaction (the median gap to the final delete, 0.995 s,
+    # less half a relist: the final delete waited for the relist that saw the containers die)
+    assert tl.steps["ts"].tolist() == [relisted(10), relisted(20), at(30.495), at(40.495)]
 
 
 def test_namespace_teardown_stops_pods_without_kubelet_deletes(tmp_path):
@@ -293,7 +310,7 @@ def test_namespace_teardown_stops_pods_without_kubelet_deletes(tmp_path):
     ]
     tl = load_timeline(make_run(tmp_path / "r", requests=rows, pod_transitions=pt), nodes=1)
     assert tl.steps["running"].tolist() == [1, 2, 3, 1]
-    assert tl.steps["ts"].tolist() == [rcv(10), rcv(11), rcv(12), at(50)]  # the teardown's end
+    assert tl.steps["ts"].tolist() == [relisted(10), relisted(11), relisted(12), at(50)]  # the teardown's end
     ev = tl.evidence.set_index("evidence")["pods"]
     assert ev["graceful delete or namespace teardown (no kubelet delete in the run)"] == 2
 
@@ -314,7 +331,7 @@ def test_hung_kubelet_pod_runs_to_the_end(tmp_path):
     ]
     tl = load_timeline(make_run(tmp_path / "r", requests=rows, pod_transitions=pt), nodes=1)
     assert tl.steps["running"].tolist() == [1, 2, 1]
-    assert tl.steps["ts"].tolist() == [rcv(10), rcv(11), rcv(51)]
+    assert tl.steps["ts"].tolist() == [relisted(10), relisted(11), at(50.495)]  # teardown + reaction
     assert any("counted as running to the end" in n for n in tl.notes)
 
 
@@ -344,10 +361,10 @@ def test_running_write_is_the_one_after_the_pending_write(tmp_path):
     ]
     tl = load_timeline(make_run(tmp_path / "r", requests=rows, pod_transitions=pt), nodes=1)
     lives = tl.lives.set_index("pod")
-    assert lives.loc["a", "start"] == rcv(12) and lives.loc["b", "start"] == rcv(20)
-    assert lives.loc["c", "start"] == rcv(33)
+    assert lives.loc["a", "start"] == relisted(12) and lives.loc["b", "start"] == relisted(20)
+    assert lives.loc["c", "start"] == relisted(33)
     assert (lives["start_evidence"] == "status update (the pods/status write that carries Running)").all()
-    assert lives.loc["a", "stop"] == rcv(40.5)  # the terminal write after the graceful delete
+    assert lives.loc["a", "stop"] == at(40)  # the graceful delete, the terminal write came within a relist
 
 
 def test_fallback_progress_sums_labels(tmp_path):
@@ -386,12 +403,13 @@ def test_ingested_access_log(tmp_path, ingest_to):
     tl = load_timeline(run, pods_per_node=1)
     assert tl.nodes == 1 and tl.capacity == 1
     # one pod bound at 21 s, written to by its kubelet at 22 s, deleted (gracefully) at 30 s; the run
-    # has no container-start evidence: a status write is taken as the start, the delete as the stop
+    # has no container-start evidence: a status write is taken as the start (half a relist before its
+    # receipt), the delete as the stop
     assert tl.source.startswith("pod lives (httplog): 1 of 1 test pods started")
-    assert tl.steps["ts"].tolist() == [rcv(22, 0.004), at(30)]  # the write's receipt, the delete's end
+    assert tl.steps["ts"].tolist() == [relisted(22, 0.004), at(30)]
     assert tl.steps["running"].tolist() == [1, 0]
     assert any("no container-start evidence" in n for n in tl.notes)
-    assert bucket_of(tl, [rcv(22, 0.0041), rcv(22, 0.004)], edges=(50, 100)).tolist() == ["50", "100"]
+    assert bucket_of(tl, [relisted(22, 0.0041), relisted(22, 0.004)], edges=(50, 100)).tolist() == ["50", "100"]
 
 
 def test_doctests():
@@ -431,3 +449,52 @@ def test_latency_correct_skew_needs_by_load(tmp_path):
 
     r = CliRunner().invoke(app, ["latency", str(tmp_path), "--correct-skew"])
     assert r.exit_code == 2 and "nothing to correct" in r.output
+
+
+def test_bounds_tell_where_the_bucket_is_undecided(tmp_path):
+    """Each pod's start lies in [receipt − 1.1 s, receipt] of its Running write (a PLEG relist + the
+    allowance): between the fewest pods surely running and the most possibly running, the bucket is
+    decided only where both agree."""
+    from kubelog.analysis.load import undecided
+
+    rows = [
+        pod_req(5, "create", "a", 201, "binding"),
+        pod_req(5, "create", "b", 201, "binding"),
+        pod_req(10, "patch", "a", sub="status"),
+        pod_req(10, "patch", "a", sub="status"),
+        pod_req(10.3, "patch", "b", sub="status"),
+        pod_req(10.3, "patch", "b", sub="status"),
+    ]
+    tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1, pods_per_node=10)
+    ts = [at(8.8), at(9.0), at(10.2), at(10.4)]
+    lo, hi = tl.running_bounds(ts)
+    assert lo.tolist() == [0, 0, 1, 2] and hi.tolist() == [0, 1, 2, 2]
+    # one pod is 10 % (bucket "10"), two are 20 % ("25")
+    assert undecided(tl, ts).tolist() == [False, False, True, False]
+    tib = time_in_buckets(tl, start=at(0), end=at(20)).set_index("bucket")
+    # two pods possible from b's earliest start (10.295 − 1.1 s) until both surely started (b's receipt,
+    # 10.295): 1.1 s, of which the estimate (a at 9.495, b at 9.795) puts 0.6 s in "10", 0.5 s in "25"
+    assert tib.loc["10", "undecided_s"] == pytest.approx(0.6, abs=1e-6)
+    assert tib.loc["25", "undecided_s"] == pytest.approx(0.5, abs=1e-6)
+    assert tib["undecided_s"].sum() == pytest.approx(1.1, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "ua, relisted",
+    [
+        ("kubelet/v1.14.0 (linux/amd64) kubernetes/641856d", True),
+        ("kubelet/v1.28.2 (linux/amd64) kubernetes/89a4ea3", False),
+    ],
+)
+def test_terminal_write_trails_the_stop_by_a_relist_before_1_22(tmp_path, ua, relisted):
+    """Up to 1.21 syncPod kills and returns; the terminal status comes from the sync PLEG ContainerDied
+    triggers (a relist later).  From 1.22 syncTerminatingPod sets it right after the kill."""
+    rows = [pod_req(5, "create", "a", 201, "binding"), pod_req(10, "patch", "a", sub="status")]
+    rows += [pod_req(50, "delete", "a"), pod_req(50.6, "patch", "a", sub="status"), pod_req(50.7, "delete", "a")]
+    for r in rows:
+        if r["subresource"] == "status":
+            r["user_agent"] = ua
+    tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
+    stop = tl.lives.set_index("pod").loc["a", "stop"]
+    # before 1.22: the graceful delete + the reaction (the gap 0.595 s less half a relist)
+    assert stop == (at(50) + pd.Timedelta(seconds=0.095) if relisted else rcv(50.6))

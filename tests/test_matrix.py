@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -199,15 +200,24 @@ def synthetic(request, tmp_path_factory):
 
 
 def test_matrix_matches_synthetic_truth(synthetic):
-    """The timeline against truth.json's true running pods (container start → stop; the evidence
-    trails each instant by milliseconds, tests/test_load_truth.py has the by-load tolerances), every
-    request of the truth in the matrix, and the whole-run cells exact."""
+    """The timeline against truth.json's true running pods (container start → stop; the kubelet's
+    evidence trails each start by up to one 1 s PLEG relist, tests/test_load_truth.py has the by-load
+    tolerances): the truth inside kubelog's bounds at every request, every request of the truth in the
+    matrix, and the whole-run cells exact."""
     run, truth = synthetic
     tl = load_timeline(run)  # capacity found from the run itself, not given
     assert tl.capacity == truth["capacity"] and tl.nodes == len(truth["nodes"])
     rl = np.array(truth["request_loads"]["rows"], dtype=np.int64)
-    diff = np.abs(tl.running_at(rl[:, 0] - rl[:, 1]) - rl[:, 2])
-    assert (diff == 0).mean() >= 0.6 and np.quantile(diff, 0.99) <= 3
+    t = rl[:, 0] - rl[:, 1]
+    signed = tl.running_at(t) - rl[:, 2]
+    diff = np.abs(signed)
+    lo, hi = tl.running_bounds(t)
+    assert ((lo <= rl[:, 2]) & (rl[:, 2] <= hi)).all()
+    # the estimate is unbiased (the old one, the Running write's receipt, ran ~0.5 s late: −2 pods here)
+    assert abs(signed.mean()) <= 0.6 and np.quantile(diff, 0.9) <= 3 and diff.max() <= 8, (
+        signed.mean(),
+        np.quantile(diff, [0.5, 0.9, 0.99, 1]),
+    )
     assert tl.steps["running"].max() == max(r for _, r in truth["running_pods_timeline"])
 
     m = latency_matrix(run)
@@ -233,7 +243,10 @@ def test_cli_on_synthetic_run(synthetic):
     r = CliRunner().invoke(app, ["latency", str(run.path), "--by-load", "-F", "json"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.output)
-    assert len(rows) == sum(1 for x in truth["latency_matrix"] if x["bucket"] != "all")
+    # every request of the truth in some cell (a cell of a few requests at a bucket edge may move)
+    key = ("verb", "resource", "subresource", "scope")
+    got = pd.DataFrame(rows).groupby(list(key))["count"].sum().to_dict()
+    assert got == {tuple(x[k] for k in key): x["count"] for x in truth["latency_matrix"] if x["bucket"] == "all"}
     first = [(x["verb"], x["resource"]) for x in rows[:3]]
     from kubelog.analysis.matrix import HEADLINE_RESOURCES, HEADLINE_VERBS
 

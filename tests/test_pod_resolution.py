@@ -55,7 +55,9 @@ def test_found_pod_line_has_the_poll_resolution(r15):
     assert len(m) == 3
     assert (m["watched_resolution_s"] == 2.0).all() and m["watched_source"].str.contains("2 s poll").all()
     pct = ps.measured_percentiles.set_index("phase")
-    assert pct.loc["run_to_watch", "resolution_s"] == pytest.approx(2.0, abs=1e-5)
+    # the running end (the PLEG ContainerStarted record, 0–1 s after the start: a 1 s relist) + the 2 s poll
+    assert (m["running_resolution_s"] == 1.0).all() and m["running_source"].str.contains("PLEG").all()
+    assert pct.loc["run_to_watch", "resolution_s"] == pytest.approx(3.0, abs=1e-5)
     # each measured percentile with both ends is within its ends' stated resolution + 50 ms of the truth
     true = truth["pod_startup"]["true"]
     for ph in ("schedule_to_run", "run_to_watch", "schedule_to_watch"):
@@ -118,11 +120,12 @@ def test_running_end_is_the_container_start_not_observed_running_time(r128):
     assert len(m) == 3 and m["running_source"].str.contains("PLEG ContainerStarted").all()
     for r in m.itertuples():
         true_run = pd.Timestamp(pods[r.pod]["run"], unit="ns", tz="UTC")
-        # the PLEG record is written 2 ms after the start (µs stamp)
-        assert abs((r.running_ts - true_run).total_seconds() - 0.002) <= 1e-5
+        # the PLEG record comes at the relist after the start (pkg/kubelet/pleg/generic.go): 0–1 s later
+        lag = (r.running_ts - true_run).total_seconds()
+        assert 0 <= lag <= 1.02 and r.running_resolution_s == 1.0
     true = truth["pod_startup"]["true"]["run_to_watch"]
     got = ps.measured_percentiles.set_index("phase").loc["run_to_watch", "p50_s"]
-    assert got == pytest.approx(true["p50_s"], abs=0.006)
+    assert abs(got - true["p50_s"]) <= 1.0 + 0.05
 
 
 def test_generated_cl2_log_empty_measurement_is_no_data(tmp_path):

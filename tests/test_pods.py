@@ -35,6 +35,17 @@ def _measured_pct(ps, phase, col):
 # --- truth.json: pod_startup.true (master clock) --------------------------------------------------
 
 
+def _to_record(truth, phase, col):
+    """The truth's percentile of a phase whose running end is the kubelet's PLEG record (written at the
+    relist after the container start: the record's true instant, not the start's)."""
+    from kubelog.analysis import stats
+
+    a, b = {"schedule_to_run": ("sched", "pleg_started"), "run_to_watch": ("pleg_started", "watch")}[phase]
+    lat = [p for p in truth["pods"] if p["latency"]]
+    v = np.array([(p[b] - p[a]) / 1e9 for p in lat], dtype=float)
+    return stats.percentile(v, {"p50_s": 0.5, "p90_s": 0.9, "p99_s": 0.99}[col])
+
+
 def test_healthy_measured_percentiles_equal_truth_within_input_precision(runs):
     run, truth = runs["healthy-1.28"]
     ps = pod_startup(run)
@@ -46,8 +57,12 @@ def test_healthy_measured_percentiles_equal_truth_within_input_precision(runs):
             if phase in ("create_to_schedule", "pod_startup"):
                 # created = creationTimestamp (whole seconds, truncated): derived ≥ true, < true + 1 s
                 assert want - 0.01 <= got < want + 1.0, (phase, col, got, want)
+            elif phase in ("schedule_to_run", "run_to_watch"):
+                # the running end is the PLEG record: within its 1 s of the container start, and a few ms
+                # of the record's own instant (audit binding end µs, watchObservedRunningTime ns)
+                assert abs(got - want) <= 1.0 + 0.006, (phase, col, got, want)
+                assert got == pytest.approx(_to_record(truth, phase, col), abs=0.006), (phase, col, got)
             else:
-                # audit binding end (µs), kubelet observed/watchObservedRunningTime (ns): a few ms
                 assert got == pytest.approx(want, abs=0.006), (phase, col, got, want)
         n = ps.measured_percentiles.loc[ps.measured_percentiles["phase"] == phase, "count"].iloc[0]
         assert n == true[phase]["n"]
@@ -60,7 +75,8 @@ def test_resolution_and_clock_of_each_end_are_reported(runs):
     p = ps.per_pod.set_index("pod").loc[name]
     assert p["created_resolution_s"] == 1.0 and p["created_clock"] == "apiserver"
     assert p["scheduled_resolution_s"] == pytest.approx(1e-6) and p["scheduled_clock"] == "apiserver"
-    assert p["running_clock"].startswith("node/") and p["running_resolution_s"] <= 1e-6
+    # the PLEG record: stamped in µs, written at the relist after the start (1 s)
+    assert p["running_clock"].startswith("node/") and p["running_resolution_s"] == 1.0
     assert p["node"] == "hollow-node-ff4rt"  # the full node name wins over the kubelet's short host
     pct = ps.percentiles.set_index(["phase", "bucket"])
     assert pct.loc[("pod_startup", "all"), "resolution_s"] == pytest.approx(1.0, abs=1e-6)
@@ -102,13 +118,17 @@ def test_skew_shows_then_offsets_correct_it(runs):
     ps = pod_startup(run, offsets=_offsets(truth))
     for col in ("p50_s", "p90_s", "p99_s"):
         got = _measured_pct(ps, "run_to_watch", col)
-        # PLEG (+2 ms) to the e2e 'Found pod' line (2 s poll): within the stated resolution + 50 ms
-        assert true[col] - 0.05 <= got <= true[col] + 2.0 + 0.05, (col, got, true[col])
+        # PLEG record (up to a 1 s relist after the start) to the e2e 'Found pod' line (2 s poll): within
+        # the stated resolution + 50 ms
+        assert true[col] - 1.0 - 0.05 <= got <= true[col] + 2.0 + 0.05, (col, got, true[col])
     assert ps.anomalies.set_index("phase").loc["run_to_watch", "cross_clock"] == 0
-    # scheduled from the 1.5 scheduler's 'Attempting to bind' record (µs), running from PLEG (µs)
+    # scheduled from the 1.5 scheduler's 'Attempting to bind' record (µs), running from the PLEG record
+    # (µs stamp, at the relist after the start): the record's own instant within 5 ms once corrected
     t = truth["pod_startup"]["true"]
     for col in ("p50_s", "p90_s", "p99_s"):
-        assert _measured_pct(ps, "schedule_to_run", col) == pytest.approx(t["schedule_to_run"][col], abs=0.005)
+        got = _measured_pct(ps, "schedule_to_run", col)
+        assert got == pytest.approx(_to_record(truth, "schedule_to_run", col), abs=0.005)
+        assert abs(got - t["schedule_to_run"][col]) <= 1.0 + 0.005
         got = _measured_pct(ps, "schedule_to_watch", col)
         assert t["schedule_to_watch"][col] - 0.05 <= got <= t["schedule_to_watch"][col] + 2.05
     assert "Attempting to bind" in ps.sources
@@ -117,7 +137,7 @@ def test_skew_shows_then_offsets_correct_it(runs):
     cc = ps.cross_check
     r2w = cc[(cc["phase"] == "run_to_watch") & (cc["statistic"] == "p50_s")].iloc[0]
     assert r2w["agree"] is False or r2w["agree"] == False  # noqa: E712
-    assert r2w["reported_s"] > 35000 and r2w["derived_s"] < 1
+    assert r2w["reported_s"] > 35000 and r2w["derived_s"] < 5
 
 
 def test_node_domain_aliases_and_negative_values_are_kept(runs):

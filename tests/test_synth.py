@@ -233,3 +233,31 @@ def test_found_pod_lines_come_from_a_2s_poll(run14):
         if m == "GET" and "labelSelector=name%3Ddensity-latency-pod" in u
     ]
     assert len(lists) >= len(lat)
+
+
+@pytest.mark.parametrize("era", ["1.14", "1.28"])
+def test_kubelet_sees_starts_and_stops_at_its_pleg_relist(tmp_path, era):
+    """pkg/kubelet/kubelet.go plegRelistPeriod = 1 s, pkg/kubelet/pleg/generic.go Start (wait.Until, a
+    phase per kubelet): the PLEG ContainerStarted record comes at the first relist after the container
+    start, 0–1 s later (+ the relist), and its Data is the container ID the "Killing container" record
+    names; the Running write is sent after that record.  Up to 1.21 the terminal status waits for the
+    relist after the stop (ContainerDied); from 1.22 syncTerminatingPod sets it right after the kill."""
+    truth = generate(tmp_path, seed=4, nodes=3, era=era, skew="test=0s,nodes=0s", scale=2)
+    pods = [p for p in truth["pods"] if p["run"] is not None]
+    lags = [p["pleg_started"] - p["run"] for p in pods]
+    assert all(0 <= x <= 1.02e9 for x in lags)
+    # the relist's phase is uniform: the lags spread over the whole second
+    assert min(lags) < 0.2e9 and max(lags) > 0.8e9 and 0.35e9 < sum(lags) / len(lags) < 0.65e9
+    assert all(p["pleg_started"] < p["status_end"] for p in pods)
+    stopped = [p for p in pods if p["stop"] is not None]
+    assert stopped and all(0 <= p["pleg_died"] - p["stop"] <= 1.02e9 for p in stopped)
+    # the terminal write (answered before the final delete) waits for the relist only before 1.22
+    waits = [p["final_delete"] > p["pleg_died"] for p in stopped]
+    assert all(waits) if era == "1.14" else not all(waits)
+    logs = "".join(f.read_text() for f in tmp_path.glob("hollow-node-*.log"))
+    for p in pods[:5]:
+        cid = p["uid"].replace("-", "") * 2
+        assert re.search(rf"ContainerStarted\W+Data\W+{cid}", logs) and re.search(
+            rf"ContainerDied\W+Data\W+{cid}", logs
+        )
+        assert f"://{cid}" in logs  # the kill record names the same container

@@ -284,19 +284,21 @@ def test_truth_timeline_and_failures(runs, name):
     lt = load_timeline(run)
     assert lt.capacity == truth["capacity"]
     # the true timeline is each pod's container start → stop; kubelog's evidence (the kubelet's status
-    # writes, its final delete) trails those instants by milliseconds: the counts agree at the requests'
-    # start but in those milliseconds, and the peak and the final count are the truth's
-    # (tests/test_load_truth.py has the by-load tolerances)
+    # writes, its final delete) trails a start by up to one 1 s PLEG relist: the truth lies inside
+    # kubelog's bounds at every request, the estimate is off by a few pods near the ramp, and the peak and
+    # the final count are the truth's (tests/test_load_truth.py has the by-load tolerances)
     import numpy as np
 
     rl = np.array(truth["request_loads"]["rows"], dtype=np.int64)
-    diff = np.abs(lt.running_at(rl[:, 0] - rl[:, 1]) - rl[:, 2])
+    start = rl[:, 0] - rl[:, 1]
+    diff = np.abs(lt.running_at(start) - rl[:, 2])
+    lo, hi = lt.running_bounds(start)
+    assert ((lo <= rl[:, 2]) & (rl[:, 2] <= hi)).all()
     # a namespace teardown stops every pod within ~100 ms, when the kubelets' own stop requests are most
     # of a small run's traffic: there the count may be off by more, for a moment
     td = truth.get("namespace_teardown")
-    start = rl[:, 0] - rl[:, 1]
     before = start < td["deletecollection"] if td else np.ones(len(rl), bool)
-    assert np.quantile(diff[before], 0.99) <= 3 and (diff == 0).mean() >= 0.6
+    assert np.quantile(diff[before], 0.9) <= 5 and (diff == 0).mean() >= 0.25, np.quantile(diff, [0.5, 0.9, 0.99])
     want = truth["running_pods_timeline"]
     assert int(lt.steps["running"].max()) == max(r for _, r in want)
     assert int(lt.steps["running"].iloc[-1]) == want[-1][1]

@@ -176,6 +176,8 @@ def build_matrix(
     pods_per_node: int = loadmod.DEFAULT_PODS_PER_NODE,
 ):
     """:func:`kubelog.analysis.matrix.build_matrix` on ``client``'s workers (same rows and context)."""
+    import dask
+
     from . import matrix
 
     by = list(by)
@@ -188,15 +190,28 @@ def build_matrix(
 
     def place(part: pd.DataFrame) -> pd.DataFrame:
         codes = loadmod.bucket_codes(tl, part["start_ts"], edges) if len(part) else np.array([], np.int64)
-        part = part.drop(columns="start_ts").assign(_code=codes)
+        und = loadmod.undecided(tl, part["start_ts"], edges) if len(part) else None
+        und = np.zeros(len(part), dtype=bool) if und is None else und
+        part = part.drop(columns="start_ts").assign(_code=codes, _und=und & (codes >= 0))
         return part
 
-    meta = rows._meta.drop(columns="start_ts").assign(_code=np.int64(0))
+    meta = rows._meta.drop(columns="start_ts").assign(_code=np.int64(0), _und=False)
     placed = rows.map_partitions(place, meta=meta)
-    no_start = int((placed["_code"] < 0).sum().compute())
-    placed = placed[placed["_code"] >= 0]
+    no_start, n_und, n_placed = dask.compute(
+        (placed["_code"] < 0).sum(), placed["_und"].sum(), (placed["_code"] >= 0).sum()
+    )
+    no_start = int(no_start)
+    placed = placed[placed["_code"] >= 0].drop(columns="_und")
     placed = placed.assign(bucket=placed["_code"].map(lambda c: labels[c], meta=("bucket", object)))
     out = _percentiles(placed.drop(columns="_code"), by + ["bucket"], percentiles, method)
     return matrix.finish(
-        out, tl=tl, ex=ex, by=by, percentiles=tuple(percentiles), edges=edges, method=method, no_start=no_start
+        out,
+        tl=tl,
+        ex=ex,
+        by=by,
+        percentiles=tuple(percentiles),
+        edges=edges,
+        method=method,
+        no_start=no_start,
+        undecided=(int(n_und), int(n_placed)) if loadmod.undecided(tl, [], edges) is not None else None,
     )

@@ -16,28 +16,35 @@ Definitions (DESIGN §5, issue #6)
 
   Evidence, best first (apiserver-clock instants first: the requests are placed on that clock; one
   origin of ``requests``, the first of ``httplog``, ``audit``, ``jsonlog`` with pod requests, so a
-  request logged twice counts once; only 2xx answers).  A request is taken at its **receipt**
-  (``start_ts``): the kubelet sent it after what it reports, so the pod had started (stopped) when it
-  arrived — its own request is placed with the pod already counted (removed):
+  request logged twice counts once; only 2xx answers).  A kubelet's request is taken at its
+  **receipt** (``start_ts``): it was sent after what it reports.  A kubelet learns of a container start
+  or stop from its PLEG, which relists the runtime every second (pkg/kubelet/kubelet.go
+  ``plegRelistPeriod``): its record and its status write follow the start by 0–1 s.  So each kind of
+  evidence gives a range for the instant and an estimate inside it (docs/load.md has the table):
 
-  - *start*: the ``pods/<name>/status`` write (update/patch) that carries *Running*, before the
-    graceful delete (µs, apiserver): the kubelet's first write of a pod carries *Pending* (its first
-    sync sets the status before the runtime starts the containers, pkg/kubelet/kubelet.go
-    ``SyncPod``), the Running one is the next (:func:`_running_write`) · a kubelet
-    container-start record (PLEG ``ContainerStarted``, ``observedRunningTime``; node clock) · a
-    ``Started`` Event · a pod dump's ``startedAt`` (1 s) · else its bind (``pods/binding``).
+  - *start*: the ``pods/<name>/status`` write that carries *Running*, before the graceful delete (µs,
+    apiserver; the kubelet's first write of a pod carries *Pending*, the Running one is the next,
+    :func:`_running_write`): range [receipt − 1.1 s, receipt] (not before the bind), estimate half a
+    relist before the receipt · a kubelet container-start record (PLEG ``ContainerStarted``,
+    ``observedRunningTime``; node clock): likewise · a ``Started`` Event · a pod dump's ``startedAt``
+    (truncated to 1 s: that second, its middle) · else its bind (the bind, unbounded above).
   - whether it *started* at all: a kubelet container-start record, a ``Started`` event, a pod dump's
     ``startedAt``, or a kubelet final delete (a second DELETE after the graceful one).  A run with none
     of these anywhere takes a pod with a status write as started (a note says so).
   - *stop*: the kubelet's terminal status write (the first status write after the graceful delete)
-    or its final grace-0 DELETE (the pod's own DELETE after the graceful one), whichever is first ·
-    a kubelet kill / REMOVE record (``Killing container with a grace period``, ``SyncLoop REMOVE``;
-    node clock) · only in a run with no such kubelet confirmation at all: the graceful DELETE or the
-    namespace teardown · else the pod runs to the end of the log (a hung kubelet: a graceful delete
+    or its final grace-0 DELETE (the pod's own DELETE after the graceful one), whichever is first:
+    range [graceful delete, write]; estimate the write from 1.22 on (``syncTerminatingPod`` sets the
+    terminal status right after the kill), before that the graceful delete plus the run's kubelet
+    reaction time (the terminal status waits for the relist, :func:`_relisted_stop`) · a kubelet kill /
+    REMOVE record (``Killing container with a grace period``, ``SyncLoop REMOVE``; node clock) · only in
+    a run with no such kubelet confirmation at all: the graceful DELETE or the namespace teardown
+    (unbounded above) · else the pod runs to the end of the log (a hung kubelet: a graceful delete
     stops nothing by itself; a note counts them).
 
-  ``LoadTimeline.lives`` has each pod's start/stop and the evidence used, ``LoadTimeline.evidence`` the
-  counts and shares (``kubelog load`` prints them).  Without any pod evidence the timeline comes from
+  ``LoadTimeline.lives`` has each pod's start/stop, their ranges (``start_lo``/``start_hi``,
+  ``stop_lo``/``stop_hi``) and the evidence used, ``LoadTimeline.evidence`` the counts and shares
+  (``kubelog load`` prints them); :meth:`LoadTimeline.running_bounds` and :func:`undecided` tell where
+  the ranges leave the bucket open.  Without any pod evidence the timeline comes from
   ``progress`` lines (the latest ``running`` of each label, summed over labels).
   ``LoadTimeline.source`` says which, with its clock domain.
 * **capacity** = nodes × pods per node (30 by default, as in density).  Nodes: the ``nodes``
@@ -56,6 +63,7 @@ Definitions (DESIGN §5, issue #6)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,6 +110,32 @@ class LoadTimeline:
             return np.zeros(t.shape, dtype=np.int64)
         i = np.searchsorted(st, t, side="right") - 1
         return np.where(i >= 0, run[np.maximum(i, 0)], 0)
+
+    def running_bounds(self, ts) -> tuple[np.ndarray, np.ndarray] | None:
+        """(fewest, most) pods that can have been running at each time of ``ts``, from each pod's start
+        and stop bounds (``lives``: ``start_lo``/``start_hi``, ``stop_lo``/``stop_hi``); None for a
+        timeline from ``progress`` lines.  The fewest count the pods surely started (``start_hi ≤ t``)
+        and not possibly stopped (``t < stop_lo``); the most, the pods possibly started and not
+        surely stopped."""
+        lv = self.lives
+        if lv is None or "start_lo" not in lv:
+            return None
+        lv = lv[lv["start"].notna()]
+        t = _ns(ts)
+        far = np.iinfo(np.int64).max
+
+        def col(c, missing):
+            v = lv[c]
+            return np.where(v.isna().to_numpy(), missing, _ns(v))
+
+        s_lo, s_hi = col("start_lo", far), col("start_hi", far)
+        p_lo, p_hi = col("stop_lo", far), col("stop_hi", far)
+        p_lo = np.maximum(p_lo, s_hi)  # a pod not surely running at any instant adds nothing to the fewest
+
+        def count(starts, stops):
+            return np.searchsorted(np.sort(starts), t, side="right") - np.searchsorted(np.sort(stops), t, side="right")
+
+        return count(s_hi, p_lo), count(s_lo, np.maximum(p_hi, s_lo))
 
 
 def _ns(ts) -> np.ndarray:
@@ -162,25 +196,52 @@ def bucket_of(timeline: LoadTimeline, ts_array, edges=DEFAULT_EDGES) -> np.ndarr
     return labels[codes]  # code −1 picks the trailing None
 
 
+def undecided(timeline: LoadTimeline, ts, edges=DEFAULT_EDGES) -> np.ndarray | None:
+    """True for each time of ``ts`` whose bucket the pods' start/stop bounds do not decide (the fewest
+    and the most pods that can have been running fall in different buckets); None without bounds."""
+    b = timeline.running_bounds(ts)
+    if b is None or not timeline.capacity:
+        return None
+    thresholds = np.asarray(_check_edges(edges), dtype=np.float64) * float(timeline.capacity)
+    lo, hi = (np.searchsorted(thresholds, x.astype(np.float64) * 100.0, side="left") for x in b)
+    return lo != hi
+
+
 def time_in_buckets(timeline: LoadTimeline, edges=DEFAULT_EDGES, start=None, end=None) -> pd.DataFrame:
     """Seconds spent in each bucket between ``start`` and ``end`` (default: the observed window).
 
-    Returns rows ``bucket``, ``seconds``, ``share`` (of the window) for every bucket, in order.
+    Returns rows ``bucket``, ``seconds``, ``share`` (of the window) for every bucket, in order, and
+    ``undecided_s``: of those seconds, the ones where the pods' start/stop bounds would allow another
+    bucket (:func:`undecided`; NaN for a timeline without bounds).
     """
     labels = bucket_labels(edges)
     start = timeline.start if start is None else pd.Timestamp(start)
     end = timeline.end if end is None else pd.Timestamp(end)
     secs = np.zeros(len(labels))
+    und = np.full(len(labels), np.nan)
     if start is not None and end is not None and end > start and timeline.capacity:
         s, e = _ns(start)[0], _ns(end)[0]
         st = _ns(timeline.steps["ts"])
+        lv = timeline.lives
+        if lv is not None and "start_lo" in lv:  # the bounds change only at the pods' bounds
+            b = [_ns(lv[c].dropna()) for c in ("start_lo", "start_hi", "stop_lo", "stop_hi")]
+            st = np.unique(np.concatenate([st] + b))
         inside = st[(st > s) & (st < e)]
         bounds = np.concatenate([[s], inside, [e]])
         codes = bucket_codes(timeline, bounds[:-1], edges)
-        secs = np.bincount(codes, weights=np.diff(bounds) / 1e9, minlength=len(labels)).astype(float)
+        w = np.diff(bounds) / 1e9
+        secs = np.bincount(codes, weights=w, minlength=len(labels)).astype(float)
+        u = undecided(timeline, bounds[:-1], edges)
+        if u is not None:
+            und = np.bincount(codes, weights=w * u, minlength=len(labels)).astype(float)
     total = secs.sum()
     return pd.DataFrame(
-        {"bucket": labels, "seconds": secs, "share": secs / total if total > 0 else np.full(len(labels), np.nan)}
+        {
+            "bucket": labels,
+            "seconds": secs,
+            "share": secs / total if total > 0 else np.full(len(labels), np.nan),
+            "undecided_s": und,
+        }
     )
 
 
@@ -215,6 +276,14 @@ STOP_KINDS = (
     "not stopped (counted to the end)",
 )
 _NEVER = np.iinfo(np.int64).max
+# the kubelet's PLEG relists the container runtime every second (pkg/kubelet/kubelet.go plegRelistPeriod;
+# pkg/kubelet/pleg/generic.go): a container start or stop is seen, logged and written 0–1 s after it
+PLEG_RELIST_S = 1.0
+# how much later than a relist period a kubelet write may follow what it reports: the relist's own
+# duration, the pod worker's sync and the status manager's queue (tens of ms on an idle kubelet)
+_RELIST_ALLOWANCE = 100_000_000
+_SECOND = 1_000_000_000
+_KUBELET_UA = re.compile(r"kubelet/v1\.(\d+)")
 
 
 def _to_apiserver_clock(df: pd.DataFrame, offsets: dict | None, notes: list, what: str) -> tuple:
@@ -319,6 +388,53 @@ def _running_write(before: pd.DataFrame, pleg: pd.DataFrame, index) -> pd.Series
     return got.groupby(["namespace", "pod"], sort=False)["t"].min().reindex(index)
 
 
+def _relisted(trailing: pd.Series, lower: pd.Series, relist: int) -> tuple:
+    """(estimate, lo, hi) of an instant that ``trailing`` follows by up to one PLEG relist: the bounds
+    ``[max(lower, trailing − relist − allowance), trailing]``, the estimate half a relist before
+    ``trailing`` (the relist's phase is uniform; never before ``lower``)."""
+    t = trailing.to_numpy(dtype=np.float64)
+    low = lower.to_numpy(dtype=np.float64)
+    low = np.where(low <= t, low, np.nan)  # a bind logged after the start bounds nothing
+    lo = np.fmax(t - relist - _RELIST_ALLOWANCE, low)
+    lo = np.minimum(lo, t)
+    est = np.minimum(np.fmax(np.floor(t - relist / 2), low), t)
+    ix = trailing.index
+    return pd.Series(est, index=ix), pd.Series(lo, index=ix), pd.Series(t, index=ix)
+
+
+def _truncated(floor: pd.Series, res: pd.Series) -> tuple:
+    """(estimate, lo, hi) of an instant known as ``floor`` truncated to ``res`` ns: ``[floor, floor +
+    res]``, the estimate its middle."""
+    r = res.reindex(floor.index).fillna(0).to_numpy(dtype=np.float64)
+    f = floor.to_numpy(dtype=np.float64)
+    ix = floor.index
+    return pd.Series(f + np.floor(r / 2), index=ix), floor, pd.Series(f + r, index=ix)
+
+
+def _relisted_stop(run: Run, origin: str) -> bool:
+    """Whether the kubelets' terminal status writes trail the containers' stop by a PLEG relist.
+
+    Up to 1.21 the kubelet's ``syncPod`` kills the containers and returns; the terminal status comes from
+    the sync that the PLEG ``ContainerDied`` event triggers (pkg/kubelet/kubelet.go ``syncPod``, "Kill pod
+    if it should not be running").  From 1.22 ``syncTerminatingPod`` reads the runtime's status after the
+    kill and sets the terminal status at once.  The version is the kubelets' user agent
+    (``kubelet/v1.14.0 …``) on their pods/status writes; without one the older behaviour is assumed.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    if not origin:
+        return True
+    f = (ds.field("resource") == "pods") & (ds.field("subresource") == "status") & (ds.field("origin") == origin)
+    ua = run.arrow("requests", columns=["user_agent"], filter=f, dictionary=True)["user_agent"]
+    minors = set()
+    for v in pc.unique(ua).to_pylist():
+        m = _KUBELET_UA.match(v or "")
+        if m:
+            minors.add(int(m.group(1)))
+    return not minors or min(minors) < 22
+
+
 def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) -> tuple[pd.DataFrame, str, str] | None:
     """Each test pod's life on the load timeline (definitions in the module docstring).
 
@@ -373,7 +489,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
             pt["milestone"].isin(["started", "container_started"])
             & pt["origin"].isin(["pods-json", "pods-yaml", "watch"])
         ]
-    ev_start = pd.DataFrame(columns=["namespace", "pod", "t"])
+    ev_start = pd.DataFrame(columns=["namespace", "pod", "t", "res"])
     if run.has("events"):
         e = run.table(
             "events",
@@ -381,12 +497,15 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         )
         e = e[(e["object_kind"] == "Pod") & (e["reason"] == "Started") & e["object_name"].notna()]
         t = e["event_time"].where(e["event_time"].notna(), e["first_ts"]).fillna(e["ts"])
+        # firstTimestamp is a whole second (truncated): the start lies in that second; eventTime is µs
+        res = np.where(e["event_time"].notna(), 0, _SECOND)[t.notna().to_numpy()]
         e = e.assign(t=t)[t.notna()]
         ev_start = pd.DataFrame(
             {
                 "namespace": e["object_namespace"].fillna(""),
                 "pod": e["object_name"],
                 "t": _ns(e["t"]) if len(e) else np.array([], dtype=np.int64),
+                "res": res,
             }
         )
     # instants relative to the earliest one: the per-pod series below hold NaN (float64), which is exact for
@@ -441,25 +560,57 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
                 "no container-start evidence in the run (kubelet records, Started events, dumps, final "
                 "deletes): a pod with a status write is taken as started"
             )
-    cands = [_running_write(before, pleg, lives.index), kstart, evs, dumps, _first(frames["bind"]).reindex(lives.index)]
-    start = pd.Series(np.nan, index=lives.index)
+    bind = _first(frames["bind"]).reindex(lives.index)
+    # each kind of evidence bounds the start ([lo, hi]) and gives an estimate (module docstring): the
+    # kubelet's Running write and its PLEG record follow the start by up to one relist, a whole-second
+    # field truncates it, the bind precedes it
+    relist = int(PLEG_RELIST_S * 1e9)
+    inf = pd.Series(np.inf, index=lives.index)
+    ev_first = ev_start.sort_values("t", kind="stable").groupby(["namespace", "pod"], sort=False).first()
+    evs_res = ev_first["res"].reindex(lives.index).astype("float64") if len(ev_first) else inf * np.nan
+    cands = [
+        _relisted(_running_write(before, pleg, lives.index), bind, relist),
+        _relisted(kstart, bind, relist),
+        _truncated(evs, evs_res),
+        _truncated(dumps, pd.Series(float(_SECOND), index=lives.index)),
+        (bind, bind, inf.where(bind.notna())),
+    ]
+    start, start_lo, start_hi = (pd.Series(np.nan, index=lives.index) for _ in range(3))
     sev = pd.Series(None, index=lives.index, dtype=object)
-    for kind, c in zip(START_KINDS, cands):
+    for kind, (c, lo, hi) in zip(START_KINDS, cands):
         take = ran & start.isna() & c.notna()
-        start[take] = c[take]
+        start[take], start_lo[take], start_hi[take] = c[take], lo[take], hi[take]
         sev[take] = kind
-    # stops
+    # stops: the kubelet's terminal status write and its final delete follow the stop; before 1.22 by up
+    # to a relist (_relisted_stop).  The kubelet kills the containers as soon as its watch delivers the
+    # deletion (kubelet.go syncLoopIteration → HandlePodUpdates → syncPod → killPod), so the stop lies
+    # between the graceful delete and that write: taken at the graceful delete's end, or a relist before
+    # the write when the write came later than that (a slow kubelet)
     final = pd.concat([_first(after).reindex(lives.index), second_del], axis=1).min(axis=1)
+    gd = first_del.where(final.notna())
+    final_lo = pd.Series(np.fmin(gd, final), index=lives.index)
+    if _relisted_stop(run, origin):
+        # the write follows the graceful delete by the kubelet's reaction (watch, pod worker, kill), a
+        # relist wait (uniform, mean half a relist) and its own sync: the run's median of that gap less
+        # half a relist estimates the reaction, which is added to each graceful delete, kept inside the
+        # pod's bounds [max(graceful delete, write − relist), write]
+        gap = (final - gd).dropna()
+        react = max(0.0, float(gap.median()) - relist / 2) if len(gap) else 0.0
+        lo = np.fmax(final - relist, gd)
+        final_est = pd.Series(np.minimum(np.fmax(gd + np.floor(react), lo), final), index=lives.index)
+    else:
+        final_est = final
     kstop = _first(kub_stop).reindex(lives.index)
     graceful = first_del.where(first_del > start)
     has_final = bool(second_del.notna().any() or after.shape[0] or kub_stop.shape[0])
-    stop = pd.Series(np.nan, index=lives.index)
+    stop, stop_lo, stop_hi = (pd.Series(np.nan, index=lives.index) for _ in range(3))
     tev = pd.Series(None, index=lives.index, dtype=object)
-    for kind, c in zip(STOP_KINDS[:3], (final, kstop, None if has_final else graceful)):
-        if c is None:
-            continue
+    stop_cands = [(final_est, final_lo, final), (kstop, kstop, kstop)]
+    if not has_final:  # nothing confirms a stop anywhere: the graceful delete, with no upper bound
+        stop_cands.append((graceful, graceful, inf.where(graceful.notna())))
+    for kind, (c, lo, hi) in zip(STOP_KINDS[:3], stop_cands):
         take = start.notna() & stop.isna() & c.notna()
-        stop[take] = c[take]
+        stop[take], stop_lo[take], stop_hi[take] = c[take], lo[take], hi[take]
         tev[take] = kind
     tev[start.notna() & stop.isna()] = STOP_KINDS[3]
     out = lives.reset_index()
@@ -471,6 +622,9 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
 
     out["start"] = _abs(start)
     out["stop"] = _abs(stop)
+    # the bounds: NaN for no bound (a start never found; a stop never seen or not bounded above)
+    for name, x in (("start_lo", start_lo), ("start_hi", start_hi), ("stop_lo", stop_lo), ("stop_hi", stop_hi)):
+        out[name] = _abs(x.where(np.isfinite(x.to_numpy(dtype=np.float64))))
     out["start_evidence"] = sev.to_numpy()
     out["stop_evidence"] = tev.to_numpy()
     if has_final and (graceful.notna() & tev.eq(STOP_KINDS[3]).to_numpy()).any():

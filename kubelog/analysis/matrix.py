@@ -118,6 +118,9 @@ def build_matrix(
     no_start = int((codes < 0).sum())
     if no_start:
         notes.append(f"{no_start} requests without a start time are not placed in a bucket")
+    und = loadmod.undecided(tl, df["start_ts"], edges) if len(df) else None
+    if und is not None:
+        notes += undecided_note(int(und[codes >= 0].sum()), int((codes >= 0).sum()))
     d = df.loc[codes >= 0, by + ["latency_s"]].copy()
     for c in by:
         if d[c].dtype == object or pd.api.types.is_string_dtype(d[c]):
@@ -137,14 +140,30 @@ def build_matrix(
     )
 
 
-def finish(out: pd.DataFrame, *, tl, ex, by, percentiles, edges, method, no_start, notes=None) -> LatencyMatrix:
+def undecided_note(n: int, placed: int) -> list[str]:
+    """The note on the requests whose bucket the pods' start/stop bounds do not decide (none for 0)."""
+    if not n:
+        return []
+    return [
+        f"{n} of {placed} requests ({n / placed:.1%}) fall where the pods' start/stop evidence allows a "
+        "neighbouring bucket (a kubelet reports a container start or stop up to one 1 s PLEG relist late): "
+        "they are placed by the estimate (docs/load.md)"
+    ]
+
+
+def finish(
+    out: pd.DataFrame, *, tl, ex, by, percentiles, edges, method, no_start, notes=None, undecided=None
+) -> LatencyMatrix:
     """The :class:`LatencyMatrix` of per-cell percentiles ``out`` (any row order; ``bucket`` labels or a
-    categorical of them): rows ordered, types fixed.  Shared by the pandas and the Dask paths."""
+    categorical of them): rows ordered, types fixed.  Shared by the pandas and the Dask paths
+    (``undecided``: (requests placed whose bucket the bounds do not decide, requests placed))."""
     labels = loadmod.bucket_labels(edges)
     if notes is None:
         notes = list(tl.notes) + (
             [f"{no_start} requests without a start time are not placed in a bucket"] if no_start else []
         )
+        if undecided is not None:
+            notes += undecided_note(*undecided)
     cols = by + ["bucket", "count"] + [stats.label(p) for p in percentiles]
     if out.empty:
         out = pd.DataFrame({c: pd.Series(dtype=float if c.endswith("_s") else object) for c in cols})

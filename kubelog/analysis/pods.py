@@ -17,7 +17,8 @@ scheduled  audit ``pods/binding`` create (request end, µs, apiserver) · schedu
            (µs, its clock) · scheduler ``Scheduled`` event record · old schedulers' ``Attempting
            to bind`` record (µs) · ``Scheduled`` Event (``eventTime`` µs, else 1 s) ·
            ``PodScheduled`` condition (1 s, apiserver)
-running    kubelet PLEG ``ContainerStarted`` (µs, node clock) · pod dump: every container
+running    kubelet PLEG ``ContainerStarted`` (node clock; 1 s: the PLEG relists the runtime every second,
+           so the record comes 0–1 s after the start) · pod dump: every container
            ``startedAt`` (1 s, node clock) · one container ``startedAt`` (not for a pod that
            restarted: its ``startedAt`` is the latest restart) · ``Started`` Event (1 s, node
            clock) · only without any of these: kubelet ``observedRunningTime`` (ns, node clock) —
@@ -69,6 +70,7 @@ import pandas as pd
 
 from ..run import Run, memoized
 from . import stats
+from .load import PLEG_RELIST_S
 
 ENDS = ("created", "scheduled", "running", "watched")
 PHASES = (
@@ -115,6 +117,10 @@ FOUND_POLL_S = 2.0
 # observedRunningTime is set when the kubelet's status manager finished the status update that showed the
 # pod running (pkg/kubelet/util/pod_startup_latency_tracker.go RecordStatusUpdated), not the container start
 _LATE_SOURCES = ("running_observed",)
+# the kubelet learns of a container start from its PLEG, which relists the runtime every second
+# (pkg/kubelet/kubelet.go plegRelistPeriod; pkg/kubelet/pleg/generic.go relist): the ContainerStarted
+# record comes 0–1 s after the start, so as a running end it has a 1 s resolution (an upper bound)
+_RELISTED = ("pleg_container_started",)
 RX_FOUND = re.compile(r"^Found pod '(?P<rc>[^']+)' running")
 RX_ATTEMPT = re.compile(r"^Attempting to bind (?P<pod>\S+) to (?P<node>\S+)")
 RX_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5}$")
@@ -234,6 +240,8 @@ def _candidates(run: Run) -> pd.DataFrame:
             if d.empty:
                 continue
             p = p[~sel]
+            if ms in _RELISTED:  # the record's time is exact, the start it reports is up to a relist earlier
+                d = d.assign(resolution_s=d["resolution_s"].fillna(0).clip(lower=PLEG_RELIST_S))
             frames.append(
                 d.assign(
                     end=end, rank=rank, tier=int(ms in _LATE_SOURCES), source=d["origin"].fillna("?") + ": " + label

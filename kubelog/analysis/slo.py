@@ -42,8 +42,9 @@ e2e ``Found pod`` poll …).  The coarse sources of ``pod_startup`` are late-sid
 truncated to the second, an end seen by a poll — so the true value lies in ``[observed − resolution,
 observed]``: ``PASS`` when ``observed ≤ threshold``, ``FAIL`` only when ``observed − resolution >
 threshold``, else ``INCONCLUSIVE (resolution)`` (the note gives the interval).  For the created →
-running lower bound (a truncated ``startedAt`` may err either way) the interval is ``observed ±
-resolution``.  The e2e density test's own printed percentiles use ``creationTimestamp`` (1 s,
+running lower bound the interval is ``observed ± resolution`` when a running end is a truncated
+``startedAt`` or ``Started`` event (it may err either way), ``[observed − resolution, observed]`` when
+every running end is the kubelet's PLEG record (written up to a 1 s relist after the start).  The e2e density test's own printed percentiles use ``creationTimestamp`` (1 s,
 truncated; test/e2e density.go ``createTimes[p.Name] = p.CreationTimestamp``): they get the same rule
 with a 1 s resolution.  An empty clusterloader2 measurement (``0 worst … latencies: []``) is
 ``NO DATA``, never a row of zeros.
@@ -481,6 +482,9 @@ def _apply_overrides(cfg: SLOConfig, sli: str, key: dict, group_text: str, thr: 
     return thr, p, note
 
 
+_LATE_RUNNING = "PLEG|observedRunningTime"
+
+
 def _resolved(obs, thr, res, two_sided=False) -> tuple[str, str]:
     """Verdict of a value known only to ``res`` seconds (module docstring) and its note."""
     lo, hi = obs - res, (obs + res if two_sided else obs)
@@ -616,7 +620,11 @@ def _pod_sli(run: Run, cfg: SLOConfig, s: SLI, ps, corrections=None) -> list[dic
         res = float(r.max()) if len(r) and r.notna().any() else 0.0
         verdict = None
         if np.isfinite(obs) and res > 0:
-            verdict, rnote = _resolved(obs, thr, res, two_sided=lower)
+            # a running end from the kubelet's PLEG record (or observedRunningTime) comes after the start,
+            # like a poll: the lower bound errs only upwards; a truncated startedAt / Started event may
+            # err either way
+            late = lower and use.loc[use[col].notna(), "running_source"].fillna("").str.contains(_LATE_RUNNING).all()
+            verdict, rnote = _resolved(obs, thr, res, two_sided=lower and not late)
             if rnote:
                 notes.append(rnote)
         out.append(_row(name, group, thr, p, obs, allv.size, ev, "; ".join(notes), s.source, verdict=verdict))

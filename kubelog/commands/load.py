@@ -36,13 +36,14 @@ LOAD_KEYS = [
     "buckets",
 ]
 _EVIDENCE = ["side", "evidence", "pods", "share"]
-json_schema("load", LOAD_KEYS, rows=False, nested={"evidence": _EVIDENCE, "buckets": ["bucket", "seconds", "share"]})
+_BUCKETS = ["bucket", "seconds", "share", "undecided_s"]
+json_schema("load", LOAD_KEYS, rows=False, nested={"evidence": _EVIDENCE, "buckets": _BUCKETS})
 json_schema(
     "load",
     LOAD_KEYS + ["steps"],
     args=("--steps",),
     rows=False,
-    nested={"evidence": _EVIDENCE, "buckets": ["bucket", "seconds", "share"], "steps": ["ts", "running", "load_pct"]},
+    nested={"evidence": _EVIDENCE, "buckets": _BUCKETS, "steps": ["ts", "running", "load_pct"]},
 )
 
 
@@ -101,17 +102,20 @@ def register(app: typer.Typer) -> None:
         """Pods over time as a share of capacity, and the time spent in each load bucket.
 
         load(t) = test pods running at t: each pod (namespace + name) counts once, from its container
-        start (the receipt of its pods/status write that carries Running — the one after the
-        kubelet's Pending write —, else a kubelet container-start record, a Started event, a pod
-        dump's startedAt, else its bind) to its stop (the receipt of the kubelet's terminal status
-        write or final grace-0 DELETE, else a kubelet kill/REMOVE record; the graceful DELETE or namespace
-        teardown only in a run without any kubelet confirmation); pods that never started are not
-        load. Without pod evidence, progress lines. capacity = nodes × pods per node. Prints the
-        evidence behind the timeline per run: pods seen and started, and the share of started pods
-        whose start / stop was found by each kind of evidence (docs/load.md). JSON:
+        start to its stop; pods that never started are not load. A kubelet reports a start up to one
+        1 s PLEG relist late, so each kind of evidence gives a range and an estimate: the start is half
+        a relist before the receipt of its pods/status write that carries Running (the one after the
+        kubelet's Pending write), else of a kubelet container-start record, else the middle of a
+        Started event's or a pod dump's startedAt second, else its bind; the stop lies between the
+        graceful DELETE and the kubelet's terminal status write or final grace-0 DELETE (else a kubelet
+        kill/REMOVE record; the graceful DELETE or namespace teardown only in a run without any kubelet
+        confirmation). Without pod evidence, progress lines. capacity = nodes × pods per node. Prints
+        the evidence behind the timeline per run: pods seen and started, and the share of started pods
+        whose start / stop was found by each kind of evidence; per bucket, undecided_s: the seconds
+        where the pods' ranges allow another bucket (docs/load.md). JSON:
         {"capacity","nodes","pods_per_node","nodes_source","source","clock","start","end","notes",
-        "evidence":[{"side","evidence","pods","share"}],"buckets":[{"bucket","seconds","share"}],
-        "steps":[...] (with --steps)}.
+        "evidence":[{"side","evidence","pods","share"}],"buckets":[{"bucket","seconds","share",
+        "undecided_s"}], "steps":[...] (with --steps)}.
         """
         from ..analysis.load import time_in_buckets
         from ..output import Fmt, records

@@ -199,6 +199,12 @@ class Sim:
         self.nodes.sort()
         self.node_ip = {n: f"10.64.{1 + i // 250}.{2 + i % 250}" for i, n in enumerate(self.nodes)}
         self.node_clock = {n: Clock(sk.get("nodes", 0.0), dr.get("nodes", 0.0), self.T0) for n in self.nodes}
+        # each kubelet's PLEG relists the runtime every second (pkg/kubelet/kubelet.go plegRelistPeriod =
+        # 1 s; pkg/kubelet/pleg/generic.go Start: wait.Until(g.relist, g.relistPeriod, …), sliding: the
+        # next relist starts a period after the last one returned): a phase and a relist duration per node
+        prng = np.random.default_rng([int(seed), 1001])
+        self.relist = {n: (int(prng.integers(0, S)), int(prng.integers(2, 10)) * MS) for n in self.nodes}
+        self.rng_pleg = prng
         self.reqs = []  # dicts
         self.msgs = []  # (write_ns, text) apiserver non-access records (text may be multi-line)
         self.pods = []  # pod dicts
@@ -611,10 +617,12 @@ class Sim:
         run = seen + int((500 + 800 * rng.random() + 600 * L) * MS) + self.startup_delay
         p["run"] = run
         p["seen"] = seen  # the kubelet's SyncLoop ADD (skewcases: its first status write follows)
-        # the Running status write is *sent* after the container started (the status manager writes the
-        # status the sync after PLEG ContainerStarted generated: pkg/kubelet/status/status_manager.go
-        # syncPod → PatchPodStatus); it is answered one request latency later
-        sent = run + int(rng.integers(5, 40) * MS)
+        # the Running status write is *sent* after the PLEG saw the container start (the status manager
+        # writes the status the sync after PLEG ContainerStarted generated: pkg/kubelet/status/
+        # status_manager.go syncPod → PatchPodStatus); it is answered one request latency later
+        p["pleg_started"] = self.relist_after(node, run)
+        rng.integers(5, 40)  # (the draw of the send delay this model once had: the rest of the run stays as drawn)
+        sent = p["pleg_started"] + int(self.rng_pleg.integers(2, 15) * MS)
         lat = self.latency("patch", sent)
         st_end = self.add(
             sent + lat,
@@ -636,6 +644,17 @@ class Sim:
         )
         p["watch"] = st_end + int((3 + rng.exponential(40 * (1 + L))) * MS)
         self.kubelet_lines(p, seen)
+
+    def relist_after(self, node, t):
+        """The instant the PLEG of ``node`` reports a container change made at ``t`` (true ns): the next
+        relist to start at or after ``t`` lists the runtime, updates its cache and sends the events
+        (pkg/kubelet/pleg/generic.go ``relist``); the kubelet's sync loop logs ``SyncLoop (PLEG)`` as it
+        takes each one (pkg/kubelet/kubelet.go ``syncLoopIteration``).  So a start or stop is seen
+        0–1 s (+ the relist) late, never earlier."""
+        phase, dur = self.relist[node]
+        period = S + dur
+        k = -(-(t - self.T0 - phase) // period)  # ceil
+        return self.T0 + phase + k * period + int(self.rng_pleg.integers(MS, dur))
 
     def sched_line(self, p, t):
         k = G.KlogClock()
@@ -681,11 +700,14 @@ class Sim:
                     f'{k.header("I", c(seen), pid, caller)}SyncLoop (ADD, "api"): "{p["name"]}_{p["ns"]}({p["uid"]})"',
                 )
             )
+            self.rng.bytes(32)  # (the draw the record's Data once took; keeps the rest of the run as it was)
+            # Data is the container's ID (pkg/kubelet/pleg/generic.go generateEvents), the one the
+            # "Killing container" record names
             self.node_lines[n].append(
                 (
-                    c(p["run"] + 2 * MS),
-                    f"{k.header('I', c(p['run'] + 2 * MS), pid, 'kubelet.go:1953' if self.era == '1.14' else 'kubelet.go:1816')}"
-                    f'SyncLoop (PLEG): "{p["name"]}_{p["ns"]}({p["uid"]})", event: &pleg.PodLifecycleEvent{{ID:"{p["uid"]}", Type:"ContainerStarted", Data:"{self.rng.bytes(32).hex()}"}}',
+                    c(p["pleg_started"]),
+                    f"{k.header('I', c(p['pleg_started']), pid, 'kubelet.go:1953' if self.era == '1.14' else 'kubelet.go:1816')}"
+                    f'SyncLoop (PLEG): "{p["name"]}_{p["ns"]}({p["uid"]})", event: &pleg.PodLifecycleEvent{{ID:"{p["uid"]}", Type:"ContainerStarted", Data:"{_cid(p)}"}}',
                 )
             )
 
@@ -863,8 +885,14 @@ class Sim:
         p["stop"] = seen + int((20 + rng.exponential(40)) * MS)
         # each request is sent after what it reports (the terminal status after the containers stopped,
         # the final delete after that status write returned: status_manager.go syncPod) and answered
-        # one request latency later
-        sent = p["stop"] + int(rng.integers(3, 20) * MS)
+        # one request latency later.  The PLEG sees the containers die at its next relist.  Up to 1.21
+        # the kubelet's syncPod kills the containers and returns; the terminal status comes from the
+        # sync that PLEG ContainerDied triggers (pkg/kubelet/kubelet.go syncPod: "Kill pod if it should
+        # not be running"), so it trails the stop by the relist.  From 1.22 syncTerminatingPod kills
+        # them, reads the runtime's status itself and sets the terminal status at once.
+        p["pleg_died"] = self.relist_after(node, p["stop"])
+        after = p["stop"] if self.era == "1.28" else p["pleg_died"]
+        sent = after + int(rng.integers(3, 20) * MS)
         lat = self.latency("patch", sent)
         st = self.add(
             sent + lat,
@@ -898,10 +926,17 @@ class Sim:
         kill_t = p["stop"] - int(self.rng.integers(1, 10) * MS)
         rm_t = p["final_delete"] + int(self.rng.integers(2, 20) * MS)
         cname = ("density-latency-pod" if p["latency"] else "densityPod")[:20]
-        cid = p["uid"].replace("-", "") * 2
+        cid = _cid(p)
+        died = p["pleg_died"]
         if self.era == "1.28":
             lines = [
                 (seen, "kubelet.go:2450", f'"SyncLoop DELETE" source="api" pods=["{p["ns"]}/{p["name"]}"]'),
+                (
+                    died,
+                    "kubelet.go:2263",
+                    f'"SyncLoop (PLEG): event for pod" pod="{p["ns"]}/{p["name"]}" '
+                    f'event={{"ID":"{p["uid"]}","Type":"ContainerDied","Data":"{cid}"}}',
+                ),
                 (
                     kill_t,
                     "kuberuntime_container.go:742",
@@ -922,6 +957,12 @@ class Sim:
                     kill_t,
                     "kuberuntime_container.go:581" if self.era == "1.14" else "docker_manager.go:1457",
                     f'Killing container "docker://{cid}" with 30 second grace period',
+                ),
+                (
+                    died,
+                    "kubelet.go:1953" if self.era == "1.14" else "kubelet.go:1816",
+                    f'SyncLoop (PLEG): {ref}, event: &pleg.PodLifecycleEvent{{ID:"{p["uid"]}", '
+                    f'Type:"ContainerDied", Data:"{cid}"}}',
                 ),
                 (
                     rm_t,
@@ -945,13 +986,14 @@ class Sim:
         n = p["node"]
         c = self.node_clock[n]
         k = G.KlogClock()
-        t = p["run"] + 2 * MS
+        t = p["pleg_started"]
+        self.rng.bytes(32)  # (the draw the record's Data once took)
         self.node_lines[n].append(
             (
                 c(t),
                 f'{k.header("I", c(t), pid, "kubelet.go:2263")}"SyncLoop (PLEG): event for pod" '
                 f'pod="{p["ns"]}/{p["name"]}" event={{"ID":"{p["uid"]}","Type":"ContainerStarted",'
-                f'"Data":"{self.rng.bytes(32).hex()}"}}',
+                f'"Data":"{_cid(p)}"}}',
             )
         )
 
@@ -1153,6 +1195,11 @@ class Sim:
         self.failures.append(
             {"kind": "injected_http_errors", "count_429": int(k429), "count_5xx": int(min(3, len(cand)))}
         )
+
+
+def _cid(p) -> str:
+    """A pod's container ID (64 hex digits, as docker and containerd give them)."""
+    return p["uid"].replace("-", "") * 2
 
 
 def _f32(x: float) -> str:
@@ -1892,17 +1939,21 @@ def pod_truth(sim) -> list:
     """Every pod's real instants (true clock, ns; None when it never happened): create (stored),
     create_end (POST answered), sched (bound), run (container started), status_end (status update to
     Running answered), watch (the test's watch saw it running), found (e2e ``Found pod`` line written),
-    graceful_delete, stop (containers killed), final_delete (the kubelet's grace-0 DELETE answered)."""
+    graceful_delete, stop (containers killed), final_delete (the kubelet's grace-0 DELETE answered);
+    pleg_started / pleg_died: the kubelet's PLEG ContainerStarted / ContainerDied records (the relist
+    after the start / stop)."""
     keys = (
         "create",
         "create_end",
         "sched",
         "run",
+        "pleg_started",
         "status_end",
         "watch",
         "found",
         "graceful_delete",
         "stop",
+        "pleg_died",
         "final_delete",
     )
     return [

@@ -134,11 +134,11 @@ def _status_writes(sim) -> None:
         # first sync after SyncLoop ADD: Pending, written while the runtime starts the containers
         lat = int(rng.integers(2, 9)) * MS
         sim.add(seen + lat + int(rng.integers(1, 20)) * MS, verb, uri, "kubelet", lat=lat, node=node)
-        # the Running write (run.py) is sent after the PLEG ContainerStarted record (run + 2 ms): its
-        # request cannot start before that record
+        # the Running write (run.py) is sent after the PLEG ContainerStarted record: its request
+        # cannot start before that record
         r = writes.get((uri, p.get("status_end")))
         if r is not None:
-            r["lat"] = max(60_000, min(r["lat"], r["end"] - (run + 2 * MS) - 100_000))
+            r["lat"] = max(60_000, min(r["lat"], r["end"] - p["pleg_started"] - 100_000))
         if sim.era == "1.28":
             _kubelet_records_128(sim, p, seen, run)
             _observed_running_after_write(sim, p, r)
@@ -166,6 +166,8 @@ def _observed_running_after_write(sim, p, w) -> None:
 
 def _kubelet_records_128(sim, p, seen, run) -> None:
     """1.28 kubelet ``SyncLoop ADD`` / ``SyncLoop (PLEG): event for pod`` records (kubelet.go, V(2))."""
+    from .run import _cid
+
     n = p["node"]
     c = sim.node_clock[n]
     k = G.KlogClock()
@@ -177,13 +179,14 @@ def _kubelet_records_128(sim, p, seen, run) -> None:
             f'source="api" pods=["{p["ns"]}/{p["name"]}"]',
         )
     )
-    t = run + 2 * MS
+    t = p["pleg_started"]
+    sim.rng.bytes(32)  # (the draw the record's Data once took: the rest of the run stays as drawn)
     sim.node_lines[n].append(
         (
             c(t),
             f'{k.header("I", c(t), pid, "kubelet.go:2457")}"SyncLoop (PLEG): event for pod" '
             f'pod="{p["ns"]}/{p["name"]}" event=&{{ID:{p["uid"]} Type:ContainerStarted '
-            f"Data:{sim.rng.bytes(32).hex()}}}",
+            f"Data:{_cid(p)}}}",
         )
     )
 
