@@ -281,9 +281,14 @@ def splittable(ref, scans, size_min: int) -> bool:
         return False
 
 
-def remove_parts_of(tmp: str | Path, source_ids: Iterable[int]) -> None:
+def remove_parts_of(tmp, source_ids: Iterable[int]) -> None:
     """Remove the part files of ``source_ids`` in the temporary run directory ``tmp`` (what an earlier
-    attempt of the same task wrote: every part file is named by its input's source id)."""
+    attempt of the same task wrote: every part file is named by its input's source id), or at the
+    run's URL those this ingest wrote (a :class:`kubelog.remote.RemoteRun`)."""
+    from ..remote import RemoteRun, remove_parts_of as remove_remote
+
+    if isinstance(tmp, RemoteRun):  # a run at a URL: this ingest's parts of these inputs (its token)
+        return remove_remote(tmp, source_ids)
     root = Path(tmp)
     for sid in source_ids:
         for p in root.glob(f"*/part-{sid:05d}-*.parquet"):
