@@ -92,6 +92,12 @@ class RemoteRun:
     url: str
     token: str
 
+    def __str__(self) -> str:  # in messages: the run's URL
+        return self.url
+
+    def __truediv__(self, other) -> str:
+        return f"{self.url}/{other}"
+
     @property
     def fs(self):
         return filesystem(self.url)[0]
@@ -105,9 +111,12 @@ class RemoteRun:
         return f"{self.root}/{table}/{stem}-{self.token}.parquet"
 
     def makedirs(self, table: str) -> None:
-        """The table's "directory", where the file system has directories (``file://``; a no-op on
-        an object store)."""
-        self.fs.makedirs(f"{self.root}/{table}", exist_ok=True)
+        """The table's directory, where the file system has directories (``file://``, sftp: their
+        root marker is "/").  Not on an object store, whose keys need none (s3fs's ``makedirs``
+        would create a missing bucket: a missing bucket is an error, exit 5)."""
+        fs = self.fs
+        if getattr(fs, "root_marker", "") == "/":
+            fs.makedirs(f"{self.root}/{table}", exist_ok=True)
 
     def own_parts(self, source_ids=None) -> list[str]:
         """The part files this ingest wrote (of ``source_ids`` only, when given), found by listing."""

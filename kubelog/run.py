@@ -130,12 +130,18 @@ class PartWriter:
             try:
                 for table in list(self._buf):
                     self._flush(table)
-                for w in self._writers.values():
-                    w.close()
             except OSError as e:
                 raise output_error(self.root, e) from None
-            finally:
+            finally:  # every writer closed, also after one failed (none left to fail again when collected)
+                first = None
+                for w in self._writers.values():
+                    try:
+                        w.close()
+                    except OSError as e:
+                        first = first or e
                 self._writers.clear()
+            if first is not None:
+                raise output_error(self.root, first) from None
 
 
 TMP_MARKER = ".kubelog-tmp"  # in every temporary run directory: "<pid> <process start time>"

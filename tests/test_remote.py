@@ -7,6 +7,7 @@ failed ingest deletes only its own parts, an incomplete prefix is refused in one
 from __future__ import annotations
 
 import json
+import os
 import logging
 import socket
 from pathlib import Path
@@ -186,6 +187,7 @@ def test_commands_read_the_run_at_the_url(healthy, args):
     assert b.stdout == a.stdout
 
 
+@pytest.mark.slow  # ~8-10 s on the loaded 2-core machine
 def test_info_and_report_read_the_run_at_the_url(healthy, tmp_path):
     local, url = healthy
     a = CliRunner().invoke(app, ["info", str(local.path), "-F", "json"])
@@ -199,6 +201,7 @@ def test_info_and_report_read_the_run_at_the_url(healthy, tmp_path):
     assert "kubelog report — healthy" in (tmp_path / "rep" / "report.html").read_text()
 
 
+@pytest.mark.slow  # ~8-10 s on the loaded 2-core machine
 def test_latency_on_dask_from_the_url_equals_pandas(healthy, cluster):
     """`latency` and `--by-load` with --scheduler: the workers read the listed parts from S3."""
     local, url = healthy
@@ -368,3 +371,57 @@ def test_a_commit_by_another_ingest_meanwhile_fails_this_one(s3, monkeypatch):
         ingest(_inputs("healthy-1.28"), url)
     s3.invalidate_cache()
     assert s3.find(root) == [f"{root}/manifest.json"] and s3.cat_file(f"{root}/manifest.json") == theirs
+
+
+def test_a_missing_bucket_is_one_line_and_not_created(s3):
+    url = "s3://kubelog-no-such-bucket/runs/r"
+    r = CliRunner().invoke(app, ["ingest", *_inputs("healthy-1.28"), "--out", url, "-q"])
+    assert r.exit_code == 5, r.output
+    assert r.stderr.strip().count("\n") == 0 and f"{url}: cannot write" in r.stderr
+    s3.invalidate_cache()
+    assert not s3.exists("kubelog-no-such-bucket")
+
+
+def _die_marker(token: str) -> str:
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), f"kubelog-test-died-{token}")
+
+
+def _parse_then_die_once(args):
+    """A whole-input task: the first attempt of one task (whichever creates the marker, named by the
+    ingest's token) writes its parts to the URL and then kills its worker; the others run as usual."""
+    ref, scans, opts, tmp = args
+    try:
+        os.close(os.open(_die_marker(tmp.token), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return _PARSE_REF_TASK(args)
+    from kubelog.engine import core
+
+    core.parse_ref(ref, scans, opts, tmp)
+    os._exit(1)
+
+
+def _original_task():
+    from kubelog.engine import core
+
+    return core._parse_ref_task
+
+
+_PARSE_REF_TASK = _original_task()
+
+
+def test_a_worker_lost_mid_task_is_retried_without_duplicate_parts(s3, cluster, tmp_path, monkeypatch):
+    """One task writes its parts to S3, then its worker dies; Dask runs it again on a worker, which
+    first deletes those parts (this ingest's token): the run is the local one, no part twice."""
+    from kubelog.engine import core
+
+    monkeypatch.setattr(core, "_parse_ref_task", _parse_then_die_once)
+    inputs = _inputs("healthy-1.28")
+    local = ingest(inputs, tmp_path / "a", options=Options())
+    url = f"s3://{BUCKET}/runs/retried"
+    run = ingest(inputs, url, options=Options(scheduler=cluster))
+    token = run.manifest["parts"][0].rsplit("-", 1)[1].split(".")[0]
+    assert os.path.exists(_die_marker(token))  # a worker died
+    os.unlink(_die_marker(token))
+    assert_same_as_local(local, url, s3)
