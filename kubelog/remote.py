@@ -303,5 +303,9 @@ def open_run(url: str):
     if not isinstance(manifest, dict) or not manifest.get("complete"):
         raise NotARun(f"{url}: the run is incomplete (its ingest did not finish)")
     if not isinstance(manifest.get("parts"), list):
+        if getattr(fs, "root_marker", "") == "/" and type(fs).__name__ == "LocalFileSystem":
+            from .run import open_run as open_dir  # file:// of a run directory: opened as one
+
+            return open_dir(root)
         raise NotARun(f"{url}/{MANIFEST}: lists no parts; not a kubelog run written to a URL")
     return Run(RunURL(url), manifest, fs=fs, root=root)

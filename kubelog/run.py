@@ -12,6 +12,10 @@ written, ``.RUN.lock`` beside it is locked (``flock``; removed at the end) so th
 ingest to the same output fails at once; a temporary directory left by a killed ingest (its process gone) is
 removed by the next ingest into the same parent directory.  ``--force`` replaces only a
 directory that is a kubelog run (docs/failures.md).
+
+A run at an fsspec URL (``s3://…``) has no rename and no lock: its parts are named by the ingest's
+token and its manifest, written last, lists them and commits it (:mod:`kubelog.remote`);
+:func:`open_run` opens either, and :class:`Run` reads a URL's listed parts through ``Run.fs``.
 """
 
 from __future__ import annotations

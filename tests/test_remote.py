@@ -175,6 +175,7 @@ def test_byte_ranges_of_a_large_log_written_to_s3_by_the_workers(s3, cluster, tm
         ["skew"],
         ["specs"],
         ["diagnose"],
+        ["summaries"],
     ],
     ids=lambda a: "-".join(a),
 )
@@ -199,6 +200,14 @@ def test_info_and_report_read_the_run_at_the_url(healthy, tmp_path):
     r = CliRunner().invoke(app, ["report", url, "--out", str(tmp_path / "rep"), "--no-pdf", "-q"])
     assert r.exit_code == 0, r.output
     assert "kubelog report — healthy" in (tmp_path / "rep" / "report.html").read_text()
+
+
+def test_compare_reads_runs_at_urls_and_file_urls_of_run_directories(healthy):
+    local, url = healthy
+    a = CliRunner().invoke(app, ["compare", str(local.path), str(local.path), "-F", "csv"])
+    b = CliRunner().invoke(app, ["compare", url, f"file://{local.path}", "-F", "csv"])
+    assert a.exit_code == b.exit_code == 0, b.output
+    assert b.stdout == a.stdout
 
 
 @pytest.mark.slow  # ~8-10 s on the loaded 2-core machine

@@ -10,7 +10,8 @@ task and yields the results in task order::
   ranges parsed by local worker processes, :mod:`kubelog.engine.blocks`);
 - :class:`LocalPool`: ``--jobs N`` worker processes of this machine (:func:`kubelog.engine.pool.pool`);
 - :class:`DaskExecutor`: ``--scheduler local[:N] | tcp://HOST:8786``, the tasks on the workers of a
-  Dask cluster, which must see the temporary run directory at the same path (a shared file system).
+  Dask cluster, which must see the temporary run directory at the same path (a shared file system),
+  or write to the run's fsspec URL (:mod:`kubelog.remote`).
 
 Whatever the executor, a worker that dies fails the run (:class:`kubelog.errors.WorkerFailed`) unless
 its task is run again whole: Dask reschedules a task whose worker was lost (up to its
