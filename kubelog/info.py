@@ -26,8 +26,8 @@ def _time_range(run: Run, table: str):
     if not col:
         return None, None
     lo = hi = None
-    for p in sorted((run.path / table).glob("*.parquet")):
-        md = pq.ParquetFile(p).metadata
+    for p in run.part_files(table):
+        md = pq.ParquetFile(p, filesystem=run.fs).metadata
         idx = md.schema.to_arrow_schema().get_field_index(col)
         for rg in range(md.num_row_groups):
             st = md.row_group(rg).column(idx).statistics

@@ -12,6 +12,10 @@ written, ``.RUN.lock`` beside it is locked (``flock``; removed at the end) so th
 ingest to the same output fails at once; a temporary directory left by a killed ingest (its process gone) is
 removed by the next ingest into the same parent directory.  ``--force`` replaces only a
 directory that is a kubelog run (docs/failures.md).
+
+A run at an fsspec URL (``s3://…``) has no rename and no lock: its parts are named by the ingest's
+token and its manifest, written last, lists them and commits it (:mod:`kubelog.remote`);
+:func:`open_run` opens either, and :class:`Run` reads a URL's listed parts through ``Run.fs``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import pyarrow as pa
 
 from . import tables
 from .errors import NotARun, OutputBusy, RunExists, UnsafeOutput, output_error
+from .remote import RemoteRun, is_url
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,13 +47,16 @@ PART_ROWS = 131_072  # rows buffered per table before a row group is written ...
 PART_BYTES = 4 << 20  # ... or this many bytes of them, whichever comes first
 
 
-def open_part(path: Path, table: str, schema: pa.Schema) -> pq.ParquetWriter:
+def open_part(path, table: str, schema: pa.Schema, filesystem=None) -> pq.ParquetWriter:
     """A Parquet writer for one part file of ``table``: snappy (none for ``tables.UNCOMPRESSED``),
     dictionary encoding only on the low-cardinality string columns, statistics only on ``ts``.
 
     ``schema`` may have dictionary-encoded string columns (:func:`kubelog.tables.conform`
     with ``dictionary``): their dictionaries are written as they are, and the file then
     does not store the Arrow schema, so that it reads back with the declared string type.
+
+    ``filesystem``: an fsspec filesystem ``path`` is in (a run at a URL, :mod:`kubelog.remote`),
+    which pyarrow's writer writes through.
     """
     import pyarrow.parquet as pq  # here: `import kubelog.run` stays light for what only reads a manifest
 
@@ -60,12 +68,13 @@ def open_part(path: Path, table: str, schema: pa.Schema) -> pq.ParquetWriter:
         use_dictionary=tables.dictionary_columns(table),
         write_statistics=["ts"] if "ts" in schema.names else False,
         store_schema=not has_dict,
+        filesystem=filesystem,
     )
 
 
-def write_part(path: Path, table: str, t: pa.Table) -> None:
+def write_part(path, table: str, t: pa.Table, filesystem=None) -> None:
     """Write ``t`` (rows of ``table``) as one Parquet part file, with the layout of :func:`open_part`."""
-    with open_part(path, table, t.schema) as w:
+    with open_part(path, table, t.schema, filesystem) as w:
         w.write_table(t, row_group_size=PART_ROWS)
 
 
@@ -74,10 +83,11 @@ class PartWriter:
 
     Rows are buffered per table until :data:`PART_ROWS` rows or :data:`PART_BYTES`
     bytes and then written as a row group of ``<table>/part-<source_id>-0000.parquet`` (one open writer per table),
-    so memory stays bounded whatever the size of the input.  Thread-safe.
+    so memory stays bounded whatever the size of the input.  Thread-safe.  ``root``: the temporary
+    run directory, or a :class:`kubelog.remote.RemoteRun` (the parts go to its URL).
     """
 
-    def __init__(self, root: Path, source_id: int):
+    def __init__(self, root, source_id: int):
         self.root = root
         self.source_id = source_id
         self._buf: dict[str, list[pa.Table]] = {}
@@ -108,9 +118,15 @@ class PartWriter:
             return
         w = self._writers.get(table)
         if w is None:
-            d = self.root / table
-            d.mkdir(parents=True, exist_ok=True)
-            w = self._writers[table] = open_part(d / f"part-{self.source_id:05d}-0000.parquet", table, t.schema)
+            stem = f"part-{self.source_id:05d}-0000"
+            if isinstance(self.root, RemoteRun):
+                self.root.makedirs(table)
+                w = open_part(self.root.part_path(table, stem), table, t.schema, self.root.fs)
+            else:
+                d = self.root / table
+                d.mkdir(parents=True, exist_ok=True)
+                w = open_part(d / f"{stem}.parquet", table, t.schema)
+            self._writers[table] = w
         w.write_table(t)
 
     def close(self) -> None:
@@ -118,12 +134,18 @@ class PartWriter:
             try:
                 for table in list(self._buf):
                     self._flush(table)
-                for w in self._writers.values():
-                    w.close()
             except OSError as e:
                 raise output_error(self.root, e) from None
-            finally:
+            finally:  # every writer closed, also after one failed (none left to fail again when collected)
+                first = None
+                for w in self._writers.values():
+                    try:
+                        w.close()
+                    except OSError as e:
+                        first = first or e
                 self._writers.clear()
+            if first is not None:
+                raise output_error(self.root, first) from None
 
 
 TMP_MARKER = ".kubelog-tmp"  # in every temporary run directory: "<pid> <process start time>"
@@ -410,6 +432,9 @@ class Run:
 
     path: Path
     manifest: dict[str, Any]
+    #: a run at a URL (:mod:`kubelog.remote`): its fsspec filesystem and its path in it (None for a run directory)
+    fs: Any = field(default=None, repr=False, compare=False)
+    root: str = field(default="", repr=False)
     #: what :func:`memoized` analyses computed inside :meth:`shared` (None outside it)
     _memo: dict | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -438,8 +463,18 @@ class Run:
                 self._memo = None
 
     def has(self, table: str) -> bool:
+        if self.fs is not None:
+            return bool(self.part_files(table))
         d = self.path / table
         return d.is_dir() and any(d.glob("*.parquet"))
+
+    def part_files(self, table: str) -> list:
+        """The part files of ``table``, in order: paths of the run directory, or for a run at a URL the
+        parts its manifest lists (paths in :attr:`fs`; an object the manifest does not list is not read)."""
+        if self.fs is not None:
+            pre = table + "/"
+            return [f"{self.root}/{p}" for p in sorted(self.manifest["parts"]) if p.startswith(pre)]
+        return sorted((self.path / table).glob("*.parquet"))
 
     def arrow(self, table: str, columns: list[str] | None = None, filter=None, *, dictionary: bool = False) -> pa.Table:
         """The table as Arrow, with its declared schema (empty if no input produced it).
@@ -460,7 +495,10 @@ class Run:
         fmt = "parquet"
         if dictionary:
             fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=sorted(dc)))
-        dset = ds.dataset(self.path / table, format=fmt, schema=sch)
+        if self.fs is not None:
+            dset = ds.dataset(self.part_files(table), format=fmt, schema=sch, filesystem=self.fs)
+        else:
+            dset = ds.dataset(self.path / table, format=fmt, schema=sch)
         if filter is None:
             return dset.to_table(columns=columns)
         # a filter keeps few of the rows read: one batch read ahead, not Arrow's default of 16 batches in
@@ -508,7 +546,7 @@ class Run:
             return 0
         import pyarrow.parquet as pq
 
-        return sum(pq.ParquetFile(p).metadata.num_rows for p in sorted((self.path / table).glob("*.parquet")))
+        return sum(pq.read_metadata(p, filesystem=self.fs).num_rows for p in self.part_files(table))
 
     def source_name(self, source_id: int) -> str:
         return self.inputs[source_id]["path"]
@@ -580,7 +618,12 @@ def memoized(fn):
 
 
 def open_run(path: str | os.PathLike) -> Run:
-    """Open a run directory written by ``kubelog ingest``."""
+    """Open a run directory written by ``kubelog ingest``, or the run at an fsspec URL (``s3://…``,
+    :mod:`kubelog.remote`)."""
+    if is_url(path):
+        from . import remote
+
+        return remote.open_run(path)
     p = Path(path)
     m = p / MANIFEST
     if not m.is_file():

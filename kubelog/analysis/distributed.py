@@ -60,6 +60,8 @@ def _read(run: Run, columns: list[str]):
     import dask.dataframe as dd
 
     with dask.config.set({"dataframe.convert-string": False}):  # object strings, as Run.table gives them
+        if run.fs is not None:  # a run at a URL: the parts its manifest lists, read by the workers through fsspec
+            return dd.read_parquet(run.part_files("requests"), columns=columns, filesystem=run.fs)
         return dd.read_parquet(str(run.path / "requests"), columns=columns, engine="pyarrow")
 
 

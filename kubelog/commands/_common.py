@@ -8,11 +8,10 @@ view, wrapped to the terminal); stderr carries progress, notes and warnings (:fu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import typer
 
-from ..errors import Exit, die
+from ..errors import die
 from .. import output
 from ..output import Fmt
 
@@ -154,13 +153,18 @@ def echo_data(df, fmt, **kw) -> None:
     typer.echo(output.render(df, fmt, **kw))
 
 
-def open_run_or_die(path: Path):
-    from ..run import NotARun, open_run
+#: the help of a command's RUN argument
+RUN_HELP = "Run directory made by `kubelog ingest`, or the fsspec URL it wrote the run to (s3://BUCKET/PREFIX)."
+
+
+def open_run_or_die(path):
+    from ..errors import KubelogError
+    from ..run import open_run
 
     try:
         return open_run(path)
-    except NotARun as e:
-        die(str(e), Exit.INPUT)
+    except KubelogError as e:  # not a (complete) run: exit 3; a URL fsspec cannot open: exit 2
+        die(str(e), e.exit_code)
 
 
 def split_list(s: str | None) -> list[str]:

@@ -65,8 +65,8 @@ json_schema(
 def register(app: typer.Typer) -> None:
     @app.command("compare")
     def compare_cmd(
-        base: Path = typer.Argument(..., help="Run directory of the baseline run."),
-        new: Path = typer.Argument(..., help="Run directory of the run to judge against the baseline."),
+        base: str = typer.Argument(..., help="Run directory (or fsspec URL) of the baseline run."),
+        new: str = typer.Argument(..., help="Run directory (or fsspec URL) of the run to judge against the baseline."),
         out: Optional[Path] = typer.Option(
             None, "--out", "-o", help="Also write compare.json, compare.html and compare.pdf into this directory."
         ),

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
+from ._common import ALL_OPTION, FORMAT_OPTION, RUN_HELP, echo_data, json_schema, open_run_or_die, say
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,7 +48,7 @@ json_schema(
 def register(app: typer.Typer) -> None:
     @app.command("diagnose")
     def diagnose_cmd(
-        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        run_dir: str = typer.Argument(..., metavar="RUN_DIR|URL", help=RUN_HELP),
         fmt=FORMAT_OPTION,
         all_rows: bool = ALL_OPTION,
     ):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import typer
 
-from ._common import FORMAT_OPTION, echo_data, json_schema, legacy_alias, open_run_or_die
+from ._common import FORMAT_OPTION, RUN_HELP, echo_data, json_schema, legacy_alias, open_run_or_die
 
 INPUT_COLUMNS = [
     "path",
@@ -78,7 +77,7 @@ def _has_problem(e: dict) -> bool:
 def register(app: typer.Typer) -> None:
     @app.command("info")
     def info_cmd(
-        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        run_dir: str = typer.Argument(..., metavar="RUN_DIR|URL", help=RUN_HELP),
         fmt=FORMAT_OPTION,
         as_json: bool = typer.Option(False, "--json", hidden=True, help="Same as --format json."),
     ):

@@ -18,7 +18,14 @@ def register(app: typer.Typer) -> None:
             help="Files, directories (recursive), compressed files "
             "(.gz .bz2 .xz .zst) or archives (.tar .tar.gz .tgz .zip).",
         ),
-        out: Path = typer.Option(..., "--out", "-o", help="Run directory to create (with --each-run: the store)."),
+        out: str = typer.Option(
+            ...,
+            "--out",
+            "-o",
+            help="Run directory to create (with --each-run: the store), or an fsspec URL "
+            "(s3://BUCKET/PREFIX, gcs://…, file://…; s3 needs pip install kubelog\\[s3]): the parts are written "
+            "there and manifest.json, written last, commits the run (docs/distributed.md).",
+        ),
         each_run: Optional[Path] = typer.Option(
             None,
             "--each-run",
@@ -60,7 +67,8 @@ def register(app: typer.Typer) -> None:
             help="Parse the inputs as tasks on Dask: local or local:N (a "
             "LocalCluster of N worker processes for this ingest) or a "
             "scheduler's address (tcp://HOST:8786), whose workers see the "
-            "--out directory's parent at the same path (docs/distributed.md).",
+            "--out directory's parent at the same path, or reach the --out URL "
+            "(docs/distributed.md).",
         ),
         quiet: bool = typer.Option(
             False, "--quiet", "-q", help="Nothing on stderr but errors (no progress bar, no summary)."
@@ -84,6 +92,14 @@ def register(app: typer.Typer) -> None:
         also with --quiet. With --each-run a run that fails is named on stderr and the other
         runs still land: exit 8 when some run failed or was not read to its end (or an entry
         of DIR_OF_RUNS is no run), 3 when no run landed.
+
+        --out an fsspec URL (s3://BUCKET/PREFIX; object stores have no rename and no lock): the
+        parts are written under it, named with this ingest's token, and manifest.json, written
+        last and listing them, commits the run; readers refuse a prefix without it (exit 3). A
+        prefix that holds a run or other objects is refused (exit 4) unless --force, which
+        deletes only the parts the replaced run's manifest lists, after the new manifest is
+        written; a failed ingest deletes only the parts it wrote; 6 when another ingest
+        committed the URL meanwhile (docs/distributed.md).
 
         On a terminal a progress bar on stderr shows the bytes and lines parsed of every input,
         updated as each block of a large input is parsed (KUBELOG_PROGRESS=1 draws it on any
@@ -115,8 +131,11 @@ def register(app: typer.Typer) -> None:
         try:
             if each_run is not None:  # many runs: kubelog.engine.store
                 from ..engine.store import each_run_command
+                from ..remote import is_url
 
-                raise typer.Exit(each_run_command(each_run, out, force, opts, quiet, say))
+                if is_url(out):
+                    die(f"--out {out}: --each-run writes a store on a local or shared path, not a URL", Exit.USAGE)
+                raise typer.Exit(each_run_command(each_run, Path(out), force, opts, quiet, say))
             with IngestProgress(quiet) as bar:  # bytes and lines per input, on a terminal (issue 22)
                 if bar.active:
                     say = bar.print

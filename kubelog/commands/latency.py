@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -10,7 +9,7 @@ import typer
 from ..errors import Exit, die
 from . import load as load_cmd
 from .pods import OFFSET_HELP, corrections_or_die, parse_offsets
-from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say, split_list
+from ._common import ALL_OPTION, FORMAT_OPTION, RUN_HELP, echo_data, json_schema, open_run_or_die, say, split_list
 
 json_schema(
     "latency",
@@ -39,7 +38,7 @@ LATENCY_CORRECT_SKEW_HELP = (
 def register(app: typer.Typer) -> None:
     @app.command("latency")
     def latency_cmd(
-        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        run_dir: str = typer.Argument(..., metavar="RUN_DIR|URL", help=RUN_HELP),
         by: str = typer.Option(
             "verb,resource,subresource,scope", "--by", help="Comma-separated grouping columns of the requests table."
         ),

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Optional
 
 import typer
 
 from ..errors import Exit, die
-from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say, split_list
+from ._common import ALL_OPTION, FORMAT_OPTION, RUN_HELP, echo_data, json_schema, open_run_or_die, say, split_list
 
 NODES_HELP = (
     "Number of nodes (capacity = nodes × pods per node). Default: the distinct node names "
@@ -87,7 +86,7 @@ def summary_lines(tl) -> list[str]:
 def register(app: typer.Typer) -> None:
     @app.command("load")
     def load_cmd(
-        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        run_dir: str = typer.Argument(..., metavar="RUN_DIR|URL", help=RUN_HELP),
         nodes: Optional[int] = typer.Option(None, "--nodes", min=1, help=NODES_HELP),
         pods_per_node: int = typer.Option(30, "--pods-per-node", min=1, help=PPN_HELP),
         buckets: str = typer.Option("10,25,50,90,100", "--buckets", help=BUCKETS_HELP),

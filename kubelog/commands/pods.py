@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from ..errors import Exit, die
 from . import load as load_cmd
-from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
+from ._common import ALL_OPTION, FORMAT_OPTION, RUN_HELP, echo_data, json_schema, open_run_or_die, say
 
 OFFSET_HELP = (
     "Clock correction DOMAIN=SECONDS (how far DOMAIN's clock is ahead of the apiserver's, e.g. "
@@ -82,7 +81,7 @@ json_schema("pods", PER_POD_COLUMNS, args=("--per-pod",))
 def register(app: typer.Typer) -> None:
     @app.command("pods")
     def pods_cmd(
-        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        run_dir: str = typer.Argument(..., metavar="RUN_DIR|URL", help=RUN_HELP),
         by_load: bool = typer.Option(
             False,
             "--by-load",

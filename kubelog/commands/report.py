@@ -12,8 +12,10 @@ from . import load as load_cmd
 from ._common import QUIET_OPTION, note
 
 
-def _is_run(p: Path) -> bool:
-    return (p / "manifest.json").is_file()
+def _is_run(p) -> bool:
+    from ..remote import is_url
+
+    return is_url(p) or (Path(p) / "manifest.json").is_file()
 
 
 def progress_printer(quiet: bool):
@@ -41,10 +43,10 @@ def progress_printer(quiet: bool):
 def register(app: typer.Typer) -> None:
     @app.command("report")
     def report_cmd(
-        inputs: List[Path] = typer.Argument(
+        inputs: List[str] = typer.Argument(
             ...,
             metavar="RUN_DIR|PATH",
-            help="A run directory made by `kubelog ingest`, or raw log "
+            help="A run directory made by `kubelog ingest` (or the fsspec URL it wrote the run to), or raw log "
             "files/directories/archives (ingested first into OUT/run).",
         ),
         out: Path = typer.Option(..., "--out", "-o", help="Directory for report.html and report.pdf (created)."),
@@ -90,6 +92,7 @@ def register(app: typer.Typer) -> None:
         from .pods import parse_offsets
 
         offsets = parse_offsets(offset)
+        inputs = [p if _is_run(p) else Path(p) for p in inputs]  # a run's URL stays a string
         runs = [p for p in inputs if _is_run(p)]
         if len(runs) > 1:
             die(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
 
 from ..errors import Exit, die
-from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
+from ._common import ALL_OPTION, FORMAT_OPTION, RUN_HELP, echo_data, json_schema, open_run_or_die, say
 
 
 TABLES = ("domains", "pairs", "evidence", "violations")
@@ -69,7 +68,7 @@ json_schema("skew", VIOLATION_COLUMNS, args=("--table", "violations"), note="a l
 def register(app: typer.Typer) -> None:
     @app.command("skew")
     def skew_cmd(
-        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        run_dir: str = typer.Argument(..., metavar="RUN_DIR|URL", help=RUN_HELP),
         reference: str = typer.Option(
             "apiserver",
             "--reference",

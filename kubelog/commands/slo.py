@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import Exit, die
-from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
+from ._common import ALL_OPTION, FORMAT_OPTION, RUN_HELP, echo_data, json_schema, open_run_or_die, say
 from .pods import CORRECT_SKEW_HELP, OFFSET_HELP, corrections_or_die, parse_offsets
 
 
@@ -33,7 +33,7 @@ VERDICT_ORDER = {"FAIL": 0, "NO DATA": 1, "PASS": 2}
 def register(app: typer.Typer) -> None:
     @app.command("slo")
     def slo_cmd(
-        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        run_dir: str = typer.Argument(..., metavar="RUN_DIR|URL", help=RUN_HELP),
         config: Optional[Path] = typer.Option(
             None,
             "--config",

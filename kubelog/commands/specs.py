@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import typer
 
 from ..errors import Exit, die
 from ..analysis.outcome import SPEC_COLUMNS, STATES, specs_frame
-from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, say
+from ._common import ALL_OPTION, FORMAT_OPTION, RUN_HELP, echo_data, json_schema, open_run_or_die, say
 
 json_schema("specs", SPEC_COLUMNS)
 #: Row order of every format: failures first.
@@ -20,7 +19,7 @@ TERMINAL_COLUMNS = ["state", "duration_s", "spec", "failure_message", "where"]
 def register(app: typer.Typer) -> None:
     @app.command("specs")
     def specs_cmd(
-        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        run_dir: str = typer.Argument(..., metavar="RUN_DIR|URL", help=RUN_HELP),
         state: str = typer.Option(
             None, "--state", "-s", help="Only specs in this state: passed, failed, skipped or pending."
         ),

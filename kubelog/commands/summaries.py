@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import typer
 
 from ..analysis.outcome import SUMMARY_COLUMNS, summaries_frame
-from ._common import ALL_OPTION, FORMAT_OPTION, echo_data, json_schema, open_run_or_die, split_list
+from ._common import ALL_OPTION, FORMAT_OPTION, RUN_HELP, echo_data, json_schema, open_run_or_die, split_list
 
 json_schema("summaries", SUMMARY_COLUMNS)
 
@@ -15,7 +14,7 @@ json_schema("summaries", SUMMARY_COLUMNS)
 def register(app: typer.Typer) -> None:
     @app.command("summaries")
     def summaries_cmd(
-        run_dir: Path = typer.Argument(..., help="Run directory made by `kubelog ingest`."),
+        run_dir: str = typer.Argument(..., metavar="RUN_DIR|URL", help=RUN_HELP),
         metric: str = typer.Option(
             None, "--metric", "-m", help="Comma-separated metrics to keep (pod_startup, api_call, ...)."
         ),

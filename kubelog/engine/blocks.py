@@ -32,6 +32,7 @@ from .. import run as runmod
 from .. import tables
 from ..errors import RunFailed, output_error
 from ..formats.base import Block, BlockSpec, Context, Counts
+from ..remote import RemoteRun
 from ..sources import lines as L
 from . import executors
 from . import pool as local
@@ -122,11 +123,18 @@ def _in_worker(
         t = t.set_column(
             t.schema.get_field_index("source_id"), "source_id", tables.repeat_int32(spec.source_id, t.num_rows)
         )
-        d = Path(part_root) / table
-        path = d / f"part-{spec.source_id:05d}-L{first_line:012d}.parquet"
+        stem = f"part-{spec.source_id:05d}-L{first_line:012d}"
+        if isinstance(part_root, RemoteRun):  # a run at a URL: written through its fsspec filesystem
+            d, path, fs = None, part_root.part_path(table, stem), part_root.fs
+        else:
+            d = Path(part_root) / table
+            path, fs = d / f"{stem}.parquet", None
         try:
-            d.mkdir(exist_ok=True)  # not its parents: a temporary run directory removed meanwhile stays gone
-            runmod.write_part(path, table, t)
+            if d is None:
+                part_root.makedirs(table)
+            else:
+                d.mkdir(exist_ok=True)  # not its parents: a temporary run directory removed meanwhile stays gone
+            runmod.write_part(path, table, t, fs)
         except OSError as e:  # disk full, read-only: the run fails
             raise output_error(path, e) from None
         res.written[table] = (str(path), t.num_rows)
@@ -192,10 +200,12 @@ class Merge:
             if shift:  # a Dec→Jan rollover in an earlier block: move this part's times too
                 import pyarrow.parquet as pq
 
-                t = pq.read_table(path)
+                root = self.ctx.options.get("part_root")
+                fs = root.fs if isinstance(root, RemoteRun) else None
+                t = pq.read_table(path, filesystem=fs)
                 shifted = shift_years({n: t[n] for n in t.column_names}, shift)
                 try:
-                    runmod.write_part(path, table, pa.table(shifted, schema=t.schema))
+                    runmod.write_part(path, table, pa.table(shifted, schema=t.schema), fs)
                 except OSError as e:
                     raise output_error(path, e) from None
         if self.progress is not None:

@@ -32,6 +32,7 @@ from .. import __version__, formats, run as runmod, timeutil
 from . import blocks, executors, readahead
 from . import pool as local
 from ..errors import RunFailed
+from ..remote import RemoteRun, is_url
 from ..formats.base import HEAD_BYTES, Context, Head
 from ..sources.lines import MAX_LINE, OVERLONG
 from ..sources import InputError, InputRef, NotRead, discover, iter_opened, text_like
@@ -251,7 +252,7 @@ def parse_ref(ref: InputRef, scans: list[Scan], opts: Options, tmp: str) -> list
             s = by_member.get(k)
             if s is None or isinstance(op, NotRead) or s.format in NOT_READ:
                 continue  # not-read members have their entries from the pre-scan
-            entries.append(parse_one(op, s, opts, Path(tmp)))
+            entries.append(parse_one(op, s, opts, _root(tmp)))
     except RunFailed:
         raise
     except InputError as e:
@@ -266,6 +267,11 @@ def parse_ref(ref: InputRef, scans: list[Scan], opts: Options, tmp: str) -> list
         if not entries:
             entries.append(_error_entry(scans[0], str(e)))
     return entries
+
+
+def _root(tmp):
+    """Where an input's parts go: the temporary run directory, or the run's URL and the ingest's token."""
+    return tmp if isinstance(tmp, RemoteRun) else Path(tmp)
 
 
 def _error_entry(s: Scan, msg: str, fmt: str = "error") -> dict:
@@ -289,7 +295,7 @@ def not_read(entries: list[dict]) -> list[dict]:
     return [e for e in entries if e["format"] == "error" or e.get("read_complete") is False]
 
 
-def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
+def parse_one(op, s: Scan, opts: Options, tmp) -> dict:
     writer = runmod.PartWriter(tmp, s.source_id)
     tz = opts.pick(opts.tz, s.display) or "UTC"
     size_hint = 0
@@ -316,7 +322,8 @@ def parse_one(op, s: Scan, opts: Options, tmp: Path) -> dict:
             "block_pool": opts.block_pool,
             # a plain file (no compression, not in an archive) may be read by range
             "plain_path": s.ref.path if not op.compression and not op.container and op.nul is None else None,
-            "part_root": str(tmp),  # where a block's task writes its parts (engine.blocks)
+            # where a block's task writes its parts (engine.blocks): a directory, or a RemoteRun
+            "part_root": tmp if isinstance(tmp, RemoteRun) else str(tmp),
             # a format folding prepared blocks in order maps the preparing with it (engine.readahead)
             "map_ordered": readahead.ordered_map,
         },
@@ -464,8 +471,10 @@ def ingest(
     Parameters
     ----------
     paths : list of path-like
-    out : path-like
-        Run directory to create.  Refused if it exists, unless ``force``.
+    out : path-like or str
+        Run directory to create, or an fsspec URL (``s3://bucket/runs/r1``: the run is written there
+        through fsspec and committed by its manifest, :mod:`kubelog.remote`).  Refused if it exists,
+        unless ``force``.
     options : Options, optional
         year / tz / format / clock overrides, ``jobs`` (processes), ``threads`` per input.
     progress : callable(str), optional
@@ -494,14 +503,21 @@ def ingest(
     """
     opts = options or Options(**kw)
     opts.check()  # a bad year, zone or format name: one line, exit 2, before anything is written
-    out = Path(out)
+    remote = is_url(out)
+    out = out.rstrip("/") if remote else Path(out)
     refs = discover(list(paths))
     if not refs:
         raise InputError("no input files found in " + ", ".join(map(str, paths)))
     # the inputs as given, and the files found in them; a symbolic link inside an input directory is not
     # followed (it is a skipped entry), so where it points is no input either
     found = [r.path for r in refs if not os.path.islink(r.path)]
-    tmp = runmod.prepare(out, force, inputs=found + list(paths))
+    if remote:  # no directory to rename: parts named by this ingest's token, the manifest commits
+        from .. import remote as remote_out
+
+        tmp = remote_out.prepare(out, force, inputs=found + list(paths))
+    else:
+        tmp = runmod.prepare(out, force, inputs=found + list(paths))
+    part_root = tmp if remote else str(tmp)
     if opts.processes and opts.jobs <= 1 and opts.threads > 1 and not opts.scheduler:
         # the workers' fork server imports the parsers (~1 s) while this process sniffs the inputs
         local.start_early([r.path for r in refs])
@@ -516,7 +532,7 @@ def ingest(
         for s in scans:
             groups.setdefault(s.ref, []).append(s)
         entries: list[dict] = []
-        jobs = [(ref, ss, opts, str(tmp)) for ref, ss in groups.items()]
+        jobs = [(ref, ss, opts, part_root) for ref, ss in groups.items()]
         error_scans = [s for s in scans if s.format in NOT_READ]
         jobs = [j for j in jobs if not all(s.format in NOT_READ for s in j[1])]
         for s in error_scans:
@@ -560,9 +576,17 @@ def ingest(
             "tables": {},
             "ingest_seconds": round(time.perf_counter() - t0, 3),
         }
-        runmod.finish(tmp, out, manifest)
+        if remote:
+            for line in remote_out.finish(tmp, manifest):
+                if progress:
+                    progress(line)
+        else:
+            runmod.finish(tmp, out, manifest)
     except BaseException:
-        runmod.abandon(tmp)  # removes what this ingest wrote, and releases the output's lock
+        if remote:
+            remote_out.abandon(tmp)  # deletes the parts this ingest wrote (its token), nothing else
+        else:
+            runmod.abandon(tmp)  # removes what this ingest wrote, and releases the output's lock
         raise
     finally:
         gc.unfreeze()

@@ -10,7 +10,8 @@ task and yields the results in task order::
   ranges parsed by local worker processes, :mod:`kubelog.engine.blocks`);
 - :class:`LocalPool`: ``--jobs N`` worker processes of this machine (:func:`kubelog.engine.pool.pool`);
 - :class:`DaskExecutor`: ``--scheduler local[:N] | tcp://HOST:8786``, the tasks on the workers of a
-  Dask cluster, which must see the temporary run directory at the same path (a shared file system).
+  Dask cluster, which must see the temporary run directory at the same path (a shared file system),
+  or write to the run's fsspec URL (:mod:`kubelog.remote`).
 
 Whatever the executor, a worker that dies fails the run (:class:`kubelog.errors.WorkerFailed`) unless
 its task is run again whole: Dask reschedules a task whose worker was lost (up to its
@@ -281,9 +282,14 @@ def splittable(ref, scans, size_min: int) -> bool:
         return False
 
 
-def remove_parts_of(tmp: str | Path, source_ids: Iterable[int]) -> None:
+def remove_parts_of(tmp, source_ids: Iterable[int]) -> None:
     """Remove the part files of ``source_ids`` in the temporary run directory ``tmp`` (what an earlier
-    attempt of the same task wrote: every part file is named by its input's source id)."""
+    attempt of the same task wrote: every part file is named by its input's source id), or at the
+    run's URL those this ingest wrote (a :class:`kubelog.remote.RemoteRun`)."""
+    from ..remote import RemoteRun, remove_parts_of as remove_remote
+
+    if isinstance(tmp, RemoteRun):  # a run at a URL: this ingest's parts of these inputs (its token)
+        return remove_remote(tmp, source_ids)
     root = Path(tmp)
     for sid in source_ids:
         for p in root.glob(f"*/part-{sid:05d}-*.parquet"):
