@@ -215,5 +215,5 @@ def build_matrix(
         edges=edges,
         method=method,
         no_start=no_start,
-        undecided=(int(n_und), int(n_placed)) if loadmod.undecided(tl, [], edges) is not None else None,
+        undecided=(int(n_und), int(n_placed)) if tl.has_bounds else None,
     )

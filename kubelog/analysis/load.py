@@ -111,16 +111,20 @@ class LoadTimeline:
         i = np.searchsorted(st, t, side="right") - 1
         return np.where(i >= 0, run[np.maximum(i, 0)], 0)
 
+    @property
+    def has_bounds(self) -> bool:
+        """Whether the pods' start/stop ranges are known (a timeline from pod evidence)."""
+        return self.lives is not None and "start_lo" in self.lives
+
     def running_bounds(self, ts) -> tuple[np.ndarray, np.ndarray] | None:
         """(fewest, most) pods that can have been running at each time of ``ts``, from each pod's start
         and stop bounds (``lives``: ``start_lo``/``start_hi``, ``stop_lo``/``stop_hi``); None for a
         timeline from ``progress`` lines.  The fewest count the pods surely started (``start_hi ≤ t``)
         and not possibly stopped (``t < stop_lo``); the most, the pods possibly started and not
         surely stopped."""
-        lv = self.lives
-        if lv is None or "start_lo" not in lv:
+        if not self.has_bounds:
             return None
-        lv = lv[lv["start"].notna()]
+        lv = self.lives[self.lives["start"].notna()]
         t = _ns(ts)
         far = np.iinfo(np.int64).max
 

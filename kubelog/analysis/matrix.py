@@ -113,14 +113,12 @@ def build_matrix(
     edges = tuple(buckets)
     labels = loadmod.bucket_labels(edges)
     df, ex = api_requests(run, columns=by + ["latency_s", "start_ts"])
-    notes = list(tl.notes)
     codes = loadmod.bucket_codes(tl, df["start_ts"], edges) if len(df) else np.array([], dtype=np.int64)
     no_start = int((codes < 0).sum())
-    if no_start:
-        notes.append(f"{no_start} requests without a start time are not placed in a bucket")
-    und = loadmod.undecided(tl, df["start_ts"], edges) if len(df) else None
-    if und is not None:
-        notes += undecided_note(int(und[codes >= 0].sum()), int((codes >= 0).sum()))
+    undecided = None
+    if tl.has_bounds:
+        und = loadmod.undecided(tl, df["start_ts"], edges)
+        undecided = (int(und[codes >= 0].sum()), int((codes >= 0).sum()))
     d = df.loc[codes >= 0, by + ["latency_s"]].copy()
     for c in by:
         if d[c].dtype == object or pd.api.types.is_string_dtype(d[c]):
@@ -136,7 +134,7 @@ def build_matrix(
         edges=edges,
         method=method,
         no_start=no_start,
-        notes=notes,
+        undecided=undecided,
     )
 
 
