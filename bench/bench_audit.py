@@ -1,46 +1,52 @@
 """Audit-log ingest against the library floor, as ratios measured in one run (issue 20).
 
 Makes (once, cached in --dir) a complete synthetic Kubemark run with kubelog's generator
-(`kubelog synth --era 1.28 --nodes N --scale S`), then times, three times each, median:
+(`kubelog synth --era 1.28 --nodes N --scale S`), then, in --rounds rounds, one after the other:
 
 1. floor: ``pyarrow.json.read_json`` of the audit log into typed columns (schema inferred, all threads);
 2. kubelog ingest of the audit log alone (every requests column classified, node/pod milestones,
-   line accounting, SHA-256, Parquet written), as a library call;
-3. the same with the columnar path off (every block line by line, every URI classified: the reference);
-4. a ``json.loads`` loop over the lines (no classification, nothing written).
+   line accounting, SHA-256, Parquet written), as a library call: its byte ranges on the local worker
+   processes (the fork server is started in the first round and stays, as in one ``kubelog`` command).
 
-For 1 and 2 also the CPU seconds of this process, all its threads (``getrusage``): on the shared machine the
-wall ratio moves with the load (both use the two cores), the CPU ratio much less.
+Each with its wall seconds, the CPU seconds of all processes involved (this one and the worker processes,
+sampled from /proc: ``TreeCPU`` of bench_dask.py) and the 1-minute load average before it: on the shared
+2-core machine the wall ratio moves with the others' load, the CPU ratio much less.  Then once each (skip
+with --no-reference): the same ingest with the columnar path off (every block line by line, every URI
+classified: the reference), and a ``json.loads`` loop over the lines (no classification, nothing written).
 
-Prints a Markdown row for bench/README.md. Usage:
-    python bench/bench_audit.py [--nodes 100] [--scale 3] [--dir /tmp/kubelog-bench-audit]
+Prints Markdown rows for bench/README.md. Usage:
+    python bench/bench_audit.py [--nodes 100] [--scale 3] [--dir /tmp/kubelog-bench-audit] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
+import statistics
 import tempfile
+import time
 from pathlib import Path
 from unittest import mock
 
 from _common import synthetic_run, timed
+from bench_dask import TreeCPU
 
 
-def cpu_timed(fn, repeat: int) -> tuple[float, float]:
-    """Median wall seconds and median CPU seconds (this process, all threads) of ``repeat`` calls."""
-    import resource
-    import statistics
-    import time
+def load1() -> float:
+    return os.getloadavg()[0]
 
-    wall, cpu = [], []
-    for _ in range(repeat):
-        r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-        fn()
-        r1 = resource.getrusage(resource.RUSAGE_SELF)
-        wall.append(time.perf_counter() - t0)
-        cpu.append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
-    return statistics.median(wall), statistics.median(cpu)
+
+def measured(fn) -> tuple[float, float, float]:
+    """(wall s, CPU s of this process tree, load average before) of one call of ``fn``."""
+    ld = load1()
+    cpu = TreeCPU()
+    cpu.start()
+    t0 = time.perf_counter()
+    fn()
+    wall = time.perf_counter() - t0
+    return wall, cpu.stop(), ld
 
 
 def main() -> None:
@@ -48,7 +54,8 @@ def main() -> None:
     ap.add_argument("--nodes", type=int, default=100)
     ap.add_argument("--scale", type=float, default=3.0)
     ap.add_argument("--dir", default="/tmp/kubelog-bench-audit")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-reference", action="store_true", help="skip the line-by-line and json.loads references")
     a = ap.parse_args()
     audit = synthetic_run(Path(a.dir), a.nodes, a.scale) / "audit.log"
     import pyarrow.json as pj
@@ -58,18 +65,35 @@ def main() -> None:
 
     mb = audit.stat().st_size / 1e6
     lines = sum(1 for _ in open(audit, "rb"))
-    import os
-
-    load0 = "/".join(f"{x:.1f}" for x in os.getloadavg())
-    floor, floor_cpu = cpu_timed(lambda: pj.read_json(audit), a.repeat)
 
     def ingest():
         with tempfile.TemporaryDirectory() as d:
             kubelog.ingest([str(audit)], Path(d) / "r")
 
-    kl, kl_cpu = cpu_timed(ingest, a.repeat)
-    ref_parse = A.parse_json
-    with mock.patch.object(A.FORMATS[0], "parse", lambda s, c: ref_parse(s, c, columnar=False)):
+    rows = []
+    for _ in range(a.rounds):
+        rows.append((measured(lambda: pj.read_json(audit)), measured(ingest)))
+    print(
+        "| round | load before (floor / ingest) | pyarrow.json.read_json: wall s / CPU s | kubelog ingest: wall s / "
+        "CPU s | ratio wall (target ≤ 1.5) | ratio CPU | MB/s |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r, ((fw, fc, fl), (kw, kc, kl)) in enumerate(rows, 1):
+        print(
+            f"| {r} | {fl:.1f} / {kl:.1f} | {fw:.2f} / {fc:.2f} | {kw:.2f} / {kc:.2f} | {kw / fw:.2f}x | "
+            f"{kc / fc:.2f}x | {mb / kw:,.0f} |"
+        )
+    med = lambda i, j: statistics.median(x[i][j] for x in rows)  # noqa: E731
+    print(
+        f"| median | | {med(0, 0):.2f} / {med(0, 1):.2f} | {med(1, 0):.2f} / {med(1, 1):.2f} | "
+        f"{med(1, 0) / med(0, 0):.2f}x | {med(1, 1) / med(0, 1):.2f}x | {mb / med(1, 0):,.0f} |"
+    )
+    print()
+    print(f"{mb:,.0f} MB, {lines:,} events; load average (1 min) at the end {load1():.1f}.")
+    if a.no_reference:
+        return
+    reference = functools.partial(A.prepare_block, columnar=False)
+    with mock.patch.object(A.FORMATS[0], "prepare", reference):
         ref = timed(ingest, 1)
 
     def loads():
@@ -78,18 +102,7 @@ def main() -> None:
                 json.loads(line)
 
     naive = timed(loads, 1)
-    load1 = "/".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"Load average (1/5/15 min) before: {load0}, after: {load1}.")
-    print()
-    print(
-        "| MB | events | pyarrow.json.read_json (s) | kubelog ingest (s) | ratio to read_json (target ≤ 1.5) "
-        "| MB/s | CPU-s read_json / ingest (ratio) | line-by-line reference (s) | json.loads loop (s) |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    print(
-        f"| {mb:,.0f} | {lines:,} | {floor:.2f} | {kl:.2f} | {kl / floor:.2f}x | {mb / kl:,.0f} | "
-        f"{floor_cpu:.1f} / {kl_cpu:.1f} ({kl_cpu / floor_cpu:.2f}x) | {ref:.2f} | {naive:.2f} |"
-    )
+    print(f"Line-by-line reference (same ingest, columnar path off): {ref:.2f} s; json.loads loop: {naive:.2f} s.")
 
 
 if __name__ == "__main__":

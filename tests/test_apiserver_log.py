@@ -413,11 +413,30 @@ QUERY_ODD = st.lists(
             "fo%6Clow=true",
             "follow=0",
             "x=1",
+            "fieldSelector=spec.nodeName%3Dn1",
+            "x=%ZZ",
+            "x=a+b",
+            "x;y=1",
+            "watch=tr%75e",
             "",
         ]
     ),
     max_size=4,
 )
+
+
+def test_escapes_in_other_pairs_stay_on_the_vectorized_path(monkeypatch):
+    """Every kubelet's watch has ``fieldSelector=spec.nodeName%3D…``: an escape in another pair's value
+    changes nothing for watch/follow, so such queries are read by the pattern, not one by one in Python."""
+    calls = []
+    go_query = requestinfo.go_query
+    monkeypatch.setattr(requestinfo, "go_query", lambda q: calls.append(q) or go_query(q))
+    uris = [f"/api/v1/pods?fieldSelector=spec.nodeName%3Dn{i}&resourceVersion={i}&watch=true" for i in range(50)]
+    vec = requestinfo.classify(pa.array(["GET"] * 50), pa.array(uris))
+    assert set(vec["verb"].to_pylist()) == {"watch"} and all(vec["long_running"].to_pylist())
+    assert calls == []
+    vec = requestinfo.classify(pa.array(["GET"]), pa.array(["/api/v1/pods?w%61tch=true"]))
+    assert vec["verb"].to_pylist() == ["watch"] and set(calls) == {"w%61tch=true"}
 
 
 @settings(max_examples=300, deadline=None)

@@ -163,6 +163,24 @@ def test_byte_ranges_of_a_large_log_written_to_s3_by_the_workers(s3, cluster, tm
     assert_same_as_local(local, url, s3)
 
 
+def test_audit_log_ranges_written_to_s3_by_the_workers(s3, cluster, tmp_path, monkeypatch):
+    """A large plain audit log: its byte ranges are Dask tasks (engine.folds), each writing its own
+    ``requests`` part to S3 through the run's file system, as a large klog log's do."""
+    from test_engine_folds import _audit_log
+
+    from kubelog.engine import blocks
+    from kubelog.formats import audit as A
+
+    monkeypatch.setattr(A, "READ", 4 << 10)
+    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 1)
+    (tmp_path / "audit.log").write_bytes(_audit_log())
+    local = ingest([tmp_path / "audit.log"], tmp_path / "a", options=Options())
+    url = f"s3://{BUCKET}/runs/audit-ranges"
+    run = ingest([tmp_path / "audit.log"], url, options=Options(scheduler=cluster))
+    assert len([p for p in run.manifest["parts"] if "-L" in p]) >= 3
+    assert_same_as_local(local, url, s3)
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -101,6 +101,29 @@ def bytes_task(
     return _in_worker(ch, rstats, first_line, spec, part_root, first)
 
 
+def write_block_part(t: pa.Table, table: str, source_id: int, first_line: int, part_root) -> tuple[str, int]:
+    """``t`` (rows of ``table``) as the part file of the block of ``source_id`` that starts at
+    ``first_line``, written by the task that parsed it (so the parts of an input sort in file order);
+    ``part_root``: the temporary run directory, or a :class:`kubelog.remote.RemoteRun`.  Returns
+    (path, rows)."""
+    t = t.set_column(t.schema.get_field_index("source_id"), "source_id", tables.repeat_int32(source_id, t.num_rows))
+    stem = f"part-{source_id:05d}-L{first_line:012d}"
+    if isinstance(part_root, RemoteRun):  # a run at a URL: written through its fsspec filesystem
+        d, path, fs = None, part_root.part_path(table, stem), part_root.fs
+    else:
+        d = Path(part_root) / table
+        path, fs = d / f"{stem}.parquet", None
+    try:
+        if d is None:
+            part_root.makedirs(table)
+        else:
+            d.mkdir(exist_ok=True)  # not its parents: a temporary run directory removed meanwhile stays gone
+        runmod.write_part(path, table, t, fs)
+    except OSError as e:  # disk full, read-only: the run fails
+        raise output_error(path, e) from None
+    return str(path), t.num_rows
+
+
 def _in_worker(
     ch: L.LineChunk, rstats: L.ReaderStats, first_line: int, spec: BlockSpec, part_root: str | None, first: bool
 ) -> BlockResult:
@@ -120,24 +143,7 @@ def _in_worker(
         t = pa.concat_tables([tables.conform(table, c, dictionary=len(parts) == 1) for c in parts])
         if t.num_rows == 0:
             continue
-        t = t.set_column(
-            t.schema.get_field_index("source_id"), "source_id", tables.repeat_int32(spec.source_id, t.num_rows)
-        )
-        stem = f"part-{spec.source_id:05d}-L{first_line:012d}"
-        if isinstance(part_root, RemoteRun):  # a run at a URL: written through its fsspec filesystem
-            d, path, fs = None, part_root.part_path(table, stem), part_root.fs
-        else:
-            d = Path(part_root) / table
-            path, fs = d / f"{stem}.parquet", None
-        try:
-            if d is None:
-                part_root.makedirs(table)
-            else:
-                d.mkdir(exist_ok=True)  # not its parents: a temporary run directory removed meanwhile stays gone
-            runmod.write_part(path, table, t, fs)
-        except OSError as e:  # disk full, read-only: the run fails
-            raise output_error(path, e) from None
-        res.written[table] = (str(path), t.num_rows)
+        res.written[table] = write_block_part(t, table, spec.source_id, first_line, part_root)
     for table, parts in res.tables.items():  # the small tables go back as Arrow tables: cheaper to
         res.tables[table] = [tables.conform(table, c) for c in parts]  # pickle than lists of objects
     return res

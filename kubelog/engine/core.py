@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from .. import __version__, formats, run as runmod, timeutil
-from . import blocks, executors, readahead
+from . import blocks, executors, folds
 from . import pool as local
 from ..errors import RunFailed
 from ..remote import RemoteRun, is_url
@@ -322,10 +322,8 @@ def parse_one(op, s: Scan, opts: Options, tmp) -> dict:
             "block_pool": opts.block_pool,
             # a plain file (no compression, not in an archive) may be read by range
             "plain_path": s.ref.path if not op.compression and not op.container and op.nul is None else None,
-            # where a block's task writes its parts (engine.blocks): a directory, or a RemoteRun
+            # where a block's task writes its parts (engine.blocks, engine.folds): a directory, or a RemoteRun
             "part_root": tmp if isinstance(tmp, RemoteRun) else str(tmp),
-            # a format folding prepared blocks in order maps the preparing with it (engine.readahead)
-            "map_ordered": readahead.ordered_map,
         },
     )
     t0 = time.perf_counter()
@@ -350,6 +348,8 @@ def parse_one(op, s: Scan, opts: Options, tmp) -> dict:
             fmt = formats.get(fmt_name)
             if fmt.plan is not None:  # splittable: its blocks planned, run and merged here (engine.blocks)
                 blocks.parse_input(fmt.plan(op.stream, ctx), op.stream, ctx, _block_progress(opts.on_block, s, op))
+            elif fmt.fold is not None:  # its blocks prepared anywhere, folded here in order (engine.folds)
+                folds.parse_input(fmt, op.stream, ctx, _block_progress(opts.on_block, s, op))
             else:
                 fmt.parse(op.stream, ctx)
         if ctx.read_externally is None:
@@ -444,7 +444,7 @@ def _parse_ref_job(args):
 
 
 def klog_process_min_bytes() -> int:
-    """The size from which a plain klog input is parsed by byte ranges (``blocks.PROCESS_MIN_BYTES``)."""
+    """The size from which a plain klog or audit input is parsed by byte ranges (``blocks.PROCESS_MIN_BYTES``)."""
     return blocks.PROCESS_MIN_BYTES
 
 
@@ -556,7 +556,7 @@ def ingest(
                     whole.append((ref, ss, topts, t))
             task = _parse_ref_task if isinstance(executor, executors.DaskExecutor) else _parse_ref_job
             results = executor.map(task, whole, [j[0].display for j in whole])  # on Dask: submitted now
-            if split:  # planned here: their byte ranges are the Dask tasks (kubelog.formats.klog)
+            if split:  # planned here: their byte ranges are the Dask tasks (engine.blocks, engine.folds)
                 sopts = dataclasses.replace(opts, block_pool=executor.block_pool(), jobs=1, processes=True)
                 for ref, ss, t in split:
                     results = itertools.chain(results, [parse_ref(ref, ss, sopts, t)])

@@ -267,14 +267,19 @@ def task_options(opts, executor):
     return opts
 
 
+#: The formats whose large plain files are cut into byte ranges (engine.blocks: klog; engine.folds: the
+#: audit JSON log).
+SPLIT_FORMATS = ("klog", "audit-json")
+
+
 def splittable(ref, scans, size_min: int) -> bool:
-    """Whether an input is parsed by byte ranges on Dask rather than as one task: a plain klog
-    file (not compressed, not in an archive) of ``size_min`` bytes or more.  Its ranges are planned
-    here in the client, which reads and hashes the file (:mod:`kubelog.engine.blocks`; a stateful
-    wrapper: then it parses here with threads, the same rows)."""
+    """Whether an input is parsed by byte ranges on Dask rather than as one task: a plain klog or audit
+    JSON file (:data:`SPLIT_FORMATS`; not compressed, not in an archive) of ``size_min`` bytes or more.
+    Its ranges are planned here in the client, which reads and hashes the file (:mod:`kubelog.engine.blocks`,
+    :mod:`kubelog.engine.folds`; a stateful klog wrapper: then it parses here with threads, the same rows)."""
     import os
 
-    if len(scans) != 1 or scans[0].format != "klog" or ref.path.endswith((".gz", ".bz2", ".xz", ".zst")):
+    if len(scans) != 1 or scans[0].format not in SPLIT_FORMATS or ref.path.endswith((".gz", ".bz2", ".xz", ".zst")):
         return False
     try:
         return os.path.isfile(ref.path) and os.path.getsize(ref.path) >= size_min

@@ -30,6 +30,8 @@ PRELOAD = [
     "pyarrow.parquet",
     "kubelog.formats.klog",
     "kubelog.engine.blocks",
+    "pyarrow.json",  # the audit log's blocks (kubelog.engine.folds)
+    "kubelog.engine.folds",
     "kubelog.formats.traces",
     "kubelog.formats.podrecords",
     "kubelog.cli",

@@ -1,10 +1,11 @@
 """Blocks prepared ahead of an ordered fold, on threads: the execution of a format that reads its input
 as one ordered stream of blocks but whose per-block work is a pure function (the audit JSON log).
 
-Such a format splits its stream into blocks, prepares each (parse, classify: a pure function of the
-block, run anywhere) and folds them in file order (state across blocks: the events waiting for a later
-stage of their request). It asks for the mapping through ``ctx.options["map_ordered"]`` and runs
-serially without it; the engine hands it :func:`ordered_map` (docs/internals.md, "The ingest engine").
+Such a format's blocks are prepared (parse, classify: a pure function of the block, run anywhere) and
+folded in file order (state across blocks: the events waiting for a later stage of their request). The
+engine prepares the blocks of a stream it reads itself (an audit log that is compressed, in an archive or
+small) with :func:`ordered_map` (:mod:`kubelog.engine.folds`); the format's own serial parse takes it
+through ``ctx.options["map_ordered"]`` (docs/internals.md, "The ingest engine").
 
 Memory: about ``depth + threads`` blocks and their prepared columns, whatever the size of the input.
 """

@@ -44,9 +44,10 @@ Rows and accounting
   unexpected types is read line by line instead, that block only, with the same rows for its good lines;
   ``info["audit_blocks"]`` says how many blocks went which way. The line-by-line reading with every URI
   classified is the reference the columnar path is tested against (``parse_json(..., columnar=False)``).
-  Preparing a block (parse and classify, :func:`_prepare`) is a pure function of the block; the engine maps
-  it ahead on threads (a reader thread reads and hashes the next blocks, two more prepare them side by side:
-  :mod:`kubelog.engine.readahead`) while this module folds the current one in order and writes its rows.
+  Preparing a block (:func:`prepare_block`: parse, classify, the rows of its completed requests, its
+  accounting and a small :class:`Carry`) is a pure function of the block; the engine runs it wherever it runs
+  blocks (the byte ranges of a large plain file on its worker processes or Dask, else on threads:
+  :mod:`kubelog.engine.folds`) and hands the carries in file order to this module's fold (:func:`fold`).
 * Memory is flat in the size of the log: nothing is kept per request. An event that waits for a later stage
   (``ResponseStarted``, ``RequestReceived``) is settled by the blocks after it as they come; the audit IDs of
   the later-stage events go to a temporary file (deleted when closed), read once at the end for the events
@@ -73,6 +74,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -81,7 +83,7 @@ import pyarrow.compute as pc
 
 from .. import tables
 from . import requestinfo
-from .base import Context, Format, Head
+from .base import Context, Counts, Format, Head, Prepared
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -157,9 +159,6 @@ _TOP_TYPES = {
 LATENCY_ANNOTATION = "apiserver.latency.k8s.io/"
 RECEIVED_REASON = "audit stage RequestReceived (request row from a later stage)"
 STARTED_REASON = "audit stage ResponseStarted (request row from ResponseComplete)"
-#: Bytes of one ``pyarrow.json`` parse block (blocks parse in parallel); a line longer than this is retried
-#: with the whole read block as one.
-JSON_BLOCK = 1 << 20
 
 
 def _latency_annotations(ev: dict) -> str | None:
@@ -224,7 +223,9 @@ def _nonempty(a: pa.Array) -> pa.Array:
 
 def _column(t: pa.Table, name: str) -> pa.Array:
     c = t.column(name)
-    return c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
+    if isinstance(c, pa.ChunkedArray):
+        return c.chunk(0) if c.num_chunks == 1 else c.combine_chunks()
+    return c
 
 
 #: Words of a request URI without which RequestInfo cannot make the request long-running or name its object
@@ -373,13 +374,20 @@ def _seconds_between(start: pa.Array, end: pa.Array) -> pa.Array:
 
 def _emit_requests(ctx: Context, cols: dict, keep: pa.Array | None = None) -> None:
     """Emit ``requests`` rows (those of ``keep``) and the milestones they imply (callers count the lines)."""
+    for table, t in _request_tables(cols, keep).items():
+        ctx.emit(table, t)
+
+
+def _request_tables(cols: dict, keep: pa.Array | None = None) -> dict:
+    """``{table: columns}`` of the ``requests`` rows of ``cols`` (those of ``keep``) and of the milestones
+    they imply (``node_transitions``, ``pod_transitions``; a table without rows is left out)."""
     if keep is not None:
         cols = {k: v.filter(keep) for k, v in cols.items()}
     if not len(cols["line_no"]):
-        return
+        return {}
     created = cols.get("_created_name")
     cols = {k: v for k, v in cols.items() if k != "_created_name"}
-    ctx.emit("requests", cols)
+    out = {"requests": cols}
     ok = pc.fill_null(
         pc.and_(pc.and_(pc.greater_equal(cols["code"], 200), pc.less(cols["code"], 300)), pc.is_valid(cols["ts"])),
         False,
@@ -392,18 +400,15 @@ def _emit_requests(ctx: Context, cols: dict, keep: pa.Array | None = None) -> No
     node = pc.fill_null(pc.and_(pc.and_(ok, pc.equal(res, "nodes")), pc.and_(is_v("create"), nosub)), False)
     if pc.any(node).as_py():
         k = pc.sum(node).as_py()
-        ctx.emit(
-            "node_transitions",
-            {
-                "node": name.filter(node),
-                "milestone": tables.repeat("registered", k),
-                "ts": cols["ts"].filter(node),
-                "clock": tables.repeat("apiserver", k),
-                "resolution_s": pa.array(np.full(k, 1e-6)),
-                "origin": tables.repeat("audit", k),
-                "line_no": cols["line_no"].filter(node),
-            },
-        )
+        out["node_transitions"] = {
+            "node": name.filter(node),
+            "milestone": tables.repeat("registered", k),
+            "ts": cols["ts"].filter(node),
+            "clock": tables.repeat("apiserver", k),
+            "resolution_s": pa.array(np.full(k, 1e-6)),
+            "origin": tables.repeat("audit", k),
+            "line_no": cols["line_no"].filter(node),
+        }
     pod = pc.and_(pc.and_(ok, pc.equal(res, "pods")), pc.fill_null(pc.not_equal(name, ""), False))
     ms = pc.if_else(
         pc.and_(is_v("create"), nosub),
@@ -417,20 +422,18 @@ def _emit_requests(ctx: Context, cols: dict, keep: pa.Array | None = None) -> No
     pod = pc.fill_null(pc.and_(pod, pc.is_valid(ms)), False)
     if pc.any(pod).as_py():
         k = pc.sum(pod).as_py()
-        ctx.emit(
-            "pod_transitions",
-            {
-                "namespace": cols["namespace"].filter(pod),
-                "pod": name.filter(pod),
-                "node": pa.nulls(k, S),
-                "milestone": ms.filter(pod),
-                "ts": cols["ts"].filter(pod),
-                "clock": tables.repeat("apiserver", k),
-                "resolution_s": pa.array(np.full(k, 1e-6)),
-                "origin": tables.repeat("audit", k),
-                "line_no": cols["line_no"].filter(pod),
-            },
-        )
+        out["pod_transitions"] = {
+            "namespace": cols["namespace"].filter(pod),
+            "pod": name.filter(pod),
+            "node": pa.nulls(k, S),
+            "milestone": ms.filter(pod),
+            "ts": cols["ts"].filter(pod),
+            "clock": tables.repeat("apiserver", k),
+            "resolution_s": pa.array(np.full(k, 1e-6)),
+            "origin": tables.repeat("audit", k),
+            "line_no": cols["line_no"].filter(pod),
+        }
+    return out
 
 
 def iter_line_blocks(stream, max_line: int = MAX_LINE, size: int | None = None):
@@ -512,15 +515,13 @@ def _fast(data: bytes, ends: np.ndarray, n: int) -> pa.Table | None:
     if b[0] != ord("{") or not (b[nxt] == ord("{")).all():
         return None
     po = pj.ParseOptions(explicit_schema=EVENT_SCHEMA, unexpected_field_behavior="ignore")
-    for bs in (JSON_BLOCK, len(data) + 1):
-        try:
-            t = pj.read_json(pa.BufferReader(data), read_options=pj.ReadOptions(block_size=bs), parse_options=po)
-        except pa.ArrowInvalid:
-            if bs > JSON_BLOCK or len(data) <= JSON_BLOCK:
-                return None
-            continue
-        return t if t.num_rows == n else None
-    return None
+    # one parse block (one chunk per column, no concatenation after): the blocks themselves run side by side
+    ro = pj.ReadOptions(block_size=len(data) + 1, use_threads=False)
+    try:
+        t = pj.read_json(pa.BufferReader(data), read_options=ro, parse_options=po)
+    except pa.ArrowInvalid:
+        return None
+    return t if t.num_rows == n else None
 
 
 def _latency_annotations_fast(data: bytes, ends: np.ndarray, n: int) -> pa.Array | None:
@@ -557,9 +558,148 @@ def _prepare(first: int, data: bytes) -> tuple[int, pa.Table | None, dict | None
     return n, ev, request_columns(ev, np.arange(first, first + n, dtype=np.int64), lat)
 
 
-def _prepare_item(first: int, data: bytes | None):
-    """:func:`_prepare` of one item of :func:`iter_line_blocks` (None for a line too long)."""
-    return _prepare(first, data) if data is not None else None
+@dataclass
+class Carry:
+    """What the file's ordered fold (:class:`_AuditFile`) needs of one prepared block: small whatever the
+    block (no row of a completed request, which the block's own tables hold)."""
+
+    columnar: bool = True  # read by pyarrow.json (else line by line)
+    versions: dict = field(default_factory=dict)  # apiVersion ('' when none) -> events
+    pending: dict | None = None  # request columns of its waiting events that no later stage of the block settled
+    later_ids: pa.Array | None = None  # audit IDs of its events past RequestReceived,
+    later_complete: pa.Array | None = None  # and whether each is a completion
+    not_json: int = 0  # lines that were not JSON
+    type_errors: int = 0  # events with fields of the wrong types
+    # the first three of each kind, for the file's first three: (kind "json" | "types", ordinal in the block,
+    # line, message)
+    errors: list = field(default_factory=list)
+
+
+def prepare_block(first: int, data: bytes, columnar: bool = True) -> Prepared:
+    """One block of whole lines (the first is line ``first``) without the file's state: its rows that are
+    final here (the completed requests and their milestones), its accounting and its :class:`Carry` (the
+    waiting events, the audit IDs of its later stages).  A pure function of the block, run anywhere (the
+    engine's worker processes, Dask, threads).  ``columnar=False`` reads every line with ``json`` and
+    classifies every URI: the reference the columnar path is tested against."""
+    bctx = Context(0, "", None)
+    carry = Carry()
+    ev = cols = None
+    if columnar:
+        n, ev, cols = _prepare(first, data)
+    else:
+        n = data.count(b"\n") + (not data.endswith(b"\n"))
+    carry.columnar = ev is not None
+    if ev is None:
+        got = _slow(first, data, bctx, carry)
+        if got is not None:
+            ev, line_no, lat = got
+            cols = request_columns(ev, line_no, lat, classify_all=not columnar)
+    tabs = _block_events(ev, cols, bctx, carry) if ev is not None else {}
+    counts = Counts(record_lines=bctx.record_lines)
+    counts.add_context(bctx)
+    return Prepared(n, {t: [c] for t, c in tabs.items()}, counts, carry)
+
+
+def _slow(first: int, data: bytes, bctx: Context, carry: Carry):
+    """The block line by line (``json``): ``(events, line numbers, latency annotations)`` of its events, or
+    None; the other lines counted in ``bctx``, the errors to report in ``carry``."""
+    events, line_nos, lat = [], [], []
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    for k, raw in enumerate(lines):
+        ln = first + k
+        s = raw.strip()
+        if not s:
+            bctx.count("blank line", ln, "", severity="info")
+            continue
+        if not s.startswith(b"{"):
+            m = RX_HOST_PREFIX.match(s)
+            if m:
+                s = m.group(2)
+        try:
+            ev = json.loads(s)
+        except (ValueError, RecursionError) as e:
+            where = (
+                f" ({e.msg} at column {e.colno})" if isinstance(e, json.JSONDecodeError) else f" ({type(e).__name__})"
+            )
+            bctx.count("not JSON (audit line)", ln, raw[:300], severity="warning")
+            carry.not_json += 1
+            if carry.not_json <= 3:
+                carry.errors.append(("json", carry.not_json, ln, f"not a JSON audit event{where}; line skipped"))
+            continue
+        if not isinstance(ev, dict):
+            bctx.count("JSON value is not an object (audit line)", ln, raw[:300], severity="warning")
+            continue
+        probs = _type_problems(ev)
+        if probs:
+            carry.type_errors += 1
+            if carry.type_errors <= 3:
+                msg = "audit event with wrong field types (" + "; ".join(probs) + "): those fields ignored"
+                carry.errors.append(("types", carry.type_errors, ln, msg))
+        events.append(_conform(ev))
+        line_nos.append(ln)
+        lat.append(_latency_annotations(ev))
+    if not events:
+        return None
+    return pa.Table.from_pylist(events, schema=EVENT_SCHEMA), np.array(line_nos, np.int64), pa.array(lat, S)
+
+
+def _block_events(ev: pa.Table, cols: dict, bctx: Context, carry: Carry) -> dict:
+    """The tables of a block's completed requests; its waiting events (``ResponseStarted``, ``RequestReceived``)
+    that no later stage in the block settles, and the audit IDs of its later stages, into ``carry``."""
+    for d in pc.value_counts(pc.fill_null(_column(ev, "apiVersion"), "")).to_pylist():
+        carry.versions[d["values"]] = carry.versions.get(d["values"], 0) + d["counts"]
+    stage = pc.fill_null(_column(ev, "stage"), "")
+    aid = _column(ev, "auditID")
+    received = pc.equal(stage, "RequestReceived")
+    started = pc.equal(stage, "ResponseStarted")
+    complete = pc.invert(pc.or_(received, started))
+    anonymous = pc.and_(received, pc.is_null(aid))  # no ID: nothing can tell whether it ended
+    if pc.any(anonymous).as_py():
+        ln = cols["line_no"].filter(anonymous)
+        bctx.count(RECEIVED_REASON, int(ln[0].as_py()), None, n=len(ln), severity="info")
+    bctx.record_lines += pc.sum(complete).as_py() or 0
+    tabs = _request_tables(cols, complete)
+    wait = pc.or_(started, pc.and_(received, pc.is_valid(aid)))
+    pending = {k: v.filter(wait) for k, v in cols.items()} if pc.any(wait).as_py() else None
+    later = pc.and_(pc.invert(received), pc.is_valid(aid))  # a stage after RequestReceived, with an ID
+    if pc.any(later).as_py():
+        carry.later_ids, carry.later_complete = aid.filter(later), complete.filter(later)
+        if pending is not None:
+            pending = _settle(bctx, pending, carry.later_ids, carry.later_complete)
+    carry.pending = pending
+    return tabs
+
+
+def _settle(ctx: Context, p: dict, ids: pa.Array, complete: pa.Array) -> dict | None:
+    """Count the waiting events of ``p`` (request columns) that ``ids`` (audit IDs of later stages;
+    ``complete``: a completion) settle — a ResponseStarted event by a completion of its request, a
+    RequestReceived event by any later stage — and return the others (None: none left)."""
+    aid = p["audit_id"]
+    waiting = aid.drop_null()
+    if not len(waiting):
+        return p
+    hit = pc.is_in(ids, value_set=waiting)  # the few later stages of a waiting request (a hash of the waiting)
+    if not pc.any(hit).as_py():
+        return p
+    ids, complete = ids.filter(hit), complete.filter(hit)
+    received = pc.fill_null(pc.equal(p["stage"], "RequestReceived"), False)
+    done = pc.fill_null(
+        pc.if_else(received, pc.is_in(aid, value_set=ids), pc.is_in(aid, value_set=ids.filter(complete))),
+        False,
+    )
+    if not pc.any(done).as_py():
+        return p
+    for reason, which in (
+        (STARTED_REASON, pc.and_(done, pc.invert(received))),
+        (RECEIVED_REASON, pc.and_(done, received)),
+    ):
+        k = pc.sum(which).as_py() or 0
+        if k:
+            ctx.count(reason, int(p["line_no"].filter(which)[0].as_py()), None, n=k, severity="info")
+    keep = pc.invert(done)
+    return {k: v.filter(keep) for k, v in p.items()} if pc.any(keep).as_py() else None
 
 
 def _serial_map(fn, items):
@@ -568,111 +708,55 @@ def _serial_map(fn, items):
 
 
 class _AuditFile:
-    """State of one audit JSON input across its blocks: the events that wait for a later stage of their request
-    (``ResponseStarted``, ``RequestReceived``), the API versions seen.
+    """The ordered fold of one audit JSON input over its prepared blocks (:func:`prepare_block`): the events that
+    wait for a later stage of their request (``ResponseStarted``, ``RequestReceived``), the API versions seen,
+    the errors reported (the first three of each kind in the file).
 
     Memory does not grow with the file: a waiting event is settled by the blocks after it as they come (a
     completion follows its earlier stages in the log); the audit ID and stage of every later-stage event are
     spilled to a temporary file, read once at the end for the events still waiting (a completion that came
-    before them: rotated or merged files)."""
+    before them: rotated or merged files).  The engine drives it (:mod:`kubelog.engine.folds`): ``add`` of
+    each block's :class:`Carry` in file order, ``too_long`` for a line over :data:`MAX_LINE`, ``finish``."""
 
-    def __init__(self, ctx: Context, columnar: bool = True):
+    def __init__(self, ctx: Context):
+        ctx.clock = ctx.clock or "apiserver"
+        ctx.info["component"] = "kube-apiserver"
         self.ctx = ctx
-        self.columnar = columnar  # False: every block line by line, every URI classified (the tests' reference)
+        self.block_bytes = READ  # the blocks it is given: whole lines, about this many bytes
+        self.max_line = MAX_LINE
         self.pending: dict | None = None  # request columns of the events still waiting for a later stage
         self.seen = None  # pa.ipc writer of SEEN_SCHEMA batches (the spill), and its temporary file
         self._seen_file = None
         self.versions: dict[str, int] = {}
-        self.type_errors = 0
+        self.type_errors = self.not_json = 0
         self.fast_blocks = self.slow_blocks = 0
 
-    def block(self, first: int, data: bytes, prepared=None) -> None:
-        """One block of whole lines; ``prepared`` is :func:`_prepare` of it (done here when not given)."""
-        if self.columnar and prepared is None:
-            prepared = _prepare(first, data)
-        if prepared is not None:
-            n, ev, cols = prepared
-        else:
-            n, ev, cols = data.count(b"\n") + (not data.endswith(b"\n")), None, None
-        self.ctx.lines_read += n
-        if ev is not None:
+    def add(self, c: Carry) -> None:
+        """The next block's :class:`Carry` (its rows and accounting are the caller's)."""
+        ctx = self.ctx
+        for k, v in c.versions.items():
+            self.versions[k] = self.versions.get(k, 0) + v
+        if c.columnar:
             self.fast_blocks += 1
-            self._events(ev, cols["line_no"].to_numpy(), None, cols)
-            return
-        self.slow_blocks += 1
-        self._slow(first, data)
+        else:
+            self.slow_blocks += 1
+        for kind, k, ln, msg in c.errors:
+            if (self.not_json if kind == "json" else self.type_errors) + k <= 3:
+                ctx.error(msg, ln)
+        self.not_json += c.not_json
+        self.type_errors += c.type_errors
+        if c.later_ids is not None:
+            if self.pending is not None:
+                self.pending = _settle(ctx, self.pending, c.later_ids, c.later_complete)
+            self._remember(c.later_ids, c.later_complete)
+        if c.pending is not None:
+            p = self.pending
+            self.pending = c.pending if p is None else {k: pa.concat_arrays([p[k], c.pending[k]]) for k in p}
 
-    def _slow(self, first: int, data: bytes) -> None:
-        ctx = self.ctx
-        events, line_nos, lat = [], [], []
-        lines = data.split(b"\n")
-        if lines[-1] == b"":
-            lines.pop()
-        for k, raw in enumerate(lines):
-            ln = first + k
-            s = raw.strip()
-            if not s:
-                ctx.count("blank line", ln, "", severity="info")
-                continue
-            if not s.startswith(b"{"):
-                m = RX_HOST_PREFIX.match(s)
-                if m:
-                    s = m.group(2)
-            try:
-                ev = json.loads(s)
-            except (ValueError, RecursionError) as e:
-                where = (
-                    f" ({e.msg} at column {e.colno})"
-                    if isinstance(e, json.JSONDecodeError)
-                    else f" ({type(e).__name__})"
-                )
-                ctx.count("not JSON (audit line)", ln, raw[:300], severity="warning")
-                if ctx.stats["not JSON (audit line)"].count <= 3:
-                    ctx.error(f"not a JSON audit event{where}; line skipped", ln)
-                continue
-            if not isinstance(ev, dict):
-                ctx.count("JSON value is not an object (audit line)", ln, raw[:300], severity="warning")
-                continue
-            probs = _type_problems(ev)
-            if probs:
-                self.type_errors += 1
-                if self.type_errors <= 3:
-                    ctx.error("audit event with wrong field types (" + "; ".join(probs) + "): those fields ignored", ln)
-            events.append(_conform(ev))
-            line_nos.append(ln)
-            lat.append(_latency_annotations(ev))
-        if events:
-            self._events(
-                pa.Table.from_pylist(events, schema=EVENT_SCHEMA), np.array(line_nos, np.int64), pa.array(lat, S)
-            )
-
-    def _events(self, ev: pa.Table, line_no: np.ndarray, lat: pa.Array | None, cols: dict | None = None) -> None:
-        """Rows and waiting events of a block's events (``cols``: their :func:`request_columns`, if made)."""
-        ctx = self.ctx
-        for d in pc.value_counts(pc.fill_null(_column(ev, "apiVersion"), "")).to_pylist():
-            self.versions[d["values"]] = self.versions.get(d["values"], 0) + d["counts"]
-        stage = pc.fill_null(_column(ev, "stage"), "")
-        aid = _column(ev, "auditID")
-        received = pc.equal(stage, "RequestReceived")
-        started = pc.equal(stage, "ResponseStarted")
-        complete = pc.invert(pc.or_(received, started))
-        anonymous = pc.and_(received, pc.is_null(aid))  # no ID: nothing can tell whether it ended
-        if pc.any(anonymous).as_py():
-            ln = line_no[np.asarray(anonymous)]
-            ctx.count(RECEIVED_REASON, int(ln[0]), None, n=len(ln), severity="info")
-        if cols is None:
-            cols = request_columns(ev, line_no, lat, classify_all=not self.columnar)
-        ctx.record_lines += pc.sum(complete).as_py() or 0
-        _emit_requests(ctx, cols, complete)
-        wait = pc.or_(started, pc.and_(received, pc.is_valid(aid)))
-        if pc.any(wait).as_py():
-            w = {k: v.filter(wait) for k, v in cols.items()}
-            self.pending = w if self.pending is None else {k: pa.concat_arrays([self.pending[k], w[k]]) for k in w}
-        later = pc.and_(pc.invert(received), pc.is_valid(aid))  # a stage after RequestReceived, with an ID
-        if pc.any(later).as_py():
-            ids, done = aid.filter(later), complete.filter(later)
-            self._remember(ids, done)
-            self._settle(ids, done)
+    def too_long(self, line_no: int) -> None:
+        """A line over :data:`MAX_LINE` bytes (read, never held whole): counted, and said."""
+        self.ctx.count("audit line too long (over 64 MiB, skipped)", line_no, None, severity="error")
+        self.ctx.error(f"audit line longer than {MAX_LINE >> 20} MiB skipped", line_no)
 
     def _remember(self, ids: pa.Array, complete: pa.Array) -> None:
         """Spill the audit IDs of later-stage events (for events that wait and come after them)."""
@@ -682,30 +766,6 @@ class _AuditFile:
             self._seen_file = tempfile.TemporaryFile(prefix="kubelog-audit-ids-")
             self.seen = pa.ipc.new_stream(self._seen_file, SEEN_SCHEMA)
         self.seen.write_batch(pa.record_batch([ids, complete], schema=SEEN_SCHEMA))
-
-    def _settle(self, ids: pa.Array, complete: pa.Array) -> None:
-        """Count the waiting events that ``ids`` (audit IDs of later stages; ``complete``: a completion) settle:
-        a ResponseStarted event by a completion of its request, a RequestReceived event by any later stage."""
-        p = self.pending
-        if p is None:
-            return
-        aid = p["audit_id"]
-        received = pc.fill_null(pc.equal(p["stage"], "RequestReceived"), False)
-        done = pc.fill_null(
-            pc.if_else(received, pc.is_in(aid, value_set=ids), pc.is_in(aid, value_set=ids.filter(complete))),
-            False,
-        )
-        if not pc.any(done).as_py():
-            return
-        for reason, which in (
-            (STARTED_REASON, pc.and_(done, pc.invert(received))),
-            (RECEIVED_REASON, pc.and_(done, received)),
-        ):
-            k = pc.sum(which).as_py() or 0
-            if k:
-                self.ctx.count(reason, int(p["line_no"].filter(which)[0].as_py()), None, n=k, severity="info")
-        keep = pc.invert(done)
-        self.pending = {k: v.filter(keep) for k, v in p.items()} if pc.any(keep).as_py() else None
 
     def _settle_from_spill(self) -> None:
         """The events still waiting against every later stage of the file (read back from the spill)."""
@@ -725,7 +785,13 @@ class _AuditFile:
                     ids.append(b.column(0).filter(hit))
                     done.append(b.column(1).filter(hit))
             if ids:
-                self._settle(pa.concat_arrays(ids), pa.concat_arrays(done))
+                self.pending = _settle(self.ctx, self.pending, pa.concat_arrays(ids), pa.concat_arrays(done))
+
+    def abort(self) -> None:
+        """After an error: the spill (a temporary file) goes."""
+        if self._seen_file is not None:
+            self._seen_file.close()
+            self.seen = self._seen_file = None
 
     def finish(self) -> None:
         """The events still waiting at the end of the file: a ResponseStarted event whose request completed
@@ -748,47 +814,59 @@ class _AuditFile:
             _emit_requests(ctx, cols)
         ctx.info["audit_api_versions"] = {k or "(none)": v for k, v in self.versions.items()}
         ctx.info["audit_blocks"] = {"columnar": self.fast_blocks, "line by line": self.slow_blocks}
+        # the blocks' memory, cached by Arrow's allocator (~80 MB with mimalloc), back to the system for the
+        # inputs that come next (worker processes of a large klog input)
+        pa.default_memory_pool().release_unused()
+
+
+def fold(ctx: Context) -> _AuditFile:
+    """The ordered fold of one audit JSON input (:class:`_AuditFile`), for the engine."""
+    return _AuditFile(ctx)
+
+
+def _apply(ctx: Context, p: Prepared) -> None:
+    """A prepared block's rows and accounting into ``ctx`` (what the engine's merge does)."""
+    c = p.counts
+    ctx.record_lines += c.record_lines
+    for reason, (cnt, sev, ex) in c.counted.items():
+        ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity=sev)
+    ctx.errors.extend(c.errors)
+    for table, parts in p.tables.items():
+        for cols in parts:
+            ctx.emit(table, cols)
 
 
 def parse_json(stream, ctx: Context, columnar: bool = True) -> None:
-    """Blocks of whole lines (8 MiB) are read by ``pyarrow.json`` with :data:`EVENT_SCHEMA` and classified on
-    columns; a block with a line that is blank, host-prefixed, not JSON or of unexpected types is read line
-    by line instead (that block only), with the same result for its good lines (``columnar=False`` reads every
-    block so and classifies every URI: the reference the columnar path is tested against).
-    ``info["audit_blocks"]`` counts both kinds.
+    """The whole input here, in order: blocks of whole lines (8 MiB) prepared by :func:`prepare_block` and
+    folded by :class:`_AuditFile` (the engine does the same with the blocks prepared elsewhere:
+    :mod:`kubelog.engine.folds`).  ``columnar=False`` reads every block line by line and classifies every URI:
+    the reference the columnar path is tested against.  ``info["audit_blocks"]`` counts both kinds.
 
-    The preparing of the blocks (:func:`_prepare`: read by ``pyarrow.json``, classified; a pure function of
-    the block) is mapped by ``ctx.options["map_ordered"]`` when given — the engine gives its read-ahead
-    threads (:func:`kubelog.engine.readahead.ordered_map`) — and here in order otherwise; the file's state
-    across blocks (:class:`_AuditFile`) is folded here, in order."""
-    ctx.clock = ctx.clock or "apiserver"
-    ctx.info["component"] = "kube-apiserver"
-    f = _AuditFile(ctx, columnar)
-    mapped = None
-    if columnar:
-        mapped = (ctx.options.get("map_ordered") or _serial_map)(_prepare_item, iter_line_blocks(stream))
-        blocks = ((ln, b, prepared) for (ln, b), prepared in mapped)
-    else:
-        blocks = ((ln, b, None) for ln, b in iter_line_blocks(stream))
+    The preparing is mapped by ``ctx.options["map_ordered"]`` when given (the engine's read-ahead threads,
+    :func:`kubelog.engine.readahead.ordered_map`), here in order otherwise."""
+    f = _AuditFile(ctx)
+
+    def prepare(first: int, data: bytes | None):
+        return prepare_block(first, data, columnar) if data is not None else None
+
+    mapped = (ctx.options.get("map_ordered") or _serial_map)(prepare, iter_line_blocks(stream, f.max_line))
     try:
-        for ln, block, prepared in blocks:
-            if block is None:
+        for (ln, data), prepared in mapped:
+            if data is None:
                 ctx.lines_read += 1
-                ctx.count("audit line too long (over 64 MiB, skipped)", ln, None, severity="error")
-                ctx.error(f"audit line longer than {MAX_LINE >> 20} MiB skipped", ln)
+                f.too_long(ln)
                 continue
-            f.block(ln, block, prepared)
+            ctx.lines_read += prepared.n
+            _apply(ctx, prepared)
+            f.add(prepared.carry)
     except BaseException:
-        if f._seen_file is not None:  # the spill, a temporary file: gone when closed
-            f._seen_file.close()
+        f.abort()
         raise
     finally:
-        if mapped is not None:  # stops the engine's read-ahead threads, also after an error here
-            mapped.close()
+        close = getattr(mapped, "close", None)
+        if close is not None:  # stops the engine's read-ahead threads, also after an error here
+            close()
     f.finish()
-    # the blocks' memory, cached by Arrow's allocator (~80 MB with mimalloc), back to the system for the inputs
-    # that come next (worker processes of a large klog input)
-    pa.default_memory_pool().release_unused()
 
 
 def parse_legacy(stream, ctx: Context) -> None:
@@ -1031,6 +1109,8 @@ FORMATS = [
         priority=20,
         sniff=sniff_json,
         parse=parse_json,
+        prepare=prepare_block,
+        fold=fold,
         tables=("requests", "pod_transitions", "node_transitions"),
     ),
     Format(

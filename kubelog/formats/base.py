@@ -260,6 +260,19 @@ class Counts:
 
 
 @dataclass
+class Prepared:
+    """What a folded format's ``prepare(first_line, data)`` gives for one block of whole lines: a pure
+    function of the block, run wherever the engine chooses (its worker processes, Dask, threads).  The
+    engine writes ``tables`` and adds ``counts`` up in file order, and hands ``carry`` to the format's
+    fold, in file order (the state across blocks)."""
+
+    n: int  # physical lines of the block
+    tables: dict  # {table: [columns, ...]}: rows final at this block
+    counts: Counts
+    carry: Any = None  # picklable: what the fold needs of the block
+
+
+@dataclass
 class Block:
     """A block of whole records of one input (the lines of ``lines``, a
     :class:`kubelog.sources.lines.LineChunk`, wrappers removed); ``first``: the input's first block."""
@@ -394,6 +407,13 @@ class Format:
         One block's rows (``{table: [columns, ...]}``) and accounting; pure (no writing).
     read_range : callable(fd, start, length, n_lines, BlockSpec) -> lines or None, optional
         A faster reader of a plain file's byte range for ``parse_block`` (None: the engine's).
+    prepare : callable(first_line, bytes) -> Prepared, optional
+        A folded format (the audit log): one block of whole lines to its final rows, accounting and carry;
+        pure (no writing, no state), so the engine runs it in any process.
+    fold : callable(Context) -> fold, optional
+        With ``prepare``: the input's ordered fold over the blocks' carries: ``block_bytes`` and
+        ``max_line`` (how to cut the input: blocks of whole lines, lines over ``max_line`` bytes never
+        read whole), ``add(carry)`` in file order, ``too_long(line_no)``, ``finish()``, ``abort()``.
     clock : callable(Head) -> str, optional
         Default clock domain for inputs of this format.
     tables : tuple of str
@@ -411,3 +431,5 @@ class Format:
     plan: Callable[[Any, Context], BlockSpec] | None = None
     parse_block: Callable[[Block, Context], tuple] | None = None
     read_range: Callable[..., Any] | None = None
+    prepare: Callable[[int, bytes], Prepared] | None = None
+    fold: Callable[[Context], Any] | None = None

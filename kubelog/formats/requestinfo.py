@@ -370,14 +370,18 @@ def _map(values: np.ndarray, mapping: dict, default) -> np.ndarray:
 def _flag(query: pa.Array, key: str) -> np.ndarray:
     """True where the query has ``key`` with a value other than false/0, as :func:`_query_flag`
     reads it.  A pattern serves the plain queries; the few it could read differently from Go's
-    ``ParseQuery`` (escapes, ``+``, ``;``, the key without ``=``) go through :func:`go_query`."""
+    ``ParseQuery`` go through :func:`go_query`: a pair whose name has an escape or ``+`` (it may
+    decode to ``key``), a ``key=`` pair whose value has an escape, ``+`` or ``;`` (decoded, or the pair
+    skipped), ``key`` without ``=``.  Escapes in the values of other pairs (``fieldSelector=spec.
+    nodeName%3D…`` of every kubelet's watch) change nothing here."""
     query = pc.fill_null(query, "")
     v = pc.extract_regex(query, rf"(?:^|&){key}=(?P<v>[^&]*)")
     ok = pc.is_valid(v).to_numpy(zero_copy_only=False)
     if ok.any():
         vals = pc.utf8_lower(pc.fill_null(v.field("v"), "false"))
         ok &= ~pc.is_in(vals, pa.array(["false", "0"])).to_numpy(zero_copy_only=False)
-    odd = np.flatnonzero(pc.match_substring_regex(query, rf"[%+;]|(?:^|&){key}(?:&|$)").to_numpy(zero_copy_only=False))
+    odd = pc.match_substring_regex(query, rf"(?:^|&)[^&=]*[%+]|(?:^|&){key}=[^&]*[%+;]|(?:^|&){key}(?:&|$)")
+    odd = np.flatnonzero(odd.to_numpy(zero_copy_only=False))
     if len(odd):
         for i, q in zip(odd.tolist(), query.take(pa.array(odd)).to_pylist()):
             ok[i] = _query_flag(go_query(q), key)
