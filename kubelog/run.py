@@ -479,11 +479,16 @@ class Run:
         if not self.has(table):
             return None, sch
         import pyarrow.dataset as ds  # imported here: worker processes that only write need none of it
+        import pyarrow.fs as pafs
 
         fmt = "parquet"
         if dictionary:
             fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=sorted(dc)))
-        return ds.dataset(self.path / table, format=fmt, schema=sch), sch
+        # the part files are mapped, not read into buffers: Arrow's C++ library took those buffers from
+        # its own default pool (mimalloc), in its I/O threads, whose freed pages mimalloc kept (the report
+        # of a 1M-request run called as a library: 1.10 GB peak RSS, 0.87 GB with the files mapped)
+        fs = pafs.LocalFileSystem(use_mmap=True)
+        return ds.dataset(str(self.path / table), format=fmt, schema=sch, filesystem=fs), sch
 
     def table(self, table: str, columns: list[str] | None = None, filter=None) -> pd.DataFrame:
         """The table as a pandas DataFrame (timestamps tz-aware UTC).

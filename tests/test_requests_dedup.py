@@ -209,3 +209,15 @@ def test_batches_are_the_table_in_order(tmp_path):
         assert pa.Table.from_batches(list(run.batches("requests", columns=cols, dictionary=d))).equals(whole)
     empty = list(runmod.open_run(run.path).batches("events", columns=["reason"]))
     assert sum(b.num_rows for b in empty) == 0
+
+
+def test_run_files_are_mapped_not_read_into_buffers(tmp_path):
+    """Reads map the part files (``LocalFileSystem(use_mmap=True)``): the buffers of plain reads came from
+    Arrow's C++ default pool in its I/O threads, where mimalloc kept each thread's freed pages (the
+    report of a 1M-request run as a library call: 1.10 GB peak RSS, 0.85 GB with the files mapped)."""
+    import pyarrow.fs as pafs
+
+    run = _case(tmp_path / "run", "access-log", n=50)
+    dset, _ = run._dataset("requests", True)
+    assert dset.filesystem.equals(pafs.LocalFileSystem(use_mmap=True))
+    assert run.arrow("requests", columns=["uri"]).num_rows == 50
