@@ -337,3 +337,32 @@ def test_kubernetes_version_counts_user_agents_by_their_codes(sample_runs, monke
     runmod.finish(t, tmp, {"inputs": [{"path": "x", "format": "test"}]})
     run = runmod.open_run(tmp)
     assert model.kubernetes_version.__wrapped__(run) == _version_by_pandas(run)
+
+
+def test_report_narrows_the_kept_requests_after_the_summary(sample_runs, monkeypatch):
+    """After the summary (the skew pairs and the diagnosis, the readers of user agents, clients, names ...)
+    only the columns of the report's request frame stay kept (~170 MB less for the later sections of a
+    1M-request run), and every later request for kept rows is still served by them (no second read)."""
+    from kubelog.analysis import latency
+    from kubelog.report import build_model, model
+
+    run = sample_runs["healthy-1.28"][0]
+    seen, section = [], ["read"]
+    orig_kept, orig_guarded = latency._kept, model.guarded
+
+    def kept(r, cols):
+        k = orig_kept(r, cols)
+        whole = latency._KEPT.get(id(r))
+        seen.append((section[0], k is not None, set(whole.columns) if whole else set()))
+        return k
+
+    def guarded(key, *a):
+        section[0] = key
+        return orig_guarded(key, *a)
+
+    monkeypatch.setattr(latency, "_kept", kept)
+    monkeypatch.setattr(model, "guarded", guarded)
+    build_model(run, plots=True)
+    assert seen and all(hit for _, hit, _ in seen), seen
+    later = [cols for s, _, cols in seen if s != "summary"]
+    assert later and all("user_agent" not in c and "uri" in c for c in later), later

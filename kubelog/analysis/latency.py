@@ -63,6 +63,20 @@ def keep_api_requests(run: Run, columns: list[str]) -> None:
     _KEPT[id(run)] = _Kept(weakref.ref(run), set(keep), rows, excluded, ex, order_free)
 
 
+def narrow_kept_requests(run: Run, columns) -> None:
+    """Keep only ``columns`` (and the internal columns among the kept ones, which kept frames carry) of
+    what :func:`keep_api_requests` kept; the others are freed once no frame uses them.  The report
+    narrows its kept requests to what its later sections ask for once the summary has computed the
+    analyses that read the rest (the skew pairs, the diagnosis: user agents, clients, names, ...,
+    ~170 MB of a 1M-request run).  A later call asking for a dropped column reads the table again."""
+    k = _KEPT.get(id(run))
+    if k is None or k.run() is not run:
+        return
+    want = set(columns) | (_INTERNAL & k.columns)
+    cols = [c for c in k.rows.columns if c in want]
+    _KEPT[id(run)] = _Kept(k.run, set(cols), k.rows[cols], k.excluded[cols], k.exclusions, k.order_free)
+
+
 def forget_api_requests(run: Run) -> None:
     """Drop what :func:`keep_api_requests` kept."""
     _KEPT.pop(id(run), None)

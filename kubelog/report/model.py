@@ -58,6 +58,18 @@ REQUEST_COLUMNS = [
     "long_running",
     "origin",
 ]
+#: the columns of :meth:`Context.requests`, the only reader of the kept requests after the summary
+CONTEXT_REQUEST_COLUMNS = [
+    "verb",
+    "resource",
+    "subresource",
+    "scope",
+    "latency_s",
+    "start_ts",
+    "source_id",
+    "line_no",
+    "uri",
+]
 MATRIX_PDF_GROUPS = 60  # the PDF's every-group matrix stops here (the HTML has every group)
 
 
@@ -302,20 +314,7 @@ class Context:
             from ..analysis import load as loadmod
             from ..analysis.latency import api_requests
 
-            df, _ = api_requests(
-                self.run,
-                columns=[
-                    "verb",
-                    "resource",
-                    "subresource",
-                    "scope",
-                    "latency_s",
-                    "start_ts",
-                    "source_id",
-                    "line_no",
-                    "uri",
-                ],
-            )
+            df, _ = api_requests(self.run, columns=CONTEXT_REQUEST_COLUMNS)
             tl = self.timeline()
             for c in ("verb", "resource", "subresource", "scope"):
                 df[c] = df[c].fillna("")
@@ -910,6 +909,8 @@ def build_model(
                 if progress:
                     progress(i, len(todo), t)
                 secs.append(guarded(k, t, f, ctx))
+                if k == "summary":  # it computed the analyses that read the other kept columns
+                    latency.narrow_kept_requests(run, CONTEXT_REQUEST_COLUMNS)
                 release_memory()
         finally:
             latency.forget_api_requests(run)
