@@ -217,7 +217,7 @@ def test_run_files_are_mapped_not_read_into_buffers(tmp_path):
     report of a 1M-request run as a library call: 1.10 GB peak RSS, 0.85 GB with the files mapped)."""
     import pyarrow.fs as pafs
 
-    run = _case(tmp_path / "run", "access-log", n=50)
+    run = _case(tmp_path / "a run #1 %20", "access-log", n=50)  # a path, never parsed as a URI
     dset, _ = run._dataset("requests", True)
     assert dset.filesystem.equals(pafs.LocalFileSystem(use_mmap=True))
     assert run.arrow("requests", columns=["uri"]).num_rows == 50
