@@ -23,6 +23,8 @@ from pathlib import Path
 
 CHILD = r"""
 import json, os, resource, sys, time
+from kubelog.commands.report import arrow_pool_for_report
+arrow_pool_for_report()  # Arrow's allocator as `kubelog report RUN_DIR` has it (before pyarrow loads)
 def cpu():
     u = resource.getrusage(resource.RUSAGE_SELF)
     return u.ru_utime + u.ru_stime

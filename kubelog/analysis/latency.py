@@ -63,6 +63,20 @@ def keep_api_requests(run: Run, columns: list[str]) -> None:
     _KEPT[id(run)] = _Kept(weakref.ref(run), set(keep), rows, excluded, ex, order_free)
 
 
+def narrow_kept_requests(run: Run, columns) -> None:
+    """Keep only ``columns`` (and the internal columns among the kept ones, which kept frames carry) of
+    what :func:`keep_api_requests` kept; the others are freed once no frame uses them.  The report
+    narrows its kept requests to what its later sections ask for once the summary has computed the
+    analyses that read the rest (the skew pairs, the diagnosis: user agents, clients, names, ...,
+    ~170 MB of a 1M-request run).  A later call asking for a dropped column reads the table again."""
+    k = _KEPT.get(id(run))
+    if k is None or k.run() is not run:
+        return
+    want = set(columns) | (_INTERNAL & k.columns)
+    cols = [c for c in k.rows.columns if c in want]
+    _KEPT[id(run)] = _Kept(k.run, set(cols), k.rows[cols], k.excluded[cols], k.exclusions, k.order_free)
+
+
 def forget_api_requests(run: Run) -> None:
     """Drop what :func:`keep_api_requests` kept."""
     _KEPT.pop(id(run), None)
@@ -119,6 +133,163 @@ def _merged(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 #: the columns :func:`kubelog.formats.audit.dedup_requests` reads or fills
 _DEDUP_COLUMNS = ("origin", "audit_id", "stage", "server", "user", "auth_user")
+_FILLED = ("user", "auth_user", "stage")  # what an access-log row takes from its audit duplicate
+_APISERVER = ("kube-apiserver", "")
+
+
+def _in(col, values) -> np.ndarray:
+    """``col`` (an Arrow chunked array of strings, or of dictionaries of strings) is one of ``values``:
+    a bool array, False for nulls, as pandas' ``isin`` gives it.  A dictionary chunk is tested on its
+    dictionary and the answer taken for its indices (no string per row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = []
+    for ch in col.chunks:
+        if pa.types.is_dictionary(ch.type):
+            hit = pc.take(pc.is_in(ch.dictionary, value_set=pa.array(values, ch.type.value_type)), ch.indices)
+        else:
+            hit = pc.is_in(ch, value_set=pa.array(values, ch.type))
+        out.append(np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool))
+    return np.concatenate(out) if out else np.zeros(0, dtype=bool)
+
+
+def _valid(col) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.is_valid(col).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _mask_in(ids, mask: np.ndarray, value_set) -> np.ndarray:
+    """The rows of ``mask`` whose ``ids`` value is in ``value_set`` (an Arrow hash set, built once)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = np.zeros(len(mask), dtype=bool)
+    pos = np.flatnonzero(mask)
+    if len(pos) and len(value_set):
+        hit = pc.is_in(ids.take(pa.array(pos)), value_set=value_set)
+        out[pos] = np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
+    return out
+
+
+def _dedup_rows(t, rows: np.ndarray):
+    """The rule of :func:`kubelog.formats.audit.dedup_requests` on Arrow columns: ``t`` has every row of
+    the requests table (its low-cardinality strings as dictionaries), ``rows`` the mask of those the rule
+    is applied to.  Returns ``(kept, fills, duplicates, note)``: the positions of the rows kept, in
+    order; ``{column: values}`` for the columns an access-log row takes from its audit duplicate (an
+    Arrow array aligned with ``kept``, null where the row keeps its own value: used only where its own
+    is null, as the rule does); the count and the note of the rule.
+
+    The same rows and values as the rule on a pandas frame of these rows, without that frame: its
+    strings were ~380 MB on a 2M-row table and the rule's copies of its halves and its map of a million
+    audit IDs as much again (the peak of the report's read)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = set(t.column_names)
+    if "origin" not in names or "audit_id" not in names:
+        return np.flatnonzero(rows), {}, 0, ""
+    is_aud = _in(t["origin"], ["audit"])
+    aud = rows & is_aud
+    if not aud.any():
+        return np.flatnonzero(rows), {}, 0, ""
+    ids = t["audit_id"]
+    has_id = _valid(ids)
+    if "stage" in names:
+        stage = t["stage"]
+        complete = aud & has_id & _in(stage, ["ResponseComplete", "Panic"])
+        started = aud & has_id & _in(stage, ["ResponseStarted"])
+        if complete.any() and started.any():
+            aud &= ~_mask_in(ids, started, pc.unique(ids.take(pa.array(np.flatnonzero(complete)))))
+    http = rows & ~is_aud
+    listed = http  # the apiserver's access-log rows (their IDs tell whether the access log has any)
+    if "server" in names:
+        listed = http & (~_valid(t["server"]) | _in(t["server"], list(_APISERVER)))
+    logged = http & has_id
+    if listed.any() and not (listed & has_id).any():
+        n = int(aud.sum())
+        return (
+            np.flatnonzero(http),
+            {},
+            n,
+            (
+                f"{n} audit rows not used: the access log has no audit IDs to match them "
+                "(before 1.22), so each request would count twice; the access log is used"
+            ),
+        )
+    logged_ids = pc.unique(ids.take(pa.array(np.flatnonzero(logged)))) if logged.any() else pa.array([], pa.string())
+    dup = _mask_in(ids, aud & has_id, logged_ids)
+    del logged_ids
+    kept = np.flatnonzero(http | (aud & ~dup))
+    fills = {}
+    copied = [c for c in _FILLED if c in names]
+    n = int(dup.sum())
+    if n and copied:
+        # each ID's first duplicate audit row (in the table's order) gives the values
+        dpos = np.flatnonzero(dup)
+        first = (
+            pa.table({"id": ids.take(pa.array(dpos)), "i": pa.array(np.arange(len(dpos)))})
+            .group_by("id", use_threads=False)
+            .aggregate([("i", "min")])
+        )
+        src = dpos[first["i_min"].to_numpy()]
+        want = np.flatnonzero(logged[kept])  # kept access-log rows with an ID: they may take a value
+        j = pc.index_in(ids.take(pa.array(kept[want])), value_set=first["id"])
+        del first
+        at = np.full(len(kept), -1, dtype=np.int64)
+        found = _valid(j)
+        at[want[found]] = src[j.filter(pa.array(found)).to_numpy() if j.null_count else j.to_numpy()]
+        idx = pa.array(at, mask=at < 0)
+        for c in copied:
+            fills[c] = t[c].take(idx)
+    note = f"{n} audit rows duplicate access-log rows (same audit ID); the access-log row is used" if n else ""
+    return kept, fills, n, note
+
+
+def _to_pandas(col, rows, index: pd.Index, has_nulls: bool, fill=None) -> pd.Series:
+    """The Series of ``col`` (Arrow) at ``rows`` (all of it when None) with ``index``, as the column
+    of a frame of every row then a row selection gives it: strings (dictionaries decoded) in one
+    chunk, and an integer or bool column with nulls somewhere (``has_nulls``) converted as such
+    (float / object) even when the chosen rows have none.  ``fill`` (aligned with the chosen rows)
+    replaces the nulls it has values for."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ..run import _contiguous_strings, decoded
+
+    if rows is not None:
+        col = col.take(pa.array(rows, type=pa.int64()))
+    chosen = _contiguous_strings(decoded(pa.table({"c": col})))["c"]
+    del col
+    if fill is not None:
+        chosen = pc.coalesce(chosen, decoded(pa.table({"c": fill}))["c"].cast(chosen.type))
+        chosen = _contiguous_strings(pa.table({"c": chosen}))["c"]
+    typ = chosen.type
+    if (pa.types.is_integer(typ) or pa.types.is_boolean(typ)) and has_nulls and not chosen.null_count:
+        with_null = pa.chunked_array(chosen.chunks + [pa.nulls(1, typ)], type=typ)
+        return pd.Series(with_null.to_pandas().to_numpy()[:-1], index=index)
+    s = pa.table({"c": chosen}).to_pandas()["c"]
+    s.index = index
+    return s
+
+
+def _usable_rows(t, kept: np.ndarray, ex: Exclusions):
+    """:func:`_usable` of the rows ``kept`` of the Arrow columns ``t``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = pa.array(kept, type=pa.int64())
+
+    def flag(c):
+        return np.asarray(pc.fill_null(t[c].take(rows), False).to_numpy(zero_copy_only=False), dtype=bool)
+
+    lr = flag("long_running") | flag("hijacked")
+    ex.long_running = int(lr.sum())
+    lat = t["latency_s"].take(rows)
+    nolat = np.asarray(pc.is_null(lat, nan_is_null=True).to_numpy(zero_copy_only=False), dtype=bool) & ~lr
+    ex.no_latency = int(nolat.sum())
+    return ~lr & ~nolat, ex
 
 
 def _deduplicated(run: Run, cols, split: bool = False) -> tuple[list, Exclusions, bool]:
@@ -126,86 +297,72 @@ def _deduplicated(run: Run, cols, split: bool = False) -> tuple[list, Exclusions
     ``([rows], exclusions, order_free)``; with ``split``, ``[usable rows, the others]`` (see
     :func:`_usable`, whose counts are then filled in).
 
-    The rows are chosen on a frame of the few columns the rule reads (``_DEDUP_COLUMNS``, and those
-    of :func:`_usable`); then the other columns are read (low-cardinality strings as Arrow
-    dictionaries) and taken for the chosen rows only: the same rows, index and values as the rule
-    applied to the whole frame, without converting and copying every column of every row three
-    times (a 2M-row table: ~12 s and ~1 GB less).  Arrow's allocator is asked to give back what
-    each step freed (mimalloc keeps it otherwise)."""
+    The rows are chosen in Arrow (:func:`_dedup_rows`) on the few columns the rule reads
+    (``_DEDUP_COLUMNS``, and those of :func:`_usable`), read with the low-cardinality strings as
+    dictionaries; then each column is taken for the chosen rows only, the others a batch at a time
+    (:meth:`kubelog.run.Run.batches`): the same rows, index, values and dtypes as the rule applied to
+    a pandas frame of the whole table, without any frame of every row (a 2M-row table: ~12 s and
+    ~1 GB less than that; the rule in pandas on the key columns of every row cost ~470 MB at the
+    report's peak).  Arrow's allocator is asked to give back what each step freed."""
     import pyarrow as pa
-
-    from ..run import _contiguous_strings, decoded
 
     pool = pa.default_memory_pool()
     key = [c for c in cols if c in _DEDUP_COLUMNS or (split and c in _USABLE_COLUMNS)]
-    df = _contiguous_strings(decoded(run.arrow("requests", columns=key, dictionary=True))).to_pandas()
+    t = run.arrow("requests", columns=key, dictionary=True)
     ex = Exclusions()
-    if df.empty:
+    if t.num_rows == 0:
+        from ..run import _contiguous_strings, decoded
+
         full = _contiguous_strings(decoded(run.arrow("requests", columns=cols, dictionary=True))).to_pandas()
         return ([full, full] if split else [full]), ex, True
     # requests served by other components' HTTP servers (the kubelet logs its own) are not API calls
-    other = df["server"].notna() & ~df["server"].isin(["kube-apiserver", ""])
+    other = np.zeros(t.num_rows, dtype=bool)
+    if "server" in key:
+        other = _valid(t["server"]) & ~_in(t["server"], list(_APISERVER))
     ex.not_apiserver = int(other.sum())
     order_free = True
     if ex.not_apiserver:
-        order_free = not ("audit_id" in df and df.loc[other, "audit_id"].notna().any())
+        order_free = not ("audit_id" in key and (other & _valid(t["audit_id"])).any())
         ex.notes.append(f"{ex.not_apiserver} requests served by other components (kubelet HTTP server) excluded")
-        df = df[~other]
-    from ..formats.audit import dedup_requests
-
-    # the rule gets only the columns it reads (it copies its frame four times: the latency and
-    # long-running columns rode along, ~130 MB on 2M rows); the others are taken for its rows after
-    ride = [c for c in df.columns if c not in _DEDUP_COLUMNS]
-    if ride:
-        rest_of_key = df[ride]
-        df, ex.duplicates, note = dedup_requests(df[[c for c in df.columns if c in _DEDUP_COLUMNS]])
-        for c in ride:
-            df[c] = rest_of_key[c].reindex(df.index)
-        df = df[[c for c in key]]
-        del rest_of_key
-    else:
-        df, ex.duplicates, note = dedup_requests(df)
+    kept, fills, ex.duplicates, note = _dedup_rows(t, ~other)
     if note:
         ex.notes.append(note)
-    parts = [df]
-    if split and len(df):
-        usable, ex = _usable(df, ex)
-        parts = [df[usable], df[~usable]]
-    elif split:
-        parts = [df, df]
-    del df
-    pool.release_unused()
-    rest = [c for c in cols if c not in key]
-    rows = [pa.array(part.index.to_numpy(), type=pa.int64()) for part in parts]
+    del other
+    parts = [kept]
+    if split:
+        parts = [kept, kept]
+        if len(kept):
+            usable, ex = _usable_rows(t, kept, ex)
+            parts = [kept[usable], kept[~usable]]
+    index = [pd.Index(p, dtype="int64") for p in parts]
+    where = [np.searchsorted(kept, p) for p in parts]  # each part's rows among ``kept`` (for the fills)
     got = [{} for _ in parts]
-    # one column at a time (Parquet reads each column on its own anyway): the whole table is never held
-    # for every row, only one column of it and its chosen rows (15 columns of 2M rows: ~400 MB less at
-    # the peak of the report's read)
-    for c in rest:
-        t = run.arrow("requests", columns=[c], dictionary=True)
-        nulls = t[c].null_count
-        for j, part in enumerate(rows):
-            chosen = _contiguous_strings(decoded(t.take(part)))
-            typ = chosen.schema.field(c).type
-            # an integer or bool column with nulls converts to float / object, as the whole table did
-            if (pa.types.is_integer(typ) or pa.types.is_boolean(typ)) and nulls and not chosen[c].null_count:
-                with_null = pa.chunked_array(chosen[c].chunks + [pa.nulls(1, typ)], type=typ)
-                got[j][c] = pd.Series(with_null.to_pandas().to_numpy()[:-1], index=parts[j].index, name=c)
-            else:
-                col = chosen.to_pandas()[c]
-                col.index = parts[j].index
-                got[j][c] = col
-            del chosen
-        del t
+    for c in key:
+        has_nulls = bool(t[c].null_count)
+        for j, p in enumerate(parts):
+            fill = fills[c].take(pa.array(where[j])) if c in fills else None
+            got[j][c] = _to_pandas(t[c], p, index[j], has_nulls, fill)
+    del t, fills
+    pool.release_unused()
+    # the other columns a batch at a time: the whole column is never held, only its chosen rows (uri of
+    # 2M rows read whole was ~400 MB at the peak of the report's read, with its conversions)
+    for c in [c for c in cols if c not in key]:
+        pieces, typ = [[] for _ in parts], None
+        nulls, off = 0, 0
+        for b in run.batches("requests", columns=[c], dictionary=True):
+            col, m, typ = b.column(0), b.num_rows, b.schema.field(0).type
+            nulls += col.null_count
+            for j, p in enumerate(parts):
+                lo, hi = np.searchsorted(p, [off, off + m])
+                if hi > lo:
+                    pieces[j].append(col.take(pa.array(p[lo:hi] - off)))
+            off += m
+        for j in range(len(parts)):
+            got[j][c] = _to_pandas(pa.chunked_array(pieces[j], type=typ), None, index[j], bool(nulls))
+            pieces[j] = None
         pool.release_unused()
-    out = []
-    for part, g in zip(parts, got):
-        full = pd.DataFrame(g, index=part.index, copy=False)
-        for c in part.columns:
-            full[c] = part[c]
-        out.append(full[list(cols)])
-        del full
-    del parts, got
+    out = [pd.DataFrame({c: g[c] for c in cols}, index=ix, copy=False) for g, ix in zip(got, index)]
+    del got
     pool.release_unused()
     return out, ex, order_free
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -38,6 +40,19 @@ def progress_printer(quiet: bool):
         bar.update(task, completed=done, total=total, description=what)
 
     return say, bar
+
+
+def arrow_pool_for_report() -> None:
+    """Make jemalloc the default memory pool of Arrow's C++ library in this process
+    (``ARROW_DEFAULT_MEMORY_POOL``, read once, when pyarrow loads): only before pyarrow is imported, on
+    Linux (pyarrow's wheels there have jemalloc) and when the user has not chosen a pool.  The report
+    switches the pool pyarrow allocates from for Python (``report.model._report_allocator``), but the
+    Parquet reader's file buffers come from the C++ default, mimalloc, in Arrow's I/O threads, whose
+    freed pages mimalloc kept: on a 1M-request run every step of the report sat ~150–200 MB higher
+    (bench/README.md, issue 21).  Not for raw inputs: their ingest's worker processes keep their own
+    pool (docs/internals.md)."""
+    if sys.platform.startswith("linux") and "pyarrow" not in sys.modules:
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
 
 
 def register(app: typer.Typer) -> None:
@@ -87,6 +102,8 @@ def register(app: typer.Typer) -> None:
         Exit 3 when the inputs cannot be read; 2 for two run directories (use `kubelog compare`) and,
         with a hint, when PDF rendering is unavailable (use --no-pdf).
         """
+        if len(inputs) == 1 and _is_run(inputs[0]):
+            arrow_pool_for_report()  # before anything loads pyarrow
         from ..report import PDFUnavailable, build
         from ._common import open_run_or_die
         from .pods import parse_offsets

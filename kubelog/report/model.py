@@ -58,6 +58,18 @@ REQUEST_COLUMNS = [
     "long_running",
     "origin",
 ]
+#: the columns of :meth:`Context.requests`, the only reader of the kept requests after the summary
+CONTEXT_REQUEST_COLUMNS = [
+    "verb",
+    "resource",
+    "subresource",
+    "scope",
+    "latency_s",
+    "start_ts",
+    "source_id",
+    "line_no",
+    "uri",
+]
 MATRIX_PDF_GROUPS = 60  # the PDF's every-group matrix stops here (the HTML has every group)
 
 
@@ -302,20 +314,7 @@ class Context:
             from ..analysis import load as loadmod
             from ..analysis.latency import api_requests
 
-            df, _ = api_requests(
-                self.run,
-                columns=[
-                    "verb",
-                    "resource",
-                    "subresource",
-                    "scope",
-                    "latency_s",
-                    "start_ts",
-                    "source_id",
-                    "line_no",
-                    "uri",
-                ],
-            )
+            df, _ = api_requests(self.run, columns=CONTEXT_REQUEST_COLUMNS)
             tl = self.timeline()
             for c in ("verb", "resource", "subresource", "scope"):
                 df[c] = df[c].fillna("")
@@ -407,12 +406,21 @@ _VERSION_RX = re.compile(r"v(1\.\d+)\.(\d+)")
 def kubernetes_version(run: Run) -> tuple[str, str]:
     """(version, where it came from): the most common ``v1.X.Y`` in user agents, else in the test log."""
     if run.has("requests"):
-        ua = run.table("requests", columns=["user_agent"])["user_agent"].dropna()
+        # counted per distinct user agent from its dictionary codes, a batch at a time (the user agents of
+        # every row as strings were ~200 MB on a 2M-row run, at the report's peak)
         c = Counter()
-        for s, n in ua.value_counts().items():
-            m = _VERSION_RX.search(str(s))
+        for s, n in _user_agents(run).items():
+            m = _VERSION_RX.search(s)
             if m:
-                c[f"v{m.group(1)}.{m.group(2)}"] += int(n)
+                c[f"v{m.group(1)}.{m.group(2)}"] += n
+        top = max(c.values(), default=0)
+        if sum(n == top for n in c.values()) > 1:  # a tie: the first version seen in the order of
+            c = Counter()  # pandas' value_counts wins, as ever
+            ua = run.table("requests", columns=["user_agent"])["user_agent"].dropna()
+            for s, n in ua.value_counts().items():
+                m = _VERSION_RX.search(str(s))
+                if m:
+                    c[f"v{m.group(1)}.{m.group(2)}"] += int(n)
         if c:
             v, n = c.most_common(1)[0]
             return v, f"user agents of {n:,} requests"
@@ -422,6 +430,26 @@ def kubernetes_version(run: Run) -> tuple[str, str]:
             if m and "ersion" in str(s):
                 return f"v{m.group(1)}.{m.group(2)}", "test log"
     return "", "not found in the inputs"
+
+
+def _user_agents(run: Run) -> Counter:
+    """How many requests each user agent made (nulls left out)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = Counter()
+    for b in run.batches("requests", columns=["user_agent"], dictionary=True):
+        col = b.column(0)
+        if pa.types.is_dictionary(col.type):
+            codes = pc.drop_null(col.indices).to_numpy()
+            n = np.bincount(codes, minlength=len(col.dictionary))
+            for i in np.flatnonzero(n):
+                out[col.dictionary[int(i)].as_py()] += int(n[i])
+        else:
+            vc = pc.value_counts(pc.drop_null(col))
+            for v, n in zip(vc.field(0).to_pylist(), vc.field(1).to_pylist()):
+                out[v] += n
+    return out
 
 
 def _run(sec: Section, ctx: Context):
@@ -788,22 +816,47 @@ def release_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
+def report_memory_pool():
+    """The Arrow memory pool the report allocates from: jemalloc where pyarrow was built with it (its
+    wheels for Linux are), else the C library's ``malloc`` (``pyarrow.system_memory_pool``).
+
+    Not Arrow's default mimalloc, which keeps what a finished step freed for reuse, and not ``malloc``
+    where there is a choice: the report's Arrow buffers (columns of a million rows, freed step after
+    step) shared glibc's heap with pandas and numpy and left it fragmented, ~200 MB of freed memory the
+    heap could not give back.  jemalloc keeps Arrow's buffers apart; its freed pages go back to the
+    system at once (``jemalloc_set_decay_ms(0)``; Arrow's default is a background thread after ~1 s)."""
+    import pyarrow as pa
+
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # pyarrow built without jemalloc (not its Linux wheels)
+        return pa.system_memory_pool()
+    pa.jemalloc_set_decay_ms(0)
+    return pool
+
+
 @contextmanager
-def _system_allocator():
-    """Arrow allocates from the C library's ``malloc`` (``pyarrow.system_memory_pool``) inside the block,
-    as numpy and pandas do, instead of its bundled mimalloc: the report's short-lived frames (a
-    million rows, a few columns each) are then given back when freed (``release_unused`` trims the
-    heap) instead of kept for reuse.  On a 1M-request run the peak RSS of the report fell from 1.9 to
-    1.6 GB with nothing else changed (bench/README.md, issue 21).  The previous pool is restored after;
-    arrays made inside the block stay valid (each buffer keeps the pool that allocated it).  Not when
-    ``ARROW_DEFAULT_MEMORY_POOL`` is set: the user's choice wins."""
+def _report_allocator():
+    """Arrow allocates from :func:`report_memory_pool` inside the block instead of its bundled mimalloc:
+    the report's short-lived frames (a million rows, a few columns each) are then given back when freed
+    (``release_unused``) instead of kept for reuse.  The previous pool is restored after; arrays made
+    inside the block stay valid (each buffer keeps the pool that allocated it).
+
+    This reaches what pyarrow allocates for Python, not what Arrow's C++ library takes from its own
+    default pool (the Parquet reader's file buffers, in Arrow's I/O threads, where mimalloc keeps the
+    freed pages of each thread): ``kubelog report`` of a run directory therefore makes jemalloc that
+    default too, by ``ARROW_DEFAULT_MEMORY_POOL`` before pyarrow loads (``commands/report.py``).  When
+    that variable is set (by it or by the user) the pool is left as it is: the user's choice wins;
+    jemalloc's freed pages are then given back at once too."""
     import pyarrow as pa
 
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):  # the user's choice wins, as in ingest's workers
+        if pa.default_memory_pool().backend_name == "jemalloc":
+            pa.jemalloc_set_decay_ms(0)
         yield
         return
     before = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
+    pa.set_memory_pool(report_memory_pool())
     try:
         yield
     finally:
@@ -845,7 +898,7 @@ def build_model(
     if progress:
         progress(0, len(todo), "reading the API requests")
     # analyses asked for by several sections (skew, load timeline, pod start-up) are computed once
-    with run.shared(), _system_allocator():
+    with run.shared(), _report_allocator():
         try:  # one read and de-duplication of the requests for every analysis below (matrix, SLOs, plots)
             latency.keep_api_requests(run, REQUEST_COLUMNS)
         except Exception:  # noqa: BLE001 - each section reports its own error
@@ -856,6 +909,8 @@ def build_model(
                 if progress:
                     progress(i, len(todo), t)
                 secs.append(guarded(k, t, f, ctx))
+                if k == "summary":  # it computed the analyses that read the other kept columns
+                    latency.narrow_kept_requests(run, CONTEXT_REQUEST_COLUMNS)
                 release_memory()
         finally:
             latency.forget_api_requests(run)
