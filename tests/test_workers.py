@@ -79,3 +79,40 @@ if __name__ == "__main__":
     )
     assert r.returncode == 0, r.stderr
     assert "workers: True rows: True pandas: False" in r.stdout, r.stdout
+
+
+SCRIPT = """\
+import sys
+import kubelog
+from kubelog.engine import blocks
+from kubelog.synth.bench import write_apiserver_log
+
+blocks.PROCESS_MIN_BYTES = 1  # the log's blocks go to the worker processes
+
+def main(d):
+    write_apiserver_log(d + "/kube-apiserver.log", 2000, seed=1)
+    kubelog.ingest([d + "/kube-apiserver.log"], d + "/run")
+    print("ingested")
+
+{call}
+"""
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_a_script_calling_kubelog_unguarded_is_told_why_its_workers_died(tmp_path, guarded):
+    """The worker processes start by running the calling script's top level again (multiprocessing's
+    forkserver): an unguarded call kills each of them as it starts.  The dead-worker message says so and
+    names the script; under ``if __name__ == "__main__":`` the same script ingests."""
+    if native.module() is None:
+        pytest.skip("the Arrow path (no C scanner) parses in the main process")
+    call = 'if __name__ == "__main__":\n    main(sys.argv[1])' if guarded else "main(sys.argv[1])"
+    script = tmp_path / "myscript.py"
+    script.write_text(SCRIPT.format(call=call))
+    r = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=120)
+    if guarded:
+        assert r.returncode == 0 and "ingested" in r.stdout, r.stderr[-2000:]
+    else:
+        assert r.returncode != 0
+        last = r.stderr.strip().splitlines()[-1]
+        assert "WorkerFailed" in last and "myscript.py calls kubelog at its top level" in last
+        assert 'if __name__ == "__main__":' in last

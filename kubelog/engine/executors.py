@@ -214,7 +214,8 @@ class ProcessRunner(_Runner):
             from ..errors import WorkerFailed
 
             raise WorkerFailed(
-                f"{self.what}: a worker process died (killed, out of memory or crashed); the run was not written"
+                f"{self.what}: a worker process died (killed, out of memory or crashed); the run was not "
+                f"written{local.script_hint()}"
             ) from None
 
     def result(self, fut, doing: str):

@@ -225,8 +225,24 @@ def result(fut, what: str, doing: str):
 
         raise WorkerFailed(
             f"{what}: a worker process died (killed, out of memory or crashed) before "
-            f"{doing} was done; the run was not written"
+            f"{doing} was done; the run was not written{script_hint()}"
         ) from None
+
+
+def script_hint() -> str:
+    """What to add to a dead worker's message when kubelog was called from a Python script: each worker
+    process starts by running the script's top level again (multiprocessing's forkserver start method),
+    so a call to kubelog there, outside ``if __name__ == "__main__":``, kills every worker as it starts."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or getattr(main, "__spec__", None) is not None or not path:
+        return ""  # python -m …, an interactive session, a notebook
+    if os.path.basename(path) in ("kubelog", "kubelog.exe", "kubelog-script.py"):
+        return ""  # the console script (its call is guarded)
+    return (
+        f" (if {os.path.basename(path)} calls kubelog at its top level: each worker process runs that"
+        ' again as it starts; put the call under if __name__ == "__main__":)'
+    )
 
 
 def loaded(module: str) -> bool:
