@@ -9,6 +9,7 @@ Exit codes: :class:`kubelog.errors.ExitCode` (docs/cli.md, docs/failures.md).
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import pkgutil
 import sys
@@ -88,6 +89,15 @@ def _register_all() -> None:
             continue
         m = importlib.import_module(f"{commands.__name__}.{mod.name}")
         m.register(app)
+    for info in app.registered_commands:  # typer takes a command's help from its docstring
+        info.help = reflow(info.help or inspect.getdoc(info.callback) or "")
+
+
+def reflow(doc: str) -> str:
+    """A docstring as paragraphs of one line each: typer's rich help keeps every line break of the
+    source, so a docstring wrapped at 100 columns came out ragged in an 80-column terminal; joined, the
+    terminal wraps each paragraph to its own width."""
+    return "\n\n".join(" ".join(x.strip() for x in p.split("\n")) for p in doc.split("\n\n"))
 
 
 _register_all()

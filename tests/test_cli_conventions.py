@@ -605,3 +605,23 @@ def test_info_leads_with_a_summary_and_lists_problems_first(ingest_to, tmp_path)
     run2 = ingest_to(good, year=2020)
     r = CliRunner().invoke(app, ["info", str(run2.path)])
     assert r.stdout.splitlines()[1].startswith("1 inputs, 5 lines read: every input read and balanced")
+
+
+def test_help_paragraphs_wrap_to_the_terminal():
+    """typer's rich help keeps a docstring's line breaks: a docstring wrapped at 100 columns came out
+    ragged at 80 (a break every other line).  Every command's help is paragraphs of one line each, and
+    `--help` at 80 columns fills its lines."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from kubelog.cli import app
+
+    for info in app.registered_commands:
+        assert info.help and not re.search(r"[^\n]\n[^\n]", info.help), info.callback.__name__
+    out = CliRunner().invoke(app, ["load", "--help"], env={"COLUMNS": "80"}).output
+    body = out.split("Arguments")[0].splitlines()
+    text = [ln.strip() for ln in body if ln.strip() and not ln.strip().startswith("Usage")]
+    # a wrapped paragraph: every line but a paragraph's last is nearly full
+    short = [ln for ln, nxt in zip(text, text[1:]) if len(ln) < 60 and nxt[:1].islower()]
+    assert not short, short
