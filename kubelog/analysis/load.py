@@ -551,11 +551,10 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     st = _with_grace(frames["status"])
     before = st[st["fd"].isna() | (st["te"] < st["fd"])]
     after = st[st["fd"].notna() & (st["te"] > st["fd"])]
-    kstart, evs, dumps = (
-        _first(kub_start).reindex(lives.index),
-        _first(ev_start).reindex(lives.index),
-        _first(dump_start).reindex(lives.index),
-    )
+    kstart, dumps = _first(kub_start).reindex(lives.index), _first(dump_start).reindex(lives.index)
+    # each pod's first Started event, with its resolution (0 for an eventTime, 1 s for a firstTimestamp)
+    ev_first = ev_start.sort_values("t", kind="stable").groupby(["namespace", "pod"], sort=False)[["t", "res"]].first()
+    evs, evs_res = (ev_first[c].reindex(lives.index).astype("float64") for c in ("t", "res"))
     ran = kstart.notna() | evs.notna() | dumps.notna() | second_del.notna()
     if not ran.any():  # no evidence of running in the whole run: a pod written to by a kubelet ran
         ran = _first(before).reindex(lives.index).notna()
@@ -570,8 +569,6 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     # field truncates it, the bind precedes it
     relist = int(PLEG_RELIST_S * 1e9)
     inf = pd.Series(np.inf, index=lives.index)
-    ev_first = ev_start.sort_values("t", kind="stable").groupby(["namespace", "pod"], sort=False).first()
-    evs_res = ev_first["res"].reindex(lives.index).astype("float64") if len(ev_first) else inf * np.nan
     cands = [
         _relisted(_running_write(before, pleg, lives.index), bind, relist),
         _relisted(kstart, bind, relist),
@@ -588,8 +585,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     # stops: the kubelet's terminal status write and its final delete follow the stop; before 1.22 by up
     # to a relist (_relisted_stop).  The kubelet kills the containers as soon as its watch delivers the
     # deletion (kubelet.go syncLoopIteration → HandlePodUpdates → syncPod → killPod), so the stop lies
-    # between the graceful delete and that write: taken at the graceful delete's end, or a relist before
-    # the write when the write came later than that (a slow kubelet)
+    # between the graceful delete and that write
     final = pd.concat([_first(after).reindex(lives.index), second_del], axis=1).min(axis=1)
     gd = first_del.where(final.notna())
     final_lo = pd.Series(np.fmin(gd, final), index=lives.index)
