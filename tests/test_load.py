@@ -498,3 +498,19 @@ def test_terminal_write_trails_the_stop_by_a_relist_before_1_22(tmp_path, ua, re
     stop = tl.lives.set_index("pod").loc["a", "stop"]
     # before 1.22: the graceful delete + the reaction (the gap 0.595 s less half a relist)
     assert stop == (at(50) + pd.Timedelta(seconds=0.095) if relisted else rcv(50.6))
+
+
+def test_started_event_starts_a_pod_in_the_middle_of_its_second(tmp_path):
+    """Without a Running write or a kubelet record, a Started event is the start: its firstTimestamp is
+    truncated to the second (the start lies in it: estimate its middle), an eventTime is the instant."""
+    rows = [pod_req(5, "create", p, 201, "binding") for p in ("a", "b")]
+
+    def ev(pod, **t):
+        return dict(reason="Started", object_kind="Pod", object_namespace="d", object_name=pod, **t)
+
+    events = [ev("a", first_ts=at(20)), ev("b", event_time=at(30.25), first_ts=at(30))]
+    tl = load_timeline(make_run(tmp_path / "r", requests=rows, events=events), nodes=1)
+    lv = tl.lives.set_index("pod")
+    assert (lv["start_evidence"] == "Started event").all()
+    assert lv.loc["a", "start"] == at(20.5) and (lv.loc["a", "start_lo"], lv.loc["a", "start_hi"]) == (at(20), at(21))
+    assert lv.loc["b", "start"] == lv.loc["b", "start_lo"] == lv.loc["b", "start_hi"] == at(30.25)
