@@ -121,6 +121,11 @@ _LATE_SOURCES = ("running_observed",)
 # (pkg/kubelet/kubelet.go plegRelistPeriod; pkg/kubelet/pleg/generic.go relist): the ContainerStarted
 # record comes 0–1 s after the start, so as a running end it has a 1 s resolution (an upper bound)
 _RELISTED = ("pleg_container_started",)
+#: the labels (``<end>_source`` is ``origin: label``) of the running ends that come after the container
+#: start — a relist, a status write: a phase they end errs only upwards
+LATE_RUNNING_LABELS = tuple(
+    lb for end, ms, _, lb in _MILESTONES if end == "running" and ms in _RELISTED + _LATE_SOURCES
+)
 RX_FOUND = re.compile(r"^Found pod '(?P<rc>[^']+)' running")
 RX_ATTEMPT = re.compile(r"^Attempting to bind (?P<pod>\S+) to (?P<node>\S+)")
 RX_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5}$")

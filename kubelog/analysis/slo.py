@@ -482,9 +482,6 @@ def _apply_overrides(cfg: SLOConfig, sli: str, key: dict, group_text: str, thr: 
     return thr, p, note
 
 
-_LATE_RUNNING = "PLEG|observedRunningTime"
-
-
 def _resolved(obs, thr, res, two_sided=False) -> tuple[str, str]:
     """Verdict of a value known only to ``res`` seconds (module docstring) and its note."""
     lo, hi = obs - res, (obs + res if two_sided else obs)
@@ -623,7 +620,10 @@ def _pod_sli(run: Run, cfg: SLOConfig, s: SLI, ps, corrections=None) -> list[dic
             # a running end from the kubelet's PLEG record (or observedRunningTime) comes after the start,
             # like a poll: the lower bound errs only upwards; a truncated startedAt / Started event may
             # err either way
-            late = lower and use.loc[use[col].notna(), "running_source"].fillna("").str.contains(_LATE_RUNNING).all()
+            from .pods import LATE_RUNNING_LABELS
+
+            src = use.loc[use[col].notna(), "running_source"].fillna("")
+            late = lower and src.str.endswith(LATE_RUNNING_LABELS).all()
             verdict, rnote = _resolved(obs, thr, res, two_sided=lower and not late)
             if rnote:
                 notes.append(rnote)
