@@ -119,26 +119,18 @@ def file_ranges(fd: int, size: int, block: int, max_line: int, hasher=None) -> I
     :data:`RANGE_PIECE` pieces that feed ``hasher`` (a hashlib object) while in the CPU cache.  The same
     blocks, lines and too-long lines as the format's stream reader (``audit.iter_line_blocks``) but for
     where the blocks end."""
-    from ..sources.lines import count_newlines
+    from ..sources.lines import read_pieces
 
     piece = max(1, min(RANGE_PIECE, block, max_line))  # a line inside one piece is never too long
     buf = bytearray(piece)
-    view = memoryview(buf)
     start, line_no = 0, 1  # the current block: its first byte and line number
     nl = 0  # newlines in [start, rpos)
     last_nl = -1  # the offset of the last newline read
     line_start = 0  # the offset where the line being read began
     skipping = False  # the line from line_start is over max_line, its end not read yet
     rpos, last_byte = 0, 10
-    while rpos < size:
-        k = os.preadv(fd, [view[: min(piece, size - rpos)]], rpos)
-        if k <= 0:
-            break
-        chunk = view[:k]
-        if hasher is not None:
-            hasher.update(chunk)
-        c = count_newlines(chunk)
-        at, rpos, last_byte = rpos, rpos + k, buf[k - 1]
+    for at, k, c in read_pieces(fd, size, buf, hasher):
+        rpos, last_byte = at + k, buf[k - 1]
         if c:
             first_nl = at + buf.find(b"\n", 0, k)
             if skipping or first_nl - line_start > max_line:  # the line that ends here is too long

@@ -303,6 +303,27 @@ def _without_overlong(data: bytes, line_no: int, stats: ReaderStats) -> Iterator
         yield data[at:], line_no + first, len(nl) - first
 
 
+def read_pieces(fd: int, size: int, buf: bytearray, hasher=None) -> Iterator[tuple[int, int, int]]:
+    """Read the plain file ``fd`` of ``size`` bytes once, in order, into ``buf`` a piece at a time,
+    feeding ``hasher`` (a hashlib object) and counting newlines while the piece is in the CPU cache:
+    yields ``(offset, bytes read, newlines)`` for each piece (``buf[:bytes read]`` holds it until the
+    next).  Stops early if the file shrank.  The reading loop of :func:`iter_file_ranges` and of the
+    audit log's range planning (:func:`kubelog.engine.folds.file_ranges`)."""
+    import os
+
+    view = memoryview(buf)
+    rpos = 0
+    while rpos < size:
+        k = os.preadv(fd, [view[: min(len(buf), size - rpos)]], rpos)
+        if k <= 0:
+            break
+        chunk = view[:k]
+        if hasher is not None:
+            hasher.update(chunk)
+        yield rpos, k, count_newlines(chunk)
+        rpos += k
+
+
 def iter_file_ranges(
     fd: int,
     size: int,
@@ -335,15 +356,8 @@ def iter_file_ranges(
     last_nl = -1  # position of the last newline read
     rpos, last_byte = 0, 10
     long_line = False  # [start, rpos) is one line longer than the block, its end not read yet
-    while rpos < size:
-        k = os.preadv(fd, [view[: min(piece, size - rpos)]], rpos)
-        if k <= 0:
-            break
-        chunk = view[:k]
-        if hasher is not None:
-            hasher.update(chunk)
-        c = count_newlines(chunk)
-        at, rpos, last_byte = rpos, rpos + k, buf[k - 1]
+    for at, k, c in read_pieces(fd, size, buf, hasher):
+        rpos, last_byte = at + k, buf[k - 1]
         if c:
             last_nl = at + buf.rfind(b"\n", 0, k)
         if long_line:
