@@ -87,6 +87,11 @@ def chart(h: H.History, metric: str, searched: dict | None = None):
     return plots.to_data_uri(fig)
 
 
+def _ratio_ci(r) -> str:
+    """A change's size: its ratio with the 95 % interval, or the shift where no ratio is defined."""
+    return f"{r.ratio:.2f}× ({r.ratio_low:.2f}–{r.ratio_high:.2f})" if pd.notna(r.ratio) else _fmt(r.shift, r.unit)
+
+
 def build_model(h: H.History) -> dict:
     """Everything the template shows, as strings."""
     c = h.changes
@@ -100,7 +105,7 @@ def build_model(h: H.History) -> dict:
             r.previous,
             _fmt(r.before, r.unit),
             _fmt(r.after, r.unit),
-            f"{r.ratio:.2f}× ({r.ratio_low:.2f}–{r.ratio_high:.2f})" if pd.notna(r.ratio) else _fmt(r.shift, r.unit),
+            _ratio_ci(r),
             f"{r.p_value:.1e}",
             r.excluded,
         ]
@@ -126,9 +131,7 @@ def build_model(h: H.History) -> dict:
                 r.direction,
                 _fmt(r.before, r.unit),
                 _fmt(r.after, r.unit),
-                f"{r.ratio:.2f}× ({r.ratio_low:.2f}–{r.ratio_high:.2f})"
-                if pd.notna(r.ratio)
-                else _fmt(r.shift, r.unit),
+                _ratio_ci(r),
                 f"{r.p_value:.1e}",
                 f"{r.n_before}/{r.n_after}",
                 r.excluded,
