@@ -261,3 +261,14 @@ def test_kubelet_sees_starts_and_stops_at_its_pleg_relist(tmp_path, era):
             rf"ContainerDied\W+Data\W+{cid}", logs
         )
         assert f"://{cid}" in logs  # the kill record names the same container
+
+
+def test_a_1_28_kubelet_logs_each_pleg_event_once(tmp_path):
+    """skewcases' status writes add the 1.28 SyncLoop ADD record; the PLEG ContainerStarted record is the
+    lifecycle model's, once per pod (a kubelet logs each event once; it was written twice)."""
+    truth = generate(tmp_path, seed=3, nodes=2, era="1.28", status_writes=True, skew="test=0s,nodes=0s")
+    logs = "".join(f.read_text() for f in tmp_path.rglob("*.log"))
+    for p in truth["pods"]:
+        if p["run"] is not None:
+            assert len(re.findall(rf'pod="{p["namespace"]}/{p["name"]}" event=[^\n]*ContainerStarted', logs)) == 1
+            assert logs.count(f'"SyncLoop ADD" source="api" pods=["{p["namespace"]}/{p["name"]}"]') == 1

@@ -140,7 +140,7 @@ def _status_writes(sim) -> None:
         if r is not None:
             r["lat"] = max(60_000, min(r["lat"], r["end"] - p["pleg_started"] - 100_000))
         if sim.era == "1.28":
-            _kubelet_records_128(sim, p, seen, run)
+            _kubelet_records_128(sim, p, seen)
             _observed_running_after_write(sim, p, r)
         # the terminated write after the graceful delete is the lifecycle model's (Sim.pod_stop: every run)
 
@@ -164,10 +164,10 @@ def _observed_running_after_write(sim, p, w) -> None:
             sim.node_lines[n][i] = (ts, txt)
 
 
-def _kubelet_records_128(sim, p, seen, run) -> None:
-    """1.28 kubelet ``SyncLoop ADD`` / ``SyncLoop (PLEG): event for pod`` records (kubelet.go, V(2))."""
-    from .run import _cid
-
+def _kubelet_records_128(sim, p, seen) -> None:
+    """The 1.28 kubelet's ``SyncLoop ADD`` record (kubelet.go ``syncLoopIteration``, V(2)); its PLEG
+    ``ContainerStarted`` record is the lifecycle model's (run.py ``pleg_started_128``, every 1.28 run): a
+    kubelet logs each PLEG event once."""
     n = p["node"]
     c = sim.node_clock[n]
     k = G.KlogClock()
@@ -179,16 +179,7 @@ def _kubelet_records_128(sim, p, seen, run) -> None:
             f'source="api" pods=["{p["ns"]}/{p["name"]}"]',
         )
     )
-    t = p["pleg_started"]
-    sim.rng.bytes(32)  # (the draw the record's Data once took: the rest of the run stays as drawn)
-    sim.node_lines[n].append(
-        (
-            c(t),
-            f'{k.header("I", c(t), pid, "kubelet.go:2457")}"SyncLoop (PLEG): event for pod" '
-            f'pod="{p["ns"]}/{p["name"]}" event=&{{ID:{p["uid"]} Type:ContainerStarted '
-            f"Data:{_cid(p)}}}",
-        )
-    )
+    sim.rng.bytes(32)  # (the draw a second ContainerStarted record once took: the rest of the run stays as drawn)
 
 
 # ----------------------------------------------------------------- clusterloader2
