@@ -514,3 +514,135 @@ def test_started_event_starts_a_pod_in_the_middle_of_its_second(tmp_path):
     assert (lv["start_evidence"] == "Started event").all()
     assert lv.loc["a", "start"] == at(20.5) and (lv.loc["a", "start_lo"], lv.loc["a", "start_hi"]) == (at(20), at(21))
     assert lv.loc["b", "start"] == lv.loc["b", "start_lo"] == lv.loc["b", "start_hi"] == at(30.25)
+
+
+# --- the instant in an Event's name (client-go: <object>.<UnixNano hex>) -------------------------------
+
+
+def _named(obj: str, t: pd.Timestamp) -> str:
+    """An Event name as client-go's recorder makes it (tools/record/event.go makeEvent)."""
+    return f"{obj}.{t.value:x}"
+
+
+def test_event_names_carry_the_reporters_instant():
+    """client-go names an Event ``<object>.<t.UnixNano() hex>`` with the same ``t`` as firstTimestamp: the
+    name keeps the nanoseconds that firstTimestamp truncates.  A name is read only when it agrees with the
+    event's own time; any other name (another client's, edited, another object's) gives nothing."""
+    from kubelog.analysis.load import event_name_instants
+
+    t = at(20.123456789)
+    rows = [
+        dict(name=_named("a", t), object_name="a", first_ts=at(20), event_time=None),  # legacy: read
+        dict(name=_named("a", t), object_name="a", first_ts=at(19), event_time=None),  # not that second
+        dict(name=_named("a", t), object_name="a", first_ts=None, event_time=at(20.1234)),  # eventTime: read
+        dict(name=_named("a", t), object_name="a", first_ts=None, event_time=at(18)),  # 2 s off
+        dict(name=_named("a", t), object_name="b", first_ts=at(20), event_time=None),  # another object
+        dict(name="a.17A3C5E1F2B3C4D5", object_name="a", first_ts=at(20), event_time=None),  # not Go's %x
+        dict(name="a-x9k2p", object_name="a", first_ts=at(20), event_time=None),  # another client's name
+        dict(name=_named("a", t), object_name="a", first_ts=None, event_time=None),  # nothing to agree with
+    ]
+    df = pd.DataFrame(rows)
+    for c in ("first_ts", "event_time"):
+        df[c] = pd.to_datetime(df[c], utc=True)
+    got = event_name_instants(df)
+    want = [t.value, np.nan, t.value, np.nan, np.nan, np.nan, np.nan, np.nan]
+    np.testing.assert_array_equal(got, np.array(want, dtype=np.float64))
+
+
+def test_real_event_names_carry_their_instants(real_logs, tmp_path):
+    """A real EventList (OpenShift 4.8 must-gather, Kubernetes 1.21): every event's name — 401 with a
+    firstTimestamp, 4 with an eventTime — holds an instant in its own second."""
+    from kubelog.analysis.load import event_name_instants
+    from kubelog.engine import Options, ingest
+
+    src = real_logs / "openshift4.8_events_kube-apiserver-operator_aws_mustgather.yaml"
+    e = ingest([src], tmp_path / "r", options=Options()).table("events")
+    v = event_name_instants(e)
+    assert len(e) == 405 and np.isfinite(v).all()
+    legacy = e["event_time"].isna().to_numpy()
+    first = e["first_ts"].astype("int64").to_numpy()
+    assert ((v[legacy] >= first[legacy]) & (v[legacy] < first[legacy] + NS)).all()
+    # the Created and Started events of one container, 62 ms apart (the runtime's StartContainer call)
+    row = e.set_index("name")
+    c = v[e["name"].eq("kube-apiserver-operator-658c59f9fb-f68qn.1697c151881742fa").to_numpy()][0]
+    s = v[e["name"].eq("kube-apiserver-operator-658c59f9fb-f68qn.1697c1518bc9fca6").to_numpy()][0]
+    assert row.loc["kube-apiserver-operator-658c59f9fb-f68qn.1697c1518bc9fca6", "reason"] == "Started"
+    assert 0.05 < (s - c) / NS < 0.07
+
+
+def _kubelet_event(reason: str, pod: str, t_node: pd.Timestamp, host: str = "n1") -> dict:
+    """A kubelet's Event of ``pod`` made at ``t_node`` on its node's clock (firstTimestamp = its second)."""
+    return dict(
+        reason=reason,
+        name=_named(pod, t_node),
+        object_kind="Pod",
+        object_namespace="d",
+        object_name=pod,
+        first_ts=t_node.floor("s"),
+        clock=f"node/{host}",
+        component="kubelet",
+        host=host,
+    )
+
+
+def test_started_and_killing_event_instants_place_each_pod_to_the_ms(tmp_path):
+    """The kubelet makes Created when the runtime's CreateContainer returned, Started when StartContainer
+    returned, Killing right before StopContainer (kuberuntime_container.go): their names' instants place
+    each container's start and stop within milliseconds, on the node's clock.  Here the node is 0.8 s
+    ahead of the apiserver and no offset is given: the pods' own requests bound it (the Running write and
+    the terminal write follow an event, the bind and the graceful delete precede one), and the estimate
+    puts every start and stop within 30 ms of the truth (the Running write alone: ±0.5 s)."""
+    theta = pd.Timedelta(seconds=0.8)
+    rng = np.random.default_rng(3)
+    rows, events, truth = [], [], {}
+    for i in range(20):
+        p = f"p{i}"
+        b = 5 + i * 0.37
+        start = b + 0.6 + 0.4 * rng.random()  # true container start (apiserver clock)
+        wait = rng.random()  # the PLEG relist's wait
+        kill = 60 + i * 0.21 + 0.05
+        stop = kill + 0.004
+        rows += [
+            pod_req(b, "create", p, 201, "binding"),
+            pod_req(b + 0.05, "patch", p, sub="status"),  # Pending
+            pod_req(start + wait + 0.012, "patch", p, sub="status"),  # Running, after the relist
+            pod_req(60 + i * 0.21, "delete", p),  # graceful
+            pod_req(stop + 0.015, "patch", p, sub="status"),  # terminal (1.22+: right after the kill)
+            pod_req(stop + 0.03, "delete", p),  # final
+        ]
+        for r in rows[-6:]:
+            if r["subresource"] == "status":
+                r["user_agent"] = "kubelet/v1.28.2 (linux/amd64) kubernetes/89a4ea3"
+        events += [
+            _kubelet_event("Created", p, at(start - 0.002) + theta),
+            _kubelet_event("Started", p, at(start + 0.0005) + theta),
+            _kubelet_event("Killing", p, at(kill) + theta),
+        ]
+        truth[p] = (at(start), at(stop))
+    tl = load_timeline(make_run(tmp_path / "r", requests=rows, events=events), nodes=1)
+    lv = tl.lives.set_index("pod")
+    assert (lv["start_evidence"] == "Started event (the instant in its name)").all()
+    assert (lv["stop_evidence"] == "Killing event (the instant in its name)").all()
+    for p, (start, stop) in truth.items():
+        assert abs((lv.loc[p, "start"] - start).total_seconds()) < 0.03, (p, lv.loc[p, "start"], start)
+        assert abs((lv.loc[p, "stop"] - stop).total_seconds()) < 0.03, (p, lv.loc[p, "stop"], stop)
+        assert lv.loc[p, "start_lo"] <= start <= lv.loc[p, "start_hi"]
+        assert lv.loc[p, "stop_lo"] <= stop <= lv.loc[p, "stop_hi"]
+    ev = tl.evidence.set_index("evidence")["pods"]
+    assert ev["Started event (the instant in its name)"] == 20
+
+
+def test_event_instants_contradicting_the_requests_are_not_used(tmp_path):
+    """A kubelet clock whose event instants cannot be placed (a Started event after the pod's Running
+    write and before its bind, whatever the offset) is not used: the pods fall back to the Running write."""
+    rows = [pod_req(5, "create", "a", 201, "binding"), pod_req(5.1, "patch", "a", sub="status")]
+    rows += [pod_req(6, "patch", "a", sub="status"), pod_req(7, "create", "b", 201, "binding")]
+    rows += [pod_req(7.1, "patch", "b", sub="status"), pod_req(7.3, "patch", "b", sub="status")]
+    events = [_kubelet_event("Started", "a", at(5.5)), _kubelet_event("Started", "b", at(9.0))]
+    notes = []
+    from kubelog.analysis.load import pod_lives
+
+    lives, _, _ = pod_lives(make_run(tmp_path / "r", requests=rows, events=events), notes)
+    lv = lives.set_index("pod")
+    assert (lv["start_evidence"] == "status update (the pods/status write that carries Running)").all()
+    assert any("contradict the requests' order" in n for n in notes)

@@ -62,7 +62,10 @@ def test_timeline_counts_running_pods_of_the_truth(generated):
     lo, hi = tl.running_bounds(t)
     assert ((lo <= rl[:, 2]) & (rl[:, 2] <= hi)).all()
     signed = got - rl[:, 2]
-    assert abs(signed.mean()) <= 0.5 and np.quantile(np.abs(signed), 0.9) <= 3, np.quantile(signed, [0.01, 0.5, 0.99])
+    # with the instants in the kubelet's Started/Killing event names (ms) the count is exact at most
+    # requests; the Running write alone (±0.5 s) left 90 % within 3 pods
+    assert abs(signed.mean()) <= 0.5 and np.quantile(np.abs(signed), 0.9) <= 1, np.quantile(signed, [0.01, 0.5, 0.99])
+    assert (signed == 0).mean() >= 0.6
     true_started = sum(1 for p in truth["pods"] if p["run"] is not None)
     ev = tl.evidence.set_index("evidence")["pods"]
     assert ev["started (load)"] == true_started
@@ -103,20 +106,21 @@ def test_by_load_cells_within_tolerance_of_truth(generated):
     assert any("allows a neighbouring bucket" in n for n in mx.notes)
     big = j[(j["count_t"] >= 200) | (j["count_k"] >= 200)]
     assert len(big) >= 20
-    # the issue asks ≥ 98 % within 2 % / 3 % and the rest within 5 %.  A kubelet reports a container start
-    # up to one 1 s PLEG relist late (pkg/kubelet/kubelet.go plegRelistPeriod), so each pod's start is
-    # known to ±0.5 s and a request near a bucket edge may change bucket: measured 37–85 % per run (215 of
-    # 405 big cells over seeds 5–7, 53 %; the old timeline 17 %) and 80 % within 5 % (docs/load.md "How
-    # close it is").  Asserted with a margin below the worst run.
+    # the issue asks ≥ 98 % within 2 % / 3 % and the rest within 5 %.  With the instants in the kubelet's
+    # Started/Killing event names a pod's start and stop are known to ~10 ms, but a pod the events dump
+    # does not cover (a failed run's dump before its teardown) is known to ±0.5 s from its writes: measured
+    # 369 of 405 big cells (91 %) over seeds 5–7, 88–100 % per run but 64–88 % on the failed runs; 96 %
+    # within 5 % (docs/load.md "How close it is"; the Running write alone: 53 %, the old timeline 17 %).
+    # Asserted with a margin below the worst run of this seed.
     rel_c = _rel(big["count_k"], big["count_t"])
     worst = rel_c.copy()
     ok = rel_c <= 0.02
     for p in PCT:
         ok &= _rel(big[p + "_k"], big[p + "_t"]) <= 0.03
         worst = np.maximum(worst, _rel(big[p + "_k"], big[p + "_t"]))
-    assert ok.mean() >= 0.3, big[~ok]
-    assert (worst <= 0.05).mean() >= 0.5, big[worst > 0.05]
-    assert (rel_c <= 0.05).mean() >= 0.7 and (rel_c <= 0.15).all(), big[rel_c > 0.05]
+    assert ok.mean() >= 0.8, big[~ok]
+    assert (worst <= 0.05).mean() >= 0.9, big[worst > 0.05]
+    assert (rel_c <= 0.05).mean() >= 0.9 and (rel_c <= 0.15).all(), big[rel_c > 0.05]
 
 
 def test_whole_run_cells_exact(generated):

@@ -5,6 +5,7 @@ import math
 import re
 from collections import defaultdict
 
+import pandas as pd
 import pytest
 
 from kubelog.synth import generate
@@ -272,3 +273,35 @@ def test_a_1_28_kubelet_logs_each_pleg_event_once(tmp_path):
         if p["run"] is not None:
             assert len(re.findall(rf'pod="{p["namespace"]}/{p["name"]}" event=[^\n]*ContainerStarted', logs)) == 1
             assert logs.count(f'"SyncLoop ADD" source="api" pods=["{p["namespace"]}/{p["name"]}"]') == 1
+
+
+@pytest.mark.parametrize("era", ["1.5", "1.28"])
+def test_events_are_named_by_their_reporters_clock(tmp_path, era):
+    """client-go names an Event ``<object>.<t.UnixNano() hex>`` with ``t`` the reporter's clock when it made
+    it, the ``t`` whose second is firstTimestamp (tools/record/event.go makeEvent).  The kubelet makes
+    Pulled, Created (CreateContainer returned), Started (StartContainer returned) and, right before
+    StopContainer, Killing (kuberuntime_container.go).  The dump is the test namespace's events just before
+    it is destroyed: every started pod's Started event and every stopped pod's Killing event are there.
+    (The generator named events ``<pod>.<uid prefix>0001`` and dumped them before the latency pods ran.)"""
+    truth = generate(tmp_path, seed=4, nodes=3, era=era, skew="test=0s,nodes=0.8s", scale=2)
+    items = json.loads((tmp_path / "events.json").read_text())["items"]
+    off = 0.8e9
+    by = {}
+    for ev in items:
+        obj = ev["involvedObject"]["name"]
+        name = ev["metadata"]["name"]
+        assert name.startswith(obj + ".")
+        t = int(name[len(obj) + 1 :], 16)
+        first = ev["firstTimestamp"] or ev["eventTime"]
+        sec = int(pd.Timestamp(first).value) // 10**9 * 10**9
+        assert sec <= t < sec + 10**9 + (10**6 if ev["eventTime"] else 0)
+        by.setdefault(obj, {})[ev["reason"]] = t
+    pods = [p for p in truth["pods"] if p["run"] is not None]
+    assert all(p["name"] in by and "Started" in by[p["name"]] for p in pods)
+    for p in pods:
+        e = by[p["name"]]
+        # on the node's clock (0.8 s ahead): Pulled < Created < the start < Started (< 1 ms after)
+        assert e["Pulled"] < e["Created"] < p["run"] + off < e["Started"] <= p["run"] + off + 1e6
+        if p["stop"] is not None:
+            assert p["stop"] - 10e6 <= e["Killing"] - off < p["stop"]
+    assert sum("Killing" in e for e in by.values()) == sum(p["stop"] is not None for p in pods) > 0

@@ -22,7 +22,13 @@ Definitions (DESIGN §5, issue #6)
   ``plegRelistPeriod``): its record and its status write follow the start by 0–1 s.  So each kind of
   evidence gives a range for the instant and an estimate inside it (docs/load.md has the table):
 
-  - *start*: the ``pods/<name>/status`` write that carries *Running*, before the graceful delete (µs,
+  - *start*, best: the instant in the name of the kubelet's ``Started`` Event — client-go names an event
+    ``<object>.<t.UnixNano() hex>`` (:func:`event_name_instants`), and the kubelet makes ``Started`` when
+    the runtime's ``StartContainer`` returned, ``Created`` when ``CreateContainer`` did
+    (pkg/kubelet/kuberuntime/kuberuntime_container.go): the start lies in [Created, Started] on the node's
+    clock, placed on the apiserver's by the given ``offsets`` or else by the pods' own requests
+    (:func:`_event_offsets`), then narrowed by the apiserver bounds below · the ``pods/<name>/status``
+    write that carries *Running*, before the graceful delete (µs,
     apiserver; the kubelet's first write of a pod carries *Pending*, the Running one is the next,
     :func:`_running_write`): range [receipt − 1.1 s, receipt] (not before the bind), estimate half a
     relist before the receipt · a kubelet container-start record (PLEG ``ContainerStarted``,
@@ -31,7 +37,9 @@ Definitions (DESIGN §5, issue #6)
   - whether it *started* at all: a kubelet container-start record, a ``Started`` event, a pod dump's
     ``startedAt``, or a kubelet final delete (a second DELETE after the graceful one).  A run with none
     of these anywhere takes a pod with a status write as started (a note says so).
-  - *stop*: the kubelet's terminal status write (the first status write after the graceful delete)
+  - *stop*, best: the instant in the name of the kubelet's ``Killing`` Event (made right before the
+    runtime's ``StopContainer``, ``killContainer``): range [the instant, the terminal write or final
+    delete] · the kubelet's terminal status write (the first status write after the graceful delete)
     or its final grace-0 DELETE (the pod's own DELETE after the graceful one), whichever is first:
     range [graceful delete, write]; estimate the write from 1.22 on (``syncTerminatingPod`` sets the
     terminal status right after the kill), before that the graceful delete plus the run's kubelet
@@ -267,6 +275,7 @@ def _steps(ts_ns: np.ndarray, delta: np.ndarray) -> pd.DataFrame:
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 # start evidence, best first: apiserver-clock instants place apiserver-clock requests exactly
 START_KINDS = (
+    "Started event (the instant in its name)",
     "status update (the pods/status write that carries Running)",
     "kubelet container-start record",
     "Started event",
@@ -274,6 +283,7 @@ START_KINDS = (
     "bind (pods/binding)",
 )
 STOP_KINDS = (
+    "Killing event (the instant in its name)",
     "kubelet final delete / terminal status write",
     "kubelet kill/REMOVE record",
     "graceful delete or namespace teardown (no kubelet delete in the run)",
@@ -415,6 +425,168 @@ def _truncated(floor: pd.Series, res: pd.Series) -> tuple:
     return pd.Series(f + np.floor(r / 2), index=ix), floor, pd.Series(f + r, index=ix)
 
 
+_HEX = re.compile(r"[0-9a-f]{1,16}")
+
+
+def event_name_instants(ev: pd.DataFrame) -> np.ndarray:
+    """The reporter's instant (UTC epoch ns, float64; NaN where none) that each Event's name carries.
+
+    client-go names an Event ``<object name>.<t.UnixNano() in hex>`` with ``t`` the reporter's clock when it
+    made the event (staging/src/k8s.io/client-go/tools/record/event.go ``makeEvent``; tools/events/
+    event_recorder.go for events.k8s.io), the same ``t`` whose second is ``firstTimestamp``.  A name is read
+    only when it is the object's name, a dot and at most 16 hex digits, and the instant agrees with the
+    event's own time: in ``firstTimestamp``'s second, or within [−1 ms, +1 s] of ``eventTime`` (taken just
+    before the name's clock read).  Any other name (made by another client, or edited) gives NaN.
+
+    ``ev`` needs ``name``, ``object_name``, ``first_ts`` and ``event_time``.
+    """
+    out = np.full(len(ev), np.nan)
+    if not len(ev):
+        return out
+    vals = []
+    for i, (n, o) in enumerate(zip(ev["name"].tolist(), ev["object_name"].tolist())):
+        if isinstance(n, str) and isinstance(o, str) and n.startswith(o + "."):
+            h = n[len(o) + 1 :]
+            if _HEX.fullmatch(h):
+                v = int(h, 16)
+                if v < 2**63:
+                    vals.append((i, v))
+    if not vals:
+        return out
+    idx = np.array([i for i, _ in vals])
+    v = np.array([x for _, x in vals], dtype=np.int64)
+    et = _ns(ev["event_time"].iloc[idx])
+    ft = _ns(ev["first_ts"].iloc[idx])
+    nat = np.iinfo(np.int64).min
+    ok_et = (et != nat) & (v - et >= -1_000_000) & (v - et <= _SECOND)
+    ok_ft = (et == nat) & (ft != nat) & (v >= ft) & (v - ft < _SECOND)
+    keep = ok_et | ok_ft
+    out[idx[keep]] = v[keep].astype(np.float64)
+    return out
+
+
+def _named_events(e: pd.DataFrame, offsets: dict | None, notes: list) -> pd.DataFrame:
+    """Per pod with a ``Started`` event whose name carries its instant (:func:`event_name_instants`): ``t``
+    the first start's instant (int64 ns), ``tc`` the ``Created`` event's before it, ``tk`` the first
+    ``Killing`` event's after it (NaN if none), ``clock`` the kubelet's clock domain, ``moved`` whether
+    ``offsets`` placed them on the apiserver clock."""
+    cols = ["namespace", "pod", "t", "tc", "tk", "clock", "moved"]
+    if e.empty:
+        return pd.DataFrame(columns=cols)
+    inst = event_name_instants(e)
+    e = e.assign(v=inst)[np.isfinite(inst)]
+    clk = e["clock"].fillna("apiserver").replace("", "apiserver")
+    theta = clk.map(lambda c: 0.0 if c == "apiserver" else (offsets or {}).get(c, np.nan)).astype(float)
+    moved = theta.notna() & (theta != 0.0)
+    e = e.assign(v=e["v"] - np.round(theta.fillna(0.0).to_numpy() * 1e9), clock=clk, moved=moved)
+    if bool(moved.any()):
+        notes.append(
+            f"event instants on {', '.join(sorted(set(clk[moved])))} moved to the apiserver clock by the given offsets"
+        )
+    st = e[e["reason"] == "Started"].sort_values("v", kind="stable")
+    st = st.groupby(["namespace", "pod"], sort=False)[["v", "clock", "moved"]].first()
+    out = st.copy()
+    for reason, col, pick in (("Created", "tc", "max"), ("Killing", "tk", "min")):
+        x = e[e["reason"] == reason]
+        if len(x) and len(st):
+            j = x[["namespace", "pod", "v"]].merge(st["v"].rename("s").reset_index(), on=["namespace", "pod"])
+            j = j[j["v"] <= j["s"]] if reason == "Created" else j[j["v"] >= j["s"]]
+            out[col] = j.groupby(["namespace", "pod"])["v"].agg(pick).reindex(st.index)
+        else:
+            out[col] = np.nan
+    out = out.reset_index()
+    return pd.DataFrame(
+        {
+            "namespace": out["namespace"],
+            "pod": out["pod"],
+            "t": out["v"].to_numpy(dtype=np.int64),
+            "tc": out["tc"].to_numpy(dtype=np.float64),
+            "tk": out["tk"].to_numpy(dtype=np.float64),
+            "clock": out["clock"],
+            "moved": out["moved"].astype(bool),
+        },
+        columns=cols,
+    )
+
+
+# a node clock's drift over the pairs that place it (NTP keeps it far below): widens its bounds
+_DRIFT_ALLOWANCE = 1e-4
+
+
+def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd.DataFrame:
+    """Per pod (rows of ``g``, the pods' named event instants): the offset of its kubelet's clock against
+    the apiserver's, ``theta`` (estimate), ``lower``/``upper`` (bounds) and ``allow`` (drift), all ns.
+
+    Without ``offsets`` for a clock, its offset θ is bounded by the causal order of the same pods, over all
+    pods of that clock: an apiserver receipt that follows a kubelet event bounds θ from below (θ ≥ event −
+    receipt: the Running write after the start, the terminal write or final delete after the kill); one
+    that precedes it bounds θ from above (θ ≤ event − receipt: the bind before Created, the graceful delete
+    before Killing).  The writes trail what they report by a relist's wait (uniform over a period) or a
+    few ms, so with n lower pairs the estimate is the lower bound plus the expected least of n waits,
+    period / (n + 1), kept within the bounds.  A clock whose bounds cross (its order contradicts itself) is
+    dropped (θ NaN); a clock without a pair is taken as the apiserver's, as kubelet records are; a clock
+    moved by given offsets has θ = 0."""
+    out = pd.DataFrame(0.0, index=g.index, columns=["theta", "lower", "upper", "allow"])
+    dom, moved = g["clock"], g["moved"].fillna(False).astype(bool)
+    dropped = []
+    for d in sorted(set(dom[g["t"].notna() & ~moved].dropna())):
+        m = ((dom == d) & ~moved).to_numpy()
+        low = pd.concat([(g[ev] - pairs[rc])[m] for ev, rc in (("t", "running_write"), ("tk", "final"))]).dropna()
+        up = pd.concat([(g[ev] - pairs[rc])[m] for ev, rc in (("first", "bind"), ("tk", "delete"))]).dropna()
+        if low.empty and up.empty:
+            continue
+        lower = float(low.max()) if len(low) else -np.inf
+        upper = float(up.min()) if len(up) else np.inf
+        t = g.loc[m, "t"]
+        allow = _DRIFT_ALLOWANCE * float(t.max() - t.min())
+        if lower > upper + 2 * allow:
+            dropped.append(d)
+            out.loc[m, "theta"] = np.nan
+            continue
+        theta = min(lower + relist / (len(low) + 1), upper) if len(low) else upper
+        out.loc[m, ["theta", "lower", "upper", "allow"]] = (np.round(theta), lower, upper, allow)
+    if dropped:
+        notes.append(
+            f"the event instants of {len(dropped)} kubelet clock(s) contradict the requests' order "
+            f"({', '.join(dropped[:3])}{', …' if len(dropped) > 3 else ''}): not used"
+        )
+    return out
+
+
+def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: list) -> tuple:
+    """((estimate, lo, hi) of each pod's start, (estimate, lo, hi) of its stop) from its kubelet's events,
+    relative ns, NaN where none (module docstring; docs/load.md).
+
+    The kubelet makes ``Created`` after the runtime's ``CreateContainer`` returned and ``Started`` after
+    ``StartContainer`` returned (pkg/kubelet/kuberuntime/kuberuntime_container.go ``startContainer``): the
+    start lies in [Created, Started]; ``Killing`` right before ``StopContainer`` (``killContainer``): the
+    stop follows it.  On the apiserver clock (:func:`_event_offsets`) each is then narrowed by the
+    apiserver's own bounds: a start after the bind and at most a relist before the Running write, a stop
+    before the terminal write or final delete."""
+    nan = pd.Series(np.nan, index=index)
+    if named.empty:
+        return (nan, nan.copy(), nan.copy()), (nan.copy(), nan.copy(), nan.copy())
+    g = named.set_index(["namespace", "pod"])
+    g = g[~g.index.duplicated()].reindex(index)
+    for c in ("t", "tc", "tk"):
+        g[c] = g[c].astype("float64")
+    g["first"] = g["tc"].where(g["tc"].notna(), g["t"])
+    o = _event_offsets(g, pairs, relist, notes)
+    th, lower, upper, allow = o["theta"], o["lower"], o["upper"], o["allow"]
+    w, b, fin = pairs["running_write"], pairs["bind"], pairs["final"]
+    est = g["t"] - th
+    hi = np.fmin(g["t"] - lower + allow, w)
+    lo = np.fmax(np.fmax(g["first"] - upper - allow, b.where(b <= hi)), w - relist - _RELIST_ALLOWANCE)
+    est = est.where(lo <= hi)
+    start = (pd.Series(np.clip(est, lo, hi), index=index), lo.where(est.notna()), hi.where(est.notna()))
+    k_est = g["tk"] - th
+    k_lo = g["tk"] - upper - allow
+    k_hi = np.fmin(fin.where(fin >= k_lo), np.inf)
+    k_est = k_est.where(k_lo <= k_hi)
+    stop = (pd.Series(np.clip(k_est, k_lo, k_hi), index=index), k_lo.where(k_est.notna()), k_hi.where(k_est.notna()))
+    return start, stop
+
+
 def _relisted_stop(run: Run, origin: str) -> bool:
     """Whether the kubelets' terminal status writes trail the containers' stop by a PLEG relist.
 
@@ -494,28 +666,44 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
             & pt["origin"].isin(["pods-json", "pods-yaml", "watch"])
         ]
     ev_start = pd.DataFrame(columns=["namespace", "pod", "t", "res"])
+    named = pd.DataFrame(columns=["namespace", "pod", "t", "tc", "tk", "clock", "moved"])
     if run.has("events"):
         e = run.table(
             "events",
-            columns=["first_ts", "event_time", "ts", "reason", "object_kind", "object_namespace", "object_name"],
+            columns=[
+                "first_ts",
+                "event_time",
+                "ts",
+                "reason",
+                "name",
+                "clock",
+                "object_kind",
+                "object_namespace",
+                "object_name",
+            ],
         )
-        e = e[(e["object_kind"] == "Pod") & (e["reason"] == "Started") & e["object_name"].notna()]
+        e = e[
+            (e["object_kind"] == "Pod") & e["reason"].isin(["Started", "Created", "Killing"]) & e["object_name"].notna()
+        ]
+        e = e.assign(namespace=e["object_namespace"].fillna(""), pod=e["object_name"])
+        named = _named_events(e, offsets, notes)
+        e = e[e["reason"] == "Started"]
         t = e["event_time"].where(e["event_time"].notna(), e["first_ts"]).fillna(e["ts"])
         # firstTimestamp is a whole second (truncated): the start lies in that second; eventTime is µs
-        res = np.where(e["event_time"].notna(), 0, _SECOND)[t.notna().to_numpy()]
-        e = e.assign(t=t)[t.notna()]
+        e = e.assign(ts=t, res=np.where(e["event_time"].notna(), 0, _SECOND))[t.notna()]
+        e, _ = _to_apiserver_clock(e, offsets, notes, "Started events")  # the kubelet's clock
         ev_start = pd.DataFrame(
             {
-                "namespace": e["object_namespace"].fillna(""),
-                "pod": e["object_name"],
-                "t": _ns(e["t"]) if len(e) else np.array([], dtype=np.int64),
-                "res": res,
+                "namespace": e["namespace"],
+                "pod": e["pod"],
+                "t": _ns(e["ts"]) if len(e) else np.array([], dtype=np.int64),
+                "res": e["res"].to_numpy(),
             }
         )
     # instants relative to the earliest one: the per-pod series below hold NaN (float64), which is exact for
     # integers up to 2**53 ns (104 days) but rounds epoch nanoseconds to 256 ns — enough to put a kubelet's
     # own request before the pod it shows running
-    every = [frames["bind"], frames["status"], frames["delete"], kub_start, kub_stop, dump_start, ev_start, pleg]
+    every = [frames["bind"], frames["status"], frames["delete"], kub_start, kub_stop, dump_start, ev_start, pleg, named]
     base = min(
         [int(f["t"].min()) for f in every if len(f)] + ([int(teardown.min())] if len(teardown) else []), default=0
     )
@@ -527,8 +715,13 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         f.assign(t=f["t"].to_numpy(dtype=np.int64) - base) for f in (kub_start, kub_stop, dump_start, ev_start, pleg)
     )
     teardown = teardown - base
+    named = named.assign(
+        t=named["t"].to_numpy(dtype=np.int64) - base,
+        tc=named["tc"].to_numpy(dtype=np.float64) - base,
+        tk=named["tk"].to_numpy(dtype=np.float64) - base,
+    )
     keys = set()
-    for f in (frames["bind"], frames["status"], frames["delete"], kub_start, kub_stop, dump_start, ev_start):
+    for f in (frames["bind"], frames["status"], frames["delete"], kub_start, kub_stop, dump_start, ev_start, named):
         keys |= set(zip(f["namespace"], f["pod"]))
     keys = sorted(k for k in keys if k[0] not in SYSTEM_NAMESPACES)
     if not keys:
@@ -569,8 +762,18 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     # field truncates it, the bind precedes it
     relist = int(PLEG_RELIST_S * 1e9)
     inf = pd.Series(np.inf, index=lives.index)
+    running_write = _running_write(before, pleg, lives.index)
+    ran = ran | pd.Series(lives.index.isin(pd.MultiIndex.from_frame(named[["namespace", "pod"]])), index=lives.index)
+    # the kubelet's terminal status write or final delete, whichever first (receipts): after the stop
+    final = pd.concat([_first(after).reindex(lives.index), second_del], axis=1).min(axis=1)
+    # the pod's own graceful DELETE (receipt), when it came before any namespace teardown: before the kill
+    own = _first(dels).reindex(lives.index).astype("float64")
+    own_del = own.where(_first(dels, col="te").reindex(lives.index).astype("float64") <= first_del)
+    pairs = {"running_write": running_write, "bind": bind, "final": final, "delete": own_del}
+    named_start, named_stop = _named_lives(named, lives.index, pairs, relist, notes)
     cands = [
-        _relisted(_running_write(before, pleg, lives.index), bind, relist),
+        named_start,
+        _relisted(running_write, bind, relist),
         _relisted(kstart, bind, relist),
         _truncated(evs, evs_res),
         _truncated(dumps, pd.Series(float(_SECOND), index=lives.index)),
@@ -586,7 +789,6 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     # to a relist (_relisted_stop).  The kubelet kills the containers as soon as its watch delivers the
     # deletion (kubelet.go syncLoopIteration → HandlePodUpdates → syncPod → killPod), so the stop lies
     # between the graceful delete and that write
-    final = pd.concat([_first(after).reindex(lives.index), second_del], axis=1).min(axis=1)
     gd = first_del.where(final.notna())
     final_lo = pd.Series(np.fmin(gd, final), index=lives.index)
     if _relisted_stop(run, origin):
@@ -605,14 +807,15 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     has_final = bool(second_del.notna().any() or after.shape[0] or kub_stop.shape[0])
     stop, stop_lo, stop_hi = (pd.Series(np.nan, index=lives.index) for _ in range(3))
     tev = pd.Series(None, index=lives.index, dtype=object)
-    stop_cands = [(final_est, final_lo, final), (kstop, kstop, kstop)]
+    has_final = has_final or bool(named_stop[0].notna().any())
+    stop_cands = [named_stop, (final_est, final_lo, final), (kstop, kstop, kstop)]
     if not has_final:  # nothing confirms a stop anywhere: the graceful delete, with no upper bound
         stop_cands.append((graceful, graceful, inf.where(graceful.notna())))
-    for kind, (c, lo, hi) in zip(STOP_KINDS[:3], stop_cands):
+    for kind, (c, lo, hi) in zip(STOP_KINDS[:4], stop_cands):
         take = start.notna() & stop.isna() & c.notna()
         stop[take], stop_lo[take], stop_hi[take] = c[take], lo[take], hi[take]
         tev[take] = kind
-    tev[start.notna() & stop.isna()] = STOP_KINDS[3]
+    tev[start.notna() & stop.isna()] = STOP_KINDS[-1]
     out = lives.reset_index()
 
     def _abs(x: pd.Series):
@@ -627,8 +830,8 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         out[name] = _abs(x.where(np.isfinite(x.to_numpy(dtype=np.float64))))
     out["start_evidence"] = sev.to_numpy()
     out["stop_evidence"] = tev.to_numpy()
-    if has_final and (graceful.notna() & tev.eq(STOP_KINDS[3]).to_numpy()).any():
-        n = int((graceful.notna() & tev.eq(STOP_KINDS[3])).sum())
+    if has_final and (graceful.notna() & tev.eq(STOP_KINDS[-1]).to_numpy()).any():
+        n = int((graceful.notna() & tev.eq(STOP_KINDS[-1])).sum())
         notes.append(
             f"{n} pods were deleted gracefully (or their namespace was) but no kubelet confirmed the stop "
             "(no final delete, terminal status write or kill record): counted as running to the end"

@@ -144,7 +144,8 @@ def undecided_note(n: int, placed: int) -> list[str]:
         return []
     return [
         f"{n} of {placed} requests ({n / placed:.1%}) fall where the pods' start/stop evidence allows a "
-        "neighbouring bucket (a kubelet reports a container start or stop up to one 1 s PLEG relist late): "
+        "neighbouring bucket (a start or stop known from a kubelet's writes, without its event's instant, "
+        "is up to one 1 s PLEG relist late): "
         "they are placed by the estimate (docs/load.md)"
     ]
 

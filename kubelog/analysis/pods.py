@@ -17,7 +17,9 @@ scheduled  audit ``pods/binding`` create (request end, µs, apiserver) · schedu
            (µs, its clock) · scheduler ``Scheduled`` event record · old schedulers' ``Attempting
            to bind`` record (µs) · ``Scheduled`` Event (``eventTime`` µs, else 1 s) ·
            ``PodScheduled`` condition (1 s, apiserver)
-running    kubelet PLEG ``ContainerStarted`` (node clock; 1 s: the PLEG relists the runtime every second,
+running    the instant in the kubelet's ``Started`` Event's name (client-go ``<pod>.<UnixNano hex>``, node
+           clock; made when the runtime's StartContainer returned: resolution the gap from the
+           ``Created`` event's instant, else 0.1 s) · kubelet PLEG ``ContainerStarted`` (node clock; 1 s: the PLEG relists the runtime every second,
            so the record comes 0–1 s after the start) · pod dump: every container
            ``startedAt`` (1 s, node clock) · one container ``startedAt`` (not for a pod that
            restarted: its ``startedAt`` is the latest restart) · ``Started`` Event (1 s, node
@@ -70,7 +72,7 @@ import pandas as pd
 
 from ..run import Run, memoized
 from . import stats
-from .load import PLEG_RELIST_S
+from .load import PLEG_RELIST_S, event_name_instants
 
 ENDS = ("created", "scheduled", "running", "watched")
 PHASES = (
@@ -109,6 +111,8 @@ _MILESTONES: list[tuple[str, str, str | None, str]] = [
 _ATTEMPT_RANK = 40
 SNAPSHOT_ORIGINS = ("pods-json", "pods-yaml", "watch")
 _EVENT_RANK = 50
+# a Started event without a Created event before it: the runtime's StartContainer call it follows (tens of ms)
+_START_CALL_S = 0.1
 _FOUND_RANK = 60
 # e2e ``Found pod … running``: test/e2e density.go createRunningPodFromRC logs it when
 # WaitForControlledPodsRunning returns, a wait.Poll with the framework's Poll = 2 s (test/e2e/framework)
@@ -125,7 +129,7 @@ _RELISTED = ("pleg_container_started",)
 #: start — a relist, a status write: a phase they end errs only upwards
 LATE_RUNNING_LABELS = tuple(
     lb for end, ms, _, lb in _MILESTONES if end == "running" and ms in _RELISTED + _LATE_SOURCES
-)
+) + ("Started Event (instant in its name)",)
 RX_FOUND = re.compile(r"^Found pod '(?P<rc>[^']+)' running")
 RX_ATTEMPT = re.compile(r"^Attempting to bind (?P<pod>\S+) to (?P<node>\S+)")
 RX_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5}$")
@@ -261,6 +265,7 @@ def _candidates(run: Run) -> pd.DataFrame:
                 "ts",
                 "clock",
                 "reason",
+                "name",
                 "object_kind",
                 "object_namespace",
                 "object_name",
@@ -269,10 +274,37 @@ def _candidates(run: Run) -> pd.DataFrame:
                 "line_no",
             ],
         )
-        e = e[(e["object_kind"] == "Pod") & e["reason"].isin(["Scheduled", "Started"]) & e["object_name"].notna()]
+        e = e[
+            (e["object_kind"] == "Pod")
+            & e["reason"].isin(["Scheduled", "Created", "Started"])
+            & e["object_name"].notna()
+        ]
         if not e.empty:
             t = e["event_time"].where(e["event_time"].notna(), e["first_ts"]).fillna(e["ts"])
             res = np.where(e["event_time"].notna(), 1e-6, 1.0)
+            label = "events: " + e["reason"] + " Event"
+            # the instant in the event's name (client-go: <object>.<UnixNano hex>, load.event_name_instants):
+            # made right after the bind returned (Scheduled) / the runtime's StartContainer returned
+            # (Started), so an upper bound of that end; a Started event's resolution is the StartContainer
+            # call, from the Created event before it (made when CreateContainer returned), else 0.1 s
+            inst = event_name_instants(e)
+            named = np.isfinite(inst)
+            key = list(zip(e["object_namespace"].fillna(""), e["object_name"]))
+            created = {}
+            for k, r, v in zip(key, e["reason"], inst):
+                if r == "Created" and np.isfinite(v):
+                    created.setdefault(k, []).append(v)
+            call = np.array(
+                [
+                    max([x for x in created.get(k, []) if x <= v] or [np.nan]) if r == "Started" else np.nan
+                    for k, r, v in zip(key, e["reason"], inst)
+                ]
+            )
+            start_res = np.where(np.isfinite(call), np.maximum((inst - call) / 1e9, 1e-3), _START_CALL_S)
+            t = t.where(~named, pd.to_datetime(np.where(named, inst, 0).astype("int64"), utc=True))
+            res = np.where(named, np.where(e["reason"] == "Started", start_res, 1e-3), res)
+            label = label.where(~named, "events: " + e["reason"] + " Event (instant in its name)")
+            keep = (e["reason"] != "Created").to_numpy()
             frames.append(
                 pd.DataFrame(
                     {
@@ -284,11 +316,11 @@ def _candidates(run: Run) -> pd.DataFrame:
                         "resolution_s": res,
                         "end": np.where(e["reason"] == "Scheduled", "scheduled", "running"),
                         "rank": _EVENT_RANK,
-                        "source": "events: " + e["reason"] + " Event",
+                        "source": label,
                         "source_id": e["source_id"],
                         "line_no": e["line_no"],
                     }
-                )
+                )[keep]
             )
     found = _found_lines(run)
     if found is not None:

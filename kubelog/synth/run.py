@@ -205,6 +205,8 @@ class Sim:
         prng = np.random.default_rng([int(seed), 1001])
         self.relist = {n: (int(prng.integers(0, S)), int(prng.integers(2, 10)) * MS) for n in self.nodes}
         self.rng_pleg = prng
+        # the events' own draws (write_events): another stream, so the rest of the run stays as drawn
+        self.rng_events = np.random.default_rng([int(seed), 1703])
         self.reqs = []  # dicts
         self.msgs = []  # (write_ns, text) apiserver non-access records (text may be multi-line)
         self.pods = []  # pod dicts
@@ -479,6 +481,10 @@ class Sim:
         self.step(t, "Collecting resource usage data")
         self.logf(t + 10 * MS, "Waiting up to 3m0s for all (but 0) nodes to be ready")
         t = self.add(t + 30 * MS, "GET", "/api/v1/nodes", "e2e", "list")
+        # events.json: the test namespace's events as they stand just before it is destroyed (where the
+        # e2e framework's AfterEach dumps them, test/e2e/framework/framework.go; a namespace's events go
+        # with it): every pod's start and kill events are there
+        self.events_dump_time = t + 90 * MS
         self.step(t + 100 * MS, f'Destroying namespace "{nsE}" for this suite.')
         t = self.add(t + 150 * MS, "DELETE", f"/api/v1/namespaces/{nsE}", "e2e", "delete")
         self.T_end = t + 2 * S
@@ -924,6 +930,7 @@ class Sim:
         k = G.KlogClock()
         pid = 1 + self.nodes.index(n) * 7 + 3000
         kill_t = p["stop"] - int(self.rng.integers(1, 10) * MS)
+        p["kill"] = kill_t  # killContainer: the Killing event and record, then StopContainer
         rm_t = p["final_delete"] + int(self.rng.integers(2, 20) * MS)
         cname = ("density-latency-pod" if p["latency"] else "densityPod")[:20]
         cid = _cid(p)
@@ -1700,13 +1707,59 @@ def write_pods(sim, out):
     )
 
 
+def _event_name(obj_name: str, reporter_ns: int) -> str:
+    """An Event's name as client-go makes it: ``<object name>.<reporter's clock in UnixNano, hex>``
+    (staging/src/k8s.io/client-go/tools/record/event.go ``makeEvent``: ``fmt.Sprintf("%v.%x", ref.Name,
+    t.UnixNano())`` with ``t := recorder.clock.Now()``, the same ``t`` as firstTimestamp; tools/events/
+    event_recorder.go likewise for events.k8s.io events).  So the name carries the reporter's instant in
+    nanoseconds, where firstTimestamp keeps only its second."""
+    return f"{obj_name}.{int(reporter_ns):x}"
+
+
+def _kubelet_start_events(sim, p, rng) -> list:
+    """The kubelet's events of a container start, in its order (pkg/kubelet/kuberuntime/
+    kuberuntime_container.go ``startContainer``): ``Pulled`` once ``EnsureImageExists`` found the image
+    ("already present on machine"), ``Created`` after the runtime's ``CreateContainer`` returned,
+    ``Started`` after ``StartContainer`` returned.  Each event is made (and named) at that instant on the
+    node's clock; the container itself starts inside ``StartContainer``, between Created and Started.
+    Returns (reason, message, true ns) tuples."""
+    run = p["run"]
+    started = run + int(rng.integers(50_000, 1_000_000))  # StartContainer returns (a fake runtime: µs)
+    created = run - int(rng.integers(300_000, 3_000_000))  # CreateContainer returned, StartContainer called
+    pulled = created - int(rng.integers(50_000, 500_000))
+    image = {"1.5": "gcr.io/google_containers/pause-amd64:3.0", "1.14": "k8s.gcr.io/pause:3.1"}.get(
+        sim.era, "registry.k8s.io/pause:3.9"
+    )
+    return [
+        ("Pulled", f'Container image "{image}" already present on machine', pulled),
+        ("Created", "Created container", created),
+        ("Started", "Started container", started),
+    ]
+
+
+def _killing_message(sim, p, cname: str) -> str:
+    """The kubelet's Killing event (kuberuntime_container.go ``killContainer``: recorded right before the
+    runtime's ``StopContainer``; 1.5: dockertools ``KillContainerInPod``)."""
+    if sim.era == "1.28":
+        return f"Stopping container {cname}"
+    if sim.era == "1.14":
+        return f"Killing container with id docker://{cname}:Need to kill Pod"
+    return f"Killing container with docker id {_cid(p)[:12]}: Need to kill pod."
+
+
 def write_events(sim, out):
     items = []
     era = sim.era
-    T = sim.pod_dump_time
+    # a failed run's dump is taken with the pods (pods.json) before the namespace goes; a passed run's
+    # just before its namespace is destroyed (Sim.events_dump_time)
+    T = getattr(sim, "events_dump_time", sim.pod_dump_time)
+    rng = sim.rng_events
     for p in sim.pods:
         if p["create"] > T or not p.get("sched"):
             continue
+        # the scheduler records Scheduled after the binding call returned (pkg/scheduler: bindingCycle →
+        # EventRecorder Eventf), on the master's clock
+        made = p["sched"] + int(rng.integers(20_000, 400_000))
         ev = {
             "apiVersion": "v1",
             "involvedObject": {
@@ -1723,7 +1776,7 @@ def write_events(sim, out):
             else f"Successfully assigned {p['name']} to {p['node']}",
             "metadata": {
                 "creationTimestamp": G.rfc3339_sec(p["sched"] + 3 * MS),
-                "name": f"{p['name']}.{p['uid'][:8]}0001",
+                "name": _event_name(p["name"], made),
                 "namespace": p["ns"],
                 "resourceVersion": str(20000 + len(items)),
                 "uid": p["uid"][::-1],
@@ -1748,8 +1801,8 @@ def write_events(sim, out):
                 {
                     "count": 1,
                     "eventTime": None,
-                    "firstTimestamp": G.rfc3339_sec(p["sched"]),
-                    "lastTimestamp": G.rfc3339_sec(p["sched"]),
+                    "firstTimestamp": G.rfc3339_sec(made),
+                    "lastTimestamp": G.rfc3339_sec(made),
                     "reportingComponent": "",
                     "reportingInstance": "",
                     "source": {"component": "default-scheduler"},
@@ -1757,41 +1810,46 @@ def write_events(sim, out):
             )
         items.append(ev)
         if p.get("run") and p["run"] <= T:
-            nt = sim.node_clock[p["node"]](p["run"])
-            items.append(
-                {
-                    "apiVersion": "v1",
-                    "count": 1,
-                    "eventTime": None,
-                    "firstTimestamp": G.rfc3339_sec(nt),
-                    "involvedObject": {
+            nc = sim.node_clock[p["node"]]
+            cname = ("density-latency-pod" if p["latency"] else "densityPod")[:20]
+            kubelet_events = _kubelet_start_events(sim, p, rng)
+            if p.get("kill") is not None and p["kill"] <= T:
+                kubelet_events.append(("Killing", _killing_message(sim, p, cname), p["kill"]))
+            for k, (reason, message, t) in enumerate(kubelet_events):
+                nt = nc(t)
+                items.append(
+                    {
                         "apiVersion": "v1",
-                        "fieldPath": "spec.containers{"
-                        + ("density-latency-pod" if p["latency"] else "densityPod")[:20]
-                        + "}",
-                        "kind": "Pod",
-                        "name": p["name"],
-                        "namespace": p["ns"],
-                        "resourceVersion": "2",
-                        "uid": p["uid"],
-                    },
-                    "kind": "Event",
-                    "lastTimestamp": G.rfc3339_sec(nt),
-                    "message": "Started container",
-                    "metadata": {
-                        "creationTimestamp": G.rfc3339_sec(p["run"] + 5 * MS),
-                        "name": f"{p['name']}.{p['uid'][:8]}0002",
-                        "namespace": p["ns"],
-                        "resourceVersion": str(20000 + len(items)),
-                        "uid": p["uid"][1:] + "0",
-                    },
-                    "reason": "Started",
-                    "reportingComponent": "",
-                    "reportingInstance": "",
-                    "source": {"component": "kubelet", "host": p["node"]},
-                    "type": "Normal",
-                }
-            )
+                        "count": 1,
+                        "eventTime": None,
+                        "firstTimestamp": G.rfc3339_sec(nt),
+                        "involvedObject": {
+                            "apiVersion": "v1",
+                            "fieldPath": "spec.containers{" + cname + "}",
+                            "kind": "Pod",
+                            "name": p["name"],
+                            "namespace": p["ns"],
+                            "resourceVersion": "2",
+                            "uid": p["uid"],
+                        },
+                        "kind": "Event",
+                        "lastTimestamp": G.rfc3339_sec(nt),
+                        "message": message,
+                        "metadata": {
+                            # the event broadcaster posts it a few ms later (apiserver clock)
+                            "creationTimestamp": G.rfc3339_sec(t + (3 + k) * MS),
+                            "name": _event_name(p["name"], nt),
+                            "namespace": p["ns"],
+                            "resourceVersion": str(20000 + len(items)),
+                            "uid": p["uid"][1:] + str(k),
+                        },
+                        "reason": reason,
+                        "reportingComponent": "",
+                        "reportingInstance": "",
+                        "source": {"component": "kubelet", "host": p["node"]},
+                        "type": "Normal",
+                    }
+                )
     doc = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
     (out / "events.json").write_text(
         json.dumps(doc, indent=4, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
