@@ -66,7 +66,7 @@ def test_every_extracted_pair_is_causal_under_the_true_offsets(runs, name):
     p = causal_pairs(run)
     assert list(p.columns) == PAIR_COLUMNS
     kinds = set(p["kind"])
-    assert {"api_round_trip", "pod_watch", "kubelet_status", "event"} <= kinds, kinds
+    assert {"api_round_trip", "pod_watch", "kubelet_status", "event", "kubelet_event"} <= kinds, kinds
     if name != "1.5":  # 1.5: bindings only in the access log, still paired
         assert "bind_to_kubelet" in kinds
     off = _true_offsets(truth)
@@ -416,6 +416,11 @@ def test_sample_logs_offsets_hold_their_truth(name, ingest_to):
             assert (
                 r["kind"] == "two-sided" and abs(r["offset_s"] - v["offset_s"]) <= max(0.02, r["uncertainty_s"]) + slack
             )
+        if d.startswith("node/"):
+            # the instants in the kubelet's event names against the pods' own requests bound every node
+            # host within tens of ms (the healthy run's were [−1 s, +0.02 s], estimate −0.49 s, before)
+            assert r["uncertainty_s"] <= 0.05 and abs(r["offset_s"] - v["offset_s"]) <= 0.05, (d, r.to_dict())
+            assert "kubelet event instants" in r["text"]
     assert rep.significant == (name != "healthy-1.28")
     if name != "healthy-1.28":
         t = doms.loc["test", "text"]

@@ -48,6 +48,10 @@ is reported only when the data support it (:func:`_drift_unsupported`).
 ``event``
     An Event's reporter time (``eventTime`` µs, else ``firstTimestamp`` s) →
     its ``metadata.creationTimestamp`` (apiserver, whole seconds).
+``kubelet_event``
+    The instants in the names of the kubelet's Created / Started / Killing events (ns, node clock)
+    against the same pod's bind, last status write before its DELETE, graceful and final DELETE
+    (:func:`_kubelet_event_pairs`).
 
 Resolutions: whole-second fields 1 s, klog headers 1 µs, e2e lines 1 ms,
 access-log ends 1 µs.  Minimum delays are 0 (unknown) throughout.
@@ -99,6 +103,7 @@ KIND_LABELS = {
     "bind_to_kubelet": "binding → kubelet observations",
     "kubelet_status": "kubelet status updates",
     "event": "Event creations",
+    "kubelet_event": "kubelet event instants (event names) against the pod's requests",
     "kubelet_watch": "kubelet watch observations",
 }
 
@@ -803,6 +808,112 @@ def _event_pairs(run: Run, where: _Where) -> list[pd.DataFrame]:
     ]
 
 
+def _kubelet_event_pairs(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
+    """``kubelet_event`` pairs: the instants in the names of a kubelet's events
+    (:func:`kubelog.analysis.load.event_name_instants`: client-go names an event ``<pod>.<UnixNano hex>``,
+    the kubelet's clock at ns) against the same pod's requests (apiserver clock).  Kubelet source
+    (pkg/kubelet/kuberuntime/kuberuntime_container.go): ``Created`` once the runtime created the container,
+    ``Started`` once it started it, ``Killing`` right before it stops it.  So: the bind received → the pod's
+    first Created (else Started) event; the Started event → the pod's last status write before its first
+    DELETE, completed (the kubelet writes the latest status, which then shows the container running); the
+    pod's first DELETE received → its Killing event (only for a pod deleted twice: the first is then the
+    graceful delete the kubelet acted on, not its own final one); the Killing event → the pod's last DELETE
+    received (the kubelet's final delete, sent after the terminal status)."""
+    if not run.has("events") or req.empty:
+        return []
+    from .load import event_name_instants
+
+    ev = run.table(
+        "events",
+        columns=["name", "reason", "object_kind", "object_namespace", "object_name", "first_ts", "event_time", "clock"],
+    )
+    ev = ev[(ev["object_kind"] == "Pod") & ev["reason"].isin(["Created", "Started", "Killing"])]
+    ev = ev[ev["clock"].fillna("").str.startswith("node/")]
+    if ev.empty:
+        return []
+    inst = event_name_instants(ev)
+    ev = ev.assign(v=inst / 1e9, namespace=ev["object_namespace"].fillna(""), pod=ev["object_name"])[np.isfinite(inst)]
+    if ev.empty:
+        return []
+    pods = req[(req["resource"] == "pods") & (req["code"] < 300) & req["name"].fillna("").ne("")]
+    pods = pods.assign(namespace=pods["namespace"].fillna(""), pod=pods["name"])
+    key = ["namespace", "pod"]
+
+    def first(reason):
+        e = ev[ev["reason"] == reason].sort_values("v", kind="stable")
+        return e.drop_duplicates(key, keep="first")[key + ["v", "clock"]]
+
+    created, started, killing = first("Created"), first("Started"), first("Killing")
+    early = pd.concat([created, started]).sort_values("v", kind="stable").drop_duplicates(key, keep="first")
+    out = []
+
+    def add(kind_rows, send_node: bool):
+        j = kind_rows
+        if j.empty:
+            return
+        ts_node, ts_api = j["v"].to_numpy(), j["r"].to_numpy()
+        ev_where = np.array([f"events: {n}" for n in j["pod"]], dtype=object)
+        api_where = where(j["source_id"], j["line_no"])
+        if send_node:
+            out.append(
+                _frame(
+                    "kubelet_event",
+                    j["clock"].to_numpy(),
+                    ts_node,
+                    j["clock_r"].to_numpy(),
+                    ts_api,
+                    RES_US,
+                    RES_US,
+                    [f"{a} → {b}" for a, b in zip(ev_where, api_where)],
+                )
+            )
+        else:
+            out.append(
+                _frame(
+                    "kubelet_event",
+                    j["clock_r"].to_numpy(),
+                    ts_api,
+                    j["clock"].to_numpy(),
+                    ts_node,
+                    RES_US,
+                    RES_US,
+                    [f"{b} → {a}" for a, b in zip(ev_where, api_where)],
+                )
+            )
+
+    def req_rows(mask, col, pick):
+        r = pods[mask].sort_values(col, kind="stable")
+        r = r[np.isfinite(r[col].to_numpy(dtype=float))]
+        r = r.drop_duplicates(key, keep=pick)
+        return r[key + [col, "clock", "source_id", "line_no"]].rename(columns={col: "r", "clock": "clock_r"})
+
+    verb_del = (pods["method"] == "DELETE") & (pods["subresource"].fillna("") == "")
+    binds = req_rows((pods["subresource"] == "binding") & (pods["method"] == "POST"), "start", "first")
+    add(early.merge(binds, on=key), send_node=False)
+    dels = pods[verb_del]
+    n_del = dels.groupby(key).size()
+    first_del = req_rows(verb_del, "start", "first")
+    graceful = first_del.merge(n_del[n_del >= 2].rename("n").reset_index(), on=key).drop(columns="n")
+    add(killing.merge(graceful, on=key), send_node=False)
+    add(
+        killing.merge(
+            req_rows(verb_del, "start", "last")
+            .merge(n_del[n_del >= 2].rename("n").reset_index(), on=key)
+            .drop(columns="n"),
+            on=key,
+        ),
+        send_node=True,
+    )
+    st = pods[(pods["subresource"] == "status") & pods["method"].isin(["PATCH", "PUT"])]
+    fd_end = pods[verb_del].groupby(key)["end"].min().rename("fd").reset_index()
+    st = st.merge(fd_end, on=key, how="left")
+    st = st[st["fd"].isna() | (st["end"] < st["fd"])]
+    last_w = st.sort_values("end", kind="stable").drop_duplicates(key, keep="last")
+    last_w = last_w[key + ["end", "clock", "source_id", "line_no"]].rename(columns={"end": "r", "clock": "clock_r"})
+    add(started.merge(last_w, on=key), send_node=True)
+    return out
+
+
 def causal_pairs(run: Run) -> pd.DataFrame:
     """Every causal pair the run's tables offer, one row per pair.
 
@@ -834,6 +945,7 @@ def causal_pairs(run: Run) -> pd.DataFrame:
     parts += _pod_watch(run, req, tl, pt, where)
     parts += _node_pairs(req, pt, where)
     parts += _event_pairs(run, where)
+    parts += _kubelet_event_pairs(run, req, where)
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=float if c.endswith(("_ts", "_s")) else object) for c in PAIR_COLUMNS})
