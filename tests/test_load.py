@@ -511,7 +511,7 @@ def test_started_event_starts_a_pod_in_the_middle_of_its_second(tmp_path):
     events = [ev("a", first_ts=at(20)), ev("b", event_time=at(30.25), first_ts=at(30))]
     tl = load_timeline(make_run(tmp_path / "r", requests=rows, events=events), nodes=1)
     lv = tl.lives.set_index("pod")
-    assert (lv["start_evidence"] == "Started event").all()
+    assert (lv["start_evidence"] == "Started event time (firstTimestamp second, or eventTime)").all()
     assert lv.loc["a", "start"] == at(20.5) and (lv.loc["a", "start_lo"], lv.loc["a", "start_hi"]) == (at(20), at(21))
     assert lv.loc["b", "start"] == lv.loc["b", "start_lo"] == lv.loc["b", "start_hi"] == at(30.25)
 

@@ -38,26 +38,38 @@ def test_empty_cl2_measurement_is_no_data(tmp_path, ingest_to):
     assert not rep["phase"].eq("StatefulPodStartupLatency").any()
 
 
-@pytest.fixture(scope="module")
-def r15(tmp_path_factory):
-    """A 1.5 run (3 nodes, so every latency pod's hollow node logged it): the watched end is the e2e
-    'Found pod' line (2 s poll)."""
-    d = tmp_path_factory.mktemp("r15")
-    truth = generate(d / "art", seed=21, nodes=3, era="1.5", skew="test=0s,nodes=0s")
-    files = [str(p) for p in sorted((d / "art").iterdir()) if p.name != "truth.json"]
+def _ingest_generated(d, events: bool, **kw):
+    truth = generate(d / "art", **kw)
+    skip = {"truth.json"} | (set() if events else {"events.json"})
+    files = [str(p) for p in sorted((d / "art").iterdir()) if p.name not in skip]
     return ingest(files, d / "run", options=Options()), truth
 
 
+@pytest.fixture(scope="module", params=[True, False], ids=["events", "no-events"])
+def r15(tmp_path_factory, request):
+    """A 1.5 run (3 nodes, so every latency pod's hollow node logged it): the watched end is the e2e
+    'Found pod' line (2 s poll); with and without its events dump."""
+    d = tmp_path_factory.mktemp("r15")
+    run, truth = _ingest_generated(d, request.param, seed=21, nodes=3, era="1.5", skew="test=0s,nodes=0s")
+    return run, truth, request.param
+
+
 def test_found_pod_line_has_the_poll_resolution(r15):
-    run, truth = r15
+    run, truth, events = r15
     ps = pod_startup(run)
     m = ps.per_pod[ps.per_pod["measured"] & ps.per_pod["namespace"].ne("")]
     assert len(m) == 3
     assert (m["watched_resolution_s"] == 2.0).all() and m["watched_source"].str.contains("2 s poll").all()
     pct = ps.measured_percentiles.set_index("phase")
-    # the running end (the PLEG ContainerStarted record, 0–1 s after the start: a 1 s relist) + the 2 s poll
-    assert (m["running_resolution_s"] == 1.0).all() and m["running_source"].str.contains("PLEG").all()
-    assert pct.loc["run_to_watch", "resolution_s"] == pytest.approx(3.0, abs=1e-5)
+    if events:
+        # the running end: the instant in the Started event's name (made when StartContainer returned;
+        # resolution the gap from the Created event's instant, ms) + the 2 s poll
+        assert (m["running_resolution_s"] < 0.01).all() and m["running_source"].str.contains("Started Event").all()
+        assert pct.loc["run_to_watch", "resolution_s"] == pytest.approx(2.0, abs=0.02)
+    else:
+        # the PLEG ContainerStarted record, 0–1 s after the start (a 1 s relist) + the 2 s poll
+        assert (m["running_resolution_s"] == 1.0).all() and m["running_source"].str.contains("PLEG").all()
+        assert pct.loc["run_to_watch", "resolution_s"] == pytest.approx(3.0, abs=1e-5)
     # each measured percentile with both ends is within its ends' stated resolution + 50 ms of the truth
     true = truth["pod_startup"]["true"]
     for ph in ("schedule_to_run", "run_to_watch", "schedule_to_watch"):
@@ -68,10 +80,15 @@ def test_found_pod_line_has_the_poll_resolution(r15):
 
 @pytest.fixture(scope="module")
 def r128(tmp_path_factory):
-    d = tmp_path_factory.mktemp("r128")
-    truth = generate(d / "art", seed=4, nodes=3, era="1.28", skew="test=0s,nodes=0s")
-    files = [str(p) for p in sorted((d / "art").iterdir()) if p.name != "truth.json"]
-    return ingest(files, d / "run", options=Options()), truth
+    return _ingest_generated(
+        tmp_path_factory.mktemp("r128"), True, seed=4, nodes=3, era="1.28", skew="test=0s,nodes=0s"
+    )
+
+
+@pytest.fixture(scope="module")
+def r128_no_events(tmp_path_factory):
+    d = tmp_path_factory.mktemp("r128n")
+    return _ingest_generated(d, False, seed=4, nodes=3, era="1.28", skew="test=0s,nodes=0s")
 
 
 def test_verdict_that_depends_on_the_resolution_says_so(r128):
@@ -110,10 +127,10 @@ def test_e2e_printed_percentiles_get_the_creation_timestamp_resolution(r128):
     assert r["verdict"] == "INCONCLUSIVE (resolution)"
 
 
-def test_running_end_is_the_container_start_not_observed_running_time(r128):
-    """1.28: the kubelet's observedRunningTime is its status-update time
+def test_running_end_is_the_container_start_not_observed_running_time(r128_no_events):
+    """1.28 without an events dump: the kubelet's observedRunningTime is its status-update time
     (pod_startup_latency_tracker.go RecordStatusUpdated); the PLEG ContainerStarted record is the start."""
-    run, truth = r128
+    run, truth = r128_no_events
     ps = pod_startup(run)
     pods = {p["name"]: p for p in truth["pods"]}
     m = ps.per_pod[ps.per_pod["measured"]]
@@ -126,6 +143,23 @@ def test_running_end_is_the_container_start_not_observed_running_time(r128):
     true = truth["pod_startup"]["true"]["run_to_watch"]
     got = ps.measured_percentiles.set_index("phase").loc["run_to_watch", "p50_s"]
     assert abs(got - true["p50_s"]) <= 1.0 + 0.05
+
+
+def test_running_end_is_the_started_events_instant(r128):
+    """With the events dump, the instant in the kubelet's Started event's name (client-go names an event
+    <pod>.<UnixNano hex>; kuberuntime_container.go makes it when StartContainer returned) is the running
+    end: within 1 ms after the true start, its resolution the Created→Started gap."""
+    run, truth = r128
+    ps = pod_startup(run)
+    pods = {p["name"]: p for p in truth["pods"]}
+    m = ps.per_pod[ps.per_pod["measured"]]
+    assert len(m) == 3 and m["running_source"].str.endswith("Started Event (instant in its name)").all()
+    for r in m.itertuples():
+        lag = (r.running_ts - pd.Timestamp(pods[r.pod]["run"], unit="ns", tz="UTC")).total_seconds()
+        assert 0 < lag <= 0.001 and 0.001 <= r.running_resolution_s < 0.01
+    true = truth["pod_startup"]["true"]["run_to_watch"]
+    pct = ps.measured_percentiles.set_index("phase").loc["run_to_watch"]
+    assert abs(pct["p50_s"] - true["p50_s"]) <= pct["resolution_s"] + 0.05
 
 
 def test_generated_cl2_log_empty_measurement_is_no_data(tmp_path):

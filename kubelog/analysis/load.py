@@ -278,7 +278,7 @@ START_KINDS = (
     "Started event (the instant in its name)",
     "status update (the pods/status write that carries Running)",
     "kubelet container-start record",
-    "Started event",
+    "Started event time (firstTimestamp second, or eventTime)",
     "pod dump startedAt",
     "bind (pods/binding)",
 )
