@@ -529,7 +529,7 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
     out = pd.DataFrame(0.0, index=g.index, columns=["theta", "lower", "upper", "allow"])
     dom, moved = g["clock"], g["moved"].fillna(False).astype(bool)
     dropped = []
-    for d in sorted(set(dom[g["t"].notna() & ~moved].dropna())):
+    for d in sorted(set(dom[g["t"].notna() & ~moved].dropna()) - {"apiserver"}):  # the reference: θ = 0
         m = ((dom == d) & ~moved).to_numpy()
         low = pd.concat([(g[ev] - pairs[rc])[m] for ev, rc in (("t", "running_write"), ("tk", "final"))]).dropna()
         up = pd.concat([(g[ev] - pairs[rc])[m] for ev, rc in (("first", "bind"), ("tk", "delete"))]).dropna()
