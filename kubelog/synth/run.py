@@ -1748,6 +1748,9 @@ def _killing_message(sim, p, cname: str) -> str:
 
 
 def write_events(sim, out):
+    """events.json.  Simplification, kept so that the rest of the run stays as drawn: the kubelet posts
+    each of its events (client-go's event broadcaster: one POST per event), but the access log carries
+    one kubelet events POST per started pod, a few ms after the start; kubelog reads no event POSTs."""
     items = []
     era = sim.era
     # a failed run's dump is taken with the pods (pods.json) before the namespace goes; a passed run's
