@@ -646,3 +646,23 @@ def test_event_instants_contradicting_the_requests_are_not_used(tmp_path):
     lv = lives.set_index("pod")
     assert (lv["start_evidence"] == "status update (the pods/status write that carries Running)").all()
     assert any("contradict the requests' order" in n for n in notes)
+
+
+def test_a_teardown_deletes_its_pods_one_by_one_in_name_order(tmp_path):
+    """The registry's DeleteCollection lists the namespace's pods (storage key order: by name) and deletes
+    them one after another while the call runs (apiserver registry/store.go; --delete-collection-workers
+    1): the k-th of n pods is placed at receipt + (k + ½)/n of the call.  Before 1.22 a stop is that
+    place + the run's kubelet reaction (median gap to the terminal write less half a relist).  Taking the
+    namespace DELETE as every pod's graceful delete placed them 0.5 s, 0 s and 0.5 s off."""
+    rows = [req(99.9, 0.01, "delete", "namespaces", 200, name="d", scope="resource")]
+    rows.append(dict(req(103.0, 3.0, "deletecollection", "pods", 200), namespace="d"))  # received at 100 s
+    for p, t in (("c", 103.2), ("a", 101.2), ("b", 102.2)):  # terminal write and final delete
+        rows += [pod_req(5, "create", p, 201, "binding"), pod_req(10, "patch", p, sub="status")]
+        rows += [pod_req(t, "patch", p, sub="status"), pod_req(t + 0.1, "delete", p)]
+    tl = load_timeline(make_run(tmp_path / "r", requests=rows), nodes=1)
+    stop = tl.lives.set_index("pod")["stop"]
+    # places 100.5, 101.5, 102.5; each write's receipt 0.695 s later: reaction 0.195 s
+    for p, want in (("a", 100.695), ("b", 101.695), ("c", 102.695)):
+        assert abs((stop[p] - at(want)).total_seconds()) < 0.002, (p, stop[p])
+    lo = tl.lives.set_index("pod")["stop_lo"]
+    assert (lo <= at(100)).all()  # the bound stays the teardown's start: a pod may be first in the list

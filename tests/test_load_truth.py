@@ -111,16 +111,20 @@ def test_by_load_cells_within_tolerance_of_truth(generated):
     # does not cover (a failed run's dump before its teardown) is known to ±0.5 s from its writes: measured
     # 369 of 405 big cells (91 %) over seeds 5–7, 88–100 % per run but 64–88 % on the failed runs; 96 %
     # within 5 % (docs/load.md "How close it is"; the Running write alone: 53 %, the old timeline 17 %).
-    # Asserted with a margin below the worst run of this seed.
+    # Asserted with a margin below the worst run of this seed.  The failed run's teardown: the registry's
+    # DELETECOLLECTION deletes its 300 pods one after another over ~0.7 s, and before 1.22 each stop is
+    # known only as its place in that sweep + the kubelets' median reaction (their reactions spread by
+    # ±50 ms): the terminal writes sent while the count falls through two bucket edges are the worst cell.
     rel_c = _rel(big["count_k"], big["count_t"])
     worst = rel_c.copy()
     ok = rel_c <= 0.02
     for p in PCT:
         ok &= _rel(big[p + "_k"], big[p + "_t"]) <= 0.03
         worst = np.maximum(worst, _rel(big[p + "_k"], big[p + "_t"]))
-    assert ok.mean() >= 0.8, big[~ok]
+    teardown = bool(truth.get("namespace_teardown"))
+    assert ok.mean() >= (0.6 if teardown else 0.8), big[~ok]
     assert (worst <= 0.05).mean() >= 0.9, big[worst > 0.05]
-    assert (rel_c <= 0.05).mean() >= 0.9 and (rel_c <= 0.15).all(), big[rel_c > 0.05]
+    assert (rel_c <= 0.05).mean() >= 0.9 and (rel_c <= (0.25 if teardown else 0.15)).all(), big[rel_c > 0.05]
 
 
 def test_whole_run_cells_exact(generated):

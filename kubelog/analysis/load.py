@@ -12,7 +12,8 @@ Definitions (DESIGN §5, issue #6)
   ``deletionTimestamp``), then, once the containers stopped and the terminal status was written, the
   kubelet's own ``DELETE`` with grace period 0 (pkg/kubelet/status/status_manager.go ``syncPod`` →
   ``canBeDeleted``).  A namespace teardown (``DELETE namespaces/<ns>``, then the namespace controller's
-  ``DELETECOLLECTION`` of its pods) is a graceful delete of every pod in it.
+  ``DELETECOLLECTION`` of its pods) is a graceful delete of every pod in it, one after another in name
+  order while the call runs (:func:`_sweep_deletes`).
 
   Evidence, best first (apiserver-clock instants first: the requests are placed on that clock; one
   origin of ``requests``, the first of ``httplog``, ``audit``, ``jsonlog`` with pod requests, so a
@@ -587,6 +588,34 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     return start, stop
 
 
+def _sweep_deletes(index, sweep: pd.DataFrame, own_del: pd.Series, first_del: pd.Series) -> pd.Series:
+    """Each pod's graceful delete, estimated (relative ns): its first DELETE, or for a pod its namespace's
+    teardown deleted, its place in that ``DELETECOLLECTION``.  The registry lists the pods (storage key
+    order: by name) and deletes them one after another while the call runs
+    (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go ``DeleteCollection``: items fed in
+    list order to ``--delete-collection-workers`` goroutines, 1 by default), so the k-th of n pods is
+    placed at receipt + (k + ½)/n of the call; the kubelets see each deletion as it commits, before the
+    call returns.  ``first_del`` (the teardown's earliest end) stays the pods' lower bound."""
+    est = first_del.copy()
+    if sweep.empty:
+        return est
+    ns = pd.Series(index.get_level_values(0), index=index)
+    pod = pd.Series(index.get_level_values(1), index=index)
+    t0, t1 = ns.map(sweep["t"]).astype("float64"), ns.map(sweep["te"]).astype("float64")
+    # the pods the list found: in a swept namespace, not deleted by their own DELETE before the sweep began
+    listed = t0.notna() & ~(own_del < t0)
+    if not listed.any():
+        return est
+    lst = pd.DataFrame({"_ns": ns[listed].to_numpy(), "_pod": pod[listed].to_numpy()}, index=index[listed.to_numpy()])
+    lst = lst.sort_values(["_ns", "_pod"], kind="stable")
+    k = lst.groupby("_ns", sort=False).cumcount().reindex(index)
+    n = lst.groupby("_ns", sort=False)["_pod"].transform("size").reindex(index)
+    place = t0 + (k + 0.5) / n * (t1 - t0)
+    swept = listed & ~(own_del <= place)
+    est[swept] = place[swept]
+    return est
+
+
 def _relisted_stop(run: Run, origin: str) -> bool:
     """Whether the kubelets' terminal status writes trail the containers' stop by a PLEG relist.
 
@@ -641,8 +670,10 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         frames["status"] = r.loc[named & ((sub == "status") & verb.isin(["update", "patch"])).to_numpy(), four]
         frames["delete"] = r.loc[named & ((sub == "") & (verb == "delete")).to_numpy(), four]
         ns_del = r.loc[((r["resource"] == "namespaces") & (verb == "delete") & (sub == "")).to_numpy(), ["name", "te"]]
-        coll = r.loc[pods & ((verb == "deletecollection") & (sub == "")).to_numpy(), ["namespace", "te"]]
+        coll = r.loc[pods & ((verb == "deletecollection") & (sub == "")).to_numpy(), ["namespace", "t", "te"]]
         del r, verb, sub
+        # each namespace's first DELETECOLLECTION of pods: received, ended (the pods are deleted in between)
+        sweep = coll[coll["namespace"] != ""].sort_values("t", kind="stable").groupby("namespace")[["t", "te"]].first()
         teardown = pd.concat(
             [ns_del.assign(ns=ns_del["name"])[["ns", "te"]], coll.assign(ns=coll["namespace"])[["ns", "te"]]]
         )
@@ -651,6 +682,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         for k in ("bind", "status", "delete"):
             frames[k] = pd.DataFrame(columns=["namespace", "pod", "t", "te"])
         teardown = pd.Series(dtype="int64")
+        sweep = pd.DataFrame(columns=["t", "te"], dtype="int64")
     # kubelet records, dumps, events
     kub_start = kub_stop = dump_start = pleg = pd.DataFrame(columns=["namespace", "pod", "t"])
     if run.has("pod_transitions"):
@@ -715,6 +747,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         f.assign(t=f["t"].to_numpy(dtype=np.int64) - base) for f in (kub_start, kub_stop, dump_start, ev_start, pleg)
     )
     teardown = teardown - base
+    sweep = sweep - base
     named = named.assign(
         t=named["t"].to_numpy(dtype=np.int64) - base,
         tc=named["tc"].to_numpy(dtype=np.float64) - base,
@@ -790,16 +823,17 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     # deletion (kubelet.go syncLoopIteration → HandlePodUpdates → syncPod → killPod), so the stop lies
     # between the graceful delete and that write
     gd = first_del.where(final.notna())
+    g_est = _sweep_deletes(lives.index, sweep, own, first_del).where(final.notna())
     final_lo = pd.Series(np.fmin(gd, final), index=lives.index)
     if _relisted_stop(run, origin):
         # the write follows the graceful delete by the kubelet's reaction (watch, pod worker, kill), a
         # relist wait (uniform, mean half a relist) and its own sync: the run's median of that gap less
         # half a relist estimates the reaction, which is added to each graceful delete, kept inside the
         # pod's bounds [max(graceful delete, write − relist), write]
-        gap = (final - gd).dropna()
+        gap = (final - g_est).dropna()
         react = max(0.0, float(gap.median()) - relist / 2) if len(gap) else 0.0
         lo = np.fmax(final - relist, gd)
-        final_est = pd.Series(np.minimum(np.fmax(gd + np.floor(react), lo), final), index=lives.index)
+        final_est = pd.Series(np.minimum(np.fmax(g_est + np.floor(react), lo), final), index=lives.index)
     else:
         final_est = final
     kstop = _first(kub_stop).reindex(lives.index)

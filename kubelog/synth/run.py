@@ -1047,10 +1047,22 @@ class Sim:
         t = self.add(t + 30 * MS, "GET", "/api/v1/nodes", "e2e", "list") + 100 * MS
         self.step(t, f'Destroying namespace "{ns}" for this suite.')
         t = self.add(t + 50 * MS, "DELETE", f"/api/v1/namespaces/{ns}", "e2e", "delete")
-        dc = self.add(t + int(self.rng.integers(20, 80) * MS), "DELETE", f"/api/v1/namespaces/{ns}/pods", "nsc", "list")
-        self.teardown = {"namespace_delete": t, "deletecollection": dc}
-        for p in pods:
-            self.pod_stop(p, dc)
+        # the registry's DeleteCollection lists the pods (storage key order: by name) and deletes them one by
+        # one (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go DeleteCollection: items fed
+        # in list order to --delete-collection-workers goroutines, 1 by default; each a graceful Delete, a
+        # GuaranteedUpdate that watchers see when it commits): the kubelets see each pod's deletion while
+        # the call is still running, and the call returns after the last one
+        recv = t + int(self.rng.integers(20, 80) * MS)
+        td = recv + self.latency("list", recv)
+        deleted = []
+        for p in sorted(pods, key=lambda q: q["name"]):
+            td += int(self.rng.integers(800_000, 4 * MS))
+            deleted.append((p, td))
+        end = td + int(self.rng.integers(1 * MS, 5 * MS))
+        dc = self.add(end, "DELETE", f"/api/v1/namespaces/{ns}/pods", "nsc", "list", lat=end - recv)
+        self.teardown = {"namespace_delete": t, "deletecollection": dc, "deletecollection_received": recv}
+        for p, td in deleted:
+            self.pod_stop(p, td)
         self._delete_times = np.array(sorted(p["stop"] for p in pods if p.get("stop")), dtype=np.int64)
         end = max([p["final_delete"] or 0 for p in pods] + [dc]) + 1 * S
         tt = t + 2 * S
