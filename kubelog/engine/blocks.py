@@ -291,6 +291,7 @@ def parse_input(spec: BlockSpec, stream, ctx: Context, progress=None) -> None:
     rstats = L.ReaderStats()
     boundary = L.make_boundary(spec.wrappers, spec.record_start)
     merge = Merge(ctx, progress)
+    shared = o.get("process_pool")  # the ingest's worker processes, if it has them (engine.core)
     in_procs = (processes > 1 or (block_pool is not None and stateless)) and not spec.in_order
     if in_procs and plain:
         # a large plain file: the tasks read their byte ranges themselves; this process only cuts
@@ -301,7 +302,7 @@ def parse_input(spec: BlockSpec, stream, ctx: Context, progress=None) -> None:
         with open(plain, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             ranges = L.iter_file_ranges(f.fileno(), size, max(block, PROCESS_BLOCK), rstats, boundary, sha)
-            with executors.block_runner(ctx.name, processes, block_pool, read_ahead=True) as runner:
+            with executors.block_runner(ctx.name, processes, block_pool, read_ahead=True, shared=shared) as runner:
                 _ordered(
                     ctx,
                     merge,
@@ -311,7 +312,7 @@ def parse_input(spec: BlockSpec, stream, ctx: Context, progress=None) -> None:
         ctx.read_externally = (sha.hexdigest(), size)
     elif in_procs:
         blocks = L.iter_blocks(stream, max(block, PROCESS_BLOCK), rstats, boundary)
-        with executors.block_runner(ctx.name, processes, block_pool) as runner:
+        with executors.block_runner(ctx.name, processes, block_pool, shared=shared) as runner:
             _ordered(
                 ctx,
                 merge,

@@ -224,7 +224,8 @@ def _by_ranges(fmt, plain: str, ctx: Context, fold, merge: FoldMerge, processes:
                 else:
                     yield range_task, (plain, a, b, fl, n, fmt.prepare, ctx.source_id, part_root), n, (fl, n, (a, b))
 
-        with executors.block_runner(ctx.name, processes, block_pool, read_ahead=True) as runner:
+        shared = ctx.options.get("process_pool")  # the ingest's worker processes, if it has them
+        with executors.block_runner(ctx.name, processes, block_pool, read_ahead=True, shared=shared) as runner:
             blocks._ordered(ctx, merge, runner, jobs())
     ctx.read_externally = (sha.hexdigest(), size)
 
