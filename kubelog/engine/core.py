@@ -59,7 +59,7 @@ class Options:
     # (engine.executors.DaskBlockPool: set by the engine for the inputs it splits on Dask)
     block_pool: object = field(default=None, repr=False, compare=False)
     # the local worker processes of the whole ingest (set by the engine: one pool for every input of an
-    # ingest in this process, :func:`_beside`), on which a large plain input's byte ranges run
+    # ingest in this process, :func:`local_plan`), on which a large plain input's byte ranges run
     process_pool: object = field(default=None, repr=False, compare=False)
     # on_block(source_id, bytes done, lines done) as each block of an input parsed in this process is
     # merged (the progress bar; set by ingest(monitor=), never sent to another process)
