@@ -22,6 +22,8 @@ shared by several processes, the fork server's preloaded imports, counts once; R
 
 Prints Markdown for bench/README.md. Usage:
     python bench/bench_run.py [--nodes 100] [--scale 3] [--rounds 3] [--dir /tmp/kubelog-bench-run] [--run DIR]
+                              [--no-floors]
+To compare two codes in one session, run it alternately with PYTHONPATH=<the other tree> and --no-floors.
 """
 
 from __future__ import annotations
@@ -105,6 +107,11 @@ def main() -> None:
     ap.add_argument(
         "--run", help="an existing run directory instead (e.g. a cut of the generated one: memory flat in size?)"
     )
+    ap.add_argument(
+        "--no-floors",
+        action="store_true",
+        help="the rounds only (no library floors, no naive parsers: to alternate codes)",
+    )
     a = ap.parse_args()
     run_dir = Path(a.run) if a.run else synthetic_run(Path(a.dir), a.nodes, a.scale)
     inputs = sorted(p for p in run_dir.iterdir() if p.name != "truth.json")
@@ -164,6 +171,9 @@ def main() -> None:
         f"{100 * total_mb / wm / (ap_mb / am):.0f} % | {100 * (total_mb / wc) / (ap_mb / ac):.0f} % |"
     )
     print()
+    if a.no_floors:
+        print(f"kubelog from {Path(kubelog.__file__).parent}; load average at the end: {load()}.")
+        return
     audit = run_dir / "audit.log"
     floor_audit, _ = timed(lambda: pj.read_json(audit), 1)
 

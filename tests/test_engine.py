@@ -154,3 +154,73 @@ def test_dask_byte_ranges_of_a_large_log_give_the_local_run(tmp_path, monkeypatc
     ranges = sorted((tmp_path / "b" / "requests").glob("part-*-L*.parquet"))
     assert len(ranges) >= 3 and submitted == ["range_task"] * len(ranges), (ranges, submitted)
     assert_same_run(a, b)
+
+
+def _counting_pools(monkeypatch) -> tuple[list, list]:
+    """Record the local process pools made (their ``what``) and the names of the functions submitted."""
+    import contextlib
+
+    from kubelog.engine import pool as local
+
+    made, submitted = [], []
+    real = local.pool
+
+    @contextlib.contextmanager
+    def counting(n, what):
+        with real(n, what) as ex:
+            made.append(what)
+            submit = ex.submit
+            ex.submit = lambda fn, *a, **k: submitted.append(fn.__name__) or submit(fn, *a, **k)
+            yield ex
+
+    monkeypatch.setattr(local, "pool", counting)
+    return made, submitted
+
+
+def test_one_pool_for_the_ingest_with_the_small_inputs_beside(tmp_path, monkeypatch):
+    """An ingest in this process with large inputs (their byte ranges on worker processes) makes one pool
+    of worker processes for all its inputs, and parses the small ones (object dumps, test logs, small
+    component logs) as tasks on it, beside the large ones' ranges instead of after them with the workers
+    idle; the run is the one of an input after the other, each large one with its own pool."""
+    from kubelog import native
+    from kubelog.engine import blocks, core
+
+    if native.module() is None:
+        pytest.skip("the Arrow path (no C scanner) parses klog in the main process")
+    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 400_000)  # audit.log and kube-apiserver.log
+    inputs = _inputs("healthy-1.28")
+    big = {"audit.log", "kube-apiserver.log"}
+    assert {Path(p).name for p in inputs if os.path.getsize(p) >= 400_000} == big
+    made, submitted = _counting_pools(monkeypatch)
+    b = ingest(inputs, tmp_path / "b", options=Options())
+    assert made == [str(tmp_path / "b")]  # one pool, made by the ingest
+    assert submitted.count("_parse_ref_job") == len(inputs) - 2  # every small input beside
+    assert submitted.count("range_task") >= 2  # the large ones' ranges on the same pool
+    made.clear()
+    submitted.clear()
+    monkeypatch.setattr(core, "local_plan", lambda jobs: None)  # one input after the other, as before
+    a = ingest(inputs, tmp_path / "a", options=Options())
+    assert sorted(made) == sorted(str(Path(SAMPLES / "healthy-1.28" / n)) for n in big)  # a pool per large input
+    assert "_parse_ref_job" not in submitted
+    assert_same_run(a, b)
+
+
+def test_local_plan_of_an_ingest(tmp_path, monkeypatch):
+    """Which inputs of an ingest in this process run beside the large ones (on the ingest's pool), and
+    when there is no pool at all (no large input, --threads 1, no processes, --jobs, --scheduler)."""
+    from kubelog.engine import blocks, core
+    from kubelog.sources import InputRef
+
+    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 1000)
+
+    def job(name, size, fmt="klog", opts=Options()):
+        ref = InputRef(str(tmp_path / name), name)
+        return (ref, [core.Scan(0, ref, 0, name, fmt, [], None, size_hint=size)], opts, str(tmp_path))
+
+    assert core.local_plan([job("a", 5000), job("b", 10), job("c", 999)]) == [False, True, True]
+    assert core.local_plan([job("a", 5000), job("b", 5000)]) == [False, False]
+    assert core.local_plan([job("a", 10), job("b", 999)]) is None  # nothing large: no pool, all here
+    assert core.local_plan([job("a", 5000, "error"), job("b", 10)]) is None
+    for o in (Options(threads=1), Options(processes=False), Options(jobs=2), Options(scheduler="local:2")):
+        assert core.local_plan([job("a", 5000, opts=o), job("b", 10, opts=o)]) is None
+    assert core.local_plan([]) is None

@@ -120,3 +120,56 @@ def test_the_engine_moves_later_blocks_a_year_on():
             )
         )
     assert got == [2023, 2024] and ctx.record_lines == 2
+
+
+class _CountingRunner:
+    """A block runner of ``width`` workers that runs each task when submitted and records how many
+    were submitted and not yet merged (``peak``)."""
+
+    def __init__(self, width: int):
+        from concurrent.futures import Future
+
+        self.width, self.Future = width, Future
+        self.out = self.peak = 0
+
+    def warm_up(self):
+        return None
+
+    def check_started(self):
+        pass
+
+    def submit(self, fn, *args):
+        fut = self.Future()
+        fut.set_result(fn(*args))
+        self.out += 1
+        self.peak = max(self.peak, self.out)
+        return fut
+
+    def result(self, fut, doing):
+        self.out -= 1
+        return fut.result()
+
+
+@pytest.mark.parametrize("ranges", [False, True])
+def test_byte_ranges_keep_more_blocks_in_flight(ranges):
+    """The byte ranges of a plain file (a task reads its own bytes: a waiting one holds nothing) are
+    submitted up to ``RANGES_IN_FLIGHT`` ahead of the merge, so that the workers keep ranges queued while
+    this process is busy for longer than a block takes; other blocks (which carry their bytes) at most
+    one per worker beside the one merged next.  Every block merged once, in order."""
+    from kubelog.engine import blocks
+    from kubelog.formats.base import Context
+
+    merged = []
+
+    class _Merge:
+        progress = None
+
+        def add(self, res, n, end):
+            merged.append(res)
+
+    runner = _CountingRunner(2)
+    jobs = ((lambda i, first: i, (i,), 1, (i, 1, None)) for i in range(40))
+    blocks._ordered(Context(0, "x", None), _Merge(), runner, jobs, ranges=ranges)
+    assert merged == list(range(40))
+    assert runner.peak == (blocks.RANGES_IN_FLIGHT if ranges else 3)
+    assert blocks.RANGES_IN_FLIGHT > 3

@@ -41,8 +41,8 @@ def register(app: typer.Typer) -> None:
             2,
             "--threads",
             min=1,
-            help="Parallel workers for one large input: processes "
-            "for plain klog files of 64 MiB or more, threads otherwise (1 = serial).",
+            help="Parallel workers for large inputs: processes for plain klog and audit files of 64 MiB or "
+            "more (the run's other inputs then parse on the same processes), threads otherwise (1 = serial).",
         ),
         year: Optional[int] = typer.Option(
             None, "--year", help="Year of year-less timestamps (klog, syslog, e2e); overrides in-band evidence."

@@ -10,7 +10,8 @@ A splittable format says how to parse its blocks (``plan(stream, ctx) -> BlockSp
   (:func:`bytes_task`); anything else into unwrapped line chunks parsed in this process
   (:func:`chunk_task`, threads);
 - running: on a block runner (:mod:`kubelog.engine.executors`: threads, the local process pool of
-  :mod:`kubelog.engine.pool`, or the Dask cluster), at most ``width + 1`` blocks in flight;
+  :mod:`kubelog.engine.pool`, or the Dask cluster), at most ``width + 1`` blocks in flight (byte
+  ranges, which the tasks read themselves: :data:`RANGES_IN_FLIGHT`, :func:`in_flight`);
 - merging, in file order: the line accounting, the Dec→Jan year rollover across blocks (a block after
   one moves its times a year on), the rows (small tables through the input's part writer; the
   ``requests`` and ``messages`` of a block parsed in a worker process are a part file the task wrote,
@@ -39,6 +40,7 @@ from . import pool as local
 
 PROCESS_MIN_BYTES = 64 << 20  # a plain input this large is parsed by worker processes
 PROCESS_BLOCK = 16 << 20  # block of a large input handed to a worker process
+RANGES_IN_FLIGHT = 8  # byte ranges submitted and not yet merged, at least (in_flight)
 # Wrappers that need no state across blocks (CRI partial lines and Docker chunks do).
 STATELESS_WRAPPERS = {"rfc3339", "journald", "prow", "jenkins", "minikube", "grep-n"}
 WORKER_TABLES = ("requests", "messages")  # a worker process writes a block's rows of these itself
@@ -218,13 +220,23 @@ class Merge:
             self.progress(lines, end)
 
 
-def _ordered(ctx: Context, merge: Merge, runner, jobs) -> None:
+def in_flight(runner, ranges: bool) -> int:
+    """How many blocks may be in flight on ``runner``: ``width + 1`` (one waiting per worker beside the
+    one merged next), or for byte ranges (:func:`range_task`, :func:`kubelog.engine.folds.range_task`: a
+    task reads its own bytes, so a waiting one holds none) at least :data:`RANGES_IN_FLIGHT`, so that the
+    workers have ranges queued while this process is busy for longer than a block takes (its first
+    import of pandas in the audit log's fold, ~0.2 s; merging a block with many rows)."""
+    return max(runner.width + 1, RANGES_IN_FLIGHT if ranges else 0)
+
+
+def _ordered(ctx: Context, merge: Merge, runner, jobs, ranges: bool = False) -> None:
     """Submit ``jobs`` ``(fn, args, n_lines, (first_line, n, byte range))`` to ``runner``, at most
-    ``runner.width + 1`` in flight, and merge their results in order.  A block whose parser raised
+    :func:`in_flight` of them at a time, and merge their results in order.  A block whose parser raised
     is lost (its lines named in the accounting) and the input goes on; a worker that died, or
     writing the run that failed, ends the run (:class:`kubelog.errors.RunFailed`)."""
     pending: deque = deque()
     first = True
+    limit = in_flight(runner, ranges)
     warm = runner.warm_up()
     if warm is not None:  # while the worker processes start, take ranges ahead (this process reads)
         ahead = []
@@ -254,7 +266,7 @@ def _ordered(ctx: Context, merge: Merge, runner, jobs) -> None:
             ctx.lines_read += nlines
             pending.append((runner.submit(fn, *args, first), span))
             first = False
-            while len(pending) > runner.width:
+            while len(pending) >= limit:
                 merge_next()
     except Exception:  # the input broke (a read error): what was read before is still written
         while pending:
@@ -291,6 +303,7 @@ def parse_input(spec: BlockSpec, stream, ctx: Context, progress=None) -> None:
     rstats = L.ReaderStats()
     boundary = L.make_boundary(spec.wrappers, spec.record_start)
     merge = Merge(ctx, progress)
+    shared = o.get("process_pool")  # the ingest's worker processes, if it has them (engine.core)
     in_procs = (processes > 1 or (block_pool is not None and stateless)) and not spec.in_order
     if in_procs and plain:
         # a large plain file: the tasks read their byte ranges themselves; this process only cuts
@@ -301,17 +314,18 @@ def parse_input(spec: BlockSpec, stream, ctx: Context, progress=None) -> None:
         with open(plain, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             ranges = L.iter_file_ranges(f.fileno(), size, max(block, PROCESS_BLOCK), rstats, boundary, sha)
-            with executors.block_runner(ctx.name, processes, block_pool, read_ahead=True) as runner:
+            with executors.block_runner(ctx.name, processes, block_pool, read_ahead=True, shared=shared) as runner:
                 _ordered(
                     ctx,
                     merge,
                     runner,
                     ((range_task, (plain, a, b, fl, n, spec, part_root), n, (fl, n, (a, b))) for a, b, fl, n in ranges),
+                    ranges=True,
                 )
         ctx.read_externally = (sha.hexdigest(), size)
     elif in_procs:
         blocks = L.iter_blocks(stream, max(block, PROCESS_BLOCK), rstats, boundary)
-        with executors.block_runner(ctx.name, processes, block_pool) as runner:
+        with executors.block_runner(ctx.name, processes, block_pool, shared=shared) as runner:
             _ordered(
                 ctx,
                 merge,

@@ -3,7 +3,8 @@
 Steps: discover inputs (files, directories, archives) → pre-scan each input's
 head and tail for format and year evidence → resolve the year anchor of every
 input (its own evidence first, then the run's, DESIGN §4) → parse each input
-(in parallel processes with ``jobs > 1``) → write ``manifest.json`` and rename
+(in parallel processes with ``jobs > 1``; else here, a large one's byte ranges and the small inputs
+on one pool of worker processes: :func:`local_plan`) → write ``manifest.json`` and rename
 the temporary directory into place.
 
 One bad input never loses the run: its problem is recorded (named, with the
@@ -15,6 +16,7 @@ died, a run directory that cannot be written) leaves no run directory behind
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fnmatch
 import itertools
@@ -56,6 +58,9 @@ class Options:
     # where the byte ranges of a large plain klog input run, if not on local worker processes
     # (engine.executors.DaskBlockPool: set by the engine for the inputs it splits on Dask)
     block_pool: object = field(default=None, repr=False, compare=False)
+    # the local worker processes of the whole ingest (set by the engine: one pool for every input of an
+    # ingest in this process, :func:`local_plan`), on which a large plain input's byte ranges run
+    process_pool: object = field(default=None, repr=False, compare=False)
     # on_block(source_id, bytes done, lines done) as each block of an input parsed in this process is
     # merged (the progress bar; set by ingest(monitor=), never sent to another process)
     on_block: object = field(default=None, repr=False, compare=False)
@@ -120,6 +125,7 @@ class Scan:
     year_source: str = ""
     year_detail: str = ""
     problem: str = ""  # why it is not read (format "error" / "skipped"): one line naming it
+    size_hint: int = 0  # its file's bytes, a compressed one counted 5x, 0 in an archive (as parse_one counts)
 
 
 def _first_klog_md(payload_head: str) -> tuple[int | None, int | None]:
@@ -186,7 +192,7 @@ def prescan(refs: list[InputRef], opts: Options) -> list[Scan]:
                     mtime = os.path.getmtime(ref.path)
                 except OSError:
                     mtime = None
-                scans.append(Scan(len(scans), ref, k, op.display, fmt_name, ev, mtime))
+                scans.append(Scan(len(scans), ref, k, op.display, fmt_name, ev, mtime, size_hint=_size_hint(ref, op)))
         except InputError as e:
             scans.append(Scan(len(scans), ref, -1, ref.display, "error", [], None, problem=str(e)))
     return scans
@@ -295,16 +301,21 @@ def not_read(entries: list[dict]) -> list[dict]:
     return [e for e in entries if e["format"] == "error" or e.get("read_complete") is False]
 
 
+def _size_hint(ref: InputRef, op) -> int:
+    """The size an input counts as for worker processes: its file's bytes, a compressed one 5x (larger
+    than its file), 0 for a member of an archive."""
+    if op.container:
+        return 0
+    try:
+        return os.path.getsize(ref.path) * (5 if op.compression else 1)
+    except OSError:
+        return 0
+
+
 def parse_one(op, s: Scan, opts: Options, tmp) -> dict:
     writer = runmod.PartWriter(tmp, s.source_id)
     tz = opts.pick(opts.tz, s.display) or "UTC"
-    size_hint = 0
-    if not op.container:
-        try:
-            # compressed inputs are larger than their file: count them 5x
-            size_hint = os.path.getsize(s.ref.path) * (5 if op.compression else 1)
-        except OSError:
-            pass
+    size_hint = _size_hint(s.ref, op)
     ctx = Context(
         s.source_id,
         s.display,
@@ -320,6 +331,7 @@ def parse_one(op, s: Scan, opts: Options, tmp) -> dict:
             # no worker processes inside --jobs worker processes
             "allow_processes": opts.jobs <= 1 and opts.processes,
             "block_pool": opts.block_pool,
+            "process_pool": opts.process_pool,
             # a plain file (no compression, not in an archive) may be read by range
             "plain_path": s.ref.path if not op.compression and not op.container and op.nul is None else None,
             # where a block's task writes its parts (engine.blocks, engine.folds): a directory, or a RemoteRun
@@ -544,7 +556,7 @@ def ingest(
             opts = dataclasses.replace(opts, on_block=monitor.advance)
             jobs = [(ref, ss, opts, t) for ref, ss, _, t in jobs]
         executor = executors.for_options(opts, len(jobs), str(out))
-        with executor.session():
+        with executor.session(), contextlib.ExitStack() as stack:
             topts = executors.task_options(opts, executor)
             split, whole = [], []
             for ref, ss, _, t in jobs:
@@ -555,7 +567,12 @@ def ingest(
                 else:
                     whole.append((ref, ss, topts, t))
             task = _parse_ref_task if isinstance(executor, executors.DaskExecutor) else _parse_ref_job
-            results = executor.map(task, whole, [j[0].display for j in whole])  # on Dask: submitted now
+            plan = local_plan(whole) if isinstance(executor, executors.InProcess) else None
+            if plan is not None:  # one pool of worker processes for the whole ingest (local_plan)
+                pool = stack.enter_context(local.pool(opts.threads, str(out)))
+                results = _here_and_beside(whole, plan, pool)
+            else:
+                results = executor.map(task, whole, [j[0].display for j in whole])  # on Dask: submitted now
             if split:  # planned here: their byte ranges are the Dask tasks (engine.blocks, engine.folds)
                 sopts = dataclasses.replace(opts, block_pool=executor.block_pool(), jobs=1, processes=True)
                 for ref, ss, t in split:
@@ -592,6 +609,73 @@ def ingest(
         gc.unfreeze()
     run = runmod.open_run(out)
     return run
+
+
+def _may_use_processes(scans: list[Scan]) -> bool:
+    """Whether parsing the inputs ``scans`` (of one ref) may use worker processes: one of
+    :data:`blocks.PROCESS_MIN_BYTES` or more, as :func:`parse_one` counts it (its format decides
+    whether it does: a large klog or audit log does)."""
+    return any(s.size_hint >= blocks.PROCESS_MIN_BYTES and s.format not in NOT_READ for s in scans)
+
+
+def local_plan(jobs: list) -> list[bool] | None:
+    """Where the inputs of an ingest in this process run (no ``--jobs``, no ``--scheduler``): None when
+    no input uses worker processes (every input here, one after the other, as before), else one flag per
+    job of ``jobs`` (``(ref, scans, options, tmp)``): True for an input parsed by a task on the ingest's
+    worker processes (*beside*), False for one parsed here, whose large plain file's byte ranges are
+    tasks on the same processes.  One pool serves the whole ingest: the small inputs (object dumps, test
+    logs, small component logs) are its first tasks, parsed while this process reads and hashes the
+    first large input's ranges, instead of after it with the workers idle; and the workers start once,
+    not once per large input (docs/internals.md, "The ingest engine")."""
+    if not jobs:
+        return None
+    opts = jobs[0][2]
+    if not (opts.processes and opts.jobs <= 1 and opts.threads > 1 and opts.scheduler is None):
+        return None
+    here = [_may_use_processes(scans) for _, scans, *_ in jobs]
+    if not any(here):
+        return None
+    return [not h for h in here]
+
+
+def _here_and_beside(jobs: list, beside: list[bool], pool):
+    """The manifest entries of ``jobs`` in order: those ``beside`` as tasks on ``pool`` (submitted first,
+    from a thread: starting the workers waits for the fork server's imports), the others parsed here
+    with their byte ranges on ``pool`` (:func:`local_plan`)."""
+    import threading
+
+    opts = jobs[0][2]
+    here_opts = dataclasses.replace(opts, process_pool=pool)
+    task_opts = dataclasses.replace(opts, processes=False, on_block=None, process_pool=None)
+    futs: dict[int, object] = {}
+
+    def submit():
+        for i, (ref, ss, _, t) in enumerate(jobs):
+            if beside[i]:
+                futs[i] = pool.submit(_parse_ref_job, (ref, ss, task_opts, t))
+
+    th = threading.Thread(target=submit, name="kubelog-submit", daemon=True)
+    th.start()
+    try:
+        for i, (ref, ss, _, t) in enumerate(jobs):
+            if beside[i]:
+                th.join()
+                if i not in futs:  # the pool refused the task (a worker died): the run fails
+                    raise _refused(ref)
+                yield local.result(futs[i], ref.display, "parsing it")
+            else:
+                yield parse_ref(ref, ss, here_opts, t)
+    finally:
+        th.join()
+
+
+def _refused(ref: InputRef):
+    from ..errors import WorkerFailed
+
+    return WorkerFailed(
+        f"{ref.display}: a worker process died (killed, out of memory or crashed) before it was parsed; "
+        f"the run was not written{local.script_hint()}"
+    )
 
 
 def _size(s: Scan) -> int:

@@ -6,8 +6,10 @@ task and yields the results in task order::
 
     for result in executor.map(fn, tasks, names): ...
 
-- :class:`InProcess`: here, one after the other (a large plain klog input is still split into byte
-  ranges parsed by local worker processes, :mod:`kubelog.engine.blocks`);
+- :class:`InProcess`: here, one after the other (a large plain klog or audit input is still split into
+  byte ranges parsed by local worker processes, :mod:`kubelog.engine.blocks`, :mod:`kubelog.engine.folds`;
+  with such an input the ingest makes one pool for all its inputs and the small ones are its tasks,
+  :func:`kubelog.engine.core.local_plan`);
 - :class:`LocalPool`: ``--jobs N`` worker processes of this machine (:func:`kubelog.engine.pool.pool`);
 - :class:`DaskExecutor`: ``--scheduler local[:N] | tcp://HOST:8786``, the tasks on the workers of a
   Dask cluster, which must see the temporary run directory at the same path (a shared file system),
@@ -232,11 +234,17 @@ class DaskRunner(_Runner):
 
 
 @contextlib.contextmanager
-def block_runner(what: str, processes: int, dask_pool: DaskBlockPool | None, threads: int = 1, read_ahead=False):
+def block_runner(
+    what: str, processes: int, dask_pool: DaskBlockPool | None, threads: int = 1, read_ahead=False, shared=None
+):
     """The runner of the blocks of the input ``what``: the Dask cluster's when given, else
-    ``processes`` local worker processes when > 1, else ``threads`` threads (1: here, serially)."""
+    ``processes`` local worker processes when > 1 (those of ``shared``, the ingest's pool, when given:
+    kept for the inputs after this one, :func:`kubelog.engine.core.ingest`), else ``threads`` threads
+    (1: here, serially)."""
     if dask_pool is not None:
         yield DaskRunner(what, dask_pool)
+    elif processes > 1 and shared is not None:
+        yield ProcessRunner(what, shared, processes, read_ahead)
     elif processes > 1:
         with local.pool(processes, what) as pool:
             yield ProcessRunner(what, pool, processes, read_ahead)

@@ -12,7 +12,8 @@ module runs it (docs/internals.md, "The ingest engine"):
   process pool or the Dask cluster (:func:`kubelog.engine.executors.block_runner`), which reads its bytes,
   prepares them and writes the block's ``requests`` rows to a part file of its own
   (``requests/part-<source>-L<first line>.parquet``); the small tables, the accounting and the carry come
-  back and are merged in file order (:class:`FoldMerge`), at most ``width + 1`` blocks in flight;
+  back and are merged in file order (:class:`FoldMerge`), at most
+  :data:`kubelog.engine.blocks.RANGES_IN_FLIGHT` ranges in flight (:func:`kubelog.engine.blocks.in_flight`);
 - any other input is read here as a stream, its blocks prepared ahead on threads
   (:func:`kubelog.engine.readahead.ordered_map`) and folded in order, its rows through the input's writer.
 
@@ -224,8 +225,9 @@ def _by_ranges(fmt, plain: str, ctx: Context, fold, merge: FoldMerge, processes:
                 else:
                     yield range_task, (plain, a, b, fl, n, fmt.prepare, ctx.source_id, part_root), n, (fl, n, (a, b))
 
-        with executors.block_runner(ctx.name, processes, block_pool, read_ahead=True) as runner:
-            blocks._ordered(ctx, merge, runner, jobs())
+        shared = ctx.options.get("process_pool")  # the ingest's worker processes, if it has them
+        with executors.block_runner(ctx.name, processes, block_pool, read_ahead=True, shared=shared) as runner:
+            blocks._ordered(ctx, merge, runner, jobs(), ranges=True)
     ctx.read_externally = (sha.hexdigest(), size)
 
 
