@@ -190,7 +190,8 @@ def test_one_pool_for_the_ingest_with_the_small_inputs_beside(tmp_path, monkeypa
     monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 400_000)  # audit.log and kube-apiserver.log
     inputs = _inputs("healthy-1.28")
     big = {"audit.log", "kube-apiserver.log"}
-    assert {Path(p).name for p in inputs if os.path.getsize(p) >= 400_000} == big
+    # events.json is as large, but an object dump is parsed whole: it runs beside as well
+    assert {Path(p).name for p in inputs if os.path.getsize(p) >= 400_000} == big | {"events.json"}
     made, submitted = _counting_pools(monkeypatch)
     b = ingest(inputs, tmp_path / "b", options=Options())
     assert made == [str(tmp_path / "b")]  # one pool, made by the ingest
@@ -219,6 +220,13 @@ def test_local_plan_of_an_ingest(tmp_path, monkeypatch):
 
     assert core.local_plan([job("a", 5000), job("b", 10), job("c", 999)]) == [False, True, True]
     assert core.local_plan([job("a", 5000), job("b", 5000)]) == [False, False]
+    # an object dump or a test log is parsed whole however large: beside, and never a reason for a pool
+    assert core.local_plan([job("a", 5000), job("e", 5000, "objects"), job("t", 5000, "e2e-log")]) == [
+        False,
+        True,
+        True,
+    ]
+    assert core.local_plan([job("e", 5000, "objects")]) is None
     assert core.local_plan([job("a", 10), job("b", 999)]) is None  # nothing large: no pool, all here
     assert core.local_plan([job("a", 5000, "error"), job("b", 10)]) is None
     for o in (Options(threads=1), Options(processes=False), Options(jobs=2), Options(scheduler="local:2")):

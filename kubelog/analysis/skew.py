@@ -825,8 +825,11 @@ def _kubelet_event_pairs(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.
 
     ev = run.table(
         "events",
-        columns=["name", "reason", "object_kind", "object_namespace", "object_name", "first_ts", "event_time", "clock"],
-    )
+        columns=[
+            "name", "reason", "object_kind", "object_namespace", "object_name", "first_ts", "event_time", "clock",
+            "source_id", "line_no",
+        ],
+    )  # fmt: skip
     ev = ev[(ev["object_kind"] == "Pod") & ev["reason"].isin(["Created", "Started", "Killing"])]
     ev = ev[ev["clock"].fillna("").str.startswith("node/")]
     if ev.empty:
@@ -838,79 +841,51 @@ def _kubelet_event_pairs(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.
     pods = req[(req["resource"] == "pods") & (req["code"] < 300) & req["name"].fillna("").ne("")]
     pods = pods.assign(namespace=pods["namespace"].fillna(""), pod=pods["name"])
     key = ["namespace", "pod"]
+    side = ["v", "clock", "source_id", "line_no"]
 
-    def first(reason):
-        e = ev[ev["reason"] == reason].sort_values("v", kind="stable")
-        return e.drop_duplicates(key, keep="first")[key + ["v", "clock"]]
+    def first(*reasons):
+        e = ev[ev["reason"].isin(reasons)].sort_values("v", kind="stable")
+        return e.drop_duplicates(key, keep="first")[key + side]
 
-    created, started, killing = first("Created"), first("Started"), first("Killing")
-    early = pd.concat([created, started]).sort_values("v", kind="stable").drop_duplicates(key, keep="first")
+    def requests(mask, col, keep, twice=False):
+        r = pods[mask & np.isfinite(pods[col].to_numpy(dtype=float))].sort_values(col, kind="stable")
+        if twice:  # only pods deleted twice (the graceful DELETE, then the kubelet's own)
+            r = r[r.groupby(key)[col].transform("size") >= 2]
+        r = r.drop_duplicates(key, keep=keep)[key + [col, "clock", "source_id", "line_no"]]
+        return r.rename(columns={col: "v"})
+
     out = []
 
-    def add(kind_rows, send_node: bool):
-        j = kind_rows
-        if j.empty:
-            return
-        ts_node, ts_api = j["v"].to_numpy(), j["r"].to_numpy()
-        ev_where = np.array([f"events: {n}" for n in j["pod"]], dtype=object)
-        api_where = where(j["source_id"], j["line_no"])
-        if send_node:
+    def pair(send: pd.DataFrame, recv: pd.DataFrame):
+        j = send.merge(recv, on=key, suffixes=("_s", "_r"))
+        if len(j):
+            ws, wr = where(j["source_id_s"], j["line_no_s"]), where(j["source_id_r"], j["line_no_r"])
             out.append(
                 _frame(
                     "kubelet_event",
-                    j["clock"].to_numpy(),
-                    ts_node,
+                    j["clock_s"].to_numpy(),
+                    j["v_s"].to_numpy(),
                     j["clock_r"].to_numpy(),
-                    ts_api,
+                    j["v_r"].to_numpy(),
                     RES_US,
                     RES_US,
-                    [f"{a} → {b}" for a, b in zip(ev_where, api_where)],
-                )
-            )
-        else:
-            out.append(
-                _frame(
-                    "kubelet_event",
-                    j["clock_r"].to_numpy(),
-                    ts_api,
-                    j["clock"].to_numpy(),
-                    ts_node,
-                    RES_US,
-                    RES_US,
-                    [f"{b} → {a}" for a, b in zip(ev_where, api_where)],
+                    [f"{a} → {b}" for a, b in zip(ws, wr)],
                 )
             )
 
-    def req_rows(mask, col, pick):
-        r = pods[mask].sort_values(col, kind="stable")
-        r = r[np.isfinite(r[col].to_numpy(dtype=float))]
-        r = r.drop_duplicates(key, keep=pick)
-        return r[key + [col, "clock", "source_id", "line_no"]].rename(columns={col: "r", "clock": "clock_r"})
-
-    verb_del = (pods["method"] == "DELETE") & (pods["subresource"].fillna("") == "")
-    binds = req_rows((pods["subresource"] == "binding") & (pods["method"] == "POST"), "start", "first")
-    add(early.merge(binds, on=key), send_node=False)
-    dels = pods[verb_del]
-    n_del = dels.groupby(key).size()
-    first_del = req_rows(verb_del, "start", "first")
-    graceful = first_del.merge(n_del[n_del >= 2].rename("n").reset_index(), on=key).drop(columns="n")
-    add(killing.merge(graceful, on=key), send_node=False)
-    add(
-        killing.merge(
-            req_rows(verb_del, "start", "last")
-            .merge(n_del[n_del >= 2].rename("n").reset_index(), on=key)
-            .drop(columns="n"),
-            on=key,
-        ),
-        send_node=True,
-    )
+    started, killing = first("Started"), first("Killing")
+    delete = (pods["method"] == "DELETE") & (pods["subresource"].fillna("") == "")
+    bind = (pods["subresource"] == "binding") & (pods["method"] == "POST")
+    pair(requests(bind, "start", "first"), first("Created", "Started"))  # bind received → Created
+    pair(requests(delete, "start", "first", twice=True), killing)  # graceful DELETE received → Killing
+    pair(killing, requests(delete, "start", "last", twice=True))  # Killing → final DELETE received
+    # Started → the pod's last status write before its first DELETE, completed
     st = pods[(pods["subresource"] == "status") & pods["method"].isin(["PATCH", "PUT"])]
-    fd_end = pods[verb_del].groupby(key)["end"].min().rename("fd").reset_index()
-    st = st.merge(fd_end, on=key, how="left")
+    first_end = pods[delete].groupby(key)["end"].min().rename("fd").reset_index()
+    st = st.merge(first_end, on=key, how="left")
     st = st[st["fd"].isna() | (st["end"] < st["fd"])]
-    last_w = st.sort_values("end", kind="stable").drop_duplicates(key, keep="last")
-    last_w = last_w[key + ["end", "clock", "source_id", "line_no"]].rename(columns={"end": "r", "clock": "clock_r"})
-    add(started.merge(last_w, on=key), send_node=True)
+    last = st.sort_values("end", kind="stable").drop_duplicates(key, keep="last")
+    pair(started, last[key + ["end", "clock", "source_id", "line_no"]].rename(columns={"end": "v"}))
     return out
 
 

@@ -615,7 +615,17 @@ def _may_use_processes(scans: list[Scan]) -> bool:
     """Whether parsing the inputs ``scans`` (of one ref) may use worker processes: one of
     :data:`blocks.PROCESS_MIN_BYTES` or more, as :func:`parse_one` counts it (its format decides
     whether it does: a large klog or audit log does)."""
-    return any(s.size_hint >= blocks.PROCESS_MIN_BYTES and s.format not in NOT_READ for s in scans)
+    return any(s.size_hint >= blocks.PROCESS_MIN_BYTES and _splittable(s.format) for s in scans)
+
+
+def _splittable(fmt_name: str) -> bool:
+    """Whether :func:`parse_one` parses an input of this format by blocks (``plan``: klog; ``fold``: the
+    audit log), the only ones whose byte ranges go to worker processes; an object dump or a test log is
+    parsed whole, however large, and so may run beside."""
+    if fmt_name in NOT_READ or fmt_name not in formats.registry():  # also "unknown", "binary", "empty"
+        return False
+    fmt = formats.get(fmt_name)
+    return fmt.plan is not None or fmt.fold is not None
 
 
 def local_plan(jobs: list) -> list[bool] | None:
