@@ -466,6 +466,22 @@ def event_name_instants(ev: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def created_before_started(namespace, pod, reason, inst) -> np.ndarray:
+    """For each ``Started`` event (row), the instant of its pod's latest ``Created`` event at or before it
+    (the runtime's CreateContainer returned before StartContainer was called); NaN for other rows or
+    without one.  Arguments are aligned arrays; ``inst`` from :func:`event_name_instants`."""
+    d = pd.DataFrame({"ns": np.asarray(namespace), "pod": np.asarray(pod), "r": np.asarray(reason), "v": inst})
+    d["row"] = np.arange(len(d))
+    st = d[(d["r"] == "Started") & np.isfinite(d["v"])]
+    cr = d[(d["r"] == "Created") & np.isfinite(d["v"])]
+    out = np.full(len(d), np.nan)
+    if len(st) and len(cr):
+        j = st.merge(cr[["ns", "pod", "v"]], on=["ns", "pod"], suffixes=("", "_c"))
+        j = j[j["v_c"] <= j["v"]].groupby("row")["v_c"].max()
+        out[j.index.to_numpy()] = j.to_numpy()
+    return out
+
+
 def _named_events(e: pd.DataFrame, offsets: dict | None, notes: list) -> pd.DataFrame:
     """Per pod with a ``Started`` event whose name carries its instant (:func:`event_name_instants`): ``t``
     the first start's instant (int64 ns), ``tc`` the ``Created`` event's before it, ``tk`` the first
@@ -475,26 +491,23 @@ def _named_events(e: pd.DataFrame, offsets: dict | None, notes: list) -> pd.Data
     if e.empty:
         return pd.DataFrame(columns=cols)
     inst = event_name_instants(e)
-    e = e.assign(v=inst)[np.isfinite(inst)]
-    clk = e["clock"].fillna("apiserver").replace("", "apiserver")
-    theta = clk.map(lambda c: 0.0 if c == "apiserver" else (offsets or {}).get(c, np.nan)).astype(float)
-    moved = theta.notna() & (theta != 0.0)
-    e = e.assign(v=e["v"] - np.round(theta.fillna(0.0).to_numpy() * 1e9), clock=clk, moved=moved)
-    if bool(moved.any()):
-        notes.append(
-            f"event instants on {', '.join(sorted(set(clk[moved])))} moved to the apiserver clock by the given offsets"
-        )
+    e = e.assign(v=inst, vc=created_before_started(e["namespace"], e["pod"], e["reason"], inst))
+    e = e[np.isfinite(inst)]
+    e = e.assign(clock=e["clock"].fillna("apiserver").replace("", "apiserver"))
+    # onto the apiserver clock by the given offsets, as every other node-clock evidence (its notes too)
+    placed, _ = _to_apiserver_clock(
+        e.assign(ts=pd.to_datetime(e["v"].astype("int64"), utc=True)), offsets, notes, "kubelet event instants"
+    )
+    shift = e["v"].to_numpy() - _ns(placed["ts"]).astype(np.float64)
+    e = e.assign(v=e["v"] - shift, vc=e["vc"] - shift, moved=shift != 0)
     st = e[e["reason"] == "Started"].sort_values("v", kind="stable")
-    st = st.groupby(["namespace", "pod"], sort=False)[["v", "clock", "moved"]].first()
-    out = st.copy()
-    for reason, col, pick in (("Created", "tc", "max"), ("Killing", "tk", "min")):
-        x = e[e["reason"] == reason]
-        if len(x) and len(st):
-            j = x[["namespace", "pod", "v"]].merge(st["v"].rename("s").reset_index(), on=["namespace", "pod"])
-            j = j[j["v"] <= j["s"]] if reason == "Created" else j[j["v"] >= j["s"]]
-            out[col] = j.groupby(["namespace", "pod"])["v"].agg(pick).reindex(st.index)
-        else:
-            out[col] = np.nan
+    out = (
+        st.groupby(["namespace", "pod"], sort=False)[["v", "vc", "clock", "moved"]].first().rename(columns={"vc": "tc"})
+    )
+    k = e[e["reason"] == "Killing"][["namespace", "pod", "v"]].merge(
+        out["v"].rename("s").reset_index(), on=["namespace", "pod"]
+    )
+    out["tk"] = k[k["v"] >= k["s"]].groupby(["namespace", "pod"])["v"].min().reindex(out.index)
     out = out.reset_index()
     return pd.DataFrame(
         {
@@ -582,7 +595,7 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     start = (pd.Series(np.clip(est, lo, hi), index=index), lo.where(est.notna()), hi.where(est.notna()))
     k_est = g["tk"] - th
     k_lo = g["tk"] - upper - allow
-    k_hi = np.fmin(fin.where(fin >= k_lo), np.inf)
+    k_hi = fin.where(fin >= k_lo).fillna(np.inf)  # a final write before the kill bounds nothing
     k_est = k_est.where(k_lo <= k_hi)
     stop = (pd.Series(np.clip(k_est, k_lo, k_hi), index=index), k_lo.where(k_est.notna()), k_hi.where(k_est.notna()))
     return start, stop
@@ -838,10 +851,9 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         final_est = final
     kstop = _first(kub_stop).reindex(lives.index)
     graceful = first_del.where(first_del > start)
-    has_final = bool(second_del.notna().any() or after.shape[0] or kub_stop.shape[0])
+    has_final = bool(second_del.notna().any() or after.shape[0] or kub_stop.shape[0] or named_stop[0].notna().any())
     stop, stop_lo, stop_hi = (pd.Series(np.nan, index=lives.index) for _ in range(3))
     tev = pd.Series(None, index=lives.index, dtype=object)
-    has_final = has_final or bool(named_stop[0].notna().any())
     stop_cands = [named_stop, (final_est, final_lo, final), (kstop, kstop, kstop)]
     if not has_final:  # nothing confirms a stop anywhere: the graceful delete, with no upper bound
         stop_cands.append((graceful, graceful, inf.where(graceful.notna())))

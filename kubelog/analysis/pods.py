@@ -72,7 +72,7 @@ import pandas as pd
 
 from ..run import Run, memoized
 from . import stats
-from .load import PLEG_RELIST_S, event_name_instants
+from .load import PLEG_RELIST_S, created_before_started, event_name_instants
 
 ENDS = ("created", "scheduled", "running", "watched")
 PHASES = (
@@ -289,17 +289,7 @@ def _candidates(run: Run) -> pd.DataFrame:
             # call, from the Created event before it (made when CreateContainer returned), else 0.1 s
             inst = event_name_instants(e)
             named = np.isfinite(inst)
-            key = list(zip(e["object_namespace"].fillna(""), e["object_name"]))
-            created = {}
-            for k, r, v in zip(key, e["reason"], inst):
-                if r == "Created" and np.isfinite(v):
-                    created.setdefault(k, []).append(v)
-            call = np.array(
-                [
-                    max([x for x in created.get(k, []) if x <= v] or [np.nan]) if r == "Started" else np.nan
-                    for k, r, v in zip(key, e["reason"], inst)
-                ]
-            )
+            call = created_before_started(e["object_namespace"].fillna(""), e["object_name"], e["reason"], inst)
             start_res = np.where(np.isfinite(call), np.maximum((inst - call) / 1e9, 1e-3), _START_CALL_S)
             t = t.where(~named, pd.to_datetime(np.where(named, inst, 0).astype("int64"), utc=True))
             res = np.where(named, np.where(e["reason"] == "Started", start_res, 1e-3), res)
