@@ -780,11 +780,8 @@ def _cl2_frame(fixed, win, phase, assigned, clock, aclock, where) -> pd.DataFram
     return pd.concat(parts, ignore_index=True)
 
 
-def _event_pairs(run: Run, where: _Where) -> list[pd.DataFrame]:
+def _event_pairs(ev: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
     """``event`` pairs: reporter time (µs ``eventTime`` or 1 s ``firstTimestamp``) → creationTimestamp (1 s)."""
-    if not run.has("events"):
-        return []
-    ev = run.table("events")
     if ev.empty:
         return []
     et, ft = _sec(ev["event_time"]), _sec(ev["first_ts"])
@@ -808,7 +805,7 @@ def _event_pairs(run: Run, where: _Where) -> list[pd.DataFrame]:
     ]
 
 
-def _kubelet_event_pairs(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
+def _kubelet_event_pairs(ev: pd.DataFrame, req: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
     """``kubelet_event`` pairs: the instants in the names of a kubelet's events
     (:func:`kubelog.analysis.load.event_name_instants`: client-go names an event ``<pod>.<UnixNano hex>``,
     the kubelet's clock at ns) against the same pod's requests (apiserver clock).  Kubelet source
@@ -819,17 +816,10 @@ def _kubelet_event_pairs(run: Run, req: pd.DataFrame, where: _Where) -> list[pd.
     pod's first DELETE received → its Killing event (only for a pod deleted twice: the first is then the
     graceful delete the kubelet acted on, not its own final one); the Killing event → the pod's last DELETE
     received (the kubelet's final delete, sent after the terminal status)."""
-    if not run.has("events") or req.empty:
+    if ev.empty or req.empty:
         return []
     from .load import event_name_instants
 
-    ev = run.table(
-        "events",
-        columns=[
-            "name", "reason", "object_kind", "object_namespace", "object_name", "first_ts", "event_time", "clock",
-            "source_id", "line_no",
-        ],
-    )  # fmt: skip
     ev = ev[(ev["object_kind"] == "Pod") & ev["reason"].isin(["Created", "Started", "Killing"])]
     ev = ev[ev["clock"].fillna("").str.startswith("node/")]
     if ev.empty:
@@ -919,8 +909,9 @@ def causal_pairs(run: Run) -> pd.DataFrame:
     parts += _cl2_round_trips(run, req, where)
     parts += _pod_watch(run, req, tl, pt, where)
     parts += _node_pairs(req, pt, where)
-    parts += _event_pairs(run, where)
-    parts += _kubelet_event_pairs(run, req, where)
+    ev = run.table("events") if run.has("events") else pd.DataFrame()  # read once for both kinds of pair
+    parts += _event_pairs(ev, where)
+    parts += _kubelet_event_pairs(ev, req, where)
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=float if c.endswith(("_ts", "_s")) else object) for c in PAIR_COLUMNS})
