@@ -61,6 +61,26 @@ SLOW_MODULES = {
 }
 
 
+@pytest.fixture
+def ranged_apiserver_log(tmp_path, monkeypatch) -> Path:
+    """A 12,000-line apiserver log that the engine parses by byte ranges (1 MiB blocks, ranges from any
+    size on), for the tests of ranges run on other executors; skipped without the C scanner (the Arrow
+    path parses klog in the main process)."""
+    from kubelog import native
+    from kubelog.engine import blocks
+    from kubelog.sources import lines as L
+    from kubelog.synth.bench import write_apiserver_log
+
+    if native.module() is None:
+        pytest.skip("the Arrow path (no C scanner) parses in the main process")
+    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 1)
+    monkeypatch.setattr(blocks, "PROCESS_BLOCK", 1 << 20)
+    monkeypatch.setattr(L, "BLOCK", 1 << 20)
+    log = tmp_path / "kube-apiserver.log"
+    write_apiserver_log(log, 12_000, seed=7)
+    return log
+
+
 def pytest_collection_modifyitems(config, items):
     """Markers from what a test uses, so `make test-fast` (-m "not slow and not real") needs no
     hand-kept list: ``real`` for tests on ../shared/real_logs, ``slow`` for tests on whole sample runs

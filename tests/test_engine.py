@@ -126,22 +126,11 @@ def test_ingest_scheduler_refused_before_anything_is_written(tmp_path, bad):
 
 
 @pytest.mark.slow
-def test_dask_byte_ranges_of_a_large_log_give_the_local_run(tmp_path, monkeypatch):
+def test_dask_byte_ranges_of_a_large_log_give_the_local_run(tmp_path, monkeypatch, ranged_apiserver_log):
     """A large plain apiserver log on a 2-worker LocalCluster: the client plans its byte ranges
     (reads, counts, hashes) and each range is a Dask task writing its own parts; the parts,
     accounting and manifest are those of the local run (its ranges on local worker processes)."""
-    from kubelog import native
-    from kubelog.engine import blocks
-    from kubelog.sources import lines as L
-    from kubelog.synth.bench import write_apiserver_log
-
-    if native.module() is None:
-        pytest.skip("the Arrow path (no C scanner) parses in the main process")
-    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 1)
-    monkeypatch.setattr(blocks, "PROCESS_BLOCK", 1 << 20)
-    monkeypatch.setattr(L, "BLOCK", 1 << 20)
-    log = tmp_path / "kube-apiserver.log"
-    write_apiserver_log(log, 12_000, seed=7)
+    log = ranged_apiserver_log
     a = ingest([log], tmp_path / "a", options=Options())
     submitted = []
     submit = executors.DaskBlockPool.submit

@@ -141,21 +141,10 @@ def test_ingest_to_s3_on_a_2_worker_cluster_gives_the_local_run(s3, cluster, tmp
     assert_same_as_local(local, url, s3)
 
 
-def test_byte_ranges_of_a_large_log_written_to_s3_by_the_workers(s3, cluster, tmp_path, monkeypatch):
+def test_byte_ranges_of_a_large_log_written_to_s3_by_the_workers(s3, cluster, tmp_path, ranged_apiserver_log):
     """A large plain apiserver log: its byte ranges are Dask tasks, each writing its own parts to S3
     (the client rewrites those after a Dec→Jan rollover through the same file system)."""
-    from kubelog import native
-    from kubelog.engine import blocks
-    from kubelog.sources import lines as L
-    from kubelog.synth.bench import write_apiserver_log
-
-    if native.module() is None:
-        pytest.skip("the Arrow path (no C scanner) parses in the main process")
-    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 1)
-    monkeypatch.setattr(blocks, "PROCESS_BLOCK", 1 << 20)
-    monkeypatch.setattr(L, "BLOCK", 1 << 20)
-    log = tmp_path / "kube-apiserver.log"
-    write_apiserver_log(log, 12_000, seed=7)
+    log = ranged_apiserver_log
     local = ingest([log], tmp_path / "a", options=Options())
     url = f"s3://{BUCKET}/runs/large"
     run = ingest([log], url, options=Options(scheduler=cluster))
