@@ -632,6 +632,80 @@ def test_started_and_killing_event_instants_place_each_pod_to_the_ms(tmp_path):
     assert ev["Started event (the instant in its name)"] == 20
 
 
+def _relisted_node(rng, host, theta, first, n, records):
+    """``n`` pods of a kubelet whose clock is ``theta`` ahead: each pod's bind, Pending and Running writes
+    (the Running write 12 ms after the PLEG record of the relist after the start; the relist every 1 s
+    takes 30 ms before it dispatches its events) and its Created/Started events; ``records``: the kubelet's
+    log too (its ADD 20 ms after the bind, its PLEG ContainerStarted record).  Returns (requests, events,
+    records, true starts)."""
+    rows, events, recs, truth = [], [], [], {}
+    phase = rng.random()
+    for i in range(n):
+        p = f"{host}-p{i}"
+        b = first + i * 0.53
+        start = b + 0.3 + 0.5 * rng.random()
+        relist = phase + np.ceil(start - phase)  # the first relist at or after the start
+        pleg = relist + 0.030
+        rows += [
+            pod_req(b, "create", p, 201, "binding"),
+            pod_req(b + 0.05, "patch", p, sub="status"),  # Pending
+            pod_req(pleg + 0.012 + 0.005, "patch", p, sub="status"),  # Running: received 12 ms after the record
+        ]
+        events += [
+            _kubelet_event("Created", p, at(start - 0.002) + theta, host),
+            _kubelet_event("Started", p, at(start) + theta, host),
+        ]
+        if records:
+            for milestone, t in (("kubelet_add", b + 0.02), ("pleg_container_started", pleg)):
+                recs.append(
+                    dict(
+                        namespace="d",
+                        pod=p,
+                        milestone=milestone,
+                        ts=at(t) + theta,
+                        clock=f"node/{host}",
+                        resolution_s=1e-6,
+                        origin="kubelet",
+                    )
+                )
+        truth[p] = at(start)
+    return rows, events, recs, truth
+
+
+def test_kubelet_records_place_their_kubelets_clock(tmp_path):
+    """A kubelet's own log places its clock: its Running write follows its PLEG ContainerStarted record by
+    the sync and send alone (no relist wait), so n1's pods start within those 12 ms of the truth.  Before,
+    n1 was placed like n2, a kubelet without a log, from the least relist wait of its Running writes: here
+    every start 103 ms off (17–103 ms on five random draws of this run).  n2's starts stay inside their bounds."""
+    theta = pd.Timedelta(seconds=0.8)
+    rng = np.random.default_rng(3)
+    r1, e1, k1, t1 = _relisted_node(rng, "n1", theta, 5.0, 25, records=True)
+    r2, e2, _, t2 = _relisted_node(rng, "n2", theta, 5.2, 25, records=False)
+    run = make_run(tmp_path / "r", requests=r1 + r2, events=e1 + e2, pod_transitions=k1)
+    lv = load_timeline(run, nodes=2).lives.set_index("pod")
+    assert (lv["start_evidence"] == "Started event (the instant in its name)").all()
+    err = np.array([(lv.loc[p, "start"] - t).total_seconds() for p, t in t1.items()])
+    assert np.abs(err).max() < 0.013, err
+    for p, t in {**t1, **t2}.items():
+        assert lv.loc[p, "start_lo"] <= t <= lv.loc[p, "start_hi"], p
+
+
+def test_relist_estimate_uses_both_ends_of_the_waits_only_when_they_fit_a_relist():
+    """Started − Running write is θ less (a wait uniform over the 1 s relist period + the write's delay):
+    n values spread over less than a period give θ − delay as the middle of their range + half a period
+    (error ~period / (1.4 n)); a wider spread (a stalled or throttled kubelet's late writes) leaves the
+    least wait alone: the largest + period / (n + 1)."""
+    from kubelog.analysis.load import _relist_estimate
+
+    relist = NS
+    waits = np.linspace(0.01, 0.99, 25) * NS
+    run_w = pd.Series(-0.020 * NS - waits)  # θ = 0, write delay 20 ms
+    assert _relist_estimate(run_w, run_w, relist) == pytest.approx(-0.020 * NS, abs=1e3)
+    late = pd.concat([run_w, pd.Series([-3.5 * NS])], ignore_index=True)  # one write 3.5 s late
+    got = _relist_estimate(late, late, relist)
+    assert got == pytest.approx(float(run_w.max()) + NS / 27)
+
+
 def test_event_instants_contradicting_the_requests_are_not_used(tmp_path):
     """A kubelet clock whose event instants cannot be placed (a Started event after the pod's Running
     write and before its bind, whatever the offset) is not used: the pods fall back to the Running write."""

@@ -527,6 +527,21 @@ def _named_events(e: pd.DataFrame, offsets: dict | None, notes: list) -> pd.Data
 _DRIFT_ALLOWANCE = 1e-4
 
 
+def _relist_estimate(run_w: pd.Series, low: pd.Series, relist: int) -> float:
+    """A kubelet clock's offset from its pods' Started events and Running writes alone (ns; NaN without).
+
+    Each write follows its relist, which follows the start by a wait uniform over a relist period
+    (pkg/kubelet/pleg/generic.go): ``run_w`` (Started − write) is θ less (wait + the write's own delay), so
+    it spans [θ − delay − period, θ − delay].  With its n values within one period (+ the allowance), both
+    ends are used (the middle of their range + half a period: error ~period / (1.4 n)); a wider spread (a
+    stalled or throttled kubelet's late writes) leaves only the least wait: the largest of ``low`` (the
+    Running writes and the terminal ones, which also trail a kill by a relist before 1.22) + period / (n + 1)."""
+    n = len(run_w)
+    if n >= 2 and float(run_w.max() - run_w.min()) <= relist + _RELIST_ALLOWANCE:
+        return (float(run_w.max()) + float(run_w.min()) + relist) / 2
+    return float(low.max()) + relist / (len(low) + 1) if len(low) else np.nan
+
+
 def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd.DataFrame:
     """Per pod (rows of ``g``, the pods' named event instants): the offset of its kubelet's clock against
     the apiserver's, ``theta`` (estimate), ``lower``/``upper`` (bounds) and ``allow`` (drift), all ns.
@@ -535,29 +550,47 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
     pods of that clock: an apiserver receipt that follows a kubelet event bounds θ from below (θ ≥ event −
     receipt: the Running write after the start, the terminal write or final delete after the kill); one
     that precedes it bounds θ from above (θ ≤ event − receipt: the bind before Created, the graceful delete
-    before Killing).  The writes trail what they report by a relist's wait (uniform over a period) or a
-    few ms, so with n lower pairs the estimate is the lower bound plus the expected least of n waits,
-    period / (n + 1), kept within the bounds.  A clock whose bounds cross (its order contradicts itself) is
+    before Killing).  The kubelet's own records are on the same clock: the Running write follows its PLEG
+    ContainerStarted record by the sync and send alone (θ ≥ record − write), its SyncLoop ADD record
+    follows the bind (θ ≤ record − bind); a clock with them is estimated by that record bound.  Without,
+    the Running writes trail the start by a relist's wait (uniform over a period): :func:`_relist_estimate`,
+    plus the relist's own dispatch delay measured on the clocks that have both (the median of record bound
+    − relist estimate), kept within the bounds.  A clock whose bounds cross (its order contradicts itself) is
     dropped (θ NaN); a clock without a pair is taken as the apiserver's, as kubelet records are; a clock
     moved by given offsets has θ = 0."""
     out = pd.DataFrame(0.0, index=g.index, columns=["theta", "lower", "upper", "allow"])
     dom, moved = g["clock"], g["moved"].fillna(False).astype(bool)
     dropped = []
+    per = {}
     for d in sorted(set(dom[g["t"].notna() & ~moved].dropna()) - {"apiserver"}):  # the reference: θ = 0
         m = ((dom == d) & ~moved).to_numpy()
-        low = pd.concat([(g[ev] - pairs[rc])[m] for ev, rc in (("t", "running_write"), ("tk", "final"))]).dropna()
+        run_w = (g["t"] - pairs["running_write"])[m].dropna()
+        low = pd.concat([run_w, (g["tk"] - pairs["final"])[m]]).dropna()
         up = pd.concat([(g[ev] - pairs[rc])[m] for ev, rc in (("first", "bind"), ("tk", "delete"))]).dropna()
-        if low.empty and up.empty:
+        # the kubelet's own records on the same clock: the Running write follows the PLEG record by the
+        # kubelet's sync and send alone (no relist wait); its ADD record follows the bind by the watch
+        own = {k: pairs[k].where(pairs[k + "_clock"] == d)[m] for k in ("pleg_started", "kubelet_add")}
+        low_rec = (own["pleg_started"] - pairs["running_write"][m]).dropna()
+        up_rec = (own["kubelet_add"] - pairs["bind"][m]).dropna()
+        if low.empty and up.empty and low_rec.empty and up_rec.empty:
             continue
-        lower = float(low.max()) if len(low) else -np.inf
-        upper = float(up.min()) if len(up) else np.inf
+        lower = max([float(x.max()) for x in (low, low_rec) if len(x)], default=-np.inf)
+        upper = min([float(x.min()) for x in (up, up_rec) if len(x)], default=np.inf)
         t = g.loc[m, "t"]
         allow = _DRIFT_ALLOWANCE * float(t.max() - t.min())
         if lower > upper + 2 * allow:
             dropped.append(d)
             out.loc[m, "theta"] = np.nan
             continue
-        theta = min(lower + relist / (len(low) + 1), upper) if len(low) else upper
+        per[d] = (m, _relist_estimate(run_w, low, relist), low_rec, lower, upper, allow)
+    # the Running write's own delay after its relist (the kubelet's sync and send), which the relist
+    # estimate leaves in: measured on the clocks the kubelet's records place (their record bound less their
+    # relist estimate), the median added to the other clocks' estimates
+    delay = [float(rec.max()) - e for _, e, rec, *_ in per.values() if len(rec) and np.isfinite(e)]
+    delay = max(0.0, float(np.median(delay))) if delay else 0.0
+    for m, e, low_rec, lower, upper, allow in per.values():
+        theta = float(low_rec.max()) if len(low_rec) else e + delay if np.isfinite(e) else upper
+        theta = min(max(theta, lower), upper)
         out.loc[m, ["theta", "lower", "upper", "allow"]] = (np.round(theta), lower, upper, allow)
     if dropped:
         notes.append(
@@ -697,7 +730,9 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         teardown = pd.Series(dtype="int64")
         sweep = pd.DataFrame(columns=["t", "te"], dtype="int64")
     # kubelet records, dumps, events
-    kub_start = kub_stop = dump_start = pleg = pd.DataFrame(columns=["namespace", "pod", "t"])
+    kub_start = kub_stop = dump_start = pleg = krec = pd.DataFrame(
+        columns=["namespace", "pod", "t", "milestone", "clock"]
+    )
     if run.has("pod_transitions"):
         pt = run.table("pod_transitions", columns=["namespace", "pod", "milestone", "ts", "origin", "clock"])
         pt = pt[pt["ts"].notna() & pt["pod"].notna()].assign(namespace=lambda d: d["namespace"].fillna(""))
@@ -705,6 +740,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         pt = pt.assign(t=_ns(pt["ts"]))
         kub_start = pt[pt["milestone"].isin(["pleg_container_started", "running_observed"])]
         pleg = pt[pt["milestone"].astype(str).str.startswith("pleg_")]
+        krec = pt[pt["milestone"].isin(["kubelet_add", "pleg_container_started"]) & (pt["origin"] == "kubelet")]
         kub_stop = pt[pt["milestone"].isin(["kubelet_kill", "kubelet_remove"])]
         dump_start = pt[
             pt["milestone"].isin(["started", "container_started"])
@@ -756,8 +792,9 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         k: f.assign(t=f["t"].to_numpy(dtype=np.int64) - base, te=f["te"].to_numpy(dtype=np.int64) - base)
         for k, f in frames.items()
     }
-    kub_start, kub_stop, dump_start, ev_start, pleg = (
-        f.assign(t=f["t"].to_numpy(dtype=np.int64) - base) for f in (kub_start, kub_stop, dump_start, ev_start, pleg)
+    kub_start, kub_stop, dump_start, ev_start, pleg, krec = (
+        f.assign(t=f["t"].to_numpy(dtype=np.int64) - base)
+        for f in (kub_start, kub_stop, dump_start, ev_start, pleg, krec)
     )
     teardown = teardown - base
     sweep = sweep - base
@@ -816,6 +853,13 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     own = _first(dels).reindex(lives.index).astype("float64")
     own_del = own.where(_first(dels, col="te").reindex(lives.index).astype("float64") <= first_del)
     pairs = {"running_write": running_write, "bind": bind, "final": final, "delete": own_del}
+    # the kubelet's own records of the pod (its clock, which the events share): the ADD its watch delivered
+    # after the bind, and the PLEG ContainerStarted record that the Running write follows
+    for key, milestone in (("kubelet_add", "kubelet_add"), ("pleg_started", "pleg_container_started")):
+        rec = krec[krec["milestone"] == milestone].sort_values("t", kind="stable")
+        rec = rec.drop_duplicates(["namespace", "pod"]).set_index(["namespace", "pod"])
+        pairs[key] = rec["t"].reindex(lives.index).astype("float64")
+        pairs[key + "_clock"] = rec["clock"].reindex(lives.index)
     named_start, named_stop = _named_lives(named, lives.index, pairs, relist, notes)
     cands = [
         named_start,
