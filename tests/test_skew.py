@@ -427,6 +427,29 @@ def test_sample_logs_offsets_hold_their_truth(name, ingest_to):
         assert t.startswith("the test machine's clock is 9 h 58 m 15.") and "− 1 m 44.8 s" in t
 
 
+def test_failed_run_nodes_without_logs_are_placed_by_their_running_writes(tmp_path):
+    """A failed run's pods are deleted by their namespace's teardown (one DELETECOLLECTION), never by a
+    DELETE of their own, and its events dump precedes the teardown (no Killing events).  A node without a
+    kubelet log then has its Started events against its Running writes (received: those before the
+    teardown) and its binds: the lower bound within 0.2 s (the least of ~30 relist waits), and the relist model's estimate inside the
+    (still wide) interval within 0.1 s of the truth.  Before, the pairs took the terminal write after the
+    teardown as the Running one: the lower bound was the events' whole seconds (~0.75 s below the truth)."""
+    truth = generate(
+        tmp_path / "in", seed=5, nodes=10, era="1.14", timeout_failure=True, skew="test=35895.2s,nodes=0.8s"
+    )
+    logs = {p.name[: -len(".log")] for p in (tmp_path / "in").glob("hollow-node-*.log")}
+    rep = analyze(ingest([str(tmp_path / "in")], tmp_path / "run", options=Options()))
+    doms = rep.domains.set_index("domain")
+    without = [d for d in doms.index if d.startswith("node/") and d[len("node/") :] not in logs]
+    assert len(without) >= 5
+    for d in without:
+        r, true = doms.loc[d], truth["clocks"][d]["offset_s"]
+        assert r["lower_s"] <= true <= r["upper_s"], (d, r.to_dict())
+        assert true - r["lower_s"] < 0.2, (d, r.to_dict())
+        assert abs(r["offset_s"] - true) < 0.1, (d, r.to_dict())
+        assert "relist" in r["text"], r["text"]
+
+
 def test_two_test_logs_on_two_clocks_are_bounded_separately(runs, tmp_path):
     import shutil
 

@@ -50,8 +50,13 @@ is reported only when the data support it (:func:`_drift_unsupported`).
     its ``metadata.creationTimestamp`` (apiserver, whole seconds).
 ``kubelet_event``
     The instants in the names of the kubelet's Created / Started / Killing events (ns, node clock)
-    against the same pod's bind, last status write before its DELETE, graceful and final DELETE
-    (:func:`_kubelet_event_pairs`).
+    against the same pod's bind, graceful and final DELETE (:func:`_kubelet_event_pairs`).
+``kubelet_running``
+    The instant in the name of a pod's Started event → the pod's last status write before its
+    graceful delete (its DELETE or its namespace's teardown), received: the Running write, which
+    trails the start by the PLEG relist's wait.  Besides bounding, these pairs give a node clock whose
+    interval stays wide (no kubelet log, no graceful delete before a Killing event: a failed run's
+    teardown) its estimate: the relist model of :func:`kubelog.analysis.load._relist_estimate`.
 
 Resolutions: whole-second fields 1 s, klog headers 1 µs, e2e lines 1 ms,
 access-log ends 1 µs.  Minimum delays are 0 (unknown) throughout.
@@ -104,6 +109,7 @@ KIND_LABELS = {
     "kubelet_status": "kubelet status updates",
     "event": "Event creations",
     "kubelet_event": "kubelet event instants (event names) against the pod's requests",
+    "kubelet_running": "Started event instants against the pod's Running status write",
     "kubelet_watch": "kubelet watch observations",
 }
 
@@ -846,13 +852,13 @@ def _kubelet_event_pairs(ev: pd.DataFrame, req: pd.DataFrame, where: _Where) -> 
 
     out = []
 
-    def pair(send: pd.DataFrame, recv: pd.DataFrame):
+    def pair(send: pd.DataFrame, recv: pd.DataFrame, kind: str = "kubelet_event"):
         j = send.merge(recv, on=key, suffixes=("_s", "_r"))
         if len(j):
             ws, wr = where(j["source_id_s"], j["line_no_s"]), where(j["source_id_r"], j["line_no_r"])
             out.append(
                 _frame(
-                    "kubelet_event",
+                    kind,
                     j["clock_s"].to_numpy(),
                     j["v_s"].to_numpy(),
                     j["clock_r"].to_numpy(),
@@ -869,13 +875,22 @@ def _kubelet_event_pairs(ev: pd.DataFrame, req: pd.DataFrame, where: _Where) -> 
     pair(requests(bind, "start", "first"), first("Created", "Started"))  # bind received → Created
     pair(requests(delete, "start", "first", twice=True), killing)  # graceful DELETE received → Killing
     pair(killing, requests(delete, "start", "last", twice=True))  # Killing → final DELETE received
-    # Started → the pod's last status write before its first DELETE, completed
+    # Started → the pod's last status write before its first DELETE, received; a pod whose namespace was
+    # torn down first (DELETE namespaces/<ns>, the namespace controller's DELETE …/pods, received) was
+    # deleted inside that call, after which its kubelet's writes are the terminal ones
     st = pods[(pods["subresource"] == "status") & pods["method"].isin(["PATCH", "PUT"])]
     first_end = pods[delete].groupby(key)["end"].min().rename("fd").reset_index()
+    ok = (req["code"] < 300) & (req["method"] == "DELETE") & np.isfinite(req["start"].to_numpy(dtype=float))
+    ns_del = req[ok & (req["resource"] == "namespaces") & req["name"].fillna("").ne("")]
+    coll = req[ok & (req["resource"] == "pods") & req["name"].fillna("").eq("") & req["namespace"].fillna("").ne("")]
+    teardown = pd.concat([ns_del.assign(namespace=ns_del["name"]), coll])[["namespace", "start"]]
+    teardown = teardown.groupby("namespace")["start"].min().rename("td")
     st = st.merge(first_end, on=key, how="left")
+    st["fd"] = np.fmin(st["fd"].to_numpy(dtype=float), st["namespace"].map(teardown).to_numpy(dtype=float))
     st = st[st["fd"].isna() | (st["end"] < st["fd"])]
     last = st.sort_values("end", kind="stable").drop_duplicates(key, keep="last")
-    pair(started, last[key + ["end", "clock", "source_id", "line_no"]].rename(columns={"end": "v"}))
+    last = last.assign(v=last["start"].where(np.isfinite(last["start"].to_numpy(dtype=float)), last["end"]))
+    pair(started, last[key + ["v", "clock", "source_id", "line_no"]], "kubelet_running")
     return out
 
 
@@ -1071,6 +1086,28 @@ def _pool_hosts(pairs: pd.DataFrame, hosts: dict, reference: str) -> dict[str, s
         if est.feasible:
             pool.update(dict.fromkeys(doms, hd))
     return pool
+
+
+#: A node clock's interval wider than this (half width, s) takes its estimate from the relist model
+#: (:func:`_relist_model`) instead of the interval's middle, when that model's estimate lies inside it.
+RELIST_MODEL_ABOVE_S = 0.2
+
+
+def _relist_model(pairs: pd.DataFrame, d: str, reference: str) -> float | None:
+    """A node clock's offset (s) from its ``kubelet_running`` pairs: Started − Running write is θ less the
+    relist's wait (uniform over the 1 s period, pkg/kubelet/pleg/generic.go) and the write's own delay;
+    :func:`kubelog.analysis.load._relist_estimate` (both ends of their spread, or the least wait).  None
+    without two such pairs or for a clock that is not a kubelet's."""
+    if not str(d).startswith(("node/", "host/")):
+        return None
+    from .load import PLEG_RELIST_S, _relist_estimate
+
+    rw = pairs[(pairs["kind"] == "kubelet_running") & (pairs["send_domain"] == d) & (pairs["recv_domain"] == reference)]
+    if len(rw) < 2:
+        return None
+    x = pd.Series((rw["send_ts"].to_numpy(dtype=float) - rw["recv_ts"].to_numpy(dtype=float)) * 1e9)
+    est = _relist_estimate(x, x, int(PLEG_RELIST_S * 1e9))
+    return float(est) / 1e9 if np.isfinite(est) else None
 
 
 def analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver", hosts: dict | None = None) -> SkewReport:
@@ -1281,12 +1318,21 @@ def _analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRep
             else "none"
         )
         off = unc = None
+        relisted = False
         if kind == "two-sided" and lo <= hi + sm.FLOAT_TOL_S:
             off, unc = (lo + hi) / 2, max((hi - lo) / 2, 0.0)
+            rl = _relist_model(pairs, d, reference) if unc > RELIST_MODEL_ABOVE_S else None
+            if rl is not None and lo <= rl <= hi:
+                off, relisted = rl, True
             offsets[d] = off
         intervals[d] = (lo, hi)
         if off is not None:
             text = sm.describe(off, unc, d, reference, _kinds(sub))
+            if relisted:
+                text += (
+                    " — the estimate from the kubelet's Running writes trailing its Started events by a PLEG "
+                    "relist (the interval's middle would be " + sm.format_duration((lo + hi) / 2) + ")"
+                )
         else:
             fake = sm.OffsetEstimate(
                 reference, d, lo, hi, kind, lo <= hi, None, None, 0, 0, np.array([], int), np.array([], int)
