@@ -682,8 +682,14 @@ def test_kubelet_records_place_their_kubelets_clock(tmp_path):
     r1, e1, k1, t1 = _relisted_node(rng, "n1", theta, 5.0, 25, records=True)
     r2, e2, _, t2 = _relisted_node(rng, "n2", theta, 5.2, 25, records=False)
     run = make_run(tmp_path / "r", requests=r1 + r2, events=e1 + e2, pod_transitions=k1)
-    lv = load_timeline(run, nodes=2).lives.set_index("pod")
+    tl = load_timeline(run, nodes=2)
+    lv = tl.lives.set_index("pod")
     assert (lv["start_evidence"] == "Started event (the instant in its name)").all()
+    # `kubelog load` says how each clock was placed
+    assert any(
+        "2 kubelet clock(s) placed by their pods' requests: 1 by their own log's PLEG records, 1 by" in n
+        for n in tl.notes
+    )
     err = np.array([(lv.loc[p, "start"] - t).total_seconds() for p, t in t1.items()])
     assert np.abs(err).max() < 0.013, err
     for p, t in {**t1, **t2}.items():

@@ -592,6 +592,19 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
         theta = float(low_rec.max()) if len(low_rec) else e + delay if np.isfinite(e) else upper
         theta = min(max(theta, lower), upper)
         out.loc[m, ["theta", "lower", "upper", "allow"]] = (np.round(theta), lower, upper, allow)
+    if per:
+        logged = sum(1 for _, _, rec, *_ in per.values() if len(rec))
+        relisted = sum(1 for _, e, rec, *_ in per.values() if not len(rec) and np.isfinite(e))
+        notes.append(
+            f"{len(per)} kubelet clock(s) placed by their pods' requests: {logged} by their own log's PLEG "
+            f"records, {relisted} by their Running writes' relist waits"
+            + (
+                f" (+ {delay / 1e6:.0f} ms relist dispatch delay, measured on the logged ones)"
+                if logged and relisted
+                else ""
+            )
+            + (f", {len(per) - logged - relisted} by their other bounds alone" if len(per) > logged + relisted else "")
+        )
     if dropped:
         notes.append(
             f"the event instants of {len(dropped)} kubelet clock(s) contradict the requests' order "
