@@ -107,14 +107,16 @@ def test_by_load_cells_within_tolerance_of_truth(generated):
     big = j[(j["count_t"] >= 200) | (j["count_k"] >= 200)]
     assert len(big) >= 20
     # the issue asks ≥ 98 % within 2 % / 3 % and the rest within 5 %.  With the instants in the kubelet's
-    # Started/Killing event names a pod's start and stop are known to ~10 ms, but a pod the events dump
-    # does not cover (a failed run's dump before its teardown) is known to ±0.5 s from its writes: measured
-    # 369 of 405 big cells (91 %) over seeds 5–7, 88–100 % per run but 64–88 % on the failed runs; 96 %
-    # within 5 % (docs/load.md "How close it is"; the Running write alone: 53 %, the old timeline 17 %).
-    # Asserted with a margin below the worst run of this seed.  The failed run's teardown: the registry's
-    # DELETECOLLECTION deletes its 300 pods one after another over ~0.7 s, and before 1.22 each stop is
-    # known only as its place in that sweep + the kubelets' median reaction (their reactions spread by
-    # ±50 ms): the terminal writes sent while the count falls through two bucket edges are the worst cell.
+    # Started/Killing event names and each kubelet clock placed by its log's records (else by its Running
+    # writes' relist waits) a pod's start and stop are known to ~3–12 ms: measured 383 of 403 big cells
+    # (95 %) over seeds 5–7, 93–100 % per run but 83–92 % on the failed runs; 97 % within 5 %
+    # (docs/load.md "How close it is"; each clock placed from its least relist wait alone: 91 %, the
+    # Running write alone: 53 %, the old timeline 17 %).  Asserted below this seed's runs (96–100 %, the
+    # failed one 92 %) and above what the least-relist-wait placement gave on them (89 %, failed 67 %).
+    # The failed run's teardown: the registry's DELETECOLLECTION deletes its 300 pods one after another over
+    # ~0.7 s, and before 1.22 each stop is known only as its place in that sweep + the kubelets' median
+    # reaction (their reactions spread by ±50 ms): the terminal writes sent while the count falls through
+    # two bucket edges are the worst cell.
     rel_c = _rel(big["count_k"], big["count_t"])
     worst = rel_c.copy()
     ok = rel_c <= 0.02
@@ -122,7 +124,7 @@ def test_by_load_cells_within_tolerance_of_truth(generated):
         ok &= _rel(big[p + "_k"], big[p + "_t"]) <= 0.03
         worst = np.maximum(worst, _rel(big[p + "_k"], big[p + "_t"]))
     teardown = bool(truth.get("namespace_teardown"))
-    assert ok.mean() >= (0.6 if teardown else 0.8), big[~ok]
+    assert ok.mean() >= (0.85 if teardown else 0.9), big[~ok]
     assert (worst <= 0.05).mean() >= 0.9, big[worst > 0.05]
     assert (rel_c <= 0.05).mean() >= 0.9 and (rel_c <= (0.25 if teardown else 0.15)).all(), big[rel_c > 0.05]
 
