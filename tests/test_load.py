@@ -632,12 +632,13 @@ def test_started_and_killing_event_instants_place_each_pod_to_the_ms(tmp_path):
     assert ev["Started event (the instant in its name)"] == 20
 
 
-def _relisted_node(rng, host, theta, first, n, records):
+def _relisted_node(rng, host, theta, first, n, records, kill=False):
     """``n`` pods of a kubelet whose clock is ``theta`` ahead: each pod's bind, Pending and Running writes
     (the Running write 12 ms after the PLEG record of the relist after the start; the relist every 1 s
     takes 30 ms before it dispatches its events) and its Created/Started events; ``records``: the kubelet's
-    log too (its ADD 20 ms after the bind, its PLEG ContainerStarted record).  Returns (requests, events,
-    records, true starts)."""
+    log too (its ADD 20 ms after the bind, its PLEG ContainerStarted record); ``kill``: each pod deleted
+    gracefully later, its Killing event 40 ms after that DELETE was received, then the kubelet's final
+    DELETE.  Returns (requests, events, records, true starts)."""
     rows, events, recs, truth = [], [], [], {}
     phase = rng.random()
     for i in range(n):
@@ -655,6 +656,10 @@ def _relisted_node(rng, host, theta, first, n, records):
             _kubelet_event("Created", p, at(start - 0.002) + theta, host),
             _kubelet_event("Started", p, at(start) + theta, host),
         ]
+        if kill:
+            td = 40 + i * 0.3
+            rows += [pod_req(td, "delete", p), pod_req(td + 0.6, "delete", p)]  # graceful, then final
+            events.append(_kubelet_event("Killing", p, at(td - 0.005 + 0.040 + 0.002 * rng.random()) + theta, host))
         if records:
             for milestone, t in (("kubelet_add", b + 0.02), ("pleg_container_started", pleg)):
                 recs.append(
@@ -694,6 +699,22 @@ def test_kubelet_records_place_their_kubelets_clock(tmp_path):
     assert np.abs(err).max() < 0.013, err
     for p, t in {**t1, **t2}.items():
         assert lv.loc[p, "start_lo"] <= t <= lv.loc[p, "start_hi"], p
+
+
+def test_killing_bound_less_the_measured_reaction_halves_an_unlogged_clocks_error(tmp_path):
+    """With graceful deletes, a clock without a log has a second estimate independent of its relist waits:
+    its least Killing − DELETE bound lies above θ by the kubelet's reaction (watch, pod worker), which the
+    logged clock measures; the two estimates are averaged.  On this draw n2's starts are 22 ms off; the
+    relist estimate alone (kept under that bound) put them 32 ms off, b795fe2 100 ms."""
+    theta = pd.Timedelta(seconds=0.8)
+    rng = np.random.default_rng(4)
+    r1, e1, k1, t1 = _relisted_node(rng, "n1", theta, 5.0, 25, records=True, kill=True)
+    r2, e2, _, t2 = _relisted_node(rng, "n2", theta, 5.2, 25, records=False, kill=True)
+    tl = load_timeline(make_run(tmp_path / "r", requests=r1 + r2, events=e1 + e2, pod_transitions=k1), nodes=2)
+    lv = tl.lives.set_index("pod")
+    err = np.array([(lv.loc[p, "start"] - t).total_seconds() for p, t in t2.items()])
+    assert np.abs(err).max() < 0.027, err
+    assert any("1 of these averaged with their graceful delete → Killing bound" in n for n in tl.notes), tl.notes
 
 
 def test_relist_estimate_uses_both_ends_of_the_waits_only_when_they_fit_a_relist():

@@ -555,7 +555,8 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
     follows the bind (θ ≤ record − bind); a clock with them is estimated by that record bound.  Without,
     the Running writes trail the start by a relist's wait (uniform over a period): :func:`_relist_estimate`,
     plus the relist's own dispatch delay measured on the clocks that have both (the median of record bound
-    − relist estimate), kept within the bounds.  A clock whose bounds cross (its order contradicts itself) is
+    − relist estimate); where the pods were deleted gracefully, averaged with the least Killing − DELETE
+    bound less the kubelet's reaction, measured likewise; kept within the bounds.  A clock whose bounds cross (its order contradicts itself) is
     dropped (θ NaN); a clock without a pair is taken as the apiserver's, as kubelet records are; a clock
     moved by given offsets has θ = 0."""
     out = pd.DataFrame(0.0, index=g.index, columns=["theta", "lower", "upper", "allow"])
@@ -582,14 +583,24 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
             dropped.append(d)
             out.loc[m, "theta"] = np.nan
             continue
-        per[d] = (m, _relist_estimate(run_w, low, relist), low_rec, lower, upper, allow)
+        kill = (g["tk"] - pairs["delete"])[m].dropna()
+        k = float(kill.min()) if len(kill) else np.nan
+        per[d] = (m, _relist_estimate(run_w, low, relist), low_rec, lower, upper, allow, k)
     # the Running write's own delay after its relist (the kubelet's sync and send), which the relist
     # estimate leaves in: measured on the clocks the kubelet's records place (their record bound less their
     # relist estimate), the median added to the other clocks' estimates
     delay = [float(rec.max()) - e for _, e, rec, *_ in per.values() if len(rec) and np.isfinite(e)]
     delay = max(0.0, float(np.median(delay))) if delay else 0.0
-    for m, e, low_rec, lower, upper, allow in per.values():
+    # the kubelet's reaction to a graceful delete (watch, pod worker) before its Killing event, by which the
+    # least Killing − DELETE bound lies above θ: measured on the same clocks, the median taken off the others'
+    # bound gives a second estimate, independent of the relist waits; the two are averaged
+    react = [k - float(rec.max()) for _, _, rec, _, _, _, k in per.values() if len(rec) and np.isfinite(k)]
+    react = float(np.median(react)) if react else np.nan
+    both = 0
+    for m, e, low_rec, lower, upper, allow, k in per.values():
         theta = float(low_rec.max()) if len(low_rec) else e + delay if np.isfinite(e) else upper
+        if not len(low_rec) and np.isfinite(e) and np.isfinite(k) and np.isfinite(react):
+            theta, both = (theta + k - react) / 2, both + 1
         theta = min(max(theta, lower), upper)
         out.loc[m, ["theta", "lower", "upper", "allow"]] = (np.round(theta), lower, upper, allow)
     if per:
@@ -601,6 +612,12 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
             + (
                 f" (+ {delay / 1e6:.0f} ms relist dispatch delay, measured on the logged ones)"
                 if logged and relisted
+                else ""
+            )
+            + (
+                f"; {both} of these averaged with their graceful delete → Killing bound less the kubelets' "
+                f"{react / 1e6:.0f} ms reaction (measured likewise)"
+                if both
                 else ""
             )
             + (f", {len(per) - logged - relisted} by their other bounds alone" if len(per) > logged + relisted else "")
