@@ -234,8 +234,9 @@ def _column(t: pa.Table, name: str) -> pa.Array:
 
 
 #: Words of a request URI without which RequestInfo cannot make the request long-running or name its object
-#: by a field selector (watch, proxy, connect subresources, log follow, fieldSelector=metadata.name=).
-_URI_MATTERS = "watch|proxy|exec|attach|portforward|log|fieldSelector"
+#: by a field selector (watch, proxy, connect subresources, log follow, fieldSelector=metadata.name=), and a
+#: query parameter whose name has an escape (``wat%63h=true`` is Go's ``watch=true``).
+_URI_MATTERS = "watch|proxy|exec|attach|portforward|log|fieldSelector|[?&][^&=]*%"
 
 
 #: What :func:`requestinfo.classify` gives an audit row where it is used, in this order; a row whose URI cannot
