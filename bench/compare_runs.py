@@ -81,8 +81,11 @@ def _ingest(inputs: list[str], out: Path, tree: str | None) -> None:
     env = dict(os.environ)
     if tree:
         env["PYTHONPATH"] = tree
-    code = "import sys, kubelog; kubelog.ingest(sys.argv[2:], sys.argv[1])"
-    subprocess.run([sys.executable, "-c", code, str(out), *inputs], check=True, env=env)
+    code = "import sys, kubelog; print('kubelog from', kubelog.__file__); kubelog.ingest(sys.argv[2:], sys.argv[1])"
+    # run from the output's directory: `python -c` puts the working directory first on sys.path, where a
+    # checkout's kubelog/ would shadow PYTHONPATH's
+    inputs = [str(Path(p).resolve()) for p in inputs]
+    subprocess.run([sys.executable, "-c", code, str(out), *inputs], check=True, env=env, cwd=out.parent)
 
 
 def main() -> None:
