@@ -14,13 +14,15 @@ import io
 import itertools
 import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from kubelog import tables
+from kubelog import native, tables
 from kubelog.formats import audit as A
 from kubelog.formats import requestinfo as R
 
@@ -219,3 +221,43 @@ def test_annotations_are_read_in_every_block_that_has_them():
     lat = p.tables["requests"][0]["latency_annotations"]
     assert p.carry.columnar and pc.count(lat).as_py() == 1
     assert json.loads(lat[-1].as_py()) == {"apiserver.latency.k8s.io/etcd": "1.5s"}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(native.module() is None, reason="no worker processes without the C scanner")
+def test_main_process_of_an_audit_ingest_by_workers_does_not_load_pandas(tmp_path):
+    """The audit log's fold (waiting events settled across blocks, the ones still waiting at the end emitted)
+    and the input's accounting run in the main process: converting a Python object to Arrow there made
+    pyarrow import pandas (~0.2 CPU-s), which nothing else of the ingest's main process needs."""
+    from test_audit import _completed_events
+
+    lines = _completed_events(4000, started_every=97).decode().splitlines()
+    tail = json.loads(lines[-1])
+    lines.append(json.dumps({**tail, "auditID": "open-watch", "stage": "ResponseStarted", "verb": "watch"}))
+    lines.append(json.dumps({**tail, "auditID": "no-end", "stage": "RequestReceived"}))
+    (tmp_path / "audit.log").write_text("\n".join(lines) + "\n")
+    code = r"""
+import sys
+from kubelog.engine import blocks, ingest
+from kubelog.formats import audit
+if __name__ == "__main__":
+    blocks.PROCESS_MIN_BYTES = 1  # worker processes for this small file too
+    audit.READ = 64 << 10  # several blocks: waiting events settled in the fold
+    assert "pandas" not in sys.modules
+    r = ingest([sys.argv[1]], sys.argv[2])
+    import pathlib
+    e = r.inputs[0]
+    by_workers = len(list(pathlib.Path(sys.argv[2], "requests").glob("part-*-L*.parquet"))) > 1
+    print("workers:", by_workers, "rows:", e["rows"]["requests"], "without end:", e["info"]["requests_without_end"],
+          "pandas:", "pandas" in sys.modules)
+"""
+    script = tmp_path / "probe.py"
+    script.write_text(code)
+    r = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "audit.log"), str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "workers: True rows: 4002 without end: 1 pandas: False" in r.stdout, r.stdout

@@ -484,7 +484,8 @@ def _request_tables(cols: dict, keep: pa.Array | None = None) -> dict:
     out = {"requests": cols}
     # the milestones come from creates and deletes of nodes and pods (a few rows of a block): those rows only
     cand = pc.and_(
-        pc.is_in(cols["verb"], pa.array(["create", "delete"])), pc.is_in(cols["resource"], pa.array(["nodes", "pods"]))
+        pc.is_in(cols["verb"], tables.strings(["create", "delete"])),
+        pc.is_in(cols["resource"], tables.strings(["nodes", "pods"])),
     )
     if not pc.any(cand).as_py():
         return out
@@ -494,16 +495,19 @@ def _request_tables(cols: dict, keep: pa.Array | None = None) -> dict:
     }
     if created is not None:
         created = created.take(at)
+    # (Arrow scalars made from buffers, not Python objects: this runs in the main process too, _scalar)
+    code = cols["code"].cast(pa.int32())
     ok = pc.fill_null(
-        pc.and_(pc.and_(pc.greater_equal(cols["code"], 200), pc.less(cols["code"], 300)), pc.is_valid(cols["ts"])),
-        False,
+        pc.and_(pc.and_(pc.greater_equal(code, _int32(200)), pc.less(code, _int32(300))), pc.is_valid(cols["ts"])),
+        _FALSE,
     )
-    verb, res, sub, name = cols["verb"], cols["resource"], pc.fill_null(cols["subresource"], ""), cols["name"]
-    nosub = pc.equal(sub, "")
+    empty = _scalar("")
+    verb, res, sub, name = cols["verb"], cols["resource"], pc.fill_null(cols["subresource"], empty), cols["name"]
+    nosub = pc.equal(sub, empty)
     if created is not None:  # a generateName create: the name the apiserver gave is in the responseObject
-        name = pc.if_else(pc.and_(pc.fill_null(pc.equal(name, ""), True), pc.is_valid(created)), created, name)
-    is_v = lambda v: pc.fill_null(pc.equal(verb, v), False)
-    node = pc.fill_null(pc.and_(pc.and_(ok, pc.equal(res, "nodes")), pc.and_(is_v("create"), nosub)), False)
+        name = pc.if_else(pc.and_(pc.fill_null(pc.equal(name, empty), _TRUE), pc.is_valid(created)), created, name)
+    is_v = lambda v: pc.fill_null(pc.equal(verb, _scalar(v)), _FALSE)
+    node = pc.fill_null(pc.and_(pc.and_(ok, pc.equal(res, _scalar("nodes"))), pc.and_(is_v("create"), nosub)), _FALSE)
     if pc.any(node).as_py():
         k = pc.sum(node).as_py()
         out["node_transitions"] = {
@@ -511,21 +515,21 @@ def _request_tables(cols: dict, keep: pa.Array | None = None) -> dict:
             "milestone": tables.repeat("registered", k),
             "ts": cols["ts"].filter(node),
             "clock": tables.repeat("apiserver", k),
-            "resolution_s": pa.array(np.full(k, 1e-6)),
+            "resolution_s": _floats(1e-6, k),
             "origin": tables.repeat("audit", k),
             "line_no": cols["line_no"].filter(node),
         }
-    pod = pc.and_(pc.and_(ok, pc.equal(res, "pods")), pc.fill_null(pc.not_equal(name, ""), False))
+    pod = pc.and_(pc.and_(ok, pc.equal(res, _scalar("pods"))), pc.fill_null(pc.not_equal(name, empty), _FALSE))
     ms = pc.if_else(
         pc.and_(is_v("create"), nosub),
-        "created",
+        _scalar("created"),
         pc.if_else(
-            pc.and_(is_v("create"), pc.equal(sub, "binding")),
-            "bound",
-            pc.if_else(pc.and_(is_v("delete"), nosub), "deleted", pa.scalar(None, S)),
+            pc.and_(is_v("create"), pc.equal(sub, _scalar("binding"))),
+            _scalar("bound"),
+            pc.if_else(pc.and_(is_v("delete"), nosub), _scalar("deleted"), pa.nulls(1, S)[0]),
         ),
     )
-    pod = pc.fill_null(pc.and_(pod, pc.is_valid(ms)), False)
+    pod = pc.fill_null(pc.and_(pod, pc.is_valid(ms)), _FALSE)
     if pc.any(pod).as_py():
         k = pc.sum(pod).as_py()
         out["pod_transitions"] = {
@@ -535,7 +539,7 @@ def _request_tables(cols: dict, keep: pa.Array | None = None) -> dict:
             "milestone": ms.filter(pod),
             "ts": cols["ts"].filter(pod),
             "clock": tables.repeat("apiserver", k),
-            "resolution_s": pa.array(np.full(k, 1e-6)),
+            "resolution_s": _floats(1e-6, k),
             "origin": tables.repeat("audit", k),
             "line_no": cols["line_no"].filter(pod),
         }
@@ -811,10 +815,10 @@ def _settle(ctx: Context, p: dict, ids: pa.Array, complete: pa.Array) -> dict | 
     if not pc.any(hit).as_py():
         return p
     ids, complete = ids.filter(hit), complete.filter(hit)
-    received = pc.fill_null(pc.equal(p["stage"], "RequestReceived"), False)
+    received = pc.fill_null(pc.equal(p["stage"], _scalar("RequestReceived")), _FALSE)
     done = pc.fill_null(
         pc.if_else(received, pc.is_in(aid, value_set=ids), pc.is_in(aid, value_set=ids.filter(complete))),
-        False,
+        _FALSE,
     )
     if not pc.any(done).as_py():
         return p
@@ -827,6 +831,28 @@ def _settle(ctx: Context, p: dict, ids: pa.Array, complete: pa.Array) -> dict | 
             ctx.count(reason, int(p["line_no"].filter(which)[0].as_py()), None, n=k, severity="info")
     keep = pc.invert(done)
     return {k: v.filter(keep) for k, v in p.items()} if pc.any(keep).as_py() else None
+
+
+def _scalar(value: str) -> pa.Scalar:
+    """A string scalar made from buffers.  The fold (:class:`_AuditFile`) runs in the ingest's main process,
+    where converting a Python object to Arrow (``pc.equal(a, "x")``, ``pc.fill_null(a, False)``) makes
+    pyarrow import pandas (~0.15-0.3 CPU-s) that nothing else there needs."""
+    return tables.repeat(value, 1)[0]
+
+
+#: ``False`` and ``True`` as Arrow scalars, made from buffers (:func:`_scalar`).
+_FALSE = pa.Array.from_buffers(pa.bool_(), 1, [None, pa.py_buffer(b"\x00")])[0]
+_TRUE = pa.Array.from_buffers(pa.bool_(), 1, [None, pa.py_buffer(b"\x01")])[0]
+
+
+def _int32(value: int) -> pa.Scalar:
+    """An int32 scalar made from a buffer (:func:`_scalar`)."""
+    return tables.repeat_int32(value, 1)[0]
+
+
+def _floats(value: float, n: int) -> pa.Array:
+    """``n`` copies of ``value`` as float64, made from a buffer (:func:`_scalar`)."""
+    return pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(np.full(n, value, dtype=np.float64))])
 
 
 def _serial_map(fn, items):
@@ -930,12 +956,12 @@ class _AuditFile:
         if self.pending is not None:
             cols = self.pending
             self.pending = None
-            no_end = pc.fill_null(pc.equal(cols["stage"], "RequestReceived"), False)
+            no_end = pc.fill_null(pc.equal(cols["stage"], _scalar("RequestReceived")), _FALSE)
             n_no_end = pc.sum(no_end).as_py() or 0
             if n_no_end:  # the apiserver received it and the log holds nothing later (cut, crashed, or the
                 # policy logs that stage only)
                 for c in ("ts", "code", "latency_s"):
-                    cols[c] = pc.if_else(no_end, pa.scalar(None, cols[c].type), cols[c])
+                    cols[c] = pc.if_else(no_end, pa.nulls(1, cols[c].type)[0], cols[c])
                 ctx.info["requests_without_end"] = n_no_end
             ctx.record_lines += len(cols["line_no"])
             _emit_requests(ctx, cols)
