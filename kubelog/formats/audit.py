@@ -40,8 +40,9 @@ Rows and accounting
 * Reading: blocks of whole lines (8 MiB) go to ``pyarrow.json`` with an explicit schema of the fields above
   (:data:`EVENT_SCHEMA`; every other field, at any depth, is ignored) and are classified on columns with the
   access log's RequestInfo rules (:func:`requestinfo.classify`, only for the rows whose URI can change the
-  result, each distinct method and URI once per process: :func:`_classify_where_needed`). A block with a line that is blank, host-prefixed, not JSON or of
-  unexpected types is read line by line instead, that block only, with the same rows for its good lines;
+  result, each distinct method and URI once per process: :func:`_classify_where_needed`). A block with a line
+  that is blank, host-prefixed, not JSON or of unexpected types is read line by line instead, that block only,
+  with the same rows for its good lines;
   ``info["audit_blocks"]`` says how many blocks went which way. The line-by-line reading with every URI
   classified is the reference the columnar path is tested against (``parse_json(..., columnar=False)``).
   Preparing a block (:func:`prepare_block`: parse, classify, the rows of its completed requests, its
