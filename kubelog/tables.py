@@ -298,6 +298,20 @@ def repeat(value: str | None, n: int) -> pa.Array:
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(b * n)).cast(STR)
 
 
+def strings(values: list[str]) -> pa.Array:
+    """A string array of ``values`` built from buffers: converting Python objects to Arrow (``pa.array``,
+    ``Table.from_pylist``) makes pyarrow import pandas (~0.2 CPU-s), which the main process of an ingest
+    by worker processes otherwise never needs (docs/internals.md)."""
+    import numpy as np
+
+    b = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(b) + 1, dtype=np.int64)
+    np.cumsum([len(x) for x in b], out=offsets[1:])
+    if offsets[-1] < 2**31 - 1:
+        return pa.StringArray.from_buffers(len(b), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(b)))
+    return pa.LargeStringArray.from_buffers(len(b), pa.py_buffer(offsets), pa.py_buffer(b"".join(b))).cast(STR)
+
+
 def repeat_int32(value: int, n: int) -> pa.Array:
     """An int32 array of ``n`` copies of ``value``, built from a buffer: ``pa.array`` of a list or
     of a numpy array makes pyarrow import pandas (~0.27 CPU-s), which the calling process of a klog

@@ -40,8 +40,9 @@ Rows and accounting
 * Reading: blocks of whole lines (8 MiB) go to ``pyarrow.json`` with an explicit schema of the fields above
   (:data:`EVENT_SCHEMA`; every other field, at any depth, is ignored) and are classified on columns with the
   access log's RequestInfo rules (:func:`requestinfo.classify`, only for the rows whose URI can change the
-  result: :func:`_classify_where_needed`). A block with a line that is blank, host-prefixed, not JSON or of
-  unexpected types is read line by line instead, that block only, with the same rows for its good lines;
+  result, each distinct method and URI once per process: :func:`_classify_where_needed`). A block with a line
+  that is blank, host-prefixed, not JSON or of unexpected types is read line by line instead, that block only,
+  with the same rows for its good lines;
   ``info["audit_blocks"]`` says how many blocks went which way. The line-by-line reading with every URI
   classified is the reference the columnar path is tested against (``parse_json(..., columnar=False)``).
   Preparing a block (:func:`prepare_block`: parse, classify, the rows of its completed requests, its
@@ -217,8 +218,13 @@ def _times(a: pa.Array) -> pa.Array:
 
 
 def _nonempty(a: pa.Array) -> pa.Array:
-    """Empty strings as null (Python's ``x or y`` on text)."""
-    return pc.if_else(pc.equal(a, ""), pa.scalar(None, S), a)
+    """Empty strings as null (Python's ``x or y`` on text); ``a`` itself when it has none."""
+    if a.null_count == len(a):
+        return a
+    empty = pc.equal(a, "")
+    if not pc.any(empty).as_py():
+        return a
+    return pc.if_else(empty, pa.scalar(None, S), a)
 
 
 def _column(t: pa.Table, name: str) -> pa.Array:
@@ -229,8 +235,28 @@ def _column(t: pa.Table, name: str) -> pa.Array:
 
 
 #: Words of a request URI without which RequestInfo cannot make the request long-running or name its object
-#: by a field selector (watch, proxy, connect subresources, log follow, fieldSelector=metadata.name=).
-_URI_MATTERS = "watch|proxy|exec|attach|portforward|log|fieldSelector"
+#: by a field selector (watch, proxy, connect subresources, log follow, fieldSelector=metadata.name=), and a
+#: query parameter whose name has an escape (``wat%63h=true`` is Go's ``watch=true``).
+_URI_MATTERS = "watch|proxy|exec|attach|portforward|log|fieldSelector|[?&][^&=]*%"
+
+
+#: What :func:`requestinfo.classify` gives an audit row where it is used, in this order; a row whose URI cannot
+#: change its result gets the defaults (not long-running, no name, no resource, ...).
+_INFO = (
+    ("long_running", False),
+    ("name", ""),
+    ("resource", ""),
+    ("scope", ""),
+    ("api_group", ""),
+    ("api_version", ""),
+    ("subresource", ""),
+    ("namespace", ""),
+)
+#: (method, URI) -> the :data:`_INFO` values :func:`requestinfo.classify` gives it, across the blocks a process
+#: prepares (the same list and watch URIs come back block after block: a kubelet's watch of its pods, a
+#: controller's list by label).  Bounded: emptied when it holds :data:`_MEMO_MAX` URIs.
+_CLASSIFIED: dict = {}
+_MEMO_MAX = 20_000
 
 
 def _classify_where_needed(method: pa.Array, uri: pa.Array, has_ref: pa.Array, ref_name: pa.Array) -> dict:
@@ -238,36 +264,85 @@ def _classify_where_needed(method: pa.Array, uri: pa.Array, has_ref: pa.Array, r
     objectRef (everything comes from the URI), those whose objectRef names no object (a field selector may),
     and those whose URI has a word of :data:`_URI_MATTERS`.  The other rows get what classify would give
     them where it is used: not long-running, no name, no resource (most rows of a large audit log: a
-    named object, no watch).  Same rows as classifying everything, a fraction of the work."""
-    need = pc.or_(
-        pc.or_(pc.invert(has_ref), pc.fill_null(pc.equal(ref_name, ""), True)),
-        pc.match_substring_regex(uri, _URI_MATTERS),
-    )
+    named object, no watch).  Same rows as classifying everything, a fraction of the work: the pattern is
+    matched once per distinct URI, and each distinct (method, URI) of the rows that need it is classified
+    once per process (:data:`_CLASSIFIED`), its values then taken for every row."""
     n = len(uri)
-    k = pc.sum(need).as_py() or 0
-    if k == n:
-        return requestinfo.classify(method, uri)
-    idx = pc.indices_nonzero(need)
-    part = requestinfo.classify(method.take(idx), uri.take(idx)) if k else None
-    out = {}
-    for key, default in (
-        ("long_running", False),
-        ("name", ""),
-        ("resource", ""),
-        ("scope", ""),
-        ("api_group", ""),
-        ("api_version", ""),
-        ("subresource", ""),
-        ("namespace", ""),
-    ):
-        typ = pa.bool_() if key == "long_running" else S
-        base = pa.array(np.full(n, default, dtype=bool), typ) if key == "long_running" else tables.repeat(default, n)
-        if k:
-            pos = np.zeros(n, dtype=np.int64) - 1
-            pos[idx.to_numpy()] = np.arange(k)
-            base = pc.if_else(need, part[key].take(pa.array(np.maximum(pos, 0))), base)
-        out[key] = base
-    return out
+    enc = pc.dictionary_encode(uri)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    uri_idx = enc.indices.to_numpy()
+    need = pc.or_(pc.invert(has_ref), pc.fill_null(pc.equal(ref_name, ""), True)).to_numpy(zero_copy_only=False)
+    need = need | pc.match_substring_regex(enc.dictionary, _URI_MATTERS).to_numpy(zero_copy_only=False)[uri_idx]
+    rows = np.flatnonzero(need)
+    if not len(rows):
+        return _Classified(n, [], None)
+    menc = pc.dictionary_encode(pc.fill_null(method, ""))
+    if isinstance(menc, pa.ChunkedArray):
+        menc = menc.combine_chunks()
+    m = len(menc.dictionary)
+    pair = uri_idx[rows].astype(np.int64) * m + menc.indices.to_numpy()[rows]
+    upair, inv = np.unique(pair, return_inverse=True)
+    u_uri = enc.dictionary.take(pa.array(upair // m)).to_pylist()
+    u_method = menc.dictionary.take(pa.array(upair % m)).to_pylist()
+    keys = list(zip(u_method, u_uri))
+    memo = _CLASSIFIED
+    got = [memo.get(k) for k in keys]
+    miss = [j for j, g in enumerate(got) if g is None]
+    if miss:
+        info = requestinfo.classify(pa.array([u_method[j] for j in miss], S), pa.array([u_uri[j] for j in miss], S))
+        vals = list(zip(*(info[k].to_pylist() for k, _ in _INFO)))
+        if len(memo) + len(miss) > _MEMO_MAX:
+            memo.clear()
+        for j, v in zip(miss, vals):
+            got[j] = v
+            memo[keys[j]] = v
+    if len(rows) == n:
+        return _Classified(n, got, pa.array(inv.astype(np.int32)))
+    take = np.full(n, len(keys), dtype=np.int32)  # the defaults' row, after the classified ones
+    take[rows] = inv
+    return _Classified(n, got + [tuple(d for _, d in _INFO)], pa.array(take))
+
+
+class _Classified:
+    """What :func:`_classify_where_needed` gives: the :data:`_INFO` values of each distinct classified row
+    (``values``) and which of them each row has (``take``); a field's column is made when asked for
+    (``info[key]``), and :meth:`constant` says without making it whether every row has the same value."""
+
+    def __init__(self, n: int, values: list, take: pa.Array | None):
+        self.n, self.values, self.take = n, values, take
+        self._cols: dict = {}
+
+    def constant(self, key: str):
+        """The value every row has for ``key``, or None when they differ."""
+        c = _INFO_INDEX[key]
+        if not self.values:
+            return _INFO[c][1]
+        vals = {v[c] for v in self.values}
+        return vals.pop() if len(vals) == 1 else None
+
+    def __getitem__(self, key: str) -> pa.Array:
+        col = self._cols.get(key)
+        if col is None:
+            c = _INFO_INDEX[key]
+            one = self.constant(key)
+            if one is not None:
+                col = (
+                    pa.array(np.full(self.n, one, dtype=bool)) if key == "long_running" else tables.repeat(one, self.n)
+                )
+            else:
+                typ = pa.bool_() if key == "long_running" else S
+                col = pa.array([v[c] for v in self.values], typ).take(self.take)
+            self._cols[key] = col
+        return col
+
+
+_INFO_INDEX = {k: c for c, (k, _) in enumerate(_INFO)}
+
+
+def _constant(info, key: str):
+    """``info.constant(key)`` of a :class:`_Classified`; None (not known) for a plain dict of columns."""
+    return info.constant(key) if isinstance(info, _Classified) else None
 
 
 def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classify_all: bool = False) -> dict:
@@ -289,6 +364,7 @@ def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classi
         else _classify_where_needed(method, uri, has_ref, pc.struct_field(ref, "name"))
     )
     f = {}
+    every_ref = ref.null_count == 0  # (most blocks) the URI's classification is not needed for these
     for col, key in (
         ("api_group", "apiGroup"),
         ("api_version", "apiVersion"),
@@ -297,46 +373,56 @@ def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classi
         ("namespace", "namespace"),
         ("name", "name"),
     ):
-        f[col] = pc.if_else(has_ref, pc.fill_null(pc.struct_field(ref, key), ""), info[col])
+        v = pc.fill_null(pc.struct_field(ref, key), "")
+        f[col] = v if every_ref else pc.if_else(has_ref, v, info[col])
     # fieldSelector=metadata.name= names the object of a list/watch whose objectRef has no name
-    by_selector = pc.and_(
-        pc.and_(has_ref, pc.equal(f["name"], "")),
-        pc.and_(pc.not_equal(info["name"], ""), pc.equal(info["resource"], f["resource"])),
-    )
-    f["name"] = pc.if_else(by_selector, info["name"], f["name"])
+    if _constant(info, "name") != "":  # (else no URI of the block names an object that way)
+        by_selector = pc.and_(
+            pc.and_(has_ref, pc.equal(f["name"], "")),
+            pc.and_(pc.not_equal(info["name"], ""), pc.equal(info["resource"], f["resource"])),
+        )
+        f["name"] = pc.if_else(by_selector, info["name"], f["name"])
     sub = f["subresource"]
     long_running = pc.or_(
-        pc.or_(info["long_running"], pc.is_in(verb, pa.array(["watch", "proxy"]))),
-        pc.is_in(sub, pa.array(sorted(requestinfo.CONNECT_SUBRESOURCES))),
+        pc.is_in(verb, pa.array(["watch", "proxy"])), pc.is_in(sub, pa.array(sorted(requestinfo.CONNECT_SUBRESOURCES)))
     )
-    nonres = pc.and_(pc.invert(has_ref), pc.equal(info["scope"], "nonresource"))
+    if _constant(info, "long_running") is not False:
+        long_running = pc.or_(info["long_running"], long_running)
     scope = pc.if_else(
-        nonres,
-        "nonresource",
-        pc.if_else(
-            pc.or_(pc.not_equal(f["name"], ""), pc.equal(verb, "create")),
-            "resource",
-            pc.if_else(pc.not_equal(f["namespace"], ""), "namespace", "cluster"),
-        ),
+        pc.or_(pc.not_equal(f["name"], ""), pc.equal(verb, "create")),
+        "resource",
+        pc.if_else(pc.not_equal(f["namespace"], ""), "namespace", "cluster"),
     )
+    if not every_ref:
+        nonres = pc.and_(pc.invert(has_ref), pc.equal(info["scope"], "nonresource"))
+        scope = pc.if_else(nonres, "nonresource", scope)
     uname = pc.struct_field(_column(ev, "user"), "username")
     iname = _nonempty(pc.struct_field(_column(ev, "impersonatedUser"), "username"))
-    imp = pc.is_valid(iname)
+    if iname.null_count == n:  # nobody impersonated (most blocks)
+        user, auth_user = uname, pa.nulls(n, S)
+    else:
+        imp = pc.is_valid(iname)
+        user, auth_user = pc.if_else(imp, iname, uname), pc.if_else(imp, uname, pa.scalar(None, S))
     ips = _column(ev, "sourceIPs")
-    first_ip = pc.list_element(
-        pc.if_else(pc.greater(pc.fill_null(pc.list_value_length(ips), 0), 0), ips, pa.scalar([None], pa.list_(S))), 0
-    )
+    n_ips = pc.list_value_length(ips)
+    if ips.null_count == 0 and (pc.min(n_ips).as_py() or 0) > 0:  # every event has an address
+        first_ip = pc.list_element(ips, 0)
+    else:
+        first_ip = pc.list_element(
+            pc.if_else(pc.greater(pc.fill_null(n_ips, 0), 0), ips, pa.scalar([None], pa.list_(S))), 0
+        )
     code = pc.struct_field(_column(ev, "responseStatus"), "code")
     code = pc.if_else(
         pc.and_(pc.greater_equal(code, -(2**31)), pc.less(code, 2**31)), code, pa.scalar(None, pa.int64())
     ).cast(pa.int32())
-    ts = _times(
-        pc.coalesce(
-            _nonempty(_column(ev, "stageTimestamp")),
+    ts = _nonempty(_column(ev, "stageTimestamp"))
+    if ts.null_count:  # else every event has its stage's time (audit.k8s.io/v1)
+        ts = pc.coalesce(
+            ts,
             _nonempty(_column(ev, "timestamp")),
             _nonempty(pc.struct_field(_column(ev, "metadata"), "creationTimestamp")),
         )
-    )
+    ts = _times(ts)
     start = _times(_column(ev, "requestReceivedTimestamp"))
     ua = _column(ev, "userAgent")
     return dict(
@@ -349,9 +435,9 @@ def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classi
         code=code,
         scope=scope,
         user_agent=ua,
-        client=pc.if_else(pc.is_valid(ua), requestinfo.client_of(ua), pa.scalar(None, S)),
-        user=pc.if_else(imp, iname, uname),
-        auth_user=pc.if_else(imp, uname, pa.scalar(None, S)),
+        client=_client(ua),
+        user=user,
+        auth_user=auth_user,
         src_ip=first_ip,
         audit_id=_column(ev, "auditID"),
         long_running=long_running,
@@ -365,6 +451,15 @@ def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classi
         _created_name=_nonempty(pc.struct_field(pc.struct_field(_column(ev, "responseObject"), "metadata"), "name")),
         **f,
     )
+
+
+def _client(ua: pa.Array) -> pa.Array:
+    """:func:`requestinfo.client_of` of the user agents (null where there is none), by their dictionary: the
+    few distinct user agents are looked up in the process's memo of the clients of earlier blocks."""
+    if ua.null_count:
+        return pc.if_else(pc.is_valid(ua), requestinfo.client_of(ua), pa.scalar(None, S))
+    c = requestinfo.client_of(pc.dictionary_encode(ua))
+    return c.dictionary.take(c.indices)
 
 
 def _seconds_between(start: pa.Array, end: pa.Array) -> pa.Array:
@@ -381,23 +476,39 @@ def _emit_requests(ctx: Context, cols: dict, keep: pa.Array | None = None) -> No
 def _request_tables(cols: dict, keep: pa.Array | None = None) -> dict:
     """``{table: columns}`` of the ``requests`` rows of ``cols`` (those of ``keep``) and of the milestones
     they imply (``node_transitions``, ``pod_transitions``; a table without rows is left out)."""
-    if keep is not None:
+    if keep is not None and not pc.all(keep).as_py():  # (most blocks: every event of the block completed)
         cols = {k: v.filter(keep) for k, v in cols.items()}
     if not len(cols["line_no"]):
         return {}
     created = cols.get("_created_name")
     cols = {k: v for k, v in cols.items() if k != "_created_name"}
     out = {"requests": cols}
-    ok = pc.fill_null(
-        pc.and_(pc.and_(pc.greater_equal(cols["code"], 200), pc.less(cols["code"], 300)), pc.is_valid(cols["ts"])),
-        False,
+    # the milestones come from creates and deletes of nodes and pods (a few rows of a block): those rows only
+    cand = pc.and_(
+        pc.is_in(cols["verb"], tables.strings(["create", "delete"])),
+        pc.is_in(cols["resource"], tables.strings(["nodes", "pods"])),
     )
-    verb, res, sub, name = cols["verb"], cols["resource"], pc.fill_null(cols["subresource"], ""), cols["name"]
-    nosub = pc.equal(sub, "")
+    if not pc.any(cand).as_py():
+        return out
+    at = pc.indices_nonzero(cand)
+    cols = {
+        k: cols[k].take(at) for k in ("verb", "resource", "subresource", "name", "namespace", "code", "ts", "line_no")
+    }
+    if created is not None:
+        created = created.take(at)
+    # (Arrow scalars made from buffers, not Python objects: this runs in the main process too, _scalar)
+    code = cols["code"].cast(pa.int32())
+    ok = pc.fill_null(
+        pc.and_(pc.and_(pc.greater_equal(code, _int32(200)), pc.less(code, _int32(300))), pc.is_valid(cols["ts"])),
+        _FALSE,
+    )
+    empty = _scalar("")
+    verb, res, sub, name = cols["verb"], cols["resource"], pc.fill_null(cols["subresource"], empty), cols["name"]
+    nosub = pc.equal(sub, empty)
     if created is not None:  # a generateName create: the name the apiserver gave is in the responseObject
-        name = pc.if_else(pc.and_(pc.fill_null(pc.equal(name, ""), True), pc.is_valid(created)), created, name)
-    is_v = lambda v: pc.fill_null(pc.equal(verb, v), False)
-    node = pc.fill_null(pc.and_(pc.and_(ok, pc.equal(res, "nodes")), pc.and_(is_v("create"), nosub)), False)
+        name = pc.if_else(pc.and_(pc.fill_null(pc.equal(name, empty), _TRUE), pc.is_valid(created)), created, name)
+    is_v = lambda v: pc.fill_null(pc.equal(verb, _scalar(v)), _FALSE)
+    node = pc.fill_null(pc.and_(pc.and_(ok, pc.equal(res, _scalar("nodes"))), pc.and_(is_v("create"), nosub)), _FALSE)
     if pc.any(node).as_py():
         k = pc.sum(node).as_py()
         out["node_transitions"] = {
@@ -405,21 +516,21 @@ def _request_tables(cols: dict, keep: pa.Array | None = None) -> dict:
             "milestone": tables.repeat("registered", k),
             "ts": cols["ts"].filter(node),
             "clock": tables.repeat("apiserver", k),
-            "resolution_s": pa.array(np.full(k, 1e-6)),
+            "resolution_s": _floats(1e-6, k),
             "origin": tables.repeat("audit", k),
             "line_no": cols["line_no"].filter(node),
         }
-    pod = pc.and_(pc.and_(ok, pc.equal(res, "pods")), pc.fill_null(pc.not_equal(name, ""), False))
+    pod = pc.and_(pc.and_(ok, pc.equal(res, _scalar("pods"))), pc.fill_null(pc.not_equal(name, empty), _FALSE))
     ms = pc.if_else(
         pc.and_(is_v("create"), nosub),
-        "created",
+        _scalar("created"),
         pc.if_else(
-            pc.and_(is_v("create"), pc.equal(sub, "binding")),
-            "bound",
-            pc.if_else(pc.and_(is_v("delete"), nosub), "deleted", pa.scalar(None, S)),
+            pc.and_(is_v("create"), pc.equal(sub, _scalar("binding"))),
+            _scalar("bound"),
+            pc.if_else(pc.and_(is_v("delete"), nosub), _scalar("deleted"), pa.nulls(1, S)[0]),
         ),
     )
-    pod = pc.fill_null(pc.and_(pod, pc.is_valid(ms)), False)
+    pod = pc.fill_null(pc.and_(pod, pc.is_valid(ms)), _FALSE)
     if pc.any(pod).as_py():
         k = pc.sum(pod).as_py()
         out["pod_transitions"] = {
@@ -429,7 +540,7 @@ def _request_tables(cols: dict, keep: pa.Array | None = None) -> dict:
             "milestone": ms.filter(pod),
             "ts": cols["ts"].filter(pod),
             "clock": tables.repeat("apiserver", k),
-            "resolution_s": pa.array(np.full(k, 1e-6)),
+            "resolution_s": _floats(1e-6, k),
             "origin": tables.repeat("audit", k),
             "line_no": cols["line_no"].filter(pod),
         }
@@ -524,12 +635,13 @@ def _fast(data: bytes, ends: np.ndarray, n: int) -> pa.Table | None:
     return t if t.num_rows == n else None
 
 
-def _latency_annotations_fast(data: bytes, ends: np.ndarray, n: int) -> pa.Array | None:
+def _latency_annotations_fast(data: bytes, ends: np.ndarray, n: int, found: bool = True) -> pa.Array | None:
     """The ``apiserver.latency.k8s.io/*`` annotations of the lines that have them (few: the apiserver
     adds them to slow requests), as JSON object text; null elsewhere (None: a line that pyarrow read
-    and ``json`` does not, the block then goes line by line)."""
+    and ``json`` does not, the block then goes line by line).  ``found``: whether the key is in ``data``
+    at all (:func:`_scan`)."""
     key = LATENCY_ANNOTATION.encode()
-    at = data.find(key)
+    at = data.find(key) if found else -1
     if at < 0:
         return pa.nulls(n, S)
     out: list = [None] * n
@@ -546,13 +658,33 @@ def _latency_annotations_fast(data: bytes, ends: np.ndarray, n: int) -> pa.Array
     return pa.array(out, S)
 
 
+#: The pieces :func:`_scan` looks at a block in: small enough to stay in the CPU cache for its two searches.
+SCAN_PIECE = 256 << 10
+
+
+def _scan(data: bytes) -> tuple[np.ndarray, bool]:
+    """The positions of the block's newlines and whether the latency annotations' key is in it, in one pass
+    over the block (by pieces of :data:`SCAN_PIECE` bytes, each searched twice while in the cache: two
+    passes over the whole 8 MiB block read it from memory twice)."""
+    b = np.frombuffer(data, np.uint8)
+    key = LATENCY_ANNOTATION.encode()
+    over = len(key) - 1  # a key across two pieces is found in the second
+    found = False
+    ends = []
+    for at in range(0, len(b), SCAN_PIECE):
+        ends.append(np.flatnonzero(b[at : at + SCAN_PIECE] == 10) + at)
+        if not found:
+            found = data.find(key, max(0, at - over), at + SCAN_PIECE) >= 0
+    return (np.concatenate(ends) if ends else np.zeros(0, np.int64)), found
+
+
 def _prepare(first: int, data: bytes) -> tuple[int, pa.Table | None, dict | None]:
     """What a block gives without the file's state: its number of lines, its events read by ``pyarrow.json``
     and their ``requests`` columns (:func:`request_columns`); (n, None, None): the block is read line by line."""
-    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    ends, found = _scan(data)
     n = len(ends) + (not data.endswith(b"\n"))
     ev = _fast(data, ends, n)
-    lat = _latency_annotations_fast(data, ends, n) if ev is not None else None
+    lat = _latency_annotations_fast(data, ends, n, found) if ev is not None else None
     if ev is None or lat is None:
         return n, None, None
     return n, ev, request_columns(ev, np.arange(first, first + n, dtype=np.int64), lat)
@@ -684,10 +816,10 @@ def _settle(ctx: Context, p: dict, ids: pa.Array, complete: pa.Array) -> dict | 
     if not pc.any(hit).as_py():
         return p
     ids, complete = ids.filter(hit), complete.filter(hit)
-    received = pc.fill_null(pc.equal(p["stage"], "RequestReceived"), False)
+    received = pc.fill_null(pc.equal(p["stage"], _scalar("RequestReceived")), _FALSE)
     done = pc.fill_null(
         pc.if_else(received, pc.is_in(aid, value_set=ids), pc.is_in(aid, value_set=ids.filter(complete))),
-        False,
+        _FALSE,
     )
     if not pc.any(done).as_py():
         return p
@@ -700,6 +832,28 @@ def _settle(ctx: Context, p: dict, ids: pa.Array, complete: pa.Array) -> dict | 
             ctx.count(reason, int(p["line_no"].filter(which)[0].as_py()), None, n=k, severity="info")
     keep = pc.invert(done)
     return {k: v.filter(keep) for k, v in p.items()} if pc.any(keep).as_py() else None
+
+
+def _scalar(value: str) -> pa.Scalar:
+    """A string scalar made from buffers.  The fold (:class:`_AuditFile`) runs in the ingest's main process,
+    where converting a Python object to Arrow (``pc.equal(a, "x")``, ``pc.fill_null(a, False)``) makes
+    pyarrow import pandas (~0.15-0.3 CPU-s) that nothing else there needs."""
+    return tables.repeat(value, 1)[0]
+
+
+#: ``False`` and ``True`` as Arrow scalars, made from buffers (:func:`_scalar`).
+_FALSE = pa.Array.from_buffers(pa.bool_(), 1, [None, pa.py_buffer(b"\x00")])[0]
+_TRUE = pa.Array.from_buffers(pa.bool_(), 1, [None, pa.py_buffer(b"\x01")])[0]
+
+
+def _int32(value: int) -> pa.Scalar:
+    """An int32 scalar made from a buffer (:func:`_scalar`)."""
+    return tables.repeat_int32(value, 1)[0]
+
+
+def _floats(value: float, n: int) -> pa.Array:
+    """``n`` copies of ``value`` as float64, made from a buffer (:func:`_scalar`)."""
+    return pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(np.full(n, value, dtype=np.float64))])
 
 
 def _serial_map(fn, items):
@@ -803,12 +957,12 @@ class _AuditFile:
         if self.pending is not None:
             cols = self.pending
             self.pending = None
-            no_end = pc.fill_null(pc.equal(cols["stage"], "RequestReceived"), False)
+            no_end = pc.fill_null(pc.equal(cols["stage"], _scalar("RequestReceived")), _FALSE)
             n_no_end = pc.sum(no_end).as_py() or 0
             if n_no_end:  # the apiserver received it and the log holds nothing later (cut, crashed, or the
                 # policy logs that stage only)
                 for c in ("ts", "code", "latency_s"):
-                    cols[c] = pc.if_else(no_end, pa.scalar(None, cols[c].type), cols[c])
+                    cols[c] = pc.if_else(no_end, pa.nulls(1, cols[c].type)[0], cols[c])
                 ctx.info["requests_without_end"] = n_no_end
             ctx.record_lines += len(cols["line_no"])
             _emit_requests(ctx, cols)

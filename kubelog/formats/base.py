@@ -216,18 +216,25 @@ class Context:
             self.error(f"accounting overshoot by {-missing} lines (parser bug)")
 
     def stats_table(self) -> pa.Table:
-        rows = [
+        st = [s for s in self.stats.values() if s.count]
+        if not st:
+            return tables.conform("parse_stats", {})
+        import numpy as np
+
+        # built from buffers, not from Python objects: an ingest's main process (where a folded input's
+        # accounting ends) then never imports pandas (tables.strings)
+        return tables.conform(
+            "parse_stats",
             {
-                "source_id": self.source_id,
-                "reason": s.reason,
-                "severity": s.severity,
-                "count": s.count,
-                "examples": json.dumps(s.examples, ensure_ascii=False),
-            }
-            for s in self.stats.values()
-            if s.count
-        ]
-        return tables.conform("parse_stats", pa.Table.from_pylist(rows) if rows else {})
+                "source_id": tables.repeat_int32(self.source_id, len(st)),
+                "reason": tables.strings([s.reason for s in st]),
+                "severity": tables.strings([s.severity for s in st]),
+                "count": pa.Array.from_buffers(
+                    pa.int64(), len(st), [None, pa.py_buffer(np.array([s.count for s in st], np.int64))]
+                ),
+                "examples": tables.strings([json.dumps(s.examples, ensure_ascii=False) for s in st]),
+            },
+        )
 
 
 @dataclass

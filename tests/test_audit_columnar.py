@@ -1,0 +1,263 @@
+"""The audit log's columnar path against its per-row references on tricky requests (bench/README.md, round 5).
+
+The columnar path classifies each distinct (method, URI) of the rows that need it once per process (a memo
+across blocks), makes the classified columns only where they are read, skips the milestone rules for blocks
+without creates and deletes of nodes and pods, and finds newlines and the latency annotations' key in one
+pass by pieces.  None of it may change a row: every table of a block is compared with the line-by-line path
+that classifies every URI, and the classification of every URI with the one-request reference
+(``requestinfo.classify_one``).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from kubelog import native, tables
+from kubelog.formats import audit as A
+from kubelog.formats import requestinfo as R
+
+URIS = [
+    # resources, namespaced and not, with names, subresources, the namespace's own subresources
+    "/api/v1/namespaces/ns1/pods/p1",
+    "/api/v1/namespaces/ns1/pods",
+    "/api/v1/pods",
+    "/api/v1/nodes/n1/status",
+    "/api/v1/namespaces/ns1/pods/p1/binding",
+    "/api/v1/namespaces/ns1/pods/p1/status?timeout=5s",
+    "/apis/apps/v1/namespaces/ns1/deployments/d1/status",
+    "/apis/apps/v1/namespaces/ns1/deployments/d1/scale/extra",
+    "/api/v1/namespaces/ns1",
+    "/api/v1/namespaces",
+    "/api/v1/namespaces/ns1/status",
+    "/api/v1/namespaces/ns1/finalize",
+    "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1",
+    "/api/v1/namespaces/ns%2F1/pods/p%201",
+    "/api/v1/namespaces/ns1/pods/é",
+    "//api//v1//namespaces//ns1//pods",
+    "/api/v1/namespaces/ns1/pods/",
+    # watch and list
+    "/api/v1/pods?watch=true",
+    "/api/v1/pods?watch=1&resourceVersion=5",
+    "/api/v1/pods?watch=false",
+    "/api/v1/pods?watch=0",
+    "/api/v1/pods?watch=FALSE",
+    "/api/v1/pods?watch",
+    "/api/v1/pods?wat%63h=true",
+    "/api/v1/pods?%77atch=1&limit=5",
+    "/api/v1/pods?watch=tr%75e",
+    "/api/v1/pods?watch=true;x=1",
+    "/api/v1/pods?watch=true&watch=false",
+    "/api/v1/pods?allowWatchBookmarks=true&watch=true",
+    "/api/v1/pods?x=watch",
+    "/api/v1/watch/namespaces/ns1/pods",
+    "/api/v1/watch/namespaces/ns1/pods/p1",
+    "/api/v1/watch/pods",
+    "/api/v1/pods?labelSelector=name%3Ddensity&limit=500",
+    "/api/v1/pods?fieldSelector=spec.nodeName%3Dn1&resourceVersion=0",
+    # field selectors that name the object (or do not)
+    "/api/v1/namespaces/ns1/pods?fieldSelector=metadata.name%3Dp2",
+    "/api/v1/namespaces/ns1/pods?fieldSelector=metadata.name=p3&watch=true",
+    "/api/v1/namespaces/ns1/pods?fieldSelector=metadata.name%3D%3Dp4",
+    "/api/v1/namespaces/ns1/pods?fieldSelector=metadata.name%21%3Dp5",
+    "/api/v1/namespaces/ns1/pods?fieldSelector=metadata.name%3D..",
+    "/api/v1/namespaces/ns1/pods?fieldSelector=metadata.name%3Da%2Fb",
+    "/api/v1/namespaces/ns1/pods?fieldSelector=status.phase%3DRunning%2Cmetadata.name%3Dp6",
+    "/api/v1/nodes?fieldSelector=metadata.name%3Dn1",
+    # long-running: proxy, connect subresources, log follow
+    "/api/v1/namespaces/ns1/pods/p1/log?follow=true",
+    "/api/v1/namespaces/ns1/pods/p1/log?follow=false",
+    "/api/v1/namespaces/ns1/pods/p1/log",
+    "/api/v1/namespaces/ns1/pods/p1/exec?command=ls",
+    "/api/v1/namespaces/ns1/pods/p1/attach",
+    "/api/v1/namespaces/ns1/pods/p1/portforward",
+    "/api/v1/namespaces/ns1/pods/p1/proxy/metrics",
+    "/api/v1/proxy/nodes/n1/metrics",
+    "/api/v1/namespaces/ns1/services/s:80/proxy/x/y",
+    "/api/v1/proxy/namespaces/ns1/services/s/x",
+    # non-resource URLs and odd ones
+    "/healthz",
+    "/healthz/etcd",
+    "/version",
+    "/metrics",
+    "/openapi/v2",
+    "/api",
+    "/api/v1",
+    "/apis",
+    "/apis/apps",
+    "/apis/apps/v1",
+    "/logs/kube-apiserver.log",
+    "",
+    "/",
+    "/api/v1/pods?",
+    "?watch=true",
+]
+VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "proxy", "connect"]
+VERBS += ["GET", "", None]
+REFS = [
+    None,
+    {"resource": "pods", "namespace": "ns1", "name": "p1", "apiVersion": "v1"},
+    {"resource": "pods", "namespace": "ns1", "apiVersion": "v1"},
+    {"resource": "pods", "namespace": "ns1", "name": "", "subresource": "log"},
+    {"resource": "nodes", "name": "n1", "subresource": "proxy"},
+    {"resource": "pods", "name": "p1", "subresource": "binding", "namespace": "ns1"},
+]
+
+
+def _events(uris, seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    lines = []
+    for i, (uri, verb, ref) in enumerate(itertools.product(uris, VERBS, REFS)):
+        ev = {
+            "kind": "Event",
+            "apiVersion": "audit.k8s.io/v1",
+            "auditID": f"id-{i}",
+            "stage": "ResponseComplete",
+            "requestURI": uri,
+            "requestReceivedTimestamp": "2023-08-23T08:38:21.196808Z",
+            "stageTimestamp": "2023-08-23T08:38:22.5Z",
+            "responseStatus": {"code": int(rng.choice([200, 201, 404]))},
+            "user": {"username": "u"},
+            "sourceIPs": ["10.0.0.1"],
+            "userAgent": "kubelet/v1.28.0",
+        }
+        if verb is not None:
+            ev["verb"] = verb
+        if ref is not None:
+            ev["objectRef"] = ref
+        lines.append(json.dumps(ev))
+    order = rng.permutation(len(lines))  # every kind of row in every block
+    return ("\n".join(lines[k] for k in order) + "\n").encode()
+
+
+def _tables(data: bytes, columnar: bool, block: int = 64 << 10) -> dict[str, pa.Table]:
+    got: dict[str, list] = {}
+    first = 1
+    for _, part in A.iter_line_blocks(io.BytesIO(data), size=block):
+        p = A.prepare_block(first, part, columnar)
+        assert p.carry.columnar == columnar
+        first += p.n
+        for t, parts in p.tables.items():
+            got.setdefault(t, []).extend(parts)
+    return {t: pa.concat_tables([tables.conform(t, x) for x in v]) for t, v in got.items()}
+
+
+@pytest.mark.parametrize("memo_max", [A._MEMO_MAX, 7])
+def test_columnar_rows_equal_the_classify_everything_reference(memo_max, monkeypatch):
+    """Every table of the columnar path equals the reference's (every URI classified, every event by
+    ``json``), in blocks of a few hundred events: with the memo cold, warm (the same URIs again, in
+    other blocks), and emptied again and again (a bound of 7 distinct URIs)."""
+    monkeypatch.setattr(A, "_CLASSIFIED", {})
+    monkeypatch.setattr(A, "_MEMO_MAX", memo_max)
+    data = _events(URIS)
+    slow = _tables(data, False)
+    for seed in (0, 1):  # the memo filled by the first pass serves the second
+        fast = _tables(_events(URIS, seed) if seed else data, True)
+        ref = slow if not seed else _tables(_events(URIS, seed), False)
+        assert fast.keys() == ref.keys() == {"requests", "pod_transitions", "node_transitions"}
+        for t in fast:
+            assert fast[t].schema == ref[t].schema, t
+            for c in fast[t].column_names:
+                assert fast[t].column(c).equals(ref[t].column(c)), (t, c)
+    assert len(A._CLASSIFIED) <= max(memo_max, 1) + len(URIS) * 4
+
+
+def test_classified_values_equal_the_one_request_reference(monkeypatch):
+    """The memo's values for each (method, URI) are ``classify_one``'s, and a row that needs no
+    classification (a named objectRef, no watch/proxy/log/fieldSelector word) gets the defaults."""
+    monkeypatch.setattr(A, "_CLASSIFIED", {})
+    methods = [A.VERB_METHOD.get(v, (v or "").upper()) for v in VERBS]
+    pairs = list(itertools.product(methods, URIS))
+    method = pa.array([m for m, _ in pairs], pa.string())
+    uri = pa.array([u for _, u in pairs], pa.string())
+    n = len(pairs)
+    for has, name in ((False, None), (True, ""), (True, "p1")):
+        has_ref = pa.array(np.full(n, has))
+        ref_name = pa.array([name] * n, pa.string())
+        info = A._classify_where_needed(method, uri, has_ref, ref_name)
+        cols = {k: info[k].to_pylist() for k, _ in A._INFO}
+        for i, (m, u) in enumerate(pairs):
+            need = not has or name == "" or re.search(A._URI_MATTERS, u) is not None
+            want = R.classify_one(m, u) if need else dict(A._INFO)
+            assert {k: cols[k][i] for k in cols} == {k: want[k] for k in cols}, (m, u, has, name)
+            for k, _ in A._INFO:
+                one = info.constant(k)
+                assert one is None or one == cols[k][i]
+
+
+@pytest.mark.parametrize("piece", [16, 25, 26, 64, 1 << 20])
+def test_scan_finds_newlines_and_the_key_across_pieces(piece, monkeypatch):
+    """The newline positions are numpy's over the whole block, and the latency annotations' key is found
+    wherever it lies, also across two pieces (pieces of 16 bytes: shorter than the key)."""
+    monkeypatch.setattr(A, "SCAN_PIECE", piece)
+    key = A.LATENCY_ANNOTATION.encode()
+    for at in range(0, 80, 3):
+        data = b'{"a":1}\n' * 3 + b"x" * at + key + b'"}\n{"b":2}\n'
+        ends, found = A._scan(data)
+        assert found and ends.tolist() == np.flatnonzero(np.frombuffer(data, np.uint8) == 10).tolist()
+        ends, found = A._scan(data.replace(key, key[:-1] + b"_"))
+        assert not found
+    ends, found = A._scan(b"no newline")
+    assert ends.tolist() == [] and not found
+
+
+def test_annotations_are_read_in_every_block_that_has_them():
+    """A block whose only latency annotation is in its last line (the key past the first pieces) gets it."""
+    line = {"kind": "Event", "auditID": "a", "stage": "ResponseComplete", "verb": "get", "requestURI": "/healthz"}
+    lines = [json.dumps({**line, "auditID": f"a{i}"}) for i in range(3000)]
+    lines.append(json.dumps({**line, "annotations": {"apiserver.latency.k8s.io/etcd": "1.5s", "other": "x"}}))
+    data = ("\n".join(lines) + "\n").encode()
+    assert len(data) > A.SCAN_PIECE
+    p = A.prepare_block(1, data)
+    lat = p.tables["requests"][0]["latency_annotations"]
+    assert p.carry.columnar and pc.count(lat).as_py() == 1
+    assert json.loads(lat[-1].as_py()) == {"apiserver.latency.k8s.io/etcd": "1.5s"}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(native.module() is None, reason="no worker processes without the C scanner")
+def test_main_process_of_an_audit_ingest_by_workers_does_not_load_pandas(tmp_path):
+    """The audit log's fold (waiting events settled across blocks, the ones still waiting at the end emitted)
+    and the input's accounting run in the main process: converting a Python object to Arrow there made
+    pyarrow import pandas (~0.2 CPU-s), which nothing else of the ingest's main process needs."""
+    from test_audit import _completed_events
+
+    lines = _completed_events(4000, started_every=97).decode().splitlines()
+    tail = json.loads(lines[-1])
+    lines.append(json.dumps({**tail, "auditID": "open-watch", "stage": "ResponseStarted", "verb": "watch"}))
+    lines.append(json.dumps({**tail, "auditID": "no-end", "stage": "RequestReceived"}))
+    (tmp_path / "audit.log").write_text("\n".join(lines) + "\n")
+    code = r"""
+import sys
+from kubelog.engine import blocks, ingest
+from kubelog.formats import audit
+if __name__ == "__main__":
+    blocks.PROCESS_MIN_BYTES = 1  # worker processes for this small file too
+    audit.READ = 64 << 10  # several blocks: waiting events settled in the fold
+    assert "pandas" not in sys.modules
+    r = ingest([sys.argv[1]], sys.argv[2])
+    import pathlib
+    e = r.inputs[0]
+    by_workers = len(list(pathlib.Path(sys.argv[2], "requests").glob("part-*-L*.parquet"))) > 1
+    print("workers:", by_workers, "rows:", e["rows"]["requests"], "without end:", e["info"]["requests_without_end"],
+          "pandas:", "pandas" in sys.modules)
+"""
+    script = tmp_path / "probe.py"
+    script.write_text(code)
+    r = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "audit.log"), str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "workers: True rows: 4002 without end: 1 pandas: False" in r.stdout, r.stdout
