@@ -556,9 +556,9 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
     the Running writes trail the start by a relist's wait (uniform over a period): :func:`_relist_estimate`,
     plus the relist's own dispatch delay measured on the clocks that have both (the median of record bound
     − relist estimate); where the pods were deleted gracefully, averaged with the least Killing − DELETE
-    bound less the kubelet's reaction, measured likewise; kept within the bounds.  A clock whose bounds cross (its order contradicts itself) is
-    dropped (θ NaN); a clock without a pair is taken as the apiserver's, as kubelet records are; a clock
-    moved by given offsets has θ = 0."""
+    bound less the kubelet's reaction, measured likewise; kept within the bounds.  A clock whose bounds
+    cross (its order contradicts itself) is dropped (θ NaN); a clock without a pair is taken as the
+    apiserver's, as kubelet records are; a clock moved by given offsets has θ = 0."""
     out = pd.DataFrame(0.0, index=g.index, columns=["theta", "lower", "upper", "allow"])
     dom, moved = g["clock"], g["moved"].fillna(False).astype(bool)
     dropped = []
