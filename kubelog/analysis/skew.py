@@ -521,6 +521,20 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
     return out
 
 
+def _teardown_receipts(req: pd.DataFrame) -> pd.Series:
+    """Per namespace, the receipt (request start, s) of its first teardown in ``req``: ``DELETE
+    namespaces/<ns>`` or the namespace controller's ``DELETE …/namespaces/<ns>/pods`` (a collection: no
+    name), each a graceful delete of every pod in it."""
+    nm, sub = req["name"].fillna("").astype(str), req["subresource"].fillna("")
+    td = req[
+        (req["method"] == "DELETE")
+        & (sub == "")
+        & (((req["resource"] == "namespaces") & (nm != "")) | ((req["resource"] == "pods") & (nm == "")))
+    ]
+    ns_of = np.where(td["resource"] == "namespaces", nm[td.index], td["namespace"].fillna("").astype(str))
+    return td.assign(_ns=ns_of).groupby("_ns")["start"].min()
+
+
 def _running_writes(
     kub: pd.DataFrame, st: pd.DataFrame, pt: pd.DataFrame | None = None, req: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -567,15 +581,8 @@ def _running_writes(
             # a namespace teardown deletes its pods gracefully too (DELETE namespaces/<ns>, then the
             # namespace controller's DELETECOLLECTION): the kubelet's final DELETE comes only after its
             # terminal write, so without this the terminal write counted as a write before the delete
-            nm, sub = req["name"].fillna("").astype(str), req["subresource"].fillna("")
-            td = req[
-                (req["method"] == "DELETE")
-                & (sub == "")
-                & (((req["resource"] == "namespaces") & (nm != "")) | ((req["resource"] == "pods") & (nm == "")))
-            ]
-            if len(td):
-                ns_of = np.where(td["resource"] == "namespaces", nm[td.index], td["namespace"].fillna("").astype(str))
-                first_td = td.assign(_ns=ns_of).groupby("_ns")["start"].min()
+            first_td = _teardown_receipts(req)
+            if len(first_td):
                 pods_ = ran.assign(_td=ran["namespace"].map(first_td))[["namespace", "pod", "_td"]]
                 deleted = pods_.merge(deleted, on=["namespace", "pod"], how="outer")
                 deleted["_del"] = deleted[["_del", "_td"]].min(axis=1)
@@ -817,11 +824,12 @@ def _kubelet_event_pairs(ev: pd.DataFrame, req: pd.DataFrame, where: _Where) -> 
     the kubelet's clock at ns) against the same pod's requests (apiserver clock).  Kubelet source
     (pkg/kubelet/kuberuntime/kuberuntime_container.go): ``Created`` once the runtime created the container,
     ``Started`` once it started it, ``Killing`` right before it stops it.  So: the bind received → the pod's
-    first Created (else Started) event; the Started event → the pod's last status write before its first
-    DELETE, completed (the kubelet writes the latest status, which then shows the container running); the
-    pod's first DELETE received → its Killing event (only for a pod deleted twice: the first is then the
-    graceful delete the kubelet acted on, not its own final one); the Killing event → the pod's last DELETE
-    received (the kubelet's final delete, sent after the terminal status)."""
+    first Created (else Started) event; the pod's first DELETE received → its Killing event (only for a pod
+    deleted twice: the first is then the graceful delete the kubelet acted on, not its own final one); the
+    Killing event → the pod's last DELETE received (the kubelet's final delete, sent after the terminal
+    status).  And ``kubelet_running``: the Started event → the pod's last status write received before its
+    graceful delete (its first DELETE or its namespace's teardown; the kubelet writes the latest status,
+    which then shows the container running)."""
     if ev.empty or req.empty:
         return []
     from .load import event_name_instants
@@ -880,11 +888,7 @@ def _kubelet_event_pairs(ev: pd.DataFrame, req: pd.DataFrame, where: _Where) -> 
     # deleted inside that call, after which its kubelet's writes are the terminal ones
     st = pods[(pods["subresource"] == "status") & pods["method"].isin(["PATCH", "PUT"])]
     first_end = pods[delete].groupby(key)["end"].min().rename("fd").reset_index()
-    ok = (req["code"] < 300) & (req["method"] == "DELETE") & np.isfinite(req["start"].to_numpy(dtype=float))
-    ns_del = req[ok & (req["resource"] == "namespaces") & req["name"].fillna("").ne("")]
-    coll = req[ok & (req["resource"] == "pods") & req["name"].fillna("").eq("") & req["namespace"].fillna("").ne("")]
-    teardown = pd.concat([ns_del.assign(namespace=ns_del["name"]), coll])[["namespace", "start"]]
-    teardown = teardown.groupby("namespace")["start"].min().rename("td")
+    teardown = _teardown_receipts(req[req["code"] < 300]).drop("", errors="ignore")  # answered, namespaced
     st = st.merge(first_end, on=key, how="left")
     st["fd"] = np.fmin(st["fd"].to_numpy(dtype=float), st["namespace"].map(teardown).to_numpy(dtype=float))
     st = st[st["fd"].isna() | (st["end"] < st["fd"])]
