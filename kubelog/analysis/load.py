@@ -74,6 +74,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -542,6 +543,18 @@ def _relist_estimate(run_w: pd.Series, low: pd.Series, relist: int) -> float:
     return float(low.max()) + relist / (len(low) + 1) if len(low) else np.nan
 
 
+class _Clock(NamedTuple):
+    """What :func:`_event_offsets` keeps of one kubelet clock between its two passes (ns)."""
+
+    rows: np.ndarray  # its pods (mask of ``g``)
+    relisted: float  # :func:`_relist_estimate` (NaN without Running writes)
+    records: pd.Series  # record − Running write of the pods its log has (PLEG ContainerStarted)
+    lower: float
+    upper: float
+    allow: float
+    killing: float  # the least Killing − graceful DELETE (NaN without)
+
+
 def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd.DataFrame:
     """Per pod (rows of ``g``, the pods' named event instants): the offset of its kubelet's clock against
     the apiserver's, ``theta`` (estimate), ``lower``/``upper`` (bounds) and ``allow`` (drift), all ns.
@@ -585,27 +598,28 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
             continue
         kill = (g["tk"] - pairs["delete"])[m].dropna()
         k = float(kill.min()) if len(kill) else np.nan
-        per[d] = (m, _relist_estimate(run_w, low, relist), low_rec, lower, upper, allow, k)
+        per[d] = _Clock(m, _relist_estimate(run_w, low, relist), low_rec, lower, upper, allow, k)
     # the Running write's own delay after its relist (the kubelet's sync and send), which the relist
     # estimate leaves in: measured on the clocks the kubelet's records place (their record bound less their
     # relist estimate), the median added to the other clocks' estimates
-    delay = [float(rec.max()) - e for _, e, rec, *_ in per.values() if len(rec) and np.isfinite(e)]
+    delay = [float(c.records.max()) - c.relisted for c in per.values() if len(c.records) and np.isfinite(c.relisted)]
     delay = max(0.0, float(np.median(delay))) if delay else 0.0
     # the kubelet's reaction to a graceful delete (watch, pod worker) before its Killing event, by which the
     # least Killing − DELETE bound lies above θ: measured on the same clocks, the median taken off the others'
     # bound gives a second estimate, independent of the relist waits; the two are averaged
-    react = [k - float(rec.max()) for _, _, rec, _, _, _, k in per.values() if len(rec) and np.isfinite(k)]
+    react = [c.killing - float(c.records.max()) for c in per.values() if len(c.records) and np.isfinite(c.killing)]
     react = float(np.median(react)) if react else np.nan
     both = 0
-    for m, e, low_rec, lower, upper, allow, k in per.values():
-        theta = float(low_rec.max()) if len(low_rec) else e + delay if np.isfinite(e) else upper
-        if not len(low_rec) and np.isfinite(e) and np.isfinite(k) and np.isfinite(react):
-            theta, both = (theta + k - react) / 2, both + 1
-        theta = min(max(theta, lower), upper)
-        out.loc[m, ["theta", "lower", "upper", "allow"]] = (np.round(theta), lower, upper, allow)
+    for c in per.values():
+        logged, e = len(c.records) > 0, c.relisted
+        theta = float(c.records.max()) if logged else e + delay if np.isfinite(e) else c.upper
+        if not logged and np.isfinite(e) and np.isfinite(c.killing) and np.isfinite(react):
+            theta, both = (theta + c.killing - react) / 2, both + 1
+        theta = min(max(theta, c.lower), c.upper)
+        out.loc[c.rows, ["theta", "lower", "upper", "allow"]] = (np.round(theta), c.lower, c.upper, c.allow)
     if per:
-        logged = sum(1 for _, _, rec, *_ in per.values() if len(rec))
-        relisted = sum(1 for _, e, rec, *_ in per.values() if not len(rec) and np.isfinite(e))
+        logged = sum(1 for c in per.values() if len(c.records))
+        relisted = sum(1 for c in per.values() if not len(c.records) and np.isfinite(c.relisted))
         notes.append(
             f"{len(per)} kubelet clock(s) placed by their pods' requests: {logged} by their own log's PLEG "
             f"records, {relisted} by their Running writes' relist waits"
