@@ -26,7 +26,7 @@ import statistics
 import time
 from pathlib import Path
 
-from _common import synthetic_run
+from _common import synthetic_run, timed
 
 # DuckDB's spelling of EVENT_SCHEMA
 DUCK_COLUMNS = (
@@ -53,12 +53,7 @@ ODD = {
 
 
 def cpu_ms(fn, repeat: int) -> float:
-    out = []
-    for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        out.append(time.process_time() - t)
-    return statistics.median(out) * 1000
+    return timed(fn, repeat, time.process_time) * 1000
 
 
 def main() -> None:

@@ -259,7 +259,7 @@ _CLASSIFIED: dict = {}
 _MEMO_MAX = 20_000
 
 
-def _classify_where_needed(method: pa.Array, uri: pa.Array, has_ref: pa.Array, ref_name: pa.Array) -> dict:
+def _classify_where_needed(method: pa.Array, uri: pa.Array, has_ref: pa.Array, ref_name: pa.Array) -> _Classified:
     """:func:`requestinfo.classify` of the rows whose URI can change an audit row: those without an
     objectRef (everything comes from the URI), those whose objectRef names no object (a field selector may),
     and those whose URI has a word of :data:`_URI_MATTERS`.  The other rows get what classify would give
