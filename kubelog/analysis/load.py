@@ -43,8 +43,9 @@ Definitions (DESIGN §5, issue #6)
     delete] · the kubelet's terminal status write (the first status write after the graceful delete)
     or its final grace-0 DELETE (the pod's own DELETE after the graceful one), whichever is first:
     range [graceful delete, write]; estimate the write from 1.22 on (``syncTerminatingPod`` sets the
-    terminal status right after the kill), before that the graceful delete plus the run's kubelet
-    reaction time (the terminal status waits for the relist, :func:`_relisted_stop`) · a kubelet kill /
+    terminal status right after the kill), before that (the terminal status waits for the relist,
+    :func:`_relisted_stop`) a line over the graceful deletes, or over a teardown's list places, fitted to
+    each pod's relist interval (:func:`_relisted_lines`) · a kubelet kill /
     REMOVE record (``Killing container with a grace period``, ``SyncLoop REMOVE``; node clock) · only in
     a run with no such kubelet confirmation at all: the graceful DELETE or the namespace teardown
     (unbounded above) · else the pod runs to the end of the log (a hung kubelet: a graceful delete
@@ -656,7 +657,7 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     before the terminal write or final delete."""
     nan = pd.Series(np.nan, index=index)
     if named.empty:
-        return (nan, nan.copy(), nan.copy()), (nan.copy(), nan.copy(), nan.copy())
+        return (nan, nan.copy(), nan.copy()), (nan.copy(), nan.copy(), nan.copy()), {}
     g = named.set_index(["namespace", "pod"])
     g = g[~g.index.duplicated()].reindex(index)
     for c in ("t", "tc", "tk"):
@@ -675,35 +676,173 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     k_hi = fin.where(fin >= k_lo).fillna(np.inf)  # a final write before the kill bounds nothing
     k_est = k_est.where(k_lo <= k_hi)
     stop = (pd.Series(np.clip(k_est, k_lo, k_hi), index=index), k_lo.where(k_est.notna()), k_hi.where(k_est.notna()))
-    return start, stop
+    # each clock's offset, for the kubelet records on it (a clock moved by given offsets: 0)
+    placed = g["clock"].notna() & th.notna()
+    thetas = th[placed].groupby(g.loc[placed, "clock"].to_numpy()).first().to_dict()
+    return start, stop, thetas
 
 
-def _sweep_deletes(index, sweep: pd.DataFrame, own_del: pd.Series, first_del: pd.Series) -> pd.Series:
-    """Each pod's graceful delete, estimated (relative ns): its first DELETE, or for a pod its namespace's
-    teardown deleted, its place in that ``DELETECOLLECTION``.  The registry lists the pods (storage key
-    order: by name) and deletes them one after another while the call runs
+def _sweep_places(index, sweep: pd.DataFrame, own_del: pd.Series) -> pd.DataFrame:
+    """The pods a namespace teardown deleted: per pod its namespace (``ns``), its place ``k`` among the ``n``
+    pods the ``DELETECOLLECTION`` listed, the call's receipt ``t0`` and end ``t1`` (relative ns), and
+    ``place``, its delete spread evenly over the call.  The registry lists the pods (storage key order: by
+    name) and deletes them one after another while the call runs
     (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go ``DeleteCollection``: items fed in
-    list order to ``--delete-collection-workers`` goroutines, 1 by default), so the k-th of n pods is
-    placed at receipt + (k + ½)/n of the call; the kubelets see each deletion as it commits, before the
-    call returns.  ``first_del`` (the teardown's earliest end) stays the pods' lower bound."""
-    est = first_del.copy()
+    list order to ``--delete-collection-workers`` goroutines, 1 by default); a pod its own DELETE removed
+    before its place was not the sweep's."""
+    cols = ["ns", "k", "n", "t0", "t1", "place"]
     if sweep.empty:
-        return est
+        return pd.DataFrame(columns=cols, dtype="float64")
     ns = pd.Series(index.get_level_values(0), index=index)
     pod = pd.Series(index.get_level_values(1), index=index)
     t0, t1 = ns.map(sweep["t"]).astype("float64"), ns.map(sweep["te"]).astype("float64")
     # the pods the list found: in a swept namespace, not deleted by their own DELETE before the sweep began
     listed = t0.notna() & ~(own_del < t0)
     if not listed.any():
-        return est
+        return pd.DataFrame(columns=cols, dtype="float64")
     lst = pd.DataFrame({"_ns": ns[listed].to_numpy(), "_pod": pod[listed].to_numpy()}, index=index[listed.to_numpy()])
     lst = lst.sort_values(["_ns", "_pod"], kind="stable")
     k = lst.groupby("_ns", sort=False).cumcount().reindex(index)
     n = lst.groupby("_ns", sort=False)["_pod"].transform("size").reindex(index)
     place = t0 + (k + 0.5) / n * (t1 - t0)
     swept = listed & ~(own_del <= place)
-    est[swept] = place[swept]
+    out = pd.DataFrame({"ns": ns, "k": k, "n": n, "t0": t0, "t1": t1, "place": place})
+    return out[swept.to_numpy()]
+
+
+def _sweep_deletes(index, sweep: pd.DataFrame, own_del: pd.Series, first_del: pd.Series) -> pd.Series:
+    """Each pod's graceful delete, estimated (relative ns): its first DELETE, or for a pod its namespace's
+    teardown deleted, its place in that ``DELETECOLLECTION`` (:func:`_sweep_places`): the k-th of n pods at
+    receipt + (k + ½)/n of the call; the kubelets see each deletion as it commits, before the call returns.
+    ``first_del`` (the teardown's earliest end) stays the pods' lower bound."""
+    est = first_del.copy()
+    sp = _sweep_places(index, sweep, own_del)
+    est[sp.index] = sp["place"]
     return est
+
+
+def _fit_relisted(x: np.ndarray, final: np.ndarray, relist: int, delay: float, unit: float, rate: tuple) -> tuple:
+    """``(c, r)``: the line ``c + r·x`` (ns) that places the stops of pods whose kubelets reported them at
+    their next relist, from their terminal writes ``final`` (receipts, ns) and a position ``x`` per pod: its
+    graceful delete (ns, ``unit`` 1e9, ``rate`` (1, 1)) or its place in a teardown's list (``unit`` 1,
+    ``rate`` (0, the most ns per place)).
+
+    Each stop lies in [final − delay − relist, final − delay]: the PLEG relists every period and the write
+    follows its relist by ``delay``.  The waits are *not* independent draws: a kubelet's relists keep their
+    phase, so its pods stopped within one period are all reported at the same relist — a median of the
+    waits is no estimate; only each pod's interval is sound, and a kubelet whose relist fell inside the
+    sweep brackets it (its pods before the relist reported at it, the next ones a period later).  The line
+    maximises the pods' margins inside their intervals, each counted up to :data:`_FIT_MARGIN` (the
+    kubelets' reactions spread about that much) and negative outside (a kubelet that reacted late moves it
+    by its share alone): so it passes through the middle of each bracket; the remaining ties are broken by
+    the distance to the intervals' middles (0.1 % weight, on at most :data:`_FIT_TIES` pods).  A linear
+    program (scipy's HiGHS), in seconds around the medians."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    m = x.size
+    x0, f0 = float(np.median(x)), float(np.median(final))
+    xs = (x - x0) / unit
+    hi = (final - f0 - delay) / 1e9
+    lo = hi - relist / 1e9  # the nominal period: a longer wait is a (soft) violation, not a wider interval
+    # the tie-break on at most _FIT_TIES pods, evenly spaced (it only settles the line's two parameters)
+    t = np.arange(0, m, -(-m // _FIT_TIES))
+    q = t.size
+    mid = (hi[t] + lo[t]) / 2
+    # z = [c, ρ, g_1..m (margins, ≤ _FIT_MARGIN), w_1..q (|line − mid|)];
+    # rows: g ≤ line − lo, g ≤ hi − line, line − mid ≤ w, mid − line ≤ w
+    i, j = np.arange(m), np.arange(q)
+    rows = np.concatenate([np.repeat(np.arange(2 * m + 2 * q), 2), np.arange(2 * m + 2 * q)])
+    cols = np.concatenate([np.tile([0, 1], 2 * m + 2 * q), 2 + i, 2 + i, 2 + m + j, 2 + m + j])
+    sign = np.concatenate([np.repeat([-1.0, 1.0], m), np.repeat([1.0, -1.0], q)])
+    at = np.concatenate([xs, xs, xs[t], xs[t]])
+    line = np.column_stack([sign, sign * at]).ravel()
+    slack = np.concatenate([np.ones(2 * m), -np.ones(2 * q)])
+    A = coo_matrix((np.concatenate([line, slack]), (rows, cols)), shape=(2 * m + 2 * q, 2 + m + q)).tocsr()
+    b = np.concatenate([-lo, hi, mid, -mid])
+    cost = np.concatenate([[0.0, 0.0], -np.ones(m), np.full(q, 0.001 * m / q)])
+    bounds = [(None, None), (rate[0] * unit / 1e9, rate[1] * unit / 1e9)]
+    bounds += [(None, _FIT_MARGIN / 1e9)] * m + [(0, None)] * q
+    res = linprog(cost, A_ub=A, b_ub=b, bounds=bounds, method="highs")
+    if res.status != 0:
+        return np.nan, np.nan
+    r = float(res.x[1]) * 1e9 / unit
+    return f0 + float(res.x[0]) * 1e9 - r * x0, r
+
+
+def _died_write_delay(pleg: pd.DataFrame, final: pd.Series, thetas: dict, relist: int) -> tuple[float, int]:
+    """How long after the relist that saw the containers die the kubelet's terminal write was received
+    (ns): the median of write − PLEG ``ContainerDied`` record over the pods whose kubelet log is in the run
+    and whose clock is placed (``thetas``: clock → offset; the kubelet's sync, the status manager's send and
+    the request's way in), and how many pods gave it; (0, 0) without such records."""
+    died = pleg[(pleg["milestone"] == "pleg_container_died") & pleg["clock"].isin(list(thetas))]
+    if died.empty:
+        return 0.0, 0
+    died = died.sort_values("t", kind="stable").drop_duplicates(["namespace", "pod"])
+    t = died["t"].to_numpy(dtype=np.float64) - died["clock"].map(thetas).to_numpy(dtype=np.float64)
+    gap = final.reindex(pd.MultiIndex.from_frame(died[["namespace", "pod"]])).to_numpy(dtype=np.float64) - t
+    gap = gap[np.isfinite(gap) & (gap >= 0) & (gap <= relist)]
+    return (float(np.median(gap)), int(gap.size)) if gap.size else (0.0, 0)
+
+
+_FIT_MARGIN = 50_000_000  # a stop's margin inside its relist interval counts up to this (ns): the reactions' spread
+_FIT_TIES = 200  # pods in the tie-break term of the fit (every m/200-th)
+_FIT_MIN = 8  # fewer stops to fit a line to: the graceful delete plus the median wait less half a relist
+
+
+def _relisted_lines(
+    index, sweep, own, g_est: pd.Series, final: pd.Series, relist: int, delay: tuple, notes: list
+) -> pd.Series:
+    """The stop of each pod whose kubelet reports it at its next relist (relative ns, NaN without a terminal
+    write ``final``): per namespace teardown, a line over the pods' places in its list
+    (:func:`_fit_relisted`: the time per place measured, not assumed — the call also spends its start
+    listing); for the other pods, their graceful delete (``g_est``) plus a reaction fitted likewise.  With
+    fewer than :data:`_FIT_MIN` such pods, the delete plus the median write delay less half a relist.
+    ``delay``: (the terminal write's delay after its relist, ns; how many pods measured it)."""
+    out = pd.Series(np.nan, index=index)
+    has = final.notna()
+    d, measured = delay
+    sp = _sweep_places(index, sweep, own)
+    sp = sp[has.reindex(sp.index).to_numpy()]
+    fitted = []
+    for _, grp in sp.groupby("ns", sort=False):
+        if len(grp) < _FIT_MIN:
+            continue
+        t0, t1, n = (float(grp[c].iloc[0]) for c in ("t0", "t1", "n"))
+        k = grp["k"].to_numpy(dtype=np.float64)
+        c, r = _fit_relisted(k, final[grp.index].to_numpy(dtype=np.float64), relist, d, 1.0, (0.0, (t1 - t0) / n))
+        if np.isfinite(c):
+            out[grp.index] = c + r * k
+            fitted.append((len(grp), r, t1 - t0, c - t0))
+    rest = has & out.isna() & g_est.notna()
+    if rest.sum() >= _FIT_MIN:
+        x = g_est[rest].to_numpy(dtype=np.float64)
+        c, _ = _fit_relisted(x, final[rest].to_numpy(dtype=np.float64), relist, d, 1e9, (1.0, 1.0))
+        if np.isfinite(c):
+            out[rest] = c + x
+            notes.append(
+                f"{int(rest.sum())} pods' stops: their graceful delete + {c / 1e6:.0f} ms, the kubelets' reaction "
+                "fitted to each pod's [terminal write − relist, terminal write]"
+            )
+    for pods, r, dur, first in fitted:
+        notes.append(
+            f"namespace teardown: {pods} pods' stops on a line over their places in the DELETECOLLECTION's list, "
+            f"fitted to their kubelets' relisted terminal writes: {r / 1e6:.1f} ms per pod; the call took "
+            f"{dur / 1e9:.2f} s, the first stop {first / 1e9:.2f} s after its receipt"
+        )
+    if fitted or rest.sum() >= _FIT_MIN:
+        notes.append(
+            f"terminal writes {d / 1e6:.0f} ms after the relist that saw the containers die (measured on {measured} "
+            "pods of kubelets whose log is in the run)"
+            if measured
+            else "the terminal writes' delay after their relist is not measured (no kubelet log with PLEG "
+            "ContainerDied records): the stops may lie up to that delay (tens of ms) late"
+        )
+    rest = has & out.isna() & g_est.notna()
+    if rest.any():
+        gap = (final - g_est)[rest]
+        out[rest] = g_est[rest] + max(0.0, float(gap.median()) - relist / 2)
+    return out
 
 
 def _relisted_stop(run: Run, origin: str) -> bool:
@@ -904,7 +1043,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         rec = rec.drop_duplicates(["namespace", "pod"]).set_index(["namespace", "pod"])
         pairs[key] = rec["t"].reindex(lives.index).astype("float64")
         pairs[key + "_clock"] = rec["clock"].reindex(lives.index)
-    named_start, named_stop = _named_lives(named, lives.index, pairs, relist, notes)
+    named_start, named_stop, thetas = _named_lives(named, lives.index, pairs, relist, notes)
     cands = [
         named_start,
         _relisted(running_write, bind, relist),
@@ -931,10 +1070,10 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         # relist wait (uniform, mean half a relist) and its own sync: the run's median of that gap less
         # half a relist estimates the reaction, which is added to each graceful delete, kept inside the
         # pod's bounds [max(graceful delete, write − relist), write]
-        gap = (final - g_est).dropna()
-        react = max(0.0, float(gap.median()) - relist / 2) if len(gap) else 0.0
+        delay = _died_write_delay(pleg, final, thetas, relist)
+        line = _relisted_lines(lives.index, sweep, own, g_est, final, relist, delay, notes)
         lo = np.fmax(final - relist, gd)
-        final_est = pd.Series(np.minimum(np.fmax(g_est + np.floor(react), lo), final), index=lives.index)
+        final_est = pd.Series(np.minimum(np.fmax(np.floor(line), lo), final), index=lives.index)
     else:
         final_est = final
     kstop = _first(kub_stop).reindex(lives.index)
