@@ -165,3 +165,25 @@ def test_kv_and_pods_list():
     assert P._pods_list('["ns/a","ns/b"]') == ["ns/a", "ns/b"]
     kv = P.parse_kv('pod="a/b" x=1 event={"ID":"u","Type":"ContainerStarted"}')
     assert kv["pod"] == "a/b" and kv["x"] == "1" and "ContainerStarted" in kv["event"]
+
+
+def test_kill_records_with_and_without_a_grace_period_override(ingest_to, tmp_path):
+    """kuberuntime_container.go killContainer logs "Killing container with a grace period" or, when the
+    grace period is overridden (a force delete, an eviction), "… with a grace period override": both are
+    the pod's kill.  The pre-1.21 form names only the container and stays a message."""
+    lines = [
+        'I0803 09:20:42.356573    1354 kuberuntime_container.go:720] "Killing container with a grace period '
+        'override" pod="ns1/web-1" podUID=370aaf3e-2b35-452e-90e9-adc15c96efa1 containerName="web" '
+        'containerID="cri-o://6f79c731" gracePeriod=30',
+        'I0803 09:20:43.000001    1354 kuberuntime_container.go:709] "Killing container with a grace period" '
+        'pod="ns1/web-2" podUID=470aaf3e-2b35-452e-90e9-adc15c96efa1 containerName="web" '
+        'containerID="cri-o://7f79c731" gracePeriod=30',
+        'I0820 21:10:40.020260    3312 kuberuntime_container.go:581] Killing container "docker://391717fba2ee" '
+        "with 30 second grace period",
+    ]
+    run = _ingest(ingest_to, tmp_path, lines, "kubelet-node1.log")
+    assert accounting_ok(run.inputs[0]) and run.inputs[0]["rows"]["messages"] == 3
+    p = run.table("pod_transitions")
+    assert p["milestone"].tolist() == ["kubelet_kill", "kubelet_kill"]
+    assert p["pod"].tolist() == ["web-1", "web-2"] and (p["namespace"] == "ns1").all()
+    assert p["uid"].tolist()[0] == "370aaf3e-2b35-452e-90e9-adc15c96efa1"

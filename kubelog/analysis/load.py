@@ -40,13 +40,15 @@ Definitions (DESIGN §5, issue #6)
     of these anywhere takes a pod with a status write as started (a note says so).
   - *stop*, best: the instant in the name of the kubelet's ``Killing`` Event (made right before the
     runtime's ``StopContainer``, ``killContainer``): range [the instant, the terminal write or final
-    delete] · the kubelet's terminal status write (the first status write after the graceful delete)
-    or its final grace-0 DELETE (the pod's own DELETE after the graceful one), whichever is first:
+    delete] · a kubelet kill record on a clock placed like the events' (:func:`_placed_kills`; before
+    1.21 it names only the container, whose pod its PLEG ``ContainerStarted`` record names,
+    :func:`_old_kills`) · the kubelet's terminal status write (the first status write after the graceful
+    delete) or its final grace-0 DELETE (the pod's own DELETE after the graceful one), whichever is first:
     range [graceful delete, write]; estimate the write from 1.22 on (``syncTerminatingPod`` sets the
     terminal status right after the kill), before that (the terminal status waits for the relist,
     :func:`_relisted_stop`) a line over the graceful deletes, or over a teardown's list places, fitted to
-    each pod's relist interval (:func:`_relisted_lines`) · a kubelet kill /
-    REMOVE record (``Killing container with a grace period``, ``SyncLoop REMOVE``; node clock) · only in
+    each pod's relist interval and levelled on the exact stops (:func:`_relisted_lines`) · a kubelet kill /
+    REMOVE record as written (``SyncLoop REMOVE``; a clock not placed) · only in
     a run with no such kubelet confirmation at all: the graceful DELETE or the namespace teardown
     (unbounded above) · else the pod runs to the end of the log (a hung kubelet: a graceful delete
     stops nothing by itself; a note counts them).
@@ -369,6 +371,40 @@ def _pod_requests(run: Run, notes: list):
     return r, origin
 
 
+# kuberuntime_container.go killContainer before 1.21 (and 1.5's dockertools): the container only
+_RX_OLD_KILL = re.compile(r'^Killing container "(?:[\w-]+://)?(?P<cid>[^"]+)" with \d+ second grace period')
+# kubelet.go syncLoopIteration before 1.21: the PLEG event names the pod, its Data the container
+_RX_PLEG_STARTED_CID = re.compile(
+    r'^SyncLoop \(PLEG\): "(?P<ref>[^"]*)", event: &pleg\.PodLifecycleEvent\{ID:"[^"]*", '
+    r'Type:"ContainerStarted", Data:"(?P<cid>[^"]+)"'
+)
+_RX_OLD_POD_REF = re.compile(r"^(?P<pod>.+)_(?P<namespace>[^_()]+)\([^)]*\)$")
+
+
+def _old_kills(run: Run) -> pd.DataFrame:
+    """The kill records of kubelets before 1.21 (``Killing container "docker://<id>" with 30 second grace
+    period``): they name the container only, and its pod is the one whose PLEG ``ContainerStarted`` record on
+    the same clock carries that ID as its ``Data`` (``messages``).  ``namespace, pod, milestone
+    (kubelet_kill), ts, origin, clock``; none without such pairs."""
+    from .pods import _records_starting
+
+    cols = ["namespace", "pod", "milestone", "ts", "origin", "clock"]
+    none = pd.DataFrame(columns=cols)
+    kills = _records_starting(run, "messages", 'Killing container "')
+    if kills is None:
+        return none
+    kills = kills.assign(cid=kills["msg"].str.extract(_RX_OLD_KILL)["cid"]).dropna(subset=["cid"])
+    pleg = _records_starting(run, "messages", 'SyncLoop (PLEG): "') if len(kills) else None
+    if pleg is None:
+        return none
+    m = pleg["msg"].str.extract(_RX_PLEG_STARTED_CID)
+    ref = m["ref"].str.extract(_RX_OLD_POD_REF)
+    pleg = pleg.assign(cid=m["cid"], namespace=ref["namespace"], pod=ref["pod"]).dropna(subset=["cid", "pod"])
+    pleg = pleg.drop_duplicates(["clock", "cid"])[["clock", "cid", "namespace", "pod"]]
+    j = kills[["ts", "clock", "cid"]].merge(pleg, on=["clock", "cid"], how="inner")
+    return j.assign(milestone="kubelet_kill", origin="kubelet")[cols]
+
+
 def _first(df: pd.DataFrame, key=("namespace", "pod"), col: str = "t") -> pd.Series:
     """Earliest ``col`` (int64 ns; ``t`` the instant, ``te`` a request's end) per pod key."""
     if df.empty:
@@ -569,8 +605,9 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
     follows the bind (θ ≤ record − bind); a clock with them is estimated by that record bound.  Without,
     the Running writes trail the start by a relist's wait (uniform over a period): :func:`_relist_estimate`,
     plus the relist's own dispatch delay measured on the clocks that have both (the median of record bound
-    − relist estimate); where the pods were deleted gracefully, averaged with the least Killing − DELETE
-    bound less the kubelet's reaction, measured likewise; kept within the bounds.  A clock whose bounds
+    − relist estimate); where the pods were deleted gracefully, the least Killing − DELETE bound less the
+    kubelet's reaction, measured likewise, instead (its error is the spread of the least reaction, a few ms,
+    where the relist waits' ends leave ~period / n); kept within the bounds.  A clock whose bounds
     cross (its order contradicts itself) is dropped (θ NaN); a clock without a pair is taken as the
     apiserver's, as kubelet records are; a clock moved by given offsets has θ = 0."""
     out = pd.DataFrame(0.0, index=g.index, columns=["theta", "lower", "upper", "allow"])
@@ -607,7 +644,8 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
     delay = max(0.0, float(np.median(delay))) if delay else 0.0
     # the kubelet's reaction to a graceful delete (watch, pod worker) before its Killing event, by which the
     # least Killing − DELETE bound lies above θ: measured on the same clocks, the median taken off the others'
-    # bound gives a second estimate, independent of the relist waits; the two are averaged
+    # bound gives an estimate independent of the relist waits and closer (the least of n reactions spreads by
+    # a few ms, the relist waits' ends by ~a period / n): it replaces the relist estimate
     react = [c.killing - float(c.records.max()) for c in per.values() if len(c.records) and np.isfinite(c.killing)]
     react = float(np.median(react)) if react else np.nan
     both = 0
@@ -615,7 +653,7 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
         logged, e = len(c.records) > 0, c.relisted
         theta = float(c.records.max()) if logged else e + delay if np.isfinite(e) else c.upper
         if not logged and np.isfinite(e) and np.isfinite(c.killing) and np.isfinite(react):
-            theta, both = (theta + c.killing - react) / 2, both + 1
+            theta, both = c.killing - react, both + 1
         theta = min(max(theta, c.lower), c.upper)
         out.loc[c.rows, ["theta", "lower", "upper", "allow"]] = (np.round(theta), c.lower, c.upper, c.allow)
     if per:
@@ -630,7 +668,7 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
                 else ""
             )
             + (
-                f"; {both} of these averaged with their graceful delete → Killing bound less the kubelets' "
+                f"; {both} of these instead by their graceful delete → Killing bound less the kubelets' "
                 f"{react / 1e6:.0f} ms reaction (measured likewise)"
                 if both
                 else ""
@@ -676,9 +714,11 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     k_hi = fin.where(fin >= k_lo).fillna(np.inf)  # a final write before the kill bounds nothing
     k_est = k_est.where(k_lo <= k_hi)
     stop = (pd.Series(np.clip(k_est, k_lo, k_hi), index=index), k_lo.where(k_est.notna()), k_hi.where(k_est.notna()))
-    # each clock's offset, for the kubelet records on it (a clock moved by given offsets: 0)
+    # each clock's offset and how far above it the offset can be (upper bound + drift allowance), for the
+    # kubelet records on it (a clock moved by given offsets: 0, 0)
     placed = g["clock"].notna() & th.notna()
-    thetas = th[placed].groupby(g.loc[placed, "clock"].to_numpy()).first().to_dict()
+    per = pd.DataFrame({"theta": th[placed], "slack": (upper + allow)[placed]})
+    thetas = {c: tuple(v) for c, v in per.groupby(g.loc[placed, "clock"].to_numpy()).first().iterrows()}
     return start, stop, thetas
 
 
@@ -770,16 +810,42 @@ def _fit_relisted(x: np.ndarray, final: np.ndarray, relist: int, delay: float, u
     return f0 + float(res.x[0]) * 1e9 - r * x0, r
 
 
+def _placed_kills(kub_kill: pd.DataFrame, index, thetas: dict, offsets: dict | None, final: pd.Series) -> tuple:
+    """(estimate, lo, hi) of each pod's stop from its kubelet's kill record (relative ns, NaN without one or
+    where its clock is not placed): the record less its clock's offset (``thetas`` from the pods' events; 0
+    on the apiserver's clock or one moved by ``offsets``), bounded below by the offset's upper bound, above
+    by the terminal write.  The kubelet logs it right before the runtime's ``StopContainer``."""
+    nan = pd.Series(np.nan, index=index)
+    if kub_kill.empty:
+        return nan, nan.copy(), nan.copy()
+    k = kub_kill.sort_values("t", kind="stable").drop_duplicates(["namespace", "pod"]).set_index(["namespace", "pod"])
+    t = k["t"].reindex(index).astype("float64")
+    clk = k["clock"].reindex(index).fillna("apiserver").replace("", "apiserver")
+
+    def placed(c, i):
+        if c in thetas:
+            return thetas[c][i]
+        return 0.0 if c == "apiserver" or (offsets and c in offsets) else np.nan
+
+    th = clk.map(lambda c: placed(c, 0)).astype("float64")
+    slack = clk.map(lambda c: placed(c, 1)).astype("float64")
+    est = t - th
+    lo = t - slack
+    hi = final.where(final >= lo).fillna(np.inf)
+    est = est.where(lo <= hi)
+    return pd.Series(np.clip(est, lo, hi), index=index), lo.where(est.notna()), hi.where(est.notna())
+
+
 def _died_write_delay(pleg: pd.DataFrame, final: pd.Series, thetas: dict, relist: int) -> tuple[float, int]:
     """How long after the relist that saw the containers die the kubelet's terminal write was received
     (ns): the median of write − PLEG ``ContainerDied`` record over the pods whose kubelet log is in the run
-    and whose clock is placed (``thetas``: clock → offset; the kubelet's sync, the status manager's send and
+    and whose clock is placed (``thetas``: clock → (offset, slack); the kubelet's sync, the status manager's send and
     the request's way in), and how many pods gave it; (0, 0) without such records."""
     died = pleg[(pleg["milestone"] == "pleg_container_died") & pleg["clock"].isin(list(thetas))]
     if died.empty:
         return 0.0, 0
     died = died.sort_values("t", kind="stable").drop_duplicates(["namespace", "pod"])
-    t = died["t"].to_numpy(dtype=np.float64) - died["clock"].map(thetas).to_numpy(dtype=np.float64)
+    t = died["t"].to_numpy(dtype=np.float64) - died["clock"].map(lambda c: thetas[c][0]).to_numpy(dtype=np.float64)
     gap = final.reindex(pd.MultiIndex.from_frame(died[["namespace", "pod"]])).to_numpy(dtype=np.float64) - t
     gap = gap[np.isfinite(gap) & (gap >= 0) & (gap <= relist)]
     return (float(np.median(gap)), int(gap.size)) if gap.size else (0.0, 0)
@@ -790,15 +856,32 @@ _FIT_TIES = 200  # pods in the tie-break term of the fit (every m/200-th)
 _FIT_MIN = 8  # fewer stops to fit a line to: the graceful delete plus the median wait less half a relist
 
 
+_LEVEL_MIN = 5  # exact stops on a fitted line to move it by their mean distance
+
+
+def _level(exact, idx, line: np.ndarray) -> tuple[float, int]:
+    """(the mean of exact stop − line over the pods ``idx`` with an exact stop, how many); (0, 0) with fewer
+    than :data:`_LEVEL_MIN`."""
+    if exact is None:
+        return 0.0, 0
+    d = exact.reindex(idx).to_numpy(dtype=np.float64) - line
+    d = d[np.isfinite(d)]
+    return (float(d.mean()), int(d.size)) if d.size >= _LEVEL_MIN else (0.0, 0)
+
+
 def _relisted_lines(
-    index, sweep, own, g_est: pd.Series, final: pd.Series, relist: int, delay: tuple, notes: list
+    index, sweep, own, g_est: pd.Series, final: pd.Series, relist: int, delay: tuple, notes: list, exact=None
 ) -> pd.Series:
     """The stop of each pod whose kubelet reports it at its next relist (relative ns, NaN without a terminal
     write ``final``): per namespace teardown, a line over the pods' places in its list
     (:func:`_fit_relisted`: the time per place measured, not assumed — the call also spends its start
     listing); for the other pods, their graceful delete (``g_est``) plus a reaction fitted likewise.  With
     fewer than :data:`_FIT_MIN` such pods, the delete plus the median write delay less half a relist.
-    ``delay``: (the terminal write's delay after its relist, ns; how many pods measured it)."""
+    ``delay``: (the terminal write's delay after its relist, ns; how many pods measured it).  Where at least
+    :data:`_LEVEL_MIN` of a line's pods have a stop known exactly (``exact``: a Killing event or a kill
+    record on a placed clock), the line is moved by their mean distance from it: the brackets place the
+    line where the kubelets' reactions put the stops around each relist, the exact stops where they are on
+    average, which is what the count of running pods needs."""
     out = pd.Series(np.nan, index=index)
     has = final.notna()
     d, measured = delay
@@ -812,23 +895,29 @@ def _relisted_lines(
         k = grp["k"].to_numpy(dtype=np.float64)
         c, r = _fit_relisted(k, final[grp.index].to_numpy(dtype=np.float64), relist, d, 1.0, (0.0, (t1 - t0) / n))
         if np.isfinite(c):
+            shift, m = _level(exact, grp.index, c + r * k)
+            c += shift
             out[grp.index] = c + r * k
-            fitted.append((len(grp), r, t1 - t0, c - t0))
+            fitted.append((len(grp), r, t1 - t0, c - t0, shift, m))
     rest = has & out.isna() & g_est.notna()
     if rest.sum() >= _FIT_MIN:
         x = g_est[rest].to_numpy(dtype=np.float64)
         c, _ = _fit_relisted(x, final[rest].to_numpy(dtype=np.float64), relist, d, 1e9, (1.0, 1.0))
         if np.isfinite(c):
+            shift, m = _level(exact, rest[rest].index, c + x)
+            c += shift
             out[rest] = c + x
             notes.append(
                 f"{int(rest.sum())} pods' stops: their graceful delete + {c / 1e6:.0f} ms, the kubelets' reaction "
                 "fitted to each pod's [terminal write − relist, terminal write]"
+                + (f", moved {shift / 1e6:+.0f} ms to the mean of {m} stops known exactly" if m else "")
             )
-    for pods, r, dur, first in fitted:
+    for pods, r, dur, first, shift, m in fitted:
         notes.append(
             f"namespace teardown: {pods} pods' stops on a line over their places in the DELETECOLLECTION's list, "
             f"fitted to their kubelets' relisted terminal writes: {r / 1e6:.1f} ms per pod; the call took "
             f"{dur / 1e9:.2f} s, the first stop {first / 1e9:.2f} s after its receipt"
+            + (f" (moved {shift / 1e6:+.0f} ms to the mean of {m} stops known exactly)" if m else "")
         )
     if fitted or rest.sum() >= _FIT_MIN:
         notes.append(
@@ -916,15 +1005,22 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     kub_start = kub_stop = dump_start = pleg = krec = pd.DataFrame(
         columns=["namespace", "pod", "t", "milestone", "clock"]
     )
+    kub_kill = kub_start
+    pt = None
     if run.has("pod_transitions"):
         pt = run.table("pod_transitions", columns=["namespace", "pod", "milestone", "ts", "origin", "clock"])
         pt = pt[pt["ts"].notna() & pt["pod"].notna()].assign(namespace=lambda d: d["namespace"].fillna(""))
+    old_kills = _old_kills(run) if run.has("messages") else None
+    if old_kills is not None and len(old_kills):
+        pt = old_kills if pt is None else pd.concat([pt, old_kills], ignore_index=True)
+    if pt is not None:
         pt, _ = _to_apiserver_clock(pt, offsets, notes, "kubelet records and pod dumps")  # node clocks
         pt = pt.assign(t=_ns(pt["ts"]))
         kub_start = pt[pt["milestone"].isin(["pleg_container_started", "running_observed"])]
         pleg = pt[pt["milestone"].astype(str).str.startswith("pleg_")]
         krec = pt[pt["milestone"].isin(["kubelet_add", "pleg_container_started"]) & (pt["origin"] == "kubelet")]
         kub_stop = pt[pt["milestone"].isin(["kubelet_kill", "kubelet_remove"])]
+        kub_kill = pt[(pt["milestone"] == "kubelet_kill") & (pt["origin"] == "kubelet")]
         dump_start = pt[
             pt["milestone"].isin(["started", "container_started"])
             & pt["origin"].isin(["pods-json", "pods-yaml", "watch"])
@@ -975,9 +1071,9 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         k: f.assign(t=f["t"].to_numpy(dtype=np.int64) - base, te=f["te"].to_numpy(dtype=np.int64) - base)
         for k, f in frames.items()
     }
-    kub_start, kub_stop, dump_start, ev_start, pleg, krec = (
+    kub_start, kub_stop, dump_start, ev_start, pleg, krec, kub_kill = (
         f.assign(t=f["t"].to_numpy(dtype=np.int64) - base)
-        for f in (kub_start, kub_stop, dump_start, ev_start, pleg, krec)
+        for f in (kub_start, kub_stop, dump_start, ev_start, pleg, krec, kub_kill)
     )
     teardown = teardown - base
     sweep = sweep - base
@@ -1065,13 +1161,15 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     gd = first_del.where(final.notna())
     g_est = _sweep_deletes(lives.index, sweep, own, first_del).where(final.notna())
     final_lo = pd.Series(np.fmin(gd, final), index=lives.index)
+    # a kubelet's kill record, on its clock: placed by that clock's offset (from its pods' events, or given)
+    kill = _placed_kills(kub_kill, lives.index, thetas, offsets, final)
     if _relisted_stop(run, origin):
-        # the write follows the graceful delete by the kubelet's reaction (watch, pod worker, kill), a
-        # relist wait (uniform, mean half a relist) and its own sync: the run's median of that gap less
-        # half a relist estimates the reaction, which is added to each graceful delete, kept inside the
-        # pod's bounds [max(graceful delete, write − relist), write]
+        # the write follows the stop by the relist's wait: a line over the graceful deletes or a teardown's
+        # list places, fitted to each pod's relist interval, its level checked on the stops known exactly
+        # (Killing events, kill records); kept inside [max(graceful delete, write − relist), write]
         delay = _died_write_delay(pleg, final, thetas, relist)
-        line = _relisted_lines(lives.index, sweep, own, g_est, final, relist, delay, notes)
+        exact = named_stop[0].where(named_stop[0].notna(), kill[0])
+        line = _relisted_lines(lives.index, sweep, own, g_est, final, relist, delay, notes, exact)
         lo = np.fmax(final - relist, gd)
         final_est = pd.Series(np.minimum(np.fmax(np.floor(line), lo), final), index=lives.index)
     else:
@@ -1081,10 +1179,17 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     has_final = bool(second_del.notna().any() or after.shape[0] or kub_stop.shape[0] or named_stop[0].notna().any())
     stop, stop_lo, stop_hi = (pd.Series(np.nan, index=lives.index) for _ in range(3))
     tev = pd.Series(None, index=lives.index, dtype=object)
-    stop_cands = [named_stop, (final_est, final_lo, final), (kstop, kstop, kstop)]
+    # best first: the Killing event's instant, a kill record on a placed clock, the terminal write, any
+    # kill/REMOVE record as written
+    stop_cands = [
+        (STOP_KINDS[0], named_stop),
+        (STOP_KINDS[2], kill),
+        (STOP_KINDS[1], (final_est, final_lo, final)),
+        (STOP_KINDS[2], (kstop, kstop, kstop)),
+    ]
     if not has_final:  # nothing confirms a stop anywhere: the graceful delete, with no upper bound
-        stop_cands.append((graceful, graceful, inf.where(graceful.notna())))
-    for kind, (c, lo, hi) in zip(STOP_KINDS[:4], stop_cands):
+        stop_cands.append((STOP_KINDS[3], (graceful, graceful, inf.where(graceful.notna()))))
+    for kind, (c, lo, hi) in stop_cands:
         take = start.notna() & stop.isna() & c.notna()
         stop[take], stop_lo[take], stop_hi[take] = c[take], lo[take], hi[take]
         tev[take] = kind

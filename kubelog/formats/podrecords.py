@@ -17,8 +17,11 @@ and these derived rows are written besides them.
   (1.21+, all three KObjSlice encodings) → ``kubelet_add`` (one row per pod; ``detail`` has the source);
   the same for ``DELETE`` (the kubelet saw the graceful delete) → ``kubelet_delete`` and ``REMOVE``
   (the object is gone from the apiserver) → ``kubelet_remove``.
-* ``"Killing container with a grace period" pod="ns/name" podUID=.. containerName=..`` (1.21+,
-  kuberuntime_container.go ``killContainer``) → ``kubelet_kill`` (the stop of a pod's container).
+* ``"Killing container with a grace period" pod="ns/name" podUID=.. containerName=..`` and its
+  ``"… grace period override"`` form (1.21+, kuberuntime_container.go ``killContainer``) →
+  ``kubelet_kill`` (the stop of a pod's container).  The older ``Killing container "docker://<id>" with
+  30 second grace period`` names only the container: it stays in ``messages``, where
+  :mod:`kubelog.analysis.load` finds its pod by the container ID of its PLEG ``ContainerStarted`` record.
 * ``SyncLoop (PLEG)`` records (old ``&pleg.PodLifecycleEvent{...}`` and structured ``event=&{...}`` /
   ``event={...}``) → ``pleg_<event type in snake case>`` (e.g. ``pleg_container_started``).
 * scheduler ``pod ns/x is bound successfully on node ...`` (1.14–1.19, all three text forms) and
@@ -76,6 +79,9 @@ RX_EVENT_OLD = re.compile(
 )
 RX_REF = re.compile(r'(\w+):"((?:[^"\\]|\\.)*)"')
 RX_ASSIGNED = re.compile(r"^Successfully assigned (?P<pod>\S+) to (?P<node>\S+)")
+# kuberuntime_container.go killContainer (1.21+): "… with a grace period" or, with an override (a force
+# delete, an eviction), "… with a grace period override"
+RX_KILL = re.compile(r'^"Killing container with a grace period(?: override)?"')
 RX_REGISTERED = re.compile(r"^Successfully registered node (?P<node>\S+)\s*$")
 
 
@@ -281,8 +287,9 @@ def _one(o: _Out, msg: str, rec: Records, i: int, ts: int, clock: str, ln: int, 
                     detail=json.dumps({"source": kv.get("source", "")}),
                 )
             return
-    if msg.startswith('"Killing container with a grace period"'):
-        kv = parse_kv(msg[len('"Killing container with a grace period"') :])
+    m = RX_KILL.match(msg)
+    if m:
+        kv = parse_kv(msg[m.end() :])
         ns, pod = _split_pod(kv.get("pod", ""))
         if pod:
             o.p(
