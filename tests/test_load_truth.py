@@ -107,16 +107,15 @@ def test_by_load_cells_within_tolerance_of_truth(generated):
     big = j[(j["count_t"] >= 200) | (j["count_k"] >= 200)]
     assert len(big) >= 20
     # the issue asks ≥ 98 % within 2 % / 3 % and the rest within 5 %.  With the instants in the kubelet's
-    # Started/Killing event names and each kubelet clock placed by its log's records (else by its Running
-    # writes' relist waits) a pod's start and stop are known to ~3–12 ms: measured 383 of 403 big cells
-    # (95 %) over seeds 5–7, 93–100 % per run but 83–92 % on the failed runs; 97 % within 5 %
-    # (docs/load.md "How close it is"; each clock placed from its least relist wait alone: 91 %, the
-    # Running write alone: 53 %, the old timeline 17 %).  Asserted below this seed's runs (96–100 %, the
-    # failed one 92 %) and above what the least-relist-wait placement gave on them (89 %, failed 67 %).
-    # The failed run's teardown: the registry's DELETECOLLECTION deletes its 300 pods one after another over
-    # ~0.7 s, and before 1.22 each stop is known only as its place in that sweep + the kubelets' median
-    # reaction (their reactions spread by ±50 ms): the terminal writes sent while the count falls through
-    # two bucket edges are the worst cell.
+    # Started/Killing event names, each kubelet clock placed by its log's records (else by its Killing
+    # bound, else its Running writes' relist waits), a pod's start and stop are known to ~3–12 ms: measured
+    # 779 of 807 big cells (96.5 %) over seeds 5–10, 98.5 % with the true clock offsets (docs/load.md "How
+    # close it is").  Asserted below this seed's runs (93–100 %, the failed one 23 of 24) and above the
+    # previous rounds' (the least-relist-wait placement 89 %, failed 67 %; the failed run's teardown spread
+    # over the whole DELETECOLLECTION 22 of 24, its terminal writes' cell 17 % off in count).  The failed
+    # run's teardown: the registry lists the namespace's 300 pods, then deletes them one after another over
+    # ~0.7 s; before 1.22 each stop is known from its kubelet's terminal write a relist later, the line
+    # through the kubelets' relist brackets (levelled on the kill records of the one logged kubelet).
     rel_c = _rel(big["count_k"], big["count_t"])
     worst = rel_c.copy()
     ok = rel_c <= 0.02
@@ -124,9 +123,9 @@ def test_by_load_cells_within_tolerance_of_truth(generated):
         ok &= _rel(big[p + "_k"], big[p + "_t"]) <= 0.03
         worst = np.maximum(worst, _rel(big[p + "_k"], big[p + "_t"]))
     teardown = bool(truth.get("namespace_teardown"))
-    assert ok.mean() >= (0.85 if teardown else 0.9), big[~ok]
+    assert ok.mean() >= (0.95 if teardown else 0.9), big[~ok]
     assert (worst <= 0.05).mean() >= 0.9, big[worst > 0.05]
-    assert (rel_c <= 0.05).mean() >= 0.9 and (rel_c <= (0.25 if teardown else 0.15)).all(), big[rel_c > 0.05]
+    assert (rel_c <= 0.05).mean() >= 0.9 and (rel_c <= (0.05 if teardown else 0.15)).all(), big[rel_c > 0.05]
 
 
 def test_whole_run_cells_exact(generated):
