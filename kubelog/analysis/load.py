@@ -373,12 +373,6 @@ def _pod_requests(run: Run, notes: list):
 
 # kuberuntime_container.go killContainer before 1.21 (and 1.5's dockertools): the container only
 _RX_OLD_KILL = re.compile(r'^Killing container "(?:[\w-]+://)?(?P<cid>[^"]+)" with \d+ second grace period')
-# kubelet.go syncLoopIteration before 1.21: the PLEG event names the pod, its Data the container
-_RX_PLEG_STARTED_CID = re.compile(
-    r'^SyncLoop \(PLEG\): "(?P<ref>[^"]*)", event: &pleg\.PodLifecycleEvent\{ID:"[^"]*", '
-    r'Type:"ContainerStarted", Data:"(?P<cid>[^"]+)"'
-)
-_RX_OLD_POD_REF = re.compile(r"^(?P<pod>.+)_(?P<namespace>[^_()]+)\([^)]*\)$")
 
 
 def _old_kills(run: Run) -> pd.DataFrame:
@@ -386,6 +380,7 @@ def _old_kills(run: Run) -> pd.DataFrame:
     period``): they name the container only, and its pod is the one whose PLEG ``ContainerStarted`` record on
     the same clock carries that ID as its ``Data`` (``messages``).  ``namespace, pod, milestone
     (kubelet_kill), ts, origin, clock``; none without such pairs."""
+    from ..formats.podrecords import RX_OLD_POD, RX_PLEG_OLD
     from .pods import _records_starting
 
     cols = ["namespace", "pod", "milestone", "ts", "origin", "clock"]
@@ -397,9 +392,12 @@ def _old_kills(run: Run) -> pd.DataFrame:
     pleg = _records_starting(run, "messages", 'SyncLoop (PLEG): "') if len(kills) else None
     if pleg is None:
         return none
-    m = pleg["msg"].str.extract(_RX_PLEG_STARTED_CID)
-    ref = m["ref"].str.extract(_RX_OLD_POD_REF)
-    pleg = pleg.assign(cid=m["cid"], namespace=ref["namespace"], pod=ref["pod"]).dropna(subset=["cid", "pod"])
+    # kubelet.go syncLoopIteration before 1.21: the PLEG event names the pod, its Data the container
+    m = pleg["msg"].str.extract(RX_PLEG_OLD)
+    m = m[m["type"] == "ContainerStarted"]
+    ref = m["pod"].str.extract(RX_OLD_POD)
+    pleg = pleg.loc[m.index].assign(cid=m["data"], namespace=ref["ns"], pod=ref["name"])
+    pleg = pleg.dropna(subset=["cid", "pod"])
     pleg = pleg.drop_duplicates(["clock", "cid"])[["clock", "cid", "namespace", "pod"]]
     j = kills[["ts", "clock", "cid"]].merge(pleg, on=["clock", "cid"], how="inner")
     return j.assign(milestone="kubelet_kill", origin="kubelet")[cols]

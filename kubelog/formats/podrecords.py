@@ -67,7 +67,7 @@ RX_SYNC_OLD = re.compile(r'^SyncLoop \((?P<op>ADD|DELETE|REMOVE), "(?P<src>[^"]*
 SYNC_MILESTONE = {"ADD": "kubelet_add", "DELETE": "kubelet_delete", "REMOVE": "kubelet_remove"}
 RX_PLEG_OLD = re.compile(
     r'^SyncLoop \(PLEG\): "(?P<pod>[^"]*)", event: &pleg\.PodLifecycleEvent\{ID:"(?P<uid>[^"]*)", '
-    r'Type:"(?P<type>[^"]*)"'
+    r'Type:"(?P<type>[^"]*)"(?:, Data:"(?P<data>[^"]*)")?'
 )
 RX_PLEG_TYPE = re.compile(r'"?Type"?:"?(?P<type>\w+)')
 RX_PLEG_ID = re.compile(r'"?ID"?:"?(?P<id>[\w-]+)')
