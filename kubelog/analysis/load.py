@@ -45,7 +45,7 @@ Definitions (DESIGN §5, issue #6)
     :func:`_old_kills`) · the kubelet's terminal status write (the first status write after the graceful
     delete) or its final grace-0 DELETE (the pod's own DELETE after the graceful one), whichever is first:
     range [graceful delete, write]; estimate the write from 1.22 on (``syncTerminatingPod`` sets the
-    terminal status right after the kill), before that (the terminal status waits for the relist,
+    terminal status right after the kill; less the writes' mean gap after the stops known exactly), before that (the terminal status waits for the relist,
     :func:`_relisted_stop`) a line over the graceful deletes, or over a teardown's list places, fitted to
     each pod's relist interval and levelled on the exact stops (:func:`_relisted_lines`) · a kubelet kill /
     REMOVE record as written (``SyncLoop REMOVE``; a clock not placed) · only in
@@ -1161,17 +1161,27 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     final_lo = pd.Series(np.fmin(gd, final), index=lives.index)
     # a kubelet's kill record, on its clock: placed by that clock's offset (from its pods' events, or given)
     kill = _placed_kills(kub_kill, lives.index, thetas, offsets, final)
+    exact = named_stop[0].where(named_stop[0].notna(), kill[0])  # the stops known to a few ms
     if _relisted_stop(run, origin):
         # the write follows the stop by the relist's wait: a line over the graceful deletes or a teardown's
         # list places, fitted to each pod's relist interval, its level checked on the stops known exactly
         # (Killing events, kill records); kept inside [max(graceful delete, write − relist), write]
         delay = _died_write_delay(pleg, final, thetas, relist)
-        exact = named_stop[0].where(named_stop[0].notna(), kill[0])
         line = _relisted_lines(lives.index, sweep, own, g_est, final, relist, delay, notes, exact)
         lo = np.fmax(final - relist, gd)
         final_est = pd.Series(np.minimum(np.fmax(np.floor(line), lo), final), index=lives.index)
     else:
+        # the write follows the kill by the kubelet's sync and send alone: less their mean, measured on the
+        # stops known exactly, where there are enough
+        has = final.notna().to_numpy()
+        shift, m = _level(exact, lives.index[has], final[has].to_numpy(dtype=np.float64))
         final_est = final
+        if m and shift < 0:
+            final_est = pd.Series(np.fmax(final + np.floor(shift), final_lo), index=lives.index)
+            notes.append(
+                f"terminal writes taken {-shift / 1e6:.0f} ms before their receipt: their mean gap after the {m} "
+                "stops known exactly (Killing events, kill records)"
+            )
     kstop = _first(kub_stop).reindex(lives.index)
     graceful = first_del.where(first_del > start)
     has_final = bool(second_del.notna().any() or after.shape[0] or kub_stop.shape[0] or named_stop[0].notna().any())
