@@ -261,3 +261,80 @@ if __name__ == "__main__":
     )
     assert r.returncode == 0, r.stderr
     assert "workers: True rows: 4002 without end: 1 pandas: False" in r.stdout, r.stdout
+
+
+def _rare_block(field: str | None, value, n: int = 40, at: int = 17) -> bytes:
+    """``n`` completed pod creates; event ``at`` carries ``field`` = ``value`` (JSON null for None)."""
+    lines = []
+    for i in range(n):
+        ev = {
+            "kind": "Event",
+            "apiVersion": "audit.k8s.io/v1",
+            "auditID": f"id-{i}",
+            "stage": "ResponseComplete",
+            "verb": "create",
+            "requestURI": "/api/v1/namespaces/ns1/pods",
+            "objectRef": {"resource": "pods", "namespace": "ns1", "apiVersion": "v1"},
+            "user": {"username": "alice"},
+            "sourceIPs": ["10.0.0.1"],
+            "responseStatus": {"code": 201},
+            "requestReceivedTimestamp": "2023-08-23T08:38:21.196808Z",
+            "stageTimestamp": "2023-08-23T08:38:22.5Z",
+        }
+        if i == at and field is not None:
+            ev[field] = value
+        lines.append(json.dumps(ev))
+    return ("\n".join(lines) + "\n").encode()
+
+
+_RARE_VALUES = [
+    ("impersonatedUser", {"username": "bob"}),
+    ("impersonatedUser", {}),
+    ("timestamp", "2023-08-23T08:38:23Z"),
+    ("metadata", {"creationTimestamp": "2023-08-23T08:38:24Z"}),
+    ("responseObject", {"metadata": {"name": "p-x1y2z"}}),
+    ("responseObject", {"kind": "Pod"}),
+]
+
+
+def _same_rows(data: bytes) -> None:
+    fast, slow = A.prepare_block(1, data), A.prepare_block(1, data, columnar=False)
+    assert fast.tables.keys() == slow.tables.keys()
+    for t in fast.tables:
+        f, s = (tables.conform(t, p.tables[t][0]) for p in (fast, slow))
+        assert f.equals(s), (t, f.to_pylist()[:2], s.to_pylist()[:2])
+
+
+@pytest.mark.parametrize("field,value", _RARE_VALUES)
+def test_fields_most_events_lack_are_read_as_null_until_a_block_has_them(field, value, monkeypatch):
+    """The fields of ``_RARE`` are read typed null (cheaper for pyarrow.json) until a block of the process has
+    one: that block is read again with the full schema, and the blocks after with that field's own type.
+    Every table is the full schema's, every row the line-by-line reference's."""
+    monkeypatch.setattr(A, "_SEEN_RARE", frozenset())
+    real = A._read_json
+    schemas: list = []
+    monkeypatch.setattr(A, "_read_json", lambda data, schema: schemas.append(schema) or real(data, schema))
+    plain, carrying, null = _rare_block(None, None), _rare_block(field, value), _rare_block(field, None)
+    # (block, pyarrow.json reads, field seen after)
+    for data, reads, seen in ((plain, 1, False), (null, 1, False), (carrying, 2, True), (plain, 1, True)):
+        schemas.clear()
+        ends, _ = A._scan(data)
+        got = A._fast(data, ends, len(ends))
+        assert got is not None and got.schema == A.EVENT_SCHEMA
+        assert got.equals(real(data, A.EVENT_SCHEMA))
+        assert len(schemas) == reads
+        assert schemas[0].field(field).type == (A.EVENT_SCHEMA.field(field).type if seen and reads == 1 else pa.null())
+        assert A._SEEN_RARE == ({field} if seen else set())
+        _same_rows(data)
+
+
+@pytest.mark.parametrize("field,value", [("impersonatedUser", "bob"), ("timestamp", 5), ("metadata", [1])])
+def test_a_rare_field_of_the_wrong_type_sends_its_block_line_by_line(field, value, monkeypatch):
+    """A rare field of the wrong type fails both reads: the block goes line by line (as with the full schema
+    alone), nothing is remembered."""
+    monkeypatch.setattr(A, "_SEEN_RARE", frozenset())
+    data = _rare_block(field, value)
+    ends, _ = A._scan(data)
+    assert A._fast(data, ends, len(ends)) is None and A._SEEN_RARE == frozenset()
+    assert not A.prepare_block(1, data).carry.columnar
+    _same_rows(data)

@@ -38,7 +38,8 @@ Rows and accounting
   policy's default for core resources: cluster/gce/gci/configure-helper.sh); create ``pods/binding`` (2xx) → ``bound``; delete ``pods`` (2xx) → ``deleted`` (apiserver clock,
   µs resolution, origin ``audit``).
 * Reading: blocks of whole lines (8 MiB) go to ``pyarrow.json`` with an explicit schema of the fields above
-  (:data:`EVENT_SCHEMA`; every other field, at any depth, is ignored) and are classified on columns with the
+  (:data:`EVENT_SCHEMA`; every other field, at any depth, is ignored; the fields most events lack typed null
+  until a block of the process has one: :func:`_fast`) and are classified on columns with the
   access log's RequestInfo rules (:func:`requestinfo.classify`, only for the rows whose URI can change the
   result, each distinct method and URI once per process: :func:`_classify_where_needed`). A block with a line
   that is blank, host-prefixed, not JSON or of unexpected types is read line by line instead, that block only,
@@ -616,22 +617,64 @@ def iter_lines(stream, max_line: int = MAX_LINE):
 SEEN_SCHEMA = pa.schema([("audit_id", S), ("complete", pa.bool_())])
 
 
-def _fast(data: bytes, ends: np.ndarray, n: int) -> pa.Table | None:
-    """The block's events by ``pyarrow.json``, or None when a line is blank, prefixed, not JSON or
-    of the wrong types (the block then goes line by line)."""
+#: Fields of :data:`EVENT_SCHEMA` that most events do not carry: impersonation, the times of 1.8-era events,
+#: the response object of the ``RequestResponse`` level.  An absent field still costs ``pyarrow.json`` its
+#: column (~0.5-1.2 ms per 8 MiB block each, bench/README.md round 6), a null-typed one less: :func:`_fast`
+#: reads those not yet seen in this process as type null (which fails on any value but null) and, when that
+#: fails, the block again with the full schema.
+_RARE = ("impersonatedUser", "timestamp", "metadata", "responseObject")
+#: The fields of :data:`_RARE` that an event of a block read by this process carried (each then read with its
+#: own type for the blocks after: a log whose events carry one is read once per block, not twice).
+_SEEN_RARE: frozenset = frozenset()
+
+
+def _read_json(data: bytes, schema: pa.Schema) -> pa.Table | None:
     import pyarrow.json as pj
+
+    po = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    # one parse block (one chunk per column, no concatenation after): the blocks themselves run side by side
+    ro = pj.ReadOptions(block_size=len(data) + 1, use_threads=False)
+    try:
+        return pj.read_json(pa.BufferReader(data), read_options=ro, parse_options=po)
+    except pa.ArrowInvalid:
+        return None
+
+
+def _lean_schema(seen: frozenset) -> pa.Schema:
+    """:data:`EVENT_SCHEMA` with the fields of :data:`_RARE` not in ``seen`` typed null."""
+    return pa.schema(
+        [pa.field(f.name, pa.null()) if f.name in _RARE and f.name not in seen else f for f in EVENT_SCHEMA]
+    )
+
+
+def _fast(data: bytes, ends: np.ndarray, n: int) -> pa.Table | None:
+    """The block's events by ``pyarrow.json`` as :data:`EVENT_SCHEMA` columns, or None when a line is blank,
+    prefixed, not JSON or of the wrong types (the block then goes line by line).  Read first with the fields
+    of :data:`_RARE` this process has not seen typed null (absent or null in every event: the same table, the
+    columns of nulls made after), else again with the full schema."""
+    global _SEEN_RARE
 
     b = np.frombuffer(data, np.uint8)
     nxt = ends[ends + 1 < len(b)] + 1
     if b[0] != ord("{") or not (b[nxt] == ord("{")).all():
         return None
-    po = pj.ParseOptions(explicit_schema=EVENT_SCHEMA, unexpected_field_behavior="ignore")
-    # one parse block (one chunk per column, no concatenation after): the blocks themselves run side by side
-    ro = pj.ReadOptions(block_size=len(data) + 1, use_threads=False)
-    try:
-        t = pj.read_json(pa.BufferReader(data), read_options=ro, parse_options=po)
-    except pa.ArrowInvalid:
-        return None
+    seen = _SEEN_RARE
+    t = _read_json(data, _lean_schema(seen)) if len(seen) < len(_RARE) else None
+    if t is not None:
+        t = pa.table(
+            [
+                pa.nulls(t.num_rows, f.type) if t.schema.field(f.name).type != f.type else t.column(f.name)
+                for f in EVENT_SCHEMA
+            ],
+            schema=EVENT_SCHEMA,
+        )
+    else:
+        t = _read_json(data, EVENT_SCHEMA)
+        if t is None:
+            return None
+        got = {f for f in _RARE if f not in seen and t.column(f).null_count < t.num_rows}
+        if got:
+            _SEEN_RARE = seen | got
     return t if t.num_rows == n else None
 
 
