@@ -197,16 +197,17 @@ def test_classified_values_equal_the_one_request_reference(monkeypatch):
 @pytest.mark.parametrize("piece", [16, 25, 26, 64, 1 << 20])
 def test_scan_finds_newlines_and_the_key_across_pieces(piece, monkeypatch):
     """The newline positions are numpy's over the whole block, and the latency annotations' key is found
-    wherever it lies, also across two pieces (pieces of 16 bytes: shorter than the key)."""
+    wherever it lies, also across two pieces (pieces of 16 bytes: shorter than the key): the scan without
+    the C scanner."""
     monkeypatch.setattr(A, "SCAN_PIECE", piece)
     key = A.LATENCY_ANNOTATION.encode()
     for at in range(0, 80, 3):
         data = b'{"a":1}\n' * 3 + b"x" * at + key + b'"}\n{"b":2}\n'
-        ends, found = A._scan(data)
+        ends, found = A._scan_numpy(data)
         assert found and ends.tolist() == np.flatnonzero(np.frombuffer(data, np.uint8) == 10).tolist()
-        ends, found = A._scan(data.replace(key, key[:-1] + b"_"))
+        ends, found = A._scan_numpy(data.replace(key, key[:-1] + b"_"))
         assert not found
-    ends, found = A._scan(b"no newline")
+    ends, found = A._scan_numpy(b"no newline")
     assert ends.tolist() == [] and not found
 
 
@@ -338,3 +339,31 @@ def test_a_rare_field_of_the_wrong_type_sends_its_block_line_by_line(field, valu
     assert A._fast(data, ends, len(ends)) is None and A._SEEN_RARE == frozenset()
     assert not A.prepare_block(1, data).carry.columnar
     _same_rows(data)
+
+
+@pytest.mark.skipif(native.module() is None, reason="the C scanner is not built")
+def test_the_c_scan_of_a_block_equals_numpys(monkeypatch):
+    """The C scanner's newline positions and latency key (by 256 KiB pieces in C) equal the numpy path's,
+    with the key anywhere, also across the C scanner's pieces, cut short, at the very start and end."""
+    nat = native.module()
+    key = A.LATENCY_ANNOTATION.encode()
+    rng = np.random.default_rng(3)
+    line = b'{"a":"' + b"x" * 90 + b'"}\n'
+    body = line * (600_000 // len(line))
+    cases = [b"", b"\n", b"no newline", b"\n\n\nx", key, key + b"\n", body, body[:-1], body[:-7] + key[:-1]]
+    for edge in (256 << 10, 512 << 10):
+        for d in range(-len(key) - 1, 3):
+            at = edge + d
+            cases.append(body[:at] + key + body[at:])
+            cases.append(body[:at] + key[:-1] + b"\n" + body[at:])
+    cases += [bytes(rng.choice(np.frombuffer(b'\n{}"ab', np.uint8), 300_000)) for _ in range(3)]
+    for data in cases:
+        want_ends, want_found = A._scan_numpy(data)
+        ends, found = A._scan(data)
+        assert ends.dtype == want_ends.dtype == np.int64
+        assert ends.tolist() == want_ends.tolist() and found == want_found == (key in data)
+        pos, _ = nat.scan_lines(data, b"")
+        assert np.frombuffer(pos, np.int64).tolist() == want_ends.tolist()
+    monkeypatch.setenv("KUBELOG_NO_NATIVE", "1")  # the numpy path
+    ends, found = A._scan(cases[-1])
+    assert ends.tolist() == A._scan_numpy(cases[-1])[0].tolist()
