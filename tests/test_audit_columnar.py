@@ -319,8 +319,8 @@ def test_fields_most_events_lack_are_read_as_null_until_a_block_has_them(field, 
     # (block, pyarrow.json reads, field seen after)
     for data, reads, seen in ((plain, 1, False), (null, 1, False), (carrying, 2, True), (plain, 1, True)):
         schemas.clear()
-        ends, _ = A._scan(data)
-        got = A._fast(data, ends, len(ends))
+        ends, _, braces = A._scan(data)
+        got = A._fast(data, ends, len(ends), braces)
         assert got is not None and got.schema == A.EVENT_SCHEMA
         assert got.equals(real(data, A.EVENT_SCHEMA))
         assert len(schemas) == reads
@@ -335,8 +335,8 @@ def test_a_rare_field_of_the_wrong_type_sends_its_block_line_by_line(field, valu
     alone), nothing is remembered."""
     monkeypatch.setattr(A, "_SEEN_RARE", frozenset())
     data = _rare_block(field, value)
-    ends, _ = A._scan(data)
-    assert A._fast(data, ends, len(ends)) is None and A._SEEN_RARE == frozenset()
+    ends, _, braces = A._scan(data)
+    assert A._fast(data, ends, len(ends), braces) is None and A._SEEN_RARE == frozenset()
     assert not A.prepare_block(1, data).carry.columnar
     _same_rows(data)
 
@@ -357,13 +357,19 @@ def test_the_c_scan_of_a_block_equals_numpys(monkeypatch):
             cases.append(body[:at] + key + body[at:])
             cases.append(body[:at] + key[:-1] + b"\n" + body[at:])
     cases += [bytes(rng.choice(np.frombuffer(b'\n{}"ab', np.uint8), 300_000)) for _ in range(3)]
+    cases += [b'{"a":1}\n{"b":2}\n', b'{"a":1}\n\n{"b":2}\n', b'{"a":1}\n {"b":2}', b'{"a":1}\n{', b" {}\n"]
+    cases += [body[:at] + b"x" + body[at:] for at in (0, 256 << 10, len(line) * 300, len(body) - 1)]
     for data in cases:
         want_ends, want_found = A._scan_numpy(data)
-        ends, found = A._scan(data)
+        ends, found, braces = A._scan(data)
         assert ends.dtype == want_ends.dtype == np.int64
         assert ends.tolist() == want_ends.tolist() and found == want_found == (key in data)
-        pos, _ = nat.scan_lines(data, b"")
+        lines = data.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()
+        assert braces == A._braces(data, want_ends) == (bool(lines) and all(x[:1] == b"{" for x in lines)), data[:40]
+        pos, _, _ = nat.scan_lines(data, b"")
         assert np.frombuffer(pos, np.int64).tolist() == want_ends.tolist()
     monkeypatch.setenv("KUBELOG_NO_NATIVE", "1")  # the numpy path
-    ends, found = A._scan(cases[-1])
-    assert ends.tolist() == A._scan_numpy(cases[-1])[0].tolist()
+    ends, found, braces = A._scan(cases[-1])
+    assert ends.tolist() == A._scan_numpy(cases[-1])[0].tolist() and braces is None

@@ -1734,15 +1734,16 @@ static const char *find_bytes(const char *s, size_t n, const char *k, size_t m) 
 #endif
 }
 
-/* scan_lines(buffer, key) -> (positions, found): the offset of every \n of the buffer as int64 in the
-   machine's byte order, and whether key occurs in it (the audit log's block scan, audit._scan) */
+/* scan_lines(buffer, key) -> (positions, found, braces): the offset of every \n of the buffer as int64 in
+   the machine's byte order, whether key occurs in it, and whether every line begins with '{' (the first
+   byte and every byte after a \n but the last): the audit log's block scan, audit._scan */
 static PyObject *fs_scan_lines(PyObject *self, PyObject *args) {
     Py_buffer b, k;
     if (!PyArg_ParseTuple(args, "y*y*", &b, &k)) return NULL;
     const char *p = (const char *)b.buf, *e = p + b.len;
     size_t cap = (size_t)b.len / 64 + 16, n = 0;
     int64_t *o = (int64_t *)malloc(cap * sizeof(int64_t));
-    int found = 0, nomem = o == NULL;
+    int found = 0, nomem = o == NULL, braces = b.len > 0 && p[0] == '{';
     Py_BEGIN_ALLOW_THREADS
     /* by pieces that stay in the CPU cache for both searches (the key across two pieces is found in the
        second): two passes over a whole block read it from memory twice */
@@ -1761,6 +1762,7 @@ static PyObject *fs_scan_lines(PyObject *self, PyObject *args) {
             }
             o[n++] = r - p;
             q = r + 1;
+            if (q < e && *q != '{') braces = 0;
         }
         if (!found) {
             const char *from = (size_t)(at - p) >= m ? at - (m - 1) : p;
@@ -1777,7 +1779,7 @@ static PyObject *fs_scan_lines(PyObject *self, PyObject *args) {
     PyObject *pos = PyBytes_FromStringAndSize((const char *)o, (Py_ssize_t)(n * sizeof(int64_t)));
     free(o);
     if (!pos) return NULL;
-    return Py_BuildValue("(NO)", pos, found ? Py_True : Py_False);
+    return Py_BuildValue("(NOO)", pos, found ? Py_True : Py_False, braces ? Py_True : Py_False);
 }
 
 static PyMethodDef Methods[] = {
@@ -1786,7 +1788,8 @@ static PyMethodDef Methods[] = {
     {"gather", fs_gather, METH_VARARGS, "gather(data, starts, ends, rows) -> (int32 offsets, text)"},
     {"count_lines", fs_count_lines, METH_VARARGS, "count_lines(buffer) -> number of newlines"},
     {"scan_lines", fs_scan_lines, METH_VARARGS,
-     "scan_lines(buffer, key) -> (int64 offsets of the newlines, whether key is in buffer)"},
+     "scan_lines(buffer, key) -> (int64 offsets of the newlines, whether key is in buffer, whether every line "
+     "begins with '{')"},
     {"split_lines", fs_split_lines, METH_VARARGS,
      "split_lines(buffer) -> (int32 offsets, text, n, utf8_ok): Arrow buffers of the lines"},
     {"scan", fs_scan, METH_VARARGS,

@@ -626,6 +626,7 @@ _RARE = ("impersonatedUser", "timestamp", "metadata", "responseObject")
 #: The fields of :data:`_RARE` that an event of a block read by this process carried (each then read with its
 #: own type for the blocks after: a log whose events carry one is read once per block, not twice).
 _SEEN_RARE: frozenset = frozenset()
+_EVENT_INDEX = {f.name: i for i, f in enumerate(EVENT_SCHEMA)}
 
 
 def _read_json(data: bytes, schema: pa.Schema) -> pa.Table | None:
@@ -647,27 +648,30 @@ def _lean_schema(seen: frozenset) -> pa.Schema:
     )
 
 
-def _fast(data: bytes, ends: np.ndarray, n: int) -> pa.Table | None:
-    """The block's events by ``pyarrow.json`` as :data:`EVENT_SCHEMA` columns, or None when a line is blank,
-    prefixed, not JSON or of the wrong types (the block then goes line by line).  Read first with the fields
-    of :data:`_RARE` this process has not seen typed null (absent or null in every event: the same table, the
-    columns of nulls made after), else again with the full schema."""
-    global _SEEN_RARE
-
+def _braces(data: bytes, ends: np.ndarray) -> bool:
+    """Whether every line of the block begins with ``{`` (``ends``: its newlines' positions)."""
     b = np.frombuffer(data, np.uint8)
     nxt = ends[ends + 1 < len(b)] + 1
-    if b[0] != ord("{") or not (b[nxt] == ord("{")).all():
+    return bool(len(b)) and b[0] == ord("{") and bool((b[nxt] == ord("{")).all())
+
+
+def _fast(data: bytes, ends: np.ndarray, n: int, braces: bool | None = None) -> pa.Table | None:
+    """The block's events by ``pyarrow.json`` as :data:`EVENT_SCHEMA` columns, or None when a line is blank,
+    prefixed, not JSON or of the wrong types (the block then goes line by line).  ``braces``: whether every
+    line begins with ``{`` (:func:`_scan`; None: not known yet).  Read first with the fields of :data:`_RARE`
+    this process has not seen typed null (absent or null in every event: the same table, the columns of nulls
+    made after), else again with the full schema."""
+    global _SEEN_RARE
+
+    if not (_braces(data, ends) if braces is None else braces):
         return None
     seen = _SEEN_RARE
     t = _read_json(data, _lean_schema(seen)) if len(seen) < len(_RARE) else None
     if t is not None:
-        t = pa.table(
-            [
-                pa.nulls(t.num_rows, f.type) if t.schema.field(f.name).type != f.type else t.column(f.name)
-                for f in EVENT_SCHEMA
-            ],
-            schema=EVENT_SCHEMA,
-        )
+        for f in _RARE:
+            if f not in seen:
+                i = _EVENT_INDEX[f]
+                t = t.set_column(i, EVENT_SCHEMA.field(i), pa.nulls(t.num_rows, EVENT_SCHEMA.field(i).type))
     else:
         t = _read_json(data, EVENT_SCHEMA)
         if t is None:
@@ -705,15 +709,15 @@ def _latency_annotations_fast(data: bytes, ends: np.ndarray, n: int, found: bool
 SCAN_PIECE = 256 << 10
 
 
-def _scan(data: bytes) -> tuple[np.ndarray, bool]:
-    """The positions of the block's newlines and whether the latency annotations' key is in it: by the C
-    scanner (``memchr`` and ``memmem``, ~1.3 ms per 8 MiB block against ~4 ms, bench/README.md round 6),
-    else in one pass over the block by numpy (:func:`_scan_numpy`)."""
+def _scan(data: bytes) -> tuple[np.ndarray, bool, bool | None]:
+    """The positions of the block's newlines, whether the latency annotations' key is in it and whether every
+    line begins with ``{`` (None: not looked at): by the C scanner in one pass (``memchr``, ``memmem``; ~1.7
+    ms per 8 MiB block against ~4.6 ms, bench/README.md round 6), else by numpy (:func:`_scan_numpy`)."""
     nat = native.module()
     if nat is None:
-        return _scan_numpy(data)
-    pos, found = nat.scan_lines(data, LATENCY_ANNOTATION.encode())
-    return np.frombuffer(pos, np.int64), found
+        return (*_scan_numpy(data), None)
+    pos, found, braces = nat.scan_lines(data, LATENCY_ANNOTATION.encode())
+    return np.frombuffer(pos, np.int64), found, braces
 
 
 def _scan_numpy(data: bytes) -> tuple[np.ndarray, bool]:
@@ -735,9 +739,9 @@ def _scan_numpy(data: bytes) -> tuple[np.ndarray, bool]:
 def _prepare(first: int, data: bytes) -> tuple[int, pa.Table | None, dict | None]:
     """What a block gives without the file's state: its number of lines, its events read by ``pyarrow.json``
     and their ``requests`` columns (:func:`request_columns`); (n, None, None): the block is read line by line."""
-    ends, found = _scan(data)
+    ends, found, braces = _scan(data)
     n = len(ends) + (not data.endswith(b"\n"))
-    ev = _fast(data, ends, n)
+    ev = _fast(data, ends, n, braces)
     lat = _latency_annotations_fast(data, ends, n, found) if ev is not None else None
     if ev is None or lat is None:
         return n, None, None
