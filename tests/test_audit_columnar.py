@@ -373,3 +373,27 @@ def test_the_c_scan_of_a_block_equals_numpys(monkeypatch):
     monkeypatch.setenv("KUBELOG_NO_NATIVE", "1")  # the numpy path
     ends, found, braces = A._scan(cases[-1])
     assert ends.tolist() == A._scan_numpy(cases[-1])[0].tolist() and braces is None
+
+
+def test_a_block_part_is_written_from_dictionary_encoded_constants_and_user_agents(tmp_path):
+    """The constant columns, the user agents and their clients reach the Parquet writer dictionary-encoded
+    (it takes their dictionaries instead of hashing every value); the part reads back as the declared plain
+    strings, the rows those of the decoded columns, also where user agents are missing."""
+    import pyarrow.parquet as pq
+
+    from kubelog.engine import folds
+
+    lines = _events(URIS[:20]).splitlines()
+    lines[5] = json.dumps({k: v for k, v in json.loads(lines[5]).items() if k != "userAgent"}).encode()
+    for data in (_events(URIS[:20]), b"\n".join(lines) + b"\n"):
+        p = A.prepare_block(1, data)
+        cols = p.tables["requests"][0]
+        for c in ("clock", "origin", "server", "user_agent", "client"):
+            assert cols[c].type == tables.DICT_STR, c
+        res = folds._result(p, 3, 1, tmp_path)
+        path, rows = res.written["requests"]
+        got = pq.read_table(path)
+        want = tables.conform("requests", cols)
+        want = want.set_column(want.schema.get_field_index("source_id"), "source_id", tables.repeat_int32(3, rows))
+        assert got.schema == tables.schema("requests") and got.equals(want)
+        assert got.column("user_agent").null_count == (data != _events(URIS[:20]))

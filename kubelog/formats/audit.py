@@ -425,7 +425,7 @@ def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classi
         )
     ts = _times(ts)
     start = _times(_column(ev, "requestReceivedTimestamp"))
-    ua = _column(ev, "userAgent")
+    ua, client = _client(_column(ev, "userAgent"))
     return dict(
         ts=ts,
         start_ts=start,
@@ -436,7 +436,7 @@ def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classi
         code=code,
         scope=scope,
         user_agent=ua,
-        client=_client(ua),
+        client=client,
         user=user,
         auth_user=auth_user,
         src_ip=first_ip,
@@ -446,21 +446,31 @@ def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classi
         latency_annotations=lat_ann,
         latency_s=_seconds_between(start, ts),
         line_no=pa.array(line_no, pa.int64()),
-        clock=tables.repeat("apiserver", n),
-        origin=tables.repeat("audit", n),
-        server=tables.repeat("kube-apiserver", n),
+        clock=_repeat("apiserver", n),
+        origin=_repeat("audit", n),
+        server=_repeat("kube-apiserver", n),
         _created_name=_nonempty(pc.struct_field(pc.struct_field(_column(ev, "responseObject"), "metadata"), "name")),
         **f,
     )
 
 
-def _client(ua: pa.Array) -> pa.Array:
-    """:func:`requestinfo.client_of` of the user agents (null where there is none), by their dictionary: the
-    few distinct user agents are looked up in the process's memo of the clients of earlier blocks."""
+def _client(ua: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """The user agents and their :func:`requestinfo.client_of` (null where there is none), both
+    dictionary-encoded (as the Parquet writer takes them: :func:`_repeat`): the few distinct user agents are
+    looked up in the process's memo of the clients of earlier blocks."""
+    enc = pc.dictionary_encode(ua)
     if ua.null_count:
-        return pc.if_else(pc.is_valid(ua), requestinfo.client_of(ua), pa.scalar(None, S))
-    c = requestinfo.client_of(pc.dictionary_encode(ua))
-    return c.dictionary.take(c.indices)
+        return enc, pc.dictionary_encode(pc.if_else(pc.is_valid(ua), requestinfo.client_of(ua), pa.scalar(None, S)))
+    return enc, requestinfo.client_of(enc)
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    """``n`` copies of ``value``, dictionary-encoded and made from buffers: the Parquet writer takes a column
+    with its dictionary as it is, where it would hash every value of a string column (the block's
+    ``requests`` part, :func:`kubelog.engine.folds._result`); the main process's fold concatenates them as
+    well as plain strings, without pandas (:func:`_scalar`)."""
+    idx = pa.Array.from_buffers(pa.int32(), n, [None, pa.py_buffer(np.zeros(n, np.int32))])
+    return pa.DictionaryArray.from_arrays(idx, tables.strings([value]), safe=False)
 
 
 def _seconds_between(start: pa.Array, end: pa.Array) -> pa.Array:
