@@ -197,16 +197,17 @@ def test_classified_values_equal_the_one_request_reference(monkeypatch):
 @pytest.mark.parametrize("piece", [16, 25, 26, 64, 1 << 20])
 def test_scan_finds_newlines_and_the_key_across_pieces(piece, monkeypatch):
     """The newline positions are numpy's over the whole block, and the latency annotations' key is found
-    wherever it lies, also across two pieces (pieces of 16 bytes: shorter than the key)."""
+    wherever it lies, also across two pieces (pieces of 16 bytes: shorter than the key): the scan without
+    the C scanner."""
     monkeypatch.setattr(A, "SCAN_PIECE", piece)
     key = A.LATENCY_ANNOTATION.encode()
     for at in range(0, 80, 3):
         data = b'{"a":1}\n' * 3 + b"x" * at + key + b'"}\n{"b":2}\n'
-        ends, found = A._scan(data)
+        ends, found = A._scan_numpy(data)
         assert found and ends.tolist() == np.flatnonzero(np.frombuffer(data, np.uint8) == 10).tolist()
-        ends, found = A._scan(data.replace(key, key[:-1] + b"_"))
+        ends, found = A._scan_numpy(data.replace(key, key[:-1] + b"_"))
         assert not found
-    ends, found = A._scan(b"no newline")
+    ends, found = A._scan_numpy(b"no newline")
     assert ends.tolist() == [] and not found
 
 
@@ -261,3 +262,138 @@ if __name__ == "__main__":
     )
     assert r.returncode == 0, r.stderr
     assert "workers: True rows: 4002 without end: 1 pandas: False" in r.stdout, r.stdout
+
+
+def _rare_block(field: str | None, value, n: int = 40, at: int = 17) -> bytes:
+    """``n`` completed pod creates; event ``at`` carries ``field`` = ``value`` (JSON null for None)."""
+    lines = []
+    for i in range(n):
+        ev = {
+            "kind": "Event",
+            "apiVersion": "audit.k8s.io/v1",
+            "auditID": f"id-{i}",
+            "stage": "ResponseComplete",
+            "verb": "create",
+            "requestURI": "/api/v1/namespaces/ns1/pods",
+            "objectRef": {"resource": "pods", "namespace": "ns1", "apiVersion": "v1"},
+            "user": {"username": "alice"},
+            "sourceIPs": ["10.0.0.1"],
+            "responseStatus": {"code": 201},
+            "requestReceivedTimestamp": "2023-08-23T08:38:21.196808Z",
+            "stageTimestamp": "2023-08-23T08:38:22.5Z",
+        }
+        if i == at and field is not None:
+            ev[field] = value
+        lines.append(json.dumps(ev))
+    return ("\n".join(lines) + "\n").encode()
+
+
+_RARE_VALUES = [
+    ("impersonatedUser", {"username": "bob"}),
+    ("impersonatedUser", {}),
+    ("timestamp", "2023-08-23T08:38:23Z"),
+    ("metadata", {"creationTimestamp": "2023-08-23T08:38:24Z"}),
+    ("responseObject", {"metadata": {"name": "p-x1y2z"}}),
+    ("responseObject", {"kind": "Pod"}),
+]
+
+
+def _same_rows(data: bytes) -> None:
+    fast, slow = A.prepare_block(1, data), A.prepare_block(1, data, columnar=False)
+    assert fast.tables.keys() == slow.tables.keys()
+    for t in fast.tables:
+        f, s = (tables.conform(t, p.tables[t][0]) for p in (fast, slow))
+        assert f.equals(s), (t, f.to_pylist()[:2], s.to_pylist()[:2])
+
+
+@pytest.mark.parametrize("field,value", _RARE_VALUES)
+def test_fields_most_events_lack_are_read_as_null_until_a_block_has_them(field, value, monkeypatch):
+    """The fields of ``_RARE`` are read typed null (cheaper for pyarrow.json) until a block of the process has
+    one: that block is read again with the full schema, and the blocks after with that field's own type.
+    Every table is the full schema's, every row the line-by-line reference's."""
+    monkeypatch.setattr(A, "_SEEN_RARE", frozenset())
+    real = A._read_json
+    schemas: list = []
+    monkeypatch.setattr(A, "_read_json", lambda data, schema: schemas.append(schema) or real(data, schema))
+    plain, carrying, null = _rare_block(None, None), _rare_block(field, value), _rare_block(field, None)
+    # (block, pyarrow.json reads, field seen after)
+    for data, reads, seen in ((plain, 1, False), (null, 1, False), (carrying, 2, True), (plain, 1, True)):
+        schemas.clear()
+        ends, _, braces = A._scan(data)
+        got = A._fast(data, ends, len(ends), braces)
+        assert got is not None and got.schema == A.EVENT_SCHEMA
+        assert got.equals(real(data, A.EVENT_SCHEMA))
+        assert len(schemas) == reads
+        assert schemas[0].field(field).type == (A.EVENT_SCHEMA.field(field).type if seen and reads == 1 else pa.null())
+        assert A._SEEN_RARE == ({field} if seen else set())
+        _same_rows(data)
+
+
+@pytest.mark.parametrize("field,value", [("impersonatedUser", "bob"), ("timestamp", 5), ("metadata", [1])])
+def test_a_rare_field_of_the_wrong_type_sends_its_block_line_by_line(field, value, monkeypatch):
+    """A rare field of the wrong type fails both reads: the block goes line by line (as with the full schema
+    alone), nothing is remembered."""
+    monkeypatch.setattr(A, "_SEEN_RARE", frozenset())
+    data = _rare_block(field, value)
+    ends, _, braces = A._scan(data)
+    assert A._fast(data, ends, len(ends), braces) is None and A._SEEN_RARE == frozenset()
+    assert not A.prepare_block(1, data).carry.columnar
+    _same_rows(data)
+
+
+@pytest.mark.skipif(native.module() is None, reason="the C scanner is not built")
+def test_the_c_scan_of_a_block_equals_numpys(monkeypatch):
+    """The C scanner's newline positions and latency key (by 256 KiB pieces in C) equal the numpy path's,
+    with the key anywhere, also across the C scanner's pieces, cut short, at the very start and end."""
+    nat = native.module()
+    key = A.LATENCY_ANNOTATION.encode()
+    rng = np.random.default_rng(3)
+    line = b'{"a":"' + b"x" * 90 + b'"}\n'
+    body = line * (600_000 // len(line))
+    cases = [b"", b"\n", b"no newline", b"\n\n\nx", key, key + b"\n", body, body[:-1], body[:-7] + key[:-1]]
+    for edge in (256 << 10, 512 << 10):
+        for d in range(-len(key) - 1, 3):
+            at = edge + d
+            cases.append(body[:at] + key + body[at:])
+            cases.append(body[:at] + key[:-1] + b"\n" + body[at:])
+    cases += [bytes(rng.choice(np.frombuffer(b'\n{}"ab', np.uint8), 300_000)) for _ in range(3)]
+    cases += [b'{"a":1}\n{"b":2}\n', b'{"a":1}\n\n{"b":2}\n', b'{"a":1}\n {"b":2}', b'{"a":1}\n{', b" {}\n"]
+    cases += [body[:at] + b"x" + body[at:] for at in (0, 256 << 10, len(line) * 300, len(body) - 1)]
+    for data in cases:
+        want_ends, want_found = A._scan_numpy(data)
+        ends, found, braces = A._scan(data)
+        assert ends.dtype == want_ends.dtype == np.int64
+        assert ends.tolist() == want_ends.tolist() and found == want_found == (key in data)
+        lines = data.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()
+        assert braces == A._braces(data, want_ends) == (bool(lines) and all(x[:1] == b"{" for x in lines)), data[:40]
+        pos, _, _ = nat.scan_lines(data, b"")
+        assert np.frombuffer(pos, np.int64).tolist() == want_ends.tolist()
+    monkeypatch.setenv("KUBELOG_NO_NATIVE", "1")  # the numpy path
+    ends, found, braces = A._scan(cases[-1])
+    assert ends.tolist() == A._scan_numpy(cases[-1])[0].tolist() and braces is None
+
+
+def test_a_block_part_is_written_from_dictionary_encoded_constants_and_user_agents(tmp_path):
+    """The constant columns, the user agents and their clients reach the Parquet writer dictionary-encoded
+    (it takes their dictionaries instead of hashing every value); the part reads back as the declared plain
+    strings, the rows those of the decoded columns, also where user agents are missing."""
+    import pyarrow.parquet as pq
+
+    from kubelog.engine import folds
+
+    lines = _events(URIS[:20]).splitlines()
+    lines[5] = json.dumps({k: v for k, v in json.loads(lines[5]).items() if k != "userAgent"}).encode()
+    for data in (_events(URIS[:20]), b"\n".join(lines) + b"\n"):
+        p = A.prepare_block(1, data)
+        cols = p.tables["requests"][0]
+        for c in ("clock", "origin", "server", "user_agent", "client"):
+            assert cols[c].type == tables.DICT_STR, c
+        res = folds._result(p, 3, 1, tmp_path)
+        path, rows = res.written["requests"]
+        got = pq.read_table(path)
+        want = tables.conform("requests", cols)
+        want = want.set_column(want.schema.get_field_index("source_id"), "source_id", tables.repeat_int32(3, rows))
+        assert got.schema == tables.schema("requests") and got.equals(want)
+        assert got.column("user_agent").null_count == (data != _events(URIS[:20]))

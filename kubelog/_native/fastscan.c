@@ -1716,11 +1716,80 @@ fail:
     return NULL;
 }
 
+/* memmem where the C library has none */
+static const char *find_bytes(const char *s, size_t n, const char *k, size_t m) {
+    if (m == 0) return s;
+#if defined(__GLIBC__) || defined(__APPLE__) || defined(__FreeBSD__) || defined(__musl__)
+    return (const char *)memmem(s, n, k, m);
+#else
+    const char *e = s + n;
+    while (n >= m) {
+        const char *q = (const char *)memchr(s, k[0], n - m + 1);
+        if (!q) return NULL;
+        if (!memcmp(q, k, m)) return q;
+        s = q + 1;
+        n = e - s;
+    }
+    return NULL;
+#endif
+}
+
+/* scan_lines(buffer, key) -> (positions, found, braces): the offset of every \n of the buffer as int64 in
+   the machine's byte order, whether key occurs in it, and whether every line begins with '{' (the first
+   byte and every byte after a \n but the last): the audit log's block scan, audit._scan */
+static PyObject *fs_scan_lines(PyObject *self, PyObject *args) {
+    Py_buffer b, k;
+    if (!PyArg_ParseTuple(args, "y*y*", &b, &k)) return NULL;
+    const char *p = (const char *)b.buf, *e = p + b.len;
+    size_t cap = (size_t)b.len / 64 + 16, n = 0;
+    int64_t *o = (int64_t *)malloc(cap * sizeof(int64_t));
+    int found = 0, nomem = o == NULL, braces = b.len > 0 && p[0] == '{';
+    Py_BEGIN_ALLOW_THREADS
+    /* by pieces that stay in the CPU cache for both searches (the key across two pieces is found in the
+       second): two passes over a whole block read it from memory twice */
+    const size_t PIECE = 256 << 10, m = (size_t)k.len;
+    found = m == 0;
+    for (const char *at = p; !nomem && at < e; at += PIECE) {
+        const char *pe = (size_t)(e - at) < PIECE ? e : at + PIECE;
+        for (const char *q = at; q < pe;) {
+            const char *r = (const char *)memchr(q, '\n', pe - q);
+            if (!r) break;
+            if (n == cap) {
+                int64_t *g = (int64_t *)realloc(o, 2 * cap * sizeof(int64_t));
+                if (!g) { nomem = 1; break; }
+                o = g;
+                cap *= 2;
+            }
+            o[n++] = r - p;
+            q = r + 1;
+            if (q < e && *q != '{') braces = 0;
+        }
+        if (!found) {
+            const char *from = (size_t)(at - p) >= m ? at - (m - 1) : p;
+            found = find_bytes(from, pe - from, (const char *)k.buf, m) != NULL;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&b);
+    PyBuffer_Release(&k);
+    if (nomem) {
+        free(o);
+        return PyErr_NoMemory();
+    }
+    PyObject *pos = PyBytes_FromStringAndSize((const char *)o, (Py_ssize_t)(n * sizeof(int64_t)));
+    free(o);
+    if (!pos) return NULL;
+    return Py_BuildValue("(NOO)", pos, found ? Py_True : Py_False, braces ? Py_True : Py_False);
+}
+
 static PyMethodDef Methods[] = {
     {"traces_t3", fs_traces_t3, METH_VARARGS, "traces_t3(msgs, conts) -> (handled, traces, steps): T3 Trace blocks; msgs and conts are lists of str "
      "or Arrow string arrays as (offsets, data, validity, length)"},
     {"gather", fs_gather, METH_VARARGS, "gather(data, starts, ends, rows) -> (int32 offsets, text)"},
     {"count_lines", fs_count_lines, METH_VARARGS, "count_lines(buffer) -> number of newlines"},
+    {"scan_lines", fs_scan_lines, METH_VARARGS,
+     "scan_lines(buffer, key) -> (int64 offsets of the newlines, whether key is in buffer, whether every line "
+     "begins with '{')"},
     {"split_lines", fs_split_lines, METH_VARARGS,
      "split_lines(buffer) -> (int32 offsets, text, n, utf8_ok): Arrow buffers of the lines"},
     {"scan", fs_scan, METH_VARARGS,

@@ -101,7 +101,8 @@ def _result(p: Prepared, source_id: int, first_line: int, part_root) -> FoldResu
     res = FoldResult(counts=p.counts, carry=p.carry)
     for table, parts in p.tables.items():
         if part_root and table in WORKER_TABLES:
-            t = pa.concat_tables([tables.conform(table, c) for c in parts])
+            # (a part's dictionary-encoded strings as they are: the writer takes their dictionaries)
+            t = pa.concat_tables([tables.conform(table, c, dictionary=len(parts) == 1) for c in parts])
             if t.num_rows:
                 res.written[table] = blocks.write_block_part(t, table, source_id, first_line, part_root)
             continue

@@ -38,7 +38,8 @@ Rows and accounting
   policy's default for core resources: cluster/gce/gci/configure-helper.sh); create ``pods/binding`` (2xx) → ``bound``; delete ``pods`` (2xx) → ``deleted`` (apiserver clock,
   µs resolution, origin ``audit``).
 * Reading: blocks of whole lines (8 MiB) go to ``pyarrow.json`` with an explicit schema of the fields above
-  (:data:`EVENT_SCHEMA`; every other field, at any depth, is ignored) and are classified on columns with the
+  (:data:`EVENT_SCHEMA`; every other field, at any depth, is ignored; the fields most events lack typed null
+  until a block of the process has one: :func:`_fast`) and are classified on columns with the
   access log's RequestInfo rules (:func:`requestinfo.classify`, only for the rows whose URI can change the
   result, each distinct method and URI once per process: :func:`_classify_where_needed`). A block with a line
   that is blank, host-prefixed, not JSON or of unexpected types is read line by line instead, that block only,
@@ -82,7 +83,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import tables
+from .. import native, tables
 from . import requestinfo
 from .base import Context, Counts, Format, Head, Prepared
 
@@ -424,7 +425,7 @@ def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classi
         )
     ts = _times(ts)
     start = _times(_column(ev, "requestReceivedTimestamp"))
-    ua = _column(ev, "userAgent")
+    ua, client = _client(_column(ev, "userAgent"))
     return dict(
         ts=ts,
         start_ts=start,
@@ -435,7 +436,7 @@ def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classi
         code=code,
         scope=scope,
         user_agent=ua,
-        client=_client(ua),
+        client=client,
         user=user,
         auth_user=auth_user,
         src_ip=first_ip,
@@ -445,21 +446,31 @@ def request_columns(ev: pa.Table, line_no: np.ndarray, lat_ann: pa.Array, classi
         latency_annotations=lat_ann,
         latency_s=_seconds_between(start, ts),
         line_no=pa.array(line_no, pa.int64()),
-        clock=tables.repeat("apiserver", n),
-        origin=tables.repeat("audit", n),
-        server=tables.repeat("kube-apiserver", n),
+        clock=_repeat("apiserver", n),
+        origin=_repeat("audit", n),
+        server=_repeat("kube-apiserver", n),
         _created_name=_nonempty(pc.struct_field(pc.struct_field(_column(ev, "responseObject"), "metadata"), "name")),
         **f,
     )
 
 
-def _client(ua: pa.Array) -> pa.Array:
-    """:func:`requestinfo.client_of` of the user agents (null where there is none), by their dictionary: the
-    few distinct user agents are looked up in the process's memo of the clients of earlier blocks."""
+def _client(ua: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """The user agents and their :func:`requestinfo.client_of` (null where there is none), both
+    dictionary-encoded (as the Parquet writer takes them: :func:`_repeat`): the few distinct user agents are
+    looked up in the process's memo of the clients of earlier blocks."""
+    enc = pc.dictionary_encode(ua)
     if ua.null_count:
-        return pc.if_else(pc.is_valid(ua), requestinfo.client_of(ua), pa.scalar(None, S))
-    c = requestinfo.client_of(pc.dictionary_encode(ua))
-    return c.dictionary.take(c.indices)
+        return enc, pc.dictionary_encode(pc.if_else(pc.is_valid(ua), requestinfo.client_of(ua), pa.scalar(None, S)))
+    return enc, requestinfo.client_of(enc)
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    """``n`` copies of ``value``, dictionary-encoded and made from buffers: the Parquet writer takes a column
+    with its dictionary as it is, where it would hash every value of a string column (the block's
+    ``requests`` part, :func:`kubelog.engine.folds._result`); the main process's fold concatenates them as
+    well as plain strings, without pandas (:func:`_scalar`)."""
+    idx = pa.Array.from_buffers(pa.int32(), n, [None, pa.py_buffer(np.zeros(n, np.int32))])
+    return pa.DictionaryArray.from_arrays(idx, tables.strings([value]), safe=False)
 
 
 def _seconds_between(start: pa.Array, end: pa.Array) -> pa.Array:
@@ -616,22 +627,68 @@ def iter_lines(stream, max_line: int = MAX_LINE):
 SEEN_SCHEMA = pa.schema([("audit_id", S), ("complete", pa.bool_())])
 
 
-def _fast(data: bytes, ends: np.ndarray, n: int) -> pa.Table | None:
-    """The block's events by ``pyarrow.json``, or None when a line is blank, prefixed, not JSON or
-    of the wrong types (the block then goes line by line)."""
+#: Fields of :data:`EVENT_SCHEMA` that most events do not carry: impersonation, the times of 1.8-era events,
+#: the response object of the ``RequestResponse`` level.  An absent field still costs ``pyarrow.json`` its
+#: column (~0.5-1.2 ms per 8 MiB block each, bench/README.md round 6), a null-typed one less: :func:`_fast`
+#: reads those not yet seen in this process as type null (which fails on any value but null) and, when that
+#: fails, the block again with the full schema.
+_RARE = ("impersonatedUser", "timestamp", "metadata", "responseObject")
+#: The fields of :data:`_RARE` that an event of a block read by this process carried (each then read with its
+#: own type for the blocks after: a log whose events carry one is read once per block, not twice).
+_SEEN_RARE: frozenset = frozenset()
+_EVENT_INDEX = {f.name: i for i, f in enumerate(EVENT_SCHEMA)}
+
+
+def _read_json(data: bytes, schema: pa.Schema) -> pa.Table | None:
     import pyarrow.json as pj
 
-    b = np.frombuffer(data, np.uint8)
-    nxt = ends[ends + 1 < len(b)] + 1
-    if b[0] != ord("{") or not (b[nxt] == ord("{")).all():
-        return None
-    po = pj.ParseOptions(explicit_schema=EVENT_SCHEMA, unexpected_field_behavior="ignore")
+    po = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     # one parse block (one chunk per column, no concatenation after): the blocks themselves run side by side
     ro = pj.ReadOptions(block_size=len(data) + 1, use_threads=False)
     try:
-        t = pj.read_json(pa.BufferReader(data), read_options=ro, parse_options=po)
+        return pj.read_json(pa.BufferReader(data), read_options=ro, parse_options=po)
     except pa.ArrowInvalid:
         return None
+
+
+def _lean_schema(seen: frozenset) -> pa.Schema:
+    """:data:`EVENT_SCHEMA` with the fields of :data:`_RARE` not in ``seen`` typed null."""
+    return pa.schema(
+        [pa.field(f.name, pa.null()) if f.name in _RARE and f.name not in seen else f for f in EVENT_SCHEMA]
+    )
+
+
+def _braces(data: bytes, ends: np.ndarray) -> bool:
+    """Whether every line of the block begins with ``{`` (``ends``: its newlines' positions)."""
+    b = np.frombuffer(data, np.uint8)
+    nxt = ends[ends + 1 < len(b)] + 1
+    return bool(len(b)) and b[0] == ord("{") and bool((b[nxt] == ord("{")).all())
+
+
+def _fast(data: bytes, ends: np.ndarray, n: int, braces: bool | None = None) -> pa.Table | None:
+    """The block's events by ``pyarrow.json`` as :data:`EVENT_SCHEMA` columns, or None when a line is blank,
+    prefixed, not JSON or of the wrong types (the block then goes line by line).  ``braces``: whether every
+    line begins with ``{`` (:func:`_scan`; None: not known yet).  Read first with the fields of :data:`_RARE`
+    this process has not seen typed null (absent or null in every event: the same table, the columns of nulls
+    made after), else again with the full schema."""
+    global _SEEN_RARE
+
+    if not (_braces(data, ends) if braces is None else braces):
+        return None
+    seen = _SEEN_RARE
+    t = _read_json(data, _lean_schema(seen)) if len(seen) < len(_RARE) else None
+    if t is not None:
+        for f in _RARE:
+            if f not in seen:
+                i = _EVENT_INDEX[f]
+                t = t.set_column(i, EVENT_SCHEMA.field(i), pa.nulls(t.num_rows, EVENT_SCHEMA.field(i).type))
+    else:
+        t = _read_json(data, EVENT_SCHEMA)
+        if t is None:
+            return None
+        got = {f for f in _RARE if f not in seen and t.column(f).null_count < t.num_rows}
+        if got:
+            _SEEN_RARE = seen | got
     return t if t.num_rows == n else None
 
 
@@ -662,10 +719,21 @@ def _latency_annotations_fast(data: bytes, ends: np.ndarray, n: int, found: bool
 SCAN_PIECE = 256 << 10
 
 
-def _scan(data: bytes) -> tuple[np.ndarray, bool]:
-    """The positions of the block's newlines and whether the latency annotations' key is in it, in one pass
-    over the block (by pieces of :data:`SCAN_PIECE` bytes, each searched twice while in the cache: two
-    passes over the whole 8 MiB block read it from memory twice)."""
+def _scan(data: bytes) -> tuple[np.ndarray, bool, bool | None]:
+    """The positions of the block's newlines, whether the latency annotations' key is in it and whether every
+    line begins with ``{`` (None: not looked at): by the C scanner in one pass (``memchr``, ``memmem``; ~1.7
+    ms per 8 MiB block against ~4.6 ms, bench/README.md round 6), else by numpy (:func:`_scan_numpy`)."""
+    nat = native.module()
+    if nat is None:
+        return (*_scan_numpy(data), None)
+    pos, found, braces = nat.scan_lines(data, LATENCY_ANNOTATION.encode())
+    return np.frombuffer(pos, np.int64), found, braces
+
+
+def _scan_numpy(data: bytes) -> tuple[np.ndarray, bool]:
+    """:func:`_scan` without the C scanner, in one pass over the block (by pieces of :data:`SCAN_PIECE`
+    bytes, each searched twice while in the cache: two passes over the whole 8 MiB block read it from
+    memory twice)."""
     b = np.frombuffer(data, np.uint8)
     key = LATENCY_ANNOTATION.encode()
     over = len(key) - 1  # a key across two pieces is found in the second
@@ -681,9 +749,9 @@ def _scan(data: bytes) -> tuple[np.ndarray, bool]:
 def _prepare(first: int, data: bytes) -> tuple[int, pa.Table | None, dict | None]:
     """What a block gives without the file's state: its number of lines, its events read by ``pyarrow.json``
     and their ``requests`` columns (:func:`request_columns`); (n, None, None): the block is read line by line."""
-    ends, found = _scan(data)
+    ends, found, braces = _scan(data)
     n = len(ends) + (not data.endswith(b"\n"))
-    ev = _fast(data, ends, n)
+    ev = _fast(data, ends, n, braces)
     lat = _latency_annotations_fast(data, ends, n, found) if ev is not None else None
     if ev is None or lat is None:
         return n, None, None
