@@ -45,9 +45,10 @@ Definitions (DESIGN §5, issue #6)
     :func:`_old_kills`) · the kubelet's terminal status write (the first status write after the graceful
     delete) or its final grace-0 DELETE (the pod's own DELETE after the graceful one), whichever is first:
     range [graceful delete, write]; estimate the write from 1.22 on (``syncTerminatingPod`` sets the
-    terminal status right after the kill; less the writes' mean gap after the stops known exactly), before that (the terminal status waits for the relist,
-    :func:`_relisted_stop`) a line over the graceful deletes, or over a teardown's list places, fitted to
-    each pod's relist interval and levelled on the exact stops (:func:`_relisted_lines`) · a kubelet kill /
+    terminal status right after the kill; less the writes' mean gap after the stops known exactly), before
+    that (the terminal status waits for the relist, :func:`_relisted_stop`) a line over the graceful
+    deletes, or over a teardown's list places, fitted to each pod's relist interval and levelled on the
+    exact stops (:func:`_relisted_lines`) · a kubelet kill /
     REMOVE record as written (``SyncLoop REMOVE``; a clock not placed) · only in
     a run with no such kubelet confirmation at all: the graceful DELETE or the namespace teardown
     (unbounded above) · else the pod runs to the end of the log (a hung kubelet: a graceful delete
@@ -707,11 +708,7 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     lo = np.fmax(np.fmax(g["first"] - upper - allow, b.where(b <= hi)), w - relist - _RELIST_ALLOWANCE)
     est = est.where(lo <= hi)
     start = (pd.Series(np.clip(est, lo, hi), index=index), lo.where(est.notna()), hi.where(est.notna()))
-    k_est = g["tk"] - th
-    k_lo = g["tk"] - upper - allow
-    k_hi = fin.where(fin >= k_lo).fillna(np.inf)  # a final write before the kill bounds nothing
-    k_est = k_est.where(k_lo <= k_hi)
-    stop = (pd.Series(np.clip(k_est, k_lo, k_hi), index=index), k_lo.where(k_est.notna()), k_hi.where(k_est.notna()))
+    stop = _kill_stop(g["tk"] - th, g["tk"] - upper - allow, fin, index)
     # each clock's offset and how far above it the offset can be (upper bound + drift allowance), for the
     # kubelet records on it (a clock moved by given offsets: 0, 0)
     placed = g["clock"].notna() & th.notna()
@@ -827,8 +824,13 @@ def _placed_kills(kub_kill: pd.DataFrame, index, thetas: dict, offsets: dict | N
 
     th = clk.map(lambda c: placed(c, 0)).astype("float64")
     slack = clk.map(lambda c: placed(c, 1)).astype("float64")
-    est = t - th
-    lo = t - slack
+    return _kill_stop(t - th, t - slack, final, index)
+
+
+def _kill_stop(est: pd.Series, lo: pd.Series, final: pd.Series, index) -> tuple:
+    """(estimate, lo, hi) of a stop from a kill instant placed on the apiserver clock (``est``, its lower
+    bound ``lo``): bounded above by the terminal write or final delete ``final`` (a final write before the
+    kill bounds nothing); NaN where the bounds cross."""
     hi = final.where(final >= lo).fillna(np.inf)
     est = est.where(lo <= hi)
     return pd.Series(np.clip(est, lo, hi), index=index), lo.where(est.notna()), hi.where(est.notna())
@@ -837,8 +839,8 @@ def _placed_kills(kub_kill: pd.DataFrame, index, thetas: dict, offsets: dict | N
 def _died_write_delay(pleg: pd.DataFrame, final: pd.Series, thetas: dict, relist: int) -> tuple[float, int]:
     """How long after the relist that saw the containers die the kubelet's terminal write was received
     (ns): the median of write − PLEG ``ContainerDied`` record over the pods whose kubelet log is in the run
-    and whose clock is placed (``thetas``: clock → (offset, slack); the kubelet's sync, the status manager's send and
-    the request's way in), and how many pods gave it; (0, 0) without such records."""
+    and whose clock is placed (``thetas``: clock → (offset, slack); the kubelet's sync, the status manager's
+    send and the request's way in), and how many pods gave it; (0, 0) without such records."""
     died = pleg[(pleg["milestone"] == "pleg_container_died") & pleg["clock"].isin(list(thetas))]
     if died.empty:
         return 0.0, 0
@@ -852,8 +854,6 @@ def _died_write_delay(pleg: pd.DataFrame, final: pd.Series, thetas: dict, relist
 _FIT_MARGIN = 50_000_000  # a stop's margin inside its relist interval counts up to this (ns): the reactions' spread
 _FIT_TIES = 200  # pods in the tie-break term of the fit (every m/200-th)
 _FIT_MIN = 8  # fewer stops to fit a line to: the graceful delete plus the median wait less half a relist
-
-
 _LEVEL_MIN = 5  # exact stops on a fitted line to move it by their mean distance
 
 
@@ -898,10 +898,12 @@ def _relisted_lines(
             out[grp.index] = c + r * k
             fitted.append((len(grp), r, t1 - t0, c - t0, shift, m))
     rest = has & out.isna() & g_est.notna()
+    rest_fitted = False
     if rest.sum() >= _FIT_MIN:
         x = g_est[rest].to_numpy(dtype=np.float64)
         c, _ = _fit_relisted(x, final[rest].to_numpy(dtype=np.float64), relist, d, 1e9, (1.0, 1.0))
-        if np.isfinite(c):
+        rest_fitted = bool(np.isfinite(c))
+        if rest_fitted:
             shift, m = _level(exact, rest[rest].index, c + x)
             c += shift
             out[rest] = c + x
@@ -917,7 +919,7 @@ def _relisted_lines(
             f"{dur / 1e9:.2f} s, the first stop {first / 1e9:.2f} s after its receipt"
             + (f" (moved {shift / 1e6:+.0f} ms to the mean of {m} stops known exactly)" if m else "")
         )
-    if fitted or rest.sum() >= _FIT_MIN:
+    if fitted or rest_fitted:
         notes.append(
             f"terminal writes {d / 1e6:.0f} ms after the relist that saw the containers die (measured on {measured} "
             "pods of kubelets whose log is in the run)"
