@@ -63,9 +63,15 @@ def test_found_pod_line_has_the_poll_resolution(r15):
     pct = ps.measured_percentiles.set_index("phase")
     if events:
         # the running end: the instant in the Started event's name (made when StartContainer returned;
-        # resolution the gap from the Created event's instant, ms) + the 2 s poll
-        assert (m["running_resolution_s"] < 0.01).all() and m["running_source"].str.contains("Started Event").all()
-        assert pct.loc["run_to_watch", "resolution_s"] == pytest.approx(2.0, abs=0.02)
+        # resolution the gap from the Created event's instant, ms) + the 2 s poll; a pod whose kubelet
+        # had not posted its Started event when the dump was taken (the event client's 5/s token bucket
+        # after 30 starts on the node) falls back to its PLEG record (1 s)
+        ev = m["running_source"].str.contains("Started Event")
+        assert ev.sum() >= 2 and (m.loc[ev, "running_resolution_s"] < 0.01).all()
+        assert m.loc[~ev, "running_source"].str.contains("PLEG").all()
+        assert (m.loc[~ev, "running_resolution_s"] == 1.0).all()
+        worst = m["running_resolution_s"].max()
+        assert pct.loc["run_to_watch", "resolution_s"] == pytest.approx(2.0 + worst, abs=0.02)
     else:
         # the PLEG ContainerStarted record, 0–1 s after the start (a 1 s relist) + the 2 s poll
         assert (m["running_resolution_s"] == 1.0).all() and m["running_source"].str.contains("PLEG").all()

@@ -171,6 +171,7 @@ class Clock:
 class Sim:
     def __init__(self, seed, nodes, ppn, era, skew, drift, timeout_failure, scale, startup_delay_s=0.0, t0=None):
         self.rng = np.random.default_rng(seed)
+        self.seed = seed
         # a planted regression of the container start (the kubelet's SyncPod → runtime
         # StartContainer, pkg/kubelet/kuberuntime/kuberuntime_container.go): every pod starts this
         # much later; 0 = the unmodified model (used by kubelog.synth.history)
@@ -640,6 +641,8 @@ class Sim:
             node=node,
         )
         p["status_end"] = st_end
+        # the draws of the one events POST per start this model once had (the kubelet's event POSTs are
+        # now made from its events, kubelet_event_posts): taken and dropped, so the rest stays as drawn
         self.add(
             run + int(rng.integers(1, 9) * MS),
             "POST",
@@ -648,6 +651,7 @@ class Sim:
             "create",
             node=node,
         )
+        self.reqs.pop()
         p["watch"] = st_end + int((3 + rng.exponential(40 * (1 + L))) * MS)
         self.kubelet_lines(p, seen)
 
@@ -1759,10 +1763,63 @@ def _killing_message(sim, p, cname: str) -> str:
     return f"Killing container with docker id {_cid(p)[:12]}: Need to kill pod."
 
 
+# the kubelet's event client: its own rate limiter, --event-qps / --event-burst (KubeletConfiguration
+# eventRecordQPS 5, eventBurst 10 by default, pkg/kubelet/apis/config/v1beta1/defaults.go; the hollow
+# kubelet keeps the defaults, pkg/kubemark/hollow_kubelet.go GetHollowKubeletConfig)
+EVENT_QPS, EVENT_BURST = 5.0, 10
+
+
+def kubelet_event_posts(sim) -> None:
+    """Each kubelet's events and their POSTs (after :meth:`Sim.simulate`; a stream of draws of its own).
+
+    Per started pod its start events (:func:`_kubelet_start_events`) and, once the pod is killed, its
+    Killing event, each made at its true instant on the node's clock (``p["kubelet_events"]``:
+    (reason, message, true ns, receipt ns)).  client-go's recorder hands each event to the broadcaster
+    (tools/record/event.go ``generateEvent`` → ``Action``); one watcher goroutine per sink takes them in
+    order and writes each with a POST before the next (``StartRecordingToSink`` → ``recordToSink``), on
+    the kubelet's event client, whose token bucket (:data:`EVENT_QPS`, :data:`EVENT_BURST`;
+    client-go util/flowcontrol) makes a POST wait for a token.  So the k-th event's POST is the k-th,
+    sent once the event was made, the previous POST answered and a token was there; the apiserver's
+    ``creationTimestamp`` is its receipt."""
+    rng = np.random.default_rng([int(sim.seed), 1704])
+    main, sim.rng = sim.rng, rng  # the POSTs' latencies, ports and audit IDs: this stream too
+    try:
+        per_node = defaultdict(list)
+        for p in sim.pods:
+            if not p.get("run"):
+                continue
+            cname = ("density-latency-pod" if p["latency"] else "densityPod")[:20]
+            evs = _kubelet_start_events(sim, p, rng)
+            if p.get("kill") is not None:
+                evs.append(("Killing", _killing_message(sim, p, cname), p["kill"]))
+            p["kubelet_events"] = [list(e) + [None] for e in evs]
+            per_node[p["node"]] += [(e[2], p, i) for i, e in enumerate(p["kubelet_events"])]
+        for node, evs in per_node.items():
+            evs.sort(key=lambda x: x[0])
+            free = tokens_at = None
+            tokens = float(EVENT_BURST)
+            for t, p, i in evs:
+                send = t + int(rng.integers(100_000, 1_000_000))  # broadcaster → watcher → sink
+                if free is not None:
+                    send = max(send, free)
+                if tokens_at is not None:
+                    tokens = min(float(EVENT_BURST), tokens + (send - tokens_at) / S * EVENT_QPS)
+                if tokens < 1.0:
+                    send += int((1.0 - tokens) / EVENT_QPS * S)
+                    tokens = 1.0
+                tokens, tokens_at = tokens - 1.0, send
+                recv = send + int(rng.integers(100_000, 500_000))
+                lat = sim.latency("create", recv)
+                free = sim.add(
+                    recv + lat, "POST", f"/api/v1/namespaces/{p['ns']}/events", "kubelet", "create", lat=lat, node=node
+                )
+                p["kubelet_events"][i][3] = recv
+    finally:
+        sim.rng = main
+
+
 def write_events(sim, out):
-    """events.json.  Simplification, kept so that the rest of the run stays as drawn: the kubelet posts
-    each of its events (client-go's event broadcaster: one POST per event), but the access log carries
-    one kubelet events POST per started pod, a few ms after the start; kubelog reads no event POSTs."""
+    """events.json: the events made and posted (:func:`kubelet_event_posts`) by the dump's instant."""
     items = []
     era = sim.era
     # a failed run's dump is taken with the pods (pods.json) before the namespace goes; a passed run's
@@ -1824,13 +1881,12 @@ def write_events(sim, out):
                 }
             )
         items.append(ev)
-        if p.get("run") and p["run"] <= T:
+        if p.get("kubelet_events"):
             nc = sim.node_clock[p["node"]]
             cname = ("density-latency-pod" if p["latency"] else "densityPod")[:20]
-            kubelet_events = _kubelet_start_events(sim, p, rng)
-            if p.get("kill") is not None and p["kill"] <= T:
-                kubelet_events.append(("Killing", _killing_message(sim, p, cname), p["kill"]))
-            for k, (reason, message, t) in enumerate(kubelet_events):
+            for k, (reason, message, t, recv) in enumerate(p["kubelet_events"]):
+                if recv > T:  # not stored yet when the dump was taken
+                    continue
                 nt = nc(t)
                 items.append(
                     {
@@ -1851,8 +1907,8 @@ def write_events(sim, out):
                         "lastTimestamp": G.rfc3339_sec(nt),
                         "message": message,
                         "metadata": {
-                            # the event broadcaster posts it a few ms later (apiserver clock)
-                            "creationTimestamp": G.rfc3339_sec(t + (3 + k) * MS),
+                            # set by the apiserver as it stores the POST (its clock)
+                            "creationTimestamp": G.rfc3339_sec(recv),
                             "name": _event_name(p["name"], nt),
                             "namespace": p["ns"],
                             "resourceVersion": str(20000 + len(items)),
@@ -2216,6 +2272,7 @@ def generate(
     skewcases.after_simulate(sim)
     if latency_factor:
         _slow_down(sim, latency_factor)
+    kubelet_event_posts(sim)
     stage(GENERATE_STAGES[1])
     files = write_run(sim, out, wrap=wrap)
     if cl2_log:
