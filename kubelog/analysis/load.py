@@ -404,6 +404,144 @@ def _old_kills(run: Run) -> pd.DataFrame:
     return j.assign(milestone="kubelet_kill", origin="kubelet")[cols]
 
 
+def _peer_ip(src) -> str:
+    """The address of a ``src_ip`` value without its port (``10.0.0.1:5000``, ``[::1]:5000``, ``::1``)."""
+    if not isinstance(src, str):
+        return ""
+    if src.startswith("["):
+        return src[1:].partition("]")[0]
+    return src.partition(":")[0] if src.count(":") == 1 else src
+
+
+_POST_COLUMNS = [
+    "clock",
+    "namespace",
+    "event_ns",
+    "receipt_ns",
+    "receipt_clock",
+    "ev_source",
+    "ev_line",
+    "source",
+    "line",
+]
+
+
+def event_post_pairs(run: Run, notes: list | None = None) -> pd.DataFrame:
+    """Each kubelet event of the dump paired with the POST that stored it (one row per event).
+
+    A kubelet makes each event at an instant of its clock, which the event's name carries
+    (:func:`event_name_instants`), and posts its events one by one in that order (client-go
+    tools/record: one watcher goroutine per sink, ``recordToSink`` writes an event before taking the next;
+    the event client's token bucket only delays them): the k-th event of a namespace is the k-th
+    ``POST …/namespaces/<ns>/events`` → 2xx of that kubelet, received after the event was made, so its
+    clock's offset θ ≥ instant_k − receipt_k.  A POST is the kubelet's by its user
+    (``system:node:<name>``, audit) or its peer address, the one its pods' status writes come from.
+    Paired only where the counts agree: all the namespace's POSTs with all the kubelet's events of it in
+    the dump, or those received before the namespace's first pod delete with the dump's (a dump taken
+    before the teardown holds no Killing events); any other count (an event expired or missing, which
+    would pair later events with earlier POSTs and bound the clock too high), or an event without an
+    instant in its name: that kubelet and namespace are left out, and ``notes`` counts them.
+
+    Columns: ``clock`` (the kubelet's), ``namespace``, ``event_ns`` (the instant, its clock),
+    ``receipt_ns`` and ``receipt_clock`` (the POST's), ``ev_source``/``ev_line`` and ``source``/``line``
+    (the event's and the request's input and line)."""
+    empty = pd.DataFrame(columns=_POST_COLUMNS)
+    if not (run.has("requests") and run.has("events")):
+        return empty
+    import pyarrow.dataset as ds
+
+    f = ds.field
+    ok = (f("code") >= 200) & (f("code") <= 299) & f("start_ts").is_valid()
+    kub = (f("client") == "kubelet") & (
+        ((f("resource") == "events") & (f("verb") == "create"))
+        | ((f("resource") == "pods") & (f("subresource") == "status"))
+    )
+    dele = ((f("resource") == "pods") & f("verb").isin(["delete", "deletecollection"]) & (f("subresource") == "")) | (
+        (f("resource") == "namespaces") & (f("verb") == "delete") & (f("subresource") == "")
+    )
+    cols = ["start_ts", "resource", "verb", "namespace", "name", "src_ip", "user", "client", "origin", "clock"]
+    r = run.table("requests", columns=cols + ["source_id", "line_no"], filter=ok & (kub | dele))
+    posts = (r["resource"] == "events") & (r["client"] == "kubelet")
+    origin = next((o for o in ORIGINS if (posts & (r["origin"] == o)).any()), None)
+    if origin is None:
+        return empty
+    r = r[r["origin"] == origin]
+    e = run.table(
+        "events",
+        columns=["name", "object_name", "object_namespace", "first_ts", "event_time", "clock", "component", "namespace"]
+        + ["source_id", "line_no"],
+    )
+    e = e[(e["component"] == "kubelet") & e["clock"].fillna("").str.startswith("node/")]
+    if e.empty:
+        return empty
+    e = e.assign(v=event_name_instants(e), ns=e["namespace"].fillna(""))
+    # each kubelet's address: the one its pods' status writes come from (one kubelet per address)
+    pod_clock = e.drop_duplicates(["object_namespace", "object_name"]).set_index(["object_namespace", "object_name"])
+    st = r[(r["resource"] == "pods") & (r["client"] == "kubelet")]
+    ip = st["src_ip"].map(_peer_ip)
+    owner = pd.MultiIndex.from_arrays([st["namespace"].fillna(""), st["name"].fillna("")])
+    by_ip = pd.DataFrame({"ip": ip.to_numpy(), "clock": pod_clock["clock"].reindex(owner).to_numpy()}).dropna()
+    by_ip = by_ip[by_ip["ip"] != ""].drop_duplicates()
+    by_ip = by_ip[~by_ip["ip"].duplicated(keep=False)].set_index("ip")["clock"]
+    p = r[(r["resource"] == "events") & (r["client"] == "kubelet")]
+    user = p["user"].fillna("").astype(str)
+    node = pd.Series(np.where(user.str.startswith("system:node:"), "node/" + user.str.slice(12), ""), index=p.index)
+    node = node.where(node != "", p["src_ip"].map(_peer_ip).map(by_ip).fillna(""))
+    p = p.assign(kclock=node, ns=p["namespace"].fillna(""), t=_ns(p["start_ts"]))[node != ""]
+    d = r[r["verb"].isin(["delete", "deletecollection"])]
+    cut = pd.concat([d.loc[d["resource"] == "pods", "namespace"], d.loc[d["resource"] == "namespaces", "name"]]).rename(
+        "ns"
+    )
+    cut = pd.Series(_ns(d.loc[cut.index, "start_ts"]) if len(cut) else [], index=cut.to_numpy(), dtype="int64")
+    cut = cut[cut.index != ""].groupby(level=0).min()
+    sent = {k: g.sort_values("t", kind="stable") for k, g in p.groupby(["kclock", "ns"], sort=False)}
+    out, skipped = [], 0
+    for (clock, ns), ev in e.groupby(["clock", "ns"], sort=False):
+        q = sent.get((clock, ns))
+        ev = ev.sort_values("v", kind="stable")
+        if q is not None and len(q) != len(ev) and ns in cut.index:
+            q = q[q["t"] < cut[ns]]
+        if q is None or len(q) != len(ev) or not np.isfinite(ev["v"].to_numpy()).all():
+            skipped += q is not None
+            continue
+        out.append(
+            pd.DataFrame(
+                {
+                    "clock": clock,
+                    "namespace": ns,
+                    "event_ns": ev["v"].to_numpy(dtype=np.int64),
+                    "receipt_ns": q["t"].to_numpy(dtype=np.int64),
+                    "receipt_clock": q["clock"].fillna("apiserver").to_numpy(),
+                    "ev_source": ev["source_id"].to_numpy(),
+                    "ev_line": ev["line_no"].to_numpy(),
+                    "source": q["source_id"].to_numpy(),
+                    "line": q["line_no"].to_numpy(),
+                }
+            )
+        )
+    if notes is not None and (out or skipped):
+        notes.append(
+            f"{len({x['clock'].iloc[0] for x in out})} kubelet clock(s) bounded below by their event POSTs (each "
+            "event's instant less the receipt of its POST, in order)"
+            + (
+                f"; {skipped} kubelet/namespace pair(s) whose POSTs and events do not pair one to one: not used"
+                if skipped
+                else ""
+            )
+        )
+    return pd.concat(out, ignore_index=True) if out else empty
+
+
+def _post_bounds(run: Run, notes: list) -> dict:
+    """Per kubelet clock: (the least of its :func:`event_post_pairs` bounds on θ, ns; the events)."""
+    j = event_post_pairs(run, notes)
+    j = j[j["receipt_clock"] == "apiserver"]
+    if j.empty:
+        return {}
+    b = (j["event_ns"] - j["receipt_ns"]).groupby(j["clock"].to_numpy())
+    return {c: (float(v), int(n)) for (c, v), n in zip(b.max().items(), b.size().to_numpy())}
+
+
 def _first(df: pd.DataFrame, key=("namespace", "pod"), col: str = "t") -> pd.Series:
     """Earliest ``col`` (int64 ns; ``t`` the instant, ``te`` a request's end) per pod key."""
     if df.empty:
@@ -589,6 +727,7 @@ class _Clock(NamedTuple):
     upper: float
     allow: float
     killing: float  # the least Killing − graceful DELETE (NaN without)
+    posted: float  # the least bound from its event POSTs (:func:`_post_bounds`; NaN without)
 
 
 def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd.DataFrame:
@@ -613,6 +752,7 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
     dom, moved = g["clock"], g["moved"].fillna(False).astype(bool)
     dropped = []
     per = {}
+    posts, crossed = pairs.get("posts", {}), 0
     for d in sorted(set(dom[g["t"].notna() & ~moved].dropna()) - {"apiserver"}):  # the reference: θ = 0
         m = ((dom == d) & ~moved).to_numpy()
         run_w = (g["t"] - pairs["running_write"])[m].dropna()
@@ -629,13 +769,17 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
         upper = min([float(x.min()) for x in (up, up_rec) if len(x)], default=np.inf)
         t = g.loc[m, "t"]
         allow = _DRIFT_ALLOWANCE * float(t.max() - t.min())
+        posted = posts.get(d, (np.nan, 0))[0]
+        if posted > upper + 2 * allow:  # the POSTs contradict the pods' own order: not paired right
+            posted, crossed = np.nan, crossed + 1
+        lower = max(lower, posted) if np.isfinite(posted) else lower
         if lower > upper + 2 * allow:
             dropped.append(d)
             out.loc[m, "theta"] = np.nan
             continue
         kill = (g["tk"] - pairs["delete"])[m].dropna()
         k = float(kill.min()) if len(kill) else np.nan
-        per[d] = _Clock(m, _relist_estimate(run_w, low, relist), low_rec, lower, upper, allow, k)
+        per[d] = _Clock(m, _relist_estimate(run_w, low, relist), low_rec, lower, upper, allow, k, posted)
     # the Running write's own delay after its relist (the kubelet's sync and send), which the relist
     # estimate leaves in: measured on the clocks the kubelet's records place (their record bound less their
     # relist estimate), the median added to the other clocks' estimates
@@ -647,11 +791,18 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
     # a few ms, the relist waits' ends by ~a period / n): it replaces the relist estimate
     react = [c.killing - float(c.records.max()) for c in per.values() if len(c.records) and np.isfinite(c.killing)]
     react = float(np.median(react)) if react else np.nan
-    both = 0
+    # an event POST bound lies above θ by the least send of the clock's events (under a ms where one found
+    # the token bucket full); the logged clocks' record bound, by the least sync and send of a status
+    # write: measured as their difference where both exist, so that every clock is placed alike
+    sent = [float(c.records.max()) - c.posted for c in per.values() if len(c.records) and np.isfinite(c.posted)]
+    sent = float(np.median(sent)) if sent else 0.0
+    both = posted = 0
     for c in per.values():
         logged, e = len(c.records) > 0, c.relisted
         theta = float(c.records.max()) if logged else e + delay if np.isfinite(e) else c.upper
-        if not logged and np.isfinite(e) and np.isfinite(c.killing) and np.isfinite(react):
+        if not logged and np.isfinite(c.posted):  # the closest: a bound over every event of the clock
+            theta, posted = c.posted + sent, posted + 1
+        elif not logged and np.isfinite(e) and np.isfinite(c.killing) and np.isfinite(react):
             theta, both = c.killing - react, both + 1
         theta = min(max(theta, c.lower), c.upper)
         out.loc[c.rows, ["theta", "lower", "upper", "allow"]] = (np.round(theta), c.lower, c.upper, c.allow)
@@ -666,6 +817,7 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
                 if logged and relisted
                 else ""
             )
+            + (f"; {posted} of these instead by their event POSTs' bound" if posted else "")
             + (
                 f"; {both} of these instead by their graceful delete → Killing bound less the kubelets' "
                 f"{react / 1e6:.0f} ms reaction (measured likewise)"
@@ -674,6 +826,8 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
             )
             + (f", {len(per) - logged - relisted} by their other bounds alone" if len(per) > logged + relisted else "")
         )
+    if crossed:
+        notes.append(f"the event POSTs of {crossed} kubelet clock(s) contradict their pods' order: not used")
     if dropped:
         notes.append(
             f"the event instants of {len(dropped)} kubelet clock(s) contradict the requests' order "
@@ -1139,6 +1293,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         rec = rec.drop_duplicates(["namespace", "pod"]).set_index(["namespace", "pod"])
         pairs[key] = rec["t"].reindex(lives.index).astype("float64")
         pairs[key + "_clock"] = rec["clock"].reindex(lives.index)
+    pairs["posts"] = _post_bounds(run, notes)
     named_start, named_stop, thetas = _named_lives(named, lives.index, pairs, relist, notes)
     cands = [
         named_start,
