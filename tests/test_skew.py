@@ -427,16 +427,36 @@ def test_sample_logs_offsets_hold_their_truth(name, ingest_to):
         assert t.startswith("the test machine's clock is 9 h 58 m 15.") and "− 1 m 44.8 s" in t
 
 
-def test_failed_run_nodes_without_logs_are_placed_by_their_running_writes(tmp_path):
+@pytest.mark.parametrize("posts", ["paired", "unpaired"])
+def test_failed_run_nodes_without_logs_are_placed_by_their_event_posts_or_running_writes(tmp_path, posts):
     """A failed run's pods are deleted by their namespace's teardown (one DELETECOLLECTION), never by a
     DELETE of their own, and its events dump precedes the teardown (no Killing events).  A node without a
     kubelet log then has its Started events against its Running writes (received: those before the
-    teardown) and its binds: the lower bound within 0.2 s (the least of ~30 relist waits), and the relist model's estimate inside the
-    (still wide) interval within 0.1 s of the truth.  Before, the pairs took the terminal write after the
-    teardown as the Running one: the lower bound was the events' whole seconds (~0.75 s below the truth)."""
+    teardown) and its binds, and its events against the POSTs that stored them.
+
+    ``paired``: the k-th event is the kubelet's k-th events POST (one at a time, in order: client-go
+    tools/record), received after it was made: the lower bound, and the estimate, within 2 ms of the
+    truth.  ``unpaired``: one event of each kubelet cut out of the dump, so that no kubelet's POSTs pair
+    one to one with its events (a later event would be paired with an earlier POST): they are not used,
+    and the interval stays wide: the lower bound within 0.2 s (the least of ~30 relist waits), the relist
+    model's estimate inside it within 0.1 s of the truth.  Before, the pairs took the terminal write after
+    the teardown as the Running one: the lower bound was the events' whole seconds (~0.75 s below the
+    truth); before the POSTs were paired, every estimate was the relist model's (up to 75 ms off)."""
     truth = generate(
         tmp_path / "in", seed=5, nodes=10, era="1.14", timeout_failure=True, skew="test=35895.2s,nodes=0.8s"
     )
+    if posts == "unpaired":
+        doc = json.loads((tmp_path / "in" / "events.json").read_text())
+        gone = set()
+        keep = []
+        for e in doc["items"]:
+            host = e["source"].get("host")
+            if e["source"].get("component") == "kubelet" and host not in gone:
+                gone.add(host)
+                continue
+            keep.append(e)
+        doc["items"] = keep
+        (tmp_path / "in" / "events.json").write_text(json.dumps(doc))
     logs = {p.name[: -len(".log")] for p in (tmp_path / "in").glob("hollow-node-*.log")}
     rep = analyze(ingest([str(tmp_path / "in")], tmp_path / "run", options=Options()))
     doms = rep.domains.set_index("domain")
@@ -445,9 +465,13 @@ def test_failed_run_nodes_without_logs_are_placed_by_their_running_writes(tmp_pa
     for d in without:
         r, true = doms.loc[d], truth["clocks"][d]["offset_s"]
         assert r["lower_s"] <= true <= r["upper_s"], (d, r.to_dict())
-        assert true - r["lower_s"] < 0.2, (d, r.to_dict())
-        assert abs(r["offset_s"] - true) < 0.1, (d, r.to_dict())
-        assert "relist" in r["text"], r["text"]
+        if posts == "paired":
+            assert true - r["lower_s"] < 0.002 and abs(r["offset_s"] - true) < 0.002, (d, r.to_dict())
+            assert "event POSTs" in r["text"], r["text"]
+        else:
+            assert true - r["lower_s"] < 0.2, (d, r.to_dict())
+            assert abs(r["offset_s"] - true) < 0.1, (d, r.to_dict())
+            assert "relist" in r["text"] and "POST" not in r["text"], r["text"]
 
 
 def test_two_test_logs_on_two_clocks_are_bounded_separately(runs, tmp_path):

@@ -51,6 +51,13 @@ is reported only when the data support it (:func:`_drift_unsupported`).
 ``kubelet_event``
     The instants in the names of the kubelet's Created / Started / Killing events (ns, node clock)
     against the same pod's bind, graceful and final DELETE (:func:`_kubelet_event_pairs`).
+``kubelet_event_post``
+    The instant in the name of each of a kubelet's events → the receipt of the POST that stored it:
+    a kubelet posts its events one at a time in the order made, so the k-th event of a namespace is
+    its k-th events POST (:func:`kubelog.analysis.load.event_post_pairs`, which pairs them only where
+    the counts agree).  The least of these lies above the offset by the least send, under a
+    millisecond where one event found the event client's token bucket full: such a clock's estimate
+    is its lower bound.
 ``kubelet_running``
     The instant in the name of a pod's Started event → the pod's last status write before its
     graceful delete (its DELETE or its namespace's teardown), received: the Running write, which
@@ -110,6 +117,7 @@ KIND_LABELS = {
     "event": "Event creations",
     "kubelet_event": "kubelet event instants (event names) against the pod's requests",
     "kubelet_running": "Started event instants against the pod's Running status write",
+    "kubelet_event_post": "kubelet event instants against the receipt of the POST that stored each",
     "kubelet_watch": "kubelet watch observations",
 }
 
@@ -898,6 +906,28 @@ def _kubelet_event_pairs(ev: pd.DataFrame, req: pd.DataFrame, where: _Where) -> 
     return out
 
 
+def _kubelet_event_posts(run: Run, where: _Where) -> list[pd.DataFrame]:
+    """``kubelet_event_post`` pairs: each kubelet event's instant → its POST's receipt."""
+    from .load import event_post_pairs
+
+    j = event_post_pairs(run)
+    if j.empty:
+        return []
+    ev, rq = where(j["ev_source"], j["ev_line"]), where(j["source"], j["line"])
+    return [
+        _frame(
+            "kubelet_event_post",
+            j["clock"].to_numpy(),
+            j["event_ns"].to_numpy(dtype=np.int64) / 1e9,
+            j["receipt_clock"].to_numpy(),
+            j["receipt_ns"].to_numpy(dtype=np.int64) / 1e9,
+            RES_US,
+            RES_US,
+            [f"{a} → {b}" for a, b in zip(ev, rq)],
+        )
+    ]
+
+
 def causal_pairs(run: Run) -> pd.DataFrame:
     """Every causal pair the run's tables offer, one row per pair.
 
@@ -931,6 +961,7 @@ def causal_pairs(run: Run) -> pd.DataFrame:
     ev = run.table("events") if run.has("events") else pd.DataFrame()  # read once for both kinds of pair
     parts += _event_pairs(ev, where)
     parts += _kubelet_event_pairs(ev, req, where)
+    parts += _kubelet_event_posts(run, where)
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=float if c.endswith(("_ts", "_s")) else object) for c in PAIR_COLUMNS})
@@ -1095,6 +1126,18 @@ def _pool_hosts(pairs: pd.DataFrame, hosts: dict, reference: str) -> dict[str, s
 #: A node clock's interval wider than this (half width, s) takes its estimate from the relist model
 #: (:func:`_relist_model`) instead of the interval's middle, when that model's estimate lies inside it.
 RELIST_MODEL_ABOVE_S = 0.2
+
+
+#: A node clock whose lower bound its ``kubelet_event_post`` pairs set (within this, s) is estimated by it.
+POSTED_WITHIN_S = 1e-3
+
+
+def _posted_bound(pairs: pd.DataFrame, d: str, reference: str) -> float | None:
+    """The least ``kubelet_event_post`` bound of domain ``d`` against the reference (s), or None."""
+    m = (pairs["kind"] == "kubelet_event_post") & (pairs["send_domain"] == d) & (pairs["recv_domain"] == reference)
+    if not m.any():
+        return None
+    return float((pairs.loc[m, "send_ts"].to_numpy(dtype=float) - pairs.loc[m, "recv_ts"].to_numpy(dtype=float)).max())
 
 
 def _relist_model(pairs: pd.DataFrame, d: str, reference: str) -> float | None:
@@ -1322,16 +1365,26 @@ def _analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRep
             else "none"
         )
         off = unc = None
-        relisted = False
+        relisted = posted = False
         if kind == "two-sided" and lo <= hi + sm.FLOAT_TOL_S:
             off, unc = (lo + hi) / 2, max((hi - lo) / 2, 0.0)
+            pb = _posted_bound(pairs, d, reference) if d not in drift_of else None
             rl = _relist_model(pairs, d, reference) if unc > RELIST_MODEL_ABOVE_S else None
-            if rl is not None and lo <= rl <= hi:
+            if pb is not None and abs(pb - lo) <= POSTED_WITHIN_S:
+                off, posted = lo, True
+            elif rl is not None and lo <= rl <= hi:
                 off, relisted = rl, True
             offsets[d] = off
         intervals[d] = (lo, hi)
         if off is not None:
             text = sm.describe(off, unc, d, reference, _kinds(sub))
+            if posted:
+                text += (
+                    " — the estimate is the lower bound its event POSTs set (each event's instant less its POST's "
+                    "receipt: above the offset by the least send, under a ms; the interval's middle would be "
+                    + sm.format_duration((lo + hi) / 2)
+                    + ")"
+                )
             if relisted:
                 text += (
                     " — the estimate from the kubelet's Running writes trailing its Started events by a PLEG "
