@@ -916,3 +916,30 @@ def test_event_posts_that_do_not_pair_one_to_one_place_no_clock(tmp_path):
     tl = load_timeline(run, pods_per_node=truth["pods_per_node"])
     note = next(n for n in tl.notes if "event POSTs" in n)
     assert note.startswith("2 kubelet clock(s) bounded below") and "1 kubelet/namespace pair(s)" in note
+
+
+def test_event_posts_are_a_kubelets_by_its_audit_user_or_its_address(tmp_path):
+    """An events POST names no node: it is the kubelet's by the audit event's user
+    (``system:node:<name>``) or, in an access log, by its peer address — the address its pods' status
+    writes come from.  Either way every kubelet's clock is bounded by its POSTs."""
+    from kubelog.analysis.load import _peer_ip, event_post_pairs
+    from kubelog.engine import ingest
+    from kubelog.synth import generate
+
+    assert [_peer_ip(x) for x in ("10.0.0.1:5000", "10.0.0.1", "[::1]:5000", "::1", "fe80::1", None)] == [
+        "10.0.0.1",
+        "10.0.0.1",
+        "::1",
+        "::1",
+        "fe80::1",
+        "",
+    ]
+    art = tmp_path / "art"
+    truth = generate(art, seed=3, nodes=3, era="1.14", skew="test=0s,nodes=0.8s", scale=2)
+    for skip in ("audit.log", "kube-apiserver.log"):  # the access log alone, then the audit log alone
+        files = [str(p) for p in sorted(art.iterdir()) if p.name not in ("truth.json", skip)]
+        run = ingest(files, tmp_path / f"run-{skip}")
+        j = event_post_pairs(run)
+        assert set(j["clock"]) == {f"node/{n}" for n in truth["nodes"]}, skip
+        bound = (j["event_ns"] - j["receipt_ns"]).groupby(j["clock"]).max() / 1e9
+        assert ((bound <= 0.8) & (bound > 0.798)).all(), (skip, bound)
