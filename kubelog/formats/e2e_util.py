@@ -286,3 +286,81 @@ class LocalToUTC:
                 self.cache.clear()
             self.cache[k] = off
         return local + off if off is not None else self._exact(local)
+
+
+# -- worst-latency lists of a whole block at once (the clusterloader2 log's 100-element lists) ---------------------
+_PLAIN = r"^[\x20-\x7e]*$"  # printable ASCII: the only whitespace is the space, as for str.split / str.strip
+_LONG_INT = r"(?:^|[^0-9.])[0-9]{7}"  # an integer part that could overflow int64 nanoseconds (hours): per value
+
+
+def worst_lists(bodies: list[str]) -> tuple[np.ndarray, list, list, list, list]:
+    """:func:`worst_list` of each of ``bodies``, as columns: (index of the body of each element, namespace, pod,
+    node, latency_s), the elements in order.  Elements split and read with pyarrow.compute; an element with a
+    character other than printable ASCII, or in the ``Name:`` form, and a latency that is not a plain positive
+    Go duration, go through the per-element code."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    empty = (np.zeros(0, dtype=np.int64), [], [], [], [])
+    if not bodies:
+        return empty
+    # `\{([^{}]*)\}` found left to right = each "}" whose nearest brace before it is a "{": split at "}", and a
+    # piece holding a "{" (all but the last piece of a body) ends in an element
+    pieces = pc.split_pattern(pa.array(bodies, pa.string()), "}")
+    lens = pc.list_value_length(pieces).to_numpy(zero_copy_only=False).astype(np.int64)
+    flat = pc.list_flatten(pieces)
+    body_of = np.repeat(np.arange(len(bodies)), lens)
+    keep = pc.fill_null(pc.match_substring(flat, "{"), False).to_numpy(zero_copy_only=False).copy()
+    keep[np.cumsum(lens) - 1] = False
+    sel = np.flatnonzero(keep)
+    if not len(sel):
+        return empty
+    body_of = body_of[sel]
+    content = pc.extract_regex(flat.take(pa.array(sel)), r"\{(?P<c>[^{]*)$").field("c")
+    plain = pc.fill_null(pc.match_substring_regex(content, _PLAIN), False).to_numpy(zero_copy_only=False)
+    e = pc.utf8_trim(content, " ")
+    plain &= ~pc.fill_null(pc.starts_with(e, "Name:"), False).to_numpy(zero_copy_only=False)
+    plain &= pc.fill_null(pc.not_equal(e, ""), False).to_numpy(zero_copy_only=False)
+    n = len(sel)
+    ns_, pod_, node_, lat_ = [None] * n, [None] * n, [None] * n, [None] * n
+    drop = np.zeros(n, dtype=bool)
+    p = np.flatnonzero(plain)
+    if len(p):
+        toks = pc.split_pattern_regex(e.take(pa.array(p)), " +")
+        tl = pc.list_value_length(toks).to_numpy(zero_copy_only=False).astype(np.int64)
+        tv = pc.list_flatten(toks)
+        end = np.cumsum(tl)
+        beg = end - tl
+        first = tv.take(pa.array(beg)).to_pylist()
+        last = tv.take(pa.array(end - 1))
+        node = np.array(tv.take(pa.array(np.maximum(end - 2, beg))).to_pylist(), dtype=object)
+        node[tl < 3] = None
+        ok = ~pc.fill_null(pc.match_substring_regex(last, _LONG_INT), True).to_numpy(zero_copy_only=False)
+        dns = np.full(len(p), -1, dtype=np.int64)
+        o = np.flatnonzero(ok)
+        if len(o):
+            dns[o] = timeutil.durations_ns(last.take(pa.array(o)))
+        lat = dns.astype(np.float64) / 1e9
+        lastl = None
+        for q, j in enumerate(p.tolist()):
+            pod = first[q]
+            if "/" in pod:
+                ns_[j], pod = pod.split("/", 1)
+            pod_[j], node_[j] = pod, node[q]
+            if dns[q] >= 0:
+                lat_[j] = float(lat[q])
+            else:
+                lastl = lastl if lastl is not None else last.to_pylist()
+                lat_[j] = dur_s(lastl[q])
+    odd = np.flatnonzero(~plain)
+    if len(odd):
+        for j, c in zip(odd.tolist(), content.take(pa.array(odd)).to_pylist()):
+            got = worst_list("{" + c + "}")
+            if not got:
+                drop[j] = True
+                continue
+            ns_[j], pod_[j], node_[j], lat_[j] = got[0]
+    if drop.any():
+        k = np.flatnonzero(~drop).tolist()
+        return body_of[~drop], [ns_[i] for i in k], [pod_[i] for i in k], [node_[i] for i in k], [lat_[i] for i in k]
+    return body_of, ns_, pod_, node_, lat_
