@@ -243,26 +243,16 @@ _LINES = [_H.format(f="wait_for_controlled_pods.go:254") + m for m in _MSGS] + [
 ]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(
-    lines=st.lists(st.one_of(st.sampled_from(_LINES), st.text(max_size=30)), min_size=1, max_size=40),
-    tz=st.sampled_from(["UTC", "America/New_York", "+02:00"]),
-    prow=st.booleans(),
-)
-def test_columnar_cl2_rows_are_what_the_per_line_loop_gives(lines, tz, prow):
+def _cl2_both_paths(text: str, tz: str):
+    """The tables and context of the columnar and the per-line path on ``text``; asserts the first one ran."""
     import io
 
     import pyarrow as pa
 
     from kubelog import formats
     from kubelog.engine import blocks
-    from kubelog.formats.base import Context
-
-    head = _H.format(f="clusterloader.go:1") + "Running clusterloader2"
-    text = "\n".join([head, *lines]) + "\n"
-    if prow:
-        text = "".join(f"I0607 12:34:57.000] {x}\n" for x in text.splitlines())
     from kubelog.formats import cl2
+    from kubelog.formats.base import Context
 
     out, used = [], []
     for per_line in (False, True):
@@ -289,6 +279,29 @@ def test_columnar_cl2_rows_are_what_the_per_line_loop_gives(lines, tz, prow):
         sctx.continuation_lines,
         sctx.lines_read,
     )
+    return fast
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    lines=st.lists(st.one_of(st.sampled_from(_LINES), st.text(max_size=30)), min_size=1, max_size=40),
+    tz=st.sampled_from(["UTC", "America/New_York", "+02:00"]),
+    prow=st.booleans(),
+    head=st.booleans(),
+)
+def test_columnar_cl2_rows_are_what_the_per_line_loop_gives(lines, tz, prow, head):
+    text = "\n".join([_H.format(f="clusterloader.go:1") + "Running clusterloader2"] * head + lines) + "\n"
+    if prow:
+        text = "".join(f"I0607 12:34:57.000] {x}\n" for x in text.splitlines())
+    _cl2_both_paths(text, tz)
+
+
+@pytest.mark.parametrize("name", ["api_responsiveness_2019.log", "measurements_pre1.20.log", "wait_for_pods_2019.log"])
+def test_cl2_samples_columnar_same_as_per_line(name):
+    from pathlib import Path
+
+    fast = _cl2_both_paths((Path(__file__).parent / "samples" / "cl2-log" / name).read_text(), "UTC")
+    assert name != "wait_for_pods_2019.log" or fast["progress"].num_rows == 2  # a block of progress lines only
 
 
 _ELEMS = ["a", "ns/pod-1", "node-1", "1.5s", "2m3.5s", "-1s", "0", "1.5µs", "Name:p", "Node:n", "Latency:2s", "x/y/z"]

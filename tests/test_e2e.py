@@ -425,6 +425,14 @@ _ODD = [
     "latency:1500000000}",
     "Mar  3 03:12:59.815: INFO: Top latency metric: {Resource:pods Subresource: Verb:LIST Scope:cluster "
     "Latency:{Perc50:1s Perc90:2s Perc99:3s} Count:10}",
+    'Mar  3 03:12:59.815: INFO: Summary: {"version": "v1", "dataItems": [{"data": {"Perc50": 1.5}, "unit": "ms", '
+    '"labels": {"Metric": "x"}}]}',
+    'Mar  3 03:12:59.815: INFO: Escaped: {"data\\u0049tems": [{"data": {"Perc50": 1}, "unit": "ms"}]}',
+    "Mar  3 03:12:59.815: INFO: deep: " + '{"a": [' * 600 + "1" + "]}" * 600,  # RecursionError: an error
+    "Mar  3 03:12:59.815: INFO: Pod x: {Phase:Running Conditions:[{Ready True}]}",
+    "Mar  3 03:12:59.815: INFO: a pod dump follows:",
+    '{"kind": "Pod", "metadata": {"name": "x"}}',
+    '  "dataItems": [{"data": {"Perc99": 2}, "unit": "s", "labels": {"Metric": "y"}}]}',
     "random text nobody claims",
     "",
     "   ",

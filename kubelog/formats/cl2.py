@@ -114,7 +114,7 @@ class _Cl2Parser(K.KlogParser):
             progress, done = self._progress(text, hit, ch.line_no)
             hit[done] = False
         idx = np.flatnonzero(hit)
-        if not len(idx):
+        if not len(idx) and (progress is None or not progress.num_rows):
             return
         tabs: dict[str, list[dict]] = {}
         worsts: list[tuple] = []  # (body, ts, metric, phase, line_no) of each worst-latency list, in order

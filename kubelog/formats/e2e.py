@@ -163,6 +163,7 @@ A_STAMP = (  # STAMP_RE without its ".*$" (which any rest of the line matches): 
     r"^(?:[0-9]{1,6} )?(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?P<day>[ 0-9][0-9]) "
     r"(?P<h>[0-9][0-9]):(?P<mi>[0-9][0-9]):(?P<s>[0-9][0-9])\.(?P<ms>[0-9]{3}): (?P<lvl>[A-Z]+): ?"
 )
+_A_STAMP_NC = re.sub(r"\(\?P<\w+>", "(?:", A_STAMP)
 A_DELIM = r"^-{30,}" + _WS + r"*$"
 A_SUITE = (
     r"^(?:Running Suite: |Random Seed: |Will run [0-9]+ of [0-9]+ specs|Ran [0-9]+ of [0-9]+ Specs? in |"
@@ -183,6 +184,10 @@ A_WRAPPER_CLOCK = (
 A_EVENT = (
     r" Pods: | worst |perc50: |WARNING - requests with too high latency: |Top latency metric: |E2E|Throughput|"
     r"Approx|Error building encoder: json: unsupported value: |\{"
+)
+A_EVENT_NO_BRACE = A_EVENT.rsplit("|", 1)[0]
+A_JSON_LABEL = (
+    r"\[Result:Performance\]|API calls latencies|Cluster saturation time|Pod startup latency|Scheduling latency|JSON"
 )
 KINDS = (None, "stamp", "klog", "step", "json", "delim", "node", "end", "suite", "bare")
 _K = {k: i for i, k in enumerate(KINDS)}
@@ -870,8 +875,27 @@ class _Parser:
         mon, day, hh, mi, ss, frac = (np.zeros(R, dtype=np.int64) for _ in range(6))
         lvl = np.array([_LEVEL.get(k) for k in KINDS], dtype=object)[k_r]
         sel = np.flatnonzero(vec & (k_r == 1))
-        if len(sel):
+        if len(sel):  # most stamps start the line (no pasted line number): their fields are at fixed places
             t = text.take(pa.array(starts[sel]))
+            fixed = ~_mask(pc.match_substring_regex(t, "^[0-9]"))
+            f = sel[fixed]
+            tf = t.filter(pa.array(fixed))
+
+            def part(a, b):
+                return pc.utf8_slice_codeunits(tf, a, b)  # noqa: B023
+
+            mon[f] = _ints(pc.index_in(part(0, 3), value_set=pa.array(list(MONTHS)))) + 1
+            day[f] = _ints(pc.replace_substring(part(4, 6), " ", "0"))
+            hh[f], mi[f], ss[f] = _ints(part(7, 9)), _ints(part(10, 12)), _ints(part(13, 15))
+            frac[f] = _ints(part(16, 19)) * 1_000_000
+            lv = pc.split_pattern(part(21, None), ":", max_splits=1)  # "LEVEL: msg" ([A-Z]+ holds no colon)
+            lvl[f] = pc.list_element(lv, 0).to_numpy(zero_copy_only=False)
+            rest = pc.list_element(lv, 1)
+            rep_idx.append(starts[f])
+            rep_val.append(pc.if_else(pc.starts_with(rest, " "), pc.utf8_slice_codeunits(rest, 1), rest))
+            sel = sel[~fixed]
+            t = t.filter(pa.array(~fixed))
+        if len(sel):
             x = pc.extract_regex(t, A_STAMP)
             mon[sel] = _ints(pc.index_in(x.field("mon"), value_set=pa.array(list(MONTHS)))) + 1
             day[sel] = _ints(pc.replace_substring(x.field("day"), " ", "0"))
@@ -879,7 +903,7 @@ class _Parser:
             frac[sel] = _ints(x.field("ms")) * 1_000_000
             lvl[sel] = x.field("lvl").to_numpy(zero_copy_only=False)
             rep_idx.append(starts[sel])
-            rep_val.append(pc.replace_substring_regex(t, A_STAMP, "", max_replacements=1))
+            rep_val.append(pc.replace_substring_regex(t, _A_STAMP_NC, "", max_replacements=1))
         sel = np.flatnonzero(vec & (k_r == 2))
         if len(sel):
             x = pc.extract_regex(text.take(pa.array(starts[sel])), HEADER_RE)
@@ -991,11 +1015,32 @@ class _Parser:
             for j, raw in zip(odd.tolist(), wc.take(pa.array(odd)).to_pylist()):
                 w = self._wrapper_ns(raw, int(year_before[j]))
                 has_wts[j], wts[j] = w is not None, w or 0
-        hit = _mask(pc.match_substring_regex(text.take(pa.array(starts)), A_EVENT)) if R else np.zeros(0, bool)
+        st_text = text.take(pa.array(starts))
+        named = _mask(pc.match_substring_regex(st_text, A_EVENT_NO_BRACE))
+        hit = named | _mask(pc.match_substring(st_text, "{"))  # A_EVENT
         S = np.searchsorted(kidx, starts)
-        brace = _mask(pc.match_substring(kept, "{"))
         nxt = np.append(S[1:], len(kidx))
-        fcb = (nxt - S > 1) & brace[np.minimum(S + 1, len(kidx) - 1)]
+        fcb = nxt - S > 1  # a first continuation line holding a "{"
+        if fcb.any():
+            fcb[fcb] = _mask(pc.match_substring(kept.take(pa.array(S[fcb] + 1)), "{"))
+        # a record whose only claim is a "{" (most are pod dumps and the like) means something to _json_block
+        # only under one of its labels, with "dataItems" in the document (written out or \u-escaped) or when
+        # decoding it may fail deeply nested (RecursionError, an error of the reference): the others stay plain
+        maybe = _MESSAGE_KINDS[k_r] & (hit | fcb) & ~named
+        maybe[-1:] = False  # the open record: decided when it closes, on the whole A_EVENT
+        mj = np.flatnonzero(maybe)
+        if len(mj):
+            mj = mj[~_mask(pc.match_substring_regex(st_text.take(pa.array(mj)), A_JSON_LABEL))]
+        if len(mj):
+            lens = nxt[mj] - S[mj]
+            pos = np.repeat(S[mj] - np.cumsum(np.concatenate([[0], lens[:-1]])), lens) + np.arange(lens.sum())
+            lines = kept.take(pa.array(pos, pa.int64()))
+            deep = _mask(pc.match_substring_regex(lines, r"dataItems|\\u")).astype(np.int64) * 1000
+            deep += pc.count_substring(lines, "{").to_numpy(zero_copy_only=False)
+            deep += pc.count_substring(lines, "[").to_numpy(zero_copy_only=False)
+            keep_ev = np.add.reduceat(deep, np.concatenate([[0], np.cumsum(lens)[:-1]])) >= 100
+            hit[mj] = keep_ev
+            fcb[mj] = keep_ev
         lvl_r = lvl
         # the records closed by this chunk: the one left open by the chunk before, then all but the last here
         if R:
@@ -1133,14 +1178,19 @@ class _Parser:
             self._interpret(r, firsts[q], ts)
             names.append(self.spec["name"] if self.spec else None)
         catch_up(prev + 1, C)
-        spec = np.array(names, dtype=object)[np.searchsorted(ev, ar)]
-        spec[ev] = ev_spec
+        # the spec of a plain record: the one after the last event before it; an event's: the one before it
+        si = np.searchsorted(ev, ar).astype(np.int32)
+        si[ev] = len(names) + np.arange(len(ev), dtype=np.int32)
+        spec = pa.DictionaryArray.from_arrays(pa.array(si), pa.array(names + ev_spec, pa.string())).cast(pa.string())
+        lvl = recs["lvl"]
+        lv, li = np.unique(lvl.astype(str), return_inverse=True) if C else (np.zeros(0, str), np.zeros(0, np.int64))
+        level = pa.DictionaryArray.from_arrays(pa.array(li.astype(np.int32)), pa.array(lv.tolist(), pa.string()))
         self.log_parts.append(
             {
                 "ts": pa.array(ts_c, pa.int64(), mask=~has_ts).cast(pa.timestamp("ns", tz="UTC")),
-                "level": pa.array(recs["lvl"], pa.string()),
+                "level": level.cast(pa.string()),
                 "msg": recs["msg"],
-                "spec": pa.array(spec, pa.string()),
+                "spec": spec,
                 "wrapper_ts": pa.array(recs["wts"], pa.int64(), mask=~recs["has_wts"]).cast(
                     pa.timestamp("ns", tz="UTC")
                 ),
