@@ -306,6 +306,7 @@ def test_cl2_samples_columnar_same_as_per_line(name):
 
 _ELEMS = ["a", "ns/pod-1", "node-1", "1.5s", "2m3.5s", "-1s", "0", "1.5µs", "Name:p", "Node:n", "Latency:2s", "x/y/z"]
 _ELEMS += ["9999999h", "1.5h30m", "", "  ", "\t", "12345678s", "1.12345678912s", "1h2m3.000000001s", "007ms"]
+_ELEMS += ["1234567890s", "0.5s", "12.000000001s", "3s", "1.s", ".5s", "1e3s"]
 
 
 @settings(max_examples=200, deadline=None)
@@ -322,5 +323,5 @@ def test_worst_lists_is_worst_list_of_each_body(bodies):
     from kubelog.formats import e2e_util as U
 
     want = [(i, *e) for i, b in enumerate(bodies) for e in U.worst_list(b)]
-    body_of, ns, pod, node, lat = U.worst_lists(bodies)
-    assert list(zip(body_of.tolist(), ns, pod, node, lat)) == want
+    body_of, *cols = U.worst_lists(bodies)
+    assert list(zip(body_of.tolist(), *(c.to_pylist() for c in cols))) == want

@@ -359,14 +359,19 @@ class _Cl2Parser(K.KlogParser):
         body_of, ns, pod, node, lat = U.worst_lists([w[0] for w in worsts])
         ts = np.array([w[1] if w[1] is not None else 0 for w in worsts], dtype=np.int64)[body_of]
         ts_ok = np.array([w[1] is not None for w in worsts], dtype=bool)[body_of]
+        idx = pa.array(body_of.astype(np.int32))
         return {
             "ts": pa.array(ts, mask=~ts_ok).cast(pa.timestamp("ns", tz="UTC")),
-            "metric": pa.array(np.array([w[2] for w in worsts], dtype=object)[body_of], pa.string()),
-            "phase": pa.array(np.array([w[3] for w in worsts], dtype=object)[body_of], pa.string()),
-            "namespace": pa.array(ns, pa.string()),
-            "pod": pa.array(pod, pa.string()),
-            "node": pa.array(node, pa.string()),
-            "latency_s": pa.array(lat, pa.float64()),
+            "metric": pa.DictionaryArray.from_arrays(idx, pa.array([w[2] for w in worsts], pa.string())).cast(
+                pa.string()
+            ),
+            "phase": pa.DictionaryArray.from_arrays(idx, pa.array([w[3] for w in worsts], pa.string())).cast(
+                pa.string()
+            ),
+            "namespace": ns,
+            "pod": pod,
+            "node": node,
+            "latency_s": lat,
             "origin": pa.array(["cl2-log"] * len(body_of), pa.string()),
             "line_no": pa.array(np.array([w[4] for w in worsts], dtype=np.int64)[body_of]),
         }

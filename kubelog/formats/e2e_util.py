@@ -293,15 +293,19 @@ _PLAIN = r"^[\x20-\x7e]*$"  # printable ASCII: the only whitespace is the space,
 _LONG_INT = r"(?:^|[^0-9.])[0-9]{7}"  # an integer part that could overflow int64 nanoseconds (hours): per value
 
 
-def worst_lists(bodies: list[str]) -> tuple[np.ndarray, list, list, list, list]:
-    """:func:`worst_list` of each of ``bodies``, as columns: (index of the body of each element, namespace, pod,
-    node, latency_s), the elements in order.  Elements split and read with pyarrow.compute; an element with a
-    character other than printable ASCII, or in the ``Name:`` form, and a latency that is not a plain positive
-    Go duration, go through the per-element code."""
+def worst_lists(bodies: list[str]):
+    """:func:`worst_list` of each of ``bodies``, as columns: (index of the body of each element: numpy; namespace,
+    pod, node: Arrow strings; latency_s: Arrow float64), the elements in order.  Elements split and read with
+    pyarrow.compute; an element with a character other than printable ASCII, or in the ``Name:`` form, goes
+    through the per-element code, and a latency other than ``<seconds>[.<fraction>]s`` through
+    :func:`dur_s`."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    empty = (np.zeros(0, dtype=np.int64), [], [], [], [])
+    def fill(a):
+        return pc.fill_null(a, False).to_numpy(zero_copy_only=False)
+
+    empty = (np.zeros(0, dtype=np.int64), *(pa.array([], pa.string()) for _ in range(3)), pa.array([], pa.float64()))
     if not bodies:
         return empty
     # `\{([^{}]*)\}` found left to right = each "}" whose nearest brace before it is a "{": split at "}", and a
@@ -310,57 +314,68 @@ def worst_lists(bodies: list[str]) -> tuple[np.ndarray, list, list, list, list]:
     lens = pc.list_value_length(pieces).to_numpy(zero_copy_only=False).astype(np.int64)
     flat = pc.list_flatten(pieces)
     body_of = np.repeat(np.arange(len(bodies)), lens)
-    keep = pc.fill_null(pc.match_substring(flat, "{"), False).to_numpy(zero_copy_only=False).copy()
+    keep = fill(pc.match_substring(flat, "{")).copy()
     keep[np.cumsum(lens) - 1] = False
     sel = np.flatnonzero(keep)
     if not len(sel):
         return empty
     body_of = body_of[sel]
     content = pc.extract_regex(flat.take(pa.array(sel)), r"\{(?P<c>[^{]*)$").field("c")
-    plain = pc.fill_null(pc.match_substring_regex(content, _PLAIN), False).to_numpy(zero_copy_only=False)
     e = pc.utf8_trim(content, " ")
-    plain &= ~pc.fill_null(pc.starts_with(e, "Name:"), False).to_numpy(zero_copy_only=False)
-    plain &= pc.fill_null(pc.not_equal(e, ""), False).to_numpy(zero_copy_only=False)
+    plain = fill(pc.match_substring_regex(content, _PLAIN)) & ~fill(pc.starts_with(e, "Name:"))
+    plain &= fill(pc.not_equal(e, ""))
     n = len(sel)
-    ns_, pod_, node_, lat_ = [None] * n, [None] * n, [None] * n, [None] * n
-    drop = np.zeros(n, dtype=bool)
     p = np.flatnonzero(plain)
-    if len(p):
-        toks = pc.split_pattern_regex(e.take(pa.array(p)), " +")
-        tl = pc.list_value_length(toks).to_numpy(zero_copy_only=False).astype(np.int64)
-        tv = pc.list_flatten(toks)
-        end = np.cumsum(tl)
-        beg = end - tl
-        first = tv.take(pa.array(beg)).to_pylist()
-        last = tv.take(pa.array(end - 1))
-        node = np.array(tv.take(pa.array(np.maximum(end - 2, beg))).to_pylist(), dtype=object)
-        node[tl < 3] = None
-        ok = ~pc.fill_null(pc.match_substring_regex(last, _LONG_INT), True).to_numpy(zero_copy_only=False)
-        dns = np.full(len(p), -1, dtype=np.int64)
-        o = np.flatnonzero(ok)
-        if len(o):
-            dns[o] = timeutil.durations_ns(last.take(pa.array(o)))
-        lat = dns.astype(np.float64) / 1e9
-        lastl = None
-        for q, j in enumerate(p.tolist()):
-            pod = first[q]
-            if "/" in pod:
-                ns_[j], pod = pod.split("/", 1)
-            pod_[j], node_[j] = pod, node[q]
-            if dns[q] >= 0:
-                lat_[j] = float(lat[q])
-            else:
-                lastl = lastl if lastl is not None else last.to_pylist()
-                lat_[j] = dur_s(lastl[q])
+    toks = pc.split_pattern_regex(e.filter(pa.array(plain)), " +")
+    tl = pc.list_value_length(toks).to_numpy(zero_copy_only=False).astype(np.int64)
+    tv = pc.list_flatten(toks)
+    end = np.cumsum(tl)
+    beg = end - tl
+    first = tv.take(pa.array(beg))
+    last = tv.take(pa.array(end - 1))
+    node = pc.if_else(pa.array(tl >= 3), tv.take(pa.array(np.maximum(end - 2, beg))), pa.scalar(None, pa.string()))
+    two = pc.split_pattern(first, "/", max_splits=1)
+    has_ns = pc.list_value_length(two).to_numpy(zero_copy_only=False) == 2
+    ns = pc.if_else(pa.array(has_ns), pc.list_element(two, 0), pa.scalar(None, pa.string()))
+    pod = pc.replace_substring_regex(first, "^[^/]*/", "", max_replacements=1)  # after the first "/", if any
+    # latencies: "<int>[.<frac>]s" (%v of a time.Duration under a minute) read from the digits; others by dur_s
+    x = pc.extract_regex(last, r"^(?P<i>[0-9]{1,9})(?:\.(?P<f>[0-9]{1,9}))?s$")
+    ok = fill(pc.is_valid(x))
+    lat = np.full(len(p), np.nan)
+    o = np.flatnonzero(ok)
+    if len(o):
+        xo = x.filter(pa.array(ok))
+        f9 = pc.utf8_rpad(xo.field("f"), 9, "0")
+        nsec = pc.cast(xo.field("i"), pa.int64()).to_numpy(zero_copy_only=False) * 1_000_000_000
+        nsec += pc.cast(f9, pa.int64()).to_numpy(zero_copy_only=False)
+        lat[o] = nsec.astype(np.float64) / 1e9
+    lat_valid = ok.copy()
+    bad = np.flatnonzero(~ok)
+    if len(bad):
+        for q, t in zip(bad.tolist(), last.take(pa.array(bad)).to_pylist()):
+            v = dur_s(t)
+            if v is not None:
+                lat[q], lat_valid[q] = v, True
+    cols = [ns, pod, node, pa.array(lat, pa.float64(), mask=~lat_valid)]
+    if len(p) == n:
+        return (body_of, *cols)
+    # elements for the per-element code: all columns as lists, in element order
+    out = [[None] * n for _ in range(4)]
+    for c, col in enumerate(cols):
+        for j, v in zip(p.tolist(), col.to_pylist()):
+            out[c][j] = v
+    drop = np.zeros(n, dtype=bool)
     odd = np.flatnonzero(~plain)
-    if len(odd):
-        for j, c in zip(odd.tolist(), content.take(pa.array(odd)).to_pylist()):
-            got = worst_list("{" + c + "}")
-            if not got:
-                drop[j] = True
-                continue
-            ns_[j], pod_[j], node_[j], lat_[j] = got[0]
-    if drop.any():
-        k = np.flatnonzero(~drop).tolist()
-        return body_of[~drop], [ns_[i] for i in k], [pod_[i] for i in k], [node_[i] for i in k], [lat_[i] for i in k]
-    return body_of, ns_, pod_, node_, lat_
+    for j, c in zip(odd.tolist(), content.take(pa.array(odd)).to_pylist()):
+        got = worst_list("{" + c + "}")
+        if not got:
+            drop[j] = True
+            continue
+        for k in range(4):
+            out[k][j] = got[0][k]
+    k = np.flatnonzero(~drop).tolist()
+    return (
+        body_of[~drop],
+        *(pa.array([out[c][i] for i in k], pa.string()) for c in range(3)),
+        pa.array([out[3][i] for i in k], pa.float64()),
+    )
