@@ -434,6 +434,7 @@ _ODD = [
     '{"kind": "Pod", "metadata": {"name": "x"}}',
     '  "dataItems": [{"data": {"Perc99": 2}, "unit": "s", "labels": {"Metric": "y"}}]}',
     "random text nobody claims",
+    "Well: 10% worst schedule-to-run latencies: [{pod-1 node-1 1.5s}]",  # not at the start: not a record
     "",
     "   ",
     "µs and other non-ASCII: 1.5µs",

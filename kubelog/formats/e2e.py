@@ -197,6 +197,29 @@ _EVENT_KINDS = np.array([k in ("delim", "end", "suite") for k in KINDS])
 _MESSAGE_KINDS = np.array([k in ("stamp", "bare", "klog") for k in KINDS])
 
 
+# first characters each RE2 form can start with (the patterns above): ASCII codes
+_C_STAMP = np.frombuffer(b"JFMASOND", dtype=np.uint8)
+_C_KLOG = np.frombuffer(b"IWEF", dtype=np.uint8)
+_C_SUITE = np.frombuffer(b"RWSF[GTJP-AI", dtype=np.uint8)
+_C_BARE = np.frombuffer(b"IwpWT", dtype=np.uint8)  # "INFO: ", A_BARE_PERF (and digits)
+A_BARE = r"^(?:INFO: |" + A_BARE_PERF[1:] + ")"
+
+
+def _first_chars(text: pa.Array) -> np.ndarray:
+    """The first byte of each string (0 for an empty one), read from the array's offsets and data buffers."""
+    n = len(text)
+    if text.type not in (pa.string(), pa.large_string()):
+        text = text.cast(pa.string())
+    _, offs, data = text.buffers()
+    dt = np.int32 if text.type == pa.string() else np.int64
+    o = np.frombuffer(offs, dtype=dt, count=text.offset + n + 1)[text.offset :]
+    if data is None or o[-1] == o[0]:
+        return np.zeros(n, dtype=np.uint8)
+    d = np.frombuffer(data, dtype=np.uint8)
+    nonempty = o[1:] > o[:-1]
+    return np.where(nonempty, d[np.minimum(o[:-1], len(d) - 1)], 0).astype(np.uint8)
+
+
 def _mask(arr) -> np.ndarray:
     return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
 
@@ -818,21 +841,33 @@ class _Parser:
             return
         text = pc.fill_null(ch.text, "")
         line_no = np.asarray(ch.line_no, dtype=np.int64)
+        # each test on the lines whose first character it can start with (most lines are stamps or continuation
+        # lines starting with a space: the other patterns see a few percent of the lines)
+        c0 = _first_chars(text)
+
+        def on(cands: np.ndarray, test) -> np.ndarray:
+            out = np.zeros(n, dtype=bool)
+            i = np.flatnonzero(cands)
+            if len(i):
+                out[i] = _mask(test(text.take(pa.array(i))))
+            return out
+
+        digit = (c0 >= 48) & (c0 <= 57)
         kind = np.select(
             [
-                _mask(pc.match_substring_regex(text, A_STAMP)),
-                _mask(pc.match_substring_regex(text, HEADER_START)),
-                _mask(pc.starts_with(text, "STEP: ")),
-                _mask(pc.starts_with(text, '{"msg":"')),
-                _mask(pc.match_substring_regex(text, A_DELIM)),
-                _mask(pc.match_substring_regex(text, NODE_RE.pattern)),
-                _mask(pc.match_substring_regex(text, A_SUITE)),
-                _mask(pc.starts_with(text, "INFO: ")) | _mask(pc.match_substring_regex(text, A_BARE_PERF)),
+                on(digit | np.isin(c0, _C_STAMP), lambda t: pc.match_substring_regex(t, A_STAMP)),
+                on(np.isin(c0, _C_KLOG), lambda t: pc.match_substring_regex(t, HEADER_START)),
+                on(c0 == 83, lambda t: pc.starts_with(t, "STEP: ")),
+                on(c0 == 123, lambda t: pc.starts_with(t, '{"msg":"')),
+                on(c0 == 45, lambda t: pc.match_substring_regex(t, A_DELIM)),
+                on(c0 == 91, lambda t: pc.match_substring_regex(t, NODE_RE.pattern)),
+                on(np.isin(c0, _C_SUITE), lambda t: pc.match_substring_regex(t, A_SUITE)),
+                on(digit | np.isin(c0, _C_BARE), lambda t: pc.match_substring_regex(t, A_BARE)),
             ],
             [1, 2, 3, 4, 5, 6, 8, 9],
             0,
         ).astype(np.int8)
-        py = ~_mask(pc.string_is_ascii(text)) | _mask(pc.match_substring_regex(text, A_GLUE))
+        py = ~_mask(pc.string_is_ascii(text)) | on(c0 == 83, lambda t: pc.match_substring_regex(t, A_GLUE))
         drop = np.zeros(n, dtype=bool)
         counts = []  # (index, reason, text) of counted lines, in line order at the end
         pyvals: dict[int, tuple] = {}
