@@ -36,6 +36,13 @@ node header, end block (bullet) or suite line; each record is one ``test_log`` r
 is a continuation line of the record before it (pretty JSON, multi-line messages, announcement and
 end-block bodies, blank lines).  Lines before the first record are counted ("before the first e2e
 record"); lines holding only ``S`` markers are counted ("skipped-spec markers").
+
+Parsing
+-------
+A block of lines at a time (:meth:`_Parser.chunk`): classified with pyarrow.compute (RE2 forms of the
+patterns on ASCII lines, :func:`_classify` on the others), ``test_log`` rows built per column, and only the
+records that mean more than their row interpreted one by one (:meth:`_Parser._interpret`).  The per-line
+parse (:meth:`_Parser.line`, ``parse(..., per_line=True)``) is the reference both are compared with.
 """
 
 from __future__ import annotations
