@@ -212,6 +212,24 @@ _C_BARE = np.frombuffer(b"IwpWT", dtype=np.uint8)  # "INFO: ", A_BARE_PERF (and 
 A_BARE = r"^(?:INFO: |" + A_BARE_PERF[1:] + ")"
 
 
+_MONTH_CODE = np.array(sorted((ord(m[0]) << 16) | (ord(m[1]) << 8) | ord(m[2]) for m in MONTHS), dtype=np.int64)
+_MONTH_NUM = np.array(
+    [MONTHS[m] for m in sorted(MONTHS, key=lambda m: (ord(m[0]) << 16) | (ord(m[1]) << 8) | ord(m[2]))],
+    dtype=np.int64,
+)
+
+
+def _starts_and_data(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Start offset of each string in the data buffer, and the data buffer, of a string array (no copy)."""
+    if text.type not in (pa.string(), pa.large_string()):
+        text = text.cast(pa.string())
+    _, offs, data = text.buffers()
+    dt = np.int32 if text.type == pa.string() else np.int64
+    o = np.frombuffer(offs, dtype=dt, count=text.offset + len(text) + 1)[text.offset :]
+    d = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    return o[:-1].astype(np.int64), d
+
+
 def _first_chars(text: pa.Array) -> np.ndarray:
     """The first byte of each string (0 for an empty one), read from the array's offsets and data buffers."""
     n = len(text)
@@ -853,8 +871,10 @@ class _Parser:
         c0 = _first_chars(text)
 
         def on(cands: np.ndarray, test) -> np.ndarray:
-            out = np.zeros(n, dtype=bool)
             i = np.flatnonzero(cands)
+            if len(i) * 4 > n:  # many: the test on every line (a line of another start fails at once) beats a copy
+                return cands & _mask(test(text))
+            out = np.zeros(n, dtype=bool)
             if len(i):
                 out[i] = _mask(test(text.take(pa.array(i))))
             return out
@@ -919,18 +939,25 @@ class _Parser:
         sel = np.flatnonzero(vec & (k_r == 1))
         if len(sel):  # most stamps start the line (no pasted line number): their fields are at fixed places
             t = text.take(pa.array(starts[sel]))
-            fixed = ~_mask(pc.match_substring_regex(t, "^[0-9]"))
+            c0s = _first_chars(t)
+            fixed = (c0s < 48) | (c0s > 57)
             f = sel[fixed]
             tf = t.filter(pa.array(fixed))
+            # the ASCII digits of "Mon DD hh:mm:ss.mmm" read from the array's buffers (the pattern matched)
+            o, d = _starts_and_data(tf)
 
-            def part(a, b):
-                return pc.utf8_slice_codeunits(tf, a, b)  # noqa: B023
+            def num(a, b):
+                v = np.zeros(len(o), dtype=np.int64)
+                for k in range(a, b):
+                    c = d[o + k].astype(np.int64)
+                    v = v * 10 + np.where(c == 32, 0, c - 48)  # the day's leading space
+                return v
 
-            mon[f] = _ints(pc.index_in(part(0, 3), value_set=pa.array(list(MONTHS)))) + 1
-            day[f] = _ints(pc.replace_substring(part(4, 6), " ", "0"))
-            hh[f], mi[f], ss[f] = _ints(part(7, 9)), _ints(part(10, 12)), _ints(part(13, 15))
-            frac[f] = _ints(part(16, 19)) * 1_000_000
-            lv = pc.split_pattern(part(21, None), ":", max_splits=1)  # "LEVEL: msg" ([A-Z]+ holds no colon)
+            code = (d[o].astype(np.int64) << 16) | (d[o + 1].astype(np.int64) << 8) | d[o + 2]
+            mon[f] = _MONTH_NUM[np.searchsorted(_MONTH_CODE, code)]
+            day[f], hh[f], mi[f], ss[f] = num(4, 6), num(7, 9), num(10, 12), num(13, 15)
+            frac[f] = num(16, 19) * 1_000_000
+            lv = pc.split_pattern(pc.utf8_slice_codeunits(tf, 21), ":", max_splits=1)  # "LEVEL: msg" (no colon)
             lvl[f] = pc.list_element(lv, 0).to_numpy(zero_copy_only=False)
             rest = pc.list_element(lv, 1)
             rep_idx.append(starts[f])
