@@ -515,3 +515,9 @@ def test_e2e_samples_chunk_classifier_same_as_per_line(name):
 
     text = (Path(__file__).parent / "samples" / "e2e-log" / name).read_text()
     _assert_same(*_both_paths(text, "UTC", 200))
+
+
+def test_first_chars_reads_the_buffers_of_sliced_and_large_arrays():
+    a = pa.array(["xa", "", "Mar", "b", ""] * 3)
+    for arr in (a, a.slice(1, 7), a.cast(pa.large_string()).slice(2, 5), pa.array(["", ""]), pa.array([], pa.string())):
+        assert E2E._first_chars(arr).tolist() == [ord(x[0]) if x else 0 for x in arr.to_pylist()]
