@@ -353,3 +353,171 @@ def test_real_e2e_log_same_on_both_paths(real_logs, tz):
     slow, sctx = _e2e_tables(text, tz, False)
     assert fast.keys() == slow.keys() and all(fast[t].equals(slow[t]) for t in fast)
     assert fast["test_log"].num_rows > 10_000 and fctx.record_lines == sctx.record_lines
+
+
+# -- issue 20, round 7: the chunk classifier (pyarrow.compute on whole chunks, test_log rows per column) against
+# -- the per-line reference (each line through _Parser.line), on odd inputs and small blocks --------------------
+
+_ODD = [
+    "Mar  3 03:12:59.815: INFO: plain",
+    "Dec 31 23:59:59.999: INFO: end of the year",
+    "Jan  1 00:00:01.000: INFO: month back: next year",
+    "Mar ٣ 03:12:59.815: INFO: Arabic-Indic digit (Python's \\d, not RE2's)",
+    "Mar 35 03:12:59.815: INFO: day out of range",
+    "Mar  3 03:12:5",  # cut lines
+    "Mar  3 03:12:59.815: INF",
+    "Nov  7 01:30:00.000: INFO: ambiguous in New York",
+    "Mar 14 02:30:00.000: INFO: nonexistent in New York",
+    "33 Apr 20 10:00:00.000: INFO: a pasted line number",
+    "I0108 14:46:43.842853   14261 e2e.go:185] glog line",
+    "E1308 14:46:43.842853   14261 e2e.go:185]no space",
+    "STEP: a step",
+    "STEP: Creating {json-ish}",
+    '{"msg":"PASSED [sig-x] y","total":3,"completed":1}',
+    "------------------------------",
+    "------------------------------\x0b",  # \v: Python's \s, not RE2's
+    "------------------------------\u00a0",
+    "[BeforeEach] [k8s.io] Density",
+    "  /go/src/density.go:125",
+    "[sig-scalability] Density",
+    "  should do it [It]",
+    "• [SLOW TEST:12.5 seconds]",
+    "• Failure [1.5 seconds]",
+    "• Failure in Spec Setup (BeforeEach) [3.5 seconds]",
+    "•! Panic [0.1 seconds]",
+    "â€¢ [SLOW TEST:3.2 seconds]",
+    '•{"msg":"PASSED [sig-x] glued","total":3}',
+    "•Mar  3 03:12:59.815: INFO: glued to a bullet",
+    "SSSS",
+    "S",
+    "SSSSMar  5 03:12:59.815: INFO: glued to markers",
+    "SSSSSTEP: glued step",
+    "SSSSI0108 14:46:43.842853   14261 e2e.go:185] glued glog",
+    "SSSS   ",
+    "SSSS\x1c",
+    "Running Suite: Kubernetes e2e suite",
+    "Will run 3 of 5 specs",
+    "Ran 3 of 5 Specs in 10.5 seconds",
+    "SUCCESS! -- 3 Passed | 0 Failed | 0 Pending | 2 Skipped",
+    "FAIL! -- 1 Passed | 2 Failed | 0 Pending | 2 Skipped",
+    "Summarizing 1 Failure:",
+    "[Fail] [sig-x] a failed spec [It]",
+    "PASS\x1c",
+    "PASS\u2003",
+    "Ginkgo ran 1 suite in 1h2m3.5s",
+    "INFO: bare message",
+    "perc50: 1s, perc90: 2s, perc99: 3s",
+    "10% worst schedule-to-run latencies: [{pod-1 node-1 1.5s} {pod-2 node-2 2s}]",
+    "Mar  3 03:12:59.815: INFO: 10% worst e2e total latencies: [{ns/pod-1 node-1 1.5s} {Name:p Node:n Latency:2s}]",
+    "Mar  3 03:12:59.815: INFO: perc50: 1.1s, perc90: 1.9s, perc99: 2.1s; threshold 5s",
+    "Mar  3 03:12:59.815: INFO: Density Pods: 3 out of 3 created, 3 running, 0 pending, 0 waiting, 0 inactive, "
+    "0 unknown, 0 runningButNotReady",
+    "Mar  3 03:12:59.815: INFO: E2E startup time for 3 pods: 1.5s",
+    "Mar  3 03:12:59.815: INFO: Throughput (pods/s) during cluster saturation phase: 12.5",
+    "Mar  3 03:12:59.815: INFO: Approx throughput: 2845.4 pods/min",
+    "Mar  3 03:12:59.815: INFO: Error building encoder: json: unsupported value: NaN",
+    "Mar  3 03:12:59.815: INFO: API calls latencies: {",
+    '  "apicalls": [{"resource": "pods", "verb": "LIST", "latency": {"Perc50": 1000, "Perc99": 3000}}]',
+    "}",
+    "Mar  3 03:12:59.815: INFO: Cluster saturation time: ",
+    '{"timeToSaturate": 1500000000, "numberOfNodes": 3, "throughput": 2.5}',
+    "Mar  3 03:12:59.815: INFO: WARNING - requests with too high latency: {verb:GET resource:pods quantile:0.99 "
+    "latency:1500000000}",
+    "Mar  3 03:12:59.815: INFO: Top latency metric: {Resource:pods Subresource: Verb:LIST Scope:cluster "
+    "Latency:{Perc50:1s Perc90:2s Perc99:3s} Count:10}",
+    'Mar  3 03:12:59.815: INFO: Summary: {"version": "v1", "dataItems": [{"data": {"Perc50": 1.5}, "unit": "ms", '
+    '"labels": {"Metric": "x"}}]}',
+    'Mar  3 03:12:59.815: INFO: Escaped: {"data\\u0049tems": [{"data": {"Perc50": 1}, "unit": "ms"}]}',
+    "Mar  3 03:12:59.815: INFO: deep: " + '{"a": [' * 600 + "1" + "]}" * 600,  # RecursionError: an error
+    "Mar  3 03:12:59.815: INFO: Pod x: {Phase:Running Conditions:[{Ready True}]}",
+    "Mar  3 03:12:59.815: INFO: a pod dump follows:",
+    '{"kind": "Pod", "metadata": {"name": "x"}}',
+    '  "dataItems": [{"data": {"Perc99": 2}, "unit": "s", "labels": {"Metric": "y"}}]}',
+    "random text nobody claims",
+    "Well: 10% worst schedule-to-run latencies: [{pod-1 node-1 1.5s}]",  # not at the start: not a record
+    "",
+    "   ",
+    "µs and other non-ASCII: 1.5µs",
+    "\x1b[1mSTEP\x1b[0m: coloured",
+    "\x1b[32m•\x1b[0m",
+]
+
+
+def _both_paths(text: str, tz: str, block: int):
+    from functools import partial
+
+    from kubelog.sources import lines as L
+
+    out = []
+    for per_line in (False, True):
+        got: dict[str, list] = {}
+        ctx = Context(0, "e2e.log", lambda t, d: got.setdefault(t, []).append(d), year=2021, tz=tz)  # noqa: B023
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(L, "iter_chunks", partial(L.iter_chunks, block=block))
+            E2E.parse(io.BufferedReader(io.BytesIO(text.encode("utf-8", "replace"))), ctx, per_line=per_line)
+        ctx.check_accounting()
+        out.append(({k: pa.concat_tables(v) for k, v in got.items()}, ctx))
+    return out
+
+
+def _assert_same(a, b):
+    (ta, ca), (tb, cb) = a, b
+    assert ta.keys() == tb.keys()
+    for t in ta:
+        assert ta[t].schema == tb[t].schema, t
+        for c in ta[t].column_names:
+            assert ta[t].column(c).to_pylist() == tb[t].column(c).to_pylist(), (t, c)
+    for f in ("lines_read", "record_lines", "continuation_lines", "info", "errors"):
+        assert getattr(ca, f) == getattr(cb, f), f
+    assert {k: (v.count, v.examples) for k, v in ca.stats.items()} == {
+        k: (v.count, v.examples) for k, v in cb.stats.items()
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    lines=st.lists(st.one_of(st.sampled_from(_ODD), _pieces, st.text(max_size=30)), min_size=1, max_size=60),
+    wrapper=st.sampled_from(["", "I0421 06:13:41.920] ", "15:32:43 "]),
+    ansi=st.booleans(),
+    tz=st.sampled_from(["UTC", "America/New_York", "+05:30"]),
+    block=st.sampled_from([64, 400, 1 << 20]),
+)
+def test_chunk_classifier_gives_what_the_per_line_parser_gives(lines, wrapper, ansi, tz, block):
+    if ansi:
+        lines = [f"\x1b[0m{x}" if i % 3 == 0 else x for i, x in enumerate(lines)]
+    text = "".join(f"{wrapper}{x}\n" for x in lines)
+    _assert_same(*_both_paths(text, tz, block))
+
+
+@pytest.mark.parametrize("tz,block", [("UTC", 1 << 22), ("America/New_York", 50_000)])
+def test_real_e2e_log_chunk_classifier_same_as_per_line(real_logs, tz, block):
+    text = (real_logs / "conformance_e2e_provedge_2021.log").read_text()
+    a, b = _both_paths(text, tz, block)
+    _assert_same(a, b)
+    assert a[0]["test_log"].num_rows == 11224 and a[0]["test_specs"].num_rows == 277
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "announcement_and_slow_test.txt",
+        "density_output_pasted.txt",
+        "ginkgo_failure_prow.log",
+        "ginkgo_summary_plain.txt",
+        "logf_json_block.log",
+        "steps_only.txt",
+        "too_high_latency_2015.log",
+        "two_logf_lines.log",
+    ],
+)
+def test_e2e_samples_chunk_classifier_same_as_per_line(name):
+    from pathlib import Path
+
+    text = (Path(__file__).parent / "samples" / "e2e-log" / name).read_text()
+    _assert_same(*_both_paths(text, "UTC", 200))
+
+
+def test_first_chars_reads_the_buffers_of_sliced_and_large_arrays():
+    a = pa.array(["xa", "", "Mar", "b", ""] * 3)
+    for arr in (a, a.slice(1, 7), a.cast(pa.large_string()).slice(2, 5), pa.array(["", ""]), pa.array([], pa.string())):
+        assert E2E._first_chars(arr).tolist() == [ord(x[0]) if x else 0 for x in arr.to_pylist()]

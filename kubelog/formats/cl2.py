@@ -73,9 +73,10 @@ def sniff_log(head: Head) -> bool:
 
 
 class _Cl2Parser(K.KlogParser):
-    def __init__(self, ctx: Context, columnar: bool = True):
+    def __init__(self, ctx: Context, columnar: bool = True, per_line: bool = False):
         super().__init__(ctx, component="clusterloader2")
         self.columnar = columnar  # False: the code before issue 20 (numpy per derived row's stamp)
+        self.per_line = per_line or not columnar  # True: every derived row built line by line (before round 7)
         self.to_utc = U.LocalToUTC(self.tz)
         self.state = {"phase": None, "id": None, "selector": None, "metric": None}
         self.info = ctx.info.setdefault("cl2", {})
@@ -108,11 +109,16 @@ class _Cl2Parser(K.KlogParser):
         if len(text) == 0:
             return
         hit = pc.fill_null(pc.match_substring_regex(text, _FILTER), False).to_numpy(zero_copy_only=False)
+        progress = None
+        if not self.per_line:
+            progress, done = self._progress(text, hit, ch.line_no)
+            hit[done] = False
         idx = np.flatnonzero(hit)
-        if not len(idx):
+        if not len(idx) and (progress is None or not progress.num_rows):
             return
-        lines = text.take(pa.array(idx)).to_pylist()
         tabs: dict[str, list[dict]] = {}
+        worsts: list[tuple] = []  # (body, ts, metric, phase, line_no) of each worst-latency list, in order
+        lines = text.take(pa.array(idx)).to_pylist()
         st = self.state
         info = self.info
         for i, line in zip(idx.tolist(), lines):
@@ -141,6 +147,9 @@ class _Cl2Parser(K.KlogParser):
                     # then prints 0s everywhere): no data, not zeros
                     st["empty"] = w["n"] == "0" and not U.worst_list(w["body"])
                     ts = T()
+                    if not self.per_line:
+                        worsts.append((w["body"], ts, metric, st["phase"] or st["id"], ln))
+                        continue
                     for ns, pod, node, lat in U.worst_list(w["body"]):
                         tabs.setdefault("test_pod_latencies", []).append(
                             {
@@ -273,11 +282,115 @@ class _Cl2Parser(K.KlogParser):
                     ts = T()
                     for row in U.perfdata_rows(doc, jm.group(1), "cl2-log"):
                         tabs.setdefault("perf_summaries", []).append({**row, "ts": ts, "line_no": ln})
+        if worsts:
+            tabs["test_pod_latencies"] = self._worst_rows(worsts)
+        if progress is not None:
+            if "progress" in tabs:  # rows from lines the RE2 form could not decide: merged in line order
+                rows = (
+                    tabs["progress"] + progress.set_column(0, "ts", progress.column("ts").cast(pa.int64())).to_pylist()
+                )
+                tabs["progress"] = sorted(rows, key=lambda r: r["line_no"])
+            else:
+                tabs["progress"] = progress
         for t, rows in tabs.items():
-            cols = _columns(rows)
+            if isinstance(rows, (pa.Table, dict)):
+                cols = rows if isinstance(rows, dict) else {c: rows.column(c) for c in rows.column_names}
+                n = len(next(iter(cols.values())))
+                if not n:
+                    continue
+            else:
+                cols, n = _columns(rows), len(rows)
             if t in ("progress",):
-                cols["clock"] = [self.ctx.clock or "test"] * len(rows)
+                cols["clock"] = [self.ctx.clock or "test"] * n
             out.setdefault(t, []).append(cols)
+
+    def _progress(self, text: pa.Array, hit: np.ndarray, line_no: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+        """The ``Pods: N out of M created, ...`` rows of the lines of ``text`` that passed the filter (``hit``), per
+        column, and the indices of the lines they came from (not for the per-line loop).  A line becomes a row here when it is ASCII, reaches the progress branch of
+        that loop (a klog header; no selector, worst-list, perc or top-latency text) and PROGRESS_RE's lazy label
+        ends at the first ``" Pods: "`` with the counts right after it (fitting int64); any other line takes
+        the loop as before.  (The substrings are looked for in the whole line: none can be in the header.)"""
+        at = np.flatnonzero(hit & _fill(pc.match_substring(text, " Pods: ")))
+        lines = text.take(pa.array(at))
+        go = _fill(pc.match_substring_regex(lines, _A_HEADER_NC)) & _fill(pc.string_is_ascii(lines))
+        go &= ~_fill(pc.match_substring_regex(lines, _A_HEADER_NC + _A_SEL))
+        some = np.flatnonzero(go & _fill(pc.match_substring_regex(lines, " worst |perc50: |Top latency metric")))
+        if len(some):  # the branches before the progress one, exactly, on the few lines that may take them
+            sub = lines.take(pa.array(some))
+
+            def has(s):
+                return _fill(pc.match_substring(sub, s))
+
+            go[some] = ~(has(" worst ") & has("latencies: [")) & ~(has("perc50: ") & ~has("Top latency metric"))
+            go[some] &= ~has("Top latency metric: ")
+        sel = np.flatnonzero(go)
+        parts = pc.split_pattern(lines.take(pa.array(sel)), " Pods: ", max_splits=1)
+        label = pc.replace_substring_regex(pc.list_element(parts, 0), _A_HEADER_NC, "", max_replacements=1)
+        g = pc.extract_regex(pc.list_element(parts, 1), _A_PROGRESS_REST)
+        ok = _fill(pc.is_valid(g)) & _fill(pc.not_equal(label, ""))
+        for k in _COUNTS:
+            ok &= pc.utf8_length(g.field(k)).to_numpy(zero_copy_only=False) <= 18  # else beyond int64: the loop
+        go[sel[~ok]] = False
+        sel, label, g = sel[ok], label.filter(pa.array(ok)), g.filter(pa.array(ok))
+        wf = pc.starts_with(label, "WaitForControlledPodsRunning: ")
+        label = pc.if_else(wf, pc.utf8_slice_codeunits(label, len("WaitForControlledPodsRunning: ")), label)
+        label = pc.utf8_rtrim(label, ":")
+        hdr = lines.take(pa.array(sel))  # the klog header at fixed places: [IWEF]mmdd hh:mm:ss.uuuuuu
+
+        def part(a, b):
+            return _int(pc.utf8_slice_codeunits(hdr, a, b))
+
+        d = timeutil.days_from_civil(np.full(len(sel), self.year, dtype=np.int64), part(1, 3), part(3, 5))
+        local = ((d * 86400 + part(6, 8) * 3600 + part(9, 11) * 60 + part(12, 14)) * 1_000_000 + part(15, 21)) * 1000
+        ts = timeutil.local_to_utc_ns(local, self.tz or "UTC")
+        cols = {
+            "ts": pa.array(np.asarray(ts, dtype=np.int64)).cast(pa.timestamp("ns", tz="UTC")),
+            "label": label,
+            "line_no": pa.array(np.asarray(line_no, dtype=np.int64)[at[sel]]),
+            "runningButNotReady": pa.array(_int(g.field("rnr"))),
+        }
+        for k in _COUNTS[:-1]:
+            f = g.field(k)
+            cols[k] = pc.cast(pc.if_else(pc.equal(f, ""), None, f), pa.int64())
+        return pa.table(cols), at[sel]
+
+    def _worst_rows(self, worsts: list[tuple]) -> dict:
+        """``test_pod_latencies`` of the worst-latency lists read in the loop, per column (:func:`U.worst_lists`)."""
+        body_of, ns, pod, node, lat = U.worst_lists([w[0] for w in worsts])
+        ts = np.array([w[1] if w[1] is not None else 0 for w in worsts], dtype=np.int64)[body_of]
+        ts_ok = np.array([w[1] is not None for w in worsts], dtype=bool)[body_of]
+        idx = pa.array(body_of.astype(np.int32))
+        return {
+            "ts": pa.array(ts, mask=~ts_ok).cast(pa.timestamp("ns", tz="UTC")),
+            "metric": pa.DictionaryArray.from_arrays(idx, pa.array([w[2] for w in worsts], pa.string())).cast(
+                pa.string()
+            ),
+            "phase": pa.DictionaryArray.from_arrays(idx, pa.array([w[3] for w in worsts], pa.string())).cast(
+                pa.string()
+            ),
+            "namespace": ns,
+            "pod": pod,
+            "node": node,
+            "latency_s": lat,
+            "origin": pa.array(["cl2-log"] * len(body_of), pa.string()),
+            "line_no": pa.array(np.array([w[4] for w in worsts], dtype=np.int64)[body_of]),
+        }
+
+
+def _fill(arr) -> np.ndarray:
+    return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
+
+
+def _int(arr) -> np.ndarray:
+    return pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+
+
+# RE2 forms, for ASCII lines (there [0-9] and [A-Za-z0-9_] are Python's \d and \w)
+_A_HEADER = K.HEADER_RE.split("(?P<msg>")[0]  # the klog header up to the message (its ".*$" matches any rest)
+_COUNTS = ("expected", "created", "running", "pending", "waiting", "inactive", "terminating", "unknown", "rnr")
+_A_HEADER_NC = re.sub(r"\(\?P<\w+>", "(?:", _A_HEADER)  # the same without captures (faster in RE2)
+_A_SEL = r"[A-Za-z0-9_]+: labelSelector\([^)]*\): gathering"  # _SEL after the header
+_A_PROGRESS_REST = "^" + PROGRESS_RE.pattern.split(" Pods: ", 1)[1].replace(r"\d", "[0-9]")  # after " Pods: "
 
 
 def _columns(rows: list[dict]) -> dict:
@@ -319,7 +432,7 @@ def plan_log(stream, ctx: Context) -> BlockSpec:
         ansi=L.has_ansi(head),
         record_start=K.HEADER_START,
         in_order=True,
-        options={"columnar": ctx.options.get("columnar", True)},
+        options={"columnar": ctx.options.get("columnar", True), "per_line": ctx.options.get("per_line", False)},
     )
 
 
@@ -327,7 +440,9 @@ def parse_log_block(block: Block, ctx: Context):
     """One block (after the ones before it, with the same ``ctx``): klog's rows plus the derived ones."""
     p = ctx.options.get("cl2_parser")
     if p is None:
-        p = ctx.options["cl2_parser"] = _Cl2Parser(ctx, ctx.options.get("columnar", True))
+        p = ctx.options["cl2_parser"] = _Cl2Parser(
+            ctx, ctx.options.get("columnar", True), ctx.options.get("per_line", False)
+        )
     out, counts = p.parse_chunk(block.lines, block.first)
     counts.add_context(ctx)
     return out, counts

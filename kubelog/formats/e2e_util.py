@@ -286,3 +286,96 @@ class LocalToUTC:
                 self.cache.clear()
             self.cache[k] = off
         return local + off if off is not None else self._exact(local)
+
+
+# -- worst-latency lists of a whole block at once (the clusterloader2 log's 100-element lists) ---------------------
+_PLAIN = r"^[\x20-\x7e]*$"  # printable ASCII: the only whitespace is the space, as for str.split / str.strip
+_LONG_INT = r"(?:^|[^0-9.])[0-9]{7}"  # an integer part that could overflow int64 nanoseconds (hours): per value
+
+
+def worst_lists(bodies: list[str]):
+    """:func:`worst_list` of each of ``bodies``, as columns: (index of the body of each element: numpy; namespace,
+    pod, node: Arrow strings; latency_s: Arrow float64), the elements in order.  Elements split and read with
+    pyarrow.compute; an element with a character other than printable ASCII, or in the ``Name:`` form, goes
+    through the per-element code, and a latency other than ``<seconds>[.<fraction>]s`` through
+    :func:`dur_s`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def fill(a):
+        return pc.fill_null(a, False).to_numpy(zero_copy_only=False)
+
+    empty = (np.zeros(0, dtype=np.int64), *(pa.array([], pa.string()) for _ in range(3)), pa.array([], pa.float64()))
+    if not bodies:
+        return empty
+    # `\{([^{}]*)\}` found left to right = each "}" whose nearest brace before it is a "{": split at "}", and a
+    # piece holding a "{" (all but the last piece of a body) ends in an element
+    pieces = pc.split_pattern(pa.array(bodies, pa.string()), "}")
+    lens = pc.list_value_length(pieces).to_numpy(zero_copy_only=False).astype(np.int64)
+    flat = pc.list_flatten(pieces)
+    body_of = np.repeat(np.arange(len(bodies)), lens)
+    keep = fill(pc.match_substring(flat, "{")).copy()
+    keep[np.cumsum(lens) - 1] = False
+    sel = np.flatnonzero(keep)
+    if not len(sel):
+        return empty
+    body_of = body_of[sel]
+    content = pc.extract_regex(flat.take(pa.array(sel)), r"\{(?P<c>[^{]*)$").field("c")
+    e = pc.utf8_trim(content, " ")
+    plain = fill(pc.match_substring_regex(content, _PLAIN)) & ~fill(pc.starts_with(e, "Name:"))
+    plain &= fill(pc.not_equal(e, ""))
+    n = len(sel)
+    p = np.flatnonzero(plain)
+    toks = pc.split_pattern_regex(e.filter(pa.array(plain)), " +")
+    tl = pc.list_value_length(toks).to_numpy(zero_copy_only=False).astype(np.int64)
+    tv = pc.list_flatten(toks)
+    end = np.cumsum(tl)
+    beg = end - tl
+    first = tv.take(pa.array(beg))
+    last = tv.take(pa.array(end - 1))
+    node = pc.if_else(pa.array(tl >= 3), tv.take(pa.array(np.maximum(end - 2, beg))), pa.scalar(None, pa.string()))
+    two = pc.split_pattern(first, "/", max_splits=1)
+    has_ns = pc.list_value_length(two).to_numpy(zero_copy_only=False) == 2
+    ns = pc.if_else(pa.array(has_ns), pc.list_element(two, 0), pa.scalar(None, pa.string()))
+    pod = pc.replace_substring_regex(first, "^[^/]*/", "", max_replacements=1)  # after the first "/", if any
+    # latencies: "<int>[.<frac>]s" (%v of a time.Duration under a minute) read from the digits; others by dur_s
+    x = pc.extract_regex(last, r"^(?P<i>[0-9]{1,9})(?:\.(?P<f>[0-9]{1,9}))?s$")
+    ok = fill(pc.is_valid(x))
+    lat = np.full(len(p), np.nan)
+    o = np.flatnonzero(ok)
+    if len(o):
+        xo = x.filter(pa.array(ok))
+        f9 = pc.utf8_rpad(xo.field("f"), 9, "0")
+        nsec = pc.cast(xo.field("i"), pa.int64()).to_numpy(zero_copy_only=False) * 1_000_000_000
+        nsec += pc.cast(f9, pa.int64()).to_numpy(zero_copy_only=False)
+        lat[o] = nsec.astype(np.float64) / 1e9
+    lat_valid = ok.copy()
+    bad = np.flatnonzero(~ok)
+    if len(bad):
+        for q, t in zip(bad.tolist(), last.take(pa.array(bad)).to_pylist()):
+            v = dur_s(t)
+            if v is not None:
+                lat[q], lat_valid[q] = v, True
+    cols = [ns, pod, node, pa.array(lat, pa.float64(), mask=~lat_valid)]
+    if len(p) == n:
+        return (body_of, *cols)
+    # elements for the per-element code: all columns as lists, in element order
+    out = [[None] * n for _ in range(4)]
+    for c, col in enumerate(cols):
+        for j, v in zip(p.tolist(), col.to_pylist()):
+            out[c][j] = v
+    drop = np.zeros(n, dtype=bool)
+    odd = np.flatnonzero(~plain)
+    for j, c in zip(odd.tolist(), content.take(pa.array(odd)).to_pylist()):
+        got = worst_list("{" + c + "}")
+        if not got:
+            drop[j] = True
+            continue
+        for k in range(4):
+            out[k][j] = got[0][k]
+    k = np.flatnonzero(~drop).tolist()
+    return (
+        body_of[~drop],
+        *(pa.array([out[c][i] for i in k], pa.string()) for c in range(3)),
+        pa.array([out[3][i] for i in k], pa.float64()),
+    )
