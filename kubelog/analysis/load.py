@@ -791,9 +791,10 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
     # a few ms, the relist waits' ends by ~a period / n): it replaces the relist estimate
     react = [c.killing - float(c.records.max()) for c in per.values() if len(c.records) and np.isfinite(c.killing)]
     react = float(np.median(react)) if react else np.nan
-    # an event POST bound lies above θ by the least send of the clock's events (under a ms where one found
-    # the token bucket full); the logged clocks' record bound, by the least sync and send of a status
-    # write: measured as their difference where both exist, so that every clock is placed alike
+    # an event POST bound lies below θ by the least send of the clock's events (under a ms where one found
+    # a token), the logged clocks' record bound by the least sync and send of a status write: their median
+    # difference where both exist is added to the POST bound, so that every clock is placed alike (when
+    # negative, the POST bound is the tighter and the estimate stays on it)
     sent = [float(c.records.max()) - c.posted for c in per.values() if len(c.records) and np.isfinite(c.posted)]
     sent = float(np.median(sent)) if sent else 0.0
     both = posted = 0

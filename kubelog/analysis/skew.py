@@ -55,7 +55,7 @@ is reported only when the data support it (:func:`_drift_unsupported`).
     The instant in the name of each of a kubelet's events → the receipt of the POST that stored it:
     a kubelet posts its events one at a time in the order made, so the k-th event of a namespace is
     its k-th events POST (:func:`kubelog.analysis.load.event_post_pairs`, which pairs them only where
-    the counts agree).  The least of these lies above the offset by the least send, under a
+    the counts agree).  The largest of these lies below the offset by the least send, under a
     millisecond where one event found the event client's token bucket full: such a clock's estimate
     is its lower bound.
 ``kubelet_running``
@@ -1381,7 +1381,7 @@ def _analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRep
             if posted:
                 text += (
                     " — the estimate is the lower bound its event POSTs set (each event's instant less its POST's "
-                    "receipt: above the offset by the least send, under a ms; the interval's middle would be "
+                    "receipt: below the offset by the least send, under a ms; the interval's middle would be "
                     + sm.format_duration((lo + hi) / 2)
                     + ")"
                 )
