@@ -352,3 +352,22 @@ def test_a_kubelet_posts_its_events_in_order_after_making_them(tmp_path, era):
     for e in kub:
         made = int(e["metadata"]["name"].rsplit(".", 1)[1], 16)
         assert pd.Timestamp(e["metadata"]["creationTimestamp"]).value >= (made - int(0.8e9)) // 10**9 * 10**9
+
+
+def test_cl2_prefix_line_precedes_every_call_in_its_namespaces(tmp_path):
+    """clusterloader2 logs ``AutomanagedNamespacePrefix: P`` before any call in the automanaged namespaces
+    ``P-<n>`` (perf-tests clusterloader2/pkg/test/simple_test_executor.go).  With ``--scale 3`` the run's
+    extra reads are drawn over the whole run, some before the namespace's POST; the prefix line came
+    right before that POST, after them, and contradicted the calls (the test clock then had no lower
+    bound)."""
+    generate(tmp_path / "art", seed=5, nodes=10, era="1.28", cl2=True, skew="test=-0.35s", scale=3)
+    run = ingest([str(p) for p in sorted((tmp_path / "art").iterdir()) if p.name != "truth.json"], tmp_path / "run")
+    m = run.table("messages", columns=["ts", "component", "msg"])
+    line = m[(m["component"] == "clusterloader2") & m["msg"].str.startswith("AutomanagedNamespacePrefix: ")]
+    assert len(line) == 1
+    prefix = line["msg"].iloc[0].split(": ", 1)[1]
+    r = run.table("requests", columns=["start_ts", "namespace", "client", "origin"])
+    r = r[(r["client"] == "clusterloader") & r["namespace"].fillna("").str.startswith(prefix + "-")]
+    assert len(r)
+    # the test clock is 0.35 s behind: the line's true instant is its stamp + 0.35 s
+    assert line["ts"].iloc[0] + pd.Timedelta(seconds=0.35) < r["start_ts"].min()
