@@ -332,7 +332,7 @@ def _ts_array(values: list):
     or a date Arrow refuses (Feb 30), goes to pandas."""
     import pyarrow.compute as pc
 
-    a = pa.array(values, pa.string())
+    a = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
     if a.null_count == len(a):
         return pa.nulls(len(a), TS)
     if pc.all(pc.match_substring_regex(a, _RFC3339)).as_py():
@@ -343,8 +343,40 @@ def _ts_array(values: list):
     import pandas as pd  # not at module level: `kubelog ingest` loads every format
 
     return pa.Array.from_pandas(
-        pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce")
+        pd.to_datetime(
+            pd.Series(a.to_pylist() if values is a else values, dtype=object),
+            utc=True,
+            format="ISO8601",
+            errors="coerce",
+        )
     ).cast(TS)
+
+
+_S = pa.string()
+_REF = pa.struct([("kind", _S), ("namespace", _S), ("name", _S)])
+_SRC = pa.struct([("component", _S), ("host", _S)])
+_EVENT_STRUCT = pa.struct(  # the string fields of an event that :meth:`_Sink.event` reads
+    [
+        ("metadata", pa.struct([("namespace", _S), ("name", _S), ("creationTimestamp", _S)])),
+        ("involvedObject", _REF),
+        ("regarding", _REF),
+        ("source", _SRC),
+        ("deprecatedSource", _SRC),
+        ("series", pa.struct([("lastObservedTime", _S)])),
+        ("eventTime", _S),
+        ("firstTimestamp", _S),
+        ("lastTimestamp", _S),
+        ("deprecatedFirstTimestamp", _S),
+        ("deprecatedLastTimestamp", _S),
+        ("reportingController", _S),
+        ("reportingComponent", _S),
+        ("reportingInstance", _S),
+        ("reason", _S),
+        ("type", _S),
+        ("message", _S),
+        ("note", _S),
+    ]
+)
 
 
 class _ColSink(_Sink):
@@ -358,10 +390,12 @@ class _ColSink(_Sink):
 
     BATCH = 20_000
 
-    def __init__(self, ctx: Context, origin: str):
+    def __init__(self, ctx: Context, origin: str, arrow: bool = False):
         super().__init__(ctx, origin)
         self.batch: dict[str, list] = {"Event": [], "Pod": []}
         self.pending = 0
+        self.arrow = arrow  # events' fields read by Arrow's conversion (:meth:`_events_arrow`); JSON only
+        self.arrow_batches = [0, 0]  # event batches converted by Arrow / refused (the comprehensions then)
 
     def obj(self, o: dict, line_no: int, origin: str) -> bool:
         kind = _s(o.get("kind"))
@@ -387,7 +421,7 @@ class _ColSink(_Sink):
         ev, pods = self.batch["Event"], self.batch["Pod"]
         self.batch = {"Event": [], "Pod": []}
         self.pending = 0
-        if ev:
+        if ev and not (self.arrow and self._events_arrow(ev)):
             self._events(ev)
         if pods:
             self._pods(pods)
@@ -455,6 +489,112 @@ class _ColSink(_Sink):
             }
         )
         self.ctx.emit("events", cols)
+
+    def items(self, items: list, item_lines: list, list_kind, fmt: str):
+        """A list whose items are all events or all pods (``kind`` on every item, or on none and the list a
+        ``PodList``/``EventList``): batched as :meth:`obj` one by one would (the same flushes), without a call per
+        item.  None for any other list (the caller then goes item by item)."""
+        kinds = [it.get("kind") if type(it) is dict else 0 for it in items]
+        k = kinds[0] if kinds else 0
+        if k is None and isinstance(list_kind, str) and list_kind in ("EventList", "PodList"):
+            k = list_kind[:-4]  # the API's own list: items without kind, as _emit_value sets it
+        elif k not in ("Event", "Pod"):
+            return None
+        if kinds.count(kinds[0]) != len(kinds):
+            return None
+        origin = _origin("pods" if k == "Pod" else "events", fmt)
+        self.kinds[k] = self.kinds.get(k, 0) + len(items)
+        self.record_lines.update(item_lines)
+        i, n = 0, len(items)
+        while i < n:
+            take = min(self.BATCH - self.pending, n - i)
+            self.batch[k].extend(zip(items[i : i + take], item_lines[i : i + take], [origin] * take))
+            self.pending += take
+            i += take
+            if self.pending >= self.BATCH:
+                self.flush()
+        return n
+
+    def _events_arrow(self, batch: list) -> bool:
+        """The rows of :meth:`_events`, the objects' string fields read by ``pa.array`` into a struct column (Arrow's
+        C++ conversion looks each field up; other keys are skipped) and combined with ``pyarrow.compute``.  False,
+        nothing emitted, when Arrow refuses the batch: a string field holding another type (a number, a bool, a
+        list) or a nested field that is not an object -- there ``_s``/``_d`` read None / {} and the comprehensions
+        of :meth:`_events` decide.  The counts (``_i``: ints but not bools, not floats) stay per-object Python,
+        which Arrow's int conversion would not tell from ``1.0``."""
+        import pyarrow.compute as pc
+
+        objs = [b[0] for b in batch]
+        try:
+            a = pa.array(objs, _EVENT_STRUCT)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            self.arrow_batches[1] += 1
+            return False
+        self.arrow_batches[0] += 1
+        if isinstance(a, pa.ChunkedArray):
+            a = a.combine_chunks()
+
+        def f(*path):  # a field, null where an object on its path is null (``StructArray.field`` keeps no parent)
+            return pc.struct_field(a, list(path))
+
+        new = pa.array(
+            [
+                (
+                    "regarding" in o
+                    or "note" in o
+                    or "reportingController" in o
+                    or str(o.get("apiVersion", "")).startswith("events.k8s.io")
+                )
+                for o in objs
+            ],
+            pa.bool_(),
+        )
+
+        def pick(a_new, a_old):
+            return pc.if_else(new, a_new, a_old)
+
+        def set_(x):  # "" read as absent, as ``x or y`` does
+            return pc.if_else(pc.equal(x, ""), pa.scalar(None, pa.string()), x)
+
+        ref = {k: pick(f("regarding", k), f("involvedObject", k)) for k in ("kind", "namespace", "name")}
+        src = {k: pick(f("deprecatedSource", k), f("source", k)) for k in ("component", "host")}
+        et = f("eventTime")
+        first = pick(f("deprecatedFirstTimestamp"), f("firstTimestamp"))
+        last = pick(f("deprecatedLastTimestamp"), f("lastTimestamp"))
+        created = f("metadata", "creationTimestamp")
+        count = [_i(o.get("deprecatedCount") if n else o.get("count")) for o, n in zip(objs, new.to_pylist())]
+        if None in count:
+            scount = [_i(_d(o.get("series")).get("count")) for o in objs]
+            count = [c if c is not None else (s if s is not None else 1) for c, s in zip(count, scount)]
+        comp = pc.coalesce(set_(src["component"]), set_(f("reportingController")), set_(f("reportingComponent")))
+        host = pc.coalesce(set_(src["host"]), set_(f("reportingInstance")))
+        best = pc.coalesce(set_(et), set_(last), set_(first), created)
+        n = len(objs)
+        tcols = ("ts", "event_time", "first_ts", "last_ts", "series_last_ts", "creation_ts")
+        times = _ts_array(pa.concat_arrays([best, et, first, last, f("series", "lastObservedTime"), created]))
+        cols = {c: times.slice(k * n, n) for k, c in enumerate(tcols)}  # one parse for the six time columns
+        kubelet = pc.fill_null(pc.and_(pc.equal(comp, "kubelet"), pc.is_valid(host)), False)
+        cols.update(
+            {
+                "clock": pc.if_else(kubelet, pc.binary_join_element_wise("node/", host, ""), "apiserver"),
+                "resolution_s": pc.if_else(pc.fill_null(pc.not_equal(et, ""), False), 1e-6, 1.0),
+                "namespace": f("metadata", "namespace"),
+                "name": f("metadata", "name"),
+                "reason": f("reason"),
+                "type": f("type"),
+                "message": pick(f("note"), f("message")),
+                "object_kind": ref["kind"],
+                "object_namespace": ref["namespace"],
+                "object_name": ref["name"],
+                "count": count,
+                "component": comp,
+                "host": host,
+                "origin": [b[2] for b in batch],
+                "line_no": [b[1] for b in batch],
+            }
+        )
+        self.ctx.emit("events", cols)
+        return True
 
     def _pods(self, batch: list):
         import numpy as np
@@ -598,8 +738,10 @@ def _http_headers(text: str) -> tuple[int, int]:
     return lines, pos
 
 
-def parse(stream, ctx: Context, columnar: bool = True) -> None:
-    """Rows of an object document; ``columnar=False`` runs the per-object reference (see :class:`_ColSink`)."""
+def parse(stream, ctx: Context, columnar: bool = True, arrow: bool = True) -> None:
+    """Rows of an object document; ``columnar=False`` runs the per-object reference (see :class:`_ColSink`),
+    ``arrow=False`` the columnar path of round 5 of issue 20 (a JSON list's objects dispatched one by one, the
+    events' fields read by Python comprehensions), which the default equals."""
     data = read_document(stream, ctx, "API object document", MAX_DOC)
     if data is None:
         return
@@ -619,7 +761,7 @@ def parse(stream, ctx: Context, columnar: bool = True) -> None:
         gc.disable()  # nothing to free took half of a pods dump's parse time (measured, bench/README.md)
     try:
         if stripped.startswith("{") or stripped.startswith("["):
-            primary = _parse_json(text, ctx, columnar)
+            primary = _parse_json(text, ctx, columnar, arrow)
         else:
             primary = _parse_yaml(text, ctx, columnar)
     finally:
@@ -648,6 +790,10 @@ def _emit_value(sink: _Sink, v, ln: int, fmt: str, item_lines=None) -> int:
         return 0
     if isinstance(v, dict) and isinstance(v.get("items"), list):
         items = v["items"]
+        if item_lines and len(item_lines) == len(items) and getattr(sink, "arrow", False):
+            k = sink.items(items, item_lines, v.get("kind"), fmt)
+            if k is not None:
+                return k
         for k, it in enumerate(items):
             if isinstance(it, dict):
                 il = item_lines[k] if item_lines and k < len(item_lines) else ln
@@ -781,14 +927,14 @@ def _decode_object(text: str, pos: int, dec: json.JSONDecoder):
         return None
 
 
-def _parse_json(text: str, ctx: Context, columnar: bool = True) -> int:
+def _parse_json(text: str, ctx: Context, columnar: bool = True, arrow: bool = True) -> int:
     """Top-level JSON values one after the other.  The reference (``columnar=False``) decodes each value whole,
     a list's items a second time for their lines, and numbers lines from a table of every newline; the default
     decodes a list once, item by item (:func:`_decode_object`), counts lines between the positions it needs,
     and hands the objects to the columnar sink.  Malformed input takes the same (reference) path in both."""
     dec = json.JSONDecoder()
     lines = None if columnar else _Lines(text)
-    sink = _ColSink(ctx, "json") if columnar else _Sink(ctx, "json")
+    sink = _ColSink(ctx, "json", arrow) if columnar else _Sink(ctx, "json")
     at = [0, 1]  # (position, its line): lines counted between the positions asked for
 
     def line_of(p: int) -> int:
