@@ -539,6 +539,10 @@ def _event(draw):
 def _pod(draw):
     p = draw(_api_object().filter(lambda o: "spec" in o))
     p["kind"] = "Pod"
+    if draw(st.booleans()):  # most dumps have lists here (what Arrow reads; a string makes it refuse the batch)
+        for k in ("conditions", "containerStatuses"):
+            if not isinstance(p["status"].get(k), list):
+                p["status"][k] = []
     n = draw(st.integers(0, 6))  # pods with many containers
     if n > 3 and isinstance(p["status"].get("containerStatuses"), list):
         p["status"]["containerStatuses"] = [

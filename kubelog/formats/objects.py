@@ -379,6 +379,74 @@ _EVENT_STRUCT = pa.struct(  # the string fields of an event that :meth:`_Sink.ev
 )
 
 
+_TIME_STRUCT = pa.struct([("startedAt", _S)])
+_POD_STRUCT = pa.struct(  # the fields of a pod that :meth:`_Sink.pod` reads (restartCount apart: see _pods_arrow)
+    [
+        (
+            "metadata",
+            pa.struct(
+                [("namespace", _S), ("name", _S), ("uid", _S), ("creationTimestamp", _S), ("deletionTimestamp", _S)]
+            ),
+        ),
+        ("spec", pa.struct([("nodeName", _S)])),
+        (
+            "status",
+            pa.struct(
+                [
+                    ("phase", _S),
+                    ("reason", _S),
+                    ("startTime", _S),
+                    (
+                        "conditions",
+                        pa.list_(pa.struct([("type", _S), ("status", _S), ("reason", _S), ("lastTransitionTime", _S)])),
+                    ),
+                    (
+                        "containerStatuses",
+                        pa.list_(
+                            pa.struct(
+                                [
+                                    ("name", _S),
+                                    ("state", pa.struct([("running", _TIME_STRUCT), ("terminated", _TIME_STRUCT)])),
+                                ]
+                            )
+                        ),
+                    ),
+                ]
+            ),
+        ),
+    ]
+)
+_PLAIN = r"^[ !#-\[\]-~]*$"  # what :func:`_q` quotes without ``json.dumps``: printable ASCII but '"' and '\\'
+
+
+def _nonempty(x):
+    """Null where ``x`` is "" (read as absent, as ``x or y`` does)."""
+    import pyarrow.compute as pc
+
+    return pc.if_else(pc.equal(x, ""), pa.scalar(None, pa.string()), x)
+
+
+def _q_array(a):
+    """:func:`_q` of every value of a string column."""
+    import pyarrow.compute as pc
+
+    out = pc.fill_null(pc.binary_join_element_wise('"', a, '"', ""), "null")
+    plain = pc.fill_null(pc.match_substring_regex(a, _PLAIN), True)
+    if plain.false_count:
+        vals, out = a.to_pylist(), out.to_pylist()
+        for k in pc.indices_nonzero(pc.invert(plain)).to_pylist():
+            out[k] = json.dumps(vals[k])
+        out = pa.array(out, pa.string())
+    return out
+
+
+def _join(*parts):
+    """Strings and string columns concatenated element-wise (null where a column is)."""
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(*parts, "")
+
+
 class _ColSink(_Sink):
     """The columnar sink: objects are collected per kind and their rows built per column at flush.
 
@@ -395,7 +463,8 @@ class _ColSink(_Sink):
         self.batch: dict[str, list] = {"Event": [], "Pod": []}
         self.pending = 0
         self.arrow = arrow  # events' fields read by Arrow's conversion (:meth:`_events_arrow`); JSON only
-        self.arrow_batches = [0, 0]  # event batches converted by Arrow / refused (the comprehensions then)
+        self.arrow_batches = [0, 0]  # event and pod batches converted by Arrow / refused (the comprehensions then)
+        self.seen_arrow: list = []  # keys of pod rows of Arrow batches not yet in ``seen`` (see :meth:`_seen`)
 
     def obj(self, o: dict, line_no: int, origin: str) -> bool:
         kind = _s(o.get("kind"))
@@ -423,7 +492,7 @@ class _ColSink(_Sink):
         self.pending = 0
         if ev and not (self.arrow and self._events_arrow(ev)):
             self._events(ev)
-        if pods:
+        if pods and not (self.arrow and self._pods_arrow(pods)):
             self._pods(pods)
         for t, rows in self.rows.items():  # node rows (the reference's, as columns, without pandas)
             if rows:
@@ -553,8 +622,7 @@ class _ColSink(_Sink):
         def pick(a_new, a_old):
             return pc.if_else(new, a_new, a_old)
 
-        def set_(x):  # "" read as absent, as ``x or y`` does
-            return pc.if_else(pc.equal(x, ""), pa.scalar(None, pa.string()), x)
+        set_ = _nonempty
 
         ref = {k: pick(f("regarding", k), f("involvedObject", k)) for k in ("kind", "namespace", "name")}
         src = {k: pick(f("deprecatedSource", k), f("source", k)) for k in ("component", "host")}
@@ -596,10 +664,193 @@ class _ColSink(_Sink):
         self.ctx.emit("events", cols)
         return True
 
+    def _seen(self) -> set:
+        """The keys of the pod rows emitted so far (those of Arrow batches are made into tuples when asked)."""
+        for cols in self.seen_arrow:
+            u, ns, name, ms, ts, det = (c.to_pylist() for c in cols)
+            self.seen.update(zip([a if a is not None else (b, c) for a, b, c in zip(u, ns, name)], ms, ts, det))
+        self.seen_arrow = []
+        return self.seen
+
+    def node(self, o: dict, ln: int, origin: str):
+        self._seen()
+        super().node(o, ln, origin)
+
+    def _pods_arrow(self, batch: list) -> bool:
+        """The rows of :meth:`_pods`, the pods' fields read by ``pa.array`` into a struct column and the rows built
+        per segment (created, conditions, accepted, container starts, started, deleted) with ``pyarrow.compute``,
+        then put in the reference's order (pod, segment, position) by a stable sort.  False, nothing emitted, when
+        Arrow refuses the batch (a wrong type, a condition or container status that is not an object).  The
+        restart counts (``_i``) and the latest start per pod stay Python, as in :meth:`_pods`; duplicate rows
+        (a pod seen again) are dropped by the same keys, by a set only when the batch's keys are not all new."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        objs = [b[0] for b in batch]
+        try:
+            a = pa.array(objs, _POD_STRUCT)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            self.arrow_batches[1] += 1
+            return False
+        if isinstance(a, pa.ChunkedArray):
+            a = a.combine_chunks()
+
+        def f(*path):
+            return pc.struct_field(a, list(path))
+
+        conds, csl = f("status", "conditions"), f("status", "containerStatuses")
+        cf, sf = pc.list_flatten(conds), pc.list_flatten(csl)
+        if cf.null_count or sf.null_count:  # an entry that is not an object: the reference skips it
+            self.arrow_batches[1] += 1
+            return False
+        self.arrow_batches[0] += 1
+        n = len(objs)
+        ns, name, uid = f("metadata", "namespace"), f("metadata", "name"), f("metadata", "uid")
+        node = f("spec", "nodeName")
+        nclock = pc.if_else(pc.fill_null(pc.not_equal(node, ""), False), _join("node/", node), "node")
+        restarts = []
+        for o in objs:  # sum(_i(restartCount) or 0): an int, not a bool, not a float (Arrow's int64 takes 1.0)
+            cl = _d(o.get("status")).get("containerStatuses")
+            restarts.append(str(sum(_i(c.get("restartCount")) or 0 for c in cl if isinstance(c, dict))) if cl else "0")
+        segs = []  # (pod index, milestone, time, clock, detail) per segment, in the reference's order of segments
+
+        def seg(idx, ms, ts, clock, detail):
+            segs.append((np.asarray(idx, dtype=np.int64), ms, ts, clock, detail))
+
+        def every(x):
+            return pc.indices_nonzero(pc.is_valid(x))
+
+        def const(v, k):
+            return pa.array(np.full(k, v, dtype=object), pa.string()) if v is not None else pa.nulls(k, pa.string())
+
+        t = f("metadata", "creationTimestamp")
+        k = every(t)
+        det = _join(
+            '{"phase": ',
+            _q_array(f("status", "phase")),
+            ', "reason": ',
+            _q_array(f("status", "reason")),
+            ', "restarts": ',
+            pa.array(restarts, pa.string()),
+            "}",
+        )
+        seg(k, const("created", len(k)), t.take(k), const("apiserver", len(k)), det.take(k))
+        cpar = pc.list_parent_indices(conds)
+        ct = pc.struct_field(cf, "lastTransitionTime")
+        k = every(ct)
+        if len(k):
+            cpar, cf = cpar.take(k), cf.take(k)
+            ty = pc.fill_null(_nonempty(pc.struct_field(cf, "type")), "?")
+            kinds = pc.unique(ty)
+            ms = pa.array([self.COND.get(x) or f"condition:{x}" for x in kinds.to_pylist()], pa.string())
+            ms = ms.take(pc.index_in(ty, value_set=kinds))
+            clock = pc.if_else(pc.equal(ty, "PodScheduled"), "apiserver", nclock.take(cpar))
+            cdet = _join(
+                '{"reason": ',
+                _q_array(pc.struct_field(cf, "reason")),
+                ', "status": ',
+                _q_array(pc.struct_field(cf, "status")),
+                "}",
+            )
+            seg(cpar, ms, ct.take(k), clock, cdet)
+        t = f("status", "startTime")
+        k = every(t)
+        seg(k, const("accepted", len(k)), t.take(k), nclock.take(k), const(None, len(k)))
+        spar = pc.list_parent_indices(csl)
+        sa = pc.coalesce(
+            _nonempty(pc.struct_field(sf, ["state", "running", "startedAt"])),
+            _nonempty(pc.struct_field(sf, ["state", "terminated", "startedAt"])),
+        )
+        k = every(sa)
+        spar_k = spar.take(k)
+        sdet = _join('{"container": ', _q_array(pc.struct_field(sf, "name")).take(k), "}")
+        seg(spar_k, const("container_started", len(k)), sa.take(k), nclock.take(spar_k), sdet)
+        n_cs = np.bincount(np.asarray(spar, dtype=np.int64), minlength=n)
+        n_sa = np.bincount(np.asarray(spar_k, dtype=np.int64), minlength=n)
+        cand = np.flatnonzero((n_cs > 0) & (n_sa == n_cs))  # every container started: a "started" row
+        if len(cand):
+            starts = sa.take(k).to_pylist()  # the candidates' starts, in order, parsed together as the reference
+            off = np.concatenate([[0], np.cumsum(n_sa)])
+            sel = np.concatenate([np.arange(off[p], off[p + 1]) for p in cand])
+            all_starts = [starts[i] for i in sel]
+            v_all = _ns(all_starts)
+            idx, best, a0 = [], [], 0
+            for p in cand.tolist():
+                m = int(n_cs[p])
+                v = v_all[a0 : a0 + m]
+                if None not in v:
+                    idx.append(p), best.append(all_starts[a0 + v.index(max(v))])
+                a0 += m
+            idx = np.asarray(idx, dtype=np.int64)
+            seg(idx, const("started", len(idx)), pa.array(best, pa.string()), nclock.take(idx), const(None, len(idx)))
+        t = f("metadata", "deletionTimestamp")
+        k = every(t)
+        seg(k, const("deleted", len(k)), t.take(k), const("apiserver", len(k)), const(None, len(k)))
+        pidx = np.concatenate([s_[0] for s_ in segs])
+        if not len(pidx):
+            return True
+        order = np.argsort(
+            pidx * 8 + np.concatenate([np.full(len(s_[0]), j) for j, s_ in enumerate(segs)]), kind="stable"
+        )
+        pidx = pidx[order]
+        take = pa.array(order)
+        ms, ts, clock, det = (pa.concat_arrays([s_[c] for s_ in segs]).take(take) for c in (1, 2, 3, 4))
+        uid_k = _nonempty(uid).take(pidx)  # the key of a pod: its uid, else (namespace, name)
+        has_uid = pc.is_valid(uid_k)
+        none = pa.nulls(len(pidx), pa.string())
+        keys = [
+            uid_k,
+            pc.if_else(has_uid, none, ns.take(pidx)),
+            pc.if_else(has_uid, none, name.take(pidx)),
+            ms,
+            ts,
+            pc.if_else(pc.equal(ms, "container_started"), det, none),
+        ]
+        kt = pa.table(keys, names=["u", "n", "p", "m", "t", "d"])
+        if (
+            not self.seen
+            and not self.seen_arrow
+            and kt.group_by(kt.column_names, use_threads=False).aggregate([]).num_rows == len(kt)
+        ):
+            self.seen_arrow.append(keys)  # every key new: kept as columns until another batch or a node asks
+        else:
+            seen = self._seen()
+            keep = []
+            u, nn, pp, mm, tt, dd = (c.to_pylist() for c in keys)
+            for j, key in enumerate(zip([x if x is not None else (y, z) for x, y, z in zip(u, nn, pp)], mm, tt, dd)):
+                if key not in seen:
+                    seen.add(key)
+                    keep.append(j)
+            if len(keep) < len(pidx):
+                kk = pa.array(keep, pa.int64())
+                pidx, ms, ts, clock, det = (
+                    pidx[np.asarray(keep, dtype=np.int64)],
+                    ms.take(kk),
+                    ts.take(kk),
+                    clock.take(kk),
+                    det.take(kk),
+                )
+            if not len(pidx):
+                return True
+        per_pod = pa.table(
+            {
+                "namespace": ns,
+                "pod": name,
+                "uid": uid,
+                "node": node,
+                "origin": pa.array([b[2] for b in batch], pa.string()),
+                "line_no": pa.array([b[1] for b in batch], pa.int64()),
+            }
+        ).take(pa.array(pidx))
+        cols = {c: per_pod.column(c) for c in per_pod.column_names}
+        cols.update(milestone=ms, ts=_ts_array(ts), clock=clock, detail=det, resolution_s=pa.array(np.ones(len(pidx))))
+        self.ctx.emit("pod_transitions", cols)
+        return True
+
     def _pods(self, batch: list):
         import numpy as np
 
-        COND, seen = self.COND, self.seen
+        COND, seen = self.COND, self._seen()
         p_ns, p_name, p_uid, p_node, p_origin, p_ln = [], [], [], [], [], []
         r_pod, r_ms, r_ts, r_clock, r_detail = [], [], [], [], []  # one entry per row, in the reference's order
         per_pod, all_starts = [], []  # (pod key, rows up to the containers, started candidates, deleted row)
@@ -868,24 +1119,40 @@ def _salvage_items(
 _JWS = re.compile(r"[ \t\n\r]*")  # JSON's whitespace (json.decoder.WHITESPACE)
 
 
+_JSEP = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")  # between two values of an array
+
+
 def _decode_array(text: str, p: int, dec: json.JSONDecoder):
     """The JSON array at ``p`` decoded element by element: (values, their start positions, end) or None."""
-    ws = _JWS.match
+    ws, sep, raw = _JWS.match, _JSEP.match, dec.raw_decode
     items, ps = [], []
+    add, at = items.append, ps.append
     q = ws(text, p + 1).end()
     if text.startswith("]", q):
         return items, ps, q + 1
     while True:
-        ps.append(q)
-        v, q = dec.raw_decode(text, q)
-        items.append(v)
+        at(q)
+        v, q = raw(text, q)
+        add(v)
+        m = sep(text, q)
+        if m is not None:
+            q = m.end()
+            continue
         q = ws(text, q).end()
-        if text.startswith(",", q):
-            q = ws(text, q + 1).end()
-        elif text.startswith("]", q):
+        if text.startswith("]", q):
             return items, ps, q + 1
-        else:
-            return None
+        return None
+
+
+def _lines_at(text: str, ps: list, p0: int, ln0: int) -> list:
+    """The lines of the increasing positions ``ps`` (all >= ``p0``, which is on line ``ln0``), newlines counted
+    once between neighbours."""
+    import itertools
+
+    cnt = text.count
+    return list(
+        itertools.accumulate(itertools.starmap(cnt, zip(itertools.repeat("\n"), [p0] + ps[:-1], ps)), initial=ln0)
+    )[1:]
 
 
 def _decode_object(text: str, pos: int, dec: json.JSONDecoder):
@@ -956,7 +1223,9 @@ def _parse_json(text: str, ctx: Context, columnar: bool = True, arrow: bool = Tr
             if r is not None:
                 v, end, ps = r
                 ln = line_of(pos)
-                il = [line_of(p) for p in ps] if ps else None
+                il = _lines_at(text, ps, pos, ln) if ps else None
+                if il:
+                    at[0], at[1] = ps[-1], il[-1]
                 primary += _emit_value(sink, v, ln, "json", il)
                 pos = end
                 continue
