@@ -632,3 +632,16 @@ def test_arrow_path_is_taken_and_refused_per_batch():
     text = json.dumps({"apiVersion": "v1", "kind": "List", "items": [ev, dict(ev, reason=5), dict(ev, count=1.0)]})
     tab = _three_paths(text)["events"]
     assert tab.column("clock").to_pylist() == ["node/n1"] * 3 and tab.column("count").to_pylist() == [2, 2, 1]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(objs=st.lists(st.one_of(_pod(), _pod(), _api_object()), min_size=2, max_size=16), batch=st.integers(1, 5))
+def test_arrow_path_drops_repeated_rows_across_batches(monkeypatch, objs, batch):
+    """A watch stream in small batches: a pod seen again in a later batch (by uid, or namespace and name) adds only
+    rows whose time changed, whether the earlier batch went through Arrow (its keys kept as columns, an anti-join),
+    the comprehensions (a refused batch) or a node asked for the keys in between."""
+    monkeypatch.setattr(O._ColSink, "BATCH", batch)
+    evs = [{"type": "ADDED", "object": o} for o in objs] + [{"type": "MODIFIED", "object": o} for o in objs[::-1]]
+    _three_paths("\n".join(json.dumps(e) for e in evs) + "\n")

@@ -666,7 +666,7 @@ class _ColSink(_Sink):
 
     def _seen(self) -> set:
         """The keys of the pod rows emitted so far (those of Arrow batches are made into tuples when asked)."""
-        for cols in self.seen_arrow:
+        for _, cols in self.seen_arrow:
             u, ns, name, ms, ts, det = (c.to_pylist() for c in cols)
             self.seen.update(zip([a if a is not None else (b, c) for a, b, c in zip(u, ns, name)], ms, ts, det))
         self.seen_arrow = []
@@ -806,13 +806,22 @@ class _ColSink(_Sink):
             ts,
             pc.if_else(pc.equal(ms, "container_started"), det, none),
         ]
-        kt = pa.table(keys, names=["u", "n", "p", "m", "t", "d"])
-        if (
-            not self.seen
-            and not self.seen_arrow
-            and kt.group_by(kt.column_names, use_threads=False).aggregate([]).num_rows == len(kt)
-        ):
-            self.seen_arrow.append(keys)  # every key new: kept as columns until another batch or a node asks
+        if not self.seen:  # duplicates dropped by Arrow: the first row of each key, then the keys of earlier batches
+            names = ["u", "n", "p", "m", "t", "d"]
+            kt = pa.table(  # every value marked "v…", null "n": no nulls left for the group-by and the join
+                [pc.fill_null(_join("v", c), "n") for c in keys] + [pa.array(np.arange(len(pidx)))],
+                names=names + ["i"],
+            )
+            first = kt.group_by(names, use_threads=False).aggregate([("i", "min")])
+            if self.seen_arrow:
+                prev = pa.concat_tables([t for t, _ in self.seen_arrow])
+                first = first.join(prev, keys=names, join_type="left anti", use_threads=False)
+            keep = np.sort(first.column("i_min").to_numpy())
+            if len(keep) < len(pidx):
+                kk = pa.array(keep)
+                self.seen_arrow.append((kt.select(names).take(kk), [c.take(kk) for c in keys]))
+            else:  # made into tuples when a node or the reference asks (:meth:`_seen`)
+                self.seen_arrow.append((kt.select(names), keys))
         else:
             seen = self._seen()
             keep = []
@@ -821,17 +830,14 @@ class _ColSink(_Sink):
                 if key not in seen:
                     seen.add(key)
                     keep.append(j)
-            if len(keep) < len(pidx):
-                kk = pa.array(keep, pa.int64())
-                pidx, ms, ts, clock, det = (
-                    pidx[np.asarray(keep, dtype=np.int64)],
-                    ms.take(kk),
-                    ts.take(kk),
-                    clock.take(kk),
-                    det.take(kk),
-                )
-            if not len(pidx):
-                return True
+        if len(keep) < len(pidx):
+            kk = pa.array(np.asarray(keep, dtype=np.int64))
+            pidx, ms, ts, clock, det = (
+                pidx[np.asarray(keep, dtype=np.int64)],
+                *(x.take(kk) for x in (ms, ts, clock, det)),
+            )
+        if not len(pidx):
+            return True
         per_pod = pa.table(
             {
                 "namespace": ns,
