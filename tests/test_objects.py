@@ -599,11 +599,16 @@ def _run_parse_opts(text: str, **kw):
     objs=st.one_of(st.lists(_event(), min_size=1, max_size=14), st.lists(_pod(), min_size=1, max_size=8)),
     shape=st.sampled_from(["kubectl", "api", "watch"]),
     cut=st.one_of(st.none(), st.none(), st.floats(0.3, 0.999)),
+    own_uids=st.booleans(),
 )
-def test_arrow_path_gives_what_both_references_give(objs, shape, cut):
+def test_arrow_path_gives_what_both_references_give(objs, shape, cut, own_uids):
     """Lists of events (core and events.k8s.io, series, null and absent fields, wrong types) and of pods (many
     containers), as kubectl lists, the API's lists without kind and watch streams, whole or cut: the default path
     (lists batched whole, events read by Arrow) equals the columnar path before it and the per-object reference."""
+    if own_uids:  # every pod its own uid (a dump's usual case): rows can repeat only within a pod
+        for k, o in enumerate(objs):
+            if o["kind"] == "Pod":
+                o["metadata"]["uid"] = f"uid-{k}"
     text = _kinds_list(objs, shape)
     if cut is not None:
         text = text[: max(1, int(len(text) * cut))]

@@ -440,6 +440,29 @@ def _q_array(a):
     return out
 
 
+_KEYS = ["u", "n", "p", "m", "t", "d"]
+
+
+def _key_table(keys: list):
+    """The key columns of pod rows as a table without nulls (every value marked "v…", null "n"), for hash
+    group-by and join, which do not match nulls."""
+    import pyarrow.compute as pc
+
+    return pa.table([pc.fill_null(_join("v", c), "n") for c in keys], names=_KEYS)
+
+
+def _distinct_pairs(par, col) -> bool:
+    """Whether the (parent index, value) pairs are all distinct."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if not len(col):
+        return True
+    enc = pc.dictionary_encode(col, null_encoding="encode")
+    key = np.asarray(par, dtype=np.int64) * (len(enc.dictionary) + 1) + np.asarray(enc.indices, dtype=np.int64)
+    return len(np.unique(key)) == len(key)
+
+
 def _join(*parts):
     """Strings and string columns concatenated element-wise (null where a column is)."""
     import pyarrow.compute as pc
@@ -666,7 +689,7 @@ class _ColSink(_Sink):
 
     def _seen(self) -> set:
         """The keys of the pod rows emitted so far (those of Arrow batches are made into tuples when asked)."""
-        for _, cols in self.seen_arrow:
+        for cols in self.seen_arrow:
             u, ns, name, ms, ts, det = (c.to_pylist() for c in cols)
             self.seen.update(zip([a if a is not None else (b, c) for a, b, c in zip(u, ns, name)], ms, ts, det))
         self.seen_arrow = []
@@ -723,6 +746,8 @@ class _ColSink(_Sink):
         def const(v, k):
             return pa.array(np.full(k, v, dtype=object), pa.string()) if v is not None else pa.nulls(k, pa.string())
 
+        uid_set = _nonempty(uid)  # every pod its own uid, and no condition type or container twice in a pod: no key
+        unique = not uid_set.null_count and pc.count_distinct(uid_set).as_py() == n  # can repeat within the batch
         t = f("metadata", "creationTimestamp")
         k = every(t)
         det = _join(
@@ -753,6 +778,7 @@ class _ColSink(_Sink):
                 "}",
             )
             seg(cpar, ms, ct.take(k), clock, cdet)
+            unique &= _distinct_pairs(cpar, ty)
         t = f("status", "startTime")
         k = every(t)
         seg(k, const("accepted", len(k)), t.take(k), nclock.take(k), const(None, len(k)))
@@ -765,6 +791,7 @@ class _ColSink(_Sink):
         spar_k = spar.take(k)
         sdet = _join('{"container": ', _q_array(pc.struct_field(sf, "name")).take(k), "}")
         seg(spar_k, const("container_started", len(k)), sa.take(k), nclock.take(spar_k), sdet)
+        unique &= _distinct_pairs(spar_k, sdet)
         n_cs = np.bincount(np.asarray(spar, dtype=np.int64), minlength=n)
         n_sa = np.bincount(np.asarray(spar_k, dtype=np.int64), minlength=n)
         cand = np.flatnonzero((n_cs > 0) & (n_sa == n_cs))  # every container started: a "started" row
@@ -806,22 +833,18 @@ class _ColSink(_Sink):
             ts,
             pc.if_else(pc.equal(ms, "container_started"), det, none),
         ]
-        if not self.seen:  # duplicates dropped by Arrow: the first row of each key, then the keys of earlier batches
-            names = ["u", "n", "p", "m", "t", "d"]
-            kt = pa.table(  # every value marked "v…", null "n": no nulls left for the group-by and the join
-                [pc.fill_null(_join("v", c), "n") for c in keys] + [pa.array(np.arange(len(pidx)))],
-                names=names + ["i"],
-            )
-            first = kt.group_by(names, use_threads=False).aggregate([("i", "min")])
+        if not self.seen and not self.seen_arrow and unique:  # every key new: all rows kept
+            keep = range(len(pidx))
+            self.seen_arrow.append(keys)  # made into tuples when a node or the reference asks (:meth:`_seen`)
+        elif not self.seen:  # duplicates dropped by Arrow: the first row of each key, then the keys of earlier batches
+            kt = _key_table(keys).append_column("i", pa.array(np.arange(len(pidx))))
+            first = kt.group_by(_KEYS, use_threads=False).aggregate([("i", "min")])
             if self.seen_arrow:
-                prev = pa.concat_tables([t for t, _ in self.seen_arrow])
-                first = first.join(prev, keys=names, join_type="left anti", use_threads=False)
+                prev = pa.concat_tables([_key_table(c) for c in self.seen_arrow])
+                first = first.join(prev, keys=_KEYS, join_type="left anti", use_threads=False)
             keep = np.sort(first.column("i_min").to_numpy())
-            if len(keep) < len(pidx):
-                kk = pa.array(keep)
-                self.seen_arrow.append((kt.select(names).take(kk), [c.take(kk) for c in keys]))
-            else:  # made into tuples when a node or the reference asks (:meth:`_seen`)
-                self.seen_arrow.append((kt.select(names), keys))
+            kk = pa.array(keep)
+            self.seen_arrow.append([c.take(kk) for c in keys])
         else:
             seen = self._seen()
             keep = []
@@ -1123,6 +1146,7 @@ def _salvage_items(
 
 
 _JWS = re.compile(r"[ \t\n\r]*")  # JSON's whitespace (json.decoder.WHITESPACE)
+_WATCH_AT = re.compile(r'\{[ \t\n\r]*"type"[ \t\n\r]*:').match  # a watch event's first key
 
 
 _JSEP = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")  # between two values of an array
@@ -1225,6 +1249,15 @@ def _parse_json(text: str, ctx: Context, columnar: bool = True, arrow: bool = Tr
         if pos >= n:
             break
         if columnar and text.startswith("{", pos):
+            if arrow and _WATCH_AT(text, pos):  # a watch event: decoded whole, unless it also carries items
+                try:
+                    v, end = dec.raw_decode(text, pos)
+                except (ValueError, RecursionError):
+                    v = None
+                if isinstance(v, dict) and not isinstance(v.get("items"), list):
+                    primary += _emit_value(sink, v, line_of(pos), "json")
+                    pos = end
+                    continue
             r = _decode_object(text, pos, dec)
             if r is not None:
                 v, end, ps = r
