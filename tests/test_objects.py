@@ -549,6 +549,7 @@ def _pod(draw):
             {"name": f"c{k}", "restartCount": k, "state": {"running": {"startedAt": f"2024-01-01T00:00:0{k}Z"}}}
             for k in range(n)
         ]
+        p["status"]["containerStatuses"][0]["restartCount"] = _pick(draw, [0, 2.0, 2**40, -1, 1.5e300])
     return p
 
 

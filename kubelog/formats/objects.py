@@ -380,7 +380,7 @@ _EVENT_STRUCT = pa.struct(  # the string fields of an event that :meth:`_Sink.ev
 
 
 _TIME_STRUCT = pa.struct([("startedAt", _S)])
-_POD_STRUCT = pa.struct(  # the fields of a pod that :meth:`_Sink.pod` reads (restartCount apart: see _pods_arrow)
+_POD_STRUCT = pa.struct(  # the fields of a pod that :meth:`_Sink.pod` reads
     [
         (
             "metadata",
@@ -406,6 +406,7 @@ _POD_STRUCT = pa.struct(  # the fields of a pod that :meth:`_Sink.pod` reads (re
                             pa.struct(
                                 [
                                     ("name", _S),
+                                    ("restartCount", pa.int64()),
                                     ("state", pa.struct([("running", _TIME_STRUCT), ("terminated", _TIME_STRUCT)])),
                                 ]
                             )
@@ -449,6 +450,38 @@ def _key_table(keys: list):
     import pyarrow.compute as pc
 
     return pa.table([pc.fill_null(_join("v", c), "n") for c in keys], names=_KEYS)
+
+
+class _Num:
+    """A JSON number with a fraction or an exponent, as the Arrow path decodes it (its text kept): no Arrow
+    conversion takes it, and kubelog reads no such number (a float is absent to ``_s``/``_i``/``_d`` alike)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _restarts(objs: list, csl) -> pa.Array:
+    """``sum(_i(restartCount) or 0)`` over each pod's container statuses, as text.  Arrow read ``restartCount`` as
+    int64: a bool failed the conversion, and a number written with a fraction or exponent was decoded as a
+    :class:`_Num`, which fails it too (:func:`_parse_json`), so every value here is a JSON integer, as ``_i`` takes
+    them.  Summed by numpy where the sums cannot overflow, per pod in Python otherwise."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    vals = pc.fill_null(pc.struct_field(pc.list_flatten(csl), "restartCount"), 0)
+    mm = pc.min_max(vals).as_py() if len(vals) else {"min": 0, "max": 0}
+    if -(1 << 31) < mm["min"] and mm["max"] < 1 << 31:
+        lens = np.asarray(pc.fill_null(pc.list_value_length(csl), 0), dtype=np.int64)
+        tot = np.concatenate([[0], np.cumsum(np.asarray(vals, dtype=np.int64))])
+        ends = np.cumsum(lens)
+        return pc.cast(pa.array(tot[ends] - tot[ends - lens]), pa.string())
+    out = []
+    for o in objs:
+        cl = _d(o.get("status")).get("containerStatuses")
+        out.append(str(sum(_i(c.get("restartCount")) or 0 for c in cl if isinstance(c, dict))) if cl else "0")
+    return pa.array(out, pa.string())
 
 
 def _distinct_pairs(par, col) -> bool:
@@ -731,10 +764,7 @@ class _ColSink(_Sink):
         ns, name, uid = f("metadata", "namespace"), f("metadata", "name"), f("metadata", "uid")
         node = f("spec", "nodeName")
         nclock = pc.if_else(pc.fill_null(pc.not_equal(node, ""), False), _join("node/", node), "node")
-        restarts = []
-        for o in objs:  # sum(_i(restartCount) or 0): an int, not a bool, not a float (Arrow's int64 takes 1.0)
-            cl = _d(o.get("status")).get("containerStatuses")
-            restarts.append(str(sum(_i(c.get("restartCount")) or 0 for c in cl if isinstance(c, dict))) if cl else "0")
+        restarts = _restarts(objs, csl)
         segs = []  # (pod index, milestone, time, clock, detail) per segment, in the reference's order of segments
 
         def seg(idx, ms, ts, clock, detail):
@@ -756,7 +786,7 @@ class _ColSink(_Sink):
             ', "reason": ',
             _q_array(f("status", "reason")),
             ', "restarts": ',
-            pa.array(restarts, pa.string()),
+            restarts,
             "}",
         )
         seg(k, const("created", len(k)), t.take(k), const("apiserver", len(k)), det.take(k))
@@ -795,21 +825,25 @@ class _ColSink(_Sink):
         n_cs = np.bincount(np.asarray(spar, dtype=np.int64), minlength=n)
         n_sa = np.bincount(np.asarray(spar_k, dtype=np.int64), minlength=n)
         cand = np.flatnonzero((n_cs > 0) & (n_sa == n_cs))  # every container started: a "started" row
-        if len(cand):
-            starts = sa.take(k).to_pylist()  # the candidates' starts, in order, parsed together as the reference
-            off = np.concatenate([[0], np.cumsum(n_sa)])
-            sel = np.concatenate([np.arange(off[p], off[p + 1]) for p in cand])
-            all_starts = [starts[i] for i in sel]
-            v_all = _ns(all_starts)
-            idx, best, a0 = [], [], 0
-            for p in cand.tolist():
-                m = int(n_cs[p])
-                v = v_all[a0 : a0 + m]
-                if None not in v:
-                    idx.append(p), best.append(all_starts[a0 + v.index(max(v))])
-                a0 += m
-            idx = np.asarray(idx, dtype=np.int64)
-            seg(idx, const("started", len(idx)), pa.array(best, pa.string()), nclock.take(idx), const(None, len(idx)))
+        if len(cand):  # the latest start of each, the first of equal ones; none where a start is not a time
+            is_cand = np.zeros(n, dtype=bool)
+            is_cand[cand] = True
+            par = np.asarray(spar_k, dtype=np.int64)
+            sel = np.flatnonzero(is_cand[par])  # the candidates' starts, in order, parsed together as the reference
+            starts = sa.take(k).take(pa.array(sel))
+            v = _ts_array(starts).cast(pa.int64())
+            bad = np.zeros(n, dtype=bool)
+            bad[par[sel][np.asarray(v.is_null())]] = True
+            vv = np.asarray(v.fill_null(np.iinfo(np.int64).min))
+            heads = np.concatenate([[0], np.flatnonzero(np.diff(par[sel])) + 1])  # each candidate's first start
+            top = np.maximum.reduceat(vv, heads)
+            grp = np.repeat(np.arange(len(heads)), np.diff(np.append(heads, len(sel))))
+            pos = np.arange(len(sel))
+            first = np.minimum.reduceat(np.where(vv == top[grp], pos, len(sel)), heads)
+            ok = ~bad[cand]
+            idx = cand[ok]
+            best = starts.take(pa.array(first[ok]))
+            seg(idx, const("started", len(idx)), best, nclock.take(idx), const(None, len(idx)))
         t = f("metadata", "deletionTimestamp")
         k = every(t)
         seg(k, const("deleted", len(k)), t.take(k), const("apiserver", len(k)), const(None, len(k)))
@@ -1229,7 +1263,10 @@ def _parse_json(text: str, ctx: Context, columnar: bool = True, arrow: bool = Tr
     a list's items a second time for their lines, and numbers lines from a table of every newline; the default
     decodes a list once, item by item (:func:`_decode_object`), counts lines between the positions it needs,
     and hands the objects to the columnar sink.  Malformed input takes the same (reference) path in both."""
-    dec = json.JSONDecoder()
+    # Arrow's int64 conversion takes 1.0 (and Decimal 1.0) as 1 where ``_i`` reads None: for the Arrow path a number
+    # with a fraction or an exponent is decoded as a :class:`_Num`, which every Arrow conversion refuses (the batch
+    # then goes the reference's way, where ``_s``/``_i``/``_d`` read it as they read a float: not a str, an int, a dict)
+    dec = json.JSONDecoder(parse_float=_Num) if columnar and arrow else json.JSONDecoder()
     lines = None if columnar else _Lines(text)
     sink = _ColSink(ctx, "json", arrow) if columnar else _Sink(ctx, "json")
     at = [0, 1]  # (position, its line): lines counted between the positions asked for
