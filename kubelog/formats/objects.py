@@ -43,6 +43,10 @@ the file, line and column; its lines are counted (``malformed JSON`` / ``malform
 (``{"items": [...]}`` or a top-level ``[...]``) cut or broken inside an item keeps every complete item before it;
 the lines from the broken item on are counted. Wrong field types are treated as absent.
 
+Speed (issue 20): a list of events or pods is batched whole and read by Arrow's conversion into struct columns,
+the rows built with ``pyarrow.compute`` (:class:`_ColSink`, ``parse(arrow=True)``, the default); the comprehensions
+over the decoded objects (``arrow=False``) and the per-object parser (``columnar=False``) are kept as references.
+
 Memory: a document is loaded whole (a 1.5 MB pods dump is ~15 MB in Python objects); inputs larger than
 ``MAX_DOC`` (512 MiB) are refused with an error and their lines counted.
 """
@@ -510,7 +514,9 @@ class _ColSink(_Sink):
     (tests/test_objects.py compares both on generated inputs): events one row per object from per-field
     comprehensions; pod rows appended in the reference's order with the pod's own fields taken per column
     afterwards, details formatted without ``json.dumps`` where the text is plain, times parsed once per column;
-    nodes (a few per run) go through the reference."""
+    nodes (a few per run) go through the reference.  With ``arrow`` (JSON; the default of :func:`parse`) a batch
+    is read by Arrow's conversion instead (:meth:`_events_arrow`, :meth:`_pods_arrow`) and a list of events or
+    pods batched whole (:meth:`items`); a batch Arrow refuses goes through the comprehensions above."""
 
     BATCH = 20_000
 
