@@ -477,3 +477,177 @@ def test_a_start_time_that_is_not_a_time_gives_no_started_row(columnar):
     ms = tabs["pod_transitions"].to_pandas()
     assert ms[ms.uid == "u1"].milestone.tolist() == ["created", "scheduled", "ready", "container_started"]
     assert "started" in ms[ms.uid == "u2"].milestone.tolist() and not ctx.errors
+
+
+# -- issue 20, round 8: lists of events / pods batched whole, events' fields read by Arrow (``parse(arrow=True)``) --
+
+_ODD = [None, "", 3, 1.0, True, [], {}, "x"]  # values of the wrong type: read as absent, as ``_s`` / ``_d`` do
+
+
+@st.composite
+def _event(draw):
+    odd = draw(st.booleans())  # a few objects carry wrong types (the Arrow conversion refuses them)
+    t = lambda: _pick(draw, _TIMES[:-1] + ([12, 1.5] if odd else []))  # noqa: E731
+    s = lambda xs: _pick(draw, xs + (_ODD if odd else [None, ""]))  # noqa: E731
+    new = draw(st.sampled_from(["core", "events.k8s.io/v1", "events.k8s.io/v1beta1", "reportingController-only"]))
+    o = {"apiVersion": "v1" if new in ("core", "reportingController-only") else new, "kind": "Event"}
+    if draw(st.booleans()):
+        o["metadata"] = _pick(
+            draw,
+            [{"name": s(["e1", "pöd"]), "namespace": s(["d"]), "creationTimestamp": t()}, None]
+            + ([{"name": 1}] if odd else []),
+        )
+    ref = {"kind": s(["Pod", "Node"]), "namespace": s(["d"]), "name": s(_NAMES[:-1])}
+    src = _pick(draw, [{"component": s(["kubelet", "default-scheduler"]), "host": s(["n1"])}, {}, None])
+    opt = {
+        "eventTime": t(),
+        "series": _pick(draw, [{"count": _pick(draw, [4, 1.0, True, None, 2**62]), "lastObservedTime": t()}, None, {}]),
+        "reason": s(["Scheduled", "Pulled"]),
+        "type": s(["Normal", "Warning"]),
+        "reportingInstance": s(["n1", "n2"]),
+        "reportingComponent": s(["kubelet", "kube-controller-manager"]),
+    }
+    if new == "core":
+        opt.update(
+            involvedObject=ref,
+            source=src,
+            message=s(["ok", "ü"]),
+            firstTimestamp=t(),
+            lastTimestamp=t(),
+            count=_pick(draw, [1, 7, None, 2.0, "2", 2**40]),
+        )
+    else:
+        opt.update(
+            regarding=ref,
+            deprecatedSource=src,
+            note=s(["n"]),
+            deprecatedFirstTimestamp=t(),
+            deprecatedLastTimestamp=t(),
+            deprecatedCount=_pick(draw, [2, None, True, 3.0]),
+            involvedObject=_pick(draw, [None, ref]),
+            message=s(["m"]),
+        )
+        if new == "reportingController-only":
+            opt["reportingController"] = s(["kubelet", "default-scheduler"])
+    for k, v in opt.items():
+        if draw(st.integers(0, 4)):  # fields left out now and then: absent is not null for the new-API test
+            o[k] = v
+    return o
+
+
+@st.composite
+def _pod(draw):
+    p = draw(_api_object().filter(lambda o: "spec" in o))
+    p["kind"] = "Pod"
+    if draw(st.booleans()):  # most dumps have lists here (what Arrow reads; a string makes it refuse the batch)
+        for k in ("conditions", "containerStatuses"):
+            if not isinstance(p["status"].get(k), list):
+                p["status"][k] = []
+    n = draw(st.integers(0, 6))  # pods with many containers
+    if n > 3 and isinstance(p["status"].get("containerStatuses"), list):
+        p["status"]["containerStatuses"] = [
+            {"name": f"c{k}", "restartCount": k, "state": {"running": {"startedAt": f"2024-01-01T00:00:0{k}Z"}}}
+            for k in range(n)
+        ]
+        p["status"]["containerStatuses"][0]["restartCount"] = _pick(draw, [0, 2.0, 2**40, -1, 1.5e300])
+    return p
+
+
+def _kinds_list(objs, shape):
+    kind = objs[0]["kind"]
+    if shape == "kubectl":
+        return json.dumps({"apiVersion": "v1", "items": objs, "kind": "List", "metadata": {}}, indent=4)
+    if shape == "api":  # the API's own list: items without kind
+        items = [{k: v for k, v in o.items() if k != "kind"} for o in objs]
+        return json.dumps({"kind": f"{kind}List", "apiVersion": "v1", "metadata": {}, "items": items})
+    return "\n".join(json.dumps({"type": "MODIFIED", "object": o}) for o in objs + objs[:3])  # watch
+
+
+def _three_paths(text):
+    got = [_run_parse_opts(text, **kw) for kw in ({}, {"arrow": False}, {"columnar": False})]
+    (fast, fctx), rest = got[0], got[1:]
+    for slow, sctx in rest:
+        assert fast.keys() == slow.keys()
+        for t in fast:
+            assert fast[t].schema == slow[t].schema
+            for c in fast[t].column_names:
+                assert fast[t].column(c).equals(slow[t].column(c)), (t, c, fast[t].column(c), slow[t].column(c))
+        assert {k: (v.count, v.examples) for k, v in fctx.stats.items()} == {
+            k: (v.count, v.examples) for k, v in sctx.stats.items()
+        }
+        assert (fctx.lines_read, fctx.record_lines, fctx.continuation_lines, fctx.errors, fctx.info) == (
+            sctx.lines_read,
+            sctx.record_lines,
+            sctx.continuation_lines,
+            sctx.errors,
+            sctx.info,
+        )
+    return fast
+
+
+def _run_parse_opts(text: str, **kw):
+    got: dict[str, list] = {}
+    ctx = Context(0, "objs.json", lambda t, d: got.setdefault(t, []).append(d))
+    O.parse(io.BufferedReader(io.BytesIO(text.encode())), ctx, **kw)
+    ctx.check_accounting()
+    return {k: pa.concat_tables(v) for k, v in got.items()}, ctx
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    objs=st.one_of(st.lists(_event(), min_size=1, max_size=14), st.lists(_pod(), min_size=1, max_size=8)),
+    shape=st.sampled_from(["kubectl", "api", "watch"]),
+    cut=st.one_of(st.none(), st.none(), st.floats(0.3, 0.999)),
+    own_uids=st.booleans(),
+)
+def test_arrow_path_gives_what_both_references_give(objs, shape, cut, own_uids):
+    """Lists of events (core and events.k8s.io, series, null and absent fields, wrong types) and of pods (many
+    containers), as kubectl lists, the API's lists without kind and watch streams, whole or cut: the default path
+    (lists batched whole, events read by Arrow) equals the columnar path before it and the per-object reference."""
+    if own_uids:  # every pod its own uid (a dump's usual case): rows can repeat only within a pod
+        for k, o in enumerate(objs):
+            if o["kind"] == "Pod":
+                o["metadata"]["uid"] = f"uid-{k}"
+    text = _kinds_list(objs, shape)
+    if cut is not None:
+        text = text[: max(1, int(len(text) * cut))]
+    _three_paths(text + "\n")
+
+
+def test_arrow_path_is_taken_and_refused_per_batch():
+    """A clean batch of events goes through Arrow's conversion; one wrong type sends its batch to the
+    comprehensions (the same rows): both counted on the sink."""
+    ev = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "e", "namespace": "d", "creationTimestamp": "2024-01-01T00:00:00Z"},
+        "involvedObject": {"kind": "Pod", "namespace": "d", "name": "p"},
+        "source": {"component": "kubelet", "host": "n1"},
+        "lastTimestamp": "2024-01-01T00:00:01Z",
+        "count": 2,
+    }
+    for odd, want in ((None, [1, 0]), (5, [0, 1])):
+        e2 = dict(ev, reason=odd)
+        ctx = Context(0, "e.json", lambda t, d: None)
+        sink = O._ColSink(ctx, "json", arrow=True)
+        assert sink.items([ev, e2], [3, 20], "List", "json") == 2
+        sink.flush()
+        assert sink.arrow_batches == want and sink.kinds == {"Event": 2} and sink.record_lines == {3, 20}
+    text = json.dumps({"apiVersion": "v1", "kind": "List", "items": [ev, dict(ev, reason=5), dict(ev, count=1.0)]})
+    tab = _three_paths(text)["events"]
+    assert tab.column("clock").to_pylist() == ["node/n1"] * 3 and tab.column("count").to_pylist() == [2, 2, 1]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(objs=st.lists(st.one_of(_pod(), _pod(), _api_object()), min_size=2, max_size=16), batch=st.integers(1, 5))
+def test_arrow_path_drops_repeated_rows_across_batches(monkeypatch, objs, batch):
+    """A watch stream in small batches: a pod seen again in a later batch (by uid, or namespace and name) adds only
+    rows whose time changed, whether the earlier batch went through Arrow (its keys kept as columns, an anti-join),
+    the comprehensions (a refused batch) or a node asked for the keys in between."""
+    monkeypatch.setattr(O._ColSink, "BATCH", batch)
+    evs = [{"type": "ADDED", "object": o} for o in objs] + [{"type": "MODIFIED", "object": o} for o in objs[::-1]]
+    _three_paths("\n".join(json.dumps(e) for e in evs) + "\n")
