@@ -18,6 +18,18 @@ def timed(fn, repeat: int, clock=time.perf_counter) -> float:
     return statistics.median(out)
 
 
+def alternated(runs: dict, repeat: int, clock=time.perf_counter) -> dict:
+    """``{name: median seconds}`` of ``repeat`` rounds, each calling every ``runs[name]()`` once in turn (so
+    that a change of load on the machine meets every contender alike)."""
+    got = {k: [] for k in runs}
+    for _ in range(repeat):
+        for k, fn in runs.items():
+            t = clock()
+            fn()
+            got[k].append(clock() - t)
+    return {k: statistics.median(v) for k, v in got.items()}
+
+
 def synthetic_run(base: Path, nodes: int, scale: float, seed: int = 1) -> Path:
     """A complete synthetic 1.28 Kubemark run (``kubelog synth``, clocks in sync), made once and cached
     in ``base``; returns its directory."""

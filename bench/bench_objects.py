@@ -30,8 +30,6 @@ import inspect
 import io
 import json
 import os
-import statistics
-import time
 from pathlib import Path
 
 import _common
@@ -143,13 +141,7 @@ def main() -> None:
         rows: dict = {}
         ctx = Context(0, "x", lambda t, x, rows=rows: rows.__setitem__(t, rows.get(t, 0) + x.num_rows))
         O.parse(io.BufferedReader(io.BytesIO(data)), ctx)  # warm-up (imports, first allocations): not timed
-        got = {k: [] for k in runs}
-        for _ in range(a.repeat):
-            for k, fn in runs.items():
-                t = time.perf_counter()
-                fn()
-                got[k].append(time.perf_counter() - t)
-        m = {k: statistics.median(v) for k, v in got.items()}
+        m = _common.alternated(runs, a.repeat)
         r5 = f"{m['round5']:.3f} | {m['round5'] / m['floor']:.2f}x" if has_arrow else "– | –"
         ref = f"{m['ref']:.3f} | {m['ref'] / m['floor']:.2f}x" if "ref" in m else "– | –"
         n_obj = sum(ctx.info.get("object_kinds", {}).values())

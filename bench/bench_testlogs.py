@@ -24,9 +24,9 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
-import time
 from pathlib import Path
+
+import _common
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real_logs"
 
@@ -102,14 +102,8 @@ def main() -> None:
                 "new": lambda: parse(data, big.name, tz, False),  # noqa: B023
                 "ref": lambda: parse(data, big.name, tz, True),  # noqa: B023
             }
-            got = {k: [] for k in runs}
             n_lines = parse(data, big.name, tz, False)  # warm-up (imports, first allocations): not timed
-            for _ in range(a.repeat):
-                for k, fn in runs.items():
-                    t = time.perf_counter()
-                    fn()
-                    got[k].append(time.perf_counter() - t)
-            m = {k: statistics.median(v) for k, v in got.items()}
+            m = _common.alternated(runs, a.repeat)
             print(
                 f"| {fmt} | {copies} x {name} | {mb:,.1f} | {n_lines:,} | {tz} | {m['lines']:.2f} | {m['floor']:.2f} "
                 f"| {m['new']:.2f} | {mb / m['new']:,.1f} | {m['new'] / m['floor']:.2f}x | {m['ref']:.2f} "
