@@ -171,7 +171,6 @@ class Clock:
 class Sim:
     def __init__(self, seed, nodes, ppn, era, skew, drift, timeout_failure, scale, startup_delay_s=0.0, t0=None):
         self.rng = np.random.default_rng(seed)
-        self.seed = seed
         # a planted regression of the container start (the kubelet's SyncPod → runtime
         # StartContainer, pkg/kubelet/kuberuntime/kuberuntime_container.go): every pod starts this
         # much later; 0 = the unmodified model (used by kubelog.synth.history)
@@ -208,6 +207,8 @@ class Sim:
         self.rng_pleg = prng
         # the events' own draws (write_events): another stream, so the rest of the run stays as drawn
         self.rng_events = np.random.default_rng([int(seed), 1703])
+        # the kubelets' event POSTs (kubelet_event_posts): one more stream
+        self.rng_posts = np.random.default_rng([int(seed), 1704])
         self.reqs = []  # dicts
         self.msgs = []  # (write_ns, text) apiserver non-access records (text may be multi-line)
         self.pods = []  # pod dicts
@@ -849,16 +850,18 @@ class Sim:
     # Kept apart from the rest of the simulation (clock-skew cases are added elsewhere).  Their random
     # draws come from a stream of their own, so the rest of a run is drawn as before.
 
-    def _side_rng(self):
+    def _side_rng(self, stream: str = "rng16"):
+        """Draw from the stream ``self.<stream>`` (as ``self.rng``, which every helper uses) while inside."""
         import contextlib
 
         @contextlib.contextmanager
         def swap():
-            main, self.rng = self.rng, self.rng16
+            main, self.rng = self.rng, getattr(self, stream)
             try:
                 yield
             finally:
-                self.rng16, self.rng = self.rng, main
+                setattr(self, stream, self.rng)
+                self.rng = main
 
         return swap()
 
@@ -936,7 +939,7 @@ class Sim:
         kill_t = p["stop"] - int(self.rng.integers(1, 10) * MS)
         p["kill"] = kill_t  # killContainer: the Killing event and record, then StopContainer
         rm_t = p["final_delete"] + int(self.rng.integers(2, 20) * MS)
-        cname = ("density-latency-pod" if p["latency"] else "densityPod")[:20]
+        cname = _container_name(p)
         cid = _cid(p)
         died = p["pleg_died"]
         if self.era == "1.28":
@@ -1753,6 +1756,11 @@ def _kubelet_start_events(sim, p, rng) -> list:
     ]
 
 
+def _container_name(p) -> str:
+    """The pod's container name (the density RC's pod template: its ``type`` label, cut to 20 characters)."""
+    return ("density-latency-pod" if p["latency"] else "densityPod")[:20]
+
+
 def _killing_message(sim, p, cname: str) -> str:
     """The kubelet's Killing event (kuberuntime_container.go ``killContainer``: recorded right before the
     runtime's ``StopContainer``; 1.5: dockertools ``KillContainerInPod``)."""
@@ -1781,17 +1789,15 @@ def kubelet_event_posts(sim) -> None:
     client-go util/flowcontrol) makes a POST wait for a token.  So the k-th event's POST is the k-th,
     sent once the event was made, the previous POST answered and a token was there; the apiserver's
     ``creationTimestamp`` is its receipt."""
-    rng = np.random.default_rng([int(sim.seed), 1704])
-    main, sim.rng = sim.rng, rng  # the POSTs' latencies, ports and audit IDs: this stream too
-    try:
+    with sim._side_rng("rng_posts"):  # the POSTs' latencies, ports and audit IDs: this stream too
+        rng = sim.rng
         per_node = defaultdict(list)
         for p in sim.pods:
             if not p.get("run"):
                 continue
-            cname = ("density-latency-pod" if p["latency"] else "densityPod")[:20]
             evs = _kubelet_start_events(sim, p, rng)
             if p.get("kill") is not None:
-                evs.append(("Killing", _killing_message(sim, p, cname), p["kill"]))
+                evs.append(("Killing", _killing_message(sim, p, _container_name(p)), p["kill"]))
             p["kubelet_events"] = [list(e) + [None] for e in evs]
             per_node[p["node"]] += [(e[2], p, i) for i, e in enumerate(p["kubelet_events"])]
         for node, evs in per_node.items():
@@ -1814,8 +1820,6 @@ def kubelet_event_posts(sim) -> None:
                     recv + lat, "POST", f"/api/v1/namespaces/{p['ns']}/events", "kubelet", "create", lat=lat, node=node
                 )
                 p["kubelet_events"][i][3] = recv
-    finally:
-        sim.rng = main
 
 
 def write_events(sim, out):
@@ -1883,7 +1887,7 @@ def write_events(sim, out):
         items.append(ev)
         if p.get("kubelet_events"):
             nc = sim.node_clock[p["node"]]
-            cname = ("density-latency-pod" if p["latency"] else "densityPod")[:20]
+            cname = _container_name(p)
             for k, (reason, message, t, recv) in enumerate(p["kubelet_events"]):
                 if recv > T:  # not stored yet when the dump was taken
                     continue
