@@ -465,7 +465,8 @@ def event_post_pairs(run: Run, notes: list | None = None) -> pd.DataFrame:
     origin = next((o for o in ORIGINS if (posts & (r["origin"] == o)).any()), None)
     if origin is None:
         return empty
-    r = r[r["origin"] == origin]
+    mine = (r["origin"] == origin).to_numpy()
+    r, posts = r[mine], posts[mine]
     e = run.table(
         "events",
         columns=["name", "object_name", "object_namespace", "first_ts", "event_time", "clock", "component", "namespace"]
@@ -483,16 +484,15 @@ def event_post_pairs(run: Run, notes: list | None = None) -> pd.DataFrame:
     by_ip = pd.DataFrame({"ip": ip.to_numpy(), "clock": pod_clock["clock"].reindex(owner).to_numpy()}).dropna()
     by_ip = by_ip[by_ip["ip"] != ""].drop_duplicates()
     by_ip = by_ip[~by_ip["ip"].duplicated(keep=False)].set_index("ip")["clock"]
-    p = r[(r["resource"] == "events") & (r["client"] == "kubelet")]
+    p = r[posts]
     user = p["user"].fillna("").astype(str)
     node = pd.Series(np.where(user.str.startswith("system:node:"), "node/" + user.str.slice(12), ""), index=p.index)
     node = node.where(node != "", p["src_ip"].map(_peer_ip).map(by_ip).fillna(""))
     p = p.assign(kclock=node, ns=p["namespace"].fillna(""), t=_ns(p["start_ts"]))[node != ""]
+    # each namespace's first pod delete received (a pod's DELETE or DELETECOLLECTION, or the namespace's)
     d = r[r["verb"].isin(["delete", "deletecollection"])]
-    cut = pd.concat([d.loc[d["resource"] == "pods", "namespace"], d.loc[d["resource"] == "namespaces", "name"]]).rename(
-        "ns"
-    )
-    cut = pd.Series(_ns(d.loc[cut.index, "start_ts"]) if len(cut) else [], index=cut.to_numpy(), dtype="int64")
+    ns = np.where(d["resource"] == "namespaces", d["name"].fillna(""), d["namespace"].fillna(""))
+    cut = pd.Series(_ns(d["start_ts"]), index=ns, dtype="int64")
     cut = cut[cut.index != ""].groupby(level=0).min()
     sent = {k: g.sort_values("t", kind="stable") for k, g in p.groupby(["kclock", "ns"], sort=False)}
     out, skipped = [], 0
@@ -797,12 +797,12 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
     # negative, the POST bound is the tighter and the estimate stays on it)
     sent = [float(c.records.max()) - c.posted for c in per.values() if len(c.records) and np.isfinite(c.posted)]
     sent = float(np.median(sent)) if sent else 0.0
-    both = posted = 0
+    both = by_posts = 0
     for c in per.values():
         logged, e = len(c.records) > 0, c.relisted
         theta = float(c.records.max()) if logged else e + delay if np.isfinite(e) else c.upper
         if not logged and np.isfinite(c.posted):  # the closest: a bound over every event of the clock
-            theta, posted = c.posted + sent, posted + 1
+            theta, by_posts = c.posted + sent, by_posts + 1
         elif not logged and np.isfinite(e) and np.isfinite(c.killing) and np.isfinite(react):
             theta, both = c.killing - react, both + 1
         theta = min(max(theta, c.lower), c.upper)
@@ -818,7 +818,7 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
                 if logged and relisted
                 else ""
             )
-            + (f"; {posted} of these instead by their event POSTs' bound" if posted else "")
+            + (f"; {by_posts} of these instead by their event POSTs' bound" if by_posts else "")
             + (
                 f"; {both} of these instead by their graceful delete → Killing bound less the kubelets' "
                 f"{react / 1e6:.0f} ms reaction (measured likewise)"
