@@ -90,6 +90,38 @@ def _d(v) -> dict:
     return v if isinstance(v, dict) else {}
 
 
+def _is_new_event(o: dict) -> bool:
+    """An events.k8s.io/v1 Event (``regarding``, ``note``, ``reportingController``, or its apiVersion), whose
+    older fields carry a ``deprecated`` prefix; else a core/v1 Event."""
+    return (
+        "regarding" in o
+        or "note" in o
+        or "reportingController" in o
+        or str(o.get("apiVersion", "")).startswith("events.k8s.io")
+    )
+
+
+def _event_counts(objs: list, new: list) -> list:
+    """Each Event's count: ``count`` (``deprecatedCount`` for events.k8s.io), else ``series.count``, else 1."""
+    count = [_i(o.get("deprecatedCount") if n else o.get("count")) for o, n in zip(objs, new)]
+    if None in count:
+        series = [_i(_d(o.get("series")).get("count")) for o in objs]
+        count = [c if c is not None else (s if s is not None else 1) for c, s in zip(count, series)]
+    return count
+
+
+_EVENT_TIME_COLUMNS = ("ts", "event_time", "first_ts", "last_ts", "series_last_ts", "creation_ts")
+
+
+def _event_time_columns(parts: list) -> dict:
+    """The six time columns of a batch of Events from their six aligned parts (lists of strings, or Arrow
+    string arrays), parsed in one :func:`_ts_array` call."""
+    n = len(parts[0])
+    flat = pa.concat_arrays(parts) if isinstance(parts[0], pa.Array) else [x for part in parts for x in part]
+    times = _ts_array(flat)
+    return {c: times.slice(k * n, n) for k, c in enumerate(_EVENT_TIME_COLUMNS)}
+
+
 def _i(v):
     return v if isinstance(v, int) and not isinstance(v, bool) else None
 
@@ -569,15 +601,7 @@ class _ColSink(_Sink):
     def _events(self, batch: list):
         objs = [b[0] for b in batch]
         md = [_d(o.get("metadata")) for o in objs]
-        new = [
-            (
-                "regarding" in o
-                or "note" in o
-                or "reportingController" in o
-                or str(o.get("apiVersion", "")).startswith("events.k8s.io")
-            )
-            for o in objs
-        ]
+        new = [_is_new_event(o) for o in objs]
         ref = [_d(o.get("regarding") if n else o.get("involvedObject")) for o, n in zip(objs, new)]
         src = [_d(o.get("deprecatedSource") if n else o.get("source")) for o, n in zip(objs, new)]
         series = [_d(o.get("series")) for o in objs]
@@ -585,21 +609,14 @@ class _ColSink(_Sink):
         first = [_s(o.get("deprecatedFirstTimestamp") if n else o.get("firstTimestamp")) for o, n in zip(objs, new)]
         last = [_s(o.get("deprecatedLastTimestamp") if n else o.get("lastTimestamp")) for o, n in zip(objs, new)]
         created = [_s(m.get("creationTimestamp")) for m in md]
-        count = [_i(o.get("deprecatedCount") if n else o.get("count")) for o, n in zip(objs, new)]
-        count = [
-            c if c is not None else (_i(se.get("count")) if _i(se.get("count")) is not None else 1)
-            for c, se in zip(count, series)
-        ]
+        count = _event_counts(objs, new)
         comp = [
             _s(sr.get("component")) or _s(o.get("reportingController")) or _s(o.get("reportingComponent")) or None
             for o, sr in zip(objs, src)
         ]
         host = [_s(sr.get("host")) or _s(o.get("reportingInstance")) or None for o, sr in zip(objs, src)]
         best = [a or b or c or d for a, b, c, d in zip(et, last, first, created)]
-        n = len(objs)
-        tcols = ("ts", "event_time", "first_ts", "last_ts", "series_last_ts", "creation_ts")
-        times = _ts_array(best + et + first + last + [_s(se.get("lastObservedTime")) for se in series] + created)
-        cols = {c: times.slice(k * n, n) for k, c in enumerate(tcols)}  # one parse for the six time columns
+        cols = _event_time_columns([best, et, first, last, [_s(se.get("lastObservedTime")) for se in series], created])
         cols.update(
             {
                 "clock": [f"node/{h}" if c == "kubelet" and h else "apiserver" for c, h in zip(comp, host)],
@@ -668,18 +685,7 @@ class _ColSink(_Sink):
         def f(*path):  # a field, null where an object on its path is null (``StructArray.field`` keeps no parent)
             return pc.struct_field(a, list(path))
 
-        new = pa.array(
-            [
-                (
-                    "regarding" in o
-                    or "note" in o
-                    or "reportingController" in o
-                    or str(o.get("apiVersion", "")).startswith("events.k8s.io")
-                )
-                for o in objs
-            ],
-            pa.bool_(),
-        )
+        new = pa.array([_is_new_event(o) for o in objs], pa.bool_())
 
         def pick(a_new, a_old):
             return pc.if_else(new, a_new, a_old)
@@ -692,17 +698,11 @@ class _ColSink(_Sink):
         first = pick(f("deprecatedFirstTimestamp"), f("firstTimestamp"))
         last = pick(f("deprecatedLastTimestamp"), f("lastTimestamp"))
         created = f("metadata", "creationTimestamp")
-        count = [_i(o.get("deprecatedCount") if n else o.get("count")) for o, n in zip(objs, new.to_pylist())]
-        if None in count:
-            scount = [_i(_d(o.get("series")).get("count")) for o in objs]
-            count = [c if c is not None else (s if s is not None else 1) for c, s in zip(count, scount)]
+        count = _event_counts(objs, new.to_pylist())
         comp = pc.coalesce(set_(src["component"]), set_(f("reportingController")), set_(f("reportingComponent")))
         host = pc.coalesce(set_(src["host"]), set_(f("reportingInstance")))
         best = pc.coalesce(set_(et), set_(last), set_(first), created)
-        n = len(objs)
-        tcols = ("ts", "event_time", "first_ts", "last_ts", "series_last_ts", "creation_ts")
-        times = _ts_array(pa.concat_arrays([best, et, first, last, f("series", "lastObservedTime"), created]))
-        cols = {c: times.slice(k * n, n) for k, c in enumerate(tcols)}  # one parse for the six time columns
+        cols = _event_time_columns([best, et, first, last, f("series", "lastObservedTime"), created])
         kubelet = pc.fill_null(pc.and_(pc.equal(comp, "kubelet"), pc.is_valid(host)), False)
         cols.update(
             {
