@@ -46,6 +46,8 @@ EXIT_CODE_HELP = {
     "no run directory left",
     ExitCode.BUSY: "another `kubelog ingest` is writing the same output",
     ExitCode.WORKER: "a worker process died or could not start, no run directory left",
+    ExitCode.UNREAD: "the run was written, but not every line is accounted for: an input not read (to its end), "
+    "a parser that failed on it, or lines lost or left unaccounted (each input one line on stderr)",
     ExitCode.INTERNAL: "a kubelog bug (traceback printed)",
     ExitCode.INTERRUPTED: "interrupted (SIGINT)",
     ExitCode.TERMINATED: "terminated (SIGTERM)",

@@ -39,8 +39,8 @@ def parse_range(path, start, end, first_line, n, spec, part_root, first_block):
         elif kind == "pause":
             with open(os.path.join(arg[1], str(os.getpid())), "w") as f:
                 f.write(str(os.getppid()))
-            end = time.monotonic() + 60
-            while not os.path.exists(os.path.join(arg[1], "go")) and time.monotonic() < end:
+            deadline = time.monotonic() + 60  # not `end`, the block's end (the pause lost that block)
+            while not os.path.exists(os.path.join(arg[1], "go")) and time.monotonic() < deadline:
                 time.sleep(0.02)
     return blocks.range_task(path, start, end, first_line, n, spec, part_root, first_block)  # unpatched here
 

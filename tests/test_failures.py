@@ -169,10 +169,13 @@ def test_worker_that_cannot_start_fails_the_run(tmp_path, small_log):
 def test_block_that_fails_is_lost_and_named_never_balanced(tmp_path, small_log):
     """An I/O error reading one block in a worker: the run goes on, the block's lines are
     recorded as lost (line and byte range) and `kubelog info` does not call the input balanced
-    (it did: the lines were counted as 'unaccounted (parser bug)' and the equation held)."""
+    (it did: the lines were counted as 'unaccounted (parser bug)' and the equation held). The run
+    is written, but not every line is accounted for: exit 8 and one line naming the file (it was 0)."""
     out = tmp_path / "run"
     r = run(faulty("eio@3000000", "ingest", small_log, "--out", out, "-q"), tmp_path)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 8, r.stderr
+    (line,) = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert line.startswith(f"{small_log}:") and "lost (not parsed)" in line
     e = manifest_entry(out)
     assert e["lines_read"] == N_SMALL
     (lost,) = e["lost"]
@@ -212,6 +215,78 @@ def test_block_that_fails_in_a_thread_is_lost_too(tmp_path, tiny_log, monkeypatc
     assert "unaccounted (parser bug)" not in e["counted"]
     assert e["lines_read"] == e["record_lines"] + e["continuation_lines"] + sum(e["counted"].values()) + e["lost_lines"]
     assert run.rows("requests") > 0 and max(run.table("requests", ["line_no"])["line_no"]) > 1000 + lost["lines"]
+
+
+def test_a_parser_that_fails_on_a_whole_input_exits_8_naming_it(tmp_path, monkeypatch):
+    """A parser that raises on a whole input (not by blocks) after accounting its lines loses the
+    rows it had not written: the ingest said nothing with -q and exited 0 (an event count of 21
+    digits did that to the object dumps, a progress count to the e2e and clusterloader2 logs). Now
+    the input is one line on stderr and the exit is 8; the run is written with what was parsed."""
+    from typer.testing import CliRunner
+
+    from kubelog.cli import app
+    from kubelog.formats import e2e
+
+    log = tmp_path / "e2e.log"
+    log.write_text(
+        "Mar  3 03:12:49.610: INFO: Density Pods: 2994 out of 3000 created, 2994 running, 6 pending, "
+        "0 waiting, 0 inactive, 0 terminating, 0 unknown, 0 runningButNotReady\n"
+    )
+
+    def broken(*a, **k):
+        raise OverflowError("Python int too large to convert to C long")
+
+    monkeypatch.setattr(e2e._Parser, "flush", broken)
+    out = tmp_path / "run"
+    r = CliRunner().invoke(app, ["ingest", str(log), "--out", str(out), "-q", "--threads", "1"])
+    assert r.exit_code == 8, r.output
+    (line,) = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert line.startswith(f"{log}:") and "parser e2e-log failed: OverflowError" in line
+    e = manifest_entry(out)
+    assert e["parse_complete"] is False
+    r = CliRunner().invoke(app, ["ingest", str(log), "--out", str(tmp_path / "run2"), "--threads", "1"])
+    assert r.exit_code == 8 and "1 not read, not to the end or not wholly parsed (exit 8)" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "name,text,table",
+    [
+        (
+            "ev.json",
+            '{"apiVersion":"v1","kind":"EventList","items":[{"apiVersion":"v1","kind":"Event","metadata":'
+            '{"name":"p.1","namespace":"ns","creationTimestamp":"2024-01-01T00:00:00Z"},"involvedObject":{"kind":"Pod",'
+            '"name":"p","namespace":"ns"},"reason":"Started","message":"x","count":123456789012345678901,'
+            '"firstTimestamp":"2024-01-01T00:00:00Z","lastTimestamp":"2024-01-01T00:00:00Z","source":{"component":'
+            '"kubelet","host":"n1"},"type":"Normal"}]}\n',
+            "events",
+        ),
+        (
+            "e2e.log",
+            "Mar  3 03:12:49.610: INFO: Density Pods: 2994 out of 3000 created, 99999999999999999999999 "
+            "running, 6 pending, 0 waiting, 0 inactive, 0 terminating, 0 unknown, 0 runningButNotReady\n",
+            "test_log",
+        ),
+        (
+            "cl2.log",
+            "I0314 18:02:15.219771   28734 wait_for_pods.go:140] WaitForControlledPodsRunning: namespace(t-2), "
+            "labelSelector(name=small-rc-0): Pods: 3 out of 3 created, 99999999999999999999999 running, 0 pending "
+            "scheduled, 0 not scheduled, 0 inactive, 0 terminating, 0 unknown, 0 runningButNotReady\n",
+            "messages",
+        ),
+    ],
+)
+def test_a_count_no_int64_holds_is_not_a_parser_failure(tmp_path, name, text, table):
+    """A count of 21-23 digits made the input's parser fail (OverflowError): its rows were lost
+    and the ingest exited 0. Such a count is as wrong as a string: the event is kept with the
+    count rule's fallback, the line that is no longer a progress line is kept as a log line."""
+    from kubelog.engine import Options, ingest, not_read
+
+    p = tmp_path / name
+    p.write_text(text)
+    run = ingest([p], tmp_path / "run", options=Options(threads=1, processes=False))
+    (e,) = run.inputs
+    assert not not_read(run.inputs) and not e["errors"], e["errors"]
+    assert e["record_lines"] == 1 and run.rows(table) == 1
 
 
 def test_unaccounted_or_lost_lines_never_balance():
@@ -440,18 +515,24 @@ def test_read_only_output_parent(tmp_path, tiny_log):
 )
 @given(kind=st.sampled_from(["kill", "eio", "none"]), at=st.floats(0, 1, exclude_max=True))
 def test_any_fault_fails_the_run_or_is_named_in_its_accounting(tmp_path_factory, small_log, kind, at):
-    """For a worker killed or an I/O error at a random block: either a non-zero exit and no run
-    directory, or a run whose accounting names every line not parsed (lost ranges, in the file)."""
+    """For a worker killed or an I/O error at a random block: either a failed run (exit 7, no run
+    directory), or a run whose accounting names every line not parsed (lost ranges, in the file),
+    with exit 8 and one line naming the file when there are any, exit 0 only when there are none."""
     d = tmp_path_factory.mktemp("prop")
     out = d / "run"
     byte = int(at * small_log.stat().st_size)
     r = run(faulty(f"{kind}@{byte}", "ingest", small_log, "--out", out, "-q"), d)
     assert not leftovers(d)
-    if r.returncode != 0:
+    if r.returncode not in (0, 8):
         one_line(r.stderr)
         assert not out.exists()
         return
     e = manifest_entry(out)
+    if r.returncode == 8:
+        (line,) = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert line.startswith(f"{small_log}:") and e["lost"]
+    else:
+        assert not r.stderr.strip() and not e["lost"]
     assert e["lines_read"] == N_SMALL
     assert e["lines_read"] == e["record_lines"] + e["continuation_lines"] + sum(e["counted"].values()) + e["lost_lines"]
     assert "unaccounted (parser bug)" not in e["counted"]

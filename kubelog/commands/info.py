@@ -50,6 +50,7 @@ INPUT_KEYS = [
     "info",
     "errors",
     "read_complete",
+    "parse_complete",
     "parse_seconds",
     "accounting_ok",
 ]

@@ -88,8 +88,9 @@ def register(app: typer.Typer) -> None:
         ingest is writing it (this one fails at once, it does not wait), 7 when a worker
         process died, 8 when the run was written but some input could not be read, or not
         to its end (an unreadable file or directory, a read error, a truncated or refused
-        compressed stream or archive, an archive nested too deep): each is named on stderr,
-        also with --quiet. With --each-run a run that fails is named on stderr and the other
+        compressed stream or archive, an archive nested too deep) or not wholly parsed (a
+        parser that failed, lines lost with a failed block): each is named on stderr, also
+        with --quiet. Exit 0 means every line is accounted for. With --each-run a run that fails is named on stderr and the other
         runs still land: exit 8 when some run failed or was not read to its end (or an entry
         of DIR_OF_RUNS is no run), 3 when no run landed.
 
@@ -152,22 +153,23 @@ def register(app: typer.Typer) -> None:
             die(f"{out}: terminated (SIGTERM); {_unwritten(each_run)}", Exit.TERMINATED)
         finally:
             signal.signal(signal.SIGTERM, old_term)
-        from ..engine import NOT_READ, _progress_line, not_read as not_read_entries
+        from ..engine import NOT_READ, not_read as not_read_entries, not_read_line
 
         ins = run.inputs
         n_err = sum(1 for e in ins if e.get("errors"))
         not_read = not_read_entries(ins)
-        if quiet:  # what was not read is said even so: one line each, naming the path
-            for e in ins:
-                if e["format"] in NOT_READ:
-                    typer.echo(_progress_line(e), err=True)
-                elif e.get("read_complete") is False:
-                    typer.echo(e["errors"][-1].splitlines()[0] if e["errors"] else e["path"], err=True)
+        if quiet:  # what was not read or parsed is said even so: one line each, naming the path
+            for e in not_read:
+                typer.echo(not_read_line(e), err=True)
         else:
             typer.echo(
                 f"kubelog: {len(ins)} inputs, {sum(e['lines_read'] for e in ins):,} lines → {run.path}"
                 + (f" ({n_err} with problems; see `kubelog info {run.path}`)" if n_err else "")
-                + (f"; {len(not_read)} not read, or not to the end (exit {int(Exit.UNREAD)})" if not_read else ""),
+                + (
+                    f"; {len(not_read)} not read, not to the end or not wholly parsed (exit {int(Exit.UNREAD)})"
+                    if not_read
+                    else ""
+                ),
                 err=True,
             )
         typer.echo(str(run.path))

@@ -136,14 +136,11 @@ def register(app: typer.Typer) -> None:
                 die(f"{e} (use --force)", Exit.EXISTS)
             except InputError as e:
                 die(str(e), Exit.INPUT)
-            if quiet:  # what was not read is said even so, one line each (as `kubelog ingest -q` does)
-                from ..engine import NOT_READ, _progress_line
+            if quiet:  # what was not read or parsed is said even so, one line each (as `kubelog ingest -q` does)
+                from ..engine import not_read, not_read_line
 
-                for e in run.inputs:
-                    if e["format"] in NOT_READ:
-                        typer.echo(_progress_line(e), err=True)
-                    elif e.get("read_complete") is False:
-                        typer.echo(e["errors"][-1].splitlines()[0] if e["errors"] else e["path"], err=True)
+                for e in not_read(run.inputs):
+                    typer.echo(not_read_line(e), err=True)
         say, bar = progress_printer(quiet)
         try:
             if bar is not None:

@@ -10,7 +10,18 @@ function.
 
 from __future__ import annotations
 
-from .core import NOT_READ, Options, Scan, _progress_line, ingest, not_read, parse_ref, prescan, resolve_years
+from .core import (
+    NOT_READ,
+    Options,
+    Scan,
+    _progress_line,
+    ingest,
+    not_read,
+    not_read_line,
+    parse_ref,
+    prescan,
+    resolve_years,
+)
 
 __all__ = [
     "NOT_READ",
@@ -18,6 +29,7 @@ __all__ = [
     "Scan",
     "ingest",
     "not_read",
+    "not_read_line",
     "parse_ref",
     "prescan",
     "resolve_years",

@@ -296,9 +296,30 @@ def _error_entry(s: Scan, msg: str, fmt: str = "error") -> dict:
 
 
 def not_read(entries: list[dict]) -> list[dict]:
-    """The entries of inputs not read, or not read to their end, because of an error (not the ones
-    skipped on purpose): when there are any, ``kubelog ingest`` exits 5."""
-    return [e for e in entries if e["format"] == "error" or e.get("read_complete") is False]
+    """The entries of inputs not read, not read to their end, or not wholly parsed, because of an error (not the
+    ones skipped on purpose): a parser that failed, lines lost with a failed block or left unaccounted.  When
+    there are any, ``kubelog ingest`` exits 8 (``ExitCode.UNREAD``): exit 0 means every line is accounted for."""
+    from ..info import balanced
+
+    return [
+        e
+        for e in entries
+        if e["format"] == "error"
+        or e.get("read_complete") is False
+        or e.get("parse_complete") is False
+        or not balanced(e)
+    ]
+
+
+def not_read_line(e: dict) -> str:
+    """The one stderr line naming an entry of :func:`not_read`: the path and what was not read or parsed."""
+    if e["format"] in NOT_READ:
+        return _progress_line(e)
+    if e.get("read_complete") is False or e.get("parse_complete") is False:
+        return e["errors"][-1].splitlines()[0] if e["errors"] else e["path"]
+    lost, bug = e.get("lost_lines", 0), (e.get("counted") or {}).get("unaccounted (parser bug)", 0)
+    first = next((x.splitlines()[0] for x in e.get("errors") or [] if "parser" in x or "lost" in x), None)
+    return first or f"{e['path']}: {lost + bug:,} lines not accounted for (lost {lost:,}, parser bug {bug:,})"
 
 
 def _size_hint(ref: InputRef, op) -> int:
@@ -341,6 +362,7 @@ def parse_one(op, s: Scan, opts: Options, tmp) -> dict:
     t0 = time.perf_counter()
     fmt_name = s.format
     read_complete = True
+    parse_complete = True
     try:
         if fmt_name in ("unknown", "binary", "empty"):
             first = op.head(400).decode("utf-8", "replace").splitlines()
@@ -374,6 +396,7 @@ def parse_one(op, s: Scan, opts: Options, tmp) -> dict:
             str(e).replace(f"{s.display}: ", "", 1) if str(e).startswith(s.display) else str(e), ctx.lines_read or None
         )
     except Exception as e:  # a parser bug must not lose the run
+        parse_complete = False  # what it had parsed and not yet written is lost: exit 8 (docs/failures.md)
         tb = traceback.format_exc(limit=4)
         ctx.error(f"parser {fmt_name} failed: {type(e).__name__}: {e}\n{tb}", ctx.lines_read or None)
     _report_reader_findings(ctx, op, fmt_name)
@@ -409,6 +432,7 @@ def parse_one(op, s: Scan, opts: Options, tmp) -> dict:
         "info": {k: v for k, v in ctx.info.items() if k not in ("wrapper", "component")},
         "errors": ctx.errors,
         "read_complete": read_complete,
+        "parse_complete": parse_complete,
         "parse_seconds": round(time.perf_counter() - t0, 3),
     }
     return entry

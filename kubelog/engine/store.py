@@ -128,8 +128,8 @@ def index_row(run, rid: str, source: str) -> dict:
     result = "unknown" if src is None else "failed" if (src["state"] == "failed").any() else "passed"
     from . import not_read
 
-    unread = not_read(ins)
     unbalanced = [e for e in ins if not balanced(e)]
+    unread = [e for e in not_read(ins) if balanced(e)]  # the unbalanced ones are said below
     acc = [f"{len(unread)} input(s) not read"] if unread else []
     acc += [f"{len(unbalanced)} input(s) not balanced"] if unbalanced else []
     return {
@@ -151,7 +151,7 @@ def ingest_run(args) -> RunResult:
     """The task of one run: ``kubelog ingest SOURCE --out STORE/RUN`` in this process.  Never
     raises for an expected failure: it is returned (with its exit code) so the other runs go on."""
     rid, source, out, opts, force = args
-    from . import NOT_READ, _progress_line, ingest, not_read
+    from . import NOT_READ, ingest, not_read, not_read_line
     from ..sources import InputError
 
     src = str(source)
@@ -164,8 +164,7 @@ def ingest_run(args) -> RunResult:
     ins = run.inputs
     unread = []
     for e in not_read(ins):
-        line = _progress_line(e) if e["format"] in NOT_READ else (e["errors"][-1] if e["errors"] else e["path"])
-        unread.append(f"{rid}: {line.splitlines()[0]}")
+        unread.append(f"{rid}: {not_read_line(e)}")
     if ins and all(e["format"] in NOT_READ for e in ins):
         return RunResult(rid, src, False, int(ExitCode.INPUT), f"{rid}: nothing could be read", unread)
     return RunResult(rid, src, True, int(ExitCode.UNREAD) if unread else 0, "", unread, index_row(run, rid, src))

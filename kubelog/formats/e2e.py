@@ -102,11 +102,12 @@ END_RE = re.compile(
     r"^(?:•|â€¢)(?P<kind>! Panic|\.\.\. Timeout| Failure)?"
     r"(?P<ctx>[^\[]*?)\s*(?:\[(?:SLOW TEST:)?(?P<secs>[0-9.]+) seconds\])?\s*$"
 )
+# Counts of at most 18 digits (each fits the int64 columns): a line with a longer one is not a progress line.
 PROGRESS_RE = re.compile(
-    r"^(?P<label>.+?) Pods: (?P<created>\d+) out of (?P<expected>\d+) created, (?P<running>\d+) running"
-    r"(?: \(\d+ updated\))?, (?P<pending>\d+) pending(?: scheduled)?, (?P<waiting>\d+) (?:waiting|not scheduled), "
-    r"(?P<inactive>\d+) inactive, (?:(?P<terminating>\d+) terminating, )?(?P<unknown>\d+) unknown, "
-    r"(?P<rnr>\d+) runningButNotReady"
+    r"^(?P<label>.+?) Pods: (?P<created>\d{1,18}) out of (?P<expected>\d{1,18}) created, (?P<running>\d{1,18}) running"
+    r"(?: \(\d+ updated\))?, (?P<pending>\d{1,18}) pending(?: scheduled)?, (?P<waiting>\d{1,18}) (?:waiting|not scheduled), "
+    r"(?P<inactive>\d{1,18}) inactive, (?:(?P<terminating>\d{1,18}) terminating, )?(?P<unknown>\d{1,18}) unknown, "
+    r"(?P<rnr>\d{1,18}) runningButNotReady"
 )
 
 

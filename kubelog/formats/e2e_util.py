@@ -111,7 +111,7 @@ _TOP_RE = re.compile(r"Top latency metric: \{(?P<body>.*)\}(?:; threshold: (?P<t
 # Duration's String() there, so the latency prints as integer nanoseconds (test/e2e/util.go, 2015).
 TOO_HIGH_RE = re.compile(
     r"WARNING - requests with too high latency: \{verb:(?P<verb>\S*) resource:(?P<resource>\S*) "
-    r"quantile:(?P<q>[0-9.]+) latency:(?P<ns>-?\d+)\}"
+    r"quantile:(?P<q>[0-9.]+) latency:(?P<ns>-?\d{1,18})\}"
 )
 
 
@@ -202,7 +202,9 @@ def perfdata_rows(doc: dict, phase: str | None, origin: str, scale_s: float | No
                 "metric": metric,
                 "phase": phase,
                 "labels": json.dumps(lab, sort_keys=True),
-                "count": int(count) if isinstance(count, str) and count.isdigit() else None,
+                "count": int(count)
+                if isinstance(count, str) and count.isascii() and count.isdigit() and len(count) <= 18
+                else None,
                 "origin": origin,
             }
             for k, col in (("Perc50", "p50_s"), ("Perc90", "p90_s"), ("Perc99", "p99_s"), ("Perc100", "p100_s")):

@@ -122,8 +122,13 @@ def _event_time_columns(parts: list) -> dict:
     return {c: times.slice(k * n, n) for k, c in enumerate(_EVENT_TIME_COLUMNS)}
 
 
+_I64 = 1 << 63
+
+
 def _i(v):
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
+    """A JSON integer as an int; None for any other type and for one no int64 column holds (the API's counts
+    are int32: such a value is as wrong as a string, and would fail the whole table's conversion)."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and -_I64 <= v < _I64 else None
 
 
 class _Sink:
