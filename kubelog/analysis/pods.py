@@ -64,6 +64,7 @@ Node start-up: ``registered`` → first ``ready`` at or after it, per node (``no
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -363,6 +364,7 @@ def _create_posts(run: Run, c: pd.DataFrame) -> pd.DataFrame | None:
             "namespace",
             "name",
             "code",
+            "latency_s",
             "origin",
             "clock",
             "source_id",
@@ -379,15 +381,21 @@ def _create_posts(run: Run, c: pd.DataFrame) -> pd.DataFrame | None:
     fine = set(zip(cr.loc[cr["resolution_s"] < 1.0, "namespace"], cr.loc[cr["resolution_s"] < 1.0, "pod"]))
     cr = cr[(cr["resolution_s"] >= 1.0) & (cr["namespace"] != "")]
     cr = cr[[k not in fine for k in zip(cr["namespace"], cr["pod"])]]
-    if cr.empty:
-        return None
     cr = cr.sort_values("ts").drop_duplicates(["namespace", "pod"])
+    out = []
     lo = _ns_int(cr["ts"])
     hi = lo + int((1.0 + _POST_SLACK_S) * 1e9)
-    out = []
     for ns, g in r.groupby("namespace", sort=False):
-        sel = (cr["namespace"] == ns).to_numpy()
-        if not sel.any():
+        fine_pods = {q for n, q in fine if n == ns}
+        by_order = _create_posts_in_order(g, c[c["namespace"] == ns], cr[cr["namespace"] == ns], fine_pods)
+        placed = set()
+        if by_order is not None:  # those pods and their POSTs leave the windows' test below
+            placed = set(by_order["pod"])
+            g = g.drop(g.index[by_order.pop("_row").to_numpy()])
+            keep = by_order.pop("_keep").to_numpy()
+            out.append(by_order[keep].assign(namespace=ns, source=f"{origin}: {_IN_ORDER}"))
+        sel = ((cr["namespace"] == ns) & ~cr["pod"].isin(placed)).to_numpy()
+        if not sel.any() or g.empty:
             continue
         t = np.sort(_ns_int(g["ts"]))
         order = np.argsort(_ns_int(g["ts"]), kind="stable")
@@ -420,6 +428,87 @@ def _create_posts(run: Run, c: pd.DataFrame) -> pd.DataFrame | None:
                 )
             )
     return pd.concat(out, ignore_index=True) if out else None
+
+
+_IN_ORDER = "pod create POST (request end; the one its bindings' order leaves it)"
+_ORDER_BLOCK_MAX = 6  # pods of a block between two tight bindings whose assignments are all tried (720)
+
+
+def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, fine: set) -> pd.DataFrame | None:
+    """µs create instants of one namespace's pods by the order of their bindings, where no window of
+    ``creationTimestamp`` can tell them (latency pods created 200 ms apart by their replication controllers:
+    test/e2e/scalability/density.go; a pod deleted before the dump has no ``creationTimestamp`` at all).
+
+    A pod is received (its create POST) before it is stored, seen by the scheduler and bound, so every
+    scheduled instant S on the apiserver's clock follows its create's receipt. When the namespace's 2xx pod
+    creates are exactly its pods (as many creates as pods, every pod with such an S), sort the pods by S:
+    where exactly k creates were received before S_k (Hall's condition is tight), the first k pods own them.
+    Two such tight bindings enclose a block of pods owning the creates received between them: a block of one
+    is placed; a small block (≤ ``_ORDER_BLOCK_MAX``) is placed pod by pod where every assignment that keeps
+    each create before its pod's bindings and inside its ``creationTimestamp`` second (stored at or after it,
+    received before its end) gives the pod the same create. A block no assignment fits shows the premise
+    wrong (a create or a binding missing from the logs): none of the namespace's pairs is used then. ``fine``: the pods that have a created end finer than a second already."""
+    sc = c[(c["end"] == "scheduled") & (c["clock"] == "apiserver") & (c["resolution_s"] <= 1e-3)]
+    pods = c[["pod"]].drop_duplicates()
+    if sc.empty or len(pods) != len(g):
+        return None
+    s = sc.groupby("pod")["ts"].min()
+    if len(s) != len(pods) or not s.index.equals(s.index.unique()):
+        return None
+    s = s.sort_values(kind="stable")
+    st = _ns_int(s)
+    if (np.diff(st) <= 0).any():
+        return None
+    lat = pd.to_numeric(g["latency_s"], errors="coerce").fillna(0.0).clip(lower=0.0).to_numpy()
+    end = _ns_int(g["ts"])
+    recv = end - np.round(lat * 1e9).astype(np.int64)
+    order = np.argsort(recv, kind="stable")
+    recv_sorted = recv[order]
+    before = np.searchsorted(recv_sorted, st, side="left")  # creates received before each S
+    k = np.arange(1, len(st) + 1)
+    cts = cr.set_index("pod")["ts"].reindex(s.index)
+    has = cts.notna().to_numpy()
+    lo = _ns_int(cts.fillna(pd.Timestamp(0, tz="UTC")))
+
+    def fits(pi: int, ci: int) -> bool:  # pod pi (in binding order) created by the ci-th create received
+        c_ = order[ci]
+        return recv[c_] < st[pi] and not (has[pi] and (end[c_] < lo[pi] or recv[c_] >= lo[pi] + 1_000_000_000))
+
+    # tight prefixes cut the pods into blocks: the pods after one tight binding up to the next own the
+    # creates received between them; a block is solved by trying every assignment when it is small
+    cuts = [0, *(k[before == k])]
+    pods_at, creates_at = [], []
+    for a, b in zip(cuts, cuts[1:]):
+        m = b - a
+        if m > _ORDER_BLOCK_MAX:
+            continue
+        ok = [pm for pm in itertools.permutations(range(a, b)) if all(fits(a + x, ci) for x, ci in enumerate(pm))]
+        if not ok:
+            return None  # the premise is wrong: a create or a binding is missing, or one is not the pod's
+        for x in range(m):
+            if len({pm[x] for pm in ok}) == 1:
+                pods_at.append(a + x)
+                creates_at.append(ok[0][x])
+    if not pods_at:
+        return None
+    idx = order[np.asarray(creates_at, dtype=np.int64)]
+    pod = s.index.to_numpy()[np.asarray(pods_at, dtype=np.int64)]
+    rows = g.iloc[idx]
+    return pd.DataFrame(
+        {
+            "pod": pod,
+            "node": None,
+            "ts": rows["ts"].to_numpy(),
+            "clock": rows["clock"].fillna("apiserver").to_numpy(),
+            "resolution_s": 1e-6,
+            "end": "created",
+            "rank": _POST_RANK,
+            "source_id": rows["source_id"].to_numpy(),
+            "line_no": rows["line_no"].to_numpy(),
+            "_row": idx,  # the POST's position in g
+            "_keep": ~pd.Series(pod).isin(fine).to_numpy(),  # pods with a finer created end keep it
+        }
+    )
 
 
 def _ns_int(ts) -> np.ndarray:
