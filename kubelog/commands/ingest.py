@@ -153,14 +153,14 @@ def register(app: typer.Typer) -> None:
             die(f"{out}: terminated (SIGTERM); {_unwritten(each_run)}", Exit.TERMINATED)
         finally:
             signal.signal(signal.SIGTERM, old_term)
-        from ..engine import NOT_READ, not_read as not_read_entries, not_read_line
+        from ..engine import NOT_READ, not_read as not_read_entries, quiet_lines
 
         ins = run.inputs
         n_err = sum(1 for e in ins if e.get("errors"))
         not_read = not_read_entries(ins)
-        if quiet:  # what was not read or parsed is said even so: one line each, naming the path
-            for e in not_read:
-                typer.echo(not_read_line(e), err=True)
+        if quiet:  # what was skipped, not read or not parsed is said even so: one line each, naming the path
+            for line in quiet_lines(ins):
+                typer.echo(line, err=True)
         else:
             typer.echo(
                 f"kubelog: {len(ins)} inputs, {sum(e['lines_read'] for e in ins):,} lines → {run.path}"

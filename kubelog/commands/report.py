@@ -137,10 +137,10 @@ def register(app: typer.Typer) -> None:
             except InputError as e:
                 die(str(e), Exit.INPUT)
             if quiet:  # what was not read or parsed is said even so, one line each (as `kubelog ingest -q` does)
-                from ..engine import not_read, not_read_line
+                from ..engine import quiet_lines
 
-                for e in not_read(run.inputs):
-                    typer.echo(not_read_line(e), err=True)
+                for line in quiet_lines(run.inputs):
+                    typer.echo(line, err=True)
         say, bar = progress_printer(quiet)
         try:
             if bar is not None:

@@ -20,6 +20,7 @@ from .core import (
     not_read_line,
     parse_ref,
     prescan,
+    quiet_lines,
     resolve_years,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "not_read_line",
     "parse_ref",
     "prescan",
+    "quiet_lines",
     "resolve_years",
     "_progress_line",
 ]

@@ -311,6 +311,13 @@ def not_read(entries: list[dict]) -> list[dict]:
     ]
 
 
+def quiet_lines(entries: list[dict]) -> list[str]:
+    """What ``-q`` still says, one line per input: those skipped or not read (:data:`NOT_READ`, e.g. a
+    symbolic link not followed) and those of :func:`not_read`."""
+    bad = {id(e) for e in not_read(entries)}
+    return [not_read_line(e) for e in entries if e["format"] in NOT_READ or id(e) in bad]
+
+
 def not_read_line(e: dict) -> str:
     """The one stderr line naming an entry of :func:`not_read`: the path and what was not read or parsed."""
     if e["format"] in NOT_READ:
