@@ -283,8 +283,12 @@ def test_created_from_the_create_post_between_two_bindings(tmp_path):
     assert per.loc["l1", "created_resolution_s"] == pytest.approx(1e-6)
     assert "bindings' order" in per.loc["l2", "created_source"]
     assert per.loc["l1", "create_to_schedule_s"] == pytest.approx(0.08)
-    for p in ("s1", "s2", "s3"):  # three creates before the three bindings: which is whose is not known
-        assert per.loc[p, "created_resolution_s"] == 1.0
+    for p in ("s1", "s2", "s3"):  # three creates before the three bindings: which is whose is not known,
+        # so each gets the earliest, with the spread of the three as its resolution (late-side, as a truncation)
+        assert per.loc[p, "created_ts"] == at(10.1) and per.loc[p, "created_resolution_s"] == pytest.approx(
+            0.1, abs=1e-5
+        )
+        assert "earliest of those" in per.loc[p, "created_source"]
     assert per.loc["p1", "created_ts"] == at(40.9) and per.loc["p2", "created_ts"] == at(41.1)
     # one more create than pods (a pod nobody saw bound): no pod is placed by the order
     run = make_run(tmp_path / "r2", requests=[*posts, post(30.42)], pod_transitions=pods())
@@ -312,3 +316,20 @@ def test_created_from_the_audit_response_object(tmp_path):
     assert (j["created_resolution_s"] <= 1e-6).all()
     err = (j["create_to_schedule_s"] - (j["sched"] - j["create"]) / 1e9).abs()
     assert err.max() < 0.005  # the create request ends 1–3 ms after the object was stored
+
+
+def test_matchable_creates_are_those_of_some_assignment():
+    """The creates a pod may have in some assignment of its block (one perfect matching and the strongly
+    connected components around it) are those every assignment tried one by one gives; None when none fits."""
+    import itertools
+    import random
+
+    from kubelog.analysis.pods import _matchable
+
+    rng = random.Random(1)
+    for _ in range(2000):
+        m, base = rng.randint(1, 6), rng.randint(0, 5)
+        adj = [sorted(rng.sample(range(base, base + m), rng.randint(0, m))) for _ in range(m)]
+        perms = [pm for pm in itertools.permutations(range(base, base + m)) if all(pm[x] in adj[x] for x in range(m))]
+        want = [sorted({pm[x] for pm in perms}) for x in range(m)] if perms else None
+        assert _matchable(adj, base) == want, adj

@@ -64,7 +64,6 @@ Node start-up: ``registered`` → first ``ready`` at or after it, per node (``no
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -389,11 +388,11 @@ def _create_posts(run: Run, c: pd.DataFrame) -> pd.DataFrame | None:
         fine_pods = {q for n, q in fine if n == ns}
         by_order = _create_posts_in_order(g, c[c["namespace"] == ns], cr[cr["namespace"] == ns], fine_pods)
         placed = set()
-        if by_order is not None:  # those pods and their POSTs leave the windows' test below
-            placed = set(by_order["pod"])
-            g = g.drop(g.index[by_order.pop("_row").to_numpy()])
-            keep = by_order.pop("_keep").to_numpy()
-            out.append(by_order[keep].assign(namespace=ns, source=f"{origin}: {_IN_ORDER}"))
+        if by_order is not None:  # those pods and their blocks' POSTs leave the windows' test below
+            frame, used = by_order
+            placed = set(frame["pod"]) | fine_pods
+            g = g.drop(g.index[np.asarray(used, dtype=np.int64)])
+            out.append((ns, frame))
         sel = ((cr["namespace"] == ns) & ~cr["pod"].isin(placed)).to_numpy()
         if not sel.any() or g.empty:
             continue
@@ -410,31 +409,108 @@ def _create_posts(run: Run, c: pd.DataFrame) -> pd.DataFrame | None:
         pods = cr[sel][ok]
         rows = g.iloc[order[a[ok]]]
         if len(pods):
-            out.append(
-                pd.DataFrame(
-                    {
-                        "namespace": ns,
-                        "pod": pods["pod"].to_numpy(),
-                        "node": None,
-                        "ts": rows["ts"].to_numpy(),
-                        "clock": rows["clock"].fillna("apiserver").to_numpy(),
-                        "resolution_s": 1e-6,
-                        "end": "created",
-                        "rank": _POST_RANK,
-                        "source": f"{origin}: pod create POST (request end; the only one within its creationTimestamp second)",
-                        "source_id": rows["source_id"].to_numpy(),
-                        "line_no": rows["line_no"].to_numpy(),
-                    }
-                )
-            )
-    return pd.concat(out, ignore_index=True) if out else None
+            src = "pod create POST (request end; the only one within its creationTimestamp second)"
+            out.append((ns, _post_created(pods["pod"].to_numpy(), rows, 1e-6, src)))
+    return (
+        pd.concat([f.assign(namespace=ns, source=origin + ": " + f["source"]) for ns, f in out], ignore_index=True)
+        if out
+        else None
+    )
+
+
+def _matchable(adj: list[list[int]], base: int) -> list[list[int]] | None:
+    """For a bipartite graph of m pods and m creates (``adj[x]``: the creates, numbered from ``base``, pod x may
+    have), the creates each pod has in *some* perfect matching, or None when there is none. One matching by
+    augmenting paths; an edge outside it is in another exactly when its pod and create share a strongly
+    connected component of the graph with matched edges create → pod and the others pod → create."""
+    m = len(adj)
+    match_c = [-1] * m  # create → pod
+
+    def augment(x: int, seen: list) -> bool:
+        for ci in adj[x]:
+            j = ci - base
+            if not seen[j]:
+                seen[j] = True
+                if match_c[j] < 0 or augment(match_c[j], seen):
+                    match_c[j] = x
+                    return True
+        return False
+
+    for x in range(m):
+        if not augment(x, [False] * m):
+            return None
+    match_p = [0] * m
+    for j, x in enumerate(match_c):
+        match_p[x] = j
+    # nodes: pods 0..m-1, creates m..2m-1
+    succ = [[m + ci - base for ci in adj[x] if ci - base != match_p[x]] for x in range(m)]
+    succ += [[match_c[j]] for j in range(m)]
+    comp = _scc(succ)
+    return [sorted({base + match_p[x]} | {ci for ci in adj[x] if comp[m + ci - base] == comp[x]}) for x in range(m)]
+
+
+def _scc(succ: list[list[int]]) -> list[int]:
+    """Strongly connected components (Tarjan's algorithm, iterative): a component number per node."""
+    n = len(succ)
+    index, low, comp = [-1] * n, [0] * n, [-1] * n
+    on, stack, counter, ncomp = [False] * n, [], 0, 0
+    for root in range(n):
+        if index[root] >= 0:
+            continue
+        work = [(root, 0)]
+        while work:
+            v, i = work.pop()
+            if i == 0:
+                index[v] = low[v] = counter
+                counter += 1
+                stack.append(v)
+                on[v] = True
+            if i < len(succ[v]):
+                work.append((v, i + 1))
+                w = succ[v][i]
+                if index[w] < 0:
+                    work.append((w, 0))
+                elif on[w]:
+                    low[v] = min(low[v], index[w])
+                continue
+            if low[v] == index[v]:
+                while True:
+                    w = stack.pop()
+                    on[w] = False
+                    comp[w] = ncomp
+                    if w == v:
+                        break
+                ncomp += 1
+            if work:
+                u = work[-1][0]
+                low[u] = min(low[u], low[v])
+    return comp
+
+
+def _post_created(pod, rows: pd.DataFrame, resolution_s, source) -> pd.DataFrame:
+    """Created candidates of ``pod`` (an array) from their create POSTs ``rows`` (aligned): the POST's end."""
+    return pd.DataFrame(
+        {
+            "pod": pod,
+            "node": None,
+            "ts": rows["ts"].to_numpy(),
+            "clock": rows["clock"].fillna("apiserver").to_numpy(),
+            "resolution_s": resolution_s,
+            "end": "created",
+            "rank": _POST_RANK,
+            "source": source,
+            "source_id": rows["source_id"].to_numpy(),
+            "line_no": rows["line_no"].to_numpy(),
+        }
+    )
 
 
 _IN_ORDER = "pod create POST (request end; the one its bindings' order leaves it)"
-_ORDER_BLOCK_MAX = 6  # pods of a block between two tight bindings whose assignments are all tried (720)
+_IN_ORDER_SOME = "pod create POST (request end; the earliest of those its bindings' order leaves it)"
+_ORDER_BLOCK_MAX = 64  # pods of a block between two tight bindings that are matched (larger ones are left)
 
 
-def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, fine: set) -> pd.DataFrame | None:
+def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, fine: set):
     """µs create instants of one namespace's pods by the order of their bindings, where no window of
     ``creationTimestamp`` can tell them (latency pods created 200 ms apart by their replication controllers:
     test/e2e/scalability/density.go; a pod deleted before the dump has no ``creationTimestamp`` at all).
@@ -446,8 +522,13 @@ def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, f
     Two such tight bindings enclose a block of pods owning the creates received between them: a block of one
     is placed; a small block (≤ ``_ORDER_BLOCK_MAX``) is placed pod by pod where every assignment that keeps
     each create before its pod's bindings and inside its ``creationTimestamp`` second (stored at or after it,
-    received before its end) gives the pod the same create. A block no assignment fits shows the premise
-    wrong (a create or a binding missing from the logs): none of the namespace's pairs is used then. ``fine``: the pods that have a created end finer than a second already."""
+    received before its end) gives the pod the same create; where they give it one of several, its created
+    end is the earliest of those (late-side, as a truncated creationTimestamp: the phase from it is at most
+    that long) with the spread of the others as its resolution. A block no assignment fits shows the premise
+    wrong (a create or a binding missing from the logs): none of the namespace's pairs is used then.
+
+    Returns None, or (the created candidates of the block pods but those in ``fine``, which have a created
+    end finer than a second already; the positions in ``g`` of every create the solved blocks own)."""
     sc = c[(c["end"] == "scheduled") & (c["clock"] == "apiserver") & (c["resolution_s"] <= 1e-3)]
     pods = c[["pod"]].drop_duplicates()
     if sc.empty or len(pods) != len(g):
@@ -477,38 +558,29 @@ def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, f
     # tight prefixes cut the pods into blocks: the pods after one tight binding up to the next own the
     # creates received between them; a block is solved by trying every assignment when it is small
     cuts = [0, *(k[before == k])]
-    pods_at, creates_at = [], []
+    pods_at, creates_at, spread, used = [], [], [], []
     for a, b in zip(cuts, cuts[1:]):
-        m = b - a
-        if m > _ORDER_BLOCK_MAX:
+        if b - a > _ORDER_BLOCK_MAX:
             continue
-        ok = [pm for pm in itertools.permutations(range(a, b)) if all(fits(a + x, ci) for x, ci in enumerate(pm))]
-        if not ok:
+        adj = [[ci for ci in range(a, b) if fits(pi, ci)] for pi in range(a, b)]
+        allowed = _matchable(adj, a)
+        if allowed is None:
             return None  # the premise is wrong: a create or a binding is missing, or one is not the pod's
-        for x in range(m):
-            if len({pm[x] for pm in ok}) == 1:
-                pods_at.append(a + x)
-                creates_at.append(ok[0][x])
+        used.extend(order[a:b])
+        for x, cis in enumerate(allowed):
+            cands = order[np.asarray(cis, dtype=np.int64)]
+            first = cands[np.argmin(end[cands])]
+            pods_at.append(a + x)
+            creates_at.append(first)  # one create, or the earliest of those the order leaves it (late-side)
+            spread.append(int(end[cands].max() - end[first]) / 1e9)
     if not pods_at:
         return None
-    idx = order[np.asarray(creates_at, dtype=np.int64)]
+    idx = np.asarray(creates_at, dtype=np.int64)
     pod = s.index.to_numpy()[np.asarray(pods_at, dtype=np.int64)]
     rows = g.iloc[idx]
-    return pd.DataFrame(
-        {
-            "pod": pod,
-            "node": None,
-            "ts": rows["ts"].to_numpy(),
-            "clock": rows["clock"].fillna("apiserver").to_numpy(),
-            "resolution_s": 1e-6,
-            "end": "created",
-            "rank": _POST_RANK,
-            "source_id": rows["source_id"].to_numpy(),
-            "line_no": rows["line_no"].to_numpy(),
-            "_row": idx,  # the POST's position in g
-            "_keep": ~pd.Series(pod).isin(fine).to_numpy(),  # pods with a finer created end keep it
-        }
-    )
+    spread = np.asarray(spread)
+    frame = _post_created(pod, rows, 1e-6 + spread, np.where(spread > 0, _IN_ORDER_SOME, _IN_ORDER))
+    return frame[~frame["pod"].isin(fine)], used  # pods with a finer created end keep it
 
 
 def _ns_int(ts) -> np.ndarray:
