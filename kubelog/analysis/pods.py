@@ -520,8 +520,9 @@ def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, f
     creates are exactly its pods (as many creates as pods, every pod with such an S), sort the pods by S:
     where exactly k creates were received before S_k (Hall's condition is tight), the first k pods own them.
     Two such tight bindings enclose a block of pods owning the creates received between them: a block of one
-    is placed; a small block (≤ ``_ORDER_BLOCK_MAX``) is placed pod by pod where every assignment that keeps
-    each create before its pod's bindings and inside its ``creationTimestamp`` second (stored at or after it,
+    is placed; a block of ≤ ``_ORDER_BLOCK_MAX`` pods is placed pod by pod (:func:`_matchable`) where every
+    assignment that keeps each create before its pod's bindings and inside its ``creationTimestamp`` second
+    (stored at or after it,
     received before its end) gives the pod the same create; where they give it one of several, its created
     end is the earliest of those (late-side, as a truncated creationTimestamp: the phase from it is at most
     that long) with the spread of the others as its resolution. A block no assignment fits shows the premise
