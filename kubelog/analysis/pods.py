@@ -390,7 +390,7 @@ def _create_posts(run: Run, c: pd.DataFrame) -> pd.DataFrame | None:
         placed = set()
         if by_order is not None:  # those pods and their blocks' POSTs leave the windows' test below
             frame, used = by_order
-            placed = set(frame["pod"]) | fine_pods
+            placed = set(frame["pod"])  # the pods in ``fine`` are not in ``cr``
             g = g.drop(g.index[np.asarray(used, dtype=np.int64)])
             out.append((ns, frame))
         sel = ((cr["namespace"] == ns) & ~cr["pod"].isin(placed)).to_numpy()
@@ -522,9 +522,8 @@ def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, f
     Two such tight bindings enclose a block of pods owning the creates received between them: a block of one
     is placed; a block of ≤ ``_ORDER_BLOCK_MAX`` pods is placed pod by pod (:func:`_matchable`) where every
     assignment that keeps each create before its pod's bindings and inside its ``creationTimestamp`` second
-    (stored at or after it,
-    received before its end) gives the pod the same create; where they give it one of several, its created
-    end is the earliest of those (late-side, as a truncated creationTimestamp: the phase from it is at most
+    (stored at or after it, received before its end) gives the pod the same create; where they give it one of
+    several, its created end is the earliest of those (late-side, as a truncated creationTimestamp: the phase from it is at most
     that long) with the spread of the others as its resolution. A block no assignment fits shows the premise
     wrong (a create or a binding missing from the logs): none of the namespace's pairs is used then.
 
@@ -535,7 +534,7 @@ def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, f
     if sc.empty or len(pods) != len(g):
         return None
     s = sc.groupby("pod")["ts"].min()
-    if len(s) != len(pods) or not s.index.equals(s.index.unique()):
+    if len(s) != len(pods):
         return None
     s = s.sort_values(kind="stable")
     st = _ns_int(s)
@@ -557,7 +556,7 @@ def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, f
         return recv[c_] < st[pi] and not (has[pi] and (end[c_] < lo[pi] or recv[c_] >= lo[pi] + 1_000_000_000))
 
     # tight prefixes cut the pods into blocks: the pods after one tight binding up to the next own the
-    # creates received between them; a block is solved by trying every assignment when it is small
+    # creates received between them; a block of up to _ORDER_BLOCK_MAX pods is solved as a matching
     cuts = [0, *(k[before == k])]
     pods_at, creates_at, spread, used = [], [], [], []
     for a, b in zip(cuts, cuts[1:]):

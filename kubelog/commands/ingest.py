@@ -90,9 +90,10 @@ def register(app: typer.Typer) -> None:
         to its end (an unreadable file or directory, a read error, a truncated or refused
         compressed stream or archive, an archive nested too deep) or not wholly parsed (a
         parser that failed, lines lost with a failed block): each is named on stderr, also
-        with --quiet. Exit 0 means every line is accounted for. With --each-run a run that fails is named on stderr and the other
-        runs still land: exit 8 when some run failed or was not read to its end (or an entry
-        of DIR_OF_RUNS is no run), 3 when no run landed.
+        with --quiet. Exit 0 means every line is accounted for. With --each-run a run that
+        fails is named on stderr and the other runs still land: exit 8 when some run failed
+        or was not read to its end (or an entry of DIR_OF_RUNS is no run), 3 when no run
+        landed.
 
         --out an fsspec URL (s3://BUCKET/PREFIX; object stores have no rename and no lock): the
         parts are written under it, named with this ingest's token, and manifest.json, written

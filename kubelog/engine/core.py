@@ -299,23 +299,21 @@ def not_read(entries: list[dict]) -> list[dict]:
     """The entries of inputs not read, not read to their end, or not wholly parsed, because of an error (not the
     ones skipped on purpose): a parser that failed, lines lost with a failed block or left unaccounted.  When
     there are any, ``kubelog ingest`` exits 8 (``ExitCode.UNREAD``): exit 0 means every line is accounted for."""
+    return [e for e in entries if _unread(e)]
+
+
+def _unread(e: dict) -> bool:
     from ..info import balanced
 
-    return [
-        e
-        for e in entries
-        if e["format"] == "error"
-        or e.get("read_complete") is False
-        or e.get("parse_complete") is False
-        or not balanced(e)
-    ]
+    return (
+        e["format"] == "error" or e.get("read_complete") is False or e.get("parse_complete") is False or not balanced(e)
+    )
 
 
 def quiet_lines(entries: list[dict]) -> list[str]:
     """What ``-q`` still says, one line per input: those skipped or not read (:data:`NOT_READ`, e.g. a
     symbolic link not followed) and those of :func:`not_read`."""
-    bad = {id(e) for e in not_read(entries)}
-    return [not_read_line(e) for e in entries if e["format"] in NOT_READ or id(e) in bad]
+    return [not_read_line(e) for e in entries if e["format"] in NOT_READ or _unread(e)]
 
 
 def not_read_line(e: dict) -> str:
