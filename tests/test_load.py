@@ -943,3 +943,26 @@ def test_event_posts_are_a_kubelets_by_its_audit_user_or_its_address(tmp_path):
         assert set(j["clock"]) == {f"node/{n}" for n in truth["nodes"]}, skip
         bound = (j["event_ns"] - j["receipt_ns"]).groupby(j["clock"]).max() / 1e9
         assert ((bound <= 0.8) & (bound > 0.798)).all(), (skip, bound)
+
+
+@pytest.mark.parametrize("where", [0.002, 0.5, 0.99])
+def test_a_start_is_placed_between_created_and_started_where_the_dump_seconds_put_it(where):
+    """The runtime records a container's start inside StartContainer: Kubemark's fake Docker client as the
+    call begins, then sleeps ~200 ms before the kubelet's Started event (libdocker/fake_client.go
+    StartContainer), a real runtime near the end of its work.  The pods whose dump second (startedAt,
+    truncated) cuts their [Created, Started] gap tell where: the fraction allowed by the most of them."""
+    from kubelog.analysis.load import start_fraction
+
+    rng = np.random.default_rng(7)
+    n = 300
+    created = pd.Series(rng.integers(0, 60_000_000_000, n).astype(np.float64))
+    gap = np.maximum(rng.normal(200, 50, n), 50) * 1e6
+    start = created + where * gap
+    second = pd.Series(np.floor(start / 1e9) * 1e9)
+    notes = []
+    frac = start_fraction(created, created + gap, second, notes)
+    assert abs(frac - where) < 0.05 and "Created event to its Started event" in notes[0]
+    err = (created + frac * gap - start).abs()
+    assert err.max() < 0.05 * gap.max()
+    # no dump second: nothing tells where, the middle of the gap
+    assert start_fraction(created, created + gap, None, []) == 0.5

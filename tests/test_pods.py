@@ -79,9 +79,10 @@ def test_resolution_and_clock_of_each_end_are_reported(runs):
     true_create = next(q["create"] for q in truth["pods"] if q["name"] == name)
     assert abs(p["created_ts"].value - true_create) < 5_000_000
     assert p["scheduled_resolution_s"] == pytest.approx(1e-6) and p["scheduled_clock"] == "apiserver"
-    # the Started event's name: its instant in ns, within the StartContainer call that followed Created
+    # the Created and Started events' names: their instants in ns; the start between them (the StartContainer
+    # call), the gap its resolution
     assert p["running_clock"].startswith("node/") and 1e-3 <= p["running_resolution_s"] < 0.01
-    assert p["running_source"] == "events: Started Event (instant in its name)"
+    assert p["running_source"] == "events: Created and Started Events (instants in their names)"
     assert p["node"] == "hollow-node-ff4rt"  # the full node name wins over the kubelet's short host
     pct = ps.percentiles.set_index(["phase", "bucket"])
     # every pod's created end is now a create POST (one, or the earliest of a few: their spread), finer than
