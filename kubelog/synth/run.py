@@ -209,6 +209,8 @@ class Sim:
         self.rng_events = np.random.default_rng([int(seed), 1703])
         # the kubelets' event POSTs (kubelet_event_posts): one more stream
         self.rng_posts = np.random.default_rng([int(seed), 1704])
+        # the fake Docker client's sleeps (docker_hold): one more stream
+        self.rng_docker = np.random.default_rng([int(seed), 1705])
         self.reqs = []  # dicts
         self.msgs = []  # (write_ns, text) apiserver non-access records (text may be multi-line)
         self.pods = []  # pod dicts
@@ -625,10 +627,14 @@ class Sim:
         run = seen + int((500 + 800 * rng.random() + 600 * L) * MS) + self.startup_delay
         p["run"] = run
         p["seen"] = seen  # the kubelet's SyncLoop ADD (skewcases: its first status write follows)
+        # StartContainer returns (the kubelet records Started then): at once on a fake CRI runtime, after
+        # the fake Docker client's sleep before 1.20 (docker_hold), which the PLEG's relist waits out too
+        hold = self.docker_hold()
+        p["start_return"] = run + hold
         # the Running status write is *sent* after the PLEG saw the container start (the status manager
         # writes the status the sync after PLEG ContainerStarted generated: pkg/kubelet/status/
         # status_manager.go syncPod → PatchPodStatus); it is answered one request latency later
-        p["pleg_started"] = self.relist_after(node, run)
+        p["pleg_started"] = self.relist_after(node, run, hold)
         rng.integers(5, 40)  # (the draw of the send delay this model once had: the rest of the run stays as drawn)
         sent = p["pleg_started"] + int(self.rng_pleg.integers(2, 15) * MS)
         lat = self.latency("patch", sent)
@@ -656,16 +662,33 @@ class Sim:
         p["watch"] = st_end + int((3 + rng.exponential(40 * (1 + L))) * MS)
         self.kubelet_lines(p, seen)
 
-    def relist_after(self, node, t):
+    def relist_after(self, node, t, hold=0):
         """The instant the PLEG of ``node`` reports a container change made at ``t`` (true ns): the next
         relist to start at or after ``t`` lists the runtime, updates its cache and sends the events
         (pkg/kubelet/pleg/generic.go ``relist``); the kubelet's sync loop logs ``SyncLoop (PLEG)`` as it
         takes each one (pkg/kubelet/kubelet.go ``syncLoopIteration``).  So a start or stop is seen
-        0–1 s (+ the relist) late, never earlier."""
+        0–1 s (+ the relist) late, never earlier.  ``hold``: the runtime's lock is held that long after
+        ``t`` (:meth:`docker_hold`): a relist that starts meanwhile lists the containers when it is freed."""
         phase, dur = self.relist[node]
         period = S + dur
         k = -(-(t - self.T0 - phase) // period)  # ceil
-        return self.T0 + phase + k * period + int(self.rng_pleg.integers(MS, dur))
+        return max(self.T0 + phase + k * period, t + hold) + int(self.rng_pleg.integers(MS, dur))
+
+    def docker_hold(self):
+        """How long the runtime call that starts or stops a container holds on after the instant it did so
+        (ns).  Kubemark's hollow kubelet ran on a fake Docker client with its sleeps on until dockershim
+        went (cmd/kubemark/hollow-node.go: ``fakeDockerClient.EnableSleep = true``; 1.5
+        ``dockertools.NewFakeDockerClient()``): ``FakeDockerClient`` (pkg/kubelet/dockershim/libdocker/
+        fake_client.go; 1.5 pkg/kubelet/dockertools/fake_docker_client.go) takes its mutex in every call;
+        ``StartContainer`` sets ``State.StartedAt`` (the container's start) and ``StopContainer``
+        ``FinishedAt`` (its stop) at once, then each sleeps ``normalSleep(200, 50, 50)`` --
+        ``time.Duration(rand.NormFloat64()*50 + 200) * time.Millisecond`` (the conversion truncates), at
+        least 50 ms -- before it returns and unlocks, so the kubelet's next event and any other call on the
+        client (the PLEG relist's ``ListContainers``) wait for it.  1.28's hollow kubelet runs a fake CRI
+        runtime (pkg/kubelet/cri/remote/fake: cri-api's ``FakeRuntimeService``, no sleeps): 0."""
+        if self.era not in ("1.5", "1.14"):
+            return 0
+        return max(int(self.rng_docker.standard_normal() * 50 + 200), 50) * MS
 
     def sched_line(self, p, t):
         k = G.KlogClock()
@@ -903,7 +926,8 @@ class Sim:
         # sync that PLEG ContainerDied triggers (pkg/kubelet/kubelet.go syncPod: "Kill pod if it should
         # not be running"), so it trails the stop by the relist.  From 1.22 syncTerminatingPod kills
         # them, reads the runtime's status itself and sets the terminal status at once.
-        p["pleg_died"] = self.relist_after(node, p["stop"])
+        p["stop_return"] = p["stop"] + self.docker_hold()  # StopContainer returns
+        p["pleg_died"] = self.relist_after(node, p["stop"], p["stop_return"] - p["stop"])
         after = p["stop"] if self.era == "1.28" else p["pleg_died"]
         sent = after + int(rng.integers(3, 20) * MS)
         lat = self.latency("patch", sent)
@@ -936,8 +960,10 @@ class Sim:
         c = self.node_clock[n]
         k = G.KlogClock()
         pid = 1 + self.nodes.index(n) * 7 + 3000
-        kill_t = p["stop"] - int(self.rng.integers(1, 10) * MS)
-        p["kill"] = kill_t  # killContainer: the Killing event and record, then StopContainer
+        # killContainer: the Killing event and record, then StopContainer, which stops the container as it
+        # is called (both fakes set the state and FinishedAt first; the kubelet → runtime call is local)
+        kill_t = p["stop"] - int(self.rng.integers(100_000, 1_000_000))
+        p["kill"] = kill_t
         rm_t = p["final_delete"] + int(self.rng.integers(2, 20) * MS)
         cname = _container_name(p)
         cid = _cid(p)
@@ -1740,10 +1766,13 @@ def _kubelet_start_events(sim, p, rng) -> list:
     kuberuntime_container.go ``startContainer``): ``Pulled`` once ``EnsureImageExists`` found the image
     ("already present on machine"), ``Created`` after the runtime's ``CreateContainer`` returned,
     ``Started`` after ``StartContainer`` returned.  Each event is made (and named) at that instant on the
-    node's clock; the container itself starts inside ``StartContainer``, between Created and Started.
+    node's clock; the container itself starts inside ``StartContainer``, between Created and Started: on a
+    fake runtime as the call begins (:meth:`Sim.docker_hold`).
     Returns (reason, message, true ns) tuples."""
     run = p["run"]
-    started = run + int(rng.integers(50_000, 1_000_000))  # StartContainer returns (a fake runtime: µs)
+    # StartContainer returned (Sim.docker_hold: at once on a fake CRI runtime, after the fake Docker
+    # client's sleep before) and the event is made: µs later
+    started = p.get("start_return", run) + int(rng.integers(50_000, 1_000_000))
     created = run - int(rng.integers(300_000, 3_000_000))  # CreateContainer returned, StartContainer called
     pulled = created - int(rng.integers(50_000, 500_000))
     image = {"1.5": "gcr.io/google_containers/pause-amd64:3.0", "1.14": "k8s.gcr.io/pause:3.1"}.get(
