@@ -407,3 +407,26 @@ def test_cl2_prefix_line_precedes_every_call_in_its_namespaces(tmp_path):
     assert len(r)
     # the test clock is 0.35 s behind: the line's true instant is its stamp + 0.35 s
     assert line["ts"].iloc[0] + pd.Timedelta(seconds=0.35) < r["start_ts"].min()
+
+
+@pytest.mark.parametrize("era", ["1.14", "1.28"])
+def test_audit_object_ref_names_what_a_create_carries(tmp_path, era):
+    """staging/src/k8s.io/apiserver/pkg/audit/request.go ``LogRequestObject`` fills an empty
+    ``objectRef.name`` from the decoded request object at Metadata level and above: a create of a named
+    object carries its name (the e2e's ReplicationControllers, density.go; every Event, named by client-go
+    ``<object>.<UnixNano hex>``), a ``generateName`` create (the RC manager's pods) none.  (The generator
+    named only what the URI names.)"""
+    truth = generate(tmp_path, seed=4, nodes=3, era=era, skew="test=0s,nodes=0.8s", scale=2)
+    dumped = {e["metadata"]["name"] for e in json.loads((tmp_path / "events.json").read_text())["items"]}
+    rcs = {p["namespace"]: set() for p in truth["pods"]}
+    for p in truth["pods"]:
+        rcs[p["namespace"]].add(p["name"].rsplit("-", 1)[0])
+    seen = defaultdict(list)
+    for line in (tmp_path / "audit.log").read_text().splitlines():
+        ev = json.loads(line)
+        ref = ev.get("objectRef") or {}
+        if ev["verb"] == "create" and ev["stage"] == "ResponseComplete" and not ref.get("subresource"):
+            seen[ref["resource"]].append(ref.get("name"))
+    assert seen["pods"] and not any(seen["pods"])
+    assert sorted(seen["replicationcontrollers"]) == sorted(set().union(*rcs.values()))
+    assert all(seen["events"]) and dumped <= set(seen["events"])

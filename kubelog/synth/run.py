@@ -266,7 +266,9 @@ class Sim:
             lat_ms = 520 + self.rng.exponential(700) * (1 + L)  # slow → Trace block
         return max(60_000, int(lat_ms * MS) + int(self.rng.integers(0, 1000)))
 
-    def add(self, end, method, uri, client, kind=None, code=None, lat=None, node=None, watch_s=None):
+    def add(self, end, method, uri, client, kind=None, code=None, lat=None, node=None, watch_s=None, name=None):
+        """A request answered at ``end``; ``name``: the name of the object a create carries in its body (the
+        audit event's ``objectRef.name``, which the URI of a create does not have)."""
         if lat is None:
             if watch_s is not None:
                 lat = int(watch_s * S) + int(self.rng.integers(0, S))
@@ -296,6 +298,8 @@ class Sim:
                 aid=G.uuid4_from(self.rng.bytes(16)),
             )
         )
+        if name is not None:
+            self.reqs[-1]["obj_name"] = name
         return int(end)
 
     # ------------------------------------------------------------------ the run
@@ -341,7 +345,9 @@ class Sim:
         for i in range(n_rc):
             rcn = f"density{total}-{i}-{uid}-b60e-11e9-b76b-42010a800002"
             rc_names.append(rcn)
-            t = self.add(t + 15 * MS, "POST", f"/api/v1/namespaces/{nsE}/replicationcontrollers", "e2e", "create")
+            t = self.add(
+                t + 15 * MS, "POST", f"/api/v1/namespaces/{nsE}/replicationcontrollers", "e2e", "create", name=rcn
+            )
             self.logf(
                 t + 2 * MS,
                 f"Created replication controller with name: {rcn}, namespace: {nsE}, replica count: {per_rc}",
@@ -417,7 +423,9 @@ class Sim:
             for i in range(N):
                 t += 200 * MS
                 name = f"density-latency-pod-{i}"
-                rc_end[name] = self.add(t, "POST", f"/api/v1/namespaces/{nsE}/replicationcontrollers", "e2e", "create")
+                rc_end[name] = self.add(
+                    t, "POST", f"/api/v1/namespaces/{nsE}/replicationcontrollers", "e2e", "create", name=name
+                )
                 p = self.make_pod(
                     name, nsE, t + 40 * MS + int(rng.integers(0, 20 * MS)), None, latency=True, node=self.nodes[i]
                 )
@@ -600,6 +608,7 @@ class Sim:
             "sched",
             "create",
         )
+        self.reqs[-1]["scheduled_of"] = p  # its Scheduled event (named in write_events)
         self.sched_line(p, bind_end + int(rng.integers(100_000, 900_000)))
         node = p["node"]
         seen = bind_end + int((20 + rng.exponential(60)) * MS)
@@ -1405,6 +1414,7 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
         "continuation_lines": cont,
         "wrapper": wrap or "none",
     }
+    ne = write_events(sim, out)  # (its own stream) names the Scheduled events the audit log's POSTs carry
     # ---------------- audit
     if E["audit"]:
         user = {
@@ -1445,8 +1455,13 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
                 ob = {"resource": info["resource"]}
                 if info["namespace"]:
                     ob["namespace"] = info["namespace"]
-                if info["name"]:
-                    ob["name"] = info["name"]
+                # the URI's name, else the request object's: LogRequestObject (staging/src/k8s.io/apiserver/
+                # pkg/audit/request.go) fills an empty objectRef.name from the decoded object's metadata at
+                # Metadata level and above -- a create of a named object (the e2e's RCs, every Event) carries
+                # it; a generateName create (the RC manager's pods) has none yet
+                name = info["name"] or r.get("obj_name") or _scheduled_event_name(r)
+                if name:
+                    ob["name"] = name
                 if "/apis/coordination.k8s.io/" in r["uri"]:
                     ob["apiGroup"] = "coordination.k8s.io"
                     ob["apiVersion"] = "v1" if era == "1.28" else "v1beta1"
@@ -1521,7 +1536,6 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
     # ---------------- pods.json (snapshot before namespace deletion), events.json
     write_pods(sim, out)
     files["pods.json"] = {"items": sum(1 for p in sim.pods if p["create"] <= sim.pod_dump_time)}
-    ne = write_events(sim, out)
     files["events.json"] = {"items": ne}
     # ---------------- e2e log + junit (or the clusterloader2 log: skewcases)
     if getattr(sim, "cl2", False):
@@ -1752,6 +1766,15 @@ def write_pods(sim, out):
     )
 
 
+def _scheduled_event_name(r) -> str | None:
+    """The name of the Scheduled event a scheduler's ``POST …/events`` carries: as written to events.json, or,
+    for a pod created after the dump, made 0.2 ms after its binding (the scheduler's clock is the master's)."""
+    p = r.get("scheduled_of")
+    if p is None:
+        return None
+    return p.get("scheduled_event") or _event_name(p["name"], p["sched"] + 200_000)
+
+
 def _event_name(obj_name: str, reporter_ns: int) -> str:
     """An Event's name as client-go makes it: ``<object name>.<reporter's clock in UnixNano, hex>``
     (staging/src/k8s.io/client-go/tools/record/event.go ``makeEvent``: ``fmt.Sprintf("%v.%x", ref.Name,
@@ -1845,8 +1868,16 @@ def kubelet_event_posts(sim) -> None:
                 tokens, tokens_at = tokens - 1.0, send
                 recv = send + int(rng.integers(100_000, 500_000))
                 lat = sim.latency("create", recv)
+                name = _event_name(p["name"], sim.node_clock[node](t))
                 free = sim.add(
-                    recv + lat, "POST", f"/api/v1/namespaces/{p['ns']}/events", "kubelet", "create", lat=lat, node=node
+                    recv + lat,
+                    "POST",
+                    f"/api/v1/namespaces/{p['ns']}/events",
+                    "kubelet",
+                    "create",
+                    lat=lat,
+                    node=node,
+                    name=name,
                 )
                 p["kubelet_events"][i][3] = recv
 
@@ -1881,7 +1912,7 @@ def write_events(sim, out):
             else f"Successfully assigned {p['name']} to {p['node']}",
             "metadata": {
                 "creationTimestamp": G.rfc3339_sec(p["sched"] + 3 * MS),
-                "name": _event_name(p["name"], made),
+                "name": p.setdefault("scheduled_event", _event_name(p["name"], made)),
                 "namespace": p["ns"],
                 "resourceVersion": str(20000 + len(items)),
                 "uid": p["uid"][::-1],
