@@ -729,10 +729,28 @@ def test_relist_estimate_uses_both_ends_of_the_waits_only_when_they_fit_a_relist
     relist = NS
     waits = np.linspace(0.01, 0.99, 25) * NS
     run_w = pd.Series(-0.020 * NS - waits)  # θ = 0, write delay 20 ms
-    assert _relist_estimate(run_w, run_w, relist) == pytest.approx(-0.020 * NS, abs=1e3)
+    assert _relist_estimate(run_w, run_w, run_w, relist) == pytest.approx(-0.020 * NS, abs=1e3)
     late = pd.concat([run_w, pd.Series([-3.5 * NS])], ignore_index=True)  # one write 3.5 s late
-    got = _relist_estimate(late, late, relist)
+    got = _relist_estimate(late, late, late, relist)
     assert got == pytest.approx(float(run_w.max()) + NS / 27)
+
+
+def test_relist_estimate_reads_the_longest_wait_from_the_start_where_the_runtime_holds_its_lock():
+    """Kubemark's fake Docker client sets a container running as StartContainer begins and sleeps ~200 ms
+    holding its lock (libdocker/fake_client.go): a relist that begins meanwhile lists the container as the
+    call returns, at Started.  So the waits after Started are max(U − hold, 0) (U uniform over the period),
+    those after the start max(U, hold): the least wait is read after Started, the longest after the start.
+    Both after Started put the clock ~hold / 2 ahead."""
+    from kubelog.analysis.load import _relist_estimate
+
+    rng = np.random.default_rng(3)
+    hold = np.maximum(rng.normal(0.2, 0.05, 40), 0.05) * NS
+    u = rng.uniform(0, 1, 40) * NS
+    delay = 0.01 * NS
+    run_w = pd.Series(-delay - np.maximum(u - hold, 0))  # Started − write, θ = 0
+    run_s = pd.Series(-delay - np.maximum(u, hold))  # start − write
+    assert abs(_relist_estimate(run_w, run_s, run_w, NS) + delay) < 0.03 * NS
+    assert _relist_estimate(run_w, run_w, run_w, NS) + delay > 0.08 * NS  # the old reading
 
 
 def test_event_instants_contradicting_the_requests_are_not_used(tmp_path):

@@ -704,7 +704,7 @@ def _named_events(e: pd.DataFrame, offsets: dict | None, notes: list) -> pd.Data
 _DRIFT_ALLOWANCE = 1e-4
 
 
-def _relist_estimate(run_w: pd.Series, low: pd.Series, relist: int) -> float:
+def _relist_estimate(run_w: pd.Series, run_s: pd.Series, low: pd.Series, relist: int) -> float:
     """A kubelet clock's offset from its pods' Started events and Running writes alone (ns; NaN without).
 
     Each write follows its relist, which follows the start by a wait uniform over a relist period
@@ -712,10 +712,19 @@ def _relist_estimate(run_w: pd.Series, low: pd.Series, relist: int) -> float:
     it spans [θ − delay − period, θ − delay].  With its n values within one period (+ the allowance), both
     ends are used (the middle of their range + half a period: error ~period / (1.4 n)); a wider spread (a
     stalled or throttled kubelet's late writes) leaves only the least wait: the largest of ``low`` (the
-    Running writes and the terminal ones, which also trail a kill by a relist before 1.22) + period / (n + 1)."""
+    Running writes and the terminal ones, which also trail a kill by a relist before 1.22) + period / (n + 1).
+
+    Where the runtime holds its lock past the start (Kubemark's fake Docker client sleeps ~200 ms inside
+    StartContainer, libdocker/fake_client.go), a relist that begins meanwhile reports the container as the
+    call returns, at Started: the waits after Started end a sleep short of a period, the waits after the
+    start begin a sleep late.  So the least wait is read after Started (``run_w``'s largest) and the
+    longest after the start (``run_s``: the start's estimate − write, its smallest); with the start at
+    Started the two are one."""
     n = len(run_w)
-    if n >= 2 and float(run_w.max() - run_w.min()) <= relist + _RELIST_ALLOWANCE:
-        return (float(run_w.max()) + float(run_w.min()) + relist) / 2
+    if n >= 2 and len(run_s) >= 2:
+        top, bottom = float(run_w.max()), float(run_s.min())
+        if top - bottom <= relist + _RELIST_ALLOWANCE:
+            return (top + bottom + relist) / 2
     return float(low.max()) + relist / (len(low) + 1) if len(low) else np.nan
 
 
@@ -758,6 +767,7 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
     for d in sorted(set(dom[g["t"].notna() & ~moved].dropna()) - {"apiserver"}):  # the reference: θ = 0
         m = ((dom == d) & ~moved).to_numpy()
         run_w = (g["t"] - pairs["running_write"])[m].dropna()
+        run_s = (g["s"] - pairs["running_write"])[m].dropna()
         low = pd.concat([run_w, (g["tk"] - pairs["final"])[m]]).dropna()
         up = pd.concat([(g[ev] - pairs[rc])[m] for ev, rc in (("first", "bind"), ("tk", "delete"))]).dropna()
         # the kubelet's own records on the same clock: the Running write follows the PLEG record by the
@@ -781,7 +791,7 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
             continue
         kill = (g["tk"] - pairs["delete"])[m].dropna()
         k = float(kill.min()) if len(kill) else np.nan
-        per[d] = _Clock(m, _relist_estimate(run_w, low, relist), low_rec, lower, upper, allow, k, posted)
+        per[d] = _Clock(m, _relist_estimate(run_w, run_s, low, relist), low_rec, lower, upper, allow, k, posted)
     # the Running write's own delay after its relist (the kubelet's sync and send), which the relist
     # estimate leaves in: measured on the clocks the kubelet's records place (their record bound less their
     # relist estimate), the median added to the other clocks' estimates
@@ -857,11 +867,13 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     for c in ("t", "tc", "tk"):
         g[c] = g[c].astype("float64")
     g["first"] = g["tc"].where(g["tc"].notna(), g["t"])
+    # the start's estimate on the node's clock: where between Created and Started the dumps put it
+    frac = start_fraction(g["tc"], g["t"], pairs.get("dump_start"), notes)
+    g["s"] = (g["tc"] + frac * (g["t"] - g["tc"])).where(g["tc"].notna(), g["t"])
     o = _event_offsets(g, pairs, relist, notes)
     th, lower, upper, allow = o["theta"], o["lower"], o["upper"], o["allow"]
     w, b, fin = pairs["running_write"], pairs["bind"], pairs["final"]
-    frac = start_fraction(g["tc"], g["t"], pairs.get("dump_start"), notes)
-    est = (g["tc"] + frac * (g["t"] - g["tc"])).where(g["tc"].notna(), g["t"]) - th
+    est = g["s"] - th
     hi = np.fmin(g["t"] - lower + allow, w)
     lo = np.fmax(np.fmax(g["first"] - upper - allow, b.where(b <= hi)), w - relist - _RELIST_ALLOWANCE)
     est = est.where(lo <= hi)

@@ -64,6 +64,12 @@ is reported only when the data support it (:func:`_drift_unsupported`).
     trails the start by the PLEG relist's wait.  Besides bounding, these pairs give a node clock whose
     interval stays wide (no kubelet log, no graceful delete before a Killing event: a failed run's
     teardown) its estimate: the relist model of :func:`kubelog.analysis.load._relist_estimate`.
+``kubelet_running_start``
+    The same, from the start's estimate on the node's clock (between the pod's Created and Started
+    events, where the pod dumps' ``startedAt`` seconds put it: :func:`kubelog.analysis.load.start_fraction`)
+    instead of Started.  Kubemark's fake Docker client sleeps ~200 ms inside StartContainer holding its
+    lock, so the relist waits after Started end that much short of a period: the relist model reads the
+    least wait after Started and the longest after the start.
 
 Resolutions: whole-second fields 1 s, klog headers 1 µs, e2e lines 1 ms,
 access-log ends 1 µs.  Minimum delays are 0 (unknown) throughout.
@@ -117,6 +123,7 @@ KIND_LABELS = {
     "event": "Event creations",
     "kubelet_event": "kubelet event instants (event names) against the pod's requests",
     "kubelet_running": "Started event instants against the pod's Running status write",
+    "kubelet_running_start": "container starts (between Created and Started) against the pod's Running status write",
     "kubelet_event_post": "kubelet event instants against the receipt of the POST that stored each",
     "kubelet_watch": "kubelet watch observations",
 }
@@ -826,7 +833,9 @@ def _event_pairs(ev: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
     ]
 
 
-def _kubelet_event_pairs(ev: pd.DataFrame, req: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
+def _kubelet_event_pairs(
+    ev: pd.DataFrame, req: pd.DataFrame, where: _Where, pt: pd.DataFrame | None = None
+) -> list[pd.DataFrame]:
     """``kubelet_event`` pairs: the instants in the names of a kubelet's events
     (:func:`kubelog.analysis.load.event_name_instants`: client-go names an event ``<pod>.<UnixNano hex>``,
     the kubelet's clock at ns) against the same pod's requests (apiserver clock).  Kubelet source
@@ -837,7 +846,8 @@ def _kubelet_event_pairs(ev: pd.DataFrame, req: pd.DataFrame, where: _Where) -> 
     Killing event → the pod's last DELETE received (the kubelet's final delete, sent after the terminal
     status).  And ``kubelet_running``: the Started event → the pod's last status write received before its
     graceful delete (its first DELETE or its namespace's teardown; the kubelet writes the latest status,
-    which then shows the container running)."""
+    which then shows the container running); ``kubelet_running_start`` the same from the start's estimate
+    between Created and Started (``pt``: the pod dumps' ``startedAt`` seconds place it)."""
     if ev.empty or req.empty:
         return []
     from .load import event_name_instants
@@ -903,7 +913,32 @@ def _kubelet_event_pairs(ev: pd.DataFrame, req: pd.DataFrame, where: _Where) -> 
     last = st.sort_values("end", kind="stable").drop_duplicates(key, keep="last")
     last = last.assign(v=last["start"].where(np.isfinite(last["start"].to_numpy(dtype=float)), last["end"]))
     pair(started, last[key + ["v", "clock", "source_id", "line_no"]], "kubelet_running")
+    pair(_start_estimates(ev, started, pt), last[key + ["v", "clock", "source_id", "line_no"]], "kubelet_running_start")
     return out
+
+
+def _start_estimates(ev: pd.DataFrame, started: pd.DataFrame, pt: pd.DataFrame | None) -> pd.DataFrame:
+    """``started`` (the pods' first Started events, ``v`` in s) with ``v`` moved to the container start's
+    estimate: between the pod's Created event before it and Started, at the fraction of that gap the pod
+    dumps' ``startedAt`` seconds allow most (:func:`kubelog.analysis.load.start_fraction`)."""
+    from .load import start_fraction
+
+    key = ["namespace", "pod"]
+    cr = ev[ev["reason"] == "Created"][key + ["v"]].rename(columns={"v": "vc"})
+    s = started.merge(cr, on=key, how="left")
+    s = s[s["vc"].isna() | (s["vc"] <= s["v"])].sort_values("vc", kind="stable")
+    s = s.drop_duplicates(key, keep="last").reset_index(drop=True)
+    sec = pd.Series(np.nan, index=s.index)
+    if pt is not None and not pt.empty:
+        d = pt[
+            pt["origin"].isin(["pods-json", "pods-yaml", "watch"])
+            & pt["milestone"].isin(["started", "container_started"])
+        ]
+        d = d[d["ts"].notna()].assign(namespace=lambda x: x["namespace"].fillna(""), sec=lambda x: _sec(x["ts"]))
+        first = d.groupby(key)["sec"].min()
+        sec = pd.Series(first.reindex(pd.MultiIndex.from_frame(s[key])).to_numpy() * 1e9, index=s.index)
+    frac = start_fraction(s["vc"] * 1e9, s["v"] * 1e9, sec, [])
+    return s.assign(v=(s["vc"] + frac * (s["v"] - s["vc"])).where(s["vc"].notna(), s["v"])).drop(columns="vc")
 
 
 def _kubelet_event_posts(run: Run, where: _Where) -> list[pd.DataFrame]:
@@ -960,7 +995,7 @@ def causal_pairs(run: Run) -> pd.DataFrame:
     parts += _node_pairs(req, pt, where)
     ev = run.table("events") if run.has("events") else pd.DataFrame()  # read once for both kinds of pair
     parts += _event_pairs(ev, where)
-    parts += _kubelet_event_pairs(ev, req, where)
+    parts += _kubelet_event_pairs(ev, req, where, pt)
     parts += _kubelet_event_posts(run, where)
     parts = [p for p in parts if len(p)]
     if not parts:
@@ -1124,7 +1159,7 @@ def _pool_hosts(pairs: pd.DataFrame, hosts: dict, reference: str) -> dict[str, s
 
 
 #: A node clock's interval wider than this (half width, s) takes its estimate from the relist model
-#: (:func:`_relist_model`) instead of the interval's middle, when that model's estimate lies inside it.
+#: (:func:`_relist_model`) instead of the interval's middle, kept inside the interval.
 RELIST_MODEL_ABOVE_S = 0.2
 
 
@@ -1143,17 +1178,21 @@ def _posted_bound(pairs: pd.DataFrame, d: str, reference: str) -> float | None:
 def _relist_model(pairs: pd.DataFrame, d: str, reference: str) -> float | None:
     """A node clock's offset (s) from its ``kubelet_running`` pairs: Started − Running write is θ less the
     relist's wait (uniform over the 1 s period, pkg/kubelet/pleg/generic.go) and the write's own delay;
-    :func:`kubelog.analysis.load._relist_estimate` (both ends of their spread, or the least wait).  None
+    :func:`kubelog.analysis.load._relist_estimate` (both ends of their spread -- the least wait after
+    Started, the longest after the start's estimate, ``kubelet_running_start`` -- or the least wait).  None
     without two such pairs or for a clock that is not a kubelet's."""
     if not str(d).startswith(("node/", "host/")):
         return None
     from .load import PLEG_RELIST_S, _relist_estimate
 
-    rw = pairs[(pairs["kind"] == "kubelet_running") & (pairs["send_domain"] == d) & (pairs["recv_domain"] == reference)]
-    if len(rw) < 2:
+    def waits(kind):
+        rw = pairs[(pairs["kind"] == kind) & (pairs["send_domain"] == d) & (pairs["recv_domain"] == reference)]
+        return pd.Series((rw["send_ts"].to_numpy(dtype=float) - rw["recv_ts"].to_numpy(dtype=float)) * 1e9)
+
+    x, xs = waits("kubelet_running"), waits("kubelet_running_start")
+    if len(x) < 2:
         return None
-    x = pd.Series((rw["send_ts"].to_numpy(dtype=float) - rw["recv_ts"].to_numpy(dtype=float)) * 1e9)
-    est = _relist_estimate(x, x, int(PLEG_RELIST_S * 1e9))
+    est = _relist_estimate(x, xs if len(xs) else x, x, int(PLEG_RELIST_S * 1e9))
     return float(est) / 1e9 if np.isfinite(est) else None
 
 
@@ -1372,8 +1411,8 @@ def _analyze_pairs(pairs: pd.DataFrame, reference: str = "apiserver") -> SkewRep
             rl = _relist_model(pairs, d, reference) if unc > RELIST_MODEL_ABOVE_S else None
             if pb is not None and abs(pb - lo) <= POSTED_WITHIN_S:
                 off, posted = lo, True
-            elif rl is not None and lo <= rl <= hi:
-                off, relisted = rl, True
+            elif rl is not None:  # kept inside the bounds (a write's own delay can put it a ms below)
+                off, relisted = min(max(rl, lo), hi), True
             offsets[d] = off
         intervals[d] = (lo, hi)
         if off is not None:
