@@ -17,6 +17,8 @@ line accounting.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import re
@@ -245,6 +247,21 @@ def json_after(first: str, cont: list[str]):
     except ValueError:
         # perfdash contract: stop at the first line that is no longer JSON-ish
         return None
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Python's cyclic garbage collector paused for a block's work (the columnar paths): a block makes many
+    short-lived objects, all freed by their reference counts, and collections triggered by their allocation
+    found nothing to free but walked every long-lived object of the process (a full collection ~10 ms; issue 20,
+    round 9 in bench/README.md).  Per block, so cyclic garbage waits one block at most."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 # -- wall-clock stamps → UTC ns, one record at a time --------------------------------------------------
