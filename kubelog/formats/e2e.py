@@ -113,6 +113,10 @@ PROGRESS_RE = re.compile(
 
 
 _SPACES = re.compile(r"\s+")
+_GLUED_TO_BULLET = re.compile(r"^(?:•|â€¢)(?=\{\"msg\"|[A-Z][a-z]{2} [ \d]\d |[IWEF]\d{4} |STEP: |S)")
+_NODE_SUFFIX = re.compile(
+    r" \[(?:It|BeforeEach|JustBeforeEach|AfterEach|JustAfterEach|Measure|BeforeSuite|AfterSuite)\]\s*$"
+)
 _E2E_STARTUP = re.compile(r"^E2E startup time for (\d+) pods: (\S+)")
 _THROUGHPUT = re.compile(r"^Throughput \(pods/s\) during cluster saturation phase: (\S+)")
 _APPROX = re.compile(r"^Approx throughput: (\S+) pods/min")
@@ -500,7 +504,7 @@ class _Parser:
         text = r["text"]
         first = text
         glued = None
-        g = re.match(r"^(?:•|â€¢)(?=\{\"msg\"|[A-Z][a-z]{2} [ \d]\d |[IWEF]\d{4} |STEP: |S)", text)
+        g = _GLUED_TO_BULLET.match(text)
         if g:
             first, glued = text[: g.end()], text[g.end() :]
         m = END_RE.match(first)
@@ -521,15 +525,7 @@ class _Parser:
                 seen_blank = True
                 continue
             (rest if seen_blank else name_lines).append(l)
-        names = [
-            re.sub(
-                r" \[(?:It|BeforeEach|JustBeforeEach|AfterEach|JustAfterEach|Measure|BeforeSuite|AfterSuite)\]\s*$",
-                "",
-                l.strip(),
-            )
-            for l in name_lines
-            if l.strip() and not LOC_RE.match(l)
-        ]
+        names = [_NODE_SUFFIX.sub("", l.strip()) for l in name_lines if l.strip() and not LOC_RE.match(l)]
         name = " ".join(names) if names else (self.spec["name"] if self.spec else None)
         if glued and glued.startswith('{"msg":"'):
             try:
@@ -930,6 +926,11 @@ class _Parser:
         py = ~_mask(pc.string_is_ascii(text)) | on(
             (c0 == 83) & (kind != 3), lambda t: pc.match_substring_regex(t, A_GLUE)
         )
+        # a line starting with the ginkgo bullet ("•", or "â€¢" double-encoded) is an end block's first line as it
+        # stands: _classify finds no glued markers (no "S" first) and no earlier kind (none starts with it)
+        bullet = on(py & ((c0 == 0xE2) | (c0 == 0xC3)), lambda t: pc.match_substring_regex(t, "^(?:•|â€¢)"))
+        kind[bullet] = _K["end"]
+        py &= ~bullet
         drop = np.zeros(n, dtype=bool)
         counts = []  # (index, reason, text) of counted lines, in line order at the end
         pyvals: dict[int, tuple] = {}
@@ -1152,7 +1153,12 @@ class _Parser:
         # superset of the records that mean something) and the messages of the records closed here
         firsts = kept.take(pa.array(S))
         msgs = pc.binary_join(pa.ListArray.from_arrays(pa.array(S, pa.int32()), kept), "\n") if R else None
-        hit = _mask(pc.match_substring_regex(firsts, A_EVENT))
+        hit = np.zeros(R, dtype=bool)  # read for the Logf, bare and glog records only
+        mk = np.flatnonzero(_MESSAGE_KINDS[k_r])
+        if len(mk) == R:
+            hit = _mask(pc.match_substring_regex(firsts, A_EVENT))
+        elif len(mk):
+            hit[mk] = _mask(pc.match_substring_regex(firsts.take(pa.array(mk)), A_EVENT))
         named = np.zeros(R, dtype=bool)
         hi = np.flatnonzero(hit)
         if len(hi):
@@ -1190,6 +1196,7 @@ class _Parser:
                 wts=wts[:-1],
                 has_wts=has_wts[:-1],
                 hit=hit[:-1] | fcb[:-1],
+                multi=(nxt - S > 1)[:-1],
                 first=firsts.slice(0, R - 1),
                 msg=msgs,
             )
@@ -1250,6 +1257,7 @@ class _Parser:
                 "wts": np.concatenate([[op.wts or 0], recs["wts"]]),
                 "has_wts": np.concatenate([[op.wts is not None], recs["has_wts"]]),
                 "hit": np.concatenate([[op.hit], recs["hit"]]),
+                "multi": np.concatenate([[len(allp) > 1], recs["multi"]]),
                 "first": recs["first"],  # (without the open record's: firsts_at below)
                 # chunked: the open record's row and this chunk's, not copied into one array
                 "msg": pa.chunked_array([one.cast(pa.string()), recs["msg"].cast(pa.string())]),
@@ -1268,7 +1276,8 @@ class _Parser:
         if C == 0:
             return
         has_ts, ts_c = recs["has_ts"], recs["ts"]
-        event = _EVENT_KINDS[k] | (_MESSAGE_KINDS[k] & recs["hit"])
+        # (a delimiter without continuation lines announces nothing: _announce finds no name)
+        event = (_EVENT_KINDS[k] & ((k != _K["delim"]) | recs["multi"])) | (_MESSAGE_KINDS[k] & recs["hit"])
         ar = np.arange(C)
         last_ts = np.maximum.accumulate(np.where(has_ts, ar, -1))
         next_ts = np.minimum.accumulate(np.where(has_ts, ar, C)[::-1])[::-1]
@@ -1356,6 +1365,7 @@ class _Parser:
             "wts": np.zeros(0, np.int64),
             "has_wts": np.zeros(0, bool),
             "hit": np.zeros(0, bool),
+            "multi": np.zeros(0, bool),
             "first": pa.array([], pa.string()),
             "msg": pa.array([], pa.string()),
         }
