@@ -1292,47 +1292,56 @@ class _Parser:
             head = [op_first] if len(js) and js[0] == 0 else []
             return head + first.take(pa.array(js[len(head) :] - 1, pa.int64())).to_pylist()
 
-        def catch_up(a, b):  # plain records a .. b-1: what close() did for each
-            if a >= b:
-                return
+        ev = np.flatnonzero(event)
+        # the plain records between the events, segment i before event i (the last one after the last event): what
+        # close() did for each of them, read per segment -- its first stamp (a spec's start), its last stamp, its last
+        # STEP (a spec's last step)
+        sa = np.concatenate([[0], ev + 1])
+        sb = np.concatenate([ev, [C]])
+        some = sa < sb
+        nt = next_ts[np.minimum(sa, C - 1)]
+        lt = last_ts[np.maximum(sb - 1, 0)]
+        ls = last_step[np.maximum(sb - 1, 0)]
+        seg_start, seg_last, seg_step = some & (nt < sb), some & (lt >= sa), some & (ls >= sa)
+        start_v = ts_c[np.minimum(nt, C - 1)].tolist()
+        last_v = ts_c[np.maximum(lt, 0)].tolist()
+        step_v = [None] * len(sa)
+        for i, t in zip(np.flatnonzero(seg_step).tolist(), firsts_at(ls[seg_step])):
+            step_v[i] = t
+        seg_start, seg_last, seg_step = seg_start.tolist(), seg_last.tolist(), seg_step.tolist()
+
+        def catch_up(i):  # the plain records of segment i
             sp = self.spec
-            if sp is not None and sp.get("start_ts") is None and next_ts[a] < b:
-                sp["start_ts"] = int(ts_c[next_ts[a]])
-            if last_ts[b - 1] >= a:
-                self.last_ts = int(ts_c[last_ts[b - 1]])
-            if sp is not None and last_step[b - 1] >= a:
-                j = int(last_step[b - 1]) - (op is not None)
-                sp["last_step"] = first[j].as_py() if j >= 0 else op_first
+            if sp is not None and seg_start[i] and sp.get("start_ts") is None:
+                sp["start_ts"] = start_v[i]
+            if seg_last[i]:
+                self.last_ts = last_v[i]
+            if sp is not None and seg_step[i]:
+                sp["last_step"] = step_v[i]
 
         names = [self.spec["name"] if self.spec else None]
-        ev = np.flatnonzero(event)
         ev_spec = []
-        prev = -1
         texts, conts = gather(ev) if len(ev) else ([], [])
         firsts = firsts_at(ev)
-        for q, e in enumerate(ev.tolist()):
-            catch_up(prev + 1, e)
-            prev = e
-            kind = KINDS[k[e]]
+        ev_kind = [KINDS[x] for x in k[ev].tolist()]
+        ev_ts = [t if h else None for t, h in zip(ts_c[ev].tolist(), has_ts[ev].tolist())]
+        ev_line = recs["line_no"][ev].tolist()
+        ev_wts = [t if h else None for t, h in zip(recs["wts"][ev].tolist(), recs["has_wts"][ev].tolist())]
+        for q in range(len(ev_kind)):
+            catch_up(q)
+            kind = ev_kind[q]
             text = texts[q]
-            ts = int(ts_c[e]) if has_ts[e] else None
+            ts = ev_ts[q]
             m = STAMP_RE.match(text) if kind == "stamp" else (KLOG_RE.match(text) if kind == "klog" else None)
             ev_spec.append(self.spec["name"] if self.spec else None)
             if self.spec is not None and self.spec.get("start_ts") is None and ts is not None:
                 self.spec["start_ts"] = ts
             if ts is not None:
                 self.last_ts = ts
-            r = {
-                "kind": kind,
-                "line_no": int(recs["line_no"][e]),
-                "text": text,
-                "m": m,
-                "cont": conts[q],
-                "wts": int(recs["wts"][e]) if recs["has_wts"][e] else None,
-            }
+            r = {"kind": kind, "line_no": ev_line[q], "text": text, "m": m, "cont": conts[q], "wts": ev_wts[q]}
             self._interpret(r, firsts[q], ts)
             names.append(self.spec["name"] if self.spec else None)
-        catch_up(prev + 1, C)
+        catch_up(len(ev_kind))
         # the spec of a plain record: the one after the last event before it; an event's: the one before it
         si = np.searchsorted(ev, ar).astype(np.int32)
         si[ev] = len(names) + np.arange(len(ev), dtype=np.int32)
