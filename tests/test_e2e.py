@@ -641,3 +641,32 @@ def test_chunk_path_runs_with_the_garbage_collector_paused():
             mp2.setattr(L, "iter_chunks", partial(L.iter_chunks, block=4096))
             E2E.parse(io.BufferedReader(io.BytesIO(_spec_blocks(40).encode())), ctx)
     assert len(seen) > 3 and not any(seen) and gc.isenabled()
+
+
+_ZONES = ["UTC", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Europe/Dublin", "+05:30"]
+_CHANGES = [
+    1615701600,  # 2021-03-14 06:00 (local wall clock): New York's spring change that morning
+    1636261200,  # 2021-11-07 05:00: its autumn change
+    1617472800,  # 2021-04-03 18:00: Lord Howe's half-hour change the next morning
+    1633183200,  # 2021-10-02 14:00
+    1616893200,  # 2021-03-28 01:00: Dublin's
+    -3600,  # before the epoch
+]
+
+
+@pytest.mark.parametrize("tz", _ZONES)
+@pytest.mark.parametrize("warm", [False, True])
+def test_local_to_utc_many_is_the_per_value_conversion(tz, warm):
+    """Round 9: the columnar paths convert a column by LocalToUTC.many, the per-line ones a value at a time: every
+    ~7 minutes over 8 hours around each change, and the first and last nanosecond of some minutes."""
+    import numpy as np
+
+    from kubelog.formats import e2e_util as U
+
+    for base in _CHANGES:
+        local = [base * 10**9 + o for o in range(-4 * 3600 * 10**9, 4 * 3600 * 10**9, 433_500_000_123)]
+        local += [(x // 60_000_000_000) * 60_000_000_000 + d for x in local[::7] for d in (0, 59_999_999_999)]
+        one, col = U.LocalToUTC(tz), U.LocalToUTC(tz)
+        if warm:  # minutes already in the cache, from values before
+            col.many(np.array(local[::2], dtype=np.int64))
+        assert col.many(np.array(local, dtype=np.int64)).tolist() == [one(x) for x in local], (tz, base)

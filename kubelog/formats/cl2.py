@@ -359,7 +359,7 @@ class _Cl2Parser(K.KlogParser):
 
         d = timeutil.days_from_civil(np.full(len(sel), self.year, dtype=np.int64), part(1, 3), part(3, 5))
         local = ((d * 86400 + part(6, 8) * 3600 + part(9, 11) * 60 + part(12, 14)) * 1_000_000 + part(15, 21)) * 1000
-        ts = timeutil.local_to_utc_ns(local, self.tz or "UTC")
+        ts = self.to_utc.many(local)  # the zone's offset per distinct minute, as the per-line loop has it
         cols = {
             "ts": pa.array(np.asarray(ts, dtype=np.int64)).cast(pa.timestamp("ns", tz="UTC")),
             "label": label,

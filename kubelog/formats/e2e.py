@@ -1127,7 +1127,7 @@ class _Parser:
         if len(v):
             d = timeutil.days_from_civil(year_in[v], mon[v], day[v])
             local = (d * 86400 + hh[v] * 3600 + mi[v] * 60 + ss[v]) * 1_000_000_000 + frac[v]
-            ts[v] = timeutil.local_to_utc_ns(local, self.ctx.tz or "UTC")
+            ts[v] = self.to_utc.many(local)  # the zone's offset per distinct minute, as the per-line path has it
         wts = np.zeros(R, dtype=np.int64)
         has_wts = np.zeros(R, dtype=bool)
         if ch.wrapper_clock is not None and R:
@@ -1165,7 +1165,7 @@ class _Parser:
             named[hi] = _mask(pc.match_substring_regex(firsts.take(pa.array(hi)), A_EVENT_NO_BRACE))
         fcb = nxt - S > 1  # a first continuation line holding a "{"
         if fcb.any():
-            fcb[fcb] = _mask(pc.match_substring(kept.take(pa.array(S[fcb] + 1)), "{"))
+            fcb[fcb] = _mask(pc.match_substring_regex(kept.take(pa.array(S[fcb] + 1)), r"\{"))  # (RE2: by memchr)
         # a record whose only claim is a "{" (most are pod dumps and the like) means something to _json_block
         # only under one of its labels, with "dataItems" in the document (written out or \u-escaped) or when
         # decoding it may fail deeply nested (RecursionError, an error of the reference): the others stay plain
