@@ -112,7 +112,6 @@ PROGRESS_RE = re.compile(
 )
 
 
-_SPACES = re.compile(r"\s+")
 _GLUED_TO_BULLET = re.compile(r"^(?:•|â€¢)(?=\{\"msg\"|[A-Z][a-z]{2} [ \d]\d |[IWEF]\d{4} |STEP: |S)")
 _NODE_SUFFIX = re.compile(
     r" \[(?:It|BeforeEach|JustBeforeEach|AfterEach|JustAfterEach|Measure|BeforeSuite|AfterSuite)\]\s*$"
@@ -978,7 +977,7 @@ class _Parser:
             c0s = _first_chars(t)
             fixed = (c0s < 48) | (c0s > 57)
             f = sel[fixed]
-            tf = t.filter(pa.array(fixed))
+            tf = t if fixed.all() else t.filter(pa.array(fixed))
             # the ASCII digits of "Mon DD hh:mm:ss.mmm" read from the array's buffers (the pattern matched)
             o, d = _starts_and_data(tf)
 
@@ -1417,7 +1416,8 @@ class _Parser:
             if not rows:
                 continue
             if table == "test_specs":
-                self.flushed_specs.update(_SPACES.sub(" ", r.get("spec") or "").strip() for r in rows)
+                # (re.sub(r"\s+", " ", x).strip(): str.split's whitespace is the pattern's \s, str.isspace)
+                self.flushed_specs.update(" ".join((r.get("spec") or "").split()) for r in rows)
             cols: dict = {}
             keys = set()
             for r in rows:
