@@ -232,6 +232,28 @@ _MSGS = [
     "Running ./testing/density/config.yaml",
     "TestMetrics: skipping the measurement",
     "PodStartupLatencySummary: {",
+    # round 9: the label cut after the header's first "]", the branch tests as literal patterns
+    "WaitForControlledPodsRunning: namespace(a]b), labelSelector(x]): Pods: 1 out of 2 created, 1 running, 1 pending, "
+    "0 waiting, 0 inactive, 0 unknown, 0 runningButNotReady",
+    "  two spaces Pods: 1 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, 0 runningButNotReady",
+    "WaitForControlledPodsRunning: : Pods: 1 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, "
+    "0 runningButNotReady",
+    "WaitForControlledPodsRunning: Pods: 1 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, "
+    "0 runningButNotReady",
+    "the worst Pods: 1 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, 0 runningButNotReady",
+    "x 9 worst y latencies: [ Pods: 1 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, "
+    "0 runningButNotReady",
+    "Top latency metric x Pods: 1 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, "
+    "0 runningButNotReady",
+    "Top latency metric: {} Pods: 1 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, "
+    "0 runningButNotReady",
+    "perc50: 1s Top latency metric Pods: 1 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, "
+    "0 runningButNotReady",
+    "x Pods: 1 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, 0 runningButNotReady Pods: 2",
+    "x Pods: 1234567890123456789 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, "
+    "0 runningButNotReady",
+    "x Pods:  1 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, 0 runningButNotReady",
+    "x:Pods: 1 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, 0 runningButNotReady",
 ]
 _LINES = [_H.format(f="wait_for_controlled_pods.go:254") + m for m in _MSGS] + [
     '  "version": "v1", "dataItems": [{"data": {"Perc50": 1.5}, "unit": "ms", "labels": {"Metric": "x"}}]',
@@ -240,6 +262,11 @@ _LINES = [_H.format(f="wait_for_controlled_pods.go:254") + m for m in _MSGS] + [
     "random text",
     "",
     "\x1b[32mI0607 12:34:56.789012    4242 simple_test_executor.go:1] coloured\x1b[0m",
+    "I0607 12:34:56.789012 4242 wait_for_pods.go:92]WaitForControlledPodsRunning: x: Pods: 1 out of 2 created, "
+    "1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, 0 runningButNotReady",
+    "W1231 23:59:59.999999    1 wait_for_pods.go:92]   spaces Pods: 1 out of 2 created, 1 running, 1 pending, "
+    "0 waiting, 0 inactive, 0 unknown, 0 runningButNotReady",
+    "I0607 12:34:56.789012    4242 wait_for_pods.go:92] ",
 ]
 
 
@@ -325,3 +352,36 @@ def test_worst_lists_is_worst_list_of_each_body(bodies):
     want = [(i, *e) for i, b in enumerate(bodies) for e in U.worst_list(b)]
     body_of, *cols = U.worst_lists(bodies)
     assert list(zip(body_of.tolist(), *(c.to_pylist() for c in cols))) == want
+
+
+def test_every_line_columnar_cl2_same_as_per_line():
+    """Round 9 of issue 20: every line above, in order and in reverse, in one log (the generated test draws some)."""
+    for lines in (_LINES, _LINES[::-1]):
+        for tz in ("UTC", "America/New_York"):
+            fast = _cl2_both_paths("\n".join(lines) + "\n", tz)
+            assert fast["progress"].num_rows >= 10
+
+
+def test_filter_pattern_is_not_run_on_the_progress_lines():
+    """The lines holding " Pods: " (found by RE2's literal search) pass _FILTER without it: on a log of progress lines
+    the pattern sees only the others (the tables as the per-line path gives them: the generated tests above)."""
+    import pyarrow.compute as pc
+
+    from kubelog.formats import cl2
+
+    seen = []
+    real = pc.match_substring_regex
+
+    def match(strings, pattern, *a, **k):
+        if pattern == cl2._FILTER:
+            seen.append(len(strings))
+        return real(strings, pattern, *a, **k)
+
+    glued = [x for x in _LINES if "wait_for_pods.go:92]WaitFor" in x]
+    text = "\n".join([_LINES[0]] * 200 + glued * 10 + ["I0607 12:34:56.789012    4242 x.go:1] other"] * 10)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pc, "match_substring_regex", match)
+        fast = _cl2_both_paths(text + "\n", "UTC")
+    assert fast["progress"].num_rows == 210
+    assert seen and max(seen) <= 220 and sum(seen) < 2 * 220  # the per-line path's filter: all 220 lines
+    assert sorted(seen)[0] == 10  # the columnar path's: the 10 lines without " Pods: "

@@ -440,6 +440,31 @@ _ODD = [
     "µs and other non-ASCII: 1.5µs",
     "\x1b[1mSTEP\x1b[0m: coloured",
     "\x1b[32m•\x1b[0m",
+    # round 9: the Logf level and message cut by bytes per level length, bullets classified by RE2, hit tests on
+    # Logf/bare/glog records only, delimiters without continuation lines left uninterpreted
+    "Mar  3 03:12:59.815: INFO:no space after the level",
+    "Mar  3 03:12:59.815: INFO:",
+    "Mar  3 03:12:59.815: INFO: ",
+    "Mar  3 03:12:59.815: INFO:  two spaces",
+    "Mar  3 03:12:59.815: WARNING: seven letters",
+    "Mar  3 03:12:59.815: E: one letter",
+    "Mar  3 03:12:59.815: ABCDEFGHIJKLMNOP: sixteen letters",
+    "Mar  3 03:12:59.815: ABCDEFGHIJKLMNOPQ: seventeen letters",
+    "Mar  3 03:12:59.815: ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGH:no space, a long level",
+    "Mar  3 03:12:59.815: INFO: a: colon: in: the message",
+    "•",
+    "â€¢",
+    "•  ",
+    "•! Panic in Spec Setup (BeforeEach) [0.1 seconds]",
+    "â€¢ Failure [2.0 seconds]",
+    "•S",
+    "•STEP: glued to a bullet",
+    "•µs",
+    "STEP: {not a json block under a STEP}",
+    "STEP: Pods: 1 out of 2 created, 1 running, 1 pending, 0 waiting, 0 inactive, 0 unknown, 0 runningButNotReady",
+    "[sig-x] Foo [It]",
+    '{"msg":"PASSED [sig-x] after a delimiter","total":3,"completed":2}',
+    "------------------------------",
 ]
 
 
@@ -521,3 +546,127 @@ def test_first_chars_reads_the_buffers_of_sliced_and_large_arrays():
     a = pa.array(["xa", "", "Mar", "b", ""] * 3)
     for arr in (a, a.slice(1, 7), a.cast(pa.large_string()).slice(2, 5), pa.array(["", ""]), pa.array([], pa.string())):
         assert E2E._first_chars(arr).tolist() == [ord(x[0]) if x else 0 for x in arr.to_pylist()]
+
+
+# -- issue 20, round 9: the same comparison on a fixed text holding every odd line of _ODD in several orders (the
+# -- generated test above draws some of them), and the per-line code the chunk path no longer runs ---------------
+
+
+@pytest.mark.parametrize("tz,block", [("UTC", 64), ("UTC", 1 << 20), ("America/New_York", 400)])
+def test_every_odd_line_chunk_classifier_same_as_per_line(tz, block):
+    import random
+
+    rnd = random.Random(20)
+    lines = []
+    for _ in range(4):
+        lines += ["------------------------------", "[sig-x] Foo", "  should do it", "  /go/src/x.go:1", *_ODD]
+        shuffled = list(_ODD)
+        rnd.shuffle(shuffled)
+        lines += shuffled
+    _assert_same(*_both_paths("".join(f"{x}\n" for x in lines), tz, block))
+
+
+def _spec_blocks(n: int) -> str:
+    """``n`` passing specs as ginkgo v1 prints them with ``--progress``: an empty delimiter before the JSON progress line,
+    a bullet glued to it, the announcement, Logf lines and steps."""
+    out = []
+    for i in range(n):
+        out += [
+            "------------------------------",
+            f"[sig-x] Foo should do {i} [Conformance]",
+            "  /go/src/x.go:1",
+            f"Mar  3 03:12:{i % 60:02d}.815: INFO: step {i}",
+            f"STEP: doing {i}",
+            f"Mar  3 03:12:{i % 60:02d}.900: WARNING: done {i}",
+            f'•{{"msg":"PASSED [sig-x] Foo should do {i} [Conformance]","total":3,"completed":{i}}}',
+            "------------------------------",
+            f'{{"msg":"PASSED [sig-x] Foo {i}","total":3,"completed":{i}}}',
+            "•",
+        ]
+    return "".join(f"{x}\n" for x in out)
+
+
+def test_chunk_path_leaves_bullets_and_empty_delimiters_to_no_per_line_code():
+    """An end block's bullet line is classified by RE2 (no :func:`_classify` call) and a delimiter with no
+    continuation line is not interpreted (no :meth:`_Parser._announce` call): the tables stay the per-line ones."""
+    calls = {"classify": 0, "announce": 0}
+    real_classify, real_announce = E2E._classify, E2E._Parser._announce
+
+    def classify(t):
+        calls["classify"] += 1
+        return real_classify(t)
+
+    def announce(self, r):
+        calls["announce"] += not r["cont"]
+        return real_announce(self, r)
+
+    text = _spec_blocks(50)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(E2E, "_classify", classify)
+        mp.setattr(E2E._Parser, "_announce", announce)
+        ctx = Context(0, "e2e.log", lambda t, d: None, year=2021, tz="UTC")
+        E2E.parse(io.BufferedReader(io.BytesIO(text.encode())), ctx)
+    assert calls == {"classify": 0, "announce": 0}
+    fast, slow = _both_paths(text, "UTC", 1 << 20)
+    _assert_same(fast, slow)
+    assert fast[0]["test_specs"].num_rows == 50 and set(fast[0]["test_log"].column("level").to_pylist()) == {
+        "GINKGO",
+        "INFO",
+        "STEP",
+        "WARNING",
+        "END",
+        "PROGRESS",
+    }
+
+
+def test_chunk_path_runs_with_the_garbage_collector_paused():
+    import gc
+
+    seen = []
+    real = E2E._Parser._close_records
+
+    def close(self, *a):
+        seen.append(gc.isenabled())
+        return real(self, *a)
+
+    assert gc.isenabled()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(E2E._Parser, "_close_records", close)
+        ctx = Context(0, "e2e.log", lambda t, d: None, year=2021, tz="UTC")
+        with pytest.MonkeyPatch.context() as mp2:
+            from functools import partial
+
+            from kubelog.sources import lines as L
+
+            mp2.setattr(L, "iter_chunks", partial(L.iter_chunks, block=4096))
+            E2E.parse(io.BufferedReader(io.BytesIO(_spec_blocks(40).encode())), ctx)
+    assert len(seen) > 3 and not any(seen) and gc.isenabled()
+
+
+_ZONES = ["UTC", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Europe/Dublin", "+05:30"]
+_CHANGES = [
+    1615701600,  # 2021-03-14 06:00 (local wall clock): New York's spring change that morning
+    1636261200,  # 2021-11-07 05:00: its autumn change
+    1617472800,  # 2021-04-03 18:00: Lord Howe's half-hour change the next morning
+    1633183200,  # 2021-10-02 14:00
+    1616893200,  # 2021-03-28 01:00: Dublin's
+    -3600,  # before the epoch
+]
+
+
+@pytest.mark.parametrize("tz", _ZONES)
+@pytest.mark.parametrize("warm", [False, True])
+def test_local_to_utc_many_is_the_per_value_conversion(tz, warm):
+    """Round 9: the columnar paths convert a column by LocalToUTC.many, the per-line ones a value at a time: every
+    ~7 minutes over 8 hours around each change, and the first and last nanosecond of some minutes."""
+    import numpy as np
+
+    from kubelog.formats import e2e_util as U
+
+    for base in _CHANGES:
+        local = [base * 10**9 + o for o in range(-4 * 3600 * 10**9, 4 * 3600 * 10**9, 433_500_000_123)]
+        local += [(x // 60_000_000_000) * 60_000_000_000 + d for x in local[::7] for d in (0, 59_999_999_999)]
+        one, col = U.LocalToUTC(tz), U.LocalToUTC(tz)
+        if warm:  # minutes already in the cache, from values before
+            col.many(np.array(local[::2], dtype=np.int64))
+        assert col.many(np.array(local, dtype=np.int64)).tolist() == [one(x) for x in local], (tz, base)

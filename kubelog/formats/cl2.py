@@ -50,7 +50,7 @@ from ..sources import lines as L
 from . import e2e_util as U
 from . import klog as K
 from .base import Block, BlockSpec, Context, Format, Head, load_json_document
-from .e2e import PROGRESS_RE
+from .e2e import PROGRESS_RE, _starts_and_data
 
 # clusterloader2 source files (perf-tests clusterloader2/pkg/...) that no Kubernetes component has, and
 # the measurement prefixes of their lines; older logs (2018-2020) print progress from
@@ -108,10 +108,18 @@ class _Cl2Parser(K.KlogParser):
         text = ch.text
         if len(text) == 0:
             return
-        hit = pc.fill_null(pc.match_substring_regex(text, _FILTER), False).to_numpy(zero_copy_only=False)
+        # _FILTER's lines: those with " Pods: " (one of its forms; RE2 finds the literal fast), the pattern on the others
+        pods = _fill(pc.match_substring_regex(text, " Pods: "))
+        rest = np.flatnonzero(~pods)
+        if len(rest) * 2 > len(text):
+            hit = _fill(pc.match_substring_regex(text, _FILTER))
+        else:
+            hit = pods.copy()
+            if len(rest):
+                hit[rest] = _fill(pc.match_substring_regex(text.take(pa.array(rest)), _FILTER))
         progress = None
         if not self.per_line:
-            progress, done = self._progress(text, hit, ch.line_no)
+            progress, done = self._progress(text, pods, ch.line_no)
             hit[done] = False
         idx = np.flatnonzero(hit)
         if not len(idx) and (progress is None or not progress.num_rows):
@@ -304,17 +312,19 @@ class _Cl2Parser(K.KlogParser):
                 cols["clock"] = [self.ctx.clock or "test"] * n
             out.setdefault(t, []).append(cols)
 
-    def _progress(self, text: pa.Array, hit: np.ndarray, line_no: np.ndarray) -> tuple[pa.Table, np.ndarray]:
-        """The ``Pods: N out of M created, ...`` rows of the lines of ``text`` that passed the filter (``hit``), per
+    def _progress(self, text: pa.Array, pods: np.ndarray, line_no: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+        """The ``Pods: N out of M created, ...`` rows of the lines of ``text`` holding ``" Pods: "`` (``pods``), per
         column, and the indices of the lines they came from (not for the per-line loop).  A line becomes a row here when it is ASCII, reaches the progress branch of
         that loop (a klog header; no selector, worst-list, perc or top-latency text) and PROGRESS_RE's lazy label
         ends at the first ``" Pods: "`` with the counts right after it (fitting int64); any other line takes
         the loop as before.  (The substrings are looked for in the whole line: none can be in the header.)"""
-        at = np.flatnonzero(hit & _fill(pc.match_substring(text, " Pods: ")))
+        at = np.flatnonzero(pods)
         lines = text.take(pa.array(at))
         go = _fill(pc.match_substring_regex(lines, _A_HEADER_NC)) & _fill(pc.string_is_ascii(lines))
         go &= ~_fill(pc.match_substring_regex(lines, _A_HEADER_NC + _A_SEL))
-        some = np.flatnonzero(go & _fill(pc.match_substring_regex(lines, " worst |perc50: |Top latency metric")))
+        # (three literal patterns, RE2 finds each fast: "worst " for " worst ", the exact tests follow)
+        some = _fill(pc.match_substring_regex(lines, "worst ")) | _fill(pc.match_substring_regex(lines, "perc50: "))
+        some = np.flatnonzero(go & (some | _fill(pc.match_substring_regex(lines, "Top latency metric"))))
         if len(some):  # the branches before the progress one, exactly, on the few lines that may take them
             sub = lines.take(pa.array(some))
 
@@ -325,7 +335,10 @@ class _Cl2Parser(K.KlogParser):
             go[some] &= ~has("Top latency metric: ")
         sel = np.flatnonzero(go)
         parts = pc.split_pattern(lines.take(pa.array(sel)), " Pods: ", max_splits=1)
-        label = pc.replace_substring_regex(pc.list_element(parts, 0), _A_HEADER_NC, "", max_replacements=1)
+        # the label: the message up to " Pods: ", after the klog header, which ends at the line's first "]" (its file
+        # has none) and one space
+        label = pc.list_element(pc.split_pattern(pc.list_element(parts, 0), "]", max_splits=1), 1)
+        label = pc.if_else(pc.starts_with(label, " "), _bslice(label, 1), label)
         g = pc.extract_regex(pc.list_element(parts, 1), _A_PROGRESS_REST)
         ok = _fill(pc.is_valid(g)) & _fill(pc.not_equal(label, ""))
         for k in _COUNTS:
@@ -333,16 +346,20 @@ class _Cl2Parser(K.KlogParser):
         go[sel[~ok]] = False
         sel, label, g = sel[ok], label.filter(pa.array(ok)), g.filter(pa.array(ok))
         wf = pc.starts_with(label, "WaitForControlledPodsRunning: ")
-        label = pc.if_else(wf, pc.utf8_slice_codeunits(label, len("WaitForControlledPodsRunning: ")), label)
+        label = pc.if_else(wf, _bslice(label, len("WaitForControlledPodsRunning: ")), label)
         label = pc.utf8_rtrim(label, ":")
         hdr = lines.take(pa.array(sel))  # the klog header at fixed places: [IWEF]mmdd hh:mm:ss.uuuuuu
+        o, dat = _starts_and_data(hdr)  # its ASCII digits read from the array's buffers
 
         def part(a, b):
-            return _int(pc.utf8_slice_codeunits(hdr, a, b))
+            v = np.zeros(len(o), dtype=np.int64)
+            for k in range(a, b):
+                v = v * 10 + (dat[o + k].astype(np.int64) - 48)
+            return v
 
         d = timeutil.days_from_civil(np.full(len(sel), self.year, dtype=np.int64), part(1, 3), part(3, 5))
         local = ((d * 86400 + part(6, 8) * 3600 + part(9, 11) * 60 + part(12, 14)) * 1_000_000 + part(15, 21)) * 1000
-        ts = timeutil.local_to_utc_ns(local, self.tz or "UTC")
+        ts = self.to_utc.many(local)  # the zone's offset per distinct minute, as the per-line loop has it
         cols = {
             "ts": pa.array(np.asarray(ts, dtype=np.int64)).cast(pa.timestamp("ns", tz="UTC")),
             "label": label,
@@ -375,6 +392,11 @@ class _Cl2Parser(K.KlogParser):
             "origin": pa.array(["cl2-log"] * len(body_of), pa.string()),
             "line_no": pa.array(np.array([w[4] for w in worsts], dtype=np.int64)[body_of]),
         }
+
+
+def _bslice(arr: pa.Array, start: int) -> pa.Array:
+    """``arr``'s strings from byte ``start`` on (ASCII strings: their characters)."""
+    return pc.binary_slice(arr.view(pa.binary()), start, 2**31 - 1).view(pa.string())
 
 
 def _fill(arr) -> np.ndarray:

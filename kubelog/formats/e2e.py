@@ -47,6 +47,7 @@ parse (:meth:`_Parser.line`, ``parse(..., per_line=True)``) is the reference bot
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
@@ -111,6 +112,10 @@ PROGRESS_RE = re.compile(
 )
 
 
+_GLUED_TO_BULLET = re.compile(r"^(?:•|â€¢)(?=\{\"msg\"|[A-Z][a-z]{2} [ \d]\d |[IWEF]\d{4} |STEP: |S)")
+_NODE_SUFFIX = re.compile(
+    r" \[(?:It|BeforeEach|JustBeforeEach|AfterEach|JustAfterEach|Measure|BeforeSuite|AfterSuite)\]\s*$"
+)
 _E2E_STARTUP = re.compile(r"^E2E startup time for (\d+) pods: (\S+)")
 _THROUGHPUT = re.compile(r"^Throughput \(pods/s\) during cluster saturation phase: (\S+)")
 _APPROX = re.compile(r"^Approx throughput: (\S+) pods/min")
@@ -231,6 +236,14 @@ def _starts_and_data(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return o[:-1].astype(np.int64), d
 
 
+def _lengths(text: pa.Array) -> np.ndarray:
+    """Byte length of each string of a string array."""
+    return pc.binary_length(text).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+_BIG = 2**31 - 1  # a slice's stop past any string's end (pyarrow's binary_slice wants one)
+
+
 def _first_chars(text: pa.Array) -> np.ndarray:
     """The first byte of each string (0 for an empty one), read from the array's offsets and data buffers."""
     n = len(text)
@@ -323,6 +336,22 @@ class _Parser:
         self.unfinished = 0
         self.last_ts = None
         self.flushed_specs: set = set()  # names of test_specs rows already handed to the writer
+        self.levels: list = []  # the columnar path's test_log levels, by code
+        self._lv_code: dict = {}
+
+    def _lv(self, s) -> int:
+        """The code of level ``s`` in :attr:`levels` (the columnar path keeps levels as codes)."""
+        c = self._lv_code.get(s)
+        if c is None:
+            c = self._lv_code[s] = len(self.levels)
+            self.levels.append(s)
+        return c
+
+    def _lv_codes(self, arr: pa.Array) -> np.ndarray:
+        """Codes of the level strings ``arr`` (no nulls)."""
+        de = pc.dictionary_encode(arr)
+        m = np.array([self._lv(v) for v in de.dictionary.to_pylist()] or [0], dtype=np.int32)
+        return m[de.indices.to_numpy(zero_copy_only=False)]
 
     # -- time ----------------------------------------------------------------
     def _local_ns(self, mon: int, day: int, h: int, mi: int, s: int, frac_ns: int) -> int | None:
@@ -474,7 +503,7 @@ class _Parser:
         text = r["text"]
         first = text
         glued = None
-        g = re.match(r"^(?:•|â€¢)(?=\{\"msg\"|[A-Z][a-z]{2} [ \d]\d |[IWEF]\d{4} |STEP: |S)", text)
+        g = _GLUED_TO_BULLET.match(text)
         if g:
             first, glued = text[: g.end()], text[g.end() :]
         m = END_RE.match(first)
@@ -495,15 +524,7 @@ class _Parser:
                 seen_blank = True
                 continue
             (rest if seen_blank else name_lines).append(l)
-        names = [
-            re.sub(
-                r" \[(?:It|BeforeEach|JustBeforeEach|AfterEach|JustAfterEach|Measure|BeforeSuite|AfterSuite)\]\s*$",
-                "",
-                l.strip(),
-            )
-            for l in name_lines
-            if l.strip() and not LOC_RE.match(l)
-        ]
+        names = [_NODE_SUFFIX.sub("", l.strip()) for l in name_lines if l.strip() and not LOC_RE.match(l)]
         name = " ".join(names) if names else (self.spec["name"] if self.spec else None)
         if glued and glued.startswith('{"msg":"'):
             try:
@@ -881,21 +902,34 @@ class _Parser:
             return out
 
         digit = (c0 >= 48) & (c0 <= 57)
-        kind = np.select(
-            [
-                on(digit | np.isin(c0, _C_STAMP), lambda t: pc.match_substring_regex(t, A_STAMP)),
-                on(np.isin(c0, _C_KLOG), lambda t: pc.match_substring_regex(t, HEADER_START)),
-                on(c0 == 83, lambda t: pc.starts_with(t, "STEP: ")),
-                on(c0 == 123, lambda t: pc.starts_with(t, '{"msg":"')),
-                on(c0 == 45, lambda t: pc.match_substring_regex(t, A_DELIM)),
-                on(c0 == 91, lambda t: pc.match_substring_regex(t, NODE_RE.pattern)),
-                on(np.isin(c0, _C_SUITE), lambda t: pc.match_substring_regex(t, A_SUITE)),
-                on(digit | np.isin(c0, _C_BARE), lambda t: pc.match_substring_regex(t, A_BARE)),
-            ],
-            [1, 2, 3, 4, 5, 6, 8, 9],
-            0,
-        ).astype(np.int8)
-        py = ~_mask(pc.string_is_ascii(text)) | on(c0 == 83, lambda t: pc.match_substring_regex(t, A_GLUE))
+        kind = np.zeros(n, dtype=np.int8)
+        # in _classify's order, each test on the lines no test before it claimed (the first that matches wins)
+        for code, cands, pattern in (
+            (1, digit | np.isin(c0, _C_STAMP), _A_STAMP_NC),
+            (2, np.isin(c0, _C_KLOG), HEADER_START),
+            (3, c0 == 83, None),
+            (4, c0 == 123, None),
+            (5, c0 == 45, A_DELIM),
+            (6, c0 == 91, NODE_RE.pattern),
+            (8, np.isin(c0, _C_SUITE), A_SUITE),
+            (9, digit | np.isin(c0, _C_BARE), A_BARE),
+        ):
+            if code == 3:
+                got = on(cands, lambda t: pc.starts_with(t, "STEP: "))
+            elif code == 4:
+                got = on(cands & (kind == 0), lambda t: pc.starts_with(t, '{"msg":"'))
+            else:
+                got = on(cands & (kind == 0), lambda t: pc.match_substring_regex(t, pattern))  # noqa: B023
+            kind[got & (kind == 0)] = code
+        # a STEP line has no markers glued in front (A_GLUE wants "S+" then one of its forms, none of them "TEP: ")
+        py = ~_mask(pc.string_is_ascii(text)) | on(
+            (c0 == 83) & (kind != 3), lambda t: pc.match_substring_regex(t, A_GLUE)
+        )
+        # a line starting with the ginkgo bullet ("•", or "â€¢" double-encoded) is an end block's first line as it
+        # stands: _classify finds no glued markers (no "S" first) and no earlier kind (none starts with it)
+        bullet = on(py & ((c0 == 0xE2) | (c0 == 0xC3)), lambda t: pc.match_substring_regex(t, "^(?:•|â€¢)"))
+        kind[bullet] = _K["end"]
+        py &= ~bullet
         drop = np.zeros(n, dtype=bool)
         counts = []  # (index, reason, text) of counted lines, in line order at the end
         pyvals: dict[int, tuple] = {}
@@ -936,14 +970,14 @@ class _Parser:
         k_r = kind[starts]
         vec = ~py[starts]
         mon, day, hh, mi, ss, frac = (np.zeros(R, dtype=np.int64) for _ in range(6))
-        lvl = np.array([_LEVEL.get(k) for k in KINDS], dtype=object)[k_r]
+        lvl = np.array([self._lv(_LEVEL.get(k)) for k in KINDS], dtype=np.int32)[k_r]  # codes into self.levels
         sel = np.flatnonzero(vec & (k_r == 1))
         if len(sel):  # most stamps start the line (no pasted line number): their fields are at fixed places
             t = text.take(pa.array(starts[sel]))
             c0s = _first_chars(t)
             fixed = (c0s < 48) | (c0s > 57)
             f = sel[fixed]
-            tf = t.filter(pa.array(fixed))
+            tf = t if fixed.all() else t.filter(pa.array(fixed))
             # the ASCII digits of "Mon DD hh:mm:ss.mmm" read from the array's buffers (the pattern matched)
             o, d = _starts_and_data(tf)
 
@@ -958,11 +992,38 @@ class _Parser:
             mon[f] = _MONTH_NUM[np.searchsorted(_MONTH_CODE, code)]
             day[f], hh[f], mi[f], ss[f] = num(4, 6), num(7, 9), num(10, 12), num(13, 15)
             frac[f] = num(16, 19) * 1_000_000
-            lv = pc.split_pattern(pc.utf8_slice_codeunits(tf, 21), ":", max_splits=1)  # "LEVEL: msg" (no colon)
-            lvl[f] = pc.list_element(lv, 0).to_numpy(zero_copy_only=False)
-            rest = pc.list_element(lv, 1)
-            rep_idx.append(starts[f])
-            rep_val.append(pc.if_else(pc.starts_with(rest, " "), pc.utf8_slice_codeunits(rest, 1), rest))
+            # "LEVEL: msg" from byte 21 ("LEVEL:msg" too): the level ends at the first ":" (the pattern matched
+            # [A-Z]+: there), the message after it and one space; cut by bytes (the lines are ASCII), one slice per
+            # (level length, space) group
+            ends = o + _lengths(tf)
+            klen = np.zeros(len(o), dtype=np.int64)
+            todo = np.arange(len(o))
+            for k in range(1, 17):
+                at = todo[d[o[todo] + 21 + k] == 58]
+                klen[at] = k
+                todo = np.setdiff1d(todo, at, assume_unique=True)
+                if not len(todo):
+                    break
+            cut = 22 + klen
+            sp = np.zeros(len(o), dtype=bool)
+            inside = cut < ends - o
+            sp[inside] = d[o[inside] + cut[inside]] == 32
+            cut += sp
+            grp = np.where(klen == 0, 0, klen * 2 + sp)  # 0: a level of more than 16 letters, split by pattern
+            for g in np.unique(grp).tolist():
+                gi = np.flatnonzero(grp == g)
+                tg = tf if len(gi) == len(o) else tf.take(pa.array(gi))
+                if g == 0:
+                    lv = pc.split_pattern(pc.utf8_slice_codeunits(tg, 21), ":", max_splits=1)
+                    lvl[f[gi]] = self._lv_codes(pc.list_element(lv, 0))
+                    rest = pc.list_element(lv, 1)
+                    msg = pc.if_else(pc.starts_with(rest, " "), pc.utf8_slice_codeunits(rest, 1), rest)
+                else:
+                    tb = tg.view(pa.binary())
+                    lvl[f[gi]] = self._lv_codes(pc.binary_slice(tb, 21, 21 + g // 2).view(pa.string()))
+                    msg = pc.binary_slice(tb, int(cut[gi[0]]), _BIG).view(pa.string())
+                rep_idx.append(starts[f[gi]])
+                rep_val.append(msg)
             sel = sel[~fixed]
             t = t.filter(pa.array(~fixed))
         if len(sel):
@@ -971,7 +1032,7 @@ class _Parser:
             day[sel] = _ints(pc.replace_substring(x.field("day"), " ", "0"))
             hh[sel], mi[sel], ss[sel] = _ints(x.field("h")), _ints(x.field("mi")), _ints(x.field("s"))
             frac[sel] = _ints(x.field("ms")) * 1_000_000
-            lvl[sel] = x.field("lvl").to_numpy(zero_copy_only=False)
+            lvl[sel] = self._lv_codes(x.field("lvl"))
             rep_idx.append(starts[sel])
             rep_val.append(pc.replace_substring_regex(t, _A_STAMP_NC, "", max_replacements=1))
         sel = np.flatnonzero(vec & (k_r == 2))
@@ -983,19 +1044,19 @@ class _Parser:
             mi[sel] = _ints(pc.utf8_slice_codeunits(tm, 3, 5))
             ss[sel] = _ints(pc.utf8_slice_codeunits(tm, 6, 8))
             frac[sel] = _ints(pc.utf8_slice_codeunits(tm, 9, 15)) * 1000
-            lvl[sel] = x.field("sev").to_numpy(zero_copy_only=False)
+            lvl[sel] = self._lv_codes(x.field("sev"))
             rep_idx.append(starts[sel])
             rep_val.append(pc.binary_join_element_wise(x.field("file"), ":", x.field("line"), "] ", x.field("msg"), ""))
         sel = starts[np.flatnonzero(vec & (k_r == 3))]
         if len(sel):
             rep_idx.append(sel)
-            rep_val.append(pc.utf8_slice_codeunits(text.take(pa.array(sel)), 6))
+            rep_val.append(pc.binary_slice(text.take(pa.array(sel)).view(pa.binary()), 6, _BIG).view(pa.string()))
         sel = starts[np.flatnonzero(vec & (k_r == 9))]
         if len(sel):
             t = text.take(pa.array(sel))
             info = _mask(pc.starts_with(t, "INFO: "))
             rep_idx.append(sel[info])
-            rep_val.append(pc.utf8_slice_codeunits(t.filter(pa.array(info)), 6))
+            rep_val.append(pc.binary_slice(t.filter(pa.array(info)).view(pa.binary()), 6, _BIG).view(pa.string()))
         if pyvals:
             pk = np.fromiter(pyvals, dtype=np.int64, count=len(pyvals))
             pj = np.searchsorted(starts, pk)
@@ -1017,7 +1078,7 @@ class _Parser:
                         int(m["s"]),
                     )
                     frac[j] = int(m["ms"]) * 1_000_000
-                    lvl[j], msg = m["lvl"], m["msg"]
+                    lvl[j], msg = self._lv(m["lvl"]), m["msg"]
                 elif k == "klog":
                     tm = m["time"]
                     mon[j], day[j], hh[j], mi[j], ss[j] = (
@@ -1028,7 +1089,7 @@ class _Parser:
                         int(tm[6:8]),
                     )
                     frac[j] = int(tm[9:15]) * 1000
-                    lvl[j], msg = m["sev"], f"{m['file']}:{m['line']}] {m['msg']}"
+                    lvl[j], msg = self._lv(m["sev"]), f"{m['file']}:{m['line']}] {m['msg']}"
                 elif k == "step":
                     msg = t[6:]
                 elif k == "bare" and t.startswith("INFO: "):
@@ -1046,7 +1107,7 @@ class _Parser:
             vals = pa.concat_arrays([v.cast(pa.string()) for v in rep_val]).take(pa.array(order))
             pieces = pc.replace_with_mask(text, pa.array(m_), vals)
         kidx = np.flatnonzero(keep)
-        kept = pieces.filter(pa.array(keep))
+        kept = pieces if keep.all() else pieces.filter(pa.array(keep))
         # times: the year carried over a month going back (as _local_ns), the zone applied to the whole column
         stamped = (k_r == 1) | (k_r == 2)
         bump = np.zeros(R, dtype=np.int64)
@@ -1065,7 +1126,7 @@ class _Parser:
         if len(v):
             d = timeutil.days_from_civil(year_in[v], mon[v], day[v])
             local = (d * 86400 + hh[v] * 3600 + mi[v] * 60 + ss[v]) * 1_000_000_000 + frac[v]
-            ts[v] = timeutil.local_to_utc_ns(local, self.ctx.tz or "UTC")
+            ts[v] = self.to_utc.many(local)  # the zone's offset per distinct minute, as the per-line path has it
         wts = np.zeros(R, dtype=np.int64)
         has_wts = np.zeros(R, dtype=bool)
         if ch.wrapper_clock is not None and R:
@@ -1085,14 +1146,25 @@ class _Parser:
             for j, raw in zip(odd.tolist(), wc.take(pa.array(odd)).to_pylist()):
                 w = self._wrapper_ns(raw, int(year_before[j]))
                 has_wts[j], wts[j] = w is not None, w or 0
-        st_text = text.take(pa.array(starts))
-        named = _mask(pc.match_substring_regex(st_text, A_EVENT_NO_BRACE))
-        hit = named | _mask(pc.match_substring(st_text, "{"))  # A_EVENT
         S = np.searchsorted(kidx, starts)
         nxt = np.append(S[1:], len(kidx))
+        # each record's message piece of its first line (what _message reads is part of it: the tests below find a
+        # superset of the records that mean something) and the messages of the records closed here
+        firsts = kept.take(pa.array(S))
+        msgs = pc.binary_join(pa.ListArray.from_arrays(pa.array(S, pa.int32()), kept), "\n") if R else None
+        hit = np.zeros(R, dtype=bool)  # read for the Logf, bare and glog records only
+        mk = np.flatnonzero(_MESSAGE_KINDS[k_r])
+        if len(mk) == R:
+            hit = _mask(pc.match_substring_regex(firsts, A_EVENT))
+        elif len(mk):
+            hit[mk] = _mask(pc.match_substring_regex(firsts.take(pa.array(mk)), A_EVENT))
+        named = np.zeros(R, dtype=bool)
+        hi = np.flatnonzero(hit)
+        if len(hi):
+            named[hi] = _mask(pc.match_substring_regex(firsts.take(pa.array(hi)), A_EVENT_NO_BRACE))
         fcb = nxt - S > 1  # a first continuation line holding a "{"
         if fcb.any():
-            fcb[fcb] = _mask(pc.match_substring(kept.take(pa.array(S[fcb] + 1)), "{"))
+            fcb[fcb] = _mask(pc.match_substring_regex(kept.take(pa.array(S[fcb] + 1)), r"\{"))  # (RE2: by memchr)
         # a record whose only claim is a "{" (most are pod dumps and the like) means something to _json_block
         # only under one of its labels, with "dataItems" in the document (written out or \u-escaped) or when
         # decoding it may fail deeply nested (RecursionError, an error of the reference): the others stay plain
@@ -1100,15 +1172,14 @@ class _Parser:
         maybe[-1:] = False  # the open record: decided when it closes, on the whole A_EVENT
         mj = np.flatnonzero(maybe)
         if len(mj):
-            mj = mj[~_mask(pc.match_substring_regex(st_text.take(pa.array(mj)), A_JSON_LABEL))]
-        if len(mj):
-            lens = nxt[mj] - S[mj]
-            pos = np.repeat(S[mj] - np.cumsum(np.concatenate([[0], lens[:-1]])), lens) + np.arange(lens.sum())
-            lines = kept.take(pa.array(pos, pa.int64()))
-            deep = _mask(pc.match_substring_regex(lines, r"dataItems|\\u")).astype(np.int64) * 1000
-            deep += pc.count_substring(lines, "{").to_numpy(zero_copy_only=False)
-            deep += pc.count_substring(lines, "[").to_numpy(zero_copy_only=False)
-            keep_ev = np.add.reduceat(deep, np.concatenate([[0], np.cumsum(lens)[:-1]])) >= 100
+            mj = mj[~_mask(pc.match_substring_regex(firsts.take(pa.array(mj)), A_JSON_LABEL))]
+        if len(mj):  # on the whole message (its lines joined by "\n", which none of these holds)
+            lines = msgs.take(pa.array(mj))  # (each as a literal pattern: RE2 finds a literal by memchr)
+            deep = _mask(pc.match_substring_regex(lines, "dataItems")) | _mask(pc.match_substring_regex(lines, r"\\u"))
+            deep = deep.astype(np.int64) * 1000
+            deep += pc.count_substring_regex(lines, r"\{").to_numpy(zero_copy_only=False)
+            deep += pc.count_substring_regex(lines, r"\[").to_numpy(zero_copy_only=False)
+            keep_ev = deep >= 100
             hit[mj] = keep_ev
             fcb[mj] = keep_ev
         lvl_r = lvl
@@ -1124,8 +1195,9 @@ class _Parser:
                 wts=wts[:-1],
                 has_wts=has_wts[:-1],
                 hit=hit[:-1] | fcb[:-1],
-                first=kept.take(pa.array(S[:-1])),
-                msg=pc.binary_join(pa.ListArray.from_arrays(pa.array(S, pa.int32()), kept), "\n"),
+                multi=(nxt - S > 1)[:-1],
+                first=firsts.slice(0, R - 1),
+                msg=msgs,
             )
 
             def gather(js: np.ndarray) -> tuple[list, list]:
@@ -1180,12 +1252,14 @@ class _Parser:
                 "line_no": np.concatenate([[op.line_no], recs["line_no"]]),
                 "has_ts": np.concatenate([[op.has_ts], recs["has_ts"]]),
                 "ts": np.concatenate([[op.ts], recs["ts"]]),
-                "lvl": np.concatenate([np.array([op.lvl], dtype=object), recs["lvl"]]),
+                "lvl": np.concatenate([np.array([op.lvl], dtype=np.int32), recs["lvl"]]),
                 "wts": np.concatenate([[op.wts or 0], recs["wts"]]),
                 "has_wts": np.concatenate([[op.wts is not None], recs["has_wts"]]),
                 "hit": np.concatenate([[op.hit], recs["hit"]]),
-                "first": pa.concat_arrays([op.pieces[0].cast(pa.string()), recs["first"].cast(pa.string())]),
-                "msg": pa.concat_arrays([one.cast(pa.string()), recs["msg"].cast(pa.string())]),
+                "multi": np.concatenate([[len(allp) > 1], recs["multi"]]),
+                "first": recs["first"],  # (without the open record's: firsts_at below)
+                # chunked: the open record's row and this chunk's, not copied into one array
+                "msg": pa.chunked_array([one.cast(pa.string()), recs["msg"].cast(pa.string())]),
             }
             inner = gather
 
@@ -1201,60 +1275,77 @@ class _Parser:
         if C == 0:
             return
         has_ts, ts_c = recs["has_ts"], recs["ts"]
-        event = _EVENT_KINDS[k] | (_MESSAGE_KINDS[k] & recs["hit"])
+        # (a delimiter without continuation lines announces nothing: _announce finds no name)
+        event = (_EVENT_KINDS[k] & ((k != _K["delim"]) | recs["multi"])) | (_MESSAGE_KINDS[k] & recs["hit"])
         ar = np.arange(C)
         last_ts = np.maximum.accumulate(np.where(has_ts, ar, -1))
         next_ts = np.minimum.accumulate(np.where(has_ts, ar, C)[::-1])[::-1]
         last_step = np.maximum.accumulate(np.where(k == 3, ar, -1))
         first = recs["first"]
+        op_first = op.pieces[0][0].as_py() if op is not None else None
 
-        def catch_up(a, b):  # plain records a .. b-1: what close() did for each
-            if a >= b:
-                return
+        def firsts_at(js: np.ndarray) -> list:
+            """The message pieces of the first lines of records ``js``, as Python strings."""
+            if op is None:
+                return first.take(pa.array(js, pa.int64())).to_pylist()
+            head = [op_first] if len(js) and js[0] == 0 else []
+            return head + first.take(pa.array(js[len(head) :] - 1, pa.int64())).to_pylist()
+
+        ev = np.flatnonzero(event)
+        # the plain records between the events, segment i before event i (the last one after the last event): what
+        # close() did for each of them, read per segment -- its first stamp (a spec's start), its last stamp, its last
+        # STEP (a spec's last step)
+        sa = np.concatenate([[0], ev + 1])
+        sb = np.concatenate([ev, [C]])
+        some = sa < sb
+        nt = next_ts[np.minimum(sa, C - 1)]
+        lt = last_ts[np.maximum(sb - 1, 0)]
+        ls = last_step[np.maximum(sb - 1, 0)]
+        seg_start, seg_last, seg_step = some & (nt < sb), some & (lt >= sa), some & (ls >= sa)
+        start_v = ts_c[np.minimum(nt, C - 1)].tolist()
+        last_v = ts_c[np.maximum(lt, 0)].tolist()
+        step_v = [None] * len(sa)
+        for i, t in zip(np.flatnonzero(seg_step).tolist(), firsts_at(ls[seg_step])):
+            step_v[i] = t
+        seg_start, seg_last, seg_step = seg_start.tolist(), seg_last.tolist(), seg_step.tolist()
+
+        def catch_up(i):  # the plain records of segment i
             sp = self.spec
-            if sp is not None and sp.get("start_ts") is None and next_ts[a] < b:
-                sp["start_ts"] = int(ts_c[next_ts[a]])
-            if last_ts[b - 1] >= a:
-                self.last_ts = int(ts_c[last_ts[b - 1]])
-            if sp is not None and last_step[b - 1] >= a:
-                sp["last_step"] = first[int(last_step[b - 1])].as_py()
+            if sp is not None and seg_start[i] and sp.get("start_ts") is None:
+                sp["start_ts"] = start_v[i]
+            if seg_last[i]:
+                self.last_ts = last_v[i]
+            if sp is not None and seg_step[i]:
+                sp["last_step"] = step_v[i]
 
         names = [self.spec["name"] if self.spec else None]
-        ev = np.flatnonzero(event)
         ev_spec = []
-        prev = -1
         texts, conts = gather(ev) if len(ev) else ([], [])
-        firsts = first.take(pa.array(ev, pa.int64())).to_pylist()
-        for q, e in enumerate(ev.tolist()):
-            catch_up(prev + 1, e)
-            prev = e
-            kind = KINDS[k[e]]
+        firsts = firsts_at(ev)
+        ev_kind = [KINDS[x] for x in k[ev].tolist()]
+        ev_ts = [t if h else None for t, h in zip(ts_c[ev].tolist(), has_ts[ev].tolist())]
+        ev_line = recs["line_no"][ev].tolist()
+        ev_wts = [t if h else None for t, h in zip(recs["wts"][ev].tolist(), recs["has_wts"][ev].tolist())]
+        for q in range(len(ev_kind)):
+            catch_up(q)
+            kind = ev_kind[q]
             text = texts[q]
-            ts = int(ts_c[e]) if has_ts[e] else None
+            ts = ev_ts[q]
             m = STAMP_RE.match(text) if kind == "stamp" else (KLOG_RE.match(text) if kind == "klog" else None)
             ev_spec.append(self.spec["name"] if self.spec else None)
             if self.spec is not None and self.spec.get("start_ts") is None and ts is not None:
                 self.spec["start_ts"] = ts
             if ts is not None:
                 self.last_ts = ts
-            r = {
-                "kind": kind,
-                "line_no": int(recs["line_no"][e]),
-                "text": text,
-                "m": m,
-                "cont": conts[q],
-                "wts": int(recs["wts"][e]) if recs["has_wts"][e] else None,
-            }
+            r = {"kind": kind, "line_no": ev_line[q], "text": text, "m": m, "cont": conts[q], "wts": ev_wts[q]}
             self._interpret(r, firsts[q], ts)
             names.append(self.spec["name"] if self.spec else None)
-        catch_up(prev + 1, C)
+        catch_up(len(ev_kind))
         # the spec of a plain record: the one after the last event before it; an event's: the one before it
         si = np.searchsorted(ev, ar).astype(np.int32)
         si[ev] = len(names) + np.arange(len(ev), dtype=np.int32)
         spec = pa.DictionaryArray.from_arrays(pa.array(si), pa.array(names + ev_spec, pa.string())).cast(pa.string())
-        lvl = recs["lvl"]
-        lv, li = np.unique(lvl.astype(str), return_inverse=True) if C else (np.zeros(0, str), np.zeros(0, np.int64))
-        level = pa.DictionaryArray.from_arrays(pa.array(li.astype(np.int32)), pa.array(lv.tolist(), pa.string()))
+        level = pa.DictionaryArray.from_arrays(pa.array(recs["lvl"], pa.int32()), pa.array(self.levels, pa.string()))
         self.log_parts.append(
             {
                 "ts": pa.array(ts_c, pa.int64(), mask=~has_ts).cast(pa.timestamp("ns", tz="UTC")),
@@ -1278,10 +1369,11 @@ class _Parser:
             "line_no": np.zeros(0, np.int64),
             "has_ts": np.zeros(0, bool),
             "ts": np.zeros(0, np.int64),
-            "lvl": np.zeros(0, object),
+            "lvl": np.zeros(0, np.int32),
             "wts": np.zeros(0, np.int64),
             "has_wts": np.zeros(0, bool),
             "hit": np.zeros(0, bool),
+            "multi": np.zeros(0, bool),
             "first": pa.array([], pa.string()),
             "msg": pa.array([], pa.string()),
         }
@@ -1311,15 +1403,21 @@ class _Parser:
             ctx.clock = "test"
         if self.log_parts:
             parts = self.log_parts
-            cols = {k: pa.chunked_array([p[k] for p in parts]) for k in parts[0]}
-            cols["clock"] = pa.array([ctx.clock] * self.log_rows, pa.string())
+            cols = {
+                k: pa.chunked_array(
+                    [c for p in parts for c in (p[k].chunks if isinstance(p[k], pa.ChunkedArray) else [p[k]])]
+                )
+                for k in parts[0]
+            }
+            cols["clock"] = pc.fill_null(pa.nulls(self.log_rows, pa.string()), ctx.clock)
             self.log_parts, self.log_rows = [], 0
             ctx.emit("test_log", cols)
         for table, rows in self.tables.items():
             if not rows:
                 continue
             if table == "test_specs":
-                self.flushed_specs.update(re.sub(r"\s+", " ", r.get("spec") or "").strip() for r in rows)
+                # (re.sub(r"\s+", " ", x).strip(): str.split's whitespace is the pattern's \s, str.isspace)
+                self.flushed_specs.update(" ".join((r.get("spec") or "").split()) for r in rows)
             cols: dict = {}
             keys = set()
             for r in rows:
@@ -1361,11 +1459,13 @@ def parse(stream, ctx: Context, columnar: bool = True, per_line: bool = False) -
             for t, ln, w in zip(texts, ch.line_no.tolist(), wcl):
                 p.line(t or "", ln, w)
         else:
-            p.chunk(ch)
+            with U.gc_paused():
+                p.chunk(ch)
         n += len(ch.text)
         if p.log_rows + sum(len(v) for v in p.tables.values()) > 200_000:
             p.flush()
-    p.finish()
+    with U.gc_paused() if columnar and not per_line else contextlib.nullcontext():
+        p.finish()
     for reason, (cnt, ex) in stats.counted.items():
         ctx.count_many(reason, [e[0] for e in ex], [e[1] for e in ex], cnt, severity="info")
     ctx.lines_read += stats.skipped  # overlong lines: read and counted, in no chunk

@@ -17,6 +17,8 @@ line accounting.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import re
@@ -247,6 +249,21 @@ def json_after(first: str, cont: list[str]):
         return None
 
 
+@contextlib.contextmanager
+def gc_paused():
+    """Python's cyclic garbage collector paused for a block's work (the columnar paths): a block makes many
+    short-lived objects, all freed by their reference counts, and collections triggered by their allocation
+    found nothing to free but walked every long-lived object of the process (a full collection ~10 ms; issue 20,
+    round 9 in bench/README.md).  Per block, so cyclic garbage waits one block at most."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 # -- wall-clock stamps → UTC ns, one record at a time --------------------------------------------------
 # The line parsers (e2e, clusterloader2) convert a stamp per record.  Through numpy a scalar conversion
 # cost ~10-40 µs (days_from_civil on 1-element arrays) and, for a named zone, a pandas tz_localize of one
@@ -288,6 +305,34 @@ class LocalToUTC:
                 self.cache.clear()
             self.cache[k] = off
         return local + off if off is not None else self._exact(local)
+
+    def many(self, local: np.ndarray) -> np.ndarray:
+        """:meth:`__call__` of each value of ``local`` (int64 ns) at once: each distinct minute's offset looked up in
+        (or added to) the same cache, new minutes converted together by their first and last nanosecond, the values
+        of a minute without one offset by :func:`kubelog.timeutil.local_to_utc_ns`."""
+        local = np.asarray(local, dtype=np.int64)
+        if self.identity or not len(local):
+            return local
+        u, inv = np.unique(local // _MIN, return_inverse=True)
+        ul = u.tolist()
+        offs = [self.cache.get(k, False) for k in ul]
+        new = [i for i, o in enumerate(offs) if o is False]
+        if new:
+            start = u[new] * _MIN
+            a = timeutil.local_to_utc_ns(start, self.tz)
+            b = timeutil.local_to_utc_ns(start + (_MIN - 1), self.tz)
+            nat = np.iinfo(np.int64).min
+            ok = ((a != nat) & (b != nat) & (a - start == b - (start + (_MIN - 1)))).tolist()
+            for i, good, off in zip(new, ok, (a - start).tolist()):
+                offs[i] = off if good else None
+            if len(self.cache) + len(new) > 100_000:
+                self.cache.clear()
+            self.cache.update((ul[i], offs[i]) for i in new)
+        has = np.array([o is not None for o in offs], dtype=bool)[inv]
+        out = local + np.array([o or 0 for o in offs], dtype=np.int64)[inv]
+        if not has.all():
+            out[~has] = timeutil.local_to_utc_ns(local[~has], self.tz)
+        return out
 
 
 # -- worst-latency lists of a whole block at once (the clusterloader2 log's 100-element lists) ---------------------
