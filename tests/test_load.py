@@ -984,3 +984,28 @@ def test_a_start_is_placed_between_created_and_started_where_the_dump_seconds_pu
     assert err.max() < 0.05 * gap.max()
     # no dump second: nothing tells where, the middle of the gap
     assert start_fraction(created, created + gap, None, []) == 0.5
+
+
+def test_relisted_stops_leave_the_runtime_s_hold_before_the_relist():
+    """A teardown's stops from their kubelets' terminal writes: each write follows the relist that saw the
+    containers die.  On Kubemark's fake Docker client StopContainer sets the container exited and then
+    sleeps (≥ 50 ms, ~200 ms) holding its lock, so no relist lists it before: the stop lies in
+    [write − delay − period, write − delay − hold].  The line through those brackets places the stops where
+    they are; through [write − delay − period, write − delay] it placed them ~hold / 2 late."""
+    from kubelog.analysis.load import _fit_relisted
+
+    rng = np.random.default_rng(5)
+    m, per_place = 300, 2.4e6
+    k = np.arange(m, dtype=np.float64)
+    stop = 1e9 + per_place * k
+    hold = np.maximum(rng.normal(0.2, 0.05, m), 0.05) * NS
+    phase = rng.uniform(0, NS, 30)[rng.integers(0, 30, m)]  # 30 kubelets, each its relist phase
+    relist_at = np.maximum(phase + np.ceil((stop - phase) / NS) * NS, stop + hold)
+    delay = 0.01 * NS
+    final = relist_at + delay
+    errs = {}
+    for h in (0.0, float(hold.min())):
+        c, r = _fit_relisted(k, final, NS, delay, 1.0, (0.0, 3e6), h)
+        errs[h] = float(np.mean(c + r * k - stop))
+    assert abs(errs[float(hold.min())]) < 0.05 * NS
+    assert errs[0.0] - errs[float(hold.min())] > 0.015 * NS

@@ -861,7 +861,7 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     before the terminal write or final delete."""
     nan = pd.Series(np.nan, index=index)
     if named.empty:
-        return (nan, nan.copy(), nan.copy()), (nan.copy(), nan.copy(), nan.copy()), {}
+        return (nan, nan.copy(), nan.copy()), (nan.copy(), nan.copy(), nan.copy()), {}, 0.0
     g = named.set_index(["namespace", "pod"])
     g = g[~g.index.duplicated()].reindex(index)
     for c in ("t", "tc", "tk"):
@@ -870,6 +870,9 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     # the start's estimate on the node's clock: where between Created and Started the dumps put it
     frac = start_fraction(g["tc"], g["t"], pairs.get("dump_start"), notes)
     g["s"] = (g["tc"] + frac * (g["t"] - g["tc"])).where(g["tc"].notna(), g["t"])
+    # how long StartContainer went on after the start, at least: the runtime's hold of its lock
+    held = (g["t"] - g["s"])[g["tc"].notna()].dropna()
+    hold = max(float(held.min()), 0.0) if len(held) else 0.0
     o = _event_offsets(g, pairs, relist, notes)
     th, lower, upper, allow = o["theta"], o["lower"], o["upper"], o["allow"]
     w, b, fin = pairs["running_write"], pairs["bind"], pairs["final"]
@@ -884,7 +887,7 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     placed = g["clock"].notna() & th.notna()
     per = pd.DataFrame({"theta": th[placed], "slack": (upper + allow)[placed]})
     thetas = {c: tuple(v) for c, v in per.groupby(g.loc[placed, "clock"].to_numpy()).first().iterrows()}
-    return start, stop, thetas
+    return start, stop, thetas, hold
 
 
 def start_fraction(created: pd.Series, started: pd.Series, second, notes: list) -> float:
@@ -964,14 +967,17 @@ def _sweep_deletes(index, sweep: pd.DataFrame, own_del: pd.Series, first_del: pd
     return est
 
 
-def _fit_relisted(x: np.ndarray, final: np.ndarray, relist: int, delay: float, unit: float, rate: tuple) -> tuple:
+def _fit_relisted(
+    x: np.ndarray, final: np.ndarray, relist: int, delay: float, unit: float, rate: tuple, hold: float = 0.0
+) -> tuple:
     """``(c, r)``: the line ``c + r·x`` (ns) that places the stops of pods whose kubelets reported them at
     their next relist, from their terminal writes ``final`` (receipts, ns) and a position ``x`` per pod: its
     graceful delete (ns, ``unit`` 1e9, ``rate`` (1, 1)) or its place in a teardown's list (``unit`` 1,
     ``rate`` (0, the most ns per place)).
 
-    Each stop lies in [final − delay − relist, final − delay]: the PLEG relists every period and the write
-    follows its relist by ``delay``.  The waits are *not* independent draws: a kubelet's relists keep their
+    Each stop lies in [final − delay − relist, final − delay − hold]: the PLEG relists every period, the write
+    follows its relist by ``delay``, and a runtime that holds its lock ``hold`` past the stop (Kubemark's fake
+    Docker client sleeps inside StopContainer) lets no relist list the containers before.  The waits are *not* independent draws: a kubelet's relists keep their
     phase, so its pods stopped within one period are all reported at the same relist — a median of the
     waits is no estimate; only each pod's interval is sound, and a kubelet whose relist fell inside the
     sweep brackets it (its pods before the relist reported at it, the next ones a period later).  The line
@@ -986,8 +992,8 @@ def _fit_relisted(x: np.ndarray, final: np.ndarray, relist: int, delay: float, u
     m = x.size
     x0, f0 = float(np.median(x)), float(np.median(final))
     xs = (x - x0) / unit
-    hi = (final - f0 - delay) / 1e9
-    lo = hi - relist / 1e9  # the nominal period: a longer wait is a (soft) violation, not a wider interval
+    hi = (final - f0 - delay - hold) / 1e9
+    lo = (final - f0 - delay - relist) / 1e9  # the nominal period: a longer wait is a (soft) violation
     # the tie-break on at most _FIT_TIES pods, evenly spaced (it only settles the line's two parameters)
     t = np.arange(0, m, -(-m // _FIT_TIES))
     q = t.size
@@ -1076,7 +1082,16 @@ def _level(exact, idx, line: np.ndarray) -> tuple[float, int]:
 
 
 def _relisted_lines(
-    index, sweep, own, g_est: pd.Series, final: pd.Series, relist: int, delay: tuple, notes: list, exact=None
+    index,
+    sweep,
+    own,
+    g_est: pd.Series,
+    final: pd.Series,
+    relist: int,
+    delay: tuple,
+    notes: list,
+    exact=None,
+    hold: float = 0.0,
 ) -> pd.Series:
     """The stop of each pod whose kubelet reports it at its next relist (relative ns, NaN without a terminal
     write ``final``): per namespace teardown, a line over the pods' places in its list
@@ -1087,7 +1102,8 @@ def _relisted_lines(
     :data:`_LEVEL_MIN` of a line's pods have a stop known exactly (``exact``: a Killing event or a kill
     record on a placed clock), the line is moved by their mean distance from it: the brackets place the
     line where the kubelets' reactions put the stops around each relist, the exact stops where they are on
-    average, which is what the count of running pods needs."""
+    average, which is what the count of running pods needs.  ``hold``: how long the runtime holds its lock
+    past a stop at least (:func:`_fit_relisted`)."""
     out = pd.Series(np.nan, index=index)
     has = final.notna()
     d, measured = delay
@@ -1099,7 +1115,8 @@ def _relisted_lines(
             continue
         t0, t1, n = (float(grp[c].iloc[0]) for c in ("t0", "t1", "n"))
         k = grp["k"].to_numpy(dtype=np.float64)
-        c, r = _fit_relisted(k, final[grp.index].to_numpy(dtype=np.float64), relist, d, 1.0, (0.0, (t1 - t0) / n))
+        fin = final[grp.index].to_numpy(dtype=np.float64)
+        c, r = _fit_relisted(k, fin, relist, d, 1.0, (0.0, (t1 - t0) / n), hold)
         if np.isfinite(c):
             shift, m = _level(exact, grp.index, c + r * k)
             c += shift
@@ -1109,7 +1126,7 @@ def _relisted_lines(
     rest_fitted = False
     if rest.sum() >= _FIT_MIN:
         x = g_est[rest].to_numpy(dtype=np.float64)
-        c, _ = _fit_relisted(x, final[rest].to_numpy(dtype=np.float64), relist, d, 1e9, (1.0, 1.0))
+        c, _ = _fit_relisted(x, final[rest].to_numpy(dtype=np.float64), relist, d, 1e9, (1.0, 1.0), hold)
         rest_fitted = bool(np.isfinite(c))
         if rest_fitted:
             shift, m = _level(exact, rest[rest].index, c + x)
@@ -1126,6 +1143,12 @@ def _relisted_lines(
             f"fitted to their kubelets' relisted terminal writes: {r / 1e6:.1f} ms per pod; the call took "
             f"{dur / 1e9:.2f} s, the first stop {first / 1e9:.2f} s after its receipt"
             + (f" (moved {shift / 1e6:+.0f} ms to the mean of {m} stops known exactly)" if m else "")
+        )
+    if (fitted or rest_fitted) and hold >= 1e6:
+        notes.append(
+            f"each stop placed at least {hold / 1e6:.0f} ms before the relist that reported it: the runtime holds "
+            "its lock that long past a start (the least gap from a container's start to its Started event), and "
+            "as long past a stop (Kubemark's fake Docker client sleeps in StartContainer and StopContainer alike)"
         )
     if fitted or rest_fitted:
         notes.append(
@@ -1349,7 +1372,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         pairs[key + "_clock"] = rec["clock"].reindex(lives.index)
     pairs["posts"] = _post_bounds(run, notes)
     pairs["dump_start"] = dumps
-    named_start, named_stop, thetas = _named_lives(named, lives.index, pairs, relist, notes)
+    named_start, named_stop, thetas, hold = _named_lives(named, lives.index, pairs, relist, notes)
     cands = [
         named_start,
         _relisted(running_write, bind, relist),
@@ -1379,7 +1402,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         # list places, fitted to each pod's relist interval, its level checked on the stops known exactly
         # (Killing events, kill records); kept inside [max(graceful delete, write − relist), write]
         delay = _died_write_delay(pleg, final, thetas, relist)
-        line = _relisted_lines(lives.index, sweep, own, g_est, final, relist, delay, notes, exact)
+        line = _relisted_lines(lives.index, sweep, own, g_est, final, relist, delay, notes, exact, hold)
         lo = np.fmax(final - relist, gd)
         final_est = pd.Series(np.minimum(np.fmax(np.floor(line), lo), final), index=lives.index)
     else:
