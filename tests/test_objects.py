@@ -514,7 +514,7 @@ def _event(draw):
             message=s(["ok", "ü"]),
             firstTimestamp=t(),
             lastTimestamp=t(),
-            count=_pick(draw, [1, 7, None, 2.0, "2", 2**40]),
+            count=_pick(draw, [1, 7, None, 2.0, "2", 2**40, 2**63, -(2**63), 2**63 - 1]),  # int64's edges
         )
     else:
         opt.update(
@@ -523,7 +523,7 @@ def _event(draw):
             note=s(["n"]),
             deprecatedFirstTimestamp=t(),
             deprecatedLastTimestamp=t(),
-            deprecatedCount=_pick(draw, [2, None, True, 3.0]),
+            deprecatedCount=_pick(draw, [2, None, True, 3.0, -(2**63) - 1]),
             involvedObject=_pick(draw, [None, ref]),
             message=s(["m"]),
         )

@@ -396,14 +396,16 @@ def _ts_array(values: list):
 _S = pa.string()
 _REF = pa.struct([("kind", _S), ("namespace", _S), ("name", _S)])
 _SRC = pa.struct([("component", _S), ("host", _S)])
-_EVENT_STRUCT = pa.struct(  # the string fields of an event that :meth:`_Sink.event` reads
+_EVENT_STRUCT = pa.struct(  # the fields of an event that :meth:`_Sink.event` reads
     [
         ("metadata", pa.struct([("namespace", _S), ("name", _S), ("creationTimestamp", _S)])),
         ("involvedObject", _REF),
         ("regarding", _REF),
         ("source", _SRC),
         ("deprecatedSource", _SRC),
-        ("series", pa.struct([("lastObservedTime", _S)])),
+        ("series", pa.struct([("lastObservedTime", _S), ("count", pa.int64())])),
+        ("count", pa.int64()),
+        ("deprecatedCount", pa.int64()),
         ("eventTime", _S),
         ("firstTimestamp", _S),
         ("lastTimestamp", _S),
@@ -673,8 +675,9 @@ class _ColSink(_Sink):
         C++ conversion looks each field up; other keys are skipped) and combined with ``pyarrow.compute``.  False,
         nothing emitted, when Arrow refuses the batch: a string field holding another type (a number, a bool, a
         list) or a nested field that is not an object -- there ``_s``/``_d`` read None / {} and the comprehensions
-        of :meth:`_events` decide.  The counts (``_i``: ints but not bools, not floats) stay per-object Python,
-        which Arrow's int conversion would not tell from ``1.0``."""
+        of :meth:`_events` decide.  The counts are int64 fields too: Arrow refuses a bool, an int beyond int64 and
+        a number with a fraction or an exponent (decoded as a :class:`_Num` here), the values ``_i`` reads as None,
+        so a batch it converts holds only the JSON integers ``_i`` takes."""
         import pyarrow.compute as pc
 
         objs = [b[0] for b in batch]
@@ -690,7 +693,16 @@ class _ColSink(_Sink):
         def f(*path):  # a field, null where an object on its path is null (``StructArray.field`` keeps no parent)
             return pc.struct_field(a, list(path))
 
-        new = pa.array([_is_new_event(o) for o in objs], pa.bool_())
+        new = pa.array(  # _is_new_event, inlined (a call per event was ~1 us of 3)
+            [
+                "regarding" in o
+                or "note" in o
+                or "reportingController" in o
+                or str(o.get("apiVersion", "")).startswith("events.k8s.io")
+                for o in objs
+            ],
+            pa.bool_(),
+        )
 
         def pick(a_new, a_old):
             return pc.if_else(new, a_new, a_old)
@@ -703,7 +715,7 @@ class _ColSink(_Sink):
         first = pick(f("deprecatedFirstTimestamp"), f("firstTimestamp"))
         last = pick(f("deprecatedLastTimestamp"), f("lastTimestamp"))
         created = f("metadata", "creationTimestamp")
-        count = _event_counts(objs, new.to_pylist())
+        count = pc.coalesce(pick(f("deprecatedCount"), f("count")), f("series", "count"), pa.scalar(1, pa.int64()))
         comp = pc.coalesce(set_(src["component"]), set_(f("reportingController")), set_(f("reportingComponent")))
         host = pc.coalesce(set_(src["host"]), set_(f("reportingInstance")))
         best = pc.coalesce(set_(et), set_(last), set_(first), created)
@@ -1047,6 +1059,7 @@ def _n_lines(text: str) -> int:
     return text.count("\n") + (0 if not text or text.endswith("\n") else 1)
 
 
+_SPACE = re.compile(r"\s*").match  # str.isspace's whitespace, as str.lstrip strips it
 _HTTP_STATUS = re.compile(r"^HTTP/\d(?:\.\d)? \d{3}(?: [^\r\n]*)?\r?$", re.M)
 
 
@@ -1072,26 +1085,28 @@ def parse(stream, ctx: Context, columnar: bool = True, arrow: bool = True) -> No
         return
     text = data.decode("utf-8", "replace")
     ctx.clock = ctx.clock or "apiserver"
-    total = _n_lines(text)
-    ctx.lines_read += total
+    last = 0 if not text or text.endswith("\n") else 1  # a last line without its newline (see _n_lines)
     hlines, hend = _http_headers(text)
     if hlines:  # a watch or GET saved with `curl -i`: headers counted, the body parsed on its own lines
         ctx.count("HTTP response headers (curl -i)", 1, text[:hend].splitlines()[0], n=hlines, severity="info")
-        text = "\n" * hlines + text[hend:]
-    stripped = text.lstrip()
+        text = "\n" * hlines + text[hend:]  # as many newlines as the headers had: the same line count
+    first = _SPACE(text).end()  # the first character that is not whitespace (``str.lstrip``'s, without a copy)
+    nl: list = []  # the newlines of the text, when the JSON parse counted them on its way (the default path)
     import gc
 
     gc_was = gc.isenabled()
     if columnar:  # the decoded document is one large tree of young containers: collections that find
         gc.disable()  # nothing to free took half of a pods dump's parse time (measured, bench/README.md)
     try:
-        if stripped.startswith("{") or stripped.startswith("["):
-            primary = _parse_json(text, ctx, columnar, arrow)
+        if text.startswith(("{", "["), first):
+            primary = _parse_json(text, ctx, columnar, arrow, nl if columnar else None)
         else:
             primary = _parse_yaml(text, ctx, columnar)
     finally:
         if gc_was:
             gc.enable()
+    total = (nl[0] if nl else text.count("\n")) + last
+    ctx.lines_read += total
     ctx.record_lines += primary
     ctx.continuation_lines += max(0, total - primary - ctx.counted_lines)
 
@@ -1269,11 +1284,13 @@ def _decode_object(text: str, pos: int, dec: json.JSONDecoder):
         return None
 
 
-def _parse_json(text: str, ctx: Context, columnar: bool = True, arrow: bool = True) -> int:
+def _parse_json(text: str, ctx: Context, columnar: bool = True, arrow: bool = True, nl: list | None = None) -> int:
     """Top-level JSON values one after the other.  The reference (``columnar=False``) decodes each value whole,
     a list's items a second time for their lines, and numbers lines from a table of every newline; the default
     decodes a list once, item by item (:func:`_decode_object`), counts lines between the positions it needs,
-    and hands the objects to the columnar sink.  Malformed input takes the same (reference) path in both."""
+    and hands the objects to the columnar sink.  Malformed input takes the same (reference) path in both.
+    ``nl``, when given, receives the number of newlines of ``text``, counted from the last position whose line was
+    asked (the text is not counted twice)."""
     # Arrow's int64 conversion takes 1.0 (and Decimal 1.0) as 1 where ``_i`` reads None: for the Arrow path a number
     # with a fraction or an exponent is decoded as a :class:`_Num`, which every Arrow conversion refuses (the batch
     # then goes the reference's way, where ``_s``/``_i``/``_d`` read it as they read a float: not a str, an int, a dict)
@@ -1361,6 +1378,8 @@ def _parse_json(text: str, ctx: Context, columnar: bool = True, arrow: bool = Tr
         pos = end
     sink.flush()
     ctx.info["object_kinds"] = sink.kinds
+    if nl is not None:
+        nl.append(len(lines.nl) if lines is not None else at[1] - 1 + text.count("\n", at[0]))
     return len(sink.record_lines)
 
 
