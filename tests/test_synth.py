@@ -430,3 +430,30 @@ def test_audit_object_ref_names_what_a_create_carries(tmp_path, era):
     assert seen["pods"] and not any(seen["pods"])
     assert sorted(seen["replicationcontrollers"]) == sorted(set().union(*rcs.values()))
     assert all(seen["events"]) and dumped <= set(seen["events"])
+
+
+def test_a_controller_s_pod_create_is_received_after_its_owner_was_stored(tmp_path):
+    """The RC manager makes a pod once its informer delivered the RC, stored as the RC's create returned
+    (pkg/controller/replicaset/replica_set.go, which the RC manager shares: add → syncReplicaSet →
+    manageReplicas): every pod's create POST is received after its RC's create ended.  (The generator drew
+    the pod POST's latency regardless: on this run the second latency pod's POST was received 1.8 ms
+    before its RC's.)"""
+    truth = generate(tmp_path, seed=5, nodes=10, era="1.28", skew="test=0s,nodes=0s", scale=3)
+    owner_end, pod_posts = {}, {}
+    for line in (tmp_path / "audit.log").read_text().splitlines():
+        ev = json.loads(line)
+        ref = ev.get("objectRef") or {}
+        if ev["verb"] != "create" or ev["stage"] != "ResponseComplete" or ref.get("subresource"):
+            continue
+        end = pd.Timestamp(ev["stageTimestamp"]).value
+        if ref["resource"] == "replicationcontrollers":
+            owner_end[ref["name"]] = end
+        elif ref["resource"] == "pods":
+            pod_posts[end // 1000] = pd.Timestamp(ev["requestReceivedTimestamp"]).value
+    checked = 0
+    for p in truth["pods"]:
+        recv = pod_posts.get(p["create_end"] // 1000)
+        if recv is not None:
+            assert recv > owner_end[p["name"].rsplit("-", 1)[0]], p["name"]
+            checked += 1
+    assert checked >= 300
