@@ -3,6 +3,7 @@ say so, an empty clusterloader2 measurement is no data, and the running end is t
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -338,3 +339,42 @@ def test_matchable_creates_are_those_of_some_assignment():
         perms = [pm for pm in itertools.permutations(range(base, base + m)) if all(pm[x] in adj[x] for x in range(m))]
         want = [sorted({pm[x] for pm in perms}) for x in range(m)] if perms else None
         assert _matchable(adj, base) == want, adj
+
+
+def test_a_pod_s_create_follows_its_owner_s_create_named_in_the_audit_log(tmp_path):
+    """A controller makes its pods (``generateName: <owner>-``) after it saw its owner, so a pod's create is
+    received after its owner's create, whose audit event names it (``objectRef.name``, filled from the
+    request object at Metadata level: apiserver audit/request.go LogRequestObject).  Two latency pods both
+    created before either was bound form a block the bindings' order cannot split (each gets the earlier
+    create, with the spread); their replication controllers' creates 200 ms apart split it."""
+    from test_load import at, make_run, req
+
+    def post(end):
+        r = req(end, 0.004, "create", "pods", 201)
+        r["namespace"] = "d"
+        return r
+
+    def rc(end, name):
+        r = req(end, 0.003, "create", "replicationcontrollers", 201, name=name, origin="audit")
+        r["namespace"] = "d"
+        return r
+
+    def tr(pod, sec):
+        return dict(
+            namespace="d",
+            pod=pod,
+            milestone="bound",
+            ts=at(sec),
+            clock="apiserver",
+            resolution_s=1e-6,
+            origin="scheduler",
+        )
+
+    pods = [tr("lat-0-abcde", 30.5), tr("lat-1-fghij", 30.45)]
+    posts = [post(30.1), post(30.3)]
+    plain = pod_startup(make_run(tmp_path / "a", requests=posts, pod_transitions=pods)).per_pod.set_index("pod")
+    assert (plain["created_resolution_s"] > 0.1).all()  # the order alone: either create could be either pod's
+    owned = [rc(30.05, "lat-0"), rc(30.25, "lat-1")]
+    per = pod_startup(make_run(tmp_path / "b", requests=posts + owned, pod_transitions=pods)).per_pod.set_index("pod")
+    assert per.loc["lat-0-abcde", "created_ts"] == at(30.1) and per.loc["lat-1-fghij", "created_ts"] == at(30.3)
+    assert np.allclose(per["created_resolution_s"], 1e-6)

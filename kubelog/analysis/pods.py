@@ -397,14 +397,17 @@ def _create_posts(run: Run, c: pd.DataFrame) -> pd.DataFrame | None:
     cr = c[(c["end"] == "created") & (c["clock"] == "apiserver")]
     fine = set(zip(cr.loc[cr["resolution_s"] < 1.0, "namespace"], cr.loc[cr["resolution_s"] < 1.0, "pod"]))
     cr = cr[(cr["resolution_s"] >= 1.0) & (cr["namespace"] != "")]
-    cr = cr[[k not in fine for k in zip(cr["namespace"], cr["pod"])]]
+    cr = cr[np.array([k not in fine for k in zip(cr["namespace"], cr["pod"])], dtype=bool)]
     cr = cr.sort_values("ts").drop_duplicates(["namespace", "pod"])
     out = []
     lo = _ns_int(cr["ts"])
     hi = lo + int((1.0 + _POST_SLACK_S) * 1e9)
+    owners = _owner_receipts(run)
     for ns, g in r.groupby("namespace", sort=False):
         fine_pods = {q for n, q in fine if n == ns}
-        by_order = _create_posts_in_order(g, c[c["namespace"] == ns], cr[cr["namespace"] == ns], fine_pods)
+        by_order = _create_posts_in_order(
+            g, c[c["namespace"] == ns], cr[cr["namespace"] == ns], fine_pods, owners.get(ns, {})
+        )
         placed = set()
         if by_order is not None:  # those pods and their blocks' POSTs leave the windows' test below
             frame, used = by_order
@@ -528,7 +531,40 @@ _IN_ORDER_SOME = "pod create POST (request end; the earliest of those its bindin
 _ORDER_BLOCK_MAX = 64  # pods of a block between two tight bindings that are matched (larger ones are left)
 
 
-def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, fine: set):
+#: controllers that create their pods with ``generateName: <owner name>-`` (pkg/controller/controller_utils.go
+#: ``GetPodFromTemplate`` / ``getPodsPrefix``): a pod named ``<owner>-<5 characters>`` is one of theirs
+_GENERATING_OWNERS = ("replicationcontrollers", "replicasets", "jobs", "daemonsets")
+
+
+def _owner_receipts(run: Run) -> dict:
+    """``{namespace: {owner name: receipt ns}}`` of the creates of pod-generating controllers whose audit event
+    names the object (``objectRef.name``, filled from the request object at Metadata level:
+    staging/src/k8s.io/apiserver/pkg/audit/request.go ``LogRequestObject``): the earliest receipt per name."""
+    import pyarrow.dataset as ds
+
+    if not run.has("requests"):
+        return {}
+    r = run.table(
+        "requests",
+        columns=["ts", "latency_s", "namespace", "name", "code", "subresource"],
+        filter=(ds.field("verb") == "create")
+        & ds.field("resource").isin(list(_GENERATING_OWNERS))
+        & (ds.field("origin") == "audit"),
+    )
+    r = r[(r["code"] < 300) & (r["subresource"].fillna("") == "") & (r["name"].fillna("") != "") & r["ts"].notna()]
+    if r.empty:
+        return {}
+    lat = pd.to_numeric(r["latency_s"], errors="coerce").fillna(0.0).clip(lower=0.0).to_numpy()
+    recv = _ns_int(r["ts"]) - np.round(lat * 1e9).astype(np.int64)
+    d = pd.DataFrame({"ns": r["namespace"].fillna("").to_numpy(), "name": r["name"].to_numpy(), "recv": recv})
+    d = d.groupby(["ns", "name"])["recv"].min()
+    out: dict = {}
+    for (ns, name), v in d.items():
+        out.setdefault(ns, {})[name] = int(v)
+    return out
+
+
+def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, fine: set, owners=None):
     """µs create instants of one namespace's pods by the order of their bindings, where no window of
     ``creationTimestamp`` can tell them (latency pods created 200 ms apart by their replication controllers:
     test/e2e/scalability/density.go; a pod deleted before the dump has no ``creationTimestamp`` at all).
@@ -544,6 +580,8 @@ def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, f
     several, its created end is the earliest of those (late-side, as a truncated creationTimestamp: the phase from it is at most
     that long) with the spread of the others as its resolution. A block no assignment fits shows the premise
     wrong (a create or a binding missing from the logs): none of the namespace's pairs is used then.
+    ``owners`` (``{owner name: receipt ns}``, :func:`_owner_receipts`): a pod named ``<owner>-<5 characters>``
+    was created by that controller after it saw its owner, so its create was received after the owner's.
 
     Returns None, or (the created candidates of the block pods but those in ``fine``, which have a created
     end finer than a second already; the positions in ``g`` of every create the solved blocks own)."""
@@ -569,9 +607,18 @@ def _create_posts_in_order(g: pd.DataFrame, c: pd.DataFrame, cr: pd.DataFrame, f
     has = cts.notna().to_numpy()
     lo = _ns_int(cts.fillna(pd.Timestamp(0, tz="UTC")))
 
+    # the pod's owner's create receipt (a controller makes its pods after it saw the owner), or none
+    owner_at = np.full(len(st), np.iinfo(np.int64).min, dtype=np.int64)
+    for i, name in enumerate(s.index):
+        m = RX_SUFFIX.match(str(name))
+        if owners and m and m.group("base") in owners:
+            owner_at[i] = owners[m.group("base")]
+
     def fits(pi: int, ci: int) -> bool:  # pod pi (in binding order) created by the ci-th create received
         c_ = order[ci]
-        return recv[c_] < st[pi] and not (has[pi] and (end[c_] < lo[pi] or recv[c_] >= lo[pi] + 1_000_000_000))
+        return owner_at[pi] < recv[c_] < st[pi] and not (
+            has[pi] and (end[c_] < lo[pi] or recv[c_] >= lo[pi] + 1_000_000_000)
+        )
 
     # tight prefixes cut the pods into blocks: the pods after one tight binding up to the next own the
     # creates received between them; a block of up to _ORDER_BLOCK_MAX pods is solved as a matching
