@@ -187,16 +187,31 @@ def test_generated_cl2_log_empty_measurement_is_no_data(tmp_path):
     assert not pod_startup(run).reported["phase"].eq("StatefulPodStartupLatency").any()
 
 
+def _pod_post(end, ns="d"):
+    """A pod create POST → 201 in namespace ``ns`` ending at T0 + ``end`` s (4 ms latency)."""
+    from test_load import req
+
+    r = req(end, 0.004, "create", "pods", 201)
+    r["namespace"] = ns
+    return r
+
+
+def _bound(pod, sec, ns="d"):
+    """The scheduler's µs record that bound ``pod`` at T0 + ``sec`` s (apiserver clock)."""
+    from test_load import at
+
+    return dict(
+        namespace=ns, pod=pod, milestone="bound", ts=at(sec), clock="apiserver", resolution_s=1e-6, origin="scheduler"
+    )
+
+
 def test_created_from_the_only_create_post_in_its_second(tmp_path):
     """creationTimestamp is whole seconds, truncated; the POST …/pods that created the pod (no name:
     generateName) gives the µs instant when it is the only one in the pod's second and that second
     holds no other pod."""
-    from test_load import at, make_run, req
+    from test_load import at, make_run
 
-    def post(end):
-        r = req(end, 0.004, "create", "pods", 201)
-        r["namespace"] = "d"
-        return r
+    post = _pod_post
 
     def created(pod, sec):
         return dict(
@@ -209,16 +224,7 @@ def test_created_from_the_only_create_post_in_its_second(tmp_path):
             origin="pods-json",
         )
 
-    def bound(pod, sec):
-        return dict(
-            namespace="d",
-            pod=pod,
-            milestone="bound",
-            ts=at(sec),
-            clock="apiserver",
-            resolution_s=1e-6,
-            origin="scheduler",
-        )
+    bound = _bound
 
     run = make_run(
         tmp_path / "r",
@@ -249,12 +255,9 @@ def test_created_from_the_create_post_between_two_bindings(tmp_path):
     A pod's create is received before any binding of it: when as many creates as pods are in the
     namespace and exactly k were received before the k-th binding (k-1 before the one before), the one
     received between the two bindings is the k-th pod's."""
-    from test_load import at, make_run, req
+    from test_load import at, make_run
 
-    def post(end, ns="d"):
-        r = req(end, 0.004, "create", "pods", 201)
-        r["namespace"] = ns
-        return r
+    post = _pod_post
 
     def tr(pod, milestone, sec, res, origin, ns="d"):
         return dict(
@@ -349,26 +352,14 @@ def test_a_pod_s_create_follows_its_owner_s_create_named_in_the_audit_log(tmp_pa
     create, with the spread); their replication controllers' creates 200 ms apart split it."""
     from test_load import at, make_run, req
 
-    def post(end):
-        r = req(end, 0.004, "create", "pods", 201)
-        r["namespace"] = "d"
-        return r
+    post = _pod_post
 
     def rc(end, name):
         r = req(end, 0.003, "create", "replicationcontrollers", 201, name=name, origin="audit")
         r["namespace"] = "d"
         return r
 
-    def tr(pod, sec):
-        return dict(
-            namespace="d",
-            pod=pod,
-            milestone="bound",
-            ts=at(sec),
-            clock="apiserver",
-            resolution_s=1e-6,
-            origin="scheduler",
-        )
+    tr = _bound
 
     pods = [tr("lat-0-abcde", 30.5), tr("lat-1-fghij", 30.45)]
     posts = [post(30.1), post(30.3)]
