@@ -975,9 +975,10 @@ def _fit_relisted(
     graceful delete (ns, ``unit`` 1e9, ``rate`` (1, 1)) or its place in a teardown's list (``unit`` 1,
     ``rate`` (0, the most ns per place)).
 
-    Each stop lies in [final − delay − relist, final − delay − hold]: the PLEG relists every period, the write
-    follows its relist by ``delay``, and a runtime that holds its lock ``hold`` past the stop (Kubemark's fake
-    Docker client sleeps inside StopContainer) lets no relist list the containers before.  The waits are *not* independent draws: a kubelet's relists keep their
+    Each stop lies in [final − delay − relist, final − delay − hold]: the PLEG relists every period, the
+    write follows its relist by ``delay``, and a runtime that holds its lock ``hold`` past the stop
+    (Kubemark's fake Docker client sleeps inside StopContainer) lets no relist list the containers before.
+    The waits are *not* independent draws: a kubelet's relists keep their
     phase, so its pods stopped within one period are all reported at the same relist — a median of the
     waits is no estimate; only each pod's interval is sound, and a kubelet whose relist fell inside the
     sweep brackets it (its pods before the relist reported at it, the next ones a period later).  The line

@@ -948,8 +948,7 @@ class Sim:
         # sync that PLEG ContainerDied triggers (pkg/kubelet/kubelet.go syncPod: "Kill pod if it should
         # not be running"), so it trails the stop by the relist.  From 1.22 syncTerminatingPod kills
         # them, reads the runtime's status itself and sets the terminal status at once.
-        p["stop_return"] = p["stop"] + self.docker_hold()  # StopContainer returns
-        p["pleg_died"] = self.relist_after(node, p["stop"], p["stop_return"] - p["stop"])
+        p["pleg_died"] = self.relist_after(node, p["stop"], self.docker_hold())  # StopContainer's hold
         after = p["stop"] if self.era == "1.28" else p["pleg_died"]
         sent = after + int(rng.integers(3, 20) * MS)
         lat = self.latency("patch", sent)
