@@ -328,9 +328,12 @@ def test_a_fake_runtime_starts_and_stops_a_container_as_it_is_called(tmp_path, e
     returned, trails the start by 50–400 ms, ~200 ms on average, and its PLEG relist, whose
     ``ListContainers`` waits for the mutex, reports no earlier.  1.28's hollow kubelet runs a fake CRI
     runtime (cri-api ``FakeRuntimeService``, no sleeps): Started within a ms.  Both stop the container as
-    ``StopContainer`` is called, just after the Killing event.
+    ``StopContainer`` is called, just after the Killing event.  Before 1.22 the kubelet then stops the
+    pod's sandbox (kuberuntime_manager.go ``killPodWithSyncResult`` → ``StopPodSandbox``, a second
+    ``StopContainer``; 1.5 the infra container): the PLEG reports ``ContainerDied`` only after both
+    sleeps when its relist meets the kill, so at least 100 ms after the stop, most often ~400 ms.
     (The generator made every Started event within 1 ms of the start, and stopped containers 1–9 ms after
-    Killing.)"""
+    Killing; then it let the relist wait out the container's sleep only.)"""
     truth = generate(tmp_path, seed=4, nodes=3, era=era, skew="test=0s,nodes=0s", scale=2)
     items = json.loads((tmp_path / "events.json").read_text())["items"]
     pods = {p["name"]: p for p in truth["pods"] if p["run"] is not None}
@@ -351,6 +354,12 @@ def test_a_fake_runtime_starts_and_stops_a_container_as_it_is_called(tmp_path, e
     else:
         assert 50e6 <= min(lag) and max(lag) <= 0.5e9 and 150e6 <= np.median(lag) <= 250e6
     assert all(0 < k <= 1e6 for k in kill)
+    died = np.array([p["pleg_died"] - p["stop"] for p in pods.values() if p["stop"] is not None])
+    assert len(died) >= 20 and (died > 0).all()
+    if era != "1.28":
+        # two sleeps of ≥ 50 ms, ~200 ms each: a relist that begins within ~400 ms of the stop reports
+        # after them (with one sleep the tenth percentile was ~0.2 s)
+        assert died.min() >= 100e6 and np.quantile(died, 0.1) >= 0.3e9, np.quantile(died, [0, 0.1, 0.5])
 
 
 @pytest.mark.parametrize("era", ["1.14", "1.28"])
@@ -430,6 +439,40 @@ def test_audit_object_ref_names_what_a_create_carries(tmp_path, era):
     assert seen["pods"] and not any(seen["pods"])
     assert sorted(seen["replicationcontrollers"]) == sorted(set().union(*rcs.values()))
     assert all(seen["events"]) and dumped <= set(seen["events"])
+
+
+def test_events_posted_into_a_terminating_namespace_are_refused(tmp_path):
+    """Once the framework's DELETE of a failed spec's namespace returned, the NamespaceLifecycle admission
+    plugin refuses every create in it (plugin/pkg/admission/namespace/lifecycle/admission.go: "unable to
+    create new content in namespace … because it is being terminated", 403), before any storage write;
+    client-go's recorder does not retry an event the server rejected (tools/record/event.go
+    ``recordEvent``: a ``StatusError`` is final).  So the kubelets' Killing events of the teardown are
+    POSTed, refused and never stored, and the audit log still names each one (``objectRef.name`` from the
+    request object).  (The generator answered them 201.)"""
+    truth = generate(tmp_path, seed=5, nodes=5, era="1.14", skew="test=0s,nodes=0.8s", timeout_failure=True)
+    td = truth["namespace_teardown"]
+    t_ns = pd.Timestamp(td["namespace_delete"], tz="UTC")
+    swept = [p for p in truth["pods"] if p["stop"] and td["deletecollection_received"] < p["graceful_delete"]]
+    ns = swept[0]["namespace"]
+    killed = {p["name"] for p in swept}
+    assert len(killed) >= 50
+    refused, later_ok = defaultdict(list), []
+    for line in (tmp_path / "audit.log").read_text().splitlines():
+        ev = json.loads(line)
+        ref = ev.get("objectRef") or {}
+        if ev["verb"] != "create" or ref.get("resource") != "events" or ref.get("namespace") != ns:
+            continue
+        if pd.Timestamp(ev["requestReceivedTimestamp"]) >= t_ns:
+            st = ev["responseStatus"]
+            if st["code"] == 403:
+                assert st["reason"] == "Forbidden" and "being terminated" in st["message"]
+                refused[ref["name"].rsplit(".", 1)[0]].append(ref["name"])
+            else:
+                later_ok.append(ref["name"])
+    assert not later_ok
+    assert set(refused) == killed and all(len(v) == 1 for v in refused.values())
+    dumped = {e["metadata"]["name"] for e in json.loads((tmp_path / "events.json").read_text())["items"]}
+    assert not dumped & {n for v in refused.values() for n in v}
 
 
 def test_a_controller_s_pod_create_is_received_after_its_owner_was_stored(tmp_path):

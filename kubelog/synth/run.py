@@ -712,6 +712,19 @@ class Sim:
             return 0
         return max(int(self.rng_docker.standard_normal() * 50 + 200), 50) * MS
 
+    def kill_hold(self):
+        """How long the runtime stays busy with a pod's kill after its container stopped (ns): before
+        1.22 the kubelet stops the pod's sandbox right after its containers (pkg/kubelet/kuberuntime/
+        kuberuntime_manager.go ``killPodWithSyncResult``: ``killContainersWithSyncResult``, then
+        ``StopPodSandbox`` of each sandbox, which dockershim makes a ``StopContainer`` of the sandbox
+        container; 1.5 pkg/kubelet/dockertools/docker_manager.go ``killPodWithSyncResult``: the containers,
+        then the infra container), so the fake Docker client sleeps twice (:meth:`docker_hold`).  A PLEG
+        relist that begins meanwhile makes several calls on the client (``GetPods``, then ``GetPodStatus``
+        of the changed pod before it sends the pod's events: pkg/kubelet/pleg/generic.go ``relist``) and
+        they interleave with the kill's, so the pod's ``ContainerDied`` comes after both sleeps.  0 on a
+        fake CRI runtime."""
+        return self.docker_hold() + self.docker_hold()
+
     def sched_line(self, p, t):
         k = G.KlogClock()
         if self.era == "1.5":
@@ -948,7 +961,7 @@ class Sim:
         # sync that PLEG ContainerDied triggers (pkg/kubelet/kubelet.go syncPod: "Kill pod if it should
         # not be running"), so it trails the stop by the relist.  From 1.22 syncTerminatingPod kills
         # them, reads the runtime's status itself and sets the terminal status at once.
-        p["pleg_died"] = self.relist_after(node, p["stop"], self.docker_hold())  # StopContainer's hold
+        p["pleg_died"] = self.relist_after(node, p["stop"], self.kill_hold())
         after = p["stop"] if self.era == "1.28" else p["pleg_died"]
         sent = after + int(rng.integers(3, 20) * MS)
         lat = self.latency("patch", sent)
@@ -1114,7 +1127,12 @@ class Sim:
             deleted.append((p, td))
         end = td + int(self.rng.integers(1 * MS, 5 * MS))
         dc = self.add(end, "DELETE", f"/api/v1/namespaces/{ns}/pods", "nsc", "list", lat=end - recv)
-        self.teardown = {"namespace_delete": t, "deletecollection": dc, "deletecollection_received": recv}
+        self.teardown = {
+            "namespace": ns,
+            "namespace_delete": t,
+            "deletecollection": dc,
+            "deletecollection_received": recv,
+        }
         for p, td in deleted:
             self.pod_stop(p, td)
         self._delete_times = np.array(sorted(p["stop"] for p in pods if p.get("stop")), dtype=np.int64)
@@ -1483,6 +1501,16 @@ def write_run(sim: Sim, out: Path, wrap=None) -> dict:
                     ob["subresource"] = info["subresource"]
                 ev["objectRef"] = ob
             ev["responseStatus"] = {"metadata": {}, "code": r["code"]}
+            if r["code"] == 403 and name:  # the admission refusal's Status (NamespaceLifecycle)
+                ev["responseStatus"] = {
+                    "metadata": {},
+                    "status": "Failure",
+                    "message": f'{info["resource"]} "{name}" is forbidden: unable to create new content in '
+                    f"namespace {info['namespace']} because it is being terminated",
+                    "reason": "Forbidden",
+                    "details": {"name": name, "kind": info["resource"]},
+                    "code": 403,
+                }
             if getattr(sim, "audit_responses", False) and r.get("pod") is not None and r["code"] == 201:
                 # the GCE audit policy logs core resources at RequestResponse by default (kubernetes
                 # cluster/gce/gci/configure-helper.sh, "Default level for known APIs"); the RC manager
@@ -1864,6 +1892,7 @@ def kubelet_event_posts(sim) -> None:
                 evs.append(("Killing", _killing_message(sim, p, _container_name(p)), p["kill"]))
             p["kubelet_events"] = [list(e) + [None] for e in evs]
             per_node[p["node"]] += [(e[2], p, i) for i, e in enumerate(p["kubelet_events"])]
+        td = getattr(sim, "teardown", None)
         for node, evs in per_node.items():
             evs.sort(key=lambda x: x[0])
             free = tokens_at = None
@@ -1879,7 +1908,12 @@ def kubelet_event_posts(sim) -> None:
                     tokens = 1.0
                 tokens, tokens_at = tokens - 1.0, send
                 recv = send + int(rng.integers(100_000, 500_000))
-                lat = sim.latency("create", recv)
+                # a create in a namespace being deleted is refused by the NamespaceLifecycle admission plugin
+                # (plugin/pkg/admission/namespace/lifecycle/admission.go: "unable to create new content in
+                # namespace … because it is being terminated"), before any storage write; the recorder does
+                # not retry a refused event (tools/record/event.go recordEvent: a StatusError is final)
+                refused = td is not None and p["ns"] == td["namespace"] and recv >= td["namespace_delete"]
+                lat = sim.latency("get" if refused else "create", recv)
                 name = _event_name(p["name"], sim.node_clock[node](t))
                 free = sim.add(
                     recv + lat,
@@ -1887,11 +1921,12 @@ def kubelet_event_posts(sim) -> None:
                     f"/api/v1/namespaces/{p['ns']}/events",
                     "kubelet",
                     "create",
+                    code=403 if refused else None,
                     lat=lat,
                     node=node,
                     name=name,
                 )
-                p["kubelet_events"][i][3] = recv
+                p["kubelet_events"][i][3] = None if refused else recv  # a refused event is never stored
 
 
 def write_events(sim, out):
@@ -1961,7 +1996,7 @@ def write_events(sim, out):
             nc = sim.node_clock[p["node"]]
             cname = _container_name(p)
             for k, (reason, message, t, recv) in enumerate(p["kubelet_events"]):
-                if recv > T:  # not stored yet when the dump was taken
+                if recv is None or recv > T:  # refused, or not stored yet when the dump was taken
                     continue
                 nt = nc(t)
                 items.append(
