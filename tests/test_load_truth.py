@@ -160,3 +160,26 @@ def test_each_start_from_a_started_event_is_within_a_few_ms_of_the_truth(generat
     err = (j["start"].astype("int64") - j["run"]).abs() / 1e6
     assert err.max() <= 3.0, err.describe()
     assert any("bounded below by their event POSTs" in n for n in tl.notes)
+
+
+def test_a_teardown_s_stops_come_from_the_killing_events_its_audit_log_names(generated):
+    """A failed spec's namespace is deleted after the dumps were taken: no dump holds the teardown's
+    Killing events, and the NamespaceLifecycle admission plugin refuses them (403) as the kubelets post
+    them.  The audit log names each refused POST all the same (``objectRef.name`` = ``<pod>.<instant in
+    hex>``, audit/request.go ``LogRequestObject``), so each pod's Killing instant is known on its kubelet's
+    clock and its stop to within a few ms of the truth.  (Placed by the relist brackets of the terminal
+    writes alone, the stops lay 80 ms either side of the truth and the count off by up to 20 pods while
+    the teardown ran.)"""
+    run, truth = generated
+    td = truth.get("namespace_teardown")
+    if not td:
+        pytest.skip("no namespace teardown in this run")
+    tl = load_timeline(run, pods_per_node=truth["pods_per_node"])
+    tp = pd.DataFrame(truth["pods"])
+    tp = tp[tp["stop"].notna() & (tp["graceful_delete"] > td["deletecollection_received"])]
+    j = tl.lives.merge(tp, left_on=["namespace", "pod"], right_on=["namespace", "name"])
+    assert len(j) == len(tp) > 200
+    assert (j["stop_evidence"] == "Killing event (the instant in its name)").all(), j["stop_evidence"].value_counts()
+    err = (j["stop_x"].astype("int64") - j["stop_y"].astype("int64")).abs() / 1e6
+    assert err.max() <= 5.0, err.describe()
+    assert any("read from the names of their kubelets' event POSTs" in n for n in tl.notes)

@@ -544,6 +544,50 @@ def _post_bounds(run: Run, notes: list) -> dict:
     return {c: (float(v), int(n)) for (c, v), n in zip(b.max().items(), b.size().to_numpy())}
 
 
+def _posted_kills(run: Run, dels: pd.DataFrame, teardown: pd.Series) -> pd.DataFrame:
+    """The kubelets' event creates that the requests name, posted after their pod's deletion: one row per
+    POST (``namespace``, ``pod``, ``name``, ``v`` the instant in the name, the kubelet's clock).
+
+    An audit event at Metadata level names the object a create carries (``objectRef.name``, filled from the
+    request object: staging/src/k8s.io/apiserver/pkg/audit/request.go ``LogRequestObject``), so each event
+    POST names ``<pod>.<instant in hex>`` (:func:`event_name_instants`) even when the event was never
+    stored: a Killing event made after a namespace's deletion began is refused (403, the NamespaceLifecycle
+    admission plugin) and the recorder does not retry it, so a dump never holds it.  Kept: the POSTs of a
+    kubelet (its user agent, or its user ``system:node:<name>``) received after the pod's first delete
+    (its own DELETE, or its namespace's teardown); :func:`_named_events` takes the first one after the
+    pod's Started event as its Killing."""
+    cols = ["namespace", "pod", "name", "v"]
+    if not run.has("requests"):
+        return pd.DataFrame(columns=cols)
+    import pyarrow.dataset as ds
+
+    f = ds.field
+    flt = (f("resource") == "events") & (f("verb") == "create") & f("start_ts").is_valid() & (f("name") != "")
+    r = run.table("requests", columns=["start_ts", "namespace", "name", "client", "user"], filter=flt)
+    user = r["user"].fillna("").astype(str)
+    r = r[r["client"].isin(["kubelet", "kubemark"]).to_numpy() | user.str.startswith("system:node:").to_numpy()]
+    if r.empty:
+        return pd.DataFrame(columns=cols)
+    parts = r["name"].astype(str).str.rpartition(".")  # <pod>.<hex>
+    ok = (parts[0] != "") & parts[2].str.fullmatch(_HEX.pattern)
+    r, parts = r[ok.to_numpy()], parts[ok]
+    out = pd.DataFrame(
+        {
+            "namespace": r["namespace"].fillna("").to_numpy(),
+            "pod": parts[0].to_numpy(),
+            "name": r["name"].to_numpy(),
+            "v": np.array([int(x, 16) for x in parts[2]], dtype=np.float64),
+            "t": _ns(r["start_ts"]),
+        }
+    )
+    out = out[out["v"] < 2.0**63]
+    # after the pod's first delete: its own DELETE's receipt or its namespace's teardown
+    own = _first(dels).astype("float64") if len(dels) else pd.Series(dtype="float64")
+    key = pd.MultiIndex.from_frame(out[["namespace", "pod"]])
+    first = np.fmin(own.reindex(key).to_numpy(), out["namespace"].map(teardown).astype("float64").to_numpy())
+    return out[out["t"].to_numpy() > first][cols]
+
+
 def _first(df: pd.DataFrame, key=("namespace", "pod"), col: str = "t") -> pd.Series:
     """Earliest ``col`` (int64 ns; ``t`` the instant, ``te`` a request's end) per pod key."""
     if df.empty:
@@ -659,11 +703,13 @@ def created_before_started(namespace, pod, reason, inst) -> np.ndarray:
     return out
 
 
-def _named_events(e: pd.DataFrame, offsets: dict | None, notes: list) -> pd.DataFrame:
+def _named_events(e: pd.DataFrame, offsets: dict | None, notes: list, posted=None) -> pd.DataFrame:
     """Per pod with a ``Started`` event whose name carries its instant (:func:`event_name_instants`): ``t``
     the first start's instant (int64 ns), ``tc`` the ``Created`` event's before it, ``tk`` the first
     ``Killing`` event's after it (NaN if none), ``clock`` the kubelet's clock domain, ``moved`` whether
-    ``offsets`` placed them on the apiserver clock."""
+    ``offsets`` placed them on the apiserver clock.  ``posted`` (:func:`_posted_kills`): event POSTs made
+    after the pod's deletion; for a pod whose dump has no Killing event, the first one named after its
+    Started event (and not a dumped event) is its Killing."""
     cols = ["namespace", "pod", "t", "tc", "tk", "clock", "moved"]
     if e.empty:
         return pd.DataFrame(columns=cols)
@@ -671,6 +717,20 @@ def _named_events(e: pd.DataFrame, offsets: dict | None, notes: list) -> pd.Data
     e = e.assign(v=inst, vc=created_before_started(e["namespace"], e["pod"], e["reason"], inst))
     e = e[np.isfinite(inst)]
     e = e.assign(clock=e["clock"].fillna("apiserver").replace("", "apiserver"))
+    if posted is not None and len(posted):
+        st = e[e["reason"] == "Started"].sort_values("v", kind="stable").groupby(["namespace", "pod"])
+        st = st[["v", "clock"]].first().rename(columns={"v": "s"})
+        k = posted.join(st, on=["namespace", "pod"], how="inner")
+        dumped = pd.MultiIndex.from_frame(e.loc[e["reason"] == "Killing", ["namespace", "pod"]])
+        has = pd.MultiIndex.from_frame(k[["namespace", "pod"]]).isin(dumped)
+        k = k[(k["v"] > k["s"]).to_numpy() & ~k["name"].isin(set(e["name"])).to_numpy() & ~has]
+        k = k.sort_values("v", kind="stable").drop_duplicates(["namespace", "pod"])
+        if len(k):
+            e = pd.concat([e, k[["namespace", "pod", "v", "clock"]].assign(reason="Killing", vc=np.nan)])
+            notes.append(
+                f"{len(k)} pods' Killing instants read from the names of their kubelets' event POSTs (audit "
+                "objectRef.name), made after the pod's deletion: no dumped event holds them"
+            )
     # onto the apiserver clock by the given offsets, as every other node-clock evidence (its notes too)
     placed, _ = _to_apiserver_clock(
         e.assign(ts=pd.to_datetime(e["v"].astype("int64"), utc=True)), offsets, notes, "kubelet event instants"
@@ -1278,7 +1338,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
             (e["object_kind"] == "Pod") & e["reason"].isin(["Started", "Created", "Killing"]) & e["object_name"].notna()
         ]
         e = e.assign(namespace=e["object_namespace"].fillna(""), pod=e["object_name"])
-        named = _named_events(e, offsets, notes)
+        named = _named_events(e, offsets, notes, _posted_kills(run, frames["delete"], teardown))
         e = e[e["reason"] == "Started"]
         t = e["event_time"].where(e["event_time"].notna(), e["first_ts"]).fillna(e["ts"])
         # firstTimestamp is a whole second (truncated): the start lies in that second; eventTime is µs
