@@ -1130,6 +1130,7 @@ _FIT_MARGIN = 50_000_000  # a stop's margin inside its relist interval counts up
 _FIT_TIES = 200  # pods in the tie-break term of the fit (every m/200-th)
 _FIT_MIN = 8  # fewer stops to fit a line to: the graceful delete plus the median wait less half a relist
 _LEVEL_MIN = 5  # exact stops on a fitted line to move it by their mean distance
+_TILT_MIN = 10  # exact stops spread over half a teardown's list, to draw its line through them instead
 
 
 def _level(exact, idx, line: np.ndarray) -> tuple[float, int]:
@@ -1140,6 +1141,22 @@ def _level(exact, idx, line: np.ndarray) -> tuple[float, int]:
     d = exact.reindex(idx).to_numpy(dtype=np.float64) - line
     d = d[np.isfinite(d)]
     return (float(d.mean()), int(d.size)) if d.size >= _LEVEL_MIN else (0.0, 0)
+
+
+def _tilt(exact, idx, k: np.ndarray, rmax: float):
+    """``(c, r, m)``: the line ``c + r·k`` through the ``m`` exact stops of a teardown's pods ``idx`` (least
+    squares over their places ``k``, the slope kept in [0, ``rmax``]), where at least :data:`_TILT_MIN` of
+    them spread over at least half the places; else None.  Their errors are the kubelets' own reactions,
+    independent draws, so a few tens of them give the time per place closer than the relist brackets,
+    which leave it to the phases of a handful of kubelets."""
+    if exact is None:
+        return None
+    e = exact.reindex(idx).to_numpy(dtype=np.float64)
+    ok = np.isfinite(e)
+    if ok.sum() < _TILT_MIN or np.ptp(k[ok]) < 0.5 * np.ptp(k):
+        return None
+    r = float(np.clip(np.polyfit(k[ok], e[ok], 1)[0], 0.0, rmax))
+    return float(np.mean(e[ok] - r * k[ok])), r, int(ok.sum())
 
 
 def _relisted_lines(
@@ -1179,8 +1196,13 @@ def _relisted_lines(
         fin = final[grp.index].to_numpy(dtype=np.float64)
         c, r = _fit_relisted(k, fin, relist, d, 1.0, (0.0, (t1 - t0) / n), hold)
         if np.isfinite(c):
-            shift, m = _level(exact, grp.index, c + r * k)
-            c += shift
+            tilt = _tilt(exact, grp.index, k, (t1 - t0) / n)
+            if tilt is not None:
+                shift, m = tilt[0] - c, -tilt[2]
+                c, r = tilt[0], tilt[1]
+            else:
+                shift, m = _level(exact, grp.index, c + r * k)
+                c += shift
             out[grp.index] = c + r * k
             fitted.append((len(grp), r, t1 - t0, c - t0, shift, m))
     rest = has & out.isna() & g_est.notna()
@@ -1199,11 +1221,17 @@ def _relisted_lines(
                 + (f", moved {shift / 1e6:+.0f} ms to the mean of {m} stops known exactly" if m else "")
             )
     for pods, r, dur, first, shift, m in fitted:
+        how = (
+            f"drawn through the {-m} stops known exactly (least squares; the relisted terminal writes' brackets "
+            f"placed it {-shift / 1e6:+.0f} ms from there at its first place)"
+            if m < 0
+            else "fitted to their kubelets' relisted terminal writes"
+            + (f" (moved {shift / 1e6:+.0f} ms to the mean of {m} stops known exactly)" if m else "")
+        )
         notes.append(
             f"namespace teardown: {pods} pods' stops on a line over their places in the DELETECOLLECTION's list, "
-            f"fitted to their kubelets' relisted terminal writes: {r / 1e6:.1f} ms per pod; the call took "
-            f"{dur / 1e9:.2f} s, the first stop {first / 1e9:.2f} s after its receipt"
-            + (f" (moved {shift / 1e6:+.0f} ms to the mean of {m} stops known exactly)" if m else "")
+            f"{how}: {r / 1e6:.1f} ms per pod; the call took {dur / 1e9:.2f} s, the first stop {first / 1e9:.2f} s "
+            "after its receipt"
         )
     if (fitted or rest_fitted) and hold >= 1e6:
         notes.append(
