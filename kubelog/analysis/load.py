@@ -546,7 +546,7 @@ def _post_bounds(run: Run, notes: list) -> dict:
 
 def _posted_kills(run: Run, dels: pd.DataFrame, teardown: pd.Series) -> pd.DataFrame:
     """The kubelets' event creates that the requests name, posted after their pod's deletion: one row per
-    POST (``namespace``, ``pod``, ``name``, ``v`` the instant in the name, the kubelet's clock).
+    POST (``namespace``, ``pod``, ``name``, ``v`` the instant in the name: ns on the kubelet's clock).
 
     An audit event at Metadata level names the object a create carries (``objectRef.name``, filled from the
     request object: staging/src/k8s.io/apiserver/pkg/audit/request.go ``LogRequestObject``), so each event
@@ -1197,14 +1197,14 @@ def _relisted_lines(
         c, r = _fit_relisted(k, fin, relist, d, 1.0, (0.0, (t1 - t0) / n), hold)
         if np.isfinite(c):
             tilt = _tilt(exact, grp.index, k, (t1 - t0) / n)
-            if tilt is not None:
-                shift, m = tilt[0] - c, -tilt[2]
+            if tilt is not None:  # drawn through the exact stops: shift = how far the brackets' line was
+                shift, m = tilt[0] - c, tilt[2]
                 c, r = tilt[0], tilt[1]
             else:
                 shift, m = _level(exact, grp.index, c + r * k)
                 c += shift
             out[grp.index] = c + r * k
-            fitted.append((len(grp), r, t1 - t0, c - t0, shift, m))
+            fitted.append((len(grp), r, t1 - t0, c - t0, shift, m, tilt is not None))
     rest = has & out.isna() & g_est.notna()
     rest_fitted = False
     if rest.sum() >= _FIT_MIN:
@@ -1220,11 +1220,11 @@ def _relisted_lines(
                 "fitted to each pod's [terminal write − relist, terminal write]"
                 + (f", moved {shift / 1e6:+.0f} ms to the mean of {m} stops known exactly" if m else "")
             )
-    for pods, r, dur, first, shift, m in fitted:
+    for pods, r, dur, first, shift, m, drawn in fitted:
         how = (
-            f"drawn through the {-m} stops known exactly (least squares; the relisted terminal writes' brackets "
+            f"drawn through the {m} stops known exactly (least squares; the relisted terminal writes' brackets "
             f"placed it {-shift / 1e6:+.0f} ms from there at its first place)"
-            if m < 0
+            if drawn
             else "fitted to their kubelets' relisted terminal writes"
             + (f" (moved {shift / 1e6:+.0f} ms to the mean of {m} stops known exactly)" if m else "")
         )
