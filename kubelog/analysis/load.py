@@ -553,19 +553,17 @@ def _posted_kills(run: Run, dels: pd.DataFrame, teardown: pd.Series) -> pd.DataF
     POST names ``<pod>.<instant in hex>`` (:func:`event_name_instants`) even when the event was never
     stored: a Killing event made after a namespace's deletion began is refused (403, the NamespaceLifecycle
     admission plugin) and the recorder does not retry it, so a dump never holds it.  Kept: the POSTs of a
-    kubelet (its user agent, or its user ``system:node:<name>``) received after the pod's first delete
-    (its own DELETE, or its namespace's teardown); :func:`_named_events` takes the first one after the
-    pod's Started event as its Killing."""
+    kubelet (by its user agent, as :func:`event_post_pairs` takes them) received after the pod's first
+    delete (its own DELETE, or its namespace's teardown); :func:`_named_events` takes the first one after
+    the pod's Started event as its Killing."""
     cols = ["namespace", "pod", "name", "v"]
     if not run.has("requests"):
         return pd.DataFrame(columns=cols)
     import pyarrow.dataset as ds
 
     f = ds.field
-    flt = (f("resource") == "events") & (f("verb") == "create") & f("start_ts").is_valid() & (f("name") != "")
-    r = run.table("requests", columns=["start_ts", "namespace", "name", "client", "user"], filter=flt)
-    user = r["user"].fillna("").astype(str)
-    r = r[r["client"].isin(["kubelet", "kubemark"]).to_numpy() | user.str.startswith("system:node:").to_numpy()]
+    flt = (f("client") == "kubelet") & (f("resource") == "events") & (f("verb") == "create") & (f("name") != "")
+    r = run.table("requests", columns=["start_ts", "namespace", "name"], filter=flt & f("start_ts").is_valid())
     if r.empty:
         return pd.DataFrame(columns=cols)
     parts = r["name"].astype(str).str.rpartition(".")  # <pod>.<hex>
