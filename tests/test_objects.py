@@ -651,3 +651,120 @@ def test_arrow_path_drops_repeated_rows_across_batches(monkeypatch, objs, batch)
     monkeypatch.setattr(O._ColSink, "BATCH", batch)
     evs = [{"type": "ADDED", "object": o} for o in objs] + [{"type": "MODIFIED", "object": o} for o in objs[::-1]]
     _three_paths("\n".join(json.dumps(e) for e in evs) + "\n")
+
+
+# -- the list fast path: msgspec reads the list, its items found by their lengths ------------------------------
+
+
+def _plain(v):
+    """A decoded value with each :class:`objects._Num` as its text: comparable across decoders."""
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return ("num", v.text) if isinstance(v, O._Num) else v
+
+
+def _stdlib_items(text: str):
+    """The stdlib's reading of a list (the path before msgspec): its value and its items' byte offsets."""
+    p0 = len(text) - len(text.lstrip(" \t\n\r"))
+    v, _end, ps = O._decode_object(text, p0, json.JSONDecoder(parse_float=O._Num))
+    return _plain(v), len(text[:p0].encode()), [len(text[:p].encode()) for p in ps or []]
+
+
+@st.composite
+def _json_layout(draw, value, depth=0):
+    """``value`` serialised as JSON with JSON's four whitespace characters drawn between its tokens."""
+    ws = draw(st.sampled_from(["", " ", "\n", "\r\n", "\t", "\n        ", " \n\t "]))
+    if isinstance(value, dict):
+        parts = [
+            f"{json.dumps(k)}{draw(st.sampled_from(['', ' ']))}:{ws}{draw(_json_layout(x, depth + 1))}"
+            for k, x in value.items()
+        ]
+        return "{" + ws + ("," + ws).join(parts) + ws + "}"
+    if isinstance(value, list):
+        return "[" + ws + ("," + ws).join(draw(_json_layout(x, depth + 1)) for x in value) + ws + "]"
+    return json.dumps(value, ensure_ascii=draw(st.booleans()))
+
+
+_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),  # escapes, quotes, backslashes, non-ASCII, control characters
+)
+_tree = st.recursive(
+    _leaf,
+    lambda c: st.one_of(st.lists(c, max_size=4), st.dictionaries(st.text(max_size=6), c, max_size=4)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.data(),
+    items=st.lists(_tree, max_size=6),
+    meta=_tree,
+    order=st.permutations(["apiVersion", "items", "kind", "metadata"]),
+    lead=st.sampled_from(["", "\n", " \r\n\t"]),
+)
+def test_a_list_s_items_are_where_the_stdlib_finds_them(data, items, meta, order, lead):
+    """Any layout of a list (whitespace between every token, keys in any order, items of any JSON type with
+    escaped quotes and backslashes, non-ASCII text, numbers beyond int64 and with fractions, a metadata value
+    that has its own ``items``): msgspec's reading gives the stdlib's value (numbers with a fraction or an
+    exponent as :class:`_Num` on both) and finds every item at the stdlib's offset."""
+    doc = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"items": [meta], "x": meta}}
+    text = lead + data.draw(_json_layout({k: doc[k] for k in order})) + data.draw(st.sampled_from(["", "\n", " \n"]))
+    got = O._whole_list(text.encode())
+    assert got is not None
+    value, p0, ps = got
+    assert (_plain(value), p0, ps) == _stdlib_items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"items": [1, NaN]}',  # json.loads reads NaN, Infinity; msgspec refuses them
+        '{"items": [{"a": Infinity}]}',
+        '{"items": ["\\ud800"]}',  # a lone surrogate
+        '{"items": [1], "items": [2, 3]}',  # a key repeated: only its last value's bytes are known
+        '{"items": [{"a": 1}],\n"items": [{"b": 2}]}',  # ... even when they have the first one's layout
+        '{"kind": "List", "items": [], "kind": "PodList"}',
+        '{"items": [1], "other": 2}',  # a key a kubectl list does not have
+        '{"items": {"a": 1}}',  # not an array
+        '{"items": [1]} {"items": [2]}',  # two documents
+        '\ufeff{"items": [1]}',  # a byte-order mark
+        '[{"kind": "Pod"}]',
+        '{"items": [1, 2,]}',  # invalid
+    ],
+)
+def test_what_msgspec_would_read_otherwise_takes_the_stdlib_s_path(text):
+    """Documents the stdlib reads and msgspec does not, or reads as another value, or whose items the walk
+    cannot place: not the fast path; the parse still gives what both references give."""
+    assert O._whole_list(text.encode()) is None
+    _three_paths(text + "\n")
+
+
+def test_invalid_utf8_takes_the_stdlib_s_path():
+    """Bytes that are not UTF-8 (the stdlib's path reads them as U+FFFD): not the fast path."""
+    data = b'{"kind": "List", "items": [{"kind": "Event", "message": "\xff"}]}\n'
+    assert O._whole_list(data) is None
+    ctx = Context(0, "objs.json", lambda t, d: None)
+    O.parse(io.BufferedReader(io.BytesIO(data)), ctx)
+    ctx.check_accounting()
+    assert ctx.lines_read == 1
+
+
+def test_numbers_beyond_a_double_or_int64_are_read_alike():
+    """``1e400`` and an integer beyond int64: the fast path keeps the first as its text and the second exact,
+    as the stdlib's path does."""
+    text = '{"kind": "List", "items": [1e400, -1e999, 123456789012345678901234567890, 0.5]}'
+    value, _p0, _ps = O._whole_list(text.encode())
+    assert _plain(value) == _stdlib_items(text)[0]
+    assert _plain(value)["items"] == [
+        ("num", "1e400"),
+        ("num", "-1e999"),
+        123456789012345678901234567890,
+        ("num", "0.5"),
+    ]

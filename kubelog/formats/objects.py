@@ -43,7 +43,9 @@ the file, line and column; its lines are counted (``malformed JSON`` / ``malform
 (``{"items": [...]}`` or a top-level ``[...]``) cut or broken inside an item keeps every complete item before it;
 the lines from the broken item on are counted. Wrong field types are treated as absent.
 
-Speed (issue 20): a list of events or pods is batched whole and read by Arrow's conversion into struct columns,
+Speed (issue 20): a ``kubectl get -o json`` list is read by msgspec, each item's line found from the items'
+lengths (:func:`_whole_list`; anything msgspec would read otherwise goes the stdlib's way, item by item with
+``raw_decode``); a list of events or pods is batched whole and read by Arrow's conversion into struct columns,
 the rows built with ``pyarrow.compute`` (:class:`_ColSink`, ``parse(arrow=True)``, the default); the comprehensions
 over the decoded objects (``arrow=False``) and the per-object parser (``columnar=False``) are kept as references.
 
@@ -58,6 +60,7 @@ import datetime as _dt
 import json
 import re
 
+import msgspec
 import pyarrow as pa
 import yaml
 
@@ -1083,8 +1086,10 @@ def parse(stream, ctx: Context, columnar: bool = True, arrow: bool = True) -> No
     data = read_document(stream, ctx, "API object document", MAX_DOC)
     if data is None:
         return
-    text = data.decode("utf-8", "replace")
     ctx.clock = ctx.clock or "apiserver"
+    if columnar and arrow and _parse_list_bytes(data, ctx):
+        return
+    text = data.decode("utf-8", "replace")
     last = 0 if not text or text.endswith("\n") else 1  # a last line without its newline (see _n_lines)
     hlines, hend = _http_headers(text)
     if hlines:  # a watch or GET saved with `curl -i`: headers counted, the body parsed on its own lines
@@ -1109,6 +1114,122 @@ def parse(stream, ctx: Context, columnar: bool = True, arrow: bool = True) -> No
     ctx.lines_read += total
     ctx.record_lines += primary
     ctx.continuation_lines += max(0, total - primary - ctx.counted_lines)
+
+
+# The list fast path (:func:`_whole_list`): msgspec reads a ``kubectl get -o json`` list in one pass into its items'
+# bytes (``Raw``), and decodes each; it refuses what ``json.loads`` would read differently (NaN, Infinity, lone
+# surrogates, invalid UTF-8, a byte-order mark), so such a document takes the stdlib's path.  A number with a
+# fraction or an exponent is a :class:`_Num`, as on the stdlib's Arrow path.
+
+
+class _ListDoc(msgspec.Struct, forbid_unknown_fields=True):
+    """A list document's keys (any other key: not this path)."""
+
+    items: list[msgspec.Raw]
+    apiVersion: msgspec.Raw = None
+    kind: msgspec.Raw = None
+    metadata: msgspec.Raw = None
+
+
+_MS_LIST = msgspec.json.Decoder(_ListDoc)
+_MS_VALUE = msgspec.json.Decoder(float_hook=_Num)
+_B_WS = re.compile(rb"[ \t\n\r]*").match  # JSON's whitespace
+_B_SEP = re.compile(rb"[ \t\n\r]*,[ \t\n\r]*").match  # between two values
+_B_KEY = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S).match  # a JSON string's extent
+
+
+def _whole_list(data: bytes):
+    """``(value, p0, positions)`` when ``data`` is one JSON object with an ``items`` array and no key but
+    ``apiVersion``, ``kind``, ``metadata`` (a ``kubectl get -o json`` list) that msgspec reads: the object
+    decoded, the byte offset of its opening brace and those of its items; else None (the caller then reads
+    it as before).
+
+    The offsets come from lengths: msgspec gives each top-level value's bytes and each item's, without the
+    whitespace around them, so walking the object's keys and then the items over their separators finds
+    each item where the stdlib's item-by-item decoding finds it.  The walk checks every key (known, each
+    once: a repeated key leaves only its last value's bytes known) and every separator, and must end on the
+    object's closing brace; any miss sends the document the stdlib's way."""
+    try:
+        doc = _MS_LIST.decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    n = len(data)
+    p0 = _B_WS(data).end()
+    p, value, ps = _B_WS(data, p0 + 1).end(), {}, []
+    ws, sep, key_at = _B_WS, _B_SEP, _B_KEY
+    try:
+        while data[p] != 0x7D:  # }
+            m = key_at(data, p)
+            key = msgspec.json.decode(m.group())
+            if key in value or key not in _ListDoc.__struct_fields__:
+                return None
+            p = ws(data, m.end()).end()
+            if data[p] != 0x3A:  # :
+                return None
+            p = ws(data, p + 1).end()
+            if key == "items":
+                if data[p] != 0x5B:  # [
+                    return None
+                q, add, dec = ws(data, p + 1).end(), ps.append, _MS_VALUE.decode
+                items = []
+                for r in doc.items:
+                    add(q)
+                    items.append(dec(r))
+                    q += len(r)
+                    m = sep(data, q)
+                    if m is not None:
+                        q = m.end()
+                        continue
+                    q = ws(data, q).end()
+                    break
+                if data[q] != 0x5D or len(items) != len(doc.items):  # ]
+                    return None
+                value[key], p = items, q + 1
+            else:
+                raw = getattr(doc, key)
+                value[key] = _MS_VALUE.decode(raw)
+                p += len(raw)
+            m = sep(data, p)
+            p = m.end() if m is not None else ws(data, p).end()
+        if ws(data, p + 1).end() != n:
+            return None
+    except (msgspec.DecodeError, RecursionError, IndexError, AttributeError, TypeError):
+        return None
+    return value, p0, ps
+
+
+def _parse_list_bytes(data: bytes, ctx: Context) -> bool:
+    """A ``kubectl get -o json`` list read by the fast path (:func:`_whole_list`); the same rows, lines and
+    accounting as :func:`_parse_json` gives it.  False, having done nothing, when the document is not one."""
+    import gc
+    import itertools
+
+    gc_was = gc.isenabled()
+    gc.disable()  # as parse does for the columnar path
+    try:
+        r = _whole_list(data)
+        if r is None:
+            return False
+        value, p0, ps = r
+        cnt = data.count
+        ln = cnt(b"\n", 0, p0) + 1
+        il = list(
+            itertools.accumulate(itertools.starmap(cnt, zip(itertools.repeat(b"\n"), [p0] + ps[:-1], ps)), initial=ln)
+        )
+        sink = _ColSink(ctx, "json", True)
+        _emit_value(sink, value, ln, "json", il[1:] or None)
+        sink.flush()
+    finally:
+        if gc_was:
+            gc.enable()
+    ctx.info["object_kinds"] = sink.kinds
+    last = 0 if not data or data.endswith(b"\n") else 1
+    total = il[-1] - 1 + cnt(b"\n", ps[-1] if ps else p0) + last
+    primary = len(sink.record_lines)
+    ctx.lines_read += total
+    ctx.record_lines += primary
+    ctx.continuation_lines += max(0, total - primary - ctx.counted_lines)
+    return True
 
 
 def _kind_hint(o) -> str:
