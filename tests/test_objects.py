@@ -768,3 +768,72 @@ def test_numbers_beyond_a_double_or_int64_are_read_alike():
         123456789012345678901234567890,
         ("num", "0.5"),
     ]
+
+
+# -- a list of pods decoded into just the fields kubelog reads ---------------------------------------------------
+
+
+def _pod_with_spec(k: int, kind=True):
+    o = json.loads(json.dumps(POD))
+    o["metadata"]["name"] = f"p-{k}"
+    o["metadata"]["uid"] = f"uid-{k}"
+    o.setdefault("spec", {})["containers"] = [{"name": "c", "image": "pause"}]
+    o["metadata"]["labels"] = {"name": "density"}
+    if not kind:
+        o.pop("kind", None)
+    return o
+
+
+def test_a_list_of_pods_is_decoded_into_the_fields_kubelog_reads():
+    """A kubectl list of pods and the API's PodList (items without kind): each item decoded into the fields the
+    pods' rows read (its containers, labels and the rest skipped), with what both references give."""
+    pods = [_pod_with_spec(k) for k in range(3)]
+    text = json.dumps({"apiVersion": "v1", "items": pods, "kind": "List", "metadata": {}}, indent=4)
+    items = O._whole_list(text.encode())[0]["items"]
+    assert [set(it) for it in items] == [{"kind", "metadata", "spec", "status"}] * 3
+    assert all("containers" not in it["spec"] and "labels" not in it["metadata"] for it in items)
+    assert items[0]["metadata"]["name"] == "p-0" and items[0]["status"] == pods[0]["status"]
+    _three_paths(text + "\n")
+    api = json.dumps(
+        {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": [_pod_with_spec(k, False) for k in range(3)]}
+    )
+    items = O._whole_list(api.encode())[0]["items"]
+    assert all("kind" not in it and "containers" not in it["spec"] for it in items)
+    _three_paths(api + "\n")
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "no kind",  # in a List, an item without kind is a pod by its shape (spec.containers): decoded whole
+        "kind null",
+        "an event",
+        "conditions not objects",  # msgspec refuses the pod's shape: decoded whole, the references decide
+        "metadata a number",
+    ],
+)
+def test_a_list_that_is_not_all_pods_as_kubelog_reads_them_is_decoded_whole(second):
+    pods = [_pod_with_spec(0), _pod_with_spec(1)]
+    o = pods[1]
+    if second == "no kind":
+        o.pop("kind")
+    elif second == "kind null":
+        o["kind"] = None
+    elif second == "an event":
+        pods[1] = {
+            "kind": "Event",
+            "metadata": {"name": "e", "namespace": "n"},
+            "involvedObject": {"kind": "Pod", "name": "p-0"},
+            "reason": "Started",
+            "lastTimestamp": "2026-01-01T00:00:01Z",
+        }
+    elif second == "conditions not objects":
+        o["status"]["conditions"] = [5, "x"]
+    else:
+        o["metadata"] = 7
+    text = json.dumps({"apiVersion": "v1", "items": pods, "kind": "List", "metadata": {}}, indent=4)
+    got = O._whole_list(text.encode())
+    assert got is not None and got[0]["items"] == json.loads(text)["items"]
+    rows = _three_paths(text + "\n")
+    if second == "no kind":
+        assert set(rows["pod_transitions"].column("pod").to_pylist()) == {"p-0", "p-1"}

@@ -45,7 +45,7 @@ the lines from the broken item on are counted. Wrong field types are treated as 
 
 Speed (issue 20): a ``kubectl get -o json`` list is read by msgspec, each item's line found from the items'
 lengths (:func:`_whole_list`; anything msgspec would read otherwise goes the stdlib's way, item by item with
-``raw_decode``); a list of events or pods is batched whole and read by Arrow's conversion into struct columns,
+``raw_decode``), a list of pods decoded into just the fields the rows read (:func:`_decode_items`); a list of events or pods is batched whole and read by Arrow's conversion into struct columns,
 the rows built with ``pyarrow.compute`` (:class:`_ColSink`, ``parse(arrow=True)``, the default); the comprehensions
 over the decoded objects (``arrow=False``) and the per-object parser (``columnar=False``) are kept as references.
 
@@ -59,6 +59,7 @@ import bisect
 import datetime as _dt
 import json
 import re
+from typing import Any, TypedDict
 
 import msgspec
 import pyarrow as pa
@@ -1133,6 +1134,95 @@ class _ListDoc(msgspec.Struct, forbid_unknown_fields=True):
 
 _MS_LIST = msgspec.json.Decoder(_ListDoc)
 _MS_VALUE = msgspec.json.Decoder(float_hook=_Num)
+
+
+# A pod as kubelog reads it (the fields of _POD_STRUCT, which :meth:`_Sink.pod` reads, and its kind): msgspec decodes
+# these into plain dicts and skips every other key, the spec's containers, volumes, labels, managed fields ...  A
+# field of another shape (an object that is not one, a condition that is not an object) makes it refuse the item.
+class _PodTime(TypedDict, total=False):
+    startedAt: Any
+
+
+class _PodState(TypedDict, total=False):
+    running: _PodTime | None
+    terminated: _PodTime | None
+
+
+class _PodContainer(TypedDict, total=False):
+    name: Any
+    restartCount: Any
+    state: _PodState | None
+
+
+class _PodCondition(TypedDict, total=False):
+    type: Any
+    status: Any
+    reason: Any
+    lastTransitionTime: Any
+
+
+class _PodStatus(TypedDict, total=False):
+    phase: Any
+    reason: Any
+    startTime: Any
+    conditions: list[_PodCondition] | None
+    containerStatuses: list[_PodContainer] | None
+
+
+class _PodMeta(TypedDict, total=False):
+    namespace: Any
+    name: Any
+    uid: Any
+    creationTimestamp: Any
+    deletionTimestamp: Any
+
+
+class _PodSpec(TypedDict, total=False):
+    nodeName: Any
+
+
+class _PodRead(TypedDict, total=False):
+    kind: Any
+    metadata: _PodMeta | None
+    spec: _PodSpec | None
+    status: _PodStatus | None
+
+
+class _KindOnly(TypedDict, total=False):
+    kind: Any
+
+
+_MS_POD = msgspec.json.Decoder(_PodRead, float_hook=_Num)
+_MS_KIND = msgspec.json.Decoder(_KindOnly, float_hook=_Num)
+_ABSENT = object()
+
+
+def _decode_items(raws: list, list_kind) -> list:
+    """The items of a list, decoded by msgspec.  A list of pods -- the first item's kind ``Pod``, or the list a
+    ``PodList`` -- is decoded into just the fields kubelog reads (:class:`_PodRead`), when every item is read as a
+    pod whatever path it takes: its kind the string ``Pod``, or absent in a ``PodList`` (an item without kind in
+    another list is recognised by its shape, ``spec.containers``, which this decoding drops).  Any other list, or
+    an item that breaks either rule or that msgspec refuses in that shape, and the items are decoded whole."""
+    if raws and (
+        list_kind == "PodList" or memoryview(raws[0])[:1] == b"{" and _MS_KIND.decode(raws[0]).get("kind") == "Pod"
+    ):
+        try:
+            dec = _MS_POD.decode
+            items = [dec(r) for r in raws]
+        except msgspec.DecodeError:
+            items = None
+        if items is not None:
+            absent_ok = list_kind == "PodList"
+            for it in items:
+                k = it.get("kind", _ABSENT)
+                if not ((type(k) is str and k == "Pod") or (k is _ABSENT and absent_ok)):
+                    break
+            else:
+                return items
+    dec = _MS_VALUE.decode
+    return [dec(r) for r in raws]
+
+
 _B_WS = re.compile(rb"[ \t\n\r]*").match  # JSON's whitespace
 _B_SEP = re.compile(rb"[ \t\n\r]*,[ \t\n\r]*").match  # between two values
 _B_KEY = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S).match  # a JSON string's extent
@@ -1141,8 +1231,8 @@ _B_KEY = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S).match  # a JSON string's extent
 def _whole_list(data: bytes):
     """``(value, p0, positions)`` when ``data`` is one JSON object with an ``items`` array and no key but
     ``apiVersion``, ``kind``, ``metadata`` (a ``kubectl get -o json`` list) that msgspec reads: the object
-    decoded, the byte offset of its opening brace and those of its items; else None (the caller then reads
-    it as before).
+    decoded (its items by :func:`_decode_items`: a list of pods into the fields kubelog reads), the byte offset
+    of its opening brace and those of its items; else None (the caller then reads it as before).
 
     The offsets come from lengths: msgspec gives each top-level value's bytes and each item's, without the
     whitespace around them, so walking the object's keys and then the items over their separators finds
@@ -1170,11 +1260,9 @@ def _whole_list(data: bytes):
             if key == "items":
                 if data[p] != 0x5B:  # [
                     return None
-                q, add, dec = ws(data, p + 1).end(), ps.append, _MS_VALUE.decode
-                items = []
+                q, add = ws(data, p + 1).end(), ps.append
                 for r in doc.items:
                     add(q)
-                    items.append(dec(r))
                     q += len(r)
                     m = sep(data, q)
                     if m is not None:
@@ -1182,9 +1270,9 @@ def _whole_list(data: bytes):
                         continue
                     q = ws(data, q).end()
                     break
-                if data[q] != 0x5D or len(items) != len(doc.items):  # ]
+                if data[q] != 0x5D or len(ps) != len(doc.items):  # ]
                     return None
-                value[key], p = items, q + 1
+                value[key], p = None, q + 1  # decoded below, once the list's kind is known
             else:
                 raw = getattr(doc, key)
                 value[key] = _MS_VALUE.decode(raw)
@@ -1193,6 +1281,7 @@ def _whole_list(data: bytes):
             p = m.end() if m is not None else ws(data, p).end()
         if ws(data, p + 1).end() != n:
             return None
+        value["items"] = _decode_items(doc.items, value.get("kind"))
     except (msgspec.DecodeError, RecursionError, IndexError, AttributeError, TypeError):
         return None
     return value, p0, ps
