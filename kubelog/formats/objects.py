@@ -45,9 +45,10 @@ the lines from the broken item on are counted. Wrong field types are treated as 
 
 Speed (issue 20): a ``kubectl get -o json`` list is read by msgspec, each item's line found from the items'
 lengths (:func:`_whole_list`; anything msgspec would read otherwise goes the stdlib's way, item by item with
-``raw_decode``), a list of pods decoded into just the fields the rows read (:func:`_decode_items`); a list of events or pods is batched whole and read by Arrow's conversion into struct columns,
-the rows built with ``pyarrow.compute`` (:class:`_ColSink`, ``parse(arrow=True)``, the default); the comprehensions
-over the decoded objects (``arrow=False``) and the per-object parser (``columnar=False``) are kept as references.
+``raw_decode``), a list of pods decoded into just the fields the rows read (:func:`_decode_items`); a list of
+events or pods is batched whole and read by Arrow's conversion into struct columns, the rows built with
+``pyarrow.compute`` (:class:`_ColSink`, ``parse(arrow=True)``, the default); the comprehensions over the decoded
+objects (``arrow=False``) and the per-object parser (``columnar=False``) are kept as references.
 
 Memory: a document is loaded whole (a 1.5 MB pods dump is ~15 MB in Python objects); inputs larger than
 ``MAX_DOC`` (512 MiB) are refused with an error and their lines counted.
