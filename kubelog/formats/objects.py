@@ -1089,30 +1089,33 @@ def parse(stream, ctx: Context, columnar: bool = True, arrow: bool = True) -> No
     if data is None:
         return
     ctx.clock = ctx.clock or "apiserver"
-    if columnar and arrow and _parse_list_bytes(data, ctx):
-        return
-    text = data.decode("utf-8", "replace")
-    last = 0 if not text or text.endswith("\n") else 1  # a last line without its newline (see _n_lines)
-    hlines, hend = _http_headers(text)
-    if hlines:  # a watch or GET saved with `curl -i`: headers counted, the body parsed on its own lines
-        ctx.count("HTTP response headers (curl -i)", 1, text[:hend].splitlines()[0], n=hlines, severity="info")
-        text = "\n" * hlines + text[hend:]  # as many newlines as the headers had: the same line count
-    first = _SPACE(text).end()  # the first character that is not whitespace (``str.lstrip``'s, without a copy)
-    nl: list = []  # the newlines of the text, when the JSON parse counted them on its way (the default path)
+    # a last line without its newline (see _n_lines); the text decoded below ends as the bytes do
+    last = 0 if not data or data.endswith(b"\n") else 1
+    nl: list = []  # the newlines of the document, when the JSON parse counted them on its way (the default path)
     import gc
 
     gc_was = gc.isenabled()
     if columnar:  # the decoded document is one large tree of young containers: collections that find
         gc.disable()  # nothing to free took half of a pods dump's parse time (measured, bench/README.md)
     try:
-        if text.startswith(("{", "["), first):
-            primary = _parse_json(text, ctx, columnar, arrow, nl if columnar else None)
-        else:
-            primary = _parse_yaml(text, ctx, columnar)
+        primary = _parse_list_bytes(data, ctx, nl) if columnar and arrow else None
+        if primary is None:
+            text = data.decode("utf-8", "replace")
+            hlines, hend = _http_headers(text)
+            if hlines:  # a watch or GET saved with `curl -i`: headers counted, the body parsed on its own lines
+                ctx.count("HTTP response headers (curl -i)", 1, text[:hend].splitlines()[0], n=hlines, severity="info")
+                text = "\n" * hlines + text[hend:]  # as many newlines as the headers had: the same line count
+            first = _SPACE(text).end()  # the first character that is not whitespace (``str.lstrip``'s, without a copy)
+            if text.startswith(("{", "["), first):
+                primary = _parse_json(text, ctx, columnar, arrow, nl if columnar else None)
+            else:
+                primary = _parse_yaml(text, ctx, columnar)
+            if not nl:
+                nl.append(text.count("\n"))
     finally:
         if gc_was:
             gc.enable()
-    total = (nl[0] if nl else text.count("\n")) + last
+    total = nl[0] + last
     ctx.lines_read += total
     ctx.record_lines += primary
     ctx.continuation_lines += max(0, total - primary - ctx.counted_lines)
@@ -1288,38 +1291,22 @@ def _whole_list(data: bytes):
     return value, p0, ps
 
 
-def _parse_list_bytes(data: bytes, ctx: Context) -> bool:
-    """A ``kubectl get -o json`` list read by the fast path (:func:`_whole_list`); the same rows, lines and
-    accounting as :func:`_parse_json` gives it.  False, having done nothing, when the document is not one."""
-    import gc
-    import itertools
-
-    gc_was = gc.isenabled()
-    gc.disable()  # as parse does for the columnar path
-    try:
-        r = _whole_list(data)
-        if r is None:
-            return False
-        value, p0, ps = r
-        cnt = data.count
-        ln = cnt(b"\n", 0, p0) + 1
-        il = list(
-            itertools.accumulate(itertools.starmap(cnt, zip(itertools.repeat(b"\n"), [p0] + ps[:-1], ps)), initial=ln)
-        )
-        sink = _ColSink(ctx, "json", True)
-        _emit_value(sink, value, ln, "json", il[1:] or None)
-        sink.flush()
-    finally:
-        if gc_was:
-            gc.enable()
+def _parse_list_bytes(data: bytes, ctx: Context, nl: list) -> int | None:
+    """A ``kubectl get -o json`` list read by the fast path (:func:`_whole_list`): the rows and lines
+    :func:`_parse_json` gives it, the number of record lines returned and the document's newlines appended to
+    ``nl``, as :func:`_parse_json` does.  None, having done nothing, when the document is not one."""
+    r = _whole_list(data)
+    if r is None:
+        return None
+    value, p0, ps = r
+    ln = data.count(b"\n", 0, p0) + 1
+    il = _lines_at(data, ps, p0, ln)
+    sink = _ColSink(ctx, "json", True)
+    _emit_value(sink, value, ln, "json", il or None)
+    sink.flush()
     ctx.info["object_kinds"] = sink.kinds
-    last = 0 if not data or data.endswith(b"\n") else 1
-    total = il[-1] - 1 + cnt(b"\n", ps[-1] if ps else p0) + last
-    primary = len(sink.record_lines)
-    ctx.lines_read += total
-    ctx.record_lines += primary
-    ctx.continuation_lines += max(0, total - primary - ctx.counted_lines)
-    return True
+    nl.append((il[-1] if il else ln) - 1 + data.count(b"\n", ps[-1] if ps else p0))
+    return len(sink.record_lines)
 
 
 def _kind_hint(o) -> str:
@@ -1445,14 +1432,15 @@ def _decode_array(text: str, p: int, dec: json.JSONDecoder):
         return None
 
 
-def _lines_at(text: str, ps: list, p0: int, ln0: int) -> list:
-    """The lines of the increasing positions ``ps`` (all >= ``p0``, which is on line ``ln0``), newlines counted
-    once between neighbours."""
+def _lines_at(text: str | bytes, ps: list, p0: int, ln0: int) -> list:
+    """The lines of the increasing positions ``ps`` (all >= ``p0``, which is on line ``ln0``) of a text or of
+    its bytes, newlines counted once between neighbours."""
     import itertools
 
     cnt = text.count
+    newline = b"\n" if isinstance(text, bytes) else "\n"
     return list(
-        itertools.accumulate(itertools.starmap(cnt, zip(itertools.repeat("\n"), [p0] + ps[:-1], ps)), initial=ln0)
+        itertools.accumulate(itertools.starmap(cnt, zip(itertools.repeat(newline), [p0] + ps[:-1], ps)), initial=ln0)
     )[1:]
 
 
