@@ -1009,3 +1009,33 @@ def test_relisted_stops_leave_the_runtime_s_hold_before_the_relist():
         errs[h] = float(np.mean(c + r * k - stop))
     assert abs(errs[float(hold.min())]) < 0.05 * NS
     assert errs[0.0] - errs[float(hold.min())] > 0.015 * NS
+
+
+def test_a_pod_s_start_record_is_its_last_container_started_of_its_first_life(tmp_path):
+    """The PLEG reports a pod's sandbox as one more container (pkg/kubelet/pleg/generic.go
+    ``getContainersFromPods``: "Update sandboxes as containers") and the sandbox starts first: a pod with one
+    container has two ContainerStarted records, the sandbox's a relist before the container's when a relist
+    fell between the two starts (pod a), else both in one relist (b).  Only the last one follows the container
+    start; c's records after its ContainerDied are a restart, not its first start.  (kubelog took the first
+    record: a's start a relist early, outside its bounds.)"""
+    rows = [pod_req(60, "get", p) for p in "abc"]
+    recs = [
+        ("a", "pleg_container_started", 10.3),
+        ("a", "pleg_container_started", 11.3),
+        ("b", "pleg_container_started", 20.5),
+        ("b", "pleg_container_started", 20.50004),
+        ("c", "pleg_container_started", 30.2),
+        ("c", "pleg_container_started", 31.2),
+        ("c", "pleg_container_died", 40.0),
+        ("c", "pleg_container_started", 41.0),
+    ]
+    pt = [
+        dict(namespace="d", pod=p, milestone=m, ts=at(t), clock="apiserver", resolution_s=1e-6, origin="kubelet")
+        for p, m, t in recs
+    ]
+    tl = load_timeline(make_run(tmp_path / "r", requests=rows, pod_transitions=pt), nodes=1)
+    lives = tl.lives.reset_index().set_index("pod")
+    assert (lives["start_evidence"] == "kubelet container-start record").all()
+    for p, last in (("a", 11.3), ("b", 20.50004), ("c", 31.2)):
+        assert lives.loc[p, "start_hi"] == at(last), p
+        assert lives.loc[p, "start"] == at(last - 0.5) and lives.loc[p, "start_lo"] == at(last - 1.1), p

@@ -369,3 +369,58 @@ def test_a_pod_s_create_follows_its_owner_s_create_named_in_the_audit_log(tmp_pa
     per = pod_startup(make_run(tmp_path / "b", requests=posts + owned, pod_transitions=pods)).per_pod.set_index("pod")
     assert per.loc["lat-0-abcde", "created_ts"] == at(30.1) and per.loc["lat-1-fghij", "created_ts"] == at(30.3)
     assert np.allclose(per["created_resolution_s"], 1e-6)
+
+
+def test_the_running_end_from_pleg_records_is_the_container_s_not_the_sandbox_s(tmp_path):
+    """A pod's sandbox is reported by the PLEG as one more container and starts first
+    (pkg/kubelet/pleg/generic.go ``getContainersFromPods``): pod a's sandbox record came a relist before its
+    container's.  The running end (an upper bound, resolution one relist) is the last ContainerStarted of
+    the pod's first life; b's record after its ContainerDied is a restart.  (kubelog took the first record:
+    a's schedule→run 0.3 s where the container could not have started before 1.2 s.)"""
+    from test_load import at, make_run
+
+    def rec(pod, m, sec):
+        return dict(
+            namespace="d", pod=pod, milestone=m, ts=at(sec), clock="apiserver", resolution_s=1e-6, origin="kubelet"
+        )
+
+    run = make_run(
+        tmp_path / "r",
+        pod_transitions=[
+            _bound("a", 10.0),
+            rec("a", "pleg_container_started", 10.3),
+            rec("a", "pleg_container_started", 11.3),
+            _bound("b", 20.0),
+            rec("b", "pleg_container_started", 20.6),
+            rec("b", "pleg_container_started", 20.60003),
+            rec("b", "pleg_container_died", 30.0),
+            rec("b", "pleg_container_started", 31.0),
+        ],
+    )
+    per = pod_startup(run).per_pod.set_index("pod")
+    assert per.loc["a", "running_ts"] == at(11.3) and per.loc["b", "running_ts"] == at(20.60003)
+    assert (per["running_resolution_s"] == 1.0).all()
+    assert "PLEG" in per.loc["a", "running_source"]
+
+
+def test_real_kubelets_report_each_pod_s_sandbox_as_a_container(real_logs, tmp_path):
+    """Real 1.21 kubelets (OpenShift must-gather journal): most pods have two or more ContainerStarted
+    records with distinct IDs — the sandbox's and the containers' — often in different relists.  The running
+    end of each pod is its last ContainerStarted before its first ContainerDied, of the UID of its first
+    (kubelog took the first record: the running end of most of these pods a relist or more early)."""
+    from kubelog.analysis.load import container_start_records
+
+    run = ingest(
+        [str(real_logs / "openshift4.8_kubelet_journal_masters_aws_mustgather.log")], tmp_path / "r", options=Options()
+    )
+    pt = run.table("pod_transitions")
+    pleg = pt[pt["milestone"].astype(str).str.startswith("pleg_")].assign(namespace=lambda d: d["namespace"].fillna(""))
+    st = pleg[pleg["milestone"] == "pleg_container_started"]
+    first = st.groupby(["namespace", "pod"])["ts"].min()
+    last = container_start_records(pleg, t="ts").set_index(["namespace", "pod"])["ts"]
+    later = last[last > first.reindex(last.index) + pd.Timedelta(0.5, "s")]
+    assert len(last) == len(first) >= 150 and len(later) >= 30, (len(last), len(later))
+    per = pod_startup(run).per_pod
+    per = per.assign(namespace=per["namespace"].fillna("")).set_index(["namespace", "pod"])
+    got = per["running_ts"].reindex(last.index)
+    assert (got == last).all()

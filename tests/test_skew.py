@@ -494,3 +494,41 @@ def test_cli_unknown_reference_is_a_usage_error(runs):
     run, _ = runs["1.14"]
     r = CliRunner().invoke(app, ["skew", str(run.path), "--reference", "nosuch"])
     assert r.exit_code != 0 and "not a clock domain" in r.output and "test" in r.output
+
+
+def test_the_running_write_pairs_with_the_container_s_record_not_the_sandbox_s():
+    """A pod's sandbox has a PLEG ContainerStarted record of its own, often a relist before the container's
+    (pkg/kubelet/pleg/generic.go ``getContainersFromPods``); its event makes no status write of its own (the
+    pod worker is still in the sync that starts the containers).  So the Running write, the second, pairs
+    with the container's record, the last ContainerStarted; the writes before it are counted from the first
+    ContainerStarted.  (kubelog counted the sandbox's record as one more sync and paired the record with the
+    pod's terminal write, 29 s later: a bound that bounds nothing.)"""
+    from kubelog.analysis.skew import _running_writes
+
+    t0 = pd.Timestamp("2024-01-01T00:00:00Z")
+
+    def k(m, sec):
+        return dict(
+            namespace="d",
+            pod="a",
+            milestone=m,
+            ts=t0 + pd.Timedelta(seconds=sec),
+            clock="node/n1",
+            resolution_s=1e-6,
+            source_id=1,
+            line_no=1,
+        )
+
+    kub = pd.DataFrame([k("kubelet_add", 10.0), k("pleg_container_started", 10.3), k("pleg_container_started", 11.3)])
+    base = t0.value / 1e9
+    st = pd.DataFrame(
+        [
+            dict(
+                namespace="d", pod="a", start=base + s, end=base + s + 0.005, clock="apiserver", source_id=2, line_no=i
+            )
+            for i, s in enumerate((10.05, 11.32, 40.0))
+        ]
+    )
+    j = _running_writes(kub, st)
+    assert len(j) == 1
+    assert j["ts"].iloc[0] == t0 + pd.Timedelta(seconds=11.3) and j["end"].iloc[0] == pytest.approx(base + 11.325, abs=1e-3)

@@ -593,6 +593,43 @@ def _first(df: pd.DataFrame, key=("namespace", "pod"), col: str = "t") -> pd.Ser
     return df.groupby(list(key), sort=False)[col].min()
 
 
+def container_start_records(recs: pd.DataFrame, t: str = "t") -> pd.DataFrame:
+    """Of kubelet PLEG records (``milestone`` ``pleg_*``), each pod's ``ContainerStarted`` record that follows
+    the start of its containers: the *last* of the pod's first life (before its first ``ContainerDied``
+    after a start).
+
+    The PLEG reports a pod's sandbox as one more container (pkg/kubelet/pleg/generic.go
+    ``getContainersFromPods``: "Update sandboxes as containers"), so a pod with one container has two
+    ``ContainerStarted`` records, and the sandbox starts first (kuberuntime_manager.go ``SyncPod``): a relist
+    between the two starts reports the sandbox a relist before the container (real 1.19 and 1.21 kubelet
+    logs: two IDs per single-container pod, in one relist or in two).  The first record can precede the
+    container start; the last cannot (every container of the pod has started by then, each seen by the
+    relist that reported it).  Where the records carry the pod's UID, only those of the UID of its first
+    ``ContainerStarted`` count (a static pod re-created under its name is another pod).  A pod with init
+    containers has a ``ContainerDied`` (the init container's) before its app containers start: its record is
+    the last start before that, still early (an upper bound only of the init container's start)."""
+    key = ["namespace", "pod"]
+    st = recs[recs["milestone"] == "pleg_container_started"]
+    if st.empty:
+        return st
+    died = recs[recs["milestone"] == "pleg_container_died"]
+    if "uid" in recs.columns and recs["uid"].notna().any():
+        uid0 = st.sort_values(t, kind="stable").dropna(subset=["uid"]).groupby(key, sort=False)["uid"].first()
+
+        def same(d):
+            u = d.join(uid0.rename("_u"), on=key)["_u"]
+            return d[d["uid"].isna() | u.isna() | (d["uid"] == u)]
+
+        st, died = same(st), same(died)
+    if len(died):
+        first = st.groupby(key, sort=False)[t].min().rename("_first")
+        d = died.join(first, on=key, how="inner")
+        end = d[d[t] > d["_first"]].groupby(key, sort=False)[t].min().rename("_died")
+        st = st.join(end, on=key)
+        st = st[st["_died"].isna() | (st[t] < st["_died"])].drop(columns="_died")
+    return st.sort_values(t, kind="stable").drop_duplicates(key, keep="last")
+
+
 def _running_write(before: pd.DataFrame, pleg: pd.DataFrame, index) -> pd.Series:
     """Per pod, the receipt (int64 ns) of the status write that carries *Running*.
 
@@ -1326,7 +1363,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     kub_kill = kub_start
     pt = None
     if run.has("pod_transitions"):
-        pt = run.table("pod_transitions", columns=["namespace", "pod", "milestone", "ts", "origin", "clock"])
+        pt = run.table("pod_transitions", columns=["namespace", "pod", "uid", "milestone", "ts", "origin", "clock"])
         pt = pt[pt["ts"].notna() & pt["pod"].notna()].assign(namespace=lambda d: d["namespace"].fillna(""))
     old_kills = _old_kills(run) if run.has("messages") else None
     if old_kills is not None and len(old_kills):
@@ -1334,9 +1371,14 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     if pt is not None:
         pt, _ = _to_apiserver_clock(pt, offsets, notes, "kubelet records and pod dumps")  # node clocks
         pt = pt.assign(t=_ns(pt["ts"]))
-        kub_start = pt[pt["milestone"].isin(["pleg_container_started", "running_observed"])]
         pleg = pt[pt["milestone"].astype(str).str.startswith("pleg_")]
-        krec = pt[pt["milestone"].isin(["kubelet_add", "pleg_container_started"]) & (pt["origin"] == "kubelet")]
+        # the container start's record: the last ContainerStarted of the pod's first life (the first may be
+        # its sandbox's, a relist before the container started: container_start_records)
+        kub_start = pd.concat([container_start_records(pleg), pt[pt["milestone"] == "running_observed"]])
+        krec = pd.concat(
+            [pt[pt["milestone"] == "kubelet_add"], container_start_records(pleg[pleg["origin"] == "kubelet"])]
+        )
+        krec = krec[krec["origin"] == "kubelet"]
         kub_stop = pt[pt["milestone"].isin(["kubelet_kill", "kubelet_remove"])]
         kub_kill = pt[(pt["milestone"] == "kubelet_kill") & (pt["origin"] == "kubelet")]
         dump_start = pt[

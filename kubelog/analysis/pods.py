@@ -75,7 +75,13 @@ import pandas as pd
 
 from ..run import Run, memoized
 from . import stats
-from .load import PLEG_RELIST_S, start_fraction, created_before_started, event_name_instants
+from .load import (
+    PLEG_RELIST_S,
+    container_start_records,
+    created_before_started,
+    event_name_instants,
+    start_fraction,
+)
 
 ENDS = ("created", "scheduled", "running", "watched")
 PHASES = (
@@ -224,6 +230,7 @@ def _candidates(run: Run) -> pd.DataFrame:
             columns=[
                 "namespace",
                 "pod",
+                "uid",
                 "node",
                 "milestone",
                 "ts",
@@ -258,6 +265,11 @@ def _candidates(run: Run) -> pd.DataFrame:
                 continue
             p = p[~sel]
             if ms in _RELISTED:  # the record's time is exact, the start it reports is up to a relist earlier
+                # the container start's record: the last ContainerStarted of the pod's first life (the first
+                # may be its sandbox's, a relist before the container started: container_start_records)
+                both = pd.concat([d, p[p["milestone"] == "pleg_container_died"]])
+                keep = container_start_records(both.assign(namespace=both["namespace"].fillna("")), t="ts").index
+                d = d[d.index.isin(keep)]
                 d = d.assign(resolution_s=d["resolution_s"].fillna(0).clip(lower=PLEG_RELIST_S))
             frames.append(
                 d.assign(

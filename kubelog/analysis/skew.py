@@ -605,21 +605,29 @@ def _running_writes(
     cols = ["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"]
     if kub.empty:
         return pd.DataFrame()
-    k = kub[["namespace", "pod", "milestone", "ts", "clock", "resolution_s", "source_id", "line_no"]].copy()
+    k = kub[
+        ["namespace", "pod", "milestone", "ts", "clock", "resolution_s", "source_id", "line_no"]
+        + (["uid"] if "uid" in kub.columns else [])
+    ].copy()
     k["t"] = _sec(k["ts"])
     pleg = k[k["milestone"].astype(str).str.startswith("pleg_")]
     has_add = set(map(tuple, k[k["milestone"] == "kubelet_add"][["namespace", "pod"]].to_numpy()))
     # not observedRunningTime: the kubelet takes it *after* the Running write returned
     # (status_manager.go syncPod → RecordStatusUpdated), so it follows the write, not precedes it
-    start = k[k["milestone"] == "pleg_container_started"]
-    start = start.sort_values("t").drop_duplicates(["namespace", "pod"], keep="last")
+    # the record the Running write follows: the container's, the last ContainerStarted of the pod's first life
+    # (a pod's sandbox has its own, often a relist earlier: load.container_start_records); the writes before
+    # the Running one are counted from the first ContainerStarted (the sandbox's makes no write of its own)
+    from .load import container_start_records
+
+    start = container_start_records(pleg, t="t")
+    first = k[k["milestone"] == "pleg_container_started"].groupby(["namespace", "pod"])["t"].min()
     rows = []
     pg = {key: np.sort(g["t"].to_numpy()) for key, g in pleg.groupby(["namespace", "pod"])}
     for r in start.itertuples(index=False):
         key = (r.namespace, r.pod)
         if key not in has_add or key not in pg:
             continue
-        n_before = int(np.searchsorted(pg[key], r.t, side="left"))  # PLEG records strictly before
+        n_before = int(np.searchsorted(pg[key], first[key], side="left"))  # PLEG records strictly before
         rows.append((r.namespace, r.pod, 2 + n_before))
     if not rows:
         return pd.DataFrame()
