@@ -60,7 +60,11 @@ def test_found_pod_line_has_the_poll_resolution(r15):
     ps = pod_startup(run)
     m = ps.per_pod[ps.per_pod["measured"] & ps.per_pod["namespace"].ne("")]
     assert len(m) == 3
-    assert (m["watched_resolution_s"] == 2.0).all() and m["watched_source"].str.contains("2 s poll").all()
+    # the 2 s poll plus the longest of the poll's lists (the line is logged when the list returned: one of
+    # this run's took 0.33 s)
+    wres = float(m["watched_resolution_s"].iloc[0])
+    assert (m["watched_resolution_s"] == wres).all() and 2.0 < wres < 3.5
+    assert m["watched_source"].str.contains("2 s poll").all()
     pct = ps.measured_percentiles.set_index("phase")
     if events:
         # the running end: between the instants in the Created and Started events' names (made when
@@ -77,11 +81,11 @@ def test_found_pod_line_has_the_poll_resolution(r15):
         assert m.loc[~ev, "running_source"].str.contains("PLEG").all()
         assert (m.loc[~ev, "running_resolution_s"] == 1.0).all()
         worst = m["running_resolution_s"].max()
-        assert pct.loc["run_to_watch", "resolution_s"] == pytest.approx(2.0 + worst, abs=0.02)
+        assert pct.loc["run_to_watch", "resolution_s"] == pytest.approx(wres + worst, abs=0.02)
     else:
         # the PLEG ContainerStarted record, 0–1 s after the start (a 1 s relist) + the 2 s poll
         assert (m["running_resolution_s"] == 1.0).all() and m["running_source"].str.contains("PLEG").all()
-        assert pct.loc["run_to_watch", "resolution_s"] == pytest.approx(3.0, abs=1e-5)
+        assert pct.loc["run_to_watch", "resolution_s"] == pytest.approx(wres + 1.0, abs=1e-5)
     # each measured percentile with both ends is within its ends' stated resolution + 50 ms of the truth
     true = truth["pod_startup"]["true"]
     for ph in ("schedule_to_run", "run_to_watch", "schedule_to_watch"):

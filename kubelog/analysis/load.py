@@ -28,8 +28,8 @@ Definitions (DESIGN §5, issue #6)
     the runtime's ``StartContainer`` returned, ``Created`` when ``CreateContainer`` did
     (pkg/kubelet/kuberuntime/kuberuntime_container.go): the start lies in [Created, Started] on the node's
     clock, estimated at the fraction of that gap the pod dumps' ``startedAt`` seconds allow most
-    (:func:`start_fraction`: Kubemark's fake Docker client starts a container as the call begins, ~200 ms
-    before Started), placed on the apiserver's by the given ``offsets`` or else by the pods' own requests
+    (:func:`start_in_gap`: Kubemark's fake Docker client starts a container one ~200 ms sleep before
+    Started), placed on the apiserver's by the given ``offsets`` or else by the pods' own requests
     (:func:`_event_offsets`), then narrowed by the apiserver bounds below · the ``pods/<name>/status``
     write that carries *Running*, before the graceful delete (µs,
     apiserver; the kubelet's first write of a pod carries *Pending*, the Running one is the next,
@@ -78,6 +78,7 @@ Definitions (DESIGN §5, issue #6)
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -305,6 +306,7 @@ PLEG_RELIST_S = 1.0
 # duration, the pod worker's sync and the status manager's queue (tens of ms on an idle kubelet)
 _RELIST_ALLOWANCE = 100_000_000
 _SECOND = 1_000_000_000
+_MS = 1_000_000
 _KUBELET_UA = re.compile(r"kubelet/v1\.(\d+)")
 
 
@@ -659,18 +661,45 @@ def _running_write(before: pd.DataFrame, pleg: pd.DataFrame, index) -> pd.Series
     return got.groupby(["namespace", "pod"], sort=False)["t"].min().reindex(index)
 
 
-def _relisted(trailing: pd.Series, lower: pd.Series, relist: int) -> tuple:
+def _relisted(trailing: pd.Series, lower: pd.Series, relist: int, lag: tuple | None = None) -> tuple:
     """(estimate, lo, hi) of an instant that ``trailing`` follows by up to one PLEG relist: the bounds
     ``[max(lower, trailing − relist − allowance), trailing]``, the estimate half a relist before
-    ``trailing`` (the relist's phase is uniform; never before ``lower``)."""
+    ``trailing`` (the relist's phase is uniform; never before ``lower``).  ``lag``: (typical, longest) ns
+    that ``trailing`` was measured to follow the instant on the run's other pods (:func:`_measured_lag`),
+    when longer than a relist: the estimate ``typical`` before ``trailing``, the bounds ``longest``."""
     t = trailing.to_numpy(dtype=np.float64)
     low = lower.to_numpy(dtype=np.float64)
     low = np.where(low <= t, low, np.nan)  # a bind logged after the start bounds nothing
-    lo = np.fmax(t - relist - _RELIST_ALLOWANCE, low)
+    typical, longest = lag if lag is not None else (relist / 2, relist + _RELIST_ALLOWANCE)
+    lo = np.fmax(t - longest, low)
     lo = np.minimum(lo, t)
-    est = np.minimum(np.fmax(np.floor(t - relist / 2), low), t)
+    est = np.minimum(np.fmax(np.floor(t - typical), low), t)
     ix = trailing.index
     return pd.Series(est, index=ix), pd.Series(lo, index=ix), pd.Series(t, index=ix)
+
+
+def _measured_lag(trailing: pd.Series, exact: pd.Series, relist: int, what: str, notes: list) -> tuple | None:
+    """How long ``trailing`` (a pod's Running write, or its PLEG record) followed its start on the pods whose
+    start is known from their events (``exact``): (median, longest + allowance) ns when some followed by
+    more than a relist, else None (the relist model holds).
+
+    The PLEG relists every second, but a relist is a series of calls on the container runtime; on
+    Kubemark's fake Docker client (hollow kubelets before 1.20) each of them takes the client's one mutex,
+    held ~100-200 ms by every create, start and stop of the node's other pods
+    (pkg/kubelet/dockershim/libdocker/fake_client.go), so while pods start on a node the relist — and the
+    write after it — follows the start by seconds, not by up to one."""
+    lag = (trailing - exact).dropna()
+    lag = lag[lag >= 0]
+    if len(lag) < 5 or float(lag.max()) <= relist + _RELIST_ALLOWANCE:
+        return None
+    typical, longest = float(lag.median()), float(lag.max()) + _RELIST_ALLOWANCE
+    notes.append(
+        f"{what} followed the container starts known from their events by up to {lag.max() / 1e9:.2f} s "
+        f"(median {typical / 1e9:.2f} s, {len(lag)} pods), more than a PLEG relist: the relists were slowed "
+        f"(on Kubemark's fake Docker client every call queues at the client's mutex); a start known only "
+        f"from one is placed that median before it, within that longest lag"
+    )
+    return typical, longest
 
 
 def _truncated(floor: pd.Series, res: pd.Series) -> tuple:
@@ -963,8 +992,7 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
         g[c] = g[c].astype("float64")
     g["first"] = g["tc"].where(g["tc"].notna(), g["t"])
     # the start's estimate on the node's clock: where between Created and Started the dumps put it
-    frac = start_fraction(g["tc"], g["t"], pairs.get("dump_start"), notes)
-    g["s"] = (g["tc"] + frac * (g["t"] - g["tc"])).where(g["tc"].notna(), g["t"])
+    g["s"] = start_in_gap(g["tc"], g["t"], pairs.get("dump_start"), notes)
     # how long StartContainer went on after the start, at least: the runtime's hold of its lock
     held = (g["t"] - g["s"])[g["tc"].notna()].dropna()
     hold = max(float(held.min()), 0.0) if len(held) else 0.0
@@ -973,7 +1001,9 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     w, b, fin = pairs["running_write"], pairs["bind"], pairs["final"]
     est = g["s"] - th
     hi = np.fmin(g["t"] - lower + allow, w)
-    lo = np.fmax(np.fmax(g["first"] - upper - allow, b.where(b <= hi)), w - relist - _RELIST_ALLOWANCE)
+    # not "at most a relist before the Running write": on Kubemark's fake Docker client the relist itself
+    # queues at the client's mutex behind the node's other calls, seconds while pods start (_relisted)
+    lo = np.fmax(g["first"] - upper - allow, b.where(b <= hi))
     est = est.where(lo <= hi)
     start = (pd.Series(np.clip(est, lo, hi), index=index), lo.where(est.notna()), hi.where(est.notna()))
     stop = _kill_stop(g["tk"] - th, g["tk"] - upper - allow, fin, index)
@@ -985,42 +1015,54 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     return start, stop, thetas, hold
 
 
-def start_fraction(created: pd.Series, started: pd.Series, second, notes: list) -> float:
-    """Where a container starts between its ``Created`` and ``Started`` events, as the fraction of the gap
-    that agrees with the most pods' dump seconds (``startedAt``, truncated; same clock as the events).
+def start_in_gap(created: pd.Series, started: pd.Series, second, notes: list) -> np.ndarray:
+    """Each container start between its ``Created`` and ``Started`` events: a fixed time ``h`` before
+    ``Started`` (never before ``Created``), ``h`` the offset that agrees with the most pods' dump seconds
+    (``startedAt``, truncated; same clock as the events).  Returns the estimates (float, the inputs' unit
+    and index order; ``started`` where ``created`` is missing).
 
     The runtime records the start instant inside ``StartContainer``; where inside depends on the runtime:
     a real one at the end of its work, Kubemark's fake Docker client (hollow kubelets before 1.20) as the
-    call begins, then it sleeps ~200 ms before returning (pkg/kubelet/dockershim/libdocker/fake_client.go
-    ``StartContainer``: ``StartedAt`` set, then ``normalSleep(200, 50, 50)``), so ``Started`` trails the
-    start by 50–400 ms there.  A pod whose dump second cuts its [Created, Started] gap allows only the
-    fractions that put its start in that second; the one allowed by the most of them is taken (the middle
-    of the range of such fractions).  Without any such pod, the middle of the gap (0.5).  Series are
-    relative ns on one index; ``second`` may be None."""
+    call takes the client's mutex, then it sleeps ~200 ms holding it before returning
+    (pkg/kubelet/dockershim/libdocker/fake_client.go ``StartContainer``: ``StartedAt`` set, then
+    ``normalSleep(200, 50, 50)``).  The call waits for the mutex first while other calls hold it (every
+    call takes it: other pods' starts, the PLEG's relists), so the gap from ``Created`` grows with the
+    queue while the start stays one sleep before ``Started``: an offset from ``Started``, not a fraction
+    of the gap (a fraction put the starts of a busy node's pods ~0.1 s late on average).  A pod whose dump
+    second cuts its [Created, Started] gap allows only the offsets that put its start in that second; the
+    one allowed by the most of them is taken (the middle of the range of such offsets).  Without any such
+    pod, the middle of each gap.  Series are relative ns on one index; ``second`` may be None."""
     if second is None:
         second = pd.Series(np.nan, index=created.index)
-    gap = (started - created).to_numpy(dtype=np.float64)
-    sec = second.reindex(created.index).to_numpy(dtype=np.float64)
     tc = created.to_numpy(dtype=np.float64)
+    ts = started.to_numpy(dtype=np.float64)
+    gap = ts - tc
+    sec = second.reindex(created.index).to_numpy(dtype=np.float64)
     ok = np.isfinite(gap) & np.isfinite(sec) & (gap > 0)
-    a = np.clip((sec[ok] - tc[ok]) / gap[ok], 0.0, 1.0)
-    b = np.clip((sec[ok] + _SECOND - tc[ok]) / gap[ok], 0.0, 1.0)
-    cut = ((a > 0) | (b < 1)) & (a < b)  # the second cuts the gap (and holds part of it)
-    a, b = a[cut], b[cut]
+    # the second cuts the gap: not all of [Created, Started] inside it
+    cut = ok & ~((sec <= tc) & (ts < sec + _SECOND))
+    top = float(np.nanmax(gap[ok])) if ok.any() else 0.0
+    a = np.clip(ts[cut] - sec[cut] - _SECOND, 0.0, None)
+    b = np.minimum(gap[cut], ts[cut] - sec[cut])
+    # at h ≥ the gap the start sits on Created: allowed when Created is in the second
+    b = np.where((sec[cut] <= tc[cut]) & (tc[cut] < sec[cut] + _SECOND), top, b)
+    keep = a < b
+    a, b = a[keep], b[keep]
+    mid_gap = np.where(np.isfinite(tc), tc + gap / 2, ts)
     if not len(a):
-        return 0.5
-    pts = np.unique(np.concatenate([[0.0, 1.0], a, b]))
+        return mid_gap
+    pts = np.unique(np.concatenate([[0.0, top], a, b]))
     mid = (pts[:-1] + pts[1:]) / 2
     cover = np.searchsorted(np.sort(a), mid, side="right") - np.searchsorted(np.sort(b), mid, side="right")
     best = np.flatnonzero(cover == cover.max())
     last = best[np.argmax(np.append(np.diff(best) != 1, True))]  # the first run of adjacent best segments
-    frac = float((pts[best[0]] + pts[last + 1]) / 2)
+    h = float((pts[best[0]] + pts[last + 1]) / 2)
     notes.append(
-        f"container starts placed {frac:.1%} of the way from each pod's Created event to its Started event: "
-        f"the fraction that puts the most of the {len(a)} pods whose dump second (startedAt) cuts that gap in "
-        f"their second ({int(cover.max())} of them)"
+        f"container starts placed {h / 1e6:.0f} ms before each pod's Started event (at its Created event at the "
+        f"earliest): the offset that puts the most of the {len(a)} pods whose dump second (startedAt) cuts that "
+        f"gap in their second ({int(cover.max())} of them)"
     )
-    return frac
+    return np.where(np.isfinite(tc), np.maximum(tc, ts - h), ts)
 
 
 def _sweep_places(index, sweep: pd.DataFrame, own_del: pd.Series) -> pd.DataFrame:
@@ -1135,6 +1177,64 @@ def _placed_kills(kub_kill: pd.DataFrame, index, thetas: dict, offsets: dict | N
     th = clk.map(lambda c: placed(c, 0)).astype("float64")
     slack = clk.map(lambda c: placed(c, 1)).astype("float64")
     return _kill_stop(t - th, t - slack, final, index)
+
+
+# a runtime that holds on this long after a container start before it returns is Kubemark's fake Docker
+# client (its StartContainer sleeps normalSleep(200, 50, 50), at least 50 ms); other runtimes return in ms
+_FAKE_DOCKER_HOLD = 40_000_000
+# its StartContainer / StopContainer sleep: normalSleep(200, 50, 50), 200 ms on average
+_FAKE_DOCKER_SLEEP = 200_000_000
+
+
+def _queued_stops(kill: pd.Series, clock: pd.Series, sleep: float, notes: list) -> pd.Series:
+    """Each container's stop on Kubemark's fake Docker client, from its Killing instant (relative ns, on
+    the apiserver clock) and its node (``clock``: any key per node): when its ``StopContainer`` takes the
+    client's mutex.
+
+    The kubelet makes the Killing event right before ``StopContainer`` (kuberuntime_container.go
+    ``killContainer``); the fake client sets ``FinishedAt`` (the stop) as the call takes its one mutex, then
+    sleeps ``normalSleep(200, 50, 50)`` holding it, and once the pod's containers stopped the kubelet stops
+    its sandbox (``killPodWithSyncResult`` → dockershim ``StopPodSandbox``: an ``InspectContainer``, then
+    one more such ``StopContainer``; pkg/kubelet/dockershim/libdocker/fake_client.go).  Waiters get the mutex in arrival order (Go's
+    ``sync.Mutex`` after a 1 ms wait).  So where many pods of a node are killed at once — a namespace
+    teardown — the stops follow their Killing events by a queue of ~200 ms per call before them: each
+    node's calls are replayed in that order, ``sleep`` (the sleep's mean) per call.  Kill instants with no
+    node are left as they are."""
+    out = kill.copy()
+    k = kill.to_numpy(dtype=np.float64)
+    c = clock.to_numpy(dtype=object)
+    ok = np.isfinite(k) & pd.notna(c)
+    moved = 0
+    for cl in pd.unique(c[ok]):
+        idx = np.flatnonzero(ok & (c == cl))
+        heap = [(k[i], 0, int(i)) for i in idx]
+        heapq.heapify(heap)
+        free = -np.inf
+        while heap:
+            at, step, i = heapq.heappop(heap)
+            grant = max(at, free)
+            free = grant + (sleep if step != 1 else 0.0)
+            if step == 0:
+                out.iloc[i] = grant
+                moved += grant > at + _MS
+            if step < 2:  # then the sandbox: its inspection, then its StopContainer, each queued anew
+                heapq.heappush(heap, (free + _MS, step + 1, i))
+    if moved:
+        notes.append(
+            f"{moved} stops placed after their Killing events by the fake Docker client's queue: each node's "
+            f"StopContainer calls (containers, then sandboxes) replayed in order, {sleep / 1e6:.0f} ms each "
+            "(its normalSleep(200, 50, 50))"
+        )
+    return out
+
+
+def _pod_nodes(pt: pd.DataFrame | None, index) -> pd.Series:
+    """Each pod's node (its first non-empty ``node`` in ``pod_transitions``: the scheduler's bind record, a
+    pod dump's ``spec.nodeName``), NaN where none."""
+    if pt is None or pt.empty or "node" not in pt.columns:
+        return pd.Series(np.nan, index=index, dtype=object)
+    n = pt[pt["node"].notna() & (pt["node"].astype(str) != "")]
+    return n.drop_duplicates(["namespace", "pod"]).set_index(["namespace", "pod"])["node"].reindex(index)
 
 
 def _kill_stop(est: pd.Series, lo: pd.Series, final: pd.Series, index) -> tuple:
@@ -1363,7 +1463,9 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     kub_kill = kub_start
     pt = None
     if run.has("pod_transitions"):
-        pt = run.table("pod_transitions", columns=["namespace", "pod", "uid", "milestone", "ts", "origin", "clock"])
+        pt = run.table(
+            "pod_transitions", columns=["namespace", "pod", "uid", "node", "milestone", "ts", "origin", "clock"]
+        )
         pt = pt[pt["ts"].notna() & pt["pod"].notna()].assign(namespace=lambda d: d["namespace"].fillna(""))
     old_kills = _old_kills(run) if run.has("messages") else None
     if old_kills is not None and len(old_kills):
@@ -1502,10 +1604,11 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     pairs["posts"] = _post_bounds(run, notes)
     pairs["dump_start"] = dumps
     named_start, named_stop, thetas, hold = _named_lives(named, lives.index, pairs, relist, notes)
+    exact = named_start[0]
     cands = [
         named_start,
-        _relisted(running_write, bind, relist),
-        _relisted(kstart, bind, relist),
+        _relisted(running_write, bind, relist, _measured_lag(running_write, exact, relist, "Running writes", notes)),
+        _relisted(kstart, bind, relist, _measured_lag(kstart, exact, relist, "kubelet container-start records", notes)),
         _truncated(evs, evs_res),
         _truncated(dumps, pd.Series(float(_SECOND), index=lives.index)),
         (bind, bind, inf.where(bind.notna())),
@@ -1532,7 +1635,8 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         # (Killing events, kill records); kept inside [max(graceful delete, write − relist), write]
         delay = _died_write_delay(pleg, final, thetas, relist)
         line = _relisted_lines(lives.index, sweep, own, g_est, final, relist, delay, notes, exact, hold)
-        lo = np.fmax(final - relist, gd)
+        # (on the fake Docker client the write can follow the stop by more than a relist: _queued_stops)
+        lo = gd if hold >= _FAKE_DOCKER_HOLD else np.fmax(final - relist, gd)
         final_est = pd.Series(np.minimum(np.fmax(np.floor(line), lo), final), index=lives.index)
     else:
         # the write follows the kill by the kubelet's sync and send alone: less their mean, measured on the
@@ -1546,6 +1650,22 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
                 f"terminal writes taken {-shift / 1e6:.0f} ms before their receipt: their mean gap after the {m} "
                 "stops known exactly (Killing events, kill records)"
             )
+    if hold >= _FAKE_DOCKER_HOLD:
+        # Kubemark's fake Docker client: each container stops when its StopContainer gets the client's
+        # mutex, behind the node's calls queued before it — one queue per node over every pod's Killing
+        # instant (its event, its kill record, else a teardown's line: the deletes plus the kubelets' reaction)
+        killing = named_stop[0].combine_first(kill[0])
+        if _relisted_stop(run, origin):
+            killing = killing.combine_first(final_est.where(final.notna()))
+        q = _queued_stops(killing, _pod_nodes(pt, lives.index), _FAKE_DOCKER_SLEEP, notes)
+
+        def requeued(c):
+            est, lo_, hi_ = c
+            at = pd.Series(np.clip(q.to_numpy(dtype=np.float64), lo_, hi_.fillna(np.inf)), index=est.index)
+            return est.where(est.isna(), at), lo_, hi_
+
+        named_stop, kill = requeued(named_stop), requeued(kill)
+        final_est = requeued((final_est, final_lo, final))[0]
     kstop = _first(kub_stop).reindex(lives.index)
     graceful = first_del.where(first_del > start)
     has_final = bool(second_del.notna().any() or after.shape[0] or kub_stop.shape[0] or named_stop[0].notna().any())

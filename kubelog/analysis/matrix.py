@@ -145,7 +145,7 @@ def undecided_note(n: int, placed: int) -> list[str]:
     return [
         f"{n} of {placed} requests ({n / placed:.1%}) fall where the pods' start/stop evidence allows a "
         "neighbouring bucket (a start or stop known from a kubelet's writes, without its event's instant, "
-        "is up to one 1 s PLEG relist late): "
+        "is a 1 s PLEG relist late, or by the lag measured on the run's pods): "
         "they are placed by the estimate (docs/load.md)"
     ]
 

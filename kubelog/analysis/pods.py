@@ -20,7 +20,7 @@ scheduled  audit ``pods/binding`` create (request end, µs, apiserver) · schedu
 running    between the instants in the kubelet's ``Created`` and ``Started`` Events' names (client-go
            ``<pod>.<UnixNano hex>``, node clock; made when the runtime's CreateContainer / StartContainer
            returned), where the pod dumps' ``startedAt`` seconds put the starts
-           (:func:`kubelog.analysis.load.start_fraction`; Kubemark's fake Docker client starts a
+           (:func:`kubelog.analysis.load.start_in_gap`; Kubemark's fake Docker client starts a
            container ~200 ms before Started): resolution their gap; a ``Started`` event alone: its
            instant, 0.1 s · kubelet PLEG ``ContainerStarted`` (node clock; 1 s: the PLEG relists the runtime every second,
            so the record comes 0–1 s after the start) · pod dump: every container
@@ -80,7 +80,7 @@ from .load import (
     container_start_records,
     created_before_started,
     event_name_instants,
-    start_fraction,
+    start_in_gap,
 )
 
 ENDS = ("created", "scheduled", "running", "watched")
@@ -312,14 +312,24 @@ def _candidates(run: Run) -> pd.DataFrame:
             call = created_before_started(e["object_namespace"].fillna(""), e["object_name"], e["reason"], inst)
             start_res = np.where(np.isfinite(call), np.maximum((inst - call) / 1e9, 1e-3), _START_CALL_S)
             # the start lies in [Created, Started]; where, the pod dumps' startedAt seconds tell
-            # (load.start_fraction: Kubemark's fake Docker client starts a container ~200 ms before Started)
+            # (load.start_in_gap: Kubemark's fake Docker client starts a container ~200 ms before Started)
             placed = named & np.isfinite(call) & (e["reason"] == "Started").to_numpy()
             if placed.any():
                 key = pd.MultiIndex.from_arrays([e["object_namespace"].fillna(""), e["object_name"]])
                 sec = pd.Series(dump_sec.reindex(key).to_numpy(), index=e.index)[placed]
                 idx = e.index[placed]
-                frac = start_fraction(pd.Series(call[placed], index=idx), pd.Series(inst[placed], index=idx), sec, [])
-                inst = np.where(placed, call + np.floor(frac * (inst - call)), inst)
+                est = np.full(len(inst), np.nan)
+                est[placed] = start_in_gap(
+                    pd.Series(call[placed], index=idx), pd.Series(inst[placed], index=idx), sec, []
+                )
+                # and the pod's dump second (startedAt, truncated; the same clock) narrows [Created, Started]:
+                # on a queued fake Docker client the gap can be seconds, the second is one
+                s_all = pd.Series(dump_sec.reindex(key).to_numpy(), index=e.index).to_numpy(dtype=np.float64)
+                lo, hi = np.fmax(call, s_all), np.fmin(inst, s_all + 1e9)
+                cut = placed & np.isfinite(s_all) & (lo <= hi)
+                est = np.where(cut, np.clip(est, lo, hi), est)
+                start_res = np.where(cut, np.maximum((hi - lo) / 1e9, 1e-3), start_res)
+                inst = np.where(placed, np.floor(est), inst)
             t = t.where(~named, pd.to_datetime(np.where(named, inst, 0).astype("int64"), utc=True))
             res = np.where(named, np.where(e["reason"] == "Started", start_res, 1e-3), res)
             label = label.where(~named, "events: " + e["reason"] + " Event (instant in its name)")
@@ -365,6 +375,29 @@ def _candidates(run: Run) -> pd.DataFrame:
     )
     c["namespace"] = c["namespace"].fillna("")
     c["resolution_s"] = c["resolution_s"].fillna(1.0)
+    return _relist_lag(c)
+
+
+def _relist_lag(c: pd.DataFrame) -> pd.DataFrame:
+    """A PLEG record's resolution as a running end is a relist (1 s) — where its relists ran on time.  On
+    Kubemark's fake Docker client every relist call queues at the client's one mutex behind the node's
+    creates, starts and stops (pkg/kubelet/dockershim/libdocker/fake_client.go; load.py
+    ``_measured_lag``), and the record follows the start by seconds while pods start.  Where the pods whose
+    start their Created and Started events give show their records later than a relist after it, every
+    record's resolution is the longest such lag (+ 0.1 s), and the events' own gap usually wins."""
+    run = c[c["end"] == "running"]
+    rel = run["source"].str.contains("PLEG", regex=False)
+    ev = run["source"].str.contains("Created and Started Events", regex=False)
+    if not rel.any() or not ev.any():
+        return c
+    a = run[rel].groupby(["namespace", "pod"])["ts"].min()
+    b = run[ev].groupby(["namespace", "pod"])["ts"].min()
+    lag = (a - b.reindex(a.index)).dropna().dt.total_seconds()
+    if len(lag) < 5 or float(lag.max()) <= PLEG_RELIST_S + 0.1:
+        return c
+    c = c.copy()
+    sel = (c["end"] == "running") & c["source"].str.contains("PLEG", regex=False)
+    c.loc[sel, "resolution_s"] = np.maximum(c.loc[sel, "resolution_s"], float(lag.max()) + 0.1)
     return c
 
 
@@ -687,6 +720,16 @@ def _found_lines(run: Run):
     t = t[m["rc"].notna()].assign(rc=m["rc"].dropna())
     if t.empty:
         return None
+    # the line is logged when the poll's list returned: up to a poll period after the pod ran, plus that
+    # list's own time — the longest of the test's lists of an RC's pods (labelSelector name=<rc>) the run's
+    # apiserver log shows (a duration: no clock needed)
+    res = FOUND_POLL_S
+    if run.has("requests"):
+        q = run.table("requests", columns=["verb", "resource", "uri", "latency_s"])
+        q = q[(q["verb"] == "list") & (q["resource"] == "pods")]
+        q = q[q["uri"].fillna("").str.contains("labelSelector=name%3D|labelSelector=name=", regex=True)]
+        if len(q) and q["latency_s"].notna().any():
+            res = FOUND_POLL_S + float(q["latency_s"].max())
     return pd.DataFrame(
         {
             "namespace": "",
@@ -694,10 +737,10 @@ def _found_lines(run: Run):
             "node": None,
             "ts": t["ts"],
             "clock": t["clock"].fillna("test"),
-            "resolution_s": FOUND_POLL_S,
+            "resolution_s": res,
             "end": "watched",
             "rank": _FOUND_RANK,
-            "source": "e2e-log: 'Found pod … running' line (2 s poll: up to 2 s after the pod ran)",
+            "source": "e2e-log: 'Found pod … running' line (2 s poll: up to 2 s and its list after the pod ran)",
             "source_id": t["source_id"],
             "line_no": t["line_no"],
         }

@@ -66,7 +66,7 @@ is reported only when the data support it (:func:`_drift_unsupported`).
     teardown) its estimate: the relist model of :func:`kubelog.analysis.load._relist_estimate`.
 ``kubelet_running_start``
     The same, from the start's estimate on the node's clock (between the pod's Created and Started
-    events, where the pod dumps' ``startedAt`` seconds put it: :func:`kubelog.analysis.load.start_fraction`)
+    events, where the pod dumps' ``startedAt`` seconds put it: :func:`kubelog.analysis.load.start_in_gap`)
     instead of Started.  Kubemark's fake Docker client sleeps ~200 ms inside StartContainer holding its
     lock, so the relist waits after Started end that much short of a period: the relist model reads the
     least wait after Started and the longest after the start.
@@ -928,8 +928,8 @@ def _kubelet_event_pairs(
 def _start_estimates(ev: pd.DataFrame, started: pd.DataFrame, pt: pd.DataFrame | None) -> pd.DataFrame:
     """``started`` (the pods' first Started events, ``v`` in s) with ``v`` moved to the container start's
     estimate: between the pod's Created event before it and Started, at the fraction of that gap the pod
-    dumps' ``startedAt`` seconds allow most (:func:`kubelog.analysis.load.start_fraction`)."""
-    from .load import start_fraction
+    dumps' ``startedAt`` seconds allow most (:func:`kubelog.analysis.load.start_in_gap`)."""
+    from .load import start_in_gap
 
     key = ["namespace", "pod"]
     cr = ev[ev["reason"] == "Created"][key + ["v"]].rename(columns={"v": "vc"})
@@ -945,8 +945,8 @@ def _start_estimates(ev: pd.DataFrame, started: pd.DataFrame, pt: pd.DataFrame |
         d = d[d["ts"].notna()].assign(namespace=lambda x: x["namespace"].fillna(""), sec=lambda x: _sec(x["ts"]))
         first = d.groupby(key)["sec"].min()
         sec = pd.Series(first.reindex(pd.MultiIndex.from_frame(s[key])).to_numpy() * 1e9, index=s.index)
-    frac = start_fraction(s["vc"] * 1e9, s["v"] * 1e9, sec, [])
-    return s.assign(v=(s["vc"] + frac * (s["v"] - s["vc"])).where(s["vc"].notna(), s["v"])).drop(columns="vc")
+    est = start_in_gap(s["vc"] * 1e9, s["v"] * 1e9, sec, []) / 1e9
+    return s.assign(v=est).drop(columns="vc")
 
 
 def _kubelet_event_posts(run: Run, where: _Where) -> list[pd.DataFrame]:

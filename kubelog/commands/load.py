@@ -104,10 +104,13 @@ def register(app: typer.Typer) -> None:
         start to its stop; pods that never started are not load. Best evidence: the instant in the name
         of the kubelet's Started / Killing Event (client-go names an event <pod>.<UnixNano hex>; made when
         the runtime's StartContainer returned / before StopContainer; a dump of events gives each start
-        and stop to ~10 ms, the node's clock placed by the pods' own requests). Else a kubelet reports a
-        start up to one 1 s PLEG relist late, so each kind of evidence gives a range and an estimate: the
-        start is half a relist before the receipt of its pods/status write that carries Running (the one
-        after the kubelet's Pending write), else of a kubelet container-start record, else the middle of
+        and stop to ~10 ms, the node's clock placed by the pods' own requests; on Kubemark's fake Docker
+        client, whose calls queue at one mutex, a start one sleep before Started and each node's stops
+        replayed through that queue). Else a kubelet reports a start up to one 1 s PLEG relist late (on
+        the fake Docker client up to seconds: then by the lag measured on the pods the events give), so
+        each kind of evidence gives a range and an estimate: the start is half a relist before the
+        receipt of its pods/status write that carries Running (the one after the kubelet's Pending
+        write), else of a kubelet container-start record (its last ContainerStarted), else the middle of
         a Started event's or a pod dump's startedAt second, else its bind; the stop lies between the
         graceful DELETE and the kubelet's terminal status write or final grace-0 DELETE (else a kubelet
         kill/REMOVE record; the graceful DELETE or namespace teardown only in a run without any kubelet
