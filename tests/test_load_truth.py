@@ -116,9 +116,13 @@ def test_by_load_cells_within_tolerance_of_truth(generated):
     # run's teardown: the registry lists the namespace's 300 pods, then deletes them one after another over
     # ~0.7 s; before 1.22 each stop is known from its kubelet's terminal write a relist later, the line
     # through the kubelets' relist brackets (levelled on the kill records of the one logged kubelet).
-    # Since the generator runs the 1.14 hollow kubelets on the fake Docker client (a relist waits for its
-    # lock ~200 ms past each start and stop), this seed's failed run has 24 of 26: a p99 of 529 requests
-    # 15 % off and a p90 moved 3.4 % by one request next to a bucket edge (seeds 5–20: 414 of 427).
+    # Since the generator runs the 1.5/1.14 hollow kubelets on the fake Docker client as its source has it —
+    # one mutex per node, every call queued at it, ~200 ms sleeps in each create, start and stop
+    # (kubelog/synth/runtime.py) — a start is known only to the sleep's spread (±50 ms: it lies one sleep
+    # before Started, after a wait of any length) and a teardown's stops to the queue's (the stops replayed
+    # per node, ~0.1-0.4 s): seeds 5-10, complete runs 497 of 510 big cells within tolerance, failed runs
+    # 278 of 308, 13 of 818 beyond 5 % (p99s of a few hundred requests, and counts next to a bucket edge
+    # where one pod's ±0.1 s moves a burst of requests).  This seed's failed 1.14 run has 24 of 27.
     rel_c = _rel(big["count_k"], big["count_t"])
     worst = rel_c.copy()
     ok = rel_c <= 0.02
@@ -126,9 +130,9 @@ def test_by_load_cells_within_tolerance_of_truth(generated):
         ok &= _rel(big[p + "_k"], big[p + "_t"]) <= 0.03
         worst = np.maximum(worst, _rel(big[p + "_k"], big[p + "_t"]))
     teardown = bool(truth.get("namespace_teardown"))
-    assert ok.mean() >= (0.92 if teardown else 0.9), big[~ok]
+    assert ok.mean() >= (0.85 if teardown else 0.9), big[~ok]
     assert (worst <= 0.05).mean() >= 0.9, big[worst > 0.05]
-    assert (rel_c <= 0.05).mean() >= 0.9 and (rel_c <= (0.05 if teardown else 0.15)).all(), big[rel_c > 0.05]
+    assert (rel_c <= 0.05).mean() >= 0.9 and (rel_c <= (0.08 if teardown else 0.15)).all(), big[rel_c > 0.05]
 
 
 def test_whole_run_cells_exact(generated):
@@ -141,24 +145,29 @@ def test_whole_run_cells_exact(generated):
         assert np.allclose(j[p + "_t"], j[p + "_k"], rtol=0, atol=1e-9)
 
 
-def test_each_start_from_a_started_event_is_within_a_few_ms_of_the_truth(generated):
+def test_each_start_from_a_started_event_is_within_the_runtime_s_sleep_of_the_truth(generated):
     """A Started event's name carries its kubelet's clock; the offset of a kubelet whose log is not in the
     run comes from its event POSTs: the k-th event is the k-th POST of that kubelet, received after the
     event was made (client-go tools/record: one event at a time, in order), so each event's instant less
     its POST's receipt bounds the offset from below, to within the least send (under a ms).  The start lies
-    between the Created and Started events: on the 1.5/1.14 hollow kubelets' fake Docker client as
-    StartContainer begins, ~200 ms before Started (its sleep), found from the pods whose dump second cuts
-    that gap (load.start_fraction).  Every start taken from a Started event is then within 3 ms of the
-    truth.  (By the relist waits of the Running writes, or the Killing − graceful DELETE bound, clocks were
-    placed 4-70 ms off; taking the Started instant itself left the 1.5/1.14 starts 50-350 ms late.)"""
+    between the Created and Started events: on 1.28's fake CRI runtime within a few ms; on the 1.5/1.14
+    hollow kubelets' fake Docker client when StartContainer gets the client's mutex — after waiting behind
+    the node's other calls, seconds while pods start — one ~200 ms sleep before Started, the offset found
+    from the pods whose dump second cuts that gap (load.start_in_gap): within the sleep's spread.  (As a
+    fraction of the gap the queued starts were 0.1 s late on average; bounded by "at most a relist before
+    the Running write", 70 % of them fell outside their bounds and went to the writes, seconds off.)"""
     run, truth = generated
     tl = load_timeline(run, pods_per_node=truth["pods_per_node"])
     tp = pd.DataFrame(truth["pods"])
     j = tl.lives.merge(tp, left_on=["namespace", "pod"], right_on=["namespace", "name"])
-    j = j[j["start_evidence"] == "Started event (the instant in its name)"]
+    assert (j.loc[j["run"].notna(), "start_evidence"] == "Started event (the instant in its name)").all()
     assert len(j) > 250
     err = (j["start"].astype("int64") - j["run"]).abs() / 1e6
-    assert err.max() <= 3.0, err.describe()
+    if truth["params"]["era"] == "1.28":
+        assert err.max() <= 3.0, err.describe()
+    else:
+        assert err.max() <= 250.0 and err.mean() <= 50.0, err.describe()
+        assert any("more than a PLEG relist" in n for n in tl.notes)
     assert any("bounded below by their event POSTs" in n for n in tl.notes)
 
 
@@ -167,9 +176,11 @@ def test_a_teardown_s_stops_come_from_the_killing_events_its_audit_log_names(gen
     Killing events, and the NamespaceLifecycle admission plugin refuses them (403) as the kubelets post
     them.  The audit log names each refused POST all the same (``objectRef.name`` = ``<pod>.<instant in
     hex>``, audit/request.go ``LogRequestObject``), so each pod's Killing instant is known on its kubelet's
-    clock and its stop to within a few ms of the truth.  (Placed by the relist brackets of the terminal
-    writes alone, the stops lay 80 ms either side of the truth and the count off by up to 20 pods while
-    the teardown ran.)"""
+    clock.  The container stops when its StopContainer gets the node's fake Docker client's mutex: the
+    teardown's kills queue there, ~200 ms a call (the container's, then the sandbox's), so each node's
+    calls are replayed in order from the Killing instants (load._queued_stops).  (Taken at the Killing
+    instant, the stops were 1.4 s early on average and up to 5.6 s; placed by the relist brackets of the
+    terminal writes alone, 80 ms either side of the truth, with a runtime that stopped containers at once.)"""
     run, truth = generated
     td = truth.get("namespace_teardown")
     if not td:
@@ -181,8 +192,10 @@ def test_a_teardown_s_stops_come_from_the_killing_events_its_audit_log_names(gen
     assert len(j) == len(tp) > 200
     assert (j["stop_evidence"] == "Killing event (the instant in its name)").all(), j["stop_evidence"].value_counts()
     err = (j["stop_x"].astype("int64") - j["stop_y"].astype("int64")).abs() / 1e6
-    assert err.max() <= 5.0, err.describe()
+    base = (j["graceful_delete"] + (j["stop_y"] - j["graceful_delete"]).mean() - j["stop_y"]).abs() / 1e6
+    assert err.mean() <= 0.2 * base.mean() and err.max() <= 700.0, (err.describe(), base.mean())
     assert any("read from the names of their kubelets' event POSTs" in n for n in tl.notes)
+    assert any("by the fake Docker client's queue" in n for n in tl.notes)
 
 
 @pytest.fixture(scope="module")
@@ -198,13 +211,12 @@ def failed_1_5(tmp_path_factory):
 def test_a_teardown_s_line_is_drawn_through_the_stops_known_exactly(failed_1_5):
     """Without an audit log (the 1.5 era's names no objects) a teardown's stops come from its kubelets'
     relisted terminal writes: a line over the pods' places in the DELETECOLLECTION's list, fitted to the
-    relist brackets.  Those leave the time per place to the phases of a handful of kubelets; the stops
-    known exactly (the kill records of the kubelet whose log the run has: 30 pods spread over the list)
-    carry independent errors (each kubelet's own reaction), so the line is drawn through them.  Measured
-    against the best any analysis of this evidence could do (each pod's true delete plus the kubelets' mean
-    reaction), the line's error is then flat along the list.  (Fitted to the brackets and only moved to the
-    exact stops' mean, it ran from +61 ms at the list's start to −50 ms at its end on this run: the count
-    of running pods up to 23 off while the teardown ran.)"""
+    relist brackets and drawn through the kill records of the kubelet whose log the run has (30 pods spread
+    over the list) — the instants the kubelets called StopContainer.  On the fake Docker client the calls
+    then queue at each node's mutex, so each node's are replayed from the line (load._queued_stops): the
+    stops come out within a third of a second on average, where each pod's delete plus the kubelets' mean
+    reaction — the best that ignores the queue — is off by over a second.  (Without the replay the line
+    put every stop at its kill: 1.4 s early on average.)"""
     run, truth = failed_1_5
     td = truth["namespace_teardown"]
     tl = load_timeline(run, pods_per_node=truth["pods_per_node"])
@@ -214,7 +226,8 @@ def test_a_teardown_s_line_is_drawn_through_the_stops_known_exactly(failed_1_5):
     j = tl.lives.merge(tp, left_on=["namespace", "pod"], right_on=["namespace", "name"])
     j = j[j["stop_evidence"] == "kubelet final delete / terminal status write"].sort_values("graceful_delete")
     assert len(j) >= 200
-    d = (j["stop_x"].astype("int64").to_numpy() - (j["graceful_delete"].to_numpy() + react)) / 1e6
-    deciles = [float(x.mean()) for x in np.array_split(d, 10)]
-    assert max(abs(x) for x in deciles) <= 25, deciles
+    err = np.abs(j["stop_x"].astype("int64").to_numpy() - j["stop_y"].to_numpy()) / 1e6
+    base = np.abs(j["graceful_delete"].to_numpy() + react - j["stop_y"].to_numpy()) / 1e6
+    assert err.mean() <= 0.4 * base.mean() and base.mean() > 1000, (err.mean(), base.mean())
     assert any("drawn through the 30 stops known exactly" in n for n in tl.notes), tl.notes
+    assert any("by the fake Docker client's queue" in n for n in tl.notes)

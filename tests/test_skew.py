@@ -185,7 +185,12 @@ def test_correction_recovers_skew_free_pod_startup(runs, name):
     # causal-order violations: many raw, none corrected
     v = out["violations"].set_index("kind")
     assert v.loc["total", "before"] > 0 and v.loc["total", "after"] == 0
-    assert v.loc["kubelet_status", "before"] == v.loc["kubelet_status", "n"] * (name != "neg-1.28")
+    # nodes 0.8 s ahead: a write answered within 0.8 s of its record looks earlier than the record (all but
+    # the odd slow PATCH, whose request took longer: 1.47 s on one of the 1.28 run's); nodes behind: none
+    if name == "neg-1.28":
+        assert v.loc["kubelet_status", "before"] == 0
+    else:
+        assert v.loc["kubelet_status", "before"] >= 0.95 * v.loc["kubelet_status", "n"]
 
 
 def test_corrected_times_unknown_domain_is_nat():
@@ -223,7 +228,9 @@ def test_step_of_two_seconds_is_found_and_timed(runs):
     # the step time is on the master clock: the node's mid reading minus its 0.8 s offset
     lo, hi = (pd.Timestamp(x).timestamp() for x in st["window"])
     true_t = mid - truth["clocks"][node]["offset_s"]
-    assert lo - 0.5 <= true_t <= hi + 0.5 and hi - lo < 5
+    # (the window spans the gap between the pairs either side of the step: on this 3-node 1.14 run, whose
+    # fake Docker clients queue the starts over ~20 s, up to ~12 s)
+    assert lo - 0.5 <= true_t <= hi + 0.5 and hi - lo < 15
     assert st["violations_split"] < st["violations_single"]
     row = rep.pairs_summary.set_index("domain_b").loc[node]
     assert not row["feasible"] and row["n_violated"] > 0 and row["step_time"] == st["time"]
@@ -438,8 +445,8 @@ def test_failed_run_nodes_without_logs_are_placed_by_their_event_posts_or_runnin
     tools/record), received after it was made: the lower bound, and the estimate, within 2 ms of the
     truth.  ``unpaired``: one event of each kubelet cut out of the dump, so that no kubelet's POSTs pair
     one to one with its events (a later event would be paired with an earlier POST): they are not used,
-    and the interval stays wide: the lower bound within 0.2 s (the least of ~30 relist waits), the relist
-    model's estimate inside it within 0.1 s of the truth.  Before, the pairs took the terminal write after
+    and the interval stays wide (the least of ~30 relist waits, each queued at the fake Docker client's
+    mutex, bounds it below), the relist model's estimate inside it within half of it.  Before, the pairs took the terminal write after
     the teardown as the Running one: the lower bound was the events' whole seconds (~0.75 s below the
     truth); before the POSTs were paired, every estimate was the relist model's (up to 75 ms off)."""
     truth = generate(
@@ -469,8 +476,11 @@ def test_failed_run_nodes_without_logs_are_placed_by_their_event_posts_or_runnin
             assert true - r["lower_s"] < 0.002 and abs(r["offset_s"] - true) < 0.002, (d, r.to_dict())
             assert "event POSTs" in r["text"], r["text"]
         else:
-            assert true - r["lower_s"] < 0.2, (d, r.to_dict())
-            assert abs(r["offset_s"] - true) < 0.1, (d, r.to_dict())
+            # the issue's bar: within max(20 ms, half the interval).  (On the generator before its fake
+            # Docker clients queued every call, the least of ~30 relist waits put the lower bound within
+            # 0.2 s and the relist model within 0.1 s; now every relist waits in the queue and the writes
+            # trail the starts by 0.3 s at least: the bound is looser and the model's estimate 0.2–0.3 s low)
+            assert abs(r["offset_s"] - true) <= max(0.02, (r["upper_s"] - r["lower_s"]) / 2), (d, r.to_dict())
             assert "relist" in r["text"] and "POST" not in r["text"], r["text"]
 
 
@@ -531,4 +541,6 @@ def test_the_running_write_pairs_with_the_container_s_record_not_the_sandbox_s()
     )
     j = _running_writes(kub, st)
     assert len(j) == 1
-    assert j["ts"].iloc[0] == t0 + pd.Timedelta(seconds=11.3) and j["end"].iloc[0] == pytest.approx(base + 11.325, abs=1e-3)
+    assert j["ts"].iloc[0] == t0 + pd.Timedelta(seconds=11.3) and j["end"].iloc[0] == pytest.approx(
+        base + 11.325, abs=1e-3
+    )

@@ -249,18 +249,24 @@ def test_found_pod_lines_come_from_a_2s_poll(run14):
 def test_kubelet_sees_starts_and_stops_at_its_pleg_relist(tmp_path, era):
     """pkg/kubelet/kubelet.go plegRelistPeriod = 1 s, pkg/kubelet/pleg/generic.go Start (wait.Until, a
     phase per kubelet): the PLEG ContainerStarted record comes at the first relist after the container
-    start, 0–1 s later (+ the relist), and its Data is the container ID the "Killing container" record
-    names; the Running write is sent after that record.  Up to 1.21 the terminal status waits for the
-    relist after the stop (ContainerDied); from 1.22 syncTerminatingPod sets it right after the kill."""
+    start, and its Data is the container ID the "Killing container" record names; the Running write is sent
+    after that record.  On 1.28's fake CRI runtime a relist takes milliseconds: 0–1 s later.  On the 1.14
+    hollow kubelet's fake Docker client every relist call queues at the client's mutex behind the node's
+    pod starts (kubelog/synth/runtime.py): never before StartContainer returned, often seconds later while
+    pods start.  Up to 1.21 the terminal status waits for the relist after the stop (ContainerDied); from
+    1.22 syncTerminatingPod sets it right after the kill."""
     truth = generate(tmp_path, seed=4, nodes=3, era=era, skew="test=0s,nodes=0s", scale=2)
     pods = [p for p in truth["pods"] if p["run"] is not None]
     lags = [p["pleg_started"] - p["run"] for p in pods]
-    assert all(0 <= x <= 1.02e9 for x in lags)
-    # the relist's phase is uniform: the lags spread over the whole second
-    assert min(lags) < 0.2e9 and max(lags) > 0.8e9 and 0.35e9 < sum(lags) / len(lags) < 0.65e9
+    if era == "1.28":
+        assert all(0 <= x <= 1.02e9 for x in lags)
+        # the relist's phase is uniform: the lags spread over the whole second
+        assert min(lags) < 0.2e9 and max(lags) > 0.8e9 and 0.35e9 < sum(lags) / len(lags) < 0.65e9
+    else:
+        assert all(x >= 50e6 for x in lags) and max(lags) > 1.5e9
     assert all(p["pleg_started"] < p["status_end"] for p in pods)
     stopped = [p for p in pods if p["stop"] is not None]
-    assert stopped and all(0 <= p["pleg_died"] - p["stop"] <= 1.02e9 for p in stopped)
+    assert stopped and all(0 <= p["pleg_died"] - p["stop"] <= (1.02e9 if era == "1.28" else 30e9) for p in stopped)
     # the terminal write (answered before the final delete) waits for the relist only before 1.22
     waits = [p["final_delete"] > p["pleg_died"] for p in stopped]
     assert all(waits) if era == "1.14" else not all(waits)
@@ -274,13 +280,15 @@ def test_kubelet_sees_starts_and_stops_at_its_pleg_relist(tmp_path, era):
 
 
 def test_a_1_28_kubelet_logs_each_pleg_event_once(tmp_path):
-    """skewcases' status writes add the 1.28 SyncLoop ADD record; the PLEG ContainerStarted record is the
-    lifecycle model's, once per pod (a kubelet logs each event once; it was written twice)."""
+    """skewcases' status writes add the 1.28 SyncLoop ADD record; the PLEG ContainerStarted records are the
+    lifecycle model's, once per container and sandbox (a kubelet logs each event once; it was written
+    twice for the container)."""
     truth = generate(tmp_path, seed=3, nodes=2, era="1.28", status_writes=True, skew="test=0s,nodes=0s")
     logs = "".join(f.read_text() for f in tmp_path.rglob("*.log"))
     for p in truth["pods"]:
         if p["run"] is not None:
-            assert len(re.findall(rf'pod="{p["namespace"]}/{p["name"]}" event=[^\n]*ContainerStarted', logs)) == 1
+            data = re.findall(rf'pod="{p["namespace"]}/{p["name"]}" event=[^\n]*ContainerStarted","Data":"(\w+)', logs)
+            assert len(data) == 2 and len(set(data)) == 2 and p["uid"].replace("-", "") * 2 in data
             assert logs.count(f'"SyncLoop ADD" source="api" pods=["{p["namespace"]}/{p["name"]}"]') == 1
 
 
@@ -313,8 +321,8 @@ def test_events_are_named_by_their_reporters_clock(tmp_path, era):
         # on the node's clock (0.8 s ahead): Pulled < Created < the start < Started, which follows the start
         # by StartContainer's return (test_a_fake_runtime_starts_and_stops_a_container_as_it_is_called)
         assert e["Pulled"] < e["Created"] < p["run"] + off < e["Started"] <= p["run"] + off + 0.5e9
-        if "Killing" in e:
-            assert p["stop"] - 1e6 <= e["Killing"] - off < p["stop"]
+        if "Killing" in e:  # right before StopContainer, which stops the container when it runs
+            assert e["Killing"] - off < p["stop"]
     assert 0 < sum("Killing" in e for e in by.values()) <= sum(p["stop"] is not None for p in pods)
 
 
@@ -322,18 +330,20 @@ def test_events_are_named_by_their_reporters_clock(tmp_path, era):
 def test_a_fake_runtime_starts_and_stops_a_container_as_it_is_called(tmp_path, era):
     """Kubemark's hollow kubelet ran on a fake Docker client with its sleeps on until dockershim went
     (cmd/kubemark/hollow-node.go ``fakeDockerClient.EnableSleep = true``): ``FakeDockerClient`` sets
-    ``StartedAt`` (``FinishedAt``) as ``StartContainer`` (``StopContainer``) begins, then sleeps
-    ``normalSleep(200, 50, 50)`` ms holding its mutex (pkg/kubelet/dockershim/libdocker/fake_client.go;
-    1.5 pkg/kubelet/dockertools/fake_docker_client.go).  So the kubelet's Started event, made when the call
+    ``StartedAt`` (``FinishedAt``) as ``StartContainer`` (``StopContainer``) takes its mutex, then sleeps
+    ``normalSleep(200, 50, 50)`` ms holding it (pkg/kubelet/dockershim/libdocker/fake_client.go; 1.5
+    pkg/kubelet/dockertools/fake_docker_client.go).  So the kubelet's Started event, made when the call
     returned, trails the start by 50–400 ms, ~200 ms on average, and its PLEG relist, whose
     ``ListContainers`` waits for the mutex, reports no earlier.  1.28's hollow kubelet runs a fake CRI
-    runtime (cri-api ``FakeRuntimeService``, no sleeps): Started within a ms.  Both stop the container as
-    ``StopContainer`` is called, just after the Killing event.  Before 1.22 the kubelet then stops the
-    pod's sandbox (kuberuntime_manager.go ``killPodWithSyncResult`` → ``StopPodSandbox``, a second
-    ``StopContainer``; 1.5 the infra container): the PLEG reports ``ContainerDied`` only after both
-    sleeps when its relist meets the kill, so at least 100 ms after the stop, most often ~400 ms.
+    runtime (cri-api ``FakeRuntimeService``, no sleeps): Started within a ms, and the container stops as
+    ``StopContainer`` is called, just after the Killing event; on the fake Docker client when the call
+    gets the mutex, behind the calls queued before it (kubelog/synth/runtime.py).  Before 1.22 the
+    kubelet then stops the pod's sandbox (kuberuntime_manager.go ``killPodWithSyncResult`` →
+    ``StopPodSandbox``, a second ``StopContainer``; 1.5 the infra container): the PLEG reports
+    ``ContainerDied`` only after both sleeps, so at least 100 ms after the stop.
     (The generator made every Started event within 1 ms of the start, and stopped containers 1–9 ms after
-    Killing; then it let the relist wait out the container's sleep only.)"""
+    Killing; then it let the relist wait out the container's sleep only; then it stopped every container
+    within a ms of its Killing event whatever the client was doing.)"""
     truth = generate(tmp_path, seed=4, nodes=3, era=era, skew="test=0s,nodes=0s", scale=2)
     items = json.loads((tmp_path / "events.json").read_text())["items"]
     pods = {p["name"]: p for p in truth["pods"] if p["run"] is not None}
@@ -353,13 +363,24 @@ def test_a_fake_runtime_starts_and_stops_a_container_as_it_is_called(tmp_path, e
         assert max(lag) <= 1e6
     else:
         assert 50e6 <= min(lag) and max(lag) <= 0.5e9 and 150e6 <= np.median(lag) <= 250e6
-    assert all(0 < k <= 1e6 for k in kill)
+    if era == "1.28":
+        assert all(0 < k <= 1e6 for k in kill)
+    else:
+        # the GC deletes a pod every ~50 ms, on 3 nodes faster than their clients stop them (two ~200 ms
+        # sleeps a pod): the kills queue, and a node's containers stop at least one sleep (50 ms) apart
+        assert all(k > 0 for k in kill) and max(kill) > 1e9
+        for node in {p["node"] for p in pods.values()}:
+            st = np.sort([p["stop"] for p in pods.values() if p["node"] == node and p["stop"] is not None])
+            assert (np.diff(st) >= 50e6).all()
     died = np.array([p["pleg_died"] - p["stop"] for p in pods.values() if p["stop"] is not None])
     assert len(died) >= 20 and (died > 0).all()
     if era != "1.28":
         # two sleeps of ≥ 50 ms, ~200 ms each: a relist that begins within ~400 ms of the stop reports
         # after them (with one sleep the tenth percentile was ~0.2 s)
         assert died.min() >= 100e6 and np.quantile(died, 0.1) >= 0.3e9, np.quantile(died, [0, 0.1, 0.5])
+        # and the sandbox's own ContainerDied record, after the container's
+        logs = "".join(f.read_text() for f in tmp_path.glob("hollow-node-*.log"))
+        assert logs.count('Type:"ContainerDied"') == 2 * len(died)
 
 
 @pytest.mark.parametrize("era", ["1.14", "1.28"])

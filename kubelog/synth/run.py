@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import gofmt as G
+from . import runtime
 from . import skewcases
 from .reqinfo import classify, logged_verb_128
 
@@ -209,8 +210,13 @@ class Sim:
         self.rng_events = np.random.default_rng([int(seed), 1703])
         # the kubelets' event POSTs (kubelet_event_posts): one more stream
         self.rng_posts = np.random.default_rng([int(seed), 1704])
-        # the fake Docker client's sleeps (docker_hold): one more stream
+        # the fake Docker client's sleeps (start_runtime, stop_runtime): one more stream
         self.rng_docker = np.random.default_rng([int(seed), 1705])
+        # the pod sandbox's PLEG records (sandbox_relist): one more stream
+        self.rng_sandbox = np.random.default_rng([int(seed), 1706])
+        # the fake Docker client's calls per node (start_runtime / stop_runtime; eras before 1.20)
+        self.seed = int(seed)
+        self.chains = defaultdict(list)
         self.reqs = []  # dicts
         self.msgs = []  # (write_ns, text) apiserver non-access records (text may be multi-line)
         self.pods = []  # pod dicts
@@ -379,6 +385,9 @@ class Sim:
             stall_after = sat_pods[int(0.6 * len(sat_pods))]["create"]
         for p in sat_pods:
             self.run_pod(p, stall=(p["node"] in stall_nodes and p["create"] > (stall_after or 0)))
+        self.start_runtime(sat_pods)
+        for p in sat_pods:
+            self.finish_start(p)
         # progress every 10 s
         all_run = max(p["watch"] for p in sat_pods if p["watch"]) if not stall_nodes else None
         timeout = max(120 * S, total * S // 8)
@@ -442,6 +451,9 @@ class Sim:
             self._create_times = np.array(sorted([p["create"] for p in sat_pods + lat_pods]))
             for p in lat_pods:
                 self.run_pod(p, stall=p["node"] in latency_stall)
+            self.start_runtime(lat_pods)
+            for p in lat_pods:
+                self.finish_start(p)
                 if p["watch"] is not None:
                     self.found_pod_poll(p)
             hung = [p for p in lat_pods if p["watch"] is None]
@@ -490,6 +502,9 @@ class Sim:
             gt += int(S / 20 * (0.6 + 0.8 * rng.random()))
             dts.append(self.add(gt, "DELETE", f"/api/v1/namespaces/{nsE}/pods/{p['name']}", "gc", "delete"))
             self.pod_stop(p, gt)
+        self.stop_runtime(sat_pods + lat_pods)
+        for p in sat_pods + lat_pods:
+            self.pod_stop_end(p)
         self._delete_times = np.array(sorted(dts))
         for rcn in rc_names:
             self.logf(
@@ -646,17 +661,28 @@ class Sim:
                 node=node,
             )
             return
-        run = seen + int((500 + 800 * rng.random() + 600 * L) * MS) + self.startup_delay
-        p["run"] = run
+        # the container start were nothing else on the node's runtime (a fake Docker client queues it behind
+        # the other calls: start_runtime)
+        p["run"] = seen + int((500 + 800 * rng.random() + 600 * L) * MS) + self.startup_delay
         p["seen"] = seen  # the kubelet's SyncLoop ADD (skewcases: its first status write follows)
-        # StartContainer returns (the kubelet records Started then): at once on a fake CRI runtime, after
-        # the fake Docker client's sleep before 1.20 (docker_hold), which the PLEG's relist waits out too
-        hold = self.docker_hold()
-        p["start_return"] = run + hold
+
+    def finish_start(self, p):
+        """What follows a pod's container start (after :meth:`run_pod` and :meth:`start_runtime` for all
+        the pods starting together): the Running status write, the test's watch, the kubelet's records."""
+        if p["run"] is None:
+            return
+        rng = self.rng
+        node, run = p["node"], p["run"]
+        L = self.load_frac(p["create"])
+        if "start_return" not in p:
+            # a fake CRI runtime (1.28): StartContainer returns at once (the kubelet records Started then)
+            # and the PLEG's next relist lists the container
+            p["start_return"] = run
+            p["pleg_started"] = self.relist_after(node, run)
+            p["pleg_sandbox"] = self.sandbox_relist(node, run)
         # the Running status write is *sent* after the PLEG saw the container start (the status manager
         # writes the status the sync after PLEG ContainerStarted generated: pkg/kubelet/status/
         # status_manager.go syncPod → PatchPodStatus); it is answered one request latency later
-        p["pleg_started"] = self.relist_after(node, run, hold)
         rng.integers(5, 40)  # (the draw of the send delay this model once had: the rest of the run stays as drawn)
         sent = p["pleg_started"] + int(self.rng_pleg.integers(2, 15) * MS)
         lat = self.latency("patch", sent)
@@ -682,48 +708,108 @@ class Sim:
         )
         self.reqs.pop()
         p["watch"] = st_end + int((3 + rng.exponential(40 * (1 + L))) * MS)
-        self.kubelet_lines(p, seen)
+        self.kubelet_lines(p, p["seen"])
 
-    def relist_after(self, node, t, hold=0):
-        """The instant the PLEG of ``node`` reports a container change made at ``t`` (true ns): the next
-        relist to start at or after ``t`` lists the runtime, updates its cache and sends the events
-        (pkg/kubelet/pleg/generic.go ``relist``); the kubelet's sync loop logs ``SyncLoop (PLEG)`` as it
-        takes each one (pkg/kubelet/kubelet.go ``syncLoopIteration``).  So a start or stop is seen
-        0–1 s (+ the relist) late, never earlier.  ``hold``: the runtime's lock is held that long after
-        ``t`` (:meth:`docker_hold`): a relist that starts meanwhile lists the containers when it is freed."""
+    def relist_after(self, node, t):
+        """On a fake CRI runtime (1.28: cri-api ``FakeRuntimeService``, no sleeps), the instant the PLEG of
+        ``node`` reports a container change made at ``t`` (true ns): the next relist to start at or after
+        ``t`` lists the runtime, updates its cache and sends the events (pkg/kubelet/pleg/generic.go
+        ``relist``); the kubelet's sync loop logs ``SyncLoop (PLEG)`` as it takes each one
+        (pkg/kubelet/kubelet.go ``syncLoopIteration``).  So a start or stop is seen 0–1 s (+ the relist)
+        late, never earlier.  (A relist's calls take microseconds there, so its period stays 1 s + its own
+        few ms; the fake Docker client's queue is :mod:`kubelog.synth.runtime`'s.)"""
         phase, dur = self.relist[node]
         period = S + dur
         k = -(-(t - self.T0 - phase) // period)  # ceil
-        return max(self.T0 + phase + k * period, t + hold) + int(self.rng_pleg.integers(MS, dur))
+        return self.T0 + phase + k * period + int(self.rng_pleg.integers(MS, dur))
 
-    def docker_hold(self):
-        """How long the runtime call that starts or stops a container holds on after the instant it did so
-        (ns).  Kubemark's hollow kubelet ran on a fake Docker client with its sleeps on until dockershim
-        went (cmd/kubemark/hollow-node.go: ``fakeDockerClient.EnableSleep = true``; 1.5
-        ``dockertools.NewFakeDockerClient()``): ``FakeDockerClient`` (pkg/kubelet/dockershim/libdocker/
-        fake_client.go; 1.5 pkg/kubelet/dockertools/fake_docker_client.go) takes its mutex in every call;
-        ``StartContainer`` sets ``State.StartedAt`` (the container's start) and ``StopContainer``
-        ``FinishedAt`` (its stop) at once, then each sleeps ``normalSleep(200, 50, 50)`` --
-        ``time.Duration(rand.NormFloat64()*50 + 200) * time.Millisecond`` (the conversion truncates), at
-        least 50 ms -- before it returns and unlocks, so the kubelet's next event and any other call on the
-        client (the PLEG relist's ``ListContainers``) wait for it.  1.28's hollow kubelet runs a fake CRI
-        runtime (pkg/kubelet/cri/remote/fake: cri-api's ``FakeRuntimeService``, no sleeps): 0."""
+    def sandbox_relist(self, node, run):
+        """On a fake CRI runtime, the instant of the PLEG ``ContainerStarted`` record of the pod's *sandbox*
+        when a relist before the container's saw it, else ``None`` (the record then follows the container's
+        in the same relist).
+
+        The PLEG treats a pod's sandboxes as containers (pkg/kubelet/pleg/generic.go
+        ``getContainersFromPods``: "Update sandboxes as containers", after the pod's containers), so a pod
+        with one container has two ``ContainerStarted`` records, and two ``ContainerDied`` ones (real
+        kubelet logs: 1.19 and 1.21 kubelets log two distinct IDs per single-container pod).  The runtime
+        starts the sandbox first (kuberuntime_manager.go ``SyncPod``: ``createPodSandbox``, then the
+        containers); on the fake CRI runtime the calls between take a few ms, so a relist rarely falls
+        between.  (On the fake Docker client the window is ~0.3 s: :mod:`kubelog.synth.runtime`.)  Draws
+        from a stream of its own."""
+        r = self.rng_sandbox
+        sb_start = run - int(r.integers(200_000, 3 * MS))
+        jitter = int(r.integers(MS, self.relist[node][1]))
+        phase, dur = self.relist[node]
+        period = S + dur
+        k_sb = -(-(sb_start - self.T0 - phase) // period)
+        k_c = -(-(run - self.T0 - phase) // period)
+        if k_sb >= k_c:
+            return None
+        return self.T0 + phase + k_sb * period + jitter
+
+    def start_runtime(self, pods):
+        """Before 1.20 (Kubemark's fake Docker client, :mod:`kubelog.synth.runtime`): queue each pod's start
+        (:meth:`run_pod` drew ``run``, the container start were the client free) on its node's client and
+        run the nodes' clients: the container start (``run``) is when its ``StartContainer`` takes the
+        mutex, ``start_return`` when it returns, the Pulled/Created events' instants when their calls
+        returned, and the PLEG's container and sandbox records when a relist reported them."""
         if self.era not in ("1.5", "1.14"):
-            return 0
-        return max(int(self.rng_docker.standard_normal() * 50 + 200), 50) * MS
+            return
+        for p in pods:
+            if p["run"] is None:
+                continue
+            calls = runtime.start_calls(self.rng_docker)
+            # the Pulled / Created events are made between their call's return and the next call
+            # (kuberuntime_container.go startContainer: recordContainerEvent, then the next runtime call)
+            p["ev_lags"] = [float(x) for x in self.rng_docker.uniform(0.1, 0.9, 2)]
+            self.chains[p["node"]].append(runtime.Chain(p, "start", p["run"] - runtime.lead_time(calls), calls))
+        self._run_runtime()
 
-    def kill_hold(self):
-        """How long the runtime stays busy with a pod's kill after its container stopped (ns): before
-        1.22 the kubelet stops the pod's sandbox right after its containers (pkg/kubelet/kuberuntime/
-        kuberuntime_manager.go ``killPodWithSyncResult``: ``killContainersWithSyncResult``, then
-        ``StopPodSandbox`` of each sandbox, which dockershim makes a ``StopContainer`` of the sandbox
-        container; 1.5 pkg/kubelet/dockertools/docker_manager.go ``killPodWithSyncResult``: the containers,
-        then the infra container), so the fake Docker client sleeps twice (:meth:`docker_hold`).  A PLEG
-        relist that begins meanwhile makes several calls on the client (``GetPods``, then ``GetPodStatus``
-        of the changed pod before it sends the pod's events: pkg/kubelet/pleg/generic.go ``relist``) and
-        they interleave with the kill's, so the pod's ``ContainerDied`` comes after both sleeps.  0 on a
-        fake CRI runtime."""
-        return self.docker_hold() + self.docker_hold()
+    def stop_runtime(self, pods):
+        """Before 1.20: queue each pod's kill (``stop_call``: its ``StopContainer`` call, right after the
+        Killing event) on its node's client: the container stops (``stop``) when the call takes the mutex;
+        the PLEG's ``ContainerDied`` records come when a relist lists the container and the sandbox stopped."""
+        if self.era not in ("1.5", "1.14"):
+            return
+        for p in pods:
+            if p.get("stop_call") is None:
+                continue
+            calls = runtime.stop_calls(self.rng_docker)
+            self.chains[p["node"]].append(runtime.Chain(p, "stop", p["stop_call"], calls))
+        self._run_runtime()
+
+    def _run_runtime(self):
+        """Run every node's client from the start with all the calls queued so far; results already used
+        (a pod whose start was reported) must come out the same (calls queued later come later)."""
+        for node, chains in self.chains.items():
+            for ch in chains:
+                ch.grants = []
+            phase, dur = self.relist[node]
+            rec = runtime.simulate_node(
+                chains, self.T0 + phase, dur, runtime.node_rng(self.seed, self.nodes.index(node))
+            )
+            for ch in chains:
+                p, g = ch.pod, ch.grants
+                if ch.kind == "start":
+                    i = runtime.START_CALL
+                    got = {
+                        "run": g[i],
+                        "start_return": g[i] + ch.calls[i][0],
+                        "pulled_ev": g[4] + ch.calls[4][0] + int(p["ev_lags"][0] * ch.calls[4][1]),
+                        "created_ev": g[5] + ch.calls[5][0] + int(p["ev_lags"][1] * ch.calls[5][1]),
+                        "pleg_started": rec[(id(p), "container_started")],
+                        "pleg_sandbox": rec[(id(p), "sandbox_started")],
+                    }
+                else:
+                    got = {
+                        "stop": g[runtime.STOP_CALL],
+                        "pleg_died": rec[(id(p), "container_died")],
+                        "pleg_sandbox_died": rec[(id(p), "sandbox_died")],
+                    }
+                done = ch.kind == "start" and "pleg_started" in p or ch.kind == "stop" and "pleg_died" in p
+                if done and any(p[k] != v for k, v in got.items()):
+                    raise AssertionError(f"the runtime of {node} changed {p['name']}'s {ch.kind} on a rerun")
+                p.update(got)
 
     def sched_line(self, p, t):
         k = G.KlogClock()
@@ -777,6 +863,15 @@ class Sim:
                     c(p["pleg_started"]),
                     f"{k.header('I', c(p['pleg_started']), pid, 'kubelet.go:1953' if self.era == '1.14' else 'kubelet.go:1816')}"
                     f'SyncLoop (PLEG): "{p["name"]}_{p["ns"]}({p["uid"]})", event: &pleg.PodLifecycleEvent{{ID:"{p["uid"]}", Type:"ContainerStarted", Data:"{_cid(p)}"}}',
+                )
+            )
+            # the sandbox's record (sandbox_relist)
+            t = _sandbox_record_at(self, p, "pleg_started", p.get("pleg_sandbox"))
+            self.node_lines[n].append(
+                (
+                    c(t),
+                    f"{k.header('I', c(t), pid, 'kubelet.go:1953' if self.era == '1.14' else 'kubelet.go:1816')}"
+                    f'SyncLoop (PLEG): "{p["name"]}_{p["ns"]}({p["uid"]})", event: &pleg.PodLifecycleEvent{{ID:"{p["uid"]}", Type:"ContainerStarted", Data:"{_sandbox_id(p)}"}}',
                 )
             )
 
@@ -924,8 +1019,14 @@ class Sim:
         return swap()
 
     def pod_stop(self, p, t_del):
+        """The first half of a pod's stop (:meth:`_pod_stop`); :meth:`stop_runtime` and :meth:`pod_stop_end`
+        follow once every pod stopping together had its first half."""
         with self._side_rng():
             return self._pod_stop(p, t_del)
+
+    def pod_stop_end(self, p):
+        with self._side_rng():
+            return self._pod_stop_end(p)
 
     def _pod_stop(self, p, t_del):
         """The pod's graceful DELETE ended at ``t_del`` (apiserver clock); what follows, from the source.
@@ -951,9 +1052,18 @@ class Sim:
         p["stop"] = p["final_delete"] = None
         if p.get("run") is None or p["node"] in getattr(self, "hung_nodes", ()):
             return
-        node = p["node"]
         seen = t_del + int((5 + rng.exponential(30)) * MS)
-        p["stop"] = seen + int((20 + rng.exponential(40)) * MS)
+        p["stop_seen"] = seen
+        # the kubelet's StopContainer call (right after its Killing event): a fake CRI runtime stops the
+        # container as it is called, a fake Docker client when the call takes its mutex (stop_runtime)
+        p["stop_call"] = p["stop"] = seen + int((20 + rng.exponential(40)) * MS)
+
+    def _pod_stop_end(self, p):
+        """What follows the container stop: the PLEG's record, the terminal status, the final delete."""
+        if p.get("stop") is None:
+            return
+        rng = self.rng
+        node = p["node"]
         # each request is sent after what it reports (the terminal status after the containers stopped,
         # the final delete after that status write returned: status_manager.go syncPod) and answered
         # one request latency later.  The PLEG sees the containers die at its next relist.  Up to 1.21
@@ -961,7 +1071,8 @@ class Sim:
         # sync that PLEG ContainerDied triggers (pkg/kubelet/kubelet.go syncPod: "Kill pod if it should
         # not be running"), so it trails the stop by the relist.  From 1.22 syncTerminatingPod kills
         # them, reads the runtime's status itself and sets the terminal status at once.
-        p["pleg_died"] = self.relist_after(node, p["stop"], self.kill_hold())
+        if "pleg_died" not in p:  # a fake CRI runtime (else stop_runtime)
+            p["pleg_died"] = self.relist_after(node, p["stop"])
         after = p["stop"] if self.era == "1.28" else p["pleg_died"]
         sent = after + int(rng.integers(3, 20) * MS)
         lat = self.latency("patch", sent)
@@ -985,7 +1096,7 @@ class Sim:
             lat=lat,
             node=node,
         )
-        self.kubelet_stop_lines(p, seen)
+        self.kubelet_stop_lines(p, p["stop_seen"])
 
     def kubelet_stop_lines(self, p, seen):
         """The kubelet's records of a pod's stop (pkg/kubelet/kubelet.go ``syncLoopIteration`` DELETE /
@@ -996,12 +1107,15 @@ class Sim:
         pid = 1 + self.nodes.index(n) * 7 + 3000
         # killContainer: the Killing event and record, then StopContainer, which stops the container as it
         # is called (both fakes set the state and FinishedAt first; the kubelet → runtime call is local)
-        kill_t = p["stop"] - int(self.rng.integers(100_000, 1_000_000))
+        kill_t = p["stop_call"] - int(self.rng.integers(100_000, 1_000_000))
         p["kill"] = kill_t
         rm_t = p["final_delete"] + int(self.rng.integers(2, 20) * MS)
         cname = _container_name(p)
         cid = _cid(p)
         died = p["pleg_died"]
+        # the sandbox stops after the containers (killPodWithSyncResult: StopPodSandbox): on a fake CRI runtime
+        # within the same relist, its record after the container's; on a fake Docker client when it does
+        sb_died = _sandbox_record_at(self, p, "pleg_died", p.get("pleg_sandbox_died"))
         if self.era == "1.28":
             lines = [
                 (seen, "kubelet.go:2450", f'"SyncLoop DELETE" source="api" pods=["{p["ns"]}/{p["name"]}"]'),
@@ -1010,6 +1124,12 @@ class Sim:
                     "kubelet.go:2263",
                     f'"SyncLoop (PLEG): event for pod" pod="{p["ns"]}/{p["name"]}" '
                     f'event={{"ID":"{p["uid"]}","Type":"ContainerDied","Data":"{cid}"}}',
+                ),
+                (
+                    sb_died,
+                    "kubelet.go:2263",
+                    f'"SyncLoop (PLEG): event for pod" pod="{p["ns"]}/{p["name"]}" '
+                    f'event={{"ID":"{p["uid"]}","Type":"ContainerDied","Data":"{_sandbox_id(p)}"}}',
                 ),
                 (
                     kill_t,
@@ -1039,6 +1159,12 @@ class Sim:
                     f'Type:"ContainerDied", Data:"{cid}"}}',
                 ),
                 (
+                    sb_died,
+                    "kubelet.go:1953" if self.era == "1.14" else "kubelet.go:1816",
+                    f'SyncLoop (PLEG): {ref}, event: &pleg.PodLifecycleEvent{{ID:"{p["uid"]}", '
+                    f'Type:"ContainerDied", Data:"{_sandbox_id(p)}"}}',
+                ),
+                (
                     rm_t,
                     "kubelet.go:1918" if self.era == "1.14" else "kubelet.go:1784",
                     f'SyncLoop (REMOVE, "api"): {ref}',
@@ -1062,14 +1188,19 @@ class Sim:
         k = G.KlogClock()
         t = p["pleg_started"]
         self.rng.bytes(32)  # (the draw the record's Data once took)
-        self.node_lines[n].append(
-            (
-                c(t),
-                f'{k.header("I", c(t), pid, "kubelet.go:2263")}"SyncLoop (PLEG): event for pod" '
-                f'pod="{p["ns"]}/{p["name"]}" event={{"ID":"{p["uid"]}","Type":"ContainerStarted",'
-                f'"Data":"{_cid(p)}"}}',
+        # the container's record, then the sandbox's (sandbox_relist)
+        for at, data in (
+            (t, _cid(p)),
+            (_sandbox_record_at(self, p, "pleg_started", p.get("pleg_sandbox")), _sandbox_id(p)),
+        ):
+            self.node_lines[n].append(
+                (
+                    c(at),
+                    f'{k.header("I", c(at), pid, "kubelet.go:2263")}"SyncLoop (PLEG): event for pod" '
+                    f'pod="{p["ns"]}/{p["name"]}" event={{"ID":"{p["uid"]}","Type":"ContainerStarted",'
+                    f'"Data":"{data}"}}',
+                )
             )
-        )
 
     def found_pod_poll(self, p):
         with self._side_rng():
@@ -1135,6 +1266,9 @@ class Sim:
         }
         for p, td in deleted:
             self.pod_stop(p, td)
+        self.stop_runtime(pods)
+        for p in pods:
+            self.pod_stop_end(p)
         self._delete_times = np.array(sorted(p["stop"] for p in pods if p.get("stop")), dtype=np.int64)
         end = max([p["final_delete"] or 0 for p in pods] + [dc]) + 1 * S
         tt = t + 2 * S
@@ -1291,6 +1425,19 @@ class Sim:
 def _cid(p) -> str:
     """A pod's container ID (64 hex digits, as docker and containerd give them)."""
     return p["uid"].replace("-", "") * 2
+
+
+def _sandbox_id(p) -> str:
+    """The ID of the pod's sandbox (its infra container before 1.6): another 64 hex digits."""
+    import hashlib
+
+    return hashlib.sha256(p["uid"].encode()).hexdigest()
+
+
+def _sandbox_record_at(sim, p, key: str, own) -> int:
+    """True ns of the sandbox's PLEG record: ``own`` when an earlier relist saw the sandbox alone, else just
+    after the container's record ``p[key]`` (the same relist: containers first, then sandboxes)."""
+    return own if own is not None else p[key] + int(sim.rng_sandbox.integers(15_000, 90_000))
 
 
 def _f32(x: float) -> str:
@@ -1830,14 +1977,16 @@ def _kubelet_start_events(sim, p, rng) -> list:
     ("already present on machine"), ``Created`` after the runtime's ``CreateContainer`` returned,
     ``Started`` after ``StartContainer`` returned.  Each event is made (and named) at that instant on the
     node's clock; the container itself starts inside ``StartContainer``, between Created and Started: on a
-    fake runtime as the call begins (:meth:`Sim.docker_hold`).
+    fake CRI runtime as the call begins, on the fake Docker client when the call takes the client's mutex
+    and Started after its sleep (:mod:`kubelog.synth.runtime`: the calls' instants are its).
     Returns (reason, message, true ns) tuples."""
     run = p["run"]
-    # StartContainer returned (Sim.docker_hold: at once on a fake CRI runtime, after the fake Docker
-    # client's sleep before) and the event is made: µs later
+    # StartContainer returned and the event is made: µs later
     started = p.get("start_return", run) + int(rng.integers(50_000, 1_000_000))
     created = run - int(rng.integers(300_000, 3_000_000))  # CreateContainer returned, StartContainer called
     pulled = created - int(rng.integers(50_000, 500_000))
+    if "created_ev" in p:  # the fake Docker client's calls
+        created, pulled = p["created_ev"], p["pulled_ev"]
     image = {"1.5": "gcr.io/google_containers/pause-amd64:3.0", "1.14": "k8s.gcr.io/pause:3.1"}.get(
         sim.era, "registry.k8s.io/pause:3.9"
     )
