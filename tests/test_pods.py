@@ -118,12 +118,13 @@ def test_skew_shows_then_offsets_correct_it(runs):
     run, truth = runs["legacy-skew-1.5"]
     true = truth["pod_startup"]["true"]["run_to_watch"]
     raw = pod_startup(run)
-    skew = truth["clocks"]["test"]["offset_s"] - truth["clocks"]["node/hollow-node-48kgd"]["offset_s"]
+    skew = truth["clocks"]["test"]["offset_s"] - truth["clocks"]["node/hollow-node-8xz5j"]["offset_s"]
     # uncorrected, run→watch (node clock → test clock) carries the clocks' offset; the watched end is
     # the e2e 'Found pod' line, written by a 2 s poll: up to 2 s (+ a list, + 40 ppm drift) late
     got = _measured_pct(raw, "run_to_watch", "p50_s")
     assert true["p50_s"] + skew - 0.05 <= got <= true["p50_s"] + skew + 2.05
-    assert raw.per_pod.loc[raw.per_pod["measured"], "watched_resolution_s"].eq(2.0).all()
+    wres = raw.per_pod.loc[raw.per_pod["measured"], "watched_resolution_s"]
+    assert (wres > 2.0).all() and (wres < 3.5).all()  # the poll and its list
     assert raw.anomalies.set_index("phase").loc["run_to_watch", "cross_clock"] == 3
     ps = pod_startup(run, offsets=_offsets(truth))
     for col in ("p50_s", "p90_s", "p99_s"):
@@ -132,13 +133,16 @@ def test_skew_shows_then_offsets_correct_it(runs):
         # the stated resolution + 50 ms
         assert true[col] - 1.0 - 0.05 <= got <= true[col] + 2.0 + 0.05, (col, got, true[col])
     assert ps.anomalies.set_index("phase").loc["run_to_watch", "cross_clock"] == 0
-    # scheduled from the 1.5 scheduler's 'Attempting to bind' record (µs), running from the instant in the
-    # Started event's name (the node's clock, made when StartContainer returned): the true phase within
-    # 5 ms once corrected (the PLEG record, a relist after the start, was up to 1 s late)
+    # scheduled from the 1.5 scheduler's 'Attempting to bind' record (µs), running from the instants in the
+    # Created and Started events' names (the node's clock; the start one fake Docker sleep before Started):
+    # the true phase within that resolution once corrected (the PLEG record, a relist after the start, was
+    # up to 1 s late)
     t = truth["pod_startup"]["true"]
+    res = float(ps.measured_percentiles.set_index("phase").loc["schedule_to_run", "resolution_s"])
+    assert res < 0.45
     for col in ("p50_s", "p90_s", "p99_s"):
         got = _measured_pct(ps, "schedule_to_run", col)
-        assert got == pytest.approx(t["schedule_to_run"][col], abs=0.005)
+        assert abs(got - t["schedule_to_run"][col]) <= res + 0.005, (col, got, t["schedule_to_run"][col], res)
         got = _measured_pct(ps, "schedule_to_watch", col)
         assert t["schedule_to_watch"][col] - 0.05 <= got <= t["schedule_to_watch"][col] + 2.05
     assert "Attempting to bind" in ps.sources
