@@ -1661,8 +1661,10 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
 
         def requeued(c):
             est, lo_, hi_ = c
-            at = pd.Series(np.clip(q.to_numpy(dtype=np.float64), lo_, hi_.fillna(np.inf)), index=est.index)
-            return est.where(est.isna(), at), lo_, hi_
+            at = pd.Series(
+                np.clip(q.to_numpy(dtype=np.float64), lo_.fillna(-np.inf), hi_.fillna(np.inf)), index=est.index
+            )
+            return est.where(est.isna() | q.isna(), at), lo_, hi_
 
         named_stop, kill = requeued(named_stop), requeued(kill)
         final_est = requeued((final_est, final_lo, final))[0]

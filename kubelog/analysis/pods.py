@@ -725,7 +725,9 @@ def _found_lines(run: Run):
     # apiserver log shows (a duration: no clock needed)
     res = FOUND_POLL_S
     if run.has("requests"):
-        q = run.table("requests", columns=["verb", "resource", "uri", "latency_s"])
+        from .latency import api_requests
+
+        q, _ = api_requests(run, columns=["verb", "resource", "uri", "latency_s"])
         q = q[(q["verb"] == "list") & (q["resource"] == "pods")]
         q = q[q["uri"].fillna("").str.contains("labelSelector=name%3D|labelSelector=name=", regex=True)]
         if len(q) and q["latency_s"].notna().any():
