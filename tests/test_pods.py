@@ -83,7 +83,7 @@ def test_resolution_and_clock_of_each_end_are_reported(runs):
     # call), the gap its resolution
     assert p["running_clock"].startswith("node/") and 1e-3 <= p["running_resolution_s"] < 0.01
     assert p["running_source"] == "events: Created and Started Events (instants in their names)"
-    assert p["node"] == "hollow-node-ff4rt"  # the full node name wins over the kubelet's short host
+    assert p["node"] == "hollow-node-g5wmd"  # the full node name wins over the kubelet's short host
     pct = ps.percentiles.set_index(["phase", "bucket"])
     # every pod's created end is now a create POST (one, or the earliest of a few: their spread), finer than
     # creationTimestamp's 1 s; the phase's resolution is the worst pod's
@@ -157,9 +157,9 @@ def test_skew_shows_then_offsets_correct_it(runs):
 def test_node_domain_aliases_and_negative_values_are_kept(runs):
     run, _ = runs["healthy-1.28"]
     base = pod_startup(run)
-    # the kubelet's clock is node/ff4rt; an offset given as node/hollow-node-ff4rt must apply to it
+    # the kubelet's clock is node/g5wmd; an offset given as node/hollow-node-g5wmd must apply to it
     shifted = pod_startup(
-        run, offsets={"node/hollow-node-ff4rt": 5.0, "node/hollow-node-n8scs": 5.0, "node/hollow-node-vzbrf": 5.0}
+        run, offsets={"node/hollow-node-g5wmd": 5.0, "node/hollow-node-gsc2d": 5.0, "node/hollow-node-xm6mw": 5.0}
     )
     d = (base.per_pod["schedule_to_run_s"] - shifted.per_pod["schedule_to_run_s"]).to_numpy()
     assert np.allclose(d, 5.0, atol=1e-6)

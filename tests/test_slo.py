@@ -185,7 +185,7 @@ def test_overrides_and_allowed_slow_calls(runs, tmp_path):
     f.write_text(
         "[kubemark_2017.api_calls]\nallowed_slow_calls = 2\n"
         "[[overrides]]\nsli = 'sig_scalability.mutating_api_calls'\nresource = 'pods'\n"
-        "subresource = 'binding'\nthreshold_s = 2.0\n"
+        "subresource = 'binding'\nthreshold_s = 3.0\n"
     )
     v = evaluate(run, SLOConfig.load(f)).verdicts
     k = v[v["sli"] == "kubemark_2017.api_calls"]
@@ -194,7 +194,7 @@ def test_overrides_and_allowed_slow_calls(runs, tmp_path):
     assert slow["note"].str.contains("allowed_slow_calls=2").all()
     m = v[v["sli"] == "sig_scalability.mutating_api_calls"].set_index("group")
     b = m.loc["verb=create resource=pods subresource=binding"]
-    assert b["threshold_s"] == 2.0 and b["verdict"] == "PASS" and "override" in b["note"]
+    assert b["threshold_s"] == 3.0 and b["verdict"] == "PASS" and "override" in b["note"]
     st = m.loc["verb=patch resource=pods subresource=status"]  # no override: the 1 s threshold
     assert st["threshold_s"] == 1.0 and st["verdict"] == ("FAIL" if st["observed_s"] > 1.0 else "PASS")
 
