@@ -1478,9 +1478,11 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         # its sandbox's, a relist before the container started: container_start_records)
         kub_start = pd.concat([container_start_records(pleg), pt[pt["milestone"] == "running_observed"]])
         krec = pd.concat(
-            [pt[pt["milestone"] == "kubelet_add"], container_start_records(pleg[pleg["origin"] == "kubelet"])]
+            [
+                pt[(pt["origin"] == "kubelet") & (pt["milestone"] == "kubelet_add")],
+                container_start_records(pleg[pleg["origin"] == "kubelet"]),
+            ]
         )
-        krec = krec[krec["origin"] == "kubelet"]
         kub_stop = pt[pt["milestone"].isin(["kubelet_kill", "kubelet_remove"])]
         kub_kill = pt[(pt["milestone"] == "kubelet_kill") & (pt["origin"] == "kubelet")]
         dump_start = pt[

@@ -77,6 +77,7 @@ from ..run import Run, memoized
 from . import stats
 from .load import (
     PLEG_RELIST_S,
+    _measured_lag,
     container_start_records,
     created_before_started,
     event_name_instants,
@@ -316,7 +317,8 @@ def _candidates(run: Run) -> pd.DataFrame:
             placed = named & np.isfinite(call) & (e["reason"] == "Started").to_numpy()
             if placed.any():
                 key = pd.MultiIndex.from_arrays([e["object_namespace"].fillna(""), e["object_name"]])
-                sec = pd.Series(dump_sec.reindex(key).to_numpy(), index=e.index)[placed]
+                sec_all = pd.Series(dump_sec.reindex(key).to_numpy(), index=e.index)
+                sec = sec_all[placed]
                 idx = e.index[placed]
                 est = np.full(len(inst), np.nan)
                 est[placed] = start_in_gap(
@@ -324,7 +326,7 @@ def _candidates(run: Run) -> pd.DataFrame:
                 )
                 # and the pod's dump second (startedAt, truncated; the same clock) narrows [Created, Started]:
                 # on a queued fake Docker client the gap can be seconds, the second is one
-                s_all = pd.Series(dump_sec.reindex(key).to_numpy(), index=e.index).to_numpy(dtype=np.float64)
+                s_all = sec_all.to_numpy(dtype=np.float64)
                 lo, hi = np.fmax(call, s_all), np.fmin(inst, s_all + 1e9)
                 cut = placed & np.isfinite(s_all) & (lo <= hi)
                 est = np.where(cut, np.clip(est, lo, hi), est)
@@ -390,14 +392,14 @@ def _relist_lag(c: pd.DataFrame) -> pd.DataFrame:
     ev = run["source"].str.contains("Created and Started Events", regex=False)
     if not rel.any() or not ev.any():
         return c
-    a = run[rel].groupby(["namespace", "pod"])["ts"].min()
-    b = run[ev].groupby(["namespace", "pod"])["ts"].min()
-    lag = (a - b.reindex(a.index)).dropna().dt.total_seconds()
-    if len(lag) < 5 or float(lag.max()) <= PLEG_RELIST_S + 0.1:
+    a, b = (run[m].groupby(["namespace", "pod"])["ts"].min() for m in (rel, ev))
+    a, b = (pd.Series(_ns_int(x), index=x.index, dtype="float64") for x in (a, b))
+    lag = _measured_lag(a, b.reindex(a.index), int(PLEG_RELIST_S * 1e9), "PLEG records", [])
+    if lag is None:
         return c
     c = c.copy()
     sel = (c["end"] == "running") & c["source"].str.contains("PLEG", regex=False)
-    c.loc[sel, "resolution_s"] = np.maximum(c.loc[sel, "resolution_s"], float(lag.max()) + 0.1)
+    c.loc[sel, "resolution_s"] = np.maximum(c.loc[sel, "resolution_s"], lag[1] / 1e9)
     return c
 
 

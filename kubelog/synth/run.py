@@ -718,10 +718,19 @@ class Sim:
         (pkg/kubelet/kubelet.go ``syncLoopIteration``).  So a start or stop is seen 0–1 s (+ the relist)
         late, never earlier.  (A relist's calls take microseconds there, so its period stays 1 s + its own
         few ms; the fake Docker client's queue is :mod:`kubelog.synth.runtime`'s.)"""
+        return self._relist_start(node, self._relist_index(node, t)) + int(
+            self.rng_pleg.integers(MS, self.relist[node][1])
+        )
+
+    def _relist_index(self, node, t):
+        """The number of the first relist of ``node`` (fixed phase, period 1 s + its own duration) that
+        starts at or after ``t``."""
         phase, dur = self.relist[node]
-        period = S + dur
-        k = -(-(t - self.T0 - phase) // period)  # ceil
-        return self.T0 + phase + k * period + int(self.rng_pleg.integers(MS, dur))
+        return -(-(t - self.T0 - phase) // (S + dur))  # ceil
+
+    def _relist_start(self, node, k):
+        phase, dur = self.relist[node]
+        return self.T0 + phase + k * (S + dur)
 
     def sandbox_relist(self, node, run):
         """On a fake CRI runtime, the instant of the PLEG ``ContainerStarted`` record of the pod's *sandbox*
@@ -739,13 +748,10 @@ class Sim:
         r = self.rng_sandbox
         sb_start = run - int(r.integers(200_000, 3 * MS))
         jitter = int(r.integers(MS, self.relist[node][1]))
-        phase, dur = self.relist[node]
-        period = S + dur
-        k_sb = -(-(sb_start - self.T0 - phase) // period)
-        k_c = -(-(run - self.T0 - phase) // period)
-        if k_sb >= k_c:
+        k_sb = self._relist_index(node, sb_start)
+        if k_sb >= self._relist_index(node, run):
             return None
-        return self.T0 + phase + k_sb * period + jitter
+        return self._relist_start(node, k_sb) + jitter
 
     def start_runtime(self, pods):
         """Before 1.20 (Kubemark's fake Docker client, :mod:`kubelog.synth.runtime`): queue each pod's start
@@ -763,7 +769,7 @@ class Sim:
             # (kuberuntime_container.go startContainer: recordContainerEvent, then the next runtime call)
             p["ev_lags"] = [float(x) for x in self.rng_docker.uniform(0.1, 0.9, 2)]
             self.chains[p["node"]].append(runtime.Chain(p, "start", p["run"] - runtime.lead_time(calls), calls))
-        self._run_runtime()
+        self._run_runtime({p["node"] for p in pods if p["run"] is not None})
 
     def stop_runtime(self, pods):
         """Before 1.20: queue each pod's kill (``stop_call``: its ``StopContainer`` call, right after the
@@ -776,12 +782,14 @@ class Sim:
                 continue
             calls = runtime.stop_calls(self.rng_docker)
             self.chains[p["node"]].append(runtime.Chain(p, "stop", p["stop_call"], calls))
-        self._run_runtime()
+        self._run_runtime({p["node"] for p in pods if p.get("stop_call") is not None})
 
-    def _run_runtime(self):
-        """Run every node's client from the start with all the calls queued so far; results already used
-        (a pod whose start was reported) must come out the same (calls queued later come later)."""
-        for node, chains in self.chains.items():
+    def _run_runtime(self, nodes):
+        """Run the clients of ``nodes`` (those given new calls) from the start with all the calls queued so
+        far; results already used (a pod whose start was reported) must come out the same (calls queued
+        later come later)."""
+        for node in sorted(nodes):
+            chains = self.chains[node]
             for ch in chains:
                 ch.grants = []
             phase, dur = self.relist[node]
@@ -865,7 +873,7 @@ class Sim:
                     f'SyncLoop (PLEG): "{p["name"]}_{p["ns"]}({p["uid"]})", event: &pleg.PodLifecycleEvent{{ID:"{p["uid"]}", Type:"ContainerStarted", Data:"{_cid(p)}"}}',
                 )
             )
-            # the sandbox's record (sandbox_relist)
+            # the sandbox's record (start_runtime's, or in the container's relist)
             t = _sandbox_record_at(self, p, "pleg_started", p.get("pleg_sandbox"))
             self.node_lines[n].append(
                 (
@@ -1106,7 +1114,7 @@ class Sim:
         k = G.KlogClock()
         pid = 1 + self.nodes.index(n) * 7 + 3000
         # killContainer: the Killing event and record, then StopContainer, which stops the container as it
-        # is called (both fakes set the state and FinishedAt first; the kubelet → runtime call is local)
+        # is called on a fake CRI runtime, when it gets the client's mutex on a fake Docker client (stop_runtime)
         kill_t = p["stop_call"] - int(self.rng.integers(100_000, 1_000_000))
         p["kill"] = kill_t
         rm_t = p["final_delete"] + int(self.rng.integers(2, 20) * MS)
