@@ -297,7 +297,8 @@ def test_events_are_named_by_their_reporters_clock(tmp_path, era):
     """client-go names an Event ``<object>.<t.UnixNano() hex>`` with ``t`` the reporter's clock when it made
     it, the ``t`` whose second is firstTimestamp (tools/record/event.go makeEvent).  The kubelet makes
     Pulled, Created (CreateContainer returned), Started (StartContainer returned) and, right before
-    StopContainer, Killing (kuberuntime_container.go).  The dump is the test namespace's events just before
+    StopContainer, Killing (kuberuntime_container.go); 1.5's docker manager makes Killing once
+    StopContainer returned (dockertools ``killContainer``).  The dump is the test namespace's events just before
     it is destroyed: every started pod's Started event is there, and the Killing events its kubelet had
     posted by then (the event client's token bucket holds a burst of kills back).
     (The generator named events ``<pod>.<uid prefix>0001`` and dumped them before the latency pods ran.)"""
@@ -321,8 +322,10 @@ def test_events_are_named_by_their_reporters_clock(tmp_path, era):
         # on the node's clock (0.8 s ahead): Pulled < Created < the start < Started, which follows the start
         # by StartContainer's return (test_a_fake_runtime_starts_and_stops_a_container_as_it_is_called)
         assert e["Pulled"] < e["Created"] < p["run"] + off < e["Started"] <= p["run"] + off + 0.5e9
-        if "Killing" in e:  # right before StopContainer, which stops the container when it runs
+        if "Killing" in e and era != "1.5":  # right before StopContainer, which stops the container when it runs
             assert e["Killing"] - off < p["stop"]
+        elif "Killing" in e:  # once StopContainer returned: after the fake client's sleep (≥ 50 ms)
+            assert p["stop"] + 50e6 <= e["Killing"] - off <= p["stop"] + 0.6e9
     assert 0 < sum("Killing" in e for e in by.values()) <= sum(p["stop"] is not None for p in pods)
 
 
@@ -365,6 +368,13 @@ def test_a_fake_runtime_starts_and_stops_a_container_as_it_is_called(tmp_path, e
         assert 50e6 <= min(lag) and max(lag) <= 0.5e9 and 150e6 <= np.median(lag) <= 250e6
     if era == "1.28":
         assert all(0 < k <= 1e6 for k in kill)
+    elif era == "1.5":
+        # dockertools killContainer makes the Killing event once StopContainer returned: the stop one sleep
+        # (50–500 ms) before it, however long the call waited for the mutex
+        assert all(-0.6e9 <= k <= -50e6 for k in kill), (min(kill), max(kill))
+        for node in {p["node"] for p in pods.values()}:
+            st = np.sort([p["stop"] for p in pods.values() if p["node"] == node and p["stop"] is not None])
+            assert (np.diff(st) >= 50e6).all() and st[-1] - st[0] > 1e9
     else:
         # the GC deletes a pod every ~50 ms, on 3 nodes faster than their clients stop them (two ~200 ms
         # sleeps a pod): the kills queue, and a node's containers stop at least one sleep (50 ms) apart

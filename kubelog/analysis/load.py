@@ -42,7 +42,8 @@ Definitions (DESIGN §5, issue #6)
     of these anywhere takes a pod with a status write as started (a note says so).
   - *stop*, best: the instant in the name of the kubelet's ``Killing`` Event (made right before the
     runtime's ``StopContainer``, ``killContainer``): range [the instant, the terminal write or final
-    delete] · a kubelet kill record on a clock placed like the events' (:func:`_placed_kills`; before
+    delete]; Kubernetes ≤ 1.5's docker manager made it once the call returned
+    (:func:`killing_after_stop`): the stop before it, on Kubemark's fake Docker client one sleep before · a kubelet kill record on a clock placed like the events' (:func:`_placed_kills`; before
     1.21 it names only the container, whose pod its PLEG ``ContainerStarted`` record names,
     :func:`_old_kills`) · the kubelet's terminal status write (the first status write after the graceful
     delete) or its final grace-0 DELETE (the pod's own DELETE after the graceful one), whichever is first:
@@ -824,6 +825,30 @@ def _named_events(e: pd.DataFrame, offsets: dict | None, notes: list, posted=Non
     )
 
 
+# the Killing event's message of Kubernetes ≤ 1.5's docker manager (pkg/kubelet/dockertools/docker_manager.go
+# ``killContainer``: "Killing container with docker id <12 hex>[: <reason>]"); 1.6+'s kuberuntime says
+# "Killing container with id docker://<name>:…", then "Stopping container <name>"
+_RX_DOCKERTOOLS_KILLING = re.compile(r"^Killing container with docker id [0-9a-f]{12}\b")
+
+
+def killing_after_stop(messages: pd.Series, notes: list) -> bool:
+    """Whether the run's kubelets made their ``Killing`` events once the runtime's ``StopContainer``
+    returned — the docker manager of Kubernetes ≤ 1.5 (dockertools ``killContainer``: ``StopContainer``,
+    then the event) — rather than right before the call (1.6+ kuberuntime ``killContainer``): told by the
+    messages, the majority of those that have one."""
+    m = messages.dropna().astype(str)
+    if m.empty:
+        return False
+    old = int(m.str.match(_RX_DOCKERTOOLS_KILLING).sum())
+    if 2 * old <= len(m):
+        return False
+    notes.append(
+        f"{old} of {len(m)} Killing events in the docker manager's words (Kubernetes ≤ 1.5): made once "
+        "StopContainer returned, so each stop lies before its Killing event"
+    )
+    return True
+
+
 # a node clock's drift over the pairs that place it (NTP keeps it far below): widens its bounds
 _DRIFT_ALLOWANCE = 1e-4
 
@@ -973,15 +998,20 @@ def _event_offsets(g: pd.DataFrame, pairs: dict, relist: int, notes: list) -> pd
     return out
 
 
-def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: list) -> tuple:
+def _named_lives(
+    named: pd.DataFrame, index, pairs: dict, relist: int, notes: list, killing_after: bool = False
+) -> tuple:
     """((estimate, lo, hi) of each pod's start, (estimate, lo, hi) of its stop) from its kubelet's events,
     relative ns, NaN where none (module docstring; docs/load.md).
 
     The kubelet makes ``Created`` after the runtime's ``CreateContainer`` returned and ``Started`` after
     ``StartContainer`` returned (pkg/kubelet/kuberuntime/kuberuntime_container.go ``startContainer``): the
     start lies in [Created, Started]; ``Killing`` right before ``StopContainer`` (``killContainer``): the
-    stop follows it.  On the apiserver clock (:func:`_event_offsets`) each is then narrowed by the
-    apiserver's own bounds: a start after the bind and at most a relist before the Running write, a stop
+    stop follows it — or, with ``killing_after`` (:func:`killing_after_stop`: Kubernetes ≤ 1.5), once the
+    call returned: the stop precedes it, on Kubemark's fake Docker client by the call's sleep (the client
+    sets ``FinishedAt`` as the call takes its mutex, then sleeps ``normalSleep(200, 50, 50)``), on a real
+    Docker by the container's exit alone.  On the apiserver clock (:func:`_event_offsets`) each is then
+    narrowed by the apiserver's own bounds: a start after the bind, a stop after the graceful delete and
     before the terminal write or final delete."""
     nan = pd.Series(np.nan, index=index)
     if named.empty:
@@ -1006,7 +1036,17 @@ def _named_lives(named: pd.DataFrame, index, pairs: dict, relist: int, notes: li
     lo = np.fmax(g["first"] - upper - allow, b.where(b <= hi))
     est = est.where(lo <= hi)
     start = (pd.Series(np.clip(est, lo, hi), index=index), lo.where(est.notna()), hi.where(est.notna()))
-    stop = _kill_stop(g["tk"] - th, g["tk"] - upper - allow, fin, index)
+    if not killing_after:
+        stop = _kill_stop(g["tk"] - th, g["tk"] - upper - allow, fin, index)
+    elif hold >= _FAKE_DOCKER_HOLD:
+        # the stop one sleep before its Killing event (its mean), within the sleep's range
+        hi_k = g["tk"] - lower + allow - _FAKE_DOCKER_CUT
+        lo_k = np.fmax(g["tk"] - upper - allow - _FAKE_DOCKER_SLEEP_MAX, pairs["delete"])
+        stop = _kill_stop(g["tk"] - th - _FAKE_DOCKER_SLEEP, lo_k, pd.Series(np.fmin(fin, hi_k), index=index), index)
+    else:
+        # a real Docker returns once the container exited: the stop at the event, after the graceful delete
+        lo_k = pairs["delete"].where(pairs["delete"] <= g["tk"] - lower + allow).fillna(-np.inf)
+        stop = _kill_stop(g["tk"] - th, lo_k, pd.Series(np.fmin(fin, g["tk"] - lower + allow), index=index), index)
     # each clock's offset and how far above it the offset can be (upper bound + drift allowance), for the
     # kubelet records on it (a clock moved by given offsets: 0, 0)
     placed = g["clock"].notna() & th.notna()
@@ -1184,9 +1224,11 @@ def _placed_kills(kub_kill: pd.DataFrame, index, thetas: dict, offsets: dict | N
 _FAKE_DOCKER_HOLD = 40_000_000
 # its StartContainer / StopContainer sleep: normalSleep(200, 50, 50), 200 ms on average
 _FAKE_DOCKER_SLEEP = 200_000_000
+# its StopContainer's sleep, normalSleep(200, 50, 50): at least 50 ms, and (6 sd) under 500 ms
+_FAKE_DOCKER_CUT, _FAKE_DOCKER_SLEEP_MAX = 50_000_000, 500_000_000
 
 
-def _queued_stops(kill: pd.Series, clock: pd.Series, sleep: float, notes: list) -> pd.Series:
+def _queued_stops(kill: pd.Series, clock: pd.Series, sleep: float, notes: list, fixed=None) -> pd.Series:
     """Each container's stop on Kubemark's fake Docker client, from its Killing instant (relative ns, on
     the apiserver clock) and its node (``clock``: any key per node): when its ``StopContainer`` takes the
     client's mutex.
@@ -1199,10 +1241,13 @@ def _queued_stops(kill: pd.Series, clock: pd.Series, sleep: float, notes: list) 
     ``sync.Mutex`` after a 1 ms wait).  So where many pods of a node are killed at once — a namespace
     teardown — the stops follow their Killing events by a queue of ~200 ms per call before them: each
     node's calls are replayed in that order, ``sleep`` (the sleep's mean) per call.  Kill instants with no
-    node are left as they are."""
+    node are left as they are.  ``fixed`` (boolean, optional): the stops already known to be grants (a
+    Killing event made once the call returned, :func:`killing_after_stop`) — kept, and holding the mutex
+    from there for the calls queued behind them."""
     out = kill.copy()
     k = kill.to_numpy(dtype=np.float64)
     c = clock.to_numpy(dtype=object)
+    fx = np.zeros(len(k), dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
     ok = np.isfinite(k) & pd.notna(c)
     moved = 0
     for cl in pd.unique(c[ok]):
@@ -1212,8 +1257,8 @@ def _queued_stops(kill: pd.Series, clock: pd.Series, sleep: float, notes: list) 
         free = -np.inf
         while heap:
             at, step, i = heapq.heappop(heap)
-            grant = max(at, free)
-            free = grant + (sleep if step != 1 else 0.0)
+            grant = at if step == 0 and fx[i] else max(at, free)
+            free = max(free, grant + (sleep if step != 1 else 0.0))
             if step == 0:
                 out.iloc[i] = grant
                 moved += grant > at + _MS
@@ -1491,6 +1536,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         ]
     ev_start = pd.DataFrame(columns=["namespace", "pod", "t", "res"])
     named = pd.DataFrame(columns=["namespace", "pod", "t", "tc", "tk", "clock", "moved"])
+    killing_after = False
     if run.has("events"):
         e = run.table(
             "events",
@@ -1504,11 +1550,13 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
                 "object_kind",
                 "object_namespace",
                 "object_name",
+                "message",
             ],
         )
         e = e[
             (e["object_kind"] == "Pod") & e["reason"].isin(["Started", "Created", "Killing"]) & e["object_name"].notna()
         ]
+        killing_after = killing_after_stop(e["message"][e["reason"] == "Killing"], notes)
         e = e.assign(namespace=e["object_namespace"].fillna(""), pod=e["object_name"])
         named = _named_events(e, offsets, notes, _posted_kills(run, frames["delete"], teardown))
         e = e[e["reason"] == "Started"]
@@ -1605,7 +1653,7 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         pairs[key + "_clock"] = rec["clock"].reindex(lives.index)
     pairs["posts"] = _post_bounds(run, notes)
     pairs["dump_start"] = dumps
-    named_start, named_stop, thetas, hold = _named_lives(named, lives.index, pairs, relist, notes)
+    named_start, named_stop, thetas, hold = _named_lives(named, lives.index, pairs, relist, notes, killing_after)
     exact = named_start[0]
     cands = [
         named_start,
@@ -1659,7 +1707,8 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         killing = named_stop[0].combine_first(kill[0])
         if _relisted_stop(run, origin):
             killing = killing.combine_first(final_est.where(final.notna()))
-        q = _queued_stops(killing, _pod_nodes(pt, lives.index), _FAKE_DOCKER_SLEEP, notes)
+        fixed = named_stop[0].notna() if killing_after else None
+        q = _queued_stops(killing, _pod_nodes(pt, lives.index), _FAKE_DOCKER_SLEEP, notes, fixed)
 
         def requeued(c):
             est, lo_, hi_ = c

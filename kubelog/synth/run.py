@@ -764,7 +764,7 @@ class Sim:
         for p in pods:
             if p["run"] is None:
                 continue
-            calls = runtime.start_calls(self.rng_docker)
+            calls = runtime.start_calls(self.rng_docker, self.era)
             # the Pulled / Created events are made between their call's return and the next call
             # (kuberuntime_container.go startContainer: recordContainerEvent, then the next runtime call)
             p["ev_lags"] = [float(x) for x in self.rng_docker.uniform(0.1, 0.9, 2)]
@@ -773,7 +773,8 @@ class Sim:
 
     def stop_runtime(self, pods):
         """Before 1.20: queue each pod's kill (``stop_call``: its ``StopContainer`` call, right after the
-        Killing event) on its node's client: the container stops (``stop``) when the call takes the mutex;
+        kill record) on its node's client: the container stops (``stop``) when the call takes the mutex,
+        the call returns at ``stop_return`` (1.5 makes the Killing event then: :func:`_killing_at`);
         the PLEG's ``ContainerDied`` records come when a relist lists the container and the sandbox stopped."""
         if self.era not in ("1.5", "1.14"):
             return
@@ -781,6 +782,8 @@ class Sim:
             if p.get("stop_call") is None:
                 continue
             calls = runtime.stop_calls(self.rng_docker)
+            # 1.5 (dockertools killContainer): the Killing event is made once StopContainer returned
+            p["kill_ev_lag"] = int(self.rng_docker.integers(50_000, 1_000_000))
             self.chains[p["node"]].append(runtime.Chain(p, "stop", p["stop_call"], calls))
         self._run_runtime({p["node"] for p in pods if p.get("stop_call") is not None})
 
@@ -794,23 +797,25 @@ class Sim:
                 ch.grants = []
             phase, dur = self.relist[node]
             rec = runtime.simulate_node(
-                chains, self.T0 + phase, dur, runtime.node_rng(self.seed, self.nodes.index(node))
+                chains, self.T0 + phase, dur, runtime.node_rng(self.seed, self.nodes.index(node)), self.era
             )
             for ch in chains:
                 p, g = ch.pod, ch.grants
                 if ch.kind == "start":
-                    i = runtime.START_CALL
+                    i, pc, cc = runtime.START_CALL, runtime.PULLED_CALL, runtime.CREATED_CALL
                     got = {
                         "run": g[i],
                         "start_return": g[i] + ch.calls[i][0],
-                        "pulled_ev": g[4] + ch.calls[4][0] + int(p["ev_lags"][0] * ch.calls[4][1]),
-                        "created_ev": g[5] + ch.calls[5][0] + int(p["ev_lags"][1] * ch.calls[5][1]),
+                        "pulled_ev": g[pc] + ch.calls[pc][0] + int(p["ev_lags"][0] * ch.calls[pc][1]),
+                        "created_ev": g[cc] + ch.calls[cc][0] + int(p["ev_lags"][1] * ch.calls[cc][1]),
                         "pleg_started": rec[(id(p), "container_started")],
                         "pleg_sandbox": rec[(id(p), "sandbox_started")],
                     }
                 else:
+                    i = runtime.STOP_CALL
                     got = {
-                        "stop": g[runtime.STOP_CALL],
+                        "stop": g[i],
+                        "stop_return": g[i] + ch.calls[i][0],
                         "pleg_died": rec[(id(p), "container_died")],
                         "pleg_sandbox_died": rec[(id(p), "sandbox_died")],
                     }
@@ -1113,8 +1118,9 @@ class Sim:
         c = self.node_clock[n]
         k = G.KlogClock()
         pid = 1 + self.nodes.index(n) * 7 + 3000
-        # killContainer: the Killing event and record, then StopContainer, which stops the container as it
-        # is called on a fake CRI runtime, when it gets the client's mutex on a fake Docker client (stop_runtime)
+        # killContainer: the kill record (and from 1.6 the Killing event), then StopContainer, which stops the
+        # container as it is called on a fake CRI runtime, when it gets the client's mutex on a fake Docker
+        # client (stop_runtime); 1.5 makes the Killing event once StopContainer returned (_killing_at)
         kill_t = p["stop_call"] - int(self.rng.integers(100_000, 1_000_000))
         p["kill"] = kill_t
         rm_t = p["final_delete"] + int(self.rng.integers(2, 20) * MS)
@@ -2010,9 +2016,19 @@ def _container_name(p) -> str:
     return ("density-latency-pod" if p["latency"] else "densityPod")[:20]
 
 
+def _killing_at(sim, p) -> int:
+    """When the kubelet makes a pod's Killing event (true ns): from 1.6 (kuberuntime_container.go
+    ``killContainer``) right before the runtime's ``StopContainer``, with the kill record; 1.5
+    (pkg/kubelet/dockertools/docker_manager.go ``killContainer``) once ``StopContainer`` returned — on the
+    fake Docker client after its sleep and any wait for the mutex."""
+    if sim.era == "1.5" and p.get("stop_return") is not None:
+        return p["stop_return"] + p["kill_ev_lag"]
+    return p["kill"]
+
+
 def _killing_message(sim, p, cname: str) -> str:
-    """The kubelet's Killing event (kuberuntime_container.go ``killContainer``: recorded right before the
-    runtime's ``StopContainer``; 1.5: dockertools ``KillContainerInPod``)."""
+    """The kubelet's Killing event's message (kuberuntime_container.go ``killContainer``; 1.5: dockertools
+    ``killContainer``)."""
     if sim.era == "1.28":
         return f"Stopping container {cname}"
     if sim.era == "1.14":
@@ -2046,7 +2062,7 @@ def kubelet_event_posts(sim) -> None:
                 continue
             evs = _kubelet_start_events(sim, p, rng)
             if p.get("kill") is not None:
-                evs.append(("Killing", _killing_message(sim, p, _container_name(p)), p["kill"]))
+                evs.append(("Killing", _killing_message(sim, p, _container_name(p)), _killing_at(sim, p)))
             p["kubelet_events"] = [list(e) + [None] for e in evs]
             per_node[p["node"]] += [(e[2], p, i) for i, e in enumerate(p["kubelet_events"])]
         td = getattr(sim, "teardown", None)
