@@ -703,6 +703,49 @@ def _measured_lag(trailing: pd.Series, exact: pd.Series, relist: int, what: str,
     return typical, longest
 
 
+# the fewest pods that place a lag; a node clock not placed by given offsets may be off by this much (NTP keeps
+# real nodes within milliseconds; the allowance is for the skewed hosts the clock-skew analysis finds)
+_LAG_MIN_PODS, _UNPLACED_CLOCK = 5, _SECOND
+
+
+def _dump_slack(dump_start: pd.DataFrame, index, offsets: dict | None) -> pd.Series:
+    """Per pod, how far its dump's clock may be off the apiserver's: 0 where the given ``offsets`` placed
+    it, else :data:`_UNPLACED_CLOCK`."""
+    placed = set(offsets or ())
+    if dump_start.empty or "clock" not in dump_start.columns:
+        return pd.Series(float(_UNPLACED_CLOCK), index=index)
+    clk = dump_start.drop_duplicates(["namespace", "pod"]).set_index(["namespace", "pod"])["clock"].reindex(index)
+    return pd.Series(np.where(clk.isin(placed), 0.0, float(_UNPLACED_CLOCK)), index=index)
+
+
+def _lag_from_seconds(
+    trailing: pd.Series, second: pd.Series, slack: pd.Series, relist: int, what: str, notes: list
+) -> tuple | None:
+    """Like :func:`_measured_lag`, from the pods' dump seconds (the runtime's ``startedAt`` truncated to
+    the second, ``second``; its clock off by up to ``slack``) where no event names the starts: (median,
+    longest + allowance) ns when at least :data:`_LAG_MIN_PODS` pods (and 5 %) surely followed by more
+    than a relist, else None."""
+    both = trailing.notna() & second.notna()
+    t, s, sl = trailing[both], second[both], slack[both]
+    if len(t) < _LAG_MIN_PODS:
+        return None
+    least = t - s - _SECOND - sl
+    over = int((least > relist + _RELIST_ALLOWANCE).sum())
+    if over < max(_LAG_MIN_PODS, 0.05 * len(t)):
+        return None
+    typical = float((t - s - _SECOND / 2).median())
+    longest = float((t - s + sl).max()) + _RELIST_ALLOWANCE
+    notes.append(
+        f"{what} followed the container starts by more than a PLEG relist on {over} of {len(t)} pods, by their "
+        f"dumps' startedAt seconds (up to {longest / 1e9:.2f} s, median {typical / 1e9:.2f} s): the relists were "
+        "slowed (on Kubemark's fake Docker client every call queues at the client's mutex) and no event names "
+        "the starts, so each start is its dump's second where the pod has one "
+        + ("(its node clock not placed: ± 1 s)" if float(sl.max()) > 0 else "")
+        + ", else that median before the write, within that longest lag"
+    )
+    return typical, longest
+
+
 def _truncated(floor: pd.Series, res: pd.Series) -> tuple:
     """(estimate, lo, hi) of an instant known as ``floor`` truncated to ``res`` ns: ``[floor, floor +
     res]``, the estimate its middle."""
@@ -1228,7 +1271,9 @@ _FAKE_DOCKER_SLEEP = 200_000_000
 _FAKE_DOCKER_CUT, _FAKE_DOCKER_SLEEP_MAX = 50_000_000, 500_000_000
 
 
-def _queued_stops(kill: pd.Series, clock: pd.Series, sleep: float, notes: list, fixed=None) -> pd.Series:
+def _queued_stops(
+    kill: pd.Series, clock: pd.Series, sleep: float, notes: list, fixed=None, arrive: pd.Series | None = None
+) -> pd.Series:
     """Each container's stop on Kubemark's fake Docker client, from its Killing instant (relative ns, on
     the apiserver clock) and its node (``clock``: any key per node): when its ``StopContainer`` takes the
     client's mutex.
@@ -1242,26 +1287,34 @@ def _queued_stops(kill: pd.Series, clock: pd.Series, sleep: float, notes: list, 
     teardown — the stops follow their Killing events by a queue of ~200 ms per call before them: each
     node's calls are replayed in that order, ``sleep`` (the sleep's mean) per call.  Kill instants with no
     node are left as they are.  ``fixed`` (boolean, optional): the stops already known to be grants (a
-    Killing event made once the call returned, :func:`killing_after_stop`) — kept, and holding the mutex
-    from there for the calls queued behind them."""
+    Killing event made once the call returned, :func:`killing_after_stop`) — kept, queued at their
+    ``arrive`` (an estimate of when their call arrived; at most the grant) and holding the mutex from their
+    grant for the calls that arrived after them."""
     out = kill.copy()
     k = kill.to_numpy(dtype=np.float64)
     c = clock.to_numpy(dtype=object)
     fx = np.zeros(len(k), dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
+    arr = (
+        k
+        if arrive is None
+        else np.where(np.isfinite(arrive.to_numpy(dtype=np.float64)), arrive.to_numpy(dtype=np.float64), k)
+    )
     ok = np.isfinite(k) & pd.notna(c)
     moved = 0
     for cl in pd.unique(c[ok]):
         idx = np.flatnonzero(ok & (c == cl))
-        heap = [(k[i], 0, int(i)) for i in idx]
+        # a known grant is replayed at its arrival (``arrive``), in the queue's order, and holds the mutex
+        # from its grant: the calls that arrived after it wait for it
+        heap = [(k[i] if not fx[i] else min(arr[i], k[i]), 0, int(i)) for i in idx]
         heapq.heapify(heap)
         free = -np.inf
         while heap:
             at, step, i = heapq.heappop(heap)
-            grant = at if step == 0 and fx[i] else max(at, free)
+            grant = k[i] if step == 0 and fx[i] else max(at, free)
             free = max(free, grant + (sleep if step != 1 else 0.0))
             if step == 0:
                 out.iloc[i] = grant
-                moved += grant > at + _MS
+                moved += bool(not fx[i] and grant > at + _MS)
             if step < 2:  # then the sandbox: its inspection, then its StopContainer, each queued anew
                 heapq.heappush(heap, (free + _MS, step + 1, i))
     if moved:
@@ -1655,17 +1708,36 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     pairs["dump_start"] = dumps
     named_start, named_stop, thetas, hold = _named_lives(named, lives.index, pairs, relist, notes, killing_after)
     exact = named_start[0]
-    cands = [
-        named_start,
-        _relisted(running_write, bind, relist, _measured_lag(running_write, exact, relist, "Running writes", notes)),
-        _relisted(kstart, bind, relist, _measured_lag(kstart, exact, relist, "kubelet container-start records", notes)),
-        _truncated(evs, evs_res),
-        _truncated(dumps, pd.Series(float(_SECOND), index=lives.index)),
-        (bind, bind, inf.where(bind.notna())),
-    ]
+    w_lag = _measured_lag(running_write, exact, relist, "Running writes", notes)
+    k_lag = _measured_lag(kstart, exact, relist, "kubelet container-start records", notes)
+    dumped = _truncated(dumps, pd.Series(float(_SECOND), index=lives.index))
+    first_dumps = False
+    if w_lag is None and int(exact.notna().sum()) < _LAG_MIN_PODS:
+        # no event names the starts: the pod dumps' startedAt seconds tell how long the writes followed them
+        slack = _dump_slack(dump_start, lives.index, offsets)
+        s_lag = _lag_from_seconds(running_write, dumps, slack, relist, "Running writes", notes)
+        if s_lag is not None:
+            w_lag, first_dumps = s_lag, True
+            k_lag = k_lag or _lag_from_seconds(kstart, dumps, slack, relist, "kubelet container-start records", [])
+            dumped = (dumped[0], dumps - slack, dumps + _SECOND + slack)
+    cands = list(
+        zip(
+            START_KINDS,
+            [
+                named_start,
+                _relisted(running_write, bind, relist, w_lag),
+                _relisted(kstart, bind, relist, k_lag),
+                _truncated(evs, evs_res),
+                dumped,
+                (bind, bind, inf.where(bind.notna())),
+            ],
+        )
+    )
+    if first_dumps:  # a dump's second (a direct reading of the start) before a write seconds behind it
+        cands.insert(1, cands.pop(4))
     start, start_lo, start_hi = (pd.Series(np.nan, index=lives.index) for _ in range(3))
     sev = pd.Series(None, index=lives.index, dtype=object)
-    for kind, (c, lo, hi) in zip(START_KINDS, cands):
+    for kind, (c, lo, hi) in cands:
         take = ran & start.isna() & c.notna()
         start[take], start_lo[take], start_hi[take] = c[take], lo[take], hi[take]
         sev[take] = kind
@@ -1707,8 +1779,15 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         killing = named_stop[0].combine_first(kill[0])
         if _relisted_stop(run, origin):
             killing = killing.combine_first(final_est.where(final.notna()))
-        fixed = named_stop[0].notna() if killing_after else None
-        q = _queued_stops(killing, _pod_nodes(pt, lives.index), _FAKE_DOCKER_SLEEP, notes, fixed)
+        fixed = arrive = None
+        if killing_after:
+            # a known grant's call arrived when the kubelet reacted to the pod's delete: its graceful delete
+            # plus the least reaction seen over the run's known grants (a call that waited for none)
+            fixed = named_stop[0].notna()
+            react = (named_stop[0] - first_del)[fixed].dropna()
+            r0 = max(float(react.quantile(0.05)), 0.0) if len(react) else 0.0
+            arrive = first_del + r0
+        q = _queued_stops(killing, _pod_nodes(pt, lives.index), _FAKE_DOCKER_SLEEP, notes, fixed, arrive)
 
         def requeued(c):
             est, lo_, hi_ = c

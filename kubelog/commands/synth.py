@@ -99,6 +99,13 @@ def register(app: typer.Typer) -> None:
             help="Log the pod creates in audit.log at level RequestResponse (the GCE audit policy's "
             "default for core resources), with the created pod in responseObject (1.14/1.28).",
         ),
+        kubelet_events: bool = typer.Option(
+            True,
+            "--kubelet-events/--no-kubelet-events",
+            help="Whether the kubelets post their Pulled/Created/Started/Killing events, as real kubelets do. "
+            "Kubemark's hollow kubelets post none (no event client up to 1.15, a fake recorder since): "
+            "--no-kubelet-events gives a run with the evidence a real Kubemark run has.",
+        ),
         quiet: bool = QUIET_OPTION,
     ):
         """Simulate one Kubemark density run and write its artifacts with ground truth.
@@ -146,6 +153,7 @@ def register(app: typer.Typer) -> None:
                     cl2=cl2,
                     cl2_log=cl2_log,
                     audit_responses=audit_responses,
+                    kubelet_events=kubelet_events,
                     progress=bar.advance,
                 )
         except ValueError as e:

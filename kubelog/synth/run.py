@@ -2054,6 +2054,14 @@ def kubelet_event_posts(sim) -> None:
     client-go util/flowcontrol) makes a POST wait for a token.  So the k-th event's POST is the k-th,
     sent once the event was made, the previous POST answered and a token was there; the apiserver's
     ``creationTimestamp`` is its receipt."""
+    if not getattr(sim, "kubelet_events", True):
+        # Kubemark's hollow kubelet sends none: up to 1.15 its Dependencies carry no EventClient, which
+        # RunKubelet / makeEventRecorder needs to record to the apiserver (cmd/kubelet/app/server.go: "No api
+        # server defined - no events will be sent to API server"); since, its Recorder is a
+        # record.FakeRecorder (pkg/kubemark/hollow_kubelet.go NewHollowKubelet)
+        for p in sim.pods:
+            p["kubelet_events"] = []
+        return
     with sim._side_rng("rng_posts"):  # the POSTs' latencies, ports and audit IDs: this stream too
         rng = sim.rng
         per_node = defaultdict(list)
@@ -2513,6 +2521,7 @@ def generate(
     t0: str | None = None,
     cl2_log=False,
     audit_responses=False,
+    kubelet_events=True,
     progress=None,
 ) -> dict:
     """Simulate one run and write it into ``out_dir``; returns truth.json as a dict.
@@ -2551,6 +2560,7 @@ def generate(
     stage(GENERATE_STAGES[0])
     sim = Sim(seed, nodes, pods_per_node, era, skew, drift, timeout_failure, scale, startup_delay_s, t0)
     sim.audit_responses = bool(audit_responses)
+    sim.kubelet_events = bool(kubelet_events)
     skewcases.setup(sim, hosts=hosts, host_skew=host_skew, host_drift=host_drift, status_writes=status_writes, cl2=cl2)
     sim.simulate()
     skewcases.after_simulate(sim)
@@ -2589,6 +2599,7 @@ def generate(
             **({"cl2": True} if cl2 else {}),
             **({"cl2_log": True} if cl2_log else {}),
             **({"audit_responses": True} if audit_responses else {}),
+            **({"kubelet_events": False} if not kubelet_events else {}),
         },
         "t0_utc": G.rfc3339_sec(sim.T0),
         "t0_ns": sim.T0,
