@@ -132,7 +132,7 @@ def test_ten_hour_test_clock_offset_is_the_top_finding(ingest_to):
     assert m and abs(int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3]) - off) <= 3
     # object timestamps say the cluster was fast: truth's startup as the apiserver/kubelets saw it
     assert re.search(r"p50 \d+(\.\d+)?s", top.detail)
-    assert any("e2e.log" in e.where and "9h58m18.178734095s" in e.text for e in top.evidence)
+    assert any("e2e.log" in e.where and "9h58m18.327078569s" in e.text for e in top.evidence)
 
 
 def test_healthy_run_says_so_and_lists_the_injected_errors(ingest_to):

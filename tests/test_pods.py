@@ -118,7 +118,7 @@ def test_skew_shows_then_offsets_correct_it(runs):
     run, truth = runs["legacy-skew-1.5"]
     true = truth["pod_startup"]["true"]["run_to_watch"]
     raw = pod_startup(run)
-    skew = truth["clocks"]["test"]["offset_s"] - truth["clocks"]["node/hollow-node-8xz5j"]["offset_s"]
+    skew = truth["clocks"]["test"]["offset_s"] - truth["clocks"][f"node/{truth['nodes'][0]}"]["offset_s"]
     # uncorrected, run→watch (node clock → test clock) carries the clocks' offset; the watched end is
     # the e2e 'Found pod' line, written by a 2 s poll: up to 2 s (+ a list, + 40 ppm drift) late
     got = _measured_pct(raw, "run_to_watch", "p50_s")

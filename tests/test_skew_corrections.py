@@ -41,7 +41,7 @@ def test_corrections_of_a_run_hold_the_truth_and_user_offsets_win(sample_runs):
 
 
 @pytest.mark.parametrize(
-    "args", [["--correct-skew"], ["--offset", "test=35895.2", "--offset", "node/hollow-node-8xz5j=0.8"]]
+    "args", [["--correct-skew"], ["--offset", "test=35895.2", "--offset", "node/hollow-node-7nhz6=0.8"]]
 )
 def test_slo_corrects_the_test_reported_percentiles(sample_runs, args):
     """legacy-skew-1.5: the e2e printed p99 9h58m (a clock artefact); corrected, the row passes."""
