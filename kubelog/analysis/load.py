@@ -36,14 +36,19 @@ Definitions (DESIGN §5, issue #6)
     :func:`_running_write`): range [receipt − 1.1 s, receipt] (not before the bind), estimate half a
     relist before the receipt · a kubelet container-start record (PLEG ``ContainerStarted``,
     ``observedRunningTime``; node clock): likewise · a ``Started`` Event · a pod dump's ``startedAt``
-    (truncated to 1 s: that second, its middle) · else its bind (the bind, unbounded above).
+    (truncated to 1 s: that second, its middle) · else its bind (the bind, unbounded above).  Where no event
+    names the starts (Kubemark's hollow kubelets post none) the Running writes' lag is measured on the dump
+    seconds (:func:`_lag_from_seconds`); where it is surely longer than a relist on enough pods (the fake
+    Docker client's queue) the dump's second goes before the write, and a write-only start lies within the
+    longest lag measured.
   - whether it *started* at all: a kubelet container-start record, a ``Started`` event, a pod dump's
     ``startedAt``, or a kubelet final delete (a second DELETE after the graceful one).  A run with none
     of these anywhere takes a pod with a status write as started (a note says so).
   - *stop*, best: the instant in the name of the kubelet's ``Killing`` Event (made right before the
     runtime's ``StopContainer``, ``killContainer``): range [the instant, the terminal write or final
     delete]; Kubernetes ≤ 1.5's docker manager made it once the call returned
-    (:func:`killing_after_stop`): the stop before it, on Kubemark's fake Docker client one sleep before · a kubelet kill record on a clock placed like the events' (:func:`_placed_kills`; before
+    (:func:`killing_after_stop`): the stop before it, on Kubemark's fake Docker client one sleep before ·
+    a kubelet kill record on a clock placed like the events' (:func:`_placed_kills`; before
     1.21 it names only the container, whose pod its PLEG ``ContainerStarted`` record names,
     :func:`_old_kills`) · the kubelet's terminal status write (the first status write after the graceful
     delete) or its final grace-0 DELETE (the pod's own DELETE after the graceful one), whichever is first:
