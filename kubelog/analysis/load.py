@@ -1299,18 +1299,14 @@ def _queued_stops(
     k = kill.to_numpy(dtype=np.float64)
     c = clock.to_numpy(dtype=object)
     fx = np.zeros(len(k), dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
-    arr = (
-        k
-        if arrive is None
-        else np.where(np.isfinite(arrive.to_numpy(dtype=np.float64)), arrive.to_numpy(dtype=np.float64), k)
-    )
+    arr = k if arrive is None else np.fmin(arrive.to_numpy(dtype=np.float64), k)  # at most the grant
     ok = np.isfinite(k) & pd.notna(c)
     moved = 0
     for cl in pd.unique(c[ok]):
         idx = np.flatnonzero(ok & (c == cl))
         # a known grant is replayed at its arrival (``arrive``), in the queue's order, and holds the mutex
         # from its grant: the calls that arrived after it wait for it
-        heap = [(k[i] if not fx[i] else min(arr[i], k[i]), 0, int(i)) for i in idx]
+        heap = [(arr[i] if fx[i] else k[i], 0, int(i)) for i in idx]
         heapq.heapify(heap)
         free = -np.inf
         while heap:

@@ -186,13 +186,12 @@ def simulate_node(chains: list, first_relist: int, relist_work: int, rng, era: s
             g = yield t, h  # the containers' list: what it shows is what this relist reports
             _trace(n, "list", None, g)
             new, seen = changes[seen:], len(changes)
-            for pid, c in new:
-                if c.endswith("_created"):
-                    created[pid] = created.get(pid, 0) + 1
             t = g + h + _gap(rng, 50_000, 500_000)
             per_pod: dict = {}
             for pid, c in new:
                 per_pod.setdefault(pid, []).append(c)
+                if c.endswith("_created"):
+                    created[pid] = created.get(pid, 0) + 1
             order = list(per_pod)
             rng.shuffle(order)  # Go map order
             for pid in order:
