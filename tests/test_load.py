@@ -924,7 +924,7 @@ def test_event_posts_that_do_not_pair_one_to_one_place_no_clock(tmp_path):
     from kubelog.synth import generate
 
     art = tmp_path / "art"
-    truth = generate(art, seed=3, nodes=3, era="1.14", skew="test=0s,nodes=0.8s", scale=2)
+    truth = generate(art, seed=3, nodes=3, era="1.14", skew="test=0s,nodes=0.8s", scale=2, kubelet_events=True)
     doc = json.loads((art / "events.json").read_text())
     node = truth["nodes"][0]
     mine = [i for i, e in enumerate(doc["items"]) if e["source"].get("host") == node]
@@ -953,7 +953,7 @@ def test_event_posts_are_a_kubelets_by_its_audit_user_or_its_address(tmp_path):
         "",
     ]
     art = tmp_path / "art"
-    truth = generate(art, seed=3, nodes=3, era="1.14", skew="test=0s,nodes=0.8s", scale=2)
+    truth = generate(art, seed=3, nodes=3, era="1.14", skew="test=0s,nodes=0.8s", scale=2, kubelet_events=True)
     for skip in ("audit.log", "kube-apiserver.log"):  # the access log alone, then the audit log alone
         files = [str(p) for p in sorted(art.iterdir()) if p.name not in ("truth.json", skip)]
         run = ingest(files, tmp_path / f"run-{skip}")
@@ -1080,3 +1080,61 @@ def test_a_write_s_lag_after_the_start_is_measured_where_a_relist_does_not_bound
     typical, longest = _measured_lag(exact + lag, exact, s, "Running writes", notes)
     assert typical == pytest.approx(np.median(lag)) and longest == pytest.approx(4.1 * s)
     assert "more than a PLEG relist" in notes[0]
+
+
+def test_a_lag_measured_on_dump_seconds_needs_pods_surely_over_a_relist():
+    """From the dumps' ``startedAt`` seconds (``width`` 1 s, the clock off by up to ``slack``) a write trails
+    its start by more than a relist only where it does at the second's latest: five pods and 5 % must, and
+    the median is taken from the second's middle."""
+    from kubelog.analysis.load import _measured_lag
+
+    s = 1_000_000_000
+    floor = pd.Series(np.arange(20) * s, dtype="float64")
+    zero = pd.Series(0.0, index=floor.index)
+    notes = []
+    # 1.5 s after the second's start: perhaps only 0.5 s after the start, never surely over a relist
+    assert _measured_lag(floor + 1.5 * s, floor, s, "Running writes", notes, s, zero) is None and not notes
+    late = floor + np.where(np.arange(20) < 5, 3.0, 1.5) * s  # five pods ≥ 2 s after their second
+    typical, longest = _measured_lag(late, floor, s, "Running writes", notes, s, zero)
+    assert typical == pytest.approx(1.0 * s) and longest == pytest.approx(3.1 * s)
+    assert "by their dumps' startedAt seconds" in notes[0] and "± 1 s" not in notes[0]
+    # an unplaced clock (± 1 s) makes none of them sure
+    assert _measured_lag(late, floor, s, "Running writes", [], s, zero + s) is None
+
+
+def test_starts_sharing_a_truncated_second_are_spread_over_it_in_bind_order():
+    """Every start of one truncated second at its middle makes the running count a staircase; spread in the
+    binds' order (a node's runtime starts its pods in the order its watch delivered them), the i-th of k lies
+    at ``floor + (i + ½)/k`` s, each still inside its second; seconds of clocks with other phases apart."""
+    from kubelog.analysis.load import spread_in_second
+
+    s = 1_000_000_000
+    floor = pd.Series([10 * s, 10 * s, 10 * s, 11 * s, 10 * s + 300_000_000, np.nan])
+    bind = pd.Series([3.0, 1.0, 2.0, 0.0, 0.0, 0.0])
+    est = spread_in_second(floor, bind)
+    third = s / 3
+    assert est.iloc[:3].tolist() == [
+        10 * s + np.floor(2.5 * third),
+        10 * s + np.floor(0.5 * third),
+        10 * s + np.floor(1.5 * third),
+    ]
+    assert est.iloc[3] == 11 * s + s / 2 and est.iloc[4] == 10.8 * s and np.isnan(est.iloc[5])
+
+
+def test_a_pod_started_alone_on_its_kubelet_is_known_as_such():
+    """A pod is alone when no other pod of its kubelet (the audit user ``system:node:<name>``, else the
+    writes' address) was starting (bind → Running write) or stopping (graceful delete → terminal write)
+    between its bind and its Running write: the density test's latency pods, one per node on a settled
+    cluster.  A pod whose kubelet is unknown is never alone."""
+    from kubelog.analysis.load import started_alone
+
+    nan = np.nan
+    who = pd.Series(["a", "a", "a", "b", None])
+    bind = pd.Series([0.0, 1.0, 10.0, 1.0, 20.0])
+    write = pd.Series([5.0, 6.0, 12.0, 2.0, 21.0])
+    delete = pd.Series([nan, nan, nan, 1.5, nan])
+    final = pd.Series([nan, nan, nan, 3.0, nan])
+    assert started_alone(who, bind, write, delete, final).tolist() == [False, False, True, True, False]
+    # a stop of another of its pods in flight meanwhile: not alone
+    delete2, final2 = pd.Series([11.0, nan, nan, nan, nan]), pd.Series([13.0, nan, nan, nan, nan])
+    assert started_alone(who, bind, write, delete2, final2).tolist()[2] is False

@@ -36,11 +36,16 @@ Definitions (DESIGN §5, issue #6)
     :func:`_running_write`): range [receipt − 1.1 s, receipt] (not before the bind), estimate half a
     relist before the receipt · a kubelet container-start record (PLEG ``ContainerStarted``,
     ``observedRunningTime``; node clock): likewise · a ``Started`` Event · a pod dump's ``startedAt``
-    (truncated to 1 s: that second, its middle) · else its bind (the bind, unbounded above).  Where no event
-    names the starts (Kubemark's hollow kubelets post none) the Running writes' lag is measured on the dump
-    seconds (:func:`_lag_from_seconds`); where it is surely longer than a relist on enough pods (the fake
-    Docker client's queue) the dump's second goes before the write, and a write-only start lies within the
-    longest lag measured.
+    (truncated to 1 s: that second; the starts sharing one spread over it in their binds' order,
+    :func:`spread_in_second`; on its node's clock, placed by the given ``offsets`` or else by the kubelet's
+    own ``startTime``/``Ready`` stamps in the dumps, :func:`dump_clocks`) · else its bind (the bind,
+    unbounded above).  A start from the write or the dump stays inside both where the pod has both.  Where
+    no event names the starts (Kubemark's hollow kubelets post none) the Running writes' lag is measured on
+    the dump seconds (:func:`_measured_lag`); where it is surely longer than a relist on enough pods (the
+    fake Docker client's queue) the dump's second goes before the write, a write-only start lies within the
+    longest lag measured (the median before its write, or half a relist where its kubelet started and
+    stopped nothing else meanwhile, :func:`started_alone`), and the stops are replayed through each node's
+    queue as with the events.
   - whether it *started* at all: a kubelet container-start record, a ``Started`` event, a pod dump's
     ``startedAt``, or a kubelet final delete (a second DELETE after the graceful one).  A run with none
     of these anywhere takes a pod with a status write as started (a note says so).
@@ -288,13 +293,14 @@ def _steps(ts_ns: np.ndarray, delta: np.ndarray) -> pd.DataFrame:
 
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+DUMP_START = "pod dump startedAt"
 # start evidence, best first: apiserver-clock instants place apiserver-clock requests exactly
 START_KINDS = (
     "Started event (the instant in its name)",
     "status update (the pods/status write that carries Running)",
     "kubelet container-start record",
     "Started event time (firstTimestamp second, or eventTime)",
-    "pod dump startedAt",
+    DUMP_START,
     "bind (pods/binding)",
 )
 STOP_KINDS = (
@@ -340,10 +346,10 @@ def _to_apiserver_clock(df: pd.DataFrame, offsets: dict | None, notes: list, wha
     return df.assign(ts=ts), ",".join(left + [f"{c}→apiserver" for c in moved])
 
 
-def _pod_requests(run: Run, notes: list):
+def _pod_requests(run: Run, notes: list, extra: tuple = (), verbs: tuple = ()):
     """Pod requests of one origin (the first of ORIGINS with any): ``ts`` (request end), ``start_ts``
-    (received), verb, namespace, name, subresource, code, for pods (and namespace deletions); None
-    without any."""
+    (received), verb, namespace, name, subresource, code, for pods (and namespace deletions), and the
+    ``extra`` columns; only those ``verbs`` where given; None without any."""
     if not run.has("requests"):
         return None
     import pyarrow.dataset as ds
@@ -374,8 +380,11 @@ def _pod_requests(run: Run, notes: list):
         notes.append(f"pod requests also logged by {', '.join(others)}: not counted again (origin {origin} used)")
     r = run.table(
         "requests",
-        columns=["ts", "start_ts", "verb", "resource", "subresource", "namespace", "name", "code", "origin", "clock"],
-        filter=pick & (ds.field("origin") == origin),
+        columns=["ts", "start_ts", "verb", "resource", "subresource", "namespace", "name", "code", "origin", "clock"]
+        + list(extra),
+        filter=pick
+        & (ds.field("origin") == origin)
+        & (ds.field("verb").isin(list(verbs)) if verbs else ds.scalar(True)),
     )
     for c in ("subresource", "namespace", "name"):
         r[c] = r[c].fillna("")
@@ -684,27 +693,59 @@ def _relisted(trailing: pd.Series, lower: pd.Series, relist: int, lag: tuple | N
     return pd.Series(est, index=ix), pd.Series(lo, index=ix), pd.Series(t, index=ix)
 
 
-def _measured_lag(trailing: pd.Series, exact: pd.Series, relist: int, what: str, notes: list) -> tuple | None:
-    """How long ``trailing`` (a pod's Running write, or its PLEG record) followed its start on the pods whose
-    start is known from their events (``exact``): (median, longest + allowance) ns when some followed by
-    more than a relist, else None (the relist model holds).
+def _measured_lag(
+    trailing: pd.Series,
+    start: pd.Series,
+    relist: int,
+    what: str,
+    notes: list,
+    width: int = 0,
+    slack: pd.Series | None = None,
+) -> tuple | None:
+    """How long ``trailing`` (a pod's Running write, or its PLEG record) followed its container start on the
+    run's pods: (median, longest + allowance) ns when it surely followed by more than a relist, else None
+    (the relist model holds).
+
+    ``start``: the starts known exactly (``width`` 0: the instants their events name; one pod over a relist
+    is proof), or truncated to ``width`` ns on a clock off by up to ``slack`` (a pod dump's ``startedAt``
+    second where no event names the starts: a start lies in ``[start − slack, start + width + slack]``, and
+    :data:`_LAG_MIN_PODS` pods and 5 % must trail by more than a relist even at its latest).
 
     The PLEG relists every second, but a relist is a series of calls on the container runtime; on
     Kubemark's fake Docker client (hollow kubelets before 1.20) each of them takes the client's one mutex,
     held ~100-200 ms by every create, start and stop of the node's other pods
     (pkg/kubelet/dockershim/libdocker/fake_client.go), so while pods start on a node the relist — and the
     write after it — follows the start by seconds, not by up to one."""
-    lag = (trailing - exact).dropna()
-    lag = lag[lag >= 0]
-    if len(lag) < 5 or float(lag.max()) <= relist + _RELIST_ALLOWANCE:
+    both = trailing.notna() & start.notna()
+    t, s0 = trailing[both], start[both]
+    sl = (slack if slack is not None else pd.Series(0.0, index=trailing.index))[both]
+    if width == 0:  # an exact start after its write is another pod's
+        keep = t >= s0
+        t, s0, sl = t[keep], s0[keep], sl[keep]
+    if len(t) < _LAG_MIN_PODS:
         return None
-    typical, longest = float(lag.median()), float(lag.max()) + _RELIST_ALLOWANCE
-    notes.append(
-        f"{what} followed the container starts known from their events by up to {lag.max() / 1e9:.2f} s "
-        f"(median {typical / 1e9:.2f} s, {len(lag)} pods), more than a PLEG relist: the relists were slowed "
-        f"(on Kubemark's fake Docker client every call queues at the client's mutex); a start known only "
-        f"from one is placed that median before it, within that longest lag"
-    )
+    over = int((t - s0 - width - sl > relist + _RELIST_ALLOWANCE).sum())
+    if over < (1 if width == 0 else max(_LAG_MIN_PODS, 0.05 * len(t))):
+        return None
+    typical = float((t - s0 - width / 2).median())
+    longest = float((t - s0 + sl).max()) + _RELIST_ALLOWANCE
+    if width == 0:
+        notes.append(
+            f"{what} followed the container starts known from their events by up to "
+            f"{(longest - _RELIST_ALLOWANCE) / 1e9:.2f} s (median {typical / 1e9:.2f} s, {len(t)} pods), more "
+            "than a PLEG relist: the relists were slowed (on Kubemark's fake Docker client every call queues at "
+            "the client's mutex); a start known only from one is placed that median before it, within that "
+            "longest lag"
+        )
+    else:
+        notes.append(
+            f"{what} followed the container starts by more than a PLEG relist on {over} of {len(t)} pods, by "
+            f"their dumps' startedAt seconds (up to {longest / 1e9:.2f} s, median {typical / 1e9:.2f} s): the "
+            "relists were slowed (on Kubemark's fake Docker client every call queues at the client's mutex) and "
+            "no event names the starts, so each start is its dump's second where the pod has one "
+            + ("(its node clock not placed: ± 1 s)" if float(sl.max()) > 0 else "")
+            + ", else that median before the write, within that longest lag"
+        )
     return typical, longest
 
 
@@ -713,42 +754,190 @@ def _measured_lag(trailing: pd.Series, exact: pd.Series, relist: int, what: str,
 _LAG_MIN_PODS, _UNPLACED_CLOCK = 5, _SECOND
 
 
-def _dump_slack(dump_start: pd.DataFrame, index, offsets: dict | None) -> pd.Series:
+def _dump_slack(dump_start: pd.DataFrame, index, offsets: dict | None, placed: dict | None = None) -> pd.Series:
     """Per pod, how far its dump's clock may be off the apiserver's: 0 where the given ``offsets`` placed
-    it, else :data:`_UNPLACED_CLOCK`."""
-    placed = set(offsets or ())
+    it, the half width of its bounds where the dumps placed it (``placed``: :func:`dump_clocks`), else
+    :data:`_UNPLACED_CLOCK`."""
+    given = set(offsets or ())
     if dump_start.empty or "clock" not in dump_start.columns:
         return pd.Series(float(_UNPLACED_CLOCK), index=index)
     clk = dump_start.drop_duplicates(["namespace", "pod"]).set_index(["namespace", "pod"])["clock"].reindex(index)
-    return pd.Series(np.where(clk.isin(placed), 0.0, float(_UNPLACED_CLOCK)), index=index)
+    half = clk.map({c: h for c, (_, h) in (placed or {}).items()}).astype("float64")
+    return pd.Series(np.where(clk.isin(given), 0.0, half.fillna(float(_UNPLACED_CLOCK))), index=index)
 
 
-def _lag_from_seconds(
-    trailing: pd.Series, second: pd.Series, slack: pd.Series, relist: int, what: str, notes: list
-) -> tuple | None:
-    """Like :func:`_measured_lag`, from the pods' dump seconds (the runtime's ``startedAt`` truncated to
-    the second, ``second``; its clock off by up to ``slack``) where no event names the starts: (median,
-    longest + allowance) ns when at least :data:`_LAG_MIN_PODS` pods (and 5 %) surely followed by more
-    than a relist, else None."""
-    both = trailing.notna() & second.notna()
-    t, s, sl = trailing[both], second[both], slack[both]
-    if len(t) < _LAG_MIN_PODS:
-        return None
-    least = t - s - _SECOND - sl
-    over = int((least > relist + _RELIST_ALLOWANCE).sum())
-    if over < max(_LAG_MIN_PODS, 0.05 * len(t)):
-        return None
-    typical = float((t - s - _SECOND / 2).median())
-    longest = float((t - s + sl).max()) + _RELIST_ALLOWANCE
-    notes.append(
-        f"{what} followed the container starts by more than a PLEG relist on {over} of {len(t)} pods, by their "
-        f"dumps' startedAt seconds (up to {longest / 1e9:.2f} s, median {typical / 1e9:.2f} s): the relists were "
-        "slowed (on Kubemark's fake Docker client every call queues at the client's mutex) and no event names "
-        "the starts, so each start is its dump's second where the pod has one "
-        + ("(its node clock not placed: ± 1 s)" if float(sl.max()) > 0 else "")
-        + ", else that median before the write, within that longest lag"
+def dump_clocks(run: Run, bind: pd.DataFrame, before: pd.DataFrame, base: int, skip=()) -> dict:
+    """Each node clock's offset from the kubelet's own stamps in the pod dumps: ``{clock: (θ, half width)}``
+    ns, for the clocks not in ``skip`` whose bounds meet.
+
+    The status manager stamps ``status.startTime`` and the ``Initialized`` condition in the kubelet's first
+    sync of a pod (after its watch delivered the bound pod: after the binding's receipt ``b``), and the
+    ``Ready`` / ``ContainersReady`` conditions in the sync that saw the containers run, before it sent
+    that status (before the receipt ``w`` of the pod's last status write before its graceful delete), each
+    truncated to the second on the node's clock (``f``): ``f_ready − w < θ < f_first + 1 s − b`` per pod,
+    and over a node's pods, each truncated at its own phase, the bounds meet to a fraction of a second
+    (the same pairs as ``kubelog skew``'s ``bind_to_pod_dump`` / ``pod_dump_ready``).  A pod the dump shows
+    being deleted is left out (its conditions may have changed after the delete)."""
+    import pyarrow.dataset as ds
+
+    if not run.has("pod_transitions") or bind.empty or before.empty:
+        return {}
+    f = ds.field
+    d = run.table(
+        "pod_transitions",
+        columns=["namespace", "pod", "milestone", "ts", "clock", "detail"],
+        filter=f("origin").isin(["pods-json", "pods-yaml"])
+        & f("milestone").isin(["accepted", "initialized", "ready", "containers_ready", "deleted"])
+        & f("ts").is_valid(),
     )
-    return typical, longest
+    d = d[d["clock"].fillna("").str.startswith("node/") | (d["milestone"] == "deleted")]
+    if d.empty:
+        return {}
+    d = d.assign(namespace=d["namespace"].fillna(""), t=_ns(d["ts"]) - base)
+    gone = pd.MultiIndex.from_frame(d.loc[d["milestone"] == "deleted", ["namespace", "pod"]])
+    d = d[~pd.MultiIndex.from_frame(d[["namespace", "pod"]]).isin(gone) & ~d["clock"].isin(list(skip))]
+    true = d["detail"].fillna("").str.contains('"status": "True"')
+    first = d[(d["milestone"] == "accepted") | ((d["milestone"] == "initialized") & true)]
+    first = first.groupby(["namespace", "pod", "clock"])["t"].min().reset_index()
+    ready = d[d["milestone"].isin(["ready", "containers_ready"]) & true]
+    ready = ready.groupby(["namespace", "pod", "clock"])["t"].min().reset_index()
+    b = bind.groupby(["namespace", "pod"])["t"].min().rename("b").reset_index()
+    w = before.groupby(["namespace", "pod"])["t"].max().rename("w").reset_index()
+    hi = first.merge(b, on=["namespace", "pod"]).assign(v=lambda x: x["t"] + _SECOND - x["b"])
+    lo = ready.merge(w, on=["namespace", "pod"]).assign(v=lambda x: x["t"] - x["w"])
+    hi, lo = hi.groupby("clock")["v"].min(), lo.groupby("clock")["v"].max()
+    out = {}
+    for clk in hi.index.intersection(lo.index):
+        if lo[clk] < hi[clk]:
+            out[clk] = ((lo[clk] + hi[clk]) / 2, (hi[clk] - lo[clk]) / 2)
+    return out
+
+
+def _kubelet_of(run: Run, origin: str, index) -> pd.Series:
+    """Per pod, the kubelet that wrote its status: ``system:node:<name>`` where the log names the user
+    (audit), else the writes' peer address (one kubelet per address; hollow nodes behind one masquerading
+    host share it, which only joins their pods); None where the pod has no status write."""
+    import pyarrow.dataset as ds
+
+    f = ds.field
+    pick = (
+        (f("resource") == "pods")
+        & (f("subresource") == "status")
+        & (f("origin") == origin)
+        & (f("code") >= 200)
+        & (f("code") <= 299)
+    )
+    w = run.table("requests", columns=["namespace", "name", "src_ip", "user"], filter=pick)
+    if w.empty:
+        return pd.Series(None, index=index, dtype=object)
+    user = w["user"].fillna("").astype(str)
+    who = user.where(user.str.startswith("system:node:"), w["src_ip"].map(_peer_ip))
+    w = w.assign(who=who.replace("", None), namespace=w["namespace"].fillna("")).dropna(subset=["who"])
+    first = w.drop_duplicates(["namespace", "name"]).set_index(["namespace", "name"])["who"]
+    return first.reindex(index)
+
+
+def started_alone(who: pd.Series, bind: pd.Series, write: pd.Series, stop_from: pd.Series, stop_to: pd.Series):
+    """Per pod, whether its kubelet (``who``) started or stopped no other pod between its bind and its
+    Running write: no other pod of that kubelet had its own [bind, Running write] or [graceful delete,
+    terminal write] overlap that span.  On Kubemark's fake Docker client such a pod's calls queued behind
+    nobody's sleeps, so its write trails its start by the relist's wait and calls alone (the density test's
+    latency pods, made one by one on a saturated and settled cluster), not by the queue's lag measured on
+    the pods that started in a burst.  A pod whose kubelet is unknown is not alone."""
+    df = pd.DataFrame(
+        {
+            "who": who.to_numpy(),
+            "b": bind.to_numpy(dtype=np.float64),
+            "w": write.to_numpy(dtype=np.float64),
+            "d": stop_from.to_numpy(dtype=np.float64),
+            "f": stop_to.to_numpy(dtype=np.float64),
+        }
+    )
+    alone = np.zeros(len(df), dtype=bool)
+    for _, g in df[df["who"].notna()].groupby("who", sort=False):
+        b, w = g["b"].to_numpy(), g["w"].to_numpy()
+        d, fin = g["d"].to_numpy(), g["f"].to_numpy()
+        for i, ix in enumerate(g.index):
+            if not (np.isfinite(b[i]) and np.isfinite(w[i])):
+                continue
+            other = np.arange(len(g)) != i
+            starting = (b < w[i]) & (np.fmax(w, b) > b[i])  # an unwritten start stays in flight (NaN → b)
+            stopping = (d < w[i]) & (np.fmax(fin, d) > b[i])
+            alone[ix] = not (other & (starting | stopping)).any()
+    return pd.Series(alone, index=who.index)
+
+
+def solo_writes(run: Run, alone: bool = True) -> pd.DataFrame | None:
+    """Each pod's Running status write and whether the pod started alone on its kubelet
+    (:func:`started_alone`), from the run's pod requests: one row per pod (``namespace``, ``pod``) with
+    ``write`` (its receipt, ns, apiserver clock), ``source_id`` / ``line_no`` (the write's line) and
+    ``alone``.  The Running write is the pod's second status write before its graceful delete (its
+    namespace's teardown), or its only one (the status manager merged Pending into it: :func:`_running_write`
+    without kubelet records).  ``alone=False`` leaves ``alone`` False and skips finding each write's
+    kubelet.  None without pod requests."""
+    got = _pod_requests(run, [], ("source_id", "line_no"), ("create", "update", "patch", "delete", "deletecollection"))
+    if got is None:
+        return None
+    r, origin = got
+    r = r.assign(t=_ns(r["start_ts"].where(r["start_ts"].notna(), r["ts"])), te=_ns(r["ts"]), pod=r["name"])
+    verb, sub, res = r["verb"], r["subresource"], r["resource"]
+    named = (res == "pods") & (r["name"] != "")
+    st = r[named & (sub == "status") & verb.isin(["update", "patch"])]
+    if st.empty:
+        return None
+    dels = r[named & (sub == "") & (verb == "delete")]
+    td = r[
+        ((res == "namespaces") & (verb == "delete") & (sub == "")) | ((res == "pods") & (verb == "deletecollection"))
+    ]
+    td_ns = td["name"].where(td["resource"] == "namespaces", td["namespace"])
+    teardown = td.assign(ns=td_ns)[td_ns != ""].groupby("ns")["te"].min()
+    key = ["namespace", "pod"]
+    fd = pd.concat(
+        [dels.groupby(key)["te"].min(), st.groupby(key)["namespace"].first().map(teardown).rename("te")], axis=1
+    ).min(axis=1)
+    st = st.assign(fd=fd.reindex(pd.MultiIndex.from_frame(st[key])).to_numpy()).sort_values("t", kind="stable")
+    before = st[~(st["te"] >= st["fd"])]
+    after = st[st["te"] > st["fd"]]
+    before = before.assign(k=before.groupby(key).cumcount() + 1)
+    n = before.groupby(key)["k"].transform("max")
+    w = before[before["k"] == np.minimum(2, n)].drop_duplicates(key).set_index(key)
+    if w.empty:
+        return None
+    index = w.index
+    bind = r[named & (sub == "binding") & (verb == "create")].groupby(key)["t"].min().reindex(index)
+    final = after.groupby(key)["t"].min().reindex(index)
+    write = w["t"].astype("float64")
+    solo = (
+        started_alone(_kubelet_of(run, origin, index), bind, write, fd.reindex(index), final)
+        if alone
+        else pd.Series(False, index=index)
+    )
+    return pd.DataFrame(
+        {"write": write, "source_id": w["source_id"], "line_no": w["line_no"], "alone": solo}, index=index
+    ).reset_index()
+
+
+def spread_in_second(floor: pd.Series, order: pd.Series, res: int = _SECOND, grain: int = 50 * _MS) -> pd.Series:
+    """Estimates of instants known as ``floor`` truncated to ``res`` ns: the pods whose truncated second is the
+    same interval (within ``grain``, as on nodes whose clocks share a phase) are spread evenly over it in
+    ``order`` (their binds: a node's runtime starts its pods in the order its watch delivered them),
+    the i-th of k at ``floor + (i + ½)·res/k``.  Taking every one at the middle makes the running count a
+    staircase that is off by up to half of each second's starts between its steps; spread, the count
+    follows the starts' own rate, each start still inside its second."""
+    f = floor.to_numpy(dtype=np.float64)
+    ok = np.isfinite(f)
+    est = np.full(len(f), np.nan)
+    if not ok.any():
+        return pd.Series(est, index=floor.index)
+    o = order.to_numpy(dtype=np.float64)
+    df = pd.DataFrame({"g": np.floor(f[ok] / grain), "o": np.where(np.isfinite(o[ok]), o[ok], f[ok]), "f": f[ok]})
+    df = df.sort_values(["g", "o"], kind="stable")
+    grp = df.groupby("g", sort=False)
+    i = grp.cumcount().to_numpy()
+    k = grp["f"].transform("size").to_numpy()
+    df["e"] = df["f"].to_numpy() + np.floor((i + 0.5) * res / k)
+    est[np.flatnonzero(ok)] = df["e"].sort_index().to_numpy()
+    return pd.Series(est, index=floor.index)
 
 
 def _truncated(floor: pd.Series, res: pd.Series) -> tuple:
@@ -1470,8 +1659,9 @@ def _relisted_lines(
     if (fitted or rest_fitted) and hold >= 1e6:
         notes.append(
             f"each stop placed at least {hold / 1e6:.0f} ms before the relist that reported it: the runtime holds "
-            "its lock that long past a start (the least gap from a container's start to its Started event), and "
-            "as long past a stop (Kubemark's fake Docker client sleeps in StartContainer and StopContainer alike)"
+            "its lock that long past a stop as past a start (Kubemark's fake Docker client sleeps in "
+            "StartContainer and StopContainer alike; the least gap from a container's start to its Started "
+            "event, or the least sleep where no event names the starts)"
         )
     if fitted or rest_fitted:
         notes.append(
@@ -1672,6 +1862,17 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
     st = _with_grace(frames["status"])
     before = st[st["fd"].isna() | (st["te"] < st["fd"])]
     after = st[st["fd"].notna() & (st["te"] > st["fd"])]
+    # the dumps' node clocks that no given offset placed: placed by the kubelet's own stamps in the dumps
+    placed = dump_clocks(run, frames["bind"], before, base, skip=set(offsets or ())) if len(dump_start) else {}
+    dumps_own = _first(dump_start).reindex(lives.index)  # on each node's clock, as its events (_named_lives)
+    if placed:
+        theta = dump_start["clock"].map({c: v for c, (v, _) in placed.items()}).fillna(0.0)
+        dump_start = dump_start.assign(t=dump_start["t"] - np.round(theta.to_numpy()).astype(np.int64))
+        notes.append(
+            f"pod dumps' times on {len(placed)} node clock(s) moved to the apiserver clock by the kubelet's own "
+            "stamps in the dumps (startTime / Initialized after the bind, Ready before the Running write): "
+            + ", ".join(f"{c} {v / 1e9:+.3f} s ± {h / 1e9:.3f}" for c, (v, h) in sorted(placed.items()))
+        )
     kstart, dumps = _first(kub_start).reindex(lives.index), _first(dump_start).reindex(lives.index)
     # each pod's first Started event, with its resolution (0 for an eventTime, 1 s for a firstTimestamp)
     ev_first = ev_start.sort_values("t", kind="stable").groupby(["namespace", "pod"], sort=False)[["t", "res"]].first()
@@ -1706,27 +1907,52 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         pairs[key] = rec["t"].reindex(lives.index).astype("float64")
         pairs[key + "_clock"] = rec["clock"].reindex(lives.index)
     pairs["posts"] = _post_bounds(run, notes)
-    pairs["dump_start"] = dumps
+    pairs["dump_start"] = dumps_own
     named_start, named_stop, thetas, hold = _named_lives(named, lives.index, pairs, relist, notes, killing_after)
     exact = named_start[0]
     w_lag = _measured_lag(running_write, exact, relist, "Running writes", notes)
     k_lag = _measured_lag(kstart, exact, relist, "kubelet container-start records", notes)
-    dumped = _truncated(dumps, pd.Series(float(_SECOND), index=lives.index))
+    # a dump's second, on a clock placed to ± slack: the start inside it, spread in it by the binds' order
+    slack = _dump_slack(dump_start, lives.index, offsets, placed)
+    dumped = (spread_in_second(dumps, bind), dumps - slack, dumps + _SECOND + slack)
     first_dumps = False
     if w_lag is None and int(exact.notna().sum()) < _LAG_MIN_PODS:
         # no event names the starts: the pod dumps' startedAt seconds tell how long the writes followed them
-        slack = _dump_slack(dump_start, lives.index, offsets)
-        s_lag = _lag_from_seconds(running_write, dumps, slack, relist, "Running writes", notes)
+        s_lag = _measured_lag(running_write, dumps, relist, "Running writes", notes, _SECOND, slack)
         if s_lag is not None:
             w_lag, first_dumps = s_lag, True
-            k_lag = k_lag or _lag_from_seconds(kstart, dumps, slack, relist, "kubelet container-start records", [])
-            dumped = (dumped[0], dumps - slack, dumps + _SECOND + slack)
+            if hold < _FAKE_DOCKER_HOLD:
+                # writes seconds behind their starts: the runtime's calls queue (Kubemark's fake Docker client,
+                # whose starts and stops sleep at least 50 ms holding its mutex): its stops queue too
+                hold = float(_FAKE_DOCKER_CUT)
+            k_lag = k_lag or _measured_lag(kstart, dumps, relist, "kubelet container-start records", [], _SECOND, slack)
+    if hold >= _FAKE_DOCKER_HOLD:
+        # where the runtime queues, a kill record (before its queued StopContainer) beats a terminal write
+        # seconds behind: a clock the events do not place but the dumps do places its kubelet's records too
+        # (offset, upper bound); elsewhere the write follows the stop by milliseconds, closer than those bounds
+        thetas = {**{c: (v, v + h) for c, (v, h) in placed.items()}, **thetas}
+    by_write = _relisted(running_write, bind, relist, w_lag)
+    if w_lag is not None and origin:
+        # a write-only start on a kubelet that started (and stopped) nothing else meanwhile trails by the
+        # relist alone: half a relist before the write, within the longest lag measured
+        rest = ran & named_start[0].isna() & dumps.isna() & evs.isna() & running_write.notna()
+        if rest.any():
+            final_w = pd.concat([_first(after).reindex(lives.index), second_del], axis=1).min(axis=1)
+            alone = rest & started_alone(_kubelet_of(run, origin, lives.index), bind, running_write, first_del, final_w)
+            if alone.any():
+                solo = _relisted(running_write, bind, relist, (relist / 2, w_lag[1]))
+                by_write = tuple(a.where(~alone, b) for a, b in zip(by_write, solo))
+                notes.append(
+                    f"{int(alone.sum())} pods known only from their Running write started while their kubelet "
+                    "started and stopped no other pod: placed half a relist before the write (their calls "
+                    "queued behind no other pod's), within the longest lag measured"
+                )
     cands = list(
         zip(
             START_KINDS,
             [
                 named_start,
-                _relisted(running_write, bind, relist, w_lag),
+                by_write,
                 _relisted(kstart, bind, relist, k_lag),
                 _truncated(evs, evs_res),
                 dumped,
@@ -1735,13 +1961,25 @@ def pod_lives(run: Run, notes: list | None = None, offsets: dict | None = None) 
         )
     )
     if first_dumps:  # a dump's second (a direct reading of the start) before a write seconds behind it
-        cands.insert(1, cands.pop(4))
+        cands.sort(key=lambda kc: kc[0] not in (START_KINDS[0], DUMP_START))
     start, start_lo, start_hi = (pd.Series(np.nan, index=lives.index) for _ in range(3))
     sev = pd.Series(None, index=lives.index, dtype=object)
     for kind, (c, lo, hi) in cands:
         take = ran & start.isna() & c.notna()
         start[take], start_lo[take], start_hi[take] = c[take], lo[take], hi[take]
         sev[take] = kind
+    # a start from its Running write or its dump's second lies inside both bounds where the pod has both: a
+    # write's start at the middle of what both leave where the dump's second cuts its range, a dump's kept
+    # inside them
+    both = ((sev == START_KINDS[1]) | (sev == DUMP_START)) & running_write.notna() & dumps.notna()
+    if both.any():
+        lo = np.fmax(by_write[1], dumped[1])
+        hi = np.fmin(by_write[2], dumped[2])
+        meet = both & (lo <= hi)
+        # a write's estimate moves only where the dump's second cuts its range: to the middle of what is left
+        cut = (sev == START_KINDS[1]) & ((lo > by_write[1]) | (hi < by_write[2]))
+        est = start.where(~cut, np.floor((lo + hi) / 2)).clip(lo, hi)
+        start[meet], start_lo[meet], start_hi[meet] = est[meet], lo[meet], hi[meet]
     # stops: the kubelet's terminal status write and its final delete follow the stop; before 1.22 by up
     # to a relist (_relisted_stop).  The kubelet kills the containers as soon as its watch delivers the
     # deletion (kubelet.go syncLoopIteration → HandlePodUpdates → syncPod → killPod), so the stop lies

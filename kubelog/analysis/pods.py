@@ -81,6 +81,7 @@ from .load import (
     container_start_records,
     created_before_started,
     event_name_instants,
+    solo_writes,
     start_in_gap,
 )
 
@@ -119,6 +120,7 @@ _MILESTONES: list[tuple[str, str, str | None, str]] = [
     ("watched", "watched", None, "watch observed"),
 ]
 _ATTEMPT_RANK = 40
+_WRITE_RANK = 45  # a Running status write (_running_writes): after every kubelet record and dump field
 SNAPSHOT_ORIGINS = ("pods-json", "pods-yaml", "watch")
 _EVENT_RANK = 50
 # a Started event without a Created event before it: the runtime's StartContainer call it follows (tens of ms)
@@ -137,9 +139,15 @@ _LATE_SOURCES = ("running_observed",)
 _RELISTED = ("pleg_container_started",)
 #: the labels (``<end>_source`` is ``origin: label``) of the running ends that come after the container
 #: start — a relist, a status write: a phase they end errs only upwards
+_IN_SECOND = " within the dump's startedAt second"
+_QUEUED = " (a queued runtime: + its sleep)"
 LATE_RUNNING_LABELS = tuple(
     lb for end, ms, _, lb in _MILESTONES if end == "running" and ms in _RELISTED + _LATE_SOURCES
-) + ("Started Event (instant in its name)",)
+) + (
+    "Started Event (instant in its name)",
+    "kubelet PLEG ContainerStarted" + _IN_SECOND,
+    "kubelet PLEG ContainerStarted" + _QUEUED,
+)
 RX_FOUND = re.compile(r"^Found pod '(?P<rc>[^']+)' running")
 RX_ATTEMPT = re.compile(r"^Attempting to bind (?P<pod>\S+) to (?P<node>\S+)")
 RX_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{5}$")
@@ -220,11 +228,112 @@ _END_COLUMNS = [
 ]
 
 
+def _pleg_queued(d: pd.DataFrame, dump_sec: pd.Series) -> bool | None:
+    """Whether the PLEG ``ContainerStarted`` records ``d`` trail their pods' dump seconds (``startedAt``,
+    truncated, on the same node's clock) by more than a relist on at least
+    :data:`~kubelog.analysis.load._LAG_MIN_PODS` pods and 5 %, even at the second's latest: a runtime whose
+    calls queue (Kubemark's fake Docker client, on which the relist follows a start by seconds).  None
+    where no record has a dump second to compare."""
+    from .load import _LAG_MIN_PODS
+
+    if d.empty or dump_sec.empty:
+        return None
+    key = pd.MultiIndex.from_arrays([d["namespace"].fillna(""), d["pod"]])
+    sec = dump_sec.reindex(key).to_numpy(dtype=np.float64)
+    has = np.isfinite(sec)
+    if not has.any():
+        return None
+    rec = _ns_int(d["ts"]).astype(np.float64)
+    res = d["resolution_s"].to_numpy(dtype=np.float64) * 1e9
+    over = int((rec[has] - sec[has] - 1e9 > res[has] + 1e8).sum())  # surely later than a relist (+ 0.1 s)
+    return over >= max(_LAG_MIN_PODS, 0.05 * int(has.sum()))
+
+
+def _relisted_in_second(d: pd.DataFrame, dump_sec: pd.Series, label: str, queued, solo) -> pd.DataFrame:
+    """PLEG ``ContainerStarted`` records (the start up to ``resolution_s`` before each) with the pods' dump
+    seconds (``startedAt``, truncated, on the same node's clock): where both hold the start, it lies in
+    what they leave — the record's row then ends there (its time the upper end, its resolution the width,
+    the label saying so).  Where the runtime queues (:func:`_pleg_queued`) no record bounds its start to a
+    relist: a pod with a dump second has that second as its running end (its record's row dropped); one
+    without that started alone on its kubelet (``solo``: :func:`kubelog.analysis.load.solo_writes`; the
+    latency pods on a settled cluster) keeps its record with the relist and the client's sleep as its
+    resolution (the relist's list waits for the mutex the pod's own StartContainer holds through its
+    sleep: up to 0.5 s more); any other's record is dropped."""
+    if d.empty or dump_sec.empty:
+        return d
+    from .load import _FAKE_DOCKER_SLEEP_MAX
+
+    key = pd.MultiIndex.from_arrays([d["namespace"].fillna(""), d["pod"]])
+    sec = dump_sec.reindex(key).to_numpy(dtype=np.float64)
+    has = np.isfinite(sec)
+    if queued:
+        alone = _alone(solo, key)
+        rest = d[~has & alone]
+        res_q = rest["resolution_s"] + _FAKE_DOCKER_SLEEP_MAX / 1e9
+        return rest.assign(resolution_s=res_q, _label=label + _QUEUED)
+    rec = _ns_int(d["ts"]).astype(np.float64)
+    lo = np.fmax(rec - d["resolution_s"].to_numpy(dtype=np.float64) * 1e9, sec)
+    hi = np.fmin(rec, sec + 1e9)
+    meet = has & (lo <= hi)
+    late = has & ~meet & (sec + 1e9 < lo)
+    d = d.assign(_label=label)
+    if meet.any():
+        d.loc[meet, "ts"] = pd.to_datetime(hi[meet].astype(np.int64), utc=True)
+        d.loc[meet, "resolution_s"] = np.maximum((hi[meet] - lo[meet]) / 1e9, 1e-3)
+        d.loc[meet, "_label"] = label + _IN_SECOND
+    return d[~late]
+
+
+def _alone(solo: pd.DataFrame | None, key: pd.MultiIndex) -> np.ndarray:
+    """Per ``key`` (namespace, pod), whether ``solo`` says the pod started alone on its kubelet."""
+    if solo is None or solo.empty:
+        return np.zeros(len(key), dtype=bool)
+    a = solo.set_index(["namespace", "pod"])["alone"]
+    return a[~a.index.duplicated()].reindex(key).fillna(False).to_numpy(dtype=bool)
+
+
+_WRITE_LABEL = "the pod's Running status write (received a relist after the start)"
+
+
+def _running_writes(solo: pd.DataFrame | None, queued) -> pd.DataFrame | None:
+    """Each pod's Running status write as a running end (apiserver clock, µs): the kubelet sends it after
+    the relist that saw the start (PLEG, every second) and its sync, so the start lies up to a relist and
+    0.1 s before its receipt.  Where the runtime queues, or whether it does is unknown (no PLEG record to
+    compare with a dump second), only a pod that started alone on its kubelet gets one, with the fake
+    client's sleep added (as its PLEG record, :func:`_relisted_in_second`).  Ranked after the kubelet's own
+    records and the dumps' seconds: what it adds is the pods those miss — a Kubemark run keeps a few hollow
+    nodes' logs, and its latency pods are gone before the pod dump."""
+    from .load import _FAKE_DOCKER_SLEEP_MAX
+
+    if solo is None or solo.empty:
+        return None
+    w = solo if queued is False else solo[solo["alone"]]
+    res = PLEG_RELIST_S + 0.1 + (0.0 if queued is False else _FAKE_DOCKER_SLEEP_MAX / 1e9)
+    label = _WRITE_LABEL + ("" if queued is False else _QUEUED)
+    return pd.DataFrame(
+        {
+            "namespace": w["namespace"],
+            "pod": w["pod"],
+            "node": None,
+            "end": "running",
+            "ts": pd.to_datetime(w["write"].astype("int64"), utc=True),
+            "clock": "apiserver",
+            "resolution_s": res,
+            "rank": _WRITE_RANK,
+            "tier": 0,
+            "source": "apiserver: " + label,
+            "source_id": w["source_id"],
+            "line_no": w["line_no"],
+        }
+    )
+
+
 def _candidates(run: Run) -> pd.DataFrame:
     """Every observed end of every pod: namespace, pod, node, end, ts, clock, resolution_s, rank,
     source, source_id, line_no."""
     frames = []
     dump_sec = pd.Series(dtype="float64")  # each pod's dumped startedAt (its first container's; node clock, ns)
+    queued = solo = None  # whether the runtime's calls queue (_pleg_queued); each pod's Running write (solo_writes)
     if run.has("pod_transitions"):
         p = run.table(
             "pod_transitions",
@@ -272,9 +381,14 @@ def _candidates(run: Run) -> pd.DataFrame:
                 keep = container_start_records(both.assign(namespace=both["namespace"].fillna("")), t="ts").index
                 d = d[d.index.isin(keep)]
                 d = d.assign(resolution_s=d["resolution_s"].fillna(0).clip(lower=PLEG_RELIST_S))
+                queued = _pleg_queued(d, dump_sec)
+                if queued:
+                    solo = solo_writes(run)
+                d = _relisted_in_second(d, dump_sec, label, queued, solo)
+            src = d["origin"].fillna("?") + ": " + (d["_label"] if "_label" in d else label)
             frames.append(
-                d.assign(
-                    end=end, rank=rank, tier=int(ms in _LATE_SOURCES), source=d["origin"].fillna("?") + ": " + label
+                d.drop(columns=["_label"], errors="ignore").assign(
+                    end=end, rank=rank, tier=int(ms in _LATE_SOURCES), source=src
                 )
             )
     if run.has("events"):
@@ -354,6 +468,10 @@ def _candidates(run: Run) -> pd.DataFrame:
                     }
                 )[keep]
             )
+    if run.has("requests"):
+        wr = _running_writes(solo if solo is not None else solo_writes(run, alone=queued is not False), queued)
+        if wr is not None and len(wr):
+            frames.append(wr)
     found = _found_lines(run)
     if found is not None:
         frames.append(found)

@@ -45,6 +45,10 @@ is reported only when the data support it (:func:`_drift_unsupported`).
     The pod's first status write received by the apiserver → the kubelet's
     ``watchObservedRunningTime`` (its own watch saw the running status, written
     at or after the first write).
+``bind_to_pod_dump`` / ``pod_dump_ready``
+    The kubelet's own stamps in a pod dump (node clock, whole seconds): the binding's receipt →
+    ``startTime`` / ``Initialized``; ``Ready`` / ``ContainersReady`` → the pod's last status write before
+    its delete (:func:`_pod_dump_pairs`).  They bound every node of the dump, logged or not.
 ``event``
     An Event's reporter time (``eventTime`` µs, else ``firstTimestamp`` s) →
     its ``metadata.creationTimestamp`` (apiserver, whole seconds).
@@ -126,6 +130,8 @@ KIND_LABELS = {
     "kubelet_running_start": "container starts (between Created and Started) against the pod's Running status write",
     "kubelet_event_post": "kubelet event instants against the receipt of the POST that stored each",
     "kubelet_watch": "kubelet watch observations",
+    "bind_to_pod_dump": "binding → the kubelet's first status stamp in the pod dump (startTime, Initialized)",
+    "pod_dump_ready": "the kubelet's Ready stamp in the pod dump → the pod's Running status write",
 }
 
 #: Pairs needed each way before a drift line is fitted (fewer give a drift range but no useful slope).
@@ -190,6 +196,19 @@ def _frame(kind, send_domain, send_ts, recv_domain, recv_ts, res_send, res_recv,
         & (df["send_domain"] != df["recv_domain"])
     )
     return df[ok]
+
+
+def _joined(kind, j: pd.DataFrame, where, sender: str, send_ts, recv_ts, res_send, res_recv) -> pd.DataFrame:
+    """:func:`_frame` of a join of an apiserver side (columns suffixed ``_a``) and a kubelet side (``_k``):
+    ``sender`` ("a" or "k") sent, the other received; clocks and file:line evidence from each side."""
+    s, r = sender, "k" if sender == "a" else "a"
+    ev = [
+        f"{x} → {y}"
+        for x, y in zip(where(j[f"source_id_{s}"], j[f"line_no_{s}"]), where(j[f"source_id_{r}"], j[f"line_no_{r}"]))
+    ]
+    return _frame(
+        kind, j[f"clock_{s}"].to_numpy(), send_ts, j[f"clock_{r}"].to_numpy(), recv_ts, res_send, res_recv, ev
+    )
 
 
 #: the columns of the requests the pairs read
@@ -427,6 +446,17 @@ def _pod_watch(run: Run, req: pd.DataFrame, tl: pd.DataFrame, pt: pd.DataFrame, 
     return out
 
 
+def _bindings(req: pd.DataFrame) -> pd.DataFrame:
+    """The pods' bindings the apiserver accepted (``POST …/pods/<name>/binding`` → 2xx) with a receipt."""
+    return req[
+        (req["resource"] == "pods")
+        & (req["subresource"] == "binding")
+        & (req["method"] == "POST")
+        & (req["code"] < 300)
+        & np.isfinite(req["start"].to_numpy(dtype=float))
+    ]
+
+
 def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
     """``bind_to_kubelet``, ``kubelet_status`` and ``kubelet_watch`` pairs between the master and node hosts."""
     out = []
@@ -438,13 +468,7 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
     # deliver the pod between the commit and the response.
     bound = pd.DataFrame(columns=["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"])
     if not req.empty:
-        b = req[
-            (req["resource"] == "pods")
-            & (req["subresource"] == "binding")
-            & (req["method"] == "POST")
-            & (req["code"] < 300)
-            & np.isfinite(req["start"].to_numpy(dtype=float))
-        ]
+        b = _bindings(req)
         bound = pd.DataFrame(
             {
                 "namespace": b["namespace"],
@@ -489,23 +513,8 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
     if not st.empty:
         j = _running_writes(kub, st, pt, req)
         if not j.empty:
-            out.append(
-                _frame(
-                    "kubelet_status",
-                    j["clock_k"].to_numpy(),
-                    _sec(j["ts"]),
-                    j["clock_a"].to_numpy(),
-                    j["end"].to_numpy(),
-                    j["resolution_s"].fillna(RES_US).to_numpy(),
-                    RES_US,
-                    [
-                        f"{a} → {b}"
-                        for a, b in zip(
-                            where(j["source_id_k"], j["line_no_k"]), where(j["source_id_a"], j["line_no_a"])
-                        )
-                    ],
-                )
-            )
+            res = j["resolution_s"].fillna(RES_US).to_numpy()
+            out.append(_joined("kubelet_status", j, where, "k", _sec(j["ts"]), j["end"].to_numpy(), res, RES_US))
     # the pod's first status write received (apiserver) → the kubelet's own watch seeing it running
     # (watchObservedRunningTime): the running status was written at or after the first write
     wo = kub[kub["milestone"] == "watch_observed"].sort_values("ts").drop_duplicates(["namespace", "pod"])
@@ -516,23 +525,72 @@ def _node_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.D
         )
         j = j[np.isfinite(j["start"].to_numpy(dtype=float))]
         if not j.empty:
-            out.append(
-                _frame(
-                    "kubelet_watch",
-                    j["clock_a"].to_numpy(),
-                    j["start"].to_numpy(),
-                    j["clock_k"].to_numpy(),
-                    _sec(j["ts"]),
-                    RES_US,
-                    j["resolution_s"].fillna(RES_US).to_numpy(),
-                    [
-                        f"{a} → {b}"
-                        for a, b in zip(
-                            where(j["source_id_a"], j["line_no_a"]), where(j["source_id_k"], j["line_no_k"])
-                        )
-                    ],
-                )
-            )
+            res = j["resolution_s"].fillna(RES_US).to_numpy()
+            out.append(_joined("kubelet_watch", j, where, "a", j["start"].to_numpy(), _sec(j["ts"]), RES_US, res))
+    return out
+
+
+def _pod_dump_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[pd.DataFrame]:
+    """``bind_to_pod_dump`` and ``pod_dump_ready`` pairs: the kubelet's own stamps in a pod dump.
+
+    The kubelet's status manager stamps a pod's ``status.startTime`` (the first time it sets a status) and
+    each condition's ``lastTransitionTime`` (when a sync changes it) with the node's clock
+    (pkg/kubelet/status/status_manager.go ``updateStatusInternal``); the dump keeps them to the second
+    (truncated).  ``startTime`` and ``Initialized`` are set in the kubelet's first sync of the pod, after
+    its watch delivered the bound pod: the binding's receipt precedes them.  ``Ready`` (and
+    ``ContainersReady``) turn True in the sync that saw the containers running, which then sends that
+    status: they precede the receipt of the pod's last status write before its first DELETE or its
+    namespace's teardown (the run deletes pods once their Running status is written, as density, load and
+    clusterloader2 tests do; the same assumption as :func:`_running_writes`).  A dump covers every pod,
+    also those of the hollow nodes whose logs the run lacks; many pods' seconds, each truncated at its own
+    phase, bound a clock to well under a second."""
+    out = []
+    if pt.empty or req.empty:
+        return out
+    d = pt[pt["origin"].isin(["pods-json", "pods-yaml"]) & pt["clock"].astype(str).str.startswith("node/")]
+    if d.empty:
+        return out
+    true = d["detail"].fillna("").astype(str).str.contains('"status": "True"')
+    cols = ["namespace", "pod", "ts", "clock", "resolution_s", "source_id", "line_no"]
+    b = _bindings(req)
+    bound = (
+        b.rename(columns={"name": "pod"})
+        .sort_values("start", kind="stable")
+        .drop_duplicates(["namespace", "pod"], keep="first")[
+            ["namespace", "pod", "start", "clock", "source_id", "line_no"]
+        ]
+    )
+    first = d[(d["milestone"] == "accepted") | ((d["milestone"] == "initialized") & true)]
+    first = first[first["ts"].notna()].sort_values("ts", kind="stable").drop_duplicates(["namespace", "pod"])[cols]
+    j = bound.merge(first, on=["namespace", "pod"], suffixes=("_a", "_k"))
+    if not j.empty:
+        res = j["resolution_s"].fillna(RES_S).to_numpy()
+        out.append(_joined("bind_to_pod_dump", j, where, "a", j["start"].to_numpy(), _sec(j["ts"]), RES_US, res))
+    ready = d[d["milestone"].isin(["ready", "containers_ready"]) & true & d["ts"].notna()]
+    ready = ready.sort_values("ts", kind="stable").drop_duplicates(["namespace", "pod"])[cols]
+    st = _status_updates(req)
+    st = st[np.isfinite(st["start"].to_numpy(dtype=float))]
+    if ready.empty or st.empty:
+        return out
+    dels = req[
+        (req["method"] == "DELETE")
+        & (req["resource"] == "pods")
+        & (req["subresource"].fillna("") == "")
+        & req["name"].notna()
+    ]
+    first_del = dels.rename(columns={"name": "pod"}).groupby(["namespace", "pod"])["start"].min().rename("_del")
+    w = st.merge(first_del, on=["namespace", "pod"], how="left")
+    w["_td"] = w["namespace"].map(_teardown_receipts(req))
+    w = w[~(w["start"] >= w[["_del", "_td"]].min(axis=1).fillna(np.inf))]  # only writes before the pod's delete
+    last = w.sort_values("start", kind="stable").drop_duplicates(["namespace", "pod"], keep="last")
+    j = ready.merge(
+        last[["namespace", "pod", "start", "clock", "source_id", "line_no"]],
+        on=["namespace", "pod"],
+        suffixes=("_k", "_a"),
+    )
+    if not j.empty:
+        res = j["resolution_s"].fillna(RES_S).to_numpy()
+        out.append(_joined("pod_dump_ready", j, where, "k", _sec(j["ts"]), j["start"].to_numpy(), res, RES_US))
     return out
 
 
@@ -1001,6 +1059,7 @@ def causal_pairs(run: Run) -> pd.DataFrame:
     parts += _cl2_round_trips(run, req, where)
     parts += _pod_watch(run, req, tl, pt, where)
     parts += _node_pairs(req, pt, where)
+    parts += _pod_dump_pairs(req, pt, where)
     ev = run.table("events") if run.has("events") else pd.DataFrame()  # read once for both kinds of pair
     parts += _event_pairs(ev, where)
     parts += _kubelet_event_pairs(ev, req, where, pt)

@@ -16,8 +16,8 @@ Each check is one row ``check, count, detail``:
 ``negative_phases`` / ``zero_phases``
     pod start-up phase values < 0 / == 0 (kept, never clamped).
 ``whole_second_dominated``
-    phase values smaller than their resolution, where an end is a whole-second field: the value
-    is mostly truncation.
+    phase values smaller than their resolution, where an end is a whole-second field or a relist (the
+    kubelet's PLEG record, up to 1 s after the start): the value is mostly that resolution.
 ``missing_phases``
     pod phases not computable because an end is unknown.
 ``pods_never_running``
@@ -122,7 +122,7 @@ def audit(run: Run, *, pods=None, exclusions=None, offsets: dict | None = None) 
         (
             "whole_second_dominated",
             n,
-            (d + ": |value| < resolution (whole-second fields); ±1 s per such end") if n else "none",
+            (d + ": |value| < resolution (whole-second fields, PLEG relists); ±1 s per such end") if n else "none",
         )
     )
     n, d = per_phase("missing")
