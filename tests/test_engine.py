@@ -176,11 +176,11 @@ def test_one_pool_for_the_ingest_with_the_small_inputs_beside(tmp_path, monkeypa
 
     if native.module() is None:
         pytest.skip("the Arrow path (no C scanner) parses klog in the main process")
-    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 400_000)  # audit.log and kube-apiserver.log
+    monkeypatch.setattr(blocks, "PROCESS_MIN_BYTES", 300_000)  # audit.log and kube-apiserver.log
     inputs = _inputs("healthy-1.28")
     big = {"audit.log", "kube-apiserver.log"}
-    # events.json is as large, but an object dump is parsed whole: it runs beside as well
-    assert {Path(p).name for p in inputs if os.path.getsize(p) >= 400_000} == big | {"events.json"}
+    # pods.json is as large, but an object dump is parsed whole: it runs beside as well
+    assert {Path(p).name for p in inputs if os.path.getsize(p) >= 300_000} == big | {"pods.json"}
     made, submitted = _counting_pools(monkeypatch)
     b = ingest(inputs, tmp_path / "b", options=Options())
     assert made == [str(tmp_path / "b")]  # one pool, made by the ingest

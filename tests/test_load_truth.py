@@ -9,6 +9,10 @@ container start/stop and every request's running-pod count (``request_loads``). 
 ``status_writes=True`` adds the kubelet's Pending write (its first sync, before the runtime starts the
 containers: pkg/kubelet/kubelet.go ``SyncPod``): a pod's *first* status write is no start, the Running
 write is the next one (2 of 28 big cells within tolerance when the first write was taken).
+
+These runs' kubelets post their events (``kubelet_events=True``: a cluster whose kubelets post them, as real
+kubelets do), which is what most rules below read; Kubemark's hollow kubelets post none, the generator's
+default, and tests/test_load_no_kubelet_events.py holds the analysis of such runs to the truth.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ VARIANTS = {
 def generated(request, tmp_path_factory):
     kw = VARIANTS[request.param]
     d = tmp_path_factory.mktemp(f"load{request.param}")
-    truth = generate(d / "art", seed=5, nodes=10, skew="test=35895.2s,nodes=0.8s", scale=3, **kw)
+    truth = generate(d / "art", seed=5, nodes=10, skew="test=35895.2s,nodes=0.8s", scale=3, kubelet_events=True, **kw)
     files = [str(p) for p in sorted((d / "art").iterdir()) if p.name != "truth.json"]
     return ingest(files, d / "run", options=Options()), truth
 
@@ -232,7 +236,14 @@ def test_a_1_5_kubelet_s_killing_event_follows_the_stop_by_the_fake_client_s_sle
 def failed_1_5(tmp_path_factory):
     d = tmp_path_factory.mktemp("failed15")
     truth = generate(
-        d / "art", seed=7, nodes=10, skew="test=35895.2s,nodes=0.8s", scale=3, era="1.5", timeout_failure=True
+        d / "art",
+        seed=7,
+        nodes=10,
+        skew="test=35895.2s,nodes=0.8s",
+        scale=3,
+        era="1.5",
+        timeout_failure=True,
+        kubelet_events=True,
     )
     files = [str(p) for p in sorted((d / "art").iterdir()) if p.name != "truth.json"]
     return ingest(files, d / "run", options=Options()), truth

@@ -58,10 +58,12 @@ def test_healthy_measured_percentiles_equal_truth_within_input_precision(runs):
                 # created = creationTimestamp (whole seconds, truncated): derived ≥ true, < true + 1 s
                 assert want - 0.01 <= got < want + 1.0, (phase, col, got, want)
             elif phase in ("schedule_to_run", "run_to_watch"):
-                # the running end is the instant in the Started event's name (made when the runtime's
-                # StartContainer returned, < 1 ms after the start here), not the PLEG record a relist later
-                assert got == pytest.approx(want, abs=0.006), (phase, col, got, want)
-                assert abs(got - _to_record(truth, phase, col)) > 0.01 or col != "p50_s", (phase, col, got)
+                # the sample's hollow kubelets post no events (Kubemark's) and the latency pods left before the
+                # pod dump: the running end is the kubelet's PLEG record, a relist (≤ 1 s) after the start —
+                # that record's instant exactly, and the true phase within its stated resolution + 50 ms
+                assert got == pytest.approx(_to_record(truth, phase, col), abs=0.006), (phase, col, got)
+                res = float(ps.measured_percentiles.set_index("phase").loc[phase, "resolution_s"])
+                assert res == pytest.approx(1.0, abs=1e-3) and abs(got - want) <= res + 0.05, (phase, col, got, want)
             else:
                 assert got == pytest.approx(want, abs=0.006), (phase, col, got, want)
         n = ps.measured_percentiles.loc[ps.measured_percentiles["phase"] == phase, "count"].iloc[0]
@@ -79,10 +81,10 @@ def test_resolution_and_clock_of_each_end_are_reported(runs):
     true_create = next(q["create"] for q in truth["pods"] if q["name"] == name)
     assert abs(p["created_ts"].value - true_create) < 5_000_000
     assert p["scheduled_resolution_s"] == pytest.approx(1e-6) and p["scheduled_clock"] == "apiserver"
-    # the Created and Started events' names: their instants in ns; the start between them (the StartContainer
-    # call), the gap its resolution
-    assert p["running_clock"].startswith("node/") and 1e-3 <= p["running_resolution_s"] < 0.01
-    assert p["running_source"] == "events: Created and Started Events (instants in their names)"
+    # no kubelet event (Kubemark's hollow kubelets post none) and the latency pods left before the pod dump:
+    # the kubelet's PLEG record, on its node's clock, a relist after the start (resolution 1 s)
+    assert p["running_clock"].startswith("node/") and p["running_resolution_s"] == pytest.approx(1.0)
+    assert p["running_source"] == "kubelet: kubelet PLEG ContainerStarted"
     assert p["node"] == "hollow-node-g5wmd"  # the full node name wins over the kubelet's short host
     pct = ps.percentiles.set_index(["phase", "bucket"])
     # every pod's created end is now a create POST (one, or the earliest of a few: their spread), finer than
@@ -133,16 +135,16 @@ def test_skew_shows_then_offsets_correct_it(runs):
         # the stated resolution + 50 ms
         assert true[col] - 1.0 - 0.05 <= got <= true[col] + 2.0 + 0.05, (col, got, true[col])
     assert ps.anomalies.set_index("phase").loc["run_to_watch", "cross_clock"] == 0
-    # scheduled from the 1.5 scheduler's 'Attempting to bind' record (µs), running from the instants in the
-    # Created and Started events' names (the node's clock; the start one fake Docker sleep before Started):
-    # the true phase within that resolution once corrected (the PLEG record, a relist after the start, was
-    # up to 1 s late)
+    # scheduled from the 1.5 scheduler's 'Attempting to bind' record (µs), running from the kubelet's PLEG
+    # record (the node's clock: the sample's hollow kubelets post no events), a relist after the start and,
+    # on this fake Docker client whose calls queue, up to one of its sleeps more: the true phase within that
+    # resolution once corrected
     t = truth["pod_startup"]["true"]
     res = float(ps.measured_percentiles.set_index("phase").loc["schedule_to_run", "resolution_s"])
-    assert res < 0.45
+    assert res == pytest.approx(1.5, abs=1e-5)
     for col in ("p50_s", "p90_s", "p99_s"):
         got = _measured_pct(ps, "schedule_to_run", col)
-        assert abs(got - t["schedule_to_run"][col]) <= res + 0.005, (col, got, t["schedule_to_run"][col], res)
+        assert abs(got - t["schedule_to_run"][col]) <= res + 0.05, (col, got, t["schedule_to_run"][col], res)
         got = _measured_pct(ps, "schedule_to_watch", col)
         assert t["schedule_to_watch"][col] - 0.05 <= got <= t["schedule_to_watch"][col] + 2.05
     assert "Attempting to bind" in ps.sources

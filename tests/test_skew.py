@@ -40,11 +40,17 @@ def runs(tmp_path_factory):
         "neg-1.28": dict(era="1.28", skew="test=-3600.25s,nodes=-0.35s", seed=7),
         "none-1.14": dict(era="1.14", skew="test=0s,nodes=0s", seed=3),
         "drift-1.28": dict(era="1.28", skew="test=20s,nodes=0.8s", drift="test=50,nodes=-50", seed=5),
+        # Kubemark's hollow kubelets post no events (the generator's default): the node clocks from their
+        # logs and the pod dumps' stamps
+        "noev-1.14": dict(era="1.14", skew=SKEWED, kubelet_events=False),
+        "noev-1.28": dict(era="1.28", skew=SKEWED, kubelet_events=False),
     }
     out = {}
     for name, kw in specs.items():
         # status_writes: the kubelet's Pending / Running / terminated writes (issue 16), which the
-        # kubelet_status pairs need to tell the write that follows the container start
+        # kubelet_status pairs need to tell the write that follows the container start; the kubelets post
+        # their events (a cluster whose kubelets do) unless the spec says not
+        kw = {"kubelet_events": True, **kw}
         truth = generate(base / f"in-{name}", nodes=3, status_writes=True, **kw)
         out[name] = (ingest([str(base / f"in-{name}")], base / f"run-{name}", options=Options()), truth)
     return out
@@ -60,13 +66,15 @@ def _drift_slack(truth):
     return max(abs(v["drift_ppm"]) for v in truth["clocks"].values()) * 1e-6 * span
 
 
-@pytest.mark.parametrize("name", ["1.14", "1.28", "1.5", "neg-1.28", "none-1.14"])
+@pytest.mark.parametrize("name", ["1.14", "1.28", "1.5", "neg-1.28", "none-1.14", "noev-1.14", "noev-1.28"])
 def test_every_extracted_pair_is_causal_under_the_true_offsets(runs, name):
     run, truth = runs[name]
     p = causal_pairs(run)
     assert list(p.columns) == PAIR_COLUMNS
     kinds = set(p["kind"])
-    assert {"api_round_trip", "pod_watch", "kubelet_status", "event", "kubelet_event"} <= kinds, kinds
+    assert {"api_round_trip", "pod_watch", "kubelet_status", "bind_to_pod_dump", "pod_dump_ready"} <= kinds, kinds
+    # the kubelets' events (their reporter's clock against the apiserver's): none where they post none
+    assert {"event", "kubelet_event"} <= kinds if truth["params"]["kubelet_events"] else "event" not in kinds
     if name != "1.5":  # 1.5: bindings only in the access log, still paired
         assert "bind_to_kubelet" in kinds
     off = _true_offsets(truth)
@@ -84,7 +92,7 @@ def test_every_extracted_pair_is_causal_under_the_true_offsets(runs, name):
     assert (rt["send_domain"] == "test").any() and (rt["recv_domain"] == "test").any()
 
 
-@pytest.mark.parametrize("name", ["1.14", "1.28", "1.5", "neg-1.28", "drift-1.28"])
+@pytest.mark.parametrize("name", ["1.14", "1.28", "1.5", "neg-1.28", "drift-1.28", "noev-1.14", "noev-1.28"])
 def test_true_offset_inside_every_interval_and_estimate_close(runs, name):
     run, truth = runs[name]
     rep = analyze(run)
@@ -424,10 +432,11 @@ def test_sample_logs_offsets_hold_their_truth(name, ingest_to):
                 r["kind"] == "two-sided" and abs(r["offset_s"] - v["offset_s"]) <= max(0.02, r["uncertainty_s"]) + slack
             )
         if d.startswith("node/"):
-            # the instants in the kubelet's event names against the pods' own requests bound every node
-            # host within tens of ms (the healthy run's were [−1 s, +0.02 s], estimate −0.49 s, before)
+            # the samples' hollow kubelets post no events (as Kubemark's): their logs' ADD and PLEG records
+            # against the pods' binds and Running writes, and the pod dumps' stamps, bound every node host
+            # within tens of ms (the healthy run's were [−1 s, +0.02 s], estimate −0.49 s, before the pairs)
             assert r["uncertainty_s"] <= 0.05 and abs(r["offset_s"] - v["offset_s"]) <= 0.05, (d, r.to_dict())
-            assert "kubelet event instants" in r["text"]
+            assert "kubelet status updates" in r["text"] and "pod dump" in r["text"], r["text"]
     assert rep.significant == (name != "healthy-1.28")
     if name != "healthy-1.28":
         t = doms.loc["test", "text"]
@@ -450,7 +459,13 @@ def test_failed_run_nodes_without_logs_are_placed_by_their_event_posts_or_runnin
     the teardown as the Running one: the lower bound was the events' whole seconds (~0.75 s below the
     truth); before the POSTs were paired, every estimate was the relist model's (up to 75 ms off)."""
     truth = generate(
-        tmp_path / "in", seed=5, nodes=10, era="1.14", timeout_failure=True, skew="test=35895.2s,nodes=0.8s"
+        tmp_path / "in",
+        seed=5,
+        nodes=10,
+        era="1.14",
+        timeout_failure=True,
+        skew="test=35895.2s,nodes=0.8s",
+        kubelet_events=True,
     )
     if posts == "unpaired":
         doc = json.loads((tmp_path / "in" / "events.json").read_text())
@@ -481,7 +496,8 @@ def test_failed_run_nodes_without_logs_are_placed_by_their_event_posts_or_runnin
             # 0.2 s and the relist model within 0.1 s; now every relist waits in the queue and the writes
             # trail the starts by 0.3 s at least: the bound is looser and the model's estimate 0.2–0.3 s low)
             assert abs(r["offset_s"] - true) <= max(0.02, (r["upper_s"] - r["lower_s"]) / 2), (d, r.to_dict())
-            assert "relist" in r["text"] and "POST" not in r["text"], r["text"]
+            # (the pod dumps' stamps now bound it to ±0.1 s or so, closer than the relist model's estimate)
+            assert "pod dump" in r["text"] and "POST" not in r["text"], r["text"]
 
 
 def test_two_test_logs_on_two_clocks_are_bounded_separately(runs, tmp_path):

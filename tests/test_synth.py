@@ -302,7 +302,7 @@ def test_events_are_named_by_their_reporters_clock(tmp_path, era):
     it is destroyed: every started pod's Started event is there, and the Killing events its kubelet had
     posted by then (the event client's token bucket holds a burst of kills back).
     (The generator named events ``<pod>.<uid prefix>0001`` and dumped them before the latency pods ran.)"""
-    truth = generate(tmp_path, seed=4, nodes=3, era=era, skew="test=0s,nodes=0.8s", scale=2)
+    truth = generate(tmp_path, seed=4, nodes=3, era=era, skew="test=0s,nodes=0.8s", scale=2, kubelet_events=True)
     items = json.loads((tmp_path / "events.json").read_text())["items"]
     off = 0.8e9
     by = {}
@@ -347,7 +347,7 @@ def test_a_fake_runtime_starts_and_stops_a_container_as_it_is_called(tmp_path, e
     (The generator made every Started event within 1 ms of the start, and stopped containers 1–9 ms after
     Killing; then it let the relist wait out the container's sleep only; then it stopped every container
     within a ms of its Killing event whatever the client was doing.)"""
-    truth = generate(tmp_path, seed=4, nodes=3, era=era, skew="test=0s,nodes=0s", scale=2)
+    truth = generate(tmp_path, seed=4, nodes=3, era=era, skew="test=0s,nodes=0s", scale=2, kubelet_events=True)
     items = json.loads((tmp_path / "events.json").read_text())["items"]
     pods = {p["name"]: p for p in truth["pods"] if p["run"] is not None}
     lag, kill = [], []
@@ -402,7 +402,7 @@ def test_a_kubelet_posts_its_events_in_order_after_making_them(tmp_path, era):
     window holds more POSTs than the burst and the rate allow, and the apiserver's creationTimestamp is the
     POST's second.  (The generator posted one events request per started pod, a few ms after the start,
     and none for Killing.)"""
-    generate(tmp_path / "art", seed=3, nodes=3, era=era, skew="test=0s,nodes=0.8s", scale=2)
+    generate(tmp_path / "art", seed=3, nodes=3, era=era, skew="test=0s,nodes=0.8s", scale=2, kubelet_events=True)
     run = ingest([str(p) for p in sorted((tmp_path / "art").iterdir()) if p.name != "truth.json"], tmp_path / "run")
     r = run.table("requests", columns=["start_ts", "verb", "resource", "client", "src_ip", "origin", "code"])
     r = r[(r["resource"] == "events") & (r["verb"] == "create") & (r["client"] == "kubelet")]
@@ -480,7 +480,9 @@ def test_events_posted_into_a_terminating_namespace_are_refused(tmp_path):
     ``recordEvent``: a ``StatusError`` is final).  So the kubelets' Killing events of the teardown are
     POSTed, refused and never stored, and the audit log still names each one (``objectRef.name`` from the
     request object).  (The generator answered them 201.)"""
-    truth = generate(tmp_path, seed=5, nodes=5, era="1.14", skew="test=0s,nodes=0.8s", timeout_failure=True)
+    truth = generate(
+        tmp_path, seed=5, nodes=5, era="1.14", skew="test=0s,nodes=0.8s", timeout_failure=True, kubelet_events=True
+    )
     td = truth["namespace_teardown"]
     t_ns = pd.Timestamp(td["namespace_delete"], tz="UTC")
     swept = [p for p in truth["pods"] if p["stop"] and td["deletecollection_received"] < p["graceful_delete"]]
@@ -531,3 +533,34 @@ def test_a_controller_s_pod_create_is_received_after_its_owner_was_stored(tmp_pa
             assert recv > owner_end[p["name"].rsplit("-", 1)[0]], p["name"]
             checked += 1
     assert checked >= 300
+
+
+@pytest.mark.parametrize("era", ["1.5", "1.14", "1.28"])
+def test_a_pod_dump_carries_the_kubelet_s_stamps_of_its_syncs(tmp_path, era):
+    """The kubelet's status manager stamps ``status.startTime`` (the first time it sets a status) and a
+    condition's ``lastTransitionTime`` (when a sync changes it) with its own clock (pkg/kubelet/status/
+    status_manager.go ``updateStatusInternal``): Initialized and startTime in the first sync after the watch
+    delivered the bound pod, Ready (and ContainersReady, from 1.11) in the sync that the PLEG's
+    ContainerStarted record triggered, whose status the Running write then sends.  (The generator stamped
+    Ready with the container start's second and startTime 30 ms after the scheduling, which may precede the
+    kubelet's first sight of the pod.)"""
+    truth = generate(tmp_path, seed=4, nodes=3, era=era, skew="test=0s,nodes=0s", scale=2)
+    pods = {(p["namespace"], p["name"]): p for p in truth["pods"]}
+    items = json.loads((tmp_path / "pods.json").read_text())["items"]
+    sec = 10**9
+    checked = 0
+    for it in items:
+        p = pods[(it["metadata"]["namespace"], it["metadata"]["name"])]
+        st = it["status"]
+        conds = {c["type"]: int(pd.Timestamp(c["lastTransitionTime"]).value) for c in st["conditions"]}
+        assert ("ContainersReady" in conds) == (era != "1.5" and p["run"] is not None and st["phase"] == "Running")
+        if st["phase"] != "Running":
+            continue
+        ready = (p["pleg_started"] + 10**6) // sec * sec  # the sync after the relist, on the node's clock
+        assert conds["Ready"] == ready and conds.get("ContainersReady", ready) == ready
+        assert conds["Ready"] <= p["status_end"]  # stamped before the Running write was sent
+        first = int(pd.Timestamp(st["startTime"]).value)
+        assert first == conds["Initialized"]
+        assert p["sched"] // sec * sec <= first <= conds["Ready"]  # after the bind, before the start's sync
+        checked += 1
+    assert checked >= 20

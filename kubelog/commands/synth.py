@@ -100,11 +100,12 @@ def register(app: typer.Typer) -> None:
             "default for core resources), with the created pod in responseObject (1.14/1.28).",
         ),
         kubelet_events: bool = typer.Option(
-            True,
+            False,
             "--kubelet-events/--no-kubelet-events",
-            help="Whether the kubelets post their Pulled/Created/Started/Killing events, as real kubelets do. "
-            "Kubemark's hollow kubelets post none (no event client up to 1.15, a fake recorder since): "
-            "--no-kubelet-events gives a run with the evidence a real Kubemark run has.",
+            help="Whether the kubelets post their Pulled/Created/Started/Killing events. Kubemark's hollow "
+            "kubelets post none (no event client up to 1.15, a fake recorder since), so by default the run "
+            "has the evidence a real Kubemark run has; --kubelet-events gives a cluster whose kubelets post "
+            "them, as real kubelets do.",
         ),
         quiet: bool = QUIET_OPTION,
     ):

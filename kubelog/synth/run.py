@@ -650,6 +650,7 @@ class Sim:
         )
         if stall:
             p["run"] = p["status_end"] = p["watch"] = None
+            p["seen"] = seen
             lat = self.latency("patch", seen + 30 * MS)  # sent 30 ms after the ADD, answered lat later
             self.add(
                 seen + 30 * MS + lat,
@@ -859,6 +860,15 @@ class Sim:
                 f'watchObservedRunningTime="{G.go_time(c(t), mono(t))}"'
             )
             self.node_lines[n].append((c(t), txt))
+            # SyncLoop ADD is logged at the same verbosity as the PLEG events and the DELETE/REMOVE records
+            # (kubelet.go syncLoopIteration, klog.V(2).InfoS each): a log with those has the ADD too
+            self.node_lines[n].append(
+                (
+                    c(seen),
+                    f'{k.header("I", c(seen), pid, "kubelet.go:2415")}"SyncLoop ADD" '
+                    f'source="api" pods=["{p["ns"]}/{p["name"]}"]',
+                )
+            )
             self.pleg_started_128(p, pid)
         else:
             caller = "kubelet.go:1908" if self.era == "1.14" else "kubelet.go:1781"
@@ -1868,28 +1878,39 @@ def write_pods(sim, out):
             continue
         running = p.get("watch") is not None and p["status_end"] <= T
         nc = sim.node_clock[p["node"]]
+        # the kubelet's status manager stamps a condition's lastTransitionTime (and status.startTime, the
+        # first time) with its own clock when a sync's status changes it (pkg/kubelet/status/status_manager.go
+        # updateStatusInternal → updateLastTransitionTime; generateAPIPodStatus): Initialized and startTime
+        # in the first sync after SyncLoop ADD, Ready/ContainersReady in the sync the PLEG ContainerStarted
+        # event triggered, just before it sends the Running status (a pod without readiness probes is ready
+        # once its containers run)
+        first_sync = (p.get("seen") or p["sched"]) + MS
+        ready_sync = p["pleg_started"] + MS if p.get("pleg_started") is not None else None
         conds = []
         if running:
             conds = [
                 {
                     "lastProbeTime": None,
-                    "lastTransitionTime": G.rfc3339_sec(nc(p["sched"] + 30 * MS)),
+                    "lastTransitionTime": G.rfc3339_sec(nc(first_sync)),
                     "status": "True",
                     "type": "Initialized",
                 },
                 {
                     "lastProbeTime": None,
-                    "lastTransitionTime": G.rfc3339_sec(nc(p["run"])),
+                    "lastTransitionTime": G.rfc3339_sec(nc(ready_sync)),
                     "status": "True",
                     "type": "Ready",
                 },
-                {
-                    "lastProbeTime": None,
-                    "lastTransitionTime": G.rfc3339_sec(nc(p["run"])),
-                    "status": "True",
-                    "type": "ContainersReady",
-                },
             ]
+            if sim.era != "1.5":  # the ContainersReady condition exists from 1.11 (pkg/kubelet/status/generate.go)
+                conds.append(
+                    {
+                        "lastProbeTime": None,
+                        "lastTransitionTime": G.rfc3339_sec(nc(ready_sync)),
+                        "status": "True",
+                        "type": "ContainersReady",
+                    }
+                )
         if p.get("sched") and p["sched"] <= T:
             conds.append(
                 {
@@ -1902,7 +1923,7 @@ def write_pods(sim, out):
         status = {"conditions": conds, "phase": "Running" if running else "Pending", "qosClass": "Burstable"}
         if p.get("sched") and p["sched"] <= T:
             status["hostIP"] = sim.node_ip[p["node"]]
-            status["startTime"] = G.rfc3339_sec(nc(p["sched"] + 30 * MS))
+            status["startTime"] = G.rfc3339_sec(nc(first_sync))
             cs = {
                 "image": "k8s.gcr.io/pause:3.1",
                 "imageID": "",
@@ -2054,7 +2075,7 @@ def kubelet_event_posts(sim) -> None:
     client-go util/flowcontrol) makes a POST wait for a token.  So the k-th event's POST is the k-th,
     sent once the event was made, the previous POST answered and a token was there; the apiserver's
     ``creationTimestamp`` is its receipt."""
-    if not getattr(sim, "kubelet_events", True):
+    if not getattr(sim, "kubelet_events", False):
         # Kubemark's hollow kubelet sends none: up to 1.15 its Dependencies carry no EventClient, which
         # RunKubelet / makeEventRecorder needs to record to the apiserver (cmd/kubelet/app/server.go: "No api
         # server defined - no events will be sent to API server"); since, its Recorder is a
@@ -2521,10 +2542,14 @@ def generate(
     t0: str | None = None,
     cl2_log=False,
     audit_responses=False,
-    kubelet_events=True,
+    kubelet_events=False,
     progress=None,
 ) -> dict:
     """Simulate one run and write it into ``out_dir``; returns truth.json as a dict.
+
+    ``kubelet_events``: whether the kubelets post their Pulled/Created/Started/Killing events.  False
+    by default, as Kubemark's hollow kubelets (which this simulates) post none; True gives the evidence of
+    a cluster whose kubelets post events (real kubelets do).
 
     ``progress``: optional callable(stage) called as each of :data:`GENERATE_STAGES` starts (the CLI
     draws a progress bar from it).
@@ -2599,7 +2624,7 @@ def generate(
             **({"cl2": True} if cl2 else {}),
             **({"cl2_log": True} if cl2_log else {}),
             **({"audit_responses": True} if audit_responses else {}),
-            **({"kubelet_events": False} if not kubelet_events else {}),
+            "kubelet_events": bool(kubelet_events),
         },
         "t0_utc": G.rfc3339_sec(sim.T0),
         "t0_ns": sim.T0,

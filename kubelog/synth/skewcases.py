@@ -165,21 +165,10 @@ def _observed_running_after_write(sim, p, w) -> None:
 
 
 def _kubelet_records_128(sim, p, seen) -> None:
-    """The 1.28 kubelet's ``SyncLoop ADD`` record (kubelet.go ``syncLoopIteration``, V(2)); its PLEG
-    ``ContainerStarted`` record is the lifecycle model's (run.py ``pleg_started_128``, every 1.28 run): a
-    kubelet logs each PLEG event once."""
-    n = p["node"]
-    c = sim.node_clock[n]
-    k = G.KlogClock()
-    pid = 1 + sim.nodes.index(n) * 7 + 3000
-    sim.node_lines[n].append(
-        (
-            c(seen),
-            f'{k.header("I", c(seen), pid, "kubelet.go:2415")}"SyncLoop ADD" '
-            f'source="api" pods=["{p["ns"]}/{p["name"]}"]',
-        )
-    )
-    sim.rng.bytes(32)  # (the draw a second ContainerStarted record once took: the rest of the run stays as drawn)
+    """The 1.28 kubelet's records are the lifecycle model's (run.py ``kubelet_lines``: its ``SyncLoop ADD``,
+    and ``pleg_started_128``: a kubelet logs each PLEG event once), every 1.28 run's; this keeps the draws
+    the records once took here, so the rest of the run stays as drawn."""
+    sim.rng.bytes(32)
 
 
 # ----------------------------------------------------------------- clusterloader2
