@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -1138,3 +1140,63 @@ def test_a_pod_started_alone_on_its_kubelet_is_known_as_such():
     # a stop of another of its pods in flight meanwhile: not alone
     delete2, final2 = pd.Series([11.0, nan, nan, nan, nan]), pd.Series([13.0, nan, nan, nan, nan])
     assert started_alone(who, bind, write, delete2, final2).tolist()[2] is False
+
+
+def test_the_pod_dumps_stamps_bound_a_node_clock_but_not_a_deleted_pods(tmp_path):
+    """The kubelet stamps ``startTime`` in its first sync of a pod (after the binding's receipt) and ``Ready``
+    in the sync that saw the container run (before the Running write's receipt), on its clock, truncated to
+    the second: ``f_ready − w < θ < f_start + 1 s − b``.  A pod the dump shows being deleted
+    (``deletionTimestamp``) bounds nothing: its Ready may have changed after the delete (here a stamp 9 s
+    after its last write before the delete would put the clock 6 s ahead).  Node n1 is 0.3 s ahead."""
+    from kubelog.analysis.skew import causal_pairs
+
+    rows, pt = [], []
+    for i, (pod, gone) in enumerate((("a", False), ("b", False), ("c", True))):
+        t0 = 1.0 + 0.37 * i
+        rows += [
+            dict(pod_req(t0, "create", pod, sub="binding", lat=0.002), method="POST"),
+            dict(pod_req(t0 + 1.4, "patch", pod, sub="status"), method="PATCH"),
+            dict(pod_req(20 + i, "delete", pod), method="DELETE"),
+        ]
+        node_t = lambda t: at(np.floor(t + 0.3))  # noqa: E731 - n1's clock, truncated to the second
+        ready = t0 + 1.3 if not gone else t0 + 10.4
+        pt += [
+            dict(
+                namespace="d",
+                pod=pod,
+                milestone=m,
+                ts=node_t(t),
+                clock="node/n1",
+                resolution_s=1.0,
+                origin="pods-json",
+                detail='{"reason": null, "status": "True"}',
+            )
+            for m, t in (("accepted", t0 + 0.05), ("ready", ready), ("started", t0 + 1.0))
+        ]
+        if gone:
+            pt.append(
+                dict(
+                    namespace="d",
+                    pod=pod,
+                    milestone="deleted",
+                    ts=at(20 + i),
+                    clock="apiserver",
+                    resolution_s=1.0,
+                    origin="pods-json",
+                )
+            )
+    for n, r in enumerate(rows + pt):
+        r.update(source_id=0, line_no=n + 1)
+    run = make_run(tmp_path / "r", requests=rows, pod_transitions=pt)
+    p = causal_pairs(run)
+    dump = p[p["kind"].isin(["bind_to_pod_dump", "pod_dump_ready"])]
+    assert len(dump) == 4  # pods a and b, one pair of each kind; c, being deleted, none (6 before)
+    for k in dump.itertuples():  # each causal under the true offset
+        theta = 0.3
+        send = k.send_ts - (theta if k.send_domain == "node/n1" else 0)
+        recv_hi = k.recv_ts + k.res_recv_s - (theta if k.recv_domain == "node/n1" else 0)
+        assert send <= recv_hi + 1e-6
+    tl = load_timeline(run, nodes=1)
+    note = next(n for n in tl.notes if "by the kubelet's own stamps" in n)
+    theta, half = (float(x) for x in re.search(r"node/n1 \+([\d.]+) s ± ([\d.]+)", note).groups())
+    assert abs(theta - 0.3) <= half < 1.0

@@ -541,13 +541,18 @@ def _pod_dump_pairs(req: pd.DataFrame, pt: pd.DataFrame, where: _Where) -> list[
     ``ContainersReady``) turn True in the sync that saw the containers running, which then sends that
     status: they precede the receipt of the pod's last status write before its first DELETE or its
     namespace's teardown (the run deletes pods once their Running status is written, as density, load and
-    clusterloader2 tests do; the same assumption as :func:`_running_writes`).  A dump covers every pod,
+    clusterloader2 tests do; the same assumption as :func:`_running_writes`); a pod the dump shows being
+    deleted is left out (:func:`kubelog.analysis.load.dump_clocks` reads the same).  A dump covers every pod,
     also those of the hollow nodes whose logs the run lacks; many pods' seconds, each truncated at its own
     phase, bound a clock to well under a second."""
     out = []
     if pt.empty or req.empty:
         return out
-    d = pt[pt["origin"].isin(["pods-json", "pods-yaml"]) & pt["clock"].astype(str).str.startswith("node/")]
+    dumped = pt[pt["origin"].isin(["pods-json", "pods-yaml"])]
+    d = dumped[dumped["clock"].astype(str).str.startswith("node/")]
+    # a pod the dump shows being deleted is left out: its conditions may have changed after the delete
+    gone = pd.MultiIndex.from_frame(dumped.loc[dumped["milestone"] == "deleted", ["namespace", "pod"]].fillna(""))
+    d = d[~pd.MultiIndex.from_frame(d[["namespace", "pod"]].fillna("")).isin(gone)]
     if d.empty:
         return out
     true = d["detail"].fillna("").astype(str).str.contains('"status": "True"')
